@@ -1,0 +1,115 @@
+package datasets
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Unit is the time unit of a summary: recency, T and durations are
+// expressed in it, fractional (days / Unit.Days()).
+type Unit struct {
+	Name string  // "day", "week", "month", "year" or "Nd" (N days)
+	days float64 // length in days
+}
+
+// Standard units. A month is 365.25/12 days and a year 365.25 days.
+var (
+	Day   = Unit{Name: "day", days: 1}
+	Week  = Unit{Name: "week", days: 7}
+	Month = Unit{Name: "month", days: 365.25 / 12}
+	Year  = Unit{Name: "year", days: 365.25}
+)
+
+// Days returns the unit's length in days.
+func (u Unit) Days() float64 { return u.days }
+
+// String returns the unit's name.
+func (u Unit) String() string { return u.Name }
+
+// ParseUnit reads a unit name: day, week, month, year, or "N days" written
+// as "Nd" or "N days" (for example "14d").
+func ParseUnit(s string) (Unit, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	switch t {
+	case "day", "days", "d":
+		return Day, nil
+	case "week", "weeks", "w":
+		return Week, nil
+	case "month", "months":
+		return Month, nil
+	case "year", "years", "y":
+		return Year, nil
+	}
+	num := strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(t, "days"), "d"))
+	if n, err := strconv.ParseFloat(num, 64); err == nil && n > 0 && n < 1e6 {
+		return Unit{Name: strconv.FormatFloat(n, 'g', -1, 64) + "d", days: n}, nil
+	}
+	return Unit{}, fmt.Errorf("unknown time unit %q: use day, week, month, year or a number of days such as 14d", s)
+}
+
+// CustomerSummary is one customer's row of the summary table.
+type CustomerSummary struct {
+	ID string
+	// Frequency is the number of repeat purchase days in calibration:
+	// purchases on the same day count once and the first is not a repeat.
+	Frequency float64
+	// Recency is the time from the first to the last calibration purchase.
+	Recency float64
+	// T is the time from the first purchase to the end of calibration.
+	T float64
+	// Monetary is the mean of the same-day-summed repeat purchase amounts in
+	// calibration (0 without repeats).
+	Monetary float64
+	// FirstAmount is the amount of the first purchase day.
+	FirstAmount float64
+	// FrequencyHoldout is the number of purchase days in the holdout window.
+	FrequencyHoldout float64
+	// MonetaryHoldout is the mean same-day-summed amount in the holdout (0
+	// without purchases there).
+	MonetaryHoldout float64
+	// DurationHoldout is the length of the holdout window.
+	DurationHoldout float64
+	// Weight is the number of customers the row stands for (1 unless the
+	// table is compressed).
+	Weight float64
+	// Activity has bit k set when the customer bought in the k-th activity
+	// period counted back from calibration end (bit 0: the last period).
+	Activity uint64
+}
+
+// Summary is the per-customer table every model fits on, with the facts
+// about how it was made.
+type Summary struct {
+	Unit           Unit
+	CalibrationEnd time.Time
+	HoldoutEnd     time.Time // zero without a holdout window
+	HasHoldout     bool
+	HasAmount      bool
+	// ActivityPeriod is the length in days of one Activity period and
+	// ActivityPeriods how many periods the bitmaps cover (0: not computed).
+	ActivityPeriod  float64
+	ActivityPeriods int
+	Customers       []CustomerSummary
+	// LateCustomers counts customers whose first purchase falls after
+	// calibration end; they are not in Customers.
+	LateCustomers int
+	// Compressed is true when identical rows were merged into weights.
+	Compressed bool
+	Accounting Accounting
+}
+
+// Accounting says what became of every input row: RowsRead = RowsUsed +
+// RowsRejected, always.
+type Accounting struct {
+	RowsRead     int64
+	RowsUsed     int64
+	RowsRejected int64
+	// RejectedBy counts rejected rows per reason.
+	RejectedBy map[Reason]int64
+	// RowsOutsideWindow counts used rows dated after the holdout end (or after
+	// calibration end without holdout): read and valid, but outside every
+	// window, so they count toward no column.
+	RowsOutsideWindow int64
+}

@@ -1,0 +1,446 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"strings"
+	"sync"
+
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/optimize"
+)
+
+// likelihood is what a model hands the shared fitting machinery: the
+// parameter names, the starting values and the total weighted
+// log-likelihood with its analytic gradient, all in natural parameters.
+type likelihood struct {
+	model string
+	names []string
+	start []float64
+	// logLik returns the total weighted log-likelihood at the natural
+	// parameters p and, when grad is not nil, stores ∂LL/∂p in grad.
+	// It returns -Inf (not NaN) outside the parameter space.
+	logLik func(p, grad []float64) float64
+	// n is the number of customers (the total weight); it scales the
+	// objective to a mean and enters the BIC.
+	n float64
+}
+
+// ConvergenceError reports a fit whose optimizer did not reach a maximum.
+// The fit's best point and diagnostics are in Result.
+type ConvergenceError struct {
+	Result *FitResult
+	Reason string
+}
+
+func (e *ConvergenceError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: the fit did not converge: %s (method %s, %d iterations, gradient norm %.3g, log-likelihood %.6g, params",
+		e.Result.Model, e.Reason, e.Result.Method, e.Result.Iterations, e.Result.GradientNorm, e.Result.LogLikelihood)
+	for _, k := range e.Result.Params.Names() {
+		fmt.Fprintf(&b, " %s=%.6g", k, e.Result.Params[k])
+	}
+	b.WriteString("); try a small penalty (FitOptions.Penalty, e.g. 0.001) or check the data for degenerate histories")
+	return b.String()
+}
+
+// IsConvergence reports whether err is (or wraps) a ConvergenceError.
+func IsConvergence(err error) bool {
+	var ce *ConvergenceError
+	return errors.As(err, &ce)
+}
+
+// maxLogParam bounds |log θ|: an estimate beyond e^±25 is taken as a
+// parameter running off to the edge of its space (the degenerate fits that
+// other packages report without warning), not as a maximum.
+const maxLogParam = 25
+
+// gradientTolerance is the largest gradient norm of the mean negative
+// log-likelihood (in log-parameters) accepted as a maximum.
+const gradientTolerance = 1e-5
+
+// maximize fits lk by maximum likelihood on log-parameters. It tries LBFGS
+// first and falls back to BFGS and then Nelder-Mead when a method fails,
+// noting each fallback in the result's warnings. A fit that does not reach
+// a maximum returns its best point together with a *ConvergenceError.
+func maximize(ctx context.Context, lk likelihood, o FitOptions) (*FitResult, error) {
+	k := len(lk.names)
+	fixed := make([]bool, k)
+	p0 := make([]float64, k)
+	copy(p0, lk.start)
+	for i, name := range lk.names {
+		if v, ok := o.Start[name]; ok {
+			p0[i] = v
+		}
+		if v, ok := o.Fixed[name]; ok {
+			p0[i] = v
+			fixed[i] = true
+		}
+		if !(p0[i] > 0) || math.IsInf(p0[i], 0) {
+			return nil, fmt.Errorf("%s: start value %s=%v must be a finite number > 0", lk.model, name, p0[i])
+		}
+	}
+	var free []int
+	for i := range fixed {
+		if !fixed[i] {
+			free = append(free, i)
+		}
+	}
+	if lk.n <= 0 {
+		return nil, fmt.Errorf("%s: no customers to fit on", lk.model)
+	}
+
+	obj := newObjective(lk, p0, free, o.Penalty)
+	theta0 := make([]float64, len(free))
+	for j, i := range free {
+		theta0[j] = math.Log(p0[i])
+	}
+	if f := obj.value(theta0); math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, fmt.Errorf("%s: the log-likelihood is not finite at the start values %v", lk.model, p0)
+	}
+
+	maxIter := o.MaxIterations
+	if maxIter <= 0 {
+		maxIter = 1000
+	}
+	problem := optimize.Problem{
+		Func: obj.value,
+		Grad: func(g, x []float64) { obj.gradient(g, x) },
+		Status: func() (optimize.Status, error) {
+			if err := ctx.Err(); err != nil {
+				return optimize.Failure, err
+			}
+			return optimize.NotTerminated, nil
+		},
+	}
+	settings := &optimize.Settings{
+		GradientThreshold: 1e-9,
+		MajorIterations:   maxIter,
+		Converger:         &optimize.FunctionConverge{Absolute: 1e-13, Relative: 1e-13, Iterations: 50},
+	}
+
+	var warnings []string
+	type attempt struct {
+		name   string
+		method optimize.Method
+	}
+	attempts := []attempt{
+		{"LBFGS", &optimize.LBFGS{Linesearcher: &optimize.Backtracking{}}},
+		{"BFGS", &optimize.BFGS{Linesearcher: &optimize.Backtracking{}}},
+		{"NelderMead", &optimize.NelderMead{}},
+	}
+	var (
+		best      []float64
+		bestF     = math.Inf(1)
+		method    string
+		iters     int
+		gradNorm  float64
+		converged bool
+	)
+	x := append([]float64(nil), theta0...)
+	for _, a := range attempts {
+		res, err := optimize.Minimize(problem, x, settings, a.method)
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, fmt.Errorf("%s: fit interrupted: %w", lk.model, ctxErr)
+		}
+		if res != nil {
+			iters += res.Stats.MajorIterations
+			if res.F < bestF && !math.IsNaN(res.F) {
+				bestF = res.F
+				best = append(best[:0], res.X...)
+			}
+		}
+		if best == nil {
+			best = append([]float64(nil), x...)
+			bestF = obj.value(best)
+		}
+		method = a.name
+		gradNorm = obj.gradNorm(best)
+		if gradNorm < gradientTolerance && withinBounds(best) {
+			converged = true
+			break
+		}
+		why := "gradient norm " + fmt.Sprintf("%.3g", gradNorm)
+		if err != nil {
+			why = err.Error()
+		}
+		warnings = append(warnings, fmt.Sprintf("%s stopped without a maximum (%s); trying the next method", a.name, why))
+		x = append(x[:0], best...)
+	}
+
+	p := obj.natural(best)
+	res := &FitResult{
+		Model:        lk.model,
+		Params:       Params{},
+		StdErrors:    Params{},
+		Converged:    converged,
+		Iterations:   iters,
+		Customers:    lk.n,
+		Method:       method,
+		GradientNorm: gradNorm,
+		Warnings:     warnings,
+	}
+	for i, name := range lk.names {
+		res.Params[name] = p[i]
+	}
+	res.LogLikelihood = lk.logLik(p, nil)
+	kFree := float64(len(free))
+	res.AIC = 2*kFree - 2*res.LogLikelihood
+	res.BIC = kFree*math.Log(lk.n) - 2*res.LogLikelihood
+	if !converged {
+		reason := "the optimizer stopped away from a maximum"
+		if !withinBounds(best) {
+			reason = "a parameter ran off to the edge of its space (|log θ| > 25)"
+		}
+		return res, &ConvergenceError{Result: res, Reason: reason}
+	}
+	if se, err := standardErrors(lk, p, free, o.Penalty); err != nil {
+		res.Warnings = append(res.Warnings, "standard errors unavailable: "+err.Error())
+	} else {
+		for j, i := range free {
+			res.StdErrors[lk.names[i]] = se[j]
+		}
+	}
+	return res, nil
+}
+
+func withinBounds(theta []float64) bool {
+	for _, t := range theta {
+		if math.Abs(t) > maxLogParam {
+			return false
+		}
+	}
+	return true
+}
+
+// objective is the mean negative log-likelihood plus the penalty as a
+// function of the free log-parameters θ. Func and Grad share one
+// evaluation: the last point and its gradient are cached.
+type objective struct {
+	lk      likelihood
+	p       []float64 // natural parameters, fixed ones already set
+	free    []int
+	penalty float64
+
+	mu      sync.Mutex
+	lastX   []float64
+	lastF   float64
+	lastG   []float64
+	scratch []float64
+}
+
+func newObjective(lk likelihood, p0 []float64, free []int, penalty float64) *objective {
+	return &objective{
+		lk: lk, p: append([]float64(nil), p0...), free: free, penalty: penalty,
+		lastG: make([]float64, len(free)), scratch: make([]float64, len(p0)),
+	}
+}
+
+func (o *objective) natural(theta []float64) []float64 {
+	p := append([]float64(nil), o.p...)
+	for j, i := range o.free {
+		p[i] = math.Exp(theta[j])
+	}
+	return p
+}
+
+func (o *objective) eval(theta []float64) {
+	if o.lastX != nil && equal(o.lastX, theta) {
+		return
+	}
+	o.lastX = append(o.lastX[:0], theta...)
+	if !withinBounds(theta) {
+		o.lastF = math.Inf(1)
+		for j := range o.lastG {
+			o.lastG[j] = 0
+		}
+		return
+	}
+	p := o.natural(theta)
+	for i := range o.scratch {
+		o.scratch[i] = 0
+	}
+	ll := o.lk.logLik(p, o.scratch)
+	if math.IsNaN(ll) || math.IsInf(ll, 0) {
+		o.lastF = math.Inf(1)
+		for j := range o.lastG {
+			o.lastG[j] = 0
+		}
+		return
+	}
+	f := -ll / o.lk.n
+	for j, i := range o.free {
+		o.lastG[j] = -p[i]*o.scratch[i]/o.lk.n + 2*o.penalty*theta[j]
+		f += o.penalty * theta[j] * theta[j]
+	}
+	o.lastF = f
+}
+
+func (o *objective) value(theta []float64) float64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.eval(theta)
+	return o.lastF
+}
+
+func (o *objective) gradient(g, theta []float64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.eval(theta)
+	copy(g, o.lastG)
+}
+
+func (o *objective) gradNorm(theta []float64) float64 {
+	g := make([]float64, len(theta))
+	o.gradient(g, theta)
+	s := 0.0
+	for _, v := range g {
+		s += v * v
+	}
+	return math.Sqrt(s)
+}
+
+func equal(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// standardErrors returns the asymptotic standard errors of the free natural
+// parameters: the square roots of the diagonal of the inverse observed
+// information, the Hessian of the (penalized) total log-likelihood taken by
+// central differences of the analytic gradient.
+func standardErrors(lk likelihood, p []float64, free []int, penalty float64) ([]float64, error) {
+	k := len(free)
+	h := mat.NewSymDense(k, nil)
+	gp := make([]float64, len(p))
+	gm := make([]float64, len(p))
+	rows := make([][]float64, k)
+	for j, i := range free {
+		step := 1e-5 * math.Max(p[i], 1e-3)
+		pp := append([]float64(nil), p...)
+		pm := append([]float64(nil), p...)
+		pp[i] += step
+		pm[i] -= step
+		if pm[i] <= 0 {
+			pm[i] = p[i]
+			step /= 2
+			pp[i] = p[i] + 2*step
+			pm[i] = p[i]
+		}
+		for q := range gp {
+			gp[q], gm[q] = 0, 0
+		}
+		lk.logLik(pp, gp)
+		lk.logLik(pm, gm)
+		rows[j] = make([]float64, k)
+		for jj, ii := range free {
+			rows[j][jj] = (gp[ii] - gm[ii]) / (pp[i] - pm[i])
+		}
+	}
+	for a := 0; a < k; a++ {
+		for b := a; b < k; b++ {
+			v := -(rows[a][b] + rows[b][a]) / 2
+			if a == b && penalty > 0 {
+				// d²/dp² of n·λ·(log p)² at the optimum.
+				ia := free[a]
+				v += 2 * lk.n * penalty * (1 - math.Log(p[ia])) / (p[ia] * p[ia])
+			}
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("the Hessian is not finite")
+			}
+			h.SetSym(a, b, v)
+		}
+	}
+	var chol mat.Cholesky
+	if ok := chol.Factorize(h); !ok {
+		return nil, fmt.Errorf("the observed information is not positive definite (a flat or degenerate likelihood)")
+	}
+	var cov mat.SymDense
+	if err := chol.InverseTo(&cov); err != nil {
+		return nil, fmt.Errorf("inverting the observed information: %w", err)
+	}
+	se := make([]float64, k)
+	for j := range se {
+		v := cov.At(j, j)
+		if !(v > 0) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("variance of parameter %d is %v", j, v)
+		}
+		se[j] = math.Sqrt(v)
+	}
+	return se, nil
+}
+
+// chunkSize is the number of rows one goroutine sums at a time. It is fixed,
+// not derived from the number of cores, so that sums are added in the same
+// order on every machine and fits are reproducible to the last bit.
+const chunkSize = 8192
+
+// parallelSum evaluates rows [0, n) in fixed chunks, in parallel when n is
+// large, and adds the chunks' values and gradients in chunk order. f sums
+// rows [lo, hi) into its return value and adds their gradient into grad
+// (grad is nil when no gradient is wanted).
+func parallelSum(n, dim int, grad []float64, f func(lo, hi int, grad []float64) float64) float64 {
+	if n <= chunkSize {
+		var g []float64
+		if grad != nil {
+			g = make([]float64, dim)
+		}
+		v := f(0, n, g)
+		for i := range g {
+			grad[i] += g[i]
+		}
+		return v
+	}
+	chunks := (n + chunkSize - 1) / chunkSize
+	vals := make([]float64, chunks)
+	var grads [][]float64
+	if grad != nil {
+		grads = make([][]float64, chunks)
+		for c := range grads {
+			grads[c] = make([]float64, dim)
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), chunks)
+	var wg sync.WaitGroup
+	next := make(chan int, chunks)
+	for c := 0; c < chunks; c++ {
+		next <- c
+	}
+	close(next)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range next {
+				lo := c * chunkSize
+				hi := min(lo+chunkSize, n)
+				var g []float64
+				if grads != nil {
+					g = grads[c]
+				}
+				vals[c] = f(lo, hi, g)
+			}
+		}()
+	}
+	wg.Wait()
+	total := 0.0
+	for c := 0; c < chunks; c++ {
+		total += vals[c]
+		if grad != nil {
+			for i := range grad {
+				grad[i] += grads[c][i]
+			}
+		}
+	}
+	return total
+}
