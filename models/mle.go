@@ -173,15 +173,16 @@ func maximize(ctx context.Context, lk likelihood, o FitOptions) (*FitResult, err
 
 	p := obj.natural(best)
 	res := &FitResult{
-		Model:        lk.model,
-		Params:       Params{},
-		StdErrors:    Params{},
-		Converged:    converged,
-		Iterations:   iters,
-		Customers:    lk.n,
-		Method:       method,
-		GradientNorm: gradNorm,
-		Warnings:     warnings,
+		Model:         lk.model,
+		HasLikelihood: true,
+		Params:        Params{},
+		StdErrors:     Params{},
+		Converged:     converged,
+		Iterations:    iters,
+		Customers:     lk.n,
+		Method:        method,
+		GradientNorm:  gradNorm,
+		Warnings:      warnings,
 	}
 	for i, name := range lk.names {
 		res.Params[name] = p[i]

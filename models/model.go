@@ -13,6 +13,7 @@ package models
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -164,19 +165,104 @@ type FitOptions struct {
 
 // FitResult describes a maximum-likelihood fit: the estimates, their
 // standard errors, the likelihood and how the optimizer got there.
+//
+// Heuristic models have no likelihood: for them HasLikelihood is false and
+// the JSON form leaves out log_likelihood, aic, bic and std_errors.
 type FitResult struct {
+	Model         string
+	Params        Params
+	StdErrors     Params
+	HasLikelihood bool
+	LogLikelihood float64
+	AIC           float64
+	BIC           float64
+	Converged     bool
+	Iterations    int
+	Customers     float64
+	// Method names the optimizer that produced the estimates ("LBFGS",
+	// "BFGS", "NelderMead") or "closed form" / "heuristic".
+	Method       string
+	GradientNorm float64
+	Warnings     []string
+}
+
+// fitResultJSON is the wire form of FitResult; pointers let heuristics
+// leave the likelihood fields out.
+type fitResultJSON struct {
 	Model         string   `json:"model"`
 	Params        Params   `json:"params"`
-	StdErrors     Params   `json:"std_errors"`
-	LogLikelihood float64  `json:"log_likelihood"`
-	AIC           float64  `json:"aic"`
-	BIC           float64  `json:"bic"`
+	StdErrors     Params   `json:"std_errors,omitempty"`
+	LogLikelihood *float64 `json:"log_likelihood,omitempty"`
+	AIC           *float64 `json:"aic,omitempty"`
+	BIC           *float64 `json:"bic,omitempty"`
 	Converged     bool     `json:"converged"`
 	Iterations    int      `json:"iterations"`
 	Customers     float64  `json:"customers"`
 	Method        string   `json:"method,omitempty"`
-	GradientNorm  float64  `json:"gradient_norm"`
+	GradientNorm  *float64 `json:"gradient_norm,omitempty"`
 	Warnings      []string `json:"warnings,omitempty"`
+}
+
+// MarshalJSON writes the fit as {"model", "params", "std_errors",
+// "log_likelihood", "aic", "bic", "converged", "iterations", "customers",
+// ...}; non-finite numbers, which JSON cannot hold, are left out.
+func (r *FitResult) MarshalJSON() ([]byte, error) {
+	j := fitResultJSON{
+		Model: r.Model, Params: finiteOnly(r.Params), Converged: r.Converged,
+		Iterations: r.Iterations, Customers: r.Customers, Method: r.Method, Warnings: r.Warnings,
+	}
+	if r.HasLikelihood {
+		j.StdErrors = finiteOnly(r.StdErrors)
+		j.LogLikelihood = finitePtr(r.LogLikelihood)
+		j.AIC = finitePtr(r.AIC)
+		j.BIC = finitePtr(r.BIC)
+		j.GradientNorm = finitePtr(r.GradientNorm)
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads the form MarshalJSON writes.
+func (r *FitResult) UnmarshalJSON(b []byte) error {
+	var j fitResultJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*r = FitResult{Model: j.Model, Params: j.Params, StdErrors: j.StdErrors, Converged: j.Converged,
+		Iterations: j.Iterations, Customers: j.Customers, Method: j.Method, Warnings: j.Warnings}
+	if j.LogLikelihood != nil {
+		r.HasLikelihood = true
+		r.LogLikelihood = *j.LogLikelihood
+	}
+	if j.AIC != nil {
+		r.AIC = *j.AIC
+	}
+	if j.BIC != nil {
+		r.BIC = *j.BIC
+	}
+	if j.GradientNorm != nil {
+		r.GradientNorm = *j.GradientNorm
+	}
+	return nil
+}
+
+func finiteOnly(p Params) Params {
+	if p == nil {
+		return nil
+	}
+	out := Params{}
+	for k, v := range p {
+		if finite(v) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func finitePtr(v float64) *float64 {
+	if !finite(v) {
+		return nil
+	}
+	return &v
 }
 
 // PurchaseModel describes how many repeat purchases a customer makes.
