@@ -159,7 +159,7 @@ func maximize(ctx context.Context, lk likelihood, o FitOptions) (*FitResult, err
 		}
 		method = a.name
 		gradNorm = obj.gradNorm(best)
-		if gradNorm < gradientTolerance && withinBounds(best) {
+		if gradNorm < gradientTolerance && !nearEdge(best) {
 			converged = true
 			break
 		}
@@ -193,8 +193,8 @@ func maximize(ctx context.Context, lk likelihood, o FitOptions) (*FitResult, err
 	res.BIC = kFree*math.Log(lk.n) - 2*res.LogLikelihood
 	if !converged {
 		reason := "the optimizer stopped away from a maximum"
-		if !withinBounds(best) {
-			reason = "a parameter ran off to the edge of its space (|log θ| > 25)"
+		if nearEdge(best) {
+			reason = "a parameter ran off to the edge of its space (|log θ| near 25)"
 		}
 		return res, &ConvergenceError{Result: res, Reason: reason}
 	}
@@ -206,6 +206,16 @@ func maximize(ctx context.Context, lk likelihood, o FitOptions) (*FitResult, err
 		}
 	}
 	return res, nil
+}
+
+// nearEdge reports whether some |log θ| came within 2 of maxLogParam.
+func nearEdge(theta []float64) bool {
+	for _, t := range theta {
+		if math.Abs(t) > maxLogParam-2 {
+			return true
+		}
+	}
+	return false
 }
 
 func withinBounds(theta []float64) bool {
