@@ -108,8 +108,19 @@ type Accounting struct {
 	RowsRejected int64
 	// RejectedBy counts rejected rows per reason.
 	RejectedBy map[Reason]int64
-	// RowsOutsideWindow counts used rows dated after the holdout end (or after
-	// calibration end without holdout): read and valid, but outside every
-	// window, so they count toward no column.
-	RowsOutsideWindow int64
+}
+
+// Columns returns the calibration columns of the table: frequency,
+// recency, T, monetary value and weight, one entry per row.
+func (s *Summary) Columns() (frequency, recency, t, monetary, weight []float64) {
+	n := len(s.Customers)
+	frequency = make([]float64, n)
+	recency = make([]float64, n)
+	t = make([]float64, n)
+	monetary = make([]float64, n)
+	weight = make([]float64, n)
+	for i, c := range s.Customers {
+		frequency[i], recency[i], t[i], monetary[i], weight[i] = c.Frequency, c.Recency, c.T, c.Monetary, c.Weight
+	}
+	return
 }
