@@ -11,7 +11,15 @@ import (
 // days into the summary's time unit).
 func ModelData(s *datasets.Summary) *models.Data {
 	f, r, t, m, w := s.Columns()
-	d := &models.Data{Frequency: f, Recency: r, T: t, Weight: w}
+	d := &models.Data{Frequency: f, Recency: r, T: t}
+	// A table whose weights were never set (all zero) stands for one
+	// customer per row.
+	for _, v := range w {
+		if v != 0 {
+			d.Weight = w
+			break
+		}
+	}
 	if s.HasAmount {
 		d.Monetary = m
 	}
