@@ -95,6 +95,13 @@ type Summary struct {
 	// LateCustomers counts customers whose first purchase falls after
 	// calibration end; they are not in Customers.
 	LateCustomers int
+	// FirstDay is the earliest first-purchase day of the customers in the
+	// table, and RepeatsPerDay[k] counts the repeat purchase days (same-day
+	// purchases merged, each customer's first day excluded) of those
+	// customers on day FirstDay+k, through the holdout end (or calibration
+	// end). It feeds the tracking plot of the cohort's repeat purchases.
+	FirstDay      time.Time
+	RepeatsPerDay []float64
 	// Compressed is true when identical rows were merged into weights.
 	Compressed bool
 	Accounting Accounting

@@ -9,27 +9,49 @@ import (
 // the calibration frequency, recency, T, mean spend, weight and, when the
 // summary has them, the activity bitmaps (with their period converted from
 // days into the summary's time unit).
-func ModelData(s *datasets.Summary) *models.Data {
-	f, r, t, m, w := s.Columns()
-	d := &models.Data{Frequency: f, Recency: r, T: t}
-	// A table whose weights were never set (all zero) stands for one
-	// customer per row.
-	for _, v := range w {
-		if v != 0 {
-			d.Weight = w
-			break
+//
+// Customers observed for no time at all (T = 0: their first purchase fell
+// on the calibration end) carry no information about their purchase
+// process and contribute nothing to any likelihood; they are left out, and
+// their number is returned. They are still predicted, as new customers.
+func ModelData(s *datasets.Summary) (d *models.Data, zeroAge int) {
+	keep := make([]int, 0, len(s.Customers))
+	for i, c := range s.Customers {
+		if c.T > 0 {
+			keep = append(keep, i)
 		}
 	}
-	if s.HasAmount {
-		d.Monetary = m
+	n := len(keep)
+	d = &models.Data{
+		Frequency: make([]float64, n), Recency: make([]float64, n), T: make([]float64, n),
 	}
+	weights := make([]float64, n)
+	weighted := false
+	monetary := make([]float64, n)
+	var activity []uint64
 	if s.ActivityPeriods > 0 {
-		d.Activity = make([]uint64, len(s.Customers))
-		for i, c := range s.Customers {
-			d.Activity[i] = c.Activity
-		}
+		activity = make([]uint64, n)
 		d.ActivityPeriod = s.ActivityPeriod / s.Unit.Days()
 		d.ActivityPeriods = s.ActivityPeriods
 	}
-	return d
+	for j, i := range keep {
+		c := s.Customers[i]
+		d.Frequency[j], d.Recency[j], d.T[j], monetary[j], weights[j] = c.Frequency, c.Recency, c.T, c.Monetary, c.Weight
+		// A table whose weights were never set (all zero) stands for one
+		// customer per row.
+		if c.Weight != 0 {
+			weighted = true
+		}
+		if activity != nil {
+			activity[j] = c.Activity
+		}
+	}
+	if weighted {
+		d.Weight = weights
+	}
+	if s.HasAmount {
+		d.Monetary = monetary
+	}
+	d.Activity = activity
+	return d, len(s.Customers) - n
 }

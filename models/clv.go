@@ -58,7 +58,11 @@ func (o CLVOptions) steps() int {
 // no discounting it is E(H) exactly.
 func DiscountedExpectedPurchases(p FittedPurchases, c Customer, o CLVOptions) float64 {
 	delta := math.Log1p(o.DiscountRate)
-	eH := p.ConditionalExpectedPurchases(c, o.Horizon)
+	curve := func(t float64) float64 { return p.ConditionalExpectedPurchases(c, t) }
+	if cc, ok := p.(ConditionalCurver); ok {
+		curve = cc.ConditionalCurve(c)
+	}
+	eH := curve(o.Horizon)
 	if delta == 0 {
 		return eH
 	}
@@ -72,9 +76,18 @@ func DiscountedExpectedPurchases(p FittedPurchases, c Customer, o CLVOptions) fl
 		if k%2 == 1 {
 			w = 4
 		}
-		sum += w * math.Exp(-delta*t) * p.ConditionalExpectedPurchases(c, t)
+		sum += w * math.Exp(-delta*t) * curve(t)
 	}
 	return math.Exp(-delta*o.Horizon)*eH + delta*sum*h/3
+}
+
+// ConditionalCurver is implemented by purchase models that can split the
+// conditional expectation E[Y(t) | history] into a part that depends on
+// the history alone, computed once, and a cheap function of t. CLV
+// evaluates the curve at many t for each customer and uses it when present.
+type ConditionalCurver interface {
+	// ConditionalCurve returns t ↦ ConditionalExpectedPurchases(c, t).
+	ConditionalCurve(c Customer) func(t float64) float64
 }
 
 // CLV returns the discounted customer lifetime value of a customer with

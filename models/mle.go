@@ -27,6 +27,10 @@ type likelihood struct {
 	// n is the number of customers (the total weight); it scales the
 	// objective to a mean and enters the BIC.
 	n float64
+	// hessian is optional: when not nil it returns the Hessian of the
+	// total log-likelihood at p, row-major len(p)×len(p), and
+	// standardErrors uses it instead of differencing the gradient.
+	hessian func(p []float64) []float64
 }
 
 // ConvergenceError reports a fit whose optimizer did not reach a maximum.
@@ -336,7 +340,19 @@ func standardErrors(lk likelihood, p []float64, free []int, penalty float64) ([]
 	gp := make([]float64, len(p))
 	gm := make([]float64, len(p))
 	rows := make([][]float64, k)
+	if lk.hessian != nil {
+		full := lk.hessian(p)
+		for j, i := range free {
+			rows[j] = make([]float64, k)
+			for jj, ii := range free {
+				rows[j][jj] = full[i*len(p)+ii]
+			}
+		}
+	}
 	for j, i := range free {
+		if lk.hessian != nil {
+			break // rows come from the analytic Hessian
+		}
 		step := 1e-5 * math.Max(p[i], 1e-3)
 		pp := append([]float64(nil), p...)
 		pm := append([]float64(nil), p...)

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clv-dev/clv/experiments"
+)
+
+func newCompareCmd(s streams) *cobra.Command {
+	var format string
+	c := &cobra.Command{
+		Use:   "compare RUN_DIR [RUN_DIR...]",
+		Short: "Tabulate models × metrics across one or more results folders",
+		Long: `compare reads metrics.json from each results folder and prints a table of
+models × metrics, with the best value per metric marked (lowest |bias|, mae,
+rmse and msle; highest pearson, spearman, top shares and gini).`,
+		Example: `  clv compare results/cdnow/20261123T101500Z-1a2b3c4d results/cdnow/20261124T090000Z-5e6f7a8b --format markdown`,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var rows []experiments.CompareRow
+			for _, dir := range args {
+				b, err := os.ReadFile(filepath.Join(dir, "metrics.json"))
+				if err != nil {
+					return usageErrf("%s is not a results folder: %v", dir, err)
+				}
+				var mf experiments.MetricsFile
+				if err := json.Unmarshal(b, &mf); err != nil {
+					return usageErrf("reading %s: %v", filepath.Join(dir, "metrics.json"), err)
+				}
+				rows = append(rows, experiments.ScoreSet(mf.ScoreSet()).CompareRows(filepath.Base(filepath.Clean(dir)))...)
+			}
+			if len(rows) == 0 {
+				return fmt.Errorf("no scored model in %v", args)
+			}
+			return experiments.WriteComparison(s.out, rows, format)
+		},
+	}
+	c.Flags().StringVar(&format, "format", "markdown", "output format: markdown, csv or json")
+	return c
+}

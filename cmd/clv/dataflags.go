@@ -1,0 +1,121 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clv-dev/clv/datasets"
+)
+
+// dataFlags are the transaction-log flags shared by summarize and fit.
+type dataFlags struct {
+	path, embedded                     string
+	format, header                     string
+	customer, date, amount, dateFormat string
+	onBadRow, rejects                  string
+	calibrationEnd, holdoutEnd, unit   string
+	start                              string
+	// excludeAfterEnd sets aside rows after the window instead of failing.
+	excludeAfterEnd bool
+}
+
+func (f *dataFlags) register(c *cobra.Command) {
+	fl := c.Flags()
+	fl.StringVar(&f.path, "data", "", "transaction log to read (CSV, TSV, whitespace-separated text or Parquet)")
+	fl.StringVar(&f.embedded, "embedded", "", "use data built into clv instead of --data (available: quickstart)")
+	fl.StringVar(&f.format, "format", "auto", "file format: auto, csv, tsv, whitespace or parquet")
+	fl.StringVar(&f.header, "header", "auto", "whether the first line is a header: auto, yes or no")
+	fl.StringVar(&f.customer, "customer", "customer_id", "customer id column: header name or 0-based index")
+	fl.StringVar(&f.date, "date", "date", "date column: header name or 0-based index")
+	fl.StringVar(&f.amount, "amount", "amount", "amount column: header name or 0-based index; none for count-only data")
+	fl.StringVar(&f.dateFormat, "date-format", "iso", "date layout: iso, 20060102, rfc3339, unix, or any Go layout such as 01/02/2006")
+	fl.StringVar(&f.onBadRow, "on-bad-row", "fail", "what to do with a bad row: fail (stop at the first) or skip (count, report and leave out)")
+	fl.StringVar(&f.rejects, "rejects", "", "with --on-bad-row skip: write the rejected rows and their reasons to this CSV file")
+	fl.StringVar(&f.calibrationEnd, "calibration-end", "", "last day of the calibration period, YYYY-MM-DD (inclusive)")
+	fl.StringVar(&f.holdoutEnd, "holdout-end", "", "last day of the holdout period, YYYY-MM-DD (inclusive; optional)")
+	fl.StringVar(&f.unit, "unit", "week", "time unit of recency and T: day, week, month, year or a number of days such as 14d")
+	fl.StringVar(&f.start, "start", "", "first day of the window, YYYY-MM-DD (optional): earlier rows are bad rows")
+}
+
+// given reports whether the user named any data source.
+func (f *dataFlags) given() bool { return f.path != "" || f.embedded != "" }
+
+// parseDay parses a YYYY-MM-DD flag value.
+func parseDay(flag, v string) (time.Time, error) {
+	t, err := time.Parse("2006-01-02", v)
+	if err != nil {
+		return time.Time{}, usageErrf("--%s %q is not a date: write it as YYYY-MM-DD", flag, v)
+	}
+	return t, nil
+}
+
+// options turns the flags into reader and summary options.
+func (f *dataFlags) options() (datasets.ReadOptions, datasets.SummaryOptions, error) {
+	ro := datasets.ReadOptions{
+		Format: f.format, Header: f.header, Customer: f.customer, Date: f.date,
+		Amount: f.amount, DateFormat: f.dateFormat, OnBadRow: f.onBadRow, RejectsPath: f.rejects,
+		ExcludeAfterEnd: f.excludeAfterEnd,
+	}
+	var so datasets.SummaryOptions
+	if f.calibrationEnd == "" {
+		return ro, so, usageErrf("--calibration-end is required: the last day of the calibration period, YYYY-MM-DD")
+	}
+	var err error
+	if so.CalibrationEnd, err = parseDay("calibration-end", f.calibrationEnd); err != nil {
+		return ro, so, err
+	}
+	if f.holdoutEnd != "" {
+		if so.HoldoutEnd, err = parseDay("holdout-end", f.holdoutEnd); err != nil {
+			return ro, so, err
+		}
+		if !so.HoldoutEnd.After(so.CalibrationEnd) {
+			return ro, so, usageErrf("--holdout-end %s must be after --calibration-end %s", f.holdoutEnd, f.calibrationEnd)
+		}
+	}
+	if f.start != "" {
+		if ro.Start, err = parseDay("start", f.start); err != nil {
+			return ro, so, err
+		}
+	}
+	if so.Unit, err = datasets.ParseUnit(f.unit); err != nil {
+		return ro, so, usageErr(fmt.Errorf("--unit: %w", err))
+	}
+	return ro, so, nil
+}
+
+// summarize reads the log the flags name and summarizes it.
+func (f *dataFlags) summarize() (*datasets.Summary, error) {
+	ro, so, err := f.options()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case f.path != "" && f.embedded != "":
+		return nil, usageErrf("give either --data or --embedded, not both")
+	case f.embedded != "":
+		raw, err := datasets.Embedded(f.embedded)
+		if err != nil {
+			return nil, usageErr(err)
+		}
+		s, err := datasets.Summarize(bytesReader(raw), "embedded:"+f.embedded, ro, so)
+		return s, dataErr(err)
+	case f.path != "":
+		if _, err := os.Stat(f.path); err != nil {
+			return nil, usageErrf("cannot read --data %s: %v", f.path, err)
+		}
+		s, err := datasets.SummarizeFile(f.path, ro, so)
+		return s, dataErr(err)
+	}
+	return nil, usageErrf("name the transaction log with --data PATH (or --embedded quickstart)")
+}
+
+// dataErr marks errors from reading data as data errors (exit code 2).
+func dataErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return usageErr(err)
+}

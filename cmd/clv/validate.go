@@ -1,0 +1,48 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/experiments"
+)
+
+func newValidateCmd(s streams) *cobra.Command {
+	var sets []string
+	c := &cobra.Command{
+		Use:   "validate CONFIG",
+		Short: "Check a config and its data columns without fitting anything",
+		Long: `validate runs every check of a config that clv run would: unknown or misspelt
+keys, wrong types, dates that do not parse, unknown models, a holdout that ends
+before calibration, gates on metrics that do not exist. It then opens the data
+and checks that the columns the config names are there. It fits nothing.
+Exit code 0 when all is well, 2 with every problem listed otherwise.`,
+		Example: `  clv validate configs/cdnow.yaml`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := experiments.Load(args[0], sets)
+			if err != nil {
+				return usageErr(err)
+			}
+			if cfg.Data.Embedded == "" {
+				in, err := datasets.Inspect(cfg.Resolved.DataPath, experiments.ReadOptions(cfg))
+				if err != nil {
+					return usageErr(fmt.Errorf("%s: data.path: %w", args[0], err))
+				}
+				amount := "none (count-only)"
+				if in.HasAmount() {
+					amount = fmt.Sprintf("%s (column %d)", in.AmountName, in.Amount+1)
+				}
+				fmt.Fprintf(s.out, "data %s: %s, header %v, %d fields; customer %s (column %d), date %s (column %d), amount %s\n",
+					cfg.Data.Path, in.Format, in.Header, in.Fields, in.CustomerName, in.Customer+1, in.DateName, in.Date+1, amount)
+			}
+			fmt.Fprintf(s.out, "%s is valid: %d models, %d backtest window(s), unit %s\n",
+				args[0], len(cfg.Models), len(cfg.Resolved.Windows), cfg.Resolved.Unit.Name)
+			return nil
+		},
+	}
+	c.Flags().StringArrayVar(&sets, "set", nil, "override a config key, e.g. --set split.unit=day (repeatable)")
+	return c
+}

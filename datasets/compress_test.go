@@ -1,0 +1,75 @@
+package datasets
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestCompress checks that identical (frequency, recency, T) rows merge
+// into weighted rows, sorted, with the total weight kept and the
+// per-customer columns dropped.
+func TestCompress(t *testing.T) {
+	s := &Summary{Unit: Week, HasAmount: true, HasHoldout: true, LateCustomers: 2,
+		Accounting: Accounting{RowsRead: 9, RowsUsed: 9, RejectedBy: map[Reason]int64{}}}
+	for i, c := range [][3]float64{{1, 2, 5}, {0, 0, 5}, {1, 2, 5}, {0, 0, 4}, {1, 2, 5}, {0, 0, 5}, {1, 3, 5}} {
+		s.Customers = append(s.Customers, CustomerSummary{ID: string(rune('a' + i)), Frequency: c[0], Recency: c[1], T: c[2],
+			Monetary: 7, FrequencyHoldout: 1, DurationHoldout: 3, Weight: 1, Activity: 5})
+	}
+	got := Compress(s)
+	want := []CustomerSummary{
+		{Frequency: 0, Recency: 0, T: 4, Weight: 1},
+		{Frequency: 0, Recency: 0, T: 5, Weight: 2},
+		{Frequency: 1, Recency: 2, T: 5, Weight: 3},
+		{Frequency: 1, Recency: 3, T: 5, Weight: 1},
+	}
+	if !slices.Equal(got.Customers, want) {
+		t.Errorf("got %+v\nwant %+v", got.Customers, want)
+	}
+	if !got.Compressed || got.HasAmount || got.HasHoldout || got.LateCustomers != 2 || got.Unit != Week || got.Accounting.RowsRead != 9 {
+		t.Errorf("summary fields: %+v", got)
+	}
+	if len(s.Customers) != 7 || s.Compressed || s.Customers[0].ID != "a" {
+		t.Error("Compress changed its input")
+	}
+	// Compressing again changes nothing; nil stays nil.
+	if again := Compress(got); !slices.Equal(again.Customers, got.Customers) {
+		t.Errorf("compressing twice: %+v", again.Customers)
+	}
+	if Compress(nil) != nil {
+		t.Error("Compress(nil) != nil")
+	}
+}
+
+// TestCompressCounts compresses a random discrete table and checks the
+// weights against counts made with a map.
+func TestCompressCounts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	s := &Summary{}
+	counts := map[[3]float64]float64{}
+	for i := 0; i < 5000; i++ {
+		x := float64(rng.IntN(4))
+		r := 0.0
+		if x > 0 {
+			r = float64(rng.IntN(6) + 1)
+		}
+		c := CustomerSummary{Frequency: x, Recency: r, T: 6, Weight: 1}
+		counts[[3]float64{x, r, 6}]++
+		s.Customers = append(s.Customers, c)
+	}
+	got := Compress(s)
+	if len(got.Customers) != len(counts) {
+		t.Fatalf("%d rows, want %d", len(got.Customers), len(counts))
+	}
+	for i, c := range got.Customers {
+		if counts[[3]float64{c.Frequency, c.Recency, c.T}] != c.Weight {
+			t.Errorf("row %+v: weight, want %v", c, counts[[3]float64{c.Frequency, c.Recency, c.T}])
+		}
+		if i > 0 {
+			p := got.Customers[i-1]
+			if p.Frequency > c.Frequency || p.Frequency == c.Frequency && p.Recency >= c.Recency {
+				t.Errorf("rows %d and %d out of order", i-1, i)
+			}
+		}
+	}
+}

@@ -1,0 +1,422 @@
+package datasets
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strings"
+)
+
+// The per-customer state of a summary in the making.
+//
+// Memory grows with the number of customers, not with the number of rows:
+// while a customer's rows arrive in date order (as they do in a log sorted
+// by time, or grouped by customer and sorted by date) a fixed-size
+// custState is enough, because a new purchase day is then simply a day
+// after the last one. Amounts need no history at all: the mean of the
+// same-day-summed repeat amounts is their total divided by the number of
+// repeat days.
+//
+// When a row comes earlier than the customer's last day (and is not on the
+// first or the last day, which are known), telling whether its day is new
+// needs the customer's set of days. If that set can be rebuilt from the
+// state (one or two days so far, or every day from the first to the last)
+// the customer switches to an exact mode holding its sorted distinct days.
+// Otherwise the customer is marked for a second pass: once the input is
+// read, it is read again and the marked customers alone are rebuilt in
+// exact mode. A shuffled log thus costs a second read and memory for the
+// distinct days of its out-of-order customers; a log in time order costs
+// neither.
+type custState struct {
+	first, last int32 // first and last purchase day
+	lastCal     int32 // last purchase day in calibration; noDay if none
+	nCal, nHold int32 // distinct purchase days in calibration / holdout
+	mode        uint8
+	// firstAmt is the amount of the first purchase day, repSum the total
+	// of the other calibration days and holdSum of the holdout days (the
+	// first day excluded from both).
+	firstAmt, repSum, holdSum float64
+	activity                  uint64
+}
+
+const noDay = math.MinInt32
+
+// state modes
+const (
+	modeOrdered uint8 = iota // rows so far in date order: O(1) state
+	modeExact                // distinct days kept in customerTable.days
+	modeRescan               // order lost: to rebuild in a second pass
+	modeRebuild              // being rebuilt in the second pass (exact)
+)
+
+// entry is one slot of the customer table: a key and the state, 64 bytes,
+// one cache line, so that a row of a known customer costs one memory
+// access in a table far larger than the caches.
+type entry struct {
+	key uint64 // 0: empty slot
+	custState
+}
+
+// Keys. An id of 1 to 15 digits (most ids) is its own key: its value times
+// 16 plus its length, exact ("0001" and "1" differ) and needing no string
+// at all. Other ids get a serial number from a string map and the key
+// strKey | serial.
+const strKey = 1 << 63
+
+// customerTable holds every customer's state in an open-addressing hash
+// table (linear probing, Fibonacci hashing, at most 3/4 full).
+type customerTable struct {
+	calEnd  int32
+	period  float64 // activity period in days (0: off)
+	slots   []entry
+	shift   uint // 64 - log2(len(slots))
+	n       int
+	strID   map[string]uint64
+	strs    []string
+	days    map[uint64][]int32 // sorted distinct days of exact-mode customers
+	rescans int                // customers marked for the second pass
+	// firstRescan is the key of the first of them, for messages.
+	firstRescan uint64
+	sink        uint64 // keeps addBatch's touches from being optimized away
+	// perDay counts the distinct purchase days of calibration customers
+	// (first purchase ≤ calEnd) by day: perDay[d − perDayBase]. It is kept
+	// only while every customer's rows come in date order (perDayValid);
+	// a customer whose order breaks turns it off, since its first pass
+	// cannot be undone.
+	perDay      []float64
+	perDayBase  int32
+	perDayValid bool
+}
+
+// countDay adds one distinct purchase day d of a calibration customer.
+func (c *customerTable) countDay(d int32) {
+	if len(c.perDay) == 0 {
+		c.perDayBase = d
+	}
+	switch {
+	case d < c.perDayBase:
+		grow := int(c.perDayBase - d)
+		c.perDay = append(make([]float64, grow, grow+len(c.perDay)), c.perDay...)
+		c.perDayBase = d
+	case int(d-c.perDayBase) >= len(c.perDay):
+		c.perDay = append(c.perDay, make([]float64, int(d-c.perDayBase)+1-len(c.perDay))...)
+	}
+	c.perDay[d-c.perDayBase]++
+}
+
+func newCustomerTable(calEnd int64, period float64) *customerTable {
+	c := &customerTable{calEnd: int32(calEnd), period: period, strID: map[string]uint64{}, days: map[uint64][]int32{}, perDayValid: true}
+	c.slots, c.shift = make([]entry, 1<<8), 64-8
+	return c
+}
+
+// numericKey packs an id of 1 to 15 digits into its key.
+func numericKey(id []byte) (uint64, bool) {
+	if len(id) == 0 || len(id) > 15 {
+		return 0, false
+	}
+	var v uint64
+	for _, ch := range id {
+		if ch < '0' || ch > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(ch-'0')
+	}
+	return v<<4 | uint64(len(id)), true
+}
+
+// keyOf returns the key of an id, giving a new string id a serial number
+// when add is true (else reporting it absent).
+func (c *customerTable) keyOf(id []byte, add bool) (uint64, bool) {
+	if k, ok := numericKey(id); ok {
+		return k, true
+	}
+	if k, ok := c.strID[string(id)]; ok {
+		return k, true
+	}
+	if !add {
+		return 0, false
+	}
+	k := strKey | uint64(len(c.strs))
+	s := string(id)
+	c.strID[s] = k
+	c.strs = append(c.strs, s)
+	return k, true
+}
+
+// idOf returns the id a key stands for.
+func (c *customerTable) idOf(key uint64) string {
+	if key&strKey != 0 {
+		return c.strs[key&^strKey]
+	}
+	var buf [20]byte
+	i := len(buf)
+	for v := key >> 4; v > 0; v /= 10 {
+		i--
+		buf[i] = byte('0' + v%10)
+	}
+	for n := int(key & 15); len(buf)-i < n; {
+		i--
+		buf[i] = '0'
+	}
+	return string(buf[i:])
+}
+
+// slot returns the entry of a key; with insert, a new one (key set, state
+// zero) when absent, else nil.
+func (c *customerTable) slot(key uint64, insert bool) (*entry, bool) {
+	mask := uint64(len(c.slots) - 1)
+	for h := (key * 0x9e3779b97f4a7c15) >> c.shift; ; h = (h + 1) & mask {
+		e := &c.slots[h]
+		if e.key == key {
+			return e, false
+		}
+		if e.key == 0 {
+			if !insert {
+				return nil, false
+			}
+			if 4*(c.n+1) > 3*len(c.slots) {
+				c.grow()
+				return c.slot(key, true)
+			}
+			e.key = key
+			c.n++
+			return e, true
+		}
+	}
+}
+
+// grow doubles the table.
+func (c *customerTable) grow() {
+	old := c.slots
+	c.slots, c.shift = make([]entry, 2*len(old)), c.shift-1
+	mask := uint64(len(c.slots) - 1)
+	for i := range old {
+		if old[i].key == 0 {
+			continue
+		}
+		h := (old[i].key * 0x9e3779b97f4a7c15) >> c.shift
+		for c.slots[h].key != 0 {
+			h = (h + 1) & mask
+		}
+		c.slots[h] = old[i]
+	}
+}
+
+// purchase is a used row waiting in a batch.
+type purchase struct {
+	key    uint64
+	day    int32
+	amount float64
+}
+
+// addBatch records a batch of purchases in order. It first touches the
+// slot of each, so that the memory accesses of the whole batch overlap
+// instead of waiting for one another: in a table much larger than the
+// caches that is most of the cost of a row.
+func (c *customerTable) addBatch(b []purchase) {
+	for len(b) > 0 {
+		n := min(len(b), 128)
+		var sink uint64
+		for i := range b[:n] {
+			sink += c.slots[(b[i].key*0x9e3779b97f4a7c15)>>c.shift].key
+		}
+		c.sink += sink
+		for i := range b[:n] {
+			c.add(b[i].key, b[i].day, b[i].amount)
+		}
+		b = b[n:]
+	}
+}
+
+// add records a purchase of amount a on day d by the customer with key
+// (first pass).
+func (c *customerTable) add(key uint64, d int32, a float64) {
+	e, isNew := c.slot(key, true)
+	st := &e.custState
+	if isNew {
+		c.start(st, d, a)
+		return
+	}
+	switch st.mode {
+	case modeOrdered:
+		switch {
+		case d == st.last:
+			c.addAmount(st, d, a)
+		case d > st.last:
+			st.last = d
+			c.newDay(st, d)
+			c.addAmount(st, d, a)
+		case d == st.first:
+			st.firstAmt += a
+		default:
+			c.perDayValid = false
+			if !c.toExact(key, st) {
+				st.mode = modeRescan
+				if c.rescans == 0 {
+					c.firstRescan = key
+				}
+				c.rescans++
+				return
+			}
+			c.addExact(key, st, d, a)
+		}
+	case modeExact:
+		c.addExact(key, st, d, a)
+	case modeRescan:
+		// Rebuilt in the second pass.
+	}
+}
+
+// start sets up a customer's state from its first row.
+func (c *customerTable) start(st *custState, d int32, a float64) {
+	*st = custState{first: d, last: d, lastCal: noDay, firstAmt: a, mode: st.mode}
+	c.newDay(st, d)
+}
+
+// newDay counts a purchase day not seen before.
+func (c *customerTable) newDay(st *custState, d int32) {
+	if st.mode != modeOrdered {
+		c.perDayValid = false
+	} else if st.first <= c.calEnd {
+		c.countDay(d)
+	}
+	if d > c.calEnd {
+		st.nHold++
+		return
+	}
+	st.nCal++
+	if d > st.lastCal {
+		st.lastCal = d
+	}
+	if c.period > 0 {
+		if k := math.Floor(float64(c.calEnd-d) / c.period); k < 64 {
+			st.activity |= 1 << uint(k)
+		}
+	}
+}
+
+// addAmount adds an amount to the total its day belongs to.
+func (c *customerTable) addAmount(st *custState, d int32, a float64) {
+	switch {
+	case d == st.first:
+		st.firstAmt += a
+	case d <= c.calEnd:
+		st.repSum += a
+	default:
+		st.holdSum += a
+	}
+}
+
+// toExact switches an ordered customer to exact mode when its days can be
+// rebuilt from its state.
+func (c *customerTable) toExact(key uint64, st *custState) bool {
+	n := int64(st.nCal) + int64(st.nHold)
+	var days []int32
+	switch {
+	case n == 1:
+		days = []int32{st.first}
+	case n == 2:
+		days = []int32{st.first, st.last}
+	case int64(st.last)-int64(st.first)+1 == n:
+		days = make([]int32, 0, n)
+		for d := st.first; d <= st.last; d++ {
+			days = append(days, d)
+		}
+	default:
+		return false
+	}
+	c.days[key] = days
+	st.mode = modeExact
+	return true
+}
+
+// addExact records a purchase for a customer in exact mode, in any order.
+func (c *customerTable) addExact(key uint64, st *custState, d int32, a float64) {
+	days := c.days[key]
+	if len(days) == 0 {
+		c.start(st, d, a)
+		c.days[key] = append(days, d)
+		return
+	}
+	pos, found := slices.BinarySearch(days, d)
+	if !found {
+		c.days[key] = slices.Insert(days, pos, d)
+		if d < st.first {
+			// The old first day becomes a repeat (or holdout) day.
+			if st.first <= c.calEnd {
+				st.repSum += st.firstAmt
+			} else {
+				st.holdSum += st.firstAmt
+			}
+			st.first, st.firstAmt = d, 0
+		}
+		if d > st.last {
+			st.last = d
+		}
+		c.newDay(st, d)
+	}
+	c.addAmount(st, d, a)
+}
+
+// prepareRescan resets the customers marked for the second pass.
+func (c *customerTable) prepareRescan() {
+	for i := range c.slots {
+		if e := &c.slots[i]; e.key != 0 && e.mode == modeRescan {
+			e.custState = custState{mode: modeRebuild}
+			c.days[e.key] = nil
+		}
+	}
+}
+
+// addRescan records a purchase in the second pass: only the customers
+// being rebuilt count.
+func (c *customerTable) addRescan(id []byte, d int32, a float64) {
+	key, ok := c.keyOf(id, false)
+	if !ok {
+		return
+	}
+	if e, _ := c.slot(key, false); e != nil && e.mode == modeRebuild {
+		c.addExact(key, &e.custState, d, a)
+	}
+}
+
+// entries returns the customers' ids and states in output order (see
+// idOrder).
+func (c *customerTable) entries() ([]string, []*custState) {
+	type ent struct {
+		key uint64
+		st  *custState
+	}
+	es := make([]ent, 0, c.n)
+	for i := range c.slots {
+		if e := &c.slots[i]; e.key != 0 {
+			es = append(es, ent{e.key, &e.custState})
+		}
+	}
+	ids := make([]string, len(es))
+	sts := make([]*custState, len(es))
+	if len(c.strs) == 0 {
+		// Every id is numeric: sort by value, then (for ids equal but for
+		// leading zeros) by text, without making strings first.
+		slices.SortFunc(es, func(a, b ent) int {
+			if d := cmp.Compare(a.key>>4, b.key>>4); d != 0 || a.key == b.key {
+				return d
+			}
+			return strings.Compare(c.idOf(a.key), c.idOf(b.key))
+		})
+		for i, e := range es {
+			ids[i], sts[i] = c.idOf(e.key), e.st
+		}
+		return ids, sts
+	}
+	for i, e := range es {
+		ids[i] = c.idOf(e.key)
+	}
+	order := idOrder(ids)
+	oids := make([]string, len(order))
+	for j, i := range order {
+		oids[j], sts[j] = ids[i], es[i].st
+	}
+	return oids, sts
+}

@@ -1,0 +1,55 @@
+package datasets
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+)
+
+// idOrder returns the indices of ids in output order: by integer value
+// when every id is an unsigned integer of up to 18 digits (so "2" comes
+// before "10" and "0002" next to "2", ties broken by the text), else by
+// text.
+func idOrder(ids []string) []int32 {
+	order := make([]int32, len(ids))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	keys := make([]uint64, len(ids))
+	numeric := true
+	for i, id := range ids {
+		k, ok := idNumber(id)
+		if !ok {
+			numeric = false
+			break
+		}
+		keys[i] = k
+	}
+	if numeric {
+		slices.SortFunc(order, func(a, b int32) int {
+			if c := cmp.Compare(keys[a], keys[b]); c != 0 {
+				return c
+			}
+			return strings.Compare(ids[a], ids[b])
+		})
+	} else {
+		slices.SortFunc(order, func(a, b int32) int { return strings.Compare(ids[a], ids[b]) })
+	}
+	return order
+}
+
+// idNumber reads an id made of 1 to 18 digits.
+func idNumber(id string) (uint64, bool) {
+	if len(id) == 0 || len(id) > 18 {
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
+}

@@ -1,0 +1,378 @@
+package datasets
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+)
+
+// SummaryOptions sets the windows and the time unit of a summary.
+//
+// Days are UTC calendar days; only the calendar dates of CalibrationEnd and
+// HoldoutEnd count (in their own location) and both days are included in
+// their windows: calibration runs to the end of CalibrationEnd, the holdout
+// from the day after to the end of HoldoutEnd.
+type SummaryOptions struct {
+	Unit           Unit
+	CalibrationEnd time.Time // required
+	HoldoutEnd     time.Time // zero: no holdout window; else after CalibrationEnd
+	// ActivityPeriodDays, when > 0, turns on the activity bitmaps
+	// (CustomerSummary.Activity) with periods of this many days.
+	ActivityPeriodDays float64
+}
+
+// window holds the checked options as days.
+type logWindow struct {
+	unit     Unit
+	start    int64
+	hasStart bool
+	cal      int64
+	hold     int64
+	hasHold  bool
+	period   float64
+	dateCol  string
+	dateIdx  int
+	rowNums  bool
+}
+
+func newWindow(so SummaryOptions, ro ReadOptions) (*logWindow, error) {
+	if so.Unit.Days() <= 0 || math.IsInf(so.Unit.Days(), 0) || math.IsNaN(so.Unit.Days()) {
+		return nil, fmt.Errorf("summary options: the time unit is not set: use datasets.Week, Day, Month, Year or ParseUnit")
+	}
+	if so.CalibrationEnd.IsZero() {
+		return nil, fmt.Errorf("summary options: the calibration end is not set")
+	}
+	w := &logWindow{unit: so.Unit, cal: dayOf(so.CalibrationEnd), period: so.ActivityPeriodDays}
+	if !so.HoldoutEnd.IsZero() {
+		w.hold, w.hasHold = dayOf(so.HoldoutEnd), true
+		if w.hold <= w.cal {
+			return nil, fmt.Errorf("summary options: the holdout end %s must be after the calibration end %s",
+				formatDay(w.hold), formatDay(w.cal))
+		}
+	}
+	if !ro.Start.IsZero() {
+		w.start, w.hasStart = dayOf(ro.Start), true
+		if w.start > w.cal {
+			return nil, fmt.Errorf("read options: the start %s is after the calibration end %s", formatDay(w.start), formatDay(w.cal))
+		}
+	}
+	if w.cal < minDay || w.cal > maxDay || (w.hasHold && w.hold > maxDay) || (w.hasStart && w.start < minDay) {
+		return nil, fmt.Errorf("summary options: dates must fall in years 1 to 9999")
+	}
+	if math.IsNaN(w.period) || math.IsInf(w.period, 0) || w.period < 0 {
+		return nil, fmt.Errorf("summary options: the activity period %v must be a finite number of days ≥ 0 (0 turns it off)", w.period)
+	}
+	return w, nil
+}
+
+// end returns the last day of the window: the holdout end, or the
+// calibration end without a holdout.
+func (w *logWindow) end() int64 {
+	if w.hasHold {
+		return w.hold
+	}
+	return w.cal
+}
+
+// check rejects a row dated outside the window.
+func (w *logWindow) check(r *logRow, file string) *BadRowError {
+	var detail, hint string
+	switch {
+	case w.hasStart && r.day < w.start:
+		detail = fmt.Sprintf("the date %s is before the start %s", formatDay(r.day), formatDay(w.start))
+		hint = "set an earlier --start, or --on-bad-row skip to leave such rows out"
+	case w.hasHold && r.day > w.hold:
+		detail = fmt.Sprintf("the date %s is after the holdout end %s", formatDay(r.day), formatDay(w.hold))
+		hint = "set a later --holdout-end, or --on-bad-row skip to leave such rows out"
+	case !w.hasHold && r.day > w.cal:
+		detail = fmt.Sprintf("the date %s is after the calibration end %s and there is no holdout window", formatDay(r.day), formatDay(w.cal))
+		hint = "set a --holdout-end or a later --calibration-end, or --on-bad-row skip to leave such rows out"
+	default:
+		return nil
+	}
+	return &BadRowError{File: file, Line: r.line, RowNumber: w.rowNums, Column: w.dateCol, ColumnIndex: w.dateIdx + 1,
+		Text: clip(r.dateText), Reason: ReasonOutsideWindow, Detail: detail, Hint: hint}
+}
+
+// SummarizeFile reads a transaction log file and returns its per-customer
+// summary; see ReadOptions for the formats and SummaryOptions for the
+// windows. Every row is accounted for in Summary.Accounting: it is used or
+// rejected. Under the fail policy the first bad row (a *BadRowError)
+// stops the reading.
+//
+// Memory grows with the number of customers, not rows, as long as each
+// customer's rows come in date order (a log sorted by time, or grouped by
+// customer); customers whose rows do not are rebuilt in a second read of
+// the file (see custState).
+func SummarizeFile(path string, ro ReadOptions, so SummaryOptions) (*Summary, error) {
+	c, err := ro.config()
+	if err != nil {
+		return nil, err
+	}
+	w, err := newWindow(so, ro)
+	if err != nil {
+		return nil, err
+	}
+	src, err := openFileSource(path, c)
+	if err != nil {
+		return nil, err
+	}
+	s, err := summarizeSource(src, c, w)
+	if cerr := src.close(); err == nil && cerr != nil {
+		return nil, fmt.Errorf("%s: %w", path, cerr)
+	}
+	return s, err
+}
+
+// Summarize is SummarizeFile for a text log (CSV, TSV or whitespace, not
+// Parquet) read from r; name labels it in messages and its extension
+// guides Format auto. A second read for out-of-order customers needs r to
+// be an io.Seeker (as files, bytes.Reader and strings.Reader are);
+// otherwise such a log is an error that says to sort it.
+func Summarize(r io.Reader, name string, ro ReadOptions, so SummaryOptions) (*Summary, error) {
+	c, err := ro.config()
+	if err != nil {
+		return nil, err
+	}
+	w, err := newWindow(so, ro)
+	if err != nil {
+		return nil, err
+	}
+	src, err := openReaderSource(r, name, c)
+	if err != nil {
+		return nil, err
+	}
+	return summarizeSource(src, c, w)
+}
+
+// summarizeSource reads every row of a source into a summary.
+func summarizeSource(src logSource, c *readConfig, w *logWindow) (s *Summary, err error) {
+	in := src.inspection()
+	w.dateCol, w.dateIdx, w.rowNums = in.DateName, in.Date, in.Format == FormatParquet
+	var rej *rejectWriter
+	if c.skip && c.rejects != "" {
+		if rej, err = newRejectWriter(c.rejects); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				rej.abort()
+			}
+		}()
+	}
+	cs := newCustomerTable(w.cal, w.period)
+	acc := Accounting{RejectedBy: map[Reason]int64{}}
+	var r logRow
+	tw := startTableWriter(cs)
+	defer tw.finish()
+	for {
+		ok, err := src.next(&r)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		acc.RowsRead++
+		bad := r.bad
+		if bad == nil {
+			bad = w.check(&r, in.File)
+			if bad != nil && c.excludeAfterEnd && r.day > w.end() {
+				acc.RowsRejected++
+				acc.RejectedBy[ReasonAfterEnd]++
+				continue
+			}
+		}
+		if bad != nil {
+			if !c.skip {
+				return nil, bad
+			}
+			acc.RowsRejected++
+			acc.RejectedBy[bad.Reason]++
+			if rej != nil {
+				if err := rej.write(bad); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		acc.RowsUsed++
+		key, _ := cs.keyOf(r.id, true)
+		tw.add(purchase{key: key, day: int32(r.day), amount: r.amount})
+	}
+	tw.finish()
+	if cs.rescans > 0 {
+		if err := secondPass(src, cs, w, in.File); err != nil {
+			return nil, err
+		}
+	}
+	var byReason int64
+	for _, n := range acc.RejectedBy {
+		byReason += n
+	}
+	if acc.RowsRead != acc.RowsUsed+acc.RowsRejected || byReason != acc.RowsRejected {
+		return nil, fmt.Errorf("%s: internal error: %d rows read but %d used and %d rejected (%d by reason)",
+			in.File, acc.RowsRead, acc.RowsUsed, acc.RowsRejected, byReason)
+	}
+	if s, err = buildSummary(cs, w, in.HasAmount()); err != nil {
+		return nil, fmt.Errorf("%s: %w", in.File, err)
+	}
+	s.Accounting = acc
+	if rej != nil {
+		if err := rej.commit(); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// tableWriter applies purchases to the customer table in a goroutine of its
+// own, in batches that keep the order of the rows, so that parsing and the
+// table's memory accesses run on two cores. Only the table writer touches
+// the table (slots and states) until finish returns; the reader keeps the
+// id map (customerTable.keyOf).
+type tableWriter struct {
+	full  chan []purchase
+	free  chan []purchase
+	done  chan struct{}
+	batch []purchase
+}
+
+func startTableWriter(cs *customerTable) *tableWriter {
+	const buffers, size = 3, 4096
+	w := &tableWriter{full: make(chan []purchase, buffers), free: make(chan []purchase, buffers), done: make(chan struct{})}
+	for i := 0; i < buffers; i++ {
+		w.free <- make([]purchase, 0, size)
+	}
+	w.batch = <-w.free
+	go func() {
+		defer close(w.done)
+		for b := range w.full {
+			cs.addBatch(b)
+			w.free <- b[:0]
+		}
+	}()
+	return w
+}
+
+// add queues a purchase.
+func (w *tableWriter) add(p purchase) {
+	w.batch = append(w.batch, p)
+	if len(w.batch) == cap(w.batch) {
+		w.full <- w.batch
+		w.batch = <-w.free
+	}
+}
+
+// finish applies the queued purchases and waits for the writer to stop.
+// Later calls do nothing.
+func (w *tableWriter) finish() {
+	if w.full == nil {
+		return
+	}
+	if len(w.batch) > 0 {
+		w.full <- w.batch
+	}
+	close(w.full)
+	<-w.done
+	w.full = nil
+}
+
+// secondPass reads the source again for the customers whose rows came out
+// of date order. Bad rows were accounted for in the first pass.
+func secondPass(src logSource, cs *customerTable, w *logWindow, file string) error {
+	if err := src.rewind(); err != nil {
+		if errors.Is(err, errNotRewindable) {
+			return fmt.Errorf("%s: the rows of %d customers (the first is %q) are out of date order and the input cannot be read a second time to sort them out: sort the log by date, or read it from a file",
+				file, cs.rescans, cs.idOf(cs.firstRescan))
+		}
+		return err
+	}
+	cs.prepareRescan()
+	var r logRow
+	for {
+		ok, err := src.next(&r)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		if r.bad == nil && w.check(&r, file) == nil {
+			cs.addRescan(r.id, int32(r.day), r.amount)
+		}
+	}
+}
+
+// buildSummary turns the customers' states into the summary table.
+func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, error) {
+	u := w.unit.Days()
+	s := &Summary{Unit: w.unit, CalibrationEnd: timeOfDay(w.cal), HasHoldout: w.hasHold, HasAmount: hasAmount}
+	if w.hasHold {
+		s.HoldoutEnd = timeOfDay(w.hold)
+	}
+	ids, states := cs.entries()
+	s.Customers = make([]CustomerSummary, 0, len(ids))
+	earliest := int64(math.MaxInt64)
+	cal := int32(w.cal)
+	for i, st := range states {
+		if st.first > cal {
+			s.LateCustomers++
+			continue
+		}
+		earliest = min(earliest, int64(st.first))
+		c := CustomerSummary{
+			ID:          ids[i],
+			Frequency:   float64(st.nCal - 1),
+			Recency:     float64(st.lastCal-st.first) / u,
+			T:           float64(cal-st.first) / u,
+			FirstAmount: st.firstAmt,
+			Weight:      1,
+			Activity:    st.activity,
+		}
+		if st.nCal > 1 {
+			c.Monetary = st.repSum / float64(st.nCal-1)
+		}
+		if w.hasHold {
+			c.FrequencyHoldout = float64(st.nHold)
+			if st.nHold > 0 {
+				c.MonetaryHoldout = st.holdSum / float64(st.nHold)
+			}
+			c.DurationHoldout = float64(w.hold-w.cal) / u
+		}
+		if !isFinite(c.Monetary) || !isFinite(c.MonetaryHoldout) || !isFinite(c.FirstAmount) {
+			return nil, fmt.Errorf("the amounts of customer %q add up to more than a float64 holds", c.ID)
+		}
+		s.Customers = append(s.Customers, c)
+	}
+	if cs.perDayValid && len(s.Customers) > 0 {
+		// Distinct purchase days by day, less each customer's first day.
+		s.FirstDay = timeOfDay(earliest)
+		end := w.cal
+		if w.hasHold {
+			end = w.hold
+		}
+		s.RepeatsPerDay = make([]float64, end-earliest+1)
+		for k := range s.RepeatsPerDay {
+			if d := earliest + int64(k) - int64(cs.perDayBase); d >= 0 && d < int64(len(cs.perDay)) {
+				s.RepeatsPerDay[k] = cs.perDay[d]
+			}
+		}
+		for _, st := range states {
+			if st.first <= cal {
+				s.RepeatsPerDay[int64(st.first)-earliest]--
+			}
+		}
+	}
+	if w.period > 0 {
+		s.ActivityPeriod = w.period
+		if len(s.Customers) > 0 {
+			s.ActivityPeriods = int(min(64, math.Ceil(float64(w.cal-earliest+1)/w.period)))
+		}
+	}
+	return s, nil
+}
+
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

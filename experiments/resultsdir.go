@@ -1,0 +1,87 @@
+package experiments
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// resultsDir writes a results folder atomically: every file goes into a
+// hidden staging folder beside the destination, which is renamed into place
+// only by commit. An interrupted run leaves at most a hidden ".partial"
+// folder, never one that looks complete; abort removes the staging folder.
+type resultsDir struct {
+	final   string
+	staging string
+}
+
+// newResultsDir creates the staging folder for final (which must not exist).
+func newResultsDir(final string) (*resultsDir, error) {
+	if _, err := os.Stat(final); err == nil {
+		return nil, fmt.Errorf("results folder %s already exists: choose another --out or remove it", final)
+	}
+	parent := filepath.Dir(final)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, fmt.Errorf("creating the results folder's parent %s: %w", parent, err)
+	}
+	staging, err := os.MkdirTemp(parent, "."+filepath.Base(final)+".partial-")
+	if err != nil {
+		return nil, fmt.Errorf("creating a staging folder in %s: %w", parent, err)
+	}
+	return &resultsDir{final: final, staging: staging}, nil
+}
+
+// path returns the staging path of a file inside the folder.
+func (r *resultsDir) path(name string) string { return filepath.Join(r.staging, name) }
+
+// create opens a new file (and its parent folders) in the staging folder.
+func (r *resultsDir) writeFile(name string, write func(w io.Writer) error) error {
+	p := r.path(name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	f, err := os.Create(p)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	bw := bufio.NewWriter(f)
+	if err := write(bw); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	return nil
+}
+
+// writeJSON writes v as indented JSON with a final newline.
+func (r *resultsDir) writeJSON(name string, v any) error {
+	return r.writeFile(name, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	})
+}
+
+// commit renames the staging folder into place.
+func (r *resultsDir) commit() error {
+	if err := os.Rename(r.staging, r.final); err != nil {
+		return fmt.Errorf("moving the results into %s: %w", r.final, err)
+	}
+	return nil
+}
+
+// abort removes the staging folder.
+func (r *resultsDir) abort() { _ = os.RemoveAll(r.staging) }

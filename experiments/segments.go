@@ -1,0 +1,100 @@
+package experiments
+
+import (
+	"fmt"
+	"math"
+)
+
+// Segment is one group of customers ranked by predicted value, as in a
+// decile (groups = 10) or quintile (groups = 5) lift table.
+//
+// With A the actual total of all n customers and A_g the actual total of the
+// n_g customers of group g,
+//
+//	share_of_actual = A_g / A
+//	lift            = (A_g / A) / (n_g / n)
+//
+// so a lift of 2 means the group's customers bought twice as much as the
+// average customer. Both are NaN (JSON null) when A = 0.
+type Segment struct {
+	Group          int    `json:"group"` // 1 = highest predicted value
+	Customers      int    `json:"customers"`
+	PredictedTotal Metric `json:"predicted_total"`
+	ActualTotal    Metric `json:"actual_total"`
+	ShareOfActual  Metric `json:"share_of_actual"`
+	Lift           Metric `json:"lift"`
+}
+
+// GroupSizes returns the sizes of groups near-equal groups of n customers:
+// each holds ⌊n/groups⌋ customers, and the first n mod groups hold one more,
+// so sizes differ by at most one and larger groups come first. For example
+// 10 customers in 3 groups gives 4, 3, 3. It returns an error unless
+// 1 ≤ groups ≤ n.
+func GroupSizes(n, groups int) ([]int, error) {
+	if groups < 1 || groups > n {
+		return nil, fmt.Errorf("%d groups for %d customers: want 1 ≤ groups ≤ customers", groups, n)
+	}
+	sizes := make([]int, groups)
+	for g := range sizes {
+		sizes[g] = n / groups
+		if g < n%groups {
+			sizes[g]++
+		}
+	}
+	return sizes, nil
+}
+
+// Segments splits customers into groups by predicted value and summarises
+// each group (see Segment). Customers are ranked as PredictionOrder does
+// (prediction descending, ties by customer id) and cut into consecutive
+// groups of the sizes GroupSizes gives, group 1 holding the highest
+// predictions. Tied customers may thus fall on both sides of a cut; the id
+// decides which, so the result is deterministic.
+//
+// It returns an error when the lengths differ, there are no customers, a
+// value is negative or not finite, groups is not between 1 and the number
+// of customers, or the actual total overflows a float64.
+func Segments(ids []string, predicted, actual []float64, groups int) ([]Segment, error) {
+	if err := checkInputs(ids, predicted, actual, true); err != nil {
+		return nil, fmt.Errorf("segments: %w", err)
+	}
+	n := len(predicted)
+	sizes, err := GroupSizes(n, groups)
+	if err != nil {
+		return nil, fmt.Errorf("segments: %w", err)
+	}
+	var total ksum
+	for _, a := range actual {
+		total.add(a)
+	}
+	A := total.value()
+	if math.IsInf(A, 0) || math.IsNaN(A) {
+		return nil, fmt.Errorf("segments: the actual total overflows a float64")
+	}
+	order := predictionOrder(ids, predicted)
+	out := make([]Segment, groups)
+	start := 0
+	for g, size := range sizes {
+		var pg, ag ksum
+		for _, i := range order[start : start+size] {
+			pg.add(predicted[i])
+			ag.add(actual[i])
+		}
+		start += size
+		seg := Segment{
+			Group:          g + 1,
+			Customers:      size,
+			PredictedTotal: finiteOrNaN(pg.value()),
+			ActualTotal:    Metric(ag.value()),
+			ShareOfActual:  Metric(math.NaN()),
+			Lift:           Metric(math.NaN()),
+		}
+		if A > 0 {
+			share := ag.value() / A
+			seg.ShareOfActual = Metric(share)
+			seg.Lift = finiteOrNaN(share * float64(n) / float64(size))
+		}
+		out[g] = seg
+	}
+	return out, nil
+}

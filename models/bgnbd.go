@@ -1,0 +1,1057 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mathext"
+)
+
+// BGNBD is the beta-geometric/negative-binomial model of Fader, Hardie & Lee
+// (2005), "'Counting your customers' the easy way: an alternative to the
+// Pareto/NBD model", Marketing Science 24(2), 275–284, for customers who
+// may buy at any time and drop out unobserved.
+//
+// While alive, a customer buys as a Poisson process with rate λ; after each
+// repeat purchase the customer drops out with probability p. Across
+// customers λ ~ Gamma(r, α) (shape r, rate α) and p ~ Beta(a, b). A
+// customer with x repeat purchases, the last at t_x, observed for T after
+// the first purchase, has likelihood (FHL 2005, eq. 6, in the form of
+// Fader, Hardie & Lee 2005, "Implementing the BG/NBD model for customer
+// base analysis in Excel", brucehardie.com/notes/004)
+//
+//	ln L = ln A₁ + ln A₂ + ln(A₃ + δ_{x>0}·A₄),
+//	A₁ = Γ(r+x) α^r / Γ(r),              A₂ = B(a, b+x)/B(a, b),
+//	A₃ = (α+T)^−(r+x),                   A₄ = a/(b+x−1) · (α+t_x)^−(r+x),
+//
+// evaluated with ln(A₃ + A₄) = ln A₃ + log1p(e^(ln A₄ − ln A₃)). Its
+// predictions are
+//
+//	E[X(t)] = (a+b−1)/(a−1) · [1 − (α/(α+t))^r ₂F₁(r, b; a+b−1; t/(α+t))]          (eq. 9)
+//	P(alive | x, t_x, T) = 1 / (1 + δ_{x>0} · a/(b+x−1) · ((α+T)/(α+t_x))^(r+x))
+//	E[Y(t) | x, t_x, T] = P(alive) · E[X(t)] at (r+x, α+T, a, b+x)                   (eq. 10)
+//	P(X(t) = n) = B(a, b+n)/B(a,b) · NB(n) + δ_{n>0} B(a+1, b+n−1)/B(a,b) · P(N ≥ n)  (eq. 8)
+//
+// where NB(n) = Γ(r+n)/(Γ(r) n!) (α/(α+t))^r (t/(α+t))^n is the NBD
+// probability of n purchases of an immortal customer and P(N ≥ n) its
+// tail. The expectations are computed without the cancellation of the
+// bracket and without the singularity at a = 1 (see bgfMean in
+// hyp2f1_series.go). Times are in the data's unit; parameters are named r,
+// alpha, a, b.
+type BGNBD struct{}
+
+// Name returns "bgnbd".
+func (BGNBD) Name() string { return "bgnbd" }
+
+// Fit estimates r, α, a, b by maximum likelihood; the result is a
+// *FittedBGNBD (see FitBGNBD).
+func (BGNBD) Fit(ctx context.Context, d *Data, o FitOptions) (FittedPurchases, error) {
+	f, err := FitBGNBD(ctx, d, o)
+	if f == nil {
+		return nil, err
+	}
+	return f, err
+}
+
+// FittedBGNBD is a BG/NBD model with its parameters (all > 0) and, after
+// FitBGNBD, the fit's diagnostics.
+type FittedBGNBD struct {
+	R, Alpha   float64 // purchase rate λ ~ Gamma(shape R, rate Alpha)
+	A, B       float64 // dropout probability p ~ Beta(A, B)
+	*FitResult         // estimates and diagnostics
+}
+
+// NewFittedBGNBD returns a BG/NBD model with the given parameters, which
+// must be finite and > 0. Its Result names the parameters, with no
+// likelihood.
+func NewFittedBGNBD(r, alpha, a, b float64) (*FittedBGNBD, error) {
+	if err := checkBGFParams("bgnbd", r, alpha, a, b); err != nil {
+		return nil, err
+	}
+	return &FittedBGNBD{R: r, Alpha: alpha, A: a, B: b, FitResult: givenBGFResult("bgnbd", r, alpha, a, b)}, nil
+}
+
+// FitBGNBD fits the BG/NBD model on d (Frequency x, Recency t_x, T and the
+// optional Weight) by maximum likelihood with the shared machinery
+// (analytic gradient; standard errors from the analytic Hessian).
+// Identical histories are merged into weighted rows when that pays; the
+// start (o.Start or a data-based default) is refined by damped Newton
+// steps, after an evenly spaced subsample of very large data has been
+// fitted first when o.Start is not given. A fit that does not converge
+// returns its best point together with a *ConvergenceError.
+func FitBGNBD(ctx context.Context, d *Data, o FitOptions) (*FittedBGNBD, error) {
+	res, err := fitBGFamily(ctx, "bgnbd", 0, d, o)
+	if res == nil {
+		return nil, err
+	}
+	p := res.Params
+	return &FittedBGNBD{R: p["r"], Alpha: p["alpha"], A: p["a"], B: p["b"], FitResult: res}, err
+}
+
+// Result returns the estimates and the fit's diagnostics.
+func (f *FittedBGNBD) Result() *FitResult { return f.FitResult }
+
+func (f *FittedBGNBD) model() bgfModel { return bgfModel{f.R, f.Alpha, f.A, f.B, 0} }
+
+// LogLikelihood returns ln L(r, α, a, b | x, t_x, T) of one customer (see
+// BGNBD), or NaN when c is not a valid history.
+func (f *FittedBGNBD) LogLikelihood(c Customer) float64 { return f.model().logLik(c) }
+
+// ExpectedPurchases returns E[X(t)], the expected number of repeat
+// purchases of a new customer in (0, t] (FHL 2005, eq. 9); 0 for t ≤ 0.
+func (f *FittedBGNBD) ExpectedPurchases(t float64) float64 { return f.model().expected(t) }
+
+// ConditionalExpectedPurchases returns E[Y(t) | x, t_x, T], the expected
+// number of purchases in (T, T+t] of a customer with history c (FHL 2005,
+// eq. 10); 0 for t ≤ 0 and NaN when c is not a valid history.
+func (f *FittedBGNBD) ConditionalExpectedPurchases(c Customer, t float64) float64 {
+	return f.model().conditional(c, t)
+}
+
+// ProbabilityAlive returns P(alive at T | x, t_x, T); it is 1 for x = 0,
+// and NaN when c is not a valid history.
+func (f *FittedBGNBD) ProbabilityAlive(c Customer) float64 { return f.model().alive(c) }
+
+// ProbabilityOfPurchases returns P(X(t) = x), the probability that a new
+// customer makes exactly x repeat purchases in (0, t] (FHL 2005, eq. 8). It
+// returns 0 for x < 0 and NaN for t < 0 or NaN.
+func (f *FittedBGNBD) ProbabilityOfPurchases(x int, t float64) float64 {
+	return f.model().pmf(x, t)
+}
+
+// bgfModel is a member of the BG/NBD family: shift = 0 is the BG/NBD, where
+// a customer can drop out only after a repeat purchase; shift = 1 the
+// MBG/NBD, where the first purchase is also a dropout opportunity. With
+// that, every formula of the family reads B(a, b+x+shift) where the BG/NBD
+// has B(a, b+x), and the dropout term is present when x+shift > 0.
+type bgfModel struct {
+	r, alpha, a, b float64
+	shift          float64
+}
+
+var bgfNames = []string{"r", "alpha", "a", "b"}
+
+func checkBGFParams(model string, r, alpha, a, b float64) error {
+	for i, v := range []float64{r, alpha, a, b} {
+		if !(v > 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("%s: parameter %s=%v must be a finite number > 0", model, bgfNames[i], v)
+		}
+	}
+	return nil
+}
+
+func givenBGFResult(model string, r, alpha, a, b float64) *FitResult {
+	return &FitResult{
+		Model:  model,
+		Params: Params{"r": r, "alpha": alpha, "a": a, "b": b},
+		Method: "given",
+	}
+}
+
+// bgfValidHistory reports whether c is a continuous-time history the family
+// accepts: finite, x ≥ 0, 0 ≤ t_x ≤ T.
+func bgfValidHistory(c Customer) bool {
+	return finite(c.Frequency) && finite(c.Recency) && finite(c.T) &&
+		c.Frequency >= 0 && c.Recency >= 0 && c.T >= 0 && c.Recency <= c.T*(1+1e-12)
+}
+
+// dropTerm reports whether a customer with x repeat purchases may already
+// have dropped out, and returns ln of the dropout term's coefficient
+// a/(b+x−1+shift).
+func (m bgfModel) dropTerm(x float64) (bool, float64) {
+	if x+m.shift <= 0 {
+		return false, 0
+	}
+	return true, math.Log(m.a) - math.Log(m.b+x-1+m.shift)
+}
+
+// bgfRecency returns t_x, which is 0 for a customer without repeat purchases
+// (the last purchase is then the first one).
+func bgfRecency(c Customer) float64 {
+	if c.Frequency == 0 {
+		return 0
+	}
+	return c.Recency
+}
+
+func (m bgfModel) logLik(c Customer) float64 {
+	if !bgfValidHistory(c) {
+		return math.NaN()
+	}
+	x, T := c.Frequency, c.T
+	C := m.r + x
+	ll := lnGammaRatio(m.r, x) + m.r*math.Log(m.alpha) +
+		lnGammaRatio(m.b, x+m.shift) - lnGammaRatio(m.a+m.b, x+m.shift)
+	l3 := -C * math.Log(m.alpha+T)
+	if ok, lc := m.dropTerm(x); ok {
+		l4 := lc - C*math.Log(m.alpha+bgfRecency(c))
+		return ll + logAddExp(l3, l4)
+	}
+	return ll + l3
+}
+
+// logOddsDead returns ln[P(dead at T)/P(alive at T)] =
+// ln(a/(b+x−1+shift)) + (r+x)·ln((α+T)/(α+t_x)), or −Inf when the customer
+// cannot have dropped out.
+func (m bgfModel) logOddsDead(c Customer) float64 {
+	ok, lc := m.dropTerm(c.Frequency)
+	if !ok {
+		return math.Inf(-1)
+	}
+	tx := bgfRecency(c)
+	return lc + (m.r+c.Frequency)*math.Log1p((c.T-tx)/(m.alpha+tx))
+}
+
+func (m bgfModel) alive(c Customer) float64 {
+	if !bgfValidHistory(c) {
+		return math.NaN()
+	}
+	return 1 / (1 + math.Exp(m.logOddsDead(c)))
+}
+
+// expected is E[X(t)] of a new customer: G(t; r, α, a, b) for the BG/NBD,
+// and b/(a+b)·G(t; r, α, a, b+1) for the MBG/NBD, whose customer survives
+// the first purchase with probability b/(a+b) and then behaves as a
+// BG/NBD customer with p ~ Beta(a, b+1).
+func (m bgfModel) expected(t float64) float64 {
+	if math.IsNaN(t) {
+		return math.NaN()
+	}
+	if m.shift == 0 {
+		return bgfMean(t, m.r, m.alpha, m.a, m.b)
+	}
+	return m.b / (m.a + m.b) * bgfMean(t, m.r, m.alpha, m.a, m.b+1)
+}
+
+// conditional is P(alive | history) times the mean number of purchases of
+// an alive customer, whose posterior is λ ~ Gamma(r+x, α+T) and
+// p ~ Beta(a, b+x+shift), and who from T on is a fresh BG/NBD customer.
+func (m bgfModel) conditional(c Customer, t float64) float64 {
+	if !bgfValidHistory(c) || math.IsNaN(t) {
+		return math.NaN()
+	}
+	if !(t > 0) {
+		return 0
+	}
+	pa := m.alive(c)
+	if pa == 0 {
+		return 0
+	}
+	x := c.Frequency
+	return pa * bgfMean(t, m.r+x, m.alpha+c.T, m.a, m.b+x+m.shift)
+}
+
+// pmf is P(X(t) = n): the customer makes n purchases and is alive after
+// the n-th (first term), or drops out right after the n-th while the
+// immortal process would have made at least n (second term). The beta
+// ratios are B(a, b+m)/B(a, b) = (b)_m/(a+b)_m and B(a+1, b+m)/B(a, b) =
+// a/(a+b+m)·(b)_m/(a+b)_m. Rounding can put a probability of 1 a few ulps
+// above 1; the result is clamped to [0, 1].
+func (m bgfModel) pmf(n int, t float64) float64 {
+	switch {
+	case math.IsNaN(t) || t < 0:
+		return math.NaN()
+	case n < 0:
+		return 0
+	case t == 0:
+		if n == 0 {
+			return 1
+		}
+		return 0
+	}
+	x := float64(n)
+	// lnDrop is ln P(J = n), the probability of dropping out right after
+	// the n-th repeat purchase (after the first purchase when n = 0 in
+	// the MBG/NBD).
+	lnDrop := math.Inf(-1)
+	if k := x - 1 + m.shift; k >= 0 {
+		lnDrop = math.Log(m.a) - math.Log(m.a+m.b+k) + lnBetaRatio(m.a, m.b, k)
+	}
+	if math.IsInf(t, 1) {
+		// The customer surely drops out, after J purchases.
+		return math.Min(math.Exp(lnDrop), 1)
+	}
+	lz := -math.Log1p(m.alpha / t) // ln z, z = t/(α+t)
+	lw := -math.Log1p(t / m.alpha) // ln(1−z)
+	lnb := lnGammaRatio(m.r, x) - lgamma(x+1) + m.r*lw
+	if n > 0 {
+		lnb += x * lz
+	}
+	p := math.Exp(lnBetaRatio(m.a, m.b, x+m.shift) + lnb)
+	if !math.IsInf(lnDrop, -1) {
+		tail := 1.0 // P(N ≥ 0)
+		if n > 0 {
+			tail, _ = regIncBetaPair(x, m.r, math.Exp(lz), math.Exp(lw))
+		}
+		p += math.Exp(lnDrop) * tail
+	}
+	return math.Min(p, 1)
+}
+
+// fitBGFamily fits a member of the family (shift 0: BG/NBD, 1: MBG/NBD).
+//
+// The shared machinery (maximize) does the fit and its diagnostics; this
+// function only finds it a good starting point, which makes the fit several
+// times cheaper: on very large data it first fits an evenly spaced
+// subsample, and it then refines the start by a few damped Newton
+// (Levenberg–Marquardt) steps with the analytic Hessian (logLikHess), after
+// which the optimizer usually finds the gradient already below its
+// threshold.
+func fitBGFamily(ctx context.Context, model string, shift float64, d *Data, o FitOptions) (*FitResult, error) {
+	rows, err := newBGFRows(d, shift)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", model, err)
+	}
+	start := rows.start()
+	for i, name := range bgfNames {
+		if v, ok := o.Start[name]; ok {
+			start[i] = v
+		}
+	}
+	steps := 0
+	if len(o.Start) == 0 && rows.len() > bgfWarmStartRows {
+		// The subsample's estimates are within a few standard errors of
+		// the full-data ones, a start from which Newton steps converge
+		// at once.
+		sub := rows.subsample(bgfWarmSampleRows)
+		var k int
+		start, k, _ = sub.polish(ctx, start, o, bgfPolishSteps)
+		steps += k
+	}
+	polished, k, hess := rows.polish(ctx, start, o, bgfPolishSteps)
+	steps += k
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return nil, fmt.Errorf("%s: fit interrupted: %w", model, ctxErr)
+	}
+	opts := o
+	opts.Start = Params{}
+	for i, name := range bgfNames {
+		opts.Start[name] = polished[i]
+	}
+	lk := rows.likelihood(model)
+	if hess != nil {
+		// The optimizer usually stops where the polish did (up to the
+		// rounding of exp(log p)); the Hessian there is then known.
+		full := lk.hessian
+		lk.hessian = func(p []float64) []float64 {
+			for i := range p {
+				if math.Abs(p[i]-polished[i]) > 1e-14*polished[i] {
+					return full(p)
+				}
+			}
+			return append([]float64(nil), hess...)
+		}
+	}
+	res, err := maximize(ctx, lk, opts)
+	if res != nil {
+		res.Iterations += steps
+	}
+	return res, err
+}
+
+// bgfPolishSteps caps the Newton steps of fitBGFamily's start refinement.
+const bgfPolishSteps = 30
+
+// polish maximizes the penalized mean log-likelihood
+// F(θ) = LL(e^θ)/n − λ·Σθ² over the free log-parameters θ by
+// Levenberg–Marquardt steps (−∇²F + μI)Δ = ∇F with the analytic Hessian,
+// starting from p0 (natural parameters, fixed ones as in o.Fixed). It
+// returns the best point reached, the number of steps taken and the
+// Hessian of the total log-likelihood there (natural parameters, 4×4; nil
+// when nothing was evaluated); it stops when the gradient is below 1e-12,
+// after maxSteps steps, or when a step would leave the box |θ| ≤ 25.
+func (rs *bgfRows) polish(ctx context.Context, p0 []float64, o FitOptions, maxSteps int) ([]float64, int, []float64) {
+	p := append([]float64(nil), p0...)
+	var free []int
+	for i, name := range bgfNames {
+		if v, ok := o.Fixed[name]; ok {
+			p[i] = v
+			continue
+		}
+		free = append(free, i)
+	}
+	for _, v := range p {
+		if !(v > 0) || math.IsInf(v, 0) {
+			return p0, 0, nil
+		}
+	}
+	k := len(free)
+	if k == 0 {
+		return p, 0, nil
+	}
+	lambda := o.Penalty
+	type point struct {
+		p    []float64
+		f    float64
+		grad []float64 // ∇F in θ
+		hess []float64 // −∇²F in θ, k×k
+		raw  []float64 // ∇²LL in natural parameters, 4×4
+	}
+	eval := func(p []float64) point {
+		g := make([]float64, 4)
+		h := make([]float64, 16)
+		ll := rs.logLikHess(p, g, h)
+		pt := point{p: p, f: ll / rs.n, grad: make([]float64, k), hess: make([]float64, k*k), raw: h}
+		for j, i := range free {
+			th := math.Log(p[i])
+			pt.f -= lambda * th * th
+			pt.grad[j] = p[i]*g[i]/rs.n - 2*lambda*th
+			for l, m := range free {
+				v := -p[i] * p[m] * h[4*i+m] / rs.n
+				if l == j {
+					v -= p[i]*g[i]/rs.n - 2*lambda
+				}
+				pt.hess[j*k+l] = v
+			}
+		}
+		if math.IsNaN(pt.f) {
+			pt.f = math.Inf(-1)
+		}
+		return pt
+	}
+	cur := eval(p)
+	if math.IsInf(cur.f, 0) {
+		return p0, 0, nil
+	}
+	mu := 0.0
+	steps := 0
+	for steps < maxSteps && ctx.Err() == nil {
+		gmax := 0.0
+		for _, v := range cur.grad {
+			gmax = math.Max(gmax, math.Abs(v))
+		}
+		if gmax < 1e-12 {
+			break
+		}
+		delta, ok := bgfLMStep(cur.hess, cur.grad, k, mu)
+		if !ok {
+			mu = math.Max(4*mu, 1e-8)
+			if mu > 1e12 {
+				break
+			}
+			continue
+		}
+		// Keep each step within a factor e³ of the current value.
+		scale := 1.0
+		for _, v := range delta {
+			if a := math.Abs(v); a*scale > 3 {
+				scale = 3 / a
+			}
+		}
+		next := append([]float64(nil), cur.p...)
+		inBox := true
+		for j, i := range free {
+			th := math.Log(cur.p[i]) + scale*delta[j]
+			if math.Abs(th) > maxLogParam {
+				inBox = false
+			}
+			next[i] = math.Exp(th)
+		}
+		if !inBox {
+			break
+		}
+		steps++
+		trial := eval(next)
+		if trial.f >= cur.f-1e-15*math.Abs(cur.f) {
+			cur = trial
+			mu /= 8
+			if mu < 1e-10 {
+				mu = 0
+			}
+			continue
+		}
+		mu = math.Max(8*mu, 1e-6)
+		if mu > 1e12 {
+			break
+		}
+	}
+	return cur.p, steps, cur.raw
+}
+
+// bgfLMStep solves (H + μI)Δ = g for the k×k symmetric H by Cholesky
+// factorization; it reports false when H + μI is not positive definite.
+func bgfLMStep(h, g []float64, k int, mu float64) ([]float64, bool) {
+	a := make([]float64, k*k)
+	copy(a, h)
+	for j := 0; j < k; j++ {
+		a[j*k+j] += mu * math.Max(1, math.Abs(h[j*k+j]))
+	}
+	// In-place Cholesky: a = L·Lᵀ, L in the lower triangle.
+	for j := 0; j < k; j++ {
+		s := a[j*k+j]
+		for l := 0; l < j; l++ {
+			s -= a[j*k+l] * a[j*k+l]
+		}
+		if !(s > 0) || math.IsInf(s, 0) {
+			return nil, false
+		}
+		a[j*k+j] = math.Sqrt(s)
+		for i := j + 1; i < k; i++ {
+			s := a[i*k+j]
+			for l := 0; l < j; l++ {
+				s -= a[i*k+l] * a[j*k+l]
+			}
+			a[i*k+j] = s / a[j*k+j]
+		}
+	}
+	x := append([]float64(nil), g...)
+	for i := 0; i < k; i++ {
+		for l := 0; l < i; l++ {
+			x[i] -= a[i*k+l] * x[l]
+		}
+		x[i] /= a[i*k+i]
+	}
+	for i := k - 1; i >= 0; i-- {
+		for l := i + 1; l < k; l++ {
+			x[i] -= a[l*k+i] * x[l]
+		}
+		x[i] /= a[i*k+i]
+	}
+	for _, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, false
+		}
+	}
+	return x, true
+}
+
+// bgfWarmStartRows is the number of rows above which fitBGFamily first fits
+// a subsample of about bgfWarmSampleRows rows.
+const (
+	bgfWarmStartRows  = 200000
+	bgfWarmSampleRows = 40000
+)
+
+// bgfRows is the calibration data of a BG/NBD-family fit, prepared once:
+// rows (possibly merged identical histories), and the index of each row's
+// frequency into the distinct frequencies, so that the terms that depend
+// on x only (ln Γ(r+x), ln B(a, b+x+shift) and their derivatives) are
+// computed once per distinct x and evaluation.
+type bgfRows struct {
+	shift float64
+	xs    []float64 // distinct frequencies
+	wx    []float64 // total weight of the rows with frequency xs[k]
+	xi    []int32   // row → index into xs
+	tx, T []float64 // recency (0 when x = 0) and age, per row
+	w     []float64 // weight per row; nil means 1
+	// When the rows hold few distinct times (real data, in whole days),
+	// tau lists them and iT, iX index each row's T and t_x into it, so
+	// that ln(α+τ) and 1/(α+τ) are computed once per distinct time.
+	tau    []float64
+	iT, iX []int32
+	n      float64 // total weight
+	sumT   float64 // Σ w·T, for the start values
+	sumX   float64 // Σ w·x
+}
+
+func (rs *bgfRows) len() int { return len(rs.T) }
+
+// bgfCompressAlways is the number of rows up to which identical rows are
+// always merged; above it they are merged when a sample of the rows shows
+// enough repeats.
+const bgfCompressAlways = 65536
+
+// bgfKey identifies a history by the bits of x, t_x and T (hashing the
+// bits is cheaper than hashing floats; −0 and +0 merely stay apart).
+type bgfKey [3]uint64
+
+func newBGFKey(x, tx, T float64) bgfKey {
+	return bgfKey{math.Float64bits(x), math.Float64bits(tx), math.Float64bits(T)}
+}
+
+func newBGFRows(d *Data, shift float64) (*bgfRows, error) {
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	n := d.Len()
+	rs := &bgfRows{shift: shift}
+	idx := newBGFFreqIndex()
+	recencyOf := func(i int) float64 {
+		if d.Frequency[i] == 0 {
+			return 0
+		}
+		return math.Min(d.Recency[i], d.T[i])
+	}
+	if n <= bgfCompressAlways || bgfWorthMerging(d, recencyOf) {
+		pos := make(map[bgfKey]int, min(n, 1<<16))
+		for i := 0; i < n; i++ {
+			w := d.W(i)
+			if w == 0 {
+				continue
+			}
+			x, tx, T := d.Frequency[i], recencyOf(i), d.T[i]
+			k := newBGFKey(x, tx, T)
+			if j, ok := pos[k]; ok {
+				rs.w[j] += w
+				continue
+			}
+			pos[k] = len(rs.T)
+			rs.xi = append(rs.xi, idx.of(x))
+			rs.tx = append(rs.tx, tx)
+			rs.T = append(rs.T, T)
+			rs.w = append(rs.w, w)
+		}
+		rs.buildTimeTable()
+	} else {
+		rs.T = d.T
+		rs.tx = d.Recency
+		rs.w = d.Weight
+		copied := false
+		rs.xi = make([]int32, n)
+		for i := 0; i < n; i++ {
+			x := d.Frequency[i]
+			rs.xi[i] = idx.of(x)
+			if tx := recencyOf(i); tx != d.Recency[i] {
+				if !copied {
+					rs.tx = append([]float64(nil), d.Recency...)
+					copied = true
+				}
+				rs.tx[i] = tx
+			}
+		}
+	}
+	if len(rs.T) == 0 {
+		return nil, fmt.Errorf("every customer has weight 0")
+	}
+	rs.xs = idx.values
+	rs.wx = make([]float64, len(rs.xs))
+	for i := range rs.T {
+		w := rs.weight(i)
+		k := rs.xi[i]
+		rs.wx[k] += w
+		rs.n += w
+		rs.sumT += w * rs.T[i]
+		rs.sumX += w * rs.xs[k]
+	}
+	return rs, nil
+}
+
+// buildTimeTable sets tau, iT and iX when the distinct values of T and
+// t_x number at most half the rows.
+func (rs *bgfRows) buildTimeTable() {
+	n := rs.len()
+	pos := make(map[uint64]int32, min(2*n, 1<<16))
+	var tau []float64
+	iT, iX := make([]int32, n), make([]int32, n)
+	index := func(v float64) int32 {
+		k := math.Float64bits(v)
+		j, ok := pos[k]
+		if !ok {
+			j = int32(len(tau))
+			pos[k] = j
+			tau = append(tau, v)
+		}
+		return j
+	}
+	for i := 0; i < n; i++ {
+		iT[i], iX[i] = index(rs.T[i]), index(rs.tx[i])
+		if len(tau) > n/2 {
+			return
+		}
+	}
+	rs.tau, rs.iT, rs.iX = tau, iT, iX
+}
+
+// timeTable returns ln(α+τ) and 1/(α+τ) for the distinct times, or nils
+// when the rows have no table.
+func (rs *bgfRows) timeTable(alpha float64) (lnA, invA []float64) {
+	if rs.tau == nil {
+		return nil, nil
+	}
+	lnA, invA = make([]float64, len(rs.tau)), make([]float64, len(rs.tau))
+	for j, t := range rs.tau {
+		lnA[j] = math.Log(alpha + t)
+		invA[j] = 1 / (alpha + t)
+	}
+	return lnA, invA
+}
+
+func (rs *bgfRows) weight(i int) float64 {
+	if rs.w == nil {
+		return 1
+	}
+	return rs.w[i]
+}
+
+// bgfWorthMerging looks at an evenly spaced sample of 8192 rows and reports
+// whether fewer than 70% of them are distinct, i.e. whether merging
+// identical rows will pay for itself.
+func bgfWorthMerging(d *Data, recencyOf func(int) float64) bool {
+	const sample = 8192
+	n := d.Len()
+	step := n / sample
+	seen := make(map[bgfKey]struct{}, sample)
+	for j := 0; j < sample; j++ {
+		i := j * step
+		seen[newBGFKey(d.Frequency[i], recencyOf(i), d.T[i])] = struct{}{}
+	}
+	return len(seen) < sample*7/10
+}
+
+// bgfFreqIndex numbers distinct frequencies in order of appearance, with a
+// direct table for small whole numbers (the usual case) and a map for the
+// rest.
+type bgfFreqIndex struct {
+	table  []int32
+	other  map[float64]int32
+	values []float64
+}
+
+func newBGFFreqIndex() *bgfFreqIndex { return &bgfFreqIndex{other: map[float64]int32{}} }
+
+func (f *bgfFreqIndex) of(x float64) int32 {
+	if x == math.Trunc(x) && x < 1<<20 {
+		i := int(x)
+		if i >= len(f.table) {
+			old := len(f.table)
+			f.table = append(f.table, make([]int32, i+1-old)...)
+			for j := old; j < len(f.table); j++ {
+				f.table[j] = -1
+			}
+		}
+		if f.table[i] < 0 {
+			f.table[i] = int32(len(f.values))
+			f.values = append(f.values, x)
+		}
+		return f.table[i]
+	}
+	k, ok := f.other[x]
+	if !ok {
+		k = int32(len(f.values))
+		f.other[x] = k
+		f.values = append(f.values, x)
+	}
+	return k
+}
+
+// subsample returns about m rows, evenly spaced, sharing the frequency
+// table.
+func (rs *bgfRows) subsample(m int) *bgfRows {
+	step := max(rs.len()/m, 1)
+	sub := &bgfRows{shift: rs.shift, xs: rs.xs, wx: make([]float64, len(rs.xs))}
+	if rs.tau != nil {
+		sub.tau = rs.tau
+	}
+	for i := 0; i < rs.len(); i += step {
+		if rs.tau != nil {
+			sub.iT = append(sub.iT, rs.iT[i])
+			sub.iX = append(sub.iX, rs.iX[i])
+		}
+		w := rs.weight(i)
+		sub.xi = append(sub.xi, rs.xi[i])
+		sub.tx = append(sub.tx, rs.tx[i])
+		sub.T = append(sub.T, rs.T[i])
+		sub.w = append(sub.w, w)
+		sub.wx[rs.xi[i]] += w
+		sub.n += w
+		sub.sumT += w * rs.T[i]
+		sub.sumX += w * rs.xs[rs.xi[i]]
+	}
+	return sub
+}
+
+// start returns starting values: r = 1, α such that r/α is the mean
+// purchase rate Σx/ΣT, and a = 1, b = 3.
+func (rs *bgfRows) start() []float64 {
+	alpha := rs.sumT / math.Max(rs.sumX, 1e-3*rs.n)
+	alpha = math.Min(math.Max(alpha, 1e-6), 1e6)
+	return []float64{1, alpha, 1, 3}
+}
+
+func (rs *bgfRows) likelihood(model string) likelihood {
+	hessian := func(p []float64) []float64 {
+		h := make([]float64, 16)
+		rs.logLikHess(p, make([]float64, 4), h)
+		return h
+	}
+	return likelihood{model: model, names: bgfNames, start: rs.start(), logLik: rs.logLik, n: rs.n, hessian: hessian}
+}
+
+// bgfPerX holds, for one evaluation, the terms of the likelihood that
+// depend on the frequency only.
+type bgfPerX struct {
+	ll             float64    // Σ_k w_k·[lnΓ(r+x) − lnΓ(r) + ln B(a, b+x+s) − ln B(a, b)] + n·r·ln α
+	g              [4]float64 // its gradient
+	h              [4][4]float64
+	lc             []float64 // ln(a/(b+x−1+s)), when the dropout term exists
+	inv            []float64 // 1/(b+x−1+s)
+	has            []bool    // whether the dropout term exists (x+s > 0)
+	bad            bool      // parameters outside the space
+	r, alpha, a, b float64
+}
+
+// perX prepares the frequency-only terms at p; order 0 computes the value,
+// 1 adds the gradient, 2 adds the Hessian.
+func (rs *bgfRows) perX(p []float64, order int) *bgfPerX {
+	r, alpha, a, b := p[0], p[1], p[2], p[3]
+	px := &bgfPerX{r: r, alpha: alpha, a: a, b: b}
+	if !(r > 0 && alpha > 0 && a > 0 && b > 0) || math.IsInf(r+alpha+a+b, 0) {
+		px.bad = true
+		return px
+	}
+	s := rs.shift
+	nx := len(rs.xs)
+	px.lc = make([]float64, nx)
+	px.inv = make([]float64, nx)
+	px.has = make([]bool, nx)
+	la := math.Log(a)
+	var psiR, psiB, psiAB, triR, triB, triAB float64
+	if order >= 1 {
+		psiR, psiB, psiAB = mathext.Digamma(r), mathext.Digamma(b), mathext.Digamma(a+b)
+	}
+	if order >= 2 {
+		triR, triB, triAB = bgfTrigamma(r), bgfTrigamma(b), bgfTrigamma(a+b)
+	}
+	lalpha := math.Log(alpha)
+	ll := rs.n * r * lalpha
+	g, h := &px.g, &px.h
+	for k, x := range rs.xs {
+		if w := rs.wx[k]; w != 0 {
+			ll += w * (lnGammaRatio(r, x) + lnGammaRatio(b, x+s) - lnGammaRatio(a+b, x+s))
+			if order >= 1 {
+				pabx := mathext.Digamma(a + b + x + s)
+				g[0] += w * (mathext.Digamma(r+x) - psiR)
+				g[2] += w * (psiAB - pabx)
+				g[3] += w * (mathext.Digamma(b+x+s) - psiB + psiAB - pabx)
+			}
+			if order >= 2 {
+				tabx := bgfTrigamma(a + b + x + s)
+				h[0][0] += w * (bgfTrigamma(r+x) - triR)
+				h[2][2] += w * (triAB - tabx)
+				h[2][3] += w * (triAB - tabx)
+				h[3][3] += w * (bgfTrigamma(b+x+s) - triB + triAB - tabx)
+			}
+		}
+		if x+s > 0 {
+			px.has[k] = true
+			px.lc[k] = la - math.Log(b+x-1+s)
+			px.inv[k] = 1 / (b + x - 1 + s)
+		}
+	}
+	px.ll = ll
+	g[0] += rs.n * lalpha
+	g[1] += rs.n * r / alpha
+	h[0][1] += rs.n / alpha
+	h[1][1] -= rs.n * r / (alpha * alpha)
+	return px
+}
+
+// logLik returns the total weighted log-likelihood at p = (r, α, a, b) and
+// its gradient (see BGNBD). Per distinct x it needs
+//
+//	∂/∂r: ψ(r+x) − ψ(r),  ∂/∂a: ψ(a+b) − ψ(a+b+x+s),
+//	∂/∂b: ψ(b+x+s) − ψ(b) + ψ(a+b) − ψ(a+b+x+s)   (s = shift),
+//
+// and per row, with u = ln(α+T), v = ln(α+t_x), the dropout odds
+// d = ln(a/(b+x−1+s)) − (r+x)(v−u) and π = 1/(1+e^−d) (the posterior
+// probability of having dropped out):
+//
+//	∂/∂r: −u − π(v−u),  ∂/∂α: −(r+x)((1−π)/(α+T) + π/(α+t_x)),
+//	∂/∂a: π/a,           ∂/∂b: −π/(b+x−1+s),
+//
+// plus r·ln α, whose derivatives are ln α and r/α.
+func (rs *bgfRows) logLik(p, grad []float64) float64 {
+	for i := range grad {
+		grad[i] = 0
+	}
+	order := 0
+	if grad != nil {
+		order = 1
+	}
+	px := rs.perX(p, order)
+	if px.bad {
+		return math.Inf(-1)
+	}
+	copy(grad, px.g[:])
+	r, alpha, a := px.r, px.alpha, px.a
+	lc, inv, has := px.lc, px.inv, px.has
+	xs, xi, tx, T, wr := rs.xs, rs.xi, rs.tx, rs.T, rs.w
+	lnA, invA := rs.timeTable(alpha)
+	iT, iX := rs.iT, rs.iX
+	rows := func(lo, hi int, g []float64) float64 {
+		var sum, gR, gAl, gPi, gPiB float64
+		for i := lo; i < hi; i++ {
+			w := 1.0
+			if wr != nil {
+				w = wr[i]
+			}
+			k := xi[i]
+			C := r + xs[k]
+			var u, iA float64 // ln(α+T), 1/(α+T)
+			if lnA != nil {
+				u, iA = lnA[iT[i]], invA[iT[i]]
+			} else {
+				aT := alpha + T[i]
+				u, iA = math.Log(aT), 1/aT
+			}
+			if !has[k] {
+				sum -= w * C * u
+				if g != nil {
+					gR -= w * u
+					gAl -= w * C * iA
+				}
+				continue
+			}
+			var v, iX2 float64 // ln(α+t_x), 1/(α+t_x)
+			if lnA != nil {
+				v, iX2 = lnA[iX[i]], invA[iX[i]]
+			} else {
+				aX := alpha + tx[i]
+				v, iX2 = math.Log(aX), 1/aX
+			}
+			d := lc[k] - C*(v-u)
+			var sp, pi float64 // softplus(d) = ln(1+e^d), sigmoid(d)
+			if d > 0 {
+				e := math.Exp(-d)
+				sp, pi = d+math.Log1p(e), 1/(1+e)
+			} else {
+				e := math.Exp(d)
+				sp, pi = math.Log1p(e), e/(1+e)
+			}
+			sum += w * (sp - C*u)
+			if g != nil {
+				gR -= w * (u + pi*(v-u))
+				gAl -= w * C * ((1-pi)*iA + pi*iX2)
+				gPi += w * pi
+				gPiB += w * pi * inv[k]
+			}
+		}
+		if g != nil {
+			g[0] += gR
+			g[1] += gAl
+			g[2] += gPi / a
+			g[3] -= gPiB
+		}
+		return sum
+	}
+	return px.ll + parallelSum(len(T), 4, grad, rows)
+}
+
+// logLikHess returns the total log-likelihood at p with its gradient and
+// Hessian (row-major 4×4). Besides the terms of logLik it needs, per
+// distinct x, the trigamma differences ψ′(r+x) − ψ′(r), ψ′(a+b) −
+// ψ′(a+b+x+s) (for ∂²/∂a², ∂²/∂a∂b) and ψ′(b+x+s) − ψ′(b) + ψ′(a+b) −
+// ψ′(a+b+x+s), and per row, with A = α+T, X = α+t_x, e = 1/X − 1/A and
+// ∇d = (−(v−u), −(r+x)e, 1/a, −1/(b+x−1+s)),
+//
+//	∇²ℓ = [∂²/∂r∂α = −1/A, ∂²/∂α² = (r+x)/A²] + π(1−π)·∇d∇dᵀ + π·∇²d,
+//	∇²d: ∂²/∂r∂α = −e, ∂²/∂α² = (r+x)(1/X² − 1/A²), ∂²/∂a² = −1/a²,
+//	     ∂²/∂b² = 1/(b+x−1+s)².
+func (rs *bgfRows) logLikHess(p, grad, hess []float64) float64 {
+	px := rs.perX(p, 2)
+	for i := range grad {
+		grad[i] = 0
+	}
+	for i := range hess {
+		hess[i] = 0
+	}
+	if px.bad {
+		return math.Inf(-1)
+	}
+	r, alpha, a := px.r, px.alpha, px.a
+	lc, inv, has := px.lc, px.inv, px.has
+	xs, xi, tx, T, wr := rs.xs, rs.xi, rs.tx, rs.T, rs.w
+	lnA, invA := rs.timeTable(alpha)
+	iT, iXs := rs.iT, rs.iX
+	// acc packs the gradient (0–3) and the upper triangle of the Hessian
+	// (4–13, row by row) for parallelSum.
+	acc := make([]float64, 14)
+	rows := func(lo, hi int, g []float64) float64 {
+		var sum float64
+		var q [14]float64
+		for i := lo; i < hi; i++ {
+			w := 1.0
+			if wr != nil {
+				w = wr[i]
+			}
+			k := xi[i]
+			C := r + xs[k]
+			var u, iA float64 // ln(α+T), 1/(α+T)
+			if lnA != nil {
+				u, iA = lnA[iT[i]], invA[iT[i]]
+			} else {
+				aT := alpha + T[i]
+				u, iA = math.Log(aT), 1/aT
+			}
+			q[5] -= w * iA          // ∂²/∂r∂α
+			q[8] += w * C * iA * iA // ∂²/∂α²
+			if !has[k] {
+				sum -= w * C * u
+				q[0] -= w * u
+				q[1] -= w * C * iA
+				continue
+			}
+			var v, iX float64 // ln(α+t_x), 1/(α+t_x)
+			if lnA != nil {
+				v, iX = lnA[iXs[i]], invA[iXs[i]]
+			} else {
+				aX := alpha + tx[i]
+				v, iX = math.Log(aX), 1/aX
+			}
+			dl := v - u
+			d := lc[k] - C*dl
+			var sp, pi float64
+			if d > 0 {
+				e := math.Exp(-d)
+				sp, pi = d+math.Log1p(e), 1/(1+e)
+			} else {
+				e := math.Exp(d)
+				sp, pi = math.Log1p(e), e/(1+e)
+			}
+			sum += w * (sp - C*u)
+			q[0] -= w * (u + pi*dl)
+			q[1] -= w * C * ((1-pi)*iA + pi*iX)
+			q[2] += w * pi / a
+			q[3] -= w * pi * inv[k]
+			e := iX - iA
+			dd := [4]float64{-dl, -C * e, 1 / a, -inv[k]}
+			kw := w * pi * (1 - pi)
+			pw := w * pi
+			// Upper triangle (j ≤ l) of kw·dd·ddᵀ.
+			q[4] += kw * dd[0] * dd[0]
+			q[5] += kw*dd[0]*dd[1] - pw*e
+			q[6] += kw * dd[0] * dd[2]
+			q[7] += kw * dd[0] * dd[3]
+			q[8] += kw*dd[1]*dd[1] + pw*C*(iX*iX-iA*iA)
+			q[9] += kw * dd[1] * dd[2]
+			q[10] += kw * dd[1] * dd[3]
+			q[11] += kw*dd[2]*dd[2] - pw/(a*a)
+			q[12] += kw * dd[2] * dd[3]
+			q[13] += kw*dd[3]*dd[3] + pw*inv[k]*inv[k]
+		}
+		for j := range q {
+			g[j] += q[j]
+		}
+		return sum
+	}
+	ll := px.ll + parallelSum(len(T), 14, acc, rows)
+	for j := 0; j < 4; j++ {
+		grad[j] = px.g[j] + acc[j]
+	}
+	m := 4
+	for j := 0; j < 4; j++ {
+		for l := j; l < 4; l++ {
+			v := px.h[j][l] + acc[m]
+			hess[4*j+l], hess[4*l+j] = v, v
+			m++
+		}
+	}
+	return ll
+}
+
+// bgfTrigamma returns ψ′(x), the derivative of the digamma function, for
+// x > 0: the recurrence ψ′(x) = ψ′(x+1) + 1/x² up to x ≥ 12, then the
+// asymptotic series 1/x + 1/(2x²) + Σ B₂ₖ/x^(2k+1) through x^−15, whose
+// truncation error there is below 1e-17.
+func bgfTrigamma(x float64) float64 {
+	s := 0.0
+	for x < 12 {
+		s += 1 / (x * x)
+		x++
+	}
+	z := 1 / x
+	z2 := z * z
+	series := z + z2/2 + z*z2*(1.0/6+z2*(-1.0/30+z2*(1.0/42+z2*(-1.0/30+z2*(5.0/66+z2*(-691.0/2730+z2*7.0/6))))))
+	return s + series
+}

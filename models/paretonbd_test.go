@@ -1,0 +1,620 @@
+package models
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/datasets/sharedtest"
+)
+
+// pnbdReadCDNOW reads the CDNOW calibration summary (columns ID, frequency,
+// recency, T; 2,357 customers, times in weeks).
+func pnbdReadCDNOW(t testing.TB) *Data {
+	t.Helper()
+	f, err := os.Open(sharedtest.Path(t, "datasets", "cdnow_customers_summary.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("reading cdnow_customers_summary.csv: %v", err)
+	}
+	d := &Data{}
+	for i, rec := range recs[1:] {
+		var v [3]float64
+		for j := range v {
+			if v[j], err = strconv.ParseFloat(rec[j+1], 64); err != nil {
+				t.Fatalf("cdnow_customers_summary.csv line %d: %v", i+2, err)
+			}
+		}
+		d.Frequency = append(d.Frequency, v[0])
+		d.Recency = append(d.Recency, v[1])
+		d.T = append(d.T, v[2])
+	}
+	return d
+}
+
+// pnbdPublished reads the published Pareto/NBD fit on the CDNOW sample from
+// reference/published.json (Fader, Hardie & Lee 2005, Marketing Science
+// 24(2)).
+func pnbdPublished(t testing.TB) (Params, float64) {
+	t.Helper()
+	b, err := os.ReadFile(sharedtest.Path(t, "reference", "published.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		CDNOW struct {
+			ParetoNBD struct {
+				Params        Params  `json:"params"`
+				LogLikelihood float64 `json:"log_likelihood"`
+			} `json:"paretonbd"`
+		} `json:"cdnow_sample"`
+	}
+	if err := json.Unmarshal(b, &ref); err != nil {
+		t.Fatalf("published.json: %v", err)
+	}
+	p := ref.CDNOW.ParetoNBD
+	if len(p.Params) != 4 {
+		t.Fatalf("published.json: cdnow_sample.paretonbd has params %v, want r, alpha, s, beta", p.Params)
+	}
+	return p.Params, p.LogLikelihood
+}
+
+// TestParetoNBDCDNOW reproduces the published fit on the CDNOW sample:
+// estimates within 0.2% and log-likelihood within 0.05.
+func TestParetoNBDCDNOW(t *testing.T) {
+	d := pnbdReadCDNOW(t)
+	want, wantLL := pnbdPublished(t)
+	f, err := ParetoNBD{}.Fit(context.Background(), d, FitOptions{})
+	if err != nil {
+		t.Fatalf("fit: %v", err)
+	}
+	m := f.(*FittedParetoNBD)
+	res := m.Result()
+	for _, name := range pnbdNames {
+		got := res.Params[name]
+		if rel := math.Abs(got/want[name] - 1); rel > 2e-3 {
+			t.Errorf("%s = %.6g, published %.6g (relative difference %.2g > 0.2%%)", name, got, want[name], rel)
+		}
+		if se := res.StdErrors[name]; !(se > 0) || math.IsInf(se, 0) {
+			t.Errorf("standard error of %s = %v, want a finite number > 0", name, se)
+		}
+	}
+	if math.Abs(res.LogLikelihood-wantLL) > 0.05 {
+		t.Errorf("log-likelihood %.4f, published %.4f", res.LogLikelihood, wantLL)
+	}
+	if m.R != res.Params["r"] || m.Alpha != res.Params["alpha"] || m.S != res.Params["s"] || m.Beta != res.Params["beta"] {
+		t.Errorf("fields (%v, %v, %v, %v) differ from the result's params %v", m.R, m.Alpha, m.S, m.Beta, res.Params)
+	}
+	if !res.Converged || res.Model != "paretonbd" || res.Customers != 2357 {
+		t.Errorf("result: converged %v, model %q, customers %v", res.Converged, res.Model, res.Customers)
+	}
+	// The fitted maximum cannot lie below the likelihood at the published
+	// point (which is rounded), and the two are close.
+	pd := newPNBDData(d)
+	llPub := pd.logLik([]float64{want["r"], want["alpha"], want["s"], want["beta"]}, nil)
+	if res.LogLikelihood < llPub-1e-9 || res.LogLikelihood-llPub > 0.05 {
+		t.Errorf("maximum %.6f vs log-likelihood at the published estimates %.6f", res.LogLikelihood, llPub)
+	}
+}
+
+// pnbdFHLogLik is the log-likelihood of one history by the formula of
+// Fader & Hardie's note (2005, eq. 22 there), with its 2F1 summed by
+// Gauss's series in math/big (pnbdBigHyp). It needs |z| < 1, which the
+// orientation guarantees, and moderate parameters (slow as z → 1).
+func pnbdFHLogLik(r, alpha, s, beta, x, tx, T float64) float64 {
+	c := r + s + x
+	var a0 float64
+	if alpha >= beta {
+		f1, _ := pnbdBigHyp(c, s+1, c+1, (alpha-beta)/(alpha+tx)).Float64()
+		f2, _ := pnbdBigHyp(c, s+1, c+1, (alpha-beta)/(alpha+T)).Float64()
+		a0 = f1/math.Pow(alpha+tx, c) - f2/math.Pow(alpha+T, c)
+	} else {
+		f1, _ := pnbdBigHyp(c, r+x, c+1, (beta-alpha)/(beta+tx)).Float64()
+		f2, _ := pnbdBigHyp(c, r+x, c+1, (beta-alpha)/(beta+T)).Float64()
+		a0 = f1/math.Pow(beta+tx, c) - f2/math.Pow(beta+T, c)
+	}
+	pre := lgamma(r+x) - lgamma(r) + r*math.Log(alpha) + s*math.Log(beta)
+	return pre + math.Log(1/(math.Pow(alpha+T, r+x)*math.Pow(beta+T, s))+s/c*a0)
+}
+
+// pnbdLifetimeLik integrates the Pareto/NBD likelihood over the lifetime τ
+// (Schmittlein et al. 1987): with λ integrated out, a customer alive
+// throughout contributes Γ(r+x)α^r/Γ(r)·(α+T)^−(r+x) with probability
+// (β/(β+T))^s, and one who dies at τ ∈ (t_x, T] contributes
+// Γ(r+x)α^r/Γ(r)·(α+τ)^−(r+x) with density sβ^s(β+τ)^−(s+1). The integral
+// over τ is taken by composite Simpson's rule with n panels, scaled by the
+// integrand at t_x (its maximum). It returns ln L and ln of the alive term.
+func pnbdLifetimeLik(r, alpha, s, beta, x, tx, T float64, n int) (ll, alive float64) {
+	pre := lgamma(r+x) - lgamma(r) + r*math.Log(alpha) + s*math.Log(beta)
+	lf := func(tau float64) float64 { return -(r+x)*math.Log(alpha+tau) - (s+1)*math.Log(beta+tau) }
+	ref := lf(tx)
+	h := (T - tx) / float64(n)
+	sum := 0.0
+	for i := 0; i <= n; i++ {
+		w := 2.0
+		switch {
+		case i == 0 || i == n:
+			w = 1
+		case i%2 == 1:
+			w = 4
+		}
+		sum += w * math.Exp(lf(tx+float64(i)*h)-ref)
+	}
+	integral := math.Log(s) + ref + math.Log(sum*h/3)
+	alive = -(r+x)*math.Log(alpha+T) - s*math.Log(beta+T)
+	if T == tx {
+		return pre + alive, alive
+	}
+	return pre + logAddExp(alive, integral), alive
+}
+
+// pnbdHistories are histories (x, t_x, T) in weeks covering the regions the
+// likelihood's pieces reach.
+var pnbdHistories = [][3]float64{
+	{0, 0, 38.86}, {0, 0, 0.5}, {1, 1.71, 38.86}, {2, 30.43, 38.86}, {7, 35, 36},
+	{3, 38.86, 38.86}, {29, 37.5, 38.9}, {15, 2, 30}, {1, 0.14, 1},
+}
+
+// TestParetoNBDLikelihoodIndependent checks the per-customer log-likelihood
+// against two independent computations: the 2F1 formula of Fader & Hardie's
+// note with the series in math/big, and numerical integration of the
+// defining integral over the lifetime (Simpson, 2·10⁵ panels).
+func TestParetoNBDLikelihoodIndependent(t *testing.T) {
+	params := [][4]float64{
+		{0.55315, 10.57633, 0.60625, 11.67150}, // CDNOW, α < β
+		{0.55315, 11.67150, 0.60625, 10.57633}, // α > β
+		{2.1, 7.3, 1.4, 7.3},                   // α = β
+		{0.8, 3, 2.5, 25},                      // α ≪ β
+		{1.5, 40, 0.3, 2},                      // α ≫ β
+	}
+	for _, p := range params {
+		m, err := NewFittedParetoNBD(p[0], p[1], p[2], p[3])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range pnbdHistories {
+			c := Customer{Frequency: h[0], Recency: h[1], T: h[2]}
+			got := m.LogLikelihood(c)
+			fh := pnbdFHLogLik(p[0], p[1], p[2], p[3], h[0], h[1], h[2])
+			num, alive := pnbdLifetimeLik(p[0], p[1], p[2], p[3], h[0], h[1], h[2], 200000)
+			if math.Abs(got-fh) > 1e-11*math.Max(1, math.Abs(fh)) {
+				t.Errorf("params %v history %v: ln L = %.15g, Fader–Hardie 2F1 formula %.15g", p, h, got, fh)
+			}
+			if math.Abs(got-num) > 1e-10*math.Max(1, math.Abs(num)) {
+				t.Errorf("params %v history %v: ln L = %.15g, lifetime integral %.15g", p, h, got, num)
+			}
+			pa := m.ProbabilityAlive(c)
+			wantPA := math.Exp(lgamma(p[0]+h[0]) - lgamma(p[0]) + p[0]*math.Log(p[1]) + p[2]*math.Log(p[3]) + alive - num)
+			if math.Abs(pa-wantPA) > 1e-10 {
+				t.Errorf("params %v history %v: P(alive) = %.15g, from the lifetime integral %.15g", p, h, pa, wantPA)
+			}
+		}
+	}
+}
+
+// TestParetoNBDLogLikMatchesRows checks that the fitting likelihood (with
+// its per-frequency and t_x = 0 shortcuts and weights) equals the sum of the
+// per-customer log-likelihoods, here on the CDNOW sample.
+func TestParetoNBDLogLikMatchesRows(t *testing.T) {
+	d := pnbdReadCDNOW(t)
+	want, _ := pnbdPublished(t)
+	p := []float64{want["r"], want["alpha"], want["s"], want["beta"]}
+	m, _ := NewFittedParetoNBD(p[0], p[1], p[2], p[3])
+	sum := 0.0
+	for i := 0; i < d.Len(); i++ {
+		sum += m.LogLikelihood(d.Customer(i))
+	}
+	if got := newPNBDData(d).logLik(p, nil); math.Abs(got-sum) > 1e-9*math.Abs(sum) {
+		t.Errorf("likelihood of the table %.10f, sum over customers %.10f", got, sum)
+	}
+	// Doubling every weight doubles the log-likelihood.
+	dw := *d
+	dw.Weight = make([]float64, d.Len())
+	for i := range dw.Weight {
+		dw.Weight[i] = 2
+	}
+	if got := newPNBDData(&dw).logLik(p, nil); math.Abs(got-2*sum) > 1e-9*math.Abs(sum) {
+		t.Errorf("with weight 2 the log-likelihood is %.10f, want %.10f", got, 2*sum)
+	}
+}
+
+// pnbdOneRow returns the likelihood of a single history as a function of
+// (r, α, s, β), for the gradient checks.
+func pnbdOneRow(x, tx, T float64) func(p, grad []float64) float64 {
+	pd := newPNBDData(&Data{Frequency: []float64{x}, Recency: []float64{tx}, T: []float64{T}})
+	return pd.logLik
+}
+
+// TestParetoNBDGradient checks the analytic gradient against fourth-order
+// central differences to 1e-6 relative, on single histories (x = 0, large
+// x, t_x = T) and on the CDNOW table, at α < β, α > β, α ≈ β and α = β.
+func TestParetoNBDGradient(t *testing.T) {
+	points := [][]float64{
+		{0.55315, 10.57633, 0.60625, 11.67150}, // α < β
+		{0.55315, 11.67150, 0.60625, 10.57633}, // α > β
+		{2.1, 7.3, 1.4, 7.3},                   // α = β
+		{2.1, 7.3, 1.4, 7.3 * (1 + 1e-10)},     // α ≈ β
+		{0.8, 3, 2.5, 25},                      // α ≪ β
+		{1.5, 40, 0.3, 0.05},                   // α ≫ β: quadrature path at small t_x
+		{0.02, 0.5, 0.01, 300},                 // small shapes
+		{30, 2, 40, 900},                       // large shapes
+	}
+	histories := append([][3]float64{{1000, 37, 38.9}, {1000, 0.5, 1000}, {500, 999, 1000}, {0, 0, 1000}}, pnbdHistories...)
+	for _, h := range histories {
+		checkGradient(t, pnbdOneRow(h[0], h[1], h[2]), points, 1e-6)
+	}
+	pd := newPNBDData(pnbdReadCDNOW(t))
+	checkGradient(t, pd.logLik, points, 1e-6)
+}
+
+// TestParetoNBDFinite sweeps parameters over 1e-4…1e4 and histories over
+// x ≤ 1000, T ≤ 1000, 0 ≤ t_x ≤ T: the log-likelihood, its gradient and the
+// predictions must be finite, and probabilities within [0, 1].
+func TestParetoNBDFinite(t *testing.T) {
+	vals := []float64{1e-4, 1e-2, 1, 1e2, 1e4}
+	if testing.Short() {
+		vals = []float64{1e-4, 1, 1e4}
+	}
+	var hist [][3]float64
+	for _, x := range []float64{0, 1, 30, 1000} {
+		for _, T := range []float64{0.01, 39, 1000} {
+			for _, f := range []float64{0, 0.3, 1} {
+				if x == 0 && f > 0 {
+					continue
+				}
+				hist = append(hist, [3]float64{x, f * T, T})
+			}
+		}
+	}
+	grad := make([]float64, 4)
+	bad := 0
+	for _, r := range vals {
+		for _, alpha := range vals {
+			for _, s := range vals {
+				for _, beta := range vals {
+					p := []float64{r, alpha, s, beta}
+					m, _ := NewFittedParetoNBD(r, alpha, s, beta)
+					ex := m.ExpectedPurchases(52)
+					if !finite(ex) || ex < 0 {
+						t.Errorf("params %v: E[X(52)] = %v", p, ex)
+					}
+					for _, h := range hist {
+						ll := pnbdOneRow(h[0], h[1], h[2])(p, grad)
+						c := Customer{Frequency: h[0], Recency: h[1], T: h[2]}
+						pa := m.ProbabilityAlive(c)
+						ey := m.ConditionalExpectedPurchases(c, 39)
+						dert := m.DiscountedExpectedResidualPurchases(c, 0.003)
+						// ln L may be large and positive: L is a density in t_x.
+						ok := finite(ll) && pa >= 0 && pa <= 1 && finite(ey) && ey >= 0 && finite(dert) && dert >= 0
+						for _, g := range grad {
+							ok = ok && finite(g)
+						}
+						if !ok {
+							bad++
+							if bad <= 20 {
+								t.Errorf("params %v history %v: ln L %v, gradient %v, P(alive) %v, E[Y(39)] %v, DERT %v", p, h, ll, grad, pa, ey, dert)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if bad > 20 {
+		t.Errorf("%d failures in all", bad)
+	}
+}
+
+// TestParetoNBDExpectedPurchases checks E[X(t)] against numerical
+// integration of its definition E[λ·min(τ, t)] = (r/α)∫_0^t (β/(β+u))^s du,
+// taken in v = ln(β+u) as (r/α)β^s ∫ e^((1−s)v) dv (Simpson, 10⁵ panels),
+// including s = 1 and s next to 1.
+func TestParetoNBDExpectedPurchases(t *testing.T) {
+	for _, p := range [][4]float64{{0.55, 10.6, 0.6, 11.7}, {2, 5, 1, 20}, {2, 5, 1 + 1e-9, 20}, {2, 5, 1 - 1e-7, 20}, {1, 1, 7, 0.5}} {
+		m, _ := NewFittedParetoNBD(p[0], p[1], p[2], p[3])
+		for _, tt := range []float64{0, 1, 39, 78, 500} {
+			lb := math.Log(p[3])
+			want := p[0] / p[1] * pnbdSimpson(func(v float64) float64 { return math.Exp(p[2]*lb + (1-p[2])*v) }, lb, math.Log(p[3]+tt), 100000)
+			if got := m.ExpectedPurchases(tt); math.Abs(got-want) > 1e-10*math.Max(want, 1e-300) {
+				t.Errorf("params %v: E[X(%v)] = %.15g, want %.15g", p, tt, got, want)
+			}
+		}
+	}
+}
+
+// pnbdSimpson integrates f over [a, b] by composite Simpson's rule with n
+// (even) panels.
+func pnbdSimpson(f func(float64) float64, a, b float64, n int) float64 {
+	if a == b {
+		return 0
+	}
+	h := (b - a) / float64(n)
+	sum := f(a) + f(b)
+	for i := 1; i < n; i++ {
+		w := 2.0
+		if i%2 == 1 {
+			w = 4
+		}
+		sum += w * f(a+float64(i)*h)
+	}
+	return sum * h / 3
+}
+
+// TestParetoNBDConditional checks E[Y(t) | x, t_x, T] against its definition
+// integrated over the lifetime: the customer buys in (T, T+t] only if alive
+// at T, at posterior mean rate (r+x)/(α+T), for the expected time alive
+// ∫_T^{T+t} (β/(β+v))^s dv, so that
+//
+//	E[Y(t) | ·] = Γ(r+x+1)α^r/(Γ(r)(α+T)^(r+x+1)) · β^s ∫_T^{T+t} (β+v)^(−s) dv / L,
+//
+// with L from pnbdLifetimeLik. It also checks that a customer just
+// acquired (x = 0, T → 0) is expected to buy E[X(t)].
+func TestParetoNBDConditional(t *testing.T) {
+	for _, p := range [][4]float64{{0.55315, 10.57633, 0.60625, 11.67150}, {2.1, 7.3, 1, 7.3}, {1.5, 40, 0.3, 2}} {
+		r, alpha, s, beta := p[0], p[1], p[2], p[3]
+		m, _ := NewFittedParetoNBD(r, alpha, s, beta)
+		for _, h := range pnbdHistories {
+			x, tx, T := h[0], h[1], h[2]
+			ll, _ := pnbdLifetimeLik(r, alpha, s, beta, x, tx, T, 200000)
+			for _, tt := range []float64{1, 39, 300} {
+				life := pnbdSimpson(func(v float64) float64 { return math.Pow((beta+T)/(beta+v), s) }, T, T+tt, 100000)
+				lw := lgamma(r+x+1) - lgamma(r) + r*math.Log(alpha) - (r+x+1)*math.Log(alpha+T) + s*math.Log(beta) - s*math.Log(beta+T) + math.Log(life) - ll
+				want := math.Exp(lw)
+				got := m.ConditionalExpectedPurchases(Customer{Frequency: x, Recency: tx, T: T}, tt)
+				if math.Abs(got-want) > 1e-9*want {
+					t.Errorf("params %v history %v: E[Y(%v)] = %.15g, want %.15g", p, h, tt, got, want)
+				}
+			}
+		}
+		for _, tt := range []float64{1, 39, 300} {
+			got := m.ConditionalExpectedPurchases(Customer{T: 1e-12}, tt)
+			if want := m.ExpectedPurchases(tt); math.Abs(got-want) > 1e-9*want {
+				t.Errorf("params %v: E[Y(%v) | new customer] = %.15g, E[X(%v)] = %.15g", p, tt, got, tt, want)
+			}
+		}
+	}
+}
+
+// TestLogTricomiSS checks ∫_0^∞ e^(−zw)(1+w)^(−s) dw (= z^(s−1)U(s, s; z))
+// against closed forms: s = 1/2 gives e^z √(π/z) erfc(√z), and integration
+// by parts gives I(s+1) = (1 − z·I(s))/s, hence s = 3/2 and 5/2; s = 2 at
+// large z against the asymptotic series Σ (−1)^k (s)_k / z^(k+1).
+func TestLogTricomiSS(t *testing.T) {
+	half := func(z float64) float64 { return math.Exp(z) * math.Sqrt(math.Pi/z) * math.Erfc(math.Sqrt(z)) }
+	up := func(s float64, prev func(float64) float64) func(float64) float64 {
+		return func(z float64) float64 { return (1 - z*prev(z)) / s }
+	}
+	threeHalves := up(0.5, half)
+	fiveHalves := up(1.5, threeHalves)
+	for _, z := range []float64{1e-6, 1e-3, 0.05, 1, 7.5, 40, 300} {
+		for _, tc := range []struct {
+			s   float64
+			ref func(float64) float64
+		}{{0.5, half}, {1.5, threeHalves}, {2.5, fiveHalves}} {
+			want := tc.ref(z)
+			// The recurrence loses accuracy at large z (1 − z·I cancels).
+			tol := 1e-12
+			if tc.s > 1 && z > 1 {
+				tol = 1e-12 * math.Pow(z, tc.s)
+			}
+			if got := math.Exp(logTricomiSS(tc.s, z)); math.Abs(got-want) > tol*want {
+				t.Errorf("s=%v z=%v: integral %.15g, closed form %.15g", tc.s, z, got, want)
+			}
+		}
+	}
+	// Asymptotic series at z = 1000, s = 2: terms (s)_k/z^(k+1) fall fast.
+	sum, term := 0.0, 1/1000.0
+	for k := 0; k < 12; k++ {
+		sum += term
+		term *= -(2 + float64(k)) / 1000
+	}
+	if got := math.Exp(logTricomiSS(2, 1000)); math.Abs(got-sum) > 1e-13*sum {
+		t.Errorf("s=2 z=1000: integral %.15g, asymptotic series %.15g", got, sum)
+	}
+	// Extremes stay finite.
+	for _, s := range []float64{1e-4, 1, 1e4} {
+		for _, z := range []float64{1e-12, 1e-4, 1e4} {
+			if v := logTricomiSS(s, z); !finite(v) {
+				t.Errorf("logTricomiSS(%v, %v) = %v", s, z, v)
+			}
+		}
+	}
+}
+
+// TestParetoNBDDERT checks the closed-form DERT against the discounted sum
+// of increments of E[Y(t)] (DiscountedExpectedPurchases) over 5000 units,
+// where the discount leaves a negligible tail, to 1e-4 relative; and the
+// undiscounted limit for s > 1 against lim_{t→∞} E[Y(t)].
+func TestParetoNBDDERT(t *testing.T) {
+	for _, p := range [][4]float64{{0.55315, 10.57633, 0.60625, 11.67150}, {2.1, 7.3, 1, 7.3}, {1.5, 40, 2.3, 2}} {
+		m, _ := NewFittedParetoNBD(p[0], p[1], p[2], p[3])
+		for _, h := range [][3]float64{{0, 0, 38.86}, {2, 30.43, 38.86}, {15, 2, 30}} {
+			c := Customer{Frequency: h[0], Recency: h[1], T: h[2]}
+			for _, d := range []float64{0.01, 0.05} {
+				got := m.DiscountedExpectedResidualPurchases(c, d)
+				want := DiscountedExpectedPurchases(m, c, CLVOptions{Horizon: 5000, DiscountRate: d, Margin: 1, StepsPerUnit: 20})
+				if math.Abs(got-want) > 1e-4*want {
+					t.Errorf("params %v history %v d=%v: DERT %.10g, discounted sum %.10g", p, h, d, got, want)
+				}
+			}
+			if p[2] > 1 {
+				got := m.DiscountedExpectedResidualPurchases(c, 0)
+				want := m.ConditionalExpectedPurchases(c, 1e12)
+				if math.Abs(got-want) > 1e-6*want {
+					t.Errorf("params %v history %v: undiscounted DERT %.12g, E[Y(∞)] %.12g", p, h, got, want)
+				}
+			} else if v := m.DiscountedExpectedResidualPurchases(c, 0); !math.IsInf(v, 1) {
+				t.Errorf("params %v (s ≤ 1): undiscounted DERT = %v, want +Inf", p, v)
+			}
+		}
+	}
+	m, _ := NewFittedParetoNBD(1, 1, 1, 1)
+	for _, d := range []float64{-0.1, math.NaN(), math.Inf(1)} {
+		if v := m.DiscountedExpectedResidualPurchases(Customer{T: 1}, d); !math.IsNaN(v) {
+			t.Errorf("DERT at discount %v = %v, want NaN", d, v)
+		}
+	}
+}
+
+// TestParetoNBDInvalid checks the constructor and the predictions' handling
+// of invalid input.
+func TestParetoNBDInvalid(t *testing.T) {
+	for _, p := range [][4]float64{{0, 1, 1, 1}, {1, -1, 1, 1}, {1, 1, math.NaN(), 1}, {1, 1, 1, math.Inf(1)}} {
+		if _, err := NewFittedParetoNBD(p[0], p[1], p[2], p[3]); err == nil {
+			t.Errorf("NewFittedParetoNBD(%v): no error", p)
+		}
+	}
+	m, err := NewFittedParetoNBD(1, 2, 3, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := m.Result(); res.Params["beta"] != 4 || res.Model != "paretonbd" || res.HasLikelihood {
+		t.Errorf("Result() = %+v", res)
+	}
+	for _, c := range []Customer{{Frequency: -1, T: 1}, {Frequency: 1, Recency: 2, T: 1}, {T: 0}, {T: math.NaN()}} {
+		if v := m.ProbabilityAlive(c); !math.IsNaN(v) {
+			t.Errorf("P(alive | %+v) = %v, want NaN", c, v)
+		}
+		if v := m.ConditionalExpectedPurchases(c, 1); !math.IsNaN(v) {
+			t.Errorf("E[Y | %+v] = %v, want NaN", c, v)
+		}
+	}
+	if v := m.ExpectedPurchases(-1); !math.IsNaN(v) {
+		t.Errorf("E[X(−1)] = %v, want NaN", v)
+	}
+	if _, err := (ParetoNBD{}).Fit(context.Background(), &Data{Frequency: []float64{1}, Recency: []float64{2}, T: []float64{1}}, FitOptions{}); err == nil {
+		t.Error("Fit on recency > T: no error")
+	}
+}
+
+// pnbdSimulate simulates n Pareto/NBD customers with datasets.SimulateSummary
+// (acquired over 12 weeks from 1997-01-01, observed for 39 weeks, times in
+// weeks, continuous time) and returns the calibration table.
+func pnbdSimulate(t testing.TB, params Params, n int, seed uint64) *Data {
+	t.Helper()
+	start := time.Date(1997, 1, 1, 0, 0, 0, 0, time.UTC)
+	end := start.AddDate(0, 0, 7*39-1)
+	s, err := datasets.SimulateSummary(datasets.SimulationConfig{
+		Model: "paretonbd", Params: params, Customers: n,
+		Start: start, AcquisitionDays: 84, End: end, Unit: datasets.Week, Seed: seed,
+	}, end, time.Time{}, datasets.Week)
+	if err != nil {
+		t.Fatalf("simulating: %v", err)
+	}
+	x, tx, T, _, _ := s.Columns()
+	return &Data{Frequency: x, Recency: tx, T: T}
+}
+
+// TestParetoNBDRecovery fits 50,000 simulated customers and expects every
+// estimate within 3 standard errors of the truth.
+func TestParetoNBDRecovery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fits 50,000 simulated customers")
+	}
+	for _, truth := range []Params{
+		{"r": 0.55, "alpha": 10.6, "s": 0.61, "beta": 11.7}, // CDNOW-like, α < β
+		{"r": 1.2, "alpha": 6, "s": 1.5, "beta": 4},         // α > β
+	} {
+		d := pnbdSimulate(t, truth, 50000, 20240601)
+		f, err := ParetoNBD{}.Fit(context.Background(), d, FitOptions{})
+		if err != nil {
+			t.Fatalf("truth %v: %v", truth, err)
+		}
+		res := f.Result()
+		for _, name := range pnbdNames {
+			got, se := res.Params[name], res.StdErrors[name]
+			if math.Abs(got-truth[name]) > 3*se {
+				t.Errorf("truth %v: %s = %.4g ± %.2g, %.1f standard errors from %v", truth, name, got, se, math.Abs(got-truth[name])/se, truth[name])
+			}
+		}
+	}
+}
+
+// ExampleFittedParetoNBD shows the predictions for one CDNOW customer
+// (customer 1: 2 repeat purchases, the last at week 30.43, observed for
+// 38.86 weeks) at the parameters of Fader, Hardie & Lee (2005).
+func ExampleFittedParetoNBD() {
+	m, err := NewFittedParetoNBD(0.55315, 10.57633, 0.60625, 11.67150)
+	if err != nil {
+		panic(err)
+	}
+	c := Customer{Frequency: 2, Recency: 30.43, T: 38.86}
+	fmt.Printf("ln L = %.4f\n", m.LogLikelihood(c))
+	fmt.Printf("P(alive) = %.4f\n", m.ProbabilityAlive(c))
+	fmt.Printf("E[purchases in the next 39 weeks] = %.4f\n", m.ConditionalExpectedPurchases(c, 39))
+	weekly := PerUnitDiscountRate(0.15, 7) // 15% a year
+	fmt.Printf("DERT at 15%% a year = %.4f\n", m.DiscountedExpectedResidualPurchases(c, weekly))
+	fmt.Printf("E[X(39)] of a new customer = %.4f\n", m.ExpectedPurchases(39))
+	// Output:
+	// ln L = -9.5544
+	// P(alive) = 0.8691
+	// E[purchases in the next 39 weeks] = 1.4551
+	// DERT at 15% a year = 6.5135
+	// E[X(39)] of a new customer = 1.2134
+}
+
+// BenchmarkFitParetoNBD_CDNOW fits the 2,357 CDNOW customers.
+func BenchmarkFitParetoNBD_CDNOW(b *testing.B) {
+	d := pnbdReadCDNOW(b)
+	for b.Loop() {
+		if _, err := (ParetoNBD{}).Fit(context.Background(), d, FitOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchmarkFitParetoNBDSim(b *testing.B, n int) {
+	d := pnbdSimulate(b, Params{"r": 0.55, "alpha": 10.6, "s": 0.61, "beta": 11.7}, n, 7)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := (ParetoNBD{}).Fit(context.Background(), d, FitOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFitParetoNBD_1M fits one million simulated customers
+// (continuous-time histories; simulated outside the timed loop).
+func BenchmarkFitParetoNBD_1M(b *testing.B) { benchmarkFitParetoNBDSim(b, 1_000_000) }
+
+// BenchmarkFitParetoNBD_10M fits ten million simulated customers.
+func BenchmarkFitParetoNBD_10M(b *testing.B) { benchmarkFitParetoNBDSim(b, 10_000_000) }
+
+// BenchmarkParetoNBDPredict times the per-customer predictions over the
+// CDNOW customers (per customer: one op is one customer).
+func BenchmarkParetoNBDPredict(b *testing.B) {
+	d := pnbdReadCDNOW(b)
+	m, _ := NewFittedParetoNBD(0.55315, 10.57633, 0.60625, 11.67150)
+	weekly := PerUnitDiscountRate(0.15, 7)
+	for _, bc := range []struct {
+		name string
+		f    func(c Customer) float64
+	}{
+		{"ProbabilityAlive", m.ProbabilityAlive},
+		{"ConditionalExpectedPurchases", func(c Customer) float64 { return m.ConditionalExpectedPurchases(c, 39) }},
+		{"DERT", func(c Customer) float64 { return m.DiscountedExpectedResidualPurchases(c, weekly) }},
+		{"LogLikelihood", m.LogLikelihood},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			i, s := 0, 0.0
+			for b.Loop() {
+				s += bc.f(d.Customer(i))
+				if i++; i == d.Len() {
+					i = 0
+				}
+			}
+			_ = s
+		})
+	}
+}
