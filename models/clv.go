@@ -16,10 +16,10 @@ type CLVOptions struct {
 	DiscountRate float64
 	// Margin multiplies revenue into profit (1 means revenue).
 	Margin float64
-	// StepsPerUnit is the resolution of the integral. The default (0) uses
-	// n = max(128, ⌈40·δ·Horizon⌉) Simpson steps (rounded up to even), which
-	// keeps the relative error near 1e-7 for the smooth E(t) of the
-	// purchase models.
+	// StepsPerUnit, when > 0, fixes the resolution of the integral: at
+	// least that many Simpson intervals per time unit. The default (0)
+	// refines the grid until the integral settles (see
+	// DiscountedExpectedPurchases).
 	StepsPerUnit int
 }
 
@@ -37,13 +37,7 @@ func (o CLVOptions) Validate() error {
 }
 
 func (o CLVOptions) steps() int {
-	var n int
-	if o.StepsPerUnit > 0 {
-		n = max(2, int(math.Ceil(o.Horizon*float64(o.StepsPerUnit))))
-	} else {
-		n = max(128, int(math.Ceil(40*math.Log1p(o.DiscountRate)*o.Horizon)))
-	}
-	return n + n%2
+	return max(2, int(math.Ceil(o.Horizon*float64(o.StepsPerUnit))))
 }
 
 // DiscountedExpectedPurchases returns the discounted expected number of
@@ -54,31 +48,67 @@ func (o CLVOptions) steps() int {
 //
 // where E(t) is the conditional expected number of purchases in (T, T+t].
 // The second form (integration by parts) is evaluated by Simpson's rule on
-// an even grid, whose error falls with the fourth power of the step; with
-// no discounting it is E(H) exactly.
+// nested grids that double until two successive estimates agree to 1e-9
+// relative (from 8 to 4096 intervals; a fixed grid when StepsPerUnit is
+// set). With no discounting it is E(H) exactly.
+//
+// Models whose purchases come at discrete opportunities (BG/BB) have a
+// step-shaped E(t) that quadrature handles poorly; they implement
+// DiscreteDiscounter and their exact sum is used instead.
 func DiscountedExpectedPurchases(p FittedPurchases, c Customer, o CLVOptions) float64 {
+	if dd, ok := p.(DiscreteDiscounter); ok {
+		return dd.DiscountedExpectedPurchasesWithin(c, o.DiscountRate, o.Horizon)
+	}
 	delta := math.Log1p(o.DiscountRate)
 	curve := func(t float64) float64 { return p.ConditionalExpectedPurchases(c, t) }
 	if cc, ok := p.(ConditionalCurver); ok {
 		curve = cc.ConditionalCurve(c)
 	}
-	eH := curve(o.Horizon)
+	H := o.Horizon
+	eH := curve(H)
 	if delta == 0 {
 		return eH
 	}
-	n := o.steps()
-	h := o.Horizon / float64(n)
-	// Simpson weights 1, 4, 2, 4, ..., 4, 1; the integrand is 0 at t = 0.
-	sum := math.Exp(-delta*o.Horizon) * eH
-	for k := 1; k < n; k++ {
-		t := float64(k) * h
-		w := 2.0
-		if k%2 == 1 {
-			w = 4
-		}
-		sum += w * math.Exp(-delta*t) * curve(t)
+	f := func(t float64) float64 { return math.Exp(-delta*t) * curve(t) }
+	// Nested trapezoid sums T_n; Simpson S_2n = (4 T_2n − T_n) / 3. The
+	// integrand is 0 at t = 0 since E(0) = 0.
+	fixed := 0
+	if o.StepsPerUnit > 0 {
+		fixed = o.steps()
 	}
-	return math.Exp(-delta*o.Horizon)*eH + delta*sum*h/3
+	n := 1
+	trap := H / 2 * f(H)
+	simpson := math.NaN()
+	for {
+		h := H / float64(2*n)
+		odd := 0.0
+		for k := 1; k < 2*n; k += 2 {
+			odd += f(float64(k) * h)
+		}
+		next := trap/2 + h*odd
+		s := (4*next - trap) / 3
+		n *= 2
+		trap = next
+		done := false
+		switch {
+		case fixed > 0:
+			done = n >= fixed
+		case n >= 8:
+			done = math.Abs(s-simpson) <= 1e-9*math.Abs(s) || n >= 4096
+		}
+		simpson = s
+		if done {
+			break
+		}
+	}
+	return math.Exp(-delta*H)*eH + delta*simpson
+}
+
+// DiscreteDiscounter is implemented by discrete-time purchase models
+// (BG/BB): the discounted expected purchases in the next horizon
+// opportunities, 1/(1+d)^k for the k-th, summed exactly.
+type DiscreteDiscounter interface {
+	DiscountedExpectedPurchasesWithin(c Customer, d, horizon float64) float64
 }
 
 // ConditionalCurver is implemented by purchase models that can split the

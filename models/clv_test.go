@@ -45,11 +45,11 @@ func TestDiscountedExpectedPurchasesClosedForms(t *testing.T) {
 	}{
 		{"no discount telescopes exactly", poissonForever{0.3}, CLVOptions{Horizon: 52, DiscountRate: 0, Margin: 1}, 0.3 * 52, 1e-12},
 		{"poisson, 10% per unit", poissonForever{0.3}, CLVOptions{Horizon: 52, DiscountRate: 0.1, Margin: 1},
-			0.3 * -math.Expm1(-math.Log1p(0.1)*52) / math.Log1p(0.1), 1e-6},
+			0.3 * -math.Expm1(-math.Log1p(0.1)*52) / math.Log1p(0.1), 1e-9},
 		{"poisson, weekly rate of 10% a year", poissonForever{2}, CLVOptions{Horizon: 520, DiscountRate: PerUnitDiscountRate(0.1, 7), Margin: 1},
-			2 * -math.Expm1(-math.Log1p(PerUnitDiscountRate(0.1, 7))*520) / math.Log1p(PerUnitDiscountRate(0.1, 7)), 1e-6},
+			2 * -math.Expm1(-math.Log1p(PerUnitDiscountRate(0.1, 7))*520) / math.Log1p(PerUnitDiscountRate(0.1, 7)), 1e-9},
 		{"exponential lifetime", exponentialLife{1.5, 0.05}, CLVOptions{Horizon: 100, DiscountRate: 0.02, Margin: 1},
-			1.5 / (0.05 + math.Log1p(0.02)) * -math.Expm1(-(0.05+math.Log1p(0.02))*100), 1e-6},
+			1.5 / (0.05 + math.Log1p(0.02)) * -math.Expm1(-(0.05+math.Log1p(0.02))*100), 1e-9},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
