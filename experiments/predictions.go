@@ -9,7 +9,8 @@ import (
 // writePredictions writes predictions.csv: one row per customer with the
 // summary columns, the holdout actuals and every model's predictions
 // (holdout purchases, P(alive) and, with a spend model, holdout revenue and
-// CLV). Numbers are written with up to 10 significant digits.
+// CLV). Numbers are written in the shortest form that reads back to the
+// same float64, so the file holds exactly what was scored.
 func writePredictions(rd *resultsDir, cfg *Config, wr *windowResult) error {
 	return rd.writeFile("predictions.csv", func(w io.Writer) error {
 		cw := csv.NewWriter(w)
@@ -50,4 +51,4 @@ func writePredictions(rd *resultsDir, cfg *Config, wr *windowResult) error {
 	})
 }
 
-func num(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
+func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }

@@ -115,32 +115,6 @@ func runQuickstart(t *testing.T, dir string, extra ...string) (int, string, stri
 	return clv(t, args...)
 }
 
-func TestRunIsReproducible(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the quickstart twice")
-	}
-	tmp := t.TempDir()
-	a, b := filepath.Join(tmp, "a"), filepath.Join(tmp, "b")
-	for _, dir := range []string{a, b} {
-		if code, out, errOut := runQuickstart(t, dir); code != 0 {
-			t.Fatalf("run exited %d\n%s\n%s", code, out, errOut)
-		}
-	}
-	for _, f := range []string{"metrics.json", "predictions.csv", "params.json"} {
-		ba, err := os.ReadFile(filepath.Join(a, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		bb, err := os.ReadFile(filepath.Join(b, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(ba, bb) {
-			t.Errorf("%s differs between two runs of the same config", f)
-		}
-	}
-}
-
 func TestFailingGateExitsThree(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	code, _, errOut := runQuickstart(t, dir, "--set", "models=[bgnbd]",
