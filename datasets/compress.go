@@ -31,13 +31,23 @@ func Compress(s *Summary) *Summary {
 		Accounting:     s.Accounting,
 	}
 	out.Accounting.RejectedBy = maps.Clone(s.Accounting.RejectedBy)
-	rows := make([]CustomerSummary, len(s.Customers))
-	for i, c := range s.Customers {
+	// Merge by hashing the (x, t_x, T) triple, then sort only the distinct
+	// rows: far cheaper than sorting every customer when histories repeat.
+	type history struct{ x, tx, t float64 }
+	index := make(map[history]int, min(len(s.Customers), 1<<16))
+	var rows []CustomerSummary
+	for _, c := range s.Customers {
 		w := c.Weight
 		if !s.Compressed && w == 0 {
 			w = 1 // a hand-built table may leave Weight unset
 		}
-		rows[i] = CustomerSummary{Frequency: c.Frequency, Recency: c.Recency, T: c.T, Weight: w}
+		h := history{c.Frequency, c.Recency, c.T}
+		if k, ok := index[h]; ok {
+			rows[k].Weight += w
+			continue
+		}
+		index[h] = len(rows)
+		rows = append(rows, CustomerSummary{Frequency: c.Frequency, Recency: c.Recency, T: c.T, Weight: w})
 	}
 	slices.SortFunc(rows, func(a, b CustomerSummary) int {
 		if c := cmp.Compare(a.Frequency, b.Frequency); c != 0 {
@@ -48,15 +58,6 @@ func Compress(s *Summary) *Summary {
 		}
 		return cmp.Compare(a.T, b.T)
 	})
-	for _, r := range rows {
-		if n := len(out.Customers); n > 0 {
-			last := &out.Customers[n-1]
-			if last.Frequency == r.Frequency && last.Recency == r.Recency && last.T == r.T {
-				last.Weight += r.Weight
-				continue
-			}
-		}
-		out.Customers = append(out.Customers, r)
-	}
+	out.Customers = rows
 	return out
 }
