@@ -25,9 +25,9 @@ import "math"
 // it up). It is summed to full double precision when z ≤ pnbdSeriesMaxZ.
 // Beyond, J is split at the point u′ where z = 1/2: the tail J(u′) is the
 // series again, and the finite part ∫_u^u′ is taken by adaptive
-// Gauss–Kronrod (7–15) quadrature in y = ln(P+τ), where the log-integrand
-// (1−p)y − q·ln(D+e^y) is concave and is scaled by its maximum so that
-// nothing overflows.
+// Gauss–Kronrod (7–15) quadrature in t = ln((P+τ)/(P+u)), where the
+// log-integrand (1−p)t − q·log1p(ρ·expm1(t)), ρ = (P+u)/(Q+u), is concave
+// and is scaled by its maximum so that nothing overflows.
 //
 // Derivatives. ∂J/∂a = −∫ ln(α+τ)(…), ∂J/∂α = −a ∫ (…)/(α+τ) and the like:
 // the series is differentiated term by term (digamma differences become
@@ -35,7 +35,7 @@ import "math"
 // moments alongside the value, so the gradient is exact to the accuracy of
 // the value. Accuracy: about 1e-15 relative on the series path and 1e-13 on
 // the quadrature path (see hyp2f1_test.go, which checks both against
-// 50-digit math/big sums and Gauss's theorem).
+// math/big sums at 256 bits, connection formulas and Gauss's theorem).
 
 // pnbdSeriesMaxZ is the largest z summed by the series alone (about 400
 // terms at worst, a microsecond or two); beyond it the integral is split

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/mathext"
@@ -125,7 +126,8 @@ func pnbdSubsampleStart(ctx context.Context, pd *pnbdData, o FitOptions) (Params
 //     1e-6, on the table or, above pnbdWarmStartRows rows, on an evenly
 //     spaced subsample of pnbdCoarseRows rows;
 //  2. for a large table, quasi-Newton steps (see newton) on a subsample of
-//     pnbdFineRows rows;
+//     pnbdFineRows rows (after a search of that subsample from the coarse
+//     estimate if its Hessian there is not positive definite);
 //  3. quasi-Newton steps on the table, from the Hessian of the table (or
 //     of the large subsample, which is within a fraction of a percent of
 //     it) taken by central differences of the analytic gradient.
@@ -161,6 +163,18 @@ func pnbdStagedStart(ctx context.Context, pd *pnbdData) (Params, int, error) {
 	}
 	for k, rows := range stages {
 		h, ok := stages[0].hessian(theta)
+		if !ok && k == 0 && large {
+			// The coarse estimate may lie where the Hessian of the larger
+			// subsample is not positive definite: search that subsample
+			// from it first.
+			var more int
+			var next []float64
+			if next, more, ok = stages[0].search(ctx, pnbdExp(theta)); ok {
+				theta = next
+				iters += more
+				h, ok = stages[0].hessian(theta)
+			}
+		}
 		if !ok {
 			break
 		}
@@ -176,8 +190,8 @@ func pnbdStagedStart(ctx context.Context, pd *pnbdData) (Params, int, error) {
 		}
 	}
 	p := Params{}
-	for i, name := range pnbdNames {
-		p[name] = math.Exp(theta[i])
+	for i, v := range pnbdExp(theta) {
+		p[pnbdNames[i]] = v
 	}
 	return p, iters, nil
 }
@@ -223,11 +237,12 @@ func (pd *pnbdData) search(ctx context.Context, start []float64) ([]float64, int
 		Converger:         &optimize.FunctionConverge{Absolute: 1e-12, Relative: 1e-12, Iterations: 20},
 	}
 	method := &optimize.LBFGS{Linesearcher: &optimize.Backtracking{MinimumStepSize: 1e-10}}
-	res, err := optimize.Minimize(problem, theta0, settings, method)
+	// An error (a line search that fails next to the maximum, say) still
+	// leaves a usable best point; a bad point is refused below.
+	res, _ := optimize.Minimize(problem, theta0, settings, method)
 	if res == nil || !withinBounds(res.X) || !finite(res.F) {
 		return nil, 0, false
 	}
-	_ = err // a line search that fails near the maximum still leaves a usable point
 	return res.X, res.Stats.MajorIterations, true
 }
 
@@ -239,10 +254,7 @@ const gradientThresholdOfMaximize = 1e-9
 // meanGrad returns the mean negative log-likelihood of the table at
 // log-parameters θ and its gradient with respect to θ.
 func (pd *pnbdData) meanGrad(theta []float64) (float64, []float64) {
-	p := make([]float64, len(theta))
-	for i, t := range theta {
-		p[i] = math.Exp(t)
-	}
+	p := pnbdExp(theta)
 	g := make([]float64, len(theta))
 	ll := pd.logLik(p, g)
 	for i := range g {
@@ -344,6 +356,15 @@ func (pd *pnbdData) newton(ctx context.Context, theta []float64, h *mat.SymDense
 		theta, g = next, gn
 	}
 	return theta, steps
+}
+
+// pnbdExp returns e^θ componentwise.
+func pnbdExp(theta []float64) []float64 {
+	p := make([]float64, len(theta))
+	for i, t := range theta {
+		p[i] = math.Exp(t)
+	}
+	return p
 }
 
 func pnbdNormInf(v []float64) float64 {
@@ -451,7 +472,7 @@ func (m *FittedParetoNBD) logProbabilityAlive(c Customer) float64 {
 }
 
 // ProbabilityAlive returns P(alive at T | x, t_x, T) (Schmittlein et al.
-// 1987, eq. 11; Fader & Hardie 2005 note, eq. 18):
+// 1987; Fader & Hardie 2005 note):
 //
 //	P(alive) = Γ(r+x)α^rβ^s/Γ(r) · (α+T)^(−(r+x)) (β+T)^(−s) / L.
 //
@@ -465,20 +486,31 @@ func (m *FittedParetoNBD) ProbabilityAlive(c Customer) float64 {
 
 // ConditionalExpectedPurchases returns E[Y(t) | x, t_x, T], the expected
 // number of purchases in (T, T+t] (Schmittlein et al. 1987; Fader & Hardie
-// 2005 note, eq. 22):
+// 2005 note):
 //
 //	E[Y(t) | ·] = (r+x)(β+T) / ((α+T)(s−1)) · [1 − ((β+T)/(β+T+t))^(s−1)] · P(alive),
 //
 // continued at s = 1 by (r+x)(β+T)/(α+T) · ln(1 + t/(β+T)) · P(alive).
 // It returns NaN for t < 0 or an invalid history.
 func (m *FittedParetoNBD) ConditionalExpectedPurchases(c Customer, t float64) float64 {
-	if !(t >= 0) || !pnbdValidHistory(c) {
-		return math.NaN()
+	return m.ConditionalCurve(c)(t)
+}
+
+// ConditionalCurve returns t ↦ ConditionalExpectedPurchases(c, t), with
+// P(alive) and the posterior rate computed once (see ConditionalCurver).
+func (m *FittedParetoNBD) ConditionalCurve(c Customer) func(t float64) float64 {
+	if !pnbdValidHistory(c) {
+		return func(float64) float64 { return math.NaN() }
 	}
 	bt := m.Beta + c.T
-	l := math.Log1p(t / bt)
-	rate := (m.R + c.Frequency) / (m.Alpha + c.T)
-	return rate * bt * l * pnbdPhi((m.S-1)*l) * math.Exp(m.logProbabilityAlive(c))
+	k := (m.R + c.Frequency) / (m.Alpha + c.T) * bt * math.Exp(m.logProbabilityAlive(c))
+	return func(t float64) float64 {
+		if !(t >= 0) {
+			return math.NaN()
+		}
+		l := math.Log1p(t / bt)
+		return k * l * pnbdPhi((m.S-1)*l)
+	}
 }
 
 // DiscountedExpectedResidualPurchases returns DERT, the discounted expected
@@ -553,7 +585,7 @@ func logTricomiSS(s, z float64) float64 {
 	}
 	var res [1]float64
 	f := func(y float64, out []float64) { out[0] = math.Exp(h(y) - hs) }
-	pnbdIntegrate(f, res[:], lo, hi, 1e-14, 0)
+	pnbdIntegrate(f, res[:], lo, hi, 1e-13, 0)
 	return hs + math.Log(res[0])
 }
 
@@ -574,6 +606,16 @@ type pnbdData struct {
 	n           int       // rows
 	// Weighted sums: customers, Σx, ΣT.
 	sumW, sumWX, sumWT float64
+
+	// The last evaluation, returned again for the same parameters (the
+	// optimizer asks for its starting point, and for the point it stops
+	// at, more than once).
+	mu   sync.Mutex
+	last struct {
+		ok, grad bool
+		p, g     [4]float64
+		v        float64
+	}
 }
 
 // pnbdMergeAlways is the number of rows up to which identical histories are
@@ -723,27 +765,24 @@ func (pd *pnbdData) likelihood() likelihood {
 
 // pnbdTable holds, for one J of one distinct frequency, what the terms of
 // the Pfaff series Σ h_n (h_{n+1} = h_n·z·(q+n)/(p+q+n)) need besides z:
-// the ratios (q+n)/(p+q+n) and the running sums Σ_{k≤n} 1/(p+q+k) and
-// Σ_{k≤n} [1/(q+k) − 1/(p+q+k)] that give ∂ln h/∂p and ∂ln h/∂q.
-type pnbdTable struct {
-	ratio, cumPQ, cumQ []float64
-}
+// per term, the ratio (q+n)/(p+q+n) and the running sums Σ_{k≤n} 1/(p+q+k)
+// and Σ_{k≤n} [1/(q+k) − 1/(p+q+k)] that give ∂ln h/∂p and ∂ln h/∂q.
+type pnbdTable []pnbdTerm
+
+type pnbdTerm struct{ ratio, cumPQ, cumQ float64 }
 
 func (tb *pnbdTable) fill(p, q float64, terms int) {
-	tb.ratio = make([]float64, terms)
-	tb.cumPQ = make([]float64, terms)
-	tb.cumQ = make([]float64, terms)
+	t := make(pnbdTable, terms)
 	pq := p + q
 	var accPQ, accQ float64
-	for n := 0; n < terms; n++ {
+	for n := range t {
 		ipq := 1 / (pq + float64(n))
 		iq := 1 / (q + float64(n))
 		accPQ += ipq
 		accQ += p * iq * ipq // 1/(q+n) − 1/(p+q+n)
-		tb.ratio[n] = (q + float64(n)) * ipq
-		tb.cumPQ[n] = accPQ
-		tb.cumQ[n] = accQ
+		t[n] = pnbdTerm{ratio: (q + float64(n)) * ipq, cumPQ: accPQ, cumQ: accQ}
 	}
+	*tb = t
 }
 
 // pnbdSum holds the Pfaff series of one J and its derivative sums, all
@@ -752,17 +791,17 @@ type pnbdSum struct{ h, dp, dq, dz float64 }
 
 // sum sums the series at z with the table; it reports false when the table
 // is too short for z (the caller then falls back to pnbdLogJ).
-func (tb *pnbdTable) sum(z float64) (pnbdSum, bool) {
+func (tb pnbdTable) sum(z float64) (pnbdSum, bool) {
 	h, H := 1.0, 1.0
 	var hp, hq, hz float64
 	tol := 0x1p-55 * (1 - z)
 	k := 1.0
-	for n, rt := range tb.ratio {
-		tz := h * rt // h_{n+1}/z
-		h *= rt * z
+	for _, t := range tb {
+		tz := h * t.ratio // h_{n+1}/z
+		h *= t.ratio * z
 		H += h
-		hp -= h * tb.cumPQ[n]
-		hq += h * tb.cumQ[n]
+		hp -= h * t.cumPQ
+		hq += h * t.cumQ
 		hz += k * tz
 		k++
 		if h*k <= tol*H {
@@ -861,9 +900,9 @@ func (pd *pnbdData) newEval(r, alpha, s, beta float64, grad bool) *pnbdEval {
 // j evaluates J1 (which = 1, at u = t_x) or J2 (which = 2, at u = T) into
 // jj.
 func (ev *pnbdEval) j(xc *pnbdXConst, which int, u float64, jj *pnbdJ) {
-	p, q, tb := xc.p1, xc.q1, &xc.t1
+	p, q, tb := xc.p1, xc.q1, xc.t1
 	if which == 2 {
-		p, q, tb = xc.p2, xc.q2, &xc.t2
+		p, q, tb = xc.p2, xc.q2, xc.t2
 	}
 	Pu, Qu := ev.P+u, ev.Q+u
 	lPu, lQu := math.Log(Pu), math.Log(Qu)
@@ -917,6 +956,25 @@ func (pd *pnbdData) logLik(p, grad []float64) float64 {
 		if !(v > 0) || math.IsInf(v, 0) {
 			return math.Inf(-1)
 		}
+	}
+	pd.mu.Lock()
+	defer pd.mu.Unlock()
+	if l := &pd.last; l.ok && l.p == [4]float64(p) && (grad == nil || l.grad) {
+		copy(grad, l.g[:])
+		return l.v
+	}
+	var g4 [4]float64
+	v := pd.evalLogLik(r, alpha, s, beta, g4[:], grad != nil)
+	copy(grad, g4[:])
+	pd.last.ok, pd.last.grad, pd.last.p, pd.last.g, pd.last.v = true, grad != nil, [4]float64(p), g4, v
+	return v
+}
+
+// evalLogLik computes the log-likelihood and, when wantGrad, adds its
+// gradient into grad (see logLik).
+func (pd *pnbdData) evalLogLik(r, alpha, s, beta float64, grad []float64, wantGrad bool) float64 {
+	if !wantGrad {
+		grad = nil
 	}
 	ev := pd.newEval(r, alpha, s, beta, grad != nil)
 	total := parallelSum(pd.n, 4, grad, func(lo, hi int, g []float64) float64 {

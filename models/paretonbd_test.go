@@ -109,7 +109,7 @@ func TestParetoNBDCDNOW(t *testing.T) {
 }
 
 // pnbdFHLogLik is the log-likelihood of one history by the formula of
-// Fader & Hardie's note (2005, eq. 22 there), with its 2F1 summed by
+// Fader & Hardie's note (2005), with its 2F1 summed by
 // Gauss's series in math/big (pnbdBigHyp). It needs |z| < 1, which the
 // orientation guarantees, and moderate parameters (slow as z → 1).
 func pnbdFHLogLik(r, alpha, s, beta, x, tx, T float64) float64 {
@@ -254,8 +254,16 @@ func TestParetoNBDGradient(t *testing.T) {
 	for _, h := range histories {
 		checkGradient(t, pnbdOneRow(h[0], h[1], h[2]), points, 1e-6)
 	}
-	pd := newPNBDData(pnbdReadCDNOW(t))
-	checkGradient(t, pd.logLik, points, 1e-6)
+	// Every 7th CDNOW customer (337 rows), where rows share the per-x
+	// tables and the t_x = 0 shortcut.
+	d := pnbdReadCDNOW(t)
+	sub := &Data{}
+	for i := 0; i < d.Len(); i += 7 {
+		sub.Frequency = append(sub.Frequency, d.Frequency[i])
+		sub.Recency = append(sub.Recency, d.Recency[i])
+		sub.T = append(sub.T, d.T[i])
+	}
+	checkGradient(t, newPNBDData(sub).logLik, points, 1e-6)
 }
 
 // TestParetoNBDFinite sweeps parameters over 1e-4…1e4 and histories over
@@ -433,17 +441,19 @@ func TestLogTricomiSS(t *testing.T) {
 }
 
 // TestParetoNBDDERT checks the closed-form DERT against the discounted sum
-// of increments of E[Y(t)] (DiscountedExpectedPurchases) over 5000 units,
-// where the discount leaves a negligible tail, to 1e-4 relative; and the
-// undiscounted limit for s > 1 against lim_{t→∞} E[Y(t)].
+// of increments of E[Y(t)] (DiscountedExpectedPurchases, 10 steps per unit)
+// over a horizon of 60/δ units (5,000 weeks at d = 1.2% a week), where the
+// discount leaves a tail below e^−60, to 1e-4 relative; and the undiscounted
+// limit for s > 1 against lim_{t→∞} E[Y(t)].
 func TestParetoNBDDERT(t *testing.T) {
 	for _, p := range [][4]float64{{0.55315, 10.57633, 0.60625, 11.67150}, {2.1, 7.3, 1, 7.3}, {1.5, 40, 2.3, 2}} {
 		m, _ := NewFittedParetoNBD(p[0], p[1], p[2], p[3])
 		for _, h := range [][3]float64{{0, 0, 38.86}, {2, 30.43, 38.86}, {15, 2, 30}} {
 			c := Customer{Frequency: h[0], Recency: h[1], T: h[2]}
-			for _, d := range []float64{0.01, 0.05} {
+			for _, d := range []float64{0.012, 0.1} {
 				got := m.DiscountedExpectedResidualPurchases(c, d)
-				want := DiscountedExpectedPurchases(m, c, CLVOptions{Horizon: 5000, DiscountRate: d, Margin: 1, StepsPerUnit: 20})
+				horizon := 60 / math.Log1p(d)
+				want := DiscountedExpectedPurchases(m, c, CLVOptions{Horizon: horizon, DiscountRate: d, Margin: 1})
 				if math.Abs(got-want) > 1e-4*want {
 					t.Errorf("params %v history %v d=%v: DERT %.10g, discounted sum %.10g", p, h, d, got, want)
 				}
@@ -495,6 +505,77 @@ func TestParetoNBDInvalid(t *testing.T) {
 	}
 	if _, err := (ParetoNBD{}).Fit(context.Background(), &Data{Frequency: []float64{1}, Recency: []float64{2}, T: []float64{1}}, FitOptions{}); err == nil {
 		t.Error("Fit on recency > T: no error")
+	}
+}
+
+// TestParetoNBDConditionalCurve checks that the curve handed to CLV equals
+// ConditionalExpectedPurchases, and that FittedParetoNBD offers it.
+func TestParetoNBDConditionalCurve(t *testing.T) {
+	m, _ := NewFittedParetoNBD(0.55315, 10.57633, 0.60625, 11.67150)
+	var _ ConditionalCurver = m
+	for _, h := range pnbdHistories {
+		c := Customer{Frequency: h[0], Recency: h[1], T: h[2]}
+		curve := m.ConditionalCurve(c)
+		for _, tt := range []float64{0, 0.5, 39, 1000} {
+			if got, want := curve(tt), m.ConditionalExpectedPurchases(c, tt); got != want {
+				t.Errorf("history %v t=%v: curve %v, ConditionalExpectedPurchases %v", h, tt, got, want)
+			}
+		}
+	}
+}
+
+// TestParetoNBDStaged checks the staged fit of large tables (subsamples,
+// then Newton steps on the full table) against the plain optimizer on the
+// same rows, with the staging thresholds lowered so that 30,000 rows count
+// as large; and the fits with a penalty, fixed parameters or start values,
+// which take other paths.
+func TestParetoNBDStaged(t *testing.T) {
+	defer func(a, b, c int) { pnbdWarmStartRows, pnbdCoarseRows, pnbdFineRows = a, b, c }(pnbdWarmStartRows, pnbdCoarseRows, pnbdFineRows)
+	pnbdWarmStartRows, pnbdCoarseRows, pnbdFineRows = 10_000, 2_000, 8_000
+	truth := Params{"r": 0.8, "alpha": 6, "s": 0.5, "beta": 20}
+	d := pnbdSimulate(t, truth, 30_000, 99)
+	f, err := FitParetoNBD(context.Background(), d, FitOptions{})
+	if err != nil {
+		t.Fatalf("staged fit: %v", err)
+	}
+	plain, err := maximize(context.Background(), newPNBDData(d).likelihood(), FitOptions{})
+	if err != nil {
+		t.Fatalf("plain fit: %v", err)
+	}
+	res := f.Result()
+	if math.Abs(res.LogLikelihood-plain.LogLikelihood) > 1e-6 {
+		t.Errorf("staged fit: log-likelihood %.9f, plain fit %.9f", res.LogLikelihood, plain.LogLikelihood)
+	}
+	for _, name := range pnbdNames {
+		if got, want := res.Params[name], plain.Params[name]; math.Abs(got-want) > 1e-4*res.StdErrors[name] {
+			t.Errorf("staged fit: %s = %.9g, plain fit %.9g (SE %.3g)", name, got, want, res.StdErrors[name])
+		}
+	}
+	if res.GradientNorm > 1e-8 || !res.Converged {
+		t.Errorf("staged fit: converged %v, gradient norm %.3g", res.Converged, res.GradientNorm)
+	}
+	// Other paths: a penalty pulls the estimates toward 1 and lowers the
+	// likelihood; fixing r gives r exactly; explicit start values.
+	pen, err := FitParetoNBD(context.Background(), d, FitOptions{Penalty: 0.01})
+	if err != nil {
+		t.Fatalf("penalized fit: %v", err)
+	}
+	if pen.Result().LogLikelihood > res.LogLikelihood+1e-9 || math.Abs(math.Log(pen.Beta)) >= math.Abs(math.Log(f.Beta)) {
+		t.Errorf("penalized fit: LL %.6f (unpenalized %.6f), beta %.4g (unpenalized %.4g)", pen.Result().LogLikelihood, res.LogLikelihood, pen.Beta, f.Beta)
+	}
+	fixed, err := FitParetoNBD(context.Background(), d, FitOptions{Fixed: Params{"r": 0.8}})
+	if err != nil {
+		t.Fatalf("fit with r fixed: %v", err)
+	}
+	if fixed.R != 0.8 || fixed.Result().LogLikelihood > res.LogLikelihood+1e-9 {
+		t.Errorf("fit with r fixed: r = %v, LL %.6f (free %.6f)", fixed.R, fixed.Result().LogLikelihood, res.LogLikelihood)
+	}
+	started, err := FitParetoNBD(context.Background(), d, FitOptions{Start: Params{"r": 1, "alpha": 1, "s": 1, "beta": 1}})
+	if err != nil {
+		t.Fatalf("fit from given start: %v", err)
+	}
+	if math.Abs(started.Result().LogLikelihood-res.LogLikelihood) > 1e-6 {
+		t.Errorf("fit from given start: LL %.9f, staged %.9f", started.Result().LogLikelihood, res.LogLikelihood)
 	}
 }
 
