@@ -2,14 +2,12 @@ package models
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"math"
 	"math/big"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,37 +16,6 @@ import (
 	"github.com/clv-dev/clv/datasets/sharedtest"
 	"gonum.org/v1/gonum/mathext"
 )
-
-// bgfReadCDNOW reads the CDNOW calibration summary of Fader, Hardie & Lee
-// (2005) (columns ID, frequency, recency, T; weeks) from the shared data.
-func bgfReadCDNOW(t testing.TB) *Data {
-	t.Helper()
-	f, err := os.Open(sharedtest.Path(t, "datasets", "cdnow_customers_summary.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatalf("reading the CDNOW summary: %v", err)
-	}
-	if got := fmt.Sprint(recs[0]); got != "[ID frequency recency T]" {
-		t.Fatalf("CDNOW summary header %s, want ID,frequency,recency,T", got)
-	}
-	d := &Data{}
-	for i, rec := range recs[1:] {
-		var v [3]float64
-		for j := range v {
-			if v[j], err = strconv.ParseFloat(rec[j+1], 64); err != nil {
-				t.Fatalf("CDNOW summary row %d: %v", i+2, err)
-			}
-		}
-		d.Frequency = append(d.Frequency, v[0])
-		d.Recency = append(d.Recency, v[1])
-		d.T = append(d.T, v[2])
-	}
-	return d
-}
 
 // bgfPublished is one model's entry under "cdnow_sample" in the shared
 // published.json.
@@ -82,7 +49,7 @@ func bgfReadPublished(t testing.TB, model string) bgfPublished {
 // log-likelihood within 0.05.
 func bgfCheckPublished(t *testing.T, model string, fit func(context.Context, *Data, FitOptions) (*FitResult, error)) *FitResult {
 	t.Helper()
-	d := bgfReadCDNOW(t)
+	d := readCDNOWSummary(t)
 	sumX, repeaters := 0.0, 0
 	for _, x := range d.Frequency {
 		sumX += x
@@ -144,7 +111,7 @@ func TestBGNBDPublishedCDNOW(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := bgfReadCDNOW(t)
+	d := readCDNOWSummary(t)
 	sum := 0.0
 	for i := 0; i < d.Len(); i++ {
 		sum += f.LogLikelihood(d.Customer(i))
@@ -913,7 +880,7 @@ func TestKronrodExact(t *testing.T) {
 // BenchmarkFitBGNBD_CDNOW fits the BG/NBD on the 2357-customer CDNOW
 // summary (the Python reference takes about 125 ms).
 func BenchmarkFitBGNBD_CDNOW(b *testing.B) {
-	d := bgfReadCDNOW(b)
+	d := readCDNOWSummary(b)
 	bgfBenchLoop(b, func() error {
 		_, err := FitBGNBD(context.Background(), d, FitOptions{})
 		return err

@@ -2,13 +2,11 @@ package models
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"math"
 	"os"
 	"sort"
-	"strconv"
 	"testing"
 
 	"github.com/clv-dev/clv/datasets/sharedtest"
@@ -149,34 +147,6 @@ func TestHiatusErrors(t *testing.T) {
 	}
 }
 
-// hiaReadCDNOW reads the shared CDNOW calibration summary (ID, frequency,
-// recency, T in weeks; 2,357 customers).
-func hiaReadCDNOW(t *testing.T) *Data {
-	t.Helper()
-	f, err := os.Open(sharedtest.Path(t, "datasets", "cdnow_customers_summary.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &Data{}
-	for i, rec := range recs[1:] {
-		var v [3]float64
-		for j := range v {
-			if v[j], err = strconv.ParseFloat(rec[j+1], 64); err != nil {
-				t.Fatalf("cdnow_customers_summary.csv line %d: %v", i+2, err)
-			}
-		}
-		d.Frequency = append(d.Frequency, v[0])
-		d.Recency = append(d.Recency, v[1])
-		d.T = append(d.T, v[2])
-	}
-	return d
-}
-
 // TestHeuristicsCDNOW fits Average and Hiatus on the CDNOW sample
 // (published.json cdnow_sample.summary: 2,357 customers, Σx = 2,457, mean
 // T = 32.716 weeks): the cohort rate must be Σx / (n · mean T) to the
@@ -186,7 +156,7 @@ func hiaReadCDNOW(t *testing.T) *Data {
 // comparison with the 1,882 repeat purchases observed, not asserted: the
 // heuristics are not expected to match them.
 func TestHeuristicsCDNOW(t *testing.T) {
-	d := hiaReadCDNOW(t)
+	d := readCDNOWSummary(t)
 	b, err := os.ReadFile(sharedtest.Path(t, "reference", "published.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -26,7 +26,7 @@ func TestMBGNBDPublishedCDNOW(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := bgfReadCDNOW(t)
+	d := readCDNOWSummary(t)
 	sum := 0.0
 	for i := 0; i < d.Len(); i++ {
 		sum += f.LogLikelihood(d.Customer(i))
@@ -80,7 +80,7 @@ func ExampleMBGNBD() {
 // BenchmarkFitMBGNBD_CDNOW fits the MBG/NBD on the 2357-customer CDNOW
 // summary (the Python reference takes about 260 ms).
 func BenchmarkFitMBGNBD_CDNOW(b *testing.B) {
-	d := bgfReadCDNOW(b)
+	d := readCDNOWSummary(b)
 	bgfBenchLoop(b, func() error {
 		_, err := FitMBGNBD(context.Background(), d, FitOptions{})
 		return err

@@ -2,46 +2,16 @@ package models
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"math"
 	"os"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/clv-dev/clv/datasets"
 	"github.com/clv-dev/clv/datasets/sharedtest"
 )
-
-// pnbdReadCDNOW reads the CDNOW calibration summary (columns ID, frequency,
-// recency, T; 2,357 customers, times in weeks).
-func pnbdReadCDNOW(t testing.TB) *Data {
-	t.Helper()
-	f, err := os.Open(sharedtest.Path(t, "datasets", "cdnow_customers_summary.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatalf("reading cdnow_customers_summary.csv: %v", err)
-	}
-	d := &Data{}
-	for i, rec := range recs[1:] {
-		var v [3]float64
-		for j := range v {
-			if v[j], err = strconv.ParseFloat(rec[j+1], 64); err != nil {
-				t.Fatalf("cdnow_customers_summary.csv line %d: %v", i+2, err)
-			}
-		}
-		d.Frequency = append(d.Frequency, v[0])
-		d.Recency = append(d.Recency, v[1])
-		d.T = append(d.T, v[2])
-	}
-	return d
-}
 
 // pnbdPublished reads the published Pareto/NBD fit on the CDNOW sample from
 // reference/published.json (Fader, Hardie & Lee 2005, Marketing Science
@@ -73,7 +43,7 @@ func pnbdPublished(t testing.TB) (Params, float64) {
 // TestParetoNBDCDNOW reproduces the published fit on the CDNOW sample:
 // estimates within 0.2% and log-likelihood within 0.05.
 func TestParetoNBDCDNOW(t *testing.T) {
-	d := pnbdReadCDNOW(t)
+	d := readCDNOWSummary(t)
 	want, wantLL := pnbdPublished(t)
 	f, err := ParetoNBD{}.Fit(context.Background(), d, FitOptions{})
 	if err != nil {
@@ -207,7 +177,7 @@ func TestParetoNBDLikelihoodIndependent(t *testing.T) {
 // its per-frequency and t_x = 0 shortcuts and weights) equals the sum of the
 // per-customer log-likelihoods, here on the CDNOW sample.
 func TestParetoNBDLogLikMatchesRows(t *testing.T) {
-	d := pnbdReadCDNOW(t)
+	d := readCDNOWSummary(t)
 	want, _ := pnbdPublished(t)
 	p := []float64{want["r"], want["alpha"], want["s"], want["beta"]}
 	m, _ := NewFittedParetoNBD(p[0], p[1], p[2], p[3])
@@ -256,7 +226,7 @@ func TestParetoNBDGradient(t *testing.T) {
 	}
 	// Every 7th CDNOW customer (337 rows), where rows share the per-x
 	// tables and the t_x = 0 shortcut.
-	d := pnbdReadCDNOW(t)
+	d := readCDNOWSummary(t)
 	sub := &Data{}
 	for i := 0; i < d.Len(); i += 7 {
 		sub.Frequency = append(sub.Frequency, d.Frequency[i])
@@ -647,7 +617,7 @@ func ExampleFittedParetoNBD() {
 
 // BenchmarkFitParetoNBD_CDNOW fits the 2,357 CDNOW customers.
 func BenchmarkFitParetoNBD_CDNOW(b *testing.B) {
-	d := pnbdReadCDNOW(b)
+	d := readCDNOWSummary(b)
 	for b.Loop() {
 		if _, err := (ParetoNBD{}).Fit(context.Background(), d, FitOptions{}); err != nil {
 			b.Fatal(err)
@@ -675,7 +645,7 @@ func BenchmarkFitParetoNBD_10M(b *testing.B) { benchmarkFitParetoNBDSim(b, 10_00
 // BenchmarkParetoNBDPredict times the per-customer predictions over the
 // CDNOW customers (per customer: one op is one customer).
 func BenchmarkParetoNBDPredict(b *testing.B) {
-	d := pnbdReadCDNOW(b)
+	d := readCDNOWSummary(b)
 	m, _ := NewFittedParetoNBD(0.55315, 10.57633, 0.60625, 11.67150)
 	weekly := PerUnitDiscountRate(0.15, 7)
 	for _, bc := range []struct {
