@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -21,8 +22,14 @@ func TestMain(m *testing.M) {
 	if os.Getenv("CLV_TEST_AS_CLV") == "1" {
 		if marker := os.Getenv("CLV_TEST_PAUSE_MARKER"); marker != "" {
 			afterFitHook = func() {
+				// Wait, as a long fit would, until a signal arrives.
+				sig := make(chan os.Signal, 1)
+				signal.Notify(sig, os.Interrupt)
 				_ = os.WriteFile(marker, []byte("fitted"), 0o644)
-				time.Sleep(time.Minute)
+				select {
+				case <-sig:
+				case <-time.After(time.Minute):
+				}
 			}
 		}
 		os.Exit(execute(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
