@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -160,6 +161,54 @@ type ModelReport struct {
 	Segments       []Segment `json:"segments,omitempty"`
 	// CLV sums and averages the customers' discounted CLV over the horizon.
 	CLV *CLVSummary `json:"clv,omitempty"`
+}
+
+// modelScores is the part of a ModelReport beyond the fit.
+type modelScores struct {
+	Error          string      `json:"error,omitempty"`
+	Holdout        *Scores     `json:"holdout,omitempty"`
+	HoldoutRevenue *Scores     `json:"holdout_revenue,omitempty"`
+	Segments       []Segment   `json:"segments,omitempty"`
+	CLV            *CLVSummary `json:"clv,omitempty"`
+}
+
+// MarshalJSON writes one object: the fit's fields (model, params,
+// std_errors, log_likelihood ...) followed by the scores. (Without it the
+// embedded FitResult's own MarshalJSON would be promoted and write the fit
+// alone.)
+func (r ModelReport) MarshalJSON() ([]byte, error) {
+	scores, err := json.Marshal(modelScores{Error: r.Error, Holdout: r.Holdout, HoldoutRevenue: r.HoldoutRevenue, Segments: r.Segments, CLV: r.CLV})
+	if err != nil {
+		return nil, err
+	}
+	if r.FitResult == nil {
+		return scores, nil
+	}
+	fit, err := json.Marshal(r.FitResult)
+	if err != nil {
+		return nil, err
+	}
+	if len(scores) <= 2 { // {}
+		return fit, nil
+	}
+	out := make([]byte, 0, len(fit)+len(scores))
+	out = append(out, fit[:len(fit)-1]...)
+	out = append(out, ',')
+	return append(out, scores[1:]...), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *ModelReport) UnmarshalJSON(b []byte) error {
+	var fit models.FitResult
+	if err := json.Unmarshal(b, &fit); err != nil {
+		return err
+	}
+	var sc modelScores
+	if err := json.Unmarshal(b, &sc); err != nil {
+		return err
+	}
+	*r = ModelReport{FitResult: &fit, Error: sc.Error, Holdout: sc.Holdout, HoldoutRevenue: sc.HoldoutRevenue, Segments: sc.Segments, CLV: sc.CLV}
+	return nil
 }
 
 // CLVSummary totals the predicted customer lifetime value.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -305,5 +306,60 @@ func TestRollingBacktest(t *testing.T) {
 	last := bt.Windows[len(bt.Windows)-1]
 	if !last.Main || last.Scores["bgnbd"][TargetPurchases].MAE != out.Metrics.Models["bgnbd"].Holdout.MAE {
 		t.Errorf("main window scores differ from the top level")
+	}
+}
+
+// metrics.json on disk has the documented shape, and reads back into a
+// MetricsFile that writes the same bytes.
+func TestMetricsJSONShape(t *testing.T) {
+	cfg, err := Load("../configs/quickstart.yaml", []string{"models=[average,bgnbd]", "output.plots=false", "output.report=false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Run(context.Background(), cfg, RunOptions{OutDir: filepath.Join(t.TempDir(), "run")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(out.Dir, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"name", "unit", "data", "models"} {
+		if _, ok := doc[k]; !ok {
+			t.Errorf("metrics.json lacks %q", k)
+		}
+	}
+	data := doc["data"].(map[string]any)
+	for _, k := range []string{"rows_read", "rows_used", "rows_rejected", "customers", "calibration_customers"} {
+		if _, ok := data[k]; !ok {
+			t.Errorf("metrics.json data lacks %q", k)
+		}
+	}
+	bg := doc["models"].(map[string]any)["bgnbd"].(map[string]any)
+	for _, k := range []string{"params", "std_errors", "log_likelihood", "holdout", "holdout_revenue", "segments"} {
+		if _, ok := bg[k]; !ok {
+			t.Errorf("metrics.json models.bgnbd lacks %q", k)
+		}
+	}
+	holdout := bg["holdout"].(map[string]any)
+	for _, k := range MetricNames() {
+		if _, ok := holdout[k]; !ok {
+			t.Errorf("metrics.json models.bgnbd.holdout lacks %q", k)
+		}
+	}
+	var mf MetricsFile
+	if err := json.Unmarshal(raw, &mf); err != nil {
+		t.Fatal(err)
+	}
+	again, err := json.MarshalIndent(&mf, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(bytes.TrimSpace(raw), again) {
+		t.Errorf("metrics.json does not survive a read and write:\n%s\nvs\n%s", raw, again)
 	}
 }

@@ -236,3 +236,31 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestCompareTwoRuns(t *testing.T) {
+	tmp := t.TempDir()
+	a, b := filepath.Join(tmp, "run-a"), filepath.Join(tmp, "run-b")
+	if code, _, errOut := runQuickstart(t, a, "--set", "models=[average,bgnbd]"); code != 0 {
+		t.Fatalf("run a: exit %d: %s", code, errOut)
+	}
+	if code, _, errOut := runQuickstart(t, b, "--set", "models=[average,hiatus]", "--set", "expect=[]"); code != 0 {
+		t.Fatalf("run b: exit %d: %s", code, errOut)
+	}
+	code, out, errOut := clv(t, "compare", a, b)
+	if code != 0 {
+		t.Fatalf("compare: exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"run-a", "run-b", "bgnbd", "hiatus", "mae", "*"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("comparison lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = clv(t, "compare", "--format", "json", a, b)
+	var parsed any
+	if code != 0 || json.Unmarshal([]byte(out), &parsed) != nil {
+		t.Errorf("compare --format json: exit %d, output not JSON:\n%s", code, out)
+	}
+	if code, _, _ := clv(t, "compare", filepath.Join(tmp, "nope")); code != exitUsage {
+		t.Errorf("compare on a missing folder exited %d, want 2", code)
+	}
+}
