@@ -45,9 +45,14 @@ type Config struct {
 	Data DataConfig `mapstructure:"data" json:"data"`
 	// Split sets the time unit and the calibration and holdout windows.
 	Split SplitConfig `mapstructure:"split" json:"split"`
+	// Survival, when given, makes the config a contractual experiment: its
+	// data are a cohort's survivor counts instead of a transaction log, its
+	// model is sbg, and data and split are left out (see SurvivalConfig).
+	Survival *SurvivalConfig `mapstructure:"survival" json:"survival,omitempty"`
 	// Models lists the purchase models to fit and score, in report order:
 	// average, retention, hiatus, bgnbd, paretonbd, mbgnbd (all six by
-	// default). Non-empty, no duplicates.
+	// default). Non-empty, no duplicates. A contractual config (one with a
+	// survival section) runs sbg alone, its default.
 	Models []string `mapstructure:"models" json:"models"`
 	// SpendModel is gammagamma, average, none or auto (the default: gammagamma
 	// when the data has amounts, none otherwise).
@@ -66,7 +71,10 @@ type Config struct {
 	// scores. Each metric is a path model.target.metric, e.g.
 	// bgnbd.holdout.mae, where model is one of Models, target is holdout
 	// (purchases) or holdout_revenue (revenue, needs a spend model) and
-	// metric one of MetricNames; at least one of min and max is given.
+	// metric one of MetricNames; at least one of min and max is given. In a
+	// contractual config the target is survival (the projected periods) or
+	// calibration (the fitted ones) and the metric one of
+	// SurvivalMetricNames, e.g. sbg.survival.mape.
 	Expect []Gate `mapstructure:"expect" json:"expect"`
 	// Output says where and what to write.
 	Output OutputConfig `mapstructure:"output" json:"output"`
@@ -127,6 +135,24 @@ type SplitConfig struct {
 	// distinct and before CalibrationEnd. Each origin's holdout has the
 	// main holdout's length, so it ends by HoldoutEnd.
 	Origins []string `mapstructure:"origins" json:"origins"`
+}
+
+// SurvivalConfig describes the data of a contractual experiment: one
+// cohort's survivor counts n_0 ≥ n_1 ≥ … ≥ n_m, n_t the customers still
+// subscribed at the start of period t (n_0 the cohort size), read by
+// datasets.ReadSurvivalCSV. The sBG model is fitted on periods
+// 0…CalibrationPeriods and its projection scored on the later periods.
+type SurvivalConfig struct {
+	// Path is the CSV of period, customers still active, relative to the
+	// config file's folder unless absolute. Required.
+	Path string `mapstructure:"path" json:"path"`
+	// CalibrationPeriods is c, the last period fitted on, ≥ 2 (the sBG's
+	// two parameters need two renewal rates); periods c+1 … m are the
+	// holdout. c = m fits on every period and leaves no holdout. Required.
+	CalibrationPeriods int `mapstructure:"calibration_periods" json:"calibration_periods"`
+	// Period is the length of one period, a unit like split.unit (default
+	// year); clv.discount_rate is converted to it.
+	Period string `mapstructure:"period" json:"period"`
 }
 
 // CLVConfig sets how expected purchases and spend become customer value.
@@ -195,6 +221,9 @@ type ResolvedConfig struct {
 	DataPath    string
 	RejectsPath string
 	OutputDir   string
+	// SurvivalPath is the absolute path of survival.path ("" without a
+	// survival section).
+	SurvivalPath string
 	// Format (auto, csv, tsv, whitespace, parquet) and Header (auto, yes,
 	// no) in canonical spelling; for embedded data, csv and yes.
 	Format string
@@ -208,7 +237,8 @@ type ResolvedConfig struct {
 	HasAmount bool
 	// DateLayout is the Go time layout of the date column, or "unix".
 	DateLayout string
-	// Unit is the split's time unit.
+	// Unit is the split's time unit; in a contractual config, the length
+	// of one survival period (survival.period).
 	Unit datasets.Unit
 	// CalibrationEnd and HoldoutEnd are the main window's dates (midnight
 	// UTC of the inclusive last day); Origins the extra calibration ends.
@@ -223,10 +253,12 @@ type ResolvedConfig struct {
 	Windows []BacktestWindow
 	// SpendModel is gammagamma, average or none (auto resolved).
 	SpendModel string
-	// Horizon is the CLV horizon in split units (the default filled in).
+	// Horizon is the CLV horizon in split units (the default filled in);
+	// 0 in a contractual config, which values whole lifetimes.
 	Horizon float64
 	// DiscountRatePerUnit is clv.discount_rate converted from a year to one
-	// split unit: (1 + d)^(unit days / 365.25) − 1.
+	// split unit (one survival period in a contractual config):
+	// (1 + d)^(unit days / 365.25) − 1.
 	DiscountRatePerUnit float64
 	// RetentionPeriod is the retention heuristic's activity period.
 	RetentionPeriod datasets.Unit
@@ -313,6 +345,10 @@ var (
 	cfgHeaders     = []string{"auto", "yes", "no"}
 	cfgOnBadRows   = []string{"fail", "skip"}
 	cfgGateTargets = []string{"holdout", "holdout_revenue"}
+	// cfgSurvivalModels are the models of a contractual config (one with a
+	// survival section), and cfgSurvivalGateTargets its gate targets.
+	cfgSurvivalModels      = []string{"sbg"}
+	cfgSurvivalGateTargets = []string{TargetSurvival, TargetSurvivalCalibration}
 	// cfgDateFormats are the layout names datasets.ParseDateLayout knows.
 	cfgDateFormats = map[string]string{"": "2006-01-02", "iso": "2006-01-02", "yyyy-mm-dd": "2006-01-02",
 		"20060102": "20060102", "yyyymmdd": "20060102", "rfc3339": time.RFC3339, "unix": "unix"}
@@ -320,7 +356,9 @@ var (
 )
 
 // configDefaults holds the default of every key. The two dates have none:
-// they are required, and their empty default only makes the key known.
+// they are required, and their empty default only makes the key known. The
+// keys of the survival section have no default at all (nil): the section
+// exists only when a config gives it, and Validate fills in survival.period.
 var configDefaults = []struct {
 	key   string
 	value any
@@ -341,6 +379,9 @@ var configDefaults = []struct {
 	{"split.calibration_end", ""},
 	{"split.holdout_end", ""},
 	{"split.origins", []string{}},
+	{"survival.path", nil},
+	{"survival.calibration_periods", nil},
+	{"survival.period", nil},
 	{"models", slices.Clone(cfgRunModels)},
 	{"spend_model", "auto"},
 	{"clv.horizon", 0},
@@ -400,7 +441,9 @@ func LoadWith(path string, o LoadOptions) (*Config, error) {
 	v := viper.New()
 	v.SetConfigType(typ)
 	for _, d := range configDefaults {
-		v.SetDefault(d.key, d.value)
+		if d.value != nil {
+			v.SetDefault(d.key, d.value)
+		}
 	}
 	v.SetEnvPrefix(EnvPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
@@ -428,6 +471,13 @@ func LoadWith(path string, o LoadOptions) (*Config, error) {
 		v.Set(key, value)
 	}
 
+	// A contractual config runs sbg unless it names its models.
+	_, survival := v.AllSettings()["survival"]
+	survival = survival || v.InConfig("survival") // also an empty section
+	if survival {
+		v.SetDefault("models", slices.Clone(cfgSurvivalModels))
+	}
+
 	var c Config
 	err = v.UnmarshalExact(&c, viper.DecodeHook(configDecodeHook), func(dc *mapstructure.DecoderConfig) {
 		dc.WeaklyTypedInput = false // conversions are done, strictly, by configDecodeHook
@@ -437,6 +487,9 @@ func LoadWith(path string, o LoadOptions) (*Config, error) {
 	}
 	c.File = path
 	c.Overrides = slices.Clone(o.Overrides)
+	if c.Survival == nil && survival {
+		c.Survival = &SurvivalConfig{} // survival: {} is a contractual config missing its keys
+	}
 
 	// Validate what decoded, but leave out what a decoding problem already
 	// reported, so one mistake gives one message.
@@ -448,6 +501,15 @@ func LoadWith(path string, o LoadOptions) (*Config, error) {
 		for _, p := range ce.Problems {
 			if !ps.covers(p.Key) {
 				ps.list = append(ps.list, p)
+			}
+		}
+	}
+	if c.Survival != nil {
+		// A data or split section written in the file is refused even when
+		// it holds only default values (Validate sees only values).
+		for _, sec := range []string{"data", "split"} {
+			if v.InConfig(sec) && !ps.covers(sec) {
+				ps.add(sec, "%s", cfgSurvivalConflict(sec, nil))
 			}
 		}
 	}
@@ -534,17 +596,35 @@ func (c *Config) validate(checkFiles bool) error {
 		ps.add("name", "%q must be 1 to 100 letters, digits, '.', '_' or '-' (and not . or ..): it names the results folder", c.Name)
 	}
 
-	c.validateData(&ps, &r, resolve, checkFiles)
-	c.validateSplit(&ps, &r)
+	contractual := c.Survival != nil
+	if contractual {
+		c.validateSurvival(&ps, &r, resolve, checkFiles)
+	} else {
+		c.validateData(&ps, &r, resolve, checkFiles)
+		c.validateSplit(&ps, &r)
+	}
 
 	// models
 	if len(c.Models) == 0 {
-		ps.add("models", "is empty: list at least one of %s", strings.Join(cfgRunModels, ", "))
+		allowed := cfgRunModels
+		if contractual {
+			allowed = cfgSurvivalModels
+		}
+		ps.add("models", "is empty: list at least one of %s", strings.Join(allowed, ", "))
 	}
 	seen := map[string]bool{}
 	for i, m := range c.Models {
 		key := fmt.Sprintf("models[%d]", i)
 		switch {
+		case contractual && seen[m]:
+			ps.add(key, "%s is listed twice", m)
+		case contractual && slices.Contains(cfgSurvivalModels, m):
+		case contractual && (slices.Contains(cfgRunModels, m) || m == "bgbb"):
+			ps.add(key, "%s needs a transaction log (data and split), but this config has a survival section: a contractual experiment runs %s only", m, strings.Join(cfgSurvivalModels, ", "))
+		case contractual:
+			ps.add(key, "%q is not a known model: a contractual experiment (survival section) runs %s", m, strings.Join(cfgSurvivalModels, ", "))
+		case slices.Contains(cfgSurvivalModels, m):
+			ps.add(key, "%s is the contractual model: it fits a cohort's survivor counts, not a transaction log; give a survival section (survival.path, survival.calibration_periods) instead of data and split, as configs/contractual.yaml does", m)
 		case m == "bgbb":
 			ps.add(key, "bgbb is a discrete-time model and cannot be run from an experiment config; choose among %s", strings.Join(cfgRunModels, ", "))
 		case !slices.Contains(cfgRunModels, m):
@@ -557,15 +637,19 @@ func (c *Config) validate(checkFiles bool) error {
 
 	// spend model
 	switch c.SpendModel {
+	case "gammagamma", "average":
+		if contractual {
+			ps.add("spend_model", "%s needs a transaction log with amounts, but this config has a survival section: a contractual experiment values customers by clv.margin per period; leave spend_model out or set it to none", c.SpendModel)
+			break
+		}
+		r.SpendModel = c.SpendModel
+		if !r.HasAmount && (c.Data.Path != "" || c.Data.Embedded != "") {
+			ps.add("spend_model", "%s needs amounts but data.amount is %s: name the amount column in data.amount, or set spend_model: none", c.SpendModel, cfgOrQuoted(c.Data.Amount, "not set"))
+		}
 	case "auto", "":
 		r.SpendModel = "none"
 		if r.HasAmount {
 			r.SpendModel = "gammagamma"
-		}
-	case "gammagamma", "average":
-		r.SpendModel = c.SpendModel
-		if !r.HasAmount && (c.Data.Path != "" || c.Data.Embedded != "") {
-			ps.add("spend_model", "%s needs amounts but data.amount is %s: name the amount column in data.amount, or set spend_model: none", c.SpendModel, cfgOrQuoted(c.Data.Amount, "not set"))
 		}
 	case "none":
 		r.SpendModel = "none"
@@ -582,6 +666,11 @@ func (c *Config) validate(checkFiles bool) error {
 		r.DiscountRatePerUnit = math.Expm1(math.Log1p(c.CLV.DiscountRate) * r.Unit.Days() / 365.25) // as models.PerUnitDiscountRate
 	}
 	switch h := c.CLV.Horizon; {
+	case contractual:
+		r.Horizon = 0
+		if h != 0 {
+			ps.add("clv.horizon", "%v is set, but a contractual experiment (survival section) values a customer's whole remaining lifetime, discounted (DEL, DERL): leave clv.horizon out", h)
+		}
 	case !cfgFinite(h) || h < 0:
 		ps.add("clv.horizon", "%v must be > 0 (in split.unit; 0 or absent means one year)", h)
 	case r.Unit.Days() > 0 && h*r.Unit.Days() > 100*365.25:
@@ -797,26 +886,111 @@ func (c *Config) validateSplit(ps *cfgProblems, r *ResolvedConfig) {
 	}
 }
 
+// validateSurvival checks the survival section of a contractual config,
+// and that the transaction-log sections (data, split) are left out.
+func (c *Config) validateSurvival(ps *cfgProblems, r *ResolvedConfig, resolve func(string) string, checkFiles bool) {
+	s := c.Survival
+	if s.Path == "" {
+		ps.add("survival.path", "is required: a CSV of period, customers still active at the start of the period (period 0 the cohort size)")
+	} else {
+		r.SurvivalPath = resolve(s.Path)
+		if checkFiles {
+			if st, err := os.Stat(r.SurvivalPath); err != nil {
+				ps.add("survival.path", "%s: no such file (looked for %s; a relative path starts from the config file's folder %s): fix the path or pass --set survival.path=FILE", s.Path, r.SurvivalPath, r.BaseDir)
+			} else if st.IsDir() {
+				ps.add("survival.path", "%s is a folder, not a file (resolved to %s)", s.Path, r.SurvivalPath)
+			}
+		}
+	}
+	switch n := s.CalibrationPeriods; {
+	case n == 0:
+		ps.add("survival.calibration_periods", "is required: the last period the model is fitted on (≥ 2); the periods after it are the holdout")
+	case n < 2:
+		ps.add("survival.calibration_periods", "%d must be ≥ 2: the sBG's two parameters need at least two renewal rates to fit on", n)
+	case n > 1_000_000:
+		ps.add("survival.calibration_periods", "%d must be at most 1000000", n)
+	}
+	period := s.Period
+	if period == "" {
+		period = "year"
+	}
+	if u, err := datasets.ParseUnit(period); err != nil {
+		ps.add("survival.period", "%q is not a time unit: use day, week, month, year or a number of days such as 14d", s.Period)
+	} else {
+		r.Unit = u
+	}
+
+	d := c.Data
+	var set []string
+	for _, f := range []struct{ key, val, def string }{
+		{"data.path", d.Path, ""}, {"data.embedded", d.Embedded, ""}, {"data.format", d.Format, "auto"},
+		{"data.header", d.Header, "auto"}, {"data.customer", d.Customer, ""}, {"data.date", d.Date, ""},
+		{"data.amount", d.Amount, ""}, {"data.date_format", d.DateFormat, "iso"},
+		{"data.on_bad_row", d.OnBadRow, "fail"}, {"data.rejects", d.Rejects, ""},
+	} {
+		if v := strings.ToLower(f.val); v != "" && v != f.def {
+			set = append(set, f.key)
+		}
+	}
+	if len(set) > 0 {
+		ps.add("data", "%s", cfgSurvivalConflict("data", set))
+	}
+	set = nil
+	if u := strings.ToLower(c.Split.Unit); u != "" && u != "week" {
+		set = append(set, "split.unit")
+	}
+	if c.Split.CalibrationEnd != "" {
+		set = append(set, "split.calibration_end")
+	}
+	if c.Split.HoldoutEnd != "" {
+		set = append(set, "split.holdout_end")
+	}
+	if len(c.Split.Origins) > 0 {
+		set = append(set, "split.origins")
+	}
+	if len(set) > 0 {
+		ps.add("split", "%s", cfgSurvivalConflict("split", set))
+	}
+}
+
+// cfgSurvivalConflict explains why a data or split section cannot go with
+// a survival section; set lists the keys given, if known.
+func cfgSurvivalConflict(section string, set []string) string {
+	given := "is given"
+	if len(set) > 0 {
+		given = "is given (" + strings.Join(set, ", ") + ")"
+	}
+	why := "a contractual experiment reads a cohort's survivor counts from survival.path, not a transaction log"
+	if section == "split" {
+		why = "a contractual experiment fits on periods 0 to survival.calibration_periods, scores the periods after them, and takes the period length from survival.period"
+	}
+	return fmt.Sprintf("%s, but this config has a survival section: %s; leave %s out", given, why, section)
+}
+
 func (c *Config) validateGates(ps *cfgProblems, r *ResolvedConfig) {
+	targets, metrics, example := cfgGateTargets, MetricNames(), "bgnbd.holdout.mae"
+	if c.Survival != nil {
+		targets, metrics, example = cfgSurvivalGateTargets, SurvivalMetricNames(), "sbg.survival.mape"
+	}
 	for i, g := range c.Expect {
 		key := fmt.Sprintf("expect[%d]", i)
 		parts := strings.Split(g.Metric, ".")
 		switch {
 		case g.Metric == "":
-			ps.add(key+".metric", "is required: a path model.target.metric such as bgnbd.holdout.mae")
+			ps.add(key+".metric", "is required: a path model.target.metric such as %s", example)
 		case len(parts) != 3:
-			ps.add(key+".metric", "%q is not a path model.target.metric such as bgnbd.holdout.mae", g.Metric)
+			ps.add(key+".metric", "%q is not a path model.target.metric such as %s", g.Metric, example)
 		default:
 			if !slices.Contains(c.Models, parts[0]) {
 				ps.add(key+".metric", "%q: model %q is not in models (%s)", g.Metric, parts[0], strings.Join(c.Models, ", "))
 			}
-			if !slices.Contains(cfgGateTargets, parts[1]) {
-				ps.add(key+".metric", "%q: target %q is not one of %s", g.Metric, parts[1], strings.Join(cfgGateTargets, ", "))
+			if !slices.Contains(targets, parts[1]) {
+				ps.add(key+".metric", "%q: target %q is not one of %s", g.Metric, parts[1], strings.Join(targets, ", "))
 			} else if parts[1] == "holdout_revenue" && r.SpendModel == "none" {
 				ps.add(key+".metric", "%q: the run has no revenue (spend model none): gate on holdout instead, or give data.amount and a spend_model", g.Metric)
 			}
-			if !slices.Contains(MetricNames(), parts[2]) {
-				ps.add(key+".metric", "%q: metric %q is not one of %s", g.Metric, parts[2], strings.Join(MetricNames(), ", "))
+			if !slices.Contains(metrics, parts[2]) {
+				ps.add(key+".metric", "%q: metric %q is not one of %s", g.Metric, parts[2], strings.Join(metrics, ", "))
 			}
 		}
 		switch {
@@ -871,6 +1045,10 @@ func (c *Config) canonical() Config {
 		Segments: c.Segments, Fit: c.Fit, Retention: c.Retention, Hiatus: c.Hiatus,
 		Expect: slices.Clone(c.Expect), Output: c.Output,
 	}
+	if c.Survival != nil {
+		s := *c.Survival
+		k.Survival = &s
+	}
 	if k.Models == nil {
 		k.Models = []string{}
 	}
@@ -881,7 +1059,12 @@ func (c *Config) canonical() Config {
 	if k.Split.Origins == nil {
 		k.Split.Origins = []string{}
 	}
-	if c.validated {
+	if c.validated && c.Survival != nil {
+		r := c.Resolved
+		k.Survival.Period = r.Unit.Name
+		k.SpendModel = r.SpendModel
+		k.Retention.Period = r.RetentionPeriod.Name
+	} else if c.validated {
 		r := c.Resolved
 		k.Data.Format, k.Data.Header = r.Format, r.Header
 		k.Data.OnBadRow = strings.ToLower(k.Data.OnBadRow)
@@ -932,6 +1115,7 @@ type cfgResolvedJSON struct {
 	Config       json.RawMessage `json:"config"`
 	Resolved     struct {
 		DataPath            string           `json:"data_path,omitempty"`
+		SurvivalPath        string           `json:"survival_path,omitempty"`
 		Embedded            string           `json:"embedded,omitempty"`
 		RejectsPath         string           `json:"rejects_path,omitempty"`
 		OutputDir           string           `json:"output_dir"`
@@ -976,11 +1160,15 @@ func (c *Config) ResolvedJSON() ([]byte, error) {
 	x := &j.Resolved
 	x.DataPath, x.RejectsPath, x.OutputDir = r.DataPath, r.RejectsPath, r.OutputDir
 	x.Embedded = c.Data.Embedded
-	x.Customer, x.Date, x.DateLayout = &r.Customer, &r.Date, r.DateLayout
+	if c.Survival == nil {
+		x.Customer, x.Date, x.DateLayout = &r.Customer, &r.Date, r.DateLayout
+	}
 	if r.HasAmount {
 		x.Amount = &r.Amount
 	}
+	x.SurvivalPath = r.SurvivalPath
 	x.Unit, x.UnitDays, x.HoldoutDays = r.Unit.Name, r.Unit.Days(), r.HoldoutDays
+	x.Windows = []map[string]any{}
 	for _, w := range r.Windows {
 		x.Windows = append(x.Windows, map[string]any{
 			"calibration_end": w.CalibrationEnd.Format(time.DateOnly),
@@ -1051,9 +1239,13 @@ func cfgSchemaKeys() (leaves []cfgSchemaKey, sections []string) {
 				continue
 			}
 			key := prefix + name
-			if f.Type.Kind() == reflect.Struct {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct {
+				ft = ft.Elem() // an optional section
+			}
+			if ft.Kind() == reflect.Struct {
 				sections = append(sections, key)
-				walk(f.Type, key+".")
+				walk(ft, key+".")
 				continue
 			}
 			leaves = append(leaves, cfgSchemaKey{key, f.Type})

@@ -891,8 +891,8 @@ func TestConfigsDir(t *testing.T) {
 }
 
 // TestReadmeDocumentsEveryKey checks that configs/README.md names every key
-// of the schema, every model, gate target and metric, so the reference
-// cannot fall behind the code.
+// of the schema, every model, gate target and metric (those of contractual
+// configs too), so the reference cannot fall behind the code.
 func TestReadmeDocumentsEveryKey(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("..", "configs", "README.md"))
 	if err != nil {
@@ -908,6 +908,9 @@ func TestReadmeDocumentsEveryKey(t *testing.T) {
 	names = append(names, cfgRunModels...)
 	names = append(names, cfgGateTargets...)
 	names = append(names, MetricNames()...)
+	names = append(names, cfgSurvivalModels...)
+	names = append(names, cfgSurvivalGateTargets...)
+	names = append(names, SurvivalMetricNames()...)
 	for _, n := range names {
 		if !strings.Contains(doc, "`"+n+"`") {
 			t.Errorf("configs/README.md does not mention `%s`", n)

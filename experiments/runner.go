@@ -57,6 +57,9 @@ type Outcome struct {
 	// FailedModels names the models whose fit or prediction failed; their
 	// errors are in Metrics.
 	FailedModels []string
+	// Contractual holds the full metrics of a contractual (survival)
+	// experiment; Metrics then only summarizes it.
+	Contractual *ContractualMetrics
 }
 
 // Err summarizes what went wrong in a finished run: failed gates first
@@ -296,6 +299,9 @@ type windowResult struct {
 // completes returns its Outcome even when models or gates failed
 // (Outcome.Err says so); an error means no results folder was written.
 func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
+	if cfg.Survival != nil {
+		return runContractual(ctx, cfg, o)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -90,6 +91,25 @@ See configs/README.md for every key.`,
 
 // printRunSummary prints a short table of the main scores on stderr.
 func printRunSummary(s streams, o *experiments.Outcome) {
+	if c := o.Contractual; c != nil {
+		fmt.Fprintf(s.err, "cohort of %g customers over %d %ss, fitted on periods 0..%d\n", float64(c.Data.CohortSize), c.Data.Periods, c.Unit, c.Split.CalibrationPeriods)
+		for _, name := range sortedKeys(c.Models) {
+			rep := c.Models[name]
+			switch {
+			case rep.Error != "":
+				fmt.Fprintf(s.err, "%-10s failed: %s\n", name, rep.Error)
+			case rep.Survival != nil:
+				fmt.Fprintf(s.err, "%-10s holdout survivors: predicted %.1f, actual %.1f, bias %.4f, mape %.4f\n",
+					name, float64(rep.Survival.PredictedTotal), float64(rep.Survival.ActualTotal), float64(rep.Survival.Bias), float64(rep.Survival.MAPE))
+			default:
+				fmt.Fprintf(s.err, "%-10s fitted (no holdout periods to score)\n", name)
+			}
+		}
+		for _, g := range o.Gates {
+			fmt.Fprintln(s.err, g.Message)
+		}
+		return
+	}
 	m := o.Metrics
 	fmt.Fprintf(s.err, "%d customers in calibration, %d rows read, %d rejected\n", m.Data.CalibrationCustomers, m.Data.RowsRead, m.Data.RowsRejected)
 	fmt.Fprintf(s.err, "%-10s %12s %12s %9s %9s %9s\n", "model", "predicted", "actual", "bias", "mae", "pearson")
@@ -105,4 +125,13 @@ func printRunSummary(s streams, o *experiments.Outcome) {
 	for _, g := range o.Gates {
 		fmt.Fprintln(s.err, g.Message)
 	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -25,6 +26,20 @@ Exit code 0 when all is well, 2 with every problem listed otherwise.`,
 			cfg, err := experiments.Load(args[0], sets)
 			if err != nil {
 				return usageErr(err)
+			}
+			if cfg.Survival != nil {
+				// A contractual config: read the survivor counts and check
+				// them against survival.calibration_periods.
+				in, err := experiments.ReadSurvivalInput(cfg)
+				if err != nil {
+					return usageErr(fmt.Errorf("%s: %w", args[0], err))
+				}
+				c, m := cfg.Survival.CalibrationPeriods, len(in.Survivors)-1
+				fmt.Fprintf(s.out, "survival %s: cohort of %g, periods 0..%d; fit on 0..%d, holdout %d period(s)\n",
+					in.File, in.Survivors[0], m, c, m-c)
+				fmt.Fprintf(s.out, "%s is valid: contractual, models %s, period %s\n",
+					args[0], strings.Join(cfg.Models, ", "), cfg.Resolved.Unit.Name)
+				return nil
 			}
 			if cfg.Data.Embedded == "" {
 				in, err := datasets.Inspect(cfg.Resolved.DataPath, experiments.ReadOptions(cfg))

@@ -1,0 +1,786 @@
+package experiments
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/models"
+)
+
+// Targets scored in a contractual experiment: the sBG's projection of the
+// holdout periods and its fit of the calibration periods.
+const (
+	TargetSurvival            = "survival"
+	TargetSurvivalCalibration = "calibration"
+)
+
+// SurvivalScores is what metrics.json holds for one target of a contractual
+// experiment: the projected survivors p_t = n_0·S(t) against the actual
+// survivors a_t = n_t over the periods t = FirstPeriod … LastPeriod (H of
+// them), with n_0 the cohort size, P = Σ p_t and A = Σ a_t:
+//
+//	customers       = n_0, the cohort size
+//	periods         = H
+//	actual_total    = A
+//	predicted_total = P
+//	bias            = P/A − 1                       (NaN when A = 0)
+//	mae             = (1/H) Σ |p_t − a_t|           (in customers)
+//	rmse            = √((1/H) Σ (p_t − a_t)²)
+//	mape            = (1/H) Σ |p_t − a_t| / a_t      (NaN when some a_t = 0)
+//	max_ape         = max_t |p_t − a_t| / a_t        (NaN when some a_t = 0)
+//
+// The target survival covers the holdout periods c+1 … m after
+// survival.calibration_periods = c, and calibration the fitted periods
+// 1 … c (period 0 is fitted exactly: S(0) = 1). Sums are accumulated in
+// period order with Neumaier's compensated summation; an undefined metric
+// holds NaN and marshals as null (see Metric).
+type SurvivalScores struct {
+	FirstPeriod    int    `json:"first_period"`
+	LastPeriod     int    `json:"last_period"`
+	Periods        int    `json:"periods"`
+	Customers      Metric `json:"customers"`
+	ActualTotal    Metric `json:"actual_total"`
+	PredictedTotal Metric `json:"predicted_total"`
+	Bias           Metric `json:"bias"`
+	MAE            Metric `json:"mae"`
+	RMSE           Metric `json:"rmse"`
+	MAPE           Metric `json:"mape"`
+	MaxAPE         Metric `json:"max_ape"`
+}
+
+// survivalScoreNames are the gate metric names of SurvivalScores.
+var survivalScoreNames = []string{
+	"customers", "periods", "actual_total", "predicted_total", "bias", "mae", "rmse", "mape", "max_ape",
+}
+
+// SurvivalMetricNames returns the metric names a gate of a contractual
+// config may use (sbg.survival.mape): customers, periods, actual_total,
+// predicted_total, bias, mae, rmse, mape, max_ape. The slice is a copy.
+func SurvivalMetricNames() []string { return slices.Clone(survivalScoreNames) }
+
+// Value returns the metric with the given name (one of
+// SurvivalMetricNames; customers and periods as float64) and whether the
+// name is known. The value may be NaN.
+func (s SurvivalScores) Value(name string) (float64, bool) {
+	switch name {
+	case "customers":
+		return float64(s.Customers), true
+	case "periods":
+		return float64(s.Periods), true
+	case "actual_total":
+		return float64(s.ActualTotal), true
+	case "predicted_total":
+		return float64(s.PredictedTotal), true
+	case "bias":
+		return float64(s.Bias), true
+	case "mae":
+		return float64(s.MAE), true
+	case "rmse":
+		return float64(s.RMSE), true
+	case "mape":
+		return float64(s.MAPE), true
+	case "max_ape":
+		return float64(s.MaxAPE), true
+	}
+	return 0, false
+}
+
+// ScoreSurvival scores projected survivor counts against actual ones over
+// the periods first … last (see SurvivalScores). actual and predicted are
+// indexed by period and have the same length; actual[0] is the cohort size.
+// It returns an error when the lengths differ, the periods are not
+// 1 ≤ first ≤ last < len(actual), the cohort size is not > 0, or a value
+// scored is negative or not finite.
+func ScoreSurvival(actual, predicted []float64, first, last int) (SurvivalScores, error) {
+	if len(actual) != len(predicted) {
+		return SurvivalScores{}, fmt.Errorf("survival scores: %d actual counts but %d predicted", len(actual), len(predicted))
+	}
+	if first < 1 || last < first || last >= len(actual) {
+		return SurvivalScores{}, fmt.Errorf("survival scores: periods %d…%d are not within 1…%d", first, last, len(actual)-1)
+	}
+	if n0 := actual[0]; !(n0 > 0) || math.IsInf(n0, 0) {
+		return SurvivalScores{}, fmt.Errorf("survival scores: the cohort size %v must be a finite number > 0", n0)
+	}
+	for t := first; t <= last; t++ {
+		for _, v := range []struct {
+			name string
+			x    float64
+		}{{"actual", actual[t]}, {"predicted", predicted[t]}} {
+			if math.IsNaN(v.x) || math.IsInf(v.x, 0) || v.x < 0 {
+				return SurvivalScores{}, fmt.Errorf("survival scores: %s survivors at period %d are %v, not a finite number ≥ 0", v.name, t, v.x)
+			}
+		}
+	}
+	h := float64(last - first + 1)
+	var pt, at, abs, sq, ape ksum
+	maxAPE, apeDefined := 0.0, true
+	for t := first; t <= last; t++ {
+		p, a := predicted[t], actual[t]
+		pt.add(p)
+		at.add(a)
+		e := math.Abs(p - a)
+		abs.add(e)
+		sq.add(e * e)
+		if a > 0 {
+			ape.add(e / a)
+			maxAPE = max(maxAPE, e/a)
+		} else {
+			apeDefined = false
+		}
+	}
+	P, A := pt.value(), at.value()
+	s := SurvivalScores{
+		FirstPeriod: first, LastPeriod: last, Periods: last - first + 1,
+		Customers: Metric(actual[0]), ActualTotal: finiteOrNaN(A), PredictedTotal: finiteOrNaN(P),
+		Bias: Metric(math.NaN()), MAE: finiteOrNaN(abs.value() / h), RMSE: finiteOrNaN(math.Sqrt(sq.value() / h)),
+		MAPE: Metric(math.NaN()), MaxAPE: Metric(math.NaN()),
+	}
+	if A > 0 {
+		s.Bias = finiteOrNaN(P/A - 1)
+	}
+	if apeDefined {
+		s.MAPE, s.MaxAPE = finiteOrNaN(ape.value()/h), finiteOrNaN(maxAPE)
+	}
+	return s, nil
+}
+
+// SurvivalPoint is one period of a contractual experiment's projection:
+// the survivors counted and those the fitted model predicts, n_0·S(t), and
+// the retention rates n_t/n_{t−1} and r_t = S(t)/S(t−1) (absent at period
+// 0; null where n_{t−1} = 0). Holdout marks the periods after
+// survival.calibration_periods.
+type SurvivalPoint struct {
+	Period             int     `json:"period"`
+	Actual             Metric  `json:"actual"`
+	Predicted          Metric  `json:"predicted"`
+	RetentionActual    *Metric `json:"retention_actual,omitempty"`
+	RetentionPredicted *Metric `json:"retention_predicted,omitempty"`
+	Holdout            bool    `json:"holdout,omitempty"`
+}
+
+// SurvivalCLV values a contractual cohort with clv.margin paid at the start
+// of every period a customer is active, discounted at the per-period rate d
+// (Fader & Hardie 2010):
+//
+//	new_customer = margin · DEL(d)                  the expected CLV of a just-acquired customer
+//	survivors    = n_c                              customers active at the start of period c
+//	per_survivor = margin · DERL(d | c+1)           the residual value of one of them
+//	total        = n_c · margin · DERL(d | c+1)     the residual value of the cohort
+//
+// with c = survival.calibration_periods, valued at the end of period c (the
+// next payment undiscounted). A value the model cannot give (d = 0 with
+// α ≤ 1, where the lifetime has no finite mean) is null.
+type SurvivalCLV struct {
+	Margin      Metric `json:"margin"`
+	NewCustomer Metric `json:"new_customer"`
+	Survivors   Metric `json:"survivors"`
+	PerSurvivor Metric `json:"per_survivor"`
+	Total       Metric `json:"total"`
+}
+
+// SurvivalReport is one contractual model's fit, scores, projection and
+// valuation in metrics.json. The fit's fields (model, params, std_errors,
+// log_likelihood, aic, bic, converged, iterations ...) come first, as in a
+// ModelReport; Error is set when the model failed, and the rest is then
+// absent.
+type SurvivalReport struct {
+	*models.FitResult
+	Error string
+	// Survival scores the holdout periods (absent when there are none) and
+	// Calibration the fitted periods.
+	Survival    *SurvivalScores
+	Calibration *SurvivalScores
+	// Projection lists every period of the data, fitted and holdout.
+	Projection []SurvivalPoint
+	// DEL is the discounted expected lifetime of a new customer, DEL(d) =
+	// Σ_{t≥0} S(t)/(1+d)^t, and DERL the discounted expected residual
+	// lifetime DERL(d | DERLPeriods) of a customer active at the end of
+	// calibration, DERLPeriods = c+1 (see models.FittedSBG); both in
+	// periods of payment, null when undefined.
+	DEL         *Metric
+	DERL        *Metric
+	DERLPeriods int
+	// CLV turns DEL and DERL into money with clv.margin.
+	CLV *SurvivalCLV
+}
+
+// survivalReportRest is the part of a SurvivalReport beyond the fit.
+type survivalReportRest struct {
+	Error       string          `json:"error,omitempty"`
+	Survival    *SurvivalScores `json:"survival,omitempty"`
+	Calibration *SurvivalScores `json:"calibration,omitempty"`
+	Projection  []SurvivalPoint `json:"projection,omitempty"`
+	DEL         *Metric         `json:"del,omitempty"`
+	DERL        *Metric         `json:"derl,omitempty"`
+	DERLPeriods int             `json:"derl_n,omitempty"`
+	CLV         *SurvivalCLV    `json:"clv,omitempty"`
+}
+
+// MarshalJSON writes one object: the fit's fields followed by error,
+// survival, calibration, projection, del, derl, derl_n and clv.
+func (r SurvivalReport) MarshalJSON() ([]byte, error) {
+	rest, err := json.Marshal(survivalReportRest{Error: r.Error, Survival: r.Survival, Calibration: r.Calibration,
+		Projection: r.Projection, DEL: r.DEL, DERL: r.DERL, DERLPeriods: r.DERLPeriods, CLV: r.CLV})
+	if err != nil {
+		return nil, err
+	}
+	if r.FitResult == nil {
+		return rest, nil
+	}
+	fit, err := json.Marshal(r.FitResult)
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) <= 2 { // {}
+		return fit, nil
+	}
+	out := make([]byte, 0, len(fit)+len(rest))
+	out = append(out, fit[:len(fit)-1]...)
+	out = append(out, ',')
+	return append(out, rest[1:]...), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *SurvivalReport) UnmarshalJSON(b []byte) error {
+	var fit models.FitResult
+	if err := json.Unmarshal(b, &fit); err != nil {
+		return err
+	}
+	var rest survivalReportRest
+	if err := json.Unmarshal(b, &rest); err != nil {
+		return err
+	}
+	*r = SurvivalReport{FitResult: &fit, Error: rest.Error, Survival: rest.Survival, Calibration: rest.Calibration,
+		Projection: rest.Projection, DEL: rest.DEL, DERL: rest.DERL, DERLPeriods: rest.DERLPeriods, CLV: rest.CLV}
+	return nil
+}
+
+// SurvivalDataFacts describes the survivor counts read: the file as written
+// in the config, its SHA-256, the cohort size n_0, the number of counts
+// (periods 0 … last_period).
+type SurvivalDataFacts struct {
+	File       string `json:"file"`
+	SHA256     string `json:"sha256"`
+	CohortSize Metric `json:"cohort_size"`
+	Periods    int    `json:"periods"`
+	LastPeriod int    `json:"last_period"`
+}
+
+// SurvivalSplit describes a contractual experiment's split and valuation
+// settings: fitted on periods 0 … calibration_periods, scored on the
+// holdout_periods after them; the period's length, and the yearly discount
+// rate converted to it as (1 + d)^(period days / 365.25) − 1.
+type SurvivalSplit struct {
+	CalibrationPeriods    int     `json:"calibration_periods"`
+	HoldoutPeriods        int     `json:"holdout_periods"`
+	Period                string  `json:"period"`
+	PeriodDays            float64 `json:"period_days"`
+	DiscountRatePerYear   float64 `json:"discount_rate_per_year"`
+	DiscountRatePerPeriod float64 `json:"discount_rate_per_period"`
+	Margin                float64 `json:"margin"`
+}
+
+// ContractualMetrics is the metrics.json of a contractual experiment (a
+// config with a survival section): the same top level as a transaction-log
+// run's MetricsFile (name, unit, data, split, models, gates, warnings), with
+// the data, split and model reports of survivor counts. It holds no timings
+// or timestamps: a rerun of the same config and data gives the same bytes.
+type ContractualMetrics struct {
+	Name     string                     `json:"name"`
+	Unit     string                     `json:"unit"`
+	Data     SurvivalDataFacts          `json:"data"`
+	Split    SurvivalSplit              `json:"split"`
+	Models   map[string]*SurvivalReport `json:"models"`
+	Gates    []GateResult               `json:"gates,omitempty"`
+	Warnings []string                   `json:"warnings,omitempty"`
+}
+
+// ReadContractualMetrics reads the metrics.json of a contractual run's
+// results folder.
+func ReadContractualMetrics(dir string) (*ContractualMetrics, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "metrics.json"))
+	if err != nil {
+		return nil, fmt.Errorf("reading contractual metrics: %w", err)
+	}
+	var m ContractualMetrics
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("reading contractual metrics %s: %w", filepath.Join(dir, "metrics.json"), err)
+	}
+	return &m, nil
+}
+
+// Lookup returns the metric at a path model.target.metric, target survival
+// or calibration and metric one of SurvivalMetricNames, and whether it
+// exists; the value may be NaN. Its method value is the lookup CheckGates
+// takes.
+func (m *ContractualMetrics) Lookup(path string) (float64, bool) {
+	parts := strings.Split(path, ".")
+	if len(parts) != 3 {
+		return 0, false
+	}
+	rep := m.Models[parts[0]]
+	if rep == nil {
+		return 0, false
+	}
+	var s *SurvivalScores
+	switch parts[1] {
+	case TargetSurvival:
+		s = rep.Survival
+	case TargetSurvivalCalibration:
+		s = rep.Calibration
+	}
+	if s == nil {
+		return 0, false
+	}
+	return s.Value(parts[2])
+}
+
+// Paths returns every metric path of m, sorted.
+func (m *ContractualMetrics) Paths() []string {
+	var out []string
+	for name, rep := range m.Models {
+		for target, s := range map[string]*SurvivalScores{TargetSurvival: rep.Survival, TargetSurvivalCalibration: rep.Calibration} {
+			if s == nil {
+				continue
+			}
+			for _, metric := range survivalScoreNames {
+				out = append(out, name+"."+target+"."+metric)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// CheckGates evaluates the gates against m (see the package-level
+// CheckGates), adding to the message of a metric that is not found why: the
+// model failed, the run has no holdout, or the closest existing paths.
+func (m *ContractualMetrics) CheckGates(gates []Gate) []GateResult {
+	out := CheckGates(gates, m.Lookup)
+	for k := range out {
+		if out[k].Found || out[k].Gate.Validate() != nil {
+			continue
+		}
+		path := out[k].Gate.Metric
+		parts := strings.Split(path, ".")
+		rep := m.Models[parts[0]]
+		switch {
+		case len(parts) == 3 && rep != nil && rep.Error != "":
+			out[k].Message += " (" + parts[0] + " failed)"
+		case len(parts) == 3 && rep != nil && parts[1] == TargetSurvival && rep.Calibration != nil && rep.Survival == nil:
+			out[k].Message += fmt.Sprintf(" (there is no holdout: survival.calibration_periods %d is the last period of the data)", m.Split.CalibrationPeriods)
+		default:
+			if near := ClosestNames(path, m.Paths(), 3); len(near) > 0 {
+				out[k].Message += " (did you mean " + strings.Join(near, " or ") + "?)"
+			}
+		}
+	}
+	return out
+}
+
+// SurvivalInput is the data of a contractual experiment as read from
+// survival.path.
+type SurvivalInput struct {
+	// File is survival.path as written in the config, SHA256 the checksum
+	// of its bytes.
+	File   string
+	SHA256 string
+	// Survivors are the counts n_0 … n_m by period.
+	Survivors []float64
+}
+
+// ReadSurvivalInput reads the survivor counts of a validated contractual
+// config and checks them against survival.calibration_periods, which must
+// not exceed the last period of the file. Problems with the file are
+// returned as a *DataError.
+func ReadSurvivalInput(cfg *Config) (*SurvivalInput, error) {
+	if cfg.Survival == nil {
+		return nil, fmt.Errorf("config %s has no survival section", cfg.File)
+	}
+	if !cfg.validated {
+		return nil, fmt.Errorf("config %s: ReadSurvivalInput needs a validated config (call Validate first)", cfg.File)
+	}
+	path := cfg.Resolved.SurvivalPath
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &DataError{Err: fmt.Errorf("reading survival.path: %w", err)}
+	}
+	survivors, err := datasets.ParseSurvivalCSV(bytes.NewReader(raw), cfg.Survival.Path)
+	if err != nil {
+		return nil, &DataError{Err: err}
+	}
+	if c, m := cfg.Survival.CalibrationPeriods, len(survivors)-1; c > m {
+		return nil, &DataError{Err: fmt.Errorf("%s: survival.calibration_periods %d is beyond the file's last period %d: fit on at most periods 0…%d",
+			cfg.Survival.Path, c, m, m)}
+	}
+	sum := sha256.Sum256(raw)
+	return &SurvivalInput{File: cfg.Survival.Path, SHA256: hex.EncodeToString(sum[:]), Survivors: survivors}, nil
+}
+
+// SurvivalArtifacts is what a plot writer gets from a contractual run.
+type SurvivalArtifacts struct {
+	Config    *Config
+	Metrics   *ContractualMetrics
+	Survivors []float64
+	// Fits holds the fitted models by name (a model that failed is absent).
+	Fits map[string]*models.FittedSBG
+}
+
+// SurvivalPlotWriter, when set (by the command that links the plot
+// package), draws a contractual run's plots into a results folder being
+// staged. Without it, or with output.plots off, no plots are drawn; the
+// report of a contractual run is not written yet.
+var SurvivalPlotWriter func(dir string, a *SurvivalArtifacts) error
+
+// runContractual carries out a contractual experiment (a config with a
+// survival section; Run calls it). It reads the survivor counts n_0 … n_m,
+// fits each model (sbg) on periods 0 … c (c = survival.calibration_periods),
+// projects n_0·S(t) over every period, scores the projection on the fitted
+// periods (target calibration) and on the holdout c+1 … m (target
+// survival), values the cohort (DEL, DERL), checks the gates and writes the
+// results folder atomically: metrics.json (a ContractualMetrics),
+// params.json, projection.csv and manifest.json.
+//
+// The Outcome's Metrics is a summary in the MetricsFile shape (name, unit,
+// data file and checksum, cohort size as customers, each model's fit or
+// error and its CLV as total and per survivor, gates and warnings), so
+// that Outcome.Err and the command's summary work alike for every run; the
+// full results are in metrics.json (ReadContractualMetrics).
+func runContractual(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	started := now()
+	stages := map[string]float64{}
+	prog := newProgress(o.Progress, o.Terminal)
+	r := cfg.Resolved
+
+	t0 := time.Now()
+	prog.step("reading " + cfg.Survival.Path)
+	in, err := ReadSurvivalInput(cfg)
+	if err != nil {
+		return nil, err
+	}
+	stages["read"] = time.Since(t0).Seconds()
+	outDir := o.OutDir
+	if outDir == "" {
+		outDir = filepath.Join(r.OutputDir, cfg.Name, started.UTC().Format("20060102T150405Z")+"-"+cfg.Hash())
+	}
+	rd, err := newResultsDir(outDir)
+	if err != nil {
+		return nil, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			rd.abort()
+		}
+	}()
+
+	c := cfg.Survival.CalibrationPeriods
+	s := in.Survivors
+	m := len(s) - 1
+	cm := &ContractualMetrics{
+		Name: cfg.Name, Unit: r.Unit.Name,
+		Data: SurvivalDataFacts{File: in.File, SHA256: in.SHA256, CohortSize: Metric(s[0]), Periods: len(s), LastPeriod: m},
+		Split: SurvivalSplit{
+			CalibrationPeriods: c, HoldoutPeriods: m - c, Period: r.Unit.Name, PeriodDays: r.Unit.Days(),
+			DiscountRatePerYear: cfg.CLV.DiscountRate, DiscountRatePerPeriod: r.DiscountRatePerUnit, Margin: cfg.CLV.Margin,
+		},
+		Models: map[string]*SurvivalReport{},
+	}
+	if c == m {
+		cm.Warnings = append(cm.Warnings, fmt.Sprintf("survival.calibration_periods %d is the last period of %s: the model is fitted on every period and there is no holdout to score (target %s is absent)", c, in.File, TargetSurvival))
+	}
+
+	t0 = time.Now()
+	fits := map[string]*models.FittedSBG{}
+	modelSeconds := map[string]float64{}
+	var failed []string
+	opts := models.FitOptions{Penalty: cfg.Fit.Penalty, MaxIterations: cfg.Fit.MaxIterations}
+	for _, name := range cfg.Models {
+		prog.step(fmt.Sprintf("fitting %s on periods 0…%d", name, c))
+		tm := time.Now()
+		f, err := fitSurvivalModel(ctx, name, s[:c+1], opts)
+		modelSeconds[name] = time.Since(tm).Seconds()
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, fmt.Errorf("run interrupted: %w", cerr)
+		}
+		rep := &SurvivalReport{}
+		if f != nil {
+			rep.FitResult = f.Result()
+		}
+		if rep.FitResult == nil {
+			rep.FitResult = &models.FitResult{Model: name}
+		}
+		for _, w := range rep.FitResult.Warnings {
+			cm.Warnings = append(cm.Warnings, name+": "+w)
+		}
+		if err == nil {
+			err = describeSurvival(rep, f, s, c, r.DiscountRatePerUnit, cfg.CLV.Margin)
+		}
+		if err != nil {
+			rep.Error = err.Error()
+			cm.Warnings = append(cm.Warnings, name+" failed: "+err.Error())
+			failed = append(failed, name)
+		} else {
+			fits[name] = f
+			cm.Warnings = append(cm.Warnings, valuationWarnings(name, rep)...)
+		}
+		cm.Models[name] = rep
+	}
+	stages["fit"] = time.Since(t0).Seconds()
+	if o.AfterFit != nil {
+		o.AfterFit()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("run interrupted: %w", err)
+	}
+
+	drawPlots := cfg.Output.Plots && SurvivalPlotWriter != nil && len(fits) > 0
+	switch {
+	case cfg.Output.Plots && !drawPlots && cfg.Output.Report:
+		cm.Warnings = append(cm.Warnings, "plots and report are not yet drawn for contractual experiments")
+	case cfg.Output.Plots && !drawPlots:
+		cm.Warnings = append(cm.Warnings, "plots are not yet drawn for contractual experiments")
+	case cfg.Output.Report:
+		cm.Warnings = append(cm.Warnings, "the report is not yet written for contractual experiments")
+	}
+	gates := cm.CheckGates(cfg.Expect)
+	cm.Gates = gates
+
+	t0 = time.Now()
+	prog.step("writing " + outDir)
+	if err := rd.writeJSON("metrics.json", cm); err != nil {
+		return nil, err
+	}
+	params := map[string]*models.FitResult{}
+	for name, rep := range cm.Models {
+		if rep.FitResult != nil && rep.FitResult.Params != nil {
+			params[name] = rep.FitResult
+		}
+	}
+	if err := rd.writeJSON("params.json", params); err != nil {
+		return nil, err
+	}
+	if err := writeProjection(rd, cfg.Models, cm, s); err != nil {
+		return nil, err
+	}
+	if drawPlots {
+		a := &SurvivalArtifacts{Config: cfg, Metrics: cm, Survivors: slices.Clone(s), Fits: fits}
+		if err := SurvivalPlotWriter(rd.staging, a); err != nil {
+			return nil, fmt.Errorf("writing plots: %w", err)
+		}
+	}
+	stages["write"] = time.Since(t0).Seconds()
+
+	resolved, err := cfg.ResolvedJSON()
+	if err != nil {
+		return nil, err
+	}
+	given := ""
+	if r.ConfigFile != "" {
+		if b, err := os.ReadFile(r.ConfigFile); err == nil {
+			given = string(b)
+		}
+	}
+	man := Manifest{
+		Name: cfg.Name, ClvVersion: o.Version, GoVersion: runtime.Version(),
+		ConfigFile: r.ConfigFile, ConfigGiven: given, ConfigResolved: jsonRaw(resolved), ConfigHash: cfg.Hash(),
+		Overrides: cfg.Overrides, DataFile: in.File, DataSHA256: in.SHA256, Seed: cfg.Seed,
+		Started: started.UTC().Format(time.RFC3339Nano), StageSeconds: stages, ModelSeconds: modelSeconds,
+		DiscountNote: fmt.Sprintf("discount rate %g per year → (1 + %g)^(%g days / 365.25) − 1 = %.10g per %s",
+			cfg.CLV.DiscountRate, cfg.CLV.DiscountRate, r.Unit.Days(), r.DiscountRatePerUnit, r.Unit.Name),
+		GOMAXPROCS: runtime.GOMAXPROCS(0),
+	}
+	man.Finished = now().UTC().Format(time.RFC3339Nano)
+	if err := rd.writeJSON("manifest.json", man); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("run interrupted: %w", err)
+	}
+	if err := rd.commit(); err != nil {
+		return nil, err
+	}
+	committed = true
+	prog.done()
+	return &Outcome{Dir: outDir, Metrics: contractualSummary(cfg, cm), Contractual: cm, Gates: gates, FailedModels: failed}, nil
+}
+
+// fitSurvivalModel fits the named contractual model to survivor counts; a
+// panic is reported as the model's error.
+func fitSurvivalModel(ctx context.Context, name string, survivors []float64, o models.FitOptions) (f *models.FittedSBG, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			f, err = nil, fmt.Errorf("%s: internal error: %v\n%s", name, p, debug.Stack())
+		}
+	}()
+	switch name {
+	case "sbg":
+		return models.SBG{}.FitSurvival(ctx, survivors, o)
+	}
+	return nil, fmt.Errorf("%s is not a contractual model", name)
+}
+
+// describeSurvival fills a fitted model's report: the projection of every
+// period, the scores of the calibration and holdout periods, and the
+// valuation at discount rate d per period.
+func describeSurvival(rep *SurvivalReport, f *models.FittedSBG, s []float64, c int, d, margin float64) error {
+	m := len(s) - 1
+	curve := f.SurvivalCurve(m)
+	pred := make([]float64, m+1)
+	for t := range pred {
+		pred[t] = s[0] * curve[t]
+	}
+	for t := 0; t <= m; t++ {
+		p := SurvivalPoint{Period: t, Actual: Metric(s[t]), Predicted: finiteOrNaN(pred[t]), Holdout: t > c}
+		if t > 0 {
+			ra, rp := Metric(math.NaN()), finiteOrNaN(f.Retention(t))
+			if s[t-1] > 0 {
+				ra = Metric(s[t] / s[t-1])
+			}
+			p.RetentionActual, p.RetentionPredicted = &ra, &rp
+		}
+		rep.Projection = append(rep.Projection, p)
+	}
+	cal, err := ScoreSurvival(s, pred, 1, c)
+	if err != nil {
+		return fmt.Errorf("scoring the calibration periods: %w", err)
+	}
+	rep.Calibration = &cal
+	if c < m {
+		hold, err := ScoreSurvival(s, pred, c+1, m)
+		if err != nil {
+			return fmt.Errorf("scoring the holdout periods: %w", err)
+		}
+		rep.Survival = &hold
+	}
+
+	del, derl := Metric(math.NaN()), Metric(math.NaN())
+	if v, err := f.DEL(d); err == nil {
+		del = finiteOrNaN(v)
+	}
+	if v, err := f.DERL(d, c+1); err == nil {
+		derl = finiteOrNaN(v)
+	}
+	rep.DEL, rep.DERL, rep.DERLPeriods = &del, &derl, c+1
+	rep.CLV = &SurvivalCLV{
+		Margin: Metric(margin), NewCustomer: finiteOrNaN(margin * float64(del)), Survivors: Metric(s[c]),
+		PerSurvivor: finiteOrNaN(margin * float64(derl)), Total: finiteOrNaN(s[c] * margin * float64(derl)),
+	}
+	return nil
+}
+
+// valuationWarnings explains a DEL or DERL the model cannot give.
+func valuationWarnings(name string, rep *SurvivalReport) []string {
+	var out []string
+	if rep.DEL != nil && !rep.DEL.Defined() {
+		out = append(out, fmt.Sprintf("%s: the discounted expected lifetime (del) is undefined at this discount rate (alpha=%.4g ≤ 1 has no finite mean lifetime): set clv.discount_rate > 0", name, rep.Params["alpha"]))
+	}
+	if rep.DERL != nil && !rep.DERL.Defined() {
+		out = append(out, fmt.Sprintf("%s: the discounted expected residual lifetime (derl) is undefined at this discount rate: set clv.discount_rate > 0", name))
+	}
+	return out
+}
+
+// writeProjection writes projection.csv: one row per period with the
+// actual survivors and retention rate and, for each model that succeeded,
+// its projected survivors and retention rate (empty where undefined).
+func writeProjection(rd *resultsDir, names []string, cm *ContractualMetrics, s []float64) error {
+	var ok []string
+	for _, name := range names {
+		if rep := cm.Models[name]; rep != nil && rep.Error == "" && len(rep.Projection) > 0 {
+			ok = append(ok, name)
+		}
+	}
+	return rd.writeFile("projection.csv", func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		header := []string{"period", "holdout", "actual", "retention_actual"}
+		for _, name := range ok {
+			header = append(header, name+"_predicted", name+"_retention")
+		}
+		if err := cw.Write(header); err != nil {
+			return err
+		}
+		for t := 0; t <= cm.Data.LastPeriod; t++ {
+			ret := ""
+			if t > 0 && s[t-1] > 0 {
+				ret = formatFloat(s[t] / s[t-1])
+			}
+			row := []string{strconv.Itoa(t), strconv.FormatBool(t > cm.Split.CalibrationPeriods), formatFloat(s[t]), ret}
+			for _, name := range ok {
+				p := cm.Models[name].Projection[t]
+				row = append(row, csvMetric(p.Predicted), csvMetricPtr(p.RetentionPredicted))
+			}
+			if err := cw.Write(row); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+}
+
+func csvMetric(m Metric) string {
+	if !m.Defined() {
+		return ""
+	}
+	return formatFloat(float64(m))
+}
+
+func csvMetricPtr(m *Metric) string {
+	if m == nil {
+		return ""
+	}
+	return csvMetric(*m)
+}
+
+// contractualSummary returns the Outcome's view of a contractual run in the
+// MetricsFile shape.
+func contractualSummary(cfg *Config, cm *ContractualMetrics) *MetricsFile {
+	n0 := int(math.Round(float64(cm.Data.CohortSize)))
+	mf := &MetricsFile{
+		Name: cm.Name, Unit: cm.Unit,
+		Data: DataFacts{File: cm.Data.File, SHA256: cm.Data.SHA256, RowsRead: int64(cm.Data.Periods), RowsUsed: int64(cm.Data.Periods),
+			Customers: n0, CalibrationCustomers: n0},
+		Split: SplitInfo{HoldoutLength: float64(cm.Split.HoldoutPeriods), DiscountRatePerYear: cm.Split.DiscountRatePerYear,
+			DiscountRatePerUnit: cm.Split.DiscountRatePerPeriod, Margin: cm.Split.Margin},
+		SegmentTarget: TargetSurvival,
+		Models:        map[string]*ModelReport{},
+		Gates:         cm.Gates,
+		Warnings:      slices.Clone(cm.Warnings),
+	}
+	for _, name := range cfg.Models {
+		rep := cm.Models[name]
+		if rep == nil {
+			continue
+		}
+		mr := &ModelReport{FitResult: rep.FitResult, Error: rep.Error}
+		if rep.CLV != nil {
+			mr.CLV = &CLVSummary{Total: rep.CLV.Total, Mean: rep.CLV.PerSurvivor}
+		}
+		mf.Models[name] = mr
+	}
+	return mf
+}
