@@ -363,3 +363,23 @@ func TestMetricsJSONShape(t *testing.T) {
 		t.Errorf("metrics.json does not survive a read and write:\n%s\nvs\n%s", raw, again)
 	}
 }
+
+// BenchmarkRunQuickstart times a whole run of the quickstart config (5,000
+// customers, six purchase models and Gamma-Gamma, CLV over 52 weeks)
+// without plots and report:
+//
+//	go test ./experiments -run XXX -bench RunQuickstart -benchtime 5x
+func BenchmarkRunQuickstart(b *testing.B) {
+	cfg, err := Load("../configs/quickstart.yaml", []string{"output.plots=false", "output.report=false"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	i := 0
+	for b.Loop() {
+		i++
+		if _, err := Run(context.Background(), cfg, RunOptions{OutDir: filepath.Join(dir, strconv.Itoa(i))}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -52,9 +52,8 @@ func (o CLVOptions) steps() int {
 // relative (from 8 to 4096 intervals; a fixed grid when StepsPerUnit is
 // set). With no discounting it is E(H) exactly.
 //
-// Models whose purchases come at discrete opportunities (BG/BB) have a
-// step-shaped E(t) that quadrature handles poorly; they implement
-// DiscreteDiscounter and their exact sum is used instead.
+// Models whose E(t) has steps or kinks (BG/BB, retention) implement
+// DiscreteDiscounter, and their exact sum is used instead.
 func DiscountedExpectedPurchases(p FittedPurchases, c Customer, o CLVOptions) float64 {
 	if dd, ok := p.(DiscreteDiscounter); ok {
 		return dd.DiscountedExpectedPurchasesWithin(c, o.DiscountRate, o.Horizon)
@@ -104,9 +103,11 @@ func DiscountedExpectedPurchases(p FittedPurchases, c Customer, o CLVOptions) fl
 	return math.Exp(-delta*H)*eH + delta*simpson
 }
 
-// DiscreteDiscounter is implemented by discrete-time purchase models
-// (BG/BB): the discounted expected purchases in the next horizon
-// opportunities, 1/(1+d)^k for the k-th, summed exactly.
+// DiscreteDiscounter is implemented by purchase models whose expected
+// purchases change in steps or kinks, which quadrature handles poorly: the
+// discrete-time BG/BB (the next horizon opportunities, 1/(1+d)^k for the
+// k-th) and the retention heuristic (survival decided period by period).
+// They return the discounted expected purchases within the horizon exactly.
 type DiscreteDiscounter interface {
 	DiscountedExpectedPurchasesWithin(c Customer, d, horizon float64) float64
 }
