@@ -119,6 +119,7 @@ the config's expect list failed.`,
 		newRunCmd(s),
 		newValidateCmd(s),
 		newCompareCmd(s),
+		newReportCmd(s),
 	)
 	for _, c := range root.Commands() {
 		if c.Args == nil {

@@ -1,0 +1,887 @@
+// Package plot draws the figures of an experiment's results folder: the
+// tracking plot of the cohort's repeat purchases, conditional expectations,
+// the calibration fit, gains and deciles, P(alive) and expected-purchase
+// heat maps, the model comparison, and the sBG survival and retention
+// curves.
+//
+// Every figure is made in two steps. A pure function computes the data of
+// the figure (the series plotted) into a plain struct: Tracking,
+// ConditionalExpectations, CalibrationFit, Gains, Deciles, Heatmaps,
+// Comparisons and SBGCurves; Compute runs them all. Render then draws a
+// Data value into plots/NAME.png (300 dpi) and plots/NAME.svg (fonts
+// embedded), and writes the data itself to plots/data.json, which the
+// report reads for the figure list and captions.
+//
+// All figures share one style (see Style): the models keep their colour
+// (Okabe-Ito palette), dash pattern and marker across figures, and the
+// observed data is always black and solid.
+package plot
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/experiments"
+	"github.com/clv-dev/clv/models"
+)
+
+// Customer is one customer of the main window, as the figures need it:
+// the calibration history (in the run's time unit) and the holdout
+// actuals.
+type Customer struct {
+	ID               string
+	Frequency        float64 // repeat purchases x in calibration
+	Recency          float64 // t_x
+	T                float64 // time from the first purchase to the calibration end
+	FrequencyHoldout float64 // purchases in the holdout
+	RevenueHoldout   float64 // revenue in the holdout (0 without amounts)
+}
+
+// Predicted holds one model's holdout predictions, one per customer in
+// the order of Input.Customers.
+type Predicted struct {
+	Purchases []float64
+	Revenue   []float64 // nil without a spend model
+}
+
+// Input is everything the figures are computed from: metrics.json, the
+// main window's customers with each model's predictions, the fitted models
+// and, for the tracking plot, the cohort's daily repeat purchases. It comes
+// from a run (InputFromArtifacts) or from a results folder on disk
+// (InputFromDir).
+type Input struct {
+	Metrics *experiments.MetricsFile
+	// Unit is the run's time unit; CalibrationEnd and HoldoutEnd are the
+	// main window's last days (HoldoutEnd zero without a holdout).
+	Unit           datasets.Unit
+	CalibrationEnd time.Time
+	HoldoutEnd     time.Time
+	// Models lists the models with predictions, in report order.
+	Models      []string
+	Customers   []Customer
+	Predictions map[string]Predicted
+	// Fits holds the fitted models; a model may be missing (a heuristic
+	// read back from disk), and then its model curves are left out.
+	Fits map[string]models.FittedPurchases
+	// FirstDay and RepeatsPerDay are datasets.Summary's daily repeat
+	// purchases of the cohort (empty when unknown).
+	FirstDay      time.Time
+	RepeatsPerDay []float64
+	// Tracking, when RepeatsPerDay is empty, is reused as the tracking
+	// data: a run's, read back from plots/data.json.
+	Tracking *TrackingData
+}
+
+// Floats is a list of numbers that may hold NaN (an undefined value, such
+// as the mean of an empty group); NaN is written to JSON as null and read
+// back from null.
+type Floats []float64
+
+// MarshalJSON writes NaN and ±Inf as null, other values in the shortest
+// form that reads back to the same float64.
+func (f Floats) MarshalJSON() ([]byte, error) {
+	if f == nil {
+		return []byte("null"), nil
+	}
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i, v := range f {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if !finite(v) {
+			b.WriteString("null")
+			continue
+		}
+		if v == 0 {
+			v = 0 // no negative zero
+		}
+		b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
+	}
+	b.WriteByte(']')
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON reads numbers and nulls (as NaN).
+func (f *Floats) UnmarshalJSON(b []byte) error {
+	var raw []*float64
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if raw == nil {
+		*f = nil
+		return nil
+	}
+	out := make(Floats, len(raw))
+	for i, p := range raw {
+		if p == nil {
+			out[i] = math.NaN()
+		} else {
+			out[i] = *p
+		}
+	}
+	*f = out
+	return nil
+}
+
+// Series is one line (or set of bars) of a figure: Key names a model or is
+// one of KeyActual, KeyRandom and KeyPerfect.
+type Series struct {
+	Key string `json:"key"`
+	X   Floats `json:"x"`
+	Y   Floats `json:"y"`
+}
+
+// Skip records a figure that could not be drawn, and why.
+type Skip struct {
+	Figure string `json:"figure"`
+	Reason string `json:"reason"`
+}
+
+// Data is the data of every figure of a run, as plots/data.json holds it.
+// A nil field is a figure that was not drawn; Skipped says why.
+type Data struct {
+	Name           string              `json:"name"`
+	Unit           string              `json:"unit"`
+	Models         []string            `json:"models"`
+	Tracking       *TrackingData       `json:"tracking,omitempty"`
+	Conditional    *ConditionalData    `json:"conditional_expectations,omitempty"`
+	CalibrationFit *CalibrationFitData `json:"calibration_fit,omitempty"`
+	Gains          *GainsData          `json:"gains,omitempty"`
+	Deciles        *DecilesData        `json:"deciles,omitempty"`
+	Heatmaps       []HeatmapData       `json:"heatmaps,omitempty"`
+	Comparisons    []ComparisonData    `json:"comparisons,omitempty"`
+	Skipped        []Skip              `json:"skipped,omitempty"`
+}
+
+// Compute computes the data of every figure. A figure whose data is
+// missing or unusable is left out and listed in Data.Skipped; Compute
+// itself does not fail.
+func Compute(in *Input) *Data {
+	d := &Data{Models: append([]string(nil), in.Models...)}
+	if in.Metrics != nil {
+		d.Name, d.Unit = in.Metrics.Name, in.Metrics.Unit
+	}
+	if d.Unit == "" {
+		d.Unit = in.Unit.Name
+	}
+	skip := func(fig string, err error) {
+		d.Skipped = append(d.Skipped, Skip{Figure: fig, Reason: err.Error()})
+	}
+	var err error
+	if d.Tracking, err = Tracking(in); err != nil {
+		skip("tracking", err)
+	}
+	if d.Conditional, err = ConditionalExpectations(in); err != nil {
+		skip("conditional_expectations", err)
+	}
+	if d.CalibrationFit, err = CalibrationFit(in); err != nil {
+		skip("calibration_fit", err)
+	}
+	if d.Gains, err = Gains(in); err != nil {
+		skip("gains", err)
+	}
+	if d.Deciles, err = Deciles(in.Metrics, in.Models); err != nil {
+		skip("deciles", err)
+	}
+	if d.Heatmaps, err = Heatmaps(in); err != nil {
+		skip("heatmaps", err)
+	}
+	if d.Comparisons, err = Comparisons(in.Metrics, in.Models); err != nil {
+		skip("comparison", err)
+	}
+	return d
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// ---------------------------------------------------------------------
+// Tracking
+
+// TrackingData is the tracking plot of Fader, Hardie & Lee (2005), "'Counting
+// your customers' the easy way", Marketing Science 24(2), figure 2: the
+// cohort's repeat transactions per time unit over calibration and holdout,
+// actual against each model's expectation.
+//
+// A customer i who first bought on day b_i = calibration end − T_i is
+// expected to have made E[X((d − b_i)/u)] repeat purchases by the end of
+// day d (u the unit's length in days, E[X(t)] the model's expectation for a
+// new customer). Summing over the customers gives the cohort's expected
+// cumulative repeat purchases C(d) = Σ_i E[X((d − b_i)/u)]; the expected
+// purchases of a time unit are C at its last day minus C at the day before
+// its first. The actual counts are the summary's daily repeat purchase
+// days, binned alike.
+//
+// Units are counted from the end of the calibration end day: unit j ≥ 0 is
+// the (j+1)-th unit of the holdout, unit j < 0 lies in calibration; a day
+// d belongs to unit ⌊(d − calibration end − 1)/u⌋. Incremental holds the
+// units that lie wholly within the data, at their midpoints j + ½;
+// Cumulative holds the running totals at the end of every unit (the last
+// possibly partial), from 0 at the start of the first day.
+type TrackingData struct {
+	Unit           string   `json:"unit"`
+	FirstDay       string   `json:"first_day"`
+	CalibrationEnd string   `json:"calibration_end"`
+	HoldoutEnd     string   `json:"holdout_end,omitempty"`
+	Customers      int      `json:"customers"`
+	Incremental    []Series `json:"incremental"`
+	Cumulative     []Series `json:"cumulative"`
+	// Without lists the models left out for lack of a fitted model.
+	Without []string `json:"without,omitempty"`
+}
+
+// errNoDaily is the reason the tracking plot is skipped without daily
+// counts.
+var errNoDaily = errors.New("the cohort's daily repeat purchases are unknown (a run computes them from the transaction log and keeps them in plots/data.json)")
+
+// dayIndex returns the number of days from a to b (both at midnight UTC).
+func dayIndex(a, b time.Time) int {
+	return int(math.Round(b.Sub(a).Hours() / 24))
+}
+
+// Tracking computes the tracking plot (see TrackingData). It returns an
+// error when the daily counts are missing or do not match the customers.
+func Tracking(in *Input) (*TrackingData, error) {
+	if len(in.RepeatsPerDay) == 0 || in.FirstDay.IsZero() {
+		if in.Tracking != nil {
+			return in.Tracking, nil
+		}
+		return nil, errNoDaily
+	}
+	u := in.Unit.Days()
+	if !(u > 0) {
+		return nil, fmt.Errorf("tracking: the time unit %q has no length", in.Unit.Name)
+	}
+	calK := dayIndex(in.FirstDay, in.CalibrationEnd)
+	last := len(in.RepeatsPerDay) - 1
+	if calK < 0 || last < calK {
+		return nil, fmt.Errorf("tracking: the daily counts (from %s, %d days) do not cover the calibration end %s",
+			in.FirstDay.Format(time.DateOnly), len(in.RepeatsPerDay), in.CalibrationEnd.Format(time.DateOnly))
+	}
+	if !in.HoldoutEnd.IsZero() {
+		holdK := dayIndex(in.FirstDay, in.HoldoutEnd)
+		if last < holdK {
+			return nil, fmt.Errorf("tracking: the daily counts end on day %d, before the holdout end %s (day %d)",
+				last, in.HoldoutEnd.Format(time.DateOnly), holdK)
+		}
+		last = holdK
+	}
+	// Customers by first-purchase day.
+	births := make([]float64, calK+1)
+	for _, c := range in.Customers {
+		b := calK - int(math.Round(c.T*u))
+		if b < 0 || b > calK {
+			return nil, fmt.Errorf("tracking: customer %q with T = %g %s first bought before the first day %s of the daily counts",
+				c.ID, c.T, unitPlural(in.Unit.Name), in.FirstDay.Format(time.DateOnly))
+		}
+		births[b]++
+	}
+	type cohort struct {
+		day int
+		n   float64
+	}
+	var cohorts []cohort
+	for b, n := range births {
+		if n > 0 {
+			cohorts = append(cohorts, cohort{b, n})
+		}
+	}
+	// Units: day d belongs to unit ⌊(d − calK − 1)/u⌋.
+	unitOf := func(d int) int { return int(math.Floor(float64(d-calK-1) / u)) }
+	first, lastUnit := unitOf(0), unitOf(last)
+	nu := lastUnit - first + 1
+	ends := make([]int, nu) // last day of each unit
+	for d := 0; d <= last; d++ {
+		ends[unitOf(d)-first] = d
+	}
+	complete := func(j int) bool { return unitOf(-1) < j && unitOf(last+1) > j }
+
+	td := &TrackingData{
+		Unit: in.Unit.Name, FirstDay: in.FirstDay.Format(time.DateOnly),
+		CalibrationEnd: in.CalibrationEnd.Format(time.DateOnly), Customers: len(in.Customers),
+	}
+	if !in.HoldoutEnd.IsZero() {
+		td.HoldoutEnd = in.HoldoutEnd.Format(time.DateOnly)
+	}
+	addSeries := func(key string, cum []float64) {
+		inc := Series{Key: key}
+		cs := Series{Key: key, X: Floats{float64(-1-calK) / u}, Y: Floats{0}}
+		prev := 0.0
+		for k, d := range ends {
+			j := first + k
+			if complete(j) {
+				inc.X = append(inc.X, float64(j)+0.5)
+				inc.Y = append(inc.Y, cum[d]-prev)
+			}
+			prev = cum[d]
+			cs.X = append(cs.X, float64(d-calK)/u)
+			cs.Y = append(cs.Y, cum[d])
+		}
+		td.Incremental = append(td.Incremental, inc)
+		td.Cumulative = append(td.Cumulative, cs)
+	}
+	actual := make([]float64, last+1)
+	run := 0.0
+	for d := 0; d <= last; d++ {
+		run += in.RepeatsPerDay[d]
+		actual[d] = run
+	}
+	addSeries(KeyActual, actual)
+	for _, m := range in.Models {
+		f, ok := in.Fits[m]
+		if !ok || f == nil {
+			td.Without = append(td.Without, m)
+			continue
+		}
+		e := make([]float64, last+1)
+		for k := range e {
+			e[k] = f.ExpectedPurchases(float64(k) / u)
+			if !finite(e[k]) {
+				return nil, fmt.Errorf("tracking: %s: E[X(%g)] = %v is not finite", m, float64(k)/u, e[k])
+			}
+		}
+		cum := make([]float64, last+1)
+		for d := range cum {
+			s := 0.0
+			for _, c := range cohorts {
+				if c.day > d {
+					break
+				}
+				s += c.n * e[d-c.day]
+			}
+			cum[d] = s
+		}
+		addSeries(m, cum)
+	}
+	return td, nil
+}
+
+// ---------------------------------------------------------------------
+// Conditional expectations
+
+// Buckets is the number of calibration-frequency groups of the conditional
+// expectation and calibration fit figures: 0, 1, …, 6 and 7+.
+const Buckets = 8
+
+// bucketLabels returns "0", …, "6", "7+".
+func bucketLabels() []string {
+	out := make([]string, Buckets)
+	for i := range out {
+		out[i] = strconv.Itoa(i)
+	}
+	out[Buckets-1] += "+"
+	return out
+}
+
+// bucketOf returns the frequency group of x repeat purchases.
+func bucketOf(x float64) int {
+	b := int(math.Round(x))
+	return max(0, min(b, Buckets-1))
+}
+
+// ConditionalData is the conditional-expectation figure of Fader, Hardie &
+// Lee (2005), figure 4: customers grouped by their calibration repeat
+// purchases x = 0, 1, …, 6, 7+, and for each group the mean number of
+// holdout purchases, actual and as each model predicted (E[Y(t) | x, t_x,
+// T] averaged over the group, t the holdout length). X holds the group
+// index; an empty group has NaN means.
+type ConditionalData struct {
+	Unit          string   `json:"unit"`
+	HoldoutLength float64  `json:"holdout_length"`
+	Buckets       []string `json:"buckets"`
+	Customers     []int    `json:"customers"`
+	Series        []Series `json:"series"`
+}
+
+// ConditionalExpectations computes the conditional-expectation figure (see
+// ConditionalData).
+func ConditionalExpectations(in *Input) (*ConditionalData, error) {
+	if len(in.Customers) == 0 {
+		return nil, errors.New("no customers")
+	}
+	cd := &ConditionalData{Unit: in.Unit.Name, Buckets: bucketLabels(), Customers: make([]int, Buckets)}
+	if in.Metrics != nil {
+		cd.HoldoutLength = in.Metrics.Split.HoldoutLength
+	}
+	group := make([]int, len(in.Customers))
+	for i, c := range in.Customers {
+		group[i] = bucketOf(c.Frequency)
+		cd.Customers[group[i]]++
+	}
+	means := func(v func(i int) float64) Floats {
+		sum := make([]float64, Buckets)
+		for i := range in.Customers {
+			sum[group[i]] += v(i)
+		}
+		out := make(Floats, Buckets)
+		for b := range out {
+			out[b] = math.NaN()
+			if cd.Customers[b] > 0 {
+				out[b] = sum[b] / float64(cd.Customers[b])
+			}
+		}
+		return out
+	}
+	x := make(Floats, Buckets)
+	for b := range x {
+		x[b] = float64(b)
+	}
+	cd.Series = append(cd.Series, Series{Key: KeyActual, X: x, Y: means(func(i int) float64 { return in.Customers[i].FrequencyHoldout })})
+	for _, m := range in.Models {
+		p, ok := in.Predictions[m]
+		if !ok {
+			continue
+		}
+		if len(p.Purchases) != len(in.Customers) {
+			return nil, fmt.Errorf("%s: %d predictions for %d customers", m, len(p.Purchases), len(in.Customers))
+		}
+		cd.Series = append(cd.Series, Series{Key: m, X: x, Y: means(func(i int) float64 { return p.Purchases[i] })})
+	}
+	return cd, nil
+}
+
+// ---------------------------------------------------------------------
+// Calibration fit
+
+// PurchaseDistribution is implemented by the models that give the
+// distribution of a new customer's repeat purchases, P(X(t) = x) (BG/NBD
+// and MBG/NBD: FHL 2005, eq. 8).
+type PurchaseDistribution interface {
+	ProbabilityOfPurchases(x int, t float64) float64
+}
+
+// CalibrationFitData is the calibration fit of Fader, Hardie & Lee (2005),
+// figure 1: the number of customers with x = 0, 1, …, 6, 7+ repeat
+// purchases in calibration, actual and expected by each model,
+//
+//	expected(x) = Σ_i P(X(T_i) = x),   expected(7+) = n − Σ_{x<7} expected(x),
+//
+// summed over the n customers with their own T_i. Only models that
+// implement PurchaseDistribution are shown; Without lists the others.
+type CalibrationFitData struct {
+	Unit    string   `json:"unit"`
+	Buckets []string `json:"buckets"`
+	Series  []Series `json:"series"`
+	Without []string `json:"without,omitempty"`
+}
+
+// CalibrationFit computes the calibration fit (see CalibrationFitData).
+func CalibrationFit(in *Input) (*CalibrationFitData, error) {
+	if len(in.Customers) == 0 {
+		return nil, errors.New("no customers")
+	}
+	cf := &CalibrationFitData{Unit: in.Unit.Name, Buckets: bucketLabels()}
+	x := make(Floats, Buckets)
+	for b := range x {
+		x[b] = float64(b)
+	}
+	actual := make(Floats, Buckets)
+	ts := map[float64]float64{}
+	for _, c := range in.Customers {
+		actual[bucketOf(c.Frequency)]++
+		ts[c.T]++
+	}
+	cf.Series = append(cf.Series, Series{Key: KeyActual, X: x, Y: actual})
+	// Distinct T values in increasing order, so sums run in a fixed order.
+	tvals := make([]float64, 0, len(ts))
+	for t := range ts {
+		tvals = append(tvals, t)
+	}
+	sort.Float64s(tvals)
+	n := float64(len(in.Customers))
+	for _, m := range in.Models {
+		pd, ok := in.Fits[m].(PurchaseDistribution)
+		if !ok {
+			cf.Without = append(cf.Without, m)
+			continue
+		}
+		y := make(Floats, Buckets)
+		rest := n
+		for b := 0; b < Buckets-1; b++ {
+			s := 0.0
+			for _, t := range tvals {
+				s += ts[t] * pd.ProbabilityOfPurchases(b, t)
+			}
+			if !finite(s) {
+				return nil, fmt.Errorf("%s: expected customers with %d repeat purchases is %v", m, b, s)
+			}
+			y[b] = s
+			rest -= s
+		}
+		y[Buckets-1] = math.Max(rest, 0)
+		cf.Series = append(cf.Series, Series{Key: m, X: x, Y: y})
+	}
+	return cf, nil
+}
+
+// ---------------------------------------------------------------------
+// Gains
+
+// GainsPoints is the most points a gains curve keeps.
+const GainsPoints = 200
+
+// GainsData is the cumulative gains chart: customers ranked by a model's
+// predicted value (highest first, ties by customer id as in
+// experiments.PredictionOrder), and for the top share s of them the share
+// of the actual holdout value they hold. Random ranking gives the
+// diagonal; ranking by the actual values themselves gives the perfect
+// curve, the best any model can do. Each curve keeps at most GainsPoints+1
+// points, at ranks k = round(j·n/GainsPoints).
+//
+// The value is metrics.json's segment target: holdout revenue with a
+// spend model, holdout purchases otherwise.
+type GainsData struct {
+	Target    string   `json:"target"`
+	Customers int      `json:"customers"`
+	Series    []Series `json:"series"`
+}
+
+// Gains computes the gains chart (see GainsData).
+func Gains(in *Input) (*GainsData, error) {
+	n := len(in.Customers)
+	if n == 0 {
+		return nil, errors.New("no customers")
+	}
+	target := experiments.TargetPurchases
+	if in.Metrics != nil && in.Metrics.SegmentTarget != "" {
+		target = in.Metrics.SegmentTarget
+	}
+	ids := make([]string, n)
+	actual := make([]float64, n)
+	total := 0.0
+	for i, c := range in.Customers {
+		ids[i] = c.ID
+		actual[i] = c.FrequencyHoldout
+		if target == experiments.TargetRevenue {
+			actual[i] = c.RevenueHoldout
+		}
+		total += actual[i]
+	}
+	if !(total > 0) {
+		return nil, fmt.Errorf("the customers' actual %s total is %v: no shares to plot", target, total)
+	}
+	steps := min(n, GainsPoints)
+	ranks := make([]int, steps+1)
+	x := make(Floats, steps+1)
+	for j := range ranks {
+		ranks[j] = int(math.Round(float64(j) * float64(n) / float64(steps)))
+		x[j] = float64(ranks[j]) / float64(n)
+	}
+	curve := func(order []int) Floats {
+		y := make(Floats, steps+1)
+		s, k := 0.0, 0
+		for j, r := range ranks {
+			for ; k < r; k++ {
+				s += actual[order[k]]
+			}
+			y[j] = s / total
+		}
+		return y
+	}
+	g := &GainsData{Target: target, Customers: n}
+	perfect, err := experiments.PredictionOrder(ids, actual)
+	if err != nil {
+		return nil, fmt.Errorf("gains: %w", err)
+	}
+	g.Series = append(g.Series, Series{Key: KeyPerfect, X: x, Y: curve(perfect)})
+	for _, m := range in.Models {
+		p, ok := in.Predictions[m]
+		if !ok {
+			continue
+		}
+		pred := p.Purchases
+		if target == experiments.TargetRevenue {
+			pred = p.Revenue
+		}
+		if pred == nil {
+			continue
+		}
+		order, err := experiments.PredictionOrder(ids, pred)
+		if err != nil {
+			return nil, fmt.Errorf("gains of %s: %w", m, err)
+		}
+		g.Series = append(g.Series, Series{Key: m, X: x, Y: curve(order)})
+	}
+	g.Series = append(g.Series, Series{Key: KeyRandom, X: Floats{0, 1}, Y: Floats{0, 1}})
+	return g, nil
+}
+
+// ---------------------------------------------------------------------
+// Deciles
+
+// DecilesData is the segment (decile, for 10 groups) chart: for each model,
+// its customers ranked by predicted value and cut into groups (group 1
+// the highest), with the predicted and the actual total of each group, as
+// metrics.json's segments hold them.
+type DecilesData struct {
+	Target string         `json:"target"`
+	Groups int            `json:"groups"`
+	Models []DecileSeries `json:"models"`
+}
+
+// DecileSeries is one model's groups.
+type DecileSeries struct {
+	Model     string `json:"model"`
+	Customers []int  `json:"customers"`
+	Predicted Floats `json:"predicted"`
+	Actual    Floats `json:"actual"`
+}
+
+// Deciles reads the segment chart from metrics.json's segments, for the
+// given models in order.
+func Deciles(mf *experiments.MetricsFile, order []string) (*DecilesData, error) {
+	if mf == nil {
+		return nil, errors.New("no metrics")
+	}
+	dd := &DecilesData{Target: mf.SegmentTarget}
+	for _, m := range order {
+		rep, ok := mf.Models[m]
+		if !ok || len(rep.Segments) == 0 {
+			continue
+		}
+		ds := DecileSeries{Model: m}
+		for _, s := range rep.Segments {
+			ds.Customers = append(ds.Customers, s.Customers)
+			ds.Predicted = append(ds.Predicted, float64(s.PredictedTotal))
+			ds.Actual = append(ds.Actual, float64(s.ActualTotal))
+		}
+		dd.Groups = max(dd.Groups, len(rep.Segments))
+		dd.Models = append(dd.Models, ds)
+	}
+	if len(dd.Models) == 0 {
+		return nil, errors.New("no model has segments in metrics.json")
+	}
+	return dd, nil
+}
+
+// ---------------------------------------------------------------------
+// Heat maps
+
+// HeatmapModels are the models whose P(alive) and expected purchases are
+// drawn as heat maps: the probability models, for which P(alive) is a
+// genuine probability (the heuristics' is 1, 0 or a rule of thumb).
+var HeatmapModels = []string{"bgnbd", "paretonbd", "mbgnbd"}
+
+// Heat map quantities.
+const (
+	QuantityPAlive   = "p_alive"
+	QuantityExpected = "expected_purchases"
+)
+
+// HeatmapData is one model's P(alive) or expected holdout purchases over a
+// grid of histories: frequency x = 0, 1, …, and recency t_x from 0 to T, for
+// a customer whose T is the median T of the cohort. Z[i][j] is the value at
+// Frequency[i] and Recency[j]. A customer with no repeat purchase has no
+// recency: the row x = 0 is computed with t_x = 0 throughout.
+//
+// Expected purchases are E[Y(t) | x, t_x, T] over the holdout length t
+// (Horizon).
+type HeatmapData struct {
+	Model     string   `json:"model"`
+	Quantity  string   `json:"quantity"`
+	Unit      string   `json:"unit"`
+	T         float64  `json:"T"`
+	Horizon   float64  `json:"horizon,omitempty"`
+	Frequency []int    `json:"frequency"`
+	Recency   Floats   `json:"recency"`
+	Z         []Floats `json:"z"`
+}
+
+// HeatmapColumns is the number of recency values of a heat map.
+const HeatmapColumns = 31
+
+// Heatmaps computes the P(alive) and expected-purchase heat maps of each
+// model of HeatmapModels that was fitted. The frequencies run from 0 to
+// the 99th percentile of the customers' (at least 5, at most 40).
+func Heatmaps(in *Input) ([]HeatmapData, error) {
+	n := len(in.Customers)
+	if n == 0 {
+		return nil, errors.New("no customers")
+	}
+	ts := make([]float64, n)
+	fs := make([]float64, n)
+	for i, c := range in.Customers {
+		ts[i], fs[i] = c.T, c.Frequency
+	}
+	sort.Float64s(ts)
+	sort.Float64s(fs)
+	medT := ts[n/2]
+	if n%2 == 0 {
+		medT = (ts[n/2-1] + ts[n/2]) / 2
+	}
+	if !(medT > 0) {
+		return nil, fmt.Errorf("the median T is %v", medT)
+	}
+	fmax := int(math.Ceil(fs[min(n-1, int(math.Ceil(0.99*float64(n)))-1)]))
+	fmax = max(5, min(fmax, 40))
+	horizon := 0.0
+	if in.Metrics != nil {
+		horizon = in.Metrics.Split.HoldoutLength
+	}
+	if !(horizon > 0) {
+		horizon = 1
+	}
+	freq := make([]int, fmax+1)
+	for i := range freq {
+		freq[i] = i
+	}
+	rec := make(Floats, HeatmapColumns)
+	for j := range rec {
+		rec[j] = medT * float64(j) / float64(HeatmapColumns-1)
+	}
+	var out []HeatmapData
+	var missing []string
+	for _, m := range in.Models {
+		if !contains(HeatmapModels, m) {
+			continue
+		}
+		f, ok := in.Fits[m]
+		if !ok || f == nil {
+			missing = append(missing, m)
+			continue
+		}
+		pa := HeatmapData{Model: m, Quantity: QuantityPAlive, Unit: in.Unit.Name, T: medT, Frequency: freq, Recency: rec}
+		ex := HeatmapData{Model: m, Quantity: QuantityExpected, Unit: in.Unit.Name, T: medT, Horizon: horizon, Frequency: freq, Recency: rec}
+		for _, x := range freq {
+			za, ze := make(Floats, len(rec)), make(Floats, len(rec))
+			for j, r := range rec {
+				if x == 0 {
+					r = 0
+				}
+				c := models.Customer{Frequency: float64(x), Recency: r, T: medT}
+				za[j] = f.ProbabilityAlive(c)
+				ze[j] = f.ConditionalExpectedPurchases(c, horizon)
+			}
+			pa.Z = append(pa.Z, za)
+			ex.Z = append(ex.Z, ze)
+		}
+		out = append(out, pa, ex)
+	}
+	if len(out) == 0 {
+		if len(missing) > 0 {
+			return nil, fmt.Errorf("no fitted model to draw for %v", missing)
+		}
+		return nil, fmt.Errorf("none of the probability models %v was run", HeatmapModels)
+	}
+	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ---------------------------------------------------------------------
+// Model comparison
+
+// ComparisonMetrics are the metrics of the comparison figure, with the
+// direction that is better.
+var ComparisonMetrics = []struct{ Name, Better string }{
+	{"bias", "closer to 0"}, {"mae", "lower"}, {"rmse", "lower"}, {"msle", "lower"},
+	{"pearson", "higher"}, {"spearman", "higher"}, {"top10_share", "higher"},
+	{"top20_share", "higher"}, {"gini", "higher"},
+}
+
+// ComparisonData compares the models on one target (holdout purchases or
+// revenue): for each metric a grouped bar chart, one bar per model in each
+// group. Without a backtest there is one group, the main window; with one,
+// a group per backtest window (labelled by its calibration end, the main
+// window marked) and a last
+// group "mean ± SD" (written on two lines) holding each model's mean across windows with its
+// standard deviation in SD (NaN elsewhere).
+type ComparisonData struct {
+	Target string            `json:"target"`
+	Groups []string          `json:"groups"`
+	Models []string          `json:"models"`
+	Panels []ComparisonPanel `json:"panels"`
+}
+
+// ComparisonPanel is one metric: Values[m][g] is model m's value in group
+// g, SD[m][g] its spread (NaN when there is none).
+type ComparisonPanel struct {
+	Metric string   `json:"metric"`
+	Better string   `json:"better"`
+	Values []Floats `json:"values"`
+	SD     []Floats `json:"sd"`
+}
+
+// Comparisons computes the comparison figures, one per target that was
+// scored, for the given models in order.
+func Comparisons(mf *experiments.MetricsFile, order []string) ([]ComparisonData, error) {
+	if mf == nil {
+		return nil, errors.New("no metrics")
+	}
+	var out []ComparisonData
+	for _, target := range []string{experiments.TargetPurchases, experiments.TargetRevenue} {
+		scores := func(rep *experiments.ModelReport) *experiments.Scores {
+			if target == experiments.TargetRevenue {
+				return rep.HoldoutRevenue
+			}
+			return rep.Holdout
+		}
+		cd := ComparisonData{Target: target}
+		for _, m := range order {
+			if rep, ok := mf.Models[m]; ok && scores(rep) != nil {
+				cd.Models = append(cd.Models, m)
+			}
+		}
+		if len(cd.Models) == 0 {
+			continue
+		}
+		bt := mf.Backtest
+		if bt == nil || len(bt.Windows) == 0 {
+			cd.Groups = []string{"calibration to " + mf.Split.CalibrationEnd}
+		} else {
+			for _, w := range bt.Windows {
+				label := w.CalibrationEnd
+				if w.Main {
+					label += "\n(main)"
+				}
+				cd.Groups = append(cd.Groups, label)
+			}
+			cd.Groups = append(cd.Groups, "mean\n± SD")
+		}
+		for _, metric := range ComparisonMetrics {
+			p := ComparisonPanel{Metric: metric.Name, Better: metric.Better}
+			for _, m := range cd.Models {
+				vals := make(Floats, len(cd.Groups))
+				sd := make(Floats, len(cd.Groups))
+				for g := range vals {
+					vals[g], sd[g] = math.NaN(), math.NaN()
+				}
+				if bt == nil || len(bt.Windows) == 0 {
+					vals[0], _ = scores(mf.Models[m]).Value(metric.Name)
+				} else {
+					for g, w := range bt.Windows {
+						if s, ok := w.Scores[m][target]; ok {
+							vals[g], _ = s.Value(metric.Name)
+						}
+					}
+					if s, ok := bt.Summary[m][target][metric.Name]; ok {
+						vals[len(vals)-1] = float64(s.Mean)
+						sd[len(sd)-1] = float64(s.SD)
+					}
+				}
+				p.Values = append(p.Values, vals)
+				p.SD = append(p.SD, sd)
+			}
+			cd.Panels = append(cd.Panels, p)
+		}
+		out = append(out, cd)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no model was scored")
+	}
+	return out, nil
+}

@@ -1,0 +1,605 @@
+package plot
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/models"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// goldenTol is the relative tolerance of numbers in golden files: the data
+// is computed by the same formulas in the same order, so only a change of
+// the formulas (or of the platform's last-bit rounding in math.Log and
+// friends) moves it.
+const goldenTol = 1e-9
+
+// checkGolden compares v, as JSON, with testdata/name.json, numbers within
+// goldenTol; with -update it rewrites the file.
+func checkGolden(t *testing.T, name string, v any) {
+	t.Helper()
+	got, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", name+".json")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatal(err)
+	}
+	if diff := jsonDiff("", g, w); diff != "" {
+		t.Errorf("%s differs from the golden file: %s", name, diff)
+	}
+}
+
+// jsonDiff returns the first difference between two decoded JSON values.
+func jsonDiff(path string, got, want any) string {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return fmt.Sprintf("%s: got %T, want an object", path, got)
+		}
+		if len(g) != len(w) {
+			return fmt.Sprintf("%s: got %d keys, want %d", path, len(g), len(w))
+		}
+		for k := range w {
+			if d := jsonDiff(path+"."+k, g[k], w[k]); d != "" {
+				return d
+			}
+		}
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return fmt.Sprintf("%s: got %v, want %d elements", path, got, len(w))
+		}
+		for i := range w {
+			if d := jsonDiff(fmt.Sprintf("%s[%d]", path, i), g[i], w[i]); d != "" {
+				return d
+			}
+		}
+	case float64:
+		g, ok := got.(float64)
+		if !ok || math.Abs(g-w) > goldenTol*math.Max(1, math.Abs(w)) {
+			return fmt.Sprintf("%s: got %v, want %v", path, got, w)
+		}
+	default:
+		if got != want {
+			return fmt.Sprintf("%s: got %v, want %v", path, got, want)
+		}
+	}
+	return ""
+}
+
+// fixtureInput is the 60-customer fixture of the golden files.
+func fixtureInput(t *testing.T) *Input {
+	t.Helper()
+	in, err := InputFromArtifacts(fixtureArtifacts(t, 60, 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func TestGoldenData(t *testing.T) {
+	in := fixtureInput(t)
+	bt := *in
+	bt.Metrics = withBacktest(in.Metrics)
+	tests := []struct {
+		name string
+		data func() (any, error)
+	}{
+		{"tracking", func() (any, error) { return Tracking(in) }},
+		{"conditional_expectations", func() (any, error) { return ConditionalExpectations(in) }},
+		{"calibration_fit", func() (any, error) { return CalibrationFit(in) }},
+		{"gains", func() (any, error) { return Gains(in) }},
+		{"deciles", func() (any, error) { return Deciles(in.Metrics, in.Models) }},
+		{"heatmaps", func() (any, error) { return Heatmaps(in) }},
+		{"comparison", func() (any, error) { return Comparisons(in.Metrics, in.Models) }},
+		{"comparison_backtest", func() (any, error) { return Comparisons(bt.Metrics, bt.Models) }},
+		{"sbg", func() (any, error) { return sbgFixture(t) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := tt.data()
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, tt.name, v)
+		})
+	}
+}
+
+// The Regular segment of Fader & Hardie (2007), "How to project customer
+// retention", Journal of Interactive Marketing 21(1), table 1: customers
+// still active at the start of years 0–7, and their sBG estimates
+// α = 0.704, β = 1.182.
+var fhRegular = []float64{1000, 631, 468, 382, 326, 289, 262, 241}
+
+func sbgFixture(t *testing.T) (*SBGData, error) {
+	f, err := models.NewFittedSBG(0.704, 1.182)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := SBGCurves(f, fhRegular, 12)
+	if err != nil {
+		return nil, err
+	}
+	d.Unit = "year"
+	return d, nil
+}
+
+// approx reports whether a and b agree within a relative tolerance.
+func approx(a, b, tol float64) bool { return math.Abs(a-b) <= tol*math.Max(1, math.Abs(b)) }
+
+// TestTrackingByHand checks the tracking data of a two-customer cohort
+// worked out by hand: unit week, daily counts from day 0, calibration to
+// day 13, holdout to day 20; customer A first bought on day 0 (T = 13/7),
+// B on day 7 (T = 6/7). Day d belongs to unit ⌊(d − 14)/7⌋: days 0–6 to
+// unit −2, 7–13 to −1, 14–20 to 0. With the average model (E[X(t)] = λt,
+// λ = (x_A + x_B)/(T_A + T_B)) the expected cumulative purchases at the end
+// of day d are λ/7·(d + max(0, d − 7)).
+func TestTrackingByHand(t *testing.T) {
+	day0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := &datasets.Summary{
+		Unit: datasets.Week, FirstDay: day0, CalibrationEnd: day0.AddDate(0, 0, 13), HoldoutEnd: day0.AddDate(0, 0, 20), HasHoldout: true,
+		RepeatsPerDay: []float64{0, 0, 1, 0, 0, 0, 1 /* day 6 */, 0, 0, 1, 1, 0, 0, 0 /* day 13 */, 1, 0, 0, 0, 0, 0, 1},
+		Customers: []datasets.CustomerSummary{
+			{ID: "A", Frequency: 4, Recency: 10.0 / 7, T: 13.0 / 7, FrequencyHoldout: 1, DurationHoldout: 1, Weight: 1},
+			{ID: "B", Frequency: 0, Recency: 0, T: 6.0 / 7, FrequencyHoldout: 1, DurationHoldout: 1, Weight: 1},
+		},
+	}
+	av, err := models.Average{}.Fit(t.Context(), summaryData(s), models.FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lambda := 4 / (19.0 / 7)
+	in := &Input{Unit: s.Unit, CalibrationEnd: s.CalibrationEnd, HoldoutEnd: s.HoldoutEnd, FirstDay: day0,
+		RepeatsPerDay: s.RepeatsPerDay, Models: []string{"average"}, Fits: map[string]models.FittedPurchases{"average": av}}
+	for _, c := range s.Customers {
+		in.Customers = append(in.Customers, Customer{ID: c.ID, Frequency: c.Frequency, Recency: c.Recency, T: c.T})
+	}
+	td, err := Tracking(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cum := func(d float64) float64 { return lambda / 7 * (d + math.Max(0, d-7)) }
+	want := map[string][2][]float64{
+		// incremental X and Y, cumulative X and Y
+		"inc/actual":  {{-1.5, -0.5, 0.5}, {2, 2, 2}},
+		"cum/actual":  {{-2, -1, 0, 1}, {0, 2, 4, 6}},
+		"inc/average": {{-1.5, -0.5, 0.5}, {cum(6), cum(13) - cum(6), cum(20) - cum(13)}},
+		"cum/average": {{-2, -1, 0, 1}, {0, cum(6), cum(13), cum(20)}},
+	}
+	check := func(key string, s Series) {
+		w := want[key]
+		if len(s.X) != len(w[0]) || len(s.Y) != len(w[1]) {
+			t.Fatalf("%s: got x %v y %v, want x %v y %v", key, s.X, s.Y, w[0], w[1])
+		}
+		for i := range w[0] {
+			if !approx(s.X[i], w[0][i], 1e-12) || !approx(s.Y[i], w[1][i], 1e-12) {
+				t.Errorf("%s point %d: got (%v, %v), want (%v, %v)", key, i, s.X[i], s.Y[i], w[0][i], w[1][i])
+			}
+		}
+	}
+	if len(td.Incremental) != 2 || len(td.Cumulative) != 2 {
+		t.Fatalf("got %d and %d series, want 2 and 2", len(td.Incremental), len(td.Cumulative))
+	}
+	check("inc/actual", td.Incremental[0])
+	check("cum/actual", td.Cumulative[0])
+	check("inc/average", td.Incremental[1])
+	check("cum/average", td.Cumulative[1])
+	if !approx(av.ExpectedPurchases(1), lambda, 1e-12) {
+		t.Errorf("average rate %v, want %v", av.ExpectedPurchases(1), lambda)
+	}
+}
+
+// TestTrackingTotals checks the fixture's tracking data against sums
+// computed another way: the actual cumulative total equals the customers'
+// calibration plus holdout repeat purchases, and each model's expected
+// total at the holdout end equals Σ_i E[X(T_i + holdout length)], summed
+// customer by customer instead of by cohort convolution.
+func TestTrackingTotals(t *testing.T) {
+	in := fixtureInput(t)
+	td, err := Tracking(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantActual := 0.0
+	for _, c := range in.Customers {
+		wantActual += c.Frequency + c.FrequencyHoldout
+	}
+	for _, s := range td.Cumulative {
+		got := s.Y[len(s.Y)-1]
+		want := wantActual
+		if s.Key != KeyActual {
+			want = 0
+			for _, c := range in.Customers {
+				want += in.Fits[s.Key].ExpectedPurchases(c.T + fxHoldout)
+			}
+		}
+		if !approx(got, want, 1e-9) {
+			t.Errorf("%s: cumulative total %v, want %v", s.Key, got, want)
+		}
+		if x := s.X[len(s.X)-1]; !approx(x, fxHoldout, 1e-12) {
+			t.Errorf("%s: last cumulative point at %v, want the holdout end %v", s.Key, x, fxHoldout)
+		}
+		for i := 1; i < len(s.Y); i++ {
+			if s.Y[i] < s.Y[i-1]-1e-9 {
+				t.Errorf("%s: cumulative series falls at point %d", s.Key, i)
+			}
+		}
+	}
+	// Incremental units: whole weeks only, here all of them: the 26
+	// calibration weeks of days 0–181 and the 26 holdout weeks.
+	if got := len(td.Incremental[0].X); got != 52 {
+		t.Errorf("%d whole weeks, want 52", got)
+	}
+}
+
+func TestTrackingSkipsWithoutDailyCounts(t *testing.T) {
+	in := fixtureInput(t)
+	in.RepeatsPerDay = nil
+	if _, err := Tracking(in); err == nil {
+		t.Fatal("no error without daily counts")
+	}
+	d := Compute(in)
+	if d.Tracking != nil || len(d.Skipped) != 1 || d.Skipped[0].Figure != "tracking" {
+		t.Errorf("got tracking %v, skipped %v; want only tracking skipped", d.Tracking, d.Skipped)
+	}
+	// A previous run's tracking data is reused.
+	prev := &TrackingData{Unit: "week"}
+	in.Tracking = prev
+	if got, err := Tracking(in); err != nil || got != prev {
+		t.Errorf("got %v, %v; want the previous tracking data", got, err)
+	}
+}
+
+func TestTrackingRejectsInconsistentData(t *testing.T) {
+	in := fixtureInput(t)
+	in.RepeatsPerDay = in.RepeatsPerDay[:100] // ends before the calibration end
+	if _, err := Tracking(in); err == nil {
+		t.Error("no error for daily counts that end before the calibration end")
+	}
+	in = fixtureInput(t)
+	in.Customers[3].T = 1000 // first purchase before the first day
+	if _, err := Tracking(in); err == nil {
+		t.Error("no error for a customer older than the daily counts")
+	}
+}
+
+// TestConditionalByHand checks group means on five customers.
+func TestConditionalByHand(t *testing.T) {
+	in := &Input{
+		Unit:   datasets.Week,
+		Models: []string{"bgnbd"},
+		Customers: []Customer{
+			{ID: "1", Frequency: 0, FrequencyHoldout: 1},
+			{ID: "2", Frequency: 0, FrequencyHoldout: 0},
+			{ID: "3", Frequency: 2, FrequencyHoldout: 3},
+			{ID: "4", Frequency: 9, FrequencyHoldout: 5},
+			{ID: "5", Frequency: 7, FrequencyHoldout: 2},
+		},
+		Predictions: map[string]Predicted{"bgnbd": {Purchases: []float64{0.5, 0.1, 2, 6, 4}}},
+	}
+	cd, err := ConditionalExpectations(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nan := math.NaN()
+	wantN := []int{2, 0, 1, 0, 0, 0, 0, 2}
+	wantA := []float64{0.5, nan, 3, nan, nan, nan, nan, 3.5}
+	wantP := []float64{0.3, nan, 2, nan, nan, nan, nan, 5}
+	for b := range Buckets {
+		if cd.Customers[b] != wantN[b] {
+			t.Errorf("bucket %s: %d customers, want %d", cd.Buckets[b], cd.Customers[b], wantN[b])
+		}
+		for _, c := range []struct {
+			got, want float64
+		}{{cd.Series[0].Y[b], wantA[b]}, {cd.Series[1].Y[b], wantP[b]}} {
+			if math.IsNaN(c.want) != math.IsNaN(c.got) || (!math.IsNaN(c.want) && !approx(c.got, c.want, 1e-12)) {
+				t.Errorf("bucket %s: got %v, want %v", cd.Buckets[b], c.got, c.want)
+			}
+		}
+	}
+	if cd.Buckets[7] != "7+" {
+		t.Errorf("last bucket %q, want 7+", cd.Buckets[7])
+	}
+}
+
+// TestCalibrationFitSums checks that every model's expected counts add up
+// to the number of customers and that each bucket is Σ_i P(X(T_i) = x)
+// summed customer by customer.
+func TestCalibrationFitSums(t *testing.T) {
+	in := fixtureInput(t)
+	cf, err := CalibrationFit(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cf.Without) != 2 || cf.Without[0] != "average" || cf.Without[1] != "paretonbd" {
+		t.Errorf("without %v, want [average paretonbd]", cf.Without)
+	}
+	n := float64(len(in.Customers))
+	for _, s := range cf.Series {
+		total := 0.0
+		for _, v := range s.Y {
+			total += v
+		}
+		if !approx(total, n, 1e-9) {
+			t.Errorf("%s: counts add up to %v, want %v", s.Key, total, n)
+		}
+		if s.Key == KeyActual {
+			continue
+		}
+		pd := in.Fits[s.Key].(PurchaseDistribution)
+		for b := 0; b < Buckets-1; b++ {
+			want := 0.0
+			for _, c := range in.Customers {
+				want += pd.ProbabilityOfPurchases(b, c.T)
+			}
+			if !approx(s.Y[b], want, 1e-9) {
+				t.Errorf("%s bucket %d: %v, want %v", s.Key, b, s.Y[b], want)
+			}
+		}
+	}
+}
+
+// TestGainsAgreesWithScores checks the gains curves against the scores of
+// the experiments package: with 60 customers the curve has a point at every
+// rank, and the share at rank ⌈0.1·60⌉ = 6 is top10_share and at 12
+// top20_share. The perfect curve bounds every model's from above.
+func TestGainsAgreesWithScores(t *testing.T) {
+	in := fixtureInput(t)
+	g, err := Gains(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var perfect Series
+	for _, s := range g.Series {
+		if s.Key == KeyPerfect {
+			perfect = s
+		}
+	}
+	for _, s := range g.Series {
+		if s.Key == KeyRandom {
+			continue
+		}
+		if s.Y[0] != 0 || !approx(s.Y[len(s.Y)-1], 1, 1e-12) {
+			t.Errorf("%s: curve runs from %v to %v, want 0 to 1", s.Key, s.Y[0], s.Y[len(s.Y)-1])
+		}
+		for i := range s.Y {
+			if s.Y[i] > perfect.Y[i]+1e-12 {
+				t.Errorf("%s: above the perfect curve at %v", s.Key, s.X[i])
+			}
+		}
+		if s.Key == KeyPerfect {
+			continue
+		}
+		sc := in.Metrics.Models[s.Key].HoldoutRevenue
+		if !approx(s.Y[6], float64(sc.Top10Share), 1e-12) || !approx(s.Y[12], float64(sc.Top20Share), 1e-12) {
+			t.Errorf("%s: shares at 10%% and 20%% are %v and %v, want top10_share %v and top20_share %v",
+				s.Key, s.Y[6], s.Y[12], sc.Top10Share, sc.Top20Share)
+		}
+	}
+}
+
+func TestGainsThinsLongCurves(t *testing.T) {
+	in, err := InputFromArtifacts(fixtureArtifacts(t, 1000, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Gains(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range g.Series {
+		if s.Key != KeyRandom && len(s.X) != GainsPoints+1 {
+			t.Errorf("%s: %d points, want %d", s.Key, len(s.X), GainsPoints+1)
+		}
+	}
+}
+
+func TestDecilesAreTheSegments(t *testing.T) {
+	in := fixtureInput(t)
+	dd, err := Deciles(in.Metrics, in.Models)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dd.Groups != 10 || len(dd.Models) != len(in.Models) {
+		t.Fatalf("%d groups and %d models, want 10 and %d", dd.Groups, len(dd.Models), len(in.Models))
+	}
+	for _, ds := range dd.Models {
+		for g, seg := range in.Metrics.Models[ds.Model].Segments {
+			if ds.Predicted[g] != float64(seg.PredictedTotal) || ds.Actual[g] != float64(seg.ActualTotal) || ds.Customers[g] != seg.Customers {
+				t.Errorf("%s group %d differs from metrics.json's segment", ds.Model, g+1)
+			}
+		}
+	}
+}
+
+func TestHeatmapsAreTheModels(t *testing.T) {
+	in := fixtureInput(t)
+	hm, err := Heatmaps(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hm) != 6 {
+		t.Fatalf("%d heat maps, want 6 (P(alive) and expected purchases of three models)", len(hm))
+	}
+	for _, h := range hm {
+		f := in.Fits[h.Model]
+		if len(h.Recency) != HeatmapColumns || h.Recency[0] != 0 || !approx(h.Recency[HeatmapColumns-1], h.T, 1e-12) {
+			t.Errorf("%s: recency grid %v, want 0 … T = %v", h.Model, h.Recency, h.T)
+		}
+		for _, cell := range [][2]int{{1, 5}, {3, HeatmapColumns - 1}, {len(h.Frequency) - 1, 10}} {
+			c := models.Customer{Frequency: float64(h.Frequency[cell[0]]), Recency: h.Recency[cell[1]], T: h.T}
+			want := f.ProbabilityAlive(c)
+			if h.Quantity == QuantityExpected {
+				want = f.ConditionalExpectedPurchases(c, h.Horizon)
+			}
+			if got := h.Z[cell[0]][cell[1]]; got != want {
+				t.Errorf("%s %s at %v: %v, want %v", h.Model, h.Quantity, cell, got, want)
+			}
+		}
+		for j := range h.Z[0] {
+			if h.Z[0][j] != h.Z[0][0] {
+				t.Errorf("%s %s: row x = 0 varies with recency", h.Model, h.Quantity)
+			}
+		}
+		for _, row := range h.Z {
+			for _, v := range row {
+				if !finite(v) || v < 0 || (h.Quantity == QuantityPAlive && v > 1) {
+					t.Fatalf("%s %s: value %v out of range", h.Model, h.Quantity, v)
+				}
+			}
+		}
+	}
+}
+
+func TestComparisonValues(t *testing.T) {
+	in := fixtureInput(t)
+	cs, err := Comparisons(in.Metrics, in.Models)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 2 || cs[0].Target != "holdout" || cs[1].Target != "holdout_revenue" {
+		t.Fatalf("got %d comparisons, want holdout and holdout_revenue", len(cs))
+	}
+	for _, c := range cs {
+		if len(c.Groups) != 1 || len(c.Panels) != len(ComparisonMetrics) {
+			t.Fatalf("%s: %d groups and %d panels", c.Target, len(c.Groups), len(c.Panels))
+		}
+		for _, p := range c.Panels {
+			for mi, m := range c.Models {
+				sc := in.Metrics.Models[m].Holdout
+				if c.Target == "holdout_revenue" {
+					sc = in.Metrics.Models[m].HoldoutRevenue
+				}
+				want, _ := sc.Value(p.Metric)
+				if p.Values[mi][0] != want {
+					t.Errorf("%s %s %s: %v, want %v", c.Target, p.Metric, m, p.Values[mi][0], want)
+				}
+			}
+		}
+	}
+	bt := withBacktest(in.Metrics)
+	cs, err = Comparisons(bt, in.Models)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 2 || len(cs[0].Groups) != 3 || cs[0].Groups[2] != "mean\n± SD" {
+		t.Fatalf("backtest groups %v, want two windows and the mean", cs[0].Groups)
+	}
+	for _, p := range cs[0].Panels {
+		for mi, m := range cs[0].Models {
+			s := bt.Backtest.Summary[m]["holdout"][p.Metric]
+			if p.Values[mi][2] != float64(s.Mean) || p.SD[mi][2] != float64(s.SD) || !math.IsNaN(p.SD[mi][0]) {
+				t.Errorf("%s %s: mean group %v ± %v, want %v ± %v", p.Metric, m, p.Values[mi][2], p.SD[mi][2], s.Mean, s.SD)
+			}
+		}
+	}
+}
+
+// TestSBGCurves checks the curves against the sBG's closed forms: S(1) =
+// β/(α+β), S(t) = Π r_k, and the actual shares n_t/n_0 and n_t/n_{t−1}.
+func TestSBGCurves(t *testing.T) {
+	d, err := sbgFixture(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := 0.704, 1.182
+	fitted := d.Survival[1]
+	if !approx(fitted.Y[1], b/(a+b), 1e-12) {
+		t.Errorf("S(1) = %v, want β/(α+β) = %v", fitted.Y[1], b/(a+b))
+	}
+	s := 1.0
+	for k := 1; k <= 7; k++ {
+		s *= (b + float64(k) - 1) / (a + b + float64(k) - 1)
+		if !approx(fitted.Y[k], s, 1e-12) {
+			t.Errorf("S(%d) = %v, want %v", k, fitted.Y[k], s)
+		}
+		if !approx(d.Survival[0].Y[k], fhRegular[k]/1000, 1e-15) || !approx(d.Retention[0].Y[k-1], fhRegular[k]/fhRegular[k-1], 1e-15) {
+			t.Errorf("actual curves wrong at %d", k)
+		}
+	}
+	proj := d.Survival[2]
+	if proj.X[0] != 7 || proj.X[len(proj.X)-1] != 12 || proj.Y[0] != fitted.Y[7] {
+		t.Errorf("projection from %v to %v starting at %v, want 7 to 12 starting at S(7) = %v", proj.X[0], proj.X[len(proj.X)-1], proj.Y[0], fitted.Y[7])
+	}
+	if _, err := SBGCurves(nil, fhRegular, 10); err == nil {
+		t.Error("no error without a model")
+	}
+	f, _ := models.NewFittedSBG(a, b)
+	for _, bad := range [][]float64{{1000}, {0, 0}, {100, 120}, {100, math.NaN()}} {
+		if _, err := SBGCurves(f, bad, 10); err == nil {
+			t.Errorf("no error for survivors %v", bad)
+		}
+	}
+}
+
+func TestFloatsJSON(t *testing.T) {
+	b, err := json.Marshal(Floats{1.5, math.NaN(), 0, math.Copysign(0, -1), math.Inf(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != "[1.5,null,0,0,null]" {
+		t.Errorf("got %s", b)
+	}
+	var f Floats
+	if err := json.Unmarshal([]byte("[2,null]"), &f); err != nil || len(f) != 2 || f[0] != 2 || !math.IsNaN(f[1]) {
+		t.Errorf("got %v, %v", f, err)
+	}
+}
+
+func TestStylesAreDistinct(t *testing.T) {
+	keys := []string{KeyActual, "bgnbd", "paretonbd", "mbgnbd", "bgbb", "average", "retention", "hiatus"}
+	seen := map[string]string{}
+	for _, k := range keys {
+		s := StyleOf(k)
+		id := fmt.Sprint(s.Color, s.Dashes, fmt.Sprintf("%T", s.Glyph))
+		if other, dup := seen[id]; dup {
+			t.Errorf("%s and %s look the same", k, other)
+		}
+		seen[id] = k
+		c := fmt.Sprint(s.Color)
+		for _, o := range keys {
+			if o != k && fmt.Sprint(StyleOf(o).Color) == c {
+				t.Errorf("%s and %s share a colour", k, o)
+			}
+		}
+	}
+	if s := StyleOf(KeyActual); s.Dashes != nil || fmt.Sprint(s.Color) != fmt.Sprint(okabeBlack) {
+		t.Error("Actual is not black and solid")
+	}
+	want := map[string]string{"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD", "mbgnbd": "MBG/NBD", "bgbb": "BG/BB",
+		"average": "Average", "retention": "Retention", "hiatus": "Hiatus", KeyActual: "Actual"}
+	for k, l := range want {
+		if Label(k) != l {
+			t.Errorf("Label(%s) = %q, want %q", k, Label(k), l)
+		}
+	}
+}

@@ -1,0 +1,318 @@
+package plot
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/experiments"
+	"github.com/clv-dev/clv/models"
+)
+
+// InputFromArtifacts collects the figures' input from a run: the main
+// window's summary, predictions and fits, and the metrics. Models are taken
+// in the config's order, those without predictions (failed) left out.
+func InputFromArtifacts(a *experiments.Artifacts) (*Input, error) {
+	if a == nil || a.Summary == nil || a.Metrics == nil {
+		return nil, errors.New("plots: the run's artifacts lack the summary or the metrics")
+	}
+	s := a.Summary
+	in := &Input{
+		Metrics: a.Metrics, Unit: s.Unit, CalibrationEnd: s.CalibrationEnd,
+		FirstDay: s.FirstDay, RepeatsPerDay: s.RepeatsPerDay,
+		Fits: a.Fits, Predictions: map[string]Predicted{},
+	}
+	if s.HasHoldout {
+		in.HoldoutEnd = s.HoldoutEnd
+	}
+	in.Customers = make([]Customer, len(s.Customers))
+	for i, c := range s.Customers {
+		in.Customers[i] = Customer{
+			ID: c.ID, Frequency: c.Frequency, Recency: c.Recency, T: c.T,
+			FrequencyHoldout: c.FrequencyHoldout, RevenueHoldout: c.FrequencyHoldout * c.MonetaryHoldout,
+		}
+	}
+	var order []string
+	if a.Config != nil {
+		order = a.Config.Models
+	} else {
+		for m := range a.Predictions {
+			order = append(order, m)
+		}
+		sort.Strings(order)
+	}
+	for _, m := range order {
+		p, ok := a.Predictions[m]
+		if !ok || p == nil {
+			continue
+		}
+		if len(p.Purchases) != len(in.Customers) {
+			return nil, fmt.Errorf("plots: %s has %d predictions for %d customers", m, len(p.Purchases), len(in.Customers))
+		}
+		in.Models = append(in.Models, m)
+		in.Predictions[m] = Predicted{Purchases: p.Purchases, Revenue: p.Revenue}
+	}
+	return in, nil
+}
+
+// InputFromDir reads the figures' input back from a results folder:
+// metrics.json, predictions.csv (customers and predictions; models in its
+// column order) and params.json, from which the probability models are
+// rebuilt (BG/NBD, Pareto/NBD and MBG/NBD; the heuristics have no
+// constructor, which only the tracking plot would need). The tracking data
+// cannot be recomputed without the daily purchases, so it is taken from a
+// previous plots/data.json when there is one.
+//
+// predictions.csv holds every number in the shortest form that reads back
+// to the same float64, so the figures redrawn from a folder are the run's,
+// byte for byte. The calibration histories (recency, T) are restored
+// exactly even from a file written with fewer digits, being whole days
+// divided by the unit's length.
+func InputFromDir(dir string) (*Input, error) {
+	mf, err := ReadMetrics(dir)
+	if err != nil {
+		return nil, err
+	}
+	unit, err := datasets.ParseUnit(mf.Unit)
+	if err != nil {
+		return nil, fmt.Errorf("%s: unit: %w", filepath.Join(dir, "metrics.json"), err)
+	}
+	in := &Input{Metrics: mf, Unit: unit, Predictions: map[string]Predicted{}, Fits: map[string]models.FittedPurchases{}}
+	if in.CalibrationEnd, err = time.Parse(time.DateOnly, mf.Split.CalibrationEnd); err != nil {
+		return nil, fmt.Errorf("metrics.json: split.calibration_end: %w", err)
+	}
+	if mf.Split.HoldoutEnd != "" {
+		if in.HoldoutEnd, err = time.Parse(time.DateOnly, mf.Split.HoldoutEnd); err != nil {
+			return nil, fmt.Errorf("metrics.json: split.holdout_end: %w", err)
+		}
+	}
+	if err := readPredictions(filepath.Join(dir, "predictions.csv"), in); err != nil {
+		return nil, err
+	}
+	params, err := readParams(filepath.Join(dir, "params.json"))
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range in.Models {
+		res, ok := params[m]
+		if !ok {
+			continue
+		}
+		f, err := rebuild(m, res.Params)
+		if err != nil {
+			return nil, fmt.Errorf("params.json: %w", err)
+		}
+		if f != nil {
+			in.Fits[m] = f
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, Dir, DataFile)); err == nil {
+		var old Data
+		if err := json.Unmarshal(b, &old); err == nil {
+			in.Tracking = old.Tracking
+		}
+	}
+	return in, nil
+}
+
+// ReadMetrics reads dir/metrics.json (see DecodeMetrics).
+func ReadMetrics(dir string) (*experiments.MetricsFile, error) {
+	p := filepath.Join(dir, "metrics.json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a results folder: %w", dir, err)
+	}
+	mf, err := DecodeMetrics(b)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", p, err)
+	}
+	return mf, nil
+}
+
+// DecodeMetrics decodes metrics.json. Each model's entry is decoded in two
+// parts, the fit (models.FitResult, which has its own JSON form) and the
+// scores, so that it reads the file whether or not
+// experiments.ModelReport has JSON methods of its own (without them, the
+// UnmarshalJSON of its embedded *models.FitResult is promoted, swallows
+// the scores and runs on a nil pointer).
+func DecodeMetrics(b []byte) (*experiments.MetricsFile, error) {
+	var mf experiments.MetricsFile
+	var raw struct {
+		*experiments.MetricsFile
+		Models map[string]json.RawMessage `json:"models"`
+	}
+	raw.MetricsFile = &mf
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, err
+	}
+	mf.Models = make(map[string]*experiments.ModelReport, len(raw.Models))
+	for name, m := range raw.Models {
+		fit := new(models.FitResult)
+		if err := json.Unmarshal(m, fit); err != nil {
+			return nil, fmt.Errorf("models.%s: %w", name, err)
+		}
+		var scores struct {
+			Error          string                  `json:"error"`
+			Holdout        *experiments.Scores     `json:"holdout"`
+			HoldoutRevenue *experiments.Scores     `json:"holdout_revenue"`
+			Segments       []experiments.Segment   `json:"segments"`
+			CLV            *experiments.CLVSummary `json:"clv"`
+		}
+		if err := json.Unmarshal(m, &scores); err != nil {
+			return nil, fmt.Errorf("models.%s: %w", name, err)
+		}
+		mf.Models[name] = &experiments.ModelReport{FitResult: fit, Error: scores.Error, Holdout: scores.Holdout,
+			HoldoutRevenue: scores.HoldoutRevenue, Segments: scores.Segments, CLV: scores.CLV}
+	}
+	return &mf, nil
+}
+
+// readParams reads params.json (absent: no models).
+func readParams(path string) (map[string]*models.FitResult, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	var out map[string]*models.FitResult
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return out, nil
+}
+
+// rebuild returns the fitted model of a name from its parameters, or nil
+// for a model that has no constructor.
+func rebuild(name string, p models.Params) (models.FittedPurchases, error) {
+	get := func(keys ...string) ([]float64, error) {
+		out := make([]float64, len(keys))
+		for i, k := range keys {
+			v, ok := p[k]
+			if !ok {
+				return nil, fmt.Errorf("%s: parameter %s is missing", name, k)
+			}
+			out[i] = v
+		}
+		return out, nil
+	}
+	switch name {
+	case "bgnbd", "mbgnbd":
+		v, err := get("r", "alpha", "a", "b")
+		if err != nil {
+			return nil, err
+		}
+		if name == "bgnbd" {
+			return models.NewFittedBGNBD(v[0], v[1], v[2], v[3])
+		}
+		return models.NewFittedMBGNBD(v[0], v[1], v[2], v[3])
+	case "paretonbd":
+		v, err := get("r", "alpha", "s", "beta")
+		if err != nil {
+			return nil, err
+		}
+		return models.NewFittedParetoNBD(v[0], v[1], v[2], v[3])
+	}
+	return nil, nil
+}
+
+// readPredictions reads predictions.csv into in.Customers, in.Models and
+// in.Predictions.
+func readPredictions(path string, in *Input) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("reading predictions: %w", err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.ReuseRecord = true
+	header, err := r.Read()
+	if err != nil {
+		return fmt.Errorf("%s: reading the header: %w", path, err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[h] = i
+	}
+	for _, need := range []string{"customer_id", "frequency", "recency", "T", "frequency_holdout", "revenue_holdout"} {
+		if _, ok := col[need]; !ok {
+			return fmt.Errorf("%s: no %s column", path, need)
+		}
+	}
+	for _, h := range header {
+		if m, ok := strings.CutSuffix(h, "_purchases"); ok {
+			in.Models = append(in.Models, m)
+		}
+	}
+	u := in.Unit.Days()
+	// days restores a whole number of days divided by the unit exactly.
+	days := func(v float64) float64 { return float64(int64(math.Round(v*u))) / u }
+	preds := map[string]*Predicted{}
+	for _, m := range in.Models {
+		preds[m] = &Predicted{}
+	}
+	line := 1
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		line++
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		val := func(name string) (float64, error) {
+			v, err := strconv.ParseFloat(rec[col[name]], 64)
+			if err != nil {
+				return 0, fmt.Errorf("%s line %d: %s: %w", path, line, name, err)
+			}
+			return v, nil
+		}
+		var c Customer
+		c.ID = rec[col["customer_id"]]
+		fields := []struct {
+			name string
+			dst  *float64
+		}{{"frequency", &c.Frequency}, {"recency", &c.Recency}, {"T", &c.T},
+			{"frequency_holdout", &c.FrequencyHoldout}, {"revenue_holdout", &c.RevenueHoldout}}
+		for _, fd := range fields {
+			if *fd.dst, err = val(fd.name); err != nil {
+				return err
+			}
+		}
+		c.Recency, c.T = days(c.Recency), days(c.T)
+		in.Customers = append(in.Customers, c)
+		for _, m := range in.Models {
+			v, err := val(m + "_purchases")
+			if err != nil {
+				return err
+			}
+			preds[m].Purchases = append(preds[m].Purchases, v)
+			if _, ok := col[m+"_revenue"]; ok {
+				v, err := val(m + "_revenue")
+				if err != nil {
+					return err
+				}
+				preds[m].Revenue = append(preds[m].Revenue, v)
+			}
+		}
+	}
+	if len(in.Customers) == 0 {
+		return fmt.Errorf("%s: no customers", path)
+	}
+	for m, p := range preds {
+		in.Predictions[m] = *p
+	}
+	return nil
+}
