@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 
@@ -11,6 +13,7 @@ import (
 
 	"github.com/clv-dev/clv/datasets"
 	"github.com/clv-dev/clv/experiments"
+	"github.com/clv-dev/clv/experiments/plot"
 	"github.com/clv-dev/clv/models"
 )
 
@@ -19,6 +22,7 @@ func newFitCmd(s streams) *cobra.Command {
 		df                   dataFlags
 		model, summary, surv string
 		asJSON               bool
+		plotDir, periodName  string
 		penalty              float64
 		maxIter              int
 	)
@@ -41,7 +45,7 @@ With --json it prints one object:
 A fit that does not converge prints its diagnostics and exits with code 1.`,
 		Example: `  clv fit --model bgnbd --summary ../shared/datasets/cdnow_customers_summary.csv --json
   clv fit --model bgbb --summary ../shared/datasets/donations.csv
-  clv fit --model sbg --survival survivors.csv`,
+  clv fit --model sbg --survival survivors.csv --plot sbg-plots --period year`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !slices.Contains(models.FitNames(), model) {
 				return usageErrf("unknown model %q: choose one of %s", model, joinNames(models.FitNames()))
@@ -62,6 +66,19 @@ A fit that does not converge prints its diagnostics and exits with code 1.`,
 				fitted, err := models.SBG{}.FitSurvival(cmd.Context(), survivors, opts)
 				if fitted != nil {
 					res = fitted.Result()
+				}
+				if err == nil && plotDir != "" {
+					if err := os.MkdirAll(plotDir, 0o755); err != nil {
+						return fmt.Errorf("--plot: %w", err)
+					}
+					horizon := max(2*(len(survivors)-1), len(survivors)-1+5)
+					figs, err := plot.SBG(plotDir, fitted, survivors, periodName, horizon)
+					if err != nil {
+						return fmt.Errorf("drawing the sBG curves: %w", err)
+					}
+					for _, f := range figs {
+						fmt.Fprintf(s.err, "wrote %s.png and .svg\n", filepath.Join(plotDir, f.Name))
+					}
 				}
 				return printFit(s, res, err, asJSON)
 			}
@@ -97,6 +114,8 @@ A fit that does not converge prints its diagnostics and exits with code 1.`,
 	f.StringVar(&summary, "summary", "", "summary CSV to fit on (instead of a transaction log)")
 	f.StringVar(&surv, "survival", "", "for sbg: CSV of cohort survivors per period")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
+	f.StringVar(&plotDir, "plot", "", "for sbg: draw the survival and retention curves (actual, fitted, projected) into this folder")
+	f.StringVar(&periodName, "period", "period", "for sbg: the name of one survival period in the plots (year, month, ...)")
 	f.Float64Var(&penalty, "penalty", 0, "L2 penalty on the log-parameters (e.g. 0.001 for degenerate data)")
 	f.IntVar(&maxIter, "max-iterations", 1000, "cap on optimizer iterations")
 	_ = c.MarkFlagRequired("model")

@@ -264,3 +264,27 @@ func TestCompareTwoRuns(t *testing.T) {
 		t.Errorf("compare on a missing folder exited %d, want 2", code)
 	}
 }
+
+func TestFitSBGWithPlots(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "plots")
+	code, out, errOut := clv(t, "fit", "--model", "sbg", "--survival", filepath.Join(repoRoot(t), "configs", "data", "survival_regular.csv"),
+		"--json", "--plot", dir, "--period", "year")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got struct {
+		Params map[string]float64 `json:"params"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	// The file holds 1000·S(t) of the published regular cohort, rounded.
+	if a := got.Params["alpha"]; a < 0.69 || a > 0.72 {
+		t.Errorf("alpha %v, want about 0.704", a)
+	}
+	for _, f := range []string{"sbg_survival.png", "sbg_survival.svg", "sbg_retention.png", "sbg_retention.svg"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+}
