@@ -235,25 +235,8 @@ type survivalReportRest struct {
 // MarshalJSON writes one object: the fit's fields followed by error,
 // survival, calibration, projection, del, derl, derl_n and clv.
 func (r SurvivalReport) MarshalJSON() ([]byte, error) {
-	rest, err := json.Marshal(survivalReportRest{Error: r.Error, Survival: r.Survival, Calibration: r.Calibration,
+	return withFit(r.FitResult, survivalReportRest{Error: r.Error, Survival: r.Survival, Calibration: r.Calibration,
 		Projection: r.Projection, DEL: r.DEL, DERL: r.DERL, DERLPeriods: r.DERLPeriods, CLV: r.CLV})
-	if err != nil {
-		return nil, err
-	}
-	if r.FitResult == nil {
-		return rest, nil
-	}
-	fit, err := json.Marshal(r.FitResult)
-	if err != nil {
-		return nil, err
-	}
-	if len(rest) <= 2 { // {}
-		return fit, nil
-	}
-	out := make([]byte, 0, len(fit)+len(rest))
-	out = append(out, fit[:len(fit)-1]...)
-	out = append(out, ',')
-	return append(out, rest[1:]...), nil
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.

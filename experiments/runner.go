@@ -180,24 +180,30 @@ type modelScores struct {
 // embedded FitResult's own MarshalJSON would be promoted and write the fit
 // alone.)
 func (r ModelReport) MarshalJSON() ([]byte, error) {
-	scores, err := json.Marshal(modelScores{Error: r.Error, Holdout: r.Holdout, HoldoutRevenue: r.HoldoutRevenue, Segments: r.Segments, CLV: r.CLV})
+	return withFit(r.FitResult, modelScores{Error: r.Error, Holdout: r.Holdout, HoldoutRevenue: r.HoldoutRevenue, Segments: r.Segments, CLV: r.CLV})
+}
+
+// withFit writes one JSON object holding the fields of fit (when not nil)
+// followed by those of rest, a struct.
+func withFit(fit *models.FitResult, rest any) ([]byte, error) {
+	tail, err := json.Marshal(rest)
 	if err != nil {
 		return nil, err
 	}
-	if r.FitResult == nil {
-		return scores, nil
+	if fit == nil {
+		return tail, nil
 	}
-	fit, err := json.Marshal(r.FitResult)
+	head, err := json.Marshal(fit)
 	if err != nil {
 		return nil, err
 	}
-	if len(scores) <= 2 { // {}
-		return fit, nil
+	if len(tail) <= 2 { // {}
+		return head, nil
 	}
-	out := make([]byte, 0, len(fit)+len(scores))
-	out = append(out, fit[:len(fit)-1]...)
+	out := make([]byte, 0, len(head)+len(tail))
+	out = append(out, head[:len(head)-1]...)
 	out = append(out, ',')
-	return append(out, scores[1:]...), nil
+	return append(out, tail[1:]...), nil
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
