@@ -241,54 +241,9 @@ func writeRun(t testing.TB, dir string, a *experiments.Artifacts, noPlots bool) 
 	}
 }
 
-// encodeMetrics writes metrics.json in the layout the runner intends:
-// each model's fit fields (models.FitResult's JSON) side by side with its
-// error, scores, segments and CLV.
+// encodeMetrics writes metrics.json as the runner does.
 func encodeMetrics(mf *experiments.MetricsFile) ([]byte, error) {
-	out := map[string]json.RawMessage{}
-	base, err := json.Marshal(struct {
-		*experiments.MetricsFile
-		Models struct{} `json:"models"`
-	}{MetricsFile: mf})
-	if err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal(base, &out); err != nil {
-		return nil, err
-	}
-	ms := map[string]map[string]json.RawMessage{}
-	for name, rep := range mf.Models {
-		m := map[string]json.RawMessage{}
-		if rep.FitResult != nil {
-			fb, err := json.Marshal(rep.FitResult)
-			if err != nil {
-				return nil, err
-			}
-			if err := json.Unmarshal(fb, &m); err != nil {
-				return nil, err
-			}
-		}
-		sb, err := json.Marshal(struct {
-			Error          string                  `json:"error,omitempty"`
-			Holdout        *experiments.Scores     `json:"holdout,omitempty"`
-			HoldoutRevenue *experiments.Scores     `json:"holdout_revenue,omitempty"`
-			Segments       []experiments.Segment   `json:"segments,omitempty"`
-			CLV            *experiments.CLVSummary `json:"clv,omitempty"`
-		}{rep.Error, rep.Holdout, rep.HoldoutRevenue, rep.Segments, rep.CLV})
-		if err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal(sb, &m); err != nil {
-			return nil, err
-		}
-		ms[name] = m
-	}
-	mb, err := json.Marshal(ms)
-	if err != nil {
-		return nil, err
-	}
-	out["models"] = mb
-	return json.MarshalIndent(out, "", "  ")
+	return json.MarshalIndent(mf, "", "  ")
 }
 
 // drawn is the fixture's results folder with its figures, drawn once for
