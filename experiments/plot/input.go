@@ -139,40 +139,11 @@ func ReadMetrics(dir string) (*experiments.MetricsFile, error) {
 	return mf, nil
 }
 
-// DecodeMetrics decodes metrics.json. Each model's entry is decoded in two
-// parts, the fit (models.FitResult, which has its own JSON form) and the
-// scores, so that it reads the file whether or not
-// experiments.ModelReport has JSON methods of its own (without them, the
-// UnmarshalJSON of its embedded *models.FitResult is promoted, swallows
-// the scores and runs on a nil pointer).
+// DecodeMetrics decodes metrics.json.
 func DecodeMetrics(b []byte) (*experiments.MetricsFile, error) {
 	var mf experiments.MetricsFile
-	var raw struct {
-		*experiments.MetricsFile
-		Models map[string]json.RawMessage `json:"models"`
-	}
-	raw.MetricsFile = &mf
-	if err := json.Unmarshal(b, &raw); err != nil {
+	if err := json.Unmarshal(b, &mf); err != nil {
 		return nil, err
-	}
-	mf.Models = make(map[string]*experiments.ModelReport, len(raw.Models))
-	for name, m := range raw.Models {
-		fit := new(models.FitResult)
-		if err := json.Unmarshal(m, fit); err != nil {
-			return nil, fmt.Errorf("models.%s: %w", name, err)
-		}
-		var scores struct {
-			Error          string                  `json:"error"`
-			Holdout        *experiments.Scores     `json:"holdout"`
-			HoldoutRevenue *experiments.Scores     `json:"holdout_revenue"`
-			Segments       []experiments.Segment   `json:"segments"`
-			CLV            *experiments.CLVSummary `json:"clv"`
-		}
-		if err := json.Unmarshal(m, &scores); err != nil {
-			return nil, fmt.Errorf("models.%s: %w", name, err)
-		}
-		mf.Models[name] = &experiments.ModelReport{FitResult: fit, Error: scores.Error, Holdout: scores.Holdout,
-			HoldoutRevenue: scores.HoldoutRevenue, Segments: scores.Segments, CLV: scores.CLV}
 	}
 	return &mf, nil
 }
