@@ -607,7 +607,6 @@ func runContractual(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, e
 		return nil, err
 	}
 	committed = true
-	prog.done()
 	return &Outcome{Dir: outDir, Metrics: contractualSummary(cfg, cm), Contractual: cm, Gates: gates, FailedModels: failed}, nil
 }
 

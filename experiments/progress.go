@@ -25,9 +25,6 @@ func (p *progress) step(msg string) {
 	fmt.Fprintf(p.w, "clv: %s\n", msg)
 }
 
-// done announces the end of the run.
-func (p *progress) done() {}
-
 // bar starts a counter of n items.
 func (p *progress) bar(what string, n int) *progressBar {
 	b := &progressBar{p: p, what: what, n: n}

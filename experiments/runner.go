@@ -450,7 +450,6 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 		return nil, err
 	}
 	committed = true
-	prog.done()
 
 	out := &Outcome{Dir: outDir, Metrics: mf, Gates: gates}
 	for _, name := range cfg.Models {
@@ -654,7 +653,7 @@ func fitWindow(ctx context.Context, cfg *Config, s *datasets.Summary, w Backtest
 			}
 			f, err := m.Fit(ctx, full, opts)
 			if err != nil {
-				return nil, resultOrNil(f), err
+				return nil, models.ResultOf(f), err
 			}
 			return f, f.Result(), nil
 		})
@@ -674,7 +673,7 @@ func fitWindow(ctx context.Context, cfg *Config, s *datasets.Summary, w Backtest
 			}
 			f, err := m.Fit(ctx, d, opts)
 			if err != nil {
-				return nil, resultOrNil(f), err
+				return nil, models.ResultOf(f), err
 			}
 			return f, f.Result(), nil
 		})
@@ -682,14 +681,6 @@ func fitWindow(ctx context.Context, cfg *Config, s *datasets.Summary, w Backtest
 	wg.Wait()
 	bar.finish()
 	return wr
-}
-
-func resultOrNil(f interface{ Result() *models.FitResult }) *models.FitResult {
-	if f == nil {
-		return nil
-	}
-	defer func() { _ = recover() }()
-	return f.Result()
 }
 
 // predictWindow predicts every customer's holdout purchases, P(alive),

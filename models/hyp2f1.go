@@ -127,6 +127,7 @@ func pnbdSeries(p, q, c, Pu, Qu, z float64, g *pnbdJGrad) (float64, bool) {
 // difference of large logarithms), so that the integrand carries no
 // rounding noise beyond that of g itself.
 func pnbdSplit(p, q, c, Pu, Qu, D float64, g *pnbdJGrad) float64 {
+	DBGsplit.Add(1)
 	Qs := D / pnbdSplitZ // Q + u′
 	Ps := Qs - D         // P + u′
 	var gt pnbdJGrad

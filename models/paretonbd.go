@@ -1,6 +1,8 @@
 package models
 
 import (
+	"os"
+	"sync/atomic"
 	"context"
 	"fmt"
 	"math"
@@ -94,7 +96,9 @@ func FitParetoNBD(ctx context.Context, d *Data, o FitOptions) (*FittedParetoNBD,
 		}
 		opts.Start = start
 	}
+	if os.Getenv("PNBDDBG") != "" { fmt.Fprintln(os.Stderr, "staged passes", DBGpass.Load(), "rows", DBGrows.Load(), "split", DBGsplit.Load()) }
 	res, err := maximize(ctx, pd.likelihood(), opts)
+	if os.Getenv("PNBDDBG") != "" { fmt.Fprintln(os.Stderr, "total passes", DBGpass.Load(), "rows", DBGrows.Load(), "split", DBGsplit.Load()); DBGpass.Store(0); DBGrows.Store(0); DBGsplit.Store(0) }
 	if res == nil {
 		return nil, err
 	}
@@ -973,6 +977,7 @@ func (pd *pnbdData) logLik(p, grad []float64) float64 {
 // evalLogLik computes the log-likelihood and, when wantGrad, adds its
 // gradient into grad (see logLik).
 func (pd *pnbdData) evalLogLik(r, alpha, s, beta float64, grad []float64, wantGrad bool) float64 {
+	DBGpass.Add(1); DBGrows.Add(int64(pd.n))
 	if !wantGrad {
 		grad = nil
 	}
@@ -1029,3 +1034,5 @@ func (pd *pnbdData) evalLogLik(r, alpha, s, beta float64, grad []float64, wantGr
 	}
 	return total + pd.sumW*(r*lnAlpha+s*lnBeta)
 }
+
+var DBGpass, DBGrows, DBGsplit atomic.Int64

@@ -67,7 +67,7 @@ func SpendModelByName(name string) (SpendModel, error) {
 func FitByName(ctx context.Context, name string, d *Data, o FitOptions) (*FitResult, error) {
 	if name == "gammagamma" {
 		f, err := GammaGamma{}.Fit(ctx, d, o)
-		return resultOf(f, err)
+		return ResultOf(f), err
 	}
 	m, err := PurchaseModelByName(name)
 	if err != nil {
@@ -77,19 +77,19 @@ func FitByName(ctx context.Context, name string, d *Data, o FitOptions) (*FitRes
 		return nil, fmt.Errorf("%w, gammagamma or sbg", err)
 	}
 	f, err := m.Fit(ctx, d, o)
-	return resultOf(f, err)
+	return ResultOf(f), err
 }
 
-// resultOf returns f's result, or nil when f is nil (also a typed nil
-// pointer inside the interface).
-func resultOf(f interface{ Result() *FitResult }, err error) (*FitResult, error) {
+// ResultOf returns the fit result of f, or nil when f is nil (also a
+// typed nil pointer inside the interface), as a failed fit may return.
+func ResultOf(f interface{ Result() *FitResult }) *FitResult {
 	if f == nil {
-		return nil, err
+		return nil
 	}
 	if v := reflect.ValueOf(f); v.Kind() == reflect.Pointer && v.IsNil() {
-		return nil, err
+		return nil
 	}
-	return f.Result(), err
+	return f.Result()
 }
 
 func sortedKeys[M ~map[string]V, V any](m M) []string {
