@@ -224,12 +224,13 @@ func ReadSummaryCSV(path string) (*Summary, error) {
 			}
 			text := strings.TrimSpace(rec[nc.idx])
 			v, err := strconv.ParseFloat(text, 64)
-			where := fmt.Sprintf("%s:%d: column %d (%s)", path, line, nc.idx+1, header[nc.idx])
+			// where names the cell; built only for an error message.
+			where := func() string { return fmt.Sprintf("%s:%d: column %d (%s)", path, line, nc.idx+1, header[nc.idx]) }
 			if err != nil && !isRangeErr(err) {
-				return nil, fmt.Errorf("%s: cannot parse %q as a number", where, clip([]byte(text)))
+				return nil, fmt.Errorf("%s: cannot parse %q as a number", where(), clip([]byte(text)))
 			}
 			if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-				return nil, fmt.Errorf("%s: %q must be a finite number ≥ 0", where, clip([]byte(text)))
+				return nil, fmt.Errorf("%s: %q must be a finite number ≥ 0", where(), clip([]byte(text)))
 			}
 			*nc.dst(&c) = v
 		}
