@@ -143,7 +143,13 @@ func ReadSummaryCSV(path string) (*Summary, error) {
 		return nil, fmt.Errorf("read summary: %w", err)
 	}
 	defer f.Close()
-	r := csv.NewReader(bufio.NewReaderSize(f, 64<<10))
+	return ParseSummaryCSV(bufio.NewReaderSize(f, 64<<10), path)
+}
+
+// ParseSummaryCSV reads a summary table from in, as ReadSummaryCSV does;
+// path names the input in error messages.
+func ParseSummaryCSV(in io.Reader, path string) (*Summary, error) {
+	r := csv.NewReader(in)
 	r.ReuseRecord = true
 	header, err := r.Read()
 	if err == io.EOF {
