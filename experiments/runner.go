@@ -87,6 +87,7 @@ func (o *Outcome) Err() error {
 // GatesError reports the gates of the expect list that failed.
 type GatesError struct{ Failed []GateResult }
 
+// Error lists the failed gates, one a line.
 func (e *GatesError) Error() string {
 	lines := make([]string, len(e.Failed))
 	for i, g := range e.Failed {
@@ -102,6 +103,7 @@ type ModelsError struct {
 	Messages []string
 }
 
+// Error lists the failed models with their errors.
 func (e *ModelsError) Error() string {
 	return fmt.Sprintf("%d model(s) failed:\n  %s", len(e.Models), strings.Join(e.Messages, "\n  "))
 }
@@ -482,6 +484,7 @@ var (
 
 type jsonRaw []byte
 
+// MarshalJSON writes the bytes as they are.
 func (j jsonRaw) MarshalJSON() ([]byte, error) { return j, nil }
 
 // dataIdentity returns the data's display name, its bytes when embedded
@@ -510,7 +513,9 @@ func dataIdentity(cfg *Config) (name string, raw []byte, sum string, err error) 
 // DataError reports a problem with the input data (exit code 2).
 type DataError struct{ Err error }
 
+// Error returns the underlying error's message.
 func (e *DataError) Error() string { return e.Err.Error() }
+// Unwrap returns the underlying error.
 func (e *DataError) Unwrap() error { return e.Err }
 
 // ReadOptions returns the transaction-log reader options of a config.

@@ -40,6 +40,7 @@ type ConvergenceError struct {
 	Reason string
 }
 
+// Error describes the failed fit with its diagnostics and what to try.
 func (e *ConvergenceError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: the fit did not converge: %s (method %s, %d iterations, gradient norm %.3g, log-likelihood %.6g, params",
