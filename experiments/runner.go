@@ -515,6 +515,7 @@ type DataError struct{ Err error }
 
 // Error returns the underlying error's message.
 func (e *DataError) Error() string { return e.Err.Error() }
+
 // Unwrap returns the underlying error.
 func (e *DataError) Unwrap() error { return e.Err }
 
