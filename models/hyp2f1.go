@@ -33,11 +33,19 @@ import "math"
 // the series is differentiated term by term (digamma differences become
 // running sums of reciprocals) and the quadrature integrates the same
 // moments alongside the value, so the gradient is exact to the accuracy of
-// the value. Accuracy: about 1e-15 relative on the series path and 1e-13 on
-// the quadrature path (see hyp2f1_test.go, which checks both against
-// math/big sums at 256 bits, connection formulas and Gauss's theorem).
+// the value. The second derivatives, which the fit's Newton steps and
+// standard errors use, are obtained the same way (pnbdTable.sum2 with
+// running sums of squared reciprocals, pnbdSplitc with the second moments).
+// Accuracy: about 1e-15 relative on the series path and 1e-13 on the
+// quadrature path (see hyp2f1_test.go, which checks both against math/big
+// sums at 256 bits, connection formulas and Gauss's theorem, and the
+// derivatives against finite differences and against one another).
+//
+// The likelihood tabulates what the series needs per distinct frequency
+// and evaluation (pnbdTable), so that a term costs a few multiplications
+// and additions per power of z.
 
-// pnbdSeriesMaxZ is the largest z summed by the series alone (about 400
+// pnbdSeriesMaxZ is the largest z summed by the series alone (about 450
 // terms at worst, a microsecond or two); beyond it the integral is split
 // and part-integrated.
 const pnbdSeriesMaxZ = 0.9
@@ -45,7 +53,8 @@ const pnbdSeriesMaxZ = 0.9
 // pnbdSplitZ is the value of z at the split point of the quadrature path.
 const pnbdSplitZ = 0.5
 
-// pnbdMaxTerms caps the series; it is never reached for z ≤ 0.9.
+// pnbdMaxTerms caps the series; it is never reached for z ≤ 0.9 (see
+// pnbdTerms).
 const pnbdMaxTerms = 500
 
 // pnbdJGrad holds ∂ ln J / ∂(p, q, P, Q) in the oriented variables.
@@ -67,7 +76,7 @@ func pnbdLogJ(p, q, c, Pu, Qu, D float64, g *pnbdJGrad) float64 {
 }
 
 // pnbdSeries sums the Pfaff series (the likelihood uses the tabulated
-// pnbdTable.sum instead). It reports false when the series has not
+// pnbdTable sums instead). It reports false when the series has not
 // converged within pnbdMaxTerms.
 func pnbdSeries(p, q, c, Pu, Qu, z float64, g *pnbdJGrad) (float64, bool) {
 	pq := p + q
@@ -127,7 +136,6 @@ func pnbdSeries(p, q, c, Pu, Qu, z float64, g *pnbdJGrad) (float64, bool) {
 // difference of large logarithms), so that the integrand carries no
 // rounding noise beyond that of g itself.
 func pnbdSplit(p, q, c, Pu, Qu, D float64, g *pnbdJGrad) float64 {
-	DBGsplit.Add(1)
 	Qs := D / pnbdSplitZ // Q + u′
 	Ps := Qs - D         // P + u′
 	var gt pnbdJGrad
@@ -164,7 +172,7 @@ func pnbdSplit(p, q, c, Pu, Qu, D float64, g *pnbdJGrad) float64 {
 	scale := (1-p)*lPu - q*lQu + ref // ln of the factor in front of ∫ e^(g−ref)
 	var m [5]float64
 	// The finite part's error need only be small next to the whole of J.
-	pnbdIntegrate(f, m[:], 0, L, 1e-14, math.Exp(lt-scale))
+	pnbdIntegrate(f, m[:], 0, L, 1e-14, math.Exp(lt-scale), 4)
 	li := scale + math.Log(m[0])
 	lj := logAddExp(li, lt)
 	if g != nil {
@@ -220,6 +228,352 @@ func logHyp2F1A1(c, b, z float64) float64 {
 	}
 	// α = 1 < β = 1−z: P = α with exponent a, Q = β with b.
 	return math.Log(c) + pnbdLogJ(a, b, c, 1, 1-z, -z, nil)
+}
+
+// pnbdTable holds, for one J of one distinct frequency and one evaluation
+// of the likelihood, what the terms of the Pfaff series S = Σ_n h_n,
+// h_{n+1} = h_n·z·(q+n)/(p+q+n), h_0 = 1, need besides z: per term the
+// ratio (q+n)/(p+q+n) and the running sums that give the derivatives of
+// ln h_n (m = n+1 below):
+//
+//	∂_p ln h_m = −Σ_{k<m} 1/(p+q+k),                   ∂_q ln h_m = Σ_{k<m} [1/(q+k) − 1/(p+q+k)],
+//	∂_pp ln h_m = ∂_pq ln h_m = Σ_{k<m} 1/(p+q+k)²,    ∂_qq ln h_m = Σ_{k<m} [1/(p+q+k)² − 1/(q+k)²],
+//	∂_z ln h_m = m/z,                                 ∂_zz ln h_m = −m/z².
+//
+// The differences are formed term by term without cancellation
+// (1/(q+k) − 1/(p+q+k) = p/((q+k)(p+q+k)) and so on).
+type pnbdTable []pnbdCoef
+
+type pnbdCoef struct{ ratio, cumPQ, cumQ, cumPQ2, cumQQ float64 }
+
+// fill sizes the table to terms entries for exponents p and q; second adds
+// the sums of the second derivatives.
+func (tb *pnbdTable) fill(p, q float64, terms int, second bool) {
+	t := *tb
+	if cap(t) < terms {
+		t = make(pnbdTable, terms)
+	}
+	t = t[:terms]
+	pq := p + q
+	var accPQ, accQ, accPQ2, accQQ float64
+	for n := range t {
+		fn := float64(n)
+		ipq := 1 / (pq + fn)
+		iq := 1 / (q + fn)
+		accPQ += ipq
+		accQ += p * iq * ipq // 1/(q+n) − 1/(p+q+n)
+		c := &t[n]
+		c.ratio, c.cumPQ, c.cumQ = (q+fn)*ipq, accPQ, accQ
+		if second {
+			accPQ2 += ipq * ipq
+			// 1/(p+q+n)² − 1/(q+n)² = −p(2q+2n+p)/((q+n)²(p+q+n)²)
+			accQQ -= p * (2*(q+fn) + p) * (iq * ipq) * (iq * ipq)
+			c.cumPQ2, c.cumQQ = accPQ2, accQQ
+		}
+	}
+	*tb = t
+}
+
+// pnbdSum holds the Pfaff series S of one J and the derivatives of ln S:
+// first (dp, dq, dz) and second (pp, pq, qq, pz, qz, zz) with respect to
+// the exponents p, q and to z.
+type pnbdSum struct{ h, dp, dq, dz, pp, pq, qq, pz, qz, zz float64 }
+
+// The three sums below stop at the same term for a given z: once the
+// remainder bound h_m·(m+1)/(1−z) is below the rounding of the sum, and not
+// before m = 2 (the second derivative in z needs h₂/z² even as z → 0).
+// They report false when the table is too short for z (the caller then
+// falls back to pnbdLogJc).
+
+// sum0 returns S at z.
+func (tb pnbdTable) sum0(z float64) (float64, bool) {
+	h, H := 1.0, 1.0
+	tol := 0x1p-55 * (1 - z)
+	k := 2.0
+	for i := range tb {
+		h *= tb[i].ratio * z
+		H += h
+		if k > 2.5 && h*k <= tol*H {
+			return H, true
+		}
+		k++
+	}
+	return 0, false
+}
+
+// sum1 sums S and its first derivatives at z into out.
+func (tb pnbdTable) sum1(z float64, out *pnbdSum) bool {
+	h, H := 1.0, 1.0
+	var hp, hq, hz float64
+	tol := 0x1p-55 * (1 - z)
+	k := 1.0 // m, the index of the term h_m being added
+	for i := range tb {
+		c := &tb[i]
+		tz := h * c.ratio // h_m/z
+		h *= c.ratio * z
+		H += h
+		hp -= h * c.cumPQ
+		hq += h * c.cumQ
+		hz += k * tz
+		k++
+		if k > 2.5 && h*k <= tol*H {
+			inv := 1 / H
+			*out = pnbdSum{h: H, dp: hp * inv, dq: hq * inv, dz: hz * inv}
+			return true
+		}
+	}
+	return false
+}
+
+// sum2 sums S and its first and second derivatives at z into out: with
+// S_a = Σ h_m ∂_a ln h_m and S_ab = Σ h_m (∂_ab ln h_m + ∂_a ln h_m ∂_b ln h_m),
+// ∂_ab ln S = S_ab/S − S_a S_b/S².
+func (tb pnbdTable) sum2(z float64, out *pnbdSum) bool {
+	h, H := 1.0, 1.0
+	var hp, hq, hz, hpp, hpq, hqq, hpz, hqz, hzz float64
+	tol := 0x1p-55 * (1 - z)
+	k := 1.0
+	tzPrev := 0.0 // h_{m−1}/z (its factor m(m−1) is 0 for m = 1)
+	for i := range tb {
+		c := &tb[i]
+		tz := h * c.ratio // h_m/z
+		hzz += k * (k - 1) * tzPrev * c.ratio
+		h *= c.ratio * z
+		H += h
+		ha, hb := -h*c.cumPQ, h*c.cumQ // h_m ∂_p ln h_m, h_m ∂_q ln h_m
+		hc := h * c.cumPQ2
+		kt := k * tz
+		hp += ha
+		hq += hb
+		hz += kt
+		hpp += hc - ha*c.cumPQ
+		hpq += hc + ha*c.cumQ
+		hqq += h*c.cumQQ + hb*c.cumQ
+		hpz -= kt * c.cumPQ
+		hqz += kt * c.cumQ
+		tzPrev = tz
+		k++
+		if k > 2.5 && h*k <= tol*H {
+			inv := 1 / H
+			dp, dq, dz := hp*inv, hq*inv, hz*inv
+			*out = pnbdSum{
+				h: H, dp: dp, dq: dq, dz: dz,
+				pp: hpp*inv - dp*dp, pq: hpq*inv - dp*dq, qq: hqq*inv - dq*dq,
+				pz: hpz*inv - dp*dz, qz: hqz*inv - dq*dz, zz: hzz*inv - dz*dz,
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// pnbdTerms sizes a series table: the number of terms the series needs at
+// z (see the sums' stopping rule), at most pnbdMaxTerms. As h_m ≤ z^m and
+// S ≥ 1, the rule holds once z^m·(m+1) ≤ 2⁻⁵⁵(1−z), which m solves after
+// two fixed-point steps from m = ln(2⁻⁵⁵(1−z))/ln z.
+func pnbdTerms(z float64) int {
+	if !(z > 0) {
+		return 3
+	}
+	z = math.Min(z, pnbdSeriesMaxZ)
+	lt, lz := math.Log(0x1p-55*(1-z)), math.Log(z)
+	n := lt / lz
+	n = (lt - math.Log(n+2)) / lz
+	n = (lt - math.Log(n+2)) / lz
+	return min(int(n)+3, pnbdMaxTerms)
+}
+
+// pnbdSeriesDerivs returns the derivatives of E + ln S, the logarithm of
+// J·c on the series path (E = (1−p)·ln(P+u) − q·ln(Q+u), S the Pfaff
+// series with the derivatives of ln S in sm, lPu = ln(P+u), lQu = ln(Q+u)),
+// with respect to the oriented arguments (p, q, P, Q): the gradient and,
+// when h4 is not nil, the Hessian's upper triangle. With z = D/(Q+u),
+// ∂z/∂P = −1/(Q+u) and ∂z/∂Q = (P+u)/(Q+u)²,
+//
+//	∂p = ∂_p ln S − ln(P+u),   ∂q = ∂_q ln S − ln(Q+u),
+//	∂P = (1−p)/(P+u) − ∂_z ln S/(Q+u),   ∂Q = −q/(Q+u) + ∂_z ln S·(P+u)/(Q+u)²,
+//
+// and differentiating once more, with ρ = (P+u)/(Q+u) and L = ln S,
+//
+//	∂pP = −1/(P+u) − L_pz/(Q+u),  ∂pQ = L_pz·ρ/(Q+u),  ∂qP = −L_qz/(Q+u),
+//	∂qQ = (L_qz·ρ − 1)/(Q+u),     ∂PP = −(1−p)/(P+u)² + L_zz/(Q+u)²,
+//	∂PQ = (L_z − ρ·L_zz)/(Q+u)²,  ∂QQ = (q + ρ²·L_zz − 2ρ·L_z)/(Q+u)²,
+//
+// and ∂pp, ∂pq, ∂qq those of L.
+func pnbdSeriesDerivs(p, q, Pu, Qu, lPu, lQu float64, sm *pnbdSum, g4 *[4]float64, h4 *[10]float64) {
+	iP, iQ := 1/Pu, 1/Qu
+	*g4 = [4]float64{sm.dp - lPu, sm.dq - lQu, (1-p)*iP - sm.dz*iQ, (sm.dz*Pu*iQ - q) * iQ}
+	if h4 == nil {
+		return
+	}
+	rho := Pu * iQ
+	iQ2 := iQ * iQ
+	*h4 = [10]float64{
+		sm.pp, sm.pq, -iP - sm.pz*iQ, sm.pz * rho * iQ, // pp pq pP pQ
+		sm.qq, -sm.qz * iQ, (sm.qz*rho - 1) * iQ, // qq qP qQ
+		-(1-p)*iP*iP + sm.zz*iQ2, (sm.dz - rho*sm.zz) * iQ2, // PP PQ
+		(q + rho*rho*sm.zz - 2*rho*sm.dz) * iQ2, // QQ
+	}
+}
+
+// pnbdLogJc returns ln(J·c) (c = p+q−1) for the oriented arguments of
+// pnbdLogJ and, by order, its gradient (order ≥ 1) and Hessian (order 2,
+// upper triangle row by row) with respect to (p, q, P, Q), c moving with p
+// and q: by the series where it converges (z ≤ pnbdSeriesMaxZ), by
+// pnbdSplitc beyond. The value does not depend on the order.
+func pnbdLogJc(p, q, c, Pu, Qu, D float64, order int) (float64, [4]float64, [10]float64) {
+	var g [4]float64
+	var h [10]float64
+	z := D / Qu
+	if z <= pnbdSeriesMaxZ {
+		var tb pnbdTable
+		tb.fill(p, q, pnbdTerms(z), order == 2)
+		if v, ok := tb.logSeries(p, q, Pu, Qu, z, order, &g, &h); ok {
+			return v, g, h
+		}
+	}
+	return pnbdSplitc(p, q, c, Pu, Qu, D, order)
+}
+
+// logSeries returns E + ln S = ln(J·c) on the series path with the table
+// tb (see pnbdSeriesDerivs) and, by order, its derivatives into g and h;
+// it reports false when the table is too short for z.
+func (tb pnbdTable) logSeries(p, q, Pu, Qu, z float64, order int, g *[4]float64, h *[10]float64) (float64, bool) {
+	var sm pnbdSum
+	ok := false
+	switch order {
+	case 0:
+		sm.h, ok = tb.sum0(z)
+	case 1:
+		ok = tb.sum1(z, &sm)
+	default:
+		ok = tb.sum2(z, &sm)
+	}
+	if !ok {
+		return 0, false
+	}
+	lPu, lQu := math.Log(Pu), math.Log(Qu)
+	switch order {
+	case 1:
+		pnbdSeriesDerivs(p, q, Pu, Qu, lPu, lQu, &sm, g, nil)
+	case 2:
+		pnbdSeriesDerivs(p, q, Pu, Qu, lPu, lQu, &sm, g, h)
+	}
+	return (1-p)*lPu - q*lQu + math.Log(sm.h), true
+}
+
+// pnbdSplitc is pnbdSplit for ln(J·c), with the gradient (order ≥ 1) and
+// the Hessian (order 2) with respect to (p, q, P, Q). With J = F + T, F the
+// finite part and T the tail (the split point held fixed, which leaves J
+// unchanged), and F′ = F·c, T′ = T·c,
+//
+//	∇ln J′ = w_F ∇ln F′ + w_T ∇ln T′,
+//	∇²ln J′ = w_F ∇²ln F′ + w_T ∇²ln T′ + w_F w_T (∇ln F′ − ∇ln T′)(∇ln F′ − ∇ln T′)ᵀ,
+//
+// w_F = F/J, w_T = T/J. T′ comes from the series at z = 1/2, and F, the
+// integral of f = (P+τ)^(−p)(Q+τ)^(−q), from the moments of
+// ∇ln f = −(ln(P+τ), ln(Q+τ), p/(P+τ), q/(Q+τ)) under f:
+//
+//	∇ln F = E[∇ln f],   ∇²ln F = E[∇²ln f] + Cov(∇ln f),
+//	∇²ln f: ∂pP = −1/(P+τ), ∂qQ = −1/(Q+τ), ∂PP = p/(P+τ)², ∂QQ = q/(Q+τ)²,
+//
+// integrated alongside the value in one adaptive quadrature (the same
+// pieces whatever the order: the adaptation follows the value), each
+// variable centred at its value at the peak of the integrand so that the
+// covariances do not cancel; ln c adds 1/c to ∂p, ∂q and −1/c² to ∂pp,
+// ∂pq, ∂qq of ln F.
+func pnbdSplitc(p, q, c, Pu, Qu, D float64, order int) (float64, [4]float64, [10]float64) {
+	var g [4]float64
+	var h [10]float64
+	Qs := D / pnbdSplitZ
+	Ps := Qs - D
+	var tb pnbdTable
+	tb.fill(p, q, pnbdTerms(pnbdSplitZ), order == 2)
+	var gT [4]float64
+	var hT [10]float64
+	lt, ok := tb.logSeries(p, q, Ps, Qs, pnbdSplitZ, order, &gT, &hT)
+	if !ok { // cannot happen at z = 1/2
+		return math.NaN(), g, h
+	}
+	lPu, lQu := math.Log(Pu), math.Log(Qu)
+	rho := Pu / Qu
+	L := math.Log(Ps / Pu)
+	gf := func(t float64) float64 { return (1-p)*t - q*math.Log1p(rho*math.Expm1(t)) }
+	// gf is concave: its maximum is at an end or where gf′ = 0, i.e. where
+	// ρe^t/(1 + ρ(e^t − 1)) = (1−p)/q =: k, e^t = k(1−ρ)/(ρ(1−k)).
+	t0, ref := 0.0, gf(0)
+	if v := gf(L); v > ref {
+		t0, ref = L, v
+	}
+	if k := (1 - p) / q; k > 0 && k < 1 {
+		if ts := math.Log(k * (1 - rho) / (rho * (1 - k))); ts > 0 && ts < L {
+			if v := gf(ts); v > ref {
+				t0, ref = ts, v
+			}
+		}
+	}
+	e0 := math.Expm1(t0)
+	l0, a0, b0 := math.Log1p(rho*e0), math.Exp(-t0), 1/(1+rho*e0)
+	f := func(t float64, out []float64) {
+		e := math.Expm1(t)
+		l := math.Log1p(rho * e)
+		v := math.Exp((1-p)*t - q*l - ref)
+		out[0] = v
+		if len(out) == 1 {
+			return
+		}
+		// ln(P+τ), ln(Q+τ), (P+u)/(P+τ), (Q+u)/(Q+τ), each less its value at
+		// the peak.
+		dt, dl := t-t0, l-l0
+		da, db := 1/(1+e)-a0, 1/(1+rho*e)-b0
+		out[1], out[2], out[3], out[4] = dt*v, dl*v, da*v, db*v
+		if len(out) == 5 {
+			return
+		}
+		out[5], out[6], out[7] = dt*dt*v, dt*dl*v, dl*dl*v
+		out[8], out[9], out[10], out[11] = dt*da*v, dt*db*v, dl*da*v, dl*db*v
+		out[12], out[13], out[14] = da*da*v, da*db*v, db*db*v
+	}
+	scale := (1-p)*lPu - q*lQu + ref // ln of the factor in front of ∫ e^(gf−ref)
+	var m [15]float64
+	dim := [3]int{1, 5, 15}[order]
+	// The finite part's error need only be small next to the whole of J.
+	pnbdIntegrate(f, m[:dim], 0, L, 1e-14, math.Exp(lt-math.Log(c)-scale), 4)
+	lf := scale + math.Log(m[0]) + math.Log(c) // ln(F·c)
+	lj := logAddExp(lf, lt)
+	if order == 0 {
+		return lj, g, h
+	}
+	inv := 1 / m[0]
+	E := func(k int) float64 { return m[k] * inv }
+	et, el, ea, eb := E(1), E(2), E(3), E(4)
+	iP, iQ, ic := 1/Pu, 1/Qu, 1/c
+	Ea, Eb := a0+ea, b0+eb // E[(P+u)/(P+τ)], E[(Q+u)/(Q+τ)]
+	gF := [4]float64{ic - (lPu + t0 + et), ic - (lQu + l0 + el), -p * Ea * iP, -q * Eb * iQ}
+	wF, wT := math.Exp(lf-lj), math.Exp(lt-lj)
+	var d [4]float64
+	for i := range g {
+		g[i] = wF*gF[i] + wT*gT[i]
+		d[i] = gF[i] - gT[i]
+	}
+	if order == 1 {
+		return lj, g, h
+	}
+	cov := func(k int, x, y float64) float64 { return E(k) - x*y }
+	ic2 := ic * ic
+	hF := [10]float64{
+		cov(5, et, et) - ic2, cov(6, et, el) - ic2, (p*cov(8, et, ea) - Ea) * iP, q * cov(9, et, eb) * iQ,
+		cov(7, el, el) - ic2, p * cov(10, el, ea) * iP, (q*cov(11, el, eb) - Eb) * iQ,
+		(p*(E(12)+2*a0*ea+a0*a0) + p*p*cov(12, ea, ea)) * iP * iP, p * q * cov(13, ea, eb) * iP * iQ,
+		(q*(E(14)+2*b0*eb+b0*b0) + q*q*cov(14, eb, eb)) * iQ * iQ,
+	}
+	for i := 0; i < 4; i++ {
+		for j := i; j < 4; j++ {
+			k := pnbdTri(i, j)
+			h[k] = wF*hF[k] + wT*hT[k] + wF*wT*d[i]*d[j]
+		}
+	}
+	return lj, g, h
 }
 
 // Gauss–Kronrod 7–15 nodes and weights on [−1, 1] (Piessens et al. 1983,
@@ -324,18 +678,18 @@ func pnbdGK15(f func(y float64, out []float64), lo, hi float64, val, buf []float
 }
 
 // pnbdIntegrate integrates the components of f over [lo, hi] into res by
-// globally adaptive Gauss–Kronrod quadrature: it bisects the piece with the
+// globally adaptive Gauss–Kronrod quadrature: starting from initial equal
+// pieces, it bisects the piece with the
 // largest error estimate (on component 0) until the total estimate is below
 // relTol·(|I₀| + floor), floor being a magnitude the caller adds to I₀;
 // pieces whose error is at the level of rounding are left as they are and
 // do not count.
-func pnbdIntegrate(f func(y float64, out []float64), res []float64, lo, hi, relTol, floor float64) {
+func pnbdIntegrate(f func(y float64, out []float64), res []float64, lo, hi, relTol, floor float64, initial int) {
 	dim := len(res)
 	buf := make([]float64, dim)
-	const initial = 4
 	const maxPieces = 1000
 	pieces := make([]pnbdInterval, 0, 64)
-	w := (hi - lo) / initial
+	w := (hi - lo) / float64(initial)
 	for i := 0; i < initial; i++ {
 		a, b := lo+float64(i)*w, lo+float64(i+1)*w
 		if i == initial-1 {

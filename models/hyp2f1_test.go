@@ -40,7 +40,11 @@ func pnbdBigLog(v *big.Float) float64 {
 // in math/big until a term falls below 1e-60 of the sum; |z| < 1 and c not
 // a non-positive integer.
 func pnbdBigHyp(a, b, c, z float64) *big.Float {
-	ba, bb, bc, bz := pnbdBig(a), pnbdBig(b), pnbdBig(c), pnbdBig(z)
+	return pnbdBigHypOf(pnbdBig(a), pnbdBig(b), pnbdBig(c), pnbdBig(z))
+}
+
+// pnbdBigHypOf is pnbdBigHyp with arguments in math/big.
+func pnbdBigHypOf(ba, bb, bc, bz *big.Float) *big.Float {
 	term := pnbdBig(1)
 	sum := pnbdBig(1)
 	eps := pnbdBig(1e-60)
@@ -195,6 +199,147 @@ func TestParetoLogJPaths(t *testing.T) {
 			if math.Abs(gs[k]-gq[k]) > 1e-11*math.Max(1, math.Abs(gs[k])) {
 				t.Errorf("%v: ∂ln J[%d] by series %.15g, by quadrature %.15g", tc, k, gs[k], gq[k])
 			}
+		}
+	}
+}
+
+// TestParetoLogJcPaths checks the second-order evaluations of ln(J·c):
+// where both paths apply (1/2 < z ≤ 9/10) the series with its tabulated
+// second-derivative sums and the split evaluation (quadrature moments plus
+// the series tail) must agree, value to 1e-13, gradient to 1e-11 and
+// Hessian to 1e-9 (relative, or next to a thousandth of its largest
+// entry); and on either path
+// the value and gradient of pnbdLogJc must not depend on the order asked
+// and must equal those of pnbdLogJ (ln c added) to 1e-13.
+func TestParetoLogJcPaths(t *testing.T) {
+	for _, tc := range [][4]float64{ // p, q, P+u, Q+u
+		{1.6, 0.5, 4.9, 10},
+		{1.6, 0.5, 2.6, 10},
+		{0.6, 30.5, 4, 12},
+		{1.0001, 1e-4, 5, 15},
+		{1000.6, 2, 1, 3},
+		{3, 1000, 1, 3.9},
+		{0.01, 1.001, 1.1, 10},
+	} {
+		p, q, Pu, Qu := tc[0], tc[1], tc[2], tc[3]
+		c, D := p+q-1, Qu-Pu
+		vs, gs, hs := pnbdLogJc(p, q, c, Pu, Qu, D, 2)
+		vq, gq, hq := pnbdSplitc(p, q, c, Pu, Qu, D, 2)
+		if math.Abs(vs-vq) > 1e-13*math.Max(1, math.Abs(vs)) {
+			t.Errorf("%v: ln(J·c) by series %.17g, by quadrature %.17g", tc, vs, vq)
+		}
+		for k := range gs {
+			if math.Abs(gs[k]-gq[k]) > 1e-11*math.Max(1, math.Abs(gs[k])) {
+				t.Errorf("%v: gradient[%d] by series %.15g, by quadrature %.15g", tc, k, gs[k], gq[k])
+			}
+		}
+		hmax := 0.0
+		for _, v := range hs {
+			hmax = math.Max(hmax, math.Abs(v))
+		}
+		for i := 0; i < 4; i++ {
+			for j := i; j < 4; j++ {
+				k := pnbdTri(i, j)
+				scale := math.Max(math.Abs(hs[k]), 1e-3*hmax)
+				if math.Abs(hs[k]-hq[k]) > 1e-9*scale {
+					t.Errorf("%v: Hessian[%d][%d] by series %.15g, by quadrature %.15g", tc, i, j, hs[k], hq[k])
+				}
+			}
+		}
+	}
+	for _, tc := range [][4]float64{
+		{1.6, 0.5, 4.9, 10}, {0.6, 30.5, 4, 12}, {1000.6, 2, 1, 3}, {2.3, 0.7, 5, 5}, // series
+		{1.6, 0.5, 0.01, 10}, {1000.6, 3, 1e-3, 50}, {0.5, 1.6, 0.1, 100}, {1e-3, 1.001, 1e-4, 40}, // split
+	} {
+		p, q, Pu, Qu := tc[0], tc[1], tc[2], tc[3]
+		c, D := p+q-1, Qu-Pu
+		var g pnbdJGrad
+		want := pnbdLogJ(p, q, c, Pu, Qu, D, &g) + math.Log(c)
+		v0, _, _ := pnbdLogJc(p, q, c, Pu, Qu, D, 0)
+		v1, g1, _ := pnbdLogJc(p, q, c, Pu, Qu, D, 1)
+		v2, g2, _ := pnbdLogJc(p, q, c, Pu, Qu, D, 2)
+		if v0 != v1 || v1 != v2 || g1 != g2 {
+			t.Errorf("%v: value %.17g, %.17g, %.17g at orders 0, 1, 2; gradient %v, %v", tc, v0, v1, v2, g1, g2)
+		}
+		if math.Abs(v0-want) > 1e-13*math.Max(1, math.Abs(want)) {
+			t.Errorf("%v: ln(J·c) %.17g, pnbdLogJ gives %.17g", tc, v0, want)
+		}
+		g[0] += 1 / c
+		g[1] += 1 / c
+		for k := range g {
+			if math.Abs(g1[k]-g[k]) > 1e-12*math.Max(1, math.Abs(g[k])) {
+				t.Errorf("%v: gradient[%d] %.15g, pnbdLogJ gives %.15g", tc, k, g1[k], g[k])
+			}
+		}
+	}
+}
+
+// TestParetoLogJcHessian checks the Hessian of ln(J·c) with respect to
+// (p, q, P, Q) against differences of its analytic gradient, to 1e-6
+// relative, on the series and on the quadrature path (as a function of
+// (p, q, P+u, Q+u) with c = p+q−1 and D = Q−P).
+func TestParetoLogJcHessian(t *testing.T) {
+	f := func(p, grad []float64) float64 {
+		order := 0
+		if grad != nil {
+			order = 1
+		}
+		v, g, _ := pnbdLogJc(p[0], p[1], p[0]+p[1]-1, p[2], p[3], p[3]-p[2], order)
+		copy(grad, g[:])
+		return v
+	}
+	hess := func(p []float64) []float64 {
+		_, _, h := pnbdLogJc(p[0], p[1], p[0]+p[1]-1, p[2], p[3], p[3]-p[2], 2)
+		out := make([]float64, 16)
+		for i := 0; i < 4; i++ {
+			for j := 0; j < 4; j++ {
+				out[4*i+j] = h[pnbdTri(i, j)]
+			}
+		}
+		return out
+	}
+	points := [][]float64{
+		{1.6, 0.55, 10.6, 11.7}, // z ≈ 0.1
+		{1.6, 0.5, 4.9, 10},     // z ≈ 0.5
+		{0.6, 30.5, 1.5, 12},    // z ≈ 0.88
+		{1000.6, 2, 1, 3},       // large p
+		{2.5, 1e-3, 0.3, 5},     // small q
+		{1.6, 0.5, 0.01, 10},    // z ≈ 0.999: quadrature
+		{1000.6, 3, 1e-3, 50},   // quadrature, large p
+		{0.5, 1.6, 0.1, 100},    // quadrature, p < 1
+		{30, 40, 0.02, 900},     // quadrature, large exponents
+	}
+	checkGradient(t, f, points, 1e-7)
+	checkHessian(t, f, hess, points, 1e-6)
+}
+
+// TestPNBDTableSums checks the three sums of the tabulated series against
+// one another: the same value to the last bit, the same first derivatives
+// at orders 1 and 2, and the first derivatives against pnbdSeries.
+func TestPNBDTableSums(t *testing.T) {
+	for _, tc := range [][3]float64{{1.6, 0.55, 0.09}, {0.6, 30.5, 0.5}, {1000.6, 2, 0.8}, {1e-3, 1.001, 0.9}, {2, 3, 0}, {2, 3, 1e-12}} {
+		p, q, z := tc[0], tc[1], tc[2]
+		var tb pnbdTable
+		tb.fill(p, q, pnbdTerms(z), true)
+		var s1, s2 pnbdSum
+		h0, ok0 := tb.sum0(z)
+		ok1, ok2 := tb.sum1(z, &s1), tb.sum2(z, &s2)
+		if !ok0 || !ok1 || !ok2 {
+			t.Fatalf("%v: a sum did not converge", tc)
+		}
+		if h0 != s1.h || s1.h != s2.h || s1.dp != s2.dp || s1.dq != s2.dq || s1.dz != s2.dz {
+			t.Errorf("%v: sums differ: %+v, %+v, %v", tc, s1, s2, h0)
+		}
+		// pnbdSeries at P+u = 1−z, Q+u = 1 has ∂/∂P = (1−p)/(1−z) − ∂z ln S.
+		var g pnbdJGrad
+		v, _ := pnbdSeries(p, q, p+q-1, 1-z, 1, z, &g)
+		want := v - (1-p)*math.Log(1-z) + math.Log(p+q-1)
+		if math.Abs(math.Log(s1.h)-want) > 1e-14*math.Max(1, math.Abs((1-p)*math.Log(1-z))) {
+			t.Errorf("%v: ln S %.17g, pnbdSeries %.17g", tc, math.Log(s1.h), want)
+		}
+		dz := (1-p)/(1-z) - g[2]
+		if math.Abs(s1.dz-dz) > 1e-12*math.Max(1, math.Abs(dz)) {
+			t.Errorf("%v: ∂z ln S %.15g, pnbdSeries %.15g", tc, s1.dz, dz)
 		}
 	}
 }

@@ -451,8 +451,9 @@ func ConditionalExpectations(in *Input) (*ConditionalData, error) {
 // Calibration fit
 
 // PurchaseDistribution is implemented by the models that give the
-// distribution of a new customer's repeat purchases, P(X(t) = x) (BG/NBD
-// and MBG/NBD: FHL 2005, eq. 8).
+// distribution of a new customer's repeat purchases, P(X(t) = x): BG/NBD
+// and MBG/NBD (FHL 2005, eq. 8) and Pareto/NBD (Fader, Hardie & Lee's
+// 2006 note on P(X(t) = x) under the Pareto/NBD).
 type PurchaseDistribution interface {
 	ProbabilityOfPurchases(x int, t float64) float64
 }
