@@ -12,7 +12,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -577,33 +576,7 @@ func runContractual(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, e
 	}
 	stages["write"] = time.Since(t0).Seconds()
 
-	resolved, err := cfg.ResolvedJSON()
-	if err != nil {
-		return nil, err
-	}
-	given := ""
-	if r.ConfigFile != "" {
-		if b, err := os.ReadFile(r.ConfigFile); err == nil {
-			given = string(b)
-		}
-	}
-	man := Manifest{
-		Name: cfg.Name, ClvVersion: o.Version, GoVersion: runtime.Version(),
-		ConfigFile: r.ConfigFile, ConfigGiven: given, ConfigResolved: jsonRaw(resolved), ConfigHash: cfg.Hash(),
-		Overrides: cfg.Overrides, DataFile: in.File, DataSHA256: in.SHA256, Seed: cfg.Seed,
-		Started: started.UTC().Format(time.RFC3339Nano), StageSeconds: stages, ModelSeconds: modelSeconds,
-		DiscountNote: fmt.Sprintf("discount rate %g per year → (1 + %g)^(%g days / 365.25) − 1 = %.10g per %s",
-			cfg.CLV.DiscountRate, cfg.CLV.DiscountRate, r.Unit.Days(), r.DiscountRatePerUnit, r.Unit.Name),
-		GOMAXPROCS: runtime.GOMAXPROCS(0),
-	}
-	man.Finished = now().UTC().Format(time.RFC3339Nano)
-	if err := rd.writeJSON("manifest.json", man); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("run interrupted: %w", err)
-	}
-	if err := rd.commit(); err != nil {
+	if err := commitRun(ctx, rd, cfg, o.Version, started, now, stages, modelSeconds, in.File, in.SHA256); err != nil {
 		return nil, err
 	}
 	committed = true

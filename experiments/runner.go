@@ -422,33 +422,7 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 	for k, v := range mainWin.seconds {
 		modelSeconds[k] = v
 	}
-	resolved, err := cfg.ResolvedJSON()
-	if err != nil {
-		return nil, err
-	}
-	given := ""
-	if r.ConfigFile != "" {
-		if b, err := os.ReadFile(r.ConfigFile); err == nil {
-			given = string(b)
-		}
-	}
-	man := Manifest{
-		Name: cfg.Name, ClvVersion: o.Version, GoVersion: runtime.Version(),
-		ConfigFile: r.ConfigFile, ConfigGiven: given, ConfigResolved: jsonRaw(resolved), ConfigHash: cfg.Hash(),
-		Overrides: cfg.Overrides, DataFile: dataName, DataSHA256: sum, Seed: cfg.Seed,
-		Started: started.UTC().Format(time.RFC3339Nano), StageSeconds: stages, ModelSeconds: modelSeconds,
-		DiscountNote: fmt.Sprintf("discount rate %g per year → (1 + %g)^(%g days / 365.25) − 1 = %.10g per %s",
-			cfg.CLV.DiscountRate, cfg.CLV.DiscountRate, r.Unit.Days(), r.DiscountRatePerUnit, r.Unit.Name),
-		GOMAXPROCS: runtime.GOMAXPROCS(0),
-	}
-	man.Finished = now().UTC().Format(time.RFC3339Nano)
-	if err := rd.writeJSON("manifest.json", man); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("run interrupted: %w", err)
-	}
-	if err := rd.commit(); err != nil {
+	if err := commitRun(ctx, rd, cfg, o.Version, started, now, stages, modelSeconds, dataName, sum); err != nil {
 		return nil, err
 	}
 	committed = true
@@ -460,6 +434,42 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 		}
 	}
 	return out, nil
+}
+
+// commitRun writes manifest.json (the config as given and resolved, the
+// data's checksum, versions, seed, start and end times, and the seconds each
+// stage and model took) and moves the staged results folder into place,
+// unless the run was cancelled meanwhile.
+func commitRun(ctx context.Context, rd *resultsDir, cfg *Config, version string, started time.Time, now func() time.Time,
+	stages, modelSeconds map[string]float64, dataName, dataSum string) error {
+	r := cfg.Resolved
+	resolved, err := cfg.ResolvedJSON()
+	if err != nil {
+		return err
+	}
+	given := ""
+	if r.ConfigFile != "" {
+		if b, err := os.ReadFile(r.ConfigFile); err == nil {
+			given = string(b)
+		}
+	}
+	man := Manifest{
+		Name: cfg.Name, ClvVersion: version, GoVersion: runtime.Version(),
+		ConfigFile: r.ConfigFile, ConfigGiven: given, ConfigResolved: jsonRaw(resolved), ConfigHash: cfg.Hash(),
+		Overrides: cfg.Overrides, DataFile: dataName, DataSHA256: dataSum, Seed: cfg.Seed,
+		Started: started.UTC().Format(time.RFC3339Nano), StageSeconds: stages, ModelSeconds: modelSeconds,
+		DiscountNote: fmt.Sprintf("discount rate %g per year → (1 + %g)^(%g days / 365.25) − 1 = %.10g per %s",
+			cfg.CLV.DiscountRate, cfg.CLV.DiscountRate, r.Unit.Days(), r.DiscountRatePerUnit, r.Unit.Name),
+		GOMAXPROCS: runtime.GOMAXPROCS(0),
+	}
+	man.Finished = now().UTC().Format(time.RFC3339Nano)
+	if err := rd.writeJSON("manifest.json", man); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("run interrupted: %w", err)
+	}
+	return rd.commit()
 }
 
 // Artifacts is what plot and report writers get from a run.
