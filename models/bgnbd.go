@@ -801,7 +801,7 @@ func (rs *bgfRows) perX(p []float64, order int) *bgfPerX {
 		psiR, psiB, psiAB = mathext.Digamma(r), mathext.Digamma(b), mathext.Digamma(a+b)
 	}
 	if order >= 2 {
-		triR, triB, triAB = bgfTrigamma(r), bgfTrigamma(b), bgfTrigamma(a+b)
+		triR, triB, triAB = trigamma(r), trigamma(b), trigamma(a+b)
 	}
 	lalpha := math.Log(alpha)
 	ll := rs.n * r * lalpha
@@ -816,11 +816,11 @@ func (rs *bgfRows) perX(p []float64, order int) *bgfPerX {
 				g[3] += w * (mathext.Digamma(b+x+s) - psiB + psiAB - pabx)
 			}
 			if order >= 2 {
-				tabx := bgfTrigamma(a + b + x + s)
-				h[0][0] += w * (bgfTrigamma(r+x) - triR)
+				tabx := trigamma(a + b + x + s)
+				h[0][0] += w * (trigamma(r+x) - triR)
 				h[2][2] += w * (triAB - tabx)
 				h[2][3] += w * (triAB - tabx)
-				h[3][3] += w * (bgfTrigamma(b+x+s) - triB + triAB - tabx)
+				h[3][3] += w * (trigamma(b+x+s) - triB + triAB - tabx)
 			}
 		}
 		if x+s > 0 {
@@ -1038,20 +1038,4 @@ func (rs *bgfRows) logLikHess(p, grad, hess []float64) float64 {
 		}
 	}
 	return ll
-}
-
-// bgfTrigamma returns ψ′(x), the derivative of the digamma function, for
-// x > 0: the recurrence ψ′(x) = ψ′(x+1) + 1/x² up to x ≥ 12, then the
-// asymptotic series 1/x + 1/(2x²) + Σ B₂ₖ/x^(2k+1) through x^−15, whose
-// truncation error there is below 1e-17.
-func bgfTrigamma(x float64) float64 {
-	s := 0.0
-	for x < 12 {
-		s += 1 / (x * x)
-		x++
-	}
-	z := 1 / x
-	z2 := z * z
-	series := z + z2/2 + z*z2*(1.0/6+z2*(-1.0/30+z2*(1.0/42+z2*(-1.0/30+z2*(5.0/66+z2*(-691.0/2730+z2*7.0/6))))))
-	return s + series
 }
