@@ -424,7 +424,7 @@ func (rs *bgfRows) polish(ctx context.Context, p0 []float64, o FitOptions, maxSt
 		if gmax < 1e-12 {
 			break
 		}
-		delta, ok := bgfLMStep(cur.hess, cur.grad, k, mu)
+		delta, ok := dampedNewtonStep(cur.hess, cur.grad, mu)
 		if !ok {
 			mu = math.Max(4*mu, 1e-8)
 			if mu > 1e12 {
@@ -467,53 +467,6 @@ func (rs *bgfRows) polish(ctx context.Context, p0 []float64, o FitOptions, maxSt
 		}
 	}
 	return cur.p, steps, cur.raw
-}
-
-// bgfLMStep solves (H + μI)Δ = g for the k×k symmetric H by Cholesky
-// factorization; it reports false when H + μI is not positive definite.
-func bgfLMStep(h, g []float64, k int, mu float64) ([]float64, bool) {
-	a := make([]float64, k*k)
-	copy(a, h)
-	for j := 0; j < k; j++ {
-		a[j*k+j] += mu * math.Max(1, math.Abs(h[j*k+j]))
-	}
-	// In-place Cholesky: a = L·Lᵀ, L in the lower triangle.
-	for j := 0; j < k; j++ {
-		s := a[j*k+j]
-		for l := 0; l < j; l++ {
-			s -= a[j*k+l] * a[j*k+l]
-		}
-		if !(s > 0) || math.IsInf(s, 0) {
-			return nil, false
-		}
-		a[j*k+j] = math.Sqrt(s)
-		for i := j + 1; i < k; i++ {
-			s := a[i*k+j]
-			for l := 0; l < j; l++ {
-				s -= a[i*k+l] * a[j*k+l]
-			}
-			a[i*k+j] = s / a[j*k+j]
-		}
-	}
-	x := append([]float64(nil), g...)
-	for i := 0; i < k; i++ {
-		for l := 0; l < i; l++ {
-			x[i] -= a[i*k+l] * x[l]
-		}
-		x[i] /= a[i*k+i]
-	}
-	for i := k - 1; i >= 0; i-- {
-		for l := i + 1; l < k; l++ {
-			x[i] -= a[l*k+i] * x[l]
-		}
-		x[i] /= a[i*k+i]
-	}
-	for _, v := range x {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, false
-		}
-	}
-	return x, true
 }
 
 // bgfWarmStartRows is the number of rows above which fitBGFamily first fits

@@ -68,3 +68,55 @@ func trigamma(x float64) float64 {
 	tail := y2 * (1.0/6 + y2*(-1.0/30+y2*(1.0/42+y2*(-1.0/30+y2*(5.0/66+y2*(-691.0/2730+y2*7.0/6))))))
 	return acc + y + y2/2 + y*tail
 }
+
+// dampedNewtonStep solves (H + μ·diag(max(1, |H_jj|)))Δ = g for the k×k
+// symmetric H (k = len(g) ≤ 4) by Cholesky factorization: one
+// Levenberg-damped Newton step of the models' warm starts. It reports false
+// when the matrix is not positive definite; entries of the result beyond k
+// are zero.
+func dampedNewtonStep(h, g []float64, mu float64) ([4]float64, bool) {
+	k := len(g)
+	var a [16]float64
+	copy(a[:], h)
+	for j := 0; j < k; j++ {
+		a[j*k+j] += mu * math.Max(1, math.Abs(h[j*k+j]))
+	}
+	// In place: a = L·Lᵀ with L in the lower triangle.
+	for j := 0; j < k; j++ {
+		s := a[j*k+j]
+		for l := 0; l < j; l++ {
+			s -= a[j*k+l] * a[j*k+l]
+		}
+		if !(s > 0) || math.IsInf(s, 0) {
+			return [4]float64{}, false
+		}
+		a[j*k+j] = math.Sqrt(s)
+		for i := j + 1; i < k; i++ {
+			s := a[i*k+j]
+			for l := 0; l < j; l++ {
+				s -= a[i*k+l] * a[j*k+l]
+			}
+			a[i*k+j] = s / a[j*k+j]
+		}
+	}
+	var x [4]float64
+	copy(x[:], g)
+	for i := 0; i < k; i++ {
+		for l := 0; l < i; l++ {
+			x[i] -= a[i*k+l] * x[l]
+		}
+		x[i] /= a[i*k+i]
+	}
+	for i := k - 1; i >= 0; i-- {
+		for l := i + 1; l < k; l++ {
+			x[i] -= a[l*k+i] * x[l]
+		}
+		x[i] /= a[i*k+i]
+	}
+	for _, v := range x[:k] {
+		if !finite(v) {
+			return [4]float64{}, false
+		}
+	}
+	return x, true
+}
