@@ -1,7 +1,6 @@
 package plot
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"image/png"
@@ -17,6 +16,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/clv-dev/clv/experiments"
+	"github.com/clv-dev/clv/experiments/atomicfile"
 	"github.com/clv-dev/clv/models"
 )
 
@@ -63,7 +63,7 @@ func Render(dir string, d *Data) ([]Figure, error) {
 
 // writeData writes d to folder/data.json.
 func writeData(folder string, d *Data) error {
-	return writeAtomic(filepath.Join(folder, DataFile), func(w io.Writer) error {
+	return atomicfile.Write(filepath.Join(folder, DataFile), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", " ")
 		return enc.Encode(d)
@@ -104,7 +104,7 @@ func WriteFigure(folder string, f Figure) (err error) {
 	}()
 	sc := vgsvg.NewWith(vgsvg.UseWH(f.Width, f.Height), vgsvg.EmbedFonts(true))
 	f.Draw(draw.New(sc))
-	if err := writeAtomic(filepath.Join(folder, f.Name+".svg"), func(w io.Writer) error {
+	if err := atomicfile.Write(filepath.Join(folder, f.Name+".svg"), func(w io.Writer) error {
 		_, err := sc.WriteTo(w)
 		return err
 	}); err != nil {
@@ -112,7 +112,7 @@ func WriteFigure(folder string, f Figure) (err error) {
 	}
 	ic := vgimg.NewWith(vgimg.UseWH(f.Width, f.Height), vgimg.UseDPI(DPI))
 	f.Draw(draw.New(ic))
-	return writeAtomic(filepath.Join(folder, f.Name+".png"), func(w io.Writer) error {
+	return atomicfile.Write(filepath.Join(folder, f.Name+".png"), func(w io.Writer) error {
 		return pngEncoder.Encode(w, ic.Image())
 	})
 }
@@ -147,33 +147,4 @@ func SBG(folder string, f *models.FittedSBG, survivors []float64, unit string, h
 		return nil, err
 	}
 	return figs, nil
-}
-
-// writeAtomic writes a file through a temporary file in the same folder,
-// renamed into place once complete.
-func writeAtomic(path string, write func(w io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
-	bw := bufio.NewWriterSize(tmp, 1<<16)
-	if err := write(bw); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }

@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -28,6 +27,7 @@ import (
 	"strings"
 
 	"github.com/clv-dev/clv/experiments"
+	"github.com/clv-dev/clv/experiments/atomicfile"
 	"github.com/clv-dev/clv/experiments/plot"
 	"github.com/clv-dev/clv/models"
 )
@@ -102,10 +102,10 @@ func write(dir string, mf *experiments.MetricsFile, notes []string) (*Result, er
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	res := &Result{HTML: filepath.Join(dir, HTMLFile), Markdown: filepath.Join(dir, MarkdownFile), Figures: len(p.Figures), Warnings: p.Warnings}
-	if err := writeAtomic(res.HTML, html.Bytes()); err != nil {
+	if err := atomicfile.WriteBytes(res.HTML, html.Bytes()); err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(res.Markdown, []byte(markdown(p))); err != nil {
+	if err := atomicfile.WriteBytes(res.Markdown, []byte(markdown(p))); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -594,27 +594,4 @@ func loadFigures(dir string) (figs []figure, fontCSS string, warnings []string) 
 			SVG: template.HTML(svg), PNG: plot.Dir + "/" + f.Name + ".png"})
 	}
 	return figs, strings.Join(fonts, "\n"), warnings
-}
-
-// writeAtomic writes a file through a temporary file renamed into place.
-func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, bytes.NewReader(b)); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }
