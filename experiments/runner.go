@@ -371,7 +371,7 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 		}
 		t0 = time.Now()
 		prog.step("predicting " + label)
-		predictWindow(ctx, cfg, wr)
+		predictWindow(ctx, cfg, wr, prog)
 		stages["predict_"+w.CalibrationEnd.Format("2006-01-02")] = time.Since(t0).Seconds()
 		windows = append(windows, wr)
 		if w.Main {
@@ -702,10 +702,12 @@ func fitWindow(ctx context.Context, cfg *Config, s *datasets.Summary, w Backtest
 // predictWindow predicts every customer's holdout purchases, P(alive),
 // revenue and CLV for each fitted model, spreading customers over the
 // cores. A model whose predictions are not finite fails.
-func predictWindow(ctx context.Context, cfg *Config, wr *windowResult) {
+func predictWindow(ctx context.Context, cfg *Config, wr *windowResult, prog *progress) {
 	s := wr.summary
 	n := len(s.Customers)
 	clvOpts := models.CLVOptions{Horizon: cfg.Resolved.Horizon, DiscountRate: cfg.Resolved.DiscountRatePerUnit, Margin: cfg.CLV.Margin}
+	bar := prog.bar("predicting", len(wr.fits))
+	defer bar.finish()
 	for _, name := range cfg.Models {
 		f, ok := wr.fits[name]
 		if !ok {
@@ -742,6 +744,7 @@ func predictWindow(ctx context.Context, cfg *Config, wr *windowResult) {
 				}
 			}
 		})
+		bar.add(name)
 		if bad != nil {
 			wr.errs[name] = bad
 			delete(wr.fits, name)
