@@ -464,10 +464,7 @@ func runContractual(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, e
 		return nil, err
 	}
 	stages["read"] = time.Since(t0).Seconds()
-	outDir := o.OutDir
-	if outDir == "" {
-		outDir = filepath.Join(r.OutputDir, cfg.Name, started.UTC().Format("20060102T150405Z")+"-"+cfg.Hash())
-	}
+	outDir := resultsPath(cfg, o, started)
 	rd, err := newResultsDir(outDir)
 	if err != nil {
 		return nil, err

@@ -328,10 +328,7 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	outDir := o.OutDir
-	if outDir == "" {
-		outDir = filepath.Join(r.OutputDir, cfg.Name, started.UTC().Format("20060102T150405Z")+"-"+cfg.Hash())
-	}
+	outDir := resultsPath(cfg, o, started)
 	rd, err := newResultsDir(outDir)
 	if err != nil {
 		return nil, err
@@ -434,6 +431,15 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 		}
 	}
 	return out, nil
+}
+
+// resultsPath returns the results folder of a run: RunOptions.OutDir, or
+// <output.dir>/<name>/<UTC start time>-<config hash>.
+func resultsPath(cfg *Config, o RunOptions, started time.Time) string {
+	if o.OutDir != "" {
+		return o.OutDir
+	}
+	return filepath.Join(cfg.Resolved.OutputDir, cfg.Name, started.UTC().Format("20060102T150405Z")+"-"+cfg.Hash())
 }
 
 // commitRun writes manifest.json (the config as given and resolved, the
