@@ -219,7 +219,9 @@ func summarizeSource(src logSource, c *readConfig, w *logWindow) (s *Summary, er
 	if s, err = buildSummary(cs, w, in.HasAmount()); err != nil {
 		return nil, fmt.Errorf("%s: %w", in.File, err)
 	}
+	acc.DuplicateRows = cs.dups
 	s.Accounting = acc
+	s.NoAmountReason = in.NoAmountReason
 	if rej != nil {
 		if err := rej.commit(); err != nil {
 			return nil, err
