@@ -211,3 +211,41 @@ func (u *utf16Reader) unit(b []byte) uint16 {
 	}
 	return uint16(b[1])<<8 | uint16(b[0])
 }
+
+// openTextStream decodes a small text table (a summary or survival CSV)
+// as decodeInput does, refuses Parquet and binary data, and turns CR-only
+// line endings into \n, for encoding/csv.
+func openTextStream(r io.Reader, name, what string) (io.Reader, error) {
+	text, kind, err := decodeInput(r, name)
+	if err != nil {
+		return nil, err
+	}
+	if kind == inputParquet {
+		return nil, fmt.Errorf("%s is a Parquet file, but %s is read from CSV: export it as CSV", name, what)
+	}
+	br := bufio.NewReaderSize(text, 8<<10)
+	head, err := br.Peek(8 << 10)
+	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := checkText(head, name); err != nil {
+		return nil, err
+	}
+	if bytes.IndexByte(head, '\n') < 0 && bytes.IndexByte(head, '\r') >= 0 {
+		return crReader{br}, nil
+	}
+	return br, nil
+}
+
+// crReader turns \r into \n (old Mac line endings).
+type crReader struct{ r io.Reader }
+
+func (c crReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i, b := range p[:n] {
+		if b == '\r' {
+			p[i] = '\n'
+		}
+	}
+	return n, err
+}

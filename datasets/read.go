@@ -472,10 +472,10 @@ func resolveColumns(in *Inspection, c *readConfig, header []string, fields int) 
 		}
 	}
 	if in.Customer == in.Date {
-		return fmt.Errorf("%s: the customer id and date options both choose column %d (%s)", in.File, in.Customer+1, in.DateName)
+		return fmt.Errorf("%s: the customer id and date options both choose column %d (%s)", in.File, in.Customer+1, showName(in.DateName))
 	}
 	if in.Amount >= 0 && (in.Amount == in.Customer || in.Amount == in.Date) {
-		return fmt.Errorf("%s: the amount option chooses column %d (%s), already taken by the customer id or the date", in.File, in.Amount+1, in.AmountName)
+		return fmt.Errorf("%s: the amount option chooses column %d (%s), already taken by the customer id or the date", in.File, in.Amount+1, showName(in.AmountName))
 	}
 	return nil
 }
@@ -493,13 +493,18 @@ func listColumns(header []string) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		if isPlainName(h) {
-			b.WriteString(h)
-		} else {
-			b.WriteString(excerpt([]byte(h)))
-		}
+		b.WriteString(showName(h))
 	}
 	return b.String()
+}
+
+// showName shows a column name in a message: as it is when plain (see
+// isPlainName), else as a short escaped excerpt.
+func showName(h string) string {
+	if isPlainName(h) {
+		return h
+	}
+	return excerpt([]byte(h))
 }
 
 // isPlainName reports whether a column name can be shown unquoted: short,

@@ -287,8 +287,8 @@ func (w *tableWriter) finish() {
 func secondPass(src logSource, cs *customerTable, w *logWindow, file string) error {
 	if err := src.rewind(); err != nil {
 		if errors.Is(err, errNotRewindable) {
-			return fmt.Errorf("%s: the rows of %d customers (the first is %q) are out of date order and the input cannot be read a second time to sort them out: sort the log by date, or read it from a file",
-				file, cs.rescans, cs.idOf(cs.firstRescan))
+			return fmt.Errorf("%s: the rows of %d customers (the first is %s) are out of date order and the input cannot be read a second time to sort them out: sort the log by date, or read it from a file",
+				file, cs.rescans, excerpt([]byte(cs.idOf(cs.firstRescan))))
 		}
 		return err
 	}
@@ -345,7 +345,7 @@ func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, er
 			c.DurationHoldout = float64(w.hold-w.cal) / u
 		}
 		if !isFinite(c.Monetary) || !isFinite(c.MonetaryHoldout) || !isFinite(c.FirstAmount) {
-			return nil, fmt.Errorf("the amounts of customer %q add up to more than a float64 holds", c.ID)
+			return nil, fmt.Errorf("the amounts of customer %s add up to more than a float64 holds", excerpt([]byte(c.ID)))
 		}
 		s.Customers = append(s.Customers, c)
 	}
