@@ -311,11 +311,11 @@ fields:
 						return recEOF, err
 					}
 					if err == io.EOF {
-						return s.strayQuote(firstLen, len(s.bounds)/2+1, true), nil
+						return s.strayQuote(firstLen, s.unclosedMsg(len(s.bounds)/2+1, true)), nil
 					}
 					s.rawBuf = append(append(s.rawBuf, '\n'), next...)
 					if s.lr.line-s.recLine >= maxQuotedLines || len(s.rawBuf) > maxQuotedBytes {
-						return s.strayQuote(firstLen, len(s.bounds)/2+1, false), nil
+						return s.strayQuote(firstLen, s.unclosedMsg(len(s.bounds)/2+1, false)), nil
 					}
 					s.raw = s.rawBuf
 					line, i = next, 0
@@ -363,6 +363,12 @@ fields:
 		}
 		i = end + 1
 	}
+	if bad != "" && len(s.rawBuf) > firstLen {
+		// Malformed quoting over several lines: the line break was most
+		// likely not inside a field, but after a stray quote.
+		return s.strayQuote(firstLen, fmt.Sprintf("%s, on a record that runs over %d lines from a quote opened on this line (a stray quote?); reading resumes at the next line",
+			bad, s.lr.line-s.recLine+1)), nil
+	}
 	s.finishQuoted()
 	if bad != "" {
 		s.badMsg = bad
@@ -372,27 +378,30 @@ fields:
 }
 
 // strayQuote handles a quoted field still open at the end of the input or
-// past the bounds of a quoted field (maxQuotedLines, maxQuotedBytes): the
-// line that opened it becomes one bad record and the lines read after it
-// are given back, so that reading resumes at the next line.
-func (s *textSource) strayQuote(firstLen, field int, atEOF bool) recStatus {
+// past the bounds of a quoted field (maxQuotedLines, maxQuotedBytes), or
+// malformed quoting over several lines: the line that opened the field
+// becomes one bad record (badMsg = msg) and the lines read after it are
+// given back, so that reading resumes at the next line.
+func (s *textSource) strayQuote(firstLen int, msg string) recStatus {
 	if len(s.rawBuf) > firstLen {
 		s.lr.unread(s.rawBuf[firstLen+1:], s.recLine+1)
-	} else {
-		s.lr.line = s.recLine
 	}
 	s.raw = s.rawBuf[:firstLen]
 	s.fields = s.fields[:0]
-	switch {
-	case atEOF && len(s.rawBuf) == firstLen:
-		s.badMsg = fmt.Sprintf("the quoted field %d opened on this line is never closed", field)
-	case atEOF:
-		s.badMsg = fmt.Sprintf("the quoted field %d opened on this line is never closed (a stray quote?); reading resumes at the next line", field)
-	default:
-		s.badMsg = fmt.Sprintf("the quoted field %d opened on this line is not closed within %d lines or %d KiB (a stray quote?); reading resumes at the next line",
-			field, maxQuotedLines, maxQuotedBytes>>10)
-	}
+	s.badMsg = msg
 	return recBad
+}
+
+// unclosedMsg describes a quoted field left open.
+func (s *textSource) unclosedMsg(field int, atEOF bool) string {
+	switch {
+	case atEOF && s.lr.line == s.recLine:
+		return fmt.Sprintf("the quoted field %d opened on this line is never closed", field)
+	case atEOF:
+		return fmt.Sprintf("the quoted field %d opened on this line is never closed (a stray quote?); reading resumes at the next line", field)
+	}
+	return fmt.Sprintf("the quoted field %d opened on this line is not closed within %d lines or %d KiB (a stray quote?); reading resumes at the next line",
+		field, maxQuotedLines, maxQuotedBytes>>10)
 }
 
 // isPad reports whether c is padding around a field: a space, or a tab
