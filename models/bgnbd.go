@@ -149,13 +149,6 @@ func givenBGFResult(model string, r, alpha, a, b float64) *FitResult {
 	}
 }
 
-// bgfValidHistory reports whether c is a continuous-time history the family
-// accepts: finite, x ≥ 0, 0 ≤ t_x ≤ T.
-func bgfValidHistory(c Customer) bool {
-	return finite(c.Frequency) && finite(c.Recency) && finite(c.T) &&
-		c.Frequency >= 0 && c.Recency >= 0 && c.T >= 0 && c.Recency <= c.T*(1+1e-12)
-}
-
 // dropTerm reports whether a customer with x repeat purchases may already
 // have dropped out, and returns ln of the dropout term's coefficient
 // a/(b+x−1+shift).
@@ -176,7 +169,7 @@ func bgfRecency(c Customer) float64 {
 }
 
 func (m bgfModel) logLik(c Customer) float64 {
-	if !bgfValidHistory(c) {
+	if !ValidHistory(c) {
 		return math.NaN()
 	}
 	x, T := c.Frequency, c.T
@@ -204,7 +197,7 @@ func (m bgfModel) logOddsDead(c Customer) float64 {
 }
 
 func (m bgfModel) alive(c Customer) float64 {
-	if !bgfValidHistory(c) {
+	if !ValidHistory(c) {
 		return math.NaN()
 	}
 	return 1 / (1 + math.Exp(m.logOddsDead(c)))
@@ -228,7 +221,7 @@ func (m bgfModel) expected(t float64) float64 {
 // an alive customer, whose posterior is λ ~ Gamma(r+x, α+T) and
 // p ~ Beta(a, b+x+shift), and who from T on is a fresh BG/NBD customer.
 func (m bgfModel) conditional(c Customer, t float64) float64 {
-	if !bgfValidHistory(c) || math.IsNaN(t) {
+	if !ValidHistory(c) || math.IsNaN(t) {
 		return math.NaN()
 	}
 	if !(t > 0) {
