@@ -103,9 +103,18 @@ func FitBGBB(ctx context.Context, d *Data, o FitOptions) (*FittedBGBB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bgbb: %w", err)
 	}
-	total := 0.0
+	total, repeat, informative := 0.0, 0.0, 0
 	for _, p := range pats {
 		total += p.w
+		if p.x > 0 {
+			repeat += p.w
+		}
+		if p.n > 0 {
+			informative++
+		}
+	}
+	if err := checkIdentifiable("bgbb", o, total, repeat, informative); err != nil {
+		return nil, err
 	}
 	lk := likelihood{
 		model: "bgbb",

@@ -296,6 +296,9 @@ func fitBGFamily(ctx context.Context, model string, shift float64, d *Data, o Fi
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", model, err)
 	}
+	if err := checkIdentifiable(model, o, rows.n, rows.sumX, rows.informative()); err != nil {
+		return nil, err
+	}
 	start := rows.start()
 	for i, name := range bgfNames {
 		if v, ok := o.Start[name]; ok {
@@ -492,6 +495,21 @@ type bgfRows struct {
 }
 
 func (rs *bgfRows) len() int { return len(rs.T) }
+
+// informative returns the number of rows with T > 0 and weight > 0, up to
+// 2 (rows with T = 0 have probability 1 and say nothing). Merged rows are
+// distinct histories; unmerged ones are many.
+func (rs *bgfRows) informative() int {
+	k := 0
+	for i, T := range rs.T {
+		if T > 0 && rs.weight(i) > 0 {
+			if k++; k == 2 {
+				break
+			}
+		}
+	}
+	return k
+}
 
 // bgfCompressAlways is the number of rows up to which identical rows are
 // always merged; above it they are merged when a sample of the rows shows

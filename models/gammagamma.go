@@ -122,6 +122,13 @@ func FitGammaGamma(ctx context.Context, d *Data, o FitOptions) (*FittedGammaGamm
 	if err != nil {
 		return nil, fmt.Errorf("gammagamma: %w", err)
 	}
+	if rows.total == 0 {
+		// Nothing to fit on, with or without a penalty.
+		return nil, &IdentificationError{Model: "gammagamma", Reason: NoRepeatPurchases}
+	}
+	if err := checkIdentifiable("gammagamma", o, rows.total, rows.total, max(len(rows.xm), len(rows.xs))); err != nil {
+		return nil, err
+	}
 	lk := likelihood{
 		model: "gammagamma",
 		names: ggNames,
@@ -191,7 +198,7 @@ func ggCollect(d *Data) (*ggRows, []string, error) {
 		r.sumLnXM += w * r.lnXM[j]
 	}
 	if r.total == 0 {
-		return nil, nil, fmt.Errorf("no repeat customers (x > 0 with mean spend > 0) to fit on")
+		return r, nil, nil
 	}
 	var warnings []string
 	if zeroX > 0 {

@@ -312,7 +312,7 @@ func TestFitGammaGammaSkipsRows(t *testing.T) {
 		want string
 	}{
 		{"no monetary column", &Data{Frequency: []float64{1}, Recency: []float64{1}, T: []float64{2}}, "no monetary column"},
-		{"only one-time buyers", &Data{Frequency: []float64{0, 0}, Recency: []float64{0, 0}, T: []float64{2, 3}, Monetary: []float64{0, 0}}, "no repeat customers"},
+		{"only one-time buyers", &Data{Frequency: []float64{0, 0}, Recency: []float64{0, 0}, T: []float64{2, 3}, Monetary: []float64{0, 0}}, "no customer made a repeat purchase"},
 		{"negative spend", &Data{Frequency: []float64{1, 2}, Recency: []float64{1, 1}, T: []float64{2, 3}, Monetary: []float64{3, -1}}, "row 2"},
 	}
 	for _, tt := range errs {

@@ -200,6 +200,22 @@ type FitResult struct {
 	Method       string
 	GradientNorm float64
 	Warnings     []string
+	// Runaway, when not nil, names the parameters that ran off toward 0
+	// or ∞ instead of settling at a maximum, the rule that flagged them
+	// and the option (a penalty) that keeps them finite; Converged is then
+	// false (see the runaway rules in identify.go).
+	Runaway *Runaway
+	// WeaklyIdentified is set when the largest relative standard error
+	// se(θ)/θ exceeds 1 or the condition number of the observed
+	// information in log-parameters exceeds 1e6: the data pin some
+	// parameter, or some combination of them, only loosely.
+	WeaklyIdentified bool
+	// MaxRelativeSE is the largest se(θ)/θ over the estimated parameters
+	// (+Inf when the standard errors are unavailable) and ConditionNumber
+	// the condition number of the observed information in log-parameters
+	// (+Inf when it is not positive definite); both 0 for fits without a
+	// likelihood.
+	MaxRelativeSE, ConditionNumber float64
 }
 
 // fitResultJSON is the wire form of FitResult; pointers let heuristics
@@ -217,6 +233,12 @@ type fitResultJSON struct {
 	Method        string   `json:"method,omitempty"`
 	GradientNorm  *float64 `json:"gradient_norm,omitempty"`
 	Warnings      []string `json:"warnings,omitempty"`
+	Runaway       *Runaway `json:"runaway,omitempty"`
+	// Weakly identified is written for every likelihood fit; the two
+	// measures are left out when infinite (unavailable).
+	WeaklyIdentified *bool    `json:"weakly_identified,omitempty"`
+	MaxRelativeSE    *float64 `json:"max_relative_se,omitempty"`
+	ConditionNumber  *float64 `json:"condition_number,omitempty"`
 }
 
 // MarshalJSON writes the fit as {"model", "params", "std_errors",
@@ -233,6 +255,11 @@ func (r *FitResult) MarshalJSON() ([]byte, error) {
 		j.AIC = finitePtr(r.AIC)
 		j.BIC = finitePtr(r.BIC)
 		j.GradientNorm = finitePtr(r.GradientNorm)
+		j.Runaway = r.Runaway
+		weak := r.WeaklyIdentified
+		j.WeaklyIdentified = &weak
+		j.MaxRelativeSE = finitePtr(r.MaxRelativeSE)
+		j.ConditionNumber = finitePtr(r.ConditionNumber)
 	}
 	return json.Marshal(j)
 }
@@ -257,6 +284,20 @@ func (r *FitResult) UnmarshalJSON(b []byte) error {
 	}
 	if j.GradientNorm != nil {
 		r.GradientNorm = *j.GradientNorm
+	}
+	r.Runaway = j.Runaway
+	if j.WeaklyIdentified != nil {
+		r.WeaklyIdentified = *j.WeaklyIdentified
+	}
+	r.MaxRelativeSE, r.ConditionNumber = math.Inf(1), math.Inf(1)
+	if j.MaxRelativeSE != nil {
+		r.MaxRelativeSE = *j.MaxRelativeSE
+	}
+	if j.ConditionNumber != nil {
+		r.ConditionNumber = *j.ConditionNumber
+	}
+	if !r.HasLikelihood {
+		r.MaxRelativeSE, r.ConditionNumber = 0, 0
 	}
 	return nil
 }

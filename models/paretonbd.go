@@ -101,6 +101,9 @@ func fitParetoNBD(ctx context.Context, d *Data, o FitOptions, stage pnbdStaging)
 	if pd.n == 0 || !(pd.sumW > 0) {
 		return nil, fmt.Errorf("paretonbd: every customer has weight 0")
 	}
+	if err := checkIdentifiable("paretonbd", o, pd.sumW, pd.sumWX, pd.informative()); err != nil {
+		return nil, err
+	}
 	start := pd.start()
 	var free []int
 	for i, name := range pnbdNames {
@@ -680,6 +683,20 @@ type pnbdData struct {
 	mu    sync.Mutex
 	ev    pnbdEval
 	cache [2]pnbdValue
+}
+
+// informative returns the number of rows with T > 0 and weight > 0, up to
+// 2 (see bgfRows.informative).
+func (pd *pnbdData) informative() int {
+	k := 0
+	for i, T := range pd.T {
+		if T > 0 && (pd.w == nil || pd.w[i] > 0) {
+			if k++; k == 2 {
+				break
+			}
+		}
+	}
+	return k
 }
 
 // pnbdPairs lists distinct (frequency, time) pairs by index.
