@@ -55,7 +55,7 @@ func configYAML(edits map[string]string) string {
 
 // writeConfig writes a config file and a small transaction log (tx.csv)
 // into a fresh folder and returns the config's path.
-func writeConfig(t *testing.T, name, text string) string {
+func writeConfig(t testing.TB, name, text string) string {
 	t.Helper()
 	dir := t.TempDir()
 	tx, err := os.ReadFile(filepath.Join("testdata", "config", "tx.csv"))
@@ -73,7 +73,7 @@ func writeConfig(t *testing.T, name, text string) string {
 }
 
 // configErrorOf asserts that err is a *ConfigError and returns it.
-func configErrorOf(t *testing.T, err error) *ConfigError {
+func configErrorOf(t testing.TB, err error) *ConfigError {
 	t.Helper()
 	var ce *ConfigError
 	if !errors.As(err, &ce) {
