@@ -165,6 +165,7 @@ func summarizeSource(src logSource, c *readConfig, w *logWindow) (s *Summary, er
 	cs := newCustomerTable(w.cal, w.period)
 	acc := Accounting{RejectedBy: map[Reason]int64{}}
 	var r logRow
+	lastDay := int64(math.MinInt64)
 	tw := startTableWriter(cs)
 	defer tw.finish()
 	for {
@@ -178,6 +179,7 @@ func summarizeSource(src logSource, c *readConfig, w *logWindow) (s *Summary, er
 		acc.RowsRead++
 		bad := r.bad
 		if bad == nil {
+			lastDay = max(lastDay, r.day)
 			bad = w.check(&r, in.File)
 			if bad != nil && c.excludeAfterEnd && r.day > w.end() {
 				acc.RowsRejected++
@@ -222,6 +224,9 @@ func summarizeSource(src logSource, c *readConfig, w *logWindow) (s *Summary, er
 	acc.DuplicateRows = cs.dups
 	s.Accounting = acc
 	s.NoAmountReason = in.NoAmountReason
+	if lastDay != math.MinInt64 {
+		s.LastDate = time.Unix(lastDay*86400, 0).UTC()
+	}
 	if rej != nil {
 		if err := rej.commit(); err != nil {
 			return nil, err
