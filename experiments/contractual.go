@@ -396,7 +396,7 @@ func ReadSurvivalInput(cfg *Config) (*SurvivalInput, error) {
 	if cfg.Survival == nil {
 		return nil, fmt.Errorf("config %s has no survival section", cfg.File)
 	}
-	if !cfg.validated {
+	if !cfg.Resolved.valid {
 		return nil, fmt.Errorf("config %s: ReadSurvivalInput needs a validated config (call Validate first)", cfg.File)
 	}
 	path := cfg.Resolved.SurvivalPath

@@ -350,6 +350,9 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := CheckSplitAgainstData(cfg, s.LastDate); err != nil {
+			return nil, err
+		}
 		stages["read_"+w.CalibrationEnd.Format("2006-01-02")] = time.Since(t0).Seconds()
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("run interrupted: %w", err)
