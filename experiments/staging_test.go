@@ -77,13 +77,13 @@ func TestStaleStagingRemoved(t *testing.T) {
 	}
 	dead := deadPID(t)
 	cases := map[string]bool{ // path → removed
-		mk(".r1.partial-1", strconv.Itoa(dead)+" "+host, 0):                    true,
-		mk(".r2.partial-2", strconv.Itoa(os.Getpid())+" "+host, 0):             false,
-		mk(".r3.partial-3", strconv.Itoa(dead)+" another-host", 0):             false,
-		mk(".r4.partial-4", "", 0):                                              false,
-		mk(".r5.partial-5", "", 25*time.Hour):                                  true,
+		mk(".r1.partial-1", strconv.Itoa(dead)+" "+host, 0):                   true,
+		mk(".r2.partial-2", strconv.Itoa(os.Getpid())+" "+host, 0):            false,
+		mk(".r3.partial-3", strconv.Itoa(dead)+" another-host", 0):            false,
+		mk(".r4.partial-4", "", 0):                                            false,
+		mk(".r5.partial-5", "", 25*time.Hour):                                 true,
 		mk(".r6.partial-6", strconv.Itoa(os.Getpid())+" "+host, 25*time.Hour): true,
-		mk("finished", "", 25*time.Hour):                                       false,
+		mk("finished", "", 25*time.Hour):                                      false,
 	}
 	RemoveStaleStaging(parent, time.Now())
 	for p, removed := range cases {
