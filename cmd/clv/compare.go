@@ -24,6 +24,9 @@ rmse and msle; highest pearson, spearman, top shares and gini).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var rows []experiments.CompareRow
 			for _, dir := range args {
+				if err := checkFinishedRun(dir); err != nil {
+					return err
+				}
 				b, err := os.ReadFile(filepath.Join(dir, "metrics.json"))
 				if err != nil {
 					return usageErrf("%s is not a results folder: %v", dir, err)

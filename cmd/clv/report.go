@@ -31,6 +31,10 @@ stderr.`,
 		Example: `  clv report results/quickstart/20261123T101500Z-1a2b3c4d`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFinishedRun(args[0]); err != nil {
+				return err
+			}
+			removeStaleTemps(args[0])
 			res, err := report.FromDir(args[0])
 			if err != nil {
 				if errors.Is(err, fs.ErrNotExist) {

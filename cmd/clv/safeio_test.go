@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -122,5 +123,59 @@ func TestFitOnDevZero(t *testing.T) {
 		if code != exitUsage || !strings.Contains(errOut, "line longer") {
 			t.Errorf("clv fit %v: exit %d, %q", args, code, errOut)
 		}
+	}
+}
+
+// compare and report refuse a staging folder; report removes the
+// temporary files a killed report left (the writer is gone) and keeps a
+// live writer's.
+func TestStagingFoldersAndStaleTemps(t *testing.T) {
+	tmp := t.TempDir()
+	run := filepath.Join(tmp, "run")
+	if code, _, errOut := runQuickstart(t, run, "--set", "models=[average]", "--set", "spend_model=none", "--set", "expect=[]"); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errOut)
+	}
+	partial := filepath.Join(tmp, ".run.partial-123")
+	if err := os.Mkdir(partial, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(run, "metrics.json"))
+	if err := os.WriteFile(filepath.Join(partial, "metrics.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"compare", "report"} {
+		if code, _, errOut := clv(t, cmd, partial); code != exitUsage || !strings.Contains(errOut, "staging folder") {
+			t.Errorf("clv %s on a .partial folder: exit %d, %q", cmd, code, errOut)
+		}
+	}
+	p, err := os.StartProcess("/bin/sh", []string{"sh", "-c", "exit 0"}, &os.ProcAttr{})
+	if err != nil {
+		t.Skip("cannot start /bin/sh:", err)
+	}
+	p.Wait()
+	plots := filepath.Join(run, "plots")
+	if err := os.MkdirAll(plots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stale := []string{
+		filepath.Join(plots, ".gains.png.tmp-"+strconv.Itoa(p.Pid)+"-77"),
+		filepath.Join(run, ".report.html.tmp-"+strconv.Itoa(p.Pid)+"-78"),
+	}
+	live := filepath.Join(plots, ".deciles.svg.tmp-1-79") // pid 1 always runs
+	for _, f := range append(stale, live) {
+		if err := os.WriteFile(f, []byte("half"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, _, errOut := clv(t, "report", run); code != 0 {
+		t.Fatalf("report: exit %d: %s", code, errOut)
+	}
+	for _, f := range stale {
+		if _, err := os.Stat(f); err == nil {
+			t.Errorf("stale %s kept", f)
+		}
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a live writer's temporary file was removed: %v", err)
 	}
 }
