@@ -11,18 +11,18 @@ import (
 
 func TestSpreadsheetSafe(t *testing.T) {
 	tests := map[string]string{
-		"c1":                     "c1",
-		"":                       "",
+		"c1":                      "c1",
+		"":                        "",
 		"=HYPERLINK(\"x\",\"y\")": "'=HYPERLINK(\"x\",\"y\")",
-		"+cmd|' /C calc'!A0":     "'+cmd|' /C calc'!A0",
-		"-2+3":                   "'-2+3",
-		"@SUM(A1)":               "'@SUM(A1)",
-		"\t=1":                   "'\t=1",
-		"-5":                     "-5",
-		"+3.5":                   "+3.5",
-		"a=b":                    "a=b",
-		"-Inf":                   "'-Inf",
-		"-1e3":                   "-1e3",
+		"+cmd|' /C calc'!A0":      "'+cmd|' /C calc'!A0",
+		"-2+3":                    "'-2+3",
+		"@SUM(A1)":                "'@SUM(A1)",
+		"\t=1":                    "'\t=1",
+		"-5":                      "-5",
+		"+3.5":                    "+3.5",
+		"a=b":                     "a=b",
+		"-Inf":                    "'-Inf",
+		"-1e3":                    "-1e3",
 	}
 	for in, want := range tests {
 		if got := SpreadsheetSafe(in); got != want {
