@@ -179,3 +179,20 @@ func TestStagingFoldersAndStaleTemps(t *testing.T) {
 		t.Errorf("a live writer's temporary file was removed: %v", err)
 	}
 }
+
+// A NUL byte in output.dir (a YAML escape) is a config error, exit 2; so is
+// --out - for a run.
+func TestRunOutputPathErrorsExitTwo(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "nul.yaml")
+	yaml := "name: nul\ndata:\n  embedded: quickstart\nsplit:\n  calibration_end: 2024-09-29\n  holdout_end: 2025-06-29\nmodels: [average]\noutput:\n  dir: \"res\\0ults\"\n  plots: false\n  report: false\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := clv(t, "run", cfg, "--no-progress"); code != exitUsage || !strings.Contains(errOut, "output.dir") {
+		t.Errorf("NUL in output.dir: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := clv(t, "run", cfg, "--out", "-"); code != exitUsage || !strings.Contains(errOut, "--out") {
+		t.Errorf("run --out -: exit %d, %q", code, errOut)
+	}
+}
