@@ -109,19 +109,26 @@ func TestFitErrorsExitTwo(t *testing.T) {
 	}
 }
 
-// /dev/zero as a summary or survival file is refused at a limit instead of
-// filling the memory.
-func TestFitOnDevZero(t *testing.T) {
-	if _, err := os.Stat("/dev/zero"); err != nil {
-		t.Skip("no /dev/zero")
+// /dev/zero and a file of one endless line, as a summary or survival
+// file, are refused (at a limit for the endless line) instead of filling
+// the memory.
+func TestFitOnEndlessInputs(t *testing.T) {
+	long := filepath.Join(t.TempDir(), "long.csv")
+	if err := os.WriteFile(long, []byte(strings.Repeat("a", 3<<20)), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	for _, args := range [][]string{
-		{"--model", "bgnbd", "--summary", "/dev/zero"},
-		{"--model", "sbg", "--survival", "/dev/zero"},
-	} {
-		code, _, errOut := clv(t, append([]string{"fit"}, args...)...)
-		if code != exitUsage || !strings.Contains(errOut, "line longer") {
-			t.Errorf("clv fit %v: exit %d, %q", args, code, errOut)
+	for _, path := range []string{"/dev/zero", long} {
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		for _, args := range [][]string{
+			{"--model", "bgnbd", "--summary", path},
+			{"--model", "sbg", "--survival", path},
+		} {
+			code, _, errOut := clv(t, append([]string{"fit"}, args...)...)
+			if code != exitUsage || path == long && !strings.Contains(errOut, "line longer") {
+				t.Errorf("clv fit %v: exit %d, %q", args, code, errOut)
+			}
 		}
 	}
 }
