@@ -282,12 +282,20 @@ type Prediction struct {
 	PAlive    []float64
 	Revenue   []float64 // nil without a spend model
 	CLV       []float64 // nil without a spend model
+	// Discounted is the discounted expected purchases over the CLV
+	// horizon and AliveTime the discounted expected time alive over it
+	// (see predict.go); Spend the expected spend per purchase (nil without
+	// a spend model).
+	Discounted []float64
+	AliveTime  []float64
+	Spend      []float64
 }
 
 // windowResult is everything computed for one backtest window.
 type windowResult struct {
 	window   BacktestWindow
 	summary  *datasets.Summary
+	patterns *datasets.Patterns // the distinct histories of summary
 	spend    models.FittedSpend
 	spendFit *models.FitResult
 	spendErr error
@@ -622,7 +630,8 @@ func fitWindow(ctx context.Context, cfg *Config, s *datasets.Summary, w Backtest
 		errs: map[string]error{}, preds: map[string]*Prediction{}, seconds: map[string]float64{},
 	}
 	full, zeroAge := ModelData(s)
-	compressed, _ := ModelData(datasets.Compress(s))
+	wr.patterns = datasets.NewPatterns(s)
+	compressed, _ := ModelData(wr.patterns.Summary(s))
 	wr.zeroAge = zeroAge
 	opts := models.FitOptions{Penalty: cfg.Fit.Penalty, MaxIterations: cfg.Fit.MaxIterations}
 
@@ -706,12 +715,11 @@ func fitWindow(ctx context.Context, cfg *Config, s *datasets.Summary, w Backtest
 }
 
 // predictWindow predicts every customer's holdout purchases, P(alive),
-// revenue and CLV for each fitted model, spreading customers over the
-// cores. A model whose predictions are not finite fails.
+// revenue and CLV for each fitted model, pattern first (see predict.go). A
+// model whose predictions are not finite fails.
 func predictWindow(ctx context.Context, cfg *Config, wr *windowResult, prog *progress) {
-	s := wr.summary
-	n := len(s.Customers)
-	clvOpts := models.CLVOptions{Horizon: cfg.Resolved.Horizon, DiscountRate: cfg.Resolved.DiscountRatePerUnit, Margin: cfg.CLV.Margin}
+	in := predictInput{summary: wr.summary, patterns: wr.patterns,
+		clv: models.CLVOptions{Horizon: cfg.Resolved.Horizon, DiscountRate: cfg.Resolved.DiscountRatePerUnit, Margin: cfg.CLV.Margin}}
 	bar := prog.bar("predicting", len(wr.fits))
 	defer bar.finish()
 	for _, name := range cfg.Models {
@@ -719,52 +727,15 @@ func predictWindow(ctx context.Context, cfg *Config, wr *windowResult, prog *pro
 		if !ok {
 			continue
 		}
-		p := &Prediction{Purchases: make([]float64, n), PAlive: make([]float64, n)}
-		if wr.spend != nil {
-			p.Revenue = make([]float64, n)
-			p.CLV = make([]float64, n)
-		}
-		var bad error
-		var badOnce sync.Once
-		parallelFor(n, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				if ctx.Err() != nil {
-					return
-				}
-				cs := s.Customers[i]
-				c := models.Customer{Frequency: cs.Frequency, Recency: cs.Recency, T: cs.T, Monetary: cs.Monetary, Activity: cs.Activity}
-				p.Purchases[i] = f.ConditionalExpectedPurchases(c, cs.DurationHoldout)
-				p.PAlive[i] = f.ProbabilityAlive(c)
-				if wr.spend != nil {
-					spend := wr.spend.ExpectedSpend(c)
-					p.Revenue[i] = p.Purchases[i] * spend
-					p.CLV[i] = clvOpts.Margin * spend * models.DiscountedExpectedPurchases(f, c, clvOpts)
-				}
-				for _, v := range []float64{p.Purchases[i], p.PAlive[i], at(p.Revenue, i), at(p.CLV, i)} {
-					if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-						badOnce.Do(func() {
-							bad = fmt.Errorf("%s: prediction %v for customer %s (frequency %g, recency %g, T %g) is not a finite number ≥ 0",
-								name, v, cs.ID, cs.Frequency, cs.Recency, cs.T)
-						})
-					}
-				}
-			}
-		})
+		p, err := predictModel(ctx, name, f, wr.spend, in)
 		bar.add(name)
-		if bad != nil {
-			wr.errs[name] = bad
+		if err != nil {
+			wr.errs[name] = err
 			delete(wr.fits, name)
 			continue
 		}
 		wr.preds[name] = p
 	}
-}
-
-func at(v []float64, i int) float64 {
-	if v == nil {
-		return 0
-	}
-	return v[i]
 }
 
 // parallelFor runs f over [0, n) in contiguous blocks on every core.
