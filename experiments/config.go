@@ -78,6 +78,8 @@ type Config struct {
 	Expect []Gate `mapstructure:"expect" json:"expect"`
 	// Output says where and what to write.
 	Output OutputConfig `mapstructure:"output" json:"output"`
+	// Tiers sets the thresholds of the value tiers (see tiers.go).
+	Tiers TiersConfig `mapstructure:"tiers" json:"tiers"`
 
 	// File is the config file as given to Load ("" for a Config built in
 	// code, whose relative paths then start from the working directory).
@@ -165,6 +167,11 @@ type CLVConfig struct {
 	DiscountRate float64 `mapstructure:"discount_rate" json:"discount_rate"`
 	// Margin multiplies revenue into profit, 0 < margin ≤ 1e6 (default 1).
 	Margin float64 `mapstructure:"margin" json:"margin"`
+	// CostPerPurchase and CostPerCustomer are the costs of net CLV (see
+	// NetCLV): per expected purchase, and per customer per split unit
+	// while alive, both ≥ 0 (default 0).
+	CostPerPurchase float64 `mapstructure:"cost_per_purchase" json:"cost_per_purchase"`
+	CostPerCustomer float64 `mapstructure:"cost_per_customer" json:"cost_per_customer"`
 }
 
 // SegmentsConfig sets the lift table.
@@ -206,6 +213,9 @@ type OutputConfig struct {
 	// Plots and Report switch the plots and the report on (default true).
 	Plots  bool `mapstructure:"plots" json:"plots"`
 	Report bool `mapstructure:"report" json:"report"`
+	// Predictions is the format of the per-customer predictions: csv (the
+	// default), parquet or none.
+	Predictions string `mapstructure:"predictions" json:"predictions"`
 }
 
 // ResolvedConfig holds the values Validate derives from a Config: what the
@@ -387,6 +397,8 @@ var configDefaults = []struct {
 	{"clv.horizon", 0},
 	{"clv.discount_rate", 0.10},
 	{"clv.margin", 1.0},
+	{"clv.cost_per_purchase", 0.0},
+	{"clv.cost_per_customer", 0.0},
 	{"segments.groups", 10},
 	{"fit.penalty", 0.0},
 	{"fit.max_iterations", 1000},
@@ -396,6 +408,10 @@ var configDefaults = []struct {
 	{"output.dir", ""},
 	{"output.plots", true},
 	{"output.report", true},
+	{"output.predictions", "csv"},
+	{"tiers.best_share", 0.2},
+	{"tiers.young_share", 0.25},
+	{"tiers.potential_quantile", 0.5},
 }
 
 // EnvPrefix is the prefix of environment overrides: CLV_SPLIT_UNIT=month
@@ -702,6 +718,7 @@ func (c *Config) validate(checkFiles bool) error {
 	}
 
 	c.validateGates(&ps, &r)
+	ps.list = append(ps.list, c.valueProblems()...)
 
 	r.OutputDir = resolve(c.Output.Dir)
 	if c.Output.Dir == "" {
@@ -1043,7 +1060,7 @@ func (c *Config) canonical() Config {
 		Name: c.Name, Seed: c.Seed, Data: c.Data, Split: c.Split,
 		Models: slices.Clone(c.Models), SpendModel: c.SpendModel, CLV: c.CLV,
 		Segments: c.Segments, Fit: c.Fit, Retention: c.Retention, Hiatus: c.Hiatus,
-		Expect: slices.Clone(c.Expect), Output: c.Output,
+		Expect: slices.Clone(c.Expect), Output: c.Output, Tiers: c.Tiers,
 	}
 	if c.Survival != nil {
 		s := *c.Survival

@@ -356,3 +356,18 @@ func firstInvalid(cols ...[]float64) (int, float64) {
 	}
 	return bad, value
 }
+
+// addValueTiers adds the net CLV and value tier of every customer to a
+// prediction with CLV (see tiers.go).
+func addValueTiers(cfg *Config, wr *windowResult, p *Prediction) {
+	if p.CLV == nil {
+		return
+	}
+	p.NetCLV = NetCLV(p.Spend, p.Discounted, p.AliveTime, NetCLVOptions{
+		Margin: cfg.CLV.Margin, CostPerPurchase: cfg.CLV.CostPerPurchase, CostPerCustomer: cfg.CLV.CostPerCustomer})
+	age := make([]float64, len(wr.summary.Customers))
+	for i, c := range wr.summary.Customers {
+		age[i] = c.T
+	}
+	p.Tier = AssignTiers(wr.scorer(), p.NetCLV, p.AliveTime, age, cfg.Tiers.orDefaults())
+}

@@ -125,6 +125,8 @@ type MetricsFile struct {
 	// Backtest holds every window of a rolling backtest and the mean and
 	// spread of each metric across them (absent without origins).
 	Backtest *Backtest    `json:"backtest,omitempty"`
+	// Tiers are each model's value tiers (models with CLV only).
+	Tiers map[string][]TierSummary `json:"tiers,omitempty"`
 	Gates    []GateResult `json:"gates,omitempty"`
 	Warnings []string     `json:"warnings,omitempty"`
 }
@@ -289,6 +291,10 @@ type Prediction struct {
 	Discounted []float64
 	AliveTime  []float64
 	Spend      []float64
+	// NetCLV and Tier are the net CLV and value tier (see tiers.go), nil
+	// without a spend model.
+	NetCLV []float64
+	Tier   []Tier
 }
 
 // windowResult is everything computed for one backtest window.
@@ -306,6 +312,28 @@ type windowResult struct {
 	seconds  map[string]float64
 	// zeroAge counts customers left out of fitting because T = 0.
 	zeroAge int
+	// ranks ranks the customers for scoring, and ids, actP, actR are
+	// the actuals (see scorer and holdoutActuals), made on first use.
+	ranks      *Scorer
+	ids        []string
+	actP, actR []float64
+}
+
+// scorer returns the window's Scorer.
+func (wr *windowResult) scorer() *Scorer {
+	if wr.ranks == nil {
+		ids, _, _ := wr.holdoutActuals()
+		wr.ranks = NewScorer(ids)
+	}
+	return wr.ranks
+}
+
+// holdoutActuals returns the window's ids, holdout purchases and revenue.
+func (wr *windowResult) holdoutActuals() (ids []string, purchases, revenue []float64) {
+	if wr.ids == nil {
+		wr.ids, wr.actP, wr.actR = actuals(wr.summary)
+	}
+	return wr.ids, wr.actP, wr.actR
 }
 
 // Run carries out an experiment: it reads and summarizes the data, fits
@@ -728,6 +756,9 @@ func predictWindow(ctx context.Context, cfg *Config, wr *windowResult, prog *pro
 			continue
 		}
 		p, err := predictModel(ctx, name, f, wr.spend, in)
+		if err == nil {
+			addValueTiers(cfg, wr, p)
+		}
 		bar.add(name)
 		if err != nil {
 			wr.errs[name] = err
@@ -773,7 +804,8 @@ func actuals(s *datasets.Summary) (ids []string, purchases, revenue []float64) {
 
 // scoreWindow scores every model of a window that produced predictions.
 func scoreWindow(wr *windowResult) (map[string]map[string]Scores, error) {
-	ids, actP, actR := actuals(wr.summary)
+	_, actP, actR := wr.holdoutActuals()
+	sc := wr.scorer()
 	out := map[string]map[string]Scores{}
 	names := make([]string, 0, len(wr.preds))
 	for name := range wr.preds {
@@ -782,13 +814,13 @@ func scoreWindow(wr *windowResult) (map[string]map[string]Scores, error) {
 	sort.Strings(names)
 	for _, name := range names {
 		p := wr.preds[name]
-		sp, err := Score(ids, p.Purchases, actP)
+		sp, err := sc.Score(p.Purchases, actP)
 		if err != nil {
 			return nil, fmt.Errorf("scoring %s: %w", name, err)
 		}
 		out[name] = map[string]Scores{TargetPurchases: sp}
 		if p.Revenue != nil && wr.summary.HasAmount {
-			sr, err := Score(ids, p.Revenue, actR)
+			sr, err := sc.Score(p.Revenue, actR)
 			if err != nil {
 				return nil, fmt.Errorf("scoring %s revenue: %w", name, err)
 			}
@@ -849,7 +881,7 @@ func buildMetrics(cfg *Config, dataName, sum string, mainWin *windowResult, wind
 	if err != nil {
 		return nil, err
 	}
-	ids, actP, actR := actuals(s)
+	_, actP, actR := mainWin.holdoutActuals()
 	for _, name := range cfg.Models {
 		rep := &ModelReport{FitResult: mainWin.results[name]}
 		if rep.FitResult == nil {
@@ -875,8 +907,18 @@ func buildMetrics(cfg *Config, dataName, sum string, mainWin *windowResult, wind
 		if mf.SegmentTarget == TargetRevenue {
 			pred, act = p.Revenue, actR
 		}
-		if rep.Segments, err = Segments(ids, pred, act, cfg.Segments.Groups); err != nil {
+		if rep.Segments, err = mainWin.scorer().Segments(pred, act, cfg.Segments.Groups); err != nil {
 			return nil, fmt.Errorf("segments of %s: %w", name, err)
+		}
+		if p.Tier != nil {
+			if mf.Tiers == nil {
+				mf.Tiers = map[string][]TierSummary{}
+			}
+			var rev []float64
+			if s.HasHoldout && s.HasAmount {
+				rev = actR
+			}
+			mf.Tiers[name] = SummarizeTiers(p.Tier, p, rev)
 		}
 		if p.CLV != nil {
 			total := 0.0
