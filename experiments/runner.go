@@ -124,11 +124,11 @@ type MetricsFile struct {
 	Models        map[string]*ModelReport `json:"models"`
 	// Backtest holds every window of a rolling backtest and the mean and
 	// spread of each metric across them (absent without origins).
-	Backtest *Backtest    `json:"backtest,omitempty"`
+	Backtest *Backtest `json:"backtest,omitempty"`
 	// Tiers are each model's value tiers (models with CLV only).
-	Tiers map[string][]TierSummary `json:"tiers,omitempty"`
-	Gates    []GateResult `json:"gates,omitempty"`
-	Warnings []string     `json:"warnings,omitempty"`
+	Tiers    map[string][]TierSummary `json:"tiers,omitempty"`
+	Gates    []GateResult             `json:"gates,omitempty"`
+	Warnings []string                 `json:"warnings,omitempty"`
 }
 
 // DataFacts accounts for the input rows and customers.
