@@ -206,6 +206,9 @@ type OutputConfig struct {
 	// Plots and Report switch the plots and the report on (default true).
 	Plots  bool `mapstructure:"plots" json:"plots"`
 	Report bool `mapstructure:"report" json:"report"`
+	// Formats are the figure files written into plots/: png, svg or both
+	// (default png; see OutputFormats).
+	Formats []string `mapstructure:"formats" json:"formats"`
 }
 
 // ResolvedConfig holds the values Validate derives from a Config: what the
@@ -396,6 +399,7 @@ var configDefaults = []struct {
 	{"output.dir", ""},
 	{"output.plots", true},
 	{"output.report", true},
+	{"output.formats", slices.Clone(DefaultFigureFormats)},
 }
 
 // EnvPrefix is the prefix of environment overrides: CLV_SPLIT_UNIT=month
@@ -702,6 +706,7 @@ func (c *Config) validate(checkFiles bool) error {
 	}
 
 	c.validateGates(&ps, &r)
+	c.Output.validateFormats(&ps)
 
 	r.OutputDir = resolve(c.Output.Dir)
 	if c.Output.Dir == "" {
