@@ -44,15 +44,18 @@ func (ParetoNBD) Name() string { return "paretonbd" }
 // parameter vector.
 var pnbdNames = []string{"r", "alpha", "s", "beta"}
 
-// Above pnbdWarmStartRows rows (after merging) the maximum is first located
-// on an evenly spaced subsample of pnbdCoarseRows rows, and, for tables
-// without pairs (see pnbdData) of more than 4·pnbdFineRows rows, then on
-// one of pnbdFineRows rows (see FitParetoNBD).
-var (
-	pnbdWarmStartRows = 100_000
-	pnbdCoarseRows    = 5_000
-	pnbdFineRows      = 50_000
-)
+// pnbdStaging sets when and how FitParetoNBD locates the maximum on
+// subsamples first: above startRows rows (after merging), on an evenly
+// spaced subsample of coarseRows rows, and, for tables without pairs (see
+// pnbdData) of more than 4·fineRows rows, then on one of fineRows rows.
+type pnbdStaging struct {
+	startRows, coarseRows, fineRows int
+}
+
+// pnbdDefaultStaging is the staging of FitParetoNBD.
+func pnbdDefaultStaging() pnbdStaging {
+	return pnbdStaging{startRows: 100_000, coarseRows: 5_000, fineRows: 50_000}
+}
 
 // pnbdPolishSteps caps the Newton steps of each stage of the fit.
 const pnbdPolishSteps = 40
@@ -80,18 +83,26 @@ func (ParetoNBD) Fit(ctx context.Context, d *Data, o FitOptions) (FittedPurchase
 // data-based default) is refined by damped Newton steps on the penalized
 // mean log-likelihood (see pnbdData.polish), after evenly spaced
 // subsamples have been fitted first for tables of more than
-// pnbdWarmStartRows rows when o.Start is not given; the shared fitting
+// 100,000 rows when o.Start is not given; the shared fitting
 // machinery then starts at the point reached, where it normally stops at
 // once, and takes the standard errors from the analytic Hessian. A fit
 // that does not converge returns its best point together with a
 // *ConvergenceError.
 func FitParetoNBD(ctx context.Context, d *Data, o FitOptions) (*FittedParetoNBD, error) {
+	return fitParetoNBD(ctx, d, o, pnbdDefaultStaging())
+}
+
+// fitParetoNBD is FitParetoNBD with the given staging of large tables.
+func fitParetoNBD(ctx context.Context, d *Data, o FitOptions, stage pnbdStaging) (*FittedParetoNBD, error) {
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("paretonbd: invalid data: %w", err)
 	}
 	pd := newPNBDData(d)
 	if pd.n == 0 || !(pd.sumW > 0) {
 		return nil, fmt.Errorf("paretonbd: every customer has weight 0")
+	}
+	if err := checkIdentifiable("paretonbd", o, pd.sumW, pd.sumWX, pd.informative()); err != nil {
+		return nil, err
 	}
 	start := pd.start()
 	var free []int
@@ -108,17 +119,17 @@ func FitParetoNBD(ctx context.Context, d *Data, o FitOptions) (*FittedParetoNBD,
 	steps := 0
 	mu0 := 1e-3
 	if pnbdValidParams(start) && len(free) > 0 {
-		if len(o.Start) == 0 && pd.n > pnbdWarmStartRows {
+		if len(o.Start) == 0 && pd.n > stage.startRows {
 			// The subsample's maximum lies within a few of its standard
 			// errors of the table's, close enough for Newton steps on the
 			// table to converge at once.
 			var k int
-			start, k = pd.subsample(pnbdCoarseRows).polish(ctx, start, free, o.Penalty, 1e-8, 1e-3)
+			start, k = pd.subsample(stage.coarseRows).polish(ctx, start, free, o.Penalty, 1e-8, 1e-3)
 			steps += k
-			if pd.r1 == nil && pd.n > 4*pnbdFineRows {
+			if pd.r1 == nil && pd.n > 4*stage.fineRows {
 				// Without pairs a pass over the table is dear: a larger
 				// subsample first brings the start closer still.
-				start, k = pd.subsample(pnbdFineRows).polish(ctx, start, free, o.Penalty, 1e-8, 0)
+				start, k = pd.subsample(stage.fineRows).polish(ctx, start, free, o.Penalty, 1e-8, 0)
 				steps += k
 			}
 			// Next to the maximum: undamped Newton steps.
@@ -502,18 +513,11 @@ func (m *FittedParetoNBD) customerLogLik(c Customer) (ll, l1, l2, pre float64) {
 // LogLikelihood returns ln L(r, α, s, β | x, t_x, T) of one
 // customer (see ParetoNBD). It returns NaN for an invalid history.
 func (m *FittedParetoNBD) LogLikelihood(c Customer) float64 {
-	if !pnbdValidHistory(c) {
+	if !ValidHistory(c) {
 		return math.NaN()
 	}
 	ll, _, _, _ := m.customerLogLik(c)
 	return ll
-}
-
-// pnbdValidHistory reports whether c is a history the continuous-time models
-// accept: x ≥ 0, 0 ≤ t_x ≤ T, T > 0, all finite.
-func pnbdValidHistory(c Customer) bool {
-	return finite(c.Frequency) && c.Frequency >= 0 && finite(c.T) && c.T > 0 &&
-		finite(c.Recency) && c.Recency >= 0 && c.Recency <= c.T*(1+1e-12)
 }
 
 // logProbabilityAlive returns ln P(alive at T | x, t_x, T).
@@ -532,7 +536,7 @@ func (m *FittedParetoNBD) logProbabilityAlive(c Customer) float64 {
 //
 // It returns NaN for an invalid history.
 func (m *FittedParetoNBD) ProbabilityAlive(c Customer) float64 {
-	if !pnbdValidHistory(c) {
+	if !ValidHistory(c) {
 		return math.NaN()
 	}
 	return math.Exp(m.logProbabilityAlive(c))
@@ -553,7 +557,7 @@ func (m *FittedParetoNBD) ConditionalExpectedPurchases(c Customer, t float64) fl
 // ConditionalCurve returns t ↦ ConditionalExpectedPurchases(c, t), with
 // P(alive) and the posterior rate computed once (see ConditionalCurver).
 func (m *FittedParetoNBD) ConditionalCurve(c Customer) func(t float64) float64 {
-	if !pnbdValidHistory(c) {
+	if !ValidHistory(c) {
 		return func(float64) float64 { return math.NaN() }
 	}
 	bt := m.Beta + c.T
@@ -587,7 +591,7 @@ func (m *FittedParetoNBD) ConditionalCurve(c Customer) func(t float64) float64 {
 // integral is 1/(s−1); for s ≤ 1 it returns +Inf. It returns NaN for d < 0
 // or an invalid history.
 func (m *FittedParetoNBD) DiscountedExpectedResidualPurchases(c Customer, discountPerUnit float64) float64 {
-	if !(discountPerUnit >= 0) || math.IsInf(discountPerUnit, 0) || !pnbdValidHistory(c) {
+	if !(discountPerUnit >= 0) || math.IsInf(discountPerUnit, 0) || !ValidHistory(c) {
 		return math.NaN()
 	}
 	bt := m.Beta + c.T
@@ -679,6 +683,20 @@ type pnbdData struct {
 	mu    sync.Mutex
 	ev    pnbdEval
 	cache [2]pnbdValue
+}
+
+// informative returns the number of rows with T > 0 and weight > 0, up to
+// 2 (see bgfRows.informative).
+func (pd *pnbdData) informative() int {
+	k := 0
+	for i, T := range pd.T {
+		if T > 0 && (pd.w == nil || pd.w[i] > 0) {
+			if k++; k == 2 {
+				break
+			}
+		}
+	}
+	return k
 }
 
 // pnbdPairs lists distinct (frequency, time) pairs by index.
