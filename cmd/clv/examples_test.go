@@ -388,7 +388,7 @@ func TestQuickstartReportNamesItsGenerator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile("Redraw it with: (clv simulate [^|\n]*)").FindSubmatch(md)
+	m := regexp.MustCompile("Redraw them with `(clv simulate [^`\n]*)`").FindSubmatch(md)
 	if m == nil || !bytes.Contains(md, []byte("simulated, not real customers")) {
 		t.Fatalf("report.md does not say the data are simulated and how:\n%s", md)
 	}

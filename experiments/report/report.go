@@ -115,6 +115,7 @@ func write(dir string, mf *experiments.MetricsFile, notes []string) (*Result, er
 type page struct {
 	Name, Subtitle string
 	DataSource     string
+	DataCommand    string
 	FontCSS        template.CSS
 	Warnings       []string
 	Gates          []gateRow
@@ -256,7 +257,7 @@ func build(dir string, mf *experiments.MetricsFile, notes []string) (*page, erro
 
 	// Data and split.
 	d := mf.Data
-	p.DataSource = dataSource(d)
+	p.DataSource, p.DataCommand = dataSource(d)
 	p.Data = []keyValue{
 		{"Data file", d.File},
 		{"SHA-256", d.SHA256},

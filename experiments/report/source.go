@@ -17,15 +17,15 @@ import (
 const embeddedPrefix = "embedded:"
 
 // dataSource says where a run's data came from, for the report's data
-// section. For the embedded quickstart log (recognised by name and
-// checksum) it names the generator and every parameter, from
-// datasets.QuickstartSimulation itself, with the clv simulate command that
-// redraws it, so that no one reads a model's score on simulated data as a
-// finding about real customers.
-func dataSource(d experiments.DataFacts) string {
+// section, and for simulated data the clv simulate command that redraws
+// them byte for byte. For the embedded quickstart log (recognised by name
+// and checksum) it names the generator and every parameter, from
+// datasets.QuickstartSimulation itself, so that no one reads a model's
+// score on simulated data as a finding about real customers.
+func dataSource(d experiments.DataFacts) (text, command string) {
 	name, embedded := strings.CutPrefix(d.File, embeddedPrefix)
 	if !embedded {
-		return "the file " + d.File + " (data.path, as written in the config); the SHA-256 below identifies the bytes read."
+		return "the file " + d.File + " (data.path, as written in the config); the SHA-256 below identifies the bytes read.", ""
 	}
 	if name == "quickstart" {
 		if raw, err := datasets.Embedded(name); err == nil {
@@ -34,13 +34,13 @@ func dataSource(d experiments.DataFacts) string {
 			}
 		}
 	}
-	return "the data set " + name + " built into clv."
+	return "the data set " + name + " built into clv.", ""
 }
 
-// describeSimulation describes a simulated log: model, parameters, spend,
-// acquisition and observation windows, seed, and the command that redraws
-// it byte for byte.
-func describeSimulation(c datasets.SimulationConfig) string {
+// describeSimulation describes a simulated log (model, parameters, spend,
+// acquisition and observation windows, seed) and returns the command that
+// redraws it byte for byte.
+func describeSimulation(c datasets.SimulationConfig) (text, command string) {
 	spend := "no amounts"
 	if c.Spend != nil {
 		spend = "Gamma-Gamma spend (" + params(c.Spend, " = ", ", ") + ")"
@@ -53,11 +53,10 @@ func describeSimulation(c datasets.SimulationConfig) string {
 		c.Customers, c.Start.Format("2006-01-02"), num(c.AcquisitionDays), c.End.Format("2006-01-02"), c.Unit, c.Seed)
 	return fmt.Sprintf("simulated, not real customers: %d customers drawn from the %s model (%s, rates per %s) with %s, "+
 		"first purchases spread over the %s days from %s, observed through %s, seed %d. "+
-		"Scores here measure how well each model recovers data drawn from the %s, not how it fares on real customers. "+
-		"Redraw it with: %s",
+		"Scores here measure how well each model recovers data drawn from the %s, not how it fares on real customers.",
 		c.Customers, plot.Label(c.Model), params(c.Params, " = ", ", "), c.Unit, spend,
 		num(c.AcquisitionDays), c.Start.Format("2006-01-02"), c.End.Format("2006-01-02"), c.Seed,
-		plot.Label(c.Model), cmd)
+		plot.Label(c.Model)), cmd
 }
 
 // paramOrder is the order the papers list parameters in.

@@ -37,7 +37,8 @@ func TestDataSource(t *testing.T) {
 		{experiments.DataFacts{File: "orders.csv", SHA256: qs}, []string{"the file orders.csv (data.path"}, []string{"simulated"}},
 	}
 	for _, tt := range tests {
-		got := dataSource(tt.facts)
+		text, cmd := dataSource(tt.facts)
+		got := text + " | " + cmd
 		for _, w := range tt.want {
 			if !strings.Contains(got, w) {
 				t.Errorf("%s: %q lacks %q", tt.facts.File, got, w)

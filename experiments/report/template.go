@@ -68,7 +68,7 @@ figcaption { font-size: 0.9em; color: #222; margin-top: 0.3em; max-width: 60em; 
 {{end}}
 <section id="summary">
 <h2>Data and split</h2>
-<p class="source"><b>Where the data come from:</b> {{.DataSource}}</p>
+<p class="source"><b>Where the data come from:</b> {{.DataSource}}{{if .DataCommand}} Redraw them with <code>{{.DataCommand}}</code>{{end}}</p>
 <div class="segments">
 <table class="kv">
 <thead><tr><th colspan="2">Data</th></tr></thead>
@@ -220,7 +220,11 @@ func markdown(p *page) string {
 		b.WriteString("\n")
 	}
 	b.WriteString("## Data and split\n\n")
-	b.WriteString("**Where the data come from:** " + strings.Join(strings.Fields(p.DataSource), " ") + "\n\n")
+	b.WriteString("**Where the data come from:** " + strings.Join(strings.Fields(p.DataSource), " "))
+	if p.DataCommand != "" {
+		b.WriteString(" Redraw them with `" + p.DataCommand + "`")
+	}
+	b.WriteString("\n\n")
 	kv := func(title string, rows []keyValue) {
 		var rs [][]string
 		for _, r := range rows {
