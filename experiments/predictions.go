@@ -4,12 +4,15 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
+
+	"github.com/clv-dev/clv/datasets"
 )
 
 // writePredictions writes predictions.csv: one row per customer with the
 // summary columns, the holdout actuals and every model's predictions
 // (holdout purchases, P(alive) and, with a spend model, holdout revenue and
-// CLV). Numbers are written in the shortest form that reads back to the
+// CLV). Ids are neutralised for spreadsheets (datasets.SpreadsheetSafe).
+// Numbers are written in the shortest form that reads back to the
 // same float64, so the file holds exactly what was scored.
 func writePredictions(rd *resultsDir, cfg *Config, wr *windowResult) error {
 	return rd.writeFile("predictions.csv", func(w io.Writer) error {
@@ -33,7 +36,7 @@ func writePredictions(rd *resultsDir, cfg *Config, wr *windowResult) error {
 		}
 		row := make([]string, 0, len(header))
 		for i, c := range wr.summary.Customers {
-			row = append(row[:0], c.ID, num(c.Frequency), num(c.Recency), num(c.T), num(c.Monetary),
+			row = append(row[:0], datasets.SpreadsheetSafe(c.ID), num(c.Frequency), num(c.Recency), num(c.T), num(c.Monetary),
 				num(c.FrequencyHoldout), num(c.MonetaryHoldout), num(c.DurationHoldout), num(c.FrequencyHoldout*c.MonetaryHoldout))
 			for _, name := range names {
 				p := wr.preds[name]
