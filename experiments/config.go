@@ -16,9 +16,21 @@ import (
 // is the reference of every key, with its type, default and allowed values.
 //
 // The exported fields hold the values as written in the file (after
-// defaults, environment and --set overrides). Validate checks them and
-// fills Resolved with the values the runner works with: parsed dates and
-// units, absolute paths, column selectors and the spend model chosen.
+// defaults, environment and overrides). The code is split by job:
+//
+//   - config.go: the types and the defaults;
+//   - config_load.go, config_env.go, config_casekeys.go, config_decode.go:
+//     reading the file, the CLV_ variables and the overrides, and decoding
+//     strictly into the types;
+//   - config_validate.go, config_validate_data.go: Validate reports every
+//     problem and never changes the config; Resolve returns the values the
+//     runner works with (parsed dates and units, absolute paths, column
+//     selectors, the spend model chosen), which Load stores in Resolved;
+//   - config_canonical.go: the canonical form and the hash;
+//   - config_manifest.go: the manifest's view (ResolvedJSON);
+//   - config_errors.go, config_hints.go: ConfigError and the hints worded
+//     with config keys;
+//   - config_datacheck.go: the checks of a config against its data.
 type Config struct {
 	// Name names the results folder: results/<name>/<time>-<hash>. It
 	// matches [A-Za-z0-9._-]+; the default is the config file's name
