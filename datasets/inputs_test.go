@@ -343,7 +343,8 @@ func TestAmountColumn(t *testing.T) {
 	text := "customer_id,date,price\n1,2024-01-01,3\n"
 	for _, name := range []string{"amount", "Amount", "2x"} {
 		_, err := Summarize(strings.NewReader(text), "a.csv", ReadOptions{Amount: name}, so)
-		if err == nil || !strings.Contains(err.Error(), "no amount column") || !isOptionError(err, OptionAmount) {
+		var oe *OptionError
+		if !errors.As(err, &oe) || oe.Option != OptionAmount || !strings.Contains(err.Error(), "no amount column") {
 			t.Errorf("Amount %q missing: %v", name, err)
 		}
 	}
@@ -508,10 +509,4 @@ func TestSurvivalCSVEncodings(t *testing.T) {
 		t.Fatal("no error for a bad count")
 	}
 	checkShortMessage(t, "survival", err.Error(), 0)
-}
-
-// isOptionError reports whether err is an *OptionError about o.
-func isOptionError(err error, o Option) bool {
-	var oe *OptionError
-	return errors.As(err, &oe) && oe.Option == o
 }
