@@ -122,10 +122,10 @@ type DataConfig struct {
 	// Rejects is where skipped rows are written (only with on_bad_row:
 	// skip); empty means rejects.csv inside the run's results folder.
 	Rejects string `mapstructure:"rejects" json:"rejects"`
-	// Delimiter separates the fields of a text log: one character, or
-	// one of the names comma, semicolon, tab, pipe and whitespace (runs
-	// of blanks). Empty (the default) goes by data.format and the header
-	// line. Left out of the canonical form when empty, so that configs
+	// Delimiter separates the fields of a text log: comma, semicolon,
+	// tab, pipe or whitespace (runs of blanks), by name or as the
+	// character itself. Empty or auto (the default) goes by data.format
+	// and the first line. Left out of the canonical form when empty, so that configs
 	// written before the key existed keep their hash.
 	Delimiter string `mapstructure:"delimiter" json:"delimiter,omitempty"`
 }
@@ -283,10 +283,9 @@ type ResolvedConfig struct {
 	DiscountRatePerUnit float64
 	// RetentionPeriod is the retention heuristic's activity period.
 	RetentionPeriod datasets.Unit
-	// Delimiter is the field separator of a text log: 0 when the format
-	// and the header line decide, ' ' for runs of blanks (whitespace),
-	// else the character itself.
-	Delimiter rune
+	// Delimiter is the field separator of a text log (DelimiterAuto: the
+	// format and the first line decide).
+	Delimiter datasets.Delimiter
 
 	// valid is true when Resolve found no problem.
 	valid bool

@@ -561,7 +561,7 @@ func ReadOptions(cfg *Config) datasets.ReadOptions {
 	ro := datasets.ReadOptions{
 		Format: r.Format, Header: r.Header,
 		Customer: columnOption(r.Customer), Date: columnOption(r.Date), Amount: "none",
-		DateFormat: cfg.Data.DateFormat, OnBadRow: cfg.Data.OnBadRow,
+		DateFormat: cfg.Data.DateFormat, OnBadRow: cfg.Data.OnBadRow, Delimiter: r.Delimiter,
 	}
 	if r.HasAmount {
 		ro.Amount = columnOption(r.Amount)
