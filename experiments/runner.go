@@ -867,8 +867,8 @@ func buildMetrics(cfg *Config, dataName, sum string, mainWin *windowResult, wind
 			mf.Warnings = append(mf.Warnings, name+": "+w)
 		}
 		if err := mainWin.errs[name]; err != nil {
-			rep.Error = err.Error()
-			mf.Warnings = append(mf.Warnings, name+" failed: "+err.Error())
+			rep.Error = WithConfigHint(err).Error()
+			mf.Warnings = append(mf.Warnings, name+" failed: "+rep.Error)
 			mf.Models[name] = rep
 			continue
 		}
