@@ -56,6 +56,7 @@ See configs/README.md for every key.`,
 			if err != nil {
 				return usageErr(err)
 			}
+			printSources(s.err, cfg)
 			opts := experiments.RunOptions{OutDir: out, Version: version, AfterFit: afterFitHook}
 			if !noProgress {
 				opts.Progress = s.err
@@ -68,7 +69,7 @@ See configs/README.md for every key.`,
 				var ce *experiments.ConfigError
 				var de *experiments.DataError
 				if errors.As(err, &ce) || errors.As(err, &de) {
-					return usageErr(err)
+					return usageErr(experiments.WithConfigHint(err))
 				}
 				return err
 			}
