@@ -2,8 +2,6 @@ package experiments
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -360,15 +358,17 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 
 	// The data, read once per window (a window's summary depends on its
 	// calibration end); its checksum is recorded.
-	dataName, raw, sum, err := dataIdentity(cfg)
+	data, err := openRunData(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	outDir := resultsPath(cfg, o, started)
-	rd, err := newResultsDir(outDir)
+	defer data.Close()
+	dataName := data.Name
+	rd, err := stageResults(cfg, o, started)
 	if err != nil {
 		return nil, err
 	}
+	outDir := rd.final
 	committed := false
 	defer func() {
 		if !committed {
@@ -382,8 +382,11 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 		label := fmt.Sprintf("window %d/%d (calibration to %s)", i+1, len(r.Windows), w.CalibrationEnd.Format("2006-01-02"))
 		t0 := time.Now()
 		prog.step("reading and summarizing " + dataName + ", " + label)
-		s, err := summarizeWindow(cfg, raw, w, rd)
+		s, err := summarizeWindow(cfg, data, w, rd)
 		if err != nil {
+			return nil, err
+		}
+		if err := CheckSplitAgainstData(cfg, s.LastDate); err != nil {
 			return nil, err
 		}
 		stages["read_"+w.CalibrationEnd.Format("2006-01-02")] = time.Since(t0).Seconds()
@@ -415,6 +418,10 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 		return nil, fmt.Errorf("run interrupted: %w", err)
 	}
 
+	sum, err := data.SHA256()
+	if err != nil {
+		return nil, &DataError{Err: err}
+	}
 	t0 := time.Now()
 	prog.step("scoring")
 	mf, err := buildMetrics(cfg, dataName, sum, mainWin, windows)
@@ -460,7 +467,7 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 	}
 	committed = true
 
-	out := &Outcome{Dir: outDir, Metrics: mf, Gates: gates}
+	out := &Outcome{Dir: rd.final, Metrics: mf, Gates: gates}
 	for _, name := range cfg.Models {
 		if mainWin.errs[name] != nil {
 			out.FailedModels = append(out.FailedModels, name)
@@ -539,29 +546,6 @@ type jsonRaw []byte
 // MarshalJSON writes the bytes as they are.
 func (j jsonRaw) MarshalJSON() ([]byte, error) { return j, nil }
 
-// dataIdentity returns the data's display name, its bytes when embedded
-// (nil for a file) and its sha256.
-func dataIdentity(cfg *Config) (name string, raw []byte, sum string, err error) {
-	if cfg.Data.Embedded != "" {
-		raw, err = datasets.Embedded(cfg.Data.Embedded)
-		if err != nil {
-			return "", nil, "", &ConfigError{File: cfg.File, Problems: []Problem{{Key: "data.embedded", Message: err.Error()}}}
-		}
-		h := sha256.Sum256(raw)
-		return "embedded:" + cfg.Data.Embedded, raw, hex.EncodeToString(h[:]), nil
-	}
-	f, err := os.Open(cfg.Resolved.DataPath)
-	if err != nil {
-		return "", nil, "", &DataError{Err: fmt.Errorf("opening data.path: %w", err)}
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", nil, "", &DataError{Err: fmt.Errorf("reading %s: %w", cfg.Resolved.DataPath, err)}
-	}
-	return cfg.Data.Path, nil, hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // DataError reports a problem with the input data (exit code 2).
 type DataError struct{ Err error }
 
@@ -605,7 +589,7 @@ func columnOption(c Column) string {
 // summarizeWindow reads the data into the summary of one window. Rejected
 // rows go to the configured rejects file, or to rejects.csv in the results
 // folder (for the main window).
-func summarizeWindow(cfg *Config, raw []byte, w BacktestWindow, rd *resultsDir) (*datasets.Summary, error) {
+func summarizeWindow(cfg *Config, data *LogInput, w BacktestWindow, rd *resultsDir) (*datasets.Summary, error) {
 	ro := ReadOptions(cfg)
 	// Purchases after a window's end are valid rows beyond the period
 	// studied (an early origin's holdout ends before the log does): they
@@ -621,15 +605,7 @@ func summarizeWindow(cfg *Config, raw []byte, w BacktestWindow, rd *resultsDir) 
 		Unit: cfg.Resolved.Unit, CalibrationEnd: w.CalibrationEnd, HoldoutEnd: w.HoldoutEnd,
 		ActivityPeriodDays: cfg.Resolved.RetentionPeriod.Days(),
 	}
-	var (
-		s   *datasets.Summary
-		err error
-	)
-	if raw != nil {
-		s, err = datasets.Summarize(strings.NewReader(string(raw)), "embedded:"+cfg.Data.Embedded, ro, so)
-	} else {
-		s, err = datasets.SummarizeFile(cfg.Resolved.DataPath, ro, so)
-	}
+	s, err := data.Summarize(ro, so)
 	if err != nil {
 		return nil, &DataError{Err: err}
 	}
