@@ -76,14 +76,14 @@ func TestSeedsWorkedExample(t *testing.T) {
 	var log strings.Builder
 	log.WriteString("customer_id,date,amount\n")
 	for i := 1; i <= 100; i++ {
-		fmt.Fprintf(&log, "%d,2024-01-01,25\n%d,2024-06-01,25\n", i, i)
+		fmt.Fprintf(&log, "%d,2024-01-01,25\n%d,2024-06-01,25\n%d,2025-03-01,25\n", i, i, i)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "log.csv"), []byte(log.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	config := `name: seeds
 data: {path: log.csv, customer: customer_id, date: date, amount: amount}
-split: {unit: week, calibration_end: 2024-12-30, holdout_end: 2025-06-29}
+split: {unit: week, calibration_end: 2024-12-30, holdout_end: 2025-03-01}
 models: [average]
 spend_model: average
 clv: {horizon: 104, discount_rate: 0, margin: 1, cost_per_purchase: 8.5, cost_per_customer: 0.125}

@@ -14,9 +14,9 @@ import (
 )
 
 var (
-	_ PurchaseModel      = Retention{}
-	_ FittedPurchases    = (*FittedRetention)(nil)
-	_ DiscreteDiscounter = (*FittedRetention)(nil)
+	_ PurchaseModel     = Retention{}
+	_ FittedPurchases   = (*FittedRetention)(nil)
+	_ HorizonDiscounter = (*FittedRetention)(nil)
 )
 
 // retData is a cohort with P = 4 activity periods of L = 2 time units,
