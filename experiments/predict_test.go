@@ -102,6 +102,8 @@ func TestPatternFirstEqualsPerCustomer(t *testing.T) {
 			_, factored := f.(models.AliveFactored)
 			tol := 0.0
 			if factored {
+				// P(alive) times a per-(x, T) factor: the products round
+				// differently from the direct per-customer formulas.
 				tol = 1e-12
 			}
 			p, err := predictModel(context.Background(), name, f, spend, in)

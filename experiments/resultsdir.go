@@ -24,7 +24,7 @@ type resultsDir struct {
 // newResultsDir creates the staging folder for final (which must not exist).
 func newResultsDir(final string) (*resultsDir, error) {
 	if _, err := os.Stat(final); err == nil {
-		return nil, fmt.Errorf("results folder %s already exists: choose another --out or remove it", final)
+		return nil, fmt.Errorf("results folder %s already exists: choose another results folder or remove it", final)
 	}
 	parent := filepath.Dir(final)
 	if err := os.MkdirAll(parent, 0o755); err != nil {

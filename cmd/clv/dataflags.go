@@ -145,5 +145,5 @@ func dataErr(err error) error {
 	if err == nil {
 		return nil
 	}
-	return usageErr(err)
+	return usageErr(withFlagHint(err))
 }

@@ -45,7 +45,7 @@ With --json it prints one object:
 A fit that does not converge prints its diagnostics and exits with code 1.`,
 		Example: `  clv fit --model bgnbd --summary ../shared/datasets/cdnow_customers_summary.csv --json
   clv fit --model bgbb --summary ../shared/datasets/donations.csv
-  clv fit --model sbg --survival survivors.csv --plot sbg-plots --period year`,
+  clv fit --model sbg --survival configs/data/survival_regular.csv --plot sbg-plots --period year`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			model, err := fitModelName(model)
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -151,6 +152,7 @@ the config's expect list failed, 130 interrupted (SIGINT or SIGTERM).`,
 		newValidateCmd(s),
 		newCompareCmd(s),
 		newReportCmd(s),
+		newVersionCmd(s),
 	)
 	for _, c := range root.Commands() {
 		if c.Args == nil {
@@ -169,5 +171,38 @@ func wrapArgs(c *cobra.Command) {
 			return &flagError{fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())}
 		}
 		return nil
+	}
+}
+
+func newVersionCmd(s streams) *cobra.Command {
+	return &cobra.Command{
+		Use:     "version",
+		Short:   "Print the clv version and the build's module and Go versions",
+		Example: `  clv version`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			writeVersion(s.out)
+			return nil
+		},
+	}
+}
+
+// writeVersion prints the clv version, then what the binary records of its
+// build (runtime/debug.ReadBuildInfo): module path and version ("(devel)"
+// for a build from a checkout), Go version and, when built from a git
+// checkout, the commit and whether the tree was modified.
+func writeVersion(w io.Writer) {
+	fmt.Fprintf(w, "clv %s\n", version)
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		fmt.Fprintln(w, "build information: not recorded in this binary")
+		return
+	}
+	fmt.Fprintf(w, "module %s %s\n", info.Main.Path, info.Main.Version)
+	fmt.Fprintf(w, "go %s\n", info.GoVersion)
+	for _, st := range info.Settings {
+		switch st.Key {
+		case "vcs.revision", "vcs.time", "vcs.modified", "GOOS", "GOARCH":
+			fmt.Fprintf(w, "%s %s\n", st.Key, st.Value)
+		}
 	}
 }
