@@ -407,36 +407,7 @@ func (rs *bgfRows) polish(ctx context.Context, p0 []float64, o FitOptions, maxSt
 	if k == 0 {
 		return p, 0, nil
 	}
-	lambda := o.Penalty
-	type point struct {
-		p    []float64
-		f    float64
-		grad []float64 // ∇F in θ
-		hess []float64 // −∇²F in θ, k×k
-		raw  []float64 // ∇²LL in natural parameters, 4×4
-	}
-	eval := func(p []float64) point {
-		g := make([]float64, 4)
-		h := make([]float64, 16)
-		ll := rs.logLikHess(p, g, h)
-		pt := point{p: p, f: ll / rs.n, grad: make([]float64, k), hess: make([]float64, k*k), raw: h}
-		for j, i := range free {
-			th := math.Log(p[i])
-			pt.f -= lambda * th * th
-			pt.grad[j] = p[i]*g[i]/rs.n - 2*lambda*th
-			for l, m := range free {
-				v := -p[i] * p[m] * h[4*i+m] / rs.n
-				if l == j {
-					v -= p[i]*g[i]/rs.n - 2*lambda
-				}
-				pt.hess[j*k+l] = v
-			}
-		}
-		if math.IsNaN(pt.f) {
-			pt.f = math.Inf(-1)
-		}
-		return pt
-	}
+	eval := func(p []float64) bgfPoint { return rs.point(p, free, o.Penalty) }
 	cur := eval(p)
 	if math.IsInf(cur.f, 0) {
 		return p0, 0, nil
@@ -494,6 +465,42 @@ func (rs *bgfRows) polish(ctx context.Context, p0 []float64, o FitOptions, maxSt
 		}
 	}
 	return cur.p, steps, cur.raw
+}
+
+// bgfPoint is one point of polish: the natural parameters, the penalized
+// mean log-likelihood F and its derivatives in the free log-parameters θ.
+type bgfPoint struct {
+	p    []float64
+	f    float64
+	grad []float64 // ∇F in θ
+	hess []float64 // −∇²F in θ, k×k
+	raw  []float64 // ∇²LL in natural parameters, 4×4
+}
+
+// point evaluates F(θ) = LL(e^θ)/n − λ·Σθ² at p with its gradient and
+// negated Hessian over the free log-parameters (F = −Inf where LL is NaN).
+func (rs *bgfRows) point(p []float64, free []int, lambda float64) bgfPoint {
+	k := len(free)
+	g := make([]float64, 4)
+	h := make([]float64, 16)
+	ll := rs.logLikHess(p, g, h)
+	pt := bgfPoint{p: p, f: ll / rs.n, grad: make([]float64, k), hess: make([]float64, k*k), raw: h}
+	for j, i := range free {
+		th := math.Log(p[i])
+		pt.f -= lambda * th * th
+		pt.grad[j] = p[i]*g[i]/rs.n - 2*lambda*th
+		for l, m := range free {
+			v := -p[i] * p[m] * h[4*i+m] / rs.n
+			if l == j {
+				v -= p[i]*g[i]/rs.n - 2*lambda
+			}
+			pt.hess[j*k+l] = v
+		}
+	}
+	if math.IsNaN(pt.f) {
+		pt.f = math.Inf(-1)
+	}
+	return pt
 }
 
 // bgfWarmStartRows is the number of rows above which fitBGFamily first fits
