@@ -304,65 +304,72 @@ const pmfTailMass = 1e-10
 const maxPurchasesInInterval = 100000
 
 // mix sums the rows' distributions over the draws, and per draw the
-// total's mean and variance.
+// total's mean and variance. The distribution of a live customer's future
+// depends on (x, T) only, not on t_x, so within a draw it is computed once
+// per distinct (x, T) and mixed with each row's own P(alive).
 func (pi *PurchaseIntervals) mix(draws []predictiveModel, d *Data, horizon float64) error {
 	n := d.Len()
-	pi.cdf = make([][]float64, n)
+	mix := make([][]float64, n)
 	pi.Mean = make([]float64, n)
 	pi.drawMeans = make([]float64, len(draws))
 	pi.drawVars = make([]float64, len(draws))
 	share := 1 / float64(len(draws))
-	pmf := make([]float64, 0, 64)
-	for i := 0; i < n; i++ {
-		c := d.Customer(i)
-		var mix []float64
-		for k, m := range draws {
-			var err error
-			if pmf, err = conditionalPMF(m, c, horizon, pmf[:0]); err != nil {
-				return err
+	for k, m := range draws {
+		futures := map[[2]float64][]float64{}
+		for i := 0; i < n; i++ {
+			c := d.Customer(i)
+			alive, next, err := m.future(c)
+			if err != nil {
+				return fmt.Errorf("prediction intervals: %w", err)
+			}
+			if !(alive >= 0 && alive <= 1) {
+				return fmt.Errorf("prediction intervals: P(alive) = %v for the history x=%v, t_x=%v, T=%v", alive, c.Frequency, c.Recency, c.T)
+			}
+			key := [2]float64{c.Frequency, c.T}
+			future, ok := futures[key]
+			if !ok {
+				if future, err = futurePMF(next, horizon); err != nil {
+					return fmt.Errorf("prediction intervals: the history x=%v, T=%v: %w", c.Frequency, c.T, err)
+				}
+				futures[key] = future
 			}
 			mean, sq := 0.0, 0.0
-			for y, p := range pmf {
+			for y, p := range future {
 				mean += float64(y) * p
 				sq += float64(y) * float64(y) * p
 			}
+			mean, sq = alive*mean, alive*sq // the dead buy 0
 			w := d.W(i)
 			pi.drawMeans[k] += w * mean
 			pi.drawVars[k] += w * math.Max(0, sq-mean*mean)
 			pi.Mean[i] += share * mean
-			for len(mix) < len(pmf) {
-				mix = append(mix, 0)
+			for len(mix[i]) < len(future) {
+				mix[i] = append(mix[i], 0)
 			}
-			for y, p := range pmf {
-				mix[y] += share * p
+			mix[i][0] += share * (1 - alive)
+			for y, p := range future {
+				mix[i][y] += share * alive * p
 			}
 		}
-		for y := 1; y < len(mix); y++ {
-			mix[y] += mix[y-1]
-		}
-		pi.cdf[i] = mix
 	}
+	for _, row := range mix {
+		for y := 1; y < len(row); y++ {
+			row[y] += row[y-1]
+		}
+	}
+	pi.cdf = mix
 	return nil
 }
 
-// conditionalPMF appends P(Y(t) = y | c) for y = 0, 1, … until the mass
-// left is below pmfTailMass.
-func conditionalPMF(m predictiveModel, c Customer, t float64, out []float64) ([]float64, error) {
-	alive, next, err := m.future(c)
-	if err != nil {
-		return nil, fmt.Errorf("prediction intervals: %w", err)
-	}
-	if !(alive >= 0 && alive <= 1) {
-		return nil, fmt.Errorf("prediction intervals: P(alive) = %v for the history x=%v, t_x=%v, T=%v", alive, c.Frequency, c.Recency, c.T)
-	}
+// futurePMF returns P'(X(t) = y) for y = 0, 1, … until the mass left is
+// below pmfTailMass.
+func futurePMF(next interface{ ProbabilityOfPurchases(int, float64) float64 }, t float64) ([]float64, error) {
+	var out []float64
 	cum := 0.0
 	for y := 0; y <= maxPurchasesInInterval; y++ {
-		p := alive * next.ProbabilityOfPurchases(y, t)
-		if y == 0 {
-			p += 1 - alive
-		}
+		p := next.ProbabilityOfPurchases(y, t)
 		if math.IsNaN(p) {
-			return nil, fmt.Errorf("prediction intervals: P(Y=%d) is NaN for the history x=%v, t_x=%v, T=%v", y, c.Frequency, c.Recency, c.T)
+			return nil, fmt.Errorf("P(X(%v) = %d) is NaN", t, y)
 		}
 		out = append(out, p)
 		cum += p
@@ -370,6 +377,23 @@ func conditionalPMF(m predictiveModel, c Customer, t float64, out []float64) ([]
 			break
 		}
 	}
+	return out, nil
+}
+
+// conditionalPMF returns P(Y(t) = y | c) for y = 0, 1, … (see futurePMF).
+func conditionalPMF(m predictiveModel, c Customer, t float64) ([]float64, error) {
+	alive, next, err := m.future(c)
+	if err != nil {
+		return nil, err
+	}
+	out, err := futurePMF(next, t)
+	if err != nil {
+		return nil, err
+	}
+	for y := range out {
+		out[y] *= alive
+	}
+	out[0] += 1 - alive
 	return out, nil
 }
 

@@ -30,7 +30,7 @@ func TestConditionalPMF(t *testing.T) {
 		}
 		for _, c := range customers {
 			for _, horizon := range []float64{1, 39, 104} {
-				pmf, err := conditionalPMF(pm, c, horizon, nil)
+				pmf, err := conditionalPMF(pm, c, horizon)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -133,7 +133,7 @@ func TestPurchaseIntervalsSmall(t *testing.T) {
 	for i := 0; i < d.Len(); i++ {
 		c := d.Customer(i)
 		pm, _ := predictiveOf(f)
-		pmf, _ := conditionalPMF(pm, c, 39, nil)
+		pmf, _ := conditionalPMF(pm, c, 39)
 		cum, lo, hi := 0.0, -1, -1
 		for y, p := range pmf {
 			cum += p
