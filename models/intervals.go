@@ -20,6 +20,7 @@ import (
 //	BG/NBD:     λ ~ Gamma(r+x, α+T), p ~ Beta(a, b+x)      (Fader, Hardie & Lee 2005)
 //	MBG/NBD:    λ ~ Gamma(r+x, α+T), p ~ Beta(a, b+x+1)    (x+1 dropout chances survived)
 //	Pareto/NBD: λ ~ Gamma(r+x, α+T), μ ~ Gamma(s, β+T)     (Schmittlein, Morrison & Colombo 1987)
+//	BG/BB:      p ~ Beta(α+x, β+n−x), θ ~ Beta(γ, δ+n)     (Fader, Hardie & Shang 2010; T = n opportunities)
 //
 // so that
 //
@@ -122,6 +123,32 @@ func (m paretoPredictive) future(c Customer) (float64, interface{ ProbabilityOfP
 	return m.f.ProbabilityAlive(c), next, err
 }
 
+type bgbbPredictive struct{ f *FittedBGBB }
+
+func (m bgbbPredictive) params() []float64 {
+	return []float64{m.f.Alpha, m.f.Beta, m.f.Gamma, m.f.Delta}
+}
+func (m bgbbPredictive) with(p []float64) (predictiveModel, error) {
+	f, err := NewFittedBGBB(p[0], p[1], p[2], p[3])
+	return bgbbPredictive{f}, err
+}
+func (m bgbbPredictive) logLik(c Customer) float64 { return m.f.LogLikelihoodOf(c) }
+func (m bgbbPredictive) future(c Customer) (float64, interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
+	// Alive after the n-th opportunity: p ~ Beta(α+x, β+n−x), θ ~ Beta(γ, δ+n),
+	// and the next opportunities are a new customer's (Fader, Hardie &
+	// Shang 2010).
+	next, err := NewFittedBGBB(m.f.Alpha+c.Frequency, m.f.Beta+c.T-c.Frequency, m.f.Gamma, m.f.Delta+c.T)
+	return m.f.ProbabilityAliveAt(c, 0), bgbbWholeHorizon{next}, err
+}
+
+// bgbbWholeHorizon reads a horizon as whole opportunities, rounded down as
+// in FittedBGBB.ConditionalExpectedPurchases.
+type bgbbWholeHorizon struct{ f *FittedBGBB }
+
+func (b bgbbWholeHorizon) ProbabilityOfPurchases(y int, t float64) float64 {
+	return b.f.ProbabilityOfPurchases(y, int(math.Floor(t)))
+}
+
 // predictiveOf returns the predictive form of a fitted model, or an error
 // naming the models that have one.
 func predictiveOf(f FittedPurchases) (predictiveModel, error) {
@@ -132,8 +159,10 @@ func predictiveOf(f FittedPurchases) (predictiveModel, error) {
 		return mbgnbdPredictive{m}, nil
 	case *FittedParetoNBD:
 		return paretoPredictive{m}, nil
+	case *FittedBGBB:
+		return bgbbPredictive{m}, nil
 	}
-	return nil, fmt.Errorf("prediction intervals: %s has no predictive distribution here (BG/NBD, MBG/NBD and Pareto/NBD have); the heuristics get no intervals", modelName(f))
+	return nil, fmt.Errorf("prediction intervals: %s has no predictive distribution here (BG/NBD, MBG/NBD, Pareto/NBD and BG/BB have); the heuristics get no intervals", modelName(f))
 }
 
 func modelName(f FittedPurchases) string {

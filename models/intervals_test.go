@@ -46,6 +46,26 @@ func TestConditionalPMF(t *testing.T) {
 			}
 		}
 	}
+	// BG/BB: Fader, Hardie & Shang (2010), the donation data; histories in
+	// whole opportunities, horizons too.
+	bb, _ := NewFittedBGBB(1.204, 0.750, 0.657, 2.783)
+	pm, _ := predictiveOf(bb)
+	for _, c := range []Customer{{Frequency: 0, Recency: 0, T: 6}, {Frequency: 3, Recency: 4, T: 6}, {Frequency: 6, Recency: 6, T: 6}} {
+		for _, horizon := range []float64{1, 5, 11} {
+			pmf, err := conditionalPMF(pm, c, horizon)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, mean := 0.0, 0.0
+			for y, p := range pmf {
+				sum += p
+				mean += float64(y) * p
+			}
+			if want := bb.ConditionalExpectedPurchases(c, horizon); math.Abs(sum-1) > 1e-9 || math.Abs(mean-want) > 1e-9*want+1e-12 {
+				t.Errorf("bgbb x=%v t_x=%v n=%v over %v: Σp = %.12g, mean %.10g, E[Y] %.10g", c.Frequency, c.Recency, c.T, horizon, sum, mean, want)
+			}
+		}
+	}
 	if _, err := predictiveOf(&FittedAverage{result: &FitResult{Model: "average"}}); err == nil {
 		t.Error("average: no error")
 	}
