@@ -212,6 +212,9 @@ type OutputConfig struct {
 	// Predictions is the format of the per-customer predictions: csv (the
 	// default), parquet or none.
 	Predictions string `mapstructure:"predictions" json:"predictions,omitempty"`
+	// Formats are the figure files written into plots/: png, svg or both
+	// (default png; see DefaultFigureFormats).
+	Formats []string `mapstructure:"formats" json:"formats,omitempty"`
 }
 
 // ResolvedConfig holds the values Resolve derives from a Config: what the
@@ -370,6 +373,7 @@ var configDefaults = []struct {
 	{"output.plots", true},
 	{"output.report", true},
 	{"output.predictions", "csv"},
+	{"output.formats", slices.Clone(DefaultFigureFormats)},
 	{"tiers.best_share", 0.2},
 	{"tiers.young_share", 0.25},
 	{"tiers.potential_quantile", 0.5},

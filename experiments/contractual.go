@@ -465,11 +465,11 @@ func runContractual(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, e
 		return nil, err
 	}
 	stages["read"] = time.Since(t0).Seconds()
-	outDir := resultsPath(cfg, o, started)
-	rd, err := newResultsDir(outDir)
+	rd, err := stageResults(cfg, o, started)
 	if err != nil {
 		return nil, err
 	}
+	outDir := rd.final
 	committed := false
 	defer func() {
 		if !committed {
@@ -578,7 +578,7 @@ func runContractual(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, e
 		return nil, err
 	}
 	committed = true
-	return &Outcome{Dir: outDir, Metrics: contractualSummary(cfg, cm), Contractual: cm, Gates: gates, FailedModels: failed}, nil
+	return &Outcome{Dir: rd.final, Metrics: contractualSummary(cfg, cm), Contractual: cm, Gates: gates, FailedModels: failed}, nil
 }
 
 // fitSurvivalModel fits the named contractual model to survivor counts; a

@@ -43,9 +43,10 @@ import (
 // ∫₀^H e^{−δt} dt.
 
 // activityReader is implemented by fitted models whose predictions read
-// Customer.Activity besides (x, t_x, T).
+// Customer.Activity besides (x, t_x, T): the retention model's state is the
+// number of periods since the customer's last active one.
 type activityReader interface {
-	PeriodsSinceActivity(c models.Customer) int
+	RecencyState(c models.Customer) int
 }
 
 // predictInput is what predicting a window needs: the customers, their

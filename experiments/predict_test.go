@@ -95,7 +95,10 @@ func TestPatternFirstEqualsPerCustomer(t *testing.T) {
 			_, factored := f.(models.AliveFactored)
 			tol := 0.0
 			if factored {
-				tol = 1e-12
+				// P(alive) times a per-(x, T) factor: the products round
+				// differently from the direct per-customer formulas (seen:
+				// 4e-12 on the discounted purchases of the closed forms).
+				tol = 1e-10
 			}
 			p, err := predictModel(context.Background(), name, f, spend, in)
 			if err != nil {

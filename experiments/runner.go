@@ -364,11 +364,11 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 	}
 	defer data.Close()
 	dataName := data.Name
-	outDir := resultsPath(cfg, o, started)
-	rd, err := newResultsDir(outDir)
+	rd, err := stageResults(cfg, o, started)
 	if err != nil {
 		return nil, err
 	}
+	outDir := rd.final
 	committed := false
 	defer func() {
 		if !committed {
@@ -467,7 +467,7 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 	}
 	committed = true
 
-	out := &Outcome{Dir: outDir, Metrics: mf, Gates: gates}
+	out := &Outcome{Dir: rd.final, Metrics: mf, Gates: gates}
 	for _, name := range cfg.Models {
 		if mainWin.errs[name] != nil {
 			out.FailedModels = append(out.FailedModels, name)

@@ -113,6 +113,14 @@ func (f *FittedBGNBD) ConditionalExpectedPurchases(c Customer, t float64) float6
 // and NaN when c is not a valid history.
 func (f *FittedBGNBD) ProbabilityAlive(c Customer) float64 { return f.model().alive(c) }
 
+// DiscountedExpectedPurchasesWithin returns ∫₀^H e^{−δt} dE[Y(t) | c],
+// δ = ln(1+d), the discounted expected purchases in (T, T+horizon]
+// (HorizonDiscounter; see bgfModel.discountedWithin). horizon = +Inf gives
+// DERT (finite for a > 1 or d > 0).
+func (f *FittedBGNBD) DiscountedExpectedPurchasesWithin(c Customer, d, horizon float64) float64 {
+	return f.model().discountedWithin(c, d, horizon)
+}
+
 // ProbabilityOfPurchases returns P(X(t) = x), the probability that a new
 // customer makes exactly x repeat purchases in (0, t] (FHL 2005, eq. 8). It
 // returns 0 for x < 0 and NaN for t < 0 or NaN.
@@ -233,6 +241,29 @@ func (m bgfModel) conditional(c Customer, t float64) float64 {
 	}
 	x := c.Frequency
 	return pa * bgfMean(t, m.r+x, m.alpha+c.T, m.a, m.b+x+m.shift)
+}
+
+// discountedWithin returns ∫₀^H e^{−δt} dE[Y(t) | c], δ = ln(1+d): P(alive)
+// times the discounted purchases of an alive customer, a fresh BG/NBD
+// customer with the posterior parameters (r+x, α+T, a, b+x+shift), by
+// discountedCurve with the scale α+T (the curve's singularity in t lies at
+// −(α+T)). NaN for an invalid history, d < 0 or a horizon < 0 or NaN.
+func (m bgfModel) discountedWithin(c Customer, d, horizon float64) float64 {
+	if !ValidHistory(c) || !(d >= 0) || math.IsInf(d, 0) || !(horizon >= 0) {
+		return math.NaN()
+	}
+	pa := m.alive(c)
+	if pa == 0 || horizon == 0 {
+		return 0
+	}
+	x := c.Frequency
+	r, alpha, b := m.r+x, m.alpha+c.T, m.b+x+m.shift
+	curve := func(t float64) float64 { return bgfMean(t, r, alpha, m.a, b) }
+	delta := math.Log1p(d)
+	if delta == 0 {
+		return pa * curve(horizon)
+	}
+	return pa * discountedCurve(curve, alpha, delta, horizon)
 }
 
 // pmf is P(X(t) = n): the customer makes n purchases and is alive after

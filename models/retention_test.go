@@ -14,12 +14,12 @@ import (
 )
 
 var (
-	_ PurchaseModel      = Retention{}
-	_ FittedPurchases    = (*FittedRetention)(nil)
-	_ DiscreteDiscounter = (*FittedRetention)(nil)
+	_ PurchaseModel     = Retention{}
+	_ FittedPurchases   = (*FittedRetention)(nil)
+	_ HorizonDiscounter = (*FittedRetention)(nil)
 	// The experiments' prediction path sends models with this method
 	// through its per-customer path, since they read the activity bitmaps.
-	_ interface{ PeriodsSinceActivity(Customer) int } = (*FittedRetention)(nil)
+	_ interface{ RecencyState(Customer) int } = (*FittedRetention)(nil)
 )
 
 // retData is a cohort with P = 4 activity periods of L = 2 time units,
