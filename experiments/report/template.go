@@ -56,7 +56,7 @@ figcaption { font-size: 0.9em; color: #222; margin-top: 0.3em; max-width: 60em; 
 <header>
 <h1>{{.Name}} — CLV experiment report</h1>
 <p class="sub">{{.Subtitle}}</p>
-<nav><a href="#summary">Data and split</a>{{if .Warnings}}<a href="#warnings">Warnings</a>{{end}}{{if .Gates}}<a href="#gates">Gates</a>{{end}}<a href="#models">Models</a><a href="#metrics">Scores</a>{{if .Backtest}}<a href="#backtest">Backtest</a>{{end}}{{if .CLV}}<a href="#clv">CLV</a>{{end}}{{if .Segments}}<a href="#segments">Segments</a>{{end}}<a href="#figures">Figures</a></nav>
+<nav><a href="#summary">Data and split</a>{{if .Warnings}}<a href="#warnings">Warnings</a>{{end}}{{if .Gates}}<a href="#gates">Gates</a>{{end}}<a href="#models">Models</a><a href="#metrics">Scores</a>{{if .Backtest}}<a href="#backtest">Backtest</a>{{end}}{{if .CLV}}<a href="#clv">CLV</a>{{end}}{{if .Segments}}<a href="#segments">Segments</a>{{end}}{{if .Tiers}}<a href="#tiers">Value tiers</a>{{end}}<a href="#figures">Figures</a></nav>
 </header>
 {{if .Warnings}}
 <section id="warnings" class="warnings">
@@ -153,6 +153,20 @@ figcaption { font-size: 0.9em; color: #222; margin-top: 0.3em; max-width: 60em; 
 <div class="segments">{{range .Segments}}
 <table>
 <thead><tr><th colspan="6">{{.Label}}</th></tr><tr><th>Group</th><th>Customers</th><th>Predicted</th><th>Actual</th><th>Share</th><th>Lift</th></tr></thead>
+<tbody>{{range .Rows}}
+<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}
+</tbody>
+</table>{{end}}
+</div>
+</section>
+{{end}}
+{{if .Tiers}}
+<section id="tiers">
+<h2>Value tiers</h2>
+<p class="note">{{.TierNote}}</p>
+<div class="segments">{{range .Tiers}}
+<table>
+<thead><tr><th colspan="{{len .Columns}}">{{.Label}}</th></tr><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr></thead>
 <tbody>{{range .Rows}}
 <tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}
 </tbody>
@@ -315,6 +329,13 @@ func markdown(p *page) string {
 		for _, s := range p.Segments {
 			fmt.Fprintf(&b, "### %s\n\n", mdText(s.Label))
 			mdTable(&b, []string{"Group", "Customers", "Predicted", "Actual", "Share", "Lift"}, s.Rows)
+		}
+	}
+	if len(p.Tiers) > 0 {
+		b.WriteString("## Value tiers\n\n" + p.TierNote + "\n\n")
+		for _, t := range p.Tiers {
+			fmt.Fprintf(&b, "### %s\n\n", t.Label)
+			mdTable(&b, t.Columns, t.Rows)
 		}
 	}
 	b.WriteString("## Figures\n\n")
