@@ -917,16 +917,6 @@ func (rs *bgfRows) eval(p []float64, order int, grad, hess []float64) float64 {
 	return ll
 }
 
-// bgfTimeTerms returns ln(α+τ) and 1/(α+τ) for row i's time τ: from the
-// time table (lnA, invA, indexed through idx) when there is one.
-func bgfTimeTerms(lnA, invA []float64, idx []int32, i int, alpha, tau float64) (float64, float64) {
-	if lnA != nil {
-		return lnA[idx[i]], invA[idx[i]]
-	}
-	a := alpha + tau
-	return math.Log(a), 1 / a
-}
-
 // rows sums the per-row terms of eval over rows [lo, hi) and adds their
 // derivatives of the given order into g (packed as in eval).
 func (rs *bgfRows) rows(px *bgfPerX, lnA, invA []float64, order, lo, hi int, g []float64) float64 {
@@ -942,7 +932,15 @@ func (rs *bgfRows) rows(px *bgfPerX, lnA, invA []float64, order, lo, hi int, g [
 		}
 		k := xi[i]
 		C := r + xs[k]
-		u, iA := bgfTimeTerms(lnA, invA, rs.iT, i, alpha, T[i]) // ln(α+T), 1/(α+T)
+		// The two time lookups below are written out: as a function they
+		// exceed the inlining budget, and the call would cost this hot loop.
+		var u, iA float64 // ln(α+T), 1/(α+T)
+		if lnA != nil {
+			u, iA = lnA[rs.iT[i]], invA[rs.iT[i]]
+		} else {
+			aT := alpha + T[i]
+			u, iA = math.Log(aT), 1/aT
+		}
 		if order >= 2 {
 			q[5] -= w * iA          // ∂²/∂r∂α
 			q[8] += w * C * iA * iA // ∂²/∂α²
@@ -953,7 +951,13 @@ func (rs *bgfRows) rows(px *bgfPerX, lnA, invA []float64, order, lo, hi int, g [
 			q[1] -= w * C * iA
 			continue
 		}
-		v, iX := bgfTimeTerms(lnA, invA, rs.iX, i, alpha, tx[i]) // ln(α+t_x), 1/(α+t_x)
+		var v, iX float64 // ln(α+t_x), 1/(α+t_x)
+		if lnA != nil {
+			v, iX = lnA[rs.iX[i]], invA[rs.iX[i]]
+		} else {
+			aX := alpha + tx[i]
+			v, iX = math.Log(aX), 1/aX
+		}
 		dl := v - u
 		d := lc[k] - C*dl
 		var sp, pi float64 // softplus(d) = ln(1+e^d), sigmoid(d)
