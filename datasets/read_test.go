@@ -73,7 +73,7 @@ func TestFormats(t *testing.T) {
 func TestQuotedLineNumbers(t *testing.T) {
 	log := "customer_id,note,date,amount\n1,\"a\nb\nc\",2024-01-01,1\n2,x,2024-13-01,1\n"
 	_, err := Summarize(strings.NewReader(log), "q.csv", ReadOptions{}, SummaryOptions{Unit: Day, CalibrationEnd: date(2024, 1, 31)})
-	if err == nil || !strings.HasPrefix(err.Error(), "q.csv:5: column 3 (date)") {
+	if err == nil || !strings.HasPrefix(err.Error(), "q.csv:5: column 2 (date)") {
 		t.Errorf("got %v, want the bad date on line 5", err)
 	}
 	log = "customer_id,note,date,amount\n1,\"never closed,2024-01-01,1\n2,x,2024-01-01,1\n"
@@ -99,8 +99,13 @@ func TestHeaderDetection(t *testing.T) {
 		{"1,2024-01-01,3\n", ReadOptions{Customer: "0", Date: "1", Amount: "2"}, false, 2, ""},
 		// A malformed date holds no letter: a data row, not a header.
 		{"1,2024-13-01,3\n", ReadOptions{Customer: "0", Date: "1", Amount: "2"}, false, 2, ""},
-		// Only the amount position says header.
-		{"a,2024-01-01,amt\n1,2024-01-01,3\n", ReadOptions{Customer: "0", Date: "1", Amount: "2"}, true, 2, ""},
+		// A field that reads as a date makes a data row, even with a
+		// letter in the amount position (a bad row, not a header).
+		{"a,2024-01-01,amt\n1,2024-01-01,3\n", ReadOptions{Customer: "0", Date: "1", Amount: "2"}, false, 2, ""},
+		// The issue's case: a letter in the date position, but an amount.
+		{"a,N/A,10\na,2024-01-05,10\n", ReadOptions{Customer: "0", Date: "1", Amount: "2"}, false, 2, ""},
+		{"customer,date,amount\n1,2024-01-01,3\n", ReadOptions{Customer: "0", Date: "1", Amount: "2"}, true, 2, ""},
+		{"customer;date;amount\n1;2024-01-01;3\n", ReadOptions{Customer: "0", Date: "1"}, true, 2, ""},
 		{"1,2024-01-01,3\n", ReadOptions{}, false, 0, "does not look like a header"},
 		{"1,2024-01-01,3\n", ReadOptions{Header: "yes", Customer: "0", Date: "1"}, true, -1, ""},
 		{"id,day\n", ReadOptions{Header: "no", Customer: "0", Date: "1"}, false, -1, ""},
@@ -260,7 +265,7 @@ func TestReadErrors(t *testing.T) {
 	}
 	// Without a header, columns are named by their role.
 	_, err = Summarize(strings.NewReader("1 2024-01-01 x\n"), "n.txt", ReadOptions{Header: "no", Customer: "0", Date: "1", Amount: "2"}, so)
-	if !errors.As(err, &be) || be.Column != "amount" || be.ColumnIndex != 3 {
+	if !errors.As(err, &be) || be.Column != "amount" || be.ColumnIndex != 2 {
 		t.Errorf("no header: %v", err)
 	}
 }

@@ -256,14 +256,7 @@ func (m bgfModel) discountedWithin(c Customer, d, horizon float64) float64 {
 	if pa == 0 || horizon == 0 {
 		return 0
 	}
-	x := c.Frequency
-	r, alpha, b := m.r+x, m.alpha+c.T, m.b+x+m.shift
-	curve := func(t float64) float64 { return bgfMean(t, r, alpha, m.a, b) }
-	delta := math.Log1p(d)
-	if delta == 0 {
-		return pa * curve(horizon)
-	}
-	return pa * discountedCurve(curve, alpha, delta, horizon)
+	return pa * m.aliveDiscounted(c.Frequency, c.T, d, horizon)
 }
 
 // pmf is P(X(t) = n): the customer makes n purchases and is alive after

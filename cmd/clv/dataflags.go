@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
@@ -8,12 +9,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/experiments"
+	"github.com/clv-dev/clv/experiments/atomicfile"
 )
 
 // dataFlags are the transaction-log flags shared by summarize and fit.
 type dataFlags struct {
 	path, embedded                     string
-	format, header                     string
+	format, header, delimiter          string
 	customer, date, amount, dateFormat string
 	onBadRow, rejects                  string
 	calibrationEnd, holdoutEnd, unit   string
@@ -27,10 +30,11 @@ func (f *dataFlags) register(c *cobra.Command) {
 	fl.StringVar(&f.path, "data", "", "transaction log to read (CSV, TSV, whitespace-separated text or Parquet)")
 	fl.StringVar(&f.embedded, "embedded", "", "use data built into clv instead of --data (available: quickstart)")
 	fl.StringVar(&f.format, "format", "auto", "file format: auto, csv, tsv, whitespace or parquet")
+	fl.StringVar(&f.delimiter, "delimiter", "auto", "field separator of a text log: auto (from the first line), comma, semicolon, tab, pipe or whitespace")
 	fl.StringVar(&f.header, "header", "auto", "whether the first line is a header: auto, yes or no")
 	fl.StringVar(&f.customer, "customer", "customer_id", "customer id column: header name or 0-based index")
 	fl.StringVar(&f.date, "date", "date", "date column: header name or 0-based index")
-	fl.StringVar(&f.amount, "amount", "amount", "amount column: header name or 0-based index; none for count-only data")
+	fl.StringVar(&f.amount, "amount", "", `amount column: header name or 0-based index; none for count-only data (default: a column named "amount" if the header has one)`)
 	fl.StringVar(&f.dateFormat, "date-format", "iso", "date layout: iso, 20060102, rfc3339, unix, or any Go layout such as 01/02/2006")
 	fl.StringVar(&f.onBadRow, "on-bad-row", "fail", "what to do with a bad row: fail (stop at the first) or skip (count, report and leave out)")
 	fl.StringVar(&f.rejects, "rejects", "", "with --on-bad-row skip: write the rejected rows and their reasons to this CSV file")
@@ -60,10 +64,14 @@ func (f *dataFlags) options() (datasets.ReadOptions, datasets.SummaryOptions, er
 		ExcludeAfterEnd: f.excludeAfterEnd,
 	}
 	var so datasets.SummaryOptions
+	d, err := datasets.ParseDelimiter(f.delimiter)
+	if err != nil {
+		return ro, so, usageErr(fmt.Errorf("--delimiter: %w", err))
+	}
+	ro.Delimiter = d
 	if f.calibrationEnd == "" {
 		return ro, so, usageErrf("--calibration-end is required: the last day of the calibration period, YYYY-MM-DD")
 	}
-	var err error
 	if so.CalibrationEnd, err = parseDay("calibration-end", f.calibrationEnd); err != nil {
 		return ro, so, err
 	}
@@ -86,12 +94,14 @@ func (f *dataFlags) options() (datasets.ReadOptions, datasets.SummaryOptions, er
 	return ro, so, nil
 }
 
-// summarize reads the log the flags name and summarizes it.
-func (f *dataFlags) summarize() (*datasets.Summary, error) {
+// summarize reads the log the flags name and summarizes it, under ctx
+// (SIGINT ends the read). A pipe or device (/dev/stdin) is streamed once.
+func (f *dataFlags) summarize(ctx context.Context) (*datasets.Summary, error) {
 	ro, so, err := f.options()
 	if err != nil {
 		return nil, err
 	}
+	var in *experiments.LogInput
 	switch {
 	case f.path != "" && f.embedded != "":
 		return nil, usageErrf("give either --data or --embedded, not both")
@@ -100,16 +110,34 @@ func (f *dataFlags) summarize() (*datasets.Summary, error) {
 		if err != nil {
 			return nil, usageErr(err)
 		}
-		s, err := datasets.Summarize(bytesReader(raw), "embedded:"+f.embedded, ro, so)
-		return s, dataErr(err)
+		in = experiments.EmbeddedLog(f.embedded, raw)
 	case f.path != "":
 		if _, err := os.Stat(f.path); err != nil {
 			return nil, usageErrf("cannot read --data %s: %v", f.path, err)
 		}
-		s, err := datasets.SummarizeFile(f.path, ro, so)
-		return s, dataErr(err)
+		if in, err = experiments.OpenLog(ctx, f.path, f.path, "--data", f.format); err != nil {
+			return nil, dataErr(err)
+		}
+	default:
+		return nil, usageErrf("name the transaction log with --data PATH (or --embedded quickstart)")
 	}
-	return nil, usageErrf("name the transaction log with --data PATH (or --embedded quickstart)")
+	defer in.Close()
+	s, err := in.Summarize(ro, so)
+	if err != nil && ctx.Err() != nil {
+		return nil, err // interrupted, not a data error
+	}
+	return s, dataErr(err)
+}
+
+// checkOutputs refuses an output flag that names the same file as an
+// input flag or another output (exit code 2), and "-" for the rejects.
+func checkOutputs(outputs, inputs []atomicfile.Named) error {
+	for _, o := range outputs {
+		if o.Key == "--rejects" && o.Path == "-" {
+			return usageErrf("--rejects -: standard output is not available for the rejected rows; name a file")
+		}
+	}
+	return usageErr(atomicfile.CheckDistinct(outputs, inputs))
 }
 
 // dataErr marks errors from reading data as data errors (exit code 2).
@@ -117,5 +145,5 @@ func dataErr(err error) error {
 	if err == nil {
 		return nil
 	}
-	return usageErr(err)
+	return usageErr(withFlagHint(err))
 }
