@@ -245,15 +245,15 @@ func (m bgfModel) conditional(c Customer, t float64) float64 {
 
 // discountedWithin returns ∫₀^H e^{−δt} dE[Y(t) | c], δ = ln(1+d): P(alive)
 // times the discounted purchases of an alive customer, a fresh BG/NBD
-// customer with the posterior parameters (r+x, α+T, a, b+x+shift), by
-// discountedCurve with the scale α+T (the curve's singularity in t lies at
-// −(α+T)). NaN for an invalid history, d < 0 or a horizon < 0 or NaN.
+// customer with the posterior parameters (r+x, α+T, a, b+x+shift) (see
+// aliveDiscounted). NaN for an invalid history, d < 0 or a horizon < 0 or
+// NaN.
 func (m bgfModel) discountedWithin(c Customer, d, horizon float64) float64 {
 	if !ValidHistory(c) || !(d >= 0) || math.IsInf(d, 0) || !(horizon >= 0) {
 		return math.NaN()
 	}
 	pa := m.alive(c)
-	if pa == 0 || horizon == 0 {
+	if pa == 0 {
 		return 0
 	}
 	return pa * m.aliveDiscounted(c.Frequency, c.T, d, horizon)
