@@ -344,7 +344,7 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 	if cfg.Survival != nil {
 		return runContractual(ctx, cfg, o)
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.ensureResolved(); err != nil {
 		return nil, err
 	}
 	now := o.Now
@@ -610,7 +610,7 @@ func summarizeWindow(cfg *Config, data *LogInput, w BacktestWindow, rd *resultsD
 		return nil, &DataError{Err: err}
 	}
 	if len(s.Customers) == 0 {
-		return nil, &DataError{Err: fmt.Errorf("no customer made a first purchase by the calibration end %s: check split.calibration_end and the date column",
+		return nil, &DataError{Err: fmt.Errorf("no customer made a first purchase by the calibration end %s: check split.calibration_end and data.date",
 			w.CalibrationEnd.Format("2006-01-02"))}
 	}
 	return s, nil
