@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/clv-dev/clv/datasets"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -139,7 +140,8 @@ func (c predColumn) len() int {
 	return len(c.number)
 }
 
-// appendCSVRows appends rows lo..hi−1.
+// appendCSVRows appends rows lo..hi−1. Text (customer ids) is neutralised
+// for spreadsheets (datasets.SpreadsheetSafe); Parquet keeps ids as read.
 func appendCSVRows(b []byte, cols []predColumn, lo, hi int) []byte {
 	for i := lo; i < hi; i++ {
 		for j, c := range cols {
@@ -148,7 +150,7 @@ func appendCSVRows(b []byte, cols []predColumn, lo, hi int) []byte {
 			}
 			switch {
 			case c.text != nil:
-				b = appendCSVField(b, c.text[i])
+				b = appendCSVField(b, datasets.SpreadsheetSafe(c.text[i]))
 			case c.tier != nil:
 				b = append(b, c.tier[i].String()...)
 			default:

@@ -561,7 +561,7 @@ func ReadOptions(cfg *Config) datasets.ReadOptions {
 	ro := datasets.ReadOptions{
 		Format: r.Format, Header: r.Header,
 		Customer: columnOption(r.Customer), Date: columnOption(r.Date), Amount: "none",
-		DateFormat: cfg.Data.DateFormat, OnBadRow: cfg.Data.OnBadRow,
+		DateFormat: cfg.Data.DateFormat, OnBadRow: cfg.Data.OnBadRow, Delimiter: r.Delimiter,
 	}
 	if r.HasAmount {
 		ro.Amount = columnOption(r.Amount)
@@ -867,8 +867,8 @@ func buildMetrics(cfg *Config, dataName, sum string, mainWin *windowResult, wind
 			mf.Warnings = append(mf.Warnings, name+": "+w)
 		}
 		if err := mainWin.errs[name]; err != nil {
-			rep.Error = err.Error()
-			mf.Warnings = append(mf.Warnings, name+" failed: "+err.Error())
+			rep.Error = WithConfigHint(err).Error()
+			mf.Warnings = append(mf.Warnings, name+" failed: "+rep.Error)
 			mf.Models[name] = rep
 			continue
 		}

@@ -188,8 +188,17 @@ figcaption { font-size: 0.9em; color: #222; margin-top: 0.3em; max-width: 60em; 
 </html>
 `))
 
+// mdEscaper escapes the characters that start HTML in Markdown, so that a
+// file name, id or message holding markup shows as text in report.md as it
+// does in report.html.
+var mdEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// mdText escapes HTML in a text of report.md.
+func mdText(s string) string { return mdEscaper.Replace(s) }
+
 // mdCell escapes a Markdown table cell.
 func mdCell(s string) string {
+	s = mdText(s)
 	s = strings.ReplaceAll(s, `\`, `\\`)
 	s = strings.ReplaceAll(s, "|", `\|`)
 	return strings.Join(strings.Fields(s), " ")
@@ -225,11 +234,11 @@ func mdTable(b *strings.Builder, header []string, rows [][]string, left ...bool)
 // figures linked by relative paths.
 func markdown(p *page) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s — CLV experiment report\n\n%s\n\n", p.Name, p.Subtitle)
+	fmt.Fprintf(&b, "# %s — CLV experiment report\n\n%s\n\n", mdText(p.Name), mdText(p.Subtitle))
 	if len(p.Warnings) > 0 {
 		b.WriteString("## Warnings\n\n")
 		for _, w := range p.Warnings {
-			b.WriteString("- " + strings.Join(strings.Fields(w), " ") + "\n")
+			b.WriteString("- " + mdText(strings.Join(strings.Fields(w), " ")) + "\n")
 		}
 		b.WriteString("\n")
 	}
@@ -318,7 +327,7 @@ func markdown(p *page) string {
 	if len(p.Segments) > 0 {
 		b.WriteString("## Segments\n\n" + p.SegmentNote + "\n\n")
 		for _, s := range p.Segments {
-			fmt.Fprintf(&b, "### %s\n\n", s.Label)
+			fmt.Fprintf(&b, "### %s\n\n", mdText(s.Label))
 			mdTable(&b, []string{"Group", "Customers", "Predicted", "Actual", "Share", "Lift"}, s.Rows)
 		}
 	}
