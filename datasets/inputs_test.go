@@ -550,3 +550,15 @@ func TestColumnByNameOrIndex(t *testing.T) {
 		t.Errorf("ParseFormat(xlsx): %v", err)
 	}
 }
+
+// TestLineEndingAtBlockEdge: a \r\n split across the 64 KiB block that
+// decides the line ending is still a CRLF file.
+func TestLineEndingAtBlockEdge(t *testing.T) {
+	note := strings.Repeat("n", 64<<10-len("customer_id,date,note\r"))
+	text := "customer_id,date,note" + note + "\r\n1,2024-01-01,x\r\n2,2024-01-02,y\r\n"
+	so := SummaryOptions{Unit: Day, CalibrationEnd: date(2024, 1, 31)}
+	s, err := Summarize(strings.NewReader(text), "edge.csv", ReadOptions{Customer: ColumnAt(0), Date: ColumnAt(1), Header: "yes"}, so)
+	if err != nil || s.Accounting.RowsRead != 2 {
+		t.Errorf("got %v %+v, want 2 rows", err, s)
+	}
+}
