@@ -400,7 +400,7 @@ func resolveColumns(in *Inspection, c *readConfig, header []string, fields int) 
 	in.Amount = -1
 	switch {
 	case c.amount.IsNone():
-		in.NoAmountReason = "the amount column is set to none (a count-only log)"
+		in.NoAmountReason = "the amount column is set to none, a count-only log: name the amount column with --amount (data.amount in a config) to compute revenue and CLV"
 	case c.amount.IsDefault():
 		// The default, assumed: use an "amount" column when there is one.
 		if header != nil {
