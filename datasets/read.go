@@ -124,8 +124,8 @@ type readConfig struct {
 func (ro ReadOptions) config() (*readConfig, error) {
 	c := &readConfig{format: ro.Format, customer: ro.Customer, date: ro.Date, amount: ro.Amount,
 		rejects: ro.RejectsPath, excludeAfterEnd: ro.ExcludeAfterEnd, delim: ro.Delimiter}
-	if ro.Delimiter > DelimiterWhitespace {
-		return nil, fmt.Errorf("unknown delimiter %d: use DelimiterAuto, DelimiterComma, DelimiterSemicolon, DelimiterTab, DelimiterPipe or DelimiterWhitespace", ro.Delimiter)
+	if !ro.Delimiter.valid() {
+		return nil, fmt.Errorf("the delimiter %s cannot separate fields: use a tab, whitespace, or a printable ASCII character other than a letter, a digit or the quote", ro.Delimiter)
 	}
 	if ro.Format > FormatParquet {
 		return nil, fmt.Errorf("unknown log format %d: use FormatAuto, FormatCSV, FormatTSV, FormatWhitespace or FormatParquet", ro.Format)
@@ -345,20 +345,20 @@ func sniffDelimiter(head []byte) Delimiter {
 		if isBlank(line) {
 			continue
 		}
-		var counts [DelimiterWhitespace]int
+		var counts [256]int
 		quoted := false
 		for _, ch := range line {
 			if ch == '"' {
 				quoted = !quoted
 			}
-			if d := delimiterOf(ch); d != DelimiterAuto && !quoted {
-				counts[d]++
+			if !quoted {
+				counts[ch]++
 			}
 		}
 		best := DelimiterWhitespace
-		for _, d := range []Delimiter{DelimiterComma, DelimiterTab, DelimiterSemicolon, DelimiterPipe} {
-			if counts[d] > 0 && (best == DelimiterWhitespace || counts[d] > counts[best]) {
-				best = d
+		for _, n := range delimiterNames[:4] { // comma, tab, semicolon, pipe
+			if counts[n.d] > 0 && (best == DelimiterWhitespace || counts[n.d] > counts[best]) {
+				best = n.d
 			}
 		}
 		return best
@@ -371,36 +371,36 @@ func sniffDelimiter(head []byte) Delimiter {
 // number of fields of a row (0 if unknown).
 func resolveColumns(in *Inspection, c *readConfig, header []string, fields int) error {
 	in.DateLayout = c.dates.layout
-	role := func(opt Column, what, flag string) (int, string, error) {
+	role := func(opt Column, what string, o Option) (int, string, error) {
 		if header != nil {
 			i := opt.find(header)
 			if i < 0 {
-				return 0, "", fmt.Errorf("%s: no %s column %s in the header; the columns are: %s (set %s to a name or a 0-based index)",
-					in.File, what, opt.describe(), listColumns(header), flag)
+				return 0, "", &OptionError{Option: o, File: in.File, Err: fmt.Errorf("no %s column %s in the header; the columns are: %s (choose the %s column by a name or a 0-based index)",
+					what, opt.describe(), listColumns(header), what)}
 			}
 			return i, header[i], nil
 		}
 		i, ok := opt.Index()
 		if !ok {
-			return 0, "", fmt.Errorf("%s has no header, so the %s column must be given by 0-based index, not %s (set %s, or --header yes if the first line is a header)",
-				in.File, what, opt.describe(), flag)
+			return 0, "", &OptionError{Option: o, File: in.File, Err: fmt.Errorf("the log has no header, so the %s column must be given by 0-based index, not %s (or say that the first line is a header)",
+				what, opt.describe())}
 		}
 		if fields > 0 && i >= fields {
-			return 0, "", fmt.Errorf("%s: %s column index %d is out of range: the first row has %d fields (indices are 0-based)", in.File, what, i, fields)
+			return 0, "", &OptionError{Option: o, File: in.File, Err: fmt.Errorf("%s column index %d is out of range: the first row has %d fields (indices are 0-based)", what, i, fields)}
 		}
 		return i, what, nil
 	}
 	var err error
-	if in.Customer, in.CustomerName, err = role(c.customer, "customer_id", "--customer"); err != nil {
+	if in.Customer, in.CustomerName, err = role(c.customer, "customer_id", OptionCustomer); err != nil {
 		return err
 	}
-	if in.Date, in.DateName, err = role(c.date, "date", "--date"); err != nil {
+	if in.Date, in.DateName, err = role(c.date, "date", OptionDate); err != nil {
 		return err
 	}
 	in.Amount = -1
 	switch {
 	case c.amount.IsNone():
-		in.NoAmountReason = "the amount column is set to none, a count-only log: name the amount column with --amount (data.amount in a config) to compute revenue and CLV"
+		in.NoAmountReason = "the amount column is set to none, a count-only log: name the amount column to compute revenue and CLV"
 	case c.amount.IsDefault():
 		// The default, assumed: use an "amount" column when there is one.
 		if header != nil {
@@ -409,21 +409,21 @@ func resolveColumns(in *Inspection, c *readConfig, header []string, fields int) 
 			}
 		}
 		if in.Amount < 0 {
-			in.NoAmountReason = `no amount column was named and the log has no column called "amount"; name it with --amount (data.amount in a config) to compute revenue and CLV`
+			in.NoAmountReason = `no amount column was named and the log has no column called "amount": name the amount column to compute revenue and CLV`
 			if header == nil {
-				in.NoAmountReason = `no amount column was named and the log has no header; give the amount column's 0-based index with --amount (data.amount in a config) to compute revenue and CLV`
+				in.NoAmountReason = `no amount column was named and the log has no header: give the amount column's 0-based index to compute revenue and CLV`
 			}
 		}
 	default:
-		if in.Amount, in.AmountName, err = role(c.amount, "amount", "--amount"); err != nil {
+		if in.Amount, in.AmountName, err = role(c.amount, "amount", OptionAmount); err != nil {
 			return err
 		}
 	}
 	if in.Customer == in.Date {
-		return fmt.Errorf("%s: the customer id and date options both choose column %d (%s)", in.File, in.Customer+1, showName(in.DateName))
+		return fmt.Errorf("%s: the customer id and date options both choose column %d (%s; 0-based)", in.File, in.Customer, showName(in.DateName))
 	}
 	if in.Amount >= 0 && (in.Amount == in.Customer || in.Amount == in.Date) {
-		return fmt.Errorf("%s: the amount option chooses column %d (%s), already taken by the customer id or the date", in.File, in.Amount+1, showName(in.AmountName))
+		return fmt.Errorf("%s: the amount option chooses column %d (%s; 0-based), already taken by the customer id or the date", in.File, in.Amount, showName(in.AmountName))
 	}
 	return nil
 }

@@ -79,21 +79,22 @@ func (w *logWindow) end() int64 {
 // check rejects a row dated outside the window.
 func (w *logWindow) check(r *logRow, file string) *BadRowError {
 	var detail, hint string
+	var opt Option
 	switch {
 	case w.hasStart && r.day < w.start:
 		detail = fmt.Sprintf("the date %s is before the start %s", formatDay(r.day), formatDay(w.start))
-		hint = "set an earlier --start, or --on-bad-row skip to leave such rows out"
+		hint, opt = "set an earlier start, or skip bad rows to leave such rows out", OptionStart
 	case w.hasHold && r.day > w.hold:
 		detail = fmt.Sprintf("the date %s is after the holdout end %s", formatDay(r.day), formatDay(w.hold))
-		hint = "set a later --holdout-end, or --on-bad-row skip to leave such rows out"
+		hint, opt = "set a later holdout end, or skip bad rows to leave such rows out", OptionHoldoutEnd
 	case !w.hasHold && r.day > w.cal:
 		detail = fmt.Sprintf("the date %s is after the calibration end %s and there is no holdout window", formatDay(r.day), formatDay(w.cal))
-		hint = "set a --holdout-end or a later --calibration-end, or --on-bad-row skip to leave such rows out"
+		hint, opt = "set a holdout end or a later calibration end, or skip bad rows to leave such rows out", OptionHoldoutEnd
 	default:
 		return nil
 	}
-	return &BadRowError{File: file, Line: r.line, RowNumber: w.rowNums, Column: w.dateCol, ColumnIndex: w.dateIdx + 1,
-		Text: clip(r.dateText), Reason: ReasonOutsideWindow, Detail: detail, Hint: hint}
+	return &BadRowError{File: file, Line: r.line, RowNumber: w.rowNums, Column: w.dateCol, ColumnIndex: w.dateIdx,
+		Text: clip(r.dateText), Reason: ReasonOutsideWindow, Detail: detail, Hint: hint, Options: []Option{opt, OptionOnBadRow}}
 }
 
 // SummarizeFile reads a transaction log file and returns its per-customer
@@ -165,6 +166,7 @@ func summarizeSource(src logSource, c *readConfig, w *logWindow) (s *Summary, er
 	cs := newCustomerTable(w.cal, w.period)
 	acc := Accounting{RejectedBy: map[Reason]int64{}}
 	var r logRow
+	lastDay := int64(math.MinInt64)
 	tw := startTableWriter(cs)
 	defer tw.finish()
 	for {
@@ -178,6 +180,7 @@ func summarizeSource(src logSource, c *readConfig, w *logWindow) (s *Summary, er
 		acc.RowsRead++
 		bad := r.bad
 		if bad == nil {
+			lastDay = max(lastDay, r.day)
 			bad = w.check(&r, in.File)
 			if bad != nil && c.excludeAfterEnd && r.day > w.end() {
 				acc.RowsRejected++
@@ -222,6 +225,9 @@ func summarizeSource(src logSource, c *readConfig, w *logWindow) (s *Summary, er
 	acc.DuplicateRows = cs.dups
 	s.Accounting = acc
 	s.NoAmountReason = in.NoAmountReason
+	if lastDay != math.MinInt64 {
+		s.LastDate = time.Unix(lastDay*86400, 0).UTC()
+	}
 	if rej != nil {
 		if err := rej.commit(); err != nil {
 			return nil, err

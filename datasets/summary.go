@@ -102,6 +102,10 @@ type Summary struct {
 	// end). It feeds the tracking plot of the cohort's repeat purchases.
 	FirstDay      time.Time
 	RepeatsPerDay []float64
+	// LastDate is the date of the last transaction read whose date
+	// parsed, including rows set aside as after the window's end (zero
+	// when there is none): what a window can be checked against.
+	LastDate time.Time
 	// Compressed is true when identical rows were merged into weights.
 	Compressed bool
 	// NoAmountReason, when HasAmount is false for a summary read from a

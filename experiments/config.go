@@ -63,16 +63,23 @@ type Config struct {
 	Expect []Gate `mapstructure:"expect" json:"expect"`
 	// Output says where and what to write.
 	Output OutputConfig `mapstructure:"output" json:"output"`
+	// Tiers sets the thresholds of the value tiers (see tiers.go).
+	Tiers TiersConfig `mapstructure:"tiers" json:"tiers,omitzero"`
 
 	// File is the config file as given to Load ("" for a Config built in
 	// code, whose relative paths then start from the working directory).
 	File string `mapstructure:"-" json:"-"`
 	// Overrides are the --set overrides Load applied, as given.
 	Overrides []string `mapstructure:"-" json:"-"`
-	// Resolved holds what Validate derived from the fields above.
+	// Sources lists the keys whose value came from the environment or
+	// from an override rather than the file, in key order.
+	Sources []KeySource `mapstructure:"-" json:"-"`
+	// Resolved holds what Resolve derived from the fields above (Load
+	// fills it in).
 	Resolved ResolvedConfig `mapstructure:"-" json:"-"`
 
-	validated bool
+	// nameFromFile is true when Load took Name from the file's name.
+	nameFromFile bool
 }
 
 // DataConfig locates and describes the transaction log: one row per
@@ -103,6 +110,12 @@ type DataConfig struct {
 	// Rejects is where skipped rows are written (only with on_bad_row:
 	// skip); empty means rejects.csv inside the run's results folder.
 	Rejects string `mapstructure:"rejects" json:"rejects"`
+	// Delimiter separates the fields of a text log: one character, or
+	// one of the names comma, semicolon, tab, pipe and whitespace (runs
+	// of blanks). Empty (the default) goes by data.format and the header
+	// line. Left out of the canonical form when empty, so that configs
+	// written before the key existed keep their hash.
+	Delimiter string `mapstructure:"delimiter" json:"delimiter,omitempty"`
 }
 
 // SplitConfig sets the time unit and the backtest windows. Dates are
@@ -150,6 +163,11 @@ type CLVConfig struct {
 	DiscountRate float64 `mapstructure:"discount_rate" json:"discount_rate"`
 	// Margin multiplies revenue into profit, 0 < margin ≤ 1e6 (default 1).
 	Margin float64 `mapstructure:"margin" json:"margin"`
+	// CostPerPurchase and CostPerCustomer are the costs of net CLV (see
+	// NetCLV): per expected purchase, and per customer per split unit
+	// while alive, both ≥ 0 (default 0).
+	CostPerPurchase float64 `mapstructure:"cost_per_purchase" json:"cost_per_purchase,omitempty"`
+	CostPerCustomer float64 `mapstructure:"cost_per_customer" json:"cost_per_customer,omitempty"`
 }
 
 // SegmentsConfig sets the lift table.
@@ -191,9 +209,15 @@ type OutputConfig struct {
 	// Plots and Report switch the plots and the report on (default true).
 	Plots  bool `mapstructure:"plots" json:"plots"`
 	Report bool `mapstructure:"report" json:"report"`
+	// Predictions is the format of the per-customer predictions: csv (the
+	// default), parquet or none.
+	Predictions string `mapstructure:"predictions" json:"predictions,omitempty"`
+	// Formats are the figure files written into plots/: png, svg or both
+	// (default png; see DefaultFigureFormats).
+	Formats []string `mapstructure:"formats" json:"formats,omitempty"`
 }
 
-// ResolvedConfig holds the values Validate derives from a Config: what the
+// ResolvedConfig holds the values Resolve derives from a Config: what the
 // runner works with.
 type ResolvedConfig struct {
 	// ConfigFile is the absolute path of the config file ("" without one)
@@ -247,6 +271,13 @@ type ResolvedConfig struct {
 	DiscountRatePerUnit float64
 	// RetentionPeriod is the retention heuristic's activity period.
 	RetentionPeriod datasets.Unit
+	// Delimiter is the field separator of a text log: 0 when the format
+	// and the header line decide, ' ' for runs of blanks (whitespace),
+	// else the character itself.
+	Delimiter rune
+
+	// valid is true when Resolve found no problem.
+	valid bool
 }
 
 // BacktestWindow is one calibration/holdout split of a backtest: the model
@@ -317,6 +348,7 @@ var configDefaults = []struct {
 	{"data.date_format", "iso"},
 	{"data.on_bad_row", "fail"},
 	{"data.rejects", ""},
+	{"data.delimiter", ""},
 	{"split.unit", "week"},
 	{"split.calibration_end", ""},
 	{"split.holdout_end", ""},
@@ -329,6 +361,8 @@ var configDefaults = []struct {
 	{"clv.horizon", 0},
 	{"clv.discount_rate", 0.10},
 	{"clv.margin", 1.0},
+	{"clv.cost_per_purchase", 0.0},
+	{"clv.cost_per_customer", 0.0},
 	{"segments.groups", 10},
 	{"fit.penalty", 0.0},
 	{"fit.max_iterations", 1000},
@@ -338,8 +372,9 @@ var configDefaults = []struct {
 	{"output.dir", ""},
 	{"output.plots", true},
 	{"output.report", true},
+	{"output.predictions", "csv"},
+	{"output.formats", slices.Clone(DefaultFigureFormats)},
+	{"tiers.best_share", 0.2},
+	{"tiers.young_share", 0.25},
+	{"tiers.potential_quantile", 0.5},
 }
-
-// EnvPrefix is the prefix of environment overrides: CLV_SPLIT_UNIT=month
-// sets split.unit.
-const EnvPrefix = "CLV"

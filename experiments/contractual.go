@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/experiments/inputfile"
 	"github.com/clv-dev/clv/models"
 )
 
@@ -395,11 +396,11 @@ func ReadSurvivalInput(cfg *Config) (*SurvivalInput, error) {
 	if cfg.Survival == nil {
 		return nil, fmt.Errorf("config %s has no survival section", cfg.File)
 	}
-	if !cfg.validated {
+	if !cfg.Resolved.valid {
 		return nil, fmt.Errorf("config %s: ReadSurvivalInput needs a validated config (call Validate first)", cfg.File)
 	}
 	path := cfg.Resolved.SurvivalPath
-	raw, err := os.ReadFile(path)
+	raw, err := inputfile.ReadAll(context.Background(), path, inputfile.SurvivalLimits)
 	if err != nil {
 		return nil, &DataError{Err: fmt.Errorf("reading survival.path: %w", err)}
 	}
@@ -464,11 +465,11 @@ func runContractual(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, e
 		return nil, err
 	}
 	stages["read"] = time.Since(t0).Seconds()
-	outDir := resultsPath(cfg, o, started)
-	rd, err := newResultsDir(outDir)
+	rd, err := stageResults(cfg, o, started)
 	if err != nil {
 		return nil, err
 	}
+	outDir := rd.final
 	committed := false
 	defer func() {
 		if !committed {
@@ -577,7 +578,7 @@ func runContractual(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, e
 		return nil, err
 	}
 	committed = true
-	return &Outcome{Dir: outDir, Metrics: contractualSummary(cfg, cm), Contractual: cm, Gates: gates, FailedModels: failed}, nil
+	return &Outcome{Dir: rd.final, Metrics: contractualSummary(cfg, cm), Contractual: cm, Gates: gates, FailedModels: failed}, nil
 }
 
 // fitSurvivalModel fits the named contractual model to survivor counts; a

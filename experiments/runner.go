@@ -2,8 +2,6 @@ package experiments
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -124,9 +122,11 @@ type MetricsFile struct {
 	Models        map[string]*ModelReport `json:"models"`
 	// Backtest holds every window of a rolling backtest and the mean and
 	// spread of each metric across them (absent without origins).
-	Backtest *Backtest    `json:"backtest,omitempty"`
-	Gates    []GateResult `json:"gates,omitempty"`
-	Warnings []string     `json:"warnings,omitempty"`
+	Backtest *Backtest `json:"backtest,omitempty"`
+	// Tiers are each model's value tiers (models with CLV only).
+	Tiers    map[string][]TierSummary `json:"tiers,omitempty"`
+	Gates    []GateResult             `json:"gates,omitempty"`
+	Warnings []string                 `json:"warnings,omitempty"`
 }
 
 // DataFacts accounts for the input rows and customers.
@@ -282,12 +282,24 @@ type Prediction struct {
 	PAlive    []float64
 	Revenue   []float64 // nil without a spend model
 	CLV       []float64 // nil without a spend model
+	// Discounted is the discounted expected purchases over the CLV
+	// horizon and AliveTime the discounted expected time alive over it
+	// (see predict.go); Spend the expected spend per purchase (nil without
+	// a spend model).
+	Discounted []float64
+	AliveTime  []float64
+	Spend      []float64
+	// NetCLV and Tier are the net CLV and value tier (see tiers.go), nil
+	// without a spend model.
+	NetCLV []float64
+	Tier   []Tier
 }
 
 // windowResult is everything computed for one backtest window.
 type windowResult struct {
 	window   BacktestWindow
 	summary  *datasets.Summary
+	patterns *datasets.Patterns // the distinct histories of summary
 	spend    models.FittedSpend
 	spendFit *models.FitResult
 	spendErr error
@@ -298,6 +310,28 @@ type windowResult struct {
 	seconds  map[string]float64
 	// zeroAge counts customers left out of fitting because T = 0.
 	zeroAge int
+	// ranks ranks the customers for scoring, and ids, actP, actR are
+	// the actuals (see scorer and holdoutActuals), made on first use.
+	ranks      *Scorer
+	ids        []string
+	actP, actR []float64
+}
+
+// scorer returns the window's Scorer.
+func (wr *windowResult) scorer() *Scorer {
+	if wr.ranks == nil {
+		ids, _, _ := wr.holdoutActuals()
+		wr.ranks = NewScorer(ids)
+	}
+	return wr.ranks
+}
+
+// holdoutActuals returns the window's ids, holdout purchases and revenue.
+func (wr *windowResult) holdoutActuals() (ids []string, purchases, revenue []float64) {
+	if wr.ids == nil {
+		wr.ids, wr.actP, wr.actR = actuals(wr.summary)
+	}
+	return wr.ids, wr.actP, wr.actR
 }
 
 // Run carries out an experiment: it reads and summarizes the data, fits
@@ -324,15 +358,17 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 
 	// The data, read once per window (a window's summary depends on its
 	// calibration end); its checksum is recorded.
-	dataName, raw, sum, err := dataIdentity(cfg)
+	data, err := openRunData(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	outDir := resultsPath(cfg, o, started)
-	rd, err := newResultsDir(outDir)
+	defer data.Close()
+	dataName := data.Name
+	rd, err := stageResults(cfg, o, started)
 	if err != nil {
 		return nil, err
 	}
+	outDir := rd.final
 	committed := false
 	defer func() {
 		if !committed {
@@ -346,8 +382,11 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 		label := fmt.Sprintf("window %d/%d (calibration to %s)", i+1, len(r.Windows), w.CalibrationEnd.Format("2006-01-02"))
 		t0 := time.Now()
 		prog.step("reading and summarizing " + dataName + ", " + label)
-		s, err := summarizeWindow(cfg, raw, w, rd)
+		s, err := summarizeWindow(cfg, data, w, rd)
 		if err != nil {
+			return nil, err
+		}
+		if err := CheckSplitAgainstData(cfg, s.LastDate); err != nil {
 			return nil, err
 		}
 		stages["read_"+w.CalibrationEnd.Format("2006-01-02")] = time.Since(t0).Seconds()
@@ -379,6 +418,10 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 		return nil, fmt.Errorf("run interrupted: %w", err)
 	}
 
+	sum, err := data.SHA256()
+	if err != nil {
+		return nil, &DataError{Err: err}
+	}
 	t0 := time.Now()
 	prog.step("scoring")
 	mf, err := buildMetrics(cfg, dataName, sum, mainWin, windows)
@@ -424,7 +467,7 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 	}
 	committed = true
 
-	out := &Outcome{Dir: outDir, Metrics: mf, Gates: gates}
+	out := &Outcome{Dir: rd.final, Metrics: mf, Gates: gates}
 	for _, name := range cfg.Models {
 		if mainWin.errs[name] != nil {
 			out.FailedModels = append(out.FailedModels, name)
@@ -503,29 +546,6 @@ type jsonRaw []byte
 // MarshalJSON writes the bytes as they are.
 func (j jsonRaw) MarshalJSON() ([]byte, error) { return j, nil }
 
-// dataIdentity returns the data's display name, its bytes when embedded
-// (nil for a file) and its sha256.
-func dataIdentity(cfg *Config) (name string, raw []byte, sum string, err error) {
-	if cfg.Data.Embedded != "" {
-		raw, err = datasets.Embedded(cfg.Data.Embedded)
-		if err != nil {
-			return "", nil, "", &ConfigError{File: cfg.File, Problems: []Problem{{Key: "data.embedded", Message: err.Error()}}}
-		}
-		h := sha256.Sum256(raw)
-		return "embedded:" + cfg.Data.Embedded, raw, hex.EncodeToString(h[:]), nil
-	}
-	f, err := os.Open(cfg.Resolved.DataPath)
-	if err != nil {
-		return "", nil, "", &DataError{Err: fmt.Errorf("opening data.path: %w", err)}
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", nil, "", &DataError{Err: fmt.Errorf("reading %s: %w", cfg.Resolved.DataPath, err)}
-	}
-	return cfg.Data.Path, nil, hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // DataError reports a problem with the input data (exit code 2).
 type DataError struct{ Err error }
 
@@ -547,6 +567,8 @@ func ReadOptions(cfg *Config) datasets.ReadOptions {
 	if r.HasAmount {
 		ro.Amount = columnOption(r.Amount)
 	}
+	// A delimiter the reader cannot use makes it fail with the reason.
+	ro.Delimiter, _ = datasets.DelimiterOf(r.Delimiter)
 	if cfg.Data.Embedded != "" {
 		// Embedded data sets are CSV logs with the simulator's columns.
 		ro.Format, ro.Header = datasets.FormatCSV, "yes"
@@ -573,7 +595,7 @@ func columnOption(c Column) datasets.Column {
 // summarizeWindow reads the data into the summary of one window. Rejected
 // rows go to the configured rejects file, or to rejects.csv in the results
 // folder (for the main window).
-func summarizeWindow(cfg *Config, raw []byte, w BacktestWindow, rd *resultsDir) (*datasets.Summary, error) {
+func summarizeWindow(cfg *Config, data *LogInput, w BacktestWindow, rd *resultsDir) (*datasets.Summary, error) {
 	ro := ReadOptions(cfg)
 	// Purchases after a window's end are valid rows beyond the period
 	// studied (an early origin's holdout ends before the log does): they
@@ -589,15 +611,7 @@ func summarizeWindow(cfg *Config, raw []byte, w BacktestWindow, rd *resultsDir) 
 		Unit: cfg.Resolved.Unit, CalibrationEnd: w.CalibrationEnd, HoldoutEnd: w.HoldoutEnd,
 		ActivityPeriodDays: cfg.Resolved.RetentionPeriod.Days(),
 	}
-	var (
-		s   *datasets.Summary
-		err error
-	)
-	if raw != nil {
-		s, err = datasets.Summarize(strings.NewReader(string(raw)), "embedded:"+cfg.Data.Embedded, ro, so)
-	} else {
-		s, err = datasets.SummarizeFile(cfg.Resolved.DataPath, ro, so)
-	}
+	s, err := data.Summarize(ro, so)
 	if err != nil {
 		return nil, &DataError{Err: err}
 	}
@@ -626,7 +640,8 @@ func fitWindow(ctx context.Context, cfg *Config, s *datasets.Summary, w Backtest
 		errs: map[string]error{}, preds: map[string]*Prediction{}, seconds: map[string]float64{},
 	}
 	full, zeroAge := ModelData(s)
-	compressed, _ := ModelData(datasets.Compress(s))
+	wr.patterns = datasets.NewPatterns(s)
+	compressed, _ := ModelData(wr.patterns.Summary(s))
 	wr.zeroAge = zeroAge
 	opts := models.FitOptions{Penalty: cfg.Fit.Penalty, MaxIterations: cfg.Fit.MaxIterations}
 
@@ -710,12 +725,11 @@ func fitWindow(ctx context.Context, cfg *Config, s *datasets.Summary, w Backtest
 }
 
 // predictWindow predicts every customer's holdout purchases, P(alive),
-// revenue and CLV for each fitted model, spreading customers over the
-// cores. A model whose predictions are not finite fails.
+// revenue and CLV for each fitted model, pattern first (see predict.go). A
+// model whose predictions are not finite fails.
 func predictWindow(ctx context.Context, cfg *Config, wr *windowResult, prog *progress) {
-	s := wr.summary
-	n := len(s.Customers)
-	clvOpts := models.CLVOptions{Horizon: cfg.Resolved.Horizon, DiscountRate: cfg.Resolved.DiscountRatePerUnit, Margin: cfg.CLV.Margin}
+	in := predictInput{summary: wr.summary, patterns: wr.patterns,
+		clv: models.CLVOptions{Horizon: cfg.Resolved.Horizon, DiscountRate: cfg.Resolved.DiscountRatePerUnit, Margin: cfg.CLV.Margin}}
 	bar := prog.bar("predicting", len(wr.fits))
 	defer bar.finish()
 	for _, name := range cfg.Models {
@@ -723,52 +737,18 @@ func predictWindow(ctx context.Context, cfg *Config, wr *windowResult, prog *pro
 		if !ok {
 			continue
 		}
-		p := &Prediction{Purchases: make([]float64, n), PAlive: make([]float64, n)}
-		if wr.spend != nil {
-			p.Revenue = make([]float64, n)
-			p.CLV = make([]float64, n)
+		p, err := predictModel(ctx, name, f, wr.spend, in)
+		if err == nil {
+			addValueTiers(cfg, wr, p)
 		}
-		var bad error
-		var badOnce sync.Once
-		parallelFor(n, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				if ctx.Err() != nil {
-					return
-				}
-				cs := s.Customers[i]
-				c := models.Customer{Frequency: cs.Frequency, Recency: cs.Recency, T: cs.T, Monetary: cs.Monetary, Activity: cs.Activity}
-				p.Purchases[i] = f.ConditionalExpectedPurchases(c, cs.DurationHoldout)
-				p.PAlive[i] = f.ProbabilityAlive(c)
-				if wr.spend != nil {
-					spend := wr.spend.ExpectedSpend(c)
-					p.Revenue[i] = p.Purchases[i] * spend
-					p.CLV[i] = clvOpts.Margin * spend * models.DiscountedExpectedPurchases(f, c, clvOpts)
-				}
-				for _, v := range []float64{p.Purchases[i], p.PAlive[i], at(p.Revenue, i), at(p.CLV, i)} {
-					if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-						badOnce.Do(func() {
-							bad = fmt.Errorf("%s: prediction %v for customer %s (frequency %g, recency %g, T %g) is not a finite number ≥ 0",
-								name, v, cs.ID, cs.Frequency, cs.Recency, cs.T)
-						})
-					}
-				}
-			}
-		})
 		bar.add(name)
-		if bad != nil {
-			wr.errs[name] = bad
+		if err != nil {
+			wr.errs[name] = err
 			delete(wr.fits, name)
 			continue
 		}
 		wr.preds[name] = p
 	}
-}
-
-func at(v []float64, i int) float64 {
-	if v == nil {
-		return 0
-	}
-	return v[i]
 }
 
 // parallelFor runs f over [0, n) in contiguous blocks on every core.
@@ -806,7 +786,8 @@ func actuals(s *datasets.Summary) (ids []string, purchases, revenue []float64) {
 
 // scoreWindow scores every model of a window that produced predictions.
 func scoreWindow(wr *windowResult) (map[string]map[string]Scores, error) {
-	ids, actP, actR := actuals(wr.summary)
+	_, actP, actR := wr.holdoutActuals()
+	sc := wr.scorer()
 	out := map[string]map[string]Scores{}
 	names := make([]string, 0, len(wr.preds))
 	for name := range wr.preds {
@@ -815,13 +796,13 @@ func scoreWindow(wr *windowResult) (map[string]map[string]Scores, error) {
 	sort.Strings(names)
 	for _, name := range names {
 		p := wr.preds[name]
-		sp, err := Score(ids, p.Purchases, actP)
+		sp, err := sc.Score(p.Purchases, actP)
 		if err != nil {
 			return nil, fmt.Errorf("scoring %s: %w", name, err)
 		}
 		out[name] = map[string]Scores{TargetPurchases: sp}
 		if p.Revenue != nil && wr.summary.HasAmount {
-			sr, err := Score(ids, p.Revenue, actR)
+			sr, err := sc.Score(p.Revenue, actR)
 			if err != nil {
 				return nil, fmt.Errorf("scoring %s revenue: %w", name, err)
 			}
@@ -882,7 +863,7 @@ func buildMetrics(cfg *Config, dataName, sum string, mainWin *windowResult, wind
 	if err != nil {
 		return nil, err
 	}
-	ids, actP, actR := actuals(s)
+	_, actP, actR := mainWin.holdoutActuals()
 	for _, name := range cfg.Models {
 		rep := &ModelReport{FitResult: mainWin.results[name]}
 		if rep.FitResult == nil {
@@ -908,8 +889,18 @@ func buildMetrics(cfg *Config, dataName, sum string, mainWin *windowResult, wind
 		if mf.SegmentTarget == TargetRevenue {
 			pred, act = p.Revenue, actR
 		}
-		if rep.Segments, err = Segments(ids, pred, act, cfg.Segments.Groups); err != nil {
+		if rep.Segments, err = mainWin.scorer().Segments(pred, act, cfg.Segments.Groups); err != nil {
 			return nil, fmt.Errorf("segments of %s: %w", name, err)
+		}
+		if p.Tier != nil {
+			if mf.Tiers == nil {
+				mf.Tiers = map[string][]TierSummary{}
+			}
+			var rev []float64
+			if s.HasHoldout && s.HasAmount {
+				rev = actR
+			}
+			mf.Tiers[name] = SummarizeTiers(p.Tier, p, rev)
 		}
 		if p.CLV != nil {
 			total := 0.0

@@ -113,6 +113,14 @@ func (f *FittedBGNBD) ConditionalExpectedPurchases(c Customer, t float64) float6
 // and NaN when c is not a valid history.
 func (f *FittedBGNBD) ProbabilityAlive(c Customer) float64 { return f.model().alive(c) }
 
+// DiscountedExpectedPurchasesWithin returns ∫₀^H e^{−δt} dE[Y(t) | c],
+// δ = ln(1+d), the discounted expected purchases in (T, T+horizon]
+// (HorizonDiscounter; see bgfModel.discountedWithin). horizon = +Inf gives
+// DERT (finite for a > 1 or d > 0).
+func (f *FittedBGNBD) DiscountedExpectedPurchasesWithin(c Customer, d, horizon float64) float64 {
+	return f.model().discountedWithin(c, d, horizon)
+}
+
 // ProbabilityOfPurchases returns P(X(t) = x), the probability that a new
 // customer makes exactly x repeat purchases in (0, t] (FHL 2005, eq. 8). It
 // returns 0 for x < 0 and NaN for t < 0 or NaN.
@@ -149,13 +157,6 @@ func givenBGFResult(model string, r, alpha, a, b float64) *FitResult {
 	}
 }
 
-// bgfValidHistory reports whether c is a continuous-time history the family
-// accepts: finite, x ≥ 0, 0 ≤ t_x ≤ T.
-func bgfValidHistory(c Customer) bool {
-	return finite(c.Frequency) && finite(c.Recency) && finite(c.T) &&
-		c.Frequency >= 0 && c.Recency >= 0 && c.T >= 0 && c.Recency <= c.T*(1+1e-12)
-}
-
 // dropTerm reports whether a customer with x repeat purchases may already
 // have dropped out, and returns ln of the dropout term's coefficient
 // a/(b+x−1+shift).
@@ -176,7 +177,7 @@ func bgfRecency(c Customer) float64 {
 }
 
 func (m bgfModel) logLik(c Customer) float64 {
-	if !bgfValidHistory(c) {
+	if !ValidHistory(c) {
 		return math.NaN()
 	}
 	x, T := c.Frequency, c.T
@@ -204,7 +205,7 @@ func (m bgfModel) logOddsDead(c Customer) float64 {
 }
 
 func (m bgfModel) alive(c Customer) float64 {
-	if !bgfValidHistory(c) {
+	if !ValidHistory(c) {
 		return math.NaN()
 	}
 	return 1 / (1 + math.Exp(m.logOddsDead(c)))
@@ -228,7 +229,7 @@ func (m bgfModel) expected(t float64) float64 {
 // an alive customer, whose posterior is λ ~ Gamma(r+x, α+T) and
 // p ~ Beta(a, b+x+shift), and who from T on is a fresh BG/NBD customer.
 func (m bgfModel) conditional(c Customer, t float64) float64 {
-	if !bgfValidHistory(c) || math.IsNaN(t) {
+	if !ValidHistory(c) || math.IsNaN(t) {
 		return math.NaN()
 	}
 	if !(t > 0) {
@@ -240,6 +241,29 @@ func (m bgfModel) conditional(c Customer, t float64) float64 {
 	}
 	x := c.Frequency
 	return pa * bgfMean(t, m.r+x, m.alpha+c.T, m.a, m.b+x+m.shift)
+}
+
+// discountedWithin returns ∫₀^H e^{−δt} dE[Y(t) | c], δ = ln(1+d): P(alive)
+// times the discounted purchases of an alive customer, a fresh BG/NBD
+// customer with the posterior parameters (r+x, α+T, a, b+x+shift), by
+// discountedCurve with the scale α+T (the curve's singularity in t lies at
+// −(α+T)). NaN for an invalid history, d < 0 or a horizon < 0 or NaN.
+func (m bgfModel) discountedWithin(c Customer, d, horizon float64) float64 {
+	if !ValidHistory(c) || !(d >= 0) || math.IsInf(d, 0) || !(horizon >= 0) {
+		return math.NaN()
+	}
+	pa := m.alive(c)
+	if pa == 0 || horizon == 0 {
+		return 0
+	}
+	x := c.Frequency
+	r, alpha, b := m.r+x, m.alpha+c.T, m.b+x+m.shift
+	curve := func(t float64) float64 { return bgfMean(t, r, alpha, m.a, b) }
+	delta := math.Log1p(d)
+	if delta == 0 {
+		return pa * curve(horizon)
+	}
+	return pa * discountedCurve(curve, alpha, delta, horizon)
 }
 
 // pmf is P(X(t) = n): the customer makes n purchases and is alive after
@@ -302,6 +326,9 @@ func fitBGFamily(ctx context.Context, model string, shift float64, d *Data, o Fi
 	rows, err := newBGFRows(d, shift)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", model, err)
+	}
+	if err := checkIdentifiable(model, o, rows.n, rows.sumX, rows.informative()); err != nil {
+		return nil, err
 	}
 	start := rows.start()
 	for i, name := range bgfNames {
@@ -499,6 +526,21 @@ type bgfRows struct {
 }
 
 func (rs *bgfRows) len() int { return len(rs.T) }
+
+// informative returns the number of rows with T > 0 and weight > 0, up to
+// 2 (rows with T = 0 have probability 1 and say nothing). Merged rows are
+// distinct histories; unmerged ones are many.
+func (rs *bgfRows) informative() int {
+	k := 0
+	for i, T := range rs.T {
+		if T > 0 && rs.weight(i) > 0 {
+			if k++; k == 2 {
+				break
+			}
+		}
+	}
+	return k
+}
 
 // bgfCompressAlways is the number of rows up to which identical rows are
 // always merged; above it they are merged when a sample of the rows shows

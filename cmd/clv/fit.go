@@ -6,13 +6,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clv-dev/clv/datasets"
 	"github.com/clv-dev/clv/experiments"
+	"github.com/clv-dev/clv/experiments/atomicfile"
 	"github.com/clv-dev/clv/experiments/plot"
 	"github.com/clv-dev/clv/models"
 )
@@ -45,23 +45,25 @@ With --json it prints one object:
 A fit that does not converge prints its diagnostics and exits with code 1.`,
 		Example: `  clv fit --model bgnbd --summary ../shared/datasets/cdnow_customers_summary.csv --json
   clv fit --model bgbb --summary ../shared/datasets/donations.csv
-  clv fit --model sbg --survival survivors.csv --plot sbg-plots --period year`,
+  clv fit --model sbg --survival configs/data/survival_regular.csv --plot sbg-plots --period year`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !slices.Contains(models.FitNames(), model) {
-				return usageErrf("unknown model %q: choose one of %s", model, joinNames(models.FitNames()))
+			model, err := fitModelName(model)
+			if err != nil {
+				return err
+			}
+			if err := checkOutputs([]atomicfile.Named{{Key: "--rejects", Path: df.rejects}},
+				[]atomicfile.Named{{Key: "--data", Path: df.path}, {Key: "--summary", Path: summary}, {Key: "--survival", Path: surv}}); err != nil {
+				return err
 			}
 			opts := models.FitOptions{Penalty: penalty, MaxIterations: maxIter}
-			var (
-				res *models.FitResult
-				err error
-			)
+			var res *models.FitResult
 			if model == "sbg" {
 				if surv == "" {
 					return usageErrf("--model sbg fits cohort survival counts: give --survival PATH (a CSV of period, customers still active)")
 				}
-				survivors, err := datasets.ReadSurvivalCSV(surv)
+				survivors, err := readSurvivalFlag(cmd.Context(), surv)
 				if err != nil {
-					return dataErr(err)
+					return err
 				}
 				fitted, err := models.SBG{}.FitSurvival(cmd.Context(), survivors, opts)
 				if fitted != nil {
@@ -87,14 +89,14 @@ A fit that does not converge prints its diagnostics and exits with code 1.`,
 			case summary != "" && df.given():
 				return usageErrf("give either --summary or a transaction log (--data), not both")
 			case summary != "":
-				if sum, err = datasets.ReadSummaryCSV(summary); err != nil {
-					return dataErr(err)
+				if sum, err = readSummaryFlag(cmd.Context(), summary); err != nil {
+					return err
 				}
 			case df.given():
 				// Only calibration purchases matter to a fit: later rows are
 				// set aside (and counted), not failed.
 				df.excludeAfterEnd = true
-				if sum, err = df.summarize(); err != nil {
+				if sum, err = df.summarize(cmd.Context()); err != nil {
 					return err
 				}
 			default:
@@ -104,13 +106,16 @@ A fit that does not converge prints its diagnostics and exits with code 1.`,
 			if zeroAge > 0 {
 				fmt.Fprintf(s.err, "note: %d customers with T = 0 (first purchase on the calibration end) carry no information and are left out of the fit\n", zeroAge)
 			}
+			if err := checkFitData(model, data); err != nil {
+				return err
+			}
 			res, err = models.FitByName(cmd.Context(), model, data, opts)
 			return printFit(s, res, err, asJSON)
 		},
 	}
 	df.register(c)
 	f := c.Flags()
-	f.StringVar(&model, "model", "", "model to fit: "+joinNames(models.FitNames()))
+	f.StringVar(&model, "model", "", "model to fit (required; any case): "+joinNames(models.FitNames()))
 	f.StringVar(&summary, "summary", "", "summary CSV to fit on (instead of a transaction log)")
 	f.StringVar(&surv, "survival", "", "for sbg: CSV of cohort survivors per period")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
@@ -118,7 +123,6 @@ A fit that does not converge prints its diagnostics and exits with code 1.`,
 	f.StringVar(&periodName, "period", "period", "for sbg: the name of one survival period in the plots (year, month, ...)")
 	f.Float64Var(&penalty, "penalty", 0, "L2 penalty on the log-parameters (e.g. 0.001 for degenerate data)")
 	f.IntVar(&maxIter, "max-iterations", 1000, "cap on optimizer iterations")
-	_ = c.MarkFlagRequired("model")
 	return c
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 
 	"github.com/spf13/cobra"
@@ -48,13 +49,14 @@ model failed or anything else went wrong.
 
 See configs/README.md for every key.`,
 		Example: `  clv run configs/quickstart.yaml
-  clv run configs/cdnow.yaml --set split.calibration_end=1997-10-31 --out /tmp/cdnow-run`,
+  clv run configs/cdnow.yaml --set split.calibration_end=1997-10-31 --out runs/cdnow-october`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := experiments.Load(args[0], sets)
 			if err != nil {
 				return usageErr(err)
 			}
+			printSources(s.err, cfg)
 			opts := experiments.RunOptions{OutDir: out, Version: version, AfterFit: afterFitHook}
 			if !noProgress {
 				opts.Progress = s.err
@@ -67,12 +69,12 @@ See configs/README.md for every key.`,
 				var ce *experiments.ConfigError
 				var de *experiments.DataError
 				if errors.As(err, &ce) || errors.As(err, &de) {
-					return usageErr(err)
+					return usageErr(experiments.WithConfigHint(err))
 				}
 				return err
 			}
 			fmt.Fprintln(s.out, outcome.Dir)
-			printRunSummary(s, outcome)
+			printRunSummary(s, outcome, cfg.Models)
 			if err := outcome.Err(); err != nil {
 				var ge *experiments.GatesError
 				if errors.As(err, &ge) {
@@ -89,8 +91,9 @@ See configs/README.md for every key.`,
 	return c
 }
 
-// printRunSummary prints a short table of the main scores on stderr.
-func printRunSummary(s streams, o *experiments.Outcome) {
+// printRunSummary prints a short table of the main scores on stderr, the
+// models in the config's order (the report's order).
+func printRunSummary(s streams, o *experiments.Outcome, order []string) {
 	if c := o.Contractual; c != nil {
 		fmt.Fprintf(s.err, "cohort of %g customers over %d %ss, fitted on periods 0..%d\n", float64(c.Data.CohortSize), c.Data.Periods, c.Unit, c.Split.CalibrationPeriods)
 		for _, name := range sortedKeys(c.Models) {
@@ -113,7 +116,7 @@ func printRunSummary(s streams, o *experiments.Outcome) {
 	m := o.Metrics
 	fmt.Fprintf(s.err, "%d customers in calibration, %d rows read, %d rejected\n", m.Data.CalibrationCustomers, m.Data.RowsRead, m.Data.RowsRejected)
 	fmt.Fprintf(s.err, "%-10s %12s %12s %9s %9s %9s\n", "model", "predicted", "actual", "bias", "mae", "pearson")
-	for _, name := range o.Metrics.ModelOrder() {
+	for _, name := range configOrder(order, m.Models) {
 		rep := m.Models[name]
 		if rep.Holdout == nil {
 			fmt.Fprintf(s.err, "%-10s failed: %s\n", name, rep.Error)
@@ -125,6 +128,23 @@ func printRunSummary(s streams, o *experiments.Outcome) {
 	for _, g := range o.Gates {
 		fmt.Fprintln(s.err, g.Message)
 	}
+}
+
+// configOrder returns the keys of m in the order of names (the config's
+// models), then any others sorted.
+func configOrder[V any](names []string, m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for _, n := range names {
+		if _, ok := m[n]; ok && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	for _, k := range sortedKeys(m) {
+		if !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -24,6 +24,7 @@ h2 { font-size: 1.3em; border-bottom: 2px solid #333; padding-bottom: 0.15em; ma
 h3 { font-size: 1.05em; margin: 1.2em 0 0.3em; }
 p.sub { color: #444; margin: 0 0 1em; }
 p.note { color: #333; font-size: 0.88em; max-width: 60em; }
+p.source { max-width: 60em; overflow-wrap: anywhere; }
 nav { font-size: 0.9em; margin: 0.8em 0; }
 nav a { margin-right: 1.1em; color: #0a4f7a; }
 table { border-collapse: collapse; margin: 0.5em 0 0.8em; font-size: 0.86em; }
@@ -67,6 +68,7 @@ figcaption { font-size: 0.9em; color: #222; margin-top: 0.3em; max-width: 60em; 
 {{end}}
 <section id="summary">
 <h2>Data and split</h2>
+<p class="source"><b>Where the data come from:</b> {{.DataSource}}{{if .DataCommand}} Redraw them with <code>{{.DataCommand}}</code>{{end}}</p>
 <div class="segments">
 <table class="kv">
 <thead><tr><th colspan="2">Data</th></tr></thead>
@@ -205,7 +207,7 @@ func mdTable(b *strings.Builder, header []string, rows [][]string, left ...bool)
 	b.WriteString("\n")
 }
 
-// markdown writes report.md: the content of report.html with the PNG
+// markdown writes report.md: the content of report.html with the PNG (or SVG)
 // figures linked by relative paths.
 func markdown(p *page) string {
 	var b strings.Builder
@@ -218,6 +220,11 @@ func markdown(p *page) string {
 		b.WriteString("\n")
 	}
 	b.WriteString("## Data and split\n\n")
+	b.WriteString("**Where the data come from:** " + strings.Join(strings.Fields(p.DataSource), " "))
+	if p.DataCommand != "" {
+		b.WriteString(" Redraw them with `" + p.DataCommand + "`")
+	}
+	b.WriteString("\n\n")
 	kv := func(title string, rows []keyValue) {
 		var rs [][]string
 		for _, r := range rows {
@@ -306,7 +313,11 @@ func markdown(p *page) string {
 		b.WriteString(p.FigureNote + "\n\n")
 	}
 	for _, f := range p.Figures {
-		fmt.Fprintf(&b, "### %s\n\n![%s](%s)\n\n*%s*\n\n", f.Title, f.Title, f.PNG, f.Caption)
+		if f.Image == "" {
+			fmt.Fprintf(&b, "### %s\n\n*%s*\n\n", f.Title, f.Caption)
+			continue
+		}
+		fmt.Fprintf(&b, "### %s\n\n![%s](%s)\n\n*%s*\n\n", f.Title, f.Title, f.Image, f.Caption)
 	}
 	return b.String()
 }
