@@ -146,7 +146,7 @@ func newRejectWriter(path string) (*rejectWriter, error) {
 
 // write appends one rejected row.
 func (rw *rejectWriter) write(e *BadRowError) error {
-	if err := rw.w.Write([]string{e.File, strconv.FormatInt(e.Line, 10), e.Column, string(e.Reason), e.Text}); err != nil {
+	if err := rw.w.Write([]string{SpreadsheetSafe(e.File), strconv.FormatInt(e.Line, 10), e.Column, string(e.Reason), SpreadsheetSafe(e.Text)}); err != nil {
 		return fmt.Errorf("rejects file %s: %w", rw.path, err)
 	}
 	return nil

@@ -69,8 +69,9 @@ type ReadOptions struct {
 	// Date is the date column (zero value: "date").
 	Date Column
 	// Amount is the amount column, or NoColumn() for a count-only log.
-	// Left at the zero value, the default "amount" is assumed: a log whose header has an "amount" column uses it, and one
-	// without is read as count-only (Summary.NoAmountReason says so). A
+	// Left at the zero value, the default "amount" is assumed: a log
+	// whose header has an "amount" column uses it, and one without is
+	// read as count-only (Summary.NoAmountReason says so). A
 	// column named explicitly (even "amount") must exist, as the customer
 	// and date columns must.
 	Amount Column
@@ -124,8 +125,8 @@ type readConfig struct {
 func (ro ReadOptions) config() (*readConfig, error) {
 	c := &readConfig{format: ro.Format, customer: ro.Customer, date: ro.Date, amount: ro.Amount,
 		rejects: ro.RejectsPath, excludeAfterEnd: ro.ExcludeAfterEnd, delim: ro.Delimiter}
-	if !ro.Delimiter.valid() {
-		return nil, fmt.Errorf("the delimiter %s cannot separate fields: use a tab, whitespace, or a printable ASCII character other than a letter, a digit or the quote", ro.Delimiter)
+	if ro.Delimiter > DelimiterWhitespace {
+		return nil, fmt.Errorf("unknown delimiter %d: use DelimiterAuto, DelimiterComma, DelimiterSemicolon, DelimiterTab, DelimiterPipe or DelimiterWhitespace", ro.Delimiter)
 	}
 	if ro.Format > FormatParquet {
 		return nil, fmt.Errorf("unknown log format %d: use FormatAuto, FormatCSV, FormatTSV, FormatWhitespace or FormatParquet", ro.Format)
@@ -345,20 +346,20 @@ func sniffDelimiter(head []byte) Delimiter {
 		if isBlank(line) {
 			continue
 		}
-		var counts [256]int
+		var counts [DelimiterWhitespace]int
 		quoted := false
 		for _, ch := range line {
 			if ch == '"' {
 				quoted = !quoted
 			}
-			if !quoted {
-				counts[ch]++
+			if d := delimiterOf(ch); d != DelimiterAuto && !quoted {
+				counts[d]++
 			}
 		}
 		best := DelimiterWhitespace
-		for _, n := range delimiterNames[:4] { // comma, tab, semicolon, pipe
-			if counts[n.d] > 0 && (best == DelimiterWhitespace || counts[n.d] > counts[best]) {
-				best = n.d
+		for _, d := range []Delimiter{DelimiterComma, DelimiterTab, DelimiterSemicolon, DelimiterPipe} {
+			if counts[d] > 0 && (best == DelimiterWhitespace || counts[d] > counts[best]) {
+				best = d
 			}
 		}
 		return best

@@ -495,8 +495,8 @@ func (s *textSource) badRow(reason Reason, col int, text []byte, detail string) 
 	e := &BadRowError{File: s.in.File, Line: s.recLine, Reason: reason, Detail: detail, Hint: hints[reason],
 		Options: reasonOptions(reason), ColumnIndex: -1}
 	if s.recLine == s.firstData {
-		e.Hint += fmt.Sprintf(" (line %d was read as data, not as a header: if it is a header, say that the first line is a header)", s.recLine)
-		e.Options = append(e.Options, OptionHeader)
+		e.Hint += fmt.Sprintf(" (line %d was read as data, not as a header: if it is a header, say so with the header option)", s.recLine)
+		e.Options = append([]Option{OptionHeader}, e.Options...)
 	}
 	if col >= 0 {
 		e.ColumnIndex = col

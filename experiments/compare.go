@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/clv-dev/clv/datasets"
 )
 
 // CompareRow is one model's scores on one target in one run, as clv compare
@@ -255,7 +257,7 @@ func writeCSV(w io.Writer, c Comparison) error {
 		return err
 	}
 	for _, r := range c.Rows {
-		rec := []string{r.Run, r.Model, r.Target}
+		rec := []string{datasets.SpreadsheetSafe(r.Run), r.Model, r.Target}
 		for _, col := range c.Columns {
 			v, ok := r.Metrics[col]
 			switch {

@@ -2,11 +2,13 @@ package experiments
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/models"
 )
 
 // TestConfigHint checks that the errors of a config run name config keys,
@@ -27,6 +29,7 @@ func TestConfigHint(t *testing.T) {
 		{"field count", read("customer_id,date\na,2024-01-02,x\n", datasets.ReadOptions{}), "in the config, set data.on_bad_row: skip"},
 		{"missing column", read("id,date\na,2024-01-02\n", datasets.ReadOptions{Customer: datasets.ColumnNamed("cust")}), "in the config, set data.customer"},
 		{"no option", errors.New("plain"), ""},
+		{"runaway fit", fmt.Errorf("bgnbd: %w", &models.IdentificationError{Model: "bgnbd", Reason: models.NoRepeatPurchases, Customers: 1, Option: models.OptionPenalty}), "in the config, set fit.penalty"},
 	} {
 		if got := ConfigHint(tc.err); got != tc.want {
 			t.Errorf("%s: hint %q, want %q (error %v)", tc.name, got, tc.want, tc.err)
@@ -55,8 +58,11 @@ func TestConfigKeys(t *testing.T) {
 	}
 	for _, o := range []datasets.Option{datasets.OptionCustomer, datasets.OptionDate, datasets.OptionAmount, datasets.OptionHeader,
 		datasets.OptionDateFormat, datasets.OptionOnBadRow, datasets.OptionCalibrationEnd, datasets.OptionHoldoutEnd} {
-		if k := ConfigKey(o); !known[k] {
+		if k := ConfigKey(string(o)); !known[k] {
 			t.Errorf("option %s: config key %q is not in the schema", o, k)
 		}
+	}
+	if k := ConfigKey(models.OptionPenalty); !known[k] {
+		t.Errorf("option %s: config key %q", models.OptionPenalty, k)
 	}
 }

@@ -150,6 +150,8 @@ func cfgModelProblem(m string, contractual, dup bool) string {
 		return m + " is the contractual model: it fits a cohort's survivor counts, not a transaction log; give a survival section (survival.path, survival.calibration_periods) instead of data and split, as configs/contractual.yaml does"
 	case m == "bgbb":
 		return "bgbb is a discrete-time model and cannot be run from an experiment config; choose among " + strings.Join(cfgRunModels, ", ")
+	case strings.EqualFold(m, "gammagamma"):
+		return "gammagamma is the spend model, not a purchase model: leave it out of models and set spend_model: gammagamma (the default when the data has amounts)"
 	case !slices.Contains(cfgRunModels, m):
 		return fmt.Sprintf("%q is not a known model: choose among %s", m, strings.Join(cfgRunModels, ", "))
 	case dup:

@@ -562,13 +562,11 @@ func ReadOptions(cfg *Config) datasets.ReadOptions {
 	ro := datasets.ReadOptions{
 		Format: format, Header: r.Header,
 		Customer: columnOption(r.Customer), Date: columnOption(r.Date), Amount: datasets.NoColumn(),
-		DateFormat: cfg.Data.DateFormat, OnBadRow: cfg.Data.OnBadRow,
+		DateFormat: cfg.Data.DateFormat, OnBadRow: cfg.Data.OnBadRow, Delimiter: r.Delimiter,
 	}
 	if r.HasAmount {
 		ro.Amount = columnOption(r.Amount)
 	}
-	// A delimiter the reader cannot use makes it fail with the reason.
-	ro.Delimiter, _ = datasets.DelimiterOf(r.Delimiter)
 	if cfg.Data.Embedded != "" {
 		// Embedded data sets are CSV logs with the simulator's columns.
 		ro.Format, ro.Header = datasets.FormatCSV, "yes"
@@ -873,8 +871,8 @@ func buildMetrics(cfg *Config, dataName, sum string, mainWin *windowResult, wind
 			mf.Warnings = append(mf.Warnings, name+": "+w)
 		}
 		if err := mainWin.errs[name]; err != nil {
-			rep.Error = err.Error()
-			mf.Warnings = append(mf.Warnings, name+" failed: "+err.Error())
+			rep.Error = WithConfigHint(err).Error()
+			mf.Warnings = append(mf.Warnings, name+" failed: "+rep.Error)
 			mf.Models[name] = rep
 			continue
 		}

@@ -57,7 +57,7 @@ func stageResults(cfg *Config, o RunOptions, started time.Time) (*resultsDir, er
 		key = "--out"
 	}
 	if strings.ContainsRune(final, 0) {
-		return nil, &ConfigError{File: cfg.File, Problems: []Problem{{Key: key, Message: fmt.Sprintf("%q holds a NUL byte, which no file name can: fix the path", final)}}}
+		return nil, &ConfigError{File: cfg.File, Problems: []Problem{{Key: key, Message: fmt.Sprintf("%s: the results path %q holds a NUL byte, which no file name can: fix the path", key, final)}}}
 	}
 	RemoveStaleStaging(filepath.Dir(final), time.Now())
 	generated := o.OutDir == ""

@@ -359,20 +359,27 @@ func (f *FittedRetention) ReactivationRates() []float64 { return append([]float6
 // PurchasesPerActivePeriod returns m.
 func (f *FittedRetention) PurchasesPerActivePeriod() float64 { return f.m }
 
-// RecencyState returns the customer's state at the end of calibration: 0
-// when active in the last period, else the whole periods since the last
-// purchase, capped at R.
-func (f *FittedRetention) RecencyState(c Customer) int {
-	R := len(f.q) - 1
+// PeriodsSinceActivity returns g, the whole activity periods between the
+// customer's last active period and the end of calibration: 0 when active
+// in the last period, from the bitmap when it holds a purchase, else from
+// T − t_x. Predictions read the activity bitmaps through it (the
+// experiments' per-customer path detects it).
+func (f *FittedRetention) PeriodsSinceActivity(c Customer) int {
 	h := historyOf(c, f.period, f.periods)
 	if h.bits != 0 {
-		return min(R, bits.TrailingZeros64(h.bits))
+		return bits.TrailingZeros64(h.bits)
 	}
 	g := math.Floor((c.T-c.Recency)/f.period + 1e-9)
-	if !(g < float64(R)) {
-		return R
+	if !(g < math.MaxInt32) {
+		return math.MaxInt32
 	}
 	return max(0, int(g))
+}
+
+// RecencyState returns the customer's state at the end of calibration:
+// PeriodsSinceActivity capped at R.
+func (f *FittedRetention) RecencyState(c Customer) int {
+	return min(len(f.q)-1, f.PeriodsSinceActivity(c))
 }
 
 // ProbabilityAlive returns the probability of being active in the first

@@ -17,6 +17,9 @@ var (
 	_ PurchaseModel     = Retention{}
 	_ FittedPurchases   = (*FittedRetention)(nil)
 	_ HorizonDiscounter = (*FittedRetention)(nil)
+	// The experiments' prediction path sends models with this method
+	// through its per-customer path, since they read the activity bitmaps.
+	_ interface{ RecencyState(Customer) int } = (*FittedRetention)(nil)
 )
 
 // retData is a cohort with P = 4 activity periods of L = 2 time units,
@@ -73,21 +76,24 @@ func TestRetentionByHand(t *testing.T) {
 	//   silent now: P1 = q = 2/3, P2 = q·p + (1−q)·q = 5/9,  E = m(2/3 + ½·5/9) = m·17/18.
 	active, silent := m*19/24, m*17/18
 	tests := []struct {
-		row, state   int
-		alive, three float64
+		row, state, since int
+		alive, three      float64
 	}{
-		{0, 0, p, active}, // A: bit 0 set
-		{1, 1, q, silent}, // B
-		{2, 1, q, silent}, // C
-		{3, 0, p, active}, // D: first purchase in the last period
-		{4, 1, q, silent}, // E: silent for ⌊(10−1)/2⌋ = 4 periods, capped at R = 1
-		{5, 0, p, active}, // F
-		{0, 0, p, active}, // A again: the table grown by others gives the same
+		{0, 0, 0, p, active}, // A: bit 0 set
+		{1, 1, 1, q, silent}, // B
+		{2, 1, 1, q, silent}, // C
+		{3, 0, 0, p, active}, // D: first purchase in the last period
+		{4, 1, 4, q, silent}, // E: silent for ⌊(10−1)/2⌋ = 4 periods, capped at R = 1
+		{5, 0, 0, p, active}, // F
+		{0, 0, 0, p, active}, // A again: the table grown by others gives the same
 	}
 	for _, tt := range tests {
 		c := d.Customer(tt.row)
 		if got := f.RecencyState(c); got != tt.state {
 			t.Errorf("row %d: state %v, want %v", tt.row, got, tt.state)
+		}
+		if got := f.PeriodsSinceActivity(c); got != tt.since {
+			t.Errorf("row %d: %v periods since activity, want %v", tt.row, got, tt.since)
 		}
 		if got := f.ProbabilityAlive(c); math.Abs(got-tt.alive) > 1e-15 {
 			t.Errorf("row %d: P(active next period) = %v, want %v", tt.row, got, tt.alive)

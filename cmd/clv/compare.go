@@ -29,6 +29,9 @@ backtest windows ("origin" and the calibration end), never marked best.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var rows []experiments.CompareRow
 			for _, dir := range args {
+				if err := checkFinishedRun(dir); err != nil {
+					return err
+				}
 				b, err := os.ReadFile(filepath.Join(dir, "metrics.json"))
 				if err != nil {
 					return usageErrf("%s is not a results folder: %v", dir, err)

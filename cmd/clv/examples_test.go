@@ -426,3 +426,24 @@ func TestVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleTableInConfigOrder: the score table clv run prints lists the
+// models in the config's order, as the report does, not sorted.
+func TestConsoleTableInConfigOrder(t *testing.T) {
+	order := []string{"paretonbd", "average", "bgnbd"}
+	code, _, errOut := clv(t, "run", filepath.Join(repoRoot(t), "configs", "quickstart.yaml"), "--out", filepath.Join(t.TempDir(), "run"),
+		"--no-progress", "--set", "models="+strings.Join(order, ","), "--set", "expect=[]",
+		"--set", "output.plots=false", "--set", "output.report=false")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got []string
+	for _, line := range strings.Split(errOut, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && slices.Contains(order, f[0]) {
+			got = append(got, f[0])
+		}
+	}
+	if !slices.Equal(got, order) {
+		t.Errorf("the console lists %v, want the config's order %v:\n%s", got, order, errOut)
+	}
+}

@@ -133,7 +133,7 @@ func printFit(s streams, res *models.FitResult, fitErr error, asJSON bool) error
 		if fitErr == nil {
 			fitErr = fmt.Errorf("the fit returned no result")
 		}
-		return fitErr
+		return withFlagHint(fitErr)
 	}
 	if asJSON {
 		enc := json.NewEncoder(s.out)
@@ -144,7 +144,7 @@ func printFit(s streams, res *models.FitResult, fitErr error, asJSON bool) error
 	} else {
 		writeFitTable(s.out, s.err, res)
 	}
-	return fitErr
+	return withFlagHint(fitErr)
 }
 
 func writeFitTable(w, errOut io.Writer, r *models.FitResult) {

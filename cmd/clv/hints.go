@@ -1,27 +1,28 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/clv-dev/clv/datasets"
 	"github.com/clv-dev/clv/experiments"
+	"github.com/clv-dev/clv/models"
 )
 
-// optionFlags are the flags of the reading and summary options (see
-// dataFlags.register).
-var optionFlags = map[datasets.Option]string{
-	datasets.OptionCustomer:       "--customer",
-	datasets.OptionDate:           "--date",
-	datasets.OptionAmount:         "--amount",
-	datasets.OptionHeader:         "--header",
-	datasets.OptionDateFormat:     "--date-format",
-	datasets.OptionOnBadRow:       "--on-bad-row",
-	datasets.OptionStart:          "--start",
-	datasets.OptionCalibrationEnd: "--calibration-end",
-	datasets.OptionHoldoutEnd:     "--holdout-end",
+// optionFlags are the flags of the options errors name (see
+// dataFlags.register and the fit command's --penalty).
+var optionFlags = map[string]string{
+	string(datasets.OptionCustomer):       "--customer",
+	string(datasets.OptionDate):           "--date",
+	string(datasets.OptionAmount):         "--amount",
+	string(datasets.OptionHeader):         "--header",
+	string(datasets.OptionDateFormat):     "--date-format",
+	string(datasets.OptionOnBadRow):       "--on-bad-row",
+	string(datasets.OptionStart):          "--start",
+	string(datasets.OptionCalibrationEnd): "--calibration-end",
+	string(datasets.OptionHoldoutEnd):     "--holdout-end",
+	models.OptionPenalty:                  "--penalty",
 }
 
 // flagHint words, for the command line, which flags can fix err: for a bad
@@ -29,20 +30,11 @@ var optionFlags = map[datasets.Option]string{
 // carries no option. A config run words it with config keys instead
 // (experiments.ConfigHint).
 func flagHint(err error) string {
-	var opts []datasets.Option
-	var be *datasets.BadRowError
-	var oe *datasets.OptionError
-	switch {
-	case errors.As(err, &be):
-		opts = be.Options
-	case errors.As(err, &oe):
-		opts = []datasets.Option{oe.Option}
-	}
 	var flags []string
-	for _, o := range opts {
+	for _, o := range experiments.ErrorOptions(err) {
 		switch f := optionFlags[o]; {
 		case f == "":
-		case o == datasets.OptionOnBadRow:
+		case o == string(datasets.OptionOnBadRow):
 			flags = append(flags, f+" skip")
 		default:
 			flags = append(flags, f)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/models"
 )
 
 // TestFlagHint checks that on the command line the errors of the data
@@ -24,6 +25,7 @@ func TestFlagHint(t *testing.T) {
 		{"bad date", read("customer_id,date\na,01/02/2024\n", datasets.ReadOptions{}), "set --date-format, or --on-bad-row skip"},
 		{"outside", read("customer_id,date\na,2024-05-02\n", datasets.ReadOptions{}), "set --holdout-end, or --on-bad-row skip"},
 		{"missing column", read("id,date\na,2024-01-02\n", datasets.ReadOptions{Customer: datasets.ColumnNamed("cust")}), "set --customer"},
+		{"runaway fit", &models.ConvergenceError{Result: &models.FitResult{Model: "bgnbd"}, Reason: "r ran off", Option: models.OptionPenalty}, "set --penalty"},
 	} {
 		if got := flagHint(tc.err); got != tc.want {
 			t.Errorf("%s: hint %q, want %q (error %v)", tc.name, got, tc.want, tc.err)
@@ -32,12 +34,14 @@ func TestFlagHint(t *testing.T) {
 			t.Errorf("%s: %q", tc.name, got)
 		}
 	}
-	var f dataFlags
-	c := newValidateCmd(streams{})
-	f.register(c)
+	fit := newRootCmd(streams{})
+	fitCmd, _, err := fit.Find([]string{"fit"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for o, flag := range optionFlags {
-		if c.Flags().Lookup(strings.TrimPrefix(flag, "--")) == nil {
-			t.Errorf("option %s: flag %s does not exist", o, flag)
+		if fitCmd.Flags().Lookup(strings.TrimPrefix(flag, "--")) == nil {
+			t.Errorf("option %s: clv fit has no flag %s", o, flag)
 		}
 	}
 }

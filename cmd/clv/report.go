@@ -33,6 +33,10 @@ stderr.`,
   clv report runs/quick`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFinishedRun(args[0]); err != nil {
+				return err
+			}
+			removeStaleTemps(args[0])
 			res, err := report.FromDir(args[0])
 			if err != nil {
 				if errors.Is(err, fs.ErrNotExist) {

@@ -52,6 +52,9 @@ See configs/README.md for every key.`,
   clv run configs/cdnow.yaml --set split.calibration_end=1997-10-31 --out runs/cdnow-october`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "-" {
+				return usageErrf("--out names the results folder to create, and standard output (-) cannot hold one: name a folder")
+			}
 			cfg, err := experiments.Load(args[0], sets)
 			if err != nil {
 				return usageErr(err)

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -108,19 +109,97 @@ func TestFitErrorsExitTwo(t *testing.T) {
 	}
 }
 
-// /dev/zero as a summary or survival file is refused at a limit instead of
-// filling the memory.
-func TestFitOnDevZero(t *testing.T) {
-	if _, err := os.Stat("/dev/zero"); err != nil {
-		t.Skip("no /dev/zero")
+// /dev/zero and a file of one endless line, as a summary or survival
+// file, are refused (at a limit for the endless line) instead of filling
+// the memory.
+func TestFitOnEndlessInputs(t *testing.T) {
+	long := filepath.Join(t.TempDir(), "long.csv")
+	if err := os.WriteFile(long, []byte(strings.Repeat("a", 3<<20)), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	for _, args := range [][]string{
-		{"--model", "bgnbd", "--summary", "/dev/zero"},
-		{"--model", "sbg", "--survival", "/dev/zero"},
-	} {
-		code, _, errOut := clv(t, append([]string{"fit"}, args...)...)
-		if code != exitUsage || !strings.Contains(errOut, "line longer") && !strings.Contains(errOut, "binary data") {
-			t.Errorf("clv fit %v: exit %d, %q", args, code, errOut)
+	for _, path := range []string{"/dev/zero", long} {
+		if _, err := os.Stat(path); err != nil {
+			continue
 		}
+		for _, args := range [][]string{
+			{"--model", "bgnbd", "--summary", path},
+			{"--model", "sbg", "--survival", path},
+		} {
+			code, _, errOut := clv(t, append([]string{"fit"}, args...)...)
+			if code != exitUsage || path == long && !strings.Contains(errOut, "line longer") {
+				t.Errorf("clv fit %v: exit %d, %q", args, code, errOut)
+			}
+		}
+	}
+}
+
+// compare and report refuse a staging folder; report removes the
+// temporary files a killed report left (the writer is gone) and keeps a
+// live writer's.
+func TestStagingFoldersAndStaleTemps(t *testing.T) {
+	tmp := t.TempDir()
+	run := filepath.Join(tmp, "run")
+	if code, _, errOut := runQuickstart(t, run, "--set", "models=[average]", "--set", "spend_model=none", "--set", "expect=[]"); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errOut)
+	}
+	partial := filepath.Join(tmp, ".run.partial-123")
+	if err := os.Mkdir(partial, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(run, "metrics.json"))
+	if err := os.WriteFile(filepath.Join(partial, "metrics.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"compare", "report"} {
+		if code, _, errOut := clv(t, cmd, partial); code != exitUsage || !strings.Contains(errOut, "staging folder") {
+			t.Errorf("clv %s on a .partial folder: exit %d, %q", cmd, code, errOut)
+		}
+	}
+	p, err := os.StartProcess("/bin/sh", []string{"sh", "-c", "exit 0"}, &os.ProcAttr{})
+	if err != nil {
+		t.Skip("cannot start /bin/sh:", err)
+	}
+	p.Wait()
+	plots := filepath.Join(run, "plots")
+	if err := os.MkdirAll(plots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stale := []string{
+		filepath.Join(plots, ".gains.png.tmp-"+strconv.Itoa(p.Pid)+"-77"),
+		filepath.Join(run, ".report.html.tmp-"+strconv.Itoa(p.Pid)+"-78"),
+	}
+	live := filepath.Join(plots, ".deciles.svg.tmp-1-79") // pid 1 always runs
+	for _, f := range append(stale, live) {
+		if err := os.WriteFile(f, []byte("half"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, _, errOut := clv(t, "report", run); code != 0 {
+		t.Fatalf("report: exit %d: %s", code, errOut)
+	}
+	for _, f := range stale {
+		if _, err := os.Stat(f); err == nil {
+			t.Errorf("stale %s kept", f)
+		}
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a live writer's temporary file was removed: %v", err)
+	}
+}
+
+// A NUL byte in output.dir (a YAML escape) is a config error, exit 2; so is
+// --out - for a run.
+func TestRunOutputPathErrorsExitTwo(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "nul.yaml")
+	yaml := "name: nul\ndata:\n  embedded: quickstart\nsplit:\n  calibration_end: 2024-09-29\n  holdout_end: 2025-06-29\nmodels: [average]\noutput:\n  dir: \"res\\0ults\"\n  plots: false\n  report: false\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := clv(t, "run", cfg, "--no-progress"); code != exitUsage || !strings.Contains(errOut, "output.dir") {
+		t.Errorf("NUL in output.dir: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := clv(t, "run", cfg, "--out", "-"); code != exitUsage || !strings.Contains(errOut, "--out") {
+		t.Errorf("run --out -: exit %d, %q", code, errOut)
 	}
 }

@@ -445,3 +445,31 @@ func quickstartArtifacts(b *testing.B) *experiments.Artifacts {
 func encodeMetrics(mf *experiments.MetricsFile) ([]byte, error) {
 	return json.MarshalIndent(mf, "", "  ")
 }
+
+// TestHeatmapLeavesImpossibleCellsBlank draws a P(alive) heat map as it
+// is (row x = 0 holds one value, at recency 0) and with that row filled
+// in, and counts the drawn paths: the real one has exactly one path fewer
+// per impossible cell, so those cells are left blank, not coloured.
+func TestHeatmapLeavesImpossibleCellsBlank(t *testing.T) {
+	hm, err := Heatmaps(fixtureInput(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := hm[0]
+	filled := h
+	filled.Z = slices.Clone(h.Z)
+	filled.Z[0] = make(Floats, len(h.Z[0]))
+	for j := range filled.Z[0] {
+		filled.Z[0][j] = h.Z[0][0]
+	}
+	paths := func(h HeatmapData) int {
+		svg, err := SVG(h.figure(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Count(svg, []byte("<path"))
+	}
+	if got, want := paths(filled)-paths(h), len(h.Recency)-1; got != want {
+		t.Errorf("filling row x = 0 draws %d more cells, want %d (one per impossible cell)", got, want)
+	}
+}

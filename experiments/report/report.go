@@ -128,6 +128,8 @@ type page struct {
 	CLV            []clvRow
 	Segments       []segmentTable
 	SegmentNote    string
+	Tiers          []tierTable
+	TierNote       string
 	Figures        []figure
 	FigureNote     string
 }
@@ -171,6 +173,13 @@ type clvRow struct{ Model, Total, Mean string }
 type segmentTable struct {
 	Label string
 	Rows  [][]string
+}
+
+// tierTable is one model's value tiers.
+type tierTable struct {
+	Label   string
+	Columns []string
+	Rows    [][]string
 }
 
 type figure struct {
@@ -410,6 +419,8 @@ func build(dir string, mf *experiments.MetricsFile, notes []string) (*page, erro
 	p.SegmentNote = fmt.Sprintf("Customers ranked by each model's predicted %s and cut into equal groups (1 = highest). Share = the group's share of the actual total; lift = share ÷ the group's share of customers (2 = the group's customers brought twice the average).",
 		targetTitle(mf.SegmentTarget))
 
+	p.Tiers, p.TierNote = tierTables(mf, order)
+
 	// Figures.
 	figs, fontCSS, warns := loadFigures(dir)
 	p.Figures, p.FontCSS = figs, template.CSS(fontCSS)
@@ -632,4 +643,33 @@ func loadFigures(dir string) (figs []figure, fontCSS string, warnings []string) 
 			SVG: template.HTML(svg), Image: figureFile(dir, f.Name)})
 	}
 	return figs, strings.Join(fonts, "\n"), warnings
+}
+
+// tierTables returns each model's value tiers (see experiments/tiers.go)
+// and the note that explains them.
+func tierTables(mf *experiments.MetricsFile, order []string) ([]tierTable, string) {
+	var out []tierTable
+	for _, m := range order {
+		tiers := mf.Tiers[m]
+		if len(tiers) == 0 {
+			continue
+		}
+		t := tierTable{Label: plot.Label(m), Columns: []string{"Tier", "Customers", "Share of net value", "Mean CLV", "Mean net CLV", "Mean P(alive)"}}
+		holdout := tiers[0].HoldoutRevenue != nil
+		if holdout {
+			t.Columns = append(t.Columns, "Holdout revenue", "Share of holdout revenue")
+		}
+		for _, tr := range tiers {
+			row := []string{tr.Tier, strconv.Itoa(tr.Customers), fmtNum(float64(tr.NetValueShare)), fmtNum(float64(tr.MeanCLV)),
+				fmtNum(float64(tr.MeanNetCLV)), fmtNum(float64(tr.MeanPAlive))}
+			if holdout {
+				row = append(row, fmtNum(float64(*tr.HoldoutRevenue)), fmtNum(float64(*tr.HoldoutRevenueShare)))
+			}
+			t.Rows = append(t.Rows, row)
+		}
+		out = append(out, t)
+	}
+	note := "Net CLV = margin × predicted revenue − cost per purchase × expected purchases − cost per customer × expected time alive, all discounted. " +
+		"best: the top share of customers by net CLV; never_profitable: net CLV ≤ 0; potential: young customers, not best, whose net CLV per unit of time alive reaches the best's median; good: the rest (thresholds in the config's tiers section)."
+	return out, note
 }

@@ -76,3 +76,23 @@ func TestRunFormats(t *testing.T) {
 		t.Errorf("manifest asking for png and svg: %v", got)
 	}
 }
+
+// TestFigureFile: report.md links a figure's PNG, else its SVG, else
+// nothing.
+func TestFigureFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "plots"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := figureFile(dir, "gains"); got != "" {
+		t.Errorf("no file: %q", got)
+	}
+	for _, tt := range []struct{ file, want string }{{"gains.svg", "plots/gains.svg"}, {"gains.png", "plots/gains.png"}} {
+		if err := os.WriteFile(filepath.Join(dir, "plots", tt.file), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := figureFile(dir, "gains"); got != tt.want {
+			t.Errorf("after writing %s: %q, want %q", tt.file, got, tt.want)
+		}
+	}
+}

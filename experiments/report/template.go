@@ -56,7 +56,7 @@ figcaption { font-size: 0.9em; color: #222; margin-top: 0.3em; max-width: 60em; 
 <header>
 <h1>{{.Name}} — CLV experiment report</h1>
 <p class="sub">{{.Subtitle}}</p>
-<nav><a href="#summary">Data and split</a>{{if .Warnings}}<a href="#warnings">Warnings</a>{{end}}{{if .Gates}}<a href="#gates">Gates</a>{{end}}<a href="#models">Models</a><a href="#metrics">Scores</a>{{if .Backtest}}<a href="#backtest">Backtest</a>{{end}}{{if .CLV}}<a href="#clv">CLV</a>{{end}}{{if .Segments}}<a href="#segments">Segments</a>{{end}}<a href="#figures">Figures</a></nav>
+<nav><a href="#summary">Data and split</a>{{if .Warnings}}<a href="#warnings">Warnings</a>{{end}}{{if .Gates}}<a href="#gates">Gates</a>{{end}}<a href="#models">Models</a><a href="#metrics">Scores</a>{{if .Backtest}}<a href="#backtest">Backtest</a>{{end}}{{if .CLV}}<a href="#clv">CLV</a>{{end}}{{if .Segments}}<a href="#segments">Segments</a>{{end}}{{if .Tiers}}<a href="#tiers">Value tiers</a>{{end}}<a href="#figures">Figures</a></nav>
 </header>
 {{if .Warnings}}
 <section id="warnings" class="warnings">
@@ -160,6 +160,20 @@ figcaption { font-size: 0.9em; color: #222; margin-top: 0.3em; max-width: 60em; 
 </div>
 </section>
 {{end}}
+{{if .Tiers}}
+<section id="tiers">
+<h2>Value tiers</h2>
+<p class="note">{{.TierNote}}</p>
+<div class="segments">{{range .Tiers}}
+<table>
+<thead><tr><th colspan="{{len .Columns}}">{{.Label}}</th></tr><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>{{range .Rows}}
+<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}
+</tbody>
+</table>{{end}}
+</div>
+</section>
+{{end}}
 <section id="figures">
 <h2>Figures</h2>
 {{if .FigureNote}}<p>{{.FigureNote}}</p>{{end}}
@@ -174,8 +188,17 @@ figcaption { font-size: 0.9em; color: #222; margin-top: 0.3em; max-width: 60em; 
 </html>
 `))
 
+// mdEscaper escapes the characters that start HTML in Markdown, so that a
+// file name, id or message holding markup shows as text in report.md as it
+// does in report.html.
+var mdEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// mdText escapes HTML in a text of report.md.
+func mdText(s string) string { return mdEscaper.Replace(s) }
+
 // mdCell escapes a Markdown table cell.
 func mdCell(s string) string {
+	s = mdText(s)
 	s = strings.ReplaceAll(s, `\`, `\\`)
 	s = strings.ReplaceAll(s, "|", `\|`)
 	return strings.Join(strings.Fields(s), " ")
@@ -211,11 +234,11 @@ func mdTable(b *strings.Builder, header []string, rows [][]string, left ...bool)
 // figures linked by relative paths.
 func markdown(p *page) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s — CLV experiment report\n\n%s\n\n", p.Name, p.Subtitle)
+	fmt.Fprintf(&b, "# %s — CLV experiment report\n\n%s\n\n", mdText(p.Name), mdText(p.Subtitle))
 	if len(p.Warnings) > 0 {
 		b.WriteString("## Warnings\n\n")
 		for _, w := range p.Warnings {
-			b.WriteString("- " + strings.Join(strings.Fields(w), " ") + "\n")
+			b.WriteString("- " + mdText(strings.Join(strings.Fields(w), " ")) + "\n")
 		}
 		b.WriteString("\n")
 	}
@@ -304,8 +327,15 @@ func markdown(p *page) string {
 	if len(p.Segments) > 0 {
 		b.WriteString("## Segments\n\n" + p.SegmentNote + "\n\n")
 		for _, s := range p.Segments {
-			fmt.Fprintf(&b, "### %s\n\n", s.Label)
+			fmt.Fprintf(&b, "### %s\n\n", mdText(s.Label))
 			mdTable(&b, []string{"Group", "Customers", "Predicted", "Actual", "Share", "Lift"}, s.Rows)
+		}
+	}
+	if len(p.Tiers) > 0 {
+		b.WriteString("## Value tiers\n\n" + p.TierNote + "\n\n")
+		for _, t := range p.Tiers {
+			fmt.Fprintf(&b, "### %s\n\n", t.Label)
+			mdTable(&b, t.Columns, t.Rows)
 		}
 	}
 	b.WriteString("## Figures\n\n")
