@@ -344,7 +344,7 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 	if cfg.Survival != nil {
 		return runContractual(ctx, cfg, o)
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.ensureResolved(); err != nil {
 		return nil, err
 	}
 	now := o.Now
@@ -614,7 +614,7 @@ func summarizeWindow(cfg *Config, data *LogInput, w BacktestWindow, rd *resultsD
 		return nil, &DataError{Err: err}
 	}
 	if len(s.Customers) == 0 {
-		return nil, &DataError{Err: fmt.Errorf("no customer made a first purchase by the calibration end %s: check split.calibration_end and the date column",
+		return nil, &DataError{Err: fmt.Errorf("no customer made a first purchase by the calibration end %s: check split.calibration_end and data.date",
 			w.CalibrationEnd.Format("2006-01-02"))}
 	}
 	return s, nil
@@ -726,7 +726,7 @@ func fitWindow(ctx context.Context, cfg *Config, s *datasets.Summary, w Backtest
 // revenue and CLV for each fitted model, pattern first (see predict.go). A
 // model whose predictions are not finite fails.
 func predictWindow(ctx context.Context, cfg *Config, wr *windowResult, prog *progress) {
-	in := predictInput{summary: wr.summary, patterns: wr.patterns,
+	in := &predictInput{summary: wr.summary, patterns: wr.patterns,
 		clv: models.CLVOptions{Horizon: cfg.Resolved.Horizon, DiscountRate: cfg.Resolved.DiscountRatePerUnit, Margin: cfg.CLV.Margin}}
 	bar := prog.bar("predicting", len(wr.fits))
 	defer bar.finish()
