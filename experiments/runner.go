@@ -558,9 +558,10 @@ func (e *DataError) Unwrap() error { return e.Err }
 // ReadOptions returns the transaction-log reader options of a config.
 func ReadOptions(cfg *Config) datasets.ReadOptions {
 	r := cfg.Resolved
+	format, _ := datasets.ParseFormat(r.Format) // validated with the config
 	ro := datasets.ReadOptions{
-		Format: r.Format, Header: r.Header,
-		Customer: columnOption(r.Customer), Date: columnOption(r.Date), Amount: "none",
+		Format: format, Header: r.Header,
+		Customer: columnOption(r.Customer), Date: columnOption(r.Date), Amount: datasets.NoColumn(),
 		DateFormat: cfg.Data.DateFormat, OnBadRow: cfg.Data.OnBadRow, Delimiter: r.Delimiter,
 	}
 	if r.HasAmount {
@@ -568,9 +569,10 @@ func ReadOptions(cfg *Config) datasets.ReadOptions {
 	}
 	if cfg.Data.Embedded != "" {
 		// Embedded data sets are CSV logs with the simulator's columns.
-		ro.Format, ro.Header, ro.Customer, ro.Date = "csv", "yes", "customer_id", "date"
+		ro.Format, ro.Header = datasets.FormatCSV, "yes"
+		ro.Customer, ro.Date = datasets.ColumnNamed("customer_id"), datasets.ColumnNamed("date")
 		if r.HasAmount {
-			ro.Amount = "amount"
+			ro.Amount = datasets.ColumnNamed("amount")
 		}
 	}
 	if ro.DateFormat == "" {
@@ -579,11 +581,13 @@ func ReadOptions(cfg *Config) datasets.ReadOptions {
 	return ro
 }
 
-func columnOption(c Column) string {
+// columnOption turns a config's column into the reader's: a name stays a
+// name (a column called "2024" included), an index an index.
+func columnOption(c Column) datasets.Column {
 	if c.ByIndex() {
-		return fmt.Sprint(c.Index)
+		return datasets.ColumnAt(c.Index)
 	}
-	return c.Name
+	return datasets.ColumnNamed(c.Name)
 }
 
 // summarizeWindow reads the data into the summary of one window. Rejected
