@@ -410,9 +410,9 @@ func resolveColumns(in *Inspection, c *readConfig, header []string, fields int) 
 			}
 		}
 		if in.Amount < 0 {
-			in.NoAmountReason = `no amount column was named and the log has no column called "amount": name the amount column to compute revenue and CLV`
+			in.NoAmountReason = `no amount column was named and the log has no column called "amount"; name the amount column (the amount option) to compute revenue and CLV`
 			if header == nil {
-				in.NoAmountReason = `no amount column was named and the log has no header: give the amount column's 0-based index to compute revenue and CLV`
+				in.NoAmountReason = `no amount column was named and the log has no header; give the amount column's 0-based index (the amount option) to compute revenue and CLV`
 			}
 		}
 	default:
