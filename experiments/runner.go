@@ -722,7 +722,7 @@ func fitWindow(ctx context.Context, cfg *Config, s *datasets.Summary, w Backtest
 // revenue and CLV for each fitted model, pattern first (see predict.go). A
 // model whose predictions are not finite fails.
 func predictWindow(ctx context.Context, cfg *Config, wr *windowResult, prog *progress) {
-	in := &predictInput{summary: wr.summary, patterns: wr.patterns,
+	in := predictInput{summary: wr.summary, patterns: wr.patterns,
 		clv: models.CLVOptions{Horizon: cfg.Resolved.Horizon, DiscountRate: cfg.Resolved.DiscountRatePerUnit, Margin: cfg.CLV.Margin}}
 	bar := prog.bar("predicting", len(wr.fits))
 	defer bar.finish()
