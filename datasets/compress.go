@@ -47,9 +47,10 @@ func NewPatterns(s *Summary) *Patterns {
 	}
 	n := len(s.Customers)
 	of := make([]int32, n)
-	index := make(map[patternKey]int32, min(n, 1<<16))
-	var rows []CustomerSummary
-	for i, c := range s.Customers {
+	index := make(map[patternKey]int32, min(n/4, 1<<22)) // grown less often
+	var rows []history
+	for i := range s.Customers {
+		c := &s.Customers[i]
 		w := c.Weight
 		if !s.Compressed && w == 0 {
 			w = 1
@@ -59,9 +60,9 @@ func NewPatterns(s *Summary) *Patterns {
 		if !ok {
 			j = int32(len(rows))
 			index[k] = j
-			rows = append(rows, CustomerSummary{Frequency: c.Frequency + 0, Recency: c.Recency + 0, T: c.T + 0})
+			rows = append(rows, history{c.Frequency + 0, c.Recency + 0, c.T + 0, 0})
 		}
-		rows[j].Weight += w
+		rows[j].w += w
 		of[i] = j
 	}
 	// Sort only the distinct rows (far fewer than the customers when
@@ -70,7 +71,7 @@ func NewPatterns(s *Summary) *Patterns {
 	for j := range order {
 		order[j] = int32(j)
 	}
-	slices.SortFunc(order, func(a, b int32) int { return compareHistory(rows[a], rows[b]) })
+	slices.SortFunc(order, func(a, b int32) int { return compareHistory(&rows[a], &rows[b]) })
 	p := &Patterns{
 		Frequency: make([]float64, len(rows)), Recency: make([]float64, len(rows)),
 		T: make([]float64, len(rows)), Weight: make([]float64, len(rows)), Of: of,
@@ -79,7 +80,7 @@ func NewPatterns(s *Summary) *Patterns {
 	for r, j := range order {
 		rank[j] = int32(r)
 		c := rows[j]
-		p.Frequency[r], p.Recency[r], p.T[r], p.Weight[r] = c.Frequency, c.Recency, c.T, c.Weight
+		p.Frequency[r], p.Recency[r], p.T[r], p.Weight[r] = c.x, c.tx, c.t, c.w
 	}
 	for i, j := range of {
 		of[i] = rank[j]
@@ -87,14 +88,18 @@ func NewPatterns(s *Summary) *Patterns {
 	return p
 }
 
-func compareHistory(a, b CustomerSummary) int {
-	if c := cmp.Compare(a.Frequency, b.Frequency); c != 0 {
+// history is a distinct (x, t_x, T) with its total weight.
+type history struct{ x, tx, t, w float64 }
+
+// compareHistory orders histories by frequency, then recency, then T.
+func compareHistory(a, b *history) int {
+	if c := cmp.Compare(a.x, b.x); c != 0 {
 		return c
 	}
-	if c := cmp.Compare(a.Recency, b.Recency); c != 0 {
+	if c := cmp.Compare(a.tx, b.tx); c != 0 {
 		return c
 	}
-	return cmp.Compare(a.T, b.T)
+	return cmp.Compare(a.t, b.t)
 }
 
 // Compress merges the customers identical in (frequency, recency, T) into

@@ -446,7 +446,7 @@ var SurvivalPlotWriter func(dir string, a *SurvivalArtifacts) error
 // that Outcome.Err and the command's summary work alike for every run; the
 // full results are in metrics.json (ReadContractualMetrics).
 func runContractual(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.ensureResolved(); err != nil {
 		return nil, err
 	}
 	now := o.Now

@@ -3,12 +3,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clv-dev/clv/experiments"
+	"github.com/clv-dev/clv/experiments/inputfile"
 )
 
 func newCompareCmd(s streams) *cobra.Command {
@@ -32,7 +32,7 @@ backtest windows ("origin" and the calibration end), never marked best.`,
 				if err := checkFinishedRun(dir); err != nil {
 					return err
 				}
-				b, err := os.ReadFile(filepath.Join(dir, "metrics.json"))
+				b, err := inputfile.ReadAll(cmd.Context(), filepath.Join(dir, "metrics.json"), inputfile.MetricsLimits)
 				if err != nil {
 					return usageErrf("%s is not a results folder: %v", dir, err)
 				}
