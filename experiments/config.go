@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/models"
 )
 
 // Config is an experiment: which data to read, how to split it into
@@ -337,17 +338,18 @@ func (e *ConfigError) Unwrap() []error {
 
 // Names known to a config.
 var (
-	// cfgRunModels are the purchase models a run config accepts: the
-	// continuous-time models and the heuristics (BG/BB is discrete-time).
-	cfgRunModels   = []string{"average", "retention", "hiatus", "bgnbd", "paretonbd", "mbgnbd"}
-	cfgSpendModels = []string{"gammagamma", "average", "none", "auto"}
+	// cfgRunModels are the models a run config runs by default: the
+	// purchase models that fit on the continuous-time summary (BG/BB
+	// needs discrete periods and is run when listed).
+	cfgRunModels   = models.NewRegistry().NamesFitting(models.DataContinuous, models.DataActivity)
+	cfgSpendModels = append(models.NewRegistry().Names(models.KindSpend), "none", "auto")
 	cfgFormats     = []string{"auto", "csv", "tsv", "whitespace", "parquet"}
 	cfgHeaders     = []string{"auto", "yes", "no"}
 	cfgOnBadRows   = []string{"fail", "skip"}
 	cfgGateTargets = []string{"holdout", "holdout_revenue"}
 	// cfgSurvivalModels are the models of a contractual config (one with a
 	// survival section), and cfgSurvivalGateTargets its gate targets.
-	cfgSurvivalModels      = []string{"sbg"}
+	cfgSurvivalModels      = models.NewRegistry().Names(models.KindContractual)
 	cfgSurvivalGateTargets = []string{TargetSurvival, TargetSurvivalCalibration}
 	// cfgDateFormats are the layout names datasets.ParseDateLayout knows.
 	cfgDateFormats = map[string]string{"": "2006-01-02", "iso": "2006-01-02", "yyyy-mm-dd": "2006-01-02",
@@ -605,35 +607,7 @@ func (c *Config) validate(checkFiles bool) error {
 	}
 
 	// models
-	if len(c.Models) == 0 {
-		allowed := cfgRunModels
-		if contractual {
-			allowed = cfgSurvivalModels
-		}
-		ps.add("models", "is empty: list at least one of %s", strings.Join(allowed, ", "))
-	}
-	seen := map[string]bool{}
-	for i, m := range c.Models {
-		key := fmt.Sprintf("models[%d]", i)
-		switch {
-		case contractual && seen[m]:
-			ps.add(key, "%s is listed twice", m)
-		case contractual && slices.Contains(cfgSurvivalModels, m):
-		case contractual && (slices.Contains(cfgRunModels, m) || m == "bgbb"):
-			ps.add(key, "%s needs a transaction log (data and split), but this config has a survival section: a contractual experiment runs %s only", m, strings.Join(cfgSurvivalModels, ", "))
-		case contractual:
-			ps.add(key, "%q is not a known model: a contractual experiment (survival section) runs %s", m, strings.Join(cfgSurvivalModels, ", "))
-		case slices.Contains(cfgSurvivalModels, m):
-			ps.add(key, "%s is the contractual model: it fits a cohort's survivor counts, not a transaction log; give a survival section (survival.path, survival.calibration_periods) instead of data and split, as configs/contractual.yaml does", m)
-		case m == "bgbb":
-			ps.add(key, "bgbb is a discrete-time model and cannot be run from an experiment config; choose among %s", strings.Join(cfgRunModels, ", "))
-		case !slices.Contains(cfgRunModels, m):
-			ps.add(key, "%q is not a known model: choose among %s", m, strings.Join(cfgRunModels, ", "))
-		case seen[m]:
-			ps.add(key, "%s is listed twice", m)
-		}
-		seen[m] = true
-	}
+	c.validateModels(&ps, &r, models.NewRegistry(), contractual)
 
 	// spend model
 	switch c.SpendModel {

@@ -362,7 +362,7 @@ func TestContractualConfigErrors(t *testing.T) {
 		want   string
 	}{
 		{"sbg without survival", configYAML(map[string]string{"models": "models: [bgnbd, sbg]"}),
-			"models[1]", "sbg is the contractual model: it fits a cohort's survivor counts, not a transaction log; give a survival section"},
+			"models[1]", "sbg is a contractual model: it needs a cohort's survivor counts per period (a survival CSV), not a transaction log; give a survival section"},
 		{"survival with data", survival + "data: {path: tx.csv, customer: customer_id, date: date}\n",
 			"data", "data is given (data.path, data.customer, data.date), but this config has a survival section"},
 		{"survival with an empty data section", survival + "data: {}\n",
@@ -372,7 +372,7 @@ func TestContractualConfigErrors(t *testing.T) {
 		{"survival with a default split unit", survival + "split: {unit: week}\n",
 			"split", "split is given, but"},
 		{"other model with survival", survival + "models: [sbg, bgnbd]\n",
-			"models[1]", "bgnbd needs a transaction log (data and split), but this config has a survival section: a contractual experiment runs sbg only"},
+			"models[1]", "bgnbd needs a transaction log or a continuous-time summary (frequency, recency, T), but this config has a survival section: a contractual experiment runs sbg only"},
 		{"unknown model with survival", survival + "models: [sgb]\n",
 			"models[0]", `"sgb" is not a known model: a contractual experiment (survival section) runs sbg`},
 		{"sbg twice", survival + "models: [sbg, sbg]\n", "models[1]", "sbg is listed twice"},
@@ -385,8 +385,8 @@ func TestContractualConfigErrors(t *testing.T) {
 			"survival.calibration_periods", "1 must be ≥ 2"},
 		{"fractional calibration periods", "survival: {path: survivors.csv, calibration_periods: 2.5}\n",
 			"survival.calibration_periods", "2.5 is not a whole number"},
-		{"bad period", "survival: {path: survivors.csv, calibration_periods: 4, period: quarter}\n",
-			"survival.period", `"quarter" is not a time unit`},
+		{"bad period", "survival: {path: survivors.csv, calibration_periods: 4, period: fortnight}\n",
+			"survival.period", `"fortnight" is not a time unit`},
 		{"misspelt key", "survival: {path: survivors.csv, calibration_period: 4}\n",
 			"survival.calibration_period", "is not a known key (did you mean survival.calibration_periods?)"},
 		{"survival not a table", "survival: survivors.csv\n", "survival", "want a table of keys"},

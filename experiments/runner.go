@@ -286,8 +286,12 @@ type Prediction struct {
 
 // windowResult is everything computed for one backtest window.
 type windowResult struct {
-	window   BacktestWindow
-	summary  *datasets.Summary
+	window  BacktestWindow
+	summary *datasets.Summary
+	// discrete is the summary in calendar periods for the models that fit
+	// on discrete opportunities (nil when none is run); its customers are
+	// those of summary, in the same order.
+	discrete *datasets.Summary
 	spend    models.FittedSpend
 	spendFit *models.FitResult
 	spendErr error
@@ -321,6 +325,7 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 	stages := map[string]float64{}
 	prog := newProgress(o.Progress, o.Terminal)
 	r := cfg.Resolved
+	reg := models.NewRegistry()
 
 	// The data, read once per window (a window's summary depends on its
 	// calibration end); its checksum is recorded.
@@ -346,16 +351,22 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 		label := fmt.Sprintf("window %d/%d (calibration to %s)", i+1, len(r.Windows), w.CalibrationEnd.Format("2006-01-02"))
 		t0 := time.Now()
 		prog.step("reading and summarizing " + dataName + ", " + label)
-		s, err := summarizeWindow(cfg, raw, w, rd)
+		s, err := summarizeWindow(cfg, raw, w, rd, false)
 		if err != nil {
 			return nil, err
+		}
+		var discrete *datasets.Summary
+		if len(discreteModels(cfg, reg)) > 0 {
+			if discrete, err = summarizeDiscrete(cfg, raw, w, rd, s); err != nil {
+				return nil, err
+			}
 		}
 		stages["read_"+w.CalibrationEnd.Format("2006-01-02")] = time.Since(t0).Seconds()
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("run interrupted: %w", err)
 		}
 		t0 = time.Now()
-		wr := fitWindow(ctx, cfg, s, w, prog)
+		wr := fitWindow(ctx, cfg, reg, s, discrete, w, prog)
 		stages["fit_"+w.CalibrationEnd.Format("2006-01-02")] = time.Since(t0).Seconds()
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("run interrupted: %w", err)
@@ -368,7 +379,7 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 		}
 		t0 = time.Now()
 		prog.step("predicting " + label)
-		predictWindow(ctx, cfg, wr, prog)
+		predictWindow(ctx, cfg, reg, wr, prog)
 		stages["predict_"+w.CalibrationEnd.Format("2006-01-02")] = time.Since(t0).Seconds()
 		windows = append(windows, wr)
 		if w.Main {
@@ -381,7 +392,7 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 
 	t0 := time.Now()
 	prog.step("scoring")
-	mf, err := buildMetrics(cfg, dataName, sum, mainWin, windows)
+	mf, err := buildMetrics(cfg, reg, dataName, sum, mainWin, windows)
 	if err != nil {
 		return nil, err
 	}
@@ -569,13 +580,13 @@ func columnOption(c Column) string {
 // summarizeWindow reads the data into the summary of one window. Rejected
 // rows go to the configured rejects file, or to rejects.csv in the results
 // folder (for the main window).
-func summarizeWindow(cfg *Config, raw []byte, w BacktestWindow, rd *resultsDir) (*datasets.Summary, error) {
+func summarizeWindow(cfg *Config, raw []byte, w BacktestWindow, rd *resultsDir, discrete bool) (*datasets.Summary, error) {
 	ro := ReadOptions(cfg)
 	// Purchases after a window's end are valid rows beyond the period
 	// studied (an early origin's holdout ends before the log does): they
 	// are set aside and counted, never failed.
 	ro.ExcludeAfterEnd = true
-	if ro.OnBadRow == "skip" && w.Main {
+	if ro.OnBadRow == "skip" && w.Main && !discrete {
 		ro.RejectsPath = cfg.Resolved.RejectsPath
 		if ro.RejectsPath == "" {
 			ro.RejectsPath = rd.path("rejects.csv")
@@ -584,6 +595,10 @@ func summarizeWindow(cfg *Config, raw []byte, w BacktestWindow, rd *resultsDir) 
 	so := datasets.SummaryOptions{
 		Unit: cfg.Resolved.Unit, CalibrationEnd: w.CalibrationEnd, HoldoutEnd: w.HoldoutEnd,
 		ActivityPeriodDays: cfg.Resolved.RetentionPeriod.Days(),
+	}
+	if discrete {
+		so.ActivityPeriodDays, so.Discrete = 0, true
+		ro.RejectsPath = ""
 	}
 	var (
 		s   *datasets.Summary
@@ -604,25 +619,49 @@ func summarizeWindow(cfg *Config, raw []byte, w BacktestWindow, rd *resultsDir) 
 	return s, nil
 }
 
-// purchaseModel builds the named model with the config's settings.
-func purchaseModel(cfg *Config, name string) (models.PurchaseModel, error) {
-	if name == "hiatus" {
-		return models.Hiatus{H: cfg.Hiatus.H}, nil
+// summarizeDiscrete reads the data into the discrete-time summary of one
+// window (each calendar period of split.unit one opportunity) and checks
+// that it holds the customers of the continuous summary s in its order.
+func summarizeDiscrete(cfg *Config, raw []byte, w BacktestWindow, rd *resultsDir, s *datasets.Summary) (*datasets.Summary, error) {
+	d, err := summarizeWindow(cfg, raw, w, rd, true)
+	if err != nil {
+		return nil, err
 	}
-	return models.PurchaseModelByName(name)
+	if len(d.Customers) != len(s.Customers) {
+		return nil, fmt.Errorf("internal error: the discrete summary has %d customers, the continuous one %d", len(d.Customers), len(s.Customers))
+	}
+	for i := range d.Customers {
+		if d.Customers[i].ID != s.Customers[i].ID {
+			return nil, fmt.Errorf("internal error: customer %d is %q in the discrete summary but %q in the continuous one", i, d.Customers[i].ID, s.Customers[i].ID)
+		}
+	}
+	return d, nil
+}
+
+// modelSummary returns the summary a model fits on and predicts from: the
+// discrete one for a model of discrete opportunities, else s.
+func (wr *windowResult) modelSummary(reg *models.Registry, name string) *datasets.Summary {
+	if d, ok := reg.Lookup(models.KindPurchase, name); ok && d.Data == models.DataDiscrete && wr.discrete != nil {
+		return wr.discrete
+	}
+	return wr.summary
 }
 
 // fitWindow fits the spend model and every purchase model on a window's
 // calibration data, in parallel, each isolated from the others' failures
 // (a panic in one model is reported as its error).
-func fitWindow(ctx context.Context, cfg *Config, s *datasets.Summary, w BacktestWindow, prog *progress) *windowResult {
+func fitWindow(ctx context.Context, cfg *Config, reg *models.Registry, s, discrete *datasets.Summary, w BacktestWindow, prog *progress) *windowResult {
 	wr := &windowResult{
-		window: w, summary: s,
+		window: w, summary: s, discrete: discrete,
 		fits: map[string]models.FittedPurchases{}, results: map[string]*models.FitResult{},
 		errs: map[string]error{}, preds: map[string]*Prediction{}, seconds: map[string]float64{},
 	}
 	full, zeroAge := ModelData(s)
 	compressed, _ := ModelData(datasets.Compress(s))
+	data := map[models.DataForm]*models.Data{models.DataContinuous: compressed, models.DataActivity: full}
+	if discrete != nil {
+		data[models.DataDiscrete], _ = ModelData(datasets.Compress(discrete))
+	}
 	wr.zeroAge = zeroAge
 	opts := models.FitOptions{Penalty: cfg.Fit.Penalty, MaxIterations: cfg.Fit.MaxIterations}
 
@@ -669,7 +708,7 @@ func fitWindow(ctx context.Context, cfg *Config, s *datasets.Summary, w Backtest
 	if sm := cfg.Resolved.SpendModel; sm != "none" && sm != "" {
 		wg.Add(1)
 		go run("spend:"+sm, func() (any, *models.FitResult, error) {
-			m, err := models.SpendModelByName(sm)
+			m, err := reg.SpendModel(sm, nil)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -685,13 +724,14 @@ func fitWindow(ctx context.Context, cfg *Config, s *datasets.Summary, w Backtest
 	for _, name := range cfg.Models {
 		wg.Add(1)
 		go run(name, func() (any, *models.FitResult, error) {
-			m, err := purchaseModel(cfg, name)
+			m, err := reg.PurchaseModel(name, cfg.modelOptions(name))
 			if err != nil {
 				return nil, nil, err
 			}
-			d := compressed
-			if name == "retention" {
-				d = full // activity bitmaps differ between identical (x, t_x, T)
+			desc, _ := reg.Lookup(models.KindPurchase, name)
+			d := data[desc.Data]
+			if d == nil {
+				return nil, nil, fmt.Errorf("%s needs %s", name, desc.Needs())
 			}
 			f, err := m.Fit(ctx, d, opts)
 			if err != nil {
@@ -708,9 +748,8 @@ func fitWindow(ctx context.Context, cfg *Config, s *datasets.Summary, w Backtest
 // predictWindow predicts every customer's holdout purchases, P(alive),
 // revenue and CLV for each fitted model, spreading customers over the
 // cores. A model whose predictions are not finite fails.
-func predictWindow(ctx context.Context, cfg *Config, wr *windowResult, prog *progress) {
-	s := wr.summary
-	n := len(s.Customers)
+func predictWindow(ctx context.Context, cfg *Config, reg *models.Registry, wr *windowResult, prog *progress) {
+	n := len(wr.summary.Customers)
 	clvOpts := models.CLVOptions{Horizon: cfg.Resolved.Horizon, DiscountRate: cfg.Resolved.DiscountRatePerUnit, Margin: cfg.CLV.Margin}
 	bar := prog.bar("predicting", len(wr.fits))
 	defer bar.finish()
@@ -719,6 +758,7 @@ func predictWindow(ctx context.Context, cfg *Config, wr *windowResult, prog *pro
 		if !ok {
 			continue
 		}
+		s := wr.modelSummary(reg, name)
 		p := &Prediction{Purchases: make([]float64, n), PAlive: make([]float64, n)}
 		if wr.spend != nil {
 			p.Revenue = make([]float64, n)
@@ -736,7 +776,8 @@ func predictWindow(ctx context.Context, cfg *Config, wr *windowResult, prog *pro
 				p.Purchases[i] = f.ConditionalExpectedPurchases(c, cs.DurationHoldout)
 				p.PAlive[i] = f.ProbabilityAlive(c)
 				if wr.spend != nil {
-					spend := wr.spend.ExpectedSpend(c)
+					sc := wr.summary.Customers[i] // spend is fitted on the continuous summary
+					spend := wr.spend.ExpectedSpend(models.Customer{Frequency: sc.Frequency, Recency: sc.Recency, T: sc.T, Monetary: sc.Monetary})
 					p.Revenue[i] = p.Purchases[i] * spend
 					p.CLV[i] = clvOpts.Margin * spend * models.DiscountedExpectedPurchases(f, c, clvOpts)
 				}
@@ -801,8 +842,7 @@ func actuals(s *datasets.Summary) (ids []string, purchases, revenue []float64) {
 }
 
 // scoreWindow scores every model of a window that produced predictions.
-func scoreWindow(wr *windowResult) (map[string]map[string]Scores, error) {
-	ids, actP, actR := actuals(wr.summary)
+func scoreWindow(reg *models.Registry, wr *windowResult) (map[string]map[string]Scores, error) {
 	out := map[string]map[string]Scores{}
 	names := make([]string, 0, len(wr.preds))
 	for name := range wr.preds {
@@ -811,6 +851,7 @@ func scoreWindow(wr *windowResult) (map[string]map[string]Scores, error) {
 	sort.Strings(names)
 	for _, name := range names {
 		p := wr.preds[name]
+		ids, actP, actR := actuals(wr.modelSummary(reg, name))
 		sp, err := Score(ids, p.Purchases, actP)
 		if err != nil {
 			return nil, fmt.Errorf("scoring %s: %w", name, err)
@@ -828,7 +869,7 @@ func scoreWindow(wr *windowResult) (map[string]map[string]Scores, error) {
 }
 
 // buildMetrics assembles metrics.json.
-func buildMetrics(cfg *Config, dataName, sum string, mainWin *windowResult, windows []*windowResult) (*MetricsFile, error) {
+func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainWin *windowResult, windows []*windowResult) (*MetricsFile, error) {
 	r := cfg.Resolved
 	s := mainWin.summary
 	a := s.Accounting
@@ -874,12 +915,12 @@ func buildMetrics(cfg *Config, dataName, sum string, mainWin *windowResult, wind
 	if mainWin.spend != nil && s.HasAmount {
 		mf.SegmentTarget = TargetRevenue
 	}
-	scores, err := scoreWindow(mainWin)
+	scores, err := scoreWindow(reg, mainWin)
 	if err != nil {
 		return nil, err
 	}
-	ids, actP, actR := actuals(s)
 	for _, name := range cfg.Models {
+		ids, actP, actR := actuals(mainWin.modelSummary(reg, name))
 		rep := &ModelReport{FitResult: mainWin.results[name]}
 		if rep.FitResult == nil {
 			rep.FitResult = &models.FitResult{Model: name}
@@ -917,7 +958,7 @@ func buildMetrics(cfg *Config, dataName, sum string, mainWin *windowResult, wind
 		mf.Models[name] = rep
 	}
 	if len(windows) > 1 {
-		bt, err := backtest(cfg, windows)
+		bt, err := backtest(reg, windows)
 		if err != nil {
 			return nil, err
 		}
@@ -956,11 +997,11 @@ func mainScores(mf *MetricsFile) ScoreSet {
 
 // backtest scores every window and summarizes each metric's mean and
 // spread across them.
-func backtest(cfg *Config, windows []*windowResult) (*Backtest, error) {
+func backtest(reg *models.Registry, windows []*windowResult) (*Backtest, error) {
 	bt := &Backtest{Summary: map[string]map[string]map[string]Spread{}}
 	values := map[string]map[string]map[string][]float64{}
 	for _, wr := range windows {
-		sc, err := scoreWindow(wr)
+		sc, err := scoreWindow(reg, wr)
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -286,5 +287,38 @@ func TestFitSBGWithPlots(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("missing %s: %v", f, err)
 		}
+	}
+}
+
+// TestFitRetentionOnCDNOW fits the retention heuristic from the CDNOW log
+// with monthly activity periods, and checks that without the period flag
+// the message names what the model needs.
+func TestFitRetentionOnCDNOW(t *testing.T) {
+	path := sharedtest.Path(t, "datasets", "CDNOW_sample.txt")
+	args := []string{"fit", "--model", "retention", "--data", path, "--format", "whitespace", "--header", "no",
+		"--customer", "1", "--date", "2", "--amount", "4", "--date-format", "20060102", "--calibration-end", "1997-09-30", "--json"}
+	code, _, errOut := clv(t, args...)
+	if code != 2 || !strings.Contains(errOut, "--retention-period") {
+		t.Errorf("without --retention-period: exit %d, %q; want 2 and a message naming --retention-period", code, errOut)
+	}
+	code, out, errOut := clv(t, append(args, "--retention-period", "month")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got struct {
+		Model     string             `json:"model"`
+		Params    map[string]float64 `json:"params"`
+		Customers float64            `json:"customers"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	// A month is 365.25/12 days = 4.348 weeks; the retention rate is a
+	// share of active customer-months followed by another active one.
+	if got.Model != "retention" || got.Customers != 2357 || math.Abs(got.Params["period"]-365.25/12/7) > 1e-9 {
+		t.Errorf("fit %+v, want retention on 2357 customers with period %.4f weeks", got, 365.25/12/7)
+	}
+	if r := got.Params["retention"]; !(r > 0 && r < 1) {
+		t.Errorf("retention rate %v, want one in (0, 1)", r)
 	}
 }

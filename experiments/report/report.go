@@ -443,15 +443,7 @@ func indexOf(list []string, s string) int {
 
 func contains(list []string, s string) bool { return indexOf(list, s) < len(list) }
 
-func spendLabel(name string) string {
-	switch name {
-	case "gammagamma":
-		return "Gamma-Gamma"
-	case "average":
-		return "Average spend"
-	}
-	return name
-}
+func spendLabel(name string) string { return models.NewRegistry().Label(models.KindSpend, name) }
 
 func gateRowOf(g experiments.GateResult) gateRow {
 	var b []string
