@@ -44,15 +44,18 @@ func (ParetoNBD) Name() string { return "paretonbd" }
 // parameter vector.
 var pnbdNames = []string{"r", "alpha", "s", "beta"}
 
-// Above pnbdWarmStartRows rows (after merging) the maximum is first located
-// on an evenly spaced subsample of pnbdCoarseRows rows, and, for tables
-// without pairs (see pnbdData) of more than 4·pnbdFineRows rows, then on
-// one of pnbdFineRows rows (see FitParetoNBD).
-var (
-	pnbdWarmStartRows = 100_000
-	pnbdCoarseRows    = 5_000
-	pnbdFineRows      = 50_000
-)
+// pnbdStaging sets when and how FitParetoNBD locates the maximum on
+// subsamples first: above startRows rows (after merging), on an evenly
+// spaced subsample of coarseRows rows, and, for tables without pairs (see
+// pnbdData) of more than 4·fineRows rows, then on one of fineRows rows.
+type pnbdStaging struct {
+	startRows, coarseRows, fineRows int
+}
+
+// pnbdDefaultStaging is the staging of FitParetoNBD.
+func pnbdDefaultStaging() pnbdStaging {
+	return pnbdStaging{startRows: 100_000, coarseRows: 5_000, fineRows: 50_000}
+}
 
 // pnbdPolishSteps caps the Newton steps of each stage of the fit.
 const pnbdPolishSteps = 40
@@ -80,12 +83,17 @@ func (ParetoNBD) Fit(ctx context.Context, d *Data, o FitOptions) (FittedPurchase
 // data-based default) is refined by damped Newton steps on the penalized
 // mean log-likelihood (see pnbdData.polish), after evenly spaced
 // subsamples have been fitted first for tables of more than
-// pnbdWarmStartRows rows when o.Start is not given; the shared fitting
+// 100,000 rows when o.Start is not given; the shared fitting
 // machinery then starts at the point reached, where it normally stops at
 // once, and takes the standard errors from the analytic Hessian. A fit
 // that does not converge returns its best point together with a
 // *ConvergenceError.
 func FitParetoNBD(ctx context.Context, d *Data, o FitOptions) (*FittedParetoNBD, error) {
+	return fitParetoNBD(ctx, d, o, pnbdDefaultStaging())
+}
+
+// fitParetoNBD is FitParetoNBD with the given staging of large tables.
+func fitParetoNBD(ctx context.Context, d *Data, o FitOptions, stage pnbdStaging) (*FittedParetoNBD, error) {
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("paretonbd: invalid data: %w", err)
 	}
@@ -108,17 +116,17 @@ func FitParetoNBD(ctx context.Context, d *Data, o FitOptions) (*FittedParetoNBD,
 	steps := 0
 	mu0 := 1e-3
 	if pnbdValidParams(start) && len(free) > 0 {
-		if len(o.Start) == 0 && pd.n > pnbdWarmStartRows {
+		if len(o.Start) == 0 && pd.n > stage.startRows {
 			// The subsample's maximum lies within a few of its standard
 			// errors of the table's, close enough for Newton steps on the
 			// table to converge at once.
 			var k int
-			start, k = pd.subsample(pnbdCoarseRows).polish(ctx, start, free, o.Penalty, 1e-8, 1e-3)
+			start, k = pd.subsample(stage.coarseRows).polish(ctx, start, free, o.Penalty, 1e-8, 1e-3)
 			steps += k
-			if pd.r1 == nil && pd.n > 4*pnbdFineRows {
+			if pd.r1 == nil && pd.n > 4*stage.fineRows {
 				// Without pairs a pass over the table is dear: a larger
 				// subsample first brings the start closer still.
-				start, k = pd.subsample(pnbdFineRows).polish(ctx, start, free, o.Penalty, 1e-8, 0)
+				start, k = pd.subsample(stage.fineRows).polish(ctx, start, free, o.Penalty, 1e-8, 0)
 				steps += k
 			}
 			// Next to the maximum: undamped Newton steps.

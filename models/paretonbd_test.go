@@ -690,11 +690,10 @@ func TestParetoNBDConditionalCurve(t *testing.T) {
 // continuous times count as large; and the fits with a penalty, fixed
 // parameters or start values, which take other paths.
 func TestParetoNBDStaged(t *testing.T) {
-	defer func(a, b, c int) { pnbdWarmStartRows, pnbdCoarseRows, pnbdFineRows = a, b, c }(pnbdWarmStartRows, pnbdCoarseRows, pnbdFineRows)
-	pnbdWarmStartRows, pnbdCoarseRows, pnbdFineRows = 10_000, 2_000, 5_000
+	stage := pnbdStaging{startRows: 10_000, coarseRows: 2_000, fineRows: 5_000}
 	truth := Params{"r": 0.8, "alpha": 6, "s": 0.5, "beta": 20}
 	d := pnbdSimulate(t, truth, 30_000, 99)
-	f, err := FitParetoNBD(context.Background(), d, FitOptions{})
+	f, err := fitParetoNBD(context.Background(), d, FitOptions{}, stage)
 	if err != nil {
 		t.Fatalf("staged fit: %v", err)
 	}
@@ -716,21 +715,21 @@ func TestParetoNBDStaged(t *testing.T) {
 	}
 	// Other paths: a penalty pulls the estimates toward 1 and lowers the
 	// likelihood; fixing r gives r exactly; explicit start values.
-	pen, err := FitParetoNBD(context.Background(), d, FitOptions{Penalty: 0.01})
+	pen, err := fitParetoNBD(context.Background(), d, FitOptions{Penalty: 0.01}, stage)
 	if err != nil {
 		t.Fatalf("penalized fit: %v", err)
 	}
 	if pen.Result().LogLikelihood > res.LogLikelihood+1e-9 || math.Abs(math.Log(pen.Beta)) >= math.Abs(math.Log(f.Beta)) {
 		t.Errorf("penalized fit: LL %.6f (unpenalized %.6f), beta %.4g (unpenalized %.4g)", pen.Result().LogLikelihood, res.LogLikelihood, pen.Beta, f.Beta)
 	}
-	fixed, err := FitParetoNBD(context.Background(), d, FitOptions{Fixed: Params{"r": 0.8}})
+	fixed, err := fitParetoNBD(context.Background(), d, FitOptions{Fixed: Params{"r": 0.8}}, stage)
 	if err != nil {
 		t.Fatalf("fit with r fixed: %v", err)
 	}
 	if fixed.R != 0.8 || fixed.Result().LogLikelihood > res.LogLikelihood+1e-9 {
 		t.Errorf("fit with r fixed: r = %v, LL %.6f (free %.6f)", fixed.R, fixed.Result().LogLikelihood, res.LogLikelihood)
 	}
-	started, err := FitParetoNBD(context.Background(), d, FitOptions{Start: Params{"r": 1, "alpha": 1, "s": 1, "beta": 1}})
+	started, err := fitParetoNBD(context.Background(), d, FitOptions{Start: Params{"r": 1, "alpha": 1, "s": 1, "beta": 1}}, stage)
 	if err != nil {
 		t.Fatalf("fit from given start: %v", err)
 	}

@@ -30,27 +30,6 @@ func logAddExp(a, b float64) float64 {
 	return a + math.Log1p(math.Exp(b-a))
 }
 
-// logSubExp returns ln(e^a − e^b) for a ≥ b without cancellation; it
-// returns -Inf when a == b.
-func logSubExp(a, b float64) float64 {
-	if math.IsInf(b, -1) {
-		return a
-	}
-	d := b - a
-	if d >= 0 {
-		return math.Inf(-1)
-	}
-	if d > -math.Ln2 {
-		return a + math.Log(-math.Expm1(d))
-	}
-	return a + math.Log1p(-math.Exp(d))
-}
-
-// sigmoidOfLogs returns e^a / (e^a + e^b) without overflow.
-func sigmoidOfLogs(a, b float64) float64 {
-	return 1 / (1 + math.Exp(b-a))
-}
-
 // trigamma returns ψ′(x), the derivative of the digamma function, for
 // x > 0: the recurrence ψ′(x) = ψ′(x+1) + 1/x² up to x ≥ 12, then the
 // asymptotic expansion 1/x + 1/(2x²) + Σ_k B_2k/x^(2k+1) (Abramowitz &
