@@ -180,8 +180,9 @@ func TestContractualPublishedCohorts(t *testing.T) {
 			if !slices.ContainsFunc(cm.Warnings, func(w string) bool { return strings.Contains(w, "no holdout") }) {
 				t.Errorf("no warning about the missing holdout in %q", cm.Warnings)
 			}
-			// The summary the Outcome carries agrees with metrics.json.
-			if got := out.Metrics.Models["sbg"]; got == nil || got.Params["alpha"] != rep.Params["alpha"] || out.Metrics.Data.Customers != 1000 {
+			// The metrics the Outcome carries are those of metrics.json.
+			om, ok := out.Metrics.(*ContractualMetrics)
+			if got := om.Models["sbg"]; !ok || got == nil || got.Params["alpha"] != rep.Params["alpha"] || om.Data.CohortSize != 1000 {
 				t.Errorf("Outcome.Metrics %+v disagrees with metrics.json", out.Metrics)
 			}
 		})

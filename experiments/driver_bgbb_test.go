@@ -111,7 +111,7 @@ expect:
 	if err := out.Err(); err != nil {
 		t.Fatal(err)
 	}
-	mf := out.Metrics
+	mf := out.Metrics.(*MetricsFile)
 	rep := mf.Models["bgbb"]
 	if rep == nil || rep.Holdout == nil {
 		t.Fatalf("bgbb has no holdout scores: %+v", rep)

@@ -7,9 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
-	"path/filepath"
+
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -27,86 +28,6 @@ const (
 	TargetPurchases = "holdout"
 	TargetRevenue   = "holdout_revenue"
 )
-
-// RunOptions tunes a run beyond its config.
-type RunOptions struct {
-	// OutDir is the results folder to create; empty means
-	// <output.dir>/<name>/<UTC start time>-<config hash>.
-	OutDir string
-	// Progress receives progress messages (nil: none). With Terminal set
-	// they are progress bars, otherwise one plain line per step.
-	Progress io.Writer
-	Terminal bool
-	// Version is the clv version recorded in the manifest.
-	Version string
-	// Now returns the current time (tests fix it); nil means time.Now.
-	Now func() time.Time
-	// AfterFit, when set, is called after the models of the main window are
-	// fitted, before anything is written (tests use it to interrupt a run).
-	AfterFit func()
-}
-
-// Outcome is what a finished run produced.
-type Outcome struct {
-	// Dir is the results folder, complete and in place.
-	Dir string
-	// Metrics is what metrics.json holds.
-	Metrics *MetricsFile
-	// Gates are the results of the config's expect list.
-	Gates []GateResult
-	// FailedModels names the models whose fit or prediction failed; their
-	// errors are in Metrics.
-	FailedModels []string
-	// Contractual holds the full metrics of a contractual (survival)
-	// experiment; Metrics then only summarizes it.
-	Contractual *ContractualMetrics
-}
-
-// Err summarizes what went wrong in a finished run: failed gates first
-// (a *GatesError), then failed models (a *ModelsError); nil when all passed.
-func (o *Outcome) Err() error {
-	var failed []GateResult
-	for _, g := range o.Gates {
-		if !g.Passed {
-			failed = append(failed, g)
-		}
-	}
-	if len(failed) > 0 {
-		return &GatesError{Failed: failed}
-	}
-	if len(o.FailedModels) > 0 {
-		msgs := make([]string, len(o.FailedModels))
-		for i, m := range o.FailedModels {
-			msgs[i] = m + ": " + o.Metrics.Models[m].Error
-		}
-		return &ModelsError{Models: o.FailedModels, Messages: msgs}
-	}
-	return nil
-}
-
-// GatesError reports the gates of the expect list that failed.
-type GatesError struct{ Failed []GateResult }
-
-// Error lists the failed gates, one a line.
-func (e *GatesError) Error() string {
-	lines := make([]string, len(e.Failed))
-	for i, g := range e.Failed {
-		lines[i] = g.Message
-	}
-	return fmt.Sprintf("%d gate(s) failed:\n  %s", len(e.Failed), strings.Join(lines, "\n  "))
-}
-
-// ModelsError reports models that failed to fit or predict while the others
-// completed.
-type ModelsError struct {
-	Models   []string
-	Messages []string
-}
-
-// Error lists the failed models with their errors.
-func (e *ModelsError) Error() string {
-	return fmt.Sprintf("%d model(s) failed:\n  %s", len(e.Models), strings.Join(e.Messages, "\n  "))
-}
 
 // MetricsFile is the content of metrics.json: deterministic, with no
 // timings or timestamps, so a rerun of the same config and data gives the
@@ -255,27 +176,6 @@ type Spread struct {
 	Windows int    `json:"windows"`
 }
 
-// Manifest is manifest.json: how the run came about, with timings.
-type Manifest struct {
-	Name           string             `json:"name"`
-	ClvVersion     string             `json:"clv_version"`
-	GoVersion      string             `json:"go_version"`
-	ConfigFile     string             `json:"config_file"`
-	ConfigGiven    string             `json:"config_given"`
-	ConfigResolved any                `json:"config_resolved"`
-	ConfigHash     string             `json:"config_hash"`
-	Overrides      []string           `json:"overrides,omitempty"`
-	DataFile       string             `json:"data_file"`
-	DataSHA256     string             `json:"data_sha256"`
-	Seed           int64              `json:"seed"`
-	Started        string             `json:"started"`
-	Finished       string             `json:"finished"`
-	StageSeconds   map[string]float64 `json:"stage_seconds"`
-	ModelSeconds   map[string]float64 `json:"model_seconds"`
-	DiscountNote   string             `json:"discount_conversion"`
-	GOMAXPROCS     int                `json:"gomaxprocs"`
-}
-
 // Prediction is one model's predictions for every customer of a window.
 type Prediction struct {
 	Purchases []float64
@@ -304,215 +204,95 @@ type windowResult struct {
 	zeroAge int
 }
 
-// Run carries out an experiment: it reads and summarizes the data, fits
-// every model on each backtest window (in parallel, each isolated: one
-// failing does not stop the others), predicts and scores the holdout,
-// writes the results folder atomically and checks the gates. A run that
-// completes returns its Outcome even when models or gates failed
-// (Outcome.Err says so); an error means no results folder was written.
-func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
-	if cfg.Survival != nil {
-		return runContractual(ctx, cfg, o)
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	now := o.Now
-	if now == nil {
-		now = time.Now
-	}
-	started := now()
-	stages := map[string]float64{}
-	prog := newProgress(o.Progress, o.Terminal)
-	r := cfg.Resolved
-	reg := models.NewRegistry()
+// backtestRun is the experiment of a transaction log: it reads and
+// summarizes the data, fits every model on each backtest window (in
+// parallel, each isolated: one failing does not stop the others), predicts
+// and scores the holdout, and leaves predictions.csv to write.
+type backtestRun struct{}
 
+func (backtestRun) execute(ctx context.Context, env *runEnv) (*runResult, error) {
+	cfg := env.cfg
 	// The data, read once per window (a window's summary depends on its
 	// calibration end); its checksum is recorded.
 	dataName, raw, sum, err := dataIdentity(cfg)
 	if err != nil {
 		return nil, err
 	}
-	outDir := resultsPath(cfg, o, started)
-	rd, err := newResultsDir(outDir)
-	if err != nil {
-		return nil, err
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			rd.abort()
-		}
-	}()
-
 	var windows []*windowResult
 	var mainWin *windowResult
-	for i, w := range r.Windows {
-		label := fmt.Sprintf("window %d/%d (calibration to %s)", i+1, len(r.Windows), w.CalibrationEnd.Format("2006-01-02"))
-		t0 := time.Now()
-		prog.step("reading and summarizing " + dataName + ", " + label)
-		s, err := summarizeWindow(cfg, raw, w, rd, false)
+	for i, w := range cfg.Resolved.Windows {
+		wr, err := runWindow(ctx, env, dataName, raw, i, w)
 		if err != nil {
 			return nil, err
 		}
-		var discrete *datasets.Summary
-		if len(discreteModels(cfg, reg)) > 0 {
-			if discrete, err = summarizeDiscrete(cfg, raw, w, rd, s); err != nil {
-				return nil, err
-			}
-		}
-		stages["read_"+w.CalibrationEnd.Format("2006-01-02")] = time.Since(t0).Seconds()
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("run interrupted: %w", err)
-		}
-		t0 = time.Now()
-		wr := fitWindow(ctx, cfg, reg, s, discrete, w, prog)
-		stages["fit_"+w.CalibrationEnd.Format("2006-01-02")] = time.Since(t0).Seconds()
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("run interrupted: %w", err)
-		}
-		if w.Main && o.AfterFit != nil {
-			o.AfterFit()
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("run interrupted: %w", err)
-			}
-		}
-		t0 = time.Now()
-		prog.step("predicting " + label)
-		predictWindow(ctx, cfg, reg, wr, prog)
-		stages["predict_"+w.CalibrationEnd.Format("2006-01-02")] = time.Since(t0).Seconds()
 		windows = append(windows, wr)
 		if w.Main {
 			mainWin = wr
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("run interrupted: %w", err)
+	if err := interrupted(ctx); err != nil {
+		return nil, err
 	}
-
 	t0 := time.Now()
-	prog.step("scoring")
-	mf, err := buildMetrics(cfg, reg, dataName, sum, mainWin, windows)
+	env.prog.step("scoring")
+	mf, err := buildMetrics(cfg, env.reg, dataName, sum, mainWin, windows)
 	if err != nil {
 		return nil, err
 	}
-	stages["score"] = time.Since(t0).Seconds()
-
-	gates := ScoreSet(mainScores(mf)).CheckGates(cfg.Expect)
-	mf.Gates = gates
-
-	t0 = time.Now()
-	prog.step("writing " + outDir)
-	if err := rd.writeJSON("metrics.json", mf); err != nil {
-		return nil, err
+	env.timed("score", t0)
+	res := &runResult{
+		metrics: mf, dataName: dataName, dataSHA: sum, modelSeconds: maps.Clone(mainWin.seconds),
+		params: paramsOf(mainWin),
+		write:  func(rd *resultsDir) error { return writePredictions(rd, cfg, mainWin) },
+		artifacts: &Artifacts{Config: cfg, Metrics: mf, Summary: mainWin.summary, Predictions: mainWin.preds,
+			Fits: mainWin.fits, Spend: mainWin.spend, Windows: len(windows)},
 	}
-	if err := writePredictions(rd, cfg, mainWin); err != nil {
-		return nil, err
-	}
-	if err := writeParams(rd, mainWin); err != nil {
-		return nil, err
-	}
-	art := &Artifacts{Config: cfg, Metrics: mf, Summary: mainWin.summary, Predictions: mainWin.preds,
-		Fits: mainWin.fits, Spend: mainWin.spend, Windows: len(windows)}
-	if cfg.Output.Plots && PlotWriter != nil {
-		if err := PlotWriter(rd.staging, art); err != nil {
-			return nil, fmt.Errorf("writing plots: %w", err)
-		}
-	}
-	if cfg.Output.Report && ReportWriter != nil {
-		if err := ReportWriter(rd.staging, art); err != nil {
-			return nil, fmt.Errorf("writing the report: %w", err)
-		}
-	}
-	stages["write"] = time.Since(t0).Seconds()
-
-	modelSeconds := map[string]float64{}
-	for k, v := range mainWin.seconds {
-		modelSeconds[k] = v
-	}
-	if err := commitRun(ctx, rd, cfg, o.Version, started, now, stages, modelSeconds, dataName, sum); err != nil {
-		return nil, err
-	}
-	committed = true
-
-	out := &Outcome{Dir: outDir, Metrics: mf, Gates: gates}
 	for _, name := range cfg.Models {
 		if mainWin.errs[name] != nil {
-			out.FailedModels = append(out.FailedModels, name)
+			res.failed = append(res.failed, name)
 		}
 	}
-	return out, nil
+	return res, nil
 }
 
-// resultsPath returns the results folder of a run: RunOptions.OutDir, or
-// <output.dir>/<name>/<UTC start time>-<config hash>.
-func resultsPath(cfg *Config, o RunOptions, started time.Time) string {
-	if o.OutDir != "" {
-		return o.OutDir
-	}
-	return filepath.Join(cfg.Resolved.OutputDir, cfg.Name, started.UTC().Format("20060102T150405Z")+"-"+cfg.Hash())
-}
-
-// commitRun writes manifest.json (the config as given and resolved, the
-// data's checksum, versions, seed, start and end times, and the seconds each
-// stage and model took) and moves the staged results folder into place,
-// unless the run was cancelled meanwhile.
-func commitRun(ctx context.Context, rd *resultsDir, cfg *Config, version string, started time.Time, now func() time.Time,
-	stages, modelSeconds map[string]float64, dataName, dataSum string) error {
-	r := cfg.Resolved
-	resolved, err := cfg.ResolvedJSON()
+// runWindow reads, fits and predicts the i-th backtest window.
+func runWindow(ctx context.Context, env *runEnv, dataName string, raw []byte, i int, w BacktestWindow) (*windowResult, error) {
+	cfg := env.cfg
+	day := w.CalibrationEnd.Format("2006-01-02")
+	label := fmt.Sprintf("window %d/%d (calibration to %s)", i+1, len(cfg.Resolved.Windows), day)
+	t0 := time.Now()
+	env.prog.step("reading and summarizing " + dataName + ", " + label)
+	s, err := summarizeWindow(cfg, raw, w, env.rd, false)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	given := ""
-	if r.ConfigFile != "" {
-		if b, err := os.ReadFile(r.ConfigFile); err == nil {
-			given = string(b)
+	var discrete *datasets.Summary
+	if len(discreteModels(cfg, env.reg)) > 0 {
+		if discrete, err = summarizeDiscrete(cfg, raw, w, env.rd, s); err != nil {
+			return nil, err
 		}
 	}
-	man := Manifest{
-		Name: cfg.Name, ClvVersion: version, GoVersion: runtime.Version(),
-		ConfigFile: r.ConfigFile, ConfigGiven: given, ConfigResolved: jsonRaw(resolved), ConfigHash: cfg.Hash(),
-		Overrides: cfg.Overrides, DataFile: dataName, DataSHA256: dataSum, Seed: cfg.Seed,
-		Started: started.UTC().Format(time.RFC3339Nano), StageSeconds: stages, ModelSeconds: modelSeconds,
-		DiscountNote: fmt.Sprintf("discount rate %g per year → (1 + %g)^(%g days / 365.25) − 1 = %.10g per %s",
-			cfg.CLV.DiscountRate, cfg.CLV.DiscountRate, r.Unit.Days(), r.DiscountRatePerUnit, r.Unit.Name),
-		GOMAXPROCS: runtime.GOMAXPROCS(0),
+	env.timed("read_"+day, t0)
+	if err := interrupted(ctx); err != nil {
+		return nil, err
 	}
-	man.Finished = now().UTC().Format(time.RFC3339Nano)
-	if err := rd.writeJSON("manifest.json", man); err != nil {
-		return err
+	t0 = time.Now()
+	wr := fitWindow(ctx, cfg, env.reg, s, discrete, w, env.prog)
+	env.timed("fit_"+day, t0)
+	if err := interrupted(ctx); err != nil {
+		return nil, err
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("run interrupted: %w", err)
+	if w.Main {
+		if err := env.afterFit(ctx); err != nil {
+			return nil, err
+		}
 	}
-	return rd.commit()
+	t0 = time.Now()
+	env.prog.step("predicting " + label)
+	predictWindow(ctx, cfg, env.reg, wr, env.prog)
+	env.timed("predict_"+day, t0)
+	return wr, nil
 }
-
-// Artifacts is what plot and report writers get from a run.
-type Artifacts struct {
-	Config      *Config
-	Metrics     *MetricsFile
-	Summary     *datasets.Summary
-	Predictions map[string]*Prediction
-	Fits        map[string]models.FittedPurchases
-	Spend       models.FittedSpend
-	Windows     int
-}
-
-// PlotWriter and ReportWriter, when set (by the command that links the
-// plot and report packages), write plots and the report into a results
-// folder being staged. They are variables so that this package does not
-// depend on the drawing code.
-var (
-	PlotWriter   func(dir string, a *Artifacts) error
-	ReportWriter func(dir string, a *Artifacts) error
-)
-
-type jsonRaw []byte
-
-// MarshalJSON writes the bytes as they are.
-func (j jsonRaw) MarshalJSON() ([]byte, error) { return j, nil }
 
 // dataIdentity returns the data's display name, its bytes when embedded
 // (nil for a file) and its sha256.
@@ -536,15 +316,6 @@ func dataIdentity(cfg *Config) (name string, raw []byte, sum string, err error) 
 	}
 	return cfg.Data.Path, nil, hex.EncodeToString(h.Sum(nil)), nil
 }
-
-// DataError reports a problem with the input data (exit code 2).
-type DataError struct{ Err error }
-
-// Error returns the underlying error's message.
-func (e *DataError) Error() string { return e.Err.Error() }
-
-// Unwrap returns the underlying error.
-func (e *DataError) Unwrap() error { return e.Err }
 
 // ReadOptions returns the transaction-log reader options of a config.
 func ReadOptions(cfg *Config) datasets.ReadOptions {
@@ -1070,9 +841,10 @@ func spread(vs []float64) Spread {
 	return Spread{Mean: Metric(mean), SD: Metric(sd), Windows: int(n)}
 }
 
-// writeParams writes params.json: every fitted model's estimates and
-// diagnostics (the same as in metrics.json, on their own for tools).
-func writeParams(rd *resultsDir, wr *windowResult) error {
+// paramsOf returns what params.json holds: every fitted model's estimates
+// and diagnostics (as in metrics.json, on their own for tools), and the
+// spend model's as spend:NAME.
+func paramsOf(wr *windowResult) map[string]*models.FitResult {
 	out := map[string]*models.FitResult{}
 	for name, res := range wr.results {
 		if res != nil {
@@ -1082,5 +854,5 @@ func writeParams(rd *resultsDir, wr *windowResult) error {
 	if wr.spendFit != nil {
 		out["spend:"+wr.spendFit.Model] = wr.spendFit
 	}
-	return rd.writeJSON("params.json", out)
+	return out
 }

@@ -91,7 +91,7 @@ func bgnbdConditional(r, alpha, a, b, x, tx, T, t float64) float64 {
 // metrics.
 func TestCDNOWBGNBDScoresRecomputed(t *testing.T) {
 	out := runCDNOW(t, "[average,bgnbd]")
-	rep := out.Metrics.Models["bgnbd"]
+	rep := out.Metrics.(*MetricsFile).Models["bgnbd"]
 	p := rep.Params
 	ids, cols := predictionsCSV(t, out.Dir)
 	if len(ids) != 2357 {
@@ -189,7 +189,7 @@ func TestCDNOWAverageScoresByHand(t *testing.T) {
 		"pearson": pearsonPlain(pred, act), "spearman": pearsonPlain(avgRanks(pred), avgRanks(act)),
 		"top10_share": top(0.1), "top20_share": top(0.2), "gini": giniSum(order) / giniSum(perfect),
 	}
-	got := out.Metrics.Models["average"].Holdout.Values()
+	got := out.Metrics.(*MetricsFile).Models["average"].Holdout.Values()
 	for name, w := range want {
 		if g := got[name]; math.Abs(g-w) > 1e-9*math.Max(1, math.Abs(w)) {
 			t.Errorf("average %s = %.12g, by hand %.12g", name, g, w)
@@ -294,7 +294,7 @@ func TestRollingBacktest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bt := out.Metrics.Backtest
+	bt := out.Metrics.(*MetricsFile).Backtest
 	if bt == nil || len(bt.Windows) != len(cfg.Resolved.Windows) || len(bt.Windows) < 2 {
 		t.Fatalf("backtest %+v, want %d windows", bt, len(cfg.Resolved.Windows))
 	}
@@ -304,7 +304,7 @@ func TestRollingBacktest(t *testing.T) {
 	}
 	// The main window's scores are the ones reported at the top level.
 	last := bt.Windows[len(bt.Windows)-1]
-	if !last.Main || last.Scores["bgnbd"][TargetPurchases].MAE != out.Metrics.Models["bgnbd"].Holdout.MAE {
+	if !last.Main || last.Scores["bgnbd"][TargetPurchases].MAE != out.Metrics.(*MetricsFile).Models["bgnbd"].Holdout.MAE {
 		t.Errorf("main window scores differ from the top level")
 	}
 }

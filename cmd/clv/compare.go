@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -18,21 +16,19 @@ func newCompareCmd(s streams) *cobra.Command {
 		Short: "Tabulate models × metrics across one or more results folders",
 		Long: `compare reads metrics.json from each results folder and prints a table of
 models × metrics, with the best value per metric marked (lowest |bias|, mae,
-rmse and msle; highest pearson, spearman, top shares and gini).`,
+rmse and msle; highest pearson, spearman, top shares and gini). A contractual
+run's folder gives one row per model and target (survival, calibration) with
+its survival scores.`,
 		Example: `  clv compare results/cdnow/20261123T101500Z-1a2b3c4d results/cdnow/20261124T090000Z-5e6f7a8b --format markdown`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var rows []experiments.CompareRow
 			for _, dir := range args {
-				b, err := os.ReadFile(filepath.Join(dir, "metrics.json"))
+				m, err := experiments.ReadMetrics(dir)
 				if err != nil {
-					return usageErrf("%s is not a results folder: %v", dir, err)
+					return usageErr(err)
 				}
-				var mf experiments.MetricsFile
-				if err := json.Unmarshal(b, &mf); err != nil {
-					return usageErrf("reading %s: %v", filepath.Join(dir, "metrics.json"), err)
-				}
-				rows = append(rows, experiments.ScoreSet(mf.ScoreSet()).CompareRows(filepath.Base(filepath.Clean(dir)))...)
+				rows = append(rows, m.CompareRows(filepath.Base(filepath.Clean(dir)))...)
 			}
 			if len(rows) == 0 {
 				return fmt.Errorf("no scored model in %v", args)

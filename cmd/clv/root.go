@@ -47,11 +47,20 @@ func usageErrf(format string, args ...any) error {
 type streams struct {
 	in       io.Reader
 	out, err io.Writer
+	// afterFit, when set, is called by clv run between fitting and
+	// writing (tests use it to interrupt a run).
+	afterFit func()
 }
 
 // execute runs the clv command line and returns its exit code. Errors are
 // printed to stderr; a panic is never shown as a Go trace.
 func execute(args []string, in io.Reader, out, errOut io.Writer) (code int) {
+	return executeWith(args, streams{in: in, out: out, err: errOut})
+}
+
+// executeWith runs the clv command line with the given streams and hooks.
+func executeWith(args []string, s streams) (code int) {
+	in, out, errOut := s.in, s.out, s.err
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(errOut, "clv: internal error: %v\nPlease report this with the command you ran.\n", r)
@@ -61,7 +70,7 @@ func execute(args []string, in io.Reader, out, errOut io.Writer) (code int) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	root := newRootCmd(streams{in: in, out: out, err: errOut})
+	root := newRootCmd(s)
 	root.SetArgs(args)
 	root.SetIn(in)
 	root.SetOut(out)

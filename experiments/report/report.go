@@ -76,6 +76,11 @@ func Write(dir string, a *experiments.Artifacts) error {
 // say) the report is still written, with the figures already in plots/
 // and a warning.
 func FromDir(dir string) (*Result, error) {
+	if m, err := experiments.ReadMetrics(dir); err == nil {
+		if cm, ok := m.(*experiments.ContractualMetrics); ok {
+			return WriteContractual(dir, cm) // its figures are kept as drawn
+		}
+	}
 	mf, err := plot.ReadMetrics(dir)
 	if err != nil {
 		return nil, err
