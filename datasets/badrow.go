@@ -77,6 +77,24 @@ func clip(b []byte) string {
 	return string(b[:n]) + "..."
 }
 
+// maxExcerpt is how many bytes of input a message quotes.
+const maxExcerpt = 40
+
+// excerpt returns at most maxExcerpt bytes of b (cut at a rune boundary)
+// quoted and escaped as Go does (%q), followed by "..." when cut: the form
+// in which messages quote input, so that no raw bytes of a file (control
+// characters, binary data, a long line) reach a terminal or a log.
+func excerpt(b []byte) string {
+	if len(b) <= maxExcerpt {
+		return strconv.Quote(string(b))
+	}
+	n := maxExcerpt
+	for n > 0 && !utf8.RuneStart(b[n]) {
+		n--
+	}
+	return strconv.Quote(string(b[:n])) + "..."
+}
+
 // rejectsHeader is the header of a rejects file.
 var rejectsHeader = []string{"file", "line", "column", "reason", "text"}
 

@@ -32,11 +32,15 @@ type custState struct {
 	lastCal     int32 // last purchase day in calibration; noDay if none
 	nCal, nHold int32 // distinct purchase days in calibration / holdout
 	mode        uint8
+	// prevOnLast tells whether the customer's previous row was on day
+	// last, with amount lastAmt: a row equal to it is a duplicate.
+	prevOnLast bool
 	// firstAmt is the amount of the first purchase day, repSum the total
 	// of the other calibration days and holdSum of the holdout days (the
 	// first day excluded from both).
 	firstAmt, repSum, holdSum float64
 	activity                  uint64
+	lastAmt                   float64
 }
 
 const noDay = math.MinInt32
@@ -49,9 +53,9 @@ const (
 	modeRebuild              // being rebuilt in the second pass (exact)
 )
 
-// entry is one slot of the customer table: a key and the state, 64 bytes,
-// one cache line, so that a row of a known customer costs one memory
-// access in a table far larger than the caches.
+// entry is one slot of the customer table: a key and the state, 72 bytes,
+// so that a row of a known customer costs one or two neighbouring cache
+// lines in a table far larger than the caches.
 type entry struct {
 	key uint64 // 0: empty slot
 	custState
@@ -78,6 +82,9 @@ type customerTable struct {
 	// firstRescan is the key of the first of them, for messages.
 	firstRescan uint64
 	sink        uint64 // keeps addBatch's touches from being optimized away
+	// dups counts rows equal to their customer's previous row (see
+	// Accounting.DuplicateRows), in the first pass.
+	dups int64
 	// perDay counts the distinct purchase days of calibration customers
 	// (first purchase ≤ calEnd) by day: perDay[d − perDayBase]. It is kept
 	// only while every customer's rows come in date order (perDayValid);
@@ -238,17 +245,24 @@ func (c *customerTable) add(key uint64, d int32, a float64) {
 		c.start(st, d, a)
 		return
 	}
+	if d == st.last && st.prevOnLast && a == st.lastAmt && st.mode != modeRescan {
+		c.dups++
+	}
+	st.lastAmt = a
 	switch st.mode {
 	case modeOrdered:
 		switch {
 		case d == st.last:
 			c.addAmount(st, d, a)
+			st.prevOnLast = true
 		case d > st.last:
 			st.last = d
 			c.newDay(st, d)
 			c.addAmount(st, d, a)
+			st.prevOnLast = true
 		case d == st.first:
 			st.firstAmt += a
+			st.prevOnLast = false
 		default:
 			c.perDayValid = false
 			if !c.toExact(key, st) {
@@ -260,9 +274,11 @@ func (c *customerTable) add(key uint64, d int32, a float64) {
 				return
 			}
 			c.addExact(key, st, d, a)
+			st.prevOnLast = d == st.last
 		}
 	case modeExact:
 		c.addExact(key, st, d, a)
+		st.prevOnLast = d == st.last
 	case modeRescan:
 		// Rebuilt in the second pass.
 	}
@@ -270,7 +286,7 @@ func (c *customerTable) add(key uint64, d int32, a float64) {
 
 // start sets up a customer's state from its first row.
 func (c *customerTable) start(st *custState, d int32, a float64) {
-	*st = custState{first: d, last: d, lastCal: noDay, firstAmt: a, mode: st.mode}
+	*st = custState{first: d, last: d, lastCal: noDay, firstAmt: a, mode: st.mode, prevOnLast: true, lastAmt: a}
 	c.newDay(st, d)
 }
 

@@ -103,7 +103,7 @@ func (p *dateParser) describe(b []byte) string {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return "the date is empty"
 	}
-	msg := fmt.Sprintf("cannot parse %q as a date with layout %s", clip(b), p.layout)
+	msg := fmt.Sprintf("cannot parse %s as a date with layout %s", excerpt(b), p.layout)
 	switch {
 	case p.kind == layoutISO && len(b) > 10 && (b[10] == 'T' || b[10] == ' '):
 		if _, ok := parseISODay(b[:10]); ok {

@@ -33,10 +33,19 @@ func FuzzSummarize(f *testing.F) {
 	for i, s := range seeds {
 		f.Add([]byte(s), uint8(i))
 	}
+	// The decoded inputs: UTF-16 with a byte order mark, gzip, CR-only
+	// lines, other delimiters, a stray quote (their corpus files are in
+	// testdata/fuzz/FuzzSummarize).
+	for i, s := range fuzzEncodedSeeds(f) {
+		f.Add(s, uint8(i))
+	}
 	so := SummaryOptions{Unit: Week, CalibrationEnd: date(1997, 9, 30), HoldoutEnd: date(1998, 6, 30), ActivityPeriodDays: 30}
 	f.Fuzz(func(t *testing.T, data []byte, mode uint8) {
 		formats := []string{"auto", "csv", "tsv", "whitespace"}
 		ro := ReadOptions{Format: formats[mode%4]}
+		if mode&32 != 0 && mode%4 == 0 {
+			ro.Delimiter = Delimiter(1 + (mode>>6)%4) // comma, semicolon, tab or pipe
+		}
 		if mode&4 != 0 {
 			ro.OnBadRow = "skip"
 		}
@@ -65,6 +74,9 @@ func FuzzSummarize(f *testing.F) {
 		if a.RowsRead != a.RowsUsed+a.RowsRejected || by != a.RowsRejected || a.RowsUsed < 0 {
 			t.Fatalf("accounting broken: %+v", a)
 		}
+		if a.DuplicateRows < 0 || a.DuplicateRows > a.RowsUsed || (s.HasAmount == (s.NoAmountReason != "")) {
+			t.Fatalf("duplicates %d of %d used rows, amount %v (%q)", a.DuplicateRows, a.RowsUsed, s.HasAmount, s.NoAmountReason)
+		}
 		if ro.OnBadRow == "" && a.RowsRejected != 0 {
 			t.Fatalf("rows rejected under fail: %+v", a)
 		}
@@ -89,4 +101,22 @@ func FuzzSummarize(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzEncodedSeeds returns logs in the encodings the reader decodes.
+func fuzzEncodedSeeds(tb testing.TB) [][]byte {
+	log := "customer_id,date,amount\n1,1997-01-01,10\n1,1997-02-01,5.5\n2,1997-03-01,1\n"
+	return [][]byte{
+		append([]byte("\xef\xbb\xbf"), log...),
+		encodeUTF16(log, false),
+		encodeUTF16(strings.ReplaceAll(log, "\n", "\r\n"), true),
+		gzipped(tb, []byte(log)),
+		gzipped(tb, encodeUTF16(log, false)),
+		[]byte(strings.ReplaceAll(log, "\n", "\r")),
+		[]byte(strings.ReplaceAll(log, ",", ";")),
+		[]byte(strings.ReplaceAll(log, ",", "|")),
+		[]byte("customer_id,note,date\n1,\"oops,1997-01-01\n2,\"x\",1997-01-02\n" + strings.Repeat("3,y,1997-01-03\n", 40)),
+		[]byte("a,N/A,10\na,1997-01-05,10\nb,1997-01-07,5\nb,1997-02-07,5\n"),
+		[]byte("customer_id,date,amount\n1,1997-01-01,10\n1,1997-01-01,10\n"),
+	}
 }

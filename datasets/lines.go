@@ -6,13 +6,14 @@ import (
 	"io"
 )
 
-// maxRecord bounds a text record (a line, or the lines of a record whose
-// quoted field holds line breaks). A longer one is not a log.
+// maxRecord bounds a text line. A longer one is not a log.
 const maxRecord = 1 << 20
 
 // lineReader yields the physical lines of a text stream without their
-// terminator (\n or \r\n; a final line may lack it). It reads in large
-// blocks and returns slices of its buffer, valid until the next call.
+// terminator (\n, \r\n, or \r alone in a file whose first block holds
+// no \n: see detectTerminator; a final line may lack it). It reads in
+// large blocks and returns slices of its buffer, valid until the next
+// call.
 type lineReader struct {
 	r     io.Reader
 	name  string
@@ -21,21 +22,41 @@ type lineReader struct {
 	end   int // end of the data in buf
 	eof   bool
 	line  int64 // number of the last line returned, 1-based
+	term  byte  // the line terminator: '\n', or '\r' for old Mac files
+	// back holds lines given back by unread (joined by '\n'), served
+	// before buf.
+	back []byte
 }
 
 func newLineReader(r io.Reader, name string) *lineReader {
-	return &lineReader{r: r, name: name, buf: make([]byte, 64<<10)}
+	return &lineReader{r: r, name: name, buf: make([]byte, 64<<10), term: '\n'}
 }
 
 // reset starts over on a new stream (used by the second pass).
 func (lr *lineReader) reset(r io.Reader) {
-	lr.r, lr.start, lr.end, lr.eof, lr.line = r, 0, 0, false, 0
+	lr.r, lr.start, lr.end, lr.eof, lr.line, lr.back = r, 0, 0, false, 0, nil
+}
+
+// detectTerminator looks at the first block: a stream with a \r but no
+// \n in it has old Mac (CR-only) line endings.
+func (lr *lineReader) detectTerminator() error {
+	head, err := lr.peek(64 << 10)
+	if err != nil {
+		return err
+	}
+	if bytes.IndexByte(head, '\n') < 0 && bytes.IndexByte(head, '\r') >= 0 {
+		lr.term = '\r'
+	}
+	return nil
 }
 
 // next returns the next line, or io.EOF after the last.
 func (lr *lineReader) next() ([]byte, error) {
+	if lr.back != nil {
+		return lr.nextBack(), nil
+	}
 	for {
-		if i := bytes.IndexByte(lr.buf[lr.start:lr.end], '\n'); i >= 0 {
+		if i := bytes.IndexByte(lr.buf[lr.start:lr.end], lr.term); i >= 0 {
 			line := lr.buf[lr.start : lr.start+i]
 			lr.start += i + 1
 			lr.line++
@@ -54,6 +75,30 @@ func (lr *lineReader) next() ([]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// nextBack serves a line given back by unread.
+func (lr *lineReader) nextBack() []byte {
+	line := lr.back
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line, lr.back = line[:i], line[i+1:]
+	} else {
+		lr.back = nil
+	}
+	lr.line++
+	return line
+}
+
+// unread gives back lines already returned, joined by '\n' (the last
+// without a terminator), so that the following calls to next return them
+// again, numbered from firstLine. The text is copied.
+func (lr *lineReader) unread(lines []byte, firstLine int64) {
+	back := append([]byte{}, lines...)
+	if lr.back != nil {
+		back = append(append(back, '\n'), lr.back...)
+	}
+	lr.back = back
+	lr.line = firstLine - 1
 }
 
 // fill reads more data, moving the unread part to the front of the

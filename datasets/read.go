@@ -16,37 +16,64 @@ import (
 // with a customer id, a date (or timestamp) and optionally an amount.
 //
 // Formats. CSV (RFC 4180: quoted fields may hold delimiters, doubled quotes
-// and line breaks; a bare quote inside an unquoted field is kept as text),
-// TSV (the same with tabs), whitespace-separated text (fields are runs of
-// non-blank characters, as in the CDNOW files; no quoting) and Parquet.
-// Line endings may be \n or \r\n, a UTF-8 byte order mark is ignored, and
-// spaces and tabs around unquoted fields are trimmed. Lines holding only
-// spaces and tabs are blank: they are not rows (they are not counted in
-// Accounting) but they do count in line numbers.
+// and line breaks; a bare quote inside an unquoted field is kept as text)
+// with a comma, semicolon, tab or pipe between fields, whitespace-separated
+// text (fields are runs of non-blank characters, as in the CDNOW files; no
+// quoting) and Parquet. Line endings may be \n, \r\n or, in a file without
+// any \n in its first 64 KiB, \r alone (old Mac exports). Spaces and tabs
+// around unquoted fields are trimmed. Lines holding only spaces and tabs
+// are blank: they are not rows (they are not counted in Accounting) but
+// they do count in line numbers.
+//
+// Content, not the file name, decides how the bytes are read (see
+// decodeInput): gzip-compressed logs are decompressed while streaming, a
+// Parquet file is recognised by its magic bytes whatever its name, and
+// text may be UTF-8 (with or without a byte order mark) or UTF-16 with a
+// byte order mark. Binary data, other compressions and archives are
+// refused with a message saying what the file looks like.
+//
+// A quoted field is bounded: one still open after maxQuotedLines lines or
+// maxQuotedBytes bytes (or at the end of the file) is a stray quote. The
+// line that opened it is then one bad row (malformed_quotes) and reading
+// resumes at the next line, so that one stray quote costs one row.
 //
 // Columns are chosen by 0-based index (an option made of digits) or by
 // header name (matched exactly, else ignoring case). Ids are kept exactly
 // as written ("0001" stays "0001").
 type ReadOptions struct {
 	// Format is "auto" (or ""), "csv", "tsv", "whitespace" or "parquet".
-	// Auto goes by the extension (.csv, .tsv/.tab, .parquet/.pq) and
-	// otherwise by content: Parquet's magic bytes, else a first line with
-	// commas is CSV, with tabs TSV, and anything else whitespace-separated
-	// (so .txt and .dat files are whitespace unless they hold commas or tabs).
+	// Auto goes by the content: Parquet's magic bytes, else the extension
+	// (.csv is CSV, .tsv/.tab TSV), else the first non-blank line: the
+	// most frequent of comma, tab, semicolon and pipe outside quotes
+	// makes it CSV with that delimiter, and a line with none of them is
+	// whitespace-separated.
 	Format string
+	// Delimiter is the field separator of a text log; the zero value
+	// (DelimiterAuto) detects it from the first non-blank line (for
+	// Format csv: among comma, semicolon, tab and pipe, comma when none
+	// appears). DelimiterTab is the TSV format and DelimiterWhitespace the
+	// whitespace format; one that contradicts an explicit Format is an
+	// error.
+	Delimiter Delimiter
 	// Header is "auto" (or ""), "yes" or "no". Auto finds a header when a
-	// column is chosen by a name the first line holds, or, with columns
-	// chosen by index, when the first line's field in the date or amount
-	// position holds a letter and is neither a number nor a date.
+	// column is chosen by a name the first line holds. With every column
+	// chosen by index, the first line is a header when none of its fields
+	// reads as a number or as a date in the layout and its field in the
+	// date position holds a letter; otherwise it is a data row, read,
+	// checked and accounted for like any other (so "a,N/A,10" is a bad
+	// row, not a header).
 	Header string
 	// Customer is the customer id column: a header name or a 0-based index
 	// (default "customer_id").
 	Customer string
 	// Date is the date column (default "date").
 	Date string
-	// Amount is the amount column (default "amount"), or "none" for a
-	// count-only log. Left at the default, a log without an "amount" column
-	// is read as count-only; a column named explicitly must exist.
+	// Amount is the amount column: a header name or a 0-based index, or
+	// "none" for a count-only log. Left empty, the default "amount" is
+	// assumed: a log whose header has an "amount" column uses it, and one
+	// without is read as count-only (Summary.NoAmountReason says so). A
+	// column named explicitly (even "amount") must exist, as the customer
+	// and date columns must.
 	Amount string
 	// DateFormat is the layout of the dates: "iso" (default, 2006-01-02),
 	// "20060102" or "yyyymmdd", "rfc3339", "unix" or a Go layout (see
@@ -82,13 +109,20 @@ const (
 	FormatParquet    = "parquet"
 )
 
+// Bounds of a quoted field (see ReadOptions).
+const (
+	maxQuotedLines = 32
+	maxQuotedBytes = 64 << 10
+)
+
 // normalized option values
 type readConfig struct {
 	format   string // "", csv, tsv, whitespace, parquet ("" = auto)
+	delim    Delimiter
 	header   string // auto, yes, no
 	customer string
 	date     string
-	amount   string // "" = default "amount"
+	amount   string // "" = default "amount", assumed
 	dates    *dateParser
 	skip     bool
 	rejects  string
@@ -98,7 +132,11 @@ type readConfig struct {
 
 func (ro ReadOptions) config() (*readConfig, error) {
 	c := &readConfig{customer: strings.TrimSpace(ro.Customer), date: strings.TrimSpace(ro.Date),
-		amount: strings.TrimSpace(ro.Amount), rejects: ro.RejectsPath, excludeAfterEnd: ro.ExcludeAfterEnd}
+		amount: strings.TrimSpace(ro.Amount), rejects: ro.RejectsPath, excludeAfterEnd: ro.ExcludeAfterEnd,
+		delim: ro.Delimiter}
+	if ro.Delimiter > DelimiterWhitespace {
+		return nil, fmt.Errorf("unknown delimiter %d: use DelimiterAuto, DelimiterComma, DelimiterSemicolon, DelimiterTab, DelimiterPipe or DelimiterWhitespace", ro.Delimiter)
+	}
 	switch strings.ToLower(strings.TrimSpace(ro.Format)) {
 	case "", "auto":
 	case "csv":
@@ -110,7 +148,7 @@ func (ro ReadOptions) config() (*readConfig, error) {
 	case "parquet":
 		c.format = FormatParquet
 	default:
-		return nil, fmt.Errorf("unknown log format %q: use auto, csv, tsv, whitespace or parquet", ro.Format)
+		return nil, fmt.Errorf("unknown log format %s: use auto, csv, tsv, whitespace or parquet", excerpt([]byte(ro.Format)))
 	}
 	switch strings.ToLower(strings.TrimSpace(ro.Header)) {
 	case "", "auto":
@@ -120,14 +158,14 @@ func (ro ReadOptions) config() (*readConfig, error) {
 	case "no", "false":
 		c.header = "no"
 	default:
-		return nil, fmt.Errorf("unknown header setting %q: use auto, yes or no", ro.Header)
+		return nil, fmt.Errorf("unknown header setting %s: use auto, yes or no", excerpt([]byte(ro.Header)))
 	}
 	switch strings.ToLower(strings.TrimSpace(ro.OnBadRow)) {
 	case "", "fail":
 	case "skip":
 		c.skip = true
 	default:
-		return nil, fmt.Errorf("unknown bad-row policy %q: use fail or skip", ro.OnBadRow)
+		return nil, fmt.Errorf("unknown bad-row policy %s: use fail or skip", excerpt([]byte(ro.OnBadRow)))
 	}
 	if c.customer == "" {
 		c.customer = "customer_id"
@@ -148,7 +186,9 @@ func (ro ReadOptions) config() (*readConfig, error) {
 type Inspection struct {
 	File   string
 	Format string // csv, tsv, whitespace or parquet
-	Header bool
+	// Delimiter is the field separator of a text log (zero for Parquet).
+	Delimiter Delimiter
+	Header    bool
 	// Columns holds the header's names (for Parquet, the leaf column paths
 	// joined by "."); nil without a header.
 	Columns []string
@@ -162,6 +202,10 @@ type Inspection struct {
 	Customer, Date, Amount             int
 	CustomerName, DateName, AmountName string
 	DateLayout                         string
+	// NoAmountReason, for a log read without amounts, says why (the
+	// amount column was set to none, or the default "amount" was assumed
+	// and the log has no such column); "" when amounts are read.
+	NoAmountReason string
 }
 
 // HasAmount reports whether the log has an amount column.
@@ -207,36 +251,20 @@ type logSource interface {
 
 var errNotRewindable = errors.New("input cannot be read twice")
 
-// openFileSource opens a log file in the format the options ask for.
+// openFileSource opens a log file in the format its content and the
+// options ask for.
 func openFileSource(path string, c *readConfig) (logSource, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open log: %w", err)
 	}
-	format := c.format
-	if format == "" {
-		format = formatByExtension(path)
-	}
-	if format == "" {
-		var magic [4]byte
-		n, _ := io.ReadFull(f, magic[:])
-		if n == 4 && string(magic[:]) == "PAR1" {
-			format = FormatParquet
-		}
+	reopen := func() (io.Reader, inputKind, error) {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, inputText, errNotRewindable
 		}
+		return decodeInput(f, path)
 	}
-	if format == FormatParquet {
-		src, err := newParquetSource(f, path, c)
-		if err != nil {
-			f.Close()
-			return nil, err
-		}
-		return src, nil
-	}
-	src, err := newTextSource(f, path, format, c, f.Close)
+	src, err := openDecoded(f, path, c, f.Close, reopen)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -245,56 +273,112 @@ func openFileSource(path string, c *readConfig) (logSource, error) {
 }
 
 // openReaderSource reads a text log from r; name is used in messages and
-// for the extension.
+// for the extension. A second read needs r to be an io.Seeker.
 func openReaderSource(r io.Reader, name string, c *readConfig) (logSource, error) {
+	var reopen func() (io.Reader, inputKind, error)
+	if rs, ok := r.(io.ReadSeeker); ok {
+		if off, err := rs.Seek(0, io.SeekCurrent); err == nil {
+			reopen = func() (io.Reader, inputKind, error) {
+				if _, err := rs.Seek(off, io.SeekStart); err != nil {
+					return nil, inputText, fmt.Errorf("%s: %w", name, err)
+				}
+				return decodeInput(rs, name)
+			}
+		}
+	}
+	return openDecoded(r, name, c, nil, reopen)
+}
+
+// openDecoded decodes the input and opens the source its content calls
+// for. A Parquet file needs f (random access).
+func openDecoded(r io.Reader, name string, c *readConfig, closer func() error, reopen func() (io.Reader, inputKind, error)) (logSource, error) {
+	text, kind, err := decodeInput(r, name)
+	if err != nil {
+		return nil, err
+	}
+	if kind == inputParquet {
+		f, ok := r.(*os.File)
+		switch {
+		case c.format != "" && c.format != FormatParquet:
+			return nil, fmt.Errorf("%s is a Parquet file (it starts with the magic bytes PAR1), but the format is set to %s: set the format to auto or parquet", name, c.format)
+		case !ok:
+			return nil, fmt.Errorf("%s is a Parquet file, which needs random access: read it with SummarizeFile", name)
+		}
+		return newParquetSource(f, name, c)
+	}
+	if c.format == FormatParquet {
+		return nil, fmt.Errorf("%s is not a Parquet file (it does not start with the magic bytes PAR1): set the format to auto, or convert the file", name)
+	}
+	return newTextSource(text, name, c, closer, reopen)
+}
+
+// resolveDelimiter settles the text format and delimiter from the
+// options, the file name and the first bytes of the text.
+func resolveDelimiter(c *readConfig, name string, head []byte) (Delimiter, error) {
 	format := c.format
 	if format == "" {
-		format = formatByExtension(name)
+		switch strings.ToLower(filepath.Ext(name)) {
+		case ".csv":
+			format = FormatCSV
+		case ".tsv", ".tab":
+			format = FormatTSV
+		}
 	}
-	if format == FormatParquet {
-		return nil, fmt.Errorf("%s: Parquet needs random access: read it with SummarizeFile", name)
+	if c.delim != DelimiterAuto {
+		ok := format == "" || format == FormatCSV && c.delim != DelimiterWhitespace ||
+			format == FormatTSV && c.delim == DelimiterTab || format == FormatWhitespace && c.delim == DelimiterWhitespace
+		if !ok && c.format != "" {
+			return 0, fmt.Errorf("%s: the delimiter %s contradicts the format %s: set one of them to auto", name, c.delim, c.format)
+		}
+		return c.delim, nil
 	}
-	return newTextSource(r, name, format, c, nil)
+	switch format {
+	case FormatTSV:
+		return DelimiterTab, nil
+	case FormatWhitespace:
+		return DelimiterWhitespace, nil
+	case FormatCSV:
+		if d := sniffDelimiter(head); d != DelimiterWhitespace {
+			return d, nil
+		}
+		return DelimiterComma, nil
+	}
+	return sniffDelimiter(head), nil
 }
 
-// formatByExtension returns the format a file name implies, or "" to
-// decide by content.
-func formatByExtension(name string) string {
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".csv":
-		return FormatCSV
-	case ".tsv", ".tab":
-		return FormatTSV
-	case ".parquet", ".pq":
-		return FormatParquet
-	}
-	return ""
-}
-
-// sniffFormat decides a text format from the first bytes of a log: its
-// first non-blank line with commas is CSV, with tabs TSV (the more
-// frequent wins), else whitespace-separated.
-func sniffFormat(head []byte) string {
+// sniffDelimiter decides the delimiter from the first non-blank line of a
+// log: the most frequent of comma, tab, semicolon and pipe outside quotes
+// (ties in that order), else whitespace.
+func sniffDelimiter(head []byte) Delimiter {
 	for len(head) > 0 {
 		line := head
-		if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		if i := bytes.IndexAny(head, "\r\n"); i >= 0 {
 			line, head = head[:i], head[i+1:]
 		} else {
 			head = nil
 		}
-		if isBlank(trimCR(line)) {
+		if isBlank(line) {
 			continue
 		}
-		commas, tabs := bytes.Count(line, []byte{','}), bytes.Count(line, []byte{'\t'})
-		switch {
-		case commas > 0 && commas >= tabs:
-			return FormatCSV
-		case tabs > 0:
-			return FormatTSV
+		var counts [DelimiterWhitespace]int
+		quoted := false
+		for _, ch := range line {
+			if ch == '"' {
+				quoted = !quoted
+			}
+			if d := delimiterOf(ch); d != DelimiterAuto && !quoted {
+				counts[d]++
+			}
 		}
-		return FormatWhitespace
+		best := DelimiterWhitespace
+		for _, d := range []Delimiter{DelimiterComma, DelimiterTab, DelimiterSemicolon, DelimiterPipe} {
+			if counts[d] > 0 && (best == DelimiterWhitespace || counts[d] > counts[best]) {
+				best = d
+			}
+		}
+		return best
 	}
-	return FormatWhitespace
+	return DelimiterWhitespace
 }
 
 // isIndex reports whether a column option is a 0-based index.
@@ -343,15 +427,15 @@ func resolveColumns(in *Inspection, c *readConfig, header []string, fields int) 
 		if header != nil {
 			i := findColumn(header, opt)
 			if i < 0 {
-				return 0, "", fmt.Errorf("%s: no %s column %q in the header; the columns are: %s (set %s to a name or a 0-based index)",
-					in.File, what, opt, strings.Join(header, ", "), flag)
+				return 0, "", fmt.Errorf("%s: no %s column %s in the header; the columns are: %s (set %s to a name or a 0-based index)",
+					in.File, what, excerpt([]byte(opt)), listColumns(header), flag)
 			}
 			return i, header[i], nil
 		}
 		i, ok := isIndex(opt)
 		if !ok {
-			return 0, "", fmt.Errorf("%s has no header, so the %s column must be given by 0-based index, not %q (set %s, or --header yes if the first line is a header)",
-				in.File, what, opt, flag)
+			return 0, "", fmt.Errorf("%s has no header, so the %s column must be given by 0-based index, not %s (set %s, or --header yes if the first line is a header)",
+				in.File, what, excerpt([]byte(opt)), flag)
 		}
 		if fields > 0 && i >= fields {
 			return 0, "", fmt.Errorf("%s: %s column index %d is out of range: the first row has %d fields (indices are 0-based)", in.File, what, i, fields)
@@ -368,11 +452,18 @@ func resolveColumns(in *Inspection, c *readConfig, header []string, fields int) 
 	in.Amount = -1
 	switch {
 	case strings.EqualFold(c.amount, "none"):
-	case c.amount == "" || c.amount == "amount":
-		// The default: use an "amount" column when there is one.
+		in.NoAmountReason = "the amount column is set to none (a count-only log)"
+	case c.amount == "":
+		// The default, assumed: use an "amount" column when there is one.
 		if header != nil {
 			if i := findColumn(header, "amount"); i >= 0 {
 				in.Amount, in.AmountName = i, header[i]
+			}
+		}
+		if in.Amount < 0 {
+			in.NoAmountReason = `no amount column was named and the log has no column called "amount"; name it with --amount (data.amount in a config) to compute revenue and CLV`
+			if header == nil {
+				in.NoAmountReason = `no amount column was named and the log has no header; give the amount column's 0-based index with --amount (data.amount in a config) to compute revenue and CLV`
 			}
 		}
 	default:
@@ -381,10 +472,51 @@ func resolveColumns(in *Inspection, c *readConfig, header []string, fields int) 
 		}
 	}
 	if in.Customer == in.Date {
-		return fmt.Errorf("%s: the customer id and date options both choose column %d (%s)", in.File, in.Customer+1, in.DateName)
+		return fmt.Errorf("%s: the customer id and date options both choose column %d (%s)", in.File, in.Customer+1, showName(in.DateName))
 	}
 	if in.Amount >= 0 && (in.Amount == in.Customer || in.Amount == in.Date) {
-		return fmt.Errorf("%s: the amount option chooses column %d (%s), already taken by the customer id or the date", in.File, in.Amount+1, in.AmountName)
+		return fmt.Errorf("%s: the amount option chooses column %d (%s), already taken by the customer id or the date", in.File, in.Amount+1, showName(in.AmountName))
 	}
 	return nil
+}
+
+// listColumns lists header names for a message: each as a short escaped
+// excerpt, at most maxListed of them.
+func listColumns(header []string) string {
+	const maxListed = 12
+	var b strings.Builder
+	for i, h := range header {
+		if i == maxListed {
+			fmt.Fprintf(&b, " and %d more", len(header)-maxListed)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(showName(h))
+	}
+	return b.String()
+}
+
+// showName shows a column name in a message: as it is when plain (see
+// isPlainName), else as a short escaped excerpt.
+func showName(h string) string {
+	if isPlainName(h) {
+		return h
+	}
+	return excerpt([]byte(h))
+}
+
+// isPlainName reports whether a column name can be shown unquoted: short,
+// printable ASCII without commas or quotes.
+func isPlainName(h string) bool {
+	if h == "" || len(h) > maxExcerpt {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; c <= ' ' || c >= 0x7f || c == ',' || c == '"' {
+			return false
+		}
+	}
+	return true
 }

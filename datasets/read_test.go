@@ -99,8 +99,13 @@ func TestHeaderDetection(t *testing.T) {
 		{"1,2024-01-01,3\n", ReadOptions{Customer: "0", Date: "1", Amount: "2"}, false, 2, ""},
 		// A malformed date holds no letter: a data row, not a header.
 		{"1,2024-13-01,3\n", ReadOptions{Customer: "0", Date: "1", Amount: "2"}, false, 2, ""},
-		// Only the amount position says header.
-		{"a,2024-01-01,amt\n1,2024-01-01,3\n", ReadOptions{Customer: "0", Date: "1", Amount: "2"}, true, 2, ""},
+		// A field that reads as a date makes a data row, even with a
+		// letter in the amount position (a bad row, not a header).
+		{"a,2024-01-01,amt\n1,2024-01-01,3\n", ReadOptions{Customer: "0", Date: "1", Amount: "2"}, false, 2, ""},
+		// The case: a letter in the date position, but an amount.
+		{"a,N/A,10\na,2024-01-05,10\n", ReadOptions{Customer: "0", Date: "1", Amount: "2"}, false, 2, ""},
+		{"customer,date,amount\n1,2024-01-01,3\n", ReadOptions{Customer: "0", Date: "1", Amount: "2"}, true, 2, ""},
+		{"customer;date;amount\n1;2024-01-01;3\n", ReadOptions{Customer: "0", Date: "1"}, true, 2, ""},
 		{"1,2024-01-01,3\n", ReadOptions{}, false, 0, "does not look like a header"},
 		{"1,2024-01-01,3\n", ReadOptions{Header: "yes", Customer: "0", Date: "1"}, true, -1, ""},
 		{"id,day\n", ReadOptions{Header: "no", Customer: "0", Date: "1"}, false, -1, ""},

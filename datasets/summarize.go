@@ -205,6 +205,7 @@ func summarizeSource(src logSource, c *readConfig, w *logWindow) (s *Summary, er
 	cs := newCustomerTable(w.per(w.cal), w.period)
 	acc := Accounting{RejectedBy: map[Reason]int64{}}
 	var r logRow
+	lastDay := int64(math.MinInt64)
 	tw := startTableWriter(cs)
 	defer tw.finish()
 	for {
@@ -218,6 +219,7 @@ func summarizeSource(src logSource, c *readConfig, w *logWindow) (s *Summary, er
 		acc.RowsRead++
 		bad := r.bad
 		if bad == nil {
+			lastDay = max(lastDay, r.day)
 			bad = w.check(&r, in.File)
 			if bad != nil && c.excludeAfterEnd && r.day > w.end() {
 				acc.RowsRejected++
@@ -259,7 +261,12 @@ func summarizeSource(src logSource, c *readConfig, w *logWindow) (s *Summary, er
 	if s, err = buildSummary(cs, w, in.HasAmount()); err != nil {
 		return nil, fmt.Errorf("%s: %w", in.File, err)
 	}
+	acc.DuplicateRows = cs.dups
 	s.Accounting = acc
+	s.NoAmountReason = in.NoAmountReason
+	if lastDay != math.MinInt64 {
+		s.LastDate = time.Unix(lastDay*86400, 0).UTC()
+	}
 	if rej != nil {
 		if err := rej.commit(); err != nil {
 			return nil, err
@@ -325,8 +332,8 @@ func (w *tableWriter) finish() {
 func secondPass(src logSource, cs *customerTable, w *logWindow, file string) error {
 	if err := src.rewind(); err != nil {
 		if errors.Is(err, errNotRewindable) {
-			return fmt.Errorf("%s: the rows of %d customers (the first is %q) are out of date order and the input cannot be read a second time to sort them out: sort the log by date, or read it from a file",
-				file, cs.rescans, cs.idOf(cs.firstRescan))
+			return fmt.Errorf("%s: the rows of %d customers (the first is %s) are out of date order and the input cannot be read a second time to sort them out: sort the log by date, or read it from a file",
+				file, cs.rescans, excerpt([]byte(cs.idOf(cs.firstRescan))))
 		}
 		return err
 	}
@@ -386,7 +393,7 @@ func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, er
 			c.DurationHoldout = float64(w.per(w.hold)-w.per(w.cal)) / u
 		}
 		if !isFinite(c.Monetary) || !isFinite(c.MonetaryHoldout) || !isFinite(c.FirstAmount) {
-			return nil, fmt.Errorf("the amounts of customer %q add up to more than a float64 holds", c.ID)
+			return nil, fmt.Errorf("the amounts of customer %s add up to more than a float64 holds", excerpt([]byte(c.ID)))
 		}
 		s.Customers = append(s.Customers, c)
 	}

@@ -104,9 +104,17 @@ type Summary struct {
 	// end). It feeds the tracking plot of the cohort's repeat purchases.
 	FirstDay      time.Time
 	RepeatsPerDay []float64
+	// LastDate is the date of the last transaction read whose date
+	// parsed, including rows set aside as after the window's end (zero
+	// when there is none): what a window can be checked against.
+	LastDate time.Time
 	// Compressed is true when identical rows were merged into weights.
 	Compressed bool
-	Accounting Accounting
+	// NoAmountReason, when HasAmount is false for a summary read from a
+	// log, says why no amounts were read (see Inspection.NoAmountReason),
+	// so that a command can say why no revenue or CLV was computed.
+	NoAmountReason string
+	Accounting     Accounting
 }
 
 // Accounting says what became of every input row: RowsRead = RowsUsed +
@@ -117,6 +125,15 @@ type Accounting struct {
 	RowsRejected int64
 	// RejectedBy counts rejected rows per reason.
 	RejectedBy map[Reason]int64
+	// DuplicateRows counts used rows that repeat the same customer's
+	// previous row exactly: same day and same amount (an export that
+	// wrote a line twice). They are used, not rejected: purchases on one
+	// day merge into one purchase day with their amounts summed, so a
+	// duplicate adds its amount to that day. A command shows the count as
+	// a warning. The comparison is with the customer's previous row in
+	// the file, among the rows of a customer that come in date order
+	// (rows after a customer's dates go back in time are not compared).
+	DuplicateRows int64
 }
 
 // Columns returns the calibration columns of the table: frequency,

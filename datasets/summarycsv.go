@@ -2,7 +2,6 @@ package datasets
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -106,20 +105,33 @@ func appendCSVField(b []byte, s string) []byte {
 }
 
 // summaryAliases maps header names, lower-cased, to summary columns. They
-// cover the names of lifetimes and of the Fader & Hardie data files: x and
-// t_x (cdnow_customers_summary_with_transactions.csv), zbar, and the BG/BB
+// cover the names of lifetimes (summary_data_from_transaction_data and
+// calibration_and_holdout_data: frequency_cal, recency_cal, T_cal,
+// monetary_value_cal, frequency_holdout, monetary_value_holdout,
+// duration_holdout), of BTYD, BTYDplus and CLVTools (cust, x, t.x, T.cal,
+// x.star, T.star) and of the Fader & Hardie data files: x and t_x
+// (cdnow_customers_summary_with_transactions.csv), zbar, and the BG/BB
 // layout frequency,recency,periods,weights (donations.csv), where the
 // number of opportunities n plays the part of T.
 var summaryAliases = map[string]string{
-	"customer_id": colCustomerID, "id": colCustomerID,
-	"frequency": colFrequency, "x": colFrequency,
-	"recency": colRecency, "t_x": colRecency,
-	"t": colT, "n": colT, "periods": colT,
-	"monetary_value": colMonetary, "monetary": colMonetary, "zbar": colMonetary,
-	"frequency_holdout":      colFrequencyHoldout,
+	"customer_id": colCustomerID, "id": colCustomerID, "cust": colCustomerID,
+	"frequency": colFrequency, "x": colFrequency, "frequency_cal": colFrequency,
+	"recency": colRecency, "t_x": colRecency, "t.x": colRecency, "recency_cal": colRecency,
+	"t": colT, "n": colT, "periods": colT, "t_cal": colT, "t.cal": colT,
+	"monetary_value": colMonetary, "monetary": colMonetary, "zbar": colMonetary, "monetary_value_cal": colMonetary,
+	"frequency_holdout": colFrequencyHoldout, "x.star": colFrequencyHoldout,
 	"monetary_value_holdout": colMonetaryHoldout,
-	"duration_holdout":       colDurationHoldout,
-	"weight":                 colWeight, "weights": colWeight, "count": colWeight,
+	"duration_holdout":       colDurationHoldout, "t.star": colDurationHoldout,
+	"weight": colWeight, "weights": colWeight, "count": colWeight,
+}
+
+// ignoredSummaryColumns are peer columns recognised but not read, with why.
+var ignoredSummaryColumns = map[string]string{
+	// BTYDplus: the sum of log inter-transaction times (regularity).
+	"litt": "",
+	// BTYDplus: total calibration spend, the first purchase included,
+	// from which the mean repeat spend cannot be recovered.
+	"sales": "the sales column (BTYD's total calibration spend, the first purchase included) does not give the mean repeat spend: add a monetary_value column (the mean of the repeat purchases' amounts) to compute revenue and CLV",
 }
 
 // ReadSummaryCSV reads a summary table written by WriteSummaryCSV, or by
@@ -143,13 +155,17 @@ func ReadSummaryCSV(path string) (*Summary, error) {
 		return nil, fmt.Errorf("read summary: %w", err)
 	}
 	defer f.Close()
-	return ParseSummaryCSV(bufio.NewReaderSize(f, 64<<10), path)
+	return ParseSummaryCSV(f, path)
 }
 
 // ParseSummaryCSV reads a summary table from in, as ReadSummaryCSV does;
 // path names the input in error messages.
 func ParseSummaryCSV(in io.Reader, path string) (*Summary, error) {
-	r := csv.NewReader(in)
+	text, err := openTextStream(in, path, "a summary table")
+	if err != nil {
+		return nil, err
+	}
+	r := csv.NewReader(text)
 	r.ReuseRecord = true
 	header, err := r.Read()
 	if err == io.EOF {
@@ -160,53 +176,20 @@ func ParseSummaryCSV(in io.Reader, path string) (*Summary, error) {
 	}
 	header = append([]string(nil), header...)
 	if len(header) > 0 {
-		header[0] = string(bytes.TrimPrefix([]byte(header[0]), []byte("\xef\xbb\xbf")))
+		header[0] = strings.TrimPrefix(header[0], "\ufeff")
 	}
-	pos := map[string]int{}
-	for i, h := range header {
-		col, ok := summaryAliases[strings.ToLower(strings.TrimSpace(h))]
-		if !ok {
-			continue
-		}
-		if j, dup := pos[col]; dup {
-			return nil, fmt.Errorf("%s:1: columns %d (%s) and %d (%s) both give %s", path, j+1, header[j], i+1, h, col)
-		}
-		pos[col] = i
-	}
-	for _, need := range []string{colFrequency, colRecency, colT} {
-		if _, ok := pos[need]; !ok {
-			return nil, fmt.Errorf("%s:1: no %s column; the header is %s (expected customer_id,frequency,recency,T[,monetary_value,...] or an alias such as x, t_x, n)",
-				path, need, strings.Join(header, ","))
-		}
+	pos, noAmount, err := summaryHeader(header, path)
+	if err != nil {
+		return nil, err
 	}
 	_, hasFH := pos[colFrequencyHoldout]
-	_, hasDH := pos[colDurationHoldout]
-	if hasFH != hasDH {
-		return nil, fmt.Errorf("%s:1: a holdout needs both frequency_holdout and duration_holdout columns", path)
-	}
 	_, hasW := pos[colWeight]
 	_, hasM := pos[colMonetary]
 	s := &Summary{HasAmount: hasM, HasHoldout: hasFH, Compressed: hasW, Accounting: Accounting{RejectedBy: map[Reason]int64{}}}
-	col := func(name string) int {
-		if i, ok := pos[name]; ok {
-			return i
-		}
-		return -1
+	if !hasM {
+		s.NoAmountReason = noAmount
 	}
-	idCol := col(colCustomerID)
-	numCols := []struct {
-		idx int
-		dst func(*CustomerSummary) *float64
-	}{
-		{col(colFrequency), func(c *CustomerSummary) *float64 { return &c.Frequency }},
-		{col(colRecency), func(c *CustomerSummary) *float64 { return &c.Recency }},
-		{col(colT), func(c *CustomerSummary) *float64 { return &c.T }},
-		{col(colMonetary), func(c *CustomerSummary) *float64 { return &c.Monetary }},
-		{col(colFrequencyHoldout), func(c *CustomerSummary) *float64 { return &c.FrequencyHoldout }},
-		{col(colMonetaryHoldout), func(c *CustomerSummary) *float64 { return &c.MonetaryHoldout }},
-		{col(colDurationHoldout), func(c *CustomerSummary) *float64 { return &c.DurationHoldout }},
-		{col(colWeight), func(c *CustomerSummary) *float64 { return &c.Weight }},
-	}
+	sr := summaryRows{path: path, header: header, pos: pos, seen: map[string]int{}}
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
@@ -220,32 +203,119 @@ func ParseSummaryCSV(in io.Reader, path string) (*Summary, error) {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		line, _ := r.FieldPos(0)
-		c := CustomerSummary{Weight: 1}
-		if idCol >= 0 {
-			c.ID = rec[idCol]
-		}
-		for _, nc := range numCols {
-			if nc.idx < 0 {
-				continue
-			}
-			text := strings.TrimSpace(rec[nc.idx])
-			v, err := strconv.ParseFloat(text, 64)
-			// where names the cell; built only for an error message.
-			where := func() string { return fmt.Sprintf("%s:%d: column %d (%s)", path, line, nc.idx+1, header[nc.idx]) }
-			if err != nil && !isRangeErr(err) {
-				return nil, fmt.Errorf("%s: cannot parse %q as a number", where(), clip([]byte(text)))
-			}
-			if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-				return nil, fmt.Errorf("%s: %q must be a finite number ≥ 0", where(), clip([]byte(text)))
-			}
-			*nc.dst(&c) = v
-		}
-		if c.Recency > c.T*(1+1e-12) {
-			return nil, fmt.Errorf("%s:%d: recency %v exceeds T %v", path, line, c.Recency, c.T)
+		c, err := sr.parse(rec, line)
+		if err != nil {
+			return nil, err
 		}
 		s.Customers = append(s.Customers, c)
 	}
 	n := int64(len(s.Customers))
 	s.Accounting.RowsRead, s.Accounting.RowsUsed = n, n
 	return s, nil
+}
+
+// summaryHeader maps the summary columns to their positions in a header
+// and checks that the required ones are there. noAmount says why there is
+// no monetary column when a recognised column explains it.
+func summaryHeader(header []string, path string) (pos map[string]int, noAmount string, err error) {
+	pos = map[string]int{}
+	noAmount = "the summary table has no monetary_value column"
+	for i, h := range header {
+		name := strings.ToLower(strings.TrimSpace(h))
+		if why, ok := ignoredSummaryColumns[name]; ok && why != "" {
+			noAmount = why
+		}
+		col, ok := summaryAliases[name]
+		if !ok {
+			continue
+		}
+		if j, dup := pos[col]; dup {
+			return nil, "", fmt.Errorf("%s:1: columns %d (%s) and %d (%s) both give %s: keep one of them",
+				path, j+1, showName(header[j]), i+1, showName(h), col)
+		}
+		pos[col] = i
+	}
+	for _, need := range []string{colFrequency, colRecency, colT} {
+		if _, ok := pos[need]; !ok {
+			return nil, "", fmt.Errorf("%s:1: no %s column; the header is %s (expected customer_id,frequency,recency,T[,monetary_value,...], lifetimes' frequency_cal,recency_cal,T_cal,... or BTYD's x,t.x,T.cal,...)",
+				path, need, listColumns(header))
+		}
+	}
+	_, hasFH := pos[colFrequencyHoldout]
+	_, hasDH := pos[colDurationHoldout]
+	if hasFH != hasDH {
+		return nil, "", fmt.Errorf("%s:1: a holdout needs both frequency_holdout (x.star) and duration_holdout (T.star) columns", path)
+	}
+	return pos, noAmount, nil
+}
+
+// summaryRows parses and checks the rows of a summary table.
+type summaryRows struct {
+	path   string
+	header []string
+	pos    map[string]int
+	seen   map[string]int // id → line, for duplicates
+}
+
+// summaryFields are the numeric columns and where they go.
+var summaryFields = []struct {
+	col   string
+	whole bool // a count: must be a whole number
+	dst   func(*CustomerSummary) *float64
+}{
+	{colFrequency, true, func(c *CustomerSummary) *float64 { return &c.Frequency }},
+	{colRecency, false, func(c *CustomerSummary) *float64 { return &c.Recency }},
+	{colT, false, func(c *CustomerSummary) *float64 { return &c.T }},
+	{colMonetary, false, func(c *CustomerSummary) *float64 { return &c.Monetary }},
+	{colFrequencyHoldout, true, func(c *CustomerSummary) *float64 { return &c.FrequencyHoldout }},
+	{colMonetaryHoldout, false, func(c *CustomerSummary) *float64 { return &c.MonetaryHoldout }},
+	{colDurationHoldout, false, func(c *CustomerSummary) *float64 { return &c.DurationHoldout }},
+	{colWeight, false, func(c *CustomerSummary) *float64 { return &c.Weight }},
+}
+
+// parse reads one row and checks that it describes a possible customer:
+// whole repeat counts, no recency without a repeat purchase, recency ≤ T
+// and an id not seen before.
+func (sr *summaryRows) parse(rec []string, line int) (CustomerSummary, error) {
+	c := CustomerSummary{Weight: 1}
+	at := func(col string) string {
+		i := sr.pos[col]
+		return fmt.Sprintf("%s:%d: column %d (%s)", sr.path, line, i+1, showName(sr.header[i]))
+	}
+	if i, ok := sr.pos[colCustomerID]; ok {
+		c.ID = rec[i]
+		if first, dup := sr.seen[c.ID]; dup {
+			return c, fmt.Errorf("%s: customer %s already has a row on line %d: each customer appears once in a summary table (remove or merge the duplicate rows)",
+				at(colCustomerID), excerpt([]byte(c.ID)), first)
+		}
+		sr.seen[c.ID] = line
+	}
+	for _, f := range summaryFields {
+		i, ok := sr.pos[f.col]
+		if !ok {
+			continue
+		}
+		text := strings.TrimSpace(rec[i])
+		v, err := strconv.ParseFloat(text, 64)
+		if err != nil && !isRangeErr(err) {
+			return c, fmt.Errorf("%s: cannot parse %s as a number", at(f.col), excerpt([]byte(text)))
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			return c, fmt.Errorf("%s: %s must be a finite number ≥ 0", at(f.col), excerpt([]byte(text)))
+		}
+		if f.whole && v != math.Trunc(v) {
+			return c, fmt.Errorf("%s: %s is not a whole number: %s counts repeat purchases (purchase days after the first); fix the row",
+				at(f.col), excerpt([]byte(text)), f.col)
+		}
+		*f.dst(&c) = v
+	}
+	if c.Frequency == 0 && c.Recency > 0 {
+		return c, fmt.Errorf("%s:%d: frequency 0 with recency %v: a customer without repeat purchases has recency 0 (recency is the time from the first to the last purchase); fix the row",
+			sr.path, line, c.Recency)
+	}
+	if c.Recency > c.T*(1+1e-12) {
+		return c, fmt.Errorf("%s:%d: recency %v exceeds T %v: the last purchase cannot come after the end of calibration (T is the time from the first purchase to it); fix the row",
+			sr.path, line, c.Recency, c.T)
+	}
+	return c, nil
 }

@@ -18,6 +18,12 @@ func FuzzParseSummaryCSV(f *testing.F) {
 		"frequency,recency,T\nNaN,1,2\n",
 		"x,x,t_x,T\n",
 		"",
+		"cust,x,t.x,litt,sales,T.cal,T.star,x.star\n1,2,3,0.5,12,10,39,1\n",
+		"customer_id,frequency_cal,recency_cal,T_cal,monetary_value_cal,frequency_holdout,monetary_value_holdout,duration_holdout\n1,2,3,4,5,6,7,8\n",
+		"customer_id,frequency,recency,T\na,1.5,2,3\na,0,2,3\n",
+		"customer_id,frequency,recency,T\ra,1,2,3\rb,0,0,3\r",
+		string(encodeUTF16("customer_id,frequency,recency,T\r\na,1,2,3\r\n", false)),
+		string(gzipped(f, []byte("customer_id,frequency,recency,T\na,1,2,3\n"))),
 	} {
 		f.Add(seed)
 	}
@@ -37,6 +43,9 @@ func FuzzParseSummaryCSV(f *testing.F) {
 			}
 			if c.Recency > c.T*(1+1e-12) {
 				t.Fatalf("row %d: recency %v > T %v", i, c.Recency, c.T)
+			}
+			if c.Frequency != math.Trunc(c.Frequency) || c.FrequencyHoldout != math.Trunc(c.FrequencyHoldout) || (c.Frequency == 0 && c.Recency > 0) {
+				t.Fatalf("row %d: impossible %+v", i, c)
 			}
 		}
 		if s.Accounting.RowsRead != int64(len(s.Customers)) {

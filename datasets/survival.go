@@ -39,7 +39,11 @@ func ReadSurvivalCSV(path string) ([]float64, error) {
 // ParseSurvivalCSV reads survivor counts as ReadSurvivalCSV does, from r;
 // name labels the errors.
 func ParseSurvivalCSV(r io.Reader, name string) ([]float64, error) {
-	cr := newSurvivalReader(r)
+	text, err := openTextStream(r, name, "a survivor count table")
+	if err != nil {
+		return nil, err
+	}
+	cr := newSurvivalReader(text)
 	header, err := cr.Read()
 	if err == io.EOF {
 		return nil, fmt.Errorf("%s: empty file: want a header such as \"period,survivors\" and one row per period", name)
@@ -53,9 +57,9 @@ func ParseSurvivalCSV(r io.Reader, name string) ([]float64, error) {
 	}
 	header[0] = strings.TrimPrefix(header[0], "\ufeff")
 	if _, err := strconv.ParseFloat(strings.TrimSpace(header[0]), 64); err == nil {
-		return nil, fmt.Errorf("%s:%d: the first row %q is not a header: start the file with a header such as \"period,survivors\"", name, line, strings.Join(header, ","))
+		return nil, fmt.Errorf("%s:%d: the first row %s is not a header: start the file with a header such as \"period,survivors\"", name, line, excerpt([]byte(strings.Join(header, ","))))
 	}
-	cols := [2]string{strings.TrimSpace(header[0]), strings.TrimSpace(header[1])}
+	cols := [2]string{showName(strings.TrimSpace(header[0])), showName(strings.TrimSpace(header[1]))}
 	var out []float64
 	for {
 		rec, err := cr.Read()
@@ -72,14 +76,14 @@ func ParseSurvivalCSV(r io.Reader, name string) ([]float64, error) {
 		want := len(out)
 		p, err := strconv.Atoi(strings.TrimSpace(rec[0]))
 		if err != nil || p != want {
-			return nil, fmt.Errorf("%s:%d: column 1 (%s): %q, want period %d (periods run 0, 1, 2, … in order)", name, line, cols[0], rec[0], want)
+			return nil, fmt.Errorf("%s:%d: column 1 (%s): %s, want period %d (periods run 0, 1, 2, … in order)", name, line, cols[0], excerpt([]byte(rec[0])), want)
 		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(rec[1]), 64)
 		switch {
 		case err != nil:
-			return nil, fmt.Errorf("%s:%d: column 2 (%s): %q is not a number", name, line, cols[1], rec[1])
+			return nil, fmt.Errorf("%s:%d: column 2 (%s): %s is not a number", name, line, cols[1], excerpt([]byte(rec[1])))
 		case math.IsNaN(v) || math.IsInf(v, 0) || v < 0:
-			return nil, fmt.Errorf("%s:%d: column 2 (%s): %q must be a finite number ≥ 0", name, line, cols[1], rec[1])
+			return nil, fmt.Errorf("%s:%d: column 2 (%s): %s must be a finite number ≥ 0", name, line, cols[1], excerpt([]byte(rec[1])))
 		case want == 0 && v == 0:
 			return nil, fmt.Errorf("%s:%d: column 2 (%s): the cohort size at period 0 must be > 0", name, line, cols[1])
 		case want > 0 && v > out[want-1]:
@@ -158,7 +162,11 @@ func ParseSubscriptionsCSV(r io.Reader, name string, periodDays float64, asOf ti
 	if !(periodDays > 0) || math.IsInf(periodDays, 0) {
 		return nil, fmt.Errorf("%s: the period length %v days must be a finite number > 0", name, periodDays)
 	}
-	cr := newSurvivalReader(r)
+	text, err := openTextStream(r, name, "a subscription log")
+	if err != nil {
+		return nil, err
+	}
+	cr := newSurvivalReader(text)
 	header, err := cr.Read()
 	if err == io.EOF {
 		return nil, fmt.Errorf("%s: empty file: want a header such as \"customer,start,end\" and one row per subscription", name)
@@ -174,7 +182,7 @@ func ParseSubscriptionsCSV(r io.Reader, name string, periodDays float64, asOf ti
 	if _, err := parseSubscriptionDate(header[1]); err == nil {
 		return nil, fmt.Errorf("%s:%d: the first row is not a header: start the file with a header such as \"customer,start,end\"", name, line)
 	}
-	cols := [3]string{strings.TrimSpace(header[0]), strings.TrimSpace(header[1]), strings.TrimSpace(header[2])}
+	cols := [3]string{showName(strings.TrimSpace(header[0])), showName(strings.TrimSpace(header[1])), showName(strings.TrimSpace(header[2]))}
 
 	type subRow struct {
 		id         string
@@ -202,7 +210,7 @@ func ParseSubscriptionsCSV(r io.Reader, name string, periodDays float64, asOf ti
 			return nil, fmt.Errorf("%s:%d: column 1 (%s): the customer id is empty", name, line, cols[0])
 		}
 		if first, ok := seen[id]; ok {
-			return nil, fmt.Errorf("%s:%d: column 1 (%s): customer %q already has a subscription on line %d; each customer appears once", name, line, cols[0], id, first)
+			return nil, fmt.Errorf("%s:%d: column 1 (%s): customer %s already has a subscription on line %d; each customer appears once", name, line, cols[0], excerpt([]byte(id)), first)
 		}
 		seen[id] = line
 		start, err := parseSubscriptionDate(rec[1])
@@ -268,5 +276,5 @@ func parseSubscriptionDate(s string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%q is not a date: write YYYY-MM-DD or YYYYMMDD", s)
+	return time.Time{}, fmt.Errorf("%s is not a date: write YYYY-MM-DD or YYYYMMDD", excerpt([]byte(s)))
 }

@@ -170,6 +170,9 @@ func FuzzParseSurvivalCSV(f *testing.F) {
 		"period,n\n0,1000\n1,850\n2,900\n",
 		"p,n\n0,\"1e3\"\n1,5e2\n",
 		"",
+		"period,survivors\r0,1000\r1,869\r",
+		string(encodeUTF16("period,survivors\r\n0,1000\r\n1,869\r\n", true)),
+		string(gzipped(f, []byte("period,survivors\n0,1000\n1,869\n"))),
 	} {
 		f.Add(s)
 	}

@@ -10,12 +10,14 @@ import (
 
 // textSource reads CSV, TSV and whitespace-separated logs.
 type textSource struct {
-	in       Inspection
-	lr       *lineReader
-	delim    byte // ',' or '\t'; 0 for whitespace
-	dates    *dateParser
-	closer   func() error
-	rewinder func() (io.Reader, error) // nil when the input is read once
+	in     Inspection
+	lr     *lineReader
+	delim  byte // ',', ';', '\t' or '|'; 0 for whitespace
+	dates  *dateParser
+	closer func() error
+	// reopen returns the decoded input from its start again; nil when
+	// the input is read once.
+	reopen func() (io.Reader, inputKind, error)
 	// fieldsFrom says where the expected field count comes from.
 	fieldsFrom string
 	maxCol     int // the largest chosen column index
@@ -29,7 +31,9 @@ type textSource struct {
 	scratch []byte // unescaped text of quoted records
 	bounds  []int
 	replay  bool // the first record was read to detect the header and is a data row
-	first   bool // no record read yet (for the byte order mark)
+	// firstData is the line of the first record when Header auto took it
+	// for data (0 otherwise): its errors say how to declare a header.
+	firstData int64
 }
 
 // record status
@@ -41,35 +45,33 @@ const (
 	recEOF
 )
 
-// newTextSource reads the first record of r to settle the format, the
-// header and the columns.
-func newTextSource(r io.Reader, name, format string, c *readConfig, closer func() error) (*textSource, error) {
-	s := &textSource{lr: newLineReader(r, name), dates: c.dates, closer: closer, first: true}
+// newTextSource reads the first record of the decoded text r to settle the
+// delimiter, the header and the columns.
+func newTextSource(r io.Reader, name string, c *readConfig, closer func() error, reopen func() (io.Reader, inputKind, error)) (*textSource, error) {
+	s := &textSource{lr: newLineReader(r, name), dates: c.dates, closer: closer, reopen: reopen}
 	s.in.File = name
-	if rs, ok := r.(io.ReadSeeker); ok {
-		if off, err := rs.Seek(0, io.SeekCurrent); err == nil {
-			s.rewinder = func() (io.Reader, error) {
-				_, err := rs.Seek(off, io.SeekStart)
-				return rs, err
-			}
-		}
+	head, err := s.lr.peek(64 << 10)
+	if err != nil {
+		return nil, err
 	}
-	if format == "" {
-		head, err := s.lr.peek(64 << 10)
-		if err != nil {
-			return nil, err
-		}
-		if bytes.HasPrefix(head, []byte("PAR1")) {
-			return nil, fmt.Errorf("%s is a Parquet file: read it with SummarizeFile", name)
-		}
-		format = sniffFormat(head)
+	if err := checkText(head[:min(len(head), 8<<10)], name); err != nil {
+		return nil, err
 	}
-	s.in.Format = format
-	switch format {
-	case FormatCSV:
-		s.delim = ','
-	case FormatTSV:
-		s.delim = '\t'
+	if err := s.lr.detectTerminator(); err != nil {
+		return nil, err
+	}
+	d, err := resolveDelimiter(c, name, head)
+	if err != nil {
+		return nil, err
+	}
+	s.in.Delimiter, s.delim = d, d.char()
+	switch d {
+	case DelimiterWhitespace:
+		s.in.Format = FormatWhitespace
+	case DelimiterTab:
+		s.in.Format = FormatTSV
+	default:
+		s.in.Format = FormatCSV
 	}
 	if err := s.setup(c); err != nil {
 		return nil, err
@@ -126,22 +128,26 @@ func (s *textSource) setup(c *readConfig) error {
 		s.fieldsFrom = "as in the first row"
 		if err := resolveColumns(&s.in, c, nil, s.in.Fields); err != nil {
 			if _, ok1 := isIndex(c.customer); !ok1 && c.header == "auto" {
-				return fmt.Errorf("%w; the first line does not look like a header: %q", err, clip(s.raw))
+				return fmt.Errorf("%w; the first line does not look like a header: %s", err, excerpt(s.raw))
 			}
 			return err
 		}
 		s.replay = true
+		if c.header == "auto" {
+			s.firstData = s.recLine
+		}
 	}
 	s.maxCol = max(s.in.Customer, s.in.Date, s.in.Amount)
 	return nil
 }
 
-// looksLikeHeader decides Header auto on the first record.
+// looksLikeHeader decides Header auto on the first record (the rule is
+// documented at ReadOptions.Header).
 func (s *textSource) looksLikeHeader(c *readConfig) bool {
 	_, ci := isIndex(c.customer)
 	_, di := isIndex(c.date)
 	ai := true
-	if a := c.amount; a != "" && a != "amount" && !strings.EqualFold(a, "none") {
+	if a := c.amount; a != "" && !strings.EqualFold(a, "none") {
 		_, ai = isIndex(a)
 	}
 	if !ci || !di || !ai {
@@ -164,14 +170,24 @@ func (s *textSource) looksLikeHeader(c *readConfig) bool {
 		}
 		return true
 	}
+	// Every column by index: a field that reads as data makes a data row.
+	for _, f := range s.fields {
+		if s.isValue(f) {
+			return false
+		}
+	}
 	d, _ := isIndex(c.date)
-	if d < len(s.fields) && s.isLabel(s.fields[d]) {
+	return d < len(s.fields) && bytes.IndexFunc(s.fields[d], unicode.IsLetter) >= 0
+}
+
+// isValue reports whether a field reads as data: a number (NaN and Inf
+// included) or a date in the layout.
+func (s *textSource) isValue(f []byte) bool {
+	if _, st := parseAmount(f); st == amountOK || st == amountNonFinite {
 		return true
 	}
-	if a, ok := isIndex(c.amount); ok && a < len(s.fields) && s.isLabel(s.fields[a]) {
-		return true
-	}
-	return false
+	_, ok := s.dates.parse(f)
+	return ok
 }
 
 // isLabel reports whether a field reads as a column name: it holds a
@@ -179,13 +195,7 @@ func (s *textSource) looksLikeHeader(c *readConfig) bool {
 // date such as 1997-13-01 holds no letter, so it stays a data row and is
 // reported, not swallowed as a header.)
 func (s *textSource) isLabel(f []byte) bool {
-	if _, st := parseAmount(f); st == amountOK || st == amountNonFinite {
-		return false
-	}
-	if _, ok := s.dates.parse(f); ok {
-		return false
-	}
-	return bytes.IndexFunc(f, unicode.IsLetter) >= 0
+	return !s.isValue(f) && bytes.IndexFunc(f, unicode.IsLetter) >= 0
 }
 
 // readRecord reads the next non-blank record into s.fields.
@@ -197,10 +207,6 @@ func (s *textSource) readRecord() (recStatus, error) {
 		}
 		if err != nil {
 			return recEOF, err
-		}
-		if s.first {
-			s.first = false
-			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
 		}
 		if isBlank(line) {
 			continue
@@ -283,6 +289,7 @@ func (s *textSource) splitQuoted(line []byte) (recStatus, error) {
 	s.scratch, s.bounds = s.scratch[:0], s.bounds[:0]
 	s.rawBuf = append(s.rawBuf[:0], line...) // own copy: line may be overwritten
 	s.raw = s.rawBuf
+	firstLen := len(line)
 	bad := ""
 	i := 0
 fields:
@@ -300,19 +307,16 @@ fields:
 					s.scratch = append(s.scratch, line[i:]...)
 					s.scratch = append(s.scratch, '\n')
 					next, err := s.lr.next()
-					if err == io.EOF {
-						s.bounds = append(s.bounds, start, len(s.scratch))
-						s.badMsg = fmt.Sprintf("the quoted field %d opened on this line is never closed", len(s.bounds)/2)
-						s.finishQuoted()
-						return recBad, nil
-					}
-					if err != nil {
+					if err != nil && err != io.EOF {
 						return recEOF, err
 					}
-					if len(s.raw) > maxRecord {
-						return recEOF, fmt.Errorf("%s:%d: a quoted field runs over %d bytes: is a quote missing?", s.in.File, s.recLine, maxRecord)
+					if err == io.EOF {
+						return s.strayQuote(firstLen, s.unclosedMsg(len(s.bounds)/2+1, true)), nil
 					}
 					s.rawBuf = append(append(s.rawBuf, '\n'), next...)
+					if s.lr.line-s.recLine >= maxQuotedLines || len(s.rawBuf) > maxQuotedBytes {
+						return s.strayQuote(firstLen, s.unclosedMsg(len(s.bounds)/2+1, false)), nil
+					}
 					s.raw = s.rawBuf
 					line, i = next, 0
 					continue
@@ -359,12 +363,45 @@ fields:
 		}
 		i = end + 1
 	}
+	if bad != "" && len(s.rawBuf) > firstLen {
+		// Malformed quoting over several lines: the line break was most
+		// likely not inside a field, but after a stray quote.
+		return s.strayQuote(firstLen, fmt.Sprintf("%s, on a record that runs over %d lines from a quote opened on this line (a stray quote?); reading resumes at the next line",
+			bad, s.lr.line-s.recLine+1)), nil
+	}
 	s.finishQuoted()
 	if bad != "" {
 		s.badMsg = bad
 		return recBad, nil
 	}
 	return recOK, nil
+}
+
+// strayQuote handles a quoted field still open at the end of the input or
+// past the bounds of a quoted field (maxQuotedLines, maxQuotedBytes), or
+// malformed quoting over several lines: the line that opened the field
+// becomes one bad record (badMsg = msg) and the lines read after it are
+// given back, so that reading resumes at the next line.
+func (s *textSource) strayQuote(firstLen int, msg string) recStatus {
+	if len(s.rawBuf) > firstLen {
+		s.lr.unread(s.rawBuf[firstLen+1:], s.recLine+1)
+	}
+	s.raw = s.rawBuf[:firstLen]
+	s.fields = s.fields[:0]
+	s.badMsg = msg
+	return recBad
+}
+
+// unclosedMsg describes a quoted field left open.
+func (s *textSource) unclosedMsg(field int, atEOF bool) string {
+	switch {
+	case atEOF && s.lr.line == s.recLine:
+		return fmt.Sprintf("the quoted field %d opened on this line is never closed", field)
+	case atEOF:
+		return fmt.Sprintf("the quoted field %d opened on this line is never closed (a stray quote?); reading resumes at the next line", field)
+	}
+	return fmt.Sprintf("the quoted field %d opened on this line is not closed within %d lines or %d KiB (a stray quote?); reading resumes at the next line",
+		field, maxQuotedLines, maxQuotedBytes>>10)
 }
 
 // isPad reports whether c is padding around a field: a space, or a tab
@@ -442,12 +479,12 @@ func checkAmount(r *logRow, b []byte) string {
 	case amountEmpty:
 		return "the amount is empty"
 	case amountBad:
-		return fmt.Sprintf("cannot parse %q as an amount", clip(b))
+		return fmt.Sprintf("cannot parse %s as an amount", excerpt(b))
 	case amountNonFinite:
-		return fmt.Sprintf("the amount %q is not a finite number", clip(b))
+		return fmt.Sprintf("the amount %s is not a finite number", excerpt(b))
 	}
 	if v < 0 {
-		return fmt.Sprintf("the amount %s is negative", clip(b))
+		return fmt.Sprintf("the amount %s is negative", excerpt(b))
 	}
 	r.amount = v
 	return ""
@@ -468,6 +505,9 @@ func amountReason(msg string) Reason {
 // column, -1 for the whole row.
 func (s *textSource) badRow(reason Reason, col int, text []byte, detail string) *BadRowError {
 	e := &BadRowError{File: s.in.File, Line: s.recLine, Reason: reason, Detail: detail, Hint: hints[reason]}
+	if s.recLine == s.firstData {
+		e.Hint += fmt.Sprintf(" (line %d was read as data, not as a header: if it is a header, set --header yes)", s.recLine)
+	}
 	if col >= 0 {
 		e.ColumnIndex = col + 1
 		e.Column = s.columnName(col)
@@ -489,15 +529,15 @@ func (s *textSource) columnName(col int) string {
 }
 
 func (s *textSource) rewind() error {
-	if s.rewinder == nil {
+	if s.reopen == nil {
 		return errNotRewindable
 	}
-	r, err := s.rewinder()
+	r, _, err := s.reopen()
 	if err != nil {
-		return fmt.Errorf("%s: %w", s.in.File, err)
+		return err
 	}
 	s.lr.reset(r)
-	s.first, s.replay, s.badMsg = true, false, ""
+	s.replay, s.badMsg = false, ""
 	if s.in.Header {
 		if _, err := s.readRecord(); err != nil {
 			return err

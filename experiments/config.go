@@ -70,10 +70,15 @@ type Config struct {
 	File string `mapstructure:"-" json:"-"`
 	// Overrides are the --set overrides Load applied, as given.
 	Overrides []string `mapstructure:"-" json:"-"`
-	// Resolved holds what Validate derived from the fields above.
+	// Sources lists the keys whose value came from the environment or
+	// from an override rather than the file, in key order.
+	Sources []KeySource `mapstructure:"-" json:"-"`
+	// Resolved holds what Resolve derived from the fields above (Load
+	// fills it in).
 	Resolved ResolvedConfig `mapstructure:"-" json:"-"`
 
-	validated bool
+	// nameFromFile is true when Load took Name from the file's name.
+	nameFromFile bool
 }
 
 // DataConfig locates and describes the transaction log: one row per
@@ -104,6 +109,12 @@ type DataConfig struct {
 	// Rejects is where skipped rows are written (only with on_bad_row:
 	// skip); empty means rejects.csv inside the run's results folder.
 	Rejects string `mapstructure:"rejects" json:"rejects"`
+	// Delimiter separates the fields of a text log: one character, or
+	// one of the names comma, semicolon, tab, pipe and whitespace (runs
+	// of blanks). Empty (the default) goes by data.format and the header
+	// line. Left out of the canonical form when empty, so that configs
+	// written before the key existed keep their hash.
+	Delimiter string `mapstructure:"delimiter" json:"delimiter,omitempty"`
 }
 
 // SplitConfig sets the time unit and the backtest windows. Dates are
@@ -194,7 +205,7 @@ type OutputConfig struct {
 	Report bool `mapstructure:"report" json:"report"`
 }
 
-// ResolvedConfig holds the values Validate derives from a Config: what the
+// ResolvedConfig holds the values Resolve derives from a Config: what the
 // runner works with.
 type ResolvedConfig struct {
 	// ConfigFile is the absolute path of the config file ("" without one)
@@ -248,6 +259,13 @@ type ResolvedConfig struct {
 	DiscountRatePerUnit float64
 	// RetentionPeriod is the retention heuristic's activity period.
 	RetentionPeriod datasets.Unit
+	// Delimiter is the field separator of a text log: 0 when the format
+	// and the header line decide, ' ' for runs of blanks (whitespace),
+	// else the character itself.
+	Delimiter rune
+
+	// valid is true when Resolve found no problem.
+	valid bool
 }
 
 // BacktestWindow is one calibration/holdout split of a backtest: the model
@@ -319,6 +337,7 @@ var configDefaults = []struct {
 	{"data.date_format", "iso"},
 	{"data.on_bad_row", "fail"},
 	{"data.rejects", ""},
+	{"data.delimiter", ""},
 	{"split.unit", "week"},
 	{"split.calibration_end", ""},
 	{"split.holdout_end", ""},
@@ -341,7 +360,3 @@ var configDefaults = []struct {
 	{"output.plots", true},
 	{"output.report", true},
 }
-
-// EnvPrefix is the prefix of environment overrides: CLV_SPLIT_UNIT=month
-// sets split.unit.
-const EnvPrefix = "CLV"

@@ -10,7 +10,13 @@ import (
 	"time"
 )
 
-// not depend on where the project sits.
+// canonicalConfig is the config in canonical form: every key present,
+// defaults filled in and, once resolved, spellings normalized (unit,
+// dates, spend model, horizon, delimiter). Paths are kept as written, so
+// the hash does not depend on where the project sits.
+//
+// The form is what Hash digests: a change here changes the name of every
+// results folder (TestHashPinned guards it).
 func (c *Config) canonical() Config {
 	k := Config{
 		Name: c.Name, Seed: c.Seed, Data: c.Data, Split: c.Split,
@@ -32,13 +38,13 @@ func (c *Config) canonical() Config {
 	if k.Split.Origins == nil {
 		k.Split.Origins = []string{}
 	}
-	if c.validated && c.Survival != nil {
-		r := c.Resolved
+	r := c.Resolved
+	switch {
+	case r.valid && c.Survival != nil:
 		k.Survival.Period = r.Unit.Name
 		k.SpendModel = r.SpendModel
 		k.Retention.Period = r.RetentionPeriod.Name
-	} else if c.validated {
-		r := c.Resolved
+	case r.valid:
 		k.Data.Format, k.Data.Header = r.Format, r.Header
 		k.Data.OnBadRow = strings.ToLower(k.Data.OnBadRow)
 		k.Split.Unit = r.Unit.Name
@@ -50,13 +56,14 @@ func (c *Config) canonical() Config {
 		k.SpendModel = r.SpendModel
 		k.CLV.Horizon = r.Horizon
 		k.Retention.Period = r.RetentionPeriod.Name
+		k.Data.Delimiter = delimiterName(r.Delimiter)
 	}
 	return k
 }
 
 // CanonicalJSON returns the config in canonical form as compact JSON:
-// every key in schema order, defaults filled in, and (after a successful
-// Validate) units, dates and the spend model normalized and the horizon
+// every key in schema order, defaults filled in, and (once
+// resolved) units, dates and the spend model normalized and the horizon
 // default made explicit. Paths appear as written.
 func (c *Config) CanonicalJSON() ([]byte, error) {
 	k := c.canonical()

@@ -14,7 +14,8 @@ type Problem struct {
 }
 
 // ConfigError reports every problem found in a config at once. Callers
-// detect it with errors.As; the clv command exits with code 2 on it.
+// detect it with errors.As; each Problem names its key, so the layer that
+// knows how the user spoke can word a hint.
 type ConfigError struct {
 	File     string // the config file as given ("" for a Config built in code)
 	Problems []Problem
@@ -36,9 +37,6 @@ func (e *ConfigError) Error() string {
 	return b.String()
 }
 
-// ExitCode is the exit status of the clv command for a config error: 2.
-func (e *ConfigError) ExitCode() int { return 2 }
-
 // Unwrap returns each problem as an error, as errors.Join would.
 func (e *ConfigError) Unwrap() []error {
 	errs := make([]error, len(e.Problems))
@@ -48,7 +46,6 @@ func (e *ConfigError) Unwrap() []error {
 	return errs
 }
 
-// Names known to a config.
 // cfgProblems collects a config's problems in the order found.
 type cfgProblems struct{ list []Problem }
 
@@ -62,15 +59,38 @@ func (p *cfgProblems) add(key, format string, args ...any) {
 	p.list = append(p.list, Problem{Key: key, Message: msg})
 }
 
-// covers reports whether a problem about key, or about a section or list
-// holding it, is already recorded.
-func (p *cfgProblems) covers(key string) bool {
-	for _, q := range p.list {
-		if q.Key == "" || q.Key == "--set" {
+// cfgCovered indexes problems by key, to tell in constant time whether a
+// later problem is about a key already reported (so that one mistake gives
+// one message whatever the number of problems).
+type cfgCovered struct {
+	keys  map[string]bool // keys with a problem
+	lists map[string]bool // lists holding an item with a problem ("expect" for expect[3].max)
+}
+
+func newCfgCovered(ps []Problem) cfgCovered {
+	c := cfgCovered{keys: map[string]bool{}, lists: map[string]bool{}}
+	for _, p := range ps {
+		if p.Key == "" {
 			continue
 		}
-		if key == q.Key || strings.HasPrefix(key, q.Key+".") || strings.HasPrefix(key, q.Key+"[") ||
-			strings.HasPrefix(q.Key, key+"[") {
+		c.keys[p.Key] = true
+		for i := range len(p.Key) {
+			if p.Key[i] == '[' {
+				c.lists[p.Key[:i]] = true
+			}
+		}
+	}
+	return c
+}
+
+// covers reports whether a problem about key, about a section or list
+// holding it, or about an item of the list key, is recorded.
+func (c cfgCovered) covers(key string) bool {
+	if c.keys[key] || c.lists[key] {
+		return true
+	}
+	for i := range len(key) {
+		if (key[i] == '.' || key[i] == '[') && c.keys[key[:i]] {
 			return true
 		}
 	}

@@ -15,9 +15,12 @@ import (
 
 // LoadOptions tunes LoadWith.
 type LoadOptions struct {
-	// Overrides are --set key=value pairs, applied over the file and the
-	// environment.
+	// Overrides are key=value pairs (--set on the command line), applied
+	// over the file and the environment.
 	Overrides []string
+	// Environ is the environment as "NAME=value" entries; nil means the
+	// process's (os.Environ). Its CLV_ variables set keys.
+	Environ []string
 	// SkipFileChecks leaves out the check that data.path exists (for
 	// checking a config on a machine without its data).
 	SkipFileChecks bool
@@ -25,9 +28,10 @@ type LoadOptions struct {
 
 // Load reads the config file at path (YAML, TOML or JSON, by its
 // extension .yaml, .yml, .toml or .json), fills in defaults, applies
-// CLV_-prefixed environment variables and then the --set overrides
-// ("key=value", dotted keys), decodes it strictly (an unknown key is an
-// error) and validates it, checking that data.path exists.
+// CLV_-prefixed environment variables and then the overrides ("key=value",
+// dotted keys), decodes it strictly (an unknown key, or two keys equal but
+// for case, is an error), validates it, checking that data.path exists,
+// and stores the resolved values in Resolved.
 //
 // Every problem found is reported at once in a *ConfigError.
 func Load(path string, overrides []string) (*Config, error) {
@@ -36,90 +40,48 @@ func Load(path string, overrides []string) (*Config, error) {
 
 // LoadWith is Load with options.
 func LoadWith(path string, o LoadOptions) (*Config, error) {
-	fail := func(format string, args ...any) error {
-		return &ConfigError{File: path, Problems: []Problem{{Message: fmt.Sprintf(format, args...)}}}
-	}
-	ext := strings.ToLower(strings.TrimPrefix(filepath.Ext(path), "."))
-	typ, ok := map[string]string{"yaml": "yaml", "yml": "yaml", "toml": "toml", "json": "json"}[ext]
-	if !ok {
-		return nil, fail("unsupported config file extension %q: use .yaml, .yml, .toml or .json", filepath.Ext(path))
-	}
-	raw, err := os.ReadFile(path)
+	v, raw, typ, err := cfgReadFile(path)
 	if err != nil {
-		return nil, fail("cannot read the config file: %v", err)
+		return nil, err
 	}
-
-	v := viper.New()
-	v.SetConfigType(typ)
-	for _, d := range configDefaults {
-		if d.value != nil {
-			v.SetDefault(d.key, d.value)
-		}
-	}
-	v.SetEnvPrefix(EnvPrefix)
-	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
-	v.AutomaticEnv()
-	leaves, _ := cfgSchemaKeys()
-	for _, k := range leaves {
-		if k.key == "expect" {
-			continue // a list of tables: not expressible as one variable
-		}
-		if err := v.BindEnv(k.key); err != nil {
-			return nil, fmt.Errorf("binding %s to the environment: %w", k.key, err)
-		}
-	}
-	if err := v.ReadConfig(bytes.NewReader(raw)); err != nil {
-		return nil, fail("cannot parse the config as %s: %v", strings.ToUpper(typ), err)
-	}
-
 	var ps cfgProblems
+	cfgCaseClashes(raw, typ, &ps)
+	environ := o.Environ
+	if environ == nil {
+		environ = os.Environ()
+	}
+	env := cfgEnvironment(environ, &ps)
+	for _, e := range env {
+		v.Set(e.key, e.value)
+	}
+	overridden := map[string]string{}
 	for _, s := range o.Overrides {
 		key, value, err := cfgParseOverride(s)
 		if err != nil {
-			ps.add("--set", "%v", err)
+			ps.add("", "override %v", err)
 			continue
 		}
 		v.Set(key, value)
+		overridden[key] = s
 	}
-
-	// A contractual config runs sbg unless it names its models.
-	_, survival := v.AllSettings()["survival"]
-	survival = survival || v.InConfig("survival") // also an empty section
-	if survival {
-		v.SetDefault("models", slices.Clone(cfgSurvivalModels))
-	}
-
-	var c Config
-	err = v.UnmarshalExact(&c, viper.DecodeHook(configDecodeHook), func(dc *mapstructure.DecoderConfig) {
-		dc.WeaklyTypedInput = false // conversions are done, strictly, by configDecodeHook
-	})
-	if err != nil {
-		cfgDecodeProblems(err, &ps)
-	}
+	c, survival := cfgDecode(v, &ps)
 	c.File = path
 	c.Overrides = slices.Clone(o.Overrides)
+	c.Sources = cfgSources(env, overridden)
+	if c.Name == "" {
+		// The name's default: the file's name without its extension.
+		c.Name, c.nameFromFile = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), true
+	}
 	if c.Survival == nil && survival {
 		c.Survival = &SurvivalConfig{} // survival: {} is a contractual config missing its keys
 	}
-
-	// Validate what decoded, but leave out what a decoding problem already
-	// reported, so one mistake gives one message.
-	if err := c.validate(!o.SkipFileChecks); err != nil {
-		var ce *ConfigError
-		if !errors.As(err, &ce) {
-			return nil, err
-		}
-		for _, p := range ce.Problems {
-			if !ps.covers(p.Key) {
-				ps.list = append(ps.list, p)
-			}
-		}
-	}
+	c.Resolved = c.mergeResolveProblems(&ps, !o.SkipFileChecks)
 	if c.Survival != nil {
 		// A data or split section written in the file is refused even when
-		// it holds only default values (Validate sees only values).
+		// it holds only default values (Resolve sees only values).
+		covered := newCfgCovered(ps.list)
 		for _, sec := range []string{"data", "split"} {
-			if v.InConfig(sec) && !ps.covers(sec) {
+			if v.InConfig(sec) && !covered.covers(sec) {
 				ps.add(sec, "%s", cfgSurvivalConflict(sec, nil))
 			}
 		}
@@ -127,7 +89,72 @@ func LoadWith(path string, o LoadOptions) (*Config, error) {
 	if len(ps.list) > 0 {
 		return nil, &ConfigError{File: path, Problems: ps.list}
 	}
-	return &c, nil
+	return c, nil
+}
+
+// cfgReadFile reads and parses a config file into a viper holding the
+// defaults.
+func cfgReadFile(path string) (v *viper.Viper, raw []byte, typ string, err error) {
+	fail := func(format string, args ...any) error {
+		return &ConfigError{File: path, Problems: []Problem{{Message: fmt.Sprintf(format, args...)}}}
+	}
+	ext := strings.ToLower(strings.TrimPrefix(filepath.Ext(path), "."))
+	typ, ok := map[string]string{"yaml": "yaml", "yml": "yaml", "toml": "toml", "json": "json"}[ext]
+	if !ok {
+		return nil, nil, "", fail("unsupported config file extension %q: use .yaml, .yml, .toml or .json", filepath.Ext(path))
+	}
+	raw, err = os.ReadFile(path)
+	if err != nil {
+		return nil, nil, "", fail("cannot read the config file: %v", err)
+	}
+	v = viper.New()
+	v.SetConfigType(typ)
+	for _, d := range configDefaults {
+		if d.value != nil {
+			v.SetDefault(d.key, d.value)
+		}
+	}
+	if err := v.ReadConfig(bytes.NewReader(raw)); err != nil {
+		return nil, nil, "", fail("cannot parse the config as %s: %v", strings.ToUpper(typ), err)
+	}
+	return v, raw, typ, nil
+}
+
+// cfgDecode decodes the settings strictly into a Config; survival reports
+// whether the config has a survival section (a contractual experiment).
+func cfgDecode(v *viper.Viper, ps *cfgProblems) (c *Config, survival bool) {
+	// A contractual config runs sbg unless it names its models.
+	_, survival = v.AllSettings()["survival"]
+	survival = survival || v.InConfig("survival") // also an empty section
+	if survival {
+		v.SetDefault("models", slices.Clone(cfgSurvivalModels))
+	}
+	c = &Config{}
+	err := v.UnmarshalExact(c, viper.DecodeHook(configDecodeHook), func(dc *mapstructure.DecoderConfig) {
+		dc.WeaklyTypedInput = false // conversions are done, strictly, by configDecodeHook
+	})
+	if err != nil {
+		cfgDecodeProblems(err, ps)
+	}
+	return c, survival
+}
+
+// mergeResolveProblems resolves the config and adds its problems to ps,
+// leaving out those about a key a decoding problem already reported, so
+// that one mistake gives one message.
+func (c *Config) mergeResolveProblems(ps *cfgProblems, checkFiles bool) ResolvedConfig {
+	r, err := c.resolve(checkFiles)
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		return r
+	}
+	covered := newCfgCovered(ps.list)
+	for _, p := range ce.Problems {
+		if !covered.covers(p.Key) {
+			ps.list = append(ps.list, p)
+		}
+	}
+	return r
 }
 
 // cfgParseOverride splits a --set "key=value" and checks the key.
@@ -164,7 +191,3 @@ func cfgParseOverride(s string) (key string, value any, err error) {
 	}
 	return "", nil, fmt.Errorf("%s: unknown key %s%s", s, key, cfgSuggest(key))
 }
-
-// Validate checks the config and fills c.Resolved. It reports every
-// problem at once in a *ConfigError whose messages name the file and the
-// key. Relative paths start from the config file's folder (from the working

@@ -12,6 +12,7 @@ type cfgResolvedJSON struct {
 	File         string          `json:"file"`
 	FileResolved string          `json:"file_resolved"`
 	Overrides    []string        `json:"overrides"`
+	Sources      []KeySource     `json:"sources"`
 	Hash         string          `json:"hash"`
 	Config       json.RawMessage `json:"config"`
 	Resolved     struct {
@@ -24,6 +25,7 @@ type cfgResolvedJSON struct {
 		Date                *Column          `json:"date,omitempty"`
 		Amount              *Column          `json:"amount,omitempty"`
 		DateLayout          string           `json:"date_layout,omitempty"`
+		Delimiter           string           `json:"delimiter,omitempty"`
 		Unit                string           `json:"unit"`
 		UnitDays            float64          `json:"unit_days"`
 		HoldoutDays         int              `json:"holdout_days"`
@@ -37,14 +39,15 @@ type cfgResolvedJSON struct {
 	} `json:"resolved"`
 }
 
-// ResolvedJSON returns, for the run's manifest, the config as given (file
-// and overrides), its canonical form and hash, and what Validate resolved:
-// absolute paths, columns, the windows of the backtest, the spend model,
-// and the discount rate converted to the split unit together with the
-// formula used. It fails on a config that has not passed Validate.
+// ResolvedJSON returns, for the run's manifest, the config as given (file,
+// overrides, and the keys that came from the environment or an override
+// with their source), its canonical form and hash, and what Resolve
+// derived: absolute paths, columns, the windows of the backtest, the spend
+// model, and the discount rate converted to the split unit together with
+// the formula used. It fails on a config that has not been resolved.
 func (c *Config) ResolvedJSON() ([]byte, error) {
-	if !c.validated {
-		return nil, fmt.Errorf("config %s: ResolvedJSON needs a validated config (call Validate first)", c.File)
+	if !c.Resolved.valid {
+		return nil, fmt.Errorf("config %s: ResolvedJSON needs a resolved config (Load, or c.Resolved, err = c.Resolve())", c.File)
 	}
 	r := c.Resolved
 	var j cfgResolvedJSON
@@ -52,6 +55,10 @@ func (c *Config) ResolvedJSON() ([]byte, error) {
 	j.Overrides = slices.Clone(c.Overrides)
 	if j.Overrides == nil {
 		j.Overrides = []string{}
+	}
+	j.Sources = slices.Clone(c.Sources)
+	if j.Sources == nil {
+		j.Sources = []KeySource{}
 	}
 	canon, err := c.CanonicalJSON()
 	if err != nil {
@@ -63,6 +70,7 @@ func (c *Config) ResolvedJSON() ([]byte, error) {
 	x.Embedded = c.Data.Embedded
 	if c.Survival == nil {
 		x.Customer, x.Date, x.DateLayout = &r.Customer, &r.Date, r.DateLayout
+		x.Delimiter = delimiterName(r.Delimiter)
 	}
 	if r.HasAmount {
 		x.Amount = &r.Amount

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/experiments/inputfile"
 	"github.com/clv-dev/clv/models"
 )
 
@@ -395,11 +396,11 @@ func ReadSurvivalInput(cfg *Config) (*SurvivalInput, error) {
 	if cfg.Survival == nil {
 		return nil, fmt.Errorf("config %s has no survival section", cfg.File)
 	}
-	if !cfg.validated {
+	if !cfg.Resolved.valid {
 		return nil, fmt.Errorf("config %s: ReadSurvivalInput needs a validated config (call Validate first)", cfg.File)
 	}
 	path := cfg.Resolved.SurvivalPath
-	raw, err := os.ReadFile(path)
+	raw, err := inputfile.ReadAll(context.Background(), path, inputfile.SurvivalLimits)
 	if err != nil {
 		return nil, &DataError{Err: fmt.Errorf("reading survival.path: %w", err)}
 	}

@@ -18,8 +18,9 @@ import (
 // donationsLog writes an annual transaction log rebuilt from the donations
 // summary of Fader, Hardie & Shang (2010): every donor of the 1995 cohort
 // gives on 1995-01-01, then x times in 1996–2001 with the last gift in
-// year 1995 + t_x; donors who gave in 2001 give once more in 2002 (a
-// holdout to score). It returns the log's path and the holdout donations.
+// year 1995 + t_x; donors who gave in 2001 give once more in 2002, and
+// those who gave every year once more in 2006 (a holdout to score; the
+// log's last date, 2006-01-01, stands for the year 2006). It returns the log's path and the holdout donations.
 func donationsLog(t *testing.T, dir string) (string, float64) {
 	t.Helper()
 	f, err := os.Open(sharedtest.Path(t, "datasets", "donations.csv"))
@@ -52,6 +53,10 @@ func donationsLog(t *testing.T, dir string) (string, float64) {
 			}
 			if tx == 6 {
 				fmt.Fprintf(&b, "d%d,2002-01-01\n", id)
+				holdout++
+			}
+			if x == 6 {
+				fmt.Fprintf(&b, "d%d,2006-01-01\n", id)
 				holdout++
 			}
 		}

@@ -2,19 +2,14 @@ package experiments
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"math"
-	"os"
 
 	"runtime"
 	"runtime/debug"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -214,14 +209,16 @@ func (backtestRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	cfg := env.cfg
 	// The data, read once per window (a window's summary depends on its
 	// calibration end); its checksum is recorded.
-	dataName, raw, sum, err := dataIdentity(cfg)
+	data, err := openRunData(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
+	defer data.Close()
+	dataName := data.Name
 	var windows []*windowResult
 	var mainWin *windowResult
 	for i, w := range cfg.Resolved.Windows {
-		wr, err := runWindow(ctx, env, dataName, raw, i, w)
+		wr, err := runWindow(ctx, env, data, i, w)
 		if err != nil {
 			return nil, err
 		}
@@ -232,6 +229,10 @@ func (backtestRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	}
 	if err := interrupted(ctx); err != nil {
 		return nil, err
+	}
+	sum, err := data.SHA256()
+	if err != nil {
+		return nil, &DataError{Err: err}
 	}
 	t0 := time.Now()
 	env.prog.step("scoring")
@@ -256,19 +257,22 @@ func (backtestRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 }
 
 // runWindow reads, fits and predicts the i-th backtest window.
-func runWindow(ctx context.Context, env *runEnv, dataName string, raw []byte, i int, w BacktestWindow) (*windowResult, error) {
+func runWindow(ctx context.Context, env *runEnv, data *LogInput, i int, w BacktestWindow) (*windowResult, error) {
 	cfg := env.cfg
 	day := w.CalibrationEnd.Format("2006-01-02")
 	label := fmt.Sprintf("window %d/%d (calibration to %s)", i+1, len(cfg.Resolved.Windows), day)
 	t0 := time.Now()
-	env.prog.step("reading and summarizing " + dataName + ", " + label)
-	s, err := summarizeWindow(cfg, raw, w, env.rd, false)
+	env.prog.step("reading and summarizing " + data.Name + ", " + label)
+	s, err := summarizeWindow(cfg, data, w, env.rd, false)
 	if err != nil {
+		return nil, err
+	}
+	if err := CheckSplitAgainstData(cfg, lastDate(cfg, env.reg, s)); err != nil {
 		return nil, err
 	}
 	var discrete *datasets.Summary
 	if len(discreteModels(cfg, env.reg)) > 0 {
-		if discrete, err = summarizeDiscrete(cfg, raw, w, env.rd, s); err != nil {
+		if discrete, err = summarizeDiscrete(cfg, data, w, env.rd, s); err != nil {
 			return nil, err
 		}
 	}
@@ -292,29 +296,6 @@ func runWindow(ctx context.Context, env *runEnv, dataName string, raw []byte, i 
 	predictWindow(ctx, cfg, env.reg, wr, env.prog)
 	env.timed("predict_"+day, t0)
 	return wr, nil
-}
-
-// dataIdentity returns the data's display name, its bytes when embedded
-// (nil for a file) and its sha256.
-func dataIdentity(cfg *Config) (name string, raw []byte, sum string, err error) {
-	if cfg.Data.Embedded != "" {
-		raw, err = datasets.Embedded(cfg.Data.Embedded)
-		if err != nil {
-			return "", nil, "", &ConfigError{File: cfg.File, Problems: []Problem{{Key: "data.embedded", Message: err.Error()}}}
-		}
-		h := sha256.Sum256(raw)
-		return "embedded:" + cfg.Data.Embedded, raw, hex.EncodeToString(h[:]), nil
-	}
-	f, err := os.Open(cfg.Resolved.DataPath)
-	if err != nil {
-		return "", nil, "", &DataError{Err: fmt.Errorf("opening data.path: %w", err)}
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", nil, "", &DataError{Err: fmt.Errorf("reading %s: %w", cfg.Resolved.DataPath, err)}
-	}
-	return cfg.Data.Path, nil, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // ReadOptions returns the transaction-log reader options of a config.
@@ -351,7 +332,7 @@ func columnOption(c Column) string {
 // summarizeWindow reads the data into the summary of one window. Rejected
 // rows go to the configured rejects file, or to rejects.csv in the results
 // folder (for the main window).
-func summarizeWindow(cfg *Config, raw []byte, w BacktestWindow, rd *resultsDir, discrete bool) (*datasets.Summary, error) {
+func summarizeWindow(cfg *Config, data *LogInput, w BacktestWindow, rd *resultsDir, discrete bool) (*datasets.Summary, error) {
 	ro := ReadOptions(cfg)
 	// Purchases after a window's end are valid rows beyond the period
 	// studied (an early origin's holdout ends before the log does): they
@@ -371,15 +352,7 @@ func summarizeWindow(cfg *Config, raw []byte, w BacktestWindow, rd *resultsDir, 
 		so.ActivityPeriodDays, so.Discrete = 0, true
 		ro.RejectsPath = ""
 	}
-	var (
-		s   *datasets.Summary
-		err error
-	)
-	if raw != nil {
-		s, err = datasets.Summarize(strings.NewReader(string(raw)), "embedded:"+cfg.Data.Embedded, ro, so)
-	} else {
-		s, err = datasets.SummarizeFile(cfg.Resolved.DataPath, ro, so)
-	}
+	s, err := data.Summarize(ro, so)
 	if err != nil {
 		return nil, &DataError{Err: err}
 	}
@@ -390,11 +363,23 @@ func summarizeWindow(cfg *Config, raw []byte, w BacktestWindow, rd *resultsDir, 
 	return s, nil
 }
 
+// lastDate returns the last transaction date of the data, or with models
+// of discrete periods the last day of its period (a date stands for its
+// whole period: an annual log dated 2006-01-01 covers 2006).
+func lastDate(cfg *Config, reg *models.Registry, s *datasets.Summary) time.Time {
+	if len(discreteModels(cfg, reg)) > 0 && !s.LastDate.IsZero() {
+		if end, err := datasets.PeriodEnd(cfg.Resolved.Unit, s.LastDate); err == nil {
+			return end
+		}
+	}
+	return s.LastDate
+}
+
 // summarizeDiscrete reads the data into the discrete-time summary of one
 // window (each calendar period of split.unit one opportunity) and checks
 // that it holds the customers of the continuous summary s in its order.
-func summarizeDiscrete(cfg *Config, raw []byte, w BacktestWindow, rd *resultsDir, s *datasets.Summary) (*datasets.Summary, error) {
-	d, err := summarizeWindow(cfg, raw, w, rd, true)
+func summarizeDiscrete(cfg *Config, data *LogInput, w BacktestWindow, rd *resultsDir, s *datasets.Summary) (*datasets.Summary, error) {
+	d, err := summarizeWindow(cfg, data, w, rd, true)
 	if err != nil {
 		return nil, err
 	}

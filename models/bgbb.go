@@ -103,9 +103,18 @@ func FitBGBB(ctx context.Context, d *Data, o FitOptions) (*FittedBGBB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bgbb: %w", err)
 	}
-	total := 0.0
+	total, repeat, informative := 0.0, 0.0, 0
 	for _, p := range pats {
 		total += p.w
+		if p.x > 0 {
+			repeat += p.w
+		}
+		if p.n > 0 {
+			informative++
+		}
+	}
+	if err := checkIdentifiable("bgbb", o, total, repeat, informative); err != nil {
+		return nil, err
 	}
 	lk := likelihood{
 		model: "bgbb",
@@ -163,14 +172,15 @@ const bgbbMaxOpportunities = 1 << 24
 
 // bgbbHistory converts a (frequency, recency, T) row into a discrete
 // history, checking that all three are whole numbers with
-// x ≤ t_x ≤ n, n ≥ 1, and x = 0 exactly when t_x = 0.
+// x ≤ t_x ≤ n, and x = 0 exactly when t_x = 0. n = 0 (a customer first
+// seen at the end of calibration, who has had no opportunity yet) is
+// valid: its likelihood is 1 and it is predicted as a new customer, as
+// T = 0 is by the continuous-time models (see ValidHistory).
 func bgbbHistory(fx, ftx, fn float64) (x, tx, n int, err error) {
 	whole := func(v float64) bool { return v == math.Trunc(v) && v >= 0 && v <= bgbbMaxOpportunities }
 	switch {
 	case !whole(fx) || !whole(ftx) || !whole(fn):
 		return 0, 0, 0, fmt.Errorf("BG/BB needs whole numbers of transactions and opportunities (at most %d), got frequency %v, recency %v, T %v", bgbbMaxOpportunities, fx, ftx, fn)
-	case fn < 1:
-		return 0, 0, 0, fmt.Errorf("BG/BB needs at least one opportunity, got T %v", fn)
 	case ftx > fn:
 		return 0, 0, 0, fmt.Errorf("recency %v exceeds the %v opportunities", ftx, fn)
 	case fx > ftx:

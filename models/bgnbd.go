@@ -149,13 +149,6 @@ func givenBGFResult(model string, r, alpha, a, b float64) *FitResult {
 	}
 }
 
-// bgfValidHistory reports whether c is a continuous-time history the family
-// accepts: finite, x ≥ 0, 0 ≤ t_x ≤ T.
-func bgfValidHistory(c Customer) bool {
-	return finite(c.Frequency) && finite(c.Recency) && finite(c.T) &&
-		c.Frequency >= 0 && c.Recency >= 0 && c.T >= 0 && c.Recency <= c.T*(1+1e-12)
-}
-
 // dropTerm reports whether a customer with x repeat purchases may already
 // have dropped out, and returns ln of the dropout term's coefficient
 // a/(b+x−1+shift).
@@ -176,7 +169,7 @@ func bgfRecency(c Customer) float64 {
 }
 
 func (m bgfModel) logLik(c Customer) float64 {
-	if !bgfValidHistory(c) {
+	if !ValidHistory(c) {
 		return math.NaN()
 	}
 	x, T := c.Frequency, c.T
@@ -204,7 +197,7 @@ func (m bgfModel) logOddsDead(c Customer) float64 {
 }
 
 func (m bgfModel) alive(c Customer) float64 {
-	if !bgfValidHistory(c) {
+	if !ValidHistory(c) {
 		return math.NaN()
 	}
 	return 1 / (1 + math.Exp(m.logOddsDead(c)))
@@ -228,7 +221,7 @@ func (m bgfModel) expected(t float64) float64 {
 // an alive customer, whose posterior is λ ~ Gamma(r+x, α+T) and
 // p ~ Beta(a, b+x+shift), and who from T on is a fresh BG/NBD customer.
 func (m bgfModel) conditional(c Customer, t float64) float64 {
-	if !bgfValidHistory(c) || math.IsNaN(t) {
+	if !ValidHistory(c) || math.IsNaN(t) {
 		return math.NaN()
 	}
 	if !(t > 0) {
@@ -302,6 +295,9 @@ func fitBGFamily(ctx context.Context, model string, shift float64, d *Data, o Fi
 	rows, err := newBGFRows(d, shift)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", model, err)
+	}
+	if err := checkIdentifiable(model, o, rows.n, rows.sumX, rows.informative()); err != nil {
+		return nil, err
 	}
 	start := rows.start()
 	for i, name := range bgfNames {
@@ -499,6 +495,21 @@ type bgfRows struct {
 }
 
 func (rs *bgfRows) len() int { return len(rs.T) }
+
+// informative returns the number of rows with T > 0 and weight > 0, up to
+// 2 (rows with T = 0 have probability 1 and say nothing). Merged rows are
+// distinct histories; unmerged ones are many.
+func (rs *bgfRows) informative() int {
+	k := 0
+	for i, T := range rs.T {
+		if T > 0 && rs.weight(i) > 0 {
+			if k++; k == 2 {
+				break
+			}
+		}
+	}
+	return k
+}
 
 // bgfCompressAlways is the number of rows up to which identical rows are
 // always merged; above it they are merged when a sample of the rows shows

@@ -104,13 +104,19 @@ type ggRows struct {
 	wsum []float64 // Σ weight
 	// Σ w, Σ w·ln m̄ and Σ w·ln(x m̄) over all rows.
 	total, sumLnM, sumLnXM float64
+	// scale is the unit of the amounts m̄ above: the data's mean spends
+	// divided by scale (see ggCollect).
+	scale float64
 }
 
 // FitGammaGamma fits the Gamma-Gamma model on the repeat customers of d
 // (see GammaGamma). Data.Monetary is required. FitResult.Customers counts
 // the repeat customers used; a warning names how many rows were skipped
-// and why. A fit that does not converge returns its best point together
-// with a *ConvergenceError.
+// and why. The fit works on the mean spends divided by their geometric
+// mean, so that it gives the same p and q, and γ in proportion, in any
+// currency unit (see ggCollect); the log-likelihood is that of the
+// amounts as given. A fit that does not converge returns its best point
+// together with a *ConvergenceError.
 func FitGammaGamma(ctx context.Context, d *Data, o FitOptions) (*FittedGammaGamma, error) {
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("gammagamma: %w", err)
@@ -118,9 +124,16 @@ func FitGammaGamma(ctx context.Context, d *Data, o FitOptions) (*FittedGammaGamm
 	if d.Monetary == nil {
 		return nil, fmt.Errorf("gammagamma: the data has no monetary column (mean spend of the repeat purchases)")
 	}
-	rows, warnings, err := ggCollect(d)
+	rows, warnings, err := ggCollect(d, ggSpendScale(d))
 	if err != nil {
 		return nil, fmt.Errorf("gammagamma: %w", err)
+	}
+	if rows.total == 0 {
+		// Nothing to fit on, with or without a penalty.
+		return nil, &IdentificationError{Model: "gammagamma", Reason: NoRepeatPurchases}
+	}
+	if err := checkIdentifiable("gammagamma", o, rows.total, rows.total, max(len(rows.xm), len(rows.xs))); err != nil {
+		return nil, err
 	}
 	lk := likelihood{
 		model: "gammagamma",
@@ -131,27 +144,87 @@ func FitGammaGamma(ctx context.Context, d *Data, o FitOptions) (*FittedGammaGamm
 			return rows.logLik(p, grad)
 		},
 	}
-	res, err := maximize(ctx, lk, o)
+	res, err := maximize(ctx, lk, ggScaledOptions(o, rows.scale))
 	if res == nil {
 		return nil, err
 	}
+	ggUnscale(res, rows.scale, rows.total)
 	f := &FittedGammaGamma{P: res.Params["p"], Q: res.Params["q"], Gamma: res.Params["gamma"], FitResult: res}
 	res.Warnings = append(res.Warnings, warnings...)
 	res.Warnings = append(res.Warnings, f.spendWarnings()...)
 	return f, err
 }
 
-// ggCollect picks the rows with x > 0 and m̄ > 0, precomputes their
-// constants and returns the warnings about skipped rows and about the
-// correlation of frequency and spend.
-func ggCollect(d *Data) (*ggRows, []string, error) {
-	r := &ggRows{}
+// ggScaledOptions returns o with the start and fixed values of γ, which
+// is in currency units, divided by scale.
+func ggScaledOptions(o FitOptions, scale float64) FitOptions {
+	scaled := func(p Params) Params {
+		v, ok := p["gamma"]
+		if !ok {
+			return p
+		}
+		out := Params{}
+		for k, x := range p {
+			out[k] = x
+		}
+		out["gamma"] = v / scale
+		return out
+	}
+	o.Start, o.Fixed = scaled(o.Start), scaled(o.Fixed)
+	return o
+}
+
+// ggUnscale turns a fit on the amounts divided by scale into the fit on
+// the amounts: γ and its standard error are multiplied by scale, and the
+// log-likelihood of the N = total mean spends, whose density picks up the
+// Jacobian 1/scale each, falls by N·ln(scale) (AIC and BIC follow).
+func ggUnscale(res *FitResult, scale, total float64) {
+	res.Params["gamma"] *= scale
+	if se, ok := res.StdErrors["gamma"]; ok {
+		res.StdErrors["gamma"] = se * scale
+	}
+	shift := total * math.Log(scale)
+	res.LogLikelihood -= shift
+	res.AIC += 2 * shift
+	res.BIC += 2 * shift
+}
+
+// ggSpendScale returns the weighted geometric mean of the mean spends
+// m̄ > 0 of the repeat customers (1 when there are none): the currency
+// unit the fit works in, so that the estimates do not depend on the unit
+// of the amounts.
+func ggSpendScale(d *Data) float64 {
+	var sw, slm float64
+	for i := 0; i < d.Len(); i++ {
+		if x, m, w := d.Frequency[i], d.Monetary[i], d.W(i); w > 0 && x > 0 && m > 0 {
+			sw += w
+			slm += w * math.Log(m)
+		}
+	}
+	if !(sw > 0) {
+		return 1
+	}
+	return math.Exp(slm / sw)
+}
+
+// ggCollect picks the rows with x > 0 and m̄ > 0, divides their mean
+// spends by scale (FitGammaGamma passes ggSpendScale), precomputes their constants and
+// returns the warnings about skipped rows and about the correlation of
+// frequency and spend.
+//
+// The model is scale-equivariant: with amounts divided by s, p and q stay
+// and γ becomes γ/s, so the fit on amounts/s, with γ multiplied back by s,
+// is the fit on the amounts, in any currency unit (cents, or a unit of
+// 1e-15), where a fit on the raw amounts would meet a flat likelihood in
+// γ far from 1 and stop early.
+func ggCollect(d *Data, scale float64) (*ggRows, []string, error) {
+	r := &ggRows{scale: scale}
 	byX, byXM := map[float64]int{}, map[float64]int{}
 	var zeroX, zeroM float64
 	firstZeroM := 0
 	var px, pm, pw []float64 // the rows used, for the correlation check
 	for i := 0; i < d.Len(); i++ {
-		x, m, w := d.Frequency[i], d.Monetary[i], d.W(i)
+		x, m, w := d.Frequency[i], d.Monetary[i]/r.scale, d.W(i)
 		switch {
 		case w == 0:
 			continue
@@ -191,7 +264,7 @@ func ggCollect(d *Data) (*ggRows, []string, error) {
 		r.sumLnXM += w * r.lnXM[j]
 	}
 	if r.total == 0 {
-		return nil, nil, fmt.Errorf("no repeat customers (x > 0 with mean spend > 0) to fit on")
+		return r, nil, nil
 	}
 	var warnings []string
 	if zeroX > 0 {

@@ -127,7 +127,7 @@ func ggTestRows(t testing.TB, rows [][3]float64) (*ggRows, *Data) {
 		d.Monetary = append(d.Monetary, r[1])
 		d.Weight = append(d.Weight, r[2])
 	}
-	g, _, err := ggCollect(d)
+	g, _, err := ggCollect(d, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +312,7 @@ func TestFitGammaGammaSkipsRows(t *testing.T) {
 		want string
 	}{
 		{"no monetary column", &Data{Frequency: []float64{1}, Recency: []float64{1}, T: []float64{2}}, "no monetary column"},
-		{"only one-time buyers", &Data{Frequency: []float64{0, 0}, Recency: []float64{0, 0}, T: []float64{2, 3}, Monetary: []float64{0, 0}}, "no repeat customers"},
+		{"only one-time buyers", &Data{Frequency: []float64{0, 0}, Recency: []float64{0, 0}, T: []float64{2, 3}, Monetary: []float64{0, 0}}, "no customer made a repeat purchase"},
 		{"negative spend", &Data{Frequency: []float64{1, 2}, Recency: []float64{1, 1}, T: []float64{2, 3}, Monetary: []float64{3, -1}}, "row 2"},
 	}
 	for _, tt := range errs {
@@ -448,6 +448,46 @@ func BenchmarkFitGammaGamma_CDNOW(b *testing.B) {
 	for b.Loop() {
 		if _, err := FitGammaGamma(context.Background(), d, FitOptions{}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestGammaGammaCurrencyUnit holds issue 9 §4: the fit must not depend on
+// the currency unit. With the CDNOW amounts multiplied by 1e8, 1e9, 1e10,
+// 1e15 (and 1e-6) it gives the same p and q, γ multiplied by the same
+// factor, and the log-likelihood shifted by the Jacobian −N·ln(factor) of
+// the N mean spends (issue 9: ×1e9 once gave p = 2.66e6 and a
+// log-likelihood 5.08 below the maximum; ×1e8, ×1e10, ×1e15 failed).
+func TestGammaGammaCurrencyUnit(t *testing.T) {
+	d := ggReadCDNOW(t)
+	base, err := FitGammaGamma(context.Background(), d, FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []float64{1e8, 1e9, 1e10, 1e15, 1e-6} {
+		scaled := *d
+		scaled.Monetary = make([]float64, len(d.Monetary))
+		for i, m := range d.Monetary {
+			scaled.Monetary[i] = m * k
+		}
+		f, err := FitGammaGamma(context.Background(), &scaled, FitOptions{})
+		if err != nil {
+			t.Errorf("amounts ×%g: %v", k, err)
+			continue
+		}
+		rel := func(a, b float64) float64 { return math.Abs(a/b - 1) }
+		if rel(f.P, base.P) > 1e-6 || rel(f.Q, base.Q) > 1e-6 || rel(f.Gamma/k, base.Gamma) > 1e-6 {
+			t.Errorf("amounts ×%g: p=%v q=%v γ/%g=%v; unscaled p=%v q=%v γ=%v", k, f.P, f.Q, k, f.Gamma/k, base.P, base.Q, base.Gamma)
+		}
+		if want := base.LogLikelihood - base.Customers*math.Log(k); math.Abs(f.LogLikelihood-want) > 1e-6*math.Abs(want) {
+			t.Errorf("amounts ×%g: log-likelihood %.10g, want %.10g (unscaled %.10g − N·ln %g)", k, f.LogLikelihood, want, base.LogLikelihood, k)
+		}
+		if rel(f.StdErrors["gamma"]/k, base.StdErrors["gamma"]) > 1e-4 || rel(f.StdErrors["p"], base.StdErrors["p"]) > 1e-4 {
+			t.Errorf("amounts ×%g: standard errors %v, unscaled %v", k, f.StdErrors, base.StdErrors)
+		}
+		c := Customer{Frequency: 3, Monetary: 40 * k}
+		if got, want := f.ExpectedSpend(c)/k, base.ExpectedSpend(Customer{Frequency: 3, Monetary: 40}); rel(got, want) > 1e-6 {
+			t.Errorf("amounts ×%g: expected spend / %g = %v, unscaled %v", k, k, got, want)
 		}
 	}
 }

@@ -38,6 +38,9 @@ type likelihood struct {
 type ConvergenceError struct {
 	Result *FitResult
 	Reason string
+	// Option names the fitting option that can make the fit converge
+	// (OptionPenalty); the caller words it as a flag or a config key.
+	Option string
 }
 
 // Error describes the failed fit with its diagnostics and what to try.
@@ -48,7 +51,7 @@ func (e *ConvergenceError) Error() string {
 	for _, k := range e.Result.Params.Names() {
 		fmt.Fprintf(&b, " %s=%.6g", k, e.Result.Params[k])
 	}
-	b.WriteString("); try a small penalty (FitOptions.Penalty, e.g. 0.001) or check the data for degenerate histories")
+	fmt.Fprintf(&b, "); try a small %q option (an L2 penalty on the log-parameters, e.g. 0.001) or check the data for degenerate histories", e.Option)
 	return b.String()
 }
 
@@ -182,7 +185,6 @@ func maximize(ctx context.Context, lk likelihood, o FitOptions) (*FitResult, err
 		HasLikelihood: true,
 		Params:        Params{},
 		StdErrors:     Params{},
-		Converged:     converged,
 		Iterations:    iters,
 		Customers:     lk.n,
 		Method:        method,
@@ -196,19 +198,37 @@ func maximize(ctx context.Context, lk likelihood, o FitOptions) (*FitResult, err
 	kFree := float64(len(free))
 	res.AIC = 2*kFree - 2*res.LogLikelihood
 	res.BIC = kFree*math.Log(lk.n) - 2*res.LogLikelihood
-	if !converged {
-		reason := "the optimizer stopped away from a maximum"
-		if nearEdge(best) {
-			reason = "a parameter ran off to the edge of its space (|log θ| near 25)"
-		}
-		return res, &ConvergenceError{Result: res, Reason: reason}
+	return settle(res, lk, p, best, free, o.Penalty, converged)
+}
+
+// settle completes res at the optimizer's best point (natural parameters p,
+// free log-parameters theta): the identification measures from the
+// observed information, the runaway rules (a runaway is not converged),
+// and the standard errors of a converged fit. A fit that did not converge
+// comes back with a *ConvergenceError.
+func settle(res *FitResult, lk likelihood, p, theta []float64, free []int, penalty float64, converged bool) (*FitResult, error) {
+	var id identification
+	if len(free) > 0 {
+		h, hErr := information(lk, p, free, penalty)
+		id = identify(h, hErr, p, free)
 	}
-	if se, err := standardErrors(lk, p, free, o.Penalty); err != nil {
-		res.Warnings = append(res.Warnings, "standard errors unavailable: "+err.Error())
-	} else {
-		for j, i := range free {
-			res.StdErrors[lk.names[i]] = se[j]
+	res.MaxRelativeSE, res.ConditionNumber = id.maxRelSE, id.condition
+	res.WeaklyIdentified = id.weak()
+	res.Runaway = id.runaway(lk.names, theta, free)
+	res.Converged = converged && res.Runaway == nil
+	if !res.Converged {
+		reason := "the optimizer stopped away from a maximum"
+		if res.Runaway != nil {
+			reason = res.Runaway.describe()
 		}
+		return res, &ConvergenceError{Result: res, Reason: reason, Option: OptionPenalty}
+	}
+	if id.se == nil {
+		res.Warnings = append(res.Warnings, "standard errors unavailable: "+id.seErr.Error())
+		return res, nil
+	}
+	for j, i := range free {
+		res.StdErrors[lk.names[i]] = id.se[j]
 	}
 	return res, nil
 }
@@ -331,11 +351,11 @@ func equal(a, b []float64) bool {
 	return true
 }
 
-// standardErrors returns the asymptotic standard errors of the free natural
-// parameters: the square roots of the diagonal of the inverse observed
-// information, the Hessian of the (penalized) total log-likelihood taken by
+// information returns the observed information of the free natural
+// parameters at p: minus the Hessian of the (penalized) total
+// log-likelihood, from lk.hessian when the model has one and otherwise by
 // central differences of the analytic gradient.
-func standardErrors(lk likelihood, p []float64, free []int, penalty float64) ([]float64, error) {
+func information(lk likelihood, p []float64, free []int, penalty float64) (*mat.SymDense, error) {
 	k := len(free)
 	h := mat.NewSymDense(k, nil)
 	gp := make([]float64, len(p))
@@ -389,6 +409,14 @@ func standardErrors(lk likelihood, p []float64, free []int, penalty float64) ([]
 			h.SetSym(a, b, v)
 		}
 	}
+	return h, nil
+}
+
+// standardErrorsFrom returns the asymptotic standard errors of the free
+// natural parameters: the square roots of the diagonal of the inverse of
+// the observed information h.
+func standardErrorsFrom(h *mat.SymDense) ([]float64, error) {
+	k := h.SymmetricDim()
 	var chol mat.Cholesky
 	if ok := chol.Factorize(h); !ok {
 		return nil, fmt.Errorf("the observed information is not positive definite (a flat or degenerate likelihood)")

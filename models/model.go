@@ -30,7 +30,7 @@ import (
 type Customer struct {
 	Frequency float64 // x ≥ 0
 	Recency   float64 // 0 ≤ t_x ≤ T
-	T         float64 // T > 0
+	T         float64 // T ≥ 0 (T = 0: first purchase on the calibration end, then x = 0)
 	Monetary  float64 // mean spend of the repeat purchases; 0 without repeats
 	// Activity has bit k set when the customer bought in the k-th activity
 	// period counted back from the end of calibration (bit 0 is the last
@@ -92,8 +92,10 @@ func (d *Data) Customer(i int) Customer {
 }
 
 // Validate checks that the columns have equal lengths and hold finite,
-// consistent values (x ≥ 0, 0 ≤ t_x ≤ T, T > 0, weights ≥ 0), naming the
-// first offending row.
+// consistent values (x ≥ 0, 0 ≤ t_x ≤ T, T ≥ 0 with x = 0 when T = 0,
+// weights ≥ 0; see ValidHistory), naming the first offending row. A row
+// with T = 0 (a first purchase on the calibration end) is valid and adds
+// nothing to any likelihood: its probability is 1.
 func (d *Data) Validate() error {
 	n := len(d.Frequency)
 	if n == 0 {
@@ -116,10 +118,12 @@ func (d *Data) Validate() error {
 		switch {
 		case !finite(x) || x < 0:
 			return fmt.Errorf("row %d: frequency %v must be a finite number ≥ 0", i+1, x)
-		case !finite(T) || T <= 0:
-			return fmt.Errorf("row %d: T %v must be a finite number > 0", i+1, T)
+		case !finite(T) || T < 0:
+			return fmt.Errorf("row %d: T %v must be a finite number ≥ 0", i+1, T)
 		case !finite(tx) || tx < 0 || tx > T*(1+1e-12):
 			return fmt.Errorf("row %d: recency %v must lie in [0, T=%v]", i+1, tx, T)
+		case T == 0 && x != 0:
+			return fmt.Errorf("row %d: frequency %v with T = 0 (a customer first seen on the calibration end has no repeat purchases)", i+1, x)
 		}
 		if d.Weight != nil && (!finite(d.Weight[i]) || d.Weight[i] < 0) {
 			return fmt.Errorf("row %d: weight %v must be a finite number ≥ 0", i+1, d.Weight[i])
@@ -129,6 +133,18 @@ func (d *Data) Validate() error {
 		}
 	}
 	return nil
+}
+
+// ValidHistory reports whether c is a continuous-time history that every
+// purchase model accepts, for fitting and for prediction alike: all
+// finite, x ≥ 0, 0 ≤ t_x ≤ T (up to rounding), T ≥ 0, and x = 0 when
+// T = 0. A customer with T = 0 first bought on the calibration end; every
+// model predicts it as a new customer (its conditional expectations equal
+// the unconditional E[X(t)], and P(alive) is the prior's).
+func ValidHistory(c Customer) bool {
+	x, tx, T := c.Frequency, c.Recency, c.T
+	return finite(x) && finite(tx) && finite(T) && x >= 0 && tx >= 0 && T >= 0 &&
+		tx <= T*(1+1e-12) && (T > 0 || x == 0)
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
@@ -184,6 +200,22 @@ type FitResult struct {
 	Method       string
 	GradientNorm float64
 	Warnings     []string
+	// Runaway, when not nil, names the parameters that ran off toward 0
+	// or ∞ instead of settling at a maximum, the rule that flagged them
+	// and the option (a penalty) that keeps them finite; Converged is then
+	// false (see the runaway rules in identify.go).
+	Runaway *Runaway
+	// WeaklyIdentified is set when the largest relative standard error
+	// se(θ)/θ exceeds 1 or the condition number of the observed
+	// information in log-parameters exceeds 1e6: the data pin some
+	// parameter, or some combination of them, only loosely.
+	WeaklyIdentified bool
+	// MaxRelativeSE is the largest se(θ)/θ over the estimated parameters
+	// (+Inf when the standard errors are unavailable) and ConditionNumber
+	// the condition number of the observed information in log-parameters
+	// (+Inf when it is not positive definite); both 0 for fits without a
+	// likelihood.
+	MaxRelativeSE, ConditionNumber float64
 }
 
 // fitResultJSON is the wire form of FitResult; pointers let heuristics
@@ -201,6 +233,12 @@ type fitResultJSON struct {
 	Method        string   `json:"method,omitempty"`
 	GradientNorm  *float64 `json:"gradient_norm,omitempty"`
 	Warnings      []string `json:"warnings,omitempty"`
+	Runaway       *Runaway `json:"runaway,omitempty"`
+	// Weakly identified is written for every likelihood fit; the two
+	// measures are left out when infinite (unavailable).
+	WeaklyIdentified *bool    `json:"weakly_identified,omitempty"`
+	MaxRelativeSE    *float64 `json:"max_relative_se,omitempty"`
+	ConditionNumber  *float64 `json:"condition_number,omitempty"`
 }
 
 // MarshalJSON writes the fit as {"model", "params", "std_errors",
@@ -217,6 +255,11 @@ func (r *FitResult) MarshalJSON() ([]byte, error) {
 		j.AIC = finitePtr(r.AIC)
 		j.BIC = finitePtr(r.BIC)
 		j.GradientNorm = finitePtr(r.GradientNorm)
+		j.Runaway = r.Runaway
+		weak := r.WeaklyIdentified
+		j.WeaklyIdentified = &weak
+		j.MaxRelativeSE = finitePtr(r.MaxRelativeSE)
+		j.ConditionNumber = finitePtr(r.ConditionNumber)
 	}
 	return json.Marshal(j)
 }
@@ -241,6 +284,20 @@ func (r *FitResult) UnmarshalJSON(b []byte) error {
 	}
 	if j.GradientNorm != nil {
 		r.GradientNorm = *j.GradientNorm
+	}
+	r.Runaway = j.Runaway
+	if j.WeaklyIdentified != nil {
+		r.WeaklyIdentified = *j.WeaklyIdentified
+	}
+	r.MaxRelativeSE, r.ConditionNumber = math.Inf(1), math.Inf(1)
+	if j.MaxRelativeSE != nil {
+		r.MaxRelativeSE = *j.MaxRelativeSE
+	}
+	if j.ConditionNumber != nil {
+		r.ConditionNumber = *j.ConditionNumber
+	}
+	if !r.HasLikelihood {
+		r.MaxRelativeSE, r.ConditionNumber = 0, 0
 	}
 	return nil
 }

@@ -101,6 +101,9 @@ func fitParetoNBD(ctx context.Context, d *Data, o FitOptions, stage pnbdStaging)
 	if pd.n == 0 || !(pd.sumW > 0) {
 		return nil, fmt.Errorf("paretonbd: every customer has weight 0")
 	}
+	if err := checkIdentifiable("paretonbd", o, pd.sumW, pd.sumWX, pd.informative()); err != nil {
+		return nil, err
+	}
 	start := pd.start()
 	var free []int
 	for i, name := range pnbdNames {
@@ -510,18 +513,11 @@ func (m *FittedParetoNBD) customerLogLik(c Customer) (ll, l1, l2, pre float64) {
 // LogLikelihood returns ln L(r, α, s, β | x, t_x, T) of one
 // customer (see ParetoNBD). It returns NaN for an invalid history.
 func (m *FittedParetoNBD) LogLikelihood(c Customer) float64 {
-	if !pnbdValidHistory(c) {
+	if !ValidHistory(c) {
 		return math.NaN()
 	}
 	ll, _, _, _ := m.customerLogLik(c)
 	return ll
-}
-
-// pnbdValidHistory reports whether c is a history the continuous-time models
-// accept: x ≥ 0, 0 ≤ t_x ≤ T, T > 0, all finite.
-func pnbdValidHistory(c Customer) bool {
-	return finite(c.Frequency) && c.Frequency >= 0 && finite(c.T) && c.T > 0 &&
-		finite(c.Recency) && c.Recency >= 0 && c.Recency <= c.T*(1+1e-12)
 }
 
 // logProbabilityAlive returns ln P(alive at T | x, t_x, T).
@@ -540,7 +536,7 @@ func (m *FittedParetoNBD) logProbabilityAlive(c Customer) float64 {
 //
 // It returns NaN for an invalid history.
 func (m *FittedParetoNBD) ProbabilityAlive(c Customer) float64 {
-	if !pnbdValidHistory(c) {
+	if !ValidHistory(c) {
 		return math.NaN()
 	}
 	return math.Exp(m.logProbabilityAlive(c))
@@ -561,7 +557,7 @@ func (m *FittedParetoNBD) ConditionalExpectedPurchases(c Customer, t float64) fl
 // ConditionalCurve returns t ↦ ConditionalExpectedPurchases(c, t), with
 // P(alive) and the posterior rate computed once (see ConditionalCurver).
 func (m *FittedParetoNBD) ConditionalCurve(c Customer) func(t float64) float64 {
-	if !pnbdValidHistory(c) {
+	if !ValidHistory(c) {
 		return func(float64) float64 { return math.NaN() }
 	}
 	bt := m.Beta + c.T
@@ -595,7 +591,7 @@ func (m *FittedParetoNBD) ConditionalCurve(c Customer) func(t float64) float64 {
 // integral is 1/(s−1); for s ≤ 1 it returns +Inf. It returns NaN for d < 0
 // or an invalid history.
 func (m *FittedParetoNBD) DiscountedExpectedResidualPurchases(c Customer, discountPerUnit float64) float64 {
-	if !(discountPerUnit >= 0) || math.IsInf(discountPerUnit, 0) || !pnbdValidHistory(c) {
+	if !(discountPerUnit >= 0) || math.IsInf(discountPerUnit, 0) || !ValidHistory(c) {
 		return math.NaN()
 	}
 	bt := m.Beta + c.T
@@ -687,6 +683,20 @@ type pnbdData struct {
 	mu    sync.Mutex
 	ev    pnbdEval
 	cache [2]pnbdValue
+}
+
+// informative returns the number of rows with T > 0 and weight > 0, up to
+// 2 (see bgfRows.informative).
+func (pd *pnbdData) informative() int {
+	k := 0
+	for i, T := range pd.T {
+		if T > 0 && (pd.w == nil || pd.w[i] > 0) {
+			if k++; k == 2 {
+				break
+			}
+		}
+	}
+	return k
 }
 
 // pnbdPairs lists distinct (frequency, time) pairs by index.

@@ -651,7 +651,7 @@ func TestParetoNBDInvalid(t *testing.T) {
 	if res := m.Result(); res.Params["beta"] != 4 || res.Model != "paretonbd" || res.HasLikelihood {
 		t.Errorf("Result() = %+v", res)
 	}
-	for _, c := range []Customer{{Frequency: -1, T: 1}, {Frequency: 1, Recency: 2, T: 1}, {T: 0}, {T: math.NaN()}} {
+	for _, c := range []Customer{{Frequency: -1, T: 1}, {Frequency: 1, Recency: 2, T: 1}, {Frequency: 1, T: 0}, {T: math.NaN()}} {
 		if v := m.ProbabilityAlive(c); !math.IsNaN(v) {
 			t.Errorf("P(alive | %+v) = %v, want NaN", c, v)
 		}

@@ -151,10 +151,7 @@ func (c *sbgCounts) fit(ctx context.Context, o FitOptions) (*FittedSBG, error) {
 		n:      c.n,
 	}
 	res, err := maximize(ctx, lk, o)
-	if err != nil {
-		if res != nil {
-			return &FittedSBG{Alpha: res.Params["alpha"], Beta: res.Params["beta"], result: res}, fmt.Errorf("sbg: %w", err)
-		}
+	if res == nil {
 		return nil, fmt.Errorf("sbg: %w", err)
 	}
 	a, b := res.Params["alpha"], res.Params["beta"]
@@ -164,7 +161,11 @@ func (c *sbgCounts) fit(ctx context.Context, o FitOptions) (*FittedSBG, error) {
 	case a > sbgLargeParam || b > sbgLargeParam || a < sbgSmallParam || b < sbgSmallParam:
 		res.Warnings = append(res.Warnings, fmt.Sprintf("alpha=%.4g, beta=%.4g lie near the edge of the parameter space: the data hardly identify the spread of churn probabilities", a, b))
 	}
-	return &FittedSBG{Alpha: a, Beta: b, result: res}, nil
+	f := &FittedSBG{Alpha: a, Beta: b, result: res}
+	if err != nil {
+		return f, fmt.Errorf("sbg: %w", err)
+	}
+	return f, nil
 }
 
 // Estimates beyond these bounds are reported as near-degenerate.

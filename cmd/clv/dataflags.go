@@ -13,7 +13,7 @@ import (
 // dataFlags are the transaction-log flags shared by summarize and fit.
 type dataFlags struct {
 	path, embedded                     string
-	format, header                     string
+	format, header, delimiter          string
 	customer, date, amount, dateFormat string
 	onBadRow, rejects                  string
 	calibrationEnd, holdoutEnd, unit   string
@@ -32,10 +32,11 @@ func (f *dataFlags) register(c *cobra.Command) {
 	fl.StringVar(&f.path, "data", "", "transaction log to read (CSV, TSV, whitespace-separated text or Parquet)")
 	fl.StringVar(&f.embedded, "embedded", "", "use data built into clv instead of --data (available: quickstart)")
 	fl.StringVar(&f.format, "format", "auto", "file format: auto, csv, tsv, whitespace or parquet")
+	fl.StringVar(&f.delimiter, "delimiter", "auto", "field separator of a text log: auto (from the first line), comma, semicolon, tab, pipe or whitespace")
 	fl.StringVar(&f.header, "header", "auto", "whether the first line is a header: auto, yes or no")
 	fl.StringVar(&f.customer, "customer", "customer_id", "customer id column: header name or 0-based index")
 	fl.StringVar(&f.date, "date", "date", "date column: header name or 0-based index")
-	fl.StringVar(&f.amount, "amount", "amount", "amount column: header name or 0-based index; none for count-only data")
+	fl.StringVar(&f.amount, "amount", "", `amount column: header name or 0-based index; none for count-only data (default: a column named "amount" if the header has one)`)
 	fl.StringVar(&f.dateFormat, "date-format", "iso", "date layout: iso, 20060102, rfc3339, unix, or any Go layout such as 01/02/2006")
 	fl.StringVar(&f.onBadRow, "on-bad-row", "fail", "what to do with a bad row: fail (stop at the first) or skip (count, report and leave out)")
 	fl.StringVar(&f.rejects, "rejects", "", "with --on-bad-row skip: write the rejected rows and their reasons to this CSV file")
@@ -65,10 +66,14 @@ func (f *dataFlags) options() (datasets.ReadOptions, datasets.SummaryOptions, er
 		ExcludeAfterEnd: f.excludeAfterEnd,
 	}
 	var so datasets.SummaryOptions
+	d, err := datasets.ParseDelimiter(f.delimiter)
+	if err != nil {
+		return ro, so, usageErr(fmt.Errorf("--delimiter: %w", err))
+	}
+	ro.Delimiter = d
 	if f.calibrationEnd == "" {
 		return ro, so, usageErrf("--calibration-end is required: the last day of the calibration period, YYYY-MM-DD")
 	}
-	var err error
 	if so.CalibrationEnd, err = parseDay("calibration-end", f.calibrationEnd); err != nil {
 		return ro, so, err
 	}

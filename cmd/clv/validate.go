@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/clv-dev/clv/datasets"
 	"github.com/clv-dev/clv/experiments"
 )
 
@@ -18,7 +17,10 @@ func newValidateCmd(s streams) *cobra.Command {
 		Long: `validate runs every check of a config that clv run would: unknown or misspelt
 keys, wrong types, dates that do not parse, unknown models, a holdout that ends
 before calibration, gates on metrics that do not exist. It then opens the data
-and checks that the columns the config names are there. It fits nothing.
+and reads it as a run would: every column the config names must be there
+(all missing ones are listed), the dates must parse with data.date_format,
+and the windows must lie within the data (split.holdout_end not after the
+last transaction). It fits nothing.
 Exit code 0 when all is well, 2 with every problem listed otherwise.`,
 		Example: `  clv validate configs/cdnow.yaml`,
 		Args:    cobra.ExactArgs(1),
@@ -41,18 +43,20 @@ Exit code 0 when all is well, 2 with every problem listed otherwise.`,
 					args[0], strings.Join(cfg.Models, ", "), cfg.Resolved.Unit.Name)
 				return nil
 			}
-			if cfg.Data.Embedded == "" {
-				in, err := datasets.Inspect(cfg.Resolved.DataPath, experiments.ReadOptions(cfg))
-				if err != nil {
-					return usageErr(fmt.Errorf("%s: data.path: %w", args[0], err))
-				}
+			dc, err := experiments.CheckData(cfg)
+			if err != nil {
+				return usageErr(fmt.Errorf("%s: %w", args[0], err))
+			}
+			if in := dc.Inspection; in != nil {
 				amount := "none (count-only)"
 				if in.HasAmount() {
-					amount = fmt.Sprintf("%s (column %d)", in.AmountName, in.Amount+1)
+					amount = fmt.Sprintf("%s (column %d)", in.AmountName, in.Amount)
 				}
-				fmt.Fprintf(s.out, "data %s: %s, header %v, %d fields; customer %s (column %d), date %s (column %d), amount %s\n",
-					cfg.Data.Path, in.Format, in.Header, in.Fields, in.CustomerName, in.Customer+1, in.DateName, in.Date+1, amount)
+				fmt.Fprintf(s.out, "data %s: %s, header %v, %d fields; customer %s (column %d), date %s (column %d), amount %s (columns 0-based)\n",
+					cfg.Data.Path, in.Format, in.Header, in.Fields, in.CustomerName, in.Customer, in.DateName, in.Date, amount)
 			}
+			fmt.Fprintf(s.out, "%d rows read, %d rejected; last transaction %s; %d customers by split.calibration_end\n",
+				dc.Accounting.RowsRead, dc.Accounting.RowsRejected, dc.LastDate.Format("2006-01-02"), dc.Customers)
 			fmt.Fprintf(s.out, "%s is valid: %d models, %d backtest window(s), unit %s\n",
 				args[0], len(cfg.Models), len(cfg.Resolved.Windows), cfg.Resolved.Unit.Name)
 			return nil

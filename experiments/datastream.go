@@ -1,0 +1,198 @@
+package experiments
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/experiments/atomicfile"
+	"github.com/clv-dev/clv/experiments/inputfile"
+)
+
+// LogInput is a transaction log opened for one or more reads (one per
+// backtest window). It is hashed while the first read streams it, never in
+// a separate pass first; a FIFO, device or terminal (/dev/stdin) is
+// streamed once, and every read stops when the context it was opened
+// under ends.
+type LogInput struct {
+	// Name labels the data in messages and the manifest: the path as the
+	// user gave it, or "embedded:NAME".
+	Name string
+	// Key is the flag or config key that named the data ("--data",
+	// "data.path").
+	Key     string
+	path    string
+	raw     []byte // embedded data
+	file    *inputfile.File
+	parquet bool
+	reads   int
+}
+
+// OpenLog opens the transaction log at path under ctx; format is the
+// configured format ("" or "auto" to detect). name and key label it.
+func OpenLog(ctx context.Context, path, name, key, format string) (*LogInput, error) {
+	f, err := inputfile.Open(ctx, path, inputfile.Limits{})
+	if err != nil {
+		return nil, &DataError{Err: fmt.Errorf("opening %s %s: %w", key, name, err)}
+	}
+	l := &LogInput{Name: name, Key: key, path: path, file: f}
+	l.parquet = isParquet(f, path, format)
+	if l.parquet && !f.Regular() {
+		f.Close()
+		return nil, &DataError{Err: fmt.Errorf("%s %s: a Parquet file needs random access and this is a pipe or device: save it to a regular file first", key, name)}
+	}
+	return l, nil
+}
+
+// EmbeddedLog is a LogInput over data built into the binary.
+func EmbeddedLog(name string, raw []byte) *LogInput {
+	return &LogInput{Name: "embedded:" + name, Key: "data.embedded", raw: raw}
+}
+
+// isParquet reports whether the log is to be read as Parquet: by the
+// format setting, the extension, or the magic bytes of a regular file.
+func isParquet(f *inputfile.File, path, format string) bool {
+	switch strings.ToLower(strings.TrimSpace(format)) {
+	case "parquet":
+		return true
+	case "", "auto":
+	default:
+		return false
+	}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".parquet", ".pq":
+		return true
+	}
+	if !f.Regular() {
+		return false
+	}
+	var magic [4]byte
+	n, _ := f.OS().ReadAt(magic[:], 0)
+	return n == 4 && string(magic[:]) == "PAR1"
+}
+
+// Regular reports whether the log can be read more than once.
+func (l *LogInput) Regular() bool { return l.raw != nil || l.file.Regular() }
+
+// Summarize reads the whole log into a summary. Rejected rows go to
+// ro.RejectsPath as atomicfile writes outputs (a symbolic link is
+// followed; a device or FIFO is written in place, not replaced).
+func (l *LogInput) Summarize(ro datasets.ReadOptions, so datasets.SummaryOptions) (*datasets.Summary, error) {
+	rejects, finish, err := stageRejects(ro.RejectsPath)
+	if err != nil {
+		return nil, err
+	}
+	ro.RejectsPath = rejects
+	s, err := l.summarize(ro, so)
+	if ferr := finish(err == nil); err == nil && ferr != nil {
+		return nil, ferr
+	}
+	return s, err
+}
+
+func (l *LogInput) summarize(ro datasets.ReadOptions, so datasets.SummaryOptions) (*datasets.Summary, error) {
+	defer func() { l.reads++ }()
+	switch {
+	case l.raw != nil:
+		return datasets.Summarize(bytes.NewReader(l.raw), l.Name, ro, so)
+	case l.parquet:
+		// Parquet needs random access: the reader opens the file itself
+		// and SHA256 hashes it afterwards.
+		return datasets.SummarizeFile(l.path, ro, so)
+	}
+	if l.reads > 0 {
+		if err := l.file.Rewind(); err != nil {
+			return nil, fmt.Errorf("%s: %w", l.Key, err)
+		}
+	}
+	return datasets.Summarize(l.file.Reader(), l.path, ro, so)
+}
+
+// SHA256 returns the hex SHA-256 of the log (reading what the summaries
+// did not).
+func (l *LogInput) SHA256() (string, error) {
+	if l.raw != nil {
+		h := sha256.Sum256(l.raw)
+		return hex.EncodeToString(h[:]), nil
+	}
+	return l.file.SHA256()
+}
+
+// Close closes the file.
+func (l *LogInput) Close() error {
+	if l.file == nil {
+		return nil
+	}
+	return l.file.Close()
+}
+
+// stageRejects prepares the rejects output path for the reader, which
+// writes a regular file atomically: a symbolic link is resolved to its
+// target, and a device, FIFO or terminal gets a temporary file that is
+// copied into it once the read succeeded. finish(ok) does the copy (when
+// ok) and removes the temporary file.
+func stageRejects(path string) (string, func(ok bool) error, error) {
+	none := func(bool) error { return nil }
+	if path == "" {
+		return "", none, nil
+	}
+	t, err := atomicfile.Resolve(path)
+	if err != nil {
+		return "", none, err
+	}
+	if t.Regular {
+		return t.Path, none, nil
+	}
+	tmp, err := os.CreateTemp("", "clv-rejects-*.csv")
+	if err != nil {
+		return "", none, fmt.Errorf("rejects file: %w", err)
+	}
+	tmp.Close()
+	return tmp.Name(), func(ok bool) error {
+		defer os.Remove(tmp.Name())
+		if !ok {
+			return nil
+		}
+		return atomicfile.Write(path, func(w io.Writer) error {
+			f, err := os.Open(tmp.Name())
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = io.Copy(w, f)
+			return err
+		})
+	}, nil
+}
+
+// openRunData opens the data of a config run and checks, before any work,
+// that the run's outputs are not its inputs and that a pipe or device is
+// read only once.
+func openRunData(ctx context.Context, cfg *Config) (*LogInput, error) {
+	if cfg.Data.Embedded != "" {
+		raw, err := datasets.Embedded(cfg.Data.Embedded)
+		if err != nil {
+			return nil, &ConfigError{File: cfg.File, Problems: []Problem{{Key: "data.embedded", Message: err.Error()}}}
+		}
+		return EmbeddedLog(cfg.Data.Embedded, raw), nil
+	}
+	r := cfg.Resolved
+	if err := atomicfile.CheckDistinct(
+		[]atomicfile.Named{{Key: "data.rejects", Path: r.RejectsPath}},
+		[]atomicfile.Named{{Key: "data.path", Path: r.DataPath}, {Key: "the config file", Path: r.ConfigFile}},
+	); err != nil {
+		return nil, &ConfigError{File: cfg.File, Problems: []Problem{{Key: "data.rejects", Message: err.Error()}}}
+	}
+	if st, err := os.Stat(r.DataPath); err == nil && !st.Mode().IsRegular() && len(r.Windows) > 1 {
+		return nil, &DataError{Err: fmt.Errorf("data.path %s is a pipe or device, read once, but this rolling backtest reads the data once per window (%d windows): save it to a regular file first",
+			cfg.Data.Path, len(r.Windows))}
+	}
+	return OpenLog(ctx, r.DataPath, cfg.Data.Path, "data.path", r.Format)
+}
