@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -71,5 +72,54 @@ func TestCompressCounts(t *testing.T) {
 				t.Errorf("rows %d and %d out of order", i-1, i)
 			}
 		}
+	}
+}
+
+// TestPatternsOf checks that every customer points at the row of its own
+// history, that the rows are distinct and sorted, that −0 and 0 share a
+// row, and that the weights count the customers.
+func TestPatternsOf(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	s := &Summary{}
+	negZero := math.Copysign(0, -1)
+	for i := 0; i < 3000; i++ {
+		x := float64(rng.IntN(3))
+		r := 0.0
+		if x > 0 {
+			r = float64(rng.IntN(4) + 1)
+		} else if i%2 == 0 {
+			r = negZero
+		}
+		s.Customers = append(s.Customers, CustomerSummary{Frequency: x, Recency: r, T: float64(5 + rng.IntN(2))})
+	}
+	p := NewPatterns(s)
+	if len(p.Of) != len(s.Customers) {
+		t.Fatalf("%d customer rows, want %d", len(p.Of), len(s.Customers))
+	}
+	count := make([]float64, p.Len())
+	for i, c := range s.Customers {
+		j := p.Of[i]
+		if p.Frequency[j] != c.Frequency || p.Recency[j] != c.Recency || p.T[j] != c.T {
+			t.Fatalf("customer %d %+v points at row %d (%v, %v, %v)", i, c, j, p.Frequency[j], p.Recency[j], p.T[j])
+		}
+		count[j]++
+	}
+	for j := range count {
+		if count[j] != p.Weight[j] {
+			t.Errorf("row %d: weight %v, %v customers", j, p.Weight[j], count[j])
+		}
+		if math.Signbit(p.Recency[j]) {
+			t.Errorf("row %d keeps a negative zero", j)
+		}
+		if j > 0 {
+			a := CustomerSummary{Frequency: p.Frequency[j-1], Recency: p.Recency[j-1], T: p.T[j-1]}
+			b := CustomerSummary{Frequency: p.Frequency[j], Recency: p.Recency[j], T: p.T[j]}
+			if compareHistory(a, b) >= 0 {
+				t.Errorf("rows %d and %d not in strictly increasing order", j-1, j)
+			}
+		}
+	}
+	if NewPatterns(nil) != nil {
+		t.Error("NewPatterns(nil) != nil")
 	}
 }

@@ -107,8 +107,9 @@ func checkText(head []byte, name string) error {
 	}
 	nul := bytes.Count(head, []byte{0})
 	if nul > 0 {
-		// UTF-16 text of ASCII characters has a NUL in every other byte.
-		if nul*3 >= len(head) {
+		// UTF-16 text of ASCII characters has a NUL in every other byte,
+		// all on one parity; binary data (all NUL, say) does not.
+		if looksLikeUTF16(head, nul) {
 			return fmt.Errorf("%s looks like UTF-16 text without a byte order mark: save it as UTF-8 (or as UTF-16 with a byte order mark)", name)
 		}
 		return fmt.Errorf("%s is binary data, not a text log (it holds NUL bytes, first at byte %d): give a CSV, TSV, whitespace-separated, gzip-compressed or Parquet log",
@@ -125,6 +126,24 @@ func checkText(head []byte, name string) error {
 			name, control, len(head))
 	}
 	return nil
+}
+
+// looksLikeUTF16 reports whether head, holding nul NUL bytes, has the
+// shape of mostly-ASCII UTF-16 without a byte order mark: at least a third
+// and at most two thirds of its bytes NUL, nearly all at even offsets or
+// nearly all at odd ones.
+func looksLikeUTF16(head []byte, nul int) bool {
+	if nul*3 < len(head) || nul*3 > 2*len(head) {
+		return false
+	}
+	even := 0
+	for i := 0; i < len(head); i += 2 {
+		if head[i] == 0 {
+			even++
+		}
+	}
+	odd := nul - even
+	return even*10 >= nul*9 || odd*10 >= nul*9
 }
 
 // utf16Reader transcodes UTF-16 (after its byte order mark) to UTF-8 while

@@ -64,6 +64,8 @@ type Config struct {
 	Expect []Gate `mapstructure:"expect" json:"expect"`
 	// Output says where and what to write.
 	Output OutputConfig `mapstructure:"output" json:"output"`
+	// Tiers sets the thresholds of the value tiers (see tiers.go).
+	Tiers TiersConfig `mapstructure:"tiers" json:"tiers,omitzero"`
 
 	// File is the config file as given to Load ("" for a Config built in
 	// code, whose relative paths then start from the working directory).
@@ -162,6 +164,11 @@ type CLVConfig struct {
 	DiscountRate float64 `mapstructure:"discount_rate" json:"discount_rate"`
 	// Margin multiplies revenue into profit, 0 < margin ≤ 1e6 (default 1).
 	Margin float64 `mapstructure:"margin" json:"margin"`
+	// CostPerPurchase and CostPerCustomer are the costs of net CLV (see
+	// NetCLV): per expected purchase, and per customer per split unit
+	// while alive, both ≥ 0 (default 0).
+	CostPerPurchase float64 `mapstructure:"cost_per_purchase" json:"cost_per_purchase,omitempty"`
+	CostPerCustomer float64 `mapstructure:"cost_per_customer" json:"cost_per_customer,omitempty"`
 }
 
 // SegmentsConfig sets the lift table.
@@ -203,6 +210,9 @@ type OutputConfig struct {
 	// Plots and Report switch the plots and the report on (default true).
 	Plots  bool `mapstructure:"plots" json:"plots"`
 	Report bool `mapstructure:"report" json:"report"`
+	// Predictions is the format of the per-customer predictions: csv (the
+	// default), parquet or none.
+	Predictions string `mapstructure:"predictions" json:"predictions,omitempty"`
 }
 
 // ResolvedConfig holds the values Resolve derives from a Config: what the
@@ -350,6 +360,8 @@ var configDefaults = []struct {
 	{"clv.horizon", 0},
 	{"clv.discount_rate", 0.10},
 	{"clv.margin", 1.0},
+	{"clv.cost_per_purchase", 0.0},
+	{"clv.cost_per_customer", 0.0},
 	{"segments.groups", 10},
 	{"fit.penalty", 0.0},
 	{"fit.max_iterations", 1000},
@@ -359,4 +371,8 @@ var configDefaults = []struct {
 	{"output.dir", ""},
 	{"output.plots", true},
 	{"output.report", true},
+	{"output.predictions", "csv"},
+	{"tiers.best_share", 0.2},
+	{"tiers.young_share", 0.25},
+	{"tiers.potential_quantile", 0.5},
 }

@@ -22,7 +22,7 @@ func (c *Config) canonical() Config {
 		Name: c.Name, Seed: c.Seed, Data: c.Data, Split: c.Split,
 		Models: slices.Clone(c.Models), SpendModel: c.SpendModel, CLV: c.CLV,
 		Segments: c.Segments, Fit: c.Fit, Retention: c.Retention, Hiatus: c.Hiatus,
-		Expect: slices.Clone(c.Expect), Output: c.Output,
+		Expect: slices.Clone(c.Expect), Output: c.Output, Tiers: c.Tiers,
 	}
 	if c.Survival != nil {
 		s := *c.Survival
@@ -57,6 +57,14 @@ func (c *Config) canonical() Config {
 		k.CLV.Horizon = r.Horizon
 		k.Retention.Period = r.RetentionPeriod.Name
 		k.Data.Delimiter = delimiterName(r.Delimiter)
+	}
+	// Keys added after the first release are left out at their defaults,
+	// so that a config that does not use them keeps its hash.
+	if k.Tiers.orDefaults() == DefaultTiers() {
+		k.Tiers = TiersConfig{}
+	}
+	if k.Output.Predictions == "csv" {
+		k.Output.Predictions = ""
 	}
 	return k
 }

@@ -48,6 +48,7 @@ func (c *Config) resolve(checkFiles bool) (ResolvedConfig, error) {
 	k.tuning()
 	k.gates()
 	k.output()
+	k.ps.list = append(k.ps.list, c.valueProblems()...)
 	if len(k.ps.list) > 0 {
 		return k.r, &ConfigError{File: c.File, Problems: k.ps.list}
 	}

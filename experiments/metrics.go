@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Metric is a metric value that may be undefined. NaN stands for a quantity
@@ -300,48 +301,9 @@ func PredictionOrder(ids []string, predicted []float64) ([]int, error) {
 	return predictionOrder(ids, predicted), nil
 }
 
-// rankItem is one customer in the sort of predictionOrder.
-type rankItem struct {
-	p   float64 // prediction
-	key int64   // numeric id, when every id is numeric
-	i   int     // index in the input
-}
-
 // predictionOrder is PredictionOrder on validated inputs.
 func predictionOrder(ids []string, predicted []float64) []int {
-	items := make([]rankItem, len(predicted))
-	numeric := true
-	for i, p := range predicted {
-		items[i] = rankItem{p: p, i: i}
-		if numeric {
-			k, err := strconv.ParseInt(ids[i], 10, 64)
-			if err != nil {
-				numeric = false
-				continue
-			}
-			items[i].key = k
-		}
-	}
-	slices.SortFunc(items, func(a, b rankItem) int {
-		if a.p != b.p {
-			if a.p > b.p {
-				return -1
-			}
-			return 1
-		}
-		if numeric && a.key != b.key {
-			return cmp.Compare(a.key, b.key)
-		}
-		if c := strings.Compare(ids[a.i], ids[b.i]); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.i, b.i)
-	})
-	order := make([]int, len(items))
-	for j, it := range items {
-		order[j] = it.i
-	}
-	return order
+	return NewScorer(ids).order(predicted)
 }
 
 // Score computes the Scores of predictions against holdout actuals, one of
@@ -352,7 +314,12 @@ func predictionOrder(ids []string, predicted []float64) []int {
 // lengths differ, there are no customers, a value is negative or not
 // finite, or the predicted total plus the actual total overflows a float64.
 func Score(ids []string, predicted, actual []float64) (Scores, error) {
-	if err := checkInputs(ids, predicted, actual, true); err != nil {
+	return NewScorer(ids).Score(predicted, actual)
+}
+
+// Score is the package-level Score for the Scorer's customers.
+func (sc *Scorer) Score(predicted, actual []float64) (Scores, error) {
+	if err := checkInputs(sc.ids, predicted, actual, true); err != nil {
 		return Scores{}, fmt.Errorf("score: %w", err)
 	}
 	n := len(predicted)
@@ -404,14 +371,14 @@ func Score(ids []string, predicted, actual []float64) (Scores, error) {
 		s.RMSE = finiteOrNaN(math.Sqrt(sq.value() / fn))
 	}
 
-	order := predictionOrder(ids, predicted)
-	byActual := sortByValue(actual)
-	s.Spearman = Metric(spearman(order, byActual, predicted, actual))
+	order := sc.order(predicted)
+	byActual := sc.byValue(actual)
+	s.Spearman = Metric(spearman(order, byActual.ranks, predicted, actual))
 	if A > 0 {
 		s.Top10Share = finiteOrNaN(topShare(order, actual, 10) / A)
 		s.Top20Share = finiteOrNaN(topShare(order, actual, 20) / A)
 	}
-	s.Gini = Metric(gini(order, byActual, actual))
+	s.Gini = Metric(gini(order, byActual.sorted, actual))
 	return s, nil
 }
 
@@ -503,26 +470,26 @@ type valueIndex struct {
 // sortByValue returns the values of v with their indices, in ascending
 // order of value and then index.
 func sortByValue(v []float64) []valueIndex {
-	s := make([]valueIndex, len(v))
-	for i, x := range v {
-		s[i] = valueIndex{x, i}
+	idx := make([]int32, len(v))
+	for i := range idx {
+		idx[i] = int32(i)
 	}
-	slices.SortFunc(s, func(a, b valueIndex) int {
-		if a.v != b.v {
-			if a.v < b.v {
-				return -1
-			}
-			return 1
-		}
-		return cmp.Compare(a.i, b.i)
-	})
+	keys := make([]uint64, len(v))
+	for i, x := range v {
+		keys[i] = math.Float64bits(x + 0) // ≥ 0: the bits sort as the values
+	}
+	radixSort(keys, idx)
+	s := make([]valueIndex, len(v))
+	for j, i := range idx {
+		s[j] = valueIndex{v[i], int(i)}
+	}
 	return s
 }
 
 // spearman returns the Spearman rank correlation of predicted and actual,
 // with average ranks for ties; order is the prediction order, whose tied
-// predictions are adjacent, and byActual the actuals sorted ascending.
-func spearman(order []int, byActual []valueIndex, predicted, actual []float64) float64 {
+// predictions are adjacent, and actualRanks the average ranks of actual.
+func spearman(order []int, actualRanks []float64, predicted, actual []float64) float64 {
 	if constant(predicted) || constant(actual) {
 		return math.NaN()
 	}
@@ -541,7 +508,7 @@ func spearman(order []int, byActual []valueIndex, predicted, actual []float64) f
 		}
 		s = e
 	}
-	return pearson(rp, averageRanks(byActual))
+	return pearson(rp, actualRanks)
 }
 
 // averageRanks returns the ascending ranks 1..n of the values sorted in
@@ -643,4 +610,143 @@ func (s ScoreSet) Paths() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// Scorer scores and segments many predictions of the same customers. It
+// puts the customer ids in their tie-breaking order once (see
+// PredictionOrder) and remembers every order it computes, by the slice it
+// sorted: a model's predictions are ranked once for its scores, segments
+// and plots, and a target's actuals once for all models. The slices given
+// to a Scorer must not change afterwards. It is safe for concurrent use.
+type Scorer struct {
+	ids  []string
+	byID []int32 // the customers in tie-breaking order of their ids
+
+	mu      sync.Mutex
+	orders  map[*float64][]int
+	actuals map[*float64]*actualOrder
+}
+
+// actualOrder is a target's actuals sorted ascending, with their average
+// ranks by customer.
+type actualOrder struct {
+	sorted []valueIndex
+	ranks  []float64
+}
+
+// NewScorer returns a Scorer of the customers with the given ids.
+func NewScorer(ids []string) *Scorer {
+	items := make([]rankItem, len(ids))
+	numeric := true
+	for i, id := range ids {
+		items[i].i = int32(i)
+		if numeric {
+			k, err := strconv.ParseInt(id, 10, 64)
+			if err != nil {
+				numeric = false
+				continue
+			}
+			items[i].key = k
+		}
+	}
+	slices.SortFunc(items, func(a, b rankItem) int {
+		if numeric && a.key != b.key {
+			return cmp.Compare(a.key, b.key)
+		}
+		if c := strings.Compare(ids[a.i], ids[b.i]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	byID := make([]int32, len(items))
+	for j, it := range items {
+		byID[j] = it.i
+	}
+	return &Scorer{ids: ids, byID: byID, orders: map[*float64][]int{}, actuals: map[*float64]*actualOrder{}}
+}
+
+// rankItem is one customer in the sort of NewScorer.
+type rankItem struct {
+	key int64 // numeric id, when every id is numeric
+	i   int32 // index in the input
+}
+
+// order returns the prediction order of validated predictions: a stable
+// radix sort, by prediction descending, of the customers in id order.
+func (sc *Scorer) order(predicted []float64) []int {
+	if len(predicted) == 0 {
+		return nil
+	}
+	sc.mu.Lock()
+	o, ok := sc.orders[&predicted[0]]
+	sc.mu.Unlock()
+	if ok && len(o) == len(predicted) {
+		return o
+	}
+	idx := slices.Clone(sc.byID)
+	keys := make([]uint64, len(idx))
+	for j, i := range idx {
+		// The bits of a value ≥ 0 sort as the value; complemented, the
+		// largest comes first.
+		keys[j] = ^math.Float64bits(predicted[i] + 0)
+	}
+	radixSort(keys, idx)
+	o = make([]int, len(idx))
+	for j, i := range idx {
+		o[j] = int(i)
+	}
+	sc.mu.Lock()
+	sc.orders[&predicted[0]] = o
+	sc.mu.Unlock()
+	return o
+}
+
+// byValue returns the validated actuals sorted ascending with their
+// average ranks.
+func (sc *Scorer) byValue(actual []float64) *actualOrder {
+	sc.mu.Lock()
+	a, ok := sc.actuals[&actual[0]]
+	sc.mu.Unlock()
+	if ok && len(a.ranks) == len(actual) {
+		return a
+	}
+	sorted := sortByValue(actual)
+	a = &actualOrder{sorted: sorted, ranks: averageRanks(sorted)}
+	sc.mu.Lock()
+	sc.actuals[&actual[0]] = a
+	sc.mu.Unlock()
+	return a
+}
+
+// radixSort sorts keys ascending, carrying idx along, stably: a
+// least-significant-digit radix sort in 16-bit digits, skipping the digits
+// every key shares.
+func radixSort(keys []uint64, idx []int32) {
+	n := len(keys)
+	if n < 2 {
+		return
+	}
+	tmpK, tmpI := make([]uint64, n), make([]int32, n)
+	var count [1 << 16]int
+	for shift := uint(0); shift < 64; shift += 16 {
+		clear(count[:])
+		for _, k := range keys {
+			count[(k>>shift)&0xffff]++
+		}
+		if count[(keys[0]>>shift)&0xffff] == n {
+			continue // every key has this digit
+		}
+		sum := 0
+		for d, c := range count {
+			count[d] = sum
+			sum += c
+		}
+		for j, k := range keys {
+			d := (k >> shift) & 0xffff
+			tmpK[count[d]], tmpI[count[d]] = k, idx[j]
+			count[d]++
+		}
+		copy(keys, tmpK)
+		copy(idx, tmpI)
+	}
 }

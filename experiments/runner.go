@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -40,9 +39,11 @@ type MetricsFile struct {
 	Models        map[string]*ModelReport `json:"models"`
 	// Backtest holds every window of a rolling backtest and the mean and
 	// spread of each metric across them (absent without origins).
-	Backtest *Backtest    `json:"backtest,omitempty"`
-	Gates    []GateResult `json:"gates,omitempty"`
-	Warnings []string     `json:"warnings,omitempty"`
+	Backtest *Backtest `json:"backtest,omitempty"`
+	// Tiers are each model's value tiers (models with CLV only).
+	Tiers    map[string][]TierSummary `json:"tiers,omitempty"`
+	Gates    []GateResult             `json:"gates,omitempty"`
+	Warnings []string                 `json:"warnings,omitempty"`
 }
 
 // DataFacts accounts for the input rows and customers.
@@ -177,26 +178,83 @@ type Prediction struct {
 	PAlive    []float64
 	Revenue   []float64 // nil without a spend model
 	CLV       []float64 // nil without a spend model
+	// Discounted is the discounted expected purchases over the CLV
+	// horizon and AliveTime the discounted expected time alive over it
+	// (see predict.go); Spend the expected spend per purchase (nil without
+	// a spend model).
+	Discounted []float64
+	AliveTime  []float64
+	Spend      []float64
+	// NetCLV and Tier are the net CLV and value tier (see tiers.go), nil
+	// without a spend model.
+	NetCLV []float64
+	Tier   []Tier
 }
 
 // windowResult is everything computed for one backtest window.
 type windowResult struct {
-	window  BacktestWindow
-	summary *datasets.Summary
+	window   BacktestWindow
+	summary  *datasets.Summary
+	patterns *datasets.Patterns // the distinct histories of summary
 	// discrete is the summary in calendar periods for the models that fit
-	// on discrete opportunities (nil when none is run); its customers are
-	// those of summary, in the same order.
-	discrete *datasets.Summary
-	spend    models.FittedSpend
-	spendFit *models.FitResult
-	spendErr error
-	fits     map[string]models.FittedPurchases
-	results  map[string]*models.FitResult
-	errs     map[string]error
-	preds    map[string]*Prediction
-	seconds  map[string]float64
+	// on discrete opportunities (nil when none is run), with its patterns
+	// and actuals; its customers are those of summary, in the same order.
+	discrete         *datasets.Summary
+	discretePatterns *datasets.Patterns
+	discreteActuals  [2][]float64
+	spend            models.FittedSpend
+	spendFit         *models.FitResult
+	spendErr         error
+	fits             map[string]models.FittedPurchases
+	results          map[string]*models.FitResult
+	errs             map[string]error
+	preds            map[string]*Prediction
+	seconds          map[string]float64
 	// zeroAge counts customers left out of fitting because T = 0.
 	zeroAge int
+	// ranks ranks the customers for scoring, and ids, actP, actR are
+	// the actuals (see scorer and holdoutActuals), made on first use.
+	ranks      *Scorer
+	ids        []string
+	actP, actR []float64
+}
+
+// scorer returns the window's Scorer.
+func (wr *windowResult) scorer() *Scorer {
+	if wr.ranks == nil {
+		ids, _, _ := wr.holdoutActuals()
+		wr.ranks = NewScorer(ids)
+	}
+	return wr.ranks
+}
+
+// isDiscrete reports whether a model fits on the window's discrete-time
+// summary.
+func (wr *windowResult) isDiscrete(reg *models.Registry, name string) bool {
+	d, ok := reg.Lookup(models.KindPurchase, name)
+	return ok && d.Data == models.DataDiscrete && wr.discrete != nil
+}
+
+// modelActuals returns the holdout purchases and revenue a model is scored
+// on: those of its own summary (a model of discrete opportunities counts
+// the periods with a purchase).
+func (wr *windowResult) modelActuals(reg *models.Registry, name string) (purchases, revenue []float64) {
+	if !wr.isDiscrete(reg, name) {
+		_, p, r := wr.holdoutActuals()
+		return p, r
+	}
+	if wr.discreteActuals[0] == nil {
+		_, wr.discreteActuals[0], wr.discreteActuals[1] = actuals(wr.discrete)
+	}
+	return wr.discreteActuals[0], wr.discreteActuals[1]
+}
+
+// holdoutActuals returns the window's ids, holdout purchases and revenue.
+func (wr *windowResult) holdoutActuals() (ids []string, purchases, revenue []float64) {
+	if wr.ids == nil {
+		wr.ids, wr.actP, wr.actR = actuals(wr.summary)
+	}
+	return wr.ids, wr.actP, wr.actR
 }
 
 // backtestRun is the experiment of a transaction log: it reads and
@@ -413,12 +471,14 @@ func fitWindow(ctx context.Context, cfg *Config, reg *models.Registry, s, discre
 		errs: map[string]error{}, preds: map[string]*Prediction{}, seconds: map[string]float64{},
 	}
 	full, zeroAge := ModelData(s)
-	compressed, _ := ModelData(datasets.Compress(s))
+	wr.patterns = datasets.NewPatterns(s)
+	compressed, _ := ModelData(wr.patterns.Summary(s))
+	wr.zeroAge = zeroAge
 	data := map[models.DataForm]*models.Data{models.DataContinuous: compressed, models.DataActivity: full}
 	if discrete != nil {
-		data[models.DataDiscrete], _ = ModelData(datasets.Compress(discrete))
+		wr.discretePatterns = datasets.NewPatterns(discrete)
+		data[models.DataDiscrete], _ = ModelData(wr.discretePatterns.Summary(discrete))
 	}
-	wr.zeroAge = zeroAge
 	opts := models.FitOptions{Penalty: cfg.Fit.Penalty, MaxIterations: cfg.Fit.MaxIterations}
 
 	var mu sync.Mutex
@@ -484,6 +544,8 @@ func fitWindow(ctx context.Context, cfg *Config, reg *models.Registry, s, discre
 			if err != nil {
 				return nil, nil, err
 			}
+			// Activity bitmaps differ between identical (x, t_x, T): those
+			// models fit on the full table.
 			desc, _ := reg.Lookup(models.KindPurchase, name)
 			d := data[desc.Data]
 			if d == nil {
@@ -502,11 +564,10 @@ func fitWindow(ctx context.Context, cfg *Config, reg *models.Registry, s, discre
 }
 
 // predictWindow predicts every customer's holdout purchases, P(alive),
-// revenue and CLV for each fitted model, spreading customers over the
-// cores. A model whose predictions are not finite fails.
+// revenue and CLV for each fitted model, pattern first (see predict.go). A
+// model whose predictions are not finite fails.
 func predictWindow(ctx context.Context, cfg *Config, reg *models.Registry, wr *windowResult, prog *progress) {
-	n := len(wr.summary.Customers)
-	clvOpts := models.CLVOptions{Horizon: cfg.Resolved.Horizon, DiscountRate: cfg.Resolved.DiscountRatePerUnit, Margin: cfg.CLV.Margin}
+	clv := models.CLVOptions{Horizon: cfg.Resolved.Horizon, DiscountRate: cfg.Resolved.DiscountRatePerUnit, Margin: cfg.CLV.Margin}
 	bar := prog.bar("predicting", len(wr.fits))
 	defer bar.finish()
 	for _, name := range cfg.Models {
@@ -514,54 +575,22 @@ func predictWindow(ctx context.Context, cfg *Config, reg *models.Registry, wr *w
 		if !ok {
 			continue
 		}
-		s := wr.modelSummary(reg, name)
-		p := &Prediction{Purchases: make([]float64, n), PAlive: make([]float64, n)}
-		if wr.spend != nil {
-			p.Revenue = make([]float64, n)
-			p.CLV = make([]float64, n)
+		in := predictInput{summary: wr.summary, patterns: wr.patterns, clv: clv}
+		if wr.isDiscrete(reg, name) {
+			in.summary, in.patterns = wr.discrete, wr.discretePatterns
 		}
-		var bad error
-		var badOnce sync.Once
-		parallelFor(n, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				if ctx.Err() != nil {
-					return
-				}
-				cs := s.Customers[i]
-				c := models.Customer{Frequency: cs.Frequency, Recency: cs.Recency, T: cs.T, Monetary: cs.Monetary, Activity: cs.Activity}
-				p.Purchases[i] = f.ConditionalExpectedPurchases(c, cs.DurationHoldout)
-				p.PAlive[i] = f.ProbabilityAlive(c)
-				if wr.spend != nil {
-					sc := wr.summary.Customers[i] // spend is fitted on the continuous summary
-					spend := wr.spend.ExpectedSpend(models.Customer{Frequency: sc.Frequency, Recency: sc.Recency, T: sc.T, Monetary: sc.Monetary})
-					p.Revenue[i] = p.Purchases[i] * spend
-					p.CLV[i] = clvOpts.Margin * spend * models.DiscountedExpectedPurchases(f, c, clvOpts)
-				}
-				for _, v := range []float64{p.Purchases[i], p.PAlive[i], at(p.Revenue, i), at(p.CLV, i)} {
-					if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-						badOnce.Do(func() {
-							bad = fmt.Errorf("%s: prediction %v for customer %s (frequency %g, recency %g, T %g) is not a finite number ≥ 0",
-								name, v, cs.ID, cs.Frequency, cs.Recency, cs.T)
-						})
-					}
-				}
-			}
-		})
+		p, err := predictModel(ctx, name, f, wr.spend, in)
+		if err == nil {
+			addValueTiers(cfg, wr, p)
+		}
 		bar.add(name)
-		if bad != nil {
-			wr.errs[name] = bad
+		if err != nil {
+			wr.errs[name] = err
 			delete(wr.fits, name)
 			continue
 		}
 		wr.preds[name] = p
 	}
-}
-
-func at(v []float64, i int) float64 {
-	if v == nil {
-		return 0
-	}
-	return v[i]
 }
 
 // parallelFor runs f over [0, n) in contiguous blocks on every core.
@@ -599,6 +628,7 @@ func actuals(s *datasets.Summary) (ids []string, purchases, revenue []float64) {
 
 // scoreWindow scores every model of a window that produced predictions.
 func scoreWindow(reg *models.Registry, wr *windowResult) (map[string]map[string]Scores, error) {
+	sc := wr.scorer()
 	out := map[string]map[string]Scores{}
 	names := make([]string, 0, len(wr.preds))
 	for name := range wr.preds {
@@ -607,14 +637,14 @@ func scoreWindow(reg *models.Registry, wr *windowResult) (map[string]map[string]
 	sort.Strings(names)
 	for _, name := range names {
 		p := wr.preds[name]
-		ids, actP, actR := actuals(wr.modelSummary(reg, name))
-		sp, err := Score(ids, p.Purchases, actP)
+		actP, actR := wr.modelActuals(reg, name)
+		sp, err := sc.Score(p.Purchases, actP)
 		if err != nil {
 			return nil, fmt.Errorf("scoring %s: %w", name, err)
 		}
 		out[name] = map[string]Scores{TargetPurchases: sp}
 		if p.Revenue != nil && wr.summary.HasAmount {
-			sr, err := Score(ids, p.Revenue, actR)
+			sr, err := sc.Score(p.Revenue, actR)
 			if err != nil {
 				return nil, fmt.Errorf("scoring %s revenue: %w", name, err)
 			}
@@ -676,7 +706,7 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 		return nil, err
 	}
 	for _, name := range cfg.Models {
-		ids, actP, actR := actuals(mainWin.modelSummary(reg, name))
+		actP, actR := mainWin.modelActuals(reg, name)
 		rep := &ModelReport{FitResult: mainWin.results[name]}
 		if rep.FitResult == nil {
 			rep.FitResult = &models.FitResult{Model: name}
@@ -701,8 +731,18 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 		if mf.SegmentTarget == TargetRevenue {
 			pred, act = p.Revenue, actR
 		}
-		if rep.Segments, err = Segments(ids, pred, act, cfg.Segments.Groups); err != nil {
+		if rep.Segments, err = mainWin.scorer().Segments(pred, act, cfg.Segments.Groups); err != nil {
 			return nil, fmt.Errorf("segments of %s: %w", name, err)
+		}
+		if p.Tier != nil {
+			if mf.Tiers == nil {
+				mf.Tiers = map[string][]TierSummary{}
+			}
+			var rev []float64
+			if s.HasHoldout && s.HasAmount {
+				rev = actR
+			}
+			mf.Tiers[name] = SummarizeTiers(p.Tier, p, rev)
 		}
 		if p.CLV != nil {
 			total := 0.0

@@ -55,7 +55,12 @@ func GroupSizes(n, groups int) ([]int, error) {
 // value is negative or not finite, groups is not between 1 and the number
 // of customers, or the actual total overflows a float64.
 func Segments(ids []string, predicted, actual []float64, groups int) ([]Segment, error) {
-	if err := checkInputs(ids, predicted, actual, true); err != nil {
+	return NewScorer(ids).Segments(predicted, actual, groups)
+}
+
+// Segments is the package-level Segments for the Scorer's customers.
+func (sc *Scorer) Segments(predicted, actual []float64, groups int) ([]Segment, error) {
+	if err := checkInputs(sc.ids, predicted, actual, true); err != nil {
 		return nil, fmt.Errorf("segments: %w", err)
 	}
 	n := len(predicted)
@@ -71,7 +76,7 @@ func Segments(ids []string, predicted, actual []float64, groups int) ([]Segment,
 	if math.IsInf(A, 0) || math.IsNaN(A) {
 		return nil, fmt.Errorf("segments: the actual total overflows a float64")
 	}
-	order := predictionOrder(ids, predicted)
+	order := sc.order(predicted)
 	out := make([]Segment, groups)
 	start := 0
 	for g, size := range sizes {

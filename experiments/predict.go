@@ -1,0 +1,373 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/models"
+)
+
+// Pattern-first prediction.
+//
+// Every purchase-model quantity a run needs (the conditional expected
+// purchases over a duration, P(alive), the discounted expected purchases
+// of CLV and the discounted expected time alive) depends on a customer
+// through (x, t_x, T) and the duration only. So each is computed once per
+// distinct history of the pattern table (datasets.Patterns) and handed to
+// every customer that shares it. Models that factor their conditional
+// expectation as P(alive) · A(t | x, T) (models.AliveFactored: the BG/NBD,
+// MBG/NBD and Pareto/NBD) go further: the expensive A and its discounted
+// integral are computed once per distinct (x, T), P(alive) once per
+// history. Spend-model values are closed-form and computed per customer.
+//
+// Customers observed for no time (T = 0: their first purchase fell on the
+// calibration end) are predicted as new customers by every model: the
+// unconditional E[X(t)] and its discounted integral, with P(alive) the
+// model's value at T = 0 where it is a probability, and 1 otherwise.
+//
+// Models whose predictions also read the activity bitmaps (the retention
+// heuristic) are evaluated per customer; their predictions are closed-form.
+//
+// The discounted expected time alive over the horizon,
+// D(c) = ∫₀^H e^{−δt} P(alive at T+t | c) dt, prices the cost of keeping a
+// customer (see NetCLV). For the Pareto/NBD it is exact: given alive at T,
+// the rate λ ~ Gamma(r+x, α+T) and the lifetime are independent, so
+// DERT = E[λ | alive] · D and D = DERT · (α+T)/(r+x). The same identity is
+// used for the BG/NBD and MBG/NBD, where it is an approximation from below
+// (a customer who buys more often has more chances to drop out, so the
+// rate and the time alive are negatively correlated and DERT/E[λ] is at most
+// D). The heuristics have no dropout process after T: D = P(alive) ·
+// ∫₀^H e^{−δt} dt.
+
+// activityReader is implemented by fitted models whose predictions read
+// Customer.Activity besides (x, t_x, T).
+type activityReader interface {
+	PeriodsSinceActivity(c models.Customer) int
+}
+
+// predictInput is what predicting a window needs: the customers, their
+// pattern table and the CLV options.
+type predictInput struct {
+	summary  *datasets.Summary
+	patterns *datasets.Patterns
+	clv      models.CLVOptions
+}
+
+// durationClasses returns the distinct holdout durations of the customers
+// and, per customer, the index of its own, or nil classes when there are
+// too many to tabulate (every customer is then evaluated on its own).
+func durationClasses(s *datasets.Summary) (values []float64, class []uint8) {
+	const maxClasses = 16
+	class = make([]uint8, len(s.Customers))
+	for i, c := range s.Customers {
+		k := -1
+		for j, v := range values {
+			if v == c.DurationHoldout {
+				k = j
+				break
+			}
+		}
+		if k < 0 {
+			if len(values) == maxClasses {
+				return nil, nil
+			}
+			k = len(values)
+			values = append(values, c.DurationHoldout)
+		}
+		class[i] = uint8(k)
+	}
+	return values, class
+}
+
+// discountedUnit returns ∫₀^H e^{−δt} dt with δ = ln(1+d).
+func discountedUnit(o models.CLVOptions) float64 {
+	delta := math.Log1p(o.DiscountRate)
+	if delta == 0 {
+		return o.Horizon
+	}
+	return -math.Expm1(-delta*o.Horizon) / delta
+}
+
+// curveModel presents a curve t ↦ E(t) as a purchase model, so that
+// models.DiscountedExpectedPurchases discounts it.
+type curveModel struct{ curve func(float64) float64 }
+
+func (m curveModel) Result() *models.FitResult           { return nil }
+func (m curveModel) ExpectedPurchases(t float64) float64 { return m.curve(t) }
+func (m curveModel) ConditionalExpectedPurchases(_ models.Customer, t float64) float64 {
+	return m.curve(t)
+}
+func (m curveModel) ProbabilityAlive(models.Customer) float64 { return 1 }
+func (m curveModel) ConditionalCurve(models.Customer) func(float64) float64 {
+	return m.curve
+}
+
+// discountCurve returns ∫₀^H e^{−δt} dE(t), as models.DiscountedExpectedPurchases
+// evaluates it.
+func discountCurve(curve func(float64) float64, o models.CLVOptions) float64 {
+	return models.DiscountedExpectedPurchases(curveModel{curve}, models.Customer{}, o)
+}
+
+// customerValues are one customer's purchase-model predictions.
+type customerValues struct {
+	purchases, alive, discounted, aliveTime float64
+}
+
+// newCustomerValues predicts a customer observed for no time (T = 0) over
+// a duration: as a new customer.
+func newCustomerValues(f models.FittedPurchases, duration float64, o models.CLVOptions) customerValues {
+	v := customerValues{
+		purchases:  f.ExpectedPurchases(duration),
+		alive:      f.ProbabilityAlive(models.Customer{}),
+		discounted: discountCurve(f.ExpectedPurchases, o),
+	}
+	if !(v.alive >= 0 && v.alive <= 1) {
+		v.alive = 1
+	}
+	v.aliveTime = aliveTime(f, 0, 0, v.alive, v.discounted, o)
+	return v
+}
+
+// aliveTime returns the discounted expected time alive of a customer with
+// x repeat purchases and age T (see the package notes above).
+func aliveTime(f models.FittedPurchases, x, T, alive, discounted float64, o models.CLVOptions) float64 {
+	if af, ok := f.(models.AliveFactored); ok {
+		if rate := af.AliveRate(x, T); rate > 0 {
+			return discounted / rate
+		}
+	}
+	return alive * discountedUnit(o)
+}
+
+// customerPrediction computes one customer's values directly, without the
+// pattern table: the reference the pattern-first path must agree with,
+// and the path of models that read activity bitmaps.
+func customerPrediction(f models.FittedPurchases, c models.Customer, duration float64, o models.CLVOptions) customerValues {
+	if c.T == 0 {
+		return newCustomerValues(f, duration, o)
+	}
+	v := customerValues{
+		purchases:  f.ConditionalExpectedPurchases(c, duration),
+		alive:      f.ProbabilityAlive(c),
+		discounted: models.DiscountedExpectedPurchases(f, c, o),
+	}
+	v.aliveTime = aliveTime(f, c.Frequency, c.T, v.alive, v.discounted, o)
+	return v
+}
+
+// purchaseColumns holds a model's purchase predictions for every customer.
+type purchaseColumns struct {
+	purchases, alive, discounted, aliveTime []float64
+}
+
+func newPurchaseColumns(n int) *purchaseColumns {
+	return &purchaseColumns{
+		purchases: make([]float64, n), alive: make([]float64, n),
+		discounted: make([]float64, n), aliveTime: make([]float64, n),
+	}
+}
+
+func (p *purchaseColumns) set(i int, v customerValues) {
+	p.purchases[i], p.alive[i], p.discounted[i], p.aliveTime[i] = v.purchases, v.alive, v.discounted, v.aliveTime
+}
+
+// predictPurchases returns f's purchase predictions for every customer of
+// in, pattern first (see the notes at the top of this file).
+func predictPurchases(ctx context.Context, f models.FittedPurchases, in predictInput) *purchaseColumns {
+	s := in.summary
+	out := newPurchaseColumns(len(s.Customers))
+	durations, class := durationClasses(s)
+	if _, ok := f.(activityReader); ok || durations == nil || in.patterns == nil {
+		parallelFor(len(s.Customers), func(lo, hi int) {
+			for i := lo; i < hi && ctx.Err() == nil; i++ {
+				cs := &s.Customers[i]
+				c := models.Customer{Frequency: cs.Frequency, Recency: cs.Recency, T: cs.T, Monetary: cs.Monetary, Activity: cs.Activity}
+				out.set(i, customerPrediction(f, c, cs.DurationHoldout, in.clv))
+			}
+		})
+		return out
+	}
+	var byPattern [][]customerValues // [duration class][pattern]
+	if af, ok := f.(models.AliveFactored); ok {
+		byPattern = factoredPatternValues(ctx, f, af, in.patterns, durations, in.clv)
+	} else {
+		byPattern = patternValues(ctx, f, in.patterns, durations, in.clv)
+	}
+	parallelFor(len(s.Customers), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out.set(i, byPattern[class[i]][in.patterns.Of[i]])
+		}
+	})
+	return out
+}
+
+// patternValues computes every pattern's values for each duration, one
+// pattern at a time.
+func patternValues(ctx context.Context, f models.FittedPurchases, pt *datasets.Patterns, durations []float64, o models.CLVOptions) [][]customerValues {
+	out := make([][]customerValues, len(durations))
+	for k := range out {
+		out[k] = make([]customerValues, pt.Len())
+	}
+	parallelFor(pt.Len(), func(lo, hi int) {
+		for j := lo; j < hi && ctx.Err() == nil; j++ {
+			c := models.Customer{Frequency: pt.Frequency[j], Recency: pt.Recency[j], T: pt.T[j]}
+			first := customerPrediction(f, c, durations[0], o)
+			out[0][j] = first
+			for k := 1; k < len(durations); k++ {
+				v := first
+				if c.T == 0 {
+					v.purchases = f.ExpectedPurchases(durations[k])
+				} else {
+					v.purchases = f.ConditionalExpectedPurchases(c, durations[k])
+				}
+				out[k][j] = v
+			}
+		}
+	})
+	return out
+}
+
+// ageGroup is a distinct (x, T) of the pattern table with the curve
+// values shared by its patterns.
+type ageGroup struct {
+	x, T       float64
+	atDuration []float64 // A(d | x, T) per duration class
+	discounted float64   // ∫₀^H e^{−δt} dA(t | x, T)
+	rate       float64   // E[λ | alive, x, T]
+}
+
+// factoredPatternValues computes the patterns' values of a model that
+// factors as P(alive) · A(t | x, T): A and its discounted integral once per
+// distinct (x, T), P(alive) once per pattern.
+func factoredPatternValues(ctx context.Context, f models.FittedPurchases, af models.AliveFactored, pt *datasets.Patterns, durations []float64, o models.CLVOptions) [][]customerValues {
+	type xt struct{ x, t float64 }
+	groupOf := make([]int32, pt.Len())
+	index := map[xt]int32{}
+	var groups []ageGroup
+	for j := range groupOf {
+		k := xt{pt.Frequency[j], pt.T[j]}
+		g, ok := index[k]
+		if !ok {
+			g = int32(len(groups))
+			index[k] = g
+			groups = append(groups, ageGroup{x: k.x, T: k.t})
+		}
+		groupOf[j] = g
+	}
+	parallelFor(len(groups), func(lo, hi int) {
+		for g := lo; g < hi && ctx.Err() == nil; g++ {
+			gr := &groups[g]
+			curve := af.AliveCurve(gr.x, gr.T)
+			gr.atDuration = make([]float64, len(durations))
+			for k, d := range durations {
+				gr.atDuration[k] = curve(d)
+			}
+			gr.discounted = discountCurve(curve, o)
+			gr.rate = af.AliveRate(gr.x, gr.T)
+		}
+	})
+	out := make([][]customerValues, len(durations))
+	for k := range out {
+		out[k] = make([]customerValues, pt.Len())
+	}
+	var once sync.Once
+	var fresh []customerValues // the T = 0 customer, per duration class
+	newCustomer := func() []customerValues {
+		once.Do(func() {
+			for _, d := range durations {
+				fresh = append(fresh, newCustomerValues(f, d, o))
+			}
+		})
+		return fresh
+	}
+	parallelFor(pt.Len(), func(lo, hi int) {
+		for j := lo; j < hi && ctx.Err() == nil; j++ {
+			if pt.T[j] == 0 {
+				for k, v := range newCustomer() {
+					out[k][j] = v
+				}
+				continue
+			}
+			gr := &groups[groupOf[j]]
+			pa := f.ProbabilityAlive(models.Customer{Frequency: pt.Frequency[j], Recency: pt.Recency[j], T: pt.T[j]})
+			v := customerValues{alive: pa, discounted: pa * gr.discounted}
+			v.aliveTime = pa * gr.discounted / gr.rate
+			for k := range durations {
+				v.purchases = pa * gr.atDuration[k]
+				out[k][j] = v
+			}
+		}
+	})
+	return out
+}
+
+// predictModel returns a model's predictions for every customer: the
+// purchase-model values, and with a spend model the expected spend per
+// purchase (closed-form per customer), holdout revenue and CLV. A value
+// that is not a finite number ≥ 0 fails the model, naming the customer.
+func predictModel(ctx context.Context, name string, f models.FittedPurchases, spend models.FittedSpend, in predictInput) (*Prediction, error) {
+	cols := predictPurchases(ctx, f, in)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s := in.summary
+	n := len(s.Customers)
+	p := &Prediction{Purchases: cols.purchases, PAlive: cols.alive, Discounted: cols.discounted, AliveTime: cols.aliveTime}
+	if spend != nil {
+		p.Spend, p.Revenue, p.CLV = make([]float64, n), make([]float64, n), make([]float64, n)
+		margin := in.clv.Margin
+		parallelFor(n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				cs := &s.Customers[i]
+				sp := spend.ExpectedSpend(models.Customer{Frequency: cs.Frequency, Recency: cs.Recency, T: cs.T, Monetary: cs.Monetary})
+				p.Spend[i] = sp
+				p.Revenue[i] = p.Purchases[i] * sp
+				p.CLV[i] = margin * sp * p.Discounted[i]
+			}
+		})
+	}
+	if bad, v := firstInvalid(p.Purchases, p.PAlive, p.Discounted, p.AliveTime, p.Spend, p.Revenue, p.CLV); bad >= 0 {
+		cs := s.Customers[bad]
+		return nil, fmt.Errorf("%s: prediction %v for customer %s (frequency %g, recency %g, T %g) is not a finite number ≥ 0",
+			name, v, cs.ID, cs.Frequency, cs.Recency, cs.T)
+	}
+	return p, nil
+}
+
+// firstInvalid returns the first customer with a value that is not a
+// finite number ≥ 0 in any of the columns (nil ones are skipped), and that
+// value; −1 when there is none.
+func firstInvalid(cols ...[]float64) (int, float64) {
+	bad, value := -1, 0.0
+	for _, col := range cols {
+		limit := len(col)
+		if bad >= 0 {
+			limit = min(limit, bad)
+		}
+		for i, v := range col[:limit] {
+			if !(v >= 0) || math.IsInf(v, 1) {
+				bad, value = i, v
+				break
+			}
+		}
+	}
+	return bad, value
+}
+
+// addValueTiers adds the net CLV and value tier of every customer to a
+// prediction with CLV (see tiers.go).
+func addValueTiers(cfg *Config, wr *windowResult, p *Prediction) {
+	if p.CLV == nil {
+		return
+	}
+	p.NetCLV = NetCLV(p.Spend, p.Discounted, p.AliveTime, NetCLVOptions{
+		Margin: cfg.CLV.Margin, CostPerPurchase: cfg.CLV.CostPerPurchase, CostPerCustomer: cfg.CLV.CostPerCustomer})
+	age := make([]float64, len(wr.summary.Customers))
+	for i, c := range wr.summary.Customers {
+		age[i] = c.T
+	}
+	p.Tier = AssignTiers(wr.scorer(), p.NetCLV, p.AliveTime, age, cfg.Tiers.orDefaults())
+}

@@ -1,0 +1,262 @@
+package experiments
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Value tiers and net CLV.
+//
+// The net CLV of a customer over the horizon H is the margin on the
+// predicted revenue less the costs of serving and keeping the customer,
+// all discounted alike (force δ = ln(1+d) per unit):
+//
+//	net CLV = m · E[spend] · DERT − c_p · DERT − c_t · D,
+//
+// with DERT the discounted expected purchases over (T, T+H], D the
+// discounted expected time alive over it (see predict.go for how each
+// model gives D), m the margin (clv.margin), c_p the cost per purchase
+// (clv.cost_per_purchase) and c_t the cost per customer per split unit
+// while alive (clv.cost_per_customer).
+//
+// Customers fall into four tiers, in this order of precedence:
+//
+//	never_profitable  net CLV ≤ 0;
+//	best              the top ⌈best_share · n⌉ of the n customers by net CLV
+//	                  (ties broken by customer id, as PredictionOrder), among
+//	                  those not never_profitable;
+//	potential         young customers, whose first purchase falls within the
+//	                  last young_share of the calibration window (T ≤
+//	                  young_share · the largest T), not best, whose value per
+//	                  unit of time alive (net CLV / D) is at least the
+//	                  potential_quantile quantile of that of the best (the
+//	                  median by default);
+//	good              everyone else.
+
+// TiersConfig holds the thresholds of the value tiers.
+type TiersConfig struct {
+	// BestShare is the share of customers in the best tier, 0 < share ≤ 1
+	// (default 0.2).
+	BestShare float64 `mapstructure:"best_share" json:"best_share"`
+	// YoungShare is the last share of the calibration window in which a
+	// young customer made the first purchase, 0 ≤ share ≤ 1 (default 0.25).
+	YoungShare float64 `mapstructure:"young_share" json:"young_share"`
+	// PotentialQuantile is the quantile of the best customers' value per
+	// unit of time a young customer must reach, 0 ≤ q ≤ 1 (default 0.5).
+	PotentialQuantile float64 `mapstructure:"potential_quantile" json:"potential_quantile"`
+}
+
+// DefaultTiers returns the thresholds of the seeds: the top 20% are best,
+// young customers first bought in the last quarter of the calibration
+// window, and reach the median of the best's value per unit of time.
+func DefaultTiers() TiersConfig {
+	return TiersConfig{BestShare: 0.2, YoungShare: 0.25, PotentialQuantile: 0.5}
+}
+
+// orDefaults returns t, or DefaultTiers for the zero value (a config built
+// in code that leaves the tiers out).
+func (t TiersConfig) orDefaults() TiersConfig {
+	if t == (TiersConfig{}) {
+		return DefaultTiers()
+	}
+	return t
+}
+
+// valueProblems checks the keys of net CLV, the tiers and the predictions
+// format.
+func (c *Config) valueProblems() []Problem {
+	var ps []Problem
+	add := func(key, format string, args ...any) {
+		ps = append(ps, Problem{Key: key, Message: key + ": " + fmt.Sprintf(format, args...)})
+	}
+	for _, k := range []struct {
+		key string
+		v   float64
+	}{{"clv.cost_per_purchase", c.CLV.CostPerPurchase}, {"clv.cost_per_customer", c.CLV.CostPerCustomer}} {
+		if !cfgFinite(k.v) || k.v < 0 {
+			add(k.key, "%v must be a finite number ≥ 0 (in the data's currency)", k.v)
+		}
+	}
+	t := c.Tiers.orDefaults()
+	if !cfgFinite(t.BestShare) || t.BestShare <= 0 || t.BestShare > 1 {
+		add("tiers.best_share", "%v must be > 0 and ≤ 1 (0.2: the top 20%% of customers)", t.BestShare)
+	}
+	if !cfgFinite(t.YoungShare) || t.YoungShare < 0 || t.YoungShare > 1 {
+		add("tiers.young_share", "%v must be between 0 and 1 (0.25: the last quarter of the calibration window)", t.YoungShare)
+	}
+	if !cfgFinite(t.PotentialQuantile) || t.PotentialQuantile < 0 || t.PotentialQuantile > 1 {
+		add("tiers.potential_quantile", "%v must be between 0 and 1 (0.5: the median of the best)", t.PotentialQuantile)
+	}
+	switch c.Output.Predictions {
+	case "", "csv", "parquet", "none": // "": a config built in code
+	default:
+		add("output.predictions", "%q is not a format: use csv, parquet or none", c.Output.Predictions)
+	}
+	return ps
+}
+
+// Tier is a customer's value tier.
+type Tier uint8
+
+// The tiers, in the order the report lists them.
+const (
+	TierBest Tier = iota
+	TierPotential
+	TierGood
+	TierNeverProfitable
+)
+
+// tierNames are the names of the tiers in predictions and metrics.
+var tierNames = [...]string{"best", "potential", "good", "never_profitable"}
+
+// String returns the tier's name: best, potential, good or
+// never_profitable.
+func (t Tier) String() string {
+	if int(t) < len(tierNames) {
+		return tierNames[t]
+	}
+	return fmt.Sprintf("Tier(%d)", int(t))
+}
+
+// NetCLVOptions are the money settings of net CLV.
+type NetCLVOptions struct {
+	Margin, CostPerPurchase, CostPerCustomer float64
+}
+
+// NetCLV returns every customer's net CLV (see the notes above) from the
+// expected spend per purchase, the discounted expected purchases and the
+// discounted expected time alive.
+func NetCLV(spend, discounted, aliveTime []float64, o NetCLVOptions) []float64 {
+	out := make([]float64, len(spend))
+	for i := range out {
+		out[i] = o.Margin*spend[i]*discounted[i] - o.CostPerPurchase*discounted[i] - o.CostPerCustomer*aliveTime[i]
+	}
+	return out
+}
+
+// AssignTiers returns every customer's tier (see the notes above) from
+// their net CLV, discounted expected time alive and age T; sc ranks the
+// customers (ties by id).
+func AssignTiers(sc *Scorer, netCLV, aliveTime, age []float64, cfg TiersConfig) []Tier {
+	n := len(netCLV)
+	tiers := make([]Tier, n)
+	if n == 0 {
+		return tiers
+	}
+	// Rank by net CLV, highest first; the order only needs values ≥ 0, so
+	// never-profitable customers rank as 0, after every profitable one.
+	ranked := make([]float64, n)
+	for i, v := range netCLV {
+		ranked[i] = max(v, 0)
+	}
+	order := sc.order(ranked)
+	best := int(math.Ceil(cfg.BestShare*float64(n) - 1e-9))
+	var bestRates []float64
+	for j, i := range order {
+		switch {
+		case !(netCLV[i] > 0):
+			tiers[i] = TierNeverProfitable
+		case j < best:
+			tiers[i] = TierBest
+			bestRates = append(bestRates, valueRate(netCLV[i], aliveTime[i]))
+		default:
+			tiers[i] = TierGood
+		}
+	}
+	if len(bestRates) == 0 {
+		return tiers
+	}
+	slices.Sort(bestRates)
+	threshold := quantile(bestRates, cfg.PotentialQuantile)
+	youngAge := cfg.YoungShare * slices.Max(age)
+	for i, t := range tiers {
+		if t == TierGood && age[i] <= youngAge && valueRate(netCLV[i], aliveTime[i]) >= threshold {
+			tiers[i] = TierPotential
+		}
+	}
+	return tiers
+}
+
+// valueRate returns net CLV per unit of discounted time alive (+Inf for a
+// profitable customer not expected alive at all, which cannot happen for a
+// model whose revenue needs the customer alive).
+func valueRate(net, alive float64) float64 {
+	if alive > 0 {
+		return net / alive
+	}
+	return math.Inf(1)
+}
+
+// quantile returns the q-quantile of sorted values by linear
+// interpolation between order statistics (type 7 of Hyndman & Fan 1996,
+// the default of R, NumPy and pandas).
+func quantile(sorted []float64, q float64) float64 {
+	h := q * float64(len(sorted)-1)
+	lo := int(math.Floor(h))
+	if lo >= len(sorted)-1 {
+		return sorted[len(sorted)-1]
+	}
+	return sorted[lo] + (h-float64(lo))*(sorted[lo+1]-sorted[lo])
+}
+
+// TierSummary describes one tier of a model's customers.
+type TierSummary struct {
+	Tier      string `json:"tier"`
+	Customers int    `json:"customers"`
+	// NetValue is the tier's total predicted net CLV and NetValueShare
+	// its share of the total over all customers (null when that total is
+	// not positive).
+	NetValue      Metric `json:"net_value"`
+	NetValueShare Metric `json:"net_value_share"`
+	MeanCLV       Metric `json:"mean_clv"`
+	MeanNetCLV    Metric `json:"mean_net_clv"`
+	MeanPAlive    Metric `json:"mean_p_alive"`
+	// HoldoutRevenue is the revenue the tier's customers realised in the
+	// holdout, and HoldoutRevenueShare its share of the total (backtests
+	// only).
+	HoldoutRevenue      *Metric `json:"holdout_revenue,omitempty"`
+	HoldoutRevenueShare *Metric `json:"holdout_revenue_share,omitempty"`
+}
+
+// SummarizeTiers totals a model's tiers; holdoutRevenue is nil without a
+// holdout. Empty tiers are listed with zero customers.
+func SummarizeTiers(tiers []Tier, p *Prediction, holdoutRevenue []float64) []TierSummary {
+	k := len(tierNames)
+	count := make([]int, k)
+	net, clv, alive, rev := make([]ksum, k), make([]ksum, k), make([]ksum, k), make([]ksum, k)
+	var totalNet, totalRev ksum
+	for i, t := range tiers {
+		count[t]++
+		net[t].add(p.NetCLV[i])
+		clv[t].add(p.CLV[i])
+		alive[t].add(p.PAlive[i])
+		totalNet.add(p.NetCLV[i])
+		if holdoutRevenue != nil {
+			rev[t].add(holdoutRevenue[i])
+			totalRev.add(holdoutRevenue[i])
+		}
+	}
+	out := make([]TierSummary, k)
+	for t := range out {
+		s := TierSummary{Tier: tierNames[t], Customers: count[t], NetValue: Metric(net[t].value()),
+			NetValueShare: Metric(math.NaN()), MeanCLV: Metric(math.NaN()), MeanNetCLV: Metric(math.NaN()), MeanPAlive: Metric(math.NaN())}
+		if tot := totalNet.value(); tot > 0 {
+			s.NetValueShare = finiteOrNaN(net[t].value() / tot)
+		}
+		if c := float64(count[t]); c > 0 {
+			s.MeanCLV = finiteOrNaN(clv[t].value() / c)
+			s.MeanNetCLV = finiteOrNaN(net[t].value() / c)
+			s.MeanPAlive = finiteOrNaN(alive[t].value() / c)
+		}
+		if holdoutRevenue != nil {
+			r, share := Metric(rev[t].value()), Metric(math.NaN())
+			if tot := totalRev.value(); tot > 0 {
+				share = finiteOrNaN(rev[t].value() / tot)
+			}
+			s.HoldoutRevenue, s.HoldoutRevenueShare = &r, &share
+		}
+		out[t] = s
+	}
+	return out
+}

@@ -1,0 +1,80 @@
+package models
+
+import "math"
+
+// AliveFactored is implemented by purchase models whose conditional
+// expectation is the probability of being alive at T times the expected
+// purchases of a customer known to be alive at T:
+//
+//	E[Y(t) | x, t_x, T] = P(alive | x, t_x, T) · A(t | x, T),
+//
+// where A depends on the history through x and T only: given that the
+// customer is alive at T, the posterior of the purchase rate is
+// λ ~ Gamma(r+x, α+T) and, for the BG/NBD family, that of the dropout
+// probability p ~ Beta(a, b+x+shift), neither involving t_x (Fader,
+// Hardie & Lee 2005, eq. 10; Schmittlein, Morrison & Colombo 1987 for the
+// Pareto/NBD). A customer base is then predicted with the expensive part
+// (a Gauss hypergeometric function, a discounted integral for CLV) once
+// per distinct (x, T), of which even very large logs hold few, and the
+// cheap, closed-form P(alive) once per distinct (x, t_x, T).
+type AliveFactored interface {
+	// AliveCurve returns t ↦ A(t | x, T), the expected number of purchases
+	// in (T, T+t] of a customer alive at T with x repeat purchases.
+	AliveCurve(x, T float64) func(t float64) float64
+	// AliveRate returns E[λ | alive at T, x, T] = (r+x)/(α+T), the
+	// posterior mean purchase rate of a customer alive at T.
+	AliveRate(x, T float64) float64
+}
+
+// aliveCurve returns t ↦ A(t | x, T) = G(t; r+x, α+T, a, b+x+shift), the
+// mean purchases of a fresh BG/NBD customer with the posterior parameters
+// (see AliveFactored); 0 for t ≤ 0.
+func (m bgfModel) aliveCurve(x, T float64) func(t float64) float64 {
+	return func(t float64) float64 {
+		if math.IsNaN(t) {
+			return math.NaN()
+		}
+		return bgfMean(t, m.r+x, m.alpha+T, m.a, m.b+x+m.shift)
+	}
+}
+
+// aliveRate returns (r+x)/(α+T).
+func (m bgfModel) aliveRate(x, T float64) float64 { return (m.r + x) / (m.alpha + T) }
+
+// AliveCurve implements AliveFactored for the BG/NBD.
+func (f *FittedBGNBD) AliveCurve(x, T float64) func(t float64) float64 {
+	return f.model().aliveCurve(x, T)
+}
+
+// AliveRate implements AliveFactored for the BG/NBD.
+func (f *FittedBGNBD) AliveRate(x, T float64) float64 { return f.model().aliveRate(x, T) }
+
+// AliveCurve implements AliveFactored for the MBG/NBD.
+func (f *FittedMBGNBD) AliveCurve(x, T float64) func(t float64) float64 {
+	return f.model().aliveCurve(x, T)
+}
+
+// AliveRate implements AliveFactored for the MBG/NBD.
+func (f *FittedMBGNBD) AliveRate(x, T float64) float64 { return f.model().aliveRate(x, T) }
+
+// AliveCurve returns t ↦ A(t | x, T) for the Pareto/NBD: with the
+// posterior λ ~ Gamma(r+x, α+T) and μ ~ Gamma(s, β+T) of a customer alive
+// at T,
+//
+//	A(t) = (r+x)(β+T) / ((α+T)(s−1)) · [1 − ((β+T)/(β+T+t))^(s−1)],
+//
+// continued at s = 1 by (r+x)(β+T)/(α+T) · ln(1 + t/(β+T)); NaN for t < 0.
+func (m *FittedParetoNBD) AliveCurve(x, T float64) func(t float64) float64 {
+	bt := m.Beta + T
+	k := (m.R + x) / (m.Alpha + T) * bt
+	return func(t float64) float64 {
+		if !(t >= 0) {
+			return math.NaN()
+		}
+		l := math.Log1p(t / bt)
+		return k * l * pnbdPhi((m.S-1)*l)
+	}
+}
+
+// AliveRate returns (r+x)/(α+T).
+func (m *FittedParetoNBD) AliveRate(x, T float64) float64 { return (m.R + x) / (m.Alpha + T) }
