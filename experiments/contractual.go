@@ -195,63 +195,29 @@ type SurvivalCLV struct {
 }
 
 // SurvivalReport is one contractual model's fit, scores, projection and
-// valuation in metrics.json. The fit's fields (model, params, std_errors,
-// log_likelihood, aic, bic, converged, iterations ...) come first, as in a
-// ModelReport; Error is set when the model failed, and the rest is then
-// absent.
+// valuation in metrics.json. Error is set when the model failed, and the
+// rest but the fit is then absent.
 type SurvivalReport struct {
-	*models.FitResult
-	Error string
+	// Fit is the estimate: model, params, std_errors, log_likelihood, aic,
+	// bic, converged, iterations ...
+	Fit   *models.FitResult `json:"fit"`
+	Error string            `json:"error,omitempty"`
 	// Survival scores the holdout periods (absent when there are none) and
 	// Calibration the fitted periods.
-	Survival    *SurvivalScores
-	Calibration *SurvivalScores
+	Survival    *SurvivalScores `json:"survival,omitempty"`
+	Calibration *SurvivalScores `json:"calibration,omitempty"`
 	// Projection lists every period of the data, fitted and holdout.
-	Projection []SurvivalPoint
+	Projection []SurvivalPoint `json:"projection,omitempty"`
 	// DEL is the discounted expected lifetime of a new customer, DEL(d) =
 	// Σ_{t≥0} S(t)/(1+d)^t, and DERL the discounted expected residual
 	// lifetime DERL(d | DERLPeriods) of a customer active at the end of
 	// calibration, DERLPeriods = c+1 (see models.FittedSBG); both in
 	// periods of payment, null when undefined.
-	DEL         *Metric
-	DERL        *Metric
-	DERLPeriods int
+	DEL         *Metric `json:"del,omitempty"`
+	DERL        *Metric `json:"derl,omitempty"`
+	DERLPeriods int     `json:"derl_n,omitempty"`
 	// CLV turns DEL and DERL into money with clv.margin.
-	CLV *SurvivalCLV
-}
-
-// survivalReportRest is the part of a SurvivalReport beyond the fit.
-type survivalReportRest struct {
-	Error       string          `json:"error,omitempty"`
-	Survival    *SurvivalScores `json:"survival,omitempty"`
-	Calibration *SurvivalScores `json:"calibration,omitempty"`
-	Projection  []SurvivalPoint `json:"projection,omitempty"`
-	DEL         *Metric         `json:"del,omitempty"`
-	DERL        *Metric         `json:"derl,omitempty"`
-	DERLPeriods int             `json:"derl_n,omitempty"`
-	CLV         *SurvivalCLV    `json:"clv,omitempty"`
-}
-
-// MarshalJSON writes one object: the fit's fields followed by error,
-// survival, calibration, projection, del, derl, derl_n and clv.
-func (r SurvivalReport) MarshalJSON() ([]byte, error) {
-	return withFit(r.FitResult, survivalReportRest{Error: r.Error, Survival: r.Survival, Calibration: r.Calibration,
-		Projection: r.Projection, DEL: r.DEL, DERL: r.DERL, DERLPeriods: r.DERLPeriods, CLV: r.CLV})
-}
-
-// UnmarshalJSON reads what MarshalJSON writes.
-func (r *SurvivalReport) UnmarshalJSON(b []byte) error {
-	var fit models.FitResult
-	if err := json.Unmarshal(b, &fit); err != nil {
-		return err
-	}
-	var rest survivalReportRest
-	if err := json.Unmarshal(b, &rest); err != nil {
-		return err
-	}
-	*r = SurvivalReport{FitResult: &fit, Error: rest.Error, Survival: rest.Survival, Calibration: rest.Calibration,
-		Projection: rest.Projection, DEL: rest.DEL, DERL: rest.DERL, DERLPeriods: rest.DERLPeriods, CLV: rest.CLV}
-	return nil
+	CLV *SurvivalCLV `json:"clv,omitempty"`
 }
 
 // SurvivalDataFacts describes the survivor counts read: the file as written
@@ -455,8 +421,8 @@ func (contractualRun) execute(ctx context.Context, env *runEnv) (*runResult, err
 	}
 	params := map[string]*models.FitResult{}
 	for name, rep := range cm.Models {
-		if rep.FitResult != nil && rep.FitResult.Params != nil {
-			params[name] = rep.FitResult
+		if rep.Fit != nil && rep.Fit.Params != nil {
+			params[name] = rep.Fit
 		}
 	}
 	s := in.Survivors
@@ -507,11 +473,11 @@ func fitSurvivalModels(ctx context.Context, env *runEnv, cm *ContractualMetrics,
 		if err := interrupted(ctx); err != nil {
 			return nil, nil, nil, err
 		}
-		rep := &SurvivalReport{FitResult: models.ResultOf(f)}
-		if rep.FitResult == nil {
-			rep.FitResult = &models.FitResult{Model: name}
+		rep := &SurvivalReport{Fit: models.ResultOf(f)}
+		if rep.Fit == nil {
+			rep.Fit = &models.FitResult{Model: name}
 		}
-		for _, w := range rep.FitResult.Warnings {
+		for _, w := range rep.Fit.Warnings {
 			cm.Warnings = append(cm.Warnings, name+": "+w)
 		}
 		if err == nil {
@@ -598,7 +564,7 @@ func describeSurvival(rep *SurvivalReport, f models.FittedSurvival, s []float64,
 func valuationWarnings(name string, rep *SurvivalReport) []string {
 	var out []string
 	if rep.DEL != nil && !rep.DEL.Defined() {
-		out = append(out, fmt.Sprintf("%s: the discounted expected lifetime (del) is undefined at this discount rate (alpha=%.4g ≤ 1 has no finite mean lifetime): set clv.discount_rate > 0", name, rep.Params["alpha"]))
+		out = append(out, fmt.Sprintf("%s: the discounted expected lifetime (del) is undefined at this discount rate (alpha=%.4g ≤ 1 has no finite mean lifetime): set clv.discount_rate > 0", name, rep.Fit.Params["alpha"]))
 	}
 	if rep.DERL != nil && !rep.DERL.Defined() {
 		out = append(out, fmt.Sprintf("%s: the discounted expected residual lifetime (derl) is undefined at this discount rate: set clv.discount_rate > 0", name))

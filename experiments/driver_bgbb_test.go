@@ -124,11 +124,11 @@ expect:
 	want := pub.Donations.BGBB
 	for name, v := range want.Params {
 		// The paper prints three or four significant digits.
-		if got := rep.FitResult.Params[name]; math.Abs(got-v) > 6e-4*max(1, v) {
+		if got := rep.Fit.Params[name]; math.Abs(got-v) > 6e-4*max(1, v) {
 			t.Errorf("%s = %.5f, published %.4g", name, got, v)
 		}
 	}
-	if got := rep.FitResult.LogLikelihood; math.Abs(got-want.LogLikelihood) > 0.05 {
+	if got := rep.Fit.LogLikelihood; math.Abs(got-want.LogLikelihood) > 0.05 {
 		t.Errorf("log-likelihood %.4f, published %.1f", got, want.LogLikelihood)
 	}
 	if got, w := float64(rep.Holdout.PredictedTotal), pub.Donations.Holdout.Value; math.Abs(got-w) > 0.5 {

@@ -2,7 +2,6 @@ package experiments
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -75,7 +74,7 @@ type SplitInfo struct {
 type ModelReport struct {
 	// Fit is the estimate: params, std_errors, log_likelihood, aic, bic,
 	// converged, iterations ...
-	*models.FitResult
+	Fit *models.FitResult `json:"fit"`
 	// Error is set when the model failed; the scores are then absent.
 	Error          string    `json:"error,omitempty"`
 	Holdout        *Scores   `json:"holdout,omitempty"`
@@ -83,60 +82,6 @@ type ModelReport struct {
 	Segments       []Segment `json:"segments,omitempty"`
 	// CLV sums and averages the customers' discounted CLV over the horizon.
 	CLV *CLVSummary `json:"clv,omitempty"`
-}
-
-// modelScores is the part of a ModelReport beyond the fit.
-type modelScores struct {
-	Error          string      `json:"error,omitempty"`
-	Holdout        *Scores     `json:"holdout,omitempty"`
-	HoldoutRevenue *Scores     `json:"holdout_revenue,omitempty"`
-	Segments       []Segment   `json:"segments,omitempty"`
-	CLV            *CLVSummary `json:"clv,omitempty"`
-}
-
-// MarshalJSON writes one object: the fit's fields (model, params,
-// std_errors, log_likelihood ...) followed by the scores. (Without it the
-// embedded FitResult's own MarshalJSON would be promoted and write the fit
-// alone.)
-func (r ModelReport) MarshalJSON() ([]byte, error) {
-	return withFit(r.FitResult, modelScores{Error: r.Error, Holdout: r.Holdout, HoldoutRevenue: r.HoldoutRevenue, Segments: r.Segments, CLV: r.CLV})
-}
-
-// withFit writes one JSON object holding the fields of fit (when not nil)
-// followed by those of rest, a struct.
-func withFit(fit *models.FitResult, rest any) ([]byte, error) {
-	tail, err := json.Marshal(rest)
-	if err != nil {
-		return nil, err
-	}
-	if fit == nil {
-		return tail, nil
-	}
-	head, err := json.Marshal(fit)
-	if err != nil {
-		return nil, err
-	}
-	if len(tail) <= 2 { // {}
-		return head, nil
-	}
-	out := make([]byte, 0, len(head)+len(tail))
-	out = append(out, head[:len(head)-1]...)
-	out = append(out, ',')
-	return append(out, tail[1:]...), nil
-}
-
-// UnmarshalJSON reads what MarshalJSON writes.
-func (r *ModelReport) UnmarshalJSON(b []byte) error {
-	var fit models.FitResult
-	if err := json.Unmarshal(b, &fit); err != nil {
-		return err
-	}
-	var sc modelScores
-	if err := json.Unmarshal(b, &sc); err != nil {
-		return err
-	}
-	*r = ModelReport{FitResult: &fit, Error: sc.Error, Holdout: sc.Holdout, HoldoutRevenue: sc.HoldoutRevenue, Segments: sc.Segments, CLV: sc.CLV}
-	return nil
 }
 
 // CLVSummary totals the predicted customer lifetime value.
@@ -452,15 +397,6 @@ func summarizeDiscrete(cfg *Config, data *LogInput, w BacktestWindow, rd *result
 	return d, nil
 }
 
-// modelSummary returns the summary a model fits on and predicts from: the
-// discrete one for a model of discrete opportunities, else s.
-func (wr *windowResult) modelSummary(reg *models.Registry, name string) *datasets.Summary {
-	if d, ok := reg.Lookup(models.KindPurchase, name); ok && d.Data == models.DataDiscrete && wr.discrete != nil {
-		return wr.discrete
-	}
-	return wr.summary
-}
-
 // fitWindow fits the spend model and every purchase model on a window's
 // calibration data, in parallel, each isolated from the others' failures
 // (a panic in one model is reported as its error).
@@ -707,11 +643,11 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 	}
 	for _, name := range cfg.Models {
 		actP, actR := mainWin.modelActuals(reg, name)
-		rep := &ModelReport{FitResult: mainWin.results[name]}
-		if rep.FitResult == nil {
-			rep.FitResult = &models.FitResult{Model: name}
+		rep := &ModelReport{Fit: mainWin.results[name]}
+		if rep.Fit == nil {
+			rep.Fit = &models.FitResult{Model: name}
 		}
-		for _, w := range rep.FitResult.Warnings {
+		for _, w := range rep.Fit.Warnings {
 			mf.Warnings = append(mf.Warnings, name+": "+w)
 		}
 		if err := mainWin.errs[name]; err != nil {

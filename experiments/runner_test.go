@@ -92,7 +92,7 @@ func bgnbdConditional(r, alpha, a, b, x, tx, T, t float64) float64 {
 func TestCDNOWBGNBDScoresRecomputed(t *testing.T) {
 	out := runCDNOW(t, "[average,bgnbd]")
 	rep := out.Metrics.(*MetricsFile).Models["bgnbd"]
-	p := rep.Params
+	p := rep.Fit.Params
 	ids, cols := predictionsCSV(t, out.Dir)
 	if len(ids) != 2357 {
 		t.Fatalf("%d customers, want 2357", len(ids))
@@ -340,9 +340,15 @@ func TestMetricsJSONShape(t *testing.T) {
 		}
 	}
 	bg := doc["models"].(map[string]any)["bgnbd"].(map[string]any)
-	for _, k := range []string{"params", "std_errors", "log_likelihood", "holdout", "holdout_revenue", "segments"} {
+	for _, k := range []string{"fit", "holdout", "holdout_revenue", "segments"} {
 		if _, ok := bg[k]; !ok {
 			t.Errorf("metrics.json models.bgnbd lacks %q", k)
+		}
+	}
+	fit, _ := bg["fit"].(map[string]any)
+	for _, k := range []string{"model", "params", "std_errors", "log_likelihood", "converged"} {
+		if _, ok := fit[k]; !ok {
+			t.Errorf("metrics.json models.bgnbd.fit lacks %q", k)
 		}
 	}
 	holdout := bg["holdout"].(map[string]any)

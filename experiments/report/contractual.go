@@ -69,7 +69,7 @@ func contractualPage(dir string, cm *experiments.ContractualMetrics) *page {
 	}
 	for _, n := range names {
 		rep := cm.Models[n]
-		p.Fits = append(p.Fits, fitRowOf(n, plot.Label(n), rep.FitResult, rep.Error))
+		p.Fits = append(p.Fits, fitRowOf(n, plot.Label(n), rep.Fit, rep.Error))
 		if rep.CLV != nil {
 			p.CLV = append(p.CLV, clvRow{Model: plot.Label(n), Total: fmtNum(float64(rep.CLV.Total)), Mean: fmtNum(float64(rep.CLV.PerSurvivor))})
 		}

@@ -300,8 +300,8 @@ func build(dir string, mf *experiments.MetricsFile, notes []string) (*page, erro
 	p.Warnings = append(p.Warnings, mf.Warnings...)
 	for _, m := range order {
 		rep := mf.Models[m]
-		if rep.FitResult != nil && rep.Error == "" && rep.HasLikelihood && !rep.Converged {
-			p.Warnings = append(p.Warnings, fmt.Sprintf("%s did not converge (%d iterations): its estimates may be unreliable", plot.Label(m), rep.Iterations))
+		if rep.Fit != nil && rep.Error == "" && rep.Fit.HasLikelihood && !rep.Fit.Converged {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s did not converge (%d iterations): its estimates may be unreliable", plot.Label(m), rep.Fit.Iterations))
 		}
 	}
 	if sm := mf.SpendModel; sm != nil && sm.HasLikelihood && !sm.Converged {
@@ -316,7 +316,7 @@ func build(dir string, mf *experiments.MetricsFile, notes []string) (*page, erro
 
 	// Fits.
 	for _, m := range order {
-		p.Fits = append(p.Fits, fitRowOf(m, plot.Label(m), mf.Models[m].FitResult, mf.Models[m].Error))
+		p.Fits = append(p.Fits, fitRowOf(m, plot.Label(m), mf.Models[m].Fit, mf.Models[m].Error))
 	}
 	if sm := mf.SpendModel; sm != nil {
 		p.Fits = append(p.Fits, fitRowOf(sm.Model, "Spend: "+spendLabel(sm.Model), sm, ""))
