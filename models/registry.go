@@ -257,6 +257,19 @@ func (r *Registry) NamesFitting(forms ...DataForm) []string {
 	return out
 }
 
+// Rebuildable returns the purchase models of the given forms of data that
+// can be rebuilt from saved parameters (the probability models, whose
+// P(alive) is a genuine probability), in the registry's order.
+func (r *Registry) Rebuildable(forms ...DataForm) []string {
+	var out []string
+	for _, name := range r.NamesFitting(forms...) {
+		if d, _ := r.Lookup(KindPurchase, name); d.RebuildPurchases != nil {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
 // Label returns how a model's name is written in reports ("BG/NBD"); the
 // name itself for one the registry does not know.
 func (r *Registry) Label(k Kind, name string) string {
