@@ -13,7 +13,11 @@ import (
 // BadRowError describes one input row that cannot be used: where it is,
 // what is wrong and what to do about it. Its message reads like
 //
-//	data.csv:17: column 2 (date): cannot parse "1997-13-01" as a date with layout 2006-01-02: fix the row, set --date-format, or use --on-bad-row skip
+//	data.csv:17: column 1 (date): cannot parse "1997-13-01" as a date with layout 2006-01-02: fix the row, change the date format, or skip bad rows
+//
+// Column numbers are 0-based, as the column options count them. Options
+// lists the options that can fix the row, so that the layer that knows how
+// the user spoke (a flag, a config key) can name them.
 //
 // Under the fail policy (the default) reading stops at the first bad row
 // and returns it as a *BadRowError; under skip the row is counted in
@@ -28,13 +32,17 @@ type BadRowError struct {
 	RowNumber bool
 	// Column is the header name of the offending column (or its role,
 	// customer_id, date or amount, without a header) and ColumnIndex its
-	// 1-based position; both are empty for a problem with the whole row.
+	// 0-based position; Column is empty and ColumnIndex -1 for a problem
+	// with the whole row.
 	Column      string
 	ColumnIndex int
 	Text        string // the offending text (the whole row for a row problem), clipped to 200 bytes
 	Reason      Reason
 	Detail      string // what is wrong, e.g. `cannot parse "x" as an amount`
-	Hint        string // what to do about it
+	Hint        string // what to do about it, naming no flag or key
+	// Options are the options that can fix the row, in the order Hint
+	// names them (the last is OptionOnBadRow: skip such rows).
+	Options []Option
 }
 
 // Error returns the location, the problem and the hint on one line.
@@ -43,22 +51,35 @@ func (e *BadRowError) Error() string {
 	if e.RowNumber {
 		loc = e.File + ": row " + strconv.FormatInt(e.Line, 10)
 	}
-	if e.ColumnIndex > 0 {
+	if e.ColumnIndex >= 0 && e.Column != "" {
 		loc += fmt.Sprintf(": column %d (%s)", e.ColumnIndex, e.Column)
 	}
 	return loc + ": " + e.Detail + ": " + e.Hint
 }
 
-// hints says what to do about each reason.
+// hints says what to do about each reason, in words that name no flag or
+// config key.
 var hints = map[Reason]string{
-	ReasonFieldCount:    "fix the row (a missing field, or a delimiter inside an unquoted value?), or use --on-bad-row skip",
-	ReasonBadQuote:      `fix the quoting (a quote inside a quoted field is written twice: ""), or use --on-bad-row skip`,
-	ReasonMissingID:     "fill in the customer id, or use --on-bad-row skip",
-	ReasonBadDate:       "fix the row, set --date-format, or use --on-bad-row skip",
-	ReasonBadAmount:     "fix the row, choose the amount column with --amount (none for a count-only log), or use --on-bad-row skip",
-	ReasonNegative:      "refunds and returns are not purchases: net them out before summarizing, or use --on-bad-row skip",
-	ReasonNonFinite:     "fix the row, or use --on-bad-row skip",
-	ReasonOutsideWindow: "use --on-bad-row skip to leave such rows out",
+	ReasonFieldCount:    "fix the row (a missing field, or a delimiter inside an unquoted value?), or skip bad rows",
+	ReasonBadQuote:      `fix the quoting (a quote inside a quoted field is written twice: ""), or skip bad rows`,
+	ReasonMissingID:     "fill in the customer id, or skip bad rows",
+	ReasonBadDate:       "fix the row, change the date format, or skip bad rows",
+	ReasonBadAmount:     "fix the row, choose another amount column (none for a count-only log), or skip bad rows",
+	ReasonNegative:      "refunds and returns are not purchases: net them out before summarizing, or skip bad rows",
+	ReasonNonFinite:     "fix the row, or skip bad rows",
+	ReasonOutsideWindow: "skip bad rows to leave such rows out",
+}
+
+// reasonOptions are the options that can fix a row rejected for each
+// reason (a row outside the window names its window end itself).
+func reasonOptions(r Reason) []Option {
+	switch r {
+	case ReasonBadDate:
+		return []Option{OptionDateFormat, OptionOnBadRow}
+	case ReasonBadAmount:
+		return []Option{OptionAmount, OptionOnBadRow}
+	}
+	return []Option{OptionOnBadRow}
 }
 
 // maxText is how much of an offending text a BadRowError keeps.
@@ -125,7 +146,7 @@ func newRejectWriter(path string) (*rejectWriter, error) {
 
 // write appends one rejected row.
 func (rw *rejectWriter) write(e *BadRowError) error {
-	if err := rw.w.Write([]string{e.File, strconv.FormatInt(e.Line, 10), e.Column, string(e.Reason), e.Text}); err != nil {
+	if err := rw.w.Write([]string{SpreadsheetSafe(e.File), strconv.FormatInt(e.Line, 10), e.Column, string(e.Reason), SpreadsheetSafe(e.Text)}); err != nil {
 		return fmt.Errorf("rejects file %s: %w", rw.path, err)
 	}
 	return nil

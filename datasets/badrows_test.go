@@ -52,22 +52,22 @@ var wantBad = []struct {
 	text   string
 	msg    string // the whole message, when checked
 }{
-	{3, "", 0, ReasonFieldCount, "2,1997-01-02",
-		"data.csv:3: the row has 2 fields, expected 3 (as in the header): fix the row (a missing field, or a delimiter inside an unquoted value?), or use --on-bad-row skip"},
-	{4, "customer_id", 1, ReasonMissingID, "",
-		"data.csv:4: column 1 (customer_id): the customer id is empty: fill in the customer id, or use --on-bad-row skip"},
-	{5, "date", 2, ReasonBadDate, "1997-13-01",
-		`data.csv:5: column 2 (date): cannot parse "1997-13-01" as a date with layout 2006-01-02: fix the row, set --date-format, or use --on-bad-row skip`},
-	{6, "amount", 3, ReasonBadAmount, "abc", ""},
-	{7, "amount", 3, ReasonNegative, "-3", ""},
-	{8, "amount", 3, ReasonNonFinite, "NaN", ""},
-	{9, "", 0, ReasonBadQuote, `7,"1997-01-07"x,5`, ""},
-	{11, "date", 2, ReasonOutsideWindow, "1998-07-02",
-		"data.csv:11: column 2 (date): the date 1998-07-02 is after the holdout end 1998-06-30: set a later --holdout-end, or --on-bad-row skip to leave such rows out"},
-	{12, "date", 2, ReasonOutsideWindow, "1996-12-31", ""},
-	{14, "amount", 3, ReasonNonFinite, "1e400", ""},
-	{15, "amount", 3, ReasonBadAmount, "", ""},
-	{16, "", 0, ReasonFieldCount, "12,1997-05-01,1,2", ""},
+	{3, "", -1, ReasonFieldCount, "2,1997-01-02",
+		"data.csv:3: the row has 2 fields, expected 3 (as in the header): fix the row (a missing field, or a delimiter inside an unquoted value?), or skip bad rows"},
+	{4, "customer_id", 0, ReasonMissingID, "",
+		"data.csv:4: column 0 (customer_id): the customer id is empty: fill in the customer id, or skip bad rows"},
+	{5, "date", 1, ReasonBadDate, "1997-13-01",
+		`data.csv:5: column 1 (date): cannot parse "1997-13-01" as a date with layout 2006-01-02: fix the row, change the date format, or skip bad rows`},
+	{6, "amount", 2, ReasonBadAmount, "abc", ""},
+	{7, "amount", 2, ReasonNegative, "-3", ""},
+	{8, "amount", 2, ReasonNonFinite, "NaN", ""},
+	{9, "", -1, ReasonBadQuote, `7,"1997-01-07"x,5`, ""},
+	{11, "date", 1, ReasonOutsideWindow, "1998-07-02",
+		"data.csv:11: column 1 (date): the date 1998-07-02 is after the holdout end 1998-06-30: set a later holdout end, or skip bad rows to leave such rows out"},
+	{12, "date", 1, ReasonOutsideWindow, "1996-12-31", ""},
+	{14, "amount", 2, ReasonNonFinite, "1e400", ""},
+	{15, "amount", 2, ReasonBadAmount, "", ""},
+	{16, "", -1, ReasonFieldCount, "12,1997-05-01,1,2", ""},
 }
 
 // TestBadRowsFail walks badLog as a user would under the fail policy: read,
@@ -90,6 +90,9 @@ func TestBadRowsFail(t *testing.T) {
 		}
 		if want.msg != "" && err.Error() != want.msg {
 			t.Errorf("message\n got %s\nwant %s", err.Error(), want.msg)
+		}
+		if n := len(bad.Options); n == 0 || bad.Options[n-1] != OptionOnBadRow || strings.Contains(err.Error(), "--") {
+			t.Errorf("line %d: options %v, message %q: want the options that fix the row, ending with on_bad_row, and no flag named", want.line, bad.Options, err)
 		}
 		if bad.Hint == "" || bad.Detail == "" {
 			t.Errorf("line %d: missing detail or hint: %+v", want.line, bad)
@@ -189,13 +192,13 @@ func TestBadRowsWhitespaceAndNoHoldout(t *testing.T) {
 	}
 	ro.OnBadRow = ""
 	_, err = Summarize(strings.NewReader(log), "cdnow.txt", ro, so)
-	want := "cdnow.txt:2: the row has 3 fields, expected 4 (as in the first row): fix the row (a missing field, or a delimiter inside an unquoted value?), or use --on-bad-row skip"
+	want := "cdnow.txt:2: the row has 3 fields, expected 4 (as in the first row): fix the row (a missing field, or a delimiter inside an unquoted value?), or skip bad rows"
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v\nwant %s", err, want)
 	}
 	log = " 0001 19970101 2 29.33\r\n 0003 19971001 1 5.00\r\n"
 	_, err = Summarize(strings.NewReader(log), "cdnow.txt", ro, so)
-	want = "cdnow.txt:2: column 2 (date): the date 1997-10-01 is after the calibration end 1997-09-30 and there is no holdout window: set a --holdout-end or a later --calibration-end, or --on-bad-row skip to leave such rows out"
+	want = "cdnow.txt:2: column 1 (date): the date 1997-10-01 is after the calibration end 1997-09-30 and there is no holdout window: set a holdout end or a later calibration end, or skip bad rows to leave such rows out"
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v\nwant %s", err, want)
 	}

@@ -107,15 +107,15 @@ func (p *dateParser) describe(b []byte) string {
 	switch {
 	case p.kind == layoutISO && len(b) > 10 && (b[10] == 'T' || b[10] == ' '):
 		if _, ok := parseISODay(b[:10]); ok {
-			msg += " (it looks like a timestamp: --date-format rfc3339 or a Go layout reads those)"
+			msg += " (it looks like a timestamp: the date format rfc3339 or a Go layout reads those)"
 		}
 	case p.kind == layoutISO && len(b) == 8:
 		if _, ok := parseCompactDay(b); ok {
-			msg += " (it looks like yyyymmdd: --date-format 20060102)"
+			msg += " (it looks like yyyymmdd: date format 20060102)"
 		}
 	case p.kind == layoutCompact && len(b) == 10:
 		if _, ok := parseISODay(b); ok {
-			msg += " (it looks like an ISO date: --date-format iso)"
+			msg += " (it looks like an ISO date: date format iso)"
 		}
 	}
 	return msg

@@ -102,9 +102,9 @@ func TestParseDateLayout(t *testing.T) {
 // TestDateHints checks that a date in another common layout gets a hint.
 func TestDateHints(t *testing.T) {
 	for _, c := range []struct{ layout, text, hint string }{
-		{"iso", "1997-01-01T10:00:00Z", "--date-format rfc3339"},
-		{"iso", "19970101", "--date-format 20060102"},
-		{"20060102", "1997-01-01", "--date-format iso"},
+		{"iso", "1997-01-01T10:00:00Z", "date format rfc3339"},
+		{"iso", "19970101", "date format 20060102"},
+		{"20060102", "1997-01-01", "date format iso"},
 		{"iso", "", "the date is empty"},
 	} {
 		p, err := newDateParser(c.layout)

@@ -61,7 +61,7 @@ func ExampleSummarize_badRows() {
 	}
 	// Output:
 	// 3 date unparseable_date
-	// log.csv:3: column 2 (date): cannot parse "2024-01-32" as a date with layout 2006-01-02: fix the row, set --date-format, or use --on-bad-row skip
+	// log.csv:3: column 1 (date): cannot parse "2024-01-32" as a date with layout 2006-01-02: fix the row, change the date format, or skip bad rows
 	// unparseable_date 1
 	// negative_amount 1
 }

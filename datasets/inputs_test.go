@@ -220,8 +220,8 @@ func TestHeaderNotSwallowed(t *testing.T) {
 	so := SummaryOptions{Unit: Day, CalibrationEnd: date(2024, 3, 31)}
 	_, err := Summarize(strings.NewReader(text), "h.csv", ro, so)
 	var bad *BadRowError
-	if !errors.As(err, &bad) || bad.Line != 1 || bad.Reason != ReasonBadDate || !strings.Contains(bad.Hint, "--header yes") {
-		t.Errorf("fail: got %v, want the bad date of line 1 with a hint about --header", err)
+	if !errors.As(err, &bad) || bad.Line != 1 || bad.Reason != ReasonBadDate || !strings.Contains(bad.Hint, "line 1 was read as data") || bad.Options[0] != OptionHeader {
+		t.Errorf("fail: got %v (options %v), want the bad date of line 1 with a hint about the header option", err, bad.Options)
 	}
 	ro.OnBadRow = "skip"
 	s, err := Summarize(strings.NewReader(text), "h.csv", ro, so)
@@ -343,7 +343,8 @@ func TestAmountColumn(t *testing.T) {
 	text := "customer_id,date,price\n1,2024-01-01,3\n"
 	for _, name := range []string{"amount", "Amount", "2x"} {
 		_, err := Summarize(strings.NewReader(text), "a.csv", ReadOptions{Amount: name}, so)
-		if err == nil || !strings.Contains(err.Error(), "no amount column") || !strings.Contains(err.Error(), "--amount") {
+		var oe *OptionError
+		if !errors.As(err, &oe) || oe.Option != OptionAmount || !strings.Contains(err.Error(), "no amount column") {
 			t.Errorf("Amount %q missing: %v", name, err)
 		}
 	}

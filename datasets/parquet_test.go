@@ -171,7 +171,7 @@ func TestParquetBadRows(t *testing.T) {
 	if !errors.As(err, &bad) || bad.Line != 2 || !bad.RowNumber || bad.Column != "customer_id" || bad.Reason != ReasonMissingID {
 		t.Fatalf("got %v", err)
 	}
-	if !strings.HasPrefix(err.Error(), path+": row 2: column 1 (customer_id): the customer id is empty") {
+	if !strings.HasPrefix(err.Error(), path+": row 2: column 0 (customer_id): the customer id is empty") {
 		t.Errorf("message %q", err.Error())
 	}
 	rejects := filepath.Join(t.TempDir(), "rejects.csv")

@@ -231,9 +231,8 @@ func (s *parquetSource) next(r *logRow) (bool, error) {
 		v, text := s.amount(av, ac)
 		switch {
 		case text != "":
-			msg := checkAmount(r, []byte(text))
-			if msg != "" {
-				r.bad = s.badRow(amountReason(msg), ac, text, msg)
+			if reason, msg := checkAmount(r, []byte(text)); msg != "" {
+				r.bad = s.badRow(reason, ac, text, msg)
 			}
 		case math.IsNaN(v) || math.IsInf(v, 0):
 			r.bad = s.badRow(ReasonNonFinite, ac, fmt.Sprint(v), fmt.Sprintf("the amount %v is not a finite number", v))
@@ -349,7 +348,7 @@ func (s *parquetSource) amount(v parquet.Value, col *pqColumn) (float64, string)
 
 func (s *parquetSource) badRow(reason Reason, col *pqColumn, text, detail string) *BadRowError {
 	return &BadRowError{File: s.in.File, Line: s.rowNum, RowNumber: true, Column: col.name,
-		ColumnIndex: col.pos + 1, Text: clip([]byte(text)), Reason: reason, Detail: detail, Hint: hints[reason]}
+		ColumnIndex: col.pos, Text: clip([]byte(text)), Reason: reason, Detail: detail, Hint: hints[reason], Options: reasonOptions(reason)}
 }
 
 func (s *parquetSource) rewind() error {

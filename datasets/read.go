@@ -423,30 +423,30 @@ func findColumn(header []string, opt string) int {
 // number of fields of a row (0 if unknown).
 func resolveColumns(in *Inspection, c *readConfig, header []string, fields int) error {
 	in.DateLayout = c.dates.layout
-	role := func(opt, what, flag string) (int, string, error) {
+	role := func(opt, what string, o Option) (int, string, error) {
 		if header != nil {
 			i := findColumn(header, opt)
 			if i < 0 {
-				return 0, "", fmt.Errorf("%s: no %s column %s in the header; the columns are: %s (set %s to a name or a 0-based index)",
-					in.File, what, excerpt([]byte(opt)), listColumns(header), flag)
+				return 0, "", &OptionError{Option: o, File: in.File, Err: fmt.Errorf("no %s column %s in the header; the columns are: %s (choose the %s column by a name or a 0-based index)",
+					what, excerpt([]byte(opt)), listColumns(header), what)}
 			}
 			return i, header[i], nil
 		}
 		i, ok := isIndex(opt)
 		if !ok {
-			return 0, "", fmt.Errorf("%s has no header, so the %s column must be given by 0-based index, not %s (set %s, or --header yes if the first line is a header)",
-				in.File, what, excerpt([]byte(opt)), flag)
+			return 0, "", &OptionError{Option: o, File: in.File, Err: fmt.Errorf("the log has no header, so the %s column must be given by 0-based index, not %s (or say that the first line is a header)",
+				what, excerpt([]byte(opt)))}
 		}
 		if fields > 0 && i >= fields {
-			return 0, "", fmt.Errorf("%s: %s column index %d is out of range: the first row has %d fields (indices are 0-based)", in.File, what, i, fields)
+			return 0, "", &OptionError{Option: o, File: in.File, Err: fmt.Errorf("%s column index %d is out of range: the first row has %d fields (indices are 0-based)", what, i, fields)}
 		}
 		return i, what, nil
 	}
 	var err error
-	if in.Customer, in.CustomerName, err = role(c.customer, "customer_id", "--customer"); err != nil {
+	if in.Customer, in.CustomerName, err = role(c.customer, "customer_id", OptionCustomer); err != nil {
 		return err
 	}
-	if in.Date, in.DateName, err = role(c.date, "date", "--date"); err != nil {
+	if in.Date, in.DateName, err = role(c.date, "date", OptionDate); err != nil {
 		return err
 	}
 	in.Amount = -1
@@ -467,15 +467,15 @@ func resolveColumns(in *Inspection, c *readConfig, header []string, fields int) 
 			}
 		}
 	default:
-		if in.Amount, in.AmountName, err = role(c.amount, "amount", "--amount"); err != nil {
+		if in.Amount, in.AmountName, err = role(c.amount, "amount", OptionAmount); err != nil {
 			return err
 		}
 	}
 	if in.Customer == in.Date {
-		return fmt.Errorf("%s: the customer id and date options both choose column %d (%s)", in.File, in.Customer+1, showName(in.DateName))
+		return fmt.Errorf("%s: the customer id and date options both choose column %d (%s; 0-based)", in.File, in.Customer, showName(in.DateName))
 	}
 	if in.Amount >= 0 && (in.Amount == in.Customer || in.Amount == in.Date) {
-		return fmt.Errorf("%s: the amount option chooses column %d (%s), already taken by the customer id or the date", in.File, in.Amount+1, showName(in.AmountName))
+		return fmt.Errorf("%s: the amount option chooses column %d (%s; 0-based), already taken by the customer id or the date", in.File, in.Amount, showName(in.AmountName))
 	}
 	return nil
 }

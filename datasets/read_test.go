@@ -73,7 +73,7 @@ func TestFormats(t *testing.T) {
 func TestQuotedLineNumbers(t *testing.T) {
 	log := "customer_id,note,date,amount\n1,\"a\nb\nc\",2024-01-01,1\n2,x,2024-13-01,1\n"
 	_, err := Summarize(strings.NewReader(log), "q.csv", ReadOptions{}, SummaryOptions{Unit: Day, CalibrationEnd: date(2024, 1, 31)})
-	if err == nil || !strings.HasPrefix(err.Error(), "q.csv:5: column 3 (date)") {
+	if err == nil || !strings.HasPrefix(err.Error(), "q.csv:5: column 2 (date)") {
 		t.Errorf("got %v, want the bad date on line 5", err)
 	}
 	log = "customer_id,note,date,amount\n1,\"never closed,2024-01-01,1\n2,x,2024-01-01,1\n"
@@ -265,7 +265,7 @@ func TestReadErrors(t *testing.T) {
 	}
 	// Without a header, columns are named by their role.
 	_, err = Summarize(strings.NewReader("1 2024-01-01 x\n"), "n.txt", ReadOptions{Header: "no", Customer: "0", Date: "1", Amount: "2"}, so)
-	if !errors.As(err, &be) || be.Column != "amount" || be.ColumnIndex != 3 {
+	if !errors.As(err, &be) || be.Column != "amount" || be.ColumnIndex != 2 {
 		t.Errorf("no header: %v", err)
 	}
 }

@@ -119,21 +119,22 @@ func (w *logWindow) end() int64 {
 // check rejects a row dated outside the window.
 func (w *logWindow) check(r *logRow, file string) *BadRowError {
 	var detail, hint string
+	var opt Option
 	switch {
 	case w.hasStart && r.day < w.start:
 		detail = fmt.Sprintf("the date %s is before the start %s", formatDay(r.day), formatDay(w.start))
-		hint = "set an earlier --start, or --on-bad-row skip to leave such rows out"
+		hint, opt = "set an earlier start, or skip bad rows to leave such rows out", OptionStart
 	case w.hasHold && r.day > w.hold:
 		detail = fmt.Sprintf("the date %s is after the holdout end %s", formatDay(r.day), formatDay(w.hold))
-		hint = "set a later --holdout-end, or --on-bad-row skip to leave such rows out"
+		hint, opt = "set a later holdout end, or skip bad rows to leave such rows out", OptionHoldoutEnd
 	case !w.hasHold && r.day > w.cal:
 		detail = fmt.Sprintf("the date %s is after the calibration end %s and there is no holdout window", formatDay(r.day), formatDay(w.cal))
-		hint = "set a --holdout-end or a later --calibration-end, or --on-bad-row skip to leave such rows out"
+		hint, opt = "set a holdout end or a later calibration end, or skip bad rows to leave such rows out", OptionHoldoutEnd
 	default:
 		return nil
 	}
-	return &BadRowError{File: file, Line: r.line, RowNumber: w.rowNums, Column: w.dateCol, ColumnIndex: w.dateIdx + 1,
-		Text: clip(r.dateText), Reason: ReasonOutsideWindow, Detail: detail, Hint: hint}
+	return &BadRowError{File: file, Line: r.line, RowNumber: w.rowNums, Column: w.dateCol, ColumnIndex: w.dateIdx,
+		Text: clip(r.dateText), Reason: ReasonOutsideWindow, Detail: detail, Hint: hint, Options: []Option{opt, OptionOnBadRow}}
 }
 
 // SummarizeFile reads a transaction log file and returns its per-customer

@@ -349,10 +349,10 @@ func TestSummarizeOptionErrors(t *testing.T) {
 		{ReadOptions{Customer: "client"}, SummaryOptions{Unit: Week, CalibrationEnd: cal},
 			`x.csv: no customer_id column "client" in the header`},
 		{ReadOptions{Header: "no"}, SummaryOptions{Unit: Week, CalibrationEnd: cal},
-			`x.csv has no header, so the customer_id column must be given by 0-based index, not "customer_id"`},
+			`x.csv: the log has no header, so the customer_id column must be given by 0-based index, not "customer_id"`},
 		{ReadOptions{Header: "no", Customer: "0", Date: "5"}, SummaryOptions{Unit: Week, CalibrationEnd: cal},
 			"date column index 5 is out of range: the first row has 3 fields"},
-		{ReadOptions{Customer: "date"}, SummaryOptions{Unit: Week, CalibrationEnd: cal}, "both choose column 2"},
+		{ReadOptions{Customer: "date"}, SummaryOptions{Unit: Week, CalibrationEnd: cal}, "both choose column 1 (date; 0-based)"},
 	}
 	for _, c := range cases {
 		_, err := Summarize(strings.NewReader(log), "x.csv", c.ro, c.so)

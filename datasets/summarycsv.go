@@ -51,7 +51,8 @@ func summaryColumns(s *Summary) []string {
 // where the monetary columns appear when s.HasAmount, the holdout columns
 // when s.HasHoldout and weight when s.Compressed. Numbers are written in
 // the shortest form that reads back to the same float64 (strconv 'g', -1);
-// ids are quoted when CSV needs it. The unit is not written: recency, T and
+// ids are quoted when CSV needs it, and neutralised for spreadsheets
+// (SpreadsheetSafe). The unit is not written: recency, T and
 // durations are in s.Unit.
 func WriteSummaryCSV(w io.Writer, s *Summary) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
@@ -61,7 +62,7 @@ func WriteSummaryCSV(w io.Writer, s *Summary) error {
 	var buf []byte
 	for i := range s.Customers {
 		c := &s.Customers[i]
-		buf = appendCSVField(buf[:0], c.ID)
+		buf = appendCSVField(buf[:0], SpreadsheetSafe(c.ID))
 		num := func(v float64) {
 			buf = append(buf, ',')
 			buf = strconv.AppendFloat(buf, v, 'g', -1, 64)

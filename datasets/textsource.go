@@ -446,7 +446,7 @@ func (s *textSource) next(r *logRow) (bool, error) {
 	if n != s.in.Fields {
 		msg := fmt.Sprintf("the row has %d fields, expected %d (%s)", n, s.in.Fields, s.fieldsFrom)
 		if s.in.Fields == 0 {
-			msg = fmt.Sprintf("the row has %d fields, too few for column %d", n, s.maxCol+1)
+			msg = fmt.Sprintf("the row has %d fields, too few for column %d (0-based)", n, s.maxCol)
 		}
 		r.bad = s.badRow(ReasonFieldCount, -1, s.raw, msg)
 		return true, nil
@@ -464,52 +464,43 @@ func (s *textSource) next(r *logRow) (bool, error) {
 	}
 	r.day, r.amount = day, 0
 	if s.in.Amount >= 0 {
-		if bad := checkAmount(r, s.fields[s.in.Amount]); bad != "" {
-			r.bad = s.badRow(amountReason(bad), s.in.Amount, s.fields[s.in.Amount], bad)
+		if reason, bad := checkAmount(r, s.fields[s.in.Amount]); bad != "" {
+			r.bad = s.badRow(reason, s.in.Amount, s.fields[s.in.Amount], bad)
 		}
 	}
 	return true, nil
 }
 
-// checkAmount parses an amount into r and says what is wrong with it ("" if
-// nothing).
-func checkAmount(r *logRow, b []byte) string {
+// checkAmount parses an amount into r and says what is wrong with it, and
+// why (msg "" if nothing).
+func checkAmount(r *logRow, b []byte) (reason Reason, msg string) {
 	v, st := parseAmount(b)
 	switch st {
 	case amountEmpty:
-		return "the amount is empty"
+		return ReasonBadAmount, "the amount is empty"
 	case amountBad:
-		return fmt.Sprintf("cannot parse %s as an amount", excerpt(b))
+		return ReasonBadAmount, fmt.Sprintf("cannot parse %s as an amount", excerpt(b))
 	case amountNonFinite:
-		return fmt.Sprintf("the amount %s is not a finite number", excerpt(b))
+		return ReasonNonFinite, fmt.Sprintf("the amount %s is not a finite number", excerpt(b))
 	}
 	if v < 0 {
-		return fmt.Sprintf("the amount %s is negative", excerpt(b))
+		return ReasonNegative, fmt.Sprintf("the amount %s is negative", excerpt(b))
 	}
 	r.amount = v
-	return ""
-}
-
-// amountReason maps checkAmount's message to its reason.
-func amountReason(msg string) Reason {
-	switch {
-	case strings.HasSuffix(msg, "is negative"):
-		return ReasonNegative
-	case strings.HasSuffix(msg, "not a finite number"):
-		return ReasonNonFinite
-	}
-	return ReasonBadAmount
+	return "", ""
 }
 
 // badRow builds the error for the current record; col is the 0-based
 // column, -1 for the whole row.
 func (s *textSource) badRow(reason Reason, col int, text []byte, detail string) *BadRowError {
-	e := &BadRowError{File: s.in.File, Line: s.recLine, Reason: reason, Detail: detail, Hint: hints[reason]}
+	e := &BadRowError{File: s.in.File, Line: s.recLine, Reason: reason, Detail: detail, Hint: hints[reason],
+		Options: reasonOptions(reason), ColumnIndex: -1}
 	if s.recLine == s.firstData {
-		e.Hint += fmt.Sprintf(" (line %d was read as data, not as a header: if it is a header, set --header yes)", s.recLine)
+		e.Hint += fmt.Sprintf(" (line %d was read as data, not as a header: if it is a header, say so with the header option)", s.recLine)
+		e.Options = append([]Option{OptionHeader}, e.Options...)
 	}
 	if col >= 0 {
-		e.ColumnIndex = col + 1
+		e.ColumnIndex = col
 		e.Column = s.columnName(col)
 	}
 	e.Text = clip(text)

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/clv-dev/clv/datasets"
 )
 
 // CompareRow is one model's scores on one target in one run, as clv compare
@@ -20,6 +22,10 @@ type CompareRow struct {
 	Model   string             `json:"model"`
 	Target  string             `json:"target"`
 	Metrics map[string]float64 `json:"metrics"`
+	// Origin is the calibration end of a rolling backtest's window other
+	// than the main one (empty for the main window). Such rows show how
+	// stable a model's scores are and are never marked best.
+	Origin string `json:"origin,omitempty"`
 }
 
 // ComparedRow is a CompareRow placed in a Comparison, with the metrics for
@@ -104,6 +110,9 @@ func CompareTable(rows []CompareRow) Comparison {
 			}
 			best, count := math.Inf(-1), 0
 			for _, r := range group {
+				if r.Origin != "" {
+					continue
+				}
 				v, ok := r.Metrics[col]
 				if !ok || !Metric(v).Defined() {
 					continue
@@ -116,6 +125,9 @@ func CompareTable(rows []CompareRow) Comparison {
 				continue
 			}
 			for k := range group {
+				if group[k].Origin != "" {
+					continue
+				}
 				v, ok := group[k].Metrics[col]
 				if !ok || !Metric(v).Defined() {
 					continue
@@ -230,6 +242,10 @@ func writeMarkdown(w io.Writer, c Comparison) error {
 	}
 	b.WriteString("\n`*` best per target and metric: lowest |bias|, mae, rmse, msle; " +
 		"highest pearson, spearman, top10_share, top20_share, gini.\n")
+	if slices.ContainsFunc(c.Rows, func(r ComparedRow) bool { return r.Origin != "" }) {
+		b.WriteString("Rows whose run ends in `origin DATE` are a rolling backtest's other windows " +
+			"(calibration to DATE, holdout of the main window's length): they show how stable the scores are and are never marked best.\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -241,7 +257,7 @@ func writeCSV(w io.Writer, c Comparison) error {
 		return err
 	}
 	for _, r := range c.Rows {
-		rec := []string{r.Run, r.Model, r.Target}
+		rec := []string{datasets.SpreadsheetSafe(r.Run), r.Model, r.Target}
 		for _, col := range c.Columns {
 			v, ok := r.Metrics[col]
 			switch {
@@ -320,4 +336,26 @@ func (s ScoreSet) CompareRows(run string) []CompareRow {
 		return cmp.Compare(a.Target, b.Target)
 	})
 	return out
+}
+
+// CompareRows returns the rows of a results folder's metrics for clv
+// compare, labelled run: the main window's (see ScoreSet.CompareRows),
+// then, for a rolling-origin run, those of every other backtest window in
+// order, labelled "run origin CALIBRATION_END" and with Origin set.
+func (mf *MetricsFile) CompareRows(run string) []CompareRow {
+	rows := mf.ScoreSet().CompareRows(run)
+	if mf.Backtest == nil {
+		return rows
+	}
+	for _, w := range mf.Backtest.Windows {
+		if w.Main {
+			continue
+		}
+		origin := ScoreSet(w.Scores).CompareRows(run + " origin " + w.CalibrationEnd)
+		for k := range origin {
+			origin[k].Origin = w.CalibrationEnd
+		}
+		rows = append(rows, origin...)
+	}
+	return rows
 }

@@ -335,3 +335,45 @@ func ExampleWriteComparison() {
 	//
 	// `*` best per target and metric: lowest |bias|, mae, rmse, msle; highest pearson, spearman, top10_share, top20_share, gini.
 }
+
+// TestCompareRowsRollingOrigin: a rolling-origin run gives the main
+// window's rows, then each other window's, labelled by origin; an origin
+// row is never marked best, even where it scores better.
+func TestCompareRowsRollingOrigin(t *testing.T) {
+	sc := func(mae float64) Scores { return Scores{Customers: 10, MAE: Metric(mae)} }
+	mf := &MetricsFile{
+		Models: map[string]*ModelReport{
+			"a": {Holdout: &Scores{Customers: 10, MAE: 2}},
+			"b": {Holdout: &Scores{Customers: 10, MAE: 3}},
+		},
+		Backtest: &Backtest{Windows: []WindowScores{
+			{CalibrationEnd: "2024-01-31", Scores: map[string]map[string]Scores{"a": {TargetPurchases: sc(1)}, "b": {TargetPurchases: sc(0.5)}}},
+			{CalibrationEnd: "2024-02-29", Main: true, Scores: map[string]map[string]Scores{"a": {TargetPurchases: sc(2)}, "b": {TargetPurchases: sc(3)}}},
+		}},
+	}
+	rows := mf.CompareRows("run")
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Run+"|"+r.Model+"|"+r.Origin)
+	}
+	want := []string{"run|a|", "run|b|", "run origin 2024-01-31|a|2024-01-31", "run origin 2024-01-31|b|2024-01-31"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("rows %v, want %v", got, want)
+	}
+	for _, r := range CompareTable(rows).Rows {
+		marked := slices.Contains(r.Best, "mae")
+		if want := r.Run == "run" && r.Model == "a"; marked != want {
+			t.Errorf("%s %s: best mae %v, want %v", r.Run, r.Model, marked, want)
+		}
+	}
+	var b strings.Builder
+	if err := WriteComparison(&b, rows, "markdown"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "never marked best") {
+		t.Errorf("markdown lacks the origin legend:\n%s", b.String())
+	}
+	if (&MetricsFile{Models: mf.Models}).CompareRows("x")[0].Origin != "" {
+		t.Error("a run without backtest has origin rows")
+	}
+}

@@ -17,9 +17,21 @@ import (
 // is the reference of every key, with its type, default and allowed values.
 //
 // The exported fields hold the values as written in the file (after
-// defaults, environment and --set overrides). Validate checks them and
-// fills Resolved with the values the runner works with: parsed dates and
-// units, absolute paths, column selectors and the spend model chosen.
+// defaults, environment and overrides). The code is split by job:
+//
+//   - config.go: the types and the defaults;
+//   - config_load.go, config_env.go, config_casekeys.go, config_decode.go:
+//     reading the file, the CLV_ variables and the overrides, and decoding
+//     strictly into the types;
+//   - config_validate.go, config_validate_data.go: Validate reports every
+//     problem and never changes the config; Resolve returns the values the
+//     runner works with (parsed dates and units, absolute paths, column
+//     selectors, the spend model chosen), which Load stores in Resolved;
+//   - config_canonical.go: the canonical form and the hash;
+//   - config_manifest.go: the manifest's view (ResolvedJSON);
+//   - config_errors.go, config_hints.go: ConfigError and the hints worded
+//     with config keys;
+//   - config_datacheck.go: the checks of a config against its data.
 type Config struct {
 	// Name names the results folder: results/<name>/<time>-<hash>. It
 	// matches [A-Za-z0-9._-]+; the default is the config file's name
@@ -111,10 +123,10 @@ type DataConfig struct {
 	// Rejects is where skipped rows are written (only with on_bad_row:
 	// skip); empty means rejects.csv inside the run's results folder.
 	Rejects string `mapstructure:"rejects" json:"rejects"`
-	// Delimiter separates the fields of a text log: one character, or
-	// one of the names comma, semicolon, tab, pipe and whitespace (runs
-	// of blanks). Empty (the default) goes by data.format and the header
-	// line. Left out of the canonical form when empty, so that configs
+	// Delimiter separates the fields of a text log: comma, semicolon,
+	// tab, pipe or whitespace (runs of blanks), by name or as the
+	// character itself. Empty or auto (the default) goes by data.format
+	// and the first line. Left out of the canonical form when empty, so that configs
 	// written before the key existed keep their hash.
 	Delimiter string `mapstructure:"delimiter" json:"delimiter,omitempty"`
 }
@@ -213,6 +225,9 @@ type OutputConfig struct {
 	// Predictions is the format of the per-customer predictions: csv (the
 	// default), parquet or none.
 	Predictions string `mapstructure:"predictions" json:"predictions,omitempty"`
+	// Formats are the figure files written into plots/: png, svg or both
+	// (default png; see DefaultFigureFormats).
+	Formats []string `mapstructure:"formats" json:"formats,omitempty"`
 }
 
 // ResolvedConfig holds the values Resolve derives from a Config: what the
@@ -269,10 +284,9 @@ type ResolvedConfig struct {
 	DiscountRatePerUnit float64
 	// RetentionPeriod is the retention heuristic's activity period.
 	RetentionPeriod datasets.Unit
-	// Delimiter is the field separator of a text log: 0 when the format
-	// and the header line decide, ' ' for runs of blanks (whitespace),
-	// else the character itself.
-	Delimiter rune
+	// Delimiter is the field separator of a text log (DelimiterAuto: the
+	// format and the first line decide).
+	Delimiter datasets.Delimiter
 
 	// valid is true when Resolve found no problem.
 	valid bool
@@ -372,6 +386,7 @@ var configDefaults = []struct {
 	{"output.plots", true},
 	{"output.report", true},
 	{"output.predictions", "csv"},
+	{"output.formats", slices.Clone(DefaultFigureFormats)},
 	{"tiers.best_share", 0.2},
 	{"tiers.young_share", 0.25},
 	{"tiers.potential_quantile", 0.5},

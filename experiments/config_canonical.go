@@ -66,6 +66,9 @@ func (c *Config) canonical() Config {
 	if k.Output.Predictions == "csv" {
 		k.Output.Predictions = ""
 	}
+	if slices.Equal(k.Output.Formats, DefaultFigureFormats) {
+		k.Output.Formats = nil
+	}
 	return k
 }
 

@@ -96,9 +96,9 @@ type cfgHookError struct{ msg string }
 func (e cfgHookError) Error() string { return e.msg }
 
 // configDecodeHook converts the values of a config file, an environment
-// variable or a --set override to the field's type, strictly: text to
-// numbers and booleans where it parses, numbers and dates to text (a
-// column index, a date), a comma-separated text or "[a,b]" to a list.
+// variable or an override to the field's type, strictly: text to numbers
+// and booleans where it parses, numbers and dates to text (a column index,
+// a date), a comma-separated text or "[a,b]" to a list.
 func configDecodeHook(from, to reflect.Type, data any) (any, error) {
 	if data == nil {
 		return data, nil
@@ -108,90 +108,117 @@ func configDecodeHook(from, to reflect.Type, data any) (any, error) {
 		if _, ok := data.(map[string]any); !ok {
 			return nil, cfgHookError{fmt.Sprintf("is %s, want a table of keys", cfgDescribeValue(data))}
 		}
-	case reflect.Pointer, reflect.Interface:
-		return data, nil
 	case reflect.String:
-		switch d := data.(type) {
-		case string:
-			return d, nil
-		case time.Time:
-			if d.Hour() == 0 && d.Minute() == 0 && d.Second() == 0 && d.Nanosecond() == 0 {
-				return d.Format(time.DateOnly), nil
-			}
-			return d.Format(time.RFC3339Nano), nil
-		case bool:
-			return strconv.FormatBool(d), nil
-		case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
-			return fmt.Sprint(d), nil
-		case float64:
-			return strconv.FormatFloat(d, 'f', -1, 64), nil
-		case encoding.TextMarshaler: // e.g. a TOML local date
-			b, err := d.MarshalText()
-			if err != nil {
-				return nil, cfgHookError{fmt.Sprintf("cannot be read as text: %v", err)}
-			}
-			return string(b), nil
-		}
+		return hookText(data)
 	case reflect.Int, reflect.Int64:
-		switch d := data.(type) {
-		case string:
-			s := strings.TrimSpace(d)
-			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-				return n, nil
-			}
-			if f, err := strconv.ParseFloat(s, 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
-				return int64(f), nil
-			}
-			return nil, cfgHookError{fmt.Sprintf("%q is not a whole number", d)}
-		case float64:
-			if d != math.Trunc(d) || math.Abs(d) >= 1<<53 {
-				return nil, cfgHookError{fmt.Sprintf("%v is not a whole number", d)}
-			}
-			return int64(d), nil
-		case bool:
-			return nil, cfgHookError{fmt.Sprintf("%v is not a whole number", d)}
-		}
+		return hookWhole(data)
 	case reflect.Float64:
-		switch d := data.(type) {
-		case string:
-			f, err := strconv.ParseFloat(strings.TrimSpace(d), 64)
-			if err != nil {
-				return nil, cfgHookError{fmt.Sprintf("%q is not a number", d)}
-			}
-			return f, nil
-		case bool:
-			return nil, cfgHookError{fmt.Sprintf("%v is not a number", d)}
-		}
+		return hookNumber(data)
 	case reflect.Bool:
-		if d, ok := data.(string); ok {
-			switch strings.ToLower(strings.TrimSpace(d)) {
-			case "true", "yes", "on", "1":
-				return true, nil
-			case "false", "no", "off", "0":
-				return false, nil
-			}
-			return nil, cfgHookError{fmt.Sprintf("%q is not true or false", d)}
-		}
+		return hookBool(data)
 	case reflect.Slice:
-		if _, ok := data.(map[string]any); ok {
-			return nil, cfgHookError{"is a table of keys, want a list"}
-		}
-		if to.Elem().Kind() != reflect.String {
-			break
-		}
-		if d, ok := data.(string); ok {
-			s := strings.TrimSpace(d)
-			s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
-			out := []string{}
-			for _, f := range strings.Split(s, ",") {
-				if f = strings.TrimSpace(f); f != "" {
-					out = append(out, f)
-				}
-			}
-			return out, nil
-		}
+		return hookList(to, data)
 	}
 	return data, nil
+}
+
+// hookText converts a value to text: dates as YYYY-MM-DD (RFC 3339 with a
+// time of day), numbers and booleans as written.
+func hookText(data any) (any, error) {
+	switch d := data.(type) {
+	case time.Time:
+		if d.Hour() == 0 && d.Minute() == 0 && d.Second() == 0 && d.Nanosecond() == 0 {
+			return d.Format(time.DateOnly), nil
+		}
+		return d.Format(time.RFC3339Nano), nil
+	case bool:
+		return strconv.FormatBool(d), nil
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+		return fmt.Sprint(d), nil
+	case float64:
+		return strconv.FormatFloat(d, 'f', -1, 64), nil
+	case encoding.TextMarshaler: // e.g. a TOML local date
+		b, err := d.MarshalText()
+		if err != nil {
+			return nil, cfgHookError{fmt.Sprintf("cannot be read as text: %v", err)}
+		}
+		return string(b), nil
+	}
+	return data, nil
+}
+
+// hookWhole converts text and whole floats to an integer.
+func hookWhole(data any) (any, error) {
+	switch d := data.(type) {
+	case string:
+		s := strings.TrimSpace(d)
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return n, nil
+		}
+		if f, err := strconv.ParseFloat(s, 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			return int64(f), nil
+		}
+		return nil, cfgHookError{fmt.Sprintf("%q is not a whole number", d)}
+	case float64:
+		if d != math.Trunc(d) || math.Abs(d) >= 1<<53 {
+			return nil, cfgHookError{fmt.Sprintf("%v is not a whole number", d)}
+		}
+		return int64(d), nil
+	case bool:
+		return nil, cfgHookError{fmt.Sprintf("%v is not a whole number", d)}
+	}
+	return data, nil
+}
+
+// hookNumber converts text to a number and refuses a boolean.
+func hookNumber(data any) (any, error) {
+	switch d := data.(type) {
+	case string:
+		f, err := strconv.ParseFloat(strings.TrimSpace(d), 64)
+		if err != nil {
+			return nil, cfgHookError{fmt.Sprintf("%q is not a number", d)}
+		}
+		return f, nil
+	case bool:
+		return nil, cfgHookError{fmt.Sprintf("%v is not a number", d)}
+	}
+	return data, nil
+}
+
+// hookBool converts true/false, yes/no, on/off and 1/0 written as text.
+func hookBool(data any) (any, error) {
+	d, ok := data.(string)
+	if !ok {
+		return data, nil
+	}
+	switch strings.ToLower(strings.TrimSpace(d)) {
+	case "true", "yes", "on", "1":
+		return true, nil
+	case "false", "no", "off", "0":
+		return false, nil
+	}
+	return nil, cfgHookError{fmt.Sprintf("%q is not true or false", d)}
+}
+
+// hookList refuses a table where a list is wanted and splits a text
+// "a, b" or "[a,b]" into a list of text.
+func hookList(to reflect.Type, data any) (any, error) {
+	if _, ok := data.(map[string]any); ok {
+		return nil, cfgHookError{"is a table of keys, want a list"}
+	}
+	d, ok := data.(string)
+	if !ok || to.Elem().Kind() != reflect.String {
+		return data, nil
+	}
+	s := strings.TrimSpace(d)
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	out := []string{}
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }
 
 // cfgDescribeValue renders a decoded value for a message.

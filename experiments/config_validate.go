@@ -49,6 +49,7 @@ func (c *Config) resolve(checkFiles bool) (ResolvedConfig, error) {
 	k.gates()
 	k.output()
 	k.ps.list = append(k.ps.list, c.valueProblems()...)
+	c.Output.validateFormats(&k.ps)
 	if len(k.ps.list) > 0 {
 		return k.r, &ConfigError{File: c.File, Problems: k.ps.list}
 	}

@@ -310,63 +310,36 @@ func parseConfigColumn(s string) (Column, error) {
 	return Column{Name: s, Index: -1}, nil
 }
 
-// cfgDelimiterNames are the names data.delimiter accepts besides a single
-// character, with the separator each stands for (' ': runs of blanks).
-var cfgDelimiterNames = map[string]rune{"comma": ',', "semicolon": ';', "tab": '\t', "pipe": '|', "whitespace": ' '}
-
-// parseDelimiter reads data.delimiter: "" (by the format), a name of
-// cfgDelimiterNames, or one character that cannot be part of a value.
-func parseDelimiter(s string) (rune, error) {
-	if s == "" {
-		return 0, nil
-	}
-	if d, ok := cfgDelimiterNames[strings.ToLower(strings.TrimSpace(s))]; ok {
-		return d, nil
-	}
-	rs := []rune(s)
-	switch {
-	case len(rs) != 1:
-		return 0, fmt.Errorf("%q is neither one character nor one of comma, semicolon, tab, pipe, whitespace", s)
-	case rs[0] == '"' || rs[0] == '\r' || rs[0] == '\n' || rs[0] == utf8RuneError:
-		return 0, fmt.Errorf("%q cannot separate fields (it is a quote, a line break or not valid text)", s)
-	case rs[0] == ' ':
-		return ' ', nil
-	}
-	return rs[0], nil
-}
-
-// utf8RuneError is the replacement character of text that is not UTF-8.
-const utf8RuneError = '\uFFFD'
-
-// delimiter checks data.delimiter against data.format.
+// delimiter checks data.delimiter against data.format. The reader's own
+// parser (datasets.ParseDelimiter) decides which delimiters exist: comma,
+// semicolon, tab, pipe and whitespace, by name or as the character itself.
 func (k *cfgCheck) delimiter() {
 	d, r := k.c.Data, &k.r
 	if d.Delimiter == "" {
 		return
 	}
-	sep, err := parseDelimiter(d.Delimiter)
+	sep, err := datasets.ParseDelimiter(d.Delimiter)
 	if err != nil {
-		k.ps.add("data.delimiter", "%v", err)
+		k.ps.add("data.delimiter", "%q is not a delimiter: use comma, semicolon, tab, pipe or whitespace (or the character itself: , ; | or a tab)", d.Delimiter)
 		return
 	}
 	r.Delimiter = sep
 	switch {
+	case sep == datasets.DelimiterAuto:
 	case r.Format == "parquet":
 		k.ps.add("data.delimiter", "is set, but data.format is parquet, which has no delimiter: leave data.delimiter out")
-	case r.Format == "tsv" && sep != '\t', r.Format == "whitespace" && sep != ' ':
-		k.ps.add("data.delimiter", "%q contradicts data.format %s: set data.format to csv (or auto) for another delimiter", d.Delimiter, r.Format)
+	case r.Format == "tsv" && sep != datasets.DelimiterTab, r.Format == "whitespace" && sep != datasets.DelimiterWhitespace,
+		r.Format == "csv" && sep == datasets.DelimiterWhitespace:
+		k.ps.add("data.delimiter", "%q contradicts data.format %s: set data.format to auto, or leave data.delimiter out", d.Delimiter, r.Format)
 	}
 }
 
-// delimiterName is the canonical spelling of a resolved delimiter.
-func delimiterName(sep rune) string {
-	for name, d := range cfgDelimiterNames {
-		if d == sep {
-			return name
-		}
-	}
-	if sep == 0 {
+// delimiterName is the canonical spelling of a resolved delimiter: its
+// name, and "" for auto (so that writing auto keeps the hash of a config
+// without the key).
+func delimiterName(d datasets.Delimiter) string {
+	if d == datasets.DelimiterAuto {
 		return ""
 	}
-	return string(sep)
+	return d.String()
 }

@@ -5,6 +5,7 @@ package experiments
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,8 +61,8 @@ func TestRunReadsFIFOOnce(t *testing.T) {
 	}
 }
 
-// /dev/zero as data fails at once (binary data, not a text log) instead
-// of being hashed forever; a FIFO nobody writes to is abandoned when the
+// /dev/zero as data fails at once (a data error) instead of being hashed
+// forever; a FIFO nobody writes to is abandoned when the
 // run is cancelled.
 func TestRunOnEndlessInputs(t *testing.T) {
 	cfgPath, dataPath := quickstartFileConfig(t, "log.csv")
@@ -70,7 +71,8 @@ func TestRunOnEndlessInputs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Run(context.Background(), cfg, RunOptions{}); err == nil || !strings.Contains(err.Error(), "binary data") {
+		var de *DataError
+		if _, err := Run(context.Background(), cfg, RunOptions{}); !errors.As(err, &de) {
 			t.Errorf("/dev/zero: %v", err)
 		}
 	}
@@ -128,5 +130,43 @@ func TestLogInputSecondReadOfPipe(t *testing.T) {
 	}
 	if _, err := l.Summarize(ro, so); err == nil || !strings.Contains(err.Error(), "cannot be read twice") {
 		t.Errorf("second read of a pipe: %v", err)
+	}
+}
+
+// Rejected rows sent to a FIFO are written into it; the FIFO stays.
+func TestRejectsIntoFIFO(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "rejects")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no FIFOs:", err)
+	}
+	got := make(chan string, 1)
+	go func() {
+		f, err := os.Open(fifo)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(f)
+		f.Close()
+		got <- string(b)
+	}()
+	l := EmbeddedLog("test", []byte("customer_id,date\na,2024-01-01\nb,someday\n"))
+	unit, _ := datasets.ParseUnit("week")
+	_, err := l.Summarize(datasets.ReadOptions{Amount: "none", OnBadRow: "skip", RejectsPath: fifo},
+		datasets.SummaryOptions{Unit: unit, CalibrationEnd: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case s := <-got:
+		if !strings.Contains(s, "someday") {
+			t.Errorf("the FIFO carried %q", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing came through the FIFO")
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the FIFO was replaced (%v)", err)
 	}
 }

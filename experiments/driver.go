@@ -202,8 +202,7 @@ func drive(ctx context.Context, cfg *Config, o RunOptions, exp experiment) (*Out
 		now = time.Now
 	}
 	started := now()
-	outDir := resultsPath(cfg, o, started)
-	rd, err := newResultsDir(outDir)
+	rd, err := stageResults(cfg, o, started)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +224,7 @@ func drive(ctx context.Context, cfg *Config, o RunOptions, exp experiment) (*Out
 	res.metrics.setGates(gates)
 
 	t0 := time.Now()
-	env.prog.step("writing " + outDir)
+	env.prog.step("writing " + rd.final)
 	if err := writeResults(env, res); err != nil {
 		return nil, err
 	}
@@ -234,7 +233,7 @@ func drive(ctx context.Context, cfg *Config, o RunOptions, exp experiment) (*Out
 		return nil, err
 	}
 	committed = true
-	return &Outcome{Dir: outDir, Metrics: res.metrics, Gates: gates, FailedModels: res.failed}, nil
+	return &Outcome{Dir: rd.final, Metrics: res.metrics, Gates: gates, FailedModels: res.failed}, nil
 }
 
 // writeResults writes metrics.json, params.json, the experiment's files

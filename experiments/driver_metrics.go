@@ -26,8 +26,8 @@ type RunMetrics interface {
 	// ModelError returns the error of a model that failed ("" otherwise).
 	ModelError(name string) string
 	// WriteSummary writes a few lines on the run's main scores, for the
-	// console.
-	WriteSummary(w io.Writer)
+	// console, the models in the given order (then any others, sorted).
+	WriteSummary(w io.Writer, order []string)
 	setGates(g []GateResult)
 }
 
@@ -71,9 +71,6 @@ func (mf *MetricsFile) Paths() []string { return mainScores(mf).Paths() }
 // CheckGates evaluates gates against the main window's scores.
 func (mf *MetricsFile) CheckGates(gates []Gate) []GateResult { return mainScores(mf).CheckGates(gates) }
 
-// CompareRows returns the main window's scores as comparison rows.
-func (mf *MetricsFile) CompareRows(run string) []CompareRow { return mainScores(mf).CompareRows(run) }
-
 // ModelError returns the error of a model that failed.
 func (mf *MetricsFile) ModelError(name string) string {
 	if rep := mf.Models[name]; rep != nil {
@@ -86,10 +83,10 @@ func (mf *MetricsFile) setGates(g []GateResult) { mf.Gates = g }
 
 // WriteSummary writes the customers and rows read and a table of each
 // model's holdout purchases: predicted, actual, bias, mae and pearson.
-func (mf *MetricsFile) WriteSummary(w io.Writer) {
+func (mf *MetricsFile) WriteSummary(w io.Writer, order []string) {
 	fmt.Fprintf(w, "%d customers in calibration, %d rows read, %d rejected\n", mf.Data.CalibrationCustomers, mf.Data.RowsRead, mf.Data.RowsRejected)
 	fmt.Fprintf(w, "%-10s %12s %12s %9s %9s %9s\n", "model", "predicted", "actual", "bias", "mae", "pearson")
-	for _, name := range mf.ModelOrder() {
+	for _, name := range inOrder(order, mf.Models) {
 		rep := mf.Models[name]
 		if rep.Holdout == nil {
 			fmt.Fprintf(w, "%-10s failed: %s\n", name, rep.Error)
@@ -137,14 +134,9 @@ func (m *ContractualMetrics) setGates(g []GateResult) { m.Gates = g }
 
 // WriteSummary writes the cohort and each model's holdout survivors:
 // predicted, actual, bias and mape.
-func (m *ContractualMetrics) WriteSummary(w io.Writer) {
+func (m *ContractualMetrics) WriteSummary(w io.Writer, order []string) {
 	fmt.Fprintf(w, "cohort of %g customers over %d %ss, fitted on periods 0..%d\n", float64(m.Data.CohortSize), m.Data.Periods, m.Unit, m.Split.CalibrationPeriods)
-	names := make([]string, 0, len(m.Models))
-	for name := range m.Models {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range inOrder(order, m.Models) {
 		rep := m.Models[name]
 		switch {
 		case rep.Error != "":
@@ -159,4 +151,23 @@ func (m *ContractualMetrics) WriteSummary(w io.Writer) {
 	for _, g := range m.Gates {
 		fmt.Fprintln(w, g.Message)
 	}
+}
+
+// inOrder returns the keys of m in the order of names, then any others
+// sorted.
+func inOrder[V any](names []string, m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for _, n := range names {
+		if _, ok := m[n]; ok && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	var rest []string
+	for k := range m {
+		if !slices.Contains(out, k) {
+			rest = append(rest, k)
+		}
+	}
+	slices.Sort(rest)
+	return append(out, rest...)
 }

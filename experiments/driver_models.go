@@ -43,6 +43,8 @@ func (c *Config) validateModels(ps *cfgProblems, r *ResolvedConfig, reg *models.
 				ps.add(key, "%s needs %s, but this config has a survival section: a contractual experiment runs %s only", m, od.Needs(), strings.Join(allowed, ", "))
 			} else if known {
 				ps.add(key, "%s is a contractual model: it needs %s, not a transaction log; give a survival section (survival.path, survival.calibration_periods) instead of data and split, as configs/contractual.yaml does", m, od.Needs())
+			} else if sd, spend := reg.Lookup(models.KindSpend, strings.ToLower(m)); spend && !contractual {
+				ps.add(key, "%s is a spend model, not a purchase model: leave it out of models and set spend_model: %s", m, sd.Name)
 			} else if contractual {
 				ps.add(key, "%q is not a known model: a contractual experiment (survival section) runs %s", m, strings.Join(allowed, ", "))
 			} else {

@@ -636,39 +636,51 @@ type actualOrder struct {
 
 // NewScorer returns a Scorer of the customers with the given ids.
 func NewScorer(ids []string) *Scorer {
-	items := make([]rankItem, len(ids))
-	numeric := true
-	for i, id := range ids {
-		items[i].i = int32(i)
-		if numeric {
-			k, err := strconv.ParseInt(id, 10, 64)
-			if err != nil {
-				numeric = false
-				continue
-			}
-			items[i].key = k
-		}
-	}
-	slices.SortFunc(items, func(a, b rankItem) int {
-		if numeric && a.key != b.key {
-			return cmp.Compare(a.key, b.key)
-		}
-		if c := strings.Compare(ids[a.i], ids[b.i]); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.i, b.i)
-	})
-	byID := make([]int32, len(items))
-	for j, it := range items {
-		byID[j] = it.i
-	}
-	return &Scorer{ids: ids, byID: byID, orders: map[*float64][]int{}, actuals: map[*float64]*actualOrder{}}
+	return &Scorer{ids: ids, byID: idOrder(ids), orders: map[*float64][]int{}, actuals: map[*float64]*actualOrder{}}
 }
 
-// rankItem is one customer in the sort of NewScorer.
-type rankItem struct {
-	key int64 // numeric id, when every id is numeric
-	i   int32 // index in the input
+// idOrder returns the customers in the tie-breaking order of their ids
+// (see PredictionOrder): numeric ids by a radix sort of their values,
+// then runs of equal values by string and position; other ids by a
+// comparison sort.
+func idOrder(ids []string) []int32 {
+	keys := make([]uint64, len(ids))
+	byID := make([]int32, len(ids))
+	numeric := true
+	for i, id := range ids {
+		byID[i] = int32(i)
+		k, err := strconv.ParseInt(id, 10, 64)
+		if err != nil {
+			numeric = false
+			break
+		}
+		keys[i] = uint64(k) ^ 1<<63 // signed order as unsigned
+	}
+	byString := func(a, b int32) int {
+		if c := strings.Compare(ids[a], ids[b]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	}
+	if !numeric {
+		for i := range byID {
+			byID[i] = int32(i)
+		}
+		slices.SortFunc(byID, byString)
+		return byID
+	}
+	radixSort(keys, byID)
+	for s := 0; s < len(keys); {
+		e := s + 1
+		for e < len(keys) && keys[e] == keys[s] {
+			e++
+		}
+		if e-s > 1 { // "7" and "007"
+			slices.SortFunc(byID[s:e], byString)
+		}
+		s = e
+	}
+	return byID
 }
 
 // order returns the prediction order of validated predictions: a stable
@@ -719,21 +731,23 @@ func (sc *Scorer) byValue(actual []float64) *actualOrder {
 }
 
 // radixSort sorts keys ascending, carrying idx along, stably: a
-// least-significant-digit radix sort in 16-bit digits, skipping the digits
-// every key shares.
+// least-significant-digit radix sort in 11-bit digits (whose counts fit
+// in the first-level cache), skipping the digits every key shares.
 func radixSort(keys []uint64, idx []int32) {
+	const bits, buckets = 11, 1 << 11
 	n := len(keys)
 	if n < 2 {
 		return
 	}
-	tmpK, tmpI := make([]uint64, n), make([]int32, n)
-	var count [1 << 16]int
-	for shift := uint(0); shift < 64; shift += 16 {
+	srcK, srcI := keys, idx
+	dstK, dstI := make([]uint64, n), make([]int32, n)
+	var count [buckets]int
+	for shift := uint(0); shift < 64; shift += bits {
 		clear(count[:])
-		for _, k := range keys {
-			count[(k>>shift)&0xffff]++
+		for _, k := range srcK {
+			count[(k>>shift)&(buckets-1)]++
 		}
-		if count[(keys[0]>>shift)&0xffff] == n {
+		if count[(srcK[0]>>shift)&(buckets-1)] == n {
 			continue // every key has this digit
 		}
 		sum := 0
@@ -741,12 +755,15 @@ func radixSort(keys []uint64, idx []int32) {
 			count[d] = sum
 			sum += c
 		}
-		for j, k := range keys {
-			d := (k >> shift) & 0xffff
-			tmpK[count[d]], tmpI[count[d]] = k, idx[j]
+		for j, k := range srcK {
+			d := (k >> shift) & (buckets - 1)
+			dstK[count[d]], dstI[count[d]] = k, srcI[j]
 			count[d]++
 		}
-		copy(keys, tmpK)
-		copy(idx, tmpI)
+		srcK, dstK, srcI, dstI = dstK, srcK, dstI, srcI
+	}
+	if &srcK[0] != &keys[0] {
+		copy(keys, srcK)
+		copy(idx, srcI)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/clv-dev/clv/datasets"
 	"github.com/clv-dev/clv/models"
@@ -25,11 +24,14 @@ import (
 //
 // Customers observed for no time (T = 0: their first purchase fell on the
 // calibration end) are predicted as new customers by every model: the
-// unconditional E[X(t)] and its discounted integral, with P(alive) the
-// model's value at T = 0 where it is a probability, and 1 otherwise.
+// factored models do so themselves (A(t | 0, 0) times P(alive) at the
+// first purchase is E[X(t)]); for the others the unconditional E[X(t)] and
+// its discounted integral are used, with P(alive) the model's value at
+// T = 0 where it is a probability, and 1 otherwise.
 //
-// Models whose predictions also read the activity bitmaps (the retention
-// heuristic) are evaluated per customer; their predictions are closed-form.
+// Models that do not factor are evaluated per distinct history when the
+// summary has no activity bitmaps, and per customer when it has (the
+// retention heuristic reads them); their predictions are closed-form.
 //
 // The discounted expected time alive over the horizon,
 // D(c) = ∫₀^H e^{−δt} P(alive at T+t | c) dt, prices the cost of keeping a
@@ -41,12 +43,6 @@ import (
 // rate and the time alive are negatively correlated and DERT/E[λ] is at most
 // D). The heuristics have no dropout process after T: D = P(alive) ·
 // ∫₀^H e^{−δt} dt.
-
-// activityReader is implemented by fitted models whose predictions read
-// Customer.Activity besides (x, t_x, T).
-type activityReader interface {
-	PeriodsSinceActivity(c models.Customer) int
-}
 
 // predictInput is what predicting a window needs: the customers, their
 // pattern table and the CLV options.
@@ -146,7 +142,7 @@ func aliveTime(f models.FittedPurchases, x, T, alive, discounted float64, o mode
 // pattern table: the reference the pattern-first path must agree with,
 // and the path of models that read activity bitmaps.
 func customerPrediction(f models.FittedPurchases, c models.Customer, duration float64, o models.CLVOptions) customerValues {
-	if c.T == 0 {
+	if _, factored := f.(models.AliveFactored); c.T == 0 && !factored {
 		return newCustomerValues(f, duration, o)
 	}
 	v := customerValues{
@@ -180,7 +176,8 @@ func predictPurchases(ctx context.Context, f models.FittedPurchases, in predictI
 	s := in.summary
 	out := newPurchaseColumns(len(s.Customers))
 	durations, class := durationClasses(s)
-	if _, ok := f.(activityReader); ok || durations == nil || in.patterns == nil {
+	af, factored := f.(models.AliveFactored)
+	if !factored && s.ActivityPeriods > 0 || durations == nil || in.patterns == nil {
 		parallelFor(len(s.Customers), func(lo, hi int) {
 			for i := lo; i < hi && ctx.Err() == nil; i++ {
 				cs := &s.Customers[i]
@@ -191,7 +188,7 @@ func predictPurchases(ctx context.Context, f models.FittedPurchases, in predictI
 		return out
 	}
 	var byPattern [][]customerValues // [duration class][pattern]
-	if af, ok := f.(models.AliveFactored); ok {
+	if factored {
 		byPattern = factoredPatternValues(ctx, f, af, in.patterns, durations, in.clv)
 	} else {
 		byPattern = patternValues(ctx, f, in.patterns, durations, in.clv)
@@ -265,7 +262,7 @@ func factoredPatternValues(ctx context.Context, f models.FittedPurchases, af mod
 			for k, d := range durations {
 				gr.atDuration[k] = curve(d)
 			}
-			gr.discounted = discountCurve(curve, o)
+			gr.discounted = af.AliveDiscounted(gr.x, gr.T, o.DiscountRate, o.Horizon)
 			gr.rate = af.AliveRate(gr.x, gr.T)
 		}
 	})
@@ -273,24 +270,8 @@ func factoredPatternValues(ctx context.Context, f models.FittedPurchases, af mod
 	for k := range out {
 		out[k] = make([]customerValues, pt.Len())
 	}
-	var once sync.Once
-	var fresh []customerValues // the T = 0 customer, per duration class
-	newCustomer := func() []customerValues {
-		once.Do(func() {
-			for _, d := range durations {
-				fresh = append(fresh, newCustomerValues(f, d, o))
-			}
-		})
-		return fresh
-	}
 	parallelFor(pt.Len(), func(lo, hi int) {
 		for j := lo; j < hi && ctx.Err() == nil; j++ {
-			if pt.T[j] == 0 {
-				for k, v := range newCustomer() {
-					out[k][j] = v
-				}
-				continue
-			}
 			gr := &groups[groupOf[j]]
 			pa := f.ProbabilityAlive(models.Customer{Frequency: pt.Frequency[j], Recency: pt.Recency[j], T: pt.T[j]})
 			v := customerValues{alive: pa, discounted: pa * gr.discounted}

@@ -1,54 +1,219 @@
 package experiments
 
 import (
-	"encoding/csv"
+	"fmt"
 	"io"
+	"reflect"
+	"runtime"
 	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/clv-dev/clv/datasets"
+	"github.com/parquet-go/parquet-go"
 )
 
-// writePredictions writes predictions.csv: one row per customer with the
-// summary columns, the holdout actuals and every model's predictions
-// (holdout purchases, P(alive) and, with a spend model, holdout revenue and
-// CLV). Numbers are written in the shortest form that reads back to the
-// same float64, so the file holds exactly what was scored.
+// predColumn is one column of the predictions table: customer ids, numbers
+// or tiers (exactly one of the slices is set).
+type predColumn struct {
+	name   string
+	text   []string
+	number []float64
+	tier   []Tier
+}
+
+// predictionColumns returns the predictions table of a window: the
+// summary columns, the holdout actuals and, per model that produced
+// predictions, its holdout purchases, P(alive) and, with a spend model,
+// holdout revenue, CLV, net CLV and tier.
+func predictionColumns(cfg *Config, wr *windowResult) []predColumn {
+	s := wr.summary
+	n := len(s.Customers)
+	ids := make([]string, n)
+	summary := make([][]float64, 8)
+	for k := range summary {
+		summary[k] = make([]float64, n)
+	}
+	for i, c := range s.Customers {
+		ids[i] = c.ID
+		for k, v := range [...]float64{c.Frequency, c.Recency, c.T, c.Monetary, c.FrequencyHoldout,
+			c.MonetaryHoldout, c.DurationHoldout, c.FrequencyHoldout * c.MonetaryHoldout} {
+			summary[k][i] = v
+		}
+	}
+	cols := []predColumn{{name: "customer_id", text: ids}}
+	for k, name := range []string{"frequency", "recency", "T", "monetary_value", "frequency_holdout",
+		"monetary_value_holdout", "duration_holdout", "revenue_holdout"} {
+		cols = append(cols, predColumn{name: name, number: summary[k]})
+	}
+	for _, name := range cfg.Models {
+		p, ok := wr.preds[name]
+		if !ok {
+			continue
+		}
+		cols = append(cols, predColumn{name: name + "_purchases", number: p.Purchases},
+			predColumn{name: name + "_p_alive", number: p.PAlive})
+		if p.Revenue != nil {
+			cols = append(cols, predColumn{name: name + "_revenue", number: p.Revenue},
+				predColumn{name: name + "_clv", number: p.CLV})
+		}
+		if p.Tier != nil {
+			cols = append(cols, predColumn{name: name + "_net_clv", number: p.NetCLV},
+				predColumn{name: name + "_tier", tier: p.Tier})
+		}
+	}
+	return cols
+}
+
+// writePredictions writes the per-customer predictions in the format of
+// output.predictions: predictions.csv (the default), predictions.parquet,
+// or nothing.
 func writePredictions(rd *resultsDir, cfg *Config, wr *windowResult) error {
-	return rd.writeFile("predictions.csv", func(w io.Writer) error {
-		cw := csv.NewWriter(w)
-		header := []string{"customer_id", "frequency", "recency", "T", "monetary_value",
-			"frequency_holdout", "monetary_value_holdout", "duration_holdout", "revenue_holdout"}
-		var names []string
-		for _, name := range cfg.Models {
-			p, ok := wr.preds[name]
-			if !ok {
+	switch cfg.Output.Predictions {
+	case "none":
+		return nil
+	case "parquet":
+		cols := predictionColumns(cfg, wr)
+		return rd.writeFile("predictions.parquet", func(w io.Writer) error { return writePredictionsParquet(w, cols) })
+	default:
+		cols := predictionColumns(cfg, wr)
+		return rd.writeFile("predictions.csv", func(w io.Writer) error { return writePredictionsCSV(w, cols) })
+	}
+}
+
+// writePredictionsCSV writes the columns as CSV, one row per customer, with numbers
+// in the shortest form that reads back to the same float64, so the file
+// holds exactly what was scored. Blocks of rows are formatted in parallel
+// and written in order.
+func writePredictionsCSV(w io.Writer, cols []predColumn) error {
+	var head []byte
+	for j, c := range cols {
+		if j > 0 {
+			head = append(head, ',')
+		}
+		head = appendCSVField(head, c.name)
+	}
+	if _, err := w.Write(append(head, '\n')); err != nil {
+		return err
+	}
+	n := 0
+	if len(cols) > 0 {
+		n = cols[0].len()
+	}
+	const block = 16384
+	workers := max(1, runtime.GOMAXPROCS(0))
+	bufs := make([][]byte, workers)
+	for start := 0; start < n; start += block * workers {
+		var wg sync.WaitGroup
+		for k := range workers {
+			lo := start + k*block
+			hi := min(lo+block, n)
+			if lo >= hi {
+				bufs[k] = bufs[k][:0]
 				continue
 			}
-			names = append(names, name)
-			header = append(header, name+"_purchases", name+"_p_alive")
-			if p.Revenue != nil {
-				header = append(header, name+"_revenue", name+"_clv")
-			}
+			wg.Add(1)
+			go func(k, lo, hi int) {
+				defer wg.Done()
+				bufs[k] = appendCSVRows(bufs[k][:0], cols, lo, hi)
+			}(k, lo, hi)
 		}
-		if err := cw.Write(header); err != nil {
-			return err
-		}
-		row := make([]string, 0, len(header))
-		for i, c := range wr.summary.Customers {
-			row = append(row[:0], c.ID, num(c.Frequency), num(c.Recency), num(c.T), num(c.Monetary),
-				num(c.FrequencyHoldout), num(c.MonetaryHoldout), num(c.DurationHoldout), num(c.FrequencyHoldout*c.MonetaryHoldout))
-			for _, name := range names {
-				p := wr.preds[name]
-				row = append(row, num(p.Purchases[i]), num(p.PAlive[i]))
-				if p.Revenue != nil {
-					row = append(row, num(p.Revenue[i]), num(p.CLV[i]))
-				}
-			}
-			if err := cw.Write(row); err != nil {
+		wg.Wait()
+		for _, b := range bufs {
+			if _, err := w.Write(b); err != nil {
 				return err
 			}
 		}
-		cw.Flush()
-		return cw.Error()
-	})
+	}
+	return nil
 }
 
-func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+func (c predColumn) len() int {
+	switch {
+	case c.text != nil:
+		return len(c.text)
+	case c.tier != nil:
+		return len(c.tier)
+	}
+	return len(c.number)
+}
+
+// appendCSVRows appends rows lo..hi−1. Text (customer ids) is neutralised
+// for spreadsheets (datasets.SpreadsheetSafe); Parquet keeps ids as read.
+func appendCSVRows(b []byte, cols []predColumn, lo, hi int) []byte {
+	for i := lo; i < hi; i++ {
+		for j, c := range cols {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			switch {
+			case c.text != nil:
+				b = appendCSVField(b, datasets.SpreadsheetSafe(c.text[i]))
+			case c.tier != nil:
+				b = append(b, c.tier[i].String()...)
+			default:
+				b = strconv.AppendFloat(b, c.number[i], 'g', -1, 64)
+			}
+		}
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// appendCSVField appends a text field, quoted as encoding/csv quotes it:
+// when it holds a comma, a quote, a line break, starts with a space, or
+// is `\.`.
+func appendCSVField(b []byte, f string) []byte {
+	r, _ := utf8.DecodeRuneInString(f)
+	if f != `\.` && !strings.ContainsAny(f, ",\"\r\n") && (f == "" || !unicode.IsSpace(r)) {
+		return append(b, f...)
+	}
+	b = append(b, '"')
+	b = append(b, strings.ReplaceAll(f, `"`, `""`)...)
+	return append(b, '"')
+}
+
+// writePredictionsParquet writes the columns as a Parquet file with the same columns
+// in the same order: ids and tiers as UTF-8 strings, numbers as doubles,
+// all required.
+func writePredictionsParquet(w io.Writer, cols []predColumn) error {
+	fields := make([]reflect.StructField, len(cols))
+	for j, c := range cols {
+		typ := reflect.TypeFor[float64]()
+		if c.number == nil {
+			typ = reflect.TypeFor[string]()
+		}
+		fields[j] = reflect.StructField{Name: fmt.Sprintf("C%d", j), Type: typ, Tag: reflect.StructTag(`parquet:"` + c.name + `"`)}
+	}
+	schema := parquet.SchemaOf(reflect.New(reflect.StructOf(fields)).Interface())
+	pw := parquet.NewWriter(w, schema)
+	n := 0
+	if len(cols) > 0 {
+		n = cols[0].len()
+	}
+	const batch = 4096
+	rows := make([]parquet.Row, 0, batch)
+	for lo := 0; lo < n; lo += batch {
+		rows = rows[:0]
+		for i := lo; i < min(lo+batch, n); i++ {
+			row := make(parquet.Row, len(cols))
+			for j, c := range cols {
+				switch {
+				case c.text != nil:
+					row[j] = parquet.ByteArrayValue([]byte(c.text[i])).Level(0, 0, j)
+				case c.tier != nil:
+					row[j] = parquet.ByteArrayValue([]byte(c.tier[i].String())).Level(0, 0, j)
+				default:
+					row[j] = parquet.DoubleValue(c.number[i]).Level(0, 0, j)
+				}
+			}
+			rows = append(rows, row)
+		}
+		if _, err := pw.WriteRows(rows); err != nil {
+			return err
+		}
+	}
+	return pw.Close()
+}

@@ -16,19 +16,26 @@ import (
 type resultsDir struct {
 	final   string
 	staging string
+	// generated: final is a generated name that may take a suffix to be
+	// unique (see staging.go).
+	generated bool
 }
 
 // newResultsDir creates the staging folder for final (which must not exist).
 func newResultsDir(final string) (*resultsDir, error) {
 	if _, err := os.Stat(final); err == nil {
-		return nil, fmt.Errorf("results folder %s already exists: choose another --out or remove it", final)
+		return nil, fmt.Errorf("results folder %s already exists: choose another results folder or remove it", final)
 	}
 	parent := filepath.Dir(final)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the results folder's parent %s: %w", parent, err)
 	}
-	staging, err := os.MkdirTemp(parent, "."+filepath.Base(final)+".partial-")
+	staging, err := os.MkdirTemp(parent, "."+filepath.Base(final)+stagingMarker)
 	if err != nil {
+		return nil, fmt.Errorf("creating a staging folder in %s: %w", parent, err)
+	}
+	if err := writeOwner(staging); err != nil {
+		_ = os.RemoveAll(staging)
 		return nil, fmt.Errorf("creating a staging folder in %s: %w", parent, err)
 	}
 	return &resultsDir{final: final, staging: staging}, nil
@@ -75,13 +82,8 @@ func (r *resultsDir) writeJSON(name string, v any) error {
 	})
 }
 
-// commit renames the staging folder into place.
-func (r *resultsDir) commit() error {
-	if err := os.Rename(r.staging, r.final); err != nil {
-		return fmt.Errorf("moving the results into %s: %w", r.final, err)
-	}
-	return nil
-}
+// commit renames the staging folder into place (see commitStaging).
+func (r *resultsDir) commit() error { return commitStaging(r) }
 
 // abort removes the staging folder.
 func (r *resultsDir) abort() { _ = os.RemoveAll(r.staging) }

@@ -307,7 +307,7 @@ func ReadOptions(cfg *Config) datasets.ReadOptions {
 	ro := datasets.ReadOptions{
 		Format: r.Format, Header: r.Header,
 		Customer: columnOption(r.Customer), Date: columnOption(r.Date), Amount: "none",
-		DateFormat: cfg.Data.DateFormat, OnBadRow: cfg.Data.OnBadRow,
+		DateFormat: cfg.Data.DateFormat, OnBadRow: cfg.Data.OnBadRow, Delimiter: r.Delimiter,
 	}
 	if r.HasAmount {
 		ro.Amount = columnOption(r.Amount)
@@ -651,8 +651,8 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 			mf.Warnings = append(mf.Warnings, name+": "+w)
 		}
 		if err := mainWin.errs[name]; err != nil {
-			rep.Error = err.Error()
-			mf.Warnings = append(mf.Warnings, name+" failed: "+err.Error())
+			rep.Error = WithConfigHint(err).Error()
+			mf.Warnings = append(mf.Warnings, name+" failed: "+rep.Error)
 			mf.Models[name] = rep
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/clv-dev/clv/datasets/sharedtest"
@@ -50,6 +51,9 @@ func predictionsCSV(t *testing.T, dir string) (ids []string, cols map[string][]f
 	for _, row := range rows[1:] {
 		ids = append(ids, row[0])
 		for j, name := range rows[0][1:] {
+			if strings.HasSuffix(name, "_tier") {
+				continue // a tier name, not a number
+			}
 			v, err := strconv.ParseFloat(row[j+1], 64)
 			if err != nil {
 				t.Fatalf("predictions.csv %s: %v", name, err)

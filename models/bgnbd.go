@@ -113,6 +113,14 @@ func (f *FittedBGNBD) ConditionalExpectedPurchases(c Customer, t float64) float6
 // and NaN when c is not a valid history.
 func (f *FittedBGNBD) ProbabilityAlive(c Customer) float64 { return f.model().alive(c) }
 
+// DiscountedExpectedPurchasesWithin returns ∫₀^H e^{−δt} dE[Y(t) | c],
+// δ = ln(1+d), the discounted expected purchases in (T, T+horizon]
+// (HorizonDiscounter; see bgfModel.discountedWithin). horizon = +Inf gives
+// DERT (finite for a > 1 or d > 0).
+func (f *FittedBGNBD) DiscountedExpectedPurchasesWithin(c Customer, d, horizon float64) float64 {
+	return f.model().discountedWithin(c, d, horizon)
+}
+
 // ProbabilityOfPurchases returns P(X(t) = x), the probability that a new
 // customer makes exactly x repeat purchases in (0, t] (FHL 2005, eq. 8). It
 // returns 0 for x < 0 and NaN for t < 0 or NaN.
@@ -233,6 +241,22 @@ func (m bgfModel) conditional(c Customer, t float64) float64 {
 	}
 	x := c.Frequency
 	return pa * bgfMean(t, m.r+x, m.alpha+c.T, m.a, m.b+x+m.shift)
+}
+
+// discountedWithin returns ∫₀^H e^{−δt} dE[Y(t) | c], δ = ln(1+d): P(alive)
+// times the discounted purchases of an alive customer, a fresh BG/NBD
+// customer with the posterior parameters (r+x, α+T, a, b+x+shift), by
+// discountedCurve with the scale α+T (the curve's singularity in t lies at
+// −(α+T)). NaN for an invalid history, d < 0 or a horizon < 0 or NaN.
+func (m bgfModel) discountedWithin(c Customer, d, horizon float64) float64 {
+	if !ValidHistory(c) || !(d >= 0) || math.IsInf(d, 0) || !(horizon >= 0) {
+		return math.NaN()
+	}
+	pa := m.alive(c)
+	if pa == 0 || horizon == 0 {
+		return 0
+	}
+	return pa * m.aliveDiscounted(c.Frequency, c.T, d, horizon)
 }
 
 // pmf is P(X(t) = n): the customer makes n purchases and is alive after
@@ -376,36 +400,7 @@ func (rs *bgfRows) polish(ctx context.Context, p0 []float64, o FitOptions, maxSt
 	if k == 0 {
 		return p, 0, nil
 	}
-	lambda := o.Penalty
-	type point struct {
-		p    []float64
-		f    float64
-		grad []float64 // ∇F in θ
-		hess []float64 // −∇²F in θ, k×k
-		raw  []float64 // ∇²LL in natural parameters, 4×4
-	}
-	eval := func(p []float64) point {
-		g := make([]float64, 4)
-		h := make([]float64, 16)
-		ll := rs.logLikHess(p, g, h)
-		pt := point{p: p, f: ll / rs.n, grad: make([]float64, k), hess: make([]float64, k*k), raw: h}
-		for j, i := range free {
-			th := math.Log(p[i])
-			pt.f -= lambda * th * th
-			pt.grad[j] = p[i]*g[i]/rs.n - 2*lambda*th
-			for l, m := range free {
-				v := -p[i] * p[m] * h[4*i+m] / rs.n
-				if l == j {
-					v -= p[i]*g[i]/rs.n - 2*lambda
-				}
-				pt.hess[j*k+l] = v
-			}
-		}
-		if math.IsNaN(pt.f) {
-			pt.f = math.Inf(-1)
-		}
-		return pt
-	}
+	eval := func(p []float64) bgfPoint { return rs.point(p, free, o.Penalty) }
 	cur := eval(p)
 	if math.IsInf(cur.f, 0) {
 		return p0, 0, nil
@@ -463,6 +458,42 @@ func (rs *bgfRows) polish(ctx context.Context, p0 []float64, o FitOptions, maxSt
 		}
 	}
 	return cur.p, steps, cur.raw
+}
+
+// bgfPoint is one point of polish: the natural parameters, the penalized
+// mean log-likelihood F and its derivatives in the free log-parameters θ.
+type bgfPoint struct {
+	p    []float64
+	f    float64
+	grad []float64 // ∇F in θ
+	hess []float64 // −∇²F in θ, k×k
+	raw  []float64 // ∇²LL in natural parameters, 4×4
+}
+
+// point evaluates F(θ) = LL(e^θ)/n − λ·Σθ² at p with its gradient and
+// negated Hessian over the free log-parameters (F = −Inf where LL is NaN).
+func (rs *bgfRows) point(p []float64, free []int, lambda float64) bgfPoint {
+	k := len(free)
+	g := make([]float64, 4)
+	h := make([]float64, 16)
+	ll := rs.logLikHess(p, g, h)
+	pt := bgfPoint{p: p, f: ll / rs.n, grad: make([]float64, k), hess: make([]float64, k*k), raw: h}
+	for j, i := range free {
+		th := math.Log(p[i])
+		pt.f -= lambda * th * th
+		pt.grad[j] = p[i]*g[i]/rs.n - 2*lambda*th
+		for l, m := range free {
+			v := -p[i] * p[m] * h[4*i+m] / rs.n
+			if l == j {
+				v -= p[i]*g[i]/rs.n - 2*lambda
+			}
+			pt.hess[j*k+l] = v
+		}
+	}
+	if math.IsNaN(pt.f) {
+		pt.f = math.Inf(-1)
+	}
+	return pt
 }
 
 // bgfWarmStartRows is the number of rows above which fitBGFamily first fits
@@ -801,205 +832,160 @@ func (rs *bgfRows) perX(p []float64, order int) *bgfPerX {
 	return px
 }
 
-// logLik returns the total weighted log-likelihood at p = (r, α, a, b) and
-// its gradient (see BGNBD). Per distinct x it needs
+// logLik returns the total weighted log-likelihood at p = (r, α, a, b)
+// and, when grad is not nil, its gradient (see bgfRows.eval).
+func (rs *bgfRows) logLik(p, grad []float64) float64 {
+	if grad == nil {
+		return rs.eval(p, 0, nil, nil)
+	}
+	return rs.eval(p, 1, grad, nil)
+}
+
+// logLikHess returns the total log-likelihood at p with its gradient and
+// Hessian (row-major 4×4; see bgfRows.eval).
+func (rs *bgfRows) logLikHess(p, grad, hess []float64) float64 {
+	return rs.eval(p, 2, grad, hess)
+}
+
+// eval returns the total weighted log-likelihood at p = (r, α, a, b) (see
+// BGNBD) and, by derivative order, its gradient (order ≥ 1, stored in
+// grad) and Hessian (order 2, row-major 4×4 in hess): one kernel for
+// every order, as Pareto/NBD has. Per distinct x it needs (perX)
 //
 //	∂/∂r: ψ(r+x) − ψ(r),  ∂/∂a: ψ(a+b) − ψ(a+b+x+s),
 //	∂/∂b: ψ(b+x+s) − ψ(b) + ψ(a+b) − ψ(a+b+x+s)   (s = shift),
 //
-// and per row, with u = ln(α+T), v = ln(α+t_x), the dropout odds
+// and their trigamma counterparts, plus r·ln α. Per row (bgfRows.rows),
+// with u = ln(α+T), v = ln(α+t_x), A = α+T, X = α+t_x, the dropout odds
 // d = ln(a/(b+x−1+s)) − (r+x)(v−u) and π = 1/(1+e^−d) (the posterior
-// probability of having dropped out):
+// probability of having dropped out), the row adds ln(1+e^d) − (r+x)u and
 //
-//	∂/∂r: −u − π(v−u),  ∂/∂α: −(r+x)((1−π)/(α+T) + π/(α+t_x)),
+//	∂/∂r: −u − π(v−u),  ∂/∂α: −(r+x)((1−π)/A + π/X),
 //	∂/∂a: π/a,           ∂/∂b: −π/(b+x−1+s),
 //
-// plus r·ln α, whose derivatives are ln α and r/α.
-func (rs *bgfRows) logLik(p, grad []float64) float64 {
-	for i := range grad {
-		grad[i] = 0
-	}
-	order := 0
-	if grad != nil {
-		order = 1
-	}
-	px := rs.perX(p, order)
-	if px.bad {
-		return math.Inf(-1)
-	}
-	copy(grad, px.g[:])
-	r, alpha, a := px.r, px.alpha, px.a
-	lc, inv, has := px.lc, px.inv, px.has
-	xs, xi, tx, T, wr := rs.xs, rs.xi, rs.tx, rs.T, rs.w
-	lnA, invA := rs.timeTable(alpha)
-	iT, iX := rs.iT, rs.iX
-	rows := func(lo, hi int, g []float64) float64 {
-		var sum, gR, gAl, gPi, gPiB float64
-		for i := lo; i < hi; i++ {
-			w := 1.0
-			if wr != nil {
-				w = wr[i]
-			}
-			k := xi[i]
-			C := r + xs[k]
-			var u, iA float64 // ln(α+T), 1/(α+T)
-			if lnA != nil {
-				u, iA = lnA[iT[i]], invA[iT[i]]
-			} else {
-				aT := alpha + T[i]
-				u, iA = math.Log(aT), 1/aT
-			}
-			if !has[k] {
-				sum -= w * C * u
-				if g != nil {
-					gR -= w * u
-					gAl -= w * C * iA
-				}
-				continue
-			}
-			var v, iX2 float64 // ln(α+t_x), 1/(α+t_x)
-			if lnA != nil {
-				v, iX2 = lnA[iX[i]], invA[iX[i]]
-			} else {
-				aX := alpha + tx[i]
-				v, iX2 = math.Log(aX), 1/aX
-			}
-			d := lc[k] - C*(v-u)
-			var sp, pi float64 // softplus(d) = ln(1+e^d), sigmoid(d)
-			if d > 0 {
-				e := math.Exp(-d)
-				sp, pi = d+math.Log1p(e), 1/(1+e)
-			} else {
-				e := math.Exp(d)
-				sp, pi = math.Log1p(e), e/(1+e)
-			}
-			sum += w * (sp - C*u)
-			if g != nil {
-				gR -= w * (u + pi*(v-u))
-				gAl -= w * C * ((1-pi)*iA + pi*iX2)
-				gPi += w * pi
-				gPiB += w * pi * inv[k]
-			}
-		}
-		if g != nil {
-			g[0] += gR
-			g[1] += gAl
-			g[2] += gPi / a
-			g[3] -= gPiB
-		}
-		return sum
-	}
-	return px.ll + parallelSum(len(T), 4, grad, rows)
-}
-
-// logLikHess returns the total log-likelihood at p with its gradient and
-// Hessian (row-major 4×4). Besides the terms of logLik it needs, per
-// distinct x, the trigamma differences ψ′(r+x) − ψ′(r), ψ′(a+b) −
-// ψ′(a+b+x+s) (for ∂²/∂a², ∂²/∂a∂b) and ψ′(b+x+s) − ψ′(b) + ψ′(a+b) −
-// ψ′(a+b+x+s), and per row, with A = α+T, X = α+t_x, e = 1/X − 1/A and
-// ∇d = (−(v−u), −(r+x)e, 1/a, −1/(b+x−1+s)),
+// and, with e = 1/X − 1/A and ∇d = (−(v−u), −(r+x)e, 1/a, −1/(b+x−1+s)),
 //
 //	∇²ℓ = [∂²/∂r∂α = −1/A, ∂²/∂α² = (r+x)/A²] + π(1−π)·∇d∇dᵀ + π·∇²d,
 //	∇²d: ∂²/∂r∂α = −e, ∂²/∂α² = (r+x)(1/X² − 1/A²), ∂²/∂a² = −1/a²,
 //	     ∂²/∂b² = 1/(b+x−1+s)².
-func (rs *bgfRows) logLikHess(p, grad, hess []float64) float64 {
-	px := rs.perX(p, 2)
+func (rs *bgfRows) eval(p []float64, order int, grad, hess []float64) float64 {
 	for i := range grad {
 		grad[i] = 0
 	}
 	for i := range hess {
 		hess[i] = 0
 	}
+	px := rs.perX(p, order)
 	if px.bad {
 		return math.Inf(-1)
 	}
-	r, alpha, a := px.r, px.alpha, px.a
-	lc, inv, has := px.lc, px.inv, px.has
-	xs, xi, tx, T, wr := rs.xs, rs.xi, rs.tx, rs.T, rs.w
-	lnA, invA := rs.timeTable(alpha)
-	iT, iXs := rs.iT, rs.iX
 	// acc packs the gradient (0–3) and the upper triangle of the Hessian
 	// (4–13, row by row) for parallelSum.
-	acc := make([]float64, 14)
-	rows := func(lo, hi int, g []float64) float64 {
-		var sum float64
-		var q [14]float64
-		for i := lo; i < hi; i++ {
-			w := 1.0
-			if wr != nil {
-				w = wr[i]
-			}
-			k := xi[i]
-			C := r + xs[k]
-			var u, iA float64 // ln(α+T), 1/(α+T)
-			if lnA != nil {
-				u, iA = lnA[iT[i]], invA[iT[i]]
-			} else {
-				aT := alpha + T[i]
-				u, iA = math.Log(aT), 1/aT
-			}
-			q[5] -= w * iA          // ∂²/∂r∂α
-			q[8] += w * C * iA * iA // ∂²/∂α²
-			if !has[k] {
-				sum -= w * C * u
-				q[0] -= w * u
-				q[1] -= w * C * iA
-				continue
-			}
-			var v, iX float64 // ln(α+t_x), 1/(α+t_x)
-			if lnA != nil {
-				v, iX = lnA[iXs[i]], invA[iXs[i]]
-			} else {
-				aX := alpha + tx[i]
-				v, iX = math.Log(aX), 1/aX
-			}
-			dl := v - u
-			d := lc[k] - C*dl
-			var sp, pi float64
-			if d > 0 {
-				e := math.Exp(-d)
-				sp, pi = d+math.Log1p(e), 1/(1+e)
-			} else {
-				e := math.Exp(d)
-				sp, pi = math.Log1p(e), e/(1+e)
-			}
-			sum += w * (sp - C*u)
-			q[0] -= w * (u + pi*dl)
-			q[1] -= w * C * ((1-pi)*iA + pi*iX)
-			q[2] += w * pi / a
-			q[3] -= w * pi * inv[k]
-			e := iX - iA
-			dd := [4]float64{-dl, -C * e, 1 / a, -inv[k]}
-			kw := w * pi * (1 - pi)
-			pw := w * pi
-			// Upper triangle (j ≤ l) of kw·dd·ddᵀ.
-			q[4] += kw * dd[0] * dd[0]
-			q[5] += kw*dd[0]*dd[1] - pw*e
-			q[6] += kw * dd[0] * dd[2]
-			q[7] += kw * dd[0] * dd[3]
-			q[8] += kw*dd[1]*dd[1] + pw*C*(iX*iX-iA*iA)
-			q[9] += kw * dd[1] * dd[2]
-			q[10] += kw * dd[1] * dd[3]
-			q[11] += kw*dd[2]*dd[2] - pw/(a*a)
-			q[12] += kw * dd[2] * dd[3]
-			q[13] += kw*dd[3]*dd[3] + pw*inv[k]*inv[k]
-		}
-		for j := range q {
-			g[j] += q[j]
-		}
-		return sum
+	var acc []float64
+	switch order {
+	case 1:
+		acc = make([]float64, 4)
+	case 2:
+		acc = make([]float64, 14)
 	}
-	ll := px.ll + parallelSum(len(T), 14, acc, rows)
-	for j := 0; j < 4; j++ {
-		grad[j] = px.g[j] + acc[j]
+	lnA, invA := rs.timeTable(px.alpha)
+	ll := px.ll + parallelSum(len(rs.T), len(acc), acc, func(lo, hi int, g []float64) float64 {
+		return rs.rows(px, lnA, invA, order, lo, hi, g)
+	})
+	if order >= 1 {
+		for j := 0; j < 4; j++ {
+			grad[j] = px.g[j] + acc[j]
+		}
 	}
-	m := 4
-	for j := 0; j < 4; j++ {
-		for l := j; l < 4; l++ {
-			v := px.h[j][l] + acc[m]
-			hess[4*j+l], hess[4*l+j] = v, v
-			m++
+	if order >= 2 {
+		m := 4
+		for j := 0; j < 4; j++ {
+			for l := j; l < 4; l++ {
+				v := px.h[j][l] + acc[m]
+				hess[4*j+l], hess[4*l+j] = v, v
+				m++
+			}
 		}
 	}
 	return ll
+}
+
+// bgfTimeTerms returns ln(α+τ) and 1/(α+τ) for row i's time τ: from the
+// time table (lnA, invA, indexed through idx) when there is one.
+func bgfTimeTerms(lnA, invA []float64, idx []int32, i int, alpha, tau float64) (float64, float64) {
+	if lnA != nil {
+		return lnA[idx[i]], invA[idx[i]]
+	}
+	a := alpha + tau
+	return math.Log(a), 1 / a
+}
+
+// rows sums the per-row terms of eval over rows [lo, hi) and adds their
+// derivatives of the given order into g (packed as in eval).
+func (rs *bgfRows) rows(px *bgfPerX, lnA, invA []float64, order, lo, hi int, g []float64) float64 {
+	r, alpha, a := px.r, px.alpha, px.a
+	lc, inv, has := px.lc, px.inv, px.has
+	xs, xi, tx, T, wr := rs.xs, rs.xi, rs.tx, rs.T, rs.w
+	var sum float64
+	var q [14]float64
+	for i := lo; i < hi; i++ {
+		w := 1.0
+		if wr != nil {
+			w = wr[i]
+		}
+		k := xi[i]
+		C := r + xs[k]
+		u, iA := bgfTimeTerms(lnA, invA, rs.iT, i, alpha, T[i]) // ln(α+T), 1/(α+T)
+		if order >= 2 {
+			q[5] -= w * iA          // ∂²/∂r∂α
+			q[8] += w * C * iA * iA // ∂²/∂α²
+		}
+		if !has[k] {
+			sum -= w * C * u
+			q[0] -= w * u
+			q[1] -= w * C * iA
+			continue
+		}
+		v, iX := bgfTimeTerms(lnA, invA, rs.iX, i, alpha, tx[i]) // ln(α+t_x), 1/(α+t_x)
+		dl := v - u
+		d := lc[k] - C*dl
+		var sp, pi float64 // softplus(d) = ln(1+e^d), sigmoid(d)
+		if d > 0 {
+			e := math.Exp(-d)
+			sp, pi = d+math.Log1p(e), 1/(1+e)
+		} else {
+			e := math.Exp(d)
+			sp, pi = math.Log1p(e), e/(1+e)
+		}
+		sum += w * (sp - C*u)
+		if order == 0 {
+			continue
+		}
+		q[0] -= w * (u + pi*dl)
+		q[1] -= w * C * ((1-pi)*iA + pi*iX)
+		q[2] += w * pi / a
+		q[3] -= w * pi * inv[k]
+		if order < 2 {
+			continue
+		}
+		e := iX - iA
+		dd := [4]float64{-dl, -C * e, 1 / a, -inv[k]}
+		kw := w * pi * (1 - pi)
+		pw := w * pi
+		// Upper triangle (j ≤ l) of kw·dd·ddᵀ plus pw·∇²d.
+		q[4] += kw * dd[0] * dd[0]
+		q[5] += kw*dd[0]*dd[1] - pw*e
+		q[6] += kw * dd[0] * dd[2]
+		q[7] += kw * dd[0] * dd[3]
+		q[8] += kw*dd[1]*dd[1] + pw*C*(iX*iX-iA*iA)
+		q[9] += kw * dd[1] * dd[2]
+		q[10] += kw * dd[1] * dd[3]
+		q[11] += kw*dd[2]*dd[2] - pw/(a*a)
+		q[12] += kw * dd[2] * dd[3]
+		q[13] += kw*dd[3]*dd[3] + pw*inv[k]*inv[k]
+	}
+	for j := range g {
+		g[j] += q[j]
+	}
+	return sum
 }

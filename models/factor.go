@@ -21,6 +21,11 @@ type AliveFactored interface {
 	// AliveCurve returns t ↦ A(t | x, T), the expected number of purchases
 	// in (T, T+t] of a customer alive at T with x repeat purchases.
 	AliveCurve(x, T float64) func(t float64) float64
+	// AliveDiscounted returns ∫₀^H e^{−δt} dA(t | x, T), δ = ln(1+d):
+	// the discounted expected purchases within the horizon H of a
+	// customer alive at T, so that DiscountedExpectedPurchasesWithin(c,
+	// d, H) = P(alive | c) · AliveDiscounted(x, T, d, H).
+	AliveDiscounted(x, T, d, horizon float64) float64
 	// AliveRate returns E[λ | alive at T, x, T] = (r+x)/(α+T), the
 	// posterior mean purchase rate of a customer alive at T.
 	AliveRate(x, T float64) float64
@@ -38,6 +43,21 @@ func (m bgfModel) aliveCurve(x, T float64) func(t float64) float64 {
 	}
 }
 
+// aliveDiscounted returns ∫₀^H e^{−δt} dA(t | x, T) by the bounded
+// quadrature of discountedCurve (A(H) without discounting).
+func (m bgfModel) aliveDiscounted(x, T, d, horizon float64) float64 {
+	if horizon == 0 {
+		return 0
+	}
+	alpha := m.alpha + T
+	curve := m.aliveCurve(x, T)
+	delta := math.Log1p(d)
+	if delta == 0 {
+		return curve(horizon)
+	}
+	return discountedCurve(curve, alpha, delta, horizon)
+}
+
 // aliveRate returns (r+x)/(α+T).
 func (m bgfModel) aliveRate(x, T float64) float64 { return (m.r + x) / (m.alpha + T) }
 
@@ -46,12 +66,22 @@ func (f *FittedBGNBD) AliveCurve(x, T float64) func(t float64) float64 {
 	return f.model().aliveCurve(x, T)
 }
 
+// AliveDiscounted implements AliveFactored for the BG/NBD.
+func (f *FittedBGNBD) AliveDiscounted(x, T, d, horizon float64) float64 {
+	return f.model().aliveDiscounted(x, T, d, horizon)
+}
+
 // AliveRate implements AliveFactored for the BG/NBD.
 func (f *FittedBGNBD) AliveRate(x, T float64) float64 { return f.model().aliveRate(x, T) }
 
 // AliveCurve implements AliveFactored for the MBG/NBD.
 func (f *FittedMBGNBD) AliveCurve(x, T float64) func(t float64) float64 {
 	return f.model().aliveCurve(x, T)
+}
+
+// AliveDiscounted implements AliveFactored for the MBG/NBD.
+func (f *FittedMBGNBD) AliveDiscounted(x, T, d, horizon float64) float64 {
+	return f.model().aliveDiscounted(x, T, d, horizon)
 }
 
 // AliveRate implements AliveFactored for the MBG/NBD.
@@ -74,6 +104,19 @@ func (m *FittedParetoNBD) AliveCurve(x, T float64) func(t float64) float64 {
 		l := math.Log1p(t / bt)
 		return k * l * pnbdPhi((m.S-1)*l)
 	}
+}
+
+// AliveDiscounted returns the finite-horizon DERT of a customer alive at
+// T (see DiscountedExpectedPurchasesWithin, whose value is P(alive) times
+// this): (r+x)/(α+T) · B · ∫_0^(H/B) e^(−δBw) (1+w)^(−s) dw, B = β+T.
+func (m *FittedParetoNBD) AliveDiscounted(x, T, d, horizon float64) float64 {
+	delta := math.Log1p(d)
+	if delta == 0 || horizon == 0 {
+		return m.AliveCurve(x, T)(horizon)
+	}
+	bt := m.Beta + T
+	li := logDiscountedPower(m.S, delta*bt, math.Log1p(horizon/bt))
+	return math.Exp(math.Log(m.R+x) - math.Log(m.Alpha+T) + math.Log(bt) + li)
 }
 
 // AliveRate returns (r+x)/(α+T).

@@ -24,6 +24,10 @@ const DefaultHiatusQuantile = 0.9
 // otherwise. ProbabilityAlive is 1 for an active customer and 0 for an
 // inactive one.
 //
+// The hiatus h, H and the "hiatus" parameter are in the data's time unit,
+// which in a config run is the split's unit (split.unit: weeks for
+// hiatus.h = 26 and unit week), never in days unless the unit is days.
+//
 // The hiatus. H > 0 is taken as given, in the data's time unit (W&W used
 // the 9 months managers of their apparel retailer and airline applied, 9 ×
 // 365.25/12 days in the data's unit). H = 0 derives h from the data: for
@@ -36,22 +40,26 @@ const DefaultHiatusQuantile = 0.9
 // logic of the managers' rule expressed in the data's own rhythm. Customers
 // with x = 0 have no gap to measure and do not enter the quantile.
 //
-// Predictions. An active customer keeps buying at their calibration rate
-// x/T (the whole calibration span, as in the simple-average model, rather
-// than x/t_x, which overstates the rate of customers with one early repeat
-// purchase); an inactive one buys nothing:
+// Predictions. Every active customer is predicted to buy, every inactive
+// one to buy nothing, so that "counted active" and "predicted purchases"
+// never disagree. An active customer with repeat purchases keeps buying at
+// their calibration rate x/T (the whole calibration span, as in the
+// simple-average model, rather than x/t_x, which overstates the rate of
+// customers with one early repeat purchase). An active customer without
+// repeats (x = 0, first purchase no more than h ago) has no rate of their
+// own yet: like a new customer, they are predicted at the cohort rate
+// λ̄ = Σwx/ΣwT:
 //
-//	E[Y(t) | history] = 1{T − t_x ≤ h} · (x/T) · t.
+//	E[Y(t) | history] = 1{T − t_x ≤ h} · (x > 0 ? x/T : λ̄) · t.
 //
-// A new customer is active by definition and is predicted E[X(t)] = λ̄ · t,
-// with the cohort rate λ̄ = Σwx/ΣwT.
+// A new customer is active by definition and is predicted E[X(t)] = λ̄ · t.
 //
 // The FitResult has HasLikelihood false, Method "heuristic" and Params
 // {"hiatus": h, "rate": λ̄, "active_share": the weighted share of active
 // customers} plus "quantile" when h was derived.
 type Hiatus struct {
-	// H is the hiatus in the data's time unit: ≥ 0, 0 derives it from the
-	// data.
+	// H is the hiatus in the data's time unit (split.unit in a config
+	// run, as hiatus.h): ≥ 0, 0 derives it from the data.
 	H float64
 	// Quantile is the quantile of the mean inter-purchase times used when H
 	// is 0, in (0, 1]; 0 means DefaultHiatusQuantile.
@@ -151,7 +159,8 @@ type FittedHiatus struct {
 // FitResult.
 func (f *FittedHiatus) Result() *FitResult { return f.result }
 
-// HiatusLength returns h in the data's time unit.
+// HiatusLength returns h in the data's time unit (split.unit in a config
+// run).
 func (f *FittedHiatus) HiatusLength() float64 { return f.h }
 
 // Active reports whether the customer counts as active: T − t_x ≤ h.
@@ -173,11 +182,29 @@ func (f *FittedHiatus) ExpectedPurchases(t float64) float64 {
 	return f.rate * t
 }
 
-// ConditionalExpectedPurchases returns (x/T) · t for an active customer and
-// 0 for an inactive one.
+// ConditionalExpectedPurchases returns (x/T) · t for an active customer
+// with repeat purchases, λ̄ · t for an active one without, and 0 for an
+// inactive one (see Hiatus).
 func (f *FittedHiatus) ConditionalExpectedPurchases(c Customer, t float64) float64 {
-	if !f.Active(c) {
+	if !f.Active(c) || !(t > 0) {
 		return 0
 	}
-	return pastRate(c) * math.Max(t, 0)
+	if c.Frequency > 0 {
+		return pastRate(c) * t
+	}
+	return f.rate * t
 }
+
+// HiatusAssumptions states the hiatus heuristic's rule in words, for
+// reports.
+const HiatusAssumptions = "Hiatus heuristic (Wübben & Wangenheim 2008): a customer silent for longer than the " +
+	"hiatus h (in the split's time unit, split.unit) counts as gone and is predicted no purchases; every other " +
+	"customer counts as active and keeps buying at their calibration rate x/T, or, without repeat purchases yet, " +
+	"at the cohort rate, as a new customer. h is hiatus.h, or when that is 0 the 90% quantile of the repeat " +
+	"customers' mean inter-purchase times."
+
+// Assumptions returns HiatusAssumptions.
+func (Hiatus) Assumptions() string { return HiatusAssumptions }
+
+// Assumptions returns HiatusAssumptions.
+func (f *FittedHiatus) Assumptions() string { return HiatusAssumptions }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/clv-dev/clv/datasets/sharedtest"
@@ -84,7 +85,7 @@ func TestHiatusPredictionsByHand(t *testing.T) {
 		want  float64 // over t = 10
 	}{
 		{"A, h=6: silence 2, rate 2/10", 6, 0, 1, 2},
-		{"B, h=6: silence 5, but no repeats", 6, 1, 1, 0},
+		{"B, h=6: silence 5, no repeats: the cohort rate 9/65", 6, 1, 1, 90.0 / 65},
 		{"C, h=6: silence 12 > 6", 6, 2, 0, 0},
 		{"D, h=6: silence 14 > 6", 6, 3, 0, 0},
 		{"C, h=13: silence 12, rate 3/15", 13, 2, 1, 2},
@@ -223,6 +224,30 @@ func TestHiatusName(t *testing.T) {
 	}
 }
 
+// TestHiatusConsistent checks the rule that ties the two outputs: a
+// customer counted active is predicted purchases and one counted gone is
+// predicted none, whatever their history, and the rule is stated with the
+// unit of h.
+func TestHiatusConsistent(t *testing.T) {
+	d := hiaData()
+	for _, h := range []float64{1, 5, 6, 12, 14, 30} {
+		f, err := Hiatus{H: h}.Fit(context.Background(), d, FitOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < d.Len(); i++ {
+			c := d.Customer(i)
+			alive, e := f.ProbabilityAlive(c), f.ConditionalExpectedPurchases(c, 10)
+			if (alive > 0) != (e > 0) {
+				t.Errorf("h=%v row %d: P(alive) %v but E[Y(10)] %v", h, i, alive, e)
+			}
+		}
+	}
+	if s := (Hiatus{}).Assumptions(); !strings.Contains(s, "split.unit") {
+		t.Errorf("Assumptions() = %q: does not name the unit of h", s)
+	}
+}
+
 func ExampleHiatus() {
 	// Weeks; a customer silent for more than 39 weeks (9 months) is gone.
 	d := &Data{
@@ -239,10 +264,14 @@ func ExampleHiatus() {
 		c := d.Customer(i)
 		fmt.Printf("customer %d: alive %v, next 52 weeks %.2f purchases\n", i+1, f.ProbabilityAlive(c), f.ConditionalExpectedPurchases(c, 52))
 	}
+	// Customer 1 buys at 4/70 a week (52·4/70 = 2.97), customer 2 is gone,
+	// customer 3 has no repeats yet and buys at the cohort rate
+	// (4+2+0)/(70+70+20) = 0.0375 a week (52·0.0375 = 1.95).
+
 	// Output:
 	// customer 1: alive 1, next 52 weeks 2.97 purchases
 	// customer 2: alive 0, next 52 weeks 0.00 purchases
-	// customer 3: alive 1, next 52 weeks 0.00 purchases
+	// customer 3: alive 1, next 52 weeks 1.95 purchases
 }
 
 func BenchmarkHiatusConditionalExpectedPurchases(b *testing.B) {

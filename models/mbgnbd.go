@@ -98,6 +98,13 @@ func (f *FittedMBGNBD) ConditionalExpectedPurchases(c Customer, t float64) float
 // x = 0), or NaN when c is not a valid history.
 func (f *FittedMBGNBD) ProbabilityAlive(c Customer) float64 { return f.model().alive(c) }
 
+// DiscountedExpectedPurchasesWithin returns the discounted expected
+// purchases in (T, T+horizon] at a discount rate d per time unit (see
+// FittedBGNBD.DiscountedExpectedPurchasesWithin).
+func (f *FittedMBGNBD) DiscountedExpectedPurchasesWithin(c Customer, d, horizon float64) float64 {
+	return f.model().discountedWithin(c, d, horizon)
+}
+
 // ProbabilityOfPurchases returns P(X(t) = x), the probability that a new
 // customer makes exactly x repeat purchases in (0, t]. It returns 0 for
 // x < 0 and NaN for t < 0 or NaN.

@@ -75,32 +75,10 @@ const gradientTolerance = 1e-5
 // noting each fallback in the result's warnings. A fit that does not reach
 // a maximum returns its best point together with a *ConvergenceError.
 func maximize(ctx context.Context, lk likelihood, o FitOptions) (*FitResult, error) {
-	k := len(lk.names)
-	fixed := make([]bool, k)
-	p0 := make([]float64, k)
-	copy(p0, lk.start)
-	for i, name := range lk.names {
-		if v, ok := o.Start[name]; ok {
-			p0[i] = v
-		}
-		if v, ok := o.Fixed[name]; ok {
-			p0[i] = v
-			fixed[i] = true
-		}
-		if !(p0[i] > 0) || math.IsInf(p0[i], 0) {
-			return nil, fmt.Errorf("%s: start value %s=%v must be a finite number > 0", lk.model, name, p0[i])
-		}
+	p0, free, err := startValues(lk, o)
+	if err != nil {
+		return nil, err
 	}
-	var free []int
-	for i := range fixed {
-		if !fixed[i] {
-			free = append(free, i)
-		}
-	}
-	if lk.n <= 0 {
-		return nil, fmt.Errorf("%s: no customers to fit on", lk.model)
-	}
-
 	obj := newObjective(lk, p0, free, o.Penalty)
 	theta0 := make([]float64, len(free))
 	for j, i := range free {
@@ -109,8 +87,73 @@ func maximize(ctx context.Context, lk likelihood, o FitOptions) (*FitResult, err
 	if f := obj.value(theta0); math.IsInf(f, 0) || math.IsNaN(f) {
 		return nil, fmt.Errorf("%s: the log-likelihood is not finite at the start values %v", lk.model, p0)
 	}
+	run, err := optimizeInTurn(ctx, obj, theta0, o.MaxIterations)
+	if err != nil {
+		return nil, fmt.Errorf("%s: fit interrupted: %w", lk.model, err)
+	}
+	p := obj.natural(run.best)
+	res := &FitResult{
+		Model:         lk.model,
+		HasLikelihood: true,
+		Params:        Params{},
+		StdErrors:     Params{},
+		Iterations:    run.iters,
+		Customers:     lk.n,
+		Method:        run.method,
+		GradientNorm:  run.gradNorm,
+		Warnings:      run.warnings,
+	}
+	for i, name := range lk.names {
+		res.Params[name] = p[i]
+	}
+	res.LogLikelihood = lk.logLik(p, nil)
+	kFree := float64(len(free))
+	res.AIC = 2*kFree - 2*res.LogLikelihood
+	res.BIC = kFree*math.Log(lk.n) - 2*res.LogLikelihood
+	return settle(res, lk, p, run.best, free, o.Penalty, run.converged)
+}
 
-	maxIter := o.MaxIterations
+// startValues returns the natural start values (lk.start overridden by
+// o.Start and o.Fixed) and the indices of the free parameters.
+func startValues(lk likelihood, o FitOptions) ([]float64, []int, error) {
+	p0 := append([]float64(nil), lk.start...)
+	var free []int
+	for i, name := range lk.names {
+		if v, ok := o.Start[name]; ok {
+			p0[i] = v
+		}
+		v, fixed := o.Fixed[name]
+		if fixed {
+			p0[i] = v
+		}
+		if !(p0[i] > 0) || math.IsInf(p0[i], 0) {
+			return nil, nil, fmt.Errorf("%s: start value %s=%v must be a finite number > 0", lk.model, name, p0[i])
+		}
+		if !fixed {
+			free = append(free, i)
+		}
+	}
+	if lk.n <= 0 {
+		return nil, nil, fmt.Errorf("%s: no customers to fit on", lk.model)
+	}
+	return p0, free, nil
+}
+
+// optimizerRun is what optimizeInTurn reached.
+type optimizerRun struct {
+	best      []float64 // the best free log-parameters
+	method    string    // the last method tried
+	iters     int       // major iterations of all methods
+	gradNorm  float64   // at best
+	converged bool      // the gradient fell below gradientTolerance away from the edge
+	warnings  []string  // one per method that stopped without a maximum
+}
+
+// optimizeInTurn minimizes obj from theta0 with LBFGS, then BFGS, then
+// Nelder-Mead, each starting where the previous one got best, until one
+// reaches a point whose gradient norm is below gradientTolerance away
+// from the edge of the box. It returns an error only when ctx ends.
+func optimizeInTurn(ctx context.Context, obj *objective, theta0 []float64, maxIter int) (optimizerRun, error) {
 	if maxIter <= 0 {
 		maxIter = 1000
 	}
@@ -129,76 +172,47 @@ func maximize(ctx context.Context, lk likelihood, o FitOptions) (*FitResult, err
 		MajorIterations:   maxIter,
 		Converger:         &optimize.FunctionConverge{Absolute: 1e-13, Relative: 1e-13, Iterations: 50},
 	}
-
-	var warnings []string
-	type attempt struct {
+	attempts := []struct {
 		name   string
 		method optimize.Method
-	}
-	attempts := []attempt{
+	}{
 		{"LBFGS", &optimize.LBFGS{Linesearcher: &optimize.Backtracking{}}},
 		{"BFGS", &optimize.BFGS{Linesearcher: &optimize.Backtracking{}}},
 		{"NelderMead", &optimize.NelderMead{}},
 	}
-	var (
-		best      []float64
-		bestF     = math.Inf(1)
-		method    string
-		iters     int
-		gradNorm  float64
-		converged bool
-	)
+	var run optimizerRun
+	bestF := math.Inf(1)
 	x := append([]float64(nil), theta0...)
 	for _, a := range attempts {
 		res, err := optimize.Minimize(problem, x, settings, a.method)
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("%s: fit interrupted: %w", lk.model, ctxErr)
+			return run, ctxErr
 		}
 		if res != nil {
-			iters += res.Stats.MajorIterations
+			run.iters += res.Stats.MajorIterations
 			if res.F < bestF && !math.IsNaN(res.F) {
 				bestF = res.F
-				best = append(best[:0], res.X...)
+				run.best = append(run.best[:0], res.X...)
 			}
 		}
-		if best == nil {
-			best = append([]float64(nil), x...)
-			bestF = obj.value(best)
+		if run.best == nil {
+			run.best = append([]float64(nil), x...)
+			bestF = obj.value(run.best)
 		}
-		method = a.name
-		gradNorm = obj.gradNorm(best)
-		if gradNorm < gradientTolerance && !nearEdge(best) {
-			converged = true
+		run.method = a.name
+		run.gradNorm = obj.gradNorm(run.best)
+		if run.gradNorm < gradientTolerance && !nearEdge(run.best) {
+			run.converged = true
 			break
 		}
-		why := "gradient norm " + fmt.Sprintf("%.3g", gradNorm)
+		why := "gradient norm " + fmt.Sprintf("%.3g", run.gradNorm)
 		if err != nil {
 			why = err.Error()
 		}
-		warnings = append(warnings, fmt.Sprintf("%s stopped without a maximum (%s); trying the next method", a.name, why))
-		x = append(x[:0], best...)
+		run.warnings = append(run.warnings, fmt.Sprintf("%s stopped without a maximum (%s); trying the next method", a.name, why))
+		x = append(x[:0], run.best...)
 	}
-
-	p := obj.natural(best)
-	res := &FitResult{
-		Model:         lk.model,
-		HasLikelihood: true,
-		Params:        Params{},
-		StdErrors:     Params{},
-		Iterations:    iters,
-		Customers:     lk.n,
-		Method:        method,
-		GradientNorm:  gradNorm,
-		Warnings:      warnings,
-	}
-	for i, name := range lk.names {
-		res.Params[name] = p[i]
-	}
-	res.LogLikelihood = lk.logLik(p, nil)
-	kFree := float64(len(free))
-	res.AIC = 2*kFree - 2*res.LogLikelihood
-	res.BIC = kFree*math.Log(lk.n) - 2*res.LogLikelihood
-	return settle(res, lk, p, best, free, o.Penalty, converged)
+	return run, nil
 }
 
 // settle completes res at the optimizer's best point (natural parameters p,

@@ -5,79 +5,258 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"sync"
 )
 
-// Retention is the retention-probability heuristic: the period-to-period
-// retention rate r that managers track, estimated from the customers'
-// activity periods and used to project purchases under geometric survival.
+// Retention is a customer-migration model in the style of Pfeifer &
+// Carraway (2000), "Modeling customer relationships as Markov chains",
+// Journal of Interactive Marketing 14(2): in every activity period a
+// customer is active (bought in the period) or has been silent for r = 1, 2,
+// …, R or more periods, and moves between these recency states as a Markov
+// chain. From recency r the customer is active in the next period with
+// probability
+//
+//	q_0 = p = P(active next | active now)              (retention),
+//	q_r     = P(active next | silent for r periods)    (reactivation, r ≥ 1),
+//
+// the same for every customer, and otherwise moves to recency r + 1 (R
+// stays R). An active period brings m purchases on average. The default,
+// R = 1, is the two-state active/inactive model with retention p and
+// reactivation q = q_1; more recency states (RecencyStates) let a long
+// silence lower the chance of coming back. Unlike a "bought again next
+// period" rate used as a survival probability, the chain counts every
+// silent period once: in the state it leaves the customer in, never again in
+// a rate or a discount.
+//
+// On real logs, whose customers differ in how often they buy and whether
+// they have left, no chain on period activity is exact, and the cohort
+// total still moves with the period length (by about a quarter between
+// months and quarters on the quickstart and CDNOW logs, against orders of
+// magnitude for the old rate-times-survival rule): the two-state chain lets
+// long-gone customers come back at the pooled q and leans high on short
+// periods; more recency states learn the long-silence reactivation mostly
+// from first spells after acquisition, which hold the one-time buyers, and
+// lean low.
 //
 // Activity periods. The data's Activity bitmaps (Data.Activity, one per row)
-// mark the activity periods, each Data.ActivityPeriod time units long
-// (L), in which a customer bought: bit k for the k-th period counted back
-// from the end of calibration, bit 0 the last period. Data.ActivityPeriods
-// (P, 2 ≤ P ≤ 64) periods are covered. Data.ActivityPeriod is in the data's
-// time unit, like T; a runner that knows the period in days divides it by
-// the unit's length in days.
+// mark the periods, each Data.ActivityPeriod time units long (L), in which
+// a customer bought: bit k for the k-th period counted back from the end of
+// calibration, bit 0 the last period. Data.ActivityPeriods (P, 2 ≤ P ≤ 64)
+// periods are covered. The periods end at the calibration end, so the last
+// one is whole.
 //
-// Estimator. A customer is "active" in a period when they bought in it.
-// Over every pair of consecutive periods (k+1, k), k = 0 … P−2, in which the
-// customer was active in the earlier period k+1, the pair counts as retained
-// when they were active again in period k:
+// Estimation (maximum likelihood of the chain, pooled over customers with
+// weights w_i). A customer's periods start with the one holding their first
+// purchase, K_i = ⌊T_i/L⌋, which is active by definition. Every pair of
+// consecutive periods (k+1, k) from there to the end of calibration is one
+// observed transition out of the recency state of period k+1, so
 //
-//	r = Σ_i w_i · #{k : bit k+1 and bit k set in A_i} / Σ_i w_i · #{k : bit k+1 set in A_i},
+//	q_r = #(recency r → active) / #(recency r → ·).
 //
-// pooled over customers (weights w_i) and period pairs. Only periods from a
-// customer's first purchase on can hold activity, so periods before it never
-// enter the denominator; the period of the first purchase enters it when the
-// summary marks the first purchase as activity. The estimate is the share of
-// (customer, period) pairs active in one period that are active again in the
-// next, the "retention rate" of practitioners; it does not separate churn
-// from a temporary pause. Params reports "retention" (r), "rate" (λ̄, see
-// below), "period" (L) and "pairs" (the weighted denominator).
+// Periods before the first purchase are not observed and never counted; a
+// customer whose first purchase lies before the P periods enters the counts
+// from their first active period inside them (before it their recency is
+// unknown). The last state R pools every recency ≥ R; R is RecencyStates
+// (at most P − 1), lowered until the pooled last state holds at least
+// minTailReactivations weighted reactivations, so that a sparse tail does
+// not make long silence absorbing.
 //
-// Predictions. Let g be the number of whole periods since the customer's
-// last activity: the index of the lowest set bit of A_i among the P bits,
-// or, when none is set (the last purchase precedes the window),
-// ⌊(T − t_x)/L⌋. Each silent period is counted as one more retention
-// decision, so
+// The acquisition period is partial: the customer joined a fraction
+// e_i = T_i/L − K_i of a period before its end. Assuming an active period
+// holds one purchase plus on average m − 1 more spread evenly over it, the
+// acquisition period holds 1 + (m−1)·e_i purchases on average, which gives
+// the moment estimator
 //
-//	P(alive at T) = r^g,
+//	m = Σ_i w_i (x_i + e_i) / Σ_i w_i (a_i − 1 + e_i),
 //
-// which is 1 for a customer active in the last period. A customer alive at
-// T is alive in the j-th period ahead, (T+(j−1)L, T+jL], with probability
-// r^j (survival into a period is decided at its start, as in Gupta &
-// Lehmann's m·r/(1+d−r)), and buys at their calibration rate x/T while
-// alive. Hence
+// with a_i the number of active periods and x_i the repeat purchases (the
+// first purchase is the "one" of the acquisition period), over the
+// customers whose whole history lies inside the P periods.
 //
-//	E[Y(t) | history] = (x/T) · r^g · A(t),  A(t) = Σ_{j≥1} r^j · |((j−1)L, jL] ∩ (0, t]|
-//	                  = (x/T) · r^g · ( L · r(1 − r^n)/(1 − r) + (t − nL) · r^(n+1) ),  n = ⌊t/L⌋,
+// Prediction. From the customer's recency state at the end of calibration
+// (0 when active in the last period, else the periods since the last
+// purchase, capped at R), the chain gives P_j = P(active in period j ahead)
+// by stepping the state distribution forward. Purchases in an active period
+// are spread evenly over it, so a holdout of t time units, n = ⌊t/L⌋ whole
+// periods and a fraction f = t/L − n of the next, brings
 //
-// the expected time alive in (T, T+t] times the rate (A(t) = t when r = 1).
-// x/T, the rate over the whole calibration span, is the same rate the
-// simple-average model carries forward, so the two models differ only by
-// the survival discount r^g · A(t)/t; a customer without repeat purchases is
-// predicted none. A new customer is predicted E[X(t)] = λ̄ · A(t) with the
-// cohort rate λ̄ = Σwx/ΣwT. The rate x/T already includes the customer's
-// past silences, so these projections lean low: they are what the
-// practitioners' rule gives, not a probability model.
+//	E[Y(t) | state] = m · ( Σ_{j=1}^{n} P_j + f · P_{n+1} ).
 //
-// References: Gupta & Lehmann (2003), "Customers as assets", Journal of
-// Interactive Marketing 17(1) (retention-based CLV); Berger & Nasr (1998),
+// The fraction f keeps a holdout that is not a whole number of periods from
+// swinging with the period length. For the two-state chain (R = 1) P_j has
+// the closed form π + (s_0 − π) λ^j, with λ = p − q_1, π = q_1/(1 − λ) and
+// s_0 = 1 when active, 0 otherwise. ProbabilityAlive is P_1 = q_state,
+// the probability of being active in the first holdout period. A new
+// customer, acquired at the start of a period, is predicted (m−1)·min(t/L, 1)
+// repeat purchases in that period plus the chain from the active state.
+//
+// Value. With the end-of-period discounting of Pfeifer & Carraway, the
+// expected discounted purchases V_r = Σ_{j≥1} m P_j/(1+d)^j from recency r
+// solve V_r = v (q_r (m + V_0) + (1 − q_r) V_{min(r+1, R)}), v = 1/(1+d),
+// one linear recursion (MigrationValue); without reactivation (q_r = 0 for
+// r ≥ 1) V_0 is Gupta & Lehmann's m·p/(1 + d − p) (RetentionCLV).
+// DiscountedExpectedPurchasesWithin gives the sum for continuous
+// discounting over any horizon, as the CLV of the other models uses.
+//
+// Assumptions (also returned by Assumptions): the recency state is all the
+// chain remembers; p, q_r and m are the same for every customer; purchases
+// in an active period average m whatever the customer's history.
+//
+// Params reports "retention" (p), "reactivation" (all transitions out of
+// silence pooled), "reactivation_after_1" (q_1), "reactivation_after_last"
+// (q_R), "recency_states" (R), "purchases_per_active_period" (m), "period"
+// (L), "pairs" (the weighted transitions from the active state) and
+// "inactive_pairs" (from silence).
+//
+// References: Pfeifer & Carraway (2000), above; Berger & Nasr (1998),
 // "Customer lifetime value: marketing models and applications", Journal of
-// Interactive Marketing 12(1) (retention models of CLV).
-type Retention struct{}
+// Interactive Marketing 12(1) (the retention and migration cases); Gupta &
+// Lehmann (2003), "Customers as assets", Journal of Interactive Marketing
+// 17(1) (m·r/(1+d−r)).
+type Retention struct {
+	// RecencyStates is R, the number of silent states; 0 and 1 give the
+	// two-state active/inactive model.
+	RecencyStates int
+}
+
+// minTailReactivations is the least weighted number of reactivations the
+// pooled last recency state must rest on when R > 1.
+const minTailReactivations = 30
+
+// maxChainPeriods bounds the periods the chain is stepped through; beyond
+// it (over 1,300 years of weekly periods) P_j is held at its last value.
+const maxChainPeriods = 1 << 16
+
+// RetentionAssumptions states the retention model's assumptions in words,
+// for reports.
+const RetentionAssumptions = "Customer migration (Pfeifer & Carraway 2000): in each activity period a customer " +
+	"is active (bought in the period) or has been silent for 1, 2, … periods; from one period to the next an " +
+	"active customer stays active with the retention probability p and one silent for r periods becomes active " +
+	"with the reactivation probability q_r, the same for every customer; an active period brings m purchases " +
+	"on average, spread evenly over the period. p and q_r are the shares of observed period-to-period " +
+	"transitions, m the purchases per active period (the partial first period counted by its length). " +
+	"Predictions follow the chain from each customer's recency at the end of calibration; a holdout that is " +
+	"not a whole number of periods counts the last period by the fraction covered."
 
 // Name returns "retention".
 func (Retention) Name() string { return "retention" }
 
+// Assumptions returns RetentionAssumptions.
+func (Retention) Assumptions() string { return RetentionAssumptions }
+
 // errNoActivity is returned when the data carries no activity bitmaps.
 const errNoActivity = "the retention model needs activity periods: set the activity period"
 
-// Fit estimates the retention rate r and the cohort rate λ̄. It fails when
-// the data has no activity bitmaps, when the period length or count is
-// unusable, or when no customer was active in a period followed by another
-// inside the window.
-func (Retention) Fit(ctx context.Context, d *Data, o FitOptions) (FittedPurchases, error) {
+// migrationCounts holds the weighted sufficient statistics of the chain,
+// by recency state (index 0: active).
+type migrationCounts struct {
+	from, active        [64]float64 // transitions out of recency r, and those to the active state
+	purchases, exposure float64     // Σ w(x + e) and Σ w(a − 1 + e) over fully observed customers
+}
+
+// migrationHistory is one customer's observed periods.
+type migrationHistory struct {
+	bits      uint64  // activity over periods 0 … top
+	top       int     // the earliest observed period
+	acquired  bool    // the first purchase lies in period top
+	firstPart float64 // e: the fraction of the acquisition period after the first purchase
+}
+
+// historyOf reads a customer's activity periods: the first purchase's
+// period K = ⌊T/L⌋ (the highest set bit when rounding disagrees), clipped to
+// the P periods of the bitmaps.
+func historyOf(c Customer, L float64, P int) migrationHistory {
+	a := c.Activity & periodMask(P)
+	pos := c.T / L
+	k := math.Floor(pos + 1e-9) // absorb rounding a hair below a boundary
+	if top := bits.Len64(a) - 1; float64(top) > k {
+		k = float64(top)
+	}
+	if k >= float64(P) {
+		return migrationHistory{bits: a, top: P - 1}
+	}
+	K := int(k)
+	return migrationHistory{
+		bits: a | 1<<uint(K), top: K, acquired: true,
+		firstPart: math.Min(1, math.Max(0, pos-k)),
+	}
+}
+
+// add counts the history's transitions and, when the whole history is
+// observed, its purchases and exposure, with weight w.
+func (mc *migrationCounts) add(h migrationHistory, x, w float64) {
+	r := -1 // recency in periods; −1 while unknown
+	if h.bits>>uint(h.top)&1 == 1 {
+		r = 0
+	}
+	for k := h.top - 1; k >= 0; k-- {
+		on := h.bits>>uint(k)&1 == 1
+		if r >= 0 {
+			mc.from[r] += w
+			if on {
+				mc.active[r] += w
+			}
+		}
+		switch {
+		case on:
+			r = 0
+		case r >= 0:
+			r++
+		}
+	}
+	if h.acquired {
+		mc.purchases += w * (x + h.firstPart)
+		mc.exposure += w * (float64(bits.OnesCount64(h.bits)) - 1 + h.firstPart)
+	}
+}
+
+// states returns R: the cap, lowered until the pooled last state rests on
+// minTailReactivations.
+func (mc *migrationCounts) states(limit int) int {
+	R := limit
+	for R > 1 {
+		tail := 0.0
+		for r := R; r < len(mc.from); r++ {
+			tail += mc.active[r]
+		}
+		if tail >= minTailReactivations {
+			break
+		}
+		R--
+	}
+	return R
+}
+
+// probabilities returns q_0 … q_R with the states ≥ R pooled, and whether
+// a silent state had no transitions (its q is then taken from the state
+// before it, or 0 for q_1).
+func (mc *migrationCounts) probabilities(R int) (q []float64, missing bool) {
+	q = make([]float64, R+1)
+	for r := 0; r <= R; r++ {
+		from, act := mc.from[r], mc.active[r]
+		if r == R {
+			for k := R + 1; k < len(mc.from); k++ {
+				from += mc.from[k]
+				act += mc.active[k]
+			}
+		}
+		switch {
+		case from > 0:
+			q[r] = act / from
+		case r > 1:
+			q[r], missing = q[r-1], true
+		default:
+			missing = true
+		}
+	}
+	return q, missing
+}
+
+// Fit estimates the chain and m. It fails when the data has no activity
+// bitmaps, when the period length or count is unusable, when no customer
+// was observed leaving the active state, or when no fully observed history
+// has any exposure to value purchases by.
+func (m Retention) Fit(ctx context.Context, d *Data, o FitOptions) (FittedPurchases, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("retention: %w", err)
 	}
@@ -93,31 +272,52 @@ func (Retention) Fit(ctx context.Context, d *Data, o FitOptions) (FittedPurchase
 		return nil, fmt.Errorf("retention: the activity period %v must be a finite number of time units > 0 (%s)", L, errNoActivity)
 	}
 	if P < 2 || P > 64 {
-		return nil, fmt.Errorf("retention: the activity bitmaps cover %d periods; the retention rate needs 2 to 64 periods", P)
+		return nil, fmt.Errorf("retention: the activity bitmaps cover %d periods; the migration model needs 2 to 64 periods", P)
 	}
-	mask := periodMask(P)
-	var active, retained float64
+	if m.RecencyStates < 0 {
+		return nil, fmt.Errorf("retention: RecencyStates %d must be ≥ 0 (0 and 1: the two-state model)", m.RecencyStates)
+	}
+	var mc migrationCounts
 	for i := 0; i < d.Len(); i++ {
-		a := d.Activity[i] & mask
-		w := d.W(i)
-		active += w * float64(bits.OnesCount64(a>>1))
-		retained += w * float64(bits.OnesCount64(a&(a>>1)))
+		mc.add(historyOf(d.Customer(i), L, P), d.Frequency[i], d.W(i))
 	}
-	if !(active > 0) {
-		return nil, fmt.Errorf("retention: no customer was active in a period followed by another inside the %d-period window, so the retention rate cannot be estimated", P)
+	if !(mc.from[0] > 0) {
+		return nil, fmt.Errorf("retention: no customer was active in a period followed by another inside the %d-period window, so the retention probability cannot be estimated", P)
 	}
-	r := retained / active
-	res := &FitResult{
-		Model:     "retention",
-		Params:    Params{"retention": r, "rate": c.rate, "period": L, "pairs": active},
-		Converged: true,
-		Method:    "heuristic",
-		Customers: c.n,
+	if !(mc.exposure > 0) {
+		return nil, fmt.Errorf("retention: no customer whose whole history lies inside the %d-period window was active after their first purchase, so the purchases per active period cannot be estimated", P)
 	}
-	if active < 30 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("the retention rate rests on only %.4g active (customer, period) pairs", active))
+	R := mc.states(min(P-1, max(1, m.RecencyStates)))
+	q, missing := mc.probabilities(R)
+	f := newFittedRetention(q, mc.purchases/mc.exposure, L, P)
+	f.result = mc.result(f, c.n, missing)
+	return f, nil
+}
+
+// result reports the fit as a heuristic FitResult.
+func (mc *migrationCounts) result(f *FittedRetention, customers float64, missing bool) *FitResult {
+	silent, back := 0.0, 0.0
+	for r := 1; r < len(mc.from); r++ {
+		silent += mc.from[r]
+		back += mc.active[r]
 	}
-	return &FittedRetention{r: r, logR: math.Log(r), rate: c.rate, period: L, periods: P, result: res}, nil
+	R := len(f.q) - 1
+	params := Params{
+		"retention": f.q[0], "reactivation_after_1": f.q[1], "reactivation_after_last": f.q[R],
+		"recency_states": float64(R), "purchases_per_active_period": f.m, "period": f.period,
+		"pairs": mc.from[0], "inactive_pairs": silent,
+	}
+	if silent > 0 {
+		params["reactivation"] = back / silent
+	}
+	res := &FitResult{Model: "retention", Params: params, Converged: true, Method: "heuristic", Customers: customers}
+	if missing {
+		res.Warnings = append(res.Warnings, "some silent states were never observed: their reactivation probability is taken from the state before (0 for the first)")
+	}
+	if mc.from[0] < 30 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the retention probability rests on only %.4g transitions from the active state", mc.from[0]))
+	}
+	return res
 }
 
 // periodMask returns the mask of the low p bits (p ≤ 64).
@@ -128,128 +328,261 @@ func periodMask(p int) uint64 {
 	return 1<<uint(p) - 1
 }
 
-// FittedRetention is the fitted retention heuristic (see Retention).
+// FittedRetention is the fitted migration model (see Retention).
 type FittedRetention struct {
-	r       float64 // retention rate per period
-	logR    float64 // ln r (−Inf when r = 0)
-	rate    float64 // cohort rate λ̄
-	period  float64 // L, in time units
-	periods int     // P
+	q       []float64 // q[r]: P(active next period | recency r); q[0] = p
+	m       float64   // mean purchases per active period
+	period  float64   // L, in time units
+	periods int       // P
+	chain   *chainTable
 	result  *FitResult
 }
 
-// Result returns r, λ̄ and L as a heuristic FitResult.
+func newFittedRetention(q []float64, m, L float64, P int) *FittedRetention {
+	return &FittedRetention{q: q, m: m, period: L, periods: P, chain: newChainTable(q)}
+}
+
+// Result returns the estimates as a heuristic FitResult.
 func (f *FittedRetention) Result() *FitResult { return f.result }
 
-// RetentionRate returns r, the estimated retention rate per period.
-func (f *FittedRetention) RetentionRate() float64 { return f.r }
+// Assumptions returns RetentionAssumptions.
+func (f *FittedRetention) Assumptions() string { return RetentionAssumptions }
+
+// RetentionRate returns p = q_0, the probability that an active customer
+// is active in the next period.
+func (f *FittedRetention) RetentionRate() float64 { return f.q[0] }
+
+// ReactivationRates returns q_1 … q_R, the probabilities that a customer
+// silent for r periods (R or more for the last) is active in the next.
+func (f *FittedRetention) ReactivationRates() []float64 { return append([]float64(nil), f.q[1:]...) }
+
+// PurchasesPerActivePeriod returns m.
+func (f *FittedRetention) PurchasesPerActivePeriod() float64 { return f.m }
 
 // PeriodsSinceActivity returns g, the whole activity periods between the
-// customer's last purchase and the end of calibration (see Retention).
+// customer's last active period and the end of calibration: 0 when active
+// in the last period, from the bitmap when it holds a purchase, else from
+// T − t_x. Predictions read the activity bitmaps through it (the
+// experiments' per-customer path detects it).
 func (f *FittedRetention) PeriodsSinceActivity(c Customer) int {
-	if a := c.Activity & periodMask(f.periods); a != 0 {
-		return bits.TrailingZeros64(a)
+	h := historyOf(c, f.period, f.periods)
+	if h.bits != 0 {
+		return bits.TrailingZeros64(h.bits)
 	}
-	gap := (c.T - c.Recency) / f.period
-	if !(gap > 0) {
-		return 0
-	}
-	// Absorb rounding in T − t_x that falls a hair below a whole period.
-	g := math.Floor(gap * (1 + 1e-12))
-	if g > math.MaxInt32 {
+	g := math.Floor((c.T-c.Recency)/f.period + 1e-9)
+	if !(g < math.MaxInt32) {
 		return math.MaxInt32
 	}
-	return int(g)
+	return max(0, int(g))
 }
 
-// ProbabilityAlive returns r^g (see Retention).
-func (f *FittedRetention) ProbabilityAlive(c Customer) float64 {
-	g := f.PeriodsSinceActivity(c)
-	if g == 0 {
-		return 1
-	}
-	return math.Exp(float64(g) * f.logR)
+// RecencyState returns the customer's state at the end of calibration:
+// PeriodsSinceActivity capped at R.
+func (f *FittedRetention) RecencyState(c Customer) int {
+	return min(len(f.q)-1, f.PeriodsSinceActivity(c))
 }
 
-// aliveTime returns A(t), the expected time alive in (0, t] of a customer
-// alive at 0 who survives into each further period with probability r.
-func (f *FittedRetention) aliveTime(t float64) float64 {
+// ProbabilityAlive returns the probability of being active in the first
+// holdout period, q of the customer's recency state.
+func (f *FittedRetention) ProbabilityAlive(c Customer) float64 { return f.q[f.RecencyState(c)] }
+
+// ExpectedPurchases returns the expected repeat purchases in (0, t] of a
+// customer acquired at 0, the start of a period: (m−1)·min(t/L, 1) in the
+// acquisition period, then the chain from the active state.
+func (f *FittedRetention) ExpectedPurchases(t float64) float64 {
 	if !(t > 0) {
 		return 0
 	}
-	r, L := f.r, f.period
-	if r >= 1 {
-		return t
-	}
-	if r <= 0 {
-		return 0
-	}
-	n := math.Floor(t / L)
-	frac := t - n*L
-	if frac < 0 {
-		frac = 0
-	}
-	// Σ_{j=1}^{n} r^j = r(1 − r^n)/(1 − r), with 1 − r^n = −expm1(n ln r).
-	lr := f.logR
-	whole := r * -math.Expm1(n*lr) / (1 - r)
-	return L*whole + frac*math.Exp((n+1)*lr)
+	u := t / f.period
+	return math.Max(0, f.m-1)*math.Min(u, 1) + f.m*f.chain.activePeriods(0, math.Max(0, u-1))
 }
 
-// ExpectedPurchases returns λ̄ · A(t), the expected repeat purchases in
-// (0, t] of a new customer at the cohort rate.
-func (f *FittedRetention) ExpectedPurchases(t float64) float64 {
-	return f.rate * f.aliveTime(t)
-}
-
-// ConditionalExpectedPurchases returns (x/T) · r^g · A(t) (see Retention).
+// ConditionalExpectedPurchases returns m times the expected number of
+// active periods in (T, T+t] from the customer's recency state (see
+// Retention).
 func (f *FittedRetention) ConditionalExpectedPurchases(c Customer, t float64) float64 {
-	rate := pastRate(c)
-	if rate == 0 {
-		return 0
+	return f.m * f.chain.activePeriods(f.RecencyState(c), t/f.period)
+}
+
+// MigrationValue returns Pfeifer & Carraway's infinite-horizon expected
+// discounted purchases of a customer in recency state r (0: active),
+// discounted at d > 0 per period at the end of each period:
+//
+//	V_r = Σ_{j≥1} m P_j / (1+d)^j,  V_r = v (q_r (m + V_0) + (1 − q_r) V_{min(r+1,R)}),  v = 1/(1+d).
+//
+// Written V_r = α_r + β_r V_0, the recursion runs from R (where
+// V_R = v q_R (m + V_0)/(1 − v(1 − q_R))) down to 0, and V_0 = α_0/(1 − β_0).
+// Without reactivation V_0 = m·p/(1+d−p) = RetentionCLV(m, p, d). It is +Inf
+// when d = 0 and the customer can be active again forever, and NaN for
+// d < 0, NaN or r outside [0, R].
+func (f *FittedRetention) MigrationValue(r int, d float64) float64 {
+	R := len(f.q) - 1
+	if !(d >= 0) || math.IsInf(d, 0) || r < 0 || r > R {
+		return math.NaN()
 	}
-	return rate * f.ProbabilityAlive(c) * f.aliveTime(t)
+	v := 1 / (1 + d)
+	q := f.q
+	alpha, beta := make([]float64, R+1), make([]float64, R+1)
+	den := 1 - v*(1-q[R])
+	if den == 0 { // d = 0 and q_R = 0: never back from R
+		alpha[R], beta[R] = 0, 0
+	} else {
+		beta[R] = v * q[R] / den
+		alpha[R] = beta[R] * f.m
+	}
+	for k := R - 1; k >= 0; k-- {
+		next := k + 1
+		alpha[k] = v * (q[k]*f.m + (1-q[k])*alpha[next])
+		beta[k] = v * (q[k] + (1-q[k])*beta[next])
+	}
+	if beta[0] >= 1 {
+		if alpha[r] == 0 && beta[r] == 0 {
+			return 0
+		}
+		return math.Inf(1)
+	}
+	v0 := alpha[0] / (1 - beta[0])
+	return alpha[r] + beta[r]*v0
 }
 
 // DiscountedExpectedPurchasesWithin returns the discounted expected
 // purchases in (T, T+horizon] exactly, with continuous discounting at force
-// δ = ln(1+d) per time unit as in DiscountedExpectedPurchases:
+// δ = ln(1+d) per time unit as in DiscountedExpectedPurchases. Purchases of
+// an active period j, ((j−1)L, jL], arrive evenly at rate m/L, so
 //
-//	(x/T) · r^g · Σ_{j≥1} r^j ∫_{(j−1)L}^{min(jL, H)} e^{−δt} dt.
+//	(m/L) ( Σ_{j=1}^{n} P_j ∫_{(j−1)L}^{jL} e^{−δt} dt + P_{n+1} ∫_{nL}^{H} e^{−δt} dt ),  n = ⌊H/L⌋.
 //
-// The expected time alive A(t) has a kink at every period boundary, which
-// slows a quadrature down; this sum has one term per period. It returns
-// NaN for a negative or NaN d or horizon.
+// An infinite horizon sums until the discount leaves nothing (+Inf without
+// discounting when the customer can be active forever). It returns NaN for
+// a negative or NaN d or horizon.
 func (f *FittedRetention) DiscountedExpectedPurchasesWithin(c Customer, d, horizon float64) float64 {
 	if !(d >= 0) || !(horizon >= 0) || math.IsInf(d, 0) {
 		return math.NaN()
 	}
-	rate := pastRate(c)
-	if rate == 0 || horizon == 0 {
+	if horizon == 0 {
 		return 0
 	}
+	state := f.RecencyState(c)
 	delta := math.Log1p(d)
-	// ∫_a^b e^{−δt} dt, with the δ → 0 limit b − a.
-	integral := func(a, b float64) float64 {
-		if delta == 0 {
-			return b - a
-		}
-		return math.Exp(-delta*a) * -math.Expm1(-delta*(b-a)) / delta
-	}
 	L := f.period
-	total := 0.0
-	weight := 1.0 // r^j
-	for j := 1; ; j++ {
-		lo := float64(j-1) * L
-		if lo >= horizon || math.IsInf(horizon, 1) && weight < 1e-300 {
-			break
+	if delta == 0 {
+		if math.IsInf(horizon, 1) {
+			return f.m * f.chain.activePeriods(state, math.Inf(1))
 		}
-		weight *= f.r
-		if weight == 0 {
-			break
-		}
-		total += weight * integral(lo, math.Min(float64(j)*L, horizon))
+		return f.ConditionalExpectedPurchases(c, horizon)
 	}
-	return rate * f.ProbabilityAlive(c) * total
+	// ∫_{(j−1)L}^{jL} e^{−δt} dt = D ρ^{j−1}
+	rho := math.Exp(-delta * L)
+	D := -math.Expm1(-delta*L) / delta
+	n := math.Floor(horizon / L)
+	if math.IsInf(horizon, 1) {
+		// Stop once ρ^j < 1e-17; the tail beyond the table holds P_j.
+		n = math.Min(maxChainPeriods, math.Ceil(-39/math.Log(rho)))
+	}
+	total, weight := 0.0, D
+	for j := 1; float64(j) <= n; j++ {
+		total += f.chain.active(state, j) * weight
+		weight *= rho
+	}
+	if math.IsInf(horizon, 1) {
+		total += f.chain.active(state, int(n)+1) * weight / (1 - rho)
+	} else if rest := horizon - n*L; rest > 0 {
+		total += f.chain.active(state, int(n)+1) * math.Exp(-delta*n*L) * -math.Expm1(-delta*rest) / delta
+	}
+	return f.m / L * total
+}
+
+// chainTable holds P_j, the probability of being active j periods ahead,
+// for every starting recency state, computed by stepping the chain and
+// grown on demand. It is safe for concurrent use: rows are only appended,
+// under the lock, so a prefix handed out stays valid.
+type chainTable struct {
+	q         []float64
+	mu        sync.Mutex
+	dist      [][]float64 // per start state, the state distribution after the last computed period
+	cum       [][]float64 // per start state, cum[j] = Σ_{i≤j} P_i (cum[0] = 0)
+	converged bool        // the distributions stopped changing: P_j is constant from here on
+}
+
+func newChainTable(q []float64) *chainTable {
+	n := len(q)
+	c := &chainTable{q: q, dist: make([][]float64, n), cum: make([][]float64, n)}
+	for r := range c.dist {
+		c.dist[r] = make([]float64, n)
+		c.dist[r][r] = 1
+		c.cum[r] = []float64{0}
+	}
+	return c
+}
+
+// step moves one distribution a period ahead, in place, and returns the
+// total change (L1).
+func (c *chainTable) step(v, next []float64) float64 {
+	R := len(c.q) - 1
+	clear(next)
+	for r, mass := range v {
+		next[0] += mass * c.q[r]
+		next[min(r+1, R)] += mass * (1 - c.q[r])
+	}
+	change := 0.0
+	for r := range v {
+		change += math.Abs(next[r] - v[r])
+		v[r] = next[r]
+	}
+	return change
+}
+
+// prefix returns cum[0..n] for the start state, growing the table when
+// needed; past maxChainPeriods or convergence the table stops growing and
+// the returned prefix may be shorter (the caller extends it with the last
+// P_j).
+func (c *chainTable) prefix(state, n int) []float64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	next := make([]float64, len(c.q))
+	for len(c.cum[state]) <= n && !c.converged && len(c.cum[state]) <= maxChainPeriods {
+		change := 0.0
+		for r := range c.dist {
+			change = math.Max(change, c.step(c.dist[r], next))
+			row := c.cum[r]
+			c.cum[r] = append(row, row[len(row)-1]+c.dist[r][0])
+		}
+		c.converged = change < 1e-16
+	}
+	row := c.cum[state]
+	return row[:min(n+1, len(row))]
+}
+
+// active returns P_j (j ≥ 1) from the start state.
+func (c *chainTable) active(state, j int) float64 {
+	cum := c.prefix(state, j)
+	k := len(cum) - 1
+	if k == 0 {
+		return c.q[state] // no period computed: converged before the first, P_1 = q
+	}
+	return cum[k] - cum[k-1]
+}
+
+// activePeriods returns Σ_{j=1}^{n} P_j + f·P_{n+1} for u = n + f ≥ 0
+// periods ahead (+Inf for u = +Inf unless the chain ends inactive for good).
+func (c *chainTable) activePeriods(state int, u float64) float64 {
+	if !(u > 0) {
+		return 0
+	}
+	n := int(math.Min(u, maxChainPeriods+1))
+	cum := c.prefix(state, n+1)
+	k := len(cum) - 1
+	last := c.active(state, k) // P_k, held beyond the table
+	if math.IsInf(u, 1) {
+		if last > 0 {
+			return math.Inf(1)
+		}
+		return cum[k]
+	}
+	if k >= n+1 {
+		return cum[n] + (u-float64(n))*(cum[n+1]-cum[n])
+	}
+	return cum[k] + (u-float64(k))*last
 }
 
 // RetentionCLV returns the infinite-horizon CLV of a customer under a
@@ -260,8 +593,10 @@ func (f *FittedRetention) DiscountedExpectedPurchasesWithin(c Customer, d, horiz
 // for a margin m per period received at the end of each period the customer
 // is retained for, retention rate r ∈ [0, 1] and discount rate d ≥ 0 per
 // period (Gupta & Lehmann 2003, "Customers as assets", Journal of
-// Interactive Marketing 17(1)). It returns +Inf (times the sign of m) when
-// r = 1 and d = 0, and NaN for r outside [0, 1], d < 0 or non-finite inputs.
+// Interactive Marketing 17(1)). It is the migration model's value
+// (FittedRetention.MigrationValue) without reactivation. It returns +Inf
+// (times the sign of m) when r = 1 and d = 0, and NaN for r outside [0, 1],
+// d < 0 or non-finite inputs.
 func RetentionCLV(margin, r, d float64) float64 {
 	if !retentionInputsOK(margin, r, d) {
 		return math.NaN()

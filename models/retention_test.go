@@ -1,132 +1,319 @@
 package models
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/clv-dev/clv/datasets"
 )
 
 var (
-	_ PurchaseModel   = Retention{}
-	_ FittedPurchases = (*FittedRetention)(nil)
+	_ PurchaseModel     = Retention{}
+	_ FittedPurchases   = (*FittedRetention)(nil)
+	_ HorizonDiscounter = (*FittedRetention)(nil)
+	// The experiments' prediction path sends models with this method
+	// through its per-customer path, since they read the activity bitmaps.
+	_ interface{ RecencyState(Customer) int } = (*FittedRetention)(nil)
 )
 
 // retData is a cohort with P = 4 activity periods of L = 2 time units,
 // worked out by hand (bit k: bought in the k-th period before the end of
-// calibration):
+// calibration; K = ⌊T/L⌋ the period of the first purchase, e = T/L − K;
+// recency r: 0 when active, else periods since the last active one):
 //
-//	row  x  t_x   T  activity  pairs active→next       retained
-//	A    5  7.5   8  0b1111    3→2, 2→1, 1→0: 3        3
-//	B    1  5     8  0b1010    3→2, 1→0: 2             0
-//	C    2  4.5   6  0b0110    2→1, 1→0: 2             1 (2→1)
-//	D    0  0     1  0b0001    none (bit 0 ends the window)
-//	E    1  1    10  0b10000   none (bit 4 lies outside the 4 periods)
+//	row  x  T    activity  K  e     transitions from period 3 down to 0   a  x+e   a−1+e
+//	A    4  7.5  0b1111    3  0.75  0→A 0→A 0→A                           4  4.75  3.75
+//	B    1  7    0b1010    3  0.5   0→1 1→A 0→1                           2  1.5   1.5
+//	C    2  5    0b0110    2  0.5   0→A 0→1                               2  2.5   1.5
+//	D    0  1    0b0001    0  0.5   none                                  1  0.5   0.5
+//	E    1  10   0b10000   5  —     none (history before the window, recency unknown)
+//	F    1  6    0b1001    3  0     0→1 1→2 2→A                           2  1     1
 //
-// r = (3+0+1)/(3+2+2) = 4/7. The cohort rate is Σx/ΣT = 9/33 = 3/11.
+// From recency 0: 3+2+2+1 = 8 transitions, 4 to active: p = 1/2. From
+// recency 1: 2 (B, F), 1 to active; from recency 2: 1 (F), 1 to active.
+// m = 10.25/8.25 = 41/33 (E, not fully observed, is left out).
 func retData() *Data {
 	return &Data{
-		Frequency:       []float64{5, 1, 2, 0, 1},
-		Recency:         []float64{7.5, 5, 4.5, 0, 1},
-		T:               []float64{8, 8, 6, 1, 10},
-		Activity:        []uint64{0b1111, 0b1010, 0b0110, 0b0001, 0b10000},
+		Frequency:       []float64{4, 1, 2, 0, 1, 1},
+		Recency:         []float64{7, 4, 3, 0, 1, 5.5},
+		T:               []float64{7.5, 7, 5, 1, 10, 6},
+		Activity:        []uint64{0b1111, 0b1010, 0b0110, 0b0001, 0b10000, 0b1001},
 		ActivityPeriod:  2,
 		ActivityPeriods: 4,
 	}
 }
 
+// TestRetentionByHand checks the default two-state chain: every silent
+// state pooled, q = 2/3.
 func TestRetentionByHand(t *testing.T) {
 	d := retData()
-	f, err := Retention{}.Fit(context.Background(), d, FitOptions{})
+	fp, err := Retention{}.Fit(context.Background(), d, FitOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	const r = 4.0 / 7
+	f := fp.(*FittedRetention)
+	const p, q, m = 0.5, 2.0 / 3, 41.0 / 33
 	res := f.Result()
-	for name, want := range map[string]float64{"retention": r, "rate": 3.0 / 11, "period": 2, "pairs": 7} {
+	for name, want := range map[string]float64{
+		"retention": p, "reactivation": q, "reactivation_after_1": q, "reactivation_after_last": q,
+		"recency_states": 1, "purchases_per_active_period": m, "period": 2, "pairs": 8, "inactive_pairs": 3,
+	} {
 		if got := res.Params[name]; math.Abs(got-want) > 1e-15 {
 			t.Errorf("%s = %v, want %v", name, got, want)
 		}
 	}
-	if res.Model != "retention" || res.HasLikelihood || !res.Converged || res.Method != "heuristic" || res.Customers != 5 {
-		t.Errorf("result %+v: want a converged heuristic fit of model retention on 5 customers", res)
+	if res.Model != "retention" || res.HasLikelihood || !res.Converged || res.Method != "heuristic" || res.Customers != 6 {
+		t.Errorf("result %+v: want a converged heuristic fit of model retention on 6 customers", res)
 	}
-	// Expected time alive over a horizon t with L = 2 (survival into each
-	// period ahead decided at its start):
-	//   A(3) = 2·r + 1·r² = 8/7 + 16/49 = 72/49    (one whole period, half of the next)
-	//   A(4) = 2·(r + r²) = 88/49
-	//   A(1) = 1·r = 4/7
-	a3, a4 := 72.0/49, 88.0/49
+	// Over t = 3 = 1.5 periods, by the transition matrix:
+	//   active now: P1 = p = 1/2, P2 = p·p + (1−p)·q = 7/12, E = m(1/2 + ½·7/12) = m·19/24;
+	//   silent now: P1 = q = 2/3, P2 = q·p + (1−q)·q = 5/9,  E = m(2/3 + ½·5/9) = m·17/18.
+	active, silent := m*19/24, m*17/18
 	tests := []struct {
-		name    string
-		row     int
-		g       int
-		t       float64
-		alive   float64
-		want    float64
-		comment string
+		row, state, since int
+		alive, three      float64
 	}{
-		{"A", 0, 0, 3, 1, 5.0 / 8 * a3, "active in the last period: P(alive)=1, 5/8·72/49"},
-		{"A", 0, 0, 4, 1, 5.0 / 8 * a4, "5/8·88/49"},
-		{"A", 0, 0, 1, 1, 5.0 / 8 * r, "5/8·4/7"},
-		{"B", 1, 1, 3, r, 1.0 / 8 * r * a3, "last active one period back: 1/8·4/7·72/49"},
-		{"C", 2, 1, 3, r, 2.0 / 6 * r * a3, "2/6·4/7·72/49"},
-		{"D", 3, 0, 3, 1, 0, "no repeats: rate 0"},
-		{"E", 4, 4, 3, r * r * r * r, 1.0 / 10 * r * r * r * r * a3, "no activity inside the window: g = ⌊(10−1)/2⌋ = 4"},
-		{"A, zero horizon", 0, 0, 0, 1, 0, ""},
+		{0, 0, 0, p, active}, // A: bit 0 set
+		{1, 1, 1, q, silent}, // B
+		{2, 1, 1, q, silent}, // C
+		{3, 0, 0, p, active}, // D: first purchase in the last period
+		{4, 1, 4, q, silent}, // E: silent for ⌊(10−1)/2⌋ = 4 periods, capped at R = 1
+		{5, 0, 0, p, active}, // F
+		{0, 0, 0, p, active}, // A again: the table grown by others gives the same
 	}
 	for _, tt := range tests {
 		c := d.Customer(tt.row)
-		if g := f.(*FittedRetention).PeriodsSinceActivity(c); g != tt.g {
-			t.Errorf("%s: g = %d, want %d", tt.name, g, tt.g)
+		if got := f.RecencyState(c); got != tt.state {
+			t.Errorf("row %d: state %v, want %v", tt.row, got, tt.state)
 		}
-		if p := f.ProbabilityAlive(c); math.Abs(p-tt.alive) > 1e-15 {
-			t.Errorf("%s: P(alive) = %v, want %v", tt.name, p, tt.alive)
+		if got := f.PeriodsSinceActivity(c); got != tt.since {
+			t.Errorf("row %d: %v periods since activity, want %v", tt.row, got, tt.since)
 		}
-		if got := f.ConditionalExpectedPurchases(c, tt.t); math.Abs(got-tt.want) > 1e-14 {
-			t.Errorf("%s over %v (%s): E[Y] = %.15g, want %.15g", tt.name, tt.t, tt.comment, got, tt.want)
+		if got := f.ProbabilityAlive(c); math.Abs(got-tt.alive) > 1e-15 {
+			t.Errorf("row %d: P(active next period) = %v, want %v", tt.row, got, tt.alive)
+		}
+		if got := f.ConditionalExpectedPurchases(c, 3); math.Abs(got-tt.three) > 1e-14 {
+			t.Errorf("row %d: E[Y(3)] = %.15g, want %.15g", tt.row, got, tt.three)
+		}
+		if got := f.ConditionalExpectedPurchases(c, 0); got != 0 {
+			t.Errorf("row %d: E[Y(0)] = %v, want 0", tt.row, got)
 		}
 	}
-	if got, want := f.ExpectedPurchases(3), 3.0/11*a3; math.Abs(got-want) > 1e-15 {
+	// A new customer over 3: (m−1) in the acquisition period, then half a
+	// period from the active state: m·½·p.
+	if got, want := f.ExpectedPurchases(3), (m-1)+m*0.5*p; math.Abs(got-want) > 1e-15 {
 		t.Errorf("E[X(3)] = %v, want %v", got, want)
+	}
+	if got, want := f.ExpectedPurchases(1), (m-1)/2; math.Abs(got-want) > 1e-15 {
+		t.Errorf("E[X(1)] = %v, want %v", got, want)
+	}
+	if !strings.Contains(f.Assumptions(), "Pfeifer & Carraway") || (Retention{}).Assumptions() != f.Assumptions() {
+		t.Errorf("Assumptions() = %q", f.Assumptions())
 	}
 }
 
-// TestRetentionAliveTime checks A(t) against RetentionCLVFinite (A(nL) is
-// the undiscounted retention CLV of margin L over n periods), its
-// continuity at period boundaries, and the limit r = 1 where A(t) = t and
-// the model predicts what Average does.
-func TestRetentionAliveTime(t *testing.T) {
-	for _, r := range []float64{0.3, 0.9, 0.999999} {
-		f := &FittedRetention{r: r, logR: math.Log(r), period: 3, periods: 8}
-		for _, n := range []int{1, 2, 7, 50} {
-			got := f.aliveTime(3 * float64(n))
-			if want := RetentionCLVFinite(3, r, 0, n); math.Abs(got-want) > 1e-12*want {
-				t.Errorf("r=%v: A(%d·L) = %.15g, Σ L·r^j = %.15g", r, n, got, want)
+// TestRetentionRecencyByHand asks for R = 3 on the same data, each row
+// standing for 100 customers: no customer silent for 3 periods was seen,
+// so the last state is lowered to R = 2, with q_1 = 1/2 and q_2 = 1/1.
+func TestRetentionRecencyByHand(t *testing.T) {
+	d := retData()
+	d.Weight = []float64{100, 100, 100, 100, 100, 100}
+	fp, err := Retention{RecencyStates: 3}.Fit(context.Background(), d, FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fp.(*FittedRetention)
+	if got := f.ReactivationRates(); !slices.Equal(got, []float64{0.5, 1}) || f.RetentionRate() != 0.5 || f.Result().Params["recency_states"] != 2 {
+		t.Errorf("q = %v, p = %v, params %v: want [0.5 1], 0.5, R = 2", got, f.RetentionRate(), f.Result().Params)
+	}
+	// With unit weights the last state holds one reactivation, fewer than
+	// 30: the chain falls back to two states.
+	d.Weight = nil
+	if fp, err := (Retention{RecencyStates: 3}).Fit(context.Background(), d, FitOptions{}); err != nil || fp.Result().Params["recency_states"] != 1 {
+		t.Errorf("unit weights: %v, %v; want R = 1", err, fp)
+	}
+	const m = 41.0 / 33
+	// B, silent one period, over t = 4 = 2 periods: P1 = q_1 = 1/2; then
+	// half active, half silent for 2: P2 = ½·p + ½·q_2 = 3/4.
+	if got, want := f.ConditionalExpectedPurchases(d.Customer(1), 4), m*(0.5+0.75); math.Abs(got-want) > 1e-14 {
+		t.Errorf("B over 2 periods: %v, want %v", got, want)
+	}
+	// E, silent 4 periods, is in state 2: P1 = q_2 = 1.
+	if s, a := f.RecencyState(d.Customer(4)), f.ProbabilityAlive(d.Customer(4)); s != 2 || a != 1 {
+		t.Errorf("E: state %d, P(active next) %v; want 2 and 1", s, a)
+	}
+	if _, err := (Retention{RecencyStates: -1}).Fit(context.Background(), d, FitOptions{}); err == nil {
+		t.Error("RecencyStates −1: no error")
+	}
+}
+
+// matrixActive returns P(active in period j), j = 1..n, from state start
+// by multiplying the row vector by the full transition matrix of the
+// recency chain, the check on the table the model steps.
+func matrixActive(q []float64, start, n int) []float64 {
+	R := len(q) - 1
+	M := make([][]float64, R+1)
+	for r := range M {
+		M[r] = make([]float64, R+1)
+		M[r][0] += q[r]
+		M[r][min(r+1, R)] += 1 - q[r]
+	}
+	v := make([]float64, R+1)
+	v[start] = 1
+	out := make([]float64, n)
+	for j := range out {
+		w := make([]float64, R+1)
+		for a := range v {
+			for b := range w {
+				w[b] += v[a] * M[a][b]
 			}
-			below, above := f.aliveTime(3*float64(n)-1e-9), f.aliveTime(3*float64(n)+1e-9)
-			if math.Abs(above-below) > 1e-8 {
-				t.Errorf("r=%v: A jumps at %d·L: %.12g → %.12g", r, n, below, above)
+		}
+		v = w
+		out[j] = v[0]
+	}
+	return out
+}
+
+// twoStateActive is the two-state closed form P_j = π + (s_0 − π) λ^j.
+func twoStateActive(p, q float64, active bool, j int) float64 {
+	s0 := 0.0
+	if active {
+		s0 = 1
+	}
+	lam := p - q
+	if lam == 1 {
+		return s0
+	}
+	pi := q / (1 - lam)
+	return pi + (s0-pi)*math.Pow(lam, float64(j))
+}
+
+// TestRetentionChainClosedForm checks the expected active periods, whole
+// and partial, against the two-state closed form (including a negative λ,
+// q > p, and the absorbing p = 1, q = 0) and against the full transition
+// matrix for a chain with four silent states.
+func TestRetentionChainClosedForm(t *testing.T) {
+	check := func(name string, f *FittedRetention, state int, probs []float64) {
+		sum := 0.0
+		for n := 0; n+1 < len(probs); n++ {
+			for _, frac := range []float64{0, 0.25} {
+				want := sum + frac*probs[n]
+				if got := f.chain.activePeriods(state, float64(n)+frac); math.Abs(got-want) > 1e-12*math.Max(1, want) {
+					t.Errorf("%s from state %d: %v periods: %.15g active, want %.15g", name, state, float64(n)+frac, got, want)
+				}
+			}
+			sum += probs[n]
+		}
+	}
+	for _, pq := range [][2]float64{{0.6, 0.1}, {0.2, 0.7}, {1, 0}, {0, 0}, {1, 1}, {0.999, 0.0001}, {0.3, 0}} {
+		f := newFittedRetention([]float64{pq[0], pq[1]}, 1.7, 3, 10)
+		for state, active := range []bool{true, false} {
+			probs := make([]float64, 60)
+			for j := range probs {
+				probs[j] = twoStateActive(pq[0], pq[1], active, j+1)
+			}
+			check(fmt.Sprintf("p=%v q=%v", pq[0], pq[1]), f, state, probs)
+		}
+	}
+	q := []float64{0.55, 0.3, 0.12, 0.05, 0.01}
+	f := newFittedRetention(q, 1.7, 3, 10)
+	for state := range q {
+		check(fmt.Sprint("q=", q), f, state, matrixActive(q, state, 80))
+	}
+}
+
+// TestRetentionDiscountedExact checks the closed-form discounted sum
+// against a fine Riemann–Stieltjes sum of the undiscounted curve, its
+// d = 0 and infinite-horizon limits, and that CLV uses it.
+func TestRetentionDiscountedExact(t *testing.T) {
+	f := newFittedRetention([]float64{0.6, 0.2, 0.1, 0.03}, 1.8, 4.35, 12)
+	for _, c := range []Customer{{Frequency: 3, Recency: 20, T: 30, Activity: 1}, {Frequency: 3, Recency: 10, T: 30, Activity: 4}} {
+		for _, d := range []float64{0.002, 0.05} {
+			for _, h := range []float64{1, 30, 52} {
+				exact := f.DiscountedExpectedPurchasesWithin(c, d, h)
+				n := 200000
+				step := h / float64(n)
+				delta := math.Log1p(d)
+				sum, prev := 0.0, 0.0
+				for k := 1; k <= n; k++ {
+					e := f.ConditionalExpectedPurchases(c, float64(k)*step)
+					sum += (e - prev) * math.Exp(-delta*(float64(k)-0.5)*step)
+					prev = e
+				}
+				if math.Abs(exact-sum) > 1e-8*math.Max(1e-9, sum) {
+					t.Errorf("state %d d=%v H=%v: exact %.12g, fine sum %.12g", f.RecencyState(c), d, h, exact, sum)
+				}
+			}
+			if d > 0 {
+				inf, far := f.DiscountedExpectedPurchasesWithin(c, d, math.Inf(1)), f.DiscountedExpectedPurchasesWithin(c, d, 1e6)
+				if math.Abs(inf-far) > 1e-12*inf {
+					t.Errorf("d=%v: infinite horizon %.15g, 1e6 %.15g", d, inf, far)
+				}
+			}
+		}
+		if v := f.DiscountedExpectedPurchasesWithin(c, 0, math.Inf(1)); !math.IsInf(v, 1) {
+			t.Errorf("undiscounted infinite horizon = %v, want +Inf", v)
+		}
+	}
+	c := Customer{Frequency: 3, Recency: 20, T: 30, Activity: 1}
+	if got, want := newFittedRetention([]float64{0.6, 0}, 1.8, 4.35, 12).DiscountedExpectedPurchasesWithin(c, 0, math.Inf(1)), 1.8*0.6/0.4; math.Abs(got-want) > 1e-15 {
+		t.Errorf("undiscounted infinite horizon without reactivation = %v, want m·p/(1−p) = %v", got, want)
+	}
+	if got, want := f.DiscountedExpectedPurchasesWithin(c, 0, 30), f.ConditionalExpectedPurchases(c, 30); got != want {
+		t.Errorf("undiscounted: %v, want E[Y(30)] = %v", got, want)
+	}
+	if got := DiscountedExpectedPurchases(f, c, CLVOptions{Horizon: 52, DiscountRate: 0.05, Margin: 1}); got != f.DiscountedExpectedPurchasesWithin(c, 0.05, 52) {
+		t.Errorf("DiscountedExpectedPurchases does not use the exact sum: %v", got)
+	}
+	for _, bad := range [][2]float64{{-0.1, 5}, {math.NaN(), 5}, {0.1, -1}, {0.1, math.NaN()}} {
+		if v := f.DiscountedExpectedPurchasesWithin(c, bad[0], bad[1]); !math.IsNaN(v) {
+			t.Errorf("d=%v H=%v: %v, want NaN", bad[0], bad[1], v)
+		}
+	}
+}
+
+// TestRetentionMigrationValue checks Pfeifer & Carraway's value recursion
+// against the explicit sum over the transition matrix, and that without
+// reactivation it is Gupta & Lehmann's m·p/(1+d−p).
+func TestRetentionMigrationValue(t *testing.T) {
+	for _, q := range [][]float64{{0.6, 0.1}, {0.2, 0.7}, {0.8, 0}, {1, 0}, {0.55, 0.3, 0.12, 0.05}, {0.7, 0, 0}} {
+		f := newFittedRetention(q, 2.5, 1, 10)
+		for state := range q {
+			for _, d := range []float64{0.01, 0.1, 1} {
+				want := 0.0
+				for j, pj := range matrixActive(q, state, 5000) {
+					want += 2.5 * pj / math.Pow(1+d, float64(j+1))
+				}
+				if got := f.MigrationValue(state, d); math.Abs(got-want) > 1e-10*math.Max(1, want) {
+					t.Errorf("q=%v state %d d=%v: %.15g, explicit %.15g", q, state, d, got, want)
+				}
+				if q[len(q)-1] == 0 && q[1] == 0 && state == 0 {
+					if gl := RetentionCLV(2.5, q[0], d); math.Abs(f.MigrationValue(0, d)-gl) > 1e-12*gl {
+						t.Errorf("q=%v d=%v: %v, m·p/(1+d−p) = %v", q, d, f.MigrationValue(0, d), gl)
+					}
+				}
 			}
 		}
 	}
-	d := retData()
-	d.Activity = []uint64{0b1111, 0b1111, 0b1111, 0b1, 0b1}
-	f, err := Retention{}.Fit(context.Background(), d, FitOptions{})
-	if err != nil {
-		t.Fatal(err)
+	f := newFittedRetention([]float64{0.6, 0.1}, 2.5, 1, 10)
+	if v := f.MigrationValue(0, 0); !math.IsInf(v, 1) {
+		t.Errorf("undiscounted value with reactivation = %v, want +Inf", v)
 	}
-	avg, err := Average{}.Fit(context.Background(), d, FitOptions{})
-	if err != nil {
-		t.Fatal(err)
+	if v := newFittedRetention([]float64{0.6, 0}, 2.5, 1, 10).MigrationValue(0, 0); math.Abs(v-2.5*0.6/0.4) > 1e-15 {
+		t.Errorf("undiscounted value without reactivation = %v, want m·p/(1−p) = 3.75", v)
 	}
-	if r := f.Result().Params["retention"]; r != 1 {
-		t.Fatalf("retention = %v, want 1", r)
-	}
-	for i := 0; i < d.Len(); i++ {
-		c := d.Customer(i)
-		if got, want := f.ConditionalExpectedPurchases(c, 7.3), avg.ConditionalExpectedPurchases(c, 7.3); math.Abs(got-want) > 1e-14 {
-			t.Errorf("row %d at r=1: E[Y] = %v, Average %v", i, got, want)
+	for _, bad := range []struct {
+		state int
+		d     float64
+	}{{0, -0.1}, {0, math.NaN()}, {2, 0.1}, {-1, 0.1}} {
+		if v := f.MigrationValue(bad.state, bad.d); !math.IsNaN(v) {
+			t.Errorf("state %d d=%v: %v, want NaN", bad.state, bad.d, v)
 		}
 	}
 }
@@ -136,18 +323,26 @@ func TestRetentionErrors(t *testing.T) {
 	noActivity := retData()
 	noActivity.Activity = nil
 	_, err := Retention{}.Fit(ctx, noActivity, FitOptions{})
-	if err == nil || err.Error() != "the retention model needs activity periods: set the activity period" {
-		t.Errorf("without activity: error %v, want %q", err, "the retention model needs activity periods: set the activity period")
+	if err == nil || err.Error() != errNoActivity {
+		t.Errorf("without activity: error %v, want %q", err, errNoActivity)
 	}
 	for name, mod := range map[string]func(d *Data){
-		"zero period":       func(d *Data) { d.ActivityPeriod = 0 },
-		"NaN period":        func(d *Data) { d.ActivityPeriod = math.NaN() },
-		"one period":        func(d *Data) { d.ActivityPeriods = 1 },
-		"65 periods":        func(d *Data) { d.ActivityPeriods = 65 },
-		"no active pairs":   func(d *Data) { d.Activity = []uint64{1, 1, 0, 0, 1} },
+		"zero period": func(d *Data) { d.ActivityPeriod = 0 },
+		"NaN period":  func(d *Data) { d.ActivityPeriod = math.NaN() },
+		"one period":  func(d *Data) { d.ActivityPeriods = 1 },
+		"65 periods":  func(d *Data) { d.ActivityPeriods = 65 },
+		"no active pairs": func(d *Data) {
+			d.T = []float64{1, 1, 1, 1, 1, 1}
+			d.Recency = make([]float64, 6)
+			d.Activity = []uint64{1, 1, 1, 1, 1, 1}
+		},
+		"no exposure": func(d *Data) {
+			// Every history begins before the window.
+			d.T = []float64{20, 20, 20, 20, 20, 20}
+		},
 		"short activity":    func(d *Data) { d.Activity = d.Activity[:2] },
 		"invalid recency":   func(d *Data) { d.Recency[0] = 99 },
-		"zero total weight": func(d *Data) { d.Weight = []float64{0, 0, 0, 0, 0} },
+		"zero total weight": func(d *Data) { d.Weight = make([]float64, 6) },
 	} {
 		d := retData()
 		mod(d)
@@ -155,20 +350,169 @@ func TestRetentionErrors(t *testing.T) {
 			t.Errorf("%s: no error", name)
 		}
 	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := (Retention{}).Fit(cancelled, retData(), FitOptions{}); err == nil {
+		t.Error("cancelled context: no error")
+	}
 }
 
-// TestRetentionFullWindow checks that all 64 periods can be used.
-func TestRetentionFullWindow(t *testing.T) {
+// TestRetentionWeightsAndWarnings checks that a weight counts as that many
+// identical rows and that a chain never seen inactive warns and sets q = 0.
+func TestRetentionWeightsAndWarnings(t *testing.T) {
 	d := retData()
-	d.ActivityPeriods = 64
-	d.Activity = []uint64{math.MaxUint64, 0b1010, 0, 1, 1}
-	f, err := Retention{}.Fit(context.Background(), d, FitOptions{})
+	d.Weight = []float64{2, 1, 1, 1, 1, 1}
+	dup := retData()
+	dup.Frequency = append(dup.Frequency, dup.Frequency[0])
+	dup.Recency = append(dup.Recency, dup.Recency[0])
+	dup.T = append(dup.T, dup.T[0])
+	dup.Activity = append(dup.Activity, dup.Activity[0])
+	fw, err1 := Retention{}.Fit(context.Background(), d, FitOptions{})
+	fd, err2 := Retention{}.Fit(context.Background(), dup, FitOptions{})
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	for _, k := range fw.Result().Params.Names() {
+		if a, b := fw.Result().Params[k], fd.Result().Params[k]; math.Abs(a-b) > 1e-14*math.Abs(b) {
+			t.Errorf("%s: weighted %v, duplicated %v", k, a, b)
+		}
+	}
+	always := &Data{Frequency: []float64{3}, Recency: []float64{7}, T: []float64{7.5}, Activity: []uint64{0b1111}, ActivityPeriod: 2, ActivityPeriods: 4}
+	f, err := Retention{}.Fit(context.Background(), always, FitOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// All ones: 63 pairs, 63 retained; 0b1010: 2 pairs, 0 retained.
-	if got, want := f.Result().Params["retention"], 63.0/65; math.Abs(got-want) > 1e-15 {
-		t.Errorf("retention = %v, want %v", got, want)
+	if r := f.Result(); r.Params["retention"] != 1 || r.Params["reactivation"] != 0 || len(r.Warnings) != 2 {
+		t.Errorf("always active: params %v, warnings %q", r.Params, r.Warnings)
+	}
+	// p = 1, q = 0: an active customer stays active, m per period.
+	m := f.Result().Params["purchases_per_active_period"]
+	if got := f.ConditionalExpectedPurchases(always.Customer(0), 5); math.Abs(got-2.5*m) > 1e-14 {
+		t.Errorf("always active over 2.5 periods: %v, want %v", got, 2.5*m)
+	}
+}
+
+// migrationSummary simulates a migration-model customer base and
+// summarizes it through the ordinary reader with the given activity period.
+func migrationSummary(t *testing.T, sim *datasets.Simulation, calEnd, holdEnd time.Time, periodDays float64) *datasets.Summary {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := sim.WriteCSV(&buf); err != nil {
+		t.Fatal(err)
+	}
+	s, err := datasets.Summarize(&buf, "simulated.csv", datasets.ReadOptions{},
+		datasets.SummaryOptions{Unit: datasets.Week, CalibrationEnd: calEnd, HoldoutEnd: holdEnd, ActivityPeriodDays: periodDays})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// migrationFit fits the retention model on a summary (customers with T > 0)
+// and returns it with the cohort's predicted and actual holdout totals.
+func migrationFit(t *testing.T, model Retention, s *datasets.Summary) (f *FittedRetention, predicted, actual float64) {
+	t.Helper()
+	d := &Data{ActivityPeriod: s.ActivityPeriod / s.Unit.Days(), ActivityPeriods: s.ActivityPeriods}
+	for _, c := range s.Customers {
+		actual += c.FrequencyHoldout
+		if c.T > 0 {
+			d.Frequency = append(d.Frequency, c.Frequency)
+			d.Recency = append(d.Recency, c.Recency)
+			d.T = append(d.T, c.T)
+			d.Activity = append(d.Activity, c.Activity)
+		}
+	}
+	fp, err := model.Fit(context.Background(), d, FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f = fp.(*FittedRetention)
+	for _, c := range s.Customers {
+		cust := Customer{Frequency: c.Frequency, Recency: c.Recency, T: c.T, Activity: c.Activity}
+		if c.T > 0 {
+			predicted += f.ConditionalExpectedPurchases(cust, c.DurationHoldout)
+		} else {
+			predicted += f.ExpectedPurchases(c.DurationHoldout)
+		}
+	}
+	return f, predicted, actual
+}
+
+// migrationTruth is the simulated base of the recovery and stability
+// tests: four-week periods, 13 of them in calibration (the calibration end
+// is the last day of period 12) and a holdout of 150 days, 5.36 periods.
+func migrationTruth(t *testing.T) (sim *datasets.Simulation, calEnd, holdEnd time.Time) {
+	t.Helper()
+	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	sim, err := datasets.SimulateMigration(datasets.MigrationConfig{
+		Retention: 0.6, Reactivation: 0.15, PurchasesPerActivePeriod: 1.8, PeriodDays: 28,
+		Customers: 10000, Start: start, AcquisitionDays: 84, Days: 13*28 + 150, Seed: 7,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sim, start.AddDate(0, 0, 13*28-1), start.AddDate(0, 0, 13*28+150-1)
+}
+
+// TestRetentionRecoversSimulation fits the model on data drawn from its own
+// assumptions, through the ordinary log reader: the estimates come back
+// (p within 0.02, every q_r within 0.03, m within 3%: binomial standard
+// errors are about 0.004 for p and q_1) and the cohort's holdout total, over
+// a holdout that is not a whole number of periods, within 5% of the
+// simulated one, for the two-state chain and for one with six silent states
+// (whose reactivation probabilities are all 0.15 in truth).
+func TestRetentionRecoversSimulation(t *testing.T) {
+	sim, calEnd, holdEnd := migrationTruth(t)
+	s := migrationSummary(t, sim, calEnd, holdEnd, 28)
+	for _, model := range []Retention{{}, {RecencyStates: 6}} {
+		recoverMigration(t, model, s)
+	}
+}
+
+func recoverMigration(t *testing.T, model Retention, s *datasets.Summary) {
+	f, predicted, actual := migrationFit(t, model, s)
+	if R := len(f.q) - 1; R != max(1, model.RecencyStates) {
+		t.Errorf("R = %d, want %d", R, max(1, model.RecencyStates))
+	}
+	q := f.ReactivationRates()
+	for r, qr := range q {
+		if math.Abs(qr-0.15) > 0.03 {
+			t.Errorf("q_%d = %.4f, truth 0.15", r+1, qr)
+		}
+	}
+	if math.Abs(f.RetentionRate()-0.6) > 0.02 || math.Abs(f.m/1.8-1) > 0.03 {
+		t.Errorf("estimates p=%.4f m=%.4f, truth 0.6, 1.8", f.RetentionRate(), f.m)
+	}
+	if math.Abs(predicted/actual-1) > 0.05 {
+		t.Errorf("holdout total predicted %.1f, simulated %.1f (%+.1f%%)", predicted, actual, 100*(predicted/actual-1))
+	}
+	t.Logf("p=%.4f q=%.3f m=%.4f; holdout total predicted %.1f, simulated %.1f (%+.2f%%)", f.RetentionRate(), q, f.m, predicted, actual, 100*(predicted/actual-1))
+}
+
+// TestRetentionPeriodStability analyses the same simulated log with
+// monthly and quarterly activity periods (neither the four-week period it
+// was drawn with): the cohort's holdout totals differ by less than 10%, and
+// each lies within 10% of the simulated total.
+func TestRetentionPeriodStability(t *testing.T) {
+	sim, calEnd, holdEnd := migrationTruth(t)
+	totals := map[string]float64{}
+	var actual float64
+	for name, days := range map[string]float64{"month": datasets.Month.Days(), "quarter": 3 * datasets.Month.Days()} {
+		_, predicted, act := migrationFit(t, Retention{}, migrationSummary(t, sim, calEnd, holdEnd, days))
+		totals[name], actual = predicted, act
+		if math.Abs(predicted/actual-1) > 0.10 {
+			t.Errorf("%s periods: holdout total %.1f, simulated %.1f", name, predicted, actual)
+		}
+	}
+	if ratio := totals["quarter"] / totals["month"]; math.Abs(ratio-1) > 0.10 {
+		t.Errorf("holdout total by month %.1f, by quarter %.1f: ratio %.3f", totals["month"], totals["quarter"], ratio)
+	}
+	t.Logf("holdout totals: month %.1f, quarter %.1f, simulated %.1f", totals["month"], totals["quarter"], actual)
+}
+
+func TestRetentionName(t *testing.T) {
+	if got := (Retention{}).Name(); got != "retention" {
+		t.Errorf("Name() = %q, want retention", got)
 	}
 }
 
@@ -176,21 +520,20 @@ func TestRetentionFullWindow(t *testing.T) {
 // sum, by hand and against the explicit sum.
 func TestRetentionCLV(t *testing.T) {
 	tests := []struct {
-		name       string
-		m, r, d    float64
-		n          int
-		finite     float64
-		infinite   float64
-		hasClosure bool
+		name     string
+		m, r, d  float64
+		n        int
+		finite   float64
+		infinite float64
 	}{
 		// 100·0.8/1.1 = 72.7272…
-		{"one period", 100, 0.8, 0.1, 1, 100 * 0.8 / 1.1, 100 * 0.8 / 0.3, true},
+		{"one period", 100, 0.8, 0.1, 1, 100 * 0.8 / 1.1, 100 * 0.8 / 0.3},
 		// 72.7272… + 100·0.64/1.21 = 125.6198…
-		{"two periods", 100, 0.8, 0.1, 2, 100*0.8/1.1 + 100*0.64/1.21, 100 * 0.8 / 0.3, true},
+		{"two periods", 100, 0.8, 0.1, 2, 100*0.8/1.1 + 100*0.64/1.21, 100 * 0.8 / 0.3},
 		// r = 1, d = 0: m per period, forever.
-		{"no churn, no discount", 5, 1, 0, 10, 50, math.Inf(1), true},
-		{"no retention", 5, 0, 0.1, 10, 0, 0, true},
-		{"no periods", 5, 0.5, 0.1, 0, 0, 5 * 0.5 / 0.6, true},
+		{"no churn, no discount", 5, 1, 0, 10, 50, math.Inf(1)},
+		{"no retention", 5, 0, 0.1, 10, 0, 0},
+		{"no periods", 5, 0.5, 0.1, 0, 0, 5 * 0.5 / 0.6},
 	}
 	for _, tt := range tests {
 		if got := RetentionCLVFinite(tt.m, tt.r, tt.d, tt.n); math.Abs(got-tt.finite) > 1e-12*math.Max(1, tt.finite) {
@@ -211,11 +554,9 @@ func TestRetentionCLV(t *testing.T) {
 		explicit := 0.0
 		for k := 1; k <= 200; k++ {
 			explicit += m * math.Pow(r/(1+d), float64(k))
-			if k == 200 {
-				if got := RetentionCLVFinite(m, r, d, k); math.Abs(got/explicit-1) > 1e-12 {
-					t.Errorf("m=%v r=%v d=%v: finite(%d) = %.15g, explicit %.15g", m, r, d, k, got, explicit)
-				}
-			}
+		}
+		if got := RetentionCLVFinite(m, r, d, 200); math.Abs(got/explicit-1) > 1e-12 {
+			t.Errorf("m=%v r=%v d=%v: finite(200) = %.15g, explicit %.15g", m, r, d, got, explicit)
 		}
 		inf := RetentionCLV(m, r, d)
 		prev := 0.0
@@ -240,47 +581,12 @@ func TestRetentionCLV(t *testing.T) {
 	}
 }
 
-func TestRetentionName(t *testing.T) {
-	if got := (Retention{}).Name(); got != "retention" {
-		t.Errorf("Name() = %q, want retention", got)
-	}
-}
-
 func ExampleRetentionCLV() {
 	// $100 of margin a year, 80% of customers renew each year, money is
-	// discounted at 10% a year.
+	// discounted at 10% a year: 100·0.8/(1.1−0.8).
 	fmt.Printf("infinite horizon: $%.2f\n", RetentionCLV(100, 0.8, 0.1))
-	fmt.Printf("five years: $%.2f\n", RetentionCLVFinite(100, 0.8, 0.1, 5))
 	// Output:
 	// infinite horizon: $266.67
-	// five years: $212.41
-}
-
-func ExampleRetention() {
-	// Four 13-week activity periods; bit 0 is the last quarter.
-	d := &Data{
-		Frequency:       []float64{6, 1, 2},
-		Recency:         []float64{50, 20, 30},
-		T:               []float64{52, 52, 40},
-		Activity:        []uint64{0b1111, 0b1000, 0b0110},
-		ActivityPeriod:  13,
-		ActivityPeriods: 4,
-	}
-	f, err := Retention{}.Fit(context.Background(), d, FitOptions{})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Printf("retention per quarter: %.3f\n", f.Result().Params["retention"])
-	for i := 0; i < d.Len(); i++ {
-		c := d.Customer(i)
-		fmt.Printf("customer %d: P(alive) %.3f, next 26 weeks %.3f purchases\n", i+1, f.ProbabilityAlive(c), f.ConditionalExpectedPurchases(c, 26))
-	}
-	// Output:
-	// retention per quarter: 0.667
-	// customer 1: P(alive) 1.000, next 26 weeks 1.667 purchases
-	// customer 2: P(alive) 0.296, next 26 weeks 0.082 purchases
-	// customer 3: P(alive) 0.667, next 26 weeks 0.481 purchases
 }
 
 func BenchmarkRetentionConditionalExpectedPurchases(b *testing.B) {
@@ -298,32 +604,27 @@ func BenchmarkRetentionConditionalExpectedPurchases(b *testing.B) {
 	_ = sink
 }
 
-// The retention model's exact discounted sum agrees with the generic
-// quadrature run on a fine fixed grid.
-func TestRetentionDiscountedExact(t *testing.T) {
-	f := &FittedRetention{r: 0.6, logR: math.Log(0.6), rate: 0.2, period: 4.35, periods: 12, result: &FitResult{}}
-	c := Customer{Frequency: 3, Recency: 20, T: 30, Activity: 1}
-	for _, d := range []float64{0, 0.002, 0.05} {
-		for _, h := range []float64{1, 4.35, 30, 52} {
-			exact := f.DiscountedExpectedPurchasesWithin(c, d, h)
-			// A quadrature over the same curve, on a grid fine enough to
-			// resolve the kinks (the generic path, bypassing the interface).
-			curve := func(t float64) float64 { return f.ConditionalExpectedPurchases(c, t) }
-			n := 200000
-			step := h / float64(n)
-			delta := math.Log1p(d)
-			sum, prev := 0.0, 0.0
-			for k := 1; k <= n; k++ {
-				e := curve(float64(k) * step)
-				sum += (e - prev) * math.Exp(-delta*(float64(k)-0.5)*step)
-				prev = e
-			}
-			if math.Abs(exact-sum) > 1e-7*math.Max(1e-9, sum) {
-				t.Errorf("d=%v H=%v: exact %.12g, fine sum %.12g", d, h, exact, sum)
-			}
-		}
+// TestRetentionConcurrent predicts from several goroutines at once, which
+// grow the shared chain table (run under -race in CI), and checks they
+// agree with a fresh fit predicting alone.
+func TestRetentionConcurrent(t *testing.T) {
+	q := []float64{0.55, 0.3, 0.12, 0.05}
+	shared, alone := newFittedRetention(q, 1.5, 1, 10), newFittedRetention(q, 1.5, 1, 10)
+	c := Customer{Frequency: 2, Recency: 3, T: 8, Activity: 0b10010000}
+	got := make([]float64, 8)
+	done := make(chan int)
+	for g := range got {
+		go func() {
+			got[g] = shared.ConditionalExpectedPurchases(c, float64(10+20*g)+0.5)
+			done <- g
+		}()
 	}
-	if got := DiscountedExpectedPurchases(f, c, CLVOptions{Horizon: 52, DiscountRate: 0.05, Margin: 1}); got != f.DiscountedExpectedPurchasesWithin(c, 0.05, 52) {
-		t.Errorf("DiscountedExpectedPurchases does not use the exact sum: %v", got)
+	for range got {
+		<-done
+	}
+	for g, v := range got {
+		if want := alone.ConditionalExpectedPurchases(c, float64(10+20*g)+0.5); v != want {
+			t.Errorf("goroutine %d: %v, alone %v", g, v, want)
+		}
 	}
 }

@@ -16,14 +16,22 @@ func newCompareCmd(s streams) *cobra.Command {
 		Short: "Tabulate models × metrics across one or more results folders",
 		Long: `compare reads metrics.json from each results folder and prints a table of
 models × metrics, with the best value per metric marked (lowest |bias|, mae,
-rmse and msle; highest pearson, spearman, top shares and gini). A contractual
-run's folder gives one row per model and target (survival, calibration) with
-its survival scores.`,
-		Example: `  clv compare results/cdnow/20261123T101500Z-1a2b3c4d results/cdnow/20261124T090000Z-5e6f7a8b --format markdown`,
-		Args:    cobra.MinimumNArgs(1),
+rmse and msle; highest pearson, spearman, top shares and gini). A
+rolling-origin run adds one row per model and target for each of its other
+backtest windows ("origin" and the calibration end), never marked best. A
+contractual run's folder gives one row per model and target (survival,
+calibration) with its survival scores.`,
+		Example: `  # two runs of one config, differing in one value, side by side
+  clv run configs/quickstart.yaml --out runs/weekly
+  clv run configs/quickstart.yaml --set split.unit=day --out runs/daily
+  clv compare runs/weekly runs/daily --format markdown`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var rows []experiments.CompareRow
 			for _, dir := range args {
+				if err := checkFinishedRun(dir); err != nil {
+					return err
+				}
 				m, err := experiments.ReadMetrics(dir)
 				if err != nil {
 					return usageErr(err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
@@ -8,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/experiments"
+	"github.com/clv-dev/clv/experiments/atomicfile"
 )
 
 // dataFlags are the transaction-log flags shared by summarize and fit.
@@ -97,12 +100,14 @@ func (f *dataFlags) options() (datasets.ReadOptions, datasets.SummaryOptions, er
 	return ro, so, nil
 }
 
-// summarize reads the log the flags name and summarizes it.
-func (f *dataFlags) summarize() (*datasets.Summary, error) {
+// summarize reads the log the flags name and summarizes it, under ctx
+// (SIGINT ends the read). A pipe or device (/dev/stdin) is streamed once.
+func (f *dataFlags) summarize(ctx context.Context) (*datasets.Summary, error) {
 	ro, so, err := f.options()
 	if err != nil {
 		return nil, err
 	}
+	var in *experiments.LogInput
 	switch {
 	case f.path != "" && f.embedded != "":
 		return nil, usageErrf("give either --data or --embedded, not both")
@@ -111,16 +116,34 @@ func (f *dataFlags) summarize() (*datasets.Summary, error) {
 		if err != nil {
 			return nil, usageErr(err)
 		}
-		s, err := datasets.Summarize(bytesReader(raw), "embedded:"+f.embedded, ro, so)
-		return s, dataErr(err)
+		in = experiments.EmbeddedLog(f.embedded, raw)
 	case f.path != "":
 		if _, err := os.Stat(f.path); err != nil {
 			return nil, usageErrf("cannot read --data %s: %v", f.path, err)
 		}
-		s, err := datasets.SummarizeFile(f.path, ro, so)
-		return s, dataErr(err)
+		if in, err = experiments.OpenLog(ctx, f.path, f.path, "--data", f.format); err != nil {
+			return nil, dataErr(err)
+		}
+	default:
+		return nil, usageErrf("name the transaction log with --data PATH (or --embedded quickstart)")
 	}
-	return nil, usageErrf("name the transaction log with --data PATH (or --embedded quickstart)")
+	defer in.Close()
+	s, err := in.Summarize(ro, so)
+	if err != nil && ctx.Err() != nil {
+		return nil, err // interrupted, not a data error
+	}
+	return s, dataErr(err)
+}
+
+// checkOutputs refuses an output flag that names the same file as an
+// input flag or another output (exit code 2), and "-" for the rejects.
+func checkOutputs(outputs, inputs []atomicfile.Named) error {
+	for _, o := range outputs {
+		if o.Key == "--rejects" && o.Path == "-" {
+			return usageErrf("--rejects -: standard output is not available for the rejected rows; name a file")
+		}
+	}
+	return usageErr(atomicfile.CheckDistinct(outputs, inputs))
 }
 
 // dataErr marks errors from reading data as data errors (exit code 2).
@@ -128,5 +151,5 @@ func dataErr(err error) error {
 	if err == nil {
 		return nil
 	}
-	return usageErr(err)
+	return usageErr(withFlagHint(err))
 }

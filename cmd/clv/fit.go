@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/clv-dev/clv/datasets"
 	"github.com/clv-dev/clv/experiments"
+	"github.com/clv-dev/clv/experiments/atomicfile"
 	"github.com/clv-dev/clv/experiments/plot"
 	"github.com/clv-dev/clv/models"
 )
@@ -54,20 +56,27 @@ A fit that does not converge prints its diagnostics and exits with code 1.`,
 		Example: `  clv fit --model bgnbd --summary ../shared/datasets/cdnow_customers_summary.csv --json
   clv fit --model bgbb --summary ../shared/datasets/donations.csv
   clv fit --model retention --retention-period month --data ../shared/datasets/CDNOW_sample.txt --customer 1 --date 2 --amount 4 --date-format 20060102 --calibration-end 1997-09-30
-  clv fit --model sbg --survival survivors.csv --plot sbg-plots --period year`,
+  clv fit --model sbg --survival configs/data/survival_regular.csv --plot sbg-plots --period year`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			desc, ok := reg.Find(ff.model)
-			if !ok {
-				return usageErrf("unknown model %q: choose one of %s", ff.model, strings.Join(reg.Names(), ", "))
-			}
-			in, err := ff.input(desc)
+			desc, err := fitModel(reg, ff.model)
 			if err != nil {
 				return err
 			}
+			if err := checkOutputs([]atomicfile.Named{{Key: "--rejects", Path: ff.df.rejects}},
+				[]atomicfile.Named{{Key: "--data", Path: ff.df.path}, {Key: "--summary", Path: ff.summary}, {Key: "--survival", Path: ff.surv}}); err != nil {
+				return err
+			}
+			in, err := ff.input(cmd.Context(), desc)
+			if err != nil {
+				return err
+			}
+			if err := checkFitData(desc, in); err != nil {
+				return err
+			}
 			opts := models.FitOptions{Penalty: ff.penalty, MaxIterations: ff.maxIter}
-			out, err := experiments.FitModel(cmd.Context(), reg, ff.model, in, opts, nil)
+			out, err := experiments.FitModel(cmd.Context(), reg, desc.Name, in, opts, nil)
 			if out == nil {
-				return usageErr(err)
+				return usageErr(withFlagHint(err))
 			}
 			if out.ZeroAge > 0 {
 				fmt.Fprintf(s.err, "note: %d customers with T = 0 (first purchase on the calibration end) carry no information and are left out of the fit\n", out.ZeroAge)
@@ -82,7 +91,7 @@ A fit that does not converge prints its diagnostics and exits with code 1.`,
 	}
 	ff.df.register(c)
 	f := c.Flags()
-	f.StringVar(&ff.model, "model", "", "model to fit: "+strings.Join(reg.Names(), ", "))
+	f.StringVar(&ff.model, "model", "", "model to fit (required; any case): "+strings.Join(reg.Names(), ", "))
 	f.StringVar(&ff.summary, "summary", "", "summary CSV to fit on (instead of a transaction log)")
 	f.StringVar(&ff.surv, "survival", "", "for sbg: CSV of cohort survivors per period")
 	f.BoolVar(&ff.asJSON, "json", false, "print one JSON object instead of a table")
@@ -91,21 +100,20 @@ A fit that does not converge prints its diagnostics and exits with code 1.`,
 	f.StringVar(&ff.retentionPeriod, "retention-period", "", "for retention: the length of one activity period (week, month, quarter, year or a number of days such as 30d)")
 	f.Float64Var(&ff.penalty, "penalty", 0, "L2 penalty on the log-parameters (e.g. 0.001 for degenerate data)")
 	f.IntVar(&ff.maxIter, "max-iterations", 1000, "cap on optimizer iterations")
-	_ = c.MarkFlagRequired("model")
 	return c
 }
 
 // input reads the data the flags name in the form the model needs, or
 // says what the model needs.
-func (ff *fitFlags) input(d models.Descriptor) (experiments.FitInput, error) {
+func (ff *fitFlags) input(ctx context.Context, d models.Descriptor) (experiments.FitInput, error) {
 	var in experiments.FitInput
 	if d.Data == models.DataSurvival {
 		if ff.surv == "" {
 			return in, usageErrf("--model %s needs %s: give --survival PATH (a CSV of period, customers still active)", d.Name, d.Needs())
 		}
-		survivors, err := datasets.ReadSurvivalCSV(ff.surv)
+		survivors, err := readSurvivalFlag(ctx, ff.surv)
 		in.Survivors = survivors
-		return in, dataErr(err)
+		return in, err
 	}
 	if d.Data == models.DataActivity {
 		if ff.retentionPeriod == "" {
@@ -124,14 +132,14 @@ func (ff *fitFlags) input(d models.Descriptor) (experiments.FitInput, error) {
 	case ff.summary != "" && d.Data == models.DataActivity:
 		return in, usageErrf("--model %s needs %s, which a summary CSV does not hold: give the transaction log with --data", d.Name, d.Needs())
 	case ff.summary != "":
-		in.Summary, err = datasets.ReadSummaryCSV(ff.summary)
-		return in, dataErr(err)
+		in.Summary, err = readSummaryFlag(ctx, ff.summary)
+		return in, err
 	case ff.df.given():
 		// Only calibration purchases matter to a fit: later rows are set
 		// aside (and counted), not failed.
 		ff.df.excludeAfterEnd = true
 		ff.df.discrete = d.Data == models.DataDiscrete
-		in.Summary, err = ff.df.summarize()
+		in.Summary, err = ff.df.summarize(ctx)
 		return in, err
 	}
 	return in, usageErrf("name the data: --summary PATH (a summary CSV) or --data PATH (a transaction log)")
@@ -165,7 +173,7 @@ func printFit(s streams, res *models.FitResult, fitErr error, asJSON bool) error
 		if fitErr == nil {
 			fitErr = fmt.Errorf("the fit returned no result")
 		}
-		return fitErr
+		return withFlagHint(fitErr)
 	}
 	if asJSON {
 		enc := json.NewEncoder(s.out)
@@ -176,7 +184,7 @@ func printFit(s streams, res *models.FitResult, fitErr error, asJSON bool) error
 	} else {
 		writeFitTable(s.out, s.err, res)
 	}
-	return fitErr
+	return withFlagHint(fitErr)
 }
 
 func writeFitTable(w, errOut io.Writer, r *models.FitResult) {

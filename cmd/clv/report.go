@@ -28,9 +28,15 @@ an old run with a newer clv. The tracking plot needs the daily purchases only
 a run computes: it is kept from the folder's plots/data.json when there is
 one and skipped otherwise. The paths written are printed; warnings go to
 stderr.`,
-		Example: `  clv report results/quickstart/20261123T101500Z-1a2b3c4d`,
-		Args:    cobra.ExactArgs(1),
+		Example: `  # a quick run of two models without figures or report, then both drawn
+  clv run configs/quickstart.yaml --set models=average,bgnbd --set output.plots=false --set output.report=false --out runs/quick
+  clv report runs/quick`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFinishedRun(args[0]); err != nil {
+				return err
+			}
+			removeStaleTemps(args[0])
 			res, err := report.FromDir(args[0])
 			if err != nil {
 				if errors.Is(err, fs.ErrNotExist) {

@@ -13,7 +13,7 @@ import (
 func TestRunWritesReportAndReportRedrawsIt(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	code, _, errOut := clv(t, "run", filepath.Join(repoRoot(t), "configs", "quickstart.yaml"), "--out", dir, "--no-progress",
-		"--set", "models=[average,bgnbd]")
+		"--set", "models=[average,bgnbd]", "--set", "output.formats=[png,svg]")
 	if code != 0 {
 		t.Fatalf("run: exit %d: %s", code, errOut)
 	}

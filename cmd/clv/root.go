@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -18,7 +20,13 @@ const (
 	exitFailure     = 1
 	exitUsage       = 2 // a config, flag or data error
 	exitGatesFailed = 3
+	exitInterrupted = 130 // SIGINT or SIGTERM, as shells report 128+2
 )
+
+// interruptGrace is how long a command may take to clean up (remove its
+// staging folder) after SIGINT or SIGTERM before clv returns regardless,
+// abandoning a read that is blocked in the kernel.
+const interruptGrace = 750 * time.Millisecond
 
 // exitError carries an exit code with an error.
 type exitError struct {
@@ -53,20 +61,17 @@ type streams struct {
 }
 
 // execute runs the clv command line and returns its exit code. Errors are
-// printed to stderr; a panic is never shown as a Go trace.
-func execute(args []string, in io.Reader, out, errOut io.Writer) (code int) {
+// printed to stderr; a panic is never shown as a Go trace. SIGINT and
+// SIGTERM cancel the command's context; a command that has not returned
+// interruptGrace later is abandoned, so that any command ends within a
+// second of the signal.
+func execute(args []string, in io.Reader, out, errOut io.Writer) int {
 	return executeWith(args, streams{in: in, out: out, err: errOut})
 }
 
 // executeWith runs the clv command line with the given streams and hooks.
-func executeWith(args []string, s streams) (code int) {
+func executeWith(args []string, s streams) int {
 	in, out, errOut := s.in, s.out, s.err
-	defer func() {
-		if r := recover(); r != nil {
-			fmt.Fprintf(errOut, "clv: internal error: %v\nPlease report this with the command you ran.\n", r)
-			code = exitFailure
-		}
-	}()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -75,9 +80,36 @@ func executeWith(args []string, s streams) (code int) {
 	root.SetIn(in)
 	root.SetOut(out)
 	root.SetErr(errOut)
-	err := root.ExecuteContext(ctx)
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- &exitError{code: exitFailure, err: fmt.Errorf("internal error: %v\nPlease report this with the command you ran.", r)}
+			}
+		}()
+		done <- root.ExecuteContext(ctx)
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		select {
+		case err = <-done:
+		case <-time.After(interruptGrace):
+			err = ctx.Err()
+		}
+	}
+	return exitCode(ctx, errOut, err)
+}
+
+// exitCode prints err and returns the exit code it stands for.
+func exitCode(ctx context.Context, errOut io.Writer, err error) int {
 	if err == nil {
 		return exitOK
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintf(errOut, "clv: interrupted (%v)\n", err)
+		return exitInterrupted
 	}
 	fmt.Fprintf(errOut, "clv: %v\n", err)
 	var ee *exitError
@@ -114,7 +146,7 @@ Start with:
   clv run configs/quickstart.yaml      fit, backtest and compare on the built-in data
 
 Exit codes: 0 success, 1 failure, 2 a config, flag or data error, 3 a gate in
-the config's expect list failed.`,
+the config's expect list failed, 130 interrupted (SIGINT or SIGTERM).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -129,6 +161,7 @@ the config's expect list failed.`,
 		newValidateCmd(s),
 		newCompareCmd(s),
 		newReportCmd(s),
+		newVersionCmd(s),
 	)
 	for _, c := range root.Commands() {
 		if c.Args == nil {
@@ -147,5 +180,38 @@ func wrapArgs(c *cobra.Command) {
 			return &flagError{fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())}
 		}
 		return nil
+	}
+}
+
+func newVersionCmd(s streams) *cobra.Command {
+	return &cobra.Command{
+		Use:     "version",
+		Short:   "Print the clv version and the build's module and Go versions",
+		Example: `  clv version`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			writeVersion(s.out)
+			return nil
+		},
+	}
+}
+
+// writeVersion prints the clv version, then what the binary records of its
+// build (runtime/debug.ReadBuildInfo): module path and version ("(devel)"
+// for a build from a checkout), Go version and, when built from a git
+// checkout, the commit and whether the tree was modified.
+func writeVersion(w io.Writer) {
+	fmt.Fprintf(w, "clv %s\n", version)
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		fmt.Fprintln(w, "build information: not recorded in this binary")
+		return
+	}
+	fmt.Fprintf(w, "module %s %s\n", info.Main.Path, info.Main.Version)
+	fmt.Fprintf(w, "go %s\n", info.GoVersion)
+	for _, st := range info.Settings {
+		switch st.Key {
+		case "vcs.revision", "vcs.time", "vcs.modified", "GOOS", "GOARCH":
+			fmt.Fprintf(w, "%s %s\n", st.Key, st.Value)
+		}
 	}
 }

@@ -43,13 +43,17 @@ model failed or anything else went wrong.
 
 See configs/README.md for every key.`,
 		Example: `  clv run configs/quickstart.yaml
-  clv run configs/cdnow.yaml --set split.calibration_end=1997-10-31 --out /tmp/cdnow-run`,
+  clv run configs/cdnow.yaml --set split.calibration_end=1997-10-31 --out runs/cdnow-october`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "-" {
+				return usageErrf("--out names the results folder to create, and standard output (-) cannot hold one: name a folder")
+			}
 			cfg, err := experiments.Load(args[0], sets)
 			if err != nil {
 				return usageErr(err)
 			}
+			printSources(s.err, cfg)
 			opts := withWriters(experiments.RunOptions{OutDir: out, Version: version, AfterFit: s.afterFit})
 			if !noProgress {
 				opts.Progress = s.err
@@ -62,12 +66,12 @@ See configs/README.md for every key.`,
 				var ce *experiments.ConfigError
 				var de *experiments.DataError
 				if errors.As(err, &ce) || errors.As(err, &de) {
-					return usageErr(err)
+					return usageErr(experiments.WithConfigHint(err))
 				}
 				return err
 			}
 			fmt.Fprintln(s.out, outcome.Dir)
-			printRunSummary(s, outcome)
+			printRunSummary(s, outcome, cfg.Models)
 			if err := outcome.Err(); err != nil {
 				var ge *experiments.GatesError
 				if errors.As(err, &ge) {
@@ -84,5 +88,8 @@ See configs/README.md for every key.`,
 	return c
 }
 
-// printRunSummary prints a short table of the main scores on stderr.
-func printRunSummary(s streams, o *experiments.Outcome) { o.Metrics.WriteSummary(s.err) }
+// printRunSummary prints a short table of the main scores on stderr, the
+// models in the config's order (the report's order).
+func printRunSummary(s streams, o *experiments.Outcome, order []string) {
+	o.Metrics.WriteSummary(s.err, order)
+}

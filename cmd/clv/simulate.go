@@ -68,7 +68,7 @@ The output needs no flags to be read back: clv summarize --data FILE ...`,
 	f.StringVar(&end, "end", "2025-06-29", "last day observed, YYYY-MM-DD")
 	f.StringVar(&unit, "unit", "week", "time unit the parameters are expressed in")
 	f.Uint64Var(&seed, "seed", 1, "random seed")
-	f.StringVar(&out, "out", "", "write the log here instead of stdout")
+	f.StringVar(&out, "out", "", "write the log to this file (- or nothing: standard output)")
 	return c
 }
 

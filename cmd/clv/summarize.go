@@ -38,7 +38,13 @@ counted on stderr. Every input row is accounted for: read = used + rejected.`,
   # the data built into clv
   clv summarize --embedded quickstart --calibration-end 2024-09-29 --holdout-end 2025-06-29`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sum, err := df.summarize()
+			if err := checkOutputs(
+				[]atomicfile.Named{{Key: "--out", Path: out}, {Key: "--rejects", Path: df.rejects}},
+				[]atomicfile.Named{{Key: "--data", Path: df.path}},
+			); err != nil {
+				return err
+			}
+			sum, err := df.summarize(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -53,7 +59,7 @@ counted on stderr. Every input row is accounted for: read = used + rejected.`,
 		},
 	}
 	df.register(c)
-	c.Flags().StringVar(&out, "out", "", "write the summary CSV here instead of stdout")
+	c.Flags().StringVar(&out, "out", "", "write the summary CSV to this file (- or nothing: standard output)")
 	c.Flags().BoolVar(&compress, "compress", false, "merge customers with identical (frequency, recency, T) into one row with a weight")
 	return c
 }
@@ -76,10 +82,11 @@ func reportAccounting(w io.Writer, s *datasets.Summary) {
 	}
 }
 
-// writeOutput writes through write to the file path (atomically: a
-// temporary file renamed into place) or to stdout when path is empty.
+// writeOutput writes through write to standard output when path is "" or
+// "-", else to the file path as atomicfile does (atomically for a regular
+// file, in place for a device, FIFO or terminal, through a symbolic link).
 func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {
-	if path == "" {
+	if path == "" || path == "-" {
 		bw := bufio.NewWriter(stdout)
 		if err := write(bw); err != nil {
 			return err

@@ -43,9 +43,10 @@ Exit code 0 when all is well, 2 with every problem listed otherwise.`,
 					args[0], strings.Join(cfg.Models, ", "), cfg.Resolved.Unit.Name)
 				return nil
 			}
+			printSources(s.out, cfg)
 			dc, err := experiments.CheckData(cfg)
 			if err != nil {
-				return usageErr(fmt.Errorf("%s: %w", args[0], err))
+				return usageErr(fmt.Errorf("%s: %w", args[0], experiments.WithConfigHint(err)))
 			}
 			if in := dc.Inspection; in != nil {
 				amount := "none (count-only)"

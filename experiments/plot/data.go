@@ -679,8 +679,10 @@ const (
 // HeatmapData is one model's P(alive) or expected holdout purchases over a
 // grid of histories: frequency x = 0, 1, …, and recency t_x from 0 to T, for
 // a customer whose T is the median T of the cohort. Z[i][j] is the value at
-// Frequency[i] and Recency[j]. A customer with no repeat purchase has no
-// recency: the row x = 0 is computed with t_x = 0 throughout.
+// Frequency[i] and Recency[j]. A customer with no repeat purchase has
+// recency 0: in the row x = 0 only the cell t_x = 0 holds a value, the
+// others, histories that cannot happen, are NaN (null in data.json) and
+// drawn blank.
 //
 // Expected purchases are E[Y(t) | x, t_x, T] over the holdout length t
 // (Horizon).
@@ -754,8 +756,9 @@ func Heatmaps(in *Input) ([]HeatmapData, error) {
 		for _, x := range freq {
 			za, ze := make(Floats, len(rec)), make(Floats, len(rec))
 			for j, r := range rec {
-				if x == 0 {
-					r = 0
+				if x == 0 && r > 0 {
+					za[j], ze[j] = math.NaN(), math.NaN()
+					continue
 				}
 				c := models.Customer{Frequency: float64(x), Recency: r, T: medT}
 				za[j] = f.ProbabilityAlive(c)

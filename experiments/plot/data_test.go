@@ -465,13 +465,25 @@ func TestHeatmapsAreTheModels(t *testing.T) {
 				t.Errorf("%s %s at %v: %v, want %v", h.Model, h.Quantity, cell, got, want)
 			}
 		}
-		for j := range h.Z[0] {
-			if h.Z[0][j] != h.Z[0][0] {
-				t.Errorf("%s %s: row x = 0 varies with recency", h.Model, h.Quantity)
+		// Row x = 0: recency 0 only; the impossible cells are NaN (blank).
+		c0 := models.Customer{Frequency: 0, Recency: 0, T: h.T}
+		want0 := f.ProbabilityAlive(c0)
+		if h.Quantity == QuantityExpected {
+			want0 = f.ConditionalExpectedPurchases(c0, h.Horizon)
+		}
+		if h.Z[0][0] != want0 {
+			t.Errorf("%s %s at x = 0, recency 0: %v, want %v", h.Model, h.Quantity, h.Z[0][0], want0)
+		}
+		for j := 1; j < len(h.Z[0]); j++ {
+			if !math.IsNaN(h.Z[0][j]) {
+				t.Errorf("%s %s: x = 0 with recency %v is %v, want NaN (impossible)", h.Model, h.Quantity, h.Recency[j], h.Z[0][j])
 			}
 		}
-		for _, row := range h.Z {
-			for _, v := range row {
+		for i, row := range h.Z {
+			for j, v := range row {
+				if i == 0 && j > 0 {
+					continue
+				}
 				if !finite(v) || v < 0 || (h.Quantity == QuantityPAlive && v > 1) {
 					t.Fatalf("%s %s: value %v out of range", h.Model, h.Quantity, v)
 				}

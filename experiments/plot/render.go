@@ -350,7 +350,8 @@ func colorAt(v, lo, hi float64) color.Color {
 }
 
 // cells draws a heat map: cell (i, j) spans XE[j]..XE[j+1] and
-// YE[i]..YE[i+1] and is coloured by Z[i][j] on [Lo, Hi].
+// YE[i]..YE[i+1] and is coloured by Z[i][j] on [Lo, Hi]; a NaN cell (a
+// history that cannot happen) is left blank.
 type cells struct {
 	XE, YE []float64
 	Z      []Floats
@@ -363,6 +364,9 @@ func (h *cells) Plot(c draw.Canvas, p *gplot.Plot) {
 	overlap := vg.Points(1) // hides seams between cells when anti-aliased
 	for i := range h.Z {
 		for j, v := range h.Z[i] {
+			if !finite(v) {
+				continue
+			}
 			x0, x1 := trX(h.XE[j]), trX(h.XE[j+1])+overlap
 			y0, y1 := trY(h.YE[i]), trY(h.YE[i+1])+overlap
 			pts := []vg.Point{{X: x0, Y: y0}, {X: x0, Y: y1}, {X: x1, Y: y1}, {X: x1, Y: y0}}
@@ -401,12 +405,12 @@ func (h *HeatmapData) figure() Figure {
 	switch h.Quantity {
 	case QuantityPAlive:
 		title = fmt.Sprintf("%s: probability a customer is alive at the calibration end (%s)", Label(h.Model), tdesc)
-		caption = fmt.Sprintf("%s's probability that a customer is still active at the end of calibration, by repeat purchases (rows) and recency (columns) for a customer first seen %s %s before it (the median); lighter is more likely alive (a customer without repeat purchases has no recency, so row 0 is one value). Customers who bought often and recently are the most likely alive; frequent buyers who have been silent for long are likely gone.", Label(h.Model), num(h.T), units)
+		caption = fmt.Sprintf("%s's probability that a customer is still active at the end of calibration, by repeat purchases (rows) and recency (columns) for a customer first seen %s %s before it (the median); lighter is more likely alive (a customer without repeat purchases has recency 0, so row 0 has one cell and is blank elsewhere). Customers who bought often and recently are the most likely alive; frequent buyers who have been silent for long are likely gone.", Label(h.Model), num(h.T), units)
 		scale = "P(alive)"
 	default:
 		hz := num(h.Horizon) + " " + units
 		title = fmt.Sprintf("%s: expected purchases in the next %s (%s)", Label(h.Model), hz, tdesc)
-		caption = fmt.Sprintf("%s's expected purchases in the %s after the calibration end, by repeat purchases (rows) and recency (columns) for a customer first seen %s %s before it (the median); lighter is more. Read it with the P(alive) map: a high past rate counts only if the customer is likely alive.", Label(h.Model), hz, num(h.T), units)
+		caption = fmt.Sprintf("%s's expected purchases in the %s after the calibration end, by repeat purchases (rows) and recency (columns) for a customer first seen %s %s before it (the median); lighter is more; row 0 has one cell, at recency 0. Read it with the P(alive) map: a high past rate counts only if the customer is likely alive.", Label(h.Model), hz, num(h.T), units)
 		scale = "expected purchases"
 		hi = 0
 		for _, row := range h.Z {

@@ -16,14 +16,16 @@ import (
 	"testing"
 	"time"
 
+	"gonum.org/v1/plot/vg"
+
 	"github.com/clv-dev/clv/datasets"
 	"github.com/clv-dev/clv/experiments"
 	"github.com/clv-dev/clv/models"
 )
 
 // checkFigureFiles checks that each figure's PNG decodes with the size the
-// figure promises (300 dpi) and its SVG is well-formed XML with the fonts
-// embedded and no NaN coordinates.
+// figure promises (300 dpi) and its SVG is well-formed XML with no font
+// embedded, the fallback families named, and no NaN coordinates.
 func checkFigureFiles(t *testing.T, folder string, figs []Figure) {
 	t.Helper()
 	for _, f := range figs {
@@ -49,8 +51,14 @@ func checkFigureFiles(t *testing.T, folder string, figs []Figure) {
 		if err := wellFormedXML(svg); err != nil {
 			t.Errorf("%s.svg: %v", f.Name, err)
 		}
-		if !bytes.Contains(svg, []byte("@font-face")) || !bytes.Contains(svg, []byte("data:font/ttf;")) {
-			t.Errorf("%s.svg does not embed its font", f.Name)
+		if bytes.Contains(svg, []byte("@font-face")) || bytes.Contains(svg, []byte("data:font/ttf;")) {
+			t.Errorf("%s.svg embeds its font", f.Name)
+		}
+		if !bytes.Contains(svg, []byte("font-family:"+svgFamilyFallback+";")) || bytes.Contains(svg, []byte("font-family:"+svgFamily+";")) {
+			t.Errorf("%s.svg does not name the fallback font families", f.Name)
+		}
+		if len(svg) > 200_000 {
+			t.Errorf("%s.svg is %d bytes, want under 200 kB", f.Name, len(svg))
 		}
 		if bytes.Contains(svg, []byte("NaN")) || bytes.Contains(svg, []byte("Inf")) {
 			t.Errorf("%s.svg holds NaN or Inf coordinates", f.Name)
@@ -94,11 +102,52 @@ func figureNames(figs []Figure) []string {
 	return out
 }
 
+// TestFormats writes each output.formats choice and only it; the default
+// is PNG only. One small figure keeps it fast.
+func TestFormats(t *testing.T) {
+	a := fixtureArtifacts(t, 30, 3)
+	in, err := InputFromArtifacts(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fig := Compute(in).Figures()[0]
+	fig.Width, fig.Height = vg.Inch, vg.Inch
+	for _, tt := range []struct {
+		formats, want []string
+	}{
+		{nil, []string{"png"}},
+		{[]string{"png"}, []string{"png"}},
+		{[]string{"svg"}, []string{"svg"}},
+		{[]string{"svg", "png"}, []string{"png", "svg"}},
+	} {
+		dir := t.TempDir()
+		if err := WriteFigures(dir, []Figure{fig}, tt.formats...); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, ext := range []string{"png", "svg"} {
+			if _, err := os.Stat(filepath.Join(dir, fig.Name+"."+ext)); err == nil {
+				got = append(got, ext)
+			}
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("formats %v wrote %v, want %v", tt.formats, got, tt.want)
+		}
+		if got := FormatsIn(dir); !slices.Equal(got, tt.want) {
+			t.Errorf("FormatsIn after writing %v = %v, want %v", tt.formats, got, tt.want)
+		}
+	}
+	if err := WriteFigure(t.TempDir(), fig, "pdf"); err == nil {
+		t.Error("no error for format pdf")
+	}
+}
+
 // TestRenderWritesEveryFigure draws every figure of the fixture (with a
 // backtest) twice and checks the files and their determinism.
 func TestRenderWritesEveryFigure(t *testing.T) {
 	a := fixtureArtifacts(t, 60, 7)
 	a.Metrics = withBacktest(a.Metrics)
+	a.Config.Output.Formats = []string{experiments.FormatPNG, experiments.FormatSVG}
 	dir := t.TempDir()
 	if err := WriteAll(dir, a); err != nil {
 		t.Fatal(err)
@@ -166,7 +215,7 @@ func TestRenderWritesEveryFigure(t *testing.T) {
 	if len(again) != 7 {
 		t.Fatalf("%d kinds of figures, want 7", len(again))
 	}
-	if err := WriteFigures(dir2, again); err != nil {
+	if err := WriteFigures(dir2, again, experiments.FormatPNG, experiments.FormatSVG); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range again {
@@ -395,4 +444,32 @@ func quickstartArtifacts(b *testing.B) *experiments.Artifacts {
 // encodeMetrics writes metrics.json as the runner does.
 func encodeMetrics(mf *experiments.MetricsFile) ([]byte, error) {
 	return json.MarshalIndent(mf, "", "  ")
+}
+
+// TestHeatmapLeavesImpossibleCellsBlank draws a P(alive) heat map as it
+// is (row x = 0 holds one value, at recency 0) and with that row filled
+// in, and counts the drawn paths: the real one has exactly one path fewer
+// per impossible cell, so those cells are left blank, not coloured.
+func TestHeatmapLeavesImpossibleCellsBlank(t *testing.T) {
+	hm, err := Heatmaps(fixtureInput(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := hm[0]
+	filled := h
+	filled.Z = slices.Clone(h.Z)
+	filled.Z[0] = make(Floats, len(h.Z[0]))
+	for j := range filled.Z[0] {
+		filled.Z[0][j] = h.Z[0][0]
+	}
+	paths := func(h HeatmapData) int {
+		svg, err := SVG(h.figure(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Count(svg, []byte("<path"))
+	}
+	if got, want := paths(filled)-paths(h), len(h.Recency)-1; got != want {
+		t.Errorf("filling row x = 0 draws %d more cells, want %d (one per impossible cell)", got, want)
+	}
 }

@@ -1,7 +1,9 @@
 package plot
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image/png"
 	"io"
@@ -30,29 +32,35 @@ const (
 	DPI = 300
 )
 
-// WriteAll computes and draws every figure of a run into dir/plots; it is
-// the runner's experiments.PlotWriter. A figure whose data is missing (such
-// as the tracking plot without daily counts) is skipped and recorded in
-// plots/data.json, which the report shows as a warning.
+// WriteAll computes and draws every figure of a run into dir/plots in the
+// config's output.formats; it is the runner's experiments.PlotWriter. A
+// figure whose data is missing (such as the tracking plot without daily
+// counts) is skipped and recorded in plots/data.json, which the report
+// shows as a warning.
 func WriteAll(dir string, a *experiments.Artifacts) error {
 	in, err := InputFromArtifacts(a)
 	if err != nil {
 		return err
 	}
-	_, err = Render(dir, Compute(in))
+	var formats []string
+	if a.Config != nil {
+		formats = a.Config.Output.Formats
+	}
+	_, err = Render(dir, Compute(in), formats)
 	return err
 }
 
-// Render draws d's figures into dir/plots as PNG and SVG, and writes d to
+// Render draws d's figures into dir/plots in the given formats (png, svg;
+// none given: experiments.DefaultFigureFormats), and writes d to
 // dir/plots/data.json. It returns the figures written, in report order.
 // Every file is written atomically (a temporary file renamed into place).
-func Render(dir string, d *Data) ([]Figure, error) {
+func Render(dir string, d *Data, formats []string) ([]Figure, error) {
 	folder := filepath.Join(dir, Dir)
 	if err := os.MkdirAll(folder, 0o755); err != nil {
 		return nil, fmt.Errorf("plots: %w", err)
 	}
 	figs := d.Figures()
-	if err := WriteFigures(folder, figs); err != nil {
+	if err := WriteFigures(folder, figs, formats...); err != nil {
 		return nil, err
 	}
 	if err := writeData(folder, d); err != nil {
@@ -70,9 +78,29 @@ func writeData(folder string, d *Data) error {
 	})
 }
 
-// WriteFigures writes each figure as NAME.png and NAME.svg into folder,
+// FormatsIn returns the figure formats of the files in folder (png, svg),
+// in that order: what a run wrote, for redrawing it the same way. None
+// found gives experiments.DefaultFigureFormats.
+func FormatsIn(folder string) []string {
+	var out []string
+	for _, f := range []string{experiments.FormatPNG, experiments.FormatSVG} {
+		if m, _ := filepath.Glob(filepath.Join(folder, "*."+f)); len(m) > 0 {
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 {
+		return experiments.DefaultFigureFormats
+	}
+	return out
+}
+
+// WriteFigures writes each figure as NAME.png and/or NAME.svg into folder
+// (formats: png, svg; none given: experiments.DefaultFigureFormats),
 // several at a time.
-func WriteFigures(folder string, figs []Figure) error {
+func WriteFigures(folder string, figs []Figure, formats ...string) error {
+	if len(formats) == 0 {
+		formats = experiments.DefaultFigureFormats
+	}
 	errs := make([]error, len(figs))
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 	var wg sync.WaitGroup
@@ -82,40 +110,76 @@ func WriteFigures(folder string, figs []Figure) error {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			errs[i] = WriteFigure(folder, f)
+			errs[i] = WriteFigure(folder, f, formats...)
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
-// WriteFigure writes one figure as folder/NAME.svg (fonts embedded) and
-// folder/NAME.png (DPI dots per inch, white background).
-func WriteFigure(folder string, f Figure) (err error) {
+// WriteFigure writes one figure as folder/NAME.svg (no embedded font, see
+// SVG) and/or folder/NAME.png (DPI dots per inch, white background).
+func WriteFigure(folder string, f Figure, formats ...string) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("plots: drawing %s: %v", f.Name, p)
 		}
 	}()
-	sc := vgsvg.NewWith(vgsvg.UseWH(f.Width, f.Height), vgsvg.EmbedFonts(true))
-	f.Draw(draw.New(sc))
-	if err := atomicfile.Write(filepath.Join(folder, f.Name+".svg"), func(w io.Writer) error {
-		_, err := sc.WriteTo(w)
-		return err
-	}); err != nil {
-		return err
+	for _, format := range formats {
+		switch format {
+		case experiments.FormatSVG:
+			svg, err := SVG(f, false)
+			if err != nil {
+				return err
+			}
+			if err := atomicfile.WriteBytes(filepath.Join(folder, f.Name+".svg"), svg); err != nil {
+				return err
+			}
+		case experiments.FormatPNG:
+			ic := vgimg.NewWith(vgimg.UseWH(f.Width, f.Height), vgimg.UseDPI(DPI))
+			f.Draw(draw.New(ic))
+			if err := atomicfile.Write(filepath.Join(folder, f.Name+".png"), func(w io.Writer) error {
+				return pngEncoder.Encode(w, ic.Image())
+			}); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("plots: %q is not a figure format (png, svg)", format)
+		}
 	}
-	ic := vgimg.NewWith(vgimg.UseWH(f.Width, f.Height), vgimg.UseDPI(DPI))
-	f.Draw(draw.New(ic))
-	return atomicfile.Write(filepath.Join(folder, f.Name+".png"), func(w io.Writer) error {
-		return pngEncoder.Encode(w, ic.Image())
-	})
+	return nil
 }
+
+// SVG draws f as an SVG document. With embedFonts the font files are
+// embedded (as base64 @font-face rules, about 290 KB a face); without, the
+// text names its font family followed by fallbacks, "Liberation Sans",
+// Arial, Helvetica, sans-serif: Liberation Sans is metric-compatible with
+// Arial and Helvetica, so the text keeps the widths the layout was
+// computed with wherever one of the three is installed.
+func SVG(f Figure, embedFonts bool) (svg []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("plots: drawing %s: %v", f.Name, p)
+		}
+	}()
+	sc := vgsvg.NewWith(vgsvg.UseWH(f.Width, f.Height), vgsvg.EmbedFonts(embedFonts))
+	f.Draw(draw.New(sc))
+	var b bytes.Buffer
+	if _, err := sc.WriteTo(&b); err != nil {
+		return nil, fmt.Errorf("plots: drawing %s: %w", f.Name, err)
+	}
+	if embedFonts {
+		return b.Bytes(), nil
+	}
+	return bytes.ReplaceAll(b.Bytes(), []byte("font-family:"+svgFamily+";"), []byte("font-family:"+svgFamilyFallback+";")), nil
+}
+
+// svgFamily is the font family gonum/plot's SVG writer names for sansFont,
+// and svgFamilyFallback what an SVG without embedded fonts asks for.
+const (
+	svgFamily         = "Liberation Sans"
+	svgFamilyFallback = "'Liberation Sans',Arial,Helvetica,sans-serif"
+)
 
 // pngEncoder compresses for speed: the figures are mostly flat colour, so
 // the files stay small, and encoding is half the time of drawing a figure
@@ -130,7 +194,8 @@ func (f Figure) PixelSize() (w, h int) {
 
 // SBG draws the survival and retention figures of a fitted sBG model
 // against a cohort's survivor counts (see SBGCurves) into folder as
-// sbg_survival and sbg_retention (.png and .svg), projected to horizon
+// sbg_survival and sbg_retention (.png and .svg, the SVG without embedded
+// fonts), projected to horizon
 // periods of the named unit ("year", "month", ...). It returns the figures
 // written. clv fit --model sbg can call it to draw its fit.
 func SBG(folder string, f *models.FittedSBG, survivors []float64, unit string, horizon int) ([]Figure, error) {
@@ -143,7 +208,7 @@ func SBG(folder string, f *models.FittedSBG, survivors []float64, unit string, h
 		return nil, fmt.Errorf("plots: %w", err)
 	}
 	figs := d.Figures()
-	if err := WriteFigures(folder, figs); err != nil {
+	if err := WriteFigures(folder, figs, experiments.FormatPNG, experiments.FormatSVG); err != nil {
 		return nil, err
 	}
 	return figs, nil

@@ -139,7 +139,7 @@ func loadSVGFigures(dir string) (figs []figure, fontCSS string, warnings []strin
 			}
 		}
 		title := strings.ReplaceAll(name, "_", " ")
-		figs = append(figs, figure{Name: name, Title: title, Caption: "Observed, fitted and projected: " + title + ".", SVG: template.HTML(svg), PNG: plot.Dir + "/" + name + ".png"})
+		figs = append(figs, figure{Name: name, Title: title, Caption: "Observed, fitted and projected: " + title + ".", SVG: template.HTML(svg), Image: figureFile(dir, name)})
 	}
 	return figs, strings.Join(fonts, "\n"), warnings
 }

@@ -88,7 +88,7 @@ func FromDir(dir string) (*Result, error) {
 	var notes []string
 	in, err := plot.InputFromDir(dir)
 	if err == nil {
-		_, err = plot.Render(dir, plot.Compute(in))
+		_, err = plot.Render(dir, plot.Compute(in), runFormats(dir))
 	}
 	if err != nil {
 		notes = append(notes, "figures not redrawn: "+err.Error())
@@ -119,6 +119,8 @@ func write(dir string, mf *experiments.MetricsFile, notes []string) (*Result, er
 // page is what the templates show.
 type page struct {
 	Name, Subtitle string
+	DataSource     string
+	DataCommand    string
 	FontCSS        template.CSS
 	Warnings       []string
 	Gates          []gateRow
@@ -131,6 +133,8 @@ type page struct {
 	CLV            []clvRow
 	Segments       []segmentTable
 	SegmentNote    string
+	Tiers          []tierTable
+	TierNote       string
 	Figures        []figure
 	FigureNote     string
 }
@@ -176,10 +180,17 @@ type segmentTable struct {
 	Rows  [][]string
 }
 
+// tierTable is one model's value tiers.
+type tierTable struct {
+	Label   string
+	Columns []string
+	Rows    [][]string
+}
+
 type figure struct {
 	Name, Title, Caption string
 	SVG                  template.HTML
-	PNG                  string
+	Image                string
 }
 
 // modelOrder returns the models of mf in report order: those of
@@ -260,6 +271,7 @@ func build(dir string, mf *experiments.MetricsFile, notes []string) (*page, erro
 
 	// Data and split.
 	d := mf.Data
+	p.DataSource, p.DataCommand = dataSource(d)
 	p.Data = []keyValue{
 		{"Data file", d.File},
 		{"SHA-256", d.SHA256},
@@ -412,6 +424,8 @@ func build(dir string, mf *experiments.MetricsFile, notes []string) (*page, erro
 	p.SegmentNote = fmt.Sprintf("Customers ranked by each model's predicted %s and cut into equal groups (1 = highest). Share = the group's share of the actual total; lift = share ÷ the group's share of customers (2 = the group's customers brought twice the average).",
 		targetTitle(mf.SegmentTarget))
 
+	p.Tiers, p.TierNote = tierTables(mf, order)
+
 	// Figures.
 	figs, fontCSS, warns := loadFigures(dir)
 	p.Figures, p.FontCSS = figs, template.CSS(fontCSS)
@@ -422,6 +436,27 @@ func build(dir string, mf *experiments.MetricsFile, notes []string) (*page, erro
 		p.FigureNote = "No figures: the run was made with output.plots off, or they could not be drawn. Run clv report on this folder to draw them."
 	}
 	return p, nil
+}
+
+// runFormats returns the figure formats a results folder's run asked for:
+// output.formats of the config in its manifest.json, or, for a folder
+// without it, the formats of the files in its plots/ (see plot.FormatsIn).
+func runFormats(dir string) []string {
+	var m struct {
+		ConfigResolved struct {
+			Config struct {
+				Output struct {
+					Formats []string `json:"formats"`
+				} `json:"output"`
+			} `json:"config"`
+		} `json:"config_resolved"`
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "manifest.json")); err == nil && json.Unmarshal(b, &m) == nil {
+		if f := m.ConfigResolved.Config.Output.Formats; len(f) > 0 {
+			return f
+		}
+	}
+	return plot.FormatsIn(filepath.Join(dir, plot.Dir))
 }
 
 // dedupe drops repeated lines, keeping the first of each.
@@ -470,7 +505,7 @@ func fitRowOf(name, label string, r *models.FitResult, errText string) fitRow {
 	if r == nil {
 		return row
 	}
-	for _, n := range r.Params.Names() {
+	for _, n := range paperOrder(r.Params.Names()) {
 		pr := param{Name: n, Value: fmtNum(r.Params[n])}
 		if se, ok := r.StdErrors[n]; ok {
 			pr.SE = fmtNum(se)
@@ -549,10 +584,24 @@ func inlineSVG(svg, title string) (out string, fontFaces []string, err error) {
 	return open + strings.TrimSpace(svg[start+end+1:]), fontFaces, nil
 }
 
-// loadFigures reads plots/data.json and the SVG of each figure, ready to
+// figureFile returns the relative path of the file report.md links for a
+// figure: its PNG, else its SVG (output.formats: [svg]), else "".
+func figureFile(dir, name string) string {
+	for _, ext := range []string{".png", ".svg"} {
+		rel := plot.Dir + "/" + name + ext
+		if st, err := os.Stat(filepath.Join(dir, rel)); err == nil && st.Mode().IsRegular() {
+			return rel
+		}
+	}
+	return ""
+}
+
+// loadFigures reads plots/data.json and draws each figure as SVG, ready to
 // inline: the XML prolog and namespace declarations removed (an SVG
 // element inside HTML needs none) and the embedded fonts moved into one
-// style sheet, each font once.
+// style sheet, each font once. The figures are drawn from data.json, not
+// read from plots/*.svg, so the report is whole whatever output.formats
+// wrote.
 func loadFigures(dir string) (figs []figure, fontCSS string, warnings []string) {
 	b, err := os.ReadFile(filepath.Join(dir, plot.Dir, plot.DataFile))
 	if errors.Is(err, os.ErrNotExist) {
@@ -571,14 +620,14 @@ func loadFigures(dir string) (figs []figure, fontCSS string, warnings []string) 
 	seen := map[string]bool{}
 	var fonts []string
 	for _, f := range d.Figures() {
-		raw, err := os.ReadFile(filepath.Join(dir, plot.Dir, f.Name+".svg"))
+		raw, err := plot.SVG(f, true)
 		if err != nil {
-			warnings = append(warnings, fmt.Sprintf("figure %s is missing: %v", f.Name, err))
+			warnings = append(warnings, fmt.Sprintf("figure %s not drawn: %v", f.Name, err))
 			continue
 		}
 		svg, faces, err := inlineSVG(string(raw), f.Title)
 		if err != nil {
-			warnings = append(warnings, fmt.Sprintf("figure %s: %s.svg: %v", f.Name, f.Name, err))
+			warnings = append(warnings, fmt.Sprintf("figure %s: %v", f.Name, err))
 			continue
 		}
 		for _, ff := range faces {
@@ -588,7 +637,36 @@ func loadFigures(dir string) (figs []figure, fontCSS string, warnings []string) 
 			}
 		}
 		figs = append(figs, figure{Name: f.Name, Title: f.Title, Caption: f.Caption,
-			SVG: template.HTML(svg), PNG: plot.Dir + "/" + f.Name + ".png"})
+			SVG: template.HTML(svg), Image: figureFile(dir, f.Name)})
 	}
 	return figs, strings.Join(fonts, "\n"), warnings
+}
+
+// tierTables returns each model's value tiers (see experiments/tiers.go)
+// and the note that explains them.
+func tierTables(mf *experiments.MetricsFile, order []string) ([]tierTable, string) {
+	var out []tierTable
+	for _, m := range order {
+		tiers := mf.Tiers[m]
+		if len(tiers) == 0 {
+			continue
+		}
+		t := tierTable{Label: plot.Label(m), Columns: []string{"Tier", "Customers", "Share of net value", "Mean CLV", "Mean net CLV", "Mean P(alive)"}}
+		holdout := tiers[0].HoldoutRevenue != nil
+		if holdout {
+			t.Columns = append(t.Columns, "Holdout revenue", "Share of holdout revenue")
+		}
+		for _, tr := range tiers {
+			row := []string{tr.Tier, strconv.Itoa(tr.Customers), fmtNum(float64(tr.NetValueShare)), fmtNum(float64(tr.MeanCLV)),
+				fmtNum(float64(tr.MeanNetCLV)), fmtNum(float64(tr.MeanPAlive))}
+			if holdout {
+				row = append(row, fmtNum(float64(*tr.HoldoutRevenue)), fmtNum(float64(*tr.HoldoutRevenueShare)))
+			}
+			t.Rows = append(t.Rows, row)
+		}
+		out = append(out, t)
+	}
+	note := "Net CLV = margin × predicted revenue − cost per purchase × expected purchases − cost per customer × expected time alive, all discounted. " +
+		"best: the top share of customers by net CLV; never_profitable: net CLV ≤ 0; potential: young customers, not best, whose net CLV per unit of time alive reaches the best's median; good: the rest (thresholds in the config's tiers section)."
+	return out, note
 }

@@ -24,6 +24,7 @@ h2 { font-size: 1.3em; border-bottom: 2px solid #333; padding-bottom: 0.15em; ma
 h3 { font-size: 1.05em; margin: 1.2em 0 0.3em; }
 p.sub { color: #444; margin: 0 0 1em; }
 p.note { color: #333; font-size: 0.88em; max-width: 60em; }
+p.source { max-width: 60em; overflow-wrap: anywhere; }
 nav { font-size: 0.9em; margin: 0.8em 0; }
 nav a { margin-right: 1.1em; color: #0a4f7a; }
 table { border-collapse: collapse; margin: 0.5em 0 0.8em; font-size: 0.86em; }
@@ -55,7 +56,7 @@ figcaption { font-size: 0.9em; color: #222; margin-top: 0.3em; max-width: 60em; 
 <header>
 <h1>{{.Name}} — CLV experiment report</h1>
 <p class="sub">{{.Subtitle}}</p>
-<nav><a href="#summary">Data and split</a>{{if .Warnings}}<a href="#warnings">Warnings</a>{{end}}{{if .Gates}}<a href="#gates">Gates</a>{{end}}<a href="#models">Models</a><a href="#metrics">Scores</a>{{if .Backtest}}<a href="#backtest">Backtest</a>{{end}}{{if .CLV}}<a href="#clv">CLV</a>{{end}}{{if .Segments}}<a href="#segments">Segments</a>{{end}}<a href="#figures">Figures</a></nav>
+<nav><a href="#summary">Data and split</a>{{if .Warnings}}<a href="#warnings">Warnings</a>{{end}}{{if .Gates}}<a href="#gates">Gates</a>{{end}}<a href="#models">Models</a><a href="#metrics">Scores</a>{{if .Backtest}}<a href="#backtest">Backtest</a>{{end}}{{if .CLV}}<a href="#clv">CLV</a>{{end}}{{if .Segments}}<a href="#segments">Segments</a>{{end}}{{if .Tiers}}<a href="#tiers">Value tiers</a>{{end}}<a href="#figures">Figures</a></nav>
 </header>
 {{if .Warnings}}
 <section id="warnings" class="warnings">
@@ -67,6 +68,7 @@ figcaption { font-size: 0.9em; color: #222; margin-top: 0.3em; max-width: 60em; 
 {{end}}
 <section id="summary">
 <h2>Data and split</h2>
+<p class="source"><b>Where the data come from:</b> {{.DataSource}}{{if .DataCommand}} Redraw them with <code>{{.DataCommand}}</code>{{end}}</p>
 <div class="segments">
 <table class="kv">
 <thead><tr><th colspan="2">Data</th></tr></thead>
@@ -158,6 +160,20 @@ figcaption { font-size: 0.9em; color: #222; margin-top: 0.3em; max-width: 60em; 
 </div>
 </section>
 {{end}}
+{{if .Tiers}}
+<section id="tiers">
+<h2>Value tiers</h2>
+<p class="note">{{.TierNote}}</p>
+<div class="segments">{{range .Tiers}}
+<table>
+<thead><tr><th colspan="{{len .Columns}}">{{.Label}}</th></tr><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>{{range .Rows}}
+<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}
+</tbody>
+</table>{{end}}
+</div>
+</section>
+{{end}}
 <section id="figures">
 <h2>Figures</h2>
 {{if .FigureNote}}<p>{{.FigureNote}}</p>{{end}}
@@ -172,8 +188,17 @@ figcaption { font-size: 0.9em; color: #222; margin-top: 0.3em; max-width: 60em; 
 </html>
 `))
 
+// mdEscaper escapes the characters that start HTML in Markdown, so that a
+// file name, id or message holding markup shows as text in report.md as it
+// does in report.html.
+var mdEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// mdText escapes HTML in a text of report.md.
+func mdText(s string) string { return mdEscaper.Replace(s) }
+
 // mdCell escapes a Markdown table cell.
 func mdCell(s string) string {
+	s = mdText(s)
 	s = strings.ReplaceAll(s, `\`, `\\`)
 	s = strings.ReplaceAll(s, "|", `\|`)
 	return strings.Join(strings.Fields(s), " ")
@@ -205,19 +230,24 @@ func mdTable(b *strings.Builder, header []string, rows [][]string, left ...bool)
 	b.WriteString("\n")
 }
 
-// markdown writes report.md: the content of report.html with the PNG
+// markdown writes report.md: the content of report.html with the PNG (or SVG)
 // figures linked by relative paths.
 func markdown(p *page) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s — CLV experiment report\n\n%s\n\n", p.Name, p.Subtitle)
+	fmt.Fprintf(&b, "# %s — CLV experiment report\n\n%s\n\n", mdText(p.Name), mdText(p.Subtitle))
 	if len(p.Warnings) > 0 {
 		b.WriteString("## Warnings\n\n")
 		for _, w := range p.Warnings {
-			b.WriteString("- " + strings.Join(strings.Fields(w), " ") + "\n")
+			b.WriteString("- " + mdText(strings.Join(strings.Fields(w), " ")) + "\n")
 		}
 		b.WriteString("\n")
 	}
 	b.WriteString("## Data and split\n\n")
+	b.WriteString("**Where the data come from:** " + strings.Join(strings.Fields(p.DataSource), " "))
+	if p.DataCommand != "" {
+		b.WriteString(" Redraw them with `" + p.DataCommand + "`")
+	}
+	b.WriteString("\n\n")
 	kv := func(title string, rows []keyValue) {
 		var rs [][]string
 		for _, r := range rows {
@@ -297,8 +327,15 @@ func markdown(p *page) string {
 	if len(p.Segments) > 0 {
 		b.WriteString("## Segments\n\n" + p.SegmentNote + "\n\n")
 		for _, s := range p.Segments {
-			fmt.Fprintf(&b, "### %s\n\n", s.Label)
+			fmt.Fprintf(&b, "### %s\n\n", mdText(s.Label))
 			mdTable(&b, []string{"Group", "Customers", "Predicted", "Actual", "Share", "Lift"}, s.Rows)
+		}
+	}
+	if len(p.Tiers) > 0 {
+		b.WriteString("## Value tiers\n\n" + p.TierNote + "\n\n")
+		for _, t := range p.Tiers {
+			fmt.Fprintf(&b, "### %s\n\n", t.Label)
+			mdTable(&b, t.Columns, t.Rows)
 		}
 	}
 	b.WriteString("## Figures\n\n")
@@ -306,7 +343,11 @@ func markdown(p *page) string {
 		b.WriteString(p.FigureNote + "\n\n")
 	}
 	for _, f := range p.Figures {
-		fmt.Fprintf(&b, "### %s\n\n![%s](%s)\n\n*%s*\n\n", f.Title, f.Title, f.PNG, f.Caption)
+		if f.Image == "" {
+			fmt.Fprintf(&b, "### %s\n\n*%s*\n\n", f.Title, f.Caption)
+			continue
+		}
+		fmt.Fprintf(&b, "### %s\n\n![%s](%s)\n\n*%s*\n\n", f.Title, f.Title, f.Image, f.Caption)
 	}
 	return b.String()
 }

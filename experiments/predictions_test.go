@@ -1,0 +1,88 @@
+package experiments
+
+import (
+	"bytes"
+	"encoding/csv"
+	"math"
+	"strconv"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// predictionTestColumns is a small predictions table with awkward ids
+// (a comma, a quote, a leading space), extreme numbers and every tier.
+func predictionTestColumns() []predColumn {
+	return []predColumn{
+		{name: "customer_id", text: []string{"1", "a,b", `q"uote`, " lead", "", "x"}},
+		{name: "frequency", number: []float64{0, 1, 2.5, 1e-300, 123456789, 0.1}},
+		{name: "bgnbd_purchases", number: []float64{math.Pi, 0, 5e-324, 1.7976931348623157e308, 1.0 / 3, 2}},
+		{name: "bgnbd_net_clv", number: []float64{-4.25, 0, 1e22, 3, 7, 9}},
+		{name: "bgnbd_tier", tier: []Tier{TierBest, TierNeverProfitable, TierGood, TierPotential, TierGood, TierBest}},
+	}
+}
+
+// TestPredictionsParquetEqualsCSV writes the same table as CSV and as
+// Parquet and checks that the Parquet file, read back, has the CSV's
+// columns in the same order, strings where the CSV has text and doubles
+// where it has numbers, and the same values bit for bit.
+func TestPredictionsParquetEqualsCSV(t *testing.T) {
+	cols := predictionTestColumns()
+	var cb, pb bytes.Buffer
+	if err := writePredictionsCSV(&cb, cols); err != nil {
+		t.Fatal(err)
+	}
+	if err := writePredictionsParquet(&pb, cols); err != nil {
+		t.Fatal(err)
+	}
+	records, err := csv.NewReader(&cb).ReadAll()
+	if err != nil {
+		t.Fatalf("the CSV does not parse: %v", err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(pb.Bytes()), int64(pb.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := f.Schema().Fields()
+	if len(fields) != len(records[0]) {
+		t.Fatalf("parquet has %d columns, CSV %d", len(fields), len(records[0]))
+	}
+	for j, fl := range fields {
+		if fl.Name() != records[0][j] {
+			t.Errorf("column %d: parquet %q, CSV %q", j, fl.Name(), records[0][j])
+		}
+		// Text must be a UTF-8 string column (pandas, polars and DuckDB
+		// read it as text, not bytes), and every column required.
+		if lt := fl.Type().LogicalType(); cols[j].number == nil && (lt == nil || lt.String() != "STRING") {
+			t.Errorf("column %s is not a UTF-8 string column", fl.Name())
+		}
+		if fl.Optional() || fl.Repeated() {
+			t.Errorf("column %s is not required", fl.Name())
+		}
+	}
+	rows := make([]parquet.Row, len(records))
+	r := parquet.NewReader(f)
+	n, err := r.ReadRows(rows)
+	if n != len(records)-1 {
+		t.Fatalf("read %d parquet rows (%v), want %d", n, err, len(records)-1)
+	}
+	for i, row := range rows[:n] {
+		for _, v := range row {
+			j := v.Column()
+			want := records[i+1][j]
+			if cols[j].number != nil {
+				if v.Kind() != parquet.Double {
+					t.Fatalf("row %d column %s: kind %v, want double", i, records[0][j], v.Kind())
+				}
+				w, err := strconv.ParseFloat(want, 64)
+				if err != nil || math.Float64bits(w) != math.Float64bits(v.Double()) {
+					t.Errorf("row %d column %s: parquet %v, CSV %q", i, records[0][j], v.Double(), want)
+				}
+				continue
+			}
+			if v.Kind() != parquet.ByteArray || string(v.ByteArray()) != want {
+				t.Errorf("row %d column %s: parquet %v %q, CSV %q", i, records[0][j], v.Kind(), v.ByteArray(), want)
+			}
+		}
+	}
+}

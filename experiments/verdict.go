@@ -1,0 +1,396 @@
+package experiments
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// Verdict metrics: the per-customer losses a verdict compares, each the
+// summand of a mean-loss metric.
+const (
+	// VerdictSquaredError is (ŷ − y)², the summand of the mean squared
+	// error (RMSE ranks models the same way).
+	VerdictSquaredError = "squared_error"
+	// VerdictAbsoluteError is |ŷ − y|, the summand of MAE.
+	VerdictAbsoluteError = "absolute_error"
+	// VerdictSquaredLogError is (ln(1+ŷ) − ln(1+y))², the summand of MSLE.
+	VerdictSquaredLogError = "squared_log_error"
+)
+
+// DefaultVerdictMetric is the primary metric of a verdict: the squared
+// error. Every model here predicts the conditional mean E[Y | history], and
+// the squared error is the loss whose expectation the true conditional mean
+// minimizes (a strictly consistent scoring function for the mean; Gneiting
+// 2011, "Making and evaluating point forecasts", JASA 106(494)). The
+// absolute error is minimized by the median instead, which for sparse
+// purchase counts is 0, so it rewards predicting zero; the squared log
+// error favours low predictions too.
+const DefaultVerdictMetric = VerdictSquaredError
+
+// DefaultVerdictResamples is the number of bootstrap resamples when
+// VerdictOptions.Resamples is 0.
+const DefaultVerdictResamples = 2000
+
+// CustomerLoss returns one customer's loss under a verdict metric. It
+// returns NaN for an unknown metric or a non-finite input.
+func CustomerLoss(metric string, predicted, actual float64) float64 {
+	if !verdictFinite(predicted) || !verdictFinite(actual) {
+		return math.NaN()
+	}
+	switch metric {
+	case VerdictSquaredError:
+		return (predicted - actual) * (predicted - actual)
+	case VerdictAbsoluteError:
+		return math.Abs(predicted - actual)
+	case VerdictSquaredLogError:
+		if predicted <= -1 || actual <= -1 {
+			return math.NaN()
+		}
+		d := math.Log1p(predicted) - math.Log1p(actual)
+		return d * d
+	}
+	return math.NaN()
+}
+
+func verdictFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// ModelLosses holds one model's per-customer losses, one per row, rows in
+// the same order for every model.
+type ModelLosses struct {
+	Model  string
+	Losses []float64
+}
+
+// VerdictOptions tunes PairedBootstrap.
+type VerdictOptions struct {
+	// Metric names the losses, for the report (DefaultVerdictMetric when
+	// empty).
+	Metric string
+	// Resamples is the number of bootstrap resamples (0:
+	// DefaultVerdictResamples; at least 100 otherwise).
+	Resamples int
+	// Level is the confidence level of the intervals, in (0, 1) (0: 0.95).
+	Level float64
+	// Seed seeds the resampling (the config's seed).
+	Seed int64
+}
+
+// VerdictComparison is one model against the best.
+type VerdictComparison struct {
+	Model string `json:"model"`
+	// Difference is the model's mean loss minus the best model's (≥ 0).
+	Difference float64 `json:"difference"`
+	// Lower and Upper bound the percentile interval of the difference.
+	Lower float64 `json:"lower"`
+	Upper float64 `json:"upper"`
+	// Indistinguishable is true when the interval covers zero.
+	Indistinguishable bool `json:"indistinguishable"`
+}
+
+// Verdict names the model with the lowest mean loss and compares every
+// other model with it.
+type Verdict struct {
+	Metric    string              `json:"metric"`
+	Best      string              `json:"best"`
+	BestLoss  float64             `json:"best_loss"`
+	Level     float64             `json:"level"`
+	Resamples int                 `json:"resamples"`
+	Customers float64             `json:"customers"`
+	Others    []VerdictComparison `json:"others"` // by increasing Difference
+}
+
+// PairedBootstrap finds the model with the lowest weighted mean loss and,
+// for every other model, the difference of mean losses with a percentile
+// bootstrap interval (Efron & Tibshirani 1993, "An Introduction to the
+// Bootstrap", ch. 13).
+//
+// Pairing: every resample draws one set of customers and scores every model
+// on it, so that what the models share (a customer no model predicts well)
+// cancels in the difference. Resampling is the Poisson bootstrap (Hanley &
+// MacGibbon 2006, "Creating non-parametric bootstrap samples using Poisson
+// frequencies", Computer Methods and Programs in Biomedicine 83(1)): each
+// row enters a resample Poisson(w) times, w its weight (1 for a plain row, the
+// number of customers for a merged row), which is the multinomial bootstrap
+// of the customers up to a random total and lets merged rows be resampled
+// without expanding them. A resample's mean loss of model k is
+// Σ c_i l_ik / Σ c_i. The interval is the (1 ∓ Level)/2 quantiles of the
+// resampled differences, linearly interpolated; a model whose interval
+// covers zero is indistinguishable from the best.
+//
+// weights may be nil (every row one customer). Rows of zero weight are
+// allowed; losses must be finite where the weight is positive.
+func PairedBootstrap(losses []ModelLosses, weights []float64, o VerdictOptions) (*Verdict, error) {
+	o, err := o.checked()
+	if err != nil {
+		return nil, err
+	}
+	n, err := checkLosses(losses, weights)
+	if err != nil {
+		return nil, err
+	}
+	w := func(i int) float64 {
+		if weights == nil {
+			return 1
+		}
+		return weights[i]
+	}
+	means := make([]float64, len(losses))
+	total := 0.0
+	for i := 0; i < n; i++ {
+		total += w(i)
+		for k, m := range losses {
+			means[k] += w(i) * m.Losses[i]
+		}
+	}
+	for k := range means {
+		means[k] /= total
+	}
+	best := 0
+	for k, m := range means {
+		if m < means[best] {
+			best = k
+		}
+	}
+	diffs := bootstrapDifferences(losses, w, n, best, o)
+	v := &Verdict{Metric: o.Metric, Best: losses[best].Model, BestLoss: means[best], Level: o.Level, Resamples: o.Resamples, Customers: total}
+	lo, hi := (1-o.Level)/2, (1+o.Level)/2
+	for k, m := range losses {
+		if k == best {
+			continue
+		}
+		d := diffs[k]
+		slices.Sort(d)
+		c := VerdictComparison{Model: m.Model, Difference: means[k] - means[best], Lower: quantileSorted(d, lo), Upper: quantileSorted(d, hi)}
+		c.Indistinguishable = c.Lower <= 0 && c.Upper >= 0
+		v.Others = append(v.Others, c)
+	}
+	sort.SliceStable(v.Others, func(a, b int) bool { return v.Others[a].Difference < v.Others[b].Difference })
+	return v, nil
+}
+
+func (o VerdictOptions) checked() (VerdictOptions, error) {
+	if o.Metric == "" {
+		o.Metric = DefaultVerdictMetric
+	}
+	if o.Resamples == 0 {
+		o.Resamples = DefaultVerdictResamples
+	}
+	if o.Level == 0 {
+		o.Level = 0.95
+	}
+	if o.Resamples < 100 {
+		return o, fmt.Errorf("verdict: %d bootstrap resamples are too few for a percentile interval: use at least 100", o.Resamples)
+	}
+	if !(o.Level > 0 && o.Level < 1) {
+		return o, fmt.Errorf("verdict: the confidence level %v must lie in (0, 1)", o.Level)
+	}
+	return o, nil
+}
+
+// checkLosses checks that there are at least two models with losses for
+// the same rows, finite where the weight is positive, and returns the row
+// count.
+func checkLosses(losses []ModelLosses, weights []float64) (int, error) {
+	if len(losses) < 2 {
+		return 0, fmt.Errorf("verdict: %d models: a verdict compares at least two", len(losses))
+	}
+	n := len(losses[0].Losses)
+	if weights != nil && len(weights) != n {
+		return 0, fmt.Errorf("verdict: %d weights for %d customer rows", len(weights), n)
+	}
+	total := 0.0
+	for i := 0; i < n; i++ {
+		wi := 1.0
+		if weights != nil {
+			wi = weights[i]
+		}
+		if !verdictFinite(wi) || wi < 0 {
+			return 0, fmt.Errorf("verdict: row %d has weight %v; weights must be finite and ≥ 0", i+1, wi)
+		}
+		total += wi
+	}
+	if !(total > 0) {
+		return 0, fmt.Errorf("verdict: no customers (total weight %v)", total)
+	}
+	for _, m := range losses {
+		if len(m.Losses) != n {
+			return 0, fmt.Errorf("verdict: model %s has %d losses, %s has %d: every model must be scored on the same customers", m.Model, len(m.Losses), losses[0].Model, n)
+		}
+		for i, l := range m.Losses {
+			if !verdictFinite(l) && (weights == nil || weights[i] > 0) {
+				return 0, fmt.Errorf("verdict: model %s has loss %v on row %d: every loss must be finite", m.Model, l, i+1)
+			}
+		}
+	}
+	return n, nil
+}
+
+// bootstrapDifferences returns, for every model but the best, the
+// resampled differences of mean losses (model − best), one per resample.
+func bootstrapDifferences(losses []ModelLosses, w func(int) float64, n, best int, o VerdictOptions) [][]float64 {
+	src := rand.NewPCG(uint64(o.Seed), 0x76657264696374) // "verdict"
+	draw := poissonSampler{rng: rand.New(src), src: src, tables: map[float64][]float64{}}
+	diffs := make([][]float64, len(losses))
+	for k := range diffs {
+		if k != best {
+			diffs[k] = make([]float64, 0, o.Resamples)
+		}
+	}
+	sums := make([]float64, len(losses))
+	for len(diffs[(best+1)%len(losses)]) < o.Resamples {
+		clear(sums)
+		count := 0.0
+		for i := 0; i < n; i++ {
+			c := draw.count(w(i))
+			if c == 0 {
+				continue
+			}
+			count += c
+			for k, m := range losses {
+				sums[k] += c * m.Losses[i]
+			}
+		}
+		if count == 0 {
+			continue // an empty resample (tiny totals only): draw again
+		}
+		for k := range losses {
+			if k != best {
+				diffs[k] = append(diffs[k], (sums[k]-sums[best])/count)
+			}
+		}
+	}
+	return diffs
+}
+
+// poissonSampler draws Poisson counts: by inversion of a cumulative table
+// kept per mean below 10 (the common weights 1, 2, …), by gonum's
+// transformed rejection (Hörmann 1993) above.
+type poissonSampler struct {
+	rng     *rand.Rand
+	src     rand.Source
+	tables  map[float64][]float64
+	last    float64   // the mean of the last table used
+	lastCDF []float64 // and its table: rows mostly share one weight
+}
+
+func (p *poissonSampler) count(lambda float64) float64 {
+	switch {
+	case !(lambda > 0):
+		return 0
+	case lambda >= 10:
+		return distuv.Poisson{Lambda: lambda, Src: p.src}.Rand()
+	}
+	cdf, ok := p.lastCDF, lambda == p.last && p.lastCDF != nil
+	if !ok {
+		cdf, ok = p.tables[lambda]
+	}
+	if !ok {
+		term := math.Exp(-lambda)
+		cdf = []float64{term}
+		for k := 1.0; cdf[len(cdf)-1] < 1-1e-16 && term > 0; k++ {
+			term *= lambda / k
+			cdf = append(cdf, cdf[len(cdf)-1]+term)
+		}
+		p.tables[lambda] = cdf
+	}
+	p.last, p.lastCDF = lambda, cdf
+	u := p.rng.Float64()
+	for k, c := range cdf {
+		if u < c {
+			return float64(k)
+		}
+	}
+	return float64(len(cdf))
+}
+
+// quantileSorted returns the q-quantile of sorted values by linear
+// interpolation between order statistics (type 7 of Hyndman & Fan 1996).
+func quantileSorted(sorted []float64, q float64) float64 {
+	if len(sorted) == 0 {
+		return math.NaN()
+	}
+	h := q * float64(len(sorted)-1)
+	lo := int(math.Floor(h))
+	if lo >= len(sorted)-1 {
+		return sorted[len(sorted)-1]
+	}
+	return sorted[lo] + (h-float64(lo))*(sorted[lo+1]-sorted[lo])
+}
+
+// OriginRank is one model's standing over rolling origins.
+type OriginRank struct {
+	Model string `json:"model"`
+	// MeanRank is the model's mean rank (1 = best; ties share the mean of
+	// their ranks) over the origins where it has a score.
+	MeanRank float64 `json:"mean_rank"`
+	// Wins counts the origins where the model is best; a tie for first
+	// shares the win (1/k each), so the wins add up to the origins.
+	Wins float64 `json:"wins"`
+	// Origins is the number of origins where the model has a score.
+	Origins int `json:"origins"`
+}
+
+// RankOverOrigins ranks the models at every origin by score (lower is
+// better; a missing or NaN score leaves the model out of that origin) and
+// returns each model's mean rank and wins, by increasing mean rank (then
+// name).
+func RankOverOrigins(scores []map[string]float64) []OriginRank {
+	acc := map[string]*OriginRank{}
+	for _, origin := range scores {
+		type entry struct {
+			model string
+			score float64
+		}
+		var es []entry
+		for m, s := range origin {
+			if acc[m] == nil {
+				acc[m] = &OriginRank{Model: m}
+			}
+			if !math.IsNaN(s) {
+				es = append(es, entry{m, s})
+			}
+		}
+		sort.Slice(es, func(a, b int) bool { return es[a].score < es[b].score })
+		for i := 0; i < len(es); {
+			j := i
+			for j < len(es) && es[j].score == es[i].score {
+				j++
+			}
+			rank := float64(i+j+1) / 2 // mean of ranks i+1 … j
+			for _, e := range es[i:j] {
+				r := acc[e.model]
+				r.MeanRank += rank
+				r.Origins++
+				if i == 0 {
+					r.Wins += 1 / float64(j-i)
+				}
+			}
+			i = j
+		}
+	}
+	out := make([]OriginRank, 0, len(acc))
+	for _, r := range acc {
+		if r.Origins > 0 {
+			r.MeanRank /= float64(r.Origins)
+		} else {
+			r.MeanRank = math.NaN()
+		}
+		out = append(out, *r)
+	}
+	sort.Slice(out, func(a, b int) bool {
+		ra, rb := out[a].MeanRank, out[b].MeanRank
+		switch {
+		case math.IsNaN(ra) != math.IsNaN(rb):
+			return !math.IsNaN(ra)
+		case ra != rb:
+			return ra < rb
+		}
+		return out[a].Model < out[b].Model
+	})
+	return out
+}

@@ -1,0 +1,568 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Predictive intervals for holdout purchases.
+//
+// For a customer with history (x, t_x, T), the buy-till-you-die models give
+// the whole distribution of the purchases Y(t) in (T, T+t], not only its
+// mean. Given the customer is alive at T (probability P(alive)), the
+// posterior of the individual parameters is that of the prior updated by
+// the history, and the future is a fresh process of the same model:
+//
+//	BG/NBD:     λ ~ Gamma(r+x, α+T), p ~ Beta(a, b+x)      (Fader, Hardie & Lee 2005)
+//	MBG/NBD:    λ ~ Gamma(r+x, α+T), p ~ Beta(a, b+x+1)    (x+1 dropout chances survived)
+//	Pareto/NBD: λ ~ Gamma(r+x, α+T), μ ~ Gamma(s, β+T)     (Schmittlein, Morrison & Colombo 1987)
+//	BG/BB:      p ~ Beta(α+x, β+n−x), θ ~ Beta(γ, δ+n)     (Fader, Hardie & Shang 2010; T = n opportunities)
+//
+// so that
+//
+//	P(Y(t) = y | history) = (1 − P(alive)) · 1{y = 0} + P(alive) · P'(X(t) = y),
+//
+// with P' the model's own P(X(t) = y) (ProbabilityOfPurchases) at the
+// updated parameters. Its mean is the model's E[Y(t) | history], which the
+// tests check.
+//
+// Parameter uncertainty. The estimates are uncertain; the predictive
+// distribution mixes the distribution above over Draws parameter vectors
+// drawn from the asymptotic normal of the log-parameters, N(ln θ̂, Σ), with
+// Σ the inverse of the observed information of the log-parameters (the
+// Hessian of the weighted total log-likelihood by central differences of
+// the models' own per-customer log-likelihood, at the estimate).
+//
+// Intervals. The per-customer interval at level L is the pair of integer
+// quantiles [F⁻¹((1−L)/2), F⁻¹((1+L)/2)] of the mixture. Counts are
+// discrete, so the share of customers inside these integer bounds is at
+// least L (often well above it for sparse counts, where P(Y = 0) alone
+// exceeds (1+L)/2); coverage is therefore scored by the randomized
+// probability integral transform (Czado, Gneiting & Held 2009, "Predictive
+// model assessment for count data", Biometrics 65(4)): u = F(y−1) +
+// V·P(y), V uniform, is uniform on (0, 1) when the model is right, and a
+// customer is covered when u lies in [(1−L)/2, (1+L)/2], which happens with
+// probability L exactly.
+//
+// The cohort total. Customers are independent given the parameters, so per
+// parameter draw the total has mean Σ w_i E_d[Y_i] and variance
+// Σ w_i Var_d[Y_i] and is approximated by a normal (the sum of thousands of
+// customers); the total's distribution is the mixture of these normals over
+// the draws, which carries the parameter uncertainty all customers share.
+
+// DefaultIntervalDraws is the number of parameter draws when
+// IntervalOptions.Draws is 0.
+const DefaultIntervalDraws = 20
+
+// IntervalOptions tunes PurchaseIntervals.
+type IntervalOptions struct {
+	// Level is the interval's probability, in (0, 1) (0: 0.8).
+	Level float64
+	// Draws is the number of parameter draws (0: DefaultIntervalDraws).
+	Draws int
+	// FixedParameters ignores parameter uncertainty: one "draw", the
+	// estimate itself.
+	FixedParameters bool
+	// Seed seeds the parameter draws.
+	Seed uint64
+}
+
+// predictiveModel is a buy-till-you-die model whose conditional
+// distribution of future purchases is known.
+type predictiveModel interface {
+	params() []float64
+	with(p []float64) (predictiveModel, error)
+	logLik(c Customer) float64
+	// future returns P(alive at T | c) and the model of the purchases after
+	// T of a customer alive at T.
+	future(c Customer) (alive float64, next interface{ ProbabilityOfPurchases(int, float64) float64 }, err error)
+}
+
+type bgnbdPredictive struct{ f *FittedBGNBD }
+
+func (m bgnbdPredictive) params() []float64 { return []float64{m.f.R, m.f.Alpha, m.f.A, m.f.B} }
+func (m bgnbdPredictive) with(p []float64) (predictiveModel, error) {
+	f, err := NewFittedBGNBD(p[0], p[1], p[2], p[3])
+	return bgnbdPredictive{f}, err
+}
+func (m bgnbdPredictive) logLik(c Customer) float64 { return m.f.LogLikelihood(c) }
+func (m bgnbdPredictive) future(c Customer) (float64, interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
+	next, err := NewFittedBGNBD(m.f.R+c.Frequency, m.f.Alpha+c.T, m.f.A, m.f.B+c.Frequency)
+	return m.f.ProbabilityAlive(c), next, err
+}
+
+type mbgnbdPredictive struct{ f *FittedMBGNBD }
+
+func (m mbgnbdPredictive) params() []float64 { return []float64{m.f.R, m.f.Alpha, m.f.A, m.f.B} }
+func (m mbgnbdPredictive) with(p []float64) (predictiveModel, error) {
+	f, err := NewFittedMBGNBD(p[0], p[1], p[2], p[3])
+	return mbgnbdPredictive{f}, err
+}
+func (m mbgnbdPredictive) logLik(c Customer) float64 { return m.f.LogLikelihood(c) }
+func (m mbgnbdPredictive) future(c Customer) (float64, interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
+	// Alive at T, the customer survived x+1 dropout chances; the future has
+	// no chance at T itself (no purchase there): a BG/NBD process.
+	next, err := NewFittedBGNBD(m.f.R+c.Frequency, m.f.Alpha+c.T, m.f.A, m.f.B+c.Frequency+1)
+	return m.f.ProbabilityAlive(c), next, err
+}
+
+type paretoPredictive struct{ f *FittedParetoNBD }
+
+func (m paretoPredictive) params() []float64 { return []float64{m.f.R, m.f.Alpha, m.f.S, m.f.Beta} }
+func (m paretoPredictive) with(p []float64) (predictiveModel, error) {
+	f, err := NewFittedParetoNBD(p[0], p[1], p[2], p[3])
+	return paretoPredictive{f}, err
+}
+func (m paretoPredictive) logLik(c Customer) float64 { return m.f.LogLikelihood(c) }
+func (m paretoPredictive) future(c Customer) (float64, interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
+	next, err := NewFittedParetoNBD(m.f.R+c.Frequency, m.f.Alpha+c.T, m.f.S, m.f.Beta+c.T)
+	return m.f.ProbabilityAlive(c), next, err
+}
+
+type bgbbPredictive struct{ f *FittedBGBB }
+
+func (m bgbbPredictive) params() []float64 {
+	return []float64{m.f.Alpha, m.f.Beta, m.f.Gamma, m.f.Delta}
+}
+func (m bgbbPredictive) with(p []float64) (predictiveModel, error) {
+	f, err := NewFittedBGBB(p[0], p[1], p[2], p[3])
+	return bgbbPredictive{f}, err
+}
+func (m bgbbPredictive) logLik(c Customer) float64 { return m.f.LogLikelihoodOf(c) }
+func (m bgbbPredictive) future(c Customer) (float64, interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
+	// Alive after the n-th opportunity: p ~ Beta(α+x, β+n−x), θ ~ Beta(γ, δ+n),
+	// and the next opportunities are a new customer's (Fader, Hardie &
+	// Shang 2010).
+	next, err := NewFittedBGBB(m.f.Alpha+c.Frequency, m.f.Beta+c.T-c.Frequency, m.f.Gamma, m.f.Delta+c.T)
+	return m.f.ProbabilityAliveAt(c, 0), bgbbWholeHorizon{next}, err
+}
+
+// bgbbWholeHorizon reads a horizon as whole opportunities, rounded down as
+// in FittedBGBB.ConditionalExpectedPurchases.
+type bgbbWholeHorizon struct{ f *FittedBGBB }
+
+func (b bgbbWholeHorizon) ProbabilityOfPurchases(y int, t float64) float64 {
+	return b.f.ProbabilityOfPurchases(y, int(math.Floor(t)))
+}
+
+// predictiveOf returns the predictive form of a fitted model, or an error
+// naming the models that have one.
+func predictiveOf(f FittedPurchases) (predictiveModel, error) {
+	switch m := f.(type) {
+	case *FittedBGNBD:
+		return bgnbdPredictive{m}, nil
+	case *FittedMBGNBD:
+		return mbgnbdPredictive{m}, nil
+	case *FittedParetoNBD:
+		return paretoPredictive{m}, nil
+	case *FittedBGBB:
+		return bgbbPredictive{m}, nil
+	}
+	return nil, fmt.Errorf("prediction intervals: %s has no predictive distribution here (BG/NBD, MBG/NBD, Pareto/NBD and BG/BB have); the heuristics get no intervals", modelName(f))
+}
+
+func modelName(f FittedPurchases) string {
+	if r := f.Result(); r != nil && r.Model != "" {
+		return r.Model
+	}
+	return fmt.Sprintf("%T", f)
+}
+
+// PurchaseIntervals holds the predictive distribution of holdout purchases
+// for every row of the data and of the cohort total (see the notes above).
+type PurchaseIntervals struct {
+	Level float64
+	// Lower and Upper are the per-row integer interval bounds.
+	Lower, Upper []int
+	// Mean is the per-row predictive mean (over the parameter draws).
+	Mean []float64
+	// TotalMean, TotalLower and TotalUpper describe the cohort total Σ w_i Y_i.
+	TotalMean, TotalLower, TotalUpper float64
+
+	cdf                  [][]float64 // per row, the mixture CDF at y = 0, 1, …
+	drawMeans, drawVars  []float64   // per draw, the total's mean and variance
+	lowerTail, upperTail float64
+}
+
+// NewPurchaseIntervals computes the predictive distribution of the
+// purchases in (T, T+horizon] for every row of d under the fitted model f,
+// which must have been fitted on d (the observed information is taken
+// there). Rows stand for Weight customers each in the cohort total.
+func NewPurchaseIntervals(f FittedPurchases, d *Data, horizon float64, o IntervalOptions) (*PurchaseIntervals, error) {
+	pm, err := predictiveOf(f)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Validate(); err != nil {
+		return nil, fmt.Errorf("prediction intervals: %w", err)
+	}
+	if !(horizon > 0) || math.IsInf(horizon, 0) {
+		return nil, fmt.Errorf("prediction intervals: the horizon %v must be a finite number > 0", horizon)
+	}
+	if o.Level == 0 {
+		o.Level = 0.8
+	}
+	if !(o.Level > 0 && o.Level < 1) {
+		return nil, fmt.Errorf("prediction intervals: the level %v must lie in (0, 1)", o.Level)
+	}
+	draws, err := parameterDraws(pm, d, o)
+	if err != nil {
+		return nil, err
+	}
+	pi := &PurchaseIntervals{Level: o.Level, lowerTail: (1 - o.Level) / 2, upperTail: (1 + o.Level) / 2}
+	if err := pi.mix(draws, d, horizon); err != nil {
+		return nil, err
+	}
+	pi.bounds()
+	return pi, nil
+}
+
+// parameterDraws returns the models at the parameter draws (or the
+// estimate alone).
+func parameterDraws(pm predictiveModel, d *Data, o IntervalOptions) ([]predictiveModel, error) {
+	if o.FixedParameters {
+		return []predictiveModel{pm}, nil
+	}
+	n := o.Draws
+	if n == 0 {
+		n = DefaultIntervalDraws
+	}
+	if n < 1 {
+		return nil, fmt.Errorf("prediction intervals: %d parameter draws: use at least 1", o.Draws)
+	}
+	theta := pm.params()
+	for i := range theta {
+		theta[i] = math.Log(theta[i])
+	}
+	chol, err := logParameterCovariance(pm, d, theta)
+	if err != nil {
+		return nil, err
+	}
+	var L mat.TriDense
+	chol.LTo(&L)
+	rng := rand.New(rand.NewPCG(o.Seed, 0x696e74657276616c)) // "interval"
+	k := len(theta)
+	out := make([]predictiveModel, 0, n)
+	z := make([]float64, k)
+	p := make([]float64, k)
+	for len(out) < n {
+		for i := range z {
+			z[i] = rng.NormFloat64()
+		}
+		for i := 0; i < k; i++ {
+			s := theta[i]
+			for j := 0; j <= i; j++ {
+				s += L.At(i, j) * z[j]
+			}
+			p[i] = math.Exp(s)
+		}
+		m, err := pm.with(p)
+		if err != nil {
+			return nil, fmt.Errorf("prediction intervals: a parameter draw is unusable: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// logParameterCovariance returns the Cholesky factor of Σ, the inverse of
+// the observed information of the log-parameters: minus the Hessian of
+// Σ w_i ℓ_i(e^θ) by central differences (step 1e-4 in θ).
+func logParameterCovariance(pm predictiveModel, d *Data, theta []float64) (*mat.Cholesky, error) {
+	k := len(theta)
+	total := func(shift []float64) (float64, error) {
+		p := make([]float64, k)
+		for i := range p {
+			p[i] = math.Exp(theta[i] + shift[i])
+		}
+		m, err := pm.with(p)
+		if err != nil {
+			return 0, err
+		}
+		s := 0.0
+		for i := 0; i < d.Len(); i++ {
+			if w := d.W(i); w > 0 {
+				s += w * m.logLik(d.Customer(i))
+			}
+		}
+		return s, nil
+	}
+	const h = 1e-4
+	at := func(i, si, j, sj int) (float64, error) {
+		shift := make([]float64, k)
+		shift[i] += float64(si) * h
+		shift[j] += float64(sj) * h
+		return total(shift)
+	}
+	info := mat.NewSymDense(k, nil)
+	for i := 0; i < k; i++ {
+		for j := i; j < k; j++ {
+			var v [4]float64
+			for n, s := range [4][2]int{{1, 1}, {1, -1}, {-1, 1}, {-1, -1}} {
+				var err error
+				if v[n], err = at(i, s[0], j, s[1]); err != nil {
+					return nil, fmt.Errorf("prediction intervals: observed information: %w", err)
+				}
+			}
+			info.SetSym(i, j, -(v[0]-v[1]-v[2]+v[3])/(4*h*h))
+		}
+	}
+	var infoChol, covChol mat.Cholesky
+	if !infoChol.Factorize(info) {
+		return nil, fmt.Errorf("prediction intervals: the observed information of the log-parameters is not positive definite: the parameters are not identified well enough to draw from")
+	}
+	var cov mat.SymDense
+	if err := infoChol.InverseTo(&cov); err != nil {
+		return nil, fmt.Errorf("prediction intervals: inverting the observed information: %w", err)
+	}
+	if !covChol.Factorize(&cov) {
+		return nil, fmt.Errorf("prediction intervals: the covariance of the log-parameters is not positive definite")
+	}
+	return &covChol, nil
+}
+
+// pmfTailMass is where a row's distribution is cut: the mass left beyond
+// the last y kept.
+const pmfTailMass = 1e-10
+
+// maxPurchasesInInterval bounds the y a row's distribution is followed to.
+const maxPurchasesInInterval = 100000
+
+// mix sums the rows' distributions over the draws, and per draw the
+// total's mean and variance. The distribution of a live customer's future
+// depends on (x, T) only, not on t_x, so within a draw it is computed once
+// per distinct (x, T) and mixed with each row's own P(alive).
+func (pi *PurchaseIntervals) mix(draws []predictiveModel, d *Data, horizon float64) error {
+	n := d.Len()
+	mix := make([][]float64, n)
+	pi.Mean = make([]float64, n)
+	pi.drawMeans = make([]float64, len(draws))
+	pi.drawVars = make([]float64, len(draws))
+	share := 1 / float64(len(draws))
+	for k, m := range draws {
+		futures := map[[2]float64][]float64{}
+		for i := 0; i < n; i++ {
+			c := d.Customer(i)
+			alive, next, err := m.future(c)
+			if err != nil {
+				return fmt.Errorf("prediction intervals: %w", err)
+			}
+			if !(alive >= 0 && alive <= 1) {
+				return fmt.Errorf("prediction intervals: P(alive) = %v for the history x=%v, t_x=%v, T=%v", alive, c.Frequency, c.Recency, c.T)
+			}
+			key := [2]float64{c.Frequency, c.T}
+			future, ok := futures[key]
+			if !ok {
+				if future, err = futurePMF(next, horizon); err != nil {
+					return fmt.Errorf("prediction intervals: the history x=%v, T=%v: %w", c.Frequency, c.T, err)
+				}
+				futures[key] = future
+			}
+			mean, sq := 0.0, 0.0
+			for y, p := range future {
+				mean += float64(y) * p
+				sq += float64(y) * float64(y) * p
+			}
+			mean, sq = alive*mean, alive*sq // the dead buy 0
+			w := d.W(i)
+			pi.drawMeans[k] += w * mean
+			pi.drawVars[k] += w * math.Max(0, sq-mean*mean)
+			pi.Mean[i] += share * mean
+			for len(mix[i]) < len(future) {
+				mix[i] = append(mix[i], 0)
+			}
+			mix[i][0] += share * (1 - alive)
+			for y, p := range future {
+				mix[i][y] += share * alive * p
+			}
+		}
+	}
+	for _, row := range mix {
+		for y := 1; y < len(row); y++ {
+			row[y] += row[y-1]
+		}
+	}
+	pi.cdf = mix
+	return nil
+}
+
+// futurePMF returns P'(X(t) = y) for y = 0, 1, … until the mass left is
+// below pmfTailMass.
+func futurePMF(next interface{ ProbabilityOfPurchases(int, float64) float64 }, t float64) ([]float64, error) {
+	var out []float64
+	cum := 0.0
+	for y := 0; y <= maxPurchasesInInterval; y++ {
+		p := next.ProbabilityOfPurchases(y, t)
+		if math.IsNaN(p) {
+			return nil, fmt.Errorf("P(X(%v) = %d) is NaN", t, y)
+		}
+		out = append(out, p)
+		cum += p
+		if cum >= 1-pmfTailMass {
+			break
+		}
+	}
+	return out, nil
+}
+
+// conditionalPMF returns P(Y(t) = y | c) for y = 0, 1, … (see futurePMF).
+func conditionalPMF(m predictiveModel, c Customer, t float64) ([]float64, error) {
+	alive, next, err := m.future(c)
+	if err != nil {
+		return nil, err
+	}
+	out, err := futurePMF(next, t)
+	if err != nil {
+		return nil, err
+	}
+	for y := range out {
+		out[y] *= alive
+	}
+	out[0] += 1 - alive
+	return out, nil
+}
+
+// bounds sets the per-row integer quantiles and the total's interval.
+func (pi *PurchaseIntervals) bounds() {
+	n := len(pi.cdf)
+	pi.Lower, pi.Upper = make([]int, n), make([]int, n)
+	for i, cdf := range pi.cdf {
+		pi.Lower[i] = quantileIndex(cdf, pi.lowerTail)
+		pi.Upper[i] = quantileIndex(cdf, pi.upperTail)
+	}
+	for _, m := range pi.drawMeans {
+		pi.TotalMean += m / float64(len(pi.drawMeans))
+	}
+	pi.TotalLower = pi.totalQuantile(pi.lowerTail)
+	pi.TotalUpper = pi.totalQuantile(pi.upperTail)
+}
+
+// quantileIndex returns the smallest y with CDF(y) ≥ q (the last y kept
+// when rounding leaves the CDF a hair below q).
+func quantileIndex(cdf []float64, q float64) int {
+	y := sort.SearchFloat64s(cdf, q*(1-1e-12))
+	return min(y, len(cdf)-1)
+}
+
+// TotalCDF returns P(total ≤ z) under the mixture of normals over the
+// parameter draws.
+func (pi *PurchaseIntervals) TotalCDF(z float64) float64 {
+	s := 0.0
+	for k, m := range pi.drawMeans {
+		sd := math.Sqrt(pi.drawVars[k])
+		if sd == 0 {
+			if z >= m {
+				s++
+			}
+			continue
+		}
+		s += 0.5 * math.Erfc(-(z-m)/(sd*math.Sqrt2))
+	}
+	return s / float64(len(pi.drawMeans))
+}
+
+// totalQuantile inverts TotalCDF by bisection.
+func (pi *PurchaseIntervals) totalQuantile(q float64) float64 {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for k, m := range pi.drawMeans {
+		sd := math.Sqrt(pi.drawVars[k])
+		lo, hi = math.Min(lo, m-10*sd), math.Max(hi, m+10*sd)
+	}
+	for range 200 {
+		mid := (lo + hi) / 2
+		if pi.TotalCDF(mid) < q {
+			lo = mid
+		} else {
+			hi = mid
+		}
+		if hi-lo <= 1e-9*math.Max(1, math.Abs(hi)) {
+			break
+		}
+	}
+	return (lo + hi) / 2
+}
+
+// PIT returns the randomized probability integral transform of each
+// customer's actual holdout purchases: u = F(y−1) + V·(F(y) − F(y−1)), V
+// uniform from a stream seeded by seed. rows[i] is the row of d that
+// customer i belongs to (nil: customer i is row i).
+func (pi *PurchaseIntervals) PIT(rows []int, actual []float64, seed uint64) ([]float64, error) {
+	if rows != nil && len(rows) != len(actual) {
+		return nil, fmt.Errorf("prediction intervals: %d row indices for %d customers", len(rows), len(actual))
+	}
+	if rows == nil && len(actual) != len(pi.cdf) {
+		return nil, fmt.Errorf("prediction intervals: %d actual values for %d rows", len(actual), len(pi.cdf))
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x706974)) // "pit"
+	out := make([]float64, len(actual))
+	for i, y := range actual {
+		row := i
+		if rows != nil {
+			row = rows[i]
+		}
+		if row < 0 || row >= len(pi.cdf) {
+			return nil, fmt.Errorf("prediction intervals: customer %d has row %d, outside the %d rows", i+1, row, len(pi.cdf))
+		}
+		if !(y >= 0) || y != math.Trunc(y) {
+			return nil, fmt.Errorf("prediction intervals: customer %d has %v holdout purchases: want a whole number ≥ 0", i+1, y)
+		}
+		cdf := pi.cdf[row]
+		at := func(k int) float64 {
+			switch {
+			case k < 0:
+				return 0
+			case k >= len(cdf):
+				return 1
+			}
+			return cdf[k]
+		}
+		k := int(math.Min(y, maxPurchasesInInterval+1))
+		out[i] = at(k-1) + rng.Float64()*(at(k)-at(k-1))
+	}
+	return out, nil
+}
+
+// Coverage scores the intervals against the customers' actual holdout
+// purchases (rows and seed as in PIT): randomized is the share whose
+// randomized PIT lies in [(1−L)/2, (1+L)/2] (expected L under the model),
+// within the share inside the integer bounds [Lower, Upper] (expected at
+// least L).
+func (pi *PurchaseIntervals) Coverage(rows []int, actual []float64, seed uint64) (randomized, within float64, err error) {
+	u, err := pi.PIT(rows, actual, seed)
+	if err != nil {
+		return 0, 0, err
+	}
+	for i, v := range u {
+		if v >= pi.lowerTail && v <= pi.upperTail {
+			randomized++
+		}
+		row := i
+		if rows != nil {
+			row = rows[i]
+		}
+		if y := int(actual[i]); y >= pi.Lower[row] && y <= pi.Upper[row] {
+			within++
+		}
+	}
+	n := float64(len(actual))
+	return randomized / n, within / n, nil
+}
+
+// TotalInterval returns the cohort total's equal-tailed interval at
+// another level (NaN bounds for a level outside (0, 1)).
+func (pi *PurchaseIntervals) TotalInterval(level float64) (lower, upper float64) {
+	if !(level > 0 && level < 1) {
+		return math.NaN(), math.NaN()
+	}
+	return pi.totalQuantile((1 - level) / 2), pi.totalQuantile((1 + level) / 2)
+}
+
+// TotalCovers reports whether the actual cohort total lies inside the
+// total's interval.
+func (pi *PurchaseIntervals) TotalCovers(actual float64) bool {
+	return actual >= pi.TotalLower && actual <= pi.TotalUpper
+}
