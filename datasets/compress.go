@@ -23,6 +23,9 @@ type Patterns struct {
 	// Weight is the number of customers of the row (the sum of their
 	// weights when the summary is itself weighted).
 	Weight []float64
+	// Activity holds the rows' activity bitmaps when the table was built
+	// with them (NewActivityPatterns), nil otherwise.
+	Activity []uint64
 	// Of holds, for customer i of the summary, the index of its row.
 	Of []int32
 }
@@ -30,18 +33,27 @@ type Patterns struct {
 // Len returns the number of distinct histories.
 func (p *Patterns) Len() int { return len(p.T) }
 
-// patternKey is a history as the bits of x, t_x and T.
-type patternKey [3]uint64
+// patternKey is a history as the bits of x, t_x and T, and its activity
+// bitmap (0 when the table ignores activity).
+type patternKey [4]uint64
 
-func newPatternKey(x, tx, t float64) patternKey {
+func newPatternKey(x, tx, t float64, activity uint64) patternKey {
 	// Adding 0 turns −0 into +0, so the two share a row.
-	return patternKey{math.Float64bits(x + 0), math.Float64bits(tx + 0), math.Float64bits(t + 0)}
+	return patternKey{math.Float64bits(x + 0), math.Float64bits(tx + 0), math.Float64bits(t + 0), activity}
 }
 
 // NewPatterns builds the pattern table of s. A weight of 0 in a summary
 // that is not Compressed counts as 1 (a hand-built table may leave Weight
 // unset). It returns nil for a nil summary.
-func NewPatterns(s *Summary) *Patterns {
+func NewPatterns(s *Summary) *Patterns { return newPatterns(s, false) }
+
+// NewActivityPatterns is NewPatterns with the activity bitmaps part of a
+// history: the table of what a model that also reads them (the retention
+// heuristic) depends on. Rows with equal (x, t_x, T) are sorted by their
+// bitmaps.
+func NewActivityPatterns(s *Summary) *Patterns { return newPatterns(s, true) }
+
+func newPatterns(s *Summary, withActivity bool) *Patterns {
 	if s == nil {
 		return nil
 	}
@@ -54,12 +66,16 @@ func NewPatterns(s *Summary) *Patterns {
 		if !s.Compressed && w == 0 {
 			w = 1
 		}
-		k := newPatternKey(c.Frequency, c.Recency, c.T)
+		var activity uint64
+		if withActivity {
+			activity = c.Activity
+		}
+		k := newPatternKey(c.Frequency, c.Recency, c.T, activity)
 		j, ok := index[k]
 		if !ok {
 			j = int32(len(rows))
 			index[k] = j
-			rows = append(rows, CustomerSummary{Frequency: c.Frequency + 0, Recency: c.Recency + 0, T: c.T + 0})
+			rows = append(rows, CustomerSummary{Frequency: c.Frequency + 0, Recency: c.Recency + 0, T: c.T + 0, Activity: activity})
 		}
 		rows[j].Weight += w
 		of[i] = j
@@ -70,16 +86,27 @@ func NewPatterns(s *Summary) *Patterns {
 	for j := range order {
 		order[j] = int32(j)
 	}
-	slices.SortFunc(order, func(a, b int32) int { return compareHistory(rows[a], rows[b]) })
+	slices.SortFunc(order, func(a, b int32) int {
+		if c := compareHistory(rows[a], rows[b]); c != 0 {
+			return c
+		}
+		return cmp.Compare(rows[a].Activity, rows[b].Activity)
+	})
 	p := &Patterns{
 		Frequency: make([]float64, len(rows)), Recency: make([]float64, len(rows)),
 		T: make([]float64, len(rows)), Weight: make([]float64, len(rows)), Of: of,
+	}
+	if withActivity {
+		p.Activity = make([]uint64, len(rows))
 	}
 	rank := make([]int32, len(rows))
 	for r, j := range order {
 		rank[j] = int32(r)
 		c := rows[j]
 		p.Frequency[r], p.Recency[r], p.T[r], p.Weight[r] = c.Frequency, c.Recency, c.T, c.Weight
+		if withActivity {
+			p.Activity[r] = c.Activity
+		}
 	}
 	for i, j := range of {
 		of[i] = rank[j]

@@ -123,3 +123,22 @@ func TestPatternsOf(t *testing.T) {
 		t.Error("NewPatterns(nil) != nil")
 	}
 }
+
+// TestActivityPatterns checks that the activity bitmaps split histories
+// that are otherwise equal, and only those.
+func TestActivityPatterns(t *testing.T) {
+	s := &Summary{Customers: []CustomerSummary{
+		{Frequency: 1, Recency: 2, T: 5, Activity: 3},
+		{Frequency: 1, Recency: 2, T: 5, Activity: 1},
+		{Frequency: 1, Recency: 2, T: 5, Activity: 3},
+		{Frequency: 0, Recency: 0, T: 5, Activity: 1},
+	}}
+	p := NewActivityPatterns(s)
+	if p.Len() != 3 || !slices.Equal(p.Of, []int32{2, 1, 2, 0}) || !slices.Equal(p.Activity, []uint64{1, 1, 3}) ||
+		!slices.Equal(p.Weight, []float64{1, 1, 2}) {
+		t.Errorf("rows %+v", p)
+	}
+	if q := NewPatterns(s); q.Len() != 2 || q.Activity != nil {
+		t.Errorf("without activity: %+v", q)
+	}
+}

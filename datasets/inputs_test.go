@@ -463,11 +463,11 @@ func TestSummaryCSVPeers(t *testing.T) {
 // refused with the file, the line and the fix.
 func TestSummaryCSVImpossible(t *testing.T) {
 	for _, c := range []struct{ text, want string }{
-		{"customer_id,frequency,recency,T\na,1,2,3\nb,1.5,2,3\n", `s.csv:3: column 2 (frequency): "1.5" is not a whole number`},
-		{"x,t.x,T.cal,x.star,T.star\n1,2,3,0.25,39\n", `s.csv:2: column 4 (x.star): "0.25" is not a whole number`},
+		{"customer_id,frequency,recency,T\na,1,2,3\nb,1.5,2,3\n", `s.csv:3: column 1 (frequency): "1.5" is not a whole number`},
+		{"x,t.x,T.cal,x.star,T.star\n1,2,3,0.25,39\n", `s.csv:2: column 3 (x.star): "0.25" is not a whole number`},
 		{"customer_id,frequency,recency,T\na,0,2,3\n", "s.csv:2: frequency 0 with recency 2: a customer without repeat purchases has recency 0"},
 		{"customer_id,frequency,recency,T\na,1,4,3\n", "s.csv:2: recency 4 exceeds T 3: the last purchase cannot come after the end of calibration"},
-		{"customer_id,frequency,recency,T\na,1,2,3\nb,0,0,3\na,1,2,3\n", `s.csv:4: column 1 (customer_id): customer "a" already has a row on line 2`},
+		{"customer_id,frequency,recency,T\na,1,2,3\nb,0,0,3\na,1,2,3\n", `s.csv:4: column 0 (customer_id): customer "a" already has a row on line 2`},
 		{"customer_id,frequency,recency,T\n\"a\x1b[0m" + strings.Repeat("z", 500) + "\",1,2,3\n\"a\x1b[0m" + strings.Repeat("z", 500) + "\",1,2,3\n", `customer "a\x1b[0mzzz`},
 	} {
 		_, err := ParseSummaryCSV(strings.NewReader(c.text), "s.csv")

@@ -231,8 +231,8 @@ func summaryHeader(header []string, path string) (pos map[string]int, noAmount s
 			continue
 		}
 		if j, dup := pos[col]; dup {
-			return nil, "", fmt.Errorf("%s:1: columns %d (%s) and %d (%s) both give %s: keep one of them",
-				path, j+1, showName(header[j]), i+1, showName(h), col)
+			return nil, "", fmt.Errorf("%s:1: columns %d (%s) and %d (%s) both give %s: keep one of them (columns are 0-based)",
+				path, j, showName(header[j]), i, showName(h), col)
 		}
 		pos[col] = i
 	}
@@ -281,7 +281,7 @@ func (sr *summaryRows) parse(rec []string, line int) (CustomerSummary, error) {
 	c := CustomerSummary{Weight: 1}
 	at := func(col string) string {
 		i := sr.pos[col]
-		return fmt.Sprintf("%s:%d: column %d (%s)", sr.path, line, i+1, showName(sr.header[i]))
+		return fmt.Sprintf("%s:%d: column %d (%s)", sr.path, line, i, showName(sr.header[i]))
 	}
 	if i, ok := sr.pos[colCustomerID]; ok {
 		c.ID = rec[i]

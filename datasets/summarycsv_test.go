@@ -154,11 +154,11 @@ func TestReadSummaryCSVErrors(t *testing.T) {
 	for _, c := range []struct{ text, want string }{
 		{"", "empty file"},
 		{"id,frequency,T\n1,2,3\n", "s.csv:1: no recency column; the header is id, frequency, T"},
-		{"frequency,recency,T\n1,2,3\n1,x,3\n", `s.csv:3: column 2 (recency): cannot parse "x" as a number`},
-		{"frequency,recency,T\n1,2,3\n\n-1,2,3\n", `s.csv:4: column 1 (frequency): "-1" must be a finite number ≥ 0`},
-		{"frequency,recency,T\nNaN,2,3\n", `s.csv:2: column 1 (frequency): "NaN" must be a finite number ≥ 0`},
+		{"frequency,recency,T\n1,2,3\n1,x,3\n", `s.csv:3: column 1 (recency): cannot parse "x" as a number`},
+		{"frequency,recency,T\n1,2,3\n\n-1,2,3\n", `s.csv:4: column 0 (frequency): "-1" must be a finite number ≥ 0`},
+		{"frequency,recency,T\nNaN,2,3\n", `s.csv:2: column 0 (frequency): "NaN" must be a finite number ≥ 0`},
 		{"frequency,recency,T\n1,4,3\n", "s.csv:2: recency 4 exceeds T 3"},
-		{"x,frequency,recency,T\n1,1,2,3\n", "s.csv:1: columns 1 (x) and 2 (frequency) both give frequency"},
+		{"x,frequency,recency,T\n1,1,2,3\n", "s.csv:1: columns 0 (x) and 1 (frequency) both give frequency"},
 		{"frequency,recency,T,frequency_holdout\n1,2,3,4\n", "needs both frequency_holdout (x.star) and duration_holdout (T.star)"},
 		{"frequency,recency,T\n1,2\n", "s.csv:2: wrong number of fields"},
 	} {

@@ -76,18 +76,18 @@ func ParseSurvivalCSV(r io.Reader, name string) ([]float64, error) {
 		want := len(out)
 		p, err := strconv.Atoi(strings.TrimSpace(rec[0]))
 		if err != nil || p != want {
-			return nil, fmt.Errorf("%s:%d: column 1 (%s): %s, want period %d (periods run 0, 1, 2, … in order)", name, line, cols[0], excerpt([]byte(rec[0])), want)
+			return nil, fmt.Errorf("%s:%d: column 0 (%s): %s, want period %d (periods run 0, 1, 2, … in order)", name, line, cols[0], excerpt([]byte(rec[0])), want)
 		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(rec[1]), 64)
 		switch {
 		case err != nil:
-			return nil, fmt.Errorf("%s:%d: column 2 (%s): %s is not a number", name, line, cols[1], excerpt([]byte(rec[1])))
+			return nil, fmt.Errorf("%s:%d: column 1 (%s): %s is not a number", name, line, cols[1], excerpt([]byte(rec[1])))
 		case math.IsNaN(v) || math.IsInf(v, 0) || v < 0:
-			return nil, fmt.Errorf("%s:%d: column 2 (%s): %s must be a finite number ≥ 0", name, line, cols[1], excerpt([]byte(rec[1])))
+			return nil, fmt.Errorf("%s:%d: column 1 (%s): %s must be a finite number ≥ 0", name, line, cols[1], excerpt([]byte(rec[1])))
 		case want == 0 && v == 0:
-			return nil, fmt.Errorf("%s:%d: column 2 (%s): the cohort size at period 0 must be > 0", name, line, cols[1])
+			return nil, fmt.Errorf("%s:%d: column 1 (%s): the cohort size at period 0 must be > 0", name, line, cols[1])
 		case want > 0 && v > out[want-1]:
-			return nil, fmt.Errorf("%s:%d: column 2 (%s): %v customers at period %d exceed the %v of period %d; survivor counts cannot rise", name, line, cols[1], v, want, out[want-1], want-1)
+			return nil, fmt.Errorf("%s:%d: column 1 (%s): %v customers at period %d exceed the %v of period %d; survivor counts cannot rise", name, line, cols[1], v, want, out[want-1], want-1)
 		}
 		out = append(out, v)
 	}
@@ -110,7 +110,7 @@ func newSurvivalReader(r io.Reader) *csv.Reader {
 func survivalCSVError(name string, err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("%s:%d: column %d: %w", name, pe.Line, pe.Column, pe.Err)
+		return fmt.Errorf("%s:%d: byte %d of the line: %w", name, pe.Line, pe.Column, pe.Err)
 	}
 	return fmt.Errorf("%s: %w", name, err)
 }
@@ -207,24 +207,24 @@ func ParseSubscriptionsCSV(r io.Reader, name string, periodDays float64, asOf ti
 		}
 		id := strings.TrimSpace(rec[0])
 		if id == "" {
-			return nil, fmt.Errorf("%s:%d: column 1 (%s): the customer id is empty", name, line, cols[0])
+			return nil, fmt.Errorf("%s:%d: column 0 (%s): the customer id is empty", name, line, cols[0])
 		}
 		if first, ok := seen[id]; ok {
-			return nil, fmt.Errorf("%s:%d: column 1 (%s): customer %s already has a subscription on line %d; each customer appears once", name, line, cols[0], excerpt([]byte(id)), first)
+			return nil, fmt.Errorf("%s:%d: column 0 (%s): customer %s already has a subscription on line %d; each customer appears once", name, line, cols[0], excerpt([]byte(id)), first)
 		}
 		seen[id] = line
 		start, err := parseSubscriptionDate(rec[1])
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: column 2 (%s): %w", name, line, cols[1], err)
+			return nil, fmt.Errorf("%s:%d: column 1 (%s): %w", name, line, cols[1], err)
 		}
 		rw := subRow{id: id, start: start, line: line}
 		if strings.TrimSpace(rec[2]) != "" {
 			end, err := parseSubscriptionDate(rec[2])
 			if err != nil {
-				return nil, fmt.Errorf("%s:%d: column 3 (%s): %w", name, line, cols[2], err)
+				return nil, fmt.Errorf("%s:%d: column 2 (%s): %w", name, line, cols[2], err)
 			}
 			if end.Before(start) {
-				return nil, fmt.Errorf("%s:%d: column 3 (%s): the end %s precedes the start %s", name, line, cols[2], end.Format(time.DateOnly), start.Format(time.DateOnly))
+				return nil, fmt.Errorf("%s:%d: column 2 (%s): the end %s precedes the start %s", name, line, cols[2], end.Format(time.DateOnly), start.Format(time.DateOnly))
 			}
 			rw.end, rw.hasEnd = end, true
 			if end.After(latest) {
@@ -246,7 +246,7 @@ func ParseSubscriptionsCSV(r io.Reader, name string, periodDays float64, asOf ti
 	s := &Subscriptions{AsOf: asOf, PeriodDays: periodDays}
 	for _, rw := range rows {
 		if rw.start.After(asOf) {
-			return nil, fmt.Errorf("%s:%d: column 2 (%s): the start %s falls after the as-of date %s", name, rw.line, cols[1], rw.start.Format(time.DateOnly), asOf.Format(time.DateOnly))
+			return nil, fmt.Errorf("%s:%d: column 1 (%s): the start %s falls after the as-of date %s", name, rw.line, cols[1], rw.start.Format(time.DateOnly), asOf.Format(time.DateOnly))
 		}
 		var periods float64
 		active := !rw.hasEnd || rw.end.After(asOf)

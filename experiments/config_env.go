@@ -29,10 +29,11 @@ type KeySource struct {
 // list of tables is not expressible as one variable; configs/README.md
 // says the environment sets every key but expect) and the variables of the
 // test harness and CI, which are not config keys.
-var cfgEnvIgnored = []string{"CLV_EXPECT", "CLV_SHARED", "CLV_REQUIRE_SHARED"}
+var cfgEnvIgnored = []string{"CLV_EXPECT", "CLV_SHARED", "CLV_BROWSER_SCREENSHOT"}
 
-// cfgEnvIgnoredPrefix marks further test-harness variables.
-const cfgEnvIgnoredPrefix = "CLV_TEST_"
+// cfgEnvIgnoredPrefixes mark further test-harness and CI variables
+// (CLV_REQUIRE_SHARED, CLV_REQUIRE_BROWSER, CLV_TEST_AS_CLV).
+var cfgEnvIgnoredPrefixes = []string{"CLV_TEST_", "CLV_REQUIRE_"}
 
 // cfgEnvName is the variable that sets key: CLV_ + the key in capitals
 // with "." written "_".
@@ -59,7 +60,7 @@ func cfgEnvironment(environ []string, ps *cfgProblems) []cfgEnvSetting {
 	for _, kv := range environ {
 		name, value, _ := strings.Cut(kv, "=")
 		if !strings.HasPrefix(name, EnvPrefix+"_") || value == "" ||
-			slices.Contains(cfgEnvIgnored, name) || strings.HasPrefix(name, cfgEnvIgnoredPrefix) {
+			slices.Contains(cfgEnvIgnored, name) || cfgHasAnyPrefix(name, cfgEnvIgnoredPrefixes) {
 			continue
 		}
 		if key, ok := byName[name]; ok {
@@ -127,4 +128,8 @@ func (s KeySource) String() string {
 		return fmt.Sprintf("%s from %s", s.Key, s.From)
 	}
 	return fmt.Sprintf("%s from %s %s", s.Key, s.Source, s.From)
+}
+
+func cfgHasAnyPrefix(s string, prefixes []string) bool {
+	return slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(s, p) })
 }

@@ -36,7 +36,7 @@ func TestEnvironmentRefused(t *testing.T) {
 			t.Errorf("%s: problems %+v, want one about %q containing %q", tc.env, ce.Problems, tc.key, tc.want)
 		}
 	}
-	ignored := []string{"CLV_EXPECT=[{metric: x}]", "CLV_SHARED=/nowhere", "CLV_REQUIRE_SHARED=1", "CLV_TEST_AS_CLV=1", "CLV_MODELS=", "clv_split_unit=day"}
+	ignored := []string{"CLV_EXPECT=[{metric: x}]", "CLV_SHARED=/nowhere", "CLV_REQUIRE_SHARED=1", "CLV_REQUIRE_BROWSER=1", "CLV_BROWSER_SCREENSHOT=/tmp/x.png", "CLV_TEST_AS_CLV=1", "CLV_MODELS=", "clv_split_unit=day"}
 	c, err := loadEnv(t, ignored)
 	if err != nil {
 		t.Fatalf("ignored variables %v: %v", ignored, err)

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
+
+	"github.com/clv-dev/clv/experiments/inputfile"
 )
 
 // LoadOptions tunes LoadWith.
@@ -103,7 +106,7 @@ func cfgReadFile(path string) (v *viper.Viper, raw []byte, typ string, err error
 	if !ok {
 		return nil, nil, "", fail("unsupported config file extension %q: use .yaml, .yml, .toml or .json", filepath.Ext(path))
 	}
-	raw, err = os.ReadFile(path)
+	raw, err = inputfile.ReadAll(context.Background(), path, inputfile.ConfigLimits)
 	if err != nil {
 		return nil, nil, "", fail("cannot read the config file: %v", err)
 	}

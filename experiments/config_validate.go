@@ -281,3 +281,15 @@ func cfgOrQuoted(s, empty string) string {
 }
 
 func cfgFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// ensureResolved stores Resolve's result in c.Resolved, as Load does, so
+// that the runner also works on a Config built in code; it reports the
+// config's problems as Validate does.
+func (c *Config) ensureResolved() error {
+	r, err := c.Resolve()
+	if err != nil {
+		return err
+	}
+	c.Resolved = r
+	return nil
+}

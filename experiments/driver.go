@@ -185,7 +185,7 @@ type runResult struct {
 // models or gates failed (Outcome.Err says so); an error means no results
 // folder was written.
 func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.ensureResolved(); err != nil {
 		return nil, err
 	}
 	var exp experiment = backtestRun{}

@@ -2,12 +2,14 @@ package experiments
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/clv-dev/clv/experiments/inputfile"
 )
 
 // RunMetrics is the metrics.json of any kind of run: a backtest's
@@ -38,9 +40,9 @@ var (
 
 // ReadMetrics reads the metrics.json of a results folder of any kind: a
 // contractual run's (its split has calibration_periods) or a backtest's.
-func ReadMetrics(dir string) (RunMetrics, error) {
+func ReadMetrics(ctx context.Context, dir string) (RunMetrics, error) {
 	path := filepath.Join(dir, "metrics.json")
-	b, err := os.ReadFile(path)
+	b, err := inputfile.ReadAll(ctx, path, inputfile.MetricsLimits)
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a results folder: %w", dir, err)
 	}

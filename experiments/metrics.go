@@ -683,6 +683,15 @@ func idOrder(ids []string) []int32 {
 	return byID
 }
 
+// PredictionOrder is the package-level PredictionOrder for the Scorer's
+// customers (remembered for the slice, as the Scorer's orders are).
+func (sc *Scorer) PredictionOrder(predicted []float64) ([]int, error) {
+	if err := checkInputs(sc.ids, predicted, nil, false); err != nil {
+		return nil, fmt.Errorf("prediction order: %w", err)
+	}
+	return sc.order(predicted), nil
+}
+
 // order returns the prediction order of validated predictions: a stable
 // radix sort, by prediction descending, of the customers in id order.
 func (sc *Scorer) order(predicted []float64) []int {

@@ -360,7 +360,7 @@ func summarizeWindow(cfg *Config, data *LogInput, w BacktestWindow, rd *resultsD
 		return nil, &DataError{Err: err}
 	}
 	if len(s.Customers) == 0 {
-		return nil, &DataError{Err: fmt.Errorf("no customer made a first purchase by the calibration end %s: check split.calibration_end and the date column",
+		return nil, &DataError{Err: fmt.Errorf("no customer made a first purchase by the calibration end %s: check split.calibration_end and data.date",
 			w.CalibrationEnd.Format("2006-01-02"))}
 	}
 	return s, nil
@@ -511,7 +511,7 @@ func predictWindow(ctx context.Context, cfg *Config, reg *models.Registry, wr *w
 		if !ok {
 			continue
 		}
-		in := predictInput{summary: wr.summary, patterns: wr.patterns, clv: clv}
+		in := &predictInput{summary: wr.summary, patterns: wr.patterns, clv: clv}
 		if wr.isDiscrete(reg, name) {
 			in.summary, in.patterns = wr.discrete, wr.discretePatterns
 		}

@@ -245,15 +245,15 @@ func (m bgfModel) conditional(c Customer, t float64) float64 {
 
 // discountedWithin returns ∫₀^H e^{−δt} dE[Y(t) | c], δ = ln(1+d): P(alive)
 // times the discounted purchases of an alive customer, a fresh BG/NBD
-// customer with the posterior parameters (r+x, α+T, a, b+x+shift), by
-// discountedCurve with the scale α+T (the curve's singularity in t lies at
-// −(α+T)). NaN for an invalid history, d < 0 or a horizon < 0 or NaN.
+// customer with the posterior parameters (r+x, α+T, a, b+x+shift) (see
+// aliveDiscounted). NaN for an invalid history, d < 0 or a horizon < 0 or
+// NaN.
 func (m bgfModel) discountedWithin(c Customer, d, horizon float64) float64 {
 	if !ValidHistory(c) || !(d >= 0) || math.IsInf(d, 0) || !(horizon >= 0) {
 		return math.NaN()
 	}
 	pa := m.alive(c)
-	if pa == 0 || horizon == 0 {
+	if pa == 0 {
 		return 0
 	}
 	return pa * m.aliveDiscounted(c.Frequency, c.T, d, horizon)
@@ -910,16 +910,6 @@ func (rs *bgfRows) eval(p []float64, order int, grad, hess []float64) float64 {
 	return ll
 }
 
-// bgfTimeTerms returns ln(α+τ) and 1/(α+τ) for row i's time τ: from the
-// time table (lnA, invA, indexed through idx) when there is one.
-func bgfTimeTerms(lnA, invA []float64, idx []int32, i int, alpha, tau float64) (float64, float64) {
-	if lnA != nil {
-		return lnA[idx[i]], invA[idx[i]]
-	}
-	a := alpha + tau
-	return math.Log(a), 1 / a
-}
-
 // rows sums the per-row terms of eval over rows [lo, hi) and adds their
 // derivatives of the given order into g (packed as in eval).
 func (rs *bgfRows) rows(px *bgfPerX, lnA, invA []float64, order, lo, hi int, g []float64) float64 {
@@ -935,7 +925,15 @@ func (rs *bgfRows) rows(px *bgfPerX, lnA, invA []float64, order, lo, hi int, g [
 		}
 		k := xi[i]
 		C := r + xs[k]
-		u, iA := bgfTimeTerms(lnA, invA, rs.iT, i, alpha, T[i]) // ln(α+T), 1/(α+T)
+		// The two time lookups below are written out: as a function they
+		// exceed the inlining budget, and the call would cost this hot loop.
+		var u, iA float64 // ln(α+T), 1/(α+T)
+		if lnA != nil {
+			u, iA = lnA[rs.iT[i]], invA[rs.iT[i]]
+		} else {
+			aT := alpha + T[i]
+			u, iA = math.Log(aT), 1/aT
+		}
 		if order >= 2 {
 			q[5] -= w * iA          // ∂²/∂r∂α
 			q[8] += w * C * iA * iA // ∂²/∂α²
@@ -946,7 +944,13 @@ func (rs *bgfRows) rows(px *bgfPerX, lnA, invA []float64, order, lo, hi int, g [
 			q[1] -= w * C * iA
 			continue
 		}
-		v, iX := bgfTimeTerms(lnA, invA, rs.iX, i, alpha, tx[i]) // ln(α+t_x), 1/(α+t_x)
+		var v, iX float64 // ln(α+t_x), 1/(α+t_x)
+		if lnA != nil {
+			v, iX = lnA[rs.iX[i]], invA[rs.iX[i]]
+		} else {
+			aX := alpha + tx[i]
+			v, iX = math.Log(aX), 1/aX
+		}
 		dl := v - u
 		d := lc[k] - C*dl
 		var sp, pi float64 // softplus(d) = ln(1+e^d), sigmoid(d)

@@ -23,7 +23,7 @@ const (
 	// Gamma-Gamma, none has a mean spend), so the purchase rate, the
 	// dropout process and their heterogeneity cannot be told apart: the
 	// likelihood is maximal as parameters run off to 0 or ∞.
-	NoRepeatPurchases IdentificationReason = "no customer made a repeat purchase (with a mean spend > 0, for a spend model)"
+	NoRepeatPurchases IdentificationReason = "no customer made a repeat purchase"
 	// OneHistory: every customer has the same history (a single
 	// customer, say), which says nothing about how customers differ.
 	OneHistory IdentificationReason = "every customer has the same history (a single customer, say)"

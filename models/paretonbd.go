@@ -683,14 +683,7 @@ func (m *FittedParetoNBD) DiscountedExpectedPurchasesWithin(c Customer, d, horiz
 	if math.IsInf(horizon, 1) {
 		return m.DiscountedExpectedResidualPurchases(c, d)
 	}
-	delta := math.Log1p(d)
-	if delta == 0 || horizon == 0 {
-		return m.ConditionalExpectedPurchases(c, horizon)
-	}
-	bt := m.Beta + c.T
-	li := logDiscountedPower(m.S, delta*bt, math.Log1p(horizon/bt))
-	lv := math.Log(m.R+c.Frequency) - math.Log(m.Alpha+c.T) + m.logProbabilityAlive(c) + math.Log(bt) + li
-	return math.Exp(lv)
+	return math.Exp(m.logProbabilityAlive(c)) * m.AliveDiscounted(c.Frequency, c.T, d, horizon)
 }
 
 // pnbdData is the calibration table in the form the likelihood reads:

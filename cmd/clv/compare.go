@@ -32,7 +32,7 @@ calibration) with its survival scores.`,
 				if err := checkFinishedRun(dir); err != nil {
 					return err
 				}
-				m, err := experiments.ReadMetrics(dir)
+				m, err := experiments.ReadMetrics(cmd.Context(), dir)
 				if err != nil {
 					return usageErr(err)
 				}

@@ -203,6 +203,12 @@ func writeFitTable(w, errOut io.Writer, r *models.FitResult) {
 		fmt.Fprintf(w, "log-likelihood %.4f, AIC %.4f, BIC %.4f\n", r.LogLikelihood, r.AIC, r.BIC)
 	}
 	fmt.Fprintf(w, "converged %v (%s, %d iterations)\n", r.Converged, r.Method, r.Iterations)
+	if r.Runaway != nil {
+		fmt.Fprintf(w, "runaway: %v ran off toward 0 or ∞ (rule %s); --penalty keeps them finite\n", r.Runaway.Params, r.Runaway.Rule)
+	}
+	if r.WeaklyIdentified {
+		fmt.Fprintf(w, "weakly identified: largest relative standard error %.3g, condition number %.3g\n", r.MaxRelativeSE, r.ConditionNumber)
+	}
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(errOut, "warning: %s\n", warn)
 	}

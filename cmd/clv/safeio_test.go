@@ -203,3 +203,29 @@ func TestRunOutputPathErrorsExitTwo(t *testing.T) {
 		t.Errorf("run --out -: exit %d, %q", code, errOut)
 	}
 }
+
+// A config or metrics.json that is endless (a link to /dev/zero) is
+// refused at a size limit instead of filling the memory.
+func TestEndlessConfigAndMetrics(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero")
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "cfg.yaml")
+	if err := os.Symlink("/dev/zero", cfg); err != nil {
+		t.Skip("no symbolic links:", err)
+	}
+	if code, _, errOut := clv(t, "run", cfg); code != exitUsage || !strings.Contains(errOut, "limit") {
+		t.Errorf("run on a config linked to /dev/zero: exit %d, %q", code, errOut)
+	}
+	run := filepath.Join(dir, "run")
+	if err := os.Mkdir(run, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/zero", filepath.Join(run, "metrics.json")); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := clv(t, "compare", run); code != exitUsage || !strings.Contains(errOut, "limit") {
+		t.Errorf("compare on metrics.json linked to /dev/zero: exit %d, %q", code, errOut)
+	}
+}

@@ -587,7 +587,8 @@ func Gains(in *Input) (*GainsData, error) {
 		return y
 	}
 	g := &GainsData{Target: target, Customers: n}
-	perfect, err := experiments.PredictionOrder(ids, actual)
+	sc := experiments.NewScorer(ids) // the ids ranked once for every order
+	perfect, err := sc.PredictionOrder(actual)
 	if err != nil {
 		return nil, fmt.Errorf("gains: %w", err)
 	}
@@ -604,7 +605,7 @@ func Gains(in *Input) (*GainsData, error) {
 		if pred == nil {
 			continue
 		}
-		order, err := experiments.PredictionOrder(ids, pred)
+		order, err := sc.PredictionOrder(pred)
 		if err != nil {
 			return nil, fmt.Errorf("gains of %s: %w", m, err)
 		}

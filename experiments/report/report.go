@@ -14,6 +14,7 @@ package report
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -76,7 +77,7 @@ func Write(dir string, a *experiments.Artifacts) error {
 // say) the report is still written, with the figures already in plots/
 // and a warning.
 func FromDir(dir string) (*Result, error) {
-	if m, err := experiments.ReadMetrics(dir); err == nil {
+	if m, err := experiments.ReadMetrics(context.Background(), dir); err == nil {
 		if cm, ok := m.(*experiments.ContractualMetrics); ok {
 			return WriteContractual(dir, cm) // its figures are kept as drawn
 		}
