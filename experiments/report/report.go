@@ -51,7 +51,7 @@ type Result struct {
 }
 
 // Write writes report.html and report.md into dir, a results folder being
-// staged by a run: it is the runner's experiments.ReportWriter. It uses
+// staged by a run: it is the Report writer clv run passes in experiments.RunOptions. It uses
 // the run's metrics (a.Metrics, or dir/metrics.json when a is nil) and
 // the figures already drawn into dir/plots.
 func Write(dir string, a *experiments.Artifacts) error {
