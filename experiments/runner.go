@@ -592,51 +592,8 @@ func scoreWindow(reg *models.Registry, wr *windowResult) (map[string]map[string]
 
 // buildMetrics assembles metrics.json.
 func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainWin *windowResult, windows []*windowResult) (*MetricsFile, error) {
-	r := cfg.Resolved
+	mf := newMetricsFile(cfg, dataName, sum, mainWin)
 	s := mainWin.summary
-	a := s.Accounting
-	mf := &MetricsFile{
-		Name: cfg.Name, Unit: r.Unit.Name,
-		Data: DataFacts{
-			File: dataName, SHA256: sum, RowsRead: a.RowsRead, RowsUsed: a.RowsUsed, RowsRejected: a.RowsRejected,
-			Customers: len(s.Customers) + s.LateCustomers, CalibrationCustomers: len(s.Customers),
-			LateCustomers: s.LateCustomers, HasAmount: s.HasAmount,
-		},
-		Split: SplitInfo{
-			CalibrationEnd: r.CalibrationEnd.Format("2006-01-02"), HoldoutEnd: r.HoldoutEnd.Format("2006-01-02"),
-			HoldoutLength: float64(r.HoldoutDays) / r.Unit.Days(), Horizon: r.Horizon,
-			DiscountRatePerYear: cfg.CLV.DiscountRate, DiscountRatePerUnit: r.DiscountRatePerUnit, Margin: cfg.CLV.Margin,
-		},
-		SegmentTarget: TargetPurchases,
-		Models:        map[string]*ModelReport{},
-	}
-	if len(a.RejectedBy) > 0 {
-		mf.Data.RejectedBy = map[string]int64{}
-		for k, v := range a.RejectedBy {
-			mf.Data.RejectedBy[string(k)] = v
-		}
-	}
-	if bad := a.RowsRejected - a.RejectedBy[datasets.ReasonAfterEnd]; bad > 0 {
-		mf.Warnings = append(mf.Warnings, fmt.Sprintf("%d of %d rows were rejected as bad rows (on_bad_row: skip); see rejects.csv", bad, a.RowsRead))
-	}
-	if n := a.RejectedBy[datasets.ReasonAfterEnd]; n > 0 {
-		mf.Warnings = append(mf.Warnings, fmt.Sprintf("%d rows dated after the holdout end were set aside", n))
-	}
-	if mainWin.zeroAge > 0 {
-		mf.Warnings = append(mf.Warnings, fmt.Sprintf("%d customers first bought on the calibration end (T = 0): they are not fitted on, and are predicted as new customers", mainWin.zeroAge))
-	}
-	if s.LateCustomers > 0 {
-		mf.Warnings = append(mf.Warnings, fmt.Sprintf("%d customers first bought after the calibration end and are not scored", s.LateCustomers))
-	}
-	if mainWin.spendFit != nil || mainWin.spendErr != nil {
-		mf.SpendModel = mainWin.spendFit
-		if mainWin.spendErr != nil {
-			mf.Warnings = append(mf.Warnings, "spend model failed, so no revenue or CLV is predicted: "+mainWin.spendErr.Error())
-		}
-	}
-	if mainWin.spend != nil && s.HasAmount {
-		mf.SegmentTarget = TargetRevenue
-	}
 	scores, err := scoreWindow(reg, mainWin)
 	if err != nil {
 		return nil, err
@@ -697,6 +654,57 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 		mf.Backtest = bt
 	}
 	return mf, nil
+}
+
+// newMetricsFile starts metrics.json with the data's accounting, the split,
+// the spend model and the warnings about the data.
+func newMetricsFile(cfg *Config, dataName, sum string, mainWin *windowResult) *MetricsFile {
+	r := cfg.Resolved
+	s := mainWin.summary
+	a := s.Accounting
+	mf := &MetricsFile{
+		Name: cfg.Name, Unit: r.Unit.Name,
+		Data: DataFacts{
+			File: dataName, SHA256: sum, RowsRead: a.RowsRead, RowsUsed: a.RowsUsed, RowsRejected: a.RowsRejected,
+			Customers: len(s.Customers) + s.LateCustomers, CalibrationCustomers: len(s.Customers),
+			LateCustomers: s.LateCustomers, HasAmount: s.HasAmount,
+		},
+		Split: SplitInfo{
+			CalibrationEnd: r.CalibrationEnd.Format("2006-01-02"), HoldoutEnd: r.HoldoutEnd.Format("2006-01-02"),
+			HoldoutLength: float64(r.HoldoutDays) / r.Unit.Days(), Horizon: r.Horizon,
+			DiscountRatePerYear: cfg.CLV.DiscountRate, DiscountRatePerUnit: r.DiscountRatePerUnit, Margin: cfg.CLV.Margin,
+		},
+		SegmentTarget: TargetPurchases,
+		Models:        map[string]*ModelReport{},
+	}
+	if len(a.RejectedBy) > 0 {
+		mf.Data.RejectedBy = map[string]int64{}
+		for k, v := range a.RejectedBy {
+			mf.Data.RejectedBy[string(k)] = v
+		}
+	}
+	if bad := a.RowsRejected - a.RejectedBy[datasets.ReasonAfterEnd]; bad > 0 {
+		mf.Warnings = append(mf.Warnings, fmt.Sprintf("%d of %d rows were rejected as bad rows (on_bad_row: skip); see rejects.csv", bad, a.RowsRead))
+	}
+	if n := a.RejectedBy[datasets.ReasonAfterEnd]; n > 0 {
+		mf.Warnings = append(mf.Warnings, fmt.Sprintf("%d rows dated after the holdout end were set aside", n))
+	}
+	if mainWin.zeroAge > 0 {
+		mf.Warnings = append(mf.Warnings, fmt.Sprintf("%d customers first bought on the calibration end (T = 0): they are not fitted on, and are predicted as new customers", mainWin.zeroAge))
+	}
+	if s.LateCustomers > 0 {
+		mf.Warnings = append(mf.Warnings, fmt.Sprintf("%d customers first bought after the calibration end and are not scored", s.LateCustomers))
+	}
+	if mainWin.spendFit != nil || mainWin.spendErr != nil {
+		mf.SpendModel = mainWin.spendFit
+		if mainWin.spendErr != nil {
+			mf.Warnings = append(mf.Warnings, "spend model failed, so no revenue or CLV is predicted: "+mainWin.spendErr.Error())
+		}
+	}
+	if mainWin.spend != nil && s.HasAmount {
+		mf.SegmentTarget = TargetRevenue
+	}
+	return mf
 }
 
 // ScoreSet returns the main window's scores by model and target.
