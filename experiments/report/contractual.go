@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"html/template"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/clv-dev/clv/experiments"
-	"github.com/clv-dev/clv/experiments/atomicfile"
 	"github.com/clv-dev/clv/experiments/plot"
 )
 
@@ -21,19 +19,7 @@ import (
 // cohort's valuation, gates, warnings and the figures already in
 // dir/plots.
 func WriteContractual(dir string, cm *experiments.ContractualMetrics) (*Result, error) {
-	p := contractualPage(dir, cm)
-	var html bytes.Buffer
-	if err := pageTemplate.Execute(&html, p); err != nil {
-		return nil, fmt.Errorf("report: %w", err)
-	}
-	res := &Result{HTML: filepath.Join(dir, HTMLFile), Markdown: filepath.Join(dir, MarkdownFile), Figures: len(p.Figures), Warnings: p.Warnings}
-	if err := atomicfile.WriteBytes(res.HTML, html.Bytes()); err != nil {
-		return nil, err
-	}
-	if err := atomicfile.WriteBytes(res.Markdown, []byte(markdown(p))); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return writePage(dir, contractualPage(dir, cm))
 }
 
 // contractualPage builds the page of a contractual run.

@@ -103,6 +103,11 @@ func write(dir string, mf *experiments.MetricsFile, notes []string) (*Result, er
 	if err != nil {
 		return nil, err
 	}
+	return writePage(dir, p)
+}
+
+// writePage writes a page as report.html and report.md into dir.
+func writePage(dir string, p *page) (*Result, error) {
 	var html bytes.Buffer
 	if err := pageTemplate.Execute(&html, p); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
