@@ -125,8 +125,10 @@ func (k *cfgCheck) models() {
 // spendModel resolves spend_model (auto by the data's amounts).
 func (k *cfgCheck) spendModel() {
 	c, r := k.c, &k.r
-	switch c.SpendModel {
-	case "gammagamma", "average":
+	reg := models.NewRegistry()
+	_, known := reg.Lookup(models.KindSpend, c.SpendModel)
+	switch {
+	case known:
 		if c.Survival != nil {
 			k.ps.add("spend_model", "%s needs a transaction log with amounts, but this config has a survival section: a contractual experiment values customers by clv.margin per period; leave spend_model out or set it to none", c.SpendModel)
 			return
@@ -135,12 +137,12 @@ func (k *cfgCheck) spendModel() {
 		if !r.HasAmount && (c.Data.Path != "" || c.Data.Embedded != "") {
 			k.ps.add("spend_model", "%s needs amounts but data.amount is %s: name the amount column in data.amount, or set spend_model: none", c.SpendModel, cfgOrQuoted(c.Data.Amount, "not set"))
 		}
-	case "auto", "":
+	case c.SpendModel == "auto" || c.SpendModel == "":
 		r.SpendModel = "none"
 		if r.HasAmount {
-			r.SpendModel = "gammagamma"
+			r.SpendModel = reg.DefaultSpend()
 		}
-	case "none":
+	case c.SpendModel == "none":
 		r.SpendModel = "none"
 	default:
 		k.ps.add("spend_model", "%q is not one of %s", c.SpendModel, strings.Join(cfgSpendModels, ", "))

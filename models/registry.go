@@ -270,6 +270,11 @@ func (r *Registry) Rebuildable(forms ...DataForm) []string {
 	return out
 }
 
+// DefaultSpend returns the spend model a run uses when the data has amounts
+// and the config does not choose one: Gamma-Gamma (Fader, Hardie & Lee
+// 2005, "RFM and CLV"), the probability model of spend.
+func (r *Registry) DefaultSpend() string { return "gammagamma" }
+
 // Label returns how a model's name is written in reports ("BG/NBD"); the
 // name itself for one the registry does not know.
 func (r *Registry) Label(k Kind, name string) string {
