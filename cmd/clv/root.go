@@ -84,7 +84,7 @@ func executeWith(args []string, s streams) int {
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
-				done <- &exitError{code: exitFailure, err: fmt.Errorf("internal error: %v\nPlease report this with the command you ran.", r)}
+				done <- &exitError{code: exitFailure, err: fmt.Errorf("internal error: %v (please report this with the command you ran)", r)}
 			}
 		}()
 		done <- root.ExecuteContext(ctx)
