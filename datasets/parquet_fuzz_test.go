@@ -69,7 +69,7 @@ func FuzzSummarizeParquet(f *testing.F) {
 			ro.OnBadRow = "skip"
 		}
 		cols := columns[(mode>>4)%4]
-		ro.Customer, ro.Date, ro.Amount = cols[0], cols[1], cols[2]
+		ro.Customer, ro.Date, ro.Amount = ParseColumn(cols[0]), ParseColumn(cols[1]), ParseColumn(cols[2])
 		s, err := SummarizeFile(path, ro, so)
 		if err != nil {
 			var bad *BadRowError
