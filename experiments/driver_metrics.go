@@ -64,8 +64,8 @@ func ReadMetrics(ctx context.Context, dir string) (RunMetrics, error) {
 	return m, nil
 }
 
-// Paths returns every main-window metric path (scores and intervals),
-// sorted.
+// Paths returns every main-window metric path, sorted: the scores and the
+// interval metrics (Lookup and CheckGates are in intervals_metrics.go).
 func (mf *MetricsFile) Paths() []string { return mf.gatePaths() }
 
 // ModelError returns the error of a model that failed.
