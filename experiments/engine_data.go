@@ -125,3 +125,14 @@ func RedactDSN(dsn string) string {
 	}
 	return keyValuePassword.ReplaceAllString(dsn, "${1}REDACTED")
 }
+
+// summarizeEngine computes one summary in the database of an engine
+// config (for CheckData).
+func summarizeEngine(cfg *Config, ro datasets.ReadOptions, so datasets.SummaryOptions) (*datasets.Summary, error) {
+	l, err := openEngineData(context.Background(), cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	return l.Summarize(ro, so)
+}

@@ -132,8 +132,8 @@ func TestEngineRunMatchesFileRun(t *testing.T) {
 		t.Run(string(e.dialect), func(t *testing.T) {
 			eng := e.start(t)
 			eng.Load(t, "cdnow", enginetest.ReadCDNOW(t, cdnow))
-			t.Setenv("CLV_TEST_DSN", eng.DSN)
-			dbData := "  engine: " + string(e.dialect) + "\n  dsn_env: CLV_TEST_DSN\n  table: cdnow\n  customer: customer_id\n  date: date\n  amount: amount"
+			t.Setenv("ENGINE_TEST_DSN", eng.DSN)
+			dbData := "  engine: " + string(e.dialect) + "\n  dsn_env: ENGINE_TEST_DSN\n  table: cdnow\n  customer: customer_id\n  date: date\n  amount: amount"
 			got := runMetrics(t, fmt.Sprintf(engineRunConfig, dbData))
 			for _, m := range []map[string]any{got, want} {
 				d := m["data"].(map[string]any)
