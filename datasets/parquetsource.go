@@ -59,6 +59,9 @@ func newParquetSource(f *os.File, name string, c *readConfig) (*parquetSource, e
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	if err := checkParquetFooter(f, st.Size(), name); err != nil {
+		return nil, err
+	}
 	pf, err := parquet.OpenFile(f, st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a readable Parquet file: %w", name, err)

@@ -123,6 +123,11 @@ type MetricsFile struct {
 	// Backtest holds every window of a rolling backtest and the mean and
 	// spread of each metric across them (absent without origins).
 	Backtest *Backtest `json:"backtest,omitempty"`
+	// Verdict names the best model per target and how sure (see
+	// verdict_metrics.go); Intervals holds the prediction intervals'
+	// metrics (see intervals_metrics.go).
+	Verdict   *VerdictReport   `json:"verdict,omitempty"`
+	Intervals *IntervalsReport `json:"intervals,omitempty"`
 	// Tiers are each model's value tiers (models with CLV only).
 	Tiers    map[string][]TierSummary `json:"tiers,omitempty"`
 	Gates    []GateResult             `json:"gates,omitempty"`
@@ -293,6 +298,9 @@ type Prediction struct {
 	// without a spend model.
 	NetCLV []float64
 	Tier   []Tier
+	// Intervals are the prediction intervals of holdout purchases (nil
+	// for a model without them; see intervals_metrics.go).
+	Intervals *PredictionIntervals
 }
 
 // windowResult is everything computed for one backtest window.
