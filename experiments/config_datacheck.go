@@ -152,9 +152,9 @@ func CheckData(cfg *Config) (*DataCheck, error) {
 	if cfg.Data.Engine != "" {
 		s, err = summarizeEngine(cfg, ro, so)
 	} else if cfg.Data.Embedded != "" {
-		raw, err := datasets.Embedded(cfg.Data.Embedded)
-		if err != nil {
-			return nil, &DataError{Err: err}
+		raw, rerr := datasets.Embedded(cfg.Data.Embedded)
+		if rerr != nil {
+			return nil, &DataError{Err: rerr}
 		}
 		s, err = datasets.Summarize(strings.NewReader(string(raw)), "embedded:"+cfg.Data.Embedded, ro, so)
 	} else {

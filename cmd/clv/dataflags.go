@@ -23,6 +23,11 @@ type dataFlags struct {
 	start                              string
 	// excludeAfterEnd sets aside rows after the window instead of failing.
 	excludeAfterEnd bool
+	// discrete counts calendar periods of --unit (clv fit of a model of
+	// discrete opportunities); activityDays turns on activity periods of
+	// this many days (clv fit --model retention).
+	discrete     bool
+	activityDays float64
 }
 
 func (f *dataFlags) register(c *cobra.Command) {
@@ -93,6 +98,7 @@ func (f *dataFlags) options() (datasets.ReadOptions, datasets.SummaryOptions, er
 	if so.Unit, err = datasets.ParseUnit(f.unit); err != nil {
 		return ro, so, usageErr(fmt.Errorf("--unit: %w", err))
 	}
+	so.Discrete, so.ActivityPeriodDays = f.discrete, f.activityDays
 	return ro, so, nil
 }
 

@@ -59,6 +59,9 @@ func usageErrf(format string, args ...any) error {
 type streams struct {
 	in       io.Reader
 	out, err io.Writer
+	// afterFit, when set, is called by clv run between fitting and
+	// writing (tests use it to interrupt a run).
+	afterFit func()
 }
 
 // execute runs the clv command line and returns its exit code. Errors are
@@ -67,10 +70,16 @@ type streams struct {
 // interruptGrace later is abandoned, so that any command ends within a
 // second of the signal.
 func execute(args []string, in io.Reader, out, errOut io.Writer) int {
+	return executeWith(args, streams{in: in, out: out, err: errOut})
+}
+
+// executeWith runs the clv command line with the given streams and hooks.
+func executeWith(args []string, s streams) int {
+	in, out, errOut := s.in, s.out, s.err
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	root := newRootCmd(streams{in: in, out: out, err: errOut})
+	root := newRootCmd(s)
 	root.SetArgs(args)
 	root.SetIn(in)
 	root.SetOut(out)
@@ -79,7 +88,7 @@ func execute(args []string, in io.Reader, out, errOut io.Writer) int {
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
-				done <- &exitError{code: exitFailure, err: fmt.Errorf("internal error: %v\nPlease report this with the command you ran.", r)}
+				done <- &exitError{code: exitFailure, err: fmt.Errorf("internal error: %v (please report this with the command you ran)", r)}
 			}
 		}()
 		done <- root.ExecuteContext(ctx)
