@@ -23,6 +23,7 @@ const catalogueHeading = "## Errors: every message, its cause and its fix"
 var catalogueSources = map[string][]string{
 	"cmd/clv":                {},
 	"datasets":               {"simulate.go", "simulate_migration.go", "embed.go"},
+	"datasets/engine":        {},
 	"experiments":            {"verdict.go", "metrics.go", "segments.go"},
 	"experiments/inputfile":  {},
 	"experiments/atomicfile": {},
