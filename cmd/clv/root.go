@@ -131,8 +131,8 @@ func exitCode(ctx context.Context, errOut io.Writer, err error) int {
 // at fault: a *models.IdentificationError (data that cannot identify the
 // model, found before fitting: no repeat buyers, a single customer), a bad
 // row (in a file, or counted in a database table), a config run's data
-// error, or an unknown model name. They exit
-// with code 2 wherever they surface. A *models.ConvergenceError is not one: the data was fitted and
+// error, or an unknown model name. They exit with code 2 wherever they
+// surface. A *models.ConvergenceError is not one: the data was fitted and
 // the optimizer ran off or stopped early, a model failure (exit code 1)
 // in clv fit as in clv run, where the failed model is reported next to
 // the others and the run exits 1.
