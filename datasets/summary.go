@@ -132,7 +132,10 @@ type Accounting struct {
 	// duplicate adds its amount to that day. A command shows the count as
 	// a warning. The comparison is with the customer's previous row in
 	// the file, among the rows of a customer that come in date order
-	// (rows after a customer's dates go back in time are not compared).
+	// (rows after a customer's dates go back in time are not compared),
+	// through a cache of recent rows: a duplicate separated from its
+	// original by thousands of other rows may go uncounted, but no row is
+	// ever counted that is not a duplicate.
 	DuplicateRows int64
 }
 

@@ -78,6 +78,10 @@ type Config struct {
 	Output OutputConfig `mapstructure:"output" json:"output"`
 	// Tiers sets the thresholds of the value tiers (see tiers.go).
 	Tiers TiersConfig `mapstructure:"tiers" json:"tiers,omitzero"`
+	// Verdict and Intervals set the verdict and the prediction intervals
+	// (see config_verdict.go).
+	Verdict   VerdictConfig   `mapstructure:"verdict" json:"verdict,omitzero"`
+	Intervals IntervalsConfig `mapstructure:"intervals" json:"intervals,omitzero"`
 
 	// File is the config file as given to Load ("" for a Config built in
 	// code, whose relative paths then start from the working directory).
@@ -390,4 +394,9 @@ var configDefaults = []struct {
 	{"tiers.best_share", 0.2},
 	{"tiers.young_share", 0.25},
 	{"tiers.potential_quantile", 0.5},
+	{"verdict.metric", DefaultVerdictMetric},
+	{"verdict.resamples", DefaultVerdictRunResamples},
+	{"intervals.levels", slices.Clone(DefaultIntervalLevels)},
+	{"intervals.draws", DefaultIntervalRunDraws},
+	{"intervals.models", slices.Clone(DefaultIntervalModels)},
 }

@@ -49,6 +49,7 @@ func (c *Config) resolve(checkFiles bool) (ResolvedConfig, error) {
 	k.gates()
 	k.output()
 	k.ps.list = append(k.ps.list, c.valueProblems()...)
+	k.ps.list = append(k.ps.list, c.verdictProblems()...)
 	c.Output.validateFormats(&k.ps)
 	if len(k.ps.list) > 0 {
 		return k.r, &ConfigError{File: c.File, Problems: k.ps.list}
@@ -239,6 +240,10 @@ func (k *cfgCheck) gates() {
 }
 
 func (k *cfgCheck) gatePath(key, metric string, parts []string, listed map[string]bool, targets, metrics []string) {
+	if k.c.Survival == nil && strings.HasPrefix(parts[1], "interval_") {
+		k.intervalGatePath(key, metric, parts, listed)
+		return
+	}
 	if !listed[parts[0]] {
 		k.ps.add(key, "%q: model %q is not in models (%s)", metric, parts[0], cfgShortList(k.c.Models))
 	}

@@ -39,6 +39,11 @@ type MetricsFile struct {
 	// Backtest holds every window of a rolling backtest and the mean and
 	// spread of each metric across them (absent without origins).
 	Backtest *Backtest `json:"backtest,omitempty"`
+	// Verdict names the best model per target and how sure (see
+	// verdict_metrics.go); Intervals holds the prediction intervals'
+	// metrics (see intervals_metrics.go).
+	Verdict   *VerdictReport   `json:"verdict,omitempty"`
+	Intervals *IntervalsReport `json:"intervals,omitempty"`
 	// Tiers are each model's value tiers (models with CLV only).
 	Tiers    map[string][]TierSummary `json:"tiers,omitempty"`
 	Gates    []GateResult             `json:"gates,omitempty"`
@@ -134,6 +139,9 @@ type Prediction struct {
 	// without a spend model.
 	NetCLV []float64
 	Tier   []Tier
+	// Intervals are the prediction intervals of holdout purchases (nil
+	// for a model without them; see intervals_metrics.go).
+	Intervals *PredictionIntervals
 }
 
 // windowResult is everything computed for one backtest window.
@@ -304,9 +312,10 @@ func runWindow(ctx context.Context, env *runEnv, data *LogInput, i int, w Backte
 // ReadOptions returns the transaction-log reader options of a config.
 func ReadOptions(cfg *Config) datasets.ReadOptions {
 	r := cfg.Resolved
+	format, _ := datasets.ParseFormat(r.Format) // validated with the config
 	ro := datasets.ReadOptions{
-		Format: r.Format, Header: r.Header,
-		Customer: columnOption(r.Customer), Date: columnOption(r.Date), Amount: "none",
+		Format: format, Header: r.Header,
+		Customer: columnOption(r.Customer), Date: columnOption(r.Date), Amount: datasets.NoColumn(),
 		DateFormat: cfg.Data.DateFormat, OnBadRow: cfg.Data.OnBadRow, Delimiter: r.Delimiter,
 	}
 	if r.HasAmount {
@@ -314,9 +323,10 @@ func ReadOptions(cfg *Config) datasets.ReadOptions {
 	}
 	if cfg.Data.Embedded != "" {
 		// Embedded data sets are CSV logs with the simulator's columns.
-		ro.Format, ro.Header, ro.Customer, ro.Date = "csv", "yes", "customer_id", "date"
+		ro.Format, ro.Header = datasets.FormatCSV, "yes"
+		ro.Customer, ro.Date = datasets.ColumnNamed("customer_id"), datasets.ColumnNamed("date")
 		if r.HasAmount {
-			ro.Amount = "amount"
+			ro.Amount = datasets.ColumnNamed("amount")
 		}
 	}
 	if ro.DateFormat == "" {
@@ -325,11 +335,13 @@ func ReadOptions(cfg *Config) datasets.ReadOptions {
 	return ro
 }
 
-func columnOption(c Column) string {
+// columnOption turns a config's column into the reader's: a name stays a
+// name (a column called "2024" included), an index an index.
+func columnOption(c Column) datasets.Column {
 	if c.ByIndex() {
-		return fmt.Sprint(c.Index)
+		return datasets.ColumnAt(c.Index)
 	}
-	return c.Name
+	return datasets.ColumnNamed(c.Name)
 }
 
 // summarizeWindow reads the data into the summary of one window. Rejected
@@ -511,7 +523,7 @@ func predictWindow(ctx context.Context, cfg *Config, reg *models.Registry, wr *w
 		if !ok {
 			continue
 		}
-		in := &predictInput{summary: wr.summary, patterns: wr.patterns, clv: clv}
+		in := predictInput{summary: wr.summary, patterns: wr.patterns, clv: clv}
 		if wr.isDiscrete(reg, name) {
 			in.summary, in.patterns = wr.discrete, wr.discretePatterns
 		}
@@ -562,30 +574,51 @@ func actuals(s *datasets.Summary) (ids []string, purchases, revenue []float64) {
 	return
 }
 
-// scoreWindow scores every model of a window that produced predictions.
+// scoreWindow scores every model of a window that produced predictions,
+// the models in parallel (the Scorer ranks the ids once for all of them;
+// each model is scored against its own actuals, see modelActuals).
 func scoreWindow(reg *models.Registry, wr *windowResult) (map[string]map[string]Scores, error) {
 	sc := wr.scorer()
-	out := map[string]map[string]Scores{}
 	names := make([]string, 0, len(wr.preds))
 	for name := range wr.preds {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	for _, name := range names {
-		p := wr.preds[name]
+	scores := make([]map[string]Scores, len(names))
+	errs := make([]error, len(names))
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	var wg sync.WaitGroup
+	for k, name := range names {
 		actP, actR := wr.modelActuals(reg, name)
-		sp, err := sc.Score(p.Purchases, actP)
-		if err != nil {
-			return nil, fmt.Errorf("scoring %s: %w", name, err)
-		}
-		out[name] = map[string]Scores{TargetPurchases: sp}
-		if p.Revenue != nil && wr.summary.HasAmount {
-			sr, err := sc.Score(p.Revenue, actR)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			p := wr.preds[name]
+			sp, err := sc.Score(p.Purchases, actP)
 			if err != nil {
-				return nil, fmt.Errorf("scoring %s revenue: %w", name, err)
+				errs[k] = fmt.Errorf("scoring %s: %w", name, err)
+				return
 			}
-			out[name][TargetRevenue] = sr
+			scores[k] = map[string]Scores{TargetPurchases: sp}
+			if p.Revenue != nil && wr.summary.HasAmount {
+				sr, err := sc.Score(p.Revenue, actR)
+				if err != nil {
+					errs[k] = fmt.Errorf("scoring %s revenue: %w", name, err)
+					return
+				}
+				scores[k][TargetRevenue] = sr
+			}
+		}()
+	}
+	wg.Wait()
+	out := map[string]map[string]Scores{}
+	for k, name := range names {
+		if errs[k] != nil {
+			return nil, errs[k]
 		}
+		out[name] = scores[k]
 	}
 	return out, nil
 }

@@ -12,6 +12,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/experiments"
+	"github.com/clv-dev/clv/models"
 )
 
 // Exit codes. A CI job can tell a regression (3) from a broken setup (2).
@@ -116,10 +120,26 @@ func exitCode(ctx context.Context, errOut io.Writer, err error) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	if isFlagError(err) {
+	if isFlagError(err) || isDataError(err) {
 		return exitUsage
 	}
 	return exitFailure
+}
+
+// isDataError reports errors that say the data, not the model or clv, is
+// at fault: a *models.IdentificationError (data that cannot identify the
+// model, found before fitting: no repeat buyers, a single customer), a bad
+// row, or a config run's data error. They exit with code 2 wherever they
+// surface. A *models.ConvergenceError is not one: the data was fitted and
+// the optimizer ran off or stopped early, a model failure (exit code 1)
+// in clv fit as in clv run, where the failed model is reported next to
+// the others and the run exits 1.
+func isDataError(err error) bool {
+	var ie *models.IdentificationError
+	var be *datasets.BadRowError
+	var de *experiments.DataError
+	var ce *experiments.ConfigError
+	return errors.As(err, &ie) || errors.As(err, &be) || errors.As(err, &de) || errors.As(err, &ce)
 }
 
 // flagError marks errors cobra reports for bad flags or arguments.
