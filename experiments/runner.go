@@ -346,7 +346,7 @@ func summarizeWindow(cfg *Config, data *LogInput, w BacktestWindow, rd *resultsD
 	// studied (an early origin's holdout ends before the log does): they
 	// are set aside and counted, never failed.
 	ro.ExcludeAfterEnd = true
-	if ro.OnBadRow == "skip" && w.Main && !discrete {
+	if ro.OnBadRow == "skip" && w.Main && !discrete && rd != nil {
 		ro.RejectsPath = cfg.Resolved.RejectsPath
 		if ro.RejectsPath == "" {
 			ro.RejectsPath = rd.path("rejects.csv")
