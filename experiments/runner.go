@@ -568,8 +568,8 @@ func actuals(s *datasets.Summary) (ids []string, purchases, revenue []float64) {
 }
 
 // scoreWindow scores every model of a window that produced predictions,
-// the models in parallel (the Scorer ranks the ids once for all of them;
-// each model is scored against its own actuals, see modelActuals).
+// the models in parallel (the Scorer ranks the ids and each target's
+// actuals once for all of them).
 func scoreWindow(reg *models.Registry, wr *windowResult) (map[string]map[string]Scores, error) {
 	sc := wr.scorer()
 	names := make([]string, 0, len(wr.preds))
@@ -577,18 +577,24 @@ func scoreWindow(reg *models.Registry, wr *windowResult) (map[string]map[string]
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	// Each model's actuals (a model of discrete periods has its own), made
+	// before the models are scored in parallel.
+	act := make([][2][]float64, len(names))
+	for k, name := range names {
+		act[k][0], act[k][1] = wr.modelActuals(reg, name)
+	}
 	scores := make([]map[string]Scores, len(names))
 	errs := make([]error, len(names))
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 	var wg sync.WaitGroup
 	for k, name := range names {
-		actP, actR := wr.modelActuals(reg, name)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			p := wr.preds[name]
+			actP, actR := act[k][0], act[k][1]
 			sp, err := sc.Score(p.Purchases, actP)
 			if err != nil {
 				errs[k] = fmt.Errorf("scoring %s: %w", name, err)

@@ -79,7 +79,7 @@ type sumCase struct {
 
 func cases(t *testing.T) []sumCase {
 	cdnow := cdnowPath(t)
-	cdnowRead := datasets.ReadOptions{Format: datasets.FormatWhitespace, Header: "no", Customer: datasets.ParseColumn("1"), Date: datasets.ParseColumn("2"), Amount: datasets.ParseColumn("4"), DateFormat: "20060102"}
+	cdnowRead := datasets.ReadOptions{Format: datasets.FormatWhitespace, Header: "no", Customer: datasets.ColumnAt(1), Date: datasets.ColumnAt(2), Amount: datasets.ColumnAt(4), DateFormat: "20060102"}
 	published := datasets.SummaryOptions{Unit: datasets.Week, CalibrationEnd: day("1997-09-30"), HoldoutEnd: day("1998-06-30"), ActivityPeriodDays: 365.25 / 12}
 	origin := datasets.SummaryOptions{Unit: datasets.Month, CalibrationEnd: day("1997-06-30"), HoldoutEnd: day("1997-12-31")}
 	rollRead := cdnowRead
