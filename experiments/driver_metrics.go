@@ -64,8 +64,8 @@ func ReadMetrics(ctx context.Context, dir string) (RunMetrics, error) {
 	return m, nil
 }
 
-// Paths returns every main-window metric path (scores and interval
-// metrics), sorted. Lookup and CheckGates are in intervals_metrics.go.
+// Paths returns every main-window metric path, sorted: the scores and the
+// interval metrics (Lookup and CheckGates are in intervals_metrics.go).
 func (mf *MetricsFile) Paths() []string { return mf.gatePaths() }
 
 // ModelError returns the error of a model that failed.
@@ -82,10 +82,6 @@ func (mf *MetricsFile) setGates(g []GateResult) { mf.Gates = g }
 // model's holdout purchases: predicted, actual, bias, mae and pearson.
 func (mf *MetricsFile) WriteSummary(w io.Writer, order []string) {
 	fmt.Fprintf(w, "%d customers in calibration, %d rows read, %d rejected\n", mf.Data.CalibrationCustomers, mf.Data.RowsRead, mf.Data.RowsRejected)
-	if mf.Split.Forecast {
-		mf.writeForecastSummary(w, order)
-		return
-	}
 	fmt.Fprintf(w, "%-10s %12s %12s %9s %9s %9s\n", "model", "predicted", "actual", "bias", "mae", "pearson")
 	for _, name := range inOrder(order, mf.Models) {
 		rep := mf.Models[name]
