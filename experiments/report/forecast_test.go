@@ -8,15 +8,16 @@ import (
 	"testing"
 
 	"github.com/clv-dev/clv/experiments"
+	"github.com/clv-dev/clv/experiments/plot"
 )
 
 func TestForecastReport(t *testing.T) {
-	cfg, err := experiments.Load("../../configs/forecast.yaml", []string{"output.plots=false", "models=[bgnbd]"})
+	cfg, err := experiments.Load("../../configs/forecast.yaml", []string{"models=[bgnbd]", "output.formats=[svg]"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	out, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{
-		OutDir: filepath.Join(t.TempDir(), "run"), Report: Write})
+		OutDir: filepath.Join(t.TempDir(), "run"), Report: Write, Plots: plot.WriteAll})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +27,9 @@ func TestForecastReport(t *testing.T) {
 	}
 	md := string(b)
 	mf := out.Metrics.(*experiments.MetricsFile)
-	for _, want := range []string{"Forecast", "fitted to " + mf.Split.CalibrationEnd + " (the last date in the data)", forecastNote, "Value tiers"} {
+	for _, want := range []string{"Forecast", "fitted to " + mf.Split.CalibrationEnd + " (the last date in the data)", forecastNote, "Value tiers",
+		"figure gains not drawn: a forecast run has no holdout", "Expected purchases by repeat purchases in calibration (forecast)",
+		"plots/heatmap_bgnbd_p_alive", "plots/calibration_fit"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report.md does not say %q", want)
 		}
