@@ -210,6 +210,49 @@ func TestScoreReproducesForecast(t *testing.T) {
 	if len(cols) < 4+3*6 {
 		t.Errorf("only %d numeric columns scored", len(cols))
 	}
+
+	// The same customers as a summary (what clv summarize writes) score
+	// the same.
+	ro := datasets.ReadOptions{Format: datasets.FormatCSV, Header: "yes", Customer: datasets.ColumnNamed("customer_id"), Date: datasets.ColumnNamed("date"), Amount: datasets.ColumnNamed("amount"), DateFormat: "iso"}
+	s, err := datasets.SummarizeFile(log, ro, datasets.SummaryOptions{Unit: datasets.Week, CalibrationEnd: mustDay(t, res.CalibrationEnd)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sumPath := filepath.Join(t.TempDir(), "summary.csv")
+	f, err := os.Create(sumPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := datasets.WriteSummaryCSV(f, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sumDir := t.TempDir()
+	if _, err := ScoreRun(context.Background(), out.Dir, ScoreOptions{SummaryPath: sumPath, Out: filepath.Join(sumDir, "predictions.csv"), Format: "csv"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	sumIDs, sumCols := predictionsCSV(t, sumDir)
+	if strings.Join(sumIDs, ",") != strings.Join(runIDs, ",") {
+		t.Fatal("clv score --summary has other customers than the run")
+	}
+	for name, col := range sumCols {
+		for i, v := range col {
+			if v != runCols[name][i] {
+				t.Fatalf("--summary: %s of customer %s: score %v, run %v", name, sumIDs[i], v, runCols[name][i])
+			}
+		}
+	}
+}
+
+func mustDay(t *testing.T, s string) time.Time {
+	t.Helper()
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 func TestScoreOtherLogWithoutRefitting(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/clv-dev/clv/datasets"
 	"github.com/clv-dev/clv/experiments/atomicfile"
@@ -29,7 +30,8 @@ type ScoreOptions struct {
 type ScoreResult struct {
 	Customers       int
 	Models, Skipped []string
-	CalibrationEnd  string
+	// CalibrationEnd is the log's last date (empty for a summary).
+	CalibrationEnd string
 }
 
 // ScoreRun applies the fitted models of a finished run (params.json is the
@@ -65,8 +67,11 @@ func ScoreRun(ctx context.Context, runDir string, o ScoreOptions, w io.Writer) (
 	if err := writeOutput(o.Out, w, write); err != nil {
 		return nil, err
 	}
-	return &ScoreResult{Customers: len(wr.summary.Customers), Models: cfg.Models, Skipped: skipped,
-		CalibrationEnd: cfg.Resolved.CalibrationEnd.Format("2006-01-02")}, nil
+	res := &ScoreResult{Customers: len(wr.summary.Customers), Models: cfg.Models, Skipped: skipped}
+	if end := cfg.Resolved.CalibrationEnd; !end.IsZero() { // zero for a summary
+		res.CalibrationEnd = end.Format(time.DateOnly)
+	}
+	return res, nil
 }
 
 // cfgModelsOf lists the run's models that were rebuilt, in config order.
@@ -84,7 +89,10 @@ func cfgModelsOf(fits map[string]models.FittedPurchases, cfg *Config) []string {
 // of the new data: same unit, columns, date format and CLV options, the
 // calibration end left to the data's last date, no gates.
 func scoreConfig(runDir string, o ScoreOptions) (*Config, error) {
-	manPath := filepath.Join(runDir, "manifest.json")
+	manPath, err := filepath.Abs(filepath.Join(runDir, "manifest.json"))
+	if err != nil {
+		return nil, err
+	}
 	b, err := os.ReadFile(manPath)
 	if err != nil {
 		return nil, fmt.Errorf("clv score: %w (RUN_DIR must be a finished run's results folder)", err)

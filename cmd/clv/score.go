@@ -44,7 +44,11 @@ parameters and are left out, with a note.`,
 			if len(res.Skipped) > 0 {
 				note = "; not rebuildable from parameters, left out: " + strings.Join(res.Skipped, ", ")
 			}
-			fmt.Fprintf(s.err, "clv score: %d customers from %s with %s%s\n", res.Customers, res.CalibrationEnd, strings.Join(res.Models, ", "), note)
+			from := "from " + res.CalibrationEnd
+			if res.CalibrationEnd == "" {
+				from = "of " + o.SummaryPath
+			}
+			fmt.Fprintf(s.err, "clv score: %d customers %s scored with %s%s\n", res.Customers, from, strings.Join(res.Models, ", "), note)
 			return nil
 		},
 	}
