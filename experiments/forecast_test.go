@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -140,21 +141,8 @@ func TestForecastRunQuickstart(t *testing.T) {
 // predictionTiers reads one tier column of a run's predictions.csv.
 func predictionTiers(t *testing.T, dir, column string) []string {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, "predictions.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	j := -1
-	for k, name := range rows[0] {
-		if name == column {
-			j = k
-		}
-	}
+	rows := predictionRows(t, dir)
+	j := slices.Index(rows[0], column)
 	if j < 0 {
 		t.Fatalf("predictions.csv has no column %s", column)
 	}
@@ -196,17 +184,8 @@ func TestScoreReproducesForecast(t *testing.T) {
 		t.Errorf("scored with %v, want the models rebuildable from parameters", res.Models)
 	}
 	runIDs, runCols := predictionsCSV(t, out.Dir)
-	ids, cols := predictionsCSV(t, dstDir)
-	if strings.Join(ids, ",") != strings.Join(runIDs, ",") {
-		t.Fatal("clv score has other customers than the run")
-	}
-	for name, col := range cols {
-		for i, v := range col {
-			if v != runCols[name][i] {
-				t.Fatalf("%s of customer %s: score %v, run %v", name, ids[i], v, runCols[name][i])
-			}
-		}
-	}
+	_, cols := predictionsCSV(t, dstDir)
+	sameAsRun(t, "--data", dstDir, runIDs, runCols)
 	if len(cols) < 4+3*6 {
 		t.Errorf("only %d numeric columns scored", len(cols))
 	}
@@ -233,14 +212,21 @@ func TestScoreReproducesForecast(t *testing.T) {
 	if _, err := ScoreRun(context.Background(), out.Dir, ScoreOptions{SummaryPath: sumPath, Out: filepath.Join(sumDir, "predictions.csv"), Format: "csv"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	sumIDs, sumCols := predictionsCSV(t, sumDir)
-	if strings.Join(sumIDs, ",") != strings.Join(runIDs, ",") {
-		t.Fatal("clv score --summary has other customers than the run")
+	sameAsRun(t, "--summary", sumDir, runIDs, runCols)
+}
+
+// sameAsRun checks that the predictions.csv in dir has the run's customers
+// and, in every column it has, the run's values exactly.
+func sameAsRun(t *testing.T, label, dir string, runIDs []string, runCols map[string][]float64) {
+	t.Helper()
+	ids, cols := predictionsCSV(t, dir)
+	if strings.Join(ids, ",") != strings.Join(runIDs, ",") {
+		t.Fatalf("%s: clv score has other customers than the run", label)
 	}
-	for name, col := range sumCols {
+	for name, col := range cols {
 		for i, v := range col {
 			if v != runCols[name][i] {
-				t.Fatalf("--summary: %s of customer %s: score %v, run %v", name, sumIDs[i], v, runCols[name][i])
+				t.Fatalf("%s: %s of customer %s: score %v, run %v", label, name, ids[i], v, runCols[name][i])
 			}
 		}
 	}
