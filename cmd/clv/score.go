@@ -23,8 +23,11 @@ expected purchases, P(alive), expected spend per purchase, revenue, CLV, net
 CLV and value tier, the columns of a forecast run's predictions. Models that
 fit on the data itself (average, retention, hiatus) cannot be rebuilt from
 parameters and are left out, with a note.`,
-		Example: `  clv score results/forecast/20261205T220000Z-abcd1234 --data new.csv --out scores.csv
-  clv score RUN_DIR --summary customers.csv --out - --format parquet > scores.parquet`,
+		Example: `  clv run configs/forecast.yaml --out forecast-run
+  clv simulate --model bgnbd --params r=1,alpha=5,a=0.5,b=10 --spend p=6,q=4,gamma=15 --customers 500 --start 2024-01-01 --acquisition-days 84 --end 2025-06-29 --seed 3 --out new.csv
+  clv score forecast-run --data new.csv --out scores.csv
+  clv summarize --data new.csv --calibration-end 2025-06-29 --out customers.csv
+  clv score forecast-run --summary customers.csv --format parquet --out scores.parquet`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (o.DataPath == "") == (o.SummaryPath == "") {
