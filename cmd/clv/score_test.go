@@ -14,6 +14,9 @@ func TestScoreCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("forecast run: exit %d\n%s", code, errOut)
 	}
+	if !strings.Contains(errOut, "forecast from 2025-06-29 (the last date in the data) over 52 weeks") {
+		t.Errorf("the run's summary does not state the forecast:\n%s", errOut)
+	}
 	summary := filepath.Join(t.TempDir(), "summary.csv")
 	if code, _, errOut = clv(t, "summarize", "--embedded", "quickstart", "--calibration-end", "2025-06-29", "--out", summary); code != 0 {
 		t.Fatalf("summarize: exit %d\n%s", code, errOut)
