@@ -82,6 +82,9 @@ func (mf *MetricsFile) setGates(g []GateResult) { mf.Gates = g }
 // model's holdout purchases: predicted, actual, bias, mae and pearson.
 func (mf *MetricsFile) WriteSummary(w io.Writer, order []string) {
 	fmt.Fprintf(w, "%d customers in calibration, %d rows read, %d rejected\n", mf.Data.CalibrationCustomers, mf.Data.RowsRead, mf.Data.RowsRejected)
+	for _, warning := range mf.Warnings {
+		fmt.Fprintln(w, "warning:", warning)
+	}
 	fmt.Fprintf(w, "%-10s %12s %12s %9s %9s %9s\n", "model", "predicted", "actual", "bias", "mae", "pearson")
 	for _, name := range inOrder(order, mf.Models) {
 		rep := mf.Models[name]

@@ -62,6 +62,12 @@ type DataFacts struct {
 	CalibrationCustomers int              `json:"calibration_customers"`
 	LateCustomers        int              `json:"late_customers"`
 	HasAmount            bool             `json:"has_amount"`
+	// DuplicateRows counts rows identical to the customer's previous row
+	// (same day, same amount): merged into one purchase day with their
+	// amounts summed, as every same-day purchase is.
+	DuplicateRows int64 `json:"duplicate_rows,omitempty"`
+	// NoAmountReason says why no amounts were read (so no revenue or CLV).
+	NoAmountReason string `json:"no_amount_reason,omitempty"`
 }
 
 // SplitInfo describes the main window.
@@ -707,6 +713,7 @@ func newMetricsFile(cfg *Config, dataName, sum string, mainWin *windowResult) *M
 			File: dataName, SHA256: sum, RowsRead: a.RowsRead, RowsUsed: a.RowsUsed, RowsRejected: a.RowsRejected,
 			Customers: len(s.Customers) + s.LateCustomers, CalibrationCustomers: len(s.Customers),
 			LateCustomers: s.LateCustomers, HasAmount: s.HasAmount,
+			DuplicateRows: a.DuplicateRows, NoAmountReason: s.NoAmountReason,
 		},
 		Split: SplitInfo{
 			CalibrationEnd: r.CalibrationEnd.Format("2006-01-02"), HoldoutEnd: r.HoldoutEnd.Format("2006-01-02"),
@@ -727,6 +734,12 @@ func newMetricsFile(cfg *Config, dataName, sum string, mainWin *windowResult) *M
 	}
 	if n := a.RejectedBy[datasets.ReasonAfterEnd]; n > 0 {
 		mf.Warnings = append(mf.Warnings, fmt.Sprintf("%d rows dated after the holdout end were set aside", n))
+	}
+	if a.DuplicateRows > 0 {
+		mf.Warnings = append(mf.Warnings, fmt.Sprintf("%d rows repeat the customer's previous row exactly (same day, same amount): merged into one purchase day with the amounts summed; check the export if they are not real repeat orders", a.DuplicateRows))
+	}
+	if !s.HasAmount && s.NoAmountReason != "" {
+		mf.Warnings = append(mf.Warnings, "no revenue or CLV computed: "+s.NoAmountReason)
 	}
 	if mainWin.zeroAge > 0 {
 		mf.Warnings = append(mf.Warnings, fmt.Sprintf("%d customers first bought on the calibration end (T = 0): they are not fitted on, and are predicted as new customers", mainWin.zeroAge))
