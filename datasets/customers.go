@@ -41,6 +41,13 @@ type custState struct {
 	firstAmt, repSum, holdSum float64
 	activity                  uint64
 	lastAmt                   float64
+	// logGaps is Σ ln(gap in days) over successive calibration purchase
+	// days, lastGap the last such gap and share the last two gaps'
+	// t₁/(t₁+t₂) (0 until there are two); kept in date order, and
+	// recomputed from the days by settleGaps for the other modes.
+	logGaps float64
+	lastGap int32
+	share   float32
 }
 
 const noDay = math.MinInt32
@@ -53,7 +60,7 @@ const (
 	modeRebuild              // being rebuilt in the second pass (exact)
 )
 
-// entry is one slot of the customer table: a key and the state, 72 bytes,
+// entry is one slot of the customer table: a key and the state, 88 bytes,
 // so that a row of a known customer costs one or two neighbouring cache
 // lines in a table far larger than the caches.
 type entry struct {
@@ -303,11 +310,40 @@ func (c *customerTable) newDay(st *custState, d int32) {
 	}
 	st.nCal++
 	if d > st.lastCal {
+		if st.lastCal != noDay {
+			addGap(st, d-st.lastCal)
+		}
 		st.lastCal = d
 	}
 	if c.period > 0 {
 		if k := math.Floor(float64(c.calEnd-d) / c.period); k < 64 {
 			st.activity |= 1 << uint(k)
+		}
+	}
+}
+
+// addGap records the next calibration inter-purchase time, gap days.
+func addGap(st *custState, gap int32) {
+	st.logGaps += math.Log(float64(gap))
+	if st.lastGap > 0 {
+		st.share = float32(float64(st.lastGap) / float64(st.lastGap+gap))
+	}
+	st.lastGap = gap
+}
+
+// settleGaps recomputes the inter-purchase statistics of the customers
+// whose days came out of date order from their sorted distinct days
+// (the incremental ones assume date order).
+func (c *customerTable) settleGaps() {
+	for i := range c.slots {
+		e := &c.slots[i]
+		if e.key == 0 || e.mode == modeOrdered || e.mode == modeRescan {
+			continue
+		}
+		e.logGaps, e.lastGap, e.share = 0, 0, 0
+		days := c.days[e.key]
+		for j := 1; j < len(days) && days[j] <= c.calEnd; j++ {
+			addGap(&e.custState, days[j]-days[j-1])
 		}
 	}
 }

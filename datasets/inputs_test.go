@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -56,7 +57,7 @@ func gzipped(t testing.TB, b []byte) []byte {
 func TestEncodings(t *testing.T) {
 	plain := "customer_id,date,amount\nzoé,2024-01-01,10\nzoé,2024-01-09,2.5\n😀,2024-01-03,4\n"
 	want := []CustomerSummary{
-		{ID: "zoé", Frequency: 1, Recency: 8, T: 30, Monetary: 2.5, FirstAmount: 10, Weight: 1},
+		{ID: "zoé", Frequency: 1, Recency: 8, T: 30, Monetary: 2.5, FirstAmount: 10, Weight: 1, LogInterPurchase: math.Log(8)},
 		{ID: "😀", Frequency: 0, Recency: 0, T: 28, FirstAmount: 4, Weight: 1},
 	}
 	cr := strings.ReplaceAll(plain, "\n", "\r")

@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -245,7 +246,7 @@ func TestParquetLegacyTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []CustomerSummary{{ID: "7", Frequency: 1, Recency: 3, T: 29, Monetary: 2.5, FirstAmount: 19.99, Weight: 1}}
+	want := []CustomerSummary{{ID: "7", Frequency: 1, Recency: 3, T: 29, Monetary: 2.5, FirstAmount: 19.99, Weight: 1, LogInterPurchase: math.Log(3)}}
 	if !slices.Equal(s.Customers, want) || s.Accounting.RejectedBy[ReasonNegative] != 1 {
 		t.Errorf("got %+v %+v\nwant %+v", s.Customers, s.Accounting, want)
 	}

@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,7 +44,7 @@ var formatsLog = []struct {
 func TestFormats(t *testing.T) {
 	so := SummaryOptions{Unit: Day, CalibrationEnd: date(2024, 1, 31)}
 	want := []CustomerSummary{
-		{ID: "01", Frequency: 1, Recency: 8, T: 30, Monetary: 2.5, FirstAmount: 10, Weight: 1},
+		{ID: "01", Frequency: 1, Recency: 8, T: 30, Monetary: 2.5, FirstAmount: 10, Weight: 1, LogInterPurchase: math.Log(8)},
 		{ID: "2", Frequency: 0, Recency: 0, T: 28, FirstAmount: 4, Weight: 1},
 	}
 	dir := t.TempDir()

@@ -321,6 +321,7 @@ func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, er
 	if w.hasHold {
 		s.HoldoutEnd = timeOfDay(w.hold)
 	}
+	cs.settleGaps()
 	ids, states := cs.entries()
 	s.Customers = make([]CustomerSummary, 0, len(ids))
 	earliest := int64(math.MaxInt64)
@@ -342,6 +343,8 @@ func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, er
 		}
 		if st.nCal > 1 {
 			c.Monetary = st.repSum / float64(st.nCal-1)
+			c.LogInterPurchase = st.logGaps - c.Frequency*math.Log(u)
+			c.LastIntervalShare = float64(st.share)
 		}
 		if w.hasHold {
 			c.FrequencyHoldout = float64(st.nHold)

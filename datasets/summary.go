@@ -77,6 +77,15 @@ type CustomerSummary struct {
 	// Activity has bit k set when the customer bought in the k-th activity
 	// period counted back from calibration end (bit 0: the last period).
 	Activity uint64
+	// LogInterPurchase is Σ ln t_j over the Frequency inter-purchase times
+	// t_j between successive calibration purchase days, in Unit (litt of
+	// the BTYDplus package; 0 without repeats). The Erlang-k models need
+	// it to compare k (see models.CNBDK).
+	LogInterPurchase float64
+	// LastIntervalShare is t₁/(t₁+t₂) for the last two calibration
+	// inter-purchase times t₁, t₂ (Wheat & Morrison's M), 0 with fewer
+	// than two repeat purchases.
+	LastIntervalShare float64
 }
 
 // Summary is the per-customer table every model fits on, with the facts
