@@ -82,10 +82,10 @@ func newParquetSource(f *os.File, name string, c *readConfig) (*parquetSource, e
 		}
 		leaf, ok := schema.Lookup(paths[pos]...)
 		if !ok {
-			return nil, fmt.Errorf("%s: column %s not found in the schema", name, s.in.Columns[pos])
+			return nil, fmt.Errorf("%s: column %s not found in the schema", name, showName(s.in.Columns[pos]))
 		}
 		if leaf.MaxRepetitionLevel > 0 {
-			return nil, fmt.Errorf("%s: column %s is repeated (a list): choose a column with one value per row", name, s.in.Columns[pos])
+			return nil, fmt.Errorf("%s: column %s is repeated (a list): choose a column with one value per row", name, showName(s.in.Columns[pos]))
 		}
 		col, err := describeColumn(leaf.Node.Type(), role, s.in.Columns[pos], c.dates)
 		if err != nil {
@@ -148,7 +148,7 @@ func describeColumn(t parquet.Type, role int, name string, dates *dateParser) (*
 		}
 	}
 	bad := func(what string) error {
-		return fmt.Errorf("the %s column %s has Parquet type %s, which cannot hold %s", []string{"customer id", "date", "amount"}[role], name, t, what)
+		return fmt.Errorf("the %s column %s has Parquet type %s, which cannot hold %s", []string{"customer id", "date", "amount"}[role], showName(name), t, what)
 	}
 	switch role {
 	case 0:

@@ -21,6 +21,10 @@ type SummaryOptions struct {
 	// ActivityPeriodDays, when > 0, turns on the activity bitmaps
 	// (CustomerSummary.Activity) with periods of this many days.
 	ActivityPeriodDays float64
+	// InterPurchase turns on CustomerSummary.LogInterPurchase and
+	// LastIntervalShare (for the Erlang-k models), at the cost of memory
+	// for every calibration purchase day (see interpurchase.go).
+	InterPurchase bool
 }
 
 // window holds the checked options as days.
@@ -32,6 +36,7 @@ type logWindow struct {
 	hold     int64
 	hasHold  bool
 	period   float64
+	gaps     bool
 	dateCol  string
 	dateIdx  int
 	rowNums  bool
@@ -44,7 +49,7 @@ func newWindow(so SummaryOptions, ro ReadOptions) (*logWindow, error) {
 	if so.CalibrationEnd.IsZero() {
 		return nil, fmt.Errorf("summary options: the calibration end is not set")
 	}
-	w := &logWindow{unit: so.Unit, cal: dayOf(so.CalibrationEnd), period: so.ActivityPeriodDays}
+	w := &logWindow{unit: so.Unit, cal: dayOf(so.CalibrationEnd), period: so.ActivityPeriodDays, gaps: so.InterPurchase}
 	if !so.HoldoutEnd.IsZero() {
 		w.hold, w.hasHold = dayOf(so.HoldoutEnd), true
 		if w.hold <= w.cal {
@@ -164,6 +169,9 @@ func summarizeSource(src logSource, c *readConfig, w *logWindow) (s *Summary, er
 		}()
 	}
 	cs := newCustomerTable(w.cal, w.period)
+	if w.gaps {
+		cs.trackGaps()
+	}
 	acc := Accounting{RejectedBy: map[Reason]int64{}}
 	var r logRow
 	lastDay := int64(math.MinInt64)
@@ -321,7 +329,7 @@ func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, er
 	if w.hasHold {
 		s.HoldoutEnd = timeOfDay(w.hold)
 	}
-	cs.settleGaps()
+	gaps := cs.interPurchase()
 	ids, states := cs.entries()
 	s.Customers = make([]CustomerSummary, 0, len(ids))
 	earliest := int64(math.MaxInt64)
@@ -343,8 +351,10 @@ func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, er
 		}
 		if st.nCal > 1 {
 			c.Monetary = st.repSum / float64(st.nCal-1)
-			c.LogInterPurchase = st.logGaps - c.Frequency*math.Log(u)
-			c.LastIntervalShare = float64(st.share)
+			if g, ok := gaps[st]; ok {
+				c.LogInterPurchase = g.logDays - c.Frequency*math.Log(u)
+				c.LastIntervalShare = g.share
+			}
 		}
 		if w.hasHold {
 			c.FrequencyHoldout = float64(st.nHold)

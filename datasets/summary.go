@@ -80,11 +80,13 @@ type CustomerSummary struct {
 	// LogInterPurchase is Σ ln t_j over the Frequency inter-purchase times
 	// t_j between successive calibration purchase days, in Unit (litt of
 	// the BTYDplus package; 0 without repeats). The Erlang-k models need
-	// it to compare k (see models.CNBDK).
+	// it to compare k (see models.CNBDK). Computed only with
+	// SummaryOptions.InterPurchase.
 	LogInterPurchase float64
 	// LastIntervalShare is t₁/(t₁+t₂) for the last two calibration
 	// inter-purchase times t₁, t₂ (Wheat & Morrison's M), 0 with fewer
-	// than two repeat purchases.
+	// than two repeat purchases (computed only with
+	// SummaryOptions.InterPurchase).
 	LastIntervalShare float64
 }
 
@@ -139,7 +141,10 @@ type Accounting struct {
 	// duplicate adds its amount to that day. A command shows the count as
 	// a warning. The comparison is with the customer's previous row in
 	// the file, among the rows of a customer that come in date order
-	// (rows after a customer's dates go back in time are not compared).
+	// (rows after a customer's dates go back in time are not compared),
+	// through a cache of recent rows: a duplicate separated from its
+	// original by thousands of other rows may go uncounted, but no row is
+	// ever counted that is not a duplicate.
 	DuplicateRows int64
 }
 

@@ -124,7 +124,7 @@ func TestLogInputSecondReadOfPipe(t *testing.T) {
 	defer l.Close()
 	so := datasets.SummaryOptions{Unit: datasets.Unit{}, CalibrationEnd: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)}
 	so.Unit, _ = datasets.ParseUnit("week")
-	ro := datasets.ReadOptions{Amount: "none"}
+	ro := datasets.ReadOptions{Amount: datasets.NoColumn()}
 	if s, err := l.Summarize(ro, so); err != nil || s.Accounting.RowsRead != 2 {
 		t.Fatalf("first read: %v", err)
 	}
@@ -153,7 +153,7 @@ func TestRejectsIntoFIFO(t *testing.T) {
 	}()
 	l := EmbeddedLog("test", []byte("customer_id,date\na,2024-01-01\nb,someday\n"))
 	unit, _ := datasets.ParseUnit("week")
-	_, err := l.Summarize(datasets.ReadOptions{Amount: "none", OnBadRow: "skip", RejectsPath: fifo},
+	_, err := l.Summarize(datasets.ReadOptions{Amount: datasets.NoColumn(), OnBadRow: "skip", RejectsPath: fifo},
 		datasets.SummaryOptions{Unit: unit, CalibrationEnd: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)

@@ -558,9 +558,10 @@ func (e *DataError) Unwrap() error { return e.Err }
 // ReadOptions returns the transaction-log reader options of a config.
 func ReadOptions(cfg *Config) datasets.ReadOptions {
 	r := cfg.Resolved
+	format, _ := datasets.ParseFormat(r.Format) // validated with the config
 	ro := datasets.ReadOptions{
-		Format: r.Format, Header: r.Header,
-		Customer: columnOption(r.Customer), Date: columnOption(r.Date), Amount: "none",
+		Format: format, Header: r.Header,
+		Customer: columnOption(r.Customer), Date: columnOption(r.Date), Amount: datasets.NoColumn(),
 		DateFormat: cfg.Data.DateFormat, OnBadRow: cfg.Data.OnBadRow, Delimiter: r.Delimiter,
 	}
 	if r.HasAmount {
@@ -568,9 +569,10 @@ func ReadOptions(cfg *Config) datasets.ReadOptions {
 	}
 	if cfg.Data.Embedded != "" {
 		// Embedded data sets are CSV logs with the simulator's columns.
-		ro.Format, ro.Header, ro.Customer, ro.Date = "csv", "yes", "customer_id", "date"
+		ro.Format, ro.Header = datasets.FormatCSV, "yes"
+		ro.Customer, ro.Date = datasets.ColumnNamed("customer_id"), datasets.ColumnNamed("date")
 		if r.HasAmount {
-			ro.Amount = "amount"
+			ro.Amount = datasets.ColumnNamed("amount")
 		}
 	}
 	if ro.DateFormat == "" {
@@ -579,11 +581,13 @@ func ReadOptions(cfg *Config) datasets.ReadOptions {
 	return ro
 }
 
-func columnOption(c Column) string {
+// columnOption turns a config's column into the reader's: a name stays a
+// name (a column called "2024" included), an index an index.
+func columnOption(c Column) datasets.Column {
 	if c.ByIndex() {
-		return fmt.Sprint(c.Index)
+		return datasets.ColumnAt(c.Index)
 	}
-	return c.Name
+	return datasets.ColumnNamed(c.Name)
 }
 
 // summarizeWindow reads the data into the summary of one window. Rejected
@@ -722,7 +726,7 @@ func fitWindow(ctx context.Context, cfg *Config, s *datasets.Summary, w Backtest
 // revenue and CLV for each fitted model, pattern first (see predict.go). A
 // model whose predictions are not finite fails.
 func predictWindow(ctx context.Context, cfg *Config, wr *windowResult, prog *progress) {
-	in := &predictInput{summary: wr.summary, patterns: wr.patterns,
+	in := predictInput{summary: wr.summary, patterns: wr.patterns,
 		clv: models.CLVOptions{Horizon: cfg.Resolved.Horizon, DiscountRate: cfg.Resolved.DiscountRatePerUnit, Margin: cfg.CLV.Margin}}
 	bar := prog.bar("predicting", len(wr.fits))
 	defer bar.finish()
@@ -778,30 +782,51 @@ func actuals(s *datasets.Summary) (ids []string, purchases, revenue []float64) {
 	return
 }
 
-// scoreWindow scores every model of a window that produced predictions.
+// scoreWindow scores every model of a window that produced predictions,
+// the models in parallel (the Scorer ranks the ids and each target's
+// actuals once for all of them).
 func scoreWindow(wr *windowResult) (map[string]map[string]Scores, error) {
 	_, actP, actR := wr.holdoutActuals()
 	sc := wr.scorer()
-	out := map[string]map[string]Scores{}
 	names := make([]string, 0, len(wr.preds))
 	for name := range wr.preds {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	for _, name := range names {
-		p := wr.preds[name]
-		sp, err := sc.Score(p.Purchases, actP)
-		if err != nil {
-			return nil, fmt.Errorf("scoring %s: %w", name, err)
-		}
-		out[name] = map[string]Scores{TargetPurchases: sp}
-		if p.Revenue != nil && wr.summary.HasAmount {
-			sr, err := sc.Score(p.Revenue, actR)
+	scores := make([]map[string]Scores, len(names))
+	errs := make([]error, len(names))
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	var wg sync.WaitGroup
+	for k, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			p := wr.preds[name]
+			sp, err := sc.Score(p.Purchases, actP)
 			if err != nil {
-				return nil, fmt.Errorf("scoring %s revenue: %w", name, err)
+				errs[k] = fmt.Errorf("scoring %s: %w", name, err)
+				return
 			}
-			out[name][TargetRevenue] = sr
+			scores[k] = map[string]Scores{TargetPurchases: sp}
+			if p.Revenue != nil && wr.summary.HasAmount {
+				sr, err := sc.Score(p.Revenue, actR)
+				if err != nil {
+					errs[k] = fmt.Errorf("scoring %s revenue: %w", name, err)
+					return
+				}
+				scores[k][TargetRevenue] = sr
+			}
+		}()
+	}
+	wg.Wait()
+	out := map[string]map[string]Scores{}
+	for k, name := range names {
+		if errs[k] != nil {
+			return nil, errs[k]
 		}
+		out[name] = scores[k]
 	}
 	return out, nil
 }

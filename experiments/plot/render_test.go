@@ -424,7 +424,7 @@ func quickstartArtifacts(b *testing.B) *experiments.Artifacts {
 	if err != nil {
 		b.Skip(err)
 	}
-	ro := datasets.ReadOptions{Format: "csv", Header: "yes", Customer: "customer_id", Date: "date", Amount: "amount", DateFormat: "iso", OnBadRow: "fail"}
+	ro := datasets.ReadOptions{Format: datasets.FormatCSV, Header: "yes", Customer: datasets.ColumnNamed("customer_id"), Date: datasets.ColumnNamed("date"), Amount: datasets.ColumnNamed("amount"), DateFormat: "iso", OnBadRow: "fail"}
 	so := datasets.SummaryOptions{Unit: datasets.Week, CalibrationEnd: time.Date(2024, 9, 29, 0, 0, 0, 0, time.UTC),
 		HoldoutEnd: time.Date(2025, 6, 29, 0, 0, 0, 0, time.UTC)}
 	s, err := datasets.Summarize(bytes.NewReader(raw), "quickstart", ro, so)
