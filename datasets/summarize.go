@@ -330,6 +330,7 @@ func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, er
 		s.HoldoutEnd = timeOfDay(w.hold)
 	}
 	gaps := cs.interPurchase()
+	s.HasInterPurchase = gaps != nil
 	ids, states := cs.entries()
 	s.Customers = make([]CustomerSummary, 0, len(ids))
 	earliest := int64(math.MaxInt64)

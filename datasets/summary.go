@@ -117,6 +117,9 @@ type Summary struct {
 	// parsed, including rows set aside as after the window's end (zero
 	// when there is none): what a window can be checked against.
 	LastDate time.Time
+	// HasInterPurchase is true when the customers' LogInterPurchase and
+	// LastIntervalShare were computed (SummaryOptions.InterPurchase).
+	HasInterPurchase bool
 	// Compressed is true when identical rows were merged into weights.
 	Compressed bool
 	// NoAmountReason, when HasAmount is false for a summary read from a

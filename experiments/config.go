@@ -323,12 +323,15 @@ func (c Column) String() string {
 var (
 	// cfgRunModels are the purchase models a run config accepts: the
 	// continuous-time models and the heuristics (BG/BB is discrete-time).
-	cfgRunModels   = []string{"average", "retention", "hiatus", "bgnbd", "paretonbd", "mbgnbd"}
-	cfgSpendModels = []string{"gammagamma", "average", "none", "auto"}
-	cfgFormats     = []string{"auto", "csv", "tsv", "whitespace", "parquet"}
-	cfgHeaders     = []string{"auto", "yes", "no"}
-	cfgOnBadRows   = []string{"fail", "skip"}
-	cfgGateTargets = []string{"holdout", "holdout_revenue"}
+	cfgRunModels = []string{"average", "retention", "hiatus", "bgnbd", "paretonbd", "mbgnbd", "bgcnbdk", "mbgcnbdk"}
+	// cfgDefaultModels are the models a config without a models key runs
+	// (the Erlang-k models only when named: they fit up to six k each).
+	cfgDefaultModels = []string{"average", "retention", "hiatus", "bgnbd", "paretonbd", "mbgnbd"}
+	cfgSpendModels   = []string{"gammagamma", "average", "none", "auto"}
+	cfgFormats       = []string{"auto", "csv", "tsv", "whitespace", "parquet"}
+	cfgHeaders       = []string{"auto", "yes", "no"}
+	cfgOnBadRows     = []string{"fail", "skip"}
+	cfgGateTargets   = []string{"holdout", "holdout_revenue"}
 	// cfgSurvivalModels are the models of a contractual config (one with a
 	// survival section), and cfgSurvivalGateTargets its gate targets.
 	cfgSurvivalModels      = []string{"sbg"}
@@ -367,7 +370,7 @@ var configDefaults = []struct {
 	{"survival.path", nil},
 	{"survival.calibration_periods", nil},
 	{"survival.period", nil},
-	{"models", slices.Clone(cfgRunModels)},
+	{"models", slices.Clone(cfgDefaultModels)},
 	{"spend_model", "auto"},
 	{"clv.horizon", 0},
 	{"clv.discount_rate", 0.10},

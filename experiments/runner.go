@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -608,6 +609,7 @@ func summarizeWindow(cfg *Config, data *LogInput, w BacktestWindow, rd *resultsD
 	so := datasets.SummaryOptions{
 		Unit: cfg.Resolved.Unit, CalibrationEnd: w.CalibrationEnd, HoldoutEnd: w.HoldoutEnd,
 		ActivityPeriodDays: cfg.Resolved.RetentionPeriod.Days(),
+		InterPurchase:      slices.ContainsFunc(cfg.Models, models.NeedsInterPurchase),
 	}
 	s, err := data.Summarize(ro, so)
 	if err != nil {
@@ -640,6 +642,9 @@ func fitWindow(ctx context.Context, cfg *Config, s *datasets.Summary, w Backtest
 	full, zeroAge := ModelData(s)
 	wr.patterns = datasets.NewPatterns(s)
 	compressed, _ := ModelData(wr.patterns.Summary(s))
+	// The patterns keep no log inter-purchase times: their total is the
+	// same for the compressed rows.
+	compressed.LogInterPurchase, compressed.HasLogInterPurchase = full.LogInterPurchase, full.HasLogInterPurchase
 	wr.zeroAge = zeroAge
 	opts := models.FitOptions{Penalty: cfg.Fit.Penalty, MaxIterations: cfg.Fit.MaxIterations}
 

@@ -43,6 +43,12 @@ type CNBDK struct {
 	KMax          int
 }
 
+// NeedsInterPurchase reports whether the purchase model of that name
+// reads Data.LogInterPurchase (the Erlang-k models, to choose k), so that
+// a caller summarizing a log knows to compute it
+// (datasets.SummaryOptions.InterPurchase).
+func NeedsInterPurchase(name string) bool { return name == "bgcnbdk" || name == "mbgcnbdk" }
+
 // cnbdkDefaultKMax is the largest k tried when k is chosen.
 const cnbdkDefaultKMax = 6
 

@@ -19,6 +19,8 @@ func purchaseModels() map[string]PurchaseModel {
 		"average":   Average{},
 		"hiatus":    Hiatus{},
 		"retention": Retention{},
+		"bgcnbdk":   CNBDK{},
+		"mbgcnbdk":  CNBDK{DropoutAtZero: true},
 	}
 }
 

@@ -23,6 +23,9 @@ type dataFlags struct {
 	start                              string
 	// excludeAfterEnd sets aside rows after the window instead of failing.
 	excludeAfterEnd bool
+	// interPurchase computes the log inter-purchase times (for the
+	// Erlang-k models).
+	interPurchase bool
 }
 
 func (f *dataFlags) register(c *cobra.Command) {
@@ -63,7 +66,7 @@ func (f *dataFlags) options() (datasets.ReadOptions, datasets.SummaryOptions, er
 		Amount: datasets.ParseColumn(f.amount), DateFormat: f.dateFormat, OnBadRow: f.onBadRow, RejectsPath: f.rejects,
 		ExcludeAfterEnd: f.excludeAfterEnd,
 	}
-	var so datasets.SummaryOptions
+	so := datasets.SummaryOptions{InterPurchase: f.interPurchase}
 	var err error
 	if ro.Format, err = datasets.ParseFormat(f.format); err != nil {
 		return ro, so, usageErr(fmt.Errorf("--format: %w", err))

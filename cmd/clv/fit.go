@@ -96,6 +96,7 @@ A fit that does not converge prints its diagnostics and exits with code 1.`,
 				// Only calibration purchases matter to a fit: later rows are
 				// set aside (and counted), not failed.
 				df.excludeAfterEnd = true
+				df.interPurchase = models.NeedsInterPurchase(model)
 				if sum, err = df.summarize(cmd.Context()); err != nil {
 					return err
 				}
