@@ -186,8 +186,8 @@ func (m CNBDK) candidates(d *Data, o FitOptions) ([]int, error) {
 		return nil, fmt.Errorf("%s: k_max = %d must lie in 1..%d", m.Name(), kMax, cnbdkLimitK)
 	}
 	if !d.HasLogInterPurchase {
-		return nil, errors.New(m.Name() + ": choosing k needs the customers' log inter-purchase times, which this summary lacks " +
-			"(summaries read from a transaction log have them): fix k instead")
+		return nil, errors.New(m.Name() + ": choosing k needs the customers' log inter-purchase times, which a summary file lacks: " +
+			"fit from the transaction log instead (clv fit --data, or data.path in a config), which computes them")
 	}
 	ks := make([]int, kMax)
 	for i := range ks {
