@@ -263,23 +263,36 @@ type cnbdkPerX struct {
 
 func (m cnbdkModel) perX(xs []float64, deriv bool) []cnbdkPerX {
 	out := make([]cnbdkPerX, len(xs))
-	var psiR, psiB, psiAB float64
-	ab := m.a + m.b
+	var psi [3]float64
 	if deriv {
-		psiR, psiB, psiAB = digamma(m.r), digamma(m.b), digamma(ab)
+		psi = [3]float64{digamma(m.r), digamma(m.b), digamma(m.a + m.b)}
 	}
 	for i, x := range xs {
-		xm := x + m.shift
-		o := &out[i]
-		o.ll = lnGammaRatio(m.r, m.k*x) + lnBetaRatio(m.a, m.b, xm)
-		if deriv {
-			psiABX := digamma(ab + xm)
-			o.dr = digamma(m.r+m.k*x) - psiR
-			o.da = psiAB - psiABX
-			o.db = digamma(m.b+xm) - psiB + psiAB - psiABX
-		}
+		out[i] = m.perXWith(x, deriv, psi)
 	}
 	return out
+}
+
+// perOne is perX for one frequency.
+func (m cnbdkModel) perOne(x float64, deriv bool) cnbdkPerX {
+	var psi [3]float64
+	if deriv {
+		psi = [3]float64{digamma(m.r), digamma(m.b), digamma(m.a + m.b)}
+	}
+	return m.perXWith(x, deriv, psi)
+}
+
+// perXWith returns the terms of x given ψ(r), ψ(b), ψ(a+b).
+func (m cnbdkModel) perXWith(x float64, deriv bool, psi [3]float64) cnbdkPerX {
+	xm := x + m.shift
+	o := cnbdkPerX{ll: lnGammaRatio(m.r, m.k*x) + lnBetaRatio(m.a, m.b, xm)}
+	if deriv {
+		psiABX := digamma(m.a + m.b + xm)
+		o.dr = digamma(m.r+m.k*x) - psi[0]
+		o.da = psi[2] - psiABX
+		o.db = digamma(m.b+xm) - psi[1] + psi[2] - psiABX
+	}
+	return o
 }
 
 // likelihood is the total log-likelihood at a fixed k, with the constant
@@ -406,16 +419,16 @@ func (m cnbdkModel) rowLogLik(x, tx, T float64, px *cnbdkPerX, deriv bool, g *[4
 }
 
 // digamma returns ψ(x) for x > 0: the recurrence ψ(x) = ψ(x+1) − 1/x up
-// to x ≥ 20, then the asymptotic series ln x − 1/(2x) − Σ B₂ₙ/(2n x²ⁿ)
-// to n = 5 (truncation error below 1e-17 there).
+// to x ≥ 8, then the asymptotic series ln x − 1/(2x) − Σ B₂ₙ/(2n x²ⁿ)
+// to n = 8 (truncation error below 2e-16 there).
 func digamma(x float64) float64 {
 	acc := 0.0
-	for x < 20 {
+	for x < 8 {
 		acc -= 1 / x
 		x++
 	}
 	z := 1 / (x * x)
-	series := z * (1.0/12 - z*(1.0/120-z*(1.0/252-z*(1.0/240-z*(1.0/132)))))
+	series := z * (1.0/12 - z*(1.0/120-z*(1.0/252-z*(1.0/240-z*(1.0/132-z*(691.0/32760-z*(1.0/12-z*3617.0/8160)))))))
 	return acc + math.Log(x) - 0.5/x - series
 }
 
