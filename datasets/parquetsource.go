@@ -27,10 +27,11 @@ import (
 //
 // Nulls count as empty fields. Repeated (list) columns are not supported.
 type parquetSource struct {
-	in     Inspection
-	file   *os.File
-	pf     *parquet.File
-	dates  *dateParser
+	in    Inspection
+	file  *os.File
+	pf    *parquet.File
+	dates *dateParser
+	//lint:ignore SA1019 the row reader keeps the projected schema; moving to parquet.GenericReader is the readers' follow-up
 	reader *parquet.Reader
 	cols   [3]*pqColumn // customer, date, amount (nil when count-only)
 	rows   []parquet.Row
@@ -58,6 +59,9 @@ func newParquetSource(f *os.File, name string, c *readConfig) (*parquetSource, e
 	st, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := checkParquetFooter(f, st.Size(), name); err != nil {
+		return nil, err
 	}
 	pf, err := parquet.OpenFile(f, st.Size())
 	if err != nil {

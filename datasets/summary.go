@@ -28,7 +28,7 @@ func (u Unit) Days() float64 { return u.days }
 // String returns the unit's name.
 func (u Unit) String() string { return u.Name }
 
-// ParseUnit reads a unit name: day, week, month, year, or "N days" written
+// ParseUnit reads a unit name: day, week, month, quarter, year, or "N days" written
 // as "Nd" or "N days" (for example "14d").
 func ParseUnit(s string) (Unit, error) {
 	t := strings.ToLower(strings.TrimSpace(s))
@@ -39,6 +39,8 @@ func ParseUnit(s string) (Unit, error) {
 		return Week, nil
 	case "month", "months":
 		return Month, nil
+	case "quarter", "quarters", "q":
+		return Quarter, nil
 	case "year", "years", "y":
 		return Year, nil
 	}

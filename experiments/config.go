@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/models"
 )
 
 // Config is an experiment: which data to read, how to split it into
@@ -77,6 +78,10 @@ type Config struct {
 	Output OutputConfig `mapstructure:"output" json:"output"`
 	// Tiers sets the thresholds of the value tiers (see tiers.go).
 	Tiers TiersConfig `mapstructure:"tiers" json:"tiers,omitzero"`
+	// Verdict and Intervals set the verdict and the prediction intervals
+	// (see config_verdict.go).
+	Verdict   VerdictConfig   `mapstructure:"verdict" json:"verdict,omitzero"`
+	Intervals IntervalsConfig `mapstructure:"intervals" json:"intervals,omitzero"`
 
 	// File is the config file as given to Load ("" for a Config built in
 	// code, whose relative paths then start from the working directory).
@@ -321,20 +326,20 @@ func (c Column) String() string {
 }
 
 var (
-	// cfgRunModels are the purchase models a run config accepts: the
-	// continuous-time models and the heuristics (BG/BB is discrete-time).
-	cfgRunModels = []string{"average", "retention", "hiatus", "bgnbd", "paretonbd", "mbgnbd", "bgcnbdk", "mbgcnbdk"}
-	// cfgDefaultModels are the models a config without a models key runs
-	// (the Erlang-k models only when named: they fit up to six k each).
-	cfgDefaultModels = []string{"average", "retention", "hiatus", "bgnbd", "paretonbd", "mbgnbd"}
-	cfgSpendModels   = []string{"gammagamma", "average", "none", "auto"}
-	cfgFormats       = []string{"auto", "csv", "tsv", "whitespace", "parquet"}
-	cfgHeaders       = []string{"auto", "yes", "no"}
-	cfgOnBadRows     = []string{"fail", "skip"}
-	cfgGateTargets   = []string{"holdout", "holdout_revenue"}
+	// cfgRunModels are the models a run config runs by default: the
+	// purchase models that fit on the continuous-time summary (BG/BB
+	// needs discrete periods and is run when listed).
+	// The Erlang-k models (bgcnbdk, mbgcnbdk) run only when listed: they
+	// fit up to six k each.
+	cfgRunModels   = slices.DeleteFunc(models.NewRegistry().NamesFitting(models.DataContinuous, models.DataActivity), models.NeedsInterPurchase)
+	cfgSpendModels = append(models.NewRegistry().Names(models.KindSpend), "none", "auto")
+	cfgFormats     = []string{"auto", "csv", "tsv", "whitespace", "parquet"}
+	cfgHeaders     = []string{"auto", "yes", "no"}
+	cfgOnBadRows   = []string{"fail", "skip"}
+	cfgGateTargets = []string{"holdout", "holdout_revenue"}
 	// cfgSurvivalModels are the models of a contractual config (one with a
 	// survival section), and cfgSurvivalGateTargets its gate targets.
-	cfgSurvivalModels      = []string{"sbg"}
+	cfgSurvivalModels      = models.NewRegistry().Names(models.KindContractual)
 	cfgSurvivalGateTargets = []string{TargetSurvival, TargetSurvivalCalibration}
 	// cfgDateFormats are the layout names datasets.ParseDateLayout knows.
 	cfgDateFormats = map[string]string{"": "2006-01-02", "iso": "2006-01-02", "yyyy-mm-dd": "2006-01-02",
@@ -370,7 +375,7 @@ var configDefaults = []struct {
 	{"survival.path", nil},
 	{"survival.calibration_periods", nil},
 	{"survival.period", nil},
-	{"models", slices.Clone(cfgDefaultModels)},
+	{"models", slices.Clone(cfgRunModels)},
 	{"spend_model", "auto"},
 	{"clv.horizon", 0},
 	{"clv.discount_rate", 0.10},
@@ -391,4 +396,9 @@ var configDefaults = []struct {
 	{"tiers.best_share", 0.2},
 	{"tiers.young_share", 0.25},
 	{"tiers.potential_quantile", 0.5},
+	{"verdict.metric", DefaultVerdictMetric},
+	{"verdict.resamples", DefaultVerdictRunResamples},
+	{"intervals.levels", slices.Clone(DefaultIntervalLevels)},
+	{"intervals.draws", DefaultIntervalRunDraws},
+	{"intervals.models", slices.Clone(DefaultIntervalModels)},
 }

@@ -23,6 +23,7 @@ func (c *Config) canonical() Config {
 		Models: slices.Clone(c.Models), SpendModel: c.SpendModel, CLV: c.CLV,
 		Segments: c.Segments, Fit: c.Fit, Retention: c.Retention, Hiatus: c.Hiatus,
 		Expect: slices.Clone(c.Expect), Output: c.Output, Tiers: c.Tiers,
+		Verdict: c.Verdict, Intervals: c.Intervals,
 	}
 	if c.Survival != nil {
 		s := *c.Survival
@@ -69,6 +70,7 @@ func (c *Config) canonical() Config {
 	if slices.Equal(k.Output.Formats, DefaultFigureFormats) {
 		k.Output.Formats = nil
 	}
+	canonicalVerdict(&k)
 	return k
 }
 

@@ -150,9 +150,9 @@ func CheckData(cfg *Config) (*DataCheck, error) {
 	var s *datasets.Summary
 	var err error
 	if cfg.Data.Embedded != "" {
-		raw, err := datasets.Embedded(cfg.Data.Embedded)
-		if err != nil {
-			return nil, &DataError{Err: err}
+		raw, rerr := datasets.Embedded(cfg.Data.Embedded)
+		if rerr != nil {
+			return nil, &DataError{Err: rerr}
 		}
 		s, err = datasets.Summarize(strings.NewReader(string(raw)), "embedded:"+cfg.Data.Embedded, ro, so)
 	} else {

@@ -201,13 +201,14 @@ func hookBool(data any) (any, error) {
 }
 
 // hookList refuses a table where a list is wanted and splits a text
-// "a, b" or "[a,b]" into a list of text.
+// "a, b" or "[a,b]" into a list of text (numbers for a list of numbers,
+// such as intervals.levels, are read from it element by element).
 func hookList(to reflect.Type, data any) (any, error) {
 	if _, ok := data.(map[string]any); ok {
 		return nil, cfgHookError{"is a table of keys, want a list"}
 	}
 	d, ok := data.(string)
-	if !ok || to.Elem().Kind() != reflect.String {
+	if k := to.Elem().Kind(); !ok || (k != reflect.String && k != reflect.Float64) {
 		return data, nil
 	}
 	s := strings.TrimSpace(d)

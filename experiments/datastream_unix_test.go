@@ -46,9 +46,9 @@ func TestRunReadsFIFOOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Metrics.Data.SHA256 != fileOut.Metrics.Data.SHA256 || out.Metrics.Data.RowsRead != fileOut.Metrics.Data.RowsRead {
-		t.Errorf("FIFO read %d rows (sha %s), the file %d (sha %s)", out.Metrics.Data.RowsRead, out.Metrics.Data.SHA256,
-			fileOut.Metrics.Data.RowsRead, fileOut.Metrics.Data.SHA256)
+	if out.Metrics.(*MetricsFile).Data.SHA256 != fileOut.Metrics.(*MetricsFile).Data.SHA256 || out.Metrics.(*MetricsFile).Data.RowsRead != fileOut.Metrics.(*MetricsFile).Data.RowsRead {
+		t.Errorf("FIFO read %d rows (sha %s), the file %d (sha %s)", out.Metrics.(*MetricsFile).Data.RowsRead, out.Metrics.(*MetricsFile).Data.SHA256,
+			fileOut.Metrics.(*MetricsFile).Data.RowsRead, fileOut.Metrics.(*MetricsFile).Data.SHA256)
 	}
 	cfg, err = Load(cfgPath, []string{"data.path=" + fifo, "split.origins=[2024-06-30]"})
 	if err != nil {

@@ -184,13 +184,13 @@ func FitCovariateBGF(ctx context.Context, m CovariateBGF, d *Data, z Covariates,
 		if f == nil {
 			return nil, err
 		}
-		plain = f.FitResult
+		plain = f.Result()
 	} else {
 		f, err := FitBGNBD(ctx, d, o)
 		if f == nil {
 			return nil, err
 		}
-		plain = f.FitResult
+		plain = f.Result()
 	}
 	theta0 := make([]float64, 4+rs.nP+rs.nD)
 	for i, name := range bgfNames {

@@ -60,10 +60,10 @@ func TestCovariateZeroEqualsPlain(t *testing.T) {
 		var plain *FitResult
 		if zero {
 			p, _ := FitMBGNBD(context.Background(), d, FitOptions{})
-			plain = p.FitResult
+			plain = p.Result()
 		} else {
 			p, _ := FitBGNBD(context.Background(), d, FitOptions{})
-			plain = p.FitResult
+			plain = p.Result()
 		}
 		checkNear(t, m.Name()+" log-likelihood", f.FitResult.LogLikelihood, plain.LogLikelihood, 1e-12)
 		for _, name := range bgfNames {
@@ -109,7 +109,7 @@ func TestCovariateRecovery(t *testing.T) {
 		}
 	}
 	plain, _ := FitBGNBD(context.Background(), d, FitOptions{})
-	stat, p, err := LikelihoodRatioTest(f.FitResult.LogLikelihood, plain.FitResult.LogLikelihood, 4)
+	stat, p, err := LikelihoodRatioTest(f.FitResult.LogLikelihood, plain.Result().LogLikelihood, 4)
 	if err != nil || !(p < 1e-6) {
 		t.Errorf("likelihood-ratio test: statistic %v, p %v (%v); want a clear rejection", stat, p, err)
 	}

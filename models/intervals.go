@@ -566,3 +566,17 @@ func (pi *PurchaseIntervals) TotalInterval(level float64) (lower, upper float64)
 func (pi *PurchaseIntervals) TotalCovers(actual float64) bool {
 	return actual >= pi.TotalLower && actual <= pi.TotalUpper
 }
+
+// AtLevel returns the intervals at another level from the same predictive
+// distributions (no recomputation): the per-row integer bounds, the
+// total's interval and the tails Coverage scores against are those of
+// level, which must lie in (0, 1).
+func (pi *PurchaseIntervals) AtLevel(level float64) (*PurchaseIntervals, error) {
+	if !(level > 0 && level < 1) {
+		return nil, fmt.Errorf("prediction intervals: the level %v must lie in (0, 1)", level)
+	}
+	out := &PurchaseIntervals{Level: level, Mean: pi.Mean, cdf: pi.cdf, drawMeans: pi.drawMeans, drawVars: pi.drawVars,
+		lowerTail: (1 - level) / 2, upperTail: (1 + level) / 2}
+	out.bounds()
+	return out, nil
+}

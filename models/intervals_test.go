@@ -199,3 +199,38 @@ func TestPurchaseIntervalsSmall(t *testing.T) {
 		}
 	}
 }
+
+// TestPurchaseIntervalsAtLevel checks that moving computed intervals to
+// another level gives what computing them at that level gives.
+func TestPurchaseIntervalsAtLevel(t *testing.T) {
+	f, _ := NewFittedBGNBD(0.243, 4.414, 0.793, 2.426)
+	d := &Data{Frequency: []float64{0, 2, 6}, Recency: []float64{0, 20, 30}, T: []float64{38, 38, 38}, Weight: []float64{3, 4, 2}}
+	o := IntervalOptions{Level: 0.8, Draws: 4, Seed: 3}
+	at80, err := NewPurchaseIntervals(f, d, 39, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Level = 0.5
+	want, err := NewPurchaseIntervals(f, d, 39, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := at80.AtLevel(0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want.Lower {
+		if got.Lower[i] != want.Lower[i] || got.Upper[i] != want.Upper[i] {
+			t.Errorf("row %d: [%d, %d], want [%d, %d]", i, got.Lower[i], got.Upper[i], want.Lower[i], want.Upper[i])
+		}
+	}
+	if got.TotalLower != want.TotalLower || got.TotalUpper != want.TotalUpper || got.Level != 0.5 {
+		t.Errorf("total [%v, %v] at %v, want [%v, %v] at 0.5", got.TotalLower, got.TotalUpper, got.Level, want.TotalLower, want.TotalUpper)
+	}
+	if at80.Lower[2] > got.Lower[2] || at80.Upper[2] < got.Upper[2] {
+		t.Errorf("the 80%% interval [%d, %d] does not contain the 50%% one [%d, %d]", at80.Lower[2], at80.Upper[2], got.Lower[2], got.Upper[2])
+	}
+	if _, err := at80.AtLevel(1); err == nil {
+		t.Error("level 1: no error")
+	}
+}

@@ -26,6 +26,11 @@ type dataFlags struct {
 	// interPurchase computes the log inter-purchase times (for the
 	// Erlang-k models).
 	interPurchase bool
+	// discrete counts calendar periods of --unit (clv fit of a model of
+	// discrete opportunities); activityDays turns on activity periods of
+	// this many days (clv fit --model retention).
+	discrete     bool
+	activityDays float64
 }
 
 func (f *dataFlags) register(c *cobra.Command) {
@@ -96,6 +101,7 @@ func (f *dataFlags) options() (datasets.ReadOptions, datasets.SummaryOptions, er
 	if so.Unit, err = datasets.ParseUnit(f.unit); err != nil {
 		return ro, so, usageErr(fmt.Errorf("--unit: %w", err))
 	}
+	so.Discrete, so.ActivityPeriodDays = f.discrete, f.activityDays
 	return ro, so, nil
 }
 

@@ -261,7 +261,7 @@ func writeResultsFolder(t testing.TB, dir string, in *Input) {
 	}
 	params := map[string]*models.FitResult{}
 	for m, rep := range in.Metrics.Models {
-		params[m] = rep.FitResult
+		params[m] = rep.Fit
 	}
 	pb, _ := json.MarshalIndent(params, "", "  ")
 	if err := os.WriteFile(filepath.Join(dir, "params.json"), pb, 0o644); err != nil {
@@ -388,7 +388,7 @@ func TestDecodeMetricsKeepsScores(t *testing.T) {
 	for m, rep := range in.Metrics.Models {
 		got := mf.Models[m]
 		if got == nil || got.Holdout == nil || !reflect.DeepEqual(*got.Holdout, *rep.Holdout) || len(got.Segments) != 10 ||
-			got.FitResult == nil || !reflect.DeepEqual(got.Params, rep.Params) {
+			got.Fit == nil || !reflect.DeepEqual(got.Fit.Params, rep.Fit.Params) {
 			t.Errorf("%s did not round-trip: %+v", m, got)
 		}
 	}

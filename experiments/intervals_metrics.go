@@ -1,0 +1,360 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/clv-dev/clv/models"
+)
+
+// Prediction intervals in a run.
+//
+// Every model with a predictive distribution listed in intervals.models
+// (BG/NBD, MBG/NBD and BG/BB by default; Pareto/NBD on request) gets, per
+// level of intervals.levels, each customer's interval of holdout purchases
+// and the cohort total's interval (models.NewPurchaseIntervals: the model's
+// own P(X = y) mixed over intervals.draws draws of the parameters from
+// their asymptotic normal, seeded by the config's seed). They are computed
+// once per distinct history (datasets.Patterns) and read at every level
+// from the same distributions. The heuristics get none.
+//
+// Scored in a backtest, as ordinary metrics at model.interval_80.<metric>:
+//
+//   - coverage: the share of customers whose randomized probability
+//     integral transform u = F(y−1) + V·P(y) lies in [(1−L)/2, (1+L)/2]
+//     (Czado, Gneiting & Held 2009); under the model it is L exactly, where
+//     the share inside the integer bounds (within_bounds) is at least L and
+//     often well above it for sparse counts;
+//   - total_covered: 1 when the actual cohort total lies inside the total's
+//     interval, 0 otherwise;
+//   - total_mean, total_lower, total_upper and actual_total.
+
+// intervalMetricNames are the metrics of an interval target.
+var intervalMetricNames = []string{"coverage", "within_bounds", "total_covered", "total_mean", "total_lower", "total_upper", "actual_total"}
+
+// IntervalMetricNames returns the metrics of an interval gate target
+// (model.interval_80.coverage ...). The slice is a copy.
+func IntervalMetricNames() []string { return slices.Clone(intervalMetricNames) }
+
+// IntervalMethod states once, in metrics.json and the report, how the
+// intervals are made and scored.
+const IntervalMethod = "per-customer intervals of holdout purchases from the model's predictive distribution P(X = y | history) " +
+	"mixed over parameter draws from the asymptotic normal of the log-parameters; the cohort total's interval mixes normals over the same draws. " +
+	"coverage is the share of customers whose randomized PIT u = F(y-1) + V*P(y) lies in [(1-L)/2, (1+L)/2] (expected L); " +
+	"within_bounds the share inside the integer bounds (at least L for counts); total_covered is 1 when the actual total lies in its interval. " +
+	"Heuristics have no predictive distribution and get no intervals."
+
+// IntervalScores are one model's interval metrics at one level.
+type IntervalScores struct {
+	Level        float64 `json:"level"`
+	Coverage     Metric  `json:"coverage"`
+	WithinBounds Metric  `json:"within_bounds"`
+	TotalCovered Metric  `json:"total_covered"`
+	TotalMean    Metric  `json:"total_mean"`
+	TotalLower   Metric  `json:"total_lower"`
+	TotalUpper   Metric  `json:"total_upper"`
+	ActualTotal  Metric  `json:"actual_total"`
+}
+
+// Value returns the metric with the given JSON name and whether it is one
+// of IntervalMetricNames.
+func (s IntervalScores) Value(name string) (float64, bool) {
+	m, ok := map[string]Metric{"coverage": s.Coverage, "within_bounds": s.WithinBounds, "total_covered": s.TotalCovered,
+		"total_mean": s.TotalMean, "total_lower": s.TotalLower, "total_upper": s.TotalUpper, "actual_total": s.ActualTotal}[name]
+	return float64(m), ok
+}
+
+// PredictionIntervals are one model's intervals in one window.
+type PredictionIntervals struct {
+	// Levels holds the intervals at each configured level, in order.
+	Levels []*models.PurchaseIntervals
+	// Rows maps customer i to its row (distinct history) in Levels.
+	Rows []int
+	// PIT is each customer's randomized PIT and Scores the metrics per
+	// level (both nil without holdout purchases).
+	PIT    []float64
+	Scores []IntervalScores
+}
+
+// Bounds returns every customer's lower and upper bound at level k.
+func (p *PredictionIntervals) Bounds(k int) (lower, upper []float64) {
+	pi := p.Levels[k]
+	lower, upper = make([]float64, len(p.Rows)), make([]float64, len(p.Rows))
+	for i, r := range p.Rows {
+		lower[i], upper[i] = float64(pi.Lower[r]), float64(pi.Upper[r])
+	}
+	return lower, upper
+}
+
+// IntervalsReport is the intervals section of metrics.json.
+type IntervalsReport struct {
+	Method string    `json:"method"`
+	Levels []float64 `json:"levels"`
+	Draws  int       `json:"draws"`
+	// Models maps a model to its main-window metrics by target
+	// (interval_80 ...), or the error that kept it from having intervals.
+	Models map[string]*ModelIntervals `json:"models"`
+	// Without names the models that get no intervals and why.
+	Without map[string]string `json:"without,omitempty"`
+	// Backtest maps model → target → metric to the mean and spread over
+	// the backtest windows (absent without origins).
+	Backtest map[string]map[string]map[string]Spread `json:"backtest,omitempty"`
+}
+
+// ModelIntervals is one model's interval metrics, by target.
+type ModelIntervals struct {
+	Scores map[string]IntervalScores `json:"scores,omitempty"`
+	Error  string                    `json:"error,omitempty"`
+}
+
+// addIntervals computes the intervals of every model of a window that gets
+// them and attaches them to its predictions; a failure is kept as the
+// model's interval error (the model itself stands). It runs the models in
+// parallel.
+func addIntervals(ctx context.Context, cfg *Config, wr *windowResult) map[string]error {
+	names := intervalModelsOf(cfg)
+	errs := map[string]error{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	for _, name := range names {
+		p, ok := wr.preds[name]
+		if !ok {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			iv, err := windowIntervals(ctx, cfg, wr, wr.fits[name])
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs[name] = err
+				return
+			}
+			p.Intervals = iv
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+// windowIntervals computes one model's intervals on a window at every
+// level and scores them against the holdout when there is one.
+func windowIntervals(ctx context.Context, cfg *Config, wr *windowResult, f models.FittedPurchases) (iv *PredictionIntervals, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error: %v", p)
+		}
+	}()
+	s := wr.summary
+	horizon := float64(cfg.Resolved.HoldoutDays) / cfg.Resolved.Unit.Days()
+	for _, c := range s.Customers {
+		if c.DurationHoldout != s.Customers[0].DurationHoldout {
+			return nil, fmt.Errorf("the customers' holdout lengths differ (%v and %v %ss): intervals need one horizon", c.DurationHoldout, s.Customers[0].DurationHoldout, cfg.Resolved.Unit.Name)
+		}
+	}
+	if len(s.Customers) > 0 && s.Customers[0].DurationHoldout > 0 {
+		horizon = s.Customers[0].DurationHoldout
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	d, _ := ModelData(wr.patterns.Summary(s))
+	levels := cfg.Intervals.Levels
+	first, err := models.NewPurchaseIntervals(f, d, horizon, models.IntervalOptions{Level: levels[0], Draws: cfg.Intervals.Draws, Seed: uint64(cfg.Seed)})
+	if err != nil {
+		return nil, err
+	}
+	iv = &PredictionIntervals{Levels: []*models.PurchaseIntervals{first}, Rows: make([]int, len(s.Customers))}
+	for _, l := range levels[1:] {
+		pi, err := first.AtLevel(l)
+		if err != nil {
+			return nil, err
+		}
+		iv.Levels = append(iv.Levels, pi)
+	}
+	for i := range iv.Rows {
+		iv.Rows[i] = int(wr.patterns.Of[i])
+	}
+	if !s.HasHoldout {
+		return iv, nil
+	}
+	_, actual, _ := wr.holdoutActuals()
+	return iv, iv.score(actual, uint64(cfg.Seed))
+}
+
+// score sets the PIT and the metrics at every level.
+func (iv *PredictionIntervals) score(actual []float64, seed uint64) error {
+	var err error
+	if iv.PIT, err = iv.Levels[0].PIT(iv.Rows, actual, seed); err != nil {
+		return err
+	}
+	total := 0.0
+	for _, y := range actual {
+		total += y
+	}
+	for _, pi := range iv.Levels {
+		randomized, within, err := pi.Coverage(iv.Rows, actual, seed)
+		if err != nil {
+			return err
+		}
+		covered := 0.0
+		if pi.TotalCovers(total) {
+			covered = 1
+		}
+		iv.Scores = append(iv.Scores, IntervalScores{Level: pi.Level, Coverage: Metric(randomized), WithinBounds: Metric(within),
+			TotalCovered: Metric(covered), TotalMean: Metric(pi.TotalMean), TotalLower: Metric(pi.TotalLower),
+			TotalUpper: Metric(pi.TotalUpper), ActualTotal: Metric(total)})
+	}
+	return nil
+}
+
+// intervalsReport assembles the intervals section of metrics.json from
+// the windows' predictions and interval errors (nil when no level is
+// configured).
+func intervalsReport(cfg *Config, mainWin *windowResult, mainErrs map[string]error, windows []*windowResult) *IntervalsReport {
+	if len(cfg.Intervals.Levels) == 0 {
+		return nil
+	}
+	rep := &IntervalsReport{Method: IntervalMethod, Levels: slices.Clone(cfg.Intervals.Levels), Draws: cfg.Intervals.Draws,
+		Models: map[string]*ModelIntervals{}, Without: map[string]string{}}
+	with := intervalModelsOf(cfg)
+	for _, name := range cfg.Models {
+		switch {
+		case !slices.Contains(intervalCapableModels, name):
+			rep.Without[name] = "a heuristic: no predictive distribution, so no intervals"
+		case !slices.Contains(with, name):
+			rep.Without[name] = "not in intervals.models (Pareto/NBD intervals are opt-in: its P(X = y) is a numerical integral, some 20 times slower)"
+		}
+	}
+	for _, name := range with {
+		if err := mainErrs[name]; err != nil {
+			rep.Models[name] = &ModelIntervals{Error: err.Error()}
+			continue
+		}
+		if p := mainWin.preds[name]; p != nil && p.Intervals != nil {
+			rep.Models[name] = &ModelIntervals{Scores: scoresByTarget(p.Intervals.Scores)}
+		}
+	}
+	if len(rep.Without) == 0 {
+		rep.Without = nil
+	}
+	if len(windows) > 1 {
+		rep.Backtest = intervalBacktest(with, windows)
+	}
+	return rep
+}
+
+func scoresByTarget(scores []IntervalScores) map[string]IntervalScores {
+	if scores == nil {
+		return nil
+	}
+	out := map[string]IntervalScores{}
+	for _, s := range scores {
+		out[LevelTarget(s.Level)] = s
+	}
+	return out
+}
+
+// intervalBacktest summarizes each interval metric over the windows.
+func intervalBacktest(names []string, windows []*windowResult) map[string]map[string]map[string]Spread {
+	out := map[string]map[string]map[string]Spread{}
+	for _, name := range names {
+		values := map[string]map[string][]float64{}
+		for _, wr := range windows {
+			p := wr.preds[name]
+			if p == nil || p.Intervals == nil {
+				continue
+			}
+			for _, s := range p.Intervals.Scores {
+				t := LevelTarget(s.Level)
+				if values[t] == nil {
+					values[t] = map[string][]float64{}
+				}
+				for _, m := range intervalMetricNames {
+					v, _ := s.Value(m)
+					values[t][m] = append(values[t][m], v)
+				}
+			}
+		}
+		for t, metrics := range values {
+			if out[name] == nil {
+				out[name] = map[string]map[string]Spread{}
+			}
+			out[name][t] = map[string]Spread{}
+			for m, vs := range metrics {
+				out[name][t][m] = spread(vs)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// Lookup returns the metric at a gate path model.target.metric of the
+// main window: a score (bgnbd.holdout.mae) or an interval metric
+// (bgnbd.interval_80.coverage).
+func (mf *MetricsFile) Lookup(path string) (float64, bool) {
+	i := strings.LastIndexByte(path, '.')
+	j := -1
+	if i > 0 {
+		j = strings.LastIndexByte(path[:i], '.')
+	}
+	if j > 0 && strings.HasPrefix(path[j+1:i], "interval_") {
+		if mf.Intervals == nil || mf.Intervals.Models[path[:j]] == nil {
+			return 0, false
+		}
+		s, ok := mf.Intervals.Models[path[:j]].Scores[path[j+1:i]]
+		if !ok {
+			return 0, false
+		}
+		return s.Value(path[i+1:])
+	}
+	return mainScores(mf).Lookup(path)
+}
+
+// gatePaths returns every gate path of the main window, sorted.
+func (mf *MetricsFile) gatePaths() []string {
+	out := mainScores(mf).Paths()
+	if mf.Intervals != nil {
+		for model, mi := range mf.Intervals.Models {
+			for t := range mi.Scores {
+				for _, m := range intervalMetricNames {
+					out = append(out, model+"."+t+"."+m)
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// CheckGates checks the gates against the main window's scores and
+// interval metrics, adding to the message of a metric not found the
+// closest existing paths.
+func (mf *MetricsFile) CheckGates(gates []Gate) []GateResult {
+	out := CheckGates(gates, mf.Lookup)
+	var paths []string
+	for k := range out {
+		if out[k].Found || out[k].Gate.Validate() != nil {
+			continue
+		}
+		if paths == nil {
+			paths = mf.gatePaths()
+		}
+		if near := ClosestNames(out[k].Gate.Metric, paths, 3); len(near) > 0 {
+			out[k].Message += " (did you mean " + strings.Join(near, " or ") + "?)"
+		}
+	}
+	return out
+}

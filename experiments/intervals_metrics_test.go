@@ -1,0 +1,148 @@
+package experiments
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/models"
+)
+
+// simulatedWindow simulates a BG/NBD cohort with known parameters (the
+// CDNOW estimates), acquired over the first 12 weeks, reads it back as a
+// log (whole days, so histories repeat) and fits the BG/NBD on it: a main
+// window of a run.
+func simulatedWindow(t *testing.T, customers int) (*Config, *windowResult) {
+	t.Helper()
+	start := time.Date(2020, 1, 6, 0, 0, 0, 0, time.UTC)
+	calEnd, holdEnd := start.AddDate(0, 0, 39*7-1), start.AddDate(0, 0, 78*7-1)
+	sim, err := datasets.Simulate(datasets.SimulationConfig{Model: "bgnbd",
+		Params:    map[string]float64{"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
+		Customers: customers, Start: start, End: holdEnd, Unit: datasets.Week, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := sim.WriteCSV(&buf); err != nil {
+		t.Fatal(err)
+	}
+	s, err := datasets.Summarize(&buf, "simulated.csv", datasets.ReadOptions{}, datasets.SummaryOptions{Unit: datasets.Week, CalibrationEnd: calEnd, HoldoutEnd: holdEnd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wr := &windowResult{summary: s, patterns: datasets.NewPatterns(s), preds: map[string]*Prediction{}, fits: map[string]models.FittedPurchases{}}
+	d, _ := ModelData(wr.patterns.Summary(s))
+	f, err := models.FitBGNBD(context.Background(), d, models.FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wr.fits["bgnbd"], wr.preds["bgnbd"] = f, &Prediction{}
+	wr.preds["average"] = &Prediction{}
+	cfg := &Config{Models: []string{"average", "bgnbd"}, Seed: 2,
+		Intervals: IntervalsConfig{Levels: []float64{0.8, 0.95}, Draws: 6, Models: DefaultIntervalModels}}
+	cfg.Resolved.Unit, cfg.Resolved.HoldoutDays = datasets.Week, 39*7
+	return cfg, wr
+}
+
+// TestIntervalCoverageSimulated scores the BG/NBD's intervals on 20,000
+// customers simulated from it: the randomized-PIT coverage of the nominal
+// 80% and 95% intervals lies within 0.03 of nominal, the integer bounds
+// hold at least the nominal share, the cohort total falls inside its 95%
+// interval; the heuristic gets no intervals and says why; the gates on
+// the new metrics pass and fail as their bounds say; the customers'
+// bounds contain each other across levels.
+func TestIntervalCoverageSimulated(t *testing.T) {
+	cfg, wr := simulatedWindow(t, 20000)
+	errs := addIntervals(context.Background(), cfg, wr)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	mf := &MetricsFile{Models: map[string]*ModelReport{}}
+	mf.Intervals = intervalsReport(cfg, wr, errs, []*windowResult{wr})
+	if mf.Intervals.Without["average"] == "" || mf.Intervals.Models["average"] != nil {
+		t.Errorf("average: intervals %+v, without %q", mf.Intervals.Models["average"], mf.Intervals.Without["average"])
+	}
+	for _, level := range cfg.Intervals.Levels {
+		s := mf.Intervals.Models["bgnbd"].Scores[LevelTarget(level)]
+		if c := float64(s.Coverage); c < level-0.03 || c > level+0.03 || float64(s.WithinBounds) < level {
+			t.Errorf("%v: coverage %v, within bounds %v", level, s.Coverage, s.WithinBounds)
+		}
+		t.Logf("%v: coverage %.4f, within bounds %.4f, total %v in [%.1f, %.1f] (mean %.1f)", level, s.Coverage, s.WithinBounds, s.ActualTotal, s.TotalLower, s.TotalUpper, s.TotalMean)
+	}
+	if s := mf.Intervals.Models["bgnbd"].Scores["interval_95"]; s.TotalCovered != 1 {
+		t.Errorf("the cohort total %v is outside its 95%% interval [%v, %v]", s.ActualTotal, s.TotalLower, s.TotalUpper)
+	}
+	iv := wr.preds["bgnbd"].Intervals
+	lo80, hi80 := iv.Bounds(0)
+	lo95, hi95 := iv.Bounds(1)
+	for i := range lo80 {
+		if lo95[i] > lo80[i] || hi95[i] < hi80[i] || lo80[i] > hi80[i] {
+			t.Fatalf("customer %d: 80%% [%v, %v], 95%% [%v, %v]", i, lo80[i], hi80[i], lo95[i], hi95[i])
+		}
+	}
+	if len(iv.PIT) != len(wr.summary.Customers) {
+		t.Errorf("%d PIT values for %d customers", len(iv.PIT), len(wr.summary.Customers))
+	}
+	ptr := func(v float64) *float64 { return &v }
+	res := mf.CheckGates([]Gate{
+		{Metric: "bgnbd.interval_80.coverage", Min: ptr(0.75), Max: ptr(0.85)},
+		{Metric: "bgnbd.interval_95.total_covered", Min: ptr(1)},
+		{Metric: "bgnbd.interval_80.coverage", Min: ptr(0.9)},
+		{Metric: "bgnbd.interval_80.coverag", Min: ptr(0.9)},
+	})
+	if !res[0].Passed || !res[1].Passed || res[2].Passed || res[3].Found {
+		t.Errorf("gates: %+v", res)
+	}
+	if !strings.Contains(res[3].Message, "did you mean bgnbd.interval_80.coverage") {
+		t.Errorf("unknown gate message %q", res[3].Message)
+	}
+}
+
+// TestIntervalConfig checks the keys and the gate paths on interval
+// metrics.
+func TestIntervalConfig(t *testing.T) {
+	for _, c := range []struct {
+		level float64
+		want  string
+	}{{0.8, "interval_80"}, {0.95, "interval_95"}, {0.975, "interval_97_5"}, {0.5, "interval_50"}} {
+		if got := LevelTarget(c.level); got != c.want {
+			t.Errorf("LevelTarget(%v) = %s, want %s", c.level, got, c.want)
+		}
+	}
+	cases := []struct {
+		overrides []string
+		want      string // a problem's text; "" for none
+	}{
+		{[]string{"verdict.metric=mae"}, `verdict.metric "mae" is not one of squared_error`},
+		{[]string{"verdict.resamples=10"}, "verdict.resamples 10 is too few"},
+		{[]string{"intervals.levels=[0.8,1]"}, "intervals.levels[1] 1 must lie strictly between 0 and 1"},
+		{[]string{"intervals.models=[average]"}, `intervals.models[0] "average" has no predictive distribution`},
+		{[]string{"expect=[{metric: bgnbd.interval_80.coverage, min: 0.7}]"}, ""},
+		{[]string{"expect=[{metric: bgnbd.interval_90.coverage, min: 0.7}]"}, `target "interval_90" names no level of intervals.levels`},
+		{[]string{"expect=[{metric: paretonbd.interval_80.coverage, min: 0.7}]"}, "add it to intervals.models"},
+		{[]string{"expect=[{metric: bgnbd.interval_80.mae, min: 0.7}]"}, `metric "mae" is not one of coverage`},
+	}
+	for _, c := range cases {
+		_, err := Load("../configs/quickstart.yaml", c.overrides)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%v: %v", c.overrides, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%v: error %v, want %q", c.overrides, err, c.want)
+		}
+	}
+	load := func(overrides ...string) *Config {
+		c, err := Load("../configs/quickstart.yaml", overrides)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	base, same, other := load(), load("intervals.levels=[0.8,0.95]", "verdict.resamples=1000"), load("verdict.resamples=2000")
+	if base.Hash() != same.Hash() || base.Hash() == other.Hash() {
+		t.Errorf("hashes: default %s, defaults given %s, resamples 2000 %s", base.Hash(), same.Hash(), other.Hash())
+	}
+}

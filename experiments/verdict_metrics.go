@@ -1,0 +1,263 @@
+package experiments
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// The verdict of a run: per target (holdout purchases, holdout revenue),
+// the model with the lowest mean loss on the primary metric (verdict.metric,
+// the squared error per customer by default, see DefaultVerdictMetric) and,
+// for every other model, the difference with a 95% paired bootstrap
+// interval over the customers (PairedBootstrap, verdict.resamples
+// resamples seeded by the config's seed); a model whose interval covers 0
+// is indistinguishable from the best. With rolling origins, each model's
+// mean rank and wins over the windows on the same metric (its mean form:
+// rmse for the squared error, mae, msle).
+//
+// Alongside: which models' AIC/BIC may be compared (those fitted by
+// likelihood on the same calibration summary), which fits are weakly
+// identified, and which models' cohort bias is beyond ±50%.
+
+// LargeBias is the cohort bias beyond which a model is marked next to its
+// stars: a model off by more than half the total is not a usable forecast,
+// whatever its per-customer scores.
+const LargeBias = 0.5
+
+// VerdictReport is the verdict section of metrics.json.
+type VerdictReport struct {
+	Metric string `json:"metric"`
+	// Targets maps holdout and holdout_revenue to their verdicts.
+	Targets map[string]*TargetVerdict `json:"targets"`
+	// Likelihood says which models' AIC and BIC are comparable.
+	Likelihood *LikelihoodComparison `json:"likelihood_comparison,omitempty"`
+	// WeaklyIdentified lists the fits whose parameters the data pin only
+	// loosely (FitResult.WeaklyIdentified; spend:<model> for the spend
+	// model).
+	WeaklyIdentified []string `json:"weakly_identified,omitempty"`
+}
+
+// TargetVerdict is one target's verdict.
+type TargetVerdict struct {
+	*Verdict
+	// LargeBias lists the models whose cohort bias is beyond ±LargeBias.
+	LargeBias []string `json:"large_bias,omitempty"`
+	// Excluded names the models left out of the comparison and why.
+	Excluded map[string]string `json:"excluded,omitempty"`
+	// Origins ranks the models over the backtest windows (absent without
+	// origins) on OriginMetric.
+	OriginMetric string       `json:"origin_metric,omitempty"`
+	Origins      []OriginRank `json:"origins,omitempty"`
+	// Error says why there is no verdict (fewer than two models scored).
+	Error string `json:"error,omitempty"`
+}
+
+// LikelihoodComparison names the models whose information criteria are
+// comparable: fitted by maximum likelihood on the same data.
+type LikelihoodComparison struct {
+	Data    string   `json:"data"`
+	Models  []string `json:"models"`
+	BestAIC string   `json:"best_aic,omitempty"`
+	BestBIC string   `json:"best_bic,omitempty"`
+}
+
+// verdictScoreMetric maps a verdict metric to the Scores metric that is
+// its mean (or a monotone function of it).
+var verdictScoreMetric = map[string]string{VerdictSquaredError: "rmse", VerdictAbsoluteError: "mae", VerdictSquaredLogError: "msle"}
+
+// buildVerdict computes the verdict of a run from the main window's
+// predictions and mf's scores (which must be filled in).
+func buildVerdict(cfg *Config, mf *MetricsFile, mainWin *windowResult) *VerdictReport {
+	metric := cfg.Verdict.Metric
+	if metric == "" {
+		metric = DefaultVerdictMetric
+	}
+	v := &VerdictReport{Metric: metric, Targets: map[string]*TargetVerdict{}}
+	if !mainWin.summary.HasHoldout {
+		return nil
+	}
+	_, actP, actR := mainWin.holdoutActuals()
+	targets := []string{TargetPurchases}
+	if mainWin.summary.HasAmount && mainWin.spend != nil {
+		targets = append(targets, TargetRevenue)
+	}
+	for _, target := range targets {
+		actual := actP
+		if target == TargetRevenue {
+			actual = actR
+		}
+		preds := map[string][]float64{}
+		for _, name := range cfg.Models {
+			if p := mainWin.preds[name]; p != nil {
+				preds[name] = p.Purchases
+				if target == TargetRevenue {
+					preds[name] = p.Revenue
+				}
+			}
+		}
+		o := VerdictOptions{Metric: metric, Resamples: cfg.Verdict.Resamples, Level: 0.95, Seed: cfg.Seed}
+		tv := targetVerdict(cfg.Models, preds, actual, o)
+		tv.LargeBias = largeBias(mf, cfg.Models, target)
+		if mf.Backtest != nil {
+			tv.OriginMetric = verdictScoreMetric[metric]
+			tv.Origins = RankOverOrigins(originScores(mf.Backtest, target, tv.OriginMetric))
+		}
+		v.Targets[target] = tv
+	}
+	v.Likelihood = likelihoodComparison(cfg, mainWin)
+	for _, name := range cfg.Models {
+		if r := mainWin.results[name]; r != nil && r.WeaklyIdentified {
+			v.WeaklyIdentified = append(v.WeaklyIdentified, name)
+		}
+	}
+	if r := mainWin.spendFit; r != nil && r.WeaklyIdentified {
+		v.WeaklyIdentified = append(v.WeaklyIdentified, "spend:"+r.Model)
+	}
+	return v
+}
+
+// targetVerdict runs the paired bootstrap on the models' per-customer
+// losses, in the order of names; a model without predictions or with a
+// loss that is not finite is left out (and named).
+func targetVerdict(names []string, preds map[string][]float64, actual []float64, o VerdictOptions) *TargetVerdict {
+	tv := &TargetVerdict{Excluded: map[string]string{}}
+	var losses []ModelLosses
+	for _, name := range names {
+		p, ok := preds[name]
+		if !ok || p == nil {
+			tv.Excluded[name] = "no predictions"
+			continue
+		}
+		l := make([]float64, len(actual))
+		ok = true
+		for i := range actual {
+			if l[i] = CustomerLoss(o.Metric, p[i], actual[i]); math.IsNaN(l[i]) {
+				tv.Excluded[name] = fmt.Sprintf("its %s is not finite for customer %d", o.Metric, i+1)
+				ok = false
+				break
+			}
+		}
+		if ok {
+			losses = append(losses, ModelLosses{Model: name, Losses: l})
+		}
+	}
+	if len(tv.Excluded) == 0 {
+		tv.Excluded = nil
+	}
+	v, err := PairedBootstrap(losses, nil, o)
+	if err != nil {
+		tv.Error = err.Error()
+		tv.Verdict = &Verdict{Metric: o.Metric}
+		return tv
+	}
+	tv.Verdict = v
+	return tv
+}
+
+// largeBias lists the models whose bias on target is beyond ±LargeBias.
+func largeBias(mf *MetricsFile, names []string, target string) []string {
+	var out []string
+	for _, name := range names {
+		if b, ok := mf.Lookup(name + "." + target + ".bias"); ok && math.Abs(b) > LargeBias {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// originScores returns, per backtest window, each model's metric on
+// target.
+func originScores(bt *Backtest, target, metric string) []map[string]float64 {
+	var out []map[string]float64
+	for _, w := range bt.Windows {
+		m := map[string]float64{}
+		for model, targets := range w.Scores {
+			if s, ok := targets[target]; ok {
+				m[model], _ = s.Value(metric)
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// likelihoodComparison names the models fitted by maximum likelihood on
+// the calibration summary (x, t_x, T) of the main window, whose AIC and
+// BIC are therefore comparable, and the best of each (nil when none).
+func likelihoodComparison(cfg *Config, wr *windowResult) *LikelihoodComparison {
+	lc := &LikelihoodComparison{Data: fmt.Sprintf("the calibration purchases (x, t_x, T) of the same %d customers", len(wr.summary.Customers)-wr.zeroAge)}
+	bestAIC, bestBIC := math.Inf(1), math.Inf(1)
+	for _, name := range cfg.Models {
+		r := wr.results[name]
+		if r == nil || !r.HasLikelihood || wr.errs[name] != nil || name == "retention" {
+			continue // the retention model reads activity periods: other data
+		}
+		lc.Models = append(lc.Models, name)
+		if r.AIC < bestAIC {
+			bestAIC, lc.BestAIC = r.AIC, name
+		}
+		if r.BIC < bestBIC {
+			bestBIC, lc.BestBIC = r.BIC, name
+		}
+	}
+	if len(lc.Models) == 0 {
+		return nil
+	}
+	return lc
+}
+
+// targetLabel names a target for people.
+func targetLabel(target string) string {
+	if target == TargetRevenue {
+		return "holdout revenue"
+	}
+	return "holdout purchases"
+}
+
+// metricLabel names a verdict metric for people.
+func metricLabel(metric string) string {
+	return strings.ReplaceAll(metric, "_", " ") + " per customer"
+}
+
+// VerdictLines returns the verdict as console lines: per target the best
+// model and every other model's difference with its interval.
+func (v *VerdictReport) VerdictLines() []string {
+	if v == nil {
+		return nil
+	}
+	var out []string
+	for _, target := range []string{TargetPurchases, TargetRevenue} {
+		tv := v.Targets[target]
+		if tv == nil {
+			continue
+		}
+		if tv.Error != "" {
+			out = append(out, fmt.Sprintf("verdict on %s: none (%s)", targetLabel(target), tv.Error))
+			continue
+		}
+		out = append(out, fmt.Sprintf("verdict on %s (%s, %.0f%% paired bootstrap over %s customers): best %s%s, mean %s",
+			targetLabel(target), metricLabel(tv.Metric), tv.Level*100, formatFloat(tv.Customers), tv.Best, tv.biasMark(tv.Best), formatFloat(tv.BestLoss)))
+		for _, c := range tv.Others {
+			note := "worse"
+			if c.Indistinguishable {
+				note = "indistinguishable from the best"
+			}
+			out = append(out, fmt.Sprintf("  %-10s +%s [%s, %s] %s%s", c.Model, formatSig(c.Difference), formatSig(c.Lower), formatSig(c.Upper), note, tv.biasMark(c.Model)))
+		}
+	}
+	return out
+}
+
+// biasMark is " (bias beyond ±50%)" for a model with a large cohort bias.
+func (tv *TargetVerdict) biasMark(model string) string {
+	for _, m := range tv.LargeBias {
+		if m == model {
+			return fmt.Sprintf(" (cohort bias beyond ±%.0f%%)", LargeBias*100)
+		}
+	}
+	return ""
+}
+
+// formatSig writes v with 4 significant digits.
+func formatSig(v float64) string { return fmt.Sprintf("%.4g", v) }
