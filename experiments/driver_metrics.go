@@ -64,14 +64,9 @@ func ReadMetrics(ctx context.Context, dir string) (RunMetrics, error) {
 	return m, nil
 }
 
-// Lookup returns a main-window score by path model.target.metric.
-func (mf *MetricsFile) Lookup(path string) (float64, bool) { return mainScores(mf).Lookup(path) }
-
-// Paths returns every main-window metric path, sorted.
-func (mf *MetricsFile) Paths() []string { return mainScores(mf).Paths() }
-
-// CheckGates evaluates gates against the main window's scores.
-func (mf *MetricsFile) CheckGates(gates []Gate) []GateResult { return mainScores(mf).CheckGates(gates) }
+// Paths returns every main-window metric path, sorted: the scores and the
+// interval metrics (Lookup and CheckGates are in intervals_metrics.go).
+func (mf *MetricsFile) Paths() []string { return mf.gatePaths() }
 
 // ModelError returns the error of a model that failed.
 func (mf *MetricsFile) ModelError(name string) string {

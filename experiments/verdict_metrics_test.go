@@ -63,7 +63,7 @@ func TestVerdictKnownAnswer(t *testing.T) {
 			t.Fatal(err)
 		}
 		sr, _ := wr.scorer().Score(wr.preds[name].Revenue, actR)
-		mf.Models[name] = &ModelReport{FitResult: &models.FitResult{Model: name}, Holdout: &sp, HoldoutRevenue: &sr}
+		mf.Models[name] = &ModelReport{Fit: &models.FitResult{Model: name}, Holdout: &sp, HoldoutRevenue: &sr}
 	}
 	mf.Verdict = buildVerdict(cfg, mf, wr)
 	for target, scale := range map[string]float64{TargetPurchases: 1, TargetRevenue: 100} {
