@@ -62,13 +62,7 @@ func SimulateCovariates(cfg CovariateConfig) (*Summary, [][]float64, error) {
 		lambda := gr.sample(rng) / (cfg.Alpha * math.Exp(-lp))
 		ga, gb := newGammaSampler(cfg.A*math.Exp(ld)), newGammaSampler(cfg.B*math.Exp(ld))
 		p := betaSample(rng, &ga, &gb)
-		birth := base.Acquisition * rng.Float64()
-		c := &s.Customers[i]
-		c.ID = makeIDs(i, i+1, width)
-		c.T = base.Calibration - birth
-		c.DurationHoldout = base.Holdout
-		c.Weight = 1
-		base.purchases(rng, lambda, p, c)
+		base.customer(rng, i, width, lambda, p, &s.Customers[i])
 	}
 	return s, z, nil
 }

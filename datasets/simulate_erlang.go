@@ -53,15 +53,20 @@ func SimulateErlang(cfg ErlangConfig) (*Summary, error) {
 		rng := rand.New(rand.NewPCG(s1, s2))
 		lambda := gr.sample(rng) / cfg.Alpha
 		p := betaSample(rng, &ga, &gb)
-		birth := cfg.Acquisition * rng.Float64()
-		c := &s.Customers[i]
-		c.ID = makeIDs(i, i+1, width)
-		c.T = cfg.Calibration - birth
-		c.DurationHoldout = cfg.Holdout
-		c.Weight = 1
-		cfg.purchases(rng, lambda, p, c)
+		cfg.customer(rng, i, width, lambda, p, &s.Customers[i])
 	}
 	return s, nil
+}
+
+// customer draws customer i's birth and follows her with rate λ and
+// dropout probability p, filling c.
+func (cfg ErlangConfig) customer(rng *rand.Rand, i, width int, lambda, p float64, c *CustomerSummary) {
+	birth := cfg.Acquisition * rng.Float64()
+	c.ID = makeIDs(i, i+1, width)
+	c.T = cfg.Calibration - birth
+	c.DurationHoldout = cfg.Holdout
+	c.Weight = 1
+	cfg.purchases(rng, lambda, p, c)
 }
 
 func (cfg ErlangConfig) check() error {
