@@ -7,6 +7,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -368,6 +369,7 @@ func summarizeWindow(cfg *Config, data *LogInput, w BacktestWindow, rd *resultsD
 	so := datasets.SummaryOptions{
 		Unit: cfg.Resolved.Unit, CalibrationEnd: w.CalibrationEnd, HoldoutEnd: w.HoldoutEnd,
 		ActivityPeriodDays: cfg.Resolved.RetentionPeriod.Days(),
+		InterPurchase:      slices.ContainsFunc(cfg.Models, models.NeedsInterPurchase),
 	}
 	if discrete {
 		so.ActivityPeriodDays, so.Discrete = 0, true
@@ -427,6 +429,9 @@ func fitWindow(ctx context.Context, cfg *Config, reg *models.Registry, s, discre
 	full, zeroAge := ModelData(s)
 	wr.patterns = datasets.NewPatterns(s)
 	compressed, _ := ModelData(wr.patterns.Summary(s))
+	// The patterns keep no log inter-purchase times: their total is the
+	// same for the compressed rows.
+	compressed.LogInterPurchase, compressed.HasLogInterPurchase = full.LogInterPurchase, full.HasLogInterPurchase
 	wr.zeroAge = zeroAge
 	data := map[models.DataForm]*models.Data{models.DataContinuous: compressed, models.DataActivity: full}
 	if discrete != nil {
