@@ -358,3 +358,20 @@ func (mf *MetricsFile) CheckGates(gates []Gate) []GateResult {
 	}
 	return out
 }
+
+// intervalColumns returns a model's interval columns of the predictions
+// table: <model>_purchases_lower_80, <model>_purchases_upper_80 ... per
+// level (none for a model without intervals).
+func intervalColumns(name string, p *Prediction) []predColumn {
+	if p.Intervals == nil {
+		return nil
+	}
+	var cols []predColumn
+	for k, pi := range p.Intervals.Levels {
+		lower, upper := p.Intervals.Bounds(k)
+		suffix := strings.TrimPrefix(LevelTarget(pi.Level), "interval")
+		cols = append(cols, predColumn{name: name + "_purchases_lower" + suffix, number: lower},
+			predColumn{name: name + "_purchases_upper" + suffix, number: upper})
+	}
+	return cols
+}
