@@ -79,6 +79,8 @@ type PredictionIntervals struct {
 	// level (both nil without holdout purchases).
 	PIT    []float64
 	Scores []IntervalScores
+	// Err says why the model has no intervals (the rest is then empty).
+	Err string
 }
 
 // Bounds returns every customer's lower and upper bound at level k.
@@ -109,16 +111,39 @@ type IntervalsReport struct {
 // ModelIntervals is one model's interval metrics, by target.
 type ModelIntervals struct {
 	Scores map[string]IntervalScores `json:"scores,omitempty"`
-	Error  string                    `json:"error,omitempty"`
+	// PITHistogram is the share of customers whose randomized PIT falls
+	// in each tenth of (0, 1): 0.1 each for a calibrated model, more in the
+	// outer bins when the intervals are too narrow, more in the middle
+	// when too wide, rising or falling when the model is biased.
+	PITHistogram []float64 `json:"pit_histogram,omitempty"`
+	Error        string    `json:"error,omitempty"`
+}
+
+// PITBins is the number of bins of the PIT histogram.
+const PITBins = 10
+
+// pitHistogram returns the share of the values in each of PITBins equal
+// bins of [0, 1].
+func pitHistogram(u []float64) []float64 {
+	if len(u) == 0 {
+		return nil
+	}
+	h := make([]float64, PITBins)
+	for _, v := range u {
+		h[min(PITBins-1, max(0, int(v*PITBins)))]++
+	}
+	for k := range h {
+		h[k] /= float64(len(u))
+	}
+	return h
 }
 
 // addIntervals computes the intervals of every model of a window that gets
 // them and attaches them to its predictions; a failure is kept as the
-// model's interval error (the model itself stands). It runs the models in
+// intervals' Err (the model itself stands). It runs the models in
 // parallel.
-func addIntervals(ctx context.Context, cfg *Config, wr *windowResult) map[string]error {
+func addIntervals(ctx context.Context, cfg *Config, wr *windowResult) {
 	names := intervalModelsOf(cfg)
-	errs := map[string]error{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
@@ -136,14 +161,12 @@ func addIntervals(ctx context.Context, cfg *Config, wr *windowResult) map[string
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				errs[name] = err
-				return
+				iv = &PredictionIntervals{Err: err.Error()}
 			}
 			p.Intervals = iv
 		}()
 	}
 	wg.Wait()
-	return errs
 }
 
 // windowIntervals computes one model's intervals on a window at every
@@ -220,7 +243,7 @@ func (iv *PredictionIntervals) score(actual []float64, seed uint64) error {
 // intervalsReport assembles the intervals section of metrics.json from
 // the windows' predictions and interval errors (nil when no level is
 // configured).
-func intervalsReport(cfg *Config, mainWin *windowResult, mainErrs map[string]error, windows []*windowResult) *IntervalsReport {
+func intervalsReport(cfg *Config, mainWin *windowResult, windows []*windowResult) *IntervalsReport {
 	if len(cfg.Intervals.Levels) == 0 {
 		return nil
 	}
@@ -236,12 +259,13 @@ func intervalsReport(cfg *Config, mainWin *windowResult, mainErrs map[string]err
 		}
 	}
 	for _, name := range with {
-		if err := mainErrs[name]; err != nil {
-			rep.Models[name] = &ModelIntervals{Error: err.Error()}
-			continue
-		}
-		if p := mainWin.preds[name]; p != nil && p.Intervals != nil {
-			rep.Models[name] = &ModelIntervals{Scores: scoresByTarget(p.Intervals.Scores)}
+		p := mainWin.preds[name]
+		switch {
+		case p == nil || p.Intervals == nil:
+		case p.Intervals.Err != "":
+			rep.Models[name] = &ModelIntervals{Error: p.Intervals.Err}
+		default:
+			rep.Models[name] = &ModelIntervals{Scores: scoresByTarget(p.Intervals.Scores), PITHistogram: pitHistogram(p.Intervals.PIT)}
 		}
 	}
 	if len(rep.Without) == 0 {
@@ -272,7 +296,7 @@ func intervalBacktest(names []string, windows []*windowResult) map[string]map[st
 		for _, wr := range windows {
 			p := wr.preds[name]
 			if p == nil || p.Intervals == nil {
-				continue
+				continue // Scores is empty on an error
 			}
 			for _, s := range p.Intervals.Scores {
 				t := LevelTarget(s.Level)
@@ -363,7 +387,7 @@ func (mf *MetricsFile) CheckGates(gates []Gate) []GateResult {
 // table: <model>_purchases_lower_80, <model>_purchases_upper_80 ... per
 // level (none for a model without intervals).
 func intervalColumns(name string, p *Prediction) []predColumn {
-	if p.Intervals == nil {
+	if p.Intervals == nil || p.Intervals.Err != "" {
 		return nil
 	}
 	var cols []predColumn

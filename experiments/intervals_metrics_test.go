@@ -56,12 +56,12 @@ func simulatedWindow(t *testing.T, customers int) (*Config, *windowResult) {
 // bounds contain each other across levels.
 func TestIntervalCoverageSimulated(t *testing.T) {
 	cfg, wr := simulatedWindow(t, 20000)
-	errs := addIntervals(context.Background(), cfg, wr)
-	if len(errs) > 0 {
-		t.Fatal(errs)
+	addIntervals(context.Background(), cfg, wr)
+	if e := wr.preds["bgnbd"].Intervals.Err; e != "" {
+		t.Fatal(e)
 	}
 	mf := &MetricsFile{Models: map[string]*ModelReport{}}
-	mf.Intervals = intervalsReport(cfg, wr, errs, []*windowResult{wr})
+	mf.Intervals = intervalsReport(cfg, wr, []*windowResult{wr})
 	if mf.Intervals.Without["average"] == "" || mf.Intervals.Models["average"] != nil {
 		t.Errorf("average: intervals %+v, without %q", mf.Intervals.Models["average"], mf.Intervals.Without["average"])
 	}
@@ -85,6 +85,17 @@ func TestIntervalCoverageSimulated(t *testing.T) {
 	}
 	if len(iv.PIT) != len(wr.summary.Customers) {
 		t.Errorf("%d PIT values for %d customers", len(iv.PIT), len(wr.summary.Customers))
+	}
+	sum := 0.0
+	for _, h := range mf.Intervals.Models["bgnbd"].PITHistogram {
+		sum += h
+		if h < 0.08 || h > 0.12 {
+			t.Errorf("PIT histogram %v: a calibrated model's bins hold about 0.1 each", mf.Intervals.Models["bgnbd"].PITHistogram)
+			break
+		}
+	}
+	if cols := intervalColumns("bgnbd", wr.preds["bgnbd"]); len(cols) != 4 || cols[0].name != "bgnbd_purchases_lower_80" || cols[3].name != "bgnbd_purchases_upper_95" {
+		t.Errorf("interval columns %v", cols)
 	}
 	ptr := func(v float64) *float64 { return &v }
 	res := mf.CheckGates([]Gate{
