@@ -399,3 +399,40 @@ func intervalColumns(name string, p *Prediction) []predColumn {
 	}
 	return cols
 }
+
+// IntervalLines returns the interval metrics as console lines, one per
+// model and level.
+func (r *IntervalsReport) IntervalLines(order []string) []string {
+	if r == nil {
+		return nil
+	}
+	var out []string
+	for _, name := range order {
+		mi := r.Models[name]
+		switch {
+		case mi == nil:
+			continue
+		case mi.Error != "":
+			out = append(out, fmt.Sprintf("intervals of %s: none (%s)", name, mi.Error))
+			continue
+		}
+		for _, l := range r.Levels {
+			s, ok := mi.Scores[LevelTarget(l)]
+			if !ok {
+				continue
+			}
+			inside := "outside"
+			if s.TotalCovered == 1 {
+				inside = "inside"
+			}
+			out = append(out, fmt.Sprintf("intervals of %-10s %s%%: coverage %.3f by randomized PIT (%.3f within bounds); actual total %s %s [%s, %s]",
+				name, levelPercent(l), float64(s.Coverage), float64(s.WithinBounds), formatFloat(float64(s.ActualTotal)), inside, formatSig(float64(s.TotalLower)), formatSig(float64(s.TotalUpper))))
+		}
+	}
+	return out
+}
+
+// levelPercent writes a level as a percentage: 80, 97.5.
+func levelPercent(l float64) string {
+	return strings.ReplaceAll(strings.TrimPrefix(LevelTarget(l), "interval_"), "_", ".")
+}
