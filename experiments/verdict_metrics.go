@@ -237,7 +237,7 @@ func (v *VerdictReport) VerdictLines() []string {
 			continue
 		}
 		out = append(out, fmt.Sprintf("verdict on %s (%s, %.0f%% paired bootstrap over %s customers): best %s%s, mean %s",
-			targetLabel(target), metricLabel(tv.Metric), tv.Level*100, formatFloat(tv.Customers), tv.Best, tv.biasMark(tv.Best), formatFloat(tv.BestLoss)))
+			targetLabel(target), metricLabel(tv.Metric), tv.Level*100, formatFloat(tv.Customers), tv.Best, tv.biasMark(tv.Best), formatSig(tv.BestLoss)))
 		for _, c := range tv.Others {
 			note := "worse"
 			if c.Indistinguishable {

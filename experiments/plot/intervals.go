@@ -199,8 +199,12 @@ func (d *IntervalTotalsData) figure() Figure {
 				legend = append(legend, legendEntry{label: Label(t.Model), thumbs: []gplot.Thumbnailer{swatch{StyleOf(t.Model).Color}}})
 			}
 			p.Add(rm)
+			if n := len(d.Actual.Y); n > 0 {
+				p.Add(&hline{Y: d.Actual.Y[n-1]}) // the actual total, across to the intervals
+			}
 			p.X.Min, p.Y.Min = 0, 0
 			p.X.Max = d.HoldoutLength + step*float64(len(d.Models)+1)
+			p.Y.Max *= 1.03
 			drawFigure(dc, title, []*gplot.Plot{p}, 1, legend)
 		},
 	}
