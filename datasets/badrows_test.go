@@ -180,7 +180,7 @@ func TestBadRowsSkip(t *testing.T) {
 // holdout.
 func TestBadRowsWhitespaceAndNoHoldout(t *testing.T) {
 	log := " 0001 19970101 2 29.33\r\n 0002 19970102 1\r\n 0003 19971001 1 5.00\r\n"
-	ro := ReadOptions{Customer: "0", Date: "1", Amount: "3", DateFormat: "20060102", OnBadRow: "skip"}
+	ro := ReadOptions{Customer: ColumnAt(0), Date: ColumnAt(1), Amount: ColumnAt(3), DateFormat: "20060102", OnBadRow: "skip"}
 	so := SummaryOptions{Unit: Day, CalibrationEnd: badWindows.CalibrationEnd}
 	s, err := Summarize(strings.NewReader(log), "cdnow.txt", ro, so)
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 
 // cdnowOptions reads CDNOW_sample.txt: whitespace-separated, no header,
 // columns master id, sample id, date (yyyymmdd), number of CDs, dollars.
-var cdnowOptions = ReadOptions{Customer: "1", Date: "2", Amount: "4", DateFormat: "20060102"}
+var cdnowOptions = ReadOptions{Customer: ColumnAt(1), Date: ColumnAt(2), Amount: ColumnAt(4), DateFormat: "20060102"}
 
 // cdnowWindows is the standard split of Fader, Hardie & Lee (2005):
 // calibration 1997-01-01 to 1997-09-30 (39 weeks), holdout to 1998-06-30.
@@ -112,7 +112,7 @@ func TestCDNOWSample(t *testing.T) {
 // and every dollar accounted for: the first-day amounts plus the repeat and
 // holdout means times their counts add up to the column total $2,500,315.63.
 func TestCDNOWMaster(t *testing.T) {
-	ro := ReadOptions{Amount: "dollar_value", DateFormat: "20060102"}
+	ro := ReadOptions{Amount: ColumnNamed("dollar_value"), DateFormat: "20060102"}
 	s, err := SummarizeFile(sharedtest.Path(t, "datasets", "CDNOW_master.txt"), ro, cdnowWindows)
 	if err != nil {
 		t.Fatal(err)

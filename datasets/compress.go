@@ -23,9 +23,6 @@ type Patterns struct {
 	// Weight is the number of customers of the row (the sum of their
 	// weights when the summary is itself weighted).
 	Weight []float64
-	// Activity holds the rows' activity bitmaps when the table was built
-	// with them (NewActivityPatterns), nil otherwise.
-	Activity []uint64
 	// Of holds, for customer i of the summary, the index of its row.
 	Of []int32
 }
@@ -33,51 +30,39 @@ type Patterns struct {
 // Len returns the number of distinct histories.
 func (p *Patterns) Len() int { return len(p.T) }
 
-// patternKey is a history as the bits of x, t_x and T, and its activity
-// bitmap (0 when the table ignores activity).
-type patternKey [4]uint64
+// patternKey is a history as the bits of x, t_x and T.
+type patternKey [3]uint64
 
-func newPatternKey(x, tx, t float64, activity uint64) patternKey {
+func newPatternKey(x, tx, t float64) patternKey {
 	// Adding 0 turns −0 into +0, so the two share a row.
-	return patternKey{math.Float64bits(x + 0), math.Float64bits(tx + 0), math.Float64bits(t + 0), activity}
+	return patternKey{math.Float64bits(x + 0), math.Float64bits(tx + 0), math.Float64bits(t + 0)}
 }
 
 // NewPatterns builds the pattern table of s. A weight of 0 in a summary
 // that is not Compressed counts as 1 (a hand-built table may leave Weight
 // unset). It returns nil for a nil summary.
-func NewPatterns(s *Summary) *Patterns { return newPatterns(s, false) }
-
-// NewActivityPatterns is NewPatterns with the activity bitmaps part of a
-// history: the table of what a model that also reads them (the retention
-// heuristic) depends on. Rows with equal (x, t_x, T) are sorted by their
-// bitmaps.
-func NewActivityPatterns(s *Summary) *Patterns { return newPatterns(s, true) }
-
-func newPatterns(s *Summary, withActivity bool) *Patterns {
+func NewPatterns(s *Summary) *Patterns {
 	if s == nil {
 		return nil
 	}
 	n := len(s.Customers)
 	of := make([]int32, n)
-	index := make(map[patternKey]int32, min(n, 1<<16))
-	var rows []CustomerSummary
-	for i, c := range s.Customers {
+	index := make(map[patternKey]int32, min(n/4, 1<<22)) // grown less often
+	var rows []history
+	for i := range s.Customers {
+		c := &s.Customers[i]
 		w := c.Weight
 		if !s.Compressed && w == 0 {
 			w = 1
 		}
-		var activity uint64
-		if withActivity {
-			activity = c.Activity
-		}
-		k := newPatternKey(c.Frequency, c.Recency, c.T, activity)
+		k := newPatternKey(c.Frequency, c.Recency, c.T)
 		j, ok := index[k]
 		if !ok {
 			j = int32(len(rows))
 			index[k] = j
-			rows = append(rows, CustomerSummary{Frequency: c.Frequency + 0, Recency: c.Recency + 0, T: c.T + 0, Activity: activity})
+			rows = append(rows, history{c.Frequency + 0, c.Recency + 0, c.T + 0, 0})
 		}
-		rows[j].Weight += w
+		rows[j].w += w
 		of[i] = j
 	}
 	// Sort only the distinct rows (far fewer than the customers when
@@ -86,27 +71,16 @@ func newPatterns(s *Summary, withActivity bool) *Patterns {
 	for j := range order {
 		order[j] = int32(j)
 	}
-	slices.SortFunc(order, func(a, b int32) int {
-		if c := compareHistory(rows[a], rows[b]); c != 0 {
-			return c
-		}
-		return cmp.Compare(rows[a].Activity, rows[b].Activity)
-	})
+	slices.SortFunc(order, func(a, b int32) int { return compareHistory(&rows[a], &rows[b]) })
 	p := &Patterns{
 		Frequency: make([]float64, len(rows)), Recency: make([]float64, len(rows)),
 		T: make([]float64, len(rows)), Weight: make([]float64, len(rows)), Of: of,
-	}
-	if withActivity {
-		p.Activity = make([]uint64, len(rows))
 	}
 	rank := make([]int32, len(rows))
 	for r, j := range order {
 		rank[j] = int32(r)
 		c := rows[j]
-		p.Frequency[r], p.Recency[r], p.T[r], p.Weight[r] = c.Frequency, c.Recency, c.T, c.Weight
-		if withActivity {
-			p.Activity[r] = c.Activity
-		}
+		p.Frequency[r], p.Recency[r], p.T[r], p.Weight[r] = c.x, c.tx, c.t, c.w
 	}
 	for i, j := range of {
 		of[i] = rank[j]
@@ -114,14 +88,18 @@ func newPatterns(s *Summary, withActivity bool) *Patterns {
 	return p
 }
 
-func compareHistory(a, b CustomerSummary) int {
-	if c := cmp.Compare(a.Frequency, b.Frequency); c != 0 {
+// history is a distinct (x, t_x, T) with its total weight.
+type history struct{ x, tx, t, w float64 }
+
+// compareHistory orders histories by frequency, then recency, then T.
+func compareHistory(a, b *history) int {
+	if c := cmp.Compare(a.x, b.x); c != 0 {
 		return c
 	}
-	if c := cmp.Compare(a.Recency, b.Recency); c != 0 {
+	if c := cmp.Compare(a.tx, b.tx); c != 0 {
 		return c
 	}
-	return cmp.Compare(a.T, b.T)
+	return cmp.Compare(a.t, b.t)
 }
 
 // Compress merges the customers identical in (frequency, recency, T) into

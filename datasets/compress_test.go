@@ -112,9 +112,9 @@ func TestPatternsOf(t *testing.T) {
 			t.Errorf("row %d keeps a negative zero", j)
 		}
 		if j > 0 {
-			a := CustomerSummary{Frequency: p.Frequency[j-1], Recency: p.Recency[j-1], T: p.T[j-1]}
-			b := CustomerSummary{Frequency: p.Frequency[j], Recency: p.Recency[j], T: p.T[j]}
-			if compareHistory(a, b) >= 0 {
+			a := history{p.Frequency[j-1], p.Recency[j-1], p.T[j-1], 0}
+			b := history{p.Frequency[j], p.Recency[j], p.T[j], 0}
+			if compareHistory(&a, &b) >= 0 {
 				t.Errorf("rows %d and %d not in strictly increasing order", j-1, j)
 			}
 		}
@@ -124,21 +124,21 @@ func TestPatternsOf(t *testing.T) {
 	}
 }
 
-// TestActivityPatterns checks that the activity bitmaps split histories
-// that are otherwise equal, and only those.
-func TestActivityPatterns(t *testing.T) {
-	s := &Summary{Customers: []CustomerSummary{
-		{Frequency: 1, Recency: 2, T: 5, Activity: 3},
-		{Frequency: 1, Recency: 2, T: 5, Activity: 1},
-		{Frequency: 1, Recency: 2, T: 5, Activity: 3},
-		{Frequency: 0, Recency: 0, T: 5, Activity: 1},
-	}}
-	p := NewActivityPatterns(s)
-	if p.Len() != 3 || !slices.Equal(p.Of, []int32{2, 1, 2, 0}) || !slices.Equal(p.Activity, []uint64{1, 1, 3}) ||
-		!slices.Equal(p.Weight, []float64{1, 1, 2}) {
-		t.Errorf("rows %+v", p)
+// BenchmarkNewPatterns builds the pattern table of 1,000,000 customers on
+// a daily grid (about 200,000 distinct histories).
+func BenchmarkNewPatterns(b *testing.B) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	s := &Summary{}
+	for range 1_000_000 {
+		T := float64(280+rng.IntN(85)) / 7
+		x := float64(rng.IntN(12))
+		tx := 0.0
+		if x > 0 {
+			tx = float64(rng.IntN(int(T*7)+1)) / 7
+		}
+		s.Customers = append(s.Customers, CustomerSummary{Frequency: x, Recency: tx, T: T, Weight: 1})
 	}
-	if q := NewPatterns(s); q.Len() != 2 || q.Activity != nil {
-		t.Errorf("without activity: %+v", q)
+	for b.Loop() {
+		NewPatterns(s)
 	}
 }

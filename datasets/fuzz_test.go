@@ -41,7 +41,7 @@ func FuzzSummarize(f *testing.F) {
 	}
 	so := SummaryOptions{Unit: Week, CalibrationEnd: date(1997, 9, 30), HoldoutEnd: date(1998, 6, 30), ActivityPeriodDays: 30}
 	f.Fuzz(func(t *testing.T, data []byte, mode uint8) {
-		formats := []string{"auto", "csv", "tsv", "whitespace"}
+		formats := []Format{FormatAuto, FormatCSV, FormatTSV, FormatWhitespace}
 		ro := ReadOptions{Format: formats[mode%4]}
 		if mode&32 != 0 && mode%4 == 0 {
 			ro.Delimiter = Delimiter(1 + (mode>>6)%4) // comma, semicolon, tab or pipe
@@ -50,12 +50,12 @@ func FuzzSummarize(f *testing.F) {
 			ro.OnBadRow = "skip"
 		}
 		if mode&8 != 0 {
-			ro.Customer, ro.Date, ro.Amount, ro.DateFormat = "1", "2", "4", "20060102"
+			ro.Customer, ro.Date, ro.Amount, ro.DateFormat = ColumnAt(1), ColumnAt(2), ColumnAt(4), "20060102"
 		}
 		if mode&16 != 0 {
 			ro.Header = "no"
 			if mode&8 == 0 {
-				ro.Customer, ro.Date, ro.Amount = "0", "1", "2"
+				ro.Customer, ro.Date, ro.Amount = ColumnAt(0), ColumnAt(1), ColumnAt(2)
 			}
 		}
 		s, err := Summarize(bytes.NewReader(data), "fuzz", ro, so)

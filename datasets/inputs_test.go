@@ -196,7 +196,7 @@ func TestParquetByMagic(t *testing.T) {
 		if err != nil || in.Format != FormatParquet {
 			t.Errorf("%s: inspected as %+v, %v", name, in, err)
 		}
-		if _, err := SummarizeFile(path, ReadOptions{Format: "csv"}, so); err == nil || !strings.Contains(err.Error(), "is a Parquet file") {
+		if _, err := SummarizeFile(path, ReadOptions{Format: FormatCSV}, so); err == nil || !strings.Contains(err.Error(), "is a Parquet file") {
 			t.Errorf("%s with format csv: %v", name, err)
 		}
 	}
@@ -207,7 +207,7 @@ func TestParquetByMagic(t *testing.T) {
 	if s, err := SummarizeFile(path, ReadOptions{}, so); err != nil || len(s.Customers) != 1 {
 		t.Errorf("a CSV named .parquet under format auto: %v", err)
 	}
-	if _, err := SummarizeFile(path, ReadOptions{Format: "parquet"}, so); err == nil || !strings.Contains(err.Error(), "not a Parquet file") {
+	if _, err := SummarizeFile(path, ReadOptions{Format: FormatParquet}, so); err == nil || !strings.Contains(err.Error(), "not a Parquet file") {
 		t.Errorf("a CSV under format parquet: %v", err)
 	}
 }
@@ -216,7 +216,7 @@ func TestParquetByMagic(t *testing.T) {
 // row whose date holds letters is a data row, read and accounted for.
 func TestHeaderNotSwallowed(t *testing.T) {
 	text := "a,N/A,10\na,2024-01-05,10\nb,2024-01-07,5\nb,2024-02-07,5\n"
-	ro := ReadOptions{Customer: "0", Date: "1", Amount: "2"}
+	ro := ReadOptions{Customer: ColumnAt(0), Date: ColumnAt(1), Amount: ColumnAt(2)}
 	so := SummaryOptions{Unit: Day, CalibrationEnd: date(2024, 3, 31)}
 	_, err := Summarize(strings.NewReader(text), "h.csv", ro, so)
 	var bad *BadRowError
@@ -342,7 +342,7 @@ func TestAmountColumn(t *testing.T) {
 	so := SummaryOptions{Unit: Day, CalibrationEnd: date(2024, 1, 31)}
 	text := "customer_id,date,price\n1,2024-01-01,3\n"
 	for _, name := range []string{"amount", "Amount", "2x"} {
-		_, err := Summarize(strings.NewReader(text), "a.csv", ReadOptions{Amount: name}, so)
+		_, err := Summarize(strings.NewReader(text), "a.csv", ReadOptions{Amount: ColumnNamed(name)}, so)
 		var oe *OptionError
 		if !errors.As(err, &oe) || oe.Option != OptionAmount || !strings.Contains(err.Error(), "no amount column") {
 			t.Errorf("Amount %q missing: %v", name, err)
@@ -352,15 +352,15 @@ func TestAmountColumn(t *testing.T) {
 	if err != nil || s.HasAmount || !strings.Contains(s.NoAmountReason, `no column called "amount"`) {
 		t.Errorf("default assumed: %v %+v", err, s)
 	}
-	s, err = Summarize(strings.NewReader(text), "a.csv", ReadOptions{Amount: "none"}, so)
+	s, err = Summarize(strings.NewReader(text), "a.csv", ReadOptions{Amount: NoColumn()}, so)
 	if err != nil || s.HasAmount || !strings.Contains(s.NoAmountReason, "none") {
 		t.Errorf("none: %v %+v", err, s)
 	}
-	s, err = Summarize(strings.NewReader(text), "a.csv", ReadOptions{Amount: "price"}, so)
+	s, err = Summarize(strings.NewReader(text), "a.csv", ReadOptions{Amount: ColumnNamed("price")}, so)
 	if err != nil || !s.HasAmount || s.NoAmountReason != "" || s.Customers[0].FirstAmount != 3 {
 		t.Errorf("price: %v %+v", err, s)
 	}
-	s, err = Summarize(strings.NewReader("1,2024-01-01,3\n"), "a.csv", ReadOptions{Customer: "0", Date: "1"}, so)
+	s, err = Summarize(strings.NewReader("1,2024-01-01,3\n"), "a.csv", ReadOptions{Customer: ColumnAt(0), Date: ColumnAt(1)}, so)
 	if err != nil || s.HasAmount || !strings.Contains(s.NoAmountReason, "0-based index") {
 		t.Errorf("no header: %v %+v", err, s)
 	}
@@ -396,7 +396,7 @@ func TestDelimiters(t *testing.T) {
 	if err != nil || !slices.Equal(s.Customers, ref.Customers) {
 		t.Errorf("whitespace given: %v", err)
 	}
-	if _, err := Summarize(strings.NewReader(ws), "w", ReadOptions{Format: "tsv", Delimiter: DelimiterComma}, so); err == nil || !strings.Contains(err.Error(), "contradicts") {
+	if _, err := Summarize(strings.NewReader(ws), "w", ReadOptions{Format: FormatTSV, Delimiter: DelimiterComma}, so); err == nil || !strings.Contains(err.Error(), "contradicts") {
 		t.Errorf("conflict: %v", err)
 	}
 	if _, err := Summarize(strings.NewReader(ws), "w", ReadOptions{Delimiter: Delimiter(99)}, so); err == nil {
@@ -509,4 +509,57 @@ func TestSurvivalCSVEncodings(t *testing.T) {
 		t.Fatal("no error for a bad count")
 	}
 	checkShortMessage(t, "survival", err.Error(), 0)
+}
+
+// TestColumnByNameOrIndex: the name-or-index choice is explicit, so that a
+// column named "2024" is chosen by its name; ParseColumn keeps the command
+// line's convention (digits are an index).
+func TestColumnByNameOrIndex(t *testing.T) {
+	text := "2024,1,date\n7,x,2024-01-05\n8,y,2024-01-06\n"
+	so := SummaryOptions{Unit: Day, CalibrationEnd: date(2024, 1, 31)}
+	s, err := Summarize(strings.NewReader(text), "y.csv", ReadOptions{Customer: ColumnNamed("2024")}, so)
+	if err != nil || len(s.Customers) != 2 || s.Customers[0].ID != "7" {
+		t.Errorf("by name 2024: %v %+v", err, s)
+	}
+	s, err = Summarize(strings.NewReader(text), "y.csv", ReadOptions{Header: "yes", Customer: ColumnAt(1)}, so)
+	if err != nil || len(s.Customers) != 2 || s.Customers[0].ID != "x" {
+		t.Errorf("by index 1: %v %+v", err, s)
+	}
+	_, err = Summarize(strings.NewReader(text), "y.csv", ReadOptions{Customer: ColumnNamed("2025")}, so)
+	if err == nil || !strings.Contains(err.Error(), `no customer_id column "2025" in the header; the columns are: 2024, 1, date`) {
+		t.Errorf("missing name: %v", err)
+	}
+	_, err = Summarize(strings.NewReader(text), "y.csv", ReadOptions{Header: "yes", Customer: ColumnAt(7)}, so)
+	if err == nil || !strings.Contains(err.Error(), `no customer_id column index 7`) {
+		t.Errorf("index out of range: %v", err)
+	}
+	if _, err := Summarize(strings.NewReader(text), "y.csv", ReadOptions{Date: NoColumn()}, so); err == nil {
+		t.Error("no error for a date column of none")
+	}
+	for in, want := range map[string]Column{"": {}, " none ": NoColumn(), "2024": ColumnAt(2024), "amount": ColumnNamed("amount"), "0x1": ColumnNamed("0x1")} {
+		if got := ParseColumn(in); got != want {
+			t.Errorf("ParseColumn(%q) = %v, want %v", in, got, want)
+		}
+	}
+	for in, want := range map[string]Format{"": FormatAuto, "AUTO": FormatAuto, "csv": FormatCSV, "tsv": FormatTSV, "Whitespace": FormatWhitespace, "parquet": FormatParquet} {
+		got, err := ParseFormat(in)
+		if err != nil || got != want || (in != "" && !strings.EqualFold(got.String(), in)) {
+			t.Errorf("ParseFormat(%q) = %v, %v", in, got, err)
+		}
+	}
+	if _, err := ParseFormat("xlsx"); err == nil || !strings.Contains(err.Error(), `unknown log format "xlsx"`) {
+		t.Errorf("ParseFormat(xlsx): %v", err)
+	}
+}
+
+// TestLineEndingAtBlockEdge: a \r\n split across the 64 KiB block that
+// decides the line ending is still a CRLF file.
+func TestLineEndingAtBlockEdge(t *testing.T) {
+	note := strings.Repeat("n", 64<<10-len("customer_id,date,note\r"))
+	text := "customer_id,date,note" + note + "\r\n1,2024-01-01,x\r\n2,2024-01-02,y\r\n"
+	so := SummaryOptions{Unit: Day, CalibrationEnd: date(2024, 1, 31)}
+	s, err := Summarize(strings.NewReader(text), "edge.csv", ReadOptions{Customer: ColumnAt(0), Date: ColumnAt(1), Header: "yes"}, so)
+	if err != nil || s.Accounting.RowsRead != 2 {
+		t.Errorf("got %v %+v, want 2 rows", err, s)
+	}
 }

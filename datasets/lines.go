@@ -44,7 +44,11 @@ func (lr *lineReader) detectTerminator() error {
 	if err != nil {
 		return err
 	}
-	if bytes.IndexByte(head, '\n') < 0 && bytes.IndexByte(head, '\r') >= 0 {
+	if bytes.IndexByte(head, '\n') >= 0 {
+		return nil
+	}
+	if i := bytes.IndexByte(head, '\r'); i >= 0 && (i < len(head)-1 || lr.eof) {
+		// (A \r that ends the block may be followed by a \n.)
 		lr.term = '\r'
 	}
 	return nil

@@ -96,10 +96,10 @@ func TestParquet(t *testing.T) {
 		ro   ReadOptions
 	}{
 		{"plain.parquet", ReadOptions{}},
-		{"plain.parquet", ReadOptions{Customer: "0", Date: "1", Amount: "2"}},
-		{"typed.parquet", ReadOptions{Customer: "cust", Date: "day", Amount: "cents"}},
-		{"typed.parquet", ReadOptions{Customer: "cust", Date: "ts", Amount: "spend"}},
-		{"typed.bin", ReadOptions{Customer: "cust", Date: "day", Amount: "amount_text"}},
+		{"plain.parquet", ReadOptions{Customer: ColumnAt(0), Date: ColumnAt(1), Amount: ColumnAt(2)}},
+		{"typed.parquet", ReadOptions{Customer: ColumnNamed("cust"), Date: ColumnNamed("day"), Amount: ColumnNamed("cents")}},
+		{"typed.parquet", ReadOptions{Customer: ColumnNamed("cust"), Date: ColumnNamed("ts"), Amount: ColumnNamed("spend")}},
+		{"typed.bin", ReadOptions{Customer: ColumnNamed("cust"), Date: ColumnNamed("day"), Amount: ColumnNamed("amount_text")}},
 	}
 	for _, c := range cases {
 		got, err := SummarizeFile(filepath.Join(dir, c.file), c.ro, so)
@@ -122,7 +122,7 @@ func TestParquet(t *testing.T) {
 			}
 		}
 	}
-	in, err := Inspect(filepath.Join(dir, "typed.parquet"), ReadOptions{Customer: "cust", Date: "day", Amount: "spend"})
+	in, err := Inspect(filepath.Join(dir, "typed.parquet"), ReadOptions{Customer: ColumnNamed("cust"), Date: ColumnNamed("day"), Amount: ColumnNamed("spend")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,10 +197,10 @@ func TestParquetBadRows(t *testing.T) {
 		}
 	}
 	// A column that cannot hold a date, and a missing column.
-	if _, err := SummarizeFile(path, ReadOptions{Date: "flag"}, so); err == nil || !strings.Contains(err.Error(), "cannot hold a date") {
+	if _, err := SummarizeFile(path, ReadOptions{Date: ColumnNamed("flag")}, so); err == nil || !strings.Contains(err.Error(), "cannot hold a date") {
 		t.Errorf("a boolean date column: %v", err)
 	}
-	if _, err := SummarizeFile(path, ReadOptions{Amount: "price"}, so); err == nil || !strings.Contains(err.Error(), "the columns are: customer_id, date, amount, flag") {
+	if _, err := SummarizeFile(path, ReadOptions{Amount: ColumnNamed("price")}, so); err == nil || !strings.Contains(err.Error(), "the columns are: customer_id, date, amount, flag") {
 		t.Errorf("a missing column: %v", err)
 	}
 }
@@ -241,7 +241,7 @@ func TestParquetLegacyTypes(t *testing.T) {
 		{8, int96(d0+1, 0), dec(-5), 0.5, [16]byte{15: 1}},
 	})
 	so := SummaryOptions{Unit: Day, CalibrationEnd: date(2024, 1, 31)}
-	s, err := SummarizeFile(path, ReadOptions{Customer: "cust", Date: "when", Amount: "price", OnBadRow: "skip"}, so)
+	s, err := SummarizeFile(path, ReadOptions{Customer: ColumnNamed("cust"), Date: ColumnNamed("when"), Amount: ColumnNamed("price"), OnBadRow: "skip"}, so)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestParquetLegacyTypes(t *testing.T) {
 	if !slices.Equal(s.Customers, want) || s.Accounting.RejectedBy[ReasonNegative] != 1 {
 		t.Errorf("got %+v %+v\nwant %+v", s.Customers, s.Accounting, want)
 	}
-	s, err = SummarizeFile(path, ReadOptions{Customer: "uid", Date: "when", Amount: "small"}, so)
+	s, err = SummarizeFile(path, ReadOptions{Customer: ColumnNamed("uid"), Date: ColumnNamed("when"), Amount: ColumnNamed("small")}, so)
 	if err != nil {
 		t.Fatal(err)
 	}

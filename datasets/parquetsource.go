@@ -27,10 +27,11 @@ import (
 //
 // Nulls count as empty fields. Repeated (list) columns are not supported.
 type parquetSource struct {
-	in     Inspection
-	file   *os.File
-	pf     *parquet.File
-	dates  *dateParser
+	in    Inspection
+	file  *os.File
+	pf    *parquet.File
+	dates *dateParser
+	//lint:ignore SA1019 the row reader keeps the projected schema; moving to parquet.GenericReader is the readers' follow-up
 	reader *parquet.Reader
 	cols   [3]*pqColumn // customer, date, amount (nil when count-only)
 	rows   []parquet.Row
@@ -59,6 +60,9 @@ func newParquetSource(f *os.File, name string, c *readConfig) (*parquetSource, e
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	if err := checkParquetFooter(f, st.Size(), name); err != nil {
+		return nil, err
+	}
 	pf, err := parquet.OpenFile(f, st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a readable Parquet file: %w", name, err)
@@ -82,10 +86,10 @@ func newParquetSource(f *os.File, name string, c *readConfig) (*parquetSource, e
 		}
 		leaf, ok := schema.Lookup(paths[pos]...)
 		if !ok {
-			return nil, fmt.Errorf("%s: column %s not found in the schema", name, s.in.Columns[pos])
+			return nil, fmt.Errorf("%s: column %s not found in the schema", name, showName(s.in.Columns[pos]))
 		}
 		if leaf.MaxRepetitionLevel > 0 {
-			return nil, fmt.Errorf("%s: column %s is repeated (a list): choose a column with one value per row", name, s.in.Columns[pos])
+			return nil, fmt.Errorf("%s: column %s is repeated (a list): choose a column with one value per row", name, showName(s.in.Columns[pos]))
 		}
 		col, err := describeColumn(leaf.Node.Type(), role, s.in.Columns[pos], c.dates)
 		if err != nil {
@@ -148,7 +152,7 @@ func describeColumn(t parquet.Type, role int, name string, dates *dateParser) (*
 		}
 	}
 	bad := func(what string) error {
-		return fmt.Errorf("the %s column %s has Parquet type %s, which cannot hold %s", []string{"customer id", "date", "amount"}[role], name, t, what)
+		return fmt.Errorf("the %s column %s has Parquet type %s, which cannot hold %s", []string{"customer id", "date", "amount"}[role], showName(name), t, what)
 	}
 	switch role {
 	case 0:

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -41,13 +40,13 @@ import (
 // header name (matched exactly, else ignoring case). Ids are kept exactly
 // as written ("0001" stays "0001").
 type ReadOptions struct {
-	// Format is "auto" (or ""), "csv", "tsv", "whitespace" or "parquet".
-	// Auto goes by the content: Parquet's magic bytes, else the extension
+	// Format is the file format; FormatAuto (the zero value) goes by the
+	// content: Parquet's magic bytes, else the extension
 	// (.csv is CSV, .tsv/.tab TSV), else the first non-blank line: the
 	// most frequent of comma, tab, semicolon and pipe outside quotes
 	// makes it CSV with that delimiter, and a line with none of them is
 	// whitespace-separated.
-	Format string
+	Format Format
 	// Delimiter is the field separator of a text log; the zero value
 	// (DelimiterAuto) detects it from the first non-blank line (for
 	// Format csv: among comma, semicolon, tab and pipe, comma when none
@@ -63,18 +62,19 @@ type ReadOptions struct {
 	// checked and accounted for like any other (so "a,N/A,10" is a bad
 	// row, not a header).
 	Header string
-	// Customer is the customer id column: a header name or a 0-based index
-	// (default "customer_id").
-	Customer string
-	// Date is the date column (default "date").
-	Date string
-	// Amount is the amount column: a header name or a 0-based index, or
-	// "none" for a count-only log. Left empty, the default "amount" is
-	// assumed: a log whose header has an "amount" column uses it, and one
-	// without is read as count-only (Summary.NoAmountReason says so). A
+	// Customer is the customer id column, by name or 0-based index
+	// (ColumnNamed, ColumnAt, or ParseColumn for the command line's
+	// convention); the zero value is the column named "customer_id".
+	Customer Column
+	// Date is the date column (zero value: "date").
+	Date Column
+	// Amount is the amount column, or NoColumn() for a count-only log.
+	// Left at the zero value, the default "amount" is assumed: a log
+	// whose header has an "amount" column uses it, and one without is
+	// read as count-only (Summary.NoAmountReason says so). A
 	// column named explicitly (even "amount") must exist, as the customer
 	// and date columns must.
-	Amount string
+	Amount Column
 	// DateFormat is the layout of the dates: "iso" (default, 2006-01-02),
 	// "20060102" or "yyyymmdd", "rfc3339", "unix" or a Go layout (see
 	// ParseDateLayout).
@@ -101,14 +101,6 @@ type ReadOptions struct {
 	ExcludeAfterEnd bool
 }
 
-// Format names.
-const (
-	FormatCSV        = "csv"
-	FormatTSV        = "tsv"
-	FormatWhitespace = "whitespace"
-	FormatParquet    = "parquet"
-)
-
 // Bounds of a quoted field (see ReadOptions).
 const (
 	maxQuotedLines = 32
@@ -117,12 +109,12 @@ const (
 
 // normalized option values
 type readConfig struct {
-	format   string // "", csv, tsv, whitespace, parquet ("" = auto)
+	format   Format
 	delim    Delimiter
 	header   string // auto, yes, no
-	customer string
-	date     string
-	amount   string // "" = default "amount", assumed
+	customer Column
+	date     Column
+	amount   Column // the zero value: the default "amount", assumed
 	dates    *dateParser
 	skip     bool
 	rejects  string
@@ -131,24 +123,18 @@ type readConfig struct {
 }
 
 func (ro ReadOptions) config() (*readConfig, error) {
-	c := &readConfig{customer: strings.TrimSpace(ro.Customer), date: strings.TrimSpace(ro.Date),
-		amount: strings.TrimSpace(ro.Amount), rejects: ro.RejectsPath, excludeAfterEnd: ro.ExcludeAfterEnd,
-		delim: ro.Delimiter}
+	c := &readConfig{format: ro.Format, customer: ro.Customer, date: ro.Date, amount: ro.Amount,
+		rejects: ro.RejectsPath, excludeAfterEnd: ro.ExcludeAfterEnd, delim: ro.Delimiter}
 	if ro.Delimiter > DelimiterWhitespace {
 		return nil, fmt.Errorf("unknown delimiter %d: use DelimiterAuto, DelimiterComma, DelimiterSemicolon, DelimiterTab, DelimiterPipe or DelimiterWhitespace", ro.Delimiter)
 	}
-	switch strings.ToLower(strings.TrimSpace(ro.Format)) {
-	case "", "auto":
-	case "csv":
-		c.format = FormatCSV
-	case "tsv", "tab":
-		c.format = FormatTSV
-	case "whitespace", "ws", "space", "txt":
-		c.format = FormatWhitespace
-	case "parquet":
-		c.format = FormatParquet
-	default:
-		return nil, fmt.Errorf("unknown log format %s: use auto, csv, tsv, whitespace or parquet", excerpt([]byte(ro.Format)))
+	if ro.Format > FormatParquet {
+		return nil, fmt.Errorf("unknown log format %d: use FormatAuto, FormatCSV, FormatTSV, FormatWhitespace or FormatParquet", ro.Format)
+	}
+	for _, col := range []Column{c.customer, c.date} {
+		if col.IsNone() {
+			return nil, fmt.Errorf("the customer id and date columns cannot be none")
+		}
 	}
 	switch strings.ToLower(strings.TrimSpace(ro.Header)) {
 	case "", "auto":
@@ -167,11 +153,11 @@ func (ro ReadOptions) config() (*readConfig, error) {
 	default:
 		return nil, fmt.Errorf("unknown bad-row policy %s: use fail or skip", excerpt([]byte(ro.OnBadRow)))
 	}
-	if c.customer == "" {
-		c.customer = "customer_id"
+	if c.customer.IsDefault() {
+		c.customer = ColumnNamed("customer_id")
 	}
-	if c.date == "" {
-		c.date = "date"
+	if c.date.IsDefault() {
+		c.date = ColumnNamed("date")
 	}
 	dp, err := newDateParser(ro.DateFormat)
 	if err != nil {
@@ -185,7 +171,7 @@ func (ro ReadOptions) config() (*readConfig, error) {
 // columns the options resolve to.
 type Inspection struct {
 	File   string
-	Format string // csv, tsv, whitespace or parquet
+	Format Format // FormatCSV, FormatTSV, FormatWhitespace or FormatParquet
 	// Delimiter is the field separator of a text log (zero for Parquet).
 	Delimiter Delimiter
 	Header    bool
@@ -299,7 +285,7 @@ func openDecoded(r io.Reader, name string, c *readConfig, closer func() error, r
 	if kind == inputParquet {
 		f, ok := r.(*os.File)
 		switch {
-		case c.format != "" && c.format != FormatParquet:
+		case c.format != FormatAuto && c.format != FormatParquet:
 			return nil, fmt.Errorf("%s is a Parquet file (it starts with the magic bytes PAR1), but the format is set to %s: set the format to auto or parquet", name, c.format)
 		case !ok:
 			return nil, fmt.Errorf("%s is a Parquet file, which needs random access: read it with SummarizeFile", name)
@@ -316,7 +302,7 @@ func openDecoded(r io.Reader, name string, c *readConfig, closer func() error, r
 // options, the file name and the first bytes of the text.
 func resolveDelimiter(c *readConfig, name string, head []byte) (Delimiter, error) {
 	format := c.format
-	if format == "" {
+	if format == FormatAuto {
 		switch strings.ToLower(filepath.Ext(name)) {
 		case ".csv":
 			format = FormatCSV
@@ -325,9 +311,9 @@ func resolveDelimiter(c *readConfig, name string, head []byte) (Delimiter, error
 		}
 	}
 	if c.delim != DelimiterAuto {
-		ok := format == "" || format == FormatCSV && c.delim != DelimiterWhitespace ||
+		ok := format == FormatAuto || format == FormatCSV && c.delim != DelimiterWhitespace ||
 			format == FormatTSV && c.delim == DelimiterTab || format == FormatWhitespace && c.delim == DelimiterWhitespace
-		if !ok && c.format != "" {
+		if !ok && c.format != FormatAuto {
 			return 0, fmt.Errorf("%s: the delimiter %s contradicts the format %s: set one of them to auto", name, c.delim, c.format)
 		}
 		return c.delim, nil
@@ -381,61 +367,24 @@ func sniffDelimiter(head []byte) Delimiter {
 	return DelimiterWhitespace
 }
 
-// isIndex reports whether a column option is a 0-based index.
-func isIndex(s string) (int, bool) {
-	if s == "" || len(s) > 6 {
-		return 0, false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
-	}
-	n, err := strconv.Atoi(s)
-	return n, err == nil
-}
-
-// findColumn returns the position of a column option in a header: an
-// option made of digits is a 0-based index, anything else a name, matched
-// exactly, else ignoring case; -1 when absent.
-func findColumn(header []string, opt string) int {
-	if n, ok := isIndex(opt); ok {
-		if n < len(header) {
-			return n
-		}
-		return -1
-	}
-	for i, h := range header {
-		if h == opt {
-			return i
-		}
-	}
-	for i, h := range header {
-		if strings.EqualFold(h, opt) {
-			return i
-		}
-	}
-	return -1
-}
-
 // resolveColumns fills in the positions and names of the customer, date
 // and amount columns. header is nil for a log without one; fields is the
 // number of fields of a row (0 if unknown).
 func resolveColumns(in *Inspection, c *readConfig, header []string, fields int) error {
 	in.DateLayout = c.dates.layout
-	role := func(opt, what string, o Option) (int, string, error) {
+	role := func(opt Column, what string, o Option) (int, string, error) {
 		if header != nil {
-			i := findColumn(header, opt)
+			i := opt.find(header)
 			if i < 0 {
 				return 0, "", &OptionError{Option: o, File: in.File, Err: fmt.Errorf("no %s column %s in the header; the columns are: %s (choose the %s column by a name or a 0-based index)",
-					what, excerpt([]byte(opt)), listColumns(header), what)}
+					what, opt.describe(), listColumns(header), what)}
 			}
 			return i, header[i], nil
 		}
-		i, ok := isIndex(opt)
+		i, ok := opt.Index()
 		if !ok {
 			return 0, "", &OptionError{Option: o, File: in.File, Err: fmt.Errorf("the log has no header, so the %s column must be given by 0-based index, not %s (or say that the first line is a header)",
-				what, excerpt([]byte(opt)))}
+				what, opt.describe())}
 		}
 		if fields > 0 && i >= fields {
 			return 0, "", &OptionError{Option: o, File: in.File, Err: fmt.Errorf("%s column index %d is out of range: the first row has %d fields (indices are 0-based)", what, i, fields)}
@@ -451,19 +400,19 @@ func resolveColumns(in *Inspection, c *readConfig, header []string, fields int) 
 	}
 	in.Amount = -1
 	switch {
-	case strings.EqualFold(c.amount, "none"):
-		in.NoAmountReason = "the amount column is set to none (a count-only log)"
-	case c.amount == "":
+	case c.amount.IsNone():
+		in.NoAmountReason = "the amount column is set to none, a count-only log: name the amount column to compute revenue and CLV"
+	case c.amount.IsDefault():
 		// The default, assumed: use an "amount" column when there is one.
 		if header != nil {
-			if i := findColumn(header, "amount"); i >= 0 {
+			if i := ColumnNamed("amount").find(header); i >= 0 {
 				in.Amount, in.AmountName = i, header[i]
 			}
 		}
 		if in.Amount < 0 {
-			in.NoAmountReason = `no amount column was named and the log has no column called "amount"; name it with --amount (data.amount in a config) to compute revenue and CLV`
+			in.NoAmountReason = `no amount column was named and the log has no column called "amount"; name the amount column (the amount option) to compute revenue and CLV`
 			if header == nil {
-				in.NoAmountReason = `no amount column was named and the log has no header; give the amount column's 0-based index with --amount (data.amount in a config) to compute revenue and CLV`
+				in.NoAmountReason = `no amount column was named and the log has no header; give the amount column's 0-based index (the amount option) to compute revenue and CLV`
 			}
 		}
 	default:

@@ -27,12 +27,12 @@ var formatsLog = []struct {
 	{"tabs.tsv", ReadOptions{}, "customer_id\tdate\tamount\n01\t2024-01-01\t10\n01\t2024-01-09\t2.5\n2\t2024-01-03\t4\n"},
 	{"quoted.tsv", ReadOptions{}, "customer_id\tnote\tdate\tamount\n\"01\"\t\t\"2024-01-01\"\t10\n01\t\"a\tb \"\"c\"\"\"\t2024-01-09\t2.5\n\"2\" \t x \t2024-01-03\t\"4\"\n"},
 	{"spaces.txt", ReadOptions{}, "customer_id  date   amount\r\n 01 2024-01-01   10\r\n 01 2024-01-09  2.5\r\n 2 2024-01-03 4\r\n"},
-	{"noheader.dat", ReadOptions{Customer: "0", Date: "1", Amount: "2"}, "01 2024-01-01 10\n01 2024-01-09 2.5\n2 2024-01-03 4\n"},
+	{"noheader.dat", ReadOptions{Customer: ColumnAt(0), Date: ColumnAt(1), Amount: ColumnAt(2)}, "01 2024-01-01 10\n01 2024-01-09 2.5\n2 2024-01-03 4\n"},
 	{"commas.txt", ReadOptions{}, "customer_id,date,amount\n01,2024-01-01,10\n01,2024-01-09,2.5\n2,2024-01-03,4\n"},
-	{"compact", ReadOptions{Customer: "1", Date: "0", Amount: "3", DateFormat: "yyyymmdd"}, "20240101 01 x 10\n20240109 01 y 2.5\n20240103 2 z 4\n"},
-	{"named-compact.txt", ReadOptions{Customer: "CUSTOMER_ID", Date: "Day", Amount: "Spend", DateFormat: "20060102"},
+	{"compact", ReadOptions{Customer: ColumnAt(1), Date: ColumnAt(0), Amount: ColumnAt(3), DateFormat: "yyyymmdd"}, "20240101 01 x 10\n20240109 01 y 2.5\n20240103 2 z 4\n"},
+	{"named-compact.txt", ReadOptions{Customer: ColumnNamed("CUSTOMER_ID"), Date: ColumnNamed("Day"), Amount: ColumnNamed("Spend"), DateFormat: "20060102"},
 		"customer_id day spend\n01 20240101 10\n01 20240109 2.5\n2 20240103 4\n"},
-	{"indices-with-header.txt", ReadOptions{Customer: "0", Date: "1", Amount: "2"}, "who when howmuch\n01 2024-01-01 10\n01 2024-01-09 2.5\n2 2024-01-03 4\n"},
+	{"indices-with-header.txt", ReadOptions{Customer: ColumnAt(0), Date: ColumnAt(1), Amount: ColumnAt(2)}, "who when howmuch\n01 2024-01-01 10\n01 2024-01-09 2.5\n2 2024-01-03 4\n"},
 	{"go-layout.csv", ReadOptions{DateFormat: "02/01/2006"}, "customer_id,date,amount\n01,01/01/2024,10\n01,09/01/2024,2.5\n2,03/01/2024,4\n"},
 	{"unix.csv", ReadOptions{DateFormat: "unix"}, "customer_id,date,amount\n01,1704067200,10\n01,1704844799,2.5\n2,1704240000.5,4\n"},
 }
@@ -94,21 +94,21 @@ func TestHeaderDetection(t *testing.T) {
 	}{
 		{"customer_id,date,amount\n1,2024-01-01,3\n", ReadOptions{}, true, 2, ""},
 		{"customer_id,date\n1,2024-01-01\n", ReadOptions{}, true, -1, ""}, // the default amount is optional
-		{"customer_id,date,price\n1,2024-01-01,3\n", ReadOptions{Amount: "none"}, true, -1, ""},
-		{"id,day,x\n1,2024-01-01,3\n", ReadOptions{Customer: "0", Date: "1", Amount: "2"}, true, 2, ""},
-		{"1,2024-01-01,3\n", ReadOptions{Customer: "0", Date: "1", Amount: "2"}, false, 2, ""},
+		{"customer_id,date,price\n1,2024-01-01,3\n", ReadOptions{Amount: NoColumn()}, true, -1, ""},
+		{"id,day,x\n1,2024-01-01,3\n", ReadOptions{Customer: ColumnAt(0), Date: ColumnAt(1), Amount: ColumnAt(2)}, true, 2, ""},
+		{"1,2024-01-01,3\n", ReadOptions{Customer: ColumnAt(0), Date: ColumnAt(1), Amount: ColumnAt(2)}, false, 2, ""},
 		// A malformed date holds no letter: a data row, not a header.
-		{"1,2024-13-01,3\n", ReadOptions{Customer: "0", Date: "1", Amount: "2"}, false, 2, ""},
+		{"1,2024-13-01,3\n", ReadOptions{Customer: ColumnAt(0), Date: ColumnAt(1), Amount: ColumnAt(2)}, false, 2, ""},
 		// A field that reads as a date makes a data row, even with a
 		// letter in the amount position (a bad row, not a header).
-		{"a,2024-01-01,amt\n1,2024-01-01,3\n", ReadOptions{Customer: "0", Date: "1", Amount: "2"}, false, 2, ""},
+		{"a,2024-01-01,amt\n1,2024-01-01,3\n", ReadOptions{Customer: ColumnAt(0), Date: ColumnAt(1), Amount: ColumnAt(2)}, false, 2, ""},
 		// The issue's case: a letter in the date position, but an amount.
-		{"a,N/A,10\na,2024-01-05,10\n", ReadOptions{Customer: "0", Date: "1", Amount: "2"}, false, 2, ""},
-		{"customer,date,amount\n1,2024-01-01,3\n", ReadOptions{Customer: "0", Date: "1", Amount: "2"}, true, 2, ""},
-		{"customer;date;amount\n1;2024-01-01;3\n", ReadOptions{Customer: "0", Date: "1"}, true, 2, ""},
+		{"a,N/A,10\na,2024-01-05,10\n", ReadOptions{Customer: ColumnAt(0), Date: ColumnAt(1), Amount: ColumnAt(2)}, false, 2, ""},
+		{"customer,date,amount\n1,2024-01-01,3\n", ReadOptions{Customer: ColumnAt(0), Date: ColumnAt(1), Amount: ColumnAt(2)}, true, 2, ""},
+		{"customer;date;amount\n1;2024-01-01;3\n", ReadOptions{Customer: ColumnAt(0), Date: ColumnAt(1)}, true, 2, ""},
 		{"1,2024-01-01,3\n", ReadOptions{}, false, 0, "does not look like a header"},
-		{"1,2024-01-01,3\n", ReadOptions{Header: "yes", Customer: "0", Date: "1"}, true, -1, ""},
-		{"id,day\n", ReadOptions{Header: "no", Customer: "0", Date: "1"}, false, -1, ""},
+		{"1,2024-01-01,3\n", ReadOptions{Header: "yes", Customer: ColumnAt(0), Date: ColumnAt(1)}, true, -1, ""},
+		{"id,day\n", ReadOptions{Header: "no", Customer: ColumnAt(0), Date: ColumnAt(1)}, false, -1, ""},
 		{"who,when\n1,2024-01-01\n", ReadOptions{}, true, 0, `no customer_id column "customer_id" in the header; the columns are: who, when`},
 	}
 	for _, c := range cases {
@@ -143,7 +143,10 @@ func mustConfig(t *testing.T, ro ReadOptions) *readConfig {
 
 // TestSniffFormat checks the format chosen by extension and content.
 func TestSniffFormat(t *testing.T) {
-	cases := []struct{ name, text, want string }{
+	cases := []struct {
+		name, text string
+		want       Format
+	}{
 		{"a.csv", "x y,z\n", FormatCSV}, // the extension wins
 		{"a.TSV", "x,y\tz\n", FormatTSV},
 		{"a.txt", "\n 0001 19970101 1 2.00\n", FormatWhitespace},
@@ -153,7 +156,7 @@ func TestSniffFormat(t *testing.T) {
 		{"-", "", FormatWhitespace},
 	}
 	for _, c := range cases {
-		src, err := openReaderSource(strings.NewReader(c.text), c.name, mustConfig(t, ReadOptions{Header: "no", Customer: "0", Date: "1"}))
+		src, err := openReaderSource(strings.NewReader(c.text), c.name, mustConfig(t, ReadOptions{Header: "no", Customer: ColumnAt(0), Date: ColumnAt(1)}))
 		if err != nil {
 			t.Errorf("%s: %v", c.name, err)
 			continue
@@ -264,7 +267,7 @@ func TestReadErrors(t *testing.T) {
 		t.Errorf("rejects in a missing folder: %v", err)
 	}
 	// Without a header, columns are named by their role.
-	_, err = Summarize(strings.NewReader("1 2024-01-01 x\n"), "n.txt", ReadOptions{Header: "no", Customer: "0", Date: "1", Amount: "2"}, so)
+	_, err = Summarize(strings.NewReader("1 2024-01-01 x\n"), "n.txt", ReadOptions{Header: "no", Customer: ColumnAt(0), Date: ColumnAt(1), Amount: ColumnAt(2)}, so)
 	if !errors.As(err, &be) || be.Column != "amount" || be.ColumnIndex != 2 {
 		t.Errorf("no header: %v", err)
 	}

@@ -21,6 +21,15 @@ type SummaryOptions struct {
 	// ActivityPeriodDays, when > 0, turns on the activity bitmaps
 	// (CustomerSummary.Activity) with periods of this many days.
 	ActivityPeriodDays float64
+	// Discrete counts calendar periods of Unit (day, week, month, quarter or
+	// year) instead of fractional time: each period after the first
+	// purchase is one opportunity, purchases in the same period count once,
+	// Frequency is the number of later periods with a purchase, Recency the
+	// index of the last of them (0 if none) and T the number of periods
+	// after the first purchase's through the calibration end (the discrete
+	// data of BG/BB). The calibration and holdout ends must be the last
+	// days of periods.
+	Discrete bool
 }
 
 // window holds the checked options as days.
@@ -35,6 +44,10 @@ type logWindow struct {
 	dateCol  string
 	dateIdx  int
 	rowNums  bool
+	discrete bool
+	// per maps a day to its calendar period with SummaryOptions.Discrete,
+	// and is the identity otherwise.
+	per func(day int64) int64
 }
 
 func newWindow(so SummaryOptions, ro ReadOptions) (*logWindow, error) {
@@ -64,7 +77,34 @@ func newWindow(so SummaryOptions, ro ReadOptions) (*logWindow, error) {
 	if math.IsNaN(w.period) || math.IsInf(w.period, 0) || w.period < 0 {
 		return nil, fmt.Errorf("summary options: the activity period %v must be a finite number of days ≥ 0 (0 turns it off)", w.period)
 	}
-	return w, nil
+	return w, w.setPeriods(so)
+}
+
+// setPeriods sets how days map to periods: one to one, or to calendar
+// periods with SummaryOptions.Discrete.
+func (w *logWindow) setPeriods(so SummaryOptions) error {
+	w.per = func(day int64) int64 { return day }
+	if !so.Discrete {
+		return nil
+	}
+	per, err := calendarPeriod(so.Unit)
+	if err != nil {
+		return err
+	}
+	if w.period > 0 {
+		return fmt.Errorf("summary options: activity periods and discrete periods cannot be combined")
+	}
+	if err := checkPeriodEnd(per, w.cal, "calibration end", so.Unit); err != nil {
+		return err
+	}
+	if w.hasHold {
+		if err := checkPeriodEnd(per, w.hold, "holdout end", so.Unit); err != nil {
+			return err
+		}
+	}
+	w.per = per
+	w.discrete = true
+	return nil
 }
 
 // end returns the last day of the window: the holdout end, or the
@@ -163,7 +203,7 @@ func summarizeSource(src logSource, c *readConfig, w *logWindow) (s *Summary, er
 			}
 		}()
 	}
-	cs := newCustomerTable(w.cal, w.period)
+	cs := newCustomerTable(w.per(w.cal), w.period)
 	acc := Accounting{RejectedBy: map[Reason]int64{}}
 	var r logRow
 	lastDay := int64(math.MinInt64)
@@ -203,7 +243,7 @@ func summarizeSource(src logSource, c *readConfig, w *logWindow) (s *Summary, er
 		}
 		acc.RowsUsed++
 		key, _ := cs.keyOf(r.id, true)
-		tw.add(purchase{key: key, day: int32(r.day), amount: r.amount})
+		tw.add(purchase{key: key, day: int32(w.per(r.day)), amount: r.amount})
 	}
 	tw.finish()
 	if cs.rescans > 0 {
@@ -309,7 +349,7 @@ func secondPass(src logSource, cs *customerTable, w *logWindow, file string) err
 			return nil
 		}
 		if r.bad == nil && w.check(&r, file) == nil {
-			cs.addRescan(r.id, int32(r.day), r.amount)
+			cs.addRescan(r.id, int32(w.per(r.day)), r.amount)
 		}
 	}
 }
@@ -317,6 +357,9 @@ func secondPass(src logSource, cs *customerTable, w *logWindow, file string) err
 // buildSummary turns the customers' states into the summary table.
 func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, error) {
 	u := w.unit.Days()
+	if w.discrete {
+		u = 1 // one period
+	}
 	s := &Summary{Unit: w.unit, CalibrationEnd: timeOfDay(w.cal), HasHoldout: w.hasHold, HasAmount: hasAmount}
 	if w.hasHold {
 		s.HoldoutEnd = timeOfDay(w.hold)
@@ -324,7 +367,7 @@ func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, er
 	ids, states := cs.entries()
 	s.Customers = make([]CustomerSummary, 0, len(ids))
 	earliest := int64(math.MaxInt64)
-	cal := int32(w.cal)
+	cal := int32(w.per(w.cal))
 	for i, st := range states {
 		if st.first > cal {
 			s.LateCustomers++
@@ -348,14 +391,14 @@ func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, er
 			if st.nHold > 0 {
 				c.MonetaryHoldout = st.holdSum / float64(st.nHold)
 			}
-			c.DurationHoldout = float64(w.hold-w.cal) / u
+			c.DurationHoldout = float64(w.per(w.hold)-w.per(w.cal)) / u
 		}
 		if !isFinite(c.Monetary) || !isFinite(c.MonetaryHoldout) || !isFinite(c.FirstAmount) {
 			return nil, fmt.Errorf("the amounts of customer %s add up to more than a float64 holds", excerpt([]byte(c.ID)))
 		}
 		s.Customers = append(s.Customers, c)
 	}
-	if cs.perDayValid && len(s.Customers) > 0 {
+	if cs.perDayValid && len(s.Customers) > 0 && !w.discrete {
 		// Distinct purchase days by day, less each customer's first day.
 		s.FirstDay = timeOfDay(earliest)
 		end := w.cal

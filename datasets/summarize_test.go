@@ -80,7 +80,7 @@ func TestSummarizeTimestamps(t *testing.T) {
 		"7\t2024-01-01T23:30:00-05:00\n" + // 2024-01-02T04:30Z: the same day as the last
 		"7\t2024-01-03T00:30:00+01:00\n" // 2024-01-02T23:30Z: the same day again
 	so := SummaryOptions{Unit: Day, CalibrationEnd: date(2024, 1, 10)}
-	s, err := Summarize(strings.NewReader(log), "log.tsv", ReadOptions{Customer: "id", Date: "ts", DateFormat: "rfc3339"}, so)
+	s, err := Summarize(strings.NewReader(log), "log.tsv", ReadOptions{Customer: ColumnNamed("id"), Date: ColumnNamed("ts"), DateFormat: "rfc3339"}, so)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +278,7 @@ func TestSummarizeOutOfOrder(t *testing.T) {
 			if !seekable {
 				r = onlyReader{r}
 			}
-			s, err := Summarize(r, "log.csv", ReadOptions{Header: "no", Customer: "0", Date: "1", Amount: "2"}, so)
+			s, err := Summarize(r, "log.csv", ReadOptions{Header: "no", Customer: ColumnAt(0), Date: ColumnAt(1), Amount: ColumnAt(2)}, so)
 			if !seekable && c.needsTwo {
 				if err == nil || !strings.Contains(err.Error(), "cannot be read a second time") || !strings.Contains(err.Error(), `"1"`) {
 					t.Errorf("%s: unseekable input gives %v, want the out-of-order error", c.name, err)
@@ -311,7 +311,7 @@ func TestSummarizeOrder(t *testing.T) {
 		for _, id := range strings.Fields(c.ids) {
 			fmt.Fprintf(&b, "%s,2024-01-01\n", id)
 		}
-		s, err := Summarize(strings.NewReader(b.String()), "ids.csv", ReadOptions{Customer: "0", Date: "1"}, so)
+		s, err := Summarize(strings.NewReader(b.String()), "ids.csv", ReadOptions{Customer: ColumnAt(0), Date: ColumnAt(1)}, so)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -340,19 +340,19 @@ func TestSummarizeOptionErrors(t *testing.T) {
 		{ReadOptions{}, SummaryOptions{Unit: Week, CalibrationEnd: cal, HoldoutEnd: cal}, "holdout end 2024-01-31 must be after the calibration end 2024-01-31"},
 		{ReadOptions{Start: date(2024, 2, 1)}, SummaryOptions{Unit: Week, CalibrationEnd: cal}, "start 2024-02-01 is after the calibration end"},
 		{ReadOptions{}, SummaryOptions{Unit: Week, CalibrationEnd: cal, ActivityPeriodDays: -1}, "activity period"},
-		{ReadOptions{Format: "xls"}, SummaryOptions{Unit: Week, CalibrationEnd: cal}, `unknown log format "xls"`},
+		{ReadOptions{Format: Format(99)}, SummaryOptions{Unit: Week, CalibrationEnd: cal}, `unknown log format 99`},
 		{ReadOptions{Header: "maybe"}, SummaryOptions{Unit: Week, CalibrationEnd: cal}, `unknown header setting "maybe"`},
 		{ReadOptions{OnBadRow: "ignore"}, SummaryOptions{Unit: Week, CalibrationEnd: cal}, `unknown bad-row policy "ignore"`},
 		{ReadOptions{DateFormat: "dd/mm/yyyy"}, SummaryOptions{Unit: Week, CalibrationEnd: cal}, `date format "dd/mm/yyyy" does not name`},
-		{ReadOptions{Amount: "price"}, SummaryOptions{Unit: Week, CalibrationEnd: cal},
+		{ReadOptions{Amount: ColumnNamed("price")}, SummaryOptions{Unit: Week, CalibrationEnd: cal},
 			`x.csv: no amount column "price" in the header; the columns are: customer_id, date, amount`},
-		{ReadOptions{Customer: "client"}, SummaryOptions{Unit: Week, CalibrationEnd: cal},
+		{ReadOptions{Customer: ColumnNamed("client")}, SummaryOptions{Unit: Week, CalibrationEnd: cal},
 			`x.csv: no customer_id column "client" in the header`},
 		{ReadOptions{Header: "no"}, SummaryOptions{Unit: Week, CalibrationEnd: cal},
 			`x.csv: the log has no header, so the customer_id column must be given by 0-based index, not "customer_id"`},
-		{ReadOptions{Header: "no", Customer: "0", Date: "5"}, SummaryOptions{Unit: Week, CalibrationEnd: cal},
+		{ReadOptions{Header: "no", Customer: ColumnAt(0), Date: ColumnAt(5)}, SummaryOptions{Unit: Week, CalibrationEnd: cal},
 			"date column index 5 is out of range: the first row has 3 fields"},
-		{ReadOptions{Customer: "date"}, SummaryOptions{Unit: Week, CalibrationEnd: cal}, "both choose column 1 (date; 0-based)"},
+		{ReadOptions{Customer: ColumnNamed("date")}, SummaryOptions{Unit: Week, CalibrationEnd: cal}, "both choose column 1 (date; 0-based)"},
 	}
 	for _, c := range cases {
 		_, err := Summarize(strings.NewReader(log), "x.csv", c.ro, c.so)

@@ -28,7 +28,7 @@ func (u Unit) Days() float64 { return u.days }
 // String returns the unit's name.
 func (u Unit) String() string { return u.Name }
 
-// ParseUnit reads a unit name: day, week, month, year, or "N days" written
+// ParseUnit reads a unit name: day, week, month, quarter, year, or "N days" written
 // as "Nd" or "N days" (for example "14d").
 func ParseUnit(s string) (Unit, error) {
 	t := strings.ToLower(strings.TrimSpace(s))
@@ -39,6 +39,8 @@ func ParseUnit(s string) (Unit, error) {
 		return Week, nil
 	case "month", "months":
 		return Month, nil
+	case "quarter", "quarters", "q":
+		return Quarter, nil
 	case "year", "years", "y":
 		return Year, nil
 	}
@@ -130,7 +132,10 @@ type Accounting struct {
 	// duplicate adds its amount to that day. A command shows the count as
 	// a warning. The comparison is with the customer's previous row in
 	// the file, among the rows of a customer that come in date order
-	// (rows after a customer's dates go back in time are not compared).
+	// (rows after a customer's dates go back in time are not compared),
+	// through a cache of recent rows: a duplicate separated from its
+	// original by thousands of other rows may go uncounted, but no row is
+	// ever counted that is not a duplicate.
 	DuplicateRows int64
 }
 

@@ -89,8 +89,8 @@ func (s *textSource) setup(c *readConfig) error {
 		// An empty log: nothing to check the options against.
 		s.in.Header = c.header == "yes"
 		if !s.in.Header && c.header == "auto" {
-			_, ok1 := isIndex(c.customer)
-			_, ok2 := isIndex(c.date)
+			_, ok1 := c.customer.Index()
+			_, ok2 := c.date.Index()
 			s.in.Header = !ok1 || !ok2
 		}
 		var hdr []string
@@ -127,7 +127,7 @@ func (s *textSource) setup(c *readConfig) error {
 		}
 		s.fieldsFrom = "as in the first row"
 		if err := resolveColumns(&s.in, c, nil, s.in.Fields); err != nil {
-			if _, ok1 := isIndex(c.customer); !ok1 && c.header == "auto" {
+			if _, ok1 := c.customer.Index(); !ok1 && c.header == "auto" {
 				return fmt.Errorf("%w; the first line does not look like a header: %s", err, excerpt(s.raw))
 			}
 			return err
@@ -144,20 +144,19 @@ func (s *textSource) setup(c *readConfig) error {
 // looksLikeHeader decides Header auto on the first record (the rule is
 // documented at ReadOptions.Header).
 func (s *textSource) looksLikeHeader(c *readConfig) bool {
-	_, ci := isIndex(c.customer)
-	_, di := isIndex(c.date)
-	ai := true
-	if a := c.amount; a != "" && !strings.EqualFold(a, "none") {
-		_, ai = isIndex(a)
-	}
+	_, ci := c.customer.Index()
+	_, di := c.date.Index()
+	_, ai := c.amount.Index()
+	ai = ai || c.amount.IsDefault() || c.amount.IsNone()
 	if !ci || !di || !ai {
 		// A column chosen by name: a header when the line holds a name.
-		for _, opt := range []string{c.customer, c.date, c.amount, "amount"} {
-			if _, idx := isIndex(opt); opt == "" || idx {
+		for _, opt := range []Column{c.customer, c.date, c.amount, ColumnNamed("amount")} {
+			name, ok := opt.Name()
+			if !ok {
 				continue
 			}
 			for _, f := range s.fields {
-				if strings.EqualFold(string(f), opt) {
+				if strings.EqualFold(string(f), name) {
 					return true
 				}
 			}
@@ -176,7 +175,7 @@ func (s *textSource) looksLikeHeader(c *readConfig) bool {
 			return false
 		}
 	}
-	d, _ := isIndex(c.date)
+	d, _ := c.date.Index()
 	return d < len(s.fields) && bytes.IndexFunc(s.fields[d], unicode.IsLetter) >= 0
 }
 

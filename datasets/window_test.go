@@ -94,7 +94,7 @@ func TestRepeatsPerDay(t *testing.T) {
 func TestRepeatsPerDayCDNOW(t *testing.T) {
 	path := sharedtest.Path(t, "datasets", "CDNOW_sample.txt")
 	so := SummaryOptions{Unit: Week, CalibrationEnd: day("1997-09-30"), HoldoutEnd: day("1998-06-30")}
-	s, err := SummarizeFile(path, ReadOptions{Customer: "1", Date: "2", Amount: "4", DateFormat: "20060102"}, so)
+	s, err := SummarizeFile(path, ReadOptions{Customer: ColumnAt(1), Date: ColumnAt(2), Amount: ColumnAt(4), DateFormat: "20060102"}, so)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -142,8 +142,8 @@ func CompareTable(rows []CompareRow) Comparison {
 	return c
 }
 
-// CompareFormats are the formats WriteComparison writes.
-var CompareFormats = []string{"markdown", "csv", "json"}
+// CompareFormats returns the formats WriteComparison writes.
+func CompareFormats() []string { return []string{"markdown", "csv", "json"} }
 
 // WriteComparison writes CompareTable(rows) to w in one of CompareFormats:
 //
@@ -173,7 +173,7 @@ func WriteComparison(w io.Writer, rows []CompareRow, format string) error {
 	case "json":
 		err = writeJSON(w, c)
 	default:
-		return fmt.Errorf("compare: unknown format %q (want one of %s)", format, strings.Join(CompareFormats, ", "))
+		return fmt.Errorf("compare: unknown format %q (want one of %s)", format, strings.Join(CompareFormats(), ", "))
 	}
 	if err != nil {
 		return fmt.Errorf("compare: writing %s: %w", format, err)

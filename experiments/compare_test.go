@@ -123,7 +123,7 @@ func TestCompareTableEdges(t *testing.T) {
 	if c := CompareTable(nil); len(c.Columns) != 0 || len(c.Rows) != 0 {
 		t.Errorf("empty: %+v", c)
 	}
-	for _, f := range CompareFormats {
+	for _, f := range CompareFormats() {
 		if err := WriteComparison(&bytes.Buffer{}, nil, f); err != nil {
 			t.Errorf("%s of no rows: %v", f, err)
 		}
@@ -142,7 +142,7 @@ type failWriter struct{}
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestWriteComparisonWriteError(t *testing.T) {
-	for _, f := range CompareFormats {
+	for _, f := range CompareFormats() {
 		err := WriteComparison(failWriter{}, compareRows(), f)
 		if err == nil || !strings.Contains(err.Error(), "disk full") || !strings.Contains(err.Error(), "writing "+f) {
 			t.Errorf("%s: error %v", f, err)

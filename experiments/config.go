@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/models"
 )
 
 // Config is an experiment: which data to read, how to split it into
@@ -325,17 +326,18 @@ func (c Column) String() string {
 }
 
 var (
-	// cfgRunModels are the purchase models a run config accepts: the
-	// continuous-time models and the heuristics (BG/BB is discrete-time).
-	cfgRunModels   = []string{"average", "retention", "hiatus", "bgnbd", "paretonbd", "mbgnbd"}
-	cfgSpendModels = []string{"gammagamma", "average", "none", "auto"}
+	// cfgRunModels are the models a run config runs by default: the
+	// purchase models that fit on the continuous-time summary (BG/BB
+	// needs discrete periods and is run when listed).
+	cfgRunModels   = models.NewRegistry().NamesFitting(models.DataContinuous, models.DataActivity)
+	cfgSpendModels = append(models.NewRegistry().Names(models.KindSpend), "none", "auto")
 	cfgFormats     = []string{"auto", "csv", "tsv", "whitespace", "parquet"}
 	cfgHeaders     = []string{"auto", "yes", "no"}
 	cfgOnBadRows   = []string{"fail", "skip"}
 	cfgGateTargets = []string{"holdout", "holdout_revenue"}
 	// cfgSurvivalModels are the models of a contractual config (one with a
 	// survival section), and cfgSurvivalGateTargets its gate targets.
-	cfgSurvivalModels      = []string{"sbg"}
+	cfgSurvivalModels      = models.NewRegistry().Names(models.KindContractual)
 	cfgSurvivalGateTargets = []string{TargetSurvival, TargetSurvivalCalibration}
 	// cfgDateFormats are the layout names datasets.ParseDateLayout knows.
 	cfgDateFormats = map[string]string{"": "2006-01-02", "iso": "2006-01-02", "yyyy-mm-dd": "2006-01-02",

@@ -150,9 +150,9 @@ func CheckData(cfg *Config) (*DataCheck, error) {
 	var s *datasets.Summary
 	var err error
 	if cfg.Data.Embedded != "" {
-		raw, err := datasets.Embedded(cfg.Data.Embedded)
-		if err != nil {
-			return nil, &DataError{Err: err}
+		raw, rerr := datasets.Embedded(cfg.Data.Embedded)
+		if rerr != nil {
+			return nil, &DataError{Err: rerr}
 		}
 		s, err = datasets.Summarize(strings.NewReader(string(raw)), "embedded:"+cfg.Data.Embedded, ro, so)
 	} else {
@@ -190,7 +190,7 @@ func inspectColumns(cfg *Config, ro datasets.ReadOptions) (*datasets.Inspection,
 	// The first two columns always exist in a log of two fields or more:
 	// select them to learn the header and the number of fields.
 	probe := ro
-	probe.Customer, probe.Date, probe.Amount = "0", "1", "none"
+	probe.Customer, probe.Date, probe.Amount = datasets.ColumnAt(0), datasets.ColumnAt(1), datasets.NoColumn()
 	if probe.Header == "auto" && (!cfg.Resolved.Customer.ByIndex() || !cfg.Resolved.Date.ByIndex()) {
 		probe.Header = "yes"
 	}

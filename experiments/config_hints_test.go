@@ -27,7 +27,7 @@ func TestConfigHint(t *testing.T) {
 		{"bad date", read("customer_id,date\na,01/02/2024\n", datasets.ReadOptions{}), "in the config, set data.date_format, or data.on_bad_row: skip"},
 		{"bad amount", read("customer_id,date,amount\na,2024-01-02,x\n", datasets.ReadOptions{}), "in the config, set data.amount, or data.on_bad_row: skip"},
 		{"field count", read("customer_id,date\na,2024-01-02,x\n", datasets.ReadOptions{}), "in the config, set data.on_bad_row: skip"},
-		{"missing column", read("id,date\na,2024-01-02\n", datasets.ReadOptions{Customer: "cust"}), "in the config, set data.customer"},
+		{"missing column", read("id,date\na,2024-01-02\n", datasets.ReadOptions{Customer: datasets.ColumnNamed("cust")}), "in the config, set data.customer"},
 		{"no option", errors.New("plain"), ""},
 		{"runaway fit", fmt.Errorf("bgnbd: %w", &models.IdentificationError{Model: "bgnbd", Reason: models.NoRepeatPurchases, Customers: 1, Option: models.OptionPenalty}), "in the config, set fit.penalty"},
 	} {

@@ -68,6 +68,7 @@ func LoadWith(path string, o LoadOptions) (*Config, error) {
 		overridden[key] = s
 	}
 	c, survival := cfgDecode(v, &ps)
+	c.Models = cfgModelNames(c.Models) // any case, as --model on the command line
 	c.File = path
 	c.Overrides = slices.Clone(o.Overrides)
 	c.Sources = cfgSources(env, overridden)

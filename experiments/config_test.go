@@ -128,8 +128,8 @@ func TestLoadRejects(t *testing.T) {
 		// models
 		{"unknown model", map[string]string{"models": "models: [bgnbd, paretonbdd]"},
 			"models[1]", `"paretonbdd" is not a known model: choose among average, retention, hiatus, bgnbd, paretonbd, mbgnbd`},
-		{"discrete model", map[string]string{"models": "models: [bgbb]", "expect": ""},
-			"models[0]", "bgbb is a discrete-time model"},
+		{"discrete model off a period end", map[string]string{"models": "models: [bgbb]", "expect": ""},
+			"split.calibration_end", "bgbb counts each week as one opportunity, so the window must end on the last day of a week: use 1997-10-05"},
 		{"duplicate model", map[string]string{"models": "models: [bgnbd, paretonbd, bgnbd]"},
 			"models[2]", "bgnbd is listed twice"},
 		{"no models", map[string]string{"models": "models: []", "expect": ""},
@@ -169,8 +169,8 @@ func TestLoadRejects(t *testing.T) {
 			"seed", `"abc" is not a whole number`},
 		{"negative hiatus", map[string]string{"hiatus": "hiatus: {h: -2}"},
 			"hiatus.h", "-2 must be ≥ 0"},
-		{"unknown retention period", map[string]string{"retention": "retention: {period: quarter}"},
-			"retention.period", `"quarter" is not a time unit`},
+		{"unknown retention period", map[string]string{"retention": "retention: {period: fortnight}"},
+			"retention.period", `"fortnight" is not a time unit`},
 		{"plots not a boolean", map[string]string{"output": "output: {plots: maybe}"},
 			"output.plots", `"maybe" is not true or false`},
 		{"section given a value", map[string]string{"clv": "clv: 5"},
@@ -1004,6 +1004,6 @@ func ExampleLoad_errors() {
 	// Output:
 	// testdata/config/example-bad.yaml: clv.horizn is not a known key (did you mean clv.horizon?)
 	// testdata/config/example-bad.yaml: split.holdout_end 2024-06-30 is before split.calibration_end 2024-09-29: the holdout must end after calibration
-	// testdata/config/example-bad.yaml: models[1] "paretonbdd" is not a known model: choose among average, retention, hiatus, bgnbd, paretonbd, mbgnbd
+	// testdata/config/example-bad.yaml: models[1] "paretonbdd" is not a known model: choose among average, retention, hiatus, bgnbd, paretonbd, mbgnbd, bgbb
 	// 3 problems
 }

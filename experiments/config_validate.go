@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/clv-dev/clv/models"
 )
 
 // Validate checks the config and reports every problem at once in a
@@ -118,54 +120,16 @@ func (k *cfgCheck) name() {
 // models checks the model list: known names, no duplicates, and the kind
 // of experiment each needs.
 func (k *cfgCheck) models() {
-	contractual := k.c.Survival != nil
-	if len(k.c.Models) == 0 {
-		allowed := cfgRunModels
-		if contractual {
-			allowed = cfgSurvivalModels
-		}
-		k.ps.add("models", "is empty: list at least one of %s", strings.Join(allowed, ", "))
-	}
-	seen := make(map[string]bool, len(k.c.Models))
-	for i, m := range k.c.Models {
-		key := fmt.Sprintf("models[%d]", i)
-		if msg := cfgModelProblem(m, contractual, seen[m]); msg != "" {
-			k.ps.add(key, "%s", msg)
-		}
-		seen[m] = true
-	}
-}
-
-// cfgModelProblem says what is wrong with model m in a run or contractual
-// config ("" if nothing); dup is true when it was listed before.
-func cfgModelProblem(m string, contractual, dup bool) string {
-	switch {
-	case contractual && dup:
-		return m + " is listed twice"
-	case contractual && slices.Contains(cfgSurvivalModels, m):
-	case contractual && (slices.Contains(cfgRunModels, m) || m == "bgbb"):
-		return fmt.Sprintf("%s needs a transaction log (data and split), but this config has a survival section: a contractual experiment runs %s only", m, strings.Join(cfgSurvivalModels, ", "))
-	case contractual:
-		return fmt.Sprintf("%q is not a known model: a contractual experiment (survival section) runs %s", m, strings.Join(cfgSurvivalModels, ", "))
-	case slices.Contains(cfgSurvivalModels, m):
-		return m + " is the contractual model: it fits a cohort's survivor counts, not a transaction log; give a survival section (survival.path, survival.calibration_periods) instead of data and split, as configs/contractual.yaml does"
-	case m == "bgbb":
-		return "bgbb is a discrete-time model and cannot be run from an experiment config; choose among " + strings.Join(cfgRunModels, ", ")
-	case strings.EqualFold(m, "gammagamma"):
-		return "gammagamma is the spend model, not a purchase model: leave it out of models and set spend_model: gammagamma (the default when the data has amounts)"
-	case !slices.Contains(cfgRunModels, m):
-		return fmt.Sprintf("%q is not a known model: choose among %s", m, strings.Join(cfgRunModels, ", "))
-	case dup:
-		return m + " is listed twice"
-	}
-	return ""
+	k.c.validateModels(&k.ps, &k.r, models.NewRegistry(), k.c.Survival != nil)
 }
 
 // spendModel resolves spend_model (auto by the data's amounts).
 func (k *cfgCheck) spendModel() {
 	c, r := k.c, &k.r
-	switch c.SpendModel {
-	case "gammagamma", "average":
+	reg := models.NewRegistry()
+	_, known := reg.Lookup(models.KindSpend, c.SpendModel)
+	switch {
+	case known:
 		if c.Survival != nil {
 			k.ps.add("spend_model", "%s needs a transaction log with amounts, but this config has a survival section: a contractual experiment values customers by clv.margin per period; leave spend_model out or set it to none", c.SpendModel)
 			return
@@ -174,12 +138,12 @@ func (k *cfgCheck) spendModel() {
 		if !r.HasAmount && (c.Data.Path != "" || c.Data.Embedded != "") {
 			k.ps.add("spend_model", "%s needs amounts but data.amount is %s: name the amount column in data.amount, or set spend_model: none", c.SpendModel, cfgOrQuoted(c.Data.Amount, "not set"))
 		}
-	case "auto", "":
+	case c.SpendModel == "auto" || c.SpendModel == "":
 		r.SpendModel = "none"
 		if r.HasAmount {
-			r.SpendModel = "gammagamma"
+			r.SpendModel = reg.DefaultSpend()
 		}
-	case "none":
+	case c.SpendModel == "none":
 		r.SpendModel = "none"
 	default:
 		k.ps.add("spend_model", "%q is not one of %s", c.SpendModel, strings.Join(cfgSpendModels, ", "))

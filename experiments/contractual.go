@@ -195,63 +195,29 @@ type SurvivalCLV struct {
 }
 
 // SurvivalReport is one contractual model's fit, scores, projection and
-// valuation in metrics.json. The fit's fields (model, params, std_errors,
-// log_likelihood, aic, bic, converged, iterations ...) come first, as in a
-// ModelReport; Error is set when the model failed, and the rest is then
-// absent.
+// valuation in metrics.json. Error is set when the model failed, and the
+// rest but the fit is then absent.
 type SurvivalReport struct {
-	*models.FitResult
-	Error string
+	// Fit is the estimate: model, params, std_errors, log_likelihood, aic,
+	// bic, converged, iterations ...
+	Fit   *models.FitResult `json:"fit"`
+	Error string            `json:"error,omitempty"`
 	// Survival scores the holdout periods (absent when there are none) and
 	// Calibration the fitted periods.
-	Survival    *SurvivalScores
-	Calibration *SurvivalScores
+	Survival    *SurvivalScores `json:"survival,omitempty"`
+	Calibration *SurvivalScores `json:"calibration,omitempty"`
 	// Projection lists every period of the data, fitted and holdout.
-	Projection []SurvivalPoint
+	Projection []SurvivalPoint `json:"projection,omitempty"`
 	// DEL is the discounted expected lifetime of a new customer, DEL(d) =
 	// Σ_{t≥0} S(t)/(1+d)^t, and DERL the discounted expected residual
 	// lifetime DERL(d | DERLPeriods) of a customer active at the end of
 	// calibration, DERLPeriods = c+1 (see models.FittedSBG); both in
 	// periods of payment, null when undefined.
-	DEL         *Metric
-	DERL        *Metric
-	DERLPeriods int
+	DEL         *Metric `json:"del,omitempty"`
+	DERL        *Metric `json:"derl,omitempty"`
+	DERLPeriods int     `json:"derl_n,omitempty"`
 	// CLV turns DEL and DERL into money with clv.margin.
-	CLV *SurvivalCLV
-}
-
-// survivalReportRest is the part of a SurvivalReport beyond the fit.
-type survivalReportRest struct {
-	Error       string          `json:"error,omitempty"`
-	Survival    *SurvivalScores `json:"survival,omitempty"`
-	Calibration *SurvivalScores `json:"calibration,omitempty"`
-	Projection  []SurvivalPoint `json:"projection,omitempty"`
-	DEL         *Metric         `json:"del,omitempty"`
-	DERL        *Metric         `json:"derl,omitempty"`
-	DERLPeriods int             `json:"derl_n,omitempty"`
-	CLV         *SurvivalCLV    `json:"clv,omitempty"`
-}
-
-// MarshalJSON writes one object: the fit's fields followed by error,
-// survival, calibration, projection, del, derl, derl_n and clv.
-func (r SurvivalReport) MarshalJSON() ([]byte, error) {
-	return withFit(r.FitResult, survivalReportRest{Error: r.Error, Survival: r.Survival, Calibration: r.Calibration,
-		Projection: r.Projection, DEL: r.DEL, DERL: r.DERL, DERLPeriods: r.DERLPeriods, CLV: r.CLV})
-}
-
-// UnmarshalJSON reads what MarshalJSON writes.
-func (r *SurvivalReport) UnmarshalJSON(b []byte) error {
-	var fit models.FitResult
-	if err := json.Unmarshal(b, &fit); err != nil {
-		return err
-	}
-	var rest survivalReportRest
-	if err := json.Unmarshal(b, &rest); err != nil {
-		return err
-	}
-	*r = SurvivalReport{FitResult: &fit, Error: rest.Error, Survival: rest.Survival, Calibration: rest.Calibration,
-		Projection: rest.Projection, DEL: rest.DEL, DERL: rest.DERL, DERLPeriods: rest.DERLPeriods, CLV: rest.CLV}
-	return nil
+	CLV *SurvivalCLV `json:"clv,omitempty"`
 }
 
 // SurvivalDataFacts describes the survivor counts read: the file as written
@@ -313,16 +279,16 @@ func ReadContractualMetrics(dir string) (*ContractualMetrics, error) {
 // exists; the value may be NaN. Its method value is the lookup CheckGates
 // takes.
 func (m *ContractualMetrics) Lookup(path string) (float64, bool) {
-	parts := strings.Split(path, ".")
-	if len(parts) != 3 {
+	model, target, metric, err := SplitMetricPath(path)
+	if err != nil {
 		return 0, false
 	}
-	rep := m.Models[parts[0]]
+	rep := m.Models[model]
 	if rep == nil {
 		return 0, false
 	}
 	var s *SurvivalScores
-	switch parts[1] {
+	switch target {
 	case TargetSurvival:
 		s = rep.Survival
 	case TargetSurvivalCalibration:
@@ -331,7 +297,7 @@ func (m *ContractualMetrics) Lookup(path string) (float64, bool) {
 	if s == nil {
 		return 0, false
 	}
-	return s.Value(parts[2])
+	return s.Value(metric)
 }
 
 // Paths returns every metric path of m, sorted.
@@ -361,12 +327,12 @@ func (m *ContractualMetrics) CheckGates(gates []Gate) []GateResult {
 			continue
 		}
 		path := out[k].Gate.Metric
-		parts := strings.Split(path, ".")
-		rep := m.Models[parts[0]]
+		model, target, _, err := SplitMetricPath(path)
+		rep := m.Models[model]
 		switch {
-		case len(parts) == 3 && rep != nil && rep.Error != "":
-			out[k].Message += " (" + parts[0] + " failed)"
-		case len(parts) == 3 && rep != nil && parts[1] == TargetSurvival && rep.Calibration != nil && rep.Survival == nil:
+		case err == nil && rep != nil && rep.Error != "":
+			out[k].Message += " (" + model + " failed)"
+		case err == nil && rep != nil && target == TargetSurvival && rep.Calibration != nil && rep.Survival == nil:
 			out[k].Message += fmt.Sprintf(" (there is no holdout: survival.calibration_periods %d is the last period of the data)", m.Split.CalibrationPeriods)
 		default:
 			if near := ClosestNames(path, m.Paths(), 3); len(near) > 0 {
@@ -422,61 +388,56 @@ type SurvivalArtifacts struct {
 	Metrics   *ContractualMetrics
 	Survivors []float64
 	// Fits holds the fitted models by name (a model that failed is absent).
-	Fits map[string]*models.FittedSBG
+	Fits map[string]models.FittedSurvival
 }
 
-// SurvivalPlotWriter, when set (by the command that links the plot
-// package), draws a contractual run's plots into a results folder being
-// staged. Without it, or with output.plots off, no plots are drawn; the
-// report of a contractual run is not written yet.
-var SurvivalPlotWriter func(dir string, a *SurvivalArtifacts) error
+// contractualRun is the experiment of a cohort's survivor counts (a config
+// with a survival section). It reads the counts n_0 … n_m, fits each model
+// on periods 0 … c (c = survival.calibration_periods), projects n_0·S(t)
+// over every period, scores the projection on the fitted periods (target
+// calibration) and on the holdout c+1 … m (target survival), values the
+// cohort (DEL, DERL) and leaves projection.csv to write.
+type contractualRun struct{}
 
-// runContractual carries out a contractual experiment (a config with a
-// survival section; Run calls it). It reads the survivor counts n_0 … n_m,
-// fits each model (sbg) on periods 0 … c (c = survival.calibration_periods),
-// projects n_0·S(t) over every period, scores the projection on the fitted
-// periods (target calibration) and on the holdout c+1 … m (target
-// survival), values the cohort (DEL, DERL), checks the gates and writes the
-// results folder atomically: metrics.json (a ContractualMetrics),
-// params.json, projection.csv and manifest.json.
-//
-// The Outcome's Metrics is a summary in the MetricsFile shape (name, unit,
-// data file and checksum, cohort size as customers, each model's fit or
-// error and its CLV as total and per survivor, gates and warnings), so
-// that Outcome.Err and the command's summary work alike for every run; the
-// full results are in metrics.json (ReadContractualMetrics).
-func runContractual(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
-	if err := cfg.ensureResolved(); err != nil {
-		return nil, err
-	}
-	now := o.Now
-	if now == nil {
-		now = time.Now
-	}
-	started := now()
-	stages := map[string]float64{}
-	prog := newProgress(o.Progress, o.Terminal)
-	r := cfg.Resolved
-
+func (contractualRun) execute(ctx context.Context, env *runEnv) (*runResult, error) {
+	cfg := env.cfg
 	t0 := time.Now()
-	prog.step("reading " + cfg.Survival.Path)
+	env.prog.step("reading " + cfg.Survival.Path)
 	in, err := ReadSurvivalInput(cfg)
 	if err != nil {
 		return nil, err
 	}
-	stages["read"] = time.Since(t0).Seconds()
-	rd, err := stageResults(cfg, o, started)
+	env.timed("read", t0)
+	cm := newContractualMetrics(cfg, in)
+
+	t0 = time.Now()
+	fits, seconds, failed, err := fitSurvivalModels(ctx, env, cm, in.Survivors)
 	if err != nil {
 		return nil, err
 	}
-	outDir := rd.final
-	committed := false
-	defer func() {
-		if !committed {
-			rd.abort()
+	env.timed("fit", t0)
+	if err := env.afterFit(ctx); err != nil {
+		return nil, err
+	}
+	params := map[string]*models.FitResult{}
+	for name, rep := range cm.Models {
+		if rep.Fit != nil && rep.Fit.Params != nil {
+			params[name] = rep.Fit
 		}
-	}()
+	}
+	s := in.Survivors
+	return &runResult{
+		metrics: cm, dataName: in.File, dataSHA: in.SHA256, modelSeconds: seconds, params: params, failed: failed,
+		write: func(rd *resultsDir) error { return writeProjection(rd, cfg.Models, cm, s) },
+		artifacts: &Artifacts{Config: cfg,
+			Survival: &SurvivalArtifacts{Config: cfg, Metrics: cm, Survivors: slices.Clone(s), Fits: fits}},
+	}, nil
+}
 
+// newContractualMetrics starts the metrics of a contractual run: the data,
+// the split and the warning for a run without holdout periods.
+func newContractualMetrics(cfg *Config, in *SurvivalInput) *ContractualMetrics {
+	r := cfg.Resolved
 	c := cfg.Survival.CalibrationPeriods
 	s := in.Survivors
 	m := len(s) - 1
@@ -492,32 +453,35 @@ func runContractual(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, e
 	if c == m {
 		cm.Warnings = append(cm.Warnings, fmt.Sprintf("survival.calibration_periods %d is the last period of %s: the model is fitted on every period and there is no holdout to score (target %s is absent)", c, in.File, TargetSurvival))
 	}
+	return cm
+}
 
-	t0 = time.Now()
-	fits := map[string]*models.FittedSBG{}
-	modelSeconds := map[string]float64{}
+// fitSurvivalModels fits every model of the config on the calibration
+// periods, one after the other, and fills its report in cm.
+func fitSurvivalModels(ctx context.Context, env *runEnv, cm *ContractualMetrics, s []float64) (map[string]models.FittedSurvival, map[string]float64, []string, error) {
+	cfg := env.cfg
+	c := cfg.Survival.CalibrationPeriods
+	fits := map[string]models.FittedSurvival{}
+	seconds := map[string]float64{}
 	var failed []string
 	opts := models.FitOptions{Penalty: cfg.Fit.Penalty, MaxIterations: cfg.Fit.MaxIterations}
 	for _, name := range cfg.Models {
-		prog.step(fmt.Sprintf("fitting %s on periods 0…%d", name, c))
+		env.prog.step(fmt.Sprintf("fitting %s on periods 0…%d", name, c))
 		tm := time.Now()
-		f, err := fitSurvivalModel(ctx, name, s[:c+1], opts)
-		modelSeconds[name] = time.Since(tm).Seconds()
-		if cerr := ctx.Err(); cerr != nil {
-			return nil, fmt.Errorf("run interrupted: %w", cerr)
+		f, err := fitSurvivalModel(ctx, env.reg, name, s[:c+1], opts)
+		seconds[name] = time.Since(tm).Seconds()
+		if err := interrupted(ctx); err != nil {
+			return nil, nil, nil, err
 		}
-		rep := &SurvivalReport{}
-		if f != nil {
-			rep.FitResult = f.Result()
+		rep := &SurvivalReport{Fit: models.ResultOf(f)}
+		if rep.Fit == nil {
+			rep.Fit = &models.FitResult{Model: name}
 		}
-		if rep.FitResult == nil {
-			rep.FitResult = &models.FitResult{Model: name}
-		}
-		for _, w := range rep.FitResult.Warnings {
+		for _, w := range rep.Fit.Warnings {
 			cm.Warnings = append(cm.Warnings, name+": "+w)
 		}
 		if err == nil {
-			err = describeSurvival(rep, f, s, c, r.DiscountRatePerUnit, cfg.CLV.Margin)
+			err = describeSurvival(rep, f, s, c, cfg.Resolved.DiscountRatePerUnit, cfg.CLV.Margin)
 		}
 		if err != nil {
 			rep.Error = err.Error()
@@ -529,77 +493,28 @@ func runContractual(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, e
 		}
 		cm.Models[name] = rep
 	}
-	stages["fit"] = time.Since(t0).Seconds()
-	if o.AfterFit != nil {
-		o.AfterFit()
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("run interrupted: %w", err)
-	}
-
-	drawPlots := cfg.Output.Plots && SurvivalPlotWriter != nil && len(fits) > 0
-	switch {
-	case cfg.Output.Plots && !drawPlots && cfg.Output.Report:
-		cm.Warnings = append(cm.Warnings, "plots and report are not yet drawn for contractual experiments")
-	case cfg.Output.Plots && !drawPlots:
-		cm.Warnings = append(cm.Warnings, "plots are not yet drawn for contractual experiments")
-	case cfg.Output.Report:
-		cm.Warnings = append(cm.Warnings, "the report is not yet written for contractual experiments")
-	}
-	gates := cm.CheckGates(cfg.Expect)
-	cm.Gates = gates
-
-	t0 = time.Now()
-	prog.step("writing " + outDir)
-	if err := rd.writeJSON("metrics.json", cm); err != nil {
-		return nil, err
-	}
-	params := map[string]*models.FitResult{}
-	for name, rep := range cm.Models {
-		if rep.FitResult != nil && rep.FitResult.Params != nil {
-			params[name] = rep.FitResult
-		}
-	}
-	if err := rd.writeJSON("params.json", params); err != nil {
-		return nil, err
-	}
-	if err := writeProjection(rd, cfg.Models, cm, s); err != nil {
-		return nil, err
-	}
-	if drawPlots {
-		a := &SurvivalArtifacts{Config: cfg, Metrics: cm, Survivors: slices.Clone(s), Fits: fits}
-		if err := SurvivalPlotWriter(rd.staging, a); err != nil {
-			return nil, fmt.Errorf("writing plots: %w", err)
-		}
-	}
-	stages["write"] = time.Since(t0).Seconds()
-
-	if err := commitRun(ctx, rd, cfg, o.Version, started, now, stages, modelSeconds, in.File, in.SHA256); err != nil {
-		return nil, err
-	}
-	committed = true
-	return &Outcome{Dir: rd.final, Metrics: contractualSummary(cfg, cm), Contractual: cm, Gates: gates, FailedModels: failed}, nil
+	return fits, seconds, failed, nil
 }
 
 // fitSurvivalModel fits the named contractual model to survivor counts; a
 // panic is reported as the model's error.
-func fitSurvivalModel(ctx context.Context, name string, survivors []float64, o models.FitOptions) (f *models.FittedSBG, err error) {
+func fitSurvivalModel(ctx context.Context, reg *models.Registry, name string, survivors []float64, o models.FitOptions) (f models.FittedSurvival, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			f, err = nil, fmt.Errorf("%s: internal error: %v\n%s", name, p, debug.Stack())
 		}
 	}()
-	switch name {
-	case "sbg":
-		return models.SBG{}.FitSurvival(ctx, survivors, o)
+	d, ok := reg.Lookup(models.KindContractual, name)
+	if !ok {
+		return nil, fmt.Errorf("%s is not a contractual model", name)
 	}
-	return nil, fmt.Errorf("%s is not a contractual model", name)
+	return d.Survival(ctx, survivors, o)
 }
 
 // describeSurvival fills a fitted model's report: the projection of every
 // period, the scores of the calibration and holdout periods, and the
 // valuation at discount rate d per period.
-func describeSurvival(rep *SurvivalReport, f *models.FittedSBG, s []float64, c int, d, margin float64) error {
+func describeSurvival(rep *SurvivalReport, f models.FittedSurvival, s []float64, c int, d, margin float64) error {
 	m := len(s) - 1
 	curve := f.SurvivalCurve(m)
 	pred := make([]float64, m+1)
@@ -649,7 +564,7 @@ func describeSurvival(rep *SurvivalReport, f *models.FittedSBG, s []float64, c i
 func valuationWarnings(name string, rep *SurvivalReport) []string {
 	var out []string
 	if rep.DEL != nil && !rep.DEL.Defined() {
-		out = append(out, fmt.Sprintf("%s: the discounted expected lifetime (del) is undefined at this discount rate (alpha=%.4g ≤ 1 has no finite mean lifetime): set clv.discount_rate > 0", name, rep.Params["alpha"]))
+		out = append(out, fmt.Sprintf("%s: the discounted expected lifetime (del) is undefined at this discount rate (alpha=%.4g ≤ 1 has no finite mean lifetime): set clv.discount_rate > 0", name, rep.Fit.Params["alpha"]))
 	}
 	if rep.DERL != nil && !rep.DERL.Defined() {
 		out = append(out, fmt.Sprintf("%s: the discounted expected residual lifetime (derl) is undefined at this discount rate: set clv.discount_rate > 0", name))
@@ -707,33 +622,4 @@ func csvMetricPtr(m *Metric) string {
 		return ""
 	}
 	return csvMetric(*m)
-}
-
-// contractualSummary returns the Outcome's view of a contractual run in the
-// MetricsFile shape.
-func contractualSummary(cfg *Config, cm *ContractualMetrics) *MetricsFile {
-	n0 := int(math.Round(float64(cm.Data.CohortSize)))
-	mf := &MetricsFile{
-		Name: cm.Name, Unit: cm.Unit,
-		Data: DataFacts{File: cm.Data.File, SHA256: cm.Data.SHA256, RowsRead: int64(cm.Data.Periods), RowsUsed: int64(cm.Data.Periods),
-			Customers: n0, CalibrationCustomers: n0},
-		Split: SplitInfo{HoldoutLength: float64(cm.Split.HoldoutPeriods), DiscountRatePerYear: cm.Split.DiscountRatePerYear,
-			DiscountRatePerUnit: cm.Split.DiscountRatePerPeriod, Margin: cm.Split.Margin},
-		SegmentTarget: TargetSurvival,
-		Models:        map[string]*ModelReport{},
-		Gates:         cm.Gates,
-		Warnings:      slices.Clone(cm.Warnings),
-	}
-	for _, name := range cfg.Models {
-		rep := cm.Models[name]
-		if rep == nil {
-			continue
-		}
-		mr := &ModelReport{FitResult: rep.FitResult, Error: rep.Error}
-		if rep.CLV != nil {
-			mr.CLV = &CLVSummary{Total: rep.CLV.Total, Mean: rep.CLV.PerSurvivor}
-		}
-		mf.Models[name] = mr
-	}
-	return mf
 }

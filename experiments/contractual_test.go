@@ -161,18 +161,18 @@ func TestContractualPublishedCohorts(t *testing.T) {
 			if rep == nil || rep.Error != "" {
 				t.Fatalf("sbg report %+v", rep)
 			}
-			if e := relErr(rep.Params["alpha"], alpha); e > 0.002 {
-				t.Errorf("alpha = %.5g, published %g (rel. error %.2g > 0.2%%)", rep.Params["alpha"], alpha, e)
+			if e := relErr(rep.Fit.Params["alpha"], alpha); e > 0.002 {
+				t.Errorf("alpha = %.5g, published %g (rel. error %.2g > 0.2%%)", rep.Fit.Params["alpha"], alpha, e)
 			}
-			if e := relErr(rep.Params["beta"], beta); e > 0.002 {
-				t.Errorf("beta = %.5g, published %g (rel. error %.2g > 0.2%%)", rep.Params["beta"], beta, e)
+			if e := relErr(rep.Fit.Params["beta"], beta); e > 0.002 {
+				t.Errorf("beta = %.5g, published %g (rel. error %.2g > 0.2%%)", rep.Fit.Params["beta"], beta, e)
 			}
-			if d := math.Abs(rep.LogLikelihood - ll); d > 0.01 {
-				t.Errorf("log-likelihood %.4f, published %.2f", rep.LogLikelihood, ll)
+			if d := math.Abs(rep.Fit.LogLikelihood - ll); d > 0.01 {
+				t.Errorf("log-likelihood %.4f, published %.2f", rep.Fit.LogLikelihood, ll)
 			}
-			if !rep.Converged || rep.Survival != nil || rep.Calibration == nil || rep.Calibration.Periods != 7 {
+			if !rep.Fit.Converged || rep.Survival != nil || rep.Calibration == nil || rep.Calibration.Periods != 7 {
 				t.Errorf("converged %v, holdout scores %+v, calibration scores %+v: want no holdout and 7 fitted periods",
-					rep.Converged, rep.Survival, rep.Calibration)
+					rep.Fit.Converged, rep.Survival, rep.Calibration)
 			}
 			if cm.Data.CohortSize != 1000 || cm.Data.Periods != 8 || cm.Data.LastPeriod != 7 || cm.Unit != "year" {
 				t.Errorf("data %+v, unit %s", cm.Data, cm.Unit)
@@ -180,8 +180,9 @@ func TestContractualPublishedCohorts(t *testing.T) {
 			if !slices.ContainsFunc(cm.Warnings, func(w string) bool { return strings.Contains(w, "no holdout") }) {
 				t.Errorf("no warning about the missing holdout in %q", cm.Warnings)
 			}
-			// The summary the Outcome carries agrees with metrics.json.
-			if got := out.Metrics.Models["sbg"]; got == nil || got.Params["alpha"] != rep.Params["alpha"] || out.Metrics.Data.Customers != 1000 {
+			// The metrics the Outcome carries are those of metrics.json.
+			om, ok := out.Metrics.(*ContractualMetrics)
+			if got := om.Models["sbg"]; !ok || got == nil || got.Fit.Params["alpha"] != rep.Fit.Params["alpha"] || om.Data.CohortSize != 1000 {
 				t.Errorf("Outcome.Metrics %+v disagrees with metrics.json", out.Metrics)
 			}
 		})
@@ -209,7 +210,7 @@ output: {plots: false, report: false}
 		t.Fatal(err)
 	}
 	rep := cm.Models["sbg"]
-	a, b := rep.Params["alpha"], rep.Params["beta"]
+	a, b := rep.Fit.Params["alpha"], rep.Fit.Params["beta"]
 	const tol = 1e-9
 	near := func(what string, got Metric, want float64) {
 		t.Helper()
@@ -221,8 +222,8 @@ output: {plots: false, report: false}
 	// The fit used periods 0…4 only: its log-likelihood is eq. 5 on the
 	// first five counts, and (α, β) is a stationary point of it.
 	cal := survivors[:5]
-	if e := relErr(rep.LogLikelihood, sbgLogLik(a, b, cal)); e > 1e-10 {
-		t.Errorf("log-likelihood %.10g, eq. 5 on years 0..4 gives %.10g", rep.LogLikelihood, sbgLogLik(a, b, cal))
+	if e := relErr(rep.Fit.LogLikelihood, sbgLogLik(a, b, cal)); e > 1e-10 {
+		t.Errorf("log-likelihood %.10g, eq. 5 on years 0..4 gives %.10g", rep.Fit.LogLikelihood, sbgLogLik(a, b, cal))
 	}
 	for i, f := range []func(h float64) float64{
 		func(h float64) float64 { return sbgLogLik(a*math.Exp(h), b, cal) },
@@ -233,8 +234,8 @@ output: {plots: false, report: false}
 			t.Errorf("d LL / d log(param %d) = %.3g at the estimate, want 0", i, g)
 		}
 	}
-	if full := sbgLogLik(a, b, survivors); math.Abs(full-rep.LogLikelihood) < 1 {
-		t.Errorf("the log-likelihood %g is that of all eight years (%g): the holdout leaked into the fit", rep.LogLikelihood, full)
+	if full := sbgLogLik(a, b, survivors); math.Abs(full-rep.Fit.LogLikelihood) < 1 {
+		t.Errorf("the log-likelihood %g is that of all eight years (%g): the holdout leaked into the fit", rep.Fit.LogLikelihood, full)
 	}
 
 	// Projection and scores.
@@ -362,7 +363,7 @@ func TestContractualConfigErrors(t *testing.T) {
 		want   string
 	}{
 		{"sbg without survival", configYAML(map[string]string{"models": "models: [bgnbd, sbg]"}),
-			"models[1]", "sbg is the contractual model: it fits a cohort's survivor counts, not a transaction log; give a survival section"},
+			"models[1]", "sbg is a contractual model: it needs a cohort's survivor counts per period (a survival CSV), not a transaction log; give a survival section"},
 		{"survival with data", survival + "data: {path: tx.csv, customer: customer_id, date: date}\n",
 			"data", "data is given (data.path, data.customer, data.date), but this config has a survival section"},
 		{"survival with an empty data section", survival + "data: {}\n",
@@ -372,7 +373,7 @@ func TestContractualConfigErrors(t *testing.T) {
 		{"survival with a default split unit", survival + "split: {unit: week}\n",
 			"split", "split is given, but"},
 		{"other model with survival", survival + "models: [sbg, bgnbd]\n",
-			"models[1]", "bgnbd needs a transaction log (data and split), but this config has a survival section: a contractual experiment runs sbg only"},
+			"models[1]", "bgnbd needs a transaction log or a continuous-time summary (frequency, recency, T), but this config has a survival section: a contractual experiment runs sbg only"},
 		{"unknown model with survival", survival + "models: [sgb]\n",
 			"models[0]", `"sgb" is not a known model: a contractual experiment (survival section) runs sbg`},
 		{"sbg twice", survival + "models: [sbg, sbg]\n", "models[1]", "sbg is listed twice"},
@@ -385,8 +386,8 @@ func TestContractualConfigErrors(t *testing.T) {
 			"survival.calibration_periods", "1 must be ≥ 2"},
 		{"fractional calibration periods", "survival: {path: survivors.csv, calibration_periods: 2.5}\n",
 			"survival.calibration_periods", "2.5 is not a whole number"},
-		{"bad period", "survival: {path: survivors.csv, calibration_periods: 4, period: quarter}\n",
-			"survival.period", `"quarter" is not a time unit`},
+		{"bad period", "survival: {path: survivors.csv, calibration_periods: 4, period: fortnight}\n",
+			"survival.period", `"fortnight" is not a time unit`},
 		{"misspelt key", "survival: {path: survivors.csv, calibration_period: 4}\n",
 			"survival.calibration_period", "is not a known key (did you mean survival.calibration_periods?)"},
 		{"survival not a table", "survival: survivors.csv\n", "survival", "want a table of keys"},
@@ -615,8 +616,8 @@ func TestContractualExampleConfig(t *testing.T) {
 				t.Fatal(err)
 			}
 			rep := cm.Models["sbg"]
-			if relErr(rep.Params["alpha"], regularAlpha) > 0.01 || relErr(rep.Params["beta"], regularBeta) > 0.01 {
-				t.Errorf("alpha %g, beta %g: want the generating %g, %g within 1%%", rep.Params["alpha"], rep.Params["beta"], regularAlpha, regularBeta)
+			if relErr(rep.Fit.Params["alpha"], regularAlpha) > 0.01 || relErr(rep.Fit.Params["beta"], regularBeta) > 0.01 {
+				t.Errorf("alpha %g, beta %g: want the generating %g, %g within 1%%", rep.Fit.Params["alpha"], rep.Fit.Params["beta"], regularAlpha, regularBeta)
 			}
 			if rep.Survival == nil || rep.Survival.Periods != cm.Data.LastPeriod-cfg.Survival.CalibrationPeriods {
 				t.Errorf("holdout scores %+v", rep.Survival)
@@ -754,26 +755,26 @@ func TestScoreSurvival(t *testing.T) {
 	}
 }
 
-// SurvivalReport round-trips through its JSON form, the fit's fields first.
+// SurvivalReport round-trips through its JSON form, the fit first.
 func TestSurvivalReportJSON(t *testing.T) {
 	del := Metric(3.5)
 	r := SurvivalReport{
-		FitResult: &models.FitResult{Model: "sbg", Params: models.Params{"alpha": 1, "beta": 2}, HasLikelihood: true, LogLikelihood: -5, Converged: true},
-		DEL:       &del, DERLPeriods: 3,
+		Fit: &models.FitResult{Model: "sbg", Params: models.Params{"alpha": 1, "beta": 2}, HasLikelihood: true, LogLikelihood: -5, Converged: true},
+		DEL: &del, DERLPeriods: 3,
 		Survival: &SurvivalScores{Periods: 2, MAPE: Metric(math.NaN())},
 	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.HasPrefix(b, []byte(`{"model":"sbg","params":`)) || !bytes.Contains(b, []byte(`"mape":null`)) {
+	if !bytes.HasPrefix(b, []byte(`{"fit":{"model":"sbg","params":`)) || !bytes.Contains(b, []byte(`"mape":null`)) {
 		t.Errorf("JSON %s", b)
 	}
 	var back SurvivalReport
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
-	if back.Params["beta"] != 2 || back.LogLikelihood != -5 || *back.DEL != 3.5 || back.DERLPeriods != 3 || back.Survival.Periods != 2 {
+	if back.Fit.Params["beta"] != 2 || back.Fit.LogLikelihood != -5 || *back.DEL != 3.5 || back.DERLPeriods != 3 || back.Survival.Periods != 2 {
 		t.Errorf("round trip: %+v", back)
 	}
 }

@@ -63,7 +63,7 @@ func TestRunHashesWhileReading(t *testing.T) {
 	}
 	raw, _ := os.ReadFile(dataPath)
 	want := sha256.Sum256(raw)
-	if got := out.Metrics.Data.SHA256; got != hex.EncodeToString(want[:]) {
+	if got := out.Metrics.(*MetricsFile).Data.SHA256; got != hex.EncodeToString(want[:]) {
 		t.Errorf("data checksum %s, want %x", got, want)
 	}
 }

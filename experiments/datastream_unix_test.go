@@ -46,9 +46,9 @@ func TestRunReadsFIFOOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Metrics.Data.SHA256 != fileOut.Metrics.Data.SHA256 || out.Metrics.Data.RowsRead != fileOut.Metrics.Data.RowsRead {
-		t.Errorf("FIFO read %d rows (sha %s), the file %d (sha %s)", out.Metrics.Data.RowsRead, out.Metrics.Data.SHA256,
-			fileOut.Metrics.Data.RowsRead, fileOut.Metrics.Data.SHA256)
+	if out.Metrics.(*MetricsFile).Data.SHA256 != fileOut.Metrics.(*MetricsFile).Data.SHA256 || out.Metrics.(*MetricsFile).Data.RowsRead != fileOut.Metrics.(*MetricsFile).Data.RowsRead {
+		t.Errorf("FIFO read %d rows (sha %s), the file %d (sha %s)", out.Metrics.(*MetricsFile).Data.RowsRead, out.Metrics.(*MetricsFile).Data.SHA256,
+			fileOut.Metrics.(*MetricsFile).Data.RowsRead, fileOut.Metrics.(*MetricsFile).Data.SHA256)
 	}
 	cfg, err = Load(cfgPath, []string{"data.path=" + fifo, "split.origins=[2024-06-30]"})
 	if err != nil {
@@ -124,7 +124,7 @@ func TestLogInputSecondReadOfPipe(t *testing.T) {
 	defer l.Close()
 	so := datasets.SummaryOptions{Unit: datasets.Unit{}, CalibrationEnd: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)}
 	so.Unit, _ = datasets.ParseUnit("week")
-	ro := datasets.ReadOptions{Amount: "none"}
+	ro := datasets.ReadOptions{Amount: datasets.NoColumn()}
 	if s, err := l.Summarize(ro, so); err != nil || s.Accounting.RowsRead != 2 {
 		t.Fatalf("first read: %v", err)
 	}
@@ -153,7 +153,7 @@ func TestRejectsIntoFIFO(t *testing.T) {
 	}()
 	l := EmbeddedLog("test", []byte("customer_id,date\na,2024-01-01\nb,someday\n"))
 	unit, _ := datasets.ParseUnit("week")
-	_, err := l.Summarize(datasets.ReadOptions{Amount: "none", OnBadRow: "skip", RejectsPath: fifo},
+	_, err := l.Summarize(datasets.ReadOptions{Amount: datasets.NoColumn(), OnBadRow: "skip", RejectsPath: fifo},
 		datasets.SummaryOptions{Unit: unit, CalibrationEnd: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)

@@ -142,7 +142,7 @@ func pitHistogram(u []float64) []float64 {
 // them and attaches them to its predictions; a failure is kept as the
 // intervals' Err (the model itself stands). It runs the models in
 // parallel.
-func addIntervals(ctx context.Context, cfg *Config, wr *windowResult) {
+func addIntervals(ctx context.Context, cfg *Config, reg *models.Registry, wr *windowResult) {
 	names := intervalModelsOf(cfg)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -157,7 +157,7 @@ func addIntervals(ctx context.Context, cfg *Config, wr *windowResult) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			iv, err := windowIntervals(ctx, cfg, wr, wr.fits[name])
+			iv, err := windowIntervals(ctx, cfg, reg, wr, name)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -170,27 +170,37 @@ func addIntervals(ctx context.Context, cfg *Config, wr *windowResult) {
 }
 
 // windowIntervals computes one model's intervals on a window at every
-// level and scores them against the holdout when there is one.
-func windowIntervals(ctx context.Context, cfg *Config, wr *windowResult, f models.FittedPurchases) (iv *PredictionIntervals, err error) {
+// level and scores them against the holdout when there is one. A model of
+// discrete opportunities (BG/BB) is taken on the window's discrete
+// summary, its horizon and actuals counted in periods.
+func windowIntervals(ctx context.Context, cfg *Config, reg *models.Registry, wr *windowResult, name string) (iv *PredictionIntervals, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("internal error: %v", p)
 		}
 	}()
-	s := wr.summary
+	f := wr.fits[name]
+	s, patterns := wr.summary, wr.patterns
+	discrete := reg != nil && wr.isDiscrete(reg, name)
+	if discrete {
+		s, patterns = wr.discrete, wr.discretePatterns
+	}
 	horizon := float64(cfg.Resolved.HoldoutDays) / cfg.Resolved.Unit.Days()
 	for _, c := range s.Customers {
 		if c.DurationHoldout != s.Customers[0].DurationHoldout {
 			return nil, fmt.Errorf("the customers' holdout lengths differ (%v and %v %ss): intervals need one horizon", c.DurationHoldout, s.Customers[0].DurationHoldout, cfg.Resolved.Unit.Name)
 		}
 	}
-	if len(s.Customers) > 0 && s.Customers[0].DurationHoldout > 0 {
+	switch {
+	case len(s.Customers) > 0 && s.Customers[0].DurationHoldout > 0:
 		horizon = s.Customers[0].DurationHoldout
+	case discrete:
+		return nil, fmt.Errorf("the discrete summary has no holdout length")
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	d, _ := ModelData(wr.patterns.Summary(s))
+	d, _ := ModelData(patterns.Summary(s))
 	levels := cfg.Intervals.Levels
 	first, err := models.NewPurchaseIntervals(f, d, horizon, models.IntervalOptions{Level: levels[0], Draws: cfg.Intervals.Draws, Seed: uint64(cfg.Seed)})
 	if err != nil {
@@ -205,12 +215,15 @@ func windowIntervals(ctx context.Context, cfg *Config, wr *windowResult, f model
 		iv.Levels = append(iv.Levels, pi)
 	}
 	for i := range iv.Rows {
-		iv.Rows[i] = int(wr.patterns.Of[i])
+		iv.Rows[i] = int(patterns.Of[i])
 	}
 	if !s.HasHoldout {
 		return iv, nil
 	}
 	_, actual, _ := wr.holdoutActuals()
+	if reg != nil {
+		actual, _ = wr.modelActuals(reg, name)
+	}
 	return iv, iv.score(actual, uint64(cfg.Seed))
 }
 
@@ -347,8 +360,9 @@ func (mf *MetricsFile) Lookup(path string) (float64, bool) {
 	return mainScores(mf).Lookup(path)
 }
 
-// gatePaths returns every gate path of the main window, sorted.
-func (mf *MetricsFile) gatePaths() []string {
+// Paths returns every gate path of the main window (scores and interval
+// metrics), sorted.
+func (mf *MetricsFile) Paths() []string {
 	out := mainScores(mf).Paths()
 	if mf.Intervals != nil {
 		for model, mi := range mf.Intervals.Models {
@@ -374,7 +388,7 @@ func (mf *MetricsFile) CheckGates(gates []Gate) []GateResult {
 			continue
 		}
 		if paths == nil {
-			paths = mf.gatePaths()
+			paths = mf.Paths()
 		}
 		if near := ClosestNames(out[k].Gate.Metric, paths, 3); len(near) > 0 {
 			out[k].Message += " (did you mean " + strings.Join(near, " or ") + "?)"

@@ -56,7 +56,7 @@ func simulatedWindow(t *testing.T, customers int) (*Config, *windowResult) {
 // bounds contain each other across levels.
 func TestIntervalCoverageSimulated(t *testing.T) {
 	cfg, wr := simulatedWindow(t, 20000)
-	addIntervals(context.Background(), cfg, wr)
+	addIntervals(context.Background(), cfg, models.NewRegistry(), wr)
 	if e := wr.preds["bgnbd"].Intervals.Err; e != "" {
 		t.Fatal(e)
 	}

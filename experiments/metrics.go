@@ -576,9 +576,9 @@ func SplitMetricPath(path string) (model, target, metric string, err error) {
 	if model == "" || target == "" || metric == "" {
 		return "", "", "", fmt.Errorf("metric path %q: empty part in model.target.metric", path)
 	}
-	if !slices.Contains(scoreNames, metric) {
-		return "", "", "", fmt.Errorf("metric path %q: unknown metric %q (want one of %s)",
-			path, metric, strings.Join(scoreNames, ", "))
+	if !slices.Contains(scoreNames, metric) && !slices.Contains(survivalScoreNames, metric) {
+		return "", "", "", fmt.Errorf("metric path %q: unknown metric %q (want one of %s; or in a contractual run %s)",
+			path, metric, strings.Join(scoreNames, ", "), strings.Join(survivalScoreNames, ", "))
 	}
 	return model, target, metric, nil
 }

@@ -29,9 +29,9 @@ import (
 // its discounted integral are used, with P(alive) the model's value at
 // T = 0 where it is a probability, and 1 otherwise.
 //
-// Models that do not factor are evaluated per distinct history, the
-// activity bitmaps (which the retention heuristic reads) included when the
-// summary has them (datasets.NewActivityPatterns).
+// Models that do not factor are evaluated per distinct history when the
+// summary has no activity bitmaps, and per customer when it has (the
+// retention heuristic reads them); their predictions are closed-form.
 //
 // The discounted expected time alive over the horizon,
 // D(c) = ∫₀^H e^{−δt} P(alive at T+t | c) dt, prices the cost of keeping a
@@ -49,10 +49,7 @@ import (
 type predictInput struct {
 	summary  *datasets.Summary
 	patterns *datasets.Patterns
-	// activityPatterns are the distinct (x, t_x, T, activity), for the
-	// models that do not factor (nil: built when needed).
-	activityPatterns *datasets.Patterns
-	clv              models.CLVOptions
+	clv      models.CLVOptions
 }
 
 // durationClasses returns the distinct holdout durations of the customers
@@ -175,12 +172,12 @@ func (p *purchaseColumns) set(i int, v customerValues) {
 
 // predictPurchases returns f's purchase predictions for every customer of
 // in, pattern first (see the notes at the top of this file).
-func predictPurchases(ctx context.Context, f models.FittedPurchases, in *predictInput) *purchaseColumns {
+func predictPurchases(ctx context.Context, f models.FittedPurchases, in predictInput) *purchaseColumns {
 	s := in.summary
 	out := newPurchaseColumns(len(s.Customers))
 	durations, class := durationClasses(s)
 	af, factored := f.(models.AliveFactored)
-	if durations == nil || in.patterns == nil {
+	if !factored && s.ActivityPeriods > 0 || durations == nil || in.patterns == nil {
 		parallelFor(len(s.Customers), func(lo, hi int) {
 			for i := lo; i < hi && ctx.Err() == nil; i++ {
 				cs := &s.Customers[i]
@@ -191,21 +188,14 @@ func predictPurchases(ctx context.Context, f models.FittedPurchases, in *predict
 		return out
 	}
 	var byPattern [][]customerValues // [duration class][pattern]
-	pt := in.patterns
 	if factored {
-		byPattern = factoredPatternValues(ctx, f, af, pt, durations, in.clv)
+		byPattern = factoredPatternValues(ctx, f, af, in.patterns, durations, in.clv)
 	} else {
-		if s.ActivityPeriods > 0 {
-			if in.activityPatterns == nil {
-				in.activityPatterns = datasets.NewActivityPatterns(s)
-			}
-			pt = in.activityPatterns
-		}
-		byPattern = patternValues(ctx, f, pt, durations, in.clv)
+		byPattern = patternValues(ctx, f, in.patterns, durations, in.clv)
 	}
 	parallelFor(len(s.Customers), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			out.set(i, byPattern[class[i]][pt.Of[i]])
+			out.set(i, byPattern[class[i]][in.patterns.Of[i]])
 		}
 	})
 	return out
@@ -221,9 +211,6 @@ func patternValues(ctx context.Context, f models.FittedPurchases, pt *datasets.P
 	parallelFor(pt.Len(), func(lo, hi int) {
 		for j := lo; j < hi && ctx.Err() == nil; j++ {
 			c := models.Customer{Frequency: pt.Frequency[j], Recency: pt.Recency[j], T: pt.T[j]}
-			if pt.Activity != nil {
-				c.Activity = pt.Activity[j]
-			}
 			first := customerPrediction(f, c, durations[0], o)
 			out[0][j] = first
 			for k := 1; k < len(durations); k++ {
@@ -302,7 +289,7 @@ func factoredPatternValues(ctx context.Context, f models.FittedPurchases, af mod
 // purchase-model values, and with a spend model the expected spend per
 // purchase (closed-form per customer), holdout revenue and CLV. A value
 // that is not a finite number ≥ 0 fails the model, naming the customer.
-func predictModel(ctx context.Context, name string, f models.FittedPurchases, spend models.FittedSpend, in *predictInput) (*Prediction, error) {
+func predictModel(ctx context.Context, name string, f models.FittedPurchases, spend models.FittedSpend, in predictInput) (*Prediction, error) {
 	cols := predictPurchases(ctx, f, in)
 	if err := ctx.Err(); err != nil {
 		return nil, err

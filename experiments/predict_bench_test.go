@@ -21,7 +21,7 @@ func BenchmarkPredict(b *testing.B) {
 	s, pt := benchSummary(b)
 	f, _ := models.NewFittedBGNBD(0.8, 4, 0.6, 3)
 	spend, _ := models.NewFittedGammaGamma(6, 4, 15)
-	in := &predictInput{summary: s, patterns: pt, clv: models.CLVOptions{Horizon: 52, DiscountRate: 0.002, Margin: 1}}
+	in := predictInput{summary: s, patterns: pt, clv: models.CLVOptions{Horizon: 52, DiscountRate: 0.002, Margin: 1}}
 	for b.Loop() {
 		if _, err := predictModel(context.Background(), "bgnbd", f, spend, in); err != nil {
 			b.Fatal(err)
@@ -35,7 +35,7 @@ func BenchmarkPredict(b *testing.B) {
 func BenchmarkScore(b *testing.B) {
 	s, pt := benchSummary(b)
 	f, _ := models.NewFittedBGNBD(0.8, 4, 0.6, 3)
-	in := &predictInput{summary: s, patterns: pt, clv: models.CLVOptions{Horizon: 52, DiscountRate: 0.002, Margin: 1}}
+	in := predictInput{summary: s, patterns: pt, clv: models.CLVOptions{Horizon: 52, DiscountRate: 0.002, Margin: 1}}
 	p, err := predictModel(context.Background(), "bgnbd", f, nil, in)
 	if err != nil {
 		b.Fatal(err)
@@ -61,7 +61,7 @@ func BenchmarkWritePredictionsCSV(b *testing.B) {
 	s, pt := benchSummary(b)
 	f, _ := models.NewFittedBGNBD(0.8, 4, 0.6, 3)
 	spend, _ := models.NewFittedGammaGamma(6, 4, 15)
-	in := &predictInput{summary: s, patterns: pt, clv: models.CLVOptions{Horizon: 52, DiscountRate: 0.002, Margin: 1}}
+	in := predictInput{summary: s, patterns: pt, clv: models.CLVOptions{Horizon: 52, DiscountRate: 0.002, Margin: 1}}
 	p, err := predictModel(context.Background(), "bgnbd", f, spend, in)
 	if err != nil {
 		b.Fatal(err)

@@ -97,7 +97,7 @@ func TestPatternFirstEqualsPerCustomer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		in := &predictInput{summary: s, patterns: pt, clv: o}
+		in := predictInput{summary: s, patterns: pt, clv: o}
 		for name, f := range fits {
 			_, factored := f.(models.AliveFactored)
 			tol := 0.0
@@ -141,7 +141,7 @@ func TestPatternFirstEqualsPerCustomer(t *testing.T) {
 func TestZeroAgeCustomer(t *testing.T) {
 	s := patternSummary(500, false)
 	o := models.CLVOptions{Horizon: 52, DiscountRate: 0.002, Margin: 1}
-	in := &predictInput{summary: s, patterns: datasets.NewPatterns(s), clv: o}
+	in := predictInput{summary: s, patterns: datasets.NewPatterns(s), clv: o}
 	for name, f := range patternModels(t, s) {
 		p, err := predictModel(context.Background(), name, f, nil, in)
 		if err != nil {

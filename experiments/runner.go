@@ -2,16 +2,12 @@ package experiments
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
+	"maps"
 	"math"
-	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,86 +21,6 @@ const (
 	TargetPurchases = "holdout"
 	TargetRevenue   = "holdout_revenue"
 )
-
-// RunOptions tunes a run beyond its config.
-type RunOptions struct {
-	// OutDir is the results folder to create; empty means
-	// <output.dir>/<name>/<UTC start time>-<config hash>.
-	OutDir string
-	// Progress receives progress messages (nil: none). With Terminal set
-	// they are progress bars, otherwise one plain line per step.
-	Progress io.Writer
-	Terminal bool
-	// Version is the clv version recorded in the manifest.
-	Version string
-	// Now returns the current time (tests fix it); nil means time.Now.
-	Now func() time.Time
-	// AfterFit, when set, is called after the models of the main window are
-	// fitted, before anything is written (tests use it to interrupt a run).
-	AfterFit func()
-}
-
-// Outcome is what a finished run produced.
-type Outcome struct {
-	// Dir is the results folder, complete and in place.
-	Dir string
-	// Metrics is what metrics.json holds.
-	Metrics *MetricsFile
-	// Gates are the results of the config's expect list.
-	Gates []GateResult
-	// FailedModels names the models whose fit or prediction failed; their
-	// errors are in Metrics.
-	FailedModels []string
-	// Contractual holds the full metrics of a contractual (survival)
-	// experiment; Metrics then only summarizes it.
-	Contractual *ContractualMetrics
-}
-
-// Err summarizes what went wrong in a finished run: failed gates first
-// (a *GatesError), then failed models (a *ModelsError); nil when all passed.
-func (o *Outcome) Err() error {
-	var failed []GateResult
-	for _, g := range o.Gates {
-		if !g.Passed {
-			failed = append(failed, g)
-		}
-	}
-	if len(failed) > 0 {
-		return &GatesError{Failed: failed}
-	}
-	if len(o.FailedModels) > 0 {
-		msgs := make([]string, len(o.FailedModels))
-		for i, m := range o.FailedModels {
-			msgs[i] = m + ": " + o.Metrics.Models[m].Error
-		}
-		return &ModelsError{Models: o.FailedModels, Messages: msgs}
-	}
-	return nil
-}
-
-// GatesError reports the gates of the expect list that failed.
-type GatesError struct{ Failed []GateResult }
-
-// Error lists the failed gates, one a line.
-func (e *GatesError) Error() string {
-	lines := make([]string, len(e.Failed))
-	for i, g := range e.Failed {
-		lines[i] = g.Message
-	}
-	return fmt.Sprintf("%d gate(s) failed:\n  %s", len(e.Failed), strings.Join(lines, "\n  "))
-}
-
-// ModelsError reports models that failed to fit or predict while the others
-// completed.
-type ModelsError struct {
-	Models   []string
-	Messages []string
-}
-
-// Error lists the failed models with their errors.
-func (e *ModelsError) Error() string {
-	return fmt.Sprintf("%d model(s) failed:\n  %s", len(e.Models), strings.Join(e.Messages, "\n  "))
-}
 
 // MetricsFile is the content of metrics.json: deterministic, with no
 // timings or timestamps, so a rerun of the same config and data gives the
@@ -163,7 +79,7 @@ type SplitInfo struct {
 type ModelReport struct {
 	// Fit is the estimate: params, std_errors, log_likelihood, aic, bic,
 	// converged, iterations ...
-	*models.FitResult
+	Fit *models.FitResult `json:"fit"`
 	// Error is set when the model failed; the scores are then absent.
 	Error          string    `json:"error,omitempty"`
 	Holdout        *Scores   `json:"holdout,omitempty"`
@@ -171,60 +87,6 @@ type ModelReport struct {
 	Segments       []Segment `json:"segments,omitempty"`
 	// CLV sums and averages the customers' discounted CLV over the horizon.
 	CLV *CLVSummary `json:"clv,omitempty"`
-}
-
-// modelScores is the part of a ModelReport beyond the fit.
-type modelScores struct {
-	Error          string      `json:"error,omitempty"`
-	Holdout        *Scores     `json:"holdout,omitempty"`
-	HoldoutRevenue *Scores     `json:"holdout_revenue,omitempty"`
-	Segments       []Segment   `json:"segments,omitempty"`
-	CLV            *CLVSummary `json:"clv,omitempty"`
-}
-
-// MarshalJSON writes one object: the fit's fields (model, params,
-// std_errors, log_likelihood ...) followed by the scores. (Without it the
-// embedded FitResult's own MarshalJSON would be promoted and write the fit
-// alone.)
-func (r ModelReport) MarshalJSON() ([]byte, error) {
-	return withFit(r.FitResult, modelScores{Error: r.Error, Holdout: r.Holdout, HoldoutRevenue: r.HoldoutRevenue, Segments: r.Segments, CLV: r.CLV})
-}
-
-// withFit writes one JSON object holding the fields of fit (when not nil)
-// followed by those of rest, a struct.
-func withFit(fit *models.FitResult, rest any) ([]byte, error) {
-	tail, err := json.Marshal(rest)
-	if err != nil {
-		return nil, err
-	}
-	if fit == nil {
-		return tail, nil
-	}
-	head, err := json.Marshal(fit)
-	if err != nil {
-		return nil, err
-	}
-	if len(tail) <= 2 { // {}
-		return head, nil
-	}
-	out := make([]byte, 0, len(head)+len(tail))
-	out = append(out, head[:len(head)-1]...)
-	out = append(out, ',')
-	return append(out, tail[1:]...), nil
-}
-
-// UnmarshalJSON reads what MarshalJSON writes.
-func (r *ModelReport) UnmarshalJSON(b []byte) error {
-	var fit models.FitResult
-	if err := json.Unmarshal(b, &fit); err != nil {
-		return err
-	}
-	var sc modelScores
-	if err := json.Unmarshal(b, &sc); err != nil {
-		return err
-	}
-	*r = ModelReport{FitResult: &fit, Error: sc.Error, Holdout: sc.Holdout, HoldoutRevenue: sc.HoldoutRevenue, Segments: sc.Segments, CLV: sc.CLV}
-	return nil
 }
 
 // CLVSummary totals the predicted customer lifetime value.
@@ -260,27 +122,6 @@ type Spread struct {
 	Windows int    `json:"windows"`
 }
 
-// Manifest is manifest.json: how the run came about, with timings.
-type Manifest struct {
-	Name           string             `json:"name"`
-	ClvVersion     string             `json:"clv_version"`
-	GoVersion      string             `json:"go_version"`
-	ConfigFile     string             `json:"config_file"`
-	ConfigGiven    string             `json:"config_given"`
-	ConfigResolved any                `json:"config_resolved"`
-	ConfigHash     string             `json:"config_hash"`
-	Overrides      []string           `json:"overrides,omitempty"`
-	DataFile       string             `json:"data_file"`
-	DataSHA256     string             `json:"data_sha256"`
-	Seed           int64              `json:"seed"`
-	Started        string             `json:"started"`
-	Finished       string             `json:"finished"`
-	StageSeconds   map[string]float64 `json:"stage_seconds"`
-	ModelSeconds   map[string]float64 `json:"model_seconds"`
-	DiscountNote   string             `json:"discount_conversion"`
-	GOMAXPROCS     int                `json:"gomaxprocs"`
-}
-
 // Prediction is one model's predictions for every customer of a window.
 type Prediction struct {
 	Purchases []float64
@@ -308,14 +149,20 @@ type windowResult struct {
 	window   BacktestWindow
 	summary  *datasets.Summary
 	patterns *datasets.Patterns // the distinct histories of summary
-	spend    models.FittedSpend
-	spendFit *models.FitResult
-	spendErr error
-	fits     map[string]models.FittedPurchases
-	results  map[string]*models.FitResult
-	errs     map[string]error
-	preds    map[string]*Prediction
-	seconds  map[string]float64
+	// discrete is the summary in calendar periods for the models that fit
+	// on discrete opportunities (nil when none is run), with its patterns
+	// and actuals; its customers are those of summary, in the same order.
+	discrete         *datasets.Summary
+	discretePatterns *datasets.Patterns
+	discreteActuals  [2][]float64
+	spend            models.FittedSpend
+	spendFit         *models.FitResult
+	spendErr         error
+	fits             map[string]models.FittedPurchases
+	results          map[string]*models.FitResult
+	errs             map[string]error
+	preds            map[string]*Prediction
+	seconds          map[string]float64
 	// zeroAge counts customers left out of fitting because T = 0.
 	zeroAge int
 	// ranks ranks the customers for scoring, and ids, actP, actR are
@@ -334,6 +181,27 @@ func (wr *windowResult) scorer() *Scorer {
 	return wr.ranks
 }
 
+// isDiscrete reports whether a model fits on the window's discrete-time
+// summary.
+func (wr *windowResult) isDiscrete(reg *models.Registry, name string) bool {
+	d, ok := reg.Lookup(models.KindPurchase, name)
+	return ok && d.Data == models.DataDiscrete && wr.discrete != nil
+}
+
+// modelActuals returns the holdout purchases and revenue a model is scored
+// on: those of its own summary (a model of discrete opportunities counts
+// the periods with a purchase).
+func (wr *windowResult) modelActuals(reg *models.Registry, name string) (purchases, revenue []float64) {
+	if !wr.isDiscrete(reg, name) {
+		_, p, r := wr.holdoutActuals()
+		return p, r
+	}
+	if wr.discreteActuals[0] == nil {
+		_, wr.discreteActuals[0], wr.discreteActuals[1] = actuals(wr.discrete)
+	}
+	return wr.discreteActuals[0], wr.discreteActuals[1]
+}
+
 // holdoutActuals returns the window's ids, holdout purchases and revenue.
 func (wr *windowResult) holdoutActuals() (ids []string, purchases, revenue []float64) {
 	if wr.ids == nil {
@@ -342,28 +210,14 @@ func (wr *windowResult) holdoutActuals() (ids []string, purchases, revenue []flo
 	return wr.ids, wr.actP, wr.actR
 }
 
-// Run carries out an experiment: it reads and summarizes the data, fits
-// every model on each backtest window (in parallel, each isolated: one
-// failing does not stop the others), predicts and scores the holdout,
-// writes the results folder atomically and checks the gates. A run that
-// completes returns its Outcome even when models or gates failed
-// (Outcome.Err says so); an error means no results folder was written.
-func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
-	if cfg.Survival != nil {
-		return runContractual(ctx, cfg, o)
-	}
-	if err := cfg.ensureResolved(); err != nil {
-		return nil, err
-	}
-	now := o.Now
-	if now == nil {
-		now = time.Now
-	}
-	started := now()
-	stages := map[string]float64{}
-	prog := newProgress(o.Progress, o.Terminal)
-	r := cfg.Resolved
+// backtestRun is the experiment of a transaction log: it reads and
+// summarizes the data, fits every model on each backtest window (in
+// parallel, each isolated: one failing does not stop the others), predicts
+// and scores the holdout, and leaves predictions.csv to write.
+type backtestRun struct{}
 
+func (backtestRun) execute(ctx context.Context, env *runEnv) (*runResult, error) {
+	cfg := env.cfg
 	// The data, read once per window (a window's summary depends on its
 	// calibration end); its checksum is recorded.
 	data, err := openRunData(ctx, cfg)
@@ -372,203 +226,97 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 	}
 	defer data.Close()
 	dataName := data.Name
-	rd, err := stageResults(cfg, o, started)
-	if err != nil {
-		return nil, err
-	}
-	outDir := rd.final
-	committed := false
-	defer func() {
-		if !committed {
-			rd.abort()
-		}
-	}()
-
 	var windows []*windowResult
 	var mainWin *windowResult
-	for i, w := range r.Windows {
-		label := fmt.Sprintf("window %d/%d (calibration to %s)", i+1, len(r.Windows), w.CalibrationEnd.Format("2006-01-02"))
-		t0 := time.Now()
-		prog.step("reading and summarizing " + dataName + ", " + label)
-		s, err := summarizeWindow(cfg, data, w, rd)
+	for i, w := range cfg.Resolved.Windows {
+		wr, err := runWindow(ctx, env, data, i, w)
 		if err != nil {
 			return nil, err
 		}
-		if err := CheckSplitAgainstData(cfg, s.LastDate); err != nil {
-			return nil, err
-		}
-		stages["read_"+w.CalibrationEnd.Format("2006-01-02")] = time.Since(t0).Seconds()
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("run interrupted: %w", err)
-		}
-		t0 = time.Now()
-		wr := fitWindow(ctx, cfg, s, w, prog)
-		stages["fit_"+w.CalibrationEnd.Format("2006-01-02")] = time.Since(t0).Seconds()
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("run interrupted: %w", err)
-		}
-		if w.Main && o.AfterFit != nil {
-			o.AfterFit()
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("run interrupted: %w", err)
-			}
-		}
-		t0 = time.Now()
-		prog.step("predicting " + label)
-		predictWindow(ctx, cfg, wr, prog)
-		stages["predict_"+w.CalibrationEnd.Format("2006-01-02")] = time.Since(t0).Seconds()
 		windows = append(windows, wr)
 		if w.Main {
 			mainWin = wr
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("run interrupted: %w", err)
+	if err := interrupted(ctx); err != nil {
+		return nil, err
 	}
-
 	sum, err := data.SHA256()
 	if err != nil {
 		return nil, &DataError{Err: err}
 	}
 	t0 := time.Now()
-	prog.step("scoring")
-	mf, err := buildMetrics(cfg, dataName, sum, mainWin, windows)
+	env.prog.step("scoring")
+	mf, err := buildMetrics(cfg, env.reg, dataName, sum, mainWin, windows)
 	if err != nil {
 		return nil, err
 	}
-	stages["score"] = time.Since(t0).Seconds()
-
-	gates := ScoreSet(mainScores(mf)).CheckGates(cfg.Expect)
-	mf.Gates = gates
-
-	t0 = time.Now()
-	prog.step("writing " + outDir)
-	if err := rd.writeJSON("metrics.json", mf); err != nil {
-		return nil, err
+	env.timed("score", t0)
+	res := &runResult{
+		metrics: mf, dataName: dataName, dataSHA: sum, modelSeconds: maps.Clone(mainWin.seconds),
+		params: paramsOf(mainWin),
+		write:  func(rd *resultsDir) error { return writePredictions(rd, cfg, mainWin) },
+		artifacts: &Artifacts{Config: cfg, Metrics: mf, Summary: mainWin.summary, Predictions: mainWin.preds,
+			Fits: mainWin.fits, Spend: mainWin.spend, Windows: len(windows)},
 	}
-	if err := writePredictions(rd, cfg, mainWin); err != nil {
-		return nil, err
-	}
-	if err := writeParams(rd, mainWin); err != nil {
-		return nil, err
-	}
-	art := &Artifacts{Config: cfg, Metrics: mf, Summary: mainWin.summary, Predictions: mainWin.preds,
-		Fits: mainWin.fits, Spend: mainWin.spend, Windows: len(windows)}
-	if cfg.Output.Plots && PlotWriter != nil {
-		if err := PlotWriter(rd.staging, art); err != nil {
-			return nil, fmt.Errorf("writing plots: %w", err)
-		}
-	}
-	if cfg.Output.Report && ReportWriter != nil {
-		if err := ReportWriter(rd.staging, art); err != nil {
-			return nil, fmt.Errorf("writing the report: %w", err)
-		}
-	}
-	stages["write"] = time.Since(t0).Seconds()
-
-	modelSeconds := map[string]float64{}
-	for k, v := range mainWin.seconds {
-		modelSeconds[k] = v
-	}
-	if err := commitRun(ctx, rd, cfg, o.Version, started, now, stages, modelSeconds, dataName, sum); err != nil {
-		return nil, err
-	}
-	committed = true
-
-	out := &Outcome{Dir: rd.final, Metrics: mf, Gates: gates}
 	for _, name := range cfg.Models {
 		if mainWin.errs[name] != nil {
-			out.FailedModels = append(out.FailedModels, name)
+			res.failed = append(res.failed, name)
 		}
 	}
-	return out, nil
+	return res, nil
 }
 
-// resultsPath returns the results folder of a run: RunOptions.OutDir, or
-// <output.dir>/<name>/<UTC start time>-<config hash>.
-func resultsPath(cfg *Config, o RunOptions, started time.Time) string {
-	if o.OutDir != "" {
-		return o.OutDir
-	}
-	return filepath.Join(cfg.Resolved.OutputDir, cfg.Name, started.UTC().Format("20060102T150405Z")+"-"+cfg.Hash())
-}
-
-// commitRun writes manifest.json (the config as given and resolved, the
-// data's checksum, versions, seed, start and end times, and the seconds each
-// stage and model took) and moves the staged results folder into place,
-// unless the run was cancelled meanwhile.
-func commitRun(ctx context.Context, rd *resultsDir, cfg *Config, version string, started time.Time, now func() time.Time,
-	stages, modelSeconds map[string]float64, dataName, dataSum string) error {
-	r := cfg.Resolved
-	resolved, err := cfg.ResolvedJSON()
+// runWindow reads, fits and predicts the i-th backtest window.
+func runWindow(ctx context.Context, env *runEnv, data *LogInput, i int, w BacktestWindow) (*windowResult, error) {
+	cfg := env.cfg
+	day := w.CalibrationEnd.Format("2006-01-02")
+	label := fmt.Sprintf("window %d/%d (calibration to %s)", i+1, len(cfg.Resolved.Windows), day)
+	t0 := time.Now()
+	env.prog.step("reading and summarizing " + data.Name + ", " + label)
+	s, err := summarizeWindow(cfg, data, w, env.rd, false)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	given := ""
-	if r.ConfigFile != "" {
-		if b, err := os.ReadFile(r.ConfigFile); err == nil {
-			given = string(b)
+	if err := CheckSplitAgainstData(cfg, lastDate(cfg, env.reg, s)); err != nil {
+		return nil, err
+	}
+	var discrete *datasets.Summary
+	if len(discreteModels(cfg, env.reg)) > 0 {
+		if discrete, err = summarizeDiscrete(cfg, data, w, env.rd, s); err != nil {
+			return nil, err
 		}
 	}
-	man := Manifest{
-		Name: cfg.Name, ClvVersion: version, GoVersion: runtime.Version(),
-		ConfigFile: r.ConfigFile, ConfigGiven: given, ConfigResolved: jsonRaw(resolved), ConfigHash: cfg.Hash(),
-		Overrides: cfg.Overrides, DataFile: dataName, DataSHA256: dataSum, Seed: cfg.Seed,
-		Started: started.UTC().Format(time.RFC3339Nano), StageSeconds: stages, ModelSeconds: modelSeconds,
-		DiscountNote: fmt.Sprintf("discount rate %g per year → (1 + %g)^(%g days / 365.25) − 1 = %.10g per %s",
-			cfg.CLV.DiscountRate, cfg.CLV.DiscountRate, r.Unit.Days(), r.DiscountRatePerUnit, r.Unit.Name),
-		GOMAXPROCS: runtime.GOMAXPROCS(0),
+	env.timed("read_"+day, t0)
+	if err := interrupted(ctx); err != nil {
+		return nil, err
 	}
-	man.Finished = now().UTC().Format(time.RFC3339Nano)
-	if err := rd.writeJSON("manifest.json", man); err != nil {
-		return err
+	t0 = time.Now()
+	wr := fitWindow(ctx, cfg, env.reg, s, discrete, w, env.prog)
+	env.timed("fit_"+day, t0)
+	if err := interrupted(ctx); err != nil {
+		return nil, err
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("run interrupted: %w", err)
+	if w.Main {
+		if err := env.afterFit(ctx); err != nil {
+			return nil, err
+		}
 	}
-	return rd.commit()
+	t0 = time.Now()
+	env.prog.step("predicting " + label)
+	predictWindow(ctx, cfg, env.reg, wr, env.prog)
+	addIntervals(ctx, cfg, env.reg, wr)
+	env.timed("predict_"+day, t0)
+	return wr, nil
 }
-
-// Artifacts is what plot and report writers get from a run.
-type Artifacts struct {
-	Config      *Config
-	Metrics     *MetricsFile
-	Summary     *datasets.Summary
-	Predictions map[string]*Prediction
-	Fits        map[string]models.FittedPurchases
-	Spend       models.FittedSpend
-	Windows     int
-}
-
-// PlotWriter and ReportWriter, when set (by the command that links the
-// plot and report packages), write plots and the report into a results
-// folder being staged. They are variables so that this package does not
-// depend on the drawing code.
-var (
-	PlotWriter   func(dir string, a *Artifacts) error
-	ReportWriter func(dir string, a *Artifacts) error
-)
-
-type jsonRaw []byte
-
-// MarshalJSON writes the bytes as they are.
-func (j jsonRaw) MarshalJSON() ([]byte, error) { return j, nil }
-
-// DataError reports a problem with the input data (exit code 2).
-type DataError struct{ Err error }
-
-// Error returns the underlying error's message.
-func (e *DataError) Error() string { return e.Err.Error() }
-
-// Unwrap returns the underlying error.
-func (e *DataError) Unwrap() error { return e.Err }
 
 // ReadOptions returns the transaction-log reader options of a config.
 func ReadOptions(cfg *Config) datasets.ReadOptions {
 	r := cfg.Resolved
+	format, _ := datasets.ParseFormat(r.Format) // validated with the config
 	ro := datasets.ReadOptions{
-		Format: r.Format, Header: r.Header,
-		Customer: columnOption(r.Customer), Date: columnOption(r.Date), Amount: "none",
+		Format: format, Header: r.Header,
+		Customer: columnOption(r.Customer), Date: columnOption(r.Date), Amount: datasets.NoColumn(),
 		DateFormat: cfg.Data.DateFormat, OnBadRow: cfg.Data.OnBadRow, Delimiter: r.Delimiter,
 	}
 	if r.HasAmount {
@@ -576,9 +324,10 @@ func ReadOptions(cfg *Config) datasets.ReadOptions {
 	}
 	if cfg.Data.Embedded != "" {
 		// Embedded data sets are CSV logs with the simulator's columns.
-		ro.Format, ro.Header, ro.Customer, ro.Date = "csv", "yes", "customer_id", "date"
+		ro.Format, ro.Header = datasets.FormatCSV, "yes"
+		ro.Customer, ro.Date = datasets.ColumnNamed("customer_id"), datasets.ColumnNamed("date")
 		if r.HasAmount {
-			ro.Amount = "amount"
+			ro.Amount = datasets.ColumnNamed("amount")
 		}
 	}
 	if ro.DateFormat == "" {
@@ -587,23 +336,25 @@ func ReadOptions(cfg *Config) datasets.ReadOptions {
 	return ro
 }
 
-func columnOption(c Column) string {
+// columnOption turns a config's column into the reader's: a name stays a
+// name (a column called "2024" included), an index an index.
+func columnOption(c Column) datasets.Column {
 	if c.ByIndex() {
-		return fmt.Sprint(c.Index)
+		return datasets.ColumnAt(c.Index)
 	}
-	return c.Name
+	return datasets.ColumnNamed(c.Name)
 }
 
 // summarizeWindow reads the data into the summary of one window. Rejected
 // rows go to the configured rejects file, or to rejects.csv in the results
 // folder (for the main window).
-func summarizeWindow(cfg *Config, data *LogInput, w BacktestWindow, rd *resultsDir) (*datasets.Summary, error) {
+func summarizeWindow(cfg *Config, data *LogInput, w BacktestWindow, rd *resultsDir, discrete bool) (*datasets.Summary, error) {
 	ro := ReadOptions(cfg)
 	// Purchases after a window's end are valid rows beyond the period
 	// studied (an early origin's holdout ends before the log does): they
 	// are set aside and counted, never failed.
 	ro.ExcludeAfterEnd = true
-	if ro.OnBadRow == "skip" && w.Main {
+	if ro.OnBadRow == "skip" && w.Main && !discrete {
 		ro.RejectsPath = cfg.Resolved.RejectsPath
 		if ro.RejectsPath == "" {
 			ro.RejectsPath = rd.path("rejects.csv")
@@ -612,6 +363,10 @@ func summarizeWindow(cfg *Config, data *LogInput, w BacktestWindow, rd *resultsD
 	so := datasets.SummaryOptions{
 		Unit: cfg.Resolved.Unit, CalibrationEnd: w.CalibrationEnd, HoldoutEnd: w.HoldoutEnd,
 		ActivityPeriodDays: cfg.Resolved.RetentionPeriod.Days(),
+	}
+	if discrete {
+		so.ActivityPeriodDays, so.Discrete = 0, true
+		ro.RejectsPath = ""
 	}
 	s, err := data.Summarize(ro, so)
 	if err != nil {
@@ -624,20 +379,43 @@ func summarizeWindow(cfg *Config, data *LogInput, w BacktestWindow, rd *resultsD
 	return s, nil
 }
 
-// purchaseModel builds the named model with the config's settings.
-func purchaseModel(cfg *Config, name string) (models.PurchaseModel, error) {
-	if name == "hiatus" {
-		return models.Hiatus{H: cfg.Hiatus.H}, nil
+// lastDate returns the last transaction date of the data, or with models
+// of discrete periods the last day of its period (a date stands for its
+// whole period: an annual log dated 2006-01-01 covers 2006).
+func lastDate(cfg *Config, reg *models.Registry, s *datasets.Summary) time.Time {
+	if len(discreteModels(cfg, reg)) > 0 && !s.LastDate.IsZero() {
+		if end, err := datasets.PeriodEnd(cfg.Resolved.Unit, s.LastDate); err == nil {
+			return end
+		}
 	}
-	return models.PurchaseModelByName(name)
+	return s.LastDate
+}
+
+// summarizeDiscrete reads the data into the discrete-time summary of one
+// window (each calendar period of split.unit one opportunity) and checks
+// that it holds the customers of the continuous summary s in its order.
+func summarizeDiscrete(cfg *Config, data *LogInput, w BacktestWindow, rd *resultsDir, s *datasets.Summary) (*datasets.Summary, error) {
+	d, err := summarizeWindow(cfg, data, w, rd, true)
+	if err != nil {
+		return nil, err
+	}
+	if len(d.Customers) != len(s.Customers) {
+		return nil, fmt.Errorf("internal error: the discrete summary has %d customers, the continuous one %d", len(d.Customers), len(s.Customers))
+	}
+	for i := range d.Customers {
+		if d.Customers[i].ID != s.Customers[i].ID {
+			return nil, fmt.Errorf("internal error: customer %d is %q in the discrete summary but %q in the continuous one", i, d.Customers[i].ID, s.Customers[i].ID)
+		}
+	}
+	return d, nil
 }
 
 // fitWindow fits the spend model and every purchase model on a window's
 // calibration data, in parallel, each isolated from the others' failures
 // (a panic in one model is reported as its error).
-func fitWindow(ctx context.Context, cfg *Config, s *datasets.Summary, w BacktestWindow, prog *progress) *windowResult {
+func fitWindow(ctx context.Context, cfg *Config, reg *models.Registry, s, discrete *datasets.Summary, w BacktestWindow, prog *progress) *windowResult {
 	wr := &windowResult{
-		window: w, summary: s,
+		window: w, summary: s, discrete: discrete,
 		fits: map[string]models.FittedPurchases{}, results: map[string]*models.FitResult{},
 		errs: map[string]error{}, preds: map[string]*Prediction{}, seconds: map[string]float64{},
 	}
@@ -645,6 +423,11 @@ func fitWindow(ctx context.Context, cfg *Config, s *datasets.Summary, w Backtest
 	wr.patterns = datasets.NewPatterns(s)
 	compressed, _ := ModelData(wr.patterns.Summary(s))
 	wr.zeroAge = zeroAge
+	data := map[models.DataForm]*models.Data{models.DataContinuous: compressed, models.DataActivity: full}
+	if discrete != nil {
+		wr.discretePatterns = datasets.NewPatterns(discrete)
+		data[models.DataDiscrete], _ = ModelData(wr.discretePatterns.Summary(discrete))
+	}
 	opts := models.FitOptions{Penalty: cfg.Fit.Penalty, MaxIterations: cfg.Fit.MaxIterations}
 
 	var mu sync.Mutex
@@ -690,7 +473,7 @@ func fitWindow(ctx context.Context, cfg *Config, s *datasets.Summary, w Backtest
 	if sm := cfg.Resolved.SpendModel; sm != "none" && sm != "" {
 		wg.Add(1)
 		go run("spend:"+sm, func() (any, *models.FitResult, error) {
-			m, err := models.SpendModelByName(sm)
+			m, err := reg.SpendModel(sm, nil)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -706,13 +489,16 @@ func fitWindow(ctx context.Context, cfg *Config, s *datasets.Summary, w Backtest
 	for _, name := range cfg.Models {
 		wg.Add(1)
 		go run(name, func() (any, *models.FitResult, error) {
-			m, err := purchaseModel(cfg, name)
+			m, err := reg.PurchaseModel(name, cfg.modelOptions(name))
 			if err != nil {
 				return nil, nil, err
 			}
-			d := compressed
-			if name == "retention" {
-				d = full // activity bitmaps differ between identical (x, t_x, T)
+			// Activity bitmaps differ between identical (x, t_x, T): those
+			// models fit on the full table.
+			desc, _ := reg.Lookup(models.KindPurchase, name)
+			d := data[desc.Data]
+			if d == nil {
+				return nil, nil, fmt.Errorf("%s needs %s", name, desc.Needs())
 			}
 			f, err := m.Fit(ctx, d, opts)
 			if err != nil {
@@ -729,15 +515,18 @@ func fitWindow(ctx context.Context, cfg *Config, s *datasets.Summary, w Backtest
 // predictWindow predicts every customer's holdout purchases, P(alive),
 // revenue and CLV for each fitted model, pattern first (see predict.go). A
 // model whose predictions are not finite fails.
-func predictWindow(ctx context.Context, cfg *Config, wr *windowResult, prog *progress) {
-	in := &predictInput{summary: wr.summary, patterns: wr.patterns,
-		clv: models.CLVOptions{Horizon: cfg.Resolved.Horizon, DiscountRate: cfg.Resolved.DiscountRatePerUnit, Margin: cfg.CLV.Margin}}
+func predictWindow(ctx context.Context, cfg *Config, reg *models.Registry, wr *windowResult, prog *progress) {
+	clv := models.CLVOptions{Horizon: cfg.Resolved.Horizon, DiscountRate: cfg.Resolved.DiscountRatePerUnit, Margin: cfg.CLV.Margin}
 	bar := prog.bar("predicting", len(wr.fits))
 	defer bar.finish()
 	for _, name := range cfg.Models {
 		f, ok := wr.fits[name]
 		if !ok {
 			continue
+		}
+		in := predictInput{summary: wr.summary, patterns: wr.patterns, clv: clv}
+		if wr.isDiscrete(reg, name) {
+			in.summary, in.patterns = wr.discrete, wr.discretePatterns
 		}
 		p, err := predictModel(ctx, name, f, wr.spend, in)
 		if err == nil {
@@ -786,36 +575,132 @@ func actuals(s *datasets.Summary) (ids []string, purchases, revenue []float64) {
 	return
 }
 
-// scoreWindow scores every model of a window that produced predictions.
-func scoreWindow(wr *windowResult) (map[string]map[string]Scores, error) {
-	_, actP, actR := wr.holdoutActuals()
+// scoreWindow scores every model of a window that produced predictions,
+// the models in parallel (the Scorer ranks the ids and each target's
+// actuals once for all of them).
+func scoreWindow(reg *models.Registry, wr *windowResult) (map[string]map[string]Scores, error) {
 	sc := wr.scorer()
-	out := map[string]map[string]Scores{}
 	names := make([]string, 0, len(wr.preds))
 	for name := range wr.preds {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	for _, name := range names {
-		p := wr.preds[name]
-		sp, err := sc.Score(p.Purchases, actP)
-		if err != nil {
-			return nil, fmt.Errorf("scoring %s: %w", name, err)
-		}
-		out[name] = map[string]Scores{TargetPurchases: sp}
-		if p.Revenue != nil && wr.summary.HasAmount {
-			sr, err := sc.Score(p.Revenue, actR)
+	// Each model's actuals (a model of discrete periods has its own), made
+	// before the models are scored in parallel.
+	act := make([][2][]float64, len(names))
+	for k, name := range names {
+		act[k][0], act[k][1] = wr.modelActuals(reg, name)
+	}
+	scores := make([]map[string]Scores, len(names))
+	errs := make([]error, len(names))
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	var wg sync.WaitGroup
+	for k, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			p := wr.preds[name]
+			actP, actR := act[k][0], act[k][1]
+			sp, err := sc.Score(p.Purchases, actP)
 			if err != nil {
-				return nil, fmt.Errorf("scoring %s revenue: %w", name, err)
+				errs[k] = fmt.Errorf("scoring %s: %w", name, err)
+				return
 			}
-			out[name][TargetRevenue] = sr
+			scores[k] = map[string]Scores{TargetPurchases: sp}
+			if p.Revenue != nil && wr.summary.HasAmount {
+				sr, err := sc.Score(p.Revenue, actR)
+				if err != nil {
+					errs[k] = fmt.Errorf("scoring %s revenue: %w", name, err)
+					return
+				}
+				scores[k][TargetRevenue] = sr
+			}
+		}()
+	}
+	wg.Wait()
+	out := map[string]map[string]Scores{}
+	for k, name := range names {
+		if errs[k] != nil {
+			return nil, errs[k]
 		}
+		out[name] = scores[k]
 	}
 	return out, nil
 }
 
 // buildMetrics assembles metrics.json.
-func buildMetrics(cfg *Config, dataName, sum string, mainWin *windowResult, windows []*windowResult) (*MetricsFile, error) {
+func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainWin *windowResult, windows []*windowResult) (*MetricsFile, error) {
+	mf := newMetricsFile(cfg, dataName, sum, mainWin)
+	s := mainWin.summary
+	scores, err := scoreWindow(reg, mainWin)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range cfg.Models {
+		actP, actR := mainWin.modelActuals(reg, name)
+		rep := &ModelReport{Fit: mainWin.results[name]}
+		if rep.Fit == nil {
+			rep.Fit = &models.FitResult{Model: name}
+		}
+		for _, w := range rep.Fit.Warnings {
+			mf.Warnings = append(mf.Warnings, name+": "+w)
+		}
+		if err := mainWin.errs[name]; err != nil {
+			rep.Error = WithConfigHint(err).Error()
+			mf.Warnings = append(mf.Warnings, name+" failed: "+rep.Error)
+			mf.Models[name] = rep
+			continue
+		}
+		if sc, ok := scores[name][TargetPurchases]; ok {
+			rep.Holdout = &sc
+		}
+		if sc, ok := scores[name][TargetRevenue]; ok {
+			rep.HoldoutRevenue = &sc
+		}
+		p := mainWin.preds[name]
+		pred, act := p.Purchases, actP
+		if mf.SegmentTarget == TargetRevenue {
+			pred, act = p.Revenue, actR
+		}
+		if rep.Segments, err = mainWin.scorer().Segments(pred, act, cfg.Segments.Groups); err != nil {
+			return nil, fmt.Errorf("segments of %s: %w", name, err)
+		}
+		if p.Tier != nil {
+			if mf.Tiers == nil {
+				mf.Tiers = map[string][]TierSummary{}
+			}
+			var rev []float64
+			if s.HasHoldout && s.HasAmount {
+				rev = actR
+			}
+			mf.Tiers[name] = SummarizeTiers(p.Tier, p, rev)
+		}
+		if p.CLV != nil {
+			total := 0.0
+			for _, v := range p.CLV {
+				total += v
+			}
+			rep.CLV = &CLVSummary{Total: Metric(total), Mean: Metric(total / float64(len(p.CLV)))}
+		}
+		mf.Models[name] = rep
+	}
+	if len(windows) > 1 {
+		bt, err := backtest(reg, windows)
+		if err != nil {
+			return nil, err
+		}
+		mf.Backtest = bt
+	}
+	mf.Intervals = intervalsReport(cfg, mainWin, windows)
+	mf.Verdict = buildVerdict(cfg, reg, mf, mainWin)
+	return mf, nil
+}
+
+// newMetricsFile starts metrics.json with the data's accounting, the split,
+// the spend model and the warnings about the data.
+func newMetricsFile(cfg *Config, dataName, sum string, mainWin *windowResult) *MetricsFile {
 	r := cfg.Resolved
 	s := mainWin.summary
 	a := s.Accounting
@@ -861,66 +746,7 @@ func buildMetrics(cfg *Config, dataName, sum string, mainWin *windowResult, wind
 	if mainWin.spend != nil && s.HasAmount {
 		mf.SegmentTarget = TargetRevenue
 	}
-	scores, err := scoreWindow(mainWin)
-	if err != nil {
-		return nil, err
-	}
-	_, actP, actR := mainWin.holdoutActuals()
-	for _, name := range cfg.Models {
-		rep := &ModelReport{FitResult: mainWin.results[name]}
-		if rep.FitResult == nil {
-			rep.FitResult = &models.FitResult{Model: name}
-		}
-		for _, w := range rep.FitResult.Warnings {
-			mf.Warnings = append(mf.Warnings, name+": "+w)
-		}
-		if err := mainWin.errs[name]; err != nil {
-			rep.Error = WithConfigHint(err).Error()
-			mf.Warnings = append(mf.Warnings, name+" failed: "+rep.Error)
-			mf.Models[name] = rep
-			continue
-		}
-		if sc, ok := scores[name][TargetPurchases]; ok {
-			rep.Holdout = &sc
-		}
-		if sc, ok := scores[name][TargetRevenue]; ok {
-			rep.HoldoutRevenue = &sc
-		}
-		p := mainWin.preds[name]
-		pred, act := p.Purchases, actP
-		if mf.SegmentTarget == TargetRevenue {
-			pred, act = p.Revenue, actR
-		}
-		if rep.Segments, err = mainWin.scorer().Segments(pred, act, cfg.Segments.Groups); err != nil {
-			return nil, fmt.Errorf("segments of %s: %w", name, err)
-		}
-		if p.Tier != nil {
-			if mf.Tiers == nil {
-				mf.Tiers = map[string][]TierSummary{}
-			}
-			var rev []float64
-			if s.HasHoldout && s.HasAmount {
-				rev = actR
-			}
-			mf.Tiers[name] = SummarizeTiers(p.Tier, p, rev)
-		}
-		if p.CLV != nil {
-			total := 0.0
-			for _, v := range p.CLV {
-				total += v
-			}
-			rep.CLV = &CLVSummary{Total: Metric(total), Mean: Metric(total / float64(len(p.CLV)))}
-		}
-		mf.Models[name] = rep
-	}
-	if len(windows) > 1 {
-		bt, err := backtest(cfg, windows)
-		if err != nil {
-			return nil, err
-		}
-		mf.Backtest = bt
-	}
-	return mf, nil
+	return mf
 }
 
 // ScoreSet returns the main window's scores by model and target.
@@ -953,11 +779,11 @@ func mainScores(mf *MetricsFile) ScoreSet {
 
 // backtest scores every window and summarizes each metric's mean and
 // spread across them.
-func backtest(cfg *Config, windows []*windowResult) (*Backtest, error) {
+func backtest(reg *models.Registry, windows []*windowResult) (*Backtest, error) {
 	bt := &Backtest{Summary: map[string]map[string]map[string]Spread{}}
 	values := map[string]map[string]map[string][]float64{}
 	for _, wr := range windows {
-		sc, err := scoreWindow(wr)
+		sc, err := scoreWindow(reg, wr)
 		if err != nil {
 			return nil, err
 		}
@@ -1026,9 +852,10 @@ func spread(vs []float64) Spread {
 	return Spread{Mean: Metric(mean), SD: Metric(sd), Windows: int(n)}
 }
 
-// writeParams writes params.json: every fitted model's estimates and
-// diagnostics (the same as in metrics.json, on their own for tools).
-func writeParams(rd *resultsDir, wr *windowResult) error {
+// paramsOf returns what params.json holds: every fitted model's estimates
+// and diagnostics (as in metrics.json, on their own for tools), and the
+// spend model's as spend:NAME.
+func paramsOf(wr *windowResult) map[string]*models.FitResult {
 	out := map[string]*models.FitResult{}
 	for name, res := range wr.results {
 		if res != nil {
@@ -1038,5 +865,5 @@ func writeParams(rd *resultsDir, wr *windowResult) error {
 	if wr.spendFit != nil {
 		out["spend:"+wr.spendFit.Model] = wr.spendFit
 	}
-	return rd.writeJSON("params.json", out)
+	return out
 }

@@ -95,8 +95,8 @@ func bgnbdConditional(r, alpha, a, b, x, tx, T, t float64) float64 {
 // metrics.
 func TestCDNOWBGNBDScoresRecomputed(t *testing.T) {
 	out := runCDNOW(t, "[average,bgnbd]")
-	rep := out.Metrics.Models["bgnbd"]
-	p := rep.Params
+	rep := out.Metrics.(*MetricsFile).Models["bgnbd"]
+	p := rep.Fit.Params
 	ids, cols := predictionsCSV(t, out.Dir)
 	if len(ids) != 2357 {
 		t.Fatalf("%d customers, want 2357", len(ids))
@@ -193,7 +193,7 @@ func TestCDNOWAverageScoresByHand(t *testing.T) {
 		"pearson": pearsonPlain(pred, act), "spearman": pearsonPlain(avgRanks(pred), avgRanks(act)),
 		"top10_share": top(0.1), "top20_share": top(0.2), "gini": giniSum(order) / giniSum(perfect),
 	}
-	got := out.Metrics.Models["average"].Holdout.Values()
+	got := out.Metrics.(*MetricsFile).Models["average"].Holdout.Values()
 	for name, w := range want {
 		if g := got[name]; math.Abs(g-w) > 1e-9*math.Max(1, math.Abs(w)) {
 			t.Errorf("average %s = %.12g, by hand %.12g", name, g, w)
@@ -298,7 +298,7 @@ func TestRollingBacktest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bt := out.Metrics.Backtest
+	bt := out.Metrics.(*MetricsFile).Backtest
 	if bt == nil || len(bt.Windows) != len(cfg.Resolved.Windows) || len(bt.Windows) < 2 {
 		t.Fatalf("backtest %+v, want %d windows", bt, len(cfg.Resolved.Windows))
 	}
@@ -308,7 +308,7 @@ func TestRollingBacktest(t *testing.T) {
 	}
 	// The main window's scores are the ones reported at the top level.
 	last := bt.Windows[len(bt.Windows)-1]
-	if !last.Main || last.Scores["bgnbd"][TargetPurchases].MAE != out.Metrics.Models["bgnbd"].Holdout.MAE {
+	if !last.Main || last.Scores["bgnbd"][TargetPurchases].MAE != out.Metrics.(*MetricsFile).Models["bgnbd"].Holdout.MAE {
 		t.Errorf("main window scores differ from the top level")
 	}
 }
@@ -344,9 +344,15 @@ func TestMetricsJSONShape(t *testing.T) {
 		}
 	}
 	bg := doc["models"].(map[string]any)["bgnbd"].(map[string]any)
-	for _, k := range []string{"params", "std_errors", "log_likelihood", "holdout", "holdout_revenue", "segments"} {
+	for _, k := range []string{"fit", "holdout", "holdout_revenue", "segments"} {
 		if _, ok := bg[k]; !ok {
 			t.Errorf("metrics.json models.bgnbd lacks %q", k)
+		}
+	}
+	fit, _ := bg["fit"].(map[string]any)
+	for _, k := range []string{"model", "params", "std_errors", "log_likelihood", "converged"} {
+		if _, ok := fit[k]; !ok {
+			t.Errorf("metrics.json models.bgnbd.fit lacks %q", k)
 		}
 	}
 	holdout := bg["holdout"].(map[string]any)

@@ -109,7 +109,7 @@ output: {plots: false, report: false}
 			t.Fatalf("customer %s: CLV %v, net CLV %v; want 50 and 20", id, clv, net)
 		}
 	}
-	tiers := out.Metrics.Tiers["average"]
+	tiers := out.Metrics.(*MetricsFile).Tiers["average"]
 	var net float64
 	for _, s := range tiers {
 		net += float64(s.NetValue)

@@ -63,9 +63,9 @@ func TestVerdictKnownAnswer(t *testing.T) {
 			t.Fatal(err)
 		}
 		sr, _ := wr.scorer().Score(wr.preds[name].Revenue, actR)
-		mf.Models[name] = &ModelReport{FitResult: &models.FitResult{Model: name}, Holdout: &sp, HoldoutRevenue: &sr}
+		mf.Models[name] = &ModelReport{Fit: &models.FitResult{Model: name}, Holdout: &sp, HoldoutRevenue: &sr}
 	}
-	mf.Verdict = buildVerdict(cfg, mf, wr)
+	mf.Verdict = buildVerdict(cfg, nil, mf, wr)
 	for target, scale := range map[string]float64{TargetPurchases: 1, TargetRevenue: 100} {
 		tv := mf.Verdict.Targets[target]
 		if tv == nil || tv.Error != "" {
@@ -158,7 +158,7 @@ func TestLikelihoodComparison(t *testing.T) {
 			"retention": {Model: "retention", HasLikelihood: true, AIC: 0, BIC: 0},
 		}}
 	cfg := &Config{Models: []string{"average", "retention", "bgnbd", "paretonbd", "mbgnbd"}}
-	lc := likelihoodComparison(cfg, wr)
+	lc := likelihoodComparison(cfg, models.NewRegistry(), wr)
 	if lc == nil || strings.Join(lc.Models, ",") != "bgnbd,paretonbd" || lc.BestAIC != "bgnbd" || lc.BestBIC != "paretonbd" {
 		t.Errorf("comparison %+v, want bgnbd and paretonbd, best AIC bgnbd, best BIC paretonbd", lc)
 	}

@@ -48,9 +48,9 @@ func (BGBB) Fit(ctx context.Context, d *Data, o FitOptions) (FittedPurchases, er
 // FittedBGBB is a BG/BB model with its parameters (all > 0) and, after
 // FitBGBB, the fit's diagnostics.
 type FittedBGBB struct {
-	Alpha, Beta  float64 // transaction probability p ~ Beta(Alpha, Beta)
-	Gamma, Delta float64 // dropout probability θ ~ Beta(Gamma, Delta)
-	*FitResult           // estimates and diagnostics
+	Alpha, Beta  float64    // transaction probability p ~ Beta(Alpha, Beta)
+	Gamma, Delta float64    // dropout probability θ ~ Beta(Gamma, Delta)
+	fit          *FitResult // estimates and diagnostics (Result)
 }
 
 // NewFittedBGBB returns a BG/BB model with the given parameters, which must
@@ -66,7 +66,7 @@ func NewFittedBGBB(alpha, beta, gamma, delta float64) (*FittedBGBB, error) {
 	}
 	return &FittedBGBB{
 		Alpha: alpha, Beta: beta, Gamma: gamma, Delta: delta,
-		FitResult: &FitResult{
+		fit: &FitResult{
 			Model:  "bgbb",
 			Params: Params{"alpha": alpha, "beta": beta, "gamma": gamma, "delta": delta},
 			Method: "given",
@@ -132,7 +132,7 @@ func FitBGBB(ctx context.Context, d *Data, o FitOptions) (*FittedBGBB, error) {
 	f := &FittedBGBB{
 		Alpha: res.Params["alpha"], Beta: res.Params["beta"],
 		Gamma: res.Params["gamma"], Delta: res.Params["delta"],
-		FitResult: res,
+		fit: res,
 	}
 	return f, err
 }
@@ -334,7 +334,7 @@ func (k *bgbbConst) logLik(x, tx, n int, grad *[4]float64) float64 {
 }
 
 // Result returns the estimates and the fit's diagnostics.
-func (f *FittedBGBB) Result() *FitResult { return f.FitResult }
+func (f *FittedBGBB) Result() *FitResult { return f.fit }
 
 func (f *FittedBGBB) consts() *bgbbConst {
 	return newBGBBConst(f.Alpha, f.Beta, f.Gamma, f.Delta, false)

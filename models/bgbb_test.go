@@ -612,11 +612,11 @@ func TestFitBGBBRecovery(t *testing.T) {
 			if err != nil {
 				t.Fatalf("FitBGBB on %d patterns: %v", d.Len(), err)
 			}
-			if f.Customers != customers {
-				t.Errorf("fit on %v customers, want %d", f.Customers, customers)
+			if f.fit.Customers != customers {
+				t.Errorf("fit on %v customers, want %d", f.fit.Customers, customers)
 			}
 			for i, name := range bgbbNames {
-				est, se := f.Params[name], f.StdErrors[name]
+				est, se := f.fit.Params[name], f.fit.StdErrors[name]
 				if z := (est - tc.params[i]) / se; !(math.Abs(z) <= 3) {
 					t.Errorf("%s = %.4f ± %.4f, true %v (%.2f standard errors away)", name, est, se, tc.params[i], z)
 				}
@@ -662,7 +662,7 @@ func ExampleFitBGBB() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Printf("alpha=%.3f beta=%.3f gamma=%.3f delta=%.3f LL=%.1f\n", f.Alpha, f.Beta, f.Gamma, f.Delta, f.LogLikelihood)
+	fmt.Printf("alpha=%.3f beta=%.3f gamma=%.3f delta=%.3f LL=%.1f\n", f.Alpha, f.Beta, f.Gamma, f.Delta, f.fit.LogLikelihood)
 
 	donor := Customer{Frequency: 3, Recency: 4, T: 6}
 	fmt.Printf("P(alive in year 7) = %.4f\n", f.ProbabilityAlive(donor))

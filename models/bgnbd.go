@@ -57,9 +57,9 @@ func (BGNBD) Fit(ctx context.Context, d *Data, o FitOptions) (FittedPurchases, e
 // FittedBGNBD is a BG/NBD model with its parameters (all > 0) and, after
 // FitBGNBD, the fit's diagnostics.
 type FittedBGNBD struct {
-	R, Alpha   float64 // purchase rate λ ~ Gamma(shape R, rate Alpha)
-	A, B       float64 // dropout probability p ~ Beta(A, B)
-	*FitResult         // estimates and diagnostics
+	R, Alpha float64    // purchase rate λ ~ Gamma(shape R, rate Alpha)
+	A, B     float64    // dropout probability p ~ Beta(A, B)
+	fit      *FitResult // estimates and diagnostics (Result)
 }
 
 // NewFittedBGNBD returns a BG/NBD model with the given parameters, which
@@ -69,7 +69,7 @@ func NewFittedBGNBD(r, alpha, a, b float64) (*FittedBGNBD, error) {
 	if err := checkBGFParams("bgnbd", r, alpha, a, b); err != nil {
 		return nil, err
 	}
-	return &FittedBGNBD{R: r, Alpha: alpha, A: a, B: b, FitResult: givenBGFResult("bgnbd", r, alpha, a, b)}, nil
+	return &FittedBGNBD{R: r, Alpha: alpha, A: a, B: b, fit: givenBGFResult("bgnbd", r, alpha, a, b)}, nil
 }
 
 // FitBGNBD fits the BG/NBD model on d (Frequency x, Recency t_x, T and the
@@ -86,11 +86,11 @@ func FitBGNBD(ctx context.Context, d *Data, o FitOptions) (*FittedBGNBD, error) 
 		return nil, err
 	}
 	p := res.Params
-	return &FittedBGNBD{R: p["r"], Alpha: p["alpha"], A: p["a"], B: p["b"], FitResult: res}, err
+	return &FittedBGNBD{R: p["r"], Alpha: p["alpha"], A: p["a"], B: p["b"], fit: res}, err
 }
 
 // Result returns the estimates and the fit's diagnostics.
-func (f *FittedBGNBD) Result() *FitResult { return f.FitResult }
+func (f *FittedBGNBD) Result() *FitResult { return f.fit }
 
 func (f *FittedBGNBD) model() bgfModel { return bgfModel{f.R, f.Alpha, f.A, f.B, 0} }
 

@@ -724,8 +724,8 @@ func TestBGNBDFitErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.A != 0.8 || f.StdErrors["a"] != 0 {
-		t.Errorf("fixed a = 0.8: got a = %v with standard error %v", f.A, f.StdErrors["a"])
+	if f.A != 0.8 || f.fit.StdErrors["a"] != 0 {
+		t.Errorf("fixed a = 0.8: got a = %v with standard error %v", f.A, f.fit.StdErrors["a"])
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

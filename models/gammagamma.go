@@ -50,10 +50,10 @@ func (GammaGamma) Fit(ctx context.Context, d *Data, o FitOptions) (FittedSpend, 
 // FittedGammaGamma is a Gamma-Gamma model with its parameters (all > 0)
 // and, after FitGammaGamma, the fit's diagnostics.
 type FittedGammaGamma struct {
-	P     float64 // shape of the transaction values
-	Q     float64 // shape of the rate ν across customers
-	Gamma float64 // rate (inverse scale) of ν across customers
-	*FitResult
+	P     float64    // shape of the transaction values
+	Q     float64    // shape of the rate ν across customers
+	Gamma float64    // rate (inverse scale) of ν across customers
+	fit   *FitResult // estimates and diagnostics (Result)
 }
 
 // NewFittedGammaGamma returns a Gamma-Gamma model with the given
@@ -68,12 +68,12 @@ func NewFittedGammaGamma(p, q, gamma float64) (*FittedGammaGamma, error) {
 			return nil, fmt.Errorf("gammagamma: parameter %s=%v must be a finite number > 0", v.name, v.v)
 		}
 	}
-	f := &FittedGammaGamma{P: p, Q: q, Gamma: gamma, FitResult: &FitResult{
+	f := &FittedGammaGamma{P: p, Q: q, Gamma: gamma, fit: &FitResult{
 		Model:  "gammagamma",
 		Params: Params{"p": p, "q": q, "gamma": gamma},
 		Method: "given",
 	}}
-	f.Warnings = f.spendWarnings()
+	f.fit.Warnings = f.spendWarnings()
 	return f, nil
 }
 
@@ -149,7 +149,7 @@ func FitGammaGamma(ctx context.Context, d *Data, o FitOptions) (*FittedGammaGamm
 		return nil, err
 	}
 	ggUnscale(res, rows.scale, rows.total)
-	f := &FittedGammaGamma{P: res.Params["p"], Q: res.Params["q"], Gamma: res.Params["gamma"], FitResult: res}
+	f := &FittedGammaGamma{P: res.Params["p"], Q: res.Params["q"], Gamma: res.Params["gamma"], fit: res}
 	res.Warnings = append(res.Warnings, warnings...)
 	res.Warnings = append(res.Warnings, f.spendWarnings()...)
 	return f, err
@@ -369,7 +369,7 @@ func (r *ggRows) logLik(par, grad []float64) float64 {
 }
 
 // Result returns the estimates and the fit's diagnostics.
-func (f *FittedGammaGamma) Result() *FitResult { return f.FitResult }
+func (f *FittedGammaGamma) Result() *FitResult { return f.fit }
 
 // spendWarnings notes when the population mean spend pγ/(q−1) is infinite.
 func (f *FittedGammaGamma) spendWarnings() []string {

@@ -251,8 +251,8 @@ func TestGammaGammaExpectedSpendInfiniteMean(t *testing.T) {
 	if !math.IsInf(f.PopulationMeanSpend(), 1) {
 		t.Errorf("population mean %v, want +Inf for q ≤ 1", f.PopulationMeanSpend())
 	}
-	if len(f.Warnings) != 1 || !strings.Contains(f.Warnings[0], "q = 0.8 ≤ 1") {
-		t.Errorf("warnings %q, want one about q ≤ 1", f.Warnings)
+	if len(f.fit.Warnings) != 1 || !strings.Contains(f.fit.Warnings[0], "q = 0.8 ≤ 1") {
+		t.Errorf("warnings %q, want one about q ≤ 1", f.Result().Warnings)
 	}
 	tests := []struct {
 		c    Customer
@@ -296,10 +296,10 @@ func TestFitGammaGammaSkipsRows(t *testing.T) {
 	if err != nil {
 		t.Fatalf("FitGammaGamma: %v", err)
 	}
-	if f.Customers != 300 {
-		t.Errorf("fitted on %v customers, want 300", f.Customers)
+	if f.Result().Customers != 300 {
+		t.Errorf("fitted on %v customers, want 300", f.Result().Customers)
 	}
-	w := strings.Join(f.Warnings, "\n")
+	w := strings.Join(f.Result().Warnings, "\n")
 	for _, want := range []string{"skipped 45 customers without repeat purchases", "skipped 2 repeat customers whose mean spend is 0 (first at row 302)"} {
 		if !strings.Contains(w, want) {
 			t.Errorf("warnings %q lack %q", w, want)
@@ -338,7 +338,7 @@ func TestFitGammaGammaWarnsOnCorrelation(t *testing.T) {
 	if err != nil && !IsConvergence(err) {
 		t.Fatalf("FitGammaGamma: %v", err)
 	}
-	w := strings.Join(f.Warnings, "\n")
+	w := strings.Join(f.Result().Warnings, "\n")
 	if !strings.Contains(w, "frequency and mean spend are correlated among repeat customers (Pearson r = 0.9") {
 		t.Errorf("warnings %q lack the correlation warning", w)
 	}
@@ -381,7 +381,7 @@ func TestFitGammaGammaRecovery(t *testing.T) {
 			}
 			truth := map[string]float64{"p": tc.p, "q": tc.q, "gamma": tc.gamma}
 			for _, name := range ggNames {
-				est, se := f.Params[name], f.StdErrors[name]
+				est, se := f.Result().Params[name], f.Result().StdErrors[name]
 				if z := (est - truth[name]) / se; !(math.Abs(z) <= 3) {
 					t.Errorf("%s = %.4f ± %.4f, true %v (%.2f standard errors away)", name, est, se, truth[name], z)
 				}
@@ -434,8 +434,8 @@ func ExampleFitGammaGamma() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Printf("p=%.3f q=%.3f gamma=%.3f LL=%.3f on %v customers\n", f.P, f.Q, f.Gamma, f.LogLikelihood, f.Customers)
-	fmt.Println(f.Warnings[0])
+	fmt.Printf("p=%.3f q=%.3f gamma=%.3f LL=%.3f on %v customers\n", f.P, f.Q, f.Gamma, f.Result().LogLikelihood, f.Result().Customers)
+	fmt.Println(f.Result().Warnings[0])
 	// Output:
 	// p=4.503 q=9.291 gamma=47.538 LL=-269.119 on 70 customers
 	// skipped 50 customers without repeat purchases (x = 0); fitted on 70 repeat customers
@@ -479,11 +479,11 @@ func TestGammaGammaCurrencyUnit(t *testing.T) {
 		if rel(f.P, base.P) > 1e-6 || rel(f.Q, base.Q) > 1e-6 || rel(f.Gamma/k, base.Gamma) > 1e-6 {
 			t.Errorf("amounts ×%g: p=%v q=%v γ/%g=%v; unscaled p=%v q=%v γ=%v", k, f.P, f.Q, k, f.Gamma/k, base.P, base.Q, base.Gamma)
 		}
-		if want := base.LogLikelihood - base.Customers*math.Log(k); math.Abs(f.LogLikelihood-want) > 1e-6*math.Abs(want) {
-			t.Errorf("amounts ×%g: log-likelihood %.10g, want %.10g (unscaled %.10g − N·ln %g)", k, f.LogLikelihood, want, base.LogLikelihood, k)
+		if want := base.Result().LogLikelihood - base.Result().Customers*math.Log(k); math.Abs(f.Result().LogLikelihood-want) > 1e-6*math.Abs(want) {
+			t.Errorf("amounts ×%g: log-likelihood %.10g, want %.10g (unscaled %.10g − N·ln %g)", k, f.Result().LogLikelihood, want, base.Result().LogLikelihood, k)
 		}
-		if rel(f.StdErrors["gamma"]/k, base.StdErrors["gamma"]) > 1e-4 || rel(f.StdErrors["p"], base.StdErrors["p"]) > 1e-4 {
-			t.Errorf("amounts ×%g: standard errors %v, unscaled %v", k, f.StdErrors, base.StdErrors)
+		if rel(f.Result().StdErrors["gamma"]/k, base.Result().StdErrors["gamma"]) > 1e-4 || rel(f.Result().StdErrors["p"], base.Result().StdErrors["p"]) > 1e-4 {
+			t.Errorf("amounts ×%g: standard errors %v, unscaled %v", k, f.Result().StdErrors, base.Result().StdErrors)
 		}
 		c := Customer{Frequency: 3, Monetary: 40 * k}
 		if got, want := f.ExpectedSpend(c)/k, base.ExpectedSpend(Customer{Frequency: 3, Monetary: 40}); rel(got, want) > 1e-6 {

@@ -166,14 +166,14 @@ func TestLongHistoryFit(t *testing.T) {
 	x, tx, T, _, w := s.Columns()
 	f, err := FitParetoNBD(context.Background(), &Data{Frequency: x, Recency: tx, T: T, Weight: w}, FitOptions{})
 	if err != nil {
-		if f == nil || f.Runaway == nil {
+		if f == nil || f.Result().Runaway == nil {
 			t.Fatalf("100-year history: %v without a runaway diagnosis", err)
 		}
 		return
 	}
 	for name, want := range truth {
-		if z := (f.Params[name] - want) / f.StdErrors[name]; !(math.Abs(z) <= 4) {
-			t.Errorf("%s = %v ± %v, truth %v", name, f.Params[name], f.StdErrors[name], want)
+		if z := (f.Result().Params[name] - want) / f.Result().StdErrors[name]; !(math.Abs(z) <= 4) {
+			t.Errorf("%s = %v ± %v, truth %v", name, f.Result().Params[name], f.Result().StdErrors[name], want)
 		}
 	}
 }
@@ -189,7 +189,7 @@ func TestIdentificationOfPublishedFits(t *testing.T) {
 	if err1 != nil || err2 != nil {
 		t.Fatal(err1, err2)
 	}
-	for _, r := range []*FitResult{b.FitResult, g.FitResult} {
+	for _, r := range []*FitResult{b.Result(), g.Result()} {
 		if r.Runaway != nil || r.WeaklyIdentified || !(r.MaxRelativeSE > 0 && r.MaxRelativeSE < weakRelativeSE) || !(r.ConditionNumber >= 1 && r.ConditionNumber < weakCondition) {
 			t.Errorf("%s: runaway %v, weak %v, max relative SE %v, condition %v", r.Model, r.Runaway, r.WeaklyIdentified, r.MaxRelativeSE, r.ConditionNumber)
 		}

@@ -47,9 +47,9 @@ func (MBGNBD) Fit(ctx context.Context, d *Data, o FitOptions) (FittedPurchases, 
 // FittedMBGNBD is an MBG/NBD model with its parameters (all > 0) and, after
 // FitMBGNBD, the fit's diagnostics.
 type FittedMBGNBD struct {
-	R, Alpha   float64 // purchase rate λ ~ Gamma(shape R, rate Alpha)
-	A, B       float64 // dropout probability p ~ Beta(A, B)
-	*FitResult         // estimates and diagnostics
+	R, Alpha float64    // purchase rate λ ~ Gamma(shape R, rate Alpha)
+	A, B     float64    // dropout probability p ~ Beta(A, B)
+	fit      *FitResult // estimates and diagnostics (Result)
 }
 
 // NewFittedMBGNBD returns an MBG/NBD model with the given parameters, which
@@ -59,7 +59,7 @@ func NewFittedMBGNBD(r, alpha, a, b float64) (*FittedMBGNBD, error) {
 	if err := checkBGFParams("mbgnbd", r, alpha, a, b); err != nil {
 		return nil, err
 	}
-	return &FittedMBGNBD{R: r, Alpha: alpha, A: a, B: b, FitResult: givenBGFResult("mbgnbd", r, alpha, a, b)}, nil
+	return &FittedMBGNBD{R: r, Alpha: alpha, A: a, B: b, fit: givenBGFResult("mbgnbd", r, alpha, a, b)}, nil
 }
 
 // FitMBGNBD fits the MBG/NBD model on d, as FitBGNBD does the BG/NBD. A fit
@@ -71,11 +71,11 @@ func FitMBGNBD(ctx context.Context, d *Data, o FitOptions) (*FittedMBGNBD, error
 		return nil, err
 	}
 	p := res.Params
-	return &FittedMBGNBD{R: p["r"], Alpha: p["alpha"], A: p["a"], B: p["b"], FitResult: res}, err
+	return &FittedMBGNBD{R: p["r"], Alpha: p["alpha"], A: p["a"], B: p["b"], fit: res}, err
 }
 
 // Result returns the estimates and the fit's diagnostics.
-func (f *FittedMBGNBD) Result() *FitResult { return f.FitResult }
+func (f *FittedMBGNBD) Result() *FitResult { return f.fit }
 
 func (f *FittedMBGNBD) model() bgfModel { return bgfModel{f.R, f.Alpha, f.A, f.B, 1} }
 

@@ -506,10 +506,8 @@ func parallelSum(n, dim int, grad []float64, f func(lo, hi int, grad []float64) 
 	total := 0.0
 	for c := 0; c < chunks; c++ {
 		total += vals[c]
-		if grad != nil {
-			for i := range grad {
-				grad[i] += grads[c][i]
-			}
+		for i := range grad { // no-op without a gradient
+			grad[i] += grads[c][i]
 		}
 	}
 	return total

@@ -109,7 +109,7 @@ func TestBGBBNewCustomerFit(t *testing.T) {
 	if err0 != nil || err1 != nil {
 		t.Fatalf("fit errors %v / %v", err0, err1)
 	}
-	if math.Abs(f0.LogLikelihood-f1.LogLikelihood) > 1e-9*math.Abs(f0.LogLikelihood) {
-		t.Errorf("log-likelihood %v with n = 0 rows, %v without", f1.LogLikelihood, f0.LogLikelihood)
+	if math.Abs(f0.Result().LogLikelihood-f1.Result().LogLikelihood) > 1e-9*math.Abs(f0.Result().LogLikelihood) {
+		t.Errorf("log-likelihood %v with n = 0 rows, %v without", f1.Result().LogLikelihood, f0.Result().LogLikelihood)
 	}
 }

@@ -153,7 +153,7 @@ func fitParetoNBD(ctx context.Context, d *Data, o FitOptions, stage pnbdStaging)
 	}
 	res.Iterations += steps
 	p := res.Params
-	return &FittedParetoNBD{R: p["r"], Alpha: p["alpha"], S: p["s"], Beta: p["beta"], FitResult: res}, err
+	return &FittedParetoNBD{R: p["r"], Alpha: p["alpha"], S: p["s"], Beta: p["beta"], fit: res}, err
 }
 
 // pnbdValidParams reports whether every parameter is finite and > 0.
@@ -287,7 +287,7 @@ func (pd *pnbdData) polish(ctx context.Context, p0 [4]float64, free []int, penal
 // (all > 0); FitResult holds the fit's diagnostics when it came from Fit.
 type FittedParetoNBD struct {
 	R, Alpha, S, Beta float64
-	*FitResult
+	fit               *FitResult // estimates and diagnostics (Result)
 }
 
 // NewFittedParetoNBD returns a Pareto/NBD model with the given parameters,
@@ -298,7 +298,7 @@ func NewFittedParetoNBD(r, alpha, s, beta float64) (*FittedParetoNBD, error) {
 			return nil, fmt.Errorf("paretonbd: parameter %s=%v must be a finite number > 0", pnbdNames[i], v)
 		}
 	}
-	return &FittedParetoNBD{R: r, Alpha: alpha, S: s, Beta: beta, FitResult: &FitResult{
+	return &FittedParetoNBD{R: r, Alpha: alpha, S: s, Beta: beta, fit: &FitResult{
 		Model:  "paretonbd",
 		Params: Params{"r": r, "alpha": alpha, "s": s, "beta": beta},
 		Method: "given",
@@ -306,7 +306,7 @@ func NewFittedParetoNBD(r, alpha, s, beta float64) (*FittedParetoNBD, error) {
 }
 
 // Result returns the fit's estimates and diagnostics.
-func (m *FittedParetoNBD) Result() *FitResult { return m.FitResult }
+func (m *FittedParetoNBD) Result() *FitResult { return m.fit }
 
 // pnbdPhi returns (1 − e^(−v))/v, continued by 1 at v = 0.
 func pnbdPhi(v float64) float64 {

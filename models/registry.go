@@ -4,80 +4,358 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 )
 
-// purchaseModels lists the purchase models by their names in configs and
-// on the command line.
-func purchaseModels() map[string]PurchaseModel {
-	return map[string]PurchaseModel{
-		"bgnbd":     BGNBD{},
-		"mbgnbd":    MBGNBD{},
-		"paretonbd": ParetoNBD{},
-		"bgbb":      BGBB{},
-		"average":   Average{},
-		"hiatus":    Hiatus{},
-		"retention": Retention{},
-	}
+// Kind says what a model predicts.
+type Kind string
+
+// The kinds of model.
+const (
+	// KindPurchase models count a customer's repeat purchases (BG/NBD,
+	// Pareto/NBD, MBG/NBD, BG/BB and the heuristics).
+	KindPurchase Kind = "purchase"
+	// KindSpend models give the spend per purchase (Gamma-Gamma, average).
+	KindSpend Kind = "spend"
+	// KindContractual models give a cohort's survival from period to period
+	// (sBG).
+	KindContractual Kind = "contractual"
+)
+
+// DataForm names the data a model fits on.
+type DataForm string
+
+// The forms of data a model can need.
+const (
+	// DataContinuous is the continuous-time summary: x, t_x and T in a time
+	// unit, rows with identical histories merged into weights.
+	DataContinuous DataForm = "continuous-time summary"
+	// DataDiscrete is the discrete-time summary: each calendar period (year,
+	// quarter, month ...) after the first purchase is one opportunity, and
+	// x, t_x and n count opportunities.
+	DataDiscrete DataForm = "discrete opportunities"
+	// DataActivity is the continuous-time summary with activity bitmaps
+	// (which activity periods each customer bought in), one row per
+	// customer.
+	DataActivity DataForm = "activity periods"
+	// DataSurvival is a cohort's survivor counts by period.
+	DataSurvival DataForm = "survival counts"
+	// DataAmounts is the continuous-time summary with the mean repeat spend.
+	DataAmounts DataForm = "amounts"
+)
+
+// Option is a setting of a model, a number with a default.
+type Option struct {
+	// Key names the option in a config under the model's name (hiatus.h).
+	Key     string
+	Default float64
+	Doc     string
 }
 
-// spendModels lists the spend models by name.
-func spendModels() map[string]SpendModel {
-	return map[string]SpendModel{
-		"gammagamma": GammaGamma{},
-		"average":    AverageSpend{},
-	}
+// FittedSurvival is a contractual model with its parameters estimated: the
+// survival curve S(t) of a cohort, its retention rates and discounted
+// expected (residual) lifetimes.
+type FittedSurvival interface {
+	Result() *FitResult
+	// SurvivalCurve returns S(0) … S(n).
+	SurvivalCurve(n int) []float64
+	// Retention returns r_t = S(t)/S(t−1), t ≥ 1.
+	Retention(t int) float64
+	// DEL is the discounted expected lifetime at rate d per period.
+	DEL(d float64) (float64, error)
+	// DERL is the discounted expected residual lifetime of a customer
+	// active at the end of period n−1 (renewing for the n-th time).
+	DERL(d float64, n int) (float64, error)
 }
 
-// PurchaseModelNames returns the names of the purchase models, sorted.
-func PurchaseModelNames() []string { return sortedKeys(purchaseModels()) }
+// Descriptor is what clv knows of one model: its name and kind, the data it
+// needs, its options, how to build and fit it, and how to rebuild it from
+// saved parameters. Exactly one of the fit functions is set, by Kind.
+type Descriptor struct {
+	Name  string
+	Label string // as the papers write it: "BG/NBD"
+	Kind  Kind
+	Data  DataForm
+	// Params names the parameters of a fit, as the papers write them.
+	Params  []string
+	Options []Option
 
-// SpendModelNames returns the names of the spend models, sorted.
-func SpendModelNames() []string { return sortedKeys(spendModels()) }
+	// Purchase builds a purchase model from option values (a missing
+	// option takes its default).
+	Purchase func(opts Params) PurchaseModel
+	// Spend builds a spend model.
+	Spend func(opts Params) SpendModel
+	// Survival fits a contractual model to survivor counts n_0 … n_c.
+	Survival func(ctx context.Context, survivors []float64, o FitOptions) (FittedSurvival, error)
 
-// FitNames returns every name `clv fit --model` accepts, sorted: the
-// purchase models, gammagamma and sbg.
-func FitNames() []string {
-	names := PurchaseModelNames()
-	names = append(names, "gammagamma", "sbg")
-	sort.Strings(names)
-	return names
+	// RebuildPurchases, RebuildSpend and RebuildSurvival return the fitted
+	// model with the given parameters; nil when the model has no
+	// constructor from parameters (the heuristics).
+	RebuildPurchases func(p Params) (FittedPurchases, error)
+	RebuildSpend     func(p Params) (FittedSpend, error)
+	RebuildSurvival  func(p Params) (FittedSurvival, error)
 }
 
-// PurchaseModelByName returns the purchase model with the given name.
-func PurchaseModelByName(name string) (PurchaseModel, error) {
-	if m, ok := purchaseModels()[name]; ok {
-		return m, nil
+// Needs says in words what data the model fits on, for messages.
+func (d Descriptor) Needs() string {
+	switch d.Data {
+	case DataDiscrete:
+		return "a transaction log in calendar periods (each year, quarter or month one opportunity: set the unit to one of them)"
+	case DataActivity:
+		return "a transaction log with activity periods (set the retention period)"
+	case DataSurvival:
+		return "a cohort's survivor counts per period (a survival CSV)"
+	case DataAmounts:
+		return "a transaction log or summary with amounts"
 	}
-	return nil, fmt.Errorf("unknown purchase model %q: choose one of %s", name, strings.Join(PurchaseModelNames(), ", "))
+	return "a transaction log or a continuous-time summary (frequency, recency, T)"
 }
 
-// SpendModelByName returns the spend model with the given name.
-func SpendModelByName(name string) (SpendModel, error) {
-	if m, ok := spendModels()[name]; ok {
-		return m, nil
+// option returns the value of an option: from opts, else its default.
+func (d Descriptor) option(opts Params, key string) float64 {
+	if v, ok := opts[key]; ok {
+		return v
 	}
-	return nil, fmt.Errorf("unknown spend model %q: choose one of %s", name, strings.Join(SpendModelNames(), ", "))
-}
-
-// FitByName fits the purchase model or, for "gammagamma", the spend model
-// with the given name and returns its fit result. A fit that does not
-// converge returns its result together with the error.
-func FitByName(ctx context.Context, name string, d *Data, o FitOptions) (*FitResult, error) {
-	if name == "gammagamma" {
-		f, err := GammaGamma{}.Fit(ctx, d, o)
-		return ResultOf(f), err
-	}
-	m, err := PurchaseModelByName(name)
-	if err != nil {
-		if name == "sbg" {
-			return nil, fmt.Errorf("sbg fits cohort survival counts, not customer summaries")
+	for _, o := range d.Options {
+		if o.Key == key {
+			return o.Default
 		}
-		return nil, fmt.Errorf("%w, gammagamma or sbg", err)
 	}
-	f, err := m.Fit(ctx, d, o)
-	return ResultOf(f), err
+	return 0
+}
+
+// Registry holds the descriptors of every model clv knows, by name. Build
+// it with NewRegistry; it is a value, read only after construction.
+type Registry struct {
+	byName map[string]Descriptor
+	order  []string
+}
+
+// NewRegistry returns the registry of every model: the purchase models
+// bgnbd, paretonbd, mbgnbd, bgbb, average, retention and hiatus, the spend
+// models gammagamma and average, and the contractual model sbg. The name
+// "average" is both a purchase and a spend model; the two are told apart
+// by kind (Lookup takes the kind).
+func NewRegistry() *Registry {
+	r := &Registry{byName: map[string]Descriptor{}}
+	for _, d := range []Descriptor{
+		{Name: "average", Label: "Average", Kind: KindPurchase, Data: DataContinuous,
+			Purchase: func(Params) PurchaseModel { return Average{} }},
+		{Name: "retention", Label: "Retention", Kind: KindPurchase, Data: DataActivity,
+			Purchase: func(Params) PurchaseModel { return Retention{} }},
+		{Name: "hiatus", Label: "Hiatus", Kind: KindPurchase, Data: DataContinuous,
+			Options: []Option{
+				{Key: "h", Default: 0, Doc: "hiatus length in time units after which a customer counts as gone (0: derived from the data)"},
+				{Key: "quantile", Default: DefaultHiatusQuantile, Doc: "quantile of the mean inter-purchase times that derives h when h is 0"},
+			}},
+		{Name: "bgnbd", Label: "BG/NBD", Kind: KindPurchase, Data: DataContinuous, Params: []string{"r", "alpha", "a", "b"},
+			Purchase: func(Params) PurchaseModel { return BGNBD{} },
+			RebuildPurchases: rebuild4(func(v [4]float64) (FittedPurchases, error) {
+				return NewFittedBGNBD(v[0], v[1], v[2], v[3])
+			}, "r", "alpha", "a", "b")},
+		{Name: "paretonbd", Label: "Pareto/NBD", Kind: KindPurchase, Data: DataContinuous, Params: []string{"r", "alpha", "s", "beta"},
+			Purchase: func(Params) PurchaseModel { return ParetoNBD{} },
+			RebuildPurchases: rebuild4(func(v [4]float64) (FittedPurchases, error) {
+				return NewFittedParetoNBD(v[0], v[1], v[2], v[3])
+			}, "r", "alpha", "s", "beta")},
+		{Name: "mbgnbd", Label: "MBG/NBD", Kind: KindPurchase, Data: DataContinuous, Params: []string{"r", "alpha", "a", "b"},
+			Purchase: func(Params) PurchaseModel { return MBGNBD{} },
+			RebuildPurchases: rebuild4(func(v [4]float64) (FittedPurchases, error) {
+				return NewFittedMBGNBD(v[0], v[1], v[2], v[3])
+			}, "r", "alpha", "a", "b")},
+		{Name: "bgbb", Label: "BG/BB", Kind: KindPurchase, Data: DataDiscrete, Params: []string{"alpha", "beta", "gamma", "delta"},
+			Purchase: func(Params) PurchaseModel { return BGBB{} },
+			RebuildPurchases: rebuild4(func(v [4]float64) (FittedPurchases, error) {
+				return NewFittedBGBB(v[0], v[1], v[2], v[3])
+			}, "alpha", "beta", "gamma", "delta")},
+		{Name: "gammagamma", Label: "Gamma-Gamma", Kind: KindSpend, Data: DataAmounts, Params: []string{"p", "q", "gamma"},
+			Spend: func(Params) SpendModel { return GammaGamma{} },
+			RebuildSpend: func(p Params) (FittedSpend, error) {
+				v, err := paramValues("gammagamma", p, "p", "q", "gamma")
+				if err != nil {
+					return nil, err
+				}
+				return NewFittedGammaGamma(v[0], v[1], v[2])
+			}},
+		{Name: "average", Label: "Average spend", Kind: KindSpend, Data: DataAmounts,
+			Spend: func(Params) SpendModel { return AverageSpend{} }},
+		{Name: "sbg", Label: "sBG", Kind: KindContractual, Data: DataSurvival, Params: []string{"alpha", "beta"},
+			Survival: func(ctx context.Context, s []float64, o FitOptions) (FittedSurvival, error) {
+				f, err := SBG{}.FitSurvival(ctx, s, o)
+				if f == nil {
+					return nil, err
+				}
+				return f, err
+			},
+			RebuildSurvival: func(p Params) (FittedSurvival, error) {
+				v, err := paramValues("sbg", p, "alpha", "beta")
+				if err != nil {
+					return nil, err
+				}
+				return NewFittedSBG(v[0], v[1])
+			}},
+	} {
+		r.add(d)
+	}
+	hiatus := r.byName[key(KindPurchase, "hiatus")]
+	hiatus.Purchase = func(o Params) PurchaseModel {
+		return Hiatus{H: hiatus.option(o, "h"), Quantile: hiatus.option(o, "quantile")}
+	}
+	r.byName[key(KindPurchase, "hiatus")] = hiatus
+	return r
+}
+
+func key(k Kind, name string) string { return string(k) + ":" + name }
+
+func (r *Registry) add(d Descriptor) {
+	r.byName[key(d.Kind, d.Name)] = d
+	r.order = append(r.order, key(d.Kind, d.Name))
+}
+
+// Lookup returns the descriptor of the model of the given kind and name.
+func (r *Registry) Lookup(k Kind, name string) (Descriptor, bool) {
+	d, ok := r.byName[key(k, name)]
+	return d, ok
+}
+
+// Find returns the descriptor of a name whatever its kind, preferring a
+// purchase model, then a spend model, then a contractual model (only
+// "average" is two kinds).
+func (r *Registry) Find(name string) (Descriptor, bool) {
+	for _, k := range []Kind{KindPurchase, KindSpend, KindContractual} {
+		if d, ok := r.Lookup(k, name); ok {
+			return d, true
+		}
+	}
+	return Descriptor{}, false
+}
+
+// Names returns the names of the models of a kind in the registry's
+// order (the order of the default models list); every name with no kind
+// given.
+func (r *Registry) Names(kinds ...Kind) []string {
+	var out []string
+	for _, k := range r.order {
+		d := r.byName[k]
+		if (len(kinds) == 0 || slices.Contains(kinds, d.Kind)) && !slices.Contains(out, d.Name) {
+			out = append(out, d.Name)
+		}
+	}
+	return out
+}
+
+// NamesFitting returns the purchase models that fit on one of the given
+// forms of data, in the registry's order.
+func (r *Registry) NamesFitting(forms ...DataForm) []string {
+	var out []string
+	for _, k := range r.order {
+		if d := r.byName[k]; d.Kind == KindPurchase && slices.Contains(forms, d.Data) {
+			out = append(out, d.Name)
+		}
+	}
+	return out
+}
+
+// Rebuildable returns the purchase models of the given forms of data that
+// can be rebuilt from saved parameters (the probability models, whose
+// P(alive) is a genuine probability), in the registry's order.
+func (r *Registry) Rebuildable(forms ...DataForm) []string {
+	var out []string
+	for _, name := range r.NamesFitting(forms...) {
+		if d, _ := r.Lookup(KindPurchase, name); d.RebuildPurchases != nil {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// DefaultSpend returns the spend model a run uses when the data has amounts
+// and the config does not choose one: Gamma-Gamma (Fader, Hardie & Lee
+// 2005, "RFM and CLV"), the probability model of spend.
+func (r *Registry) DefaultSpend() string { return "gammagamma" }
+
+// Label returns how a model's name is written in reports ("BG/NBD"); the
+// name itself for one the registry does not know.
+func (r *Registry) Label(k Kind, name string) string {
+	if d, ok := r.Lookup(k, name); ok {
+		return d.Label
+	}
+	return name
+}
+
+// PurchaseModel returns the purchase model of a name built with the given
+// option values.
+func (r *Registry) PurchaseModel(name string, opts Params) (PurchaseModel, error) {
+	d, ok := r.Lookup(KindPurchase, name)
+	if !ok {
+		return nil, r.unknown(KindPurchase, name)
+	}
+	return d.Purchase(opts), nil
+}
+
+// SpendModel returns the spend model of a name.
+func (r *Registry) SpendModel(name string, opts Params) (SpendModel, error) {
+	d, ok := r.Lookup(KindSpend, name)
+	if !ok {
+		return nil, r.unknown(KindSpend, name)
+	}
+	return d.Spend(opts), nil
+}
+
+// RebuildPurchases returns a fitted purchase model from its saved
+// parameters; (nil, nil) for a model that cannot be rebuilt.
+func (r *Registry) RebuildPurchases(name string, p Params) (FittedPurchases, error) {
+	d, ok := r.Lookup(KindPurchase, name)
+	if !ok {
+		return nil, r.unknown(KindPurchase, name)
+	}
+	if d.RebuildPurchases == nil {
+		return nil, nil
+	}
+	return d.RebuildPurchases(p)
+}
+
+// UnknownModelError reports a name the registry does not know for a kind.
+type UnknownModelError struct {
+	Name  string
+	Kind  Kind
+	Known []string
+}
+
+func (e *UnknownModelError) Error() string {
+	return fmt.Sprintf("unknown %s model %q: choose one of %s", e.Kind, e.Name, strings.Join(e.Known, ", "))
+}
+
+func (r *Registry) unknown(k Kind, name string) error {
+	return &UnknownModelError{Name: name, Kind: k, Known: r.Names(k)}
+}
+
+func rebuild4(build func([4]float64) (FittedPurchases, error), names ...string) func(Params) (FittedPurchases, error) {
+	return func(p Params) (FittedPurchases, error) {
+		v, err := paramValues("", p, names...)
+		if err != nil {
+			return nil, err
+		}
+		return build([4]float64(v))
+	}
+}
+
+// paramValues returns the named parameters in order, or an error naming
+// the first missing one.
+func paramValues(model string, p Params, names ...string) ([]float64, error) {
+	out := make([]float64, len(names))
+	for i, n := range names {
+		v, ok := p[n]
+		if !ok {
+			if model == "" {
+				return nil, fmt.Errorf("parameter %s is missing", n)
+			}
+			return nil, fmt.Errorf("%s: parameter %s is missing", model, n)
+		}
+		out[i] = v
+	}
+	return out, nil
 }
 
 // ResultOf returns the fit result of f, or nil when f is nil (also a
@@ -92,11 +370,14 @@ func ResultOf(f interface{ Result() *FitResult }) *FitResult {
 	return f.Result()
 }
 
-func sortedKeys[M ~map[string]V, V any](m M) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+// PurchaseModelByName returns the purchase model of a name with its
+// default options (a shorthand for NewRegistry().PurchaseModel).
+func PurchaseModelByName(name string) (PurchaseModel, error) {
+	return NewRegistry().PurchaseModel(name, nil)
+}
+
+// SpendModelByName returns the spend model of a name (a shorthand for
+// NewRegistry().SpendModel).
+func SpendModelByName(name string) (SpendModel, error) {
+	return NewRegistry().SpendModel(name, nil)
 }

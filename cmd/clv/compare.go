@@ -1,14 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clv-dev/clv/experiments"
-	"github.com/clv-dev/clv/experiments/inputfile"
 )
 
 func newCompareCmd(s streams) *cobra.Command {
@@ -20,7 +18,9 @@ func newCompareCmd(s streams) *cobra.Command {
 models × metrics, with the best value per metric marked (lowest |bias|, mae,
 rmse and msle; highest pearson, spearman, top shares and gini). A
 rolling-origin run adds one row per model and target for each of its other
-backtest windows ("origin" and the calibration end), never marked best.`,
+backtest windows ("origin" and the calibration end), never marked best. A
+contractual run's folder gives one row per model and target (survival,
+calibration) with its survival scores.`,
 		Example: `  # two runs of one config, differing in one value, side by side
   clv run configs/quickstart.yaml --out runs/weekly
   clv run configs/quickstart.yaml --set split.unit=day --out runs/daily
@@ -32,15 +32,11 @@ backtest windows ("origin" and the calibration end), never marked best.`,
 				if err := checkFinishedRun(dir); err != nil {
 					return err
 				}
-				b, err := inputfile.ReadAll(cmd.Context(), filepath.Join(dir, "metrics.json"), inputfile.MetricsLimits)
+				m, err := experiments.ReadMetrics(cmd.Context(), dir)
 				if err != nil {
-					return usageErrf("%s is not a results folder: %v", dir, err)
+					return usageErr(err)
 				}
-				var mf experiments.MetricsFile
-				if err := json.Unmarshal(b, &mf); err != nil {
-					return usageErrf("reading %s: %v", filepath.Join(dir, "metrics.json"), err)
-				}
-				rows = append(rows, mf.CompareRows(filepath.Base(filepath.Clean(dir)))...)
+				rows = append(rows, m.CompareRows(filepath.Base(filepath.Clean(dir)))...)
 			}
 			if len(rows) == 0 {
 				return fmt.Errorf("no scored model in %v", args)

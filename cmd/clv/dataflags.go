@@ -23,6 +23,11 @@ type dataFlags struct {
 	start                              string
 	// excludeAfterEnd sets aside rows after the window instead of failing.
 	excludeAfterEnd bool
+	// discrete counts calendar periods of --unit (clv fit of a model of
+	// discrete opportunities); activityDays turns on activity periods of
+	// this many days (clv fit --model retention).
+	discrete     bool
+	activityDays float64
 }
 
 func (f *dataFlags) register(c *cobra.Command) {
@@ -59,16 +64,18 @@ func parseDay(flag, v string) (time.Time, error) {
 // options turns the flags into reader and summary options.
 func (f *dataFlags) options() (datasets.ReadOptions, datasets.SummaryOptions, error) {
 	ro := datasets.ReadOptions{
-		Format: f.format, Header: f.header, Customer: f.customer, Date: f.date,
-		Amount: f.amount, DateFormat: f.dateFormat, OnBadRow: f.onBadRow, RejectsPath: f.rejects,
+		Header: f.header, Customer: datasets.ParseColumn(f.customer), Date: datasets.ParseColumn(f.date),
+		Amount: datasets.ParseColumn(f.amount), DateFormat: f.dateFormat, OnBadRow: f.onBadRow, RejectsPath: f.rejects,
 		ExcludeAfterEnd: f.excludeAfterEnd,
 	}
 	var so datasets.SummaryOptions
-	d, err := datasets.ParseDelimiter(f.delimiter)
-	if err != nil {
+	var err error
+	if ro.Format, err = datasets.ParseFormat(f.format); err != nil {
+		return ro, so, usageErr(fmt.Errorf("--format: %w", err))
+	}
+	if ro.Delimiter, err = datasets.ParseDelimiter(f.delimiter); err != nil {
 		return ro, so, usageErr(fmt.Errorf("--delimiter: %w", err))
 	}
-	ro.Delimiter = d
 	if f.calibrationEnd == "" {
 		return ro, so, usageErrf("--calibration-end is required: the last day of the calibration period, YYYY-MM-DD")
 	}
@@ -91,6 +98,7 @@ func (f *dataFlags) options() (datasets.ReadOptions, datasets.SummaryOptions, er
 	if so.Unit, err = datasets.ParseUnit(f.unit); err != nil {
 		return ro, so, usageErr(fmt.Errorf("--unit: %w", err))
 	}
+	so.Discrete, so.ActivityPeriodDays = f.discrete, f.activityDays
 	return ro, so, nil
 }
 

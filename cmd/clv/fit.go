@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -17,27 +19,35 @@ import (
 	"github.com/clv-dev/clv/models"
 )
 
+// fitFlags are the flags of clv fit beyond the transaction log's.
+type fitFlags struct {
+	df                   dataFlags
+	model, summary, surv string
+	asJSON               bool
+	plotDir, periodName  string
+	retentionPeriod      string
+	penalty              float64
+	maxIter              int
+}
+
 func newFitCmd(s streams) *cobra.Command {
-	var (
-		df                   dataFlags
-		model, summary, surv string
-		asJSON               bool
-		plotDir, periodName  string
-		penalty              float64
-		maxIter              int
-	)
+	reg := models.NewRegistry()
+	var ff fitFlags
 	c := &cobra.Command{
 		Use:   "fit",
 		Short: "Fit one model by maximum likelihood and print its parameters",
 		Long: `fit estimates one model and prints its parameters with standard errors, the
 log-likelihood, AIC and BIC, and whether the optimizer converged.
 
-Models: ` + joinNames(models.FitNames()) + `.
+Models: ` + strings.Join(reg.Names(), ", ") + `.
 
 The data is either a summary CSV (what clv summarize writes; the header aliases
 ID, x, t_x, T, zbar, n, periods, weights and count are understood too), or a
 transaction log given with the same flags as clv summarize, or for sbg a CSV of
 cohort survivors (period, customers still active) given with --survival.
+From a transaction log, bgbb counts each calendar period of --unit (year,
+quarter, month ...) as one opportunity, and retention needs
+--retention-period (the length of one activity period: month, quarter ...).
 
 With --json it prints one object:
   {"model", "params", "std_errors", "log_likelihood", "aic", "bic",
@@ -45,85 +55,115 @@ With --json it prints one object:
 A fit that does not converge prints its diagnostics and exits with code 1.`,
 		Example: `  clv fit --model bgnbd --summary ../shared/datasets/cdnow_customers_summary.csv --json
   clv fit --model bgbb --summary ../shared/datasets/donations.csv
+  clv fit --model retention --retention-period month --data ../shared/datasets/CDNOW_sample.txt --customer 1 --date 2 --amount 4 --date-format 20060102 --calibration-end 1997-09-30
   clv fit --model sbg --survival configs/data/survival_regular.csv --plot sbg-plots --period year`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			model, err := fitModelName(model)
+			desc, err := fitModel(reg, ff.model)
 			if err != nil {
 				return err
 			}
-			if err := checkOutputs([]atomicfile.Named{{Key: "--rejects", Path: df.rejects}},
-				[]atomicfile.Named{{Key: "--data", Path: df.path}, {Key: "--summary", Path: summary}, {Key: "--survival", Path: surv}}); err != nil {
+			if err := checkOutputs([]atomicfile.Named{{Key: "--rejects", Path: ff.df.rejects}},
+				[]atomicfile.Named{{Key: "--data", Path: ff.df.path}, {Key: "--summary", Path: ff.summary}, {Key: "--survival", Path: ff.surv}}); err != nil {
 				return err
 			}
-			opts := models.FitOptions{Penalty: penalty, MaxIterations: maxIter}
-			var res *models.FitResult
-			if model == "sbg" {
-				if surv == "" {
-					return usageErrf("--model sbg fits cohort survival counts: give --survival PATH (a CSV of period, customers still active)")
-				}
-				survivors, err := readSurvivalFlag(cmd.Context(), surv)
-				if err != nil {
-					return err
-				}
-				fitted, err := models.SBG{}.FitSurvival(cmd.Context(), survivors, opts)
-				if fitted != nil {
-					res = fitted.Result()
-				}
-				if err == nil && plotDir != "" {
-					if err := os.MkdirAll(plotDir, 0o755); err != nil {
-						return fmt.Errorf("--plot: %w", err)
-					}
-					horizon := max(2*(len(survivors)-1), len(survivors)-1+5)
-					figs, err := plot.SBG(plotDir, fitted, survivors, periodName, horizon)
-					if err != nil {
-						return fmt.Errorf("drawing the sBG curves: %w", err)
-					}
-					for _, f := range figs {
-						fmt.Fprintf(s.err, "wrote %s.png and .svg\n", filepath.Join(plotDir, f.Name))
-					}
-				}
-				return printFit(s, res, err, asJSON)
-			}
-			var sum *datasets.Summary
-			switch {
-			case summary != "" && df.given():
-				return usageErrf("give either --summary or a transaction log (--data), not both")
-			case summary != "":
-				if sum, err = readSummaryFlag(cmd.Context(), summary); err != nil {
-					return err
-				}
-			case df.given():
-				// Only calibration purchases matter to a fit: later rows are
-				// set aside (and counted), not failed.
-				df.excludeAfterEnd = true
-				if sum, err = df.summarize(cmd.Context()); err != nil {
-					return err
-				}
-			default:
-				return usageErrf("name the data: --summary PATH (a summary CSV) or --data PATH (a transaction log)")
-			}
-			data, zeroAge := experiments.ModelData(sum)
-			if zeroAge > 0 {
-				fmt.Fprintf(s.err, "note: %d customers with T = 0 (first purchase on the calibration end) carry no information and are left out of the fit\n", zeroAge)
-			}
-			if err := checkFitData(model, data); err != nil {
+			in, err := ff.input(cmd.Context(), desc)
+			if err != nil {
 				return err
 			}
-			res, err = models.FitByName(cmd.Context(), model, data, opts)
-			return printFit(s, res, err, asJSON)
+			if err := checkFitData(desc, in); err != nil {
+				return err
+			}
+			opts := models.FitOptions{Penalty: ff.penalty, MaxIterations: ff.maxIter}
+			out, err := experiments.FitModel(cmd.Context(), reg, desc.Name, in, opts, nil)
+			if out == nil {
+				return usageErr(withFlagHint(err))
+			}
+			if out.ZeroAge > 0 {
+				fmt.Fprintf(s.err, "note: %d customers with T = 0 (first purchase on the calibration end) carry no information and are left out of the fit\n", out.ZeroAge)
+			}
+			if err == nil && ff.plotDir != "" && out.Survival != nil {
+				if err := ff.drawSurvival(s, out.Survival, in.Survivors); err != nil {
+					return err
+				}
+			}
+			return printFit(s, out.Result, err, ff.asJSON)
 		},
 	}
-	df.register(c)
+	ff.df.register(c)
 	f := c.Flags()
-	f.StringVar(&model, "model", "", "model to fit (required; any case): "+joinNames(models.FitNames()))
-	f.StringVar(&summary, "summary", "", "summary CSV to fit on (instead of a transaction log)")
-	f.StringVar(&surv, "survival", "", "for sbg: CSV of cohort survivors per period")
-	f.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
-	f.StringVar(&plotDir, "plot", "", "for sbg: draw the survival and retention curves (actual, fitted, projected) into this folder")
-	f.StringVar(&periodName, "period", "period", "for sbg: the name of one survival period in the plots (year, month, ...)")
-	f.Float64Var(&penalty, "penalty", 0, "L2 penalty on the log-parameters (e.g. 0.001 for degenerate data)")
-	f.IntVar(&maxIter, "max-iterations", 1000, "cap on optimizer iterations")
+	f.StringVar(&ff.model, "model", "", "model to fit (required; any case): "+strings.Join(reg.Names(), ", "))
+	f.StringVar(&ff.summary, "summary", "", "summary CSV to fit on (instead of a transaction log)")
+	f.StringVar(&ff.surv, "survival", "", "for sbg: CSV of cohort survivors per period")
+	f.BoolVar(&ff.asJSON, "json", false, "print one JSON object instead of a table")
+	f.StringVar(&ff.plotDir, "plot", "", "for sbg: draw the survival and retention curves (actual, fitted, projected) into this folder")
+	f.StringVar(&ff.periodName, "period", "period", "for sbg: the name of one survival period in the plots (year, month, ...)")
+	f.StringVar(&ff.retentionPeriod, "retention-period", "", "for retention: the length of one activity period (week, month, quarter, year or a number of days such as 30d)")
+	f.Float64Var(&ff.penalty, "penalty", 0, "L2 penalty on the log-parameters (e.g. 0.001 for degenerate data)")
+	f.IntVar(&ff.maxIter, "max-iterations", 1000, "cap on optimizer iterations")
 	return c
+}
+
+// input reads the data the flags name in the form the model needs, or
+// says what the model needs.
+func (ff *fitFlags) input(ctx context.Context, d models.Descriptor) (experiments.FitInput, error) {
+	var in experiments.FitInput
+	if d.Data == models.DataSurvival {
+		if ff.surv == "" {
+			return in, usageErrf("--model %s needs %s: give --survival PATH (a CSV of period, customers still active)", d.Name, d.Needs())
+		}
+		survivors, err := readSurvivalFlag(ctx, ff.surv)
+		in.Survivors = survivors
+		return in, err
+	}
+	if d.Data == models.DataActivity {
+		if ff.retentionPeriod == "" {
+			return in, usageErrf("--model %s needs %s: give --retention-period (month, quarter, ...) and a transaction log with --data", d.Name, d.Needs())
+		}
+		u, err := datasets.ParseUnit(ff.retentionPeriod)
+		if err != nil {
+			return in, usageErr(fmt.Errorf("--retention-period: %w", err))
+		}
+		ff.df.activityDays = u.Days()
+	}
+	var err error
+	switch {
+	case ff.summary != "" && ff.df.given():
+		return in, usageErrf("give either --summary or a transaction log (--data), not both")
+	case ff.summary != "" && d.Data == models.DataActivity:
+		return in, usageErrf("--model %s needs %s, which a summary CSV does not hold: give the transaction log with --data", d.Name, d.Needs())
+	case ff.summary != "":
+		in.Summary, err = readSummaryFlag(ctx, ff.summary)
+		return in, err
+	case ff.df.given():
+		// Only calibration purchases matter to a fit: later rows are set
+		// aside (and counted), not failed.
+		ff.df.excludeAfterEnd = true
+		ff.df.discrete = d.Data == models.DataDiscrete
+		in.Summary, err = ff.df.summarize(ctx)
+		return in, err
+	}
+	return in, usageErrf("name the data: --summary PATH (a summary CSV) or --data PATH (a transaction log)")
+}
+
+// drawSurvival draws a contractual model's survival and retention curves
+// into --plot.
+func (ff *fitFlags) drawSurvival(s streams, f models.FittedSurvival, survivors []float64) error {
+	sbg, ok := f.(*models.FittedSBG)
+	if !ok {
+		return fmt.Errorf("--plot: no figures for model %s", ff.model)
+	}
+	if err := os.MkdirAll(ff.plotDir, 0o755); err != nil {
+		return fmt.Errorf("--plot: %w", err)
+	}
+	horizon := max(2*(len(survivors)-1), len(survivors)-1+5)
+	figs, err := plot.SBG(ff.plotDir, sbg, survivors, ff.periodName, horizon)
+	if err != nil {
+		return fmt.Errorf("drawing the survival curves: %w", err)
+	}
+	for _, fig := range figs {
+		fmt.Fprintf(s.err, "wrote %s.png and .svg\n", filepath.Join(ff.plotDir, fig.Name))
+	}
+	return nil
 }
 
 // printFit prints a fit result (also the best point of a fit that did not
@@ -172,15 +212,4 @@ func writeFitTable(w, errOut io.Writer, r *models.FitResult) {
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(errOut, "warning: %s\n", warn)
 	}
-}
-
-func joinNames(names []string) string {
-	out := ""
-	for i, n := range names {
-		if i > 0 {
-			out += ", "
-		}
-		out += n
-	}
-	return out
 }

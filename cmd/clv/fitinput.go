@@ -3,25 +3,26 @@ package main
 import (
 	"bytes"
 	"context"
-	"slices"
 	"strings"
 
 	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/experiments"
 	"github.com/clv-dev/clv/experiments/inputfile"
 	"github.com/clv-dev/clv/models"
 )
 
-// fitModelName checks --model, ignoring case as configs do, and returns
-// the canonical name.
-func fitModelName(name string) (string, error) {
+// fitModel checks --model, ignoring case as configs do, and returns the
+// model's descriptor.
+func fitModel(reg *models.Registry, name string) (models.Descriptor, error) {
+	known := strings.Join(reg.Names(), ", ")
 	if strings.TrimSpace(name) == "" {
-		return "", usageErrf("--model is required: choose one of %s", joinNames(models.FitNames()))
+		return models.Descriptor{}, usageErrf("--model is required: choose one of %s", known)
 	}
-	canon := strings.ToLower(strings.TrimSpace(name))
-	if !slices.Contains(models.FitNames(), canon) {
-		return "", usageErrf("unknown model %q (--model): choose one of %s", name, joinNames(models.FitNames()))
+	d, ok := reg.Find(strings.ToLower(strings.TrimSpace(name)))
+	if !ok {
+		return models.Descriptor{}, usageErrf("unknown model %q (--model): choose one of %s", name, known)
 	}
-	return canon, nil
+	return d, nil
 }
 
 // readSummaryFlag reads --summary under ctx, within the limits of a
@@ -54,13 +55,16 @@ func readSurvivalFlag(ctx context.Context, path string) ([]float64, error) {
 }
 
 // checkFitData refuses data that cannot be fitted at all (exit code 2):
-// no customer, or no spend for Gamma-Gamma.
-func checkFitData(model string, d *models.Data) error {
-	if len(d.Frequency) == 0 {
-		return usageErrf("no customer to fit %s on: the data has no customer observed before the calibration end (check --calibration-end, the date column and --date-format)", model)
+// no customer, or no spend for a spend model.
+func checkFitData(d models.Descriptor, in experiments.FitInput) error {
+	if in.Summary == nil {
+		return nil
 	}
-	if model == "gammagamma" && d.Monetary == nil {
-		return usageErrf("--model gammagamma fits spend, and the data has no amounts: name the amount column with --amount (or give a summary with monetary_value)")
+	if len(in.Summary.Customers) == 0 {
+		return usageErrf("no customer to fit %s on: the data has no customer observed before the calibration end (check --calibration-end, the date column and --date-format)", d.Name)
+	}
+	if d.Data == models.DataAmounts && !in.Summary.HasAmount {
+		return usageErrf("--model %s fits spend, and the data has no amounts: name the amount column with --amount (or give a summary with monetary_value)", d.Name)
 	}
 	return nil
 }

@@ -24,7 +24,7 @@ func TestFlagHint(t *testing.T) {
 	}{
 		{"bad date", read("customer_id,date\na,01/02/2024\n", datasets.ReadOptions{}), "set --date-format, or --on-bad-row skip"},
 		{"outside", read("customer_id,date\na,2024-05-02\n", datasets.ReadOptions{}), "set --holdout-end, or --on-bad-row skip"},
-		{"missing column", read("id,date\na,2024-01-02\n", datasets.ReadOptions{Customer: "cust"}), "set --customer"},
+		{"missing column", read("id,date\na,2024-01-02\n", datasets.ReadOptions{Customer: datasets.ColumnNamed("cust")}), "set --customer"},
 		{"runaway fit", &models.ConvergenceError{Result: &models.FitResult{Model: "bgnbd"}, Reason: "r ran off", Option: models.OptionPenalty}, "set --penalty"},
 	} {
 		if got := flagHint(tc.err); got != tc.want {

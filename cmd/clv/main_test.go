@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -20,8 +21,9 @@ import (
 // process mid-run).
 func TestMain(m *testing.M) {
 	if os.Getenv("CLV_TEST_AS_CLV") == "1" {
+		s := streams{in: os.Stdin, out: os.Stdout, err: os.Stderr}
 		if marker := os.Getenv("CLV_TEST_PAUSE_MARKER"); marker != "" {
-			afterFitHook = func() {
+			s.afterFit = func() {
 				// Wait, as a long fit would, until a signal arrives.
 				sig := make(chan os.Signal, 1)
 				signal.Notify(sig, os.Interrupt)
@@ -32,7 +34,7 @@ func TestMain(m *testing.M) {
 				}
 			}
 		}
-		os.Exit(execute(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		os.Exit(executeWith(os.Args[1:], s))
 	}
 	os.Exit(m.Run())
 }
@@ -286,5 +288,79 @@ func TestFitSBGWithPlots(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("missing %s: %v", f, err)
 		}
+	}
+}
+
+// TestFitRetentionOnCDNOW fits the retention heuristic from the CDNOW log
+// with monthly activity periods, and checks that without the period flag
+// the message names what the model needs.
+func TestFitRetentionOnCDNOW(t *testing.T) {
+	path := sharedtest.Path(t, "datasets", "CDNOW_sample.txt")
+	args := []string{"fit", "--model", "retention", "--data", path, "--format", "whitespace", "--header", "no",
+		"--customer", "1", "--date", "2", "--amount", "4", "--date-format", "20060102", "--calibration-end", "1997-09-30", "--json"}
+	code, _, errOut := clv(t, args...)
+	if code != 2 || !strings.Contains(errOut, "--retention-period") {
+		t.Errorf("without --retention-period: exit %d, %q; want 2 and a message naming --retention-period", code, errOut)
+	}
+	code, out, errOut := clv(t, append(args, "--retention-period", "month")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got struct {
+		Model     string             `json:"model"`
+		Params    map[string]float64 `json:"params"`
+		Customers float64            `json:"customers"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	// A month is 365.25/12 days = 4.348 weeks; the retention rate is a
+	// share of active customer-months followed by another active one.
+	if got.Model != "retention" || got.Customers != 2357 || math.Abs(got.Params["period"]-365.25/12/7) > 1e-9 {
+		t.Errorf("fit %+v, want retention on 2357 customers with period %.4f weeks", got, 365.25/12/7)
+	}
+	if r := got.Params["retention"]; !(r > 0 && r < 1) {
+		t.Errorf("retention rate %v, want one in (0, 1)", r)
+	}
+}
+
+// TestReportAndCompareContractual runs the contractual example, then
+// rewrites its report and compares it: the report describes the cohort
+// (no empty calibration dates, no date parse error) and the comparison has
+// a row per model and target.
+func TestReportAndCompareContractual(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	code, _, errOut := clv(t, "run", filepath.Join(repoRoot(t), "configs", "contractual.yaml"), "--out", dir, "--no-progress",
+		"--set", "output.report=true", "--set", "output.plots=true")
+	if code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "report.md")); err != nil {
+		t.Errorf("the run wrote no report: %v", err)
+	}
+	code, _, errOut = clv(t, "report", dir)
+	if code != 0 {
+		t.Fatalf("report: exit %d: %s", code, errOut)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"calibration to ,", "parsing time", "· 0 customers"} {
+		if strings.Contains(string(md), bad) || strings.Contains(errOut, bad) {
+			t.Errorf("report has %q:\n%s%s", bad, md, errOut)
+		}
+	}
+	for _, want := range []string{"a cohort of 1000 customers", "Holdout periods: projected against actual survivors", "sbg_survival"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	code, out, errOut := clv(t, "compare", dir, "--format", "csv")
+	if code != 0 {
+		t.Fatalf("compare: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "run,sbg,survival,") || !strings.Contains(out, "run,sbg,calibration,") {
+		t.Errorf("compare lacks the sbg rows:\n%s", out)
 	}
 }

@@ -12,6 +12,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/experiments"
+	"github.com/clv-dev/clv/models"
 )
 
 // Exit codes. A CI job can tell a regression (3) from a broken setup (2).
@@ -55,6 +59,9 @@ func usageErrf(format string, args ...any) error {
 type streams struct {
 	in       io.Reader
 	out, err io.Writer
+	// afterFit, when set, is called by clv run between fitting and
+	// writing (tests use it to interrupt a run).
+	afterFit func()
 }
 
 // execute runs the clv command line and returns its exit code. Errors are
@@ -63,10 +70,16 @@ type streams struct {
 // interruptGrace later is abandoned, so that any command ends within a
 // second of the signal.
 func execute(args []string, in io.Reader, out, errOut io.Writer) int {
+	return executeWith(args, streams{in: in, out: out, err: errOut})
+}
+
+// executeWith runs the clv command line with the given streams and hooks.
+func executeWith(args []string, s streams) int {
+	in, out, errOut := s.in, s.out, s.err
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	root := newRootCmd(streams{in: in, out: out, err: errOut})
+	root := newRootCmd(s)
 	root.SetArgs(args)
 	root.SetIn(in)
 	root.SetOut(out)
@@ -75,7 +88,7 @@ func execute(args []string, in io.Reader, out, errOut io.Writer) int {
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
-				done <- &exitError{code: exitFailure, err: fmt.Errorf("internal error: %v\nPlease report this with the command you ran.", r)}
+				done <- &exitError{code: exitFailure, err: fmt.Errorf("internal error: %v (please report this with the command you ran)", r)}
 			}
 		}()
 		done <- root.ExecuteContext(ctx)
@@ -107,10 +120,26 @@ func exitCode(ctx context.Context, errOut io.Writer, err error) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	if isFlagError(err) {
+	if isFlagError(err) || isDataError(err) {
 		return exitUsage
 	}
 	return exitFailure
+}
+
+// isDataError reports errors that say the data, not the model or clv, is
+// at fault: a *models.IdentificationError (data that cannot identify the
+// model, found before fitting: no repeat buyers, a single customer), a bad
+// row, or a config run's data error. They exit with code 2 wherever they
+// surface. A *models.ConvergenceError is not one: the data was fitted and
+// the optimizer ran off or stopped early, a model failure (exit code 1)
+// in clv fit as in clv run, where the failed model is reported next to
+// the others and the run exits 1.
+func isDataError(err error) bool {
+	var ie *models.IdentificationError
+	var be *datasets.BadRowError
+	var de *experiments.DataError
+	var ce *experiments.ConfigError
+	return errors.As(err, &ie) || errors.As(err, &be) || errors.As(err, &de) || errors.As(err, &ce)
 }
 
 // flagError marks errors cobra reports for bad flags or arguments.

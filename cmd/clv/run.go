@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
-	"sort"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -15,10 +13,6 @@ import (
 
 // version is the clv version recorded in every run's manifest.
 const version = "0.1.0"
-
-// afterFitHook is nil in the clv binary; tests set it to stop a run between
-// fitting and writing.
-var afterFitHook func()
 
 func newRunCmd(s streams) *cobra.Command {
 	var (
@@ -60,7 +54,7 @@ See configs/README.md for every key.`,
 				return usageErr(err)
 			}
 			printSources(s.err, cfg)
-			opts := experiments.RunOptions{OutDir: out, Version: version, AfterFit: afterFitHook}
+			opts := withWriters(experiments.RunOptions{OutDir: out, Version: version, AfterFit: s.afterFit})
 			if !noProgress {
 				opts.Progress = s.err
 				if f, ok := s.err.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
@@ -97,64 +91,5 @@ See configs/README.md for every key.`,
 // printRunSummary prints a short table of the main scores on stderr, the
 // models in the config's order (the report's order).
 func printRunSummary(s streams, o *experiments.Outcome, order []string) {
-	if c := o.Contractual; c != nil {
-		fmt.Fprintf(s.err, "cohort of %g customers over %d %ss, fitted on periods 0..%d\n", float64(c.Data.CohortSize), c.Data.Periods, c.Unit, c.Split.CalibrationPeriods)
-		for _, name := range sortedKeys(c.Models) {
-			rep := c.Models[name]
-			switch {
-			case rep.Error != "":
-				fmt.Fprintf(s.err, "%-10s failed: %s\n", name, rep.Error)
-			case rep.Survival != nil:
-				fmt.Fprintf(s.err, "%-10s holdout survivors: predicted %.1f, actual %.1f, bias %.4f, mape %.4f\n",
-					name, float64(rep.Survival.PredictedTotal), float64(rep.Survival.ActualTotal), float64(rep.Survival.Bias), float64(rep.Survival.MAPE))
-			default:
-				fmt.Fprintf(s.err, "%-10s fitted (no holdout periods to score)\n", name)
-			}
-		}
-		for _, g := range o.Gates {
-			fmt.Fprintln(s.err, g.Message)
-		}
-		return
-	}
-	m := o.Metrics
-	fmt.Fprintf(s.err, "%d customers in calibration, %d rows read, %d rejected\n", m.Data.CalibrationCustomers, m.Data.RowsRead, m.Data.RowsRejected)
-	fmt.Fprintf(s.err, "%-10s %12s %12s %9s %9s %9s\n", "model", "predicted", "actual", "bias", "mae", "pearson")
-	for _, name := range configOrder(order, m.Models) {
-		rep := m.Models[name]
-		if rep.Holdout == nil {
-			fmt.Fprintf(s.err, "%-10s failed: %s\n", name, rep.Error)
-			continue
-		}
-		h := rep.Holdout
-		fmt.Fprintf(s.err, "%-10s %12.1f %12.1f %9.4f %9.4f %9.4f\n", name, float64(h.PredictedTotal), float64(h.ActualTotal), float64(h.Bias), float64(h.MAE), float64(h.Pearson))
-	}
-	for _, g := range o.Gates {
-		fmt.Fprintln(s.err, g.Message)
-	}
-}
-
-// configOrder returns the keys of m in the order of names (the config's
-// models), then any others sorted.
-func configOrder[V any](names []string, m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for _, n := range names {
-		if _, ok := m[n]; ok && !slices.Contains(out, n) {
-			out = append(out, n)
-		}
-	}
-	for _, k := range sortedKeys(m) {
-		if !slices.Contains(out, k) {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	o.Metrics.WriteSummary(s.err, order)
 }

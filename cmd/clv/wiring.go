@@ -8,20 +8,32 @@ import (
 	"github.com/clv-dev/clv/experiments"
 	"github.com/clv-dev/clv/experiments/plot"
 	"github.com/clv-dev/clv/experiments/report"
+	"github.com/clv-dev/clv/models"
 )
 
-// init links the figures and the report into the runner: clv run draws
-// plots/ and writes report.html and report.md into every results folder
-// (when output.plots and output.report are on). Contractual runs get the
-// sBG survival and retention figures.
-func init() {
-	experiments.PlotWriter = plot.WriteAll
-	experiments.ReportWriter = report.Write
-	experiments.SurvivalPlotWriter = writeSurvivalPlots
+// withWriters links the figures and the report into a run's options: clv
+// run draws plots/ and writes report.html and report.md into every results
+// folder (when output.plots and output.report are on). Contractual runs get
+// the survival and retention figures and their own report.
+func withWriters(o experiments.RunOptions) experiments.RunOptions {
+	o.Plots = func(dir string, a *experiments.Artifacts) error {
+		if a.Survival != nil {
+			return writeSurvivalPlots(dir, a.Survival)
+		}
+		return plot.WriteAll(dir, a)
+	}
+	o.Report = func(dir string, a *experiments.Artifacts) error {
+		if a.Survival != nil {
+			_, err := report.WriteContractual(dir, a.Survival.Metrics)
+			return err
+		}
+		return report.Write(dir, a)
+	}
+	return o
 }
 
-// writeSurvivalPlots draws each fitted sBG model's survival and retention
-// curves, observed and projected to twice the observed span.
+// writeSurvivalPlots draws each fitted survival model's survival and
+// retention curves, observed and projected to twice the observed span.
 func writeSurvivalPlots(dir string, a *experiments.SurvivalArtifacts) error {
 	folder := filepath.Join(dir, "plots")
 	if err := os.MkdirAll(folder, 0o755); err != nil {
@@ -29,7 +41,11 @@ func writeSurvivalPlots(dir string, a *experiments.SurvivalArtifacts) error {
 	}
 	m := len(a.Survivors) - 1
 	for name, f := range a.Fits {
-		if _, err := plot.SBG(folder, f, a.Survivors, a.Metrics.Unit, max(2*m, m+5)); err != nil {
+		sbg, ok := f.(*models.FittedSBG)
+		if !ok {
+			continue // no figures for this model yet
+		}
+		if _, err := plot.SBG(folder, sbg, a.Survivors, a.Metrics.Unit, max(2*m, m+5)); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}

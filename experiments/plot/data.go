@@ -674,10 +674,10 @@ func Deciles(mf *experiments.MetricsFile, order []string) (*DecilesData, error) 
 // ---------------------------------------------------------------------
 // Heat maps
 
-// HeatmapModels are the models whose P(alive) and expected purchases are
-// drawn as heat maps: the probability models, for which P(alive) is a
-// genuine probability (the heuristics' is 1, 0 or a rule of thumb).
-var HeatmapModels = []string{"bgnbd", "paretonbd", "mbgnbd"}
+// heatmapModels returns the models whose P(alive) and expected purchases
+// are drawn as heat maps over (frequency, recency): the continuous-time
+// probability models, those the registry rebuilds from parameters.
+func heatmapModels() []string { return models.NewRegistry().Rebuildable(models.DataContinuous) }
 
 // Heat map quantities.
 const (
@@ -710,9 +710,10 @@ type HeatmapData struct {
 const HeatmapColumns = 31
 
 // Heatmaps computes the P(alive) and expected-purchase heat maps of each
-// model of HeatmapModels that was fitted. The frequencies run from 0 to
+// model of heatmapModels that was fitted. The frequencies run from 0 to
 // the 99th percentile of the customers' (at least 5, at most 40).
 func Heatmaps(in *Input) ([]HeatmapData, error) {
+	heatmaps := heatmapModels()
 	n := len(in.Customers)
 	if n == 0 {
 		return nil, errors.New("no customers")
@@ -751,7 +752,7 @@ func Heatmaps(in *Input) ([]HeatmapData, error) {
 	var out []HeatmapData
 	var missing []string
 	for _, m := range in.Models {
-		if !contains(HeatmapModels, m) {
+		if !contains(heatmaps, m) {
 			continue
 		}
 		f, ok := in.Fits[m]
@@ -781,7 +782,7 @@ func Heatmaps(in *Input) ([]HeatmapData, error) {
 		if len(missing) > 0 {
 			return nil, fmt.Errorf("no fitted model to draw for %v", missing)
 		}
-		return nil, fmt.Errorf("none of the probability models %v was run", HeatmapModels)
+		return nil, fmt.Errorf("none of the probability models %v was run", heatmaps)
 	}
 	return out, nil
 }

@@ -160,7 +160,7 @@ func artifactsFor(t testing.TB, s *datasets.Summary, fits map[string]models.Fitt
 		for _, v := range p.CLV {
 			total += v
 		}
-		mf.Models[m] = &experiments.ModelReport{FitResult: f.Result(), Holdout: &sp, HoldoutRevenue: &sr, Segments: seg,
+		mf.Models[m] = &experiments.ModelReport{Fit: f.Result(), Holdout: &sp, HoldoutRevenue: &sr, Segments: seg,
 			CLV: &experiments.CLVSummary{Total: experiments.Metric(total), Mean: experiments.Metric(total / float64(nc))}}
 	}
 	return &experiments.Artifacts{

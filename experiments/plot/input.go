@@ -164,38 +164,11 @@ func readParams(path string) (map[string]*models.FitResult, error) {
 	return out, nil
 }
 
-// rebuild returns the fitted model of a name from its parameters, or nil
-// for a model that has no constructor.
+// rebuild returns the fitted model of a name from its parameters (the
+// models registry's RebuildPurchases), or nil for a model that has no
+// constructor from parameters.
 func rebuild(name string, p models.Params) (models.FittedPurchases, error) {
-	get := func(keys ...string) ([]float64, error) {
-		out := make([]float64, len(keys))
-		for i, k := range keys {
-			v, ok := p[k]
-			if !ok {
-				return nil, fmt.Errorf("%s: parameter %s is missing", name, k)
-			}
-			out[i] = v
-		}
-		return out, nil
-	}
-	switch name {
-	case "bgnbd", "mbgnbd":
-		v, err := get("r", "alpha", "a", "b")
-		if err != nil {
-			return nil, err
-		}
-		if name == "bgnbd" {
-			return models.NewFittedBGNBD(v[0], v[1], v[2], v[3])
-		}
-		return models.NewFittedMBGNBD(v[0], v[1], v[2], v[3])
-	case "paretonbd":
-		v, err := get("r", "alpha", "s", "beta")
-		if err != nil {
-			return nil, err
-		}
-		return models.NewFittedParetoNBD(v[0], v[1], v[2], v[3])
-	}
-	return nil, nil
+	return models.NewRegistry().RebuildPurchases(name, p)
 }
 
 // readPredictions reads predictions.csv into in.Customers, in.Models and

@@ -261,7 +261,7 @@ func writeResultsFolder(t testing.TB, dir string, in *Input) {
 	}
 	params := map[string]*models.FitResult{}
 	for m, rep := range in.Metrics.Models {
-		params[m] = rep.FitResult
+		params[m] = rep.Fit
 	}
 	pb, _ := json.MarshalIndent(params, "", "  ")
 	if err := os.WriteFile(filepath.Join(dir, "params.json"), pb, 0o644); err != nil {
@@ -388,7 +388,7 @@ func TestDecodeMetricsKeepsScores(t *testing.T) {
 	for m, rep := range in.Metrics.Models {
 		got := mf.Models[m]
 		if got == nil || got.Holdout == nil || !reflect.DeepEqual(*got.Holdout, *rep.Holdout) || len(got.Segments) != 10 ||
-			got.FitResult == nil || !reflect.DeepEqual(got.Params, rep.Params) {
+			got.Fit == nil || !reflect.DeepEqual(got.Fit.Params, rep.Fit.Params) {
 			t.Errorf("%s did not round-trip: %+v", m, got)
 		}
 	}
@@ -424,7 +424,7 @@ func quickstartArtifacts(b *testing.B) *experiments.Artifacts {
 	if err != nil {
 		b.Skip(err)
 	}
-	ro := datasets.ReadOptions{Format: "csv", Header: "yes", Customer: "customer_id", Date: "date", Amount: "amount", DateFormat: "iso", OnBadRow: "fail"}
+	ro := datasets.ReadOptions{Format: datasets.FormatCSV, Header: "yes", Customer: datasets.ColumnNamed("customer_id"), Date: datasets.ColumnNamed("date"), Amount: datasets.ColumnNamed("amount"), DateFormat: "iso", OnBadRow: "fail"}
 	so := datasets.SummaryOptions{Unit: datasets.Week, CalibrationEnd: time.Date(2024, 9, 29, 0, 0, 0, 0, time.UTC),
 		HoldoutEnd: time.Date(2025, 6, 29, 0, 0, 0, 0, time.UTC)}
 	s, err := datasets.Summarize(bytes.NewReader(raw), "quickstart", ro, so)

@@ -33,7 +33,7 @@ const (
 )
 
 // WriteAll computes and draws every figure of a run into dir/plots in the
-// config's output.formats; it is the runner's experiments.PlotWriter. A
+// config's output.formats; it is the Plots writer clv run passes in experiments.RunOptions. A
 // figure whose data is missing (such as the tracking plot without daily
 // counts) is skipped and recorded in plots/data.json, which the report
 // shows as a warning.

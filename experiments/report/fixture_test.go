@@ -114,7 +114,7 @@ func fixtureArtifacts(t testing.TB) *experiments.Artifacts {
 	preds := map[string]*experiments.Prediction{}
 	for _, m := range fxModels {
 		if m == "hiatus" {
-			mf.Models[m] = &experiments.ModelReport{FitResult: &models.FitResult{Model: m}, Error: "hiatus: no repeat customer to derive the hiatus from"}
+			mf.Models[m] = &experiments.ModelReport{Fit: &models.FitResult{Model: m}, Error: "hiatus: no repeat customer to derive the hiatus from"}
 			continue
 		}
 		f := fits[m]
@@ -148,7 +148,7 @@ func fixtureArtifacts(t testing.TB) *experiments.Artifacts {
 			}
 			res.Converged, res.Iterations, res.Method = m != "mbgnbd", 15, "LBFGS"
 		}
-		mf.Models[m] = &experiments.ModelReport{FitResult: &res, Holdout: &sp, HoldoutRevenue: &sr, Segments: seg,
+		mf.Models[m] = &experiments.ModelReport{Fit: &res, Holdout: &sp, HoldoutRevenue: &sr, Segments: seg,
 			CLV: &experiments.CLVSummary{Total: experiments.Metric(sumOf(p.CLV)), Mean: experiments.Metric(sumOf(p.CLV) / float64(n))}}
 	}
 	mf.Gates = experiments.ScoreSet(mf.ScoreSet()).CheckGates([]experiments.Gate{
@@ -210,7 +210,7 @@ func writeRun(t testing.TB, dir string, a *experiments.Artifacts, noPlots bool) 
 	must(os.WriteFile(filepath.Join(dir, "metrics.json"), b, 0o644))
 	params := map[string]*models.FitResult{}
 	for m, rep := range a.Metrics.Models {
-		params[m] = rep.FitResult
+		params[m] = rep.Fit
 	}
 	pb, err := json.MarshalIndent(params, "", "  ")
 	must(err)

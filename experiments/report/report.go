@@ -14,6 +14,7 @@ package report
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -50,7 +51,7 @@ type Result struct {
 }
 
 // Write writes report.html and report.md into dir, a results folder being
-// staged by a run: it is the runner's experiments.ReportWriter. It uses
+// staged by a run: it is the Report writer clv run passes in experiments.RunOptions. It uses
 // the run's metrics (a.Metrics, or dir/metrics.json when a is nil) and
 // the figures already drawn into dir/plots.
 func Write(dir string, a *experiments.Artifacts) error {
@@ -76,6 +77,11 @@ func Write(dir string, a *experiments.Artifacts) error {
 // say) the report is still written, with the figures already in plots/
 // and a warning.
 func FromDir(dir string) (*Result, error) {
+	if m, err := experiments.ReadMetrics(context.Background(), dir); err == nil {
+		if cm, ok := m.(*experiments.ContractualMetrics); ok {
+			return WriteContractual(dir, cm) // its figures are kept as drawn
+		}
+	}
 	mf, err := plot.ReadMetrics(dir)
 	if err != nil {
 		return nil, err
@@ -97,6 +103,11 @@ func write(dir string, mf *experiments.MetricsFile, notes []string) (*Result, er
 	if err != nil {
 		return nil, err
 	}
+	return writePage(dir, p)
+}
+
+// writePage writes a page as report.html and report.md into dir.
+func writePage(dir string, p *page) (*Result, error) {
 	var html bytes.Buffer
 	if err := pageTemplate.Execute(&html, p); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
@@ -312,8 +323,8 @@ func build(dir string, mf *experiments.MetricsFile, notes []string) (*page, erro
 	p.Warnings = append(p.Warnings, mf.Warnings...)
 	for _, m := range order {
 		rep := mf.Models[m]
-		if rep.FitResult != nil && rep.Error == "" && rep.HasLikelihood && !rep.Converged {
-			p.Warnings = append(p.Warnings, fmt.Sprintf("%s did not converge (%d iterations): its estimates may be unreliable", plot.Label(m), rep.Iterations))
+		if rep.Fit != nil && rep.Error == "" && rep.Fit.HasLikelihood && !rep.Fit.Converged {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s did not converge (%d iterations): its estimates may be unreliable", plot.Label(m), rep.Fit.Iterations))
 		}
 	}
 	if sm := mf.SpendModel; sm != nil && sm.HasLikelihood && !sm.Converged {
@@ -331,8 +342,8 @@ func build(dir string, mf *experiments.MetricsFile, notes []string) (*page, erro
 
 	// Fits.
 	for _, m := range order {
-		p.Fits = append(p.Fits, fitRowOf(m, plot.Label(m), mf.Models[m].FitResult, mf.Models[m].Error))
-		if r := mf.Models[m].FitResult; r != nil && r.WeaklyIdentified && mf.Models[m].Error == "" {
+		p.Fits = append(p.Fits, fitRowOf(m, plot.Label(m), mf.Models[m].Fit, mf.Models[m].Error))
+		if r := mf.Models[m].Fit; r != nil && r.WeaklyIdentified && mf.Models[m].Error == "" {
 			p.Fits[len(p.Fits)-1].Converged += " (weakly identified)"
 		}
 	}
@@ -489,15 +500,7 @@ func indexOf(list []string, s string) int {
 
 func contains(list []string, s string) bool { return indexOf(list, s) < len(list) }
 
-func spendLabel(name string) string {
-	switch name {
-	case "gammagamma":
-		return "Gamma-Gamma"
-	case "average":
-		return "Average spend"
-	}
-	return name
-}
+func spendLabel(name string) string { return models.NewRegistry().Label(models.KindSpend, name) }
 
 func gateRowOf(g experiments.GateResult) gateRow {
 	var b []string

@@ -20,9 +20,9 @@ func TestVerdictSection(t *testing.T) {
 	}
 	mf := &experiments.MetricsFile{Name: "v", Unit: "week", SegmentTarget: experiments.TargetPurchases,
 		Models: map[string]*experiments.ModelReport{
-			"bgnbd":     {FitResult: &models.FitResult{Model: "bgnbd", HasLikelihood: true, Converged: true}, Holdout: holdout(0.01)},
-			"paretonbd": {FitResult: &models.FitResult{Model: "paretonbd", HasLikelihood: true, Converged: true, WeaklyIdentified: true}, Holdout: holdout(-0.2)},
-			"average":   {FitResult: &models.FitResult{Model: "average"}, Holdout: holdout(-0.9)},
+			"bgnbd":     {Fit: &models.FitResult{Model: "bgnbd", HasLikelihood: true, Converged: true}, Holdout: holdout(0.01)},
+			"paretonbd": {Fit: &models.FitResult{Model: "paretonbd", HasLikelihood: true, Converged: true, WeaklyIdentified: true}, Holdout: holdout(-0.2)},
+			"average":   {Fit: &models.FitResult{Model: "average"}, Holdout: holdout(-0.9)},
 		},
 		Verdict: &experiments.VerdictReport{Metric: experiments.VerdictSquaredError,
 			Targets: map[string]*experiments.TargetVerdict{experiments.TargetPurchases: {

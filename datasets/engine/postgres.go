@@ -1,0 +1,56 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// pgConn is a PostgreSQL connection (pgx, pure Go) with the session time
+// zone set to UTC, so that a timestamptz column falls on UTC days as the
+// file reader's dates do.
+type pgConn struct{ c *pgx.Conn }
+
+func openPostgres(ctx context.Context, dsn string) (Conn, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	cfg.RuntimeParams["TimeZone"] = "UTC"
+	c, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return &pgConn{c: c}, nil
+}
+
+func (p *pgConn) Dialect() Dialect { return Postgres }
+
+func (p *pgConn) Query(ctx context.Context, sql string) (Rows, error) {
+	r, err := p.c.Query(ctx, sql)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return pgRows{r}, nil
+}
+
+func (p *pgConn) Close() error { return p.c.Close(context.Background()) }
+
+// Exec runs a statement that returns no rows (tests load fixtures with it).
+func (p *pgConn) Exec(ctx context.Context, sql string) error {
+	_, err := p.c.Exec(ctx, sql)
+	return err
+}
+
+type pgRows struct{ pgx.Rows }
+
+func (r pgRows) Scan(dest ...any) error {
+	if err := r.Rows.Scan(dest...); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,334 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/models"
+)
+
+// RunOptions tunes a run beyond its config.
+type RunOptions struct {
+	// OutDir is the results folder to create; empty means
+	// <output.dir>/<name>/<UTC start time>-<config hash>.
+	OutDir string
+	// Progress receives progress messages (nil: none). With Terminal set
+	// they are progress bars, otherwise one plain line per step.
+	Progress io.Writer
+	Terminal bool
+	// Version is the clv version recorded in the manifest.
+	Version string
+	// Now returns the current time (tests fix it); nil means time.Now.
+	Now func() time.Time
+	// AfterFit, when set, is called after the models of the main window are
+	// fitted, before anything is written (tests use it to interrupt a run).
+	AfterFit func()
+	// Plots and Report, when set, draw the figures and write the report
+	// into the results folder being staged (with output.plots and
+	// output.report on). The command that links the drawing code passes
+	// them, so that this package does not depend on it.
+	Plots  func(dir string, a *Artifacts) error
+	Report func(dir string, a *Artifacts) error
+}
+
+// Artifacts is what plot and report writers get from a run: the config and,
+// for a backtest, its metrics, main-window summary, predictions and fitted
+// models; for a contractual run, Survival.
+type Artifacts struct {
+	Config      *Config
+	Metrics     *MetricsFile
+	Summary     *datasets.Summary
+	Predictions map[string]*Prediction
+	Fits        map[string]models.FittedPurchases
+	Spend       models.FittedSpend
+	Windows     int
+	// Survival is set, and the fields above but Config are not, for a
+	// contractual run.
+	Survival *SurvivalArtifacts
+}
+
+// Outcome is what a finished run produced.
+type Outcome struct {
+	// Dir is the results folder, complete and in place.
+	Dir string
+	// Metrics is what metrics.json holds: a *MetricsFile for a backtest, a
+	// *ContractualMetrics for a contractual run.
+	Metrics RunMetrics
+	// Gates are the results of the config's expect list.
+	Gates []GateResult
+	// FailedModels names the models whose fit or prediction failed; their
+	// errors are in Metrics.
+	FailedModels []string
+}
+
+// Err summarizes what went wrong in a finished run: failed gates first
+// (a *GatesError), then failed models (a *ModelsError); nil when all passed.
+func (o *Outcome) Err() error {
+	var failed []GateResult
+	for _, g := range o.Gates {
+		if !g.Passed {
+			failed = append(failed, g)
+		}
+	}
+	if len(failed) > 0 {
+		return &GatesError{Failed: failed}
+	}
+	if len(o.FailedModels) > 0 {
+		msgs := make([]string, len(o.FailedModels))
+		for i, m := range o.FailedModels {
+			msgs[i] = m + ": " + o.Metrics.ModelError(m)
+		}
+		return &ModelsError{Models: o.FailedModels, Messages: msgs}
+	}
+	return nil
+}
+
+// GatesError reports the gates of the expect list that failed.
+type GatesError struct{ Failed []GateResult }
+
+// Error lists the failed gates, one a line.
+func (e *GatesError) Error() string {
+	lines := make([]string, len(e.Failed))
+	for i, g := range e.Failed {
+		lines[i] = g.Message
+	}
+	return fmt.Sprintf("%d gate(s) failed:\n  %s", len(e.Failed), strings.Join(lines, "\n  "))
+}
+
+// ModelsError reports models that failed to fit or predict while the others
+// completed.
+type ModelsError struct {
+	Models   []string
+	Messages []string
+}
+
+// Error lists the failed models with their errors.
+func (e *ModelsError) Error() string {
+	return fmt.Sprintf("%d model(s) failed:\n  %s", len(e.Models), strings.Join(e.Messages, "\n  "))
+}
+
+// DataError reports a problem with the input data (exit code 2).
+type DataError struct{ Err error }
+
+// Error returns the underlying error's message.
+func (e *DataError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *DataError) Unwrap() error { return e.Err }
+
+// An experiment is one kind of run: a backtest of purchase models on a
+// transaction log, or a contractual run of survival models on a cohort's
+// survivor counts. It reads its data, fits, predicts and scores; the
+// driver (Run) owns everything around it: validation, the staging folder,
+// progress, gates, metrics.json and params.json, the plots and report
+// hooks, the manifest and the commit.
+type experiment interface {
+	execute(ctx context.Context, env *runEnv) (*runResult, error)
+}
+
+// runEnv is what the driver hands an experiment.
+type runEnv struct {
+	cfg    *Config
+	opts   RunOptions
+	reg    *models.Registry
+	rd     *resultsDir
+	prog   *progress
+	stages map[string]float64
+}
+
+// timed records the seconds since t0 as a stage's time.
+func (e *runEnv) timed(stage string, t0 time.Time) { e.stages[stage] = time.Since(t0).Seconds() }
+
+// afterFit calls RunOptions.AfterFit and reports an interruption.
+func (e *runEnv) afterFit(ctx context.Context) error {
+	if e.opts.AfterFit != nil {
+		e.opts.AfterFit()
+	}
+	return interrupted(ctx)
+}
+
+// interrupted returns the context's error as an interrupted run.
+func interrupted(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("run interrupted: %w", err)
+	}
+	return nil
+}
+
+// runResult is what an experiment produced, for the driver to write.
+type runResult struct {
+	metrics           RunMetrics
+	dataName, dataSHA string
+	modelSeconds      map[string]float64
+	// params are the fits for params.json, by name.
+	params map[string]*models.FitResult
+	failed []string
+	// write writes the experiment's own files (predictions.csv,
+	// projection.csv).
+	write     func(rd *resultsDir) error
+	artifacts *Artifacts
+}
+
+// Run carries out an experiment: a backtest (the config has data and
+// split) or a contractual run (it has a survival section). It validates
+// the config, runs the experiment into a staging folder, checks the gates,
+// writes metrics.json, params.json, the experiment's files, the plots and
+// report (through RunOptions.Plots and Report) and manifest.json, and moves
+// the folder into place. A run that completes returns its Outcome even when
+// models or gates failed (Outcome.Err says so); an error means no results
+// folder was written.
+func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
+	if err := cfg.ensureResolved(); err != nil {
+		return nil, err
+	}
+	var exp experiment = backtestRun{}
+	if cfg.Survival != nil {
+		exp = contractualRun{}
+	}
+	return drive(ctx, cfg, o, exp)
+}
+
+// drive runs an experiment into a staged results folder and commits it.
+func drive(ctx context.Context, cfg *Config, o RunOptions, exp experiment) (*Outcome, error) {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	started := now()
+	rd, err := stageResults(cfg, o, started)
+	if err != nil {
+		return nil, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			rd.abort()
+		}
+	}()
+	env := &runEnv{cfg: cfg, opts: o, reg: models.NewRegistry(), rd: rd, prog: newProgress(o.Progress, o.Terminal), stages: map[string]float64{}}
+	res, err := exp.execute(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	if err := interrupted(ctx); err != nil {
+		return nil, err
+	}
+	gates := res.metrics.CheckGates(cfg.Expect)
+	res.metrics.setGates(gates)
+
+	t0 := time.Now()
+	env.prog.step("writing " + rd.final)
+	if err := writeResults(env, res); err != nil {
+		return nil, err
+	}
+	env.timed("write", t0)
+	if err := commitRun(ctx, env, res, started, now); err != nil {
+		return nil, err
+	}
+	committed = true
+	return &Outcome{Dir: rd.final, Metrics: res.metrics, Gates: gates, FailedModels: res.failed}, nil
+}
+
+// writeResults writes metrics.json, params.json, the experiment's files
+// and, when asked, the plots and the report into the staging folder.
+func writeResults(env *runEnv, res *runResult) error {
+	rd, cfg := env.rd, env.cfg
+	if err := rd.writeJSON("metrics.json", res.metrics); err != nil {
+		return err
+	}
+	if err := rd.writeJSON("params.json", res.params); err != nil {
+		return err
+	}
+	if err := res.write(rd); err != nil {
+		return err
+	}
+	if cfg.Output.Plots && env.opts.Plots != nil {
+		if err := env.opts.Plots(rd.staging, res.artifacts); err != nil {
+			return fmt.Errorf("writing plots: %w", err)
+		}
+	}
+	if cfg.Output.Report && env.opts.Report != nil {
+		if err := env.opts.Report(rd.staging, res.artifacts); err != nil {
+			return fmt.Errorf("writing the report: %w", err)
+		}
+	}
+	return nil
+}
+
+// resultsPath returns the results folder of a run: RunOptions.OutDir, or
+// <output.dir>/<name>/<UTC start time>-<config hash>.
+func resultsPath(cfg *Config, o RunOptions, started time.Time) string {
+	if o.OutDir != "" {
+		return o.OutDir
+	}
+	return filepath.Join(cfg.Resolved.OutputDir, cfg.Name, started.UTC().Format("20060102T150405Z")+"-"+cfg.Hash())
+}
+
+// commitRun writes manifest.json (the config as given and resolved, the
+// data's checksum, versions, seed, start and end times, and the seconds each
+// stage and model took) and moves the staged results folder into place,
+// unless the run was cancelled meanwhile.
+func commitRun(ctx context.Context, env *runEnv, res *runResult, started time.Time, now func() time.Time) error {
+	cfg := env.cfg
+	r := cfg.Resolved
+	resolved, err := cfg.ResolvedJSON()
+	if err != nil {
+		return err
+	}
+	given := ""
+	if r.ConfigFile != "" {
+		if b, err := os.ReadFile(r.ConfigFile); err == nil {
+			given = string(b)
+		}
+	}
+	man := Manifest{
+		Name: cfg.Name, ClvVersion: env.opts.Version, GoVersion: runtime.Version(),
+		ConfigFile: r.ConfigFile, ConfigGiven: given, ConfigResolved: jsonRaw(resolved), ConfigHash: cfg.Hash(),
+		Overrides: cfg.Overrides, DataFile: res.dataName, DataSHA256: res.dataSHA, Seed: cfg.Seed,
+		Started: started.UTC().Format(time.RFC3339Nano), StageSeconds: env.stages, ModelSeconds: res.modelSeconds,
+		DiscountNote: fmt.Sprintf("discount rate %g per year → (1 + %g)^(%g days / 365.25) − 1 = %.10g per %s",
+			cfg.CLV.DiscountRate, cfg.CLV.DiscountRate, r.Unit.Days(), r.DiscountRatePerUnit, r.Unit.Name),
+		GOMAXPROCS: runtime.GOMAXPROCS(0),
+	}
+	man.Finished = now().UTC().Format(time.RFC3339Nano)
+	if err := env.rd.writeJSON("manifest.json", man); err != nil {
+		return err
+	}
+	if err := interrupted(ctx); err != nil {
+		return err
+	}
+	return env.rd.commit()
+}
+
+// Manifest is manifest.json: how the run came about, with timings.
+type Manifest struct {
+	Name           string             `json:"name"`
+	ClvVersion     string             `json:"clv_version"`
+	GoVersion      string             `json:"go_version"`
+	ConfigFile     string             `json:"config_file"`
+	ConfigGiven    string             `json:"config_given"`
+	ConfigResolved any                `json:"config_resolved"`
+	ConfigHash     string             `json:"config_hash"`
+	Overrides      []string           `json:"overrides,omitempty"`
+	DataFile       string             `json:"data_file"`
+	DataSHA256     string             `json:"data_sha256"`
+	Seed           int64              `json:"seed"`
+	Started        string             `json:"started"`
+	Finished       string             `json:"finished"`
+	StageSeconds   map[string]float64 `json:"stage_seconds"`
+	ModelSeconds   map[string]float64 `json:"model_seconds"`
+	DiscountNote   string             `json:"discount_conversion"`
+	GOMAXPROCS     int                `json:"gomaxprocs"`
+}
+
+type jsonRaw []byte
+
+// MarshalJSON writes the bytes as they are.
+func (j jsonRaw) MarshalJSON() ([]byte, error) { return j, nil }

@@ -1,0 +1,70 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/models"
+)
+
+// FitInput is the data of one fit outside an experiment (clv fit): a
+// customer summary (continuous, or in calendar periods for a model of
+// discrete opportunities) or a cohort's survivor counts.
+type FitInput struct {
+	Summary   *datasets.Summary
+	Survivors []float64
+}
+
+// FitOutcome is what FitModel produced: the fit result (also the best point
+// of a fit that did not converge), the fitted contractual model (for its
+// plots) and the customers with T = 0 left out of the fit.
+type FitOutcome struct {
+	Result   *models.FitResult
+	Survival models.FittedSurvival
+	ZeroAge  int
+}
+
+// FitModel fits the model of a name on the input, with the given options.
+// It fails with a message naming what the model needs when the input
+// cannot serve it. A fit that did not converge returns its outcome
+// together with the error.
+func FitModel(ctx context.Context, reg *models.Registry, name string, in FitInput, o models.FitOptions, opts models.Params) (*FitOutcome, error) {
+	d, ok := reg.Find(name)
+	if !ok {
+		return nil, &models.UnknownModelError{Name: name, Kind: "known", Known: reg.Names()}
+	}
+	if d.Kind == models.KindContractual {
+		if in.Survivors == nil {
+			return nil, fmt.Errorf("%s needs %s", name, d.Needs())
+		}
+		f, err := d.Survival(ctx, in.Survivors, o)
+		out := &FitOutcome{Result: models.ResultOf(f)}
+		if err == nil {
+			out.Survival = f
+		}
+		return out, err
+	}
+	if in.Summary == nil {
+		return nil, fmt.Errorf("%s needs %s", name, d.Needs())
+	}
+	if d.Data == models.DataActivity && in.Summary.ActivityPeriods == 0 {
+		return nil, fmt.Errorf("%s needs %s: a summary file has none", name, d.Needs())
+	}
+	data, zeroAge := ModelData(in.Summary)
+	if d.Data != models.DataActivity { // activity bitmaps differ between identical (x, t_x, T)
+		data, _ = ModelData(datasets.Compress(in.Summary))
+	}
+	out := &FitOutcome{ZeroAge: zeroAge}
+	var err error
+	if d.Kind == models.KindSpend {
+		var f models.FittedSpend
+		f, err = d.Spend(opts).Fit(ctx, data, o)
+		out.Result = models.ResultOf(f)
+	} else {
+		var f models.FittedPurchases
+		f, err = d.Purchase(opts).Fit(ctx, data, o)
+		out.Result = models.ResultOf(f)
+	}
+	return out, err
+}
