@@ -3,6 +3,8 @@ package experiments
 import (
 	"bytes"
 	"context"
+	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -155,5 +157,52 @@ func TestIntervalConfig(t *testing.T) {
 	base, same, other := load(), load("intervals.levels=[0.8,0.95]", "verdict.resamples=1000"), load("verdict.resamples=2000")
 	if base.Hash() != same.Hash() || base.Hash() == other.Hash() {
 		t.Errorf("hashes: default %s, defaults given %s, resamples 2000 %s", base.Hash(), same.Hash(), other.Hash())
+	}
+}
+
+// TestRunVerdictAndIntervals runs the quickstart (5,000 customers
+// simulated from the BG/NBD) with the BG/NBD and the average: metrics.json
+// holds the verdict (the true model best, the average far worse) and the
+// interval metrics, the gates on them pass or fail as their bounds say,
+// and predictions.csv has the bounds, which hold the share of customers
+// metrics.json reports.
+func TestRunVerdictAndIntervals(t *testing.T) {
+	cfg, err := Load("../configs/quickstart.yaml", []string{"models=[average,bgnbd]", "output.plots=false", "output.report=false",
+		"expect=[{metric: bgnbd.interval_80.coverage, min: 0.75, max: 0.85}, {metric: bgnbd.interval_95.within_bounds, min: 0.95}, {metric: bgnbd.interval_80.total_covered, min: 2}]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Run(context.Background(), cfg, RunOptions{OutDir: filepath.Join(t.TempDir(), "run")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := out.Gates
+	if len(g) != 3 || !g[0].Passed || !g[1].Passed || g[2].Passed || !g[2].Found {
+		t.Errorf("gates %+v: want the first two passed, the impossible third failed", g)
+	}
+	mf := out.Metrics.(*MetricsFile)
+	tv := mf.Verdict.Targets[TargetPurchases]
+	if tv == nil || tv.Best != "bgnbd" || len(tv.Others) != 1 || tv.Others[0].Indistinguishable || !(tv.Others[0].Lower > 0) {
+		t.Errorf("verdict %+v", tv)
+	}
+	if mf.Intervals.Models["bgnbd"] == nil || mf.Intervals.Without["average"] == "" {
+		t.Errorf("intervals %+v", mf.Intervals)
+	}
+	_, cols := predictionsCSV(t, out.Dir)
+	lo, hi, actual := cols["bgnbd_purchases_lower_80"], cols["bgnbd_purchases_upper_80"], cols["frequency_holdout"]
+	if len(lo) == 0 || len(hi) != len(lo) || cols["average_purchases_lower_80"] != nil {
+		t.Fatalf("interval columns: %d lower, %d upper", len(lo), len(hi))
+	}
+	inside := 0.0
+	for i := range lo {
+		if lo[i] > hi[i] {
+			t.Fatalf("customer %d: bounds [%v, %v]", i, lo[i], hi[i])
+		}
+		if actual[i] >= lo[i] && actual[i] <= hi[i] {
+			inside++
+		}
+	}
+	if want := float64(mf.Intervals.Models["bgnbd"].Scores["interval_80"].WithinBounds); math.Abs(inside/float64(len(lo))-want) > 1e-12 {
+		t.Errorf("the predictions' bounds hold %v of the customers, metrics.json says %v", inside/float64(len(lo)), want)
 	}
 }
