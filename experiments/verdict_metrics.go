@@ -280,7 +280,7 @@ func (v *VerdictReport) VerdictLines() []string {
 			if c.Indistinguishable {
 				note = "indistinguishable from the best"
 			}
-			out = append(out, fmt.Sprintf("  %-10s +%s [%s, %s] %s%s", c.Model, formatSig(c.Difference), formatSig(c.Lower), formatSig(c.Upper), note, tv.biasMark(c.Model)))
+			out = append(out, fmt.Sprintf("  vs %-10s +%s [%s, %s] %s%s", c.Model, formatSig(c.Difference), formatSig(c.Lower), formatSig(c.Upper), note, tv.biasMark(c.Model)))
 		}
 	}
 	return out

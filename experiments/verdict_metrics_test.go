@@ -101,7 +101,7 @@ func TestVerdictKnownAnswer(t *testing.T) {
 		}
 	}
 	lines := strings.Join(mf.Verdict.VerdictLines(), "\n")
-	for _, want := range []string{"best close", "twin", "indistinguishable from the best", "zero       +3.484 [", "(cohort bias beyond ±50%)"} {
+	for _, want := range []string{"best close", "twin", "indistinguishable from the best", "vs zero       +3.484 [", "(cohort bias beyond ±50%)"} {
 		if !strings.Contains(lines, want) {
 			t.Errorf("console verdict lacks %q:\n%s", want, lines)
 		}
