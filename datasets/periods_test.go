@@ -18,7 +18,7 @@ func TestDiscretePeriods(t *testing.T) {
 		"c,2001-12-31\n"
 	cal := time.Date(2001, 12, 31, 0, 0, 0, 0, time.UTC)
 	hold := time.Date(2003, 12, 31, 0, 0, 0, 0, time.UTC)
-	ro := ReadOptions{Format: "csv", Header: "yes", Customer: "id", Date: "date", Amount: "none"}
+	ro := ReadOptions{Format: FormatCSV, Header: "yes", Customer: ColumnNamed("id"), Date: ColumnNamed("date"), Amount: NoColumn()}
 	tests := []struct {
 		unit Unit
 		want map[string][4]float64 // x, t_x, n, holdout purchases

@@ -52,7 +52,9 @@ func FitModel(ctx context.Context, reg *models.Registry, name string, in FitInpu
 		return nil, fmt.Errorf("%s needs %s: a summary file has none", name, d.Needs())
 	}
 	data, zeroAge := ModelData(in.Summary)
-	if d.Data != models.DataActivity { // activity bitmaps differ between identical (x, t_x, T)
+	// Purchase likelihoods read (x, t_x, T) only, so identical histories
+	// merge; activity bitmaps and spend differ between them.
+	if d.Kind == models.KindPurchase && d.Data != models.DataActivity {
 		data, _ = ModelData(datasets.Compress(in.Summary))
 	}
 	out := &FitOutcome{ZeroAge: zeroAge}
