@@ -1,13 +1,16 @@
 package experiments
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/datasets/sharedtest"
 	"github.com/clv-dev/clv/models"
 )
 
@@ -162,4 +165,37 @@ func TestLikelihoodComparison(t *testing.T) {
 	if lc == nil || strings.Join(lc.Models, ",") != "bgnbd,paretonbd" || lc.BestAIC != "bgnbd" || lc.BestBIC != "paretonbd" {
 		t.Errorf("comparison %+v, want bgnbd and paretonbd, best AIC bgnbd, best BIC paretonbd", lc)
 	}
+}
+
+// TestRollingVerdict runs the rolling CDNOW backtest with two models: the
+// verdict ranks them at every origin (mean ranks 1..2, wins adding up to
+// the windows), and the interval metrics are summarized over the windows.
+func TestRollingVerdict(t *testing.T) {
+	sharedtest.Path(t, "datasets", "CDNOW_sample.txt")
+	cfg, err := Load("../configs/rolling.yaml", []string{"models=[average,bgnbd]", "output.plots=false", "output.report=false", "expect=[]", "intervals.levels=[0.8]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Run(context.Background(), cfg, RunOptions{OutDir: filepath.Join(t.TempDir(), "run")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mf := out.Metrics.(*MetricsFile)
+	tv := mf.Verdict.Targets[TargetPurchases]
+	windows := len(cfg.Resolved.Windows)
+	wins := 0.0
+	for _, r := range tv.Origins {
+		wins += r.Wins
+		if r.Origins != windows || r.MeanRank < 1 || r.MeanRank > 2 {
+			t.Errorf("rank %+v over %d windows", r, windows)
+		}
+	}
+	if len(tv.Origins) != 2 || wins != float64(windows) || tv.OriginMetric != "rmse" {
+		t.Errorf("origins %+v on %s", tv.Origins, tv.OriginMetric)
+	}
+	sp := mf.Intervals.Backtest["bgnbd"]["interval_80"]["coverage"]
+	if sp.Windows != windows || !(float64(sp.Mean) > 0.5 && float64(sp.Mean) < 1) {
+		t.Errorf("coverage over the windows %+v", sp)
+	}
+	t.Logf("ranks %+v; bgnbd 80%% coverage over %d windows %.3f ± %.3f", tv.Origins, windows, float64(sp.Mean), float64(sp.SD))
 }

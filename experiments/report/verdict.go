@@ -165,7 +165,11 @@ func intervalTable(mf *experiments.MetricsFile, order []string) (*verdictBlock, 
 				if s.TotalCovered == 1 {
 					inside = "yes"
 				}
-				t.Rows = append(t.Rows, []string{plot.Label(m), fmtNum(l), fmtNum(float64(s.Coverage)), fmtNum(float64(s.WithinBounds)),
+				coverage := fmtNum(float64(s.Coverage))
+				if sp, ok := iv.Backtest[m][experiments.LevelTarget(l)]["coverage"]; ok && sp.Windows > 1 {
+					coverage += fmt.Sprintf(" (over %d origins: %s ± %s)", sp.Windows, fmtNum(float64(sp.Mean)), fmtNum(float64(sp.SD)))
+				}
+				t.Rows = append(t.Rows, []string{plot.Label(m), fmtNum(l), coverage, fmtNum(float64(s.WithinBounds)),
 					"[" + fmtNum(float64(s.TotalLower)) + ", " + fmtNum(float64(s.TotalUpper)) + "]", fmtNum(float64(s.ActualTotal)), inside})
 			}
 		}
