@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -205,4 +206,47 @@ func TestRunVerdictAndIntervals(t *testing.T) {
 	if want := float64(mf.Intervals.Models["bgnbd"].Scores["interval_80"].WithinBounds); math.Abs(inside/float64(len(lo))-want) > 1e-12 {
 		t.Errorf("the predictions' bounds hold %v of the customers, metrics.json says %v", inside/float64(len(lo)), want)
 	}
+}
+
+// TestBGBBIntervals computes the BG/BB's intervals on the donations data
+// of Fader, Hardie & Shang (2010), on the model's own discrete summary: the
+// horizon is the 5 holdout years (the total's predictive mean is the
+// model's predicted total), the actuals the years with a donation. (The
+// log's holdout is made up by donationsLog, so coverage is not checked.)
+func TestBGBBIntervals(t *testing.T) {
+	dir := t.TempDir()
+	logPath, _ := donationsLog(t, dir)
+	cfgPath := filepath.Join(dir, "donations.yaml")
+	yaml := `name: donations
+data: {path: ` + logPath + `, customer: donor, date: date, amount: none}
+split: {unit: year, calibration_end: 2001-12-31, holdout_end: 2006-12-31}
+models: [bgbb]
+intervals: {levels: [0.8], draws: 5}
+output: {plots: false, report: false}
+`
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(cfgPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Run(context.Background(), cfg, RunOptions{OutDir: filepath.Join(dir, "run")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mf := out.Metrics.(*MetricsFile)
+	mi := mf.Intervals.Models["bgbb"]
+	if mi == nil || mi.Error != "" {
+		t.Fatalf("bgbb intervals %+v", mi)
+	}
+	s := mi.Scores["interval_80"]
+	h := mf.Models["bgbb"].Holdout
+	if pred := float64(h.PredictedTotal); math.Abs(float64(s.TotalMean)-pred) > 0.01*pred || s.ActualTotal != h.ActualTotal || !(s.TotalLower < s.TotalMean && s.TotalMean < s.TotalUpper) {
+		t.Errorf("bgbb 80%%: %+v (holdout predicted %v, actual %v)", s, h.PredictedTotal, h.ActualTotal)
+	}
+	if tv := mf.Verdict.Targets[TargetPurchases]; tv.Error == "" {
+		t.Errorf("a verdict on one model: %+v", tv)
+	}
+	t.Logf("bgbb 80%%: coverage %.3f, within bounds %.3f, total %v in [%.0f, %.0f]", s.Coverage, s.WithinBounds, s.ActualTotal, s.TotalLower, s.TotalUpper)
 }
