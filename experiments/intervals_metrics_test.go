@@ -155,9 +155,12 @@ func TestIntervalConfig(t *testing.T) {
 		}
 		return c
 	}
-	base, same, other := load(), load("intervals.levels=[0.8,0.95]", "verdict.resamples=1000"), load("verdict.resamples=2000")
-	if base.Hash() != same.Hash() || base.Hash() == other.Hash() {
-		t.Errorf("hashes: default %s, defaults given %s, resamples 2000 %s", base.Hash(), same.Hash(), other.Hash())
+	base, same, other, off := load(), load("intervals.levels=[0.8,0.95]", "verdict.resamples=1000"), load("verdict.resamples=2000"), load("intervals.levels=[]")
+	if base.Hash() != same.Hash() || base.Hash() == other.Hash() || base.Hash() == off.Hash() {
+		t.Errorf("hashes: default %s, defaults given %s, resamples 2000 %s, intervals off %s", base.Hash(), same.Hash(), other.Hash(), off.Hash())
+	}
+	if intervalModelsOf(off) != nil || len(intervalModelsOf(base)) == 0 {
+		t.Errorf("intervals off: models %v; default: %v", intervalModelsOf(off), intervalModelsOf(base))
 	}
 }
 
