@@ -133,6 +133,16 @@ type DataConfig struct {
 	// and the first line. Left out of the canonical form when empty, so that configs
 	// written before the key existed keep their hash.
 	Delimiter string `mapstructure:"delimiter" json:"delimiter,omitempty"`
+	// Engine, when set (postgres or clickhouse), reads the log from a
+	// database instead of a file: the summary is computed there (see
+	// datasets/engine). DSNEnv names the environment variable holding the
+	// connection string, Table or Query (exactly one) the transactions;
+	// Customer, Date and Amount are then column names. Left out of the
+	// canonical form when empty.
+	Engine string `mapstructure:"engine" json:"engine,omitempty"`
+	DSNEnv string `mapstructure:"dsn_env" json:"dsn_env,omitempty"`
+	Table  string `mapstructure:"table" json:"table,omitempty"`
+	Query  string `mapstructure:"query" json:"query,omitempty"`
 }
 
 // SplitConfig sets the time unit and the backtest windows. Dates are
@@ -366,6 +376,10 @@ var configDefaults = []struct {
 	{"data.on_bad_row", "fail"},
 	{"data.rejects", ""},
 	{"data.delimiter", ""},
+	{"data.engine", ""},
+	{"data.dsn_env", ""},
+	{"data.table", ""},
+	{"data.query", ""},
 	{"split.unit", "week"},
 	{"split.calibration_end", ""},
 	{"split.holdout_end", ""},

@@ -149,7 +149,9 @@ func CheckData(cfg *Config) (*DataCheck, error) {
 	dc := &DataCheck{}
 	var s *datasets.Summary
 	var err error
-	if cfg.Data.Embedded != "" {
+	if cfg.Data.Engine != "" {
+		s, err = summarizeEngine(cfg, ro, so)
+	} else if cfg.Data.Embedded != "" {
 		raw, rerr := datasets.Embedded(cfg.Data.Embedded)
 		if rerr != nil {
 			return nil, &DataError{Err: rerr}

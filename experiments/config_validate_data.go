@@ -15,6 +15,10 @@ import (
 // its paths, format, header, date layout and columns.
 func (k *cfgCheck) data() {
 	d, r := k.c.Data, &k.r
+	if d.Engine != "" || d.DSNEnv != "" || d.Table != "" || d.Query != "" {
+		k.engineData()
+		return
+	}
 	switch {
 	case d.Path != "" && d.Embedded != "":
 		k.ps.add("data.path", "and data.embedded are both set: give exactly one")

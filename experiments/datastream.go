@@ -33,6 +33,7 @@ type LogInput struct {
 	file    *inputfile.File
 	parquet bool
 	reads   int
+	db      *dbSource // a database (data.engine) instead of a file
 }
 
 // OpenLog opens the transaction log at path under ctx; format is the
@@ -79,7 +80,7 @@ func isParquet(f *inputfile.File, path, format string) bool {
 }
 
 // Regular reports whether the log can be read more than once.
-func (l *LogInput) Regular() bool { return l.raw != nil || l.file.Regular() }
+func (l *LogInput) Regular() bool { return l.raw != nil || l.db != nil || l.file.Regular() }
 
 // Summarize reads the whole log into a summary. Rejected rows go to
 // ro.RejectsPath as atomicfile writes outputs (a symbolic link is
@@ -100,6 +101,8 @@ func (l *LogInput) Summarize(ro datasets.ReadOptions, so datasets.SummaryOptions
 func (l *LogInput) summarize(ro datasets.ReadOptions, so datasets.SummaryOptions) (*datasets.Summary, error) {
 	defer func() { l.reads++ }()
 	switch {
+	case l.db != nil:
+		return l.db.summarize(ro, so)
 	case l.raw != nil:
 		return datasets.Summarize(bytes.NewReader(l.raw), l.Name, ro, so)
 	case l.parquet:
@@ -118,6 +121,9 @@ func (l *LogInput) summarize(ro datasets.ReadOptions, so datasets.SummaryOptions
 // SHA256 returns the hex SHA-256 of the log (reading what the summaries
 // did not).
 func (l *LogInput) SHA256() (string, error) {
+	if l.db != nil {
+		return "", nil // a database table has no file checksum
+	}
 	if l.raw != nil {
 		h := sha256.Sum256(l.raw)
 		return hex.EncodeToString(h[:]), nil
@@ -127,6 +133,9 @@ func (l *LogInput) SHA256() (string, error) {
 
 // Close closes the file.
 func (l *LogInput) Close() error {
+	if l.db != nil {
+		return l.db.conn.Close()
+	}
 	if l.file == nil {
 		return nil
 	}
@@ -176,6 +185,9 @@ func stageRejects(path string) (string, func(ok bool) error, error) {
 // that the run's outputs are not its inputs and that a pipe or device is
 // read only once.
 func openRunData(ctx context.Context, cfg *Config) (*LogInput, error) {
+	if cfg.Data.Engine != "" {
+		return openEngineData(ctx, cfg)
+	}
 	if cfg.Data.Embedded != "" {
 		raw, err := datasets.Embedded(cfg.Data.Embedded)
 		if err != nil {

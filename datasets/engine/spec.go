@@ -24,7 +24,6 @@ package engine
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -75,8 +74,6 @@ func (s *Spec) hasAmount() bool {
 	a := strings.ToLower(strings.TrimSpace(s.Amount))
 	return a != "" && a != "none"
 }
-
-var identPart = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]*$`)
 
 // quoteIdent quotes a column or table name for the dialect: a dotted name
 // is quoted part by part. Names are quoted, not trusted: a name holding a

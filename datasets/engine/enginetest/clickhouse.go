@@ -87,6 +87,15 @@ func ClickHouse(t testing.TB) *Engine {
 			b.WriteString(tsvField(r.Customer) + "\t" + tsvField(r.Date) + "\t" + tsvField(r.Amount) + "\n")
 		}
 		chExec(t, urls[0]+"?insert_distributed_sync=1", "INSERT INTO "+name+" FORMAT TabSeparated", b.String())
+		// Both shards must hold rows: the queries then really run
+		// distributed.
+		if len(rows) >= 10 {
+			for i, u := range urls {
+				if n := chExec(t, u, "SELECT count(*) FROM "+name+"_local", ""); strings.TrimSpace(n) == "0" {
+					t.Fatalf("shard %d holds none of the %d rows of %s", i+1, len(rows), name)
+				}
+			}
+		}
 	}
 	return &Engine{DSN: urls[0], Load: load}
 }
@@ -98,8 +107,9 @@ func tsvField(s *string) string {
 	return strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`).Replace(*s)
 }
 
-// chExec runs a statement over HTTP; data, when set, is its input.
-func chExec(t testing.TB, base, sql, data string) {
+// chExec runs a statement over HTTP (data, when set, is its input) and
+// returns the answer.
+func chExec(t testing.TB, base, sql, data string) string {
 	t.Helper()
 	u, err := url.Parse(base)
 	if err != nil {
@@ -117,6 +127,7 @@ func chExec(t testing.TB, base, sql, data string) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("clickhouse: %s: %s", sql, body)
 	}
+	return string(body)
 }
 
 func sleep100ms() { time.Sleep(100 * time.Millisecond) }

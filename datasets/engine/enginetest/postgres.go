@@ -1,6 +1,7 @@
 package enginetest
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -65,7 +66,7 @@ func Postgres(t testing.TB) *Engine {
 		}
 		sleep100ms()
 	}
-	t.Cleanup(func() { _ = conn.Close(ctx(t)) })
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
 	load := func(t testing.TB, name string, rows []Row) {
 		t.Helper()
 		if _, err := conn.Exec(ctx(t), "CREATE TABLE "+name+" (customer_id text, date date, amount double precision)"); err != nil {
