@@ -55,6 +55,7 @@ func predictionColumns(cfg *Config, wr *windowResult) []predColumn {
 		}
 		cols = append(cols, predColumn{name: name + "_purchases", number: p.Purchases},
 			predColumn{name: name + "_p_alive", number: p.PAlive})
+		cols = append(cols, intervalColumns(name, p)...)
 		if p.Revenue != nil {
 			cols = append(cols, predColumn{name: name + "_revenue", number: p.Revenue},
 				predColumn{name: name + "_clv", number: p.CLV})

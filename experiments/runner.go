@@ -312,6 +312,7 @@ func runWindow(ctx context.Context, env *runEnv, data *LogInput, i int, w Backte
 	t0 = time.Now()
 	env.prog.step("predicting " + label)
 	predictWindow(ctx, cfg, env.reg, wr, env.prog)
+	addIntervals(ctx, cfg, env.reg, wr)
 	env.timed("predict_"+day, t0)
 	return wr, nil
 }
@@ -703,6 +704,8 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 		}
 		mf.Backtest = bt
 	}
+	mf.Intervals = intervalsReport(cfg, mainWin, windows)
+	mf.Verdict = buildVerdict(cfg, reg, mf, mainWin)
 	return mf, nil
 }
 
