@@ -346,7 +346,9 @@ var (
 	// cfgRunModels are the models a run config runs by default: the
 	// purchase models that fit on the continuous-time summary (BG/BB
 	// needs discrete periods and is run when listed).
-	cfgRunModels   = models.NewRegistry().NamesFitting(models.DataContinuous, models.DataActivity)
+	// The Erlang-k models (bgcnbdk, mbgcnbdk) run only when listed: they
+	// fit up to six k each.
+	cfgRunModels   = slices.DeleteFunc(models.NewRegistry().NamesFitting(models.DataContinuous, models.DataActivity), models.NeedsInterPurchase)
 	cfgSpendModels = append(models.NewRegistry().Names(models.KindSpend), "none", "auto")
 	cfgFormats     = []string{"auto", "csv", "tsv", "whitespace", "parquet"}
 	cfgHeaders     = []string{"auto", "yes", "no"}

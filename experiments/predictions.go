@@ -59,6 +59,7 @@ func predictionColumns(cfg *Config, wr *windowResult) []predColumn {
 		}
 		cols = append(cols, predColumn{name: name + "_purchases", number: p.Purchases},
 			predColumn{name: name + "_p_alive", number: p.PAlive})
+		cols = append(cols, intervalColumns(name, p)...)
 		if p.Spend != nil && cfg.Resolved.Forecast {
 			cols = append(cols, predColumn{name: name + "_spend", number: p.Spend})
 		}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -61,6 +62,12 @@ type DataFacts struct {
 	CalibrationCustomers int              `json:"calibration_customers"`
 	LateCustomers        int              `json:"late_customers"`
 	HasAmount            bool             `json:"has_amount"`
+	// DuplicateRows counts rows identical to the customer's previous row
+	// (same day, same amount): merged into one purchase day with their
+	// amounts summed, as every same-day purchase is.
+	DuplicateRows int64 `json:"duplicate_rows,omitempty"`
+	// NoAmountReason says why no amounts were read (so no revenue or CLV).
+	NoAmountReason string `json:"no_amount_reason,omitempty"`
 }
 
 // SplitInfo describes the main window.
@@ -298,6 +305,7 @@ func runWindow(ctx context.Context, env *runEnv, data *LogInput, i int, w Backte
 	t0 = time.Now()
 	env.prog.step("predicting " + label)
 	predictWindow(ctx, cfg, env.reg, wr, env.prog)
+	addIntervals(ctx, cfg, env.reg, wr)
 	env.timed("predict_"+day, t0)
 	return wr, nil
 }
@@ -355,6 +363,7 @@ func summarizeWindow(cfg *Config, data *LogInput, w BacktestWindow, rd *resultsD
 	so := datasets.SummaryOptions{
 		Unit: cfg.Resolved.Unit, CalibrationEnd: w.CalibrationEnd, HoldoutEnd: w.HoldoutEnd,
 		ActivityPeriodDays: cfg.Resolved.RetentionPeriod.Days(),
+		InterPurchase:      slices.ContainsFunc(cfg.Models, models.NeedsInterPurchase),
 	}
 	if discrete {
 		so.ActivityPeriodDays, so.Discrete = 0, true
@@ -414,6 +423,9 @@ func fitWindow(ctx context.Context, cfg *Config, reg *models.Registry, s, discre
 	full, zeroAge := ModelData(s)
 	wr.patterns = datasets.NewPatterns(s)
 	compressed, _ := ModelData(wr.patterns.Summary(s))
+	// The patterns keep no log inter-purchase times: their total is the
+	// same for the compressed rows.
+	compressed.LogInterPurchase, compressed.HasLogInterPurchase = full.LogInterPurchase, full.HasLogInterPurchase
 	wr.zeroAge = zeroAge
 	data := map[models.DataForm]*models.Data{models.DataContinuous: compressed, models.DataActivity: full}
 	if discrete != nil {
@@ -690,6 +702,8 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 		}
 		mf.Backtest = bt
 	}
+	mf.Intervals = intervalsReport(cfg, mainWin, windows)
+	mf.Verdict = buildVerdict(cfg, reg, mf, mainWin)
 	return mf, nil
 }
 
@@ -705,6 +719,7 @@ func newMetricsFile(cfg *Config, dataName, sum string, mainWin *windowResult) *M
 			File: dataName, SHA256: sum, RowsRead: a.RowsRead, RowsUsed: a.RowsUsed, RowsRejected: a.RowsRejected,
 			Customers: len(s.Customers) + s.LateCustomers, CalibrationCustomers: len(s.Customers),
 			LateCustomers: s.LateCustomers, HasAmount: s.HasAmount,
+			DuplicateRows: a.DuplicateRows, NoAmountReason: s.NoAmountReason,
 		},
 		Split: SplitInfo{
 			CalibrationEnd: r.CalibrationEnd.Format("2006-01-02"), HoldoutEnd: r.HoldoutEnd.Format("2006-01-02"),
@@ -732,6 +747,12 @@ func newMetricsFile(cfg *Config, dataName, sum string, mainWin *windowResult) *M
 			end = "calibration end"
 		}
 		mf.Warnings = append(mf.Warnings, fmt.Sprintf("%d rows dated after the %s were set aside", n, end))
+	}
+	if a.DuplicateRows > 0 {
+		mf.Warnings = append(mf.Warnings, fmt.Sprintf("%d rows repeat the customer's previous row exactly (same day, same amount): merged into one purchase day with the amounts summed; check the export if they are not real repeat orders", a.DuplicateRows))
+	}
+	if !s.HasAmount && s.NoAmountReason != "" {
+		mf.Warnings = append(mf.Warnings, "no revenue or CLV computed: "+s.NoAmountReason)
 	}
 	if mainWin.zeroAge > 0 {
 		mf.Warnings = append(mf.Warnings, fmt.Sprintf("%d customers first bought on the calibration end (T = 0): they are not fitted on, and are predicted as new customers", mainWin.zeroAge))

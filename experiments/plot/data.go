@@ -158,6 +158,8 @@ type Data struct {
 	Deciles        *DecilesData        `json:"deciles,omitempty"`
 	Heatmaps       []HeatmapData       `json:"heatmaps,omitempty"`
 	Comparisons    []ComparisonData    `json:"comparisons,omitempty"`
+	IntervalTotals *IntervalTotalsData `json:"interval_totals,omitempty"`
+	PIT            *PITData            `json:"pit_histograms,omitempty"`
 	Skipped        []Skip              `json:"skipped,omitempty"`
 }
 
@@ -202,6 +204,12 @@ func Compute(in *Input) *Data {
 	}
 	if d.Comparisons, err = Comparisons(in.Metrics, in.Models); err != nil {
 		skip("comparison", err)
+	}
+	if d.IntervalTotals, err = IntervalTotals(in, d.Tracking); err != nil {
+		skip("interval_total", err)
+	}
+	if d.PIT, err = PITHistograms(in); err != nil {
+		skip("pit_histograms", err)
 	}
 	return d
 }

@@ -60,6 +60,12 @@ func (d *Data) Figures() []Figure {
 	for i := range d.Comparisons {
 		out = append(out, d.Comparisons[i].figure())
 	}
+	if d.IntervalTotals != nil {
+		out = append(out, d.IntervalTotals.figure())
+	}
+	if d.PIT != nil {
+		out = append(out, d.PIT.figure())
+	}
 	return out
 }
 

@@ -143,6 +143,11 @@ type page struct {
 	TierNote       string
 	Figures        []figure
 	FigureNote     string
+	// Verdict, VerdictNotes, Intervals and IntervalNote: see verdict.go.
+	Verdict      []verdictBlock
+	VerdictNotes []string
+	Intervals    *verdictBlock
+	IntervalNote string
 }
 
 type keyValue struct{ Key, Value string }
@@ -331,6 +336,9 @@ func build(dir string, mf *experiments.MetricsFile, notes []string) (*page, erro
 	if sm := mf.SpendModel; sm != nil && sm.HasLikelihood && !sm.Converged {
 		p.Warnings = append(p.Warnings, "the spend model "+sm.Model+" did not converge")
 	}
+	p.Warnings = append(p.Warnings, weakWarnings(mf)...)
+	p.Verdict, p.VerdictNotes = verdictBlocks(mf)
+	p.Intervals, p.IntervalNote = intervalTable(mf, order)
 	for _, g := range mf.Gates {
 		p.Gates = append(p.Gates, gateRowOf(g))
 		if !g.Passed {
@@ -341,6 +349,9 @@ func build(dir string, mf *experiments.MetricsFile, notes []string) (*page, erro
 	// Fits.
 	for _, m := range order {
 		p.Fits = append(p.Fits, fitRowOf(m, plot.Label(m), mf.Models[m].Fit, mf.Models[m].Error))
+		if r := mf.Models[m].Fit; r != nil && r.WeaklyIdentified && mf.Models[m].Error == "" {
+			p.Fits[len(p.Fits)-1].Converged += " (weakly identified)"
+		}
 	}
 	if sm := mf.SpendModel; sm != nil {
 		p.Fits = append(p.Fits, fitRowOf(sm.Model, "Spend: "+spendLabel(sm.Model), sm, ""))
@@ -363,7 +374,7 @@ func build(dir string, mf *experiments.MetricsFile, notes []string) (*page, erro
 		cmp := experiments.CompareTable(tr)
 		t := metricTable{Title: "Scores on " + targetTitle(target), Columns: metricColumns}
 		for _, r := range cmp.Rows {
-			mr := metricRow{Model: plot.Label(r.Model)}
+			mr := metricRow{Model: largeBiasLabel(mf, target, r.Model)}
 			for _, c := range metricColumns {
 				v, ok := r.Metrics[c]
 				text := "–"
