@@ -281,6 +281,13 @@ type ResolvedConfig struct {
 	CalibrationEnd time.Time
 	HoldoutEnd     time.Time
 	Origins        []time.Time
+	// Forecast is true for a config without split.holdout_end: the models
+	// are fitted up to CalibrationEnd (zero: the data's last date) and
+	// predict clv.horizon ahead, with no holdout to score.
+	Forecast bool
+	// CalibrationEndFromData is true when a forecast's CalibrationEnd was
+	// not given and was set to the data's last date when it was read.
+	CalibrationEndFromData bool
 	// HoldoutDays is the main holdout's length in days, shared by every
 	// origin's holdout.
 	HoldoutDays int

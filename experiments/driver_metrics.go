@@ -84,6 +84,10 @@ func (mf *MetricsFile) WriteSummary(w io.Writer, order []string) {
 	for _, warning := range mf.Warnings {
 		fmt.Fprintln(w, "warning:", warning)
 	}
+	if mf.Split.Forecast {
+		mf.writeForecastSummary(w, order)
+		return
+	}
 	fmt.Fprintf(w, "%-10s %12s %12s %9s %9s %9s\n", "model", "predicted", "actual", "bias", "mae", "pearson")
 	for _, name := range inOrder(order, mf.Models) {
 		rep := mf.Models[name]

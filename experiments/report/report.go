@@ -282,6 +282,9 @@ func build(dir string, mf *experiments.MetricsFile, notes []string) (*page, erro
 
 	// Data and split.
 	d := mf.Data
+	if mf.Split.Forecast {
+		p.Subtitle = forecastSubtitle(mf)
+	}
 	p.DataSource, p.DataCommand = dataSource(d)
 	p.Data = []keyValue{
 		{"Data file", d.File},
@@ -317,6 +320,9 @@ func build(dir string, mf *experiments.MetricsFile, notes []string) (*page, erro
 	}
 	if mf.Backtest != nil {
 		p.Split = append(p.Split, keyValue{"Backtest windows", strconv.Itoa(len(mf.Backtest.Windows))})
+	}
+	if s.Forecast {
+		p.Split = forecastSplit(p.Split)
 	}
 
 	// Warnings: the run's, then convergence, gates and notes.
@@ -437,6 +443,9 @@ func build(dir string, mf *experiments.MetricsFile, notes []string) (*page, erro
 				fmtNum(float64(sg.PredictedTotal)), fmtNum(float64(sg.ActualTotal)), fmtNum(float64(sg.ShareOfActual)), fmtNum(float64(sg.Lift))})
 		}
 		p.Segments = append(p.Segments, st)
+	}
+	if mf.Split.Forecast {
+		p.BestNote = forecastNote
 	}
 	p.SegmentNote = fmt.Sprintf("Customers ranked by each model's predicted %s and cut into equal groups (1 = highest). Share = the group's share of the actual total; lift = share ÷ the group's share of customers (2 = the group's customers brought twice the average).",
 		targetTitle(mf.SegmentTarget))
