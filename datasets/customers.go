@@ -95,6 +95,10 @@ type customerTable struct {
 	perDay      []float64
 	perDayBase  int32
 	perDayValid bool
+	// gapDays, when not nil, collects every customer's calibration
+	// purchase days for the inter-purchase statistics (see
+	// interpurchase.go); nil unless SummaryOptions.InterPurchase.
+	gapDays map[uint64][]int32
 }
 
 // countDay adds one distinct purchase day d of a calibration customer.
@@ -265,6 +269,9 @@ func (c *customerTable) addBatch(b []purchase) {
 // add records a purchase of amount a on day d by the customer with key
 // (first pass).
 func (c *customerTable) add(key uint64, d int32, a float64) {
+	if c.gapDays != nil && d <= c.calEnd {
+		c.noteDay(key, d)
+	}
 	e, isNew := c.slot(key, true)
 	st := &e.custState
 	if isNew {

@@ -21,6 +21,11 @@ type SummaryOptions struct {
 	// ActivityPeriodDays, when > 0, turns on the activity bitmaps
 	// (CustomerSummary.Activity) with periods of this many days.
 	ActivityPeriodDays float64
+	// InterPurchase turns on CustomerSummary.LogInterPurchase and
+	// LastIntervalShare (for the Erlang-k models), at the cost of memory
+	// for every calibration purchase day (see interpurchase.go). It is
+	// ignored with Discrete.
+	InterPurchase bool
 	// Discrete counts calendar periods of Unit (day, week, month, quarter or
 	// year) instead of fractional time: each period after the first
 	// purchase is one opportunity, purchases in the same period count once,
@@ -41,6 +46,7 @@ type logWindow struct {
 	hold     int64
 	hasHold  bool
 	period   float64
+	gaps     bool
 	dateCol  string
 	dateIdx  int
 	rowNums  bool
@@ -57,7 +63,7 @@ func newWindow(so SummaryOptions, ro ReadOptions) (*logWindow, error) {
 	if so.CalibrationEnd.IsZero() {
 		return nil, fmt.Errorf("summary options: the calibration end is not set")
 	}
-	w := &logWindow{unit: so.Unit, cal: dayOf(so.CalibrationEnd), period: so.ActivityPeriodDays}
+	w := &logWindow{unit: so.Unit, cal: dayOf(so.CalibrationEnd), period: so.ActivityPeriodDays, gaps: so.InterPurchase}
 	if !so.HoldoutEnd.IsZero() {
 		w.hold, w.hasHold = dayOf(so.HoldoutEnd), true
 		if w.hold <= w.cal {
@@ -204,6 +210,9 @@ func summarizeSource(src logSource, c *readConfig, w *logWindow) (s *Summary, er
 		}()
 	}
 	cs := newCustomerTable(w.per(w.cal), w.period)
+	if w.gaps && !w.discrete {
+		cs.trackGaps()
+	}
 	acc := Accounting{RejectedBy: map[Reason]int64{}}
 	var r logRow
 	lastDay := int64(math.MinInt64)
@@ -364,6 +373,8 @@ func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, er
 	if w.hasHold {
 		s.HoldoutEnd = timeOfDay(w.hold)
 	}
+	gaps := cs.interPurchase()
+	s.HasInterPurchase = gaps != nil
 	ids, states := cs.entries()
 	s.Customers = make([]CustomerSummary, 0, len(ids))
 	earliest := int64(math.MaxInt64)
@@ -385,6 +396,10 @@ func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, er
 		}
 		if st.nCal > 1 {
 			c.Monetary = st.repSum / float64(st.nCal-1)
+			if g, ok := gaps[st]; ok {
+				c.LogInterPurchase = g.logDays - c.Frequency*math.Log(u)
+				c.LastIntervalShare = g.share
+			}
 		}
 		if w.hasHold {
 			c.FrequencyHoldout = float64(st.nHold)

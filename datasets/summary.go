@@ -79,6 +79,17 @@ type CustomerSummary struct {
 	// Activity has bit k set when the customer bought in the k-th activity
 	// period counted back from calibration end (bit 0: the last period).
 	Activity uint64
+	// LogInterPurchase is Σ ln t_j over the Frequency inter-purchase times
+	// t_j between successive calibration purchase days, in Unit (litt of
+	// the BTYDplus package; 0 without repeats). The Erlang-k models need
+	// it to compare k (see models.CNBDK). Computed only with
+	// SummaryOptions.InterPurchase.
+	LogInterPurchase float64
+	// LastIntervalShare is t₁/(t₁+t₂) for the last two calibration
+	// inter-purchase times t₁, t₂ (Wheat & Morrison's M), 0 with fewer
+	// than two repeat purchases (computed only with
+	// SummaryOptions.InterPurchase).
+	LastIntervalShare float64
 }
 
 // Summary is the per-customer table every model fits on, with the facts
@@ -108,6 +119,9 @@ type Summary struct {
 	// parsed, including rows set aside as after the window's end (zero
 	// when there is none): what a window can be checked against.
 	LastDate time.Time
+	// HasInterPurchase is true when the customers' LogInterPurchase and
+	// LastIntervalShare were computed (SummaryOptions.InterPurchase).
+	HasInterPurchase bool
 	// Compressed is true when identical rows were merged into weights.
 	Compressed bool
 	// NoAmountReason, when HasAmount is false for a summary read from a

@@ -281,6 +281,13 @@ type ResolvedConfig struct {
 	CalibrationEnd time.Time
 	HoldoutEnd     time.Time
 	Origins        []time.Time
+	// Forecast is true for a config without split.holdout_end: the models
+	// are fitted up to CalibrationEnd (zero: the data's last date) and
+	// predict clv.horizon ahead, with no holdout to score.
+	Forecast bool
+	// CalibrationEndFromData is true when a forecast's CalibrationEnd was
+	// not given and was set to the data's last date when it was read.
+	CalibrationEndFromData bool
 	// HoldoutDays is the main holdout's length in days, shared by every
 	// origin's holdout.
 	HoldoutDays int
@@ -339,7 +346,9 @@ var (
 	// cfgRunModels are the models a run config runs by default: the
 	// purchase models that fit on the continuous-time summary (BG/BB
 	// needs discrete periods and is run when listed).
-	cfgRunModels   = models.NewRegistry().NamesFitting(models.DataContinuous, models.DataActivity)
+	// The Erlang-k models (bgcnbdk, mbgcnbdk) run only when listed: they
+	// fit up to six k each.
+	cfgRunModels   = slices.DeleteFunc(models.NewRegistry().NamesFitting(models.DataContinuous, models.DataActivity), models.NeedsInterPurchase)
 	cfgSpendModels = append(models.NewRegistry().Names(models.KindSpend), "none", "auto")
 	cfgFormats     = []string{"auto", "csv", "tsv", "whitespace", "parquet"}
 	cfgHeaders     = []string{"auto", "yes", "no"}

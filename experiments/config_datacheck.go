@@ -19,12 +19,17 @@ type SplitError struct {
 	Key      string    // the config key: split.calibration_end or split.holdout_end
 	Date     time.Time // its value
 	LastDate time.Time // the date of the data's last transaction
+	Forecast bool      // the config is a forecast run (no holdout)
 }
 
 // Error names the key, its date and the last transaction date, and says
 // what to do.
 func (e *SplitError) Error() string {
 	d, last := e.Date.Format(time.DateOnly), e.LastDate.Format(time.DateOnly)
+	if e.Forecast {
+		return fmt.Sprintf("%s %s is after the last transaction date %s of the data: a forecast starts from the calibration end; set %s to %s or earlier, or leave it out to forecast from the last date",
+			e.Key, d, last, e.Key, last)
+	}
 	if e.Key == "split.calibration_end" {
 		return fmt.Sprintf("%s %s is not before the last transaction date %s of the data: the holdout would hold no purchase to score; set %s before %s",
 			e.Key, d, last, e.Key, last)
@@ -47,6 +52,10 @@ func CheckSplitAgainstData(cfg *Config, lastDate time.Time) error {
 		return nil
 	}
 	switch {
+	case r.Forecast:
+		if r.CalibrationEnd.After(lastDate) {
+			return &DataError{Err: &SplitError{Key: "split.calibration_end", Date: r.CalibrationEnd, LastDate: lastDate, Forecast: true}}
+		}
 	case !r.CalibrationEnd.Before(lastDate):
 		return &DataError{Err: &SplitError{Key: "split.calibration_end", Date: r.CalibrationEnd, LastDate: lastDate}}
 	case r.HoldoutEnd.After(lastDate):
@@ -146,6 +155,9 @@ func CheckData(cfg *Config) (*DataCheck, error) {
 	ro.RejectsPath = ""
 	w := cfg.Resolved.Windows[len(cfg.Resolved.Windows)-1]
 	so := datasets.SummaryOptions{Unit: cfg.Resolved.Unit, CalibrationEnd: w.CalibrationEnd, HoldoutEnd: w.HoldoutEnd}
+	if so.CalibrationEnd.IsZero() {
+		so.CalibrationEnd = forecastProbeEnd() // a forecast to the data's last date
+	}
 	dc := &DataCheck{}
 	var s *datasets.Summary
 	var err error

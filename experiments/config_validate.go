@@ -228,6 +228,8 @@ func (k *cfgCheck) gates() {
 		key := fmt.Sprintf("expect[%d]", i)
 		parts := strings.Split(g.Metric, ".")
 		switch {
+		case k.r.Forecast:
+			k.ps.add(key+".metric", "%q: a forecast run (no split.holdout_end) has no holdout, so no holdout metric to gate on: give split.holdout_end to backtest, or remove the gate", g.Metric)
 		case g.Metric == "":
 			k.ps.add(key+".metric", "is required: a path model.target.metric such as %s", example)
 		case len(parts) != 3:

@@ -151,6 +151,10 @@ func (k *cfgCheck) split() {
 	if u, ok := k.unit("split.unit", s.Unit); ok {
 		r.Unit = u
 	}
+	if s.HoldoutEnd == "" {
+		k.forecastSplit()
+		return
+	}
 	var calOK, holdOK bool
 	r.CalibrationEnd, calOK = k.date("split.calibration_end", s.CalibrationEnd)
 	r.HoldoutEnd, holdOK = k.date("split.holdout_end", s.HoldoutEnd)
@@ -172,6 +176,24 @@ func (k *cfgCheck) split() {
 		}
 		r.Windows = append(r.Windows, BacktestWindow{CalibrationEnd: r.CalibrationEnd, HoldoutEnd: r.HoldoutEnd, Main: true})
 	}
+}
+
+// forecastSplit resolves the split of a forecast run (no
+// split.holdout_end): one window, fitted up to split.calibration_end, or
+// when that is not given up to the data's last date (a zero
+// CalibrationEnd, set when the data is read; see forecast.go).
+func (k *cfgCheck) forecastSplit() {
+	s, r := k.c.Split, &k.r
+	r.Forecast = true
+	if s.CalibrationEnd != "" {
+		if t, ok := k.date("split.calibration_end", s.CalibrationEnd); ok {
+			r.CalibrationEnd = t
+		}
+	}
+	if len(s.Origins) > 0 {
+		k.ps.add("split.origins", "needs split.holdout_end: a forecast run (no split.holdout_end) has no holdout to backtest; give split.holdout_end, or remove split.origins")
+	}
+	r.Windows = []BacktestWindow{{CalibrationEnd: r.CalibrationEnd, Main: true}}
 }
 
 // origins checks the rolling origins: increasing, each before the main

@@ -21,7 +21,7 @@ type VerdictConfig struct {
 type IntervalsConfig struct {
 	// Levels are the interval probabilities, each in (0, 1) (default
 	// [0.8, 0.95]); an empty list switches intervals off.
-	Levels []float64 `mapstructure:"levels" json:"levels,omitempty"`
+	Levels []float64 `mapstructure:"levels" json:"levels,omitzero"`
 	// Draws is the number of parameter draws mixed into every interval
 	// (default 20).
 	Draws int `mapstructure:"draws" json:"draws,omitempty"`

@@ -34,8 +34,10 @@ func ModelData(s *datasets.Summary) (d *models.Data, zeroAge int) {
 		d.ActivityPeriod = s.ActivityPeriod / s.Unit.Days()
 		d.ActivityPeriods = s.ActivityPeriods
 	}
+	d.HasLogInterPurchase = s.HasInterPurchase
 	for j, i := range keep {
 		c := s.Customers[i]
+		d.LogInterPurchase += c.Weight * c.LogInterPurchase
 		d.Frequency[j], d.Recency[j], d.T[j], monetary[j], weights[j] = c.Frequency, c.Recency, c.T, c.Monetary, c.Weight
 		// A table whose weights were never set (all zero) stands for one
 		// customer per row.

@@ -189,8 +189,11 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 		return nil, err
 	}
 	var exp experiment = backtestRun{}
-	if cfg.Survival != nil {
+	switch {
+	case cfg.Survival != nil:
 		exp = contractualRun{}
+	case cfg.Resolved.Forecast:
+		exp = forecastRun{}
 	}
 	return drive(ctx, cfg, o, exp)
 }

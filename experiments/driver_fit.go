@@ -55,7 +55,11 @@ func FitModel(ctx context.Context, reg *models.Registry, name string, in FitInpu
 	// Purchase likelihoods read (x, t_x, T) only, so identical histories
 	// merge; activity bitmaps and spend differ between them.
 	if d.Kind == models.KindPurchase && d.Data != models.DataActivity {
+		full := data
 		data, _ = ModelData(datasets.Compress(in.Summary))
+		// Compressed rows keep no log inter-purchase times; their total
+		// is the same.
+		data.LogInterPurchase, data.HasLogInterPurchase = full.LogInterPurchase, full.HasLogInterPurchase
 	}
 	out := &FitOutcome{ZeroAge: zeroAge}
 	var err error

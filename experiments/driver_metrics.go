@@ -64,9 +64,8 @@ func ReadMetrics(ctx context.Context, dir string) (RunMetrics, error) {
 	return m, nil
 }
 
-// Paths returns every main-window metric path, sorted: the scores and the
-// interval metrics (Lookup and CheckGates are in intervals_metrics.go).
-func (mf *MetricsFile) Paths() []string { return mf.gatePaths() }
+// MetricsFile's Lookup, Paths and CheckGates (scores and interval
+// metrics) are in intervals_metrics.go.
 
 // ModelError returns the error of a model that failed.
 func (mf *MetricsFile) ModelError(name string) string {
@@ -82,6 +81,13 @@ func (mf *MetricsFile) setGates(g []GateResult) { mf.Gates = g }
 // model's holdout purchases: predicted, actual, bias, mae and pearson.
 func (mf *MetricsFile) WriteSummary(w io.Writer, order []string) {
 	fmt.Fprintf(w, "%d customers in calibration, %d rows read, %d rejected\n", mf.Data.CalibrationCustomers, mf.Data.RowsRead, mf.Data.RowsRejected)
+	for _, warning := range mf.Warnings {
+		fmt.Fprintln(w, "warning:", warning)
+	}
+	if mf.Split.Forecast {
+		mf.writeForecastSummary(w, order)
+		return
+	}
 	fmt.Fprintf(w, "%-10s %12s %12s %9s %9s %9s\n", "model", "predicted", "actual", "bias", "mae", "pearson")
 	for _, name := range inOrder(order, mf.Models) {
 		rep := mf.Models[name]
@@ -91,6 +97,9 @@ func (mf *MetricsFile) WriteSummary(w io.Writer, order []string) {
 		}
 		h := rep.Holdout
 		fmt.Fprintf(w, "%-10s %12.1f %12.1f %9.4f %9.4f %9.4f\n", name, float64(h.PredictedTotal), float64(h.ActualTotal), float64(h.Bias), float64(h.MAE), float64(h.Pearson))
+	}
+	for _, line := range append(mf.Verdict.VerdictLines(), mf.Intervals.IntervalLines(inOrder(order, mf.Models))...) {
+		fmt.Fprintln(w, line)
 	}
 	for _, g := range mf.Gates {
 		fmt.Fprintln(w, g.Message)

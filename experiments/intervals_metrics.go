@@ -79,6 +79,8 @@ type PredictionIntervals struct {
 	// level (both nil without holdout purchases).
 	PIT    []float64
 	Scores []IntervalScores
+	// Err says why the model has no intervals (the rest is then empty).
+	Err string
 }
 
 // Bounds returns every customer's lower and upper bound at level k.
@@ -109,16 +111,39 @@ type IntervalsReport struct {
 // ModelIntervals is one model's interval metrics, by target.
 type ModelIntervals struct {
 	Scores map[string]IntervalScores `json:"scores,omitempty"`
-	Error  string                    `json:"error,omitempty"`
+	// PITHistogram is the share of customers whose randomized PIT falls
+	// in each tenth of (0, 1): 0.1 each for a calibrated model, more in the
+	// outer bins when the intervals are too narrow, more in the middle
+	// when too wide, rising or falling when the model is biased.
+	PITHistogram []float64 `json:"pit_histogram,omitempty"`
+	Error        string    `json:"error,omitempty"`
+}
+
+// PITBins is the number of bins of the PIT histogram.
+const PITBins = 10
+
+// pitHistogram returns the share of the values in each of PITBins equal
+// bins of [0, 1].
+func pitHistogram(u []float64) []float64 {
+	if len(u) == 0 {
+		return nil
+	}
+	h := make([]float64, PITBins)
+	for _, v := range u {
+		h[min(PITBins-1, max(0, int(v*PITBins)))]++
+	}
+	for k := range h {
+		h[k] /= float64(len(u))
+	}
+	return h
 }
 
 // addIntervals computes the intervals of every model of a window that gets
 // them and attaches them to its predictions; a failure is kept as the
-// model's interval error (the model itself stands). It runs the models in
+// intervals' Err (the model itself stands). It runs the models in
 // parallel.
-func addIntervals(ctx context.Context, cfg *Config, wr *windowResult) map[string]error {
+func addIntervals(ctx context.Context, cfg *Config, reg *models.Registry, wr *windowResult) {
 	names := intervalModelsOf(cfg)
-	errs := map[string]error{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
@@ -132,42 +157,50 @@ func addIntervals(ctx context.Context, cfg *Config, wr *windowResult) map[string
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			iv, err := windowIntervals(ctx, cfg, wr, wr.fits[name])
+			iv, err := windowIntervals(ctx, cfg, reg, wr, name)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				errs[name] = err
-				return
+				iv = &PredictionIntervals{Err: err.Error()}
 			}
 			p.Intervals = iv
 		}()
 	}
 	wg.Wait()
-	return errs
 }
 
 // windowIntervals computes one model's intervals on a window at every
-// level and scores them against the holdout when there is one.
-func windowIntervals(ctx context.Context, cfg *Config, wr *windowResult, f models.FittedPurchases) (iv *PredictionIntervals, err error) {
+// level and scores them against the holdout when there is one. A model of
+// discrete opportunities (BG/BB) is taken on the window's discrete
+// summary, its horizon and actuals counted in periods.
+func windowIntervals(ctx context.Context, cfg *Config, reg *models.Registry, wr *windowResult, name string) (iv *PredictionIntervals, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("internal error: %v", p)
 		}
 	}()
-	s := wr.summary
+	f := wr.fits[name]
+	s, patterns := wr.summary, wr.patterns
+	discrete := reg != nil && wr.isDiscrete(reg, name)
+	if discrete {
+		s, patterns = wr.discrete, wr.discretePatterns
+	}
 	horizon := float64(cfg.Resolved.HoldoutDays) / cfg.Resolved.Unit.Days()
 	for _, c := range s.Customers {
 		if c.DurationHoldout != s.Customers[0].DurationHoldout {
 			return nil, fmt.Errorf("the customers' holdout lengths differ (%v and %v %ss): intervals need one horizon", c.DurationHoldout, s.Customers[0].DurationHoldout, cfg.Resolved.Unit.Name)
 		}
 	}
-	if len(s.Customers) > 0 && s.Customers[0].DurationHoldout > 0 {
+	switch {
+	case len(s.Customers) > 0 && s.Customers[0].DurationHoldout > 0:
 		horizon = s.Customers[0].DurationHoldout
+	case discrete:
+		return nil, fmt.Errorf("the discrete summary has no holdout length")
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	d, _ := ModelData(wr.patterns.Summary(s))
+	d, _ := ModelData(patterns.Summary(s))
 	levels := cfg.Intervals.Levels
 	first, err := models.NewPurchaseIntervals(f, d, horizon, models.IntervalOptions{Level: levels[0], Draws: cfg.Intervals.Draws, Seed: uint64(cfg.Seed)})
 	if err != nil {
@@ -182,12 +215,15 @@ func windowIntervals(ctx context.Context, cfg *Config, wr *windowResult, f model
 		iv.Levels = append(iv.Levels, pi)
 	}
 	for i := range iv.Rows {
-		iv.Rows[i] = int(wr.patterns.Of[i])
+		iv.Rows[i] = int(patterns.Of[i])
 	}
 	if !s.HasHoldout {
 		return iv, nil
 	}
 	_, actual, _ := wr.holdoutActuals()
+	if reg != nil {
+		actual, _ = wr.modelActuals(reg, name)
+	}
 	return iv, iv.score(actual, uint64(cfg.Seed))
 }
 
@@ -220,7 +256,7 @@ func (iv *PredictionIntervals) score(actual []float64, seed uint64) error {
 // intervalsReport assembles the intervals section of metrics.json from
 // the windows' predictions and interval errors (nil when no level is
 // configured).
-func intervalsReport(cfg *Config, mainWin *windowResult, mainErrs map[string]error, windows []*windowResult) *IntervalsReport {
+func intervalsReport(cfg *Config, mainWin *windowResult, windows []*windowResult) *IntervalsReport {
 	if len(cfg.Intervals.Levels) == 0 {
 		return nil
 	}
@@ -236,12 +272,13 @@ func intervalsReport(cfg *Config, mainWin *windowResult, mainErrs map[string]err
 		}
 	}
 	for _, name := range with {
-		if err := mainErrs[name]; err != nil {
-			rep.Models[name] = &ModelIntervals{Error: err.Error()}
-			continue
-		}
-		if p := mainWin.preds[name]; p != nil && p.Intervals != nil {
-			rep.Models[name] = &ModelIntervals{Scores: scoresByTarget(p.Intervals.Scores)}
+		p := mainWin.preds[name]
+		switch {
+		case p == nil || p.Intervals == nil:
+		case p.Intervals.Err != "":
+			rep.Models[name] = &ModelIntervals{Error: p.Intervals.Err}
+		default:
+			rep.Models[name] = &ModelIntervals{Scores: scoresByTarget(p.Intervals.Scores), PITHistogram: pitHistogram(p.Intervals.PIT)}
 		}
 	}
 	if len(rep.Without) == 0 {
@@ -272,7 +309,7 @@ func intervalBacktest(names []string, windows []*windowResult) map[string]map[st
 		for _, wr := range windows {
 			p := wr.preds[name]
 			if p == nil || p.Intervals == nil {
-				continue
+				continue // Scores is empty on an error
 			}
 			for _, s := range p.Intervals.Scores {
 				t := LevelTarget(s.Level)
@@ -323,8 +360,9 @@ func (mf *MetricsFile) Lookup(path string) (float64, bool) {
 	return mainScores(mf).Lookup(path)
 }
 
-// gatePaths returns every gate path of the main window, sorted.
-func (mf *MetricsFile) gatePaths() []string {
+// Paths returns every gate path of the main window (scores and interval
+// metrics), sorted.
+func (mf *MetricsFile) Paths() []string {
 	out := mainScores(mf).Paths()
 	if mf.Intervals != nil {
 		for model, mi := range mf.Intervals.Models {
@@ -350,11 +388,65 @@ func (mf *MetricsFile) CheckGates(gates []Gate) []GateResult {
 			continue
 		}
 		if paths == nil {
-			paths = mf.gatePaths()
+			paths = mf.Paths()
 		}
 		if near := ClosestNames(out[k].Gate.Metric, paths, 3); len(near) > 0 {
 			out[k].Message += " (did you mean " + strings.Join(near, " or ") + "?)"
 		}
 	}
 	return out
+}
+
+// intervalColumns returns a model's interval columns of the predictions
+// table: <model>_purchases_lower_80, <model>_purchases_upper_80 ... per
+// level (none for a model without intervals).
+func intervalColumns(name string, p *Prediction) []predColumn {
+	if p.Intervals == nil || p.Intervals.Err != "" {
+		return nil
+	}
+	var cols []predColumn
+	for k, pi := range p.Intervals.Levels {
+		lower, upper := p.Intervals.Bounds(k)
+		suffix := strings.TrimPrefix(LevelTarget(pi.Level), "interval")
+		cols = append(cols, predColumn{name: name + "_purchases_lower" + suffix, number: lower},
+			predColumn{name: name + "_purchases_upper" + suffix, number: upper})
+	}
+	return cols
+}
+
+// IntervalLines returns the interval metrics as console lines, one per
+// model and level.
+func (r *IntervalsReport) IntervalLines(order []string) []string {
+	if r == nil {
+		return nil
+	}
+	var out []string
+	for _, name := range order {
+		mi := r.Models[name]
+		switch {
+		case mi == nil:
+			continue
+		case mi.Error != "":
+			out = append(out, fmt.Sprintf("intervals of %s: none (%s)", name, mi.Error))
+			continue
+		}
+		for _, l := range r.Levels {
+			s, ok := mi.Scores[LevelTarget(l)]
+			if !ok {
+				continue
+			}
+			inside := "outside"
+			if s.TotalCovered == 1 {
+				inside = "inside"
+			}
+			out = append(out, fmt.Sprintf("intervals of %-10s %s%%: coverage %.3f by randomized PIT (%.3f within bounds); actual total %s %s [%s, %s]",
+				name, levelPercent(l), float64(s.Coverage), float64(s.WithinBounds), formatFloat(float64(s.ActualTotal)), inside, formatSig(float64(s.TotalLower)), formatSig(float64(s.TotalUpper))))
+		}
+	}
+	return out
+}
+
+// levelPercent writes a level as a percentage: 80, 97.5.
+func levelPercent(l float64) string {
+	return strings.ReplaceAll(strings.TrimPrefix(LevelTarget(l), "interval_"), "_", ".")
 }

@@ -3,6 +3,9 @@ package experiments
 import (
 	"bytes"
 	"context"
+	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -56,12 +59,12 @@ func simulatedWindow(t *testing.T, customers int) (*Config, *windowResult) {
 // bounds contain each other across levels.
 func TestIntervalCoverageSimulated(t *testing.T) {
 	cfg, wr := simulatedWindow(t, 20000)
-	errs := addIntervals(context.Background(), cfg, wr)
-	if len(errs) > 0 {
-		t.Fatal(errs)
+	addIntervals(context.Background(), cfg, models.NewRegistry(), wr)
+	if e := wr.preds["bgnbd"].Intervals.Err; e != "" {
+		t.Fatal(e)
 	}
 	mf := &MetricsFile{Models: map[string]*ModelReport{}}
-	mf.Intervals = intervalsReport(cfg, wr, errs, []*windowResult{wr})
+	mf.Intervals = intervalsReport(cfg, wr, []*windowResult{wr})
 	if mf.Intervals.Without["average"] == "" || mf.Intervals.Models["average"] != nil {
 		t.Errorf("average: intervals %+v, without %q", mf.Intervals.Models["average"], mf.Intervals.Without["average"])
 	}
@@ -85,6 +88,17 @@ func TestIntervalCoverageSimulated(t *testing.T) {
 	}
 	if len(iv.PIT) != len(wr.summary.Customers) {
 		t.Errorf("%d PIT values for %d customers", len(iv.PIT), len(wr.summary.Customers))
+	}
+	sum := 0.0
+	for _, h := range mf.Intervals.Models["bgnbd"].PITHistogram {
+		sum += h
+		if h < 0.08 || h > 0.12 {
+			t.Errorf("PIT histogram %v: a calibrated model's bins hold about 0.1 each", mf.Intervals.Models["bgnbd"].PITHistogram)
+			break
+		}
+	}
+	if cols := intervalColumns("bgnbd", wr.preds["bgnbd"]); len(cols) != 4 || cols[0].name != "bgnbd_purchases_lower_80" || cols[3].name != "bgnbd_purchases_upper_95" {
+		t.Errorf("interval columns %v", cols)
 	}
 	ptr := func(v float64) *float64 { return &v }
 	res := mf.CheckGates([]Gate{
@@ -141,8 +155,101 @@ func TestIntervalConfig(t *testing.T) {
 		}
 		return c
 	}
-	base, same, other := load(), load("intervals.levels=[0.8,0.95]", "verdict.resamples=1000"), load("verdict.resamples=2000")
-	if base.Hash() != same.Hash() || base.Hash() == other.Hash() {
-		t.Errorf("hashes: default %s, defaults given %s, resamples 2000 %s", base.Hash(), same.Hash(), other.Hash())
+	base, same, other, off := load(), load("intervals.levels=[0.8,0.95]", "verdict.resamples=1000"), load("verdict.resamples=2000"), load("intervals.levels=[]")
+	if base.Hash() != same.Hash() || base.Hash() == other.Hash() || base.Hash() == off.Hash() {
+		t.Errorf("hashes: default %s, defaults given %s, resamples 2000 %s, intervals off %s", base.Hash(), same.Hash(), other.Hash(), off.Hash())
 	}
+	if intervalModelsOf(off) != nil || len(intervalModelsOf(base)) == 0 {
+		t.Errorf("intervals off: models %v; default: %v", intervalModelsOf(off), intervalModelsOf(base))
+	}
+}
+
+// TestRunVerdictAndIntervals runs the quickstart (5,000 customers
+// simulated from the BG/NBD) with the BG/NBD and the average: metrics.json
+// holds the verdict (the true model best, the average far worse) and the
+// interval metrics, the gates on them pass or fail as their bounds say,
+// and predictions.csv has the bounds, which hold the share of customers
+// metrics.json reports.
+func TestRunVerdictAndIntervals(t *testing.T) {
+	cfg, err := Load("../configs/quickstart.yaml", []string{"models=[average,bgnbd]", "output.plots=false", "output.report=false",
+		"expect=[{metric: bgnbd.interval_80.coverage, min: 0.75, max: 0.85}, {metric: bgnbd.interval_95.within_bounds, min: 0.95}, {metric: bgnbd.interval_80.total_covered, min: 2}]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Run(context.Background(), cfg, RunOptions{OutDir: filepath.Join(t.TempDir(), "run")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := out.Gates
+	if len(g) != 3 || !g[0].Passed || !g[1].Passed || g[2].Passed || !g[2].Found {
+		t.Errorf("gates %+v: want the first two passed, the impossible third failed", g)
+	}
+	mf := out.Metrics.(*MetricsFile)
+	tv := mf.Verdict.Targets[TargetPurchases]
+	if tv == nil || tv.Best != "bgnbd" || len(tv.Others) != 1 || tv.Others[0].Indistinguishable || !(tv.Others[0].Lower > 0) {
+		t.Errorf("verdict %+v", tv)
+	}
+	if mf.Intervals.Models["bgnbd"] == nil || mf.Intervals.Without["average"] == "" {
+		t.Errorf("intervals %+v", mf.Intervals)
+	}
+	_, cols := predictionsCSV(t, out.Dir)
+	lo, hi, actual := cols["bgnbd_purchases_lower_80"], cols["bgnbd_purchases_upper_80"], cols["frequency_holdout"]
+	if len(lo) == 0 || len(hi) != len(lo) || cols["average_purchases_lower_80"] != nil {
+		t.Fatalf("interval columns: %d lower, %d upper", len(lo), len(hi))
+	}
+	inside := 0.0
+	for i := range lo {
+		if lo[i] > hi[i] {
+			t.Fatalf("customer %d: bounds [%v, %v]", i, lo[i], hi[i])
+		}
+		if actual[i] >= lo[i] && actual[i] <= hi[i] {
+			inside++
+		}
+	}
+	if want := float64(mf.Intervals.Models["bgnbd"].Scores["interval_80"].WithinBounds); math.Abs(inside/float64(len(lo))-want) > 1e-12 {
+		t.Errorf("the predictions' bounds hold %v of the customers, metrics.json says %v", inside/float64(len(lo)), want)
+	}
+}
+
+// TestBGBBIntervals computes the BG/BB's intervals on the donations data
+// of Fader, Hardie & Shang (2010), on the model's own discrete summary: the
+// horizon is the 5 holdout years (the total's predictive mean is the
+// model's predicted total), the actuals the years with a donation. (The
+// log's holdout is made up by donationsLog, so coverage is not checked.)
+func TestBGBBIntervals(t *testing.T) {
+	dir := t.TempDir()
+	logPath, _ := donationsLog(t, dir)
+	cfgPath := filepath.Join(dir, "donations.yaml")
+	yaml := `name: donations
+data: {path: ` + logPath + `, customer: donor, date: date, amount: none}
+split: {unit: year, calibration_end: 2001-12-31, holdout_end: 2006-12-31}
+models: [bgbb]
+intervals: {levels: [0.8], draws: 5}
+output: {plots: false, report: false}
+`
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(cfgPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Run(context.Background(), cfg, RunOptions{OutDir: filepath.Join(dir, "run")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mf := out.Metrics.(*MetricsFile)
+	mi := mf.Intervals.Models["bgbb"]
+	if mi == nil || mi.Error != "" {
+		t.Fatalf("bgbb intervals %+v", mi)
+	}
+	s := mi.Scores["interval_80"]
+	h := mf.Models["bgbb"].Holdout
+	if pred := float64(h.PredictedTotal); math.Abs(float64(s.TotalMean)-pred) > 0.01*pred || s.ActualTotal != h.ActualTotal || !(s.TotalLower < s.TotalMean && s.TotalMean < s.TotalUpper) {
+		t.Errorf("bgbb 80%%: %+v (holdout predicted %v, actual %v)", s, h.PredictedTotal, h.ActualTotal)
+	}
+	if tv := mf.Verdict.Targets[TargetPurchases]; tv.Error == "" {
+		t.Errorf("a verdict on one model: %+v", tv)
+	}
+	t.Logf("bgbb 80%%: coverage %.3f, within bounds %.3f, total %v in [%.0f, %.0f]", s.Coverage, s.WithinBounds, s.ActualTotal, s.TotalLower, s.TotalUpper)
 }

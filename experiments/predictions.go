@@ -44,8 +44,12 @@ func predictionColumns(cfg *Config, wr *windowResult) []predColumn {
 		}
 	}
 	cols := []predColumn{{name: "customer_id", text: ids}}
-	for k, name := range []string{"frequency", "recency", "T", "monetary_value", "frequency_holdout",
-		"monetary_value_holdout", "duration_holdout", "revenue_holdout"} {
+	names := []string{"frequency", "recency", "T", "monetary_value", "frequency_holdout",
+		"monetary_value_holdout", "duration_holdout", "revenue_holdout"}
+	if cfg.Resolved.Forecast {
+		names = names[:4] // a forecast has no holdout
+	}
+	for k, name := range names {
 		cols = append(cols, predColumn{name: name, number: summary[k]})
 	}
 	for _, name := range cfg.Models {
@@ -55,6 +59,10 @@ func predictionColumns(cfg *Config, wr *windowResult) []predColumn {
 		}
 		cols = append(cols, predColumn{name: name + "_purchases", number: p.Purchases},
 			predColumn{name: name + "_p_alive", number: p.PAlive})
+		cols = append(cols, intervalColumns(name, p)...)
+		if p.Spend != nil && cfg.Resolved.Forecast {
+			cols = append(cols, predColumn{name: name + "_spend", number: p.Spend})
+		}
 		if p.Revenue != nil {
 			cols = append(cols, predColumn{name: name + "_revenue", number: p.Revenue},
 				predColumn{name: name + "_clv", number: p.CLV})

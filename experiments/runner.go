@@ -3,10 +3,10 @@ package experiments
 import (
 	"context"
 	"fmt"
-	"maps"
 	"math"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -62,17 +62,29 @@ type DataFacts struct {
 	CalibrationCustomers int              `json:"calibration_customers"`
 	LateCustomers        int              `json:"late_customers"`
 	HasAmount            bool             `json:"has_amount"`
+	// DuplicateRows counts rows identical to the customer's previous row
+	// (same day, same amount): merged into one purchase day with their
+	// amounts summed, as every same-day purchase is.
+	DuplicateRows int64 `json:"duplicate_rows,omitempty"`
+	// NoAmountReason says why no amounts were read (so no revenue or CLV).
+	NoAmountReason string `json:"no_amount_reason,omitempty"`
 }
 
 // SplitInfo describes the main window.
 type SplitInfo struct {
-	CalibrationEnd      string  `json:"calibration_end"`
-	HoldoutEnd          string  `json:"holdout_end"`
-	HoldoutLength       float64 `json:"holdout_length"`
-	Horizon             float64 `json:"clv_horizon"`
-	DiscountRatePerYear float64 `json:"discount_rate_per_year"`
-	DiscountRatePerUnit float64 `json:"discount_rate_per_unit"`
-	Margin              float64 `json:"margin"`
+	CalibrationEnd string  `json:"calibration_end"`
+	HoldoutEnd     string  `json:"holdout_end"`
+	HoldoutLength  float64 `json:"holdout_length"`
+	Horizon        float64 `json:"clv_horizon"`
+	// Forecast is true for a forecast run (no holdout: HoldoutEnd is
+	// empty and nothing is scored); CalibrationEndFromData when its
+	// calibration end is the data's last date, split.calibration_end not
+	// being given.
+	Forecast               bool    `json:"forecast,omitempty"`
+	CalibrationEndFromData bool    `json:"calibration_end_from_data,omitempty"`
+	DiscountRatePerYear    float64 `json:"discount_rate_per_year"`
+	DiscountRatePerUnit    float64 `json:"discount_rate_per_unit"`
+	Margin                 float64 `json:"margin"`
 }
 
 // ModelReport is one model's fit and scores on the main window.
@@ -252,19 +264,7 @@ func (backtestRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 		return nil, err
 	}
 	env.timed("score", t0)
-	res := &runResult{
-		metrics: mf, dataName: dataName, dataSHA: sum, modelSeconds: maps.Clone(mainWin.seconds),
-		params: paramsOf(mainWin),
-		write:  func(rd *resultsDir) error { return writePredictions(rd, cfg, mainWin) },
-		artifacts: &Artifacts{Config: cfg, Metrics: mf, Summary: mainWin.summary, Predictions: mainWin.preds,
-			Fits: mainWin.fits, Spend: mainWin.spend, Windows: len(windows)},
-	}
-	for _, name := range cfg.Models {
-		if mainWin.errs[name] != nil {
-			res.failed = append(res.failed, name)
-		}
-	}
-	return res, nil
+	return mainWindowResult(cfg, mf, mainWin, len(windows), dataName, sum), nil
 }
 
 // runWindow reads, fits and predicts the i-th backtest window.
@@ -305,6 +305,7 @@ func runWindow(ctx context.Context, env *runEnv, data *LogInput, i int, w Backte
 	t0 = time.Now()
 	env.prog.step("predicting " + label)
 	predictWindow(ctx, cfg, env.reg, wr, env.prog)
+	addIntervals(ctx, cfg, env.reg, wr)
 	env.timed("predict_"+day, t0)
 	return wr, nil
 }
@@ -353,7 +354,7 @@ func summarizeWindow(cfg *Config, data *LogInput, w BacktestWindow, rd *resultsD
 	// studied (an early origin's holdout ends before the log does): they
 	// are set aside and counted, never failed.
 	ro.ExcludeAfterEnd = true
-	if ro.OnBadRow == "skip" && w.Main && !discrete {
+	if ro.OnBadRow == "skip" && w.Main && !discrete && rd != nil {
 		ro.RejectsPath = cfg.Resolved.RejectsPath
 		if ro.RejectsPath == "" {
 			ro.RejectsPath = rd.path("rejects.csv")
@@ -362,6 +363,7 @@ func summarizeWindow(cfg *Config, data *LogInput, w BacktestWindow, rd *resultsD
 	so := datasets.SummaryOptions{
 		Unit: cfg.Resolved.Unit, CalibrationEnd: w.CalibrationEnd, HoldoutEnd: w.HoldoutEnd,
 		ActivityPeriodDays: cfg.Resolved.RetentionPeriod.Days(),
+		InterPurchase:      slices.ContainsFunc(cfg.Models, models.NeedsInterPurchase),
 	}
 	if discrete {
 		so.ActivityPeriodDays, so.Discrete = 0, true
@@ -421,6 +423,9 @@ func fitWindow(ctx context.Context, cfg *Config, reg *models.Registry, s, discre
 	full, zeroAge := ModelData(s)
 	wr.patterns = datasets.NewPatterns(s)
 	compressed, _ := ModelData(wr.patterns.Summary(s))
+	// The patterns keep no log inter-purchase times: their total is the
+	// same for the compressed rows.
+	compressed.LogInterPurchase, compressed.HasLogInterPurchase = full.LogInterPurchase, full.HasLogInterPurchase
 	wr.zeroAge = zeroAge
 	data := map[models.DataForm]*models.Data{models.DataContinuous: compressed, models.DataActivity: full}
 	if discrete != nil {
@@ -633,9 +638,12 @@ func scoreWindow(reg *models.Registry, wr *windowResult) (map[string]map[string]
 func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainWin *windowResult, windows []*windowResult) (*MetricsFile, error) {
 	mf := newMetricsFile(cfg, dataName, sum, mainWin)
 	s := mainWin.summary
-	scores, err := scoreWindow(reg, mainWin)
-	if err != nil {
-		return nil, err
+	var scores map[string]map[string]Scores
+	var err error
+	if !cfg.Resolved.Forecast { // a forecast has no holdout to score
+		if scores, err = scoreWindow(reg, mainWin); err != nil {
+			return nil, err
+		}
 	}
 	for _, name := range cfg.Models {
 		actP, actR := mainWin.modelActuals(reg, name)
@@ -663,8 +671,10 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 		if mf.SegmentTarget == TargetRevenue {
 			pred, act = p.Revenue, actR
 		}
-		if rep.Segments, err = mainWin.scorer().Segments(pred, act, cfg.Segments.Groups); err != nil {
-			return nil, fmt.Errorf("segments of %s: %w", name, err)
+		if !cfg.Resolved.Forecast { // segments rank actual holdout values
+			if rep.Segments, err = mainWin.scorer().Segments(pred, act, cfg.Segments.Groups); err != nil {
+				return nil, fmt.Errorf("segments of %s: %w", name, err)
+			}
 		}
 		if p.Tier != nil {
 			if mf.Tiers == nil {
@@ -692,6 +702,8 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 		}
 		mf.Backtest = bt
 	}
+	mf.Intervals = intervalsReport(cfg, mainWin, windows)
+	mf.Verdict = buildVerdict(cfg, reg, mf, mainWin)
 	return mf, nil
 }
 
@@ -707,6 +719,7 @@ func newMetricsFile(cfg *Config, dataName, sum string, mainWin *windowResult) *M
 			File: dataName, SHA256: sum, RowsRead: a.RowsRead, RowsUsed: a.RowsUsed, RowsRejected: a.RowsRejected,
 			Customers: len(s.Customers) + s.LateCustomers, CalibrationCustomers: len(s.Customers),
 			LateCustomers: s.LateCustomers, HasAmount: s.HasAmount,
+			DuplicateRows: a.DuplicateRows, NoAmountReason: s.NoAmountReason,
 		},
 		Split: SplitInfo{
 			CalibrationEnd: r.CalibrationEnd.Format("2006-01-02"), HoldoutEnd: r.HoldoutEnd.Format("2006-01-02"),
@@ -715,6 +728,9 @@ func newMetricsFile(cfg *Config, dataName, sum string, mainWin *windowResult) *M
 		},
 		SegmentTarget: TargetPurchases,
 		Models:        map[string]*ModelReport{},
+	}
+	if r.Forecast {
+		mf.Split.Forecast, mf.Split.HoldoutEnd, mf.Split.CalibrationEndFromData = true, "", r.CalibrationEndFromData
 	}
 	if len(a.RejectedBy) > 0 {
 		mf.Data.RejectedBy = map[string]int64{}
@@ -726,7 +742,17 @@ func newMetricsFile(cfg *Config, dataName, sum string, mainWin *windowResult) *M
 		mf.Warnings = append(mf.Warnings, fmt.Sprintf("%d of %d rows were rejected as bad rows (on_bad_row: skip); see rejects.csv", bad, a.RowsRead))
 	}
 	if n := a.RejectedBy[datasets.ReasonAfterEnd]; n > 0 {
-		mf.Warnings = append(mf.Warnings, fmt.Sprintf("%d rows dated after the holdout end were set aside", n))
+		end := "holdout end"
+		if r.Forecast {
+			end = "calibration end"
+		}
+		mf.Warnings = append(mf.Warnings, fmt.Sprintf("%d rows dated after the %s were set aside", n, end))
+	}
+	if a.DuplicateRows > 0 {
+		mf.Warnings = append(mf.Warnings, fmt.Sprintf("%d rows repeat the customer's previous row exactly (same day, same amount): merged into one purchase day with the amounts summed; check the export if they are not real repeat orders", a.DuplicateRows))
+	}
+	if !s.HasAmount && s.NoAmountReason != "" {
+		mf.Warnings = append(mf.Warnings, "no revenue or CLV computed: "+s.NoAmountReason)
 	}
 	if mainWin.zeroAge > 0 {
 		mf.Warnings = append(mf.Warnings, fmt.Sprintf("%d customers first bought on the calibration end (T = 0): they are not fitted on, and are predicted as new customers", mainWin.zeroAge))

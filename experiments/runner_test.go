@@ -38,15 +38,7 @@ func runCDNOW(t *testing.T, models string) *Outcome {
 // predictionsCSV reads the run's predictions.csv into columns by name.
 func predictionsCSV(t *testing.T, dir string) (ids []string, cols map[string][]float64) {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, "predictions.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := predictionRows(t, dir)
 	cols = map[string][]float64{}
 	for _, row := range rows[1:] {
 		ids = append(ids, row[0])
@@ -62,6 +54,21 @@ func predictionsCSV(t *testing.T, dir string) (ids []string, cols map[string][]f
 		}
 	}
 	return ids, cols
+}
+
+// predictionRows reads the rows of dir/predictions.csv, the header first.
+func predictionRows(t *testing.T, dir string) [][]string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "predictions.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }
 
 // hyp2f1Series sums the Gauss hypergeometric series term by term; an

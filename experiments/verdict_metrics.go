@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/clv-dev/clv/models"
 )
 
 // The verdict of a run: per target (holdout purchases, holdout revenue),
@@ -68,7 +70,7 @@ var verdictScoreMetric = map[string]string{VerdictSquaredError: "rmse", VerdictA
 
 // buildVerdict computes the verdict of a run from the main window's
 // predictions and mf's scores (which must be filled in).
-func buildVerdict(cfg *Config, mf *MetricsFile, mainWin *windowResult) *VerdictReport {
+func buildVerdict(cfg *Config, reg *models.Registry, mf *MetricsFile, mainWin *windowResult) *VerdictReport {
 	metric := cfg.Verdict.Metric
 	if metric == "" {
 		metric = DefaultVerdictMetric
@@ -82,13 +84,17 @@ func buildVerdict(cfg *Config, mf *MetricsFile, mainWin *windowResult) *VerdictR
 	if mainWin.summary.HasAmount && mainWin.spend != nil {
 		targets = append(targets, TargetRevenue)
 	}
+	names, left := comparableModels(cfg, reg, mainWin)
+	if len(names) > 0 && reg != nil && mainWin.isDiscrete(reg, names[0]) {
+		actP, actR = mainWin.modelActuals(reg, names[0])
+	}
 	for _, target := range targets {
 		actual := actP
 		if target == TargetRevenue {
 			actual = actR
 		}
 		preds := map[string][]float64{}
-		for _, name := range cfg.Models {
+		for _, name := range names {
 			if p := mainWin.preds[name]; p != nil {
 				preds[name] = p.Purchases
 				if target == TargetRevenue {
@@ -97,7 +103,13 @@ func buildVerdict(cfg *Config, mf *MetricsFile, mainWin *windowResult) *VerdictR
 			}
 		}
 		o := VerdictOptions{Metric: metric, Resamples: cfg.Verdict.Resamples, Level: 0.95, Seed: cfg.Seed}
-		tv := targetVerdict(cfg.Models, preds, actual, o)
+		tv := targetVerdict(names, preds, actual, o)
+		for name, why := range left {
+			if tv.Excluded == nil {
+				tv.Excluded = map[string]string{}
+			}
+			tv.Excluded[name] = why
+		}
 		tv.LargeBias = largeBias(mf, cfg.Models, target)
 		if mf.Backtest != nil {
 			tv.OriginMetric = verdictScoreMetric[metric]
@@ -105,7 +117,7 @@ func buildVerdict(cfg *Config, mf *MetricsFile, mainWin *windowResult) *VerdictR
 		}
 		v.Targets[target] = tv
 	}
-	v.Likelihood = likelihoodComparison(cfg, mainWin)
+	v.Likelihood = likelihoodComparison(cfg, reg, mainWin)
 	for _, name := range cfg.Models {
 		if r := mainWin.results[name]; r != nil && r.WeaklyIdentified {
 			v.WeaklyIdentified = append(v.WeaklyIdentified, name)
@@ -115,6 +127,29 @@ func buildVerdict(cfg *Config, mf *MetricsFile, mainWin *windowResult) *VerdictR
 		v.WeaklyIdentified = append(v.WeaklyIdentified, "spend:"+r.Model)
 	}
 	return v
+}
+
+// comparableModels returns the models a verdict compares, scored on the
+// same actuals: the models of continuous time (holdout purchases) when
+// there are any, the models of discrete opportunities (holdout periods
+// with a purchase) otherwise; and those left out, with why.
+func comparableModels(cfg *Config, reg *models.Registry, wr *windowResult) (names []string, left map[string]string) {
+	var continuous, discrete []string
+	for _, name := range cfg.Models {
+		if reg != nil && wr.isDiscrete(reg, name) {
+			discrete = append(discrete, name)
+		} else {
+			continuous = append(continuous, name)
+		}
+	}
+	if len(continuous) == 0 {
+		return discrete, nil
+	}
+	left = map[string]string{}
+	for _, name := range discrete {
+		left[name] = "scored on holdout periods with a purchase (discrete opportunities), not on purchase counts: not comparable"
+	}
+	return continuous, left
 }
 
 // targetVerdict runs the paired bootstrap on the models' per-customer
@@ -185,13 +220,15 @@ func originScores(bt *Backtest, target, metric string) []map[string]float64 {
 // likelihoodComparison names the models fitted by maximum likelihood on
 // the calibration summary (x, t_x, T) of the main window, whose AIC and
 // BIC are therefore comparable, and the best of each (nil when none).
-func likelihoodComparison(cfg *Config, wr *windowResult) *LikelihoodComparison {
+// Models fitted on other data (activity periods, discrete opportunities)
+// are left out.
+func likelihoodComparison(cfg *Config, reg *models.Registry, wr *windowResult) *LikelihoodComparison {
 	lc := &LikelihoodComparison{Data: fmt.Sprintf("the calibration purchases (x, t_x, T) of the same %d customers", len(wr.summary.Customers)-wr.zeroAge)}
 	bestAIC, bestBIC := math.Inf(1), math.Inf(1)
 	for _, name := range cfg.Models {
 		r := wr.results[name]
-		if r == nil || !r.HasLikelihood || wr.errs[name] != nil || name == "retention" {
-			continue // the retention model reads activity periods: other data
+		if r == nil || !r.HasLikelihood || wr.errs[name] != nil || !onSummary(reg, name) {
+			continue
 		}
 		lc.Models = append(lc.Models, name)
 		if r.AIC < bestAIC {
@@ -237,13 +274,13 @@ func (v *VerdictReport) VerdictLines() []string {
 			continue
 		}
 		out = append(out, fmt.Sprintf("verdict on %s (%s, %.0f%% paired bootstrap over %s customers): best %s%s, mean %s",
-			targetLabel(target), metricLabel(tv.Metric), tv.Level*100, formatFloat(tv.Customers), tv.Best, tv.biasMark(tv.Best), formatFloat(tv.BestLoss)))
+			targetLabel(target), metricLabel(tv.Metric), tv.Level*100, formatFloat(tv.Customers), tv.Best, tv.biasMark(tv.Best), formatSig(tv.BestLoss)))
 		for _, c := range tv.Others {
 			note := "worse"
 			if c.Indistinguishable {
 				note = "indistinguishable from the best"
 			}
-			out = append(out, fmt.Sprintf("  %-10s +%s [%s, %s] %s%s", c.Model, formatSig(c.Difference), formatSig(c.Lower), formatSig(c.Upper), note, tv.biasMark(c.Model)))
+			out = append(out, fmt.Sprintf("  vs %-10s +%s [%s, %s] %s%s", c.Model, formatSig(c.Difference), formatSig(c.Lower), formatSig(c.Upper), note, tv.biasMark(c.Model)))
 		}
 	}
 	return out
@@ -261,3 +298,13 @@ func (tv *TargetVerdict) biasMark(model string) string {
 
 // formatSig writes v with 4 significant digits.
 func formatSig(v float64) string { return fmt.Sprintf("%.4g", v) }
+
+// onSummary reports whether a model is fitted on the (x, t_x, T) summary
+// (by the registry; without one, every model but retention).
+func onSummary(reg *models.Registry, name string) bool {
+	if reg == nil {
+		return name != "retention"
+	}
+	d, ok := reg.Lookup(models.KindPurchase, name)
+	return ok && d.Data == models.DataContinuous
+}

@@ -1,13 +1,16 @@
 package experiments
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/datasets/sharedtest"
 	"github.com/clv-dev/clv/models"
 )
 
@@ -65,7 +68,7 @@ func TestVerdictKnownAnswer(t *testing.T) {
 		sr, _ := wr.scorer().Score(wr.preds[name].Revenue, actR)
 		mf.Models[name] = &ModelReport{Fit: &models.FitResult{Model: name}, Holdout: &sp, HoldoutRevenue: &sr}
 	}
-	mf.Verdict = buildVerdict(cfg, mf, wr)
+	mf.Verdict = buildVerdict(cfg, nil, mf, wr)
 	for target, scale := range map[string]float64{TargetPurchases: 1, TargetRevenue: 100} {
 		tv := mf.Verdict.Targets[target]
 		if tv == nil || tv.Error != "" {
@@ -101,7 +104,7 @@ func TestVerdictKnownAnswer(t *testing.T) {
 		}
 	}
 	lines := strings.Join(mf.Verdict.VerdictLines(), "\n")
-	for _, want := range []string{"best close", "twin", "indistinguishable from the best", "zero       +3.484 [", "(cohort bias beyond ±50%)"} {
+	for _, want := range []string{"best close", "twin", "indistinguishable from the best", "vs zero       +3.484 [", "(cohort bias beyond ±50%)"} {
 		if !strings.Contains(lines, want) {
 			t.Errorf("console verdict lacks %q:\n%s", want, lines)
 		}
@@ -158,8 +161,41 @@ func TestLikelihoodComparison(t *testing.T) {
 			"retention": {Model: "retention", HasLikelihood: true, AIC: 0, BIC: 0},
 		}}
 	cfg := &Config{Models: []string{"average", "retention", "bgnbd", "paretonbd", "mbgnbd"}}
-	lc := likelihoodComparison(cfg, wr)
+	lc := likelihoodComparison(cfg, models.NewRegistry(), wr)
 	if lc == nil || strings.Join(lc.Models, ",") != "bgnbd,paretonbd" || lc.BestAIC != "bgnbd" || lc.BestBIC != "paretonbd" {
 		t.Errorf("comparison %+v, want bgnbd and paretonbd, best AIC bgnbd, best BIC paretonbd", lc)
 	}
+}
+
+// TestRollingVerdict runs the rolling CDNOW backtest with two models: the
+// verdict ranks them at every origin (mean ranks 1..2, wins adding up to
+// the windows), and the interval metrics are summarized over the windows.
+func TestRollingVerdict(t *testing.T) {
+	sharedtest.Path(t, "datasets", "CDNOW_sample.txt")
+	cfg, err := Load("../configs/rolling.yaml", []string{"models=[average,bgnbd]", "output.plots=false", "output.report=false", "expect=[]", "intervals.levels=[0.8]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Run(context.Background(), cfg, RunOptions{OutDir: filepath.Join(t.TempDir(), "run")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mf := out.Metrics.(*MetricsFile)
+	tv := mf.Verdict.Targets[TargetPurchases]
+	windows := len(cfg.Resolved.Windows)
+	wins := 0.0
+	for _, r := range tv.Origins {
+		wins += r.Wins
+		if r.Origins != windows || r.MeanRank < 1 || r.MeanRank > 2 {
+			t.Errorf("rank %+v over %d windows", r, windows)
+		}
+	}
+	if len(tv.Origins) != 2 || wins != float64(windows) || tv.OriginMetric != "rmse" {
+		t.Errorf("origins %+v on %s", tv.Origins, tv.OriginMetric)
+	}
+	sp := mf.Intervals.Backtest["bgnbd"]["interval_80"]["coverage"]
+	if sp.Windows != windows || !(float64(sp.Mean) > 0.5 && float64(sp.Mean) < 1) {
+		t.Errorf("coverage over the windows %+v", sp)
+	}
+	t.Logf("ranks %+v; bgnbd 80%% coverage over %d windows %.3f ± %.3f", tv.Origins, windows, float64(sp.Mean), float64(sp.SD))
 }

@@ -351,6 +351,9 @@ func (pi *PurchaseIntervals) mix(draws []predictiveModel, d *Data, horizon float
 			if err != nil {
 				return fmt.Errorf("prediction intervals: %w", err)
 			}
+			if alive > 1 && alive < 1+1e-12 { // rounding in P(alive)'s closed form
+				alive = 1
+			}
 			if !(alive >= 0 && alive <= 1) {
 				return fmt.Errorf("prediction intervals: P(alive) = %v for the history x=%v, t_x=%v, T=%v", alive, c.Frequency, c.Recency, c.T)
 			}

@@ -54,6 +54,14 @@ type Data struct {
 	Activity        []uint64
 	ActivityPeriod  float64
 	ActivityPeriods int
+
+	// LogInterPurchase is Σ ln t_j over every customer's calibration
+	// inter-purchase times t_j (each row's sum times its weight), and
+	// HasLogInterPurchase says it was computed. Only the Erlang-k models
+	// (CNBDK) read it: their likelihood holds (k−1)·LogInterPurchase, so
+	// that k can be chosen by maximum likelihood.
+	LogInterPurchase    float64
+	HasLogInterPurchase bool
 }
 
 // Len returns the number of rows.

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -164,6 +165,8 @@ func NewRegistry() *Registry {
 			RebuildPurchases: rebuild4(func(v [4]float64) (FittedPurchases, error) {
 				return NewFittedMBGNBD(v[0], v[1], v[2], v[3])
 			}, "r", "alpha", "a", "b")},
+		cnbdkDescriptor(false),
+		cnbdkDescriptor(true),
 		{Name: "bgbb", Label: "BG/BB", Kind: KindPurchase, Data: DataDiscrete, Params: []string{"alpha", "beta", "gamma", "delta"},
 			Purchase: func(Params) PurchaseModel { return BGBB{} },
 			RebuildPurchases: rebuild4(func(v [4]float64) (FittedPurchases, error) {
@@ -380,4 +383,36 @@ func PurchaseModelByName(name string) (PurchaseModel, error) {
 // NewRegistry().SpendModel).
 func SpendModelByName(name string) (SpendModel, error) {
 	return NewRegistry().SpendModel(name, nil)
+}
+
+// cnbdkDescriptor describes the BG/CNBD-k or, with dropoutAtZero, the
+// MBG/CNBD-k model (see CNBDK).
+func cnbdkDescriptor(dropoutAtZero bool) Descriptor {
+	m := CNBDK{DropoutAtZero: dropoutAtZero}
+	label := "BG/CNBD-k"
+	if dropoutAtZero {
+		label = "MBG/CNBD-k"
+	}
+	return Descriptor{Name: m.Name(), Label: label, Kind: KindPurchase, Data: DataContinuous,
+		Params: []string{"r", "alpha", "a", "b", "k"},
+		Options: []Option{
+			{Key: "k", Default: 0, Doc: "regularity k ≥ 1 of the Erlang-k times between purchases (0: chosen by maximum likelihood over 1..k_max)"},
+			{Key: "k_max", Default: cnbdkDefaultKMax, Doc: "largest k tried when k is chosen"},
+		},
+		Purchase: func(opts Params) PurchaseModel {
+			o := m
+			o.K, o.KMax = int(opts["k"]), int(opts["k_max"])
+			return o
+		},
+		RebuildPurchases: func(p Params) (FittedPurchases, error) {
+			v, err := paramValues(m.Name(), p, "r", "alpha", "a", "b", "k")
+			if err != nil {
+				return nil, err
+			}
+			if v[4] != math.Trunc(v[4]) {
+				return nil, fmt.Errorf("%s: k = %v must be a whole number", m.Name(), v[4])
+			}
+			return NewFittedCNBDK(dropoutAtZero, int(v[4]), v[0], v[1], v[2], v[3])
+		},
+	}
 }

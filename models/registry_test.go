@@ -17,6 +17,9 @@ func TestRegistryRebuild(t *testing.T) {
 			p := Params{}
 			for i, n := range d.Params {
 				p[n] = 0.5 + float64(i)
+				if n == "k" { // the Erlang-k models' k is a whole number
+					p[n] = float64(i)
+				}
 			}
 			var res *FitResult
 			switch {
@@ -63,7 +66,7 @@ func TestRegistryRebuild(t *testing.T) {
 // an unknown name.
 func TestRegistryKinds(t *testing.T) {
 	reg := NewRegistry()
-	if got, want := reg.NamesFitting(DataContinuous, DataActivity), []string{"average", "retention", "hiatus", "bgnbd", "paretonbd", "mbgnbd"}; !slices.Equal(got, want) {
+	if got, want := reg.NamesFitting(DataContinuous, DataActivity), []string{"average", "retention", "hiatus", "bgnbd", "paretonbd", "mbgnbd", "bgcnbdk", "mbgcnbdk"}; !slices.Equal(got, want) {
 		t.Errorf("continuous-time models %v, want %v", got, want)
 	}
 	if got := reg.NamesFitting(DataDiscrete); !slices.Equal(got, []string{"bgbb"}) {

@@ -23,6 +23,9 @@ type dataFlags struct {
 	start                              string
 	// excludeAfterEnd sets aside rows after the window instead of failing.
 	excludeAfterEnd bool
+	// interPurchase computes the log inter-purchase times (for the
+	// Erlang-k models).
+	interPurchase bool
 	// discrete counts calendar periods of --unit (clv fit of a model of
 	// discrete opportunities); activityDays turns on activity periods of
 	// this many days (clv fit --model retention).
@@ -68,7 +71,7 @@ func (f *dataFlags) options() (datasets.ReadOptions, datasets.SummaryOptions, er
 		Amount: datasets.ParseColumn(f.amount), DateFormat: f.dateFormat, OnBadRow: f.onBadRow, RejectsPath: f.rejects,
 		ExcludeAfterEnd: f.excludeAfterEnd,
 	}
-	var so datasets.SummaryOptions
+	so := datasets.SummaryOptions{InterPurchase: f.interPurchase}
 	var err error
 	if ro.Format, err = datasets.ParseFormat(f.format); err != nil {
 		return ro, so, usageErr(fmt.Errorf("--format: %w", err))

@@ -146,7 +146,7 @@ func docArgs(t *testing.T, root, dir string, words []string, k int) []string {
 	}
 	args := []string{words[0]}
 	hasOut, setsOutput := false, false
-	positional := sub.Name() == "run" || sub.Name() == "validate" || sub.Name() == "report" || sub.Name() == "compare"
+	positional := sub.Name() == "run" || sub.Name() == "validate" || sub.Name() == "report" || sub.Name() == "compare" || sub.Name() == "score"
 	for i := 1; i < len(words); i++ {
 		w := words[i]
 		name, value, hasValue := strings.Cut(strings.TrimLeft(w, "-"), "=")

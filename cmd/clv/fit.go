@@ -139,6 +139,7 @@ func (ff *fitFlags) input(ctx context.Context, d models.Descriptor) (experiments
 		// aside (and counted), not failed.
 		ff.df.excludeAfterEnd = true
 		ff.df.discrete = d.Data == models.DataDiscrete
+		ff.df.interPurchase = models.NeedsInterPurchase(d.Name)
 		in.Summary, err = ff.df.summarize(ctx)
 		return in, err
 	}

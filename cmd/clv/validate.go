@@ -58,8 +58,11 @@ Exit code 0 when all is well, 2 with every problem listed otherwise.`,
 			}
 			fmt.Fprintf(s.out, "%d rows read, %d rejected; last transaction %s; %d customers by split.calibration_end\n",
 				dc.Accounting.RowsRead, dc.Accounting.RowsRejected, dc.LastDate.Format("2006-01-02"), dc.Customers)
-			fmt.Fprintf(s.out, "%s is valid: %d models, %d backtest window(s), unit %s\n",
-				args[0], len(cfg.Models), len(cfg.Resolved.Windows), cfg.Resolved.Unit.Name)
+			run := fmt.Sprintf("%d backtest window(s)", len(cfg.Resolved.Windows))
+			if cfg.Resolved.Forecast {
+				run = "a forecast (no holdout) over clv.horizon"
+			}
+			fmt.Fprintf(s.out, "%s is valid: %d models, %s, unit %s\n", args[0], len(cfg.Models), run, cfg.Resolved.Unit.Name)
 			return nil
 		},
 	}

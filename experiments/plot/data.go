@@ -158,6 +158,8 @@ type Data struct {
 	Deciles        *DecilesData        `json:"deciles,omitempty"`
 	Heatmaps       []HeatmapData       `json:"heatmaps,omitempty"`
 	Comparisons    []ComparisonData    `json:"comparisons,omitempty"`
+	IntervalTotals *IntervalTotalsData `json:"interval_totals,omitempty"`
+	PIT            *PITData            `json:"pit_histograms,omitempty"`
 	Skipped        []Skip              `json:"skipped,omitempty"`
 }
 
@@ -185,11 +187,17 @@ func Compute(in *Input) *Data {
 	if d.CalibrationFit, err = CalibrationFit(in); err != nil {
 		skip("calibration_fit", err)
 	}
-	if d.Gains, err = Gains(in); err != nil {
-		skip("gains", err)
-	}
-	if d.Deciles, err = Deciles(in.Metrics, in.Models); err != nil {
-		skip("deciles", err)
+	if forecast(in) {
+		noHoldout := errors.New("a forecast run has no holdout to rank the customers' actual values by")
+		skip("gains", noHoldout)
+		skip("deciles", noHoldout)
+	} else {
+		if d.Gains, err = Gains(in); err != nil {
+			skip("gains", err)
+		}
+		if d.Deciles, err = Deciles(in.Metrics, in.Models); err != nil {
+			skip("deciles", err)
+		}
 	}
 	if d.Heatmaps, err = Heatmaps(in); err != nil {
 		skip("heatmaps", err)
@@ -197,10 +205,31 @@ func Compute(in *Input) *Data {
 	if d.Comparisons, err = Comparisons(in.Metrics, in.Models); err != nil {
 		skip("comparison", err)
 	}
+	if d.IntervalTotals, err = IntervalTotals(in, d.Tracking); err != nil {
+		skip("interval_total", err)
+	}
+	if d.PIT, err = PITHistograms(in); err != nil {
+		skip("pit_histograms", err)
+	}
 	return d
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// forecast reports whether the run is a forecast (no holdout).
+func forecast(in *Input) bool { return in.Metrics != nil && in.Metrics.Split.Forecast }
+
+// predictionLength is the period the predictions cover: the holdout of a
+// backtest, clv.horizon in a forecast.
+func predictionLength(in *Input) float64 {
+	switch {
+	case in.Metrics == nil:
+		return 0
+	case in.Metrics.Split.Forecast:
+		return in.Metrics.Split.Horizon
+	}
+	return in.Metrics.Split.HoldoutLength
+}
 
 // ---------------------------------------------------------------------
 // Tracking
@@ -393,11 +422,14 @@ func bucketOf(x float64) int {
 // T] averaged over the group, t the holdout length). X holds the group
 // index; an empty group has NaN means.
 type ConditionalData struct {
-	Unit          string   `json:"unit"`
-	HoldoutLength float64  `json:"holdout_length"`
-	Buckets       []string `json:"buckets"`
-	Customers     []int    `json:"customers"`
-	Series        []Series `json:"series"`
+	Unit          string  `json:"unit"`
+	HoldoutLength float64 `json:"holdout_length"`
+	// Forecast is true in a forecast run: HoldoutLength is then the CLV
+	// horizon and there is no actual series.
+	Forecast  bool     `json:"forecast,omitempty"`
+	Buckets   []string `json:"buckets"`
+	Customers []int    `json:"customers"`
+	Series    []Series `json:"series"`
 }
 
 // ConditionalExpectations computes the conditional-expectation figure (see
@@ -407,9 +439,7 @@ func ConditionalExpectations(in *Input) (*ConditionalData, error) {
 		return nil, errors.New("no customers")
 	}
 	cd := &ConditionalData{Unit: in.Unit.Name, Buckets: bucketLabels(), Customers: make([]int, Buckets)}
-	if in.Metrics != nil {
-		cd.HoldoutLength = in.Metrics.Split.HoldoutLength
-	}
+	cd.HoldoutLength, cd.Forecast = predictionLength(in), forecast(in)
 	group := make([]int, len(in.Customers))
 	for i, c := range in.Customers {
 		group[i] = bucketOf(c.Frequency)
@@ -433,7 +463,9 @@ func ConditionalExpectations(in *Input) (*ConditionalData, error) {
 	for b := range x {
 		x[b] = float64(b)
 	}
-	cd.Series = append(cd.Series, Series{Key: KeyActual, X: x, Y: means(func(i int) float64 { return in.Customers[i].FrequencyHoldout })})
+	if !cd.Forecast {
+		cd.Series = append(cd.Series, Series{Key: KeyActual, X: x, Y: means(func(i int) float64 { return in.Customers[i].FrequencyHoldout })})
+	}
 	for _, m := range in.Models {
 		p, ok := in.Predictions[m]
 		if !ok {
@@ -726,10 +758,7 @@ func Heatmaps(in *Input) ([]HeatmapData, error) {
 	}
 	fmax := int(math.Ceil(fs[min(n-1, int(math.Ceil(0.99*float64(n)))-1)]))
 	fmax = max(5, min(fmax, 40))
-	horizon := 0.0
-	if in.Metrics != nil {
-		horizon = in.Metrics.Split.HoldoutLength
-	}
+	horizon := predictionLength(in)
 	if !(horizon > 0) {
 		horizon = 1
 	}

@@ -60,6 +60,12 @@ func (d *Data) Figures() []Figure {
 	for i := range d.Comparisons {
 		out = append(out, d.Comparisons[i].figure())
 	}
+	if d.IntervalTotals != nil {
+		out = append(out, d.IntervalTotals.figure())
+	}
+	if d.PIT != nil {
+		out = append(out, d.PIT.figure())
+	}
 	return out
 }
 
@@ -159,15 +165,21 @@ func (t *TrackingData) figures() []Figure {
 	}
 	incTitle := fmt.Sprintf("Repeat transactions per %s of the %d customers: actual vs expected", unit, t.Customers)
 	cumTitle := fmt.Sprintf("Cumulative repeat transactions of the %d customers: actual vs expected", t.Customers)
+	incCaption := fmt.Sprintf("The cohort's repeat purchases per %s (black) against what %s expect for customers of the same ages; right of the dashed line is the holdout, which the models did not see, so a line that keeps following the black one there tracks the cohort well.", unit, orModels(models))
+	cumCaption := "Running total of the same repeat purchases: the gap between a model's line and the black one at the right edge is its error on the cohort's total holdout purchases."
+	if t.HoldoutEnd == "" {
+		incCaption = fmt.Sprintf("The cohort's repeat purchases per %s (black) against what %s expect for customers of the same ages, over the calibration period the models were fitted on (the run has no holdout).", unit, orModels(models))
+		cumCaption = "Running total of the same repeat purchases: the gap between a model's line and the black one at the right edge is its error on the cohort's total calibration purchases."
+	}
 	return []Figure{
 		{
 			Name: "tracking_incremental", Title: incTitle, Width: stdWidth, Height: stdHeight,
-			Caption: fmt.Sprintf("The cohort's repeat purchases per %s (black) against what %s expect for customers of the same ages; right of the dashed line is the holdout, which the models did not see, so a line that keeps following the black one there tracks the cohort well.", unit, orModels(models)),
+			Caption: incCaption,
 			draw:    draw1(t.Incremental, incTitle, "repeat transactions per "+unit),
 		},
 		{
 			Name: "tracking_cumulative", Title: cumTitle, Width: stdWidth, Height: stdHeight,
-			Caption: "Running total of the same repeat purchases: the gap between a model's line and the black one at the right edge is its error on the cohort's total holdout purchases.",
+			Caption: cumCaption,
 			draw:    draw1(t.Cumulative, cumTitle, "cumulative repeat transactions"),
 		},
 	}
@@ -185,12 +197,20 @@ func orModels(keys []string) string {
 func (c *ConditionalData) figure() Figure {
 	title := "Holdout purchases by repeat purchases in calibration: actual vs predicted"
 	hl := lengthAdj(c.HoldoutLength, c.Unit)
+	caption := "Customers are grouped by how many repeat purchases they made in calibration; each point is the group's mean number of purchases in the " + hl +
+		" holdout, actual (black) and predicted. A good model stays close to the black line in every group, not only on average."
+	period := hl + " holdout"
+	if c.Forecast {
+		title = "Expected purchases by repeat purchases in calibration (forecast)"
+		period = hl + " forecast"
+		caption = "Customers are grouped by how many repeat purchases they made in calibration; each point is the group's mean number of purchases each model expects in the " +
+			period + ". A forecast has no holdout, so there is no actual line."
+	}
 	return Figure{
 		Name: "conditional_expectations", Title: title, Width: stdWidth, Height: stdHeight,
-		Caption: "Customers are grouped by how many repeat purchases they made in calibration; each point is the group's mean number of purchases in the " + hl +
-			" holdout, actual (black) and predicted. A good model stays close to the black line in every group, not only on average.",
+		Caption: caption,
 		draw: func(dc draw.Canvas) {
-			p := newPlot("", "repeat purchases in calibration", "mean purchases per customer in the "+hl+" holdout")
+			p := newPlot("", "repeat purchases in calibration", "mean purchases per customer in the "+period)
 			legend := lineChart(p, c.Series, true)
 			p.NominalX(c.Buckets...)
 			p.X.Min, p.X.Max = -0.3, float64(len(c.Buckets))-0.7

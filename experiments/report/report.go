@@ -143,6 +143,11 @@ type page struct {
 	TierNote       string
 	Figures        []figure
 	FigureNote     string
+	// Verdict, VerdictNotes, Intervals and IntervalNote: see verdict.go.
+	Verdict      []verdictBlock
+	VerdictNotes []string
+	Intervals    *verdictBlock
+	IntervalNote string
 }
 
 type keyValue struct{ Key, Value string }
@@ -277,6 +282,9 @@ func build(dir string, mf *experiments.MetricsFile, notes []string) (*page, erro
 
 	// Data and split.
 	d := mf.Data
+	if mf.Split.Forecast {
+		p.Subtitle = forecastSubtitle(mf)
+	}
 	p.DataSource, p.DataCommand = dataSource(d)
 	p.Data = []keyValue{
 		{"Data file", d.File},
@@ -313,6 +321,9 @@ func build(dir string, mf *experiments.MetricsFile, notes []string) (*page, erro
 	if mf.Backtest != nil {
 		p.Split = append(p.Split, keyValue{"Backtest windows", strconv.Itoa(len(mf.Backtest.Windows))})
 	}
+	if s.Forecast {
+		p.Split = forecastSplit(p.Split)
+	}
 
 	// Warnings: the run's, then convergence, gates and notes.
 	p.Warnings = append(p.Warnings, mf.Warnings...)
@@ -325,6 +336,9 @@ func build(dir string, mf *experiments.MetricsFile, notes []string) (*page, erro
 	if sm := mf.SpendModel; sm != nil && sm.HasLikelihood && !sm.Converged {
 		p.Warnings = append(p.Warnings, "the spend model "+sm.Model+" did not converge")
 	}
+	p.Warnings = append(p.Warnings, weakWarnings(mf)...)
+	p.Verdict, p.VerdictNotes = verdictBlocks(mf)
+	p.Intervals, p.IntervalNote = intervalTable(mf, order)
 	for _, g := range mf.Gates {
 		p.Gates = append(p.Gates, gateRowOf(g))
 		if !g.Passed {
@@ -335,6 +349,9 @@ func build(dir string, mf *experiments.MetricsFile, notes []string) (*page, erro
 	// Fits.
 	for _, m := range order {
 		p.Fits = append(p.Fits, fitRowOf(m, plot.Label(m), mf.Models[m].Fit, mf.Models[m].Error))
+		if r := mf.Models[m].Fit; r != nil && r.WeaklyIdentified && mf.Models[m].Error == "" {
+			p.Fits[len(p.Fits)-1].Converged += " (weakly identified)"
+		}
 	}
 	if sm := mf.SpendModel; sm != nil {
 		p.Fits = append(p.Fits, fitRowOf(sm.Model, "Spend: "+spendLabel(sm.Model), sm, ""))
@@ -357,7 +374,7 @@ func build(dir string, mf *experiments.MetricsFile, notes []string) (*page, erro
 		cmp := experiments.CompareTable(tr)
 		t := metricTable{Title: "Scores on " + targetTitle(target), Columns: metricColumns}
 		for _, r := range cmp.Rows {
-			mr := metricRow{Model: plot.Label(r.Model)}
+			mr := metricRow{Model: largeBiasLabel(mf, target, r.Model)}
 			for _, c := range metricColumns {
 				v, ok := r.Metrics[c]
 				text := "–"
@@ -426,6 +443,9 @@ func build(dir string, mf *experiments.MetricsFile, notes []string) (*page, erro
 				fmtNum(float64(sg.PredictedTotal)), fmtNum(float64(sg.ActualTotal)), fmtNum(float64(sg.ShareOfActual)), fmtNum(float64(sg.Lift))})
 		}
 		p.Segments = append(p.Segments, st)
+	}
+	if mf.Split.Forecast {
+		p.BestNote = forecastNote
 	}
 	p.SegmentNote = fmt.Sprintf("Customers ranked by each model's predicted %s and cut into equal groups (1 = highest). Share = the group's share of the actual total; lift = share ÷ the group's share of customers (2 = the group's customers brought twice the average).",
 		targetTitle(mf.SegmentTarget))

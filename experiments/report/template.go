@@ -56,8 +56,24 @@ figcaption { font-size: 0.9em; color: #222; margin-top: 0.3em; max-width: 60em; 
 <header>
 <h1>{{.Name}} — CLV experiment report</h1>
 <p class="sub">{{.Subtitle}}</p>
-<nav><a href="#summary">Data and split</a>{{if .Warnings}}<a href="#warnings">Warnings</a>{{end}}{{if .Gates}}<a href="#gates">Gates</a>{{end}}<a href="#models">Models</a><a href="#metrics">Scores</a>{{if .Backtest}}<a href="#backtest">Backtest</a>{{end}}{{if .CLV}}<a href="#clv">CLV</a>{{end}}{{if .Segments}}<a href="#segments">Segments</a>{{end}}{{if .Tiers}}<a href="#tiers">Value tiers</a>{{end}}<a href="#figures">Figures</a></nav>
+<nav>{{if .Verdict}}<a href="#verdict">Verdict</a>{{end}}<a href="#summary">Data and split</a>{{if .Warnings}}<a href="#warnings">Warnings</a>{{end}}{{if .Gates}}<a href="#gates">Gates</a>{{end}}<a href="#models">Models</a><a href="#metrics">Scores</a>{{if .Backtest}}<a href="#backtest">Backtest</a>{{end}}{{if .CLV}}<a href="#clv">CLV</a>{{end}}{{if .Segments}}<a href="#segments">Segments</a>{{end}}{{if .Tiers}}<a href="#tiers">Value tiers</a>{{end}}<a href="#figures">Figures</a></nav>
 </header>
+{{if .Verdict}}
+<section id="verdict">
+<h2>Verdict</h2>
+{{range .Verdict}}
+<h3>{{.Title}}</h3>
+<p>{{.Summary}}</p>{{if .Rows}}
+<table>
+<thead><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>{{range .Rows}}
+<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}
+</tbody>
+</table>{{end}}
+{{end}}{{range .VerdictNotes}}
+<p class="note">{{.}}</p>{{end}}
+</section>
+{{end}}
 {{if .Warnings}}
 <section id="warnings" class="warnings">
 <h2>Warnings</h2>
@@ -120,6 +136,18 @@ figcaption { font-size: 0.9em; color: #222; margin-top: 0.3em; max-width: 60em; 
 {{end}}
 <p class="note">{{.BestNote}}</p>
 </section>
+{{with .Intervals}}
+<section id="intervals">
+<h2>{{.Title}}</h2>
+<table>
+<thead><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>{{range .Rows}}
+<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}
+</tbody>
+</table>
+<p class="note">{{$.IntervalNote}}</p>
+</section>
+{{end}}
 {{if .Backtest}}
 <section id="backtest">
 <h2>Backtest</h2>
@@ -235,6 +263,7 @@ func mdTable(b *strings.Builder, header []string, rows [][]string, left ...bool)
 func markdown(p *page) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s — CLV experiment report\n\n%s\n\n", mdText(p.Name), mdText(p.Subtitle))
+	mdVerdict(&b, p)
 	if len(p.Warnings) > 0 {
 		b.WriteString("## Warnings\n\n")
 		for _, w := range p.Warnings {
@@ -312,6 +341,11 @@ func markdown(p *page) string {
 	}
 	metricTables(p.Metrics, true)
 	b.WriteString(p.BestNote + "\n\n")
+	if t := p.Intervals; t != nil {
+		b.WriteString("## " + t.Title + "\n\n")
+		mdTable(&b, t.Columns, t.Rows)
+		b.WriteString(p.IntervalNote + "\n\n")
+	}
 	if len(p.Backtest) > 0 {
 		b.WriteString("## Backtest\n\n" + p.BacktestNote + "\n\n")
 		metricTables(p.Backtest, false)

@@ -1,0 +1,167 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"time"
+
+	"github.com/clv-dev/clv/datasets"
+)
+
+// forecastProbeEnd is the calibration end a log is first read with when a
+// forecast runs to the data's last date: later than any transaction, so
+// that the read finds that date (datasets.Summary.LastDate).
+func forecastProbeEnd() time.Time { return time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC) }
+
+// forecastRun is the experiment of a config without split.holdout_end: the
+// models are fitted on every purchase up to split.calibration_end (by
+// default the data's last date) and every customer is predicted over
+// clv.horizon: expected purchases, P(alive), expected spend per purchase,
+// CLV, net CLV and value tier. Nothing is scored: there is no holdout.
+type forecastRun struct{}
+
+func (forecastRun) execute(ctx context.Context, env *runEnv) (*runResult, error) {
+	data, err := openRunData(ctx, env.cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer data.Close()
+	t0 := time.Now()
+	env.prog.step("reading and summarizing " + data.Name)
+	cfg, s, discrete, err := forecastData(env, data)
+	if err != nil {
+		return nil, err
+	}
+	env.cfg = cfg // the calibration end resolved: the manifest states it
+	w := cfg.Resolved.Windows[0]
+	env.timed("read", t0)
+	if err := interrupted(ctx); err != nil {
+		return nil, err
+	}
+	t0 = time.Now()
+	wr := fitWindow(ctx, cfg, env.reg, s, discrete, w, env.prog)
+	env.timed("fit", t0)
+	if err := env.afterFit(ctx); err != nil {
+		return nil, err
+	}
+	t0 = time.Now()
+	env.prog.step("predicting " + forecastLabel(cfg))
+	predictWindow(ctx, cfg, env.reg, wr, env.prog)
+	env.timed("predict", t0)
+	sum, err := data.SHA256()
+	if err != nil {
+		return nil, &DataError{Err: err}
+	}
+	mf, err := buildMetrics(cfg, env.reg, data.Name, sum, wr, []*windowResult{wr})
+	if err != nil {
+		return nil, err
+	}
+	return mainWindowResult(cfg, mf, wr, 1, data.Name, sum), nil
+}
+
+// forecastData reads the log of a forecast run: the config with its
+// calibration end resolved (the data's last date when not given, the end
+// of that date's period with models of discrete periods), and the
+// summaries whose customers are each predicted over clv.horizon.
+func forecastData(env *runEnv, data *LogInput) (*Config, *datasets.Summary, *datasets.Summary, error) {
+	cfg := env.cfg
+	w := cfg.Resolved.Windows[0]
+	if w.CalibrationEnd.IsZero() {
+		probe, err := summarizeWindow(cfg, data, BacktestWindow{CalibrationEnd: forecastProbeEnd(), Main: true}, env.rd, false)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		w.CalibrationEnd = lastDate(cfg, env.reg, probe)
+		cfg = cfg.withCalibrationEnd(w.CalibrationEnd)
+	}
+	s, err := summarizeWindow(cfg, data, w, env.rd, false)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := CheckSplitAgainstData(cfg, s.LastDate); err != nil {
+		return nil, nil, nil, err
+	}
+	var discrete *datasets.Summary
+	if len(discreteModels(cfg, env.reg)) > 0 {
+		if discrete, err = summarizeDiscrete(cfg, data, w, env.rd, s); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	setForecastHorizon(s, cfg.Resolved.Horizon)
+	setForecastHorizon(discrete, cfg.Resolved.Horizon)
+	return cfg, s, discrete, nil
+}
+
+// withCalibrationEnd returns a copy of a forecast config whose calibration
+// end was left to the data, with that end filled in.
+func (c *Config) withCalibrationEnd(end time.Time) *Config {
+	out := *c
+	out.Resolved.CalibrationEnd = end
+	out.Resolved.Windows = []BacktestWindow{{CalibrationEnd: end, Main: true}}
+	out.Resolved.CalibrationEndFromData = true
+	return &out
+}
+
+// setForecastHorizon makes every customer's prediction period the CLV
+// horizon (a forecast has no holdout whose length would set it).
+func setForecastHorizon(s *datasets.Summary, horizon float64) {
+	if s == nil {
+		return
+	}
+	for i := range s.Customers {
+		s.Customers[i].DurationHoldout = horizon
+	}
+}
+
+// forecastLabel describes a forecast's window for progress and reports.
+func forecastLabel(cfg *Config) string {
+	r := cfg.Resolved
+	from := "split.calibration_end"
+	if r.CalibrationEndFromData {
+		from = "the last date in the data"
+	}
+	return fmt.Sprintf("a forecast from %s (%s) over %g %ss", r.CalibrationEnd.Format(time.DateOnly), from, r.Horizon, r.Unit.Name)
+}
+
+// mainWindowResult is the result of a run whose files come from its main
+// window: metrics, params.json, the predictions and the artifacts for the
+// plots and report.
+func mainWindowResult(cfg *Config, mf *MetricsFile, mainWin *windowResult, windows int, dataName, sum string) *runResult {
+	res := &runResult{
+		metrics: mf, dataName: dataName, dataSHA: sum, modelSeconds: maps.Clone(mainWin.seconds),
+		params: paramsOf(mainWin),
+		write:  func(rd *resultsDir) error { return writePredictions(rd, cfg, mainWin) },
+		artifacts: &Artifacts{Config: cfg, Metrics: mf, Summary: mainWin.summary, Predictions: mainWin.preds,
+			Fits: mainWin.fits, Spend: mainWin.spend, Windows: windows},
+	}
+	for _, name := range cfg.Models {
+		if mainWin.errs[name] != nil {
+			res.failed = append(res.failed, name)
+		}
+	}
+	return res
+}
+
+// writeForecastSummary writes the console summary of a forecast run: its
+// calibration end and horizon, and each model's total and mean CLV.
+func (mf *MetricsFile) writeForecastSummary(w io.Writer, order []string) {
+	from := ""
+	if mf.Split.CalibrationEndFromData {
+		from = " (the last date in the data)"
+	}
+	fmt.Fprintf(w, "forecast from %s%s over %g %ss (no holdout: nothing scored)\n", mf.Split.CalibrationEnd, from, mf.Split.Horizon, mf.Unit)
+	fmt.Fprintf(w, "%-10s %14s %12s\n", "model", "total CLV", "mean CLV")
+	for _, name := range inOrder(order, mf.Models) {
+		rep := mf.Models[name]
+		switch {
+		case rep.Error != "":
+			fmt.Fprintf(w, "%-10s failed: %s\n", name, rep.Error)
+		case rep.CLV == nil:
+			fmt.Fprintf(w, "%-10s %14s %12s\n", name, "-", "-")
+		default:
+			fmt.Fprintf(w, "%-10s %14.2f %12.4f\n", name, float64(rep.CLV.Total), float64(rep.CLV.Mean))
+		}
+	}
+}
