@@ -60,12 +60,9 @@ func newParquetSource(f *os.File, name string, c *readConfig) (*parquetSource, e
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if err := checkParquetFooter(f, st.Size(), name); err != nil {
-		return nil, err
-	}
-	pf, err := parquet.OpenFile(f, st.Size())
+	pf, err := openParquet(f, st.Size(), name)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a readable Parquet file: %w", name, err)
+		return nil, err
 	}
 	s := &parquetSource{file: f, pf: pf, dates: c.dates, rows: make([]parquet.Row, 512)}
 	s.in = Inspection{File: name, Format: FormatParquet, Header: true}
@@ -181,7 +178,7 @@ func describeColumn(t parquet.Type, role int, name string, dates *dateParser) (*
 
 func (s *parquetSource) next(r *logRow) (bool, error) {
 	if s.pos == s.n {
-		n, err := s.reader.ReadRows(s.rows)
+		n, err := readParquetRows(s.reader, s.rows, s.in.File, s.rowNum+1)
 		if n == 0 {
 			if err == nil || errors.Is(err, io.EOF) {
 				return false, nil

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/datasets/engine"
 	"github.com/clv-dev/clv/experiments"
 	"github.com/clv-dev/clv/models"
 )
@@ -129,7 +130,8 @@ func exitCode(ctx context.Context, errOut io.Writer, err error) int {
 // isDataError reports errors that say the data, not the model or clv, is
 // at fault: a *models.IdentificationError (data that cannot identify the
 // model, found before fitting: no repeat buyers, a single customer), a bad
-// row, or a config run's data error. They exit with code 2 wherever they
+// row (in a file, or counted in a database table), a config run's data
+// error, or an unknown model name. They exit with code 2 wherever they
 // surface. A *models.ConvergenceError is not one: the data was fitted and
 // the optimizer ran off or stopped early, a model failure (exit code 1)
 // in clv fit as in clv run, where the failed model is reported next to
@@ -139,7 +141,9 @@ func isDataError(err error) bool {
 	var be *datasets.BadRowError
 	var de *experiments.DataError
 	var ce *experiments.ConfigError
-	return errors.As(err, &ie) || errors.As(err, &be) || errors.As(err, &de) || errors.As(err, &ce)
+	var ue *models.UnknownModelError
+	var bre *engine.BadRowsError
+	return errors.As(err, &ie) || errors.As(err, &be) || errors.As(err, &de) || errors.As(err, &ce) || errors.As(err, &ue) || errors.As(err, &bre)
 }
 
 // flagError marks errors cobra reports for bad flags or arguments.
