@@ -33,6 +33,8 @@ func openParquet(f *os.File, size int64, name string) (pf *parquet.File, err err
 
 // readParquetRows reads the next rows, turning a panic of parquet-go on a
 // damaged page into an error naming the file and the row.
+//
+//lint:ignore SA1019 the row reader of parquetsource.go (see there)
 func readParquetRows(r *parquet.Reader, rows []parquet.Row, name string, row int64) (n int, err error) {
 	defer func() {
 		if p := recover(); p != nil {

@@ -419,7 +419,7 @@ var configDefaults = []struct {
 	{"tiers.potential_quantile", 0.5},
 	{"verdict.metric", DefaultVerdictMetric},
 	{"verdict.resamples", DefaultVerdictRunResamples},
-	{"intervals.levels", slices.Clone(DefaultIntervalLevels)},
+	{"intervals.levels", DefaultIntervalLevels()},
 	{"intervals.draws", DefaultIntervalRunDraws},
-	{"intervals.models", slices.Clone(DefaultIntervalModels)},
+	{"intervals.models", DefaultIntervalModels()},
 }

@@ -37,11 +37,13 @@ const (
 	DefaultIntervalRunDraws    = 20
 )
 
+// DefaultIntervalLevels returns the default intervals.levels.
+func DefaultIntervalLevels() []float64 { return []float64{0.8, 0.95} }
+
+// DefaultIntervalModels returns the default intervals.models.
+func DefaultIntervalModels() []string { return []string{"bgnbd", "mbgnbd", "bgbb"} }
+
 var (
-	// DefaultIntervalLevels are the default intervals.levels.
-	DefaultIntervalLevels = []float64{0.8, 0.95}
-	// DefaultIntervalModels are the default intervals.models.
-	DefaultIntervalModels = []string{"bgnbd", "mbgnbd", "bgbb"}
 	// intervalCapableModels have a predictive distribution.
 	intervalCapableModels = []string{"bgnbd", "mbgnbd", "paretonbd", "bgbb"}
 	verdictMetrics        = []string{VerdictSquaredError, VerdictAbsoluteError, VerdictSquaredLogError}
@@ -58,7 +60,7 @@ func canonicalVerdict(k *Config) {
 		k.Verdict.Resamples = 0
 	}
 	k.Intervals.Levels = slices.Clone(k.Intervals.Levels)
-	if slices.Equal(k.Intervals.Levels, DefaultIntervalLevels) {
+	if slices.Equal(k.Intervals.Levels, DefaultIntervalLevels()) {
 		k.Intervals.Levels = nil
 	} else if k.Intervals.Levels != nil && len(k.Intervals.Levels) == 0 {
 		k.Intervals.Levels = []float64{} // off: kept apart from the default
@@ -67,7 +69,7 @@ func canonicalVerdict(k *Config) {
 		k.Intervals.Draws = 0
 	}
 	k.Intervals.Models = slices.Clone(k.Intervals.Models)
-	if slices.Equal(k.Intervals.Models, DefaultIntervalModels) {
+	if slices.Equal(k.Intervals.Models, DefaultIntervalModels()) {
 		k.Intervals.Models = nil
 	}
 }

@@ -45,7 +45,7 @@ func simulatedWindow(t *testing.T, customers int) (*Config, *windowResult) {
 	wr.fits["bgnbd"], wr.preds["bgnbd"] = f, &Prediction{}
 	wr.preds["average"] = &Prediction{}
 	cfg := &Config{Models: []string{"average", "bgnbd"}, Seed: 2,
-		Intervals: IntervalsConfig{Levels: []float64{0.8, 0.95}, Draws: 6, Models: DefaultIntervalModels}}
+		Intervals: IntervalsConfig{Levels: []float64{0.8, 0.95}, Draws: 6, Models: DefaultIntervalModels()}}
 	cfg.Resolved.Unit, cfg.Resolved.HoldoutDays = datasets.Week, 39*7
 	return cfg, wr
 }

@@ -168,7 +168,7 @@ func AssignTiers(sc *Scorer, netCLV, aliveTime, age []float64, cfg TiersConfig) 
 		return tiers
 	}
 	slices.Sort(bestRates)
-	threshold := quantile(bestRates, cfg.PotentialQuantile)
+	threshold := quantileSorted(bestRates, cfg.PotentialQuantile)
 	youngAge := cfg.YoungShare * slices.Max(age)
 	for i, t := range tiers {
 		if t == TierGood && age[i] <= youngAge && valueRate(netCLV[i], aliveTime[i]) >= threshold {
@@ -186,18 +186,6 @@ func valueRate(net, alive float64) float64 {
 		return net / alive
 	}
 	return math.Inf(1)
-}
-
-// quantile returns the q-quantile of sorted values by linear
-// interpolation between order statistics (type 7 of Hyndman & Fan 1996,
-// the default of R, NumPy and pandas).
-func quantile(sorted []float64, q float64) float64 {
-	h := q * float64(len(sorted)-1)
-	lo := int(math.Floor(h))
-	if lo >= len(sorted)-1 {
-		return sorted[len(sorted)-1]
-	}
-	return sorted[lo] + (h-float64(lo))*(sorted[lo+1]-sorted[lo])
 }
 
 // TierSummary describes one tier of a model's customers.

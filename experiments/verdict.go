@@ -309,7 +309,8 @@ func (p *poissonSampler) count(lambda float64) float64 {
 }
 
 // quantileSorted returns the q-quantile of sorted values by linear
-// interpolation between order statistics (type 7 of Hyndman & Fan 1996).
+// interpolation between order statistics (type 7 of Hyndman & Fan 1996,
+// the default of R, NumPy and pandas); NaN for no values.
 func quantileSorted(sorted []float64, q float64) float64 {
 	if len(sorted) == 0 {
 		return math.NaN()
