@@ -352,3 +352,16 @@ func addValueTiers(cfg *Config, wr *windowResult, p *Prediction) {
 	}
 	p.Tier = AssignTiers(wr.scorer(), p.NetCLV, p.AliveTime, age, cfg.Tiers.orDefaults())
 }
+
+// HoldoutPurchases returns the expected purchases of customer c over the
+// next t time units as a run predicts them (and scores them): the
+// conditional expectation E[Y(t) | c], except that a customer observed for
+// no time (T = 0) is predicted as a new customer, E[X(t)], by a model that
+// does not factor as P(alive) · A(t | x, T) (see the notes at the top of
+// this file).
+func HoldoutPurchases(f models.FittedPurchases, c models.Customer, t float64) float64 {
+	if _, factored := f.(models.AliveFactored); c.T == 0 && !factored {
+		return f.ExpectedPurchases(t)
+	}
+	return f.ConditionalExpectedPurchases(c, t)
+}

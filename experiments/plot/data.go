@@ -23,8 +23,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/clv-dev/clv/datasets"
@@ -42,6 +44,10 @@ type Customer struct {
 	T                float64 // time from the first purchase to the calibration end
 	FrequencyHoldout float64 // purchases in the holdout
 	RevenueHoldout   float64 // revenue in the holdout (0 without amounts)
+	// Activity is the calibration activity bitmap (models.Customer.Activity;
+	// 0 when not computed or read back from a results folder), which the
+	// tracking plot's holdout forecast of the retention heuristic reads.
+	Activity uint64
 }
 
 // Predicted holds one model's holdout predictions, one per customer in
@@ -245,8 +251,19 @@ func predictionLength(in *Input) float64 {
 // new customer). Summing over the customers gives the cohort's expected
 // cumulative repeat purchases C(d) = Σ_i E[X((d − b_i)/u)]; the expected
 // purchases of a time unit are C at its last day minus C at the day before
-// its first. The actual counts are the summary's daily repeat purchase
-// days, binned alike.
+// its first. This is the calibration part of each model's curve, the
+// model's fit to the cohort.
+//
+// The holdout part is the forecast the run scores: at a holdout time t
+// (from the calibration end) the model's cumulative curve is the actual
+// total at the calibration end plus Σ_i E[Y_i(t) | x_i, t_x,i, T_i], each
+// customer's conditional expectation given their calibration history
+// (experiments.HoldoutPurchases), so that its last point is the actual
+// calibration total plus metrics.json's holdout.predicted_total. The
+// cumulative series has two points at t = 0, the model's fit and then the
+// actual, and the incremental holdout units are differences of the
+// forecast from that actual. The actual counts are the summary's daily
+// repeat purchase days, binned alike.
 //
 // Units are counted from the end of the calibration end day: unit j ≥ 0 is
 // the (j+1)-th unit of the holdout, unit j < 0 lies in calibration; a day
@@ -339,7 +356,15 @@ func Tracking(in *Input) (*TrackingData, error) {
 	if !in.HoldoutEnd.IsZero() {
 		td.HoldoutEnd = in.HoldoutEnd.Format(time.DateOnly)
 	}
-	addSeries := func(key string, cum []float64) {
+	actual := make([]float64, last+1)
+	run := 0.0
+	for d := 0; d <= last; d++ {
+		run += in.RepeatsPerDay[d]
+		actual[d] = run
+	}
+	// addSeries adds a curve's incremental and cumulative series; restart
+	// draws its holdout part from the actual total at the calibration end.
+	addSeries := func(key string, cum []float64, restart bool) {
 		inc := Series{Key: key}
 		cs := Series{Key: key, X: Floats{float64(-1-calK) / u}, Y: Floats{0}}
 		prev := 0.0
@@ -352,24 +377,32 @@ func Tracking(in *Input) (*TrackingData, error) {
 			prev = cum[d]
 			cs.X = append(cs.X, float64(d-calK)/u)
 			cs.Y = append(cs.Y, cum[d])
+			if restart && d == calK && last > calK {
+				// The holdout forecast starts from the actual total.
+				prev = actual[calK]
+				cs.X = append(cs.X, 0)
+				cs.Y = append(cs.Y, prev)
+			}
 		}
 		td.Incremental = append(td.Incremental, inc)
 		td.Cumulative = append(td.Cumulative, cs)
 	}
-	actual := make([]float64, last+1)
-	run := 0.0
-	for d := 0; d <= last; d++ {
-		run += in.RepeatsPerDay[d]
-		actual[d] = run
+	addSeries(KeyActual, actual, false)
+	var holdDays []int // unit ends in the holdout, where the forecast is drawn
+	var holdT []float64
+	for _, d := range ends {
+		if d > calK {
+			holdDays = append(holdDays, d)
+			holdT = append(holdT, float64(d-calK)/u)
+		}
 	}
-	addSeries(KeyActual, actual)
 	for _, m := range in.Models {
 		f, ok := in.Fits[m]
 		if !ok || f == nil {
 			td.Without = append(td.Without, m)
 			continue
 		}
-		e := make([]float64, last+1)
+		e := make([]float64, calK+1)
 		for k := range e {
 			e[k] = f.ExpectedPurchases(float64(k) / u)
 			if !finite(e[k]) {
@@ -377,7 +410,7 @@ func Tracking(in *Input) (*TrackingData, error) {
 			}
 		}
 		cum := make([]float64, last+1)
-		for d := range cum {
+		for d := 0; d <= calK; d++ {
 			s := 0.0
 			for _, c := range cohorts {
 				if c.day > d {
@@ -387,9 +420,124 @@ func Tracking(in *Input) (*TrackingData, error) {
 			}
 			cum[d] = s
 		}
-		addSeries(m, cum)
+		if len(holdT) > 0 {
+			fc, err := holdoutForecast(f, in.Customers, holdT)
+			if err != nil {
+				return nil, fmt.Errorf("tracking: %s: %w", m, err)
+			}
+			for k, d := range holdDays {
+				cum[d] = actual[calK] + fc[k]
+			}
+		}
+		addSeries(m, cum, true)
 	}
 	return td, nil
+}
+
+// holdoutForecast returns, at each time t of ts after the calibration
+// end, the cohort's expected holdout purchases Σ_i HoldoutPurchases(f, c_i,
+// t). Each distinct history (x, t_x, T) is evaluated once (with the
+// activity bitmap too for a model that does not factor as P(alive) ·
+// A(t | x, T), as the retention heuristic reads it); a factored model's
+// A(t | x, T) once per distinct (x, T). The work is spread over the CPUs.
+func holdoutForecast(f models.FittedPurchases, cs []Customer, ts []float64) ([]float64, error) {
+	type history struct {
+		x, tx, T float64
+		activity uint64
+	}
+	af, factored := f.(models.AliveFactored)
+	index := map[history]int{}
+	var hs []history
+	var count []float64
+	for _, c := range cs {
+		h := history{x: c.Frequency, tx: c.Recency, T: c.T}
+		if !factored {
+			h.activity = c.Activity
+		}
+		g, ok := index[h]
+		if !ok {
+			g = len(hs)
+			index[h] = g
+			hs = append(hs, h)
+			count = append(count, 0)
+		}
+		count[g]++
+	}
+	nt := len(ts)
+	vals := make([]float64, len(hs)*nt) // [history][time]
+	customer := func(h history) models.Customer {
+		return models.Customer{Frequency: h.x, Recency: h.tx, T: h.T, Activity: h.activity}
+	}
+	if factored {
+		type age struct{ x, T float64 }
+		ageOf := make([]int, len(hs))
+		ages := map[age]int{}
+		var list []age
+		for g, h := range hs {
+			a := age{h.x, h.T}
+			k, ok := ages[a]
+			if !ok {
+				k = len(list)
+				ages[a] = k
+				list = append(list, a)
+			}
+			ageOf[g] = k
+		}
+		curves := make([]float64, len(list)*nt)
+		parallelRange(len(list), func(k int) {
+			curve := af.AliveCurve(list[k].x, list[k].T)
+			for j, t := range ts {
+				curves[k*nt+j] = curve(t)
+			}
+		})
+		parallelRange(len(hs), func(g int) {
+			pa := f.ProbabilityAlive(customer(hs[g]))
+			for j := range ts {
+				vals[g*nt+j] = pa * curves[ageOf[g]*nt+j]
+			}
+		})
+	} else {
+		parallelRange(len(hs), func(g int) {
+			c := customer(hs[g])
+			for j, t := range ts {
+				vals[g*nt+j] = experiments.HoldoutPurchases(f, c, t)
+			}
+		})
+	}
+	out := make([]float64, nt)
+	for g, h := range hs {
+		for j := range ts {
+			v := vals[g*nt+j]
+			if !finite(v) {
+				return nil, fmt.Errorf("the expected purchases %v over %g of a customer with x = %g, t_x = %g, T = %g are not finite",
+					v, ts[j], h.x, h.tx, h.T)
+			}
+			out[j] += count[g] * v
+		}
+	}
+	return out, nil
+}
+
+// parallelRange calls f(i) for every i in [0, n), spread over the CPUs in
+// contiguous blocks.
+func parallelRange(n int, f func(i int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if n < 256 || workers == 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	block := (n + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < n; lo += block {
+		wg.Go(func() {
+			for i := lo; i < min(lo+block, n); i++ {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // ---------------------------------------------------------------------

@@ -7,10 +7,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/experiments"
 	"github.com/clv-dev/clv/models"
 )
 
@@ -162,7 +164,9 @@ func approx(a, b, tol float64) bool { return math.Abs(a-b) <= tol*math.Max(1, ma
 // B on day 7 (T = 6/7). Day d belongs to unit ⌊(d − 14)/7⌋: days 0–6 to
 // unit −2, 7–13 to −1, 14–20 to 0. With the average model (E[X(t)] = λt,
 // λ = (x_A + x_B)/(T_A + T_B)) the expected cumulative purchases at the end
-// of day d are λ/7·(d + max(0, d − 7)).
+// of day d ≤ 13 are λ/7·(d + max(0, d − 7)); the holdout forecast starts
+// from the 4 actual purchases at day 13 and adds each customer's own rate
+// times the week: x_A/T_A·1 = 28/13 for A, 0 for B.
 func TestTrackingByHand(t *testing.T) {
 	day0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	s := &datasets.Summary{
@@ -192,8 +196,8 @@ func TestTrackingByHand(t *testing.T) {
 		// incremental X and Y, cumulative X and Y
 		"inc/actual":  {{-1.5, -0.5, 0.5}, {2, 2, 2}},
 		"cum/actual":  {{-2, -1, 0, 1}, {0, 2, 4, 6}},
-		"inc/average": {{-1.5, -0.5, 0.5}, {cum(6), cum(13) - cum(6), cum(20) - cum(13)}},
-		"cum/average": {{-2, -1, 0, 1}, {0, cum(6), cum(13), cum(20)}},
+		"inc/average": {{-1.5, -0.5, 0.5}, {cum(6), cum(13) - cum(6), 28.0 / 13}},
+		"cum/average": {{-2, -1, 0, 0, 1}, {0, cum(6), cum(13), 4, 4 + 28.0/13}},
 	}
 	check := func(key string, s Series) {
 		w := want[key]
@@ -220,26 +224,46 @@ func TestTrackingByHand(t *testing.T) {
 
 // TestTrackingTotals checks the fixture's tracking data against sums
 // computed another way: the actual cumulative total equals the customers'
-// calibration plus holdout repeat purchases, and each model's expected
-// total at the holdout end equals Σ_i E[X(T_i + holdout length)], summed
-// customer by customer instead of by cohort convolution.
+// calibration plus holdout repeat purchases; each model's curve at the
+// calibration end (its first point at 0) equals Σ_i E[X(T_i)], and its
+// last point the actual calibration total plus each customer's own
+// holdout expectation, summed customer by customer (independent of the
+// grouping by history), which is what the run scores. A retention model
+// fitted on activity bitmaps checks that the bitmaps reach the forecast.
 func TestTrackingTotals(t *testing.T) {
 	in := fixtureInput(t)
+	in.Models = append(in.Models, "retention")
+	in.Fits["retention"] = retentionFixture(t, in)
 	td, err := Tracking(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantActual := 0.0
+	wantActual, calActual := 0.0, 0.0
 	for _, c := range in.Customers {
 		wantActual += c.Frequency + c.FrequencyHoldout
+		calActual += c.Frequency
+	}
+	if len(td.Cumulative) != 1+len(in.Models) {
+		t.Fatalf("%d cumulative series, want %d", len(td.Cumulative), 1+len(in.Models))
 	}
 	for _, s := range td.Cumulative {
 		got := s.Y[len(s.Y)-1]
 		want := wantActual
 		if s.Key != KeyActual {
-			want = 0
+			f := in.Fits[s.Key]
+			want = calActual
+			fit := 0.0
 			for _, c := range in.Customers {
-				want += in.Fits[s.Key].ExpectedPurchases(c.T + fxHoldout)
+				mc := models.Customer{Frequency: c.Frequency, Recency: c.Recency, T: c.T, Activity: c.Activity}
+				want += experiments.HoldoutPurchases(f, mc, fxHoldout)
+				fit += f.ExpectedPurchases(c.T)
+			}
+			k := slices.Index(s.X, 0)
+			if k < 0 || k+1 >= len(s.X) || s.X[k+1] != 0 {
+				t.Fatalf("%s: no two points at the calibration end: x %v", s.Key, s.X)
+			}
+			if !approx(s.Y[k], fit, 1e-9) || !approx(s.Y[k+1], calActual, 1e-12) {
+				t.Errorf("%s: at the calibration end %v then %v, want the fit %v then the actual %v", s.Key, s.Y[k], s.Y[k+1], fit, calActual)
 			}
 		}
 		if !approx(got, want, 1e-9) {
@@ -248,17 +272,61 @@ func TestTrackingTotals(t *testing.T) {
 		if x := s.X[len(s.X)-1]; !approx(x, fxHoldout, 1e-12) {
 			t.Errorf("%s: last cumulative point at %v, want the holdout end %v", s.Key, x, fxHoldout)
 		}
-		for i := 1; i < len(s.Y); i++ {
-			if s.Y[i] < s.Y[i-1]-1e-9 {
-				t.Errorf("%s: cumulative series falls at point %d", s.Key, i)
-			}
-		}
 	}
 	// Incremental units: whole weeks only, here all of them: the 26
-	// calibration weeks of days 0–181 and the 26 holdout weeks.
-	if got := len(td.Incremental[0].X); got != 52 {
-		t.Errorf("%d whole weeks, want 52", got)
+	// calibration weeks of days 0–181 and the 26 holdout weeks; the
+	// holdout ones add up to the forecast.
+	for i, s := range td.Incremental {
+		if got := len(s.X); got != 52 {
+			t.Errorf("%s: %d whole weeks, want 52", s.Key, got)
+		}
+		holdout := 0.0
+		for _, v := range s.Y[26:] {
+			holdout += v
+		}
+		cum := td.Cumulative[i].Y
+		if want := cum[len(cum)-1] - calActual; !approx(holdout, want, 1e-9) {
+			t.Errorf("%s: holdout weeks add up to %v, want %v", s.Key, holdout, want)
+		}
 	}
+}
+
+// retentionFixture fits the retention heuristic on the fixture's
+// customers with activity bitmaps made up from their histories (bit 0 when
+// the last purchase is within 4 weeks of the calibration end, bit 1 for
+// customers with an even number of repeats, bit 2 for every other
+// customer, so that customers of one history differ), and gives every customer its
+// bitmap. It fails when the bitmaps do not change the prediction.
+func retentionFixture(t *testing.T, in *Input) models.FittedPurchases {
+	t.Helper()
+	d := &models.Data{ActivityPeriod: 4, ActivityPeriods: 8}
+	for i := range in.Customers {
+		c := &in.Customers[i]
+		if c.Frequency > 0 && c.T-c.Recency < 4 {
+			c.Activity |= 1
+		}
+		if int(c.Frequency)%2 == 0 && c.Frequency > 0 {
+			c.Activity |= 2
+		}
+		if i%2 == 0 { // customers of one history differ
+			c.Activity |= 4
+		}
+		d.Frequency = append(d.Frequency, c.Frequency)
+		d.Recency = append(d.Recency, c.Recency)
+		d.T = append(d.T, c.T)
+		d.Activity = append(d.Activity, c.Activity)
+	}
+	f, err := models.Retention{}.Fit(t.Context(), d, models.FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := models.Customer{Frequency: 2, Recency: 10, T: 20, Activity: 3}
+	b := a
+	b.Activity = 0
+	if f.ConditionalExpectedPurchases(a, 5) == f.ConditionalExpectedPurchases(b, 5) {
+		t.Fatal("the retention fixture does not read the activity bitmaps")
+	}
+	return f
 }
 
 func TestTrackingSkipsWithoutDailyCounts(t *testing.T) {
@@ -613,5 +681,54 @@ func TestStylesAreDistinct(t *testing.T) {
 		if Label(k) != l {
 			t.Errorf("Label(%s) = %q, want %q", k, Label(k), l)
 		}
+	}
+}
+
+// TestTrackingEndsAtTheScoredTotals runs the quickstart config and checks
+// that every model's cumulative tracking curve ends at the actual
+// calibration total plus the holdout.predicted_total of metrics.json, the
+// scored forecast, and that the hiatus heuristic is not drawn as the
+// simple average.
+func TestTrackingEndsAtTheScoredTotals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the quickstart")
+	}
+	cfg, err := experiments.Load("../../configs/quickstart.yaml", []string{"output.report=false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var art *experiments.Artifacts
+	keep := func(_ string, a *experiments.Artifacts) error { art = a; return nil }
+	if _, err := experiments.Run(t.Context(), cfg, experiments.RunOptions{OutDir: filepath.Join(t.TempDir(), "run"), Plots: keep}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := InputFromArtifacts(art)
+	if err != nil {
+		t.Fatal(err)
+	}
+	td, err := Tracking(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calActual := 0.0
+	for _, c := range art.Summary.Customers {
+		calActual += c.Frequency
+	}
+	ends := map[string]float64{}
+	for _, s := range td.Cumulative {
+		ends[s.Key] = s.Y[len(s.Y)-1]
+	}
+	if len(td.Without) > 0 || len(ends) != 1+len(cfg.Models) {
+		t.Fatalf("tracking of %d series for %d models, without %v", len(ends), len(cfg.Models), td.Without)
+	}
+	for _, m := range cfg.Models {
+		want := calActual + float64(art.Metrics.Models[m].Holdout.PredictedTotal)
+		if !approx(ends[m], want, 1e-6) {
+			t.Errorf("%s: tracking ends at %v, want calibration %v + scored %v = %v",
+				m, ends[m], calActual, art.Metrics.Models[m].Holdout.PredictedTotal, want)
+		}
+	}
+	if ends["hiatus"] == ends["average"] {
+		t.Errorf("hiatus and average end at the same total %v", ends["hiatus"])
 	}
 }

@@ -38,7 +38,7 @@ func InputFromArtifacts(a *experiments.Artifacts) (*Input, error) {
 	in.Customers = make([]Customer, len(s.Customers))
 	for i, c := range s.Customers {
 		in.Customers[i] = Customer{
-			ID: c.ID, Frequency: c.Frequency, Recency: c.Recency, T: c.T,
+			ID: c.ID, Frequency: c.Frequency, Recency: c.Recency, T: c.T, Activity: c.Activity,
 			FrequencyHoldout: c.FrequencyHoldout, RevenueHoldout: c.FrequencyHoldout * c.MonetaryHoldout,
 		}
 	}

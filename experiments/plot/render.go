@@ -158,15 +158,15 @@ func (t *TrackingData) figures() []Figure {
 		return func(dc draw.Canvas) {
 			p := newPlot("", xl, yl)
 			legend := lineChart(p, series, true)
-			p.Add(&vline{X: 0, Left: "calibration", Right: "holdout"})
+			p.Add(&vline{X: 0, Left: "calibration: model fit", Right: "holdout: forecast given each customer's history"})
 			p.Y.Min = 0
 			drawFigure(dc, title, []*gplot.Plot{p}, 1, legend)
 		}
 	}
 	incTitle := fmt.Sprintf("Repeat transactions per %s of the %d customers: actual vs expected", unit, t.Customers)
 	cumTitle := fmt.Sprintf("Cumulative repeat transactions of the %d customers: actual vs expected", t.Customers)
-	incCaption := fmt.Sprintf("The cohort's repeat purchases per %s (black) against what %s expect for customers of the same ages; right of the dashed line is the holdout, which the models did not see, so a line that keeps following the black one there tracks the cohort well.", unit, orModels(models))
-	cumCaption := "Running total of the same repeat purchases: the gap between a model's line and the black one at the right edge is its error on the cohort's total holdout purchases."
+	incCaption := fmt.Sprintf("The cohort's repeat purchases per %s (black). Left of the dashed line (calibration): what %s expect for customers of the same ages, the models' fit. Right of it (holdout: forecast given each customer's history): each model's scored forecast, the sum of every customer's expected purchases given their calibration purchases, so a line that keeps following the black one there forecasts the cohort well.", unit, orModels(models))
+	cumCaption := "Running total of the same repeat purchases. In calibration each model's line is its fit for customers of the same ages; at the dashed line it restarts from the actual total, and in the holdout (forecast given each customer's history) it adds the model's scored forecast, so the gap to the black line at the right edge is the model's error on the cohort's total holdout purchases, as in the scores."
 	if t.HoldoutEnd == "" {
 		incCaption = fmt.Sprintf("The cohort's repeat purchases per %s (black) against what %s expect for customers of the same ages, over the calibration period the models were fitted on (the run has no holdout).", unit, orModels(models))
 		cumCaption = "Running total of the same repeat purchases: the gap between a model's line and the black one at the right edge is its error on the cohort's total calibration purchases."
