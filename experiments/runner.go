@@ -672,7 +672,11 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 			pred, act = p.Revenue, actR
 		}
 		if !cfg.Resolved.Forecast { // segments rank actual holdout values
-			if rep.Segments, err = mainWin.scorer().Segments(pred, act, cfg.Segments.Groups); err != nil {
+			groups := max(1, min(cfg.Segments.Groups, len(pred)))
+			if groups < cfg.Segments.Groups && !slices.Contains(mf.Warnings, fewCustomersWarning(groups)) {
+				mf.Warnings = append(mf.Warnings, fewCustomersWarning(groups))
+			}
+			if rep.Segments, err = mainWin.scorer().Segments(pred, act, groups); err != nil {
 				return nil, fmt.Errorf("segments of %s: %w", name, err)
 			}
 		}
@@ -889,4 +893,11 @@ func paramsOf(wr *windowResult) map[string]*models.FitResult {
 		out["spend:"+wr.spendFit.Model] = wr.spendFit
 	}
 	return out
+}
+
+// fewCustomersWarning says that the lift table has fewer groups than
+// segments.groups asks for, one customer each, because there are only as
+// many customers.
+func fewCustomersWarning(customers int) string {
+	return fmt.Sprintf("only %d customers: the lift table has one group per customer instead of segments.groups", customers)
 }

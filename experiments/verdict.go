@@ -197,7 +197,7 @@ func (o VerdictOptions) checked() (VerdictOptions, error) {
 // count.
 func checkLosses(losses []ModelLosses, weights []float64) (int, error) {
 	if len(losses) < 2 {
-		return 0, fmt.Errorf("verdict: %d models: a verdict compares at least two", len(losses))
+		return 0, fmt.Errorf("verdict: only %d model scored: a verdict compares at least two", len(losses))
 	}
 	n := len(losses[0].Losses)
 	if weights != nil && len(weights) != n {
