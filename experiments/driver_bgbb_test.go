@@ -2,7 +2,6 @@ package experiments
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -93,7 +92,6 @@ func TestRunBGBBDonations(t *testing.T) {
 	}
 	dir := t.TempDir()
 	logPath, holdout := donationsLog(t, dir)
-	cfgPath := filepath.Join(dir, "donations.yaml")
 	yaml := `name: donations
 data: {path: ` + logPath + `, customer: donor, date: date, amount: none}
 split: {unit: year, calibration_end: 2001-12-31, holdout_end: 2006-12-31}
@@ -102,17 +100,7 @@ output: {plots: false, report: false}
 expect:
   - {metric: bgbb.holdout.bias, min: -10, max: 10}
 `
-	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := Load(cfgPath, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := Run(context.Background(), cfg, RunOptions{OutDir: filepath.Join(dir, "run")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := runConfigIn(t, dir, yaml)
 	if err := out.Err(); err != nil {
 		t.Fatal(err)
 	}

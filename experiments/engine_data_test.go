@@ -40,19 +40,7 @@ output:
 func runMetrics(t *testing.T, text string) map[string]any {
 	t.Helper()
 	dir := t.TempDir()
-	path := filepath.Join(dir, "c.yaml")
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := Load(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := Run(context.Background(), cfg, RunOptions{OutDir: filepath.Join(dir, "run")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Err(); err != nil {
+	if err := runConfigIn(t, dir, text).Err(); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, "run", "metrics.json"))
@@ -154,4 +142,24 @@ func TestEngineRunMatchesFileRun(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runConfigIn writes a config's text to dir/c.yaml, loads it and runs it
+// into dir/run, failing the test on a load or run error; gate results are
+// left to the caller (Outcome.Err).
+func runConfigIn(t *testing.T, dir, text string) *Outcome {
+	t.Helper()
+	path := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Run(context.Background(), cfg, RunOptions{OutDir: filepath.Join(dir, "run")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

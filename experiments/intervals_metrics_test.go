@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -219,7 +218,6 @@ func TestRunVerdictAndIntervals(t *testing.T) {
 func TestBGBBIntervals(t *testing.T) {
 	dir := t.TempDir()
 	logPath, _ := donationsLog(t, dir)
-	cfgPath := filepath.Join(dir, "donations.yaml")
 	yaml := `name: donations
 data: {path: ` + logPath + `, customer: donor, date: date, amount: none}
 split: {unit: year, calibration_end: 2001-12-31, holdout_end: 2006-12-31}
@@ -227,17 +225,7 @@ models: [bgbb]
 intervals: {levels: [0.8], draws: 5}
 output: {plots: false, report: false}
 `
-	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := Load(cfgPath, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := Run(context.Background(), cfg, RunOptions{OutDir: filepath.Join(dir, "run")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := runConfigIn(t, dir, yaml)
 	mf := out.Metrics.(*MetricsFile)
 	mi := mf.Intervals.Models["bgbb"]
 	if mi == nil || mi.Error != "" {
