@@ -49,11 +49,11 @@ func retData() *Data {
 	}
 }
 
-// TestRetentionByHand checks the default two-state chain: every silent
-// state pooled, q = 2/3.
+// TestRetentionByHand checks the two-state chain: every silent state
+// pooled, q = 2/3.
 func TestRetentionByHand(t *testing.T) {
 	d := retData()
-	fp, err := Retention{}.Fit(context.Background(), d, FitOptions{})
+	fp, err := Retention{RecencyStates: 1}.Fit(context.Background(), d, FitOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +118,33 @@ func TestRetentionByHand(t *testing.T) {
 	}
 }
 
+// TestRetentionMemoryStates checks R before the caps by hand on retData
+// (L = 2, the longest T 10): round(S/L) for the memory span S, a third of
+// the window by default, at least 1; RecencyStates overrides it; a
+// customer of weight 0 does not stretch the window.
+func TestRetentionMemoryStates(t *testing.T) {
+	zeroOldest := retData()
+	zeroOldest.Weight = []float64{1, 1, 1, 1, 0, 1} // T = 10 weighs nothing: window 7.5
+	for _, c := range []struct {
+		name  string
+		model Retention
+		d     *Data
+		want  int
+	}{
+		{"default: 10/3/2 = 1.67", Retention{}, retData(), 2},
+		{"window without the weightless customer: 7.5/3/2 = 1.25", Retention{}, zeroOldest, 1},
+		{"memory 6", Retention{Memory: 6}, retData(), 3},
+		{"memory 7: 3.5 rounds to 4", Retention{Memory: 7}, retData(), 4},
+		{"memory shorter than a period", Retention{Memory: 0.5}, retData(), 1},
+		{"fixed states win", Retention{Memory: 6, RecencyStates: 5}, retData(), 5},
+		{"huge memory", Retention{Memory: 1e300}, retData(), maxRecencyStates},
+	} {
+		if got := c.model.recencyStates(c.d, c.d.ActivityPeriod); got != c.want {
+			t.Errorf("%s: R = %d, want %d", c.name, got, c.want)
+		}
+	}
+}
+
 // TestRetentionRecencyByHand asks for R = 3 on the same data, each row
 // standing for 100 customers: no customer silent for 3 periods was seen,
 // so the last state is lowered to R = 2, with q_1 = 1/2 and q_2 = 1/1.
@@ -150,6 +177,11 @@ func TestRetentionRecencyByHand(t *testing.T) {
 	}
 	if _, err := (Retention{RecencyStates: -1}).Fit(context.Background(), d, FitOptions{}); err == nil {
 		t.Error("RecencyStates −1: no error")
+	}
+	for _, bad := range []float64{-1, math.NaN(), math.Inf(1)} {
+		if _, err := (Retention{Memory: bad}).Fit(context.Background(), d, FitOptions{}); err == nil || !strings.Contains(err.Error(), "memory span") {
+			t.Errorf("Memory %v: error %v, want one naming the memory span", bad, err)
+		}
 	}
 }
 
@@ -460,19 +492,33 @@ func migrationTruth(t *testing.T) (sim *datasets.Simulation, calEnd, holdEnd tim
 // errors are about 0.004 for p and q_1) and the cohort's holdout total, over
 // a holdout that is not a whole number of periods, within 5% of the
 // simulated one, for the two-state chain and for one with six silent states
-// (whose reactivation probabilities are all 0.15 in truth).
+// (whose reactivation probabilities are all 0.15 in truth), and with the
+// recency states set by the memory span (the default and 8 weeks).
 func TestRetentionRecoversSimulation(t *testing.T) {
 	sim, calEnd, holdEnd := migrationTruth(t)
 	s := migrationSummary(t, sim, calEnd, holdEnd, 28)
-	for _, model := range []Retention{{}, {RecencyStates: 6}} {
-		recoverMigration(t, model, s)
+	for _, c := range []struct {
+		model Retention
+		R     int
+	}{
+		{Retention{RecencyStates: 1}, 1},
+		// The default memory, a third of the 52-week window, is 4.33
+		// four-week periods.
+		{Retention{}, 4},
+		{Retention{RecencyStates: 6}, 6},
+		{Retention{Memory: 8}, 2},
+	} {
+		recoverMigration(t, c.model, c.R, s)
 	}
 }
 
-func recoverMigration(t *testing.T, model Retention, s *datasets.Summary) {
+func recoverMigration(t *testing.T, model Retention, wantR int, s *datasets.Summary) {
 	f, predicted, actual := migrationFit(t, model, s)
-	if R := len(f.q) - 1; R != max(1, model.RecencyStates) {
-		t.Errorf("R = %d, want %d", R, max(1, model.RecencyStates))
+	if R := len(f.q) - 1; R != wantR {
+		t.Errorf("%+v: R = %d, want %d", model, R, wantR)
+	}
+	if got := f.Result().Params["memory"]; math.Abs(got-float64(wantR)*f.period) > 1e-12 {
+		t.Errorf("%+v: memory %v, want %v", model, got, float64(wantR)*f.period)
 	}
 	q := f.ReactivationRates()
 	for r, qr := range q {
