@@ -514,8 +514,13 @@ func (f *FittedRetention) ExpectedPurchases(t float64) float64 {
 // active periods in (T, T+t] from the customer's recency state (see
 // Retention).
 func (f *FittedRetention) ConditionalExpectedPurchases(c Customer, t float64) float64 {
-	u := t / f.period
-	return f.m * f.blend(f.PeriodsSinceActivity(c), func(ch *chainTable, state int) float64 { return ch.activePeriods(state, u) })
+	// The blend written out: this is the per-customer hot path.
+	u, gap := t/f.period, f.PeriodsSinceActivity(c)
+	v := f.chain.activePeriods(min(len(f.q)-1, gap), u)
+	if s := f.shorter; s != nil {
+		v = (1-f.shorterWeight)*v + f.shorterWeight*s.activePeriods(min(len(s.q)-1, gap), u)
+	}
+	return f.m * v
 }
 
 // MigrationValue returns Pfeifer & Carraway's infinite-horizon expected
@@ -694,15 +699,18 @@ func (c *chainTable) activePeriods(state int, u float64) float64 {
 	n := int(math.Min(u, maxChainPeriods+1))
 	cum := c.prefix(state, n+1)
 	k := len(cum) - 1
-	last := c.active(state, k) // P_k, held beyond the table
+	if k >= n+1 && !math.IsInf(u, 1) {
+		return cum[n] + (u-float64(n))*(cum[n+1]-cum[n])
+	}
+	last := c.q[state] // P_k, held beyond the table (P_1 = q when no period was computed)
+	if k > 0 {
+		last = cum[k] - cum[k-1]
+	}
 	if math.IsInf(u, 1) {
 		if last > 0 {
 			return math.Inf(1)
 		}
 		return cum[k]
-	}
-	if k >= n+1 {
-		return cum[n] + (u-float64(n))*(cum[n+1]-cum[n])
 	}
 	return cum[k] + (u-float64(k))*last
 }

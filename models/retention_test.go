@@ -713,19 +713,34 @@ func ExampleRetentionCLV() {
 	// infinite horizon: $266.67
 }
 
+// BenchmarkRetentionConditionalExpectedPurchases predicts 1,000 customers
+// from one chain (R = 2) and from a blend of two (a memory of 5/3 periods:
+// R = 1 and 2), on retData weighted so that every state is well observed.
 func BenchmarkRetentionConditionalExpectedPurchases(b *testing.B) {
-	f, err := Retention{}.Fit(context.Background(), retData(), FitOptions{})
-	if err != nil {
-		b.Fatal(err)
+	d := retData()
+	d.Weight = []float64{100, 100, 100, 100, 100, 100}
+	for _, c := range []struct {
+		name  string
+		model Retention
+	}{{"one chain", Retention{RecencyStates: 2}}, {"blend", Retention{}}} {
+		b.Run(c.name, func(b *testing.B) {
+			f, err := c.model.Fit(context.Background(), d, FitOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if blended := f.(*FittedRetention).shorter != nil; blended != (c.model.RecencyStates == 0) {
+				b.Fatalf("blended %v", blended)
+			}
+			cs := avgBenchCustomers(1000)
+			sink := 0.0
+			for b.Loop() {
+				for _, c := range cs {
+					sink += f.ConditionalExpectedPurchases(c, 39)
+				}
+			}
+			_ = sink
+		})
 	}
-	cs := avgBenchCustomers(1000)
-	sink := 0.0
-	for b.Loop() {
-		for _, c := range cs {
-			sink += f.ConditionalExpectedPurchases(c, 39)
-		}
-	}
-	_ = sink
 }
 
 // TestRetentionConcurrent predicts from several goroutines at once, which
