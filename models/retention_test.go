@@ -731,14 +731,7 @@ func BenchmarkRetentionConditionalExpectedPurchases(b *testing.B) {
 			if blended := f.(*FittedRetention).shorter != nil; blended != (c.model.RecencyStates == 0) {
 				b.Fatalf("blended %v", blended)
 			}
-			cs := avgBenchCustomers(1000)
-			sink := 0.0
-			for b.Loop() {
-				for _, c := range cs {
-					sink += f.ConditionalExpectedPurchases(c, 39)
-				}
-			}
-			_ = sink
+			benchConditionalExpected(b, f)
 		})
 	}
 }
