@@ -15,7 +15,7 @@ import (
 // Prediction intervals in a run.
 //
 // Every model with a predictive distribution listed in intervals.models
-// (BG/NBD, MBG/NBD and BG/BB by default; Pareto/NBD on request) gets, per
+// (BG/NBD, MBG/NBD, Pareto/NBD and BG/BB by default) gets, per
 // level of intervals.levels, each customer's interval of holdout purchases
 // and the cohort total's interval (models.NewPurchaseIntervals: the model's
 // own P(X = y) mixed over intervals.draws draws of the parameters from
@@ -268,7 +268,7 @@ func intervalsReport(cfg *Config, mainWin *windowResult, windows []*windowResult
 		case !slices.Contains(intervalCapableModels, name):
 			rep.Without[name] = "a heuristic: no predictive distribution, so no intervals"
 		case !slices.Contains(with, name):
-			rep.Without[name] = "not in intervals.models (Pareto/NBD intervals are opt-in: its P(X = y) is a numerical integral, some 20 times slower)"
+			rep.Without[name] = "not in intervals.models"
 		}
 	}
 	for _, name := range with {

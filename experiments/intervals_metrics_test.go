@@ -135,7 +135,8 @@ func TestIntervalConfig(t *testing.T) {
 		{[]string{"intervals.models=[average]"}, `intervals.models[0] "average" has no predictive distribution`},
 		{[]string{"expect=[{metric: bgnbd.interval_80.coverage, min: 0.7}]"}, ""},
 		{[]string{"expect=[{metric: bgnbd.interval_90.coverage, min: 0.7}]"}, `target "interval_90" names no level of intervals.levels`},
-		{[]string{"expect=[{metric: paretonbd.interval_80.coverage, min: 0.7}]"}, "add it to intervals.models"},
+		{[]string{"expect=[{metric: paretonbd.interval_80.coverage, min: 0.7}]"}, ""},
+		{[]string{"intervals.models=[bgnbd]", "expect=[{metric: paretonbd.interval_80.coverage, min: 0.7}]"}, "add it to intervals.models"},
 		{[]string{"expect=[{metric: bgnbd.interval_80.mae, min: 0.7}]"}, `metric "mae" is not one of coverage`},
 	}
 	for _, c := range cases {
