@@ -78,10 +78,25 @@ func TestConditionalPMF(t *testing.T) {
 // every customer, the customers' holdout purchases and the holdout length.
 func simulatedPatterns(t *testing.T, model string, customers int, params map[string]float64) (d *Data, rows []int, actual []float64, holdout float64) {
 	t.Helper()
+	s := simulatedSummary(t, model, customers, params, nil)
+	pt := datasets.NewPatterns(s)
+	d = &Data{Frequency: pt.Frequency, Recency: pt.Recency, T: pt.T, Weight: pt.Weight}
+	rows = make([]int, len(s.Customers))
+	actual = make([]float64, len(s.Customers))
+	for i, c := range s.Customers {
+		rows[i], actual[i] = int(pt.Of[i]), c.FrequencyHoldout
+	}
+	return d, rows, actual, s.Customers[0].DurationHoldout
+}
+
+// simulatedSummary is the summary of simulatedPatterns, with Gamma-Gamma
+// spend when spend is not nil.
+func simulatedSummary(t *testing.T, model string, customers int, params, spend map[string]float64) *datasets.Summary {
+	t.Helper()
 	start := time.Date(2020, 1, 6, 0, 0, 0, 0, time.UTC)
 	calEnd, holdEnd := start.AddDate(0, 0, 39*7-1), start.AddDate(0, 0, 78*7-1)
 	sim, err := datasets.Simulate(datasets.SimulationConfig{
-		Model: model, Params: params, Customers: customers, Start: start, End: holdEnd, Unit: datasets.Week, Seed: 11,
+		Model: model, Params: params, Spend: spend, Customers: customers, Start: start, End: holdEnd, Unit: datasets.Week, Seed: 11,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -94,14 +109,7 @@ func simulatedPatterns(t *testing.T, model string, customers int, params map[str
 	if err != nil {
 		t.Fatal(err)
 	}
-	pt := datasets.NewPatterns(s)
-	d = &Data{Frequency: pt.Frequency, Recency: pt.Recency, T: pt.T, Weight: pt.Weight}
-	rows = make([]int, len(s.Customers))
-	actual = make([]float64, len(s.Customers))
-	for i, c := range s.Customers {
-		rows[i], actual[i] = int(pt.Of[i]), c.FrequencyHoldout
-	}
-	return d, rows, actual, s.Customers[0].DurationHoldout
+	return s
 }
 
 // TestPurchaseIntervalsCoverage fits the BG/NBD on 50,000 customers
