@@ -144,8 +144,14 @@ func (k *cfgCheck) intervalGatePath(key, metric string, parts []string, listed m
 	var targets []string
 	for _, l := range k.c.Intervals.Levels {
 		targets = append(targets, LevelTarget(l))
+		if k.r.SpendModel == "gammagamma" {
+			targets = append(targets, RevenueTarget(l))
+		}
 	}
-	if !slices.Contains(targets, parts[1]) {
+	switch {
+	case strings.HasPrefix(parts[1], "revenue_") && k.r.SpendModel != "gammagamma":
+		k.ps.add(key, "%q: revenue intervals need the Gamma-Gamma spend model (spend_model: gammagamma)", metric)
+	case !slices.Contains(targets, parts[1]):
 		k.ps.add(key, "%q: target %q names no level of intervals.levels (the targets are %s)", metric, parts[1], strings.Join(targets, ", "))
 	}
 	if !slices.Contains(intervalMetricNames, parts[2]) {

@@ -38,7 +38,8 @@ import (
 // margin · f · R(H), with R(H) the revenue over the CLV horizon and
 // f = DERT/E[Y(H)] the customer's mean discount factor per purchase (the
 // ratio the point CLV implies), so that the interval is exact but for the
-// timing of the purchases within the horizon, and its mean is the point CLV.
+// timing of the purchases within the horizon, and its mean is the point CLV
+// (up to the parameter draws, which move the purchases' mean a little).
 //
 // Cohort totals. The total is approximated by a normal whose mean is the
 // sum of the customers' means and whose variance is the sum of their
@@ -267,4 +268,28 @@ func (ri *RevenueIntervals) Coverage(actual []float64, seed uint64) (randomized,
 	}
 	n := float64(len(actual))
 	return randomized / n, within / n, nil
+}
+
+// SpendIntervals returns SpendInterval for every customer, given their
+// repeat transactions x and mean spends m̄, computing the inverse gamma
+// function once per distinct x (the bounds are pθ over it).
+func (f *FittedGammaGamma) SpendIntervals(frequency, monetary []float64, level float64) (lower, upper []float64) {
+	lower, upper = make([]float64, len(frequency)), make([]float64, len(frequency))
+	type inv struct{ lo, hi float64 }
+	byX := map[float64]inv{}
+	for i, x := range frequency {
+		c := Customer{Frequency: x, Monetary: monetary[i]}
+		k, theta := f.SpendPosterior(c)
+		g, ok := byX[k]
+		if !ok {
+			if !(level > 0 && level < 1) {
+				g = inv{math.NaN(), math.NaN()}
+			} else {
+				g = inv{mathext.GammaIncRegInv(k, (1+level)/2), mathext.GammaIncRegInv(k, (1-level)/2)}
+			}
+			byX[k] = g
+		}
+		lower[i], upper[i] = f.P*theta/g.lo, f.P*theta/g.hi
+	}
+	return lower, upper
 }

@@ -111,3 +111,18 @@ func TestRevenueIntervalsCoverage(t *testing.T) {
 	}
 	t.Logf("80%% revenue intervals: randomized %.4f, within %.4f; total %.0f, 80%% [%.0f, %.0f], mean %.0f", randomized, within, total, ri.TotalLower, ri.TotalUpper, ri.TotalMean)
 }
+
+// TestSpendIntervalsBatch checks that the batch form equals SpendInterval
+// customer by customer.
+func TestSpendIntervalsBatch(t *testing.T) {
+	gg, _ := NewFittedGammaGamma(6.25, 3.74, 15.44) // Fader, Hardie & Lee 2005, CDNOW
+	freq := []float64{0, 1, 1, 4, 0, 12}
+	mon := []float64{0, 30, 12.5, 40, 0, 8}
+	lo, hi := gg.SpendIntervals(freq, mon, 0.95)
+	for i := range freq {
+		a, b := gg.SpendInterval(Customer{Frequency: freq[i], Monetary: mon[i]}, 0.95)
+		if lo[i] != a || hi[i] != b {
+			t.Errorf("customer %d: batch [%v, %v], one by one [%v, %v]", i, lo[i], hi[i], a, b)
+		}
+	}
+}
