@@ -124,8 +124,11 @@ func scoreConfig(runDir string, o ScoreOptions) (*Config, error) {
 		if cfg.Data.Path, err = filepath.Abs(o.DataPath); err != nil {
 			return nil, err
 		}
-	} else if cfg.Data.Path == "" {
-		cfg.Data.Path = manPath // summaries are read apart; a file that exists satisfies the data checks
+	} else if cfg.Data.Engine == "" {
+		// Summaries are read apart; a file that exists satisfies the data
+		// checks (the run's own data.path may be relative to a folder
+		// elsewhere).
+		cfg.Data.Path = manPath
 	}
 	cfg.File = manPath
 	cfg.Split.HoldoutEnd, cfg.Split.CalibrationEnd, cfg.Split.Origins = "", "", nil
