@@ -8,6 +8,7 @@ import (
 
 	"github.com/clv-dev/clv/experiments"
 	"github.com/clv-dev/clv/experiments/plot"
+	"github.com/clv-dev/clv/models"
 )
 
 // covariateNoteText explains the covariates section once.
@@ -30,9 +31,10 @@ func covariateBlocks(mf *experiments.MetricsFile) ([]verdictBlock, []string) {
 	}
 	sort.Strings(names)
 	var blocks []verdictBlock
+	reg := models.NewRegistry()
 	for _, n := range names {
 		m := c.Models[n]
-		b := verdictBlock{Title: plot.Label(n) + ": coefficients",
+		b := verdictBlock{Title: reg.Label(models.KindPurchase, n) + ": coefficients",
 			Columns: []string{"Process", "Covariate", "Coefficient γ", "SE", "Purchase rate ×", "Expected lifetime ×", "Note"}}
 		b.Summary = fmt.Sprintf("Likelihood-ratio test against %s: LR = %s on %d degrees of freedom, p = %s (log-likelihood %s against %s).",
 			plot.Label(m.Plain), fmtNum(float64(m.LRStatistic)), m.DF, fmtP(float64(m.PValue)), fmtNum(float64(m.LogLikelihood)), fmtNum(float64(m.PlainLogLikelihood)))
