@@ -198,3 +198,32 @@ func TestCovariateFileErrors(t *testing.T) {
 		t.Errorf("bad value: exit %d, want %d and %q\n%s", code, exitUsage, want, errOut)
 	}
 }
+
+// TestFitWithCovariates fits bgnbd_cov from the example log and its
+// covariates on the command line: the coefficients are named by process
+// and coded column, and the likelihood-ratio test is printed.
+func TestFitWithCovariates(t *testing.T) {
+	data := filepath.Join(repoRoot(t), "configs", "data")
+	code, out, errOut := clv(t, "fit", "--model", "bgnbd_cov", "--data", filepath.Join(data, "covariates_log.csv"), "--calibration-end", "2024-12-29",
+		"--covariates", filepath.Join(data, "covariates.csv"), "--covariate", "vip:categorical:both:no", "--covariate", "score:numeric:purchase", "--json")
+	if code != 0 {
+		t.Fatalf("fit: exit %d\n%s", code, errOut)
+	}
+	for _, want := range []string{`"purchase.vip=yes"`, `"purchase.score"`, `"dropout.vip=yes"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("fit output lacks %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, `"dropout.score"`) || !strings.Contains(errOut, "likelihood-ratio test against bgnbd: LR = ") || !strings.Contains(errOut, "df = 3") {
+		t.Errorf("score enters the purchase process only, and the LR test has 3 df:\n%s\n%s", out, errOut)
+	}
+	for _, bad := range [][]string{
+		{"fit", "--model", "bgnbd_cov", "--data", filepath.Join(data, "covariates_log.csv"), "--calibration-end", "2024-12-29"},
+		{"fit", "--model", "bgnbd", "--data", filepath.Join(data, "covariates_log.csv"), "--calibration-end", "2024-12-29", "--covariates", filepath.Join(data, "covariates.csv"), "--covariate", "score"},
+		{"fit", "--model", "bgnbd_cov", "--data", filepath.Join(data, "covariates_log.csv"), "--calibration-end", "2024-12-29", "--covariates", filepath.Join(data, "covariates.csv"), "--covariate", "score:text"},
+	} {
+		if code, _, errOut := clv(t, bad...); code == 0 || !strings.Contains(errOut, "covariate") {
+			t.Errorf("%v: exit %d\n%s", bad[len(bad)-1], code, errOut)
+		}
+	}
+}
