@@ -156,20 +156,7 @@ func regularityBlocks(mf *experiments.MetricsFile) []verdictBlock {
 func mdCovariates(b *strings.Builder, p *page) {
 	if len(p.Covariates) > 0 {
 		b.WriteString("## Covariates\n\n")
-		for _, v := range p.Covariates {
-			b.WriteString("### " + mdText(v.Title) + "\n\n" + mdText(v.Summary) + "\n\n")
-			if len(v.Rows) > 0 {
-				mdTable(b, v.Columns, v.Rows)
-			}
-		}
-		for _, n := range p.CovariateNotes {
-			b.WriteString(mdText(n) + "\n\n")
-		}
+		mdBlocks(b, "### ", p.Covariates, p.CovariateNotes)
 	}
-	for _, v := range p.Regularity {
-		b.WriteString("## " + mdText(v.Title) + "\n\n" + mdText(v.Summary) + "\n\n")
-		if len(v.Rows) > 0 {
-			mdTable(b, v.Columns, v.Rows)
-		}
-	}
+	mdBlocks(b, "## ", p.Regularity, nil)
 }

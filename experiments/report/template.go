@@ -9,7 +9,7 @@ import (
 // pageTemplate is report.html: XHTML-style markup (every element closed,
 // attributes quoted) so that the page is also well-formed XML, with its
 // style sheet inline and no outside references.
-var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+var pageTemplate = template.Must(template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8"/>
@@ -61,16 +61,7 @@ figcaption { font-size: 0.9em; color: #222; margin-top: 0.3em; max-width: 60em; 
 {{if .Verdict}}
 <section id="verdict">
 <h2>Verdict</h2>
-{{range .Verdict}}
-<h3>{{.Title}}</h3>
-<p>{{.Summary}}</p>{{if .Rows}}
-<table>
-<thead><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr></thead>
-<tbody>{{range .Rows}}
-<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}
-</tbody>
-</table>{{end}}
-{{end}}{{range .VerdictNotes}}
+{{template "blocks" .Verdict}}{{range .VerdictNotes}}
 <p class="note">{{.}}</p>{{end}}
 </section>
 {{end}}
@@ -124,29 +115,14 @@ figcaption { font-size: 0.9em; color: #222; margin-top: 0.3em; max-width: 60em; 
 {{if .Covariates}}
 <section id="covariates">
 <h2>Covariates</h2>
-{{range .Covariates}}
-<h3>{{.Title}}</h3>
-<p>{{.Summary}}</p>{{if .Rows}}
-<table>
-<thead><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr></thead>
-<tbody>{{range .Rows}}
-<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}
-</tbody>
-</table>{{end}}
-{{end}}{{range .CovariateNotes}}
+{{template "blocks" .Covariates}}{{range .CovariateNotes}}
 <p class="note">{{.}}</p>{{end}}
 </section>
 {{end}}
 {{range .Regularity}}
 <section id="regularity">
 <h2>{{.Title}}</h2>
-<p>{{.Summary}}</p>{{if .Rows}}
-<table>
-<thead><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr></thead>
-<tbody>{{range .Rows}}
-<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}
-</tbody>
-</table>{{end}}
+{{template "blockBody" .}}
 </section>
 {{end}}
 <section id="metrics">
@@ -242,7 +218,20 @@ figcaption { font-size: 0.9em; color: #222; margin-top: 0.3em; max-width: 60em; 
 </section>
 </body>
 </html>
-`))
+`)).Parse(blockTemplates))
+
+// blockTemplates render a list of verdictBlock (a title, a summary and a
+// table each): the verdict, the covariates and the regular buyers.
+const blockTemplates = `{{define "blocks"}}{{range .}}
+<h3>{{.Title}}</h3>
+{{template "blockBody" .}}
+{{end}}{{end}}{{define "blockBody"}}<p>{{.Summary}}</p>{{if .Rows}}
+<table>
+<thead><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>{{range .Rows}}
+<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}
+</tbody>
+</table>{{end}}{{end}}`
 
 // mdEscaper escapes the characters that start HTML in Markdown, so that a
 // file name, id or message holding markup shows as text in report.md as it
