@@ -206,13 +206,19 @@ func mdVerdict(b *strings.Builder, p *page) {
 		return
 	}
 	b.WriteString("## Verdict\n\n")
-	for _, v := range p.Verdict {
-		b.WriteString("### " + mdText(v.Title) + "\n\n" + mdText(v.Summary) + "\n\n")
+	mdBlocks(b, "### ", p.Verdict, p.VerdictNotes)
+}
+
+// mdBlocks writes blocks under headings of the given level, then the
+// notes.
+func mdBlocks(b *strings.Builder, heading string, blocks []verdictBlock, notes []string) {
+	for _, v := range blocks {
+		b.WriteString(heading + mdText(v.Title) + "\n\n" + mdText(v.Summary) + "\n\n")
 		if len(v.Rows) > 0 {
 			mdTable(b, v.Columns, v.Rows)
 		}
 	}
-	for _, n := range p.VerdictNotes {
+	for _, n := range notes {
 		b.WriteString(mdText(n) + "\n\n")
 	}
 }
