@@ -1,0 +1,369 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// CovariateParetoNBD is the Pareto/NBD (Schmittlein, Morrison & Colombo
+// 1987) with static covariates in the parametrization of the R package
+// CLVTools (Meierer et al. 2022, pnbd with static covariates; after Fader
+// & Hardie's note "Incorporating Time-Invariant Covariates into the
+// Pareto/NBD and BG/NBD Models", 2007): customer i with covariates z_P on
+// the purchase process and z_D on the dropout process has
+//
+//	λ_i ~ Gamma(r, α_i),  μ_i ~ Gamma(s, β_i)  (shape, rate),
+//	α_i = α·exp(−γ_P'z_P),  β_i = β·exp(−γ_D'z_D),
+//
+// r and s shared, and is otherwise a Pareto/NBD customer: her likelihood
+// and predictions are the plain model's at (r, α_i, s, β_i). The signs are
+// CLVTools' (pnbd_staticcov_alpha_i, pnbd_staticcov_beta_i): a positive
+// purchase coefficient γ multiplies the mean purchase rate r/α_i by e^γ
+// per unit of its covariate, and a positive dropout coefficient multiplies
+// the mean dropout rate s/β_i by e^γ, shortening the expected lifetime.
+// Each covariate may enter either process or both (a column of
+// Covariates.Purchase, of Covariates.Dropout, or of each).
+//
+// The log-likelihood is exact (the plain model's per customer, see
+// pcovRowLogLik); its gradient and Hessian follow from the plain model's
+// in (r, α_i, s, β_i) by the chain rule (∂ℓ/∂γ_P = −α_i z_P ∂ℓ/∂α_i,
+// ∂ℓ/∂γ_D = −β_i z_D ∂ℓ/∂β_i, and likewise at second order). With every
+// covariate zero the fit is the plain model's.
+type CovariateParetoNBD struct{}
+
+// Name returns "paretonbd_cov".
+func (CovariateParetoNBD) Name() string { return "paretonbd_cov" }
+
+// FittedCovariateParetoNBD is a fitted CovariateParetoNBD: the base
+// parameters (those of a customer whose covariates are all 0), the
+// coefficients in the order of the covariate columns, the fit's
+// diagnostics, and the plain Pareto/NBD fitted on the same data (the
+// restricted model of the likelihood-ratio test and the fit's start).
+type FittedCovariateParetoNBD struct {
+	R, Alpha, S, Beta float64
+	GammaPurchase     []float64
+	GammaDropout      []float64
+	Plain             *FittedParetoNBD
+	*FitResult
+}
+
+// pcovMaxSteps caps the Newton steps of FitCovariateParetoNBD.
+const pcovMaxSteps = 200
+
+// pcovTolerance is the largest gradient component of the mean
+// log-likelihood (in θ) at which the fit stops.
+const pcovTolerance = 1e-10
+
+// FitCovariateParetoNBD fits the Pareto/NBD with covariates z on d by
+// maximum likelihood: it fits the plain Pareto/NBD first (FitParetoNBD
+// with o) and starts from its estimates with every coefficient 0, then
+// takes Levenberg–Marquardt-damped Newton steps with the analytic Hessian
+// on the mean log-likelihood in θ = (ln r, ln α, ln s, ln β, γ_P…, γ_D…),
+// minus o.Penalty·Σ of the squared free log-parameters (the plain model's
+// penalty; the coefficients are not penalized). Parameters in o.Fixed stay
+// at their values. Standard errors come from the inverse of the analytic
+// observed information, those of r, α, s, β by the delta method; the
+// coefficients are named "purchase.NAME" and "dropout.NAME" in the
+// result's Params and StdErrors. A fit that does not converge returns its
+// best point together with a *ConvergenceError.
+func FitCovariateParetoNBD(ctx context.Context, d *Data, z Covariates, o FitOptions) (*FittedCovariateParetoNBD, error) {
+	m := CovariateParetoNBD{}
+	rs, err := newPCovRows(m.Name(), d, z)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := FitParetoNBD(ctx, d, o)
+	if plain == nil {
+		return nil, fmt.Errorf("%s: the plain Pareto/NBD start: %w", m.Name(), err)
+	}
+	theta := make([]float64, rs.dim())
+	var free []int
+	for i, name := range pnbdNames {
+		theta[i] = math.Log(plain.Result().Params[name])
+		if _, fixed := o.Fixed[name]; !fixed {
+			free = append(free, i)
+		}
+	}
+	for i := 4; i < len(theta); i++ {
+		free = append(free, i)
+	}
+	nt := newPCovNewton(rs, free, o.Penalty)
+	steps, reason := nt.run(ctx, theta, max(o.MaxIterations, pcovMaxSteps))
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%s: fit interrupted: %w", m.Name(), err)
+	}
+	f := nt.result(m, z, steps)
+	f.Plain = plain
+	if reason != "" {
+		return f, &ConvergenceError{Result: f.FitResult, Reason: reason, Option: OptionPenalty}
+	}
+	return f, nil
+}
+
+// pcovNewton maximizes the penalized mean log-likelihood of rs over the
+// free components of θ.
+type pcovNewton struct {
+	rs      *pcovRows
+	free    []int
+	penalty float64
+	// The point reached, with the objective, its gradient and Hessian
+	// (mean scale, full θ).
+	theta, g, h []float64
+	f           float64
+}
+
+func newPCovNewton(rs *pcovRows, free []int, penalty float64) *pcovNewton {
+	return &pcovNewton{rs: rs, free: free, penalty: penalty}
+}
+
+// evaluate sets the objective, gradient and Hessian at θ (a copy).
+func (nt *pcovNewton) evaluate(theta []float64) {
+	k := nt.rs.dim()
+	acc := make([]float64, k+k*k)
+	ll := nt.rs.eval(theta, 2, acc)
+	n := nt.rs.n
+	nt.theta, nt.f, nt.g, nt.h = append([]float64(nil), theta...), ll/n, acc[:k], acc[k:]
+	for i := range acc {
+		acc[i] /= n
+	}
+	for _, i := range nt.free {
+		if i < 4 {
+			nt.f -= nt.penalty * theta[i] * theta[i]
+			nt.g[i] -= 2 * nt.penalty * theta[i]
+			nt.h[i*k+i] -= 2 * nt.penalty
+		}
+	}
+}
+
+// maxGrad returns the largest free gradient component.
+func (nt *pcovNewton) maxGrad() float64 {
+	m := 0.0
+	for _, i := range nt.free {
+		m = math.Max(m, math.Abs(nt.g[i]))
+	}
+	if math.IsNaN(nt.f) || math.IsInf(nt.f, 0) {
+		return math.Inf(1)
+	}
+	return m
+}
+
+// step returns the damped Newton step (−H + μ·diag(max(1, |H_jj|)))Δ = g
+// over the free components, each at most 3 long, and false when the matrix
+// is not positive definite.
+func (nt *pcovNewton) step(mu float64) ([]float64, bool) {
+	k, nf := nt.rs.dim(), len(nt.free)
+	a := mat.NewSymDense(nf, nil)
+	b := mat.NewVecDense(nf, nil)
+	for p, i := range nt.free {
+		b.SetVec(p, nt.g[i])
+		for q := p; q < nf; q++ {
+			v := -nt.h[i*k+nt.free[q]]
+			if p == q {
+				v += mu * math.Max(1, math.Abs(v))
+			}
+			a.SetSym(p, q, v)
+		}
+	}
+	var chol mat.Cholesky
+	if !chol.Factorize(a) {
+		return nil, false
+	}
+	var x mat.VecDense
+	if err := chol.SolveVecTo(&x, b); err != nil {
+		return nil, false
+	}
+	longest := 0.0
+	for p := range nf {
+		longest = math.Max(longest, math.Abs(x.AtVec(p)))
+	}
+	scale := 1.0
+	if longest > 3 {
+		scale = 3 / longest
+	}
+	next := append([]float64(nil), nt.theta...)
+	for p, i := range nt.free {
+		next[i] += scale * x.AtVec(p)
+	}
+	return next, true
+}
+
+// run takes Newton steps from θ0 until the largest free gradient
+// component is below pcovTolerance and returns the number of steps and,
+// when it stopped elsewhere, why. A step is kept when it raises the
+// objective or, within its rounding, shrinks the gradient; μ then shrinks
+// eightfold (to 0 below 1e-10), otherwise it grows eightfold.
+func (nt *pcovNewton) run(ctx context.Context, theta0 []float64, maxSteps int) (int, string) {
+	nt.evaluate(theta0)
+	if math.IsInf(nt.f, 0) || math.IsNaN(nt.f) {
+		return 0, "the log-likelihood is not finite at the plain model's estimates"
+	}
+	mu := 1e-3
+	for steps := 0; ; steps++ {
+		gmax := nt.maxGrad()
+		switch {
+		case gmax < pcovTolerance:
+			return steps, ""
+		case steps == maxSteps:
+			return steps, fmt.Sprintf("%d Newton steps without reaching the maximum", steps)
+		case mu > 1e12:
+			if gmax < 1e3*pcovTolerance {
+				return steps, "" // at the maximum to the rounding of the objective
+			}
+			return steps, "no Newton step raises the likelihood"
+		case ctx.Err() != nil:
+			return steps, ctx.Err().Error()
+		}
+		next, ok := nt.step(mu)
+		if !ok {
+			mu = math.Max(8*mu, 1e-6)
+			continue
+		}
+		if pcovOutside(next) {
+			return steps, fmt.Sprintf("a parameter runs off toward 0 or ∞ (|log-parameter| or |coefficient| beyond %d)", maxLogParam)
+		}
+		prev := *nt
+		nt.evaluate(next)
+		if nt.f > prev.f || (nt.f >= prev.f-1e-13*math.Abs(prev.f) && nt.maxGrad() < gmax) {
+			if mu /= 8; mu < 1e-10 {
+				mu = 0
+			}
+			continue
+		}
+		*nt = prev
+		mu = math.Max(8*mu, 1e-6)
+	}
+}
+
+// pcovOutside reports whether θ leaves the box |θ_i| ≤ maxLogParam.
+func pcovOutside(theta []float64) bool {
+	for _, v := range theta {
+		if !(math.Abs(v) <= maxLogParam) {
+			return true
+		}
+	}
+	return false
+}
+
+// result turns the point reached into the fitted model with its standard
+// errors (from the analytic Hessian, without its penalty part only where
+// no penalty is set: the penalized information otherwise, as the plain
+// fit reports).
+func (nt *pcovNewton) result(m CovariateParetoNBD, z Covariates, steps int) *FittedCovariateParetoNBD {
+	rs, th := nt.rs, nt.theta
+	f := &FittedCovariateParetoNBD{R: math.Exp(th[0]), Alpha: math.Exp(th[1]), S: math.Exp(th[2]), Beta: math.Exp(th[3]),
+		GammaPurchase: append([]float64(nil), th[4:4+rs.nP]...), GammaDropout: append([]float64(nil), th[4+rs.nP:]...)}
+	names := append([]string(nil), pnbdNames...)
+	for _, n := range z.PurchaseNames {
+		names = append(names, "purchase."+n)
+	}
+	for _, n := range z.DropoutNames {
+		names = append(names, "dropout."+n)
+	}
+	ll := rs.eval(th, 0, nil)
+	k := float64(len(nt.free))
+	fr := &FitResult{Model: m.Name(), Params: Params{}, StdErrors: Params{}, HasLikelihood: true, LogLikelihood: ll,
+		AIC: 2*k - 2*ll, BIC: k*math.Log(rs.n) - 2*ll, Customers: rs.n, Method: "Newton", Iterations: steps,
+		MaxRelativeSE: math.Inf(1), ConditionNumber: math.Inf(1)}
+	gsq := 0.0
+	for _, i := range nt.free {
+		gsq += nt.g[i] * nt.g[i]
+	}
+	fr.GradientNorm = math.Sqrt(gsq)
+	fr.Converged = fr.GradientNorm < gradientTolerance
+	for i, v := range th {
+		if i < 4 {
+			v = math.Exp(v)
+		}
+		fr.Params[names[i]] = v
+	}
+	se, cond, err := nt.standardErrors()
+	if err != nil {
+		fr.Warnings = append(fr.Warnings, fmt.Sprintf("no standard errors: %v (a covariate that is constant, or a linear combination of others?)", err))
+	}
+	for p, i := range nt.free {
+		if se == nil {
+			break
+		}
+		s := se[p]
+		if i < 4 {
+			s *= math.Exp(th[i]) // delta method: se(θ) = θ·se(ln θ)
+		}
+		fr.StdErrors[names[i]] = s
+	}
+	if se != nil {
+		fr.MaxRelativeSE = 0
+		for p, i := range nt.free {
+			if i < 4 {
+				fr.MaxRelativeSE = math.Max(fr.MaxRelativeSE, se[p])
+			}
+		}
+		fr.ConditionNumber = cond
+		fr.WeaklyIdentified = fr.MaxRelativeSE > weakRelativeSE || cond > weakCondition
+	}
+	f.FitResult = fr
+	return f
+}
+
+// standardErrors returns the standard errors of the free components of θ
+// (the square roots of the diagonal of the inverse observed information
+// n·(−H)) and the information's condition number.
+func (nt *pcovNewton) standardErrors() ([]float64, float64, error) {
+	k, nf := nt.rs.dim(), len(nt.free)
+	info := mat.NewSymDense(nf, nil)
+	for p, i := range nt.free {
+		for q := p; q < nf; q++ {
+			info.SetSym(p, q, -nt.rs.n*nt.h[i*k+nt.free[q]])
+		}
+	}
+	var eig mat.EigenSym
+	cond := math.Inf(1)
+	if eig.Factorize(info, false) {
+		vals := eig.Values(nil)
+		if vals[0] > 0 {
+			cond = vals[nf-1] / vals[0]
+		}
+	}
+	se, err := standardErrorsFrom(info)
+	return se, cond, err
+}
+
+// Result returns the estimates and the fit's diagnostics.
+func (f *FittedCovariateParetoNBD) Result() *FitResult { return f.FitResult }
+
+// Customer returns the plain Pareto/NBD of the customer with covariates
+// zp (purchase) and zd (dropout), a *FittedParetoNBD at
+// (r, α·e^(−γ_P'zp), s, β·e^(−γ_D'zd)), whose predictions are hers:
+// P(alive), E[Y(t) | history], the discounted expected residual purchases
+// (DERT) and CLV.
+func (f *FittedCovariateParetoNBD) Customer(zp, zd []float64) (FittedPurchases, error) {
+	return f.ParetoNBD(zp, zd)
+}
+
+// ParetoNBD is Customer with the concrete type, for the Pareto/NBD's own
+// methods (DiscountedExpectedResidualPurchases, ProbabilityOfPurchases).
+func (f *FittedCovariateParetoNBD) ParetoNBD(zp, zd []float64) (*FittedParetoNBD, error) {
+	if len(zp) != len(f.GammaPurchase) || len(zd) != len(f.GammaDropout) {
+		return nil, fmt.Errorf("%s: %d purchase and %d dropout covariates, want %d and %d", f.Model, len(zp), len(zd), len(f.GammaPurchase), len(f.GammaDropout))
+	}
+	lp, ld := 0.0, 0.0
+	for j, v := range zp {
+		lp += f.GammaPurchase[j] * v
+	}
+	for j, v := range zd {
+		ld += f.GammaDropout[j] * v
+	}
+	return NewFittedParetoNBD(f.R, f.Alpha*math.Exp(-lp), f.S, f.Beta*math.Exp(-ld))
+}
+
+// LikelihoodRatio tests the covariate model against the plain Pareto/NBD
+// fitted on the same data (see LikelihoodRatioTest), with one degree of
+// freedom per coefficient.
+func (f *FittedCovariateParetoNBD) LikelihoodRatio() (stat, p float64, err error) {
+	if f.Plain == nil || f.Plain.Result() == nil {
+		return math.NaN(), math.NaN(), fmt.Errorf("%s: no plain fit to test against", f.Model)
+	}
+	return LikelihoodRatioTest(f.LogLikelihood, f.Plain.Result().LogLikelihood, len(f.GammaPurchase)+len(f.GammaDropout))
+}
