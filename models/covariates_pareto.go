@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -39,15 +41,28 @@ func (CovariateParetoNBD) Name() string { return "paretonbd_cov" }
 
 // FittedCovariateParetoNBD is a fitted CovariateParetoNBD: the base
 // parameters (those of a customer whose covariates are all 0), the
-// coefficients in the order of the covariate columns, the fit's
-// diagnostics, and the plain Pareto/NBD fitted on the same data (the
-// restricted model of the likelihood-ratio test and the fit's start).
+// coefficients (GammaPurchase[j] that of the covariate PurchaseNames[j],
+// GammaDropout[j] that of DropoutNames[j]), the fit's diagnostics, and
+// PlainLogLikelihood, the maximized log-likelihood of the plain
+// Pareto/NBD on the same data (the restriction of the likelihood-ratio
+// test; NaN for a model rebuilt from its parameters).
 type FittedCovariateParetoNBD struct {
-	R, Alpha, S, Beta float64
-	GammaPurchase     []float64
-	GammaDropout      []float64
-	Plain             *FittedParetoNBD
+	R, Alpha, S, Beta           float64
+	GammaPurchase               []float64
+	GammaDropout                []float64
+	PurchaseNames, DropoutNames []string
+	PlainLogLikelihood          float64
 	*FitResult
+}
+
+// FitCovariates fits the model on d with covariates z (see
+// FitCovariateParetoNBD).
+func (CovariateParetoNBD) FitCovariates(ctx context.Context, d *Data, z Covariates, o FitOptions) (FittedCovariates, error) {
+	f, err := FitCovariateParetoNBD(ctx, d, z, o)
+	if f == nil {
+		return nil, err
+	}
+	return f, err
 }
 
 // pcovMaxSteps caps the Newton steps of FitCovariateParetoNBD.
@@ -75,6 +90,9 @@ func FitCovariateParetoNBD(ctx context.Context, d *Data, z Covariates, o FitOpti
 	if err != nil {
 		return nil, err
 	}
+	if err := checkCovariateNames(m.Name(), z); err != nil {
+		return nil, err
+	}
 	plain, err := FitParetoNBD(ctx, d, o)
 	if plain == nil {
 		return nil, fmt.Errorf("%s: the plain Pareto/NBD start: %w", m.Name(), err)
@@ -96,7 +114,7 @@ func FitCovariateParetoNBD(ctx context.Context, d *Data, z Covariates, o FitOpti
 		return nil, fmt.Errorf("%s: fit interrupted: %w", m.Name(), err)
 	}
 	f := nt.result(m, z, steps)
-	f.Plain = plain
+	f.PlainLogLikelihood = plain.Result().LogLikelihood
 	if reason != "" {
 		return f, &ConvergenceError{Result: f.FitResult, Reason: reason, Option: OptionPenalty}
 	}
@@ -254,7 +272,8 @@ func pcovOutside(theta []float64) bool {
 func (nt *pcovNewton) result(m CovariateParetoNBD, z Covariates, steps int) *FittedCovariateParetoNBD {
 	rs, th := nt.rs, nt.theta
 	f := &FittedCovariateParetoNBD{R: math.Exp(th[0]), Alpha: math.Exp(th[1]), S: math.Exp(th[2]), Beta: math.Exp(th[3]),
-		GammaPurchase: append([]float64(nil), th[4:4+rs.nP]...), GammaDropout: append([]float64(nil), th[4+rs.nP:]...)}
+		GammaPurchase: append([]float64(nil), th[4:4+rs.nP]...), GammaDropout: append([]float64(nil), th[4+rs.nP:]...),
+		PurchaseNames: slices.Clone(z.PurchaseNames), DropoutNames: slices.Clone(z.DropoutNames)}
 	names := append([]string(nil), pnbdNames...)
 	for _, n := range z.PurchaseNames {
 		names = append(names, "purchase."+n)
@@ -362,8 +381,82 @@ func (f *FittedCovariateParetoNBD) ParetoNBD(zp, zd []float64) (*FittedParetoNBD
 // fitted on the same data (see LikelihoodRatioTest), with one degree of
 // freedom per coefficient.
 func (f *FittedCovariateParetoNBD) LikelihoodRatio() (stat, p float64, err error) {
-	if f.Plain == nil || f.Plain.Result() == nil {
-		return math.NaN(), math.NaN(), fmt.Errorf("%s: no plain fit to test against", f.Model)
+	return LikelihoodRatioTest(f.LogLikelihood, f.PlainLogLikelihood, len(f.GammaPurchase)+len(f.GammaDropout))
+}
+
+// CovariateNames returns the purchase and dropout covariate names.
+func (f *FittedCovariateParetoNBD) CovariateNames() (purchase, dropout []string) {
+	return f.PurchaseNames, f.DropoutNames
+}
+
+// PlainLL returns the plain Pareto/NBD's log-likelihood on the fit's data.
+func (f *FittedCovariateParetoNBD) PlainLL() float64 { return f.PlainLogLikelihood }
+
+// Effects says what a one-unit rise of each covariate does to a customer
+// whose covariates are otherwise 0. A purchase coefficient γ_P multiplies
+// the mean purchase rate r/α_i by e^γ_P and leaves the lifetime alone. A
+// dropout coefficient γ_D multiplies the dropout rate μ of every
+// customer, in distribution, by e^γ_D (μ ~ Gamma(s, β_i) with β_i =
+// β·e^(−γ_D)), so that the lifetime, an exponential time of rate μ, is
+// multiplied by e^(−γ_D) in distribution: its median and, where it is
+// finite (s > 1, E[lifetime] = β_i/(s−1)), its mean. For s ≤ 1 the mean
+// lifetime is infinite and LifetimeMultiplier is NaN (see Note).
+func (f *FittedCovariateParetoNBD) Effects() []CovariateEffect {
+	se := func(name string) float64 {
+		if v, ok := f.StdErrors[name]; ok && f.FitResult != nil {
+			return v
+		}
+		return math.NaN()
 	}
-	return LikelihoodRatioTest(f.LogLikelihood, f.Plain.Result().LogLikelihood, len(f.GammaPurchase)+len(f.GammaDropout))
+	var out []CovariateEffect
+	for j, g := range f.GammaPurchase {
+		out = append(out, CovariateEffect{Process: "purchase", Name: f.PurchaseNames[j], Coefficient: g,
+			SE: se("purchase." + f.PurchaseNames[j]), RateMultiplier: math.Exp(g), LifetimeMultiplier: 1})
+	}
+	for j, g := range f.GammaDropout {
+		e := CovariateEffect{Process: "dropout", Name: f.DropoutNames[j], Coefficient: g,
+			SE: se("dropout." + f.DropoutNames[j]), RateMultiplier: 1, LifetimeMultiplier: math.Exp(-g)}
+		if f.S <= 1 {
+			e.LifetimeMultiplier = math.NaN()
+			e.Note = fmt.Sprintf("expected lifetime infinite (s = %.3g ≤ 1); the lifetime's distribution, its median included, is multiplied by e^−γ = %.3g", f.S, math.Exp(-g))
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// NewFittedCovariateParetoNBD returns the model with the given parameters
+// and coefficients, as a fit saved them: r, alpha, s, beta,
+// "purchase.NAME" and "dropout.NAME" (the covariates in sorted order of
+// their names within each process).
+func NewFittedCovariateParetoNBD(p Params) (*FittedCovariateParetoNBD, error) {
+	const model = "paretonbd_cov"
+	v, err := paramValues(model, p, pnbdNames...)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := NewFittedParetoNBD(v[0], v[1], v[2], v[3]); err != nil {
+		return nil, fmt.Errorf("%s: %w", model, err)
+	}
+	f := &FittedCovariateParetoNBD{R: v[0], Alpha: v[1], S: v[2], Beta: v[3], PlainLogLikelihood: math.NaN(),
+		FitResult: &FitResult{Model: model, Params: Params{}, Method: "given"}}
+	for _, name := range p.Names() {
+		g := p[name]
+		f.Params[name] = g
+		process, cov, ok := strings.Cut(name, ".")
+		switch {
+		case !ok && slices.Contains(pnbdNames, name):
+		case !ok:
+			return nil, fmt.Errorf("%s: unknown parameter %s (want r, alpha, s, beta, purchase.NAME and dropout.NAME)", model, name)
+		case !finite(g):
+			return nil, fmt.Errorf("%s: coefficient %s = %v must be finite", model, name, g)
+		case process == "purchase":
+			f.PurchaseNames, f.GammaPurchase = append(f.PurchaseNames, cov), append(f.GammaPurchase, g)
+		case process == "dropout":
+			f.DropoutNames, f.GammaDropout = append(f.DropoutNames, cov), append(f.GammaDropout, g)
+		default:
+			return nil, fmt.Errorf("%s: parameter %s: a coefficient is named purchase.NAME or dropout.NAME", model, name)
+		}
+	}
+	return f, nil
 }

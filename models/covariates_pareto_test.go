@@ -370,3 +370,80 @@ func BenchmarkParetoFitPlain(b *testing.B) {
 		}
 	}
 }
+
+// The covariate Pareto/NBD is a covariate model like the BG family.
+var (
+	_ CovariateModel   = CovariateParetoNBD{}
+	_ FittedCovariates = (*FittedCovariateParetoNBD)(nil)
+)
+
+// TestCovariateParetoRebuild rebuilds a model from saved parameters: the
+// covariates come back in sorted order per process, a customer's model
+// has her α_i and β_i, and bad parameters are errors.
+func TestCovariateParetoRebuild(t *testing.T) {
+	p := Params{"r": 0.7, "alpha": 6, "s": 0.9, "beta": 12, "purchase.vip": 0.6, "dropout.vip": 0.5, "dropout.tenure": 0.3}
+	f, err := NewFittedCovariateParetoNBD(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pn, dn := f.CovariateNames()
+	if strings.Join(pn, ",") != "vip" || strings.Join(dn, ",") != "tenure,vip" {
+		t.Errorf("covariates %v and %v, want [vip] and [tenure vip]", pn, dn)
+	}
+	m, err := f.ParetoNBD([]float64{1}, []float64{2, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkClose(t, "alpha_i", m.Alpha, 6*math.Exp(-0.6), 1e-15)
+	checkClose(t, "beta_i", m.Beta, 12*math.Exp(-0.5-2*0.3), 1e-15)
+	if !math.IsNaN(f.PlainLL()) {
+		t.Errorf("rebuilt model: plain log-likelihood %v, want NaN", f.PlainLL())
+	}
+	for _, c := range []struct {
+		edit func(Params)
+		want string
+	}{
+		{func(p Params) { delete(p, "beta") }, "parameter beta is missing"},
+		{func(p Params) { p["k"] = 2 }, "unknown parameter k"},
+		{func(p Params) { p["spend.x"] = 2 }, "a coefficient is named purchase.NAME or dropout.NAME"},
+		{func(p Params) { p["dropout.x"] = math.Inf(1) }, "coefficient dropout.x = +Inf must be finite"},
+		{func(p Params) { p["s"] = -1 }, "must be a finite number > 0"},
+	} {
+		q := Params{}
+		for k, v := range p {
+			q[k] = v
+		}
+		c.edit(q)
+		if _, err := NewFittedCovariateParetoNBD(q); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("parameters %v: error %v, want one containing %q", q, err, c.want)
+		}
+	}
+}
+
+// TestCovariateParetoEffects checks what a one-unit change does: the
+// purchase rate by e^γ_P, the mean lifetime β_i/(s−1) (finite for s > 1)
+// by the ratio at β·e^(−γ_D) and β, and no finite mean for s ≤ 1.
+func TestCovariateParetoEffects(t *testing.T) {
+	for _, s := range []float64{0.9, 1.7} {
+		f, err := NewFittedCovariateParetoNBD(Params{"r": 0.7, "alpha": 6, "s": s, "beta": 12, "purchase.vip": 0.6, "dropout.vip": 0.5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eff := f.Effects()
+		if len(eff) != 2 || eff[0].Process != "purchase" || eff[1].Process != "dropout" {
+			t.Fatalf("effects %+v: want the purchase then the dropout coefficient", eff)
+		}
+		checkClose(t, "purchase rate multiplier", eff[0].RateMultiplier, (0.7/(6*math.Exp(-0.6)))/(0.7/6), 1e-14)
+		if eff[0].LifetimeMultiplier != 1 || eff[1].RateMultiplier != 1 {
+			t.Errorf("effects %+v: a purchase covariate leaves the lifetime, a dropout one the purchase rate alone", eff)
+		}
+		if s <= 1 {
+			if !math.IsNaN(eff[1].LifetimeMultiplier) || !strings.Contains(eff[1].Note, "infinite") {
+				t.Errorf("s = %v: lifetime effect %+v, want NaN with a note", s, eff[1])
+			}
+			continue
+		}
+		meanLife := func(beta float64) float64 { return beta / (s - 1) }
+		checkClose(t, "lifetime multiplier", eff[1].LifetimeMultiplier, meanLife(12*math.Exp(-0.5))/meanLife(12), 1e-14)
+	}
+}
