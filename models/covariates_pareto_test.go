@@ -447,3 +447,34 @@ func TestCovariateParetoEffects(t *testing.T) {
 		checkClose(t, "lifetime multiplier", eff[1].LifetimeMultiplier, meanLife(12*math.Exp(-0.5))/meanLife(12), 1e-14)
 	}
 }
+
+// TestCovariateParetoOneProcess fits covariates on one process only (the
+// other without covariates), and a constant covariate, which the
+// intercept absorbs: its fit keeps the plain model's likelihood and
+// reports that it has no standard errors.
+func TestCovariateParetoOneProcess(t *testing.T) {
+	_, d, z := simulatePCov(t, 5000, 15, pcovTruth.gp, pcovTruth.gd)
+	purchaseOnly := Covariates{Purchase: z.Purchase, PurchaseNames: z.PurchaseNames}
+	f, err := FitCovariateParetoNBD(context.Background(), d, purchaseOnly, FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.GammaPurchase) != 2 || len(f.GammaDropout) != 0 || !(f.StdErrors["purchase.score"] > 0) {
+		t.Errorf("purchase-only fit: coefficients %v and %v, standard errors %v", f.GammaPurchase, f.GammaDropout, f.StdErrors)
+	}
+	if stat, p, err := f.LikelihoodRatio(); err != nil || !(p < 1e-6) {
+		t.Errorf("purchase-only likelihood-ratio test: %v, %v, %v; want a rejection", stat, p, err)
+	}
+	constant := Covariates{Dropout: make([][]float64, d.Len()), DropoutNames: []string{"one"}}
+	for i := range constant.Dropout {
+		constant.Dropout[i] = []float64{1}
+	}
+	f, err = FitCovariateParetoNBD(context.Background(), d, constant, FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkNear(t, "log-likelihood with a constant covariate", f.LogLikelihood, f.PlainLogLikelihood, 1e-12)
+	if len(f.Warnings) == 0 || !strings.Contains(f.Warnings[0], "no standard errors") {
+		t.Errorf("constant covariate: warnings %q, want one about standard errors", f.Warnings)
+	}
+}
