@@ -78,8 +78,10 @@ const pcovTolerance = 1e-10
 // takes Levenberg–Marquardt-damped Newton steps with the analytic Hessian
 // on the mean log-likelihood in θ = (ln r, ln α, ln s, ln β, γ_P…, γ_D…),
 // minus o.Penalty·Σ of the squared free log-parameters (the plain model's
-// penalty; the coefficients are not penalized). Parameters in o.Fixed stay
-// at their values. Standard errors come from the inverse of the analytic
+// penalty; the coefficients are not penalized). The steps are taken in
+// standardized covariates (see pcovScaling), so that neither the units
+// nor the origin of a covariate matter; the box |θ′| ≤ 25 that stops a
+// runaway applies there. Parameters in o.Fixed stay at their values. Standard errors come from the inverse of the analytic
 // observed information, those of r, α, s, β by the delta method; the
 // coefficients are named "purchase.NAME" and "dropout.NAME" in the
 // result's Params and StdErrors. A fit that does not converge returns its
@@ -108,12 +110,17 @@ func FitCovariateParetoNBD(ctx context.Context, d *Data, z Covariates, o FitOpti
 	for i := 4; i < len(theta); i++ {
 		free = append(free, i)
 	}
+	// Search in standardized covariates (θ′ = θ at the start: every
+	// coefficient is 0), centred where the base parameter is free.
+	_, alphaFixed := o.Fixed["alpha"]
+	_, betaFixed := o.Fixed["beta"]
+	sc := rs.standardize(!alphaFixed, !betaFixed)
 	nt := newPCovNewton(rs, free, o.Penalty)
 	steps, reason := nt.run(ctx, theta, max(o.MaxIterations, pcovMaxSteps))
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%s: fit interrupted: %w", m.Name(), err)
 	}
-	f := nt.result(m, z, steps)
+	f := nt.result(m, z, sc, steps)
 	f.PlainLogLikelihood = plain.Result().LogLikelihood
 	if reason != "" {
 		return f, &ConvergenceError{Result: f.FitResult, Reason: reason, Option: OptionPenalty}
@@ -265,12 +272,12 @@ func pcovOutside(theta []float64) bool {
 	return false
 }
 
-// result turns the point reached into the fitted model with its standard
-// errors (from the analytic Hessian, without its penalty part only where
-// no penalty is set: the penalized information otherwise, as the plain
-// fit reports).
-func (nt *pcovNewton) result(m CovariateParetoNBD, z Covariates, steps int) *FittedCovariateParetoNBD {
-	rs, th := nt.rs, nt.theta
+// result turns the point reached (in the standardized θ′ of sc) into the
+// fitted model with its standard errors (from the analytic Hessian,
+// penalized as the search was; see standardErrors).
+func (nt *pcovNewton) result(m CovariateParetoNBD, z Covariates, sc *pcovScaling, steps int) *FittedCovariateParetoNBD {
+	rs := nt.rs
+	th := sc.natural(nt.theta)
 	f := &FittedCovariateParetoNBD{R: math.Exp(th[0]), Alpha: math.Exp(th[1]), S: math.Exp(th[2]), Beta: math.Exp(th[3]),
 		GammaPurchase: append([]float64(nil), th[4:4+rs.nP]...), GammaDropout: append([]float64(nil), th[4+rs.nP:]...),
 		PurchaseNames: slices.Clone(z.PurchaseNames), DropoutNames: slices.Clone(z.DropoutNames)}
@@ -281,7 +288,7 @@ func (nt *pcovNewton) result(m CovariateParetoNBD, z Covariates, steps int) *Fit
 	for _, n := range z.DropoutNames {
 		names = append(names, "dropout."+n)
 	}
-	ll := rs.eval(th, 0, nil)
+	ll := rs.eval(nt.theta, 0, nil)
 	k := float64(len(nt.free))
 	fr := &FitResult{Model: m.Name(), Params: Params{}, StdErrors: Params{}, HasLikelihood: true, LogLikelihood: ll,
 		AIC: 2*k - 2*ll, BIC: k*math.Log(rs.n) - 2*ll, Customers: rs.n, Method: "Newton", Iterations: steps,
@@ -298,38 +305,32 @@ func (nt *pcovNewton) result(m CovariateParetoNBD, z Covariates, steps int) *Fit
 		}
 		fr.Params[names[i]] = v
 	}
-	se, cond, err := nt.standardErrors()
+	se, cond, err := nt.standardErrors(sc)
 	if err != nil {
 		fr.Warnings = append(fr.Warnings, fmt.Sprintf("no standard errors: %v (a covariate that is constant, or a linear combination of others?)", err))
+		f.FitResult = fr
+		return f
 	}
-	for p, i := range nt.free {
-		if se == nil {
-			break
-		}
-		s := se[p]
+	fr.MaxRelativeSE = 0
+	for _, i := range nt.free {
+		s := se[i]
 		if i < 4 {
+			fr.MaxRelativeSE = math.Max(fr.MaxRelativeSE, s)
 			s *= math.Exp(th[i]) // delta method: se(θ) = θ·se(ln θ)
 		}
 		fr.StdErrors[names[i]] = s
 	}
-	if se != nil {
-		fr.MaxRelativeSE = 0
-		for p, i := range nt.free {
-			if i < 4 {
-				fr.MaxRelativeSE = math.Max(fr.MaxRelativeSE, se[p])
-			}
-		}
-		fr.ConditionNumber = cond
-		fr.WeaklyIdentified = fr.MaxRelativeSE > weakRelativeSE || cond > weakCondition
-	}
+	fr.ConditionNumber = cond
+	fr.WeaklyIdentified = fr.MaxRelativeSE > weakRelativeSE || cond > weakCondition
 	f.FitResult = fr
 	return f
 }
 
-// standardErrors returns the standard errors of the free components of θ
-// (the square roots of the diagonal of the inverse observed information
-// n·(−H)) and the information's condition number.
-func (nt *pcovNewton) standardErrors() ([]float64, float64, error) {
+// standardErrors returns the standard errors of θ (0 for fixed
+// components) from the inverse C′ of the observed information n·(−H) in
+// the free components of θ′, mapped by C = A·C′·Aᵀ (see pcovScaling), and
+// the condition number of the information in θ′.
+func (nt *pcovNewton) standardErrors(sc *pcovScaling) ([]float64, float64, error) {
 	k, nf := nt.rs.dim(), len(nt.free)
 	info := mat.NewSymDense(nf, nil)
 	for p, i := range nt.free {
@@ -340,13 +341,36 @@ func (nt *pcovNewton) standardErrors() ([]float64, float64, error) {
 	var eig mat.EigenSym
 	cond := math.Inf(1)
 	if eig.Factorize(info, false) {
-		vals := eig.Values(nil)
-		if vals[0] > 0 {
+		if vals := eig.Values(nil); vals[0] > 0 {
 			cond = vals[nf-1] / vals[0]
 		}
 	}
-	se, err := standardErrorsFrom(info)
-	return se, cond, err
+	var chol mat.Cholesky
+	if !chol.Factorize(info) {
+		return nil, cond, fmt.Errorf("the observed information is not positive definite (a flat or degenerate likelihood)")
+	}
+	var inv mat.SymDense
+	if err := chol.InverseTo(&inv); err != nil {
+		return nil, cond, fmt.Errorf("inverting the observed information: %w", err)
+	}
+	full := mat.NewDense(k, k, nil)
+	for p, i := range nt.free {
+		for q, j := range nt.free {
+			full.Set(i, j, inv.At(p, q))
+		}
+	}
+	a := mat.NewDense(k, k, sc.jacobian())
+	var c mat.Dense
+	c.Product(a, full, a.T())
+	se := make([]float64, k)
+	for i := range k {
+		v := c.At(i, i)
+		if !(v >= 0) || math.IsInf(v, 0) {
+			return nil, cond, fmt.Errorf("variance of parameter %d is %v", i, v)
+		}
+		se[i] = math.Sqrt(v)
+	}
+	return se, cond, nil
 }
 
 // Result returns the estimates and the fit's diagnostics.

@@ -318,3 +318,100 @@ func (rs *pcovRows) logLik(theta, grad []float64) float64 {
 	clear(grad)
 	return rs.eval(theta, 1, grad)
 }
+
+// pcovScaling is the standardization of the covariate columns under
+// which FitCovariateParetoNBD searches: column j of a process becomes
+// (z_j − m_j)/d_j, with m_j its weighted mean (0 when the process's base
+// parameter is fixed, so that it keeps its meaning) and d_j its weighted
+// standard deviation (1 for a constant column). The standardized
+// coefficients γ′ and base parameters give the natural ones by
+//
+//	γ_j = γ′_j/d_j,   ln α = ln α′ + Σ_j γ′_P,j m_P,j/d_P,j,   ln β likewise,
+//
+// a linear map θ = A·θ′ under which the likelihood is the same; a search
+// in θ′ is well scaled whatever the covariates' units and origins.
+type pcovScaling struct {
+	mp, dp, md, dd []float64
+}
+
+// standardize replaces the covariates of rs by their standardized values
+// (see pcovScaling), centring the purchase (dropout) columns when
+// centreP (centreD), and returns the scaling.
+func (rs *pcovRows) standardize(centreP, centreD bool) *pcovScaling {
+	sc := &pcovScaling{}
+	sc.mp, sc.dp = rs.columnMoments(rs.zp, rs.nP, centreP)
+	sc.md, sc.dd = rs.columnMoments(rs.zd, rs.nD, centreD)
+	shift := func(rows [][]float64, m, d []float64) [][]float64 {
+		if len(m) == 0 {
+			return rows
+		}
+		out := make([][]float64, len(rows))
+		flat := make([]float64, len(rows)*len(m))
+		for i, row := range rows {
+			out[i] = flat[i*len(m) : (i+1)*len(m)]
+			for j, v := range row {
+				out[i][j] = (v - m[j]) / d[j]
+			}
+		}
+		return out
+	}
+	rs.zp, rs.zd = shift(rs.zp, sc.mp, sc.dp), shift(rs.zd, sc.md, sc.dd)
+	return sc
+}
+
+// columnMoments returns the weighted means (zero unless centre) and
+// standard deviations (1 where 0) of the width columns of rows.
+func (rs *pcovRows) columnMoments(rows [][]float64, width int, centre bool) (m, d []float64) {
+	m, d = make([]float64, width), make([]float64, width)
+	for j := range width {
+		var s1 float64
+		for i, row := range rows {
+			s1 += rs.w[i] * row[j]
+		}
+		mean := s1 / rs.n
+		var s2 float64
+		for i, row := range rows {
+			s2 += rs.w[i] * (row[j] - mean) * (row[j] - mean)
+		}
+		if centre {
+			m[j] = mean
+		}
+		d[j] = math.Sqrt(s2 / rs.n)
+		if !(d[j] > 0) || math.IsInf(d[j], 0) {
+			d[j] = 1
+		}
+	}
+	return m, d
+}
+
+// jacobian returns A (k×k, row-major) of θ = A·θ′ (see pcovScaling).
+func (sc *pcovScaling) jacobian() []float64 {
+	nP, nD := len(sc.mp), len(sc.md)
+	k := 4 + nP + nD
+	a := make([]float64, k*k)
+	for i := range 4 {
+		a[i*k+i] = 1
+	}
+	for j := range nP {
+		a[1*k+4+j] = sc.mp[j] / sc.dp[j]
+		a[(4+j)*k+4+j] = 1 / sc.dp[j]
+	}
+	for j := range nD {
+		c := 4 + nP + j
+		a[3*k+c] = sc.md[j] / sc.dd[j]
+		a[c*k+c] = 1 / sc.dd[j]
+	}
+	return a
+}
+
+// natural returns θ = A·θ′.
+func (sc *pcovScaling) natural(thetaStd []float64) []float64 {
+	a, k := sc.jacobian(), len(thetaStd)
+	out := make([]float64, k)
+	for i := range k {
+		for j := range k {
+			out[i] += a[i*k+j] * thetaStd[j]
+		}
+	}
+	return out
+}

@@ -478,3 +478,46 @@ func TestCovariateParetoOneProcess(t *testing.T) {
 		t.Errorf("constant covariate: warnings %q, want one about standard errors", f.Warnings)
 	}
 }
+
+// TestCovariateParetoUnits checks that the fit does not depend on the
+// covariates' units and origins: with z″ = c·z + b per column (scales from
+// 1e-3 to 1e3, an origin far from the data) the log-likelihood is the
+// same, γ″ = γ/c with se″ = se/|c|, and ln α″ = ln α + Σ γ″b (ln β″
+// likewise), even where ln β″ lies beyond the box the search keeps its
+// standardized parameters in.
+func TestCovariateParetoUnits(t *testing.T) {
+	_, d, z := simulatePCov(t, 5000, 16, pcovTruth.gp, pcovTruth.gd)
+	base, err := FitCovariateParetoNBD(context.Background(), d, z, FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, bp := []float64{1, 1000}, []float64{0, -3}
+	cd, bd := []float64{1, 1e-3}, []float64{70, 0}
+	moved := z
+	moved.Purchase, moved.Dropout = make([][]float64, len(z.Purchase)), make([][]float64, len(z.Dropout))
+	for i := range z.Purchase {
+		moved.Purchase[i] = []float64{cp[0]*z.Purchase[i][0] + bp[0], cp[1]*z.Purchase[i][1] + bp[1]}
+		moved.Dropout[i] = []float64{cd[0]*z.Dropout[i][0] + bd[0], cd[1]*z.Dropout[i][1] + bd[1]}
+	}
+	f, err := FitCovariateParetoNBD(context.Background(), d, moved, FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkNear(t, "log-likelihood", f.LogLikelihood, base.LogLikelihood, 1e-11)
+	lnAlpha, lnBeta := math.Log(base.Alpha), math.Log(base.Beta)
+	for j, name := range z.PurchaseNames {
+		checkClose(t, "purchase."+name, f.GammaPurchase[j], base.GammaPurchase[j]/cp[j], 1e-6)
+		checkClose(t, "se purchase."+name, f.StdErrors["purchase."+name], base.StdErrors["purchase."+name]/cp[j], 1e-4)
+		lnAlpha += f.GammaPurchase[j] * bp[j]
+	}
+	for j, name := range z.DropoutNames {
+		checkClose(t, "dropout."+name, f.GammaDropout[j], base.GammaDropout[j]/cd[j], 1e-6)
+		checkClose(t, "se dropout."+name, f.StdErrors["dropout."+name], base.StdErrors["dropout."+name]/cd[j], 1e-4)
+		lnBeta += f.GammaDropout[j] * bd[j]
+	}
+	checkClose(t, "ln alpha", math.Log(f.Alpha), lnAlpha, 1e-6)
+	checkClose(t, "ln beta", math.Log(f.Beta), lnBeta, 1e-6)
+	if math.Log(f.Beta) < maxLogParam {
+		t.Errorf("ln beta″ = %v: the test means it to lie beyond %d", math.Log(f.Beta), maxLogParam)
+	}
+}
