@@ -77,7 +77,7 @@ const pcovTolerance = 1e-10
 // with o) and starts from its estimates with every coefficient 0, then
 // takes Levenberg–Marquardt-damped Newton steps with the analytic Hessian
 // on the mean log-likelihood in θ = (ln r, ln α, ln s, ln β, γ_P…, γ_D…),
-// minus o.Penalty·Σ of the squared free log-parameters (the plain model's
+// minus o.Penalty·Σ of the squared free log-parameters of θ′ (the plain model's
 // penalty; the coefficients are not penalized). The steps are taken in
 // standardized covariates (see pcovScaling), so that neither the units
 // nor the origin of a covariate matter; the box |θ′| ≤ 25 that stops a
