@@ -43,6 +43,7 @@ func (c *Config) resolve(checkFiles bool) (ResolvedConfig, error) {
 		k.split()
 	}
 	k.models()
+	k.covariates()
 	k.spendModel()
 	k.clv()
 	k.tuning()

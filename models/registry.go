@@ -467,5 +467,5 @@ func (m needsCovariates) Fit(context.Context, *Data, FitOptions) (FittedPurchase
 type NeedsCovariatesError struct{ Model string }
 
 func (e *NeedsCovariatesError) Error() string {
-	return fmt.Sprintf("%s needs the customers' covariates: give a covariates file keyed by customer id (covariates.path and covariates.columns in a config, --covariates FILE with --covariate-columns on the command line)", e.Model)
+	return fmt.Sprintf("%s needs the customers' covariates: give a covariates file keyed by customer id (covariates.path and covariates.columns in a config, --covariates FILE with --covariate on the command line)", e.Model)
 }
