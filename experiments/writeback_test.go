@@ -52,7 +52,8 @@ output:
 // of the same run: one row per customer, every value within 1e-9
 // relative, every model written (the heuristics too: their values depend
 // on (x, t_x, T) only); then that the existing table stops a run without
-// output.table_replace, untouched, and is replaced with it.
+// output.table_replace, untouched, and is replaced with it; and a
+// forecast's table (with the spend column).
 func TestWriteBackTableMatchesPredictions(t *testing.T) {
 	qs, err := datasets.Embedded("quickstart")
 	if err != nil {
@@ -91,6 +92,13 @@ func TestWriteBackTableMatchesPredictions(t *testing.T) {
 			runConfigIn(t, dir, fmt.Sprintf(writeBackConfig, e.dialect, "[bgnbd]", "  table: qs_predictions\n  table_replace: true"))
 			checkManifestTable(t, filepath.Join(dir, "run"), 5000, nil, true)
 			checkTable(t, conn, "qs_predictions", filepath.Join(dir, "run", "predictions.csv"), "")
+
+			// A forecast (no holdout; the spend column) of a model and a
+			// heuristic.
+			forecast := strings.Replace(fmt.Sprintf(writeBackConfig, e.dialect, "[bgnbd, hiatus]", "  table: qs_forecast"), "  holdout_end: 2025-06-29\n", "", 1)
+			dir = t.TempDir()
+			runConfigIn(t, dir, forecast)
+			checkTable(t, conn, "qs_forecast", filepath.Join(dir, "run", "predictions.csv"), "")
 		})
 	}
 }
