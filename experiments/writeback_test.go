@@ -103,6 +103,8 @@ func TestWriteBackTableMatchesPredictions(t *testing.T) {
 	}
 }
 
+// loadText writes a config's text to dir/c.yaml and loads it, failing
+// the test on an error.
 func loadText(t *testing.T, dir, text string) *Config {
 	t.Helper()
 	path := filepath.Join(dir, "c.yaml")
