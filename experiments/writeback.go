@@ -40,12 +40,15 @@ import (
 // float64 values, so the table equals predictions.csv (to the last bits
 // of the amounts the engine sums in its own order).
 //
-// A model whose values differ between customers of the same pattern
-// cannot be sent per pattern and is left out of the table, with the
-// reason in the manifest and on the console: the retention model (it reads
-// each customer's activity by period) and the models fitted on calendar
-// periods (BG/BB: their patterns are not the summary's). The average and
-// hiatus heuristics depend on (x, t_x, T) only and are written.
+// The heuristics are written like the models: the average and hiatus
+// predictions depend on (x, t_x, T) only, and the retention model's on its
+// recency state, the whole periods since the last active one, which is
+// the period of the last calibration purchase, fixed by T − t_x. Every
+// sent value is checked to be the same for all customers of its pattern;
+// a model for which one is not (a future model reading more of a
+// customer's history) is left out of the table, with the reason in the
+// manifest and on the console, as are the models fitted on calendar
+// periods (BG/BB), whose patterns are not the summary's.
 
 // TableWritten is what manifest.json records of output.table.
 type TableWritten struct {
