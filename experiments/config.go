@@ -247,6 +247,11 @@ type OutputConfig struct {
 	// Formats are the figure files written into plots/: png, svg or both
 	// (default png; see DefaultFigureFormats).
 	Formats []string `mapstructure:"formats" json:"formats,omitempty"`
+	// Table, with data.engine, is a table to create in the data's
+	// database with the per-customer predictions (see writeback.go);
+	// TableReplace allows replacing an existing one.
+	Table        string `mapstructure:"table" json:"table,omitempty"`
+	TableReplace bool   `mapstructure:"table_replace" json:"table_replace,omitempty"`
 }
 
 // ResolvedConfig holds the values Resolve derives from a Config: what the

@@ -204,6 +204,7 @@ func (k *cfgCheck) tuning() {
 // output resolves the results root: results/ in the working directory by
 // default.
 func (k *cfgCheck) output() {
+	k.outputTable()
 	k.r.OutputDir = k.path(k.c.Output.Dir)
 	if k.c.Output.Dir == "" {
 		if wd, err := os.Getwd(); err == nil {

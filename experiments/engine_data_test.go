@@ -149,15 +149,7 @@ func TestEngineRunMatchesFileRun(t *testing.T) {
 // left to the caller (Outcome.Err).
 func runConfigIn(t *testing.T, dir, text string) *Outcome {
 	t.Helper()
-	path := filepath.Join(dir, "c.yaml")
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := Load(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := Run(context.Background(), cfg, RunOptions{OutDir: filepath.Join(dir, "run")})
+	out, err := Run(context.Background(), loadText(t, dir, text), RunOptions{OutDir: filepath.Join(dir, "run")})
 	if err != nil {
 		t.Fatal(err)
 	}
