@@ -174,6 +174,8 @@ type runResult struct {
 	// projection.csv).
 	write     func(rd *resultsDir) error
 	artifacts *Artifacts
+	// engine is what was fetched from a database (nil for a file).
+	engine *EngineFacts
 }
 
 // Run carries out an experiment: a backtest (the config has data and
@@ -298,7 +300,7 @@ func commitRun(ctx context.Context, env *runEnv, res *runResult, started time.Ti
 		Started: started.UTC().Format(time.RFC3339Nano), StageSeconds: env.stages, ModelSeconds: res.modelSeconds,
 		DiscountNote: fmt.Sprintf("discount rate %g per year → (1 + %g)^(%g days / 365.25) − 1 = %.10g per %s",
 			cfg.CLV.DiscountRate, cfg.CLV.DiscountRate, r.Unit.Days(), r.DiscountRatePerUnit, r.Unit.Name),
-		GOMAXPROCS: runtime.GOMAXPROCS(0),
+		GOMAXPROCS: runtime.GOMAXPROCS(0), Engine: res.engine,
 	}
 	man.Finished = now().UTC().Format(time.RFC3339Nano)
 	if err := env.rd.writeJSON("manifest.json", man); err != nil {
@@ -329,6 +331,9 @@ type Manifest struct {
 	ModelSeconds   map[string]float64 `json:"model_seconds"`
 	DiscountNote   string             `json:"discount_conversion"`
 	GOMAXPROCS     int                `json:"gomaxprocs"`
+	// Engine says, for data read from a database, whether the pattern
+	// table or one row per customer was fetched and the bytes received.
+	Engine *EngineFacts `json:"engine,omitempty"`
 }
 
 type jsonRaw []byte
