@@ -209,9 +209,9 @@ func (g *gen) customers() string {
 	zero := "toFloat64(0)"
 	cols := []string{"kind", "cid", "first_day", "last_cal", "n_cal", "n_hold", "first_amt", "rep_sum", "hold_sum", "activity"}
 	return "SELECT " + chOut(cols) + ", count() AS n FROM (SELECT" +
-		" arrayJoin(arrayConcat([(toUInt8(0), cid, first_day, last_cal, toInt64(n_cal), n_hold, first_amt, rep_sum, hold_sum, activity)]," +
+		" arrayJoin(arrayConcat([(toUInt8(0), clv_cid, clv_first_day, clv_last_cal, toInt64(clv_n_cal), clv_n_hold, clv_first_amt, clv_rep_sum, clv_hold_sum, clv_activity)]," +
 		" arrayMap(x -> (toUInt8(1), '', x, toInt64(0), toInt64(0), toInt64(0), " + zero + ", " + zero + ", " + zero + ", toUInt64(0))," +
-		" arrayFilter(x -> x > first_day AND first_day <= " + cal + ", udays)))) AS clv_t," +
+		" arrayFilter(x -> x > clv_first_day AND clv_first_day <= " + cal + ", clv_udays)))) AS clv_t," +
 		chTupleColumns("clv_t", cols) + " FROM (" + g.chCustomerAgg() + ") AS clv_c) AS clv_rows GROUP BY " + chOut(cols)
 }
 
@@ -227,17 +227,17 @@ func (g *gen) patterns() string {
 	}
 	spend := "0"
 	if g.spend {
-		spend = "n_cal > 1"
+		spend = "clv_n_cal > 1"
 	}
 	i0, f0, u0 := "toInt64(0)", "toFloat64(0)", "toUInt64(0)"
 	row := func(kind string, cols ...string) string {
 		return "(toUInt8(" + kind + "), " + strings.Join(cols, ", ") + ")"
 	}
 	cols := []string{"kind", "a", "b", "c", "d", "activity", "amount"}
-	return "SELECT " + chOut(cols) + ", count() AS n FROM (SELECT arrayJoin(if(first_day > " + cal + ", [" + row("2", i0, i0, i0, i0, u0, f0) + "]," +
-		" arrayConcat([" + row("0", "toInt64(n_cal) - 1", "last_cal - first_day", cal+" - first_day", "n_hold", "activity", f0) + "]," +
-		" arrayMap(x -> " + row("1", "x", i0, i0, i0, u0, f0) + ", arrayFilter(x -> x > first_day, udays))," +
-		" arrayFilter(s -> " + spend + ", [" + row("3", "toInt64(n_cal) - 1", i0, i0, i0, u0, "rep_sum") + "])))) AS clv_t," +
+	return "SELECT " + chOut(cols) + ", count() AS n FROM (SELECT arrayJoin(if(clv_first_day > " + cal + ", [" + row("2", i0, i0, i0, i0, u0, f0) + "]," +
+		" arrayConcat([" + row("0", "toInt64(clv_n_cal) - 1", "clv_last_cal - clv_first_day", cal+" - clv_first_day", "clv_n_hold", "clv_activity", f0) + "]," +
+		" arrayMap(x -> " + row("1", "x", i0, i0, i0, u0, f0) + ", arrayFilter(x -> x > clv_first_day, clv_udays))," +
+		" arrayFilter(s -> " + spend + ", [" + row("3", "toInt64(clv_n_cal) - 1", i0, i0, i0, u0, "clv_rep_sum") + "])))) AS clv_t," +
 		chTupleColumns("clv_t", cols) + " FROM (" + g.chCustomerAgg() + ") AS clv_c) AS clv_rows GROUP BY " + chOut(cols)
 }
 
@@ -277,13 +277,13 @@ func (g *gen) chCustomerAgg() string {
 	id, day, amt := g.rowExprs()
 	cal := num(g.w.cal)
 	d, a := "assumeNotNull("+day+")", "assumeNotNull("+amt+")"
-	return "SELECT assumeNotNull(" + id + ") AS cid, min(" + d + ") AS first_day, groupUniqArray(" + d + ") AS udays," +
-		" arrayCount(x -> x <= " + cal + ", udays) AS n_cal, toInt64(length(udays)) - toInt64(n_cal) AS n_hold," +
-		" if(n_cal > 0, maxIf(" + d + ", " + d + " <= " + cal + "), " + num(noDay) + ") AS last_cal," +
-		" arraySum(arrayFilter((v, x) -> x = first_day, groupArray(" + a + "), groupArray(" + d + "))) AS first_amt," +
-		" arraySum(arrayFilter((v, x) -> x > first_day AND x <= " + cal + ", groupArray(" + a + "), groupArray(" + d + "))) AS rep_sum," +
-		" sumIf(" + a + ", " + d + " > " + cal + ") AS hold_sum, " + g.activity(d) + " AS activity" +
-		" FROM " + g.src + " WHERE (" + g.reason(id, day, amt) + ") = '' GROUP BY cid"
+	return "SELECT assumeNotNull(" + id + ") AS clv_cid, min(" + d + ") AS clv_first_day, groupUniqArray(" + d + ") AS clv_udays," +
+		" arrayCount(x -> x <= " + cal + ", clv_udays) AS clv_n_cal, toInt64(length(clv_udays)) - toInt64(clv_n_cal) AS clv_n_hold," +
+		" if(clv_n_cal > 0, maxIf(" + d + ", " + d + " <= " + cal + "), " + num(noDay) + ") AS clv_last_cal," +
+		" arraySum(arrayFilter((v, x) -> x = clv_first_day, groupArray(" + a + "), groupArray(" + d + "))) AS clv_first_amt," +
+		" arraySum(arrayFilter((v, x) -> x > clv_first_day AND x <= " + cal + ", groupArray(" + a + "), groupArray(" + d + "))) AS clv_rep_sum," +
+		" sumIf(" + a + ", " + d + " > " + cal + ") AS clv_hold_sum, " + g.activity(d) + " AS clv_activity" +
+		" FROM " + g.src + " WHERE (" + g.reason(id, day, amt) + ") = '' GROUP BY clv_cid"
 }
 
 // pgWith defines the PostgreSQL purchase days (clv_days, computed once)
