@@ -269,7 +269,9 @@ func (backtestRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 		return nil, err
 	}
 	env.timed("score", t0)
-	return mainWindowResult(cfg, mf, mainWin, len(windows), dataName, sum), nil
+	res := mainWindowResult(cfg, mf, mainWin, len(windows), dataName, sum)
+	res.engine = data.engineFacts()
+	return res, nil
 }
 
 // runWindow reads, fits and predicts the i-th backtest window.
