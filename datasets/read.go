@@ -120,6 +120,11 @@ type readConfig struct {
 	rejects  string
 	// excludeAfterEnd: see ReadOptions.ExcludeAfterEnd.
 	excludeAfterEnd bool
+	// parallel is the number of parse workers of the parallel text reader
+	// (0: one per processor; -1: read one row at a time, as tests compare)
+	// and blockSize the size of its blocks (0: defaultBlockSize).
+	parallel  int
+	blockSize int
 }
 
 func (ro ReadOptions) config() (*readConfig, error) {

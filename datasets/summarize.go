@@ -198,63 +198,28 @@ func Summarize(r io.Reader, name string, ro ReadOptions, so SummaryOptions) (*Su
 func summarizeSource(src logSource, c *readConfig, w *logWindow) (s *Summary, err error) {
 	in := src.inspection()
 	w.dateCol, w.dateIdx, w.rowNums = in.DateName, in.Date, in.Format == FormatParquet
-	var rej *rejectWriter
+	z := &summarizer{c: c, w: w, file: in.File, acc: Accounting{RejectedBy: map[Reason]int64{}}, lastDay: math.MinInt64}
 	if c.skip && c.rejects != "" {
-		if rej, err = newRejectWriter(c.rejects); err != nil {
+		if z.rej, err = newRejectWriter(c.rejects); err != nil {
 			return nil, err
 		}
 		defer func() {
 			if err != nil {
-				rej.abort()
+				z.rej.abort()
 			}
 		}()
 	}
-	cs := newCustomerTable(w.per(w.cal), w.period)
+	z.cs = newCustomerTable(w.per(w.cal), w.period)
 	if w.gaps && !w.discrete {
-		cs.trackGaps()
+		z.cs.trackGaps()
 	}
-	acc := Accounting{RejectedBy: map[Reason]int64{}}
-	var r logRow
-	lastDay := int64(math.MinInt64)
-	tw := startTableWriter(cs)
-	defer tw.finish()
-	for {
-		ok, err := src.next(&r)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
-		acc.RowsRead++
-		bad := r.bad
-		if bad == nil {
-			lastDay = max(lastDay, r.day)
-			bad = w.check(&r, in.File)
-			if bad != nil && c.excludeAfterEnd && r.day > w.end() {
-				acc.RowsRejected++
-				acc.RejectedBy[ReasonAfterEnd]++
-				continue
-			}
-		}
-		if bad != nil {
-			if !c.skip {
-				return nil, bad
-			}
-			acc.RowsRejected++
-			acc.RejectedBy[bad.Reason]++
-			if rej != nil {
-				if err := rej.write(bad); err != nil {
-					return nil, err
-				}
-			}
-			continue
-		}
-		acc.RowsUsed++
-		key, _ := cs.keyOf(r.id, true)
-		tw.add(purchase{key: key, day: int32(w.per(r.day)), amount: r.amount})
+	z.tw = startTableWriter(z.cs)
+	defer z.tw.finish()
+	if err := z.readAll(src); err != nil {
+		return nil, err
 	}
-	tw.finish()
+	z.tw.finish()
+	cs, acc := z.cs, z.acc
 	if cs.rescans > 0 {
 		if err := secondPass(src, cs, w, in.File); err != nil {
 			return nil, err
@@ -274,15 +239,86 @@ func summarizeSource(src logSource, c *readConfig, w *logWindow) (s *Summary, er
 	acc.DuplicateRows = cs.dups
 	s.Accounting = acc
 	s.NoAmountReason = in.NoAmountReason
-	if lastDay != math.MinInt64 {
-		s.LastDate = time.Unix(lastDay*86400, 0).UTC()
+	if z.lastDay != math.MinInt64 {
+		s.LastDate = time.Unix(z.lastDay*86400, 0).UTC()
 	}
-	if rej != nil {
-		if err := rej.commit(); err != nil {
+	if z.rej != nil {
+		if err := z.rej.commit(); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// summarizer accounts for the rows of a log in file order and queues the
+// used ones for the customer table.
+type summarizer struct {
+	c       *readConfig
+	w       *logWindow
+	file    string
+	rej     *rejectWriter
+	cs      *customerTable
+	tw      *tableWriter
+	acc     Accounting
+	lastDay int64 // the latest date of a row read without fault
+}
+
+// readAll reads every row of src: a text log through the parallel reader
+// while its rows allow (see readParallel), the rest one row at a time.
+func (z *summarizer) readAll(src logSource) error {
+	if ts, ok := src.(*textSource); ok && z.c.parallel >= 0 {
+		done, err := z.readParallel(ts)
+		if err != nil || done {
+			return err
+		}
+	}
+	var r logRow
+	for {
+		ok, err := src.next(&r)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		if err := z.take(&r); err != nil {
+			return err
+		}
+	}
+}
+
+// take accounts for one row and queues it for the table when it is used;
+// an error (the first bad row under the fail policy, or a failed write to
+// the rejects file) stops the reading.
+func (z *summarizer) take(r *logRow) error {
+	z.acc.RowsRead++
+	bad := r.bad
+	if bad == nil {
+		z.lastDay = max(z.lastDay, r.day)
+		bad = z.w.check(r, z.file)
+		if bad != nil && z.c.excludeAfterEnd && r.day > z.w.end() {
+			z.acc.RowsRejected++
+			z.acc.RejectedBy[ReasonAfterEnd]++
+			return nil
+		}
+	}
+	if bad != nil {
+		if !z.c.skip {
+			return bad
+		}
+		z.acc.RowsRejected++
+		z.acc.RejectedBy[bad.Reason]++
+		if z.rej != nil {
+			if err := z.rej.write(bad); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	z.acc.RowsUsed++
+	key, _ := z.cs.keyOf(r.id, true)
+	z.tw.add(purchase{key: key, day: int32(z.w.per(r.day)), amount: r.amount})
+	return nil
 }
 
 // tableWriter applies purchases to the customer table in a goroutine of its
