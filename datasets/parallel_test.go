@@ -12,9 +12,10 @@ import (
 )
 
 // summarizeWith is Summarize with the parallel reader's settings: parallel
-// workers (-1: the sequential reader) and blocks of blockSize bytes. The
+// workers (-1: the sequential reader), blocks of blockSize bytes and a
+// customer table of shards shards (0: the default). The
 // rejects file, under skip, is returned too.
-func summarizeWith(t testing.TB, data []byte, name string, ro ReadOptions, so SummaryOptions, parallel, blockSize int) (*Summary, []byte, error) {
+func summarizeWith(t testing.TB, data []byte, name string, ro ReadOptions, so SummaryOptions, parallel, blockSize, shards int) (*Summary, []byte, error) {
 	t.Helper()
 	if ro.OnBadRow == "skip" {
 		ro.RejectsPath = filepath.Join(t.TempDir(), "rejects.csv")
@@ -23,7 +24,7 @@ func summarizeWith(t testing.TB, data []byte, name string, ro ReadOptions, so Su
 	if err != nil {
 		return nil, nil, err
 	}
-	c.parallel, c.blockSize = parallel, blockSize
+	c.parallel, c.blockSize, c.shards = parallel, blockSize, shards
 	w, err := newWindow(so, ro)
 	if err != nil {
 		return nil, nil, err
@@ -49,10 +50,10 @@ func summarizeWith(t testing.TB, data []byte, name string, ro ReadOptions, so Su
 // and the rejects file.
 func checkParallelEqual(t testing.TB, data []byte, ro ReadOptions, so SummaryOptions) {
 	t.Helper()
-	want, wantRej, wantErr := summarizeWith(t, data, "log.csv", ro, so, -1, 0)
-	for _, run := range []struct{ workers, block int }{{1, 1}, {2, 7}, {3, 64}, {2, 4096}, {0, 0}} {
-		got, gotRej, err := summarizeWith(t, data, "log.csv", ro, so, run.workers, run.block)
-		where := fmt.Sprintf("%d workers, blocks of %d bytes", run.workers, run.block)
+	want, wantRej, wantErr := summarizeWith(t, data, "log.csv", ro, so, -1, 0, 1)
+	for _, run := range []struct{ workers, block, shards int }{{1, 1, 1}, {2, 7, 2}, {3, 64, 4}, {2, 4096, 8}, {0, 0, 0}} {
+		got, gotRej, err := summarizeWith(t, data, "log.csv", ro, so, run.workers, run.block, run.shards)
+		where := fmt.Sprintf("%d workers, blocks of %d bytes, %d shards", run.workers, run.block, run.shards)
 		var wantBad, gotBad *BadRowError
 		switch {
 		case (err == nil) != (wantErr == nil):
@@ -115,6 +116,11 @@ func TestParallelEqualsSequential(t *testing.T) {
 		dso := SummaryOptions{Unit: Month, CalibrationEnd: date(1997, 9, 30), HoldoutEnd: date(1998, 6, 30), Discrete: true}
 		checkParallelEqual(t, []byte("customer_id,date,amount\n"+body+bad), ReadOptions{OnBadRow: "skip"}, dso)
 	})
+	t.Run("inter-purchase", func(t *testing.T) {
+		iso := so
+		iso.InterPurchase = true
+		checkParallelEqual(t, []byte("customer_id,date,amount\n"+body+body+bad), ReadOptions{OnBadRow: "skip"}, iso)
+	})
 	t.Run("encoded", func(t *testing.T) {
 		for _, data := range fuzzEncodedSeeds(t) {
 			checkParallelEqual(t, data, ReadOptions{OnBadRow: "skip"}, so)
@@ -163,7 +169,7 @@ func TestParallelHandComputed(t *testing.T) {
 	log := "customer_id,date,amount\r\n1,1997-01-01,10\r\n1,1997-01-01,10\r\n2,1997-01-08,3\r\n" +
 		"1,1997-01-08,4\r\n1,1997-01-15,6\r\nx,1997-01-15,bad\r\n1,1998-01-01,5\r\n"
 	so := SummaryOptions{Unit: Week, CalibrationEnd: date(1997, 1, 29), HoldoutEnd: date(1998, 1, 28)}
-	s, rej, err := summarizeWith(t, []byte(log), "log.csv", ReadOptions{OnBadRow: "skip"}, so, 2, 16)
+	s, rej, err := summarizeWith(t, []byte(log), "log.csv", ReadOptions{OnBadRow: "skip"}, so, 2, 16, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,8 +188,79 @@ func TestParallelHandComputed(t *testing.T) {
 	if !bytes.Contains(rej, []byte("log.csv,7,amount,unparseable_amount,bad")) {
 		t.Errorf("rejects file:\n%s", rej)
 	}
-	_, _, err = summarizeWith(t, []byte(log), "log.csv", ReadOptions{}, so, 2, 16)
+	_, _, err = summarizeWith(t, []byte(log), "log.csv", ReadOptions{}, so, 2, 16, 2)
 	if err == nil || err.Error() != `log.csv:7: column 2 (amount): cannot parse "bad" as an amount: `+hints[ReasonBadAmount] {
 		t.Errorf("error %v", err)
+	}
+}
+
+// TestParallelDuplicatesFarApart compares the readers on a log with many
+// customers whose duplicate rows come from a few to tens of thousands of
+// rows after their originals, so that the cache of recent rows (which
+// misses duplicates far apart) is exercised across shards.
+func TestParallelDuplicatesFarApart(t *testing.T) {
+	so := SummaryOptions{Unit: Week, CalibrationEnd: date(2020, 12, 31)}
+	rng := splitmix64(3)
+	var b strings.Builder
+	b.WriteString("customer_id,date,amount\n")
+	var pending []string
+	for i := range 60_000 {
+		line := fmt.Sprintf("%d,2020-01-%02d,%d\n", rng.next()%200_000, 1+i*28/60_000, rng.next()%3)
+		if rng.next()%8 == 0 {
+			pending = append(pending, line)
+		}
+		if len(pending) > 0 && rng.next()%64 == 0 {
+			line += pending[0]
+			pending = pending[1:]
+		}
+		b.WriteString(line)
+	}
+	data := []byte(b.String())
+	s, _, err := summarizeWith(t, data, "log.csv", ReadOptions{}, so, -1, 0, 1)
+	if err != nil || s.Accounting.DuplicateRows == 0 {
+		t.Fatalf("no duplicates to compare (%v)", err)
+	}
+	checkParallelEqual(t, data, ReadOptions{}, so)
+}
+
+// TestParallelRescanMessage: a log whose customers go back in time, read
+// from an input that cannot be read twice, names the same first such
+// customer whatever the number of shards.
+func TestParallelRescanMessage(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("customer_id,date\n")
+	for c := range 50 {
+		fmt.Fprintf(&b, "%d,2020-01-01\n%d,2020-01-05\n%d,2020-01-09\n", c, c, c)
+	}
+	for c := 49; c >= 0; c-- {
+		fmt.Fprintf(&b, "%d,2020-01-03\n", c)
+	}
+	so := SummaryOptions{Unit: Week, CalibrationEnd: date(2020, 12, 31)}
+	var msgs []string
+	for _, shards := range []int{1, 2, 4, 8} {
+		c, err := ReadOptions{}.config()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.shards = shards
+		w, err := newWindow(so, ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := openReaderSource(onlyReader{strings.NewReader(b.String())}, "log.csv", c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = summarizeSource(src, c, w)
+		if err == nil {
+			t.Fatal("no error for a one-pass input with customers out of order")
+		}
+		msgs = append(msgs, err.Error())
+	}
+	want := `log.csv: the rows of 50 customers (the first is "49") are out of date order`
+	for _, m := range msgs {
+		if !strings.HasPrefix(m, want) {
+			t.Errorf("message %q, want it to start %q", m, want)
+		}
 	}
 }
