@@ -30,8 +30,9 @@ import (
 // T = 0 where it is a probability, and 1 otherwise.
 //
 // Models that do not factor are evaluated per distinct history when the
-// summary has no activity bitmaps, and per customer when it has (the
-// retention heuristic reads them); their predictions are closed-form.
+// summary has no activity bitmaps or the model does not read them
+// (models.ActivityFree), and per customer otherwise (the retention
+// heuristic reads them); their predictions are closed-form.
 //
 // The discounted expected time alive over the horizon,
 // D(c) = ∫₀^H e^{−δt} P(alive at T+t | c) dt, prices the cost of keeping a
@@ -177,7 +178,8 @@ func predictPurchases(ctx context.Context, f models.FittedPurchases, in predictI
 	out := newPurchaseColumns(len(s.Customers))
 	durations, class := durationClasses(s)
 	af, factored := f.(models.AliveFactored)
-	if !factored && s.ActivityPeriods > 0 || durations == nil || in.patterns == nil {
+	_, activityFree := f.(models.ActivityFree)
+	if !factored && !activityFree && s.ActivityPeriods > 0 || durations == nil || in.patterns == nil {
 		parallelFor(len(s.Customers), func(lo, hi int) {
 			for i := lo; i < hi && ctx.Err() == nil; i++ {
 				cs := &s.Customers[i]

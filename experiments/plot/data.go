@@ -491,12 +491,14 @@ func (t *historyTables) table(withActivity bool) *historyTable {
 // holdoutForecast returns, at each time t of ts after the calibration
 // end, the cohort's expected holdout purchases Σ_i HoldoutPurchases(f, c_i,
 // t). Each distinct history (x, t_x, T) is evaluated once (with the
-// activity bitmap too for a model that does not factor as P(alive) ·
-// A(t | x, T), as the retention heuristic reads it); a factored model's
+// activity bitmap too for a model that reads it, as the retention
+// heuristic does: not models.ActivityFree nor factored as P(alive) ·
+// A(t | x, T)); a factored model's
 // A(t | x, T) once per distinct (x, T). The work is spread over the CPUs.
 func holdoutForecast(f models.FittedPurchases, tables *historyTables, ts []float64) ([]float64, error) {
 	af, factored := f.(models.AliveFactored)
-	ht := tables.table(!factored)
+	_, activityFree := f.(models.ActivityFree)
+	ht := tables.table(!factored && !activityFree)
 	hs, count := ht.hs, ht.count
 	nt := len(ts)
 	vals := make([]float64, len(hs)*nt) // [history][time]
