@@ -51,6 +51,24 @@ type predictInput struct {
 	summary  *datasets.Summary
 	patterns *datasets.Patterns
 	clv      models.CLVOptions
+	// spend, when set, is the spend model's expected spend per purchase of
+	// every customer of summary, shared by the models (see spendColumn);
+	// nil: predictModel computes it.
+	spend []float64
+}
+
+// spendColumn returns the spend model's expected spend per purchase of
+// every customer, closed-form per customer. It depends on the summary
+// only, so one column serves every purchase model of a window.
+func spendColumn(s *datasets.Summary, spend models.FittedSpend) []float64 {
+	out := make([]float64, len(s.Customers))
+	parallelFor(len(out), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			cs := &s.Customers[i]
+			out[i] = spend.ExpectedSpend(models.Customer{Frequency: cs.Frequency, Recency: cs.Recency, T: cs.T, Monetary: cs.Monetary})
+		}
+	})
+	return out
 }
 
 // durationClasses returns the distinct holdout durations of the customers
@@ -300,13 +318,15 @@ func predictModel(ctx context.Context, name string, f models.FittedPurchases, sp
 	n := len(s.Customers)
 	p := &Prediction{Purchases: cols.purchases, PAlive: cols.alive, Discounted: cols.discounted, AliveTime: cols.aliveTime}
 	if spend != nil {
-		p.Spend, p.Revenue, p.CLV = make([]float64, n), make([]float64, n), make([]float64, n)
+		p.Spend = in.spend
+		if len(p.Spend) != n {
+			p.Spend = spendColumn(s, spend)
+		}
+		p.Revenue, p.CLV = make([]float64, n), make([]float64, n)
 		margin := in.clv.Margin
 		parallelFor(n, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				cs := &s.Customers[i]
-				sp := spend.ExpectedSpend(models.Customer{Frequency: cs.Frequency, Recency: cs.Recency, T: cs.T, Monetary: cs.Monetary})
-				p.Spend[i] = sp
+				sp := p.Spend[i]
 				p.Revenue[i] = p.Purchases[i] * sp
 				p.CLV[i] = margin * sp * p.Discounted[i]
 			}
