@@ -536,6 +536,7 @@ func predictWindow(ctx context.Context, cfg *Config, reg *models.Registry, wr *w
 	clv := models.CLVOptions{Horizon: cfg.Resolved.Horizon, DiscountRate: cfg.Resolved.DiscountRatePerUnit, Margin: cfg.CLV.Margin}
 	bar := prog.bar("predicting", len(wr.fits))
 	defer bar.finish()
+	spendOf := map[*datasets.Summary][]float64{} // one spend column per summary
 	for _, name := range cfg.Models {
 		f, ok := wr.fits[name]
 		if !ok {
@@ -544,6 +545,12 @@ func predictWindow(ctx context.Context, cfg *Config, reg *models.Registry, wr *w
 		in := predictInput{summary: wr.summary, patterns: wr.patterns, clv: clv}
 		if wr.isDiscrete(reg, name) {
 			in.summary, in.patterns = wr.discrete, wr.discretePatterns
+		}
+		if wr.spend != nil {
+			if spendOf[in.summary] == nil {
+				spendOf[in.summary] = spendColumn(in.summary, wr.spend)
+			}
+			in.spend = spendOf[in.summary]
 		}
 		p, err := predictModel(ctx, name, f, wr.spend, in)
 		if err == nil {
