@@ -241,7 +241,7 @@ func (wb *WriteBack) scopeSQL() (string, error) {
 			"CASE WHEN n_hold > 0 THEN hold_sum / "+float("n_hold")+" ELSE "+zero+" END AS "+ColMonetaryHoldout,
 			Literal(d, float64(w.hold-w.cal)/w.unitDays)+" AS "+ColDurationHoldout)
 	}
-	return "SELECT " + strings.Join(cols, ", ") + " FROM (" + st.Customers + ") AS clv_cust WHERE first_day <= " + cal, nil
+	return "SELECT " + strings.Join(cols, ", ") + " FROM (" + st.CustomerRows + ") AS clv_cust WHERE first_day <= " + cal, nil
 }
 
 // SelectSQL returns the SELECT that computes the table's rows, joining
