@@ -266,6 +266,7 @@ func (c *customerShard) slot(key uint64, insert bool) (*entry, bool) {
 func (c *customerShard) grow() {
 	old := c.slots
 	c.slots, c.shift = make([]entry, 2*len(old)), c.shift-1
+	adviseHugePages(c.slots)
 	mask := uint64(len(c.slots) - 1)
 	for i := range old {
 		if old[i].key == 0 {
@@ -537,6 +538,7 @@ func (c *customerTable) entries() ([]string, []*custState) {
 		n += sh.n
 	}
 	es := make([]ent, 0, n)
+	adviseHugePages(es)
 	for _, sh := range c.shards {
 		for i := range sh.slots {
 			if e := &sh.slots[i]; e.key != 0 {
@@ -546,6 +548,8 @@ func (c *customerTable) entries() ([]string, []*custState) {
 	}
 	ids := make([]string, len(es))
 	sts := make([]*custState, len(es))
+	adviseHugePages(ids)
+	adviseHugePages(sts)
 	if len(c.strs) == 0 {
 		// Every id is numeric: sort by value, then (for ids equal but for
 		// leading zeros) by text, without making strings first.

@@ -341,7 +341,7 @@ type shardWriter struct {
 }
 
 func startTableWriter(cs *customerTable) *tableWriter {
-	const buffers, size = 3, 4096
+	const buffers, size = 4, 16384
 	w := &tableWriter{shards: make([]shardWriter, len(cs.shards)), shardBits: cs.shardBits}
 	for i, sh := range cs.shards {
 		sw := &w.shards[i]
@@ -435,6 +435,7 @@ func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, er
 	s.HasInterPurchase = gaps != nil
 	ids, states := cs.entries()
 	s.Customers = make([]CustomerSummary, 0, len(ids))
+	adviseHugePages(s.Customers)
 	earliest := int64(math.MaxInt64)
 	cal := int32(w.per(w.cal))
 	for i, st := range states {
