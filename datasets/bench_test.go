@@ -69,26 +69,6 @@ func writeTimeOrderedLog(path string, rows, customers int) error {
 	return f.Close()
 }
 
-// summarizeFileWith is SummarizeFile with the parallel reader's workers
-// set (-1: the sequential reader, one table shard).
-func summarizeFileWith(path string, ro ReadOptions, so SummaryOptions, parallel int) (*Summary, error) {
-	c, err := ro.config()
-	if err != nil {
-		return nil, err
-	}
-	c.parallel = parallel
-	w, err := newWindow(so, ro)
-	if err != nil {
-		return nil, err
-	}
-	src, err := openFileSource(path, c)
-	if err != nil {
-		return nil, err
-	}
-	defer src.close()
-	return summarizeSource(src, c, w)
-}
-
 func benchmarkSummarize(b *testing.B, rows, customers int) {
 	for _, reader := range []struct {
 		name     string
@@ -111,7 +91,7 @@ func benchmarkSummarizeWith(b *testing.B, rows, customers, parallel int) {
 	b.ResetTimer()
 	for b.Loop() {
 		var err error
-		if s, err = summarizeFileWith(path, ReadOptions{}, benchWindows, parallel); err != nil {
+		if s, err = summarizeFile(path, ReadOptions{}, benchWindows, func(c *readConfig) { c.parallel = parallel }); err != nil {
 			b.Fatal(err)
 		}
 	}
