@@ -159,7 +159,7 @@ func (z *summarizer) startPipeline(s *textSource, r io.Reader) *pipeline {
 	if size <= 0 {
 		size = defaultBlockSize
 	}
-	nbuf := 3*workers + 3
+	nbuf := 8*workers + 4
 	p := &pipeline{r: r, size: size, free: make(chan *block, nbuf), jobs: make(chan *block, nbuf),
 		order: make(chan *block, nbuf), stop: make(chan struct{})}
 	for range nbuf {
