@@ -82,6 +82,11 @@ type Config struct {
 	// (see config_verdict.go).
 	Verdict   VerdictConfig   `mapstructure:"verdict" json:"verdict,omitzero"`
 	Intervals IntervalsConfig `mapstructure:"intervals" json:"intervals,omitzero"`
+	// Covariates names the customers' static covariates for the covariate
+	// models, and CNBDK tunes the Erlang-k models (see
+	// config_covariates.go).
+	Covariates *CovariatesConfig `mapstructure:"covariates" json:"covariates,omitempty"`
+	CNBDK      CNBDKConfig       `mapstructure:"cnbdk" json:"cnbdk,omitzero"`
 
 	// File is the config file as given to Load ("" for a Config built in
 	// code, whose relative paths then start from the working directory).
@@ -313,6 +318,11 @@ type ResolvedConfig struct {
 	// Delimiter is the field separator of a text log (DelimiterAuto: the
 	// format and the first line decide).
 	Delimiter datasets.Delimiter
+	// CovariatesPath is the absolute path of covariates.path ("" without
+	// covariates), and covariates the file once read (see
+	// covariates_run.go).
+	CovariatesPath string
+	covariates     *runCovariates
 
 	// valid is true when Resolve found no problem.
 	valid bool
@@ -429,4 +439,9 @@ var configDefaults = []struct {
 	{"intervals.levels", DefaultIntervalLevels()},
 	{"intervals.draws", DefaultIntervalRunDraws},
 	{"intervals.models", DefaultIntervalModels()},
+	{"covariates.path", nil},
+	{"covariates.customer", nil},
+	{"covariates.columns", nil},
+	{"cnbdk.k", 0},
+	{"cnbdk.k_max", cnbdkDefaultKMax},
 }

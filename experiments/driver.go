@@ -178,6 +178,8 @@ type runResult struct {
 	artifacts *Artifacts
 	// table is output.table as written (nil without one).
 	table *TableWritten
+	// engine is what was fetched from a database (nil for a file).
+	engine *EngineFacts
 }
 
 // Run carries out an experiment: a backtest (the config has data and
@@ -308,7 +310,7 @@ func commitRun(ctx context.Context, env *runEnv, res *runResult, started time.Ti
 		Started: started.UTC().Format(time.RFC3339Nano), StageSeconds: env.stages, ModelSeconds: res.modelSeconds,
 		DiscountNote: fmt.Sprintf("discount rate %g per year → (1 + %g)^(%g days / 365.25) − 1 = %.10g per %s",
 			cfg.CLV.DiscountRate, cfg.CLV.DiscountRate, r.Unit.Days(), r.DiscountRatePerUnit, r.Unit.Name),
-		GOMAXPROCS: runtime.GOMAXPROCS(0), OutputTable: res.table,
+		GOMAXPROCS: runtime.GOMAXPROCS(0), OutputTable: res.table, Engine: res.engine,
 	}
 	man.Finished = now().UTC().Format(time.RFC3339Nano)
 	if err := env.rd.writeJSON("manifest.json", man); err != nil {
@@ -341,6 +343,9 @@ type Manifest struct {
 	GOMAXPROCS     int                `json:"gomaxprocs"`
 	// OutputTable is the table output.table wrote.
 	OutputTable *TableWritten `json:"output_table,omitempty"`
+	// Engine says, for data read from a database, whether the pattern
+	// table or one row per customer was fetched and the bytes received.
+	Engine *EngineFacts `json:"engine,omitempty"`
 }
 
 type jsonRaw []byte
