@@ -26,8 +26,8 @@ type IntervalsConfig struct {
 	// (default 20).
 	Draws int `mapstructure:"draws" json:"draws,omitempty"`
 	// Models are the models that get intervals when they are run (default
-	// bgnbd, mbgnbd and bgbb; paretonbd is opt-in, its P(X = y) being a
-	// numerical integral and some 20 times slower).
+	// all that have a predictive distribution: bgnbd, mbgnbd, paretonbd
+	// and bgbb).
 	Models []string `mapstructure:"models" json:"models,omitempty"`
 }
 
@@ -41,7 +41,7 @@ const (
 func DefaultIntervalLevels() []float64 { return []float64{0.8, 0.95} }
 
 // DefaultIntervalModels returns the default intervals.models.
-func DefaultIntervalModels() []string { return []string{"bgnbd", "mbgnbd", "bgbb"} }
+func DefaultIntervalModels() []string { return []string{"bgnbd", "mbgnbd", "paretonbd", "bgbb"} }
 
 var (
 	// intervalCapableModels have a predictive distribution.
@@ -144,8 +144,14 @@ func (k *cfgCheck) intervalGatePath(key, metric string, parts []string, listed m
 	var targets []string
 	for _, l := range k.c.Intervals.Levels {
 		targets = append(targets, LevelTarget(l))
+		if k.r.SpendModel == "gammagamma" {
+			targets = append(targets, RevenueTarget(l))
+		}
 	}
-	if !slices.Contains(targets, parts[1]) {
+	switch {
+	case strings.HasPrefix(parts[1], "revenue_") && k.r.SpendModel != "gammagamma":
+		k.ps.add(key, "%q: revenue intervals need the Gamma-Gamma spend model (spend_model: gammagamma)", metric)
+	case !slices.Contains(targets, parts[1]):
 		k.ps.add(key, "%q: target %q names no level of intervals.levels (the targets are %s)", metric, parts[1], strings.Join(targets, ", "))
 	}
 	if !slices.Contains(intervalMetricNames, parts[2]) {

@@ -9,13 +9,14 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/clv-dev/clv/datasets"
 	"github.com/clv-dev/clv/models"
 )
 
 // Prediction intervals in a run.
 //
 // Every model with a predictive distribution listed in intervals.models
-// (BG/NBD, MBG/NBD and BG/BB by default; Pareto/NBD on request) gets, per
+// (BG/NBD, MBG/NBD, Pareto/NBD and BG/BB by default) gets, per
 // level of intervals.levels, each customer's interval of holdout purchases
 // and the cohort total's interval (models.NewPurchaseIntervals: the model's
 // own P(X = y) mixed over intervals.draws draws of the parameters from
@@ -79,6 +80,14 @@ type PredictionIntervals struct {
 	// level (both nil without holdout purchases).
 	PIT    []float64
 	Scores []IntervalScores
+	// Spend holds, per level, each customer's interval of the mean spend
+	// per purchase (lower, upper); Revenue the intervals of holdout
+	// revenue and CLV those of the CLV, per level; RevenueScores the
+	// revenue intervals' metrics per level. All are nil without a
+	// Gamma-Gamma spend model and for a model of discrete opportunities.
+	Spend         [][2][]float64
+	Revenue, CLV  []*models.RevenueIntervals
+	RevenueScores []IntervalScores
 	// Err says why the model has no intervals (the rest is then empty).
 	Err string
 }
@@ -217,14 +226,103 @@ func windowIntervals(ctx context.Context, cfg *Config, reg *models.Registry, wr 
 	for i := range iv.Rows {
 		iv.Rows[i] = int(patterns.Of[i])
 	}
+	gg, money := wr.spend.(*models.FittedGammaGamma)
+	if money && !discrete {
+		if err := iv.addMoney(cfg, f, gg, s, d, wr.preds[name]); err != nil {
+			return nil, err
+		}
+	}
 	if !s.HasHoldout {
 		return iv, nil
 	}
-	_, actual, _ := wr.holdoutActuals()
+	_, actual, revenue := wr.holdoutActuals()
 	if reg != nil {
 		actual, _ = wr.modelActuals(reg, name)
 	}
-	return iv, iv.score(actual, uint64(cfg.Seed))
+	if err := iv.score(actual, uint64(cfg.Seed)); err != nil {
+		return nil, err
+	}
+	return iv, iv.scoreRevenue(revenue, uint64(cfg.Seed))
+}
+
+// addMoney adds the spend, revenue and CLV intervals at every level (see
+// models.RevenueIntervals). The CLV's come from the purchase model's
+// predictive distribution over the CLV horizon, each customer's revenue
+// there scaled by the margin and her mean discount factor per purchase,
+// DERT/E[Y(H)] at the estimate, so that their mean is the point CLV (up
+// to the parameter draws' shift of the mean purchases).
+func (iv *PredictionIntervals) addMoney(cfg *Config, f models.FittedPurchases, gg *models.FittedGammaGamma, s *datasets.Summary, d *models.Data, p *Prediction) error {
+	n := len(s.Customers)
+	frequency, monetary := make([]float64, n), make([]float64, n)
+	for i, c := range s.Customers {
+		frequency[i], monetary[i] = c.Frequency, c.Monetary
+	}
+	for _, pi := range iv.Levels {
+		lo, hi := gg.SpendIntervals(frequency, monetary, pi.Level)
+		iv.Spend = append(iv.Spend, [2][]float64{lo, hi})
+		ri, err := models.NewRevenueIntervals(pi, gg, d, iv.Rows, monetary, nil)
+		if err != nil {
+			return err
+		}
+		iv.Revenue = append(iv.Revenue, ri)
+	}
+	H := cfg.Resolved.Horizon
+	if p == nil || p.Discounted == nil || !(H > 0) {
+		return nil
+	}
+	first, err := models.NewPurchaseIntervals(f, d, H, models.IntervalOptions{Level: iv.Levels[0].Level, Draws: cfg.Intervals.Draws, Seed: uint64(cfg.Seed)})
+	if err != nil {
+		return fmt.Errorf("CLV intervals: %w", err)
+	}
+	mean := make([]float64, d.Len())
+	for r := range mean {
+		mean[r] = f.ConditionalExpectedPurchases(d.Customer(r), H)
+	}
+	factor := make([]float64, n)
+	for i, r := range iv.Rows {
+		if mean[r] > 0 {
+			factor[i] = cfg.CLV.Margin * p.Discounted[i] / mean[r]
+		}
+	}
+	for _, level := range iv.Levels {
+		pi := first
+		if level.Level != first.Level {
+			if pi, err = first.AtLevel(level.Level); err != nil {
+				return err
+			}
+		}
+		ri, err := models.NewRevenueIntervals(pi, gg, d, iv.Rows, monetary, factor)
+		if err != nil {
+			return fmt.Errorf("CLV intervals: %w", err)
+		}
+		iv.CLV = append(iv.CLV, ri)
+	}
+	return nil
+}
+
+// scoreRevenue sets the revenue intervals' metrics at every level: the
+// randomized PIT coverage of each customer's actual holdout revenue (its
+// atom at 0 randomized, the rest continuous), the share inside the
+// bounds, and the cohort total.
+func (iv *PredictionIntervals) scoreRevenue(actual []float64, seed uint64) error {
+	total := 0.0
+	for _, v := range actual {
+		total += v
+	}
+	for _, ri := range iv.Revenue {
+		randomized, within, err := ri.Coverage(actual, seed)
+		if err != nil {
+			return fmt.Errorf("revenue intervals: %w", err)
+		}
+		covered := 0.0
+		if total >= ri.TotalLower && total <= ri.TotalUpper {
+			covered = 1
+		}
+		iv.RevenueScores = append(iv.RevenueScores, IntervalScores{Level: ri.Level, Coverage: Metric(randomized), WithinBounds: Metric(within),
+			TotalCovered: Metric(covered), TotalMean: Metric(ri.TotalMean), TotalLower: Metric(ri.TotalLower),
+			TotalUpper: Metric(ri.TotalUpper), ActualTotal: Metric(total)})
+	}
+	return nil
 }
 
 // score sets the PIT and the metrics at every level.
@@ -268,7 +366,7 @@ func intervalsReport(cfg *Config, mainWin *windowResult, windows []*windowResult
 		case !slices.Contains(intervalCapableModels, name):
 			rep.Without[name] = "a heuristic: no predictive distribution, so no intervals"
 		case !slices.Contains(with, name):
-			rep.Without[name] = "not in intervals.models (Pareto/NBD intervals are opt-in: its P(X = y) is a numerical integral, some 20 times slower)"
+			rep.Without[name] = "not in intervals.models"
 		}
 	}
 	for _, name := range with {
@@ -278,7 +376,7 @@ func intervalsReport(cfg *Config, mainWin *windowResult, windows []*windowResult
 		case p.Intervals.Err != "":
 			rep.Models[name] = &ModelIntervals{Error: p.Intervals.Err}
 		default:
-			rep.Models[name] = &ModelIntervals{Scores: scoresByTarget(p.Intervals.Scores), PITHistogram: pitHistogram(p.Intervals.PIT)}
+			rep.Models[name] = &ModelIntervals{Scores: scoresByTarget(p.Intervals.Scores, p.Intervals.RevenueScores), PITHistogram: pitHistogram(p.Intervals.PIT)}
 		}
 	}
 	if len(rep.Without) == 0 {
@@ -290,7 +388,9 @@ func intervalsReport(cfg *Config, mainWin *windowResult, windows []*windowResult
 	return rep
 }
 
-func scoresByTarget(scores []IntervalScores) map[string]IntervalScores {
+// scoresByTarget keys the purchase intervals' scores by LevelTarget and
+// the revenue intervals' by RevenueTarget.
+func scoresByTarget(scores, revenue []IntervalScores) map[string]IntervalScores {
 	if scores == nil {
 		return nil
 	}
@@ -298,7 +398,20 @@ func scoresByTarget(scores []IntervalScores) map[string]IntervalScores {
 	for _, s := range scores {
 		out[LevelTarget(s.Level)] = s
 	}
+	for _, s := range revenue {
+		out[RevenueTarget(s.Level)] = s
+	}
 	return out
+}
+
+// RevenueTarget names the gate target of the revenue intervals at a
+// level: revenue_interval_80 for 0.8.
+func RevenueTarget(level float64) string { return "revenue_" + LevelTarget(level) }
+
+// isIntervalTarget reports whether a gate target is an interval's
+// (interval_80, revenue_interval_80 ...).
+func isIntervalTarget(t string) bool {
+	return strings.HasPrefix(t, "interval_") || strings.HasPrefix(t, "revenue_interval_")
 }
 
 // intervalBacktest summarizes each interval metric over the windows.
@@ -311,8 +424,11 @@ func intervalBacktest(names []string, windows []*windowResult) map[string]map[st
 			if p == nil || p.Intervals == nil {
 				continue // Scores is empty on an error
 			}
-			for _, s := range p.Intervals.Scores {
+			for k, s := range append(slices.Clone(p.Intervals.Scores), p.Intervals.RevenueScores...) {
 				t := LevelTarget(s.Level)
+				if k >= len(p.Intervals.Scores) {
+					t = RevenueTarget(s.Level)
+				}
 				if values[t] == nil {
 					values[t] = map[string][]float64{}
 				}
@@ -347,7 +463,7 @@ func (mf *MetricsFile) Lookup(path string) (float64, bool) {
 	if i > 0 {
 		j = strings.LastIndexByte(path[:i], '.')
 	}
-	if j > 0 && strings.HasPrefix(path[j+1:i], "interval_") {
+	if j > 0 && isIntervalTarget(path[j+1:i]) {
 		if mf.Intervals == nil || mf.Intervals.Models[path[:j]] == nil {
 			return 0, false
 		}
@@ -398,8 +514,9 @@ func (mf *MetricsFile) CheckGates(gates []Gate) []GateResult {
 }
 
 // intervalColumns returns a model's interval columns of the predictions
-// table: <model>_purchases_lower_80, <model>_purchases_upper_80 ... per
-// level (none for a model without intervals).
+// table: <model>_purchases_lower_80, <model>_purchases_upper_80 and, with
+// the Gamma-Gamma spend model, <model>_spend_…, <model>_revenue_… and
+// <model>_clv_… per level (none for a model without intervals).
 func intervalColumns(name string, p *Prediction) []predColumn {
 	if p.Intervals == nil || p.Intervals.Err != "" {
 		return nil
@@ -410,6 +527,20 @@ func intervalColumns(name string, p *Prediction) []predColumn {
 		suffix := strings.TrimPrefix(LevelTarget(pi.Level), "interval")
 		cols = append(cols, predColumn{name: name + "_purchases_lower" + suffix, number: lower},
 			predColumn{name: name + "_purchases_upper" + suffix, number: upper})
+		if k < len(p.Intervals.Spend) {
+			cols = append(cols, predColumn{name: name + "_spend_lower" + suffix, number: p.Intervals.Spend[k][0]},
+				predColumn{name: name + "_spend_upper" + suffix, number: p.Intervals.Spend[k][1]})
+		}
+		if k < len(p.Intervals.Revenue) {
+			ri := p.Intervals.Revenue[k]
+			cols = append(cols, predColumn{name: name + "_revenue_lower" + suffix, number: ri.Lower},
+				predColumn{name: name + "_revenue_upper" + suffix, number: ri.Upper})
+		}
+		if k < len(p.Intervals.CLV) {
+			ci := p.Intervals.CLV[k]
+			cols = append(cols, predColumn{name: name + "_clv_lower" + suffix, number: ci.Lower},
+				predColumn{name: name + "_clv_upper" + suffix, number: ci.Upper})
+		}
 	}
 	return cols
 }
@@ -441,6 +572,14 @@ func (r *IntervalsReport) IntervalLines(order []string) []string {
 			}
 			out = append(out, fmt.Sprintf("intervals of %-10s %s%%: coverage %.3f by randomized PIT (%.3f within bounds); actual total %s %s [%s, %s]",
 				name, levelPercent(l), float64(s.Coverage), float64(s.WithinBounds), formatFloat(float64(s.ActualTotal)), inside, formatSig(float64(s.TotalLower)), formatSig(float64(s.TotalUpper))))
+			if rs, ok := mi.Scores[RevenueTarget(l)]; ok {
+				inside := "outside"
+				if rs.TotalCovered == 1 {
+					inside = "inside"
+				}
+				out = append(out, fmt.Sprintf("  revenue %s%%: coverage %.3f by randomized PIT (%.3f within bounds); actual total %s %s [%s, %s]",
+					levelPercent(l), float64(rs.Coverage), float64(rs.WithinBounds), formatFloat(float64(rs.ActualTotal)), inside, formatSig(float64(rs.TotalLower)), formatSig(float64(rs.TotalUpper))))
+			}
 		}
 	}
 	return out

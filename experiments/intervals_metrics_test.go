@@ -135,8 +135,12 @@ func TestIntervalConfig(t *testing.T) {
 		{[]string{"intervals.models=[average]"}, `intervals.models[0] "average" has no predictive distribution`},
 		{[]string{"expect=[{metric: bgnbd.interval_80.coverage, min: 0.7}]"}, ""},
 		{[]string{"expect=[{metric: bgnbd.interval_90.coverage, min: 0.7}]"}, `target "interval_90" names no level of intervals.levels`},
-		{[]string{"expect=[{metric: paretonbd.interval_80.coverage, min: 0.7}]"}, "add it to intervals.models"},
+		{[]string{"expect=[{metric: paretonbd.interval_80.coverage, min: 0.7}]"}, ""},
+		{[]string{"intervals.models=[bgnbd]", "expect=[{metric: paretonbd.interval_80.coverage, min: 0.7}]"}, "add it to intervals.models"},
 		{[]string{"expect=[{metric: bgnbd.interval_80.mae, min: 0.7}]"}, `metric "mae" is not one of coverage`},
+		{[]string{"expect=[{metric: bgnbd.revenue_interval_80.coverage, min: 0.7}]"}, ""},
+		{[]string{"spend_model=none", "expect=[{metric: bgnbd.revenue_interval_80.coverage, min: 0.7}]"}, "revenue intervals need the Gamma-Gamma spend model"},
+		{[]string{"expect=[{metric: bgnbd.revenue_interval_90.coverage, min: 0.7}]"}, `target "revenue_interval_90" names no level`},
 	}
 	for _, c := range cases {
 		_, err := Load("../configs/quickstart.yaml", c.overrides)
@@ -171,7 +175,7 @@ func TestIntervalConfig(t *testing.T) {
 // metrics.json reports.
 func TestRunVerdictAndIntervals(t *testing.T) {
 	cfg, err := Load("../configs/quickstart.yaml", []string{"models=[average,bgnbd]", "output.plots=false", "output.report=false",
-		"expect=[{metric: bgnbd.interval_80.coverage, min: 0.75, max: 0.85}, {metric: bgnbd.interval_95.within_bounds, min: 0.95}, {metric: bgnbd.interval_80.total_covered, min: 2}]"})
+		"expect=[{metric: bgnbd.interval_80.coverage, min: 0.75, max: 0.85}, {metric: bgnbd.interval_95.within_bounds, min: 0.95}, {metric: bgnbd.interval_80.total_covered, min: 2}, {metric: bgnbd.revenue_interval_80.coverage, min: 0.75, max: 0.85}]"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,8 +184,8 @@ func TestRunVerdictAndIntervals(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := out.Gates
-	if len(g) != 3 || !g[0].Passed || !g[1].Passed || g[2].Passed || !g[2].Found {
-		t.Errorf("gates %+v: want the first two passed, the impossible third failed", g)
+	if len(g) != 4 || !g[0].Passed || !g[1].Passed || g[2].Passed || !g[2].Found || !g[3].Passed {
+		t.Errorf("gates %+v: want the first two and the revenue coverage passed, the impossible third failed", g)
 	}
 	mf := out.Metrics.(*MetricsFile)
 	tv := mf.Verdict.Targets[TargetPurchases]
@@ -207,6 +211,25 @@ func TestRunVerdictAndIntervals(t *testing.T) {
 	}
 	if want := float64(mf.Intervals.Models["bgnbd"].Scores["interval_80"].WithinBounds); math.Abs(inside/float64(len(lo))-want) > 1e-12 {
 		t.Errorf("the predictions' bounds hold %v of the customers, metrics.json says %v", inside/float64(len(lo)), want)
+	}
+	// Revenue: the bounds hold the share metrics.json reports; spend and
+	// CLV bounds are ordered and bracket the point spend.
+	rlo, rhi, revenue := cols["bgnbd_revenue_lower_80"], cols["bgnbd_revenue_upper_80"], cols["revenue_holdout"]
+	slo, shi, clo, chi := cols["bgnbd_spend_lower_80"], cols["bgnbd_spend_upper_80"], cols["bgnbd_clv_lower_80"], cols["bgnbd_clv_upper_80"]
+	if len(rlo) != len(lo) || len(slo) != len(lo) || len(chi) != len(lo) {
+		t.Fatalf("revenue, spend and CLV interval columns: %d, %d, %d values for %d customers", len(rlo), len(slo), len(chi), len(lo))
+	}
+	inside = 0
+	for i := range rlo {
+		if !(rlo[i] <= rhi[i] && slo[i] < shi[i] && clo[i] <= chi[i]) {
+			t.Fatalf("customer %d: revenue [%v, %v], spend [%v, %v], CLV [%v, %v]", i, rlo[i], rhi[i], slo[i], shi[i], clo[i], chi[i])
+		}
+		if revenue[i] >= rlo[i] && revenue[i] <= rhi[i] {
+			inside++
+		}
+	}
+	if want := float64(mf.Intervals.Models["bgnbd"].Scores["revenue_interval_80"].WithinBounds); math.Abs(inside/float64(len(rlo))-want) > 1e-12 {
+		t.Errorf("the predictions' revenue bounds hold %v of the customers, metrics.json says %v", inside/float64(len(rlo)), want)
 	}
 }
 

@@ -310,7 +310,13 @@ func factoredPatternValues(ctx context.Context, f models.FittedPurchases, af mod
 // purchase (closed-form per customer), holdout revenue and CLV. A value
 // that is not a finite number ≥ 0 fails the model, naming the customer.
 func predictModel(ctx context.Context, name string, f models.FittedPurchases, spend models.FittedSpend, in predictInput) (*Prediction, error) {
-	cols := predictPurchases(ctx, f, in)
+	cols, err := predictCovariatePurchases(ctx, f, in) // covariate models: covariates_run.go
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if cols == nil {
+		cols = predictPurchases(ctx, f, in)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

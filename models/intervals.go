@@ -112,17 +112,35 @@ func (m mbgnbdPredictive) future(c Customer) (float64, interface{ ProbabilityOfP
 }
 func (m mbgnbdPredictive) aliveAt(c Customer) float64 { return m.f.ProbabilityAlive(c) }
 
-type paretoPredictive struct{ f *FittedParetoNBD }
+// paretoPredictive carries the Gauss–Legendre rules of the whole
+// distribution (pnbdDistribution) from draw to draw.
+type paretoPredictive struct {
+	f     *FittedParetoNBD
+	rules *legendreRules
+}
 
 func (m paretoPredictive) params() []float64 { return []float64{m.f.R, m.f.Alpha, m.f.S, m.f.Beta} }
 func (m paretoPredictive) with(p []float64) (predictiveModel, error) {
 	f, err := NewFittedParetoNBD(p[0], p[1], p[2], p[3])
-	return paretoPredictive{f}, err
+	return paretoPredictive{f, m.rules}, err
 }
 func (m paretoPredictive) logLik(c Customer) float64 { return m.f.LogLikelihood(c) }
 func (m paretoPredictive) future(c Customer) (float64, interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
 	next, err := NewFittedParetoNBD(m.f.R+c.Frequency, m.f.Alpha+c.T, m.f.S, m.f.Beta+c.T)
-	return m.f.ProbabilityAlive(c), next, err
+	if err != nil {
+		return 0, nil, err
+	}
+	return m.f.ProbabilityAlive(c), paretoFuture{next, m.rules}, nil
+}
+
+// paretoFuture gives futurePMF the whole distribution at once.
+type paretoFuture struct {
+	*FittedParetoNBD
+	rules *legendreRules
+}
+
+func (p paretoFuture) distribution(t float64) []float64 {
+	return p.pnbdDistribution(p.rules, t, pmfTailMass, maxPurchasesInInterval)
 }
 func (m paretoPredictive) aliveAt(c Customer) float64 { return m.f.ProbabilityAlive(c) }
 
@@ -161,7 +179,7 @@ func predictiveOf(f FittedPurchases) (predictiveModel, error) {
 	case *FittedMBGNBD:
 		return mbgnbdPredictive{m}, nil
 	case *FittedParetoNBD:
-		return paretoPredictive{m}, nil
+		return paretoPredictive{m, newLegendreRules()}, nil
 	case *FittedBGBB:
 		return bgbbPredictive{m}, nil
 	}
@@ -494,6 +512,15 @@ func drawAlive(m predictiveModel, d *Data, alive []float64) error {
 // futurePMF returns P'(X(t) = y) for y = 0, 1, … until the mass left is
 // below pmfTailMass.
 func futurePMF(next interface{ ProbabilityOfPurchases(int, float64) float64 }, t float64) ([]float64, error) {
+	if whole, ok := next.(interface{ distribution(float64) []float64 }); ok && t > 0 && !math.IsInf(t, 1) {
+		out := whole.distribution(t)
+		for y, p := range out {
+			if math.IsNaN(p) {
+				return nil, fmt.Errorf("P(X(%v) = %d) is NaN", t, y)
+			}
+		}
+		return out, nil
+	}
 	var out []float64
 	cum := 0.0
 	for y := 0; y <= maxPurchasesInInterval; y++ {

@@ -26,6 +26,7 @@ const (
 		"The difference of each model with the best is its mean loss minus the best's, with a 95% percentile interval from a paired bootstrap over the customers (every resample scores all models on the same customers; seeded by the config's seed; above 131,072 customers the resampled units are 32,768 random batches of customers, the batch-means bootstrap). A model whose interval covers 0 is indistinguishable from the best on these data."
 	intervalNoteText = "Per-customer intervals of holdout purchases from each model's own predictive distribution P(X = y | history), mixed over draws of the parameters from their asymptotic normal (parameter uncertainty); the cohort total's interval mixes over the same draws. " +
 		"Coverage is scored by the randomized probability integral transform (Czado, Gneiting & Held 2009): the share of customers whose u = F(y−1) + V·P(y), V uniform, lies in the central L of (0, 1); an honest model scores L. Within bounds is the share inside the integer bounds, at least L for counts (often far above it, as P(0) alone can exceed the upper tail). " +
+		"With the Gamma-Gamma spend model, the revenue rows score intervals of each customer's holdout revenue: the purchase distribution above combined with the Gamma-Gamma posterior of the customer's mean spend (exact given the purchase count; the spend parameters at their estimate), scored by the PIT of the revenue (randomized only at 0). The predictions also carry the spend interval (the posterior of the mean spend) and a CLV interval (the revenue over the CLV horizon times the margin and the customer's mean discount factor per purchase). " +
 		"The heuristics (Average, Retention, Hiatus) have no predictive distribution and get no intervals."
 )
 
@@ -149,7 +150,7 @@ func intervalTable(mf *experiments.MetricsFile, order []string) (*verdictBlock, 
 	if iv == nil {
 		return nil, ""
 	}
-	t := &verdictBlock{Title: "Prediction intervals of holdout purchases",
+	t := &verdictBlock{Title: "Prediction intervals of holdout purchases (and revenue)",
 		Columns: []string{"Model", "Level", "Coverage (randomized PIT)", "Within integer bounds", "Cohort total interval", "Actual total", "Total inside"}}
 	for _, m := range order {
 		mi := iv.Models[m]
@@ -175,10 +176,18 @@ func intervalTable(mf *experiments.MetricsFile, order []string) (*verdictBlock, 
 				}
 				t.Rows = append(t.Rows, []string{plot.Label(m), fmtNum(l), coverage, fmtNum(float64(s.WithinBounds)),
 					"[" + fmtNum(float64(s.TotalLower)) + ", " + fmtNum(float64(s.TotalUpper)) + "]", fmtNum(float64(s.ActualTotal)), inside})
+				if rs, ok := mi.Scores[experiments.RevenueTarget(l)]; ok {
+					inside := "no"
+					if rs.TotalCovered == 1 {
+						inside = "yes"
+					}
+					t.Rows = append(t.Rows, []string{plot.Label(m) + ", revenue", fmtNum(l), fmtNum(float64(rs.Coverage)), fmtNum(float64(rs.WithinBounds)),
+						"[" + fmtNum(float64(rs.TotalLower)) + ", " + fmtNum(float64(rs.TotalUpper)) + "]", fmtNum(float64(rs.ActualTotal)), inside})
+				}
 			}
 		}
 	}
-	note := intervalNoteText + fmt.Sprintf(" Parameter draws: %d. Gate on them as model.%s.coverage (or within_bounds, total_covered).", iv.Draws, experiments.LevelTarget(iv.Levels[0]))
+	note := intervalNoteText + fmt.Sprintf(" Parameter draws: %d. Gate on them as model.%s.coverage (or within_bounds, total_covered; model.revenue_%s.coverage for revenue).", iv.Draws, experiments.LevelTarget(iv.Levels[0]), experiments.LevelTarget(iv.Levels[0]))
 	return t, note
 }
 
@@ -201,13 +210,19 @@ func mdVerdict(b *strings.Builder, p *page) {
 		return
 	}
 	b.WriteString("## Verdict\n\n")
-	for _, v := range p.Verdict {
-		b.WriteString("### " + mdText(v.Title) + "\n\n" + mdText(v.Summary) + "\n\n")
+	mdBlocks(b, "### ", p.Verdict, p.VerdictNotes)
+}
+
+// mdBlocks writes blocks under headings of the given level, then the
+// notes.
+func mdBlocks(b *strings.Builder, heading string, blocks []verdictBlock, notes []string) {
+	for _, v := range blocks {
+		b.WriteString(heading + mdText(v.Title) + "\n\n" + mdText(v.Summary) + "\n\n")
 		if len(v.Rows) > 0 {
 			mdTable(b, v.Columns, v.Rows)
 		}
 	}
-	for _, n := range p.VerdictNotes {
+	for _, n := range notes {
 		b.WriteString(mdText(n) + "\n\n")
 	}
 }

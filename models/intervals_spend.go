@@ -1,0 +1,295 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/mathext"
+)
+
+// Intervals for spend, revenue and CLV.
+//
+// Spend. Under the Gamma-Gamma model (Fader, Hardie & Lee 2005) a
+// customer's transaction values are Gamma(p, ν) with ν ~ Gamma(q, γ); after
+// x repeat transactions of mean m̄ the posterior of ν is
+//
+//	ν | x, m̄ ~ Gamma(k, θ),   k = px + q,   θ = γ + x·m̄   (shape, rate),
+//
+// and the customer's mean transaction value p/ν is inverse-gamma, so its
+// quantiles are exact: Q_{p/ν}(u) = p·θ / G⁻¹(k, 1−u), G⁻¹ the inverse of
+// the regularized lower incomplete gamma function. The spend model's
+// parameters are taken at their estimate.
+//
+// Revenue. The revenue of the Y purchases of a horizon is R = Σ_{j≤Y} z_j.
+// Given Y = y and ν it is Gamma(py, ν); mixed over the posterior of ν,
+// R/θ is beta-prime(py, k), i.e. P(R ≤ θu | Y = y) = I_{u/(1+u)}(py, k).
+// With Y from the purchase model's predictive distribution (its own
+// P(Y = y | history) mixed over parameter draws, PurchaseIntervals),
+//
+//	P(R ≤ θu) = P(Y = 0) + Σ_{y≥1} P(Y = y) · I_{u/(1+u)}(py, k),
+//
+// which depends on the customer only through the row (x, t_x, T) and the
+// scale θ: the quantiles of R/θ are found once per row (by bisection on
+// this CDF) and multiplied by each customer's θ. Spend is taken independent
+// of the purchase count, as the Gamma-Gamma model assumes.
+//
+// CLV. The discounted value margin·Σ z_j e^(−δ t_j) is approximated by
+// margin · f · R(H), with R(H) the revenue over the CLV horizon and
+// f = DERT/E[Y(H)] the customer's mean discount factor per purchase (the
+// ratio the point CLV implies), so that the interval is exact but for the
+// timing of the purchases within the horizon, and its mean is the point CLV
+// (up to the parameter draws, which move the purchases' mean a little).
+//
+// Cohort totals. The total is approximated by a normal whose mean is the
+// sum of the customers' means and whose variance is the sum of their
+// variances plus the shared part of the purchase model's parameter
+// uncertainty, ρ²·Var_d(M_d), where M_d is the total purchases' mean at
+// parameter draw d and ρ the revenue per purchase of the cohort. The
+// per-customer variance needs k > 2 (a finite second moment of p/ν); the
+// total's interval is NaN otherwise.
+
+// SpendPosterior returns the shape k = px+q and rate θ = γ+x·m̄ of the
+// posterior of ν given the customer's x repeat transactions of mean m̄ (a
+// Frequency ≤ 0 counts as none; a NaN or negative m̄ as 0).
+func (f *FittedGammaGamma) SpendPosterior(c Customer) (shape, rate float64) {
+	x, m := c.Frequency, c.Monetary
+	if !(x > 0) {
+		x = 0
+	}
+	if !(m > 0) {
+		m = 0
+	}
+	return f.P*x + f.Q, f.Gamma + x*m
+}
+
+// SpendInterval returns the equal-tailed interval at level (in (0, 1)) of
+// the customer's mean transaction value p/ν under the posterior (see
+// SpendPosterior): [pθ/G⁻¹(k, (1+L)/2), pθ/G⁻¹(k, (1−L)/2)]. It returns
+// NaN bounds for a level outside (0, 1).
+func (f *FittedGammaGamma) SpendInterval(c Customer, level float64) (lower, upper float64) {
+	if !(level > 0 && level < 1) {
+		return math.NaN(), math.NaN()
+	}
+	k, theta := f.SpendPosterior(c)
+	return f.P * theta / mathext.GammaIncRegInv(k, (1+level)/2), f.P * theta / mathext.GammaIncRegInv(k, (1-level)/2)
+}
+
+// RevenueIntervals holds the predictive distribution of the revenue of
+// every customer over the purchase intervals' horizon, and of the cohort
+// total (see the notes above).
+type RevenueIntervals struct {
+	Level float64
+	// Lower, Upper and Mean are per customer, in money; Scale multiplies
+	// them all (1 for revenue, margin times the discount factor for CLV).
+	Lower, Upper, Mean []float64
+	// TotalMean, TotalLower and TotalUpper describe the cohort total (NaN
+	// bounds when the posterior's second moment is infinite, k ≤ 2).
+	TotalMean, TotalLower, TotalUpper float64
+
+	pi            *PurchaseIntervals
+	spend         *FittedGammaGamma
+	rows          []int
+	rowK          []float64 // per row: the posterior shape k = px+q
+	theta, factor []float64 // per customer: θ and the money factor
+	totalVar      float64
+}
+
+// NewRevenueIntervals returns the revenue intervals of the customers at
+// pi's level. rows[i] is customer i's row in pi (and in d, whose Frequency
+// gives the row's x), monetary[i] her calibration mean spend m̄, and
+// factor[i] multiplies her revenue (nil: 1; the CLV passes margin times
+// her discount factor). Every customer counts once in the total.
+func NewRevenueIntervals(pi *PurchaseIntervals, spend *FittedGammaGamma, d *Data, rows []int, monetary, factor []float64) (*RevenueIntervals, error) {
+	n := len(rows)
+	if d.Len() != len(pi.cdf) {
+		return nil, fmt.Errorf("revenue intervals: %d rows of data for %d rows of purchase intervals", d.Len(), len(pi.cdf))
+	}
+	if len(monetary) != n || (factor != nil && len(factor) != n) {
+		return nil, fmt.Errorf("revenue intervals: %d rows, %d mean spends and %d factors", n, len(monetary), len(factor))
+	}
+	ri := &RevenueIntervals{Level: pi.Level, pi: pi, spend: spend, rows: rows,
+		Lower: make([]float64, n), Upper: make([]float64, n), Mean: make([]float64, n),
+		theta: make([]float64, n), factor: make([]float64, n)}
+	ri.rowK = make([]float64, d.Len())
+	for row := range ri.rowK {
+		ri.rowK[row], _ = spend.SpendPosterior(Customer{Frequency: d.Frequency[row]})
+	}
+	lowQ, highQ, means, second := ri.rowQuantiles()
+	total := 0.0
+	for i, row := range rows {
+		if row < 0 || row >= d.Len() {
+			return nil, fmt.Errorf("revenue intervals: customer %d has row %d, outside the %d rows", i+1, row, d.Len())
+		}
+		_, theta := spend.SpendPosterior(Customer{Frequency: d.Frequency[row], Monetary: monetary[i]})
+		g := 1.0
+		if factor != nil {
+			g = factor[i]
+		}
+		ri.theta[i], ri.factor[i] = theta, g
+		ri.Lower[i], ri.Upper[i] = g*theta*lowQ[row], g*theta*highQ[row]
+		ri.Mean[i] = g * theta * means[row]
+		total += ri.Mean[i]
+		ri.totalVar += g * g * theta * theta * (second[row] - means[row]*means[row])
+	}
+	ri.TotalMean = total
+	if purchases := pi.TotalMean; purchases > 0 {
+		between := 0.0
+		for _, m := range pi.drawMeans {
+			between += (m - purchases) * (m - purchases) / float64(len(pi.drawMeans))
+		}
+		rho := total / purchases
+		ri.totalVar += rho * rho * between
+	}
+	ri.TotalLower, ri.TotalUpper = ri.TotalInterval(ri.Level)
+	return ri, nil
+}
+
+// rowQuantiles returns, per row, the quantiles of R/θ at the level's two
+// tails and the first two moments of R/θ (the second +Inf when k ≤ 2, the
+// first when k ≤ 1).
+func (ri *RevenueIntervals) rowQuantiles() (low, high, mean, second []float64) {
+	n := len(ri.rowK)
+	low, high, mean, second = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	p := ri.spend.P
+	for row := 0; row < n; row++ {
+		k := ri.rowK[row]
+		cdf := ri.pi.cdf[row]
+		ey, ey2 := 0.0, 0.0
+		for y := 1; y < len(cdf); y++ {
+			py := cdf[y] - cdf[y-1]
+			ey += float64(y) * py
+			ey2 += float64(y*y) * py
+		}
+		mean[row], second[row] = math.Inf(1), math.Inf(1)
+		if k > 1 {
+			mean[row] = p * ey / (k - 1)
+		}
+		if k > 2 {
+			second[row] = (p*ey + p*p*ey2) / ((k - 1) * (k - 2))
+		}
+		low[row] = ri.rowQuantile(row, k, ri.pi.lowerTail)
+		high[row] = ri.rowQuantile(row, k, ri.pi.upperTail)
+	}
+	return low, high, mean, second
+}
+
+// revenueCDF returns P(R/θ ≤ u) for the row with posterior shape k.
+func (ri *RevenueIntervals) revenueCDF(row int, k, u float64) float64 {
+	cdf := ri.pi.cdf[row]
+	if !(u > 0) {
+		return cdf[0]
+	}
+	v, w := u/(1+u), 1/(1+u)
+	s := cdf[0]
+	for y := 1; y < len(cdf); y++ {
+		if py := cdf[y] - cdf[y-1]; py > 1e-14 {
+			iv, _ := regIncBetaPair(ri.spend.P*float64(y), k, v, w)
+			s += py * iv
+		}
+	}
+	return s
+}
+
+// rowQuantile returns the smallest u ≥ 0 with P(R/θ ≤ u) ≥ q, to 1e-9
+// relative, by bisection in v = u/(1+u) ∈ [0, 1).
+func (ri *RevenueIntervals) rowQuantile(row int, k, q float64) float64 {
+	if ri.pi.cdf[row][0] >= q*(1-1e-12) {
+		return 0
+	}
+	lo, hi := 0.0, 1.0
+	for range 200 {
+		mid := (lo + hi) / 2
+		if ri.revenueCDF(row, k, mid/(1-mid)) < q {
+			lo = mid
+		} else {
+			hi = mid
+		}
+		if hi-lo <= 1e-9*hi*(1-hi) {
+			break
+		}
+	}
+	v := (lo + hi) / 2
+	return v / (1 - v)
+}
+
+// TotalInterval returns the cohort total's equal-tailed interval at level
+// under the normal approximation (NaN bounds for a level outside (0, 1) or
+// an infinite variance).
+func (ri *RevenueIntervals) TotalInterval(level float64) (lower, upper float64) {
+	if !(level > 0 && level < 1) || math.IsInf(ri.totalVar, 0) || math.IsNaN(ri.totalVar) {
+		return math.NaN(), math.NaN()
+	}
+	z := math.Sqrt2 * math.Erfinv(level)
+	sd := math.Sqrt(ri.totalVar)
+	return ri.TotalMean - z*sd, ri.TotalMean + z*sd
+}
+
+// PIT returns the randomized probability integral transform of each
+// customer's actual revenue (in the intervals' money, i.e. already times
+// the customer's factor): u = F(a) for a > 0 (continuous) and V·P(Y = 0)
+// at a = 0, V uniform from the stream seeded by seed.
+func (ri *RevenueIntervals) PIT(actual []float64, seed uint64) ([]float64, error) {
+	if len(actual) != len(ri.rows) {
+		return nil, fmt.Errorf("revenue intervals: %d actual values for %d customers", len(actual), len(ri.rows))
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x726576656e7565)) // "revenue"
+	out := make([]float64, len(actual))
+	for i, a := range actual {
+		if !(a >= 0) || math.IsInf(a, 0) {
+			return nil, fmt.Errorf("revenue intervals: customer %d has revenue %v: want a finite number ≥ 0", i+1, a)
+		}
+		row := ri.rows[i]
+		v := rng.Float64()
+		if a == 0 || ri.theta[i]*ri.factor[i] == 0 {
+			out[i] = v * ri.pi.cdf[row][0]
+			continue
+		}
+		out[i] = ri.revenueCDF(row, ri.rowK[row], a/(ri.theta[i]*ri.factor[i]))
+	}
+	return out, nil
+}
+
+// Coverage returns the share of customers whose randomized PIT lies in the
+// central Level of (0, 1) (expected Level under the model) and the share
+// whose actual revenue lies within [Lower, Upper].
+func (ri *RevenueIntervals) Coverage(actual []float64, seed uint64) (randomized, within float64, err error) {
+	u, err := ri.PIT(actual, seed)
+	if err != nil {
+		return 0, 0, err
+	}
+	for i, v := range u {
+		if v >= ri.pi.lowerTail && v <= ri.pi.upperTail {
+			randomized++
+		}
+		if actual[i] >= ri.Lower[i] && actual[i] <= ri.Upper[i] {
+			within++
+		}
+	}
+	n := float64(len(actual))
+	return randomized / n, within / n, nil
+}
+
+// SpendIntervals returns SpendInterval for every customer, given their
+// repeat transactions x and mean spends m̄, computing the inverse gamma
+// function once per distinct x (the bounds are pθ over it).
+func (f *FittedGammaGamma) SpendIntervals(frequency, monetary []float64, level float64) (lower, upper []float64) {
+	lower, upper = make([]float64, len(frequency)), make([]float64, len(frequency))
+	type inv struct{ lo, hi float64 }
+	byX := map[float64]inv{}
+	for i, x := range frequency {
+		c := Customer{Frequency: x, Monetary: monetary[i]}
+		k, theta := f.SpendPosterior(c)
+		g, ok := byX[k]
+		if !ok {
+			if !(level > 0 && level < 1) {
+				g = inv{math.NaN(), math.NaN()}
+			} else {
+				g = inv{mathext.GammaIncRegInv(k, (1+level)/2), mathext.GammaIncRegInv(k, (1-level)/2)}
+			}
+			byX[k] = g
+		}
+		lower[i], upper[i] = f.P*theta/g.lo, f.P*theta/g.hi
+	}
+	return lower, upper
+}

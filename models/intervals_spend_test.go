@@ -1,0 +1,128 @@
+package models
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/clv-dev/clv/datasets"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// TestSpendIntervalCoverage draws 50,000 customers from the Gamma-Gamma
+// model with known parameters (ν ~ Gamma(q, γ), 0 to 9 repeat transactions
+// z ~ Gamma(p, ν)) and checks that the 80% posterior interval of the mean
+// transaction value holds the true p/ν of 75–85% of them; and that the
+// bounds are the posterior's quantiles: the Gamma(k, θ) CDF of ν at p over
+// each bound is the tail probability (gonum's distuv.Gamma).
+func TestSpendIntervalCoverage(t *testing.T) {
+	gg, _ := NewFittedGammaGamma(6, 4, 15)
+	src := rand.New(rand.NewPCG(2005, 1))
+	nuDist := distuv.Gamma{Alpha: gg.Q, Beta: gg.Gamma, Src: src}
+	const n = 50000
+	covered := 0
+	for i := 0; i < n; i++ {
+		nu := nuDist.Rand()
+		x := src.IntN(10)
+		sum := 0.0
+		for j := 0; j < x; j++ {
+			sum += distuv.Gamma{Alpha: gg.P, Beta: nu, Src: src}.Rand()
+		}
+		c := Customer{Frequency: float64(x)}
+		if x > 0 {
+			c.Monetary = sum / float64(x)
+		}
+		lo, hi := gg.SpendInterval(c, 0.8)
+		if truth := gg.P / nu; truth >= lo && truth <= hi {
+			covered++
+		}
+		if i < 20 {
+			k, theta := gg.SpendPosterior(c)
+			post := distuv.Gamma{Alpha: k, Beta: theta}
+			if a, b := post.CDF(gg.P/hi), post.CDF(gg.P/lo); math.Abs(a-0.1) > 1e-9 || math.Abs(b-0.9) > 1e-9 {
+				t.Errorf("x=%d m̄=%v: interval [%v, %v] sits at posterior CDFs %v and %v, want 0.1 and 0.9", x, c.Monetary, lo, hi, a, b)
+			}
+		}
+	}
+	if share := float64(covered) / n; share < 0.75 || share > 0.85 {
+		t.Errorf("80%% spend intervals hold the true mean spend of %.4f of the customers, want 0.75–0.85", share)
+	} else {
+		t.Logf("80%% spend intervals hold the true mean spend of %.4f of %d customers", share, n)
+	}
+	if lo, hi := gg.SpendInterval(Customer{}, 1); !math.IsNaN(lo) || !math.IsNaN(hi) {
+		t.Errorf("level 1: [%v, %v], want NaN", lo, hi)
+	}
+}
+
+// TestRevenueIntervalsCoverage simulates 50,000 customers from the BG/NBD
+// with Gamma-Gamma spend (known parameters), and checks that the 80%
+// intervals of holdout revenue, built from the BG/NBD's predictive
+// distribution at the true parameters and the spend posterior, cover
+// 75–85% of the customers' actual holdout revenue by randomized PIT; that
+// the customers' interval means add up to the total's mean and match the
+// point prediction E[Y]·E[Z | x, m̄] to 1e-7; and that the actual total
+// lies inside the total's 99% interval.
+func TestRevenueIntervalsCoverage(t *testing.T) {
+	truth := map[string]float64{"r": 0.25, "alpha": 4, "a": 0.8, "b": 2.5}
+	spend := map[string]float64{"p": 6, "q": 4, "gamma": 15}
+	s := simulatedSummary(t, "bgnbd", 50000, truth, spend)
+	pt := datasets.NewPatterns(s)
+	d := &Data{Frequency: pt.Frequency, Recency: pt.Recency, T: pt.T, Weight: pt.Weight}
+	bg, _ := NewFittedBGNBD(truth["r"], truth["alpha"], truth["a"], truth["b"])
+	gg, _ := NewFittedGammaGamma(spend["p"], spend["q"], spend["gamma"])
+	horizon := s.Customers[0].DurationHoldout
+	pi, err := NewPurchaseIntervals(bg, d, horizon, IntervalOptions{Level: 0.8, FixedParameters: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(s.Customers)
+	rows, monetary, actual := make([]int, n), make([]float64, n), make([]float64, n)
+	total := 0.0
+	for i, c := range s.Customers {
+		rows[i], monetary[i], actual[i] = int(pt.Of[i]), c.Monetary, c.FrequencyHoldout*c.MonetaryHoldout
+		total += actual[i]
+	}
+	ri, err := NewRevenueIntervals(pi, gg, d, rows, monetary, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	randomized, within, err := ri.Coverage(actual, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if randomized < 0.75 || randomized > 0.85 {
+		t.Errorf("80%% revenue intervals: randomized-PIT coverage %.4f, want 0.75–0.85 (within bounds %.4f)", randomized, within)
+	}
+	sum := 0.0
+	for i, c := range s.Customers {
+		sum += ri.Mean[i]
+		cust := Customer{Frequency: c.Frequency, Recency: c.Recency, T: c.T, Monetary: c.Monetary}
+		want := bg.ConditionalExpectedPurchases(cust, horizon) * gg.ExpectedSpend(cust)
+		if math.Abs(ri.Mean[i]-want) > 1e-7*want+1e-12 { // the purchase distribution is cut at 1e-10 of its mass
+			t.Fatalf("customer %d: mean revenue %v, E[Y]·E[Z] %v", i, ri.Mean[i], want)
+		}
+	}
+	if math.Abs(sum-ri.TotalMean) > 1e-9*sum {
+		t.Errorf("Σ means %v, total mean %v", sum, ri.TotalMean)
+	}
+	lo, hi := ri.TotalInterval(0.99)
+	if total < lo || total > hi {
+		t.Errorf("actual total revenue %.1f outside its 99%% interval [%.1f, %.1f]", total, lo, hi)
+	}
+	t.Logf("80%% revenue intervals: randomized %.4f, within %.4f; total %.0f, 80%% [%.0f, %.0f], mean %.0f", randomized, within, total, ri.TotalLower, ri.TotalUpper, ri.TotalMean)
+}
+
+// TestSpendIntervalsBatch checks that the batch form equals SpendInterval
+// customer by customer.
+func TestSpendIntervalsBatch(t *testing.T) {
+	gg, _ := NewFittedGammaGamma(6.25, 3.74, 15.44) // Fader, Hardie & Lee 2005, CDNOW
+	freq := []float64{0, 1, 1, 4, 0, 12}
+	mon := []float64{0, 30, 12.5, 40, 0, 8}
+	lo, hi := gg.SpendIntervals(freq, mon, 0.95)
+	for i := range freq {
+		a, b := gg.SpendInterval(Customer{Frequency: freq[i], Monetary: mon[i]}, 0.95)
+		if lo[i] != a || hi[i] != b {
+			t.Errorf("customer %d: batch [%v, %v], one by one [%v, %v]", i, lo[i], hi[i], a, b)
+		}
+	}
+}
