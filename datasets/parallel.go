@@ -34,7 +34,7 @@ import (
 // sequential reader, which reads on from that line.
 
 // defaultBlockSize is the size of the parallel reader's blocks.
-const defaultBlockSize = 1 << 20
+const defaultBlockSize = 256 << 10
 
 // A block is a run of whole lines of a log and, once parsed, its records.
 type block struct {
@@ -154,7 +154,7 @@ func (z *summarizer) startPipeline(s *textSource, r io.Reader) *pipeline {
 	if size <= 0 {
 		size = defaultBlockSize
 	}
-	nbuf := 2*workers + 2
+	nbuf := 3*workers + 3
 	p := &pipeline{r: r, size: size, free: make(chan *block, nbuf), jobs: make(chan *block, nbuf),
 		order: make(chan *block, nbuf), stop: make(chan struct{})}
 	for range nbuf {
@@ -197,7 +197,8 @@ func (p *pipeline) read() {
 			return
 		}
 		if b.buf == nil {
-			b.buf = make([]byte, p.size)
+			// Records for lines of 24 bytes and more, enough for most logs.
+			b.buf, b.recs = make([]byte, p.size), make([]blockRec, 0, p.size/24)
 		}
 		n, err := p.fill(b.buf, copy(b.buf, carry), &eof)
 		data := b.buf[:n]
