@@ -67,21 +67,36 @@ type entry struct {
 // strKey | serial.
 const strKey = 1 << 63
 
-// customerTable holds every customer's state in an open-addressing hash
-// table (linear probing, Fibonacci hashing, at most 3/4 full).
+// customerTable holds every customer's state, in shards that the table
+// writers fill in parallel (see startTableWriter): a customer belongs to
+// the shard that the top bits of its hash name, so that its rows reach
+// one shard, in file order. The string ids are the table's own (keyOf
+// runs on the goroutine that reads the rows).
 type customerTable struct {
-	calEnd  int32
-	period  float64 // activity period in days (0: off)
-	slots   []entry
-	shift   uint // 64 - log2(len(slots))
-	n       int
-	strID   map[string]uint64
-	strs    []string
-	days    map[uint64][]int32 // sorted distinct days of exact-mode customers
-	rescans int                // customers marked for the second pass
-	// firstRescan is the key of the first of them, for messages.
-	firstRescan uint64
-	sink        uint64 // keeps addBatch's touches from being optimized away
+	calEnd    int32
+	shards    []*customerShard
+	shardBits uint // len(shards) is 1 << shardBits
+	strID     map[string]uint64
+	strs      []string
+}
+
+// customerShard holds the states of its customers in an open-addressing
+// hash table (linear probing, Fibonacci hashing, at most 3/4 full).
+type customerShard struct {
+	calEnd    int32
+	period    float64 // activity period in days (0: off)
+	shardBits uint
+	slots     []entry
+	shift     uint // 64 - log2(len(slots))
+	n         int
+	days      map[uint64][]int32 // sorted distinct days of exact-mode customers
+	rescans   int                // customers marked for the second pass
+	// firstRescan is the key of the first of them, for messages, and
+	// firstRescanRow its position among the used rows (see purchase.row).
+	firstRescan    uint64
+	firstRescanRow uint64
+	lastRow        uint64 // the position of the latest purchase
+	sink           uint64 // keeps addBatch's touches from being optimized away
 	// dups counts rows equal to their customer's previous row (see
 	// Accounting.DuplicateRows), in the first pass, and recent holds the
 	// amounts of recent rows for that comparison.
@@ -102,7 +117,7 @@ type customerTable struct {
 }
 
 // countDay adds one distinct purchase day d of a calibration customer.
-func (c *customerTable) countDay(d int32) {
+func (c *customerShard) countDay(d int32) {
 	if len(c.perDay) == 0 {
 		c.perDayBase = d
 	}
@@ -117,12 +132,32 @@ func (c *customerTable) countDay(d int32) {
 	c.perDay[d-c.perDayBase]++
 }
 
-func newCustomerTable(calEnd int64, period float64) *customerTable {
-	c := &customerTable{calEnd: int32(calEnd), period: period, strID: map[string]uint64{}, days: map[uint64][]int32{}, perDayValid: true,
-		recent: make([]recentRow, 1<<recentBits)}
-	c.slots, c.shift = make([]entry, 1<<8), 64-8
+// newCustomerTable makes a table of 1 << shardBits shards (at most
+// recentBits).
+func newCustomerTable(calEnd int64, period float64, shardBits uint) *customerTable {
+	shardBits = min(shardBits, recentBits)
+	c := &customerTable{calEnd: int32(calEnd), shardBits: shardBits, strID: map[string]uint64{}}
+	for range 1 << shardBits {
+		sh := &customerShard{calEnd: int32(calEnd), period: period, shardBits: shardBits, days: map[uint64][]int32{}, perDayValid: true,
+			recent: make([]recentRow, 1<<(recentBits-shardBits))}
+		sh.slots, sh.shift = make([]entry, 1<<8), 64-8
+		c.shards = append(c.shards, sh)
+	}
 	return c
 }
+
+// hashKey is the Fibonacci hash of a key: its top shardBits bits choose
+// the shard, the bits below them the slot in the shard and the slot of
+// the recent-rows cache.
+func hashKey(key uint64) uint64 { return key * 0x9e3779b97f4a7c15 }
+
+// shardOf returns the shard of a key.
+func (c *customerTable) shardOf(key uint64) *customerShard {
+	return c.shards[hashKey(key)>>(64-c.shardBits)&(1<<c.shardBits-1)]
+}
+
+// home returns the slot where a key's probe starts.
+func (c *customerShard) home(key uint64) uint64 { return hashKey(key) << c.shardBits >> c.shift }
 
 // recentRow is the amount of a customer's latest row, in a direct-mapped
 // cache indexed by the customer's key (recentRows slots): a row that falls
@@ -143,8 +178,12 @@ type recentRow struct {
 const recentBits = 15
 
 // recentSlot returns the cache slot of a customer.
-func (c *customerTable) recentSlot(key uint64) *recentRow {
-	return &c.recent[(key*0x9e3779b97f4a7c15)>>(64-recentBits)]
+// The cache is the same whatever the number of shards: a shard holds the
+// cache slots of its customers (the global slot is the top recentBits bits
+// of the hash, the first of them the shard's), so that each cache slot sees
+// the same rows in the same order.
+func (c *customerShard) recentSlot(key uint64) *recentRow {
+	return &c.recent[hashKey(key)<<c.shardBits>>(64-recentBits+c.shardBits)]
 }
 
 // numericKey packs an id of 1 to 15 digits into its key.
@@ -201,9 +240,9 @@ func (c *customerTable) idOf(key uint64) string {
 
 // slot returns the entry of a key; with insert, a new one (key set, state
 // zero) when absent, else nil.
-func (c *customerTable) slot(key uint64, insert bool) (*entry, bool) {
+func (c *customerShard) slot(key uint64, insert bool) (*entry, bool) {
 	mask := uint64(len(c.slots) - 1)
-	for h := (key * 0x9e3779b97f4a7c15) >> c.shift; ; h = (h + 1) & mask {
+	for h := c.home(key); ; h = (h + 1) & mask {
 		e := &c.slots[h]
 		if e.key == key {
 			return e, false
@@ -224,7 +263,7 @@ func (c *customerTable) slot(key uint64, insert bool) (*entry, bool) {
 }
 
 // grow doubles the table.
-func (c *customerTable) grow() {
+func (c *customerShard) grow() {
 	old := c.slots
 	c.slots, c.shift = make([]entry, 2*len(old)), c.shift-1
 	mask := uint64(len(c.slots) - 1)
@@ -232,7 +271,7 @@ func (c *customerTable) grow() {
 		if old[i].key == 0 {
 			continue
 		}
-		h := (old[i].key * 0x9e3779b97f4a7c15) >> c.shift
+		h := c.home(old[i].key)
 		for c.slots[h].key != 0 {
 			h = (h + 1) & mask
 		}
@@ -240,10 +279,14 @@ func (c *customerTable) grow() {
 	}
 }
 
-// purchase is a used row waiting in a batch.
+// purchase is a used row waiting in a batch. row is the low 32 bits of
+// its position among the used rows (a shard rebuilds the position from the
+// previous one: its rows come in file order, never 2³² rows apart in
+// practice), which orders the customers that shards mark for a rescan.
 type purchase struct {
 	key    uint64
 	day    int32
+	row    uint32
 	amount float64
 }
 
@@ -251,15 +294,16 @@ type purchase struct {
 // slot of each, so that the memory accesses of the whole batch overlap
 // instead of waiting for one another: in a table much larger than the
 // caches that is most of the cost of a row.
-func (c *customerTable) addBatch(b []purchase) {
+func (c *customerShard) addBatch(b []purchase) {
 	for len(b) > 0 {
 		n := min(len(b), 128)
 		var sink uint64
 		for i := range b[:n] {
-			sink += c.slots[(b[i].key*0x9e3779b97f4a7c15)>>c.shift].key
+			sink += c.slots[c.home(b[i].key)].key
 		}
 		c.sink += sink
 		for i := range b[:n] {
+			c.lastRow += uint64(b[i].row - uint32(c.lastRow))
 			c.add(b[i].key, b[i].day, b[i].amount)
 		}
 		b = b[n:]
@@ -268,7 +312,7 @@ func (c *customerTable) addBatch(b []purchase) {
 
 // add records a purchase of amount a on day d by the customer with key
 // (first pass).
-func (c *customerTable) add(key uint64, d int32, a float64) {
+func (c *customerShard) add(key uint64, d int32, a float64) {
 	if c.gapDays != nil && d <= c.calEnd {
 		c.noteDay(key, d)
 	}
@@ -303,7 +347,7 @@ func (c *customerTable) add(key uint64, d int32, a float64) {
 			if !c.toExact(key, st) {
 				st.mode = modeRescan
 				if c.rescans == 0 {
-					c.firstRescan = key
+					c.firstRescan, c.firstRescanRow = key, c.lastRow
 				}
 				c.rescans++
 				return
@@ -320,13 +364,13 @@ func (c *customerTable) add(key uint64, d int32, a float64) {
 }
 
 // start sets up a customer's state from its first row.
-func (c *customerTable) start(st *custState, d int32, a float64) {
+func (c *customerShard) start(st *custState, d int32, a float64) {
 	*st = custState{first: d, last: d, lastCal: noDay, firstAmt: a, mode: st.mode, prevOnLast: true}
 	c.newDay(st, d)
 }
 
 // newDay counts a purchase day not seen before.
-func (c *customerTable) newDay(st *custState, d int32) {
+func (c *customerShard) newDay(st *custState, d int32) {
 	if st.mode != modeOrdered {
 		c.perDayValid = false
 	} else if st.first <= c.calEnd {
@@ -348,7 +392,7 @@ func (c *customerTable) newDay(st *custState, d int32) {
 }
 
 // addAmount adds an amount to the total its day belongs to.
-func (c *customerTable) addAmount(st *custState, d int32, a float64) {
+func (c *customerShard) addAmount(st *custState, d int32, a float64) {
 	switch {
 	case d == st.first:
 		st.firstAmt += a
@@ -361,7 +405,7 @@ func (c *customerTable) addAmount(st *custState, d int32, a float64) {
 
 // toExact switches an ordered customer to exact mode when its days can be
 // rebuilt from its state.
-func (c *customerTable) toExact(key uint64, st *custState) bool {
+func (c *customerShard) toExact(key uint64, st *custState) bool {
 	n := int64(st.nCal) + int64(st.nHold)
 	var days []int32
 	switch {
@@ -383,7 +427,7 @@ func (c *customerTable) toExact(key uint64, st *custState) bool {
 }
 
 // addExact records a purchase for a customer in exact mode, in any order.
-func (c *customerTable) addExact(key uint64, st *custState, d int32, a float64) {
+func (c *customerShard) addExact(key uint64, st *custState, d int32, a float64) {
 	days := c.days[key]
 	if len(days) == 0 {
 		c.start(st, d, a)
@@ -412,10 +456,12 @@ func (c *customerTable) addExact(key uint64, st *custState, d int32, a float64) 
 
 // prepareRescan resets the customers marked for the second pass.
 func (c *customerTable) prepareRescan() {
-	for i := range c.slots {
-		if e := &c.slots[i]; e.key != 0 && e.mode == modeRescan {
-			e.custState = custState{mode: modeRebuild}
-			c.days[e.key] = nil
+	for _, sh := range c.shards {
+		for i := range sh.slots {
+			if e := &sh.slots[i]; e.key != 0 && e.mode == modeRescan {
+				e.custState = custState{mode: modeRebuild}
+				sh.days[e.key] = nil
+			}
 		}
 	}
 }
@@ -427,9 +473,56 @@ func (c *customerTable) addRescan(id []byte, d int32, a float64) {
 	if !ok {
 		return
 	}
-	if e, _ := c.slot(key, false); e != nil && e.mode == modeRebuild {
-		c.addExact(key, &e.custState, d, a)
+	sh := c.shardOf(key)
+	if e, _ := sh.slot(key, false); e != nil && e.mode == modeRebuild {
+		sh.addExact(key, &e.custState, d, a)
 	}
+}
+
+// rescans returns the number of customers marked for the second pass and
+// the key of the first of them in file order.
+func (c *customerTable) rescans() (n int, first uint64) {
+	firstRow := uint64(math.MaxUint64)
+	for _, sh := range c.shards {
+		if sh.rescans > 0 && sh.firstRescanRow < firstRow {
+			first, firstRow = sh.firstRescan, sh.firstRescanRow
+		}
+		n += sh.rescans
+	}
+	return n, first
+}
+
+// dups returns the number of duplicate rows (Accounting.DuplicateRows).
+func (c *customerTable) dups() (n int64) {
+	for _, sh := range c.shards {
+		n += sh.dups
+	}
+	return n
+}
+
+// perDay returns the shards' counts of distinct purchase days by day
+// (customerShard.perDay) added up, from day base; ok is false when some
+// customer's rows were out of date order.
+func (c *customerTable) perDay() (counts []float64, base int32, ok bool) {
+	lo, hi := int32(math.MaxInt32), int32(math.MinInt32)
+	for _, sh := range c.shards {
+		if !sh.perDayValid {
+			return nil, 0, false
+		}
+		if len(sh.perDay) > 0 {
+			lo, hi = min(lo, sh.perDayBase), max(hi, sh.perDayBase+int32(len(sh.perDay))-1)
+		}
+	}
+	if lo > hi {
+		return nil, 0, true
+	}
+	counts = make([]float64, hi-lo+1)
+	for _, sh := range c.shards {
+		for i, v := range sh.perDay {
+			counts[int(sh.perDayBase-lo)+i] += v
+		}
+	}
+	return counts, lo, true
 }
 
 // entries returns the customers' ids and states in output order (see
@@ -439,10 +532,16 @@ func (c *customerTable) entries() ([]string, []*custState) {
 		key uint64
 		st  *custState
 	}
-	es := make([]ent, 0, c.n)
-	for i := range c.slots {
-		if e := &c.slots[i]; e.key != 0 {
-			es = append(es, ent{e.key, &e.custState})
+	n := 0
+	for _, sh := range c.shards {
+		n += sh.n
+	}
+	es := make([]ent, 0, n)
+	for _, sh := range c.shards {
+		for i := range sh.slots {
+			if e := &sh.slots[i]; e.key != 0 {
+				es = append(es, ent{e.key, &e.custState})
+			}
 		}
 	}
 	ids := make([]string, len(es))

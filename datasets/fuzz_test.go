@@ -14,7 +14,8 @@ import (
 // row must be accounted for (RowsRead = RowsUsed + RowsRejected, and
 // RejectedBy sums to RowsRejected), every summary row must be sane, and a
 // reader that cannot be read twice must give the same summary or say that
-// it needed a second read.
+// it needed a second read; and the parallel reader must give what the
+// sequential one does (checkParallelEqual).
 // Run it with
 //
 //	go test ./datasets -run XXX -fuzz FuzzSummarize -fuzztime 60s
@@ -58,6 +59,7 @@ func FuzzSummarize(f *testing.F) {
 				ro.Customer, ro.Date, ro.Amount = ColumnAt(0), ColumnAt(1), ColumnAt(2)
 			}
 		}
+		checkParallelEqual(t, data, ro, so)
 		s, err := Summarize(bytes.NewReader(data), "fuzz", ro, so)
 		if err != nil {
 			var bad *BadRowError

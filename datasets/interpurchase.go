@@ -21,10 +21,14 @@ type gapStats struct {
 }
 
 // trackGaps turns the collection of calibration days on.
-func (c *customerTable) trackGaps() { c.gapDays = map[uint64][]int32{} }
+func (c *customerTable) trackGaps() {
+	for _, sh := range c.shards {
+		sh.gapDays = map[uint64][]int32{}
+	}
+}
 
 // noteDay records calibration purchase day d of the customer with key.
-func (c *customerTable) noteDay(key uint64, d int32) {
+func (c *customerShard) noteDay(key uint64, d int32) {
 	days := c.gapDays[key]
 	if n := len(days); n > 0 && days[n-1] == d {
 		return
@@ -35,25 +39,27 @@ func (c *customerTable) noteDay(key uint64, d int32) {
 // interPurchase returns the statistics of every customer by state, or nil
 // when they were not collected. It empties the collection.
 func (c *customerTable) interPurchase() map[*custState]gapStats {
-	if c.gapDays == nil {
+	if c.shards[0].gapDays == nil {
 		return nil
 	}
-	out := make(map[*custState]gapStats, len(c.gapDays))
-	for key, days := range c.gapDays {
-		slices.Sort(days)
-		days = slices.Compact(days)
-		var g gapStats
-		for j := 1; j < len(days); j++ {
-			g.logDays += math.Log(float64(days[j] - days[j-1]))
-			if j >= 2 {
-				t1, t2 := float64(days[j-1]-days[j-2]), float64(days[j]-days[j-1])
-				g.share = t1 / (t1 + t2)
+	out := map[*custState]gapStats{}
+	for _, sh := range c.shards {
+		for key, days := range sh.gapDays {
+			slices.Sort(days)
+			days = slices.Compact(days)
+			var g gapStats
+			for j := 1; j < len(days); j++ {
+				g.logDays += math.Log(float64(days[j] - days[j-1]))
+				if j >= 2 {
+					t1, t2 := float64(days[j-1]-days[j-2]), float64(days[j]-days[j-1])
+					g.share = t1 / (t1 + t2)
+				}
+			}
+			if e, _ := sh.slot(key, false); e != nil {
+				out[&e.custState] = g
 			}
 		}
-		if e, _ := c.slot(key, false); e != nil {
-			out[&e.custState] = g
-		}
+		sh.gapDays = nil
 	}
-	c.gapDays = nil
 	return out
 }

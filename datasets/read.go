@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -120,6 +122,27 @@ type readConfig struct {
 	rejects  string
 	// excludeAfterEnd: see ReadOptions.ExcludeAfterEnd.
 	excludeAfterEnd bool
+	// parallel is the number of parse workers of the parallel text reader
+	// (0: one per processor; -1: read one row at a time, as tests compare)
+	// and blockSize the size of its blocks (0: defaultBlockSize).
+	parallel  int
+	blockSize int
+	// shards is the number of shards of the customer table, a power of two
+	// (0: the largest power of two up to the number of processors; the
+	// sequential reader, parallel -1, uses one).
+	shards int
+}
+
+// shardBits returns log2 of the number of shards of the customer table.
+func (c *readConfig) shardBits() uint {
+	n := c.shards
+	switch {
+	case n <= 0 && c.parallel < 0:
+		n = 1
+	case n <= 0:
+		n = runtime.GOMAXPROCS(0)
+	}
+	return uint(bits.Len(uint(n)) - 1)
 }
 
 func (ro ReadOptions) config() (*readConfig, error) {

@@ -198,64 +198,29 @@ func Summarize(r io.Reader, name string, ro ReadOptions, so SummaryOptions) (*Su
 func summarizeSource(src logSource, c *readConfig, w *logWindow) (s *Summary, err error) {
 	in := src.inspection()
 	w.dateCol, w.dateIdx, w.rowNums = in.DateName, in.Date, in.Format == FormatParquet
-	var rej *rejectWriter
+	z := &summarizer{c: c, w: w, file: in.File, acc: Accounting{RejectedBy: map[Reason]int64{}}, lastDay: math.MinInt64}
 	if c.skip && c.rejects != "" {
-		if rej, err = newRejectWriter(c.rejects); err != nil {
+		if z.rej, err = newRejectWriter(c.rejects); err != nil {
 			return nil, err
 		}
 		defer func() {
 			if err != nil {
-				rej.abort()
+				z.rej.abort()
 			}
 		}()
 	}
-	cs := newCustomerTable(w.per(w.cal), w.period)
+	z.cs = newCustomerTable(w.per(w.cal), w.period, c.shardBits())
 	if w.gaps && !w.discrete {
-		cs.trackGaps()
+		z.cs.trackGaps()
 	}
-	acc := Accounting{RejectedBy: map[Reason]int64{}}
-	var r logRow
-	lastDay := int64(math.MinInt64)
-	tw := startTableWriter(cs)
-	defer tw.finish()
-	for {
-		ok, err := src.next(&r)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
-		acc.RowsRead++
-		bad := r.bad
-		if bad == nil {
-			lastDay = max(lastDay, r.day)
-			bad = w.check(&r, in.File)
-			if bad != nil && c.excludeAfterEnd && r.day > w.end() {
-				acc.RowsRejected++
-				acc.RejectedBy[ReasonAfterEnd]++
-				continue
-			}
-		}
-		if bad != nil {
-			if !c.skip {
-				return nil, bad
-			}
-			acc.RowsRejected++
-			acc.RejectedBy[bad.Reason]++
-			if rej != nil {
-				if err := rej.write(bad); err != nil {
-					return nil, err
-				}
-			}
-			continue
-		}
-		acc.RowsUsed++
-		key, _ := cs.keyOf(r.id, true)
-		tw.add(purchase{key: key, day: int32(w.per(r.day)), amount: r.amount})
+	z.tw = startTableWriter(z.cs)
+	defer z.tw.finish()
+	if err := z.readAll(src); err != nil {
+		return nil, err
 	}
-	tw.finish()
-	if cs.rescans > 0 {
+	z.tw.finish()
+	cs, acc := z.cs, z.acc
+	if n, _ := cs.rescans(); n > 0 {
 		if err := secondPass(src, cs, w, in.File); err != nil {
 			return nil, err
 		}
@@ -271,26 +236,104 @@ func summarizeSource(src logSource, c *readConfig, w *logWindow) (s *Summary, er
 	if s, err = buildSummary(cs, w, in.HasAmount()); err != nil {
 		return nil, fmt.Errorf("%s: %w", in.File, err)
 	}
-	acc.DuplicateRows = cs.dups
+	acc.DuplicateRows = cs.dups()
 	s.Accounting = acc
 	s.NoAmountReason = in.NoAmountReason
-	if lastDay != math.MinInt64 {
-		s.LastDate = time.Unix(lastDay*86400, 0).UTC()
+	if z.lastDay != math.MinInt64 {
+		s.LastDate = time.Unix(z.lastDay*86400, 0).UTC()
 	}
-	if rej != nil {
-		if err := rej.commit(); err != nil {
+	if z.rej != nil {
+		if err := z.rej.commit(); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
 }
 
-// tableWriter applies purchases to the customer table in a goroutine of its
-// own, in batches that keep the order of the rows, so that parsing and the
-// table's memory accesses run on two cores. Only the table writer touches
-// the table (slots and states) until finish returns; the reader keeps the
-// id map (customerTable.keyOf).
+// summarizer accounts for the rows of a log in file order and queues the
+// used ones for the customer table.
+type summarizer struct {
+	c       *readConfig
+	w       *logWindow
+	file    string
+	rej     *rejectWriter
+	cs      *customerTable
+	tw      *tableWriter
+	acc     Accounting
+	lastDay int64 // the latest date of a row read without fault
+}
+
+// readAll reads every row of src: a text log through the parallel reader
+// while its rows allow (see readParallel), the rest one row at a time.
+func (z *summarizer) readAll(src logSource) error {
+	if ts, ok := src.(*textSource); ok && z.c.parallel >= 0 {
+		done, err := z.readParallel(ts)
+		if err != nil || done {
+			return err
+		}
+	}
+	var r logRow
+	for {
+		ok, err := src.next(&r)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		if err := z.take(&r); err != nil {
+			return err
+		}
+	}
+}
+
+// take accounts for one row and queues it for the table when it is used;
+// an error (the first bad row under the fail policy, or a failed write to
+// the rejects file) stops the reading.
+func (z *summarizer) take(r *logRow) error {
+	z.acc.RowsRead++
+	bad := r.bad
+	if bad == nil {
+		z.lastDay = max(z.lastDay, r.day)
+		bad = z.w.check(r, z.file)
+		if bad != nil && z.c.excludeAfterEnd && r.day > z.w.end() {
+			z.acc.RowsRejected++
+			z.acc.RejectedBy[ReasonAfterEnd]++
+			return nil
+		}
+	}
+	if bad != nil {
+		if !z.c.skip {
+			return bad
+		}
+		z.acc.RowsRejected++
+		z.acc.RejectedBy[bad.Reason]++
+		if z.rej != nil {
+			if err := z.rej.write(bad); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	z.acc.RowsUsed++
+	key, _ := z.cs.keyOf(r.id, true)
+	z.tw.add(purchase{key: key, day: int32(z.w.per(r.day)), amount: r.amount})
+	return nil
+}
+
+// tableWriter applies purchases to the customer table, one goroutine per
+// shard, in batches that keep the order of the rows, so that parsing and
+// the table's memory accesses run in parallel. Only a shard's writer
+// touches the shard (slots and states) until finish returns; the reader
+// keeps the id map (customerTable.keyOf).
 type tableWriter struct {
+	shards    []shardWriter
+	shardBits uint
+	row       uint32 // purchase.row of the next purchase
+}
+
+// shardWriter feeds one shard.
+type shardWriter struct {
 	full  chan []purchase
 	free  chan []purchase
 	done  chan struct{}
@@ -299,42 +342,56 @@ type tableWriter struct {
 
 func startTableWriter(cs *customerTable) *tableWriter {
 	const buffers, size = 3, 4096
-	w := &tableWriter{full: make(chan []purchase, buffers), free: make(chan []purchase, buffers), done: make(chan struct{})}
-	for i := 0; i < buffers; i++ {
-		w.free <- make([]purchase, 0, size)
-	}
-	w.batch = <-w.free
-	go func() {
-		defer close(w.done)
-		for b := range w.full {
-			cs.addBatch(b)
-			w.free <- b[:0]
+	w := &tableWriter{shards: make([]shardWriter, len(cs.shards)), shardBits: cs.shardBits}
+	for i, sh := range cs.shards {
+		sw := &w.shards[i]
+		sw.full, sw.free, sw.done = make(chan []purchase, buffers), make(chan []purchase, buffers), make(chan struct{})
+		for range buffers {
+			sw.free <- make([]purchase, 0, size)
 		}
-	}()
+		sw.batch = <-sw.free
+		go func() {
+			defer close(sw.done)
+			for b := range sw.full {
+				sh.addBatch(b)
+				sw.free <- b[:0]
+			}
+		}()
+	}
 	return w
 }
 
-// add queues a purchase.
+// add queues a purchase for its customer's shard.
 func (w *tableWriter) add(p purchase) {
-	w.batch = append(w.batch, p)
-	if len(w.batch) == cap(w.batch) {
-		w.full <- w.batch
-		w.batch = <-w.free
+	p.row = w.row
+	w.row++
+	sw := &w.shards[hashKey(p.key)>>(64-w.shardBits)&(1<<w.shardBits-1)]
+	sw.batch = append(sw.batch, p)
+	if len(sw.batch) == cap(sw.batch) {
+		sw.full <- sw.batch
+		sw.batch = <-sw.free
 	}
 }
 
-// finish applies the queued purchases and waits for the writer to stop.
+// finish applies the queued purchases and waits for the writers to stop.
 // Later calls do nothing.
 func (w *tableWriter) finish() {
-	if w.full == nil {
-		return
+	for i := range w.shards {
+		sw := &w.shards[i]
+		if sw.full == nil {
+			continue
+		}
+		if len(sw.batch) > 0 {
+			sw.full <- sw.batch
+		}
+		close(sw.full)
 	}
-	if len(w.batch) > 0 {
-		w.full <- w.batch
+	for i := range w.shards {
+		if sw := &w.shards[i]; sw.full != nil {
+			<-sw.done
+			sw.full = nil
+		}
 	}
-	close(w.full)
-	<-w.done
-	w.full = nil
 }
 
 // secondPass reads the source again for the customers whose rows came out
@@ -342,8 +399,9 @@ func (w *tableWriter) finish() {
 func secondPass(src logSource, cs *customerTable, w *logWindow, file string) error {
 	if err := src.rewind(); err != nil {
 		if errors.Is(err, errNotRewindable) {
+			n, first := cs.rescans()
 			return fmt.Errorf("%s: the rows of %d customers (the first is %s) are out of date order and the input cannot be read a second time to sort them out: sort the log by date, or read it from a file",
-				file, cs.rescans, excerpt([]byte(cs.idOf(cs.firstRescan))))
+				file, n, excerpt([]byte(cs.idOf(first))))
 		}
 		return err
 	}
@@ -413,7 +471,8 @@ func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, er
 		}
 		s.Customers = append(s.Customers, c)
 	}
-	if cs.perDayValid && len(s.Customers) > 0 && !w.discrete {
+	perDay, perDayBase, perDayValid := cs.perDay()
+	if perDayValid && len(s.Customers) > 0 && !w.discrete {
 		// Distinct purchase days by day, less each customer's first day.
 		s.FirstDay = timeOfDay(earliest)
 		end := w.cal
@@ -422,8 +481,8 @@ func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, er
 		}
 		s.RepeatsPerDay = make([]float64, end-earliest+1)
 		for k := range s.RepeatsPerDay {
-			if d := earliest + int64(k) - int64(cs.perDayBase); d >= 0 && d < int64(len(cs.perDay)) {
-				s.RepeatsPerDay[k] = cs.perDay[d]
+			if d := earliest + int64(k) - int64(perDayBase); d >= 0 && d < int64(len(perDay)) {
+				s.RepeatsPerDay[k] = perDay[d]
 			}
 		}
 		for _, st := range states {

@@ -438,6 +438,14 @@ func (s *textSource) next(r *logRow) (bool, error) {
 		r.bad = s.badRow(ReasonBadQuote, -1, s.raw, s.badMsg)
 		return true, nil
 	}
+	s.checkFields(r)
+	return true, nil
+}
+
+// checkFields reads the current record's fields (s.fields, with s.raw and
+// s.recLine set) into r: a good row, or a bad one (r.bad).
+func (s *textSource) checkFields(r *logRow) {
+	r.line, r.bad = s.recLine, nil
 	n := len(s.fields)
 	if s.in.Fields == 0 && n > s.maxCol {
 		s.in.Fields = n // the first row sets the count when nothing did
@@ -448,18 +456,18 @@ func (s *textSource) next(r *logRow) (bool, error) {
 			msg = fmt.Sprintf("the row has %d fields, too few for column %d (0-based)", n, s.maxCol)
 		}
 		r.bad = s.badRow(ReasonFieldCount, -1, s.raw, msg)
-		return true, nil
+		return
 	}
 	r.id = s.fields[s.in.Customer]
 	if len(r.id) == 0 {
 		r.bad = s.badRow(ReasonMissingID, s.in.Customer, nil, "the customer id is empty")
-		return true, nil
+		return
 	}
 	r.dateText = s.fields[s.in.Date]
 	day, ok := s.dates.parse(r.dateText)
 	if !ok {
 		r.bad = s.badRow(ReasonBadDate, s.in.Date, r.dateText, s.dates.describe(r.dateText))
-		return true, nil
+		return
 	}
 	r.day, r.amount = day, 0
 	if s.in.Amount >= 0 {
@@ -467,7 +475,6 @@ func (s *textSource) next(r *logRow) (bool, error) {
 			r.bad = s.badRow(reason, s.in.Amount, s.fields[s.in.Amount], bad)
 		}
 	}
-	return true, nil
 }
 
 // checkAmount parses an amount into r and says what is wrong with it, and

@@ -82,6 +82,11 @@ type Config struct {
 	// (see config_verdict.go).
 	Verdict   VerdictConfig   `mapstructure:"verdict" json:"verdict,omitzero"`
 	Intervals IntervalsConfig `mapstructure:"intervals" json:"intervals,omitzero"`
+	// Covariates names the customers' static covariates for the covariate
+	// models, and CNBDK tunes the Erlang-k models (see
+	// config_covariates.go).
+	Covariates *CovariatesConfig `mapstructure:"covariates" json:"covariates,omitempty"`
+	CNBDK      CNBDKConfig       `mapstructure:"cnbdk" json:"cnbdk,omitzero"`
 
 	// File is the config file as given to Load ("" for a Config built in
 	// code, whose relative paths then start from the working directory).
@@ -242,6 +247,11 @@ type OutputConfig struct {
 	// Formats are the figure files written into plots/: png, svg or both
 	// (default png; see DefaultFigureFormats).
 	Formats []string `mapstructure:"formats" json:"formats,omitempty"`
+	// Table, with data.engine, is a table to create in the data's
+	// database with the per-customer predictions (see writeback.go);
+	// TableReplace allows replacing an existing one.
+	Table        string `mapstructure:"table" json:"table,omitempty"`
+	TableReplace bool   `mapstructure:"table_replace" json:"table_replace,omitempty"`
 }
 
 // ResolvedConfig holds the values Resolve derives from a Config: what the
@@ -308,6 +318,11 @@ type ResolvedConfig struct {
 	// Delimiter is the field separator of a text log (DelimiterAuto: the
 	// format and the first line decide).
 	Delimiter datasets.Delimiter
+	// CovariatesPath is the absolute path of covariates.path ("" without
+	// covariates), and covariates the file once read (see
+	// covariates_run.go).
+	CovariatesPath string
+	covariates     *runCovariates
 
 	// valid is true when Resolve found no problem.
 	valid bool
@@ -422,4 +437,9 @@ var configDefaults = []struct {
 	{"intervals.levels", DefaultIntervalLevels()},
 	{"intervals.draws", DefaultIntervalRunDraws},
 	{"intervals.models", DefaultIntervalModels()},
+	{"covariates.path", nil},
+	{"covariates.customer", nil},
+	{"covariates.columns", nil},
+	{"cnbdk.k", 0},
+	{"cnbdk.k_max", cnbdkDefaultKMax},
 }

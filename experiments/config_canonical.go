@@ -23,7 +23,7 @@ func (c *Config) canonical() Config {
 		Models: slices.Clone(c.Models), SpendModel: c.SpendModel, CLV: c.CLV,
 		Segments: c.Segments, Fit: c.Fit, Retention: c.Retention, Hiatus: c.Hiatus,
 		Expect: slices.Clone(c.Expect), Output: c.Output, Tiers: c.Tiers,
-		Verdict: c.Verdict, Intervals: c.Intervals,
+		Verdict: c.Verdict, Intervals: c.Intervals, Covariates: c.Covariates, CNBDK: c.CNBDK,
 	}
 	if c.Survival != nil {
 		s := *c.Survival
@@ -71,6 +71,7 @@ func (c *Config) canonical() Config {
 		k.Output.Formats = nil
 	}
 	canonicalVerdict(&k)
+	canonicalCovariates(&k)
 	return k
 }
 

@@ -190,6 +190,9 @@ func CheckData(cfg *Config) (*DataCheck, error) {
 		return dc, &DataError{Err: fmt.Errorf("no customer made a first purchase by split.calibration_end %s: check split.calibration_end and data.date",
 			w.CalibrationEnd.Format(time.DateOnly))}
 	}
+	if _, err := restrictToCovariates(cfg, s, w.CalibrationEnd); err != nil { // the covariates file, read as a run reads it
+		return dc, err
+	}
 	return dc, nil
 }
 

@@ -43,6 +43,7 @@ func (c *Config) resolve(checkFiles bool) (ResolvedConfig, error) {
 		k.split()
 	}
 	k.models()
+	k.covariates()
 	k.spendModel()
 	k.clv()
 	k.tuning()
@@ -203,6 +204,7 @@ func (k *cfgCheck) tuning() {
 // output resolves the results root: results/ in the working directory by
 // default.
 func (k *cfgCheck) output() {
+	k.outputTable()
 	k.r.OutputDir = k.path(k.c.Output.Dir)
 	if k.c.Output.Dir == "" {
 		if wd, err := os.Getwd(); err == nil {

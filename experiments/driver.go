@@ -66,6 +66,8 @@ type Outcome struct {
 	// FailedModels names the models whose fit or prediction failed; their
 	// errors are in Metrics.
 	FailedModels []string
+	// Table is the output.table written (nil without one).
+	Table *TableWritten
 }
 
 // Err summarizes what went wrong in a finished run: failed gates first
@@ -174,6 +176,10 @@ type runResult struct {
 	// projection.csv).
 	write     func(rd *resultsDir) error
 	artifacts *Artifacts
+	// table is output.table as written (nil without one).
+	table *TableWritten
+	// engine is what was fetched from a database (nil for a file).
+	engine *EngineFacts
 }
 
 // Run carries out an experiment: a backtest (the config has data and
@@ -205,6 +211,9 @@ func drive(ctx context.Context, cfg *Config, o RunOptions, exp experiment) (*Out
 		now = time.Now
 	}
 	started := now()
+	if err := checkTableFree(ctx, cfg); err != nil {
+		return nil, err
+	}
 	rd, err := stageResults(cfg, o, started)
 	if err != nil {
 		return nil, err
@@ -232,11 +241,14 @@ func drive(ctx context.Context, cfg *Config, o RunOptions, exp experiment) (*Out
 		return nil, err
 	}
 	env.timed("write", t0)
+	if err := writeTable(ctx, env, res); err != nil {
+		return nil, err
+	}
 	if err := commitRun(ctx, env, res, started, now); err != nil {
 		return nil, err
 	}
 	committed = true
-	return &Outcome{Dir: rd.final, Metrics: res.metrics, Gates: gates, FailedModels: res.failed}, nil
+	return &Outcome{Dir: rd.final, Metrics: res.metrics, Gates: gates, FailedModels: res.failed, Table: res.table}, nil
 }
 
 // writeResults writes metrics.json, params.json, the experiment's files
@@ -298,7 +310,7 @@ func commitRun(ctx context.Context, env *runEnv, res *runResult, started time.Ti
 		Started: started.UTC().Format(time.RFC3339Nano), StageSeconds: env.stages, ModelSeconds: res.modelSeconds,
 		DiscountNote: fmt.Sprintf("discount rate %g per year → (1 + %g)^(%g days / 365.25) − 1 = %.10g per %s",
 			cfg.CLV.DiscountRate, cfg.CLV.DiscountRate, r.Unit.Days(), r.DiscountRatePerUnit, r.Unit.Name),
-		GOMAXPROCS: runtime.GOMAXPROCS(0),
+		GOMAXPROCS: runtime.GOMAXPROCS(0), OutputTable: res.table, Engine: res.engine,
 	}
 	man.Finished = now().UTC().Format(time.RFC3339Nano)
 	if err := env.rd.writeJSON("manifest.json", man); err != nil {
@@ -329,6 +341,11 @@ type Manifest struct {
 	ModelSeconds   map[string]float64 `json:"model_seconds"`
 	DiscountNote   string             `json:"discount_conversion"`
 	GOMAXPROCS     int                `json:"gomaxprocs"`
+	// OutputTable is the table output.table wrote.
+	OutputTable *TableWritten `json:"output_table,omitempty"`
+	// Engine says, for data read from a database, whether the pattern
+	// table or one row per customer was fetched and the bytes received.
+	Engine *EngineFacts `json:"engine,omitempty"`
 }
 
 type jsonRaw []byte

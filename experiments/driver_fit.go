@@ -3,6 +3,7 @@ package experiments
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/clv-dev/clv/datasets"
 	"github.com/clv-dev/clv/models"
@@ -14,6 +15,8 @@ import (
 type FitInput struct {
 	Summary   *datasets.Summary
 	Survivors []float64
+	// Covariates are the customers' covariates, for a covariate model.
+	Covariates *FitCovariates
 }
 
 // FitOutcome is what FitModel produced: the fit result (also the best point
@@ -23,6 +26,8 @@ type FitOutcome struct {
 	Result   *models.FitResult
 	Survival models.FittedSurvival
 	ZeroAge  int
+	// Covariates is a covariate model's likelihood-ratio test and effects.
+	Covariates *CovariateModelReport
 }
 
 // FitModel fits the model of a name on the input, with the given options.
@@ -50,6 +55,15 @@ func FitModel(ctx context.Context, reg *models.Registry, name string, in FitInpu
 	}
 	if d.Data == models.DataActivity && in.Summary.ActivityPeriods == 0 {
 		return nil, fmt.Errorf("%s needs %s: a summary file has none", name, d.Needs())
+	}
+	if d.Covariate != nil || in.Covariates != nil { // covariates_fit.go
+		if d.Covariate == nil {
+			return nil, fmt.Errorf("%s has no covariates: covariates go with %s", name, strings.Join(covariateModelNames(reg), " or "))
+		}
+		if in.Covariates == nil {
+			return nil, &models.NeedsCovariatesError{Model: name}
+		}
+		return fitWithCovariates(ctx, d, in.Summary, in.Covariates, o)
 	}
 	data, zeroAge := ModelData(in.Summary)
 	// Purchase likelihoods read (x, t_x, T) only, so identical histories

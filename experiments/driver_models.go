@@ -13,7 +13,8 @@ import (
 // keys of the config section named after the model (hiatus.h). A model
 // without a section gets its defaults.
 func (c *Config) modelOptions(name string) models.Params {
-	sections := map[string]models.Params{"hiatus": {"h": c.Hiatus.H}}
+	cnbdk := models.Params{"k": float64(c.CNBDK.K), "k_max": float64(c.CNBDK.KMax)}
+	sections := map[string]models.Params{"hiatus": {"h": c.Hiatus.H}, "bgcnbdk": cnbdk, "mbgcnbdk": cnbdk}
 	return sections[name]
 }
 

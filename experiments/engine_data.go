@@ -11,6 +11,7 @@ import (
 
 	"github.com/clv-dev/clv/datasets"
 	"github.com/clv-dev/clv/datasets/engine"
+	"github.com/clv-dev/clv/models"
 )
 
 // engineData checks the data section of a config that reads from a
@@ -73,6 +74,56 @@ type dbSource struct {
 	ctx  context.Context
 	conn engine.Conn
 	spec engine.Spec
+	// patterns is set when the run needs only the pattern table (see
+	// needsOnlyPatterns); facts is what the manifest records.
+	patterns bool
+	// noActivity drops the activity bitmaps from the pattern key when no
+	// model of the run fits on them (they would split every pattern).
+	noActivity bool
+	facts      EngineFacts
+}
+
+// EngineFacts is what manifest.json records about a database source: the
+// engine, what was fetched (the pattern table or one row per customer),
+// how many rows came back for the main window and how many bytes were
+// received from the engine over the whole run (as they crossed the
+// network, so compressed where the engine compressed them; -1 when the
+// driver does not count them).
+type EngineFacts struct {
+	Engine        string `json:"engine"`
+	Fetched       string `json:"fetched"`
+	Rows          int    `json:"rows"`
+	BytesReceived int64  `json:"bytes_received"`
+}
+
+// What an engine run fetches.
+const (
+	FetchedPatterns  = "patterns"
+	FetchedCustomers = "customers"
+)
+
+// needsOnlyPatterns reports whether a run can be made from the pattern
+// table (distinct calibration patterns and holdout purchases, with
+// counts) instead of one row per customer: a backtest that writes no
+// per-customer predictions (output.predictions: none) and fits no spend
+// model, whose revenue scores, CLV and value tiers need every customer's
+// own amounts. Fits, purchase predictions and their scores depend on a
+// customer only through the pattern.
+func needsOnlyPatterns(cfg *Config) bool {
+	r := cfg.Resolved
+	return strings.EqualFold(cfg.Output.Predictions, "none") && (r.SpendModel == "" || r.SpendModel == "none" || !r.HasAmount) && !r.Forecast
+}
+
+// needsActivity reports whether a model of the run fits on activity
+// bitmaps (the pattern table then keeps them in its key).
+func needsActivity(cfg *Config) bool {
+	reg := models.NewRegistry()
+	for _, name := range cfg.Models {
+		if d, ok := reg.Lookup(models.KindPurchase, name); ok && d.Data == models.DataActivity {
+			return true
+		}
+	}
+	return false
 }
 
 // openEngineData connects to the database of an engine config.
@@ -93,16 +144,70 @@ func openEngineData(ctx context.Context, cfg *Config) (*LogInput, error) {
 	if cfg.Data.Table == "" {
 		what = "query"
 	}
-	return &LogInput{Name: string(spec.Dialect) + " " + RedactDSN(dsn) + " " + what, Key: "data.engine",
-		db: &dbSource{ctx: ctx, conn: conn, spec: spec}}, nil
+	db := &dbSource{ctx: ctx, conn: conn, spec: spec, patterns: needsOnlyPatterns(cfg)}
+	db.facts = EngineFacts{Engine: string(spec.Dialect), Fetched: FetchedCustomers}
+	if db.patterns {
+		db.facts.Fetched = FetchedPatterns
+		db.noActivity = !needsActivity(cfg)
+	}
+	return &LogInput{Name: string(spec.Dialect) + " " + RedactDSN(dsn) + " " + what, Key: "data.engine", db: db}, nil
 }
 
-// summarize computes a window's summary in the database.
+// summarize computes a window's summary in the database: from the pattern
+// table when the run needs no more (expanded into one row per customer,
+// without ids, in the table's order), or one row per customer.
 func (d *dbSource) summarize(ro datasets.ReadOptions, so datasets.SummaryOptions) (*datasets.Summary, error) {
 	spec := d.spec
 	spec.Summary = so
 	spec.ExcludeAfterEnd, spec.Start = ro.ExcludeAfterEnd, ro.Start
-	return engine.Summarize(d.ctx, d.conn, spec)
+	defer func() { d.facts.BytesReceived = engine.BytesReceived(d.conn) }()
+	if !d.patterns || so.Discrete || so.InterPurchase {
+		s, err := engine.Summarize(d.ctx, d.conn, spec)
+		if err == nil {
+			d.facts.Rows, d.facts.Fetched = len(s.Customers), FetchedCustomers
+		}
+		return s, err
+	}
+	if d.noActivity {
+		spec.Summary.ActivityPeriodDays = 0
+	}
+	p, err := engine.SummarizePatterns(d.ctx, d.conn, spec)
+	if err != nil {
+		return nil, err
+	}
+	d.facts.Rows = len(p.Summary.Customers)
+	return ExpandPatterns(p.Summary), nil
+}
+
+// ExpandPatterns turns a compressed summary into one row per customer
+// (Weight 1), each pattern row repeated Weight times in the table's order;
+// the customers have no ids. Weights must be whole numbers.
+func ExpandPatterns(p *datasets.Summary) *datasets.Summary {
+	s := *p
+	s.Compressed = false
+	n := 0
+	for _, c := range p.Customers {
+		n += int(c.Weight)
+	}
+	s.Customers = make([]datasets.CustomerSummary, 0, n)
+	for _, c := range p.Customers {
+		k := int(c.Weight)
+		c.Weight = 1
+		for range k {
+			s.Customers = append(s.Customers, c)
+		}
+	}
+	return &s
+}
+
+// engineFacts returns what the manifest records about a database source
+// (nil for a file).
+func (l *LogInput) engineFacts() *EngineFacts {
+	if l.db == nil {
+		return nil
+	}
+	f := l.db.facts
+	return &f
 }
 
 var keyValuePassword = regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|\S+)`)

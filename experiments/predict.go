@@ -30,8 +30,9 @@ import (
 // T = 0 where it is a probability, and 1 otherwise.
 //
 // Models that do not factor are evaluated per distinct history when the
-// summary has no activity bitmaps, and per customer when it has (the
-// retention heuristic reads them); their predictions are closed-form.
+// summary has no activity bitmaps or the model does not read them
+// (models.ActivityFree), and per customer otherwise (the retention
+// heuristic reads them); their predictions are closed-form.
 //
 // The discounted expected time alive over the horizon,
 // D(c) = ∫₀^H e^{−δt} P(alive at T+t | c) dt, prices the cost of keeping a
@@ -50,6 +51,24 @@ type predictInput struct {
 	summary  *datasets.Summary
 	patterns *datasets.Patterns
 	clv      models.CLVOptions
+	// spend, when set, is the spend model's expected spend per purchase of
+	// every customer of summary, shared by the models (see spendColumn);
+	// nil: predictModel computes it.
+	spend []float64
+}
+
+// spendColumn returns the spend model's expected spend per purchase of
+// every customer, closed-form per customer. It depends on the summary
+// only, so one column serves every purchase model of a window.
+func spendColumn(s *datasets.Summary, spend models.FittedSpend) []float64 {
+	out := make([]float64, len(s.Customers))
+	parallelFor(len(out), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			cs := &s.Customers[i]
+			out[i] = spend.ExpectedSpend(models.Customer{Frequency: cs.Frequency, Recency: cs.Recency, T: cs.T, Monetary: cs.Monetary})
+		}
+	})
+	return out
 }
 
 // durationClasses returns the distinct holdout durations of the customers
@@ -177,7 +196,8 @@ func predictPurchases(ctx context.Context, f models.FittedPurchases, in predictI
 	out := newPurchaseColumns(len(s.Customers))
 	durations, class := durationClasses(s)
 	af, factored := f.(models.AliveFactored)
-	if !factored && s.ActivityPeriods > 0 || durations == nil || in.patterns == nil {
+	_, activityFree := f.(models.ActivityFree)
+	if !factored && !activityFree && s.ActivityPeriods > 0 || durations == nil || in.patterns == nil {
 		parallelFor(len(s.Customers), func(lo, hi int) {
 			for i := lo; i < hi && ctx.Err() == nil; i++ {
 				cs := &s.Customers[i]
@@ -290,7 +310,13 @@ func factoredPatternValues(ctx context.Context, f models.FittedPurchases, af mod
 // purchase (closed-form per customer), holdout revenue and CLV. A value
 // that is not a finite number ≥ 0 fails the model, naming the customer.
 func predictModel(ctx context.Context, name string, f models.FittedPurchases, spend models.FittedSpend, in predictInput) (*Prediction, error) {
-	cols := predictPurchases(ctx, f, in)
+	cols, err := predictCovariatePurchases(ctx, f, in) // covariate models: covariates_run.go
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if cols == nil {
+		cols = predictPurchases(ctx, f, in)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -298,13 +324,15 @@ func predictModel(ctx context.Context, name string, f models.FittedPurchases, sp
 	n := len(s.Customers)
 	p := &Prediction{Purchases: cols.purchases, PAlive: cols.alive, Discounted: cols.discounted, AliveTime: cols.aliveTime}
 	if spend != nil {
-		p.Spend, p.Revenue, p.CLV = make([]float64, n), make([]float64, n), make([]float64, n)
+		p.Spend = in.spend
+		if len(p.Spend) != n {
+			p.Spend = spendColumn(s, spend)
+		}
+		p.Revenue, p.CLV = make([]float64, n), make([]float64, n)
 		margin := in.clv.Margin
 		parallelFor(n, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				cs := &s.Customers[i]
-				sp := spend.ExpectedSpend(models.Customer{Frequency: cs.Frequency, Recency: cs.Recency, T: cs.T, Monetary: cs.Monetary})
-				p.Spend[i] = sp
+				sp := p.Spend[i]
 				p.Revenue[i] = p.Purchases[i] * sp
 				p.CLV[i] = margin * sp * p.Discounted[i]
 			}

@@ -48,6 +48,11 @@ type MetricsFile struct {
 	Tiers    map[string][]TierSummary `json:"tiers,omitempty"`
 	Gates    []GateResult             `json:"gates,omitempty"`
 	Warnings []string                 `json:"warnings,omitempty"`
+
+	// Covariates and Regularity report the covariate models and the
+	// regular buyers (see covariates_metrics.go).
+	Covariates *CovariatesReport `json:"covariates,omitempty"`
+	Regularity *RegularityReport `json:"regularity,omitempty"`
 }
 
 // DataFacts accounts for the input rows and customers.
@@ -264,7 +269,9 @@ func (backtestRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 		return nil, err
 	}
 	env.timed("score", t0)
-	return mainWindowResult(cfg, mf, mainWin, len(windows), dataName, sum), nil
+	res := mainWindowResult(cfg, mf, mainWin, len(windows), dataName, sum)
+	res.engine = data.engineFacts()
+	return res, nil
 }
 
 // runWindow reads, fits and predicts the i-th backtest window.
@@ -372,6 +379,9 @@ func summarizeWindow(cfg *Config, data *LogInput, w BacktestWindow, rd *resultsD
 	s, err := data.Summarize(ro, so)
 	if err != nil {
 		return nil, &DataError{Err: err}
+	}
+	if s, err = restrictToCovariates(cfg, s, w.CalibrationEnd); err != nil { // covariates_run.go
+		return nil, err
 	}
 	if len(s.Customers) == 0 {
 		return nil, &DataError{Err: fmt.Errorf("no customer made a first purchase by the calibration end %s: check split.calibration_end and data.date",
@@ -500,6 +510,9 @@ func fitWindow(ctx context.Context, cfg *Config, reg *models.Registry, s, discre
 			// Activity bitmaps differ between identical (x, t_x, T): those
 			// models fit on the full table.
 			desc, _ := reg.Lookup(models.KindPurchase, name)
+			if desc.Covariate != nil { // one row per customer, with covariates: covariates_run.go
+				return fitCovariateModel(ctx, cfg, desc, s, opts)
+			}
 			d := data[desc.Data]
 			if d == nil {
 				return nil, nil, fmt.Errorf("%s needs %s", name, desc.Needs())
@@ -523,6 +536,7 @@ func predictWindow(ctx context.Context, cfg *Config, reg *models.Registry, wr *w
 	clv := models.CLVOptions{Horizon: cfg.Resolved.Horizon, DiscountRate: cfg.Resolved.DiscountRatePerUnit, Margin: cfg.CLV.Margin}
 	bar := prog.bar("predicting", len(wr.fits))
 	defer bar.finish()
+	spendOf := map[*datasets.Summary][]float64{} // one spend column per summary
 	for _, name := range cfg.Models {
 		f, ok := wr.fits[name]
 		if !ok {
@@ -531,6 +545,12 @@ func predictWindow(ctx context.Context, cfg *Config, reg *models.Registry, wr *w
 		in := predictInput{summary: wr.summary, patterns: wr.patterns, clv: clv}
 		if wr.isDiscrete(reg, name) {
 			in.summary, in.patterns = wr.discrete, wr.discretePatterns
+		}
+		if wr.spend != nil {
+			if spendOf[in.summary] == nil {
+				spendOf[in.summary] = spendColumn(in.summary, wr.spend)
+			}
+			in.spend = spendOf[in.summary]
 		}
 		p, err := predictModel(ctx, name, f, wr.spend, in)
 		if err == nil {
@@ -708,6 +728,10 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 	}
 	mf.Intervals = intervalsReport(cfg, mainWin, windows)
 	mf.Verdict = buildVerdict(cfg, reg, mf, mainWin)
+	mf.Covariates, mf.Regularity = covariatesReport(cfg, reg, mainWin), regularityReport(cfg, mainWin) // covariates_metrics.go
+	if w := mf.Covariates.skipWarning(); w != "" {
+		mf.Warnings = append(mf.Warnings, w)
+	}
 	return mf, nil
 }
 

@@ -21,6 +21,9 @@ type ScoreOptions struct {
 	// date format; its calibration end is its last date. SummaryPath is a
 	// per-customer summary CSV instead (frequency, recency, T, monetary).
 	DataPath, SummaryPath string
+	// CovariatesPath is the covariates file of the customers scored
+	// (default: the run's own); used by runs with covariate models.
+	CovariatesPath string
 	// Out is the file to write ("-": w); Format is csv or parquet.
 	Out, Format string
 }
@@ -121,13 +124,19 @@ func scoreConfig(runDir string, o ScoreOptions) (*Config, error) {
 		if cfg.Data.Path, err = filepath.Abs(o.DataPath); err != nil {
 			return nil, err
 		}
-	} else if cfg.Data.Path == "" {
-		cfg.Data.Path = manPath // summaries are read apart; a file that exists satisfies the data checks
+	} else if cfg.Data.Engine == "" {
+		// Summaries are read apart; a file that exists satisfies the data
+		// checks (the run's own data.path may be relative to a folder
+		// elsewhere).
+		cfg.Data.Path = manPath
 	}
 	cfg.File = manPath
 	cfg.Split.HoldoutEnd, cfg.Split.CalibrationEnd, cfg.Split.Origins = "", "", nil
 	cfg.Expect = nil
 	cfg.Data.Rejects = ""
+	if err := scoreCovariates(cfg, runDir, o.CovariatesPath); err != nil { // covariates_score.go
+		return nil, err
+	}
 	if cfg.Resolved, err = cfg.Resolve(); err != nil {
 		return nil, err
 	}
@@ -152,6 +161,12 @@ func rebuildRun(reg *models.Registry, cfg *Config, runDir string) (map[string]mo
 	for _, name := range cfg.Models {
 		d, _ := reg.Lookup(models.KindPurchase, name)
 		res := params[name]
+		if d.RebuildCovariates != nil && res != nil && len(res.Params) > 0 { // covariates_score.go
+			if fits[name], err = rebuildCovariateFit(cfg, d, res.Params); err != nil {
+				return nil, nil, nil, fmt.Errorf("%s: rebuilding %s: %w", path, name, err)
+			}
+			continue
+		}
 		if d.RebuildPurchases == nil || res == nil || len(res.Params) == 0 {
 			skipped = append(skipped, name)
 			continue
@@ -183,6 +198,9 @@ func scoreData(ctx context.Context, reg *models.Registry, cfg *Config, o ScoreOp
 		s, err := datasets.ReadSummaryCSV(o.SummaryPath)
 		if err != nil {
 			return nil, nil, &DataError{Err: err}
+		}
+		if s, err = restrictToCovariates(cfg, s, time.Time{}); err != nil { // covariates_run.go
+			return nil, nil, err
 		}
 		setForecastHorizon(s, cfg.Resolved.Horizon)
 		wr.summary = s

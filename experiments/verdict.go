@@ -78,7 +78,20 @@ type VerdictOptions struct {
 	Level float64
 	// Seed seeds the resampling (the config's seed).
 	Seed int64
+	// Batches, when > 0, resamples that many random batches of rows
+	// instead of the rows (0: the rows up to VerdictBatchedRows, then
+	// DefaultVerdictBatches batches; see PairedBootstrap).
+	Batches int
 }
+
+// VerdictBatchedRows is the number of rows above which PairedBootstrap
+// resamples DefaultVerdictBatches random batches of rows instead of the
+// rows themselves (when VerdictOptions.Batches is 0).
+const VerdictBatchedRows = 1 << 17
+
+// DefaultVerdictBatches is the number of random batches a large verdict
+// resamples.
+const DefaultVerdictBatches = 1 << 15
 
 // VerdictComparison is one model against the best.
 type VerdictComparison struct {
@@ -95,13 +108,16 @@ type VerdictComparison struct {
 // Verdict names the model with the lowest mean loss and compares every
 // other model with it.
 type Verdict struct {
-	Metric    string              `json:"metric"`
-	Best      string              `json:"best"`
-	BestLoss  float64             `json:"best_loss"`
-	Level     float64             `json:"level"`
-	Resamples int                 `json:"resamples"`
-	Customers float64             `json:"customers"`
-	Others    []VerdictComparison `json:"others"` // by increasing Difference
+	Metric    string  `json:"metric"`
+	Best      string  `json:"best"`
+	BestLoss  float64 `json:"best_loss"`
+	Level     float64 `json:"level"`
+	Resamples int     `json:"resamples"`
+	Customers float64 `json:"customers"`
+	// Batches is the number of random batches of customers resampled, 0
+	// when the customers themselves were.
+	Batches int                 `json:"batches,omitempty"`
+	Others  []VerdictComparison `json:"others"` // by increasing Difference
 }
 
 // PairedBootstrap finds the model with the lowest weighted mean loss and,
@@ -121,6 +137,19 @@ type Verdict struct {
 // Σ c_i l_ik / Σ c_i. The interval is the (1 ∓ Level)/2 quantiles of the
 // resampled differences, linearly interpolated; a model whose interval
 // covers zero is indistinguishable from the best.
+//
+// Batches: above VerdictBatchedRows rows (or when o.Batches is set) each
+// row is put in one of B random batches (seeded; B = DefaultVerdictBatches)
+// and the batches are resampled instead, each entering Poisson(1) times
+// with its total weight and its per-model loss sums: a resample's mean loss
+// is Σ c_b S_bk / Σ c_b W_b. Random batches of independent customers are
+// themselves independent, so this is the bootstrap of B i.i.d. units whose
+// means are the customers' mean (the batch-means bootstrap); its interval
+// agrees with the per-customer one up to sampling noise of relative order
+// 1/√B (under 1% at 2^15 batches) and costs B instead of N per resample
+// (2,000 resamples of 1M customers and 6 models: 12e9 multiply-adds
+// against 0.4e9). The point estimates (means, differences) are always the
+// exact means over the rows.
 //
 // weights may be nil (every row one customer). Rows of zero weight are
 // allowed; losses must be finite where the weight is positive.
@@ -156,8 +185,16 @@ func PairedBootstrap(losses []ModelLosses, weights []float64, o VerdictOptions) 
 			best = k
 		}
 	}
-	diffs := bootstrapDifferences(losses, w, n, best, o)
-	v := &Verdict{Metric: o.Metric, Best: losses[best].Model, BestLoss: means[best], Level: o.Level, Resamples: o.Resamples, Customers: total}
+	units := rowUnits(losses, w, n)
+	batches := o.Batches
+	if batches == 0 && n > VerdictBatchedRows {
+		batches = DefaultVerdictBatches
+	}
+	if batches > 0 {
+		units = batchUnits(losses, w, n, batches, o.Seed)
+	}
+	diffs := bootstrapDifferences(units, best, o)
+	v := &Verdict{Metric: o.Metric, Best: losses[best].Model, BestLoss: means[best], Level: o.Level, Resamples: o.Resamples, Customers: total, Batches: batches}
 	lo, hi := (1-o.Level)/2, (1+o.Level)/2
 	for k, m := range losses {
 		if k == best {
@@ -182,6 +219,9 @@ func (o VerdictOptions) checked() (VerdictOptions, error) {
 	}
 	if o.Level == 0 {
 		o.Level = 0.95
+	}
+	if o.Batches < 0 {
+		return o, fmt.Errorf("verdict: %d batches: use 0 (automatic) or more", o.Batches)
 	}
 	if o.Resamples < 100 {
 		return o, fmt.Errorf("verdict: %d bootstrap resamples are too few for a percentile interval: use at least 100", o.Resamples)
@@ -230,35 +270,76 @@ func checkLosses(losses []ModelLosses, weights []float64) (int, error) {
 	return n, nil
 }
 
+// resampleUnits are what a bootstrap resamples: unit u enters a resample
+// Poisson(lambda[u]) times, each time adding size[u] customers and
+// losses[k][u] to model k's loss sum.
+type resampleUnits struct {
+	lambda func(int) float64
+	size   func(int) float64
+	losses [][]float64
+	n      int
+}
+
+// rowUnits resamples the rows: row i enters Poisson(w_i) times as one
+// customer with its own loss.
+func rowUnits(losses []ModelLosses, w func(int) float64, n int) resampleUnits {
+	u := resampleUnits{lambda: w, size: func(int) float64 { return 1 }, n: n}
+	for _, m := range losses {
+		u.losses = append(u.losses, m.Losses)
+	}
+	return u
+}
+
+// batchUnits puts every row in one of b random batches (seeded) and
+// resamples the batches: each enters Poisson(1) times with its total weight
+// W_b and its weighted loss sums S_bk.
+func batchUnits(losses []ModelLosses, w func(int) float64, n, b int, seed int64) resampleUnits {
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x6261746368)) // "batch"
+	weight := make([]float64, b)
+	sums := make([][]float64, len(losses))
+	for k := range sums {
+		sums[k] = make([]float64, b)
+	}
+	for i := 0; i < n; i++ {
+		j, wi := rng.IntN(b), w(i)
+		weight[j] += wi
+		for k, m := range losses {
+			sums[k][j] += wi * m.Losses[i]
+		}
+	}
+	return resampleUnits{lambda: func(int) float64 { return 1 }, size: func(j int) float64 { return weight[j] }, losses: sums, n: b}
+}
+
 // bootstrapDifferences returns, for every model but the best, the
 // resampled differences of mean losses (model − best), one per resample.
-func bootstrapDifferences(losses []ModelLosses, w func(int) float64, n, best int, o VerdictOptions) [][]float64 {
+func bootstrapDifferences(u resampleUnits, best int, o VerdictOptions) [][]float64 {
 	src := rand.NewPCG(uint64(o.Seed), 0x76657264696374) // "verdict"
 	draw := poissonSampler{rng: rand.New(src), src: src, tables: map[float64][]float64{}}
-	diffs := make([][]float64, len(losses))
+	models := len(u.losses)
+	diffs := make([][]float64, models)
 	for k := range diffs {
 		if k != best {
 			diffs[k] = make([]float64, 0, o.Resamples)
 		}
 	}
-	sums := make([]float64, len(losses))
-	for len(diffs[(best+1)%len(losses)]) < o.Resamples {
+	sums := make([]float64, models)
+	for len(diffs[(best+1)%models]) < o.Resamples {
 		clear(sums)
 		count := 0.0
-		for i := 0; i < n; i++ {
-			c := draw.count(w(i))
+		for i := 0; i < u.n; i++ {
+			c := draw.count(u.lambda(i))
 			if c == 0 {
 				continue
 			}
-			count += c
-			for k, m := range losses {
-				sums[k] += c * m.Losses[i]
+			count += c * u.size(i)
+			for k, l := range u.losses {
+				sums[k] += c * l[i]
 			}
 		}
 		if count == 0 {
 			continue // an empty resample (tiny totals only): draw again
 		}
-		for k := range losses {
+		for k := range models {
 			if k != best {
 				diffs[k] = append(diffs[k], (sums[k]-sums[best])/count)
 			}

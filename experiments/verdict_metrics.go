@@ -273,8 +273,12 @@ func (v *VerdictReport) VerdictLines() []string {
 			out = append(out, fmt.Sprintf("verdict on %s: none (%s)", targetLabel(target), tv.Error))
 			continue
 		}
-		out = append(out, fmt.Sprintf("verdict on %s (%s, %.0f%% paired bootstrap over %s customers): best %s%s, mean %s",
-			targetLabel(target), metricLabel(tv.Metric), tv.Level*100, formatFloat(tv.Customers), tv.Best, tv.biasMark(tv.Best), formatSig(tv.BestLoss)))
+		over := formatFloat(tv.Customers) + " customers"
+		if tv.Batches > 0 {
+			over += fmt.Sprintf(" in %d random batches", tv.Batches)
+		}
+		out = append(out, fmt.Sprintf("verdict on %s (%s, %.0f%% paired bootstrap over %s): best %s%s, mean %s",
+			targetLabel(target), metricLabel(tv.Metric), tv.Level*100, over, tv.Best, tv.biasMark(tv.Best), formatSig(tv.BestLoss)))
 		for _, c := range tv.Others {
 			note := "worse"
 			if c.Indistinguishable {

@@ -195,3 +195,56 @@ func BenchmarkPairedBootstrap(b *testing.B) {
 		}
 	}
 }
+
+// TestPairedBootstrapBatches checks the batch-means bootstrap against the
+// per-customer one and against normal theory: on 20,000 customers in 1,024
+// random batches the means are the same exactly and the intervals agree
+// within sampling noise; the noisy difference (0.05 ± 1) has the interval
+// 0.05 ± 1.96/√20000. Above VerdictBatchedRows rows batches are used
+// without being asked for.
+func TestPairedBootstrapBatches(t *testing.T) {
+	losses := verdictCase(20000)
+	rows, err := PairedBootstrap(losses, nil, VerdictOptions{Seed: 4, Resamples: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batched, err := PairedBootstrap(losses, nil, VerdictOptions{Seed: 4, Resamples: 1000, Batches: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows.Batches != 0 || batched.Batches != 1024 || batched.Best != rows.Best || batched.BestLoss != rows.BestLoss || batched.Customers != 20000 {
+		t.Fatalf("rows %+v, batched %+v", rows, batched)
+	}
+	half := 1.959964 / math.Sqrt(20000)
+	for _, c := range rows.Others {
+		b := comparison(t, batched, c.Model)
+		width := c.Upper - c.Lower
+		if b.Difference != c.Difference || math.Abs(b.Lower-c.Lower) > 0.15*width+1e-12 || math.Abs(b.Upper-c.Upper) > 0.15*width+1e-12 {
+			t.Errorf("%s: per customer %+v, batched %+v", c.Model, c, b)
+		}
+	}
+	noisy := comparison(t, batched, "noisy")
+	if math.Abs(noisy.Lower-(0.05-half)) > 0.1*half || math.Abs(noisy.Upper-(0.05+half)) > 0.1*half {
+		t.Errorf("batched noisy difference %+v, want about [%.4f, %.4f]", noisy, 0.05-half, 0.05+half)
+	}
+	fixed := comparison(t, batched, "fixed")
+	if math.Abs(fixed.Lower-0.3) > 1e-12 || math.Abs(fixed.Upper-0.3) > 1e-12 {
+		t.Errorf("batched fixed difference %+v, want [0.3, 0.3]", fixed)
+	}
+	large, err := PairedBootstrap(verdictCase(VerdictBatchedRows+1), nil, VerdictOptions{Seed: 4, Resamples: 100})
+	if err != nil || large.Batches != DefaultVerdictBatches {
+		t.Errorf("%d rows: %+v, %v; want %d batches", VerdictBatchedRows+1, large, err, DefaultVerdictBatches)
+	}
+	if _, err := PairedBootstrap(losses, nil, VerdictOptions{Batches: -1}); err == nil {
+		t.Error("−1 batches accepted")
+	}
+}
+
+func BenchmarkPairedBootstrapBatched(b *testing.B) {
+	losses := verdictCase(1 << 18)
+	for b.Loop() {
+		if _, err := PairedBootstrap(losses, nil, VerdictOptions{Resamples: 200}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

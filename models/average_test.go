@@ -360,6 +360,12 @@ func BenchmarkAverageConditionalExpectedPurchases(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	benchConditionalExpected(b, f)
+}
+
+// benchConditionalExpected times the 39-period forecasts of the 1,000
+// avgBenchCustomers.
+func benchConditionalExpected(b *testing.B, f FittedPurchases) {
 	cs := avgBenchCustomers(1000)
 	sink := 0.0
 	for b.Loop() {

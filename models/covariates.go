@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
@@ -52,13 +54,167 @@ func (m CovariateBGF) Name() string {
 	return "bgnbd_cov"
 }
 
-// FittedCovariateBGF is a fitted CovariateBGF.
+// FittedCovariateBGF is a fitted CovariateBGF. GammaPurchase[j] is the
+// coefficient of the covariate PurchaseNames[j], GammaDropout[j] that of
+// DropoutNames[j]. PlainLogLikelihood is the maximized log-likelihood of
+// the plain model on the same data (NaN for a model rebuilt from its
+// parameters), the restriction of the likelihood-ratio test.
 type FittedCovariateBGF struct {
-	R, Alpha, A, B float64
-	GammaPurchase  []float64
-	GammaDropout   []float64
-	DropoutAtZero  bool
+	R, Alpha, A, B              float64
+	GammaPurchase               []float64
+	GammaDropout                []float64
+	PurchaseNames, DropoutNames []string
+	DropoutAtZero               bool
+	PlainLogLikelihood          float64
 	*FitResult
+}
+
+// CovariateModel is a purchase model whose customers differ by static
+// covariates (CovariateBGF; the Pareto/NBD with covariates): it fits on
+// the customers' histories together with their covariates, row by row.
+type CovariateModel interface {
+	Name() string
+	FitCovariates(ctx context.Context, d *Data, z Covariates, o FitOptions) (FittedCovariates, error)
+}
+
+// FittedCovariates is a fitted CovariateModel.
+type FittedCovariates interface {
+	Result() *FitResult
+	// CovariateNames returns the names of the purchase and the dropout
+	// covariates, in the order Customer takes their values.
+	CovariateNames() (purchase, dropout []string)
+	// Customer returns the plain model of a customer with the given
+	// covariate values: her predictions are its predictions.
+	Customer(zp, zd []float64) (FittedPurchases, error)
+	// PlainLL is the plain model's maximized log-likelihood on the same
+	// data (NaN when unknown).
+	PlainLL() float64
+	// Effects says what a one-unit rise of each covariate does.
+	Effects() []CovariateEffect
+}
+
+// CovariateEffect is what a one-unit rise of one covariate does to a
+// customer whose covariates are otherwise 0, on one process.
+type CovariateEffect struct {
+	// Process is "purchase" or "dropout"; Name the covariate.
+	Process, Name string
+	// Coefficient is γ and SE its standard error (NaN when unavailable).
+	Coefficient, SE float64
+	// RateMultiplier multiplies the mean purchase rate: e^γ for a
+	// purchase covariate, 1 for a dropout one.
+	RateMultiplier float64
+	// LifetimeMultiplier multiplies the expected lifetime (time from the
+	// first purchase to dropping out); NaN when the expected lifetime is
+	// infinite at either value (see Note).
+	LifetimeMultiplier float64
+	Note               string
+}
+
+// FitCovariates fits m on d with covariates z (see FitCovariateBGF).
+func (m CovariateBGF) FitCovariates(ctx context.Context, d *Data, z Covariates, o FitOptions) (FittedCovariates, error) {
+	f, err := FitCovariateBGF(ctx, m, d, z, o)
+	if f == nil {
+		return nil, err
+	}
+	return f, err
+}
+
+// CovariateNames returns the purchase and dropout covariate names.
+func (f *FittedCovariateBGF) CovariateNames() (purchase, dropout []string) {
+	return f.PurchaseNames, f.DropoutNames
+}
+
+// PlainLL returns the plain model's log-likelihood on the fit's data.
+func (f *FittedCovariateBGF) PlainLL() float64 { return f.PlainLogLikelihood }
+
+// Effects says what a one-unit rise of each covariate does. A purchase
+// coefficient γ_P multiplies the mean purchase rate r/α_i by e^γ_P and,
+// as every customer makes the same number of purchases before dropping
+// out, only faster, her expected lifetime by e^−γ_P. A dropout
+// coefficient γ_D scales a and b by e^γ_D: the number of repeat purchases
+// J before dropping out is geometric in p ~ Beta(a_i, b_i), so the
+// expected lifetime E[J]·E[1/λ] changes by the ratio of E[1/p] =
+// (a+b−1)/(a−1) (BG/NBD) or E[(1−p)/p] = b/(a−1) (MBG/NBD, which may drop
+// out at the first purchase) at a·e^γ_D, b·e^γ_D and at a, b; it is
+// infinite, and the multiplier NaN, when a ≤ 1 at either.
+func (f *FittedCovariateBGF) Effects() []CovariateEffect {
+	var out []CovariateEffect
+	se := func(name string) float64 {
+		if f.FitResult == nil {
+			return math.NaN()
+		}
+		if v, ok := f.StdErrors[name]; ok {
+			return v
+		}
+		return math.NaN()
+	}
+	for j, g := range f.GammaPurchase {
+		out = append(out, CovariateEffect{Process: "purchase", Name: f.PurchaseNames[j], Coefficient: g,
+			SE: se("purchase." + f.PurchaseNames[j]), RateMultiplier: math.Exp(g), LifetimeMultiplier: math.Exp(-g)})
+	}
+	meanLife := func(a, b float64) float64 {
+		if a <= 1 {
+			return math.Inf(1)
+		}
+		if f.DropoutAtZero {
+			return b / (a - 1)
+		}
+		return (a + b - 1) / (a - 1)
+	}
+	for j, g := range f.GammaDropout {
+		e := CovariateEffect{Process: "dropout", Name: f.DropoutNames[j], Coefficient: g,
+			SE: se("dropout." + f.DropoutNames[j]), RateMultiplier: 1, LifetimeMultiplier: math.NaN()}
+		before, after := meanLife(f.A, f.B), meanLife(f.A*math.Exp(g), f.B*math.Exp(g))
+		if finite(before) && finite(after) {
+			e.LifetimeMultiplier = after / before
+		} else {
+			e.Note = fmt.Sprintf("expected lifetime infinite (a = %.3g, a·e^γ = %.3g: a ≤ 1 puts much mass on p near 0)", f.A, f.A*math.Exp(g))
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// NewFittedCovariateBGF returns the model with the given parameters and
+// coefficients (by covariate name), as a fit saved them: params r, alpha,
+// a, b, "purchase.NAME" and "dropout.NAME" (the covariates in sorted
+// order of their names).
+func NewFittedCovariateBGF(dropoutAtZero bool, p Params) (*FittedCovariateBGF, error) {
+	m := CovariateBGF{DropoutAtZero: dropoutAtZero}
+	v, err := paramValues(m.Name(), p, bgfNames...)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkBGFParams(m.Name(), v[0], v[1], v[2], v[3]); err != nil {
+		return nil, err
+	}
+	f := &FittedCovariateBGF{R: v[0], Alpha: v[1], A: v[2], B: v[3], DropoutAtZero: dropoutAtZero, PlainLogLikelihood: math.NaN()}
+	for _, name := range p.Names() {
+		process, cov, ok := strings.Cut(name, ".")
+		if !ok {
+			if !slices.Contains(bgfNames, name) {
+				return nil, fmt.Errorf("%s: unknown parameter %s (want r, alpha, a, b, purchase.NAME and dropout.NAME)", m.Name(), name)
+			}
+			continue
+		}
+		g := p[name]
+		if !finite(g) {
+			return nil, fmt.Errorf("%s: coefficient %s = %v must be finite", m.Name(), name, g)
+		}
+		switch process {
+		case "purchase":
+			f.PurchaseNames, f.GammaPurchase = append(f.PurchaseNames, cov), append(f.GammaPurchase, g)
+		case "dropout":
+			f.DropoutNames, f.GammaDropout = append(f.DropoutNames, cov), append(f.GammaDropout, g)
+		default:
+			return nil, fmt.Errorf("%s: parameter %s: a coefficient is named purchase.NAME or dropout.NAME", m.Name(), name)
+		}
+	}
+	f.FitResult = givenBGFResult(m.Name(), f.R, f.Alpha, f.A, f.B)
+	for k, v := range p {
+		f.FitResult.Params[k] = v
+	}
+	return f, nil
 }
 
 // covRows holds the data of a covariate fit.
@@ -179,6 +335,9 @@ func FitCovariateBGF(ctx context.Context, m CovariateBGF, d *Data, z Covariates,
 		return nil, err
 	}
 	var plain *FitResult
+	if err := checkCovariateNames(m.Name(), z); err != nil {
+		return nil, err
+	}
 	if m.DropoutAtZero {
 		f, err := FitMBGNBD(ctx, d, o)
 		if f == nil {
@@ -213,7 +372,27 @@ func FitCovariateBGF(ctx context.Context, m CovariateBGF, d *Data, z Covariates,
 	if res == nil {
 		return nil, fmt.Errorf("%s: %w", m.Name(), err)
 	}
-	return rs.result(m, z, res, err)
+	f, err := rs.result(m, z, res, err)
+	if f != nil {
+		f.PlainLogLikelihood = plain.LogLikelihood
+	}
+	return f, err
+}
+
+// checkCovariateNames checks that the covariate names of each process are
+// distinct and free of dots, so that "purchase.NAME" names one
+// coefficient.
+func checkCovariateNames(model string, z Covariates) error {
+	for process, names := range map[string][]string{"purchase": z.PurchaseNames, "dropout": z.DropoutNames} {
+		seen := map[string]bool{}
+		for _, n := range names {
+			if n == "" || strings.Contains(n, ".") || seen[n] {
+				return fmt.Errorf("%s: %s covariate name %q must be non-empty, without '.', and given once", model, process, n)
+			}
+			seen[n] = true
+		}
+	}
+	return nil
 }
 
 // result turns the optimizer's point into the fitted model with its
@@ -222,6 +401,7 @@ func (rs *covRows) result(m CovariateBGF, z Covariates, res *optimize.Result, op
 	th := res.X
 	f := &FittedCovariateBGF{R: math.Exp(th[0]), Alpha: math.Exp(th[1]), A: math.Exp(th[2]), B: math.Exp(th[3]),
 		GammaPurchase: append([]float64(nil), th[4:4+rs.nP]...), GammaDropout: append([]float64(nil), th[4+rs.nP:]...),
+		PurchaseNames: slices.Clone(z.PurchaseNames), DropoutNames: slices.Clone(z.DropoutNames),
 		DropoutAtZero: m.DropoutAtZero}
 	names := append([]string(nil), bgfNames...)
 	for _, n := range z.PurchaseNames {

@@ -121,3 +121,18 @@ func (m *FittedParetoNBD) AliveDiscounted(x, T, d, horizon float64) float64 {
 
 // AliveRate returns (r+x)/(α+T).
 func (m *FittedParetoNBD) AliveRate(x, T float64) float64 { return (m.R + x) / (m.Alpha + T) }
+
+// ActivityFree is implemented by purchase models whose predictions do not
+// read Customer.Activity: they depend on a customer through (x, t_x, T)
+// only, so a customer base is predicted once per distinct history even
+// when the summary carries activity bitmaps (which the retention heuristic
+// reads).
+type ActivityFree interface {
+	ActivityFree()
+}
+
+// ActivityFree marks the simple average as reading no activity bitmap.
+func (f *FittedAverage) ActivityFree() {}
+
+// ActivityFree marks the hiatus heuristic as reading no activity bitmap.
+func (f *FittedHiatus) ActivityFree() {}

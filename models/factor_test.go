@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"math"
 	"testing"
 )
@@ -42,5 +43,44 @@ func TestAliveFactored(t *testing.T) {
 		if got, want := mbg.B/(mbg.A+mbg.B)*mbg.AliveCurve(0, 0)(d), mbg.ExpectedPurchases(d); math.Abs(got-want) > 1e-14*want {
 			t.Errorf("MBG/NBD b/(a+b)·A(%v | 0, 0) = %v, E[X] = %v", d, got, want)
 		}
+	}
+}
+
+// TestActivityFree checks that the models marked ActivityFree predict the
+// same for every activity bitmap of a history (so that predicting once per
+// distinct history is exact), and that the retention heuristic, whose
+// predictions read the bitmaps, is not marked.
+func TestActivityFree(t *testing.T) {
+	d := &Data{
+		Frequency: []float64{0, 1, 3, 5, 2, 8}, Recency: []float64{0, 4, 10, 30, 12, 38}, T: []float64{20, 30, 35, 39, 40, 39},
+		Activity: []uint64{0, 1, 0b101, 0b1111, 0b11, 0b111111}, ActivityPeriod: 4, ActivityPeriods: 10,
+	}
+	ctx := context.Background()
+	fitted := map[string]FittedPurchases{}
+	for _, m := range []PurchaseModel{Average{}, Hiatus{H: 8}, Retention{}} {
+		f, err := m.Fit(ctx, d, FitOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", m.Name(), err)
+		}
+		fitted[m.Name()] = f
+	}
+	for _, name := range []string{"average", "hiatus"} {
+		f := fitted[name]
+		if _, ok := f.(ActivityFree); !ok {
+			t.Errorf("%s is not marked ActivityFree", name)
+		}
+		for i := range d.Frequency {
+			c := d.Customer(i)
+			for _, bits := range []uint64{0, 1, 0b1010, math.MaxUint64} {
+				o := c
+				o.Activity = bits
+				if f.ConditionalExpectedPurchases(o, 13) != f.ConditionalExpectedPurchases(c, 13) || f.ProbabilityAlive(o) != f.ProbabilityAlive(c) {
+					t.Errorf("%s: the prediction of %+v changes with the activity bitmap %b", name, c, bits)
+				}
+			}
+		}
+	}
+	if _, ok := fitted["retention"].(ActivityFree); ok {
+		t.Error("the retention heuristic reads the activity bitmaps but is marked ActivityFree")
 	}
 }

@@ -279,12 +279,5 @@ func BenchmarkHiatusConditionalExpectedPurchases(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cs := avgBenchCustomers(1000)
-	sink := 0.0
-	for b.Loop() {
-		for _, c := range cs {
-			sink += f.ConditionalExpectedPurchases(c, 39)
-		}
-	}
-	_ = sink
+	benchConditionalExpected(b, f)
 }

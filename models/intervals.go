@@ -96,6 +96,7 @@ func (m bgnbdPredictive) future(c Customer) (float64, interface{ ProbabilityOfPu
 	next, err := NewFittedBGNBD(m.f.R+c.Frequency, m.f.Alpha+c.T, m.f.A, m.f.B+c.Frequency)
 	return m.f.ProbabilityAlive(c), next, err
 }
+func (m bgnbdPredictive) aliveAt(c Customer) float64 { return m.f.ProbabilityAlive(c) }
 
 type mbgnbdPredictive struct{ f *FittedMBGNBD }
 
@@ -111,6 +112,7 @@ func (m mbgnbdPredictive) future(c Customer) (float64, interface{ ProbabilityOfP
 	next, err := NewFittedBGNBD(m.f.R+c.Frequency, m.f.Alpha+c.T, m.f.A, m.f.B+c.Frequency+1)
 	return m.f.ProbabilityAlive(c), next, err
 }
+func (m mbgnbdPredictive) aliveAt(c Customer) float64 { return m.f.ProbabilityAlive(c) }
 
 // paretoPredictive carries the Gauss–Legendre rules of the whole
 // distribution (pnbdDistribution) from draw to draw.
@@ -142,6 +144,7 @@ type paretoFuture struct {
 func (p paretoFuture) distribution(t float64) []float64 {
 	return p.pnbdDistribution(p.rules, t, pmfTailMass, maxPurchasesInInterval)
 }
+func (m paretoPredictive) aliveAt(c Customer) float64 { return m.f.ProbabilityAlive(c) }
 
 type bgbbPredictive struct{ f *FittedBGBB }
 
@@ -358,50 +361,44 @@ const maxPurchasesInInterval = 100000
 // per distinct (x, T) and mixed with each row's own P(alive).
 func (pi *PurchaseIntervals) mix(draws []predictiveModel, d *Data, horizon float64) error {
 	n := d.Len()
+	group, firsts := ageGroups(d)
 	mix := make([][]float64, n)
 	pi.Mean = make([]float64, n)
 	pi.drawMeans = make([]float64, len(draws))
 	pi.drawVars = make([]float64, len(draws))
 	share := 1 / float64(len(draws))
+	alive := make([]float64, n)
+	futures := make([]groupFuture, len(firsts))
 	for k, m := range draws {
-		futures := map[[2]float64][]float64{}
-		for i := 0; i < n; i++ {
-			c := d.Customer(i)
-			alive, next, err := m.future(c)
-			if err != nil {
-				return fmt.Errorf("prediction intervals: %w", err)
-			}
-			if alive > 1 && alive < 1+1e-12 { // rounding in P(alive)'s closed form
-				alive = 1
-			}
-			if !(alive >= 0 && alive <= 1) {
-				return fmt.Errorf("prediction intervals: P(alive) = %v for the history x=%v, t_x=%v, T=%v", alive, c.Frequency, c.Recency, c.T)
-			}
-			key := [2]float64{c.Frequency, c.T}
-			future, ok := futures[key]
-			if !ok {
-				if future, err = futurePMF(next, horizon); err != nil {
-					return fmt.Errorf("prediction intervals: the history x=%v, T=%v: %w", c.Frequency, c.T, err)
+		if err := drawFutures(m, d, firsts, horizon, futures); err != nil {
+			return err
+		}
+		if err := drawAlive(m, d, alive); err != nil {
+			return err
+		}
+		// Each row's mixture is its own; the draw's totals are added in
+		// row order.
+		parallelSum(n, 0, nil, func(lo, hi int, _ []float64) float64 {
+			for i := lo; i < hi; i++ {
+				gf := &futures[group[i]]
+				a := alive[i]
+				pi.Mean[i] += share * (a * gf.mean)
+				for len(mix[i]) < len(gf.pmf) {
+					mix[i] = append(mix[i], 0)
 				}
-				futures[key] = future
+				mix[i][0] += share * (1 - a)
+				for y, p := range gf.pmf {
+					mix[i][y] += share * a * p
+				}
 			}
-			mean, sq := 0.0, 0.0
-			for y, p := range future {
-				mean += float64(y) * p
-				sq += float64(y) * float64(y) * p
-			}
-			mean, sq = alive*mean, alive*sq // the dead buy 0
+			return 0
+		})
+		for i := 0; i < n; i++ {
+			gf := &futures[group[i]]
+			mean, sq := alive[i]*gf.mean, alive[i]*gf.sq // the dead buy 0
 			w := d.W(i)
 			pi.drawMeans[k] += w * mean
 			pi.drawVars[k] += w * math.Max(0, sq-mean*mean)
-			pi.Mean[i] += share * mean
-			for len(mix[i]) < len(future) {
-				mix[i] = append(mix[i], 0)
-			}
-			mix[i][0] += share * (1 - alive)
-			for y, p := range future {
-				mix[i][y] += share * alive * p
-			}
 		}
 	}
 	for _, row := range mix {
@@ -410,6 +407,107 @@ func (pi *PurchaseIntervals) mix(draws []predictiveModel, d *Data, horizon float
 		}
 	}
 	pi.cdf = mix
+	return nil
+}
+
+// ageGroups numbers the distinct (x, T) of the rows in order of first
+// appearance: each row's group, and each group's first row.
+func ageGroups(d *Data) (group []int32, firsts []int) {
+	group = make([]int32, d.Len())
+	index := map[[2]float64]int32{}
+	for i := range group {
+		key := [2]float64{d.Frequency[i], d.T[i]}
+		g, ok := index[key]
+		if !ok {
+			g = int32(len(firsts))
+			index[key] = g
+			firsts = append(firsts, i)
+		}
+		group[i] = g
+	}
+	return group, firsts
+}
+
+// groupFuture is a live customer's distribution of purchases over the
+// horizon for one (x, T) and one draw, with its mean and second moment.
+type groupFuture struct {
+	pmf      []float64
+	mean, sq float64
+}
+
+// drawFutures computes every (x, T) group's future under draw m, in
+// parallel; the error is the first group's in row order.
+func drawFutures(m predictiveModel, d *Data, firsts []int, horizon float64, out []groupFuture) error {
+	errs := make([]error, len(firsts)/chunkSize+1) // the first of each chunk
+	parallelSum(len(firsts), 0, nil, func(lo, hi int, _ []float64) float64 {
+		for g := lo; g < hi && errs[lo/chunkSize] == nil; g++ {
+			c := d.Customer(firsts[g])
+			_, next, err := m.future(c)
+			if err != nil {
+				errs[lo/chunkSize] = fmt.Errorf("prediction intervals: %w", err)
+				continue
+			}
+			future, err := futurePMF(next, horizon)
+			if err != nil {
+				errs[lo/chunkSize] = fmt.Errorf("prediction intervals: the history x=%v, T=%v: %w", c.Frequency, c.T, err)
+				continue
+			}
+			mean, sq := 0.0, 0.0
+			for y, p := range future {
+				mean += float64(y) * p
+				sq += float64(y) * float64(y) * p
+			}
+			out[g] = groupFuture{pmf: future, mean: mean, sq: sq}
+		}
+		return 0
+	})
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// aliveOnly is a predictive model that gives P(alive at T | c) without
+// building the model of the future.
+type aliveOnly interface {
+	aliveAt(c Customer) float64
+}
+
+// drawAlive sets every row's P(alive at T) under draw m, in parallel; the
+// error names the first row in order whose value is not a probability.
+func drawAlive(m predictiveModel, d *Data, alive []float64) error {
+	errs := make([]error, len(alive)/chunkSize+1) // the first of each chunk
+	parallelSum(len(alive), 0, nil, func(lo, hi int, _ []float64) float64 {
+		ao, direct := m.(aliveOnly)
+		for i := lo; i < hi && errs[lo/chunkSize] == nil; i++ {
+			c := d.Customer(i)
+			var a float64
+			if direct {
+				a = ao.aliveAt(c)
+			} else {
+				var err error
+				if a, _, err = m.future(c); err != nil {
+					errs[lo/chunkSize] = fmt.Errorf("prediction intervals: %w", err)
+					continue
+				}
+			}
+			if a > 1 && a < 1+1e-12 { // rounding in P(alive)'s closed form
+				a = 1
+			}
+			if !(a >= 0 && a <= 1) {
+				errs[lo/chunkSize] = fmt.Errorf("prediction intervals: P(alive) = %v for the history x=%v, t_x=%v, T=%v", a, c.Frequency, c.Recency, c.T)
+			}
+			alive[i] = a
+		}
+		return 0
+	})
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -44,6 +44,9 @@ const (
 	DataSurvival DataForm = "survival counts"
 	// DataAmounts is the continuous-time summary with the mean repeat spend.
 	DataAmounts DataForm = "amounts"
+	// DataCovariates is the continuous-time summary, one row per customer,
+	// with each customer's static covariates (the covariate models).
+	DataCovariates DataForm = "continuous-time summary with covariates"
 )
 
 // Option is a setting of a model, a number with a default.
@@ -96,6 +99,15 @@ type Descriptor struct {
 	RebuildPurchases func(p Params) (FittedPurchases, error)
 	RebuildSpend     func(p Params) (FittedSpend, error)
 	RebuildSurvival  func(p Params) (FittedSurvival, error)
+
+	// Covariate builds a purchase model with static covariates (Data is
+	// DataCovariates), RebuildCovariates rebuilds its fit from saved
+	// parameters, and Plain names the same model without covariates, the
+	// restriction of its likelihood-ratio test. Purchase is then a model
+	// whose Fit says that covariates are needed.
+	Covariate         func(opts Params) CovariateModel
+	RebuildCovariates func(p Params) (FittedCovariates, error)
+	Plain             string
 }
 
 // Needs says in words what data the model fits on, for messages.
@@ -109,6 +121,8 @@ func (d Descriptor) Needs() string {
 		return "a cohort's survivor counts per period (a survival CSV)"
 	case DataAmounts:
 		return "a transaction log or summary with amounts"
+	case DataCovariates:
+		return "a transaction log with a covariates file keyed by customer id (covariates.path and covariates.columns in a config, --covariates on the command line)"
 	}
 	return "a transaction log or a continuous-time summary (frequency, recency, T)"
 }
@@ -167,6 +181,12 @@ func NewRegistry() *Registry {
 			}, "r", "alpha", "a", "b")},
 		cnbdkDescriptor(false),
 		cnbdkDescriptor(true),
+		covariateDescriptor("bgnbd", "BG/NBD", bgfNames, CovariateBGF{}, func(p Params) (FittedCovariates, error) {
+			return NewFittedCovariateBGF(false, p)
+		}),
+		covariateDescriptor("mbgnbd", "MBG/NBD", bgfNames, CovariateBGF{DropoutAtZero: true}, func(p Params) (FittedCovariates, error) {
+			return NewFittedCovariateBGF(true, p)
+		}),
 		{Name: "bgbb", Label: "BG/BB", Kind: KindPurchase, Data: DataDiscrete, Params: []string{"alpha", "beta", "gamma", "delta"},
 			Purchase: func(Params) PurchaseModel { return BGBB{} },
 			RebuildPurchases: rebuild4(func(v [4]float64) (FittedPurchases, error) {
@@ -415,4 +435,37 @@ func cnbdkDescriptor(dropoutAtZero bool) Descriptor {
 			return NewFittedCNBDK(dropoutAtZero, int(v[4]), v[0], v[1], v[2], v[3])
 		},
 	}
+}
+
+// covariateDescriptor describes the covariate model m of the plain model
+// named plain (labelled label, with parameters params): its name is plain + "_cov", its data
+// DataCovariates, and its fit rebuilds from the saved parameters through
+// rebuild.
+func covariateDescriptor(plain, label string, params []string, m CovariateModel, rebuild func(Params) (FittedCovariates, error)) Descriptor {
+	return Descriptor{Name: m.Name(), Label: label + " + covariates", Kind: KindPurchase, Data: DataCovariates,
+		Params:            append(slices.Clone(params), "purchase.NAME", "dropout.NAME"),
+		Purchase:          func(Params) PurchaseModel { return needsCovariates{m.Name()} },
+		Covariate:         func(Params) CovariateModel { return m },
+		RebuildCovariates: rebuild,
+		Plain:             plain,
+	}
+}
+
+// needsCovariates stands in for a covariate model where a plain purchase
+// model is asked for: its fit fails, saying what it needs.
+type needsCovariates struct{ name string }
+
+func (m needsCovariates) Name() string { return m.name }
+
+// Fit fails: the model needs the customers' covariates.
+func (m needsCovariates) Fit(context.Context, *Data, FitOptions) (FittedPurchases, error) {
+	return nil, &NeedsCovariatesError{Model: m.name}
+}
+
+// NeedsCovariatesError reports a covariate model asked to fit without
+// covariates.
+type NeedsCovariatesError struct{ Model string }
+
+func (e *NeedsCovariatesError) Error() string {
+	return fmt.Sprintf("%s needs the customers' covariates: give a covariates file keyed by customer id (covariates.path and covariates.columns in a config, --covariates FILE with --covariate on the command line)", e.Model)
 }

@@ -35,6 +35,25 @@ func TestRegistryRebuild(t *testing.T) {
 					t.Fatalf("%s: %v", name, err)
 				}
 				res = f.Result()
+			case d.RebuildCovariates != nil:
+				f, err := d.RebuildCovariates(p)
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				res = f.Result()
+				if pn, dn := f.CovariateNames(); !slices.Equal(pn, []string{"NAME"}) || !slices.Equal(dn, []string{"NAME"}) {
+					t.Errorf("%s rebuilt: covariates %v and %v, want NAME on each process", name, pn, dn)
+				}
+				for n, v := range p {
+					if res.Params[n] != v {
+						t.Errorf("%s rebuilt: %s = %v, want %v", name, n, res.Params[n], v)
+					}
+				}
+				delete(p, d.Params[0])
+				if _, err := d.RebuildCovariates(p); err == nil {
+					t.Errorf("%s rebuilt without %s", name, d.Params[0])
+				}
+				continue
 			case d.RebuildSurvival != nil:
 				f, err := d.RebuildSurvival(p)
 				if err != nil {

@@ -49,11 +49,11 @@ func retData() *Data {
 	}
 }
 
-// TestRetentionByHand checks the default two-state chain: every silent
-// state pooled, q = 2/3.
+// TestRetentionByHand checks the two-state chain: every silent state
+// pooled, q = 2/3.
 func TestRetentionByHand(t *testing.T) {
 	d := retData()
-	fp, err := Retention{}.Fit(context.Background(), d, FitOptions{})
+	fp, err := Retention{RecencyStates: 1}.Fit(context.Background(), d, FitOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +118,59 @@ func TestRetentionByHand(t *testing.T) {
 	}
 }
 
+// TestRetentionMemoryStates checks the memory in periods by hand on
+// retData (L = 2, the longest T 10): S/L for the memory span S, a third of
+// the window by default, or RecencyStates; a customer of weight 0 does not
+// stretch the window. Then the states chosen for it: ⌊x⌋ + 1 with weight
+// x − ⌊x⌋ on the longer chain, whole memories and fixed states unblended,
+// the caps dropping the blend.
+func TestRetentionMemoryStates(t *testing.T) {
+	zeroOldest := retData()
+	zeroOldest.Weight = []float64{1, 1, 1, 1, 0, 1} // T = 10 weighs nothing: window 7.5
+	for _, c := range []struct {
+		name  string
+		model Retention
+		d     *Data
+		want  float64
+	}{
+		{"default: 10/3/2", Retention{}, retData(), 5.0 / 3},
+		{"window without the weightless customer: 7.5/3/2", Retention{}, zeroOldest, 1.25},
+		{"memory 7", Retention{Memory: 7}, retData(), 3.5},
+		{"fixed states win", Retention{Memory: 6, RecencyStates: 5}, retData(), 5},
+	} {
+		if got := c.model.memoryPeriods(c.d, c.d.ActivityPeriod); math.Abs(got-c.want) > 1e-15 {
+			t.Errorf("%s: x = %v, want %v", c.name, got, c.want)
+		}
+	}
+	var wide, narrow migrationCounts // reactivations in every state, or from recency 1 only
+	for r := range wide.from {
+		wide.from[r], wide.active[r] = 100, 50
+	}
+	narrow.from[0], narrow.active[0], narrow.from[1], narrow.active[1] = 100, 50, 100, 50
+	for _, c := range []struct {
+		name  string
+		mc    *migrationCounts
+		x     float64
+		fixed bool
+		P     int
+		R     int
+		w     float64
+	}{
+		{"5/3 periods", &wide, 5.0 / 3, false, 64, 2, 2.0 / 3},
+		{"whole", &wide, 3, false, 64, 3, 1},
+		{"fixed", &wide, 3, true, 64, 3, 1},
+		{"under one period", &wide, 0.5, false, 64, 1, 1},
+		{"one and a quarter", &wide, 1.25, false, 64, 2, 0.25},
+		{"capped by P − 1", &wide, 2.5, false, 3, 2, 1},
+		{"huge", &wide, 1e300, false, 64, maxRecencyStates, 1},
+		{"sparse tail", &narrow, 2.5, false, 64, 1, 1},
+	} {
+		if R, w := c.mc.chooseStates(c.x, c.fixed, c.P); R != c.R || math.Abs(w-c.w) > 1e-15 {
+			t.Errorf("%s: R = %d, w = %v; want %d, %v", c.name, R, w, c.R, c.w)
+		}
+	}
+}
+
 // TestRetentionRecencyByHand asks for R = 3 on the same data, each row
 // standing for 100 customers: no customer silent for 3 periods was seen,
 // so the last state is lowered to R = 2, with q_1 = 1/2 and q_2 = 1/1.
@@ -150,6 +203,11 @@ func TestRetentionRecencyByHand(t *testing.T) {
 	}
 	if _, err := (Retention{RecencyStates: -1}).Fit(context.Background(), d, FitOptions{}); err == nil {
 		t.Error("RecencyStates −1: no error")
+	}
+	for _, bad := range []float64{-1, math.NaN(), math.Inf(1)} {
+		if _, err := (Retention{Memory: bad}).Fit(context.Background(), d, FitOptions{}); err == nil || !strings.Contains(err.Error(), "memory span") {
+			t.Errorf("Memory %v: error %v, want one naming the memory span", bad, err)
+		}
 	}
 }
 
@@ -460,19 +518,43 @@ func migrationTruth(t *testing.T) (sim *datasets.Simulation, calEnd, holdEnd tim
 // errors are about 0.004 for p and q_1) and the cohort's holdout total, over
 // a holdout that is not a whole number of periods, within 5% of the
 // simulated one, for the two-state chain and for one with six silent states
-// (whose reactivation probabilities are all 0.15 in truth).
+// (whose reactivation probabilities are all 0.15 in truth), and with the
+// recency states set by the memory span (the default and 8 weeks).
 func TestRetentionRecoversSimulation(t *testing.T) {
 	sim, calEnd, holdEnd := migrationTruth(t)
 	s := migrationSummary(t, sim, calEnd, holdEnd, 28)
-	for _, model := range []Retention{{}, {RecencyStates: 6}} {
-		recoverMigration(t, model, s)
+	for _, c := range []struct {
+		model Retention
+		R     int
+	}{
+		{Retention{RecencyStates: 1}, 1},
+		// The default memory, a third of the 52-week window, is 4.3
+		// four-week periods: chains of 4 and 5 states blended.
+		{Retention{}, 5},
+		{Retention{RecencyStates: 6}, 6},
+		{Retention{Memory: 8}, 2},
+		{Retention{Memory: 10}, 3},
+	} {
+		recoverMigration(t, c.model, c.R, s)
 	}
 }
 
-func recoverMigration(t *testing.T, model Retention, s *datasets.Summary) {
+func recoverMigration(t *testing.T, model Retention, wantR int, s *datasets.Summary) {
 	f, predicted, actual := migrationFit(t, model, s)
-	if R := len(f.q) - 1; R != max(1, model.RecencyStates) {
-		t.Errorf("R = %d, want %d", R, max(1, model.RecencyStates))
+	if R := len(f.q) - 1; R != wantR {
+		t.Errorf("%+v: R = %d, want %d", model, R, wantR)
+	}
+	wantMemory := model.Memory
+	switch {
+	case model.RecencyStates > 0:
+		wantMemory = float64(model.RecencyStates) * f.period
+	case wantMemory == 0:
+		for _, c := range s.Customers {
+			wantMemory = math.Max(wantMemory, c.T/3)
+		}
+	}
+	if got := f.Result().Params["memory"]; math.Abs(got-wantMemory) > 1e-12 {
+		t.Errorf("%+v: memory %v, want %v", model, got, wantMemory)
 	}
 	q := f.ReactivationRates()
 	for r, qr := range q {
@@ -487,6 +569,48 @@ func recoverMigration(t *testing.T, model Retention, s *datasets.Summary) {
 		t.Errorf("holdout total predicted %.1f, simulated %.1f (%+.1f%%)", predicted, actual, 100*(predicted/actual-1))
 	}
 	t.Logf("p=%.4f q=%.3f m=%.4f; holdout total predicted %.1f, simulated %.1f (%+.2f%%)", f.RetentionRate(), q, f.m, predicted, actual, 100*(predicted/actual-1))
+}
+
+// TestRetentionBlend checks a memory between whole periods against two
+// separate fits: 9 weeks of four-week periods (2.25 periods) forecast 3/4
+// of the chain with 2 states plus 1/4 of the chain with 3, customer by customer,
+// for every forecast the model gives (MigrationValue from state r uses
+// state min(r, 2) of the shorter chain).
+func TestRetentionBlend(t *testing.T) {
+	sim, calEnd, holdEnd := migrationTruth(t)
+	s := migrationSummary(t, sim, calEnd, holdEnd, 28)
+	blend, _, _ := migrationFit(t, Retention{Memory: 9}, s)
+	two, _, _ := migrationFit(t, Retention{RecencyStates: 2}, s)
+	three, _, _ := migrationFit(t, Retention{RecencyStates: 3}, s)
+	if got := blend.Result().Params["memory"]; got != 9 {
+		t.Errorf("memory %v, want 9", got)
+	}
+	check := func(what string, g func(f *FittedRetention) float64) {
+		t.Helper()
+		got, want := g(blend), 0.75*g(two)+0.25*g(three)
+		if math.Abs(got-want) > 1e-12*math.Max(1, math.Abs(want)) {
+			t.Errorf("%s: blended %.15g, want %.15g", what, got, want)
+		}
+	}
+	for i, sc := range s.Customers[:200] {
+		c := Customer{Frequency: sc.Frequency, Recency: sc.Recency, T: sc.T, Activity: sc.Activity}
+		name := fmt.Sprintf("customer %d", i)
+		check(name+" ConditionalExpectedPurchases", func(f *FittedRetention) float64 { return f.ConditionalExpectedPurchases(c, 21.4) })
+		check(name+" ProbabilityAlive", func(f *FittedRetention) float64 { return f.ProbabilityAlive(c) })
+		check(name+" discounted 30", func(f *FittedRetention) float64 { return f.DiscountedExpectedPurchasesWithin(c, 0.002, 30) })
+		check(name+" discounted ∞", func(f *FittedRetention) float64 { return f.DiscountedExpectedPurchasesWithin(c, 0.002, math.Inf(1)) })
+	}
+	check("ExpectedPurchases", func(f *FittedRetention) float64 { return f.ExpectedPurchases(9) })
+	for r := 0; r <= 3; r++ {
+		got := blend.MigrationValue(r, 0.01)
+		want := 0.75*two.MigrationValue(min(r, 2), 0.01) + 0.25*three.MigrationValue(r, 0.01)
+		if math.Abs(got-want) > 1e-12*want {
+			t.Errorf("MigrationValue(%d): blended %v, want %v", r, got, want)
+		}
+	}
+	if v := blend.MigrationValue(4, 0.01); !math.IsNaN(v) {
+		t.Errorf("MigrationValue beyond R = 3: %v, want NaN", v)
+	}
 }
 
 // TestRetentionPeriodStability analyses the same simulated log with
@@ -589,19 +713,27 @@ func ExampleRetentionCLV() {
 	// infinite horizon: $266.67
 }
 
+// BenchmarkRetentionConditionalExpectedPurchases predicts 1,000 customers
+// from one chain (R = 2) and from a blend of two (a memory of 5/3 periods:
+// R = 1 and 2), on retData weighted so that every state is well observed.
 func BenchmarkRetentionConditionalExpectedPurchases(b *testing.B) {
-	f, err := Retention{}.Fit(context.Background(), retData(), FitOptions{})
-	if err != nil {
-		b.Fatal(err)
+	d := retData()
+	d.Weight = []float64{100, 100, 100, 100, 100, 100}
+	for _, c := range []struct {
+		name  string
+		model Retention
+	}{{"one chain", Retention{RecencyStates: 2}}, {"blend", Retention{}}} {
+		b.Run(c.name, func(b *testing.B) {
+			f, err := c.model.Fit(context.Background(), d, FitOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if blended := f.(*FittedRetention).shorter != nil; blended != (c.model.RecencyStates == 0) {
+				b.Fatalf("blended %v", blended)
+			}
+			benchConditionalExpected(b, f)
+		})
 	}
-	cs := avgBenchCustomers(1000)
-	sink := 0.0
-	for b.Loop() {
-		for _, c := range cs {
-			sink += f.ConditionalExpectedPurchases(c, 39)
-		}
-	}
-	_ = sink
 }
 
 // TestRetentionConcurrent predicts from several goroutines at once, which

@@ -36,7 +36,7 @@ var notRun = []string{
 }
 
 // pathFlags are the flags whose value is a file or folder.
-var pathFlags = []string{"out", "summary", "data", "survival", "plot", "rejects"}
+var pathFlags = []string{"out", "summary", "data", "survival", "plot", "rejects", "covariates"}
 
 // TestDocExamplesRun runs every command of README.md, configs/README.md
 // and every command's --help example, as written, in-process through the

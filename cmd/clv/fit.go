@@ -28,6 +28,10 @@ type fitFlags struct {
 	retentionPeriod      string
 	penalty              float64
 	maxIter              int
+	// covariates, covariateCols and covariateID name the covariates of a
+	// covariate model (bgnbd_cov, mbgnbd_cov).
+	covariates, covariateID string
+	covariateCols           []string
 }
 
 func newFitCmd(s streams) *cobra.Command {
@@ -56,7 +60,8 @@ A fit that does not converge prints its diagnostics and exits with code 1.`,
 		Example: `  clv fit --model bgnbd --summary ../shared/datasets/cdnow_customers_summary.csv --json
   clv fit --model bgbb --summary ../shared/datasets/donations.csv
   clv fit --model retention --retention-period month --data ../shared/datasets/CDNOW_sample.txt --customer 1 --date 2 --amount 4 --date-format 20060102 --calibration-end 1997-09-30
-  clv fit --model sbg --survival configs/data/survival_regular.csv --plot sbg-plots --period year`,
+  clv fit --model sbg --survival configs/data/survival_regular.csv --plot sbg-plots --period year
+  clv fit --model bgnbd_cov --data configs/data/covariates_log.csv --calibration-end 2024-12-29 --covariates configs/data/covariates.csv --covariate vip:categorical:both:no --covariate score`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			desc, err := fitModel(reg, ff.model)
 			if err != nil {
@@ -73,10 +78,16 @@ A fit that does not converge prints its diagnostics and exits with code 1.`,
 			if err := checkFitData(desc, in); err != nil {
 				return err
 			}
+			if in.Covariates, err = ff.covariatesInput(); err != nil {
+				return err
+			}
 			opts := models.FitOptions{Penalty: ff.penalty, MaxIterations: ff.maxIter}
 			out, err := experiments.FitModel(cmd.Context(), reg, desc.Name, in, opts, nil)
 			if out == nil {
 				return usageErr(withFlagHint(err))
+			}
+			if c := out.Covariates; c != nil {
+				fmt.Fprintf(s.err, "likelihood-ratio test against %s: LR = %.4g, df = %d, p = %.4g\n", c.Plain, float64(c.LRStatistic), c.DF, float64(c.PValue))
 			}
 			if out.ZeroAge > 0 {
 				fmt.Fprintf(s.err, "note: %d customers with T = 0 (first purchase on the calibration end) carry no information and are left out of the fit\n", out.ZeroAge)
@@ -100,7 +111,39 @@ A fit that does not converge prints its diagnostics and exits with code 1.`,
 	f.StringVar(&ff.retentionPeriod, "retention-period", "", "for retention: the length of one activity period (week, month, quarter, year or a number of days such as 30d)")
 	f.Float64Var(&ff.penalty, "penalty", 0, "L2 penalty on the log-parameters (e.g. 0.001 for degenerate data)")
 	f.IntVar(&ff.maxIter, "max-iterations", 1000, "cap on optimizer iterations")
+	f.StringVar(&ff.covariates, "covariates", "", "for bgnbd_cov, mbgnbd_cov: CSV of the customers' covariates, one row per customer")
+	f.StringArrayVar(&ff.covariateCols, "covariate", nil, "a covariate column of --covariates, NAME[:TYPE[:PROCESS[:REFERENCE]]] (numeric or categorical; purchase, dropout or both); repeat for each")
+	f.StringVar(&ff.covariateID, "covariates-customer", "", "customer id column of --covariates (default: the --customer column's name)")
 	return c
+}
+
+// covariatesInput returns the covariates the flags name (nil without
+// --covariates).
+func (ff *fitFlags) covariatesInput() (*experiments.FitCovariates, error) {
+	if ff.covariates == "" {
+		if len(ff.covariateCols) > 0 || ff.covariateID != "" {
+			return nil, usageErrf("--covariate and --covariates-customer go with --covariates FILE")
+		}
+		return nil, nil
+	}
+	if len(ff.covariateCols) == 0 {
+		return nil, usageErrf("--covariates %s needs at least one --covariate NAME[:TYPE[:PROCESS[:REFERENCE]]]", ff.covariates)
+	}
+	fc := &experiments.FitCovariates{Section: experiments.CovariatesConfig{Path: ff.covariates, Customer: ff.covariateID}, OnBadRow: ff.df.onBadRow}
+	if fc.Section.Customer == "" {
+		fc.Section.Customer = "customer_id"
+		if name, ok := datasets.ParseColumn(ff.df.customer).Name(); ok && name != "" {
+			fc.Section.Customer = name
+		}
+	}
+	for _, spec := range ff.covariateCols {
+		col, err := experiments.ParseCovariateSpec(spec)
+		if err != nil {
+			return nil, usageErr(fmt.Errorf("--covariate %w", err))
+		}
+		fc.Section.Columns = append(fc.Section.Columns, col)
+	}
+	return fc, nil
 }
 
 // input reads the data the flags name in the form the model needs, or

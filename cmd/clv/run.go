@@ -72,6 +72,9 @@ See configs/README.md for every key.`,
 			}
 			fmt.Fprintln(s.out, outcome.Dir)
 			printRunSummary(s, outcome, cfg.Models)
+			for _, line := range outcome.Table.Lines() {
+				fmt.Fprintln(s.err, line)
+			}
 			if err := outcome.Err(); err != nil {
 				var ge *experiments.GatesError
 				if errors.As(err, &ge) {

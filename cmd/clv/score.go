@@ -60,5 +60,6 @@ parameters and are left out, with a note.`,
 	f.StringVar(&o.SummaryPath, "summary", "", "per-customer summary CSV to score instead of a log")
 	f.StringVar(&o.Out, "out", "", "output file (default predictions.csv or .parquet; - for stdout)")
 	f.StringVar(&o.Format, "format", "csv", "csv or parquet")
+	f.StringVar(&o.CovariatesPath, "covariates", "", "for a run with covariate models: the covariates file of the customers scored (default: the run's own), coded with the run's levels")
 	return c
 }

@@ -14,6 +14,7 @@ import (
 func newSimulateCmd(s streams) *cobra.Command {
 	var (
 		model, params, spend, start, end, unit, out string
+		cov                                         covariateSimFlags
 		customers                                   int
 		acquisitionDays                             float64
 		seed                                        uint64
@@ -30,7 +31,9 @@ or to make test data of any size.
 
 The output needs no flags to be read back: clv summarize --data FILE ...`,
 		Example: `  clv simulate --model bgnbd --params r=0.24,alpha=4.4,a=0.79,b=2.43 --spend p=6,q=4,gamma=15 \
-    --customers 5000 --start 2024-01-01 --acquisition-days 84 --end 2025-06-29 --seed 1 --out sim.csv`,
+    --customers 5000 --start 2024-01-01 --acquisition-days 84 --end 2025-06-29 --seed 1 --out sim.csv
+  clv simulate --params r=0.8,alpha=5,a=1.2,b=3 --customers 2000 --end 2025-06-29 --seed 7 --out cov-log.csv \
+    --covariates cov.csv --purchase-coefficients vip=0.5,score=-0.3 --dropout-coefficients vip=0.4,score=0.2 --binary vip`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := parseParams("params", params)
 			if err != nil {
@@ -51,6 +54,9 @@ The output needs no flags to be read back: clv summarize --data FILE ...`,
 			if cfg.Unit, err = datasets.ParseUnit(unit); err != nil {
 				return usageErr(fmt.Errorf("--unit: %w", err))
 			}
+			if cov.path != "" || cov.purchase != "" || cov.dropout != "" || cov.binary != "" {
+				return cov.simulate(s, cfg, out)
+			}
 			sim, err := datasets.Simulate(cfg)
 			if err != nil {
 				return usageErr(err)
@@ -69,6 +75,7 @@ The output needs no flags to be read back: clv summarize --data FILE ...`,
 	f.StringVar(&unit, "unit", "week", "time unit the parameters are expressed in")
 	f.Uint64Var(&seed, "seed", 1, "random seed")
 	f.StringVar(&out, "out", "", "write the log to this file (- or nothing: standard output)")
+	cov.register(c)
 	return c
 }
 

@@ -47,7 +47,7 @@ nothing is connected to. --engine prints the SQL of the other engine.`,
 				}
 				fmt.Fprintf(s.out, "-- %s, window with calibration to %s and holdout to %s\n", spec.Dialect,
 					w.CalibrationEnd.Format("2006-01-02"), w.HoldoutEnd.Format("2006-01-02"))
-				fmt.Fprintf(s.out, "-- rows by reason\n%s;\n-- customers\n%s;\n-- repeat purchase days per day\n%s;\n\n", st.Accounting, st.Customers, st.RepeatDays)
+				fmt.Fprintf(s.out, "-- rows by reason\n%s;\n-- customers, one row each, and the repeat purchase days per day\n%s;\n-- or the pattern table: distinct customer patterns, spend pairs and repeat days, with counts\n%s;\n\n", st.Accounting, st.Customers, st.Patterns)
 			}
 			return nil
 		},

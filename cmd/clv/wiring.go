@@ -20,7 +20,7 @@ func withWriters(o experiments.RunOptions) experiments.RunOptions {
 		if a.Survival != nil {
 			return writeSurvivalPlots(dir, a.Survival)
 		}
-		return plot.WriteAll(dir, a)
+		return plot.WriteAll(dir, withoutCovariateFits(a))
 	}
 	o.Report = func(dir string, a *experiments.Artifacts) error {
 		if a.Survival != nil {
@@ -30,6 +30,22 @@ func withWriters(o experiments.RunOptions) experiments.RunOptions {
 		return report.Write(dir, a)
 	}
 	return o
+}
+
+// withoutCovariateFits returns the artifacts without the fits of covariate
+// models: their customers each have their own model, so the figures drawn
+// from one model for every customer (tracking, heat maps) leave them out;
+// the figures drawn from predictions keep them.
+func withoutCovariateFits(a *experiments.Artifacts) *experiments.Artifacts {
+	reg := models.NewRegistry()
+	out := *a
+	out.Fits = map[string]models.FittedPurchases{}
+	for name, f := range a.Fits {
+		if d, ok := reg.Lookup(models.KindPurchase, name); !ok || d.Covariate == nil {
+			out.Fits[name] = f
+		}
+	}
+	return &out
 }
 
 // writeSurvivalPlots draws each fitted survival model's survival and

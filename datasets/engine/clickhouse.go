@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -9,17 +10,21 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // chConn speaks to ClickHouse over its HTTP interface (no driver): the
-// query goes in the body, the result comes back as TabSeparated text and
-// is read row by row.
+// query goes in the body, the result comes back as TabSeparated text,
+// gzip-compressed (enable_http_compression), and is read row by row.
 type chConn struct {
 	endpoint string // the URL without user info
 	user     string
 	password string
 	client   *http.Client
+	received atomic.Int64 // response bytes as they came over the wire
 }
+
+func (c *chConn) bytesReceived() int64 { return c.received.Load() }
 
 func openClickHouse(ctx context.Context, dsn string) (Conn, error) {
 	u, err := url.Parse(dsn)
@@ -54,18 +59,28 @@ func (c *chConn) Dialect() Dialect { return ClickHouse }
 
 func (c *chConn) Close() error { return nil }
 
-// post sends a statement; body, when set, follows the statement as data
-// (an INSERT ... FORMAT TabSeparated).
-func (c *chConn) post(ctx context.Context, sql string, body io.Reader) (*http.Response, error) {
-	target, in := c.endpoint, io.Reader(strings.NewReader(sql))
-	if body != nil {
-		u, _ := url.Parse(c.endpoint)
-		q := u.Query()
-		q.Set("query", sql)
-		u.RawQuery = q.Encode()
-		target, in = u.String(), body
+// post sends a statement with settings (URL parameters); body, when set,
+// follows the statement as data (an INSERT ... FORMAT TabSeparated). The
+// response body is read through a byte counter and, when the server
+// compressed it, gzip.
+func (c *chConn) post(ctx context.Context, sql string, body io.Reader, settings map[string]string) (*http.Response, error) {
+	u, err := url.Parse(c.endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, in)
+	q := u.Query()
+	for k, v := range settings {
+		q.Set(k, v)
+	}
+	in := io.Reader(strings.NewReader(sql))
+	if body != nil {
+		q.Set("query", sql)
+		in = body
+	} else {
+		q.Set("enable_http_compression", "1")
+	}
+	u.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), in)
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: %w", err)
 	}
@@ -73,9 +88,31 @@ func (c *chConn) post(ctx context.Context, sql string, body io.Reader) (*http.Re
 		req.Header.Set("X-ClickHouse-User", c.user)
 		req.Header.Set("X-ClickHouse-Key", c.password)
 	}
+	// Asked for explicitly, so that net/http leaves the body compressed
+	// and the bytes counted are those that crossed the network.
+	req.Header.Set("Accept-Encoding", "gzip")
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: %w", err)
+	}
+	resp.Body = &countedBody{ReadCloser: resp.Body, n: &c.received}
+	if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil && err != io.EOF {
+			resp.Body.Close()
+			return nil, fmt.Errorf("clickhouse: reading the compressed answer: %w", err)
+		}
+		if err == io.EOF { // an empty answer
+			resp.Body = struct {
+				io.Reader
+				io.Closer
+			}{strings.NewReader(""), resp.Body}
+		} else {
+			resp.Body = struct {
+				io.Reader
+				io.Closer
+			}{zr, resp.Body}
+		}
 	}
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
@@ -85,9 +122,21 @@ func (c *chConn) post(ctx context.Context, sql string, body io.Reader) (*http.Re
 	return resp, nil
 }
 
+// countedBody adds the bytes read to a counter.
+type countedBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b *countedBody) Read(p []byte) (int, error) {
+	k, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(k))
+	return k, err
+}
+
 // Exec runs a statement; data, when set, is sent as its input.
 func (c *chConn) Exec(ctx context.Context, sql string, data io.Reader) error {
-	resp, err := c.post(ctx, sql, data)
+	resp, err := c.post(ctx, sql, data, nil)
 	if err != nil {
 		return err
 	}
@@ -96,7 +145,11 @@ func (c *chConn) Exec(ctx context.Context, sql string, data io.Reader) error {
 }
 
 func (c *chConn) Query(ctx context.Context, sql string) (Rows, error) {
-	resp, err := c.post(ctx, sql+" FORMAT TabSeparated", nil)
+	return c.queryWithSettings(ctx, sql, nil)
+}
+
+func (c *chConn) queryWithSettings(ctx context.Context, sql string, settings map[string]string) (Rows, error) {
+	resp, err := c.post(ctx, sql+" FORMAT TabSeparated", nil, settings)
 	if err != nil {
 		return nil, err
 	}
@@ -204,4 +257,135 @@ func unescapeTSV(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// shardSettings returns the ClickHouse settings of the customer
+// statements: distributed_group_by_no_merge = 1 when spec reads a
+// Distributed table sharded by the customer column alone, so that every
+// customer lives on one shard and each shard's per-customer rows are final
+// (its shards do the whole aggregation, the initiator only collects
+// rows). For any other source the settings are none: merging is then
+// needed for the sums to be right.
+func shardSettings(ctx context.Context, conn Conn, spec Spec) (map[string]string, error) {
+	if conn.Dialect() != ClickHouse || spec.Table == "" {
+		return nil, nil
+	}
+	db, name := "currentDatabase()", spec.Table
+	if i := strings.LastIndex(spec.Table, "."); i >= 0 {
+		db, name = "'"+spec.Table[:i]+"'", spec.Table[i+1:]
+	}
+	// quoteIdent has refused names with quotes or backslashes.
+	if _, err := quoteIdent(ClickHouse, spec.Table); err != nil {
+		return nil, err
+	}
+	rows, err := conn.Query(ctx, "SELECT engine, engine_full FROM system.tables WHERE database = "+db+" AND name = '"+name+"'")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var eng, full string
+	for rows.Next() {
+		if err := rows.Scan(&eng, &full); err != nil {
+			return nil, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if eng == "Distributed" && shardedBy(full, spec.Customer) {
+		return map[string]string{"distributed_group_by_no_merge": "1"}, nil
+	}
+	return nil, nil
+}
+
+// shardedBy reports whether a Distributed engine definition,
+// Distributed(cluster, db, table, key[, policy]), has a sharding key
+// whose only column is customer (a function of it such as
+// cityHash64(customer_id)).
+func shardedBy(engineFull, customer string) bool {
+	open, end := strings.Index(engineFull, "("), strings.LastIndex(engineFull, ")")
+	if open < 0 || end < open {
+		return false
+	}
+	args := splitTopLevel(engineFull[open+1 : end])
+	if len(args) < 4 {
+		return false
+	}
+	key := args[3]
+	var columns []string
+	for i := 0; i < len(key); {
+		c := key[i]
+		switch {
+		case c == '\'':
+			j := i + 1
+			for j < len(key) && key[j] != '\'' {
+				if key[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			i = j + 1
+		case c == '`' || c == '"':
+			j := strings.IndexByte(key[i+1:], c)
+			if j < 0 {
+				return false
+			}
+			columns = append(columns, key[i+1:i+1+j])
+			i += j + 2
+		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			j := i
+			for j < len(key) && (key[j] == '_' || key[j] >= 'a' && key[j] <= 'z' || key[j] >= 'A' && key[j] <= 'Z' || key[j] >= '0' && key[j] <= '9') {
+				j++
+			}
+			rest := strings.TrimLeft(key[j:], " ")
+			if !strings.HasPrefix(rest, "(") { // a function's name is not a column
+				columns = append(columns, key[i:j])
+			}
+			i = j
+		case c >= '0' && c <= '9':
+			for i < len(key) && (key[i] == '.' || key[i] >= '0' && key[i] <= '9' || key[i] >= 'a' && key[i] <= 'z' || key[i] >= 'A' && key[i] <= 'Z') {
+				i++
+			}
+		default:
+			i++
+		}
+	}
+	if len(columns) == 0 {
+		return false
+	}
+	for _, col := range columns {
+		if col != strings.TrimSpace(customer) {
+			return false
+		}
+	}
+	return true
+}
+
+// splitTopLevel splits a list of arguments at the commas outside
+// parentheses and quotes.
+func splitTopLevel(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == '\\' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '`' || c == '"':
+			quote = c
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case c == ',' && depth == 0:
+			out = append(out, strings.TrimSpace(s[start:i]))
+			start = i + 1
+		}
+	}
+	return append(out, strings.TrimSpace(s[start:]))
 }

@@ -37,3 +37,30 @@ type UnknownDialectError struct{ Dialect Dialect }
 func (e *UnknownDialectError) Error() string {
 	return "engine: unknown dialect " + string(e.Dialect) + ": use postgres or clickhouse"
 }
+
+// settingsQuerier is a connection that takes per-query engine settings
+// (ClickHouse).
+type settingsQuerier interface {
+	queryWithSettings(ctx context.Context, sql string, settings map[string]string) (Rows, error)
+}
+
+// queryWith runs sql with settings where the engine takes them.
+func queryWith(ctx context.Context, c Conn, sql string, settings map[string]string) (Rows, error) {
+	if sq, ok := c.(settingsQuerier); ok && len(settings) > 0 {
+		return sq.queryWithSettings(ctx, sql, settings)
+	}
+	return c.Query(ctx, sql)
+}
+
+// byteCounter is a connection that counts the bytes it received.
+type byteCounter interface{ bytesReceived() int64 }
+
+// BytesReceived returns the bytes conn has received from the engine so
+// far, as they came over the network (compressed when the engine
+// compressed them), or -1 when the connection does not count them.
+func BytesReceived(conn Conn) int64 {
+	if bc, ok := conn.(byteCounter); ok {
+		return bc.bytesReceived()
+	}
+	return -1
+}

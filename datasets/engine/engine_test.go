@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -157,6 +158,13 @@ func TestSummaryMatchesFileReader(t *testing.T) {
 						t.Fatal(err)
 					}
 					compareSummaries(t, got, want)
+					spec := c.spec
+					spec.PatternSpend = true
+					p, err := engine.SummarizePatterns(ctx, conn, spec)
+					if err != nil {
+						t.Fatal(err)
+					}
+					comparePatterns(t, p, want)
 				})
 			}
 		})
@@ -209,4 +217,86 @@ func compareSummaries(t *testing.T, got, want *datasets.Summary) {
 			}
 		}
 	}
+}
+
+// comparePatterns checks the engine's pattern table against the file
+// reader's per-customer summary: its rows are the distinct (x, t_x, T,
+// holdout purchases, activity) of the customers with their numbers, its
+// spend pairs the customers' (x, m̄) with x > 0, and its accounting, late
+// customers and repeats per day those of the summary.
+func comparePatterns(t *testing.T, p *engine.Patterns, want *datasets.Summary) {
+	t.Helper()
+	type key struct {
+		x, tx, T, xh float64
+		act          uint64
+	}
+	counts := map[key]float64{}
+	var spend [][2]float64
+	for _, c := range want.Customers {
+		counts[key{c.Frequency, c.Recency, c.T, c.FrequencyHoldout, c.Activity}]++
+		if c.Frequency > 0 {
+			spend = append(spend, [2]float64{c.Frequency, c.Monetary})
+		}
+	}
+	s := p.Summary
+	if !s.Compressed || len(s.Customers) != len(counts) {
+		t.Fatalf("%d pattern rows (compressed %v), want %d distinct patterns", len(s.Customers), s.Compressed, len(counts))
+	}
+	for i, c := range s.Customers {
+		k := key{c.Frequency, c.Recency, c.T, c.FrequencyHoldout, c.Activity}
+		if counts[k] != c.Weight || c.DurationHoldout != want.Customers[0].DurationHoldout || c.ID != "" {
+			t.Fatalf("pattern row %d %+v: want weight %v", i, c, counts[k])
+		}
+		if i > 0 && !lessPattern(s.Customers[i-1], c) {
+			t.Fatalf("pattern rows %d and %d out of order", i-1, i)
+		}
+	}
+	// The spend pairs as one (x, m̄) per customer, sorted, against the
+	// customers' own.
+	var got [][2]float64
+	for _, sp := range p.Spend {
+		for range int(sp.Weight) {
+			got = append(got, [2]float64{sp.Frequency, sp.Monetary})
+		}
+	}
+	less := func(a, b [2]float64) int {
+		if a[0] != b[0] {
+			return cmpFloat(a[0], b[0])
+		}
+		return cmpFloat(a[1], b[1])
+	}
+	slices.SortFunc(got, less)
+	slices.SortFunc(spend, less)
+	if len(got) != len(spend) {
+		t.Fatalf("%d customers in the spend pairs, want %d", len(got), len(spend))
+	}
+	for i := range got {
+		if got[i][0] != spend[i][0] || !close(got[i][1], spend[i][1]) {
+			t.Fatalf("spend pair %d: %v, want %v", i, got[i], spend[i])
+		}
+	}
+	if s.LateCustomers != want.LateCustomers || s.Accounting.RowsRead != want.Accounting.RowsRead || s.Accounting.RowsUsed != want.Accounting.RowsUsed ||
+		!s.LastDate.Equal(want.LastDate) || s.ActivityPeriods != want.ActivityPeriods || !s.FirstDay.Equal(want.FirstDay) ||
+		!slices.Equal(s.RepeatsPerDay, want.RepeatsPerDay) {
+		t.Fatalf("pattern summary facts differ: late %d/%d, rows %+v/%+v, last %v/%v, periods %d/%d, first %v/%v",
+			s.LateCustomers, want.LateCustomers, s.Accounting, want.Accounting, s.LastDate, want.LastDate,
+			s.ActivityPeriods, want.ActivityPeriods, s.FirstDay, want.FirstDay)
+	}
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// lessPattern is the documented order of the pattern rows.
+func lessPattern(a, b datasets.CustomerSummary) bool {
+	ka := []float64{a.Frequency, a.Recency, a.T, a.FrequencyHoldout, float64(a.Activity)}
+	kb := []float64{b.Frequency, b.Recency, b.T, b.FrequencyHoldout, float64(b.Activity)}
+	return slices.Compare(ka, kb) < 0
 }

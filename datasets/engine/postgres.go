@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
+	"net"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -10,7 +12,24 @@ import (
 // pgConn is a PostgreSQL connection (pgx, pure Go) with the session time
 // zone set to UTC, so that a timestamptz column falls on UTC days as the
 // file reader's dates do.
-type pgConn struct{ c *pgx.Conn }
+type pgConn struct {
+	c        *pgx.Conn
+	received *atomic.Int64 // bytes read from the server's socket
+}
+
+func (p *pgConn) bytesReceived() int64 { return p.received.Load() }
+
+// countingConn counts the bytes read from a network connection.
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) Read(b []byte) (int, error) {
+	k, err := c.Conn.Read(b)
+	c.n.Add(int64(k))
+	return k, err
+}
 
 func openPostgres(ctx context.Context, dsn string) (Conn, error) {
 	cfg, err := pgx.ParseConfig(dsn)
@@ -21,11 +40,21 @@ func openPostgres(ctx context.Context, dsn string) (Conn, error) {
 		cfg.RuntimeParams = map[string]string{}
 	}
 	cfg.RuntimeParams["TimeZone"] = "UTC"
+	received := &atomic.Int64{}
+	if dial := cfg.DialFunc; dial != nil {
+		cfg.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dial(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return countingConn{Conn: c, n: received}, nil
+		}
+	}
 	c, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &pgConn{c: c}, nil
+	return &pgConn{c: c, received: received}, nil
 }
 
 func (p *pgConn) Dialect() Dialect { return Postgres }

@@ -67,6 +67,11 @@ type Spec struct {
 	Start           time.Time
 	ExcludeAfterEnd bool
 	OnBadRow        string
+	// PatternSpend asks the Patterns statement for the distinct spend
+	// pairs (x, m̄) of the repeat customers too (see Patterns.Spend):
+	// about one row per repeat customer, so only when a spend model is
+	// fitted on them.
+	PatternSpend bool
 }
 
 // hasAmount tells whether the log has an amount column.

@@ -34,6 +34,33 @@ func (e *BadRowsError) Error() string {
 // itself is held. DuplicateRows stays 0: a table has no row order to tell
 // a repeated line by.
 func Summarize(ctx context.Context, conn Conn, spec Spec) (*datasets.Summary, error) {
+	q, err := prepare(ctx, conn, spec)
+	if err != nil || q.s == nil {
+		return nil, err
+	}
+	repeats := map[int64]float64{}
+	if err := q.readCustomers(ctx, repeats); err != nil {
+		return nil, fmt.Errorf("%s: %w", q.name, err)
+	}
+	q.finish(repeats)
+	return q.s, nil
+}
+
+// query is one summary being computed.
+type query struct {
+	conn     Conn
+	spec     Spec
+	w        window
+	st       Statements
+	name     string
+	settings map[string]string // ClickHouse settings of the customer statements
+	s        *datasets.Summary
+	earliest int64 // the earliest first day of the calibration customers
+}
+
+// prepare checks the spec, runs the accounting (failing on bad rows unless
+// they are skipped) and starts the summary.
+func prepare(ctx context.Context, conn Conn, spec Spec) (*query, error) {
 	spec.Dialect = conn.Dialect()
 	w, err := spec.check()
 	if err != nil {
@@ -43,10 +70,10 @@ func Summarize(ctx context.Context, conn Conn, spec Spec) (*datasets.Summary, er
 	if err != nil {
 		return nil, err
 	}
-	name := describe(spec)
+	q := &query{conn: conn, spec: spec, w: w, st: st, name: describe(spec), earliest: math.MaxInt64}
 	acc, lastDay, err := readAccounting(ctx, conn, st.Accounting)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", q.name, err)
 	}
 	if !strings.EqualFold(spec.OnBadRow, "skip") {
 		bad := map[datasets.Reason]int64{}
@@ -56,8 +83,11 @@ func Summarize(ctx context.Context, conn Conn, spec Spec) (*datasets.Summary, er
 			}
 		}
 		if len(bad) > 0 {
-			return nil, &BadRowsError{Source: name, Rejected: bad}
+			return nil, &BadRowsError{Source: q.name, Rejected: bad}
 		}
+	}
+	if q.settings, err = shardSettings(ctx, conn, spec); err != nil {
+		return nil, fmt.Errorf("%s: %w", q.name, err)
 	}
 	s := &datasets.Summary{Unit: spec.Summary.Unit, CalibrationEnd: dayTime(w.cal), HasHoldout: w.hasHold, HasAmount: spec.hasAmount(), Accounting: acc}
 	if w.hasHold {
@@ -69,22 +99,31 @@ func Summarize(ctx context.Context, conn Conn, spec Spec) (*datasets.Summary, er
 	if lastDay != noDay {
 		s.LastDate = dayTime(lastDay)
 	}
-	earliest, err := readCustomers(ctx, conn, st.Customers, w, s)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
+	q.s = s
+	return q, nil
+}
+
+// finish sorts the customers and sets the activity periods and the
+// repeat purchases per day (by day number).
+func (q *query) finish(repeats map[int64]float64) {
+	s, w := q.s, q.w
 	if len(s.Customers) == 0 {
-		return s, nil
+		return
 	}
-	datasets.SortByID(s.Customers)
+	if !s.Compressed {
+		datasets.SortByID(s.Customers)
+	}
 	if w.period > 0 {
 		s.ActivityPeriod = w.period
-		s.ActivityPeriods = int(min(64, math.Ceil(float64(w.cal-earliest+1)/w.period)))
+		s.ActivityPeriods = int(min(64, math.Ceil(float64(w.cal-q.earliest+1)/w.period)))
 	}
-	if err := readRepeatDays(ctx, conn, st.RepeatDays, w, earliest, s); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	s.FirstDay = dayTime(q.earliest)
+	s.RepeatsPerDay = make([]float64, w.end()-q.earliest+1)
+	for day, n := range repeats {
+		if k := day - q.earliest; k >= 0 && k < int64(len(s.RepeatsPerDay)) {
+			s.RepeatsPerDay[k] = n
+		}
 	}
-	return s, nil
 }
 
 // describe names the source in messages.
@@ -129,41 +168,40 @@ func readAccounting(ctx context.Context, conn Conn, sql string) (datasets.Accoun
 	return acc, lastDay, rows.Err()
 }
 
-// readCustomers streams the customer rows into s and returns the earliest
-// first day of the calibration customers.
-func readCustomers(ctx context.Context, conn Conn, sql string, w window, s *datasets.Summary) (int64, error) {
-	rows, err := conn.Query(ctx, sql)
+// readCustomers streams the customer rows into s and collects the
+// repeat purchase days per day.
+func (q *query) readCustomers(ctx context.Context, repeats map[int64]float64) error {
+	rows, err := queryWith(ctx, q.conn, q.st.Customers, q.settings)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer rows.Close()
-	earliest := int64(math.MaxInt64)
+	w, s := q.w, q.s
 	var (
+		kind, n                     int64
 		id                          string
 		first, lastCal, nCal, nHold int64
 		firstAmt, repSum, holdSum   float64
-		activitySigned              int64
-		activity                    uint64
+		act                         activityBits
 	)
-	dest := []any{&id, &first, &lastCal, &nCal, &nHold, &firstAmt, &repSum, &holdSum, &activity}
-	if conn.Dialect() == Postgres {
-		dest[8] = &activitySigned
-	}
+	dest := []any{&kind, &id, &first, &lastCal, &nCal, &nHold, &firstAmt, &repSum, &holdSum, act.dest(q.conn), &n}
 	for rows.Next() {
-		activitySigned, activity = 0, 0
 		if err := rows.Scan(dest...); err != nil {
-			return 0, err
+			return err
 		}
-		if first > w.cal {
+		switch {
+		case kind == kindRepeatDay:
+			repeats[first] += float64(n)
+			continue
+		case kind != kindCustomer:
+			return fmt.Errorf("unexpected row kind %d", kind)
+		case first > w.cal:
 			s.LateCustomers++
 			continue
 		}
-		earliest = min(earliest, first)
-		if conn.Dialect() == Postgres {
-			activity = uint64(activitySigned)
-		}
+		q.earliest = min(q.earliest, first)
 		c := datasets.CustomerSummary{ID: id, Frequency: float64(nCal - 1), Recency: float64(lastCal-first) / w.unitDays,
-			T: float64(w.cal-first) / w.unitDays, FirstAmount: firstAmt, Weight: 1, Activity: activity}
+			T: float64(w.cal-first) / w.unitDays, FirstAmount: firstAmt, Weight: 1, Activity: act.value()}
 		if nCal > 1 {
 			c.Monetary = repSum / float64(nCal-1)
 		}
@@ -176,27 +214,28 @@ func readCustomers(ctx context.Context, conn Conn, sql string, w window, s *data
 		}
 		s.Customers = append(s.Customers, c)
 	}
-	return earliest, rows.Err()
+	return rows.Err()
 }
 
-// readRepeatDays fills the repeat purchase days per day, from the earliest
-// first day through the window's end.
-func readRepeatDays(ctx context.Context, conn Conn, sql string, w window, earliest int64, s *datasets.Summary) error {
-	rows, err := conn.Query(ctx, sql)
-	if err != nil {
-		return err
+// activityBits scans a bitmap column: a signed bigint in PostgreSQL, a
+// UInt64 in ClickHouse.
+type activityBits struct {
+	signed   int64
+	unsigned uint64
+	pg       bool
+}
+
+func (a *activityBits) dest(c Conn) any {
+	if c.Dialect() == Postgres {
+		a.pg = true
+		return &a.signed
 	}
-	defer rows.Close()
-	s.FirstDay = dayTime(earliest)
-	s.RepeatsPerDay = make([]float64, w.end()-earliest+1)
-	var day, n int64
-	for rows.Next() {
-		if err := rows.Scan(&day, &n); err != nil {
-			return err
-		}
-		if k := day - earliest; k >= 0 && k < int64(len(s.RepeatsPerDay)) {
-			s.RepeatsPerDay[k] = float64(n)
-		}
+	return &a.unsigned
+}
+
+func (a *activityBits) value() uint64 {
+	if a.pg {
+		return uint64(a.signed)
 	}
-	return rows.Err()
+	return a.unsigned
 }

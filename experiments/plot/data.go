@@ -396,6 +396,7 @@ func Tracking(in *Input) (*TrackingData, error) {
 			holdT = append(holdT, float64(d-calK)/u)
 		}
 	}
+	hist := newHistoryTables(in.Customers)
 	for _, m := range in.Models {
 		f, ok := in.Fits[m]
 		if !ok || f == nil {
@@ -421,7 +422,7 @@ func Tracking(in *Input) (*TrackingData, error) {
 			cum[d] = s
 		}
 		if len(holdT) > 0 {
-			fc, err := holdoutForecast(f, in.Customers, holdT)
+			fc, err := holdoutForecast(f, hist, holdT)
 			if err != nil {
 				return nil, fmt.Errorf("tracking: %s: %w", m, err)
 			}
@@ -434,35 +435,71 @@ func Tracking(in *Input) (*TrackingData, error) {
 	return td, nil
 }
 
-// holdoutForecast returns, at each time t of ts after the calibration
-// end, the cohort's expected holdout purchases Σ_i HoldoutPurchases(f, c_i,
-// t). Each distinct history (x, t_x, T) is evaluated once (with the
-// activity bitmap too for a model that does not factor as P(alive) ·
-// A(t | x, T), as the retention heuristic reads it); a factored model's
-// A(t | x, T) once per distinct (x, T). The work is spread over the CPUs.
-func holdoutForecast(f models.FittedPurchases, cs []Customer, ts []float64) ([]float64, error) {
-	type history struct {
-		x, tx, T float64
-		activity uint64
+// history is a distinct calibration history of the tracking forecast.
+type history struct {
+	x, tx, T float64
+	activity uint64
+}
+
+// historyTable is the distinct histories of the customers and how many
+// customers share each.
+type historyTable struct {
+	hs    []history
+	count []float64
+}
+
+// historyTables builds the customers' distinct histories once for every
+// model of a tracking plot: with the activity bitmaps (for the models that
+// read them) and without, each on first use.
+type historyTables struct {
+	customers         []Customer
+	plain, byActivity *historyTable
+}
+
+func newHistoryTables(cs []Customer) *historyTables { return &historyTables{customers: cs} }
+
+// table returns the distinct histories, with the activity bitmaps when
+// withActivity.
+func (t *historyTables) table(withActivity bool) *historyTable {
+	cached := &t.plain
+	if withActivity {
+		cached = &t.byActivity
 	}
-	af, factored := f.(models.AliveFactored)
-	index := map[history]int{}
-	var hs []history
-	var count []float64
-	for _, c := range cs {
+	if *cached != nil {
+		return *cached
+	}
+	index := make(map[history]int, len(t.customers)/4)
+	ht := &historyTable{}
+	for _, c := range t.customers {
 		h := history{x: c.Frequency, tx: c.Recency, T: c.T}
-		if !factored {
+		if withActivity {
 			h.activity = c.Activity
 		}
 		g, ok := index[h]
 		if !ok {
-			g = len(hs)
+			g = len(ht.hs)
 			index[h] = g
-			hs = append(hs, h)
-			count = append(count, 0)
+			ht.hs = append(ht.hs, h)
+			ht.count = append(ht.count, 0)
 		}
-		count[g]++
+		ht.count[g]++
 	}
+	*cached = ht
+	return ht
+}
+
+// holdoutForecast returns, at each time t of ts after the calibration
+// end, the cohort's expected holdout purchases Σ_i HoldoutPurchases(f, c_i,
+// t). Each distinct history (x, t_x, T) is evaluated once (with the
+// activity bitmap too for a model that reads it, as the retention
+// heuristic does: not models.ActivityFree nor factored as P(alive) ·
+// A(t | x, T)); a factored model's
+// A(t | x, T) once per distinct (x, T). The work is spread over the CPUs.
+func holdoutForecast(f models.FittedPurchases, tables *historyTables, ts []float64) ([]float64, error) {
+	af, factored := f.(models.AliveFactored)
+	_, activityFree := f.(models.ActivityFree)
+	ht := tables.table(!factored && !activityFree)
+	hs, count := ht.hs, ht.count
 	nt := len(ts)
 	vals := make([]float64, len(hs)*nt) // [history][time]
 	customer := func(h history) models.Customer {

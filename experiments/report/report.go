@@ -148,6 +148,10 @@ type page struct {
 	VerdictNotes []string
 	Intervals    *verdictBlock
 	IntervalNote string
+	// Covariates, CovariateNotes and Regularity: see covariates.go.
+	Covariates     []verdictBlock
+	CovariateNotes []string
+	Regularity     []verdictBlock
 }
 
 type keyValue struct{ Key, Value string }
@@ -338,6 +342,8 @@ func build(dir string, mf *experiments.MetricsFile, notes []string) (*page, erro
 	}
 	p.Warnings = append(p.Warnings, weakWarnings(mf)...)
 	p.Verdict, p.VerdictNotes = verdictBlocks(mf)
+	p.Covariates, p.CovariateNotes = covariateBlocks(mf)
+	p.Regularity = regularityBlocks(mf)
 	p.Intervals, p.IntervalNote = intervalTable(mf, order)
 	for _, g := range mf.Gates {
 		p.Gates = append(p.Gates, gateRowOf(g))

@@ -9,7 +9,7 @@ import (
 // pageTemplate is report.html: XHTML-style markup (every element closed,
 // attributes quoted) so that the page is also well-formed XML, with its
 // style sheet inline and no outside references.
-var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+var pageTemplate = template.Must(template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8"/>
@@ -56,21 +56,12 @@ figcaption { font-size: 0.9em; color: #222; margin-top: 0.3em; max-width: 60em; 
 <header>
 <h1>{{.Name}} — CLV experiment report</h1>
 <p class="sub">{{.Subtitle}}</p>
-<nav>{{if .Verdict}}<a href="#verdict">Verdict</a>{{end}}<a href="#summary">Data and split</a>{{if .Warnings}}<a href="#warnings">Warnings</a>{{end}}{{if .Gates}}<a href="#gates">Gates</a>{{end}}<a href="#models">Models</a><a href="#metrics">Scores</a>{{if .Backtest}}<a href="#backtest">Backtest</a>{{end}}{{if .CLV}}<a href="#clv">CLV</a>{{end}}{{if .Segments}}<a href="#segments">Segments</a>{{end}}{{if .Tiers}}<a href="#tiers">Value tiers</a>{{end}}<a href="#figures">Figures</a></nav>
+<nav>{{if .Verdict}}<a href="#verdict">Verdict</a>{{end}}<a href="#summary">Data and split</a>{{if .Warnings}}<a href="#warnings">Warnings</a>{{end}}{{if .Gates}}<a href="#gates">Gates</a>{{end}}<a href="#models">Models</a>{{if .Covariates}}<a href="#covariates">Covariates</a>{{end}}{{if .Regularity}}<a href="#regularity">Regular buyers</a>{{end}}<a href="#metrics">Scores</a>{{if .Backtest}}<a href="#backtest">Backtest</a>{{end}}{{if .CLV}}<a href="#clv">CLV</a>{{end}}{{if .Segments}}<a href="#segments">Segments</a>{{end}}{{if .Tiers}}<a href="#tiers">Value tiers</a>{{end}}<a href="#figures">Figures</a></nav>
 </header>
 {{if .Verdict}}
 <section id="verdict">
 <h2>Verdict</h2>
-{{range .Verdict}}
-<h3>{{.Title}}</h3>
-<p>{{.Summary}}</p>{{if .Rows}}
-<table>
-<thead><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr></thead>
-<tbody>{{range .Rows}}
-<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}
-</tbody>
-</table>{{end}}
-{{end}}{{range .VerdictNotes}}
+{{template "blocks" .Verdict}}{{range .VerdictNotes}}
 <p class="note">{{.}}</p>{{end}}
 </section>
 {{end}}
@@ -121,6 +112,19 @@ figcaption { font-size: 0.9em; color: #222; margin-top: 0.3em; max-width: 60em; 
 </table>
 <p class="note">Heuristics (Average, Retention, Hiatus) are not fitted by likelihood: their parameters are the quantities they compute from the data, without standard errors.</p>
 </section>
+{{if .Covariates}}
+<section id="covariates">
+<h2>Covariates</h2>
+{{template "blocks" .Covariates}}{{range .CovariateNotes}}
+<p class="note">{{.}}</p>{{end}}
+</section>
+{{end}}
+{{range .Regularity}}
+<section id="regularity">
+<h2>{{.Title}}</h2>
+{{template "blockBody" .}}
+</section>
+{{end}}
 <section id="metrics">
 <h2>Scores on the holdout</h2>
 {{range .Metrics}}
@@ -214,7 +218,20 @@ figcaption { font-size: 0.9em; color: #222; margin-top: 0.3em; max-width: 60em; 
 </section>
 </body>
 </html>
-`))
+`)).Parse(blockTemplates))
+
+// blockTemplates render a list of verdictBlock (a title, a summary and a
+// table each): the verdict, the covariates and the regular buyers.
+const blockTemplates = `{{define "blocks"}}{{range .}}
+<h3>{{.Title}}</h3>
+{{template "blockBody" .}}
+{{end}}{{end}}{{define "blockBody"}}<p>{{.Summary}}</p>{{if .Rows}}
+<table>
+<thead><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>{{range .Rows}}
+<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}
+</tbody>
+</table>{{end}}{{end}}`
 
 // mdEscaper escapes the characters that start HTML in Markdown, so that a
 // file name, id or message holding markup shows as text in report.md as it
@@ -317,6 +334,7 @@ func markdown(p *page) string {
 	}
 	mdTable(&b, []string{"Model", "Parameters (standard error)", "Log-likelihood", "AIC", "BIC", "Converged", "Method", "Iterations"}, rs)
 	b.WriteString("Heuristics (Average, Retention, Hiatus) are not fitted by likelihood: their parameters are the quantities they compute from the data, without standard errors.\n\n")
+	mdCovariates(&b, p)
 	b.WriteString("## Scores on the holdout\n\n")
 	metricTables := func(ts []metricTable, mark bool) {
 		for _, t := range ts {

@@ -23,7 +23,7 @@ type verdictBlock struct {
 const (
 	verdictMetricNote = "The primary metric is the squared error per customer (verdict.metric): every model here predicts the mean purchases of each customer, and the squared error is the loss whose expectation the true mean minimizes (Gneiting 2011), so it ranks forecasts of the mean honestly. " +
 		"MAE is minimized by the median instead, which for sparse purchase counts is 0: on such data MAE (and MSLE) reward predicting zero, so a model that predicts far too few purchases can win them; read them with the cohort bias. " +
-		"The difference of each model with the best is its mean loss minus the best's, with a 95% percentile interval from a paired bootstrap over the customers (every resample scores all models on the same customers; seeded by the config's seed). A model whose interval covers 0 is indistinguishable from the best on these data."
+		"The difference of each model with the best is its mean loss minus the best's, with a 95% percentile interval from a paired bootstrap over the customers (every resample scores all models on the same customers; seeded by the config's seed; above 131,072 customers the resampled units are 32,768 random batches of customers, the batch-means bootstrap). A model whose interval covers 0 is indistinguishable from the best on these data."
 	intervalNoteText = "Per-customer intervals of holdout purchases from each model's own predictive distribution P(X = y | history), mixed over draws of the parameters from their asymptotic normal (parameter uncertainty); the cohort total's interval mixes over the same draws. " +
 		"Coverage is scored by the randomized probability integral transform (Czado, Gneiting & Held 2009): the share of customers whose u = F(y−1) + V·P(y), V uniform, lies in the central L of (0, 1); an honest model scores L. Within bounds is the share inside the integer bounds, at least L for counts (often far above it, as P(0) alone can exceed the upper tail). " +
 		"With the Gamma-Gamma spend model, the revenue rows score intervals of each customer's holdout revenue: the purchase distribution above combined with the Gamma-Gamma posterior of the customer's mean spend (exact given the purchase count; the spend parameters at their estimate), scored by the PIT of the revenue (randomized only at 0). The predictions also carry the spend interval (the posterior of the mean spend) and a CLV interval (the revenue over the CLV horizon times the margin and the customer's mean discount factor per purchase). " +
@@ -49,8 +49,12 @@ func verdictBlocks(mf *experiments.MetricsFile) ([]verdictBlock, []string) {
 			blocks = append(blocks, b)
 			continue
 		}
-		b.Summary = fmt.Sprintf("Best: %s%s, mean %s %s over %s customers (%d resamples).",
-			plot.Label(tv.Best), biasMark(tv, tv.Best), strings.ReplaceAll(tv.Metric, "_", " "), fmtNum(tv.BestLoss), fmtNum(tv.Customers), tv.Resamples)
+		resampled := fmt.Sprintf("%d resamples", tv.Resamples)
+		if tv.Batches > 0 {
+			resampled += fmt.Sprintf(" of %d random batches of customers", tv.Batches)
+		}
+		b.Summary = fmt.Sprintf("Best: %s%s, mean %s %s over %s customers (%s).",
+			plot.Label(tv.Best), biasMark(tv, tv.Best), strings.ReplaceAll(tv.Metric, "_", " "), fmtNum(tv.BestLoss), fmtNum(tv.Customers), resampled)
 		if names := indistinguishable(tv); len(names) > 0 {
 			b.Summary += " Indistinguishable from it: " + strings.Join(names, ", ") + "."
 		}
@@ -206,13 +210,19 @@ func mdVerdict(b *strings.Builder, p *page) {
 		return
 	}
 	b.WriteString("## Verdict\n\n")
-	for _, v := range p.Verdict {
-		b.WriteString("### " + mdText(v.Title) + "\n\n" + mdText(v.Summary) + "\n\n")
+	mdBlocks(b, "### ", p.Verdict, p.VerdictNotes)
+}
+
+// mdBlocks writes blocks under headings of the given level, then the
+// notes.
+func mdBlocks(b *strings.Builder, heading string, blocks []verdictBlock, notes []string) {
+	for _, v := range blocks {
+		b.WriteString(heading + mdText(v.Title) + "\n\n" + mdText(v.Summary) + "\n\n")
 		if len(v.Rows) > 0 {
 			mdTable(b, v.Columns, v.Rows)
 		}
 	}
-	for _, n := range p.VerdictNotes {
+	for _, n := range notes {
 		b.WriteString(mdText(n) + "\n\n")
 	}
 }

@@ -1,0 +1,94 @@
+package experiments
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/datasets/engine"
+)
+
+const writeBackUnitConfig = `name: wb-unit
+data: {engine: postgres, dsn_env: WB_UNIT_DSN, table: log, customer: c, date: d, amount: a}
+split: {unit: week, calibration_end: 2024-01-31, holdout_end: 2024-03-31}
+models: [bgnbd, paretonbd]
+output: {table: scores}
+`
+
+// TestWriteBackLeavesOutModelsNotPerPattern: a model whose predictions
+// differ between two customers of one pattern is left out, with its
+// reason; one whose predictions are per pattern is sent one row per
+// pattern, and the SELECT of both dialects joins on the integer keys.
+func TestWriteBackLeavesOutModelsNotPerPattern(t *testing.T) {
+	cfg := loadText(t, t.TempDir(), writeBackUnitConfig)
+	day := func(days float64) float64 { return days / 7 } // weeks
+	s := &datasets.Summary{Unit: datasets.Week, CalibrationEnd: cfg.Resolved.Windows[0].CalibrationEnd, HoldoutEnd: cfg.Resolved.Windows[0].HoldoutEnd, HasHoldout: true,
+		Customers: []datasets.CustomerSummary{
+			{ID: "a", Frequency: 1, Recency: day(7), T: day(20), Weight: 1},
+			{ID: "b", Frequency: 1, Recency: day(7), T: day(20), Weight: 1},
+			{ID: "c", Frequency: 0, Recency: 0, T: day(3), Weight: 1},
+		}}
+	a := &Artifacts{Config: cfg, Summary: s, Predictions: map[string]*Prediction{
+		"bgnbd":     {Purchases: []float64{1, 2, 3}, PAlive: []float64{0.5, 0.5, 0.9}},
+		"paretonbd": {Purchases: []float64{1, 1, 3}, PAlive: []float64{0.5, 0.5, 0.9}},
+	}}
+	for _, d := range []engine.Dialect{engine.Postgres, engine.ClickHouse} {
+		wb, tw, err := buildWriteBack(cfg, a, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(tw.Excluded["bgnbd"], "differs between customers of the same") || len(tw.Excluded) != 1 {
+			t.Fatalf("%s: excluded %v, want bgnbd alone", d, tw.Excluded)
+		}
+		if len(wb.Patterns.Keys) != 2 || wb.Patterns.Keys[0] != (engine.PatternKey{X: 1, RecencyDays: 7, AgeDays: 20}) ||
+			len(wb.Patterns.Values) != 2 || wb.Patterns.Values[0][1] != 3 {
+			t.Fatalf("%s: patterns %+v", d, wb.Patterns)
+		}
+		var names []string
+		for _, c := range wb.Output {
+			names = append(names, c.Name)
+		}
+		if got := strings.Join(names, ","); !strings.HasPrefix(got, "customer_id,frequency,recency,T,") || !strings.HasSuffix(got, ",paretonbd_purchases,paretonbd_p_alive") || strings.Contains(got, ",bgnbd_") {
+			t.Fatalf("%s: columns %s", d, got)
+		}
+		sel, err := wb.SelectSQL("clv_p")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(sel, "JOIN") || !strings.Contains(sel, "USING (k_x, k_r, k_t)") {
+			t.Fatalf("%s: %s", d, sel)
+		}
+	}
+}
+
+// TestOutputTableKeys: output.table needs data.engine, a plain name that
+// is not the source table; output.table_replace needs output.table.
+func TestOutputTableKeys(t *testing.T) {
+	for _, c := range []struct{ name, data, output, want string }{
+		{"no engine", "{embedded: quickstart}", "{table: scores}", "needs data.engine"},
+		{"replace alone", "{engine: postgres, dsn_env: X_DSN, table: log, customer: c, date: d}", "{table_replace: true}", "is set without output.table"},
+		{"bad name", "{engine: postgres, dsn_env: X_DSN, table: log, customer: c, date: d}", "{table: 'a;b'}", "is not a table name"},
+		{"source", "{engine: clickhouse, dsn_env: X_DSN, table: log, customer: c, date: d}", "{table: log}", "is the source table"},
+		{"fine", "{engine: clickhouse, dsn_env: X_DSN, table: log, customer: c, date: d}", "{table: db.scores, table_replace: true}", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			text := "name: k\ndata: " + c.data + "\nsplit: {unit: week, calibration_end: 2024-09-29}\nmodels: [bgnbd]\noutput: " + c.output + "\n"
+			path := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(path, nil)
+			if c.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want %q", err, c.want)
+			}
+		})
+	}
+}
