@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/clv-dev/clv/datasets"
 	"github.com/clv-dev/clv/datasets/engine"
 	"github.com/clv-dev/clv/models"
 )
@@ -261,8 +263,18 @@ func (b *wbBuilder) model(name string, cols []predColumn) error {
 		return nil
 	}
 	perPattern := []string{}
+	scaled := map[string][]float64{}
 	for _, c := range cols {
 		suffix := strings.TrimPrefix(c.name, name+"_")
+		if gg, ok := b.a.Spend.(*models.FittedGammaGamma); ok && isMoneyInterval(suffix) {
+			r, ok := b.px.perScale(c.number, b.a.Summary, gg)
+			if !ok {
+				b.tw.Excluded[name] = fmt.Sprintf("its %s is not its pattern's value times the spend posterior's rate γ + x·m̄: not written (see predictions.csv)", c.name)
+				return nil
+			}
+			scaled[c.name] = r
+			continue
+		}
 		if c.number != nil && !slices.Contains(spendColumns, suffix) {
 			if !b.px.perPattern(c.number) {
 				b.tw.Excluded[name] = fmt.Sprintf("its %s differs between customers of the same (frequency, recency, T) (it reads more of a customer's history): not written (see predictions.csv)", c.name)
@@ -289,6 +301,8 @@ func (b *wbBuilder) model(name string, cols []predColumn) error {
 				purchases = col
 			}
 			b.output(c.name, col, false)
+		case scaled[c.name] != nil:
+			b.output(c.name, b.pattern(scaled[c.name])+" * ("+b.spendRateSQL()+")", false)
 		case suffix == "spend":
 			b.output(c.name, "wb_spend", false)
 		case suffix == "revenue":
@@ -315,6 +329,45 @@ func (b *wbBuilder) model(name string, cols []predColumn) error {
 		return b.ensureSpend()
 	}
 	return nil
+}
+
+// isMoneyInterval reports whether a model column's suffix is a spend,
+// revenue or CLV interval bound (spend_lower_80 …), which is the
+// customer's Gamma-Gamma posterior rate θ = γ + x·m̄ times a value of her
+// pattern (see models.RevenueIntervals).
+func isMoneyInterval(suffix string) bool {
+	for _, p := range []string{"spend_lower_", "spend_upper_", "revenue_lower_", "revenue_upper_", "clv_lower_", "clv_upper_"} {
+		if strings.HasPrefix(suffix, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// perScale returns v over each customer's posterior rate θ (see
+// isMoneyInterval) and whether that ratio is one value per pattern (to
+// 1e-12 relative).
+func (px *patternIndex) perScale(v []float64, s *datasets.Summary, gg *models.FittedGammaGamma) ([]float64, bool) {
+	r := make([]float64, len(v))
+	for i, c := range s.Customers {
+		_, theta := gg.SpendPosterior(models.Customer{Frequency: c.Frequency, Monetary: c.Monetary})
+		r[i] = v[i] / theta
+	}
+	for i, x := range r {
+		y := r[px.rep[px.of[i]]]
+		if math.Abs(x-y) > 1e-12*math.Abs(y) {
+			return nil, false
+		}
+	}
+	return r, true
+}
+
+// spendRateSQL is the Gamma-Gamma posterior rate γ + x·m̄ (x·m̄ taken as 0
+// unless both are > 0, as models.FittedGammaGamma.SpendPosterior does).
+func (b *wbBuilder) spendRateSQL() string {
+	gg := b.a.Spend.(*models.FittedGammaGamma)
+	x, m := engine.ColFrequency, engine.ColMonetary
+	return engine.Literal(b.d, gg.Gamma) + " + CASE WHEN " + x + " > 0 AND " + m + " > 0 THEN " + x + " * " + m + " ELSE 0 END"
 }
 
 // ensureSpend adds the expected spend per purchase as the derived column

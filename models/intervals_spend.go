@@ -90,8 +90,9 @@ type RevenueIntervals struct {
 	pi            *PurchaseIntervals
 	spend         *FittedGammaGamma
 	rows          []int
-	rowK          []float64 // per row: the posterior shape k = px+q
-	theta, factor []float64 // per customer: θ and the money factor
+	rowK          []float64   // per row: the posterior shape k = px+q
+	lnBeta        [][]float64 // per row, ln B(py, k) by y (rowLnBeta)
+	theta, factor []float64   // per customer: θ and the money factor
 	totalVar      float64
 }
 
@@ -182,16 +183,33 @@ func (ri *RevenueIntervals) revenueCDF(row int, k, u float64) float64 {
 	}
 	v, w := u/(1+u), 1/(1+u)
 	s := cdf[0]
+	lnB := ri.rowLnBeta(row, k)
 	for y := 1; y < len(cdf); y++ {
 		if py := cdf[y] - cdf[y-1]; py > 1e-14 {
-			iv, _ := regIncBetaPair(ri.spend.P*float64(y), k, v, w)
+			iv, _ := regIncBetaPairLnB(ri.spend.P*float64(y), k, v, w, lnB[y])
 			s += py * iv
 		}
 	}
 	return s
 }
 
-// rowQuantile returns the u ≥ 0 with P(R/θ ≤ u) = q, to about 1e-8
+// rowLnBeta returns ln B(py, k) for y = 0, 1, … up to the row's last
+// purchase count, computed on first use.
+func (ri *RevenueIntervals) rowLnBeta(row int, k float64) []float64 {
+	if ri.lnBeta == nil {
+		ri.lnBeta = make([][]float64, len(ri.pi.cdf))
+	}
+	if ri.lnBeta[row] == nil {
+		out := make([]float64, len(ri.pi.cdf[row]))
+		for y := 1; y < len(out); y++ {
+			out[y] = lnBeta(ri.spend.P*float64(y), k)
+		}
+		ri.lnBeta[row] = out
+	}
+	return ri.lnBeta[row]
+}
+
+// rowQuantile returns the u ≥ 0 with P(R/θ ≤ u) = q, to about 1e-6
 // relative, by the Illinois variant of regula falsi in v = u/(1+u) ∈ [0, 1)
 // (the CDF is continuous and increasing there), falling back to
 // bisection when a step does not shrink the bracket enough.
@@ -225,7 +243,7 @@ func (ri *RevenueIntervals) rowQuantile(row int, k, q float64) float64 {
 			}
 			side = 1
 		}
-		if hi-lo <= 1e-8*hi*(1-lo) {
+		if hi-lo <= 1e-6*hi*(1-lo) {
 			break
 		}
 	}
