@@ -355,7 +355,7 @@ type shardWriter struct {
 }
 
 func startTableWriter(cs *customerTable) *tableWriter {
-	const buffers, size = 4, 16384
+	const buffers, size = 8, 16384
 	w := &tableWriter{shards: make([]shardWriter, len(cs.shards)), shardBits: cs.shardBits}
 	for i, sh := range cs.shards {
 		sw := &w.shards[i]
