@@ -41,6 +41,9 @@ clv:
   discount_rate: 0.10
   cost_per_purchase: 1
   cost_per_customer: 0.5
+intervals:  # one model's intervals (their spend, revenue and CLV bounds too), to keep the test short
+  models: [bgnbd]
+  levels: [0.8]
 output:
   plots: false
   report: false
