@@ -70,6 +70,15 @@ func writeTimeOrderedLog(path string, rows, customers int) error {
 }
 
 func benchmarkSummarize(b *testing.B, rows, customers int) {
+	for _, reader := range []struct {
+		name     string
+		parallel int
+	}{{"parallel", 0}, {"sequential", -1}} {
+		b.Run(reader.name, func(b *testing.B) { benchmarkSummarizeWith(b, rows, customers, reader.parallel) })
+	}
+}
+
+func benchmarkSummarizeWith(b *testing.B, rows, customers, parallel int) {
 	path := filepath.Join(b.TempDir(), "log.csv")
 	if err := writeTimeOrderedLog(path, rows, customers); err != nil {
 		b.Fatal(err)
@@ -82,7 +91,7 @@ func benchmarkSummarize(b *testing.B, rows, customers int) {
 	b.ResetTimer()
 	for b.Loop() {
 		var err error
-		if s, err = SummarizeFile(path, ReadOptions{}, benchWindows); err != nil {
+		if s, err = summarizeFile(path, ReadOptions{}, benchWindows, func(c *readConfig) { c.parallel = parallel }); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -111,7 +120,8 @@ func benchmarkSummarize(b *testing.B, rows, customers int) {
 }
 
 // BenchmarkSummarize10M summarizes 10 million rows from 1 million
-// customers in time order. Run it with
+// customers in time order, with the parallel reader (the default) and with
+// the sequential one it falls back to. Run it with
 //
 //	go test ./datasets -run XXX -bench Summarize10M -benchtime 3x
 func BenchmarkSummarize10M(b *testing.B) { benchmarkSummarize(b, 10_000_000, 1_000_000) }

@@ -65,17 +65,7 @@ func SimulateCovariateLog(cfg CovariateLogConfig) (*Simulation, [][]float64, err
 	for i := range customers {
 		s1, s2 := streamSeeds(p.seed, covariateLogDomain, uint64(i))
 		rng := rand.New(rand.NewPCG(s1, s2))
-		zi := make([]float64, k)
-		var lp, ld float64
-		for j := range zi {
-			if j < cfg.Binary {
-				zi[j] = float64(rng.IntN(2))
-			} else {
-				zi[j] = rng.NormFloat64()
-			}
-			lp += cfg.GammaPurchase[j] * zi[j]
-			ld += cfg.GammaDropout[j] * zi[j]
-		}
+		zi, lp, ld := drawCovariates(rng, cfg.GammaPurchase, cfg.GammaDropout, cfg.Binary)
 		z[i] = zi
 		own := *p
 		own.alpha = p.alpha * math.Exp(-lp)
@@ -92,6 +82,23 @@ func SimulateCovariateLog(cfg CovariateLogConfig) (*Simulation, [][]float64, err
 		}
 	}
 	return &Simulation{Config: cfg.Log, Customers: customers}, z, nil
+}
+
+// drawCovariates draws one customer's covariates (the first binary of
+// them 0/1 with probability ½, the others standard normal) and returns
+// them with the linear predictors γ_P'z and γ_D'z.
+func drawCovariates(rng *rand.Rand, gp, gd []float64, binary int) (z []float64, lp, ld float64) {
+	z = make([]float64, len(gp))
+	for j := range z {
+		if j < binary {
+			z[j] = float64(rng.IntN(2))
+		} else {
+			z[j] = rng.NormFloat64()
+		}
+		lp += gp[j] * z[j]
+		ld += gd[j] * z[j]
+	}
+	return z, lp, ld
 }
 
 // WriteCovariatesCSV writes the covariates of a simulated customer base:

@@ -266,6 +266,7 @@ func (c *customerShard) slot(key uint64, insert bool) (*entry, bool) {
 func (c *customerShard) grow() {
 	old := c.slots
 	c.slots, c.shift = make([]entry, 2*len(old)), c.shift-1
+	adviseHugePages(c.slots)
 	mask := uint64(len(c.slots) - 1)
 	for i := range old {
 		if old[i].key == 0 {
@@ -525,48 +526,48 @@ func (c *customerTable) perDay() (counts []float64, base int32, ok bool) {
 	return counts, lo, true
 }
 
-// entries returns the customers' ids and states in output order (see
-// idOrder).
-func (c *customerTable) entries() ([]string, []*custState) {
-	type ent struct {
-		key uint64
-		st  *custState
-	}
+// tableEntry is a customer of the table: its key and its state.
+type tableEntry struct {
+	key uint64
+	st  *custState
+}
+
+// entries returns the customers in output order (see idOrder); their ids
+// are made by idOf when needed, so that no string is made for a numeric id
+// before the summary's row.
+func (c *customerTable) entries() []tableEntry {
 	n := 0
 	for _, sh := range c.shards {
 		n += sh.n
 	}
-	es := make([]ent, 0, n)
+	es := make([]tableEntry, 0, n)
+	adviseHugePages(es)
 	for _, sh := range c.shards {
 		for i := range sh.slots {
 			if e := &sh.slots[i]; e.key != 0 {
-				es = append(es, ent{e.key, &e.custState})
+				es = append(es, tableEntry{e.key, &e.custState})
 			}
 		}
 	}
-	ids := make([]string, len(es))
-	sts := make([]*custState, len(es))
 	if len(c.strs) == 0 {
 		// Every id is numeric: sort by value, then (for ids equal but for
 		// leading zeros) by text, without making strings first.
-		slices.SortFunc(es, func(a, b ent) int {
+		slices.SortFunc(es, func(a, b tableEntry) int {
 			if d := cmp.Compare(a.key>>4, b.key>>4); d != 0 || a.key == b.key {
 				return d
 			}
 			return strings.Compare(c.idOf(a.key), c.idOf(b.key))
 		})
-		for i, e := range es {
-			ids[i], sts[i] = c.idOf(e.key), e.st
-		}
-		return ids, sts
+		return es
 	}
+	ids := make([]string, len(es))
 	for i, e := range es {
 		ids[i] = c.idOf(e.key)
 	}
 	order := idOrder(ids)
-	oids := make([]string, len(order))
+	sorted := make([]tableEntry, len(order))
 	for j, i := range order {
-		oids[j], sts[j] = ids[i], es[i].st
+		sorted[j] = es[i]
 	}
-	return oids, sts
+	return sorted
 }

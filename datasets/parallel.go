@@ -34,7 +34,7 @@ import (
 // sequential reader, which reads on from that line.
 
 // defaultBlockSize is the size of the parallel reader's blocks.
-const defaultBlockSize = 1 << 20
+const defaultBlockSize = 256 << 10
 
 // A block is a run of whole lines of a log and, once parsed, its records.
 type block struct {
@@ -51,9 +51,10 @@ type block struct {
 
 // Kinds of records.
 const (
-	recNumeric uint8 = iota // a good row; key is the customer's key
-	recNamed                // a good row; data[off:off+n] is the id
-	recSlow                 // a line to read one row at a time: data[off:off+n]
+	recNumeric  uint8 = iota // a good row; key is the customer's key
+	recNamed                 // a good row; data[off:off+n] is the id
+	recAfterEnd              // a good row after the window, set aside (ReadOptions.ExcludeAfterEnd)
+	recSlow                  // a line to read one row at a time: data[off:off+n]
 )
 
 // blockRec is one non-blank line of a block.
@@ -128,6 +129,10 @@ func (z *summarizer) readParallel(s *textSource) (done bool, err error) {
 				z.acc.RowsUsed++
 				key, _ := z.cs.keyOf(b.data[rc.off:rc.off+rc.n], true)
 				z.tw.add(purchase{key: key, day: rc.day, amount: rc.amount})
+			case recAfterEnd:
+				z.acc.RowsRead++
+				z.acc.RowsRejected++
+				z.acc.RejectedBy[ReasonAfterEnd]++
 			default:
 				line := b.data[rc.off : rc.off+rc.n]
 				s.recLine, s.raw = base+int64(rc.line)+1, line
@@ -154,7 +159,7 @@ func (z *summarizer) startPipeline(s *textSource, r io.Reader) *pipeline {
 	if size <= 0 {
 		size = defaultBlockSize
 	}
-	nbuf := 2*workers + 2
+	nbuf := 8*workers + 4
 	p := &pipeline{r: r, size: size, free: make(chan *block, nbuf), jobs: make(chan *block, nbuf),
 		order: make(chan *block, nbuf), stop: make(chan struct{})}
 	for range nbuf {
@@ -163,7 +168,7 @@ func (z *summarizer) startPipeline(s *textSource, r io.Reader) *pipeline {
 	p.wg.Add(1 + workers)
 	go p.read()
 	for range workers {
-		bp := newBlockParser(s, z.w)
+		bp := newBlockParser(s, z.w, z.c.excludeAfterEnd)
 		go func() {
 			defer p.wg.Done()
 			for b := range p.jobs {
@@ -197,7 +202,8 @@ func (p *pipeline) read() {
 			return
 		}
 		if b.buf == nil {
-			b.buf = make([]byte, p.size)
+			// Records for lines of 24 bytes and more, enough for most logs.
+			b.buf, b.recs = make([]byte, p.size), make([]blockRec, 0, p.size/24)
 		}
 		n, err := p.fill(b.buf, copy(b.buf, carry), &eof)
 		data := b.buf[:n]
@@ -271,11 +277,15 @@ type blockParser struct {
 	lastDay              int64
 	lastPeriod           int32
 	lastInWindow, cached bool
+	// lastAfterEnd: the date is after the window's end and such rows are
+	// set aside (ReadOptions.ExcludeAfterEnd), not bad.
+	lastAfterEnd    bool
+	excludeAfterEnd bool
 }
 
-func newBlockParser(s *textSource, w *logWindow) *blockParser {
+func newBlockParser(s *textSource, w *logWindow, excludeAfterEnd bool) *blockParser {
 	bp := &blockParser{delim: s.delim, fields: s.in.Fields, cust: s.in.Customer, date: s.in.Date, amount: s.in.Amount,
-		dates: *s.dates, w: w}
+		dates: *s.dates, w: w, excludeAfterEnd: excludeAfterEnd}
 	bp.dates.lastText = nil // its own cache
 	return bp
 }
@@ -336,7 +346,7 @@ func (bp *blockParser) row(data []byte, start, end int) blockRec {
 		return slow
 	}
 	idA, idB = trimRange(data, idA, idB)
-	if idA == idB || !bp.day(trimBytes(data, dateA, dateB)) || !bp.lastInWindow {
+	if idA == idB || !bp.day(trimBytes(data, dateA, dateB)) || !bp.lastInWindow && !bp.lastAfterEnd {
 		return slow
 	}
 	rc := blockRec{day: bp.lastPeriod}
@@ -346,6 +356,10 @@ func (bp *blockParser) row(data []byte, start, end int) blockRec {
 			return slow
 		}
 		rc.amount = v
+	}
+	if !bp.lastInWindow {
+		// After the window's end, set aside: summarizer.take's accounting.
+		return blockRec{kind: recAfterEnd}
 	}
 	if key, ok := numericKey(data[idA:idB]); ok {
 		rc.key, rc.kind = key, recNumeric
@@ -371,6 +385,7 @@ func (bp *blockParser) day(text []byte) bool {
 	bp.lastDate = append(bp.lastDate[:0], text...)
 	bp.lastDay, bp.cached = day, true
 	bp.lastInWindow = !(w.hasStart && day < w.start || w.hasHold && day > w.hold || !w.hasHold && day > w.cal)
+	bp.lastAfterEnd = bp.excludeAfterEnd && day > w.end()
 	bp.lastPeriod = int32(w.per(day))
 	return true
 }

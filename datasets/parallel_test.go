@@ -107,6 +107,7 @@ func TestParallelEqualsSequential(t *testing.T) {
 			{},
 			{OnBadRow: "skip"},
 			{OnBadRow: "skip", ExcludeAfterEnd: true, Start: date(1997, 1, 2)},
+			{ExcludeAfterEnd: true},
 			{Header: "no", Customer: ColumnAt(0), Date: ColumnAt(1), Amount: ColumnAt(2), OnBadRow: "skip"},
 		} {
 			t.Run(name, func(t *testing.T) { checkParallelEqual(t, []byte(log), ro, so) })

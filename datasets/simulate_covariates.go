@@ -67,17 +67,7 @@ func SimulateCovariates(cfg CovariateConfig) (*Summary, [][]float64, error) {
 	for i := range s.Customers {
 		s1, s2 := streamSeeds(base.Seed, covariateDomain, uint64(i))
 		rng := rand.New(rand.NewPCG(s1, s2))
-		zi := make([]float64, len(cfg.GammaPurchase))
-		var lp, ld float64
-		for j := range zi {
-			if j < cfg.Binary {
-				zi[j] = float64(rng.IntN(2))
-			} else {
-				zi[j] = rng.NormFloat64()
-			}
-			lp += cfg.GammaPurchase[j] * zi[j]
-			ld += cfg.GammaDropout[j] * zi[j]
-		}
+		zi, lp, ld := drawCovariates(rng, cfg.GammaPurchase, cfg.GammaDropout, cfg.Binary)
 		z[i] = zi
 		lambda := gr.sample(rng) / (cfg.Alpha * math.Exp(-lp))
 		if cfg.ParetoNBD {

@@ -153,10 +153,24 @@ func (w *logWindow) check(r *logRow, file string) *BadRowError {
 // customer's rows come in date order (a log sorted by time, or grouped by
 // customer); customers whose rows do not are rebuilt in a second read of
 // the file (see custState).
+//
+// A delimited text log is read by one goroutine, parsed by one worker per
+// processor and summarized in a customer table of one shard per processor
+// (see parallel.go), with the same results as a reading row by row.
 func SummarizeFile(path string, ro ReadOptions, so SummaryOptions) (*Summary, error) {
+	return summarizeFile(path, ro, so, nil)
+}
+
+// summarizeFile is SummarizeFile; tune, when not nil, adjusts the
+// normalized options (tests and benchmarks set the parallel reader's
+// workers, blocks and shards).
+func summarizeFile(path string, ro ReadOptions, so SummaryOptions, tune func(*readConfig)) (*Summary, error) {
 	c, err := ro.config()
 	if err != nil {
 		return nil, err
+	}
+	if tune != nil {
+		tune(c)
 	}
 	w, err := newWindow(so, ro)
 	if err != nil {
@@ -341,7 +355,7 @@ type shardWriter struct {
 }
 
 func startTableWriter(cs *customerTable) *tableWriter {
-	const buffers, size = 3, 4096
+	const buffers, size = 8, 16384
 	w := &tableWriter{shards: make([]shardWriter, len(cs.shards)), shardBits: cs.shardBits}
 	for i, sh := range cs.shards {
 		sw := &w.shards[i]
@@ -433,18 +447,20 @@ func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, er
 	}
 	gaps := cs.interPurchase()
 	s.HasInterPurchase = gaps != nil
-	ids, states := cs.entries()
-	s.Customers = make([]CustomerSummary, 0, len(ids))
+	entries := cs.entries()
+	s.Customers = make([]CustomerSummary, 0, len(entries))
+	adviseHugePages(s.Customers)
 	earliest := int64(math.MaxInt64)
 	cal := int32(w.per(w.cal))
-	for i, st := range states {
+	for _, e := range entries {
+		st := e.st
 		if st.first > cal {
 			s.LateCustomers++
 			continue
 		}
 		earliest = min(earliest, int64(st.first))
 		c := CustomerSummary{
-			ID:          ids[i],
+			ID:          cs.idOf(e.key),
 			Frequency:   float64(st.nCal - 1),
 			Recency:     float64(st.lastCal-st.first) / u,
 			T:           float64(cal-st.first) / u,
@@ -485,7 +501,8 @@ func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, er
 				s.RepeatsPerDay[k] = perDay[d]
 			}
 		}
-		for _, st := range states {
+		for _, e := range entries {
+			st := e.st
 			if st.first <= cal {
 				s.RepeatsPerDay[int64(st.first)-earliest]--
 			}

@@ -60,28 +60,25 @@ func WriteSummaryCSV(w io.Writer, s *Summary) error {
 	bw.WriteString(strings.Join(cols, ","))
 	bw.WriteByte('\n')
 	var buf []byte
+	var times floatCache // recency, T and durations take few distinct values
 	for i := range s.Customers {
 		c := &s.Customers[i]
 		buf = appendCSVField(buf[:0], SpreadsheetSafe(c.ID))
-		num := func(v float64) {
-			buf = append(buf, ',')
-			buf = strconv.AppendFloat(buf, v, 'g', -1, 64)
-		}
-		num(c.Frequency)
-		num(c.Recency)
-		num(c.T)
+		buf = appendNumber(append(buf, ','), c.Frequency)
+		buf = times.append(append(buf, ','), c.Recency)
+		buf = times.append(append(buf, ','), c.T)
 		if s.HasAmount {
-			num(c.Monetary)
+			buf = appendNumber(append(buf, ','), c.Monetary)
 		}
 		if s.HasHoldout {
-			num(c.FrequencyHoldout)
+			buf = appendNumber(append(buf, ','), c.FrequencyHoldout)
 			if s.HasAmount {
-				num(c.MonetaryHoldout)
+				buf = appendNumber(append(buf, ','), c.MonetaryHoldout)
 			}
-			num(c.DurationHoldout)
+			buf = times.append(append(buf, ','), c.DurationHoldout)
 		}
 		if s.Compressed {
-			num(c.Weight)
+			buf = appendNumber(append(buf, ','), c.Weight)
 		}
 		buf = append(buf, '\n')
 		if _, err := bw.Write(buf); err != nil {
@@ -92,6 +89,43 @@ func WriteSummaryCSV(w io.Writer, s *Summary) error {
 		return fmt.Errorf("write summary: %w", err)
 	}
 	return nil
+}
+
+// appendNumber appends v in the shortest form that reads back to the same
+// float64 (strconv 'g', -1), with a fast path for the whole numbers below
+// 10⁶ that 'g' writes as plain digits (counts).
+func appendNumber(b []byte, v float64) []byte {
+	if v >= 0 && v < 1e6 && v == math.Trunc(v) && !math.Signbit(v) {
+		return strconv.AppendUint(b, uint64(v), 10)
+	}
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
+}
+
+// floatCache remembers how appendNumber wrote recent values, in a
+// direct-mapped table: for the columns whose values repeat (times are
+// whole days over a unit) it saves most of the formatting.
+type floatCache struct {
+	slots [1024]struct {
+		bits uint64
+		n    uint8
+		text [31]byte
+	}
+}
+
+// append appends v as appendNumber does.
+func (fc *floatCache) append(b []byte, v float64) []byte {
+	bits := math.Float64bits(v)
+	e := &fc.slots[(bits*0x9e3779b97f4a7c15)>>54]
+	if e.n > 0 && e.bits == bits {
+		return append(b, e.text[:e.n]...)
+	}
+	start := len(b)
+	b = appendNumber(b, v)
+	if n := len(b) - start; n <= len(e.text) {
+		e.bits, e.n = bits, uint8(n)
+		copy(e.text[:], b[start:])
+	}
+	return b
 }
 
 // appendCSVField appends a field, quoted when it holds a comma, a quote, a

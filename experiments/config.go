@@ -429,6 +429,8 @@ var configDefaults = []struct {
 	{"output.report", true},
 	{"output.predictions", "csv"},
 	{"output.formats", slices.Clone(DefaultFigureFormats)},
+	{"output.table", ""},
+	{"output.table_replace", false},
 	{"tiers.best_share", 0.2},
 	{"tiers.young_share", 0.25},
 	{"tiers.potential_quantile", 0.5},

@@ -10,7 +10,7 @@ import (
 )
 
 // CovariatesConfig names the customers' static covariates, which the
-// covariate models (bgnbd_cov, mbgnbd_cov) fit on: a CSV file keyed by
+// covariate models (bgnbd_cov, mbgnbd_cov, paretonbd_cov) fit on: a CSV file keyed by
 // customer id, one row per customer, and the columns to use.
 type CovariatesConfig struct {
 	// Path is the covariates file, relative to the config file's folder

@@ -25,7 +25,7 @@ func TestEnvironmentRefused(t *testing.T) {
 		key  string
 		want string
 	}{
-		{"CLV_OUTPUT=x", "output", `output is a section, but the environment variable CLV_OUTPUT sets it to "x": set one of its keys instead (CLV_OUTPUT_DIR, CLV_OUTPUT_PLOTS, CLV_OUTPUT_REPORT, CLV_OUTPUT_PREDICTIONS, CLV_OUTPUT_FORMATS)`},
+		{"CLV_OUTPUT=x", "output", `output is a section, but the environment variable CLV_OUTPUT sets it to "x": set one of its keys instead (CLV_OUTPUT_DIR, CLV_OUTPUT_PLOTS, CLV_OUTPUT_REPORT, CLV_OUTPUT_PREDICTIONS, CLV_OUTPUT_FORMATS, CLV_OUTPUT_TABLE, CLV_OUTPUT_TABLE_REPLACE)`},
 		{"CLV_DATA=x", "data", "CLV_DATA_PATH"},
 		{"CLV_SPLIT_UNITS=month", "", "the environment variable CLV_SPLIT_UNITS is not a known key (did you mean CLV_SPLIT_UNIT?)"},
 		{"CLV_HORIZON=5", "", "CLV_HORIZON is not a known key"},

@@ -1004,6 +1004,6 @@ func ExampleLoad_errors() {
 	// Output:
 	// testdata/config/example-bad.yaml: clv.horizn is not a known key (did you mean clv.horizon?)
 	// testdata/config/example-bad.yaml: split.holdout_end 2024-06-30 is before split.calibration_end 2024-09-29: the holdout must end after calibration
-	// testdata/config/example-bad.yaml: models[1] "paretonbdd" is not a known model: choose among average, retention, hiatus, bgnbd, paretonbd, mbgnbd, bgcnbdk, mbgcnbdk, bgnbd_cov, mbgnbd_cov, bgbb
+	// testdata/config/example-bad.yaml: models[1] "paretonbdd" is not a known model: choose among average, retention, hiatus, bgnbd, paretonbd, mbgnbd, bgcnbdk, mbgcnbdk, bgnbd_cov, mbgnbd_cov, paretonbd_cov, bgbb
 	// 3 problems
 }

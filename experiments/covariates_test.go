@@ -21,7 +21,7 @@ func TestCovariatesConfigProblems(t *testing.T) {
 		key, want           string
 	}{
 		{"model without covariates", "models: [bgnbd, bgnbd_cov]", "", "models", "bgnbd_cov needs the customers' covariates: add a covariates section"},
-		{"covariates without a model", "models: [bgnbd]", cov + "    - {name: age}", "covariates", "no covariate model is listed: add bgnbd_cov or mbgnbd_cov"},
+		{"covariates without a model", "models: [bgnbd]", cov + "    - {name: age}", "covariates", "no covariate model is listed: add bgnbd_cov or mbgnbd_cov or paretonbd_cov"},
 		{"no columns", "models: [bgnbd_cov]", "covariates: {path: cov.csv}", "covariates.columns", "is empty"},
 		{"no file", "models: [bgnbd_cov]", "covariates:\n  path: nowhere.csv\n  columns:\n    - {name: age}", "covariates.path", "nowhere.csv: no such file"},
 		{"process", "models: [bgnbd_cov]", cov + "    - {name: age, process: lifetime}", "covariates.columns[0].process", `"lifetime" is not one of purchase, dropout, both`},

@@ -578,7 +578,7 @@ func (r *IntervalsReport) IntervalLines(order []string) []string {
 					inside = "inside"
 				}
 				out = append(out, fmt.Sprintf("  revenue %s%%: coverage %.3f by randomized PIT (%.3f within bounds); actual total %s %s [%s, %s]",
-					levelPercent(l), float64(rs.Coverage), float64(rs.WithinBounds), formatFloat(float64(rs.ActualTotal)), inside, formatSig(float64(rs.TotalLower)), formatSig(float64(rs.TotalUpper))))
+					levelPercent(l), float64(rs.Coverage), float64(rs.WithinBounds), formatSig(float64(rs.ActualTotal)), inside, formatSig(float64(rs.TotalLower)), formatSig(float64(rs.TotalUpper))))
 			}
 		}
 	}

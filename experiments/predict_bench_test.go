@@ -55,9 +55,9 @@ func BenchmarkScore(b *testing.B) {
 	}
 }
 
-// BenchmarkWritePredictionsCSV formats 200,000 customers' predictions of
-// one model with spend and tiers as CSV.
-func BenchmarkWritePredictionsCSV(b *testing.B) {
+// benchPredictionColumns is the predictions table of 200,000 customers
+// and one model with spend and tiers.
+func benchPredictionColumns(b *testing.B) []predColumn {
 	s, pt := benchSummary(b)
 	f, _ := models.NewFittedBGNBD(0.8, 4, 0.6, 3)
 	spend, _ := models.NewFittedGammaGamma(6, 4, 15)
@@ -70,8 +70,26 @@ func BenchmarkWritePredictionsCSV(b *testing.B) {
 	wr := &windowResult{summary: s, patterns: pt, preds: map[string]*Prediction{"bgnbd": p}}
 	addValueTiers(cfg, wr, p)
 	cols := predictionColumns(cfg, wr)
+	return cols
+}
+
+// BenchmarkWritePredictionsCSV formats 200,000 customers' predictions of
+// one model with spend and tiers as CSV.
+func BenchmarkWritePredictionsCSV(b *testing.B) {
+	cols := benchPredictionColumns(b)
 	for b.Loop() {
 		if err := writePredictionsCSV(discard{}, cols); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkWritePredictionsParquet writes the table of
+// BenchmarkWritePredictionsCSV as Parquet (row groups in parallel).
+func BenchmarkWritePredictionsParquet(b *testing.B) {
+	cols := benchPredictionColumns(b)
+	for b.Loop() {
+		if err := writePredictionsParquet(discard{}, cols); err != nil {
 			b.Fatal(err)
 		}
 	}

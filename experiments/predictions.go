@@ -196,8 +196,19 @@ func appendCSVField(b []byte, f string) []byte {
 
 // writePredictionsParquet writes the columns as a Parquet file with the same columns
 // in the same order: ids and tiers as UTF-8 strings, numbers as doubles,
-// all required.
+// all required. Row groups of parquetGroupRows rows are encoded in
+// parallel and written in order.
 func writePredictionsParquet(w io.Writer, cols []predColumn) error {
+	return writeParquetGroups(w, cols, parquetGroupRows)
+}
+
+// parquetGroupRows is the number of rows of a Parquet row group of the
+// predictions.
+const parquetGroupRows = 1 << 17
+
+// writeParquetGroups writes the columns as Parquet in row groups of
+// groupRows rows, as many encoded at once as there are CPUs.
+func writeParquetGroups(w io.Writer, cols []predColumn, groupRows int) error {
 	fields := make([]reflect.StructField, len(cols))
 	for j, c := range cols {
 		typ := reflect.TypeFor[float64]()
@@ -212,12 +223,44 @@ func writePredictionsParquet(w io.Writer, cols []predColumn) error {
 	if len(cols) > 0 {
 		n = cols[0].len()
 	}
+	workers := max(1, runtime.GOMAXPROCS(0))
+	for start := 0; start < n; start += groupRows * workers {
+		var groups []*parquet.ConcurrentRowGroupWriter
+		errs := make([]error, workers)
+		var wg sync.WaitGroup
+		for k := range workers {
+			lo := start + k*groupRows
+			if lo >= n {
+				break
+			}
+			rg := pw.BeginRowGroup()
+			groups = append(groups, rg)
+			wg.Go(func() { errs[k] = writeParquetRows(rg, cols, lo, min(lo+groupRows, n)) })
+		}
+		wg.Wait()
+		for k, rg := range groups {
+			if errs[k] != nil {
+				return errs[k]
+			}
+			if _, err := rg.Commit(); err != nil {
+				return err
+			}
+		}
+	}
+	return pw.Close()
+}
+
+// writeParquetRows writes rows lo..hi−1 of the columns into a row group.
+func writeParquetRows(rg *parquet.ConcurrentRowGroupWriter, cols []predColumn, lo, hi int) error {
 	const batch = 4096
-	rows := make([]parquet.Row, 0, batch)
-	for lo := 0; lo < n; lo += batch {
-		rows = rows[:0]
-		for i := lo; i < min(lo+batch, n); i++ {
-			row := make(parquet.Row, len(cols))
+	rows := make([]parquet.Row, batch)
+	for i := range rows {
+		rows[i] = make(parquet.Row, len(cols))
+	}
+	for first := lo; first < hi; first += batch {
+		m := min(batch, hi-first)
+		for r := range m {
+			i, row := first+r, rows[r]
 			for j, c := range cols {
 				switch {
 				case c.text != nil:
@@ -228,11 +271,10 @@ func writePredictionsParquet(w io.Writer, cols []predColumn) error {
 					row[j] = parquet.DoubleValue(c.number[i]).Level(0, 0, j)
 				}
 			}
-			rows = append(rows, row)
 		}
-		if _, err := pw.WriteRows(rows); err != nil {
+		if _, err := rg.WriteRows(rows[:m]); err != nil {
 			return err
 		}
 	}
-	return pw.Close()
+	return nil
 }

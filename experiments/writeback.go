@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -35,6 +36,9 @@ import (
 //	tier      from cut-offs clv computes (the last best customer's net
 //	          CLV and id, the young age and the potential rate), checked
 //	          here to reproduce every customer's tier before they are used.
+//	bounds    of the spend, revenue and CLV intervals: a per-pattern
+//	          quantile times the customer's posterior rate θ = γ + x·m̄
+//	          (models/intervals_spend.go), checked here for every customer.
 //
 // Every operation is the one clv does, in the same order, on the same
 // float64 values, so the table equals predictions.csv (to the last bits
@@ -172,14 +176,45 @@ type wbBuilder struct {
 	textLen  int64
 	spendSQL string
 	nets     []engine.Column
+	// theta is each customer's Gamma-Gamma posterior rate θ = γ + x·m̄
+	// (nil without that spend model), and usesTheta whether a column
+	// scales by it.
+	theta     []float64
+	usesTheta bool
 }
 
-// pattern adds a pattern column and returns its name.
-func (b *wbBuilder) pattern(v []float64) string {
+// pattern adds a pattern column of a per-customer column's values and
+// returns its name.
+func (b *wbBuilder) pattern(v []float64) string { return b.patternValues(b.px.values(v)) }
+
+// patternValues adds a pattern column of per-pattern values.
+func (b *wbBuilder) patternValues(v []float64) string {
 	name := "pv_" + strconv.Itoa(len(b.wb.Patterns.Columns))
 	b.wb.Patterns.Columns = append(b.wb.Patterns.Columns, name)
-	b.wb.Patterns.Values = append(b.wb.Patterns.Values, b.px.values(v))
+	b.wb.Patterns.Values = append(b.wb.Patterns.Values, v)
 	return name
+}
+
+// thetaScaled returns per-pattern factors f with v = f·θ for every
+// customer (to 1e-12 relative), when there are such: the spend, revenue
+// and CLV interval bounds of the Gamma-Gamma spend model are a quantile
+// of the pattern times the customer's posterior rate θ = γ + x·m̄
+// (models/intervals_spend.go).
+func (b *wbBuilder) thetaScaled(v []float64) ([]float64, bool) {
+	if b.theta == nil {
+		return nil, false
+	}
+	f := make([]float64, len(b.px.rep))
+	for j, i := range b.px.rep {
+		f[j] = v[i] / b.theta[i]
+	}
+	for i, x := range v {
+		y := f[b.px.of[i]] * b.theta[i]
+		if !(x == y || math.Abs(x-y) <= 1e-12*math.Max(math.Abs(x), math.Abs(y))) {
+			return nil, false
+		}
+	}
+	return f, true
 }
 
 func (b *wbBuilder) output(name, expr string, text bool) {
@@ -206,6 +241,12 @@ func buildWriteBack(cfg *Config, a *Artifacts, d engine.Dialect) (engine.WriteBa
 	b := &wbBuilder{d: d, cfg: cfg, a: a, px: px, tw: &TableWritten{Table: cfg.Output.Table, Engine: string(d), Excluded: map[string]string{}},
 		wb: engine.WriteBack{Source: spec, Table: cfg.Output.Table, Replace: cfg.Output.TableReplace,
 			Patterns: engine.PatternTable{Keys: px.keys}, ExpectRows: int64(len(a.Summary.Customers))}}
+	if gg, ok := a.Spend.(*models.FittedGammaGamma); ok {
+		b.theta = make([]float64, len(a.Summary.Customers))
+		for i, c := range a.Summary.Customers {
+			_, b.theta[i] = gg.SpendPosterior(models.Customer{Frequency: c.Frequency, Monetary: c.Monetary})
+		}
+	}
 	cols := predictionColumns(cfg, &windowResult{summary: a.Summary, preds: a.Predictions})
 	byModel := map[string][]predColumn{}
 	for _, c := range cols {
@@ -226,8 +267,15 @@ func buildWriteBack(cfg *Config, a *Artifacts, d engine.Dialect) (engine.WriteBa
 			}
 		}
 	}
+	var spendLayer []engine.Column
 	if b.spendSQL != "" {
-		b.wb.Derived = append(b.wb.Derived, []engine.Column{{Name: "wb_spend", Expr: b.spendSQL}})
+		spendLayer = append(spendLayer, engine.Column{Name: "wb_spend", Expr: b.spendSQL})
+	}
+	if gg, ok := a.Spend.(*models.FittedGammaGamma); ok && b.usesTheta {
+		spendLayer = append(spendLayer, engine.Column{Name: "wb_theta", Expr: engine.Literal(d, gg.Gamma) + " + " + engine.ColFrequency + " * " + engine.ColMonetary})
+	}
+	if len(spendLayer) > 0 {
+		b.wb.Derived = append(b.wb.Derived, spendLayer)
 	}
 	if len(b.nets) > 0 {
 		b.wb.Derived = append(b.wb.Derived, b.nets)
@@ -260,16 +308,22 @@ func (b *wbBuilder) model(name string, cols []predColumn) error {
 		b.tw.Excluded[name] = "fitted on calendar periods, whose patterns are not the summary's: not written (see predictions.csv)"
 		return nil
 	}
-	perPattern := []string{}
+	perPattern, scaled := []string{}, map[string][]float64{}
 	for _, c := range cols {
 		suffix := strings.TrimPrefix(c.name, name+"_")
-		if c.number != nil && !slices.Contains(spendColumns, suffix) {
-			if !b.px.perPattern(c.number) {
-				b.tw.Excluded[name] = fmt.Sprintf("its %s differs between customers of the same (frequency, recency, T) (it reads more of a customer's history): not written (see predictions.csv)", c.name)
-				return nil
-			}
-			perPattern = append(perPattern, c.name)
+		if c.number == nil || slices.Contains(spendColumns, suffix) {
+			continue
 		}
+		if b.px.perPattern(c.number) {
+			perPattern = append(perPattern, c.name)
+			continue
+		}
+		f, ok := b.thetaScaled(c.number)
+		if !ok {
+			b.tw.Excluded[name] = fmt.Sprintf("its %s differs between customers of the same (frequency, recency, T) (it reads more of a customer's history): not written (see predictions.csv)", c.name)
+			return nil
+		}
+		scaled[c.name] = f
 	}
 	var disc, alive string
 	if p.Spend != nil {
@@ -289,6 +343,9 @@ func (b *wbBuilder) model(name string, cols []predColumn) error {
 				purchases = col
 			}
 			b.output(c.name, col, false)
+		case scaled[c.name] != nil:
+			b.usesTheta = true
+			b.output(c.name, b.patternValues(scaled[c.name])+" * wb_theta", false)
 		case suffix == "spend":
 			b.output(c.name, "wb_spend", false)
 		case suffix == "revenue":

@@ -41,6 +41,9 @@ clv:
   discount_rate: 0.10
   cost_per_purchase: 1
   cost_per_customer: 0.5
+intervals:  # one model's intervals (their spend, revenue and CLV bounds too), to keep the test short
+  models: [bgnbd]
+  levels: [0.8]
 output:
   plots: false
   report: false
@@ -81,7 +84,7 @@ func TestWriteBackTableMatchesPredictions(t *testing.T) {
 				t.Fatalf("outcome's table %+v", out.Table)
 			}
 
-			cfg := loadText(t, t.TempDir(), fmt.Sprintf(writeBackConfig, e.dialect, "[bgnbd]", "  table: qs_predictions"))
+			cfg := loadText(t, t.TempDir(), fmt.Sprintf(writeBackConfig, e.dialect, "[hiatus]", "  table: qs_predictions"))
 			_, err = Run(context.Background(), cfg, RunOptions{OutDir: filepath.Join(t.TempDir(), "run")})
 			if err == nil || !strings.Contains(err.Error(), "output.table_replace: true") {
 				t.Fatalf("a run over an existing table: %v, want an error naming output.table_replace", err)
@@ -89,7 +92,7 @@ func TestWriteBackTableMatchesPredictions(t *testing.T) {
 			checkTable(t, conn, "qs_predictions", filepath.Join(dir, "run", "predictions.csv"), "")
 
 			dir = t.TempDir()
-			runConfigIn(t, dir, fmt.Sprintf(writeBackConfig, e.dialect, "[bgnbd]", "  table: qs_predictions\n  table_replace: true"))
+			runConfigIn(t, dir, fmt.Sprintf(writeBackConfig, e.dialect, "[hiatus]", "  table: qs_predictions\n  table_replace: true"))
 			checkManifestTable(t, filepath.Join(dir, "run"), 5000, nil, true)
 			checkTable(t, conn, "qs_predictions", filepath.Join(dir, "run", "predictions.csv"), "")
 

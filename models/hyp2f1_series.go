@@ -286,27 +286,37 @@ func bgfAdaptiveKronrod(f func(float64) float64, lo, hi float64, breaks []float6
 // absolute. (The complement is usually the larger of the two; it can be
 // small only when the smaller shape parameter is well below 1.)
 func regIncBetaPair(a, b, x, y float64) (ix, iy float64) {
+	return regIncBetaPairLnB(a, b, x, y, math.NaN())
+}
+
+// regIncBetaPairLnB is regIncBetaPair given lnB = ln B(a, b) (NaN: computed
+// here), for callers that evaluate the same (a, b) at many x.
+func regIncBetaPairLnB(a, b, x, y, lnB float64) (ix, iy float64) {
 	switch {
 	case x <= 0:
 		return 0, 1
 	case y <= 0:
 		return 1, 0
 	}
+	if math.IsNaN(lnB) {
+		lnB = lnBeta(a, b)
+	}
 	if x < (a+1)/(a+b+2) {
-		ix = bgfIncBetaCF(a, b, x, y)
+		ix = bgfIncBetaCF(a, b, x, y, lnB)
 		return ix, 1 - ix
 	}
-	iy = bgfIncBetaCF(b, a, y, x)
+	iy = bgfIncBetaCF(b, a, y, x, lnB)
 	return 1 - iy, iy
 }
 
-// bgfIncBetaCF evaluates I_x(a, b) = x^a y^b/(a·B(a,b)) · 1/(1+ d₁/(1+ d₂/(1+ …)))
+// bgfIncBetaCF evaluates, given lnB = ln B(a, b) (symmetric in a and b),
+// I_x(a, b) = x^a y^b/(a·B(a,b)) · 1/(1+ d₁/(1+ d₂/(1+ …)))
 // with d_{2m+1} = −(a+m)(a+b+m)x/((a+2m)(a+2m+1)) and
 // d_{2m} = m(b−m)x/((a+2m−1)(a+2m)); it converges quickly for
 // x < (a+1)/(a+b+2).
-func bgfIncBetaCF(a, b, x, y float64) float64 {
+func bgfIncBetaCF(a, b, x, y, lnB float64) float64 {
 	const tiny = 1e-300
-	front := math.Exp(a*math.Log(x) + b*math.Log(y) - lnBeta(a, b) - math.Log(a))
+	front := math.Exp(a*math.Log(x) + b*math.Log(y) - lnB - math.Log(a))
 	if front == 0 {
 		return 0
 	}

@@ -27,7 +27,9 @@ import (
 //	P(Y(t) = y | history) = (1 − P(alive)) · 1{y = 0} + P(alive) · P'(X(t) = y),
 //
 // with P' the model's own P(X(t) = y) (ProbabilityOfPurchases) at the
-// updated parameters. Its mean is the model's E[Y(t) | history], which the
+// updated parameters (for the Pareto/NBD, Fader & Hardie's conditional PMF,
+// brucehardie.com/notes/028; its whole distribution in one pass, see
+// pnbdDistribution). Its mean is the model's E[Y(t) | history], which the
 // tests check.
 //
 // Parameter uncertainty. The estimates are uncertain; the predictive

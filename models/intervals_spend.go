@@ -90,8 +90,9 @@ type RevenueIntervals struct {
 	pi            *PurchaseIntervals
 	spend         *FittedGammaGamma
 	rows          []int
-	rowK          []float64 // per row: the posterior shape k = px+q
-	theta, factor []float64 // per customer: θ and the money factor
+	rowK          []float64   // per row: the posterior shape k = px+q
+	lnBeta        [][]float64 // per row, ln B(py, k) by y (rowLnBeta)
+	theta, factor []float64   // per customer: θ and the money factor
 	totalVar      float64
 }
 
@@ -182,30 +183,67 @@ func (ri *RevenueIntervals) revenueCDF(row int, k, u float64) float64 {
 	}
 	v, w := u/(1+u), 1/(1+u)
 	s := cdf[0]
+	lnB := ri.rowLnBeta(row, k)
 	for y := 1; y < len(cdf); y++ {
 		if py := cdf[y] - cdf[y-1]; py > 1e-14 {
-			iv, _ := regIncBetaPair(ri.spend.P*float64(y), k, v, w)
+			iv, _ := regIncBetaPairLnB(ri.spend.P*float64(y), k, v, w, lnB[y])
 			s += py * iv
 		}
 	}
 	return s
 }
 
-// rowQuantile returns the smallest u ≥ 0 with P(R/θ ≤ u) ≥ q, to 1e-9
-// relative, by bisection in v = u/(1+u) ∈ [0, 1).
+// rowLnBeta returns ln B(py, k) for y = 0, 1, … up to the row's last
+// purchase count, computed on first use.
+func (ri *RevenueIntervals) rowLnBeta(row int, k float64) []float64 {
+	if ri.lnBeta == nil {
+		ri.lnBeta = make([][]float64, len(ri.pi.cdf))
+	}
+	if ri.lnBeta[row] == nil {
+		out := make([]float64, len(ri.pi.cdf[row]))
+		for y := 1; y < len(out); y++ {
+			out[y] = lnBeta(ri.spend.P*float64(y), k)
+		}
+		ri.lnBeta[row] = out
+	}
+	return ri.lnBeta[row]
+}
+
+// rowQuantile returns the u ≥ 0 with P(R/θ ≤ u) = q, to about 1e-6
+// relative, by the Illinois variant of regula falsi in v = u/(1+u) ∈ [0, 1)
+// (the CDF is continuous and increasing there), falling back to
+// bisection when a step does not shrink the bracket enough.
 func (ri *RevenueIntervals) rowQuantile(row int, k, q float64) float64 {
-	if ri.pi.cdf[row][0] >= q*(1-1e-12) {
+	p0 := ri.pi.cdf[row][0]
+	if p0 >= q*(1-1e-12) {
 		return 0
 	}
 	lo, hi := 0.0, 1.0
+	flo, fhi := p0-q, 1-q // the CDF tends to 1 as v → 1
+	side := 0
 	for range 200 {
-		mid := (lo + hi) / 2
-		if ri.revenueCDF(row, k, mid/(1-mid)) < q {
-			lo = mid
-		} else {
-			hi = mid
+		v := (lo*fhi - hi*flo) / (fhi - flo)
+		if !(v > lo && v < hi) || hi-lo > 0.5 && (v-lo < (hi-lo)/64 || hi-v < (hi-lo)/64) {
+			v = (lo + hi) / 2
 		}
-		if hi-lo <= 1e-9*hi*(1-hi) {
+		fv := ri.revenueCDF(row, k, v/(1-v)) - q
+		switch {
+		case fv == 0:
+			return v / (1 - v)
+		case fv < 0:
+			lo, flo = v, fv
+			if side == -1 {
+				fhi /= 2
+			}
+			side = -1
+		default:
+			hi, fhi = v, fv
+			if side == 1 {
+				flo /= 2
+			}
+			side = 1
+		}
+		if hi-lo <= 1e-6*hi*(1-lo) {
 			break
 		}
 	}

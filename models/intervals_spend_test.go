@@ -86,6 +86,26 @@ func TestRevenueIntervalsCoverage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The bounds are the quantiles: the revenue CDF there is the tail
+	// probability (a bound is 0 when P(Y = 0) alone reaches its tail).
+	for i := 0; i < 200; i++ {
+		row := rows[i]
+		k, theta := gg.SpendPosterior(Customer{Frequency: d.Frequency[row], Monetary: monetary[i]})
+		if lo := ri.Lower[i]; lo > 0 {
+			if got := ri.revenueCDF(row, k, lo/theta); math.Abs(got-0.1) > 1e-5 {
+				t.Fatalf("customer %d: CDF at the lower bound %v is %v, want 0.1", i, lo, got)
+			}
+		} else if pi.cdf[row][0] < 0.1 {
+			t.Fatalf("customer %d: lower bound 0 with P(Y = 0) = %v", i, pi.cdf[row][0])
+		}
+		if hi := ri.Upper[i]; hi > 0 {
+			if got := ri.revenueCDF(row, k, hi/theta); math.Abs(got-0.9) > 1e-5 {
+				t.Fatalf("customer %d: CDF at the upper bound %v is %v, want 0.9", i, hi, got)
+			}
+		} else if pi.cdf[row][0] < 0.9 {
+			t.Fatalf("customer %d: upper bound 0 with P(Y = 0) = %v", i, pi.cdf[row][0])
+		}
+	}
 	randomized, within, err := ri.Coverage(actual, 3)
 	if err != nil {
 		t.Fatal(err)

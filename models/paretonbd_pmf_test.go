@@ -108,3 +108,32 @@ func TestParetoNBDDistributionRule(t *testing.T) {
 	}
 	t.Logf("largest relative difference (P ≥ 1e-12) %.3g", worst)
 }
+
+// BenchmarkParetoNBDDistribution times the whole distribution of a heavy
+// buyer's next 39 weeks (x = 12, T = 30; the quickstart's fit, where
+// |α−β|/max(α, β) ≈ 0.95) down to a tail of 1e-10: by the shared
+// Gauss–Legendre rule, by the closed form y by y, and by quadrature y by y.
+func BenchmarkParetoNBDDistribution(b *testing.B) {
+	next, _ := NewFittedParetoNBD(0.4754+12, 9.8215+30, 11.755, 461.57+30)
+	lr := newLegendreRules()
+	n := len(next.pnbdDistribution(lr, 39, pmfTailMass, maxPurchasesInInterval))
+	b.Run("rule", func(b *testing.B) {
+		for b.Loop() {
+			next.pnbdDistribution(lr, 39, pmfTailMass, maxPurchasesInInterval)
+		}
+	})
+	b.Run("closed-form", func(b *testing.B) {
+		for b.Loop() {
+			for y := range n {
+				next.logProbabilityOfPurchases(float64(y), 39)
+			}
+		}
+	})
+	b.Run("quadrature", func(b *testing.B) {
+		for b.Loop() {
+			for y := range n {
+				next.logProbabilityOfPurchasesByQuadrature(float64(y), 39)
+			}
+		}
+	})
+}

@@ -187,6 +187,9 @@ func NewRegistry() *Registry {
 		covariateDescriptor("mbgnbd", "MBG/NBD", bgfNames, CovariateBGF{DropoutAtZero: true}, func(p Params) (FittedCovariates, error) {
 			return NewFittedCovariateBGF(true, p)
 		}),
+		covariateDescriptor("paretonbd", "Pareto/NBD", pnbdNames, CovariateParetoNBD{}, func(p Params) (FittedCovariates, error) {
+			return NewFittedCovariateParetoNBD(p)
+		}),
 		{Name: "bgbb", Label: "BG/BB", Kind: KindPurchase, Data: DataDiscrete, Params: []string{"alpha", "beta", "gamma", "delta"},
 			Purchase: func(Params) PurchaseModel { return BGBB{} },
 			RebuildPurchases: rebuild4(func(v [4]float64) (FittedPurchases, error) {

@@ -29,7 +29,7 @@ type fitFlags struct {
 	penalty              float64
 	maxIter              int
 	// covariates, covariateCols and covariateID name the covariates of a
-	// covariate model (bgnbd_cov, mbgnbd_cov).
+	// covariate model (bgnbd_cov, mbgnbd_cov, paretonbd_cov).
 	covariates, covariateID string
 	covariateCols           []string
 }
@@ -111,7 +111,7 @@ A fit that does not converge prints its diagnostics and exits with code 1.`,
 	f.StringVar(&ff.retentionPeriod, "retention-period", "", "for retention: the length of one activity period (week, month, quarter, year or a number of days such as 30d)")
 	f.Float64Var(&ff.penalty, "penalty", 0, "L2 penalty on the log-parameters (e.g. 0.001 for degenerate data)")
 	f.IntVar(&ff.maxIter, "max-iterations", 1000, "cap on optimizer iterations")
-	f.StringVar(&ff.covariates, "covariates", "", "for bgnbd_cov, mbgnbd_cov: CSV of the customers' covariates, one row per customer")
+	f.StringVar(&ff.covariates, "covariates", "", "for bgnbd_cov, mbgnbd_cov, paretonbd_cov: CSV of the customers' covariates, one row per customer")
 	f.StringArrayVar(&ff.covariateCols, "covariate", nil, "a covariate column of --covariates, NAME[:TYPE[:PROCESS[:REFERENCE]]] (numeric or categorical; purchase, dropout or both); repeat for each")
 	f.StringVar(&ff.covariateID, "covariates-customer", "", "customer id column of --covariates (default: the --customer column's name)")
 	return c

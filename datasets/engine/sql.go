@@ -20,11 +20,6 @@ type Statements struct {
 	// rows one per customer (n = 1), kindRepeatDay rows with the day in
 	// first_day and its repeat purchase days in n.
 	Customers string
-	// CustomerRows is one row per customer (every customer, late ones
-	// included) of cid, first_day, last_cal, n_cal, n_hold, first_amt,
-	// rep_sum, hold_sum, activity, to use as a subquery (the write-back
-	// joins it to the pattern table's predictions).
-	CustomerRows string
 	// Patterns returns rows of (kind, a, b, c, d, activity, amount, n):
 	// kindPattern rows (x, t_x and T in days, holdout purchase days,
 	// activity bitmap) with their number of customers n; kindRepeatDay
@@ -56,7 +51,7 @@ func SQL(spec Spec) (Statements, error) {
 	if err != nil {
 		return Statements{}, err
 	}
-	return Statements{Accounting: g.accounting(), Customers: g.customers(), CustomerRows: g.customerRows(), Patterns: g.patterns()}, nil
+	return Statements{Accounting: g.accounting(), Customers: g.customers(), Patterns: g.patterns()}, nil
 }
 
 // gen writes the SQL of one spec.
@@ -218,19 +213,6 @@ func (g *gen) customers() string {
 		" arrayMap(x -> (toUInt8(1), '', x, toInt64(0), toInt64(0), toInt64(0), " + zero + ", " + zero + ", " + zero + ", toUInt64(0))," +
 		" arrayFilter(x -> x > clv_first_day AND clv_first_day <= " + cal + ", clv_udays)))) AS clv_t," +
 		chTupleColumns("clv_t", cols) + " FROM (" + g.chCustomerAgg() + ") AS clv_c) AS clv_rows GROUP BY " + chOut(cols)
-}
-
-// customerRows returns the CustomerRows statement (see Statements).
-func (g *gen) customerRows() string {
-	cols := []string{"cid", "first_day", "last_cal", "n_cal", "n_hold", "first_amt", "rep_sum", "hold_sum", "activity"}
-	if g.d == Postgres {
-		return g.pgWith() + " SELECT " + strings.Join(cols, ", ") + " FROM clv_c"
-	}
-	out := make([]string, len(cols))
-	for i, c := range cols {
-		out[i] = "clv_" + c + " AS " + c
-	}
-	return "SELECT " + strings.Join(out, ", ") + " FROM (" + g.chCustomerAgg() + ") AS clv_c"
 }
 
 // patterns returns the Patterns statement (see Statements).

@@ -205,11 +205,18 @@ func (wb *WriteBack) scopeSQL() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	st, err := SQL(spec)
+	g, err := newGen(spec, w)
 	if err != nil {
 		return "", err
 	}
 	d := spec.Dialect
+	// The customers as Summarize aggregates them (cid, first_day,
+	// last_cal, n_cal, n_hold, rep_sum, hold_sum), late ones included.
+	customers := g.pgWith() + " SELECT cid, first_day, last_cal, n_cal, n_hold, rep_sum, hold_sum FROM clv_c"
+	if d == ClickHouse {
+		customers = "SELECT clv_cid AS cid, clv_first_day AS first_day, clv_last_cal AS last_cal, clv_n_cal AS n_cal, clv_n_hold AS n_hold," +
+			" clv_rep_sum AS rep_sum, clv_hold_sum AS hold_sum FROM (" + g.chCustomerAgg() + ") AS clv_agg"
+	}
 	cal := num(w.cal)
 	integer := func(e string) string {
 		if d == Postgres {
@@ -241,7 +248,7 @@ func (wb *WriteBack) scopeSQL() (string, error) {
 			"CASE WHEN n_hold > 0 THEN hold_sum / "+float("n_hold")+" ELSE "+zero+" END AS "+ColMonetaryHoldout,
 			Literal(d, float64(w.hold-w.cal)/w.unitDays)+" AS "+ColDurationHoldout)
 	}
-	return "SELECT " + strings.Join(cols, ", ") + " FROM (" + st.CustomerRows + ") AS clv_cust WHERE first_day <= " + cal, nil
+	return "SELECT " + strings.Join(cols, ", ") + " FROM (" + customers + ") AS clv_cust WHERE first_day <= " + cal, nil
 }
 
 // SelectSQL returns the SELECT that computes the table's rows, joining

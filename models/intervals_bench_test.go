@@ -1,0 +1,43 @@
+package models
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/clv-dev/clv/datasets"
+)
+
+// BenchmarkPurchaseIntervals computes BG/NBD intervals (20 parameter
+// draws) on the pattern table of 100,000 simulated customers (whole days,
+// so histories repeat as in a real log), at the BG/NBD fitted to them.
+func BenchmarkPurchaseIntervals(b *testing.B) {
+	start := time.Date(2020, 1, 6, 0, 0, 0, 0, time.UTC)
+	end := start.AddDate(0, 0, 52*7-1)
+	sim, err := datasets.Simulate(datasets.SimulationConfig{Model: "bgnbd", Params: map[string]float64{"r": 0.25, "alpha": 4, "a": 0.8, "b": 2.5},
+		Customers: 100000, Start: start, End: end, Unit: datasets.Week, Seed: 3})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := sim.WriteCSV(&buf); err != nil {
+		b.Fatal(err)
+	}
+	s, err := datasets.Summarize(&buf, "simulated.csv", datasets.ReadOptions{}, datasets.SummaryOptions{Unit: datasets.Week, CalibrationEnd: end})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pt := datasets.NewPatterns(s)
+	d := &Data{Frequency: pt.Frequency, Recency: pt.Recency, T: pt.T, Weight: pt.Weight}
+	f, err := FitBGNBD(context.Background(), d, FitOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(d.Len()), "patterns")
+	for b.Loop() {
+		if _, err := NewPurchaseIntervals(f, d, 26, IntervalOptions{Level: 0.8, Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
