@@ -152,26 +152,32 @@ func NewRevenueIntervals(pi *PurchaseIntervals, spend *FittedGammaGamma, d *Data
 func (ri *RevenueIntervals) rowQuantiles() (low, high, mean, second []float64) {
 	n := len(ri.rowK)
 	low, high, mean, second = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	ri.lnBeta = make([][]float64, len(ri.pi.cdf))
 	p := ri.spend.P
-	for row := 0; row < n; row++ {
-		k := ri.rowK[row]
-		cdf := ri.pi.cdf[row]
-		ey, ey2 := 0.0, 0.0
-		for y := 1; y < len(cdf); y++ {
-			py := cdf[y] - cdf[y-1]
-			ey += float64(y) * py
-			ey2 += float64(y*y) * py
+	// Rows are independent (each writes only its own entries and its own
+	// ln B cache slot), so blocks of rows run in parallel.
+	parallelSum(n, 0, nil, func(lo, hi int, _ []float64) float64 {
+		for row := lo; row < hi; row++ {
+			k := ri.rowK[row]
+			cdf := ri.pi.cdf[row]
+			ey, ey2 := 0.0, 0.0
+			for y := 1; y < len(cdf); y++ {
+				py := cdf[y] - cdf[y-1]
+				ey += float64(y) * py
+				ey2 += float64(y*y) * py
+			}
+			mean[row], second[row] = math.Inf(1), math.Inf(1)
+			if k > 1 {
+				mean[row] = p * ey / (k - 1)
+			}
+			if k > 2 {
+				second[row] = (p*ey + p*p*ey2) / ((k - 1) * (k - 2))
+			}
+			low[row] = ri.rowQuantile(row, k, ri.pi.lowerTail)
+			high[row] = ri.rowQuantile(row, k, ri.pi.upperTail)
 		}
-		mean[row], second[row] = math.Inf(1), math.Inf(1)
-		if k > 1 {
-			mean[row] = p * ey / (k - 1)
-		}
-		if k > 2 {
-			second[row] = (p*ey + p*p*ey2) / ((k - 1) * (k - 2))
-		}
-		low[row] = ri.rowQuantile(row, k, ri.pi.lowerTail)
-		high[row] = ri.rowQuantile(row, k, ri.pi.upperTail)
-	}
+		return 0
+	})
 	return low, high, mean, second
 }
 
