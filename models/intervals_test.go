@@ -131,7 +131,9 @@ func TestPurchaseIntervalsCoverage(t *testing.T) {
 		{"bgnbd", map[string]float64{"r": 0.25, "alpha": 4, "a": 0.8, "b": 2.5},
 			func(ctx context.Context, d *Data, o FitOptions) (FittedPurchases, error) { return FitBGNBD(ctx, d, o) }, 0.95},
 		{"paretonbd", map[string]float64{"r": 0.55, "alpha": 10.5, "s": 0.6, "beta": 11.7},
-			func(ctx context.Context, d *Data, o FitOptions) (FittedPurchases, error) { return FitParetoNBD(ctx, d, o) }, 0.99},
+			func(ctx context.Context, d *Data, o FitOptions) (FittedPurchases, error) {
+				return FitParetoNBD(ctx, d, o)
+			}, 0.99},
 	}
 	for _, tc := range cases {
 		t.Run(tc.model, func(t *testing.T) {
