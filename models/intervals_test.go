@@ -91,7 +91,7 @@ func simulatedPatterns(t *testing.T, model string, customers int, params map[str
 
 // simulatedSummary is the summary of simulatedPatterns, with Gamma-Gamma
 // spend when spend is not nil.
-func simulatedSummary(t *testing.T, model string, customers int, params, spend map[string]float64) *datasets.Summary {
+func simulatedSummary(t testing.TB, model string, customers int, params, spend map[string]float64) *datasets.Summary {
 	t.Helper()
 	start := time.Date(2020, 1, 6, 0, 0, 0, 0, time.UTC)
 	calEnd, holdEnd := start.AddDate(0, 0, 39*7-1), start.AddDate(0, 0, 78*7-1)
