@@ -29,7 +29,16 @@ type IntervalsConfig struct {
 	// all that have a predictive distribution: bgnbd, mbgnbd, paretonbd
 	// and bgbb).
 	Models []string `mapstructure:"models" json:"models,omitempty"`
+	// Money switches the spend, revenue and CLV intervals on or off (nil:
+	// on when the spend model is Gamma-Gamma). They cost far more than the
+	// purchase intervals on large logs: each history's revenue quantiles
+	// are root searches over a mixture of incomplete beta functions.
+	Money *bool `mapstructure:"money" json:"money,omitempty"`
 }
+
+// MoneyIntervals reports whether intervals.money leaves the spend,
+// revenue and CLV intervals on (the default).
+func (c IntervalsConfig) MoneyIntervals() bool { return c.Money == nil || *c.Money }
 
 // Defaults of the verdict and intervals keys.
 const (
@@ -71,6 +80,9 @@ func canonicalVerdict(k *Config) {
 	k.Intervals.Models = slices.Clone(k.Intervals.Models)
 	if slices.Equal(k.Intervals.Models, DefaultIntervalModels()) {
 		k.Intervals.Models = nil
+	}
+	if k.Intervals.MoneyIntervals() {
+		k.Intervals.Money = nil
 	}
 }
 
@@ -144,13 +156,15 @@ func (k *cfgCheck) intervalGatePath(key, metric string, parts []string, listed m
 	var targets []string
 	for _, l := range k.c.Intervals.Levels {
 		targets = append(targets, LevelTarget(l))
-		if k.r.SpendModel == "gammagamma" {
+		if k.r.SpendModel == "gammagamma" && k.c.Intervals.MoneyIntervals() {
 			targets = append(targets, RevenueTarget(l))
 		}
 	}
 	switch {
 	case strings.HasPrefix(parts[1], "revenue_") && k.r.SpendModel != "gammagamma":
 		k.ps.add(key, "%q: revenue intervals need the Gamma-Gamma spend model (spend_model: gammagamma)", metric)
+	case strings.HasPrefix(parts[1], "revenue_") && !k.c.Intervals.MoneyIntervals():
+		k.ps.add(key, "%q: revenue intervals are switched off by intervals.money: false (remove the gate or the key)", metric)
 	case !slices.Contains(targets, parts[1]):
 		k.ps.add(key, "%q: target %q names no level of intervals.levels (the targets are %s)", metric, parts[1], strings.Join(targets, ", "))
 	}

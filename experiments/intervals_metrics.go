@@ -227,7 +227,7 @@ func windowIntervals(ctx context.Context, cfg *Config, reg *models.Registry, wr 
 		iv.Rows[i] = int(patterns.Of[i])
 	}
 	gg, money := wr.spend.(*models.FittedGammaGamma)
-	if money && !discrete {
+	if money && !discrete && cfg.Intervals.MoneyIntervals() {
 		if err := iv.addMoney(cfg, f, gg, s, d, wr.preds[name]); err != nil {
 			return nil, err
 		}

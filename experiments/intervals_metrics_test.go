@@ -141,6 +141,8 @@ func TestIntervalConfig(t *testing.T) {
 		{[]string{"expect=[{metric: bgnbd.revenue_interval_80.coverage, min: 0.7}]"}, ""},
 		{[]string{"spend_model=none", "expect=[{metric: bgnbd.revenue_interval_80.coverage, min: 0.7}]"}, "revenue intervals need the Gamma-Gamma spend model"},
 		{[]string{"expect=[{metric: bgnbd.revenue_interval_90.coverage, min: 0.7}]"}, `target "revenue_interval_90" names no level`},
+		{[]string{"intervals.money=false", "expect=[{metric: bgnbd.revenue_interval_80.coverage, min: 0.7}]"}, "revenue intervals are switched off by intervals.money: false"},
+		{[]string{"intervals.money=false", "expect=[{metric: bgnbd.interval_80.coverage, min: 0.7}]"}, ""},
 	}
 	for _, c := range cases {
 		_, err := Load("../configs/quickstart.yaml", c.overrides)
@@ -158,9 +160,12 @@ func TestIntervalConfig(t *testing.T) {
 		}
 		return c
 	}
-	base, same, other, off := load(), load("intervals.levels=[0.8,0.95]", "verdict.resamples=1000"), load("verdict.resamples=2000"), load("intervals.levels=[]")
+	base, same, other, off := load(), load("intervals.levels=[0.8,0.95]", "verdict.resamples=1000", "intervals.money=true"), load("verdict.resamples=2000"), load("intervals.levels=[]")
 	if base.Hash() != same.Hash() || base.Hash() == other.Hash() || base.Hash() == off.Hash() {
 		t.Errorf("hashes: default %s, defaults given %s, resamples 2000 %s, intervals off %s", base.Hash(), same.Hash(), other.Hash(), off.Hash())
+	}
+	if noMoney := load("intervals.money=false"); noMoney.Hash() == base.Hash() || noMoney.Intervals.MoneyIntervals() || !base.Intervals.MoneyIntervals() {
+		t.Errorf("intervals.money=false: hash %s (default %s), money intervals %v (default %v)", noMoney.Hash(), base.Hash(), noMoney.Intervals.MoneyIntervals(), base.Intervals.MoneyIntervals())
 	}
 	if intervalModelsOf(off) != nil || len(intervalModelsOf(base)) == 0 {
 		t.Errorf("intervals off: models %v; default: %v", intervalModelsOf(off), intervalModelsOf(base))
@@ -263,4 +268,34 @@ output: {plots: false, report: false}
 		t.Errorf("a verdict on one model: %+v", tv)
 	}
 	t.Logf("bgbb 80%%: coverage %.3f, within bounds %.3f, total %v in [%.0f, %.0f]", s.Coverage, s.WithinBounds, s.ActualTotal, s.TotalLower, s.TotalUpper)
+}
+
+// TestRunWithoutMoneyIntervals runs the quickstart with intervals.money:
+// false: the purchase intervals and their scores stay, and no spend,
+// revenue or CLV bound reaches predictions.csv or metrics.json.
+func TestRunWithoutMoneyIntervals(t *testing.T) {
+	cfg, err := Load("../configs/quickstart.yaml", []string{"models=[bgnbd]", "output.plots=false", "output.report=false", "intervals.money=false", "intervals.levels=[0.8]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Run(context.Background(), cfg, RunOptions{OutDir: filepath.Join(t.TempDir(), "run")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cols := predictionsCSV(t, out.Dir)
+	if len(cols["bgnbd_purchases_lower_80"]) == 0 {
+		t.Error("the purchase interval columns are missing")
+	}
+	for _, c := range []string{"bgnbd_spend_lower_80", "bgnbd_revenue_lower_80", "bgnbd_clv_lower_80"} {
+		if cols[c] != nil {
+			t.Errorf("column %s written with intervals.money: false", c)
+		}
+	}
+	scores := out.Metrics.(*MetricsFile).Intervals.Models["bgnbd"].Scores
+	if _, ok := scores[LevelTarget(0.8)]; !ok {
+		t.Errorf("purchase interval scores missing: %v", scores)
+	}
+	if _, ok := scores[RevenueTarget(0.8)]; ok {
+		t.Errorf("revenue interval scores present with intervals.money: false")
+	}
 }
