@@ -439,6 +439,7 @@ var configDefaults = []struct {
 	{"intervals.levels", DefaultIntervalLevels()},
 	{"intervals.draws", DefaultIntervalRunDraws},
 	{"intervals.models", DefaultIntervalModels()},
+	{"intervals.money", true},
 	{"covariates.path", nil},
 	{"covariates.customer", nil},
 	{"covariates.columns", nil},
