@@ -107,22 +107,14 @@ var convergenceDiagnostics = map[string]bool{"gradient_norm": true, "iterations"
 // data-identity fields (data.file, data.sha256) and the count of duplicate
 // rows, which only a file's row order can give.
 func TestEngineRunMatchesFileRun(t *testing.T) {
-	cdnow := sharedtest.Path(t, "datasets", "CDNOW_sample.txt")
-	abs, err := filepath.Abs(cdnow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fileData := "  path: " + abs + "\n  format: whitespace\n  header: no\n  customer: 1\n  date: 2\n  amount: 4\n  date_format: 20060102"
+	cdnow, fileData := cdnowFileData(t)
 	want := runMetrics(t, fmt.Sprintf(engineRunConfig, fileData))
-	for _, e := range []struct {
-		dialect engine.Dialect
-		start   func(testing.TB) *enginetest.Engine
-	}{{engine.Postgres, enginetest.Postgres}, {engine.ClickHouse, enginetest.ClickHouse}} {
+	for _, e := range testEngines() {
 		t.Run(string(e.dialect), func(t *testing.T) {
 			eng := e.start(t)
 			eng.Load(t, "cdnow", enginetest.ReadCDNOW(t, cdnow))
 			t.Setenv("ENGINE_TEST_DSN", eng.DSN)
-			dbData := "  engine: " + string(e.dialect) + "\n  dsn_env: ENGINE_TEST_DSN\n  table: cdnow\n  customer: customer_id\n  date: date\n  amount: amount"
+			dbData := engineDataKeys(e.dialect, "cdnow")
 			got := runMetrics(t, fmt.Sprintf(engineRunConfig, dbData))
 			for _, m := range []map[string]any{got, want} {
 				d := m["data"].(map[string]any)
@@ -185,22 +177,14 @@ output:
 // bootstrap resamples and randomized PITs over customers in id order, and
 // the pattern table has no ids (its customers come in pattern order).
 func TestEnginePatternRunMatchesFileRun(t *testing.T) {
-	cdnow := sharedtest.Path(t, "datasets", "CDNOW_sample.txt")
-	abs, err := filepath.Abs(cdnow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fileData := "  path: " + abs + "\n  format: whitespace\n  header: no\n  customer: 1\n  date: 2\n  amount: 4\n  date_format: 20060102"
+	cdnow, fileData := cdnowFileData(t)
 	want := runMetrics(t, fmt.Sprintf(patternRunConfig, fileData))
-	for _, e := range []struct {
-		dialect engine.Dialect
-		start   func(testing.TB) *enginetest.Engine
-	}{{engine.Postgres, enginetest.Postgres}, {engine.ClickHouse, enginetest.ClickHouse}} {
+	for _, e := range testEngines() {
 		t.Run(string(e.dialect), func(t *testing.T) {
 			eng := e.start(t)
 			eng.Load(t, "cdnow", enginetest.ReadCDNOW(t, cdnow))
 			t.Setenv("ENGINE_TEST_DSN", eng.DSN)
-			dbData := "  engine: " + string(e.dialect) + "\n  dsn_env: ENGINE_TEST_DSN\n  table: cdnow\n  customer: customer_id\n  date: date\n  amount: amount"
+			dbData := engineDataKeys(e.dialect, "cdnow")
 			dir := t.TempDir()
 			if err := runConfigIn(t, dir, fmt.Sprintf(patternRunConfig, dbData)).Err(); err != nil {
 				t.Fatal(err)
@@ -263,4 +247,34 @@ func dropIdentityFields(m map[string]any) {
 		}
 	}
 	walk(m)
+}
+
+// testEngine is one engine the engine tests start: its dialect and the
+// harness that starts a throwaway server.
+type testEngine struct {
+	dialect engine.Dialect
+	start   func(testing.TB) *enginetest.Engine
+}
+
+// testEngines returns the engines every engine test runs on.
+func testEngines() []testEngine {
+	return []testEngine{{engine.Postgres, enginetest.Postgres}, {engine.ClickHouse, enginetest.ClickHouse}}
+}
+
+// cdnowFileData returns the shared CDNOW sample's path and the data keys
+// that read it as a file (the engine runs' reference).
+func cdnowFileData(t *testing.T) (path, keys string) {
+	t.Helper()
+	path = sharedtest.Path(t, "datasets", "CDNOW_sample.txt")
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, "  path: " + abs + "\n  format: whitespace\n  header: no\n  customer: 1\n  date: 2\n  amount: 4\n  date_format: 20060102"
+}
+
+// engineDataKeys returns the data keys that read table from the engine
+// whose connection string is in ENGINE_TEST_DSN.
+func engineDataKeys(d engine.Dialect, table string) string {
+	return "  engine: " + string(d) + "\n  dsn_env: ENGINE_TEST_DSN\n  table: " + table + "\n  customer: customer_id\n  date: date\n  amount: amount"
 }

@@ -62,10 +62,7 @@ func TestWriteBackTableMatchesPredictions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range []struct {
-		dialect engine.Dialect
-		start   func(testing.TB) *enginetest.Engine
-	}{{engine.Postgres, enginetest.Postgres}, {engine.ClickHouse, enginetest.ClickHouse}} {
+	for _, e := range testEngines() {
 		t.Run(string(e.dialect), func(t *testing.T) {
 			eng := e.start(t)
 			eng.Load(t, "quickstart", enginetest.ReadCSV(t, qs))
