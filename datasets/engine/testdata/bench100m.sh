@@ -3,7 +3,9 @@
 # issue 13: the same backtest (weeks, calibration to 2024-12-31, holdout
 # to 2025-06-29, the default models, no plots or report) run by the clv
 # binary CLV from the ClickHouse table TABLE of the cluster chcluster.sh
-# started in CLUSTER_DIR and from the CSV log, one after the other.
+# started in CLUSTER_DIR and from the CSV log, one after the other, without
+# prediction intervals (intervals.levels: []: per customer, they would cost
+# more than the rest of a 10M-customer run and are the same on both sides).
 # MODEs (default: all four):
 #   engine-customers  default outputs (predictions.csv, spend model): one row per customer
 #   file-customers    the same config from the CSV file
@@ -55,6 +57,8 @@ split:
   calibration_end: 2024-12-31
   holdout_end: 2025-06-29
 $extra
+intervals:
+  levels: []
 output:
   dir: $out/results
   plots: false
