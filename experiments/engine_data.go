@@ -251,13 +251,14 @@ var writeBackSummaryColumns = []string{"customer_id", "frequency", "recency", "T
 // WriteBackSQL returns the statements output.table runs after a run of an
 // engine config, in dialect d, for a run not made yet (see
 // engine.WriteBackTemplate): for a new table, and with
-// output.table_replace those that replace an existing one.
-func WriteBackSQL(cfg *Config, d engine.Dialect) (create, replace []engine.Statement, err error) {
+// output.table_replace those that replace an existing one; dateText
+// reads the date column as text (engine.Spec.DateText).
+func WriteBackSQL(cfg *Config, d engine.Dialect, dateText bool) (create, replace []engine.Statement, err error) {
 	spec, err := EngineSpec(cfg, cfg.Resolved.Windows[len(cfg.Resolved.Windows)-1])
 	if err != nil {
 		return nil, nil, err
 	}
-	spec.Dialect, spec.Start = d, ReadOptions(cfg).Start
+	spec.Dialect, spec.Start, spec.DateText = d, ReadOptions(cfg).Start, dateText
 	names := writeBackSummaryColumns
 	if cfg.Resolved.Forecast {
 		names = names[:5]

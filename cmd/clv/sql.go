@@ -12,6 +12,7 @@ import (
 func newSQLCmd(s streams) *cobra.Command {
 	var sets []string
 	var dialect string
+	var dateText bool
 	c := &cobra.Command{
 		Use:   "sql CONFIG",
 		Short: "Print the SQL a database config runs, per backtest window",
@@ -22,7 +23,10 @@ purchases per day. With output.table set, it then prints the statements
 that write the table back, in the order clv runs them; what the run
 computes (the per-pattern values, the model columns) is shown as /* */
 comments. Run them yourself to read or check what clv computes; nothing is
-connected to. --engine prints the SQL of the other engine.`,
+connected to. --engine prints the SQL of the other engine. The SQL is that
+of a date column of a date or timestamp type; --date-text prints it for a
+text column (clv run reads the column's type): YYYY-MM-DD, anything else
+counted as unparseable_date, as the file reader reads dates.`,
 		Example: `  clv sql configs/postgres.yaml
   clv sql configs/postgres.yaml --engine clickhouse`,
 		Args: cobra.ExactArgs(1),
@@ -48,6 +52,7 @@ connected to. --engine prints the SQL of the other engine.`,
 				if d != "" {
 					spec.Dialect = d
 				}
+				spec.DateText = dateText
 				st, err := engine.SQL(spec)
 				if err != nil {
 					return usageErr(fmt.Errorf("%s: %w", args[0], err))
@@ -60,7 +65,7 @@ connected to. --engine prints the SQL of the other engine.`,
 			if cfg.Output.Table == "" {
 				return nil
 			}
-			create, replace, err := experiments.WriteBackSQL(cfg, d)
+			create, replace, err := experiments.WriteBackSQL(cfg, d, dateText)
 			if err != nil {
 				return usageErr(fmt.Errorf("%s: output.table: %w", args[0], err))
 			}
@@ -78,6 +83,7 @@ connected to. --engine prints the SQL of the other engine.`,
 		},
 	}
 	c.Flags().StringArrayVar(&sets, "set", nil, "override a config key, as in clv run (key=value, repeatable)")
+	c.Flags().BoolVar(&dateText, "date-text", false, "print the SQL for a date column of text (YYYY-MM-DD) instead of a date or timestamp type")
 	c.Flags().StringVar(&dialect, "engine", "", "print the SQL of this engine (postgres or clickhouse) instead of data.engine")
 	return c
 }

@@ -58,3 +58,29 @@ func TestSQLPrintsTheWriteBack(t *testing.T) {
 		t.Fatalf("clv sql without output.table prints a write-back:\n%s", out)
 	}
 }
+
+// TestSQLDateText checks that --date-text prints the SQL that reads a
+// text date column digit by digit (checked against the file reader on
+// real engines in datasets/engine), and that without it the engine's own
+// date conversion is used.
+func TestSQLDateText(t *testing.T) {
+	cfg := filepath.Join(repoRoot(t), "configs", "postgres.yaml")
+	for _, c := range []struct{ engine, text, typed string }{
+		{"postgres", "~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'", `CAST("date" AS date)`},
+		{"clickhouse", "match(replaceRegexpAll(`date`", "toDate(`date`)"},
+	} {
+		for _, text := range []bool{false, true} {
+			args := []string{"sql", cfg, "--engine", c.engine, "--set", "output.table=scores"}
+			want, not := c.typed, c.text
+			if text {
+				args = append(args, "--date-text")
+				want, not = c.text, c.typed
+			}
+			code, out, errOut := clv(t, args...)
+			_, wb, _ := strings.Cut(out, "output.table scores")
+			if code != 0 || !strings.Contains(out, want) || strings.Contains(out, not) || !strings.Contains(wb, want) {
+				t.Fatalf("clv %v: exit %d: %s\n%s", args, code, errOut, out)
+			}
+		}
+	}
+}

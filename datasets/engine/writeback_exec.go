@@ -58,6 +58,9 @@ func WriteTable(ctx context.Context, conn Conn, wb WriteBack) (*Written, error) 
 	if err := wb.check(); err != nil {
 		return nil, err
 	}
+	if err := DetectDateText(ctx, conn, &wb.Source); err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
 	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
 	switch c := conn.(type) {
 	case *pgConn:
