@@ -56,10 +56,7 @@ func TestTextDatesAreCountedBadRows(t *testing.T) {
 	if n := want.Accounting.RejectedBy[datasets.ReasonBadDate]; n != 10 {
 		t.Fatalf("the file reader rejects %d dates, want the fixture's 10", n)
 	}
-	for _, e := range []struct {
-		dialect engine.Dialect
-		start   func(testing.TB) *enginetest.Engine
-	}{{engine.Postgres, enginetest.Postgres}, {engine.ClickHouse, enginetest.ClickHouse}} {
+	for _, e := range testEngines() {
 		t.Run(string(e.dialect), func(t *testing.T) {
 			t.Parallel()
 			eng := e.start(t)

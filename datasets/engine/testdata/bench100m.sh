@@ -11,6 +11,10 @@
 #   file-customers    the same config from the CSV file
 #   engine-patterns   output.predictions none, spend_model none: the pattern table
 #   file-patterns     the same config from the CSV file
+#   engine-spend      output.predictions none with the spend model: one row per customer
+#   file-spend        the same config from the CSV file
+# BENCH_MODELS, when set, is the models list (e.g. "[bgnbd, paretonbd]");
+# by default the config's default six.
 # For each it prints the wall time, clv's CPU seconds and peak memory
 # (/usr/bin/time -v), the ClickHouse servers' CPU seconds (from /proc) and
 # the manifest's engine facts (what was fetched, bytes received).
@@ -45,8 +49,13 @@ for mode in $modes; do
 	extra=""
 	case $mode in
 	*-patterns) extra="spend_model: none" pred="none" ;;
+	*-spend) pred="none" ;;
 	*) pred="csv" ;;
 	esac
+	if [ -n "${BENCH_MODELS:-}" ]; then
+		extra="$extra
+models: $BENCH_MODELS"
+	fi
 	cat >"$out/$mode.yaml" <<YAML
 name: bench-$mode
 seed: 1
