@@ -197,6 +197,9 @@ func predictPurchases(ctx context.Context, f models.FittedPurchases, in predictI
 	durations, class := durationClasses(s)
 	af, factored := f.(models.AliveFactored)
 	_, activityFree := f.(models.ActivityFree)
+	if sk, ok := f.(models.StateKeyed); ok && !factored && durations != nil {
+		return statePurchases(ctx, f, sk, s, durations, class, in.clv) // statekeyed.go
+	}
 	if !factored && !activityFree && s.ActivityPeriods > 0 || durations == nil || in.patterns == nil {
 		parallelFor(len(s.Customers), func(lo, hi int) {
 			for i := lo; i < hi && ctx.Err() == nil; i++ {
