@@ -30,14 +30,6 @@ type Patterns struct {
 // Len returns the number of distinct histories.
 func (p *Patterns) Len() int { return len(p.T) }
 
-// patternKey is a history as the bits of x, t_x and T.
-type patternKey [3]uint64
-
-func newPatternKey(x, tx, t float64) patternKey {
-	// Adding 0 turns −0 into +0, so the two share a row.
-	return patternKey{math.Float64bits(x + 0), math.Float64bits(tx + 0), math.Float64bits(t + 0)}
-}
-
 // NewPatterns builds the pattern table of s. A weight of 0 in a summary
 // that is not Compressed counts as 1 (a hand-built table may leave Weight
 // unset). It returns nil for a nil summary.
@@ -47,39 +39,30 @@ func NewPatterns(s *Summary) *Patterns {
 	}
 	n := len(s.Customers)
 	of := make([]int32, n)
-	index := make(map[patternKey]int32, min(n/4, 1<<22)) // grown less often
-	var rows []history
+	index := newHistoryIndex(min(n/4, 1<<22)) // grown less often
 	for i := range s.Customers {
 		c := &s.Customers[i]
 		w := c.Weight
 		if !s.Compressed && w == 0 {
 			w = 1
 		}
-		k := newPatternKey(c.Frequency, c.Recency, c.T)
-		j, ok := index[k]
-		if !ok {
-			j = int32(len(rows))
-			index[k] = j
-			rows = append(rows, history{c.Frequency + 0, c.Recency + 0, c.T + 0, 0})
-		}
-		rows[j].w += w
+		// Adding 0 turns −0 into +0, so the two share a row.
+		j := index.of(c.Frequency+0, c.Recency+0, c.T+0)
+		index.rows[j].w += w
 		of[i] = j
 	}
 	// Sort only the distinct rows (far fewer than the customers when
-	// histories repeat), then renumber the customers' rows.
-	order := make([]int32, len(rows))
-	for j := range order {
-		order[j] = int32(j)
-	}
-	slices.SortFunc(order, func(a, b int32) int { return compareHistory(&rows[a], &rows[b]) })
+	// histories repeat), each carrying its number, then renumber the
+	// customers' rows.
+	rows := index.rows
+	slices.SortFunc(rows, compareHistory)
 	p := &Patterns{
 		Frequency: make([]float64, len(rows)), Recency: make([]float64, len(rows)),
 		T: make([]float64, len(rows)), Weight: make([]float64, len(rows)), Of: of,
 	}
 	rank := make([]int32, len(rows))
-	for r, j := range order {
-		rank[j] = int32(r)
-		c := rows[j]
+	for r, c := range rows {
+		rank[c.num] = int32(r)
 		p.Frequency[r], p.Recency[r], p.T[r], p.Weight[r] = c.x, c.tx, c.t, c.w
 	}
 	for i, j := range of {
@@ -88,11 +71,88 @@ func NewPatterns(s *Summary) *Patterns {
 	return p
 }
 
-// history is a distinct (x, t_x, T) with its total weight.
-type history struct{ x, tx, t, w float64 }
+// historyIndex numbers the distinct histories (x, t_x, T), compared by
+// their bits, in order of first appearance: an open-addressing hash table
+// with linear probing over rows, kept at most half full (several times
+// faster than a map on a million customers).
+type historyIndex struct {
+	rows  []history
+	slots []int32 // −1: empty; else an index into rows
+	mask  uint64
+}
+
+func newHistoryIndex(hint int) *historyIndex {
+	size := 16
+	for size < 2*hint {
+		size *= 2
+	}
+	ix := &historyIndex{rows: make([]history, 0, hint)}
+	ix.resize(size)
+	return ix
+}
+
+func (ix *historyIndex) resize(size int) {
+	ix.slots = make([]int32, size)
+	for i := range ix.slots {
+		ix.slots[i] = -1
+	}
+	ix.mask = uint64(size - 1)
+	for j := range ix.rows {
+		r := &ix.rows[j]
+		h := historyHash(r.x, r.tx, r.t) & ix.mask
+		for ix.slots[h] >= 0 {
+			h = (h + 1) & ix.mask
+		}
+		ix.slots[h] = int32(j)
+	}
+}
+
+// historyHash mixes the bits of a history (multiplicative mixing and the
+// splitmix64 finalizer: whole numbers and day fractions, whose low bits
+// are 0, spread over the table).
+func historyHash(x, tx, t float64) uint64 {
+	h := math.Float64bits(x)*0x9E3779B97F4A7C15 ^ (math.Float64bits(tx)+0x632BE59BD9B4E019)*0xC2B2AE3D27D4EB4F ^
+		(math.Float64bits(t)+0x85EBCA77C2B2AE63)*0x165667B19E3779F9
+	h ^= h >> 30
+	h *= 0xBF58476D1CE4E5B9
+	h ^= h >> 27
+	h *= 0x94D049BB133111EB
+	return h ^ h>>31
+}
+
+// of returns the number of the history (x, t_x, T), adding it with weight
+// 0 when it is new.
+func (ix *historyIndex) of(x, tx, t float64) int32 {
+	bx, btx, bt := math.Float64bits(x), math.Float64bits(tx), math.Float64bits(t)
+	h := historyHash(x, tx, t) & ix.mask
+	for {
+		j := ix.slots[h]
+		if j < 0 {
+			break
+		}
+		if r := &ix.rows[j]; math.Float64bits(r.x) == bx && math.Float64bits(r.tx) == btx && math.Float64bits(r.t) == bt {
+			return j
+		}
+		h = (h + 1) & ix.mask
+	}
+	j := int32(len(ix.rows))
+	ix.rows = append(ix.rows, history{x: x, tx: tx, t: t, num: j})
+	ix.slots[h] = j
+	if 2*len(ix.rows) > len(ix.slots) {
+		ix.resize(2 * len(ix.slots))
+	}
+	return j
+}
+
+// history is a distinct (x, t_x, T) with its total weight and its number
+// in order of first appearance.
+type history struct {
+	x, tx, t, w float64
+	num         int32
+}
 
 // compareHistory orders histories by frequency, then recency, then T.
-func compareHistory(a, b *history) int {
+func compareHistory(a, b history) int {
 	if c := cmp.Compare(a.x, b.x); c != 0 {
 		return c
 	}
