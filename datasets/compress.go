@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"maps"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // Patterns is the table of the distinct calibration histories
@@ -33,14 +35,100 @@ func (p *Patterns) Len() int { return len(p.T) }
 // NewPatterns builds the pattern table of s. A weight of 0 in a summary
 // that is not Compressed counts as 1 (a hand-built table may leave Weight
 // unset). It returns nil for a nil summary.
+//
+// A large summary is indexed in patternParts parts in parallel, whose
+// tables are then merged in order (a fixed number of parts, so that the
+// weights are added in the same order on every machine).
 func NewPatterns(s *Summary) *Patterns {
 	if s == nil {
 		return nil
 	}
 	n := len(s.Customers)
 	of := make([]int32, n)
-	index := newHistoryIndex(min(n/4, 1<<22)) // grown less often
-	for i := range s.Customers {
+	parts := 1
+	if n >= patternParallelMin {
+		parts = patternParts
+	}
+	bounds := func(k int) (lo, hi int) { return k * n / parts, (k + 1) * n / parts }
+	indexes := make([]*historyIndex, parts)
+	parallelParts(parts, func(k int) {
+		lo, hi := bounds(k)
+		indexes[k] = indexHistories(s, lo, hi, of)
+	})
+	// Merge the parts into the first; remap[k] takes part k's rows to it.
+	index := indexes[0]
+	remap := make([][]int32, parts)
+	for k := 1; k < parts; k++ {
+		remap[k] = make([]int32, len(indexes[k].rows))
+		for j, r := range indexes[k].rows {
+			m := index.of(r.x, r.tx, r.t)
+			index.rows[m].w += r.w
+			remap[k][j] = m
+		}
+	}
+	// Sort only the distinct rows (far fewer than the customers when
+	// histories repeat), each carrying its number, then renumber the
+	// customers' rows.
+	rows := index.rows
+	sortHistories(rows)
+	p := &Patterns{
+		Frequency: make([]float64, len(rows)), Recency: make([]float64, len(rows)),
+		T: make([]float64, len(rows)), Weight: make([]float64, len(rows)), Of: of,
+	}
+	rank := make([]int32, len(rows))
+	for r, c := range rows {
+		rank[c.num] = int32(r)
+		p.Frequency[r], p.Recency[r], p.T[r], p.Weight[r] = c.x, c.tx, c.t, c.w
+	}
+	parallelParts(parts, func(k int) {
+		lo, hi := bounds(k)
+		for i := lo; i < hi; i++ {
+			if k > 0 {
+				of[i] = rank[remap[k][of[i]]]
+			} else {
+				of[i] = rank[of[i]]
+			}
+		}
+	})
+	return p
+}
+
+// A summary of at least patternParallelMin customers is indexed in
+// patternParts parts in parallel.
+const (
+	patternParallelMin = 1 << 17
+	patternParts       = 4
+)
+
+// parallelParts runs f(0), …, f(parts−1) on up to GOMAXPROCS goroutines.
+func parallelParts(parts int, f func(k int)) {
+	if parts == 1 {
+		f(0)
+		return
+	}
+	next := make(chan int, parts)
+	for k := 0; k < parts; k++ {
+		next <- k
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(parts, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range next {
+				f(k)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// indexHistories indexes the histories of customers [lo, hi) of s, with
+// their weights, and sets of[i] to the number of customer i's row.
+func indexHistories(s *Summary, lo, hi int, of []int32) *historyIndex {
+	index := newHistoryIndex(min((hi-lo)/4, 1<<22)) // grown less often
+	for i := lo; i < hi; i++ {
 		c := &s.Customers[i]
 		w := c.Weight
 		if !s.Compressed && w == 0 {
@@ -51,24 +139,7 @@ func NewPatterns(s *Summary) *Patterns {
 		index.rows[j].w += w
 		of[i] = j
 	}
-	// Sort only the distinct rows (far fewer than the customers when
-	// histories repeat), each carrying its number, then renumber the
-	// customers' rows.
-	rows := index.rows
-	slices.SortFunc(rows, compareHistory)
-	p := &Patterns{
-		Frequency: make([]float64, len(rows)), Recency: make([]float64, len(rows)),
-		T: make([]float64, len(rows)), Weight: make([]float64, len(rows)), Of: of,
-	}
-	rank := make([]int32, len(rows))
-	for r, c := range rows {
-		rank[c.num] = int32(r)
-		p.Frequency[r], p.Recency[r], p.T[r], p.Weight[r] = c.x, c.tx, c.t, c.w
-	}
-	for i, j := range of {
-		of[i] = rank[j]
-	}
-	return p
+	return index
 }
 
 // historyIndex numbers the distinct histories (x, t_x, T), compared by
@@ -149,6 +220,59 @@ func (ix *historyIndex) of(x, tx, t float64) int32 {
 type history struct {
 	x, tx, t, w float64
 	num         int32
+}
+
+// sortHistories sorts rows (distinct histories) by compareHistory: a
+// large table as two halves sorted in parallel and merged. When every
+// value is ≥ 0 (as in any valid summary) it compares their bits instead,
+// which order such numbers alike and cost less.
+func sortHistories(rows []history) {
+	less := compareHistory
+	valid := true
+	for _, r := range rows {
+		if !(r.x >= 0 && r.tx >= 0 && r.t >= 0) {
+			valid = false
+			break
+		}
+	}
+	if valid {
+		less = compareHistoryBits
+	}
+	if len(rows) < 1<<15 {
+		slices.SortFunc(rows, less)
+		return
+	}
+	mid := len(rows) / 2
+	parallelParts(2, func(k int) {
+		if k == 0 {
+			slices.SortFunc(rows[:mid], less)
+		} else {
+			slices.SortFunc(rows[mid:], less)
+		}
+	})
+	a, b := slices.Clone(rows[:mid]), rows[mid:]
+	i, j := 0, 0
+	for k := range rows {
+		if j == len(b) || (i < len(a) && less(a[i], b[j]) < 0) {
+			rows[k] = a[i]
+			i++
+		} else {
+			rows[k] = b[j]
+			j++
+		}
+	}
+}
+
+// compareHistoryBits is compareHistory for histories of values ≥ 0,
+// whose bits order them alike.
+func compareHistoryBits(a, b history) int {
+	if c := cmp.Compare(math.Float64bits(a.x), math.Float64bits(b.x)); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(math.Float64bits(a.tx), math.Float64bits(b.tx)); c != 0 {
+		return c
+	}
+	return cmp.Compare(math.Float64bits(a.t), math.Float64bits(b.t))
 }
 
 // compareHistory orders histories by frequency, then recency, then T.

@@ -144,16 +144,17 @@ func BenchmarkNewPatterns(b *testing.B) {
 }
 
 // TestPatternsManyDistinct checks the pattern table where most histories
-// are distinct (continuous times: the index grows several times past its
-// first size) against counts made with a map, and that every customer's
-// row holds its history.
+// are distinct (the index grows several times past its first size), on
+// enough customers to be indexed in parts and enough rows to be sorted in
+// parallel, against counts made with a map, and that every customer's row
+// holds its history.
 func TestPatternsManyDistinct(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	s := &Summary{}
 	counts := map[[3]float64]float64{}
-	for i := 0; i < 40000; i++ {
+	for i := 0; i < patternParallelMin+1000; i++ {
 		x := float64(rng.IntN(3))
-		T := math.Round(rng.Float64()*1e4) / 100 // about 10,000 distinct values
+		T := math.Round(rng.Float64()*1e5) / 1000 // about 100,000 distinct values
 		r := 0.0
 		if x > 0 {
 			r = T * float64(rng.IntN(3)) / 2
@@ -162,8 +163,15 @@ func TestPatternsManyDistinct(t *testing.T) {
 		s.Customers = append(s.Customers, CustomerSummary{Frequency: x, Recency: r, T: T})
 	}
 	p := NewPatterns(s)
-	if p.Len() != len(counts) || p.Len() < 20000 {
-		t.Fatalf("%d rows, want %d (at least 20,000)", p.Len(), len(counts))
+	if p.Len() != len(counts) || p.Len() < 1<<15 {
+		t.Fatalf("%d rows, want %d (at least 2^15)", p.Len(), len(counts))
+	}
+	for j := 1; j < p.Len(); j++ {
+		a := history{x: p.Frequency[j-1], tx: p.Recency[j-1], t: p.T[j-1]}
+		b := history{x: p.Frequency[j], tx: p.Recency[j], t: p.T[j]}
+		if compareHistory(a, b) >= 0 {
+			t.Fatalf("rows %d and %d not in strictly increasing order", j-1, j)
+		}
 	}
 	for j := 0; j < p.Len(); j++ {
 		if w := counts[[3]float64{p.Frequency[j], p.Recency[j], p.T[j]}]; w != p.Weight[j] {
