@@ -72,6 +72,12 @@ type Spec struct {
 	// about one row per repeat customer, so only when a spend model is
 	// fitted on them.
 	PatternSpend bool
+	// DateText reads the date column as text, YYYY-MM-DD as the file
+	// reader reads it by default, anything else counted as an
+	// unparseable date (see textDay); otherwise the column is a date or
+	// timestamp converted by the engine. Summarize, SummarizePatterns and
+	// WriteTable set it from the column's type (DetectDateText).
+	DateText bool
 }
 
 // hasAmount tells whether the log has an amount column.

@@ -61,11 +61,13 @@ type gen struct {
 	src                    string
 	cust, date, amount     string
 	hasAmount, excludeLate bool
+	dateText               bool // the date column is text (see textDay)
 	spend                  bool // the Patterns statement returns the spend pairs
 }
 
 func newGen(spec Spec, w window) (*gen, error) {
-	g := &gen{d: spec.Dialect, w: w, hasAmount: spec.hasAmount(), excludeLate: spec.ExcludeAfterEnd, spend: spec.PatternSpend && spec.hasAmount()}
+	g := &gen{d: spec.Dialect, w: w, hasAmount: spec.hasAmount(), excludeLate: spec.ExcludeAfterEnd, spend: spec.PatternSpend && spec.hasAmount(),
+		dateText: spec.DateText}
 	var err error
 	if spec.Query != "" {
 		g.src = "(" + strings.TrimRight(strings.TrimSpace(spec.Query), "; \n\t") + ") AS clv_src"
@@ -102,6 +104,9 @@ func (g *gen) float(v float64) string {
 func (g *gen) rowExprs() (id, day, amt string) {
 	if g.d == Postgres {
 		id, day = "CAST("+g.cust+" AS text)", "(CAST("+g.date+" AS date) - DATE '1970-01-01')"
+		if g.dateText {
+			day = g.textDay(g.date)
+		}
 		amt = "CAST(0 AS double precision)"
 		if g.hasAmount {
 			amt = "CAST(" + g.amount + " AS double precision)"
@@ -109,6 +114,9 @@ func (g *gen) rowExprs() (id, day, amt string) {
 		return id, day, amt
 	}
 	id, day, amt = "toString("+g.cust+")", "toInt64(toDate("+g.date+"))", "toFloat64(0)"
+	if g.dateText {
+		day = g.textDay(g.date)
+	}
 	if g.hasAmount {
 		amt = "toFloat64(" + g.amount + ")"
 	}

@@ -66,6 +66,9 @@ func prepare(ctx context.Context, conn Conn, spec Spec) (*query, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := DetectDateText(ctx, conn, &spec); err != nil {
+		return nil, fmt.Errorf("%s: %w", describe(spec), err)
+	}
 	st, err := SQL(spec)
 	if err != nil {
 		return nil, err
