@@ -749,6 +749,13 @@ func (pi *PurchaseIntervals) Coverage(rows []int, actual []float64, seed uint64)
 	if err != nil {
 		return 0, 0, err
 	}
+	randomized, within = pi.CoverageOf(rows, u, actual)
+	return randomized, within, nil
+}
+
+// CoverageOf is Coverage given the customers' PIT (the same at every
+// level, so computed once for all).
+func (pi *PurchaseIntervals) CoverageOf(rows []int, u, actual []float64) (randomized, within float64) {
 	for i, v := range u {
 		if v >= pi.lowerTail && v <= pi.upperTail {
 			randomized++
@@ -762,7 +769,7 @@ func (pi *PurchaseIntervals) Coverage(rows []int, actual []float64, seed uint64)
 		}
 	}
 	n := float64(len(actual))
-	return randomized / n, within / n, nil
+	return randomized / n, within / n
 }
 
 // TotalInterval returns the cohort total's equal-tailed interval at
