@@ -420,10 +420,14 @@ func rowTotal(pm predictiveModel, d *Data) func(p []float64) (float64, error) {
 			return 0, err
 		}
 		return parallelSum(d.Len(), 0, nil, func(lo, hi int, _ []float64) float64 {
+			logLik := m.logLik
+			if pp, ok := m.(paretoPredictive); ok {
+				logLik = newParetoAlive(pp.f).logLik
+			}
 			s := 0.0
 			for i := lo; i < hi; i++ {
 				if w := d.W(i); w > 0 {
-					s += w * m.logLik(d.Customer(i))
+					s += w * logLik(d.Customer(i))
 				}
 			}
 			return s
@@ -668,10 +672,16 @@ type aliveOnly interface {
 // is not a probability.
 func drawAlive(m predictiveModel, d *Data, lo, hi int, alive []float64, stride int) error {
 	ao, direct := m.(aliveOnly)
+	var pareto *paretoAlive
+	if pp, ok := m.(paretoPredictive); ok {
+		pareto = newParetoAlive(pp.f)
+	}
 	for i := lo; i < hi; i++ {
 		c := d.Customer(i)
 		var a float64
-		if direct {
+		if pareto != nil {
+			a = pareto.at(c)
+		} else if direct {
 			a = ao.aliveAt(c)
 		} else {
 			var err error
@@ -688,6 +698,68 @@ func drawAlive(m predictiveModel, d *Data, lo, hi int, alive []float64, stride i
 		alive[(i-lo)*stride] = a
 	}
 	return nil
+}
+
+// paretoAlive is FittedParetoNBD.ProbabilityAlive over the sorted rows of
+// a pattern table, which repeat (x, t_x) in runs and (x, T) often:
+//
+//	P(alive) = e^(la − ln(e^(l1) + e^(l2))),   la = −(r+x) ln(α+T) − s ln(β+T),
+//	l1 = ln s + ln J(r+x, s+1; t_x),   l2 = ln(r+x) + ln J(r+x+1, s; T)
+//
+// (see customerLogLik), with l1 kept from the previous row while (x, t_x)
+// repeats and l2 kept per (x, T): the same operations as ProbabilityAlive,
+// so the same values, with a fraction of the J integrals.
+type paretoAlive struct {
+	f          *FittedParetoNBD
+	lastX, lTx float64
+	l1         float64
+	l2         map[[2]float64]float64
+}
+
+func newParetoAlive(f *FittedParetoNBD) *paretoAlive {
+	return &paretoAlive{f: f, lastX: math.NaN(), l2: map[[2]float64]float64{}}
+}
+
+func (pa *paretoAlive) at(c Customer) float64 {
+	if !ValidHistory(c) {
+		return math.NaN()
+	}
+	m := pa.f
+	a := m.R + c.Frequency
+	l1, l2 := pa.terms(c)
+	la := -a*math.Log(m.Alpha+c.T) - m.S*math.Log(m.Beta+c.T)
+	return math.Exp(math.Min(0, la-logAddExp(l1, l2)))
+}
+
+// logLik is FittedParetoNBD.LogLikelihood with the same kept integrals.
+func (pa *paretoAlive) logLik(c Customer) float64 {
+	if !ValidHistory(c) {
+		return math.NaN()
+	}
+	m := pa.f
+	a := m.R + c.Frequency
+	l1, l2 := pa.terms(c)
+	pre := lgamma(a) - lgamma(m.R) + m.R*math.Log(m.Alpha) + m.S*math.Log(m.Beta)
+	return pre + logAddExp(l1, l2)
+}
+
+// terms returns l1 and l2 of a valid history.
+func (pa *paretoAlive) terms(c Customer) (l1, l2 float64) {
+	m := pa.f
+	x, T := c.Frequency, c.T
+	tx := pnbdRecency(x, c.Recency, T)
+	a, cc := m.R+x, m.R+m.S+x
+	if x != pa.lastX || tx != pa.lTx {
+		pa.l1 = math.Log(m.S) + paretoLogJ(a, m.S+1, cc, m.Alpha, m.Beta, tx, nil)
+		pa.lastX, pa.lTx = x, tx
+	}
+	key := [2]float64{x, T}
+	l2, ok := pa.l2[key]
+	if !ok {
+		l2 = math.Log(a) + paretoLogJ(a+1, m.S, cc, m.Alpha, m.Beta, T, nil)
+		pa.l2[key] = l2
+	}
+	return pa.l1, l2
 }
 
 // futurePMF returns P'(X(t) = y) for y = 0, 1, … until the mass left is

@@ -31,9 +31,12 @@ import (
 //	P(R ≤ θu) = P(Y = 0) + Σ_{y≥1} P(Y = y) · I_{u/(1+u)}(py, k),
 //
 // which depends on the customer only through the row (x, t_x, T) and the
-// scale θ: the quantiles of R/θ are found once per row (by bisection on
-// this CDF) and multiplied by each customer's θ. Spend is taken independent
-// of the purchase count, as the Gamma-Gamma model assumes.
+// scale θ: the quantiles of R/θ are found once per row, every level and
+// both tails in one pass over tables of the incomplete beta terms per
+// distinct x (intervals_money.go; the direct root search on this CDF,
+// rowQuantile, where the tables cannot serve), and multiplied by each
+// customer's θ. Spend is taken independent of the purchase count, as the
+// Gamma-Gamma model assumes.
 //
 // CLV. The discounted value margin·Σ z_j e^(−δ t_j) is approximated by
 // margin · f · R(H), with R(H) the revenue over the CLV horizon and
