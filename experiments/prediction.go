@@ -175,6 +175,22 @@ func (p *Prediction) Column(q Quantity) []float64 {
 	return out
 }
 
+// byRow returns the values of q by row (nil for a quantity derived per
+// customer).
+func (p *Prediction) byRow(q Quantity) []float64 {
+	switch q {
+	case PredPurchases:
+		return p.purchases
+	case PredPAlive:
+		return p.alive
+	case PredDiscounted:
+		return p.discounted
+	case PredAliveTime:
+		return p.aliveTime
+	}
+	return nil
+}
+
 // Tiers returns every customer's value tier (nil without tiers); the
 // slice is the prediction's own.
 func (p *Prediction) Tiers() []Tier { return p.tiers }
