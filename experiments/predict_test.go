@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/clv-dev/clv/datasets"
@@ -51,7 +52,7 @@ func patternSummary(n int, mixed bool) *datasets.Summary {
 // patternModels returns fitted models of every kind the pattern path
 // distinguishes: factored (BG/NBD, MBG/NBD, Pareto/NBD), per pattern
 // (average, hiatus) and per customer (retention, which reads activity).
-func patternModels(t *testing.T, s *datasets.Summary) map[string]models.FittedPurchases {
+func patternModels(t testing.TB, s *datasets.Summary) map[string]models.FittedPurchases {
 	t.Helper()
 	out := map[string]models.FittedPurchases{}
 	var err error
@@ -245,7 +246,7 @@ func checkDirect(t *testing.T, cfg *Config, wr *windowResult, o models.CLVOption
 // and predict steps.
 func TestPredictionsEqualDirect(t *testing.T) {
 	t.Run("generated", func(t *testing.T) {
-		cfg, wr := patternWindow(t, 4000, true)
+		cfg, wr := patternWindow(t, patternSummary(4000, true))
 		checkDirect(t, cfg, wr, models.CLVOptions{Horizon: 52, DiscountRate: 0.002, Margin: 0.3})
 	})
 	t.Run("cdnow", func(t *testing.T) {
@@ -276,4 +277,49 @@ func TestPredictionsEqualDirect(t *testing.T) {
 		}
 		checkDirect(t, cfg, wr, models.CLVOptions{Horizon: cfg.Resolved.Horizon, DiscountRate: cfg.Resolved.DiscountRatePerUnit, Margin: cfg.CLV.Margin})
 	})
+}
+
+// TestFirstInvalid checks Prediction.firstInvalid, with its shortcut over
+// rows and largest factors, against a plain scan of every customer's
+// values in order: NaN or negative row values, an infinite spend, a
+// revenue or CLV that overflows only for some customers, a bad row no
+// customer uses, and none at all.
+func TestFirstInvalid(t *testing.T) {
+	rows := []int32{2, 0, 1, 1, 0, 2, 3, 1}
+	spend := []float64{1, 2, 3, 4, 5, 6, 7, 8}
+	base := func() *Prediction {
+		return &Prediction{rows: rows, purchases: []float64{1, 2, 3, 9}, alive: []float64{0.5, 0.5, 1, 0.1},
+			discounted: []float64{3, 4, 5, 6}, aliveTime: []float64{7, 8, 9, 1}, spend: slices.Clone(spend), margin: 0.5}
+	}
+	plain := func(p *Prediction) (int, float64) {
+		for i := range p.Len() {
+			for _, q := range []Quantity{PredPurchases, PredPAlive, PredDiscounted, PredAliveTime, PredSpend, PredRevenue, PredCLV} {
+				if v := p.Value(q, i); !(v >= 0) || math.IsInf(v, 1) {
+					return i, v
+				}
+			}
+		}
+		return -1, 0
+	}
+	for _, c := range []struct {
+		name   string
+		change func(p *Prediction)
+		want   int
+	}{
+		{"none", func(*Prediction) {}, -1},
+		{"NaN P(alive) of row 0", func(p *Prediction) { p.alive[0] = math.NaN() }, 1},
+		{"negative purchases of row 2", func(p *Prediction) { p.purchases[2] = -1 }, 0},
+		{"infinite spend", func(p *Prediction) { p.spend[3] = math.Inf(1) }, 3},
+		{"revenue overflows", func(p *Prediction) { p.purchases[1], p.spend[4], p.spend[7] = 1e300, 1e10, 1e10 }, 7},
+		{"CLV overflows", func(p *Prediction) { p.discounted[3], p.spend[6] = 1e300, 1e300 }, 6},
+		{"unused row", func(p *Prediction) { p.rows = []int32{0, 0, 1, 1, 0, 2, 2, 1}; p.alive[3] = math.NaN() }, -1},
+	} {
+		p := base()
+		c.change(p)
+		got, v := p.firstInvalid()
+		want, wv := plain(p)
+		if got != c.want || got != want || math.Float64bits(v) != math.Float64bits(wv) {
+			t.Errorf("%s: first invalid customer %d (%v), plain scan %d (%v), want %d", c.name, got, v, want, wv, c.want)
+		}
+	}
 }

@@ -107,7 +107,7 @@ type csvSegment struct {
 	first bool // col is the line's first field
 	rows  []int32
 	text  []byte
-	off   []int
+	off   []uint32
 }
 
 // csvSegments groups the columns into segments (see csvSegment).
@@ -125,6 +125,12 @@ func csvSegments(cols []predColumn) []csvSegment {
 			k++
 		}
 		text, off := formatByRow(cols[j:k], j == 0)
+		if off == nil { // too long for 32-bit offsets: customer by customer
+			for ; j < k; j++ {
+				segs = append(segs, csvSegment{col: cols[j], first: j == 0})
+			}
+			continue
+		}
 		segs = append(segs, csvSegment{rows: c.rows, text: text, off: off})
 		j = k
 	}
@@ -139,18 +145,19 @@ func sameRows(a, b predColumn) bool {
 }
 
 // formatByRow formats the fields of columns by row, row by row, rows in
-// parallel blocks; first means the first column starts the line.
-func formatByRow(cols []predColumn, first bool) (text []byte, off []int) {
+// parallel blocks; first means the first column starts the line. It
+// returns nil offsets when the text is too long for them.
+func formatByRow(cols []predColumn, first bool) (text []byte, off []uint32) {
 	rows := len(cols[0].byRow)
 	workers := max(1, runtime.GOMAXPROCS(0))
 	per := (rows + workers - 1) / workers
-	texts, offs := make([][]byte, workers), make([][]int, workers)
+	texts, offs := make([][]byte, workers), make([][]uint32, workers)
 	parallelBlocks(workers, func(k int) {
 		lo, hi := min(rows, k*per), min(rows, (k+1)*per)
 		var b []byte
-		o := make([]int, 0, hi-lo)
+		o := make([]uint32, 0, hi-lo)
 		for r := lo; r < hi; r++ {
-			o = append(o, len(b))
+			o = append(o, uint32(len(b))) // checked below
 			for j, c := range cols {
 				if j > 0 || !first {
 					b = append(b, ',')
@@ -160,14 +167,21 @@ func formatByRow(cols []predColumn, first bool) (text []byte, off []int) {
 		}
 		texts[k], offs[k] = b, o
 	})
-	off = make([]int, 0, rows+1)
+	total := 0
+	for _, b := range texts {
+		total += len(b)
+	}
+	if total > math.MaxUint32 {
+		return nil, nil
+	}
+	text, off = make([]byte, 0, total), make([]uint32, 0, rows+1)
 	for k, b := range texts {
 		for _, o := range offs[k] {
-			off = append(off, len(text)+o)
+			off = append(off, uint32(len(text))+o)
 		}
 		text = append(text, b...)
 	}
-	return text, append(off, len(text))
+	return text, append(off, uint32(len(text)))
 }
 
 // appendCSVRows appends rows lo..hi−1. Text (customer ids) is neutralised

@@ -143,13 +143,10 @@ func TestPredictionsParquetRowGroups(t *testing.T) {
 	}
 }
 
-// patternWindow predicts every model of patternModels on a summary of n
-// customers whose histories repeat, with the Gamma-Gamma spend model and
-// tiers, as a run's window; mixed gives a few customers another holdout
-// length (two rows per history).
-func patternWindow(t *testing.T, n int, mixed bool) (*Config, *windowResult) {
+// patternWindow predicts every model of patternModels on a summary, with
+// the Gamma-Gamma spend model and tiers, as a run's window.
+func patternWindow(t testing.TB, s *datasets.Summary) (*Config, *windowResult) {
 	t.Helper()
-	s := patternSummary(n, mixed)
 	fits := patternModels(t, s)
 	spend, err := models.NewFittedGammaGamma(6, 4, 15)
 	if err != nil {
@@ -180,7 +177,7 @@ func patternWindow(t *testing.T, n int, mixed bool) (*Config, *windowResult) {
 // by-row path is taken.
 func TestPredictionsCSVByRow(t *testing.T) {
 	for _, mixed := range []bool{false, true} {
-		cfg, wr := patternWindow(t, 3000, mixed)
+		cfg, wr := patternWindow(t, patternSummary(3000, mixed))
 		for _, forecast := range []bool{false, true} {
 			cfg.Resolved.Forecast = forecast
 			cols := predictionColumns(cfg, wr)
