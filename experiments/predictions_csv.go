@@ -99,15 +99,16 @@ func parallelBlocks(k int, f func(int)) {
 
 // csvSegment is a run of the columns of a CSV row: one column formatted
 // customer by customer (col), or consecutive columns by row of one row
-// index (rows), whose fields are formatted once per row: row r's are
-// text[off[r]:off[r+1]], each field with its leading comma but at the
-// start of the line.
+// index (rows), whose fields are formatted once per row into a slot of
+// width bytes: row r's are text[r·width+1 : r·width+1+text[r·width]],
+// each field with its leading comma but at the start of the line (one
+// slot per row, so that a customer's fields take one look-up).
 type csvSegment struct {
 	col   predColumn
 	first bool // col is the line's first field
 	rows  []int32
 	text  []byte
-	off   []uint32
+	width int
 }
 
 // csvSegments groups the columns into segments (see csvSegment).
@@ -124,14 +125,14 @@ func csvSegments(cols []predColumn) []csvSegment {
 		for k < len(cols) && sameRows(cols[k], c) {
 			k++
 		}
-		text, off := formatByRow(cols[j:k], j == 0)
-		if off == nil { // too long for 32-bit offsets: customer by customer
+		text, width := formatByRow(cols[j:k], j == 0)
+		if text == nil { // a row too long for its length byte: customer by customer
 			for ; j < k; j++ {
 				segs = append(segs, csvSegment{col: cols[j], first: j == 0})
 			}
 			continue
 		}
-		segs = append(segs, csvSegment{rows: c.rows, text: text, off: off})
+		segs = append(segs, csvSegment{rows: c.rows, text: text, width: width})
 		j = k
 	}
 	return segs
@@ -144,44 +145,33 @@ func sameRows(a, b predColumn) bool {
 		(len(a.rows) == 0 || &a.rows[0] == &b.rows[0])
 }
 
-// formatByRow formats the fields of columns by row, row by row, rows in
-// parallel blocks; first means the first column starts the line. It
-// returns nil offsets when the text is too long for them.
-func formatByRow(cols []predColumn, first bool) (text []byte, off []uint32) {
+// formatByRow formats the fields of columns by row into slots of one
+// width (a length byte, then the fields), rows in parallel blocks; first
+// means the first column starts the line. It returns nil when a row's
+// fields are longer than a length byte counts.
+func formatByRow(cols []predColumn, first bool) (text []byte, width int) {
 	rows := len(cols[0].byRow)
-	workers := max(1, runtime.GOMAXPROCS(0))
-	per := (rows + workers - 1) / workers
-	texts, offs := make([][]byte, workers), make([][]uint32, workers)
-	parallelBlocks(workers, func(k int) {
-		lo, hi := min(rows, k*per), min(rows, (k+1)*per)
+	width = 1 + len(cols)*25 // a comma and at most 24 bytes per number
+	if width > 256 {
+		return nil, 0
+	}
+	text = make([]byte, rows*width)
+	parallelFor(rows, func(lo, hi int) {
 		var b []byte
-		o := make([]uint32, 0, hi-lo)
 		for r := lo; r < hi; r++ {
-			o = append(o, uint32(len(b))) // checked below
+			b = b[:0]
 			for j, c := range cols {
 				if j > 0 || !first {
 					b = append(b, ',')
 				}
 				b = appendNumber(b, c.byRow[r])
 			}
+			slot := text[r*width : (r+1)*width]
+			slot[0] = byte(len(b))
+			copy(slot[1:], b)
 		}
-		texts[k], offs[k] = b, o
 	})
-	total := 0
-	for _, b := range texts {
-		total += len(b)
-	}
-	if total > math.MaxUint32 {
-		return nil, nil
-	}
-	text, off = make([]byte, 0, total), make([]uint32, 0, rows+1)
-	for k, b := range texts {
-		for _, o := range offs[k] {
-			off = append(off, uint32(len(text))+o)
-		}
-		text = append(text, b...)
-	}
-	return text, append(off, uint32(len(text)))
+	return text, width
 }
 
 // appendCSVRows appends rows lo..hi−1. Text (customer ids) is neutralised
@@ -191,8 +181,8 @@ func appendCSVRows(b []byte, segs []csvSegment, lo, hi int) []byte {
 		for k := range segs {
 			s := &segs[k]
 			if s.rows != nil {
-				r := s.rows[i]
-				b = append(b, s.text[s.off[r]:s.off[r+1]]...)
+				slot := s.text[int(s.rows[i])*s.width:]
+				b = append(b, slot[1:1+slot[0]]...)
 				continue
 			}
 			if !s.first {
