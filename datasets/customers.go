@@ -1,10 +1,8 @@
 package datasets
 
 import (
-	"cmp"
 	"math"
 	"slices"
-	"strings"
 )
 
 // The per-customer state of a summary in the making.
@@ -226,6 +224,13 @@ func (c *customerTable) idOf(key uint64) string {
 		return c.strs[key&^strKey]
 	}
 	var buf [20]byte
+	return string(appendNumericID(buf[:0], key))
+}
+
+// appendNumericID appends the id of a numeric key: its value, with the
+// leading zeros that make up its length.
+func appendNumericID(b []byte, key uint64) []byte {
+	var buf [20]byte
 	i := len(buf)
 	for v := key >> 4; v > 0; v /= 10 {
 		i--
@@ -235,7 +240,7 @@ func (c *customerTable) idOf(key uint64) string {
 		i--
 		buf[i] = '0'
 	}
-	return string(buf[i:])
+	return append(b, buf[i:]...)
 }
 
 // slot returns the entry of a key; with insert, a new one (key set, state
@@ -532,33 +537,42 @@ type tableEntry struct {
 	st  *custState
 }
 
-// entries returns the customers in output order (see idOrder); their ids
+// entries returns the customers whose first purchase is on or before day
+// cal, in output order (see idOrder), and the number of the others; ids
 // are made by idOf when needed, so that no string is made for a numeric id
 // before the summary's row.
-func (c *customerTable) entries() []tableEntry {
+func (c *customerTable) entries(cal int32) (es []tableEntry, late int) {
 	n := 0
 	for _, sh := range c.shards {
 		n += sh.n
 	}
-	es := make([]tableEntry, 0, n)
+	es = make([]tableEntry, 0, n)
 	adviseHugePages(es)
 	for _, sh := range c.shards {
 		for i := range sh.slots {
 			if e := &sh.slots[i]; e.key != 0 {
+				if e.first > cal {
+					late++
+					continue
+				}
 				es = append(es, tableEntry{e.key, &e.custState})
 			}
 		}
 	}
 	if len(c.strs) == 0 {
-		// Every id is numeric: sort by value, then (for ids equal but for
-		// leading zeros) by text, without making strings first.
-		slices.SortFunc(es, func(a, b tableEntry) int {
-			if d := cmp.Compare(a.key>>4, b.key>>4); d != 0 || a.key == b.key {
-				return d
+		// Every id is numeric: by value, then (for ids equal but for
+		// leading zeros) by text, where the longer comes first: the
+		// order of the keys with their length l (low 4 bits) turned into
+		// 15 − l, an involution.
+		flip := func() {
+			for i := range es {
+				es[i].key ^= 15
 			}
-			return strings.Compare(c.idOf(a.key), c.idOf(b.key))
-		})
-		return es
+		}
+		flip()
+		radixSortEntries(es)
+		flip()
+		return es, late
 	}
 	ids := make([]string, len(es))
 	for i, e := range es {
@@ -569,5 +583,5 @@ func (c *customerTable) entries() []tableEntry {
 	for j, i := range order {
 		sorted[j] = es[i]
 	}
-	return sorted
+	return sorted, late
 }

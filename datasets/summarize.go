@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -437,55 +441,20 @@ func secondPass(src logSource, cs *customerTable, w *logWindow, file string) err
 
 // buildSummary turns the customers' states into the summary table.
 func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, error) {
-	u := w.unit.Days()
-	if w.discrete {
-		u = 1 // one period
-	}
 	s := &Summary{Unit: w.unit, CalibrationEnd: timeOfDay(w.cal), HasHoldout: w.hasHold, HasAmount: hasAmount}
 	if w.hasHold {
 		s.HoldoutEnd = timeOfDay(w.hold)
 	}
 	gaps := cs.interPurchase()
 	s.HasInterPurchase = gaps != nil
-	entries := cs.entries()
-	s.Customers = make([]CustomerSummary, 0, len(entries))
-	adviseHugePages(s.Customers)
-	earliest := int64(math.MaxInt64)
 	cal := int32(w.per(w.cal))
-	for _, e := range entries {
-		st := e.st
-		if st.first > cal {
-			s.LateCustomers++
-			continue
-		}
-		earliest = min(earliest, int64(st.first))
-		c := CustomerSummary{
-			ID:          cs.idOf(e.key),
-			Frequency:   float64(st.nCal - 1),
-			Recency:     float64(st.lastCal-st.first) / u,
-			T:           float64(cal-st.first) / u,
-			FirstAmount: st.firstAmt,
-			Weight:      1,
-			Activity:    st.activity,
-		}
-		if st.nCal > 1 {
-			c.Monetary = st.repSum / float64(st.nCal-1)
-			if g, ok := gaps[st]; ok {
-				c.LogInterPurchase = g.logDays - c.Frequency*math.Log(u)
-				c.LastIntervalShare = g.share
-			}
-		}
-		if w.hasHold {
-			c.FrequencyHoldout = float64(st.nHold)
-			if st.nHold > 0 {
-				c.MonetaryHoldout = st.holdSum / float64(st.nHold)
-			}
-			c.DurationHoldout = float64(w.per(w.hold)-w.per(w.cal)) / u
-		}
-		if !isFinite(c.Monetary) || !isFinite(c.MonetaryHoldout) || !isFinite(c.FirstAmount) {
-			return nil, fmt.Errorf("the amounts of customer %s add up to more than a float64 holds", excerpt([]byte(c.ID)))
-		}
-		s.Customers = append(s.Customers, c)
+	entries, late := cs.entries(cal)
+	s.LateCustomers = late
+	s.Customers = make([]CustomerSummary, len(entries))
+	adviseHugePages(s.Customers)
+	earliest, err := fillRows(s.Customers, entries, cs, w, gaps)
+	if err != nil {
+		return nil, err
 	}
 	perDay, perDayBase, perDayValid := cs.perDay()
 	if perDayValid && len(s.Customers) > 0 && !w.discrete {
@@ -502,10 +471,7 @@ func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, er
 			}
 		}
 		for _, e := range entries {
-			st := e.st
-			if st.first <= cal {
-				s.RepeatsPerDay[int64(st.first)-earliest]--
-			}
+			s.RepeatsPerDay[int64(e.st.first)-earliest]--
 		}
 	}
 	if w.period > 0 {
@@ -515,6 +481,102 @@ func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, er
 		}
 	}
 	return s, nil
+}
+
+// fillRows makes the summary row rows[i] of each customer entries[i], in
+// parallel ranges, and returns the earliest first purchase day; an error
+// names the first customer (in output order) whose amounts overflow.
+func fillRows(rows []CustomerSummary, entries []tableEntry, cs *customerTable, w *logWindow, gaps map[*custState]gapStats) (int64, error) {
+	parts := min(runtime.GOMAXPROCS(0), max(1, len(rows)/65536))
+	earliest := make([]int64, parts)
+	bad := make([]int, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := p*len(rows)/parts, (p+1)*len(rows)/parts
+		wg.Go(func() {
+			earliest[p], bad[p] = fillRange(rows[lo:hi], entries[lo:hi], cs, w, gaps)
+			if bad[p] >= 0 {
+				bad[p] += lo
+			}
+		})
+	}
+	wg.Wait()
+	for _, i := range bad {
+		if i >= 0 {
+			return 0, fmt.Errorf("the amounts of customer %s add up to more than a float64 holds", excerpt([]byte(rows[i].ID)))
+		}
+	}
+	return slices.Min(append(earliest, math.MaxInt64)), nil
+}
+
+// fillRange is fillRows for one range: the numeric ids are written into
+// one string, of which the rows' ids are parts (one allocation, not one
+// per customer). It returns the earliest first day and the index of the
+// first row whose amounts overflow (−1 for none).
+func fillRange(rows []CustomerSummary, entries []tableEntry, cs *customerTable, w *logWindow, gaps map[*custState]gapStats) (earliest int64, bad int) {
+	u := w.unit.Days()
+	if w.discrete {
+		u = 1 // one period
+	}
+	cal := int32(w.per(w.cal))
+	ids := idArena(entries, cs)
+	earliest, bad = math.MaxInt64, -1
+	for i, e := range entries {
+		st := e.st
+		earliest = min(earliest, int64(st.first))
+		c := &rows[i]
+		*c = CustomerSummary{
+			Frequency:   float64(st.nCal - 1),
+			Recency:     float64(st.lastCal-st.first) / u,
+			T:           float64(cal-st.first) / u,
+			FirstAmount: st.firstAmt,
+			Weight:      1,
+			Activity:    st.activity,
+		}
+		if e.key&strKey != 0 {
+			c.ID = cs.idOf(e.key)
+		} else {
+			c.ID, ids = ids[:e.key&15], ids[e.key&15:]
+		}
+		if st.nCal > 1 {
+			c.Monetary = st.repSum / float64(st.nCal-1)
+			if g, ok := gaps[st]; ok {
+				c.LogInterPurchase = g.logDays - c.Frequency*math.Log(u)
+				c.LastIntervalShare = g.share
+			}
+		}
+		if w.hasHold {
+			c.FrequencyHoldout = float64(st.nHold)
+			if st.nHold > 0 {
+				c.MonetaryHoldout = st.holdSum / float64(st.nHold)
+			}
+			c.DurationHoldout = float64(w.per(w.hold)-w.per(w.cal)) / u
+		}
+		if bad < 0 && (!isFinite(c.Monetary) || !isFinite(c.MonetaryHoldout) || !isFinite(c.FirstAmount)) {
+			bad = i
+		}
+	}
+	return earliest, bad
+}
+
+// idArena returns the numeric ids of entries, one after the other, in one
+// string.
+func idArena(entries []tableEntry, cs *customerTable) string {
+	n := 0
+	for _, e := range entries {
+		if e.key&strKey == 0 {
+			n += int(e.key & 15)
+		}
+	}
+	var b strings.Builder
+	b.Grow(n)
+	var buf [20]byte
+	for _, e := range entries {
+		if e.key&strKey == 0 {
+			b.Write(appendNumericID(buf[:0], e.key))
+		}
+	}
+	return b.String()
 }
 
 func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

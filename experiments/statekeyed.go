@@ -12,7 +12,7 @@ import (
 // retention heuristic's recency state, read from the activity bitmaps):
 // each state's values once per duration class, from the state's
 // representative customer, and a new customer's (T = 0) once per class,
-// handed to every customer. They equal customerPrediction's per customer,
+// handed to every customer through the row index. They equal customerPrediction's per customer,
 // bit for bit.
 func statePurchases(ctx context.Context, f models.FittedPurchases, sk models.StateKeyed, s *datasets.Summary, durations []float64, class []uint8, o models.CLVOptions) *purchaseColumns {
 	states := sk.States()
@@ -24,7 +24,11 @@ func statePurchases(ctx context.Context, f models.FittedPurchases, sk models.Sta
 		}
 		vals[k*(states+1)+newCustomer] = newCustomerValues(f, d, o)
 	}
-	out := newPurchaseColumns(len(s.Customers))
+	out := newPurchaseColumns(len(vals))
+	for r, v := range vals {
+		out.set(r, v)
+	}
+	out.rows = make([]int32, len(s.Customers))
 	parallelFor(len(s.Customers), func(lo, hi int) {
 		for i := lo; i < hi && ctx.Err() == nil; i++ {
 			cs := &s.Customers[i]
@@ -32,7 +36,7 @@ func statePurchases(ctx context.Context, f models.FittedPurchases, sk models.Sta
 			if cs.T != 0 {
 				st = sk.StateOf(models.Customer{Frequency: cs.Frequency, Recency: cs.Recency, T: cs.T, Activity: cs.Activity})
 			}
-			out.set(i, vals[int(class[i])*(states+1)+st])
+			out.rows[i] = int32(int(class[i])*(states+1) + st)
 		}
 	})
 	return out

@@ -133,6 +133,7 @@ func (f *dataFlags) summarize(ctx context.Context) (*datasets.Summary, error) {
 		return nil, usageErrf("name the transaction log with --data PATH (or --embedded quickstart)")
 	}
 	defer in.Close()
+	in.SkipChecksum() // summarize and fit print no checksum
 	s, err := in.Summarize(ro, so)
 	if err != nil && ctx.Err() != nil {
 		return nil, err // interrupted, not a data error
