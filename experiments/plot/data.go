@@ -55,6 +55,10 @@ type Customer struct {
 type Predicted struct {
 	Purchases []float64
 	Revenue   []float64 // nil without a spend model
+	// PAlive is the run's P(alive) of every customer (nil when unknown,
+	// as read back from a results folder), which the tracking plot's
+	// forecast of a factored model reuses instead of recomputing it.
+	PAlive []float64
 }
 
 // Input is everything the figures are computed from: metrics.json, the
@@ -422,7 +426,7 @@ func Tracking(in *Input) (*TrackingData, error) {
 			cum[d] = s
 		}
 		if len(holdT) > 0 {
-			fc, err := holdoutForecast(f, hist, holdT)
+			fc, err := holdoutForecast(f, hist, holdT, in.Predictions[m].PAlive)
 			if err != nil {
 				return nil, fmt.Errorf("tracking: %s: %w", m, err)
 			}
@@ -498,17 +502,21 @@ func (t *historyTables) table(withActivity bool) *historyTable {
 //     once per state, and once for the new customers (T = 0);
 //   - a factored model, E[Y(t)] = P(alive) · A(t | x, T)
 //     (models.AliveFactored), as Σ_{(x,T)} A(t | x, T) · Σ P(alive) over the
-//     distinct histories of that (x, T) and their customers: A once per
-//     distinct (x, T) and time, P(alive) once per distinct history;
+//     customers of that (x, T): A once per distinct (x, T) and time,
+//     P(alive) taken from alive (the run's, one per customer) or, when alive
+//     is nil, computed once per distinct history;
 //   - any other model once per distinct history (x, t_x, T), with the
 //     activity bitmap unless it is models.ActivityFree.
 //
 // The sums run in a fixed order; they equal the customer-by-customer sum up
 // to rounding. The work is spread over the CPUs.
-func holdoutForecast(f models.FittedPurchases, tables *historyTables, ts []float64) ([]float64, error) {
+func holdoutForecast(f models.FittedPurchases, tables *historyTables, ts, alive []float64) ([]float64, error) {
 	af, factored := f.(models.AliveFactored)
 	if sk, ok := f.(models.StateKeyed); ok && !factored {
 		return stateForecast(f, sk, tables.customers, ts)
+	}
+	if factored && len(alive) == len(tables.customers) {
+		return factoredForecastFromAlive(af, tables.customers, alive, ts)
 	}
 	_, activityFree := f.(models.ActivityFree)
 	ht := tables.table(!factored && !activityFree)
@@ -588,7 +596,6 @@ func stateForecast(f models.FittedPurchases, sk models.StateKeyed, cs []Customer
 // that sum, in the order of first appearance.
 func factoredForecast(f models.FittedPurchases, af models.AliveFactored, ht *historyTable, ts []float64) ([]float64, error) {
 	hs, count := ht.hs, ht.count
-	type age struct{ x, T float64 }
 	ageOf := make([]int, len(hs))
 	ages := map[age]int{}
 	var list []age
@@ -604,14 +611,6 @@ func factoredForecast(f models.FittedPurchases, af models.AliveFactored, ht *his
 		}
 		ageOf[g] = k
 	}
-	nt := len(ts)
-	curves := make([]float64, len(list)*nt)
-	parallelRange(len(list), func(k int) {
-		curve := af.AliveCurve(list[k].x, list[k].T)
-		for j, t := range ts {
-			curves[k*nt+j] = curve(t)
-		}
-	})
 	alive := make([]float64, len(hs))
 	parallelRange(len(hs), func(g int) { alive[g] = f.ProbabilityAlive(hs[g].customer()) })
 	weight := make([]float64, len(list)) // Σ count · P(alive) per age
@@ -621,12 +620,61 @@ func factoredForecast(f models.FittedPurchases, af models.AliveFactored, ht *his
 		}
 		weight[ageOf[g]] += count[g] * pa
 	}
+	return weightedCurves(af, list, weight, ts, func(k int) history { return hs[first[k]] })
+}
+
+// age is a distinct (x, T) of the factored forecast.
+type age struct{ x, T float64 }
+
+// factoredForecastFromAlive is factoredForecast with every customer's
+// P(alive) given (the run's): summed per distinct (x, T) in the customers'
+// order.
+func factoredForecastFromAlive(af models.AliveFactored, cs []Customer, alive, ts []float64) ([]float64, error) {
+	ages := map[age]int{}
+	var list []age
+	var first []int // the first customer of each age, for error messages
+	var weight []float64
+	for i, c := range cs {
+		pa := alive[i]
+		if !finite(pa) {
+			return nil, fmt.Errorf("P(alive) = %v of customer %q is not finite", pa, c.ID)
+		}
+		a := age{c.Frequency, c.T}
+		k, ok := ages[a]
+		if !ok {
+			k = len(list)
+			ages[a] = k
+			list = append(list, a)
+			first = append(first, i)
+			weight = append(weight, 0)
+		}
+		weight[k] += pa
+	}
+	return weightedCurves(af, list, weight, ts, func(k int) history {
+		c := cs[first[k]]
+		return history{x: c.Frequency, tx: c.Recency, T: c.T}
+	})
+}
+
+// weightedCurves returns Σ_k weight_k · A(t | x_k, T_k) at every t of ts,
+// A once per age and time (spread over the CPUs), summed in the ages'
+// order; example names a customer of an age for the error of a value that
+// is not finite.
+func weightedCurves(af models.AliveFactored, list []age, weight, ts []float64, example func(k int) history) ([]float64, error) {
+	nt := len(ts)
+	curves := make([]float64, len(list)*nt)
+	parallelRange(len(list), func(k int) {
+		curve := af.AliveCurve(list[k].x, list[k].T)
+		for j, t := range ts {
+			curves[k*nt+j] = curve(t)
+		}
+	})
 	out := make([]float64, nt)
 	for k, w := range weight {
 		for j := range ts {
 			v := curves[k*nt+j]
 			if !finite(v) {
-				return nil, hs[first[k]].notFinite(v, ts[j])
+				return nil, example(k).notFinite(v, ts[j])
 			}
 			out[j] += w * v
 		}

@@ -735,8 +735,8 @@ func TestTrackingEndsAtTheScoredTotals(t *testing.T) {
 
 // TestHoldoutForecastEqualsCustomerSums checks the tracking plot's holdout
 // forecast, computed per distinct input (per recency state for the
-// retention heuristic, per (x, T) and history for the factored models, per
-// history for the others), against the customer-by-customer sum of
+// retention heuristic, per (x, T) for the factored models, from P(alive)
+// per history or given per customer, per history for the others), against the customer-by-customer sum of
 // experiments.HoldoutPurchases at every time, within 1e-12 relative, on
 // 3,000 generated customers of which some are observed for no time
 // (T = 0, predicted as new customers).
@@ -761,17 +761,25 @@ func TestHoldoutForecastEqualsCustomerSums(t *testing.T) {
 	ts := []float64{0.5, 1, 7.25, 26}
 	tables := newHistoryTables(in.Customers)
 	for name, f := range fits {
-		got, err := holdoutForecast(f, tables, ts)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
+		// A factored model's forecast from the run's P(alive) of every
+		// customer, and computed per history.
+		alive := make([]float64, len(in.Customers))
+		for i, c := range in.Customers {
+			alive[i] = f.ProbabilityAlive(models.Customer{Frequency: c.Frequency, Recency: c.Recency, T: c.T, Activity: c.Activity})
 		}
-		for j, tt := range ts {
-			want := 0.0
-			for _, c := range in.Customers {
-				want += experiments.HoldoutPurchases(f, models.Customer{Frequency: c.Frequency, Recency: c.Recency, T: c.T, Activity: c.Activity}, tt)
+		for _, given := range [][]float64{nil, alive} {
+			got, err := holdoutForecast(f, tables, ts, given)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
 			}
-			if !(math.Abs(got[j]-want) <= 1e-12*want) || want == 0 {
-				t.Errorf("%s: forecast over %v: %.17g, customer by customer %.17g", name, tt, got[j], want)
+			for j, tt := range ts {
+				want := 0.0
+				for _, c := range in.Customers {
+					want += experiments.HoldoutPurchases(f, models.Customer{Frequency: c.Frequency, Recency: c.Recency, T: c.T, Activity: c.Activity}, tt)
+				}
+				if !(math.Abs(got[j]-want) <= 1e-12*want) || want == 0 {
+					t.Errorf("%s (P(alive) given: %v): forecast over %v: %.17g, customer by customer %.17g", name, given != nil, tt, got[j], want)
+				}
 			}
 		}
 	}
