@@ -597,61 +597,67 @@ func stateForecast(f models.FittedPurchases, sk models.StateKeyed, cs []Customer
 func factoredForecast(f models.FittedPurchases, af models.AliveFactored, ht *historyTable, ts []float64) ([]float64, error) {
 	hs, count := ht.hs, ht.count
 	ageOf := make([]int, len(hs))
-	ages := map[age]int{}
-	var list []age
-	var first []int // the first history of each age, for error messages
+	ages := newAgeIndex()
 	for g, h := range hs {
-		a := age{h.x, h.T}
-		k, ok := ages[a]
-		if !ok {
-			k = len(list)
-			ages[a] = k
-			list = append(list, a)
-			first = append(first, g)
-		}
-		ageOf[g] = k
+		ageOf[g] = ages.add(age{h.x, h.T}, g)
 	}
 	alive := make([]float64, len(hs))
 	parallelRange(len(hs), func(g int) { alive[g] = f.ProbabilityAlive(hs[g].customer()) })
-	weight := make([]float64, len(list)) // Σ count · P(alive) per age
+	weight := make([]float64, len(ages.list)) // Σ count · P(alive) per age
 	for g, pa := range alive {
 		if !finite(pa) {
 			return nil, fmt.Errorf("P(alive) = %v of a customer with x = %g, t_x = %g, T = %g is not finite", pa, hs[g].x, hs[g].tx, hs[g].T)
 		}
 		weight[ageOf[g]] += count[g] * pa
 	}
-	return weightedCurves(af, list, weight, ts, func(k int) history { return hs[first[k]] })
+	return weightedCurves(af, ages.list, weight, ts, func(k int) history { return hs[ages.first[k]] })
 }
 
 // age is a distinct (x, T) of the factored forecast.
 type age struct{ x, T float64 }
 
+// ageIndex numbers the distinct ages in the order they are first added,
+// keeping the item (history or customer) each was first seen with, for
+// error messages.
+type ageIndex struct {
+	index map[age]int
+	list  []age
+	first []int
+}
+
+func newAgeIndex() *ageIndex { return &ageIndex{index: map[age]int{}} }
+
+// add returns the number of age a, first seen with item when new.
+func (ix *ageIndex) add(a age, item int) int {
+	k, ok := ix.index[a]
+	if !ok {
+		k = len(ix.list)
+		ix.index[a] = k
+		ix.list = append(ix.list, a)
+		ix.first = append(ix.first, item)
+	}
+	return k
+}
+
 // factoredForecastFromAlive is factoredForecast with every customer's
 // P(alive) given (the run's): summed per distinct (x, T) in the customers'
 // order.
 func factoredForecastFromAlive(af models.AliveFactored, cs []Customer, alive, ts []float64) ([]float64, error) {
-	ages := map[age]int{}
-	var list []age
-	var first []int // the first customer of each age, for error messages
+	ages := newAgeIndex()
 	var weight []float64
 	for i, c := range cs {
 		pa := alive[i]
 		if !finite(pa) {
 			return nil, fmt.Errorf("P(alive) = %v of customer %q is not finite", pa, c.ID)
 		}
-		a := age{c.Frequency, c.T}
-		k, ok := ages[a]
-		if !ok {
-			k = len(list)
-			ages[a] = k
-			list = append(list, a)
-			first = append(first, i)
+		k := ages.add(age{c.Frequency, c.T}, i)
+		if k == len(weight) {
 			weight = append(weight, 0)
 		}
 		weight[k] += pa
 	}
-	return weightedCurves(af, list, weight, ts, func(k int) history {
-		c := cs[first[k]]
+	return weightedCurves(af, ages.list, weight, ts, func(k int) history {
+		c := cs[ages.first[k]]
 		return history{x: c.Frequency, tx: c.Recency, T: c.T}
 	})
 }
