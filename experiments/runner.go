@@ -215,6 +215,12 @@ func (wr *windowResult) scorer() *Scorer {
 	if wr.ranks == nil {
 		ids, _, _ := wr.holdoutActuals()
 		wr.ranks = NewScorer(ids)
+		if pt := wr.patterns; pt != nil {
+			// Purchase predictions are per pattern: ordered by pattern.
+			if sc, err := NewPatternScorer(ids, pt.Of, pt.Len()); err == nil {
+				wr.ranks = sc
+			}
+		}
 	}
 	return wr.ranks
 }
