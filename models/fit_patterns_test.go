@@ -119,7 +119,10 @@ func TestFitOnPatterns(t *testing.T) {
 		// loglik of one customer at the natural parameters p.
 		ll func(p []float64, c Customer) float64
 	}{
-		{"bgnbd", func() (*FitResult, error) { f, err := FitBGNBD(context.Background(), patterns, FitOptions{}); return ResultOf(f), err },
+		{"bgnbd", func() (*FitResult, error) {
+			f, err := FitBGNBD(context.Background(), patterns, FitOptions{})
+			return ResultOf(f), err
+		},
 			func(p []float64, c Customer) float64 { return bgfModel{p[0], p[1], p[2], p[3], 0}.logLik(c) }},
 		{"mbgnbd", func() (*FitResult, error) {
 			f, err := FitMBGNBD(context.Background(), patterns, FitOptions{})
