@@ -66,6 +66,9 @@ func EngineSpec(cfg *Config, w BacktestWindow) (engine.Spec, error) {
 		// As for a file, purchases after a window's end are set aside.
 		ExcludeAfterEnd: true,
 		OnBadRow:        cfg.Data.OnBadRow,
+		// Only the tracking plot (in the plots and the report) reads the
+		// repeat purchases per day.
+		NoRepeatDays: !cfg.Output.Plots && !cfg.Output.Report,
 	}, nil
 }
 

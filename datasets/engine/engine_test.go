@@ -169,6 +169,22 @@ func TestSummaryMatchesFileReader(t *testing.T) {
 						t.Fatal(err)
 					}
 					comparePatterns(t, p, want)
+					// Without the repeat days: the same but for them.
+					spec.NoRepeatDays = true
+					bare := *want
+					bare.RepeatsPerDay = nil
+					got, err = engine.Summarize(ctx, conn, spec)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got.RepeatsPerDay != nil {
+						t.Fatalf("without repeat days: %d days", len(got.RepeatsPerDay))
+					}
+					compareSummaries(t, got, &bare)
+					if p, err = engine.SummarizePatterns(ctx, conn, spec); err != nil {
+						t.Fatal(err)
+					}
+					comparePatterns(t, p, &bare)
 				})
 			}
 		})

@@ -78,6 +78,12 @@ type Spec struct {
 	// timestamp converted by the engine. Summarize, SummarizePatterns and
 	// WriteTable set it from the column's type (DetectDateText).
 	DateText bool
+	// NoRepeatDays leaves the repeat purchase days per day out of the
+	// Customers and Patterns statements, and Summary.RepeatsPerDay empty:
+	// only the tracking plot reads them, and on a large log expanding
+	// every customer's purchase days is most of the work left to the
+	// server that receives the query.
+	NoRepeatDays bool
 }
 
 // hasAmount tells whether the log has an amount column.

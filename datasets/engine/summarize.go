@@ -121,6 +121,9 @@ func (q *query) finish(repeats map[int64]float64) {
 		s.ActivityPeriods = int(min(64, math.Ceil(float64(w.cal-q.earliest+1)/w.period)))
 	}
 	s.FirstDay = dayTime(q.earliest)
+	if q.spec.NoRepeatDays {
+		return
+	}
 	s.RepeatsPerDay = make([]float64, w.end()-q.earliest+1)
 	for day, n := range repeats {
 		if k := day - q.earliest; k >= 0 && k < int64(len(s.RepeatsPerDay)) {
