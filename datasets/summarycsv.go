@@ -58,9 +58,7 @@ func summaryColumns(s *Summary) []string {
 // durations are in s.Unit.
 func WriteSummaryCSV(w io.Writer, s *Summary) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	cols := summaryColumns(s)
-	bw.WriteString(strings.Join(cols, ","))
-	bw.WriteByte('\n')
+	writeSummaryHeader(bw, s)
 	err := writeChunks(bw, len(s.Customers), summaryChunk, func() func([]byte, int, int) []byte {
 		var times floatCache // recency, T and durations take few distinct values
 		return func(buf []byte, lo, hi int) []byte {
@@ -77,6 +75,12 @@ func WriteSummaryCSV(w io.Writer, s *Summary) error {
 		return fmt.Errorf("write summary: %w", err)
 	}
 	return nil
+}
+
+// writeSummaryHeader writes the header line of the summary CSV.
+func writeSummaryHeader(bw *bufio.Writer, s *Summary) {
+	bw.WriteString(strings.Join(summaryColumns(s), ","))
+	bw.WriteByte('\n')
 }
 
 // summaryChunk is the number of rows WriteSummaryCSV formats at a time.
