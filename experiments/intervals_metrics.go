@@ -267,7 +267,7 @@ func (iv *PredictionIntervals) addMoney(cfg *Config, f models.FittedPurchases, g
 		iv.Revenue = append(iv.Revenue, ri)
 	}
 	H := cfg.Resolved.Horizon
-	if p == nil || p.Discounted == nil || !(H > 0) {
+	if p == nil || !(H > 0) {
 		return nil
 	}
 	first, err := models.NewPurchaseIntervals(f, d, H, models.IntervalOptions{Level: iv.Levels[0].Level, Draws: cfg.Intervals.Draws, Seed: uint64(cfg.Seed)})
@@ -281,7 +281,7 @@ func (iv *PredictionIntervals) addMoney(cfg *Config, f models.FittedPurchases, g
 	factor := make([]float64, n)
 	for i, r := range iv.Rows {
 		if mean[r] > 0 {
-			factor[i] = cfg.CLV.Margin * p.Discounted[i] / mean[r]
+			factor[i] = cfg.CLV.Margin * p.Value(PredDiscounted, i) / mean[r]
 		}
 	}
 	for _, level := range iv.Levels {

@@ -44,12 +44,13 @@ func BenchmarkScore(b *testing.B) {
 	for i := range actual {
 		actual[i] = float64(i % 7)
 	}
+	purchases := p.Column(PredPurchases)
 	for b.Loop() {
 		sc := NewScorer(ids)
-		if _, err := sc.Score(p.Purchases, actual); err != nil {
+		if _, err := sc.Score(purchases, actual); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := sc.Segments(p.Purchases, actual, 10); err != nil {
+		if _, err := sc.Segments(purchases, actual, 10); err != nil {
 			b.Fatal(err)
 		}
 	}

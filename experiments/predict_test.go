@@ -118,12 +118,12 @@ func TestPatternFirstEqualsPerCustomer(t *testing.T) {
 					what      string
 					got, want float64
 				}{
-					{"purchases", p.Purchases[i], want.purchases},
-					{"p_alive", p.PAlive[i], want.alive},
-					{"discounted", p.Discounted[i], want.discounted},
-					{"alive time", p.AliveTime[i], want.aliveTime},
-					{"revenue", p.Revenue[i], want.purchases * sp},
-					{"clv", p.CLV[i], sp * want.discounted},
+					{"purchases", p.Purchases(i), want.purchases},
+					{"p_alive", p.PAlive(i), want.alive},
+					{"discounted", p.Value(PredDiscounted, i), want.discounted},
+					{"alive time", p.Value(PredAliveTime, i), want.aliveTime},
+					{"revenue", p.Revenue(i), want.purchases * sp},
+					{"clv", p.CLV(i), sp * want.discounted},
 				} {
 					if !(math.Abs(q.got-q.want) <= tol*math.Abs(q.want)) {
 						t.Fatalf("mixed=%v %s customer %d %+v: %s %v, per customer %v", mixed, name, i, cs, q.what, q.got, q.want)
@@ -150,10 +150,10 @@ func TestZeroAgeCustomer(t *testing.T) {
 		if s.Customers[0].T != 0 {
 			t.Fatal("customer 0 should have T = 0")
 		}
-		if got, want := p.Purchases[0], f.ExpectedPurchases(26); !(math.Abs(got-want) <= 1e-12*want) || !(want > 0) && name != "hiatus" {
+		if got, want := p.Purchases(0), f.ExpectedPurchases(26); !(math.Abs(got-want) <= 1e-12*want) || !(want > 0) && name != "hiatus" {
 			t.Errorf("%s: T = 0 customer expects %v purchases, want E[X(26)] = %v", name, got, want)
 		}
-		if a := p.PAlive[0]; !(a > 0 && a <= 1) {
+		if a := p.PAlive(0); !(a > 0 && a <= 1) {
 			t.Errorf("%s: T = 0 customer has P(alive) %v", name, a)
 		}
 	}

@@ -17,12 +17,35 @@ import (
 )
 
 // predColumn is one column of the predictions table: customer ids, numbers
-// or tiers (exactly one of the slices is set).
+// or tiers (exactly one of the slices is set), or a quantity of a
+// prediction (pred set, the slices nil).
 type predColumn struct {
 	name   string
 	text   []string
 	number []float64
 	tier   []Tier
+	pred   *Prediction
+	q      Quantity
+}
+
+// isNumber reports whether the column holds numbers.
+func (c predColumn) isNumber() bool { return c.text == nil && c.tier == nil }
+
+// value returns customer i's number.
+func (c predColumn) value(i int) float64 {
+	if c.pred != nil {
+		return c.pred.Value(c.q, i)
+	}
+	return c.number[i]
+}
+
+// numbers returns the column's numbers, materialized from the prediction
+// when it is one's quantity.
+func (c predColumn) numbers() []float64 {
+	if c.pred != nil {
+		return c.pred.Column(c.q)
+	}
+	return c.number
 }
 
 // predictionColumns returns the predictions table of a window: the
@@ -58,19 +81,19 @@ func predictionColumns(cfg *Config, wr *windowResult) []predColumn {
 		if !ok {
 			continue
 		}
-		cols = append(cols, predColumn{name: name + "_purchases", number: p.Purchases},
-			predColumn{name: name + "_p_alive", number: p.PAlive})
+		cols = append(cols, predColumn{name: name + "_purchases", pred: p, q: PredPurchases},
+			predColumn{name: name + "_p_alive", pred: p, q: PredPAlive})
 		cols = append(cols, intervalColumns(name, p)...)
-		if p.Spend != nil && cfg.Resolved.Forecast {
-			cols = append(cols, predColumn{name: name + "_spend", number: p.Spend})
+		if p.HasSpend() && cfg.Resolved.Forecast {
+			cols = append(cols, predColumn{name: name + "_spend", pred: p, q: PredSpend})
 		}
-		if p.Revenue != nil {
-			cols = append(cols, predColumn{name: name + "_revenue", number: p.Revenue},
-				predColumn{name: name + "_clv", number: p.CLV})
+		if p.HasSpend() {
+			cols = append(cols, predColumn{name: name + "_revenue", pred: p, q: PredRevenue},
+				predColumn{name: name + "_clv", pred: p, q: PredCLV})
 		}
-		if p.Tier != nil {
-			cols = append(cols, predColumn{name: name + "_net_clv", number: p.NetCLV},
-				predColumn{name: name + "_tier", tier: p.Tier})
+		if p.HasTiers() {
+			cols = append(cols, predColumn{name: name + "_net_clv", pred: p, q: PredNetCLV},
+				predColumn{name: name + "_tier", tier: p.Tiers()})
 		}
 	}
 	return cols
@@ -145,6 +168,8 @@ func (c predColumn) len() int {
 		return len(c.text)
 	case c.tier != nil:
 		return len(c.tier)
+	case c.pred != nil:
+		return c.pred.Len()
 	}
 	return len(c.number)
 }
@@ -163,7 +188,7 @@ func appendCSVRows(b []byte, cols []predColumn, lo, hi int) []byte {
 			case c.tier != nil:
 				b = append(b, c.tier[i].String()...)
 			default:
-				b = appendNumber(b, c.number[i])
+				b = appendNumber(b, c.value(i))
 			}
 		}
 		b = append(b, '\n')
@@ -212,7 +237,7 @@ func writeParquetGroups(w io.Writer, cols []predColumn, groupRows int) error {
 	fields := make([]reflect.StructField, len(cols))
 	for j, c := range cols {
 		typ := reflect.TypeFor[float64]()
-		if c.number == nil {
+		if !c.isNumber() {
 			typ = reflect.TypeFor[string]()
 		}
 		fields[j] = reflect.StructField{Name: fmt.Sprintf("C%d", j), Type: typ, Tag: reflect.StructTag(`parquet:"` + c.name + `"`)}
@@ -268,7 +293,7 @@ func writeParquetRows(rg *parquet.ConcurrentRowGroupWriter, cols []predColumn, l
 				case c.tier != nil:
 					row[j] = parquet.ByteArrayValue([]byte(c.tier[i].String())).Level(0, 0, j)
 				default:
-					row[j] = parquet.DoubleValue(c.number[i]).Level(0, 0, j)
+					row[j] = parquet.DoubleValue(c.value(i)).Level(0, 0, j)
 				}
 			}
 		}

@@ -139,28 +139,6 @@ type Spread struct {
 	Windows int    `json:"windows"`
 }
 
-// Prediction is one model's predictions for every customer of a window.
-type Prediction struct {
-	Purchases []float64
-	PAlive    []float64
-	Revenue   []float64 // nil without a spend model
-	CLV       []float64 // nil without a spend model
-	// Discounted is the discounted expected purchases over the CLV
-	// horizon and AliveTime the discounted expected time alive over it
-	// (see predict.go); Spend the expected spend per purchase (nil without
-	// a spend model).
-	Discounted []float64
-	AliveTime  []float64
-	Spend      []float64
-	// NetCLV and Tier are the net CLV and value tier (see tiers.go), nil
-	// without a spend model.
-	NetCLV []float64
-	Tier   []Tier
-	// Intervals are the prediction intervals of holdout purchases (nil
-	// for a model without them; see intervals_metrics.go).
-	Intervals *PredictionIntervals
-}
-
 // windowResult is everything computed for one backtest window.
 type windowResult struct {
 	window   BacktestWindow
@@ -627,14 +605,14 @@ func scoreWindow(reg *models.Registry, wr *windowResult) (map[string]map[string]
 			defer func() { <-sem }()
 			p := wr.preds[name]
 			actP, actR := act[k][0], act[k][1]
-			sp, err := sc.Score(p.Purchases, actP)
+			sp, err := sc.Score(p.Column(PredPurchases), actP)
 			if err != nil {
 				errs[k] = fmt.Errorf("scoring %s: %w", name, err)
 				return
 			}
 			scores[k] = map[string]Scores{TargetPurchases: sp}
-			if p.Revenue != nil && wr.summary.HasAmount {
-				sr, err := sc.Score(p.Revenue, actR)
+			if p.HasSpend() && wr.summary.HasAmount {
+				sr, err := sc.Score(p.Column(PredRevenue), actR)
 				if err != nil {
 					errs[k] = fmt.Errorf("scoring %s revenue: %w", name, err)
 					return
@@ -687,11 +665,12 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 			rep.HoldoutRevenue = &sc
 		}
 		p := mainWin.preds[name]
-		pred, act := p.Purchases, actP
-		if mf.SegmentTarget == TargetRevenue {
-			pred, act = p.Revenue, actR
-		}
 		if !cfg.Resolved.Forecast { // segments rank actual holdout values
+			q, act := PredPurchases, actP
+			if mf.SegmentTarget == TargetRevenue {
+				q, act = PredRevenue, actR
+			}
+			pred := p.Column(q)
 			groups := max(1, min(cfg.Segments.Groups, len(pred)))
 			if groups < cfg.Segments.Groups && !slices.Contains(mf.Warnings, fewCustomersWarning(groups)) {
 				mf.Warnings = append(mf.Warnings, fewCustomersWarning(groups))
@@ -700,7 +679,7 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 				return nil, fmt.Errorf("segments of %s: %w", name, err)
 			}
 		}
-		if p.Tier != nil {
+		if p.HasTiers() {
 			if mf.Tiers == nil {
 				mf.Tiers = map[string][]TierSummary{}
 			}
@@ -708,14 +687,14 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 			if s.HasHoldout && s.HasAmount {
 				rev = actR
 			}
-			mf.Tiers[name] = SummarizeTiers(p.Tier, p, rev)
+			mf.Tiers[name] = SummarizeTiers(p.Tiers(), p, rev)
 		}
-		if p.CLV != nil {
+		if p.HasSpend() {
 			total := 0.0
-			for _, v := range p.CLV {
-				total += v
+			for i := range p.Len() {
+				total += p.CLV(i)
 			}
-			rep.CLV = &CLVSummary{Total: Metric(total), Mean: Metric(total / float64(len(p.CLV)))}
+			rep.CLV = &CLVSummary{Total: Metric(total), Mean: Metric(total / float64(p.Len()))}
 		}
 		mf.Models[name] = rep
 	}

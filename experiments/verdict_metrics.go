@@ -96,10 +96,11 @@ func buildVerdict(cfg *Config, reg *models.Registry, mf *MetricsFile, mainWin *w
 		preds := map[string][]float64{}
 		for _, name := range names {
 			if p := mainWin.preds[name]; p != nil {
-				preds[name] = p.Purchases
+				q := PredPurchases
 				if target == TargetRevenue {
-					preds[name] = p.Revenue
+					q = PredRevenue
 				}
+				preds[name] = p.Column(q)
 			}
 		}
 		o := VerdictOptions{Metric: metric, Resamples: cfg.Verdict.Resamples, Level: 0.95, Seed: cfg.Seed}
