@@ -1,7 +1,6 @@
 package datasets
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -568,28 +567,15 @@ func overflows(st *custState, hasHold bool) bool {
 }
 
 // writeSummaryRows writes the customers' rows as WriteSummaryCSV does,
-// made and formatted a chunk at a time.
+// made a chunk at a time.
 func writeSummaryRows(out io.Writer, s *Summary, entries []tableEntry, cs *customerTable, w *logWindow, gaps map[*custState]gapStats) error {
-	bw := bufio.NewWriterSize(out, 64<<10)
-	writeSummaryHeader(bw, s)
-	err := writeChunks(bw, len(entries), summaryChunk, func() func([]byte, int, int) []byte {
-		var times floatCache
+	return writeSummary(out, s, len(entries), func() func(lo, hi int) []CustomerSummary {
 		rows := make([]CustomerSummary, summaryChunk)
-		return func(buf []byte, lo, hi int) []byte {
+		return func(lo, hi int) []CustomerSummary {
 			fillRange(rows[:hi-lo], entries[lo:hi], cs, w, gaps)
-			for i := range rows[:hi-lo] {
-				buf = appendSummaryRow(buf, s, &rows[i], &times)
-			}
-			return buf
+			return rows[:hi-lo]
 		}
 	})
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err != nil {
-		return fmt.Errorf("write summary: %w", err)
-	}
-	return nil
 }
 
 // idArena returns the numeric ids of entries, one after the other, in one
