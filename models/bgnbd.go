@@ -340,7 +340,10 @@ func fitBGFamily(ctx context.Context, model string, shift float64, d *Data, o Fi
 		start, k, _ = sub.polish(ctx, start, o, bgfPolishSteps)
 		steps += k
 	}
-	polished, k, hess := rows.polish(ctx, start, o, bgfPolishSteps)
+	// The last Newton step's point is maximize's start: evaluated once.
+	mem := newLastEval()
+	llHess := func(p, grad, hess []float64) float64 { return mem.eval(p, 2, grad, hess, rows.eval) }
+	polished, k, hess := newtonPolish(ctx, llHess, bgfNames, rows.n, start, o, bgfPolishSteps)
 	steps += k
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return nil, fmt.Errorf("%s: fit interrupted: %w", model, ctxErr)
@@ -351,6 +354,12 @@ func fitBGFamily(ctx context.Context, model string, shift float64, d *Data, o Fi
 		opts.Start[name] = polished[i]
 	}
 	lk := rows.likelihood(model)
+	lk.logLik = func(p, grad []float64) float64 {
+		if grad == nil {
+			return mem.eval(p, 0, nil, nil, rows.eval)
+		}
+		return mem.eval(p, 1, grad, nil, rows.eval)
+	}
 	if hess != nil {
 		// The optimizer usually stops where the polish did (up to the
 		// rounding of exp(log p)); the Hessian there is then known.

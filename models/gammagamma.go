@@ -140,10 +140,11 @@ func FitGammaGamma(ctx context.Context, d *Data, o FitOptions) (*FittedGammaGamm
 		return nil, err
 	}
 	scaled := ggScaledOptions(o, rows.scale)
+	mem := newLastEval() // the warm start's last point is maximize's start
 	if len(o.Start) == 0 {
-		scaled.Start = rows.warmStart(ctx, scaled)
+		scaled.Start = rows.warmStart(ctx, scaled, mem)
 	}
-	res, err := maximize(ctx, rows.likelihood(), scaled)
+	res, err := maximize(ctx, rows.likelihood(mem), scaled)
 	if res == nil {
 		return nil, err
 	}
@@ -165,13 +166,14 @@ const ggPolishSteps = 40
 // of o (on the fit's scale), refined by newtonPolish, first on a sample of
 // the customers when there are many; nil (the likelihood's own start)
 // when the polish cannot start.
-func (r *ggRows) warmStart(ctx context.Context, o FitOptions) Params {
+func (r *ggRows) warmStart(ctx context.Context, o FitOptions, mem *lastEval) Params {
 	p := []float64{1, 1, 1}
 	if len(r.xm) > 2*ggWarmSample {
 		sub := r.sample(ggWarmSample)
 		p, _, _ = newtonPolish(ctx, sub.logLikHess, ggNames, sub.total, p, o, ggPolishSteps)
 	}
-	p, _, _ = newtonPolish(ctx, r.logLikHess, ggNames, r.total, p, o, ggPolishSteps)
+	llHess := func(p, grad, hess []float64) float64 { return mem.eval(p, 2, grad, hess, r.eval) }
+	p, _, _ = newtonPolish(ctx, llHess, ggNames, r.total, p, o, ggPolishSteps)
 	start := Params{}
 	for i, name := range ggNames {
 		if !(p[i] > 0) || math.IsInf(p[i], 0) {
@@ -183,17 +185,22 @@ func (r *ggRows) warmStart(ctx context.Context, o FitOptions) Params {
 }
 
 // likelihood returns the rows' likelihood for maximize, with the analytic
-// Hessian.
-func (r *ggRows) likelihood() likelihood {
+// Hessian, its evaluations remembered in mem.
+func (r *ggRows) likelihood(mem *lastEval) likelihood {
 	return likelihood{
-		model:  "gammagamma",
-		names:  ggNames,
-		start:  []float64{1, 1, 1},
-		n:      r.total,
-		logLik: r.logLik,
+		model: "gammagamma",
+		names: ggNames,
+		start: []float64{1, 1, 1},
+		n:     r.total,
+		logLik: func(p, grad []float64) float64 {
+			if grad == nil {
+				return mem.eval(p, 0, nil, nil, r.eval)
+			}
+			return mem.eval(p, 1, grad, nil, r.eval)
+		},
 		hessian: func(p []float64) []float64 {
 			h := make([]float64, 9)
-			r.logLikHess(p, make([]float64, 3), h)
+			mem.eval(p, 2, make([]float64, 3), h, r.eval)
 			return h
 		},
 	}

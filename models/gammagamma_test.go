@@ -147,7 +147,7 @@ func TestGammaGammaGradient(t *testing.T) {
 		{1e-3, 1e-3, 1e-3}, {1e3, 1e3, 1e3}, {1e-3, 1e3, 1e-3}, {1e3, 1e-3, 1e3},
 	}
 	checkGradient(t, rows.logLik, points, 1e-6)
-	checkHessian(t, rows.logLik, rows.likelihood().hessian, points, 1e-6)
+	checkHessian(t, rows.logLik, rows.likelihood(newLastEval()).hessian, points, 1e-6)
 }
 
 // TestGammaGammaDensity checks the per-customer log-likelihood against the

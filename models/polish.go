@@ -3,6 +3,8 @@ package models
 import (
 	"context"
 	"math"
+	"slices"
+	"sync"
 )
 
 // newtonPolish maximizes the penalized mean log-likelihood
@@ -35,6 +37,9 @@ func newtonPolish(ctx context.Context, llHess func(p, grad, hess []float64) floa
 		if !(v > 0) || math.IsInf(v, 0) {
 			return p0, 0, nil
 		}
+	}
+	for _, i := range free {
+		p[i] = logRoundTrip(p[i])
 	}
 	k := len(free)
 	if k == 0 {
@@ -73,7 +78,7 @@ func newtonPolish(ctx context.Context, llHess func(p, grad, hess []float64) floa
 			if math.Abs(th) > maxLogParam {
 				inBox = false
 			}
-			next[i] = math.Exp(th)
+			next[i] = logRoundTrip(math.Exp(th))
 		}
 		if !inBox {
 			break
@@ -139,4 +144,57 @@ func newPolishPoint(llHess func(p, grad, hess []float64) float64, n float64, p [
 		pt.f = math.Inf(-1)
 	}
 	return pt
+}
+
+// logRoundTrip returns v, or a neighbour of it, such that
+// math.Exp(math.Log(v)) == v: the point maximize evaluates first, after
+// taking the logarithm of its start values, is then the very point the
+// Newton steps of a warm start evaluated last, whose likelihood, gradient
+// and Hessian are remembered (see lastEval).
+func logRoundTrip(v float64) float64 {
+	for i := 0; i < 4; i++ {
+		w := math.Exp(math.Log(v))
+		if w == v {
+			break
+		}
+		v = w
+	}
+	return v
+}
+
+// lastEval remembers the last evaluation of a likelihood: its point, the
+// derivative order computed (0: the value, 1: the gradient, 2: the
+// Hessian) and the results. A warm start's last Newton step and maximize's
+// first and last requests are at the same point (see logRoundTrip), which
+// is then evaluated once.
+type lastEval struct {
+	mu    sync.Mutex
+	p     []float64
+	order int // −1: nothing yet
+	v     float64
+	g, h  []float64
+}
+
+func newLastEval() *lastEval { return &lastEval{order: -1} }
+
+// eval returns f at p with, by order, the gradient (in grad) and the
+// Hessian (in hess, row-major), from memory when the last evaluation was
+// at the same point (bit for bit) and of at least that order. f(p, order,
+// grad, hess) fills grad and hess as far as order asks.
+func (l *lastEval) eval(p []float64, order int, grad, hess []float64, f func(p []float64, order int, grad, hess []float64) float64) float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.order < order || !slices.Equal(l.p, p) {
+		k := len(p)
+		l.g, l.h = make([]float64, k), make([]float64, k*k)
+		l.v = f(p, order, l.g, l.h)
+		l.p, l.order = append(l.p[:0], p...), order
+	}
+	if order >= 1 {
+		copy(grad, l.g)
+	}
+	if order >= 2 {
+		copy(hess, l.h)
+	}
+	return l.v
 }
