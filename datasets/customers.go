@@ -1,10 +1,8 @@
 package datasets
 
 import (
-	"cmp"
 	"math"
 	"slices"
-	"strings"
 )
 
 // The per-customer state of a summary in the making.
@@ -118,18 +116,25 @@ type customerShard struct {
 
 // countDay adds one distinct purchase day d of a calibration customer.
 func (c *customerShard) countDay(d int32) {
-	if len(c.perDay) == 0 {
-		c.perDayBase = d
+	c.perDay, c.perDayBase = countOn(c.perDay, c.perDayBase, d)
+}
+
+// countOn adds one to the count of day d in counts, which start at day
+// base, growing them as needed.
+func countOn(counts []float64, base, d int32) ([]float64, int32) {
+	if len(counts) == 0 {
+		base = d
 	}
 	switch {
-	case d < c.perDayBase:
-		grow := int(c.perDayBase - d)
-		c.perDay = append(make([]float64, grow, grow+len(c.perDay)), c.perDay...)
-		c.perDayBase = d
-	case int(d-c.perDayBase) >= len(c.perDay):
-		c.perDay = append(c.perDay, make([]float64, int(d-c.perDayBase)+1-len(c.perDay))...)
+	case d < base:
+		grow := int(base - d)
+		counts = append(make([]float64, grow, grow+len(counts)), counts...)
+		base = d
+	case int(d-base) >= len(counts):
+		counts = append(counts, make([]float64, int(d-base)+1-len(counts))...)
 	}
-	c.perDay[d-c.perDayBase]++
+	counts[d-base]++
+	return counts, base
 }
 
 // newCustomerTable makes a table of 1 << shardBits shards (at most
@@ -226,6 +231,13 @@ func (c *customerTable) idOf(key uint64) string {
 		return c.strs[key&^strKey]
 	}
 	var buf [20]byte
+	return string(appendNumericID(buf[:0], key))
+}
+
+// appendNumericID appends the id of a numeric key: its value, with the
+// leading zeros that make up its length.
+func appendNumericID(b []byte, key uint64) []byte {
+	var buf [20]byte
 	i := len(buf)
 	for v := key >> 4; v > 0; v /= 10 {
 		i--
@@ -235,7 +247,7 @@ func (c *customerTable) idOf(key uint64) string {
 		i--
 		buf[i] = '0'
 	}
-	return string(buf[i:])
+	return append(b, buf[i:]...)
 }
 
 // slot returns the entry of a key; with insert, a new one (key set, state
@@ -532,33 +544,57 @@ type tableEntry struct {
 	st  *custState
 }
 
-// entries returns the customers in output order (see idOrder); their ids
-// are made by idOf when needed, so that no string is made for a numeric id
-// before the summary's row.
-func (c *customerTable) entries() []tableEntry {
+// tableFacts are what entries learns of the customers it returns: the
+// number of others (first purchase after calibration), the customers by
+// first day (firsts[d − firstBase]) and whether some customer's amounts
+// overflow (see overflows).
+type tableFacts struct {
+	late      int
+	firsts    []float64
+	firstBase int32
+	overflow  bool
+}
+
+// entries returns the customers whose first purchase is on or before day
+// cal, in output order (see idOrder), and facts about them; ids are made
+// by idOf when needed, so that no string is made for a numeric id before
+// the summary's row.
+func (c *customerTable) entries(cal int32, hasHold bool) (es []tableEntry, f tableFacts) {
 	n := 0
 	for _, sh := range c.shards {
 		n += sh.n
 	}
-	es := make([]tableEntry, 0, n)
+	es = make([]tableEntry, 0, n)
 	adviseHugePages(es)
 	for _, sh := range c.shards {
 		for i := range sh.slots {
-			if e := &sh.slots[i]; e.key != 0 {
-				es = append(es, tableEntry{e.key, &e.custState})
+			e := &sh.slots[i]
+			if e.key == 0 {
+				continue
 			}
+			if e.first > cal {
+				f.late++
+				continue
+			}
+			f.firsts, f.firstBase = countOn(f.firsts, f.firstBase, e.first)
+			f.overflow = f.overflow || overflows(&e.custState, hasHold)
+			es = append(es, tableEntry{e.key, &e.custState})
 		}
 	}
 	if len(c.strs) == 0 {
-		// Every id is numeric: sort by value, then (for ids equal but for
-		// leading zeros) by text, without making strings first.
-		slices.SortFunc(es, func(a, b tableEntry) int {
-			if d := cmp.Compare(a.key>>4, b.key>>4); d != 0 || a.key == b.key {
-				return d
+		// Every id is numeric: by value, then (for ids equal but for
+		// leading zeros) by text, where the longer comes first: the
+		// order of the keys with their length l (low 4 bits) turned into
+		// 15 − l, an involution.
+		flip := func() {
+			for i := range es {
+				es[i].key ^= 15
 			}
-			return strings.Compare(c.idOf(a.key), c.idOf(b.key))
-		})
-		return es
+		}
+		flip()
+		radixSortEntries(es)
+		flip()
+		return es, f
 	}
 	ids := make([]string, len(es))
 	for i, e := range es {
@@ -569,5 +605,5 @@ func (c *customerTable) entries() []tableEntry {
 	for j, i := range order {
 		sorted[j] = es[i]
 	}
-	return sorted
+	return sorted, f
 }

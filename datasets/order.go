@@ -53,3 +53,47 @@ func idNumber(id string) (uint64, bool) {
 	}
 	return n, true
 }
+
+// radixSortEntries sorts es by key, stably, in passes of radixBits bits
+// from the least significant, skipping the digits that every key shares.
+func radixSortEntries(es []tableEntry) {
+	if len(es) < 2 {
+		return
+	}
+	or, and := uint64(0), ^uint64(0)
+	for _, e := range es {
+		or, and = or|e.key, and&e.key
+	}
+	varying := or &^ and
+	src, dst := es, make([]tableEntry, len(es))
+	adviseHugePages(dst)
+	for shift := uint(0); shift < 64; shift += radixBits {
+		if varying>>shift&radixMask == 0 {
+			continue
+		}
+		var start [radixMask + 1]int
+		for _, e := range src {
+			start[e.key>>shift&radixMask]++
+		}
+		pos := 0
+		for d, n := range start {
+			start[d], pos = pos, pos+n
+		}
+		for _, e := range src {
+			d := e.key >> shift & radixMask
+			dst[start[d]] = e
+			start[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &es[0] {
+		copy(es, src)
+	}
+}
+
+// The digits of radixSortEntries: 2048 buckets, whose write positions stay
+// within the caches.
+const (
+	radixBits = 11
+	radixMask = 1<<radixBits - 1
+)

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -35,6 +38,12 @@ type SummaryOptions struct {
 	// data of BG/BB). The calibration and holdout ends must be the last
 	// days of periods.
 	Discrete bool
+	// CSV, when not nil, receives the customers' rows as WriteSummaryCSV
+	// writes them (header first) instead of Summary.Customers, which is
+	// left empty (Summary.WrittenCustomers counts the rows): a summary of
+	// tens of millions of customers is written without holding them.
+	// Nothing is written when the reading fails.
+	CSV io.Writer
 }
 
 // window holds the checked options as days.
@@ -54,6 +63,7 @@ type logWindow struct {
 	// per maps a day to its calendar period with SummaryOptions.Discrete,
 	// and is the identity otherwise.
 	per func(day int64) int64
+	csv io.Writer // SummaryOptions.CSV
 }
 
 func newWindow(so SummaryOptions, ro ReadOptions) (*logWindow, error) {
@@ -63,7 +73,7 @@ func newWindow(so SummaryOptions, ro ReadOptions) (*logWindow, error) {
 	if so.CalibrationEnd.IsZero() {
 		return nil, fmt.Errorf("summary options: the calibration end is not set")
 	}
-	w := &logWindow{unit: so.Unit, cal: dayOf(so.CalibrationEnd), period: so.ActivityPeriodDays, gaps: so.InterPurchase}
+	w := &logWindow{unit: so.Unit, cal: dayOf(so.CalibrationEnd), period: so.ActivityPeriodDays, gaps: so.InterPurchase, csv: so.CSV}
 	if !so.HoldoutEnd.IsZero() {
 		w.hold, w.hasHold = dayOf(so.HoldoutEnd), true
 		if w.hold <= w.cal {
@@ -247,8 +257,8 @@ func summarizeSource(src logSource, c *readConfig, w *logWindow) (s *Summary, er
 		return nil, fmt.Errorf("%s: internal error: %d rows read but %d used and %d rejected (%d by reason)",
 			in.File, acc.RowsRead, acc.RowsUsed, acc.RowsRejected, byReason)
 	}
-	if s, err = buildSummary(cs, w, in.HasAmount()); err != nil {
-		return nil, fmt.Errorf("%s: %w", in.File, err)
+	if s, err = buildSummary(cs, w, in.HasAmount(), in.File); err != nil {
+		return nil, err
 	}
 	acc.DuplicateRows = cs.dups()
 	s.Accounting = acc
@@ -435,38 +445,100 @@ func secondPass(src logSource, cs *customerTable, w *logWindow, file string) err
 	}
 }
 
-// buildSummary turns the customers' states into the summary table.
-func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, error) {
-	u := w.unit.Days()
-	if w.discrete {
-		u = 1 // one period
-	}
+// buildSummary turns the customers' states into the summary table, or
+// writes its rows to w.csv; file names the log in messages.
+func buildSummary(cs *customerTable, w *logWindow, hasAmount bool, file string) (*Summary, error) {
 	s := &Summary{Unit: w.unit, CalibrationEnd: timeOfDay(w.cal), HasHoldout: w.hasHold, HasAmount: hasAmount}
 	if w.hasHold {
 		s.HoldoutEnd = timeOfDay(w.hold)
 	}
 	gaps := cs.interPurchase()
 	s.HasInterPurchase = gaps != nil
-	entries := cs.entries()
-	s.Customers = make([]CustomerSummary, 0, len(entries))
-	adviseHugePages(s.Customers)
-	earliest := int64(math.MaxInt64)
 	cal := int32(w.per(w.cal))
-	for _, e := range entries {
-		st := e.st
-		if st.first > cal {
-			s.LateCustomers++
-			continue
+	entries, facts := cs.entries(cal, w.hasHold)
+	s.LateCustomers = facts.late
+	earliest := int64(facts.firstBase) // with at least one customer
+	if facts.overflow {
+		for _, e := range entries {
+			if overflows(e.st, w.hasHold) {
+				return nil, fmt.Errorf("%s: the amounts of customer %s add up to more than a float64 holds", file, excerpt([]byte(cs.idOf(e.key))))
+			}
 		}
-		earliest = min(earliest, int64(st.first))
-		c := CustomerSummary{
-			ID:          cs.idOf(e.key),
+	}
+	if w.csv != nil {
+		s.WrittenCustomers = len(entries)
+		if err := writeSummaryRows(w.csv, s, entries, cs, w, gaps); err != nil {
+			return nil, err
+		}
+	} else {
+		s.Customers = make([]CustomerSummary, len(entries))
+		adviseHugePages(s.Customers)
+		fillRows(s.Customers, entries, cs, w, gaps)
+	}
+	perDay, perDayBase, perDayValid := cs.perDay()
+	if perDayValid && len(entries) > 0 && !w.discrete {
+		// Distinct purchase days by day, less each customer's first day.
+		s.FirstDay = timeOfDay(earliest)
+		end := w.cal
+		if w.hasHold {
+			end = w.hold
+		}
+		s.RepeatsPerDay = make([]float64, end-earliest+1)
+		for k := range s.RepeatsPerDay {
+			if d := earliest + int64(k) - int64(perDayBase); d >= 0 && d < int64(len(perDay)) {
+				s.RepeatsPerDay[k] = perDay[d]
+			}
+		}
+		for k, n := range facts.firsts {
+			s.RepeatsPerDay[k] -= n
+		}
+	}
+	if w.period > 0 {
+		s.ActivityPeriod = w.period
+		if len(entries) > 0 {
+			s.ActivityPeriods = int(min(64, math.Ceil(float64(w.cal-earliest+1)/w.period)))
+		}
+	}
+	return s, nil
+}
+
+// fillRows makes the summary row rows[i] of each customer entries[i], in
+// parallel ranges.
+func fillRows(rows []CustomerSummary, entries []tableEntry, cs *customerTable, w *logWindow, gaps map[*custState]gapStats) {
+	parts := min(runtime.GOMAXPROCS(0), max(1, len(rows)/65536))
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := p*len(rows)/parts, (p+1)*len(rows)/parts
+		wg.Go(func() { fillRange(rows[lo:hi], entries[lo:hi], cs, w, gaps) })
+	}
+	wg.Wait()
+}
+
+// fillRange is fillRows for one range: the numeric ids are written into
+// one string, of which the rows' ids are parts (one allocation, not one
+// per customer).
+func fillRange(rows []CustomerSummary, entries []tableEntry, cs *customerTable, w *logWindow, gaps map[*custState]gapStats) {
+	u := w.unit.Days()
+	if w.discrete {
+		u = 1 // one period
+	}
+	cal := int32(w.per(w.cal))
+	ids := idArena(entries)
+	for i, e := range entries {
+		st := e.st
+		c := &rows[i]
+		*c = CustomerSummary{
 			Frequency:   float64(st.nCal - 1),
 			Recency:     float64(st.lastCal-st.first) / u,
 			T:           float64(cal-st.first) / u,
 			FirstAmount: st.firstAmt,
 			Weight:      1,
 			Activity:    st.activity,
+		}
+		if e.key&strKey != 0 {
+			c.ID = cs.idOf(e.key)
+		} else {
+			c.ID, ids = ids[:e.key&15], ids[e.key&15:]
 		}
 		if st.nCal > 1 {
 			c.Monetary = st.repSum / float64(st.nCal-1)
@@ -482,39 +554,48 @@ func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, er
 			}
 			c.DurationHoldout = float64(w.per(w.hold)-w.per(w.cal)) / u
 		}
-		if !isFinite(c.Monetary) || !isFinite(c.MonetaryHoldout) || !isFinite(c.FirstAmount) {
-			return nil, fmt.Errorf("the amounts of customer %s add up to more than a float64 holds", excerpt([]byte(c.ID)))
-		}
-		s.Customers = append(s.Customers, c)
 	}
-	perDay, perDayBase, perDayValid := cs.perDay()
-	if perDayValid && len(s.Customers) > 0 && !w.discrete {
-		// Distinct purchase days by day, less each customer's first day.
-		s.FirstDay = timeOfDay(earliest)
-		end := w.cal
-		if w.hasHold {
-			end = w.hold
+}
+
+// overflows reports whether a customer's mean amounts (or first amount)
+// are not finite: the sums overflowed a float64.
+func overflows(st *custState, hasHold bool) bool {
+	if !isFinite(st.firstAmt) || st.nCal > 1 && !isFinite(st.repSum/float64(st.nCal-1)) {
+		return true
+	}
+	return hasHold && st.nHold > 0 && !isFinite(st.holdSum/float64(st.nHold))
+}
+
+// writeSummaryRows writes the customers' rows as WriteSummaryCSV does,
+// made a chunk at a time.
+func writeSummaryRows(out io.Writer, s *Summary, entries []tableEntry, cs *customerTable, w *logWindow, gaps map[*custState]gapStats) error {
+	return writeSummary(out, s, len(entries), func() func(lo, hi int) []CustomerSummary {
+		rows := make([]CustomerSummary, summaryChunk)
+		return func(lo, hi int) []CustomerSummary {
+			fillRange(rows[:hi-lo], entries[lo:hi], cs, w, gaps)
+			return rows[:hi-lo]
 		}
-		s.RepeatsPerDay = make([]float64, end-earliest+1)
-		for k := range s.RepeatsPerDay {
-			if d := earliest + int64(k) - int64(perDayBase); d >= 0 && d < int64(len(perDay)) {
-				s.RepeatsPerDay[k] = perDay[d]
-			}
-		}
-		for _, e := range entries {
-			st := e.st
-			if st.first <= cal {
-				s.RepeatsPerDay[int64(st.first)-earliest]--
-			}
+	})
+}
+
+// idArena returns the numeric ids of entries, one after the other, in one
+// string.
+func idArena(entries []tableEntry) string {
+	n := 0
+	for _, e := range entries {
+		if e.key&strKey == 0 {
+			n += int(e.key & 15)
 		}
 	}
-	if w.period > 0 {
-		s.ActivityPeriod = w.period
-		if len(s.Customers) > 0 {
-			s.ActivityPeriods = int(min(64, math.Ceil(float64(w.cal-earliest+1)/w.period)))
+	var b strings.Builder
+	b.Grow(n)
+	var buf [20]byte
+	for _, e := range entries {
+		if e.key&strKey == 0 {
+			b.Write(appendNumericID(buf[:0], e.key))
 		}
 	}
-	return s, nil
+	return b.String()
 }
 
 func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

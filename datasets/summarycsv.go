@@ -8,8 +8,10 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Summary CSV column names (those of the lifetimes library).
@@ -55,38 +57,120 @@ func summaryColumns(s *Summary) []string {
 // (SpreadsheetSafe). The unit is not written: recency, T and
 // durations are in s.Unit.
 func WriteSummaryCSV(w io.Writer, s *Summary) error {
+	return writeSummary(w, s, len(s.Customers), func() func(lo, hi int) []CustomerSummary {
+		return func(lo, hi int) []CustomerSummary { return s.Customers[lo:hi] }
+	})
+}
+
+// writeSummary writes the header of s and n rows of the summary CSV,
+// formatted in parallel chunks (see writeChunks); newRows makes, for each
+// formatting worker, the function that returns rows [lo, hi).
+func writeSummary(w io.Writer, s *Summary, n int, newRows func() func(lo, hi int) []CustomerSummary) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	cols := summaryColumns(s)
-	bw.WriteString(strings.Join(cols, ","))
-	bw.WriteByte('\n')
-	var buf []byte
-	var times floatCache // recency, T and durations take few distinct values
-	for i := range s.Customers {
-		c := &s.Customers[i]
-		buf = appendCSVField(buf[:0], SpreadsheetSafe(c.ID))
-		buf = appendNumber(append(buf, ','), c.Frequency)
-		buf = times.append(append(buf, ','), c.Recency)
-		buf = times.append(append(buf, ','), c.T)
-		if s.HasAmount {
-			buf = appendNumber(append(buf, ','), c.Monetary)
-		}
-		if s.HasHoldout {
-			buf = appendNumber(append(buf, ','), c.FrequencyHoldout)
-			if s.HasAmount {
-				buf = appendNumber(append(buf, ','), c.MonetaryHoldout)
+	writeSummaryHeader(bw, s)
+	err := writeChunks(bw, n, summaryChunk, func() func([]byte, int, int) []byte {
+		var times floatCache // recency, T and durations take few distinct values
+		rows := newRows()
+		return func(buf []byte, lo, hi int) []byte {
+			rs := rows(lo, hi)
+			for i := range rs {
+				buf = appendSummaryRow(buf, s, &rs[i], &times)
 			}
-			buf = times.append(append(buf, ','), c.DurationHoldout)
+			return buf
 		}
-		if s.Compressed {
-			buf = appendNumber(append(buf, ','), c.Weight)
-		}
-		buf = append(buf, '\n')
-		if _, err := bw.Write(buf); err != nil {
-			return fmt.Errorf("write summary: %w", err)
-		}
+	})
+	if err == nil {
+		err = bw.Flush()
 	}
-	if err := bw.Flush(); err != nil {
+	if err != nil {
 		return fmt.Errorf("write summary: %w", err)
+	}
+	return nil
+}
+
+// writeSummaryHeader writes the header line of the summary CSV.
+func writeSummaryHeader(bw *bufio.Writer, s *Summary) {
+	bw.WriteString(strings.Join(summaryColumns(s), ","))
+	bw.WriteByte('\n')
+}
+
+// summaryChunk is the number of rows WriteSummaryCSV formats at a time.
+const summaryChunk = 16384
+
+// appendSummaryRow appends customer c's line of the summary CSV.
+func appendSummaryRow(buf []byte, s *Summary, c *CustomerSummary, times *floatCache) []byte {
+	buf = appendCSVField(buf, SpreadsheetSafe(c.ID))
+	buf = appendNumber(append(buf, ','), c.Frequency)
+	buf = times.append(append(buf, ','), c.Recency)
+	buf = times.append(append(buf, ','), c.T)
+	if s.HasAmount {
+		buf = appendNumber(append(buf, ','), c.Monetary)
+	}
+	if s.HasHoldout {
+		buf = appendNumber(append(buf, ','), c.FrequencyHoldout)
+		if s.HasAmount {
+			buf = appendNumber(append(buf, ','), c.MonetaryHoldout)
+		}
+		buf = times.append(append(buf, ','), c.DurationHoldout)
+	}
+	if s.Compressed {
+		buf = appendNumber(append(buf, ','), c.Weight)
+	}
+	return append(buf, '\n')
+}
+
+// writeChunks writes n rows, formatted size rows at a time by one
+// formatter per processor (newFormatter makes each its own), in order.
+// A formatter appends rows [lo, hi) to a buffer and returns it.
+func writeChunks(w io.Writer, n, size int, newFormatter func() func(buf []byte, lo, hi int) []byte) error {
+	chunks := (n + size - 1) / size
+	workers := min(runtime.GOMAXPROCS(0), chunks)
+	if workers <= 1 {
+		format := newFormatter()
+		var buf []byte
+		for lo := 0; lo < n; lo += size {
+			buf = format(buf[:0], lo, min(lo+size, n))
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// Worker k formats chunks k, k+workers, …, sending each on out[k]
+	// and taking buffers back from back[k].
+	out, back := make([]chan []byte, workers), make([]chan []byte, workers)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for k := range workers {
+		out[k], back[k] = make(chan []byte, 2), make(chan []byte, 3)
+		for range 3 {
+			back[k] <- nil
+		}
+		format := newFormatter()
+		wg.Go(func() {
+			for c := k; c < chunks; c += workers {
+				var buf []byte
+				select {
+				case buf = <-back[k]:
+				case <-stop:
+					return
+				}
+				select {
+				case out[k] <- format(buf[:0], c*size, min((c+1)*size, n)):
+				case <-stop:
+					return
+				}
+			}
+		})
+	}
+	defer wg.Wait()
+	defer close(stop)
+	for c := range chunks {
+		buf := <-out[c%workers]
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+		back[c%workers] <- buf
 	}
 	return nil
 }

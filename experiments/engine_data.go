@@ -66,6 +66,9 @@ func EngineSpec(cfg *Config, w BacktestWindow) (engine.Spec, error) {
 		// As for a file, purchases after a window's end are set aside.
 		ExcludeAfterEnd: true,
 		OnBadRow:        cfg.Data.OnBadRow,
+		// Only the tracking plot (in the plots and the report) reads the
+		// repeat purchases per day.
+		NoRepeatDays: !cfg.Output.Plots && !cfg.Output.Report,
 	}, nil
 }
 
@@ -240,4 +243,32 @@ func summarizeEngine(cfg *Config, ro datasets.ReadOptions, so datasets.SummaryOp
 	}
 	defer l.Close()
 	return l.Summarize(ro, so)
+}
+
+// writeBackSummaryColumns are the columns of predictions.csv that come
+// from a customer's own summary, in its order (a forecast has the first
+// five).
+var writeBackSummaryColumns = []string{"customer_id", "frequency", "recency", "T", "monetary_value",
+	"frequency_holdout", "monetary_value_holdout", "duration_holdout", "revenue_holdout"}
+
+// WriteBackSQL returns the statements output.table runs after a run of an
+// engine config, in dialect d, for a run not made yet (see
+// engine.WriteBackTemplate): for a new table, and with
+// output.table_replace those that replace an existing one; dateText
+// reads the date column as text (engine.Spec.DateText).
+func WriteBackSQL(cfg *Config, d engine.Dialect, dateText bool) (create, replace []engine.Statement, err error) {
+	spec, err := EngineSpec(cfg, cfg.Resolved.Windows[len(cfg.Resolved.Windows)-1])
+	if err != nil {
+		return nil, nil, err
+	}
+	spec.Dialect, spec.Start, spec.DateText = d, ReadOptions(cfg).Start, dateText
+	names := writeBackSummaryColumns
+	if cfg.Resolved.Forecast {
+		names = names[:5]
+	}
+	cols := make([]engine.Column, len(names))
+	for i, n := range names {
+		cols[i] = engine.Column{Name: n, Expr: summarySQL[n], Text: n == "customer_id"}
+	}
+	return engine.WriteBackTemplate(spec, cfg.Output.Table, cfg.Output.TableReplace, cols)
 }

@@ -55,6 +55,41 @@ type predictInput struct {
 	// every customer of summary, shared by the models (see spendColumn);
 	// nil: predictModel computes it.
 	spend []float64
+	// table, when set, is the row table of summary and patterns, shared by
+	// the models (see newRowTable); nil: predictPurchases makes it.
+	table *rowTable
+}
+
+// rowTable is the table of rows a window's pattern-first values are
+// computed on: every distinct history of the pattern table for every
+// distinct holdout length, row pattern + class · patterns. Its row index
+// is the pattern table's own (datasets.Patterns.Of) when every customer
+// has the same holdout length, so the models of a window share one.
+type rowTable struct {
+	durations []float64 // the distinct holdout lengths (nil: no table)
+	rows      []int32   // customer → row (nil: no table)
+}
+
+// newRowTable returns the row table of a summary's customers, without
+// rows (every customer then evaluated on its own) when there is no
+// pattern table or too many holdout lengths.
+func newRowTable(s *datasets.Summary, pt *datasets.Patterns) *rowTable {
+	if pt == nil {
+		return &rowTable{}
+	}
+	durations, class := durationClasses(s)
+	switch {
+	case durations == nil || int64(len(durations))*int64(pt.Len()) > math.MaxInt32:
+		return &rowTable{}
+	case len(durations) == 1:
+		return &rowTable{durations: durations, rows: pt.Of}
+	}
+	rows := make([]int32, len(class))
+	P := int32(pt.Len())
+	for i, k := range class {
+		rows[i] = int32(k)*P + pt.Of[i]
+	}
+	return &rowTable{durations: durations, rows: rows}
 }
 
 // spendColumn returns the spend model's expected spend per purchase of
@@ -173,11 +208,14 @@ func customerPrediction(f models.FittedPurchases, c models.Customer, duration fl
 	return v
 }
 
-// purchaseColumns holds a model's purchase predictions for every customer.
+// purchaseColumns holds a model's purchase predictions by row: customer
+// i's are row rows[i] (row i when rows is nil).
 type purchaseColumns struct {
+	rows                                    []int32
 	purchases, alive, discounted, aliveTime []float64
 }
 
+// newPurchaseColumns returns the columns of n rows.
 func newPurchaseColumns(n int) *purchaseColumns {
 	return &purchaseColumns{
 		purchases: make([]float64, n), alive: make([]float64, n),
@@ -185,19 +223,29 @@ func newPurchaseColumns(n int) *purchaseColumns {
 	}
 }
 
-func (p *purchaseColumns) set(i int, v customerValues) {
-	p.purchases[i], p.alive[i], p.discounted[i], p.aliveTime[i] = v.purchases, v.alive, v.discounted, v.aliveTime
+func (p *purchaseColumns) set(r int, v customerValues) {
+	p.purchases[r], p.alive[r], p.discounted[r], p.aliveTime[r] = v.purchases, v.alive, v.discounted, v.aliveTime
 }
 
 // predictPurchases returns f's purchase predictions for every customer of
-// in, pattern first (see the notes at the top of this file).
+// in, pattern first (see the notes at the top of this file): by row of the
+// window's row table, or by customer for a model that reads the activity
+// bitmaps or without a table.
 func predictPurchases(ctx context.Context, f models.FittedPurchases, in predictInput) *purchaseColumns {
 	s := in.summary
-	out := newPurchaseColumns(len(s.Customers))
-	durations, class := durationClasses(s)
+	table := in.table
+	if table == nil {
+		table = newRowTable(s, in.patterns)
+	}
 	af, factored := f.(models.AliveFactored)
 	_, activityFree := f.(models.ActivityFree)
-	if !factored && !activityFree && s.ActivityPeriods > 0 || durations == nil || in.patterns == nil {
+	if sk, ok := f.(models.StateKeyed); ok && !factored {
+		if durations, class := durationClasses(s); durations != nil {
+			return statePurchases(ctx, f, sk, s, durations, class, in.clv) // statekeyed.go
+		}
+	}
+	if !factored && !activityFree && s.ActivityPeriods > 0 || table.rows == nil {
+		out := newPurchaseColumns(len(s.Customers))
 		parallelFor(len(s.Customers), func(lo, hi int) {
 			for i := lo; i < hi && ctx.Err() == nil; i++ {
 				cs := &s.Customers[i]
@@ -207,32 +255,25 @@ func predictPurchases(ctx context.Context, f models.FittedPurchases, in predictI
 		})
 		return out
 	}
-	var byPattern [][]customerValues // [duration class][pattern]
+	out := newPurchaseColumns(len(table.durations) * in.patterns.Len())
+	out.rows = table.rows
 	if factored {
-		byPattern = factoredPatternValues(ctx, f, af, in.patterns, durations, in.clv)
+		factoredPatternValues(ctx, f, af, in.patterns, table.durations, in.clv, out)
 	} else {
-		byPattern = patternValues(ctx, f, in.patterns, durations, in.clv)
+		patternValues(ctx, f, in.patterns, table.durations, in.clv, out)
 	}
-	parallelFor(len(s.Customers), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			out.set(i, byPattern[class[i]][in.patterns.Of[i]])
-		}
-	})
 	return out
 }
 
-// patternValues computes every pattern's values for each duration, one
-// pattern at a time.
-func patternValues(ctx context.Context, f models.FittedPurchases, pt *datasets.Patterns, durations []float64, o models.CLVOptions) [][]customerValues {
-	out := make([][]customerValues, len(durations))
-	for k := range out {
-		out[k] = make([]customerValues, pt.Len())
-	}
-	parallelFor(pt.Len(), func(lo, hi int) {
+// patternValues sets every pattern's values for each duration (row
+// pattern + class · patterns), one pattern at a time.
+func patternValues(ctx context.Context, f models.FittedPurchases, pt *datasets.Patterns, durations []float64, o models.CLVOptions, out *purchaseColumns) {
+	P := pt.Len()
+	parallelFor(P, func(lo, hi int) {
 		for j := lo; j < hi && ctx.Err() == nil; j++ {
 			c := models.Customer{Frequency: pt.Frequency[j], Recency: pt.Recency[j], T: pt.T[j]}
 			first := customerPrediction(f, c, durations[0], o)
-			out[0][j] = first
+			out.set(j, first)
 			for k := 1; k < len(durations); k++ {
 				v := first
 				if c.T == 0 {
@@ -240,11 +281,10 @@ func patternValues(ctx context.Context, f models.FittedPurchases, pt *datasets.P
 				} else {
 					v.purchases = f.ConditionalExpectedPurchases(c, durations[k])
 				}
-				out[k][j] = v
+				out.set(k*P+j, v)
 			}
 		}
 	})
-	return out
 }
 
 // ageGroup is a distinct (x, T) of the pattern table with the curve
@@ -256,10 +296,10 @@ type ageGroup struct {
 	rate       float64   // E[λ | alive, x, T]
 }
 
-// factoredPatternValues computes the patterns' values of a model that
+// factoredPatternValues sets the patterns' values of a model that
 // factors as P(alive) · A(t | x, T): A and its discounted integral once per
 // distinct (x, T), P(alive) once per pattern.
-func factoredPatternValues(ctx context.Context, f models.FittedPurchases, af models.AliveFactored, pt *datasets.Patterns, durations []float64, o models.CLVOptions) [][]customerValues {
+func factoredPatternValues(ctx context.Context, f models.FittedPurchases, af models.AliveFactored, pt *datasets.Patterns, durations []float64, o models.CLVOptions, out *purchaseColumns) {
 	type xt struct{ x, t float64 }
 	groupOf := make([]int32, pt.Len())
 	index := map[xt]int32{}
@@ -286,11 +326,8 @@ func factoredPatternValues(ctx context.Context, f models.FittedPurchases, af mod
 			gr.rate = af.AliveRate(gr.x, gr.T)
 		}
 	})
-	out := make([][]customerValues, len(durations))
-	for k := range out {
-		out[k] = make([]customerValues, pt.Len())
-	}
-	parallelFor(pt.Len(), func(lo, hi int) {
+	P := pt.Len()
+	parallelFor(P, func(lo, hi int) {
 		for j := lo; j < hi && ctx.Err() == nil; j++ {
 			gr := &groups[groupOf[j]]
 			pa := f.ProbabilityAlive(models.Customer{Frequency: pt.Frequency[j], Recency: pt.Recency[j], T: pt.T[j]})
@@ -298,11 +335,10 @@ func factoredPatternValues(ctx context.Context, f models.FittedPurchases, af mod
 			v.aliveTime = pa * gr.discounted / gr.rate
 			for k := range durations {
 				v.purchases = pa * gr.atDuration[k]
-				out[k][j] = v
+				out.set(k*P+j, v)
 			}
 		}
 	})
-	return out
 }
 
 // predictModel returns a model's predictions for every customer: the
@@ -321,24 +357,15 @@ func predictModel(ctx context.Context, name string, f models.FittedPurchases, sp
 		return nil, err
 	}
 	s := in.summary
-	n := len(s.Customers)
-	p := &Prediction{Purchases: cols.purchases, PAlive: cols.alive, Discounted: cols.discounted, AliveTime: cols.aliveTime}
+	p := &Prediction{rows: cols.rows, purchases: cols.purchases, alive: cols.alive, discounted: cols.discounted,
+		aliveTime: cols.aliveTime, margin: in.clv.Margin}
 	if spend != nil {
-		p.Spend = in.spend
-		if len(p.Spend) != n {
-			p.Spend = spendColumn(s, spend)
+		p.spend = in.spend
+		if len(p.spend) != len(s.Customers) {
+			p.spend = spendColumn(s, spend)
 		}
-		p.Revenue, p.CLV = make([]float64, n), make([]float64, n)
-		margin := in.clv.Margin
-		parallelFor(n, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				sp := p.Spend[i]
-				p.Revenue[i] = p.Purchases[i] * sp
-				p.CLV[i] = margin * sp * p.Discounted[i]
-			}
-		})
 	}
-	if bad, v := firstInvalid(p.Purchases, p.PAlive, p.Discounted, p.AliveTime, p.Spend, p.Revenue, p.CLV); bad >= 0 {
+	if bad, v := p.firstInvalid(); bad >= 0 {
 		cs := s.Customers[bad]
 		return nil, fmt.Errorf("%s: prediction %v for customer %s (frequency %g, recency %g, T %g) is not a finite number ≥ 0",
 			name, v, cs.ID, cs.Frequency, cs.Recency, cs.T)
@@ -346,39 +373,18 @@ func predictModel(ctx context.Context, name string, f models.FittedPurchases, sp
 	return p, nil
 }
 
-// firstInvalid returns the first customer with a value that is not a
-// finite number ≥ 0 in any of the columns (nil ones are skipped), and that
-// value; −1 when there is none.
-func firstInvalid(cols ...[]float64) (int, float64) {
-	bad, value := -1, 0.0
-	for _, col := range cols {
-		limit := len(col)
-		if bad >= 0 {
-			limit = min(limit, bad)
-		}
-		for i, v := range col[:limit] {
-			if !(v >= 0) || math.IsInf(v, 1) {
-				bad, value = i, v
-				break
-			}
-		}
-	}
-	return bad, value
-}
-
 // addValueTiers adds the net CLV and value tier of every customer to a
 // prediction with CLV (see tiers.go).
 func addValueTiers(cfg *Config, wr *windowResult, p *Prediction) {
-	if p.CLV == nil {
+	if !p.HasSpend() {
 		return
 	}
-	p.NetCLV = NetCLV(p.Spend, p.Discounted, p.AliveTime, NetCLVOptions{
-		Margin: cfg.CLV.Margin, CostPerPurchase: cfg.CLV.CostPerPurchase, CostPerCustomer: cfg.CLV.CostPerCustomer})
+	p.net = NetCLVOptions{Margin: cfg.CLV.Margin, CostPerPurchase: cfg.CLV.CostPerPurchase, CostPerCustomer: cfg.CLV.CostPerCustomer}
 	age := make([]float64, len(wr.summary.Customers))
 	for i, c := range wr.summary.Customers {
 		age[i] = c.T
 	}
-	p.Tier = AssignTiers(wr.scorer(), p.NetCLV, p.AliveTime, age, cfg.Tiers.orDefaults())
+	p.tiers = AssignTiers(wr.scorer(), p.Column(PredNetCLV), p.Column(PredAliveTime), age, cfg.Tiers.orDefaults())
 }
 
 // HoldoutPurchases returns the expected purchases of customer c over the

@@ -130,9 +130,15 @@ type NetCLVOptions struct {
 func NetCLV(spend, discounted, aliveTime []float64, o NetCLVOptions) []float64 {
 	out := make([]float64, len(spend))
 	for i := range out {
-		out[i] = o.Margin*spend[i]*discounted[i] - o.CostPerPurchase*discounted[i] - o.CostPerCustomer*aliveTime[i]
+		out[i] = netCLV(o, spend[i], discounted[i], aliveTime[i])
 	}
 	return out
+}
+
+// netCLV returns one customer's net CLV: margin · spend · DERT − c_p · DERT
+// − c_t · D.
+func netCLV(o NetCLVOptions, spend, discounted, aliveTime float64) float64 {
+	return o.Margin*spend*discounted - o.CostPerPurchase*discounted - o.CostPerCustomer*aliveTime
 }
 
 // AssignTiers returns every customer's tier (see the notes above) from
@@ -207,19 +213,28 @@ type TierSummary struct {
 	HoldoutRevenueShare *Metric `json:"holdout_revenue_share,omitempty"`
 }
 
+// TierValues are the per-customer values SummarizeTiers totals (a
+// Prediction with tiers has them).
+type TierValues interface {
+	NetCLV(i int) float64
+	CLV(i int) float64
+	PAlive(i int) float64
+}
+
 // SummarizeTiers totals a model's tiers; holdoutRevenue is nil without a
 // holdout. Empty tiers are listed with zero customers.
-func SummarizeTiers(tiers []Tier, p *Prediction, holdoutRevenue []float64) []TierSummary {
+func SummarizeTiers(tiers []Tier, p TierValues, holdoutRevenue []float64) []TierSummary {
 	k := len(tierNames)
 	count := make([]int, k)
 	net, clv, alive, rev := make([]ksum, k), make([]ksum, k), make([]ksum, k), make([]ksum, k)
 	var totalNet, totalRev ksum
 	for i, t := range tiers {
 		count[t]++
-		net[t].add(p.NetCLV[i])
-		clv[t].add(p.CLV[i])
-		alive[t].add(p.PAlive[i])
-		totalNet.add(p.NetCLV[i])
+		v := p.NetCLV(i)
+		net[t].add(v)
+		clv[t].add(p.CLV(i))
+		alive[t].add(p.PAlive(i))
+		totalNet.add(v)
 		if holdoutRevenue != nil {
 			rev[t].add(holdoutRevenue[i])
 			totalRev.add(holdoutRevenue[i])

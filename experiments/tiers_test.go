@@ -40,8 +40,8 @@ func TestAssignTiersHandMade(t *testing.T) {
 		t.Errorf("young_share 0: %v", got)
 	}
 
-	p := &Prediction{NetCLV: net, CLV: []float64{110, 70, 45, 40, 1, 2, 25, 40, 15, 65},
-		PAlive: []float64{1, 0.5, 1, 1, 0, 0.2, 1, 1, 1, 0.3}}
+	p := tierColumns{net: net, clv: []float64{110, 70, 45, 40, 1, 2, 25, 40, 15, 65},
+		alive: []float64{1, 0.5, 1, 1, 0, 0.2, 1, 1, 1, 0.3}}
 	rev := []float64{90, 50, 0, 10, 0, 0, 10, 20, 5, 15}
 	sum := SummarizeTiers(got, p, rev)
 	// best: 0 and 1, net 160 of 350, CLV (110+70)/2, P(alive) 0.75,
@@ -63,6 +63,13 @@ func TestAssignTiersHandMade(t *testing.T) {
 		t.Errorf("tiers hold %d customers, want %d", total, len(ids))
 	}
 }
+
+// tierColumns are per-customer TierValues.
+type tierColumns struct{ net, clv, alive []float64 }
+
+func (c tierColumns) NetCLV(i int) float64 { return c.net[i] }
+func (c tierColumns) CLV(i int) float64    { return c.clv[i] }
+func (c tierColumns) PAlive(i int) float64 { return c.alive[i] }
 
 // TestSeedsWorkedExample runs the seeds' example through a config: 100
 // customers who each spend $50 over two years, $3,000 of costs, so a net

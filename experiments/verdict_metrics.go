@@ -115,11 +115,12 @@ func startVerdict(cfg *Config, reg *models.Registry, mainWin *windowResult) *pen
 			actuals[t] = actR
 		}
 		for _, name := range names {
-			if p := mainWin.preds[name]; p != nil {
-				preds[t][name] = p.Purchases
+			if mainWin.preds[name] != nil {
+				q := PredPurchases
 				if target == TargetRevenue {
-					preds[t][name] = p.Revenue
+					q = PredRevenue
 				}
+				preds[t][name] = mainWin.column(name, q)
 			}
 		}
 	}

@@ -29,7 +29,7 @@ func verdictWindow(n int) (*windowResult, []string) {
 	offsets := map[string]float64{"close": 0.125, "twin": -0.125, "far": 0.5} // exact in binary
 	names := []string{"far", "close", "twin", "zero"}
 	for _, name := range names {
-		p := &Prediction{}
+		var purchases, spend []float64
 		for _, c := range s.Customers {
 			y := c.FrequencyHoldout
 			switch {
@@ -40,10 +40,10 @@ func verdictWindow(n int) (*windowResult, []string) {
 			default:
 				y += offsets[name]
 			}
-			p.Purchases = append(p.Purchases, y)
-			p.Revenue = append(p.Revenue, 10*y)
+			purchases = append(purchases, y)
+			spend = append(spend, 10) // revenue 10·y
 		}
-		wr.preds[name] = p
+		wr.preds[name] = NewPrediction(PredictionColumns{Purchases: purchases, Spend: spend})
 	}
 	return wr, names
 }
@@ -61,11 +61,11 @@ func TestVerdictKnownAnswer(t *testing.T) {
 	mf := &MetricsFile{Models: map[string]*ModelReport{}}
 	_, actP, actR := wr.holdoutActuals()
 	for _, name := range names {
-		sp, err := wr.scorer().Score(wr.preds[name].Purchases, actP)
+		sp, err := wr.scorer().Score(wr.preds[name].Column(PredPurchases), actP)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sr, _ := wr.scorer().Score(wr.preds[name].Revenue, actR)
+		sr, _ := wr.scorer().Score(wr.preds[name].Column(PredRevenue), actR)
 		mf.Models[name] = &ModelReport{Fit: &models.FitResult{Model: name}, Holdout: &sp, HoldoutRevenue: &sr}
 	}
 	mf.Verdict = buildVerdict(cfg, nil, mf, wr)

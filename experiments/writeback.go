@@ -251,7 +251,7 @@ func buildWriteBack(cfg *Config, a *Artifacts, d engine.Dialect) (engine.WriteBa
 	byModel := map[string][]predColumn{}
 	for _, c := range cols {
 		if expr, ok := summarySQL[c.name]; ok {
-			b.output(c.name, expr, c.text != nil)
+			b.output(c.name, expr, !c.isNumber())
 			continue
 		}
 		m := modelOfColumn(cfg.Models, c.name)
@@ -309,6 +309,9 @@ func (b *wbBuilder) model(name string, cols []predColumn) error {
 		return nil
 	}
 	perPattern, scaled := []string{}, map[string][]float64{}
+	for k, c := range cols {
+		cols[k] = c.materialized() // the checks below read every customer's value
+	}
 	for _, c := range cols {
 		suffix := strings.TrimPrefix(c.name, name+"_")
 		if c.number == nil || slices.Contains(spendColumns, suffix) {
@@ -326,12 +329,13 @@ func (b *wbBuilder) model(name string, cols []predColumn) error {
 		scaled[c.name] = f
 	}
 	var disc, alive string
-	if p.Spend != nil {
-		if !b.px.perPattern(p.Discounted) || !b.px.perPattern(p.AliveTime) {
+	if p.HasSpend() {
+		discounted, aliveTime := p.Column(PredDiscounted), p.Column(PredAliveTime)
+		if !b.px.perPattern(discounted) || !b.px.perPattern(aliveTime) {
 			b.tw.Excluded[name] = "its discounted purchases differ between customers of the same (frequency, recency, T): not written (see predictions.csv)"
 			return nil
 		}
-		disc, alive = b.pattern(p.Discounted), b.pattern(p.AliveTime)
+		disc, alive = b.pattern(discounted), b.pattern(aliveTime)
 	}
 	var purchases, net string
 	for _, c := range cols {
@@ -361,14 +365,14 @@ func (b *wbBuilder) model(name string, cols []predColumn) error {
 				return err
 			}
 			b.output(c.name, expr, true)
-			for _, t := range p.Tier {
+			for _, t := range p.Tiers() {
 				b.textLen += int64(len(t.String()))
 			}
 		default:
 			return fmt.Errorf("column %s has no SQL form", c.name)
 		}
 	}
-	if p.Spend != nil {
+	if p.HasSpend() {
 		return b.ensureSpend()
 	}
 	return nil

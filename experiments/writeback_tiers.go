@@ -88,13 +88,14 @@ func (b *wbBuilder) tierSQL(name string, p *Prediction, net, alive string) (stri
 	for i, c := range b.a.Summary.Customers {
 		age[i] = c.T
 	}
-	tc := newTierCuts(sc, p.NetCLV, p.AliveTime, age, b.cfg.Tiers.orDefaults())
+	netV, aliveV := p.Column(PredNetCLV), p.Column(PredAliveTime)
+	tc := newTierCuts(sc, netV, aliveV, age, b.cfg.Tiers.orDefaults())
 	pos := make([]int, len(ids))
 	for j, i := range sc.byID {
 		pos[i] = j
 	}
-	for i, t := range p.Tier {
-		if got := tc.tier(p.NetCLV[i], p.AliveTime[i], age[i], pos[i]); got != t {
+	for i, t := range p.Tiers() {
+		if got := tc.tier(netV[i], aliveV[i], age[i], pos[i]); got != t {
 			return "", fmt.Errorf("%s: the tier cut-offs give customer %s the tier %s, not %s", name, ids[i], got, t)
 		}
 	}

@@ -31,8 +31,8 @@ func TestWriteBackLeavesOutModelsNotPerPattern(t *testing.T) {
 			{ID: "c", Frequency: 0, Recency: 0, T: day(3), Weight: 1},
 		}}
 	a := &Artifacts{Config: cfg, Summary: s, Predictions: map[string]*Prediction{
-		"bgnbd":     {Purchases: []float64{1, 2, 3}, PAlive: []float64{0.5, 0.5, 0.9}},
-		"paretonbd": {Purchases: []float64{1, 1, 3}, PAlive: []float64{0.5, 0.5, 0.9}},
+		"bgnbd":     NewPrediction(PredictionColumns{Purchases: []float64{1, 2, 3}, PAlive: []float64{0.5, 0.5, 0.9}}),
+		"paretonbd": NewPrediction(PredictionColumns{Purchases: []float64{1, 1, 3}, PAlive: []float64{0.5, 0.5, 0.9}}),
 	}}
 	for _, d := range []engine.Dialect{engine.Postgres, engine.ClickHouse} {
 		wb, tw, err := buildWriteBack(cfg, a, d)

@@ -75,10 +75,11 @@ func NewFittedBGNBD(r, alpha, a, b float64) (*FittedBGNBD, error) {
 // FitBGNBD fits the BG/NBD model on d (Frequency x, Recency t_x, T and the
 // optional Weight) by maximum likelihood with the shared machinery
 // (analytic gradient; standard errors from the analytic Hessian).
-// Identical histories are merged into weighted rows when that pays; the
-// start (o.Start or a data-based default) is refined by damped Newton
-// steps, after an evenly spaced subsample of very large data has been
-// fitted first when o.Start is not given. A fit that does not converge
+// Rows are not merged here: with many customers, pass the table of
+// distinct histories with their weights (datasets.Patterns, as clv does).
+// The start (o.Start or a data-based default) is refined by damped Newton
+// steps, after a sample of the customers of a very large table (see
+// weightedSample) has been fitted first when o.Start is not given. A fit that does not converge
 // returns its best point together with a *ConvergenceError.
 func FitBGNBD(ctx context.Context, d *Data, o FitOptions) (*FittedBGNBD, error) {
 	res, err := fitBGFamily(ctx, "bgnbd", 0, d, o)
@@ -310,8 +311,8 @@ func (m bgfModel) pmf(n int, t float64) float64 {
 //
 // The shared machinery (maximize) does the fit and its diagnostics; this
 // function only finds it a good starting point, which makes the fit several
-// times cheaper: on very large data it first fits an evenly spaced
-// subsample, and it then refines the start by a few damped Newton
+// times cheaper: on very large data it first fits a sample of the
+// customers, and it then refines the start by a few damped Newton
 // (Levenberg–Marquardt) steps with the analytic Hessian (logLikHess), after
 // which the optimizer usually finds the gradient already below its
 // threshold.
@@ -339,7 +340,10 @@ func fitBGFamily(ctx context.Context, model string, shift float64, d *Data, o Fi
 		start, k, _ = sub.polish(ctx, start, o, bgfPolishSteps)
 		steps += k
 	}
-	polished, k, hess := rows.polish(ctx, start, o, bgfPolishSteps)
+	// The last Newton step's point is maximize's start: evaluated once.
+	mem := newLastEval()
+	llHess := func(p, grad, hess []float64) float64 { return mem.eval(p, 2, grad, hess, rows.eval) }
+	polished, k, hess := newtonPolish(ctx, llHess, bgfNames, rows.n, start, o, bgfPolishSteps)
 	steps += k
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return nil, fmt.Errorf("%s: fit interrupted: %w", model, ctxErr)
@@ -350,6 +354,12 @@ func fitBGFamily(ctx context.Context, model string, shift float64, d *Data, o Fi
 		opts.Start[name] = polished[i]
 	}
 	lk := rows.likelihood(model)
+	lk.logLik = func(p, grad []float64) float64 {
+		if grad == nil {
+			return mem.eval(p, 0, nil, nil, rows.eval)
+		}
+		return mem.eval(p, 1, grad, nil, rows.eval)
+	}
 	if hess != nil {
 		// The optimizer usually stops where the polish did (up to the
 		// rounding of exp(log p)); the Hessian there is then known.
@@ -373,138 +383,22 @@ func fitBGFamily(ctx context.Context, model string, shift float64, d *Data, o Fi
 // bgfPolishSteps caps the Newton steps of fitBGFamily's start refinement.
 const bgfPolishSteps = 30
 
-// polish maximizes the penalized mean log-likelihood
-// F(θ) = LL(e^θ)/n − λ·Σθ² over the free log-parameters θ by
-// Levenberg–Marquardt steps (−∇²F + μI)Δ = ∇F with the analytic Hessian,
-// starting from p0 (natural parameters, fixed ones as in o.Fixed). It
-// returns the best point reached, the number of steps taken and the
-// Hessian of the total log-likelihood there (natural parameters, 4×4; nil
-// when nothing was evaluated); it stops when the gradient is below 1e-12,
-// after maxSteps steps, or when a step would leave the box |θ| ≤ 25.
+// polish refines p0 by damped Newton steps on the rows' likelihood (see
+// newtonPolish).
 func (rs *bgfRows) polish(ctx context.Context, p0 []float64, o FitOptions, maxSteps int) ([]float64, int, []float64) {
-	p := append([]float64(nil), p0...)
-	var free []int
-	for i, name := range bgfNames {
-		if v, ok := o.Fixed[name]; ok {
-			p[i] = v
-			continue
-		}
-		free = append(free, i)
-	}
-	for _, v := range p {
-		if !(v > 0) || math.IsInf(v, 0) {
-			return p0, 0, nil
-		}
-	}
-	k := len(free)
-	if k == 0 {
-		return p, 0, nil
-	}
-	eval := func(p []float64) bgfPoint { return rs.point(p, free, o.Penalty) }
-	cur := eval(p)
-	if math.IsInf(cur.f, 0) {
-		return p0, 0, nil
-	}
-	mu := 0.0
-	steps := 0
-	for steps < maxSteps && ctx.Err() == nil {
-		gmax := 0.0
-		for _, v := range cur.grad {
-			gmax = math.Max(gmax, math.Abs(v))
-		}
-		if gmax < 1e-12 {
-			break
-		}
-		delta, ok := dampedNewtonStep(cur.hess, cur.grad, mu)
-		if !ok {
-			mu = math.Max(4*mu, 1e-8)
-			if mu > 1e12 {
-				break
-			}
-			continue
-		}
-		// Keep each step within a factor e³ of the current value.
-		scale := 1.0
-		for _, v := range delta {
-			if a := math.Abs(v); a*scale > 3 {
-				scale = 3 / a
-			}
-		}
-		next := append([]float64(nil), cur.p...)
-		inBox := true
-		for j, i := range free {
-			th := math.Log(cur.p[i]) + scale*delta[j]
-			if math.Abs(th) > maxLogParam {
-				inBox = false
-			}
-			next[i] = math.Exp(th)
-		}
-		if !inBox {
-			break
-		}
-		steps++
-		trial := eval(next)
-		if trial.f >= cur.f-1e-15*math.Abs(cur.f) {
-			cur = trial
-			mu /= 8
-			if mu < 1e-10 {
-				mu = 0
-			}
-			continue
-		}
-		mu = math.Max(8*mu, 1e-6)
-		if mu > 1e12 {
-			break
-		}
-	}
-	return cur.p, steps, cur.raw
-}
-
-// bgfPoint is one point of polish: the natural parameters, the penalized
-// mean log-likelihood F and its derivatives in the free log-parameters θ.
-type bgfPoint struct {
-	p    []float64
-	f    float64
-	grad []float64 // ∇F in θ
-	hess []float64 // −∇²F in θ, k×k
-	raw  []float64 // ∇²LL in natural parameters, 4×4
-}
-
-// point evaluates F(θ) = LL(e^θ)/n − λ·Σθ² at p with its gradient and
-// negated Hessian over the free log-parameters (F = −Inf where LL is NaN).
-func (rs *bgfRows) point(p []float64, free []int, lambda float64) bgfPoint {
-	k := len(free)
-	g := make([]float64, 4)
-	h := make([]float64, 16)
-	ll := rs.logLikHess(p, g, h)
-	pt := bgfPoint{p: p, f: ll / rs.n, grad: make([]float64, k), hess: make([]float64, k*k), raw: h}
-	for j, i := range free {
-		th := math.Log(p[i])
-		pt.f -= lambda * th * th
-		pt.grad[j] = p[i]*g[i]/rs.n - 2*lambda*th
-		for l, m := range free {
-			v := -p[i] * p[m] * h[4*i+m] / rs.n
-			if l == j {
-				v -= p[i]*g[i]/rs.n - 2*lambda
-			}
-			pt.hess[j*k+l] = v
-		}
-	}
-	if math.IsNaN(pt.f) {
-		pt.f = math.Inf(-1)
-	}
-	return pt
+	return newtonPolish(ctx, rs.logLikHess, bgfNames, rs.n, p0, o, maxSteps)
 }
 
 // bgfWarmStartRows is the number of rows above which fitBGFamily first fits
-// a subsample of about bgfWarmSampleRows rows.
+// a sample of about bgfWarmSampleRows customers.
 const (
 	bgfWarmStartRows  = 200000
 	bgfWarmSampleRows = 40000
 )
 
 // bgfRows is the calibration data of a BG/NBD-family fit, prepared once:
-// rows (possibly merged identical histories), and the index of each row's
+// rows (distinct histories with weights, when the caller merged them),
+// and the index of each row's
 // frequency into the distinct frequencies, so that the terms that depend
 // on x only (ln Γ(r+x), ln B(a, b+x+shift) and their derivatives) are
 // computed once per distinct x and evaluation.
@@ -527,87 +421,39 @@ type bgfRows struct {
 
 func (rs *bgfRows) len() int { return len(rs.T) }
 
-// informative returns the number of rows with T > 0 and weight > 0, up to
-// 2 (rows with T = 0 have probability 1 and say nothing). Merged rows are
-// distinct histories; unmerged ones are many.
+// informative returns the number of distinct histories with T > 0 and
+// weight > 0, up to 2 (see informativeHistories).
 func (rs *bgfRows) informative() int {
-	k := 0
-	for i, T := range rs.T {
-		if T > 0 && rs.weight(i) > 0 {
-			if k++; k == 2 {
-				break
-			}
-		}
-	}
-	return k
+	return informativeHistories(rs.xs, rs.xi, rs.tx, rs.T, rs.weight)
 }
 
-// bgfCompressAlways is the number of rows up to which identical rows are
-// always merged; above it they are merged when a sample of the rows shows
-// enough repeats.
-const bgfCompressAlways = 65536
-
-// bgfKey identifies a history by the bits of x, t_x and T (hashing the
-// bits is cheaper than hashing floats; −0 and +0 merely stay apart).
-type bgfKey [3]uint64
-
-func newBGFKey(x, tx, T float64) bgfKey {
-	return bgfKey{math.Float64bits(x), math.Float64bits(tx), math.Float64bits(T)}
-}
-
+// newBGFRows prepares the (valid) table d for the likelihood: the
+// distinct frequencies and, for times in whole days, the distinct times.
+// The rows are taken as they come: a caller with many customers passes the
+// table of their distinct histories with weights (see FitBGNBD).
 func newBGFRows(d *Data, shift float64) (*bgfRows, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
 	n := d.Len()
-	rs := &bgfRows{shift: shift}
-	idx := newBGFFreqIndex()
-	recencyOf := func(i int) float64 {
-		if d.Frequency[i] == 0 {
-			return 0
+	rs := &bgfRows{shift: shift, T: d.T, tx: d.Recency, w: d.Weight, xi: make([]int32, n)}
+	idx := newFreqIndex()
+	copied := false
+	for i := 0; i < n; i++ {
+		x := d.Frequency[i]
+		rs.xi[i] = idx.of(x)
+		// t_x is 0 without repeat purchases, and at most T.
+		tx := 0.0
+		if x != 0 {
+			tx = math.Min(d.Recency[i], d.T[i])
 		}
-		return math.Min(d.Recency[i], d.T[i])
-	}
-	if n <= bgfCompressAlways || bgfWorthMerging(d, recencyOf) {
-		pos := make(map[bgfKey]int, min(n, 1<<16))
-		for i := 0; i < n; i++ {
-			w := d.W(i)
-			if w == 0 {
-				continue
+		if tx != d.Recency[i] {
+			if !copied {
+				rs.tx = append([]float64(nil), d.Recency...)
+				copied = true
 			}
-			x, tx, T := d.Frequency[i], recencyOf(i), d.T[i]
-			k := newBGFKey(x, tx, T)
-			if j, ok := pos[k]; ok {
-				rs.w[j] += w
-				continue
-			}
-			pos[k] = len(rs.T)
-			rs.xi = append(rs.xi, idx.of(x))
-			rs.tx = append(rs.tx, tx)
-			rs.T = append(rs.T, T)
-			rs.w = append(rs.w, w)
+			rs.tx[i] = tx
 		}
-		rs.buildTimeTable()
-	} else {
-		rs.T = d.T
-		rs.tx = d.Recency
-		rs.w = d.Weight
-		copied := false
-		rs.xi = make([]int32, n)
-		for i := 0; i < n; i++ {
-			x := d.Frequency[i]
-			rs.xi[i] = idx.of(x)
-			if tx := recencyOf(i); tx != d.Recency[i] {
-				if !copied {
-					rs.tx = append([]float64(nil), d.Recency...)
-					copied = true
-				}
-				rs.tx[i] = tx
-			}
-		}
-	}
-	if len(rs.T) == 0 {
-		return nil, fmt.Errorf("every customer has weight 0")
 	}
 	rs.xs = idx.values
 	rs.wx = make([]float64, len(rs.xs))
@@ -619,33 +465,19 @@ func newBGFRows(d *Data, shift float64) (*bgfRows, error) {
 		rs.sumT += w * rs.T[i]
 		rs.sumX += w * rs.xs[k]
 	}
+	if !(rs.n > 0) {
+		return nil, fmt.Errorf("every customer has weight 0")
+	}
+	rs.buildTimeTable()
 	return rs, nil
 }
 
 // buildTimeTable sets tau, iT and iX when the distinct values of T and
 // t_x number at most half the rows.
 func (rs *bgfRows) buildTimeTable() {
-	n := rs.len()
-	pos := make(map[uint64]int32, min(2*n, 1<<16))
-	var tau []float64
-	iT, iX := make([]int32, n), make([]int32, n)
-	index := func(v float64) int32 {
-		k := math.Float64bits(v)
-		j, ok := pos[k]
-		if !ok {
-			j = int32(len(tau))
-			pos[k] = j
-			tau = append(tau, v)
-		}
-		return j
+	if tau, iX, iT, ok := indexTimes(rs.tx, rs.T, rs.len()/2); ok {
+		rs.tau, rs.iT, rs.iX = tau, iT, iX
 	}
-	for i := 0; i < n; i++ {
-		iT[i], iX[i] = index(rs.T[i]), index(rs.tx[i])
-		if len(tau) > n/2 {
-			return
-		}
-	}
-	rs.tau, rs.iT, rs.iX = tau, iT, iX
 }
 
 // timeTable returns ln(α+τ) and 1/(α+τ) for the distinct times, or nils
@@ -669,80 +501,25 @@ func (rs *bgfRows) weight(i int) float64 {
 	return rs.w[i]
 }
 
-// bgfWorthMerging looks at an evenly spaced sample of 8192 rows and reports
-// whether fewer than 70% of them are distinct, i.e. whether merging
-// identical rows will pay for itself.
-func bgfWorthMerging(d *Data, recencyOf func(int) float64) bool {
-	const sample = 8192
-	n := d.Len()
-	step := n / sample
-	seen := make(map[bgfKey]struct{}, sample)
-	for j := 0; j < sample; j++ {
-		i := j * step
-		seen[newBGFKey(d.Frequency[i], recencyOf(i), d.T[i])] = struct{}{}
-	}
-	return len(seen) < sample*7/10
-}
-
-// bgfFreqIndex numbers distinct frequencies in order of appearance, with a
-// direct table for small whole numbers (the usual case) and a map for the
-// rest.
-type bgfFreqIndex struct {
-	table  []int32
-	other  map[float64]int32
-	values []float64
-}
-
-func newBGFFreqIndex() *bgfFreqIndex { return &bgfFreqIndex{other: map[float64]int32{}} }
-
-func (f *bgfFreqIndex) of(x float64) int32 {
-	if x == math.Trunc(x) && x < 1<<20 {
-		i := int(x)
-		if i >= len(f.table) {
-			old := len(f.table)
-			f.table = append(f.table, make([]int32, i+1-old)...)
-			for j := old; j < len(f.table); j++ {
-				f.table[j] = -1
-			}
-		}
-		if f.table[i] < 0 {
-			f.table[i] = int32(len(f.values))
-			f.values = append(f.values, x)
-		}
-		return f.table[i]
-	}
-	k, ok := f.other[x]
-	if !ok {
-		k = int32(len(f.values))
-		f.other[x] = k
-		f.values = append(f.values, x)
-	}
-	return k
-}
-
-// subsample returns about m rows, evenly spaced, sharing the frequency
-// table.
+// subsample returns a sample of about m customers (see weightedSample),
+// each row drawn k times weighing k, sharing the frequency and time
+// tables.
 func (rs *bgfRows) subsample(m int) *bgfRows {
-	step := max(rs.len()/m, 1)
-	sub := &bgfRows{shift: rs.shift, xs: rs.xs, wx: make([]float64, len(rs.xs))}
-	if rs.tau != nil {
-		sub.tau = rs.tau
-	}
-	for i := 0; i < rs.len(); i += step {
+	sub := &bgfRows{shift: rs.shift, xs: rs.xs, wx: make([]float64, len(rs.xs)), tau: rs.tau}
+	weightedSample(rs.len(), rs.weight, rs.n, m, func(i int, k float64) {
 		if rs.tau != nil {
 			sub.iT = append(sub.iT, rs.iT[i])
 			sub.iX = append(sub.iX, rs.iX[i])
 		}
-		w := rs.weight(i)
 		sub.xi = append(sub.xi, rs.xi[i])
 		sub.tx = append(sub.tx, rs.tx[i])
 		sub.T = append(sub.T, rs.T[i])
-		sub.w = append(sub.w, w)
-		sub.wx[rs.xi[i]] += w
-		sub.n += w
-		sub.sumT += w * rs.T[i]
-		sub.sumX += w * rs.xs[rs.xi[i]]
-	}
+		sub.w = append(sub.w, k)
+		sub.wx[rs.xi[i]] += k
+		sub.n += k
+		sub.sumT += k * rs.T[i]
+		sub.sumX += k * rs.xs[rs.xi[i]]
+	})
 	return sub
 }
 

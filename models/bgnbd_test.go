@@ -734,10 +734,11 @@ func TestBGNBDFitErrors(t *testing.T) {
 	}
 }
 
-// TestBGFMergeRows checks that merging identical rows (and dropping
-// zero-weight ones) does not change the likelihood, and that an x = 0 row's
-// recency is ignored.
-func TestBGFMergeRows(t *testing.T) {
+// TestBGFWeightedRows checks that the rows' likelihood is the weighted sum
+// of the customers' (zero-weight rows adding nothing), that an x = 0 row's
+// recency is ignored, and that rows are not merged (the caller passes
+// distinct histories).
+func TestBGFWeightedRows(t *testing.T) {
 	d := &Data{
 		Frequency: []float64{0, 0, 2, 2, 5, 0},
 		Recency:   []float64{0, 3, 4, 4, 6, 0},
@@ -749,8 +750,8 @@ func TestBGFMergeRows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rows.len() != 2 || rows.n != 8 {
-			t.Errorf("shift %v: %d rows of total weight %v, want 2 rows of weight 8", shift, rows.len(), rows.n)
+		if rows.len() != 6 || rows.n != 8 {
+			t.Errorf("shift %v: %d rows of total weight %v, want 6 rows of weight 8", shift, rows.len(), rows.n)
 		}
 		m := bgfModel{0.7, 3, 1.2, 2, shift}
 		want := 0.0
@@ -758,7 +759,7 @@ func TestBGFMergeRows(t *testing.T) {
 			want += d.W(i) * m.logLik(d.Customer(i))
 		}
 		if got := rows.logLik([]float64{0.7, 3, 1.2, 2}, nil); math.Abs(got-want) > 1e-12*math.Abs(want) {
-			t.Errorf("shift %v: merged log-likelihood %v, row by row %v", shift, got, want)
+			t.Errorf("shift %v: log-likelihood %v, customer by customer %v", shift, got, want)
 		}
 	}
 }
@@ -786,7 +787,7 @@ func TestBGFTimeTable(t *testing.T) {
 			t.Fatal(err)
 		}
 		if rows.tau == nil {
-			t.Fatalf("shift %v: no time table for %d merged rows", shift, rows.len())
+			t.Fatalf("shift %v: no time table for %d rows", shift, rows.len())
 		}
 		direct := *rows
 		direct.tau, direct.iT, direct.iX = nil, nil, nil

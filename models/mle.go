@@ -512,3 +512,33 @@ func parallelSum(n, dim int, grad []float64, f func(lo, hi int, grad []float64) 
 	}
 	return total
 }
+
+// weightedSample draws a systematic sample of about m customers from n
+// rows with the given weights (weight(i) ≥ 0, total their sum), with
+// probability proportional to weight: the customers at the cumulative
+// weights (j+½)·total/m, j = 0, 1, …, in row order. It calls take(i, k)
+// for each row i drawn k ≥ 1 times, in row order. On a table of distinct
+// histories, where a few rows stand for many customers each, this is a
+// sample of the customers (an evenly spaced sample of the rows would
+// over-represent the rare histories); on rows of weight 1 it is an evenly
+// spaced sample of the rows. Rows sorted by frequency make it a sample
+// stratified by frequency.
+func weightedSample(n int, weight func(i int) float64, total float64, m int, take func(i int, k float64)) {
+	if !(total > 0) || m <= 0 {
+		return
+	}
+	step := total / float64(m)
+	next := step / 2
+	cum := 0.0
+	for i := 0; i < n; i++ {
+		cum += weight(i)
+		k := 0.0
+		for next < cum {
+			k++
+			next += step
+		}
+		if k > 0 {
+			take(i, k)
+		}
+	}
+}

@@ -45,9 +45,9 @@ func (ParetoNBD) Name() string { return "paretonbd" }
 var pnbdNames = []string{"r", "alpha", "s", "beta"}
 
 // pnbdStaging sets when and how FitParetoNBD locates the maximum on
-// subsamples first: above startRows rows (after merging), on an evenly
-// spaced subsample of coarseRows rows, and, for tables without pairs (see
-// pnbdData) of more than 4·fineRows rows, then on one of fineRows rows.
+// subsamples first: above startRows rows, on a sample of coarseRows
+// customers (see weightedSample), and, for tables without pairs (see
+// pnbdData) of more than 4·fineRows rows, then on one of fineRows.
 type pnbdStaging struct {
 	startRows, coarseRows, fineRows int
 }
@@ -77,13 +77,14 @@ func (ParetoNBD) Fit(ctx context.Context, d *Data, o FitOptions) (FittedPurchase
 
 // FitParetoNBD fits the Pareto/NBD model on d (Frequency x, Recency t_x, T
 // and the optional Weight) by maximum likelihood with the analytic
-// gradient and Hessian. Identical histories are merged into weighted rows
-// when that pays, and what depends only on (x, t_x) or (x, T) is computed
-// once per distinct pair (see pnbdData). The start (o.Start or a
-// data-based default) is refined by damped Newton steps on the penalized
-// mean log-likelihood (see pnbdData.polish), after evenly spaced
-// subsamples have been fitted first for tables of more than
-// 100,000 rows when o.Start is not given; the shared fitting
+// gradient and Hessian. Rows are not merged here: with many customers,
+// pass the table of distinct histories with their weights
+// (datasets.Patterns, as clv does). What depends only on (x, t_x) or
+// (x, T) is computed once per distinct pair (see pnbdData). The start
+// (o.Start or a data-based default) is refined by damped Newton steps on
+// the penalized mean log-likelihood (see pnbdData.polish), after samples
+// of the customers (see weightedSample) have been fitted first for tables
+// of more than 100,000 rows when o.Start is not given; the shared fitting
 // machinery then starts at the point reached, where it normally stops at
 // once, and takes the standard errors from the analytic Hessian. A fit
 // that does not converge returns its best point together with a
@@ -166,22 +167,6 @@ func pnbdValidParams(p [4]float64) bool {
 	return true
 }
 
-// pnbdRoundTrip returns v, or a neighbour of it, such that
-// math.Exp(math.Log(v)) == v: the point maximize evaluates first, after
-// taking the logarithm of its start values, is then the very point the
-// Newton steps evaluated last, whose likelihood, gradient and Hessian are
-// cached.
-func pnbdRoundTrip(v float64) float64 {
-	for i := 0; i < 4; i++ {
-		w := math.Exp(math.Log(v))
-		if w == v {
-			break
-		}
-		v = w
-	}
-	return v
-}
-
 // polish maximizes the penalized mean log-likelihood
 //
 //	F(θ) = LL(e^θ)/n − λ·Σ_{i free} θ_i²
@@ -198,7 +183,7 @@ func pnbdRoundTrip(v float64) float64 {
 // after pnbdPolishSteps steps, when a step fails where that component is
 // already below a tenth of maximize's threshold, when μ exceeds 1e12, or
 // when a step would leave the box |θ| ≤ maxLogParam, and returns the best
-// point reached (every free component passed through pnbdRoundTrip) and
+// point reached (every free component passed through logRoundTrip) and
 // the number of steps taken.
 func (pd *pnbdData) polish(ctx context.Context, p0 [4]float64, free []int, penalty, tol, mu0 float64) ([4]float64, int) {
 	k := len(free)
@@ -232,7 +217,7 @@ func (pd *pnbdData) polish(ctx context.Context, p0 [4]float64, free []int, penal
 		return pt
 	}
 	for _, i := range free {
-		p0[i] = pnbdRoundTrip(p0[i])
+		p0[i] = logRoundTrip(p0[i])
 	}
 	cur := eval(p0)
 	if !cur.ok {
@@ -261,7 +246,7 @@ func (pd *pnbdData) polish(ctx context.Context, p0 [4]float64, free []int, penal
 			if math.Abs(th) > maxLogParam {
 				inBox = false
 			}
-			next[i] = pnbdRoundTrip(math.Exp(th))
+			next[i] = logRoundTrip(math.Exp(th))
 		}
 		if !inBox {
 			break
@@ -710,7 +695,7 @@ func (m *FittedParetoNBD) DiscountedExpectedPurchasesWithin(c Customer, d, horiz
 }
 
 // pnbdData is the calibration table in the form the likelihood reads:
-// rows (identical histories merged into weights when that pays), per row
+// rows (distinct histories with weights, when the caller merged them), per row
 // the index of its frequency among the distinct frequencies, so that what
 // depends on x alone is computed once per distinct x and evaluation, and,
 // when the rows hold few distinct times (logs summarized to whole days,
@@ -747,18 +732,10 @@ type pnbdData struct {
 	cache [2]pnbdValue
 }
 
-// informative returns the number of rows with T > 0 and weight > 0, up to
-// 2 (see bgfRows.informative).
+// informative returns the number of distinct histories with T > 0 and
+// weight > 0, up to 2 (see informativeHistories).
 func (pd *pnbdData) informative() int {
-	k := 0
-	for i, T := range pd.T {
-		if T > 0 && (pd.w == nil || pd.w[i] > 0) {
-			if k++; k == 2 {
-				break
-			}
-		}
-	}
-	return k
+	return informativeHistories(pd.xs, pd.xi, pd.tx, pd.T, pd.weight)
 }
 
 // pnbdPairs lists distinct (frequency, time) pairs by index.
@@ -775,14 +752,6 @@ type pnbdValue struct {
 	h     [16]float64
 }
 
-// pnbdMergeAlways is the number of rows up to which identical histories are
-// always merged; above it they are merged when an evenly spaced sample of
-// pnbdMergeSample rows holds fewer than 70% distinct ones.
-const (
-	pnbdMergeAlways = 1 << 16
-	pnbdMergeSample = 8192
-)
-
 // pnbdMaxTimes caps the distinct times of a pair table.
 const pnbdMaxTimes = 1 << 16
 
@@ -795,168 +764,29 @@ func pnbdRecency(x, tx, T float64) float64 {
 	return math.Min(tx, T)
 }
 
-// newPNBDData prepares the (valid) table d for the likelihood: merged rows
-// (see pnbdMergeAlways), distinct frequencies and the pair tables.
+// newPNBDData prepares the (valid) table d for the likelihood: the
+// distinct frequencies and the pair tables. The rows are taken as they
+// come: a caller with many customers passes the table of their distinct
+// histories with weights (see FitParetoNBD).
 func newPNBDData(d *Data) *pnbdData {
 	n := d.Len()
-	pd := &pnbdData{}
-	xs := newPNBDFreqIndex()
-	merge := n <= pnbdMergeAlways
-	if !merge {
-		seen := newPNBDIndex(pnbdMergeSample)
-		step := n / pnbdMergeSample
-		for j := 0; j < pnbdMergeSample; j++ {
-			i := j * step
-			x := d.Frequency[i]
-			seen.of(x, pnbdRecency(x, d.Recency[i], d.T[i]), d.T[i])
-		}
-		merge = len(seen.keys) < pnbdMergeSample*7/10
-	}
-	if merge {
-		pos := newPNBDIndex(min(n, 1<<16))
-		for i := 0; i < n; i++ {
-			w := d.W(i)
-			if w == 0 {
-				continue
+	pd := &pnbdData{xi: make([]int32, n), tx: d.Recency, T: d.T, w: d.Weight}
+	xs := newFreqIndex()
+	copied := false
+	for i := 0; i < n; i++ {
+		x := d.Frequency[i]
+		pd.xi[i] = xs.of(x)
+		if tx := pnbdRecency(x, d.Recency[i], d.T[i]); tx != d.Recency[i] {
+			if !copied {
+				pd.tx = append([]float64(nil), d.Recency...)
+				copied = true
 			}
-			x, T := d.Frequency[i], d.T[i]
-			tx := pnbdRecency(x, d.Recency[i], T)
-			if j, old := pos.of(x, tx, T); old {
-				pd.w[j] += w
-				continue
-			}
-			pd.xi = append(pd.xi, xs.of(x))
-			pd.tx = append(pd.tx, tx)
-			pd.T = append(pd.T, T)
-			pd.w = append(pd.w, w)
-		}
-	} else {
-		pd.xi = make([]int32, n)
-		pd.tx = d.Recency
-		pd.T = d.T
-		pd.w = d.Weight
-		copied := false
-		for i := 0; i < n; i++ {
-			x := d.Frequency[i]
-			pd.xi[i] = xs.of(x)
-			if tx := pnbdRecency(x, d.Recency[i], d.T[i]); tx != d.Recency[i] {
-				if !copied {
-					pd.tx = append([]float64(nil), d.Recency...)
-					copied = true
-				}
-				pd.tx[i] = tx
-			}
+			pd.tx[i] = tx
 		}
 	}
 	pd.xs = xs.values
 	pd.finish()
 	return pd
-}
-
-// pnbdIndex numbers distinct keys of up to three float64s, compared by
-// their bits (−0 and +0 merely stay apart), in order of first appearance:
-// an open-addressing hash table with linear probing, kept at most half
-// full.
-type pnbdIndex struct {
-	keys  [][3]uint64
-	slots []int32 // −1: empty; else an index into keys
-	mask  uint64
-}
-
-func newPNBDIndex(hint int) *pnbdIndex {
-	size := 16
-	for size < 2*hint {
-		size *= 2
-	}
-	ix := &pnbdIndex{keys: make([][3]uint64, 0, hint)}
-	ix.resize(size)
-	return ix
-}
-
-func (ix *pnbdIndex) resize(size int) {
-	ix.slots = make([]int32, size)
-	for i := range ix.slots {
-		ix.slots[i] = -1
-	}
-	ix.mask = uint64(size - 1)
-	for j, k := range ix.keys {
-		h := pnbdHash(k) & ix.mask
-		for ix.slots[h] >= 0 {
-			h = (h + 1) & ix.mask
-		}
-		ix.slots[h] = int32(j)
-	}
-}
-
-// pnbdHash mixes the bits of a key (multiplicative mixing and the
-// splitmix64 finalizer: whole numbers and day fractions, whose low bits
-// are 0, spread over the table).
-func pnbdHash(k [3]uint64) uint64 {
-	h := k[0]*0x9E3779B97F4A7C15 ^ (k[1]+0x632BE59BD9B4E019)*0xC2B2AE3D27D4EB4F ^ (k[2]+0x85EBCA77C2B2AE63)*0x165667B19E3779F9
-	h ^= h >> 30
-	h *= 0xBF58476D1CE4E5B9
-	h ^= h >> 27
-	h *= 0x94D049BB133111EB
-	return h ^ h>>31
-}
-
-// of returns the number of the key (a, b, c) and whether it was seen
-// before (a new key gets the next number).
-func (ix *pnbdIndex) of(a, b, c float64) (int32, bool) {
-	k := [3]uint64{math.Float64bits(a), math.Float64bits(b), math.Float64bits(c)}
-	h := pnbdHash(k) & ix.mask
-	for {
-		j := ix.slots[h]
-		if j < 0 {
-			break
-		}
-		if ix.keys[j] == k {
-			return j, true
-		}
-		h = (h + 1) & ix.mask
-	}
-	j := int32(len(ix.keys))
-	ix.keys = append(ix.keys, k)
-	ix.slots[h] = j
-	if 2*len(ix.keys) > len(ix.slots) {
-		ix.resize(2 * len(ix.slots))
-	}
-	return j, false
-}
-
-// pnbdFreqIndex numbers distinct frequencies in order of first appearance,
-// with a direct table for small whole numbers (the usual case).
-type pnbdFreqIndex struct {
-	table  []int32    // whole x < 2¹⁶ → number, or −1
-	other  *pnbdIndex // the other frequencies
-	num    []int32    // number of the other frequencies, by their index
-	values []float64  // the frequencies by number
-}
-
-func newPNBDFreqIndex() *pnbdFreqIndex { return &pnbdFreqIndex{other: newPNBDIndex(8)} }
-
-func (f *pnbdFreqIndex) of(x float64) int32 {
-	if x == math.Trunc(x) && x >= 0 && x < 1<<16 {
-		i := int(x)
-		if i >= len(f.table) {
-			old := len(f.table)
-			f.table = append(f.table, make([]int32, max(i+1, 2*old)-old)...)
-			for j := old; j < len(f.table); j++ {
-				f.table[j] = -1
-			}
-		}
-		if f.table[i] < 0 {
-			f.table[i] = int32(len(f.values))
-			f.values = append(f.values, x)
-		}
-		return f.table[i]
-	}
-	k, old := f.other.of(x, 0, 0)
-	if !old {
-		f.num = append(f.num, int32(len(f.values)))
-		f.values = append(f.values, x)
-	}
-	return f.num[k]
 }
 
 // finish sets the row count, the per-frequency extremes and weighted sums,
@@ -1000,26 +830,9 @@ func (pd *pnbdData) finish() {
 // least a fifth of them).
 func (pd *pnbdData) buildPairs() {
 	n := pd.n
-	maxTimes := min(n, pnbdMaxTimes)
-	times := newPNBDIndex(256)
-	// Grown as they fill, so that rows with too many times (continuous
-	// data, where no pairs repeat) cost little before giving up.
-	r1, r2 := make([]int32, 0, min(n, 1<<16)), make([]int32, 0, min(n, 1<<16))
-	lastTx, lastI := math.NaN(), int32(0)
-	for i := 0; i < n; i++ {
-		if tx := pd.tx[i]; tx != lastTx {
-			lastTx = tx
-			lastI, _ = times.of(tx, 0, 0)
-		}
-		iT, _ := times.of(pd.T[i], 0, 0)
-		r1, r2 = append(r1, lastI), append(r2, iT)
-		if len(times.keys) > maxTimes {
-			return
-		}
-	}
-	tau := make([]float64, len(times.keys))
-	for j, k := range times.keys {
-		tau[j] = math.Float64frombits(k[0])
+	tau, r1, r2, ok := indexTimes(pd.tx, pd.T, min(n, pnbdMaxTimes))
+	if !ok {
+		return
 	}
 	nt, nx := len(tau), len(pd.xs)
 	var p1, p2 pnbdPairs
@@ -1045,7 +858,7 @@ func (pd *pnbdData) buildPairs() {
 			}
 			return
 		}
-		m := newPNBDIndex(1 << 12)
+		m := newKeyIndex(1 << 12)
 		for i, t := range r {
 			x := pd.xi[i]
 			j, old := m.of(float64(x), float64(t), 0)
@@ -1063,23 +876,27 @@ func (pd *pnbdData) buildPairs() {
 	pd.tau, pd.p1, pd.p2, pd.r1, pd.r2 = tau, p1, p2, r1, r2
 }
 
-// subsample returns about m rows of pd, evenly spaced, sharing its
-// distinct frequencies.
+// subsample returns a sample of about m customers of pd (see
+// weightedSample), each row drawn k times weighing k, sharing its distinct
+// frequencies.
 func (pd *pnbdData) subsample(m int) *pnbdData {
-	step := max(pd.n/m, 1)
 	sub := &pnbdData{xs: pd.xs, w: []float64{}}
-	for i := 0; i < pd.n; i += step {
-		w := 1.0
-		if pd.w != nil {
-			w = pd.w[i]
-		}
+	weightedSample(pd.n, pd.weight, pd.sumW, m, func(i int, k float64) {
 		sub.xi = append(sub.xi, pd.xi[i])
 		sub.tx = append(sub.tx, pd.tx[i])
 		sub.T = append(sub.T, pd.T[i])
-		sub.w = append(sub.w, w)
-	}
+		sub.w = append(sub.w, k)
+	})
 	sub.finish()
 	return sub
+}
+
+// weight returns the weight of row i.
+func (pd *pnbdData) weight(i int) float64 {
+	if pd.w == nil {
+		return 1
+	}
+	return pd.w[i]
 }
 
 // start returns starting values: unit shapes for both gammas, the purchase

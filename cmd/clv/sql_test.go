@@ -29,3 +29,58 @@ func TestSQLPrintsEachWindowPerEngine(t *testing.T) {
 		t.Fatalf("clv sql on a file config: exit %d: %s", code, errOut)
 	}
 }
+
+// TestSQLPrintsTheWriteBack checks that with output.table set clv sql
+// also prints the statements that write the table, per engine, ending
+// with the staging table taking the table's name (and, with
+// output.table_replace, how an existing one is replaced); without it,
+// none (the statements themselves are checked against what WriteTable
+// runs in datasets/engine).
+func TestSQLPrintsTheWriteBack(t *testing.T) {
+	cfg := filepath.Join(repoRoot(t), "configs", "postgres.yaml")
+	for _, c := range []struct{ engine, rename, replace string }{
+		{"postgres", `ALTER TABLE "scores_clv_staging_<suffix>" RENAME TO "scores";`, `DROP TABLE "scores";`},
+		{"clickhouse", "RENAME TABLE `scores_clv_staging_<suffix>` TO `scores`;", "DROP TABLE `scores_clv_replaced_<suffix>`;"},
+	} {
+		args := []string{"sql", cfg, "--engine", c.engine, "--set", "output.table=scores"}
+		code, out, errOut := clv(t, args...)
+		_, wb, found := strings.Cut(out, "output.table scores")
+		if code != 0 || !found || !strings.Contains(wb, c.rename) || strings.Contains(wb, c.replace) || !strings.Contains(wb, "INSERT INTO") {
+			t.Fatalf("clv %v: exit %d: %s\n%s", args, code, errOut, out)
+		}
+		args = append(args, "--set", "output.table_replace=true")
+		code, out, errOut = clv(t, args...)
+		if _, wb, _ := strings.Cut(out, "output.table scores"); code != 0 || !strings.Contains(wb, c.replace) {
+			t.Fatalf("clv %v: exit %d: %s\n%s", args, code, errOut, out)
+		}
+	}
+	if _, out, _ := clv(t, "sql", cfg); strings.Contains(out, "output.table") {
+		t.Fatalf("clv sql without output.table prints a write-back:\n%s", out)
+	}
+}
+
+// TestSQLDateText checks that --date-text prints the SQL that reads a
+// text date column digit by digit (checked against the file reader on
+// real engines in datasets/engine), and that without it the engine's own
+// date conversion is used.
+func TestSQLDateText(t *testing.T) {
+	cfg := filepath.Join(repoRoot(t), "configs", "postgres.yaml")
+	for _, c := range []struct{ engine, text, typed string }{
+		{"postgres", "~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'", `CAST("date" AS date)`},
+		{"clickhouse", "match(replaceRegexpAll(`date`", "toDate(`date`)"},
+	} {
+		for _, text := range []bool{false, true} {
+			args := []string{"sql", cfg, "--engine", c.engine, "--set", "output.table=scores"}
+			want, not := c.typed, c.text
+			if text {
+				args = append(args, "--date-text")
+				want, not = c.text, c.typed
+			}
+			code, out, errOut := clv(t, args...)
+			_, wb, _ := strings.Cut(out, "output.table scores")
+			if code != 0 || !strings.Contains(out, want) || strings.Contains(out, not) || !strings.Contains(wb, want) {
+				t.Fatalf("clv %v: exit %d: %s\n%s", args, code, errOut, out)
+			}
+		}
+	}
+}

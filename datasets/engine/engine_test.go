@@ -71,6 +71,17 @@ func badRows(t *testing.T) []enginetest.Row {
 	return rows
 }
 
+// testEngine is an engine the tests start.
+type testEngine struct {
+	dialect engine.Dialect
+	start   func(testing.TB) *enginetest.Engine
+}
+
+// testEngines are the engines every test runs on.
+func testEngines() []testEngine {
+	return []testEngine{{engine.Postgres, enginetest.Postgres}, {engine.ClickHouse, enginetest.ClickHouse}}
+}
+
 type sumCase struct {
 	name, table  string
 	file         func() (*datasets.Summary, error)
@@ -118,14 +129,7 @@ func cases(t *testing.T) []sumCase {
 // bad rows into each engine and checks that the engine's summary equals
 // the file reader's row for row.
 func TestSummaryMatchesFileReader(t *testing.T) {
-	engines := []struct {
-		dialect engine.Dialect
-		start   func(testing.TB) *enginetest.Engine
-	}{
-		{engine.Postgres, enginetest.Postgres},
-		{engine.ClickHouse, enginetest.ClickHouse},
-	}
-	for _, e := range engines {
+	for _, e := range testEngines() {
 		t.Run(string(e.dialect), func(t *testing.T) {
 			t.Parallel()
 			cs := cases(t)
@@ -165,6 +169,22 @@ func TestSummaryMatchesFileReader(t *testing.T) {
 						t.Fatal(err)
 					}
 					comparePatterns(t, p, want)
+					// Without the repeat days: the same but for them.
+					spec.NoRepeatDays = true
+					bare := *want
+					bare.RepeatsPerDay = nil
+					got, err = engine.Summarize(ctx, conn, spec)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got.RepeatsPerDay != nil {
+						t.Fatalf("without repeat days: %d days", len(got.RepeatsPerDay))
+					}
+					compareSummaries(t, got, &bare)
+					if p, err = engine.SummarizePatterns(ctx, conn, spec); err != nil {
+						t.Fatal(err)
+					}
+					comparePatterns(t, p, &bare)
 				})
 			}
 		})

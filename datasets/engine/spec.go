@@ -72,6 +72,18 @@ type Spec struct {
 	// about one row per repeat customer, so only when a spend model is
 	// fitted on them.
 	PatternSpend bool
+	// DateText reads the date column as text, YYYY-MM-DD as the file
+	// reader reads it by default, anything else counted as an
+	// unparseable date (see textDay); otherwise the column is a date or
+	// timestamp converted by the engine. Summarize, SummarizePatterns and
+	// WriteTable set it from the column's type (DetectDateText).
+	DateText bool
+	// NoRepeatDays leaves the repeat purchase days per day out of the
+	// Customers and Patterns statements, and Summary.RepeatsPerDay empty:
+	// only the tracking plot reads them, and on a large log expanding
+	// every customer's purchase days is most of the work left to the
+	// server that receives the query.
+	NoRepeatDays bool
 }
 
 // hasAmount tells whether the log has an amount column.

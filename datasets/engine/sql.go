@@ -61,11 +61,14 @@ type gen struct {
 	src                    string
 	cust, date, amount     string
 	hasAmount, excludeLate bool
+	dateText               bool // the date column is text (see textDay)
+	repeatDays             bool // the statements return the repeat purchase days per day
 	spend                  bool // the Patterns statement returns the spend pairs
 }
 
 func newGen(spec Spec, w window) (*gen, error) {
-	g := &gen{d: spec.Dialect, w: w, hasAmount: spec.hasAmount(), excludeLate: spec.ExcludeAfterEnd, spend: spec.PatternSpend && spec.hasAmount()}
+	g := &gen{d: spec.Dialect, w: w, hasAmount: spec.hasAmount(), excludeLate: spec.ExcludeAfterEnd, spend: spec.PatternSpend && spec.hasAmount(),
+		dateText: spec.DateText, repeatDays: !spec.NoRepeatDays}
 	var err error
 	if spec.Query != "" {
 		g.src = "(" + strings.TrimRight(strings.TrimSpace(spec.Query), "; \n\t") + ") AS clv_src"
@@ -102,6 +105,9 @@ func (g *gen) float(v float64) string {
 func (g *gen) rowExprs() (id, day, amt string) {
 	if g.d == Postgres {
 		id, day = "CAST("+g.cust+" AS text)", "(CAST("+g.date+" AS date) - DATE '1970-01-01')"
+		if g.dateText {
+			day = g.textDay(g.date)
+		}
 		amt = "CAST(0 AS double precision)"
 		if g.hasAmount {
 			amt = "CAST(" + g.amount + " AS double precision)"
@@ -109,6 +115,9 @@ func (g *gen) rowExprs() (id, day, amt string) {
 		return id, day, amt
 	}
 	id, day, amt = "toString("+g.cust+")", "toInt64(toDate("+g.date+"))", "toFloat64(0)"
+	if g.dateText {
+		day = g.textDay(g.date)
+	}
 	if g.hasAmount {
 		amt = "toFloat64(" + g.amount + ")"
 	}
@@ -202,8 +211,11 @@ func (g *gen) activity(day string) string {
 // customers returns the Customers statement (see Statements).
 func (g *gen) customers() string {
 	if g.d == Postgres {
-		return g.pgWith() + " SELECT 0 AS kind, cid, first_day, last_cal, n_cal, n_hold, first_amt, rep_sum, hold_sum, activity, CAST(1 AS bigint) AS n FROM clv_c" +
-			" UNION ALL SELECT 1, '', dnum, 0, 0, 0, 0, 0, 0, 0, count(*) FROM (" + g.pgRepeatDays() + ") AS clv_r GROUP BY dnum"
+		q := g.pgWith() + " SELECT 0 AS kind, cid, first_day, last_cal, n_cal, n_hold, first_amt, rep_sum, hold_sum, activity, CAST(1 AS bigint) AS n FROM clv_c"
+		if g.repeatDays {
+			q += " UNION ALL SELECT 1, '', dnum, 0, 0, 0, 0, 0, 0, 0, count(*) FROM (" + g.pgRepeatDays() + ") AS clv_r GROUP BY dnum"
+		}
+		return q
 	}
 	cal := num(g.w.cal)
 	zero := "toFloat64(0)"
@@ -211,7 +223,7 @@ func (g *gen) customers() string {
 	return "SELECT " + chOut(cols) + ", count() AS n FROM (SELECT" +
 		" arrayJoin(arrayConcat([(toUInt8(0), clv_cid, clv_first_day, clv_last_cal, toInt64(clv_n_cal), clv_n_hold, clv_first_amt, clv_rep_sum, clv_hold_sum, clv_activity)]," +
 		" arrayMap(x -> (toUInt8(1), '', x, toInt64(0), toInt64(0), toInt64(0), " + zero + ", " + zero + ", " + zero + ", toUInt64(0))," +
-		" arrayFilter(x -> x > clv_first_day AND clv_first_day <= " + cal + ", clv_udays)))) AS clv_t," +
+		" arrayFilter(x -> " + g.chRepeatDaysOn() + "x > clv_first_day AND clv_first_day <= " + cal + ", clv_udays)))) AS clv_t," +
 		chTupleColumns("clv_t", cols) + " FROM (" + g.chCustomerAgg() + ") AS clv_c) AS clv_rows GROUP BY " + chOut(cols)
 }
 
@@ -222,7 +234,7 @@ func (g *gen) patterns() string {
 		return g.pgWith() +
 			" SELECT 0 AS kind, n_cal - 1 AS a, last_cal - first_day AS b, " + cal + " - first_day AS c, n_hold AS d, activity, CAST(0 AS double precision) AS amount, count(*) AS n" +
 			" FROM clv_c WHERE first_day <= " + cal + " GROUP BY 2, 3, 4, 5, 6" +
-			" UNION ALL SELECT 1, dnum, 0, 0, 0, 0, 0, count(*) FROM (" + g.pgRepeatDays() + ") AS clv_r GROUP BY dnum" +
+			g.pgRepeatDayRows() +
 			" UNION ALL SELECT 2, 0, 0, 0, 0, 0, 0, count(*) FROM clv_c WHERE first_day > " + cal + g.pgSpend()
 	}
 	spend := "0"
@@ -236,9 +248,29 @@ func (g *gen) patterns() string {
 	cols := []string{"kind", "a", "b", "c", "d", "activity", "amount"}
 	return "SELECT " + chOut(cols) + ", count() AS n FROM (SELECT arrayJoin(if(clv_first_day > " + cal + ", [" + row("2", i0, i0, i0, i0, u0, f0) + "]," +
 		" arrayConcat([" + row("0", "toInt64(clv_n_cal) - 1", "clv_last_cal - clv_first_day", cal+" - clv_first_day", "clv_n_hold", "clv_activity", f0) + "]," +
-		" arrayMap(x -> " + row("1", "x", i0, i0, i0, u0, f0) + ", arrayFilter(x -> x > clv_first_day, clv_udays))," +
+		" arrayMap(x -> " + row("1", "x", i0, i0, i0, u0, f0) + ", arrayFilter(x -> " + g.chRepeatDaysOn() + "x > clv_first_day, clv_udays))," +
 		" arrayFilter(s -> " + spend + ", [" + row("3", "toInt64(clv_n_cal) - 1", i0, i0, i0, u0, "clv_rep_sum") + "])))) AS clv_t," +
 		chTupleColumns("clv_t", cols) + " FROM (" + g.chCustomerAgg() + ") AS clv_c) AS clv_rows GROUP BY " + chOut(cols)
+}
+
+// pgRepeatDayRows is the PostgreSQL union branch of the repeat purchase
+// days per day of the Patterns statement (none when they are not asked
+// for).
+func (g *gen) pgRepeatDayRows() string {
+	if !g.repeatDays {
+		return ""
+	}
+	return " UNION ALL SELECT 1, dnum, 0, 0, 0, 0, 0, count(*) FROM (" + g.pgRepeatDays() + ") AS clv_r GROUP BY dnum"
+}
+
+// chRepeatDaysOn starts the ClickHouse filter of a customer's repeat
+// days: "0 AND " when they are not asked for, so that the statement's
+// shape stays and each customer expands into its own row alone.
+func (g *gen) chRepeatDaysOn() string {
+	if g.repeatDays {
+		return ""
+	}
+	return "0 AND "
 }
 
 // pgSpend is the PostgreSQL union branch of the spend pairs (none when

@@ -66,6 +66,9 @@ func prepare(ctx context.Context, conn Conn, spec Spec) (*query, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := DetectDateText(ctx, conn, &spec); err != nil {
+		return nil, fmt.Errorf("%s: %w", describe(spec), err)
+	}
 	st, err := SQL(spec)
 	if err != nil {
 		return nil, err
@@ -118,6 +121,9 @@ func (q *query) finish(repeats map[int64]float64) {
 		s.ActivityPeriods = int(min(64, math.Ceil(float64(w.cal-q.earliest+1)/w.period)))
 	}
 	s.FirstDay = dayTime(q.earliest)
+	if q.spec.NoRepeatDays {
+		return
+	}
 	s.RepeatsPerDay = make([]float64, w.end()-q.earliest+1)
 	for day, n := range repeats {
 		if k := day - q.earliest; k >= 0 && k < int64(len(s.RepeatsPerDay)) {

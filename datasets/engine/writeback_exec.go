@@ -58,6 +58,9 @@ func WriteTable(ctx context.Context, conn Conn, wb WriteBack) (*Written, error) 
 	if err := wb.check(); err != nil {
 		return nil, err
 	}
+	if err := DetectDateText(ctx, conn, &wb.Source); err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
 	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
 	switch c := conn.(type) {
 	case *pgConn:
@@ -81,14 +84,7 @@ func (wb *WriteBack) patternBytes() int64 {
 }
 
 func writePostgres(ctx context.Context, c *pgConn, wb *WriteBack, suffix string) (_ *Written, err error) {
-	d := Postgres
-	target, _ := quoteIdent(d, wb.Table)
-	stagingName, _ := sibling(wb.Table, stagingSuffix+suffix)
-	staging, _ := quoteIdent(d, stagingName)
-	_, last := sibling(wb.Table, "")
-	lastQuoted, _ := quoteIdent(d, last)
-	const patterns = "clv_wb_patterns"
-	sel, err := wb.SelectSQL(patterns)
+	s, err := wb.statements(suffix)
 	if err != nil {
 		return nil, err
 	}
@@ -102,13 +98,13 @@ func writePostgres(ctx context.Context, c *pgConn, wb *WriteBack, suffix string)
 		}
 	}()
 	var exists bool
-	if err := tx.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", target).Scan(&exists); err != nil {
+	if err := tx.QueryRow(ctx, s.exists).Scan(&exists); err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	if exists && !wb.Replace {
 		return nil, &TableExistsError{Table: wb.Table}
 	}
-	if _, err := tx.Exec(ctx, "CREATE TEMPORARY TABLE "+patterns+" "+wb.patternsDDL()+" ON COMMIT DROP"); err != nil {
+	if _, err := tx.Exec(ctx, s.createPatterns); err != nil {
 		return nil, fmt.Errorf("postgres: creating the pattern table: %w", err)
 	}
 	names := append([]string{keyX, keyR, keyT}, wb.Patterns.Columns...)
@@ -122,13 +118,14 @@ func writePostgres(ctx context.Context, c *pgConn, wb *WriteBack, suffix string)
 		}
 		return row, nil
 	})
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{patterns}, names, src); err != nil {
+	// pgx sends s.upload's COPY itself.
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.patternsName}, names, src); err != nil {
 		return nil, fmt.Errorf("postgres: sending the pattern table: %w", err)
 	}
-	if _, err := tx.Exec(ctx, "CREATE TABLE "+staging+" "+wb.columnsDDL()); err != nil {
-		return nil, fmt.Errorf("postgres: creating %s: %w", stagingName, err)
+	if _, err := tx.Exec(ctx, s.createStaging); err != nil {
+		return nil, fmt.Errorf("postgres: creating %s: %w", s.stagingName, err)
 	}
-	tag, err := tx.Exec(ctx, "INSERT INTO "+staging+" "+sel)
+	tag, err := tx.Exec(ctx, s.fill)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: computing the table: %w", err)
 	}
@@ -136,13 +133,10 @@ func writePostgres(ctx context.Context, c *pgConn, wb *WriteBack, suffix string)
 	if w.Rows != wb.ExpectRows {
 		return nil, &RowCountError{Table: wb.Table, Rows: w.Rows, Want: wb.ExpectRows}
 	}
-	if exists {
-		if _, err := tx.Exec(ctx, "DROP TABLE "+target); err != nil {
-			return nil, fmt.Errorf("postgres: replacing %s: %w", wb.Table, err)
+	for _, st := range s.publish(Postgres, exists) {
+		if _, err := tx.Exec(ctx, st); err != nil {
+			return nil, fmt.Errorf("postgres: renaming %s to %s: %w", s.stagingName, wb.Table, err)
 		}
-	}
-	if _, err := tx.Exec(ctx, "ALTER TABLE "+staging+" RENAME TO "+lastQuoted); err != nil {
-		return nil, fmt.Errorf("postgres: renaming %s to %s: %w", stagingName, wb.Table, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -151,21 +145,15 @@ func writePostgres(ctx context.Context, c *pgConn, wb *WriteBack, suffix string)
 }
 
 func writeClickHouse(ctx context.Context, c *chConn, wb *WriteBack, suffix string) (*Written, error) {
-	d := ClickHouse
-	target, _ := quoteIdent(d, wb.Table)
-	patternsName, _ := sibling(wb.Table, patternsSuffix+suffix)
-	patterns, _ := quoteIdent(d, patternsName)
-	stagingName, _ := sibling(wb.Table, stagingSuffix+suffix)
-	staging, _ := quoteIdent(d, stagingName)
-	sel, err := wb.SelectSQL(patterns)
+	s, err := wb.statements(suffix)
 	if err != nil {
 		return nil, err
 	}
-	exists, err := c.tableExists(ctx, target)
+	exists, err := c.scalar(ctx, s.exists)
 	if err != nil {
 		return nil, err
 	}
-	if exists && !wb.Replace {
+	if exists == 1 && !wb.Replace {
 		return nil, &TableExistsError{Table: wb.Table}
 	}
 	cleanup := func(tables ...string) {
@@ -173,48 +161,43 @@ func writeClickHouse(ctx context.Context, c *chConn, wb *WriteBack, suffix strin
 			_ = c.Exec(context.Background(), "DROP TABLE IF EXISTS "+t, nil)
 		}
 	}
-	if err := c.Exec(ctx, "CREATE TABLE "+patterns+" "+wb.patternsDDL()+" ENGINE = Memory", nil); err != nil {
+	if err := c.Exec(ctx, s.createPatterns, nil); err != nil {
 		return nil, fmt.Errorf("creating the pattern table: %w", err)
 	}
-	defer cleanup(patterns)
-	if err := c.Exec(ctx, "INSERT INTO "+patterns+" FORMAT RowBinary", bytes.NewReader(wb.rowBinary())); err != nil {
+	defer cleanup(s.patterns)
+	if err := c.Exec(ctx, s.upload, bytes.NewReader(wb.rowBinary())); err != nil {
 		return nil, fmt.Errorf("sending the pattern table: %w", err)
 	}
-	first, _ := quoteIdent(d, wb.Output[0].Name)
-	if err := c.Exec(ctx, "CREATE TABLE "+staging+" "+wb.columnsDDL()+" ENGINE = MergeTree() ORDER BY "+first, nil); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", stagingName, err)
+	if err := c.Exec(ctx, s.createStaging, nil); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", s.stagingName, err)
 	}
 	kept := false
 	defer func() {
 		if !kept {
-			cleanup(staging)
+			cleanup(s.staging)
 		}
 	}()
-	if err := c.Exec(ctx, "INSERT INTO "+staging+" "+sel, nil); err != nil {
+	if err := c.Exec(ctx, s.fill, nil); err != nil {
 		return nil, fmt.Errorf("computing the table: %w", err)
 	}
-	w := &Written{Table: wb.Table, PatternRows: len(wb.Patterns.Keys), BytesSent: wb.patternBytes(), Replaced: exists}
-	if w.Rows, err = c.count(ctx, staging); err != nil {
+	w := &Written{Table: wb.Table, PatternRows: len(wb.Patterns.Keys), BytesSent: wb.patternBytes(), Replaced: exists == 1}
+	if w.Rows, err = c.scalar(ctx, s.count); err != nil {
 		return nil, err
 	}
 	if w.Rows != wb.ExpectRows {
 		return nil, &RowCountError{Table: wb.Table, Rows: w.Rows, Want: wb.ExpectRows}
 	}
-	if !exists {
-		if err := c.Exec(ctx, "RENAME TABLE "+staging+" TO "+target, nil); err != nil {
-			return nil, fmt.Errorf("renaming %s to %s: %w", stagingName, wb.Table, err)
-		}
-		kept = true
-		return w, nil
-	}
-	oldName, _ := sibling(wb.Table, "_clv_replaced_"+suffix)
-	old, _ := quoteIdent(d, oldName)
-	if err := c.Exec(ctx, "RENAME TABLE "+target+" TO "+old+", "+staging+" TO "+target, nil); err != nil {
+	publish := s.publish(ClickHouse, w.Replaced)
+	if err := c.Exec(ctx, publish[0], nil); err != nil && w.Replaced {
 		return nil, fmt.Errorf("replacing %s: %w", wb.Table, err)
+	} else if err != nil {
+		return nil, fmt.Errorf("renaming %s to %s: %w", s.stagingName, wb.Table, err)
 	}
 	kept = true
-	if err := c.Exec(ctx, "DROP TABLE "+old, nil); err != nil {
-		return nil, fmt.Errorf("dropping the replaced table, now %s: %w", oldName, err)
+	if len(publish) > 1 {
+		if err := c.Exec(ctx, publish[1], nil); err != nil {
+			return nil, fmt.Errorf("dropping the replaced table, now %s: %w", s.oldName, err)
+		}
 	}
 	return w, nil
 }
@@ -239,11 +222,6 @@ func (wb *WriteBack) rowBinary() []byte {
 func (c *chConn) tableExists(ctx context.Context, table string) (bool, error) {
 	n, err := c.scalar(ctx, "EXISTS TABLE "+table)
 	return n == 1, err
-}
-
-// count returns the rows of a table.
-func (c *chConn) count(ctx context.Context, table string) (int64, error) {
-	return c.scalar(ctx, "SELECT count() FROM "+table)
 }
 
 func (c *chConn) scalar(ctx context.Context, sql string) (int64, error) {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/clv-dev/clv/datasets"
 	"github.com/clv-dev/clv/datasets/engine"
-	"github.com/clv-dev/clv/datasets/engine/enginetest"
 )
 
 // TestWriteTableIsAtomic writes a small table from the bad-rows log in
@@ -17,10 +16,7 @@ import (
 // RowCountError and leaves no table (nor staging table) behind; an
 // existing table is a TableExistsError unless replacing is asked for.
 func TestWriteTableIsAtomic(t *testing.T) {
-	for _, e := range []struct {
-		dialect engine.Dialect
-		start   func(testing.TB) *enginetest.Engine
-	}{{engine.Postgres, enginetest.Postgres}, {engine.ClickHouse, enginetest.ClickHouse}} {
+	for _, e := range testEngines() {
 		t.Run(string(e.dialect), func(t *testing.T) {
 			t.Parallel()
 			var spec engine.Spec

@@ -239,10 +239,18 @@ func (s seekable) Seek(off int64, whence int) (int64, error) {
 	return p, err
 }
 
+// SkipChecksum turns the hashing off for a reader that needs no checksum
+// (clv summarize and clv fit); a later SHA256 reads a regular file again
+// from its first byte.
+func (in *File) SkipChecksum() { in.h = nil }
+
 // SHA256 returns the hex SHA-256 of the whole input. The bytes not read
 // yet are read now (a regular file read only in part, or accessed through
 // OS); for a FIFO or device they must all have been read already.
 func (in *File) SHA256() (string, error) {
+	if in.h == nil { // SkipChecksum: hash from the first byte
+		in.h, in.hashed, in.eof = sha256.New(), 0, false
+	}
 	if !in.eof {
 		if !in.regular {
 			return "", fmt.Errorf("%s: the checksum needs the whole input, which was not read to its end", in.path)
@@ -272,6 +280,6 @@ func ReadAll(ctx context.Context, path string, lim Limits) ([]byte, error) {
 		return nil, err
 	}
 	defer in.Close()
-	in.h = nil // no checksum wanted
+	in.SkipChecksum()
 	return io.ReadAll(in)
 }

@@ -13,7 +13,8 @@ import (
 )
 
 // Reading twice (as a second pass does) hashes each byte once; a partial
-// read is completed by SHA256.
+// read is completed by SHA256; after SkipChecksum SHA256 reads the file
+// again.
 func TestHashWhileReading(t *testing.T) {
 	content := bytes.Repeat([]byte("c1,2024-01-01,10\n"), 10000)
 	path := filepath.Join(t.TempDir(), "log.csv")
@@ -21,7 +22,7 @@ func TestHashWhileReading(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := sha256.Sum256(content)
-	for _, mode := range []string{"twice", "half", "none"} {
+	for _, mode := range []string{"twice", "half", "none", "skipped"} {
 		in, err := Open(context.Background(), path, Limits{})
 		if err != nil {
 			t.Fatal(err)
@@ -41,6 +42,11 @@ func TestHashWhileReading(t *testing.T) {
 		case "half":
 			if _, err := io.ReadFull(r, make([]byte, len(content)/2)); err != nil {
 				t.Fatal(err)
+			}
+		case "skipped":
+			in.SkipChecksum()
+			if b, _ := io.ReadAll(r); !bytes.Equal(b, content) {
+				t.Fatal("read differs")
 			}
 		}
 		got, err := in.SHA256()

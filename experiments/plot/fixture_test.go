@@ -135,7 +135,7 @@ func artifactsFor(t testing.TB, s *datasets.Summary, fits map[string]models.Fitt
 	preds := map[string]*experiments.Prediction{}
 	for _, m := range order {
 		f := fits[m]
-		p := &experiments.Prediction{Purchases: make([]float64, nc), PAlive: make([]float64, nc), Revenue: make([]float64, nc), CLV: make([]float64, nc)}
+		p := &fixturePrediction{Purchases: make([]float64, nc), PAlive: make([]float64, nc), Revenue: make([]float64, nc), CLV: make([]float64, nc)}
 		for i, c := range s.Customers {
 			mc := models.Customer{Frequency: c.Frequency, Recency: c.Recency, T: c.T}
 			p.Purchases[i] = f.ConditionalExpectedPurchases(mc, c.DurationHoldout)
@@ -143,7 +143,7 @@ func artifactsFor(t testing.TB, s *datasets.Summary, fits map[string]models.Fitt
 			p.Revenue[i] = p.Purchases[i] * fxSpend
 			p.CLV[i] = 2 * p.Revenue[i]
 		}
-		preds[m] = p
+		preds[m] = p.prediction(fxSpend)
 		sp, err := experiments.Score(ids, p.Purchases, actP)
 		if err != nil {
 			t.Fatal(err)
@@ -203,4 +203,17 @@ func withBacktest(mf *experiments.MetricsFile) *experiments.MetricsFile {
 func summaryData(s *datasets.Summary) *models.Data {
 	f, r, t, _, _ := s.Columns()
 	return &models.Data{Frequency: f, Recency: r, T: t}
+}
+
+// fixturePrediction holds a fixture model's per-customer columns.
+type fixturePrediction struct{ Purchases, PAlive, Revenue, CLV []float64 }
+
+// prediction returns the run's Prediction of the columns, the spend per
+// purchase the same for every customer (its revenue is Purchases · spend).
+func (p *fixturePrediction) prediction(spend float64) *experiments.Prediction {
+	sp := make([]float64, len(p.Purchases))
+	for i := range sp {
+		sp[i] = spend
+	}
+	return experiments.NewPrediction(experiments.PredictionColumns{Purchases: p.Purchases, PAlive: p.PAlive, Spend: sp, Margin: 1})
 }

@@ -56,11 +56,18 @@ func InputFromArtifacts(a *experiments.Artifacts) (*Input, error) {
 		if !ok || p == nil {
 			continue
 		}
-		if len(p.Purchases) != len(in.Customers) {
-			return nil, fmt.Errorf("plots: %s has %d predictions for %d customers", m, len(p.Purchases), len(in.Customers))
+		if p.Len() != len(in.Customers) {
+			return nil, fmt.Errorf("plots: %s has %d predictions for %d customers", m, p.Len(), len(in.Customers))
 		}
 		in.Models = append(in.Models, m)
-		in.Predictions[m] = Predicted{Purchases: p.Purchases, Revenue: p.Revenue}
+		pr := Predicted{Purchases: p.Column(experiments.PredPurchases)}
+		if _, factored := a.Fits[m].(models.AliveFactored); factored {
+			pr.PAlive = p.Column(experiments.PredPAlive) // the tracking forecast's
+		}
+		if p.HasSpend() {
+			pr.Revenue = p.Column(experiments.PredRevenue)
+		}
+		in.Predictions[m] = pr
 	}
 	return in, nil
 }

@@ -118,7 +118,7 @@ func fixtureArtifacts(t testing.TB) *experiments.Artifacts {
 			continue
 		}
 		f := fits[m]
-		p := &experiments.Prediction{Purchases: make([]float64, n), PAlive: make([]float64, n), Revenue: make([]float64, n), CLV: make([]float64, n)}
+		p := &fixturePrediction{Purchases: make([]float64, n), PAlive: make([]float64, n), Revenue: make([]float64, n), CLV: make([]float64, n)}
 		for i, c := range s.Customers {
 			mc := models.Customer{Frequency: c.Frequency, Recency: c.Recency, T: c.T}
 			p.Purchases[i] = f.ConditionalExpectedPurchases(mc, c.DurationHoldout)
@@ -126,7 +126,7 @@ func fixtureArtifacts(t testing.TB) *experiments.Artifacts {
 			p.Revenue[i] = 12 * p.Purchases[i]
 			p.CLV[i] = 20 * p.Purchases[i]
 		}
-		preds[m] = p
+		preds[m] = p.prediction(12)
 		sp, err := experiments.Score(ids, p.Purchases, actP)
 		if err != nil {
 			t.Fatal(err)
@@ -231,7 +231,7 @@ func writeRun(t testing.TB, dir string, a *experiments.Artifacts, noPlots bool) 
 			g(c.MonetaryHoldout), g(c.DurationHoldout), g(c.FrequencyHoldout * c.MonetaryHoldout)}, ","))
 		for _, m := range names {
 			p := a.Predictions[m]
-			sb.WriteString("," + strings.Join([]string{g(p.Purchases[i]), g(p.PAlive[i]), g(p.Revenue[i]), g(p.CLV[i])}, ","))
+			sb.WriteString("," + strings.Join([]string{g(p.Purchases(i)), g(p.PAlive(i)), g(p.Revenue(i)), g(p.CLV(i))}, ","))
 		}
 		sb.WriteString("\n")
 	}
@@ -281,4 +281,17 @@ func drawnRun(t testing.TB) (*experiments.Artifacts, string) {
 		t.Fatal(err)
 	}
 	return a, dir
+}
+
+// fixturePrediction holds a fixture model's per-customer columns.
+type fixturePrediction struct{ Purchases, PAlive, Revenue, CLV []float64 }
+
+// prediction returns the run's Prediction of the columns, the spend per
+// purchase the same for every customer (its revenue is Purchases · spend).
+func (p *fixturePrediction) prediction(spend float64) *experiments.Prediction {
+	sp := make([]float64, len(p.Purchases))
+	for i := range sp {
+		sp[i] = spend
+	}
+	return experiments.NewPrediction(experiments.PredictionColumns{Purchases: p.Purchases, PAlive: p.PAlive, Spend: sp, Margin: 1})
 }

@@ -76,28 +76,30 @@ func ClickHouse(t testing.TB) *Engine {
 			unavailable(t, "ClickHouse", err)
 		}
 	}
-	load := func(t testing.TB, name string, rows []Row) {
-		t.Helper()
-		for _, u := range urls {
-			chExec(t, u, "CREATE TABLE "+name+"_local (customer_id Nullable(String), date Nullable(Date), amount Nullable(Float64)) ENGINE = MergeTree() ORDER BY tuple()", "")
-		}
-		chExec(t, urls[0], "CREATE TABLE "+name+" AS "+name+"_local ENGINE = Distributed("+clusterName+", default, "+name+"_local, cityHash64(ifNull(customer_id, '')))", "")
-		var b strings.Builder
-		for _, r := range rows {
-			b.WriteString(tsvField(r.Customer) + "\t" + tsvField(r.Date) + "\t" + tsvField(r.Amount) + "\n")
-		}
-		chExec(t, urls[0]+"?insert_distributed_sync=1", "INSERT INTO "+name+" FORMAT TabSeparated", b.String())
-		// Both shards must hold rows: the queries then really run
-		// distributed.
-		if len(rows) >= 10 {
-			for i, u := range urls {
-				if n := chExec(t, u, "SELECT count(*) FROM "+name+"_local", ""); strings.TrimSpace(n) == "0" {
-					t.Fatalf("shard %d holds none of the %d rows of %s", i+1, len(rows), name)
+	loader := func(dateType string) func(t testing.TB, name string, rows []Row) {
+		return func(t testing.TB, name string, rows []Row) {
+			t.Helper()
+			for _, u := range urls {
+				chExec(t, u, "CREATE TABLE "+name+"_local (customer_id Nullable(String), date "+dateType+", amount Nullable(Float64)) ENGINE = MergeTree() ORDER BY tuple()", "")
+			}
+			chExec(t, urls[0], "CREATE TABLE "+name+" AS "+name+"_local ENGINE = Distributed("+clusterName+", default, "+name+"_local, cityHash64(ifNull(customer_id, '')))", "")
+			var b strings.Builder
+			for _, r := range rows {
+				b.WriteString(tsvField(r.Customer) + "\t" + tsvField(r.Date) + "\t" + tsvField(r.Amount) + "\n")
+			}
+			chExec(t, urls[0]+"?insert_distributed_sync=1", "INSERT INTO "+name+" FORMAT TabSeparated", b.String())
+			// Both shards must hold rows: the queries then really run
+			// distributed.
+			if len(rows) >= 10 {
+				for i, u := range urls {
+					if n := chExec(t, u, "SELECT count(*) FROM "+name+"_local", ""); strings.TrimSpace(n) == "0" {
+						t.Fatalf("shard %d holds none of the %d rows of %s", i+1, len(rows), name)
+					}
 				}
 			}
 		}
 	}
-	return &Engine{DSN: urls[0], Load: load}
+	return &Engine{DSN: urls[0], Load: loader("Nullable(Date)"), LoadTextDates: loader("Nullable(String)")}
 }
 
 func tsvField(s *string) string {

@@ -37,6 +37,9 @@ type Engine struct {
 	// Load creates the table name (customer_id text, date date, amount
 	// double, all nullable) and inserts rows.
 	Load func(t testing.TB, name string, rows []Row)
+	// LoadTextDates does the same with a text date column (text,
+	// Nullable(String)), its values as given.
+	LoadTextDates func(t testing.TB, name string, rows []Row)
 }
 
 // unavailable skips or fails the test.

@@ -67,20 +67,22 @@ func Postgres(t testing.TB) *Engine {
 		sleep100ms()
 	}
 	t.Cleanup(func() { _ = conn.Close(context.Background()) })
-	load := func(t testing.TB, name string, rows []Row) {
-		t.Helper()
-		if _, err := conn.Exec(ctx(t), "CREATE TABLE "+name+" (customer_id text, date date, amount double precision)"); err != nil {
-			t.Fatal(err)
-		}
-		err := insertValues(rows, 2000, func(values string) error {
-			_, err := conn.Exec(ctx(t), "INSERT INTO "+name+" VALUES "+values)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
+	loader := func(dateType string) func(t testing.TB, name string, rows []Row) {
+		return func(t testing.TB, name string, rows []Row) {
+			t.Helper()
+			if _, err := conn.Exec(ctx(t), "CREATE TABLE "+name+" (customer_id text, date "+dateType+", amount double precision)"); err != nil {
+				t.Fatal(err)
+			}
+			err := insertValues(rows, 2000, func(values string) error {
+				_, err := conn.Exec(ctx(t), "INSERT INTO "+name+" VALUES "+values)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
-	return &Engine{DSN: dsn, Load: load}
+	return &Engine{DSN: dsn, Load: loader("date"), LoadTextDates: loader("text")}
 }
 
 func findPgBin() (string, error) {

@@ -3,12 +3,18 @@
 # issue 13: the same backtest (weeks, calibration to 2024-12-31, holdout
 # to 2025-06-29, the default models, no plots or report) run by the clv
 # binary CLV from the ClickHouse table TABLE of the cluster chcluster.sh
-# started in CLUSTER_DIR and from the CSV log, one after the other.
+# started in CLUSTER_DIR and from the CSV log, one after the other, without
+# prediction intervals (intervals.levels: []: per customer, they would cost
+# more than the rest of a 10M-customer run and are the same on both sides).
 # MODEs (default: all four):
 #   engine-customers  default outputs (predictions.csv, spend model): one row per customer
 #   file-customers    the same config from the CSV file
 #   engine-patterns   output.predictions none, spend_model none: the pattern table
 #   file-patterns     the same config from the CSV file
+#   engine-spend      output.predictions none with the spend model: one row per customer
+#   file-spend        the same config from the CSV file
+# BENCH_MODELS, when set, is the models list (e.g. "[bgnbd, paretonbd]");
+# by default the config's default six.
 # For each it prints the wall time, clv's CPU seconds and peak memory
 # (/usr/bin/time -v), the ClickHouse servers' CPU seconds (from /proc) and
 # the manifest's engine facts (what was fetched, bytes received).
@@ -43,8 +49,13 @@ for mode in $modes; do
 	extra=""
 	case $mode in
 	*-patterns) extra="spend_model: none" pred="none" ;;
+	*-spend) pred="none" ;;
 	*) pred="csv" ;;
 	esac
+	if [ -n "${BENCH_MODELS:-}" ]; then
+		extra="$extra
+models: $BENCH_MODELS"
+	fi
 	cat >"$out/$mode.yaml" <<YAML
 name: bench-$mode
 seed: 1
@@ -55,6 +66,8 @@ split:
   calibration_end: 2024-12-31
   holdout_end: 2025-06-29
 $extra
+intervals:
+  levels: []
 output:
   dir: $out/results
   plots: false

@@ -1,0 +1,255 @@
+package experiments
+
+import (
+	"math"
+	"sync"
+)
+
+// Prediction is one model's predictions for every customer of a window,
+// stored pattern first (see predict.go): the purchase-model values once
+// per row of a table of distinct histories, with one row index per
+// customer that the models of a window predicting from the same patterns
+// share; the expected spend per purchase once per customer, shared by all
+// the models of the window; revenue, CLV and net CLV derived on demand by
+// the same floating-point expressions a per-customer column would hold:
+//
+//	revenue(i) = purchases(i) · spend(i)
+//	CLV(i)     = margin · spend(i) · discounted(i)
+//	net CLV(i) = margin · spend(i) · discounted(i) − c_p · discounted(i) − c_t · alive time(i)
+//
+// and the value tier as one byte per customer. Read it through Value (one
+// customer) or Column (every customer, materialized).
+type Prediction struct {
+	// rows maps customer i to its row of the row columns (nil: row i).
+	rows []int32
+	// purchases, alive, discounted and aliveTime are the holdout
+	// purchases, P(alive), discounted expected purchases over the CLV
+	// horizon and discounted expected time alive over it, by row.
+	purchases, alive, discounted, aliveTime []float64
+	// spend is every customer's expected spend per purchase (nil without
+	// a spend model).
+	spend  []float64
+	margin float64
+	// net holds the settings of net CLV and tiers the value tier of every
+	// customer (nil without tiers; see tiers.go).
+	net   NetCLVOptions
+	tiers []Tier
+	// Intervals are the prediction intervals of holdout purchases (nil
+	// for a model without them; see intervals_metrics.go).
+	Intervals *PredictionIntervals
+}
+
+// A Quantity is one of the per-customer values of a Prediction.
+type Quantity uint8
+
+// The quantities of a Prediction.
+const (
+	// PredPurchases is the expected purchases over the holdout (or the
+	// forecast horizon); PredPAlive the probability of being alive at the
+	// calibration end.
+	PredPurchases Quantity = iota
+	PredPAlive
+	// PredDiscounted is the discounted expected purchases over the CLV
+	// horizon and PredAliveTime the discounted expected time alive over it.
+	PredDiscounted
+	PredAliveTime
+	// PredSpend is the expected spend per purchase, PredRevenue the
+	// expected holdout revenue and PredCLV the CLV (with a spend model).
+	PredSpend
+	PredRevenue
+	PredCLV
+	// PredNetCLV is the net CLV (with tiers).
+	PredNetCLV
+)
+
+// PredictionColumns are per-customer prediction columns, from which
+// NewPrediction builds a Prediction outside a run (tests, tools). A nil
+// column of the first four is taken as zeros; Spend nil means no spend
+// model (no revenue or CLV).
+type PredictionColumns struct {
+	Purchases, PAlive, Discounted, AliveTime []float64
+	Spend                                    []float64
+	Margin                                   float64
+}
+
+// NewPrediction returns the prediction of per-customer columns (every
+// customer its own row).
+func NewPrediction(c PredictionColumns) *Prediction {
+	n := max(len(c.Purchases), len(c.PAlive), len(c.Discounted), len(c.AliveTime), len(c.Spend))
+	orZeros := func(v []float64) []float64 {
+		if v == nil {
+			return make([]float64, n)
+		}
+		return v
+	}
+	return &Prediction{purchases: orZeros(c.Purchases), alive: orZeros(c.PAlive), discounted: orZeros(c.Discounted),
+		aliveTime: orZeros(c.AliveTime), spend: c.Spend, margin: c.Margin}
+}
+
+// Len returns the number of customers.
+func (p *Prediction) Len() int {
+	if p.rows != nil {
+		return len(p.rows)
+	}
+	return len(p.purchases)
+}
+
+// row returns customer i's row.
+func (p *Prediction) row(i int) int {
+	if p.rows != nil {
+		return int(p.rows[i])
+	}
+	return i
+}
+
+// HasSpend reports whether the prediction has a spend model's values:
+// spend, revenue and CLV.
+func (p *Prediction) HasSpend() bool { return p.spend != nil }
+
+// HasTiers reports whether the prediction has net CLV and value tiers.
+func (p *Prediction) HasTiers() bool { return p.tiers != nil }
+
+// Has reports whether the prediction holds the quantity.
+func (p *Prediction) Has(q Quantity) bool {
+	switch q {
+	case PredSpend, PredRevenue, PredCLV:
+		return p.HasSpend()
+	case PredNetCLV:
+		return p.HasTiers()
+	}
+	return q < PredSpend
+}
+
+// Purchases returns customer i's expected holdout purchases.
+func (p *Prediction) Purchases(i int) float64 { return p.purchases[p.row(i)] }
+
+// PAlive returns customer i's probability of being alive.
+func (p *Prediction) PAlive(i int) float64 { return p.alive[p.row(i)] }
+
+// Revenue returns customer i's expected holdout revenue (with a spend model).
+func (p *Prediction) Revenue(i int) float64 { return p.purchases[p.row(i)] * p.spend[i] }
+
+// CLV returns customer i's CLV (with a spend model).
+func (p *Prediction) CLV(i int) float64 { return p.margin * p.spend[i] * p.discounted[p.row(i)] }
+
+// NetCLV returns customer i's net CLV (with tiers; see NetCLV).
+func (p *Prediction) NetCLV(i int) float64 {
+	r := p.row(i)
+	return netCLV(p.net, p.spend[i], p.discounted[r], p.aliveTime[r])
+}
+
+// Tier returns customer i's value tier (with tiers).
+func (p *Prediction) Tier(i int) Tier { return p.tiers[i] }
+
+// Value returns customer i's value of q.
+func (p *Prediction) Value(q Quantity, i int) float64 {
+	switch q {
+	case PredPurchases:
+		return p.Purchases(i)
+	case PredPAlive:
+		return p.PAlive(i)
+	case PredDiscounted:
+		return p.discounted[p.row(i)]
+	case PredAliveTime:
+		return p.aliveTime[p.row(i)]
+	case PredSpend:
+		return p.spend[i]
+	case PredRevenue:
+		return p.Revenue(i)
+	case PredCLV:
+		return p.CLV(i)
+	case PredNetCLV:
+		return p.NetCLV(i)
+	}
+	panic("experiments: unknown prediction quantity")
+}
+
+// Column returns every customer's value of q, in a new slice.
+func (p *Prediction) Column(q Quantity) []float64 {
+	out := make([]float64, p.Len())
+	parallelFor(len(out), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out[i] = p.Value(q, i)
+		}
+	})
+	return out
+}
+
+// byRow returns the values of q by row (nil for a quantity derived per
+// customer).
+func (p *Prediction) byRow(q Quantity) []float64 {
+	switch q {
+	case PredPurchases:
+		return p.purchases
+	case PredPAlive:
+		return p.alive
+	case PredDiscounted:
+		return p.discounted
+	case PredAliveTime:
+		return p.aliveTime
+	}
+	return nil
+}
+
+// Tiers returns every customer's value tier (nil without tiers); the
+// slice is the prediction's own.
+func (p *Prediction) Tiers() []Tier { return p.tiers }
+
+// firstInvalid returns the first customer with a value that is not a
+// finite number ≥ 0 (purchases, P(alive), discounted purchases, alive
+// time, then spend, revenue and CLV with a spend model) and that value;
+// −1 when there is none.
+func (p *Prediction) firstInvalid() (int, float64) {
+	if p.allValid() {
+		return -1, 0
+	}
+	qs := []Quantity{PredPurchases, PredPAlive, PredDiscounted, PredAliveTime}
+	if p.HasSpend() {
+		qs = append(qs, PredSpend, PredRevenue, PredCLV)
+	}
+	bad, value := -1, 0.0
+	var mu sync.Mutex
+	parallelFor(p.Len(), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			for _, q := range qs {
+				if v := p.Value(q, i); !validValue(v) {
+					mu.Lock()
+					if bad < 0 || i < bad {
+						bad, value = i, v
+					}
+					mu.Unlock()
+					return
+				}
+			}
+		}
+	})
+	return bad, value
+}
+
+// allValid reports, without visiting every customer, that every value is
+// a finite number ≥ 0: every row's values and every spend are, and so are
+// the products of the largest factors, which no customer's revenue or CLV
+// exceeds (rounding is monotone). False means "look customer by customer".
+func (p *Prediction) allValid() bool {
+	maxPurchases, maxDiscounted := 0.0, 0.0
+	for r := range p.purchases {
+		if !validValue(p.purchases[r]) || !validValue(p.alive[r]) || !validValue(p.discounted[r]) || !validValue(p.aliveTime[r]) {
+			return false
+		}
+		maxPurchases, maxDiscounted = max(maxPurchases, p.purchases[r]), max(maxDiscounted, p.discounted[r])
+	}
+	if p.spend == nil {
+		return true
+	}
+	maxSpend := 0.0
+	for _, v := range p.spend {
+		if !validValue(v) {
+			return false
+		}
+		maxSpend = max(maxSpend, v)
+	}
+	return p.margin >= 0 && validValue(maxPurchases*maxSpend) && validValue(p.margin*maxSpend*maxDiscounted)
+}
+
+// validValue reports whether v is a finite number ≥ 0.
+func validValue(v float64) bool { return v >= 0 && !math.IsInf(v, 1) }
