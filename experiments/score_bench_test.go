@@ -49,13 +49,12 @@ func benchWindow(n int, seed uint64) (*windowResult, []string) {
 				byPattern[j] = 26 * (x + 0.3*float64(k)) / (T + 2) * math.Exp(-(T-tx)/(10*float64(k)))
 			}
 		}
-		p := &Prediction{Purchases: make([]float64, n), Revenue: make([]float64, n)}
+		purchases, spend := make([]float64, n), make([]float64, n)
 		for i, j := range pt.Of {
-			p.Purchases[i] = byPattern[j]
-			spend := (s.Customers[i].Frequency*monetary[i] + 4*20) / (s.Customers[i].Frequency + 4)
-			p.Revenue[i] = p.Purchases[i] * spend
+			purchases[i] = byPattern[j]
+			spend[i] = (s.Customers[i].Frequency*monetary[i] + 4*20) / (s.Customers[i].Frequency + 4) // revenue purchases · spend
 		}
-		wr.preds[name] = p
+		wr.preds[name] = NewPrediction(PredictionColumns{Purchases: purchases, Spend: spend})
 	}
 	return wr, names
 }
