@@ -49,12 +49,13 @@ func benchWindow(n int, seed uint64) (*windowResult, []string) {
 				byPattern[j] = 26 * (x + 0.3*float64(k)) / (T + 2) * math.Exp(-(T-tx)/(10*float64(k)))
 			}
 		}
-		purchases, spend := make([]float64, n), make([]float64, n)
-		for i, j := range pt.Of {
-			purchases[i] = byPattern[j]
-			spend[i] = (s.Customers[i].Frequency*monetary[i] + 4*20) / (s.Customers[i].Frequency + 4) // revenue purchases · spend
+		spend := make([]float64, n)
+		for i := range spend {
+			spend[i] = (s.Customers[i].Frequency*monetary[i] + 4*20) / (s.Customers[i].Frequency + 4)
 		}
-		wr.preds[name] = NewPrediction(PredictionColumns{Purchases: purchases, Spend: spend})
+		zeros := make([]float64, pt.Len())
+		p := &Prediction{rows: pt.Of, purchases: byPattern, alive: zeros, discounted: zeros, aliveTime: zeros, spend: spend}
+		wr.preds[name] = p
 	}
 	return wr, names
 }
