@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"bufio"
+	"bytes"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -129,3 +130,69 @@ func BenchmarkSummarize10M(b *testing.B) { benchmarkSummarize(b, 10_000_000, 1_0
 // BenchmarkSummarize1M is the quick variant: 1 million rows, 100,000
 // customers.
 func BenchmarkSummarize1M(b *testing.B) { benchmarkSummarize(b, 1_000_000, 100_000) }
+
+// BenchmarkCustomerTable applies purchases of customers drawn uniformly
+// (a log in time order) to one shard of the customer table, growing it
+// from empty: the memory accesses and the growth of the table alone.
+//
+//	go test ./datasets -run XXX -bench CustomerTable -benchtime 3x
+func BenchmarkCustomerTable(b *testing.B) {
+	for _, customers := range []int{100_000, 1_000_000} {
+		b.Run(strconv.Itoa(customers), func(b *testing.B) {
+			rows := 10 * customers
+			ps := make([]purchase, rows)
+			rng := splitmix64(7)
+			for i := range ps {
+				id := rng.next()%uint64(customers) + 1
+				ps[i] = purchase{key: id<<4 | 8, day: int32(i * 700 / rows), amount: float64(i % 100)}
+			}
+			cpu0 := cpuTime()
+			for b.Loop() {
+				cs := newCustomerTable(365, 0, 0)
+				cs.shards[0].addBatch(ps)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(rows*b.N), "ns/row")
+			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(rows*b.N), "cpu-ns/row")
+		})
+	}
+}
+
+// BenchmarkBlockParse parses 256 KiB blocks of a time-ordered log
+// (customer_id,date,amount) as a worker of the parallel reader does, with
+// fastRow (the default for that layout) and with the general row alone.
+//
+//	go test ./datasets -run XXX -bench BlockParse
+func BenchmarkBlockParse(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "log.csv")
+	if err := writeTimeOrderedLog(path, 200_000, 50_000); err != nil {
+		b.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := ReadOptions{}.config()
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := newWindow(benchWindows, ReadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	src, err := openReaderSource(bytes.NewReader(data), "log.csv", c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := data[bytes.IndexByte(data, '\n')+1:]
+	blk := &block{data: body[:bytes.LastIndexByte(body[:defaultBlockSize], '\n')+1]}
+	for _, fast := range []bool{true, false} {
+		b.Run(map[bool]string{true: "fastRow", false: "row"}[fast], func(b *testing.B) {
+			bp := newBlockParser(src.(*textSource), w, false)
+			bp.plain = bp.plain && fast
+			for b.Loop() {
+				bp.parse(blk)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(int64(b.N)*blk.lines), "ns/line")
+		})
+	}
+}

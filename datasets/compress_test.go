@@ -112,9 +112,9 @@ func TestPatternsOf(t *testing.T) {
 			t.Errorf("row %d keeps a negative zero", j)
 		}
 		if j > 0 {
-			a := history{p.Frequency[j-1], p.Recency[j-1], p.T[j-1], 0}
-			b := history{p.Frequency[j], p.Recency[j], p.T[j], 0}
-			if compareHistory(&a, &b) >= 0 {
+			a := history{x: p.Frequency[j-1], tx: p.Recency[j-1], t: p.T[j-1]}
+			b := history{x: p.Frequency[j], tx: p.Recency[j], t: p.T[j]}
+			if compareHistory(a, b) >= 0 {
 				t.Errorf("rows %d and %d not in strictly increasing order", j-1, j)
 			}
 		}
@@ -140,5 +140,48 @@ func BenchmarkNewPatterns(b *testing.B) {
 	}
 	for b.Loop() {
 		NewPatterns(s)
+	}
+}
+
+// TestPatternsManyDistinct checks the pattern table where most histories
+// are distinct (the index grows several times past its first size), on
+// enough customers to be indexed in parts and enough rows to be sorted in
+// parallel, against counts made with a map, and that every customer's row
+// holds its history.
+func TestPatternsManyDistinct(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	s := &Summary{}
+	counts := map[[3]float64]float64{}
+	for i := 0; i < patternParallelMin+1000; i++ {
+		x := float64(rng.IntN(3))
+		T := math.Round(rng.Float64()*1e5) / 1000 // about 100,000 distinct values
+		r := 0.0
+		if x > 0 {
+			r = T * float64(rng.IntN(3)) / 2
+		}
+		counts[[3]float64{x, r, T}]++
+		s.Customers = append(s.Customers, CustomerSummary{Frequency: x, Recency: r, T: T})
+	}
+	p := NewPatterns(s)
+	if p.Len() != len(counts) || p.Len() < 1<<15 {
+		t.Fatalf("%d rows, want %d (at least 2^15)", p.Len(), len(counts))
+	}
+	for j := 1; j < p.Len(); j++ {
+		a := history{x: p.Frequency[j-1], tx: p.Recency[j-1], t: p.T[j-1]}
+		b := history{x: p.Frequency[j], tx: p.Recency[j], t: p.T[j]}
+		if compareHistory(a, b) >= 0 {
+			t.Fatalf("rows %d and %d not in strictly increasing order", j-1, j)
+		}
+	}
+	for j := 0; j < p.Len(); j++ {
+		if w := counts[[3]float64{p.Frequency[j], p.Recency[j], p.T[j]}]; w != p.Weight[j] {
+			t.Errorf("row %d %v %v %v: weight %v, want %v", j, p.Frequency[j], p.Recency[j], p.T[j], p.Weight[j], w)
+		}
+	}
+	for i, c := range s.Customers {
+		j := p.Of[i]
+		if p.Frequency[j] != c.Frequency || p.Recency[j] != c.Recency || p.T[j] != c.T {
+			t.Fatalf("customer %d %+v points at row %d (%v, %v, %v)", i, c, j, p.Frequency[j], p.Recency[j], p.T[j])
+		}
 	}
 }

@@ -116,18 +116,25 @@ type customerShard struct {
 
 // countDay adds one distinct purchase day d of a calibration customer.
 func (c *customerShard) countDay(d int32) {
-	if len(c.perDay) == 0 {
-		c.perDayBase = d
+	c.perDay, c.perDayBase = countOn(c.perDay, c.perDayBase, d)
+}
+
+// countOn adds one to the count of day d in counts, which start at day
+// base, growing them as needed.
+func countOn(counts []float64, base, d int32) ([]float64, int32) {
+	if len(counts) == 0 {
+		base = d
 	}
 	switch {
-	case d < c.perDayBase:
-		grow := int(c.perDayBase - d)
-		c.perDay = append(make([]float64, grow, grow+len(c.perDay)), c.perDay...)
-		c.perDayBase = d
-	case int(d-c.perDayBase) >= len(c.perDay):
-		c.perDay = append(c.perDay, make([]float64, int(d-c.perDayBase)+1-len(c.perDay))...)
+	case d < base:
+		grow := int(base - d)
+		counts = append(make([]float64, grow, grow+len(counts)), counts...)
+		base = d
+	case int(d-base) >= len(counts):
+		counts = append(counts, make([]float64, int(d-base)+1-len(counts))...)
 	}
-	c.perDay[d-c.perDayBase]++
+	counts[d-base]++
+	return counts, base
 }
 
 // newCustomerTable makes a table of 1 << shardBits shards (at most
@@ -537,11 +544,22 @@ type tableEntry struct {
 	st  *custState
 }
 
+// tableFacts are what entries learns of the customers it returns: the
+// number of others (first purchase after calibration), the customers by
+// first day (firsts[d − firstBase]) and whether some customer's amounts
+// overflow (see overflows).
+type tableFacts struct {
+	late      int
+	firsts    []float64
+	firstBase int32
+	overflow  bool
+}
+
 // entries returns the customers whose first purchase is on or before day
-// cal, in output order (see idOrder), and the number of the others; ids
-// are made by idOf when needed, so that no string is made for a numeric id
-// before the summary's row.
-func (c *customerTable) entries(cal int32) (es []tableEntry, late int) {
+// cal, in output order (see idOrder), and facts about them; ids are made
+// by idOf when needed, so that no string is made for a numeric id before
+// the summary's row.
+func (c *customerTable) entries(cal int32, hasHold bool) (es []tableEntry, f tableFacts) {
 	n := 0
 	for _, sh := range c.shards {
 		n += sh.n
@@ -550,13 +568,17 @@ func (c *customerTable) entries(cal int32) (es []tableEntry, late int) {
 	adviseHugePages(es)
 	for _, sh := range c.shards {
 		for i := range sh.slots {
-			if e := &sh.slots[i]; e.key != 0 {
-				if e.first > cal {
-					late++
-					continue
-				}
-				es = append(es, tableEntry{e.key, &e.custState})
+			e := &sh.slots[i]
+			if e.key == 0 {
+				continue
 			}
+			if e.first > cal {
+				f.late++
+				continue
+			}
+			f.firsts, f.firstBase = countOn(f.firsts, f.firstBase, e.first)
+			f.overflow = f.overflow || overflows(&e.custState, hasHold)
+			es = append(es, tableEntry{e.key, &e.custState})
 		}
 	}
 	if len(c.strs) == 0 {
@@ -572,7 +594,7 @@ func (c *customerTable) entries(cal int32) (es []tableEntry, late int) {
 		flip()
 		radixSortEntries(es)
 		flip()
-		return es, late
+		return es, f
 	}
 	ids := make([]string, len(es))
 	for i, e := range es {
@@ -583,5 +605,5 @@ func (c *customerTable) entries(cal int32) (es []tableEntry, late int) {
 	for j, i := range order {
 		sorted[j] = es[i]
 	}
-	return sorted, late
+	return sorted, f
 }

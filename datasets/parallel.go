@@ -281,11 +281,15 @@ type blockParser struct {
 	// set aside (ReadOptions.ExcludeAfterEnd), not bad.
 	lastAfterEnd    bool
 	excludeAfterEnd bool
+	// plain: the log's fields are id, date, amount in that order, which
+	// fastRow reads.
+	plain bool
 }
 
 func newBlockParser(s *textSource, w *logWindow, excludeAfterEnd bool) *blockParser {
 	bp := &blockParser{delim: s.delim, fields: s.in.Fields, cust: s.in.Customer, date: s.in.Date, amount: s.in.Amount,
 		dates: *s.dates, w: w, excludeAfterEnd: excludeAfterEnd}
+	bp.plain = bp.fields == 3 && bp.cust == 0 && bp.date == 1 && bp.amount == 2
 	bp.dates.lastText = nil // its own cache
 	return bp
 }
@@ -304,7 +308,11 @@ func (bp *blockParser) parse(b *block) {
 		if end > start && data[end-1] == '\r' {
 			end--
 		}
-		if !isBlank(data[start:end]) {
+		if rc, ok := bp.fastRow(data, start, end); ok {
+			rc.line = line
+			maxDay = max(maxDay, bp.lastDay)
+			recs = append(recs, rc)
+		} else if !isBlank(data[start:end]) {
 			rc := bp.row(data, start, end)
 			rc.line = line
 			if rc.kind != recSlow {
@@ -367,6 +375,54 @@ func (bp *blockParser) row(data []byte, start, end int) blockRec {
 		rc.off, rc.n, rc.kind = int32(idA), int32(idB-idA), recNamed
 	}
 	return rc
+}
+
+// fastRow reads the line data[start:end] when it is plainly a good row of
+// the commonest kind, as row would: the fields id, date, amount in that
+// order with no spaces around them, an id of 1 to 15 digits, the date of
+// the row before (in the window) and an amount of 1 to 15 digits with at
+// most one decimal point. ok is false for any other line, which row reads.
+func (bp *blockParser) fastRow(data []byte, start, end int) (rc blockRec, ok bool) {
+	if !bp.plain || !bp.cached || !bp.lastInWindow {
+		return rc, false
+	}
+	var id uint64
+	i := start
+	for ; i < end && data[i]-'0' < 10; i++ {
+		id = id*10 + uint64(data[i]-'0')
+	}
+	n := i - start
+	if n == 0 || n > 15 || i == end || data[i] != bp.delim {
+		return rc, false
+	}
+	date := i + 1
+	i = date + len(bp.lastDate)
+	if i >= end || data[i] != bp.delim || !bytes.Equal(data[date:i], bp.lastDate) {
+		return rc, false
+	}
+	// The amount, as parseAmount's plain decimals: the integer of the
+	// digits over a power of ten, both exact.
+	var m uint64
+	nd, frac, dot := 0, 0, false
+	for i++; i < end; i++ {
+		c := data[i]
+		switch {
+		case c-'0' < 10:
+			m = m*10 + uint64(c-'0')
+			nd++
+			if dot {
+				frac++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return rc, false
+		}
+	}
+	if nd == 0 || nd > 15 {
+		return rc, false
+	}
+	return blockRec{key: id<<4 | uint64(n), amount: float64(m) / pow10[frac], day: bp.lastPeriod, kind: recNumeric}, true
 }
 
 // day parses a date into bp.lastDay, bp.lastPeriod and bp.lastInWindow,

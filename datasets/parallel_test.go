@@ -101,6 +101,15 @@ func TestParallelEqualsSequential(t *testing.T) {
 		"after the end":   "customer_id,date,amount\n1,1997-01-01,1\n1,1999-01-01,1\n2,1999-02-01,1\n",
 		"bad first row":   "1,1997-01-01,abc\n" + body,
 		"long line first": "customer_id,date,amount\n" + strings.Repeat("9", 5000) + ",1997-01-01,1\n" + body,
+		// Lines next to fastRow's: each of its conditions just met or just
+		// missed, after a row that caches the date.
+		"plain edges": "customer_id,date,amount\n1,1997-01-01,1\n" +
+			"123456789012345,1997-01-01,1\n1234567890123456,1997-01-01,1\n007,1997-01-01,2\n7,1997-01-01,2\n" +
+			"2,1997-01-01,5.\n2,1997-01-01,.5\n2,1997-01-01,.\n2,1997-01-01,\n2,1997-01-01,1.2.3\n" +
+			"3,1997-01-01,123456789012345\n3,1997-01-01,1234567890123456\n3,1997-01-01,0.00000000000001\n" +
+			"4,1997-01-01,+1\n4,1997-01-01,-1\n4,1997-01-01,1e3\n4,1997-01-01,1 \n4,1997-01-01, 1\n4,1997-01-01,1,\n" +
+			"5,1997-01-011,1\n5,1997-01-0,1\n5, 1997-01-01,1\n5 ,1997-01-01,1\n5,1997-01-01 ,1\nx5,1997-01-01,1\n" +
+			"6,1999-01-01,1\n6,1999-01-01,1\n6,1996-01-01,1\n6,1996-01-01,1\n6,1997-01-02,1\n6,1997-01-02,1\n",
 	}
 	for name, log := range cases {
 		for _, ro := range []ReadOptions{

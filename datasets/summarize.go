@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +38,12 @@ type SummaryOptions struct {
 	// data of BG/BB). The calibration and holdout ends must be the last
 	// days of periods.
 	Discrete bool
+	// CSV, when not nil, receives the customers' rows as WriteSummaryCSV
+	// writes them (header first) instead of Summary.Customers, which is
+	// left empty (Summary.WrittenCustomers counts the rows): a summary of
+	// tens of millions of customers is written without holding them.
+	// Nothing is written when the reading fails.
+	CSV io.Writer
 }
 
 // window holds the checked options as days.
@@ -58,6 +63,7 @@ type logWindow struct {
 	// per maps a day to its calendar period with SummaryOptions.Discrete,
 	// and is the identity otherwise.
 	per func(day int64) int64
+	csv io.Writer // SummaryOptions.CSV
 }
 
 func newWindow(so SummaryOptions, ro ReadOptions) (*logWindow, error) {
@@ -67,7 +73,7 @@ func newWindow(so SummaryOptions, ro ReadOptions) (*logWindow, error) {
 	if so.CalibrationEnd.IsZero() {
 		return nil, fmt.Errorf("summary options: the calibration end is not set")
 	}
-	w := &logWindow{unit: so.Unit, cal: dayOf(so.CalibrationEnd), period: so.ActivityPeriodDays, gaps: so.InterPurchase}
+	w := &logWindow{unit: so.Unit, cal: dayOf(so.CalibrationEnd), period: so.ActivityPeriodDays, gaps: so.InterPurchase, csv: so.CSV}
 	if !so.HoldoutEnd.IsZero() {
 		w.hold, w.hasHold = dayOf(so.HoldoutEnd), true
 		if w.hold <= w.cal {
@@ -251,8 +257,8 @@ func summarizeSource(src logSource, c *readConfig, w *logWindow) (s *Summary, er
 		return nil, fmt.Errorf("%s: internal error: %d rows read but %d used and %d rejected (%d by reason)",
 			in.File, acc.RowsRead, acc.RowsUsed, acc.RowsRejected, byReason)
 	}
-	if s, err = buildSummary(cs, w, in.HasAmount()); err != nil {
-		return nil, fmt.Errorf("%s: %w", in.File, err)
+	if s, err = buildSummary(cs, w, in.HasAmount(), in.File); err != nil {
+		return nil, err
 	}
 	acc.DuplicateRows = cs.dups()
 	s.Accounting = acc
@@ -439,8 +445,9 @@ func secondPass(src logSource, cs *customerTable, w *logWindow, file string) err
 	}
 }
 
-// buildSummary turns the customers' states into the summary table.
-func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, error) {
+// buildSummary turns the customers' states into the summary table, or
+// writes its rows to w.csv; file names the log in messages.
+func buildSummary(cs *customerTable, w *logWindow, hasAmount bool, file string) (*Summary, error) {
 	s := &Summary{Unit: w.unit, CalibrationEnd: timeOfDay(w.cal), HasHoldout: w.hasHold, HasAmount: hasAmount}
 	if w.hasHold {
 		s.HoldoutEnd = timeOfDay(w.hold)
@@ -448,16 +455,28 @@ func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, er
 	gaps := cs.interPurchase()
 	s.HasInterPurchase = gaps != nil
 	cal := int32(w.per(w.cal))
-	entries, late := cs.entries(cal)
-	s.LateCustomers = late
-	s.Customers = make([]CustomerSummary, len(entries))
-	adviseHugePages(s.Customers)
-	earliest, err := fillRows(s.Customers, entries, cs, w, gaps)
-	if err != nil {
-		return nil, err
+	entries, facts := cs.entries(cal, w.hasHold)
+	s.LateCustomers = facts.late
+	earliest := int64(facts.firstBase) // with at least one customer
+	if facts.overflow {
+		for _, e := range entries {
+			if overflows(e.st, w.hasHold) {
+				return nil, fmt.Errorf("%s: the amounts of customer %s add up to more than a float64 holds", file, excerpt([]byte(cs.idOf(e.key))))
+			}
+		}
+	}
+	if w.csv != nil {
+		s.WrittenCustomers = len(entries)
+		if err := writeSummaryRows(w.csv, s, entries, cs, w, gaps); err != nil {
+			return nil, err
+		}
+	} else {
+		s.Customers = make([]CustomerSummary, len(entries))
+		adviseHugePages(s.Customers)
+		fillRows(s.Customers, entries, cs, w, gaps)
 	}
 	perDay, perDayBase, perDayValid := cs.perDay()
-	if perDayValid && len(s.Customers) > 0 && !w.discrete {
+	if perDayValid && len(entries) > 0 && !w.discrete {
 		// Distinct purchase days by day, less each customer's first day.
 		s.FirstDay = timeOfDay(earliest)
 		end := w.cal
@@ -470,13 +489,13 @@ func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, er
 				s.RepeatsPerDay[k] = perDay[d]
 			}
 		}
-		for _, e := range entries {
-			s.RepeatsPerDay[int64(e.st.first)-earliest]--
+		for k, n := range facts.firsts {
+			s.RepeatsPerDay[k] -= n
 		}
 	}
 	if w.period > 0 {
 		s.ActivityPeriod = w.period
-		if len(s.Customers) > 0 {
+		if len(entries) > 0 {
 			s.ActivityPeriods = int(min(64, math.Ceil(float64(w.cal-earliest+1)/w.period)))
 		}
 	}
@@ -484,46 +503,29 @@ func buildSummary(cs *customerTable, w *logWindow, hasAmount bool) (*Summary, er
 }
 
 // fillRows makes the summary row rows[i] of each customer entries[i], in
-// parallel ranges, and returns the earliest first purchase day; an error
-// names the first customer (in output order) whose amounts overflow.
-func fillRows(rows []CustomerSummary, entries []tableEntry, cs *customerTable, w *logWindow, gaps map[*custState]gapStats) (int64, error) {
+// parallel ranges.
+func fillRows(rows []CustomerSummary, entries []tableEntry, cs *customerTable, w *logWindow, gaps map[*custState]gapStats) {
 	parts := min(runtime.GOMAXPROCS(0), max(1, len(rows)/65536))
-	earliest := make([]int64, parts)
-	bad := make([]int, parts)
 	var wg sync.WaitGroup
 	for p := range parts {
 		lo, hi := p*len(rows)/parts, (p+1)*len(rows)/parts
-		wg.Go(func() {
-			earliest[p], bad[p] = fillRange(rows[lo:hi], entries[lo:hi], cs, w, gaps)
-			if bad[p] >= 0 {
-				bad[p] += lo
-			}
-		})
+		wg.Go(func() { fillRange(rows[lo:hi], entries[lo:hi], cs, w, gaps) })
 	}
 	wg.Wait()
-	for _, i := range bad {
-		if i >= 0 {
-			return 0, fmt.Errorf("the amounts of customer %s add up to more than a float64 holds", excerpt([]byte(rows[i].ID)))
-		}
-	}
-	return slices.Min(append(earliest, math.MaxInt64)), nil
 }
 
 // fillRange is fillRows for one range: the numeric ids are written into
 // one string, of which the rows' ids are parts (one allocation, not one
-// per customer). It returns the earliest first day and the index of the
-// first row whose amounts overflow (−1 for none).
-func fillRange(rows []CustomerSummary, entries []tableEntry, cs *customerTable, w *logWindow, gaps map[*custState]gapStats) (earliest int64, bad int) {
+// per customer).
+func fillRange(rows []CustomerSummary, entries []tableEntry, cs *customerTable, w *logWindow, gaps map[*custState]gapStats) {
 	u := w.unit.Days()
 	if w.discrete {
 		u = 1 // one period
 	}
 	cal := int32(w.per(w.cal))
-	ids := idArena(entries, cs)
-	earliest, bad = math.MaxInt64, -1
+	ids := idArena(entries)
 	for i, e := range entries {
 		st := e.st
-		earliest = min(earliest, int64(st.first))
 		c := &rows[i]
 		*c = CustomerSummary{
 			Frequency:   float64(st.nCal - 1),
@@ -552,16 +554,33 @@ func fillRange(rows []CustomerSummary, entries []tableEntry, cs *customerTable, 
 			}
 			c.DurationHoldout = float64(w.per(w.hold)-w.per(w.cal)) / u
 		}
-		if bad < 0 && (!isFinite(c.Monetary) || !isFinite(c.MonetaryHoldout) || !isFinite(c.FirstAmount)) {
-			bad = i
-		}
 	}
-	return earliest, bad
+}
+
+// overflows reports whether a customer's mean amounts (or first amount)
+// are not finite: the sums overflowed a float64.
+func overflows(st *custState, hasHold bool) bool {
+	if !isFinite(st.firstAmt) || st.nCal > 1 && !isFinite(st.repSum/float64(st.nCal-1)) {
+		return true
+	}
+	return hasHold && st.nHold > 0 && !isFinite(st.holdSum/float64(st.nHold))
+}
+
+// writeSummaryRows writes the customers' rows as WriteSummaryCSV does,
+// made a chunk at a time.
+func writeSummaryRows(out io.Writer, s *Summary, entries []tableEntry, cs *customerTable, w *logWindow, gaps map[*custState]gapStats) error {
+	return writeSummary(out, s, len(entries), func() func(lo, hi int) []CustomerSummary {
+		rows := make([]CustomerSummary, summaryChunk)
+		return func(lo, hi int) []CustomerSummary {
+			fillRange(rows[:hi-lo], entries[lo:hi], cs, w, gaps)
+			return rows[:hi-lo]
+		}
+	})
 }
 
 // idArena returns the numeric ids of entries, one after the other, in one
 // string.
-func idArena(entries []tableEntry, cs *customerTable) string {
+func idArena(entries []tableEntry) string {
 	n := 0
 	for _, e := range entries {
 		if e.key&strKey == 0 {

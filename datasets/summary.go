@@ -105,6 +105,9 @@ type Summary struct {
 	ActivityPeriod  float64
 	ActivityPeriods int
 	Customers       []CustomerSummary
+	// WrittenCustomers counts the rows written to SummaryOptions.CSV
+	// (Customers is then empty).
+	WrittenCustomers int
 	// LateCustomers counts customers whose first purchase falls after
 	// calibration end; they are not in Customers.
 	LateCustomers int

@@ -57,15 +57,24 @@ func summaryColumns(s *Summary) []string {
 // (SpreadsheetSafe). The unit is not written: recency, T and
 // durations are in s.Unit.
 func WriteSummaryCSV(w io.Writer, s *Summary) error {
+	return writeSummary(w, s, len(s.Customers), func() func(lo, hi int) []CustomerSummary {
+		return func(lo, hi int) []CustomerSummary { return s.Customers[lo:hi] }
+	})
+}
+
+// writeSummary writes the header of s and n rows of the summary CSV,
+// formatted in parallel chunks (see writeChunks); newRows makes, for each
+// formatting worker, the function that returns rows [lo, hi).
+func writeSummary(w io.Writer, s *Summary, n int, newRows func() func(lo, hi int) []CustomerSummary) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	cols := summaryColumns(s)
-	bw.WriteString(strings.Join(cols, ","))
-	bw.WriteByte('\n')
-	err := writeChunks(bw, len(s.Customers), summaryChunk, func() func([]byte, int, int) []byte {
+	writeSummaryHeader(bw, s)
+	err := writeChunks(bw, n, summaryChunk, func() func([]byte, int, int) []byte {
 		var times floatCache // recency, T and durations take few distinct values
+		rows := newRows()
 		return func(buf []byte, lo, hi int) []byte {
-			for i := lo; i < hi; i++ {
-				buf = appendSummaryRow(buf, s, &s.Customers[i], &times)
+			rs := rows(lo, hi)
+			for i := range rs {
+				buf = appendSummaryRow(buf, s, &rs[i], &times)
 			}
 			return buf
 		}
@@ -77,6 +86,12 @@ func WriteSummaryCSV(w io.Writer, s *Summary) error {
 		return fmt.Errorf("write summary: %w", err)
 	}
 	return nil
+}
+
+// writeSummaryHeader writes the header line of the summary CSV.
+func writeSummaryHeader(bw *bufio.Writer, s *Summary) {
+	bw.WriteString(strings.Join(summaryColumns(s), ","))
+	bw.WriteByte('\n')
 }
 
 // summaryChunk is the number of rows WriteSummaryCSV formats at a time.

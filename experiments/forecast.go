@@ -58,6 +58,7 @@ func (forecastRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	if err != nil {
 		return nil, err
 	}
+	wr.releaseScoring()
 	return mainWindowResult(cfg, mf, wr, 1, data.Name, sum), nil
 }
 

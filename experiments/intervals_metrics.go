@@ -150,9 +150,11 @@ func pitHistogram(u []float64) []float64 {
 // addIntervals computes the intervals of every model of a window that gets
 // them and attaches them to its predictions; a failure is kept as the
 // intervals' Err (the model itself stands). It runs the models in
-// parallel.
+// parallel. The spend intervals, the same for every purchase model, are
+// computed once.
 func addIntervals(ctx context.Context, cfg *Config, reg *models.Registry, wr *windowResult) {
 	names := intervalModelsOf(cfg)
+	spend := windowSpendIntervals(cfg, wr)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
@@ -166,7 +168,7 @@ func addIntervals(ctx context.Context, cfg *Config, reg *models.Registry, wr *wi
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			iv, err := windowIntervals(ctx, cfg, reg, wr, name)
+			iv, err := windowIntervals(ctx, cfg, reg, wr, name, spend)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -178,11 +180,39 @@ func addIntervals(ctx context.Context, cfg *Config, reg *models.Registry, wr *wi
 	wg.Wait()
 }
 
+// windowSpendIntervals returns every customer's interval of the mean spend
+// per purchase at each level (Gamma-Gamma posterior), or nil without money
+// intervals.
+func windowSpendIntervals(cfg *Config, wr *windowResult) [][2][]float64 {
+	gg, ok := wr.spend.(*models.FittedGammaGamma)
+	if !ok || !cfg.Intervals.MoneyIntervals() || len(cfg.Intervals.Levels) == 0 {
+		return nil
+	}
+	frequency, monetary := customerSpends(wr.summary)
+	var out [][2][]float64
+	for _, level := range cfg.Intervals.Levels {
+		lo, hi := gg.SpendIntervals(frequency, monetary, level)
+		out = append(out, [2][]float64{lo, hi})
+	}
+	return out
+}
+
+// customerSpends returns the customers' repeat purchases and mean spends.
+func customerSpends(s *datasets.Summary) (frequency, monetary []float64) {
+	frequency, monetary = make([]float64, len(s.Customers)), make([]float64, len(s.Customers))
+	for i, c := range s.Customers {
+		frequency[i], monetary[i] = c.Frequency, c.Monetary
+	}
+	return frequency, monetary
+}
+
 // windowIntervals computes one model's intervals on a window at every
 // level and scores them against the holdout when there is one. A model of
 // discrete opportunities (BG/BB) is taken on the window's discrete
-// summary, its horizon and actuals counted in periods.
-func windowIntervals(ctx context.Context, cfg *Config, reg *models.Registry, wr *windowResult, name string) (iv *PredictionIntervals, err error) {
+// summary, its horizon and actuals counted in periods. The purchase
+// distributions over the holdout and, for the CLV intervals, over
+// clv.horizon come from the same parameter draws.
+func windowIntervals(ctx context.Context, cfg *Config, reg *models.Registry, wr *windowResult, name string, spend [][2][]float64) (iv *PredictionIntervals, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("internal error: %v", p)
@@ -194,41 +224,40 @@ func windowIntervals(ctx context.Context, cfg *Config, reg *models.Registry, wr 
 	if discrete {
 		s, patterns = wr.discrete, wr.discretePatterns
 	}
-	horizon := float64(cfg.Resolved.HoldoutDays) / cfg.Resolved.Unit.Days()
-	for _, c := range s.Customers {
-		if c.DurationHoldout != s.Customers[0].DurationHoldout {
-			return nil, fmt.Errorf("the customers' holdout lengths differ (%v and %v %ss): intervals need one horizon", c.DurationHoldout, s.Customers[0].DurationHoldout, cfg.Resolved.Unit.Name)
-		}
-	}
-	switch {
-	case len(s.Customers) > 0 && s.Customers[0].DurationHoldout > 0:
-		horizon = s.Customers[0].DurationHoldout
-	case discrete:
-		return nil, fmt.Errorf("the discrete summary has no holdout length")
+	horizon, err := intervalHorizon(cfg, s, discrete)
+	if err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	d, _ := ModelData(patterns.Summary(s))
+	p := wr.preds[name]
+	gg, money := wr.spend.(*models.FittedGammaGamma)
+	money = money && !discrete && cfg.Intervals.MoneyIntervals()
+	horizons := []float64{horizon}
+	withCLV := money && p != nil && cfg.Resolved.Horizon > 0
+	if withCLV {
+		horizons = append(horizons, cfg.Resolved.Horizon)
+	}
 	levels := cfg.Intervals.Levels
-	first, err := models.NewPurchaseIntervals(f, d, horizon, models.IntervalOptions{Level: levels[0], Draws: cfg.Intervals.Draws, Seed: uint64(cfg.Seed)})
+	pis, err := models.NewPurchaseIntervalsAt(f, d, horizons, models.IntervalOptions{Level: levels[0], Draws: cfg.Intervals.Draws, Seed: uint64(cfg.Seed)})
 	if err != nil {
 		return nil, err
 	}
-	iv = &PredictionIntervals{Levels: []*models.PurchaseIntervals{first}, Rows: make([]int, len(s.Customers))}
-	for _, l := range levels[1:] {
-		pi, err := first.AtLevel(l)
-		if err != nil {
-			return nil, err
-		}
-		iv.Levels = append(iv.Levels, pi)
+	iv = &PredictionIntervals{Rows: make([]int, len(s.Customers))}
+	if iv.Levels, err = atLevels(pis[0], levels); err != nil {
+		return nil, err
 	}
 	for i := range iv.Rows {
 		iv.Rows[i] = int(patterns.Of[i])
 	}
-	gg, money := wr.spend.(*models.FittedGammaGamma)
-	if money && !discrete && cfg.Intervals.MoneyIntervals() {
-		if err := iv.addMoney(cfg, f, gg, s, d, wr.preds[name]); err != nil {
+	if money {
+		var clv *models.PurchaseIntervals
+		if withCLV {
+			clv = pis[1]
+		}
+		if err := iv.addMoney(cfg, f, gg, s, d, p, spend, clv); err != nil {
 			return nil, err
 		}
 	}
@@ -245,75 +274,124 @@ func windowIntervals(ctx context.Context, cfg *Config, reg *models.Registry, wr 
 	return iv, iv.scoreRevenue(revenue, uint64(cfg.Seed))
 }
 
-// addMoney adds the spend, revenue and CLV intervals at every level (see
-// models.RevenueIntervals). The CLV's come from the purchase model's
-// predictive distribution over the CLV horizon, each customer's revenue
-// there scaled by the margin and her mean discount factor per purchase,
-// DERT/E[Y(H)] at the estimate, so that their mean is the point CLV (up
-// to the parameter draws' shift of the mean purchases).
-func (iv *PredictionIntervals) addMoney(cfg *Config, f models.FittedPurchases, gg *models.FittedGammaGamma, s *datasets.Summary, d *models.Data, p *Prediction) error {
-	n := len(s.Customers)
-	frequency, monetary := make([]float64, n), make([]float64, n)
-	for i, c := range s.Customers {
-		frequency[i], monetary[i] = c.Frequency, c.Monetary
-	}
-	for _, pi := range iv.Levels {
-		lo, hi := gg.SpendIntervals(frequency, monetary, pi.Level)
-		iv.Spend = append(iv.Spend, [2][]float64{lo, hi})
-		ri, err := models.NewRevenueIntervals(pi, gg, d, iv.Rows, monetary, nil)
-		if err != nil {
-			return err
+// intervalHorizon returns the holdout length the purchase intervals are
+// made for: the customers' common holdout duration, or the configured
+// holdout in split units when the summary has none.
+func intervalHorizon(cfg *Config, s *datasets.Summary, discrete bool) (float64, error) {
+	horizon := float64(cfg.Resolved.HoldoutDays) / cfg.Resolved.Unit.Days()
+	for _, c := range s.Customers {
+		if c.DurationHoldout != s.Customers[0].DurationHoldout {
+			return 0, fmt.Errorf("the customers' holdout lengths differ (%v and %v %ss): intervals need one horizon", c.DurationHoldout, s.Customers[0].DurationHoldout, cfg.Resolved.Unit.Name)
 		}
-		iv.Revenue = append(iv.Revenue, ri)
 	}
-	H := cfg.Resolved.Horizon
-	if p == nil || !(H > 0) {
+	switch {
+	case len(s.Customers) > 0 && s.Customers[0].DurationHoldout > 0:
+		horizon = s.Customers[0].DurationHoldout
+	case discrete:
+		return 0, fmt.Errorf("the discrete summary has no holdout length")
+	}
+	return horizon, nil
+}
+
+// atLevels returns first and its distributions read at each further level.
+func atLevels(first *models.PurchaseIntervals, levels []float64) ([]*models.PurchaseIntervals, error) {
+	out := []*models.PurchaseIntervals{first}
+	for _, l := range levels[1:] {
+		pi, err := first.AtLevel(l)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pi)
+	}
+	return out, nil
+}
+
+// addMoney adds the spend (computed once per window: spend), revenue and,
+// given the purchase distributions over clv.horizon (clv, nil: none), CLV
+// intervals at every level (see models.RevenueIntervals). Each customer's
+// CLV is her revenue over the horizon scaled by the margin and her mean
+// discount factor per purchase, DERT/E[Y(H)] at the estimate (clvFactors),
+// so that their mean is the point CLV (up to the parameter draws' shift
+// of the mean purchases).
+func (iv *PredictionIntervals) addMoney(cfg *Config, f models.FittedPurchases, gg *models.FittedGammaGamma, s *datasets.Summary, d *models.Data, p *Prediction, spend [][2][]float64, clv *models.PurchaseIntervals) error {
+	iv.Spend = spend
+	_, monetary := customerSpends(s)
+	var err error
+	if iv.Revenue, err = models.NewRevenueIntervalsAt(iv.Levels, gg, d, iv.Rows, monetary, nil); err != nil {
+		return err
+	}
+	if clv == nil {
 		return nil
 	}
-	first, err := models.NewPurchaseIntervals(f, d, H, models.IntervalOptions{Level: iv.Levels[0].Level, Draws: cfg.Intervals.Draws, Seed: uint64(cfg.Seed)})
+	levels := []float64{}
+	for _, pi := range iv.Levels {
+		levels = append(levels, pi.Level)
+	}
+	atH, err := atLevels(clv, levels)
 	if err != nil {
+		return err
+	}
+	if iv.CLV, err = models.NewRevenueIntervalsAt(atH, gg, d, iv.Rows, monetary, clvFactors(cfg, f, d, iv.Rows, p)); err != nil {
 		return fmt.Errorf("CLV intervals: %w", err)
-	}
-	mean := make([]float64, d.Len())
-	for r := range mean {
-		mean[r] = f.ConditionalExpectedPurchases(d.Customer(r), H)
-	}
-	factor := make([]float64, n)
-	for i, r := range iv.Rows {
-		if mean[r] > 0 {
-			factor[i] = cfg.CLV.Margin * p.Value(PredDiscounted, i) / mean[r]
-		}
-	}
-	for _, level := range iv.Levels {
-		pi := first
-		if level.Level != first.Level {
-			if pi, err = first.AtLevel(level.Level); err != nil {
-				return err
-			}
-		}
-		ri, err := models.NewRevenueIntervals(pi, gg, d, iv.Rows, monetary, factor)
-		if err != nil {
-			return fmt.Errorf("CLV intervals: %w", err)
-		}
-		iv.CLV = append(iv.CLV, ri)
 	}
 	return nil
 }
 
+// clvFactors returns each customer's money factor of the CLV intervals:
+// the margin times DERT/E[Y(H)] (0 when E[Y(H)] = 0), with DERT the
+// predictions' discounted expected purchases. For a model that factors as
+// P(alive)·A(t | x, T) (models.AliveFactored), E[Y(H)] is the predictions'
+// P(alive) times A(H | x, T), computed once per distinct (x, T); otherwise
+// the model's conditional expectation, once per row.
+func clvFactors(cfg *Config, f models.FittedPurchases, d *models.Data, rows []int, p *Prediction) []float64 {
+	H := cfg.Resolved.Horizon
+	expected := func(i, r int) float64 { return f.ConditionalExpectedPurchases(d.Customer(r), H) }
+	if af, ok := f.(models.AliveFactored); ok {
+		type xt struct{ x, t float64 }
+		curve := map[xt]float64{}
+		expected = func(i, r int) float64 {
+			key := xt{d.Frequency[r], d.T[r]}
+			a, ok := curve[key]
+			if !ok {
+				a = af.AliveCurve(key.x, key.t)(H)
+				curve[key] = a
+			}
+			return p.PAlive(i) * a
+		}
+	} else {
+		perRow := make([]float64, d.Len())
+		for r := range perRow {
+			perRow[r] = f.ConditionalExpectedPurchases(d.Customer(r), H)
+		}
+		expected = func(_, r int) float64 { return perRow[r] }
+	}
+	factor := make([]float64, len(rows))
+	for i, r := range rows {
+		if mean := expected(i, r); mean > 0 {
+			factor[i] = cfg.CLV.Margin * p.Value(PredDiscounted, i) / mean
+		}
+	}
+	return factor
+}
+
 // scoreRevenue sets the revenue intervals' metrics at every level: the
 // randomized PIT coverage of each customer's actual holdout revenue (its
-// atom at 0 randomized, the rest continuous), the share inside the
-// bounds, and the cohort total.
+// atom at 0 randomized, the rest continuous; the same PIT at every level),
+// the share inside the bounds, and the cohort total.
 func (iv *PredictionIntervals) scoreRevenue(actual []float64, seed uint64) error {
+	if len(iv.Revenue) == 0 {
+		return nil
+	}
 	total := 0.0
 	for _, v := range actual {
 		total += v
 	}
+	u, err := iv.Revenue[0].PIT(actual, seed)
+	if err != nil {
+		return fmt.Errorf("revenue intervals: %w", err)
+	}
 	for _, ri := range iv.Revenue {
-		randomized, within, err := ri.Coverage(actual, seed)
-		if err != nil {
-			return fmt.Errorf("revenue intervals: %w", err)
-		}
+		randomized, within := ri.CoverageOf(u, actual)
 		covered := 0.0
 		if total >= ri.TotalLower && total <= ri.TotalUpper {
 			covered = 1
@@ -325,7 +403,8 @@ func (iv *PredictionIntervals) scoreRevenue(actual []float64, seed uint64) error
 	return nil
 }
 
-// score sets the PIT and the metrics at every level.
+// score sets the PIT and the metrics at every level (the same PIT at
+// every level).
 func (iv *PredictionIntervals) score(actual []float64, seed uint64) error {
 	var err error
 	if iv.PIT, err = iv.Levels[0].PIT(iv.Rows, actual, seed); err != nil {
@@ -336,10 +415,7 @@ func (iv *PredictionIntervals) score(actual []float64, seed uint64) error {
 		total += y
 	}
 	for _, pi := range iv.Levels {
-		randomized, within, err := pi.Coverage(iv.Rows, actual, seed)
-		if err != nil {
-			return err
-		}
+		randomized, within := pi.CoverageOf(iv.Rows, iv.PIT, actual)
 		covered := 0.0
 		if pi.TotalCovers(total) {
 			covered = 1

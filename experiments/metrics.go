@@ -1,14 +1,12 @@
 package experiments
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // Metric is a metric value that may be undefined. NaN stands for a quantity
@@ -262,22 +260,24 @@ func checkInputs(ids []string, predicted, actual []float64, withActual bool) err
 	if n == 0 {
 		return errors.New("no customers")
 	}
-	check := func(name string, v []float64) error {
-		for i, x := range v {
-			switch {
-			case math.IsNaN(x) || math.IsInf(x, 0):
-				return fmt.Errorf("%s[%d] (customer %q) is %v, not finite", name, i, ids[i], x)
-			case x < 0:
-				return fmt.Errorf("%s[%d] (customer %q) is %v, negative", name, i, ids[i], x)
-			}
-		}
-		return nil
-	}
-	if err := check("predicted", predicted); err != nil {
+	if err := checkValues(ids, "predicted", predicted); err != nil {
 		return err
 	}
 	if withActual {
-		return check("actual", actual)
+		return checkValues(ids, "actual", actual)
+	}
+	return nil
+}
+
+// checkValues checks that every value is finite and not negative.
+func checkValues(ids []string, name string, v []float64) error {
+	for i, x := range v {
+		switch {
+		case math.IsNaN(x) || math.IsInf(x, 0):
+			return fmt.Errorf("%s[%d] (customer %q) is %v, not finite", name, i, ids[i], x)
+		case x < 0:
+			return fmt.Errorf("%s[%d] (customer %q) is %v, negative", name, i, ids[i], x)
+		}
 	}
 	return nil
 }
@@ -319,26 +319,44 @@ func Score(ids []string, predicted, actual []float64) (Scores, error) {
 
 // Score is the package-level Score for the Scorer's customers.
 func (sc *Scorer) Score(predicted, actual []float64) (Scores, error) {
-	if err := checkInputs(sc.ids, predicted, actual, true); err != nil {
+	if err := checkInputs(sc.ids, predicted, nil, false); err != nil {
+		return Scores{}, fmt.Errorf("score: %w", err)
+	}
+	facts, err := sc.actualFacts(actual)
+	if err != nil {
 		return Scores{}, fmt.Errorf("score: %w", err)
 	}
 	n := len(predicted)
 	fn := float64(n)
+	ranked := sc.cached(predicted)
+	order := ranked.order
 
-	var pt, at, abs, sq, sle ksum
+	var pt, abs, sq, sle ksum
 	var maxErr float64
+	var rowLogs []float64 // ln(1+p) by pattern row, when the row decides p
+	if rv := ranked.rowValues; rv != nil {
+		rowLogs = make([]float64, len(rv))
+		for r, v := range rv {
+			rowLogs[r] = math.Log1p(v)
+		}
+	}
 	for i, p := range predicted {
 		a := actual[i]
 		pt.add(p)
-		at.add(a)
 		e := math.Abs(p - a)
 		abs.add(e)
 		sq.add(e * e)
 		maxErr = max(maxErr, e)
-		d := math.Log1p(p) - math.Log1p(a)
+		var lp float64
+		if rowLogs != nil {
+			lp = rowLogs[sc.rowOf[i]]
+		} else {
+			lp = math.Log1p(p)
+		}
+		d := lp - facts.log1p[i]
 		sle.add(d * d)
 	}
-	P, A := pt.value(), at.value()
+	P, A := pt.value(), facts.total
 	if math.IsInf(P+A, 0) || math.IsNaN(P+A) {
 		return Scores{}, errors.New("score: the predicted and actual totals overflow a float64")
 	}
@@ -350,7 +368,7 @@ func (sc *Scorer) Score(predicted, actual []float64) (Scores, error) {
 		Bias:           Metric(math.NaN()),
 		MAE:            finiteOrNaN(abs.value() / fn),
 		MSLE:           finiteOrNaN(sle.value() / fn),
-		Pearson:        Metric(pearson(predicted, actual)),
+		Pearson:        Metric(correlate(predicted, facts.values)),
 		Top10Share:     Metric(math.NaN()),
 		Top20Share:     Metric(math.NaN()),
 		Gini:           Metric(math.NaN()),
@@ -371,14 +389,13 @@ func (sc *Scorer) Score(predicted, actual []float64) (Scores, error) {
 		s.RMSE = finiteOrNaN(math.Sqrt(sq.value() / fn))
 	}
 
-	order := sc.order(predicted)
 	byActual := sc.byValue(actual)
-	s.Spearman = Metric(spearman(order, byActual.ranks, predicted, actual))
+	s.Spearman = Metric(spearman(order, byActual.ranks, predicted))
 	if A > 0 {
 		s.Top10Share = finiteOrNaN(topShare(order, actual, 10) / A)
 		s.Top20Share = finiteOrNaN(topShare(order, actual, 20) / A)
 	}
-	s.Gini = Metric(gini(order, byActual.sorted, actual))
+	s.Gini = Metric(gini(order, byActual.gini, actual))
 	return s, nil
 }
 
@@ -408,27 +425,57 @@ func constant(v []float64) bool {
 // constant or their spread underflows. Values beyond 2^±400 are first
 // scaled by a power of two (exactly, see scaleExp) so that the squares
 // cannot overflow.
-func pearson(x, y []float64) float64 {
-	if constant(x) || constant(y) {
-		return math.NaN()
+func pearson(x, y []float64) float64 { return correlate(x, newCorrelationSide(y)) }
+
+// correlationSide is what Pearson's correlation needs of one variable,
+// computed once for many correlations with it: whether it is constant,
+// and its deviations from the mean (of the values scaled by scaleExp) with
+// their compensated sum of squares, both in customer order.
+type correlationSide struct {
+	constant bool
+	dev      []float64
+	ss       float64
+}
+
+func newCorrelationSide(y []float64) *correlationSide {
+	if constant(y) {
+		return &correlationSide{constant: true}
 	}
-	n := float64(len(x))
-	sx, sy := scaleExp(x), scaleExp(y)
-	var mx, my ksum
-	for i := range x {
-		mx.add(scaled(x[i], sx))
-		my.add(scaled(y[i], sy))
+	sy := scaleExp(y)
+	var my ksum
+	for _, v := range y {
+		my.add(scaled(v, sy))
 	}
-	meanX, meanY := mx.value()/n, my.value()/n
-	var sxy, sxx, syy ksum
-	for i := range x {
-		dx := scaled(x[i], sx) - meanX
-		dy := scaled(y[i], sy) - meanY
-		sxy.add(dx * dy)
-		sxx.add(dx * dx)
+	meanY := my.value() / float64(len(y))
+	c := &correlationSide{dev: make([]float64, len(y))}
+	var syy ksum
+	for i, v := range y {
+		dy := scaled(v, sy) - meanY
+		c.dev[i] = dy
 		syy.add(dy * dy)
 	}
-	vx, vy := sxx.value(), syy.value()
+	c.ss = syy.value()
+	return c
+}
+
+// correlate is pearson(x, y) for y's correlationSide.
+func correlate(x []float64, y *correlationSide) float64 {
+	if constant(x) || y.constant {
+		return math.NaN()
+	}
+	sx := scaleExp(x)
+	var mx ksum
+	for _, v := range x {
+		mx.add(scaled(v, sx))
+	}
+	meanX := mx.value() / float64(len(x))
+	var sxy, sxx ksum
+	for i, v := range x {
+		dx := scaled(v, sx) - meanX
+		sxy.add(dx * y.dev[i])
+		sxx.add(dx * dx)
+	}
+	vx, vy := sxx.value(), y.ss
 	if vx <= 0 || vy <= 0 {
 		return math.NaN()
 	}
@@ -486,14 +533,15 @@ func sortByValue(v []float64) []valueIndex {
 	return s
 }
 
-// spearman returns the Spearman rank correlation of predicted and actual,
-// with average ranks for ties; order is the prediction order, whose tied
-// predictions are adjacent, and actualRanks the average ranks of actual.
-func spearman(order []int, actualRanks []float64, predicted, actual []float64) float64 {
-	if constant(predicted) || constant(actual) {
-		return math.NaN()
-	}
+// spearman returns the Spearman rank correlation of predicted and the
+// actuals, with average ranks for ties; order is the prediction order,
+// whose tied predictions are adjacent, and actualRanks the correlation
+// side of the average ranks of the actuals.
+func spearman(order []int, actualRanks *correlationSide, predicted []float64) float64 {
 	n := len(order)
+	if predicted[order[0]] == predicted[order[n-1]] || actualRanks.constant {
+		return math.NaN() // the predictions (or actuals) are constant
+	}
 	rp := make([]float64, n)
 	// Position j of the descending order has ascending rank n−j; a run of
 	// ties at positions s..e−1 shares the mean rank n − (s+e−1)/2.
@@ -508,7 +556,7 @@ func spearman(order []int, actualRanks []float64, predicted, actual []float64) f
 		}
 		s = e
 	}
-	return pearson(rp, actualRanks)
+	return correlate(rp, actualRanks)
 }
 
 // averageRanks returns the ascending ranks 1..n of the values sorted in
@@ -529,27 +577,49 @@ func averageRanks(sorted []valueIndex) []float64 {
 	return ranks
 }
 
-// gini returns the normalized Gini coefficient of actual in the given
-// prediction order (see Scores), NaN when all actuals are equal; byActual
-// holds the actuals sorted ascending.
-func gini(order []int, byActual []valueIndex, actual []float64) float64 {
+// giniSide is what the normalized Gini coefficient needs of the actuals,
+// computed once for every prediction order: whether they are constant,
+// their scale (scaleExp) and the denominator Σ_j a*_(j)·(n+1−2j) over the
+// actuals in descending order, scaled.
+type giniSide struct {
+	constant bool
+	exp      int
+	den      float64
+}
+
+// newGiniSide computes the giniSide of the actuals sorted ascending.
+func newGiniSide(byActual []valueIndex, actual []float64) giniSide {
 	if constant(actual) {
+		return giniSide{constant: true}
+	}
+	n := len(byActual)
+	g := giniSide{exp: scaleExp(actual)}
+	var den ksum
+	for j := 1; j <= n; j++ {
+		den.add(scaled(byActual[n-j].v, g.exp) * float64(n+1-2*j))
+	}
+	g.den = den.value()
+	return g
+}
+
+// gini returns the normalized Gini coefficient of actual in the given
+// prediction order (see Scores), NaN when all actuals are equal.
+func gini(order []int, side giniSide, actual []float64) float64 {
+	if side.constant {
 		return math.NaN()
 	}
 	n := len(order)
-	exp := scaleExp(actual)
 	// Σ_j a_(j)·(n+1−2j), j = 1..n, with the actuals scaled by 2^−exp, in
-	// prediction order and in descending order of the actuals.
-	var num, den ksum
+	// prediction order (and, in side.den, in descending order of the
+	// actuals).
+	var num ksum
 	for j := 1; j <= n; j++ {
-		w := float64(n + 1 - 2*j)
-		num.add(scaled(actual[order[j-1]], exp) * w)
-		den.add(scaled(byActual[n-j].v, exp) * w)
+		num.add(scaled(actual[order[j-1]], side.exp) * float64(n+1-2*j))
 	}
-	if den.value() <= 0 {
+	if side.den <= 0 {
 		return math.NaN()
 	}
-	return max(-1, min(1, num.value()/den.value()))
+	return max(-1, min(1, num.value()/side.den))
 }
 
 // ScoreSet holds Scores by model name and then target name, the shape of
@@ -610,169 +680,4 @@ func (s ScoreSet) Paths() []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// Scorer scores and segments many predictions of the same customers. It
-// puts the customer ids in their tie-breaking order once (see
-// PredictionOrder) and remembers every order it computes, by the slice it
-// sorted: a model's predictions are ranked once for its scores, segments
-// and plots, and a target's actuals once for all models. The slices given
-// to a Scorer must not change afterwards. It is safe for concurrent use.
-type Scorer struct {
-	ids  []string
-	byID []int32 // the customers in tie-breaking order of their ids
-
-	mu      sync.Mutex
-	orders  map[*float64][]int
-	actuals map[*float64]*actualOrder
-}
-
-// actualOrder is a target's actuals sorted ascending, with their average
-// ranks by customer.
-type actualOrder struct {
-	sorted []valueIndex
-	ranks  []float64
-}
-
-// NewScorer returns a Scorer of the customers with the given ids.
-func NewScorer(ids []string) *Scorer {
-	return &Scorer{ids: ids, byID: idOrder(ids), orders: map[*float64][]int{}, actuals: map[*float64]*actualOrder{}}
-}
-
-// idOrder returns the customers in the tie-breaking order of their ids
-// (see PredictionOrder): numeric ids by a radix sort of their values,
-// then runs of equal values by string and position; other ids by a
-// comparison sort.
-func idOrder(ids []string) []int32 {
-	keys := make([]uint64, len(ids))
-	byID := make([]int32, len(ids))
-	numeric := true
-	for i, id := range ids {
-		byID[i] = int32(i)
-		k, err := strconv.ParseInt(id, 10, 64)
-		if err != nil {
-			numeric = false
-			break
-		}
-		keys[i] = uint64(k) ^ 1<<63 // signed order as unsigned
-	}
-	byString := func(a, b int32) int {
-		if c := strings.Compare(ids[a], ids[b]); c != 0 {
-			return c
-		}
-		return cmp.Compare(a, b)
-	}
-	if !numeric {
-		for i := range byID {
-			byID[i] = int32(i)
-		}
-		slices.SortFunc(byID, byString)
-		return byID
-	}
-	radixSort(keys, byID)
-	for s := 0; s < len(keys); {
-		e := s + 1
-		for e < len(keys) && keys[e] == keys[s] {
-			e++
-		}
-		if e-s > 1 { // "7" and "007"
-			slices.SortFunc(byID[s:e], byString)
-		}
-		s = e
-	}
-	return byID
-}
-
-// PredictionOrder is the package-level PredictionOrder for the Scorer's
-// customers (remembered for the slice, as the Scorer's orders are).
-func (sc *Scorer) PredictionOrder(predicted []float64) ([]int, error) {
-	if err := checkInputs(sc.ids, predicted, nil, false); err != nil {
-		return nil, fmt.Errorf("prediction order: %w", err)
-	}
-	return sc.order(predicted), nil
-}
-
-// order returns the prediction order of validated predictions: a stable
-// radix sort, by prediction descending, of the customers in id order.
-func (sc *Scorer) order(predicted []float64) []int {
-	if len(predicted) == 0 {
-		return nil
-	}
-	sc.mu.Lock()
-	o, ok := sc.orders[&predicted[0]]
-	sc.mu.Unlock()
-	if ok && len(o) == len(predicted) {
-		return o
-	}
-	idx := slices.Clone(sc.byID)
-	keys := make([]uint64, len(idx))
-	for j, i := range idx {
-		// The bits of a value ≥ 0 sort as the value; complemented, the
-		// largest comes first.
-		keys[j] = ^math.Float64bits(predicted[i] + 0)
-	}
-	radixSort(keys, idx)
-	o = make([]int, len(idx))
-	for j, i := range idx {
-		o[j] = int(i)
-	}
-	sc.mu.Lock()
-	sc.orders[&predicted[0]] = o
-	sc.mu.Unlock()
-	return o
-}
-
-// byValue returns the validated actuals sorted ascending with their
-// average ranks.
-func (sc *Scorer) byValue(actual []float64) *actualOrder {
-	sc.mu.Lock()
-	a, ok := sc.actuals[&actual[0]]
-	sc.mu.Unlock()
-	if ok && len(a.ranks) == len(actual) {
-		return a
-	}
-	sorted := sortByValue(actual)
-	a = &actualOrder{sorted: sorted, ranks: averageRanks(sorted)}
-	sc.mu.Lock()
-	sc.actuals[&actual[0]] = a
-	sc.mu.Unlock()
-	return a
-}
-
-// radixSort sorts keys ascending, carrying idx along, stably: a
-// least-significant-digit radix sort in 11-bit digits (whose counts fit
-// in the first-level cache), skipping the digits every key shares.
-func radixSort(keys []uint64, idx []int32) {
-	const bits, buckets = 11, 1 << 11
-	n := len(keys)
-	if n < 2 {
-		return
-	}
-	srcK, srcI := keys, idx
-	dstK, dstI := make([]uint64, n), make([]int32, n)
-	var count [buckets]int
-	for shift := uint(0); shift < 64; shift += bits {
-		clear(count[:])
-		for _, k := range srcK {
-			count[(k>>shift)&(buckets-1)]++
-		}
-		if count[(srcK[0]>>shift)&(buckets-1)] == n {
-			continue // every key has this digit
-		}
-		sum := 0
-		for d, c := range count {
-			count[d] = sum
-			sum += c
-		}
-		for j, k := range srcK {
-			d := (k >> shift) & (buckets - 1)
-			dstK[count[d]], dstI[count[d]] = k, srcI[j]
-			count[d]++
-		}
-		srcK, dstK, srcI, dstI = dstK, srcK, dstI, srcI
-	}
-	if &srcK[0] != &keys[0] {
-		copy(keys, srcK)
-		copy(idx, srcI)
-	}
 }

@@ -239,6 +239,11 @@ func predictPurchases(ctx context.Context, f models.FittedPurchases, in predictI
 	}
 	af, factored := f.(models.AliveFactored)
 	_, activityFree := f.(models.ActivityFree)
+	if sk, ok := f.(models.StateKeyed); ok && !factored {
+		if durations, class := durationClasses(s); durations != nil {
+			return statePurchases(ctx, f, sk, s, durations, class, in.clv) // statekeyed.go
+		}
+	}
 	if !factored && !activityFree && s.ActivityPeriods > 0 || table.rows == nil {
 		out := newPurchaseColumns(len(s.Customers))
 		parallelFor(len(s.Customers), func(lo, hi int) {

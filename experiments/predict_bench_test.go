@@ -2,6 +2,8 @@ package experiments
 
 import (
 	"context"
+	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/clv-dev/clv/datasets"
@@ -56,41 +58,77 @@ func BenchmarkScore(b *testing.B) {
 	}
 }
 
-// benchPredictionColumns is the predictions table of 200,000 customers
-// and one model with spend and tiers.
-func benchPredictionColumns(b *testing.B) []predColumn {
-	s, pt := benchSummary(b)
-	f, _ := models.NewFittedBGNBD(0.8, 4, 0.6, 3)
-	spend, _ := models.NewFittedGammaGamma(6, 4, 15)
-	in := predictInput{summary: s, patterns: pt, clv: models.CLVOptions{Horizon: 52, DiscountRate: 0.002, Margin: 1}}
-	p, err := predictModel(context.Background(), "bgnbd", f, spend, in)
-	if err != nil {
-		b.Fatal(err)
+// logSummary returns n customers with histories about as varied as
+// those of the issue-11 simulated log (a million customers there have
+// about 200,000 distinct histories): first purchases over a year, in days,
+// geometric repeat counts, the last purchase anywhere after the repeats,
+// activity bitmaps and holdout purchases.
+func logSummary(n int) *datasets.Summary {
+	rng := rand.New(rand.NewPCG(5, 6))
+	s := &datasets.Summary{Unit: datasets.Week, HasAmount: true, HasHoldout: true, ActivityPeriod: 28, ActivityPeriods: 12}
+	s.Customers = make([]datasets.CustomerSummary, n)
+	for i := range s.Customers {
+		age := 1 + rng.IntN(365)
+		x := 0
+		for x < age && rng.Float64() < 0.55 {
+			x++
+		}
+		last := 0
+		if x > 0 {
+			last = x + rng.IntN(age-x+1)
+		}
+		c := datasets.CustomerSummary{ID: strconv.Itoa(1_000_000 + i*7), Frequency: float64(x), Recency: float64(last) / 7,
+			T: float64(age) / 7, FrequencyHoldout: float64(rng.IntN(4)), DurationHoldout: 26, Weight: 1, Activity: rng.Uint64() & 0xfff}
+		if x > 0 {
+			c.Monetary = 5 + 40*rng.Float64()
+		}
+		if c.FrequencyHoldout > 0 {
+			c.MonetaryHoldout = 5 + 40*rng.Float64()
+		}
+		s.Customers[i] = c
 	}
-	cfg := &Config{Models: []string{"bgnbd"}}
-	wr := &windowResult{summary: s, patterns: pt, preds: map[string]*Prediction{"bgnbd": p}}
-	addValueTiers(cfg, wr, p)
-	cols := predictionColumns(cfg, wr)
-	return cols
+	return s
 }
 
-// BenchmarkWritePredictionsCSV formats 200,000 customers' predictions of
-// one model with spend and tiers as CSV.
+// benchPredictionColumns is the predictions table of a million customers
+// (logSummary) and the six models of patternModels with spend and tiers,
+// and the same table with every column materialized per customer.
+func benchPredictionColumns(b *testing.B) (byRow, perCustomer []predColumn) {
+	cfg, wr := patternWindow(b, logSummary(1_000_000))
+	byRow = predictionColumns(cfg, wr)
+	for _, c := range byRow {
+		perCustomer = append(perCustomer, c.materialized())
+	}
+	b.ReportMetric(float64(wr.patterns.Len()), "patterns")
+	return byRow, perCustomer
+}
+
+// BenchmarkWritePredictionsCSV formats a million customers' predictions
+// of six models with spend and tiers as CSV: by_row as a run writes them
+// (a pattern's fields formatted once), per_customer every field formatted
+// customer by customer (the same bytes).
 func BenchmarkWritePredictionsCSV(b *testing.B) {
-	cols := benchPredictionColumns(b)
-	for b.Loop() {
-		if err := writePredictionsCSV(discard{}, cols); err != nil {
-			b.Fatal(err)
-		}
+	byRow, perCustomer := benchPredictionColumns(b)
+	for _, bc := range []struct {
+		name string
+		cols []predColumn
+	}{{"by_row", byRow}, {"per_customer", perCustomer}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := writePredictionsCSV(discard{}, bc.cols); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
 // BenchmarkWritePredictionsParquet writes the table of
 // BenchmarkWritePredictionsCSV as Parquet (row groups in parallel).
 func BenchmarkWritePredictionsParquet(b *testing.B) {
-	cols := benchPredictionColumns(b)
+	byRow, _ := benchPredictionColumns(b)
 	for b.Loop() {
-		if err := writePredictionsParquet(discard{}, cols); err != nil {
+		if err := writePredictionsParquet(discard{}, byRow); err != nil {
 			b.Fatal(err)
 		}
 	}

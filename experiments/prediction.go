@@ -175,6 +175,22 @@ func (p *Prediction) Column(q Quantity) []float64 {
 	return out
 }
 
+// byRow returns the values of q by row (nil for a quantity derived per
+// customer).
+func (p *Prediction) byRow(q Quantity) []float64 {
+	switch q {
+	case PredPurchases:
+		return p.purchases
+	case PredPAlive:
+		return p.alive
+	case PredDiscounted:
+		return p.discounted
+	case PredAliveTime:
+		return p.aliveTime
+	}
+	return nil
+}
+
 // Tiers returns every customer's value tier (nil without tiers); the
 // slice is the prediction's own.
 func (p *Prediction) Tiers() []Tier { return p.tiers }
@@ -184,6 +200,9 @@ func (p *Prediction) Tiers() []Tier { return p.tiers }
 // time, then spend, revenue and CLV with a spend model) and that value;
 // −1 when there is none.
 func (p *Prediction) firstInvalid() (int, float64) {
+	if p.allValid() {
+		return -1, 0
+	}
 	qs := []Quantity{PredPurchases, PredPAlive, PredDiscounted, PredAliveTime}
 	if p.HasSpend() {
 		qs = append(qs, PredSpend, PredRevenue, PredCLV)
@@ -193,7 +212,7 @@ func (p *Prediction) firstInvalid() (int, float64) {
 	parallelFor(p.Len(), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			for _, q := range qs {
-				if v := p.Value(q, i); !(v >= 0) || math.IsInf(v, 1) {
+				if v := p.Value(q, i); !validValue(v) {
 					mu.Lock()
 					if bad < 0 || i < bad {
 						bad, value = i, v
@@ -206,3 +225,31 @@ func (p *Prediction) firstInvalid() (int, float64) {
 	})
 	return bad, value
 }
+
+// allValid reports, without visiting every customer, that every value is
+// a finite number ≥ 0: every row's values and every spend are, and so are
+// the products of the largest factors, which no customer's revenue or CLV
+// exceeds (rounding is monotone). False means "look customer by customer".
+func (p *Prediction) allValid() bool {
+	maxPurchases, maxDiscounted := 0.0, 0.0
+	for r := range p.purchases {
+		if !validValue(p.purchases[r]) || !validValue(p.alive[r]) || !validValue(p.discounted[r]) || !validValue(p.aliveTime[r]) {
+			return false
+		}
+		maxPurchases, maxDiscounted = max(maxPurchases, p.purchases[r]), max(maxDiscounted, p.discounted[r])
+	}
+	if p.spend == nil {
+		return true
+	}
+	maxSpend := 0.0
+	for _, v := range p.spend {
+		if !validValue(v) {
+			return false
+		}
+		maxSpend = max(maxSpend, v)
+	}
+	return p.margin >= 0 && validValue(maxPurchases*maxSpend) && validValue(p.margin*maxSpend*maxDiscounted)
+}
+
+// validValue reports whether v is a finite number ≥ 0.
+func validValue(v float64) bool { return v >= 0 && !math.IsInf(v, 1) }

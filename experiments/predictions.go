@@ -6,46 +6,135 @@ import (
 	"math"
 	"reflect"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/clv-dev/clv/datasets"
 	"github.com/parquet-go/parquet-go"
 )
 
-// predColumn is one column of the predictions table: customer ids, numbers
-// or tiers (exactly one of the slices is set), or a quantity of a
-// prediction (pred set, the slices nil).
+// predColumn is one column of the predictions table: customer ids (text,
+// or textOf each customer), numbers (number, or of each customer, or by
+// row: customer i's is byRow[rows[i]], as a Prediction's purchase-model
+// values are) or tiers. Exactly one source is set.
 type predColumn struct {
 	name   string
 	text   []string
+	textOf func(i int) string
 	number []float64
+	of     func(i int) float64
+	byRow  []float64
+	rows   []int32
 	tier   []Tier
-	pred   *Prediction
-	q      Quantity
+	// n is the number of customers of a column of textOf or of.
+	n int
 }
 
 // isNumber reports whether the column holds numbers.
-func (c predColumn) isNumber() bool { return c.text == nil && c.tier == nil }
+func (c predColumn) isNumber() bool { return c.text == nil && c.textOf == nil && c.tier == nil }
 
 // value returns customer i's number.
 func (c predColumn) value(i int) float64 {
-	if c.pred != nil {
-		return c.pred.Value(c.q, i)
+	switch {
+	case c.byRow != nil:
+		return c.byRow[c.rows[i]]
+	case c.of != nil:
+		return c.of(i)
 	}
 	return c.number[i]
 }
 
-// numbers returns the column's numbers, materialized from the prediction
-// when it is one's quantity.
-func (c predColumn) numbers() []float64 {
-	if c.pred != nil {
-		return c.pred.Column(c.q)
+// textAt returns customer i's text.
+func (c predColumn) textAt(i int) string {
+	if c.textOf != nil {
+		return c.textOf(i)
 	}
-	return c.number
+	return c.text[i]
+}
+
+// len returns the number of customers of a column.
+func (c predColumn) len() int {
+	switch {
+	case c.text != nil:
+		return len(c.text)
+	case c.tier != nil:
+		return len(c.tier)
+	case c.byRow != nil:
+		return len(c.rows)
+	case c.number != nil:
+		return len(c.number)
+	}
+	return c.n
+}
+
+// materialized returns the column with one number per customer (number
+// set) when its numbers are computed or by row.
+func (c predColumn) materialized() predColumn {
+	if c.byRow == nil && c.of == nil {
+		return c
+	}
+	n := c.len()
+	out := predColumn{name: c.name, number: make([]float64, n)}
+	parallelFor(n, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out.number[i] = c.value(i)
+		}
+	})
+	return out
+}
+
+// quantityColumn returns the column of a prediction's quantity: by row
+// for the purchase-model values of a prediction stored by row.
+func quantityColumn(name string, p *Prediction, q Quantity) predColumn {
+	if byRow := p.byRow(q); byRow != nil && p.rows != nil {
+		return predColumn{name: name, byRow: byRow, rows: p.rows}
+	}
+	return predColumn{name: name, of: func(i int) float64 { return p.Value(q, i) }, n: p.Len()}
+}
+
+// summaryColumns returns the columns of the summary: the customer ids,
+// frequency, recency, T, mean spend and, in a backtest, the holdout
+// purchases, mean spend, length and revenue. Frequency, recency and T are
+// by row of the pattern table when every customer's values are her
+// pattern's bit for bit.
+func summaryColumns(cfg *Config, wr *windowResult) []predColumn {
+	cs := wr.summary.Customers
+	field := func(name string, f func(c *datasets.CustomerSummary) float64) predColumn {
+		return predColumn{name: name, of: func(i int) float64 { return f(&cs[i]) }, n: len(cs)}
+	}
+	cols := []predColumn{
+		{name: "customer_id", textOf: func(i int) string { return cs[i].ID }, n: len(cs)},
+		field("frequency", func(c *datasets.CustomerSummary) float64 { return c.Frequency }),
+		field("recency", func(c *datasets.CustomerSummary) float64 { return c.Recency }),
+		field("T", func(c *datasets.CustomerSummary) float64 { return c.T }),
+		field("monetary_value", func(c *datasets.CustomerSummary) float64 { return c.Monetary }),
+	}
+	if pt := wr.patterns; pt != nil && len(pt.Of) == len(cs) && patternsExact(cs, pt) {
+		cols[1] = predColumn{name: "frequency", byRow: pt.Frequency, rows: pt.Of}
+		cols[2] = predColumn{name: "recency", byRow: pt.Recency, rows: pt.Of}
+		cols[3] = predColumn{name: "T", byRow: pt.T, rows: pt.Of}
+	}
+	if cfg.Resolved.Forecast { // a forecast has no holdout
+		return cols
+	}
+	return append(cols,
+		field("frequency_holdout", func(c *datasets.CustomerSummary) float64 { return c.FrequencyHoldout }),
+		field("monetary_value_holdout", func(c *datasets.CustomerSummary) float64 { return c.MonetaryHoldout }),
+		field("duration_holdout", func(c *datasets.CustomerSummary) float64 { return c.DurationHoldout }),
+		field("revenue_holdout", func(c *datasets.CustomerSummary) float64 { return c.FrequencyHoldout * c.MonetaryHoldout }))
+}
+
+// patternsExact reports whether every customer's frequency, recency and T
+// are those of her row of the pattern table bit for bit (the table merges
+// −0 with +0).
+func patternsExact(cs []datasets.CustomerSummary, pt *datasets.Patterns) bool {
+	same := func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }
+	for i := range cs {
+		c, r := &cs[i], pt.Of[i]
+		if !same(c.Frequency, pt.Frequency[r]) || !same(c.Recency, pt.Recency[r]) || !same(c.T, pt.T[r]) {
+			return false
+		}
+	}
+	return true
 }
 
 // predictionColumns returns the predictions table of a window: the
@@ -53,47 +142,22 @@ func (c predColumn) numbers() []float64 {
 // predictions, its holdout purchases, P(alive) and, with a spend model,
 // holdout revenue, CLV, net CLV and tier.
 func predictionColumns(cfg *Config, wr *windowResult) []predColumn {
-	s := wr.summary
-	n := len(s.Customers)
-	ids := make([]string, n)
-	summary := make([][]float64, 8)
-	for k := range summary {
-		summary[k] = make([]float64, n)
-	}
-	for i, c := range s.Customers {
-		ids[i] = c.ID
-		for k, v := range [...]float64{c.Frequency, c.Recency, c.T, c.Monetary, c.FrequencyHoldout,
-			c.MonetaryHoldout, c.DurationHoldout, c.FrequencyHoldout * c.MonetaryHoldout} {
-			summary[k][i] = v
-		}
-	}
-	cols := []predColumn{{name: "customer_id", text: ids}}
-	names := []string{"frequency", "recency", "T", "monetary_value", "frequency_holdout",
-		"monetary_value_holdout", "duration_holdout", "revenue_holdout"}
-	if cfg.Resolved.Forecast {
-		names = names[:4] // a forecast has no holdout
-	}
-	for k, name := range names {
-		cols = append(cols, predColumn{name: name, number: summary[k]})
-	}
+	cols := summaryColumns(cfg, wr)
 	for _, name := range cfg.Models {
 		p, ok := wr.preds[name]
 		if !ok {
 			continue
 		}
-		cols = append(cols, predColumn{name: name + "_purchases", pred: p, q: PredPurchases},
-			predColumn{name: name + "_p_alive", pred: p, q: PredPAlive})
+		cols = append(cols, quantityColumn(name+"_purchases", p, PredPurchases), quantityColumn(name+"_p_alive", p, PredPAlive))
 		cols = append(cols, intervalColumns(name, p)...)
 		if p.HasSpend() && cfg.Resolved.Forecast {
-			cols = append(cols, predColumn{name: name + "_spend", pred: p, q: PredSpend})
+			cols = append(cols, predColumn{name: name + "_spend", of: func(i int) float64 { return p.spend[i] }, n: p.Len()})
 		}
 		if p.HasSpend() {
-			cols = append(cols, predColumn{name: name + "_revenue", pred: p, q: PredRevenue},
-				predColumn{name: name + "_clv", pred: p, q: PredCLV})
+			cols = append(cols, predColumn{name: name + "_revenue", of: p.Revenue, n: p.Len()}, predColumn{name: name + "_clv", of: p.CLV, n: p.Len()})
 		}
 		if p.HasTiers() {
-			cols = append(cols, predColumn{name: name + "_net_clv", pred: p, q: PredNetCLV},
-				predColumn{name: name + "_tier", tier: p.Tiers()})
+			cols = append(cols, predColumn{name: name + "_net_clv", of: p.NetCLV, n: p.Len()}, predColumn{name: name + "_tier", tier: p.Tiers()})
 		}
 	}
 	return cols
@@ -113,110 +177,6 @@ func writePredictions(rd *resultsDir, cfg *Config, wr *windowResult) error {
 		cols := predictionColumns(cfg, wr)
 		return rd.writeFile("predictions.csv", func(w io.Writer) error { return writePredictionsCSV(w, cols) })
 	}
-}
-
-// writePredictionsCSV writes the columns as CSV, one row per customer, with numbers
-// in the shortest form that reads back to the same float64, so the file
-// holds exactly what was scored. Blocks of rows are formatted in parallel
-// and written in order.
-func writePredictionsCSV(w io.Writer, cols []predColumn) error {
-	var head []byte
-	for j, c := range cols {
-		if j > 0 {
-			head = append(head, ',')
-		}
-		head = appendCSVField(head, c.name)
-	}
-	if _, err := w.Write(append(head, '\n')); err != nil {
-		return err
-	}
-	n := 0
-	if len(cols) > 0 {
-		n = cols[0].len()
-	}
-	const block = 16384
-	workers := max(1, runtime.GOMAXPROCS(0))
-	bufs := make([][]byte, workers)
-	for start := 0; start < n; start += block * workers {
-		var wg sync.WaitGroup
-		for k := range workers {
-			lo := start + k*block
-			hi := min(lo+block, n)
-			if lo >= hi {
-				bufs[k] = bufs[k][:0]
-				continue
-			}
-			wg.Add(1)
-			go func(k, lo, hi int) {
-				defer wg.Done()
-				bufs[k] = appendCSVRows(bufs[k][:0], cols, lo, hi)
-			}(k, lo, hi)
-		}
-		wg.Wait()
-		for _, b := range bufs {
-			if _, err := w.Write(b); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (c predColumn) len() int {
-	switch {
-	case c.text != nil:
-		return len(c.text)
-	case c.tier != nil:
-		return len(c.tier)
-	case c.pred != nil:
-		return c.pred.Len()
-	}
-	return len(c.number)
-}
-
-// appendCSVRows appends rows lo..hi−1. Text (customer ids) is neutralised
-// for spreadsheets (datasets.SpreadsheetSafe); Parquet keeps ids as read.
-func appendCSVRows(b []byte, cols []predColumn, lo, hi int) []byte {
-	for i := lo; i < hi; i++ {
-		for j, c := range cols {
-			if j > 0 {
-				b = append(b, ',')
-			}
-			switch {
-			case c.text != nil:
-				b = appendCSVField(b, datasets.SpreadsheetSafe(c.text[i]))
-			case c.tier != nil:
-				b = append(b, c.tier[i].String()...)
-			default:
-				b = appendNumber(b, c.value(i))
-			}
-		}
-		b = append(b, '\n')
-	}
-	return b
-}
-
-// appendNumber appends v as strconv.AppendFloat(b, v, 'g', -1, 64) does,
-// whole numbers below 10⁶ (counts, interval bounds) by the faster integer
-// path: 'g' writes them without a fraction or an exponent.
-func appendNumber(b []byte, v float64) []byte {
-	if v == math.Trunc(v) && math.Abs(v) < 1e6 && (v != 0 || !math.Signbit(v)) {
-		return strconv.AppendInt(b, int64(v), 10)
-	}
-	return strconv.AppendFloat(b, v, 'g', -1, 64)
-}
-
-// appendCSVField appends a text field, quoted as encoding/csv quotes it:
-// when it holds a comma, a quote, a line break, starts with a space, or
-// is `\.`.
-func appendCSVField(b []byte, f string) []byte {
-	r, _ := utf8.DecodeRuneInString(f)
-	if f != `\.` && !strings.ContainsAny(f, ",\"\r\n") && (f == "" || !unicode.IsSpace(r)) {
-		return append(b, f...)
-	}
-	b = append(b, '"')
-	b = append(b, strings.ReplaceAll(f, `"`, `""`)...)
-	return append(b, '"')
 }
 
 // writePredictionsParquet writes the columns as a Parquet file with the same columns
@@ -288,10 +248,10 @@ func writeParquetRows(rg *parquet.ConcurrentRowGroupWriter, cols []predColumn, l
 			i, row := first+r, rows[r]
 			for j, c := range cols {
 				switch {
-				case c.text != nil:
-					row[j] = parquet.ByteArrayValue([]byte(c.text[i])).Level(0, 0, j)
 				case c.tier != nil:
 					row[j] = parquet.ByteArrayValue([]byte(c.tier[i].String())).Level(0, 0, j)
+				case !c.isNumber():
+					row[j] = parquet.ByteArrayValue([]byte(c.textAt(i))).Level(0, 0, j)
 				default:
 					row[j] = parquet.DoubleValue(c.value(i)).Level(0, 0, j)
 				}

@@ -2,10 +2,14 @@ package experiments
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"math"
 	"strconv"
 	"testing"
+
+	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/models"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -53,7 +57,7 @@ func TestPredictionsParquetEqualsCSV(t *testing.T) {
 		}
 		// Text must be a UTF-8 string column (pandas, polars and DuckDB
 		// read it as text, not bytes), and every column required.
-		if lt := fl.Type().LogicalType(); cols[j].number == nil && (lt == nil || lt.String() != "STRING") {
+		if lt := fl.Type().LogicalType(); !cols[j].isNumber() && (lt == nil || lt.String() != "STRING") {
 			t.Errorf("column %s is not a UTF-8 string column", fl.Name())
 		}
 		if fl.Optional() || fl.Repeated() {
@@ -70,7 +74,7 @@ func TestPredictionsParquetEqualsCSV(t *testing.T) {
 		for _, v := range row {
 			j := v.Column()
 			want := records[i+1][j]
-			if cols[j].number != nil {
+			if cols[j].isNumber() {
 				if v.Kind() != parquet.Double {
 					t.Fatalf("row %d column %s: kind %v, want double", i, records[0][j], v.Kind())
 				}
@@ -135,6 +139,75 @@ func TestPredictionsParquetRowGroups(t *testing.T) {
 	for i, row := range rows[:n] {
 		if string(row[0].ByteArray()) != ids[i] || math.Float64bits(row[1].Double()) != math.Float64bits(nums[i]) || string(row[2].ByteArray()) != tiers[i].String() {
 			t.Fatalf("row %d: %v, want %s %v %s", i, row, ids[i], nums[i], tiers[i])
+		}
+	}
+}
+
+// patternWindow predicts every model of patternModels on a summary, with
+// the Gamma-Gamma spend model and tiers, as a run's window.
+func patternWindow(t testing.TB, s *datasets.Summary) (*Config, *windowResult) {
+	t.Helper()
+	fits := patternModels(t, s)
+	spend, err := models.NewFittedGammaGamma(6, 4, 15)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &Config{Models: []string{"average", "retention", "hiatus", "bgnbd", "paretonbd", "mbgnbd"}}
+	cfg.CLV = CLVConfig{Horizon: 52, DiscountRate: 0.1, Margin: 0.3, CostPerPurchase: 0.5, CostPerCustomer: 0.01}
+	wr := &windowResult{summary: s, patterns: datasets.NewPatterns(s), preds: map[string]*Prediction{}, fits: fits, spend: spend}
+	in := predictInput{summary: s, patterns: wr.patterns, clv: models.CLVOptions{Horizon: 52, DiscountRate: 0.002, Margin: 0.3}}
+	in.table = newRowTable(s, wr.patterns)
+	for _, name := range cfg.Models {
+		p, err := predictModel(context.Background(), name, fits[name], spend, in)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		addValueTiers(cfg, wr, p)
+		wr.preds[name] = p
+	}
+	return cfg, wr
+}
+
+// TestPredictionsCSVByRow checks that the CSV formatted by row (a
+// pattern's fields once, copied for its customers) is byte for byte the
+// CSV of the same table with every column materialized per customer and
+// formatted customer by customer in one block, with one or two holdout
+// lengths, in a backtest and a forecast, written in blocks of 97 rows
+// (many rounds, each written while the next is formatted); and that the
+// by-row path is taken.
+func TestPredictionsCSVByRow(t *testing.T) {
+	for _, mixed := range []bool{false, true} {
+		cfg, wr := patternWindow(t, patternSummary(3000, mixed))
+		for _, forecast := range []bool{false, true} {
+			cfg.Resolved.Forecast = forecast
+			cols := predictionColumns(cfg, wr)
+			flat := make([]predColumn, len(cols))
+			for j, c := range cols {
+				flat[j] = c.materialized()
+			}
+			byRow := 0
+			for _, s := range csvSegments(cols) {
+				if s.rows != nil {
+					byRow++
+				}
+			}
+			if byRow < 5 {
+				t.Errorf("mixed=%v: %d segments by row, want the summary's and each pattern model's", mixed, byRow)
+			}
+			var got, want bytes.Buffer
+			if err := writeCSVBlocks(&got, cols, 97); err != nil {
+				t.Fatal(err)
+			}
+			if err := writeCSVBlocks(&want, flat, len(wr.summary.Customers)); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want.Bytes()) {
+				t.Fatalf("mixed=%v forecast=%v: the CSV by row differs from the CSV per customer", mixed, forecast)
+			}
+			records, err := csv.NewReader(&want).ReadAll()
+			if err != nil || len(records) != len(wr.summary.Customers)+1 {
+				t.Fatalf("%d records (%v)", len(records), err)
+			}
 		}
 	}
 }

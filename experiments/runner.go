@@ -165,6 +165,49 @@ type windowResult struct {
 	ranks      *Scorer
 	ids        []string
 	actP, actR []float64
+	// columns holds the predictions' columns the score stage reads, each
+	// materialized once (the Scorer caches its orders by slice), until
+	// releaseScoring.
+	colMu   sync.Mutex
+	columns map[columnKey][]float64
+}
+
+// columnKey names a model's quantity.
+type columnKey struct {
+	model string
+	q     Quantity
+}
+
+// column returns every customer's q of a model's prediction, materialized
+// on first use and kept until releaseScoring.
+func (wr *windowResult) column(name string, q Quantity) []float64 {
+	k := columnKey{name, q}
+	wr.colMu.Lock()
+	c, ok := wr.columns[k]
+	wr.colMu.Unlock()
+	if ok {
+		return c
+	}
+	c = wr.preds[name].Column(q)
+	wr.colMu.Lock()
+	defer wr.colMu.Unlock()
+	if have, ok := wr.columns[k]; ok {
+		return have
+	}
+	if wr.columns == nil {
+		wr.columns = map[columnKey][]float64{}
+	}
+	wr.columns[k] = c
+	return c
+}
+
+// releaseScoring drops what only ranking and scoring customers needs (the
+// Scorer with its cached orders, the actuals and the materialized
+// columns), so that it is not held while the results are written.
+func (wr *windowResult) releaseScoring() {
+	wr.colMu.Lock()
+	defer wr.colMu.Unlock()
+	wr.columns, wr.ranks, wr.ids, wr.actP, wr.actR, wr.discreteActuals = nil, nil, nil, nil, nil, [2][]float64{}
 }
 
 // scorer returns the window's Scorer.
@@ -172,6 +215,12 @@ func (wr *windowResult) scorer() *Scorer {
 	if wr.ranks == nil {
 		ids, _, _ := wr.holdoutActuals()
 		wr.ranks = NewScorer(ids)
+		if pt := wr.patterns; pt != nil {
+			// Purchase predictions are per pattern: ordered by pattern.
+			if sc, err := NewPatternScorer(ids, pt.Of, pt.Len()); err == nil {
+				wr.ranks = sc
+			}
+		}
 	}
 	return wr.ranks
 }
@@ -247,6 +296,9 @@ func (backtestRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 		return nil, err
 	}
 	env.timed("score", t0)
+	for _, wr := range windows {
+		wr.releaseScoring()
+	}
 	res := mainWindowResult(cfg, mf, mainWin, len(windows), dataName, sum)
 	res.engine = data.engineFacts()
 	return res, nil
@@ -515,6 +567,7 @@ func predictWindow(ctx context.Context, cfg *Config, reg *models.Registry, wr *w
 	bar := prog.bar("predicting", len(wr.fits))
 	defer bar.finish()
 	spendOf := map[*datasets.Summary][]float64{} // one spend column per summary
+	tableOf := map[*datasets.Summary]*rowTable{} // and one row table
 	for _, name := range cfg.Models {
 		f, ok := wr.fits[name]
 		if !ok {
@@ -524,6 +577,10 @@ func predictWindow(ctx context.Context, cfg *Config, reg *models.Registry, wr *w
 		if wr.isDiscrete(reg, name) {
 			in.summary, in.patterns = wr.discrete, wr.discretePatterns
 		}
+		if tableOf[in.summary] == nil {
+			tableOf[in.summary] = newRowTable(in.summary, in.patterns)
+		}
+		in.table = tableOf[in.summary]
 		if wr.spend != nil {
 			if spendOf[in.summary] == nil {
 				spendOf[in.summary] = spendColumn(in.summary, wr.spend)
@@ -542,6 +599,7 @@ func predictWindow(ctx context.Context, cfg *Config, reg *models.Registry, wr *w
 		}
 		wr.preds[name] = p
 	}
+	wr.ranks = nil // the tiers' orders, cached by the Scorer, are not read again
 }
 
 // parallelFor runs f over [0, n) in contiguous blocks on every core.
@@ -605,14 +663,14 @@ func scoreWindow(reg *models.Registry, wr *windowResult) (map[string]map[string]
 			defer func() { <-sem }()
 			p := wr.preds[name]
 			actP, actR := act[k][0], act[k][1]
-			sp, err := sc.Score(p.Column(PredPurchases), actP)
+			sp, err := sc.Score(wr.column(name, PredPurchases), actP)
 			if err != nil {
 				errs[k] = fmt.Errorf("scoring %s: %w", name, err)
 				return
 			}
 			scores[k] = map[string]Scores{TargetPurchases: sp}
 			if p.HasSpend() && wr.summary.HasAmount {
-				sr, err := sc.Score(p.Column(PredRevenue), actR)
+				sr, err := sc.Score(wr.column(name, PredRevenue), actR)
 				if err != nil {
 					errs[k] = fmt.Errorf("scoring %s revenue: %w", name, err)
 					return
@@ -670,7 +728,7 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 			if mf.SegmentTarget == TargetRevenue {
 				q, act = PredRevenue, actR
 			}
-			pred := p.Column(q)
+			pred := mainWin.column(name, q)
 			groups := max(1, min(cfg.Segments.Groups, len(pred)))
 			if groups < cfg.Segments.Groups && !slices.Contains(mf.Warnings, fewCustomersWarning(groups)) {
 				mf.Warnings = append(mf.Warnings, fewCustomersWarning(groups))

@@ -95,12 +95,12 @@ func buildVerdict(cfg *Config, reg *models.Registry, mf *MetricsFile, mainWin *w
 		}
 		preds := map[string][]float64{}
 		for _, name := range names {
-			if p := mainWin.preds[name]; p != nil {
+			if mainWin.preds[name] != nil {
 				q := PredPurchases
 				if target == TargetRevenue {
 					q = PredRevenue
 				}
-				preds[name] = p.Column(q)
+				preds[name] = mainWin.column(name, q)
 			}
 		}
 		o := VerdictOptions{Metric: metric, Resamples: cfg.Verdict.Resamples, Level: 0.95, Seed: cfg.Seed}

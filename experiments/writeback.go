@@ -251,7 +251,7 @@ func buildWriteBack(cfg *Config, a *Artifacts, d engine.Dialect) (engine.WriteBa
 	byModel := map[string][]predColumn{}
 	for _, c := range cols {
 		if expr, ok := summarySQL[c.name]; ok {
-			b.output(c.name, expr, c.text != nil)
+			b.output(c.name, expr, !c.isNumber())
 			continue
 		}
 		m := modelOfColumn(cfg.Models, c.name)
@@ -310,9 +310,7 @@ func (b *wbBuilder) model(name string, cols []predColumn) error {
 	}
 	perPattern, scaled := []string{}, map[string][]float64{}
 	for k, c := range cols {
-		if c.pred != nil { // the checks below read every customer's value
-			cols[k].number, cols[k].pred = c.numbers(), nil
-		}
+		cols[k] = c.materialized() // the checks below read every customer's value
 	}
 	for _, c := range cols {
 		suffix := strings.TrimPrefix(c.name, name+"_")

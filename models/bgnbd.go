@@ -340,7 +340,10 @@ func fitBGFamily(ctx context.Context, model string, shift float64, d *Data, o Fi
 		start, k, _ = sub.polish(ctx, start, o, bgfPolishSteps)
 		steps += k
 	}
-	polished, k, hess := rows.polish(ctx, start, o, bgfPolishSteps)
+	// The last Newton step's point is maximize's start: evaluated once.
+	mem := newLastEval()
+	llHess := func(p, grad, hess []float64) float64 { return mem.eval(p, 2, grad, hess, rows.eval) }
+	polished, k, hess := newtonPolish(ctx, llHess, bgfNames, rows.n, start, o, bgfPolishSteps)
 	steps += k
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return nil, fmt.Errorf("%s: fit interrupted: %w", model, ctxErr)
@@ -351,6 +354,12 @@ func fitBGFamily(ctx context.Context, model string, shift float64, d *Data, o Fi
 		opts.Start[name] = polished[i]
 	}
 	lk := rows.likelihood(model)
+	lk.logLik = func(p, grad []float64) float64 {
+		if grad == nil {
+			return mem.eval(p, 0, nil, nil, rows.eval)
+		}
+		return mem.eval(p, 1, grad, nil, rows.eval)
+	}
 	if hess != nil {
 		// The optimizer usually stops where the polish did (up to the
 		// rounding of exp(log p)); the Hessian there is then known.
@@ -374,127 +383,10 @@ func fitBGFamily(ctx context.Context, model string, shift float64, d *Data, o Fi
 // bgfPolishSteps caps the Newton steps of fitBGFamily's start refinement.
 const bgfPolishSteps = 30
 
-// polish maximizes the penalized mean log-likelihood
-// F(θ) = LL(e^θ)/n − λ·Σθ² over the free log-parameters θ by
-// Levenberg–Marquardt steps (−∇²F + μI)Δ = ∇F with the analytic Hessian,
-// starting from p0 (natural parameters, fixed ones as in o.Fixed). It
-// returns the best point reached, the number of steps taken and the
-// Hessian of the total log-likelihood there (natural parameters, 4×4; nil
-// when nothing was evaluated); it stops when the gradient is below 1e-12,
-// after maxSteps steps, or when a step would leave the box |θ| ≤ 25.
+// polish refines p0 by damped Newton steps on the rows' likelihood (see
+// newtonPolish).
 func (rs *bgfRows) polish(ctx context.Context, p0 []float64, o FitOptions, maxSteps int) ([]float64, int, []float64) {
-	p := append([]float64(nil), p0...)
-	var free []int
-	for i, name := range bgfNames {
-		if v, ok := o.Fixed[name]; ok {
-			p[i] = v
-			continue
-		}
-		free = append(free, i)
-	}
-	for _, v := range p {
-		if !(v > 0) || math.IsInf(v, 0) {
-			return p0, 0, nil
-		}
-	}
-	k := len(free)
-	if k == 0 {
-		return p, 0, nil
-	}
-	eval := func(p []float64) bgfPoint { return rs.point(p, free, o.Penalty) }
-	cur := eval(p)
-	if math.IsInf(cur.f, 0) {
-		return p0, 0, nil
-	}
-	mu := 0.0
-	steps := 0
-	for steps < maxSteps && ctx.Err() == nil {
-		gmax := 0.0
-		for _, v := range cur.grad {
-			gmax = math.Max(gmax, math.Abs(v))
-		}
-		if gmax < 1e-12 {
-			break
-		}
-		delta, ok := dampedNewtonStep(cur.hess, cur.grad, mu)
-		if !ok {
-			mu = math.Max(4*mu, 1e-8)
-			if mu > 1e12 {
-				break
-			}
-			continue
-		}
-		// Keep each step within a factor e³ of the current value.
-		scale := 1.0
-		for _, v := range delta {
-			if a := math.Abs(v); a*scale > 3 {
-				scale = 3 / a
-			}
-		}
-		next := append([]float64(nil), cur.p...)
-		inBox := true
-		for j, i := range free {
-			th := math.Log(cur.p[i]) + scale*delta[j]
-			if math.Abs(th) > maxLogParam {
-				inBox = false
-			}
-			next[i] = math.Exp(th)
-		}
-		if !inBox {
-			break
-		}
-		steps++
-		trial := eval(next)
-		if trial.f >= cur.f-1e-15*math.Abs(cur.f) {
-			cur = trial
-			mu /= 8
-			if mu < 1e-10 {
-				mu = 0
-			}
-			continue
-		}
-		mu = math.Max(8*mu, 1e-6)
-		if mu > 1e12 {
-			break
-		}
-	}
-	return cur.p, steps, cur.raw
-}
-
-// bgfPoint is one point of polish: the natural parameters, the penalized
-// mean log-likelihood F and its derivatives in the free log-parameters θ.
-type bgfPoint struct {
-	p    []float64
-	f    float64
-	grad []float64 // ∇F in θ
-	hess []float64 // −∇²F in θ, k×k
-	raw  []float64 // ∇²LL in natural parameters, 4×4
-}
-
-// point evaluates F(θ) = LL(e^θ)/n − λ·Σθ² at p with its gradient and
-// negated Hessian over the free log-parameters (F = −Inf where LL is NaN).
-func (rs *bgfRows) point(p []float64, free []int, lambda float64) bgfPoint {
-	k := len(free)
-	g := make([]float64, 4)
-	h := make([]float64, 16)
-	ll := rs.logLikHess(p, g, h)
-	pt := bgfPoint{p: p, f: ll / rs.n, grad: make([]float64, k), hess: make([]float64, k*k), raw: h}
-	for j, i := range free {
-		th := math.Log(p[i])
-		pt.f -= lambda * th * th
-		pt.grad[j] = p[i]*g[i]/rs.n - 2*lambda*th
-		for l, m := range free {
-			v := -p[i] * p[m] * h[4*i+m] / rs.n
-			if l == j {
-				v -= p[i]*g[i]/rs.n - 2*lambda
-			}
-			pt.hess[j*k+l] = v
-		}
-	}
-	if math.IsNaN(pt.f) {
-		pt.f = math.Inf(-1)
-	}
-	return pt
+	return newtonPolish(ctx, rs.logLikHess, bgfNames, rs.n, p0, o, maxSteps)
 }
 
 // bgfWarmStartRows is the number of rows above which fitBGFamily first fits

@@ -88,17 +88,18 @@ var (
 var ggNames = []string{"p", "q", "gamma"}
 
 // ggRows holds the repeat customers a Gamma-Gamma fit uses, reduced to
-// what the likelihood needs. The rows enter the parameter-dependent part
-// only through x·m̄, so customers with equal x·m̄ are merged into one entry
-// (with their total weight and weight·x); the gamma functions of px are
-// evaluated once per distinct x, and the sums that do not depend on the
-// parameters are taken once.
+// what the likelihood needs. The parameter-dependent part of a customer's
+// log-likelihood reads the customer only through x·m̄ (one logarithm and
+// one division per customer and evaluation, summed in parallel); the gamma
+// functions of px are evaluated once per distinct x, and the sums that do
+// not depend on the parameters are taken once.
 type ggRows struct {
-	// One entry per distinct x·m̄.
+	// One entry per repeat customer.
 	xm   []float64 // x·m̄
 	lnXM []float64 // ln(x·m̄)
-	w    []float64 // Σ weight
-	wx   []float64 // Σ weight·x
+	w    []float64 // weight; nil: every weight is 1
+	wx   []float64 // weight·x
+	xi   []int32   // index of x into xs
 	// One entry per distinct x.
 	xs   []float64 // x
 	wsum []float64 // Σ weight
@@ -115,8 +116,11 @@ type ggRows struct {
 // and why. The fit works on the mean spends divided by their geometric
 // mean, so that it gives the same p and q, and γ in proportion, in any
 // currency unit (see ggCollect); the log-likelihood is that of the
-// amounts as given. A fit that does not converge returns its best point
-// together with a *ConvergenceError.
+// amounts as given. Unless o.Start is given, the start (1, 1, 1) is
+// refined by damped Newton steps with the analytic Hessian (on a sample of
+// the customers first when there are many), from which the shared
+// optimizer normally stops at once. A fit that does not converge returns
+// its best point together with a *ConvergenceError.
 func FitGammaGamma(ctx context.Context, d *Data, o FitOptions) (*FittedGammaGamma, error) {
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("gammagamma: %w", err)
@@ -132,19 +136,15 @@ func FitGammaGamma(ctx context.Context, d *Data, o FitOptions) (*FittedGammaGamm
 		// Nothing to fit on, with or without a penalty.
 		return nil, &IdentificationError{Model: "gammagamma", Reason: NoRepeatPurchases}
 	}
-	if err := checkIdentifiable("gammagamma", o, rows.total, rows.total, max(len(rows.xm), len(rows.xs))); err != nil {
+	if err := checkIdentifiable("gammagamma", o, rows.total, rows.total, rows.distinct()); err != nil {
 		return nil, err
 	}
-	lk := likelihood{
-		model: "gammagamma",
-		names: ggNames,
-		start: []float64{1, 1, 1},
-		n:     rows.total,
-		logLik: func(p, grad []float64) float64 {
-			return rows.logLik(p, grad)
-		},
+	scaled := ggScaledOptions(o, rows.scale)
+	mem := newLastEval() // the warm start's last point is maximize's start
+	if len(o.Start) == 0 {
+		scaled.Start = rows.warmStart(ctx, scaled, mem)
 	}
-	res, err := maximize(ctx, lk, ggScaledOptions(o, rows.scale))
+	res, err := maximize(ctx, rows.likelihood(mem), scaled)
 	if res == nil {
 		return nil, err
 	}
@@ -153,6 +153,57 @@ func FitGammaGamma(ctx context.Context, d *Data, o FitOptions) (*FittedGammaGamm
 	res.Warnings = append(res.Warnings, warnings...)
 	res.Warnings = append(res.Warnings, f.spendWarnings()...)
 	return f, err
+}
+
+// ggWarmSample is the number of customers above which the Gamma-Gamma
+// warm start first polishes on a sample of about that many.
+const ggWarmSample = 20000
+
+// ggPolishSteps caps the Newton steps of each stage of the warm start.
+const ggPolishSteps = 40
+
+// warmStart returns the start of maximize: (1, 1, 1), or the free values
+// of o (on the fit's scale), refined by newtonPolish, first on a sample of
+// the customers when there are many; nil (the likelihood's own start)
+// when the polish cannot start.
+func (r *ggRows) warmStart(ctx context.Context, o FitOptions, mem *lastEval) Params {
+	p := []float64{1, 1, 1}
+	if len(r.xm) > 2*ggWarmSample {
+		sub := r.sample(ggWarmSample)
+		p, _, _ = newtonPolish(ctx, sub.logLikHess, ggNames, sub.total, p, o, ggPolishSteps)
+	}
+	llHess := func(p, grad, hess []float64) float64 { return mem.eval(p, 2, grad, hess, r.eval) }
+	p, _, _ = newtonPolish(ctx, llHess, ggNames, r.total, p, o, ggPolishSteps)
+	start := Params{}
+	for i, name := range ggNames {
+		if !(p[i] > 0) || math.IsInf(p[i], 0) {
+			return nil
+		}
+		start[name] = p[i]
+	}
+	return start
+}
+
+// likelihood returns the rows' likelihood for maximize, with the analytic
+// Hessian, its evaluations remembered in mem.
+func (r *ggRows) likelihood(mem *lastEval) likelihood {
+	return likelihood{
+		model: "gammagamma",
+		names: ggNames,
+		start: []float64{1, 1, 1},
+		n:     r.total,
+		logLik: func(p, grad []float64) float64 {
+			if grad == nil {
+				return mem.eval(p, 0, nil, nil, r.eval)
+			}
+			return mem.eval(p, 1, grad, nil, r.eval)
+		},
+		hessian: func(p []float64) []float64 {
+			h := make([]float64, 9)
+			mem.eval(p, 2, make([]float64, 3), h, r.eval)
+			return h
+		},
+	}
 }
 
 // ggScaledOptions returns o with the start and fixed values of γ, which
@@ -219,10 +270,21 @@ func ggSpendScale(d *Data) float64 {
 // γ far from 1 and stop early.
 func ggCollect(d *Data, scale float64) (*ggRows, []string, error) {
 	r := &ggRows{scale: scale}
-	byX, byXM := map[float64]int{}, map[float64]int{}
+	xs := newFreqIndex()
 	var zeroX, zeroM float64
 	firstZeroM := 0
-	var px, pm, pw []float64 // the rows used, for the correlation check
+	used := 0
+	for i := 0; i < d.Len(); i++ {
+		if d.Frequency[i] > 0 && d.Monetary[i] > 0 && d.W(i) > 0 {
+			used++
+		}
+	}
+	px, pm := make([]float64, 0, used), make([]float64, 0, used) // for the correlation check
+	r.xm, r.lnXM, r.wx, r.xi = make([]float64, 0, used), make([]float64, 0, used), make([]float64, 0, used), make([]int32, 0, used)
+	weighted := d.Weight != nil
+	if weighted {
+		r.w = make([]float64, 0, used)
+	}
 	for i := 0; i < d.Len(); i++ {
 		x, m, w := d.Frequency[i], d.Monetary[i]/r.scale, d.W(i)
 		switch {
@@ -238,31 +300,27 @@ func ggCollect(d *Data, scale float64) (*ggRows, []string, error) {
 			zeroM += w
 			continue
 		}
-		px, pm, pw = append(px, x), append(pm, m), append(pw, w)
-		g, ok := byX[x]
-		if !ok {
-			g = len(r.xs)
-			byX[x] = g
-			r.xs = append(r.xs, x)
-			r.wsum = append(r.wsum, 0)
+		px, pm = append(px, x), append(pm, m)
+		g := xs.of(x)
+		if int(g) == len(r.wsum) {
+			r.wsum = append(r.wsum, w)
+		} else {
+			r.wsum[g] += w
 		}
-		r.wsum[g] += w
+		r.xi = append(r.xi, g)
 		xm := x * m
-		j, ok := byXM[xm]
-		if !ok {
-			j = len(r.xm)
-			byXM[xm] = j
-			r.xm = append(r.xm, xm)
-			r.lnXM = append(r.lnXM, math.Log(xm))
-			r.w = append(r.w, 0)
-			r.wx = append(r.wx, 0)
+		lnXM := math.Log(xm)
+		r.xm = append(r.xm, xm)
+		r.lnXM = append(r.lnXM, lnXM)
+		if weighted {
+			r.w = append(r.w, w)
 		}
-		r.w[j] += w
-		r.wx[j] += w * x
+		r.wx = append(r.wx, w*x)
 		r.total += w
 		r.sumLnM += w * math.Log(m)
-		r.sumLnXM += w * r.lnXM[j]
+		r.sumLnXM += w * lnXM
 	}
+	r.xs = xs.values
 	if r.total == 0 {
 		return r, nil, nil
 	}
@@ -273,7 +331,7 @@ func ggCollect(d *Data, scale float64) (*ggRows, []string, error) {
 	if zeroM > 0 {
 		warnings = append(warnings, fmt.Sprintf("skipped %g repeat customers whose mean spend is 0 (first at row %d), outside the model's support m̄ > 0", zeroM, firstZeroM))
 	}
-	if c, ok := ggPearson(px, pm, pw); ok && math.Abs(c) > ggCorrelationLimit {
+	if c, ok := ggPearson(px, pm, r.w); ok && math.Abs(c) > ggCorrelationLimit {
 		warnings = append(warnings, fmt.Sprintf("frequency and mean spend are correlated among repeat customers (Pearson r = %.3f, |r| > %.1f): the Gamma-Gamma model assumes they are independent", c, ggCorrelationLimit))
 	}
 	return r, warnings, nil
@@ -286,21 +344,30 @@ func ggCollect(d *Data, scale float64) (*ggRows, []string, error) {
 const ggCorrelationLimit = 0.3
 
 // ggPearson returns the weighted Pearson correlation of x and m with
-// weights w; ok is false when either has no variance.
+// weights w (nil: every weight is 1); ok is false when either has no
+// variance.
 func ggPearson(x, m, w []float64) (r float64, ok bool) {
+	weight := func(i int) float64 {
+		if w == nil {
+			return 1
+		}
+		return w[i]
+	}
 	var sw, sx, sm float64
-	for i := range w {
-		sw += w[i]
-		sx += w[i] * x[i]
-		sm += w[i] * m[i]
+	for i := range x {
+		wi := weight(i)
+		sw += wi
+		sx += wi * x[i]
+		sm += wi * m[i]
 	}
 	mx, mm := sx/sw, sm/sw
 	var cxx, cmm, cxm float64
-	for i := range w {
+	for i := range x {
+		wi := weight(i)
 		dx, dm := x[i]-mx, m[i]-mm
-		cxx += w[i] * dx * dx
-		cmm += w[i] * dm * dm
-		cxm += w[i] * dx * dm
+		cxx += wi * dx * dx
+		cmm += wi * dm * dm
+		cxm += wi * dx * dm
 	}
 	if !(cxx > 0) || !(cmm > 0) {
 		return 0, false
@@ -309,7 +376,23 @@ func ggPearson(x, m, w []float64) (r float64, ok bool) {
 }
 
 // logLik returns Σ w·ln f(m̄ | p, q, γ, x) and, when grad is not nil, stores
-// its gradient in grad. Per row, with L1 = ln(x m̄ + γ) − ln(x m̄),
+// its gradient in grad (see eval).
+func (r *ggRows) logLik(par, grad []float64) float64 {
+	if grad == nil {
+		return r.eval(par, 0, nil, nil)
+	}
+	return r.eval(par, 1, grad, nil)
+}
+
+// logLikHess returns Σ w·ln f(m̄ | p, q, γ, x) with its gradient and Hessian
+// (row-major 3×3; see eval).
+func (r *ggRows) logLikHess(par, grad, hess []float64) float64 {
+	return r.eval(par, 2, grad, hess)
+}
+
+// eval returns Σ w·ln f(m̄ | p, q, γ, x) (−Inf outside the parameter
+// space) and, by order, its gradient (order ≥ 1, in grad) and Hessian
+// (order 2, row-major 3×3 in hess). Per row, with L1 = ln(x m̄ + γ) − ln(x m̄),
 //
 //	ln f = lnΓ(px+q) − lnΓ(px) − lnΓ(q) − ln m̄ − px·L1 − q·(L1 + ln(x m̄) − ln γ),
 //
@@ -319,53 +402,135 @@ func ggPearson(x, m, w []float64) (r float64, ok bool) {
 //
 //	∂/∂p = x·[ψ(px+q) − ψ(px) − L1],
 //	∂/∂q = ψ(px+q) − ψ(q) − L1 − ln(x m̄) + ln γ,
-//	∂/∂γ = q/γ − (px+q)/(γ + x m̄).
+//	∂/∂γ = q/γ − (px+q)/(γ + x m̄),
 //
-// The entries enter only through A = Σ w·x·L1, B = Σ w·L1, C = Σ w·x/(γ+x m̄)
-// and D = Σ w/(γ+x m̄), so one pass costs a log and a division per
-// distinct x·m̄.
-func (r *ggRows) logLik(par, grad []float64) float64 {
+// and its Hessian
+//
+//	∂²/∂p² = x²·[ψ′(px+q) − ψ′(px)],  ∂²/∂p∂q = x·ψ′(px+q),  ∂²/∂p∂γ = −x/(γ + x m̄),
+//	∂²/∂q² = ψ′(px+q) − ψ′(q),        ∂²/∂q∂γ = 1/γ − 1/(γ + x m̄),
+//	∂²/∂γ² = (px+q)/(γ + x m̄)² − q/γ².
+//
+// The customers enter only through A = Σ w·x·L1, B = Σ w·L1,
+// C = Σ w·x/(γ+x m̄), D = Σ w/(γ+x m̄), E = Σ w·x/(γ+x m̄)² and
+// F = Σ w/(γ+x m̄)² (sumRows); the rest is summed once per distinct x.
+func (r *ggRows) eval(par []float64, order int, grad, hess []float64) float64 {
 	p, q, g := par[0], par[1], par[2]
 	for _, v := range par {
 		if !(v > 0) || math.IsInf(v, 0) {
 			return math.Inf(-1)
 		}
 	}
-	var A, B, C, D float64
-	if grad == nil {
-		for i, xm := range r.xm {
-			l1 := math.Log(g+xm) - r.lnXM[i]
-			A += r.wx[i] * l1
-			B += r.w[i] * l1
-		}
-	} else {
-		for i, xm := range r.xm {
-			l1 := math.Log(g+xm) - r.lnXM[i]
-			inv := 1 / (g + xm)
-			A += r.wx[i] * l1
-			B += r.w[i] * l1
-			C += r.wx[i] * inv
-			D += r.w[i] * inv
-		}
-	}
+	A, B, C, D, E, F := r.sumRows(g, order)
 	lnG := math.Log(g)
 	ll := -r.total*lgamma(q) - r.sumLnM - p*A - q*(B+r.sumLnXM-r.total*lnG)
-	var gp, gq float64
+	var gp, gq, hpp, hpq, hqq float64
 	for j, x := range r.xs {
 		px := p * x
-		ll += r.wsum[j] * (lgamma(px+q) - lgamma(px))
-		if grad != nil {
+		w := r.wsum[j]
+		ll += w * (lgamma(px+q) - lgamma(px))
+		if order >= 1 {
 			psiPQ := mathext.Digamma(px + q)
-			gp += r.wsum[j] * x * (psiPQ - mathext.Digamma(px))
-			gq += r.wsum[j] * psiPQ
+			gp += w * x * (psiPQ - mathext.Digamma(px))
+			gq += w * psiPQ
+		}
+		if order >= 2 {
+			triPQ := trigamma(px + q)
+			hpp += w * x * x * (triPQ - trigamma(px))
+			hpq += w * x * triPQ
+			hqq += w * triPQ
 		}
 	}
-	if grad != nil {
+	if order >= 1 {
 		grad[0] = gp - A
 		grad[1] = gq - r.total*mathext.Digamma(q) - B - r.sumLnXM + r.total*lnG
 		grad[2] = r.total*q/g - p*C - q*D
 	}
+	if order >= 2 {
+		hqq -= r.total * trigamma(q)
+		hpg := -C
+		hqg := r.total/g - D
+		hgg := p*E + q*F - r.total*q/(g*g)
+		copy(hess, []float64{hpp, hpq, hpg, hpq, hqq, hqg, hpg, hqg, hgg})
+	}
 	return ll
+}
+
+// sumRows returns the sums A and B of eval and, by order, C and D (order
+// ≥ 1) and E and F (order 2), at γ = g, summed in parallel in fixed chunks.
+func (r *ggRows) sumRows(g float64, order int) (A, B, C, D, E, F float64) {
+	dim := [3]int{1, 3, 5}[order]
+	var acc [5]float64
+	A = parallelSum(len(r.xm), dim, acc[:dim], func(lo, hi int, s []float64) float64 {
+		var a, b, c, d, e, f float64
+		for i := lo; i < hi; i++ {
+			w := 1.0
+			if r.w != nil {
+				w = r.w[i]
+			}
+			wx, xm := r.wx[i], r.xm[i]
+			l1 := math.Log(g+xm) - r.lnXM[i]
+			a += wx * l1
+			b += w * l1
+			if order == 0 {
+				continue
+			}
+			inv := 1 / (g + xm)
+			c += wx * inv
+			d += w * inv
+			if order == 2 {
+				e += wx * inv * inv
+				f += w * inv * inv
+			}
+		}
+		s[0] += b
+		if order >= 1 {
+			s[1] += c
+			s[2] += d
+		}
+		if order == 2 {
+			s[3] += e
+			s[4] += f
+		}
+		return a
+	})
+	return A, acc[0], acc[1], acc[2], acc[3], acc[4]
+}
+
+// distinct returns the number of distinct (x, x·m̄) among the customers,
+// up to 2.
+func (r *ggRows) distinct() int {
+	for i := range r.xm {
+		if r.xm[i] != r.xm[0] || r.xi[i] != r.xi[0] {
+			return 2
+		}
+	}
+	return min(len(r.xm), 1)
+}
+
+func (r *ggRows) weightOf(i int) float64 {
+	if r.w == nil {
+		return 1
+	}
+	return r.w[i]
+}
+
+// sample returns about m of the customers (see weightedSample), each
+// drawn k times weighing k.
+func (r *ggRows) sample(m int) *ggRows {
+	sub := &ggRows{scale: r.scale, w: []float64{}, xs: r.xs, wsum: make([]float64, len(r.xs))}
+	weightedSample(len(r.xm), r.weightOf, r.total, m, func(i int, k float64) {
+		x := r.xs[r.xi[i]]
+		sub.wsum[r.xi[i]] += k
+		sub.xi = append(sub.xi, r.xi[i])
+		sub.xm = append(sub.xm, r.xm[i])
+		sub.lnXM = append(sub.lnXM, r.lnXM[i])
+		sub.w = append(sub.w, k)
+		sub.wx = append(sub.wx, k*x)
+		sub.total += k
+		sub.sumLnM += k * (r.lnXM[i] - math.Log(x))
+		sub.sumLnXM += k * r.lnXM[i]
+	})
+	return sub
 }
 
 // Result returns the estimates and the fit's diagnostics.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/gonum/mathext"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -135,7 +136,8 @@ func ggTestRows(t testing.TB, rows [][3]float64) (*ggRows, *Data) {
 }
 
 // TestGammaGammaGradient compares the analytic gradient with fourth-order
-// central differences to 1e-6 relative at parameters from 1e-3 to 1e3.
+// central differences of the log-likelihood, and the analytic Hessian with
+// those of the gradient, to 1e-6 relative at parameters from 1e-3 to 1e3.
 func TestGammaGammaGradient(t *testing.T) {
 	rows, _ := ggTestRows(t, [][3]float64{
 		{1, 12.5, 3}, {1, 40, 1}, {2, 22.35, 2}, {2, 6.25, 2}, {5, 0.9, 1}, {13, 150, 1}, {1, 1e-3, 1}, {200, 3e4, 1}, {3, 35, 7},
@@ -145,6 +147,7 @@ func TestGammaGammaGradient(t *testing.T) {
 		{1e-3, 1e-3, 1e-3}, {1e3, 1e3, 1e3}, {1e-3, 1e3, 1e-3}, {1e3, 1e-3, 1e3},
 	}
 	checkGradient(t, rows.logLik, points, 1e-6)
+	checkHessian(t, rows.logLik, rows.likelihood(newLastEval()).hessian, points, 1e-6)
 }
 
 // TestGammaGammaDensity checks the per-customer log-likelihood against the
@@ -178,33 +181,43 @@ func TestGammaGammaDensity(t *testing.T) {
 	}
 }
 
-// TestGammaGammaMergedRows checks that merging customers with equal x·m̄
-// (and equal x) leaves the log-likelihood and its gradient unchanged: the
-// total equals the weighted sum of single-row log-likelihoods.
-func TestGammaGammaMergedRows(t *testing.T) {
+// TestGammaGammaWeightedRows checks that the weighted, grouped-by-x and
+// parallel sums leave the log-likelihood and its gradient unchanged: the
+// total equals the weighted sum of single-row log-likelihoods (customers
+// with equal x·m̄ included), on a table longer than one chunk of
+// parallelSum.
+func TestGammaGammaWeightedRows(t *testing.T) {
 	data := [][3]float64{{1, 20, 2}, {2, 10, 1}, {4, 5, 3}, {2, 10, 4}, {3, 7, 1}, {1, 20, 0.5}}
+	for i := 0; len(data) < 3*chunkSize; i++ {
+		data = append(data, [3]float64{float64(1 + i%17), 3 + float64(i%1001)/7, float64(1 + i%3)})
+	}
 	rows, _ := ggTestRows(t, data)
-	if len(rows.xm) != 2 || len(rows.xs) != 4 {
-		t.Fatalf("%d distinct x·m̄ and %d distinct x, want 2 and 4", len(rows.xm), len(rows.xs))
+	if len(rows.xm) != len(data) || len(rows.xs) != 17 {
+		t.Fatalf("%d rows and %d distinct x, want %d and 17", len(rows.xm), len(rows.xs), len(data))
 	}
 	par := []float64{2.5, 3.5, 12}
 	grad := make([]float64, 3)
 	got := rows.logLik(par, grad)
 	want, wantGrad := 0.0, make([]float64, 3)
+	// Customer by customer, in the textbook form (Fader, Hardie & Lee
+	// 2005) and its derivatives, with the standard library's gamma
+	// functions: a path independent of ggRows.
+	p, q, g := par[0], par[1], par[2]
+	lg := func(v float64) float64 { l, _ := math.Lgamma(v); return l }
 	for _, r := range data {
-		one, _ := ggTestRows(t, [][3]float64{{r[0], r[1], 1}})
-		g := make([]float64, 3)
-		want += r[2] * one.logLik(par, g)
-		for i := range g {
-			wantGrad[i] += r[2] * g[i]
-		}
+		x, m, w := r[0], r[1], r[2]
+		px := p * x
+		want += w * (lg(px+q) - lg(px) - lg(q) + q*math.Log(g) + (px-1)*math.Log(m) + px*math.Log(x) - (px+q)*math.Log(g+m*x))
+		wantGrad[0] += w * x * (mathext.Digamma(px+q) - mathext.Digamma(px) + math.Log(m) + math.Log(x) - math.Log(g+m*x))
+		wantGrad[1] += w * (mathext.Digamma(px+q) - mathext.Digamma(q) + math.Log(g) - math.Log(g+m*x))
+		wantGrad[2] += w * (q/g - (px+q)/(g+m*x))
 	}
 	if math.Abs(got-want) > 1e-12*math.Abs(want) {
-		t.Errorf("merged log-likelihood %.15g, sum of rows %.15g", got, want)
+		t.Errorf("log-likelihood %.15g, sum of rows %.15g", got, want)
 	}
 	for i := range grad {
-		if math.Abs(grad[i]-wantGrad[i]) > 1e-12*math.Max(1, math.Abs(wantGrad[i])) {
-			t.Errorf("merged gradient[%d] %.15g, sum of rows %.15g", i, grad[i], wantGrad[i])
+		if math.Abs(grad[i]-wantGrad[i]) > 1e-11*math.Max(1, math.Abs(wantGrad[i])) {
+			t.Errorf("gradient[%d] %.15g, sum of rows %.15g", i, grad[i], wantGrad[i])
 		}
 	}
 }

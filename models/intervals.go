@@ -71,6 +71,11 @@ type IntervalOptions struct {
 	FixedParameters bool
 	// Seed seeds the parameter draws.
 	Seed uint64
+	// DifferencedInformation takes the observed information by central
+	// differences of the per-customer log-likelihood even where the
+	// model's likelihood has an analytic Hessian (the reference the tests
+	// hold the analytic one to).
+	DifferencedInformation bool
 }
 
 // predictiveModel is a buy-till-you-die model whose conditional
@@ -141,8 +146,8 @@ type paretoFuture struct {
 	rules *legendreRules
 }
 
-func (p paretoFuture) distribution(t float64) []float64 {
-	return p.pnbdDistribution(p.rules, t, pmfTailMass, maxPurchasesInInterval)
+func (p paretoFuture) distribution(t float64) ([]float64, bool) {
+	return p.pnbdDistribution(p.rules, t, pmfTailMass, maxPurchasesInInterval), true
 }
 func (m paretoPredictive) aliveAt(c Customer) float64 { return m.f.ProbabilityAlive(c) }
 
@@ -216,6 +221,18 @@ type PurchaseIntervals struct {
 // which must have been fitted on d (the observed information is taken
 // there). Rows stand for Weight customers each in the cohort total.
 func NewPurchaseIntervals(f FittedPurchases, d *Data, horizon float64, o IntervalOptions) (*PurchaseIntervals, error) {
+	out, err := NewPurchaseIntervalsAt(f, d, []float64{horizon}, o)
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// NewPurchaseIntervalsAt is NewPurchaseIntervals at several horizons (the
+// holdout's and the CLV's) from the same parameter draws: the observed
+// information and every row's P(alive) under each draw are computed once.
+// out[h] equals NewPurchaseIntervals at horizons[h].
+func NewPurchaseIntervalsAt(f FittedPurchases, d *Data, horizons []float64, o IntervalOptions) ([]*PurchaseIntervals, error) {
 	pm, err := predictiveOf(f)
 	if err != nil {
 		return nil, err
@@ -223,8 +240,10 @@ func NewPurchaseIntervals(f FittedPurchases, d *Data, horizon float64, o Interva
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("prediction intervals: %w", err)
 	}
-	if !(horizon > 0) || math.IsInf(horizon, 0) {
-		return nil, fmt.Errorf("prediction intervals: the horizon %v must be a finite number > 0", horizon)
+	for _, horizon := range horizons {
+		if !(horizon > 0) || math.IsInf(horizon, 0) {
+			return nil, fmt.Errorf("prediction intervals: the horizon %v must be a finite number > 0", horizon)
+		}
 	}
 	if o.Level == 0 {
 		o.Level = 0.8
@@ -236,12 +255,17 @@ func NewPurchaseIntervals(f FittedPurchases, d *Data, horizon float64, o Interva
 	if err != nil {
 		return nil, err
 	}
-	pi := &PurchaseIntervals{Level: o.Level, lowerTail: (1 - o.Level) / 2, upperTail: (1 + o.Level) / 2}
-	if err := pi.mix(draws, d, horizon); err != nil {
+	out := make([]*PurchaseIntervals, len(horizons))
+	for h := range out {
+		out[h] = &PurchaseIntervals{Level: o.Level, lowerTail: (1 - o.Level) / 2, upperTail: (1 + o.Level) / 2}
+	}
+	if err := mix(out, draws, d, horizons); err != nil {
 		return nil, err
 	}
-	pi.bounds()
-	return pi, nil
+	for _, pi := range out {
+		pi.bounds()
+	}
+	return out, nil
 }
 
 // parameterDraws returns the models at the parameter draws (or the
@@ -261,7 +285,7 @@ func parameterDraws(pm predictiveModel, d *Data, o IntervalOptions) ([]predictiv
 	for i := range theta {
 		theta[i] = math.Log(theta[i])
 	}
-	chol, err := logParameterCovariance(pm, d, theta)
+	chol, err := logParameterCovariance(pm, d, theta, !o.DifferencedInformation)
 	if err != nil {
 		return nil, err
 	}
@@ -293,46 +317,24 @@ func parameterDraws(pm predictiveModel, d *Data, o IntervalOptions) ([]predictiv
 }
 
 // logParameterCovariance returns the Cholesky factor of Σ, the inverse of
-// the observed information of the log-parameters: minus the Hessian of
-// Σ w_i ℓ_i(e^θ) by central differences (step 1e-4 in θ).
-func logParameterCovariance(pm predictiveModel, d *Data, theta []float64) (*mat.Cholesky, error) {
-	k := len(theta)
-	total := func(shift []float64) (float64, error) {
-		p := make([]float64, k)
-		for i := range p {
-			p[i] = math.Exp(theta[i] + shift[i])
-		}
-		m, err := pm.with(p)
-		if err != nil {
-			return 0, err
-		}
-		s := 0.0
-		for i := 0; i < d.Len(); i++ {
-			if w := d.W(i); w > 0 {
-				s += w * m.logLik(d.Customer(i))
-			}
-		}
-		return s, nil
+// the observed information of the log-parameters. With analytic true and a
+// model whose likelihood has an analytic Hessian H and gradient g in the
+// natural parameters θ (the fits' own tables of distinct rows: BG/NBD,
+// MBG/NBD), it is −(θθᵀ∘H + diag(θ∘g)), the chain rule for
+// θ = e^φ; otherwise minus the Hessian of Σ w_i ℓ_i(e^φ) by central
+// differences (step 1e-4 in φ), each distinct shifted point evaluated once
+// (the diagonal's four corners share the centre), its sum over the rows in
+// parallel blocks.
+func logParameterCovariance(pm predictiveModel, d *Data, theta []float64, analytic bool) (*mat.Cholesky, error) {
+	var info *mat.SymDense
+	var err error
+	if lm, ok := pm.(likelihoodModel); ok && analytic {
+		info, err = analyticInformation(lm, d, theta)
+	} else {
+		info, err = differencedInformation(theta, rowTotal(pm, d))
 	}
-	const h = 1e-4
-	at := func(i, si, j, sj int) (float64, error) {
-		shift := make([]float64, k)
-		shift[i] += float64(si) * h
-		shift[j] += float64(sj) * h
-		return total(shift)
-	}
-	info := mat.NewSymDense(k, nil)
-	for i := 0; i < k; i++ {
-		for j := i; j < k; j++ {
-			var v [4]float64
-			for n, s := range [4][2]int{{1, 1}, {1, -1}, {-1, 1}, {-1, -1}} {
-				var err error
-				if v[n], err = at(i, s[0], j, s[1]); err != nil {
-					return nil, fmt.Errorf("prediction intervals: observed information: %w", err)
-				}
-			}
-			info.SetSym(i, j, -(v[0]-v[1]-v[2]+v[3])/(4*h*h))
-		}
+	if err != nil {
+		return nil, err
 	}
 	var infoChol, covChol mat.Cholesky
 	if !infoChol.Factorize(info) {
@@ -348,6 +350,147 @@ func logParameterCovariance(pm predictiveModel, d *Data, theta []float64) (*mat.
 	return &covChol, nil
 }
 
+// likelihoodModel is a predictive model whose fit's likelihood, with its
+// analytic Hessian, can be built on a table of rows (the BG/NBD family).
+// The Pareto/NBD is not one: near its degenerate limits (s and β in the
+// thousands, a population that hardly drops out) the information in the
+// natural parameters loses its small eigenvalue to rounding, and the
+// information is taken by differences of the per-customer likelihood as
+// before.
+type likelihoodModel interface {
+	likelihoodOn(d *Data) (likelihood, error)
+}
+
+func (m bgnbdPredictive) likelihoodOn(d *Data) (likelihood, error) {
+	rs, err := newBGFRows(d, 0)
+	if err != nil {
+		return likelihood{}, err
+	}
+	return rs.likelihood("bgnbd"), nil
+}
+
+func (m mbgnbdPredictive) likelihoodOn(d *Data) (likelihood, error) {
+	rs, err := newBGFRows(d, 1)
+	if err != nil {
+		return likelihood{}, err
+	}
+	return rs.likelihood("mbgnbd"), nil
+}
+
+// analyticInformation returns the observed information of the
+// log-parameters φ = ln θ at θ = e^theta from the likelihood's gradient and
+// Hessian (see logParameterCovariance).
+func analyticInformation(lm likelihoodModel, d *Data, theta []float64) (*mat.SymDense, error) {
+	lik, err := lm.likelihoodOn(d)
+	if err != nil {
+		return nil, fmt.Errorf("prediction intervals: observed information: %w", err)
+	}
+	k := len(theta)
+	p := make([]float64, k)
+	for i := range p {
+		p[i] = math.Exp(theta[i])
+	}
+	g := make([]float64, k)
+	if v := lik.logLik(p, g); math.IsInf(v, 0) || math.IsNaN(v) {
+		return nil, fmt.Errorf("prediction intervals: observed information: the log-likelihood at the estimate is %v", v)
+	}
+	h := lik.hessian(p)
+	info := mat.NewSymDense(k, nil)
+	for i := range k {
+		for j := i; j < k; j++ {
+			v := p[i] * p[j] * h[i*k+j]
+			if i == j {
+				v += p[i] * g[i]
+			}
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("prediction intervals: observed information: the Hessian at the estimate is not finite")
+			}
+			info.SetSym(i, j, -v)
+		}
+	}
+	return info, nil
+}
+
+// rowTotal returns the total Σ w_i ℓ_i(θ) over the rows by the model's
+// per-customer log-likelihood, in parallel blocks.
+func rowTotal(pm predictiveModel, d *Data) func(p []float64) (float64, error) {
+	return func(p []float64) (float64, error) {
+		m, err := pm.with(p)
+		if err != nil {
+			return 0, err
+		}
+		return parallelSum(d.Len(), 0, nil, func(lo, hi int, _ []float64) float64 {
+			logLik := m.logLik
+			if pp, ok := m.(paretoPredictive); ok {
+				logLik = newParetoAlive(pp.f).logLik
+			}
+			s := 0.0
+			for i := lo; i < hi; i++ {
+				if w := d.W(i); w > 0 {
+					s += w * logLik(d.Customer(i))
+				}
+			}
+			return s
+		}), nil
+	}
+}
+
+// differencedInformation returns the observed information of the
+// log-parameters by central differences of the total log-likelihood
+// (see logParameterCovariance).
+func differencedInformation(theta []float64, totalAt func(p []float64) (float64, error)) (*mat.SymDense, error) {
+	k := len(theta)
+	const h = 1e-4
+	totals := map[[2][2]int]float64{} // by the shifted indices and steps
+	total := func(key [2][2]int) (float64, error) {
+		if v, ok := totals[key]; ok {
+			return v, nil
+		}
+		p := make([]float64, k)
+		copy(p, theta)
+		for _, s := range key {
+			p[s[0]] += float64(s[1]) * h
+		}
+		for i := range p {
+			p[i] = math.Exp(p[i])
+		}
+		v, err := totalAt(p)
+		if err != nil {
+			return 0, err
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return 0, fmt.Errorf("the log-likelihood near the estimate is %v", v)
+		}
+		totals[key] = v
+		return v, nil
+	}
+	at := func(i, si, j, sj int) (float64, error) {
+		if i == j {
+			// Both steps on one parameter: a shift of si+sj steps (±2, or
+			// none: the centre, shared by every i).
+			if si+sj == 0 {
+				i = 0
+			}
+			return total([2][2]int{{i, si + sj}, {i, 0}})
+		}
+		return total([2][2]int{{i, si}, {j, sj}})
+	}
+	info := mat.NewSymDense(k, nil)
+	for i := 0; i < k; i++ {
+		for j := i; j < k; j++ {
+			var v [4]float64
+			for n, s := range [4][2]int{{1, 1}, {1, -1}, {-1, 1}, {-1, -1}} {
+				var err error
+				if v[n], err = at(i, s[0], j, s[1]); err != nil {
+					return nil, fmt.Errorf("prediction intervals: observed information: %w", err)
+				}
+			}
+			info.SetSym(i, j, -(v[0]-v[1]-v[2]+v[3])/(4*h*h))
+		}
+	}
+	return info, nil
+}
+
 // pmfTailMass is where a row's distribution is cut: the mass left beyond
 // the last y kept.
 const pmfTailMass = 1e-10
@@ -356,58 +499,118 @@ const pmfTailMass = 1e-10
 const maxPurchasesInInterval = 100000
 
 // mix sums the rows' distributions over the draws, and per draw the
-// total's mean and variance. The distribution of a live customer's future
-// depends on (x, T) only, not on t_x, so within a draw it is computed once
-// per distinct (x, T) and mixed with each row's own P(alive).
-func (pi *PurchaseIntervals) mix(draws []predictiveModel, d *Data, horizon float64) error {
+// total's mean and variance, into out[h] for the horizon horizons[h]. The
+// distribution of a live customer's future depends on (x, T) only, not on
+// t_x, so per draw and horizon it is computed once per distinct (x, T)
+// (all of them first, in parallel) and mixed with each row's own
+// P(alive), which serves every horizon. Rows run in parallel blocks of
+// chunkSize, each row's mixture added draw by draw in draw order; the
+// draws' totals are added row by row within a block and block by block.
+func mix(out []*PurchaseIntervals, draws []predictiveModel, d *Data, horizons []float64) error {
 	n := d.Len()
 	group, firsts := ageGroups(d)
-	mix := make([][]float64, n)
-	pi.Mean = make([]float64, n)
-	pi.drawMeans = make([]float64, len(draws))
-	pi.drawVars = make([]float64, len(draws))
+	futures, err := allFutures(draws, d, firsts, horizons)
+	if err != nil {
+		return err
+	}
+	chunks := (n + chunkSize - 1) / chunkSize
+	// totals[h][chunk][2k], [2k+1]: draw k's mean and variance of the block.
+	totals := make([][][]float64, len(out))
+	for h, pi := range out {
+		pi.cdf = make([][]float64, n)
+		pi.Mean = make([]float64, n)
+		totals[h] = make([][]float64, chunks)
+	}
+	errs := make([]error, chunks)
 	share := 1 / float64(len(draws))
-	alive := make([]float64, n)
-	futures := make([]groupFuture, len(firsts))
-	for k, m := range draws {
-		if err := drawFutures(m, d, firsts, horizon, futures); err != nil {
-			return err
-		}
-		if err := drawAlive(m, d, alive); err != nil {
-			return err
-		}
-		// Each row's mixture is its own; the draw's totals are added in
-		// row order.
-		parallelSum(n, 0, nil, func(lo, hi int, _ []float64) float64 {
-			for i := lo; i < hi; i++ {
-				gf := &futures[group[i]]
-				a := alive[i]
-				pi.Mean[i] += share * (a * gf.mean)
-				for len(mix[i]) < len(gf.pmf) {
-					mix[i] = append(mix[i], 0)
-				}
-				mix[i][0] += share * (1 - a)
-				for y, p := range gf.pmf {
-					mix[i][y] += share * a * p
-				}
+	parallelSum(n, 0, nil, func(lo, hi int, _ []float64) float64 {
+		c := lo / chunkSize
+		alive := make([]float64, (hi-lo)*len(draws)) // row-major
+		for k, m := range draws {
+			if err := drawAlive(m, d, lo, hi, alive[k:], len(draws)); err != nil {
+				errs[c] = err
+				return 0
 			}
-			return 0
-		})
-		for i := 0; i < n; i++ {
-			gf := &futures[group[i]]
-			mean, sq := alive[i]*gf.mean, alive[i]*gf.sq // the dead buy 0
-			w := d.W(i)
-			pi.drawMeans[k] += w * mean
-			pi.drawVars[k] += w * math.Max(0, sq-mean*mean)
+		}
+		for h, pi := range out {
+			totals[h][c] = pi.mixRows(lo, hi, share, futures[h], group, alive, d)
+		}
+		return 0
+	})
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
 	}
-	for _, row := range mix {
+	for h, pi := range out {
+		pi.drawMeans = make([]float64, len(draws))
+		pi.drawVars = make([]float64, len(draws))
+		for _, t := range totals[h] {
+			for k := range draws {
+				pi.drawMeans[k] += t[2*k]
+				pi.drawVars[k] += t[2*k+1]
+			}
+		}
+	}
+	return nil
+}
+
+// mixRows mixes the rows [lo, hi) over the draws (futures[k][group],
+// alive[(i−lo)·draws + k]) into their CDFs and means, and returns the
+// block's per-draw totals (mean and variance of draw k at 2k and 2k+1).
+func (pi *PurchaseIntervals) mixRows(lo, hi int, share float64, futures [][]groupFuture, group []int32, alive []float64, d *Data) []float64 {
+	draws := len(futures)
+	totals := make([]float64, 2*draws)
+	for i := lo; i < hi; i++ {
+		g := group[i]
+		a := alive[(i-lo)*draws : (i-lo+1)*draws]
+		size := 0
+		for k := range futures {
+			size = max(size, len(futures[k][g].pmf))
+		}
+		row := make([]float64, size)
+		mean := 0.0
+		for k := range futures {
+			gf := &futures[k][g]
+			mean += share * (a[k] * gf.mean)
+			row[0] += share * (1 - a[k])
+			sa := share * a[k]
+			for y, p := range gf.pmf {
+				row[y] += sa * p
+			}
+			m, sq := a[k]*gf.mean, a[k]*gf.sq // the dead buy 0
+			w := d.W(i)
+			totals[2*k] += w * m
+			totals[2*k+1] += w * math.Max(0, sq-m*m)
+		}
 		for y := 1; y < len(row); y++ {
 			row[y] += row[y-1]
 		}
+		pi.cdf[i], pi.Mean[i] = row, mean
 	}
-	pi.cdf = mix
-	return nil
+	return totals
+}
+
+// allFutures computes every (x, T) group's future under every draw at
+// every horizon (futures[h][k][g]), the (horizon, draw) pairs in parallel;
+// the error is the first pair's in order.
+func allFutures(draws []predictiveModel, d *Data, firsts []int, horizons []float64) ([][][]groupFuture, error) {
+	futures := make([][][]groupFuture, len(horizons))
+	for h := range futures {
+		futures[h] = make([][]groupFuture, len(draws))
+	}
+	errs := make([]error, len(horizons)*len(draws))
+	forEachParallel(len(errs), func(job int) {
+		h, k := job/len(draws), job%len(draws)
+		futures[h][k] = make([]groupFuture, len(firsts))
+		errs[job] = drawFutures(draws[k], d, firsts, horizons[h], futures[h][k])
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return futures, nil
 }
 
 // ageGroups numbers the distinct (x, T) of the rows in order of first
@@ -435,36 +638,25 @@ type groupFuture struct {
 	mean, sq float64
 }
 
-// drawFutures computes every (x, T) group's future under draw m, in
-// parallel; the error is the first group's in row order.
+// drawFutures computes every (x, T) group's future under draw m; the
+// error is the first group's.
 func drawFutures(m predictiveModel, d *Data, firsts []int, horizon float64, out []groupFuture) error {
-	errs := make([]error, len(firsts)/chunkSize+1) // the first of each chunk
-	parallelSum(len(firsts), 0, nil, func(lo, hi int, _ []float64) float64 {
-		for g := lo; g < hi && errs[lo/chunkSize] == nil; g++ {
-			c := d.Customer(firsts[g])
-			_, next, err := m.future(c)
-			if err != nil {
-				errs[lo/chunkSize] = fmt.Errorf("prediction intervals: %w", err)
-				continue
-			}
-			future, err := futurePMF(next, horizon)
-			if err != nil {
-				errs[lo/chunkSize] = fmt.Errorf("prediction intervals: the history x=%v, T=%v: %w", c.Frequency, c.T, err)
-				continue
-			}
-			mean, sq := 0.0, 0.0
-			for y, p := range future {
-				mean += float64(y) * p
-				sq += float64(y) * float64(y) * p
-			}
-			out[g] = groupFuture{pmf: future, mean: mean, sq: sq}
-		}
-		return 0
-	})
-	for _, err := range errs {
+	for g, first := range firsts {
+		c := d.Customer(first)
+		_, next, err := m.future(c)
 		if err != nil {
-			return err
+			return fmt.Errorf("prediction intervals: %w", err)
 		}
+		future, err := futurePMF(next, horizon)
+		if err != nil {
+			return fmt.Errorf("prediction intervals: the history x=%v, T=%v: %w", c.Frequency, c.T, err)
+		}
+		mean, sq := 0.0, 0.0
+		for y, p := range future {
+			mean += float64(y) * p
+			sq += float64(y) * float64(y) * p
+		}
+		out[g] = groupFuture{pmf: future, mean: mean, sq: sq}
 	}
 	return nil
 }
@@ -475,53 +667,115 @@ type aliveOnly interface {
 	aliveAt(c Customer) float64
 }
 
-// drawAlive sets every row's P(alive at T) under draw m, in parallel; the
-// error names the first row in order whose value is not a probability.
-func drawAlive(m predictiveModel, d *Data, alive []float64) error {
-	errs := make([]error, len(alive)/chunkSize+1) // the first of each chunk
-	parallelSum(len(alive), 0, nil, func(lo, hi int, _ []float64) float64 {
-		ao, direct := m.(aliveOnly)
-		for i := lo; i < hi && errs[lo/chunkSize] == nil; i++ {
-			c := d.Customer(i)
-			var a float64
-			if direct {
-				a = ao.aliveAt(c)
-			} else {
-				var err error
-				if a, _, err = m.future(c); err != nil {
-					errs[lo/chunkSize] = fmt.Errorf("prediction intervals: %w", err)
-					continue
-				}
+// drawAlive sets the P(alive at T) under draw m of the rows [lo, hi), row
+// i's at alive[(i−lo)·stride]; the error names the first row whose value
+// is not a probability.
+func drawAlive(m predictiveModel, d *Data, lo, hi int, alive []float64, stride int) error {
+	ao, direct := m.(aliveOnly)
+	var pareto *paretoAlive
+	if pp, ok := m.(paretoPredictive); ok {
+		pareto = newParetoAlive(pp.f)
+	}
+	for i := lo; i < hi; i++ {
+		c := d.Customer(i)
+		var a float64
+		if pareto != nil {
+			a = pareto.at(c)
+		} else if direct {
+			a = ao.aliveAt(c)
+		} else {
+			var err error
+			if a, _, err = m.future(c); err != nil {
+				return fmt.Errorf("prediction intervals: %w", err)
 			}
-			if a > 1 && a < 1+1e-12 { // rounding in P(alive)'s closed form
-				a = 1
-			}
-			if !(a >= 0 && a <= 1) {
-				errs[lo/chunkSize] = fmt.Errorf("prediction intervals: P(alive) = %v for the history x=%v, t_x=%v, T=%v", a, c.Frequency, c.Recency, c.T)
-			}
-			alive[i] = a
 		}
-		return 0
-	})
-	for _, err := range errs {
-		if err != nil {
-			return err
+		if a > 1 && a < 1+1e-12 { // rounding in P(alive)'s closed form
+			a = 1
 		}
+		if !(a >= 0 && a <= 1) {
+			return fmt.Errorf("prediction intervals: P(alive) = %v for the history x=%v, t_x=%v, T=%v", a, c.Frequency, c.Recency, c.T)
+		}
+		alive[(i-lo)*stride] = a
 	}
 	return nil
+}
+
+// paretoAlive is FittedParetoNBD.ProbabilityAlive over the sorted rows of
+// a pattern table, which repeat (x, t_x) in runs and (x, T) often:
+//
+//	P(alive) = e^(la − ln(e^(l1) + e^(l2))),   la = −(r+x) ln(α+T) − s ln(β+T),
+//	l1 = ln s + ln J(r+x, s+1; t_x),   l2 = ln(r+x) + ln J(r+x+1, s; T)
+//
+// (see customerLogLik), with l1 kept from the previous row while (x, t_x)
+// repeats and l2 kept per (x, T): the same operations as ProbabilityAlive,
+// so the same values, with a fraction of the J integrals.
+type paretoAlive struct {
+	f          *FittedParetoNBD
+	lastX, lTx float64
+	l1         float64
+	l2         map[[2]float64]float64
+}
+
+func newParetoAlive(f *FittedParetoNBD) *paretoAlive {
+	return &paretoAlive{f: f, lastX: math.NaN(), l2: map[[2]float64]float64{}}
+}
+
+func (pa *paretoAlive) at(c Customer) float64 {
+	if !ValidHistory(c) {
+		return math.NaN()
+	}
+	m := pa.f
+	a := m.R + c.Frequency
+	l1, l2 := pa.terms(c)
+	la := -a*math.Log(m.Alpha+c.T) - m.S*math.Log(m.Beta+c.T)
+	return math.Exp(math.Min(0, la-logAddExp(l1, l2)))
+}
+
+// logLik is FittedParetoNBD.LogLikelihood with the same kept integrals.
+func (pa *paretoAlive) logLik(c Customer) float64 {
+	if !ValidHistory(c) {
+		return math.NaN()
+	}
+	m := pa.f
+	a := m.R + c.Frequency
+	l1, l2 := pa.terms(c)
+	pre := lgamma(a) - lgamma(m.R) + m.R*math.Log(m.Alpha) + m.S*math.Log(m.Beta)
+	return pre + logAddExp(l1, l2)
+}
+
+// terms returns l1 and l2 of a valid history.
+func (pa *paretoAlive) terms(c Customer) (l1, l2 float64) {
+	m := pa.f
+	x, T := c.Frequency, c.T
+	tx := pnbdRecency(x, c.Recency, T)
+	a, cc := m.R+x, m.R+m.S+x
+	if x != pa.lastX || tx != pa.lTx {
+		pa.l1 = math.Log(m.S) + paretoLogJ(a, m.S+1, cc, m.Alpha, m.Beta, tx, nil)
+		pa.lastX, pa.lTx = x, tx
+	}
+	key := [2]float64{x, T}
+	l2, ok := pa.l2[key]
+	if !ok {
+		l2 = math.Log(a) + paretoLogJ(a+1, m.S, cc, m.Alpha, m.Beta, T, nil)
+		pa.l2[key] = l2
+	}
+	return pa.l1, l2
 }
 
 // futurePMF returns P'(X(t) = y) for y = 0, 1, … until the mass left is
 // below pmfTailMass.
 func futurePMF(next interface{ ProbabilityOfPurchases(int, float64) float64 }, t float64) ([]float64, error) {
-	if whole, ok := next.(interface{ distribution(float64) []float64 }); ok && t > 0 && !math.IsInf(t, 1) {
-		out := whole.distribution(t)
-		for y, p := range out {
-			if math.IsNaN(p) {
-				return nil, fmt.Errorf("P(X(%v) = %d) is NaN", t, y)
+	if whole, ok := next.(interface {
+		distribution(float64) ([]float64, bool)
+	}); ok && t > 0 && !math.IsInf(t, 1) {
+		if out, ok := whole.distribution(t); ok {
+			for y, p := range out {
+				if math.IsNaN(p) {
+					return nil, fmt.Errorf("P(X(%v) = %d) is NaN", t, y)
+				}
 			}
+			return out, nil
 		}
-		return out, nil
 	}
 	var out []float64
 	cum := 0.0
@@ -666,6 +920,13 @@ func (pi *PurchaseIntervals) Coverage(rows []int, actual []float64, seed uint64)
 	if err != nil {
 		return 0, 0, err
 	}
+	randomized, within = pi.CoverageOf(rows, u, actual)
+	return randomized, within, nil
+}
+
+// CoverageOf is Coverage given the customers' PIT (the same at every
+// level, so computed once for all).
+func (pi *PurchaseIntervals) CoverageOf(rows []int, u, actual []float64) (randomized, within float64) {
 	for i, v := range u {
 		if v >= pi.lowerTail && v <= pi.upperTail {
 			randomized++
@@ -679,7 +940,7 @@ func (pi *PurchaseIntervals) Coverage(rows []int, actual []float64, seed uint64)
 		}
 	}
 	n := float64(len(actual))
-	return randomized / n, within / n, nil
+	return randomized / n, within / n
 }
 
 // TotalInterval returns the cohort total's equal-tailed interval at

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"gonum.org/v1/gonum/mathext"
 )
@@ -30,9 +31,12 @@ import (
 //	P(R ≤ θu) = P(Y = 0) + Σ_{y≥1} P(Y = y) · I_{u/(1+u)}(py, k),
 //
 // which depends on the customer only through the row (x, t_x, T) and the
-// scale θ: the quantiles of R/θ are found once per row (by bisection on
-// this CDF) and multiplied by each customer's θ. Spend is taken independent
-// of the purchase count, as the Gamma-Gamma model assumes.
+// scale θ: the quantiles of R/θ are found once per row, every level and
+// both tails in one pass over tables of the incomplete beta terms per
+// distinct x (intervals_money.go; the direct root search on this CDF,
+// rowQuantile, where the tables cannot serve), and multiplied by each
+// customer's θ. Spend is taken independent of the purchase count, as the
+// Gamma-Gamma model assumes.
 //
 // CLV. The discounted value margin·Σ z_j e^(−δ t_j) is approximated by
 // margin · f · R(H), with R(H) the revenue over the CLV horizon and
@@ -87,6 +91,12 @@ type RevenueIntervals struct {
 	// bounds when the posterior's second moment is infinite, k ≤ 2).
 	TotalMean, TotalLower, TotalUpper float64
 
+	*revenueRows
+}
+
+// revenueRows is what the levels of one set of revenue intervals share:
+// the rows' distributions, the customers' scales and the tables.
+type revenueRows struct {
 	pi            *PurchaseIntervals
 	spend         *FittedGammaGamma
 	rows          []int
@@ -94,6 +104,8 @@ type RevenueIntervals struct {
 	lnBeta        [][]float64 // per row, ln B(py, k) by y (rowLnBeta)
 	theta, factor []float64   // per customer: θ and the money factor
 	totalVar      float64
+	tables        *moneyTables // nil: the direct path only
+	tol           float64      // the direct root search's tolerance (0: 1e-6)
 }
 
 // NewRevenueIntervals returns the revenue intervals of the customers at
@@ -102,6 +114,38 @@ type RevenueIntervals struct {
 // factor[i] multiplies her revenue (nil: 1; the CLV passes margin times
 // her discount factor). Every customer counts once in the total.
 func NewRevenueIntervals(pi *PurchaseIntervals, spend *FittedGammaGamma, d *Data, rows []int, monetary, factor []float64) (*RevenueIntervals, error) {
+	out, err := NewRevenueIntervalsAt([]*PurchaseIntervals{pi}, spend, d, rows, monetary, factor)
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// NewRevenueIntervalsAt is NewRevenueIntervals at the level of each of
+// levels, which must hold the same distributions (PurchaseIntervals.AtLevel
+// of one another): every quantile of a row, all levels and both tails, is
+// found in one pass by the tables of intervals_money.go.
+func NewRevenueIntervalsAt(levels []*PurchaseIntervals, spend *FittedGammaGamma, d *Data, rows []int, monetary, factor []float64) ([]*RevenueIntervals, error) {
+	return newRevenueIntervals(levels, spend, d, rows, monetary, factor, revenueOptions{})
+}
+
+// revenueOptions select the direct root search for every quantile (the
+// reference the tests hold the tables to) and its tolerance.
+type revenueOptions struct {
+	direct bool
+	tol    float64
+}
+
+func newRevenueIntervals(levels []*PurchaseIntervals, spend *FittedGammaGamma, d *Data, rows []int, monetary, factor []float64, o revenueOptions) ([]*RevenueIntervals, error) {
+	if len(levels) == 0 {
+		return nil, fmt.Errorf("revenue intervals: no level")
+	}
+	pi := levels[0]
+	for _, l := range levels[1:] {
+		if len(l.cdf) != len(pi.cdf) || len(pi.cdf) > 0 && &l.cdf[0] != &pi.cdf[0] {
+			return nil, fmt.Errorf("revenue intervals: the levels hold different purchase distributions")
+		}
+	}
 	n := len(rows)
 	if d.Len() != len(pi.cdf) {
 		return nil, fmt.Errorf("revenue intervals: %d rows of data for %d rows of purchase intervals", d.Len(), len(pi.cdf))
@@ -109,57 +153,91 @@ func NewRevenueIntervals(pi *PurchaseIntervals, spend *FittedGammaGamma, d *Data
 	if len(monetary) != n || (factor != nil && len(factor) != n) {
 		return nil, fmt.Errorf("revenue intervals: %d rows, %d mean spends and %d factors", n, len(monetary), len(factor))
 	}
-	ri := &RevenueIntervals{Level: pi.Level, pi: pi, spend: spend, rows: rows,
-		Lower: make([]float64, n), Upper: make([]float64, n), Mean: make([]float64, n),
-		theta: make([]float64, n), factor: make([]float64, n)}
-	ri.rowK = make([]float64, d.Len())
-	for row := range ri.rowK {
-		ri.rowK[row], _ = spend.SpendPosterior(Customer{Frequency: d.Frequency[row]})
+	rr := &revenueRows{pi: pi, spend: spend, rows: rows, theta: make([]float64, n), factor: make([]float64, n), tol: o.tol}
+	rr.rowK = make([]float64, d.Len())
+	for row := range rr.rowK {
+		rr.rowK[row], _ = spend.SpendPosterior(Customer{Frequency: d.Frequency[row]})
 	}
-	lowQ, highQ, means, second := ri.rowQuantiles()
-	total := 0.0
-	for i, row := range rows {
-		if row < 0 || row >= d.Len() {
-			return nil, fmt.Errorf("revenue intervals: customer %d has row %d, outside the %d rows", i+1, row, d.Len())
+	if !o.direct {
+		rr.tables = newMoneyTables(spend.P, rr.rowK, pi.cdf)
+	}
+	tails := make([]float64, 0, 2*len(levels))
+	for _, l := range levels {
+		tails = append(tails, l.lowerTail, l.upperTail)
+	}
+	slices.Sort(tails)
+	tails = slices.Compact(tails)
+	quantiles, means, second := rr.rowQuantiles(tails)
+	out := make([]*RevenueIntervals, len(levels))
+	for k, l := range levels {
+		low, high := quantiles[slices.Index(tails, l.lowerTail)], quantiles[slices.Index(tails, l.upperTail)]
+		out[k] = &RevenueIntervals{Level: l.Level, Lower: make([]float64, n), Upper: make([]float64, n), revenueRows: rr}
+		if k > 0 {
+			out[k].revenueRows = &revenueRows{}
+			*out[k].revenueRows = *rr
+			out[k].pi = l
 		}
+		for i, row := range rows {
+			if row < 0 || row >= d.Len() {
+				return nil, fmt.Errorf("revenue intervals: customer %d has row %d, outside the %d rows", i+1, row, d.Len())
+			}
+			_, theta := spend.SpendPosterior(Customer{Frequency: d.Frequency[row], Monetary: monetary[i]})
+			g := 1.0
+			if factor != nil {
+				g = factor[i]
+			}
+			out[k].Lower[i], out[k].Upper[i] = g*theta*low[row], g*theta*high[row]
+		}
+	}
+	mean, total := make([]float64, n), 0.0
+	for i, row := range rows {
 		_, theta := spend.SpendPosterior(Customer{Frequency: d.Frequency[row], Monetary: monetary[i]})
 		g := 1.0
 		if factor != nil {
 			g = factor[i]
 		}
-		ri.theta[i], ri.factor[i] = theta, g
-		ri.Lower[i], ri.Upper[i] = g*theta*lowQ[row], g*theta*highQ[row]
-		ri.Mean[i] = g * theta * means[row]
-		total += ri.Mean[i]
-		ri.totalVar += g * g * theta * theta * (second[row] - means[row]*means[row])
+		rr.theta[i], rr.factor[i] = theta, g
+		mean[i] = g * theta * means[row]
+		total += mean[i]
+		rr.totalVar += g * g * theta * theta * (second[row] - means[row]*means[row])
 	}
-	ri.TotalMean = total
 	if purchases := pi.TotalMean; purchases > 0 {
 		between := 0.0
 		for _, m := range pi.drawMeans {
 			between += (m - purchases) * (m - purchases) / float64(len(pi.drawMeans))
 		}
 		rho := total / purchases
-		ri.totalVar += rho * rho * between
+		rr.totalVar += rho * rho * between
 	}
-	ri.TotalLower, ri.TotalUpper = ri.TotalInterval(ri.Level)
-	return ri, nil
+	for _, ri := range out {
+		ri.Mean, ri.TotalMean = mean, total
+		ri.totalVar = rr.totalVar
+		ri.TotalLower, ri.TotalUpper = ri.TotalInterval(ri.Level)
+	}
+	return out, nil
 }
 
-// rowQuantiles returns, per row, the quantiles of R/θ at the level's two
-// tails and the first two moments of R/θ (the second +Inf when k ≤ 2, the
-// first when k ≤ 1).
-func (ri *RevenueIntervals) rowQuantiles() (low, high, mean, second []float64) {
-	n := len(ri.rowK)
-	low, high, mean, second = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
-	ri.lnBeta = make([][]float64, len(ri.pi.cdf))
-	p := ri.spend.P
-	// Rows are independent (each writes only its own entries and its own
-	// ln B cache slot), so blocks of rows run in parallel.
+// rowQuantiles returns, per row, the quantiles of R/θ at each of the
+// increasing tails (quantiles[t][row]) and the first two moments of R/θ
+// (the second +Inf when k ≤ 2, the first when k ≤ 1). Rows are
+// independent (each writes only its own entries and its own ln B cache
+// slot), so blocks of rows run in parallel.
+func (rr *revenueRows) rowQuantiles(tails []float64) (quantiles [][]float64, mean, second []float64) {
+	n := len(rr.rowK)
+	quantiles = make([][]float64, len(tails))
+	for t := range quantiles {
+		quantiles[t] = make([]float64, n)
+	}
+	mean, second = make([]float64, n), make([]float64, n)
+	rr.lnBeta = make([][]float64, len(rr.pi.cdf))
+	p := rr.spend.P
 	parallelSum(n, 0, nil, func(lo, hi int, _ []float64) float64 {
+		var mr moneyRow
+		var cdfAt []float64
+		got := make([]float64, len(tails))
 		for row := lo; row < hi; row++ {
-			k := ri.rowK[row]
-			cdf := ri.pi.cdf[row]
+			k := rr.rowK[row]
+			cdf := rr.pi.cdf[row]
 			ey, ey2 := 0.0, 0.0
 			for y := 1; y < len(cdf); y++ {
 				py := cdf[y] - cdf[y-1]
@@ -173,16 +251,37 @@ func (ri *RevenueIntervals) rowQuantiles() (low, high, mean, second []float64) {
 			if k > 2 {
 				second[row] = (p*ey + p*p*ey2) / ((k - 1) * (k - 2))
 			}
-			low[row] = ri.rowQuantile(row, k, ri.pi.lowerTail, mean[row], second[row])
-			high[row] = ri.rowQuantile(row, k, ri.pi.upperTail, mean[row], second[row])
+			for t := range got {
+				got[t] = math.NaN()
+			}
+			if rr.tables != nil {
+				if g := rr.tables.grids[k]; mr.set(g, rr.tables.rules, cdf) {
+					if len(cdfAt) < g.nodes {
+						cdfAt = make([]float64, g.nodes)
+					}
+					mr.quantiles(tails, got, cdfAt[:g.nodes])
+				}
+			}
+			for t, q := range tails {
+				if math.IsNaN(got[t]) {
+					tol := rr.tol
+					if rr.tables != nil {
+						// As precise as the tables where they cannot serve.
+						rr.tables.direct.Add(1)
+						tol = 1e-12
+					}
+					got[t] = rr.rowQuantile(row, k, q, mean[row], second[row], tol)
+				}
+				quantiles[t][row] = got[t]
+			}
 		}
 		return 0
 	})
-	return low, high, mean, second
+	return quantiles, mean, second
 }
 
 // revenueCDF returns P(R/θ ≤ u) for the row with posterior shape k.
-func (ri *RevenueIntervals) revenueCDF(row int, k, u float64) float64 {
+func (ri *revenueRows) revenueCDF(row int, k, u float64) float64 {
 	cdf := ri.pi.cdf[row]
 	if !(u > 0) {
 		return cdf[0]
@@ -201,7 +300,7 @@ func (ri *RevenueIntervals) revenueCDF(row int, k, u float64) float64 {
 
 // rowLnBeta returns ln B(py, k) for y = 0, 1, … up to the row's last
 // purchase count, computed on first use.
-func (ri *RevenueIntervals) rowLnBeta(row int, k float64) []float64 {
+func (ri *revenueRows) rowLnBeta(row int, k float64) []float64 {
 	if ri.lnBeta == nil {
 		ri.lnBeta = make([][]float64, len(ri.pi.cdf))
 	}
@@ -215,20 +314,23 @@ func (ri *RevenueIntervals) rowLnBeta(row int, k float64) []float64 {
 	return ri.lnBeta[row]
 }
 
-// rowQuantile returns the u ≥ 0 with P(R/θ ≤ u) = q, to about 1e-6
-// relative, by the Illinois variant of regula falsi in v = u/(1+u) ∈ [0, 1)
+// rowQuantile returns the u ≥ 0 with P(R/θ ≤ u) = q, to about tol
+// relative (0: 1e-6), by the Illinois variant of regula falsi in v = u/(1+u) ∈ [0, 1)
 // (the CDF is continuous and increasing there), falling back to
 // bisection when a step does not shrink the bracket enough. When the
 // row's first two moments of R/θ (mean, second) are finite, the search
 // starts from a bracket around a log-normal guess matched to the moments
 // given Y > 0 (see quantileBracket); the answer is the same root to the
 // same tolerance, found with fewer evaluations of the CDF.
-func (ri *RevenueIntervals) rowQuantile(row int, k, q, mean, second float64) float64 {
+func (ri *revenueRows) rowQuantile(row int, k, q, mean, second, tol float64) float64 {
 	p0 := ri.pi.cdf[row][0]
 	if p0 >= q*(1-1e-12) {
 		return 0
 	}
 	cdf := func(v float64) float64 { return ri.revenueCDF(row, k, v/(1-v)) - q }
+	if tol == 0 {
+		tol = 1e-6
+	}
 	lo, hi, flo, fhi := quantileBracket(cdf, p0, q, mean, second)
 	side := 0
 	for range 200 {
@@ -253,7 +355,7 @@ func (ri *RevenueIntervals) rowQuantile(row int, k, q, mean, second float64) flo
 			}
 			side = 1
 		}
-		if hi-lo <= 1e-6*hi*(1-lo) {
+		if hi-lo <= tol*hi*(1-lo) {
 			break
 		}
 	}
@@ -327,7 +429,8 @@ func (ri *RevenueIntervals) TotalInterval(level float64) (lower, upper float64) 
 // PIT returns the randomized probability integral transform of each
 // customer's actual revenue (in the intervals' money, i.e. already times
 // the customer's factor): u = F(a) for a > 0 (continuous) and V·P(Y = 0)
-// at a = 0, V uniform from the stream seeded by seed.
+// at a = 0, V uniform from the stream seeded by seed (one draw per
+// customer, in order). It is the same at every level.
 func (ri *RevenueIntervals) PIT(actual []float64, seed uint64) ([]float64, error) {
 	if len(actual) != len(ri.rows) {
 		return nil, fmt.Errorf("revenue intervals: %d actual values for %d customers", len(actual), len(ri.rows))
@@ -338,15 +441,36 @@ func (ri *RevenueIntervals) PIT(actual []float64, seed uint64) ([]float64, error
 		if !(a >= 0) || math.IsInf(a, 0) {
 			return nil, fmt.Errorf("revenue intervals: customer %d has revenue %v: want a finite number ≥ 0", i+1, a)
 		}
-		row := ri.rows[i]
-		v := rng.Float64()
-		if a == 0 || ri.theta[i]*ri.factor[i] == 0 {
-			out[i] = v * ri.pi.cdf[row][0]
-			continue
-		}
-		out[i] = ri.revenueCDF(row, ri.rowK[row], a/(ri.theta[i]*ri.factor[i]))
+		out[i] = rng.Float64()
 	}
+	parallelSum(len(actual), 0, nil, func(lo, hi int, _ []float64) float64 {
+		var mr moneyRow
+		for i := lo; i < hi; i++ {
+			row, a := ri.rows[i], actual[i]
+			if a == 0 || ri.theta[i]*ri.factor[i] == 0 {
+				out[i] *= ri.pi.cdf[row][0]
+				continue
+			}
+			out[i] = ri.cdfAt(&mr, row, a/(ri.theta[i]*ri.factor[i]))
+		}
+		return 0
+	})
 	return out, nil
+}
+
+// cdfAt returns P(R/θ ≤ u) of a row by its table (through mr), or by the
+// direct sum where the table cannot serve it.
+func (ri *revenueRows) cdfAt(mr *moneyRow, row int, u float64) float64 {
+	k := ri.rowK[row]
+	if ri.tables != nil {
+		if mr.set(ri.tables.grids[k], ri.tables.rules, ri.pi.cdf[row]) {
+			if f := mr.cdf(math.Log(u)); !math.IsNaN(f) {
+				return f
+			}
+		}
+		ri.tables.direct.Add(1)
+	}
+	return ri.revenueCDF(row, k, u)
 }
 
 // Coverage returns the share of customers whose randomized PIT lies in the
@@ -357,6 +481,13 @@ func (ri *RevenueIntervals) Coverage(actual []float64, seed uint64) (randomized,
 	if err != nil {
 		return 0, 0, err
 	}
+	randomized, within = ri.CoverageOf(u, actual)
+	return randomized, within, nil
+}
+
+// CoverageOf is Coverage given the customers' PIT (the same at every
+// level, so computed once for all).
+func (ri *RevenueIntervals) CoverageOf(u, actual []float64) (randomized, within float64) {
 	for i, v := range u {
 		if v >= ri.pi.lowerTail && v <= ri.pi.upperTail {
 			randomized++
@@ -366,7 +497,7 @@ func (ri *RevenueIntervals) Coverage(actual []float64, seed uint64) (randomized,
 		}
 	}
 	n := float64(len(actual))
-	return randomized / n, within / n, nil
+	return randomized / n, within / n
 }
 
 // SpendIntervals returns SpendInterval for every customer, given their

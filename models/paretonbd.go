@@ -167,22 +167,6 @@ func pnbdValidParams(p [4]float64) bool {
 	return true
 }
 
-// pnbdRoundTrip returns v, or a neighbour of it, such that
-// math.Exp(math.Log(v)) == v: the point maximize evaluates first, after
-// taking the logarithm of its start values, is then the very point the
-// Newton steps evaluated last, whose likelihood, gradient and Hessian are
-// cached.
-func pnbdRoundTrip(v float64) float64 {
-	for i := 0; i < 4; i++ {
-		w := math.Exp(math.Log(v))
-		if w == v {
-			break
-		}
-		v = w
-	}
-	return v
-}
-
 // polish maximizes the penalized mean log-likelihood
 //
 //	F(θ) = LL(e^θ)/n − λ·Σ_{i free} θ_i²
@@ -199,7 +183,7 @@ func pnbdRoundTrip(v float64) float64 {
 // after pnbdPolishSteps steps, when a step fails where that component is
 // already below a tenth of maximize's threshold, when μ exceeds 1e12, or
 // when a step would leave the box |θ| ≤ maxLogParam, and returns the best
-// point reached (every free component passed through pnbdRoundTrip) and
+// point reached (every free component passed through logRoundTrip) and
 // the number of steps taken.
 func (pd *pnbdData) polish(ctx context.Context, p0 [4]float64, free []int, penalty, tol, mu0 float64) ([4]float64, int) {
 	k := len(free)
@@ -233,7 +217,7 @@ func (pd *pnbdData) polish(ctx context.Context, p0 [4]float64, free []int, penal
 		return pt
 	}
 	for _, i := range free {
-		p0[i] = pnbdRoundTrip(p0[i])
+		p0[i] = logRoundTrip(p0[i])
 	}
 	cur := eval(p0)
 	if !cur.ok {
@@ -262,7 +246,7 @@ func (pd *pnbdData) polish(ctx context.Context, p0 [4]float64, free []int, penal
 			if math.Abs(th) > maxLogParam {
 				inBox = false
 			}
-			next[i] = pnbdRoundTrip(math.Exp(th))
+			next[i] = logRoundTrip(math.Exp(th))
 		}
 		if !inBox {
 			break

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"sync"
 )
 
 // Retention is a customer-migration model in the style of Pfeifer &
@@ -463,6 +462,11 @@ func (f *FittedRetention) PurchasesPerActivePeriod() float64 { return f.m }
 // T − t_x. Predictions read the activity bitmaps through it (the
 // experiments' per-customer path detects it).
 func (f *FittedRetention) PeriodsSinceActivity(c Customer) int {
+	if a := c.Activity & periodMask(f.periods); a != 0 {
+		// historyOf adds the first purchase's period, at or above the
+		// highest active one: the lowest set bit is a's.
+		return bits.TrailingZeros64(a)
+	}
 	h := historyOf(c, f.period, f.periods)
 	if h.bits != 0 {
 		return bits.TrailingZeros64(h.bits)
@@ -620,24 +624,35 @@ func (c *chainTable) discountedActive(state int, delta, horizon, L float64) floa
 }
 
 // chainTable holds P_j, the probability of being active j periods ahead,
-// for every starting recency state, computed by stepping the chain and
-// grown on demand. It is safe for concurrent use: rows are only appended,
-// under the lock, so a prefix handed out stays valid.
+// for every starting recency state. newChainTable computes it once, by
+// stepping the chain until the distributions stop changing (P_j is then
+// constant) or for maxChainPeriods periods; it is read-only afterwards, so
+// predictions read it concurrently without a lock or an allocation.
 type chainTable struct {
-	q         []float64
-	mu        sync.Mutex
-	dist      [][]float64 // per start state, the state distribution after the last computed period
-	cum       [][]float64 // per start state, cum[j] = Σ_{i≤j} P_i (cum[0] = 0)
-	converged bool        // the distributions stopped changing: P_j is constant from here on
+	q   []float64
+	cum [][]float64 // per start state, cum[j] = Σ_{i≤j} P_i (cum[0] = 0)
 }
 
 func newChainTable(q []float64) *chainTable {
 	n := len(q)
-	c := &chainTable{q: q, dist: make([][]float64, n), cum: make([][]float64, n)}
-	for r := range c.dist {
-		c.dist[r] = make([]float64, n)
-		c.dist[r][r] = 1
+	c := &chainTable{q: q, cum: make([][]float64, n)}
+	dist := make([][]float64, n) // per start state, the state distribution after the last period
+	for r := range dist {
+		dist[r] = make([]float64, n)
+		dist[r][r] = 1
 		c.cum[r] = []float64{0}
+	}
+	next := make([]float64, n)
+	for periods := 0; periods < maxChainPeriods; periods++ {
+		change := 0.0
+		for r := range dist {
+			change = math.Max(change, c.step(dist[r], next))
+			row := c.cum[r]
+			c.cum[r] = append(row, row[len(row)-1]+dist[r][0])
+		}
+		if change < 1e-16 {
+			break
+		}
 	}
 	return c
 }
@@ -659,23 +674,10 @@ func (c *chainTable) step(v, next []float64) float64 {
 	return change
 }
 
-// prefix returns cum[0..n] for the start state, growing the table when
-// needed; past maxChainPeriods or convergence the table stops growing and
-// the returned prefix may be shorter (the caller extends it with the last
-// P_j).
+// prefix returns cum[0..n] for the start state; past maxChainPeriods or
+// convergence the returned prefix is shorter (the caller extends it with
+// the last P_j).
 func (c *chainTable) prefix(state, n int) []float64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	next := make([]float64, len(c.q))
-	for len(c.cum[state]) <= n && !c.converged && len(c.cum[state]) <= maxChainPeriods {
-		change := 0.0
-		for r := range c.dist {
-			change = math.Max(change, c.step(c.dist[r], next))
-			row := c.cum[r]
-			c.cum[r] = append(row, row[len(row)-1]+c.dist[r][0])
-		}
-		c.converged = change < 1e-16
-	}
 	row := c.cum[state]
 	return row[:min(n+1, len(row))]
 }

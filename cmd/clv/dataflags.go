@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -108,10 +109,17 @@ func (f *dataFlags) options() (datasets.ReadOptions, datasets.SummaryOptions, er
 // summarize reads the log the flags name and summarizes it, under ctx
 // (SIGINT ends the read). A pipe or device (/dev/stdin) is streamed once.
 func (f *dataFlags) summarize(ctx context.Context) (*datasets.Summary, error) {
+	return f.summarizeTo(ctx, nil)
+}
+
+// summarizeTo is summarize; with csv not nil the customers' rows are
+// written to it as CSV instead of kept (datasets.SummaryOptions.CSV).
+func (f *dataFlags) summarizeTo(ctx context.Context, csv io.Writer) (*datasets.Summary, error) {
 	ro, so, err := f.options()
 	if err != nil {
 		return nil, err
 	}
+	so.CSV = csv
 	var in *experiments.LogInput
 	switch {
 	case f.path != "" && f.embedded != "":

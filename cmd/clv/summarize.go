@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -44,13 +45,19 @@ counted on stderr. Every input row is accounted for: read = used + rejected.`,
 			); err != nil {
 				return err
 			}
+			if !compress {
+				sum, err := summarizeToOutput(cmd.Context(), &df, out, s.out)
+				if err != nil {
+					return err
+				}
+				reportAccounting(s.err, sum)
+				return nil
+			}
 			sum, err := df.summarize(cmd.Context())
 			if err != nil {
 				return err
 			}
-			if compress {
-				sum = datasets.Compress(sum)
-			}
+			sum = datasets.Compress(sum)
 			if err := writeOutput(out, s.out, func(w io.Writer) error { return datasets.WriteSummaryCSV(w, sum) }); err != nil {
 				return err
 			}
@@ -64,10 +71,28 @@ counted on stderr. Every input row is accounted for: read = used + rejected.`,
 	return c
 }
 
+// summarizeToOutput summarizes the log the flags name and writes the
+// summary's rows to out (as writeOutput does) as they are made, without
+// holding them all. An error of the data is returned as summarize returns
+// it (nothing is written: the output is left as it was, or empty when it
+// is standard output, a device or a FIFO).
+func summarizeToOutput(ctx context.Context, df *dataFlags, out string, stdout io.Writer) (*datasets.Summary, error) {
+	var sum *datasets.Summary
+	var dataErr error
+	err := writeOutput(out, stdout, func(w io.Writer) error {
+		sum, dataErr = df.summarizeTo(ctx, w)
+		return dataErr
+	})
+	if dataErr != nil {
+		return nil, dataErr
+	}
+	return sum, err
+}
+
 // reportAccounting prints what became of every input row.
 func reportAccounting(w io.Writer, s *datasets.Summary) {
 	a := s.Accounting
-	fmt.Fprintf(w, "rows: %d read, %d used, %d rejected; customers: %d in calibration", a.RowsRead, a.RowsUsed, a.RowsRejected, len(s.Customers))
+	fmt.Fprintf(w, "rows: %d read, %d used, %d rejected; customers: %d in calibration", a.RowsRead, a.RowsUsed, a.RowsRejected, len(s.Customers)+s.WrittenCustomers)
 	if s.LateCustomers > 0 {
 		fmt.Fprintf(w, ", %d left out (first purchase after calibration end)", s.LateCustomers)
 	}

@@ -55,6 +55,10 @@ type Customer struct {
 type Predicted struct {
 	Purchases []float64
 	Revenue   []float64 // nil without a spend model
+	// PAlive is the run's P(alive) of every customer (nil when unknown,
+	// as read back from a results folder), which the tracking plot's
+	// forecast of a factored model reuses instead of recomputing it.
+	PAlive []float64
 }
 
 // Input is everything the figures are computed from: metrics.json, the
@@ -422,7 +426,7 @@ func Tracking(in *Input) (*TrackingData, error) {
 			cum[d] = s
 		}
 		if len(holdT) > 0 {
-			fc, err := holdoutForecast(f, hist, holdT)
+			fc, err := holdoutForecast(f, hist, holdT, in.Predictions[m].PAlive)
 			if err != nil {
 				return nil, fmt.Errorf("tracking: %s: %w", m, err)
 			}
@@ -490,66 +494,195 @@ func (t *historyTables) table(withActivity bool) *historyTable {
 
 // holdoutForecast returns, at each time t of ts after the calibration
 // end, the cohort's expected holdout purchases Σ_i HoldoutPurchases(f, c_i,
-// t). Each distinct history (x, t_x, T) is evaluated once (with the
-// activity bitmap too for a model that reads it, as the retention
-// heuristic does: not models.ActivityFree nor factored as P(alive) ·
-// A(t | x, T)); a factored model's
-// A(t | x, T) once per distinct (x, T). The work is spread over the CPUs.
-func holdoutForecast(f models.FittedPurchases, tables *historyTables, ts []float64) ([]float64, error) {
+// t), computed once per distinct input of the model's prediction and
+// weighted by the customers that share it:
+//
+//   - a model that predicts from a few states (models.StateKeyed: the
+//     retention heuristic's recency state, read from the activity bitmaps)
+//     once per state, and once for the new customers (T = 0);
+//   - a factored model, E[Y(t)] = P(alive) · A(t | x, T)
+//     (models.AliveFactored), as Σ_{(x,T)} A(t | x, T) · Σ P(alive) over the
+//     customers of that (x, T): A once per distinct (x, T) and time,
+//     P(alive) taken from alive (the run's, one per customer) or, when alive
+//     is nil, computed once per distinct history;
+//   - any other model once per distinct history (x, t_x, T), with the
+//     activity bitmap unless it is models.ActivityFree.
+//
+// The sums run in a fixed order; they equal the customer-by-customer sum up
+// to rounding. The work is spread over the CPUs.
+func holdoutForecast(f models.FittedPurchases, tables *historyTables, ts, alive []float64) ([]float64, error) {
 	af, factored := f.(models.AliveFactored)
+	if sk, ok := f.(models.StateKeyed); ok && !factored {
+		return stateForecast(f, sk, tables.customers, ts)
+	}
+	if factored && len(alive) == len(tables.customers) {
+		return factoredForecastFromAlive(af, tables.customers, alive, ts)
+	}
 	_, activityFree := f.(models.ActivityFree)
 	ht := tables.table(!factored && !activityFree)
+	if factored {
+		return factoredForecast(f, af, ht, ts)
+	}
 	hs, count := ht.hs, ht.count
 	nt := len(ts)
 	vals := make([]float64, len(hs)*nt) // [history][time]
-	customer := func(h history) models.Customer {
-		return models.Customer{Frequency: h.x, Recency: h.tx, T: h.T, Activity: h.activity}
-	}
-	if factored {
-		type age struct{ x, T float64 }
-		ageOf := make([]int, len(hs))
-		ages := map[age]int{}
-		var list []age
-		for g, h := range hs {
-			a := age{h.x, h.T}
-			k, ok := ages[a]
-			if !ok {
-				k = len(list)
-				ages[a] = k
-				list = append(list, a)
-			}
-			ageOf[g] = k
+	parallelRange(len(hs), func(g int) {
+		c := hs[g].customer()
+		for j, t := range ts {
+			vals[g*nt+j] = experiments.HoldoutPurchases(f, c, t)
 		}
-		curves := make([]float64, len(list)*nt)
-		parallelRange(len(list), func(k int) {
-			curve := af.AliveCurve(list[k].x, list[k].T)
-			for j, t := range ts {
-				curves[k*nt+j] = curve(t)
-			}
-		})
-		parallelRange(len(hs), func(g int) {
-			pa := f.ProbabilityAlive(customer(hs[g]))
-			for j := range ts {
-				vals[g*nt+j] = pa * curves[ageOf[g]*nt+j]
-			}
-		})
-	} else {
-		parallelRange(len(hs), func(g int) {
-			c := customer(hs[g])
-			for j, t := range ts {
-				vals[g*nt+j] = experiments.HoldoutPurchases(f, c, t)
-			}
-		})
-	}
+	})
 	out := make([]float64, nt)
 	for g, h := range hs {
 		for j := range ts {
 			v := vals[g*nt+j]
 			if !finite(v) {
-				return nil, fmt.Errorf("the expected purchases %v over %g of a customer with x = %g, t_x = %g, T = %g are not finite",
-					v, ts[j], h.x, h.tx, h.T)
+				return nil, h.notFinite(v, ts[j])
 			}
 			out[j] += count[g] * v
+		}
+	}
+	return out, nil
+}
+
+// customer returns the history as a model's customer.
+func (h history) customer() models.Customer {
+	return models.Customer{Frequency: h.x, Recency: h.tx, T: h.T, Activity: h.activity}
+}
+
+// notFinite is the error of a forecast v over t that is not a number.
+func (h history) notFinite(v, t float64) error {
+	return fmt.Errorf("the expected purchases %v over %g of a customer with x = %g, t_x = %g, T = %g are not finite",
+		v, t, h.x, h.tx, h.T)
+}
+
+// stateForecast is holdoutForecast for a model that predicts from a few
+// states: the customers counted by state, each state's forecast computed
+// once from its representative customer, new customers (T = 0) as
+// HoldoutPurchases predicts them.
+func stateForecast(f models.FittedPurchases, sk models.StateKeyed, cs []Customer, ts []float64) ([]float64, error) {
+	states := sk.States()
+	count := make([]float64, states+1) // the last: new customers
+	for _, c := range cs {
+		s := states
+		if c.T != 0 {
+			s = sk.StateOf(models.Customer{Frequency: c.Frequency, Recency: c.Recency, T: c.T, Activity: c.Activity})
+		}
+		count[s]++
+	}
+	out := make([]float64, len(ts))
+	for s, n := range count {
+		if n == 0 {
+			continue
+		}
+		c := models.Customer{} // T = 0: a new customer
+		if s < states {
+			c = sk.StateCustomer(s)
+		}
+		for j, t := range ts {
+			v := experiments.HoldoutPurchases(f, c, t)
+			if !finite(v) {
+				return nil, fmt.Errorf("the expected purchases %v over %g of the customers in state %d are not finite", v, t, s)
+			}
+			out[j] += n * v
+		}
+	}
+	return out, nil
+}
+
+// factoredForecast is holdoutForecast for a model that factors as
+// P(alive) · A(t | x, T): the customers' P(alive) summed per distinct
+// (x, T), in the order of the histories, then Σ_{(x,T)} A(t | x, T) times
+// that sum, in the order of first appearance.
+func factoredForecast(f models.FittedPurchases, af models.AliveFactored, ht *historyTable, ts []float64) ([]float64, error) {
+	hs, count := ht.hs, ht.count
+	ageOf := make([]int, len(hs))
+	ages := newAgeIndex()
+	for g, h := range hs {
+		ageOf[g] = ages.add(age{h.x, h.T}, g)
+	}
+	alive := make([]float64, len(hs))
+	parallelRange(len(hs), func(g int) { alive[g] = f.ProbabilityAlive(hs[g].customer()) })
+	weight := make([]float64, len(ages.list)) // Σ count · P(alive) per age
+	for g, pa := range alive {
+		if !finite(pa) {
+			return nil, fmt.Errorf("P(alive) = %v of a customer with x = %g, t_x = %g, T = %g is not finite", pa, hs[g].x, hs[g].tx, hs[g].T)
+		}
+		weight[ageOf[g]] += count[g] * pa
+	}
+	return weightedCurves(af, ages.list, weight, ts, func(k int) history { return hs[ages.first[k]] })
+}
+
+// age is a distinct (x, T) of the factored forecast.
+type age struct{ x, T float64 }
+
+// ageIndex numbers the distinct ages in the order they are first added,
+// keeping the item (history or customer) each was first seen with, for
+// error messages.
+type ageIndex struct {
+	index map[age]int
+	list  []age
+	first []int
+}
+
+func newAgeIndex() *ageIndex { return &ageIndex{index: map[age]int{}} }
+
+// add returns the number of age a, first seen with item when new.
+func (ix *ageIndex) add(a age, item int) int {
+	k, ok := ix.index[a]
+	if !ok {
+		k = len(ix.list)
+		ix.index[a] = k
+		ix.list = append(ix.list, a)
+		ix.first = append(ix.first, item)
+	}
+	return k
+}
+
+// factoredForecastFromAlive is factoredForecast with every customer's
+// P(alive) given (the run's): summed per distinct (x, T) in the customers'
+// order.
+func factoredForecastFromAlive(af models.AliveFactored, cs []Customer, alive, ts []float64) ([]float64, error) {
+	ages := newAgeIndex()
+	var weight []float64
+	for i, c := range cs {
+		pa := alive[i]
+		if !finite(pa) {
+			return nil, fmt.Errorf("P(alive) = %v of customer %q is not finite", pa, c.ID)
+		}
+		k := ages.add(age{c.Frequency, c.T}, i)
+		if k == len(weight) {
+			weight = append(weight, 0)
+		}
+		weight[k] += pa
+	}
+	return weightedCurves(af, ages.list, weight, ts, func(k int) history {
+		c := cs[ages.first[k]]
+		return history{x: c.Frequency, tx: c.Recency, T: c.T}
+	})
+}
+
+// weightedCurves returns Σ_k weight_k · A(t | x_k, T_k) at every t of ts,
+// A once per age and time (spread over the CPUs), summed in the ages'
+// order; example names a customer of an age for the error of a value that
+// is not finite.
+func weightedCurves(af models.AliveFactored, list []age, weight, ts []float64, example func(k int) history) ([]float64, error) {
+	nt := len(ts)
+	curves := make([]float64, len(list)*nt)
+	parallelRange(len(list), func(k int) {
+		curve := af.AliveCurve(list[k].x, list[k].T)
+		for j, t := range ts {
+			curves[k*nt+j] = curve(t)
+		}
+	})
+	out := make([]float64, nt)
+	for k, w := range weight {
+		for j := range ts {
+			v := curves[k*nt+j]
+			if !finite(v) {
+				return nil, example(k).notFinite(v, ts[j])
+			}
+			out[j] += w * v
 		}
 	}
 	return out, nil

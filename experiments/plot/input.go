@@ -61,6 +61,9 @@ func InputFromArtifacts(a *experiments.Artifacts) (*Input, error) {
 		}
 		in.Models = append(in.Models, m)
 		pr := Predicted{Purchases: p.Column(experiments.PredPurchases)}
+		if _, factored := a.Fits[m].(models.AliveFactored); factored {
+			pr.PAlive = p.Column(experiments.PredPAlive) // the tracking forecast's
+		}
 		if p.HasSpend() {
 			pr.Revenue = p.Column(experiments.PredRevenue)
 		}

@@ -1,0 +1,80 @@
+package experiments
+
+import (
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+
+	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/models"
+)
+
+// benchWindow builds a backtest window of n generated customers shaped
+// like the issue-11 simulation: calibration histories at day resolution
+// in weeks (about a quarter as many distinct patterns as customers),
+// six models whose purchase predictions are functions of the pattern
+// (one, like the average model, of frequency and T only, so distinct
+// patterns share values), revenue predictions that are those times a
+// per-customer spend, and Poisson-like holdout actuals.
+func benchWindow(n int, seed uint64) (*windowResult, []string) {
+	rng := rand.New(rand.NewPCG(seed, 11))
+	s := &datasets.Summary{HasHoldout: true, HasAmount: true}
+	s.Customers = make([]datasets.CustomerSummary, n)
+	monetary := make([]float64, n)
+	for i := range s.Customers {
+		T := float64(rng.IntN(365)) / 7
+		x := math.Floor(rng.ExpFloat64() * 3 * T / 52)
+		tx := 0.0
+		if x > 0 {
+			tx = float64(rng.IntN(int(T*7)+1)) / 7
+		}
+		monetary[i] = 5 + math.Round(rng.ExpFloat64()*2000)/100
+		y := math.Floor(rng.ExpFloat64() * (x + 0.2) * 0.6)
+		s.Customers[i] = datasets.CustomerSummary{ID: strconv.Itoa(i + 1), Frequency: x, Recency: tx, T: T,
+			Monetary: monetary[i], FrequencyHoldout: y, MonetaryHoldout: monetary[i] * (0.8 + 0.4*rng.Float64())}
+	}
+	pt := datasets.NewPatterns(s)
+	wr := &windowResult{summary: s, patterns: pt, preds: map[string]*Prediction{}, results: map[string]*models.FitResult{},
+		errs: map[string]error{}, spend: &models.FittedAverageSpend{}}
+	names := []string{"average", "retention", "hiatus", "bgnbd", "paretonbd", "mbgnbd"}
+	for k, name := range names {
+		byPattern := make([]float64, pt.Len())
+		for j := range byPattern {
+			x, tx, T := pt.Frequency[j], pt.Recency[j], pt.T[j]
+			switch k {
+			case 0:
+				byPattern[j] = 26 * x / math.Max(T, 1)
+			default:
+				byPattern[j] = 26 * (x + 0.3*float64(k)) / (T + 2) * math.Exp(-(T-tx)/(10*float64(k)))
+			}
+		}
+		spend := make([]float64, n)
+		for i := range spend {
+			spend[i] = (s.Customers[i].Frequency*monetary[i] + 4*20) / (s.Customers[i].Frequency + 4)
+		}
+		zeros := make([]float64, pt.Len())
+		p := &Prediction{rows: pt.Of, purchases: byPattern, alive: zeros, discounted: zeros, aliveTime: zeros, spend: spend}
+		wr.preds[name] = p
+	}
+	return wr, names
+}
+
+// BenchmarkBuildMetrics scores a generated window of 1M and 100k
+// customers and six models as the score stage does (holdout metrics of
+// purchases and revenue, segments, the verdict on both targets).
+func BenchmarkBuildMetrics(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			wr, names := benchWindow(n, 7)
+			cfg := &Config{Models: names, Seed: 3, Segments: SegmentsConfig{Groups: 10}}
+			reg := models.NewRegistry()
+			for b.Loop() {
+				wr.ranks = nil // a fresh scorer each run, as a run has
+				if _, err := buildMetrics(cfg, reg, "bench", "", wr, []*windowResult{wr}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
