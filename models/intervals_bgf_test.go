@@ -191,68 +191,6 @@ func prefixSums(p []float64) []float64 {
 	return out
 }
 
-// TestAnalyticInformationMatchesDifferences checks the observed
-// information of the log-parameters from the BG/NBD family's analytic
-// Hessian against central differences of the per-customer log-likelihood (today's
-// way): every entry within 1e-4 relative of the matrix's largest (the
-// differences' own error), and the purchase intervals drawn from either
-// share at least 99.9% of their integer bounds.
-func TestAnalyticInformationMatchesDifferences(t *testing.T) {
-	d, _, _, holdout := simulatedPatterns(t, "bgnbd", 4000, map[string]float64{"r": 0.8, "alpha": 6, "a": 0.6, "b": 3})
-	ctx := context.Background()
-	bg, _ := FitBGNBD(ctx, d, FitOptions{})
-	mbg, _ := FitMBGNBD(ctx, d, FitOptions{})
-	for name, f := range map[string]FittedPurchases{"bgnbd": bg, "mbgnbd": mbg} {
-		pm, _ := predictiveOf(f)
-		theta := pm.params()
-		for i := range theta {
-			theta[i] = math.Log(theta[i])
-		}
-		a, err := analyticInformation(pm.(likelihoodModel), d, theta)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := differencedInformation(theta, rowTotal(pm, d))
-		if err != nil {
-			t.Fatal(err)
-		}
-		scale, worst := 0.0, 0.0
-		for i := range 4 {
-			for j := range 4 {
-				scale = math.Max(scale, math.Abs(n.At(i, j)))
-			}
-		}
-		for i := range 4 {
-			for j := range 4 {
-				worst = math.Max(worst, math.Abs(a.At(i, j)-n.At(i, j))/scale)
-			}
-		}
-		if worst > 1e-4 {
-			t.Errorf("%s: analytic and differenced information differ by %.3g of the largest entry", name, worst)
-		}
-		o := IntervalOptions{Level: 0.8, Draws: 20, Seed: 3}
-		fast, err := NewPurchaseIntervals(f, d, holdout, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		o.DifferencedInformation = true
-		ref, err := NewPurchaseIntervals(f, d, holdout, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		flips := 0
-		for i := range fast.Lower {
-			if fast.Lower[i] != ref.Lower[i] || fast.Upper[i] != ref.Upper[i] {
-				flips++
-			}
-		}
-		if flips > d.Len()/1000 {
-			t.Errorf("%s: %d of %d rows' bounds differ", name, flips, d.Len())
-		}
-		t.Logf("%s: information within %.2g of the largest entry; %d of %d rows' bounds differ; totals %v and %v", name, worst, flips, d.Len(), fast.TotalUpper, ref.TotalUpper)
-	}
-}
-
 // TestParetoAliveEqualsProbabilityAlive checks that the pattern table's
 // P(alive) and log-likelihood with their integrals kept across rows equal
 // FittedParetoNBD.ProbabilityAlive and LogLikelihood bit for bit on sorted simulated
