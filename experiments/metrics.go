@@ -329,11 +329,61 @@ func (sc *Scorer) Score(predicted, actual []float64) (Scores, error) {
 	n := len(predicted)
 	fn := float64(n)
 	ranked := sc.cached(predicted)
-	order := ranked.order
+	e := sc.errorSums(predicted, actual, facts, ranked)
+	P, A := e.predicted, facts.total
+	if math.IsInf(P+A, 0) || math.IsNaN(P+A) {
+		return Scores{}, errors.New("score: the predicted and actual totals overflow a float64")
+	}
+	s := Scores{
+		Customers:      n,
+		ActualTotal:    Metric(A),
+		PredictedTotal: Metric(P),
+		Bias:           Metric(math.NaN()),
+		MAE:            finiteOrNaN(e.abs / fn),
+		MSLE:           finiteOrNaN(e.sle / fn),
+		Pearson:        Metric(sc.pearsonOf(predicted, ranked, facts.values, P)),
+		Top10Share:     Metric(math.NaN()),
+		Top20Share:     Metric(math.NaN()),
+	}
+	if A > 0 {
+		s.Bias = finiteOrNaN(P/A - 1)
+	}
+	if _, exp := math.Frexp(e.maxErr); exp < -400 || exp > 400 {
+		// The squares would overflow or underflow: scale the errors by a
+		// power of two near the largest, which is exact.
+		var ssq ksum
+		for i, p := range predicted {
+			e := math.Ldexp(p-actual[i], -exp)
+			ssq.add(e * e)
+		}
+		s.RMSE = finiteOrNaN(math.Ldexp(math.Sqrt(ssq.value()/fn), exp))
+	} else {
+		s.RMSE = finiteOrNaN(math.Sqrt(e.sq / fn))
+	}
+	byActual := sc.byValue(actual)
+	s.Spearman = Metric(sc.spearmanOf(predicted, ranked, byActual.ranks))
+	top10, top20, g := orderSums(ranked.order, actual, byActual.gini)
+	if A > 0 {
+		s.Top10Share = finiteOrNaN(top10 / A)
+		s.Top20Share = finiteOrNaN(top20 / A)
+	}
+	s.Gini = Metric(g)
+	return s, nil
+}
 
+// errorSums are the compensated sums of Score's error metrics, in
+// customer order: Σ p_i, Σ |p_i − a_i|, Σ (p_i − a_i)², Σ (ln(1+p_i) −
+// ln(1+a_i))², and the largest error.
+type errorSums struct {
+	predicted, abs, sq, sle, maxErr float64
+}
+
+// errorSums accumulates the error sums of predictions against the
+// actuals (ln(1+p) once per pattern row when the row decides p).
+func (sc *Scorer) errorSums(predicted, actual []float64, facts *actualOrder, ranked *cachedOrder) errorSums {
 	var pt, abs, sq, sle ksum
 	var maxErr float64
-	var rowLogs []float64 // ln(1+p) by pattern row, when the row decides p
+	var rowLogs []float64
 	if rv := ranked.rowValues; rv != nil {
 		rowLogs = make([]float64, len(rv))
 		for r, v := range rv {
@@ -356,60 +406,87 @@ func (sc *Scorer) Score(predicted, actual []float64) (Scores, error) {
 		d := lp - facts.log1p[i]
 		sle.add(d * d)
 	}
-	P, A := pt.value(), facts.total
-	if math.IsInf(P+A, 0) || math.IsNaN(P+A) {
-		return Scores{}, errors.New("score: the predicted and actual totals overflow a float64")
-	}
+	return errorSums{predicted: pt.value(), abs: abs.value(), sq: sq.value(), sle: sle.value(), maxErr: maxErr}
+}
 
-	s := Scores{
-		Customers:      n,
-		ActualTotal:    Metric(A),
-		PredictedTotal: Metric(P),
-		Bias:           Metric(math.NaN()),
-		MAE:            finiteOrNaN(abs.value() / fn),
-		MSLE:           finiteOrNaN(sle.value() / fn),
-		Pearson:        Metric(correlate(predicted, facts.values)),
-		Top10Share:     Metric(math.NaN()),
-		Top20Share:     Metric(math.NaN()),
-		Gini:           Metric(math.NaN()),
+// pearsonOf is pearson(predicted, actual) for the actuals' correlation
+// side, given the predictions' order and their compensated total P: the
+// predictions are constant when the first and last of the order are
+// equal, their scale comes from the pattern rows when they decide the
+// values, and, unscaled, their mean is P/n (the same compensated sum in
+// the same order).
+func (sc *Scorer) pearsonOf(predicted []float64, ranked *cachedOrder, y *correlationSide, P float64) float64 {
+	o := ranked.order
+	if predicted[o[0]] == predicted[o[len(o)-1]] || y.constant {
+		return math.NaN()
 	}
-	if A > 0 {
-		s.Bias = finiteOrNaN(P/A - 1)
-	}
-	if _, exp := math.Frexp(maxErr); exp < -400 || exp > 400 {
-		// The squares would overflow or underflow: scale the errors by a
-		// power of two near the largest, which is exact.
-		var ssq ksum
-		for i, p := range predicted {
-			e := math.Ldexp(p-actual[i], -exp)
-			ssq.add(e * e)
-		}
-		s.RMSE = finiteOrNaN(math.Ldexp(math.Sqrt(ssq.value()/fn), exp))
+	var sx int
+	if ranked.rowValues != nil {
+		sx = scaleExp(ranked.rowValues) // rows without customers hold 0
 	} else {
-		s.RMSE = finiteOrNaN(math.Sqrt(sq.value() / fn))
+		sx = scaleExp(predicted)
 	}
+	if sx != 0 {
+		return correlateScaled(predicted, sx, y)
+	}
+	return deviationCorrelation(predicted, P/float64(len(predicted)), y)
+}
 
-	byActual := sc.byValue(actual)
-	s.Spearman = Metric(spearman(order, byActual.ranks, predicted))
-	if A > 0 {
-		s.Top10Share = finiteOrNaN(topShare(order, actual, 10) / A)
-		s.Top20Share = finiteOrNaN(topShare(order, actual, 20) / A)
+// spearmanOf is the Spearman correlation of predicted with the actuals,
+// whose average ranks' correlation side is y: with pattern rows, each
+// customer's average rank is that of the row's value (no ranks by
+// customer to scatter); otherwise as spearman.
+func (sc *Scorer) spearmanOf(predicted []float64, ranked *cachedOrder, y *correlationSide) float64 {
+	o := ranked.order
+	if ranked.rowRanks == nil || predicted[o[0]] == predicted[o[len(o)-1]] || y.constant {
+		return spearman(o, y, predicted)
 	}
-	s.Gini = Metric(gini(order, byActual.gini, actual))
-	return s, nil
+	// The ranks lie in [1, n]: unscaled (scaleExp is 0).
+	var mx ksum
+	for _, r := range sc.rowOf {
+		mx.add(ranked.rowRanks[r])
+	}
+	meanX := mx.value() / float64(len(o))
+	var sxy, sxx ksum
+	for i, r := range sc.rowOf {
+		dx := ranked.rowRanks[r] - meanX
+		sxy.add(dx * y.dev[i])
+		sxx.add(dx * dx)
+	}
+	return correlationOf(sxx.value(), y.ss, sxy.value())
+}
+
+// orderSums returns, in prediction order, the actuals of the top
+// ⌈n/10⌉ and ⌈n/5⌉ customers and the normalized Gini coefficient (see
+// Scores; NaN when the actuals are constant), in one pass.
+func orderSums(order []int, actual []float64, side giniSide) (top10, top20, gini float64) {
+	n := len(order)
+	c10, c20 := topCount(n, 10), topCount(n, 20)
+	var top, num ksum
+	for j, i := range order {
+		a := actual[i]
+		if j < c20 {
+			if j == c10 {
+				top10 = top.value()
+			}
+			top.add(a)
+		}
+		if !side.constant {
+			// Σ_j a_(j)·(n+1−2j), j = 1..n, the actuals scaled by 2^−exp.
+			num.add(scaled(a, side.exp) * float64(n+1-2*(j+1)))
+		}
+	}
+	if top20 = top.value(); c10 == c20 {
+		top10 = top20
+	}
+	if side.constant || side.den <= 0 {
+		return top10, top20, math.NaN()
+	}
+	return top10, top20, max(-1, min(1, num.value()/side.den))
 }
 
 // topCount returns ⌈pct·n/100⌉ in integer arithmetic.
 func topCount(n, pct int) int { return (n*pct + 99) / 100 }
-
-// topShare sums the actuals of the first ⌈pct·n/100⌉ customers of order.
-func topShare(order []int, actual []float64, pct int) float64 {
-	var s ksum
-	for _, i := range order[:topCount(len(order), pct)] {
-		s.add(actual[i])
-	}
-	return s.value()
-}
 
 // constant reports whether every element of v equals v[0].
 func constant(v []float64) bool {
@@ -463,23 +540,46 @@ func correlate(x []float64, y *correlationSide) float64 {
 	if constant(x) || y.constant {
 		return math.NaN()
 	}
-	sx := scaleExp(x)
+	return correlateScaled(x, scaleExp(x), y)
+}
+
+// correlateScaled is correlate of x, not constant, scaled by 2^−sx.
+func correlateScaled(x []float64, sx int, y *correlationSide) float64 {
 	var mx ksum
 	for _, v := range x {
 		mx.add(scaled(v, sx))
 	}
 	meanX := mx.value() / float64(len(x))
+	if sx == 0 {
+		return deviationCorrelation(x, meanX, y)
+	}
 	var sxy, sxx ksum
 	for i, v := range x {
 		dx := scaled(v, sx) - meanX
 		sxy.add(dx * y.dev[i])
 		sxx.add(dx * dx)
 	}
-	vx, vy := sxx.value(), y.ss
+	return correlationOf(sxx.value(), y.ss, sxy.value())
+}
+
+// deviationCorrelation is correlateScaled of unscaled x with mean meanX.
+func deviationCorrelation(x []float64, meanX float64, y *correlationSide) float64 {
+	var sxy, sxx ksum
+	for i, v := range x {
+		dx := v - meanX
+		sxy.add(dx * y.dev[i])
+		sxx.add(dx * dx)
+	}
+	return correlationOf(sxx.value(), y.ss, sxy.value())
+}
+
+// correlationOf returns sxy/√(vx·vy) in [−1, 1], NaN when a spread is
+// not positive.
+func correlationOf(vx, vy, sxy float64) float64 {
 	if vx <= 0 || vy <= 0 {
 		return math.NaN()
 	}
-	r := sxy.value() / (math.Sqrt(vx) * math.Sqrt(vy))
+	r := sxy / (math.Sqrt(vx) * math.Sqrt(vy))
 	return max(-1, min(1, r))
 }
 
@@ -517,17 +617,12 @@ type valueIndex struct {
 // sortByValue returns the values of v with their indices, in ascending
 // order of value and then index.
 func sortByValue(v []float64) []valueIndex {
-	idx := make([]int32, len(v))
-	for i := range idx {
-		idx[i] = int32(i)
-	}
 	keys := make([]uint64, len(v))
 	for i, x := range v {
 		keys[i] = math.Float64bits(x + 0) // ≥ 0: the bits sort as the values
 	}
-	radixSort(keys, idx)
 	s := make([]valueIndex, len(v))
-	for j, i := range idx {
+	for j, i := range keyOrder(keys) {
 		s[j] = valueIndex{v[i], int(i)}
 	}
 	return s
@@ -546,8 +641,8 @@ func spearman(order []int, actualRanks *correlationSide, predicted []float64) fl
 	// Position j of the descending order has ascending rank n−j; a run of
 	// ties at positions s..e−1 shares the mean rank n − (s+e−1)/2.
 	for s := 0; s < n; {
-		e := s + 1
-		for e < n && predicted[order[e]] == predicted[order[s]] {
+		e, v := s+1, predicted[order[s]]
+		for e < n && predicted[order[e]] == v {
 			e++
 		}
 		r := float64(n) - float64(s+e-1)/2
@@ -556,7 +651,7 @@ func spearman(order []int, actualRanks *correlationSide, predicted []float64) fl
 		}
 		s = e
 	}
-	return correlate(rp, actualRanks)
+	return correlateScaled(rp, 0, actualRanks) // ranks in [1, n]: unscaled
 }
 
 // averageRanks returns the ascending ranks 1..n of the values sorted in
@@ -600,26 +695,6 @@ func newGiniSide(byActual []valueIndex, actual []float64) giniSide {
 	}
 	g.den = den.value()
 	return g
-}
-
-// gini returns the normalized Gini coefficient of actual in the given
-// prediction order (see Scores), NaN when all actuals are equal.
-func gini(order []int, side giniSide, actual []float64) float64 {
-	if side.constant {
-		return math.NaN()
-	}
-	n := len(order)
-	// Σ_j a_(j)·(n+1−2j), j = 1..n, with the actuals scaled by 2^−exp, in
-	// prediction order (and, in side.den, in descending order of the
-	// actuals).
-	var num ksum
-	for j := 1; j <= n; j++ {
-		num.add(scaled(actual[order[j-1]], side.exp) * float64(n+1-2*j))
-	}
-	if side.den <= 0 {
-		return math.NaN()
-	}
-	return max(-1, min(1, num.value()/side.den))
 }
 
 // ScoreSet holds Scores by model name and then target name, the shape of

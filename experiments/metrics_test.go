@@ -398,38 +398,47 @@ func TestScoreAgainstReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		order := naiveOrder(ids, p)
-		var A, top10, top20, mae float64
-		for j, i := range order {
-			A += a[i]
-			if j < (n+9)/10 {
-				top10 += a[i]
-			}
-			if j < (n+4)/5 {
-				top20 += a[i]
-			}
-			mae += math.Abs(p[i]-a[i]) / float64(n)
+		checkAgainstNaive(t, fmt.Sprintf("trial %d (n=%d)", trial, n), ids, p, a, got)
+	}
+}
+
+// checkAgainstNaive compares Scores with independent, slow
+// implementations (see TestScoreAgainstReference); the ids must be
+// integers.
+func checkAgainstNaive(t *testing.T, label string, ids []string, p, a []float64, got Scores) {
+	t.Helper()
+	n := len(p)
+	order := naiveOrder(ids, p)
+	var A, top10, top20, mae float64
+	for j, i := range order {
+		A += a[i]
+		if j < (n+9)/10 {
+			top10 += a[i]
 		}
-		want := map[string]float64{
-			"mae": mae, "top10_share": top10 / A, "top20_share": top20 / A,
-			"pearson": nan, "spearman": nan, "gini": nan,
+		if j < (n+4)/5 {
+			top20 += a[i]
 		}
-		if A == 0 {
-			want["top10_share"], want["top20_share"] = nan, nan
-		}
-		if !constant(p) && !constant(a) {
-			want["pearson"] = stat.Correlation(p, a, nil)
-			want["spearman"] = stat.Correlation(naiveRanks(p), naiveRanks(a), nil)
-		}
-		if !constant(a) {
-			want["gini"] = naiveGini(order, a)
-		}
-		for name, w := range want {
-			v, _ := got.Value(name)
-			// Absolute below 1: the naive Gini is a difference of O(1) sums.
-			if !closeTo(v, w, 1e-10) && !(math.Abs(v-w) <= 1e-10) {
-				t.Errorf("trial %d (n=%d): %s = %v, want %v", trial, n, name, v, w)
-			}
+		mae += math.Abs(p[i]-a[i]) / float64(n)
+	}
+	want := map[string]float64{
+		"mae": mae, "top10_share": top10 / A, "top20_share": top20 / A,
+		"pearson": nan, "spearman": nan, "gini": nan,
+	}
+	if A == 0 {
+		want["top10_share"], want["top20_share"] = nan, nan
+	}
+	if !constant(p) && !constant(a) {
+		want["pearson"] = stat.Correlation(p, a, nil)
+		want["spearman"] = stat.Correlation(naiveRanks(p), naiveRanks(a), nil)
+	}
+	if !constant(a) {
+		want["gini"] = naiveGini(order, a)
+	}
+	for name, w := range want {
+		v, _ := got.Value(name)
+		// Absolute below 1: the naive Gini is a difference of O(1) sums.
+		if !closeTo(v, w, 1e-10) && !(math.Abs(v-w) <= 1e-10) {
+			t.Errorf("%s: %s = %v, want %v", label, name, v, w)
 		}
 	}
 }

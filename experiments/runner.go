@@ -694,6 +694,7 @@ func scoreWindow(reg *models.Registry, wr *windowResult) (map[string]map[string]
 func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainWin *windowResult, windows []*windowResult) (*MetricsFile, error) {
 	mf := newMetricsFile(cfg, dataName, sum, mainWin)
 	s := mainWin.summary
+	verdict := startVerdict(cfg, reg, mainWin) // bootstrapped while the models are scored
 	var scores map[string]map[string]Scores
 	var err error
 	if !cfg.Resolved.Forecast { // a forecast has no holdout to score
@@ -764,7 +765,7 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 		mf.Backtest = bt
 	}
 	mf.Intervals = intervalsReport(cfg, mainWin, windows)
-	mf.Verdict = buildVerdict(cfg, reg, mf, mainWin)
+	mf.Verdict = verdict.finish(mf)
 	mf.Covariates, mf.Regularity = covariatesReport(cfg, reg, mainWin), regularityReport(cfg, mainWin) // covariates_metrics.go
 	if w := mf.Covariates.skipWarning(); w != "" {
 		mf.Warnings = append(mf.Warnings, w)

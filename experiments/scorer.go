@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,10 +27,12 @@ type Scorer struct {
 	ids  []string
 	byID []int32 // the customers in tie-breaking order of their ids
 
-	// rowOf[i] is customer i's row among rows (nil: no table), and
-	// rowByID the rows of the customers of byID.
-	rowOf, rowByID []int32
-	rows           int
+	// rowOf[i] is customer i's row among rows (nil: no table); byRow
+	// lists the customers by row and, within a row, in id order, row r's
+	// from rowStart[r] to rowStart[r+1]; idRank[i] is customer i's place
+	// in byID.
+	rowOf, byRow, rowStart, idRank []int32
+	rows                           int
 
 	mu      sync.Mutex
 	orders  map[sliceKey]*cachedOrder
@@ -49,8 +52,10 @@ type cachedOrder struct {
 	once  sync.Once
 	order []int
 	// rowValues holds the value of each table row when the values are
-	// equal for the customers of every row (nil otherwise).
-	rowValues []float64
+	// equal for the customers of every row (nil otherwise), and rowRanks
+	// the average rank (ascending, ties sharing the mean) of each row's
+	// customers.
+	rowValues, rowRanks []float64
 }
 
 // actualOrder is what Score needs of a target's actuals, computed once:
@@ -88,9 +93,21 @@ func NewPatternScorer(ids []string, rowOf []int32, rows int) (*Scorer, error) {
 	}
 	sc := NewScorer(ids)
 	sc.rowOf, sc.rows = rowOf, rows
-	sc.rowByID = make([]int32, len(ids))
+	sc.idRank = make([]int32, len(ids))
+	sc.rowStart = make([]int32, rows+1)
 	for j, i := range sc.byID {
-		sc.rowByID[j] = rowOf[i]
+		sc.idRank[i] = int32(j)
+		sc.rowStart[rowOf[i]+1]++
+	}
+	for r := range rows {
+		sc.rowStart[r+1] += sc.rowStart[r]
+	}
+	next := slices.Clone(sc.rowStart[:rows])
+	sc.byRow = make([]int32, len(ids))
+	for _, i := range sc.byID {
+		r := rowOf[i]
+		sc.byRow[next[r]] = i
+		next[r]++
 	}
 	return sc, nil
 }
@@ -125,10 +142,10 @@ func idOrder(ids []string) []int32 {
 		slices.SortFunc(byID, byString)
 		return byID
 	}
-	radixSort(keys, byID)
-	for s := 0; s < len(keys); {
+	byID = keyOrder(keys)
+	for s := 0; s < len(byID); {
 		e := s + 1
-		for e < len(keys) && keys[e] == keys[s] {
+		for e < len(byID) && keys[byID[e]] == keys[byID[s]] {
 			e++
 		}
 		if e-s > 1 { // "7" and "007"
@@ -169,7 +186,7 @@ func (sc *Scorer) cached(predicted []float64) *cachedOrder {
 	sc.mu.Unlock()
 	c.once.Do(func() {
 		if c.rowValues = sc.rowValues(predicted); c.rowValues != nil {
-			c.order = sc.rowOrder(c.rowValues)
+			c.order, c.rowRanks = sc.rowOrder(c.rowValues)
 		} else {
 			c.order = sc.radixOrder(predicted)
 		}
@@ -180,17 +197,15 @@ func (sc *Scorer) cached(predicted []float64) *cachedOrder {
 // radixOrder is a stable radix sort, by prediction descending, of the
 // customers in id order.
 func (sc *Scorer) radixOrder(predicted []float64) []int {
-	idx := slices.Clone(sc.byID)
-	keys := make([]uint64, len(idx))
-	for j, i := range idx {
+	keys := make([]uint64, len(sc.byID))
+	for j, i := range sc.byID {
 		// The bits of a value ≥ 0 sort as the value; complemented, the
 		// largest comes first.
 		keys[j] = ^math.Float64bits(predicted[i] + 0)
 	}
-	radixSort(keys, idx)
-	o := make([]int, len(idx))
-	for j, i := range idx {
-		o[j] = int(i)
+	o := make([]int, len(keys))
+	for t, j := range keyOrder(keys) {
+		o[t] = int(sc.byID[j])
 	}
 	return o
 }
@@ -230,37 +245,81 @@ func (sc *Scorer) rowValues(predicted []float64) []float64 {
 }
 
 // rowOrder orders the customers by their rows' values, highest first,
-// ties in id order: the rows are sorted by value and numbered by level
-// (equal values sharing one), and the customers, taken in id order, are
-// counted into their levels' places. This is the order a stable sort of
-// the customers by value would give.
-func (sc *Scorer) rowOrder(values []float64) []int {
+// ties in id order: the rows are sorted by value, a row alone at its value
+// hands over its customers (already in id order), and the customers of
+// rows sharing a value are put back in id order. This is the order a
+// stable sort of the customers in id order by value gives.
+func (sc *Scorer) rowOrder(values []float64) (order []int, ranks []float64) {
 	keys := make([]uint64, len(values))
-	byValue := make([]int32, len(values))
 	for r, v := range values {
-		keys[r], byValue[r] = ^math.Float64bits(v), int32(r)
+		keys[r] = ^math.Float64bits(v)
 	}
-	radixSort(keys, byValue)
-	level := make([]int32, len(values))
-	levels := 0
-	for j, r := range byValue {
-		if j > 0 && keys[j] != keys[j-1] {
-			levels++
+	byValue := keyOrder(keys)
+	n := len(sc.byID)
+	o := make([]int, 0, n)
+	ranks = make([]float64, len(values))
+	var tied idMerge
+	for s := 0; s < len(byValue); {
+		e := s + 1
+		for e < len(byValue) && keys[byValue[e]] == keys[byValue[s]] {
+			e++
 		}
-		level[r] = int32(levels)
+		first := len(o)
+		if e == s+1 {
+			r := byValue[s]
+			for _, i := range sc.byRow[sc.rowStart[r]:sc.rowStart[r+1]] {
+				o = append(o, int(i))
+			}
+		} else {
+			o = tied.merge(o, sc, byValue[s:e])
+		}
+		// Places first..len(o)−1 of the descending order have ascending
+		// ranks n−first down to n−len(o)+1: they share their mean.
+		rank := float64(n) - float64(first+len(o)-1)/2
+		for _, r := range byValue[s:e] {
+			ranks[r] = rank
+		}
+		s = e
 	}
-	start := make([]int, levels+2)
-	for _, r := range sc.rowByID {
-		start[level[r]+1]++
+	return o, ranks
+}
+
+// idMerge puts the customers of several rows back in id order.
+type idMerge struct {
+	ranks []int32
+	seen  []uint64 // a bit per place in id order
+}
+
+// merge appends the customers of the rows to o in id order: by sorting
+// their places in id order, or, for many customers, by marking them in a
+// bit set of all places and reading it in order.
+func (m *idMerge) merge(o []int, sc *Scorer, rows []int32) []int {
+	m.ranks = m.ranks[:0]
+	for _, r := range rows {
+		for _, i := range sc.byRow[sc.rowStart[r]:sc.rowStart[r+1]] {
+			m.ranks = append(m.ranks, sc.idRank[i])
+		}
 	}
-	for l := 1; l < len(start); l++ {
-		start[l] += start[l-1]
+	n := len(sc.byID)
+	if len(m.ranks) < n/64 {
+		slices.Sort(m.ranks)
+		for _, j := range m.ranks {
+			o = append(o, int(sc.byID[j]))
+		}
+		return o
 	}
-	o := make([]int, len(sc.byID))
-	for j, r := range sc.rowByID {
-		l := level[r]
-		o[start[l]] = int(sc.byID[j])
-		start[l]++
+	if m.seen == nil {
+		m.seen = make([]uint64, (n+63)/64)
+	}
+	for _, j := range m.ranks {
+		m.seen[j/64] |= 1 << (j % 64)
+	}
+	for w, word := range m.seen {
+		for word != 0 {
+			o = append(o, int(sc.byID[w*64+bits.TrailingZeros64(word)]))
+			word &= word - 1
+		}
+		m.seen[w] = 0
 	}
 	return o
 }
@@ -312,48 +371,103 @@ func (sc *Scorer) actual(actual []float64) *actualOrder {
 	return a
 }
 
-// radixSort sorts keys ascending, carrying idx along, stably: a
-// least-significant-digit radix sort in 11-bit digits (whose counts fit
-// in the first-level cache), skipping the digits every key shares. The
-// counts of every digit are taken in one pass over the keys.
-func radixSort(keys []uint64, idx []int32) {
-	const bits, buckets, digits = 11, 1 << 11, (64 + 10) / 11
+// keyOrder returns the positions 0..n−1 of keys in ascending order of
+// key, equal keys in position order (a stable sort). It radix-sorts words
+// that pack a 32-bit window of the key above the position: the window
+// starts at the highest bit in which two keys differ, so the bits above
+// it are shared, and three passes of at most 11 bits sort it; keys equal
+// in the window but not below it (rare for the values scored) are then put
+// in order by a stable comparison sort of their run. Positions must fit
+// 31 bits.
+func keyOrder(keys []uint64) []int32 {
 	n := len(keys)
-	if n < 2 {
-		return
+	out := make([]int32, n)
+	if n == 0 {
+		return out
 	}
-	var count [digits][buckets]int
+	var diff uint64
 	for _, k := range keys {
-		for d := range digits {
-			count[d][(k>>(d*bits))&(buckets-1)]++
-		}
+		diff |= k ^ keys[0]
 	}
-	srcK, srcI := keys, idx
-	var dstK []uint64
-	var dstI []int32
-	for d := range digits {
-		shift := uint(d * bits)
+	shift := max(0, bits.Len64(diff)-32)
+	packed := make([]uint64, n)
+	for j, k := range keys {
+		packed[j] = (k>>shift)<<32 | uint64(j)
+	}
+	radixSortHigh(packed)
+	if shift > 0 {
+		sortRuns(packed, keys)
+	}
+	for t, p := range packed {
+		out[t] = int32(uint32(p))
+	}
+	return out
+}
+
+// radixSortHigh sorts words stably by their high 32 bits: a
+// least-significant-digit radix sort in digits of 11, 11 and 10 bits
+// (whose counts fit in the first-level cache), counted in one pass,
+// skipping the digits every word shares.
+func radixSortHigh(words []uint64) {
+	const buckets = 1 << 11
+	shifts := [3]uint{32, 43, 54}
+	var count [3][buckets]int
+	for _, w := range words {
+		count[0][(w>>32)&(buckets-1)]++
+		count[1][(w>>43)&(buckets-1)]++
+		count[2][w>>54]++
+	}
+	n := len(words)
+	src := words
+	var dst []uint64
+	for d, shift := range shifts {
 		c := &count[d]
-		if c[(srcK[0]>>shift)&(buckets-1)] == n {
-			continue // every key has this digit
+		if c[(src[0]>>shift)&(buckets-1)] == n {
+			continue // every word has this digit
 		}
-		if dstK == nil {
-			dstK, dstI = make([]uint64, n), make([]int32, n)
+		if dst == nil {
+			dst = make([]uint64, n)
 		}
 		sum := 0
 		for b, m := range c {
 			c[b] = sum
 			sum += m
 		}
-		for j, k := range srcK {
-			b := (k >> shift) & (buckets - 1)
-			dstK[c[b]], dstI[c[b]] = k, srcI[j]
+		for _, w := range src {
+			b := (w >> shift) & (buckets - 1)
+			dst[c[b]] = w
 			c[b]++
 		}
-		srcK, dstK, srcI, dstI = dstK, srcK, dstI, srcI
+		src, dst = dst, src
 	}
-	if &srcK[0] != &keys[0] {
-		copy(keys, srcK)
-		copy(idx, srcI)
+	if &src[0] != &words[0] {
+		copy(words, src)
 	}
+}
+
+// sortRuns orders, stably by the full key, each run of packed words
+// whose windows are equal (see keyOrder).
+func sortRuns(packed, keys []uint64) {
+	key := func(p uint64) uint64 { return keys[uint32(p)] }
+	for s := 0; s < len(packed); {
+		e := s + 1
+		for e < len(packed) && packed[e]>>32 == packed[s]>>32 {
+			e++
+		}
+		if e-s > 1 && !sameKeys(packed[s:e], keys) {
+			slices.SortStableFunc(packed[s:e], func(a, b uint64) int { return cmp.Compare(key(a), key(b)) })
+		}
+		s = e
+	}
+}
+
+// sameKeys reports whether the packed words of a run have equal keys.
+func sameKeys(run, keys []uint64) bool {
+	k := keys[uint32(run[0])]
+	for _, p := range run[1:] {
+		if keys[uint32(p)] != k {
+			return false
+		}
+	}
+	return true
 }

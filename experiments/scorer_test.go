@@ -1,7 +1,9 @@
 package experiments
 
 import (
+	"cmp"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -34,29 +36,151 @@ func TestScorerOrderAgainstComparisonSort(t *testing.T) {
 					pred[i] = rng.ExpFloat64() * 1e-300 // subnormals too
 				}
 			}
-			want := make([]int, n)
-			for i := range want {
-				want[i] = i
-			}
-			sort.SliceStable(want, func(a, b int) bool {
-				i, j := want[a], want[b]
-				if pred[i] != pred[j] {
-					return pred[i] > pred[j]
-				}
-				if numeric {
-					ki, _ := strconv.ParseInt(ids[i], 10, 64)
-					kj, _ := strconv.ParseInt(ids[j], 10, 64)
-					if ki != kj {
-						return ki < kj
-					}
-				}
-				return ids[i] < ids[j]
-			})
+			want := ruleOrder(ids, pred, numeric)
 			if got := sc.order(pred); !slices.Equal(got, want) {
 				t.Fatalf("numeric=%v trial %d: radix order differs from the comparison sort", numeric, trial)
 			}
 			if got := NewScorer(ids).order(pred); !slices.Equal(got, want) {
 				t.Fatalf("numeric=%v trial %d: a fresh scorer's order differs", numeric, trial)
+			}
+		}
+	}
+}
+
+// ruleOrder sorts the customers by the documented rule of PredictionOrder
+// with a comparison sort: prediction descending; ties by numeric id (when
+// numeric), then string id, then position.
+func ruleOrder(ids []string, pred []float64, numeric bool) []int {
+	want := make([]int, len(pred))
+	for i := range want {
+		want[i] = i
+	}
+	sort.SliceStable(want, func(a, b int) bool {
+		i, j := want[a], want[b]
+		if pred[i] != pred[j] {
+			return pred[i] > pred[j]
+		}
+		if numeric {
+			ki, _ := strconv.ParseInt(ids[i], 10, 64)
+			kj, _ := strconv.ParseInt(ids[j], 10, 64)
+			if ki != kj {
+				return ki < kj
+			}
+		}
+		return ids[i] < ids[j]
+	})
+	return want
+}
+
+// TestPatternScorer checks the Scorer that orders per-pattern predictions
+// by their pattern rows: its orders against a comparison sort of the
+// customers by the documented rule, with values shared by many rows
+// (tied levels both small, put back in id order by sorting, and large,
+// by a bit set), rows without customers and −0; predictions that are not
+// equal within rows (revenue) fall back to sorting the customers; its
+// Scores and Segments equal a plain Scorer's bit for bit and, for integer
+// ids, independent naive computations.
+func TestPatternScorer(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for trial, tc := range []struct {
+		n, rows, levels int
+		numeric         bool
+	}{
+		{300, 40, 5, true}, {300, 40, 200, false}, {5000, 700, 300, true}, {5000, 700, 3, false}, {1, 1, 1, true},
+	} {
+		n := tc.n
+		ids := make([]string, n)
+		for i, k := range rng.Perm(n) {
+			ids[i] = strconv.Itoa(3 * k)
+			if !tc.numeric && i%5 == 0 {
+				ids[i] = fmt.Sprintf("c%03d", rng.IntN(50)) // repeated ids too
+			}
+		}
+		rowValue := make([]float64, tc.rows)
+		for r := range rowValue {
+			if rng.IntN(10) > 0 {
+				rowValue[r] = float64(1+rng.IntN(tc.levels)) / 4
+			}
+		}
+		rowOf := make([]int32, n)
+		purchases, revenue, actual := make([]float64, n), make([]float64, n), make([]float64, n)
+		for i := range rowOf {
+			rowOf[i] = int32(rng.IntN(tc.rows))
+			purchases[i] = rowValue[rowOf[i]]
+			if purchases[i] == 0 && i%2 == 0 {
+				purchases[i] = math.Copysign(0, -1)
+			}
+			revenue[i] = purchases[i] * float64(1+rng.IntN(3))
+			actual[i] = float64(rng.IntN(4))
+		}
+		sc, err := NewPatternScorer(ids, rowOf, tc.rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain := NewScorer(ids)
+		for _, pred := range [][]float64{purchases, revenue} {
+			byRows := sc.cached(pred).rowValues != nil
+			if wantRows := &pred[0] == &purchases[0] || n == 1; byRows != wantRows {
+				t.Errorf("trial %d: ordered by rows %v, want %v", trial, byRows, wantRows)
+			}
+			if got, want := sc.order(pred), ruleOrder(ids, pred, tc.numeric); !slices.Equal(got, want) {
+				t.Fatalf("trial %d (rows %v): the order differs from the comparison sort", trial, byRows)
+			}
+			got, err := sc.Score(pred, actual)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := plain.Score(pred, actual)
+			if g, w := fmt.Sprint(got), fmt.Sprint(want); g != w {
+				t.Errorf("trial %d: pattern scores %s, plain %s", trial, g, w)
+			}
+			if tc.numeric && n <= 1000 { // the naive sums are O(n²)
+				checkAgainstNaive(t, fmt.Sprintf("trial %d", trial), ids, pred, actual, got)
+			}
+			groups := min(n, 10)
+			gs, err1 := sc.Segments(pred, actual, groups)
+			ws, err2 := plain.Segments(pred, actual, groups)
+			if err1 != nil || err2 != nil || fmt.Sprint(gs) != fmt.Sprint(ws) {
+				t.Errorf("trial %d: pattern segments %v (%v), plain %v (%v)", trial, gs, err1, ws, err2)
+			}
+		}
+	}
+	if _, err := NewPatternScorer([]string{"1", "2"}, []int32{0, 2}, 2); err == nil {
+		t.Error("a row beyond the table accepted")
+	}
+	if _, err := NewPatternScorer([]string{"1", "2"}, []int32{0}, 2); err == nil {
+		t.Error("fewer rows than customers accepted")
+	}
+}
+
+// TestKeyOrder checks the packed radix sort against a stable comparison
+// sort: keys spread over all 64 bits, over few low bits (no run to
+// repair), with many equal in the sorted window but not below it (runs
+// repaired by a comparison sort), exact ties, the float bits of
+// predictions, and all equal.
+func TestKeyOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	gens := map[string]func(i int) uint64{
+		"wide":        func(int) uint64 { return rng.Uint64() },
+		"low bits":    func(int) uint64 { return uint64(rng.IntN(5000)) },
+		"window ties": func(int) uint64 { return uint64(rng.IntN(4))<<60 | uint64(rng.IntN(3))<<20 | uint64(rng.IntN(1<<10)) },
+		"exact ties":  func(int) uint64 { return uint64(rng.IntN(6)) << 40 },
+		"floats":      func(int) uint64 { return ^math.Float64bits(math.Round(rng.ExpFloat64()*1e4) / 100) },
+		"all equal":   func(int) uint64 { return 42 },
+	}
+	for name, gen := range gens {
+		for _, n := range []int{1, 2, 7, 3000} {
+			keys := make([]uint64, n)
+			for i := range keys {
+				keys[i] = gen(i)
+			}
+			want := make([]int32, n)
+			for i := range want {
+				want[i] = int32(i)
+			}
+			slices.SortStableFunc(want, func(a, b int32) int { return cmp.Compare(keys[a], keys[b]) })
+			if got := keyOrder(keys); !slices.Equal(got, want) {
+				t.Errorf("%s, n=%d: keyOrder differs from a stable sort", name, n)
 			}
 		}
 	}

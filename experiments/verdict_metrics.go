@@ -71,13 +71,31 @@ var verdictScoreMetric = map[string]string{VerdictSquaredError: "rmse", VerdictA
 // buildVerdict computes the verdict of a run from the main window's
 // predictions and mf's scores (which must be filled in).
 func buildVerdict(cfg *Config, reg *models.Registry, mf *MetricsFile, mainWin *windowResult) *VerdictReport {
+	return startVerdict(cfg, reg, mainWin).finish(mf)
+}
+
+// pendingVerdict is a verdict whose bootstrap runs in the background.
+type pendingVerdict struct {
+	cfg     *Config
+	reg     *models.Registry
+	mainWin *windowResult
+	metric  string
+	targets []string
+	tvs     []*TargetVerdict
+	done    chan struct{}
+}
+
+// startVerdict starts the verdict's paired bootstraps, one stream of
+// resamples for every target, in the background: they need the main
+// window's predictions and actuals only, so they run while the models
+// are scored. It returns nil without a holdout.
+func startVerdict(cfg *Config, reg *models.Registry, mainWin *windowResult) *pendingVerdict {
+	if !mainWin.summary.HasHoldout {
+		return nil
+	}
 	metric := cfg.Verdict.Metric
 	if metric == "" {
 		metric = DefaultVerdictMetric
-	}
-	v := &VerdictReport{Metric: metric, Targets: map[string]*TargetVerdict{}}
-	if !mainWin.summary.HasHoldout {
-		return nil
 	}
 	_, actP, actR := mainWin.holdoutActuals()
 	targets := []string{TargetPurchases}
@@ -88,37 +106,60 @@ func buildVerdict(cfg *Config, reg *models.Registry, mf *MetricsFile, mainWin *w
 	if len(names) > 0 && reg != nil && mainWin.isDiscrete(reg, names[0]) {
 		actP, actR = mainWin.modelActuals(reg, names[0])
 	}
-	for _, target := range targets {
-		actual := actP
+	pv := &pendingVerdict{cfg: cfg, reg: reg, mainWin: mainWin, metric: metric, targets: targets, done: make(chan struct{})}
+	actuals := make([][]float64, len(targets))
+	preds := make([]map[string][]float64, len(targets))
+	for t, target := range targets {
+		actuals[t], preds[t] = actP, map[string][]float64{}
 		if target == TargetRevenue {
-			actual = actR
+			actuals[t] = actR
 		}
-		preds := map[string][]float64{}
 		for _, name := range names {
 			if mainWin.preds[name] != nil {
 				q := PredPurchases
 				if target == TargetRevenue {
 					q = PredRevenue
 				}
-				preds[name] = mainWin.column(name, q)
+				preds[t][name] = mainWin.column(name, q)
 			}
 		}
-		o := VerdictOptions{Metric: metric, Resamples: cfg.Verdict.Resamples, Level: 0.95, Seed: cfg.Seed}
-		tv := targetVerdict(names, preds, actual, o)
-		for name, why := range left {
-			if tv.Excluded == nil {
-				tv.Excluded = map[string]string{}
+	}
+	o := VerdictOptions{Metric: metric, Resamples: cfg.Verdict.Resamples, Level: 0.95, Seed: cfg.Seed}
+	go func() {
+		defer close(pv.done)
+		pv.tvs = targetVerdicts(names, preds, actuals, o)
+		for _, tv := range pv.tvs {
+			for name, why := range left {
+				if tv.Excluded == nil {
+					tv.Excluded = map[string]string{}
+				}
+				tv.Excluded[name] = why
 			}
-			tv.Excluded[name] = why
 		}
+	}()
+	return pv
+}
+
+// finish waits for the bootstraps and adds what needs mf's scores: the
+// models of large bias, the ranks over origins, the likelihood comparison
+// and the weakly identified fits. A nil pendingVerdict gives nil.
+func (pv *pendingVerdict) finish(mf *MetricsFile) *VerdictReport {
+	if pv == nil {
+		return nil
+	}
+	<-pv.done
+	cfg, mainWin := pv.cfg, pv.mainWin
+	v := &VerdictReport{Metric: pv.metric, Targets: map[string]*TargetVerdict{}}
+	for t, target := range pv.targets {
+		tv := pv.tvs[t]
 		tv.LargeBias = largeBias(mf, cfg.Models, target)
 		if mf.Backtest != nil {
-			tv.OriginMetric = verdictScoreMetric[metric]
+			tv.OriginMetric = verdictScoreMetric[pv.metric]
 			tv.Origins = RankOverOrigins(originScores(mf.Backtest, target, tv.OriginMetric))
 		}
 		v.Targets[target] = tv
 	}
-	v.Likelihood = likelihoodComparison(cfg, reg, mainWin)
+	v.Likelihood = likelihoodComparison(cfg, pv.reg, mainWin)
 	for _, name := range cfg.Models {
 		if r := mainWin.results[name]; r != nil && r.WeaklyIdentified {
 			v.WeaklyIdentified = append(v.WeaklyIdentified, name)
@@ -157,38 +198,58 @@ func comparableModels(cfg *Config, reg *models.Registry, wr *windowResult) (name
 // losses, in the order of names; a model without predictions or with a
 // loss that is not finite is left out (and named).
 func targetVerdict(names []string, preds map[string][]float64, actual []float64, o VerdictOptions) *TargetVerdict {
-	tv := &TargetVerdict{Excluded: map[string]string{}}
-	var losses []ModelLosses
-	for _, name := range names {
-		p, ok := preds[name]
-		if !ok || p == nil {
-			tv.Excluded[name] = "no predictions"
+	return targetVerdicts(names, []map[string][]float64{preds}, [][]float64{actual}, o)[0]
+}
+
+// targetVerdicts is targetVerdict for several targets of the same
+// customers, bootstrapped together (see PairedBootstraps).
+func targetVerdicts(names []string, preds []map[string][]float64, actuals [][]float64, o VerdictOptions) []*TargetVerdict {
+	tvs := make([]*TargetVerdict, len(actuals))
+	sets := make([][]ModelLosses, len(actuals))
+	for t, actual := range actuals {
+		tv := &TargetVerdict{Excluded: map[string]string{}}
+		for _, name := range names {
+			p, ok := preds[t][name]
+			if !ok || p == nil {
+				tv.Excluded[name] = "no predictions"
+				continue
+			}
+			l, bad := customerLosses(o.Metric, p, actual)
+			if bad >= 0 {
+				tv.Excluded[name] = fmt.Sprintf("its %s is not finite for customer %d", o.Metric, bad+1)
+				continue
+			}
+			sets[t] = append(sets[t], ModelLosses{Model: name, Losses: l})
+		}
+		if len(tv.Excluded) == 0 {
+			tv.Excluded = nil
+		}
+		tvs[t] = tv
+	}
+	vs, errs := PairedBootstraps(sets, nil, o)
+	for t, tv := range tvs {
+		if errs[t] != nil {
+			tv.Error = errs[t].Error()
+			tv.Verdict = &Verdict{Metric: o.Metric}
 			continue
 		}
-		l := make([]float64, len(actual))
-		ok = true
-		for i := range actual {
-			if l[i] = CustomerLoss(o.Metric, p[i], actual[i]); math.IsNaN(l[i]) {
-				tv.Excluded[name] = fmt.Sprintf("its %s is not finite for customer %d", o.Metric, i+1)
-				ok = false
-				break
-			}
+		tv.Verdict = vs[t]
+	}
+	return tvs
+}
+
+// customerLosses returns every customer's loss under a verdict metric
+// (CustomerLoss) and the index of the first that is not finite (−1 when
+// all are).
+func customerLosses(metric string, predicted, actual []float64) ([]float64, int) {
+	l := make([]float64, len(actual))
+	for i, a := range actual {
+		l[i] = CustomerLoss(metric, predicted[i], a)
+		if math.IsNaN(l[i]) {
+			return nil, i
 		}
-		if ok {
-			losses = append(losses, ModelLosses{Model: name, Losses: l})
-		}
 	}
-	if len(tv.Excluded) == 0 {
-		tv.Excluded = nil
-	}
-	v, err := PairedBootstrap(losses, nil, o)
-	if err != nil {
-		tv.Error = err.Error()
-		tv.Verdict = &Verdict{Metric: o.Metric}
-		return tv
-	}
-	tv.Verdict = v
-	return tv
+	return l, -1
 }
 
 // largeBias lists the models whose bias on target is beyond ±LargeBias.

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -213,19 +214,23 @@ func (rs *resampler) run(sets []*bootstrapSet, o VerdictOptions) {
 		}
 		close(drawn)
 	}()
+	lanes := newLaneGroups(sets, rs.n)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sums := make([]float64, 0, 8)
+			sums := make([][laneWidth]float64, len(lanes.groups))
 			for c := range drawn {
 				for r := range min(per, o.Resamples-c.first) {
-					for _, b := range sets {
-						sums = dotSums(sums[:0], b.units, c.counts[r])
+					for g, units := range lanes.groups {
+						sums[g] = dotLanes(units, c.counts[r])
+					}
+					for s, b := range sets {
+						best := lanes.sum(sums, s, b.best)
 						for k, d := range b.diffs {
 							if d != nil {
-								d[c.first+r] = (sums[k] - sums[b.best]) / c.total[r]
+								d[c.first+r] = (lanes.sum(sums, s, k) - best) / c.total[r]
 							}
 						}
 					}
@@ -237,30 +242,61 @@ func (rs *resampler) run(sets []*bootstrapSet, o VerdictOptions) {
 	wg.Wait()
 }
 
-// dotSums appends Σ_u c_u·units[k][u] for every k to sums, each
-// accumulated in unit order, four models per pass over the counts.
-func dotSums(sums []float64, units [][]float64, c []float64) []float64 {
-	k := 0
-	for ; k+4 <= len(units); k += 4 {
-		a, b, d, e := units[k][:len(c)], units[k+1][:len(c)], units[k+2][:len(c)], units[k+3][:len(c)]
-		var s0, s1, s2, s3 float64
-		for u, cu := range c {
-			s0 += cu * a[u]
-			s1 += cu * b[u]
-			s2 += cu * d[u]
-			s3 += cu * e[u]
+// laneWidth is the number of loss sums accumulated in one pass over a
+// resample's counts: enough independent additions to keep the adder
+// busy, few enough to stay in registers.
+const laneWidth = 6
+
+// laneGroups lays out the units of every model of every set in groups of
+// laneWidth interleaved series (unit u of lane l at u·laneWidth + l;
+// unused lanes hold 0), so that one pass over the counts accumulates
+// laneWidth sums.
+type laneGroups struct {
+	groups [][]float64
+	first  []int // the lane of each set's first model
+}
+
+func newLaneGroups(sets []*bootstrapSet, n int) *laneGroups {
+	lg := &laneGroups{}
+	lane := 0
+	for _, b := range sets {
+		lg.first = append(lg.first, lane)
+		for _, units := range b.units {
+			g, l := lane/laneWidth, lane%laneWidth
+			if l == 0 {
+				lg.groups = append(lg.groups, make([]float64, laneWidth*n))
+			}
+			for u, v := range units {
+				lg.groups[g][u*laneWidth+l] = v
+			}
+			lane++
 		}
-		sums = append(sums, s0, s1, s2, s3)
 	}
-	for ; k < len(units); k++ {
-		a := units[k][:len(c)]
-		var s float64
-		for u, cu := range c {
-			s += cu * a[u]
-		}
-		sums = append(sums, s)
+	return lg
+}
+
+// sum returns the sum of set s's model k from the groups' sums.
+func (lg *laneGroups) sum(sums [][laneWidth]float64, s, k int) float64 {
+	lane := lg.first[s] + k
+	return sums[lane/laneWidth][lane%laneWidth]
+}
+
+// dotLanes returns Σ_u c_u·units[u·laneWidth + l] for every lane l, each
+// accumulated in unit order from 0 (the order of a plain loop, so the
+// same bits).
+func dotLanes(units, c []float64) [laneWidth]float64 {
+	var s0, s1, s2, s3, s4, s5 float64
+	units = units[:laneWidth*len(c)]
+	for u, cu := range c {
+		row := units[u*laneWidth : u*laneWidth+laneWidth : u*laneWidth+laneWidth]
+		s0 += cu * row[0]
+		s1 += cu * row[1]
+		s2 += cu * row[2]
+		s3 += cu * row[3]
+		s4 += cu * row[4]
+		s5 += cu * row[5]
 	}
-	return sums
+	return [laneWidth]float64{s0, s1, s2, s3, s4, s5}
 }
 
 // poissonDraws draws Poisson counts from one seeded stream: by inversion
@@ -268,24 +304,69 @@ func dotSums(sums []float64, units [][]float64, c []float64) []float64 {
 // weights 1, 2, …; one uniform each), by gonum's transformed rejection
 // (Hörmann 1993) above.
 type poissonDraws struct {
-	src    *rand.PCG
+	src    *pcgStream
 	tables map[float64]*poissonTable
 	one    *poissonTable
 }
 
 func newPoissonDraws(seed int64) *poissonDraws {
-	d := &poissonDraws{src: rand.NewPCG(uint64(seed), 0x76657264696374), tables: map[float64]*poissonTable{}} // "verdict"
-	d.one = d.table(1)
+	d := &poissonDraws{src: newPCGStream(uint64(seed), 0x76657264696374), tables: map[float64]*poissonTable{}} // "verdict"
+	d.one = d.table(1).withRanges()
 	return d
+}
+
+// pcgStream is math/rand/v2's PCG generator (PCG-DXSM: a 128-bit linear
+// congruential state, Go's multiplier and increment, the "double
+// xorshift multiply" output), the same stream rand.NewPCG(seed1, seed2)
+// gives (TestPCGStream), written out so that a loop of draws keeps the
+// state in registers.
+type pcgStream struct{ hi, lo uint64 }
+
+func newPCGStream(seed1, seed2 uint64) *pcgStream { return &pcgStream{seed1, seed2} }
+
+// pcgStep advances the state and returns the next output.
+func pcgStep(hi, lo uint64) (newHi, newLo, out uint64) {
+	const (
+		mulHi    = 2549297995355413924
+		mulLo    = 4865540595714422341
+		incHi    = 6364136223846793005
+		incLo    = 1442695040888963407
+		cheapMul = 0xda942042e4dd58b5
+	)
+	h, l := bits.Mul64(lo, mulLo)
+	h += hi*mulLo + lo*mulHi
+	l, c := bits.Add64(l, incLo, 0)
+	h, _ = bits.Add64(h, incHi, c)
+	out = h ^ h>>32
+	out *= cheapMul
+	out ^= out >> 48
+	out *= l | 1
+	return h, l, out
+}
+
+// Uint64 implements rand.Source.
+func (p *pcgStream) Uint64() uint64 {
+	var out uint64
+	p.hi, p.lo, out = pcgStep(p.hi, p.lo)
+	return out
 }
 
 // poissonTable is the cumulative distribution F(k), k = 0, 1, …, of a
 // Poisson mean up to 1 − 1e−16, as the bounds a 53-bit uniform integer m
 // is compared with: the uniform m/2⁵³ < F(k) exactly when m < ⌈F(k)·2⁵³⌉
-// (a product by a power of two is exact).
+// (a product by a power of two is exact). The count of m is the number
+// of bounds ≤ m. For the mean 1, fast holds it for each of the 2¹²
+// ranges of m sharing their top 12 bits, where no bound splits the range
+// (all but at most one range per bound), and slowRange where one does.
 type poissonTable struct {
 	bound []uint64
+	fast  *[1 << fastBits]uint8
 }
+
+const (
+	fastBits  = 12
+	slowRange = 255
+)
 
 func (d *poissonDraws) table(lambda float64) *poissonTable {
 	if t, ok := d.tables[lambda]; ok {
@@ -305,11 +386,25 @@ func (d *poissonDraws) table(lambda float64) *poissonTable {
 	return t
 }
 
+// withRanges fills the table's ranges (see poissonTable).
+func (t *poissonTable) withRanges() *poissonTable {
+	const width = 1 << (53 - fastBits)
+	t.fast = new([1 << fastBits]uint8)
+	for r := range t.fast {
+		first, last := t.invert(uint64(r)*width), t.invert(uint64(r+1)*width-1)
+		t.fast[r] = slowRange
+		if first == last && first < slowRange {
+			t.fast[r] = uint8(first)
+		}
+	}
+	return t
+}
+
 // invert returns the count of the 53-bit uniform m: the first k with
 // m < bound[k], or the length of the table.
-func (t *poissonTable) invert(m uint64, from int) float64 {
-	for k := from; k < len(t.bound); k++ {
-		if m < t.bound[k] {
+func (t *poissonTable) invert(m uint64) float64 {
+	for k, b := range t.bound {
+		if m < b {
 			return float64(k)
 		}
 	}
@@ -339,21 +434,21 @@ func (d *poissonDraws) fill(c, lambda, size []float64) float64 {
 	return total
 }
 
-// fillOnes draws Poisson(1) counts into c: the first three bounds are
-// compared without branches (a count of 0 to 3 covers 98% of draws).
+// fillOnes draws Poisson(1) counts into c, by the table of ranges.
 func (d *poissonDraws) fillOnes(c []float64) {
-	t := d.one
-	b0, b1, b2 := t.bound[0]-1, t.bound[1]-1, t.bound[2]-1
+	fast := d.one.fast
+	hi, lo := d.src.hi, d.src.lo
 	for u := range c {
-		m := d.src.Uint64() << 11 >> 11
-		// (b − m) >> 63 is 1 exactly when m > b, m and b being below 2⁵³.
-		k := int((b0-m)>>63 + (b1-m)>>63 + (b2-m)>>63)
-		if k == 3 {
-			c[u] = t.invert(m, 3)
+		var m uint64
+		hi, lo, m = pcgStep(hi, lo)
+		m = m << 11 >> 11
+		if k := fast[m>>(53-fastBits)]; k != slowRange {
+			c[u] = float64(k)
 			continue
 		}
-		c[u] = float64(k)
+		c[u] = d.one.invert(m)
 	}
+	d.src.hi, d.src.lo = hi, lo
 }
 
 // count draws one Poisson(lambda) count (0 for a mean of 0).
@@ -364,7 +459,7 @@ func (d *poissonDraws) count(lambda float64) float64 {
 	case lambda >= 10:
 		return distuv.Poisson{Lambda: lambda, Src: d.src}.Rand()
 	case lambda == 1:
-		return d.one.invert(d.src.Uint64()<<11>>11, 0)
+		return d.one.invert(d.src.Uint64() << 11 >> 11)
 	}
-	return d.table(lambda).invert(d.src.Uint64()<<11>>11, 0)
+	return d.table(lambda).invert(d.src.Uint64() << 11 >> 11)
 }

@@ -95,3 +95,16 @@ func TestPairedBootstrapsSharesDraws(t *testing.T) {
 		}
 	}
 }
+
+// TestPCGStream checks the written-out generator against math/rand/v2's
+// PCG: the same outputs for the same seeds.
+func TestPCGStream(t *testing.T) {
+	for _, seed := range [][2]uint64{{0, 0}, {1, 2}, {7, 0x76657264696374}, {^uint64(0), 12345}} {
+		want, got := rand.NewPCG(seed[0], seed[1]), newPCGStream(seed[0], seed[1])
+		for i := range 10000 {
+			if w, g := want.Uint64(), got.Uint64(); w != g {
+				t.Fatalf("seed %v, draw %d: %#x, want %#x", seed, i, g, w)
+			}
+		}
+	}
+}
