@@ -214,12 +214,12 @@ func (wr *windowResult) releaseScoring() {
 func (wr *windowResult) scorer() *Scorer {
 	if wr.ranks == nil {
 		ids, _, _ := wr.holdoutActuals()
-		wr.ranks = NewScorer(ids)
 		if pt := wr.patterns; pt != nil {
 			// Purchase predictions are per pattern: ordered by pattern.
-			if sc, err := NewPatternScorer(ids, pt.Of, pt.Len()); err == nil {
-				wr.ranks = sc
-			}
+			wr.ranks, _ = NewPatternScorer(ids, pt.Of, pt.Len())
+		}
+		if wr.ranks == nil {
+			wr.ranks = NewScorer(ids)
 		}
 	}
 	return wr.ranks
