@@ -345,7 +345,7 @@ func (iv *PredictionIntervals) addMoney(cfg *Config, f models.FittedPurchases, g
 // the model's conditional expectation, once per row.
 func clvFactors(cfg *Config, f models.FittedPurchases, d *models.Data, rows []int, p *Prediction) []float64 {
 	H := cfg.Resolved.Horizon
-	expected := func(i, r int) float64 { return f.ConditionalExpectedPurchases(d.Customer(r), H) }
+	var expected func(i, r int) float64
 	if af, ok := f.(models.AliveFactored); ok {
 		type xt struct{ x, t float64 }
 		curve := map[xt]float64{}

@@ -409,7 +409,8 @@ func (sc *Scorer) errorSums(predicted, actual []float64, facts *actualOrder, ran
 	return errorSums{predicted: pt.value(), abs: abs.value(), sq: sq.value(), sle: sle.value(), maxErr: maxErr}
 }
 
-// pearsonOf is pearson(predicted, actual) for the actuals' correlation
+// pearsonOf is the Pearson correlation of predicted and actual (NaN when
+// either is constant or their spread underflows) for the actuals' correlation
 // side, given the predictions' order and their compensated total P: the
 // predictions are constant when the first and last of the order are
 // equal, their scale comes from the pattern rows when they decide the
@@ -498,12 +499,6 @@ func constant(v []float64) bool {
 	return true
 }
 
-// pearson returns the Pearson correlation of x and y, NaN when either is
-// constant or their spread underflows. Values beyond 2^±400 are first
-// scaled by a power of two (exactly, see scaleExp) so that the squares
-// cannot overflow.
-func pearson(x, y []float64) float64 { return correlate(x, newCorrelationSide(y)) }
-
 // correlationSide is what Pearson's correlation needs of one variable,
 // computed once for many correlations with it: whether it is constant,
 // and its deviations from the mean (of the values scaled by scaleExp) with
@@ -535,15 +530,9 @@ func newCorrelationSide(y []float64) *correlationSide {
 	return c
 }
 
-// correlate is pearson(x, y) for y's correlationSide.
-func correlate(x []float64, y *correlationSide) float64 {
-	if constant(x) || y.constant {
-		return math.NaN()
-	}
-	return correlateScaled(x, scaleExp(x), y)
-}
-
-// correlateScaled is correlate of x, not constant, scaled by 2^−sx.
+// correlateScaled is the Pearson correlation of x, not constant, with y's
+// side, x scaled by 2^−sx (exactly, see scaleExp; values beyond 2^±400 are
+// scaled so that the squares cannot overflow).
 func correlateScaled(x []float64, sx int, y *correlationSide) float64 {
 	var mx ksum
 	for _, v := range x {
