@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+
+	"github.com/clv-dev/clv/datasets/keyindex"
 )
 
 // Patterns is the table of the distinct calibration histories
@@ -143,74 +145,23 @@ func indexHistories(s *Summary, lo, hi int, of []int32) *historyIndex {
 }
 
 // historyIndex numbers the distinct histories (x, t_x, T), compared by
-// their bits, in order of first appearance: an open-addressing hash table
-// with linear probing over rows, kept at most half full (several times
-// faster than a map on a million customers).
+// their bits, in order of first appearance (keyindex), with each one's
+// row.
 type historyIndex struct {
-	rows  []history
-	slots []int32 // −1: empty; else an index into rows
-	mask  uint64
+	keys *keyindex.Index
+	rows []history // by number
 }
 
 func newHistoryIndex(hint int) *historyIndex {
-	size := 16
-	for size < 2*hint {
-		size *= 2
-	}
-	ix := &historyIndex{rows: make([]history, 0, hint)}
-	ix.resize(size)
-	return ix
-}
-
-func (ix *historyIndex) resize(size int) {
-	ix.slots = make([]int32, size)
-	for i := range ix.slots {
-		ix.slots[i] = -1
-	}
-	ix.mask = uint64(size - 1)
-	for j := range ix.rows {
-		r := &ix.rows[j]
-		h := historyHash(r.x, r.tx, r.t) & ix.mask
-		for ix.slots[h] >= 0 {
-			h = (h + 1) & ix.mask
-		}
-		ix.slots[h] = int32(j)
-	}
-}
-
-// historyHash mixes the bits of a history (multiplicative mixing and the
-// splitmix64 finalizer: whole numbers and day fractions, whose low bits
-// are 0, spread over the table).
-func historyHash(x, tx, t float64) uint64 {
-	h := math.Float64bits(x)*0x9E3779B97F4A7C15 ^ (math.Float64bits(tx)+0x632BE59BD9B4E019)*0xC2B2AE3D27D4EB4F ^
-		(math.Float64bits(t)+0x85EBCA77C2B2AE63)*0x165667B19E3779F9
-	h ^= h >> 30
-	h *= 0xBF58476D1CE4E5B9
-	h ^= h >> 27
-	h *= 0x94D049BB133111EB
-	return h ^ h>>31
+	return &historyIndex{keys: keyindex.New(hint), rows: make([]history, 0, hint)}
 }
 
 // of returns the number of the history (x, t_x, T), adding it with weight
 // 0 when it is new.
 func (ix *historyIndex) of(x, tx, t float64) int32 {
-	bx, btx, bt := math.Float64bits(x), math.Float64bits(tx), math.Float64bits(t)
-	h := historyHash(x, tx, t) & ix.mask
-	for {
-		j := ix.slots[h]
-		if j < 0 {
-			break
-		}
-		if r := &ix.rows[j]; math.Float64bits(r.x) == bx && math.Float64bits(r.tx) == btx && math.Float64bits(r.t) == bt {
-			return j
-		}
-		h = (h + 1) & ix.mask
-	}
-	j := int32(len(ix.rows))
-	ix.rows = append(ix.rows, history{x: x, tx: tx, t: t, num: j})
-	ix.slots[h] = j
-	if 2*len(ix.rows) > len(ix.slots) {
-		ix.resize(2 * len(ix.slots))
+	j, old := ix.keys.Of(x, tx, t)
+	if !old {
+		ix.rows = append(ix.rows, history{x: x, tx: tx, t: t, num: j})
 	}
 	return j
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sync"
 
+	"github.com/clv-dev/clv/datasets/keyindex"
 	"gonum.org/v1/gonum/mathext"
 )
 
@@ -858,10 +859,10 @@ func (pd *pnbdData) buildPairs() {
 			}
 			return
 		}
-		m := newKeyIndex(1 << 12)
+		m := keyindex.New(1 << 12)
 		for i, t := range r {
 			x := pd.xi[i]
-			j, old := m.of(float64(x), float64(t), 0)
+			j, old := m.Of(float64(x), float64(t), 0)
 			if !old {
 				add(x, t)
 			}

@@ -1,6 +1,10 @@
 package models
 
-import "math"
+import (
+	"math"
+
+	"github.com/clv-dev/clv/datasets/keyindex"
+)
 
 // The fits of the BG/NBD family and of the Pareto/NBD receive the table of
 // distinct histories (x, t_x, T) with their weights, built once per data
@@ -9,87 +13,16 @@ import "math"
 // gamma-function terms are computed once per evaluation, and the distinct
 // times (whole days in a log), whose logarithms are.
 
-// keyIndex numbers distinct keys of up to three float64s, compared by
-// their bits (−0 and +0 merely stay apart), in order of first appearance:
-// an open-addressing hash table with linear probing, kept at most half
-// full.
-type keyIndex struct {
-	keys  [][3]uint64
-	slots []int32 // −1: empty; else an index into keys
-	mask  uint64
-}
-
-func newKeyIndex(hint int) *keyIndex {
-	size := 16
-	for size < 2*hint {
-		size *= 2
-	}
-	ix := &keyIndex{keys: make([][3]uint64, 0, hint)}
-	ix.resize(size)
-	return ix
-}
-
-func (ix *keyIndex) resize(size int) {
-	ix.slots = make([]int32, size)
-	for i := range ix.slots {
-		ix.slots[i] = -1
-	}
-	ix.mask = uint64(size - 1)
-	for j, k := range ix.keys {
-		h := keyHash(k) & ix.mask
-		for ix.slots[h] >= 0 {
-			h = (h + 1) & ix.mask
-		}
-		ix.slots[h] = int32(j)
-	}
-}
-
-// keyHash mixes the bits of a key (multiplicative mixing and the
-// splitmix64 finalizer: whole numbers and day fractions, whose low bits
-// are 0, spread over the table).
-func keyHash(k [3]uint64) uint64 {
-	h := k[0]*0x9E3779B97F4A7C15 ^ (k[1]+0x632BE59BD9B4E019)*0xC2B2AE3D27D4EB4F ^ (k[2]+0x85EBCA77C2B2AE63)*0x165667B19E3779F9
-	h ^= h >> 30
-	h *= 0xBF58476D1CE4E5B9
-	h ^= h >> 27
-	h *= 0x94D049BB133111EB
-	return h ^ h>>31
-}
-
-// of returns the number of the key (a, b, c) and whether it was seen
-// before (a new key gets the next number).
-func (ix *keyIndex) of(a, b, c float64) (int32, bool) {
-	k := [3]uint64{math.Float64bits(a), math.Float64bits(b), math.Float64bits(c)}
-	h := keyHash(k) & ix.mask
-	for {
-		j := ix.slots[h]
-		if j < 0 {
-			break
-		}
-		if ix.keys[j] == k {
-			return j, true
-		}
-		h = (h + 1) & ix.mask
-	}
-	j := int32(len(ix.keys))
-	ix.keys = append(ix.keys, k)
-	ix.slots[h] = j
-	if 2*len(ix.keys) > len(ix.slots) {
-		ix.resize(2 * len(ix.slots))
-	}
-	return j, false
-}
-
 // freqIndex numbers distinct frequencies in order of first appearance,
 // with a direct table for small whole numbers (the usual case).
 type freqIndex struct {
-	table  []int32   // whole x < 2¹⁶ → number, or −1
-	other  *keyIndex // the other frequencies
-	num    []int32   // number of the other frequencies, by their index
-	values []float64 // the frequencies by number
+	table  []int32         // whole x < 2¹⁶ → number, or −1
+	other  *keyindex.Index // the other frequencies
+	num    []int32         // number of the other frequencies, by their index
+	values []float64       // the frequencies by number
 }
 
-func newFreqIndex() *freqIndex { return &freqIndex{other: newKeyIndex(8)} }
+func newFreqIndex() *freqIndex { return &freqIndex{other: keyindex.New(8)} }
 
 func (f *freqIndex) of(x float64) int32 {
 	if x == math.Trunc(x) && x >= 0 && x < 1<<16 {
@@ -107,7 +40,7 @@ func (f *freqIndex) of(x float64) int32 {
 		}
 		return f.table[i]
 	}
-	k, old := f.other.of(x, 0, 0)
+	k, old := f.other.Of(x, 0, 0)
 	if !old {
 		f.num = append(f.num, int32(len(f.values)))
 		f.values = append(f.values, x)
@@ -121,7 +54,7 @@ func (f *freqIndex) of(x float64) int32 {
 // (continuous times, where a table would not pay).
 func indexTimes(a, b []float64, limit int) (tau []float64, ia, ib []int32, ok bool) {
 	n := len(a)
-	times := newKeyIndex(256)
+	times := keyindex.New(256)
 	// Grown as they fill, so that rows with too many times cost little
 	// before giving up.
 	ia, ib = make([]int32, 0, min(n, 1<<16)), make([]int32, 0, min(n, 1<<16))
@@ -129,17 +62,17 @@ func indexTimes(a, b []float64, limit int) (tau []float64, ia, ib []int32, ok bo
 	for i := 0; i < n; i++ {
 		if v := a[i]; v != lastA {
 			lastA = v
-			lastIA, _ = times.of(v, 0, 0)
+			lastIA, _ = times.Of(v, 0, 0)
 		}
-		j, _ := times.of(b[i], 0, 0)
+		j, _ := times.Of(b[i], 0, 0)
 		ia, ib = append(ia, lastIA), append(ib, j)
-		if len(times.keys) > limit {
+		if times.Len() > limit {
 			return nil, nil, nil, false
 		}
 	}
-	tau = make([]float64, len(times.keys))
-	for j, k := range times.keys {
-		tau[j] = math.Float64frombits(k[0])
+	tau = make([]float64, times.Len())
+	for j := range tau {
+		tau[j], _, _ = times.Key(j)
 	}
 	return tau, ia, ib, true
 }
