@@ -43,7 +43,7 @@ func TestEncodePNG(t *testing.T) {
 		t.Skip("draws every figure at 300 dpi")
 	}
 	for _, f := range Compute(fixtureInput(t)).Figures()[:3] {
-		img := f.raster()
+		img := f.raster(nil)
 		first := checkPNGRoundTrip(t, f.Name, img)
 		again := checkPNGRoundTrip(t, f.Name, img)
 		if !bytes.Equal(first, again) {
