@@ -39,7 +39,7 @@ func encodePNG(w io.Writer, img *image.RGBA) error {
 		return err
 	}
 	row := make([]byte, 1+3*width+8) // 8 bytes of slack for upFilter's stores
-	row[0] = 2                        // the Up filter
+	row[0] = 2                       // the Up filter
 	for y := range height {
 		cur := img.Pix[y*img.Stride : y*img.Stride+4*width]
 		if y == 0 {
