@@ -540,10 +540,17 @@ func holdoutForecast(f models.FittedPurchases, tables *historyTables, ts, alive 
 	hs, count := ht.hs, ht.count
 	nt := len(ts)
 	vals := make([]float64, len(hs)*nt) // [history][time]
+	// experiments.HoldoutPurchases of a model that is not factored (as
+	// here): a new customer's (T = 0) unconditional expectation, anyone
+	// else's conditional one; the model's type asked once, not per value.
 	parallelRange(len(hs), func(g int) {
 		c := hs[g].customer()
 		for j, t := range ts {
-			vals[g*nt+j] = experiments.HoldoutPurchases(f, c, t)
+			if c.T == 0 {
+				vals[g*nt+j] = f.ExpectedPurchases(t)
+			} else {
+				vals[g*nt+j] = f.ConditionalExpectedPurchases(c, t)
+			}
 		}
 	})
 	out := make([]float64, nt)
