@@ -232,25 +232,15 @@ func (s Scores) Values() map[string]float64 {
 
 // ksum is a Neumaier compensated sum: the running sum s and the rounding
 // error c it has lost so far.
-//
-// Neumaier adds to c the rounding error of t = s + x by Fast2Sum, the
-// larger magnitude first: (s − t) + x when |s| ≥ |x|, else (x − t) + s.
-// Both give the error (s + x) − t exactly (Dekker 1971), as Knuth's
-// TwoSum does without comparing magnitudes:
-//
-//	z = t − s,  e = (s − (t − z)) + (x − z),
-//
-// so add computes the same e, and the same bits of s and c, without a
-// data-dependent branch (sums whose running total hovers around zero, as
-// those of deviations do, mispredict it). An error of zero is +0 in
-// either form once added to c, which is never −0. Non-finite sums end in
-// NaN either way.
 type ksum struct{ s, c float64 }
 
 func (k *ksum) add(x float64) {
 	t := k.s + x
-	z := t - k.s
-	k.c += (k.s - (t - z)) + (x - z)
+	if math.Abs(k.s) >= math.Abs(x) {
+		k.c += (k.s - t) + x
+	} else {
+		k.c += (x - t) + k.s
+	}
 	k.s = t
 }
 
