@@ -97,26 +97,32 @@ func quantileSelect(v []float64, q float64) float64 {
 // last (see inTop). k larger than the number of such customers counts
 // them all; ok is false when there are none.
 func (sc *Scorer) topCut(v []float64, k int) (cut float64, last int, ok bool) {
-	keys := make([]uint64, 0, len(v)/2)
+	keys := make([]uint64, len(v))
+	m := 0
 	for _, x := range v {
 		if x > 0 {
-			keys = append(keys, ^math.Float64bits(x)) // descending
+			keys[m] = ^math.Float64bits(x) // descending
+			m++
 		}
 	}
-	if len(keys) == 0 {
+	if m == 0 {
 		return 0, 0, false
 	}
-	k = min(k, len(keys))
-	cut = math.Float64frombits(^selectKey(keys, k-1))
+	k = min(k, m)
+	cut = math.Float64frombits(^selectKey(keys[:m], k-1))
 	// k less those above the cut are taken from the ties at it, in id
 	// order.
-	above := 0
-	var tied []int32
-	for i, x := range v {
-		switch {
-		case x > cut:
+	above, ties := 0, 0
+	for _, x := range v {
+		if x > cut {
 			above++
-		case x == cut:
+		} else if x == cut {
+			ties++
+		}
+	}
+	tied := make([]int32, 0, ties)
+	for i, x := range v {
+		if x == cut {
 			tied = append(tied, int32(i))
 		}
 	}

@@ -160,7 +160,7 @@ func AssignTiers(sc *Scorer, netCLV, aliveTime, age []float64, cfg TiersConfig) 
 	if best > 0 {
 		cut, last, ok = sc.topCut(netCLV, best)
 	}
-	var bestRates []float64
+	bestRates := make([]float64, 0, best)
 	for i, v := range netCLV {
 		switch {
 		case !(v > 0):
