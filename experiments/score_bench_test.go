@@ -108,3 +108,15 @@ func BenchmarkValueTiers(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRevenueOrder orders the revenue predictions of one model of a
+// generated window of 1M customers (per customer: no pattern rows), a
+// fresh order each time on the window's Scorer.
+func BenchmarkRevenueOrder(b *testing.B) {
+	wr, names := benchWindow(1_000_000, 7)
+	sc := wr.scorer()
+	rev := wr.preds[names[3]].Column(PredRevenue)
+	for b.Loop() {
+		sc.radixOrder(rev)
+	}
+}
