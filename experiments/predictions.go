@@ -262,30 +262,56 @@ func writeParquetGroups(w io.Writer, cols []predColumn, groupRows int) error {
 	return pw.Close()
 }
 
-// writeParquetRows writes rows lo..hi−1 of the columns into a row group.
+// parquetBatch is the number of values of a column handed to the Parquet
+// writer at a time.
+const parquetBatch = 4096
+
+// writeParquetRows writes rows lo..hi−1 of the columns into a row group,
+// column by column: numbers computed a batch at a time (predColumn.values),
+// ids copied into one buffer per batch, tiers from one byte slice per tier.
 func writeParquetRows(rg *parquet.ConcurrentRowGroupWriter, cols []predColumn, lo, hi int) error {
-	const batch = 4096
-	rows := make([]parquet.Row, batch)
-	for i := range rows {
-		rows[i] = make(parquet.Row, len(cols))
-	}
-	for first := lo; first < hi; first += batch {
-		m := min(batch, hi-first)
-		for r := range m {
-			i, row := first+r, rows[r]
-			for j, c := range cols {
-				switch {
-				case c.tier != nil:
-					row[j] = parquet.ByteArrayValue([]byte(c.tier[i].String())).Level(0, 0, j)
-				case !c.isNumber():
-					row[j] = parquet.ByteArrayValue([]byte(c.textAt(i))).Level(0, 0, j)
-				default:
-					row[j] = parquet.DoubleValue(c.value(i)).Level(0, 0, j)
+	writers := rg.ColumnWriters()
+	values := make([]parquet.Value, parquetBatch)
+	numbers := make([]float64, parquetBatch)
+	var text []byte
+	var ends []int
+	var tiers [][]byte // each tier's name, once met
+	for j, c := range cols {
+		for first := lo; first < hi; first += parquetBatch {
+			m := min(parquetBatch, hi-first)
+			switch {
+			case c.tier != nil:
+				for k, t := range c.tier[first : first+m] {
+					if int(t) >= len(tiers) {
+						tiers = append(tiers, make([][]byte, int(t)+1-len(tiers))...)
+					}
+					if tiers[t] == nil {
+						tiers[t] = []byte(t.String())
+					}
+					values[k] = parquet.ByteArrayValue(tiers[t])
+					values[k].SetColumnIndex(j)
+				}
+			case !c.isNumber():
+				text, ends = text[:0], ends[:0]
+				for k := range m {
+					text = append(text, c.textAt(first+k)...)
+					ends = append(ends, len(text))
+				}
+				start := 0
+				for k, end := range ends {
+					values[k] = parquet.ByteArrayValue(text[start:end:end])
+					values[k].SetColumnIndex(j)
+					start = end
+				}
+			default:
+				for k, v := range c.values(first, numbers[:m]) {
+					values[k] = parquet.DoubleValue(v)
+					values[k].SetColumnIndex(j)
 				}
 			}
-		}
-		if _, err := rg.WriteRows(rows[:m]); err != nil {
-			return err
+			if _, err := writers[j].WriteRowValues(values[:m]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
