@@ -599,7 +599,8 @@ func predictWindow(ctx context.Context, cfg *Config, reg *models.Registry, wr *w
 		}
 		wr.preds[name] = p
 	}
-	wr.ranks = nil // the tiers' orders, cached by the Scorer, are not read again
+	// The Scorer stays for the score stage: the tiers cache no orders in it
+	// (they select), so it holds the id order and pattern rows only.
 }
 
 // parallelFor runs f over [0, n) in contiguous blocks on every core.
