@@ -600,7 +600,8 @@ func predictWindow(ctx context.Context, cfg *Config, reg *models.Registry, wr *w
 		}
 		wr.preds[name] = p
 	}
-	wr.ranks = nil // the tiers' orders, cached by the Scorer, are not read again
+	// The Scorer stays for the score stage: the tiers cache no orders in it
+	// (they select), so it holds the id order and pattern rows only.
 }
 
 // parallelFor runs f over [0, n) in contiguous blocks on every core.
@@ -694,17 +695,24 @@ func scoreWindow(reg *models.Registry, wr *windowResult) (map[string]map[string]
 // buildMetrics assembles metrics.json.
 func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainWin *windowResult, windows []*windowResult) (*MetricsFile, error) {
 	mf := newMetricsFile(cfg, dataName, sum, mainWin)
-	s := mainWin.summary
 	verdict := startVerdict(cfg, reg, mainWin) // bootstrapped while the models are scored
+	// Segments, tiers and CLV totals (model_tables.go) while the models
+	// are scored.
+	if !cfg.Resolved.Forecast {
+		mainWin.scorer() // made before the goroutines share it
+	}
+	tablesDone := make(chan map[string]*modelTables, 1)
+	go func() { tablesDone <- tablesByModel(cfg, reg, mainWin, mf.SegmentTarget, cfg.Segments.Groups) }()
 	var scores map[string]map[string]Scores
 	var err error
 	if !cfg.Resolved.Forecast { // a forecast has no holdout to score
-		if scores, err = scoreWindow(reg, mainWin); err != nil {
-			return nil, err
-		}
+		scores, err = scoreWindow(reg, mainWin)
+	}
+	tables := <-tablesDone
+	if err != nil {
+		return nil, err
 	}
 	for _, name := range cfg.Models {
-		actP, actR := mainWin.modelActuals(reg, name)
 		rep := &ModelReport{Fit: mainWin.results[name]}
 		if rep.Fit == nil {
 			rep.Fit = &models.FitResult{Model: name}
@@ -724,37 +732,25 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 		if sc, ok := scores[name][TargetRevenue]; ok {
 			rep.HoldoutRevenue = &sc
 		}
-		p := mainWin.preds[name]
+		p, t := mainWin.preds[name], tables[name]
 		if !cfg.Resolved.Forecast { // segments rank actual holdout values
-			q, act := PredPurchases, actP
-			if mf.SegmentTarget == TargetRevenue {
-				q, act = PredRevenue, actR
-			}
-			pred := mainWin.column(name, q)
-			groups := max(1, min(cfg.Segments.Groups, len(pred)))
+			groups := max(1, min(cfg.Segments.Groups, p.Len()))
 			if groups < cfg.Segments.Groups && !slices.Contains(mf.Warnings, fewCustomersWarning(groups)) {
 				mf.Warnings = append(mf.Warnings, fewCustomersWarning(groups))
 			}
-			if rep.Segments, err = mainWin.scorer().Segments(pred, act, groups); err != nil {
-				return nil, fmt.Errorf("segments of %s: %w", name, err)
+			if t.err != nil {
+				return nil, t.err
 			}
+			rep.Segments = t.segments
 		}
 		if p.HasTiers() {
 			if mf.Tiers == nil {
 				mf.Tiers = map[string][]TierSummary{}
 			}
-			var rev []float64
-			if s.HasHoldout && s.HasAmount {
-				rev = actR
-			}
-			mf.Tiers[name] = SummarizeTiers(p.Tiers(), p, rev)
+			mf.Tiers[name] = t.tiers
 		}
 		if p.HasSpend() {
-			total := 0.0
-			for i := range p.Len() {
-				total += p.CLV(i)
-			}
-			rep.CLV = &CLVSummary{Total: Metric(total), Mean: Metric(total / float64(p.Len()))}
+			rep.CLV = &CLVSummary{Total: Metric(t.clvTotal), Mean: Metric(t.clvTotal / float64(p.Len()))}
 		}
 		mf.Models[name] = rep
 	}
