@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/internal/floatfmt"
 )
 
 // csvBlockRows is the number of rows a worker formats at a time (a few
@@ -344,14 +345,15 @@ func (f *csvFormatter) appendValue(b []byte, s *csvSegment, k int) []byte {
 	return appendNumber(b, v)
 }
 
-// appendNumber appends v as strconv.AppendFloat(b, v, 'g', -1, 64) does,
-// whole numbers below 10⁶ (counts, interval bounds) by the faster integer
-// path: 'g' writes them without a fraction or an exponent.
+// appendNumber appends v as strconv.AppendFloat(b, v, 'g', -1, 64) does:
+// whole numbers below 10⁶ (counts, interval bounds) by the integer path
+// ('g' writes them without a fraction or an exponent), the others by
+// floatfmt (the same digits and layout at about half the cost).
 func appendNumber(b []byte, v float64) []byte {
 	if v == math.Trunc(v) && math.Abs(v) < 1e6 && (v != 0 || !math.Signbit(v)) {
 		return strconv.AppendInt(b, int64(v), 10)
 	}
-	return strconv.AppendFloat(b, v, 'g', -1, 64)
+	return floatfmt.AppendG(b, v)
 }
 
 // appendCSVField appends a text field, quoted as encoding/csv quotes it:
