@@ -29,9 +29,18 @@ func predictionTestColumns() []predColumn {
 // TestPredictionsParquetEqualsCSV writes the same table as CSV and as
 // Parquet and checks that the Parquet file, read back, has the CSV's
 // columns in the same order, strings where the CSV has text and doubles
-// where it has numbers, and the same values bit for bit.
+// where it has numbers, and the same values bit for bit: a small table of
+// awkward ids and extreme numbers, and the predictions of six models with
+// spend and tiers (columns by row, computed per batch, per customer).
 func TestPredictionsParquetEqualsCSV(t *testing.T) {
-	cols := predictionTestColumns()
+	cfg, wr := patternWindow(t, patternSummary(3000, true))
+	for name, cols := range map[string][]predColumn{"awkward": predictionTestColumns(), "predictions": predictionColumns(cfg, wr)} {
+		t.Run(name, func(t *testing.T) { checkParquetEqualsCSV(t, cols) })
+	}
+}
+
+// checkParquetEqualsCSV is TestPredictionsParquetEqualsCSV on one table.
+func checkParquetEqualsCSV(t *testing.T, cols []predColumn) {
 	var cb, pb bytes.Buffer
 	if err := writePredictionsCSV(&cb, cols); err != nil {
 		t.Fatal(err)
