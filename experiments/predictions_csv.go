@@ -205,7 +205,7 @@ func pickSame(segs []csvSegment) {
 			nums = append(nums, j)
 		}
 	}
-	if len(nums) == 0 {
+	if len(nums) == 0 || segs[nums[0]].col.len() == 0 {
 		return
 	}
 	n := segs[nums[0]].col.len()

@@ -275,3 +275,16 @@ func firstDifference(a, b []byte) int {
 	}
 	return min(len(a), len(b))
 }
+
+// TestPredictionsCSVEmpty writes a table of no customers: the header
+// line only.
+func TestPredictionsCSVEmpty(t *testing.T) {
+	cols := []predColumn{{name: "customer_id", text: []string{}}, {name: "x", number: []float64{}}, {name: "tier", tier: []Tier{}}}
+	var b bytes.Buffer
+	if err := writePredictionsCSV(&b, cols); err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != "customer_id,x,tier\n" {
+		t.Errorf("got %q", b.String())
+	}
+}
