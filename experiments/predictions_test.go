@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"math"
 	"strconv"
 	"testing"
@@ -286,5 +287,32 @@ func TestPredictionsCSVEmpty(t *testing.T) {
 	}
 	if b.String() != "customer_id,x,tier\n" {
 		t.Errorf("got %q", b.String())
+	}
+}
+
+// failingWriter fails every write after the first ok.
+type failingWriter struct{ ok int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if w.ok == 0 {
+		return 0, errors.New("disk full")
+	}
+	w.ok--
+	return len(p), nil
+}
+
+// TestPredictionsCSVWriteError checks that a failing write stops the
+// writer with its error, whatever the workers are formatting.
+func TestPredictionsCSVWriteError(t *testing.T) {
+	const n = 5000
+	nums := make([]float64, n)
+	for i := range nums {
+		nums[i] = float64(i) / 7
+	}
+	cols := []predColumn{{name: "x", number: nums}}
+	for ok := range 4 {
+		if err := writeCSVBlocks(&failingWriter{ok: ok}, cols, 97); err == nil || err.Error() != "disk full" {
+			t.Errorf("after %d writes: %v, want disk full", ok, err)
+		}
 	}
 }
