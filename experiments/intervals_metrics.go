@@ -70,38 +70,6 @@ func (s IntervalScores) Value(name string) (float64, bool) {
 	return float64(m), ok
 }
 
-// PredictionIntervals are one model's intervals in one window.
-type PredictionIntervals struct {
-	// Levels holds the intervals at each configured level, in order.
-	Levels []*models.PurchaseIntervals
-	// Rows maps customer i to its row (distinct history) in Levels.
-	Rows []int
-	// PIT is each customer's randomized PIT and Scores the metrics per
-	// level (both nil without holdout purchases).
-	PIT    []float64
-	Scores []IntervalScores
-	// Spend holds, per level, each customer's interval of the mean spend
-	// per purchase (lower, upper); Revenue the intervals of holdout
-	// revenue and CLV those of the CLV, per level; RevenueScores the
-	// revenue intervals' metrics per level. All are nil without a
-	// Gamma-Gamma spend model and for a model of discrete opportunities.
-	Spend         [][2][]float64
-	Revenue, CLV  []*models.RevenueIntervals
-	RevenueScores []IntervalScores
-	// Err says why the model has no intervals (the rest is then empty).
-	Err string
-}
-
-// Bounds returns every customer's lower and upper bound at level k.
-func (p *PredictionIntervals) Bounds(k int) (lower, upper []float64) {
-	pi := p.Levels[k]
-	lower, upper = make([]float64, len(p.Rows)), make([]float64, len(p.Rows))
-	for i, r := range p.Rows {
-		lower[i], upper[i] = float64(pi.Lower[r]), float64(pi.Upper[r])
-	}
-	return lower, upper
-}
-
 // IntervalsReport is the intervals section of metrics.json.
 type IntervalsReport struct {
 	Method string    `json:"method"`
@@ -180,30 +148,24 @@ func addIntervals(ctx context.Context, cfg *Config, reg *models.Registry, wr *wi
 	wg.Wait()
 }
 
-// windowSpendIntervals returns every customer's interval of the mean spend
-// per purchase at each level (Gamma-Gamma posterior), or nil without money
-// intervals.
-func windowSpendIntervals(cfg *Config, wr *windowResult) [][2][]float64 {
+// windowSpendIntervals returns the servers of every customer's interval
+// of the mean spend per purchase at each level (Gamma-Gamma posterior), or
+// nil without money intervals.
+func windowSpendIntervals(cfg *Config, wr *windowResult) []*spendBounds {
 	gg, ok := wr.spend.(*models.FittedGammaGamma)
-	if !ok || !cfg.Intervals.MoneyIntervals() || len(cfg.Intervals.Levels) == 0 {
+	if !ok || !cfg.Intervals.MoneyIntervals() || len(cfg.Intervals.Levels) == 0 || wr.patterns == nil {
 		return nil
 	}
-	frequency, monetary := customerSpends(wr.summary)
-	var out [][2][]float64
+	var out []*spendBounds
 	for _, level := range cfg.Intervals.Levels {
-		lo, hi := gg.SpendIntervals(frequency, monetary, level)
-		out = append(out, [2][]float64{lo, hi})
+		out = append(out, newSpendBounds(gg, level, wr.summary, wr.patterns))
 	}
 	return out
 }
 
-// customerSpends returns the customers' repeat purchases and mean spends.
-func customerSpends(s *datasets.Summary) (frequency, monetary []float64) {
-	frequency, monetary = make([]float64, len(s.Customers)), make([]float64, len(s.Customers))
-	for i, c := range s.Customers {
-		frequency[i], monetary[i] = c.Frequency, c.Monetary
-	}
-	return frequency, monetary
+// customerMonetary returns customer i's calibration mean spend.
+func customerMonetary(s *datasets.Summary) func(i int) float64 {
+	return func(i int) float64 { return s.Customers[i].Monetary }
 }
 
 // windowIntervals computes one model's intervals on a window at every
@@ -212,7 +174,7 @@ func customerSpends(s *datasets.Summary) (frequency, monetary []float64) {
 // summary, its horizon and actuals counted in periods. The purchase
 // distributions over the holdout and, for the CLV intervals, over
 // clv.horizon come from the same parameter draws.
-func windowIntervals(ctx context.Context, cfg *Config, reg *models.Registry, wr *windowResult, name string, spend [][2][]float64) (iv *PredictionIntervals, err error) {
+func windowIntervals(ctx context.Context, cfg *Config, reg *models.Registry, wr *windowResult, name string, spend []*spendBounds) (iv *PredictionIntervals, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("internal error: %v", p)
@@ -245,19 +207,17 @@ func windowIntervals(ctx context.Context, cfg *Config, reg *models.Registry, wr 
 	if err != nil {
 		return nil, err
 	}
-	iv = &PredictionIntervals{Rows: make([]int, len(s.Customers))}
+	iv = &PredictionIntervals{Rows: patterns.Of}
 	if iv.Levels, err = atLevels(pis[0], levels); err != nil {
 		return nil, err
 	}
-	for i := range iv.Rows {
-		iv.Rows[i] = int(patterns.Of[i])
-	}
+	defer iv.dropDistributions()
 	if money {
 		var clv *models.PurchaseIntervals
 		if withCLV {
 			clv = pis[1]
 		}
-		if err := iv.addMoney(cfg, f, gg, s, d, p, spend, clv); err != nil {
+		if err := iv.addMoney(cfg, f, gg, s, d, p, spend, clv, patterns); err != nil {
 			return nil, err
 		}
 	}
@@ -313,11 +273,11 @@ func atLevels(first *models.PurchaseIntervals, levels []float64) ([]*models.Purc
 // discount factor per purchase, DERT/E[Y(H)] at the estimate (clvFactors),
 // so that their mean is the point CLV (up to the parameter draws' shift
 // of the mean purchases).
-func (iv *PredictionIntervals) addMoney(cfg *Config, f models.FittedPurchases, gg *models.FittedGammaGamma, s *datasets.Summary, d *models.Data, p *Prediction, spend [][2][]float64, clv *models.PurchaseIntervals) error {
+func (iv *PredictionIntervals) addMoney(cfg *Config, f models.FittedPurchases, gg *models.FittedGammaGamma, s *datasets.Summary, d *models.Data, p *Prediction, spend []*spendBounds, clv *models.PurchaseIntervals, pt *datasets.Patterns) error {
 	iv.Spend = spend
-	_, monetary := customerSpends(s)
+	customers := models.RevenueCustomers{Rows: iv.Rows, Monetary: customerMonetary(s)}
 	var err error
-	if iv.Revenue, err = models.NewRevenueIntervalsAt(iv.Levels, gg, d, iv.Rows, monetary, nil); err != nil {
+	if iv.Revenue, err = models.NewRevenueTablesAt(iv.Levels, gg, d, customers); err != nil {
 		return err
 	}
 	if clv == nil {
@@ -331,7 +291,8 @@ func (iv *PredictionIntervals) addMoney(cfg *Config, f models.FittedPurchases, g
 	if err != nil {
 		return err
 	}
-	if iv.CLV, err = models.NewRevenueIntervalsAt(atH, gg, d, iv.Rows, monetary, clvFactors(cfg, f, d, iv.Rows, p)); err != nil {
+	customers.Factor = clvFactors(cfg, f, d, iv.Rows, p, pt)
+	if iv.CLV, err = models.NewRevenueTablesAt(atH, gg, d, customers); err != nil {
 		return fmt.Errorf("CLV intervals: %w", err)
 	}
 	return nil
@@ -342,8 +303,10 @@ func (iv *PredictionIntervals) addMoney(cfg *Config, f models.FittedPurchases, g
 // predictions' discounted expected purchases. For a model that factors as
 // P(alive)·A(t | x, T) (models.AliveFactored), E[Y(H)] is the predictions'
 // P(alive) times A(H | x, T), computed once per distinct (x, T); otherwise
-// the model's conditional expectation, once per row.
-func clvFactors(cfg *Config, f models.FittedPurchases, d *models.Data, rows []int, p *Prediction) []float64 {
+// the model's conditional expectation, once per row. When the predictions
+// are stored by the rows of the intervals (the pattern table's index),
+// the factor is one per row; otherwise one per customer.
+func clvFactors(cfg *Config, f models.FittedPurchases, d *models.Data, rows []int32, p *Prediction, pt *datasets.Patterns) func(i int) float64 {
 	H := cfg.Resolved.Horizon
 	var expected func(i, r int) float64
 	if af, ok := f.(models.AliveFactored); ok {
@@ -365,13 +328,46 @@ func clvFactors(cfg *Config, f models.FittedPurchases, d *models.Data, rows []in
 		}
 		expected = func(_, r int) float64 { return perRow[r] }
 	}
+	factorOf := func(i, r int) float64 {
+		if mean := expected(i, r); mean > 0 {
+			return cfg.CLV.Margin * p.Value(PredDiscounted, i) / mean
+		}
+		return 0
+	}
+	if first := firstCustomers(p, rows, d.Len()); first != nil {
+		factor := make([]float64, d.Len())
+		for r, i := range first {
+			if i >= 0 {
+				factor[r] = factorOf(int(i), r)
+			}
+		}
+		return func(i int) float64 { return factor[rows[i]] }
+	}
 	factor := make([]float64, len(rows))
 	for i, r := range rows {
-		if mean := expected(i, r); mean > 0 {
-			factor[i] = cfg.CLV.Margin * p.Value(PredDiscounted, i) / mean
+		factor[i] = factorOf(i, int(r))
+	}
+	return func(i int) float64 { return factor[i] }
+}
+
+// firstCustomers returns each row's first customer (−1 for a row without
+// one) when the prediction is stored by the same rows (its row index is
+// rows itself), so that every customer of a row has the row's values; nil
+// otherwise.
+func firstCustomers(p *Prediction, rows []int32, n int) []int32 {
+	if len(rows) == 0 || len(p.rows) != len(rows) || &p.rows[0] != &rows[0] {
+		return nil
+	}
+	first := make([]int32, n)
+	for r := range first {
+		first[r] = -1
+	}
+	for i, r := range rows {
+		if first[r] < 0 {
+			first[r] = int32(i)
 		}
 	}
-	return factor
+	return first
 }
 
 // scoreRevenue sets the revenue intervals' metrics at every level: the
@@ -406,16 +402,17 @@ func (iv *PredictionIntervals) scoreRevenue(actual []float64, seed uint64) error
 // score sets the PIT and the metrics at every level (the same PIT at
 // every level).
 func (iv *PredictionIntervals) score(actual []float64, seed uint64) error {
-	var err error
-	if iv.PIT, err = iv.Levels[0].PIT(iv.Rows, actual, seed); err != nil {
+	pit, err := iv.Levels[0].PIT(iv.Rows, actual, seed)
+	if err != nil {
 		return err
 	}
+	iv.PITHistogram = pitHistogram(pit)
 	total := 0.0
 	for _, y := range actual {
 		total += y
 	}
 	for _, pi := range iv.Levels {
-		randomized, within := pi.CoverageOf(iv.Rows, iv.PIT, actual)
+		randomized, within := pi.CoverageOf(iv.Rows, pit, actual)
 		covered := 0.0
 		if pi.TotalCovers(total) {
 			covered = 1
@@ -452,7 +449,7 @@ func intervalsReport(cfg *Config, mainWin *windowResult, windows []*windowResult
 		case p.Intervals.Err != "":
 			rep.Models[name] = &ModelIntervals{Error: p.Intervals.Err}
 		default:
-			rep.Models[name] = &ModelIntervals{Scores: scoresByTarget(p.Intervals.Scores, p.Intervals.RevenueScores), PITHistogram: pitHistogram(p.Intervals.PIT)}
+			rep.Models[name] = &ModelIntervals{Scores: scoresByTarget(p.Intervals.Scores, p.Intervals.RevenueScores), PITHistogram: p.Intervals.PITHistogram}
 		}
 	}
 	if len(rep.Without) == 0 {
@@ -587,38 +584,6 @@ func (mf *MetricsFile) CheckGates(gates []Gate) []GateResult {
 		}
 	}
 	return out
-}
-
-// intervalColumns returns a model's interval columns of the predictions
-// table: <model>_purchases_lower_80, <model>_purchases_upper_80 and, with
-// the Gamma-Gamma spend model, <model>_spend_…, <model>_revenue_… and
-// <model>_clv_… per level (none for a model without intervals).
-func intervalColumns(name string, p *Prediction) []predColumn {
-	if p.Intervals == nil || p.Intervals.Err != "" {
-		return nil
-	}
-	var cols []predColumn
-	for k, pi := range p.Intervals.Levels {
-		lower, upper := p.Intervals.Bounds(k)
-		suffix := strings.TrimPrefix(LevelTarget(pi.Level), "interval")
-		cols = append(cols, predColumn{name: name + "_purchases_lower" + suffix, number: lower},
-			predColumn{name: name + "_purchases_upper" + suffix, number: upper})
-		if k < len(p.Intervals.Spend) {
-			cols = append(cols, predColumn{name: name + "_spend_lower" + suffix, number: p.Intervals.Spend[k][0]},
-				predColumn{name: name + "_spend_upper" + suffix, number: p.Intervals.Spend[k][1]})
-		}
-		if k < len(p.Intervals.Revenue) {
-			ri := p.Intervals.Revenue[k]
-			cols = append(cols, predColumn{name: name + "_revenue_lower" + suffix, number: ri.Lower},
-				predColumn{name: name + "_revenue_upper" + suffix, number: ri.Upper})
-		}
-		if k < len(p.Intervals.CLV) {
-			ci := p.Intervals.CLV[k]
-			cols = append(cols, predColumn{name: name + "_clv_lower" + suffix, number: ci.Lower},
-				predColumn{name: name + "_clv_upper" + suffix, number: ci.Upper})
-		}
-	}
-	return cols
 }
 
 // IntervalLines returns the interval metrics as console lines, one per

@@ -85,8 +85,8 @@ func TestIntervalCoverageSimulated(t *testing.T) {
 			t.Fatalf("customer %d: 80%% [%v, %v], 95%% [%v, %v]", i, lo80[i], hi80[i], lo95[i], hi95[i])
 		}
 	}
-	if len(iv.PIT) != len(wr.summary.Customers) {
-		t.Errorf("%d PIT values for %d customers", len(iv.PIT), len(wr.summary.Customers))
+	if len(iv.PITHistogram) != PITBins {
+		t.Errorf("PIT histogram of %d bins, want %d", len(iv.PITHistogram), PITBins)
 	}
 	sum := 0.0
 	for _, h := range mf.Intervals.Models["bgnbd"].PITHistogram {

@@ -802,7 +802,10 @@ func (pi *PurchaseIntervals) totalQuantile(q float64) float64 {
 // customer's actual holdout purchases: u = F(y−1) + V·(F(y) − F(y−1)), V
 // uniform from a stream seeded by seed. rows[i] is the row of d that
 // customer i belongs to (nil: customer i is row i).
-func (pi *PurchaseIntervals) PIT(rows []int, actual []float64, seed uint64) ([]float64, error) {
+func (pi *PurchaseIntervals) PIT(rows []int32, actual []float64, seed uint64) ([]float64, error) {
+	if pi.cdf == nil && len(pi.Lower) > 0 {
+		return nil, fmt.Errorf("prediction intervals: the distributions were dropped")
+	}
 	if rows != nil && len(rows) != len(actual) {
 		return nil, fmt.Errorf("prediction intervals: %d row indices for %d customers", len(rows), len(actual))
 	}
@@ -814,7 +817,7 @@ func (pi *PurchaseIntervals) PIT(rows []int, actual []float64, seed uint64) ([]f
 	for i, y := range actual {
 		row := i
 		if rows != nil {
-			row = rows[i]
+			row = int(rows[i])
 		}
 		if row < 0 || row >= len(pi.cdf) {
 			return nil, fmt.Errorf("prediction intervals: customer %d has row %d, outside the %d rows", i+1, row, len(pi.cdf))
@@ -843,7 +846,7 @@ func (pi *PurchaseIntervals) PIT(rows []int, actual []float64, seed uint64) ([]f
 // randomized PIT lies in [(1−L)/2, (1+L)/2] (expected L under the model),
 // within the share inside the integer bounds [Lower, Upper] (expected at
 // least L).
-func (pi *PurchaseIntervals) Coverage(rows []int, actual []float64, seed uint64) (randomized, within float64, err error) {
+func (pi *PurchaseIntervals) Coverage(rows []int32, actual []float64, seed uint64) (randomized, within float64, err error) {
 	u, err := pi.PIT(rows, actual, seed)
 	if err != nil {
 		return 0, 0, err
@@ -854,14 +857,14 @@ func (pi *PurchaseIntervals) Coverage(rows []int, actual []float64, seed uint64)
 
 // CoverageOf is Coverage given the customers' PIT (the same at every
 // level, so computed once for all).
-func (pi *PurchaseIntervals) CoverageOf(rows []int, u, actual []float64) (randomized, within float64) {
+func (pi *PurchaseIntervals) CoverageOf(rows []int32, u, actual []float64) (randomized, within float64) {
 	for i, v := range u {
 		if v >= pi.lowerTail && v <= pi.upperTail {
 			randomized++
 		}
 		row := i
 		if rows != nil {
-			row = rows[i]
+			row = int(rows[i])
 		}
 		if y := int(actual[i]); y >= pi.Lower[row] && y <= pi.Upper[row] {
 			within++
@@ -886,6 +889,11 @@ func (pi *PurchaseIntervals) TotalCovers(actual float64) bool {
 	return actual >= pi.TotalLower && actual <= pi.TotalUpper
 }
 
+// DropDistributions frees the rows' distributions: the bounds, means and
+// the total's interval stay; PIT, Coverage, AtLevel and revenue intervals
+// need what is dropped (do it on every level that shares them).
+func (pi *PurchaseIntervals) DropDistributions() { pi.cdf = nil }
+
 // AtLevel returns the intervals at another level from the same predictive
 // distributions (no recomputation): the per-row integer bounds, the
 // total's interval and the tails Coverage scores against are those of
@@ -893,6 +901,9 @@ func (pi *PurchaseIntervals) TotalCovers(actual float64) bool {
 func (pi *PurchaseIntervals) AtLevel(level float64) (*PurchaseIntervals, error) {
 	if !(level > 0 && level < 1) {
 		return nil, fmt.Errorf("prediction intervals: the level %v must lie in (0, 1)", level)
+	}
+	if pi.cdf == nil && len(pi.Lower) > 0 {
+		return nil, fmt.Errorf("prediction intervals: the distributions were dropped")
 	}
 	out := &PurchaseIntervals{Level: level, Mean: pi.Mean, cdf: pi.cdf, drawMeans: pi.drawMeans, drawVars: pi.drawVars,
 		lowerTail: (1 - level) / 2, upperTail: (1 + level) / 2}

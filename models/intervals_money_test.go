@@ -128,7 +128,7 @@ func TestRevenueQuantilesTablesMatchDirect(t *testing.T) {
 			if fast[1].Upper[i] == 0 {
 				continue
 			}
-			u := fast[1].Upper[i] / fast[1].theta[i]
+			u := fast[1].Upper[i] / fast[1].theta(i)
 			for _, s := range []float64{0.5, 1, 1.001, 3} {
 				got, want := fast[1].cdfAt(&mr, row, s*u), fast[1].revenueCDF(row, fast[1].rowK[row], s*u)
 				worstCDF = math.Max(worstCDF, math.Abs(got-want))

@@ -81,31 +81,86 @@ func (f *FittedGammaGamma) SpendInterval(c Customer, level float64) (lower, uppe
 
 // RevenueIntervals holds the predictive distribution of the revenue of
 // every customer over the purchase intervals' horizon, and of the cohort
-// total (see the notes above).
+// total (see the notes above). The quantiles of R/θ are stored per row;
+// a customer's bounds are her scale (θ times her factor) times her row's
+// (Bounds), computed when read.
 type RevenueIntervals struct {
 	Level float64
-	// Lower, Upper and Mean are per customer, in money; Scale multiplies
-	// them all (1 for revenue, margin times the discount factor for CLV).
+	// Lower, Upper and Mean are per customer, in money, materialized by
+	// NewRevenueIntervalsAt (nil from NewRevenueTablesAt: read Bounds and
+	// MeanOf); each is the customer's factor times θ times her row's value.
 	Lower, Upper, Mean []float64
 	// TotalMean, TotalLower and TotalUpper describe the cohort total (NaN
 	// bounds when the posterior's second moment is infinite, k ≤ 2).
 	TotalMean, TotalLower, TotalUpper float64
 
+	low, high []float64 // per row: the quantiles of R/θ at the level's tails
 	*revenueRows
 }
 
+// RevenueCustomers are the customers of revenue intervals: customer i's
+// row of the purchase intervals (and of the data, whose Frequency gives
+// the row's x), her calibration mean spend m̄ and the factor that
+// multiplies her revenue (nil: 1; the CLV passes margin times her
+// discount factor).
+type RevenueCustomers struct {
+	Rows     []int32
+	Monetary func(i int) float64
+	Factor   func(i int) float64
+}
+
 // revenueRows is what the levels of one set of revenue intervals share:
-// the rows' distributions, the customers' scales and the tables.
+// the rows' distributions and moments, the customers and the tables.
 type revenueRows struct {
-	pi            *PurchaseIntervals
-	spend         *FittedGammaGamma
-	rows          []int
-	rowK          []float64   // per row: the posterior shape k = px+q
-	lnBeta        [][]float64 // per row, ln B(py, k) by y (rowLnBeta)
-	theta, factor []float64   // per customer: θ and the money factor
-	totalVar      float64
-	tables        *moneyTables // nil: the direct path only
-	tol           float64      // the direct root search's tolerance (0: 1e-6)
+	pi           *PurchaseIntervals
+	spend        *FittedGammaGamma
+	frequency    []float64   // per row: x
+	rowK         []float64   // per row: the posterior shape k = px+q
+	lnBeta       [][]float64 // per row, ln B(py, k) by y (rowLnBeta)
+	mean, second []float64   // per row: the first two moments of R/θ
+	customers    RevenueCustomers
+	totalVar     float64
+	tables       *moneyTables // nil: the direct path only
+	tol          float64      // the direct root search's tolerance (0: 1e-6)
+}
+
+// scale returns customer i's row, θ and factor.
+func (rr *revenueRows) scale(i int) (row int, theta, factor float64) {
+	row = int(rr.customers.Rows[i])
+	_, theta = rr.spend.SpendPosterior(Customer{Frequency: rr.frequency[row], Monetary: rr.customers.Monetary(i)})
+	factor = 1.0
+	if rr.customers.Factor != nil {
+		factor = rr.customers.Factor(i)
+	}
+	return row, theta, factor
+}
+
+// theta returns customer i's θ.
+func (rr *revenueRows) theta(i int) float64 {
+	_, theta, _ := rr.scale(i)
+	return theta
+}
+
+// Len returns the number of customers.
+func (ri *RevenueIntervals) Len() int { return len(ri.customers.Rows) }
+
+// Bounds returns customer i's interval: g·θ times her row's quantiles.
+func (ri *RevenueIntervals) Bounds(i int) (lower, upper float64) {
+	row, theta, g := ri.scale(i)
+	return g * theta * ri.low[row], g * theta * ri.high[row]
+}
+
+// MeanOf returns customer i's mean revenue: g·θ times her row's mean of R/θ.
+func (ri *RevenueIntervals) MeanOf(i int) float64 {
+	row, theta, g := ri.scale(i)
+	return g * theta * ri.mean[row]
+}
+
+// DropDistributions frees the rows' purchase distributions and the
+// tables (with PurchaseIntervals.DropDistributions): the bounds, means and
+// totals stay; PIT and Coverage need what is dropped.
+func (ri *RevenueIntervals) DropDistributions() {
+	ri.pi, ri.lnBeta, ri.tables = nil, nil, nil
 }
 
 // NewRevenueIntervals returns the revenue intervals of the customers at
@@ -124,9 +179,17 @@ func NewRevenueIntervals(pi *PurchaseIntervals, spend *FittedGammaGamma, d *Data
 // NewRevenueIntervalsAt is NewRevenueIntervals at the level of each of
 // levels, which must hold the same distributions (PurchaseIntervals.AtLevel
 // of one another): every quantile of a row, all levels and both tails, is
-// found in one pass by the tables of intervals_money.go.
+// found in one pass by the tables of intervals_money.go. The per-customer
+// Lower, Upper and Mean are materialized.
 func NewRevenueIntervalsAt(levels []*PurchaseIntervals, spend *FittedGammaGamma, d *Data, rows []int, monetary, factor []float64) ([]*RevenueIntervals, error) {
 	return newRevenueIntervals(levels, spend, d, rows, monetary, factor, revenueOptions{})
+}
+
+// NewRevenueTablesAt is NewRevenueIntervalsAt for customers given by
+// RevenueCustomers, without materializing a value per customer: read
+// them through Bounds and MeanOf. The values are the same bit for bit.
+func NewRevenueTablesAt(levels []*PurchaseIntervals, spend *FittedGammaGamma, d *Data, customers RevenueCustomers) ([]*RevenueIntervals, error) {
+	return newRevenueTables(levels, spend, d, customers, revenueOptions{})
 }
 
 // revenueOptions select the direct root search for every quantile (the
@@ -137,6 +200,36 @@ type revenueOptions struct {
 }
 
 func newRevenueIntervals(levels []*PurchaseIntervals, spend *FittedGammaGamma, d *Data, rows []int, monetary, factor []float64, o revenueOptions) ([]*RevenueIntervals, error) {
+	n := len(rows)
+	if len(monetary) != n || (factor != nil && len(factor) != n) {
+		return nil, fmt.Errorf("revenue intervals: %d rows, %d mean spends and %d factors", n, len(monetary), len(factor))
+	}
+	rows32 := make([]int32, n)
+	for i, r := range rows {
+		if r < 0 || r >= d.Len() {
+			return nil, fmt.Errorf("revenue intervals: customer %d has row %d, outside the %d rows", i+1, r, d.Len())
+		}
+		rows32[i] = int32(r)
+	}
+	customers := RevenueCustomers{Rows: rows32, Monetary: func(i int) float64 { return monetary[i] }}
+	if factor != nil {
+		customers.Factor = func(i int) float64 { return factor[i] }
+	}
+	out, err := newRevenueTables(levels, spend, d, customers, o)
+	if err != nil {
+		return nil, err
+	}
+	for _, ri := range out {
+		ri.Lower, ri.Upper, ri.Mean = make([]float64, n), make([]float64, n), make([]float64, n)
+		for i := range n {
+			ri.Lower[i], ri.Upper[i] = ri.Bounds(i)
+			ri.Mean[i] = ri.MeanOf(i)
+		}
+	}
+	return out, nil
+}
+
+func newRevenueTables(levels []*PurchaseIntervals, spend *FittedGammaGamma, d *Data, customers RevenueCustomers, o revenueOptions) ([]*RevenueIntervals, error) {
 	if len(levels) == 0 {
 		return nil, fmt.Errorf("revenue intervals: no level")
 	}
@@ -146,14 +239,15 @@ func newRevenueIntervals(levels []*PurchaseIntervals, spend *FittedGammaGamma, d
 			return nil, fmt.Errorf("revenue intervals: the levels hold different purchase distributions")
 		}
 	}
-	n := len(rows)
 	if d.Len() != len(pi.cdf) {
 		return nil, fmt.Errorf("revenue intervals: %d rows of data for %d rows of purchase intervals", d.Len(), len(pi.cdf))
 	}
-	if len(monetary) != n || (factor != nil && len(factor) != n) {
-		return nil, fmt.Errorf("revenue intervals: %d rows, %d mean spends and %d factors", n, len(monetary), len(factor))
+	for i, r := range customers.Rows {
+		if r < 0 || int(r) >= d.Len() {
+			return nil, fmt.Errorf("revenue intervals: customer %d has row %d, outside the %d rows", i+1, r, d.Len())
+		}
 	}
-	rr := &revenueRows{pi: pi, spend: spend, rows: rows, theta: make([]float64, n), factor: make([]float64, n), tol: o.tol}
+	rr := &revenueRows{pi: pi, spend: spend, frequency: d.Frequency, customers: customers, tol: o.tol}
 	rr.rowK = make([]float64, d.Len())
 	for row := range rr.rowK {
 		rr.rowK[row], _ = spend.SpendPosterior(Customer{Frequency: d.Frequency[row]})
@@ -167,39 +261,23 @@ func newRevenueIntervals(levels []*PurchaseIntervals, spend *FittedGammaGamma, d
 	}
 	slices.Sort(tails)
 	tails = slices.Compact(tails)
-	quantiles, means, second := rr.rowQuantiles(tails)
+	var quantiles [][]float64
+	quantiles, rr.mean, rr.second = rr.rowQuantiles(tails)
 	out := make([]*RevenueIntervals, len(levels))
 	for k, l := range levels {
-		low, high := quantiles[slices.Index(tails, l.lowerTail)], quantiles[slices.Index(tails, l.upperTail)]
-		out[k] = &RevenueIntervals{Level: l.Level, Lower: make([]float64, n), Upper: make([]float64, n), revenueRows: rr}
+		out[k] = &RevenueIntervals{Level: l.Level, low: quantiles[slices.Index(tails, l.lowerTail)],
+			high: quantiles[slices.Index(tails, l.upperTail)], revenueRows: rr}
 		if k > 0 {
 			out[k].revenueRows = &revenueRows{}
 			*out[k].revenueRows = *rr
 			out[k].pi = l
 		}
-		for i, row := range rows {
-			if row < 0 || row >= d.Len() {
-				return nil, fmt.Errorf("revenue intervals: customer %d has row %d, outside the %d rows", i+1, row, d.Len())
-			}
-			_, theta := spend.SpendPosterior(Customer{Frequency: d.Frequency[row], Monetary: monetary[i]})
-			g := 1.0
-			if factor != nil {
-				g = factor[i]
-			}
-			out[k].Lower[i], out[k].Upper[i] = g*theta*low[row], g*theta*high[row]
-		}
 	}
-	mean, total := make([]float64, n), 0.0
-	for i, row := range rows {
-		_, theta := spend.SpendPosterior(Customer{Frequency: d.Frequency[row], Monetary: monetary[i]})
-		g := 1.0
-		if factor != nil {
-			g = factor[i]
-		}
-		rr.theta[i], rr.factor[i] = theta, g
-		mean[i] = g * theta * means[row]
-		total += mean[i]
-		rr.totalVar += g * g * theta * theta * (second[row] - means[row]*means[row])
+	total := 0.0
+	for i := range customers.Rows {
+		row, theta, g := rr.scale(i)
+		total += g * theta * rr.mean[row]
+		rr.totalVar += g * g * theta * theta * (rr.second[row] - rr.mean[row]*rr.mean[row])
 	}
 	if purchases := pi.TotalMean; purchases > 0 {
 		between := 0.0
@@ -210,7 +288,7 @@ func newRevenueIntervals(levels []*PurchaseIntervals, spend *FittedGammaGamma, d
 		rr.totalVar += rho * rho * between
 	}
 	for _, ri := range out {
-		ri.Mean, ri.TotalMean = mean, total
+		ri.TotalMean = total
 		ri.totalVar = rr.totalVar
 		ri.TotalLower, ri.TotalUpper = ri.TotalInterval(ri.Level)
 	}
@@ -432,8 +510,11 @@ func (ri *RevenueIntervals) TotalInterval(level float64) (lower, upper float64) 
 // at a = 0, V uniform from the stream seeded by seed (one draw per
 // customer, in order). It is the same at every level.
 func (ri *RevenueIntervals) PIT(actual []float64, seed uint64) ([]float64, error) {
-	if len(actual) != len(ri.rows) {
-		return nil, fmt.Errorf("revenue intervals: %d actual values for %d customers", len(actual), len(ri.rows))
+	if len(actual) != ri.Len() {
+		return nil, fmt.Errorf("revenue intervals: %d actual values for %d customers", len(actual), ri.Len())
+	}
+	if ri.pi == nil {
+		return nil, fmt.Errorf("revenue intervals: the distributions were dropped")
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x726576656e7565)) // "revenue"
 	out := make([]float64, len(actual))
@@ -446,12 +527,13 @@ func (ri *RevenueIntervals) PIT(actual []float64, seed uint64) ([]float64, error
 	parallelSum(len(actual), 0, nil, func(lo, hi int, _ []float64) float64 {
 		var mr moneyRow
 		for i := lo; i < hi; i++ {
-			row, a := ri.rows[i], actual[i]
-			if a == 0 || ri.theta[i]*ri.factor[i] == 0 {
+			a := actual[i]
+			row, theta, g := ri.scale(i)
+			if a == 0 || theta*g == 0 {
 				out[i] *= ri.pi.cdf[row][0]
 				continue
 			}
-			out[i] = ri.cdfAt(&mr, row, a/(ri.theta[i]*ri.factor[i]))
+			out[i] = ri.cdfAt(&mr, row, a/(theta*g))
 		}
 		return 0
 	})
@@ -492,7 +574,7 @@ func (ri *RevenueIntervals) CoverageOf(u, actual []float64) (randomized, within 
 		if v >= ri.pi.lowerTail && v <= ri.pi.upperTail {
 			randomized++
 		}
-		if actual[i] >= ri.Lower[i] && actual[i] <= ri.Upper[i] {
+		if lower, upper := ri.Bounds(i); actual[i] >= lower && actual[i] <= upper {
 			within++
 		}
 	}
@@ -512,14 +594,22 @@ func (f *FittedGammaGamma) SpendIntervals(frequency, monetary []float64, level f
 		k, theta := f.SpendPosterior(c)
 		g, ok := byX[k]
 		if !ok {
-			if !(level > 0 && level < 1) {
-				g = inv{math.NaN(), math.NaN()}
-			} else {
-				g = inv{mathext.GammaIncRegInv(k, (1+level)/2), mathext.GammaIncRegInv(k, (1-level)/2)}
-			}
+			g.lo, g.hi = f.SpendDivisors(x, level)
 			byX[k] = g
 		}
 		lower[i], upper[i] = f.P*theta/g.lo, f.P*theta/g.hi
 	}
 	return lower, upper
+}
+
+// SpendDivisors returns G⁻¹(k, (1+L)/2) and G⁻¹(k, (1−L)/2) for the
+// posterior shape k of x repeat transactions: a customer's spend interval
+// at level L is pθ over each (SpendInterval), so that a table of them per
+// x serves every customer. They are NaN for a level outside (0, 1).
+func (f *FittedGammaGamma) SpendDivisors(x, level float64) (lower, upper float64) {
+	if !(level > 0 && level < 1) {
+		return math.NaN(), math.NaN()
+	}
+	k, _ := f.SpendPosterior(Customer{Frequency: x})
+	return mathext.GammaIncRegInv(k, (1+level)/2), mathext.GammaIncRegInv(k, (1-level)/2)
 }

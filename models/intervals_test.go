@@ -76,15 +76,15 @@ func TestConditionalPMF(t *testing.T) {
 // it as a log and reads it back, so that histories are whole days and
 // repeat; it returns the distinct patterns as weighted rows, the row of
 // every customer, the customers' holdout purchases and the holdout length.
-func simulatedPatterns(t *testing.T, model string, customers int, params map[string]float64) (d *Data, rows []int, actual []float64, holdout float64) {
+func simulatedPatterns(t *testing.T, model string, customers int, params map[string]float64) (d *Data, rows []int32, actual []float64, holdout float64) {
 	t.Helper()
 	s := simulatedSummary(t, model, customers, params, nil)
 	pt := datasets.NewPatterns(s)
 	d = &Data{Frequency: pt.Frequency, Recency: pt.Recency, T: pt.T, Weight: pt.Weight}
-	rows = make([]int, len(s.Customers))
+	rows = make([]int32, len(s.Customers))
 	actual = make([]float64, len(s.Customers))
 	for i, c := range s.Customers {
-		rows[i], actual[i] = int(pt.Of[i]), c.FrequencyHoldout
+		rows[i], actual[i] = pt.Of[i], c.FrequencyHoldout
 	}
 	return d, rows, actual, s.Customers[0].DurationHoldout
 }
@@ -209,7 +209,7 @@ func TestPurchaseIntervalsSmall(t *testing.T) {
 		t.Errorf("TotalCDF(upper) = %v, want 0.75", got)
 	}
 	// A customer far above the upper bound has PIT 1; at 0 within [0, F(0)].
-	u, err := pi.PIT([]int{1, 0}, []float64{1000, 0}, 1)
+	u, err := pi.PIT([]int32{1, 0}, []float64{1000, 0}, 1)
 	if err != nil || u[0] != 1 || u[1] > pi.cdf[0][0] {
 		t.Errorf("PIT = %v, %v", u, err)
 	}
@@ -221,7 +221,7 @@ func TestPurchaseIntervalsSmall(t *testing.T) {
 		"draws":      func() error { _, err := NewPurchaseIntervals(f, d, 39, IntervalOptions{Draws: -2}); return err },
 		"pit length": func() error { _, err := pi.PIT(nil, []float64{1}, 1); return err },
 		"pit value":  func() error { _, err := pi.PIT(nil, []float64{1.5, 0}, 1); return err },
-		"pit row":    func() error { _, err := pi.PIT([]int{7}, []float64{1}, 1); return err },
+		"pit row":    func() error { _, err := pi.PIT([]int32{7}, []float64{1}, 1); return err },
 	} {
 		if run() == nil {
 			t.Errorf("%s: no error", name)

@@ -1,0 +1,152 @@
+package experiments
+
+import (
+	"strings"
+
+	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/models"
+)
+
+// Interval storage. A model's intervals are kept by row of the window's
+// pattern table, never per customer: the purchase bounds depend on the
+// row alone (models.PurchaseIntervals), the revenue and CLV bounds on the
+// row's quantiles of R/θ times the customer's scale (θ from her mean
+// spend, times the CLV's factor; models.RevenueIntervals.Bounds), and the
+// spend bounds on pθ over the inverse gamma function of the row's x
+// (spendBounds). The predictions table reads each customer's value when
+// it writes her line (predColumn byRow or of), by the same floating-point
+// expressions a materialized column held.
+
+// PredictionIntervals are one model's intervals in one window.
+type PredictionIntervals struct {
+	// Levels holds the intervals at each configured level, in order, by
+	// row; their distributions are dropped once scored.
+	Levels []*models.PurchaseIntervals
+	// Rows maps customer i to its row (distinct history) in Levels (the
+	// pattern table's own index, shared).
+	Rows []int32
+	// PITHistogram is the histogram of the customers' randomized PIT and
+	// Scores the metrics per level (both nil without holdout purchases).
+	PITHistogram []float64
+	Scores       []IntervalScores
+	// Spend serves, per level, each customer's interval of the mean spend
+	// per purchase; Revenue the intervals of holdout revenue and CLV those
+	// of the CLV, per level; RevenueScores the revenue intervals' metrics
+	// per level. All are nil without a Gamma-Gamma spend model and for a
+	// model of discrete opportunities.
+	Spend         []*spendBounds
+	Revenue, CLV  []*models.RevenueIntervals
+	RevenueScores []IntervalScores
+	// Err says why the model has no intervals (the rest is then empty).
+	Err string
+}
+
+// Bounds returns every customer's lower and upper bound at level k.
+func (p *PredictionIntervals) Bounds(k int) (lower, upper []float64) {
+	lowRow, highRow := p.rowBounds(k)
+	lower, upper = make([]float64, len(p.Rows)), make([]float64, len(p.Rows))
+	for i, r := range p.Rows {
+		lower[i], upper[i] = lowRow[r], highRow[r]
+	}
+	return lower, upper
+}
+
+// rowBounds returns the integer bounds at level k by row, as numbers.
+func (p *PredictionIntervals) rowBounds(k int) (lower, upper []float64) {
+	pi := p.Levels[k]
+	lower, upper = make([]float64, len(pi.Lower)), make([]float64, len(pi.Upper))
+	for r := range lower {
+		lower[r], upper[r] = float64(pi.Lower[r]), float64(pi.Upper[r])
+	}
+	return lower, upper
+}
+
+// dropDistributions frees what only scoring needs: the rows' purchase
+// distributions and the revenue tables.
+func (p *PredictionIntervals) dropDistributions() {
+	for _, pi := range p.Levels {
+		pi.DropDistributions()
+	}
+	for _, ri := range append(append([]*models.RevenueIntervals{}, p.Revenue...), p.CLV...) {
+		ri.DropDistributions()
+	}
+}
+
+// spendBounds serves every customer's interval of the mean spend per
+// purchase at one level (Gamma-Gamma posterior): pθ/G⁻¹(k, (1±L)/2), the
+// inverse gamma function once per row of the pattern table; a customer
+// whose x is not her row's bit for bit gets hers computed directly. The
+// values are models.FittedGammaGamma.SpendIntervals'.
+type spendBounds struct {
+	gg          *models.FittedGammaGamma
+	level       float64
+	customers   []datasets.CustomerSummary
+	rows        []int32   // customer → row of the pattern table
+	x, low, upp []float64 // per row: x and the divisors of the two bounds
+}
+
+// newSpendBounds tabulates the divisors per row of pt.
+func newSpendBounds(gg *models.FittedGammaGamma, level float64, s *datasets.Summary, pt *datasets.Patterns) *spendBounds {
+	sb := &spendBounds{gg: gg, level: level, customers: s.Customers, rows: pt.Of, x: pt.Frequency,
+		low: make([]float64, pt.Len()), upp: make([]float64, pt.Len())}
+	divisors := map[float64][2]float64{}
+	for r, x := range pt.Frequency {
+		d, ok := divisors[x]
+		if !ok {
+			d[0], d[1] = gg.SpendDivisors(x, level)
+			divisors[x] = d
+		}
+		sb.low[r], sb.upp[r] = d[0], d[1]
+	}
+	return sb
+}
+
+// at returns customer i's spend interval.
+func (sb *spendBounds) at(i int) (lower, upper float64) {
+	c := &sb.customers[i]
+	cust := models.Customer{Frequency: c.Frequency, Monetary: c.Monetary}
+	k, theta := sb.gg.SpendPosterior(cust)
+	r := sb.rows[i]
+	if rk, _ := sb.gg.SpendPosterior(models.Customer{Frequency: sb.x[r]}); rk != k {
+		low, upp := sb.gg.SpendDivisors(c.Frequency, sb.level)
+		return sb.gg.P * theta / low, sb.gg.P * theta / upp
+	}
+	return sb.gg.P * theta / sb.low[r], sb.gg.P * theta / sb.upp[r]
+}
+
+// intervalColumns returns a model's interval columns of the predictions
+// table: <model>_purchases_lower_80, <model>_purchases_upper_80 and, with
+// the Gamma-Gamma spend model, <model>_spend_…, <model>_revenue_… and
+// <model>_clv_… per level (none for a model without intervals). The
+// purchase bounds are by row; the money bounds are computed per customer
+// as the line is written.
+func intervalColumns(name string, p *Prediction) []predColumn {
+	iv := p.Intervals
+	if iv == nil || iv.Err != "" {
+		return nil
+	}
+	n := len(iv.Rows)
+	pair := func(base, suffix string, at func(i int) (float64, float64)) []predColumn {
+		return []predColumn{
+			{name: name + "_" + base + "_lower" + suffix, of: func(i int) float64 { v, _ := at(i); return v }, n: n},
+			{name: name + "_" + base + "_upper" + suffix, of: func(i int) float64 { _, v := at(i); return v }, n: n},
+		}
+	}
+	var cols []predColumn
+	for k, pi := range iv.Levels {
+		lower, upper := iv.rowBounds(k)
+		suffix := strings.TrimPrefix(LevelTarget(pi.Level), "interval")
+		cols = append(cols, predColumn{name: name + "_purchases_lower" + suffix, byRow: lower, rows: iv.Rows},
+			predColumn{name: name + "_purchases_upper" + suffix, byRow: upper, rows: iv.Rows})
+		if k < len(iv.Spend) {
+			cols = append(cols, pair("spend", suffix, iv.Spend[k].at)...)
+		}
+		if k < len(iv.Revenue) {
+			cols = append(cols, pair("revenue", suffix, iv.Revenue[k].Bounds)...)
+		}
+		if k < len(iv.CLV) {
+			cols = append(cols, pair("clv", suffix, iv.CLV[k].Bounds)...)
+		}
+	}
+	return cols
+}
