@@ -47,6 +47,7 @@ func (forecastRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	if err := env.afterFit(ctx); err != nil {
 		return nil, err
 	}
+	collectGarbage()
 	t0 = time.Now()
 	env.prog.step("predicting " + forecastLabel(cfg))
 	predictWindow(ctx, cfg, env.reg, wr, env.prog)
@@ -61,6 +62,7 @@ func (forecastRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 		return nil, err
 	}
 	wr.releaseScoring()
+	collectGarbage()
 	return mainWindowResult(cfg, mf, wr, 1, data.Name, sum), nil
 }
 

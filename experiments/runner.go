@@ -210,6 +210,33 @@ func (wr *windowResult) releaseScoring() {
 	wr.columns, wr.ranks, wr.ids, wr.actP, wr.actR, wr.discreteActuals = nil, nil, nil, nil, nil, [2][]float64{}
 }
 
+// forget drops a model's materialized columns and the Scorer's orders of
+// them, once the model is scored (a later use makes them again).
+func (wr *windowResult) forget(name string) {
+	wr.colMu.Lock()
+	defer wr.colMu.Unlock()
+	for _, q := range []Quantity{PredPurchases, PredRevenue} {
+		k := columnKey{name, q}
+		if c, ok := wr.columns[k]; ok {
+			if wr.ranks != nil {
+				wr.ranks.forget(c)
+			}
+			delete(wr.columns, k)
+		}
+	}
+}
+
+// forget drops the remembered order of predicted (see cached): a column
+// scored for the last time.
+func (sc *Scorer) forget(predicted []float64) {
+	if len(predicted) == 0 {
+		return
+	}
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	delete(sc.orders, keyOf(predicted))
+}
+
 // scorer returns the window's Scorer.
 func (wr *windowResult) scorer() *Scorer {
 	if wr.ranks == nil {
@@ -300,6 +327,7 @@ func (backtestRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	for _, wr := range windows {
 		wr.releaseScoring()
 	}
+	collectGarbage()
 	res := mainWindowResult(cfg, mf, mainWin, len(windows), dataName, sum)
 	res.engine = data.engineFacts()
 	return res, nil
@@ -340,6 +368,7 @@ func runWindow(ctx context.Context, env *runEnv, data *LogInput, i int, w Backte
 			return nil, err
 		}
 	}
+	collectGarbage()
 	t0 = time.Now()
 	env.prog.step("predicting " + label)
 	predictWindow(ctx, cfg, env.reg, wr, env.prog)
@@ -638,8 +667,9 @@ func actuals(s *datasets.Summary) (ids []string, purchases, revenue []float64) {
 
 // scoreWindow scores every model of a window that produced predictions,
 // the models in parallel (the Scorer ranks the ids and each target's
-// actuals once for all of them).
-func scoreWindow(reg *models.Registry, wr *windowResult) (map[string]map[string]Scores, error) {
+// actuals once for all of them); then, when set, is called for each model
+// once it is scored, on the same goroutine.
+func scoreWindow(reg *models.Registry, wr *windowResult, then func(name string) error) (map[string]map[string]Scores, error) {
 	sc := wr.scorer()
 	names := make([]string, 0, len(wr.preds))
 	for name := range wr.preds {
@@ -678,6 +708,9 @@ func scoreWindow(reg *models.Registry, wr *windowResult) (map[string]map[string]
 				}
 				scores[k][TargetRevenue] = sr
 			}
+			if then != nil {
+				errs[k] = then(name)
+			}
 		}()
 	}
 	wg.Wait()
@@ -698,13 +731,35 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 	verdict := startVerdict(cfg, reg, mainWin) // bootstrapped while the models are scored
 	var scores map[string]map[string]Scores
 	var err error
+	segments := map[string][]Segment{}
+	groups := max(1, min(cfg.Segments.Groups, len(s.Customers)))
 	if !cfg.Resolved.Forecast { // a forecast has no holdout to score
-		if scores, err = scoreWindow(reg, mainWin); err != nil {
+		var mu sync.Mutex
+		// Each model's segments right after its scores, and its columns'
+		// orders then dropped: the score stage holds those of the models
+		// being scored only.
+		segmentsOf := func(name string) error {
+			defer mainWin.forget(name)
+			actP, actR := mainWin.modelActuals(reg, name)
+			q, act := PredPurchases, actP
+			if mf.SegmentTarget == TargetRevenue {
+				q, act = PredRevenue, actR
+			}
+			seg, err := mainWin.scorer().Segments(mainWin.column(name, q), act, groups)
+			if err != nil {
+				return fmt.Errorf("segments of %s: %w", name, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			segments[name] = seg
+			return nil
+		}
+		if scores, err = scoreWindow(reg, mainWin, segmentsOf); err != nil {
 			return nil, err
 		}
 	}
 	for _, name := range cfg.Models {
-		actP, actR := mainWin.modelActuals(reg, name)
+		_, actR := mainWin.modelActuals(reg, name)
 		rep := &ModelReport{Fit: mainWin.results[name]}
 		if rep.Fit == nil {
 			rep.Fit = &models.FitResult{Model: name}
@@ -726,18 +781,10 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 		}
 		p := mainWin.preds[name]
 		if !cfg.Resolved.Forecast { // segments rank actual holdout values
-			q, act := PredPurchases, actP
-			if mf.SegmentTarget == TargetRevenue {
-				q, act = PredRevenue, actR
-			}
-			pred := mainWin.column(name, q)
-			groups := max(1, min(cfg.Segments.Groups, len(pred)))
 			if groups < cfg.Segments.Groups && !slices.Contains(mf.Warnings, fewCustomersWarning(groups)) {
 				mf.Warnings = append(mf.Warnings, fewCustomersWarning(groups))
 			}
-			if rep.Segments, err = mainWin.scorer().Segments(pred, act, groups); err != nil {
-				return nil, fmt.Errorf("segments of %s: %w", name, err)
-			}
+			rep.Segments = segments[name]
 		}
 		if p.HasTiers() {
 			if mf.Tiers == nil {
@@ -759,7 +806,7 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 		mf.Models[name] = rep
 	}
 	if len(windows) > 1 {
-		bt, err := backtest(reg, windows)
+		bt, err := backtest(reg, windows, mainWin, scores)
 		if err != nil {
 			return nil, err
 		}
@@ -867,15 +914,19 @@ func mainScores(mf *MetricsFile) ScoreSet {
 	return set
 }
 
-// backtest scores every window and summarizes each metric's mean and
-// spread across them.
-func backtest(reg *models.Registry, windows []*windowResult) (*Backtest, error) {
+// backtest scores every window (the main one, mainWin, was: its scores
+// are mainScores) and summarizes each metric's mean and spread across
+// them.
+func backtest(reg *models.Registry, windows []*windowResult, mainWin *windowResult, mainScores map[string]map[string]Scores) (*Backtest, error) {
 	bt := &Backtest{Summary: map[string]map[string]map[string]Spread{}}
 	values := map[string]map[string]map[string][]float64{}
 	for _, wr := range windows {
-		sc, err := scoreWindow(reg, wr)
-		if err != nil {
-			return nil, err
+		sc := mainScores
+		if wr != mainWin || sc == nil {
+			var err error
+			if sc, err = scoreWindow(reg, wr, nil); err != nil {
+				return nil, err
+			}
 		}
 		ws := WindowScores{
 			CalibrationEnd: wr.window.CalibrationEnd.Format("2006-01-02"),
