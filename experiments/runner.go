@@ -160,6 +160,8 @@ type windowResult struct {
 	seconds          map[string]float64
 	// zeroAge counts customers left out of fitting because T = 0.
 	zeroAge int
+	// ages are the customers' T for the value tiers, while predicting.
+	ages []float64
 	// ranks ranks the customers for scoring, and ids, actP, actR are
 	// the actuals (see scorer and holdoutActuals), made on first use.
 	ranks      *Scorer
@@ -596,6 +598,7 @@ func predictWindow(ctx context.Context, cfg *Config, reg *models.Registry, wr *w
 	clv := models.CLVOptions{Horizon: cfg.Resolved.Horizon, DiscountRate: cfg.Resolved.DiscountRatePerUnit, Margin: cfg.CLV.Margin}
 	bar := prog.bar("predicting", len(wr.fits))
 	defer bar.finish()
+	defer func() { wr.ages = nil }()
 	spendOf := map[*datasets.Summary][]float64{} // one spend column per summary
 	tableOf := map[*datasets.Summary]*rowTable{} // and one row table
 	for _, name := range cfg.Models {
