@@ -889,10 +889,10 @@ func (pi *PurchaseIntervals) TotalCovers(actual float64) bool {
 	return actual >= pi.TotalLower && actual <= pi.TotalUpper
 }
 
-// DropDistributions frees the rows' distributions: the bounds, means and
-// the total's interval stay; PIT, Coverage, AtLevel and revenue intervals
-// need what is dropped (do it on every level that shares them).
-func (pi *PurchaseIntervals) DropDistributions() { pi.cdf = nil }
+// DropDistributions frees the rows' distributions and means: the bounds
+// and the total's interval stay; PIT, Coverage, AtLevel and revenue
+// intervals need what is dropped (do it on every level that shares them).
+func (pi *PurchaseIntervals) DropDistributions() { pi.cdf, pi.Mean = nil, nil }
 
 // AtLevel returns the intervals at another level from the same predictive
 // distributions (no recomputation): the per-row integer bounds, the

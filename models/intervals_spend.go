@@ -150,17 +150,30 @@ func (ri *RevenueIntervals) Bounds(i int) (lower, upper float64) {
 	return g * theta * ri.low[row], g * theta * ri.high[row]
 }
 
+// LowerOf returns customer i's lower bound (the first of Bounds).
+func (ri *RevenueIntervals) LowerOf(i int) float64 {
+	row, theta, g := ri.scale(i)
+	return g * theta * ri.low[row]
+}
+
+// UpperOf returns customer i's upper bound (the second of Bounds).
+func (ri *RevenueIntervals) UpperOf(i int) float64 {
+	row, theta, g := ri.scale(i)
+	return g * theta * ri.high[row]
+}
+
 // MeanOf returns customer i's mean revenue: g·θ times her row's mean of R/θ.
 func (ri *RevenueIntervals) MeanOf(i int) float64 {
 	row, theta, g := ri.scale(i)
 	return g * theta * ri.mean[row]
 }
 
-// DropDistributions frees the rows' purchase distributions and the
-// tables (with PurchaseIntervals.DropDistributions): the bounds, means and
-// totals stay; PIT and Coverage need what is dropped.
+// DropDistributions frees all but what Bounds, LowerOf and UpperOf read
+// (with PurchaseIntervals.DropDistributions): the rows' purchase
+// distributions, the tables and the rows' moments; PIT, Coverage and
+// MeanOf need what is dropped. The totals stay.
 func (ri *RevenueIntervals) DropDistributions() {
-	ri.pi, ri.lnBeta, ri.tables = nil, nil, nil
+	ri.pi, ri.lnBeta, ri.tables, ri.rowK, ri.mean, ri.second = nil, nil, nil, nil, nil, nil
 }
 
 // NewRevenueIntervals returns the revenue intervals of the customers at
