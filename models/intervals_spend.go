@@ -537,9 +537,11 @@ func (ri *RevenueIntervals) PIT(actual []float64, seed uint64) ([]float64, error
 		}
 		out[i] = rng.Float64()
 	}
+	order := ri.byRow()
 	parallelSum(len(actual), 0, nil, func(lo, hi int, _ []float64) float64 {
 		var mr moneyRow
-		for i := lo; i < hi; i++ {
+		for _, c := range order[lo:hi] {
+			i := int(c)
 			a := actual[i]
 			row, theta, g := ri.scale(i)
 			if a == 0 || theta*g == 0 {
@@ -553,12 +555,30 @@ func (ri *RevenueIntervals) PIT(actual []float64, seed uint64) ([]float64, error
 	return out, nil
 }
 
+// byRow returns the customers ordered by row (stably), so that a row's
+// table and fitted cell serve its customers one after another.
+func (rr *revenueRows) byRow() []int32 {
+	start := make([]int32, len(rr.rowK)+1)
+	for _, r := range rr.customers.Rows {
+		start[r+1]++
+	}
+	for r := 1; r < len(start); r++ {
+		start[r] += start[r-1]
+	}
+	order := make([]int32, len(rr.customers.Rows))
+	for i, r := range rr.customers.Rows {
+		order[start[r]] = int32(i)
+		start[r]++
+	}
+	return order
+}
+
 // cdfAt returns P(R/θ ≤ u) of a row by its table (through mr), or by the
 // direct sum where the table cannot serve it.
 func (ri *revenueRows) cdfAt(mr *moneyRow, row int, u float64) float64 {
 	k := ri.rowK[row]
 	if ri.tables != nil {
-		if mr.set(ri.tables.grids[k], ri.tables.rules, ri.pi.cdf[row]) {
+		if mr.setOnce(row, ri.tables.grids[k], ri.tables.rules, ri.pi.cdf[row]) {
 			if f := mr.cdf(math.Log(u)); !math.IsNaN(f) {
 				return f
 			}
