@@ -44,18 +44,10 @@ func ParseSurvivalCSV(r io.Reader, name string) ([]float64, error) {
 		return nil, err
 	}
 	cr := newSurvivalReader(text)
-	header, err := cr.Read()
-	if err == io.EOF {
-		return nil, fmt.Errorf("%s: empty file: want a header such as \"period,survivors\" and one row per period", name)
-	}
+	header, line, err := readTableHeader(cr, name, "period,survivors", "one row per period")
 	if err != nil {
-		return nil, survivalCSVError(name, err)
+		return nil, err
 	}
-	line, _ := cr.FieldPos(0)
-	if len(header) != 2 {
-		return nil, fmt.Errorf("%s:%d: the header has %d columns, want 2 (period, survivors)", name, line, len(header))
-	}
-	header[0] = strings.TrimPrefix(header[0], "\ufeff")
 	if _, err := strconv.ParseFloat(strings.TrimSpace(header[0]), 64); err == nil {
 		return nil, fmt.Errorf("%s:%d: the first row %s is not a header: start the file with a header such as \"period,survivors\"", name, line, excerpt([]byte(strings.Join(header, ","))))
 	}
@@ -107,6 +99,26 @@ func newSurvivalReader(r io.Reader) *csv.Reader {
 }
 
 // survivalCSVError formats an encoding/csv error with the file name and line.
+// readTableHeader reads the header of a small CSV table whose columns are
+// named in columns ("period,survivors"): it must be there and have as many
+// fields, and loses a leading byte-order mark. It returns the header and its
+// line; rows describes the rows that follow, for the empty-file error.
+func readTableHeader(cr *csv.Reader, name, columns, rows string) ([]string, int, error) {
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, 0, fmt.Errorf("%s: empty file: want a header such as %q and %s", name, columns, rows)
+	}
+	if err != nil {
+		return nil, 0, survivalCSVError(name, err)
+	}
+	line, _ := cr.FieldPos(0)
+	if want := strings.Split(columns, ","); len(header) != len(want) {
+		return nil, 0, fmt.Errorf("%s:%d: the header has %d columns, want %d (%s)", name, line, len(header), len(want), strings.Join(want, ", "))
+	}
+	header[0] = strings.TrimPrefix(header[0], "\ufeff")
+	return header, line, nil
+}
+
 func survivalCSVError(name string, err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
@@ -167,18 +179,10 @@ func ParseSubscriptionsCSV(r io.Reader, name string, periodDays float64, asOf ti
 		return nil, err
 	}
 	cr := newSurvivalReader(text)
-	header, err := cr.Read()
-	if err == io.EOF {
-		return nil, fmt.Errorf("%s: empty file: want a header such as \"customer,start,end\" and one row per subscription", name)
-	}
+	header, line, err := readTableHeader(cr, name, "customer,start,end", "one row per subscription")
 	if err != nil {
-		return nil, survivalCSVError(name, err)
+		return nil, err
 	}
-	line, _ := cr.FieldPos(0)
-	if len(header) != 3 {
-		return nil, fmt.Errorf("%s:%d: the header has %d columns, want 3 (customer, start, end)", name, line, len(header))
-	}
-	header[0] = strings.TrimPrefix(header[0], "\ufeff")
 	if _, err := parseSubscriptionDate(header[1]); err == nil {
 		return nil, fmt.Errorf("%s:%d: the first row is not a header: start the file with a header such as \"customer,start,end\"", name, line)
 	}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/clv-dev/clv/datasets"
@@ -137,16 +139,32 @@ type experiment interface {
 
 // runEnv is what the driver hands an experiment.
 type runEnv struct {
-	cfg    *Config
-	opts   RunOptions
-	reg    *models.Registry
-	rd     *resultsDir
-	prog   *progress
-	stages map[string]float64
+	cfg  *Config
+	opts RunOptions
+	reg  *models.Registry
+	rd   *resultsDir
+	prog *progress
+	// writers run the results' files that overlap other stages (see
+	// writers.go).
+	writers *writerGroup
+	mu      sync.Mutex // guards stages
+	stages  map[string]float64
 }
 
 // timed records the seconds since t0 as a stage's time.
-func (e *runEnv) timed(stage string, t0 time.Time) { e.stages[stage] = time.Since(t0).Seconds() }
+func (e *runEnv) timed(stage string, t0 time.Time) {
+	d := time.Since(t0).Seconds()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.stages[stage] = d
+}
+
+// stageSeconds returns a copy of the stages' seconds.
+func (e *runEnv) stageSeconds() map[string]float64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return maps.Clone(e.stages)
+}
 
 // afterFit calls RunOptions.AfterFit and reports an interruption.
 func (e *runEnv) afterFit(ctx context.Context) error {
@@ -173,7 +191,8 @@ type runResult struct {
 	params map[string]*models.FitResult
 	failed []string
 	// write writes the experiment's own files (predictions.csv,
-	// projection.csv).
+	// projection.csv); nil when the experiment started writing them
+	// itself (env.writers).
 	write     func(rd *resultsDir) error
 	artifacts *Artifacts
 	// table is output.table as written (nil without one).
@@ -205,12 +224,16 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) (*Outcome, error) {
 }
 
 // drive runs an experiment into a staged results folder and commits it.
+// The results' files are written while other stages run where the data
+// allow (see writers.go); every writer has ended before the folder is
+// committed or removed.
 func drive(ctx context.Context, cfg *Config, o RunOptions, exp experiment) (*Outcome, error) {
 	now := o.Now
 	if now == nil {
 		now = time.Now
 	}
 	started := now()
+	t0 := time.Now()
 	if err := checkTableFree(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -218,32 +241,33 @@ func drive(ctx context.Context, cfg *Config, o RunOptions, exp experiment) (*Out
 	if err != nil {
 		return nil, err
 	}
+	writers, ctx := newWriterGroup(ctx)
+	rd.ctx = ctx
 	committed := false
 	defer func() {
+		writers.stop()
 		if !committed {
 			rd.abort()
 		}
 	}()
-	env := &runEnv{cfg: cfg, opts: o, reg: models.NewRegistry(), rd: rd, prog: newProgress(o.Progress, o.Terminal), stages: map[string]float64{}}
+	env := &runEnv{cfg: cfg, opts: o, reg: models.NewRegistry(), rd: rd, prog: newProgress(o.Progress, o.Terminal), stages: map[string]float64{}, writers: writers}
 	res, err := exp.execute(ctx, env)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		err = interrupted(ctx)
 	}
-	if err := interrupted(ctx); err != nil {
-		return nil, err
+	if err != nil {
+		return nil, writers.failed(err)
 	}
 	gates := res.metrics.CheckGates(cfg.Expect)
 	res.metrics.setGates(gates)
 
-	t0 := time.Now()
-	env.prog.step("writing " + rd.final)
 	if err := writeResults(env, res); err != nil {
-		return nil, err
+		return nil, writers.failed(err)
 	}
-	env.timed("write", t0)
 	if err := writeTable(ctx, env, res); err != nil {
 		return nil, err
 	}
+	env.timed("total", t0)
 	if err := commitRun(ctx, env, res, started, now); err != nil {
 		return nil, err
 	}
@@ -252,28 +276,44 @@ func drive(ctx context.Context, cfg *Config, o RunOptions, exp experiment) (*Out
 }
 
 // writeResults writes metrics.json, params.json, the experiment's files
-// and, when asked, the plots and the report into the staging folder.
+// and, when asked, the plots and the report into the staging folder: the
+// experiment's files (unless the experiment started them already) beside
+// the plots, then the report, which reads the predictions' header and the
+// plots' data.
 func writeResults(env *runEnv, res *runResult) error {
 	rd, cfg := env.rd, env.cfg
+	t0 := time.Now()
+	env.prog.step("writing " + rd.final)
 	if err := rd.writeJSON("metrics.json", res.metrics); err != nil {
 		return err
 	}
 	if err := rd.writeJSON("params.json", res.params); err != nil {
 		return err
 	}
-	if err := res.write(rd); err != nil {
-		return err
+	if res.write != nil {
+		env.writers.start(env, "write_files", func() error { return res.write(rd) })
 	}
 	if cfg.Output.Plots && env.opts.Plots != nil {
+		t1 := time.Now()
 		if err := env.opts.Plots(rd.staging, res.artifacts); err != nil {
 			return fmt.Errorf("writing plots: %w", err)
 		}
+		env.timed("write_plots", t1)
+	}
+	if err := env.writers.wait(); err != nil {
+		return err
+	}
+	if err := interrupted(env.writers.ctx); err != nil {
+		return err
 	}
 	if cfg.Output.Report && env.opts.Report != nil {
+		t1 := time.Now()
 		if err := env.opts.Report(rd.staging, res.artifacts); err != nil {
 			return fmt.Errorf("writing the report: %w", err)
 		}
+		env.timed("write_report", t1)
 	}
+	env.timed("write", t0)
 	return nil
 }
 
@@ -307,7 +347,7 @@ func commitRun(ctx context.Context, env *runEnv, res *runResult, started time.Ti
 		Name: cfg.Name, ClvVersion: env.opts.Version, GoVersion: runtime.Version(),
 		ConfigFile: r.ConfigFile, ConfigGiven: given, ConfigResolved: jsonRaw(resolved), ConfigHash: cfg.Hash(),
 		Overrides: cfg.Overrides, DataFile: res.dataName, DataSHA256: res.dataSHA, Seed: cfg.Seed,
-		Started: started.UTC().Format(time.RFC3339Nano), StageSeconds: env.stages, ModelSeconds: res.modelSeconds,
+		Started: started.UTC().Format(time.RFC3339Nano), StageSeconds: env.stageSeconds(), ModelSeconds: res.modelSeconds,
 		DiscountNote: fmt.Sprintf("discount rate %g per year → (1 + %g)^(%g days / 365.25) − 1 = %.10g per %s",
 			cfg.CLV.DiscountRate, cfg.CLV.DiscountRate, r.Unit.Days(), r.DiscountRatePerUnit, r.Unit.Name),
 		GOMAXPROCS: runtime.GOMAXPROCS(0), OutputTable: res.table, Engine: res.engine,

@@ -50,6 +50,7 @@ func (forecastRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	env.prog.step("predicting " + forecastLabel(cfg))
 	predictWindow(ctx, cfg, env.reg, wr, env.prog)
 	env.timed("predict", t0)
+	startPredictions(env, cfg, wr)
 	sum, err := data.SHA256()
 	if err != nil {
 		return nil, &DataError{Err: err}
@@ -126,14 +127,20 @@ func forecastLabel(cfg *Config) string {
 	return fmt.Sprintf("a forecast from %s (%s) over %g %ss", r.CalibrationEnd.Format(time.DateOnly), from, r.Horizon, r.Unit.Name)
 }
 
+// startPredictions starts writing the main window's predictions file,
+// which needs the predictions and their tiers only, in the background: it
+// is written while the run scores (see writers.go).
+func startPredictions(env *runEnv, cfg *Config, mainWin *windowResult) {
+	env.writers.start(env, "write_predictions", func() error { return writePredictions(env.rd, cfg, mainWin) })
+}
+
 // mainWindowResult is the result of a run whose files come from its main
-// window: metrics, params.json, the predictions and the artifacts for the
-// plots and report.
+// window: metrics, params.json and the artifacts for the plots and report
+// (the predictions file was started by startPredictions).
 func mainWindowResult(cfg *Config, mf *MetricsFile, mainWin *windowResult, windows int, dataName, sum string) *runResult {
 	res := &runResult{
 		metrics: mf, dataName: dataName, dataSHA: sum, modelSeconds: maps.Clone(mainWin.seconds),
 		params: paramsOf(mainWin),
-		write:  func(rd *resultsDir) error { return writePredictions(rd, cfg, mainWin) },
 		artifacts: &Artifacts{Config: cfg, Metrics: mf, Summary: mainWin.summary, Predictions: mainWin.preds,
 			Fits: mainWin.fits, Spend: mainWin.spend, Windows: windows},
 	}

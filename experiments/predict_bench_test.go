@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/clv-dev/clv/datasets"
 	"github.com/clv-dev/clv/models"
@@ -90,11 +91,16 @@ func logSummary(n int) *datasets.Summary {
 	return s
 }
 
-// benchPredictionColumns is the predictions table of a million customers
-// (logSummary) and the six models of patternModels with spend and tiers,
-// and the same table with every column materialized per customer.
+// benchCustomers is the number of customers of the predictions-writing
+// benchmarks.
+const benchCustomers = 100_000
+
+// benchPredictionColumns is the predictions table of benchCustomers
+// customers (logSummary) and the six models of patternModels with spend
+// and tiers, and the same table with every column materialized per
+// customer.
 func benchPredictionColumns(b *testing.B) (byRow, perCustomer []predColumn) {
-	cfg, wr := patternWindow(b, logSummary(1_000_000))
+	cfg, wr := patternWindow(b, logSummary(benchCustomers))
 	byRow = predictionColumns(cfg, wr)
 	for _, c := range byRow {
 		perCustomer = append(perCustomer, c.materialized())
@@ -103,10 +109,18 @@ func benchPredictionColumns(b *testing.B) (byRow, perCustomer []predColumn) {
 	return byRow, perCustomer
 }
 
-// BenchmarkWritePredictionsCSV formats a million customers' predictions
-// of six models with spend and tiers as CSV: by_row as a run writes them
-// (a pattern's fields formatted once), per_customer every field formatted
-// customer by customer (the same bytes).
+// reportPerCustomer reports the time and the CPU time (all threads,
+// since cpu0 was read before the benchmark's loop) per customer of a
+// benchmark: on a shared machine the CPU time is the steadier figure.
+func reportPerCustomer(b *testing.B, cpu0 time.Duration) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchCustomers, "ns/customer")
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N)/benchCustomers, "cpu-ns/customer")
+}
+
+// BenchmarkWritePredictionsCSV formats benchCustomers customers'
+// predictions of six models with spend and tiers as CSV: by_row as a run
+// writes them (a pattern's fields formatted once), per_customer every
+// field formatted customer by customer (the same bytes).
 func BenchmarkWritePredictionsCSV(b *testing.B) {
 	byRow, perCustomer := benchPredictionColumns(b)
 	for _, bc := range []struct {
@@ -114,11 +128,13 @@ func BenchmarkWritePredictionsCSV(b *testing.B) {
 		cols []predColumn
 	}{{"by_row", byRow}, {"per_customer", perCustomer}} {
 		b.Run(bc.name, func(b *testing.B) {
+			cpu0 := cpuTime()
 			for b.Loop() {
 				if err := writePredictionsCSV(discard{}, bc.cols); err != nil {
 					b.Fatal(err)
 				}
 			}
+			reportPerCustomer(b, cpu0)
 		})
 	}
 }
@@ -127,11 +143,13 @@ func BenchmarkWritePredictionsCSV(b *testing.B) {
 // BenchmarkWritePredictionsCSV as Parquet (row groups in parallel).
 func BenchmarkWritePredictionsParquet(b *testing.B) {
 	byRow, _ := benchPredictionColumns(b)
+	cpu0 := cpuTime()
 	for b.Loop() {
 		if err := writePredictionsParquet(discard{}, byRow); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportPerCustomer(b, cpu0)
 }
 
 type discard struct{}

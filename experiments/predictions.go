@@ -15,7 +15,8 @@ import (
 // predColumn is one column of the predictions table: customer ids (text,
 // or textOf each customer), numbers (number, or of each customer, or by
 // row: customer i's is byRow[rows[i]], as a Prediction's purchase-model
-// values are) or tiers. Exactly one source is set.
+// values are, or a quantity q of a prediction pred, computed a block of
+// customers at a time) or tiers. Exactly one source is set.
 type predColumn struct {
 	name   string
 	text   []string
@@ -24,6 +25,8 @@ type predColumn struct {
 	of     func(i int) float64
 	byRow  []float64
 	rows   []int32
+	pred   *Prediction
+	q      Quantity
 	tier   []Tier
 	// n is the number of customers of a column of textOf or of.
 	n int
@@ -39,8 +42,30 @@ func (c predColumn) value(i int) float64 {
 		return c.byRow[c.rows[i]]
 	case c.of != nil:
 		return c.of(i)
+	case c.pred != nil:
+		return c.pred.Value(c.q, i)
 	}
 	return c.number[i]
+}
+
+// values returns the numbers of customers lo … lo+len(dst)−1: in dst, or
+// the column's own slice when it holds one number per customer.
+func (c predColumn) values(lo int, dst []float64) []float64 {
+	switch {
+	case c.byRow != nil:
+		for k, r := range c.rows[lo : lo+len(dst)] {
+			dst[k] = c.byRow[r]
+		}
+	case c.of != nil:
+		for k := range dst {
+			dst[k] = c.of(lo + k)
+		}
+	case c.pred != nil:
+		c.pred.Values(c.q, lo, dst)
+	default:
+		return c.number[lo : lo+len(dst)]
+	}
+	return dst
 }
 
 // textAt returns customer i's text.
@@ -62,6 +87,8 @@ func (c predColumn) len() int {
 		return len(c.rows)
 	case c.number != nil:
 		return len(c.number)
+	case c.pred != nil:
+		return c.pred.Len()
 	}
 	return c.n
 }
@@ -69,7 +96,7 @@ func (c predColumn) len() int {
 // materialized returns the column with one number per customer (number
 // set) when its numbers are computed or by row.
 func (c predColumn) materialized() predColumn {
-	if c.byRow == nil && c.of == nil {
+	if c.byRow == nil && c.of == nil && c.pred == nil {
 		return c
 	}
 	n := c.len()
@@ -88,7 +115,7 @@ func quantityColumn(name string, p *Prediction, q Quantity) predColumn {
 	if byRow := p.byRow(q); byRow != nil && p.rows != nil {
 		return predColumn{name: name, byRow: byRow, rows: p.rows}
 	}
-	return predColumn{name: name, of: func(i int) float64 { return p.Value(q, i) }, n: p.Len()}
+	return predColumn{name: name, pred: p, q: q}
 }
 
 // summaryColumns returns the columns of the summary: the customer ids,
@@ -151,13 +178,13 @@ func predictionColumns(cfg *Config, wr *windowResult) []predColumn {
 		cols = append(cols, quantityColumn(name+"_purchases", p, PredPurchases), quantityColumn(name+"_p_alive", p, PredPAlive))
 		cols = append(cols, intervalColumns(name, p)...)
 		if p.HasSpend() && cfg.Resolved.Forecast {
-			cols = append(cols, predColumn{name: name + "_spend", of: func(i int) float64 { return p.spend[i] }, n: p.Len()})
+			cols = append(cols, predColumn{name: name + "_spend", pred: p, q: PredSpend})
 		}
 		if p.HasSpend() {
-			cols = append(cols, predColumn{name: name + "_revenue", of: p.Revenue, n: p.Len()}, predColumn{name: name + "_clv", of: p.CLV, n: p.Len()})
+			cols = append(cols, predColumn{name: name + "_revenue", pred: p, q: PredRevenue}, predColumn{name: name + "_clv", pred: p, q: PredCLV})
 		}
 		if p.HasTiers() {
-			cols = append(cols, predColumn{name: name + "_net_clv", of: p.NetCLV, n: p.Len()}, predColumn{name: name + "_tier", tier: p.Tiers()})
+			cols = append(cols, predColumn{name: name + "_net_clv", pred: p, q: PredNetCLV}, predColumn{name: name + "_tier", tier: p.Tiers()})
 		}
 	}
 	return cols
@@ -235,30 +262,56 @@ func writeParquetGroups(w io.Writer, cols []predColumn, groupRows int) error {
 	return pw.Close()
 }
 
-// writeParquetRows writes rows lo..hi−1 of the columns into a row group.
+// parquetBatch is the number of values of a column handed to the Parquet
+// writer at a time.
+const parquetBatch = 4096
+
+// writeParquetRows writes rows lo..hi−1 of the columns into a row group,
+// column by column: numbers computed a batch at a time (predColumn.values),
+// ids copied into one buffer per batch, tiers from one byte slice per tier.
 func writeParquetRows(rg *parquet.ConcurrentRowGroupWriter, cols []predColumn, lo, hi int) error {
-	const batch = 4096
-	rows := make([]parquet.Row, batch)
-	for i := range rows {
-		rows[i] = make(parquet.Row, len(cols))
-	}
-	for first := lo; first < hi; first += batch {
-		m := min(batch, hi-first)
-		for r := range m {
-			i, row := first+r, rows[r]
-			for j, c := range cols {
-				switch {
-				case c.tier != nil:
-					row[j] = parquet.ByteArrayValue([]byte(c.tier[i].String())).Level(0, 0, j)
-				case !c.isNumber():
-					row[j] = parquet.ByteArrayValue([]byte(c.textAt(i))).Level(0, 0, j)
-				default:
-					row[j] = parquet.DoubleValue(c.value(i)).Level(0, 0, j)
+	writers := rg.ColumnWriters()
+	values := make([]parquet.Value, parquetBatch)
+	numbers := make([]float64, parquetBatch)
+	var text []byte
+	var ends []int
+	var tiers [][]byte // each tier's name, once met
+	for j, c := range cols {
+		for first := lo; first < hi; first += parquetBatch {
+			m := min(parquetBatch, hi-first)
+			switch {
+			case c.tier != nil:
+				for k, t := range c.tier[first : first+m] {
+					if int(t) >= len(tiers) {
+						tiers = append(tiers, make([][]byte, int(t)+1-len(tiers))...)
+					}
+					if tiers[t] == nil {
+						tiers[t] = []byte(t.String())
+					}
+					values[k] = parquet.ByteArrayValue(tiers[t])
+					values[k].SetColumnIndex(j)
+				}
+			case !c.isNumber():
+				text, ends = text[:0], ends[:0]
+				for k := range m {
+					text = append(text, c.textAt(first+k)...)
+					ends = append(ends, len(text))
+				}
+				start := 0
+				for k, end := range ends {
+					values[k] = parquet.ByteArrayValue(text[start:end:end])
+					values[k].SetColumnIndex(j)
+					start = end
+				}
+			default:
+				for k, v := range c.values(first, numbers[:m]) {
+					values[k] = parquet.DoubleValue(v)
+					values[k].SetColumnIndex(j)
 				}
 			}
-		}
-		if _, err := rg.WriteRows(rows[:m]); err != nil {
-			return err
+			if _, err := writers[j].WriteRowValues(values[:m]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -12,8 +13,9 @@ import (
 	"github.com/clv-dev/clv/datasets"
 )
 
-// csvBlockRows is the number of rows a worker formats at a time.
-const csvBlockRows = 16384
+// csvBlockRows is the number of rows a worker formats at a time (a few
+// megabytes, handed to the file in one write).
+const csvBlockRows = 8192
 
 // writePredictionsCSV writes the columns as CSV, one row per customer,
 // with numbers in the shortest form that reads back to the same float64,
@@ -22,13 +24,17 @@ const csvBlockRows = 16384
 // Consecutive columns by row of one row index (a prediction's purchase
 // values, the summary's frequency, recency and T) are formatted once per
 // row and their bytes copied for every customer of the row; the other
-// columns are formatted customer by customer. Blocks of rows are formatted
-// in parallel, and written in order while the next blocks are formatted.
+// columns are computed a batch of customers at a time, column by column,
+// and formatted customer by customer (a value equal to the one before it
+// in the row, such as net CLV without costs, copied). Blocks of rows are
+// formatted in parallel and written in order as they come.
 func writePredictionsCSV(w io.Writer, cols []predColumn) error {
 	return writeCSVBlocks(w, cols, csvBlockRows)
 }
 
-// writeCSVBlocks writes the CSV in blocks of blockRows rows.
+// writeCSVBlocks writes the CSV in blocks of blockRows rows: worker k of
+// K formats blocks k, k+K, k+2K, … into two buffers of its own in turn,
+// while the blocks before are written.
 func writeCSVBlocks(w io.Writer, cols []predColumn, blockRows int) error {
 	var head []byte
 	for j, c := range cols {
@@ -45,97 +51,159 @@ func writeCSVBlocks(w io.Writer, cols []predColumn, blockRows int) error {
 		n = cols[0].len()
 	}
 	segs := csvSegments(cols)
-	workers := max(1, runtime.GOMAXPROCS(0))
-	var sets [2][][]byte // formatted while the other set is written
-	sets[0], sets[1] = make([][]byte, workers), make([][]byte, workers)
-	var pending chan error // the write of the previous round
-	for round, start := 0, 0; start < n; round, start = round+1, start+blockRows*workers {
-		bufs := sets[round%2]
-		parallelBlocks(workers, func(k int) {
-			lo := start + k*blockRows
-			bufs[k] = bufs[k][:0]
-			if hi := min(lo+blockRows, n); lo < hi {
-				bufs[k] = appendCSVRows(bufs[k], segs, lo, hi)
-			}
-		})
-		if pending != nil {
-			if err := <-pending; err != nil {
-				return err
-			}
+	blocks := (n + blockRows - 1) / blockRows
+	workers := min(max(1, runtime.GOMAXPROCS(0)), blocks)
+	stop := make(chan struct{})
+	defer close(stop)
+	formatted := make([]chan []byte, workers) // worker k's blocks, in order
+	free := make([]chan []byte, workers)      // worker k's buffers, once written
+	for k := range workers {
+		formatted[k], free[k] = make(chan []byte, 2), make(chan []byte, 2)
+		for range 2 {
+			free[k] <- make([]byte, 0, blockRows*rowBytesBound(segs))
 		}
-		done := make(chan error, 1)
-		go func() { done <- writeAll(w, bufs) }()
-		pending = done
+		go func() {
+			f := newCSVFormatter(segs)
+			for block := k; block < blocks; block += workers {
+				var b []byte
+				select {
+				case b = <-free[k]:
+				case <-stop:
+					return
+				}
+				lo := block * blockRows
+				formatted[k] <- f.appendRows(b[:0], lo, min(lo+blockRows, n))
+			}
+		}()
 	}
-	if pending != nil {
-		return <-pending
-	}
-	return nil
-}
-
-// writeAll writes the buffers in order.
-func writeAll(w io.Writer, bufs [][]byte) error {
-	for _, b := range bufs {
+	for block := range blocks {
+		b := <-formatted[block%workers]
 		if _, err := w.Write(b); err != nil {
 			return err
 		}
+		free[block%workers] <- b
 	}
 	return nil
 }
 
-// parallelBlocks runs f(0) … f(k−1) at once and waits for them.
-func parallelBlocks(k int, f func(int)) {
-	done := make(chan struct{}, k)
-	for b := range k {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			f(b)
-		}()
+// rowBytesBound returns about the most bytes a row of the segments takes
+// (a buffer of this many bytes per row rarely grows).
+func rowBytesBound(segs []csvSegment) int {
+	bytes := 1
+	for _, s := range segs {
+		switch {
+		case s.slots != nil:
+			bytes += s.width - 1
+		case s.col.isNumber():
+			bytes += 25
+		default:
+			bytes += 24
+		}
 	}
-	for range k {
-		<-done
-	}
+	return bytes
 }
 
 // csvSegment is a run of the columns of a CSV row: one column formatted
 // customer by customer (col), or consecutive columns by row of one row
-// index (rows), whose fields are formatted once per row into a slot of
-// width bytes: row r's are text[r·width+1 : r·width+1+text[r·width]],
-// each field with its leading comma but at the start of the line (one
-// slot per row, so that a customer's fields take one look-up).
+// index, whose fields are formatted once per row into a slot of a table
+// of slots (see csvSlots): row r's are the slot at offset off of its
+// record, a length byte and the fields, each with its leading comma but
+// at the start of the line.
+//
+// A number column's values are computed a batch of customers at a time
+// into number slot num of the batch; when a customer's value equals, bit
+// for bit, hers of the number column of segment same (net CLV is CLV
+// without costs, holdout revenue the mean spend of one purchase), its
+// field's bytes are copied instead of formatted again.
 type csvSegment struct {
 	col   predColumn
-	first bool // col is the line's first field
+	first bool // the segment starts the line
+	slots *csvSlots
+	off   int    // the slot's offset in a record
+	width int    // the slot's width
+	num   int    // the column's number slot (−1: not a number column)
+	same  [2]int // earlier segments of number columns to compare with (−1: none)
+}
+
+// csvSlots holds the fields of every segment by row of one row index:
+// row r's record is text[r·width : (r+1)·width], a whole number of cache
+// lines with one slot per segment, so that a customer's by-row fields of
+// the whole line take one look-up.
+type csvSlots struct {
 	rows  []int32
 	text  []byte
 	width int
+	segs  []slotSegment
 }
 
-// csvSegments groups the columns into segments (see csvSegment).
+// slotSegment is a segment of a table of slots: its columns, whether it
+// starts the line, and its slot's offset and width in a record.
+type slotSegment struct {
+	cols       []predColumn
+	first      bool
+	off, width int
+}
+
+// csvLine is the size of a cache line, to which records of slots are
+// rounded.
+const csvLine = 64
+
+// csvSegments groups the columns into segments (see csvSegment) and
+// formats the tables of slots.
 func csvSegments(cols []predColumn) []csvSegment {
 	var segs []csvSegment
+	var tables []*csvSlots
+	numbers := 0
+	add := func(c predColumn, first bool) {
+		s := csvSegment{col: c, first: first, num: -1, same: [2]int{-1, -1}}
+		if c.isNumber() {
+			s.num = numbers
+			numbers++
+			for k, m := len(segs)-1, 0; k >= 0 && m < len(s.same); k-- {
+				if segs[k].num >= 0 {
+					s.same[m] = k
+					m++
+				}
+			}
+		}
+		segs = append(segs, s)
+	}
 	for j := 0; j < len(cols); {
 		c := cols[j]
-		if c.byRow == nil {
-			segs = append(segs, csvSegment{col: c, first: j == 0})
-			j++
-			continue
-		}
 		k := j + 1
-		for k < len(cols) && sameRows(cols[k], c) {
+		for c.byRow != nil && k < len(cols) && sameRows(cols[k], c) {
 			k++
 		}
-		text, width := formatByRow(cols[j:k], j == 0)
-		if text == nil { // a row too long for its length byte: customer by customer
-			for ; j < k; j++ {
-				segs = append(segs, csvSegment{col: cols[j], first: j == 0})
+		width := 1 + (k-j)*25 // a length byte, a comma and at most 24 bytes per number
+		if c.byRow == nil || width > 256 {
+			for ; j < k; j++ { // customer by customer
+				add(cols[j], j == 0)
 			}
 			continue
 		}
-		segs = append(segs, csvSegment{rows: c.rows, text: text, width: width})
+		t := slotsOf(&tables, c)
+		t.segs = append(t.segs, slotSegment{cols: cols[j:k], first: j == 0, off: t.width, width: width})
+		t.width += width
+		segs = append(segs, csvSegment{first: j == 0, slots: t, off: t.width - width, width: width, num: -1, same: [2]int{-1, -1}})
 		j = k
 	}
+	for _, t := range tables {
+		t.format()
+	}
 	return segs
+}
+
+// slotsOf returns the table of slots of a by-row column's row index,
+// added to tables if new.
+func slotsOf(tables *[]*csvSlots, c predColumn) *csvSlots {
+	for _, t := range *tables {
+		if sameRows(t.segs[0].cols[0], c) {
+			return t
+		}
+	}
+	t := &csvSlots{rows: c.rows}
+	*tables = append(*tables, t)
+	return t
 }
 
 // sameRows reports whether two columns are by row of the same row index
@@ -145,61 +213,135 @@ func sameRows(a, b predColumn) bool {
 		(len(a.rows) == 0 || &a.rows[0] == &b.rows[0])
 }
 
-// formatByRow formats the fields of columns by row into slots of one
-// width (a length byte, then the fields), rows in parallel blocks; first
-// means the first column starts the line. It returns nil when a row's
-// fields are longer than a length byte counts.
-func formatByRow(cols []predColumn, first bool) (text []byte, width int) {
-	rows := len(cols[0].byRow)
-	width = 1 + len(cols)*25 // a comma and at most 24 bytes per number
-	if width > 256 {
-		return nil, 0
-	}
-	text = make([]byte, rows*width)
+// format rounds the record up to whole cache lines and formats every
+// row's slots, rows in parallel blocks.
+func (t *csvSlots) format() {
+	t.width = (t.width + csvLine - 1) / csvLine * csvLine
+	rows := len(t.segs[0].cols[0].byRow)
+	t.text = make([]byte, rows*t.width)
 	parallelFor(rows, func(lo, hi int) {
 		var b []byte
 		for r := lo; r < hi; r++ {
-			b = b[:0]
-			for j, c := range cols {
-				if j > 0 || !first {
-					b = append(b, ',')
+			for _, s := range t.segs {
+				b = b[:0]
+				for j, c := range s.cols {
+					if j > 0 || !s.first {
+						b = append(b, ',')
+					}
+					b = appendNumber(b, c.byRow[r])
 				}
-				b = appendNumber(b, c.byRow[r])
+				slot := t.text[r*t.width+s.off:]
+				slot[0] = byte(len(b))
+				copy(slot[1:], b)
 			}
-			slot := text[r*width : (r+1)*width]
-			slot[0] = byte(len(b))
-			copy(slot[1:], b)
 		}
 	})
-	return text, width
 }
 
-// appendCSVRows appends rows lo..hi−1. Text (customer ids) is neutralised
-// for spreadsheets (datasets.SpreadsheetSafe); Parquet keeps ids as read.
-func appendCSVRows(b []byte, segs []csvSegment, lo, hi int) []byte {
-	for i := lo; i < hi; i++ {
-		for k := range segs {
-			s := &segs[k]
-			if s.rows != nil {
-				slot := s.text[int(s.rows[i])*s.width:]
-				b = append(b, slot[1:1+slot[0]]...)
-				continue
-			}
-			if !s.first {
-				b = append(b, ',')
-			}
-			switch c := &s.col; {
-			case c.tier != nil:
-				b = append(b, c.tier[i].String()...)
-			case !c.isNumber():
-				b = appendCSVField(b, datasets.SpreadsheetSafe(c.textAt(i)))
-			default:
-				b = appendNumber(b, c.value(i))
+// touch reads a byte of every cache line of the records of customers
+// lo … hi−1, loads independent of each other that the processor overlaps,
+// so that the rows then copy their fields from the cache.
+func (t *csvSlots) touch(lo, hi int) byte {
+	var sum byte
+	for _, r := range t.rows[lo:hi] {
+		record := t.text[int(r)*t.width : (int(r)+1)*t.width]
+		for k := 0; k < len(record); k += csvLine {
+			sum += record[k]
+		}
+	}
+	return sum
+}
+
+// csvBatchRows is the number of customers whose numbers are computed at
+// once, column by column (small enough for the batch to stay in cache).
+const csvBatchRows = 256
+
+// csvFormatter formats rows of CSV segments; one per worker.
+type csvFormatter struct {
+	segs    []csvSegment
+	scratch [][]float64 // a batch's numbers, by number slot
+	numbers [][]float64 // the batch's numbers (scratch or a column's own)
+	// start and end delimit each number segment's field of the current
+	// row in the output (without its comma).
+	start, end []int
+	tables     []*csvSlots // the tables of slots of the segments
+	touched    byte        // the sum of the bytes csvSlots.touch read
+}
+
+// newCSVFormatter returns a formatter of the segments.
+func newCSVFormatter(segs []csvSegment) *csvFormatter {
+	f := &csvFormatter{segs: segs, start: make([]int, len(segs)), end: make([]int, len(segs))}
+	for _, s := range segs {
+		if s.num >= 0 {
+			f.scratch = append(f.scratch, make([]float64, csvBatchRows))
+		}
+	}
+	f.numbers = make([][]float64, len(f.scratch))
+	for _, s := range segs {
+		if s.slots != nil && !slices.Contains(f.tables, s.slots) {
+			f.tables = append(f.tables, s.slots)
+		}
+	}
+	return f
+}
+
+// appendRows appends rows lo..hi−1, a batch of customers at a time.
+func (f *csvFormatter) appendRows(b []byte, lo, hi int) []byte {
+	for first := lo; first < hi; first += csvBatchRows {
+		last := min(first+csvBatchRows, hi)
+		for _, s := range f.segs {
+			if s.num >= 0 {
+				f.numbers[s.num] = s.col.values(first, f.scratch[s.num][:last-first])
 			}
 		}
-		b = append(b, '\n')
+		for _, t := range f.tables {
+			f.touched += t.touch(first, last)
+		}
+		for i := first; i < last; i++ {
+			b = f.appendRow(b, i, i-first)
+		}
 	}
 	return b
+}
+
+// appendRow appends customer i's row, the k-th of the batch. Text
+// (customer ids) is neutralised for spreadsheets
+// (datasets.SpreadsheetSafe); Parquet keeps ids as read.
+func (f *csvFormatter) appendRow(b []byte, i, k int) []byte {
+	for j := range f.segs {
+		s := &f.segs[j]
+		if t := s.slots; t != nil {
+			slot := t.text[int(t.rows[i])*t.width+s.off:]
+			b = append(b, slot[1:1+slot[0]]...)
+			continue
+		}
+		if !s.first {
+			b = append(b, ',')
+		}
+		switch c := &s.col; {
+		case s.num >= 0:
+			f.start[j] = len(b)
+			b = f.appendValue(b, s, k)
+			f.end[j] = len(b)
+		case c.tier != nil:
+			b = append(b, c.tier[i].String()...)
+		default:
+			b = appendCSVField(b, datasets.SpreadsheetSafe(c.textAt(i)))
+		}
+	}
+	return append(b, '\n')
+}
+
+// appendValue appends the k-th number of the batch of a number segment:
+// the bytes of an equal earlier field of the row, or formatted.
+func (f *csvFormatter) appendValue(b []byte, s *csvSegment, k int) []byte {
+	v := f.numbers[s.num][k]
+	for _, j := range s.same {
+		if j >= 0 && math.Float64bits(f.numbers[f.segs[j].num][k]) == math.Float64bits(v) {
+			return append(b, b[f.start[j]:f.end[j]]...)
+		}
+	}
+	return appendNumber(b, v)
 }
 
 // appendNumber appends v as strconv.AppendFloat(b, v, 'g', -1, 64) does,

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +20,9 @@ type resultsDir struct {
 	// generated: final is a generated name that may take a suffix to be
 	// unique (see staging.go).
 	generated bool
+	// ctx, when set, ends the writing of a file when it ends (the run
+	// was cancelled, or another writer failed).
+	ctx context.Context
 }
 
 // newResultsDir creates the staging folder for final (which must not exist).
@@ -54,7 +58,11 @@ func (r *resultsDir) writeFile(name string, write func(w io.Writer) error) error
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
-	bw := bufio.NewWriter(f)
+	var out io.Writer = f
+	if r.ctx != nil {
+		out = ctxWriter{ctx: r.ctx, w: f}
+	}
+	bw := bufio.NewWriter(out)
 	if err := write(bw); err != nil {
 		f.Close()
 		return fmt.Errorf("writing %s: %w", name, err)

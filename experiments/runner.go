@@ -285,6 +285,7 @@ func (backtestRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	if err := interrupted(ctx); err != nil {
 		return nil, err
 	}
+	startPredictions(env, cfg, mainWin)
 	sum, err := data.SHA256()
 	if err != nil {
 		return nil, &DataError{Err: err}

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -16,12 +17,15 @@ import (
 // six models whose purchase predictions are functions of the pattern
 // (one, like the average model, of frequency and T only, so distinct
 // patterns share values), revenue predictions that are those times a
-// per-customer spend, and Poisson-like holdout actuals.
+// per-customer spend, and Poisson-like holdout actuals. The ids are
+// zero-padded numbers in a random order, as in a log whose customers are
+// listed by first purchase.
 func benchWindow(n int, seed uint64) (*windowResult, []string) {
 	rng := rand.New(rand.NewPCG(seed, 11))
 	s := &datasets.Summary{HasHoldout: true, HasAmount: true}
 	s.Customers = make([]datasets.CustomerSummary, n)
 	monetary := make([]float64, n)
+	ids := rng.Perm(n) // customers by first purchase, not by id
 	for i := range s.Customers {
 		T := float64(rng.IntN(365)) / 7
 		x := math.Floor(rng.ExpFloat64() * 3 * T / 52)
@@ -31,7 +35,7 @@ func benchWindow(n int, seed uint64) (*windowResult, []string) {
 		}
 		monetary[i] = 5 + math.Round(rng.ExpFloat64()*2000)/100
 		y := math.Floor(rng.ExpFloat64() * (x + 0.2) * 0.6)
-		s.Customers[i] = datasets.CustomerSummary{ID: strconv.Itoa(i + 1), Frequency: x, Recency: tx, T: T,
+		s.Customers[i] = datasets.CustomerSummary{ID: fmt.Sprintf("%07d", ids[i]+1), Frequency: x, Recency: tx, T: T,
 			Monetary: monetary[i], FrequencyHoldout: y, MonetaryHoldout: monetary[i] * (0.8 + 0.4*rng.Float64())}
 	}
 	pt := datasets.NewPatterns(s)
@@ -76,5 +80,43 @@ func BenchmarkBuildMetrics(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkValueTiers assigns and summarizes the value tiers of the six
+// models of a generated window of 1M customers, as the predict and score
+// stages do (the Scorer made once, as the predict stage makes it).
+func BenchmarkValueTiers(b *testing.B) {
+	wr, names := benchWindow(1_000_000, 7)
+	age := make([]float64, len(wr.summary.Customers))
+	for i, c := range wr.summary.Customers {
+		age[i] = c.T
+	}
+	_, _, rev := wr.holdoutActuals()
+	for _, name := range names {
+		p := wr.preds[name]
+		p.discounted, p.aliveTime, p.margin = p.purchases, p.purchases, 1
+		p.net = NetCLVOptions{Margin: 1, CostPerPurchase: 0.5}
+	}
+	for b.Loop() {
+		wr.ranks = nil
+		sc := wr.scorer()
+		for _, name := range names {
+			p := wr.preds[name]
+			p.tiers = AssignTiers(sc, p.Column(PredNetCLV), p.Column(PredAliveTime), age, DefaultTiers())
+			SummarizeTiers(p.tiers, p, rev)
+		}
+	}
+}
+
+// BenchmarkRevenueOrder orders the revenue predictions of one model of a
+// generated window of 1M customers (per customer: no pattern rows), a
+// fresh order each time on the window's Scorer.
+func BenchmarkRevenueOrder(b *testing.B) {
+	wr, names := benchWindow(1_000_000, 7)
+	sc := wr.scorer()
+	rev := wr.preds[names[3]].Column(PredRevenue)
+	for b.Loop() {
+		sc.radixOrder(rev)
 	}
 }

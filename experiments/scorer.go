@@ -33,6 +33,7 @@ type Scorer struct {
 	// in byID.
 	rowOf, byRow, rowStart, idRank []int32
 	rows                           int
+	rankOnce                       sync.Once
 
 	mu      sync.Mutex
 	orders  map[sliceKey]*cachedOrder
@@ -110,6 +111,21 @@ func NewPatternScorer(ids []string, rowOf []int32, rows int) (*Scorer, error) {
 		next[r]++
 	}
 	return sc, nil
+}
+
+// idRanks returns every customer's place in the id order (byID's
+// inverse), computed on first use.
+func (sc *Scorer) idRanks() []int32 {
+	sc.rankOnce.Do(func() {
+		if sc.idRank != nil {
+			return
+		}
+		sc.idRank = make([]int32, len(sc.byID))
+		for j, i := range sc.byID {
+			sc.idRank[i] = int32(j)
+		}
+	})
+	return sc.idRank
 }
 
 // idOrder returns the customers in the tie-breaking order of their ids

@@ -143,29 +143,31 @@ func netCLV(o NetCLVOptions, spend, discounted, aliveTime float64) float64 {
 
 // AssignTiers returns every customer's tier (see the notes above) from
 // their net CLV, discounted expected time alive and age T; sc ranks the
-// customers (ties by id).
+// customers (ties by id). The best are found by selecting the last of
+// them in the order of net CLV (topCut), not by sorting every customer,
+// and the potential threshold by selecting the two order statistics of
+// the best's values per unit of time that the quantile interpolates.
 func AssignTiers(sc *Scorer, netCLV, aliveTime, age []float64, cfg TiersConfig) []Tier {
 	n := len(netCLV)
 	tiers := make([]Tier, n)
 	if n == 0 {
 		return tiers
 	}
-	// Rank by net CLV, highest first; the order only needs values ≥ 0, so
-	// never-profitable customers rank as 0, after every profitable one.
-	ranked := make([]float64, n)
-	for i, v := range netCLV {
-		ranked[i] = max(v, 0)
-	}
-	order := sc.order(ranked)
 	best := int(math.Ceil(cfg.BestShare*float64(n) - 1e-9))
-	var bestRates []float64
-	for j, i := range order {
+	var cut float64
+	var last int
+	var ok bool
+	if best > 0 {
+		cut, last, ok = sc.topCut(netCLV, best)
+	}
+	bestRates := make([]float64, 0, best)
+	for i, v := range netCLV {
 		switch {
-		case !(netCLV[i] > 0):
+		case !(v > 0):
 			tiers[i] = TierNeverProfitable
-		case j < best:
+		case ok && sc.inTop(v, i, cut, last):
 			tiers[i] = TierBest
-			bestRates = append(bestRates, valueRate(netCLV[i], aliveTime[i]))
+			bestRates = append(bestRates, valueRate(v, aliveTime[i]))
 		default:
 			tiers[i] = TierGood
 		}
@@ -173,8 +175,7 @@ func AssignTiers(sc *Scorer, netCLV, aliveTime, age []float64, cfg TiersConfig) 
 	if len(bestRates) == 0 {
 		return tiers
 	}
-	slices.Sort(bestRates)
-	threshold := quantileSorted(bestRates, cfg.PotentialQuantile)
+	threshold := quantileSelect(bestRates, cfg.PotentialQuantile)
 	youngAge := cfg.YoungShare * slices.Max(age)
 	for i, t := range tiers {
 		if t == TierGood && age[i] <= youngAge && valueRate(netCLV[i], aliveTime[i]) >= threshold {
@@ -228,16 +229,27 @@ func SummarizeTiers(tiers []Tier, p TierValues, holdoutRevenue []float64) []Tier
 	count := make([]int, k)
 	net, clv, alive, rev := make([]ksum, k), make([]ksum, k), make([]ksum, k), make([]ksum, k)
 	var totalNet, totalRev ksum
-	for i, t := range tiers {
+	add := func(i int, t Tier, v, c, a float64) {
 		count[t]++
-		v := p.NetCLV(i)
 		net[t].add(v)
-		clv[t].add(p.CLV(i))
-		alive[t].add(p.PAlive(i))
+		clv[t].add(c)
+		alive[t].add(a)
 		totalNet.add(v)
 		if holdoutRevenue != nil {
 			rev[t].add(holdoutRevenue[i])
 			totalRev.add(holdoutRevenue[i])
+		}
+	}
+	if pp, ok := p.(*Prediction); ok && pp.rows != nil {
+		// The same values as the methods give, read from the columns.
+		for i, t := range tiers {
+			r, s := pp.rows[i], pp.spend[i]
+			d := pp.discounted[r]
+			add(i, t, netCLV(pp.net, s, d, pp.aliveTime[r]), pp.margin*s*d, pp.alive[r])
+		}
+	} else {
+		for i, t := range tiers {
+			add(i, t, p.NetCLV(i), p.CLV(i), p.PAlive(i))
 		}
 	}
 	out := make([]TierSummary, k)

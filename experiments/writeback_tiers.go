@@ -31,26 +31,23 @@ func newTierCuts(sc *Scorer, net, aliveTime, age []float64, cfg TiersConfig) tie
 	if n == 0 {
 		return tc
 	}
-	ranked := make([]float64, n)
-	for i, v := range net {
-		ranked[i] = max(v, 0)
-	}
 	best := int(math.Ceil(cfg.BestShare*float64(n) - 1e-9))
-	var rates []float64
-	last := -1
-	for j, i := range sc.order(ranked) {
-		if net[i] > 0 && j < best {
-			last = i
-			rates = append(rates, valueRate(net[i], aliveTime[i]))
-		}
-	}
-	if last < 0 {
+	if best <= 0 {
 		return tc
 	}
-	slices.Sort(rates)
-	tc.hasBest, tc.cut, tc.cutID = true, net[last], sc.ids[last]
-	tc.cutPos = slices.Index(sc.byID, int32(last))
-	tc.rate = quantileSorted(rates, cfg.PotentialQuantile)
+	cut, last, ok := sc.topCut(net, best)
+	if !ok {
+		return tc
+	}
+	var rates []float64
+	for i, v := range net {
+		if v > 0 && sc.inTop(v, i, cut, last) {
+			rates = append(rates, valueRate(v, aliveTime[i]))
+		}
+	}
+	tc.hasBest, tc.cut, tc.cutID = true, cut, sc.ids[last]
+	tc.cutPos = int(sc.idRanks()[last])
+	tc.rate = quantileSelect(rates, cfg.PotentialQuantile)
 	tc.young = cfg.YoungShare * slices.Max(age)
 	return tc
 }

@@ -343,7 +343,7 @@ func fitBGFamily(ctx context.Context, model string, shift float64, d *Data, o Fi
 	// The last Newton step's point is maximize's start: evaluated once.
 	mem := newLastEval()
 	llHess := func(p, grad, hess []float64) float64 { return mem.eval(p, 2, grad, hess, rows.eval) }
-	polished, k, hess := newtonPolish(ctx, llHess, bgfNames, rows.n, start, o, bgfPolishSteps)
+	polished, k, hess := newtonPolish(ctx, llHess, bgfNames, rows.n, start, o, newtonSettings(bgfPolishSteps))
 	steps += k
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return nil, fmt.Errorf("%s: fit interrupted: %w", model, ctxErr)
@@ -386,7 +386,7 @@ const bgfPolishSteps = 30
 // polish refines p0 by damped Newton steps on the rows' likelihood (see
 // newtonPolish).
 func (rs *bgfRows) polish(ctx context.Context, p0 []float64, o FitOptions, maxSteps int) ([]float64, int, []float64) {
-	return newtonPolish(ctx, rs.logLikHess, bgfNames, rs.n, p0, o, maxSteps)
+	return newtonPolish(ctx, rs.logLikHess, bgfNames, rs.n, p0, o, newtonSettings(maxSteps))
 }
 
 // bgfWarmStartRows is the number of rows above which fitBGFamily first fits

@@ -170,10 +170,10 @@ func (r *ggRows) warmStart(ctx context.Context, o FitOptions, mem *lastEval) Par
 	p := []float64{1, 1, 1}
 	if len(r.xm) > 2*ggWarmSample {
 		sub := r.sample(ggWarmSample)
-		p, _, _ = newtonPolish(ctx, sub.logLikHess, ggNames, sub.total, p, o, ggPolishSteps)
+		p, _, _ = newtonPolish(ctx, sub.logLikHess, ggNames, sub.total, p, o, newtonSettings(ggPolishSteps))
 	}
 	llHess := func(p, grad, hess []float64) float64 { return mem.eval(p, 2, grad, hess, r.eval) }
-	p, _, _ = newtonPolish(ctx, llHess, ggNames, r.total, p, o, ggPolishSteps)
+	p, _, _ = newtonPolish(ctx, llHess, ggNames, r.total, p, o, newtonSettings(ggPolishSteps))
 	start := Params{}
 	for i, name := range ggNames {
 		if !(p[i] > 0) || math.IsInf(p[i], 0) {

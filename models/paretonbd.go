@@ -126,19 +126,19 @@ func fitParetoNBD(ctx context.Context, d *Data, o FitOptions, stage pnbdStaging)
 			// errors of the table's, close enough for Newton steps on the
 			// table to converge at once.
 			var k int
-			start, k = pd.subsample(stage.coarseRows).polish(ctx, start, free, o.Penalty, 1e-8, 1e-3)
+			start, k = pd.subsample(stage.coarseRows).polish(ctx, start, o, 1e-8, 1e-3)
 			steps += k
 			if pd.r1 == nil && pd.n > 4*stage.fineRows {
 				// Without pairs a pass over the table is dear: a larger
 				// subsample first brings the start closer still.
-				start, k = pd.subsample(stage.fineRows).polish(ctx, start, free, o.Penalty, 1e-8, 0)
+				start, k = pd.subsample(stage.fineRows).polish(ctx, start, o, 1e-8, 0)
 				steps += k
 			}
 			// Next to the maximum: undamped Newton steps.
 			mu0 = 0
 		}
 		var k int
-		start, k = pd.polish(ctx, start, free, o.Penalty, 1e-12, mu0)
+		start, k = pd.polish(ctx, start, o, 1e-12, mu0)
 		steps += k
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("paretonbd: fit interrupted: %w", err)
@@ -168,105 +168,23 @@ func pnbdValidParams(p [4]float64) bool {
 	return true
 }
 
-// polish maximizes the penalized mean log-likelihood
-//
-//	F(θ) = LL(e^θ)/n − λ·Σ_{i free} θ_i²
-//
-// (the objective of maximize, with λ = penalty) over the free
-// log-parameters θ by Levenberg–Marquardt steps (−∇²F + μD)Δ = ∇F with the
-// analytic Hessian, D the diagonal of −∇²F (each entry at least 1),
-// starting from p0 (natural parameters; the others stay as given) with
-// μ = 1e-3. A step is kept when it raises F or, where F changes by no more
-// than its rounding (taken as 1e-13·|F|, next to the maximum), when it
-// shrinks the gradient; μ is then divided by 8 (and set to 0 below 1e-10),
-// otherwise multiplied by 8. No step is longer than 3 in any
-// log-parameter. It stops when the largest component of ∇F is below tol,
-// after pnbdPolishSteps steps, when a step fails where that component is
-// already below a tenth of maximize's threshold, when μ exceeds 1e12, or
-// when a step would leave the box |θ| ≤ maxLogParam, and returns the best
-// point reached (every free component passed through logRoundTrip) and
-// the number of steps taken.
-func (pd *pnbdData) polish(ctx context.Context, p0 [4]float64, free []int, penalty, tol, mu0 float64) ([4]float64, int) {
-	k := len(free)
-	type point struct {
-		p    [4]float64
-		f    float64
-		g    [4]float64  // ∇F over the free θ
-		h    [16]float64 // −∇²F, k×k row-major
-		gmax float64
-		ok   bool
+// polish maximizes the penalized mean log-likelihood (λ = penalty) over
+// the free log-parameters by newtonPolish from p0 (natural parameters;
+// the fixed ones as set), starting with μ = mu0 and stopping when every
+// gradient component is below tol or after pnbdPolishSteps steps. A step
+// is kept only where the likelihood, its gradient and Hessian are all
+// finite (the quadrature of a pair table may fail far from the maximum).
+// It returns the best point reached and the number of steps taken.
+func (pd *pnbdData) polish(ctx context.Context, p0 [4]float64, o FitOptions, tol, mu0 float64) ([4]float64, int) {
+	llHess := func(p, grad, hess []float64) float64 {
+		v := pd.value([4]float64(p), 2)
+		copy(grad, v.g[:])
+		copy(hess, v.h[:])
+		return v.v
 	}
-	eval := func(p [4]float64) point {
-		v := pd.value(p, 2)
-		pt := point{p: p, f: v.v / pd.sumW, ok: true}
-		for j, i := range free {
-			th := math.Log(p[i])
-			pt.f -= penalty * th * th
-			pt.g[j] = p[i]*v.g[i]/pd.sumW - 2*penalty*th
-			for l, m := range free {
-				h := -p[i] * p[m] * v.h[4*i+m] / pd.sumW
-				if l == j {
-					h -= p[i]*v.g[i]/pd.sumW - 2*penalty
-				}
-				pt.h[j*k+l] = h
-				pt.ok = pt.ok && finite(h)
-			}
-			pt.ok = pt.ok && finite(pt.g[j])
-			pt.gmax = math.Max(pt.gmax, math.Abs(pt.g[j]))
-		}
-		pt.ok = pt.ok && finite(pt.f)
-		return pt
-	}
-	for _, i := range free {
-		p0[i] = logRoundTrip(p0[i])
-	}
-	cur := eval(p0)
-	if !cur.ok {
-		return p0, 0
-	}
-	mu := mu0
-	steps := 0
-	for steps < pnbdPolishSteps && cur.gmax >= tol && ctx.Err() == nil {
-		delta, ok := dampedNewtonStep(cur.h[:k*k], cur.g[:k], mu)
-		if !ok {
-			if mu = math.Max(4*mu, 1e-8); mu > 1e12 {
-				break
-			}
-			continue
-		}
-		scale := 1.0
-		for _, v := range delta[:k] {
-			if a := math.Abs(v); a*scale > 3 {
-				scale = 3 / a
-			}
-		}
-		next := cur.p
-		inBox := true
-		for j, i := range free {
-			th := math.Log(cur.p[i]) + scale*delta[j]
-			if math.Abs(th) > maxLogParam {
-				inBox = false
-			}
-			next[i] = logRoundTrip(math.Exp(th))
-		}
-		if !inBox {
-			break
-		}
-		steps++
-		trial := eval(next)
-		noise := 1e-13 * math.Abs(cur.f)
-		if trial.ok && (trial.f > cur.f+noise || (trial.f >= cur.f-noise && trial.gmax < cur.gmax)) {
-			cur = trial
-			if mu /= 8; mu < 1e-10 {
-				mu = 0
-			}
-			continue
-		}
-		if mu = math.Max(8*mu, 1e-6); mu > 1e12 || cur.gmax < 0.1*gradientThresholdOfMaximize {
-			break
-		}
-	}
-	return cur.p, steps
+	set := polishSettings{maxSteps: pnbdPolishSteps, tol: tol, mu0: mu0, finiteOnly: true}
+	p, steps, _ := newtonPolish(ctx, llHess, pnbdNames, pd.sumW, p0[:], o, set)
+	return [4]float64(p), steps
 }
 
 // FittedParetoNBD is a Pareto/NBD model with known parameters r, α, s, β

@@ -9,21 +9,28 @@ import (
 
 // newtonPolish maximizes the penalized mean log-likelihood
 // F(θ) = LL(e^θ)/n − λ·Σθ² over the free log-parameters θ by
-// Levenberg–Marquardt steps (−∇²F + μI)Δ = ∇F with the analytic Hessian,
+// Levenberg–Marquardt steps (−∇²F + μD)Δ = ∇F with the analytic Hessian
+// (D the diagonal of −∇²F, each entry at least 1; see dampedNewtonStep),
 // starting from p0 (natural parameters named names, fixed ones as in
-// o.Fixed; at most 4): the warm start of the fits whose likelihood has
-// an analytic Hessian. llHess returns the total log-likelihood at p and
-// stores its gradient and Hessian (natural parameters, row-major) in grad
-// and hess. A step is kept when it raises F or, where F changes by no more
-// than its rounding (taken as 1e-13·|F|, next to the maximum), when it
-// shrinks the largest gradient component; μ is then divided by 8,
-// otherwise multiplied by 8. It returns the best point reached, the number
-// of steps taken and the Hessian of the total log-likelihood there (nil
-// when nothing was evaluated); it stops when the gradient is below 1e-12,
-// after maxSteps steps, when a step fails where the gradient is already
-// below a tenth of maximize's threshold, when μ exceeds 1e12, or when a
-// step would leave the box |θ| ≤ 25.
-func newtonPolish(ctx context.Context, llHess func(p, grad, hess []float64) float64, names []string, n float64, p0 []float64, o FitOptions, maxSteps int) ([]float64, int, []float64) {
+// o.Fixed; at most 4) with μ = set.mu0: the warm start of the fits whose
+// likelihood has an analytic Hessian. llHess returns the total
+// log-likelihood at p and stores its gradient and Hessian (natural
+// parameters, row-major) in grad and hess. A step is kept when it raises F
+// or, where F changes by no more than its rounding (taken as 1e-13·|F|,
+// next to the maximum), when it shrinks the largest gradient component
+// (with set.finiteOnly, only when F, its gradient and Hessian are all
+// finite there); μ is then divided by 8 (and set to 0 below 1e-10),
+// otherwise multiplied by 8. No step is longer than 3 in any
+// log-parameter. It returns the best point reached (every free component
+// passed through logRoundTrip), the number of steps taken and the Hessian
+// of the total log-likelihood there; it stops when the largest gradient
+// component is below set.tol, after set.maxSteps steps, when a step fails
+// where the gradient is already below a tenth of maximize's threshold,
+// when μ exceeds 1e12, or when a step would leave the box
+// |θ| ≤ maxLogParam. When p0 is not finite and > 0 it returns p0, 0 and
+// nil; when F cannot be evaluated at the start (−Inf, or with
+// set.finiteOnly anything not finite), the start and 0 steps, with nil.
+func newtonPolish(ctx context.Context, llHess func(p, grad, hess []float64) float64, names []string, n float64, p0 []float64, o FitOptions, set polishSettings) ([]float64, int, []float64) {
 	p := append([]float64(nil), p0...)
 	var free []int
 	for i, name := range names {
@@ -47,39 +54,20 @@ func newtonPolish(ctx context.Context, llHess func(p, grad, hess []float64) floa
 	}
 	eval := func(p []float64) polishPoint { return newPolishPoint(llHess, n, p, free, o.Penalty) }
 	cur := eval(p)
-	if math.IsInf(cur.f, 0) {
-		return p0, 0, nil
+	if math.IsInf(cur.f, 0) || (set.finiteOnly && !cur.finite) {
+		return p, 0, nil
 	}
-	mu := 0.0
+	mu := set.mu0
 	steps := 0
-	for steps < maxSteps && ctx.Err() == nil {
-		if cur.gmax < 1e-12 {
-			break
-		}
+	for steps < set.maxSteps && cur.gmax >= set.tol && ctx.Err() == nil {
 		delta, ok := dampedNewtonStep(cur.hess, cur.grad, mu)
 		if !ok {
-			mu = math.Max(4*mu, 1e-8)
-			if mu > 1e12 {
+			if mu = math.Max(4*mu, 1e-8); mu > 1e12 {
 				break
 			}
 			continue
 		}
-		// Keep each step within a factor e³ of the current value.
-		scale := 1.0
-		for _, v := range delta {
-			if a := math.Abs(v); a*scale > 3 {
-				scale = 3 / a
-			}
-		}
-		next := append([]float64(nil), cur.p...)
-		inBox := true
-		for j, i := range free {
-			th := math.Log(cur.p[i]) + scale*delta[j]
-			if math.Abs(th) > maxLogParam {
-				inBox = false
-			}
-			next[i] = logRoundTrip(math.Exp(th))
-		}
+		next, inBox := polishStep(cur.p, free, delta)
 		if !inBox {
 			break
 		}
@@ -88,20 +76,58 @@ func newtonPolish(ctx context.Context, llHess func(p, grad, hess []float64) floa
 		// Next to the maximum F changes by no more than its rounding: a
 		// step is then kept when it shrinks the gradient.
 		noise := 1e-13 * math.Abs(cur.f)
-		if trial.f > cur.f+noise || (trial.f >= cur.f-noise && trial.gmax < cur.gmax) {
+		better := trial.f > cur.f+noise || (trial.f >= cur.f-noise && trial.gmax < cur.gmax)
+		if better && (trial.finite || !set.finiteOnly) {
 			cur = trial
-			mu /= 8
-			if mu < 1e-10 {
+			if mu /= 8; mu < 1e-10 {
 				mu = 0
 			}
 			continue
 		}
-		mu = math.Max(8*mu, 1e-6)
-		if mu > 1e12 || cur.gmax < 0.1*gradientThresholdOfMaximize {
+		if mu = math.Max(8*mu, 1e-6); mu > 1e12 || cur.gmax < 0.1*gradientThresholdOfMaximize {
 			break
 		}
 	}
 	return cur.p, steps, cur.raw
+}
+
+// polishSettings are the settings of one newtonPolish.
+type polishSettings struct {
+	maxSteps int     // the most steps taken
+	tol      float64 // stop when every gradient component is below
+	mu0      float64 // the first damping μ
+	// finiteOnly keeps a step only where F, its gradient and Hessian are
+	// all finite (a likelihood by quadrature may fail at a point).
+	finiteOnly bool
+}
+
+// newtonSettings are the settings of the warm starts by exact Newton
+// steps: undamped at first, until the gradient is below 1e-12.
+func newtonSettings(maxSteps int) polishSettings {
+	return polishSettings{maxSteps: maxSteps, tol: 1e-12}
+}
+
+// polishStep returns the point Δ away from p in the free log-parameters,
+// Δ shortened to at most 3 in every component (a factor e³), each
+// component passed through logRoundTrip, and whether it lies in the box
+// |θ| ≤ maxLogParam.
+func polishStep(p []float64, free []int, delta [4]float64) ([]float64, bool) {
+	scale := 1.0
+	for _, v := range delta[:len(free)] {
+		if a := math.Abs(v); a*scale > 3 {
+			scale = 3 / a
+		}
+	}
+	next := append([]float64(nil), p...)
+	inBox := true
+	for j, i := range free {
+		th := math.Log(p[i]) + scale*delta[j]
+		if math.Abs(th) > maxLogParam {
+			inBox = false
+		}
+		next[i] = logRoundTrip(math.Exp(th))
+	}
+	return next, inBox
 }
 
 // polishPoint is one point of newtonPolish: the natural parameters, the
@@ -114,6 +140,8 @@ type polishPoint struct {
 	hess []float64 // −∇²F in θ, k×k
 	raw  []float64 // ∇²LL in natural parameters, row-major
 	gmax float64   // the largest |component| of grad
+	// finite: F, grad and hess are all finite.
+	finite bool
 }
 
 // newPolishPoint evaluates F(θ) = LL(e^θ)/n − λ·Σθ² at p with its
@@ -137,8 +165,13 @@ func newPolishPoint(llHess func(p, grad, hess []float64) float64, n float64, p [
 			pt.hess[j*k+l] = v
 		}
 	}
+	pt.finite = finite(pt.f)
 	for _, v := range pt.grad {
 		pt.gmax = math.Max(pt.gmax, math.Abs(v))
+		pt.finite = pt.finite && finite(v)
+	}
+	for _, v := range pt.hess {
+		pt.finite = pt.finite && finite(v)
 	}
 	if math.IsNaN(pt.f) {
 		pt.f = math.Inf(-1)

@@ -1,6 +1,8 @@
 package plot
 
 import (
+	"image"
+	"io"
 	"testing"
 )
 
@@ -37,5 +39,40 @@ func BenchmarkCompute100k(b *testing.B) {
 	in := benchInput(b, 100_000)
 	for b.Loop() {
 		Compute(in)
+	}
+}
+
+// benchFigures returns every figure of the fixture at 20,000 customers
+// (the drawing does not depend on the number of customers).
+func benchFigures(b *testing.B) []Figure {
+	b.Helper()
+	return Compute(benchInput(b, 20_000)).Figures()
+}
+
+// BenchmarkRasterFigures draws every figure of a run at 300 dpi, one
+// after another into one image buffer, as a worker of WriteFigures does.
+func BenchmarkRasterFigures(b *testing.B) {
+	figs := benchFigures(b)
+	var pix []byte
+	for b.Loop() {
+		for _, f := range figs {
+			pix = f.raster(pix).Pix
+		}
+	}
+}
+
+// BenchmarkEncodeFigures encodes every figure's image as a PNG.
+func BenchmarkEncodeFigures(b *testing.B) {
+	figs := benchFigures(b)
+	imgs := make([]*image.RGBA, len(figs))
+	for i, f := range figs {
+		imgs[i] = f.raster(nil)
+	}
+	for b.Loop() {
+		for _, img := range imgs {
+			if err := encodePNG(io.Discard, img); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }

@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"testing"
 	"time"
 
@@ -781,6 +783,45 @@ func TestHoldoutForecastEqualsCustomerSums(t *testing.T) {
 					t.Errorf("%s (P(alive) given: %v): forecast over %v: %.17g, customer by customer %.17g", name, given != nil, tt, got[j], want)
 				}
 			}
+		}
+	}
+}
+
+// TestOrderStatisticsAsSorted checks distinctValues and orderStatistics
+// against sorting: values with many repeats (and −0 with 0), every rank.
+func TestOrderStatisticsAsSorted(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 13))
+	for _, n := range []int{1, 2, 7, 500} {
+		cs := make([]Customer, n)
+		sorted := make([]float64, n)
+		for i := range cs {
+			cs[i].T = float64(rng.IntN(40)) / 7
+			if i%9 == 0 {
+				cs[i].T = math.Copysign(0, -1)
+			}
+			sorted[i] = cs[i].T
+		}
+		sort.Float64s(sorted)
+		ranks := make([]int, n)
+		for r := range ranks {
+			ranks[r] = r
+		}
+		got := orderStatistics(cs, func(c *Customer) float64 { return c.T }, ranks)
+		for r, want := range sorted {
+			if got[r] != want {
+				t.Errorf("n = %d: rank %d is %v, sorting gives %v", n, r, got[r], want)
+			}
+		}
+		vals, counts := distinctValues(cs, func(c *Customer) float64 { return c.T })
+		total := 0.0
+		for k, v := range vals {
+			if k > 0 && !(vals[k-1] < v) {
+				t.Errorf("n = %d: distinct values %v not increasing", n, vals)
+			}
+			total += counts[k]
+		}
+		if total != float64(n) {
+			t.Errorf("n = %d: the counts add up to %v", n, total)
 		}
 	}
 }

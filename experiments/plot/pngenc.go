@@ -38,8 +38,8 @@ func encodePNG(w io.Writer, img *image.RGBA) error {
 	if err != nil {
 		return err
 	}
-	row := make([]byte, 1+3*width)
-	row[0] = 2 // the Up filter
+	row := make([]byte, 1+3*width+8) // 8 bytes of slack for upFilter's stores
+	row[0] = 2                       // the Up filter
 	for y := range height {
 		cur := img.Pix[y*img.Stride : y*img.Stride+4*width]
 		if y == 0 {
@@ -47,15 +47,9 @@ func encodePNG(w io.Writer, img *image.RGBA) error {
 				copy(row[1+3*x:4+3*x], cur[4*x:4*x+3])
 			}
 		} else {
-			prev := img.Pix[(y-1)*img.Stride:]
-			for x := range width {
-				i, j := 4*x, 1+3*x
-				row[j] = cur[i] - prev[i]
-				row[j+1] = cur[i+1] - prev[i+1]
-				row[j+2] = cur[i+2] - prev[i+2]
-			}
+			upFilter(row[1:], cur, img.Pix[(y-1)*img.Stride:(y-1)*img.Stride+4*width])
 		}
-		if _, err := zw.Write(row); err != nil {
+		if _, err := zw.Write(row[:1+3*width]); err != nil {
 			return err
 		}
 	}
@@ -71,18 +65,48 @@ func encodePNG(w io.Writer, img *image.RGBA) error {
 	return bw.Flush()
 }
 
-// opaque reports whether every pixel has alpha 255.
+// opaque reports whether every pixel has alpha 255, eight bytes at a
+// time.
 func opaque(img *image.RGBA) bool {
 	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		row := img.Pix[(y-b.Min.Y)*img.Stride:]
-		for x := 0; x < b.Dx(); x++ {
-			if row[4*x+3] != 0xff {
-				return false
-			}
+	const alphas = 0xff000000ff000000
+	for y := 0; y < b.Dy(); y++ {
+		row := img.Pix[y*img.Stride : y*img.Stride+4*b.Dx()]
+		all := uint64(alphas)
+		for len(row) >= 8 {
+			all &= binary.LittleEndian.Uint64(row)
+			row = row[8:]
+		}
+		if all != alphas || (len(row) == 4 && row[3] != 0xff) {
+			return false
 		}
 	}
 	return true
+}
+
+// upFilter writes the Up filter of an RGBA row cur over the row prev above
+// it as RGB into out (each byte less the byte above it, modulo 256), two
+// pixels at a time: the eight bytes of two pixels are subtracted bytewise
+// in one word (the high bit of each byte set in the minuend and cleared in
+// the subtrahend so that no byte borrows from the next, then restored),
+// and their six colour bytes stored with one 8-byte store, whose last two
+// bytes the next store overwrites (out has 8 bytes of slack).
+func upFilter(out, cur, prev []byte) {
+	const high = 0x8080808080808080
+	width := len(cur) / 4
+	x := 0
+	for ; x+2 <= width; x += 2 {
+		a := binary.LittleEndian.Uint64(cur[4*x:])
+		b := binary.LittleEndian.Uint64(prev[4*x:])
+		d := ((a | high) - (b &^ high)) ^ ((a ^ ^b) & high)
+		binary.LittleEndian.PutUint64(out[3*x:], d&0xffffff|(d>>8)&0xffffff000000)
+	}
+	for ; x < width; x++ {
+		i, j := 4*x, 3*x
+		out[j] = cur[i] - prev[i]
+		out[j+1] = cur[i+1] - prev[i+1]
+		out[j+2] = cur[i+2] - prev[i+2]
+	}
 }
 
 // writeChunk writes one PNG chunk: length, type, data, CRC of type and data.

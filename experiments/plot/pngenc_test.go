@@ -43,7 +43,7 @@ func TestEncodePNG(t *testing.T) {
 		t.Skip("draws every figure at 300 dpi")
 	}
 	for _, f := range Compute(fixtureInput(t)).Figures()[:3] {
-		img := f.raster()
+		img := f.raster(nil)
 		first := checkPNGRoundTrip(t, f.Name, img)
 		again := checkPNGRoundTrip(t, f.Name, img)
 		if !bytes.Equal(first, again) {
@@ -64,15 +64,20 @@ func TestEncodePNG(t *testing.T) {
 	if enc := checkPNGRoundTrip(t, "opaque", small); bytes.Count(enc, []byte("IDAT")) < 3 {
 		t.Errorf("the noise image fits in %d IDAT chunks: the test does not cross chunks", bytes.Count(enc, []byte("IDAT")))
 	}
-	small.Pix[3] = 0x80 // translucent: image/png's encoder, bytes and all
-	var got, want bytes.Buffer
-	if err := encodePNG(&got, small); err != nil {
-		t.Fatal(err)
-	}
-	if err := pngEncoder.Encode(&want, small); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got.Bytes(), want.Bytes()) {
-		t.Error("a translucent image is not handed to image/png")
+	// Translucent in the first pixel, then in the last (the odd one of a
+	// row): image/png's encoder, bytes and all.
+	for _, at := range []int{3, len(small.Pix) - 1} {
+		small.Pix[at] = 0x80
+		var got, want bytes.Buffer
+		if err := encodePNG(&got, small); err != nil {
+			t.Fatal(err)
+		}
+		if err := pngEncoder.Encode(&want, small); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Errorf("an image translucent at byte %d is not handed to image/png", at)
+		}
+		small.Pix[at] = 0xff
 	}
 }

@@ -1,0 +1,291 @@
+package plot
+
+import (
+	"image"
+	"image/color"
+	"math"
+
+	"git.sr.ht/~sbinet/gg"
+	"github.com/golang/freetype/raster"
+	"golang.org/x/image/math/fixed"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// rasterCanvas is the image canvas the PNG figures are drawn on: a
+// vgimg.Canvas whose fills of straight-edged shapes (backgrounds, bars,
+// heat-map cells, legend swatches: every fill but the circular markers)
+// skip gg's painter for the pixels they cover wholly.
+//
+// gg fills a path through freetype's rasterizer, which hands its painter
+// spans of pixels with their coverage, and its RGBA painter blends every
+// pixel of a span with the colour, even where the coverage is full: most
+// of the time of drawing a figure at 300 dpi, whose large rectangles cover
+// millions of pixels. Blending an opaque colour (alpha 0xffff) at full
+// coverage (0xffff) gives the colour itself, whatever lies beneath (the
+// painter's a = (m − ca·ma/m)·0x101 is 0, and (c·m/m)>>8 is the colour's
+// 8-bit value), so those spans are filled by copying the colour's four
+// bytes; spans of partial coverage go to the same painter as gg's. The
+// path reaches the rasterizer as gg builds it (every point through the
+// context's matrix, rounded to 26.6 fixed point, open subpaths closed),
+// so the pixels are gg's, bit for bit (see TestRasterCanvasFillsAsGG).
+type rasterCanvas struct {
+	*vgimg.Canvas
+	ctx     *gg.Context
+	img     *image.RGBA
+	r       *raster.Rasterizer
+	painter fastPainter
+	path    raster.Path
+	// colors is the current colour and those saved by Push, as
+	// vgimg.Canvas keeps them.
+	colors []color.Color
+	// blank is true until something is drawn on the white background: a
+	// fill in opaque white then leaves every pixel as it is (white over
+	// white is white at any coverage) and is skipped.
+	blank bool
+}
+
+// newRasterCanvas returns a canvas drawing into img at dpi dots per inch,
+// set up as vgimg.NewWith sets up its own context (butt line caps, the y
+// axis pointing up, a white background).
+func newRasterCanvas(img *image.RGBA, dpi int) *rasterCanvas {
+	ctx := gg.NewContextForRGBA(img)
+	ctx.SetLineCapButt()
+	ctx.InvertY()
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	rc := &rasterCanvas{ctx: ctx, img: img, r: raster.NewRasterizer(w, h), colors: []color.Color{color.Black}, blank: true}
+	rc.painter.RGBAPainter = raster.NewRGBAPainter(img)
+	// NewWith paints the background and then sets the colour to black
+	// through the Canvas interface, before rc wraps it: rc starts black.
+	rc.Canvas = vgimg.NewWith(vgimg.UseImageWithContext(img, ctx), vgimg.UseDPI(dpi))
+	return rc
+}
+
+// SetColor implements vg.Canvas.
+func (c *rasterCanvas) SetColor(clr color.Color) {
+	if clr == nil {
+		clr = color.Black
+	}
+	c.colors[len(c.colors)-1] = clr
+	c.Canvas.SetColor(clr)
+}
+
+// Push implements vg.Canvas.
+func (c *rasterCanvas) Push() {
+	c.colors = append(c.colors, c.colors[len(c.colors)-1])
+	c.Canvas.Push()
+}
+
+// Pop implements vg.Canvas.
+func (c *rasterCanvas) Pop() {
+	c.colors = c.colors[:len(c.colors)-1]
+	c.Canvas.Pop()
+}
+
+// Fill implements vg.Canvas: a path of straight lines is rasterized here
+// (see rasterCanvas), one with arcs or curves by vgimg.
+func (c *rasterCanvas) Fill(p vg.Path) {
+	clr := c.colors[len(c.colors)-1]
+	if r, g, b, a := clr.RGBA(); c.blank && r&g&b&a == 0xffff {
+		return
+	}
+	c.blank = false
+	for _, comp := range p {
+		if comp.Type == vg.ArcComp || comp.Type == vg.CurveComp {
+			c.Canvas.Fill(p)
+			return
+		}
+	}
+	c.buildPath(p)
+	c.r.UseNonZeroWinding = true // gg's default fill rule, which vgimg keeps
+	c.r.Clear()
+	c.r.AddPath(c.path)
+	c.painter.SetColor(clr)
+	c.r.Rasterize(&c.painter)
+}
+
+// Stroke implements vg.Canvas.
+func (c *rasterCanvas) Stroke(p vg.Path) {
+	c.blank = false
+	c.Canvas.Stroke(p)
+}
+
+// DrawImage implements vg.Canvas.
+func (c *rasterCanvas) DrawImage(r vg.Rectangle, img image.Image) {
+	c.blank = false
+	c.Canvas.DrawImage(r, img)
+}
+
+// buildPath sets c.path to the path gg's MoveTo, LineTo, ClosePath and
+// Fill build from p: points in dots through the context's matrix, each
+// subpath closed back to its start when the next begins and at the end.
+func (c *rasterCanvas) buildPath(p vg.Path) {
+	dpi := c.DPI()
+	c.path.Clear()
+	var start fixed.Point26_6
+	open := false
+	for _, comp := range p {
+		switch comp.Type {
+		case vg.CloseComp:
+			if open {
+				c.path.Add1(start)
+			}
+			continue
+		case vg.MoveComp, vg.LineComp:
+		default:
+			panic("plot: rasterCanvas.buildPath given a curve")
+		}
+		x, y := c.ctx.TransformPoint(comp.Pos.X.Dots(dpi), comp.Pos.Y.Dots(dpi))
+		pt := fixed.Point26_6{X: fixed.Int26_6(math.Round(x * 64)), Y: fixed.Int26_6(math.Round(y * 64))}
+		if comp.Type == vg.MoveComp || !open {
+			if open {
+				c.path.Add1(start)
+			}
+			c.path.Start(pt)
+			start, open = pt, true
+			continue
+		}
+		c.path.Add1(pt)
+	}
+	if open {
+		c.path.Add1(start)
+	}
+}
+
+// fastPainter is freetype's RGBA painter (Over) that fills the spans of
+// full coverage of an opaque colour by copying the colour (see
+// rasterCanvas).
+type fastPainter struct {
+	*raster.RGBAPainter
+	opaque bool
+	rgba   [4]byte
+}
+
+// SetColor sets the colour of the spans.
+func (p *fastPainter) SetColor(c color.Color) {
+	p.RGBAPainter.SetColor(c)
+	r, g, b, a := c.RGBA()
+	p.opaque = a == 0xffff
+	p.rgba = [4]byte{byte(r >> 8), byte(g >> 8), byte(b >> 8), byte(a >> 8)}
+}
+
+// Paint implements raster.Painter, clipping the spans to the image as
+// RGBAPainter.Paint does.
+func (p *fastPainter) Paint(ss []raster.Span, done bool) {
+	img := p.Image
+	b := img.Bounds()
+	for k, s := range ss {
+		if s.Y < b.Min.Y {
+			continue
+		}
+		if s.Y >= b.Max.Y {
+			return
+		}
+		if !p.opaque || s.Alpha != 0xffff {
+			p.RGBAPainter.Paint(ss[k:k+1], done)
+			continue
+		}
+		x0, x1 := max(s.X0, b.Min.X), min(s.X1, b.Max.X)
+		if x0 >= x1 {
+			continue
+		}
+		i0 := (s.Y-img.Rect.Min.Y)*img.Stride + (x0-img.Rect.Min.X)*4
+		fillPixels(img.Pix[i0:i0+(x1-x0)*4], p.rgba)
+	}
+}
+
+// fillPixels sets every 4-byte pixel of pix to rgba, doubling the copied
+// part.
+func fillPixels(pix []byte, rgba [4]byte) {
+	if len(pix) == 0 {
+		return
+	}
+	copy(pix, rgba[:])
+	for n := 4; n < len(pix); n *= 2 {
+		copy(pix[n:], pix[:n])
+	}
+}
+
+// FillString implements vg.Canvas as vgimg.Canvas.FillString does, with
+// gg's drawing of the glyphs done here when the text is upright (the
+// context's matrix the identity, as it is for all text but the rotated
+// axis labels): gg composites each glyph's coverage mask through
+// x/image/draw's bilinear Transform, by way of interface calls per
+// pixel; at a translation by whole pixels (gg's glyph rectangles are
+// whole pixels) every destination pixel samples exactly one mask pixel
+// with weight 1, and overGlyph applies the same integer arithmetic
+// directly (see TestRasterCanvasFillsAsGG).
+func (c *rasterCanvas) FillString(f font.Face, pt vg.Point, str string) {
+	if f.Font.Size == 0 {
+		return
+	}
+	c.blank = false
+	c.ctx.Push()
+	defer c.ctx.Pop()
+	face := f.FontFace(c.DPI())
+	defer face.Close()
+	c.ctx.SetFontFace(face)
+	_, h := c.Size()
+	x, y := pt.X.Dots(c.DPI()), h.Dots(c.DPI())-pt.Y.Dots(c.DPI())
+	c.ctx.InvertY()
+	if !c.identity() {
+		c.ctx.DrawString(str, x, y)
+		return
+	}
+	r, g, b, a := c.colors[len(c.colors)-1].RGBA()
+	dot := fixed.Point26_6{X: fixed.Int26_6(math.Round(x * 64)), Y: fixed.Int26_6(math.Round(y * 64))}
+	prev := rune(-1)
+	for _, ch := range str {
+		if prev >= 0 {
+			dot.X += face.Kern(prev, ch)
+		}
+		dr, mask, maskp, advance, ok := face.Glyph(dot, ch)
+		if !ok {
+			continue
+		}
+		overGlyph(c.img, dr, mask, maskp, [4]uint32{r, g, b, a})
+		dot.X += advance
+		prev = ch
+	}
+}
+
+// identity reports whether the context's matrix is the identity.
+func (c *rasterCanvas) identity() bool {
+	x0, y0 := c.ctx.TransformPoint(0, 0)
+	x1, y1 := c.ctx.TransformPoint(1, 0)
+	x2, y2 := c.ctx.TransformPoint(0, 1)
+	return x0 == 0 && y0 == 0 && x1 == 1 && y1 == 0 && x2 == 0 && y2 == 1
+}
+
+// overGlyph composites a colour (premultiplied, 16 bits a channel)
+// through a glyph's coverage mask onto img at dr, as x/image/draw's
+// Kernel.Transform (Over, with a source mask) does at a whole-pixel
+// translation: p = colour · m / 0xffff for the mask's alpha m, and
+// dst = dst · (0xffff − p_a) / 0xffff + p, in 16 bits, stored in 8.
+func overGlyph(img *image.RGBA, dr image.Rectangle, mask image.Image, maskp image.Point, clr [4]uint32) {
+	adr := img.Rect.Intersect(dr)
+	alpha, _ := mask.(*image.Alpha)
+	for y := adr.Min.Y; y < adr.Max.Y; y++ {
+		my := maskp.Y + y - dr.Min.Y
+		for x := adr.Min.X; x < adr.Max.X; x++ {
+			mx := maskp.X + x - dr.Min.X
+			var ma uint32
+			if alpha != nil {
+				ma = uint32(alpha.AlphaAt(mx, my).A) * 0x101
+			} else {
+				_, _, _, ma = mask.At(mx, my).RGBA()
+			}
+			if ma == 0 {
+				continue // p = 0 leaves the pixel as it is
+			}
+			pa1 := 0xffff - clr[3]*ma/0xffff
+			i := img.PixOffset(x, y)
+			px := img.Pix[i : i+4 : i+4]
+			for k := range px {
+				q := uint32(px[k]) * 0x101
+				px[k] = uint8((q*pa1/0xffff + clr[k]*ma/0xffff) >> 8)
+			}
+		}
+	}
+}

@@ -1,0 +1,132 @@
+package plot
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"math/rand/v2"
+	"testing"
+
+	"git.sr.ht/~sbinet/gg"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// ggCanvas returns a canvas of w × h pixels drawing through gg alone (the
+// canvas the figures were drawn on before rasterCanvas), and its image.
+func ggCanvas(w, h int) (*vgimg.Canvas, *image.RGBA) {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	ctx := gg.NewContextForRGBA(img)
+	ctx.SetLineCapButt()
+	ctx.InvertY()
+	return vgimg.NewWith(vgimg.UseImageWithContext(img, ctx), vgimg.UseDPI(DPI)), img
+}
+
+// dirty returns n bytes of noise: a used image buffer.
+func dirty(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7 + i/13)
+	}
+	return b
+}
+
+// firstDifference returns the first pixel where a and b differ.
+func firstDifference(a, b *image.RGBA) (image.Point, bool) {
+	if bytes.Equal(a.Pix, b.Pix) {
+		return image.Point{}, false
+	}
+	for i := range a.Pix {
+		if a.Pix[i] != b.Pix[i] {
+			return image.Point{X: i % a.Stride / 4, Y: i / a.Stride}, true
+		}
+	}
+	return image.Point{}, true
+}
+
+// TestRasterCanvasFillsAsGG draws every figure of the fixture (with and
+// without backtest windows) through rasterCanvas, into a used buffer, and
+// through gg alone, and checks that every pixel is the same.
+func TestRasterCanvasFillsAsGG(t *testing.T) {
+	if testing.Short() {
+		t.Skip("draws every figure at 300 dpi twice")
+	}
+	in := fixtureInput(t)
+	bt := *in
+	bt.Metrics = withBacktest(in.Metrics)
+	figs := append(Compute(in).Figures(), Compute(&bt).Figures()...)
+	for _, f := range figs {
+		w, h := f.PixelSize()
+		got := f.raster(dirty(4 * w * h))
+		c, want := ggCanvas(w, h)
+		f.Draw(draw.New(c))
+		if p, differ := firstDifference(got, want); differ {
+			t.Errorf("%s: pixel %v is %v, gg draws %v", f.Name, p, got.RGBAAt(p.X, p.Y), want.RGBAAt(p.X, p.Y))
+		}
+	}
+}
+
+// TestRasterCanvasShapes fills white on the blank canvas, then random
+// rectangles (on pixel edges and off
+// them, partly outside the image), triangles and two-part paths, in opaque
+// and translucent colours, over each other, on both canvases, and checks
+// that every pixel is the same.
+func TestRasterCanvasShapes(t *testing.T) {
+	const w, h = 120, 90
+	rng := rand.New(rand.NewPCG(3, 5))
+	fast := newRasterCanvas(&image.RGBA{Pix: dirty(4 * w * h), Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}, DPI)
+	slow, want := ggCanvas(w, h)
+	dot := vg.Inch / DPI // one pixel
+	coord := func(n int) vg.Length {
+		v := vg.Length(rng.IntN(n+20) - 10)
+		if rng.IntN(2) == 0 {
+			v += vg.Length(rng.Float64())
+		}
+		return v * dot
+	}
+	for k := range 400 {
+		clr := color.RGBA{uint8(rng.IntN(256)), uint8(rng.IntN(256)), uint8(rng.IntN(256)), 0xff}
+		switch {
+		case k == 0: // white on the blank canvas: skipped, as it changes no pixel
+			clr = color.RGBA{0xff, 0xff, 0xff, 0xff}
+		case k%5 == 0:
+			a := uint8(rng.IntN(256))
+			clr = color.RGBA{clr.R / 2 * a / 255, clr.G / 2 * a / 255, clr.B / 2 * a / 255, a}
+		}
+		x0, x1, y0, y1 := coord(w), coord(w), coord(h), coord(h)
+		var p vg.Path
+		switch k % 4 {
+		case 0, 1: // a rectangle, closed or not
+			p.Move(vg.Point{X: x0, Y: y0})
+			p.Line(vg.Point{X: x0, Y: y1})
+			p.Line(vg.Point{X: x1, Y: y1})
+			p.Line(vg.Point{X: x1, Y: y0})
+			if k%4 == 0 {
+				p.Close()
+			}
+		case 2: // a triangle
+			p.Move(vg.Point{X: x0, Y: y0})
+			p.Line(vg.Point{X: x1, Y: y1})
+			p.Line(vg.Point{X: coord(w), Y: coord(h)})
+		case 3: // two rectangles in one path, the second begun by a line
+			p.Move(vg.Point{X: x0, Y: y0})
+			p.Line(vg.Point{X: x1, Y: y0})
+			p.Line(vg.Point{X: x1, Y: y1})
+			p.Close()
+			p.Line(vg.Point{X: coord(w), Y: coord(h)})
+			p.Move(vg.Point{X: coord(w), Y: coord(h)})
+			p.Line(vg.Point{X: coord(w), Y: coord(h)})
+			p.Line(vg.Point{X: coord(w), Y: coord(h)})
+		}
+		for _, c := range []vg.Canvas{fast, slow} {
+			c.Push()
+			c.SetColor(clr)
+			c.Fill(p)
+			c.Pop()
+		}
+	}
+	if p, differ := firstDifference(fast.img, want); differ {
+		t.Errorf("pixel %v is %v, gg draws %v", p, fast.img.RGBAAt(p.X, p.Y), want.RGBAAt(p.X, p.Y))
+	}
+}

@@ -1,0 +1,108 @@
+package experiments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// Overlapped stages.
+//
+// The files of a results folder only read what the run computed, so the
+// driver writes them while other work goes on: predictions.csv (or
+// .parquet) starts as soon as the predictions and their value tiers exist
+// and is written while the score stage runs; metrics.json, params.json and
+// the plots follow the score stage, still beside the predictions; the
+// report, which reads the predictions' header and the plots' data, comes
+// last. manifest.json's stage_seconds then holds each stage's own wall
+// time from its start to its end, so that stages may overlap:
+//
+//	read_*, fit_*, predict_*  (or read, fit, predict): as before, one after another
+//	score                     scoring, segments, tiers' summaries, verdict
+//	write_predictions         the predictions file, from its start (before scoring) to its end
+//	write_files               a contractual run's projection.csv
+//	write_plots, write_report the figures and the report
+//	write                     after scoring: from the first of metrics.json to the last file
+//	total                     the whole run, from its start to the manifest
+//
+// A writer that fails cancels the run (the other stages stop at their next
+// check) and its error is the run's; every writer has ended before the
+// staging folder is removed or committed.
+
+// writerGroup runs the writers that overlap other stages.
+type writerGroup struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	err    error // the first writer's error that was not a cancellation
+}
+
+// newWriterGroup returns a group of writers under ctx and the context the
+// run's stages check: it ends when ctx does or a writer fails.
+func newWriterGroup(ctx context.Context) (*writerGroup, context.Context) {
+	wctx, cancel := context.WithCancelCause(ctx)
+	return &writerGroup{ctx: wctx, cancel: cancel}, wctx
+}
+
+// start runs write in the background, recording its seconds as the stage
+// named stage; an error cancels the run.
+func (g *writerGroup) start(env *runEnv, stage string, write func() error) {
+	g.wg.Go(func() {
+		t0 := time.Now()
+		err := write()
+		env.timed(stage, t0)
+		if err == nil {
+			return
+		}
+		g.mu.Lock()
+		if g.err == nil && g.ctx.Err() == nil {
+			g.err = err
+		}
+		g.mu.Unlock()
+		g.cancel(err)
+	})
+}
+
+// wait waits for every writer started and returns the first error of a
+// writer that failed on its own (not cancelled by the run's end).
+func (g *writerGroup) wait() error {
+	g.wg.Wait()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.err
+}
+
+// failed waits for the writers and returns the error a run that failed
+// with err reports: a writer's own failure (which cancelled the run) comes
+// first.
+func (g *writerGroup) failed(err error) error {
+	g.cancel(err)
+	if werr := g.wait(); werr != nil {
+		return werr
+	}
+	return err
+}
+
+// stop cancels the writers still running and waits for them.
+func (g *writerGroup) stop() {
+	g.cancel(errors.New("run ended"))
+	g.wg.Wait()
+}
+
+// ctxWriter stops writing once its context ends, so that a cancelled run
+// does not finish a large file first.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(b []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, fmt.Errorf("run interrupted: %w", context.Cause(c.ctx))
+	}
+	return c.w.Write(b)
+}
