@@ -100,7 +100,7 @@ type spendBounds struct {
 // newSpendBounds tabulates the divisors per row of pt.
 func newSpendBounds(gg *models.FittedGammaGamma, level float64, s *datasets.Summary, pt *datasets.Patterns) *spendBounds {
 	sb := &spendBounds{gg: gg, level: level, customers: s.Customers, rows: pt.Of, x: pt.Frequency,
-		low: make([]float64, pt.Len()), upp: make([]float64, pt.Len())}
+		low: make([]float64, len(pt.Frequency)), upp: make([]float64, len(pt.Frequency))}
 	divisors := map[float64][2]float64{}
 	for r, x := range pt.Frequency {
 		d, ok := divisors[x]
