@@ -141,6 +141,50 @@ func (l *LogInput) SkipChecksum() {
 	}
 }
 
+// ends returns the first line and the last bytes (at most n, from the
+// start of a line) of a text log that can be read at random places
+// without disturbing its reading and hashing: an uncompressed regular
+// file or embedded data. ok is false for anything else.
+func (l *LogInput) ends(n int64) (first, last []byte, ok bool) {
+	var at io.ReaderAt
+	var size int64
+	switch {
+	case l.raw != nil:
+		at, size = bytes.NewReader(l.raw), int64(len(l.raw))
+	case l.file != nil && l.file.Regular() && !l.parquet && l.db == nil:
+		st, err := l.file.OS().Stat()
+		if err != nil {
+			return nil, nil, false
+		}
+		at, size = l.file.OS(), st.Size()
+	default:
+		return nil, nil, false
+	}
+	first = make([]byte, min(n, size))
+	if _, err := at.ReadAt(first, 0); err != nil && err != io.EOF {
+		return nil, nil, false
+	}
+	if len(first) >= 2 && first[0] == 0x1f && first[1] == 0x8b {
+		return nil, nil, false // gzip: no line is readable in place
+	}
+	if nl := bytes.IndexByte(first, '\n'); nl >= 0 {
+		first = first[:nl+1]
+	}
+	from := max(int64(len(first)), size-n)
+	last = make([]byte, size-from)
+	if _, err := at.ReadAt(last, from); err != nil && err != io.EOF {
+		return nil, nil, false
+	}
+	if from > int64(len(first)) {
+		nl := bytes.IndexByte(last, '\n')
+		if nl < 0 {
+			return nil, nil, false
+		}
+		last = last[nl+1:]
+	}
+	return first, last, true
+}
+
 // Close closes the file.
 func (l *LogInput) Close() error {
 	if l.db != nil {

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -46,6 +47,7 @@ func (forecastRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	if err := env.afterFit(ctx); err != nil {
 		return nil, err
 	}
+	collectGarbage()
 	t0 = time.Now()
 	env.prog.step("predicting " + forecastLabel(cfg))
 	predictWindow(ctx, cfg, env.reg, wr, env.prog)
@@ -60,6 +62,7 @@ func (forecastRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 		return nil, err
 	}
 	wr.releaseScoring()
+	collectGarbage()
 	return mainWindowResult(cfg, mf, wr, 1, data.Name, sum), nil
 }
 
@@ -70,23 +73,25 @@ func (forecastRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 func forecastData(env *runEnv, data *LogInput) (*Config, *datasets.Summary, *datasets.Summary, error) {
 	cfg := env.cfg
 	w := cfg.Resolved.Windows[0]
+	var s *datasets.Summary
 	if w.CalibrationEnd.IsZero() {
-		probe, err := summarizeWindow(cfg, data, BacktestWindow{CalibrationEnd: forecastProbeEnd(), Main: true}, env.rd, false)
-		if err != nil {
+		var err error
+		if cfg, s, err = forecastToLastDate(env, data); err != nil {
 			return nil, nil, nil, err
 		}
-		w.CalibrationEnd = lastDate(cfg, env.reg, probe)
-		cfg = cfg.withCalibrationEnd(w.CalibrationEnd)
-	}
-	s, err := summarizeWindow(cfg, data, w, env.rd, false)
-	if err != nil {
-		return nil, nil, nil, err
+		w = cfg.Resolved.Windows[0]
+	} else {
+		var err error
+		if s, err = summarizeWindow(cfg, data, w, env.rd, false); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	if err := CheckSplitAgainstData(cfg, s.LastDate); err != nil {
 		return nil, nil, nil, err
 	}
 	var discrete *datasets.Summary
 	if len(discreteModels(cfg, env.reg)) > 0 {
+		var err error
 		if discrete, err = summarizeDiscrete(cfg, data, w, env.rd, s); err != nil {
 			return nil, nil, nil, err
 		}
@@ -94,6 +99,63 @@ func forecastData(env *runEnv, data *LogInput) (*Config, *datasets.Summary, *dat
 	setForecastHorizon(s, cfg.Resolved.Horizon)
 	setForecastHorizon(discrete, cfg.Resolved.Horizon)
 	return cfg, s, discrete, nil
+}
+
+// forecastToLastDate reads the log of a forecast whose calibration end is
+// the data's last date, once when it can: the last lines of the log (a
+// time-ordered log ends on its last date) give a candidate end, the log is
+// read to it, and the read confirms it when the data's last date (every
+// row's, those set aside included) is the candidate. Otherwise, or without
+// a candidate, the log is read again to the last date that read found: the
+// summary is then the same as one read to the data's last date from the
+// start.
+func forecastToLastDate(env *runEnv, data *LogInput) (*Config, *datasets.Summary, error) {
+	cfg := env.cfg
+	main := BacktestWindow{CalibrationEnd: forecastProbeEnd(), Main: true}
+	if end, ok := candidateLastDate(env, data); ok {
+		c := cfg.withCalibrationEnd(end)
+		s, err := summarizeWindow(c, data, c.Resolved.Windows[0], env.rd, false)
+		if err == nil && lastDate(c, env.reg, s).Equal(end) {
+			return c, s, nil
+		}
+		if err == nil {
+			main.CalibrationEnd = lastDate(c, env.reg, s)
+		}
+	}
+	if main.CalibrationEnd.Equal(forecastProbeEnd()) {
+		probe, err := summarizeWindow(cfg, data, main, env.rd, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		main.CalibrationEnd = lastDate(cfg, env.reg, probe)
+	}
+	cfg = cfg.withCalibrationEnd(main.CalibrationEnd)
+	s, err := summarizeWindow(cfg, data, cfg.Resolved.Windows[0], env.rd, false)
+	return cfg, s, err
+}
+
+// forecastTailBytes is how much of the end of a log is read for the
+// candidate of its last date.
+const forecastTailBytes = 64 << 10
+
+// candidateLastDate returns the last date of the log's last lines (with
+// models of discrete periods the end of its period), read with the
+// config's layout and bad rows skipped; ok is false when there is none.
+func candidateLastDate(env *runEnv, data *LogInput) (time.Time, bool) {
+	first, last, ok := data.ends(forecastTailBytes)
+	if !ok || len(last) == 0 {
+		return time.Time{}, false
+	}
+	cfg := env.cfg
+	ro := ReadOptions(cfg)
+	ro.OnBadRow, ro.RejectsPath, ro.ExcludeAfterEnd = "skip", "", true
+	so := datasets.SummaryOptions{Unit: cfg.Resolved.Unit, CalibrationEnd: forecastProbeEnd()}
+	chunk := append(append([]byte(nil), first...), last...)
+	s, err := datasets.Summarize(bytes.NewReader(chunk), data.Name, ro, so)
+	if err != nil || s.LastDate.IsZero() {
+		return time.Time{}, false
+	}
+	return lastDate(cfg, env.reg, s), true
 }
 
 // withCalibrationEnd returns a copy of a forecast config whose calibration

@@ -8,12 +8,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/models"
 )
 
 // runForecast runs configs/forecast.yaml (the embedded quickstart data,
@@ -294,5 +296,71 @@ func TestScoreOtherLogWithoutRefitting(t *testing.T) {
 		if got := cols["bgnbd_purchases"][i]; math.Abs(got-want) > 1e-8*math.Max(1, want) {
 			t.Fatalf("customer %s: %.12g, the run's parameters give %.12g", ids[i], got, want)
 		}
+	}
+}
+
+// A forecast to the data's last date reads a time-ordered log once (its
+// last lines give the end, which the read confirms) and any other log
+// twice, and both give the summary of the reference: a read to find the
+// last date, then a read to it.
+func TestForecastReadsOrderedLogOnce(t *testing.T) {
+	raw, err := datasets.Embedded("quickstart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimSuffix(string(raw), "\n"), "\n")
+	header, rows := lines[0], lines[1:]
+	lastDay := strings.Split(rows[len(rows)-1], ",")[1]
+	// The rows of the last date first: the log ends on an earlier date.
+	var early, late []string
+	for _, r := range rows {
+		if strings.Split(r, ",")[1] == lastDay {
+			early = append(early, strings.TrimSuffix(r, "\n")+"\n")
+		} else {
+			late = append(late, r)
+		}
+	}
+	unordered := header + strings.Join(early, "") + strings.TrimSuffix(strings.Join(late, ""), "\n")
+	for _, tc := range []struct {
+		name  string
+		log   []byte
+		reads int
+	}{
+		{"time-ordered", raw, 1},
+		{"last date first", []byte(unordered), 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Load("../configs/forecast.yaml", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env := &runEnv{cfg: cfg, reg: models.NewRegistry(), stages: map[string]float64{}}
+			data := EmbeddedLog("quickstart", tc.log)
+			got, s, _, err := forecastData(env, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if data.reads != tc.reads {
+				t.Errorf("the log was read %d times, want %d", data.reads, tc.reads)
+			}
+			// The reference.
+			ref := EmbeddedLog("quickstart", tc.log)
+			probe, err := summarizeWindow(cfg, ref, BacktestWindow{CalibrationEnd: forecastProbeEnd(), Main: true}, nil, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := cfg.withCalibrationEnd(probe.LastDate)
+			ws, err := summarizeWindow(want, ref, want.Resolved.Windows[0], nil, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			setForecastHorizon(ws, cfg.Resolved.Horizon)
+			if day := probe.LastDate.Format(time.DateOnly); day != lastDay || !got.Resolved.CalibrationEnd.Equal(probe.LastDate) || !got.Resolved.CalibrationEndFromData {
+				t.Errorf("calibration end %s (from data %v), want the last date %s", got.Resolved.CalibrationEnd, got.Resolved.CalibrationEndFromData, day)
+			}
+			if !reflect.DeepEqual(s, ws) {
+				t.Error("the summary differs from the reference's")
+			}
+		})
 	}
 }

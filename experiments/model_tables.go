@@ -23,7 +23,9 @@ type modelTables struct {
 // table is computed as it would be alone: the Scorer's cached orders and
 // facts are shared safely). Segments rank the target segTarget into
 // groups (a backtest only); forecast runs have no holdout to segment.
-func tablesByModel(cfg *Config, reg *models.Registry, wr *windowResult, segTarget string, groups int) map[string]*modelTables {
+// finished, when not nil, is called with each model's name once its
+// tables are done.
+func tablesByModel(cfg *Config, reg *models.Registry, wr *windowResult, segTarget string, groups int, finished func(name string)) map[string]*modelTables {
 	out := map[string]*modelTables{}
 	var names []string
 	for _, name := range cfg.Models {
@@ -41,6 +43,9 @@ func tablesByModel(cfg *Config, reg *models.Registry, wr *windowResult, segTarge
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			wr.modelTables(cfg, reg, name, segTarget, groups, out[name])
+			if finished != nil {
+				finished(name)
+			}
 		}()
 	}
 	wg.Wait()

@@ -68,28 +68,33 @@ type predictInput struct {
 type rowTable struct {
 	durations []float64 // the distinct holdout lengths (nil: no table)
 	rows      []int32   // customer → row (nil: no table)
+	// classes are the distinct holdout lengths and class each customer's
+	// among them (see durationClasses), made once for the models that
+	// key their values by state (statekeyed.go); nil when too many.
+	classes []float64
+	class   []uint8
 }
 
 // newRowTable returns the row table of a summary's customers, without
 // rows (every customer then evaluated on its own) when there is no
 // pattern table or too many holdout lengths.
 func newRowTable(s *datasets.Summary, pt *datasets.Patterns) *rowTable {
-	if pt == nil {
-		return &rowTable{}
-	}
 	durations, class := durationClasses(s)
+	t := &rowTable{classes: durations, class: class}
 	switch {
-	case durations == nil || int64(len(durations))*int64(pt.Len()) > math.MaxInt32:
-		return &rowTable{}
+	case pt == nil || durations == nil || int64(len(durations))*int64(pt.Len()) > math.MaxInt32:
+		return t
 	case len(durations) == 1:
-		return &rowTable{durations: durations, rows: pt.Of}
+		t.durations, t.rows = durations, pt.Of
+		return t
 	}
 	rows := make([]int32, len(class))
 	P := int32(pt.Len())
 	for i, k := range class {
 		rows[i] = int32(k)*P + pt.Of[i]
 	}
-	return &rowTable{durations: durations, rows: rows}
+	t.durations, t.rows = durations, rows
+	return t
 }
 
 // spendColumn returns the spend model's expected spend per purchase of
@@ -240,8 +245,8 @@ func predictPurchases(ctx context.Context, f models.FittedPurchases, in predictI
 	af, factored := f.(models.AliveFactored)
 	_, activityFree := f.(models.ActivityFree)
 	if sk, ok := f.(models.StateKeyed); ok && !factored {
-		if durations, class := durationClasses(s); durations != nil {
-			return statePurchases(ctx, f, sk, s, durations, class, in.clv) // statekeyed.go
+		if table.classes != nil {
+			return statePurchases(ctx, f, sk, s, table.classes, table.class, in.clv) // statekeyed.go
 		}
 	}
 	if !factored && !activityFree && s.ActivityPeriods > 0 || table.rows == nil {
@@ -374,17 +379,20 @@ func predictModel(ctx context.Context, name string, f models.FittedPurchases, sp
 }
 
 // addValueTiers adds the net CLV and value tier of every customer to a
-// prediction with CLV (see tiers.go).
+// prediction with CLV (see tiers.go). The customers' ages are made once
+// for the models of a window (wr.ages, dropped after predicting).
 func addValueTiers(cfg *Config, wr *windowResult, p *Prediction) {
 	if !p.HasSpend() {
 		return
 	}
 	p.net = NetCLVOptions{Margin: cfg.CLV.Margin, CostPerPurchase: cfg.CLV.CostPerPurchase, CostPerCustomer: cfg.CLV.CostPerCustomer}
-	age := make([]float64, len(wr.summary.Customers))
-	for i, c := range wr.summary.Customers {
-		age[i] = c.T
+	if wr.ages == nil {
+		wr.ages = make([]float64, len(wr.summary.Customers))
+		for i, c := range wr.summary.Customers {
+			wr.ages[i] = c.T
+		}
 	}
-	p.tiers = AssignTiers(wr.scorer(), p.Column(PredNetCLV), p.Column(PredAliveTime), age, cfg.Tiers.orDefaults())
+	p.tiers = AssignTiers(wr.scorer(), p.Column(PredNetCLV), p.Column(PredAliveTime), wr.ages, cfg.Tiers.orDefaults())
 }
 
 // HoldoutPurchases returns the expected purchases of customer c over the

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/clv-dev/clv/datasets"
@@ -160,6 +161,8 @@ type windowResult struct {
 	seconds          map[string]float64
 	// zeroAge counts customers left out of fitting because T = 0.
 	zeroAge int
+	// ages are the customers' T for the value tiers, while predicting.
+	ages []float64
 	// ranks ranks the customers for scoring, and ids, actP, actR are
 	// the actuals (see scorer and holdoutActuals), made on first use.
 	ranks      *Scorer
@@ -208,6 +211,33 @@ func (wr *windowResult) releaseScoring() {
 	wr.colMu.Lock()
 	defer wr.colMu.Unlock()
 	wr.columns, wr.ranks, wr.ids, wr.actP, wr.actR, wr.discreteActuals = nil, nil, nil, nil, nil, [2][]float64{}
+}
+
+// forget drops a model's materialized columns and the Scorer's orders of
+// them, once the model is scored (a later use makes them again).
+func (wr *windowResult) forget(name string) {
+	wr.colMu.Lock()
+	defer wr.colMu.Unlock()
+	for _, q := range []Quantity{PredPurchases, PredRevenue} {
+		k := columnKey{name, q}
+		if c, ok := wr.columns[k]; ok {
+			if wr.ranks != nil {
+				wr.ranks.forget(c)
+			}
+			delete(wr.columns, k)
+		}
+	}
+}
+
+// forget drops the remembered order of predicted (see cached): a column
+// scored for the last time.
+func (sc *Scorer) forget(predicted []float64) {
+	if len(predicted) == 0 {
+		return
+	}
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	delete(sc.orders, keyOf(predicted))
 }
 
 // scorer returns the window's Scorer.
@@ -300,6 +330,7 @@ func (backtestRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	for _, wr := range windows {
 		wr.releaseScoring()
 	}
+	collectGarbage()
 	res := mainWindowResult(cfg, mf, mainWin, len(windows), dataName, sum)
 	res.engine = data.engineFacts()
 	return res, nil
@@ -340,6 +371,7 @@ func runWindow(ctx context.Context, env *runEnv, data *LogInput, i int, w Backte
 			return nil, err
 		}
 	}
+	collectGarbage()
 	t0 = time.Now()
 	env.prog.step("predicting " + label)
 	predictWindow(ctx, cfg, env.reg, wr, env.prog)
@@ -567,6 +599,7 @@ func predictWindow(ctx context.Context, cfg *Config, reg *models.Registry, wr *w
 	clv := models.CLVOptions{Horizon: cfg.Resolved.Horizon, DiscountRate: cfg.Resolved.DiscountRatePerUnit, Margin: cfg.CLV.Margin}
 	bar := prog.bar("predicting", len(wr.fits))
 	defer bar.finish()
+	defer func() { wr.ages = nil }()
 	spendOf := map[*datasets.Summary][]float64{} // one spend column per summary
 	tableOf := map[*datasets.Summary]*rowTable{} // and one row table
 	for _, name := range cfg.Models {
@@ -639,8 +672,9 @@ func actuals(s *datasets.Summary) (ids []string, purchases, revenue []float64) {
 
 // scoreWindow scores every model of a window that produced predictions,
 // the models in parallel (the Scorer ranks the ids and each target's
-// actuals once for all of them).
-func scoreWindow(reg *models.Registry, wr *windowResult) (map[string]map[string]Scores, error) {
+// actuals once for all of them); then, when set, is called for each model
+// once it is scored, on the same goroutine.
+func scoreWindow(reg *models.Registry, wr *windowResult, then func(name string) error) (map[string]map[string]Scores, error) {
 	sc := wr.scorer()
 	names := make([]string, 0, len(wr.preds))
 	for name := range wr.preds {
@@ -679,6 +713,9 @@ func scoreWindow(reg *models.Registry, wr *windowResult) (map[string]map[string]
 				}
 				scores[k][TargetRevenue] = sr
 			}
+			if then != nil {
+				errs[k] = then(name)
+			}
 		}()
 	}
 	wg.Wait()
@@ -701,12 +738,31 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 	if !cfg.Resolved.Forecast {
 		mainWin.scorer() // made before the goroutines share it
 	}
+	// Each model's column orders are dropped once both its scores and its
+	// tables are done, so the score stage holds those of the models in
+	// progress only.
+	pending := map[string]*atomic.Int32{}
+	if !cfg.Resolved.Forecast {
+		for name, p := range mainWin.preds {
+			if p != nil && mainWin.errs[name] == nil {
+				pending[name] = new(atomic.Int32)
+				pending[name].Store(2)
+			}
+		}
+	}
+	finished := func(name string) {
+		if c := pending[name]; c != nil && c.Add(-1) == 0 {
+			mainWin.forget(name)
+		}
+	}
 	tablesDone := make(chan map[string]*modelTables, 1)
-	go func() { tablesDone <- tablesByModel(cfg, reg, mainWin, mf.SegmentTarget, cfg.Segments.Groups) }()
+	go func() {
+		tablesDone <- tablesByModel(cfg, reg, mainWin, mf.SegmentTarget, cfg.Segments.Groups, finished)
+	}()
 	var scores map[string]map[string]Scores
 	var err error
 	if !cfg.Resolved.Forecast { // a forecast has no holdout to score
-		scores, err = scoreWindow(reg, mainWin)
+		scores, err = scoreWindow(reg, mainWin, func(name string) error { finished(name); return nil })
 	}
 	tables := <-tablesDone
 	if err != nil {
@@ -755,7 +811,7 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 		mf.Models[name] = rep
 	}
 	if len(windows) > 1 {
-		bt, err := backtest(reg, windows)
+		bt, err := backtest(reg, windows, mainWin, scores)
 		if err != nil {
 			return nil, err
 		}
@@ -863,15 +919,19 @@ func mainScores(mf *MetricsFile) ScoreSet {
 	return set
 }
 
-// backtest scores every window and summarizes each metric's mean and
-// spread across them.
-func backtest(reg *models.Registry, windows []*windowResult) (*Backtest, error) {
+// backtest scores every window (the main one, mainWin, was: its scores
+// are mainScores) and summarizes each metric's mean and spread across
+// them.
+func backtest(reg *models.Registry, windows []*windowResult, mainWin *windowResult, mainScores map[string]map[string]Scores) (*Backtest, error) {
 	bt := &Backtest{Summary: map[string]map[string]map[string]Spread{}}
 	values := map[string]map[string]map[string][]float64{}
 	for _, wr := range windows {
-		sc, err := scoreWindow(reg, wr)
-		if err != nil {
-			return nil, err
+		sc := mainScores
+		if wr != mainWin || sc == nil {
+			var err error
+			if sc, err = scoreWindow(reg, wr, nil); err != nil {
+				return nil, err
+			}
 		}
 		ws := WindowScores{
 			CalibrationEnd: wr.window.CalibrationEnd.Format("2006-01-02"),
