@@ -51,6 +51,7 @@ func (forecastRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	t0 = time.Now()
 	env.prog.step("predicting " + forecastLabel(cfg))
 	predictWindow(ctx, cfg, env.reg, wr, env.prog)
+	addIntervals(ctx, cfg, env.reg, wr) // over clv.horizon, the forecast's period
 	env.timed("predict", t0)
 	startPredictions(env, cfg, wr)
 	sum, err := data.SHA256()

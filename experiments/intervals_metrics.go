@@ -214,7 +214,7 @@ func windowIntervals(ctx context.Context, cfg *Config, reg *models.Registry, wr 
 	money = money && !discrete && cfg.Intervals.MoneyIntervals()
 	horizons := []float64{horizon}
 	withCLV := money && p != nil && cfg.Resolved.Horizon > 0
-	if withCLV {
+	if withCLV && cfg.Resolved.Horizon != horizon { // a forecast's horizon is the CLV's: one set serves both
 		horizons = append(horizons, cfg.Resolved.Horizon)
 	}
 	levels := cfg.Intervals.Levels
@@ -230,7 +230,7 @@ func windowIntervals(ctx context.Context, cfg *Config, reg *models.Registry, wr 
 	if money {
 		var clv *models.PurchaseIntervals
 		if withCLV {
-			clv = pis[1]
+			clv = pis[len(pis)-1]
 		}
 		if err := iv.addMoney(cfg, f, gg, s, d, p, spend, clv, patterns); err != nil {
 			return nil, err
@@ -463,6 +463,7 @@ func intervalsReport(cfg *Config, mainWin *windowResult, windows []*windowResult
 		case p == nil || p.Intervals == nil:
 		case p.Intervals.Err != "":
 			rep.Models[name] = &ModelIntervals{Error: p.Intervals.Err}
+		case p.Intervals.Scores == nil: // a forecast: bounds in the predictions, nothing to score
 		default:
 			rep.Models[name] = &ModelIntervals{Scores: scoresByTarget(p.Intervals.Scores, p.Intervals.RevenueScores), PITHistogram: p.Intervals.PITHistogram}
 		}

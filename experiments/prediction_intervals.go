@@ -131,7 +131,7 @@ func (sb *spendBounds) divisor(i int, lower bool) (theta, divisor float64) {
 	c := &sb.customers[i]
 	k, theta := sb.gg.SpendPosterior(models.Customer{Frequency: c.Frequency, Monetary: c.Monetary})
 	r := sb.rows[i]
-	if rk, _ := sb.gg.SpendPosterior(models.Customer{Frequency: sb.x[r]}); rk != k {
+	if c.Frequency != sb.x[r] && sb.rowShape(r) != k {
 		low, upp := sb.gg.SpendDivisors(c.Frequency, sb.level)
 		if lower {
 			return theta, low
@@ -142,6 +142,12 @@ func (sb *spendBounds) divisor(i int, lower bool) (theta, divisor float64) {
 		return theta, sb.low[r]
 	}
 	return theta, sb.upp[r]
+}
+
+// rowShape returns the posterior shape k of row r's x.
+func (sb *spendBounds) rowShape(r int32) float64 {
+	k, _ := sb.gg.SpendPosterior(models.Customer{Frequency: sb.x[r]})
+	return k
 }
 
 // intervalColumns returns a model's interval columns of the predictions
