@@ -38,13 +38,25 @@ func (p *Patterns) Len() int { return len(p.T) }
 // that is not Compressed counts as 1 (a hand-built table may leave Weight
 // unset). It returns nil for a nil summary.
 //
-// A large summary is indexed in patternParts parts in parallel, whose
-// tables are then merged in order (a fixed number of parts, so that the
-// weights are added in the same order on every machine).
+// The histories are sorted by the ranks of their values (see
+// patternsBySort); where those do not fit in an integer they are hashed
+// (see patternsByHash).
 func NewPatterns(s *Summary) *Patterns {
 	if s == nil {
 		return nil
 	}
+	if p := patternsBySort(s); p != nil {
+		return p
+	}
+	return patternsByHash(s)
+}
+
+// patternsByHash builds the pattern table of s with a hash index of the
+// histories. A large summary is indexed in patternParts parts in
+// parallel, whose tables are then merged in order (a fixed number of
+// parts, so that the weights are added in the same order on every
+// machine).
+func patternsByHash(s *Summary) *Patterns {
 	n := len(s.Customers)
 	of := make([]int32, n)
 	parts := 1

@@ -185,3 +185,89 @@ func TestPatternsManyDistinct(t *testing.T) {
 		}
 	}
 }
+
+// TestPatternsBySortMatchesHash checks the table built by sorting the
+// ranks against the one built by hashing the histories (the rows, their
+// weights and every customer's row), bit for bit, on tables of one part
+// and of several, weighted and not, with −0; and that a table whose
+// ranks do not fit in an integer, or with a negative value, is left to
+// the hash.
+func TestPatternsBySortMatchesHash(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	table := func(n int, weighted bool, scale float64) *Summary {
+		s := &Summary{Compressed: weighted}
+		for i := range n {
+			T := math.Round(rng.Float64()*scale) / 7
+			x := float64(rng.IntN(9))
+			tx := 0.0
+			if x > 0 {
+				tx = math.Round(rng.Float64()*T*7) / 7
+			} else if i%3 == 0 {
+				tx = math.Copysign(0, -1)
+			}
+			c := CustomerSummary{Frequency: x, Recency: tx, T: T}
+			if weighted {
+				c.Weight = float64(rng.IntN(4)) + 0.25
+			} else if i%2 == 0 {
+				c.Weight = 1
+			}
+			s.Customers = append(s.Customers, c)
+		}
+		return s
+	}
+	for _, tc := range []struct {
+		name     string
+		s        *Summary
+		fallback bool
+	}{
+		{"one customer", table(1, false, 300), false},
+		{"small", table(5000, false, 300), false},
+		{"small weighted", table(5000, true, 300), false},
+		{"parts", table(patternParallelMin+7, false, 400), false},
+		{"continuous values", continuous(table(patternParallelMin+7, false, 1e12)), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, want := patternsBySort(tc.s), patternsByHash(tc.s)
+			if tc.fallback {
+				if got != nil {
+					t.Fatal("the ranks of continuous times were packed; want the hash")
+				}
+				return
+			}
+			if got == nil {
+				t.Fatal("left to the hash")
+			}
+			for _, col := range []struct {
+				name      string
+				got, want []float64
+			}{{"frequency", got.Frequency, want.Frequency}, {"recency", got.Recency, want.Recency}, {"T", got.T, want.T}, {"weight", got.Weight, want.Weight}} {
+				if len(col.got) != len(col.want) {
+					t.Fatalf("%s: %d rows, want %d", col.name, len(col.got), len(col.want))
+				}
+				for j := range col.got {
+					if math.Float64bits(col.got[j]) != math.Float64bits(col.want[j]) {
+						t.Fatalf("%s of row %d: %v, want %v", col.name, j, col.got[j], col.want[j])
+					}
+				}
+			}
+			if !slices.Equal(got.Of, want.Of) {
+				t.Fatal("the customers' rows differ")
+			}
+		})
+	}
+	neg := table(100, false, 300)
+	neg.Customers[50].Recency = -1
+	if patternsBySort(neg) != nil {
+		t.Error("a negative recency was sorted; want the hash")
+	}
+}
+
+// continuous gives every customer of s a frequency of its own, so that
+// with times on a continuous scale the three ranks and the customer's
+// number need more than 64 bits.
+func continuous(s *Summary) *Summary {
+	for i := range s.Customers {
+		s.Customers[i].Frequency = float64(i)
+	}
+	return s
+}

@@ -20,8 +20,11 @@ import (
 // PredictionIntervals are one model's intervals in one window.
 type PredictionIntervals struct {
 	// Levels holds the intervals at each configured level, in order, by
-	// row; their distributions are dropped once scored.
+	// row; their distributions are dropped once scored, and their integer
+	// bounds once kept as numbers (rowBounds).
 	Levels []*models.PurchaseIntervals
+	// lower and upper are the bounds by row at each level, as numbers.
+	lower, upper [][]float64
 	// Rows maps customer i to its row (distinct history) in Levels (the
 	// pattern table's own index, shared).
 	Rows []int32
@@ -53,6 +56,9 @@ func (p *PredictionIntervals) Bounds(k int) (lower, upper []float64) {
 
 // rowBounds returns the integer bounds at level k by row, as numbers.
 func (p *PredictionIntervals) rowBounds(k int) (lower, upper []float64) {
+	if k < len(p.lower) {
+		return p.lower[k], p.upper[k]
+	}
 	pi := p.Levels[k]
 	lower, upper = make([]float64, len(pi.Lower)), make([]float64, len(pi.Upper))
 	for r := range lower {
@@ -61,11 +67,17 @@ func (p *PredictionIntervals) rowBounds(k int) (lower, upper []float64) {
 	return lower, upper
 }
 
-// dropDistributions frees what only scoring needs: the rows' purchase
-// distributions and the revenue tables.
+// dropDistributions frees what only scoring needs: the rows'
+// distributions and means, the revenue tables and moments, and the
+// integer bounds, kept as the numbers the predictions table writes.
 func (p *PredictionIntervals) dropDistributions() {
-	for _, pi := range p.Levels {
-		pi.DropDistributions()
+	if len(p.lower) == 0 {
+		for k, pi := range p.Levels {
+			lower, upper := p.rowBounds(k)
+			p.lower, p.upper = append(p.lower, lower), append(p.upper, upper)
+			pi.DropDistributions()
+			pi.Lower, pi.Upper = nil, nil
+		}
 	}
 	for _, ri := range append(append([]*models.RevenueIntervals{}, p.Revenue...), p.CLV...) {
 		ri.DropDistributions()
@@ -88,7 +100,7 @@ type spendBounds struct {
 // newSpendBounds tabulates the divisors per row of pt.
 func newSpendBounds(gg *models.FittedGammaGamma, level float64, s *datasets.Summary, pt *datasets.Patterns) *spendBounds {
 	sb := &spendBounds{gg: gg, level: level, customers: s.Customers, rows: pt.Of, x: pt.Frequency,
-		low: make([]float64, pt.Len()), upp: make([]float64, pt.Len())}
+		low: make([]float64, len(pt.Frequency)), upp: make([]float64, len(pt.Frequency))}
 	divisors := map[float64][2]float64{}
 	for r, x := range pt.Frequency {
 		d, ok := divisors[x]
@@ -101,17 +113,35 @@ func newSpendBounds(gg *models.FittedGammaGamma, level float64, s *datasets.Summ
 	return sb
 }
 
-// at returns customer i's spend interval.
-func (sb *spendBounds) at(i int) (lower, upper float64) {
+// lower returns customer i's lower bound.
+func (sb *spendBounds) lower(i int) float64 {
+	theta, divisor := sb.divisor(i, true)
+	return sb.gg.P * theta / divisor
+}
+
+// upper returns customer i's upper bound.
+func (sb *spendBounds) upper(i int) float64 {
+	theta, divisor := sb.divisor(i, false)
+	return sb.gg.P * theta / divisor
+}
+
+// divisor returns customer i's θ and the divisor of her lower (or upper)
+// bound: her row's, or her own when her x is not her row's.
+func (sb *spendBounds) divisor(i int, lower bool) (theta, divisor float64) {
 	c := &sb.customers[i]
-	cust := models.Customer{Frequency: c.Frequency, Monetary: c.Monetary}
-	k, theta := sb.gg.SpendPosterior(cust)
+	k, theta := sb.gg.SpendPosterior(models.Customer{Frequency: c.Frequency, Monetary: c.Monetary})
 	r := sb.rows[i]
 	if rk, _ := sb.gg.SpendPosterior(models.Customer{Frequency: sb.x[r]}); rk != k {
 		low, upp := sb.gg.SpendDivisors(c.Frequency, sb.level)
-		return sb.gg.P * theta / low, sb.gg.P * theta / upp
+		if lower {
+			return theta, low
+		}
+		return theta, upp
 	}
-	return sb.gg.P * theta / sb.low[r], sb.gg.P * theta / sb.upp[r]
+	if lower {
+		return theta, sb.low[r]
+	}
+	return theta, sb.upp[r]
 }
 
 // intervalColumns returns a model's interval columns of the predictions
@@ -126,11 +156,9 @@ func intervalColumns(name string, p *Prediction) []predColumn {
 		return nil
 	}
 	n := len(iv.Rows)
-	pair := func(base, suffix string, at func(i int) (float64, float64)) []predColumn {
-		return []predColumn{
-			{name: name + "_" + base + "_lower" + suffix, of: func(i int) float64 { v, _ := at(i); return v }, n: n},
-			{name: name + "_" + base + "_upper" + suffix, of: func(i int) float64 { _, v := at(i); return v }, n: n},
-		}
+	pair := func(base, suffix string, lower, upper func(i int) float64) []predColumn {
+		return []predColumn{{name: name + "_" + base + "_lower" + suffix, of: lower, n: n},
+			{name: name + "_" + base + "_upper" + suffix, of: upper, n: n}}
 	}
 	var cols []predColumn
 	for k, pi := range iv.Levels {
@@ -139,13 +167,13 @@ func intervalColumns(name string, p *Prediction) []predColumn {
 		cols = append(cols, predColumn{name: name + "_purchases_lower" + suffix, byRow: lower, rows: iv.Rows},
 			predColumn{name: name + "_purchases_upper" + suffix, byRow: upper, rows: iv.Rows})
 		if k < len(iv.Spend) {
-			cols = append(cols, pair("spend", suffix, iv.Spend[k].at)...)
+			cols = append(cols, pair("spend", suffix, iv.Spend[k].lower, iv.Spend[k].upper)...)
 		}
 		if k < len(iv.Revenue) {
-			cols = append(cols, pair("revenue", suffix, iv.Revenue[k].Bounds)...)
+			cols = append(cols, pair("revenue", suffix, iv.Revenue[k].LowerOf, iv.Revenue[k].UpperOf)...)
 		}
 		if k < len(iv.CLV) {
-			cols = append(cols, pair("clv", suffix, iv.CLV[k].Bounds)...)
+			cols = append(cols, pair("clv", suffix, iv.CLV[k].LowerOf, iv.CLV[k].UpperOf)...)
 		}
 	}
 	return cols

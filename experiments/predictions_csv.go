@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/internal/floatfmt"
 )
 
 // csvBlockRows is the number of rows a worker formats at a time (a few
@@ -112,9 +113,8 @@ func rowBytesBound(segs []csvSegment) int {
 //
 // A number column's values are computed a batch of customers at a time
 // into number slot num of the batch; when a customer's value equals, bit
-// for bit, hers of the number column of segment same (net CLV is CLV
-// without costs, holdout revenue the mean spend of one purchase), its
-// field's bytes are copied instead of formatted again.
+// for bit, hers of the number column of a segment of same (see
+// pickSame), its field's bytes are copied instead of formatted again.
 type csvSegment struct {
 	col   predColumn
 	first bool // the segment starts the line
@@ -159,12 +159,6 @@ func csvSegments(cols []predColumn) []csvSegment {
 		if c.isNumber() {
 			s.num = numbers
 			numbers++
-			for k, m := len(segs)-1, 0; k >= 0 && m < len(s.same); k-- {
-				if segs[k].num >= 0 {
-					s.same[m] = k
-					m++
-				}
-			}
 		}
 		segs = append(segs, s)
 	}
@@ -190,7 +184,60 @@ func csvSegments(cols []predColumn) []csvSegment {
 	for _, t := range tables {
 		t.format()
 	}
+	pickSame(segs)
 	return segs
+}
+
+// csvSameShare is the share of sampled customers whose values of two
+// number columns must be equal for the later column to look for its
+// value in the earlier one's field.
+const csvSameShare = 0.05
+
+// pickSame sets each number segment's same: the (at most two) earlier
+// number columns that most often hold its value, bit for bit, among
+// customers sampled evenly (net CLV without costs is CLV; a model may
+// predict as another for most customers; holdout revenue is the mean
+// spend of customers with one holdout purchase).
+func pickSame(segs []csvSegment) {
+	var nums []int // the number segments
+	for j, s := range segs {
+		if s.num >= 0 {
+			nums = append(nums, j)
+		}
+	}
+	if len(nums) == 0 || segs[nums[0]].col.len() == 0 {
+		return
+	}
+	n := segs[nums[0]].col.len()
+	step := max(1, n/1024)
+	bits := make([][]uint64, len(nums))
+	for k, j := range nums {
+		for i := 0; i < n; i += step {
+			bits[k] = append(bits[k], math.Float64bits(segs[j].col.value(i)))
+		}
+	}
+	for k, j := range nums {
+		best := [2]int{-1, -1}
+		var bestShare [2]float64
+		for e := range k {
+			equal := 0
+			for i, b := range bits[k] {
+				if bits[e][i] == b {
+					equal++
+				}
+			}
+			share := float64(equal) / float64(len(bits[k]))
+			switch {
+			case share < csvSameShare:
+			case share > bestShare[0]:
+				best[1], bestShare[1] = best[0], bestShare[0]
+				best[0], bestShare[0] = nums[e], share
+			case share > bestShare[1]:
+				best[1], bestShare[1] = nums[e], share
+			}
+		}
+		segs[j].same = best
+	}
 }
 
 // slotsOf returns the table of slots of a by-row column's row index,
@@ -344,14 +391,15 @@ func (f *csvFormatter) appendValue(b []byte, s *csvSegment, k int) []byte {
 	return appendNumber(b, v)
 }
 
-// appendNumber appends v as strconv.AppendFloat(b, v, 'g', -1, 64) does,
-// whole numbers below 10⁶ (counts, interval bounds) by the faster integer
-// path: 'g' writes them without a fraction or an exponent.
+// appendNumber appends v as strconv.AppendFloat(b, v, 'g', -1, 64) does:
+// whole numbers below 10⁶ (counts, interval bounds) by the integer path
+// ('g' writes them without a fraction or an exponent), the others by
+// floatfmt (the same digits and layout at about half the cost).
 func appendNumber(b []byte, v float64) []byte {
 	if v == math.Trunc(v) && math.Abs(v) < 1e6 && (v != 0 || !math.Signbit(v)) {
 		return strconv.AppendInt(b, int64(v), 10)
 	}
-	return strconv.AppendFloat(b, v, 'g', -1, 64)
+	return floatfmt.AppendG(b, v)
 }
 
 // appendCSVField appends a text field, quoted as encoding/csv quotes it:

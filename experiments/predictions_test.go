@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"math"
 	"strconv"
 	"testing"
@@ -29,9 +30,18 @@ func predictionTestColumns() []predColumn {
 // TestPredictionsParquetEqualsCSV writes the same table as CSV and as
 // Parquet and checks that the Parquet file, read back, has the CSV's
 // columns in the same order, strings where the CSV has text and doubles
-// where it has numbers, and the same values bit for bit.
+// where it has numbers, and the same values bit for bit: a small table of
+// awkward ids and extreme numbers, and the predictions of six models with
+// spend and tiers (columns by row, computed per batch, per customer).
 func TestPredictionsParquetEqualsCSV(t *testing.T) {
-	cols := predictionTestColumns()
+	cfg, wr := patternWindow(t, patternSummary(3000, true))
+	for name, cols := range map[string][]predColumn{"awkward": predictionTestColumns(), "predictions": predictionColumns(cfg, wr)} {
+		t.Run(name, func(t *testing.T) { checkParquetEqualsCSV(t, cols) })
+	}
+}
+
+// checkParquetEqualsCSV is TestPredictionsParquetEqualsCSV on one table.
+func checkParquetEqualsCSV(t *testing.T, cols []predColumn) {
 	var cb, pb bytes.Buffer
 	if err := writePredictionsCSV(&cb, cols); err != nil {
 		t.Fatal(err)
@@ -265,4 +275,44 @@ func firstDifference(a, b []byte) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// TestPredictionsCSVEmpty writes a table of no customers: the header
+// line only.
+func TestPredictionsCSVEmpty(t *testing.T) {
+	cols := []predColumn{{name: "customer_id", text: []string{}}, {name: "x", number: []float64{}}, {name: "tier", tier: []Tier{}}}
+	var b bytes.Buffer
+	if err := writePredictionsCSV(&b, cols); err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != "customer_id,x,tier\n" {
+		t.Errorf("got %q", b.String())
+	}
+}
+
+// failingWriter fails every write after the first ok.
+type failingWriter struct{ ok int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if w.ok == 0 {
+		return 0, errors.New("disk full")
+	}
+	w.ok--
+	return len(p), nil
+}
+
+// TestPredictionsCSVWriteError checks that a failing write stops the
+// writer with its error, whatever the workers are formatting.
+func TestPredictionsCSVWriteError(t *testing.T) {
+	const n = 5000
+	nums := make([]float64, n)
+	for i := range nums {
+		nums[i] = float64(i) / 7
+	}
+	cols := []predColumn{{name: "x", number: nums}}
+	for ok := range 4 {
+		if err := writeCSVBlocks(&failingWriter{ok: ok}, cols, 97); err == nil || err.Error() != "disk full" {
+			t.Errorf("after %d writes: %v, want disk full", ok, err)
+		}
+	}
 }

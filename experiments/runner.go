@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/clv-dev/clv/datasets"
@@ -632,7 +633,8 @@ func predictWindow(ctx context.Context, cfg *Config, reg *models.Registry, wr *w
 		}
 		wr.preds[name] = p
 	}
-	wr.ranks = nil // the tiers' orders, cached by the Scorer, are not read again
+	// The Scorer stays for the score stage: the tiers cache no orders in it
+	// (they select), so it holds the id order and pattern rows only.
 }
 
 // parallelFor runs f over [0, n) in contiguous blocks on every core.
@@ -730,39 +732,43 @@ func scoreWindow(reg *models.Registry, wr *windowResult, then func(name string) 
 // buildMetrics assembles metrics.json.
 func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainWin *windowResult, windows []*windowResult) (*MetricsFile, error) {
 	mf := newMetricsFile(cfg, dataName, sum, mainWin)
-	s := mainWin.summary
 	verdict := startVerdict(cfg, reg, mainWin) // bootstrapped while the models are scored
-	var scores map[string]map[string]Scores
-	var err error
-	segments := map[string][]Segment{}
-	groups := max(1, min(cfg.Segments.Groups, len(s.Customers)))
-	if !cfg.Resolved.Forecast { // a forecast has no holdout to score
-		var mu sync.Mutex
-		// Each model's segments right after its scores, and its columns'
-		// orders then dropped: the score stage holds those of the models
-		// being scored only.
-		segmentsOf := func(name string) error {
-			defer mainWin.forget(name)
-			actP, actR := mainWin.modelActuals(reg, name)
-			q, act := PredPurchases, actP
-			if mf.SegmentTarget == TargetRevenue {
-				q, act = PredRevenue, actR
+	// Segments, tiers and CLV totals (model_tables.go) while the models
+	// are scored.
+	if !cfg.Resolved.Forecast {
+		mainWin.scorer() // made before the goroutines share it
+	}
+	// Each model's column orders are dropped once both its scores and its
+	// tables are done, so the score stage holds those of the models in
+	// progress only.
+	pending := map[string]*atomic.Int32{}
+	if !cfg.Resolved.Forecast {
+		for name, p := range mainWin.preds {
+			if p != nil && mainWin.errs[name] == nil {
+				pending[name] = new(atomic.Int32)
+				pending[name].Store(2)
 			}
-			seg, err := mainWin.scorer().Segments(mainWin.column(name, q), act, groups)
-			if err != nil {
-				return fmt.Errorf("segments of %s: %w", name, err)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			segments[name] = seg
-			return nil
-		}
-		if scores, err = scoreWindow(reg, mainWin, segmentsOf); err != nil {
-			return nil, err
 		}
 	}
+	finished := func(name string) {
+		if c := pending[name]; c != nil && c.Add(-1) == 0 {
+			mainWin.forget(name)
+		}
+	}
+	tablesDone := make(chan map[string]*modelTables, 1)
+	go func() {
+		tablesDone <- tablesByModel(cfg, reg, mainWin, mf.SegmentTarget, cfg.Segments.Groups, finished)
+	}()
+	var scores map[string]map[string]Scores
+	var err error
+	if !cfg.Resolved.Forecast { // a forecast has no holdout to score
+		scores, err = scoreWindow(reg, mainWin, func(name string) error { finished(name); return nil })
+	}
+	tables := <-tablesDone
+	if err != nil {
+		return nil, err
+	}
 	for _, name := range cfg.Models {
-		_, actR := mainWin.modelActuals(reg, name)
 		rep := &ModelReport{Fit: mainWin.results[name]}
 		if rep.Fit == nil {
 			rep.Fit = &models.FitResult{Model: name}
@@ -782,29 +788,25 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 		if sc, ok := scores[name][TargetRevenue]; ok {
 			rep.HoldoutRevenue = &sc
 		}
-		p := mainWin.preds[name]
+		p, t := mainWin.preds[name], tables[name]
 		if !cfg.Resolved.Forecast { // segments rank actual holdout values
+			groups := max(1, min(cfg.Segments.Groups, p.Len()))
 			if groups < cfg.Segments.Groups && !slices.Contains(mf.Warnings, fewCustomersWarning(groups)) {
 				mf.Warnings = append(mf.Warnings, fewCustomersWarning(groups))
 			}
-			rep.Segments = segments[name]
+			if t.err != nil {
+				return nil, t.err
+			}
+			rep.Segments = t.segments
 		}
 		if p.HasTiers() {
 			if mf.Tiers == nil {
 				mf.Tiers = map[string][]TierSummary{}
 			}
-			var rev []float64
-			if s.HasHoldout && s.HasAmount {
-				rev = actR
-			}
-			mf.Tiers[name] = SummarizeTiers(p.Tiers(), p, rev)
+			mf.Tiers[name] = t.tiers
 		}
 		if p.HasSpend() {
-			total := 0.0
-			for i := range p.Len() {
-				total += p.CLV(i)
-			}
-			rep.CLV = &CLVSummary{Total: Metric(total), Mean: Metric(total / float64(p.Len()))}
+			rep.CLV = &CLVSummary{Total: Metric(t.clvTotal), Mean: Metric(t.clvTotal / float64(p.Len()))}
 		}
 		mf.Models[name] = rep
 	}

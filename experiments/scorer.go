@@ -341,10 +341,15 @@ func (m *idMerge) merge(o []int, sc *Scorer, rows []int32) []int {
 }
 
 // byValue returns the facts of the validated actuals that need them
-// sorted: their average ranks and their Gini denominator.
+// sorted: their average ranks and their Gini denominator (counted, not
+// sorted, for small integer actuals: see countedSides).
 func (sc *Scorer) byValue(actual []float64) *actualOrder {
 	a := sc.actual(actual)
 	a.sortedOnce.Do(func() {
+		var ok bool
+		if a.ranks, a.gini, ok = countedSides(actual); ok {
+			return
+		}
 		sorted := sortByValue(actual)
 		a.ranks = newCorrelationSide(averageRanks(sorted))
 		a.gini = newGiniSide(sorted, actual)

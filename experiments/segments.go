@@ -68,11 +68,11 @@ func (sc *Scorer) Segments(predicted, actual []float64, groups int) ([]Segment, 
 	if err != nil {
 		return nil, fmt.Errorf("segments: %w", err)
 	}
-	var total ksum
-	for _, a := range actual {
-		total.add(a)
+	facts, err := sc.actualFacts(actual) // the total, once per target
+	if err != nil {
+		return nil, fmt.Errorf("segments: %w", err)
 	}
-	A := total.value()
+	A := facts.total
 	if math.IsInf(A, 0) || math.IsNaN(A) {
 		return nil, fmt.Errorf("segments: the actual total overflows a float64")
 	}

@@ -349,8 +349,13 @@ func rowTotal(pm predictiveModel, d *Data) func(p []float64) (float64, error) {
 		}
 		return parallelSum(d.Len(), 0, nil, func(lo, hi int, _ []float64) float64 {
 			logLik := m.logLik
-			if pp, ok := m.(paretoPredictive); ok {
-				logLik = newParetoAlive(pp.f).logLik
+			switch pm := m.(type) {
+			case paretoPredictive:
+				logLik = newParetoAlive(pm.f).logLik
+			case bgnbdPredictive:
+				logLik = newBGFLogLiks(pm.f.model()).logLik
+			case mbgnbdPredictive:
+				logLik = newBGFLogLiks(pm.f.model()).logLik
 			}
 			s := 0.0
 			for i := lo; i < hi; i++ {
@@ -690,6 +695,44 @@ func (pa *paretoAlive) terms(c Customer) (l1, l2 float64) {
 	return pa.l1, l2
 }
 
+// bgfLogLiks is bgfModel.logLik over the sorted rows of a pattern table,
+// which repeat x in runs:
+//
+//	ℓ = ln Γ(r+x)/Γ(r) + r ln α + ln Γ(b+x')/Γ(b) − ln Γ(a+b+x')/Γ(a+b)
+//	    + ln[(α+T)^−(r+x) + 1{x' > 0} a/(b+x'−1) (α+t_x)^−(r+x)],   x' = x + shift,
+//
+// with the terms of x alone (the log-gamma ratios and the dropout term)
+// kept while x repeats: the same operations in the same order, so the
+// same values (TestBGFLogLiks), with a fraction of the log-gammas.
+type bgfLogLiks struct {
+	m             bgfModel
+	lastX, ll, lc float64
+	drop          bool
+}
+
+func newBGFLogLiks(m bgfModel) *bgfLogLiks { return &bgfLogLiks{m: m, lastX: math.NaN()} }
+
+func (b *bgfLogLiks) logLik(c Customer) float64 {
+	if !ValidHistory(c) {
+		return math.NaN()
+	}
+	m := b.m
+	x, T := c.Frequency, c.T
+	if x != b.lastX {
+		b.ll = lnGammaRatio(m.r, x) + m.r*math.Log(m.alpha) +
+			lnGammaRatio(m.b, x+m.shift) - lnGammaRatio(m.a+m.b, x+m.shift)
+		b.drop, b.lc = m.dropTerm(x)
+		b.lastX = x
+	}
+	C := m.r + x
+	l3 := -C * math.Log(m.alpha+T)
+	if b.drop {
+		l4 := b.lc - C*math.Log(m.alpha+bgfRecency(c))
+		return b.ll + logAddExp(l3, l4)
+	}
+	return b.ll + l3
+}
+
 // futurePMF returns P'(X(t) = y) for y = 0, 1, … until the mass left is
 // below pmfTailMass.
 func futurePMF(next interface{ ProbabilityOfPurchases(int, float64) float64 }, t float64) ([]float64, error) {
@@ -889,10 +932,10 @@ func (pi *PurchaseIntervals) TotalCovers(actual float64) bool {
 	return actual >= pi.TotalLower && actual <= pi.TotalUpper
 }
 
-// DropDistributions frees the rows' distributions: the bounds, means and
-// the total's interval stay; PIT, Coverage, AtLevel and revenue intervals
-// need what is dropped (do it on every level that shares them).
-func (pi *PurchaseIntervals) DropDistributions() { pi.cdf = nil }
+// DropDistributions frees the rows' distributions and means: the bounds
+// and the total's interval stay; PIT, Coverage, AtLevel and revenue
+// intervals need what is dropped (do it on every level that shares them).
+func (pi *PurchaseIntervals) DropDistributions() { pi.cdf, pi.Mean = nil, nil }
 
 // AtLevel returns the intervals at another level from the same predictive
 // distributions (no recomputation): the per-row integer bounds, the

@@ -385,6 +385,10 @@ type moneyRow struct {
 	integral [moneyChebyshevNodes + 1]float64
 	cell     int
 	cellBase float64
+	// setRow and setOK remember the row of the last setRow (row+1; 0:
+	// none, or set since) and its answer.
+	setRow int
+	setOK  bool
 }
 
 // set points the row at cdf and its grid; it reports false when the grid
@@ -393,12 +397,24 @@ func (mr *moneyRow) set(g *moneyGrid, rules *moneyRules, cdf []float64) bool {
 	if g == nil || !g.usable || len(cdf)-1 > g.ys {
 		return false
 	}
-	mr.g, mr.rules, mr.p0, mr.cell = g, rules, cdf[0], -1
+	mr.g, mr.rules, mr.p0, mr.cell, mr.setRow = g, rules, cdf[0], -1, 0
 	mr.pmf = mr.pmf[:0]
 	for y := 1; y < len(cdf); y++ {
 		mr.pmf = append(mr.pmf, cdf[y]-cdf[y-1])
 	}
 	return true
+}
+
+// setOnce is set for a row of a set of rows, kept (with its fitted cell)
+// while the same row comes again: the row's values then come from the
+// same operations, so they are the same.
+func (mr *moneyRow) setOnce(row int, g *moneyGrid, rules *moneyRules, cdf []float64) bool {
+	if mr.setRow == row+1 {
+		return mr.setOK
+	}
+	ok := mr.set(g, rules, cdf)
+	mr.setRow, mr.setOK = row+1, ok
+	return ok
 }
 
 // nodeCDF returns the row's F(t_j).

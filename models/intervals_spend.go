@@ -150,17 +150,30 @@ func (ri *RevenueIntervals) Bounds(i int) (lower, upper float64) {
 	return g * theta * ri.low[row], g * theta * ri.high[row]
 }
 
+// LowerOf returns customer i's lower bound (the first of Bounds).
+func (ri *RevenueIntervals) LowerOf(i int) float64 {
+	row, theta, g := ri.scale(i)
+	return g * theta * ri.low[row]
+}
+
+// UpperOf returns customer i's upper bound (the second of Bounds).
+func (ri *RevenueIntervals) UpperOf(i int) float64 {
+	row, theta, g := ri.scale(i)
+	return g * theta * ri.high[row]
+}
+
 // MeanOf returns customer i's mean revenue: g·θ times her row's mean of R/θ.
 func (ri *RevenueIntervals) MeanOf(i int) float64 {
 	row, theta, g := ri.scale(i)
 	return g * theta * ri.mean[row]
 }
 
-// DropDistributions frees the rows' purchase distributions and the
-// tables (with PurchaseIntervals.DropDistributions): the bounds, means and
-// totals stay; PIT and Coverage need what is dropped.
+// DropDistributions frees all but what Bounds, LowerOf and UpperOf read
+// (with PurchaseIntervals.DropDistributions): the rows' purchase
+// distributions, the tables and the rows' moments; PIT, Coverage and
+// MeanOf need what is dropped. The totals stay.
 func (ri *RevenueIntervals) DropDistributions() {
-	ri.pi, ri.lnBeta, ri.tables = nil, nil, nil
+	ri.pi, ri.lnBeta, ri.tables, ri.rowK, ri.mean, ri.second = nil, nil, nil, nil, nil, nil
 }
 
 // NewRevenueIntervals returns the revenue intervals of the customers at
@@ -524,9 +537,11 @@ func (ri *RevenueIntervals) PIT(actual []float64, seed uint64) ([]float64, error
 		}
 		out[i] = rng.Float64()
 	}
+	order := ri.byRow()
 	parallelSum(len(actual), 0, nil, func(lo, hi int, _ []float64) float64 {
 		var mr moneyRow
-		for i := lo; i < hi; i++ {
+		for _, c := range order[lo:hi] {
+			i := int(c)
 			a := actual[i]
 			row, theta, g := ri.scale(i)
 			if a == 0 || theta*g == 0 {
@@ -540,12 +555,30 @@ func (ri *RevenueIntervals) PIT(actual []float64, seed uint64) ([]float64, error
 	return out, nil
 }
 
+// byRow returns the customers ordered by row (stably), so that a row's
+// table and fitted cell serve its customers one after another.
+func (rr *revenueRows) byRow() []int32 {
+	start := make([]int32, len(rr.rowK)+1)
+	for _, r := range rr.customers.Rows {
+		start[r+1]++
+	}
+	for r := 1; r < len(start); r++ {
+		start[r] += start[r-1]
+	}
+	order := make([]int32, len(rr.customers.Rows))
+	for i, r := range rr.customers.Rows {
+		order[start[r]] = int32(i)
+		start[r]++
+	}
+	return order
+}
+
 // cdfAt returns P(R/θ ≤ u) of a row by its table (through mr), or by the
 // direct sum where the table cannot serve it.
 func (ri *revenueRows) cdfAt(mr *moneyRow, row int, u float64) float64 {
 	k := ri.rowK[row]
 	if ri.tables != nil {
-		if mr.set(ri.tables.grids[k], ri.tables.rules, ri.pi.cdf[row]) {
+		if mr.setOnce(row, ri.tables.grids[k], ri.tables.rules, ri.pi.cdf[row]) {
 			if f := mr.cdf(math.Log(u)); !math.IsNaN(f) {
 				return f
 			}

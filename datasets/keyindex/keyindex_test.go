@@ -44,3 +44,39 @@ func TestIndexNumbersLikeAMap(t *testing.T) {
 		}
 	}
 }
+
+// TestValuesNumbersLikeAMap checks the numbering of single values against
+// a map keyed by the bits, in order of first appearance, across many
+// resizes, with −0 and +0 kept apart and NaN numbered by its bits.
+func TestValuesNumbersLikeAMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	v := NewValues(1)
+	seen := map[uint64]int32{}
+	var order []float64
+	for i := 0; i < 100_000; i++ {
+		x := float64(rng.IntN(20_000)) / 7
+		switch i % 1000 {
+		case 1:
+			x = math.Copysign(0, -1)
+		case 2:
+			x = math.NaN()
+		}
+		want, old := seen[math.Float64bits(x)]
+		if !old {
+			want = int32(len(seen))
+			seen[math.Float64bits(x)] = want
+			order = append(order, x)
+		}
+		if got, gotOld := v.Of(x); got != want || gotOld != old {
+			t.Fatalf("value %d (%v): number %d seen %v, want %d seen %v", i, x, got, gotOld, want, old)
+		}
+	}
+	if v.Len() != len(seen) {
+		t.Fatalf("Len %d, want %d", v.Len(), len(seen))
+	}
+	for j, x := range order {
+		if math.Float64bits(v.Value(j)) != math.Float64bits(x) {
+			t.Fatalf("Value(%d) = %v, want %v", j, v.Value(j), x)
+		}
+	}
+}

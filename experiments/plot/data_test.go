@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -822,6 +823,49 @@ func TestOrderStatisticsAsSorted(t *testing.T) {
 		}
 		if total != float64(n) {
 			t.Errorf("n = %d: the counts add up to %v", n, total)
+		}
+	}
+}
+
+// TestWeightedSumsInOrder checks weightedSums against the plain sum in item
+// order, to the bit, over several rounds of blocks (the last one partial),
+// and that a value that is not finite is reported for the first item that
+// has one.
+func TestWeightedSumsInOrder(t *testing.T) {
+	ts := []float64{0.5, 1, 3}
+	for _, n := range []int{1, 300, 3*sumsBlock + 17} {
+		weight := make([]float64, n)
+		for g := range weight {
+			weight[g] = float64(1 + g%7)
+		}
+		value := func(g, j int) float64 { return math.Sin(float64(g)+1) * ts[j] / float64(1+g%13) }
+		got, err := weightedSums(n, ts, weight, func(g int, dst []float64) {
+			for j := range ts {
+				dst[j] = value(g, j)
+			}
+		}, func(g int) history { return history{x: float64(g)} })
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range ts {
+			want := 0.0
+			for g := range n {
+				want += weight[g] * value(g, j)
+			}
+			if got[j] != want {
+				t.Errorf("n = %d, t = %v: %.17g, in order %.17g", n, ts[j], got[j], want)
+			}
+		}
+		_, err = weightedSums(n, ts, weight, func(g int, dst []float64) {
+			for j := range ts {
+				dst[j] = 1
+				if g >= n/2 && j == 1 {
+					dst[j] = math.NaN()
+				}
+			}
+		}, func(g int) history { return history{x: float64(g)} })
+		if want := fmt.Sprintf("x = %d,", n/2); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("n = %d: error %v, want one naming %q", n, err, want)
 		}
 	}
 }

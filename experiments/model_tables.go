@@ -1,0 +1,83 @@
+package experiments
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/clv-dev/clv/models"
+)
+
+// modelTables are the summaries of one model's per-customer predictions
+// that metrics.json reports beside its scores: the lift table (segments),
+// the value tiers and the total CLV.
+type modelTables struct {
+	segments []Segment
+	err      error
+	tiers    []TierSummary
+	clvTotal float64
+}
+
+// tablesByModel computes the modelTables of every model of the window
+// that produced predictions, the models in parallel on every core (each
+// table is computed as it would be alone: the Scorer's cached orders and
+// facts are shared safely). Segments rank the target segTarget into
+// groups (a backtest only); forecast runs have no holdout to segment.
+// finished, when not nil, is called with each model's name once its
+// tables are done.
+func tablesByModel(cfg *Config, reg *models.Registry, wr *windowResult, segTarget string, groups int, finished func(name string)) map[string]*modelTables {
+	out := map[string]*modelTables{}
+	var names []string
+	for _, name := range cfg.Models {
+		if wr.preds[name] != nil && wr.errs[name] == nil {
+			out[name] = &modelTables{}
+			names = append(names, name)
+		}
+	}
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	var wg sync.WaitGroup
+	for _, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			wr.modelTables(cfg, reg, name, segTarget, groups, out[name])
+			if finished != nil {
+				finished(name)
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// modelTables fills t with a model's segments, tiers and total CLV.
+func (wr *windowResult) modelTables(cfg *Config, reg *models.Registry, name, segTarget string, groups int, t *modelTables) {
+	p := wr.preds[name]
+	s := wr.summary
+	actP, actR := wr.modelActuals(reg, name)
+	if !cfg.Resolved.Forecast { // segments rank actual holdout values
+		q, act := PredPurchases, actP
+		if segTarget == TargetRevenue {
+			q, act = PredRevenue, actR
+		}
+		pred := wr.column(name, q)
+		if t.segments, t.err = wr.scorer().Segments(pred, act, max(1, min(groups, len(pred)))); t.err != nil {
+			t.err = fmt.Errorf("segments of %s: %w", name, t.err)
+			return
+		}
+	}
+	if p.HasTiers() {
+		var rev []float64
+		if s.HasHoldout && s.HasAmount {
+			rev = actR
+		}
+		t.tiers = SummarizeTiers(p.Tiers(), p, rev)
+	}
+	if p.HasSpend() {
+		for i := range p.Len() {
+			t.clvTotal += p.CLV(i)
+		}
+	}
+}

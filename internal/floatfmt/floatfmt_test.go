@@ -1,0 +1,142 @@
+package floatfmt
+
+import (
+	"math"
+	"math/big"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+)
+
+// check fails the test when AppendG and strconv differ on v.
+func check(t testing.TB, v float64) {
+	t.Helper()
+	want := strconv.AppendFloat(nil, v, 'g', -1, 64)
+	if got := AppendG(nil, v); string(got) != string(want) {
+		t.Fatalf("AppendG(%#x) = %s, strconv %s", math.Float64bits(v), got, want)
+	}
+}
+
+// adversarial returns the values where a shortest formatter goes wrong
+// first: zeros, infinities, NaN, the extremes, every power of two and
+// of ten with its neighbours, whole numbers up to 2^53 and the 'g'
+// layout's boundaries.
+func adversarial() []float64 {
+	vs := []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN(), math.MaxFloat64, -math.MaxFloat64,
+		math.SmallestNonzeroFloat64, -math.SmallestNonzeroFloat64, 0x1p-1022, math.Nextafter(0x1p-1022, 0),
+		1e-5, 1e-4, 0.0001234, 0.00001234, 999999, 999999.5, 1e6, 1234567, 123456.7, 1e21, 1e22, 1e23,
+		5e-324, 1.7976931348623157e308, 0.1, 0.2, 0.3, 1.0 / 3, 2.0 / 3, math.Pi, math.E, 9007199254740993,
+		1 << 53, 1<<53 - 1, 1<<53 + 2, 1 << 63, 1 << 64}
+	near := func(v float64) {
+		vs = append(vs, v, -v, math.Nextafter(v, 0), math.Nextafter(v, math.Inf(1)))
+	}
+	for e := -1074; e <= 1023; e++ {
+		near(math.Ldexp(1, e))
+		near(math.Ldexp(3, e-1))
+	}
+	for e := -323; e <= 308; e++ {
+		v, _ := strconv.ParseFloat("1e"+strconv.Itoa(e), 64)
+		near(v)
+		v, _ = strconv.ParseFloat("9.999999999999999e"+strconv.Itoa(e), 64)
+		near(v)
+	}
+	for i := range 100000 {
+		vs = append(vs, float64(i), float64(i)/10, float64(i)/100, float64(i)/1000, float64(i)*1e3)
+	}
+	for i := uint64(0); i < 20000; i++ {
+		vs = append(vs, math.Float64frombits(i), math.Float64frombits(0x000fffffffffffff-i)) // subnormals
+	}
+	return vs
+}
+
+// TestAppendGAdversarial checks AppendG against strconv on the
+// adversarial values.
+func TestAppendGAdversarial(t *testing.T) {
+	for _, v := range adversarial() {
+		check(t, v)
+	}
+}
+
+// TestAppendGRandom checks AppendG against strconv on two million random
+// values: any bits (every exponent, subnormals, both signs), doubles in
+// [0, 1000) with 17 significant digits, integers below 2^53, products of
+// two such doubles as a predictions table holds, and short decimals.
+func TestAppendGRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	n := 400_000
+	if testing.Short() {
+		n = 40_000
+	}
+	for range n {
+		check(t, math.Float64frombits(rng.Uint64()))
+		check(t, 1000*rng.Float64())
+		check(t, float64(rng.Uint64N(1<<53)))
+		check(t, (50*rng.Float64())*(3*rng.Float64()))
+		v, _ := strconv.ParseFloat(strconv.Itoa(rng.IntN(1e6))+"e"+strconv.Itoa(rng.IntN(40)-20), 64)
+		check(t, v)
+	}
+}
+
+// FuzzAppendG checks AppendG against strconv on any bits.
+func FuzzAppendG(f *testing.F) {
+	for _, v := range []float64{0, 1, 0.1, 1e23, 5e-324, 123456.7, 1e6, math.MaxFloat64, 0x1p-1022, 9007199254740993} {
+		f.Add(math.Float64bits(v))
+	}
+	f.Fuzz(func(t *testing.T, b uint64) { check(t, math.Float64frombits(b)) })
+}
+
+// TestPow10Mantissas recomputes the table from exact powers of ten:
+// 10^e·2^s for the s that puts it in [2^127, 2^128), truncated.
+func TestPow10Mantissas(t *testing.T) {
+	two128 := new(big.Int).Lsh(big.NewInt(1), 128)
+	for e := pow10Min; e <= pow10Max; e++ {
+		p := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(max(e, -e))), nil)
+		var m *big.Int
+		if e >= 0 {
+			m = new(big.Int).Set(p)
+			for m.Cmp(two128) >= 0 {
+				m.Rsh(m, 1) // truncates
+			}
+			for m.BitLen() < 128 {
+				m.Lsh(m, 1)
+			}
+		} else {
+			s := uint(128 + p.BitLen())
+			m = new(big.Int).Quo(new(big.Int).Lsh(big.NewInt(1), s), p)
+			for m.BitLen() > 128 {
+				s--
+				m = new(big.Int).Quo(new(big.Int).Lsh(big.NewInt(1), s), p)
+			}
+		}
+		got := pow10Mantissas[e-pow10Min]
+		want := uint128{new(big.Int).Rsh(m, 64).Uint64(), new(big.Int).And(m, new(big.Int).SetUint64(math.MaxUint64)).Uint64()}
+		if got != want {
+			t.Fatalf("10^%d: %#x, want %#x", e, got, want)
+		}
+	}
+}
+
+// BenchmarkAppendG formats doubles of 17 significant digits (as revenue
+// and CLV are) with AppendG and with strconv.
+func BenchmarkAppendG(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	vs := make([]float64, 4096)
+	for i := range vs {
+		vs[i] = (50 * rng.Float64()) * rng.Float64()
+	}
+	buf := make([]byte, 0, 32)
+	b.Run("floatfmt", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			buf = AppendG(buf[:0], vs[i%len(vs)])
+			i++
+		}
+	})
+	b.Run("strconv", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			buf = strconv.AppendFloat(buf[:0], vs[i%len(vs)], 'g', -1, 64)
+			i++
+		}
+	})
+}
