@@ -106,10 +106,10 @@ func rowBytesBound(segs []csvSegment) int {
 
 // csvSegment is a run of the columns of a CSV row: one column formatted
 // customer by customer (col), or consecutive columns by row of one row
-// index, whose fields are formatted once per row into a slot of a table
-// of slots (see csvSlots): row r's are the slot at offset off of its
-// record, a length byte and the fields, each with its leading comma but
-// at the start of the line.
+// index with at most half as many rows as customers, whose fields are
+// formatted once per row into a slot of a table of slots (see csvSlots):
+// row r's are the slot at offset off of its record, a length byte and the
+// fields, each with its leading comma but at the start of the line.
 //
 // A number column's values are computed a batch of customers at a time
 // into number slot num of the batch; when a customer's value equals, bit
@@ -169,7 +169,7 @@ func csvSegments(cols []predColumn) []csvSegment {
 			k++
 		}
 		width := 1 + (k-j)*25 // a length byte, a comma and at most 24 bytes per number
-		if c.byRow == nil || width > 256 {
+		if c.byRow == nil || width > 256 || 2*len(c.byRow) > len(c.rows) {
 			for ; j < k; j++ { // customer by customer
 				add(cols[j], j == 0)
 			}

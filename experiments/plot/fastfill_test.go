@@ -45,8 +45,8 @@ func firstDifference(a, b *image.RGBA) (image.Point, bool) {
 	return image.Point{}, true
 }
 
-// TestRasterCanvasFillsAsGG draws every figure of the fixture (with and
-// without backtest windows) through rasterCanvas, into a used buffer, and
+// TestRasterCanvasFillsAsGG draws every figure of the fixture (and the
+// comparisons across backtest windows, with error bars) through rasterCanvas, into a used buffer, and
 // through gg alone, and checks that every pixel is the same.
 func TestRasterCanvasFillsAsGG(t *testing.T) {
 	if testing.Short() {
@@ -55,7 +55,10 @@ func TestRasterCanvasFillsAsGG(t *testing.T) {
 	in := fixtureInput(t)
 	bt := *in
 	bt.Metrics = withBacktest(in.Metrics)
-	figs := append(Compute(in).Figures(), Compute(&bt).Figures()...)
+	figs := Compute(in).Figures()
+	for _, c := range Compute(&bt).Comparisons { // error bars
+		figs = append(figs, c.figure())
+	}
 	for _, f := range figs {
 		w, h := f.PixelSize()
 		got := f.raster(dirty(4 * w * h))

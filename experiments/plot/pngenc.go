@@ -1,7 +1,7 @@
 package plot
 
 import (
-	"bufio"
+	"bytes"
 	"compress/zlib"
 	"encoding/binary"
 	"hash/crc32"
@@ -15,73 +15,61 @@ import (
 // less the byte above it): figures are mostly flat colour, which the filter
 // turns into runs of zeros, and one fixed filter spares the trial of all
 // five per row that image/png makes, most of its time. The output is a
-// function of the pixels alone.
+// function of the pixels alone. The file is made in memory (a few hundred
+// kB), so that the alpha channel is checked as the rows are filtered, in
+// the same pass.
 func encodePNG(w io.Writer, img *image.RGBA) error {
-	if !opaque(img) {
-		return pngEncoder.Encode(w, img)
-	}
-	b := img.Bounds()
-	width, height := b.Dx(), b.Dy()
-	bw := bufio.NewWriterSize(w, 1<<16)
-	if _, err := bw.WriteString("\x89PNG\r\n\x1a\n"); err != nil {
+	var buf bytes.Buffer
+	opaque, err := encodeRGB(&buf, img)
+	if err != nil {
 		return err
 	}
+	if !opaque {
+		return pngEncoder.Encode(w, img)
+	}
+	_, err = buf.WriteTo(w)
+	return err
+}
+
+// encodeRGB writes img as an RGB PNG into buf (see encodePNG) and reports
+// whether every pixel has alpha 255; when one does not, it stops at its
+// row, and what buf holds is not to be used.
+func encodeRGB(buf *bytes.Buffer, img *image.RGBA) (opaque bool, err error) {
+	b := img.Bounds()
+	width, height := b.Dx(), b.Dy()
+	buf.WriteString("\x89PNG\r\n\x1a\n")
 	var ihdr [13]byte
 	binary.BigEndian.PutUint32(ihdr[0:], uint32(width))
 	binary.BigEndian.PutUint32(ihdr[4:], uint32(height))
 	ihdr[8], ihdr[9] = 8, 2 // 8 bits per sample, truecolour
-	if err := writeChunk(bw, "IHDR", ihdr[:]); err != nil {
-		return err
+	if err := writeChunk(buf, "IHDR", ihdr[:]); err != nil {
+		return false, err
 	}
-	chunks := &chunkWriter{w: bw}
+	chunks := &chunkWriter{w: buf}
 	zw, err := zlib.NewWriterLevel(chunks, zlib.BestSpeed)
 	if err != nil {
-		return err
+		return false, err
 	}
 	row := make([]byte, 1+3*width+8) // 8 bytes of slack for upFilter's stores
 	row[0] = 2                       // the Up filter
+	prev := make([]byte, 4*width)    // above the first row: zeros
 	for y := range height {
 		cur := img.Pix[y*img.Stride : y*img.Stride+4*width]
-		if y == 0 {
-			for x := range width {
-				copy(row[1+3*x:4+3*x], cur[4*x:4*x+3])
-			}
-		} else {
-			upFilter(row[1:], cur, img.Pix[(y-1)*img.Stride:(y-1)*img.Stride+4*width])
+		if !upFilter(row[1:], cur, prev) {
+			return false, nil
 		}
 		if _, err := zw.Write(row[:1+3*width]); err != nil {
-			return err
+			return false, err
 		}
+		prev = cur
 	}
 	if err := zw.Close(); err != nil {
-		return err
+		return false, err
 	}
 	if err := chunks.flush(); err != nil {
-		return err
+		return false, err
 	}
-	if err := writeChunk(bw, "IEND", nil); err != nil {
-		return err
-	}
-	return bw.Flush()
-}
-
-// opaque reports whether every pixel has alpha 255, eight bytes at a
-// time.
-func opaque(img *image.RGBA) bool {
-	b := img.Bounds()
-	const alphas = 0xff000000ff000000
-	for y := 0; y < b.Dy(); y++ {
-		row := img.Pix[y*img.Stride : y*img.Stride+4*b.Dx()]
-		all := uint64(alphas)
-		for len(row) >= 8 {
-			all &= binary.LittleEndian.Uint64(row)
-			row = row[8:]
-		}
-		if all != alphas || (len(row) == 4 && row[3] != 0xff) {
-			return false
-		}
-	}
-	return true
+	return true, writeChunk(buf, "IEND", nil)
 }
 
 // upFilter writes the Up filter of an RGBA row cur over the row prev above
@@ -90,23 +78,30 @@ func opaque(img *image.RGBA) bool {
 // in one word (the high bit of each byte set in the minuend and cleared in
 // the subtrahend so that no byte borrows from the next, then restored),
 // and their six colour bytes stored with one 8-byte store, whose last two
-// bytes the next store overwrites (out has 8 bytes of slack).
-func upFilter(out, cur, prev []byte) {
+// bytes the next store overwrites (out has 8 bytes of slack). It reports
+// whether every pixel of cur has alpha 255.
+func upFilter(out, cur, prev []byte) (opaque bool) {
 	const high = 0x8080808080808080
+	const alphas = 0xff000000ff000000
+	all := uint64(alphas)
 	width := len(cur) / 4
 	x := 0
 	for ; x+2 <= width; x += 2 {
 		a := binary.LittleEndian.Uint64(cur[4*x:])
 		b := binary.LittleEndian.Uint64(prev[4*x:])
+		all &= a
 		d := ((a | high) - (b &^ high)) ^ ((a ^ ^b) & high)
 		binary.LittleEndian.PutUint64(out[3*x:], d&0xffffff|(d>>8)&0xffffff000000)
 	}
+	opaque = all&alphas == alphas
 	for ; x < width; x++ {
 		i, j := 4*x, 3*x
 		out[j] = cur[i] - prev[i]
 		out[j+1] = cur[i+1] - prev[i+1]
 		out[j+2] = cur[i+2] - prev[i+2]
+		opaque = opaque && cur[i+3] == 0xff
 	}
+	return opaque
 }
 
 // writeChunk writes one PNG chunk: length, type, data, CRC of type and data.
