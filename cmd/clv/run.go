@@ -54,6 +54,7 @@ See configs/README.md for every key.`,
 				return usageErr(err)
 			}
 			printSources(s.err, cfg)
+			softMemoryLimit()
 			opts := withWriters(experiments.RunOptions{OutDir: out, Version: version, AfterFit: s.afterFit})
 			if !noProgress {
 				opts.Progress = s.err

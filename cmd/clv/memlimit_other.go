@@ -1,0 +1,7 @@
+//go:build !linux
+
+package main
+
+// physicalMemory returns 0: the machine's memory is not looked up here, so
+// no soft memory limit is set by default.
+func physicalMemory() int64 { return 0 }
