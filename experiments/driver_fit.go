@@ -88,3 +88,58 @@ func FitModel(ctx context.Context, reg *models.Registry, name string, in FitInpu
 	}
 	return out, err
 }
+
+// windowData returns the model data of a window's calibration summary s
+// (and of its discrete summary, when not nil), by data form: the full
+// table (one row per customer with T > 0, activity bitmaps and spend
+// included) and the tables of distinct histories with their weights
+// (patternData), which purchase likelihoods read; with the pattern
+// tables, which the predictions reuse, and the number of customers with
+// T = 0. The full table and the pattern table are built concurrently.
+func windowData(s, discrete *datasets.Summary) (data map[models.DataForm]*models.Data, pt, discretePt *datasets.Patterns, zeroAge int) {
+	var full *models.Data
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		full, zeroAge = ModelData(s)
+	}()
+	pt = datasets.NewPatterns(s)
+	<-done
+	data = map[models.DataForm]*models.Data{models.DataContinuous: patternData(pt, full), models.DataActivity: full}
+	if discrete != nil {
+		discretePt = datasets.NewPatterns(discrete)
+		data[models.DataDiscrete] = patternData(discretePt, &models.Data{}) // no log inter-purchase times
+	}
+	return data, pt, discretePt, zeroAge
+}
+
+// patternData returns the model data of the distinct histories of p with
+// T > 0, weighted (what ModelData makes of p.Summary, without building
+// the summary): no spend, activity or log inter-purchase times per row,
+// the total of the last taken from the customers' table full (the same
+// over the merged rows).
+func patternData(p *datasets.Patterns, full *models.Data) *models.Data {
+	d := &models.Data{LogInterPurchase: full.LogInterPurchase, HasLogInterPurchase: full.HasLogInterPurchase}
+	keep := 0
+	weighted := false
+	for j, t := range p.T {
+		if t > 0 {
+			keep++
+			weighted = weighted || p.Weight[j] != 0
+		}
+	}
+	d.Frequency, d.Recency, d.T = make([]float64, 0, keep), make([]float64, 0, keep), make([]float64, 0, keep)
+	if weighted {
+		d.Weight = make([]float64, 0, keep)
+	}
+	for j, t := range p.T {
+		if !(t > 0) {
+			continue
+		}
+		d.Frequency, d.Recency, d.T = append(d.Frequency, p.Frequency[j]), append(d.Recency, p.Recency[j]), append(d.T, t)
+		if weighted {
+			d.Weight = append(d.Weight, p.Weight[j])
+		}
+	}
+	return d
+}

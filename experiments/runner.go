@@ -493,18 +493,9 @@ func fitWindow(ctx context.Context, cfg *Config, reg *models.Registry, s, discre
 		fits: map[string]models.FittedPurchases{}, results: map[string]*models.FitResult{},
 		errs: map[string]error{}, preds: map[string]*Prediction{}, seconds: map[string]float64{},
 	}
-	full, zeroAge := ModelData(s)
-	wr.patterns = datasets.NewPatterns(s)
-	compressed, _ := ModelData(wr.patterns.Summary(s))
-	// The patterns keep no log inter-purchase times: their total is the
-	// same for the compressed rows.
-	compressed.LogInterPurchase, compressed.HasLogInterPurchase = full.LogInterPurchase, full.HasLogInterPurchase
-	wr.zeroAge = zeroAge
-	data := map[models.DataForm]*models.Data{models.DataContinuous: compressed, models.DataActivity: full}
-	if discrete != nil {
-		wr.discretePatterns = datasets.NewPatterns(discrete)
-		data[models.DataDiscrete], _ = ModelData(wr.discretePatterns.Summary(discrete))
-	}
+	data, pt, discretePt, zeroAge := windowData(s, discrete) // driver_fit.go
+	wr.patterns, wr.discretePatterns, wr.zeroAge = pt, discretePt, zeroAge
+	full := data[models.DataActivity]
 	opts := models.FitOptions{Penalty: cfg.Fit.Penalty, MaxIterations: cfg.Fit.MaxIterations}
 
 	var mu sync.Mutex

@@ -128,7 +128,7 @@ func FitGammaGamma(ctx context.Context, d *Data, o FitOptions) (*FittedGammaGamm
 	if d.Monetary == nil {
 		return nil, fmt.Errorf("gammagamma: the data has no monetary column (mean spend of the repeat purchases)")
 	}
-	rows, warnings, err := ggCollect(d, ggSpendScale(d))
+	rows, warnings, err := ggCollect(d, 0)
 	if err != nil {
 		return nil, fmt.Errorf("gammagamma: %w", err)
 	}
@@ -240,38 +240,25 @@ func ggUnscale(res *FitResult, scale, total float64) {
 	res.BIC += 2 * shift
 }
 
-// ggSpendScale returns the weighted geometric mean of the mean spends
-// m̄ > 0 of the repeat customers (1 when there are none): the currency
-// unit the fit works in, so that the estimates do not depend on the unit
-// of the amounts.
-func ggSpendScale(d *Data) float64 {
-	var sw, slm float64
-	for i := 0; i < d.Len(); i++ {
-		if x, m, w := d.Frequency[i], d.Monetary[i], d.W(i); w > 0 && x > 0 && m > 0 {
-			sw += w
-			slm += w * math.Log(m)
-		}
-	}
-	if !(sw > 0) {
-		return 1
-	}
-	return math.Exp(slm / sw)
-}
-
 // ggCollect picks the rows with x > 0 and m̄ > 0, divides their mean
-// spends by scale (FitGammaGamma passes ggSpendScale), precomputes their constants and
-// returns the warnings about skipped rows and about the correlation of
-// frequency and spend.
+// spends by scale, precomputes their constants and returns the warnings
+// about skipped rows and about the correlation of frequency and spend.
+// A scale ≤ 0 stands for the weighted geometric mean of the picked mean
+// spends (FitGammaGamma's choice): the currency unit the fit works in, so
+// that the estimates do not depend on the unit of the amounts.
 //
 // The model is scale-equivariant: with amounts divided by s, p and q stay
 // and γ becomes γ/s, so the fit on amounts/s, with γ multiplied back by s,
 // is the fit on the amounts, in any currency unit (cents, or a unit of
 // 1e-15), where a fit on the raw amounts would meet a flat likelihood in
 // γ far from 1 and stop early.
+//
+// One logarithm is taken per customer, ln m̄ of the amounts as given:
+// ln(x·m̄/s) is then ln x (once per distinct x) + ln m̄ − ln s.
 func ggCollect(d *Data, scale float64) (*ggRows, []string, error) {
-	r := &ggRows{scale: scale}
+	r := &ggRows{}
 	xs := newFreqIndex()
-	var zeroX, zeroM float64
+	var zeroX, zeroM, sumLnRaw float64
 	firstZeroM := 0
 	used := 0
 	for i := 0; i < d.Len(); i++ {
@@ -279,14 +266,14 @@ func ggCollect(d *Data, scale float64) (*ggRows, []string, error) {
 			used++
 		}
 	}
-	px, pm := make([]float64, 0, used), make([]float64, 0, used) // for the correlation check
+	// Until scaled below: xm holds m̄ as given and lnXM its logarithm.
 	r.xm, r.lnXM, r.wx, r.xi = make([]float64, 0, used), make([]float64, 0, used), make([]float64, 0, used), make([]int32, 0, used)
 	weighted := d.Weight != nil
 	if weighted {
 		r.w = make([]float64, 0, used)
 	}
 	for i := 0; i < d.Len(); i++ {
-		x, m, w := d.Frequency[i], d.Monetary[i]/r.scale, d.W(i)
+		x, m, w := d.Frequency[i], d.Monetary[i], d.W(i)
 		switch {
 		case w == 0:
 			continue
@@ -300,7 +287,6 @@ func ggCollect(d *Data, scale float64) (*ggRows, []string, error) {
 			zeroM += w
 			continue
 		}
-		px, pm = append(px, x), append(pm, m)
 		g := xs.of(x)
 		if int(g) == len(r.wsum) {
 			r.wsum = append(r.wsum, w)
@@ -308,22 +294,22 @@ func ggCollect(d *Data, scale float64) (*ggRows, []string, error) {
 			r.wsum[g] += w
 		}
 		r.xi = append(r.xi, g)
-		xm := x * m
-		lnXM := math.Log(xm)
-		r.xm = append(r.xm, xm)
-		r.lnXM = append(r.lnXM, lnXM)
+		lnM := math.Log(m)
+		r.xm = append(r.xm, m)
+		r.lnXM = append(r.lnXM, lnM)
 		if weighted {
 			r.w = append(r.w, w)
 		}
 		r.wx = append(r.wx, w*x)
 		r.total += w
-		r.sumLnM += w * math.Log(m)
-		r.sumLnXM += w * lnXM
+		sumLnRaw += w * lnM
 	}
 	r.xs = xs.values
 	if r.total == 0 {
+		r.scale = 1
 		return r, nil, nil
 	}
+	pm := r.scaleSpends(scale, sumLnRaw) // the scaled m̄, for the correlation check
 	var warnings []string
 	if zeroX > 0 {
 		warnings = append(warnings, fmt.Sprintf("skipped %g customers without repeat purchases (x = 0); fitted on %g repeat customers", zeroX, r.total))
@@ -331,10 +317,45 @@ func ggCollect(d *Data, scale float64) (*ggRows, []string, error) {
 	if zeroM > 0 {
 		warnings = append(warnings, fmt.Sprintf("skipped %g repeat customers whose mean spend is 0 (first at row %d), outside the model's support m̄ > 0", zeroM, firstZeroM))
 	}
+	px := make([]float64, len(r.xi))
+	for i, g := range r.xi {
+		px[i] = r.xs[g]
+	}
 	if c, ok := ggPearson(px, pm, r.w); ok && math.Abs(c) > ggCorrelationLimit {
 		warnings = append(warnings, fmt.Sprintf("frequency and mean spend are correlated among repeat customers (Pearson r = %.3f, |r| > %.1f): the Gamma-Gamma model assumes they are independent", c, ggCorrelationLimit))
 	}
 	return r, warnings, nil
+}
+
+// scaleSpends turns the collected mean spends m̄ as given (in xm, their
+// logarithms in lnXM, Σ w·ln m̄ = sumLnRaw) into x·m̄/s and ln(x·m̄/s),
+// with s = scale, or the weighted geometric mean of the m̄ when scale ≤ 0,
+// and sets the sums of the logarithms and r.scale. It returns the scaled
+// mean spends m̄/s.
+func (r *ggRows) scaleSpends(scale, sumLnRaw float64) []float64 {
+	if !(scale > 0) {
+		scale = math.Exp(sumLnRaw / r.total)
+	}
+	r.scale = scale
+	lnS := math.Log(scale)
+	lnX := make([]float64, len(r.xs))
+	for j, x := range r.xs {
+		lnX[j] = math.Log(x)
+	}
+	m := make([]float64, len(r.xm))
+	for i, g := range r.xi {
+		w := 1.0
+		if r.w != nil {
+			w = r.w[i]
+		}
+		m[i] = r.xm[i] / scale
+		lnM := r.lnXM[i] - lnS
+		r.xm[i] = r.xs[g] * m[i]
+		r.lnXM[i] = lnX[g] + lnM
+		r.sumLnM += w * lnM
+		r.sumLnXM += w * r.lnXM[i]
+	}
+	return m
 }
 
 // ggCorrelationLimit is the |Pearson r| between x and m̄ above which a

@@ -1,10 +1,11 @@
 package models
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 )
 
 // DefaultHiatusQuantile is the quantile of the repeat customers' mean
@@ -136,7 +137,7 @@ func hiatusFromGaps(d *Data, q float64) (float64, error) {
 	if len(gaps) == 0 {
 		return 0, fmt.Errorf("no repeat customers to derive the hiatus from: set H")
 	}
-	sort.Slice(gaps, func(a, b int) bool { return gaps[a].v < gaps[b].v })
+	slices.SortFunc(gaps, func(a, b gap) int { return cmp.Compare(a.v, b.v) })
 	target := q * total
 	cum := 0.0
 	for _, g := range gaps {

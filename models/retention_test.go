@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -758,5 +759,29 @@ func TestRetentionConcurrent(t *testing.T) {
 		if want := alone.ConditionalExpectedPurchases(c, float64(10+20*g)+0.5); v != want {
 			t.Errorf("goroutine %d: %v, alone %v", g, v, want)
 		}
+	}
+}
+
+// TestCountMigrationsFolded checks the counts made once per distinct
+// history (unit weights, short bitmaps) against the counts made customer
+// by customer, bit for bit.
+func TestCountMigrationsFolded(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	const P, L = 12, 4.0
+	d := &Data{ActivityPeriod: L, ActivityPeriods: P}
+	for range 20_000 {
+		T := rng.Float64() * 60
+		x := float64(rng.IntN(8))
+		d.Frequency = append(d.Frequency, x)
+		d.Recency = append(d.Recency, T*rng.Float64())
+		d.T = append(d.T, T)
+		d.Activity = append(d.Activity, rng.Uint64()&(1<<P-1))
+	}
+	var want migrationCounts
+	for i := 0; i < d.Len(); i++ {
+		want.add(historyOf(d.Customer(i), L, P), d.Frequency[i], 1)
+	}
+	if got := countMigrations(d, L, P); *got != want {
+		t.Fatalf("folded counts %+v, want %+v", *got, want)
 	}
 }

@@ -1,0 +1,37 @@
+package experiments
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/clv-dev/clv/models"
+)
+
+// TestWindowDataMatchesSummaries checks the model data of windowData
+// against ModelData of the summaries it stands for: the full table of
+// the customers, and the pattern table as a compressed summary (with the
+// customers' total of log inter-purchase times), for a continuous and a
+// discrete summary with T = 0 customers.
+func TestWindowDataMatchesSummaries(t *testing.T) {
+	s := patternSummary(5000, false)
+	s.HasInterPurchase = true
+	for i := range s.Customers {
+		s.Customers[i].LogInterPurchase = float64(i%7) / 3
+	}
+	discrete := patternSummary(5000, true)
+	data, pt, discretePt, zeroAge := windowData(s, discrete)
+	full, wantZero := ModelData(s)
+	if zeroAge != wantZero || wantZero == 0 {
+		t.Fatalf("%d customers with T = 0, want %d (> 0)", zeroAge, wantZero)
+	}
+	compressed, _ := ModelData(pt.Summary(s))
+	compressed.LogInterPurchase, compressed.HasLogInterPurchase = full.LogInterPurchase, full.HasLogInterPurchase
+	discreteData, _ := ModelData(discretePt.Summary(discrete))
+	for form, want := range map[models.DataForm]*models.Data{
+		models.DataActivity: full, models.DataContinuous: compressed, models.DataDiscrete: discreteData,
+	} {
+		if !reflect.DeepEqual(data[form], want) {
+			t.Errorf("data form %v differs from ModelData of its summary", form)
+		}
+	}
+}
