@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/clv-dev/clv/internal/cputime"
 )
 
 // splitmix64 is a small deterministic generator for test logs.
@@ -88,7 +90,7 @@ func benchmarkSummarizeWith(b *testing.B, rows, customers, parallel int) {
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	var s *Summary
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	b.ResetTimer()
 	for b.Loop() {
 		var err error
@@ -97,7 +99,7 @@ func benchmarkSummarizeWith(b *testing.B, rows, customers, parallel int) {
 		}
 	}
 	b.StopTimer()
-	cpu := cpuTime() - cpu0
+	cpu := cputime.Process() - cpu0
 	if s.Accounting.RowsUsed != int64(rows) {
 		b.Fatalf("used %d rows of %d", s.Accounting.RowsUsed, rows)
 	}
@@ -146,13 +148,13 @@ func BenchmarkCustomerTable(b *testing.B) {
 				id := rng.next()%uint64(customers) + 1
 				ps[i] = purchase{key: id<<4 | 8, day: int32(i * 700 / rows), amount: float64(i % 100)}
 			}
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				cs := newCustomerTable(365, 0, 0)
 				cs.shards[0].addBatch(ps)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(rows*b.N), "ns/row")
-			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(rows*b.N), "cpu-ns/row")
+			b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(rows*b.N), "cpu-ns/row")
 		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/internal/cputime"
 	"github.com/clv-dev/clv/models"
 )
 
@@ -114,7 +115,7 @@ func benchPredictionColumns(b *testing.B) (byRow, perCustomer []predColumn) {
 // benchmark: on a shared machine the CPU time is the steadier figure.
 func reportPerCustomer(b *testing.B, cpu0 time.Duration) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchCustomers, "ns/customer")
-	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N)/benchCustomers, "cpu-ns/customer")
+	b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(b.N)/benchCustomers, "cpu-ns/customer")
 }
 
 // BenchmarkWritePredictionsCSV formats benchCustomers customers'
@@ -128,7 +129,7 @@ func BenchmarkWritePredictionsCSV(b *testing.B) {
 		cols []predColumn
 	}{{"by_row", byRow}, {"per_customer", perCustomer}} {
 		b.Run(bc.name, func(b *testing.B) {
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				if err := writePredictionsCSV(discard{}, bc.cols); err != nil {
 					b.Fatal(err)
@@ -143,7 +144,7 @@ func BenchmarkWritePredictionsCSV(b *testing.B) {
 // BenchmarkWritePredictionsCSV as Parquet (row groups in parallel).
 func BenchmarkWritePredictionsParquet(b *testing.B) {
 	byRow, _ := benchPredictionColumns(b)
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for b.Loop() {
 		if err := writePredictionsParquet(discard{}, byRow); err != nil {
 			b.Fatal(err)

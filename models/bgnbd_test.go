@@ -14,6 +14,7 @@ import (
 
 	"github.com/clv-dev/clv/datasets"
 	"github.com/clv-dev/clv/datasets/sharedtest"
+	"github.com/clv-dev/clv/internal/cputime"
 	"gonum.org/v1/gonum/mathext"
 )
 
@@ -894,14 +895,14 @@ func BenchmarkFitBGNBD_CDNOW(b *testing.B) {
 // divided by the number of busy cores).
 func bgfBenchLoop(b *testing.B, fit func() error) {
 	b.ReportAllocs()
-	cpu0, n := bgfProcessCPUTime(), 0
+	cpu0, n := cputime.Process(), 0
 	for b.Loop() {
 		if err := fit(); err != nil {
 			b.Fatal(err)
 		}
 		n++
 	}
-	if cpu := bgfProcessCPUTime() - cpu0; cpu > 0 && n > 0 {
+	if cpu := cputime.Process() - cpu0; cpu > 0 && n > 0 {
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(n), "cpu-ns/op")
 	}
 }

@@ -1,8 +1,0 @@
-//go:build !unix
-
-package models
-
-import "time"
-
-// bgfProcessCPUTime is not available here; benchmarks then report no CPU time.
-func bgfProcessCPUTime() time.Duration { return 0 }
