@@ -10,7 +10,8 @@ import (
 const defaultMemoryShare = 0.25
 
 // softMemoryLimit sets the Go runtime's soft memory limit of a run to
-// defaultMemoryShare of the machine's memory, unless GOMEMLIMIT sets one.
+// defaultMemoryShare of the machine's memory (or of a container's limit,
+// see memoryBudget), unless GOMEMLIMIT sets one.
 // Go lets the heap grow to twice what was live at its last collection, so
 // a 10M-customer run, with about 4.5 GB live while it scores, would peak
 // near 9 GB; under the limit the collector runs earlier instead (as
@@ -23,7 +24,7 @@ func softMemoryLimit() int64 {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return 0
 	}
-	total := physicalMemory()
+	total := memoryBudget()
 	if total <= 0 {
 		return 0
 	}
