@@ -3,7 +3,6 @@ package datasets
 import (
 	"bytes"
 	"cmp"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -75,38 +74,6 @@ func TestRadixSortEntries(t *testing.T) {
 		}
 	}
 }
-
-// writeChunks writes the rows in order whatever the chunking, and stops
-// at a failed write.
-func TestWriteChunks(t *testing.T) {
-	formatter := func() func([]byte, int, int) []byte {
-		return func(buf []byte, lo, hi int) []byte {
-			for i := lo; i < hi; i++ {
-				buf = strconv.AppendInt(buf, int64(i), 10)
-				buf = append(buf, '\n')
-			}
-			return buf
-		}
-	}
-	for _, n := range []int{0, 1, 6, 7, 8, 100} {
-		var want bytes.Buffer
-		for i := range n {
-			fmt.Fprintln(&want, i)
-		}
-		var got bytes.Buffer
-		if err := writeChunks(&got, n, 7, formatter); err != nil || got.String() != want.String() {
-			t.Errorf("%d rows: %v, output %q", n, err, got.String())
-		}
-	}
-	errFull := errors.New("disk full")
-	if err := writeChunks(failingWriter{errFull}, 1000, 3, formatter); !errors.Is(err, errFull) {
-		t.Errorf("a failed write returned %v", err)
-	}
-}
-
-type failingWriter struct{ err error }
-
-func (f failingWriter) Write([]byte) (int, error) { return 0, f.err }
 
 // With SummaryOptions.CSV the rows written are those WriteSummaryCSV
 // writes of the summary kept, and so are the summary's other facts.

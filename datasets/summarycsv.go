@@ -8,10 +8,11 @@ import (
 	"io"
 	"math"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
+
+	"github.com/clv-dev/clv/internal/chunkwrite"
+	"github.com/clv-dev/clv/internal/floatfmt"
 )
 
 // Summary CSV column names (those of the lifetimes library).
@@ -63,12 +64,12 @@ func WriteSummaryCSV(w io.Writer, s *Summary) error {
 }
 
 // writeSummary writes the header of s and n rows of the summary CSV,
-// formatted in parallel chunks (see writeChunks); newRows makes, for each
+// formatted in parallel chunks (see chunkwrite.Ordered); newRows makes, for each
 // formatting worker, the function that returns rows [lo, hi).
 func writeSummary(w io.Writer, s *Summary, n int, newRows func() func(lo, hi int) []CustomerSummary) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	writeSummaryHeader(bw, s)
-	err := writeChunks(bw, n, summaryChunk, func() func([]byte, int, int) []byte {
+	err := chunkwrite.Ordered(bw, n, summaryChunk, func() func([]byte, int, int) []byte {
 		var times floatCache // recency, T and durations take few distinct values
 		rows := newRows()
 		return func(buf []byte, lo, hi int) []byte {
@@ -100,92 +101,26 @@ const summaryChunk = 16384
 // appendSummaryRow appends customer c's line of the summary CSV.
 func appendSummaryRow(buf []byte, s *Summary, c *CustomerSummary, times *floatCache) []byte {
 	buf = appendCSVField(buf, SpreadsheetSafe(c.ID))
-	buf = appendNumber(append(buf, ','), c.Frequency)
+	buf = floatfmt.AppendNumber(append(buf, ','), c.Frequency)
 	buf = times.append(append(buf, ','), c.Recency)
 	buf = times.append(append(buf, ','), c.T)
 	if s.HasAmount {
-		buf = appendNumber(append(buf, ','), c.Monetary)
+		buf = floatfmt.AppendNumber(append(buf, ','), c.Monetary)
 	}
 	if s.HasHoldout {
-		buf = appendNumber(append(buf, ','), c.FrequencyHoldout)
+		buf = floatfmt.AppendNumber(append(buf, ','), c.FrequencyHoldout)
 		if s.HasAmount {
-			buf = appendNumber(append(buf, ','), c.MonetaryHoldout)
+			buf = floatfmt.AppendNumber(append(buf, ','), c.MonetaryHoldout)
 		}
 		buf = times.append(append(buf, ','), c.DurationHoldout)
 	}
 	if s.Compressed {
-		buf = appendNumber(append(buf, ','), c.Weight)
+		buf = floatfmt.AppendNumber(append(buf, ','), c.Weight)
 	}
 	return append(buf, '\n')
 }
 
-// writeChunks writes n rows, formatted size rows at a time by one
-// formatter per processor (newFormatter makes each its own), in order.
-// A formatter appends rows [lo, hi) to a buffer and returns it.
-func writeChunks(w io.Writer, n, size int, newFormatter func() func(buf []byte, lo, hi int) []byte) error {
-	chunks := (n + size - 1) / size
-	workers := min(runtime.GOMAXPROCS(0), chunks)
-	if workers <= 1 {
-		format := newFormatter()
-		var buf []byte
-		for lo := 0; lo < n; lo += size {
-			buf = format(buf[:0], lo, min(lo+size, n))
-			if _, err := w.Write(buf); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	// Worker k formats chunks k, k+workers, …, sending each on out[k]
-	// and taking buffers back from back[k].
-	out, back := make([]chan []byte, workers), make([]chan []byte, workers)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for k := range workers {
-		out[k], back[k] = make(chan []byte, 2), make(chan []byte, 3)
-		for range 3 {
-			back[k] <- nil
-		}
-		format := newFormatter()
-		wg.Go(func() {
-			for c := k; c < chunks; c += workers {
-				var buf []byte
-				select {
-				case buf = <-back[k]:
-				case <-stop:
-					return
-				}
-				select {
-				case out[k] <- format(buf[:0], c*size, min((c+1)*size, n)):
-				case <-stop:
-					return
-				}
-			}
-		})
-	}
-	defer wg.Wait()
-	defer close(stop)
-	for c := range chunks {
-		buf := <-out[c%workers]
-		if _, err := w.Write(buf); err != nil {
-			return err
-		}
-		back[c%workers] <- buf
-	}
-	return nil
-}
-
-// appendNumber appends v in the shortest form that reads back to the same
-// float64 (strconv 'g', -1), with a fast path for the whole numbers below
-// 10⁶ that 'g' writes as plain digits (counts).
-func appendNumber(b []byte, v float64) []byte {
-	if v >= 0 && v < 1e6 && v == math.Trunc(v) && !math.Signbit(v) {
-		return strconv.AppendUint(b, uint64(v), 10)
-	}
-	return strconv.AppendFloat(b, v, 'g', -1, 64)
-}
-
-// floatCache remembers how appendNumber wrote recent values, in a
+// floatCache remembers how floatfmt.AppendNumber wrote recent values, in a
 // direct-mapped table: for the columns whose values repeat (times are
 // whole days over a unit) it saves most of the formatting.
 type floatCache struct {
@@ -196,7 +131,7 @@ type floatCache struct {
 	}
 }
 
-// append appends v as appendNumber does.
+// append appends v as floatfmt.AppendNumber does.
 func (fc *floatCache) append(b []byte, v float64) []byte {
 	bits := math.Float64bits(v)
 	e := &fc.slots[(bits*0x9e3779b97f4a7c15)>>54]
@@ -204,7 +139,7 @@ func (fc *floatCache) append(b []byte, v float64) []byte {
 		return append(b, e.text[:e.n]...)
 	}
 	start := len(b)
-	b = appendNumber(b, v)
+	b = floatfmt.AppendNumber(b, v)
 	if n := len(b) - start; n <= len(e.text) {
 		e.bits, e.n = bits, uint8(n)
 		copy(e.text[:], b[start:])

@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"testing"
+
+	"github.com/clv-dev/clv/internal/floatfmt"
 )
 
 // TestAppendNumberIsShortestG: the summary writer's numbers are exactly
@@ -26,8 +28,8 @@ func TestAppendNumberIsShortestG(t *testing.T) {
 	for pass := range 2 {
 		for _, v := range values {
 			want := strconv.FormatFloat(v, 'g', -1, 64)
-			if got := string(appendNumber(nil, v)); got != want {
-				t.Fatalf("appendNumber(%v) = %s, want %s", v, got, want)
+			if got := string(floatfmt.AppendNumber(nil, v)); got != want {
+				t.Fatalf("floatfmt.AppendNumber(%v) = %s, want %s", v, got, want)
 			}
 			if got := string(fc.append([]byte("x"), v)); got != "x"+want {
 				t.Fatalf("pass %d: cached %v = %s, want x%s", pass, v, got, want)

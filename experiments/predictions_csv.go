@@ -3,14 +3,13 @@ package experiments
 import (
 	"io"
 	"math"
-	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/clv-dev/clv/datasets"
+	"github.com/clv-dev/clv/internal/chunkwrite"
 	"github.com/clv-dev/clv/internal/floatfmt"
 )
 
@@ -33,9 +32,8 @@ func writePredictionsCSV(w io.Writer, cols []predColumn) error {
 	return writeCSVBlocks(w, cols, csvBlockRows)
 }
 
-// writeCSVBlocks writes the CSV in blocks of blockRows rows: worker k of
-// K formats blocks k, k+K, k+2K, … into two buffers of its own in turn,
-// while the blocks before are written.
+// writeCSVBlocks writes the CSV in blocks of blockRows rows, formatted on
+// every core and written in order (chunkwrite.Ordered).
 func writeCSVBlocks(w io.Writer, cols []predColumn, blockRows int) error {
 	var head []byte
 	for j, c := range cols {
@@ -52,39 +50,16 @@ func writeCSVBlocks(w io.Writer, cols []predColumn, blockRows int) error {
 		n = cols[0].len()
 	}
 	segs := csvSegments(cols)
-	blocks := (n + blockRows - 1) / blockRows
-	workers := min(max(1, runtime.GOMAXPROCS(0)), blocks)
-	stop := make(chan struct{})
-	defer close(stop)
-	formatted := make([]chan []byte, workers) // worker k's blocks, in order
-	free := make([]chan []byte, workers)      // worker k's buffers, once written
-	for k := range workers {
-		formatted[k], free[k] = make(chan []byte, 2), make(chan []byte, 2)
-		for range 2 {
-			free[k] <- make([]byte, 0, blockRows*rowBytesBound(segs))
-		}
-		go func() {
-			f := newCSVFormatter(segs)
-			for block := k; block < blocks; block += workers {
-				var b []byte
-				select {
-				case b = <-free[k]:
-				case <-stop:
-					return
-				}
-				lo := block * blockRows
-				formatted[k] <- f.appendRows(b[:0], lo, min(lo+blockRows, n))
+	bound := blockRows * rowBytesBound(segs)
+	return chunkwrite.Ordered(w, n, blockRows, func() func([]byte, int, int) []byte {
+		f := newCSVFormatter(segs)
+		return func(b []byte, lo, hi int) []byte {
+			if cap(b) == 0 {
+				b = make([]byte, 0, bound)
 			}
-		}()
-	}
-	for block := range blocks {
-		b := <-formatted[block%workers]
-		if _, err := w.Write(b); err != nil {
-			return err
+			return f.appendRows(b, lo, hi)
 		}
-		free[block%workers] <- b
-	}
-	return nil
+	})
 }
 
 // rowBytesBound returns about the most bytes a row of the segments takes
@@ -275,7 +250,7 @@ func (t *csvSlots) format() {
 					if j > 0 || !s.first {
 						b = append(b, ',')
 					}
-					b = appendNumber(b, c.byRow[r])
+					b = floatfmt.AppendNumber(b, c.byRow[r])
 				}
 				slot := t.text[r*t.width+s.off:]
 				slot[0] = byte(len(b))
@@ -388,18 +363,7 @@ func (f *csvFormatter) appendValue(b []byte, s *csvSegment, k int) []byte {
 			return append(b, b[f.start[j]:f.end[j]]...)
 		}
 	}
-	return appendNumber(b, v)
-}
-
-// appendNumber appends v as strconv.AppendFloat(b, v, 'g', -1, 64) does:
-// whole numbers below 10⁶ (counts, interval bounds) by the integer path
-// ('g' writes them without a fraction or an exponent), the others by
-// floatfmt (the same digits and layout at about half the cost).
-func appendNumber(b []byte, v float64) []byte {
-	if v == math.Trunc(v) && math.Abs(v) < 1e6 && (v != 0 || !math.Signbit(v)) {
-		return strconv.AppendInt(b, int64(v), 10)
-	}
-	return floatfmt.AppendG(b, v)
+	return floatfmt.AppendNumber(b, v)
 }
 
 // appendCSVField appends a text field, quoted as encoding/csv quotes it:

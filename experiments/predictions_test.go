@@ -101,24 +101,6 @@ func checkParquetEqualsCSV(t *testing.T, cols []predColumn) {
 	}
 }
 
-// TestAppendNumber checks the integer fast path of the CSV writer against
-// strconv's shortest 'g' form on whole numbers around every boundary
-// (0, −0, ±1, 999999, 10⁶ where 'g' turns to an exponent), fractions,
-// infinities and NaN.
-func TestAppendNumber(t *testing.T) {
-	values := []float64{0, math.Copysign(0, -1), 1, -1, 2, 17, 99999, 100000, 999999, -999999, 1e6, -1e6, 1234567,
-		0.5, -0.5, 1.0000000000000002, 999999.5, 1e-7, 3.25e12, math.Inf(1), math.Inf(-1), math.NaN(), math.MaxFloat64}
-	for i := range 2000 {
-		values = append(values, float64(i*i)-1e5, float64(i)/7)
-	}
-	for _, v := range values {
-		want := strconv.AppendFloat(nil, v, 'g', -1, 64)
-		if got := appendNumber(nil, v); string(got) != string(want) {
-			t.Errorf("appendNumber(%v) = %s, want %s", v, got, want)
-		}
-	}
-}
-
 // TestPredictionsParquetRowGroups writes 10,000 rows in row groups of
 // 4,500 (three groups, encoded in parallel; batches of rows reused within a
 // group) and reads them back: every row in order, ids, numbers and tiers

@@ -13,6 +13,7 @@ package floatfmt
 import (
 	"math"
 	"math/bits"
+	"strconv"
 )
 
 // uint128 is an unsigned 128-bit integer.
@@ -279,4 +280,14 @@ func putDigits(buf []byte, x uint64) {
 		return
 	}
 	buf[i-1] = byte('0' + r)
+}
+
+// AppendNumber appends v as AppendG does, with a fast path for the whole
+// numbers of magnitude below 10⁶ that 'g' writes as plain digits (counts
+// and most holdout figures).
+func AppendNumber(dst []byte, v float64) []byte {
+	if v == math.Trunc(v) && math.Abs(v) < 1e6 && (v != 0 || !math.Signbit(v)) {
+		return strconv.AppendInt(dst, int64(v), 10)
+	}
+	return AppendG(dst, v)
 }
