@@ -3,7 +3,6 @@ package experiments
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"runtime/debug"
 	"slices"
 	"sort"
@@ -125,28 +124,19 @@ func addIntervals(ctx context.Context, cfg *Config, reg *models.Registry, wr *wi
 	names := intervalModelsOf(cfg)
 	spend := windowSpendIntervals(cfg, wr)
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
-	for _, name := range names {
-		p, ok := wr.preds[name]
+	eachInParallel(len(names), func(k int) {
+		p, ok := wr.preds[names[k]]
 		if !ok {
-			continue
+			return
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			iv, err := windowIntervals(ctx, cfg, reg, wr, name, spend)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				iv = &PredictionIntervals{Err: err.Error()}
-			}
-			p.Intervals = iv
-		}()
-	}
-	wg.Wait()
+		iv, err := windowIntervals(ctx, cfg, reg, wr, names[k], spend)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			iv = &PredictionIntervals{Err: err.Error()}
+		}
+		p.Intervals = iv
+	})
 	if len(wr.summary.Customers) >= intervalsReleaseCustomers {
 		// The rows' distributions, a few times the customers' table at
 		// their height, are garbage now: collected and returned to the

@@ -2,8 +2,6 @@ package experiments
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 
 	"github.com/clv-dev/clv/models"
 )
@@ -34,21 +32,12 @@ func tablesByModel(cfg *Config, reg *models.Registry, wr *windowResult, segTarge
 			names = append(names, name)
 		}
 	}
-	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
-	var wg sync.WaitGroup
-	for _, name := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			wr.modelTables(cfg, reg, name, segTarget, groups, out[name])
-			if finished != nil {
-				finished(name)
-			}
-		}()
-	}
-	wg.Wait()
+	eachInParallel(len(names), func(k int) {
+		wr.modelTables(cfg, reg, names[k], segTarget, groups, out[names[k]])
+		if finished != nil {
+			finished(names[k])
+		}
+	})
 	return out
 }
 

@@ -628,6 +628,22 @@ func predictWindow(ctx context.Context, cfg *Config, reg *models.Registry, wr *w
 	// (they select), so it holds the id order and pattern rows only.
 }
 
+// eachInParallel calls f(k) for every k in [0, n), each on a goroutine of
+// its own with at most GOMAXPROCS running at once, and returns when all
+// have returned: for a few large tasks (a model each) of uneven length.
+func eachInParallel(n int, f func(k int)) {
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	var wg sync.WaitGroup
+	for k := range n {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			f(k)
+		})
+	}
+	wg.Wait()
+}
+
 // parallelFor runs f over [0, n) in contiguous blocks on every core.
 func parallelFor(n int, f func(lo, hi int)) {
 	workers := max(1, runtime.GOMAXPROCS(0))
@@ -680,36 +696,28 @@ func scoreWindow(reg *models.Registry, wr *windowResult, then func(name string) 
 	}
 	scores := make([]map[string]Scores, len(names))
 	errs := make([]error, len(names))
-	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
-	var wg sync.WaitGroup
-	for k, name := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			p := wr.preds[name]
-			actP, actR := act[k][0], act[k][1]
-			sp, err := sc.Score(wr.column(name, PredPurchases), actP)
+	eachInParallel(len(names), func(k int) {
+		name := names[k]
+		p := wr.preds[name]
+		actP, actR := act[k][0], act[k][1]
+		sp, err := sc.Score(wr.column(name, PredPurchases), actP)
+		if err != nil {
+			errs[k] = fmt.Errorf("scoring %s: %w", name, err)
+			return
+		}
+		scores[k] = map[string]Scores{TargetPurchases: sp}
+		if p.HasSpend() && wr.summary.HasAmount {
+			sr, err := sc.Score(wr.column(name, PredRevenue), actR)
 			if err != nil {
-				errs[k] = fmt.Errorf("scoring %s: %w", name, err)
+				errs[k] = fmt.Errorf("scoring %s revenue: %w", name, err)
 				return
 			}
-			scores[k] = map[string]Scores{TargetPurchases: sp}
-			if p.HasSpend() && wr.summary.HasAmount {
-				sr, err := sc.Score(wr.column(name, PredRevenue), actR)
-				if err != nil {
-					errs[k] = fmt.Errorf("scoring %s revenue: %w", name, err)
-					return
-				}
-				scores[k][TargetRevenue] = sr
-			}
-			if then != nil {
-				errs[k] = then(name)
-			}
-		}()
-	}
-	wg.Wait()
+			scores[k][TargetRevenue] = sr
+		}
+		if then != nil {
+			errs[k] = then(name)
+		}
+	})
 	out := map[string]map[string]Scores{}
 	for k, name := range names {
 		if errs[k] != nil {
