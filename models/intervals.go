@@ -654,30 +654,32 @@ func newParetoAlive(f *FittedParetoNBD) *paretoAlive {
 }
 
 func (pa *paretoAlive) at(c Customer) float64 {
-	if !ValidHistory(c) {
+	l1, l2, ok := pa.terms(c)
+	if !ok {
 		return math.NaN()
 	}
 	m := pa.f
-	a := m.R + c.Frequency
-	l1, l2 := pa.terms(c)
-	la := -a*math.Log(m.Alpha+c.T) - m.S*math.Log(m.Beta+c.T)
+	la := -(m.R+c.Frequency)*math.Log(m.Alpha+c.T) - m.S*math.Log(m.Beta+c.T)
 	return math.Exp(math.Min(0, la-logAddExp(l1, l2)))
 }
 
 // logLik is FittedParetoNBD.LogLikelihood with the same kept integrals.
 func (pa *paretoAlive) logLik(c Customer) float64 {
-	if !ValidHistory(c) {
+	l1, l2, ok := pa.terms(c)
+	if !ok {
 		return math.NaN()
 	}
 	m := pa.f
 	a := m.R + c.Frequency
-	l1, l2 := pa.terms(c)
 	pre := lgamma(a) - lgamma(m.R) + m.R*math.Log(m.Alpha) + m.S*math.Log(m.Beta)
 	return pre + logAddExp(l1, l2)
 }
 
-// terms returns l1 and l2 of a valid history.
-func (pa *paretoAlive) terms(c Customer) (l1, l2 float64) {
+// terms returns l1 and l2 of a history, ok false when it is not valid.
+func (pa *paretoAlive) terms(c Customer) (l1, l2 float64, ok bool) {
+	if !ValidHistory(c) {
+		return 0, 0, false
+	}
 	m := pa.f
 	x, T := c.Frequency, c.T
 	tx := pnbdRecency(x, c.Recency, T)
@@ -687,12 +689,12 @@ func (pa *paretoAlive) terms(c Customer) (l1, l2 float64) {
 		pa.lastX, pa.lTx = x, tx
 	}
 	key := [2]float64{x, T}
-	l2, ok := pa.l2[key]
-	if !ok {
+	l2, seen := pa.l2[key]
+	if !seen {
 		l2 = math.Log(a) + paretoLogJ(a+1, m.S, cc, m.Alpha, m.Beta, T, nil)
 		pa.l2[key] = l2
 	}
-	return pa.l1, l2
+	return pa.l1, l2, true
 }
 
 // bgfLogLiks is bgfModel.logLik over the sorted rows of a pattern table,
