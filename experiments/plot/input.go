@@ -20,8 +20,10 @@ import (
 )
 
 // InputFromArtifacts collects the figures' input from a run: the main
-// window's summary, predictions and fits, and the metrics. Models are taken
-// in the config's order, those without predictions (failed) left out.
+// window's summary, predictions and fits, and the metrics (and, when the
+// artifacts have them, the run's pattern table, Scorer and prediction
+// columns). Models are taken in the config's order, those without
+// predictions (failed) left out.
 func InputFromArtifacts(a *experiments.Artifacts) (*Input, error) {
 	if a == nil || a.Summary == nil || a.Metrics == nil {
 		return nil, errors.New("plots: the run's artifacts lack the summary or the metrics")
@@ -31,6 +33,7 @@ func InputFromArtifacts(a *experiments.Artifacts) (*Input, error) {
 		Metrics: a.Metrics, Unit: s.Unit, CalibrationEnd: s.CalibrationEnd,
 		FirstDay: s.FirstDay, RepeatsPerDay: s.RepeatsPerDay,
 		Fits: a.Fits, Predictions: map[string]Predicted{},
+		Patterns: a.Patterns, Scorer: a.Scorer,
 	}
 	if s.HasHoldout {
 		in.HoldoutEnd = s.HoldoutEnd
@@ -60,12 +63,16 @@ func InputFromArtifacts(a *experiments.Artifacts) (*Input, error) {
 			return nil, fmt.Errorf("plots: %s has %d predictions for %d customers", m, p.Len(), len(in.Customers))
 		}
 		in.Models = append(in.Models, m)
-		pr := Predicted{Purchases: p.Column(experiments.PredPurchases)}
+		column := p.Column
+		if a.Column != nil {
+			column = func(q experiments.Quantity) []float64 { return a.Column(m, q) }
+		}
+		pr := Predicted{Purchases: column(experiments.PredPurchases)}
 		if _, factored := a.Fits[m].(models.AliveFactored); factored {
-			pr.PAlive = p.Column(experiments.PredPAlive) // the tracking forecast's
+			pr.PAlive = column(experiments.PredPAlive) // the tracking forecast's
 		}
 		if p.HasSpend() {
-			pr.Revenue = p.Column(experiments.PredRevenue)
+			pr.Revenue = column(experiments.PredRevenue)
 		}
 		in.Predictions[m] = pr
 	}
