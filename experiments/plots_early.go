@@ -17,10 +17,11 @@ import "fmt"
 //
 // The gains chart ranks the customers by every model's predictions, as
 // the score stage does: the figures get the window's Scorer and the very
-// columns the score stage ranks, so that each order is computed once for
-// both (the Scorer remembers orders by slice). Those columns are
-// materialized here, before scoring starts, so that a writer late to read
-// them cannot make the window keep columns the score stage has released.
+// columns the score stage ranks (windowResult.column), so that each order
+// is computed once for both (the Scorer remembers orders by slice). The
+// figures make each column as they need it and let it go, and one made
+// after the score stage released its columns is not kept
+// (sharedColumn).
 
 // startPlots starts the main window's figures in the background when the
 // run draws them with RunOptions.StartPlots; writeResults then hands them
@@ -54,32 +55,34 @@ func startPlots(env *runEnv, cfg *Config, mainWin *windowResult) {
 // earlyArtifacts returns the artifacts of the main window before scoring:
 // metrics.json's head (newMetricsFile, without the data's name and
 // checksum), the predictions and fits, the pattern table and, in a
-// backtest, the Scorer with the columns it will rank.
+// backtest, the Scorer with the columns it ranks.
 func earlyArtifacts(cfg *Config, wr *windowResult) *Artifacts {
 	a := &Artifacts{
 		Config: cfg, Metrics: newMetricsFile(cfg, "", "", wr), Summary: wr.summary, Predictions: wr.preds,
 		Fits: wr.fits, Spend: wr.spend, Windows: len(cfg.Resolved.Windows), Patterns: wr.patterns,
 	}
-	shared := map[columnKey][]float64{}
-	a.Column = func(name string, q Quantity) []float64 {
-		if c, ok := shared[columnKey{name, q}]; ok {
-			return c
-		}
-		return wr.preds[name].Column(q)
-	}
+	a.Column = func(name string, q Quantity) []float64 { return wr.preds[name].Column(q) }
 	if cfg.Resolved.Forecast {
 		return a // nothing is ranked
 	}
-	a.Scorer = wr.scorer()
-	for _, name := range cfg.Models {
-		p := wr.preds[name]
-		if p == nil || wr.errs[name] != nil {
-			continue
+	a.Scorer = wr.scorer() // made here, before the score stage shares it
+	a.Column = func(name string, q Quantity) []float64 {
+		if q == PredPurchases || q == PredRevenue {
+			return wr.sharedColumn(name, q)
 		}
-		shared[columnKey{name, PredPurchases}] = wr.column(name, PredPurchases)
-		if p.HasSpend() && wr.summary.HasAmount {
-			shared[columnKey{name, PredRevenue}] = wr.column(name, PredRevenue)
-		}
+		return wr.preds[name].Column(q)
 	}
 	return a
+}
+
+// sharedColumn is column for the figures: once the window has released
+// its scoring columns (releaseScoring), the column made is not kept.
+func (wr *windowResult) sharedColumn(name string, q Quantity) []float64 {
+	c := wr.column(name, q)
+	wr.colMu.Lock()
+	defer wr.colMu.Unlock()
+	if wr.ranks == nil {
+		delete(wr.columns, columnKey{name, q})
+	}
+	return c
 }

@@ -104,3 +104,24 @@ func TestStartPlotsFailureLeavesNothing(t *testing.T) {
 		})
 	}
 }
+
+// The figures' columns are the score stage's own while it ranks them (the
+// same slice, so that the Scorer's order of it is computed once), and a
+// column made after the window released its scoring columns is the same
+// values but not kept by the window.
+func TestSharedColumn(t *testing.T) {
+	wr := &windowResult{preds: map[string]*Prediction{"m": NewPrediction(PredictionColumns{Purchases: []float64{3, 1, 2}})}}
+	wr.ranks = NewScorer([]string{"a", "b", "c"})
+	scoring := wr.column("m", PredPurchases)
+	if got := wr.sharedColumn("m", PredPurchases); &got[0] != &scoring[0] {
+		t.Error("the figures got a column of their own while the score stage ranks it")
+	}
+	wr.releaseScoring()
+	got := wr.sharedColumn("m", PredPurchases)
+	if !slices.Equal(got, scoring) {
+		t.Errorf("column %v after the release, want %v", got, scoring)
+	}
+	if len(wr.columns) != 0 {
+		t.Errorf("the window keeps %d columns made after it released them", len(wr.columns))
+	}
+}

@@ -60,6 +60,50 @@ type Predicted struct {
 	// as read back from a results folder), which the tracking plot's
 	// forecast of a factored model reuses instead of recomputing it.
 	PAlive []float64
+	// from, when not nil (a run's predictions, see InputFromArtifacts),
+	// makes on demand the columns above that are nil: each figure makes
+	// those it needs and lets them go, rather than every model's columns
+	// being held at once; rank, when not nil, makes the columns the gains
+	// chart ranks (shared with the score stage), and alive says whether
+	// the model's P(alive) is wanted.
+	from  *experiments.Prediction
+	rank  func(q experiments.Quantity) []float64
+	alive bool
+}
+
+// purchases returns the predicted purchases of every customer.
+func (p Predicted) purchases() []float64 {
+	if p.Purchases != nil || p.from == nil {
+		return p.Purchases
+	}
+	return p.from.Column(experiments.PredPurchases)
+}
+
+// pAlive returns every customer's P(alive), nil when unknown.
+func (p Predicted) pAlive() []float64 {
+	if p.PAlive != nil || p.from == nil || !p.alive {
+		return p.PAlive
+	}
+	return p.from.Column(experiments.PredPAlive)
+}
+
+// ranked returns the predictions of the target the gains chart ranks by
+// (experiments.TargetRevenue or TargetPurchases), nil when the model has
+// none.
+func (p Predicted) ranked(target string) []float64 {
+	q, have := experiments.PredPurchases, p.Purchases
+	if target == experiments.TargetRevenue {
+		q, have = experiments.PredRevenue, p.Revenue
+	}
+	switch {
+	case have != nil || p.from == nil:
+		return have
+	case q == experiments.PredRevenue && !p.from.HasSpend():
+		return nil
+	case p.rank != nil:
+		return p.rank(q)
+	}
+	return p.from.Column(q)
 }
 
 // Input is everything the figures are computed from: metrics.json, the
@@ -546,7 +590,7 @@ func Tracking(in *Input) (*TrackingData, error) {
 			cum[d] = s
 		}
 		if len(holdT) > 0 {
-			fc, err := holdoutForecast(f, hist, holdT, in.Predictions[m].PAlive)
+			fc, err := holdoutForecast(f, hist, holdT, in.Predictions[m].pAlive())
 			if err != nil {
 				return nil, fmt.Errorf("tracking: %s: %w", m, err)
 			}
@@ -801,9 +845,9 @@ func ConditionalExpectations(in *Input) (*ConditionalData, error) {
 	}
 	cd := &ConditionalData{Unit: in.Unit.Name, Buckets: bucketLabels(), Customers: make([]int, Buckets)}
 	cd.HoldoutLength, cd.Forecast = predictionLength(in), forecast(in)
-	group := make([]int, len(in.Customers))
-	for i, c := range in.Customers {
-		group[i] = bucketOf(c.Frequency)
+	group := make([]uint8, len(in.Customers)) // Buckets fit in a byte
+	for i := range in.Customers {
+		group[i] = uint8(bucketOf(in.Customers[i].Frequency))
 		cd.Customers[group[i]]++
 	}
 	means := func(v func(i int) float64) Floats {
@@ -832,10 +876,11 @@ func ConditionalExpectations(in *Input) (*ConditionalData, error) {
 		if !ok {
 			continue
 		}
-		if len(p.Purchases) != len(in.Customers) {
-			return nil, fmt.Errorf("%s: %d predictions for %d customers", m, len(p.Purchases), len(in.Customers))
+		purchases := p.purchases()
+		if len(purchases) != len(in.Customers) {
+			return nil, fmt.Errorf("%s: %d predictions for %d customers", m, len(purchases), len(in.Customers))
 		}
-		cd.Series = append(cd.Series, Series{Key: m, X: x, Y: means(func(i int) float64 { return p.Purchases[i] })})
+		cd.Series = append(cd.Series, Series{Key: m, X: x, Y: means(func(i int) float64 { return purchases[i] })})
 	}
 	return cd, nil
 }
@@ -990,10 +1035,7 @@ func Gains(in *Input) (*GainsData, error) {
 		if !ok {
 			continue
 		}
-		pred := p.Purchases
-		if target == experiments.TargetRevenue {
-			pred = p.Revenue
-		}
+		pred := p.ranked(target)
 		if pred == nil {
 			continue
 		}

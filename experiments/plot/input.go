@@ -21,9 +21,10 @@ import (
 
 // InputFromArtifacts collects the figures' input from a run: the main
 // window's summary, predictions and fits, and the metrics (and, when the
-// artifacts have them, the run's pattern table, Scorer and prediction
-// columns). Models are taken in the config's order, those without
-// predictions (failed) left out.
+// artifacts have them, the run's pattern table, Scorer and the columns the
+// score stage ranks). Models are taken in the config's order, those
+// without predictions (failed) left out. The predictions' columns are made
+// as the figures need them (Predicted's fields are then nil).
 func InputFromArtifacts(a *experiments.Artifacts) (*Input, error) {
 	if a == nil || a.Summary == nil || a.Metrics == nil {
 		return nil, errors.New("plots: the run's artifacts lack the summary or the metrics")
@@ -63,16 +64,12 @@ func InputFromArtifacts(a *experiments.Artifacts) (*Input, error) {
 			return nil, fmt.Errorf("plots: %s has %d predictions for %d customers", m, p.Len(), len(in.Customers))
 		}
 		in.Models = append(in.Models, m)
-		column := p.Column
+		// The columns are made as the figures need them; P(alive) for
+		// the tracking forecast of a factored model.
+		pr := Predicted{from: p}
+		_, pr.alive = a.Fits[m].(models.AliveFactored)
 		if a.Column != nil {
-			column = func(q experiments.Quantity) []float64 { return a.Column(m, q) }
-		}
-		pr := Predicted{Purchases: column(experiments.PredPurchases)}
-		if _, factored := a.Fits[m].(models.AliveFactored); factored {
-			pr.PAlive = column(experiments.PredPAlive) // the tracking forecast's
-		}
-		if p.HasSpend() {
-			pr.Revenue = column(experiments.PredRevenue)
+			pr.rank = func(q experiments.Quantity) []float64 { return a.Column(m, q) }
 		}
 		in.Predictions[m] = pr
 	}
