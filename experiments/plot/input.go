@@ -40,11 +40,13 @@ func InputFromArtifacts(a *experiments.Artifacts) (*Input, error) {
 		in.HoldoutEnd = s.HoldoutEnd
 	}
 	in.Customers = make([]Customer, len(s.Customers))
-	for i, c := range s.Customers {
-		in.Customers[i] = Customer{
-			ID: c.ID, Frequency: c.Frequency, Recency: c.Recency, T: c.T, Activity: c.Activity,
-			FrequencyHoldout: c.FrequencyHoldout, RevenueHoldout: c.FrequencyHoldout * c.MonetaryHoldout,
-		}
+	for i := range s.Customers {
+		// Field by field: copying whole structs that hold a pointer (the
+		// id) costs a bulk write barrier each while the collector runs,
+		// as it does beside the score stage.
+		c, d := &s.Customers[i], &in.Customers[i]
+		d.ID, d.Frequency, d.Recency, d.T, d.Activity = c.ID, c.Frequency, c.Recency, c.T, c.Activity
+		d.FrequencyHoldout, d.RevenueHoldout = c.FrequencyHoldout, c.FrequencyHoldout*c.MonetaryHoldout
 	}
 	var order []string
 	if a.Config != nil {
