@@ -200,5 +200,16 @@ func TestSummarizeTiersColumnsMatchMethods(t *testing.T) {
 		if string(gb) != string(wb) {
 			t.Fatalf("from the columns %s\nby the methods %s", gb, wb)
 		}
+		// The total CLV taken in the same pass is the plain sum in
+		// customer order, from the columns and by the methods.
+		_, cols := summarizeTiers(p.tiers, p, r)
+		_, methods := summarizeTiers(p.tiers, methodValues{p}, r)
+		sum := 0.0
+		for i := range n {
+			sum += p.margin * p.spend[i] * p.discounted[p.rows[i]]
+		}
+		if cols != sum || methods != sum || totalCLV(p) != sum {
+			t.Fatalf("total CLV %v from the columns, %v by the methods, %v by totalCLV; want %v", cols, methods, totalCLV(p), sum)
+		}
 	}
 }
