@@ -213,3 +213,15 @@ func TestSummarizeTiersColumnsMatchMethods(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxAge checks maxAge against slices.Max: the same largest value,
+// NaN wherever a NaN stands, and a zero maximum of either sign.
+func TestMaxAge(t *testing.T) {
+	nan := math.NaN()
+	for _, age := range [][]float64{{3}, {0, 5.5, 2}, {7, 1, 7}, {nan, 1}, {1, nan}, {1, nan, 9}, {math.Copysign(0, -1), 0}, {0, 0}, {math.Inf(1), 2}} {
+		got, want := maxAge(age), slices.Max(age)
+		if math.IsNaN(got) != math.IsNaN(want) || !math.IsNaN(want) && got != want {
+			t.Errorf("maxAge(%v) = %v, slices.Max %v", age, got, want)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package experiments
 import (
 	"fmt"
 	"math"
-	"slices"
 )
 
 // Value tiers and net CLV.
@@ -176,13 +175,30 @@ func AssignTiers(sc *Scorer, netCLV, aliveTime, age []float64, cfg TiersConfig) 
 		return tiers
 	}
 	threshold := quantileSelect(bestRates, cfg.PotentialQuantile)
-	youngAge := cfg.YoungShare * slices.Max(age)
+	youngAge := cfg.YoungShare * maxAge(age)
 	for i, t := range tiers {
 		if t == TierGood && age[i] <= youngAge && valueRate(netCLV[i], aliveTime[i]) >= threshold {
 			tiers[i] = TierPotential
 		}
 	}
 	return tiers
+}
+
+// maxAge returns the largest age, NaN when one is NaN (as slices.Max,
+// whose tests for NaN and signed zeros cost more than the loop: the sign
+// of a zero maximum does not change how ages compare with it).
+func maxAge(age []float64) float64 {
+	m, nan := age[0], false
+	for _, a := range age[1:] {
+		if a > m {
+			m = a
+		}
+		nan = nan || a != a
+	}
+	if nan || m != m {
+		return math.NaN()
+	}
+	return m
 }
 
 // valueRate returns net CLV per unit of discounted time alive (+Inf for a
