@@ -3,9 +3,22 @@ package experiments
 import (
 	"math/rand/v2"
 	"testing"
+	"time"
 
+	"github.com/clv-dev/clv/internal/cputime"
 	"github.com/clv-dev/clv/models"
 )
+
+// cpuMeter reports a benchmark's CPU time (user and system, all threads)
+// per operation as cpu-ns/op: on a shared machine the wall time per
+// operation depends on the other work, the CPU time much less.
+type cpuMeter struct{ start time.Duration }
+
+func startCPU() cpuMeter { return cpuMeter{cputime.Process()} }
+
+func (m cpuMeter) report(b *testing.B) {
+	b.ReportMetric(float64(cputime.Process()-m.start)/float64(b.N), "cpu-ns/op")
+}
 
 // tablesBenchWindow is benchWindow's 1M customers with the value columns
 // a run with a spend model has: discounted purchases and time alive,
