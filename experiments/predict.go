@@ -21,7 +21,12 @@ import (
 // expectation as P(alive) · A(t | x, T) (models.AliveFactored: the BG/NBD,
 // MBG/NBD and Pareto/NBD) go further: the expensive A and its discounted
 // integral are computed once per distinct (x, T), P(alive) once per
-// history. Spend-model values are closed-form and computed per customer.
+// history, and of P(alive) itself the terms in (x, T) once per distinct
+// (x, T) (models.AliveTabulator: the Pareto/NBD's hypergeometric integral
+// in T, the BG/NBD's dropout term). The distinct (x, T) are indexed once
+// per pattern table (ageIndex, predict_ages.go): a million simulated
+// customers have about 290,000 distinct histories but 5,000 distinct
+// (x, T). Spend-model values are closed-form and computed per customer.
 //
 // Customers observed for no time (T = 0: their first purchase fell on the
 // calibration end) are predicted as new customers by every model: the
@@ -32,8 +37,12 @@ import (
 //
 // Models that do not factor are evaluated per distinct history when the
 // summary has no activity bitmaps or the model does not read them
-// (models.ActivityFree), and per customer otherwise (the retention
-// heuristic reads them); their predictions are closed-form.
+// (models.ActivityFree), once per distinct (x, T, recency class) when
+// they read the recency only through a class (models.RecencyClassed: the
+// simple average ignores it, the hiatus heuristic tells active from
+// inactive), once per state for the retention heuristic (statekeyed.go),
+// and per customer otherwise; their predictions are closed-form or a
+// quadrature of a closed-form curve.
 //
 // The discounted expected time alive over the horizon,
 // D(c) = ∫₀^H e^{−δt} P(alive at T+t | c) dt, prices the cost of keeping a
