@@ -200,9 +200,11 @@ func forecastLabel(cfg *Config) string {
 
 // startPredictions starts writing the main window's predictions file,
 // which needs the predictions and their tiers only, in the background: it
-// is written while the run scores (see writers.go).
+// is written while the run scores (see writers.go). The figures that need
+// no scores start with it (plots_early.go).
 func startPredictions(env *runEnv, cfg *Config, mainWin *windowResult) {
 	env.writers.start(env, "write_predictions", func() error { return writePredictions(env.rd, cfg, mainWin) })
+	startPlots(env, cfg, mainWin)
 }
 
 // mainWindowResult is the result of a run whose files come from its main
