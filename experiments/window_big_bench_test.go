@@ -2,7 +2,6 @@ package experiments
 
 import (
 	"context"
-	"os"
 	"runtime"
 	"testing"
 
@@ -18,14 +17,7 @@ import (
 //
 //	BIG_FIT_CONFIG=/work/big/bt1m_noiv.yaml go test ./experiments -run XXX -bench RunWindowBig -benchtime 3x
 func BenchmarkRunWindowBig(b *testing.B) {
-	path := os.Getenv("BIG_FIT_CONFIG")
-	if path == "" {
-		b.Skip("BIG_FIT_CONFIG names no config")
-	}
-	cfg, err := Load(path, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	cfg := bigConfig(b)
 	ctx := context.Background()
 	w := cfg.Resolved.Windows[0]
 	day := w.CalibrationEnd.Format("2006-01-02")
