@@ -42,14 +42,24 @@ func TestScorerOrderAgainstComparisonSort(t *testing.T) {
 				}
 			}
 			want := ruleOrder(ids, pred, numeric)
-			if got := sc.order(pred); !slices.Equal(got, want) {
+			if got := orderOf(t, sc, pred); !slices.Equal(got, want) {
 				t.Fatalf("numeric=%v trial %d: radix order differs from the comparison sort", numeric, trial)
 			}
-			if got := NewScorer(ids).order(pred); !slices.Equal(got, want) {
+			if got := orderOf(t, NewScorer(ids), pred); !slices.Equal(got, want) {
 				t.Fatalf("numeric=%v trial %d: a fresh scorer's order differs", numeric, trial)
 			}
 		}
 	}
+}
+
+// orderOf is the Scorer's PredictionOrder of pred, which must succeed.
+func orderOf(t *testing.T, sc *Scorer, pred []float64) []int {
+	t.Helper()
+	o, err := sc.PredictionOrder(pred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }
 
 // ruleOrder sorts the customers by the documented rule of PredictionOrder
@@ -124,11 +134,12 @@ func TestPatternScorer(t *testing.T) {
 		}
 		plain := NewScorer(ids)
 		for _, pred := range [][]float64{purchases, revenue} {
-			byRows := sc.cached(pred).rowValues != nil
+			c, _ := sc.ranked(pred)
+			byRows := c.rowValues != nil
 			if wantRows := &pred[0] == &purchases[0] || n == 1; byRows != wantRows {
 				t.Errorf("trial %d: ordered by rows %v, want %v", trial, byRows, wantRows)
 			}
-			if got, want := sc.order(pred), ruleOrder(ids, pred, tc.numeric); !slices.Equal(got, want) {
+			if got, want := orderOf(t, sc, pred), ruleOrder(ids, pred, tc.numeric); !slices.Equal(got, want) {
 				t.Fatalf("trial %d (rows %v): the order differs from the comparison sort", trial, byRows)
 			}
 			got, err := sc.Score(pred, actual)
@@ -184,7 +195,7 @@ func TestKeyOrder(t *testing.T) {
 				want[i] = int32(i)
 			}
 			slices.SortStableFunc(want, func(a, b int32) int { return cmp.Compare(keys[a], keys[b]) })
-			if got := keyOrder(keys); !slices.Equal(got, want) {
+			if got := new(pools).keyOrder(keys, make([]int32, n)); !slices.Equal(got, want) {
 				t.Errorf("%s, n=%d: keyOrder differs from a stable sort", name, n)
 			}
 		}
