@@ -327,6 +327,7 @@ func (sc *Scorer) Score(predicted, actual []float64) (Scores, error) {
 		return Scores{}, fmt.Errorf("score: %w", err)
 	}
 	ranked, err := sc.ranked(predicted)
+	defer sc.release(ranked)
 	if err != nil {
 		return Scores{}, fmt.Errorf("score: %w", err)
 	}

@@ -107,9 +107,13 @@ func keyOf(v []float64) sliceKey { return sliceKey{&v[0], len(v)} }
 // cachedOrder is the prediction order of one slice, computed once, or
 // the error that the slice holds a value that is not a prediction.
 type cachedOrder struct {
-	once  sync.Once
-	err   error
-	order []int32
+	once sync.Once
+	err  error
+	// users counts the callers using the order, and forgotten tells that
+	// it is no longer remembered (both under the Scorer's mu).
+	users     int
+	forgotten bool
+	order     []int32
 	// ties are the runs [s, e) of places of the order that hold tied
 	// predictions, for predictions ordered by customer (customerOrder).
 	ties [][2]int32
@@ -231,6 +235,7 @@ func (sc *Scorer) PredictionOrder(predicted []float64) ([]int, error) {
 		return nil, fmt.Errorf("prediction order: %w", err)
 	}
 	c, err := sc.ranked(predicted)
+	defer sc.release(c)
 	if err != nil {
 		return nil, fmt.Errorf("prediction order: %w", err)
 	}
@@ -244,7 +249,8 @@ func (sc *Scorer) PredictionOrder(predicted []float64) ([]int, error) {
 // ranked returns the remembered order of predictions whose number is that
 // of the customers (at least one), computing it on first use (once,
 // however many goroutines ask); the error is that of checkValues when a
-// prediction is negative or not finite.
+// prediction is negative or not finite. The caller uses the order until
+// it calls release.
 func (sc *Scorer) ranked(predicted []float64) (*cachedOrder, error) {
 	sc.mu.Lock()
 	c, ok := sc.orders[keyOf(predicted)]
@@ -252,6 +258,7 @@ func (sc *Scorer) ranked(predicted []float64) (*cachedOrder, error) {
 		c = &cachedOrder{}
 		sc.orders[keyOf(predicted)] = c
 	}
+	c.users++
 	sc.mu.Unlock()
 	c.once.Do(func() {
 		if c.rowValues = sc.rowValues(predicted); c.rowValues != nil {
@@ -263,24 +270,42 @@ func (sc *Scorer) ranked(predicted []float64) (*cachedOrder, error) {
 	return c, c.err
 }
 
+// release ends a use of an order (see ranked); the last use of a
+// forgotten order hands its slices back for the next order.
+func (sc *Scorer) release(c *cachedOrder) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if c.users--; c.users == 0 && c.forgotten {
+		sc.recycle(c)
+	}
+}
+
 // forget drops the remembered order of predicted (see ranked): a column
-// scored for the last time, whose order no caller uses any more. The
-// order's slice is kept for the next order.
+// scored for the last time. Its slices are kept for the next order once
+// no caller uses it.
 func (sc *Scorer) forget(predicted []float64) {
 	if len(predicted) == 0 {
 		return
 	}
 	sc.mu.Lock()
+	defer sc.mu.Unlock()
 	c := sc.orders[keyOf(predicted)]
-	delete(sc.orders, keyOf(predicted))
-	sc.mu.Unlock()
-	if c != nil {
-		c.once.Do(func() {}) // not computed: nothing to keep
-		sc.places.put(c.order)
-		sc.floats.put(c.rowValues)
-		sc.floats.put(c.rowRanks)
-		c.order, c.rowValues, c.rowRanks = nil, nil, nil
+	if c == nil {
+		return
 	}
+	delete(sc.orders, keyOf(predicted))
+	if c.forgotten = true; c.users == 0 {
+		sc.recycle(c)
+	}
+}
+
+// recycle hands the slices of an order no one uses to the pools (with
+// sc.mu held; an order with no user is not being computed).
+func (sc *Scorer) recycle(c *cachedOrder) {
+	sc.places.put(c.order)
+	sc.floats.put(c.rowValues)
+	sc.floats.put(c.rowRanks)
+	c.order, c.rowValues, c.rowRanks = nil, nil, nil
 }
 
 // notPrediction is the smallest bit pattern of x + 0 that is not a

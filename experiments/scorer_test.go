@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"sync"
 	"testing"
 )
 
@@ -200,4 +201,79 @@ func TestKeyOrder(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestScorerForgetWhileInUse ranks, scores and segments several columns
+// on many goroutines while others forget them (the slices of a forgotten
+// order are reused by later orders): every order, score and segment table
+// must equal those of a fresh Scorer. Run with -race, a reuse of an order
+// still in use is also a data race.
+func TestScorerForgetWhileInUse(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	const n, rows = 3000, 400
+	ids := make([]string, n)
+	rowOf := make([]int32, n)
+	for i, k := range rng.Perm(n) {
+		ids[i] = strconv.Itoa(k)
+		rowOf[i] = int32(rng.IntN(rows))
+	}
+	actual := make([]float64, n)
+	for i := range actual {
+		actual[i] = float64(rng.IntN(5))
+	}
+	var cols [][]float64
+	for k := range 6 {
+		rowValue := make([]float64, rows)
+		for r := range rowValue {
+			rowValue[r] = float64(rng.IntN(50+k*20)) / 7
+		}
+		purchases, revenue := make([]float64, n), make([]float64, n)
+		for i, r := range rowOf {
+			purchases[i] = rowValue[r]
+			revenue[i] = purchases[i] * float64(1+rng.IntN(4))
+		}
+		cols = append(cols, purchases, revenue)
+	}
+	type want struct {
+		order    []int
+		scores   string
+		segments string
+	}
+	wants := make([]want, len(cols))
+	for k, c := range cols {
+		fresh := NewScorer(ids)
+		s, _ := fresh.Score(c, actual)
+		g, _ := fresh.Segments(c, actual, 10)
+		wants[k] = want{orderOf(t, fresh, c), fmt.Sprint(s), fmt.Sprint(g)}
+	}
+	sc, err := NewPatternScorer(ids, rowOf, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(w), 15))
+			for range 60 {
+				k := r.IntN(len(cols))
+				switch r.IntN(4) {
+				case 0:
+					sc.forget(cols[k])
+				case 1:
+					if got, err := sc.PredictionOrder(cols[k]); err != nil || !slices.Equal(got, wants[k].order) {
+						t.Errorf("column %d: order differs (%v)", k, err)
+					}
+				case 2:
+					if s, err := sc.Score(cols[k], actual); err != nil || fmt.Sprint(s) != wants[k].scores {
+						t.Errorf("column %d: scores %v (%v), want %s", k, s, err, wants[k].scores)
+					}
+				default:
+					if g, err := sc.Segments(cols[k], actual, 10); err != nil || fmt.Sprint(g) != wants[k].segments {
+						t.Errorf("column %d: segments differ (%v)", k, err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -64,6 +64,7 @@ func (sc *Scorer) Segments(predicted, actual []float64, groups int) ([]Segment, 
 		return nil, fmt.Errorf("segments: %w", err)
 	}
 	ranked, err := sc.ranked(predicted) // validates the predictions
+	defer sc.release(ranked)
 	if err != nil {
 		return nil, fmt.Errorf("segments: %w", err)
 	}
