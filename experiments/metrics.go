@@ -447,16 +447,16 @@ func (sc *Scorer) correlations(predicted []float64, ranked *cachedOrder, rp []fl
 	if predicted[o[0]] == predicted[o[n-1]] || values.constant || ranks.constant {
 		return math.NaN(), math.NaN() // the predictions (or actuals) are constant
 	}
-	if rp == nil {
-		rp = sc.floats.get(n)
-		defer sc.floats.put(rp)
-		for i, r := range sc.rowOf {
-			rp[i] = ranked.rowRanks[r]
-		}
-	}
 	meanR, ok := meanRank(n)
 	if sx := scaleExp(predicted[o[0] : o[0]+1]); sx != 0 || !ok {
 		// The largest prediction, first in the order, sets the scale.
+		if rp == nil {
+			rp = sc.floats.get(n)
+			defer sc.floats.put(rp)
+			for i, r := range sc.rowOf {
+				rp[i] = ranked.rowRanks[r]
+			}
+		}
 		return correlateScaled(predicted, sx, values), correlateScaled(rp, 0, ranks)
 	}
 	meanP := P / float64(n)
@@ -465,7 +465,12 @@ func (sc *Scorer) correlations(predicted []float64, ranked *cachedOrder, rp []fl
 		dx := p - meanP
 		pxy.add(dx * values.dev[i])
 		pxx.add(dx * dx)
-		dr := rp[i] - meanR
+		var dr float64
+		if rp != nil {
+			dr = rp[i] - meanR
+		} else {
+			dr = ranked.rowRanks[sc.rowOf[i]] - meanR
+		}
 		rxy.add(dr * ranks.dev[i])
 		rxx.add(dr * dr)
 	}

@@ -334,8 +334,19 @@ func (sc *Scorer) customerOrder(predicted []float64) (order []int32, ties [][2]i
 	shift := max(0, bits.Len64(lo^hi)-32)
 	n := len(predicted)
 	packed, tmp := sc.words.get(n), sc.words.get(n)
+	// The smallest predictions (often many zeros) come last: counted, a
+	// last run of equal windows holding only the smallest value needs no
+	// look at the values.
+	atLo, inLoWindow := 0, 0
 	for j, i := range sc.byID {
-		packed[j] = (^math.Float64bits(predicted[i]+0)>>shift)<<32 | uint64(i)
+		b := math.Float64bits(predicted[i] + 0)
+		packed[j] = (^b>>shift)<<32 | uint64(i)
+		if b>>shift == lo>>shift {
+			inLoWindow++
+			if b == lo {
+				atLo++
+			}
+		}
 	}
 	sorted := radixSortHigh(packed, tmp)
 	key := func(w uint64) uint64 { return ^math.Float64bits(predicted[uint32(w)] + 0) }
@@ -344,12 +355,12 @@ func (sc *Scorer) customerOrder(predicted []float64) (order []int32, ties [][2]i
 		for e < n && sorted[e]>>32 == w {
 			e++
 		}
-		if e-s > 1 {
-			if shift == 0 { // the window is the whole key
-				ties = append(ties, [2]int32{int32(s), int32(e)})
-			} else {
-				ties = appendTies(ties, sorted[s:e], s, key)
-			}
+		switch {
+		case e-s == 1:
+		case shift == 0 || e == n && atLo == inLoWindow: // equal values
+			ties = append(ties, [2]int32{int32(s), int32(e)})
+		default:
+			ties = appendTies(ties, sorted[s:e], s, key)
 		}
 		s = e
 	}
@@ -365,7 +376,10 @@ func (sc *Scorer) customerOrder(predicted []float64) (order []int32, ties [][2]i
 // appendTies sorts a run of packed words, at place at of the order,
 // stably by key and appends the runs of equal keys to ties.
 func appendTies(ties [][2]int32, run []uint64, at int, key func(uint64) uint64) [][2]int32 {
-	sortRun(run, key)
+	if sameValues(run, key) {
+		return append(ties, [2]int32{int32(at), int32(at + len(run))})
+	}
+	slices.SortStableFunc(run, func(a, b uint64) int { return cmp.Compare(key(a), key(b)) })
 	for s := 0; s < len(run); {
 		e := s + 1
 		for e < len(run) && key(run[e]) == key(run[s]) {
