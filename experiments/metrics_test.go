@@ -793,12 +793,7 @@ func ExampleMetric_MarshalJSON() {
 func TestScoreSummationOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	const n, rows = 1500, 200
-	ids := make([]string, n)
-	rowOf := make([]int32, n)
-	for i, k := range rng.Perm(n) {
-		ids[i] = strconv.Itoa(5 * k)
-		rowOf[i] = int32(rng.IntN(rows))
-	}
+	ids, rowOf := patternCustomers(rng, n, rows)
 	rowValue := make([]float64, rows)
 	for r := range rowValue {
 		rowValue[r] = float64(rng.IntN(60)) / 9

@@ -211,12 +211,7 @@ func TestKeyOrder(t *testing.T) {
 func TestScorerForgetWhileInUse(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	const n, rows = 3000, 400
-	ids := make([]string, n)
-	rowOf := make([]int32, n)
-	for i, k := range rng.Perm(n) {
-		ids[i] = strconv.Itoa(k)
-		rowOf[i] = int32(rng.IntN(rows))
-	}
+	ids, rowOf := patternCustomers(rng, n, rows)
 	actual := make([]float64, n)
 	for i := range actual {
 		actual[i] = float64(rng.IntN(5))
@@ -276,4 +271,15 @@ func TestScorerForgetWhileInUse(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// patternCustomers returns n customers with numeric ids (multiples of 5)
+// in a random order, each in a random one of rows pattern rows.
+func patternCustomers(rng *rand.Rand, n, rows int) (ids []string, rowOf []int32) {
+	ids, rowOf = make([]string, n), make([]int32, n)
+	for i, k := range rng.Perm(n) {
+		ids[i] = strconv.Itoa(5 * k)
+		rowOf[i] = int32(rng.IntN(rows))
+	}
+	return ids, rowOf
 }
