@@ -34,6 +34,18 @@ type LogInput struct {
 	parquet bool
 	reads   int
 	db      *dbSource // a database (data.engine) instead of a file
+	// aside is set when the log's checksum is computed on a goroutine
+	// of its own instead of while it is read (see ChecksumAside); sum
+	// then receives it once started.
+	aside bool
+	sum   chan checksum
+	got   *checksum
+}
+
+// checksum is the outcome of hashing a log aside.
+type checksum struct {
+	hex string
+	err error
 }
 
 // OpenLog opens the transaction log at path under ctx; format is the
@@ -119,7 +131,7 @@ func (l *LogInput) summarize(ro datasets.ReadOptions, so datasets.SummaryOptions
 }
 
 // SHA256 returns the hex SHA-256 of the log (reading what the summaries
-// did not).
+// did not), waiting for the checksum computed aside when there is one.
 func (l *LogInput) SHA256() (string, error) {
 	if l.db != nil {
 		return "", nil // a database table has no file checksum
@@ -128,7 +140,45 @@ func (l *LogInput) SHA256() (string, error) {
 		h := sha256.Sum256(l.raw)
 		return hex.EncodeToString(h[:]), nil
 	}
+	if l.aside {
+		l.StartChecksum()
+		if l.got == nil {
+			c := <-l.sum
+			l.got = &c
+		}
+		return l.got.hex, l.got.err
+	}
 	return l.file.SHA256()
+}
+
+// ChecksumAside takes the checksum of a regular text file off its reads:
+// SHA-256 is a serial cost of about a second per gigabyte on the goroutine
+// that feeds the parser, and a run's reads keep every core busy, so the
+// file is hashed instead on a goroutine of its own from StartChecksum on
+// (reading it again from the page cache), while the models are fitted,
+// predicted and scored. A FIFO or device is hashed as it is streamed (it
+// cannot be read twice), Parquet after it is read, embedded data and a
+// database as before. Call it before the first read.
+func (l *LogInput) ChecksumAside() {
+	if l.file == nil || !l.file.Regular() || l.parquet || l.reads > 0 {
+		return
+	}
+	l.file.SkipChecksum()
+	l.aside = true
+}
+
+// StartChecksum starts hashing a log whose checksum is taken aside (see
+// ChecksumAside) on a goroutine of its own; later calls, and calls for
+// any other log, do nothing. SHA256 waits for it.
+func (l *LogInput) StartChecksum() {
+	if !l.aside || l.sum != nil {
+		return
+	}
+	l.sum = make(chan checksum, 1)
+	go func() {
+		sum, err := l.file.SHA256At()
+		l.sum <- checksum{sum, err}
+	}()
 }
 
 // SkipChecksum turns off the hashing of a log whose checksum is not

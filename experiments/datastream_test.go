@@ -49,22 +49,30 @@ output:
 	return cfgPath, dataPath
 }
 
-// The checksum in the manifest is that of the file, computed while the
-// summary reads it.
-func TestRunHashesWhileReading(t *testing.T) {
+// The checksum in metrics.json and the manifest is that of the file,
+// computed aside while the models are fitted (the reads do not hash a
+// regular file): in a backtest, a rolling backtest (whose every window
+// reads the file) and a forecast.
+func TestRunHashesAside(t *testing.T) {
 	cfgPath, dataPath := quickstartFileConfig(t, "log.csv")
-	cfg, err := Load(cfgPath, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := Run(context.Background(), cfg, RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	raw, _ := os.ReadFile(dataPath)
 	want := sha256.Sum256(raw)
-	if got := out.Metrics.(*MetricsFile).Data.SHA256; got != hex.EncodeToString(want[:]) {
-		t.Errorf("data checksum %s, want %x", got, want)
+	for _, over := range [][]string{nil, {"split.origins=[2024-06-30]"}, {"split.holdout_end=", "models=[bgnbd]"}} {
+		cfg, err := Load(cfgPath, over)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Run(context.Background(), cfg, RunOptions{})
+		if err != nil {
+			t.Fatal(over, err)
+		}
+		if got := out.Metrics.(*MetricsFile).Data.SHA256; got != hex.EncodeToString(want[:]) {
+			t.Errorf("%v: data checksum %s, want %x", over, got, want)
+		}
+		m, err := os.ReadFile(filepath.Join(out.Dir, "manifest.json"))
+		if err != nil || !strings.Contains(string(m), `"data_sha256": "`+hex.EncodeToString(want[:])+`"`) {
+			t.Errorf("%v: the manifest has not the data's checksum (%v)", over, err)
+		}
 	}
 }
 

@@ -38,6 +38,15 @@ type RunOptions struct {
 	// them, so that this package does not depend on it.
 	Plots  func(dir string, a *Artifacts) error
 	Report func(dir string, a *Artifacts) error
+	// StartPlots, when set, draws a backtest's or a forecast's figures in
+	// place of Plots, in two steps that overlap the score stage (see
+	// plots_early.go): it is called as soon as the main window's
+	// predictions exist, with artifacts whose Metrics holds only what
+	// metrics.json knows before scoring (name, unit, split, segment
+	// target), and draws the figures that need no scores; the function it
+	// returns is called with the run's complete artifacts once the run is
+	// scored, and draws the rest. A contractual run still uses Plots.
+	StartPlots func(dir string, early *Artifacts) (finish func(a *Artifacts) error, err error)
 }
 
 // Artifacts is what plot and report writers get from a run: the config and,
@@ -54,6 +63,14 @@ type Artifacts struct {
 	// Survival is set, and the fields above but Config are not, for a
 	// contractual run.
 	Survival *SurvivalArtifacts
+	// Patterns, Scorer and Column are set in the artifacts StartPlots gets
+	// (nil otherwise): the main window's table of distinct histories
+	// (datasets.NewPatterns of Summary), its Scorer (nil in a forecast)
+	// and a model's prediction column, those the score stage ranks shared
+	// with it (see plots_early.go).
+	Patterns *datasets.Patterns
+	Scorer   *Scorer
+	Column   func(model string, q Quantity) []float64
 }
 
 // Outcome is what a finished run produced.
@@ -147,8 +164,11 @@ type runEnv struct {
 	// writers run the results' files that overlap other stages (see
 	// writers.go).
 	writers *writerGroup
-	mu      sync.Mutex // guards stages
-	stages  map[string]float64
+	// scored hands the run's complete artifacts to the figures started
+	// before scoring (nil when they were not: see plots_early.go).
+	scored chan<- *Artifacts
+	mu     sync.Mutex // guards stages
+	stages map[string]float64
 }
 
 // timed records the seconds since t0 as a stage's time.
@@ -293,7 +313,9 @@ func writeResults(env *runEnv, res *runResult) error {
 	if res.write != nil {
 		env.writers.start(env, "write_files", func() error { return res.write(rd) })
 	}
-	if cfg.Output.Plots && env.opts.Plots != nil {
+	if env.scored != nil {
+		env.scored <- res.artifacts // the figures started before scoring
+	} else if cfg.Output.Plots && env.opts.Plots != nil {
 		t1 := time.Now()
 		if err := env.opts.Plots(rd.staging, res.artifacts); err != nil {
 			return fmt.Errorf("writing plots: %w", err)

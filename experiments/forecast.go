@@ -29,6 +29,7 @@ func (forecastRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 		return nil, err
 	}
 	defer data.Close()
+	data.ChecksumAside() // hashed while the models are fitted and predicted (see backtestRun)
 	t0 := time.Now()
 	env.prog.step("reading and summarizing " + data.Name)
 	cfg, s, discrete, err := forecastData(env, data)
@@ -38,30 +39,37 @@ func (forecastRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	env.cfg = cfg // the calibration end resolved: the manifest states it
 	w := cfg.Resolved.Windows[0]
 	env.timed("read", t0)
+	data.StartChecksum()
 	if err := interrupted(ctx); err != nil {
 		return nil, err
 	}
+	collectGarbage() // the reader's tables (see runWindow)
 	t0 = time.Now()
-	wr := fitWindow(ctx, cfg, env.reg, s, discrete, w, env.prog)
-	env.timed("fit", t0)
-	if err := env.afterFit(ctx); err != nil {
+	env.prog.step("fitting and predicting " + forecastLabel(cfg))
+	var afterFit error
+	wr := fitPredictWindow(ctx, cfg, env.reg, s, discrete, w, env.prog, func() {
+		env.timed("fit", t0)
+		t0 = time.Now()
+		afterFit = env.afterFit(ctx)
+	})
+	if afterFit != nil {
+		return nil, afterFit
+	}
+	if err := interrupted(ctx); err != nil {
 		return nil, err
 	}
-	collectGarbage()
-	t0 = time.Now()
-	env.prog.step("predicting " + forecastLabel(cfg))
-	predictWindow(ctx, cfg, env.reg, wr, env.prog)
 	addIntervals(ctx, cfg, env.reg, wr) // over clv.horizon, the forecast's period
 	env.timed("predict", t0)
 	startPredictions(env, cfg, wr)
+	mf, err := buildMetrics(cfg, env.reg, data.Name, "", wr, []*windowResult{wr})
+	if err != nil {
+		return nil, err
+	}
 	sum, err := data.SHA256()
 	if err != nil {
 		return nil, &DataError{Err: err}
 	}
-	mf, err := buildMetrics(cfg, env.reg, data.Name, sum, wr, []*windowResult{wr})
-	if err != nil {
-		return nil, err
-	}
+	mf.Data.SHA256 = sum
 	wr.releaseScoring()
 	collectGarbage()
 	return mainWindowResult(cfg, mf, wr, 1, data.Name, sum), nil
@@ -192,9 +200,11 @@ func forecastLabel(cfg *Config) string {
 
 // startPredictions starts writing the main window's predictions file,
 // which needs the predictions and their tiers only, in the background: it
-// is written while the run scores (see writers.go).
+// is written while the run scores (see writers.go). The figures that need
+// no scores start with it (plots_early.go).
 func startPredictions(env *runEnv, cfg *Config, mainWin *windowResult) {
 	env.writers.start(env, "write_predictions", func() error { return writePredictions(env.rd, cfg, mainWin) })
+	startPlots(env, cfg, mainWin)
 }
 
 // mainWindowResult is the result of a run whose files come from its main

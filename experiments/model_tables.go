@@ -57,16 +57,24 @@ func (wr *windowResult) modelTables(cfg *Config, reg *models.Registry, name, seg
 			return
 		}
 	}
-	if p.HasTiers() {
+	switch {
+	case p.HasTiers():
 		var rev []float64
 		if s.HasHoldout && s.HasAmount {
 			rev = actR
 		}
-		t.tiers = SummarizeTiers(p.Tiers(), p, rev)
+		// The total CLV is summed in the same pass, in customer order.
+		t.tiers, t.clvTotal = summarizeTiers(p.Tiers(), p, rev)
+	case p.HasSpend():
+		t.clvTotal = totalCLV(p)
 	}
-	if p.HasSpend() {
-		for i := range p.Len() {
-			t.clvTotal += p.CLV(i)
-		}
+}
+
+// totalCLV returns the sum of a prediction's CLVs, in customer order.
+func totalCLV(p *Prediction) float64 {
+	total := 0.0
+	for i := range p.Len() {
+		total += p.CLV(i)
 	}
+	return total
 }

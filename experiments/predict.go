@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/clv-dev/clv/datasets"
 	"github.com/clv-dev/clv/models"
@@ -20,7 +21,12 @@ import (
 // expectation as P(alive) · A(t | x, T) (models.AliveFactored: the BG/NBD,
 // MBG/NBD and Pareto/NBD) go further: the expensive A and its discounted
 // integral are computed once per distinct (x, T), P(alive) once per
-// history. Spend-model values are closed-form and computed per customer.
+// history, and of P(alive) itself the terms in (x, T) once per distinct
+// (x, T) (models.AliveTabulator: the Pareto/NBD's hypergeometric integral
+// in T, the BG/NBD's dropout term). The distinct (x, T) are indexed once
+// per pattern table (ageIndex, predict_ages.go): a million simulated
+// customers have about 290,000 distinct histories but 5,000 distinct
+// (x, T). Spend-model values are closed-form and computed per customer.
 //
 // Customers observed for no time (T = 0: their first purchase fell on the
 // calibration end) are predicted as new customers by every model: the
@@ -31,8 +37,12 @@ import (
 //
 // Models that do not factor are evaluated per distinct history when the
 // summary has no activity bitmaps or the model does not read them
-// (models.ActivityFree), and per customer otherwise (the retention
-// heuristic reads them); their predictions are closed-form.
+// (models.ActivityFree), once per distinct (x, T, recency class) when
+// they read the recency only through a class (models.RecencyClassed: the
+// simple average ignores it, the hiatus heuristic tells active from
+// inactive), once per state for the retention heuristic (statekeyed.go),
+// and per customer otherwise; their predictions are closed-form or a
+// quadrature of a closed-form curve.
 //
 // The discounted expected time alive over the horizon,
 // D(c) = ∫₀^H e^{−δt} P(alive at T+t | c) dt, prices the cost of keeping a
@@ -58,6 +68,10 @@ type predictInput struct {
 	// table, when set, is the row table of summary and patterns, shared by
 	// the models (see newRowTable); nil: predictPurchases makes it.
 	table *rowTable
+	// ungrouped evaluates every pattern on its own, as before the (x, T)
+	// groups of models.RecencyClassed and models.AliveTabulator: the
+	// reference that tests and benchmarks compare the grouped path with.
+	ungrouped bool
 }
 
 // rowTable is the table of rows a window's pattern-first values are
@@ -73,6 +87,15 @@ type rowTable struct {
 	// key their values by state (statekeyed.go); nil when too many.
 	classes []float64
 	class   []uint8
+	// ages groups the patterns by (x, T), made on first use (agesOf).
+	agesOnce sync.Once
+	ages     *ageIndex
+}
+
+// agesOf returns the (x, T) groups of the table's patterns pt, made once.
+func (t *rowTable) agesOf(pt *datasets.Patterns) *ageIndex {
+	t.agesOnce.Do(func() { t.ages = newAgeIndex(pt) })
+	return t.ages
 }
 
 // newRowTable returns the row table of a summary's customers, without
@@ -232,6 +255,15 @@ func (p *purchaseColumns) set(r int, v customerValues) {
 	p.purchases[r], p.alive[r], p.discounted[r], p.aliveTime[r] = v.purchases, v.alive, v.discounted, v.aliveTime
 }
 
+// copyRow sets pattern j's values to pattern j0's, for each of the
+// classes of durations (rows j + k · P).
+func (p *purchaseColumns) copyRow(j, j0, P, classes int) {
+	for k := range classes {
+		r, r0 := k*P+j, k*P+j0
+		p.purchases[r], p.alive[r], p.discounted[r], p.aliveTime[r] = p.purchases[r0], p.alive[r0], p.discounted[r0], p.aliveTime[r0]
+	}
+}
+
 // predictPurchases returns f's purchase predictions for every customer of
 // in, pattern first (see the notes at the top of this file): by row of the
 // window's row table, or by customer for a model that reads the activity
@@ -262,84 +294,123 @@ func predictPurchases(ctx context.Context, f models.FittedPurchases, in predictI
 	}
 	out := newPurchaseColumns(len(table.durations) * in.patterns.Len())
 	out.rows = table.rows
+	ages := table.agesOf(in.patterns)
 	if factored {
-		factoredPatternValues(ctx, f, af, in.patterns, table.durations, in.clv, out)
+		factoredPatternValues(ctx, f, af, in, ages, table.durations, out)
 	} else {
-		patternValues(ctx, f, in.patterns, table.durations, in.clv, out)
+		patternValues(ctx, f, in, ages, table.durations, out)
 	}
 	return out
 }
 
 // patternValues sets every pattern's values for each duration (row
-// pattern + class · patterns), one pattern at a time.
-func patternValues(ctx context.Context, f models.FittedPurchases, pt *datasets.Patterns, durations []float64, o models.CLVOptions, out *purchaseColumns) {
+// pattern + class · patterns), one pattern at a time, or, for a model
+// whose values read the recency only through a class
+// (models.RecencyClassed), once per distinct (x, T, class) of each block
+// of patterns, copied to the block's other patterns of the same key.
+func patternValues(ctx context.Context, f models.FittedPurchases, in predictInput, ages *ageIndex, durations []float64, out *purchaseColumns) {
+	pt, o := in.patterns, in.clv
 	P := pt.Len()
+	rc, classed := f.(models.RecencyClassed)
+	classed = classed && !in.ungrouped
 	parallelFor(P, func(lo, hi int) {
+		var first []int32 // by group · classes + class: the block's first pattern, or −1
+		classes := 0
+		if classed {
+			classes = rc.RecencyClasses()
+			first = make([]int32, ages.len()*classes)
+			for i := range first {
+				first[i] = -1
+			}
+		}
 		for j := lo; j < hi && ctx.Err() == nil; j++ {
 			c := models.Customer{Frequency: pt.Frequency[j], Recency: pt.Recency[j], T: pt.T[j]}
-			first := customerPrediction(f, c, durations[0], o)
-			out.set(j, first)
-			for k := 1; k < len(durations); k++ {
-				v := first
-				if c.T == 0 {
-					v.purchases = f.ExpectedPurchases(durations[k])
-				} else {
-					v.purchases = f.ConditionalExpectedPurchases(c, durations[k])
+			if classed {
+				if k := rc.RecencyClass(c); k >= 0 && k < classes {
+					slot := int(ages.of[j])*classes + k
+					if j0 := first[slot]; j0 >= 0 {
+						out.copyRow(j, int(j0), P, len(durations))
+						continue
+					}
+					first[slot] = int32(j)
 				}
-				out.set(k*P+j, v)
 			}
+			patternValue(f, c, j, P, durations, o, out)
 		}
 	})
 }
 
-// ageGroup is a distinct (x, T) of the pattern table with the curve
-// values shared by its patterns.
-type ageGroup struct {
-	x, T       float64
-	atDuration []float64 // A(d | x, T) per duration class
-	discounted float64   // ∫₀^H e^{−δt} dA(t | x, T)
-	rate       float64   // E[λ | alive, x, T]
+// patternValue sets pattern j's values for each duration (row j + class ·
+// P).
+func patternValue(f models.FittedPurchases, c models.Customer, j, P int, durations []float64, o models.CLVOptions, out *purchaseColumns) {
+	first := customerPrediction(f, c, durations[0], o)
+	out.set(j, first)
+	for k := 1; k < len(durations); k++ {
+		v := first
+		if c.T == 0 {
+			v.purchases = f.ExpectedPurchases(durations[k])
+		} else {
+			v.purchases = f.ConditionalExpectedPurchases(c, durations[k])
+		}
+		out.set(k*P+j, v)
+	}
+}
+
+// ageValues are the curve values a factored model's patterns of one
+// (x, T) share.
+type ageValues struct {
+	discounted float64 // ∫₀^H e^{−δt} dA(t | x, T)
+	rate       float64 // E[λ | alive, x, T]
 }
 
 // factoredPatternValues sets the patterns' values of a model that
 // factors as P(alive) · A(t | x, T): A and its discounted integral once per
-// distinct (x, T), P(alive) once per pattern.
-func factoredPatternValues(ctx context.Context, f models.FittedPurchases, af models.AliveFactored, pt *datasets.Patterns, durations []float64, o models.CLVOptions, out *purchaseColumns) {
-	type xt struct{ x, t float64 }
-	groupOf := make([]int32, pt.Len())
-	index := map[xt]int32{}
-	var groups []ageGroup
-	for j := range groupOf {
-		k := xt{pt.Frequency[j], pt.T[j]}
-		g, ok := index[k]
-		if !ok {
-			g = int32(len(groups))
-			index[k] = g
-			groups = append(groups, ageGroup{x: k.x, T: k.t})
-		}
-		groupOf[j] = g
+// distinct (x, T), P(alive) once per pattern (with its terms in (x, T)
+// once per distinct (x, T) for a models.AliveTabulator).
+func factoredPatternValues(ctx context.Context, f models.FittedPurchases, af models.AliveFactored, in predictInput, ages *ageIndex, durations []float64, out *purchaseColumns) {
+	pt, o := in.patterns, in.clv
+	G, D := ages.len(), len(durations)
+	groups := make([]ageValues, G)
+	atDuration := make([]float64, G*D) // A(d_k | x, T) at g·D + k
+	tab, tabulated := f.(models.AliveTabulator)
+	tabulated = tabulated && !in.ungrouped
+	var terms []models.AliveAgeTerms
+	if tabulated {
+		terms = make([]models.AliveAgeTerms, G)
 	}
-	parallelFor(len(groups), func(lo, hi int) {
+	eachChunk(G, 64, func(lo, hi int) {
 		for g := lo; g < hi && ctx.Err() == nil; g++ {
-			gr := &groups[g]
-			curve := af.AliveCurve(gr.x, gr.T)
-			gr.atDuration = make([]float64, len(durations))
+			x, T := ages.x[g], ages.T[g]
+			curve := af.AliveCurve(x, T)
 			for k, d := range durations {
-				gr.atDuration[k] = curve(d)
+				atDuration[g*D+k] = curve(d)
 			}
-			gr.discounted = af.AliveDiscounted(gr.x, gr.T, o.DiscountRate, o.Horizon)
-			gr.rate = af.AliveRate(gr.x, gr.T)
+			groups[g] = ageValues{discounted: af.AliveDiscounted(x, T, o.DiscountRate, o.Horizon), rate: af.AliveRate(x, T)}
+			if tabulated {
+				terms[g] = tab.AliveAgeTerms(x, T)
+			}
 		}
 	})
 	P := pt.Len()
 	parallelFor(P, func(lo, hi int) {
+		if tabulated {
+			// P(alive) of the block's patterns at once, into the first
+			// class's rows (set again below).
+			tab.ProbabilitiesAlive(pt.Frequency[lo:hi], pt.Recency[lo:hi], pt.T[lo:hi], ages.of[lo:hi], terms, out.alive[lo:hi])
+		}
 		for j := lo; j < hi && ctx.Err() == nil; j++ {
-			gr := &groups[groupOf[j]]
-			pa := f.ProbabilityAlive(models.Customer{Frequency: pt.Frequency[j], Recency: pt.Recency[j], T: pt.T[j]})
+			g := int(ages.of[j])
+			gr := &groups[g]
+			var pa float64
+			if tabulated {
+				pa = out.alive[j]
+			} else {
+				pa = f.ProbabilityAlive(models.Customer{Frequency: pt.Frequency[j], Recency: pt.Recency[j], T: pt.T[j]})
+			}
 			v := customerValues{alive: pa, discounted: pa * gr.discounted}
 			v.aliveTime = pa * gr.discounted / gr.rate
 			for k := range durations {
-				v.purchases = pa * gr.atDuration[k]
+				v.purchases = pa * atDuration[g*D+k]
 				out.set(k*P+j, v)
 			}
 		}

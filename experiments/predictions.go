@@ -199,10 +199,10 @@ func writePredictions(rd *resultsDir, cfg *Config, wr *windowResult) error {
 		return nil
 	case "parquet":
 		cols := predictionColumns(cfg, wr)
-		return rd.writeFile("predictions.parquet", func(w io.Writer) error { return writePredictionsParquet(w, cols) })
+		return rd.writeLargeFile("predictions.parquet", func(w io.Writer) error { return writePredictionsParquet(w, cols) })
 	default:
 		cols := predictionColumns(cfg, wr)
-		return rd.writeFile("predictions.csv", func(w io.Writer) error { return writePredictionsCSV(w, cols) })
+		return rd.writeLargeFile("predictions.csv", func(w io.Writer) error { return writePredictionsCSV(w, cols) })
 	}
 }
 

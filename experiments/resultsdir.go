@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/clv-dev/clv/internal/directfile"
 )
 
 // resultsDir writes a results folder atomically: every file goes into a
@@ -48,8 +50,22 @@ func newResultsDir(final string) (*resultsDir, error) {
 // path returns the staging path of a file inside the folder.
 func (r *resultsDir) path(name string) string { return filepath.Join(r.staging, name) }
 
-// create opens a new file (and its parent folders) in the staging folder.
+// writeFile writes a new file (and its parent folders) in the staging
+// folder through write, and syncs it.
 func (r *resultsDir) writeFile(name string, write func(w io.Writer) error) error {
+	return r.writeFileVia(name, false, write)
+}
+
+// writeLargeFile writes a file as writeFile does, past the page cache
+// where the system allows it (internal/directfile): for the predictions,
+// hundreds of megabytes at a million customers, whose copy into cached
+// pages would cost more CPU than writing them to the disk.
+func (r *resultsDir) writeLargeFile(name string, write func(w io.Writer) error) error {
+	return r.writeFileVia(name, true, write)
+}
+
+// writeFileVia writes a file, past the page cache when large.
+func (r *resultsDir) writeFileVia(name string, large bool, write func(w io.Writer) error) error {
 	p := r.path(name)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
@@ -58,20 +74,29 @@ func (r *resultsDir) writeFile(name string, write func(w io.Writer) error) error
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
-	var out io.Writer = f
+	var file io.Writer = f
+	var dw *directfile.Writer
+	if large {
+		dw = directfile.NewWriter(f)
+		defer dw.Close() // releases its buffer after a failure
+		file = dw
+	}
+	var out io.Writer = file
 	if r.ctx != nil {
-		out = ctxWriter{ctx: r.ctx, w: f}
+		out = ctxWriter{ctx: r.ctx, w: file}
 	}
 	bw := bufio.NewWriter(out)
-	if err := write(bw); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", name, err)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
 	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", name, err)
+	if err == nil && dw != nil {
+		err = dw.Close()
 	}
-	if err := f.Sync(); err != nil {
+	if err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
 		f.Close()
 		return fmt.Errorf("writing %s: %w", name, err)
 	}

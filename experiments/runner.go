@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"sort"
 	"sync"
@@ -299,6 +298,7 @@ func (backtestRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 		return nil, err
 	}
 	defer data.Close()
+	data.ChecksumAside() // hashed while the models are fitted, predicted and scored
 	dataName := data.Name
 	var windows []*windowResult
 	var mainWin *windowResult
@@ -316,16 +316,17 @@ func (backtestRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 		return nil, err
 	}
 	startPredictions(env, cfg, mainWin)
+	t0 := time.Now()
+	env.prog.step("scoring")
+	mf, err := buildMetrics(cfg, env.reg, dataName, "", mainWin, windows)
+	if err != nil {
+		return nil, err
+	}
 	sum, err := data.SHA256()
 	if err != nil {
 		return nil, &DataError{Err: err}
 	}
-	t0 := time.Now()
-	env.prog.step("scoring")
-	mf, err := buildMetrics(cfg, env.reg, dataName, sum, mainWin, windows)
-	if err != nil {
-		return nil, err
-	}
+	mf.Data.SHA256 = sum
 	env.timed("score", t0)
 	for _, wr := range windows {
 		wr.releaseScoring()
@@ -357,24 +358,29 @@ func runWindow(ctx context.Context, env *runEnv, data *LogInput, i int, w Backte
 		}
 	}
 	env.timed("read_"+day, t0)
+	data.StartChecksum()
 	if err := interrupted(ctx); err != nil {
 		return nil, err
 	}
-	t0 = time.Now()
-	wr := fitWindow(ctx, cfg, env.reg, s, discrete, w, env.prog)
-	env.timed("fit_"+day, t0)
-	if err := interrupted(ctx); err != nil {
-		return nil, err
-	}
-	if w.Main {
-		if err := env.afterFit(ctx); err != nil {
-			return nil, err
-		}
-	}
+	// The reader's tables are garbage now: collected before the fits'
+	// and predictions' tables grow the heap on top of them.
 	collectGarbage()
 	t0 = time.Now()
-	env.prog.step("predicting " + label)
-	predictWindow(ctx, cfg, env.reg, wr, env.prog)
+	env.prog.step("fitting and predicting " + label)
+	var afterFit error
+	wr := fitPredictWindow(ctx, cfg, env.reg, s, discrete, w, env.prog, func() {
+		env.timed("fit_"+day, t0)
+		t0 = time.Now()
+		if w.Main {
+			afterFit = env.afterFit(ctx)
+		}
+	})
+	if afterFit != nil {
+		return nil, afterFit
+	}
+	if err := interrupted(ctx); err != nil {
+		return nil, err
+	}
 	addIntervals(ctx, cfg, env.reg, wr)
 	env.timed("predict_"+day, t0)
 	return wr, nil
@@ -482,150 +488,6 @@ func summarizeDiscrete(cfg *Config, data *LogInput, w BacktestWindow, rd *result
 		}
 	}
 	return d, nil
-}
-
-// fitWindow fits the spend model and every purchase model on a window's
-// calibration data, in parallel, each isolated from the others' failures
-// (a panic in one model is reported as its error).
-func fitWindow(ctx context.Context, cfg *Config, reg *models.Registry, s, discrete *datasets.Summary, w BacktestWindow, prog *progress) *windowResult {
-	wr := &windowResult{
-		window: w, summary: s, discrete: discrete,
-		fits: map[string]models.FittedPurchases{}, results: map[string]*models.FitResult{},
-		errs: map[string]error{}, preds: map[string]*Prediction{}, seconds: map[string]float64{},
-	}
-	data, pt, discretePt, zeroAge := windowData(s, discrete) // driver_fit.go
-	wr.patterns, wr.discretePatterns, wr.zeroAge = pt, discretePt, zeroAge
-	full := data[models.DataActivity]
-	opts := models.FitOptions{Penalty: cfg.Fit.Penalty, MaxIterations: cfg.Fit.MaxIterations}
-
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
-	bar := prog.bar("fitting", len(cfg.Models)+1)
-	run := func(name string, fit func() (any, *models.FitResult, error)) {
-		defer wg.Done()
-		sem <- struct{}{}
-		defer func() { <-sem }()
-		t0 := time.Now()
-		var (
-			f   any
-			res *models.FitResult
-			err error
-		)
-		func() {
-			defer func() {
-				if p := recover(); p != nil {
-					err = fmt.Errorf("%s: internal error: %v\n%s", name, p, debug.Stack())
-				}
-			}()
-			f, res, err = fit()
-		}()
-		mu.Lock()
-		defer mu.Unlock()
-		wr.seconds[name] = time.Since(t0).Seconds()
-		bar.add(name)
-		if name == "spend:"+cfg.Resolved.SpendModel {
-			wr.spendFit, wr.spendErr = res, err
-			if err == nil {
-				wr.spend = f.(models.FittedSpend)
-			}
-			return
-		}
-		wr.results[name] = res
-		if err != nil {
-			wr.errs[name] = err
-			return
-		}
-		wr.fits[name] = f.(models.FittedPurchases)
-	}
-	if sm := cfg.Resolved.SpendModel; sm != "none" && sm != "" {
-		wg.Add(1)
-		go run("spend:"+sm, func() (any, *models.FitResult, error) {
-			m, err := reg.SpendModel(sm, nil)
-			if err != nil {
-				return nil, nil, err
-			}
-			f, err := m.Fit(ctx, full, opts)
-			if err != nil {
-				return nil, models.ResultOf(f), err
-			}
-			return f, f.Result(), nil
-		})
-	} else {
-		bar.add("no spend model")
-	}
-	for _, name := range cfg.Models {
-		wg.Add(1)
-		go run(name, func() (any, *models.FitResult, error) {
-			m, err := reg.PurchaseModel(name, cfg.modelOptions(name))
-			if err != nil {
-				return nil, nil, err
-			}
-			// Activity bitmaps differ between identical (x, t_x, T): those
-			// models fit on the full table.
-			desc, _ := reg.Lookup(models.KindPurchase, name)
-			if desc.Covariate != nil { // one row per customer, with covariates: covariates_run.go
-				return fitCovariateModel(ctx, cfg, desc, s, opts)
-			}
-			d := data[desc.Data]
-			if d == nil {
-				return nil, nil, fmt.Errorf("%s needs %s", name, desc.Needs())
-			}
-			f, err := m.Fit(ctx, d, opts)
-			if err != nil {
-				return nil, models.ResultOf(f), err
-			}
-			return f, f.Result(), nil
-		})
-	}
-	wg.Wait()
-	bar.finish()
-	return wr
-}
-
-// predictWindow predicts every customer's holdout purchases, P(alive),
-// revenue and CLV for each fitted model, pattern first (see predict.go). A
-// model whose predictions are not finite fails.
-func predictWindow(ctx context.Context, cfg *Config, reg *models.Registry, wr *windowResult, prog *progress) {
-	clv := models.CLVOptions{Horizon: cfg.Resolved.Horizon, DiscountRate: cfg.Resolved.DiscountRatePerUnit, Margin: cfg.CLV.Margin}
-	bar := prog.bar("predicting", len(wr.fits))
-	defer bar.finish()
-	defer func() { wr.ages = nil }()
-	spendOf := map[*datasets.Summary][]float64{} // one spend column per summary
-	tableOf := map[*datasets.Summary]*rowTable{} // and one row table
-	for _, name := range cfg.Models {
-		f, ok := wr.fits[name]
-		if !ok {
-			continue
-		}
-		in := predictInput{summary: wr.summary, patterns: wr.patterns, clv: clv}
-		if wr.isDiscrete(reg, name) {
-			in.summary, in.patterns = wr.discrete, wr.discretePatterns
-		}
-		if tableOf[in.summary] == nil {
-			tableOf[in.summary] = newRowTable(in.summary, in.patterns)
-		}
-		in.table = tableOf[in.summary]
-		if wr.spend != nil {
-			if spendOf[in.summary] == nil {
-				spendOf[in.summary] = spendColumn(in.summary, wr.spend)
-			}
-			in.spend = spendOf[in.summary]
-		}
-		p, err := predictModel(ctx, name, f, wr.spend, in)
-		if err == nil {
-			addValueTiers(cfg, wr, p)
-		}
-		bar.add(name)
-		if err != nil {
-			wr.errs[name] = err
-			delete(wr.fits, name)
-			continue
-		}
-		wr.preds[name] = p
-	}
-	// The Scorer stays for the score stage: the tiers cache no orders in it
-	// (they select), so it holds the id order and pattern rows only.
 }
 
 // eachInParallel calls f(k) for every k in [0, n), each on a goroutine of

@@ -96,12 +96,19 @@ func quantileSelect(v []float64, q float64) float64 {
 // with a value above cut, or equal to it and no later in id order than
 // last (see inTop). k larger than the number of such customers counts
 // them all; ok is false when there are none.
+//
+// One pass counts the values by the top topCutBits bits of their
+// descending keys (sign, exponent and the first mantissa bits: a
+// sixteenth of a binade each), which finds the bucket of the k-th; a
+// second collects that bucket's customers, among whom the radix selection
+// finds the cut, and the ties at it.
 func (sc *Scorer) topCut(v []float64, k int) (cut float64, last int, ok bool) {
-	keys := make([]uint64, len(v))
+	const shift = 64 - topCutBits
+	count := make([]int32, 1<<topCutBits)
 	m := 0
 	for _, x := range v {
 		if x > 0 {
-			keys[m] = ^math.Float64bits(x) // descending
+			count[^math.Float64bits(x)>>shift]++ // descending
 			m++
 		}
 	}
@@ -109,27 +116,39 @@ func (sc *Scorer) topCut(v []float64, k int) (cut float64, last int, ok bool) {
 		return 0, 0, false
 	}
 	k = min(k, m)
-	cut = math.Float64frombits(^selectKey(keys[:m], k-1))
-	// k less those above the cut are taken from the ties at it, in id
-	// order.
-	above, ties := 0, 0
-	for _, x := range v {
-		if x > cut {
-			above++
-		} else if x == cut {
-			ties++
+	b, above := 0, 0 // the bucket of the k-th, and the customers in the buckets before
+	for above+int(count[b]) < k {
+		above += int(count[b])
+		b++
+	}
+	bucket := make([]int32, 0, count[b])
+	for i, x := range v {
+		if x > 0 && ^math.Float64bits(x)>>shift == uint64(b) {
+			bucket = append(bucket, int32(i))
 		}
 	}
-	tied := make([]int32, 0, ties)
-	for i, x := range v {
-		if x == cut {
-			tied = append(tied, int32(i))
+	keys := make([]uint64, len(bucket))
+	for j, i := range bucket {
+		keys[j] = ^math.Float64bits(v[i])
+	}
+	cut = math.Float64frombits(^selectKey(keys, k-above-1))
+	// k less those above the cut are taken from the ties at it, in id
+	// order.
+	var tied []int32
+	for _, i := range bucket {
+		if x := v[i]; x > cut {
+			above++
+		} else if x == cut {
+			tied = append(tied, i)
 		}
 	}
 	rank := sc.idRanks()
 	slices.SortFunc(tied, func(a, b int32) int { return int(rank[a]) - int(rank[b]) })
 	return cut, int(tied[k-above-1]), true
 }
+
+// topCutBits is the number of leading key bits topCut counts by.
+const topCutBits = 16
 
 // inTop reports whether customer i, of value x, is among the first
 // customers of the order up to the customer last of value cut (topCut).

@@ -200,5 +200,28 @@ func TestSummarizeTiersColumnsMatchMethods(t *testing.T) {
 		if string(gb) != string(wb) {
 			t.Fatalf("from the columns %s\nby the methods %s", gb, wb)
 		}
+		// The total CLV taken in the same pass is the plain sum in
+		// customer order, from the columns and by the methods.
+		_, cols := summarizeTiers(p.tiers, p, r)
+		_, methods := summarizeTiers(p.tiers, methodValues{p}, r)
+		sum := 0.0
+		for i := range n {
+			sum += p.margin * p.spend[i] * p.discounted[p.rows[i]]
+		}
+		if cols != sum || methods != sum || totalCLV(p) != sum {
+			t.Fatalf("total CLV %v from the columns, %v by the methods, %v by totalCLV; want %v", cols, methods, totalCLV(p), sum)
+		}
+	}
+}
+
+// TestMaxAge checks maxAge against slices.Max: the same largest value,
+// NaN wherever a NaN stands, and a zero maximum of either sign.
+func TestMaxAge(t *testing.T) {
+	nan := math.NaN()
+	for _, age := range [][]float64{{3}, {0, 5.5, 2}, {7, 1, 7}, {nan, 1}, {1, nan}, {1, nan, 9}, {math.Copysign(0, -1), 0}, {0, 0}, {math.Inf(1), 2}} {
+		got, want := maxAge(age), slices.Max(age)
+		if math.IsNaN(got) != math.IsNaN(want) || !math.IsNaN(want) && got != want {
+			t.Errorf("maxAge(%v) = %v, slices.Max %v", age, got, want)
+		}
 	}
 }

@@ -3,7 +3,6 @@ package experiments
 import (
 	"fmt"
 	"math"
-	"slices"
 )
 
 // Value tiers and net CLV.
@@ -176,13 +175,30 @@ func AssignTiers(sc *Scorer, netCLV, aliveTime, age []float64, cfg TiersConfig) 
 		return tiers
 	}
 	threshold := quantileSelect(bestRates, cfg.PotentialQuantile)
-	youngAge := cfg.YoungShare * slices.Max(age)
+	youngAge := cfg.YoungShare * maxAge(age)
 	for i, t := range tiers {
 		if t == TierGood && age[i] <= youngAge && valueRate(netCLV[i], aliveTime[i]) >= threshold {
 			tiers[i] = TierPotential
 		}
 	}
 	return tiers
+}
+
+// maxAge returns the largest age, NaN when one is NaN (as slices.Max,
+// whose tests for NaN and signed zeros cost more than the loop: the sign
+// of a zero maximum does not change how ages compare with it).
+func maxAge(age []float64) float64 {
+	m, nan := age[0], false
+	for _, a := range age[1:] {
+		if a > m {
+			m = a
+		}
+		nan = nan || a != a
+	}
+	if nan || m != m {
+		return math.NaN()
+	}
+	return m
 }
 
 // valueRate returns net CLV per unit of discounted time alive (+Inf for a
@@ -225,49 +241,100 @@ type TierValues interface {
 // SummarizeTiers totals a model's tiers; holdoutRevenue is nil without a
 // holdout. Empty tiers are listed with zero customers.
 func SummarizeTiers(tiers []Tier, p TierValues, holdoutRevenue []float64) []TierSummary {
-	k := len(tierNames)
-	count := make([]int, k)
-	net, clv, alive, rev := make([]ksum, k), make([]ksum, k), make([]ksum, k), make([]ksum, k)
-	var totalNet, totalRev ksum
-	add := func(i int, t Tier, v, c, a float64) {
-		count[t]++
-		net[t].add(v)
-		clv[t].add(c)
-		alive[t].add(a)
-		totalNet.add(v)
-		if holdoutRevenue != nil {
-			rev[t].add(holdoutRevenue[i])
-			totalRev.add(holdoutRevenue[i])
-		}
-	}
+	out, _ := summarizeTiers(tiers, p, holdoutRevenue)
+	return out
+}
+
+// summarizeTiers is SummarizeTiers, and the sum of the CLVs in customer
+// order (a plain sum, as totalCLV).
+func summarizeTiers(tiers []Tier, p TierValues, holdoutRevenue []float64) ([]TierSummary, float64) {
+	var tt tierTotals
 	if pp, ok := p.(*Prediction); ok && pp.rows != nil {
-		// The same values as the methods give, read from the columns.
-		for i, t := range tiers {
-			r, s := pp.rows[i], pp.spend[i]
-			d := pp.discounted[r]
-			add(i, t, netCLV(pp.net, s, d, pp.aliveTime[r]), pp.margin*s*d, pp.alive[r])
-		}
+		tt.addColumns(tiers, pp, holdoutRevenue)
 	} else {
 		for i, t := range tiers {
-			add(i, t, p.NetCLV(i), p.CLV(i), p.PAlive(i))
+			tt.add(t, p.NetCLV(i), p.CLV(i), p.PAlive(i))
+			if holdoutRevenue != nil {
+				tt.addRevenue(t, holdoutRevenue[i])
+			}
 		}
 	}
-	out := make([]TierSummary, k)
+	return tt.summaries(holdoutRevenue != nil), tt.clvTotal
+}
+
+// tierTotals are the sums SummarizeTiers takes, each in customer order
+// (compensated sums: the order fixes the last bit), and the plain sum of
+// the CLVs in customer order (modelTables' total CLV).
+type tierTotals struct {
+	count              [len(tierNames)]int
+	tier               [len(tierNames)]struct{ net, clv, alive, rev ksum }
+	totalNet, totalRev ksum
+	clvTotal           float64
+}
+
+func (tt *tierTotals) add(t Tier, net, clv, alive float64) {
+	tt.count[t]++
+	s := &tt.tier[t]
+	s.net.add(net)
+	s.clv.add(clv)
+	s.alive.add(alive)
+	tt.totalNet.add(net)
+	tt.clvTotal += clv
+}
+
+func (tt *tierTotals) addRevenue(t Tier, rev float64) {
+	tt.tier[t].rev.add(rev)
+	tt.totalRev.add(rev)
+}
+
+// addColumns adds every customer of a prediction with pattern rows, read
+// from its columns: the same values as its methods give (add, written
+// out so that every sum is inlined and the totals stay in registers).
+func (tt *tierTotals) addColumns(tiers []Tier, p *Prediction, holdoutRevenue []float64) {
+	rows, spend := p.rows[:len(tiers)], p.spend[:len(tiers)]
+	var rev []float64
+	if holdoutRevenue != nil {
+		rev = holdoutRevenue[:len(tiers)]
+	}
+	totalNet, totalRev, clvTotal := tt.totalNet, tt.totalRev, tt.clvTotal
+	for i, t := range tiers {
+		r, s := rows[i], spend[i]
+		d := p.discounted[r]
+		net, clv := netCLV(p.net, s, d, p.aliveTime[r]), p.margin*s*d
+		tt.count[t]++
+		sums := &tt.tier[t]
+		sums.net.add(net)
+		sums.clv.add(clv)
+		sums.alive.add(p.alive[r])
+		totalNet.add(net)
+		clvTotal += clv
+		if rev != nil {
+			sums.rev.add(rev[i])
+			totalRev.add(rev[i])
+		}
+	}
+	tt.totalNet, tt.totalRev, tt.clvTotal = totalNet, totalRev, clvTotal
+}
+
+// summaries turns the totals into the tiers' summaries.
+func (tt *tierTotals) summaries(withRevenue bool) []TierSummary {
+	out := make([]TierSummary, len(tierNames))
 	for t := range out {
-		s := TierSummary{Tier: tierNames[t], Customers: count[t], NetValue: Metric(net[t].value()),
+		sums := &tt.tier[t]
+		s := TierSummary{Tier: tierNames[t], Customers: tt.count[t], NetValue: Metric(sums.net.value()),
 			NetValueShare: Metric(math.NaN()), MeanCLV: Metric(math.NaN()), MeanNetCLV: Metric(math.NaN()), MeanPAlive: Metric(math.NaN())}
-		if tot := totalNet.value(); tot > 0 {
-			s.NetValueShare = finiteOrNaN(net[t].value() / tot)
+		if tot := tt.totalNet.value(); tot > 0 {
+			s.NetValueShare = finiteOrNaN(sums.net.value() / tot)
 		}
-		if c := float64(count[t]); c > 0 {
-			s.MeanCLV = finiteOrNaN(clv[t].value() / c)
-			s.MeanNetCLV = finiteOrNaN(net[t].value() / c)
-			s.MeanPAlive = finiteOrNaN(alive[t].value() / c)
+		if c := float64(tt.count[t]); c > 0 {
+			s.MeanCLV = finiteOrNaN(sums.clv.value() / c)
+			s.MeanNetCLV = finiteOrNaN(sums.net.value() / c)
+			s.MeanPAlive = finiteOrNaN(sums.alive.value() / c)
 		}
-		if holdoutRevenue != nil {
-			r, share := Metric(rev[t].value()), Metric(math.NaN())
-			if tot := totalRev.value(); tot > 0 {
-				share = finiteOrNaN(rev[t].value() / tot)
+		if withRevenue {
+			r, share := Metric(sums.rev.value()), Metric(math.NaN())
+			if tot := tt.totalRev.value(); tot > 0 {
+				share = finiteOrNaN(sums.rev.value() / tot)
 			}
 			s.HoldoutRevenue, s.HoldoutRevenueShare = &r, &share
 		}

@@ -169,36 +169,51 @@ func PairedBootstraps(sets [][]ModelLosses, weights []float64, o VerdictOptions)
 		}
 		return verdicts, errs
 	}
-	var runs []*bootstrapSet
-	n := -1
+	pl := newBootstrapPlan(o, weights)
+	reduced := make([][]*unitLosses, len(sets))
 	for s, losses := range sets {
-		m, err := checkLosses(losses, weights)
-		switch {
-		case err != nil:
-			errs[s] = err
-		case n >= 0 && m != n:
-			errs[s] = fmt.Errorf("verdict: %d customer rows, where the other targets have %d", m, n)
-		default:
-			n = m
-			runs = append(runs, newBootstrapSet(s, losses, weights))
+		if _, errs[s] = checkLosses(losses, weights); errs[s] != nil {
+			continue
+		}
+		for _, m := range losses {
+			reduced[s] = append(reduced[s], pl.reduce(&lossSource{model: m.Model, losses: m.Losses}))
 		}
 	}
-	if len(runs) == 0 {
-		return verdicts, errs
-	}
-	batches := o.Batches
-	if batches == 0 && n > VerdictBatchedRows {
-		batches = DefaultVerdictBatches
-	}
-	rs := rowResampler(runs, weights, n)
-	if batches > 0 {
-		rs = batchResampler(runs, weights, n, batches, o.Seed)
-	}
-	rs.run(runs, o)
-	for _, b := range runs {
-		verdicts[b.index] = b.verdict(o, batches)
-	}
+	pl.bootstrap(reduced, verdicts, errs)
 	return verdicts, errs
+}
+
+// bootstrap runs the paired bootstraps of the sets of reduced losses
+// that have no error yet (errs[s] nil): the sets must have the same rows
+// (a set with another row count gets an error), the resamples are drawn
+// once and scored on every set.
+func (pl *bootstrapPlan) bootstrap(reduced [][]*unitLosses, verdicts []*Verdict, errs []error) {
+	var runs []*bootstrapSet
+	n := -1
+	for s, set := range reduced {
+		if errs[s] != nil {
+			continue
+		}
+		m := set[0].rows
+		if n >= 0 && m != n {
+			errs[s] = fmt.Errorf("verdict: %d customer rows, where the other targets have %d", m, n)
+			continue
+		}
+		n = m
+		runs = append(runs, newBootstrapSet(s, set, pl.total(n)))
+	}
+	if len(runs) == 0 {
+		return
+	}
+	batches := pl.batchCount(n)
+	rs := &resampler{lambda: pl.weights, n: n}
+	if batches > 0 {
+		rs = &resampler{size: pl.rowBatches(n).size, n: batches}
+	}
+	rs.run(runs, pl.o)
+	for _, b := range runs {
+		verdicts[b.index] = b.verdict(pl.o, batches)
+	}
 }
 
 func (o VerdictOptions) checked() (VerdictOptions, error) {
@@ -228,7 +243,7 @@ func (o VerdictOptions) checked() (VerdictOptions, error) {
 // count.
 func checkLosses(losses []ModelLosses, weights []float64) (int, error) {
 	if len(losses) < 2 {
-		return 0, fmt.Errorf("verdict: only %d model scored: a verdict compares at least two", len(losses))
+		return 0, errTooFewModels(len(losses))
 	}
 	n := len(losses[0].Losses)
 	if weights != nil && len(weights) != n {
@@ -246,19 +261,56 @@ func checkLosses(losses []ModelLosses, weights []float64) (int, error) {
 		total += wi
 	}
 	if !(total > 0) {
-		return 0, fmt.Errorf("verdict: no customers (total weight %v)", total)
+		return 0, errNoCustomers(total)
 	}
 	for _, m := range losses {
 		if len(m.Losses) != n {
-			return 0, fmt.Errorf("verdict: model %s has %d losses, %s has %d: every model must be scored on the same customers", m.Model, len(m.Losses), losses[0].Model, n)
+			return 0, errLossCount(m.Model, len(m.Losses), losses[0].Model, n)
 		}
 		for i, l := range m.Losses {
 			if !verdictFinite(l) && (weights == nil || weights[i] > 0) {
-				return 0, fmt.Errorf("verdict: model %s has loss %v on row %d: every loss must be finite", m.Model, l, i+1)
+				return 0, errLossNotFinite(m.Model, l, i)
 			}
 		}
 	}
 	return n, nil
+}
+
+// checkUnits is checkLosses for losses of rows of weight 1 already
+// reduced (see unitLosses).
+func checkUnits(reduced []*unitLosses) error {
+	if len(reduced) < 2 {
+		return errTooFewModels(len(reduced))
+	}
+	n := reduced[0].rows
+	if n == 0 {
+		return errNoCustomers(0)
+	}
+	for _, u := range reduced {
+		if u.rows != n {
+			return errLossCount(u.model, u.rows, reduced[0].model, n)
+		}
+		if u.bad >= 0 {
+			return errLossNotFinite(u.model, u.badLoss, u.bad)
+		}
+	}
+	return nil
+}
+
+func errTooFewModels(models int) error {
+	return fmt.Errorf("verdict: only %d model scored: a verdict compares at least two", models)
+}
+
+func errNoCustomers(total float64) error {
+	return fmt.Errorf("verdict: no customers (total weight %v)", total)
+}
+
+func errLossCount(model string, losses int, first string, n int) error {
+	return fmt.Errorf("verdict: model %s has %d losses, %s has %d: every model must be scored on the same customers", model, losses, first, n)
+}
+
+func errLossNotFinite(model string, loss float64, row int) error {
+	return fmt.Errorf("verdict: model %s has loss %v on row %d: every loss must be finite", model, loss, row+1)
 }
 
 // quantileSorted returns the q-quantile of sorted values by linear

@@ -202,10 +202,14 @@ func targetVerdict(names []string, preds map[string][]float64, actual []float64,
 }
 
 // targetVerdicts is targetVerdict for several targets of the same
-// customers, bootstrapped together (see PairedBootstraps).
+// customers, bootstrapped together (see PairedBootstraps). Each model's
+// losses are computed and reduced in one pass (see unitLosses), the same
+// to the bit as PairedBootstraps on the losses.
 func targetVerdicts(names []string, preds []map[string][]float64, actuals [][]float64, o VerdictOptions) []*TargetVerdict {
 	tvs := make([]*TargetVerdict, len(actuals))
-	sets := make([][]ModelLosses, len(actuals))
+	reduced := make([][]*unitLosses, len(actuals))
+	checked, optionsErr := o.checked()
+	pl := newBootstrapPlan(checked, nil)
 	for t, actual := range actuals {
 		tv := &TargetVerdict{Excluded: map[string]string{}}
 		for _, name := range names {
@@ -214,19 +218,25 @@ func targetVerdicts(names []string, preds []map[string][]float64, actuals [][]fl
 				tv.Excluded[name] = "no predictions"
 				continue
 			}
-			l, bad := customerLosses(o.Metric, p, actual)
-			if bad >= 0 {
-				tv.Excluded[name] = fmt.Sprintf("its %s is not finite for customer %d", o.Metric, bad+1)
+			u := pl.reduce(&lossSource{model: name, computed: true, metric: o.Metric, predicted: p, actual: actual})
+			if u.nan >= 0 {
+				tv.Excluded[name] = fmt.Sprintf("its %s is not finite for customer %d", o.Metric, u.nan+1)
 				continue
 			}
-			sets[t] = append(sets[t], ModelLosses{Model: name, Losses: l})
+			reduced[t] = append(reduced[t], u)
 		}
 		if len(tv.Excluded) == 0 {
 			tv.Excluded = nil
 		}
 		tvs[t] = tv
 	}
-	vs, errs := PairedBootstraps(sets, nil, o)
+	vs, errs := make([]*Verdict, len(actuals)), make([]error, len(actuals))
+	for t := range errs {
+		if errs[t] = optionsErr; errs[t] == nil {
+			errs[t] = checkUnits(reduced[t])
+		}
+	}
+	pl.bootstrap(reduced, vs, errs)
 	for t, tv := range tvs {
 		if errs[t] != nil {
 			tv.Error = errs[t].Error()
@@ -236,20 +246,6 @@ func targetVerdicts(names []string, preds []map[string][]float64, actuals [][]fl
 		tv.Verdict = vs[t]
 	}
 	return tvs
-}
-
-// customerLosses returns every customer's loss under a verdict metric
-// (CustomerLoss) and the index of the first that is not finite (−1 when
-// all are).
-func customerLosses(metric string, predicted, actual []float64) ([]float64, int) {
-	l := make([]float64, len(actual))
-	for i, a := range actual {
-		l[i] = CustomerLoss(metric, predicted[i], a)
-		if math.IsNaN(l[i]) {
-			return nil, i
-		}
-	}
-	return l, -1
 }
 
 // largeBias lists the models whose bias on target is beyond ±LargeBias.

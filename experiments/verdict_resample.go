@@ -3,7 +3,6 @@ package experiments
 import (
 	"math"
 	"math/bits"
-	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sort"
@@ -25,59 +24,32 @@ import (
 // resampled differences.
 type bootstrapSet struct {
 	index  int // in the sets given to PairedBootstraps
-	losses []ModelLosses
 	models []string
 	means  []float64
 	total  float64
 	best   int
 	// units holds each model's loss per resampled unit: the rows' losses,
-	// or the batches' weighted loss sums.
+	// or the batches' weighted loss sums (see unitLosses).
 	units [][]float64
 	// diffs holds, for every model but the best, the resampled
 	// differences of mean losses (model − best), one per resample.
 	diffs [][]float64
 }
 
-// newBootstrapSet computes the weighted mean loss of each model, Σ w_i
-// l_ik / Σ w_i with the sums in row order, and the best model (the first
-// of the lowest).
-func newBootstrapSet(index int, losses []ModelLosses, weights []float64) *bootstrapSet {
-	b := &bootstrapSet{index: index, losses: losses, means: make([]float64, len(losses))}
-	for _, w := range weightsOrOnes(weights, len(losses[0].Losses)) {
-		b.total += w
-	}
-	for k, m := range losses {
-		b.models = append(b.models, m.Model)
-		sum := 0.0
-		if weights == nil {
-			for _, l := range m.Losses {
-				sum += l
-			}
-		} else {
-			for i, l := range m.Losses {
-				if w := weights[i]; w != 0 { // a loss that is not finite may stand at weight 0
-					sum += w * l
-				}
-			}
-		}
-		b.means[k] = sum / b.total
+// newBootstrapSet takes each model's weighted mean loss, Σ w_i l_i / Σ w_i
+// (the sum in row order, see unitLosses), its units and the best model
+// (the first of the lowest).
+func newBootstrapSet(index int, reduced []*unitLosses, total float64) *bootstrapSet {
+	b := &bootstrapSet{index: index, total: total, means: make([]float64, len(reduced))}
+	for k, u := range reduced {
+		b.models = append(b.models, u.model)
+		b.units = append(b.units, u.units)
+		b.means[k] = u.sum / total
 		if b.means[k] < b.means[b.best] {
 			b.best = k
 		}
 	}
 	return b
-}
-
-// weightsOrOnes returns weights, or n ones when it is nil.
-func weightsOrOnes(weights []float64, n int) []float64 {
-	if weights != nil {
-		return weights
-	}
-	ones := make([]float64, n)
-	for i := range ones {
-		ones[i] = 1
-	}
-	return ones
 }
 
 // verdict turns the set's means and resampled differences into its
@@ -107,64 +79,6 @@ func (b *bootstrapSet) verdict(o VerdictOptions, batches int) *Verdict {
 type resampler struct {
 	lambda, size []float64
 	n            int
-}
-
-// rowResampler resamples the rows: row i enters Poisson(w_i) times as one
-// customer with its own loss. A loss that is not finite may only stand
-// where the weight is 0, where the row is never drawn: it counts as 0.
-func rowResampler(sets []*bootstrapSet, weights []float64, n int) *resampler {
-	for _, b := range sets {
-		b.units = make([][]float64, len(b.losses))
-		for k, m := range b.losses {
-			b.units[k] = m.Losses
-			for i, l := range m.Losses {
-				if !verdictFinite(l) { // weights[i] is 0 (checkLosses)
-					if &b.units[k][0] == &m.Losses[0] {
-						b.units[k] = slices.Clone(m.Losses)
-					}
-					b.units[k][i] = 0
-				}
-			}
-		}
-	}
-	return &resampler{lambda: weights, n: n}
-}
-
-// batchResampler puts every row in one of nb random batches (seeded) and
-// resamples the batches: each enters Poisson(1) times with its total
-// weight W_b and its weighted loss sums S_bk (rows of weight 0 left out).
-func batchResampler(sets []*bootstrapSet, weights []float64, n, nb int, seed int64) *resampler {
-	rng := rand.New(rand.NewPCG(uint64(seed), 0x6261746368)) // "batch"
-	of := make([]int32, n)
-	size := make([]float64, nb)
-	for i := range of {
-		j := rng.IntN(nb)
-		of[i] = int32(j)
-		if weights == nil {
-			size[j]++
-		} else {
-			size[j] += weights[i]
-		}
-	}
-	for _, b := range sets {
-		b.units = make([][]float64, len(b.losses))
-		for k, m := range b.losses {
-			sums := make([]float64, nb)
-			if weights == nil {
-				for i, l := range m.Losses {
-					sums[of[i]] += l
-				}
-			} else {
-				for i, l := range m.Losses {
-					if w := weights[i]; w != 0 {
-						sums[of[i]] += w * l
-					}
-				}
-			}
-			b.units[k] = sums
-		}
-	}
-	return &resampler{size: size, n: nb}
 }
 
 // resampleChunkBytes bounds the draws buffered per chunk of resamples.

@@ -108,3 +108,24 @@ func TestPCGStream(t *testing.T) {
 		}
 	}
 }
+
+// TestFillOnesMatchesDraws checks the two interleaved streams of fillOnes
+// against one Poisson(1) count at a time from the same stream, for short
+// and odd lengths, and that the stream goes on from the same state.
+func TestFillOnesMatchesDraws(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 8, 1001} {
+		got, want := newPoissonDraws(int64(n)+5), newPoissonDraws(int64(n)+5)
+		c := make([]float64, n)
+		for round := range 3 {
+			got.fillOnes(c)
+			for u, cu := range c {
+				if w := want.count(1); cu != w {
+					t.Fatalf("length %d, round %d, unit %d: %v, want %v", n, round, u, cu, w)
+				}
+			}
+		}
+		if g, w := got.src.Uint64(), want.src.Uint64(); g != w {
+			t.Errorf("length %d: the stream goes on with %#x, want %#x", n, g, w)
+		}
+	}
+}

@@ -15,8 +15,9 @@ import (
 // The files of a results folder only read what the run computed, so the
 // driver writes them while other work goes on: predictions.csv (or
 // .parquet) starts as soon as the predictions and their value tiers exist
-// and is written while the score stage runs; metrics.json, params.json and
-// the plots follow the score stage, still beside the predictions; the
+// and is written while the score stage runs, and so are the figures that
+// need no scores (plots_early.go); metrics.json, params.json and the other
+// figures follow the score stage, still beside the predictions; the
 // report, which reads the predictions' header and the plots' data, comes
 // last. manifest.json's stage_seconds then holds each stage's own wall
 // time from its start to its end, so that stages may overlap:
@@ -25,7 +26,8 @@ import (
 //	score                     scoring, segments, tiers' summaries, verdict
 //	write_predictions         the predictions file, from its start (before scoring) to its end
 //	write_files               a contractual run's projection.csv
-//	write_plots, write_report the figures and the report
+//	write_plots               the figures, from their start (before scoring, see plots_early.go) to their end
+//	write_report              the report
 //	write                     after scoring: from the first of metrics.json to the last file
 //	total                     the whole run, from its start to the manifest
 //

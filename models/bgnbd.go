@@ -114,6 +114,15 @@ func (f *FittedBGNBD) ConditionalExpectedPurchases(c Customer, t float64) float6
 // and NaN when c is not a valid history.
 func (f *FittedBGNBD) ProbabilityAlive(c Customer) float64 { return f.model().alive(c) }
 
+// AliveAgeTerms implements AliveTabulator for the BG/NBD: the dropout
+// term, in x alone.
+func (f *FittedBGNBD) AliveAgeTerms(x, _ float64) AliveAgeTerms { return f.model().aliveAgeTerms(x) }
+
+// ProbabilitiesAlive implements AliveTabulator for the BG/NBD.
+func (f *FittedBGNBD) ProbabilitiesAlive(frequency, recency, T []float64, age []int32, terms []AliveAgeTerms, out []float64) {
+	f.model().alives(frequency, recency, T, age, terms, out)
+}
+
 // DiscountedExpectedPurchasesWithin returns ∫₀^H e^{−δt} dE[Y(t) | c],
 // δ = ln(1+d), the discounted expected purchases in (T, T+horizon]
 // (HorizonDiscounter; see bgfModel.discountedWithin). horizon = +Inf gives
@@ -198,6 +207,11 @@ func (m bgfModel) logLik(c Customer) float64 {
 // cannot have dropped out.
 func (m bgfModel) logOddsDead(c Customer) float64 {
 	ok, lc := m.dropTerm(c.Frequency)
+	return m.logOddsDeadWith(ok, lc, c)
+}
+
+// logOddsDeadWith is logOddsDead given dropTerm(c.Frequency).
+func (m bgfModel) logOddsDeadWith(ok bool, lc float64, c Customer) float64 {
 	if !ok {
 		return math.Inf(-1)
 	}
@@ -210,6 +224,30 @@ func (m bgfModel) alive(c Customer) float64 {
 		return math.NaN()
 	}
 	return 1 / (1 + math.Exp(m.logOddsDead(c)))
+}
+
+// aliveAgeTerms returns the dropout term of P(alive), which depends on x
+// alone (see AliveTabulator).
+func (m bgfModel) aliveAgeTerms(x float64) AliveAgeTerms {
+	ok, lc := m.dropTerm(x)
+	if !ok {
+		return AliveAgeTerms{}
+	}
+	return AliveAgeTerms{1, lc}
+}
+
+// alives sets out[j] to alive of the history (frequency[j], recency[j],
+// T[j]), bit for bit, given terms[age[j]] = aliveAgeTerms(frequency[j]).
+func (m bgfModel) alives(frequency, recency, T []float64, age []int32, terms []AliveAgeTerms, out []float64) {
+	for j := range out {
+		c := Customer{Frequency: frequency[j], Recency: recency[j], T: T[j]}
+		if !ValidHistory(c) {
+			out[j] = math.NaN()
+			continue
+		}
+		at := terms[age[j]]
+		out[j] = 1 / (1 + math.Exp(m.logOddsDeadWith(at.u == 1, at.v, c)))
+	}
 }
 
 // expected is E[X(t)] of a new customer: G(t; r, α, a, b) for the BG/NBD,

@@ -98,6 +98,15 @@ func (f *FittedMBGNBD) ConditionalExpectedPurchases(c Customer, t float64) float
 // x = 0), or NaN when c is not a valid history.
 func (f *FittedMBGNBD) ProbabilityAlive(c Customer) float64 { return f.model().alive(c) }
 
+// AliveAgeTerms implements AliveTabulator for the MBG/NBD: the dropout
+// term, in x alone.
+func (f *FittedMBGNBD) AliveAgeTerms(x, _ float64) AliveAgeTerms { return f.model().aliveAgeTerms(x) }
+
+// ProbabilitiesAlive implements AliveTabulator for the MBG/NBD.
+func (f *FittedMBGNBD) ProbabilitiesAlive(frequency, recency, T []float64, age []int32, terms []AliveAgeTerms, out []float64) {
+	f.model().alives(frequency, recency, T, age, terms, out)
+}
+
 // DiscountedExpectedPurchasesWithin returns the discounted expected
 // purchases in (T, T+horizon] at a discount rate d per time unit (see
 // FittedBGNBD.DiscountedExpectedPurchasesWithin).

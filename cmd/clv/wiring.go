@@ -13,14 +13,19 @@ import (
 
 // withWriters links the figures and the report into a run's options: clv
 // run draws plots/ and writes report.html and report.md into every results
-// folder (when output.plots and output.report are on). Contractual runs get
-// the survival and retention figures and their own report.
+// folder (when output.plots and output.report are on), a backtest's or a
+// forecast's figures started while the run scores (plot.StartAll).
+// Contractual runs get the survival and retention figures and their own
+// report.
 func withWriters(o experiments.RunOptions) experiments.RunOptions {
 	o.Plots = func(dir string, a *experiments.Artifacts) error {
 		if a.Survival != nil {
 			return writeSurvivalPlots(dir, a.Survival)
 		}
 		return plot.WriteAll(dir, withoutCovariateFits(a))
+	}
+	o.StartPlots = func(dir string, early *experiments.Artifacts) (func(*experiments.Artifacts) error, error) {
+		return plot.StartAll(dir, withoutCovariateFits(early))
 	}
 	o.Report = func(dir string, a *experiments.Artifacts) error {
 		if a.Survival != nil {

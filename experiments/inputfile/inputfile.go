@@ -267,6 +267,33 @@ func (in *File) SHA256() (string, error) {
 	return hex.EncodeToString(in.h.Sum(nil)), nil
 }
 
+// SHA256At returns the hex SHA-256 of a regular file, read at offsets
+// (pread) from its first byte to its end: it neither moves nor hashes for
+// Read, so it may run on another goroutine while the file is read (the
+// checksum of a log read without hashing, computed aside). It stops with
+// the context's cause when the context ends.
+func (in *File) SHA256At() (string, error) {
+	if !in.regular {
+		return "", fmt.Errorf("%s is not a regular file (a pipe or device): its checksum is taken while it is read", in.path)
+	}
+	h := sha256.New()
+	buf := make([]byte, 1<<20)
+	for off := int64(0); ; {
+		if err := in.ctx.Err(); err != nil {
+			return "", context.Cause(in.ctx)
+		}
+		n, err := in.f.ReadAt(buf, off)
+		h.Write(buf[:n])
+		off += int64(n)
+		if err == io.EOF {
+			return hex.EncodeToString(h.Sum(nil)), nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("reading %s: %w", in.path, err)
+		}
+	}
+}
+
 // Close closes the file.
 func (in *File) Close() error {
 	in.stop()

@@ -57,6 +57,49 @@ func TestHashWhileReading(t *testing.T) {
 	}
 }
 
+// SHA256At hashes a regular file from its first byte to its end while
+// the file is read (and not hashed) on another goroutine, whatever the
+// reading position; it refuses a cancelled context and a closed file.
+func TestSHA256At(t *testing.T) {
+	content := bytes.Repeat([]byte("c1,2024-01-01,10\n"), 100000) // more than one 1 MiB block
+	path := filepath.Join(t.TempDir(), "log.csv")
+	if err := os.WriteFile(path, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256(content)
+	in, err := Open(context.Background(), path, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.SkipChecksum()
+	read := make(chan []byte)
+	go func() {
+		b, _ := io.ReadAll(in.Reader())
+		read <- b
+	}()
+	got, err := in.SHA256At()
+	if err != nil || got != hex.EncodeToString(want[:]) {
+		t.Errorf("SHA256At %s, %v; want %x", got, err, want)
+	}
+	if b := <-read; !bytes.Equal(b, content) {
+		t.Error("the read beside SHA256At differs from the file")
+	}
+	in.Close()
+	if _, err := in.SHA256At(); err == nil {
+		t.Error("SHA256At of a closed file: no error")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	in, err = Open(ctx, path, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	cancel()
+	if _, err := in.SHA256At(); !errors.Is(err, context.Canceled) {
+		t.Errorf("SHA256At under a cancelled context: %v", err)
+	}
+}
+
 func TestLimits(t *testing.T) {
 	dir := t.TempDir()
 	long := filepath.Join(dir, "long.csv")

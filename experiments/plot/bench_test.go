@@ -3,7 +3,11 @@ package plot
 import (
 	"image"
 	"io"
+	"strconv"
 	"testing"
+
+	"github.com/clv-dev/clv/experiments"
+	"github.com/clv-dev/clv/internal/cputime"
 )
 
 // benchInput is the fixture at n customers (generated day by day, see
@@ -40,6 +44,71 @@ func BenchmarkCompute100k(b *testing.B) {
 	for b.Loop() {
 		Compute(in)
 	}
+}
+
+// BenchmarkRanksAndHistories100k times what the run's tables spare the
+// figures, for 100,000 customers (20,000 generated, each five times, so
+// that histories repeat about as often as in a million-customer log) and
+// five models: the gains
+// chart's orders and the tracking forecast's distinct histories and ages
+// (the models' evaluations, which do not change, left out). "hashed" is
+// how Compute made them before: the ids ranked and every order made by a
+// Scorer of its own, the histories and ages hashed from the customers;
+// "run's tables" is how a run gives them now: a Scorer of the customers
+// that knows their rows in the run's pattern table (made afresh each time,
+// the orders it would share with the score stage not counted) and the
+// histories and ages numbered from that table.
+func BenchmarkRanksAndHistories100k(b *testing.B) {
+	in := repeatCustomers(benchInput(b, 20_000), 5)
+	ids := make([]string, len(in.Customers))
+	for i, c := range in.Customers {
+		ids[i] = c.ID
+	}
+	patterns := patternsOf(in.Customers)
+	run := func(b *testing.B, shared bool) {
+		cpu0 := cputime.Process()
+		for b.Loop() {
+			in.Patterns, in.Scorer = nil, nil
+			if shared {
+				sc, err := experiments.NewPatternScorer(ids, patterns.Of, patterns.Len())
+				if err != nil {
+					b.Fatal(err)
+				}
+				in.Patterns, in.Scorer = patterns, sc
+			}
+			if _, err := Gains(in); err != nil {
+				b.Fatal(err)
+			}
+			tables := newHistoryTables(in.Customers, in.Patterns)
+			tables.table(false)
+			tables.ageTable()
+		}
+		b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
+	b.Run("hashed", func(b *testing.B) { run(b, false) })
+	b.Run("run's tables", func(b *testing.B) { run(b, true) })
+}
+
+// repeatCustomers returns in with every customer (and their predictions)
+// k times over, each copy with an id of its own (numbered from 1).
+func repeatCustomers(in *Input, k int) *Input {
+	out := *in
+	out.Customers = nil
+	out.Predictions = map[string]Predicted{}
+	for range k {
+		for _, c := range in.Customers {
+			c.ID = strconv.Itoa(len(out.Customers) + 1)
+			out.Customers = append(out.Customers, c)
+		}
+		for m, p := range in.Predictions {
+			q := out.Predictions[m]
+			q.Purchases = append(q.Purchases, p.purchases()...)
+			q.Revenue = append(q.Revenue, p.ranked(experiments.TargetRevenue)...)
+			q.PAlive = append(q.PAlive, p.pAlive()...)
+			out.Predictions[m] = q
+		}
+	}
+	return &out
 }
 
 // benchFigures returns every figure of the fixture at 20,000 customers

@@ -60,6 +60,50 @@ type Predicted struct {
 	// as read back from a results folder), which the tracking plot's
 	// forecast of a factored model reuses instead of recomputing it.
 	PAlive []float64
+	// from, when not nil (a run's predictions, see InputFromArtifacts),
+	// makes on demand the columns above that are nil: each figure makes
+	// those it needs and lets them go, rather than every model's columns
+	// being held at once; rank, when not nil, makes the columns the gains
+	// chart ranks (shared with the score stage), and alive says whether
+	// the model's P(alive) is wanted.
+	from  *experiments.Prediction
+	rank  func(q experiments.Quantity) []float64
+	alive bool
+}
+
+// purchases returns the predicted purchases of every customer.
+func (p Predicted) purchases() []float64 {
+	if p.Purchases != nil || p.from == nil {
+		return p.Purchases
+	}
+	return p.from.Column(experiments.PredPurchases)
+}
+
+// pAlive returns every customer's P(alive), nil when unknown.
+func (p Predicted) pAlive() []float64 {
+	if p.PAlive != nil || p.from == nil || !p.alive {
+		return p.PAlive
+	}
+	return p.from.Column(experiments.PredPAlive)
+}
+
+// ranked returns the predictions of the target the gains chart ranks by
+// (experiments.TargetRevenue or TargetPurchases), nil when the model has
+// none.
+func (p Predicted) ranked(target string) []float64 {
+	q, have := experiments.PredPurchases, p.Purchases
+	if target == experiments.TargetRevenue {
+		q, have = experiments.PredRevenue, p.Revenue
+	}
+	switch {
+	case have != nil || p.from == nil:
+		return have
+	case q == experiments.PredRevenue && !p.from.HasSpend():
+		return nil
+	case p.rank != nil:
+		return p.rank(q)
+	}
+	return p.from.Column(q)
 }
 
 // Input is everything the figures are computed from: metrics.json, the
@@ -88,6 +132,16 @@ type Input struct {
 	// Tracking, when RepeatsPerDay is empty, is reused as the tracking
 	// data: a run's, read back from plots/data.json.
 	Tracking *TrackingData
+	// Patterns, when not nil, is the run's table of the customers' distinct
+	// histories (datasets.NewPatterns of the summary, in the same customer
+	// order), from which the tracking forecast numbers the histories
+	// instead of hashing every customer's.
+	Patterns *datasets.Patterns
+	// Scorer, when not nil, ranks the customers for the gains chart: the
+	// run's Scorer of the same customers in the same order, whose ids are
+	// ranked already and whose orders of the predictions' columns the
+	// score stage shares. Without it Gains makes its own.
+	Scorer *experiments.Scorer
 }
 
 // Floats is a list of numbers that may hold NaN (an undefined value, such
@@ -178,6 +232,116 @@ type Data struct {
 // missing or unusable is left out and listed in Data.Skipped; Compute
 // itself does not fail.
 func Compute(in *Input) *Data {
+	c := newComputation(in)
+	c.run(in, false)
+	c.run(in, true)
+	return c.data()
+}
+
+// figurePart is the data of one kind of figure: how to compute it into a
+// Data (an error is the reason the figure is skipped; nil and nothing set
+// is a figure with nothing to warn of, such as the intervals' when they
+// are off) and its figures once computed. scored parts read the run's
+// scores (metrics.json's models, backtest and intervals); the others need
+// only the customers, the predictions, the fits and metrics.json's head
+// (name, unit, split, segment target), all known before the run scores.
+type figurePart struct {
+	name    string // the figure's name in Data.Skipped
+	scored  bool
+	compute func(in *Input, d *Data) error
+	figures func(d *Data) []Figure
+	// first parts are computed before the others of their step: the gains
+	// chart, whose orders of the predictions, when it shares the run's
+	// Scorer (Input.Scorer), the score stage then finds made rather than
+	// the chart making them again after the score stage dropped its own.
+	first bool
+}
+
+// figureParts returns the parts in report order (that of Data.Figures and
+// Data.Skipped).
+func figureParts() []figurePart {
+	noHoldout := errors.New("a forecast run has no holdout to rank the customers' actual values by")
+	return []figurePart{
+		{"tracking", false, func(in *Input, d *Data) (err error) {
+			d.Tracking, err = Tracking(in)
+			return err
+		}, func(d *Data) []Figure {
+			if d.Tracking == nil {
+				return nil
+			}
+			return d.Tracking.figures()
+		}, false},
+		{"conditional_expectations", false, func(in *Input, d *Data) (err error) {
+			d.Conditional, err = ConditionalExpectations(in)
+			return err
+		}, func(d *Data) []Figure { return figureOf(d.Conditional, (*ConditionalData).figure) }, false},
+		{"calibration_fit", false, func(in *Input, d *Data) (err error) {
+			d.CalibrationFit, err = CalibrationFit(in)
+			return err
+		}, func(d *Data) []Figure { return figureOf(d.CalibrationFit, (*CalibrationFitData).figure) }, false},
+		{"gains", false, func(in *Input, d *Data) (err error) {
+			if forecast(in) {
+				return noHoldout
+			}
+			d.Gains, err = Gains(in)
+			return err
+		}, func(d *Data) []Figure { return figureOf(d.Gains, (*GainsData).figure) }, true},
+		{"deciles", true, func(in *Input, d *Data) (err error) {
+			if forecast(in) {
+				return noHoldout
+			}
+			d.Deciles, err = Deciles(in.Metrics, in.Models)
+			return err
+		}, func(d *Data) []Figure { return figureOf(d.Deciles, (*DecilesData).figure) }, false},
+		{"heatmaps", false, func(in *Input, d *Data) (err error) {
+			d.Heatmaps, err = Heatmaps(in)
+			return err
+		}, func(d *Data) []Figure { return figuresOf(d.Heatmaps, (*HeatmapData).figure) }, false},
+		{"comparison", true, func(in *Input, d *Data) (err error) {
+			d.Comparisons, err = Comparisons(in.Metrics, in.Models)
+			return err
+		}, func(d *Data) []Figure { return figuresOf(d.Comparisons, (*ComparisonData).figure) }, false},
+		{"interval_total", true, func(in *Input, d *Data) (err error) {
+			d.IntervalTotals, err = IntervalTotals(in, d.Tracking)
+			return err
+		}, func(d *Data) []Figure { return figureOf(d.IntervalTotals, (*IntervalTotalsData).figure) }, false},
+		{"pit_histograms", true, func(in *Input, d *Data) (err error) {
+			d.PIT, err = PITHistograms(in)
+			return err
+		}, func(d *Data) []Figure { return figureOf(d.PIT, (*PITData).figure) }, false},
+	}
+}
+
+// figureOf returns the figure of a part's data, none when it is nil.
+func figureOf[T any](data *T, figure func(*T) Figure) []Figure {
+	if data == nil {
+		return nil
+	}
+	return []Figure{figure(data)}
+}
+
+// figuresOf returns the figures of a part's data, one an item.
+func figuresOf[T any](list []T, figure func(*T) Figure) []Figure {
+	var out []Figure
+	for i := range list {
+		out = append(out, figure(&list[i]))
+	}
+	return out
+}
+
+// computation is Compute in two steps: the parts that need no scores, then
+// the scored ones (possibly from another Input with the run's complete
+// metrics); data then lists the skipped figures in report order whatever
+// the order the parts ran in.
+type computation struct {
+	d     *Data
+	parts []figurePart
+	errs  []error // by part
+}
+
+// newComputation starts the data of in's figures: its name, unit and
+// models.
+func newComputation(in *Input) *computation {
 	d := &Data{Models: append([]string(nil), in.Models...)}
 	if in.Metrics != nil {
 		d.Name, d.Unit = in.Metrics.Name, in.Metrics.Unit
@@ -185,44 +349,43 @@ func Compute(in *Input) *Data {
 	if d.Unit == "" {
 		d.Unit = in.Unit.Name
 	}
-	skip := func(fig string, err error) {
-		d.Skipped = append(d.Skipped, Skip{Figure: fig, Reason: err.Error()})
-	}
-	var err error
-	if d.Tracking, err = Tracking(in); err != nil {
-		skip("tracking", err)
-	}
-	if d.Conditional, err = ConditionalExpectations(in); err != nil {
-		skip("conditional_expectations", err)
-	}
-	if d.CalibrationFit, err = CalibrationFit(in); err != nil {
-		skip("calibration_fit", err)
-	}
-	if forecast(in) {
-		noHoldout := errors.New("a forecast run has no holdout to rank the customers' actual values by")
-		skip("gains", noHoldout)
-		skip("deciles", noHoldout)
-	} else {
-		if d.Gains, err = Gains(in); err != nil {
-			skip("gains", err)
-		}
-		if d.Deciles, err = Deciles(in.Metrics, in.Models); err != nil {
-			skip("deciles", err)
+	parts := figureParts()
+	return &computation{d: d, parts: parts, errs: make([]error, len(parts))}
+}
+
+// run computes, from in, the parts that need the scores (scored) or those
+// that do not, the first ones first.
+func (c *computation) run(in *Input, scored bool) {
+	for _, first := range []bool{true, false} {
+		for k, p := range c.parts {
+			if p.scored == scored && p.first == first {
+				c.errs[k] = p.compute(in, c.d)
+			}
 		}
 	}
-	if d.Heatmaps, err = Heatmaps(in); err != nil {
-		skip("heatmaps", err)
+}
+
+// figures returns the figures of the parts run with the same scored, in
+// report order.
+func (c *computation) figures(scored bool) []Figure {
+	var out []Figure
+	for _, p := range c.parts {
+		if p.scored == scored {
+			out = append(out, p.figures(c.d)...)
+		}
 	}
-	if d.Comparisons, err = Comparisons(in.Metrics, in.Models); err != nil {
-		skip("comparison", err)
+	return out
+}
+
+// data returns the data computed, the skipped figures listed.
+func (c *computation) data() *Data {
+	c.d.Skipped = nil
+	for k, err := range c.errs {
+		if err != nil {
+			c.d.Skipped = append(c.d.Skipped, Skip{Figure: c.parts[k].name, Reason: err.Error()})
+		}
 	}
-	if d.IntervalTotals, err = IntervalTotals(in, d.Tracking); err != nil {
-		skip("interval_total", err)
-	}
-	if d.PIT, err = PITHistograms(in); err != nil {
-		skip("pit_histograms", err)
-	}
-	return d
+	return c.d
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
@@ -401,7 +564,7 @@ func Tracking(in *Input) (*TrackingData, error) {
 			holdT = append(holdT, float64(d-calK)/u)
 		}
 	}
-	hist := newHistoryTables(in.Customers)
+	hist := newHistoryTables(in.Customers, in.Patterns)
 	for _, m := range in.Models {
 		f, ok := in.Fits[m]
 		if !ok || f == nil {
@@ -427,7 +590,7 @@ func Tracking(in *Input) (*TrackingData, error) {
 			cum[d] = s
 		}
 		if len(holdT) > 0 {
-			fc, err := holdoutForecast(f, hist, holdT, in.Predictions[m].PAlive)
+			fc, err := holdoutForecast(f, hist, holdT, in.Predictions[m].pAlive())
 			if err != nil {
 				return nil, fmt.Errorf("tracking: %s: %w", m, err)
 			}
@@ -438,72 +601,6 @@ func Tracking(in *Input) (*TrackingData, error) {
 		addSeries(m, cum, true)
 	}
 	return td, nil
-}
-
-// history is a distinct calibration history of the tracking forecast.
-type history struct {
-	x, tx, T float64
-	activity uint64
-}
-
-// historyTable is the distinct histories of the customers and how many
-// customers share each.
-type historyTable struct {
-	hs    []history
-	count []float64
-}
-
-// historyTables builds the customers' distinct histories once for every
-// model of a tracking plot: with the activity bitmaps (for the models that
-// read them) and without, each on first use.
-type historyTables struct {
-	customers         []Customer
-	plain, byActivity *historyTable
-}
-
-func newHistoryTables(cs []Customer) *historyTables { return &historyTables{customers: cs} }
-
-// table returns the distinct histories, with the activity bitmaps when
-// withActivity.
-func (t *historyTables) table(withActivity bool) *historyTable {
-	cached := &t.plain
-	if withActivity {
-		cached = &t.byActivity
-	}
-	if *cached != nil {
-		return *cached
-	}
-	ht := &historyTable{}
-	if !withActivity {
-		// The distinct (x, t_x, T), numbered in order of first
-		// appearance by an open-addressing index, several times faster
-		// than a map on a million customers.
-		index := keyindex.New(len(t.customers) / 4)
-		for _, c := range t.customers {
-			g, seen := index.Of(c.Frequency+0, c.Recency+0, c.T+0) // +0: −0 as 0, as a map compares
-			if !seen {
-				ht.hs = append(ht.hs, history{x: c.Frequency, tx: c.Recency, T: c.T})
-				ht.count = append(ht.count, 0)
-			}
-			ht.count[g]++
-		}
-		*cached = ht
-		return ht
-	}
-	index := make(map[history]int, len(t.customers)/4)
-	for _, c := range t.customers {
-		h := history{x: c.Frequency, tx: c.Recency, T: c.T, activity: c.Activity}
-		g, ok := index[h]
-		if !ok {
-			g = len(ht.hs)
-			index[h] = g
-			ht.hs = append(ht.hs, h)
-			ht.count = append(ht.count, 0)
-		}
-		ht.count[g]++
-	}
-	*cached = ht
-	return ht
 }
 
 // holdoutForecast returns, at each time t of ts after the calibration
@@ -530,7 +627,7 @@ func holdoutForecast(f models.FittedPurchases, tables *historyTables, ts, alive 
 		return stateForecast(f, sk, tables.customers, ts)
 	}
 	if factored && len(alive) == len(tables.customers) {
-		return factoredForecastFromAlive(af, tables.customers, alive, ts)
+		return factoredForecastFromAlive(af, tables, alive, ts)
 	}
 	_, activityFree := f.(models.ActivityFree)
 	ht := tables.table(!factored && !activityFree)
@@ -551,17 +648,6 @@ func holdoutForecast(f models.FittedPurchases, tables *historyTables, ts, alive 
 			}
 		}
 	}, func(g int) history { return hs[g] })
-}
-
-// customer returns the history as a model's customer.
-func (h history) customer() models.Customer {
-	return models.Customer{Frequency: h.x, Recency: h.tx, T: h.T, Activity: h.activity}
-}
-
-// notFinite is the error of a forecast v over t that is not a number.
-func (h history) notFinite(v, t float64) error {
-	return fmt.Errorf("the expected purchases %v over %g of a customer with x = %g, t_x = %g, T = %g are not finite",
-		v, t, h.x, h.tx, h.T)
 }
 
 // stateForecast is holdoutForecast for a model that predicts from a few
@@ -619,53 +705,6 @@ func factoredForecast(f models.FittedPurchases, af models.AliveFactored, ht *his
 		weight[ageOf[g]] += count[g] * pa
 	}
 	return weightedCurves(af, ages.list, weight, ts, func(k int) history { return hs[ages.first[k]] })
-}
-
-// age is a distinct (x, T) of the factored forecast.
-type age struct{ x, T float64 }
-
-// ageIndex numbers the distinct ages in the order they are first added,
-// keeping the item (history or customer) each was first seen with, for
-// error messages.
-type ageIndex struct {
-	index *keyindex.Index
-	list  []age
-	first []int
-}
-
-func newAgeIndex(hint int) *ageIndex { return &ageIndex{index: keyindex.New(hint)} }
-
-// add returns the number of age a, first seen with item when new.
-func (ix *ageIndex) add(a age, item int) int {
-	k, seen := ix.index.Of(a.x+0, a.T+0, 0) // +0: −0 as 0, as a map compares
-	if !seen {
-		ix.list = append(ix.list, a)
-		ix.first = append(ix.first, item)
-	}
-	return int(k)
-}
-
-// factoredForecastFromAlive is factoredForecast with every customer's
-// P(alive) given (the run's): summed per distinct (x, T) in the customers'
-// order.
-func factoredForecastFromAlive(af models.AliveFactored, cs []Customer, alive, ts []float64) ([]float64, error) {
-	ages := newAgeIndex(len(cs) / 16)
-	var weight []float64
-	for i, c := range cs {
-		pa := alive[i]
-		if !finite(pa) {
-			return nil, fmt.Errorf("P(alive) = %v of customer %q is not finite", pa, c.ID)
-		}
-		k := ages.add(age{c.Frequency, c.T}, i)
-		if k == len(weight) {
-			weight = append(weight, 0)
-		}
-		weight[k] += pa
-	}
-	return weightedCurves(af, ages.list, weight, ts, func(k int) history {
-		c := cs[ages.first[k]]
-		return history{x: c.Frequency, tx: c.Recency, T: c.T}
-	})
 }
 
 // weightedCurves returns Σ_k weight_k · A(t | x_k, T_k) at every t of ts,
@@ -806,9 +845,9 @@ func ConditionalExpectations(in *Input) (*ConditionalData, error) {
 	}
 	cd := &ConditionalData{Unit: in.Unit.Name, Buckets: bucketLabels(), Customers: make([]int, Buckets)}
 	cd.HoldoutLength, cd.Forecast = predictionLength(in), forecast(in)
-	group := make([]int, len(in.Customers))
-	for i, c := range in.Customers {
-		group[i] = bucketOf(c.Frequency)
+	group := make([]uint8, len(in.Customers)) // Buckets fit in a byte
+	for i := range in.Customers {
+		group[i] = uint8(bucketOf(in.Customers[i].Frequency))
 		cd.Customers[group[i]]++
 	}
 	means := func(v func(i int) float64) Floats {
@@ -837,10 +876,11 @@ func ConditionalExpectations(in *Input) (*ConditionalData, error) {
 		if !ok {
 			continue
 		}
-		if len(p.Purchases) != len(in.Customers) {
-			return nil, fmt.Errorf("%s: %d predictions for %d customers", m, len(p.Purchases), len(in.Customers))
+		purchases := p.purchases()
+		if len(purchases) != len(in.Customers) {
+			return nil, fmt.Errorf("%s: %d predictions for %d customers", m, len(purchases), len(in.Customers))
 		}
-		cd.Series = append(cd.Series, Series{Key: m, X: x, Y: means(func(i int) float64 { return p.Purchases[i] })})
+		cd.Series = append(cd.Series, Series{Key: m, X: x, Y: means(func(i int) float64 { return purchases[i] })})
 	}
 	return cd, nil
 }
@@ -946,11 +986,9 @@ func Gains(in *Input) (*GainsData, error) {
 	if in.Metrics != nil && in.Metrics.SegmentTarget != "" {
 		target = in.Metrics.SegmentTarget
 	}
-	ids := make([]string, n)
 	actual := make([]float64, n)
 	total := 0.0
 	for i, c := range in.Customers {
-		ids[i] = c.ID
 		actual[i] = c.FrequencyHoldout
 		if target == experiments.TargetRevenue {
 			actual[i] = c.RevenueHoldout
@@ -979,7 +1017,14 @@ func Gains(in *Input) (*GainsData, error) {
 		return y
 	}
 	g := &GainsData{Target: target, Customers: n}
-	sc := experiments.NewScorer(ids) // the ids ranked once for every order
+	sc := in.Scorer
+	if sc == nil {
+		ids := make([]string, n)
+		for i := range in.Customers {
+			ids[i] = in.Customers[i].ID
+		}
+		sc = experiments.NewScorer(ids) // the ids ranked once for every order
+	}
 	perfect, err := sc.PredictionOrder(actual)
 	if err != nil {
 		return nil, fmt.Errorf("gains: %w", err)
@@ -990,10 +1035,7 @@ func Gains(in *Input) (*GainsData, error) {
 		if !ok {
 			continue
 		}
-		pred := p.Purchases
-		if target == experiments.TargetRevenue {
-			pred = p.Revenue
-		}
+		pred := p.ranked(target)
 		if pred == nil {
 			continue
 		}

@@ -762,7 +762,16 @@ func TestHoldoutForecastEqualsCustomerSums(t *testing.T) {
 	}
 	fits["hiatus"] = hiatus
 	ts := []float64{0.5, 1, 7.25, 26}
-	tables := newHistoryTables(in.Customers)
+	for _, patterns := range []*datasets.Patterns{nil, patternsOf(in.Customers)} {
+		checkHoldoutForecasts(t, newHistoryTables(in.Customers, patterns), fits, ts)
+	}
+}
+
+// checkHoldoutForecasts checks each model's holdout forecast against the
+// customer-by-customer sum (see TestHoldoutForecastEqualsCustomerSums).
+func checkHoldoutForecasts(t *testing.T, tables *historyTables, fits map[string]models.FittedPurchases, ts []float64) {
+	t.Helper()
+	in := &Input{Customers: tables.customers}
 	for name, f := range fits {
 		// A factored model's forecast from the run's P(alive) of every
 		// customer, and computed per history.

@@ -20,8 +20,11 @@ import (
 )
 
 // InputFromArtifacts collects the figures' input from a run: the main
-// window's summary, predictions and fits, and the metrics. Models are taken
-// in the config's order, those without predictions (failed) left out.
+// window's summary, predictions and fits, and the metrics (and, when the
+// artifacts have them, the run's pattern table, Scorer and the columns the
+// score stage ranks). Models are taken in the config's order, those
+// without predictions (failed) left out. The predictions' columns are made
+// as the figures need them (Predicted's fields are then nil).
 func InputFromArtifacts(a *experiments.Artifacts) (*Input, error) {
 	if a == nil || a.Summary == nil || a.Metrics == nil {
 		return nil, errors.New("plots: the run's artifacts lack the summary or the metrics")
@@ -31,16 +34,19 @@ func InputFromArtifacts(a *experiments.Artifacts) (*Input, error) {
 		Metrics: a.Metrics, Unit: s.Unit, CalibrationEnd: s.CalibrationEnd,
 		FirstDay: s.FirstDay, RepeatsPerDay: s.RepeatsPerDay,
 		Fits: a.Fits, Predictions: map[string]Predicted{},
+		Patterns: a.Patterns, Scorer: a.Scorer,
 	}
 	if s.HasHoldout {
 		in.HoldoutEnd = s.HoldoutEnd
 	}
 	in.Customers = make([]Customer, len(s.Customers))
-	for i, c := range s.Customers {
-		in.Customers[i] = Customer{
-			ID: c.ID, Frequency: c.Frequency, Recency: c.Recency, T: c.T, Activity: c.Activity,
-			FrequencyHoldout: c.FrequencyHoldout, RevenueHoldout: c.FrequencyHoldout * c.MonetaryHoldout,
-		}
+	for i := range s.Customers {
+		// Field by field: copying whole structs that hold a pointer (the
+		// id) costs a bulk write barrier each while the collector runs,
+		// as it does beside the score stage.
+		c, d := &s.Customers[i], &in.Customers[i]
+		d.ID, d.Frequency, d.Recency, d.T, d.Activity = c.ID, c.Frequency, c.Recency, c.T, c.Activity
+		d.FrequencyHoldout, d.RevenueHoldout = c.FrequencyHoldout, c.FrequencyHoldout*c.MonetaryHoldout
 	}
 	var order []string
 	if a.Config != nil {
@@ -60,12 +66,12 @@ func InputFromArtifacts(a *experiments.Artifacts) (*Input, error) {
 			return nil, fmt.Errorf("plots: %s has %d predictions for %d customers", m, p.Len(), len(in.Customers))
 		}
 		in.Models = append(in.Models, m)
-		pr := Predicted{Purchases: p.Column(experiments.PredPurchases)}
-		if _, factored := a.Fits[m].(models.AliveFactored); factored {
-			pr.PAlive = p.Column(experiments.PredPAlive) // the tracking forecast's
-		}
-		if p.HasSpend() {
-			pr.Revenue = p.Column(experiments.PredRevenue)
+		// The columns are made as the figures need them; P(alive) for
+		// the tracking forecast of a factored model.
+		pr := Predicted{from: p}
+		_, pr.alive = a.Fits[m].(models.AliveFactored)
+		if a.Column != nil {
+			pr.rank = func(q experiments.Quantity) []float64 { return a.Column(m, q) }
 		}
 		in.Predictions[m] = pr
 	}

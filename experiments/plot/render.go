@@ -36,35 +36,12 @@ const (
 
 // Figures returns the figures of d in report order: tracking (incremental
 // and cumulative), conditional expectations, calibration fit, gains,
-// deciles, the heat maps, then the comparisons.
+// deciles, the heat maps, the comparisons, then the interval totals and the
+// PIT histograms.
 func (d *Data) Figures() []Figure {
 	var out []Figure
-	if d.Tracking != nil {
-		out = append(out, d.Tracking.figures()...)
-	}
-	if d.Conditional != nil {
-		out = append(out, d.Conditional.figure())
-	}
-	if d.CalibrationFit != nil {
-		out = append(out, d.CalibrationFit.figure())
-	}
-	if d.Gains != nil {
-		out = append(out, d.Gains.figure())
-	}
-	if d.Deciles != nil {
-		out = append(out, d.Deciles.figure())
-	}
-	for i := range d.Heatmaps {
-		out = append(out, d.Heatmaps[i].figure())
-	}
-	for i := range d.Comparisons {
-		out = append(out, d.Comparisons[i].figure())
-	}
-	if d.IntervalTotals != nil {
-		out = append(out, d.IntervalTotals.figure())
-	}
-	if d.PIT != nil {
-		out = append(out, d.PIT.figure())
+	for _, p := range figureParts() {
+		out = append(out, p.figures(d)...)
 	}
 	return out
 }

@@ -274,11 +274,15 @@ func writeResultsFolder(t testing.TB, dir string, in *Input) {
 	}
 	sb.WriteString("\n")
 	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	purchases, revenue := map[string][]float64{}, map[string][]float64{}
+	for _, m := range in.Models {
+		p := in.Predictions[m]
+		purchases[m], revenue[m] = p.purchases(), p.ranked(experiments.TargetRevenue)
+	}
 	for i, c := range in.Customers {
 		sb.WriteString(strings.Join([]string{c.ID, g(c.Frequency), g(c.Recency), g(c.T), "0", g(c.FrequencyHoldout), "0", g(fxHoldout), g(c.RevenueHoldout)}, ","))
 		for _, m := range in.Models {
-			p := in.Predictions[m]
-			sb.WriteString("," + g(p.Purchases[i]) + ",0.5," + g(p.Revenue[i]) + ",0")
+			sb.WriteString("," + g(purchases[m][i]) + ",0.5," + g(revenue[m][i]) + ",0")
 		}
 		sb.WriteString("\n")
 	}
@@ -322,10 +326,10 @@ func TestInputFromDir(t *testing.T) {
 		if g.RevenueHoldout != c.RevenueHoldout {
 			t.Fatalf("customer %d: revenue %v, want %v", i, g.RevenueHoldout, c.RevenueHoldout)
 		}
-		for _, m := range want.Models {
-			if got.Predictions[m].Purchases[i] != want.Predictions[m].Purchases[i] {
-				t.Fatalf("%s prediction %d: %v, want %v", m, i, got.Predictions[m].Purchases[i], want.Predictions[m].Purchases[i])
-			}
+	}
+	for _, m := range want.Models {
+		if g, w := got.Predictions[m].purchases(), want.Predictions[m].purchases(); !slices.Equal(g, w) {
+			t.Fatalf("%s predictions %v, want %v", m, g, w)
 		}
 	}
 	for _, m := range []string{"bgnbd", "paretonbd", "mbgnbd"} {

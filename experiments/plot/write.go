@@ -43,12 +43,56 @@ func WriteAll(dir string, a *experiments.Artifacts) error {
 	if err != nil {
 		return err
 	}
-	var formats []string
-	if a.Config != nil {
-		formats = a.Config.Output.Formats
-	}
-	_, err = Render(dir, Compute(in), formats)
+	_, err = Render(dir, Compute(in), configFormats(a))
 	return err
+}
+
+// StartAll is WriteAll in two steps, for a run that draws its figures
+// while it scores (experiments.RunOptions.StartPlots): from a, whose
+// Metrics may hold only metrics.json's head (name, unit, split, segment
+// target), it computes and draws into dir/plots the figures that need no
+// scores, and returns the function that, given the run's complete
+// artifacts (their metrics are what it reads), computes and draws the
+// others and writes plots/data.json. The files are those WriteAll writes
+// from the complete artifacts, byte for byte. The customers and
+// predictions are let go once the first figures' data is computed.
+func StartAll(dir string, a *experiments.Artifacts) (finish func(*experiments.Artifacts) error, err error) {
+	in, err := InputFromArtifacts(a)
+	if err != nil {
+		return nil, err
+	}
+	formats := configFormats(a)
+	folder := filepath.Join(dir, Dir)
+	if err := os.MkdirAll(folder, 0o755); err != nil {
+		return nil, fmt.Errorf("plots: %w", err)
+	}
+	c := newComputation(in)
+	c.run(in, false)
+	// What the scored parts read besides the metrics.
+	scoredIn := &Input{Unit: in.Unit, Models: in.Models}
+	if err := WriteFigures(folder, c.figures(false), formats...); err != nil {
+		return nil, err
+	}
+	return func(full *experiments.Artifacts) error {
+		if full == nil || full.Metrics == nil {
+			return errors.New("plots: the run's artifacts lack the metrics")
+		}
+		scoredIn.Metrics = full.Metrics
+		c.run(scoredIn, true)
+		if err := WriteFigures(folder, c.figures(true), formats...); err != nil {
+			return err
+		}
+		return writeData(folder, c.data())
+	}, nil
+}
+
+// configFormats returns the figure formats of a run's config (none: the
+// defaults).
+func configFormats(a *experiments.Artifacts) []string {
+	if a.Config == nil {
+		return nil
+	}
+	return a.Config.Output.Formats
 }
 
 // Render draws d's figures into dir/plots in the given formats (png, svg;

@@ -11,6 +11,7 @@
 package floatfmt
 
 import (
+	"encoding/binary"
 	"math"
 	"math/bits"
 	"strconv"
@@ -177,7 +178,7 @@ func trimZeros(x uint64) (uint64, int) {
 // appendDecimal appends digits·10^exp10 (digits > 0) in strconv's 'g'
 // layout for the shortest digits: %e when the exponent of the first digit
 // is below −4 or at least 6, %f otherwise. The digits are written once,
-// into their place in dst.
+// into their place in dst, eight at a time (putDigits).
 func appendDecimal(dst []byte, digits uint64, exp10 int) []byte {
 	n := len(dst)
 	if cap(dst)-n < maxLen {
@@ -187,7 +188,7 @@ func appendDecimal(dst []byte, digits uint64, exp10 int) []byte {
 	nd := decimalLen(digits)
 	dp := nd + exp10 // the decimal point's position after the first digit
 	if e := dp - 1; e < -4 || e >= 6 {
-		putDigits(out[:nd+1], digits) // d.ddd: the digits one to the right, the first moved left
+		putDigits(out[1:], digits, nd) // d.ddd: the digits one to the right, the first moved left
 		out[0], out[1] = out[1], '.'
 		w := nd + 1
 		if nd == 1 {
@@ -208,15 +209,14 @@ func appendDecimal(dst []byte, digits uint64, exp10 int) []byte {
 	switch {
 	case dp <= 0: // 0.000ddd
 		copy(out, "0.000")
-		w := 2 - dp + nd
-		putDigits(out[:w], digits)
-		return dst[:n+w]
+		putDigits(out[2-dp:], digits, nd)
+		return dst[:n+2-dp+nd]
 	case dp >= nd: // ddd000
-		copy(out[nd:], "00000")
-		putDigits(out[:nd], digits)
+		putDigits(out, digits, nd)
+		copy(out[nd:dp], "00000")
 		return dst[:n+dp]
 	}
-	putDigits(out[:nd+1], digits) // ddd.ddd: the digits one to the right, the integer ones moved left
+	putDigits(out[1:], digits, nd) // ddd.ddd: the digits one to the right, the integer ones moved left
 	for i := range dp {
 		out[i] = out[i+1]
 	}
@@ -225,7 +225,8 @@ func appendDecimal(dst []byte, digits uint64, exp10 int) []byte {
 }
 
 // maxLen is the most bytes appendDecimal writes: 17 digits, a point, and
-// e−ddd (or 0.000 and 17 digits).
+// e−ddd (or 0.000 and 17 digits), and the 8 bytes past the digits that
+// putDigits may overwrite.
 const maxLen = 32
 
 // decimalLen returns the number of decimal digits of x > 0.
@@ -253,33 +254,48 @@ const pairs = "00010203040506070809" +
 	"80818283848586878889" +
 	"90919293949596979899"
 
-// putDigits writes x's decimal digits at the end of buf: eight digits at
-// a time in 32-bit arithmetic, each two at a time.
-func putDigits(buf []byte, x uint64) {
-	i := len(buf)
-	for x >= 1e8 {
-		q := x / 1e8
-		r := uint32(x - q*1e8)
-		for range 4 {
-			p := r % 100 * 2
-			r /= 100
-			i -= 2
-			buf[i], buf[i+1] = pairs[p], pairs[p+1]
-		}
-		x = q
+// putDigits writes the nd decimal digits of x (nd = decimalLen(x), or
+// more for leading zeros) at the start of buf, eight at a time
+// (eightDigits); it may overwrite the 8 bytes after them, which buf must
+// hold.
+func putDigits(buf []byte, x uint64, nd int) {
+	switch {
+	case nd <= 8:
+		putLast(buf, eightDigits(uint32(x)), nd)
+	case nd <= 16:
+		hi := x / 1e8
+		putLast(buf, eightDigits(uint32(hi)), nd-8)
+		binary.LittleEndian.PutUint64(buf[nd-8:], eightDigits(uint32(x-hi*1e8)))
+	default:
+		hi := x / 1e16 // at most 1844
+		mid := x - hi*1e16
+		q := mid / 1e8
+		putLast(buf, eightDigits(uint32(hi)), nd-16)
+		binary.LittleEndian.PutUint64(buf[nd-16:], eightDigits(uint32(q)))
+		binary.LittleEndian.PutUint64(buf[nd-8:], eightDigits(uint32(mid-q*1e8)))
 	}
-	r := uint32(x)
-	for r >= 100 {
-		p := r % 100 * 2
-		r /= 100
-		i -= 2
-		buf[i], buf[i+1] = pairs[p], pairs[p+1]
-	}
-	if r >= 10 {
-		buf[i-2], buf[i-1] = pairs[2*r], pairs[2*r+1]
-		return
-	}
-	buf[i-1] = byte('0' + r)
+}
+
+// putLast writes the last n (1 … 8) of the eight digits d (eightDigits)
+// at the start of buf, writing 8 bytes.
+func putLast(buf []byte, d uint64, n int) {
+	binary.LittleEndian.PutUint64(buf, d>>(8*(8-n)))
+}
+
+// eightDigits returns the eight decimal digits of x < 10⁸, leading zeros
+// included, as the ASCII bytes of a little-endian word (the first digit
+// in the low byte), computed in the word's lanes at once: x's two halves
+// of four digits in 32-bit lanes, each split into two digit pairs
+// (⌊v·10486/2²⁰⌋ = ⌊v/100⌋ for v < 10⁴) in 16-bit lanes, each split
+// into two digits (⌊v·103/2¹⁰⌋ = ⌊v/10⌋ for v < 100) in bytes.
+func eightDigits(x uint32) uint64 {
+	hi := x / 10000
+	v := uint64(hi) | uint64(x-hi*10000)<<32
+	q := (v * 10486 >> 20) & 0x0000007f_0000007f
+	v = q | (v-q*100)<<16
+	q = (v * 103 >> 10) & 0x000f_000f_000f_000f
+	v = q | (v-q*10)<<8
+	return v + 0x30303030_30303030
 }
 
 // AppendNumber appends v as AppendG does, with a fast path for the whole

@@ -1,10 +1,13 @@
 package floatfmt
 
 import (
+	"encoding/binary"
+	"fmt"
 	"math"
 	"math/big"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -155,6 +158,52 @@ func TestAppendNumber(t *testing.T) {
 		want := strconv.AppendFloat(nil, v, 'g', -1, 64)
 		if got := AppendNumber(nil, v); string(got) != string(want) {
 			t.Errorf("AppendNumber(%v) = %s, want %s", v, got, want)
+		}
+	}
+}
+
+// TestEightDigits checks the lane arithmetic of eightDigits against
+// strconv on every x below 2·10⁵, every multiple of 99 below 10⁸ and
+// the extremes of each lane.
+func TestEightDigits(t *testing.T) {
+	check := func(x uint32) {
+		var got [8]byte
+		binary.LittleEndian.PutUint64(got[:], eightDigits(x))
+		want := fmt.Sprintf("%08d", x)
+		if string(got[:]) != want {
+			t.Fatalf("eightDigits(%d) = %q, want %q", x, got[:], want)
+		}
+	}
+	for x := range uint32(200_000) {
+		check(x)
+	}
+	for x := uint32(0); x < 1e8; x += 99 {
+		check(x)
+	}
+	for _, x := range []uint32{9999_9999, 9999_0000, 1_0000, 9999, 10_000_000, 99_999_999 - 1, 50_005_000, 99_990_099} {
+		check(x)
+	}
+}
+
+// TestPutDigits checks putDigits against strconv for every digit count up
+// to 20, with leading zeros when asked for more digits than x has, and
+// that it writes nothing before its buffer's start.
+func TestPutDigits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	xs := []uint64{0, 1, 9, 10, 99999999, 100000000, 1e16 - 1, 1e16, 1e17 - 1, 12345678901234567, math.MaxUint64}
+	for range 20000 {
+		xs = append(xs, rng.Uint64()>>rng.IntN(64))
+	}
+	buf := make([]byte, 40)
+	for _, x := range xs {
+		s := strconv.FormatUint(x, 10)
+		for nd := len(s); nd <= 20; nd++ {
+			buf[0] = '#'
+			putDigits(buf[1:], x, nd)
+			want := strings.Repeat("0", nd-len(s)) + s
+			if string(buf[1:1+nd]) != want || buf[0] != '#' {
+				t.Fatalf("putDigits(%d, %d) = %q, want %q", x, nd, buf[:1+nd], "#"+want)
+			}
 		}
 	}
 }
