@@ -14,7 +14,7 @@ const countLimit = 1 << 16
 // denominator adds equal values within a run, the ranks share the run's
 // mean), so they come out as sortByValue gives them, without a sort. ok
 // is false for other actuals.
-func countedSides(actual []float64) (ranks *correlationSide, gini giniSide, ok bool) {
+func (p *pools) countedSides(actual []float64) (ranks *correlationSide, gini giniSide, ok bool) {
 	top := 0
 	for _, v := range actual {
 		if !(v >= 0 && v < countLimit) || v != math.Trunc(v) {
@@ -35,7 +35,8 @@ func countedSides(actual []float64) (ranks *correlationSide, gini giniSide, ok b
 		rankOf[v] = float64(s+s+c+1) / 2
 		s += c
 	}
-	r := make([]float64, len(actual))
+	r := p.floats.get(len(actual))
+	defer p.floats.put(r)
 	for i, v := range actual {
 		r[i] = rankOf[int(v)]
 	}

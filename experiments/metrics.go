@@ -250,6 +250,20 @@ func (k *ksum) value() float64 { return k.s + k.c }
 // lengths, at least one customer, and finite non-negative values. actual may
 // be nil when only predictions are checked.
 func checkInputs(ids []string, predicted, actual []float64, withActual bool) error {
+	if err := checkLengths(ids, predicted, actual, withActual); err != nil {
+		return err
+	}
+	if err := checkValues(ids, "predicted", predicted); err != nil {
+		return err
+	}
+	if withActual {
+		return checkValues(ids, "actual", actual)
+	}
+	return nil
+}
+
+// checkLengths is the part of checkInputs that checks the lengths.
+func checkLengths(ids []string, predicted, actual []float64, withActual bool) error {
 	n := len(predicted)
 	if len(ids) != n {
 		return fmt.Errorf("%d customer ids but %d predictions", len(ids), n)
@@ -259,12 +273,6 @@ func checkInputs(ids []string, predicted, actual []float64, withActual bool) err
 	}
 	if n == 0 {
 		return errors.New("no customers")
-	}
-	if err := checkValues(ids, "predicted", predicted); err != nil {
-		return err
-	}
-	if withActual {
-		return checkValues(ids, "actual", actual)
 	}
 	return nil
 }
@@ -295,15 +303,7 @@ func checkValues(ids []string, name string, v []float64) error {
 // It returns an error when the lengths differ, there are no customers, or a
 // prediction is negative or not finite.
 func PredictionOrder(ids []string, predicted []float64) ([]int, error) {
-	if err := checkInputs(ids, predicted, nil, false); err != nil {
-		return nil, fmt.Errorf("prediction order: %w", err)
-	}
-	return predictionOrder(ids, predicted), nil
-}
-
-// predictionOrder is PredictionOrder on validated inputs.
-func predictionOrder(ids []string, predicted []float64) []int {
-	return NewScorer(ids).order(predicted)
+	return NewScorer(ids).PredictionOrder(predicted)
 }
 
 // Score computes the Scores of predictions against holdout actuals, one of
@@ -317,57 +317,63 @@ func Score(ids []string, predicted, actual []float64) (Scores, error) {
 	return NewScorer(ids).Score(predicted, actual)
 }
 
-// Score is the package-level Score for the Scorer's customers.
+// Score is the package-level Score for the Scorer's customers. It walks
+// the customers three times: in customer order for the error sums, in
+// prediction order for the top shares and the Gini coefficient (and the
+// ranks of predictions ordered by customer), and in customer order again
+// for both correlations, whose means the first walk gives.
 func (sc *Scorer) Score(predicted, actual []float64) (Scores, error) {
-	if err := checkInputs(sc.ids, predicted, nil, false); err != nil {
+	if err := checkLengths(sc.ids, predicted, nil, false); err != nil {
+		return Scores{}, fmt.Errorf("score: %w", err)
+	}
+	ranked, err := sc.ranked(predicted)
+	defer sc.release(ranked)
+	if err != nil {
 		return Scores{}, fmt.Errorf("score: %w", err)
 	}
 	facts, err := sc.actualFacts(actual)
 	if err != nil {
 		return Scores{}, fmt.Errorf("score: %w", err)
 	}
-	n := len(predicted)
-	fn := float64(n)
-	ranked := sc.cached(predicted)
+	fn := float64(len(predicted))
 	e := sc.errorSums(predicted, actual, facts, ranked)
 	P, A := e.predicted, facts.total
 	if math.IsInf(P+A, 0) || math.IsNaN(P+A) {
 		return Scores{}, errors.New("score: the predicted and actual totals overflow a float64")
 	}
 	s := Scores{
-		Customers:      n,
+		Customers:      len(predicted),
 		ActualTotal:    Metric(A),
 		PredictedTotal: Metric(P),
 		Bias:           Metric(math.NaN()),
 		MAE:            finiteOrNaN(e.abs / fn),
 		MSLE:           finiteOrNaN(e.sle / fn),
-		Pearson:        Metric(sc.pearsonOf(predicted, ranked, facts.values, P)),
+		RMSE:           finiteOrNaN(e.rmse(predicted, actual)),
 		Top10Share:     Metric(math.NaN()),
 		Top20Share:     Metric(math.NaN()),
 	}
 	if A > 0 {
 		s.Bias = finiteOrNaN(P/A - 1)
 	}
-	if _, exp := math.Frexp(e.maxErr); exp < -400 || exp > 400 {
-		// The squares would overflow or underflow: scale the errors by a
-		// power of two near the largest, which is exact.
-		var ssq ksum
-		for i, p := range predicted {
-			e := math.Ldexp(p-actual[i], -exp)
-			ssq.add(e * e)
-		}
-		s.RMSE = finiteOrNaN(math.Ldexp(math.Sqrt(ssq.value()/fn), exp))
-	} else {
-		s.RMSE = finiteOrNaN(math.Sqrt(e.sq / fn))
-	}
 	byActual := sc.byValue(actual)
-	s.Spearman = Metric(sc.spearmanOf(predicted, ranked, byActual.ranks))
-	top10, top20, g := orderSums(ranked.order, actual, byActual.gini)
+	// The predictions' ranks by customer, when not by row, are set while
+	// walking the order, then those of ties.
+	var rp []float64
+	if ranked.rowRanks == nil {
+		rp = sc.floats.get(len(predicted))
+		defer sc.floats.put(rp)
+	}
+	top10, top20, gini := orderSums(ranked.order, actual, byActual.gini, rp)
+	s.Gini = gini
+	if rp != nil {
+		tiedRanks(ranked.order, ranked.ties, rp)
+	}
 	if A > 0 {
 		s.Top10Share = finiteOrNaN(top10 / A)
 		s.Top20Share = finiteOrNaN(top20 / A)
 	}
-	s.Gini = Metric(g)
+	pearson, spearman := sc.correlations(predicted, ranked, rp, facts.values, byActual.ranks, P)
+	s.Pearson, s.Spearman = Metric(pearson), Metric(spearman)
 	return s, nil
 }
 
@@ -385,7 +391,8 @@ func (sc *Scorer) errorSums(predicted, actual []float64, facts *actualOrder, ran
 	var maxErr float64
 	var rowLogs []float64
 	if rv := ranked.rowValues; rv != nil {
-		rowLogs = make([]float64, len(rv))
+		rowLogs = sc.floats.get(len(rv))
+		defer sc.floats.put(rowLogs)
 		for r, v := range rv {
 			rowLogs[r] = math.Log1p(v)
 		}
@@ -409,81 +416,138 @@ func (sc *Scorer) errorSums(predicted, actual []float64, facts *actualOrder, ran
 	return errorSums{predicted: pt.value(), abs: abs.value(), sq: sq.value(), sle: sle.value(), maxErr: maxErr}
 }
 
-// pearsonOf is the Pearson correlation of predicted and actual (NaN when
-// either is constant or their spread underflows) for the actuals' correlation
-// side, given the predictions' order and their compensated total P: the
-// predictions are constant when the first and last of the order are
-// equal, their scale comes from the pattern rows when they decide the
-// values, and, unscaled, their mean is P/n (the same compensated sum in
-// the same order).
-func (sc *Scorer) pearsonOf(predicted []float64, ranked *cachedOrder, y *correlationSide, P float64) float64 {
-	o := ranked.order
-	if predicted[o[0]] == predicted[o[len(o)-1]] || y.constant {
-		return math.NaN()
+// rmse is √((1/n) Σ (p_i − a_i)²), from the sum of squares unless the
+// squares would overflow or underflow: then the errors are scaled by a
+// power of two near the largest, which is exact, and summed again.
+func (e errorSums) rmse(predicted, actual []float64) float64 {
+	fn := float64(len(predicted))
+	_, exp := math.Frexp(e.maxErr)
+	if exp >= -400 && exp <= 400 {
+		return math.Sqrt(e.sq / fn)
 	}
-	var sx int
-	if ranked.rowValues != nil {
-		sx = scaleExp(ranked.rowValues) // rows without customers hold 0
-	} else {
-		sx = scaleExp(predicted)
+	var ssq ksum
+	for i, p := range predicted {
+		e := math.Ldexp(p-actual[i], -exp)
+		ssq.add(e * e)
 	}
-	if sx != 0 {
-		return correlateScaled(predicted, sx, y)
-	}
-	return deviationCorrelation(predicted, P/float64(len(predicted)), y)
+	return math.Ldexp(math.Sqrt(ssq.value()/fn), exp)
 }
 
-// spearmanOf is the Spearman correlation of predicted with the actuals,
-// whose average ranks' correlation side is y: with pattern rows, each
-// customer's average rank is that of the row's value (no ranks by
-// customer to scatter); otherwise as spearman.
-func (sc *Scorer) spearmanOf(predicted []float64, ranked *cachedOrder, y *correlationSide) float64 {
+// correlations returns the Pearson correlation of the predictions with
+// the actuals, whose correlation side is values, and the Spearman
+// correlation, the Pearson correlation of their average ranks (the
+// actuals' side ranks; the predictions' ranks by row, or rp by customer),
+// both NaN when either side is constant. P is the compensated total of
+// the predictions in customer order: unscaled, their mean is P/n; and the
+// mean rank is (n+1)/2 (see meanRank). Both are then summed in one walk,
+// each sum in customer order as correlateScaled adds it.
+func (sc *Scorer) correlations(predicted []float64, ranked *cachedOrder, rp []float64, values, ranks *correlationSide, P float64) (pearson, spearman float64) {
 	o := ranked.order
-	if ranked.rowRanks == nil || predicted[o[0]] == predicted[o[len(o)-1]] || y.constant {
-		return spearman(o, y, predicted)
+	n := len(o)
+	if predicted[o[0]] == predicted[o[n-1]] || values.constant || ranks.constant {
+		return math.NaN(), math.NaN() // the predictions (or actuals) are constant
 	}
-	// The ranks lie in [1, n]: unscaled (scaleExp is 0).
-	var mx ksum
-	for _, r := range sc.rowOf {
-		mx.add(ranked.rowRanks[r])
+	meanR, ok := meanRank(n)
+	if sx := scaleExp(predicted[o[0] : o[0]+1]); sx != 0 || !ok {
+		// The largest prediction, first in the order, sets the scale.
+		if rp == nil {
+			rp = sc.floats.get(n)
+			defer sc.floats.put(rp)
+			for i, r := range sc.rowOf {
+				rp[i] = ranked.rowRanks[r]
+			}
+		}
+		return correlateScaled(predicted, sx, values), correlateScaled(rp, 0, ranks)
 	}
-	meanX := mx.value() / float64(len(o))
-	var sxy, sxx ksum
-	for i, r := range sc.rowOf {
-		dx := ranked.rowRanks[r] - meanX
-		sxy.add(dx * y.dev[i])
-		sxx.add(dx * dx)
+	meanP := P / float64(n)
+	var pxy, pxx, rxy, rxx ksum
+	for i, p := range predicted {
+		dx := p - meanP
+		pxy.add(dx * values.dev[i])
+		pxx.add(dx * dx)
+		var dr float64
+		if rp != nil {
+			dr = rp[i] - meanR
+		} else {
+			dr = ranked.rowRanks[sc.rowOf[i]] - meanR
+		}
+		rxy.add(dr * ranks.dev[i])
+		rxx.add(dr * dr)
 	}
-	return correlationOf(sxx.value(), y.ss, sxy.value())
+	return correlationOf(pxx.value(), values.ss, pxy.value()), correlationOf(rxx.value(), ranks.ss, rxy.value())
 }
+
+// meanRank returns the mean of n average ranks, as correlateScaled
+// computes it (their compensated sum over n), and whether it is known
+// without summing: the ranks, halves of integers, add up to n(n+1)/2
+// whatever the ties, and every partial sum of them is a half-integer
+// below 2^52, exact in a float64, while n ≤ 2^26; the compensated sum is
+// then exactly n(n+1)/2.
+func meanRank(n int) (float64, bool) {
+	if n > 1<<26 {
+		return 0, false
+	}
+	return float64(n*(n+1)/2) / float64(n), true
+}
+
+// gatherBlock is how many values a walk in prediction order gathers
+// from memory at once (see sumsInOrder).
+const gatherBlock = 1024
 
 // orderSums returns, in prediction order, the actuals of the top
 // ⌈n/10⌉ and ⌈n/5⌉ customers and the normalized Gini coefficient (see
-// Scores; NaN when the actuals are constant), in one pass.
-func orderSums(order []int, actual []float64, side giniSide) (top10, top20, gini float64) {
+// Scores; NaN when the actuals are constant), in one pass. When rp is not
+// nil it sets every customer's rank there, as for distinct predictions:
+// place j (from 0) of the descending order has ascending rank n − j.
+func orderSums(order []int32, actual []float64, side giniSide, rp []float64) (top10, top20 float64, gini Metric) {
 	n := len(order)
 	c10, c20 := topCount(n, 10), topCount(n, 20)
 	var top, num ksum
-	for j, i := range order {
-		a := actual[i]
-		if j < c20 {
-			if j == c10 {
-				top10 = top.value()
-			}
-			top.add(a)
+	var buf [gatherBlock]float64
+	for s := 0; s < n; s += gatherBlock {
+		block := order[s:min(n, s+gatherBlock)]
+		for k, i := range block {
+			buf[k] = actual[i]
 		}
-		if !side.constant {
-			// Σ_j a_(j)·(n+1−2j), j = 1..n, the actuals scaled by 2^−exp.
-			num.add(scaled(a, side.exp) * float64(n+1-2*(j+1)))
+		for k, a := range buf[:len(block)] {
+			j := s + k
+			if j < c20 {
+				if j == c10 {
+					top10 = top.value()
+				}
+				top.add(a)
+			}
+			if !side.constant {
+				// Σ_j a_(j)·(n+1−2j), j = 1..n, the actuals scaled by 2^−exp.
+				num.add(scaled(a, side.exp) * float64(n+1-2*(j+1)))
+			}
+		}
+		if rp != nil {
+			for k, i := range block {
+				rp[i] = float64(n - s - k)
+			}
 		}
 	}
 	if top20 = top.value(); c10 == c20 {
 		top10 = top20
 	}
 	if side.constant || side.den <= 0 {
-		return top10, top20, math.NaN()
+		return top10, top20, Metric(math.NaN())
 	}
-	return top10, top20, max(-1, min(1, num.value()/side.den))
+	return top10, top20, Metric(max(-1, min(1, num.value()/side.den)))
+}
+
+// tiedRanks sets the ranks of the customers at the places of each run of
+// tied predictions in the order, [s, e), to their mean, n − (s+e−1)/2 (see
+// orderSums for the others).
+func tiedRanks(order []int32, ties [][2]int32, rp []float64) {
+	n := len(order)
+	for _, t := range ties {
+		r := float64(n) - float64(t[0]+t[1]-1)/2
+		for _, i := range order[t[0]:t[1]] {
+			rp[i] = r
+		}
+	}
 }
 
 // topCount returns ⌈pct·n/100⌉ in integer arithmetic.
@@ -597,70 +661,6 @@ func scaled(x float64, exp int) float64 {
 	return math.Ldexp(x, -exp)
 }
 
-// valueIndex is one customer's value in a sort by value.
-type valueIndex struct {
-	v float64
-	i int
-}
-
-// sortByValue returns the values of v with their indices, in ascending
-// order of value and then index.
-func sortByValue(v []float64) []valueIndex {
-	keys := make([]uint64, len(v))
-	for i, x := range v {
-		keys[i] = math.Float64bits(x + 0) // ≥ 0: the bits sort as the values
-	}
-	s := make([]valueIndex, len(v))
-	for j, i := range keyOrder(keys) {
-		s[j] = valueIndex{v[i], int(i)}
-	}
-	return s
-}
-
-// spearman returns the Spearman rank correlation of predicted and the
-// actuals, with average ranks for ties; order is the prediction order,
-// whose tied predictions are adjacent, and actualRanks the correlation
-// side of the average ranks of the actuals.
-func spearman(order []int, actualRanks *correlationSide, predicted []float64) float64 {
-	n := len(order)
-	if predicted[order[0]] == predicted[order[n-1]] || actualRanks.constant {
-		return math.NaN() // the predictions (or actuals) are constant
-	}
-	rp := make([]float64, n)
-	// Position j of the descending order has ascending rank n−j; a run of
-	// ties at positions s..e−1 shares the mean rank n − (s+e−1)/2.
-	for s := 0; s < n; {
-		e, v := s+1, predicted[order[s]]
-		for e < n && predicted[order[e]] == v {
-			e++
-		}
-		r := float64(n) - float64(s+e-1)/2
-		for _, i := range order[s:e] {
-			rp[i] = r
-		}
-		s = e
-	}
-	return correlateScaled(rp, 0, actualRanks) // ranks in [1, n]: unscaled
-}
-
-// averageRanks returns the ascending ranks 1..n of the values sorted in
-// byActual, by customer index, tied values sharing the mean of their ranks.
-func averageRanks(sorted []valueIndex) []float64 {
-	ranks := make([]float64, len(sorted))
-	for s := 0; s < len(sorted); {
-		e := s + 1
-		for e < len(sorted) && sorted[e].v == sorted[s].v {
-			e++
-		}
-		r := float64(s+e+1) / 2 // mean of s+1 .. e
-		for _, x := range sorted[s:e] {
-			ranks[x.i] = r
-		}
-		s = e
-	}
-	return ranks
-}
-
 // giniSide is what the normalized Gini coefficient needs of the actuals,
 // computed once for every prediction order: whether they are constant,
 // their scale (scaleExp) and the denominator Σ_j a*_(j)·(n+1−2j) over the
@@ -669,21 +669,6 @@ type giniSide struct {
 	constant bool
 	exp      int
 	den      float64
-}
-
-// newGiniSide computes the giniSide of the actuals sorted ascending.
-func newGiniSide(byActual []valueIndex, actual []float64) giniSide {
-	if constant(actual) {
-		return giniSide{constant: true}
-	}
-	n := len(byActual)
-	g := giniSide{exp: scaleExp(actual)}
-	var den ksum
-	for j := 1; j <= n; j++ {
-		den.add(scaled(byActual[n-j].v, g.exp) * float64(n+1-2*j))
-	}
-	g.den = den.value()
-	return g
 }
 
 // ScoreSet holds Scores by model name and then target name, the shape of

@@ -779,3 +779,128 @@ func ExampleMetric_MarshalJSON() {
 	fmt.Println(string(b))
 	// Output: [0.25,null,1e-07]
 }
+
+// TestScoreSummationOrder checks Score, bit for bit, against the
+// documented sums computed the plain way: every sum compensated (ksum) in
+// the order Score promises — customer order for the totals, the errors
+// and both correlations (means from their own sums), prediction order
+// from a comparison sort for the top shares and the Gini numerator, the
+// actuals sorted descending for its denominator — with ranks counted
+// naively. Predictions by pattern row (ties across rows) and by customer
+// (ties at zero and elsewhere), integer and revenue-like actuals, on a
+// pattern Scorer and a plain one, and after the orders are forgotten and
+// made again from reused slices.
+func TestScoreSummationOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	const n, rows = 1500, 200
+	ids, rowOf := patternCustomers(rng, n, rows)
+	rowValue := make([]float64, rows)
+	for r := range rowValue {
+		rowValue[r] = float64(rng.IntN(60)) / 9
+	}
+	purchases, revenue, buys, spend := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	for i, r := range rowOf {
+		purchases[i] = rowValue[r]
+		revenue[i] = purchases[i] * (5 + math.Round(rng.ExpFloat64()*900)/100)
+		if i%50 == 0 {
+			revenue[i] = 7 // ties away from zero too
+		}
+		buys[i] = float64(rng.IntN(4))
+		spend[i] = buys[i] * math.Round(rng.ExpFloat64()*3000) / 100
+	}
+	sc, err := NewPatternScorer(ids, rowOf, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 {
+		for _, scorer := range []*Scorer{sc, NewScorer(ids)} {
+			for _, pa := range [][2][]float64{{purchases, buys}, {revenue, spend}, {purchases, spend}} {
+				got, err := scorer.Score(pa[0], pa[1])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := referenceScores(ids, pa[0], pa[1]); !sameScores(got, want) {
+					t.Errorf("round %d: scores\n%+v, want\n%+v", round, got, want)
+				}
+			}
+		}
+		sc.forget(purchases)
+		sc.forget(revenue)
+	}
+}
+
+// sameScores reports whether two Scores hold the same bits.
+func sameScores(a, b Scores) bool {
+	for _, name := range MetricNames() {
+		x, _ := a.Value(name)
+		y, _ := b.Value(name)
+		if math.Float64bits(x) != math.Float64bits(y) && !(math.IsNaN(x) && math.IsNaN(y)) {
+			return false
+		}
+	}
+	return true
+}
+
+// referenceScores computes Scores by their definitions with the sums
+// Score documents (see TestScoreSummationOrder), for integer ids and
+// values of ordinary size (no scaling).
+func referenceScores(ids []string, p, a []float64) Scores {
+	n := len(p)
+	fn := float64(n)
+	var P, A, abs, sq, sle ksum
+	for i := range p {
+		P.add(p[i])
+		A.add(a[i])
+		e := math.Abs(p[i] - a[i])
+		abs.add(e)
+		sq.add(e * e)
+		d := math.Log1p(p[i]) - math.Log1p(a[i])
+		sle.add(d * d)
+	}
+	s := Scores{
+		Customers: n, ActualTotal: Metric(A.value()), PredictedTotal: Metric(P.value()),
+		Bias: Metric(P.value()/A.value() - 1), MAE: Metric(abs.value() / fn), RMSE: Metric(math.Sqrt(sq.value() / fn)),
+		MSLE: Metric(sle.value() / fn), Pearson: Metric(plainCorrelation(p, a)),
+		Spearman: Metric(plainCorrelation(naiveRanks(p), naiveRanks(a))),
+	}
+	order := naiveOrder(ids, p)
+	var top10, top20, num ksum
+	for j, i := range order {
+		if j < topCount(n, 10) {
+			top10.add(a[i])
+		}
+		if j < topCount(n, 20) {
+			top20.add(a[i])
+		}
+		num.add(a[i] * float64(n+1-2*(j+1)))
+	}
+	s.Top10Share, s.Top20Share = Metric(top10.value()/A.value()), Metric(top20.value()/A.value())
+	desc := slices.Clone(a)
+	slices.Sort(desc)
+	slices.Reverse(desc)
+	var den ksum
+	for j, v := range desc {
+		den.add(v * float64(n+1-2*(j+1)))
+	}
+	s.Gini = Metric(max(-1, min(1, num.value()/den.value())))
+	return s
+}
+
+// plainCorrelation is Pearson's correlation with compensated sums in
+// index order: the means first, then Σ dx·dy, Σ dx² and Σ dy².
+func plainCorrelation(x, y []float64) float64 {
+	var mx, my ksum
+	for i := range x {
+		mx.add(x[i])
+		my.add(y[i])
+	}
+	meanX, meanY := mx.value()/float64(len(x)), my.value()/float64(len(y))
+	var sxy, sxx, syy ksum
+	for i := range x {
+		dx, dy := x[i]-meanX, y[i]-meanY
+		sxy.add(dx * dy)
+		sxx.add(dx * dx)
+		syy.add(dy * dy)
+	}
+	return max(-1, min(1, sxy.value()/(math.Sqrt(sxx.value())*math.Sqrt(syy.value()))))
+}

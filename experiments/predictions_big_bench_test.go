@@ -2,7 +2,7 @@ package experiments
 
 import (
 	"context"
-	"os"
+	"io"
 	"path/filepath"
 	"testing"
 	"time"
@@ -26,24 +26,21 @@ func bigPredictionColumns(b *testing.B) []predColumn {
 }
 
 // BenchmarkWritePredictionsBig writes the predictions of a big log (see
-// bigPredictionColumns) as CSV and as Parquet: to_file into a file of
-// the benchmark's temporary folder (the write syscalls included),
-// discard without them.
+// bigPredictionColumns) as CSV and as Parquet: to_file into a results
+// folder as a run does (resultsDir.writeLargeFile: past the page cache
+// where the system allows it, then synced), discard without the writes.
 func BenchmarkWritePredictionsBig(b *testing.B) {
 	cols := bigPredictionColumns(b)
-	path := filepath.Join(b.TempDir(), "predictions")
-	toFile := func(write func(w *os.File) error) func(b *testing.B) {
+	rd, err := newResultsDir(filepath.Join(b.TempDir(), "run"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rd.abort()
+	toFile := func(name string, write func(w io.Writer, cols []predColumn) error) func(b *testing.B) {
 		return func(b *testing.B) {
 			cpu0 := cputime.Process()
 			for b.Loop() {
-				f, err := os.Create(path)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := write(f); err != nil {
-					b.Fatal(err)
-				}
-				if err := f.Close(); err != nil {
+				if err := rd.writeLargeFile(name, func(w io.Writer) error { return write(w, cols) }); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -59,8 +56,8 @@ func BenchmarkWritePredictionsBig(b *testing.B) {
 		}
 		reportCPUSeconds(b, cpu0)
 	})
-	b.Run("csv_to_file", toFile(func(f *os.File) error { return writePredictionsCSV(f, cols) }))
-	b.Run("parquet_to_file", toFile(func(f *os.File) error { return writePredictionsParquet(f, cols) }))
+	b.Run("csv_to_file", toFile("predictions.csv", writePredictionsCSV))
+	b.Run("parquet_to_file", toFile("predictions.parquet", writePredictionsParquet))
 }
 
 // reportCPUSeconds reports the CPU seconds (all threads, user and

@@ -3,8 +3,10 @@ package experiments
 import (
 	"io"
 	"math"
-	"slices"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -29,12 +31,13 @@ const csvBlockRows = 8192
 // in the row, such as net CLV without costs, copied). Blocks of rows are
 // formatted in parallel and written in order as they come.
 func writePredictionsCSV(w io.Writer, cols []predColumn) error {
-	return writeCSVBlocks(w, cols, csvBlockRows)
+	return writeCSVBlocks(w, cols, csvBlockRows, slotBlockRows)
 }
 
 // writeCSVBlocks writes the CSV in blocks of blockRows rows, formatted on
-// every core and written in order (chunkwrite.Ordered).
-func writeCSVBlocks(w io.Writer, cols []predColumn, blockRows int) error {
+// every core and written in order (chunkwrite.Ordered), with tables of
+// slots in blocks of slotRows rows.
+func writeCSVBlocks(w io.Writer, cols []predColumn, blockRows, slotRows int) error {
 	var head []byte
 	for j, c := range cols {
 		if j > 0 {
@@ -49,7 +52,7 @@ func writeCSVBlocks(w io.Writer, cols []predColumn, blockRows int) error {
 	if len(cols) > 0 {
 		n = cols[0].len()
 	}
-	segs := csvSegments(cols)
+	segs := csvSegments(cols, slotRows)
 	bound := blockRows * rowBytesBound(segs)
 	return chunkwrite.Ordered(w, n, blockRows, func() func([]byte, int, int) []byte {
 		f := newCSVFormatter(segs)
@@ -83,8 +86,9 @@ func rowBytesBound(segs []csvSegment) int {
 // customer by customer (col), or consecutive columns by row of one row
 // index with at most half as many rows as customers, whose fields are
 // formatted once per row into a slot of a table of slots (see csvSlots):
-// row r's are the slot at offset off of its record, a length byte and the
-// fields, each with its leading comma but at the start of the line.
+// row r's are the next slot of its record (the segments of a table come
+// in the order of their slots), a length byte and the fields, each with
+// its leading comma but at the start of the line.
 //
 // A number column's values are computed a batch of customers at a time
 // into number slot num of the batch; when a customer's value equals, bit
@@ -94,38 +98,43 @@ type csvSegment struct {
 	col   predColumn
 	first bool // the segment starts the line
 	slots *csvSlots
-	off   int    // the slot's offset in a record
-	width int    // the slot's width
+	table int    // the index of slots among the segments' tables
+	width int    // the most bytes of the slot
 	num   int    // the column's number slot (−1: not a number column)
 	same  [2]int // earlier segments of number columns to compare with (−1: none)
 }
 
 // csvSlots holds the fields of every segment by row of one row index:
-// row r's record is text[r·width : (r+1)·width], a whole number of cache
-// lines with one slot per segment, so that a customer's by-row fields of
-// the whole line take one look-up.
+// row r's record, one slot per segment (a length byte and the fields),
+// packed one after another, is blocks[r/blockRows][start[r]:], so
+// that a customer's by-row fields of the whole line are one look-up and
+// the table takes the bytes of its fields only.
 type csvSlots struct {
-	rows  []int32
-	text  []byte
-	width int
-	segs  []slotSegment
+	rows      []int32
+	blocks    [][]byte // the records of blockRows rows each
+	blockRows int
+	start     []uint32 // each row's record's offset in its block
+	segs      []slotSegment
 }
 
 // slotSegment is a segment of a table of slots: its columns, whether it
-// starts the line, and its slot's offset and width in a record.
+// starts the line, and the most bytes of its slot.
 type slotSegment struct {
-	cols       []predColumn
-	first      bool
-	off, width int
+	cols  []predColumn
+	first bool
+	width int
 }
 
-// csvLine is the size of a cache line, to which records of slots are
-// rounded.
+// csvLine is the size of a cache line.
 const csvLine = 64
 
+// slotBlockRows is the number of rows of a block of records of a table
+// of slots (csvSlots.blockRows).
+const slotBlockRows = 4096
+
 // csvSegments groups the columns into segments (see csvSegment) and
-// formats the tables of slots.
-func csvSegments(cols []predColumn) []csvSegment {
+// formats the tables of slots, in blocks of slotRows rows.
+func csvSegments(cols []predColumn, slotRows int) []csvSegment {
 	var segs []csvSegment
 	var tables []*csvSlots
 	numbers := 0
@@ -150,10 +159,9 @@ func csvSegments(cols []predColumn) []csvSegment {
 			}
 			continue
 		}
-		t := slotsOf(&tables, c)
-		t.segs = append(t.segs, slotSegment{cols: cols[j:k], first: j == 0, off: t.width, width: width})
-		t.width += width
-		segs = append(segs, csvSegment{first: j == 0, slots: t, off: t.width - width, width: width, num: -1, same: [2]int{-1, -1}})
+		t, table := slotsOf(&tables, c, slotRows)
+		t.segs = append(t.segs, slotSegment{cols: cols[j:k], first: j == 0, width: width})
+		segs = append(segs, csvSegment{first: j == 0, slots: t, table: table, width: width, num: -1, same: [2]int{-1, -1}})
 		j = k
 	}
 	for _, t := range tables {
@@ -215,17 +223,18 @@ func pickSame(segs []csvSegment) {
 	}
 }
 
-// slotsOf returns the table of slots of a by-row column's row index,
-// added to tables if new.
-func slotsOf(tables *[]*csvSlots, c predColumn) *csvSlots {
-	for _, t := range *tables {
+// slotsOf returns the table of slots of a by-row column's row index and
+// its index in tables, added to tables if new (in blocks of slotRows
+// rows).
+func slotsOf(tables *[]*csvSlots, c predColumn, slotRows int) (*csvSlots, int) {
+	for k, t := range *tables {
 		if sameRows(t.segs[0].cols[0], c) {
-			return t
+			return t, k
 		}
 	}
-	t := &csvSlots{rows: c.rows}
+	t := &csvSlots{rows: c.rows, blockRows: slotRows}
 	*tables = append(*tables, t)
-	return t
+	return t, len(*tables) - 1
 }
 
 // sameRows reports whether two columns are by row of the same row index
@@ -235,41 +244,70 @@ func sameRows(a, b predColumn) bool {
 		(len(a.rows) == 0 || &a.rows[0] == &b.rows[0])
 }
 
-// format rounds the record up to whole cache lines and formats every
-// row's slots, rows in parallel blocks.
+// format formats every row's slots, blocks of rows on every core: each
+// block into a scratch buffer, then copied into a block of its exact size
+// (the table's memory is what its fields take).
 func (t *csvSlots) format() {
-	t.width = (t.width + csvLine - 1) / csvLine * csvLine
 	rows := len(t.segs[0].cols[0].byRow)
-	t.text = make([]byte, rows*t.width)
-	parallelFor(rows, func(lo, hi int) {
-		var b []byte
-		for r := lo; r < hi; r++ {
-			for _, s := range t.segs {
-				b = b[:0]
-				for j, c := range s.cols {
-					if j > 0 || !s.first {
-						b = append(b, ',')
-					}
-					b = floatfmt.AppendNumber(b, c.byRow[r])
-				}
-				slot := t.text[r*t.width+s.off:]
-				slot[0] = byte(len(b))
-				copy(slot[1:], b)
+	t.start = make([]uint32, rows)
+	t.blocks = make([][]byte, (rows+t.blockRows-1)/t.blockRows)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(len(t.blocks), max(1, runtime.GOMAXPROCS(0))) {
+		wg.Go(func() {
+			var scratch []byte
+			for blk := int(next.Add(1) - 1); blk < len(t.blocks); blk = int(next.Add(1) - 1) {
+				lo := blk * t.blockRows
+				scratch = t.appendRecords(scratch[:0], lo, min(lo+t.blockRows, rows))
+				t.blocks[blk] = append([]byte(nil), scratch...)
 			}
+		})
+	}
+	wg.Wait()
+}
+
+// appendRecords appends the records of rows lo … hi−1, setting their
+// start.
+func (t *csvSlots) appendRecords(b []byte, lo, hi int) []byte {
+	for r := lo; r < hi; r++ {
+		t.start[r] = uint32(len(b))
+		for _, s := range t.segs {
+			at := len(b)
+			b = append(b, 0)
+			for j, c := range s.cols {
+				if j > 0 || !s.first {
+					b = append(b, ',')
+				}
+				b = floatfmt.AppendNumber(b, c.byRow[r])
+			}
+			b[at] = byte(len(b) - at - 1)
 		}
-	})
+	}
+	return b
+}
+
+// record returns the record of row r.
+func (t *csvSlots) record(r int32) []byte {
+	block := t.blocks[int(r)/t.blockRows]
+	end := len(block)
+	if next := int(r) + 1; next%t.blockRows != 0 && next < len(t.start) {
+		end = int(t.start[next])
+	}
+	return block[t.start[r]:end]
 }
 
 // touch reads a byte of every cache line of the records of customers
-// lo … hi−1, loads independent of each other that the processor overlaps,
-// so that the rows then copy their fields from the cache.
+// lo … hi−1 (records are not aligned: their first byte, every 64th and
+// their last), loads independent of each other that the processor
+// overlaps, so that the rows then copy their fields from the cache.
 func (t *csvSlots) touch(lo, hi int) byte {
 	var sum byte
 	for _, r := range t.rows[lo:hi] {
-		record := t.text[int(r)*t.width : (int(r)+1)*t.width]
+		record := t.record(r)
 		for k := 0; k < len(record); k += csvLine {
 			sum += record[k]
 		}
+		sum += record[len(record)-1]
 	}
 	return sum
 }
@@ -286,7 +324,8 @@ type csvFormatter struct {
 	// start and end delimit each number segment's field of the current
 	// row in the output (without its comma).
 	start, end []int
-	tables     []*csvSlots // the tables of slots of the segments
+	tables     []*csvSlots // the tables of slots of the segments, by index
+	records    [][]byte    // the current row's rest of each table's record
 	touched    byte        // the sum of the bytes csvSlots.touch read
 }
 
@@ -300,10 +339,11 @@ func newCSVFormatter(segs []csvSegment) *csvFormatter {
 	}
 	f.numbers = make([][]float64, len(f.scratch))
 	for _, s := range segs {
-		if s.slots != nil && !slices.Contains(f.tables, s.slots) {
+		if s.slots != nil && s.table == len(f.tables) {
 			f.tables = append(f.tables, s.slots)
 		}
 	}
+	f.records = make([][]byte, len(f.tables))
 	return f
 }
 
@@ -330,11 +370,16 @@ func (f *csvFormatter) appendRows(b []byte, lo, hi int) []byte {
 // (customer ids) is neutralised for spreadsheets
 // (datasets.SpreadsheetSafe); Parquet keeps ids as read.
 func (f *csvFormatter) appendRow(b []byte, i, k int) []byte {
+	for t, table := range f.tables {
+		f.records[t] = table.record(table.rows[i])
+	}
 	for j := range f.segs {
 		s := &f.segs[j]
-		if t := s.slots; t != nil {
-			slot := t.text[int(t.rows[i])*t.width+s.off:]
-			b = append(b, slot[1:1+slot[0]]...)
+		if s.slots != nil {
+			record := f.records[s.table]
+			end := 1 + int(record[0])
+			b = append(b, record[1:end]...)
+			f.records[s.table] = record[end:]
 			continue
 		}
 		if !s.first {

@@ -200,8 +200,9 @@ func referenceCSV(t *testing.T, cols []predColumn) []byte {
 // reference CSV (referenceCSV), with one or two holdout lengths, in a
 // backtest and a forecast, with and without costs (net CLV then equals
 // CLV), written in blocks of 97 rows (many blocks, each written while the
-// next are formatted) and in one block; and that the by-row path is
-// taken.
+// next are formatted) and in one block, with tables of slots in blocks
+// of 4096 rows and of 5 (many blocks of records); and that the by-row
+// path is taken.
 func TestPredictionsCSVByRow(t *testing.T) {
 	for _, mixed := range []bool{false, true} {
 		s := patternSummary(3000, mixed)
@@ -224,7 +225,7 @@ func TestPredictionsCSVByRow(t *testing.T) {
 				cfg.Resolved.Forecast = forecast
 				cols := predictionColumns(cfg, wr)
 				byRow := 0
-				for _, s := range csvSegments(cols) {
+				for _, s := range csvSegments(cols, slotBlockRows) {
 					if s.slots != nil {
 						byRow++
 					}
@@ -233,13 +234,13 @@ func TestPredictionsCSVByRow(t *testing.T) {
 					t.Errorf("mixed=%v: %d segments by row, want the summary's and each pattern model's", mixed, byRow)
 				}
 				want := referenceCSV(t, cols)
-				for _, block := range []int{97, len(s.Customers)} {
+				for _, block := range []struct{ rows, slotRows int }{{97, slotBlockRows}, {len(s.Customers), slotBlockRows}, {97, 5}} {
 					var got bytes.Buffer
-					if err := writeCSVBlocks(&got, cols, block); err != nil {
+					if err := writeCSVBlocks(&got, cols, block.rows, block.slotRows); err != nil {
 						t.Fatal(err)
 					}
 					if !bytes.Equal(got.Bytes(), want) {
-						t.Fatalf("mixed=%v costs=%v forecast=%v block=%d: the CSV differs from the reference at byte %d",
+						t.Fatalf("mixed=%v costs=%v forecast=%v block=%v: the CSV differs from the reference at byte %d",
 							mixed, costs, forecast, block, firstDifference(got.Bytes(), want))
 					}
 				}
@@ -293,7 +294,7 @@ func TestPredictionsCSVWriteError(t *testing.T) {
 	}
 	cols := []predColumn{{name: "x", number: nums}}
 	for ok := range 4 {
-		if err := writeCSVBlocks(&failingWriter{ok: ok}, cols, 97); err == nil || err.Error() != "disk full" {
+		if err := writeCSVBlocks(&failingWriter{ok: ok}, cols, 97, slotBlockRows); err == nil || err.Error() != "disk full" {
 			t.Errorf("after %d writes: %v, want disk full", ok, err)
 		}
 	}

@@ -228,17 +228,6 @@ func (wr *windowResult) forget(name string) {
 	}
 }
 
-// forget drops the remembered order of predicted (see cached): a column
-// scored for the last time.
-func (sc *Scorer) forget(predicted []float64) {
-	if len(predicted) == 0 {
-		return
-	}
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	delete(sc.orders, keyOf(predicted))
-}
-
 // scorer returns the window's Scorer.
 func (wr *windowResult) scorer() *Scorer {
 	if wr.ranks == nil {

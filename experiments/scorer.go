@@ -21,23 +21,79 @@ import (
 // A Scorer made by NewPatternScorer also knows each customer's row in a
 // table of distinct histories (datasets.Patterns): predictions that are
 // equal for the customers of every row (those of a purchase model) are
-// then ordered by sorting the rows and counting the customers into place,
-// which gives the same order as sorting the customers.
+// then ordered by sorting the rows and counting the customers, in id
+// order, into the places of their rows' values, which gives the same
+// order as sorting the customers.
+//
+// The big slices an order needs while it is built (one word per
+// customer) are kept for the next order, and an order's own slice for
+// the next order once it is forgotten (see forget), so that a run of
+// many models does not fault in fresh memory for each.
 type Scorer struct {
 	ids  []string
 	byID []int32 // the customers in tie-breaking order of their ids
 
-	// rowOf[i] is customer i's row among rows (nil: no table); byRow
-	// lists the customers by row and, within a row, in id order, row r's
-	// from rowStart[r] to rowStart[r+1]; idRank[i] is customer i's place
-	// in byID.
-	rowOf, byRow, rowStart, idRank []int32
-	rows                           int
-	rankOnce                       sync.Once
+	// rowOf[i] is customer i's row among rows (nil: no table), rowByID
+	// the rows of the customers in id order (rowOf[byID[j]]) and
+	// rowCount[r] how many customers row r holds.
+	rowOf, rowByID, rowCount []int32
+	rows                     int
+
+	// idRank[i] is customer i's place in byID, computed on first use.
+	idRank   []int32
+	rankOnce sync.Once
 
 	mu      sync.Mutex
 	orders  map[sliceKey]*cachedOrder
 	actuals map[sliceKey]*actualOrder
+
+	pools
+}
+
+// pools are free lists of the big slices a Scorer's work needs (by
+// customer or by table row), for reuse: memory the process has not
+// touched yet costs a page fault per 4 KiB on first use, far more than
+// writing it.
+type pools struct {
+	words  scratch[uint64]
+	places scratch[int32]
+	floats scratch[float64]
+}
+
+// scratch is a free list of slices, for reuse.
+type scratch[T any] struct {
+	mu   sync.Mutex
+	free [][]T
+}
+
+// get returns a slice of length n: the smallest on the free list that is
+// long enough, or a new one. Its elements hold whatever they held (the
+// caller sets every one).
+func (s *scratch[T]) get(n int) []T {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	best := -1
+	for k, v := range s.free {
+		if cap(v) >= n && (best < 0 || cap(v) < cap(s.free[best])) {
+			best = k
+		}
+	}
+	if best < 0 {
+		return make([]T, n)
+	}
+	v := s.free[best]
+	s.free = slices.Delete(s.free, best, best+1)
+	return v[:n]
+}
+
+// put returns a slice, no longer used, to the free list.
+func (s *scratch[T]) put(v []T) {
+	if cap(v) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.free = append(s.free, v)
 }
 
 // sliceKey names a slice by its first element and length.
@@ -48,10 +104,19 @@ type sliceKey struct {
 
 func keyOf(v []float64) sliceKey { return sliceKey{&v[0], len(v)} }
 
-// cachedOrder is the prediction order of one slice, computed once.
+// cachedOrder is the prediction order of one slice, computed once, or
+// the error that the slice holds a value that is not a prediction.
 type cachedOrder struct {
-	once  sync.Once
-	order []int
+	once sync.Once
+	err  error
+	// users counts the callers using the order, and forgotten tells that
+	// it is no longer remembered (both under the Scorer's mu).
+	users     int
+	forgotten bool
+	order     []int32
+	// ties are the runs [s, e) of places of the order that hold tied
+	// predictions, for predictions ordered by customer (customerOrder).
+	ties [][2]int32
 	// rowValues holds the value of each table row when the values are
 	// equal for the customers of every row (nil otherwise), and rowRanks
 	// the average rank (ascending, ties sharing the mean) of each row's
@@ -76,7 +141,9 @@ type actualOrder struct {
 
 // NewScorer returns a Scorer of the customers with the given ids.
 func NewScorer(ids []string) *Scorer {
-	return &Scorer{ids: ids, byID: idOrder(ids), orders: map[sliceKey]*cachedOrder{}, actuals: map[sliceKey]*actualOrder{}}
+	sc := &Scorer{ids: ids, orders: map[sliceKey]*cachedOrder{}, actuals: map[sliceKey]*actualOrder{}}
+	sc.byID = sc.idOrder(ids)
+	return sc
 }
 
 // NewPatternScorer returns a Scorer of the customers with the given ids
@@ -94,21 +161,12 @@ func NewPatternScorer(ids []string, rowOf []int32, rows int) (*Scorer, error) {
 	}
 	sc := NewScorer(ids)
 	sc.rowOf, sc.rows = rowOf, rows
-	sc.idRank = make([]int32, len(ids))
-	sc.rowStart = make([]int32, rows+1)
+	sc.rowByID = make([]int32, len(ids))
+	sc.rowCount = make([]int32, rows)
 	for j, i := range sc.byID {
-		sc.idRank[i] = int32(j)
-		sc.rowStart[rowOf[i]+1]++
-	}
-	for r := range rows {
-		sc.rowStart[r+1] += sc.rowStart[r]
-	}
-	next := slices.Clone(sc.rowStart[:rows])
-	sc.byRow = make([]int32, len(ids))
-	for _, i := range sc.byID {
 		r := rowOf[i]
-		sc.byRow[next[r]] = i
-		next[r]++
+		sc.rowByID[j] = r
+		sc.rowCount[r]++
 	}
 	return sc, nil
 }
@@ -117,9 +175,6 @@ func NewPatternScorer(ids []string, rowOf []int32, rows int) (*Scorer, error) {
 // inverse), computed on first use.
 func (sc *Scorer) idRanks() []int32 {
 	sc.rankOnce.Do(func() {
-		if sc.idRank != nil {
-			return
-		}
 		sc.idRank = make([]int32, len(sc.byID))
 		for j, i := range sc.byID {
 			sc.idRank[i] = int32(j)
@@ -132,8 +187,9 @@ func (sc *Scorer) idRanks() []int32 {
 // (see PredictionOrder): numeric ids by a radix sort of their values,
 // then runs of equal values by string and position; other ids by a
 // comparison sort.
-func idOrder(ids []string) []int32 {
-	keys := make([]uint64, len(ids))
+func (p *pools) idOrder(ids []string) []int32 {
+	keys := p.words.get(len(ids))
+	defer p.words.put(keys)
 	byID := make([]int32, len(ids))
 	numeric := true
 	for i, id := range ids {
@@ -158,7 +214,7 @@ func idOrder(ids []string) []int32 {
 		slices.SortFunc(byID, byString)
 		return byID
 	}
-	byID = keyOrder(keys)
+	byID = p.keyOrder(keys, byID)
 	for s := 0; s < len(byID); {
 		e := s + 1
 		for e < len(byID) && keys[byID[e]] == keys[byID[s]] {
@@ -175,55 +231,184 @@ func idOrder(ids []string) []int32 {
 // PredictionOrder is the package-level PredictionOrder for the Scorer's
 // customers (remembered for the slice, as the Scorer's orders are).
 func (sc *Scorer) PredictionOrder(predicted []float64) ([]int, error) {
-	if err := checkInputs(sc.ids, predicted, nil, false); err != nil {
+	if err := checkLengths(sc.ids, predicted, nil, false); err != nil {
 		return nil, fmt.Errorf("prediction order: %w", err)
 	}
-	return sc.order(predicted), nil
-}
-
-// order returns the prediction order of validated predictions: the
-// customers in id order, sorted stably by prediction descending.
-func (sc *Scorer) order(predicted []float64) []int {
-	if len(predicted) == 0 {
-		return nil
+	c, err := sc.ranked(predicted)
+	defer sc.release(c)
+	if err != nil {
+		return nil, fmt.Errorf("prediction order: %w", err)
 	}
-	return sc.cached(predicted).order
+	order := make([]int, len(c.order))
+	for t, i := range c.order {
+		order[t] = int(i)
+	}
+	return order, nil
 }
 
-// cached returns the remembered order of predicted, computing it on first
-// use (once, however many goroutines ask).
-func (sc *Scorer) cached(predicted []float64) *cachedOrder {
+// ranked returns the remembered order of predictions whose number is that
+// of the customers (at least one), computing it on first use (once,
+// however many goroutines ask); the error is that of checkValues when a
+// prediction is negative or not finite. The caller uses the order until
+// it calls release.
+func (sc *Scorer) ranked(predicted []float64) (*cachedOrder, error) {
 	sc.mu.Lock()
 	c, ok := sc.orders[keyOf(predicted)]
 	if !ok {
 		c = &cachedOrder{}
 		sc.orders[keyOf(predicted)] = c
 	}
+	c.users++
 	sc.mu.Unlock()
 	c.once.Do(func() {
 		if c.rowValues = sc.rowValues(predicted); c.rowValues != nil {
 			c.order, c.rowRanks = sc.rowOrder(c.rowValues)
 		} else {
-			c.order = sc.radixOrder(predicted)
+			c.order, c.ties, c.err = sc.customerOrder(predicted)
 		}
 	})
-	return c
+	return c, c.err
 }
 
-// radixOrder is a stable radix sort, by prediction descending, of the
-// customers in id order.
-func (sc *Scorer) radixOrder(predicted []float64) []int {
-	keys := make([]uint64, len(sc.byID))
+// release ends a use of an order (see ranked); the last use of a
+// forgotten order hands its slices back for the next order.
+func (sc *Scorer) release(c *cachedOrder) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if c.users--; c.users == 0 && c.forgotten {
+		sc.recycle(c)
+	}
+}
+
+// forget drops the remembered order of predicted (see ranked): a column
+// scored for the last time. Its slices are kept for the next order once
+// no caller uses it.
+func (sc *Scorer) forget(predicted []float64) {
+	if len(predicted) == 0 {
+		return
+	}
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	c := sc.orders[keyOf(predicted)]
+	if c == nil {
+		return
+	}
+	delete(sc.orders, keyOf(predicted))
+	if c.forgotten = true; c.users == 0 {
+		sc.recycle(c)
+	}
+}
+
+// recycle hands the slices of an order no one uses to the pools (with
+// sc.mu held; an order with no user is not being computed).
+func (sc *Scorer) recycle(c *cachedOrder) {
+	sc.places.put(c.order)
+	sc.floats.put(c.rowValues)
+	sc.floats.put(c.rowRanks)
+	c.order, c.rowValues, c.rowRanks = nil, nil, nil
+}
+
+// notPrediction is the smallest bit pattern of x + 0 that is not a
+// prediction: +Inf; NaNs and negative values (sign bit set) lie above it.
+const notPrediction = 0x7FF0000000000000
+
+// customerOrder orders the customers by prediction descending, ties in id
+// order, sorting the customers themselves: words that pack a 32-bit
+// window of the prediction's bits, complemented (the largest value
+// first), above the customer's index are laid out in id order and
+// radix-sorted stably by the window (where the bits above it are the same
+// for every prediction); runs of equal windows are then sorted stably by
+// the full value. It validates the predictions on the way, and returns
+// the runs of places that hold tied predictions.
+func (sc *Scorer) customerOrder(predicted []float64) (order []int32, ties [][2]int32, err error) {
+	lo, hi := uint64(notPrediction), uint64(0)
+	for _, p := range predicted {
+		b := math.Float64bits(p + 0) // −0 as 0
+		lo, hi = min(lo, b), max(hi, b)
+	}
+	if hi >= notPrediction {
+		return nil, nil, checkValues(sc.ids, "predicted", predicted)
+	}
+	// Every key lies between the complements of hi and lo: above the
+	// highest bit in which those differ, all keys are equal.
+	shift := max(0, bits.Len64(lo^hi)-32)
+	n := len(predicted)
+	packed, tmp := sc.words.get(n), sc.words.get(n)
+	// The smallest predictions (often many zeros) come last: counted, a
+	// last run of equal windows holding only the smallest value needs no
+	// look at the values.
+	atLo, inLoWindow := 0, 0
 	for j, i := range sc.byID {
-		// The bits of a value ≥ 0 sort as the value; complemented, the
-		// largest comes first.
-		keys[j] = ^math.Float64bits(predicted[i] + 0)
+		b := math.Float64bits(predicted[i] + 0)
+		packed[j] = (^b>>shift)<<32 | uint64(i)
+		if b>>shift == lo>>shift {
+			inLoWindow++
+			if b == lo {
+				atLo++
+			}
+		}
 	}
-	o := make([]int, len(keys))
-	for t, j := range keyOrder(keys) {
-		o[t] = int(sc.byID[j])
+	sorted := radixSortHigh(packed, tmp)
+	key := func(w uint64) uint64 { return ^math.Float64bits(predicted[uint32(w)] + 0) }
+	for s := 0; s < n; {
+		e, w := s+1, sorted[s]>>32
+		for e < n && sorted[e]>>32 == w {
+			e++
+		}
+		switch {
+		case e-s == 1:
+		case shift == 0 || e == n && atLo == inLoWindow: // equal values
+			ties = append(ties, [2]int32{int32(s), int32(e)})
+		default:
+			ties = appendTies(ties, sorted[s:e], s, key)
+		}
+		s = e
 	}
-	return o
+	order = sc.places.get(n)
+	for t, p := range sorted {
+		order[t] = int32(uint32(p))
+	}
+	sc.words.put(packed)
+	sc.words.put(tmp)
+	return order, ties, nil
+}
+
+// appendTies sorts a run of packed words, at place at of the order,
+// stably by key and appends the runs of equal keys to ties.
+func appendTies(ties [][2]int32, run []uint64, at int, key func(uint64) uint64) [][2]int32 {
+	if sameValues(run, key) {
+		return append(ties, [2]int32{int32(at), int32(at + len(run))})
+	}
+	slices.SortStableFunc(run, func(a, b uint64) int { return cmp.Compare(key(a), key(b)) })
+	for s := 0; s < len(run); {
+		e := s + 1
+		for e < len(run) && key(run[e]) == key(run[s]) {
+			e++
+		}
+		if e-s > 1 {
+			ties = append(ties, [2]int32{int32(at + s), int32(at + e)})
+		}
+		s = e
+	}
+	return ties
+}
+
+// sortRun sorts a run of packed words stably by key.
+func sortRun(run []uint64, key func(uint64) uint64) {
+	if !sameValues(run, key) {
+		slices.SortStableFunc(run, func(a, b uint64) int { return cmp.Compare(key(a), key(b)) })
+	}
+}
+
+// sameValues reports whether the words of a run have equal keys.
+func sameValues(run []uint64, key func(uint64) uint64) bool {
+	k := key(run[0])
+	for _, w := range run[1:] {
+		if key(w) != k {
+			return false
+		}
+	}
+	return true
 }
 
 // unsetRow marks a table row no customer has given a value yet (a NaN,
@@ -231,19 +416,22 @@ func (sc *Scorer) radixOrder(predicted []float64) []int {
 const unsetRow = ^uint64(0)
 
 // rowValues returns the value of every table row when the predictions
-// (validated) are equal for the customers of each row, −0 counting as 0;
-// nil when they are not or there is no table. A row no customer falls in
-// gets 0.
+// are equal for the customers of each row, −0 counting as 0, and all
+// valid (finite, not negative); nil when they are not or there is no
+// table. A row no customer falls in gets 0.
 func (sc *Scorer) rowValues(predicted []float64) []float64 {
 	if sc.rowOf == nil || len(predicted) != len(sc.rowOf) {
 		return nil
 	}
-	bits := make([]uint64, sc.rows)
+	bits := sc.words.get(sc.rows)
+	defer sc.words.put(bits)
 	for r := range bits {
 		bits[r] = unsetRow
 	}
+	var hi uint64
 	for i, r := range sc.rowOf {
 		b := math.Float64bits(predicted[i] + 0)
+		hi = max(hi, b)
 		if old := bits[r]; old != b {
 			if old != unsetRow {
 				return nil
@@ -251,8 +439,12 @@ func (sc *Scorer) rowValues(predicted []float64) []float64 {
 			bits[r] = b
 		}
 	}
-	values := make([]float64, sc.rows)
+	if hi >= notPrediction {
+		return nil // customerOrder names the bad value
+	}
+	values := sc.floats.get(sc.rows)
 	for r, b := range bits {
+		values[r] = 0
 		if b != unsetRow {
 			values[r] = math.Float64frombits(b)
 		}
@@ -261,83 +453,56 @@ func (sc *Scorer) rowValues(predicted []float64) []float64 {
 }
 
 // rowOrder orders the customers by their rows' values, highest first,
-// ties in id order: the rows are sorted by value, a row alone at its value
-// hands over its customers (already in id order), and the customers of
-// rows sharing a value are put back in id order. This is the order a
-// stable sort of the customers in id order by value gives.
-func (sc *Scorer) rowOrder(values []float64) (order []int, ranks []float64) {
-	keys := make([]uint64, len(values))
+// ties in id order: the rows are sorted by value, each distinct value
+// gets the places of its rows' customers, and the customers, taken in id
+// order, are counted into the places of their rows' values. This is the
+// order a stable sort of the customers in id order by value gives. ranks
+// are the average ranks of each row's customers.
+func (sc *Scorer) rowOrder(values []float64) (order []int32, ranks []float64) {
+	keys := sc.words.get(len(values))
 	for r, v := range values {
 		keys[r] = ^math.Float64bits(v)
 	}
-	byValue := keyOrder(keys)
+	byValue := sc.keyOrder(keys, sc.places.get(len(values)))
 	n := len(sc.byID)
-	o := make([]int, 0, n)
-	ranks = make([]float64, len(values))
-	var tied idMerge
+	// level[r] is the rank of row r's value among the distinct values,
+	// and next[l] the next place of the customers of level l.
+	level, next := sc.places.get(len(values)), sc.places.get(len(values))
+	ranks = sc.floats.get(len(values))
+	first, levels := 0, 0
 	for s := 0; s < len(byValue); {
 		e := s + 1
 		for e < len(byValue) && keys[byValue[e]] == keys[byValue[s]] {
 			e++
 		}
-		first := len(o)
-		if e == s+1 {
-			r := byValue[s]
-			for _, i := range sc.byRow[sc.rowStart[r]:sc.rowStart[r+1]] {
-				o = append(o, int(i))
-			}
-		} else {
-			o = tied.merge(o, sc, byValue[s:e])
+		count := 0
+		for _, r := range byValue[s:e] {
+			level[r] = int32(levels)
+			count += int(sc.rowCount[r])
 		}
-		// Places first..len(o)−1 of the descending order have ascending
-		// ranks n−first down to n−len(o)+1: they share their mean.
-		rank := float64(n) - float64(first+len(o)-1)/2
+		next[levels] = int32(first)
+		levels++
+		// Places first..first+count−1 of the descending order have
+		// ascending ranks n−first down to n−first−count+1: they share
+		// their mean.
+		rank := float64(n) - float64(first+first+count-1)/2
 		for _, r := range byValue[s:e] {
 			ranks[r] = rank
 		}
+		first += count
 		s = e
 	}
-	return o, ranks
-}
-
-// idMerge puts the customers of several rows back in id order.
-type idMerge struct {
-	ranks []int32
-	seen  []uint64 // a bit per place in id order
-}
-
-// merge appends the customers of the rows to o in id order: by sorting
-// their places in id order, or, for many customers, by marking them in a
-// bit set of all places and reading it in order.
-func (m *idMerge) merge(o []int, sc *Scorer, rows []int32) []int {
-	m.ranks = m.ranks[:0]
-	for _, r := range rows {
-		for _, i := range sc.byRow[sc.rowStart[r]:sc.rowStart[r+1]] {
-			m.ranks = append(m.ranks, sc.idRank[i])
-		}
+	order = sc.places.get(n)
+	for j, r := range sc.rowByID {
+		l := level[r]
+		order[next[l]] = sc.byID[j]
+		next[l]++
 	}
-	n := len(sc.byID)
-	if len(m.ranks) < n/64 {
-		slices.Sort(m.ranks)
-		for _, j := range m.ranks {
-			o = append(o, int(sc.byID[j]))
-		}
-		return o
-	}
-	if m.seen == nil {
-		m.seen = make([]uint64, (n+63)/64)
-	}
-	for _, j := range m.ranks {
-		m.seen[j/64] |= 1 << (j % 64)
-	}
-	for w, word := range m.seen {
-		for word != 0 {
-			o = append(o, int(sc.byID[w*64+bits.TrailingZeros64(word)]))
-			word &= word - 1
-		}
-		m.seen[w] = 0
-	}
-	return o
+	sc.words.put(keys)
+	sc.places.put(byValue)
+	sc.places.put(level)
+	sc.places.put(next)
+	return order, ranks
 }
 
 // byValue returns the facts of the validated actuals that need them
@@ -347,14 +512,64 @@ func (sc *Scorer) byValue(actual []float64) *actualOrder {
 	a := sc.actual(actual)
 	a.sortedOnce.Do(func() {
 		var ok bool
-		if a.ranks, a.gini, ok = countedSides(actual); ok {
+		if a.ranks, a.gini, ok = sc.countedSides(actual); ok {
 			return
 		}
-		sorted := sortByValue(actual)
-		a.ranks = newCorrelationSide(averageRanks(sorted))
-		a.gini = newGiniSide(sorted, actual)
+		a.ranks, a.gini = sc.sortedSides(actual)
 	})
 	return a
+}
+
+// sortedSides computes the average ranks' correlation side and the Gini
+// side of validated actuals by sorting them (ties in any order: both
+// depend only on the sorted values).
+func (sc *Scorer) sortedSides(actual []float64) (*correlationSide, giniSide) {
+	n := len(actual)
+	var lo, hi uint64 = math.MaxUint64, 0
+	for _, v := range actual {
+		b := math.Float64bits(v + 0)
+		lo, hi = min(lo, b), max(hi, b)
+	}
+	shift := max(0, bits.Len64(lo^hi)-32)
+	packed, tmp := sc.words.get(n), sc.words.get(n)
+	for i, v := range actual {
+		packed[i] = (math.Float64bits(v+0)>>shift)<<32 | uint64(i)
+	}
+	sorted := radixSortHigh(packed, tmp)
+	value := func(w uint64) float64 { return actual[uint32(w)] }
+	if shift > 0 {
+		sortRuns(sorted, func(w uint64) uint64 { return math.Float64bits(value(w) + 0) })
+	}
+	// Ascending places s..e−1 of equal values share the rank (s+e+1)/2,
+	// the mean of s+1..e, as averageRanks computes it.
+	ranks := sc.floats.get(n)
+	for s := 0; s < n; {
+		e, v := s+1, value(sorted[s])
+		for e < n && value(sorted[e]) == v {
+			e++
+		}
+		r := float64(s+e+1) / 2
+		for _, w := range sorted[s:e] {
+			ranks[uint32(w)] = r
+		}
+		s = e
+	}
+	side := newCorrelationSide(ranks)
+	sc.floats.put(ranks)
+	// Σ_j a*_(j)·(n+1−2j) over the actuals in descending order, as
+	// newGiniSide adds it.
+	g := giniSide{constant: lo == hi}
+	if !g.constant {
+		g.exp = scaleExp(actual)
+		var den ksum
+		for j := 1; j <= n; j++ {
+			den.add(scaled(value(sorted[n-j]), g.exp) * float64(n+1-2*j))
+		}
+		g.den = den.value()
+	}
+	sc.words.put(packed)
+	sc.words.put(tmp)
+	return side, g
 }
 
 // actualFacts validates a target's actuals against the customers (as
@@ -399,10 +614,10 @@ func (sc *Scorer) actual(actual []float64) *actualOrder {
 // it are shared, and three passes of at most 11 bits sort it; keys equal
 // in the window but not below it (rare for the values scored) are then put
 // in order by a stable comparison sort of their run. Positions must fit
-// 31 bits.
-func keyOrder(keys []uint64) []int32 {
+// 31 bits. The order is written to out, of the keys' length; the scratch
+// comes from and goes back to the pools.
+func (p *pools) keyOrder(keys []uint64, out []int32) []int32 {
 	n := len(keys)
-	out := make([]int32, n)
 	if n == 0 {
 		return out
 	}
@@ -411,25 +626,29 @@ func keyOrder(keys []uint64) []int32 {
 		diff |= k ^ keys[0]
 	}
 	shift := max(0, bits.Len64(diff)-32)
-	packed := make([]uint64, n)
+	packed, tmp := p.words.get(n), p.words.get(n)
 	for j, k := range keys {
 		packed[j] = (k>>shift)<<32 | uint64(j)
 	}
-	radixSortHigh(packed)
+	sorted := radixSortHigh(packed, tmp)
 	if shift > 0 {
-		sortRuns(packed, keys)
+		sortRuns(sorted, func(p uint64) uint64 { return keys[uint32(p)] })
 	}
-	for t, p := range packed {
+	for t, p := range sorted {
 		out[t] = int32(uint32(p))
 	}
+	p.words.put(packed)
+	p.words.put(tmp)
 	return out
 }
 
 // radixSortHigh sorts words stably by their high 32 bits: a
 // least-significant-digit radix sort in digits of 11, 11 and 10 bits
 // (whose counts fit in the first-level cache), counted in one pass,
-// skipping the digits every word shares.
-func radixSortHigh(words []uint64) {
+// skipping the digits every word shares. tmp, of the same length, is the
+// other buffer; the sorted words are in words or tmp, whichever is
+// returned.
+func radixSortHigh(words, tmp []uint64) []uint64 {
 	const buckets = 1 << 11
 	shifts := [3]uint{32, 43, 54}
 	var count [3][buckets]int
@@ -439,15 +658,11 @@ func radixSortHigh(words []uint64) {
 		count[2][w>>54]++
 	}
 	n := len(words)
-	src := words
-	var dst []uint64
+	src, dst := words, tmp
 	for d, shift := range shifts {
 		c := &count[d]
 		if c[(src[0]>>shift)&(buckets-1)] == n {
 			continue // every word has this digit
-		}
-		if dst == nil {
-			dst = make([]uint64, n)
 		}
 		sum := 0
 		for b, m := range c {
@@ -461,34 +676,20 @@ func radixSortHigh(words []uint64) {
 		}
 		src, dst = dst, src
 	}
-	if &src[0] != &words[0] {
-		copy(words, src)
-	}
+	return src
 }
 
-// sortRuns orders, stably by the full key, each run of packed words
-// whose windows are equal (see keyOrder).
-func sortRuns(packed, keys []uint64) {
-	key := func(p uint64) uint64 { return keys[uint32(p)] }
+// sortRuns orders, stably by key, each run of packed words whose windows
+// (high 32 bits) are equal.
+func sortRuns(packed []uint64, key func(uint64) uint64) {
 	for s := 0; s < len(packed); {
 		e := s + 1
 		for e < len(packed) && packed[e]>>32 == packed[s]>>32 {
 			e++
 		}
-		if e-s > 1 && !sameKeys(packed[s:e], keys) {
-			slices.SortStableFunc(packed[s:e], func(a, b uint64) int { return cmp.Compare(key(a), key(b)) })
+		if e-s > 1 {
+			sortRun(packed[s:e], key)
 		}
 		s = e
 	}
-}
-
-// sameKeys reports whether the packed words of a run have equal keys.
-func sameKeys(run, keys []uint64) bool {
-	k := keys[uint32(run[0])]
-	for _, p := range run[1:] {
-		if keys[uint32(p)] != k {
-			return false
-		}
-	}
-	return true
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"sync"
 	"testing"
 )
 
@@ -42,14 +43,24 @@ func TestScorerOrderAgainstComparisonSort(t *testing.T) {
 				}
 			}
 			want := ruleOrder(ids, pred, numeric)
-			if got := sc.order(pred); !slices.Equal(got, want) {
+			if got := orderOf(t, sc, pred); !slices.Equal(got, want) {
 				t.Fatalf("numeric=%v trial %d: radix order differs from the comparison sort", numeric, trial)
 			}
-			if got := NewScorer(ids).order(pred); !slices.Equal(got, want) {
+			if got := orderOf(t, NewScorer(ids), pred); !slices.Equal(got, want) {
 				t.Fatalf("numeric=%v trial %d: a fresh scorer's order differs", numeric, trial)
 			}
 		}
 	}
+}
+
+// orderOf is the Scorer's PredictionOrder of pred, which must succeed.
+func orderOf(t *testing.T, sc *Scorer, pred []float64) []int {
+	t.Helper()
+	o, err := sc.PredictionOrder(pred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }
 
 // ruleOrder sorts the customers by the documented rule of PredictionOrder
@@ -124,11 +135,12 @@ func TestPatternScorer(t *testing.T) {
 		}
 		plain := NewScorer(ids)
 		for _, pred := range [][]float64{purchases, revenue} {
-			byRows := sc.cached(pred).rowValues != nil
+			c, _ := sc.ranked(pred)
+			byRows := c.rowValues != nil
 			if wantRows := &pred[0] == &purchases[0] || n == 1; byRows != wantRows {
 				t.Errorf("trial %d: ordered by rows %v, want %v", trial, byRows, wantRows)
 			}
-			if got, want := sc.order(pred), ruleOrder(ids, pred, tc.numeric); !slices.Equal(got, want) {
+			if got, want := orderOf(t, sc, pred), ruleOrder(ids, pred, tc.numeric); !slices.Equal(got, want) {
 				t.Fatalf("trial %d (rows %v): the order differs from the comparison sort", trial, byRows)
 			}
 			got, err := sc.Score(pred, actual)
@@ -184,9 +196,90 @@ func TestKeyOrder(t *testing.T) {
 				want[i] = int32(i)
 			}
 			slices.SortStableFunc(want, func(a, b int32) int { return cmp.Compare(keys[a], keys[b]) })
-			if got := keyOrder(keys); !slices.Equal(got, want) {
+			if got := new(pools).keyOrder(keys, make([]int32, n)); !slices.Equal(got, want) {
 				t.Errorf("%s, n=%d: keyOrder differs from a stable sort", name, n)
 			}
 		}
 	}
+}
+
+// TestScorerForgetWhileInUse ranks, scores and segments several columns
+// on many goroutines while others forget them (the slices of a forgotten
+// order are reused by later orders): every order, score and segment table
+// must equal those of a fresh Scorer. Run with -race, a reuse of an order
+// still in use is also a data race.
+func TestScorerForgetWhileInUse(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	const n, rows = 3000, 400
+	ids, rowOf := patternCustomers(rng, n, rows)
+	actual := make([]float64, n)
+	for i := range actual {
+		actual[i] = float64(rng.IntN(5))
+	}
+	var cols [][]float64
+	for k := range 6 {
+		rowValue := make([]float64, rows)
+		for r := range rowValue {
+			rowValue[r] = float64(rng.IntN(50+k*20)) / 7
+		}
+		purchases, revenue := make([]float64, n), make([]float64, n)
+		for i, r := range rowOf {
+			purchases[i] = rowValue[r]
+			revenue[i] = purchases[i] * float64(1+rng.IntN(4))
+		}
+		cols = append(cols, purchases, revenue)
+	}
+	type want struct {
+		order    []int
+		scores   string
+		segments string
+	}
+	wants := make([]want, len(cols))
+	for k, c := range cols {
+		fresh := NewScorer(ids)
+		s, _ := fresh.Score(c, actual)
+		g, _ := fresh.Segments(c, actual, 10)
+		wants[k] = want{orderOf(t, fresh, c), fmt.Sprint(s), fmt.Sprint(g)}
+	}
+	sc, err := NewPatternScorer(ids, rowOf, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(w), 15))
+			for range 60 {
+				k := r.IntN(len(cols))
+				switch r.IntN(4) {
+				case 0:
+					sc.forget(cols[k])
+				case 1:
+					if got, err := sc.PredictionOrder(cols[k]); err != nil || !slices.Equal(got, wants[k].order) {
+						t.Errorf("column %d: order differs (%v)", k, err)
+					}
+				case 2:
+					if s, err := sc.Score(cols[k], actual); err != nil || fmt.Sprint(s) != wants[k].scores {
+						t.Errorf("column %d: scores %v (%v), want %s", k, s, err, wants[k].scores)
+					}
+				default:
+					if g, err := sc.Segments(cols[k], actual, 10); err != nil || fmt.Sprint(g) != wants[k].segments {
+						t.Errorf("column %d: segments differ (%v)", k, err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// patternCustomers returns n customers with numeric ids (multiples of 5)
+// in a random order, each in a random one of rows pattern rows.
+func patternCustomers(rng *rand.Rand, n, rows int) (ids []string, rowOf []int32) {
+	ids, rowOf = make([]string, n), make([]int32, n)
+	for i, k := range rng.Perm(n) {
+		ids[i] = strconv.Itoa(5 * k)
+		rowOf[i] = int32(rng.IntN(rows))
+	}
+	return ids, rowOf
 }

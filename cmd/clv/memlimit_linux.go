@@ -1,6 +1,10 @@
 package main
 
-import "syscall"
+import (
+	"os"
+	"strings"
+	"syscall"
+)
 
 // physicalMemory returns the machine's memory in bytes (0 when unknown).
 func physicalMemory() int64 {
@@ -9,4 +13,12 @@ func physicalMemory() int64 {
 		return 0
 	}
 	return int64(si.Totalram) * int64(si.Unit)
+}
+
+// strictOvercommit reports whether the kernel charges address space that
+// is mapped for writing against a commit limit (vm.overcommit_memory=2),
+// or whether the mode cannot be read: a large reservation could then fail.
+func strictOvercommit() bool {
+	b, err := os.ReadFile("/proc/sys/vm/overcommit_memory")
+	return err != nil || strings.TrimSpace(string(b)) == "2"
 }

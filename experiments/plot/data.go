@@ -357,24 +357,58 @@ func newComputation(in *Input) *computation {
 // that do not, the first ones first.
 func (c *computation) run(in *Input, scored bool) {
 	for _, first := range []bool{true, false} {
-		for k, p := range c.parts {
-			if p.scored == scored && p.first == first {
-				c.errs[k] = p.compute(in, c.d)
-			}
+		c.compute(in, scored, first)
+	}
+}
+
+// compute computes from in the parts of a step (scored or not) that are
+// first or not.
+func (c *computation) compute(in *Input, scored, first bool) {
+	for k, p := range c.parts {
+		if p.scored == scored && p.first == first {
+			c.errs[k] = p.compute(in, c.d)
 		}
 	}
 }
 
-// figures returns the figures of the parts run with the same scored, in
-// report order.
+// figures returns the figures of the parts of a step, in report order.
 func (c *computation) figures(scored bool) []Figure {
+	return c.figuresWhere(func(p figurePart) bool { return p.scored == scored })
+}
+
+// figuresOf returns the figures of the parts of a step that are first or
+// not, in report order.
+func (c *computation) figuresOf(scored, first bool) []Figure {
+	return c.figuresWhere(func(p figurePart) bool { return p.scored == scored && p.first == first })
+}
+
+// figuresWhere returns the figures of the parts picked, in report order.
+func (c *computation) figuresWhere(pick func(p figurePart) bool) []Figure {
 	var out []Figure
 	for _, p := range c.parts {
-		if p.scored == scored {
+		if pick(p) {
 			out = append(out, p.figures(c.d)...)
 		}
 	}
 	return out
+}
+
+// runEarly computes the parts that need no scores from in, the first ones
+// (the gains chart) on a goroutine of their own beside the others, and
+// hands each group's figures to draw as soon as the group is computed:
+// the step then gets a fairer share of the CPUs beside the score stage it
+// overlaps. The parts write distinct fields of the data.
+func (c *computation) runEarly(in *Input, draw func([]Figure) error) error {
+	var firstErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		c.compute(in, false, true)
+		firstErr = draw(c.figuresOf(false, true))
+	})
+	c.compute(in, false, false)
+	err := draw(c.figuresOf(false, false))
+	wg.Wait()
+	return errors.Join(firstErr, err)
 }
 
 // data returns the data computed, the skipped figures listed.

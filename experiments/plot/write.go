@@ -67,12 +67,11 @@ func StartAll(dir string, a *experiments.Artifacts) (finish func(*experiments.Ar
 		return nil, fmt.Errorf("plots: %w", err)
 	}
 	c := newComputation(in)
-	c.run(in, false)
-	// What the scored parts read besides the metrics.
-	scoredIn := &Input{Unit: in.Unit, Models: in.Models}
-	if err := WriteFigures(folder, c.figures(false), formats...); err != nil {
+	if err := c.runEarly(in, func(figs []Figure) error { return WriteFigures(folder, figs, formats...) }); err != nil {
 		return nil, err
 	}
+	// What the scored parts read besides the metrics.
+	scoredIn := &Input{Unit: in.Unit, Models: in.Models}
 	return func(full *experiments.Artifacts) error {
 		if full == nil || full.Metrics == nil {
 			return errors.New("plots: the run's artifacts lack the metrics")
