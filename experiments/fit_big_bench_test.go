@@ -9,10 +9,9 @@ import (
 	"github.com/clv-dev/clv/models"
 )
 
-// bigFitSummary reads the calibration summary of the config named by
-// BIG_FIT_CONFIG (a 1M-customer backtest); the benchmark is skipped
-// without it.
-func bigFitSummary(b *testing.B) (*Config, *datasets.Summary) {
+// bigConfig loads the config named by BIG_FIT_CONFIG (a 1M-customer
+// backtest); the benchmark is skipped without it.
+func bigConfig(b *testing.B) *Config {
 	b.Helper()
 	path := os.Getenv("BIG_FIT_CONFIG")
 	if path == "" {
@@ -22,6 +21,15 @@ func bigFitSummary(b *testing.B) (*Config, *datasets.Summary) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return cfg
+}
+
+// bigFitSummary reads the calibration summary of the config named by
+// BIG_FIT_CONFIG (a 1M-customer backtest); the benchmark is skipped
+// without it.
+func bigFitSummary(b *testing.B) (*Config, *datasets.Summary) {
+	b.Helper()
+	cfg := bigConfig(b)
 	ctx := context.Background()
 	data, err := openRunData(ctx, cfg)
 	if err != nil {

@@ -279,14 +279,36 @@ func fitPredictWindow(ctx context.Context, cfg *Config, reg *models.Registry, s,
 	fl := newWindowFlow(ctx, cfg, reg, wr, bar, tiers || !cfg.Resolved.Forecast, tiers)
 	fl.predictAll = true
 	fl.startFits(s, data)
-	fl.fits.Wait()
+	if !waitUnlessDone(ctx, func() { fl.fits.Wait() }) {
+		return wr
+	}
 	if fitted != nil {
 		fitted()
 	}
-	fl.preds.Wait()
-	<-fl.ranked
+	if !waitUnlessDone(ctx, func() { fl.preds.Wait(); <-fl.ranked }) {
+		return wr
+	}
 	wr.ages = nil
 	return wr
+}
+
+// waitUnlessDone calls wait and returns true when it returns, or false as
+// soon as ctx ends: an interrupted run returns at once (a command is
+// abandoned a second after its signal, and its staging folder must be
+// removed first), and the fits and predictions still running stop at
+// their next check, touching nothing but their window's result.
+func waitUnlessDone(ctx context.Context, wait func()) bool {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		wait()
+	}()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // fitWindow fits the spend model and every purchase model on a window's

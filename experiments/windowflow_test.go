@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/clv-dev/clv/models"
@@ -44,7 +45,7 @@ func TestFitPredictWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Models = append(slices.Clone(cfg.Models), "nosuchmodel") // its fit fails
-	var out bytes.Buffer
+	var out lockedBuffer
 	calls := 0
 	var fittedSeen int
 	wr := fitPredictWindow(context.Background(), cfg, models.NewRegistry(), s, nil, w, newProgress(&out, false), func() {
@@ -79,6 +80,24 @@ func TestFitPredictWindow(t *testing.T) {
 	if len(fits) != len(cfg.Models) {
 		t.Errorf("%d fits reported before fitted was called, want %d:\n%s", len(fits), len(cfg.Models), out.String())
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent use.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // checkProgress checks that the plain progress lines of a bar count
