@@ -22,7 +22,9 @@ import (
 // last. manifest.json's stage_seconds then holds each stage's own wall
 // time from its start to its end, so that stages may overlap:
 //
-//	read_*, fit_*, predict_*  (or read, fit, predict): as before, one after another
+//	read_*                    (read) reading and summarizing the window
+//	fit_*, predict_*          (fit, predict) the fits, then the predictions still running after the
+//	                          last fit; predictions of models fitted early run inside fit_* (windowflow.go)
 //	score                     scoring, segments, tiers' summaries, verdict
 //	write_predictions         the predictions file, from its start (before scoring) to its end
 //	write_files               a contractual run's projection.csv
