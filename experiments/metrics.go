@@ -246,23 +246,8 @@ func (k *ksum) add(x float64) {
 
 func (k *ksum) value() float64 { return k.s + k.c }
 
-// checkInputs validates the slices shared by Score and Segments: equal
-// lengths, at least one customer, and finite non-negative values. actual may
-// be nil when only predictions are checked.
-func checkInputs(ids []string, predicted, actual []float64, withActual bool) error {
-	if err := checkLengths(ids, predicted, actual, withActual); err != nil {
-		return err
-	}
-	if err := checkValues(ids, "predicted", predicted); err != nil {
-		return err
-	}
-	if withActual {
-		return checkValues(ids, "actual", actual)
-	}
-	return nil
-}
-
-// checkLengths is the part of checkInputs that checks the lengths.
+// checkLengths checks the slices shared by Score and Segments: equal
+// lengths and at least one customer (checkValues checks the values).
 func checkLengths(ids []string, predicted, actual []float64, withActual bool) error {
 	n := len(predicted)
 	if len(ids) != n {

@@ -572,8 +572,8 @@ func (sc *Scorer) sortedSides(actual []float64) (*correlationSide, giniSide) {
 	return side, g
 }
 
-// actualFacts validates a target's actuals against the customers (as
-// checkInputs does) and returns their total and logarithms, computed once.
+// actualFacts validates a target's actuals against the customers (their
+// length and checkValues) and returns their total and logarithms, computed once.
 func (sc *Scorer) actualFacts(actual []float64) (*actualOrder, error) {
 	if len(actual) != len(sc.ids) {
 		return nil, fmt.Errorf("%d predictions but %d actuals", len(sc.ids), len(actual))
