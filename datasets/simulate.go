@@ -422,7 +422,7 @@ func SimulateBGBBHoldout(params map[string]float64, customers, opportunities, ho
 		return nil, fmt.Errorf("simulate bgbb: opportunities must be at least 1, got %d", opportunities)
 	case holdout < 0:
 		return nil, fmt.Errorf("simulate bgbb: holdout must be ≥ 0 opportunities, got %d", holdout)
-	case opportunities > 1<<40 || holdout > 1<<40:
+	case int64(opportunities) > 1<<40 || int64(holdout) > 1<<40:
 		return nil, fmt.Errorf("simulate bgbb: at most 2^40 opportunities")
 	}
 	ga, gb := newGammaSampler(vals[0]), newGammaSampler(vals[1])

@@ -175,8 +175,9 @@ func (l *LogInput) StartChecksum() {
 		return
 	}
 	l.sum = make(chan checksum, 1)
+	size := l.file.ReadEnd() // the bytes read, not rows appended since
 	go func() {
-		sum, err := l.file.SHA256At()
+		sum, err := l.file.SHA256At(size)
 		l.sum <- checksum{sum, err}
 	}()
 }

@@ -27,10 +27,12 @@ import (
 //
 // It does nothing where huge pages cannot be advised (outside Linux), on a
 // 32-bit system, where the kernel charges reserved address space against a
-// strict commit limit (vm.overcommit_memory=2), or below
+// strict commit limit (vm.overcommit_memory=2), under a limit of the
+// process's address space or data segment (ulimit -v, ulimit -d: the
+// reservation could fail, and a failed allocation ends the run), or below
 // hugepages.From bytes. It reports whether it prepared the memory.
 func hugePageHeap(size int64) bool {
-	if !hugepages.Supported || math.MaxInt != math.MaxInt64 || size < hugepages.From || strictOvercommit() {
+	if !hugepages.Supported || math.MaxInt != math.MaxInt64 || size < hugepages.From || strictOvercommit() || addressSpaceLimited() {
 		return false
 	}
 	reserve := make([]byte, size)

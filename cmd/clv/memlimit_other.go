@@ -9,3 +9,7 @@ func physicalMemory() int64 { return 0 }
 // strictOvercommit reports true: the commit policy is not looked up here,
 // so no address space is reserved ahead (hugePageHeap).
 func strictOvercommit() bool { return true }
+
+// addressSpaceLimited reports true: the process's limits are not looked
+// up here, so no address space is reserved ahead (hugePageHeap).
+func addressSpaceLimited() bool { return true }

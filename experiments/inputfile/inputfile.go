@@ -78,7 +78,8 @@ type File struct {
 	hashed  int64 // bytes [0, hashed) are in h
 	line    int64 // current line number (1-based) and its length so far
 	lineLen int64
-	eof     bool // the whole file has been hashed
+	eof     bool  // the whole file has been hashed
+	readEnd int64 // the offset at which Read last met the end, -1 before
 }
 
 // Open opens path for reading under ctx. A FIFO whose writer never comes
@@ -96,7 +97,7 @@ func Open(ctx context.Context, path string, lim Limits) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := &File{f: f, path: path, regular: st.Mode().IsRegular(), ctx: ctx, lim: lim, h: sha256.New(), line: 1}
+	in := &File{f: f, path: path, regular: st.Mode().IsRegular(), ctx: ctx, lim: lim, h: sha256.New(), line: 1, readEnd: -1}
 	// Wake a read blocked on a pipe or terminal when ctx ends (regular
 	// files never block for long and do not support deadlines).
 	in.stop = context.AfterFunc(ctx, func() { _ = f.SetReadDeadline(time.Now()) })
@@ -161,11 +162,19 @@ func (in *File) Read(p []byte) (int, error) {
 	if lerr := in.account(p[:n]); lerr != nil {
 		return n, lerr
 	}
-	if err == io.EOF && in.hashed == in.pos {
-		in.eof = true
+	if err == io.EOF {
+		in.readEnd = in.pos
+		if in.hashed == in.pos {
+			in.eof = true
+		}
 	}
 	return n, err
 }
+
+// ReadEnd returns the offset at which Read last met the end of the file
+// (its size then), or -1 when it has not: what SHA256At is to hash of a
+// file read to its end.
+func (in *File) ReadEnd() int64 { return in.readEnd }
 
 // account hashes and checks the bytes b just read at in.pos.
 func (in *File) account(b []byte) error {
@@ -267,12 +276,14 @@ func (in *File) SHA256() (string, error) {
 	return hex.EncodeToString(in.h.Sum(nil)), nil
 }
 
-// SHA256At returns the hex SHA-256 of a regular file, read at offsets
-// (pread) from its first byte to its end: it neither moves nor hashes for
-// Read, so it may run on another goroutine while the file is read (the
-// checksum of a log read without hashing, computed aside). It stops with
-// the context's cause when the context ends.
-func (in *File) SHA256At() (string, error) {
+// SHA256At returns the hex SHA-256 of the first size bytes of a regular
+// file (its whole, to its end, when size < 0), read at offsets (pread): it
+// neither moves nor hashes for Read, so it may run on another goroutine
+// while the file is read (the checksum of a log read without hashing,
+// computed aside; size is then ReadEnd's, so that bytes appended after the
+// read are not hashed). A file now shorter than size is an error. It
+// stops with the context's cause when the context ends.
+func (in *File) SHA256At(size int64) (string, error) {
 	if !in.regular {
 		return "", fmt.Errorf("%s is not a regular file (a pipe or device): its checksum is taken while it is read", in.path)
 	}
@@ -282,9 +293,19 @@ func (in *File) SHA256At() (string, error) {
 		if err := in.ctx.Err(); err != nil {
 			return "", context.Cause(in.ctx)
 		}
-		n, err := in.f.ReadAt(buf, off)
-		h.Write(buf[:n])
+		b := buf
+		if size >= 0 {
+			b = buf[:min(int64(len(buf)), size-off)]
+		}
+		n, err := in.f.ReadAt(b, off)
+		h.Write(b[:n])
 		off += int64(n)
+		if size >= 0 && off == size {
+			return hex.EncodeToString(h.Sum(nil)), nil
+		}
+		if err == io.EOF && size >= 0 {
+			err = io.ErrUnexpectedEOF // shortened since it was read
+		}
 		if err == io.EOF {
 			return hex.EncodeToString(h.Sum(nil)), nil
 		}

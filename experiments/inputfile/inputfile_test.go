@@ -57,7 +57,8 @@ func TestHashWhileReading(t *testing.T) {
 	}
 }
 
-// SHA256At hashes a regular file from its first byte to its end while
+// SHA256At hashes a regular file from its first byte to its end (or its
+// first bytes, and a file shorter than those is an error) while
 // the file is read (and not hashed) on another goroutine, whatever the
 // reading position; it refuses a cancelled context and a closed file.
 func TestSHA256At(t *testing.T) {
@@ -77,15 +78,22 @@ func TestSHA256At(t *testing.T) {
 		b, _ := io.ReadAll(in.Reader())
 		read <- b
 	}()
-	got, err := in.SHA256At()
+	got, err := in.SHA256At(-1)
 	if err != nil || got != hex.EncodeToString(want[:]) {
 		t.Errorf("SHA256At %s, %v; want %x", got, err, want)
 	}
 	if b := <-read; !bytes.Equal(b, content) {
 		t.Error("the read beside SHA256At differs from the file")
 	}
+	half := sha256.Sum256(content[:len(content)/2])
+	if got, err := in.SHA256At(int64(len(content) / 2)); err != nil || got != hex.EncodeToString(half[:]) {
+		t.Errorf("SHA256At of the first half %s, %v; want %x", got, err, half)
+	}
+	if _, err := in.SHA256At(int64(len(content)) + 1); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("SHA256At past the end: %v, want io.ErrUnexpectedEOF", err)
+	}
 	in.Close()
-	if _, err := in.SHA256At(); err == nil {
+	if _, err := in.SHA256At(-1); err == nil {
 		t.Error("SHA256At of a closed file: no error")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -95,7 +103,7 @@ func TestSHA256At(t *testing.T) {
 	}
 	defer in.Close()
 	cancel()
-	if _, err := in.SHA256At(); !errors.Is(err, context.Canceled) {
+	if _, err := in.SHA256At(-1); !errors.Is(err, context.Canceled) {
 		t.Errorf("SHA256At under a cancelled context: %v", err)
 	}
 }
