@@ -85,10 +85,12 @@ func (w *Writer) flushBlocks() error {
 	if whole == 0 {
 		return nil
 	}
-	_, err := w.f.Write(w.buf[:whole])
+	n, err := w.f.Write(w.buf[:whole])
 	if err != nil && w.direct && errors.Is(err, errInvalid) && setDirect(w.f, false) == nil {
+		// The n bytes written directly stay; the rest goes through the
+		// page cache.
 		w.direct = false
-		_, err = w.f.Write(w.buf[:whole])
+		_, err = w.f.Write(w.buf[n:whole])
 	}
 	if err != nil {
 		w.err = err
