@@ -256,13 +256,18 @@ func fitPurchaseModel(ctx context.Context, cfg *Config, reg *models.Registry, na
 	return f, f.Result(), nil
 }
 
-// newWindowResult returns the empty result of a window's summaries.
-func newWindowResult(w BacktestWindow, s, discrete *datasets.Summary) *windowResult {
-	return &windowResult{
+// newWindowResult returns the empty result of a window's summaries, with
+// their pattern tables, and the window's model data (see windowData in
+// driver_fit.go).
+func newWindowResult(w BacktestWindow, s, discrete *datasets.Summary) (*windowResult, map[models.DataForm]*models.Data) {
+	wr := &windowResult{
 		window: w, summary: s, discrete: discrete,
 		fits: map[string]models.FittedPurchases{}, results: map[string]*models.FitResult{},
 		errs: map[string]error{}, preds: map[string]*Prediction{}, seconds: map[string]float64{},
 	}
+	var data map[models.DataForm]*models.Data
+	data, wr.patterns, wr.discretePatterns, wr.zeroAge = windowData(s, discrete)
+	return wr, data
 }
 
 // fitPredictWindow fits the spend model and every purchase model on a
@@ -270,9 +275,7 @@ func newWindowResult(w BacktestWindow, s, discrete *datasets.Summary) *windowRes
 // fitted (see the notes at the top of this file); fitted, when not nil,
 // is called once every fit is done, before the last predictions end.
 func fitPredictWindow(ctx context.Context, cfg *Config, reg *models.Registry, s, discrete *datasets.Summary, w BacktestWindow, prog *progress, fitted func()) *windowResult {
-	wr := newWindowResult(w, s, discrete)
-	data, pt, discretePt, zeroAge := windowData(s, discrete) // driver_fit.go
-	wr.patterns, wr.discretePatterns, wr.zeroAge = pt, discretePt, zeroAge
+	wr, data := newWindowResult(w, s, discrete)
 	bar := prog.bar("fitting and predicting", 2*len(cfg.Models)+1)
 	defer bar.finish()
 	tiers := cfg.Resolved.SpendModel != "" && cfg.Resolved.SpendModel != "none"
@@ -315,9 +318,7 @@ func waitUnlessDone(ctx context.Context, wait func()) bool {
 // calibration data, in parallel, each isolated from the others' failures
 // (a panic in one model is reported as its error), without predicting.
 func fitWindow(ctx context.Context, cfg *Config, reg *models.Registry, s, discrete *datasets.Summary, w BacktestWindow, prog *progress) *windowResult {
-	wr := newWindowResult(w, s, discrete)
-	data, pt, discretePt, zeroAge := windowData(s, discrete) // driver_fit.go
-	wr.patterns, wr.discretePatterns, wr.zeroAge = pt, discretePt, zeroAge
+	wr, data := newWindowResult(w, s, discrete)
 	bar := prog.bar("fitting", len(cfg.Models)+1)
 	defer bar.finish()
 	fl := newWindowFlow(ctx, cfg, reg, wr, bar, false, false)
