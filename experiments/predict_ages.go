@@ -79,6 +79,9 @@ func newAgeIndex(pt *datasets.Patterns) *ageIndex {
 // groups of a factored model, whose curves cost more as x grows, come in
 // the order of x).
 func eachChunk(n, chunk int, f func(lo, hi int)) {
+	if n <= 0 {
+		return
+	}
 	workers := min(max(1, runtime.GOMAXPROCS(0)), (n+chunk-1)/chunk)
 	if workers <= 1 {
 		f(0, n)

@@ -479,20 +479,12 @@ func summarizeDiscrete(cfg *Config, data *LogInput, w BacktestWindow, rd *result
 	return d, nil
 }
 
-// eachInParallel calls f(k) for every k in [0, n), each on a goroutine of
-// its own with at most GOMAXPROCS running at once, and returns when all
-// have returned: for a few large tasks (a model each) of uneven length.
+// eachInParallel calls f(k) for every k in [0, n), at most GOMAXPROCS at
+// once, handing out the next k to the first goroutine free (eachChunk in
+// chunks of one), and returns when all have returned: for a few large
+// tasks (a model each) of uneven length.
 func eachInParallel(n int, f func(k int)) {
-	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
-	var wg sync.WaitGroup
-	for k := range n {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			f(k)
-		})
-	}
-	wg.Wait()
+	eachChunk(n, 1, func(lo, _ int) { f(lo) })
 }
 
 // parallelFor runs f over [0, n) in contiguous blocks on every core.
