@@ -79,9 +79,13 @@ func BenchmarkRanksAndHistories100k(b *testing.B) {
 			if _, err := Gains(in); err != nil {
 				b.Fatal(err)
 			}
-			tables := newHistoryTables(in.Customers, in.Patterns)
-			tables.table(false)
-			tables.ageTable()
+			tables := newHistoryTables(in)
+			if _, err := tables.table(false); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := tables.ageTable(); err != nil {
+				b.Fatal(err)
+			}
 		}
 		b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}

@@ -19,22 +19,44 @@ import (
 // kB), so that the alpha channel is checked as the rows are filtered, in
 // the same pass.
 func encodePNG(w io.Writer, img *image.RGBA) error {
-	var buf bytes.Buffer
-	opaque, err := encodeRGB(&buf, img)
-	if err != nil {
+	var e rgbEncoder
+	if err := e.encode(img); err != nil {
 		return err
 	}
-	if !opaque {
-		return pngEncoder.Encode(w, img)
-	}
-	_, err = buf.WriteTo(w)
+	_, err := w.Write(e.bytes())
 	return err
 }
 
-// encodeRGB writes img as an RGB PNG into buf (see encodePNG) and reports
-// whether every pixel has alpha 255; when one does not, it stops at its
-// row, and what buf holds is not to be used.
-func encodeRGB(buf *bytes.Buffer, img *image.RGBA) (opaque bool, err error) {
+// rgbEncoder is encodePNG with buffers kept from one image to the next:
+// the file, the compressor and the rows.
+type rgbEncoder struct {
+	buf    bytes.Buffer
+	zw     *zlib.Writer
+	chunks chunkWriter
+	row    []byte
+	zeros  []byte // the row above the first: zeros, never written
+}
+
+// encode makes the PNG file of img (see encodePNG), which bytes then
+// returns.
+func (e *rgbEncoder) encode(img *image.RGBA) error {
+	e.buf.Reset()
+	opaque, err := e.encodeRGB(img)
+	if err != nil || opaque {
+		return err
+	}
+	e.buf.Reset()
+	return pngEncoder.Encode(&e.buf, img)
+}
+
+// bytes returns the file made by the last encode, valid until the next.
+func (e *rgbEncoder) bytes() []byte { return e.buf.Bytes() }
+
+// encodeRGB writes img as an RGB PNG into e.buf (see encodePNG) and
+// reports whether every pixel has alpha 255; when one does not, it stops
+// at its row, and what e.buf holds is not to be used.
+func (e *rgbEncoder) encodeRGB(img *image.RGBA) (opaque bool, err error) {
+	buf := &e.buf
 	b := img.Bounds()
 	width, height := b.Dx(), b.Dy()
 	buf.WriteString("\x89PNG\r\n\x1a\n")
@@ -45,31 +67,45 @@ func encodeRGB(buf *bytes.Buffer, img *image.RGBA) (opaque bool, err error) {
 	if err := writeChunk(buf, "IHDR", ihdr[:]); err != nil {
 		return false, err
 	}
-	chunks := &chunkWriter{w: buf}
-	zw, err := zlib.NewWriterLevel(chunks, zlib.BestSpeed)
-	if err != nil {
-		return false, err
+	e.chunks.w, e.chunks.buf = buf, e.chunks.buf[:0]
+	if e.zw == nil {
+		if e.zw, err = zlib.NewWriterLevel(&e.chunks, zlib.BestSpeed); err != nil {
+			return false, err
+		}
+	} else {
+		e.zw.Reset(&e.chunks)
 	}
-	row := make([]byte, 1+3*width+8) // 8 bytes of slack for upFilter's stores
-	row[0] = 2                       // the Up filter
-	prev := make([]byte, 4*width)    // above the first row: zeros
+	e.row = grown(e.row, 1+3*width+8) // 8 bytes of slack for upFilter's stores
+	e.zeros = grown(e.zeros, 4*width)
+	row := e.row
+	row[0] = 2      // the Up filter
+	prev := e.zeros // above the first row: zeros
 	for y := range height {
 		cur := img.Pix[y*img.Stride : y*img.Stride+4*width]
 		if !upFilter(row[1:], cur, prev) {
 			return false, nil
 		}
-		if _, err := zw.Write(row[:1+3*width]); err != nil {
+		if _, err := e.zw.Write(row[:1+3*width]); err != nil {
 			return false, err
 		}
 		prev = cur
 	}
-	if err := zw.Close(); err != nil {
+	if err := e.zw.Close(); err != nil {
 		return false, err
 	}
-	if err := chunks.flush(); err != nil {
+	if err := e.chunks.flush(); err != nil {
 		return false, err
 	}
 	return true, writeChunk(buf, "IEND", nil)
+}
+
+// grown returns b with length n, reallocated when its capacity is less
+// (its contents then zeros).
+func grown(b []byte, n int) []byte {
+	if cap(b) < n {
+		return make([]byte, n)
+	}
+	return b[:n]
 }
 
 // upFilter writes the Up filter of an RGBA row cur over the row prev above

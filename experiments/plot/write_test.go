@@ -2,6 +2,7 @@ package plot
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -56,7 +57,7 @@ func TestStartAllAsWriteAll(t *testing.T) {
 	}
 	early.Scorer = sc
 	got := t.TempDir()
-	finish, err := StartAll(got, &early)
+	finish, err := StartAll(context.Background(), got, &early)
 	if err != nil {
 		t.Fatal(err)
 	}
