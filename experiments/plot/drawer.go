@@ -28,8 +28,9 @@ import (
 // zeroes each page as the canvas's background is first painted over it:
 // the most expensive part of drawing a figure on a large run. Passed on,
 // it is painted over in memory already mapped. A canvas too small for a
-// figure is replaced by one as large as the largest figure of the group,
-// so that a group of growing figures replaces it once.
+// figure is replaced by one as large as the largest figure of the group or
+// than reserve says: a canvas is made once a slot when reserve bounds the
+// figures to come (only the part of it a figure covers is touched).
 //
 // A drawer stops at the next figure once its context ends, returning the
 // context's error.
@@ -40,7 +41,15 @@ type drawer struct {
 	// slots holds the scratch of the figures not being drawn: a figure
 	// takes one and hands it back.
 	slots chan *scratch
+	// largest is the bytes of the largest canvas a group is expected to
+	// need (see reserve).
+	largest int
 }
+
+// reserve makes every canvas made from now on at least the given bytes
+// large: the largest canvas of the figures to come, so that a canvas made
+// for a smaller figure serves them all. Call it before draw.
+func (d *drawer) reserve(bytes int) { d.largest = max(d.largest, bytes) }
 
 // newDrawer returns a drawer into folder in the given formats (none:
 // experiments.DefaultFigureFormats), with one slot per CPU.
@@ -58,7 +67,7 @@ func newDrawer(ctx context.Context, folder string, formats []string) *drawer {
 // draw writes figs, one worker per slot taking the next figure. It returns
 // the context's error once it has ended, else the figures' errors.
 func (d *drawer) draw(figs []Figure) error {
-	largest := 0 // bytes of the largest canvas
+	largest := d.largest // bytes of the largest canvas
 	for _, f := range figs {
 		w, h := f.PixelSize()
 		largest = max(largest, 4*w*h)

@@ -70,6 +70,7 @@ func StartAll(ctx context.Context, dir string, a *experiments.Artifacts) (finish
 		return nil, fmt.Errorf("plots: %w", err)
 	}
 	figures := newDrawer(ctx, folder, configFormats(a))
+	figures.reserve(scoredCanvases(len(in.Models)))
 	c := newComputation(in)
 	if err := c.runEarly(in, figures.draw); err != nil {
 		return nil, err
@@ -89,6 +90,22 @@ func StartAll(ctx context.Context, dir string, a *experiments.Artifacts) (finish
 		}
 		return writeData(folder, c.data())
 	}, nil
+}
+
+// scoredCanvases returns the bytes of the largest canvas of the figures
+// that need the scores, in a run of n models: their sizes depend on the
+// number of models alone.
+func scoredCanvases(n int) int {
+	n = max(n, 1)
+	largest := 0
+	for _, f := range []Figure{
+		(&DecilesData{Models: make([]DecileSeries, n)}).figure(), (&ComparisonData{}).figure(),
+		(&IntervalTotalsData{}).figure(), (&PITData{Models: make([]string, n)}).figure(),
+	} {
+		w, h := f.PixelSize()
+		largest = max(largest, 4*w*h)
+	}
+	return largest
 }
 
 // configFormats returns the figure formats of a run's config (none: the

@@ -185,3 +185,26 @@ func TestStartAllStopsOnCancel(t *testing.T) {
 		}
 	}
 }
+
+// scoredCanvases is the largest canvas of the figures that need the
+// scores: none of the fixture's is larger, and one is as large.
+func TestScoredCanvases(t *testing.T) {
+	in := fixtureInput(t)
+	in.Metrics = withBacktest(in.Metrics)
+	c := newComputation(in)
+	if err := c.run(in, true); err != nil {
+		t.Fatal(err)
+	}
+	bound, largest := scoredCanvases(len(in.Models)), 0
+	figs := c.figures(true)
+	for _, f := range figs {
+		w, h := f.PixelSize()
+		if 4*w*h > bound {
+			t.Errorf("%s: %d bytes, more than the bound %d", f.Name, 4*w*h, bound)
+		}
+		largest = max(largest, 4*w*h)
+	}
+	if len(figs) == 0 || largest != bound {
+		t.Errorf("the %d scored figures' largest canvas is %d bytes, the bound %d", len(figs), largest, bound)
+	}
+}
