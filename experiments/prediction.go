@@ -511,27 +511,6 @@ func (cs *columnStore) setScorer(sc *Scorer) {
 	cs.ranks = sc
 }
 
-// acquireAll adds a use to every column held or in use now and returns
-// them, for a consumer that took them with hold and reads them beyond the
-// hold (releaseAll ends those uses).
-func (cs *columnStore) acquireAll() []storeKey {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	keys := make([]storeKey, 0, len(cs.cols))
-	for k, c := range cs.cols {
-		c.users++
-		keys = append(keys, k)
-	}
-	return keys
-}
-
-// releaseAll ends the uses acquireAll added.
-func (cs *columnStore) releaseAll(keys []storeKey) {
-	for _, k := range keys {
-		cs.release(k.p, k.q)
-	}
-}
-
 // close drops every column and the free list (to the collector); a
 // column asked for afterwards is made for the caller alone.
 func (cs *columnStore) close() {

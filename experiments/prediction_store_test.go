@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -122,6 +123,32 @@ func TestRowValues(t *testing.T) {
 	for _, q := range []Quantity{PredSpend, PredRevenue, PredCLV} {
 		if _, _, ok := p.RowValues(q); ok {
 			t.Errorf("quantity %d has row values", q)
+		}
+	}
+}
+
+// The verdict reading a prediction a block at a time (no column made)
+// bootstraps the same losses, to the bit, as on the customers' values.
+func TestVerdictFromPrediction(t *testing.T) {
+	const n = 3*lossBlockRows + 17 // several blocks, the last partial
+	rows, spend, actual := make([]int32, n), make([]float64, n), make([]float64, n)
+	p := &Prediction{rows: rows, spend: spend, margin: 1}
+	for r := range 97 {
+		v := float64(r%13) / 3
+		p.purchases, p.alive = append(p.purchases, v), append(p.alive, 0.5)
+		p.discounted, p.aliveTime = append(p.discounted, 2*v), append(p.aliveTime, v)
+	}
+	for i := range n {
+		rows[i], spend[i], actual[i] = int32(i*31%97), float64(10+i%7), float64(i%5)
+	}
+	other := NewPrediction(PredictionColumns{Purchases: perCustomer(p, PredRevenue)})
+	names := []string{"m", "other"}
+	o := VerdictOptions{Metric: VerdictSquaredError, Resamples: 200, Level: 0.95, Seed: 3}
+	for _, q := range []Quantity{PredPurchases, PredRevenue} {
+		want := targetVerdicts(names, []map[string][]float64{{"m": perCustomer(p, q), "other": perCustomer(other, PredPurchases)}}, [][]float64{actual}, o)
+		got := targetVerdictsOf(names, []map[string]predSource{{"m": {pred: p, q: q}, "other": {pred: other, q: PredPurchases}}}, [][]float64{actual}, o)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("quantity %d: verdict %+v from the prediction, %+v from its values", q, got[0].Verdict, want[0].Verdict)
 		}
 	}
 }

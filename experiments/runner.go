@@ -573,16 +573,6 @@ func scoreWindow(reg *models.Registry, wr *windowResult, then func(name string) 
 func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainWin *windowResult, windows []*windowResult) (*MetricsFile, error) {
 	mf := newMetricsFile(cfg, dataName, sum, mainWin)
 	verdict := startVerdict(cfg, reg, mainWin) // bootstrapped while the models are scored
-	if verdict != nil {
-		// The verdict reads the columns it took (those the window holds
-		// now) until it is done: none is recycled before.
-		cs := mainWin.store()
-		used := cs.acquireAll()
-		go func() {
-			<-verdict.done
-			cs.releaseAll(used)
-		}()
-	}
 	// Segments, tiers and CLV totals (model_tables.go) while the models
 	// are scored.
 	if !cfg.Resolved.Forecast {
