@@ -167,64 +167,60 @@ type windowResult struct {
 	ranks      *Scorer
 	ids        []string
 	actP, actR []float64
-	// columns holds the predictions' columns the score stage reads, each
-	// materialized once (the Scorer caches its orders by slice), until
-	// releaseScoring.
-	colMu   sync.Mutex
-	columns map[columnKey][]float64
+	// cols holds the per-customer columns of the predictions that
+	// consumers read whole (the score stage's, each materialized once:
+	// the Scorer caches its orders by slice) and recycles their slices,
+	// until releaseScoring.
+	colMu sync.Mutex
+	cols  *columnStore
 }
 
-// columnKey names a model's quantity.
-type columnKey struct {
-	model string
-	q     Quantity
+// store returns the window's column store, made on first use.
+func (wr *windowResult) store() *columnStore {
+	wr.colMu.Lock()
+	defer wr.colMu.Unlock()
+	if wr.cols == nil {
+		wr.cols = &columnStore{}
+	}
+	return wr.cols
+}
+
+// shareColumns makes the predictions' Column hand out the window's
+// columns (see columnStore), so that the figures and the score stage
+// materialize each once.
+func (wr *windowResult) shareColumns() {
+	cs := wr.store()
+	for _, p := range wr.preds {
+		if p != nil {
+			p.store = cs
+		}
+	}
 }
 
 // column returns every customer's q of a model's prediction, materialized
-// on first use and kept until releaseScoring.
+// on first use and held until forget or releaseScoring.
 func (wr *windowResult) column(name string, q Quantity) []float64 {
-	k := columnKey{name, q}
-	wr.colMu.Lock()
-	c, ok := wr.columns[k]
-	wr.colMu.Unlock()
-	if ok {
-		return c
-	}
-	c = wr.preds[name].Column(q)
-	wr.colMu.Lock()
-	defer wr.colMu.Unlock()
-	if have, ok := wr.columns[k]; ok {
-		return have
-	}
-	if wr.columns == nil {
-		wr.columns = map[columnKey][]float64{}
-	}
-	wr.columns[k] = c
-	return c
+	return wr.store().hold(wr.preds[name], q)
 }
 
 // releaseScoring drops what only ranking and scoring customers needs (the
 // Scorer with its cached orders, the actuals and the materialized
 // columns), so that it is not held while the results are written.
 func (wr *windowResult) releaseScoring() {
+	wr.store().close()
 	wr.colMu.Lock()
 	defer wr.colMu.Unlock()
-	wr.columns, wr.ranks, wr.ids, wr.actP, wr.actR, wr.discreteActuals = nil, nil, nil, nil, nil, [2][]float64{}
+	wr.ranks, wr.ids, wr.actP, wr.actR, wr.discreteActuals = nil, nil, nil, nil, [2][]float64{}
 }
 
-// forget drops a model's materialized columns and the Scorer's orders of
-// them, once the model is scored (a later use makes them again).
+// forget ends the window's hold of a model's scored columns (their slices
+// are recycled, and the Scorer's orders of them dropped, once no one
+// else uses them), once the model is scored (a later use makes them
+// again).
 func (wr *windowResult) forget(name string) {
-	wr.colMu.Lock()
-	defer wr.colMu.Unlock()
+	cs := wr.store()
 	for _, q := range []Quantity{PredPurchases, PredRevenue} {
-		k := columnKey{name, q}
-		if c, ok := wr.columns[k]; ok {
-			if wr.ranks != nil {
-				wr.ranks.forget(c)
-			}
-			delete(wr.columns, k)
-		}
+		cs.unhold(wr.preds[name], q)
 	}
 }
 
@@ -239,6 +235,7 @@ func (wr *windowResult) scorer() *Scorer {
 		if wr.ranks == nil {
 			wr.ranks = NewScorer(ids)
 		}
+		wr.store().setScorer(wr.ranks)
 	}
 	return wr.ranks
 }
@@ -371,6 +368,7 @@ func runWindow(ctx context.Context, env *runEnv, data *LogInput, i int, w Backte
 		return nil, err
 	}
 	addIntervals(ctx, cfg, env.reg, wr)
+	wr.shareColumns()
 	env.timed("predict_"+day, t0)
 	return wr, nil
 }

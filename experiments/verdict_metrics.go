@@ -109,9 +109,9 @@ func startVerdict(ctx context.Context, cfg *Config, reg *models.Registry, mainWi
 	}
 	pv := &pendingVerdict{cfg: cfg, reg: reg, mainWin: mainWin, metric: metric, targets: targets, done: make(chan struct{})}
 	actuals := make([][]float64, len(targets))
-	preds := make([]map[string][]float64, len(targets))
+	preds := make([]map[string]predSource, len(targets))
 	for t, target := range targets {
-		actuals[t], preds[t] = actP, map[string][]float64{}
+		actuals[t], preds[t] = actP, map[string]predSource{}
 		if target == TargetRevenue {
 			actuals[t] = actR
 		}
@@ -121,14 +121,14 @@ func startVerdict(ctx context.Context, cfg *Config, reg *models.Registry, mainWi
 				if target == TargetRevenue {
 					q = PredRevenue
 				}
-				preds[t][name] = mainWin.column(name, q)
+				preds[t][name] = predSource{pred: mainWin.preds[name], q: q} // read a block at a time
 			}
 		}
 	}
 	o := VerdictOptions{Metric: metric, Resamples: cfg.Verdict.Resamples, Level: 0.95, Seed: cfg.Seed}
 	go func() {
 		defer close(pv.done)
-		pv.tvs = targetVerdicts(ctx, names, preds, actuals, o)
+		pv.tvs = targetVerdictsOf(ctx, names, preds, actuals, o)
 		for _, tv := range pv.tvs {
 			for name, why := range left {
 				if tv.Excluded == nil {
@@ -208,6 +208,29 @@ func targetVerdict(names []string, preds map[string][]float64, actual []float64,
 // to the bit as PairedBootstraps on the losses. Once ctx is done the
 // verdicts left say so (Error).
 func targetVerdicts(ctx context.Context, names []string, preds []map[string][]float64, actuals [][]float64, o VerdictOptions) []*TargetVerdict {
+	sources := make([]map[string]predSource, len(preds))
+	for t, m := range preds {
+		sources[t] = map[string]predSource{}
+		for name, p := range m {
+			if p != nil {
+				sources[t][name] = predSource{column: p}
+			}
+		}
+	}
+	return targetVerdictsOf(ctx, names, sources, actuals, o)
+}
+
+// predSource is a model's predictions of a target: a column, or a
+// Prediction's quantity q read a block at a time (Values), so that no
+// column of it is made for the verdict.
+type predSource struct {
+	column []float64
+	pred   *Prediction
+	q      Quantity
+}
+
+// targetVerdictsOf is targetVerdicts of predictions given as predSource.
+func targetVerdictsOf(ctx context.Context, names []string, preds []map[string]predSource, actuals [][]float64, o VerdictOptions) []*TargetVerdict {
 	tvs := make([]*TargetVerdict, len(actuals))
 	reduced := make([][]*unitLosses, len(actuals))
 	checked, optionsErr := o.checked()
@@ -216,11 +239,15 @@ func targetVerdicts(ctx context.Context, names []string, preds []map[string][]fl
 		tv := &TargetVerdict{Excluded: map[string]string{}}
 		for _, name := range names {
 			p, ok := preds[t][name]
-			if !ok || p == nil {
+			if !ok || p.column == nil && p.pred == nil {
 				tv.Excluded[name] = "no predictions"
 				continue
 			}
-			u := pl.reduce(&lossSource{model: name, computed: true, metric: o.Metric, predicted: p, actual: actual})
+			src := &lossSource{model: name, computed: true, metric: o.Metric, predicted: p.column, actual: actual}
+			if p.pred != nil {
+				src.values = func(lo int, dst []float64) { p.pred.Values(p.q, lo, dst) }
+			}
+			u := pl.reduce(src)
 			if u.nan >= 0 {
 				tv.Excluded[name] = fmt.Sprintf("its %s is not finite for customer %d", o.Metric, u.nan+1)
 				continue

@@ -32,6 +32,11 @@ type lossSource struct {
 	computed          bool
 	metric            string
 	predicted, actual []float64
+	// values, when set, writes the predictions of rows [lo, lo+len(dst))
+	// in place of predicted (a Prediction's Values: no column is made),
+	// into valueBuf, a buffer of lossBlockRows made on first use.
+	values   func(lo int, dst []float64)
+	valueBuf []float64
 }
 
 func (s *lossSource) rows() int {
@@ -47,7 +52,16 @@ func (s *lossSource) block(lo, hi int, buf []float64) []float64 {
 	if !s.computed {
 		return s.losses[lo:hi]
 	}
-	customerLossesInto(s.metric, s.predicted[lo:hi], s.actual[lo:hi], buf)
+	if s.values == nil {
+		customerLossesInto(s.metric, s.predicted[lo:hi], s.actual[lo:hi], buf)
+		return buf
+	}
+	if s.valueBuf == nil {
+		s.valueBuf = make([]float64, lossBlockRows)
+	}
+	predicted := s.valueBuf[:hi-lo]
+	s.values(lo, predicted)
+	customerLossesInto(s.metric, predicted, s.actual[lo:hi], buf)
 	return buf
 }
 
