@@ -106,7 +106,7 @@ func repeatCustomers(in *Input, k int) *Input {
 		for m, p := range in.Predictions {
 			q := out.Predictions[m]
 			q.Purchases = append(q.Purchases, p.purchases()...)
-			q.Revenue = append(q.Revenue, p.ranked(experiments.TargetRevenue)...)
+			q.Revenue = append(q.Revenue, rankedCopy(p, experiments.TargetRevenue)...)
 			q.PAlive = append(q.PAlive, p.pAlive()...)
 			out.Predictions[m] = q
 		}
@@ -162,4 +162,11 @@ func BenchmarkEncodeFigures(b *testing.B) {
 			}
 		}
 	})
+}
+
+// rankedCopy returns a copy of the predictions the gains chart ranks by.
+func rankedCopy(p Predicted, target string) []float64 {
+	v, done := p.ranked(target)
+	defer done()
+	return append([]float64(nil), v...)
 }

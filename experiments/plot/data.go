@@ -63,11 +63,11 @@ type Predicted struct {
 	// from, when not nil (a run's predictions, see InputFromArtifacts),
 	// makes on demand the columns above that are nil: each figure makes
 	// those it needs and lets them go, rather than every model's columns
-	// being held at once; rank, when not nil, makes the columns the gains
-	// chart ranks (shared with the score stage), and alive says whether
-	// the model's P(alive) is wanted.
+	// being held at once; rank, when not nil, gives the columns the gains
+	// chart ranks (shared with the score stage) until their done is
+	// called, and alive says whether the model's P(alive) is wanted.
 	from  *experiments.Prediction
-	rank  func(q experiments.Quantity) []float64
+	rank  func(q experiments.Quantity) (column []float64, done func())
 	alive bool
 }
 
@@ -151,21 +151,21 @@ func (in *Input) each(c column, fn func(lo int, v []float64)) error {
 
 // ranked returns the predictions of the target the gains chart ranks by
 // (experiments.TargetRevenue or TargetPurchases), nil when the model has
-// none.
-func (p Predicted) ranked(target string) []float64 {
+// none, and the function to call once they are no longer read.
+func (p Predicted) ranked(target string) (column []float64, done func()) {
 	q, have := experiments.PredPurchases, p.Purchases
 	if target == experiments.TargetRevenue {
 		q, have = experiments.PredRevenue, p.Revenue
 	}
 	switch {
 	case have != nil || p.from == nil:
-		return have
+		return have, func() {}
 	case q == experiments.PredRevenue && !p.from.HasSpend():
-		return nil
+		return nil, func() {}
 	case p.rank != nil:
 		return p.rank(q)
 	}
-	return p.from.Column(q)
+	return p.from.Column(q), func() {}
 }
 
 // Input is everything the figures are computed from: metrics.json, the
@@ -946,7 +946,11 @@ func Gains(in *Input) (*GainsData, error) {
 	}
 	actual := make([]float64, n)
 	total := 0.0
-	for i, c := range in.Customers {
+	for i := range in.Customers {
+		if err := in.stoppedAt(i); err != nil {
+			return nil, err
+		}
+		c := &in.Customers[i]
 		actual[i] = c.FrequencyHoldout
 		if target == experiments.TargetRevenue {
 			actual[i] = c.RevenueHoldout
@@ -963,18 +967,6 @@ func Gains(in *Input) (*GainsData, error) {
 		ranks[j] = int(math.Round(float64(j) * float64(n) / float64(steps)))
 		x[j] = float64(ranks[j]) / float64(n)
 	}
-	curve := func(order []int) Floats {
-		y := make(Floats, steps+1)
-		s, k := 0.0, 0
-		for j, r := range ranks {
-			for ; k < r; k++ {
-				s += actual[order[k]]
-			}
-			y[j] = s / total
-		}
-		return y
-	}
-	g := &GainsData{Target: target, Customers: n}
 	sc := in.Scorer
 	if sc == nil {
 		ids := make([]string, n)
@@ -983,25 +975,46 @@ func Gains(in *Input) (*GainsData, error) {
 		}
 		sc = experiments.NewScorer(ids) // the ids ranked once for every order
 	}
-	perfect, err := sc.PredictionOrder(actual)
+	ctx := in.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	// curve returns the shares of the customers ranked by pred.
+	curve := func(pred []float64) (Floats, error) {
+		y := make(Floats, steps+1)
+		err := sc.WithPredictionOrder(ctx, pred, func(order []int32) {
+			s, k := 0.0, 0
+			for j, r := range ranks {
+				for ; k < r; k++ {
+					s += actual[order[k]]
+				}
+				y[j] = s / total
+			}
+		})
+		return y, err
+	}
+	g := &GainsData{Target: target, Customers: n}
+	perfect, err := curve(actual)
 	if err != nil {
 		return nil, fmt.Errorf("gains: %w", err)
 	}
-	g.Series = append(g.Series, Series{Key: KeyPerfect, X: x, Y: curve(perfect)})
+	g.Series = append(g.Series, Series{Key: KeyPerfect, X: x, Y: perfect})
 	for _, m := range in.Models {
 		p, ok := in.Predictions[m]
 		if !ok {
 			continue
 		}
-		pred := p.ranked(target)
+		pred, done := p.ranked(target)
 		if pred == nil {
+			done()
 			continue
 		}
-		order, err := sc.PredictionOrder(pred)
+		y, err := curve(pred)
+		done()
 		if err != nil {
 			return nil, fmt.Errorf("gains of %s: %w", m, err)
 		}
-		g.Series = append(g.Series, Series{Key: m, X: x, Y: curve(order)})
+		g.Series = append(g.Series, Series{Key: m, X: x, Y: y})
 	}
 	g.Series = append(g.Series, Series{Key: KeyRandom, X: Floats{0, 1}, Y: Floats{0, 1}})
 	return g, nil
