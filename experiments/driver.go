@@ -63,14 +63,18 @@ type Artifacts struct {
 	// Survival is set, and the fields above but Config are not, for a
 	// contractual run.
 	Survival *SurvivalArtifacts
-	// Patterns, Scorer and Column are set in the artifacts StartPlots gets
-	// (nil otherwise): the main window's table of distinct histories
-	// (datasets.NewPatterns of Summary), its Scorer (nil in a forecast)
-	// and a model's prediction column, those the score stage ranks shared
-	// with it (see plots_early.go).
-	Patterns *datasets.Patterns
-	Scorer   *Scorer
-	Column   func(model string, q Quantity) []float64
+	// Patterns, Scorer, Column and AcquireColumn are set in the artifacts
+	// StartPlots gets (nil otherwise): the main window's table of distinct
+	// histories (datasets.NewPatterns of Summary), its Scorer (nil in a
+	// forecast) and a model's prediction column, shared with the score
+	// stage (see plots_early.go). A column from Column is the window's
+	// for good; one from AcquireColumn until its done is called (once,
+	// after the last read), and then recycled: prefer it. Neither may be
+	// modified.
+	Patterns      *datasets.Patterns
+	Scorer        *Scorer
+	Column        func(model string, q Quantity) []float64
+	AcquireColumn func(model string, q Quantity) (column []float64, done func())
 }
 
 // Outcome is what a finished run produced.

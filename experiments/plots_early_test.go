@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/clv-dev/clv/datasets"
 )
 
 // StartPlots is called before scoring with metrics.json's head (no model
@@ -33,9 +35,19 @@ func TestStartPlotsBeforeScoring(t *testing.T) {
 				t.Errorf("the first step got scored models %v", a.Metrics.ModelOrder())
 			}
 			for _, name := range cfg.Models {
-				if got, want := a.Column(name, PredPurchases), a.Predictions[name].Column(PredPurchases); !slices.Equal(got, want) {
-					t.Errorf("%s: the shared purchases column differs from the prediction's", name)
+				p := a.Predictions[name]
+				want := make([]float64, p.Len())
+				for i := range want {
+					want[i] = p.Value(PredPurchases, i)
 				}
+				if got := a.Column(name, PredPurchases); !slices.Equal(got, want) {
+					t.Errorf("%s: the shared purchases column differs from the prediction's values", name)
+				}
+				got, done := a.AcquireColumn(name, PredPurchases)
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: the acquired purchases column differs from the prediction's values", name)
+				}
+				done()
 			}
 			if err := os.WriteFile(filepath.Join(dir, "first.txt"), []byte("x"), 0o644); err != nil {
 				return nil, err
@@ -105,23 +117,29 @@ func TestStartPlotsFailureLeavesNothing(t *testing.T) {
 	}
 }
 
-// The figures' columns are the score stage's own while it ranks them (the
+// The figures' columns are the score stage's own while it holds them (the
 // same slice, so that the Scorer's order of it is computed once), and a
 // column made after the window released its scoring columns is the same
 // values but not kept by the window.
 func TestSharedColumn(t *testing.T) {
-	wr := &windowResult{preds: map[string]*Prediction{"m": NewPrediction(PredictionColumns{Purchases: []float64{3, 1, 2}})}}
+	wr := &windowResult{preds: map[string]*Prediction{"m": NewPrediction(PredictionColumns{Purchases: []float64{3, 1, 2}})}, summary: &datasets.Summary{}}
 	wr.ranks = NewScorer([]string{"a", "b", "c"})
+	a := earlyArtifacts(&Config{}, wr)
 	scoring := wr.column("m", PredPurchases)
-	if got := wr.sharedColumn("m", PredPurchases); &got[0] != &scoring[0] {
-		t.Error("the figures got a column of their own while the score stage ranks it")
+	if got := a.Column("m", PredPurchases); &got[0] != &scoring[0] {
+		t.Error("the figures got a column of their own while the score stage holds it")
+	}
+	if got, done := a.AcquireColumn("m", PredPurchases); &got[0] != &scoring[0] {
+		t.Error("the figures acquired a column of their own while the score stage holds it")
+	} else {
+		done()
 	}
 	wr.releaseScoring()
-	got := wr.sharedColumn("m", PredPurchases)
-	if !slices.Equal(got, scoring) {
-		t.Errorf("column %v after the release, want %v", got, scoring)
+	got := a.Column("m", PredPurchases)
+	if !slices.Equal(got, []float64{3, 1, 2}) {
+		t.Errorf("column %v after the release, want [3 1 2]", got)
 	}
-	if len(wr.columns) != 0 {
-		t.Errorf("the window keeps %d columns made after it released them", len(wr.columns))
+	if &got[0] == &scoring[0] || len(wr.cols.cols) != 0 {
+		t.Errorf("the window keeps columns made after it released them")
 	}
 }
