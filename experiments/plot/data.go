@@ -19,6 +19,7 @@ package plot
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -1039,7 +1040,7 @@ func Gains(in *Input) (*GainsData, error) {
 		ranks[j] = int(math.Round(float64(j) * float64(n) / float64(steps)))
 		x[j] = float64(ranks[j]) / float64(n)
 	}
-	curve := func(order []int) Floats {
+	curve := func(order []int32) Floats {
 		y := make(Floats, steps+1)
 		s, k := 0.0, 0
 		for j, r := range ranks {
@@ -1059,11 +1060,13 @@ func Gains(in *Input) (*GainsData, error) {
 		}
 		sc = experiments.NewScorer(ids) // the ids ranked once for every order
 	}
-	perfect, err := sc.PredictionOrder(actual)
-	if err != nil {
+	// The orders are the Scorer's own, lent (no copy of a million
+	// indices per curve).
+	var y Floats
+	if err := sc.WithPredictionOrder(context.Background(), actual, func(o []int32) { y = curve(o) }); err != nil {
 		return nil, fmt.Errorf("gains: %w", err)
 	}
-	g.Series = append(g.Series, Series{Key: KeyPerfect, X: x, Y: curve(perfect)})
+	g.Series = append(g.Series, Series{Key: KeyPerfect, X: x, Y: y})
 	for _, m := range in.Models {
 		p, ok := in.Predictions[m]
 		if !ok {
@@ -1073,11 +1076,10 @@ func Gains(in *Input) (*GainsData, error) {
 		if pred == nil {
 			continue
 		}
-		order, err := sc.PredictionOrder(pred)
-		if err != nil {
+		if err := sc.WithPredictionOrder(context.Background(), pred, func(o []int32) { y = curve(o) }); err != nil {
 			return nil, fmt.Errorf("gains of %s: %w", m, err)
 		}
-		g.Series = append(g.Series, Series{Key: m, X: x, Y: curve(order)})
+		g.Series = append(g.Series, Series{Key: m, X: x, Y: y})
 	}
 	g.Series = append(g.Series, Series{Key: KeyRandom, X: Floats{0, 1}, Y: Floats{0, 1}})
 	return g, nil
