@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"reflect"
 	"slices"
 	"testing"
@@ -17,9 +18,9 @@ func storePrediction() *Prediction {
 	}
 }
 
-// perCustomer returns Value(q, i) for every customer: the reference a
+// valuesOf returns Value(q, i) for every customer: the reference a
 // column must equal.
-func perCustomer(p *Prediction, q Quantity) []float64 {
+func valuesOf(p *Prediction, q Quantity) []float64 {
 	out := make([]float64, p.Len())
 	for i := range out {
 		out[i] = p.Value(q, i)
@@ -33,7 +34,7 @@ func TestColumnStoreShares(t *testing.T) {
 	p := storePrediction()
 	cs := &columnStore{}
 	for _, q := range []Quantity{PredPurchases, PredPAlive, PredDiscounted, PredAliveTime, PredSpend, PredRevenue, PredCLV} {
-		want := perCustomer(p, q)
+		want := valuesOf(p, q)
 		held := cs.hold(p, q)
 		used := cs.acquire(p, q)
 		kept := cs.keep(p, q)
@@ -59,7 +60,7 @@ func TestColumnStoreRecycles(t *testing.T) {
 	cs.setScorer(sc)
 	purchases := cs.hold(p, PredPurchases)
 	used := cs.acquire(p, PredPurchases)
-	if _, err := sc.ranked(purchases); err != nil {
+	if _, err := sc.ranked(context.Background(), purchases); err != nil {
 		t.Fatal(err)
 	}
 	cs.unhold(p, PredPurchases)
@@ -74,8 +75,8 @@ func TestColumnStoreRecycles(t *testing.T) {
 	if &revenue[0] != &used[0] {
 		t.Error("the next column was not made in the recycled slice")
 	}
-	if !slices.Equal(revenue, perCustomer(p, PredRevenue)) {
-		t.Errorf("revenue %v, want %v", revenue, perCustomer(p, PredRevenue))
+	if !slices.Equal(revenue, valuesOf(p, PredRevenue)) {
+		t.Errorf("revenue %v, want %v", revenue, valuesOf(p, PredRevenue))
 	}
 	cs.acquire(p, PredRevenue)
 	cs.release(p, PredRevenue)
@@ -114,7 +115,7 @@ func TestRowValues(t *testing.T) {
 		if !ok {
 			t.Fatalf("quantity %d: no row values", q)
 		}
-		for i, want := range perCustomer(p, q) {
+		for i, want := range valuesOf(p, q) {
 			if got := values[rows[i]]; got != want {
 				t.Errorf("quantity %d, customer %d: %v, want %v", q, i, got, want)
 			}
@@ -141,12 +142,12 @@ func TestVerdictFromPrediction(t *testing.T) {
 	for i := range n {
 		rows[i], spend[i], actual[i] = int32(i*31%97), float64(10+i%7), float64(i%5)
 	}
-	other := NewPrediction(PredictionColumns{Purchases: perCustomer(p, PredRevenue)})
+	other := NewPrediction(PredictionColumns{Purchases: valuesOf(p, PredRevenue)})
 	names := []string{"m", "other"}
 	o := VerdictOptions{Metric: VerdictSquaredError, Resamples: 200, Level: 0.95, Seed: 3}
 	for _, q := range []Quantity{PredPurchases, PredRevenue} {
-		want := targetVerdicts(names, []map[string][]float64{{"m": perCustomer(p, q), "other": perCustomer(other, PredPurchases)}}, [][]float64{actual}, o)
-		got := targetVerdictsOf(names, []map[string]predSource{{"m": {pred: p, q: q}, "other": {pred: other, q: PredPurchases}}}, [][]float64{actual}, o)
+		want := targetVerdicts(context.Background(), names, []map[string][]float64{{"m": valuesOf(p, q), "other": valuesOf(other, PredPurchases)}}, [][]float64{actual}, o)
+		got := targetVerdictsOf(context.Background(), names, []map[string]predSource{{"m": {pred: p, q: q}, "other": {pred: other, q: PredPurchases}}}, [][]float64{actual}, o)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("quantity %d: verdict %+v from the prediction, %+v from its values", q, got[0].Verdict, want[0].Verdict)
 		}

@@ -304,7 +304,7 @@ func (backtestRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	startPredictions(env, cfg, mainWin)
 	t0 := time.Now()
 	env.prog.step("scoring")
-	mf, err := buildMetrics(cfg, env.reg, dataName, "", mainWin, windows)
+	mf, err := buildMetrics(ctx, cfg, env.reg, dataName, "", mainWin, windows)
 	if err != nil {
 		return nil, err
 	}
@@ -521,8 +521,9 @@ func actuals(s *datasets.Summary) (ids []string, purchases, revenue []float64) {
 // scoreWindow scores every model of a window that produced predictions,
 // the models in parallel (the Scorer ranks the ids and each target's
 // actuals once for all of them); then, when set, is called for each model
-// once it is scored, on the same goroutine.
-func scoreWindow(reg *models.Registry, wr *windowResult, then func(name string) error) (map[string]map[string]Scores, error) {
+// once it is scored, on the same goroutine. It stops with ctx's error
+// once ctx is done.
+func scoreWindow(ctx context.Context, reg *models.Registry, wr *windowResult, then func(name string) error) (map[string]map[string]Scores, error) {
 	sc := wr.scorer()
 	names := make([]string, 0, len(wr.preds))
 	for name := range wr.preds {
@@ -541,14 +542,17 @@ func scoreWindow(reg *models.Registry, wr *windowResult, then func(name string) 
 		name := names[k]
 		p := wr.preds[name]
 		actP, actR := act[k][0], act[k][1]
-		sp, err := sc.Score(wr.column(name, PredPurchases), actP)
+		if errs[k] = interrupted(ctx); errs[k] != nil {
+			return
+		}
+		sp, err := sc.ScoreContext(ctx, wr.column(name, PredPurchases), actP)
 		if err != nil {
 			errs[k] = fmt.Errorf("scoring %s: %w", name, err)
 			return
 		}
 		scores[k] = map[string]Scores{TargetPurchases: sp}
 		if p.HasSpend() && wr.summary.HasAmount {
-			sr, err := sc.Score(wr.column(name, PredRevenue), actR)
+			sr, err := sc.ScoreContext(ctx, wr.column(name, PredRevenue), actR)
 			if err != nil {
 				errs[k] = fmt.Errorf("scoring %s revenue: %w", name, err)
 				return
@@ -559,6 +563,9 @@ func scoreWindow(reg *models.Registry, wr *windowResult, then func(name string) 
 			errs[k] = then(name)
 		}
 	})
+	if err := interrupted(ctx); err != nil {
+		return nil, err
+	}
 	out := map[string]map[string]Scores{}
 	for k, name := range names {
 		if errs[k] != nil {
@@ -569,10 +576,11 @@ func scoreWindow(reg *models.Registry, wr *windowResult, then func(name string) 
 	return out, nil
 }
 
-// buildMetrics assembles metrics.json.
-func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainWin *windowResult, windows []*windowResult) (*MetricsFile, error) {
+// buildMetrics assembles metrics.json; it stops with ctx's error once
+// ctx is done.
+func buildMetrics(ctx context.Context, cfg *Config, reg *models.Registry, dataName, sum string, mainWin *windowResult, windows []*windowResult) (*MetricsFile, error) {
 	mf := newMetricsFile(cfg, dataName, sum, mainWin)
-	verdict := startVerdict(cfg, reg, mainWin) // bootstrapped while the models are scored
+	verdict := startVerdict(ctx, cfg, reg, mainWin) // bootstrapped while the models are scored
 	// Segments, tiers and CLV totals (model_tables.go) while the models
 	// are scored.
 	if !cfg.Resolved.Forecast {
@@ -597,14 +605,17 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 	}
 	tablesDone := make(chan map[string]*modelTables, 1)
 	go func() {
-		tablesDone <- tablesByModel(cfg, reg, mainWin, mf.SegmentTarget, cfg.Segments.Groups, finished)
+		tablesDone <- tablesByModel(ctx, cfg, reg, mainWin, mf.SegmentTarget, cfg.Segments.Groups, finished)
 	}()
 	var scores map[string]map[string]Scores
 	var err error
 	if !cfg.Resolved.Forecast { // a forecast has no holdout to score
-		scores, err = scoreWindow(reg, mainWin, func(name string) error { finished(name); return nil })
+		scores, err = scoreWindow(ctx, reg, mainWin, func(name string) error { finished(name); return nil })
 	}
 	tables := <-tablesDone
+	if err == nil {
+		err = interrupted(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -651,7 +662,7 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 		mf.Models[name] = rep
 	}
 	if len(windows) > 1 {
-		bt, err := backtest(reg, windows, mainWin, scores)
+		bt, err := backtest(ctx, reg, windows, mainWin, scores)
 		if err != nil {
 			return nil, err
 		}
@@ -762,14 +773,14 @@ func mainScores(mf *MetricsFile) ScoreSet {
 // backtest scores every window (the main one, mainWin, was: its scores
 // are mainScores) and summarizes each metric's mean and spread across
 // them.
-func backtest(reg *models.Registry, windows []*windowResult, mainWin *windowResult, mainScores map[string]map[string]Scores) (*Backtest, error) {
+func backtest(ctx context.Context, reg *models.Registry, windows []*windowResult, mainWin *windowResult, mainScores map[string]map[string]Scores) (*Backtest, error) {
 	bt := &Backtest{Summary: map[string]map[string]map[string]Spread{}}
 	values := map[string]map[string]map[string][]float64{}
 	for _, wr := range windows {
 		sc := mainScores
 		if wr != mainWin || sc == nil {
 			var err error
-			if sc, err = scoreWindow(reg, wr, nil); err != nil {
+			if sc, err = scoreWindow(ctx, reg, wr, nil); err != nil {
 				return nil, err
 			}
 		}

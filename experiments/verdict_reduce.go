@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -114,8 +115,10 @@ type unitLosses struct {
 }
 
 // bootstrapPlan is what the reductions of every set of a bootstrap
-// share: the options, the weights and the random batches of rows.
+// share: the options, the weights and the random batches of rows, and
+// the context whose end stops the reductions and the resampling.
 type bootstrapPlan struct {
+	ctx     context.Context
 	o       VerdictOptions
 	weights []float64
 	mu      sync.Mutex
@@ -129,8 +132,8 @@ type rowBatches struct {
 	size []float64
 }
 
-func newBootstrapPlan(o VerdictOptions, weights []float64) *bootstrapPlan {
-	return &bootstrapPlan{o: o, weights: weights, batched: map[int]*rowBatches{}}
+func newBootstrapPlan(ctx context.Context, o VerdictOptions, weights []float64) *bootstrapPlan {
+	return &bootstrapPlan{ctx: ctx, o: o, weights: weights, batched: map[int]*rowBatches{}}
 }
 
 // batchCount is the number of random batches resampled for n rows: the
@@ -182,7 +185,7 @@ func (pl *bootstrapPlan) total(n int) float64 {
 }
 
 // reduce passes once over a source's rows (whose count must match the
-// weights').
+// weights'); it stops early once the plan's context is done.
 func (pl *bootstrapPlan) reduce(src *lossSource) *unitLosses {
 	n := src.rows()
 	u := &unitLosses{model: src.model, rows: n, nan: -1, bad: -1}
@@ -200,6 +203,9 @@ func (pl *bootstrapPlan) reduce(src *lossSource) *unitLosses {
 		buf = make([]float64, lossBlockRows)
 	}
 	for lo := 0; lo < n && !(src.computed && u.nan >= 0); lo += lossBlockRows {
+		if lo%cancelBlock == 0 && pl.ctx.Err() != nil {
+			break // the plan's bootstrap gives the error
+		}
 		hi := min(n, lo+lossBlockRows)
 		var b []float64
 		switch {
