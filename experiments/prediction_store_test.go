@@ -18,9 +18,9 @@ func storePrediction() *Prediction {
 	}
 }
 
-// valuesOf returns Value(q, i) for every customer: the reference a
+// valuesByCustomer returns Value(q, i) for every customer: the reference a
 // column must equal.
-func valuesOf(p *Prediction, q Quantity) []float64 {
+func valuesByCustomer(p *Prediction, q Quantity) []float64 {
 	out := make([]float64, p.Len())
 	for i := range out {
 		out[i] = p.Value(q, i)
@@ -34,7 +34,7 @@ func TestColumnStoreShares(t *testing.T) {
 	p := storePrediction()
 	cs := &columnStore{}
 	for _, q := range []Quantity{PredPurchases, PredPAlive, PredDiscounted, PredAliveTime, PredSpend, PredRevenue, PredCLV} {
-		want := valuesOf(p, q)
+		want := valuesByCustomer(p, q)
 		held := cs.hold(p, q)
 		used := cs.acquire(p, q)
 		kept := cs.keep(p, q)
@@ -75,8 +75,8 @@ func TestColumnStoreRecycles(t *testing.T) {
 	if &revenue[0] != &used[0] {
 		t.Error("the next column was not made in the recycled slice")
 	}
-	if !slices.Equal(revenue, valuesOf(p, PredRevenue)) {
-		t.Errorf("revenue %v, want %v", revenue, valuesOf(p, PredRevenue))
+	if !slices.Equal(revenue, valuesByCustomer(p, PredRevenue)) {
+		t.Errorf("revenue %v, want %v", revenue, valuesByCustomer(p, PredRevenue))
 	}
 	cs.acquire(p, PredRevenue)
 	cs.release(p, PredRevenue)
@@ -115,7 +115,7 @@ func TestRowValues(t *testing.T) {
 		if !ok {
 			t.Fatalf("quantity %d: no row values", q)
 		}
-		for i, want := range valuesOf(p, q) {
+		for i, want := range valuesByCustomer(p, q) {
 			if got := values[rows[i]]; got != want {
 				t.Errorf("quantity %d, customer %d: %v, want %v", q, i, got, want)
 			}
@@ -142,11 +142,11 @@ func TestVerdictFromPrediction(t *testing.T) {
 	for i := range n {
 		rows[i], spend[i], actual[i] = int32(i*31%97), float64(10+i%7), float64(i%5)
 	}
-	other := NewPrediction(PredictionColumns{Purchases: valuesOf(p, PredRevenue)})
+	other := NewPrediction(PredictionColumns{Purchases: valuesByCustomer(p, PredRevenue)})
 	names := []string{"m", "other"}
 	o := VerdictOptions{Metric: VerdictSquaredError, Resamples: 200, Level: 0.95, Seed: 3}
 	for _, q := range []Quantity{PredPurchases, PredRevenue} {
-		want := targetVerdicts(context.Background(), names, []map[string][]float64{{"m": valuesOf(p, q), "other": valuesOf(other, PredPurchases)}}, [][]float64{actual}, o)
+		want := targetVerdicts(context.Background(), names, []map[string][]float64{{"m": valuesByCustomer(p, q), "other": valuesByCustomer(other, PredPurchases)}}, [][]float64{actual}, o)
 		got := targetVerdictsOf(context.Background(), names, []map[string]predSource{{"m": {pred: p, q: q}, "other": {pred: other, q: PredPurchases}}}, [][]float64{actual}, o)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("quantity %d: verdict %+v from the prediction, %+v from its values", q, got[0].Verdict, want[0].Verdict)
