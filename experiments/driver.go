@@ -45,8 +45,10 @@ type RunOptions struct {
 	// metrics.json knows before scoring (name, unit, split, segment
 	// target), and draws the figures that need no scores; the function it
 	// returns is called with the run's complete artifacts once the run is
-	// scored, and draws the rest. A contractual run still uses Plots.
-	StartPlots func(dir string, early *Artifacts) (finish func(a *Artifacts) error, err error)
+	// scored, and draws the rest. Both steps stop soon after ctx (the
+	// run's) ends, returning its error. A contractual run still uses
+	// Plots.
+	StartPlots func(ctx context.Context, dir string, early *Artifacts) (finish func(a *Artifacts) error, err error)
 }
 
 // Artifacts is what plot and report writers get from a run: the config and,
@@ -63,14 +65,18 @@ type Artifacts struct {
 	// Survival is set, and the fields above but Config are not, for a
 	// contractual run.
 	Survival *SurvivalArtifacts
-	// Patterns, Scorer and Column are set in the artifacts StartPlots gets
-	// (nil otherwise): the main window's table of distinct histories
-	// (datasets.NewPatterns of Summary), its Scorer (nil in a forecast)
-	// and a model's prediction column, those the score stage ranks shared
-	// with it (see plots_early.go).
-	Patterns *datasets.Patterns
-	Scorer   *Scorer
-	Column   func(model string, q Quantity) []float64
+	// Patterns, Scorer, Column and AcquireColumn are set in the artifacts
+	// StartPlots gets (nil otherwise): the main window's table of distinct
+	// histories (datasets.NewPatterns of Summary), its Scorer (nil in a
+	// forecast) and a model's prediction column, shared with the score
+	// stage (see plots_early.go). A column from Column is the window's
+	// for good; one from AcquireColumn until its done is called (once,
+	// after the last read), and then recycled: prefer it. Neither may be
+	// modified.
+	Patterns      *datasets.Patterns
+	Scorer        *Scorer
+	Column        func(model string, q Quantity) []float64
+	AcquireColumn func(model string, q Quantity) (column []float64, done func())
 }
 
 // Outcome is what a finished run produced.

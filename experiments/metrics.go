@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -308,23 +309,46 @@ func Score(ids []string, predicted, actual []float64) (Scores, error) {
 // ranks of predictions ordered by customer), and in customer order again
 // for both correlations, whose means the first walk gives.
 func (sc *Scorer) Score(predicted, actual []float64) (Scores, error) {
+	return sc.ScoreContext(context.Background(), predicted, actual)
+}
+
+// ScoreContext is Score that stops when ctx is done: it looks at ctx
+// between its steps and every cancelBlock customers of its long walks,
+// and returns ctx's error (wrapped) once ctx is done.
+func (sc *Scorer) ScoreContext(ctx context.Context, predicted, actual []float64) (Scores, error) {
 	if err := checkLengths(sc.ids, predicted, nil, false); err != nil {
 		return Scores{}, fmt.Errorf("score: %w", err)
 	}
-	ranked, err := sc.ranked(predicted)
+	if err := ctx.Err(); err != nil {
+		return Scores{}, fmt.Errorf("score: %w", err)
+	}
+	ranked, err := sc.ranked(ctx, predicted)
 	defer sc.release(ranked)
 	if err != nil {
 		return Scores{}, fmt.Errorf("score: %w", err)
 	}
-	facts, err := sc.actualFacts(actual)
+	facts, err := sc.actualFacts(ctx, actual)
 	if err != nil {
 		return Scores{}, fmt.Errorf("score: %w", err)
 	}
+	s, err := sc.scores(ctx, predicted, actual, ranked, facts)
+	if err != nil {
+		return Scores{}, fmt.Errorf("score: %w", err)
+	}
+	return s, nil
+}
+
+// scores computes Score's metrics from the predictions' order and the
+// actuals' facts.
+func (sc *Scorer) scores(ctx context.Context, predicted, actual []float64, ranked *cachedOrder, facts *actualOrder) (Scores, error) {
 	fn := float64(len(predicted))
-	e := sc.errorSums(predicted, actual, facts, ranked)
+	e, err := sc.errorSums(ctx, predicted, actual, facts, ranked)
+	if err != nil {
+		return Scores{}, err
+	}
 	P, A := e.predicted, facts.total
 	if math.IsInf(P+A, 0) || math.IsNaN(P+A) {
-		return Scores{}, errors.New("score: the predicted and actual totals overflow a float64")
+		return Scores{}, errors.New("the predicted and actual totals overflow a float64")
 	}
 	s := Scores{
 		Customers:      len(predicted),
@@ -341,6 +365,9 @@ func (sc *Scorer) Score(predicted, actual []float64) (Scores, error) {
 		s.Bias = finiteOrNaN(P/A - 1)
 	}
 	byActual := sc.byValue(actual)
+	if err := ctx.Err(); err != nil {
+		return Scores{}, err
+	}
 	// The predictions' ranks by customer, when not by row, are set while
 	// walking the order, then those of ties.
 	var rp []float64
@@ -348,7 +375,10 @@ func (sc *Scorer) Score(predicted, actual []float64) (Scores, error) {
 		rp = sc.floats.get(len(predicted))
 		defer sc.floats.put(rp)
 	}
-	top10, top20, gini := orderSums(ranked.order, actual, byActual.gini, rp)
+	top10, top20, gini, err := orderSums(ctx, ranked.order, actual, byActual.gini, rp)
+	if err != nil {
+		return Scores{}, err
+	}
 	s.Gini = gini
 	if rp != nil {
 		tiedRanks(ranked.order, ranked.ties, rp)
@@ -357,7 +387,10 @@ func (sc *Scorer) Score(predicted, actual []float64) (Scores, error) {
 		s.Top10Share = finiteOrNaN(top10 / A)
 		s.Top20Share = finiteOrNaN(top20 / A)
 	}
-	pearson, spearman := sc.correlations(predicted, ranked, rp, facts.values, byActual.ranks, P)
+	pearson, spearman, err := sc.correlations(ctx, predicted, ranked, rp, facts.values, byActual.ranks, P)
+	if err != nil {
+		return Scores{}, err
+	}
 	s.Pearson, s.Spearman = Metric(pearson), Metric(spearman)
 	return s, nil
 }
@@ -370,8 +403,9 @@ type errorSums struct {
 }
 
 // errorSums accumulates the error sums of predictions against the
-// actuals (ln(1+p) once per pattern row when the row decides p).
-func (sc *Scorer) errorSums(predicted, actual []float64, facts *actualOrder, ranked *cachedOrder) errorSums {
+// actuals (ln(1+p) once per pattern row when the row decides p); the
+// error is ctx's.
+func (sc *Scorer) errorSums(ctx context.Context, predicted, actual []float64, facts *actualOrder, ranked *cachedOrder) (errorSums, error) {
 	var pt, abs, sq, sle ksum
 	var maxErr float64
 	var rowLogs []float64
@@ -382,23 +416,41 @@ func (sc *Scorer) errorSums(predicted, actual []float64, facts *actualOrder, ran
 			rowLogs[r] = math.Log1p(v)
 		}
 	}
-	for i, p := range predicted {
-		a := actual[i]
-		pt.add(p)
-		e := math.Abs(p - a)
-		abs.add(e)
-		sq.add(e * e)
-		maxErr = max(maxErr, e)
-		var lp float64
-		if rowLogs != nil {
-			lp = rowLogs[sc.rowOf[i]]
-		} else {
-			lp = math.Log1p(p)
+	n := len(predicted)
+	for s := 0; s < n; s += cancelBlock {
+		if err := ctx.Err(); err != nil {
+			return errorSums{}, err
 		}
-		d := lp - facts.log1p[i]
-		sle.add(d * d)
+		end := min(n, s+cancelBlock)
+		var logA []float64
+		if facts.log1pOf == nil {
+			logA = facts.log1p[s:end]
+		}
+		act := actual[s:end]
+		for k, p := range predicted[s:end] {
+			a := act[k]
+			var la float64
+			if logA != nil {
+				la = logA[k]
+			} else {
+				la = facts.log1pOf[int(a)]
+			}
+			pt.add(p)
+			e := math.Abs(p - a)
+			abs.add(e)
+			sq.add(e * e)
+			maxErr = max(maxErr, e)
+			var lp float64
+			if rowLogs != nil {
+				lp = rowLogs[sc.rowOf[s+k]]
+			} else {
+				lp = math.Log1p(p)
+			}
+			d := lp - la
+			sle.add(d * d)
+		}
 	}
-	return errorSums{predicted: pt.value(), abs: abs.value(), sq: sq.value(), sle: sle.value(), maxErr: maxErr}
+	return errorSums{predicted: pt.value(), abs: abs.value(), sq: sq.value(), sle: sle.value(), maxErr: maxErr}, nil
 }
 
 // rmse is √((1/n) Σ (p_i − a_i)²), from the sum of squares unless the
@@ -425,12 +477,13 @@ func (e errorSums) rmse(predicted, actual []float64) float64 {
 // both NaN when either side is constant. P is the compensated total of
 // the predictions in customer order: unscaled, their mean is P/n; and the
 // mean rank is (n+1)/2 (see meanRank). Both are then summed in one walk,
-// each sum in customer order as correlateScaled adds it.
-func (sc *Scorer) correlations(predicted []float64, ranked *cachedOrder, rp []float64, values, ranks *correlationSide, P float64) (pearson, spearman float64) {
+// each sum in customer order as correlateScaled adds it. The error is
+// ctx's.
+func (sc *Scorer) correlations(ctx context.Context, predicted []float64, ranked *cachedOrder, rp []float64, values, ranks *correlationSide, P float64) (pearson, spearman float64, err error) {
 	o := ranked.order
 	n := len(o)
 	if predicted[o[0]] == predicted[o[n-1]] || values.constant || ranks.constant {
-		return math.NaN(), math.NaN() // the predictions (or actuals) are constant
+		return math.NaN(), math.NaN(), nil // the predictions (or actuals) are constant
 	}
 	meanR, ok := meanRank(n)
 	if sx := scaleExp(predicted[o[0] : o[0]+1]); sx != 0 || !ok {
@@ -442,24 +495,51 @@ func (sc *Scorer) correlations(predicted []float64, ranked *cachedOrder, rp []fl
 				rp[i] = ranked.rowRanks[r]
 			}
 		}
-		return correlateScaled(predicted, sx, values), correlateScaled(rp, 0, ranks)
+		return correlateScaled(predicted, sx, values), correlateScaled(rp, 0, ranks), ctx.Err()
 	}
 	meanP := P / float64(n)
 	var pxy, pxx, rxy, rxx ksum
-	for i, p := range predicted {
-		dx := p - meanP
-		pxy.add(dx * values.dev[i])
-		pxx.add(dx * dx)
-		var dr float64
-		if rp != nil {
-			dr = rp[i] - meanR
-		} else {
-			dr = ranked.rowRanks[sc.rowOf[i]] - meanR
+	for s := 0; s < n; s += cancelBlock {
+		if err := ctx.Err(); err != nil {
+			return 0, 0, err
 		}
-		rxy.add(dr * ranks.dev[i])
-		rxx.add(dr * dr)
+		e := min(n, s+cancelBlock)
+		vdev, vkeys := sideBlock(values, s, e)
+		rdev, rkeys := sideBlock(ranks, s, e)
+		for k, p := range predicted[s:e] {
+			var dv, dr float64
+			if vkeys != nil {
+				dv = values.byKey[int(vkeys[k])]
+			} else {
+				dv = vdev[k]
+			}
+			dx := p - meanP
+			pxy.add(dx * dv)
+			pxx.add(dx * dx)
+			if rp != nil {
+				dr = rp[s+k] - meanR
+			} else {
+				dr = ranked.rowRanks[sc.rowOf[s+k]] - meanR
+			}
+			if rkeys != nil {
+				dv = ranks.byKey[int(rkeys[k])]
+			} else {
+				dv = rdev[k]
+			}
+			rxy.add(dr * dv)
+			rxx.add(dr * dr)
+		}
 	}
-	return correlationOf(pxx.value(), values.ss, pxy.value()), correlationOf(rxx.value(), ranks.ss, rxy.value())
+	return correlationOf(pxx.value(), values.ss, pxy.value()), correlationOf(rxx.value(), ranks.ss, rxy.value()), nil
+}
+
+// sideBlock returns the deviations of customers [s, e) of a side: by
+// customer, or (keys not nil) the keys of its table.
+func sideBlock(c *correlationSide, s, e int) (dev, keys []float64) {
+	if c.byKey != nil {
+		return nil, c.keys[s:e]
+	}
+	return c.dev[s:e], nil
 }
 
 // meanRank returns the mean of n average ranks, as correlateScaled
@@ -484,12 +564,18 @@ const gatherBlock = 1024
 // Scores; NaN when the actuals are constant), in one pass. When rp is not
 // nil it sets every customer's rank there, as for distinct predictions:
 // place j (from 0) of the descending order has ascending rank n − j.
-func orderSums(order []int32, actual []float64, side giniSide, rp []float64) (top10, top20 float64, gini Metric) {
+// The error is ctx's.
+func orderSums(ctx context.Context, order []int32, actual []float64, side giniSide, rp []float64) (top10, top20 float64, gini Metric, err error) {
 	n := len(order)
 	c10, c20 := topCount(n, 10), topCount(n, 20)
 	var top, num ksum
 	var buf [gatherBlock]float64
 	for s := 0; s < n; s += gatherBlock {
+		if s%cancelBlock == 0 {
+			if err := ctx.Err(); err != nil {
+				return 0, 0, 0, err
+			}
+		}
 		block := order[s:min(n, s+gatherBlock)]
 		for k, i := range block {
 			buf[k] = actual[i]
@@ -517,9 +603,9 @@ func orderSums(order []int32, actual []float64, side giniSide, rp []float64) (to
 		top10 = top20
 	}
 	if side.constant || side.den <= 0 {
-		return top10, top20, Metric(math.NaN())
+		return top10, top20, Metric(math.NaN()), nil
 	}
-	return top10, top20, Metric(max(-1, min(1, num.value()/side.den)))
+	return top10, top20, Metric(max(-1, min(1, num.value()/side.den))), nil
 }
 
 // tiedRanks sets the ranks of the customers at the places of each run of
@@ -551,11 +637,25 @@ func constant(v []float64) bool {
 // correlationSide is what Pearson's correlation needs of one variable,
 // computed once for many correlations with it: whether it is constant,
 // and its deviations from the mean (of the values scaled by scaleExp) with
-// their compensated sum of squares, both in customer order.
+// their compensated sum of squares, both in customer order. The
+// deviations are held by customer (dev), or, for a variable that is a
+// function of small integer keys (holdout purchase counts, and their
+// ranks), by key: customer i's is byKey[int(keys[i])], with no slice of
+// a million deviations to fill and read.
 type correlationSide struct {
 	constant bool
 	dev      []float64
 	ss       float64
+	// byKey and keys, when byKey is not nil, give the deviations by key.
+	byKey, keys []float64
+}
+
+// devAt returns customer i's deviation.
+func (c *correlationSide) devAt(i int) float64 {
+	if c.byKey != nil {
+		return c.byKey[int(c.keys[i])]
+	}
+	return c.dev[i]
 }
 
 func newCorrelationSide(y []float64) *correlationSide {
@@ -579,6 +679,39 @@ func newCorrelationSide(y []float64) *correlationSide {
 	return c
 }
 
+// newKeyedSide is newCorrelationSide of y_i = table[int(keys[i])], keys
+// integers in [0, len(table)), the same to the bit, its deviations kept
+// by key.
+func newKeyedSide(keys, table []float64) *correlationSide {
+	first, m := table[int(keys[0])], 0.0
+	same := true
+	for _, k := range keys {
+		y := table[int(k)]
+		same = same && y == first
+		m = max(m, math.Abs(y))
+	}
+	if same {
+		return &correlationSide{constant: true}
+	}
+	sy := scaleExp([]float64{m})
+	var my ksum
+	for _, k := range keys {
+		my.add(scaled(table[int(k)], sy))
+	}
+	meanY := my.value() / float64(len(keys))
+	c := &correlationSide{byKey: make([]float64, len(table)), keys: keys}
+	for v, y := range table {
+		c.byKey[v] = scaled(y, sy) - meanY
+	}
+	var syy ksum
+	for _, k := range keys {
+		dy := c.byKey[int(k)]
+		syy.add(dy * dy)
+	}
+	c.ss = syy.value()
+	return c
+}
+
 // correlateScaled is the Pearson correlation of x, not constant, with y's
 // side, x scaled by 2^−sx (exactly, see scaleExp; values beyond 2^±400 are
 // scaled so that the squares cannot overflow).
@@ -588,24 +721,10 @@ func correlateScaled(x []float64, sx int, y *correlationSide) float64 {
 		mx.add(scaled(v, sx))
 	}
 	meanX := mx.value() / float64(len(x))
-	if sx == 0 {
-		return deviationCorrelation(x, meanX, y)
-	}
 	var sxy, sxx ksum
 	for i, v := range x {
 		dx := scaled(v, sx) - meanX
-		sxy.add(dx * y.dev[i])
-		sxx.add(dx * dx)
-	}
-	return correlationOf(sxx.value(), y.ss, sxy.value())
-}
-
-// deviationCorrelation is correlateScaled of unscaled x with mean meanX.
-func deviationCorrelation(x []float64, meanX float64, y *correlationSide) float64 {
-	var sxy, sxx ksum
-	for i, v := range x {
-		dx := v - meanX
-		sxy.add(dx * y.dev[i])
+		sxy.add(dx * y.devAt(i))
 		sxx.add(dx * dx)
 	}
 	return correlationOf(sxx.value(), y.ss, sxy.value())

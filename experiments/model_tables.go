@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/clv-dev/clv/models"
@@ -22,8 +23,9 @@ type modelTables struct {
 // facts are shared safely). Segments rank the target segTarget into
 // groups (a backtest only); forecast runs have no holdout to segment.
 // finished, when not nil, is called with each model's name once its
-// tables are done.
-func tablesByModel(cfg *Config, reg *models.Registry, wr *windowResult, segTarget string, groups int, finished func(name string)) map[string]*modelTables {
+// tables are done. Once ctx is done the models left get no tables (and
+// those in progress the error of ctx, wrapped).
+func tablesByModel(ctx context.Context, cfg *Config, reg *models.Registry, wr *windowResult, segTarget string, groups int, finished func(name string)) map[string]*modelTables {
 	out := map[string]*modelTables{}
 	var names []string
 	for _, name := range cfg.Models {
@@ -33,7 +35,11 @@ func tablesByModel(cfg *Config, reg *models.Registry, wr *windowResult, segTarge
 		}
 	}
 	eachInParallel(len(names), func(k int) {
-		wr.modelTables(cfg, reg, names[k], segTarget, groups, out[names[k]])
+		if err := ctx.Err(); err != nil {
+			out[names[k]].err = err
+			return
+		}
+		wr.modelTables(ctx, cfg, reg, names[k], segTarget, groups, out[names[k]])
 		if finished != nil {
 			finished(names[k])
 		}
@@ -42,7 +48,7 @@ func tablesByModel(cfg *Config, reg *models.Registry, wr *windowResult, segTarge
 }
 
 // modelTables fills t with a model's segments, tiers and total CLV.
-func (wr *windowResult) modelTables(cfg *Config, reg *models.Registry, name, segTarget string, groups int, t *modelTables) {
+func (wr *windowResult) modelTables(ctx context.Context, cfg *Config, reg *models.Registry, name, segTarget string, groups int, t *modelTables) {
 	p := wr.preds[name]
 	s := wr.summary
 	actP, actR := wr.modelActuals(reg, name)
@@ -52,7 +58,7 @@ func (wr *windowResult) modelTables(cfg *Config, reg *models.Registry, name, seg
 			q, act = PredRevenue, actR
 		}
 		pred := wr.column(name, q)
-		if t.segments, t.err = wr.scorer().Segments(pred, act, max(1, min(groups, len(pred)))); t.err != nil {
+		if t.segments, t.err = wr.scorer().SegmentsContext(ctx, pred, act, max(1, min(groups, len(pred)))); t.err != nil {
 			t.err = fmt.Errorf("segments of %s: %w", name, t.err)
 			return
 		}

@@ -1,6 +1,9 @@
 package experiments
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // Figures drawn while the run scores.
 //
@@ -17,11 +20,10 @@ import "fmt"
 //
 // The gains chart ranks the customers by every model's predictions, as
 // the score stage does: the figures get the window's Scorer and the very
-// columns the score stage ranks (windowResult.column), so that each order
-// is computed once for both (the Scorer remembers orders by slice). The
-// figures make each column as they need it and let it go, and one made
-// after the score stage released its columns is not kept
-// (sharedColumn).
+// columns the score stage ranks (the window's columnStore), so that each
+// column is made and each order computed once for both (the Scorer
+// remembers orders by slice). A column made after the score stage
+// released its columns is the figure's own.
 
 // startPlots starts the main window's figures in the background when the
 // run draws them with RunOptions.StartPlots; writeResults then hands them
@@ -35,7 +37,7 @@ func startPlots(env *runEnv, cfg *Config, mainWin *windowResult) {
 	env.scored = scored
 	dir, ctx := env.rd.staging, env.writers.ctx
 	env.writers.start(env, "write_plots", func() error {
-		finish, err := env.opts.StartPlots(dir, early)
+		finish, err := env.opts.StartPlots(ctx, dir, early)
 		early = nil // what the figures drawn hold of the window
 		if err != nil {
 			return fmt.Errorf("writing plots: %w", err)
@@ -61,28 +63,20 @@ func earlyArtifacts(cfg *Config, wr *windowResult) *Artifacts {
 		Config: cfg, Metrics: newMetricsFile(cfg, "", "", wr), Summary: wr.summary, Predictions: wr.preds,
 		Fits: wr.fits, Spend: wr.spend, Windows: len(cfg.Resolved.Windows), Patterns: wr.patterns,
 	}
-	a.Column = func(name string, q Quantity) []float64 { return wr.preds[name].Column(q) }
+	// The figures' columns are the window's (shared with the score stage
+	// while it holds them): kept when taken through Column, which has no
+	// end, and recycled once every user is done when taken through
+	// AcquireColumn.
+	cs := wr.store()
+	a.Column = func(name string, q Quantity) []float64 { return cs.keep(wr.preds[name], q) }
+	a.AcquireColumn = func(name string, q Quantity) ([]float64, func()) {
+		p := wr.preds[name]
+		var once sync.Once
+		return cs.acquire(p, q), func() { once.Do(func() { cs.release(p, q) }) }
+	}
 	if cfg.Resolved.Forecast {
 		return a // nothing is ranked
 	}
 	a.Scorer = wr.scorer() // made here, before the score stage shares it
-	a.Column = func(name string, q Quantity) []float64 {
-		if q == PredPurchases || q == PredRevenue {
-			return wr.sharedColumn(name, q)
-		}
-		return wr.preds[name].Column(q)
-	}
 	return a
-}
-
-// sharedColumn is column for the figures: once the window has released
-// its scoring columns (releaseScoring), the column made is not kept.
-func (wr *windowResult) sharedColumn(name string, q Quantity) []float64 {
-	c := wr.column(name, q)
-	wr.colMu.Lock()
-	defer wr.colMu.Unlock()
-	if wr.ranks == nil {
-		delete(wr.columns, columnKey{name, q})
-	}
-	return c
 }

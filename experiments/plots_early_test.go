@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/clv-dev/clv/datasets"
 )
 
 // StartPlots is called before scoring with metrics.json's head (no model
@@ -26,16 +28,26 @@ func TestStartPlotsBeforeScoring(t *testing.T) {
 		}
 		var early, full *Artifacts
 		var scorerSeen bool
-		o := RunOptions{OutDir: filepath.Join(t.TempDir(), "run"), StartPlots: func(dir string, a *Artifacts) (func(*Artifacts) error, error) {
+		o := RunOptions{OutDir: filepath.Join(t.TempDir(), "run"), StartPlots: func(_ context.Context, dir string, a *Artifacts) (func(*Artifacts) error, error) {
 			early = a
 			scorerSeen = a.Scorer != nil
 			if len(a.Metrics.Models) != 0 {
 				t.Errorf("the first step got scored models %v", a.Metrics.ModelOrder())
 			}
 			for _, name := range cfg.Models {
-				if got, want := a.Column(name, PredPurchases), a.Predictions[name].Column(PredPurchases); !slices.Equal(got, want) {
-					t.Errorf("%s: the shared purchases column differs from the prediction's", name)
+				p := a.Predictions[name]
+				want := make([]float64, p.Len())
+				for i := range want {
+					want[i] = p.Value(PredPurchases, i)
 				}
+				if got := a.Column(name, PredPurchases); !slices.Equal(got, want) {
+					t.Errorf("%s: the shared purchases column differs from the prediction's values", name)
+				}
+				got, done := a.AcquireColumn(name, PredPurchases)
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: the acquired purchases column differs from the prediction's values", name)
+				}
+				done()
 			}
 			if err := os.WriteFile(filepath.Join(dir, "first.txt"), []byte("x"), 0o644); err != nil {
 				return nil, err
@@ -73,18 +85,18 @@ func TestStartPlotsFailureLeavesNothing(t *testing.T) {
 	boom := errors.New("figure broke")
 	for _, tc := range []struct {
 		name, want string
-		start      func(cancel func()) func(string, *Artifacts) (func(*Artifacts) error, error)
+		start      func(cancel func()) func(context.Context, string, *Artifacts) (func(*Artifacts) error, error)
 	}{
-		{"first step fails", "writing plots: figure broke", func(func()) func(string, *Artifacts) (func(*Artifacts) error, error) {
-			return func(string, *Artifacts) (func(*Artifacts) error, error) { return nil, boom }
+		{"first step fails", "writing plots: figure broke", func(func()) func(context.Context, string, *Artifacts) (func(*Artifacts) error, error) {
+			return func(context.Context, string, *Artifacts) (func(*Artifacts) error, error) { return nil, boom }
 		}},
-		{"second step fails", "writing plots: figure broke", func(func()) func(string, *Artifacts) (func(*Artifacts) error, error) {
-			return func(string, *Artifacts) (func(*Artifacts) error, error) {
+		{"second step fails", "writing plots: figure broke", func(func()) func(context.Context, string, *Artifacts) (func(*Artifacts) error, error) {
+			return func(context.Context, string, *Artifacts) (func(*Artifacts) error, error) {
 				return func(*Artifacts) error { return boom }, nil
 			}
 		}},
-		{"cancelled while drawing", "interrupted", func(cancel func()) func(string, *Artifacts) (func(*Artifacts) error, error) {
-			return func(string, *Artifacts) (func(*Artifacts) error, error) {
+		{"cancelled while drawing", "interrupted", func(cancel func()) func(context.Context, string, *Artifacts) (func(*Artifacts) error, error) {
+			return func(context.Context, string, *Artifacts) (func(*Artifacts) error, error) {
 				cancel()
 				return func(*Artifacts) error { return nil }, nil
 			}
@@ -105,23 +117,29 @@ func TestStartPlotsFailureLeavesNothing(t *testing.T) {
 	}
 }
 
-// The figures' columns are the score stage's own while it ranks them (the
+// The figures' columns are the score stage's own while it holds them (the
 // same slice, so that the Scorer's order of it is computed once), and a
 // column made after the window released its scoring columns is the same
 // values but not kept by the window.
 func TestSharedColumn(t *testing.T) {
-	wr := &windowResult{preds: map[string]*Prediction{"m": NewPrediction(PredictionColumns{Purchases: []float64{3, 1, 2}})}}
+	wr := &windowResult{preds: map[string]*Prediction{"m": NewPrediction(PredictionColumns{Purchases: []float64{3, 1, 2}})}, summary: &datasets.Summary{}}
 	wr.ranks = NewScorer([]string{"a", "b", "c"})
+	a := earlyArtifacts(&Config{}, wr)
 	scoring := wr.column("m", PredPurchases)
-	if got := wr.sharedColumn("m", PredPurchases); &got[0] != &scoring[0] {
-		t.Error("the figures got a column of their own while the score stage ranks it")
+	if got := a.Column("m", PredPurchases); &got[0] != &scoring[0] {
+		t.Error("the figures got a column of their own while the score stage holds it")
+	}
+	if got, done := a.AcquireColumn("m", PredPurchases); &got[0] != &scoring[0] {
+		t.Error("the figures acquired a column of their own while the score stage holds it")
+	} else {
+		done()
 	}
 	wr.releaseScoring()
-	got := wr.sharedColumn("m", PredPurchases)
-	if !slices.Equal(got, scoring) {
-		t.Errorf("column %v after the release, want %v", got, scoring)
+	got := a.Column("m", PredPurchases)
+	if !slices.Equal(got, []float64{3, 1, 2}) {
+		t.Errorf("column %v after the release, want [3 1 2]", got)
 	}
-	if len(wr.columns) != 0 {
-		t.Errorf("the window keeps %d columns made after it released them", len(wr.columns))
+	if &got[0] == &scoring[0] || len(wr.cols.cols) != 0 {
+		t.Errorf("the window keeps columns made after it released them")
 	}
 }

@@ -463,7 +463,17 @@ func addValueTiers(cfg *Config, wr *windowResult, p *Prediction) {
 			wr.ages[i] = c.T
 		}
 	}
-	p.tiers = AssignTiers(wr.scorer(), p.Column(PredNetCLV), p.Column(PredAliveTime), wr.ages, cfg.Tiers.orDefaults())
+	// The two columns the tiers select from are the window's scratch,
+	// recycled for the next model's (and then the score stage's) columns.
+	cs := wr.store()
+	net, alive := cs.buffer(p.Len()), cs.buffer(p.Len())
+	parallelFor(len(net), func(lo, hi int) {
+		p.Values(PredNetCLV, lo, net[lo:hi])
+		p.Values(PredAliveTime, lo, alive[lo:hi])
+	})
+	p.tiers = AssignTiers(wr.scorer(), net, alive, wr.ages, cfg.Tiers.orDefaults())
+	cs.recycle(net)
+	cs.recycle(alive)
 }
 
 // HoldoutPurchases returns the expected purchases of customer c over the

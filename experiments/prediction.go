@@ -37,6 +37,9 @@ type Prediction struct {
 	// Intervals are the prediction intervals of holdout purchases (nil
 	// for a model without them; see intervals_metrics.go).
 	Intervals *PredictionIntervals
+	// store, when set, holds the columns Column hands out, shared with
+	// the window's other consumers (see columnStore).
+	store *columnStore
 }
 
 // A Quantity is one of the per-customer values of a Prediction.
@@ -164,9 +167,19 @@ func (p *Prediction) Value(q Quantity, i int) float64 {
 	panic("experiments: unknown prediction quantity")
 }
 
-// Column returns every customer's value of q, in a new slice (filled by
-// Values, block by block).
+// Column returns every customer's value of q (filled by Values, block by
+// block), which the caller must not modify: a prediction of a window whose
+// columns are shared (windowResult.shareColumns) returns the window's
+// column, materialized once for every consumer; any other a new slice.
 func (p *Prediction) Column(q Quantity) []float64 {
+	if p.store != nil {
+		return p.store.keep(p, q)
+	}
+	return p.newColumn(q)
+}
+
+// newColumn returns every customer's value of q in a new slice.
+func (p *Prediction) newColumn(q Quantity) []float64 {
 	out := make([]float64, p.Len())
 	parallelFor(len(out), func(lo, hi int) { p.Values(q, lo, out[lo:hi]) })
 	return out
@@ -186,6 +199,19 @@ func (p *Prediction) byRow(q Quantity) []float64 {
 		return p.aliveTime
 	}
 	return nil
+}
+
+// RowValues returns the values of q by row of the prediction's table of
+// distinct histories and every customer's row: customer i's value is
+// values[rows[i]] (rows nil: values[i]). A consumer that sums, counts or
+// selects per row reads these instead of a per-customer column. ok is
+// false for a quantity derived per customer (spend, revenue, CLV, net
+// CLV). The slices are the prediction's own: not to be modified.
+func (p *Prediction) RowValues(q Quantity) (values []float64, rows []int32, ok bool) {
+	if values = p.byRow(q); values == nil {
+		return nil, nil, false
+	}
+	return values, p.rows, true
 }
 
 // Tiers returns every customer's value tier (nil without tiers); the
@@ -317,4 +343,178 @@ func (p *Prediction) rowsOf(lo, n int) []int32 {
 		return nil
 	}
 	return p.rows[lo : lo+n]
+}
+
+// columnStore holds the per-customer columns of a window's predictions
+// that consumers read whole (the Scorer ranks them, the value tiers
+// select from them), each materialized at most once while it is in use,
+// and recycles the slice of a column no one uses any more for the next
+// one: memory the process has not touched yet costs a page fault per
+// 4 KiB on first use, far more than writing it.
+//
+// A column is in use while it has users (acquire … release), while the
+// window's scoring cache holds it (hold … unhold: the score stage's
+// columns, see windowResult.column) or for good once handed out without
+// a release (keep). Only a column in none of these states is recycled,
+// after forget (the Scorer's order of it) is told. It is safe for
+// concurrent use.
+type columnStore struct {
+	mu   sync.Mutex
+	cols map[storeKey]*storedColumn
+	free [][]float64
+	// ranks, when set, is told to forget its order of a column's slice
+	// before the slice is recycled.
+	ranks *Scorer
+	// closed is set by close.
+	closed bool
+	// made counts the columns materialized, fresh the slices allocated.
+	made, fresh int
+}
+
+// storeKey names a prediction's quantity.
+type storeKey struct {
+	p *Prediction
+	q Quantity
+}
+
+// storedColumn is one column of a columnStore, materialized once.
+type storedColumn struct {
+	once  sync.Once
+	v     []float64
+	users int
+	held  bool
+	kept  bool
+}
+
+// buffer returns a slice of n values from the free list (its values are
+// whatever they were), or a new one.
+func (cs *columnStore) buffer(n int) []float64 {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return cs.bufferLocked(n)
+}
+
+func (cs *columnStore) bufferLocked(n int) []float64 {
+	for k, v := range cs.free {
+		if cap(v) >= n {
+			cs.free[k] = cs.free[len(cs.free)-1]
+			cs.free = cs.free[:len(cs.free)-1]
+			return v[:n]
+		}
+	}
+	cs.fresh++
+	return make([]float64, n)
+}
+
+// recycle hands a slice no one reads any more to the free list.
+func (cs *columnStore) recycle(v []float64) {
+	if cap(v) == 0 {
+		return
+	}
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.free = append(cs.free, v)
+}
+
+// entry returns the column of (p, q), added when absent, after update
+// (with the lock held), materialized.
+func (cs *columnStore) entry(p *Prediction, q Quantity, update func(c *storedColumn)) []float64 {
+	k := storeKey{p, q}
+	cs.mu.Lock()
+	if cs.closed {
+		cs.mu.Unlock()
+		return p.newColumn(q)
+	}
+	c := cs.cols[k]
+	if c == nil {
+		if cs.cols == nil {
+			cs.cols = map[storeKey]*storedColumn{}
+		}
+		c = &storedColumn{}
+		cs.cols[k] = c
+	}
+	update(c)
+	cs.mu.Unlock()
+	c.once.Do(func() {
+		v := cs.buffer(p.Len())
+		parallelFor(len(v), func(lo, hi int) { p.Values(q, lo, v[lo:hi]) })
+		cs.mu.Lock()
+		defer cs.mu.Unlock()
+		cs.made++
+		c.v = v
+	})
+	return c.v
+}
+
+// acquire returns every customer's q of p, materialized on first use,
+// until the matching release.
+func (cs *columnStore) acquire(p *Prediction, q Quantity) []float64 {
+	return cs.entry(p, q, func(c *storedColumn) { c.users++ })
+}
+
+// release ends a use begun by acquire.
+func (cs *columnStore) release(p *Prediction, q Quantity) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if c := cs.cols[storeKey{p, q}]; c != nil && c.users > 0 {
+		c.users--
+		cs.dropIfUnused(storeKey{p, q}, c)
+	}
+}
+
+// hold returns the column of (p, q) and holds it until unhold.
+func (cs *columnStore) hold(p *Prediction, q Quantity) []float64 {
+	return cs.entry(p, q, func(c *storedColumn) { c.held = true })
+}
+
+// unhold ends a hold (see hold).
+func (cs *columnStore) unhold(p *Prediction, q Quantity) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	k := storeKey{p, q}
+	if c := cs.cols[k]; c != nil && c.held {
+		c.held = false
+		if cs.ranks != nil && c.v != nil {
+			cs.ranks.forget(c.v) // whoever ranks it again orders it again
+		}
+		cs.dropIfUnused(k, c)
+	}
+}
+
+// keep returns the column of (p, q), never recycled: for a caller that
+// does not say when it is done with it.
+func (cs *columnStore) keep(p *Prediction, q Quantity) []float64 {
+	return cs.entry(p, q, func(c *storedColumn) { c.kept = true })
+}
+
+// dropIfUnused removes a column no one uses and recycles its slice (with
+// the lock held).
+func (cs *columnStore) dropIfUnused(k storeKey, c *storedColumn) {
+	if c.users > 0 || c.held || c.kept {
+		return
+	}
+	delete(cs.cols, k)
+	if c.v == nil { // still being made (unheld meanwhile): left to the collector
+		return
+	}
+	if cs.ranks != nil {
+		cs.ranks.forget(c.v) // before another column reuses the slice
+	}
+	cs.free = append(cs.free, c.v)
+}
+
+// setScorer sets the Scorer whose orders of recycled columns are
+// forgotten.
+func (cs *columnStore) setScorer(sc *Scorer) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.ranks = sc
+}
+
+// close drops every column and the free list (to the collector); a
+// column asked for afterwards is made for the caller alone.
+func (cs *columnStore) close() {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.cols, cs.free, cs.ranks, cs.closed = nil, nil, nil, true
 }

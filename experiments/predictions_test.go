@@ -11,8 +11,6 @@ import (
 
 	"github.com/clv-dev/clv/datasets"
 	"github.com/clv-dev/clv/models"
-
-	"github.com/parquet-go/parquet-go"
 )
 
 // predictionTestColumns is a small predictions table with awkward ids
@@ -24,114 +22,6 @@ func predictionTestColumns() []predColumn {
 		{name: "bgnbd_purchases", number: []float64{math.Pi, 0, 5e-324, 1.7976931348623157e308, 1.0 / 3, 2}},
 		{name: "bgnbd_net_clv", number: []float64{-4.25, 0, 1e22, 3, 7, 9}},
 		{name: "bgnbd_tier", tier: []Tier{TierBest, TierNeverProfitable, TierGood, TierPotential, TierGood, TierBest}},
-	}
-}
-
-// TestPredictionsParquetEqualsCSV writes the same table as CSV and as
-// Parquet and checks that the Parquet file, read back, has the CSV's
-// columns in the same order, strings where the CSV has text and doubles
-// where it has numbers, and the same values bit for bit: a small table of
-// awkward ids and extreme numbers, and the predictions of six models with
-// spend and tiers (columns by row, computed per batch, per customer).
-func TestPredictionsParquetEqualsCSV(t *testing.T) {
-	cfg, wr := patternWindow(t, patternSummary(3000, true))
-	for name, cols := range map[string][]predColumn{"awkward": predictionTestColumns(), "predictions": predictionColumns(cfg, wr)} {
-		t.Run(name, func(t *testing.T) { checkParquetEqualsCSV(t, cols) })
-	}
-}
-
-// checkParquetEqualsCSV is TestPredictionsParquetEqualsCSV on one table.
-func checkParquetEqualsCSV(t *testing.T, cols []predColumn) {
-	var cb, pb bytes.Buffer
-	if err := writePredictionsCSV(&cb, cols); err != nil {
-		t.Fatal(err)
-	}
-	if err := writePredictionsParquet(&pb, cols); err != nil {
-		t.Fatal(err)
-	}
-	records, err := csv.NewReader(&cb).ReadAll()
-	if err != nil {
-		t.Fatalf("the CSV does not parse: %v", err)
-	}
-	f, err := parquet.OpenFile(bytes.NewReader(pb.Bytes()), int64(pb.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fields := f.Schema().Fields()
-	if len(fields) != len(records[0]) {
-		t.Fatalf("parquet has %d columns, CSV %d", len(fields), len(records[0]))
-	}
-	for j, fl := range fields {
-		if fl.Name() != records[0][j] {
-			t.Errorf("column %d: parquet %q, CSV %q", j, fl.Name(), records[0][j])
-		}
-		// Text must be a UTF-8 string column (pandas, polars and DuckDB
-		// read it as text, not bytes), and every column required.
-		if lt := fl.Type().LogicalType(); !cols[j].isNumber() && (lt == nil || lt.String() != "STRING") {
-			t.Errorf("column %s is not a UTF-8 string column", fl.Name())
-		}
-		if fl.Optional() || fl.Repeated() {
-			t.Errorf("column %s is not required", fl.Name())
-		}
-	}
-	rows := make([]parquet.Row, len(records))
-	r := parquet.NewReader(f)
-	n, err := r.ReadRows(rows)
-	if n != len(records)-1 {
-		t.Fatalf("read %d parquet rows (%v), want %d", n, err, len(records)-1)
-	}
-	for i, row := range rows[:n] {
-		for _, v := range row {
-			j := v.Column()
-			want := records[i+1][j]
-			if cols[j].isNumber() {
-				if v.Kind() != parquet.Double {
-					t.Fatalf("row %d column %s: kind %v, want double", i, records[0][j], v.Kind())
-				}
-				w, err := strconv.ParseFloat(want, 64)
-				if err != nil || math.Float64bits(w) != math.Float64bits(v.Double()) {
-					t.Errorf("row %d column %s: parquet %v, CSV %q", i, records[0][j], v.Double(), want)
-				}
-				continue
-			}
-			if v.Kind() != parquet.ByteArray || string(v.ByteArray()) != want {
-				t.Errorf("row %d column %s: parquet %v %q, CSV %q", i, records[0][j], v.Kind(), v.ByteArray(), want)
-			}
-		}
-	}
-}
-
-// TestPredictionsParquetRowGroups writes 10,000 rows in row groups of
-// 4,500 (three groups, encoded in parallel; batches of rows reused within a
-// group) and reads them back: every row in order, ids, numbers and tiers
-// equal bit for bit.
-func TestPredictionsParquetRowGroups(t *testing.T) {
-	const n = 10000
-	ids, nums, tiers := make([]string, n), make([]float64, n), make([]Tier, n)
-	for i := range n {
-		ids[i], nums[i], tiers[i] = strconv.Itoa(i*7919%100003), float64(i)/3-17, Tier(i%len(tierNames))
-	}
-	cols := []predColumn{{name: "customer_id", text: ids}, {name: "value", number: nums}, {name: "tier", tier: tiers}}
-	var pb bytes.Buffer
-	if err := writeParquetGroups(&pb, cols, 4500); err != nil {
-		t.Fatal(err)
-	}
-	f, err := parquet.OpenFile(bytes.NewReader(pb.Bytes()), int64(pb.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if g := len(f.RowGroups()); g != 3 {
-		t.Errorf("%d row groups, want 3", g)
-	}
-	rows := make([]parquet.Row, n+1)
-	got, _ := parquet.NewReader(f).ReadRows(rows)
-	if got != n {
-		t.Fatalf("read %d rows, want %d", got, n)
-	}
-	for i, row := range rows[:n] {
-		if string(row[0].ByteArray()) != ids[i] || math.Float64bits(row[1].Double()) != math.Float64bits(nums[i]) || string(row[2].ByteArray()) != tiers[i].String() {
-			t.Fatalf("row %d: %v, want %s %v %s", i, row, ids[i], nums[i], tiers[i])
-		}
 	}
 }
 

@@ -167,64 +167,60 @@ type windowResult struct {
 	ranks      *Scorer
 	ids        []string
 	actP, actR []float64
-	// columns holds the predictions' columns the score stage reads, each
-	// materialized once (the Scorer caches its orders by slice), until
-	// releaseScoring.
-	colMu   sync.Mutex
-	columns map[columnKey][]float64
+	// cols holds the per-customer columns of the predictions that
+	// consumers read whole (the score stage's, each materialized once:
+	// the Scorer caches its orders by slice) and recycles their slices,
+	// until releaseScoring.
+	colMu sync.Mutex
+	cols  *columnStore
 }
 
-// columnKey names a model's quantity.
-type columnKey struct {
-	model string
-	q     Quantity
+// store returns the window's column store, made on first use.
+func (wr *windowResult) store() *columnStore {
+	wr.colMu.Lock()
+	defer wr.colMu.Unlock()
+	if wr.cols == nil {
+		wr.cols = &columnStore{}
+	}
+	return wr.cols
+}
+
+// shareColumns makes the predictions' Column hand out the window's
+// columns (see columnStore), so that the figures and the score stage
+// materialize each once.
+func (wr *windowResult) shareColumns() {
+	cs := wr.store()
+	for _, p := range wr.preds {
+		if p != nil {
+			p.store = cs
+		}
+	}
 }
 
 // column returns every customer's q of a model's prediction, materialized
-// on first use and kept until releaseScoring.
+// on first use and held until forget or releaseScoring.
 func (wr *windowResult) column(name string, q Quantity) []float64 {
-	k := columnKey{name, q}
-	wr.colMu.Lock()
-	c, ok := wr.columns[k]
-	wr.colMu.Unlock()
-	if ok {
-		return c
-	}
-	c = wr.preds[name].Column(q)
-	wr.colMu.Lock()
-	defer wr.colMu.Unlock()
-	if have, ok := wr.columns[k]; ok {
-		return have
-	}
-	if wr.columns == nil {
-		wr.columns = map[columnKey][]float64{}
-	}
-	wr.columns[k] = c
-	return c
+	return wr.store().hold(wr.preds[name], q)
 }
 
 // releaseScoring drops what only ranking and scoring customers needs (the
 // Scorer with its cached orders, the actuals and the materialized
 // columns), so that it is not held while the results are written.
 func (wr *windowResult) releaseScoring() {
+	wr.store().close()
 	wr.colMu.Lock()
 	defer wr.colMu.Unlock()
-	wr.columns, wr.ranks, wr.ids, wr.actP, wr.actR, wr.discreteActuals = nil, nil, nil, nil, nil, [2][]float64{}
+	wr.ranks, wr.ids, wr.actP, wr.actR, wr.discreteActuals = nil, nil, nil, nil, [2][]float64{}
 }
 
-// forget drops a model's materialized columns and the Scorer's orders of
-// them, once the model is scored (a later use makes them again).
+// forget ends the window's hold of a model's scored columns (their slices
+// are recycled, and the Scorer's orders of them dropped, once no one
+// else uses them), once the model is scored (a later use makes them
+// again).
 func (wr *windowResult) forget(name string) {
-	wr.colMu.Lock()
-	defer wr.colMu.Unlock()
+	cs := wr.store()
 	for _, q := range []Quantity{PredPurchases, PredRevenue} {
-		k := columnKey{name, q}
-		if c, ok := wr.columns[k]; ok {
-			if wr.ranks != nil {
-				wr.ranks.forget(c)
-			}
-			delete(wr.columns, k)
-		}
+		cs.unhold(wr.preds[name], q)
 	}
 }
 
@@ -239,6 +235,7 @@ func (wr *windowResult) scorer() *Scorer {
 		if wr.ranks == nil {
 			wr.ranks = NewScorer(ids)
 		}
+		wr.store().setScorer(wr.ranks)
 	}
 	return wr.ranks
 }
@@ -307,7 +304,7 @@ func (backtestRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	startPredictions(env, cfg, mainWin)
 	t0 := time.Now()
 	env.prog.step("scoring")
-	mf, err := buildMetrics(cfg, env.reg, dataName, "", mainWin, windows)
+	mf, err := buildMetrics(ctx, cfg, env.reg, dataName, "", mainWin, windows)
 	if err != nil {
 		return nil, err
 	}
@@ -371,6 +368,7 @@ func runWindow(ctx context.Context, env *runEnv, data *LogInput, i int, w Backte
 		return nil, err
 	}
 	addIntervals(ctx, cfg, env.reg, wr)
+	wr.shareColumns()
 	env.timed("predict_"+day, t0)
 	return wr, nil
 }
@@ -523,8 +521,9 @@ func actuals(s *datasets.Summary) (ids []string, purchases, revenue []float64) {
 // scoreWindow scores every model of a window that produced predictions,
 // the models in parallel (the Scorer ranks the ids and each target's
 // actuals once for all of them); then, when set, is called for each model
-// once it is scored, on the same goroutine.
-func scoreWindow(reg *models.Registry, wr *windowResult, then func(name string) error) (map[string]map[string]Scores, error) {
+// once it is scored, on the same goroutine. It stops with ctx's error
+// once ctx is done.
+func scoreWindow(ctx context.Context, reg *models.Registry, wr *windowResult, then func(name string) error) (map[string]map[string]Scores, error) {
 	sc := wr.scorer()
 	names := make([]string, 0, len(wr.preds))
 	for name := range wr.preds {
@@ -543,14 +542,17 @@ func scoreWindow(reg *models.Registry, wr *windowResult, then func(name string) 
 		name := names[k]
 		p := wr.preds[name]
 		actP, actR := act[k][0], act[k][1]
-		sp, err := sc.Score(wr.column(name, PredPurchases), actP)
+		if errs[k] = interrupted(ctx); errs[k] != nil {
+			return
+		}
+		sp, err := sc.ScoreContext(ctx, wr.column(name, PredPurchases), actP)
 		if err != nil {
 			errs[k] = fmt.Errorf("scoring %s: %w", name, err)
 			return
 		}
 		scores[k] = map[string]Scores{TargetPurchases: sp}
 		if p.HasSpend() && wr.summary.HasAmount {
-			sr, err := sc.Score(wr.column(name, PredRevenue), actR)
+			sr, err := sc.ScoreContext(ctx, wr.column(name, PredRevenue), actR)
 			if err != nil {
 				errs[k] = fmt.Errorf("scoring %s revenue: %w", name, err)
 				return
@@ -561,6 +563,9 @@ func scoreWindow(reg *models.Registry, wr *windowResult, then func(name string) 
 			errs[k] = then(name)
 		}
 	})
+	if err := interrupted(ctx); err != nil {
+		return nil, err
+	}
 	out := map[string]map[string]Scores{}
 	for k, name := range names {
 		if errs[k] != nil {
@@ -571,10 +576,11 @@ func scoreWindow(reg *models.Registry, wr *windowResult, then func(name string) 
 	return out, nil
 }
 
-// buildMetrics assembles metrics.json.
-func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainWin *windowResult, windows []*windowResult) (*MetricsFile, error) {
+// buildMetrics assembles metrics.json; it stops with ctx's error once
+// ctx is done.
+func buildMetrics(ctx context.Context, cfg *Config, reg *models.Registry, dataName, sum string, mainWin *windowResult, windows []*windowResult) (*MetricsFile, error) {
 	mf := newMetricsFile(cfg, dataName, sum, mainWin)
-	verdict := startVerdict(cfg, reg, mainWin) // bootstrapped while the models are scored
+	verdict := startVerdict(ctx, cfg, reg, mainWin) // bootstrapped while the models are scored
 	// Segments, tiers and CLV totals (model_tables.go) while the models
 	// are scored.
 	if !cfg.Resolved.Forecast {
@@ -599,14 +605,17 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 	}
 	tablesDone := make(chan map[string]*modelTables, 1)
 	go func() {
-		tablesDone <- tablesByModel(cfg, reg, mainWin, mf.SegmentTarget, cfg.Segments.Groups, finished)
+		tablesDone <- tablesByModel(ctx, cfg, reg, mainWin, mf.SegmentTarget, cfg.Segments.Groups, finished)
 	}()
 	var scores map[string]map[string]Scores
 	var err error
 	if !cfg.Resolved.Forecast { // a forecast has no holdout to score
-		scores, err = scoreWindow(reg, mainWin, func(name string) error { finished(name); return nil })
+		scores, err = scoreWindow(ctx, reg, mainWin, func(name string) error { finished(name); return nil })
 	}
 	tables := <-tablesDone
+	if err == nil {
+		err = interrupted(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -653,7 +662,7 @@ func buildMetrics(cfg *Config, reg *models.Registry, dataName, sum string, mainW
 		mf.Models[name] = rep
 	}
 	if len(windows) > 1 {
-		bt, err := backtest(reg, windows, mainWin, scores)
+		bt, err := backtest(ctx, reg, windows, mainWin, scores)
 		if err != nil {
 			return nil, err
 		}
@@ -764,14 +773,14 @@ func mainScores(mf *MetricsFile) ScoreSet {
 // backtest scores every window (the main one, mainWin, was: its scores
 // are mainScores) and summarizes each metric's mean and spread across
 // them.
-func backtest(reg *models.Registry, windows []*windowResult, mainWin *windowResult, mainScores map[string]map[string]Scores) (*Backtest, error) {
+func backtest(ctx context.Context, reg *models.Registry, windows []*windowResult, mainWin *windowResult, mainScores map[string]map[string]Scores) (*Backtest, error) {
 	bt := &Backtest{Summary: map[string]map[string]map[string]Spread{}}
 	values := map[string]map[string]map[string][]float64{}
 	for _, wr := range windows {
 		sc := mainScores
 		if wr != mainWin || sc == nil {
 			var err error
-			if sc, err = scoreWindow(reg, wr, nil); err != nil {
+			if sc, err = scoreWindow(ctx, reg, wr, nil); err != nil {
 				return nil, err
 			}
 		}

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -78,7 +79,7 @@ func BenchmarkBuildMetrics(b *testing.B) {
 			reg := models.NewRegistry()
 			for b.Loop() {
 				wr.ranks = nil // a fresh scorer each run, as a run has
-				if _, err := buildMetrics(cfg, reg, "bench", "", wr, []*windowResult{wr}); err != nil {
+				if _, err := buildMetrics(context.Background(), cfg, reg, "bench", "", wr, []*windowResult{wr}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -120,7 +121,7 @@ func BenchmarkRevenueOrder(b *testing.B) {
 	sc := wr.scorer()
 	rev := wr.preds[names[3]].Column(PredRevenue)
 	for b.Loop() {
-		order, _, err := sc.customerOrder(rev)
+		order, _, err := sc.customerOrder(context.Background(), rev)
 		if err != nil {
 			b.Fatal(err)
 		}

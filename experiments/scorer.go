@@ -2,6 +2,8 @@ package experiments
 
 import (
 	"cmp"
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/bits"
@@ -131,8 +133,10 @@ type actualOrder struct {
 	checked, sortedOnce sync.Once
 	err                 error
 	total               float64 // Σ a_i, compensated, in customer order
-	log1p               []float64
-	values              *correlationSide
+	// log1p holds ln(1+a_i) by customer, or log1pOf ln(1+v) by value v
+	// when every actual is a small integer (see countedKeys).
+	log1p, log1pOf []float64
+	values         *correlationSide
 	// ranks is the correlation side of the actuals' average ranks, and
 	// gini what the Gini coefficient needs of them.
 	ranks *correlationSide
@@ -231,27 +235,41 @@ func (p *pools) idOrder(ids []string) []int32 {
 // PredictionOrder is the package-level PredictionOrder for the Scorer's
 // customers (remembered for the slice, as the Scorer's orders are).
 func (sc *Scorer) PredictionOrder(predicted []float64) ([]int, error) {
+	var order []int
+	err := sc.WithPredictionOrder(context.Background(), predicted, func(o []int32) {
+		order = make([]int, len(o))
+		for t, i := range o {
+			order[t] = int(i)
+		}
+	})
+	return order, err
+}
+
+// WithPredictionOrder calls use with the customers in the order
+// PredictionOrder returns, as indices into the Scorer's customers: the
+// Scorer's remembered order itself, without a copy, which use must
+// neither change nor keep. It returns PredictionOrder's error (use is
+// then not called), or ctx's when ctx is done before the order is made.
+func (sc *Scorer) WithPredictionOrder(ctx context.Context, predicted []float64, use func(order []int32)) error {
 	if err := checkLengths(sc.ids, predicted, nil, false); err != nil {
-		return nil, fmt.Errorf("prediction order: %w", err)
+		return fmt.Errorf("prediction order: %w", err)
 	}
-	c, err := sc.ranked(predicted)
+	c, err := sc.ranked(ctx, predicted)
 	defer sc.release(c)
 	if err != nil {
-		return nil, fmt.Errorf("prediction order: %w", err)
+		return fmt.Errorf("prediction order: %w", err)
 	}
-	order := make([]int, len(c.order))
-	for t, i := range c.order {
-		order[t] = int(i)
-	}
-	return order, nil
+	use(c.order)
+	return nil
 }
 
 // ranked returns the remembered order of predictions whose number is that
 // of the customers (at least one), computing it on first use (once,
 // however many goroutines ask); the error is that of checkValues when a
-// prediction is negative or not finite. The caller uses the order until
-// it calls release.
-func (sc *Scorer) ranked(predicted []float64) (*cachedOrder, error) {
+// prediction is negative or not finite, or ctx's when ctx is done while
+// the order is made (the order is then not remembered: a later call
+// makes it again). The caller uses the order until it calls release.
+func (sc *Scorer) ranked(ctx context.Context, predicted []float64) (*cachedOrder, error) {
 	sc.mu.Lock()
 	c, ok := sc.orders[keyOf(predicted)]
 	if !ok {
@@ -261,13 +279,30 @@ func (sc *Scorer) ranked(predicted []float64) (*cachedOrder, error) {
 	c.users++
 	sc.mu.Unlock()
 	c.once.Do(func() {
-		if c.rowValues = sc.rowValues(predicted); c.rowValues != nil {
-			c.order, c.rowRanks = sc.rowOrder(c.rowValues)
-		} else {
-			c.order, c.ties, c.err = sc.customerOrder(predicted)
+		if c.rowValues, c.err = sc.rowValues(ctx, predicted); c.err == nil && c.rowValues != nil {
+			c.order, c.rowRanks, c.err = sc.rowOrder(ctx, c.rowValues)
+		} else if c.err == nil {
+			c.order, c.ties, c.err = sc.customerOrder(ctx, predicted)
 		}
 	})
+	if c.err != nil && isCancel(c.err) {
+		sc.mu.Lock()
+		if sc.orders[keyOf(predicted)] == c {
+			delete(sc.orders, keyOf(predicted))
+			c.forgotten = true
+		}
+		sc.mu.Unlock()
+	}
 	return c, c.err
+}
+
+// cancelBlock is the number of customers a long loop of the Scorer
+// handles between two looks at its context.
+const cancelBlock = 1 << 16
+
+// isCancel reports whether err is a context's error.
+func isCancel(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // release ends a use of an order (see ranked); the last use of a
@@ -320,11 +355,17 @@ const notPrediction = 0x7FF0000000000000
 // for every prediction); runs of equal windows are then sorted stably by
 // the full value. It validates the predictions on the way, and returns
 // the runs of places that hold tied predictions.
-func (sc *Scorer) customerOrder(predicted []float64) (order []int32, ties [][2]int32, err error) {
+func (sc *Scorer) customerOrder(ctx context.Context, predicted []float64) (order []int32, ties [][2]int32, err error) {
 	lo, hi := uint64(notPrediction), uint64(0)
-	for _, p := range predicted {
-		b := math.Float64bits(p + 0) // −0 as 0
-		lo, hi = min(lo, b), max(hi, b)
+	n := len(predicted)
+	for s := 0; s < n; s += cancelBlock {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		for _, p := range predicted[s:min(n, s+cancelBlock)] {
+			b := math.Float64bits(p + 0) // −0 as 0
+			lo, hi = min(lo, b), max(hi, b)
+		}
 	}
 	if hi >= notPrediction {
 		return nil, nil, checkValues(sc.ids, "predicted", predicted)
@@ -332,23 +373,32 @@ func (sc *Scorer) customerOrder(predicted []float64) (order []int32, ties [][2]i
 	// Every key lies between the complements of hi and lo: above the
 	// highest bit in which those differ, all keys are equal.
 	shift := max(0, bits.Len64(lo^hi)-32)
-	n := len(predicted)
 	packed, tmp := sc.words.get(n), sc.words.get(n)
+	defer sc.words.put(packed)
+	defer sc.words.put(tmp)
 	// The smallest predictions (often many zeros) come last: counted, a
 	// last run of equal windows holding only the smallest value needs no
 	// look at the values.
 	atLo, inLoWindow := 0, 0
-	for j, i := range sc.byID {
-		b := math.Float64bits(predicted[i] + 0)
-		packed[j] = (^b>>shift)<<32 | uint64(i)
-		if b>>shift == lo>>shift {
-			inLoWindow++
-			if b == lo {
-				atLo++
+	for s := 0; s < n; s += cancelBlock {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		for j, i := range sc.byID[s:min(n, s+cancelBlock)] {
+			b := math.Float64bits(predicted[i] + 0)
+			packed[s+j] = (^b>>shift)<<32 | uint64(i)
+			if b>>shift == lo>>shift {
+				inLoWindow++
+				if b == lo {
+					atLo++
+				}
 			}
 		}
 	}
 	sorted := radixSortHigh(packed, tmp)
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
 	key := func(w uint64) uint64 { return ^math.Float64bits(predicted[uint32(w)] + 0) }
 	for s := 0; s < n; {
 		e, w := s+1, sorted[s]>>32
@@ -368,8 +418,6 @@ func (sc *Scorer) customerOrder(predicted []float64) (order []int32, ties [][2]i
 	for t, p := range sorted {
 		order[t] = int32(uint32(p))
 	}
-	sc.words.put(packed)
-	sc.words.put(tmp)
 	return order, ties, nil
 }
 
@@ -418,10 +466,10 @@ const unsetRow = ^uint64(0)
 // rowValues returns the value of every table row when the predictions
 // are equal for the customers of each row, −0 counting as 0, and all
 // valid (finite, not negative); nil when they are not or there is no
-// table. A row no customer falls in gets 0.
-func (sc *Scorer) rowValues(predicted []float64) []float64 {
+// table. A row no customer falls in gets 0. The error is ctx's.
+func (sc *Scorer) rowValues(ctx context.Context, predicted []float64) ([]float64, error) {
 	if sc.rowOf == nil || len(predicted) != len(sc.rowOf) {
-		return nil
+		return nil, nil
 	}
 	bits := sc.words.get(sc.rows)
 	defer sc.words.put(bits)
@@ -429,18 +477,24 @@ func (sc *Scorer) rowValues(predicted []float64) []float64 {
 		bits[r] = unsetRow
 	}
 	var hi uint64
-	for i, r := range sc.rowOf {
-		b := math.Float64bits(predicted[i] + 0)
-		hi = max(hi, b)
-		if old := bits[r]; old != b {
-			if old != unsetRow {
-				return nil
+	n := len(predicted)
+	for s := 0; s < n; s += cancelBlock {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		for i, r := range sc.rowOf[s:min(n, s+cancelBlock)] {
+			b := math.Float64bits(predicted[s+i] + 0)
+			hi = max(hi, b)
+			if old := bits[r]; old != b {
+				if old != unsetRow {
+					return nil, nil
+				}
+				bits[r] = b
 			}
-			bits[r] = b
 		}
 	}
 	if hi >= notPrediction {
-		return nil // customerOrder names the bad value
+		return nil, nil // customerOrder names the bad value
 	}
 	values := sc.floats.get(sc.rows)
 	for r, b := range bits {
@@ -449,7 +503,7 @@ func (sc *Scorer) rowValues(predicted []float64) []float64 {
 			values[r] = math.Float64frombits(b)
 		}
 	}
-	return values
+	return values, nil
 }
 
 // rowOrder orders the customers by their rows' values, highest first,
@@ -457,17 +511,18 @@ func (sc *Scorer) rowValues(predicted []float64) []float64 {
 // gets the places of its rows' customers, and the customers, taken in id
 // order, are counted into the places of their rows' values. This is the
 // order a stable sort of the customers in id order by value gives. ranks
-// are the average ranks of each row's customers.
-func (sc *Scorer) rowOrder(values []float64) (order []int32, ranks []float64) {
+// are the average ranks of each row's customers. The error is ctx's.
+func (sc *Scorer) rowOrder(ctx context.Context, values []float64) (order []int32, ranks []float64, err error) {
 	keys := sc.words.get(len(values))
-	for r, v := range values {
-		keys[r] = ^math.Float64bits(v)
-	}
-	byValue := sc.keyOrder(keys, sc.places.get(len(values)))
+	defer sc.words.put(keys)
+	byValue := sc.keyOrder(descendingKeys(keys, values), sc.places.get(len(values)))
+	defer sc.places.put(byValue)
 	n := len(sc.byID)
 	// level[r] is the rank of row r's value among the distinct values,
 	// and next[l] the next place of the customers of level l.
 	level, next := sc.places.get(len(values)), sc.places.get(len(values))
+	defer sc.places.put(level)
+	defer sc.places.put(next)
 	ranks = sc.floats.get(len(values))
 	first, levels := 0, 0
 	for s := 0; s < len(byValue); {
@@ -493,16 +548,28 @@ func (sc *Scorer) rowOrder(values []float64) (order []int32, ranks []float64) {
 		s = e
 	}
 	order = sc.places.get(n)
-	for j, r := range sc.rowByID {
-		l := level[r]
-		order[next[l]] = sc.byID[j]
-		next[l]++
+	for s := 0; s < n; s += cancelBlock {
+		if err := ctx.Err(); err != nil {
+			sc.places.put(order)
+			sc.floats.put(ranks)
+			return nil, nil, err
+		}
+		for j, r := range sc.rowByID[s:min(n, s+cancelBlock)] {
+			l := level[r]
+			order[next[l]] = sc.byID[s+j]
+			next[l]++
+		}
 	}
-	sc.words.put(keys)
-	sc.places.put(byValue)
-	sc.places.put(level)
-	sc.places.put(next)
-	return order, ranks
+	return order, ranks, nil
+}
+
+// descendingKeys sets keys[r] to the descending key of values[r] (the complement
+// of its bits) and returns keys.
+func descendingKeys(keys []uint64, values []float64) []uint64 {
+	for r, v := range values {
+		keys[r] = ^math.Float64bits(v)
+	}
+	return keys
 }
 
 // byValue returns the facts of the validated actuals that need them
@@ -573,8 +640,10 @@ func (sc *Scorer) sortedSides(actual []float64) (*correlationSide, giniSide) {
 }
 
 // actualFacts validates a target's actuals against the customers (their
-// length and checkValues) and returns their total and logarithms, computed once.
-func (sc *Scorer) actualFacts(actual []float64) (*actualOrder, error) {
+// length and checkValues) and returns their total and logarithms,
+// computed once; or ctx's error when ctx is done while they are computed
+// (they are then not remembered).
+func (sc *Scorer) actualFacts(ctx context.Context, actual []float64) (*actualOrder, error) {
 	if len(actual) != len(sc.ids) {
 		return nil, fmt.Errorf("%d predictions but %d actuals", len(sc.ids), len(actual))
 	}
@@ -583,15 +652,32 @@ func (sc *Scorer) actualFacts(actual []float64) (*actualOrder, error) {
 		if a.err = checkValues(sc.ids, "actual", actual); a.err != nil {
 			return
 		}
+		if top, ok := countedKeys(actual); ok {
+			a.total, a.log1pOf, a.values = keyedFacts(actual, top)
+			return
+		}
 		var total ksum
 		a.log1p = make([]float64, len(actual))
-		for i, v := range actual {
-			total.add(v)
-			a.log1p[i] = math.Log1p(v)
+		n := len(actual)
+		for s := 0; s < n; s += cancelBlock {
+			if a.err = ctx.Err(); a.err != nil {
+				return
+			}
+			for i, v := range actual[s:min(n, s+cancelBlock)] {
+				total.add(v)
+				a.log1p[s+i] = math.Log1p(v)
+			}
 		}
 		a.total = total.value()
 		a.values = newCorrelationSide(actual)
 	})
+	if a.err != nil && isCancel(a.err) {
+		sc.mu.Lock()
+		if sc.actuals[keyOf(actual)] == a {
+			delete(sc.actuals, keyOf(actual))
+		}
+		sc.mu.Unlock()
+	}
 	return a, a.err
 }
 

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -135,7 +136,7 @@ func TestPatternScorer(t *testing.T) {
 		}
 		plain := NewScorer(ids)
 		for _, pred := range [][]float64{purchases, revenue} {
-			c, _ := sc.ranked(pred)
+			c, _ := sc.ranked(context.Background(), pred)
 			byRows := c.rowValues != nil
 			if wantRows := &pred[0] == &purchases[0] || n == 1; byRows != wantRows {
 				t.Errorf("trial %d: ordered by rows %v, want %v", trial, byRows, wantRows)

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"fmt"
 	"math"
 )
@@ -60,15 +61,25 @@ func Segments(ids []string, predicted, actual []float64, groups int) ([]Segment,
 
 // Segments is the package-level Segments for the Scorer's customers.
 func (sc *Scorer) Segments(predicted, actual []float64, groups int) ([]Segment, error) {
+	return sc.SegmentsContext(context.Background(), predicted, actual, groups)
+}
+
+// SegmentsContext is Segments that stops when ctx is done: it looks at
+// ctx between its steps and every cancelBlock customers of its walk, and
+// returns ctx's error (wrapped) once ctx is done.
+func (sc *Scorer) SegmentsContext(ctx context.Context, predicted, actual []float64, groups int) ([]Segment, error) {
 	if err := checkLengths(sc.ids, predicted, actual, true); err != nil {
 		return nil, fmt.Errorf("segments: %w", err)
 	}
-	ranked, err := sc.ranked(predicted) // validates the predictions
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("segments: %w", err)
+	}
+	ranked, err := sc.ranked(ctx, predicted) // validates the predictions
 	defer sc.release(ranked)
 	if err != nil {
 		return nil, fmt.Errorf("segments: %w", err)
 	}
-	facts, err := sc.actualFacts(actual) // validates; the total, once per target
+	facts, err := sc.actualFacts(ctx, actual) // validates; the total, once per target
 	if err != nil {
 		return nil, fmt.Errorf("segments: %w", err)
 	}
@@ -85,7 +96,10 @@ func (sc *Scorer) Segments(predicted, actual []float64, groups int) ([]Segment, 
 	out := make([]Segment, groups)
 	start := 0
 	for g, size := range sizes {
-		pg, ag := sumsInOrder(order[start:start+size], predicted, actual)
+		pg, ag, err := sumsInOrder(ctx, order[start:start+size], predicted, actual)
+		if err != nil {
+			return nil, fmt.Errorf("segments: %w", err)
+		}
 		start += size
 		seg := Segment{
 			Group:          g + 1,
@@ -109,10 +123,15 @@ func (sc *Scorer) Segments(predicted, actual []float64, groups int) ([]Segment, 
 // customers of order, added in that order. The values are gathered a
 // block at a time into a buffer first: a loop that only gathers keeps
 // many loads from memory in flight, which one that also adds them in a
-// chain does not.
-func sumsInOrder(order []int32, x, y []float64) (sx, sy ksum) {
+// chain does not. The error is ctx's.
+func sumsInOrder(ctx context.Context, order []int32, x, y []float64) (sx, sy ksum, err error) {
 	var bx, by [gatherBlock]float64
 	for s := 0; s < len(order); s += gatherBlock {
+		if s%cancelBlock == 0 {
+			if err := ctx.Err(); err != nil {
+				return sx, sy, err
+			}
+		}
 		block := order[s:min(len(order), s+gatherBlock)]
 		for k, i := range block {
 			bx[k], by[k] = x[i], y[i]
@@ -122,5 +141,5 @@ func sumsInOrder(order []int32, x, y []float64) (sx, sy ksum) {
 			sy.add(by[k])
 		}
 	}
-	return sx, sy
+	return sx, sy, nil
 }

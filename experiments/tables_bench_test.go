@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -57,7 +58,7 @@ func BenchmarkModelTables(b *testing.B) {
 	for b.Loop() {
 		for _, name := range names {
 			var t modelTables
-			wr.modelTables(cfg, reg, name, TargetPurchases, 10, &t)
+			wr.modelTables(context.Background(), cfg, reg, name, TargetPurchases, 10, &t)
 		}
 	}
 	cpu.report(b)
@@ -94,7 +95,7 @@ func BenchmarkTargetVerdicts(b *testing.B) {
 	o := VerdictOptions{Metric: DefaultVerdictMetric, Resamples: 1000, Level: 0.95, Seed: 7}
 	cpu := startCPU()
 	for b.Loop() {
-		targetVerdicts(names, preds, [][]float64{actP, actR}, o)
+		targetVerdicts(context.Background(), names, preds, [][]float64{actP, actR}, o)
 	}
 	cpu.report(b)
 }

@@ -267,10 +267,13 @@ func summarizeTiers(tiers []Tier, p TierValues, holdoutRevenue []float64) ([]Tie
 // the CLVs in customer order (modelTables' total CLV).
 type tierTotals struct {
 	count              [len(tierNames)]int
-	tier               [len(tierNames)]struct{ net, clv, alive, rev ksum }
+	tier               [len(tierNames)]tierSums
 	totalNet, totalRev ksum
 	clvTotal           float64
 }
+
+// tierSums are one tier's compensated sums.
+type tierSums struct{ net, clv, alive, rev ksum }
 
 func (tt *tierTotals) add(t Tier, net, clv, alive float64) {
 	tt.count[t]++
@@ -287,33 +290,69 @@ func (tt *tierTotals) addRevenue(t Tier, rev float64) {
 	tt.totalRev.add(rev)
 }
 
+// tierBlock is the number of customers addColumns takes at a time.
+const tierBlock = 512
+
+// tierTerms are one customer's terms of its tier's sums: net CLV, CLV,
+// P(alive) and holdout revenue.
+type tierTerms [4]float64
+
 // addColumns adds every customer of a prediction with pattern rows, read
-// from its columns: the same values as its methods give (add, written
-// out so that every sum is inlined and the totals stay in registers).
+// from its columns: the same values as its methods give, added in the
+// same order as add does (each tier's sums and the totals in customer
+// order), so the same bits. It takes the customers a block at a time:
+// each customer's terms are computed and the totals over all tiers
+// added, then the terms are put aside by tier, and each tier's sums
+// are added from its terms, in registers (sums chosen per customer by
+// its tier would be loaded and stored at every step).
 func (tt *tierTotals) addColumns(tiers []Tier, p *Prediction, holdoutRevenue []float64) {
-	rows, spend := p.rows[:len(tiers)], p.spend[:len(tiers)]
+	n := len(tiers)
+	rows, spend := p.rows[:n], p.spend[:n]
 	var rev []float64
 	if holdoutRevenue != nil {
-		rev = holdoutRevenue[:len(tiers)]
+		rev = holdoutRevenue[:n]
 	}
+	terms := new([len(tierNames)][tierBlock]tierTerms)
 	totalNet, totalRev, clvTotal := tt.totalNet, tt.totalRev, tt.clvTotal
-	for i, t := range tiers {
-		r, s := rows[i], spend[i]
-		d := p.discounted[r]
-		net, clv := netCLV(p.net, s, d, p.aliveTime[r]), p.margin*s*d
-		tt.count[t]++
-		sums := &tt.tier[t]
-		sums.net.add(net)
-		sums.clv.add(clv)
-		sums.alive.add(p.alive[r])
-		totalNet.add(net)
-		clvTotal += clv
-		if rev != nil {
-			sums.rev.add(rev[i])
-			totalRev.add(rev[i])
+	for lo := 0; lo < n; lo += tierBlock {
+		hi := min(n, lo+tierBlock)
+		var count [len(tierNames)]int
+		for k, t := range tiers[lo:hi] {
+			i := lo + k
+			r, s := rows[i], spend[i]
+			d := p.discounted[r]
+			net, clv := netCLV(p.net, s, d, p.aliveTime[r]), p.margin*s*d
+			var v float64
+			if rev != nil {
+				v = rev[i]
+				totalRev.add(v)
+			}
+			totalNet.add(net)
+			clvTotal += clv
+			terms[t][count[t]] = tierTerms{net, clv, p.alive[r], v}
+			count[t]++
+		}
+		for t, c := range count {
+			tt.count[t] += c
+			tt.tier[t].addTerms(terms[t][:c], rev != nil)
 		}
 	}
 	tt.totalNet, tt.totalRev, tt.clvTotal = totalNet, totalRev, clvTotal
+}
+
+// addTerms adds a tier's customers' terms, in order, to its sums (the
+// revenue only withRevenue).
+func (sums *tierSums) addTerms(terms []tierTerms, withRevenue bool) {
+	net, clv, alive, rev := sums.net, sums.clv, sums.alive, sums.rev
+	for _, x := range terms {
+		net.add(x[0])
+		clv.add(x[1])
+		alive.add(x[2])
+		if withRevenue {
+			rev.add(x[3])
+		}
+	}
+	sums.net, sums.clv, sums.alive, sums.rev = net, clv, alive, rev
 }
 
 // summaries turns the totals into the tiers' summaries.

@@ -2,8 +2,10 @@ package experiments
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -127,5 +129,52 @@ output: {plots: false, report: false}
 	// Equal net CLVs: the best are the first 20 by id, the others good.
 	if tiers[TierBest].Customers != 20 || tiers[TierGood].Customers != 80 {
 		t.Errorf("tiers %+v", tiers)
+	}
+}
+
+// perCustomer hides a Prediction's type, so that SummarizeTiers reads it
+// one customer at a time through its methods.
+type perCustomer struct{ p *Prediction }
+
+func (c perCustomer) NetCLV(i int) float64 { return c.p.NetCLV(i) }
+func (c perCustomer) CLV(i int) float64    { return c.p.CLV(i) }
+func (c perCustomer) PAlive(i int) float64 { return c.p.PAlive(i) }
+
+// TestSummarizeTiersByColumns checks the column walk of a prediction with
+// pattern rows (addColumns, by blocks) against the customer-by-customer
+// sums of the Prediction's methods, bit for bit: the same terms in the
+// same order. Values span many magnitudes so that the compensated sums'
+// order matters; the customers are more than a few blocks, some tiers
+// empty in some blocks.
+func TestSummarizeTiersByColumns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	n, rows := 5*tierBlock+37, 300
+	col := func(n int) []float64 {
+		v := make([]float64, n)
+		for i := range v {
+			// Signs and magnitudes so mixed that the compensated sums
+			// lose bits, which the order of the terms then decides.
+			v[i] = (rng.Float64() - 0.3) * math.Pow(10, float64(rng.IntN(80)-40))
+		}
+		return v
+	}
+	p := &Prediction{rows: make([]int32, n), spend: col(n), margin: 0.3, purchases: col(rows), alive: col(rows),
+		discounted: col(rows), aliveTime: col(rows), net: NetCLVOptions{Margin: 0.3, CostPerPurchase: 0.1, CostPerCustomer: 0.01}}
+	tiers := make([]Tier, n)
+	for i := range p.rows {
+		p.rows[i] = int32(rng.IntN(rows))
+		tiers[i] = Tier(rng.IntN(3))
+		if i > 2*tierBlock && i < 3*tierBlock {
+			tiers[i] = TierNeverProfitable // a block of one tier
+		}
+	}
+	for _, rev := range [][]float64{nil, col(n)} {
+		got, gotCLV := summarizeTiers(tiers, p, rev)
+		want, wantCLV := summarizeTiers(tiers, perCustomer{p}, rev)
+		g, _ := json.Marshal(got) // every float's shortest round-trip decimal
+		w, _ := json.Marshal(want)
+		if string(g) != string(w) || math.Float64bits(gotCLV) != math.Float64bits(wantCLV) {
+			t.Errorf("revenue %v: by columns\n%s, %v\nper customer\n%s, %v", rev != nil, g, gotCLV, w, wantCLV)
+		}
 	}
 }

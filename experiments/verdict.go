@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sort"
@@ -169,7 +170,7 @@ func PairedBootstraps(sets [][]ModelLosses, weights []float64, o VerdictOptions)
 		}
 		return verdicts, errs
 	}
-	pl := newBootstrapPlan(o, weights)
+	pl := newBootstrapPlan(context.Background(), o, weights)
 	reduced := make([][]*unitLosses, len(sets))
 	for s, losses := range sets {
 		if _, errs[s] = checkLosses(losses, weights); errs[s] != nil {
@@ -186,7 +187,8 @@ func PairedBootstraps(sets [][]ModelLosses, weights []float64, o VerdictOptions)
 // bootstrap runs the paired bootstraps of the sets of reduced losses
 // that have no error yet (errs[s] nil): the sets must have the same rows
 // (a set with another row count gets an error), the resamples are drawn
-// once and scored on every set.
+// once and scored on every set. Once the plan's context is done, the
+// sets get its error.
 func (pl *bootstrapPlan) bootstrap(reduced [][]*unitLosses, verdicts []*Verdict, errs []error) {
 	var runs []*bootstrapSet
 	n := -1
@@ -210,7 +212,13 @@ func (pl *bootstrapPlan) bootstrap(reduced [][]*unitLosses, verdicts []*Verdict,
 	if batches > 0 {
 		rs = &resampler{size: pl.rowBatches(n).size, n: batches}
 	}
-	rs.run(runs, pl.o)
+	rs.run(pl.ctx, runs, pl.o)
+	if err := pl.ctx.Err(); err != nil {
+		for _, b := range runs {
+			errs[b.index] = fmt.Errorf("verdict: %w", err)
+		}
+		return
+	}
 	for _, b := range runs {
 		verdicts[b.index] = b.verdict(pl.o, batches)
 	}

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
@@ -71,7 +72,7 @@ var verdictScoreMetric = map[string]string{VerdictSquaredError: "rmse", VerdictA
 // buildVerdict computes the verdict of a run from the main window's
 // predictions and mf's scores (which must be filled in).
 func buildVerdict(cfg *Config, reg *models.Registry, mf *MetricsFile, mainWin *windowResult) *VerdictReport {
-	return startVerdict(cfg, reg, mainWin).finish(mf)
+	return startVerdict(context.Background(), cfg, reg, mainWin).finish(mf)
 }
 
 // pendingVerdict is a verdict whose bootstrap runs in the background.
@@ -88,8 +89,8 @@ type pendingVerdict struct {
 // startVerdict starts the verdict's paired bootstraps, one stream of
 // resamples for every target, in the background: they need the main
 // window's predictions and actuals only, so they run while the models
-// are scored. It returns nil without a holdout.
-func startVerdict(cfg *Config, reg *models.Registry, mainWin *windowResult) *pendingVerdict {
+// are scored, until ctx is done. It returns nil without a holdout.
+func startVerdict(ctx context.Context, cfg *Config, reg *models.Registry, mainWin *windowResult) *pendingVerdict {
 	if !mainWin.summary.HasHoldout {
 		return nil
 	}
@@ -108,9 +109,9 @@ func startVerdict(cfg *Config, reg *models.Registry, mainWin *windowResult) *pen
 	}
 	pv := &pendingVerdict{cfg: cfg, reg: reg, mainWin: mainWin, metric: metric, targets: targets, done: make(chan struct{})}
 	actuals := make([][]float64, len(targets))
-	preds := make([]map[string][]float64, len(targets))
+	preds := make([]map[string]predSource, len(targets))
 	for t, target := range targets {
-		actuals[t], preds[t] = actP, map[string][]float64{}
+		actuals[t], preds[t] = actP, map[string]predSource{}
 		if target == TargetRevenue {
 			actuals[t] = actR
 		}
@@ -120,14 +121,14 @@ func startVerdict(cfg *Config, reg *models.Registry, mainWin *windowResult) *pen
 				if target == TargetRevenue {
 					q = PredRevenue
 				}
-				preds[t][name] = mainWin.column(name, q)
+				preds[t][name] = predSource{pred: mainWin.preds[name], q: q} // read a block at a time
 			}
 		}
 	}
 	o := VerdictOptions{Metric: metric, Resamples: cfg.Verdict.Resamples, Level: 0.95, Seed: cfg.Seed}
 	go func() {
 		defer close(pv.done)
-		pv.tvs = targetVerdicts(names, preds, actuals, o)
+		pv.tvs = targetVerdictsOf(ctx, names, preds, actuals, o)
 		for _, tv := range pv.tvs {
 			for name, why := range left {
 				if tv.Excluded == nil {
@@ -198,27 +199,55 @@ func comparableModels(cfg *Config, reg *models.Registry, wr *windowResult) (name
 // losses, in the order of names; a model without predictions or with a
 // loss that is not finite is left out (and named).
 func targetVerdict(names []string, preds map[string][]float64, actual []float64, o VerdictOptions) *TargetVerdict {
-	return targetVerdicts(names, []map[string][]float64{preds}, [][]float64{actual}, o)[0]
+	return targetVerdicts(context.Background(), names, []map[string][]float64{preds}, [][]float64{actual}, o)[0]
 }
 
 // targetVerdicts is targetVerdict for several targets of the same
 // customers, bootstrapped together (see PairedBootstraps). Each model's
 // losses are computed and reduced in one pass (see unitLosses), the same
-// to the bit as PairedBootstraps on the losses.
-func targetVerdicts(names []string, preds []map[string][]float64, actuals [][]float64, o VerdictOptions) []*TargetVerdict {
+// to the bit as PairedBootstraps on the losses. Once ctx is done the
+// verdicts left say so (Error).
+func targetVerdicts(ctx context.Context, names []string, preds []map[string][]float64, actuals [][]float64, o VerdictOptions) []*TargetVerdict {
+	sources := make([]map[string]predSource, len(preds))
+	for t, m := range preds {
+		sources[t] = map[string]predSource{}
+		for name, p := range m {
+			if p != nil {
+				sources[t][name] = predSource{column: p}
+			}
+		}
+	}
+	return targetVerdictsOf(ctx, names, sources, actuals, o)
+}
+
+// predSource is a model's predictions of a target: a column, or a
+// Prediction's quantity q read a block at a time (Values), so that no
+// column of it is made for the verdict.
+type predSource struct {
+	column []float64
+	pred   *Prediction
+	q      Quantity
+}
+
+// targetVerdictsOf is targetVerdicts of predictions given as predSource.
+func targetVerdictsOf(ctx context.Context, names []string, preds []map[string]predSource, actuals [][]float64, o VerdictOptions) []*TargetVerdict {
 	tvs := make([]*TargetVerdict, len(actuals))
 	reduced := make([][]*unitLosses, len(actuals))
 	checked, optionsErr := o.checked()
-	pl := newBootstrapPlan(checked, nil)
+	pl := newBootstrapPlan(ctx, checked, nil)
 	for t, actual := range actuals {
 		tv := &TargetVerdict{Excluded: map[string]string{}}
 		for _, name := range names {
 			p, ok := preds[t][name]
-			if !ok || p == nil {
+			if !ok || p.column == nil && p.pred == nil {
 				tv.Excluded[name] = "no predictions"
 				continue
 			}
-			u := pl.reduce(&lossSource{model: name, computed: true, metric: o.Metric, predicted: p, actual: actual})
+			src := &lossSource{model: name, computed: true, metric: o.Metric, predicted: p.column, actual: actual}
+			if p.pred != nil {
+				src.values = func(lo int, dst []float64) { p.pred.Values(p.q, lo, dst) }
+			}
+			u := pl.reduce(src)
 			if u.nan >= 0 {
 				tv.Excluded[name] = fmt.Sprintf("its %s is not finite for customer %d", o.Metric, u.nan+1)
 				continue

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -31,6 +32,11 @@ type lossSource struct {
 	computed          bool
 	metric            string
 	predicted, actual []float64
+	// values, when set, writes the predictions of rows [lo, lo+len(dst))
+	// in place of predicted (a Prediction's Values: no column is made),
+	// into valueBuf, a buffer of lossBlockRows made on first use.
+	values   func(lo int, dst []float64)
+	valueBuf []float64
 }
 
 func (s *lossSource) rows() int {
@@ -46,7 +52,16 @@ func (s *lossSource) block(lo, hi int, buf []float64) []float64 {
 	if !s.computed {
 		return s.losses[lo:hi]
 	}
-	customerLossesInto(s.metric, s.predicted[lo:hi], s.actual[lo:hi], buf)
+	if s.values == nil {
+		customerLossesInto(s.metric, s.predicted[lo:hi], s.actual[lo:hi], buf)
+		return buf
+	}
+	if s.valueBuf == nil {
+		s.valueBuf = make([]float64, lossBlockRows)
+	}
+	predicted := s.valueBuf[:hi-lo]
+	s.values(lo, predicted)
+	customerLossesInto(s.metric, predicted, s.actual[lo:hi], buf)
 	return buf
 }
 
@@ -100,8 +115,10 @@ type unitLosses struct {
 }
 
 // bootstrapPlan is what the reductions of every set of a bootstrap
-// share: the options, the weights and the random batches of rows.
+// share: the options, the weights and the random batches of rows, and
+// the context whose end stops the reductions and the resampling.
 type bootstrapPlan struct {
+	ctx     context.Context
 	o       VerdictOptions
 	weights []float64
 	mu      sync.Mutex
@@ -115,8 +132,8 @@ type rowBatches struct {
 	size []float64
 }
 
-func newBootstrapPlan(o VerdictOptions, weights []float64) *bootstrapPlan {
-	return &bootstrapPlan{o: o, weights: weights, batched: map[int]*rowBatches{}}
+func newBootstrapPlan(ctx context.Context, o VerdictOptions, weights []float64) *bootstrapPlan {
+	return &bootstrapPlan{ctx: ctx, o: o, weights: weights, batched: map[int]*rowBatches{}}
 }
 
 // batchCount is the number of random batches resampled for n rows: the
@@ -168,7 +185,7 @@ func (pl *bootstrapPlan) total(n int) float64 {
 }
 
 // reduce passes once over a source's rows (whose count must match the
-// weights').
+// weights'); it stops early once the plan's context is done.
 func (pl *bootstrapPlan) reduce(src *lossSource) *unitLosses {
 	n := src.rows()
 	u := &unitLosses{model: src.model, rows: n, nan: -1, bad: -1}
@@ -186,6 +203,9 @@ func (pl *bootstrapPlan) reduce(src *lossSource) *unitLosses {
 		buf = make([]float64, lossBlockRows)
 	}
 	for lo := 0; lo < n && !(src.computed && u.nan >= 0); lo += lossBlockRows {
+		if lo%cancelBlock == 0 && pl.ctx.Err() != nil {
+			break // the plan's bootstrap gives the error
+		}
 		hi := min(n, lo+lossBlockRows)
 		var b []float64
 		switch {

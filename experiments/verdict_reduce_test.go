@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -134,7 +135,7 @@ func TestTargetVerdictsMatchLosses(t *testing.T) {
 		if c.spoil != nil {
 			c.spoil(preds)
 		}
-		got := targetVerdicts(names, preds, actuals, c.o)
+		got := targetVerdicts(context.Background(), names, preds, actuals, c.o)
 		want := refTargetVerdicts(names, preds, actuals, c.o)
 		for k := range want {
 			if !reflect.DeepEqual(got[k], want[k]) {

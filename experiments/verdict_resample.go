@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"math"
 	"math/bits"
 	"runtime"
@@ -94,8 +95,9 @@ type resampleChunk struct {
 
 // run draws o.Resamples non-empty resamples, in chunks by one goroutine,
 // while every core scores the chunks drawn on every set; each set's diffs
-// are filled in resample order.
-func (rs *resampler) run(sets []*bootstrapSet, o VerdictOptions) {
+// are filled in resample order. Once ctx is done no more chunks are
+// drawn (the diffs left are zeros).
+func (rs *resampler) run(ctx context.Context, sets []*bootstrapSet, o VerdictOptions) {
 	for _, b := range sets {
 		b.diffs = make([][]float64, len(b.units))
 		for k := range b.diffs {
@@ -116,7 +118,7 @@ func (rs *resampler) run(sets []*bootstrapSet, o VerdictOptions) {
 	}
 	go func() {
 		d := newPoissonDraws(o.Seed)
-		for first := 0; first < o.Resamples; first += per {
+		for first := 0; first < o.Resamples && ctx.Err() == nil; first += per {
 			c := <-free
 			c.first = first
 			for r := range min(per, o.Resamples-first) {

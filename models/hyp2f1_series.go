@@ -120,12 +120,18 @@ func bgfMeanSeries(r, a, b, lz, lw float64, maxTerms int) (float64, bool) {
 		}
 		// Past the mode every later term shrinks at least by the ratio R:
 		// the NBD ratio (r+j)z/(j+1) is monotone in j toward z, and
-		// S_{j+1}/S_j ≤ 1 + 1/j because S_j ≥ j·g_j.
+		// S_{j+1}/S_j ≤ 1 + 1/j because S_j ≥ j·g_j. The tail bound
+		// term·S/(1−R) is at least term·S (0 < 1−R ≤ 1 for 0 < R < 1, and
+		// rounding is monotone), so R and the division are needed only
+		// once term·S itself is below the tolerance: the same stopping
+		// term, without three divisions per term before it.
 		if rho < 1 {
-			rNext := (r + fk + 1) * z / (fk + 2)
-			R := math.Max(rNext, z) * (1 + 1/(fk+1))
-			if R < 1 && term*S/(1-R) <= 1e-17*sum {
-				return sum * math.Exp(logScale), true
+			if tail, tol := term*S, 1e-17*sum; tail <= tol {
+				rNext := (r + fk + 1) * z / (fk + 2)
+				R := math.Max(rNext, z) * (1 + 1/(fk+1))
+				if R < 1 && tail/(1-R) <= tol {
+					return sum * math.Exp(logScale), true
+				}
 			}
 		}
 	}
