@@ -145,6 +145,24 @@ func aliveTimeCostless(p *Prediction) bool {
 	return true
 }
 
+// netCLVIsCLV reports whether a prediction's net CLV is its CLV, bit for
+// bit, for every customer: no cost per purchase (+0), the same margin,
+// every discounted purchases finite with its sign bit clear and the alive
+// time costless (aliveTimeCostless), so that each cost's product is +0
+// and subtracting it leaves margin · spend · discounted as it is.
+func netCLVIsCLV(p *Prediction) bool {
+	if !p.HasTiers() || !p.HasSpend() || math.Float64bits(p.net.CostPerPurchase) != 0 ||
+		math.Float64bits(p.net.Margin) != math.Float64bits(p.margin) || !aliveTimeCostless(p) {
+		return false
+	}
+	for _, v := range p.discounted {
+		if math.Float64bits(v) >= math.Float64bits(math.Inf(1)) { // negative, infinite or NaN
+			return false
+		}
+	}
+	return true
+}
+
 // deriveValues sets dst[k] to the column's value (of a column with
 // rowInputs) of customer first+k, whose row's values rowInputs are
 // in[0][k] and, for a second, in[1][k]: the arithmetic of

@@ -80,7 +80,7 @@ func rowBytesBound(segs []csvSegment, tables []*csvSlots) int {
 	for _, s := range segs {
 		switch s.kind {
 		case segSlots:
-		case segNumber, segDerived:
+		case segNumber, segDerived, segCopy:
 			bytes += 25
 		default:
 			bytes += 24
@@ -94,6 +94,7 @@ const (
 	segSlots   = iota // by-row fields from a table of slots
 	segNumber         // a number column, computed a batch at a time
 	segDerived        // a number column derived from by-row values of a table's records (see csvSlots)
+	segCopy           // a number column equal to an earlier one for every customer (net CLV without costs)
 	segTier           // value tiers
 	segText           // text (customer ids)
 )
@@ -117,7 +118,7 @@ type csvSegment struct {
 	col   predColumn
 	kind  int
 	first bool // the segment starts the line
-	table int  // the index of the segment's table of slots (segSlots, segDerived)
+	table int  // the index of the segment's table of slots (segSlots, segDerived), or the segment copied (segCopy)
 	num   int  // the column's number slot (−1: not a number column)
 	// inputs are the offsets in its table's records of a derived
 	// column's by-row values (−1: none).
@@ -184,7 +185,11 @@ func csvSegments(cols []predColumn, slotRows int) ([]csvSegment, []*csvSlots) {
 	for j := range segs {
 		s := &segs[j]
 		s.same, s.inputs = [2]int{-1, -1}, [2]int{-1, -1}
-		if s.kind != segNumber && s.kind != segDerived {
+		if s.kind != segNumber {
+			continue
+		}
+		if e := copiedColumn(segs[:j], s.col); e >= 0 {
+			s.kind, s.table = segCopy, e
 			continue
 		}
 		s.num = numbers
@@ -202,6 +207,21 @@ func csvSegments(cols []predColumn, slotRows int) ([]csvSegment, []*csvSlots) {
 	}
 	pickSame(segs)
 	return segs, tables
+}
+
+// copiedColumn returns the earlier number segment whose column equals
+// c for every customer, −1 when there is none: a prediction's CLV for its
+// net CLV when netCLVIsCLV.
+func copiedColumn(earlier []csvSegment, c predColumn) int {
+	if c.pred == nil || c.q != PredNetCLV || !netCLVIsCLV(c.pred) {
+		return -1
+	}
+	for e, s := range earlier {
+		if s.num >= 0 && s.col.pred == c.pred && s.col.q == PredCLV {
+			return e
+		}
+	}
+	return -1
 }
 
 // columnKind returns the kind of a column formatted customer by customer.
@@ -495,6 +515,10 @@ func (f *csvFormatter) appendRow(b []byte, i, k int) []byte {
 			start := len(b)
 			b = f.appendValue(b, j, s, k)
 			f.start[j], f.end[j] = start, len(b)
+			continue
+		case segCopy:
+			b = append(b, ',')
+			b = append(b, b[f.start[s.table]:f.end[s.table]]...)
 			continue
 		}
 		if !s.first {

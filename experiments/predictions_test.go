@@ -92,7 +92,9 @@ func referenceCSV(t *testing.T, cols []predColumn) []byte {
 // CLV), written in blocks of 97 rows (many blocks, each written while the
 // next are formatted) and in one block, with tables of slots in blocks
 // of 4096 rows and of 5 (many blocks of records); and that the by-row
-// path is taken.
+// path is taken, revenue, CLV and net CLV derived from the records' by-row
+// values (net CLV's alive time only with a cost per customer), net CLV
+// copied from CLV without costs.
 func TestPredictionsCSVByRow(t *testing.T) {
 	for _, mixed := range []bool{false, true} {
 		s := patternSummary(3000, mixed)
@@ -114,7 +116,7 @@ func TestPredictionsCSVByRow(t *testing.T) {
 			for _, forecast := range []bool{false, true} {
 				cfg.Resolved.Forecast = forecast
 				cols := predictionColumns(cfg, wr)
-				byRow, derived, withAliveTime := 0, 0, 0
+				byRow, derived, withAliveTime, copies := 0, 0, 0, 0
 				segs, _ := csvSegments(cols, slotBlockRows)
 				for _, s := range segs {
 					switch {
@@ -125,13 +127,18 @@ func TestPredictionsCSVByRow(t *testing.T) {
 						if s.inputs[1] >= 0 {
 							withAliveTime++
 						}
+					case s.kind == segCopy:
+						copies++
 					}
+				}
+				if costs != (copies == 0) {
+					t.Errorf("mixed=%v costs=%v: %d net CLV columns copied from CLV", mixed, costs, copies)
 				}
 				if byRow < 5 {
 					t.Errorf("mixed=%v: %d segments by row, want the summary's and each pattern model's", mixed, byRow)
 				}
-				if derived < 3*(byRow-1) {
-					t.Errorf("mixed=%v: %d columns derived from by-row values, want revenue, CLV and net CLV of each pattern model", mixed, derived)
+				if derived+copies < 3*(byRow-1) {
+					t.Errorf("mixed=%v: %d columns derived from by-row values, want revenue, CLV and net CLV of each pattern model", mixed, derived+copies)
 				}
 				if costs != (withAliveTime > 0) {
 					t.Errorf("mixed=%v costs=%v: %d net CLV columns read the alive time", mixed, costs, withAliveTime)
@@ -199,6 +206,44 @@ func TestPredictionsCSVWriteError(t *testing.T) {
 	for ok := range 4 {
 		if err := writeCSVBlocks(&failingWriter{ok: ok}, cols, 97, slotBlockRows); err == nil || err.Error() != "disk full" {
 			t.Errorf("after %d writes: %v, want disk full", ok, err)
+		}
+	}
+}
+
+// TestPredictionsCSVSignedZeros writes net CLV without costs where a
+// discounted purchases or an alive time is −0 (net CLV is then +0 where
+// CLV is −0, so it may not be copied from CLV, nor the alive time left
+// out) and checks it against the reference CSV.
+func TestPredictionsCSVSignedZeros(t *testing.T) {
+	negZero := math.Copysign(0, -1)
+	rows := []int32{0, 1, 2, 0, 1, 2, 2, 1}
+	for name, c := range map[string]struct {
+		discounted, aliveTime []float64
+		copied, costless      bool
+	}{
+		"plain":               {[]float64{1, 2, 0}, []float64{1, 0, 3}, true, true},
+		"discounted −0":       {[]float64{1, negZero, 0}, []float64{1, 0, 3}, false, true},
+		"alive time −0":       {[]float64{1, 2, 0}, []float64{1, negZero, 3}, false, false},
+		"infinite alive time": {[]float64{1, 2, 0}, []float64{1, math.Inf(1), 3}, false, false},
+		"NaN discounted":      {[]float64{1, math.NaN(), 0}, []float64{1, 0, 3}, false, true},
+	} {
+		p := &Prediction{rows: rows, purchases: []float64{1, 2, 3}, alive: []float64{1, 1, 1}, discounted: c.discounted,
+			aliveTime: c.aliveTime, spend: []float64{3, 4, 5, 6, 7, 8, 9, 10}, margin: 0.5,
+			net: NetCLVOptions{Margin: 0.5}, tiers: make([]Tier, len(rows))}
+		if got := netCLVIsCLV(p); got != c.copied {
+			t.Errorf("%s: netCLVIsCLV = %v, want %v", name, got, c.copied)
+		}
+		if got := aliveTimeCostless(p); got != c.costless {
+			t.Errorf("%s: aliveTimeCostless = %v, want %v", name, got, c.costless)
+		}
+		cols := []predColumn{quantityColumn("purchases", p, PredPurchases), {name: "clv", pred: p, q: PredCLV}, {name: "net_clv", pred: p, q: PredNetCLV}}
+		want := referenceCSV(t, cols)
+		var got bytes.Buffer
+		if err := writeCSVBlocks(&got, cols, 3, 2); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want) {
+			t.Errorf("%s: the CSV differs from the reference at byte %d:\n%s\nwant\n%s", name, firstDifference(got.Bytes(), want), got.Bytes(), want)
 		}
 	}
 }
