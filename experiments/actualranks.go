@@ -15,12 +15,9 @@ const countLimit = 1 << 16
 // mean), so they come out as sortByValue gives them, without a sort. ok
 // is false for other actuals.
 func (p *pools) countedSides(actual []float64) (ranks *correlationSide, gini giniSide, ok bool) {
-	top := 0
-	for _, v := range actual {
-		if !(v >= 0 && v < countLimit) || v != math.Trunc(v) {
-			return nil, giniSide{}, false
-		}
-		top = max(top, int(v))
+	top, ok := countedKeys(actual)
+	if !ok {
+		return nil, giniSide{}, false
 	}
 	count := make([]int, top+1)
 	for _, v := range actual {
@@ -35,12 +32,36 @@ func (p *pools) countedSides(actual []float64) (ranks *correlationSide, gini gin
 		rankOf[v] = float64(s+s+c+1) / 2
 		s += c
 	}
-	r := p.floats.get(len(actual))
-	defer p.floats.put(r)
-	for i, v := range actual {
-		r[i] = rankOf[int(v)]
+	return newKeyedSide(actual, rankOf), countedGiniSide(count, actual), true
+}
+
+// countedKeys reports whether every actual is an integer below
+// countLimit (ok), and the largest.
+func countedKeys(actual []float64) (top int, ok bool) {
+	for _, v := range actual {
+		if !(v >= 0 && v < countLimit) || v != math.Trunc(v) {
+			return 0, false
+		}
+		top = max(top, int(v))
 	}
-	return newCorrelationSide(r), countedGiniSide(count, actual), true
+	return top, true
+}
+
+// keyedFacts returns what actualFacts computes of actuals that are
+// integers up to top, as countedKeys found them: their compensated total
+// in customer order, ln(1+v) by value v, and their correlation side by
+// value; the same to the bit as by customer.
+func keyedFacts(actual []float64, top int) (total float64, log1pOf []float64, side *correlationSide) {
+	var sum ksum
+	for _, v := range actual {
+		sum.add(v)
+	}
+	log1pOf, values := make([]float64, top+1), make([]float64, top+1)
+	for v := range values {
+		values[v] = float64(v)
+		log1pOf[v] = math.Log1p(values[v])
+	}
+	return sum.value(), log1pOf, newKeyedSide(actual, values)
 }
 
 // countedGiniSide is newGiniSide of the actuals whose values 0..len(count)−1

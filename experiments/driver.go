@@ -45,8 +45,10 @@ type RunOptions struct {
 	// metrics.json knows before scoring (name, unit, split, segment
 	// target), and draws the figures that need no scores; the function it
 	// returns is called with the run's complete artifacts once the run is
-	// scored, and draws the rest. A contractual run still uses Plots.
-	StartPlots func(dir string, early *Artifacts) (finish func(a *Artifacts) error, err error)
+	// scored, and draws the rest. Both steps stop soon after ctx (the
+	// run's) ends, returning its error. A contractual run still uses
+	// Plots.
+	StartPlots func(ctx context.Context, dir string, early *Artifacts) (finish func(a *Artifacts) error, err error)
 }
 
 // Artifacts is what plot and report writers get from a run: the config and,

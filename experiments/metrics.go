@@ -422,10 +422,19 @@ func (sc *Scorer) errorSums(ctx context.Context, predicted, actual []float64, fa
 			return errorSums{}, err
 		}
 		end := min(n, s+cancelBlock)
-		logA := facts.log1p[s:end]
+		var logA []float64
+		if facts.log1pOf == nil {
+			logA = facts.log1p[s:end]
+		}
 		act := actual[s:end]
 		for k, p := range predicted[s:end] {
 			a := act[k]
+			var la float64
+			if logA != nil {
+				la = logA[k]
+			} else {
+				la = facts.log1pOf[int(a)]
+			}
 			pt.add(p)
 			e := math.Abs(p - a)
 			abs.add(e)
@@ -437,7 +446,7 @@ func (sc *Scorer) errorSums(ctx context.Context, predicted, actual []float64, fa
 			} else {
 				lp = math.Log1p(p)
 			}
-			d := lp - logA[k]
+			d := lp - la
 			sle.add(d * d)
 		}
 	}
@@ -495,22 +504,42 @@ func (sc *Scorer) correlations(ctx context.Context, predicted []float64, ranked 
 			return 0, 0, err
 		}
 		e := min(n, s+cancelBlock)
-		vdev, rdev := values.dev[s:e], ranks.dev[s:e]
+		vdev, vkeys := sideBlock(values, s, e)
+		rdev, rkeys := sideBlock(ranks, s, e)
 		for k, p := range predicted[s:e] {
+			var dv, dr float64
+			if vkeys != nil {
+				dv = values.byKey[int(vkeys[k])]
+			} else {
+				dv = vdev[k]
+			}
 			dx := p - meanP
-			pxy.add(dx * vdev[k])
+			pxy.add(dx * dv)
 			pxx.add(dx * dx)
-			var dr float64
 			if rp != nil {
 				dr = rp[s+k] - meanR
 			} else {
 				dr = ranked.rowRanks[sc.rowOf[s+k]] - meanR
 			}
-			rxy.add(dr * rdev[k])
+			if rkeys != nil {
+				dv = ranks.byKey[int(rkeys[k])]
+			} else {
+				dv = rdev[k]
+			}
+			rxy.add(dr * dv)
 			rxx.add(dr * dr)
 		}
 	}
 	return correlationOf(pxx.value(), values.ss, pxy.value()), correlationOf(rxx.value(), ranks.ss, rxy.value()), nil
+}
+
+// sideBlock returns the deviations of customers [s, e) of a side: by
+// customer, or (keys not nil) the keys of its table.
+func sideBlock(c *correlationSide, s, e int) (dev, keys []float64) {
+	if c.byKey != nil {
+		return nil, c.keys[s:e]
+	}
+	return c.dev[s:e], nil
 }
 
 // meanRank returns the mean of n average ranks, as correlateScaled
@@ -608,11 +637,25 @@ func constant(v []float64) bool {
 // correlationSide is what Pearson's correlation needs of one variable,
 // computed once for many correlations with it: whether it is constant,
 // and its deviations from the mean (of the values scaled by scaleExp) with
-// their compensated sum of squares, both in customer order.
+// their compensated sum of squares, both in customer order. The
+// deviations are held by customer (dev), or, for a variable that is a
+// function of small integer keys (holdout purchase counts, and their
+// ranks), by key: customer i's is byKey[int(keys[i])], with no slice of
+// a million deviations to fill and read.
 type correlationSide struct {
 	constant bool
 	dev      []float64
 	ss       float64
+	// byKey and keys, when byKey is not nil, give the deviations by key.
+	byKey, keys []float64
+}
+
+// devAt returns customer i's deviation.
+func (c *correlationSide) devAt(i int) float64 {
+	if c.byKey != nil {
+		return c.byKey[int(c.keys[i])]
+	}
+	return c.dev[i]
 }
 
 func newCorrelationSide(y []float64) *correlationSide {
@@ -636,6 +679,39 @@ func newCorrelationSide(y []float64) *correlationSide {
 	return c
 }
 
+// newKeyedSide is newCorrelationSide of y_i = table[int(keys[i])], keys
+// integers in [0, len(table)), the same to the bit, its deviations kept
+// by key.
+func newKeyedSide(keys, table []float64) *correlationSide {
+	first, m := table[int(keys[0])], 0.0
+	same := true
+	for _, k := range keys {
+		y := table[int(k)]
+		same = same && y == first
+		m = max(m, math.Abs(y))
+	}
+	if same {
+		return &correlationSide{constant: true}
+	}
+	sy := scaleExp([]float64{m})
+	var my ksum
+	for _, k := range keys {
+		my.add(scaled(table[int(k)], sy))
+	}
+	meanY := my.value() / float64(len(keys))
+	c := &correlationSide{byKey: make([]float64, len(table)), keys: keys}
+	for v, y := range table {
+		c.byKey[v] = scaled(y, sy) - meanY
+	}
+	var syy ksum
+	for _, k := range keys {
+		dy := c.byKey[int(k)]
+		syy.add(dy * dy)
+	}
+	c.ss = syy.value()
+	return c
+}
+
 // correlateScaled is the Pearson correlation of x, not constant, with y's
 // side, x scaled by 2^−sx (exactly, see scaleExp; values beyond 2^±400 are
 // scaled so that the squares cannot overflow).
@@ -645,24 +721,10 @@ func correlateScaled(x []float64, sx int, y *correlationSide) float64 {
 		mx.add(scaled(v, sx))
 	}
 	meanX := mx.value() / float64(len(x))
-	if sx == 0 {
-		return deviationCorrelation(x, meanX, y)
-	}
 	var sxy, sxx ksum
 	for i, v := range x {
 		dx := scaled(v, sx) - meanX
-		sxy.add(dx * y.dev[i])
-		sxx.add(dx * dx)
-	}
-	return correlationOf(sxx.value(), y.ss, sxy.value())
-}
-
-// deviationCorrelation is correlateScaled of unscaled x with mean meanX.
-func deviationCorrelation(x []float64, meanX float64, y *correlationSide) float64 {
-	var sxy, sxx ksum
-	for i, v := range x {
-		dx := v - meanX
-		sxy.add(dx * y.dev[i])
+		sxy.add(dx * y.devAt(i))
 		sxx.add(dx * dx)
 	}
 	return correlationOf(sxx.value(), y.ss, sxy.value())

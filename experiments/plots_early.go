@@ -37,7 +37,7 @@ func startPlots(env *runEnv, cfg *Config, mainWin *windowResult) {
 	env.scored = scored
 	dir, ctx := env.rd.staging, env.writers.ctx
 	env.writers.start(env, "write_plots", func() error {
-		finish, err := env.opts.StartPlots(dir, early)
+		finish, err := env.opts.StartPlots(ctx, dir, early)
 		early = nil // what the figures drawn hold of the window
 		if err != nil {
 			return fmt.Errorf("writing plots: %w", err)

@@ -28,7 +28,7 @@ func TestStartPlotsBeforeScoring(t *testing.T) {
 		}
 		var early, full *Artifacts
 		var scorerSeen bool
-		o := RunOptions{OutDir: filepath.Join(t.TempDir(), "run"), StartPlots: func(dir string, a *Artifacts) (func(*Artifacts) error, error) {
+		o := RunOptions{OutDir: filepath.Join(t.TempDir(), "run"), StartPlots: func(_ context.Context, dir string, a *Artifacts) (func(*Artifacts) error, error) {
 			early = a
 			scorerSeen = a.Scorer != nil
 			if len(a.Metrics.Models) != 0 {
@@ -85,18 +85,18 @@ func TestStartPlotsFailureLeavesNothing(t *testing.T) {
 	boom := errors.New("figure broke")
 	for _, tc := range []struct {
 		name, want string
-		start      func(cancel func()) func(string, *Artifacts) (func(*Artifacts) error, error)
+		start      func(cancel func()) func(context.Context, string, *Artifacts) (func(*Artifacts) error, error)
 	}{
-		{"first step fails", "writing plots: figure broke", func(func()) func(string, *Artifacts) (func(*Artifacts) error, error) {
-			return func(string, *Artifacts) (func(*Artifacts) error, error) { return nil, boom }
+		{"first step fails", "writing plots: figure broke", func(func()) func(context.Context, string, *Artifacts) (func(*Artifacts) error, error) {
+			return func(context.Context, string, *Artifacts) (func(*Artifacts) error, error) { return nil, boom }
 		}},
-		{"second step fails", "writing plots: figure broke", func(func()) func(string, *Artifacts) (func(*Artifacts) error, error) {
-			return func(string, *Artifacts) (func(*Artifacts) error, error) {
+		{"second step fails", "writing plots: figure broke", func(func()) func(context.Context, string, *Artifacts) (func(*Artifacts) error, error) {
+			return func(context.Context, string, *Artifacts) (func(*Artifacts) error, error) {
 				return func(*Artifacts) error { return boom }, nil
 			}
 		}},
-		{"cancelled while drawing", "interrupted", func(cancel func()) func(string, *Artifacts) (func(*Artifacts) error, error) {
-			return func(string, *Artifacts) (func(*Artifacts) error, error) {
+		{"cancelled while drawing", "interrupted", func(cancel func()) func(context.Context, string, *Artifacts) (func(*Artifacts) error, error) {
+			return func(context.Context, string, *Artifacts) (func(*Artifacts) error, error) {
 				cancel()
 				return func(*Artifacts) error { return nil }, nil
 			}

@@ -104,6 +104,80 @@ func (c predColumn) materialized() predColumn {
 	return out
 }
 
+// rowInputs returns, for a column of a quantity that a prediction stored
+// by row derives per customer from her row's values and her expected
+// spend per purchase (see Prediction), those by-row values: revenue's
+// purchases, CLV's discounted purchases, net CLV's discounted purchases
+// and alive time (not the alive time when its cost is zero, see
+// aliveTimeCostless); nil for any other column.
+func (c predColumn) rowInputs() [][]float64 {
+	p := c.pred
+	if p == nil || p.rows == nil || p.spend == nil {
+		return nil
+	}
+	switch c.q {
+	case PredRevenue:
+		return [][]float64{p.purchases}
+	case PredCLV:
+		return [][]float64{p.discounted}
+	case PredNetCLV:
+		if aliveTimeCostless(p) {
+			return [][]float64{p.discounted}
+		}
+		return [][]float64{p.discounted, p.aliveTime}
+	}
+	return nil
+}
+
+// aliveTimeCostless reports whether a prediction's net CLV is the same,
+// bit for bit, with every alive time taken as 0: the cost per customer is
+// +0 and every alive time finite with its sign bit clear, so that each
+// product c_t · alive time is +0, as c_t · 0 is.
+func aliveTimeCostless(p *Prediction) bool {
+	if math.Float64bits(p.net.CostPerCustomer) != 0 {
+		return false
+	}
+	for _, v := range p.aliveTime {
+		if math.Float64bits(v) >= math.Float64bits(math.Inf(1)) { // negative, infinite or NaN
+			return false
+		}
+	}
+	return true
+}
+
+// deriveValues sets dst[k] to the column's value (of a column with
+// rowInputs) of customer first+k, whose row's values rowInputs are
+// in[0][k] and, for a second, in[1][k]: the arithmetic of
+// Prediction.Values, bit for bit.
+func (c predColumn) deriveValues(dst []float64, first int, in [2][]float64) {
+	p := c.pred
+	spend := p.spend[first : first+len(dst)]
+	a := in[0][:len(dst)]
+	switch c.q {
+	case PredRevenue:
+		for k, v := range a {
+			dst[k] = v * spend[k]
+		}
+	case PredCLV:
+		for k, d := range a {
+			dst[k] = p.margin * spend[k] * d
+		}
+	case PredNetCLV:
+		if in[1] == nil {
+			for k, d := range a {
+				dst[k] = netCLV(p.net, spend[k], d, 0)
+			}
+			return
+		}
+		aliveTime := in[1][:len(dst)]
+		for k, d := range a {
+			dst[k] = netCLV(p.net, spend[k], d, aliveTime[k])
+		}
+	default:
+		panic("experiments: a quantity not derived by row")
+	}
+}
+
 // quantityColumn returns the column of a prediction's quantity: by row
 // for the purchase-model values of a prediction stored by row.
 func quantityColumn(name string, p *Prediction, q Quantity) predColumn {

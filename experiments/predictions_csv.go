@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"encoding/binary"
 	"io"
 	"math"
 	"runtime"
@@ -15,9 +16,9 @@ import (
 	"github.com/clv-dev/clv/internal/floatfmt"
 )
 
-// csvBlockRows is the number of rows a worker formats at a time (a few
-// megabytes, handed to the file in one write).
-const csvBlockRows = 8192
+// csvBlockRows is the number of rows a worker formats at a time (about a
+// megabyte at a million customers, handed to the file in one write).
+const csvBlockRows = 2048
 
 // writePredictionsCSV writes the columns as CSV, one row per customer,
 // with numbers in the shortest form that reads back to the same float64,
@@ -25,10 +26,13 @@ const csvBlockRows = 8192
 //
 // Consecutive columns by row of one row index (a prediction's purchase
 // values, the summary's frequency, recency and T) are formatted once per
-// row and their bytes copied for every customer of the row; the other
-// columns are computed a batch of customers at a time, column by column,
-// and formatted customer by customer (a value equal to the one before it
-// in the row, such as net CLV without costs, copied). Blocks of rows are
+// row and their bytes copied for every customer of the row; so are, as
+// numbers, the by-row values that revenue, CLV and net CLV are computed
+// from, next to the row's fields, so that a customer's row is read from
+// one place. The other columns are computed a batch of customers at a
+// time, column by column, and formatted customer by customer (a value
+// equal to the one before it in the row, such as net CLV without costs,
+// or to the customer's before in the column, copied). Blocks of rows are
 // formatted in parallel and written in order as they come.
 func writePredictionsCSV(w io.Writer, cols []predColumn) error {
 	return writeCSVBlocks(w, cols, csvBlockRows, slotBlockRows)
@@ -52,10 +56,10 @@ func writeCSVBlocks(w io.Writer, cols []predColumn, blockRows, slotRows int) err
 	if len(cols) > 0 {
 		n = cols[0].len()
 	}
-	segs := csvSegments(cols, slotRows)
-	bound := blockRows * rowBytesBound(segs)
+	segs, tables := csvSegments(cols, slotRows)
+	bound := blockRows * rowBytesBound(segs, tables)
 	return chunkwrite.Ordered(w, n, blockRows, func() func([]byte, int, int) []byte {
-		f := newCSVFormatter(segs)
+		f := newCSVFormatter(segs, tables)
 		return func(b []byte, lo, hi int) []byte {
 			if cap(b) == 0 {
 				b = make([]byte, 0, bound)
@@ -66,14 +70,17 @@ func writeCSVBlocks(w io.Writer, cols []predColumn, blockRows, slotRows int) err
 }
 
 // rowBytesBound returns about the most bytes a row of the segments takes
-// (a buffer of this many bytes per row rarely grows).
-func rowBytesBound(segs []csvSegment) int {
+// (a buffer of this many bytes per row rarely grows): the widest record
+// of each table of slots, at most 25 bytes a number and 24 a text field.
+func rowBytesBound(segs []csvSegment, tables []*csvSlots) int {
 	bytes := 1
+	for _, t := range tables {
+		bytes += t.widest
+	}
 	for _, s := range segs {
-		switch {
-		case s.slots != nil:
-			bytes += s.width - 1
-		case s.col.isNumber():
+		switch s.kind {
+		case segSlots:
+		case segNumber, segDerived:
 			bytes += 25
 		default:
 			bytes += 24
@@ -81,6 +88,15 @@ func rowBytesBound(segs []csvSegment) int {
 	}
 	return bytes
 }
+
+// The kinds of csvSegment.
+const (
+	segSlots   = iota // by-row fields from a table of slots
+	segNumber         // a number column, computed a batch at a time
+	segDerived        // a number column derived from by-row values of a table's records (see csvSlots)
+	segTier           // value tiers
+	segText           // text (customer ids)
+)
 
 // csvSegment is a run of the columns of a CSV row: one column formatted
 // customer by customer (col), or consecutive columns by row of one row
@@ -91,38 +107,47 @@ func rowBytesBound(segs []csvSegment) int {
 // its leading comma but at the start of the line.
 //
 // A number column's values are computed a batch of customers at a time
-// into number slot num of the batch; when a customer's value equals, bit
+// into number slot num of the batch, a derived one (revenue, CLV and net
+// CLV of a prediction by row: predColumn.rowInputs) from the by-row
+// values its table's records hold; when a customer's value equals, bit
 // for bit, hers of the number column of a segment of same (see
-// pickSame), its field's bytes are copied instead of formatted again.
+// pickSame), or the previous customer's of the column, its field's bytes
+// are copied instead of formatted again.
 type csvSegment struct {
 	col   predColumn
+	kind  int
 	first bool // the segment starts the line
-	slots *csvSlots
-	table int    // the index of slots among the segments' tables
-	width int    // the most bytes of the slot
-	num   int    // the column's number slot (−1: not a number column)
-	same  [2]int // earlier segments of number columns to compare with (−1: none)
+	table int  // the index of the segment's table of slots (segSlots, segDerived)
+	num   int  // the column's number slot (−1: not a number column)
+	// inputs are the offsets in its table's records of a derived
+	// column's by-row values (−1: none).
+	inputs [2]int
+	same   [2]int // earlier segments of number columns to compare with (−1: none)
 }
 
-// csvSlots holds the fields of every segment by row of one row index:
-// row r's record, one slot per segment (a length byte and the fields),
-// packed one after another, is blocks[r/blockRows][start[r]:], so
-// that a customer's by-row fields of the whole line are one look-up and
-// the table takes the bytes of its fields only.
+// csvSlots holds, for every row of one row index, the row's record: the
+// by-row values the derived columns read (8 bytes each, little-endian
+// float64 bits), then one slot per segment of by-row fields (a length byte
+// and the fields), packed one after another. Row r's record is
+// blocks[r/blockRows][start[r]:], so that a customer's by-row fields and
+// values of the whole line are one look-up and the table takes the bytes
+// of its fields only.
 type csvSlots struct {
 	rows      []int32
-	blocks    [][]byte // the records of blockRows rows each
+	n         int         // the number of rows
+	values    [][]float64 // the by-row values at the start of each record
+	blocks    [][]byte    // the records of blockRows rows each
 	blockRows int
 	start     []uint32 // each row's record's offset in its block
 	segs      []slotSegment
+	widest    int // the most bytes of a record's slots
 }
 
-// slotSegment is a segment of a table of slots: its columns, whether it
-// starts the line, and the most bytes of its slot.
+// slotSegment is a segment of a table of slots: its columns and whether
+// it starts the line.
 type slotSegment struct {
 	cols  []predColumn
 	first bool
-	width int
 }
 
 // csvLine is the size of a cache line.
@@ -134,18 +159,9 @@ const slotBlockRows = 4096
 
 // csvSegments groups the columns into segments (see csvSegment) and
 // formats the tables of slots, in blocks of slotRows rows.
-func csvSegments(cols []predColumn, slotRows int) []csvSegment {
+func csvSegments(cols []predColumn, slotRows int) ([]csvSegment, []*csvSlots) {
 	var segs []csvSegment
 	var tables []*csvSlots
-	numbers := 0
-	add := func(c predColumn, first bool) {
-		s := csvSegment{col: c, first: first, num: -1, same: [2]int{-1, -1}}
-		if c.isNumber() {
-			s.num = numbers
-			numbers++
-		}
-		segs = append(segs, s)
-	}
 	for j := 0; j < len(cols); {
 		c := cols[j]
 		k := j + 1
@@ -153,23 +169,56 @@ func csvSegments(cols []predColumn, slotRows int) []csvSegment {
 			k++
 		}
 		width := 1 + (k-j)*25 // a length byte, a comma and at most 24 bytes per number
-		if c.byRow == nil || width > 256 || 2*len(c.byRow) > len(c.rows) {
+		if c.byRow == nil || width > 256 || !compresses(c.rows, len(c.byRow)) {
 			for ; j < k; j++ { // customer by customer
-				add(cols[j], j == 0)
+				segs = append(segs, csvSegment{col: cols[j], kind: columnKind(cols[j]), first: j == 0, num: -1})
 			}
 			continue
 		}
-		t, table := slotsOf(&tables, c, slotRows)
-		t.segs = append(t.segs, slotSegment{cols: cols[j:k], first: j == 0, width: width})
-		segs = append(segs, csvSegment{first: j == 0, slots: t, table: table, width: width, num: -1, same: [2]int{-1, -1}})
+		t, table := slotsOf(&tables, c.rows, len(c.byRow), slotRows)
+		t.segs = append(t.segs, slotSegment{cols: cols[j:k], first: j == 0})
+		segs = append(segs, csvSegment{kind: segSlots, first: j == 0, table: table, num: -1})
 		j = k
+	}
+	numbers := 0
+	for j := range segs {
+		s := &segs[j]
+		s.same, s.inputs = [2]int{-1, -1}, [2]int{-1, -1}
+		if s.kind != segNumber && s.kind != segDerived {
+			continue
+		}
+		s.num = numbers
+		numbers++
+		if in := s.col.rowInputs(); in != nil && compresses(s.col.pred.rows, len(in[0])) {
+			t, table := slotsOf(&tables, s.col.pred.rows, len(in[0]), slotRows)
+			s.kind, s.table = segDerived, table
+			for k, v := range in {
+				s.inputs[k] = t.valueOffset(v)
+			}
+		}
 	}
 	for _, t := range tables {
 		t.format()
 	}
 	pickSame(segs)
-	return segs
+	return segs, tables
 }
+
+// columnKind returns the kind of a column formatted customer by customer.
+func columnKind(c predColumn) int {
+	switch {
+	case c.tier != nil:
+		return segTier
+	case c.isNumber():
+		return segNumber
+	}
+	return segText
+}
+
+// compresses reports whether a row index of rows rows is worth a table of
+// slots: at most half as many rows as customers (a table of more would
+// cost more than it saves).
+func compresses(index []int32, rows int) bool { return 2*rows <= len(index) }
 
 // csvSameShare is the share of sampled customers whose values of two
 // number columns must be equal for the later column to look for its
@@ -223,16 +272,15 @@ func pickSame(segs []csvSegment) {
 	}
 }
 
-// slotsOf returns the table of slots of a by-row column's row index and
-// its index in tables, added to tables if new (in blocks of slotRows
-// rows).
-func slotsOf(tables *[]*csvSlots, c predColumn, slotRows int) (*csvSlots, int) {
+// slotsOf returns the table of slots of a row index of rows rows and its
+// index in tables, added to tables if new (in blocks of slotRows rows).
+func slotsOf(tables *[]*csvSlots, index []int32, rows, slotRows int) (*csvSlots, int) {
 	for k, t := range *tables {
-		if sameRows(t.segs[0].cols[0], c) {
+		if t.n == rows && sameIndex(t.rows, index) {
 			return t, k
 		}
 	}
-	t := &csvSlots{rows: c.rows, blockRows: slotRows}
+	t := &csvSlots{rows: index, n: rows, blockRows: slotRows}
 	*tables = append(*tables, t)
 	return t, len(*tables) - 1
 }
@@ -240,37 +288,64 @@ func slotsOf(tables *[]*csvSlots, c predColumn, slotRows int) (*csvSlots, int) {
 // sameRows reports whether two columns are by row of the same row index
 // and table.
 func sameRows(a, b predColumn) bool {
-	return a.byRow != nil && b.byRow != nil && len(a.byRow) == len(b.byRow) && len(a.rows) == len(b.rows) &&
-		(len(a.rows) == 0 || &a.rows[0] == &b.rows[0])
+	return a.byRow != nil && b.byRow != nil && len(a.byRow) == len(b.byRow) && sameIndex(a.rows, b.rows)
 }
 
-// format formats every row's slots, blocks of rows on every core: each
+// sameIndex reports whether two row indexes are the same slice.
+func sameIndex(a, b []int32) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// valueOffset returns the offset in every record of the by-row values v,
+// added to the table's values if new.
+func (t *csvSlots) valueOffset(v []float64) int {
+	for k, u := range t.values {
+		if len(u) == len(v) && &u[0] == &v[0] {
+			return 8 * k
+		}
+	}
+	t.values = append(t.values, v)
+	return 8 * (len(t.values) - 1)
+}
+
+// format formats every row's record, blocks of rows on every core: each
 // block into a scratch buffer, then copied into a block of its exact size
 // (the table's memory is what its fields take).
 func (t *csvSlots) format() {
-	rows := len(t.segs[0].cols[0].byRow)
-	t.start = make([]uint32, rows)
-	t.blocks = make([][]byte, (rows+t.blockRows-1)/t.blockRows)
+	t.start = make([]uint32, t.n)
+	t.blocks = make([][]byte, (t.n+t.blockRows-1)/t.blockRows)
 	var next atomic.Int64
+	var widest atomic.Int64
 	var wg sync.WaitGroup
 	for range min(len(t.blocks), max(1, runtime.GOMAXPROCS(0))) {
 		wg.Go(func() {
 			var scratch []byte
+			most := 0
 			for blk := int(next.Add(1) - 1); blk < len(t.blocks); blk = int(next.Add(1) - 1) {
 				lo := blk * t.blockRows
-				scratch = t.appendRecords(scratch[:0], lo, min(lo+t.blockRows, rows))
+				var w int
+				scratch, w = t.appendRecords(scratch[:0], lo, min(lo+t.blockRows, t.n))
+				most = max(most, w)
 				t.blocks[blk] = append([]byte(nil), scratch...)
+			}
+			for old := widest.Load(); int64(most) > old && !widest.CompareAndSwap(old, int64(most)); old = widest.Load() {
 			}
 		})
 	}
 	wg.Wait()
+	t.widest = int(widest.Load())
 }
 
 // appendRecords appends the records of rows lo … hi−1, setting their
-// start.
-func (t *csvSlots) appendRecords(b []byte, lo, hi int) []byte {
+// start, and returns the most bytes of a record's slots.
+func (t *csvSlots) appendRecords(b []byte, lo, hi int) ([]byte, int) {
+	widest := 0
 	for r := lo; r < hi; r++ {
 		t.start[r] = uint32(len(b))
+		for _, v := range t.values {
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v[r]))
+		}
+		slots := len(b)
 		for _, s := range t.segs {
 			at := len(b)
 			b = append(b, 0)
@@ -282,8 +357,9 @@ func (t *csvSlots) appendRecords(b []byte, lo, hi int) []byte {
 			}
 			b[at] = byte(len(b) - at - 1)
 		}
+		widest = max(widest, len(b)-slots)
 	}
-	return b
+	return b, widest
 }
 
 // record returns the record of row r.
@@ -296,22 +372,6 @@ func (t *csvSlots) record(r int32) []byte {
 	return block[t.start[r]:end]
 }
 
-// touch reads a byte of every cache line of the records of customers
-// lo … hi−1 (records are not aligned: their first byte, every 64th and
-// their last), loads independent of each other that the processor
-// overlaps, so that the rows then copy their fields from the cache.
-func (t *csvSlots) touch(lo, hi int) byte {
-	var sum byte
-	for _, r := range t.rows[lo:hi] {
-		record := t.record(r)
-		for k := 0; k < len(record); k += csvLine {
-			sum += record[k]
-		}
-		sum += record[len(record)-1]
-	}
-	return sum
-}
-
 // csvBatchRows is the number of customers whose numbers are computed at
 // once, column by column (small enough for the batch to stay in cache).
 const csvBatchRows = 256
@@ -321,43 +381,50 @@ type csvFormatter struct {
 	segs    []csvSegment
 	scratch [][]float64 // a batch's numbers, by number slot
 	numbers [][]float64 // the batch's numbers (scratch or a column's own)
+	inputs  [2][]float64
 	// start and end delimit each number segment's field of the current
-	// row in the output (without its comma).
+	// row in the output (without its comma), and of the row before until
+	// the segment's field is appended (end 0: no row before in the
+	// buffer); bits is the value of that field.
 	start, end []int
-	tables     []*csvSlots // the tables of slots of the segments, by index
-	records    [][]byte    // the current row's rest of each table's record
-	touched    byte        // the sum of the bytes csvSlots.touch read
+	bits       []uint64
+	tables     []*csvSlots // the tables of slots, by index
+	// batch holds the records of the batch's customers, by table.
+	batch   [][][]byte
+	records [][]byte // the current row's rest of each table's record
+	touched byte     // the sum of the bytes touch read
 }
 
 // newCSVFormatter returns a formatter of the segments.
-func newCSVFormatter(segs []csvSegment) *csvFormatter {
-	f := &csvFormatter{segs: segs, start: make([]int, len(segs)), end: make([]int, len(segs))}
+func newCSVFormatter(segs []csvSegment, tables []*csvSlots) *csvFormatter {
+	f := &csvFormatter{segs: segs, tables: tables, start: make([]int, len(segs)), end: make([]int, len(segs)), bits: make([]uint64, len(segs))}
 	for _, s := range segs {
 		if s.num >= 0 {
 			f.scratch = append(f.scratch, make([]float64, csvBatchRows))
 		}
 	}
 	f.numbers = make([][]float64, len(f.scratch))
-	for _, s := range segs {
-		if s.slots != nil && s.table == len(f.tables) {
-			f.tables = append(f.tables, s.slots)
-		}
+	f.inputs = [2][]float64{make([]float64, csvBatchRows), make([]float64, csvBatchRows)}
+	f.batch = make([][][]byte, len(tables))
+	for t := range f.batch {
+		f.batch[t] = make([][]byte, csvBatchRows)
 	}
-	f.records = make([][]byte, len(f.tables))
+	f.records = make([][]byte, len(tables))
 	return f
 }
 
 // appendRows appends rows lo..hi−1, a batch of customers at a time.
 func (f *csvFormatter) appendRows(b []byte, lo, hi int) []byte {
+	clear(f.end) // no row before in b
 	for first := lo; first < hi; first += csvBatchRows {
 		last := min(first+csvBatchRows, hi)
-		for _, s := range f.segs {
-			if s.num >= 0 {
-				f.numbers[s.num] = s.col.values(first, f.scratch[s.num][:last-first])
-			}
+		for t, table := range f.tables {
+			f.touched += f.loadRecords(table, f.batch[t][:last-first], first)
 		}
-		for _, t := range f.tables {
-			f.touched += t.touch(first, last)
+		for j := range f.segs {
+			if s := &f.segs[j]; s.num >= 0 {
+				f.numbers[s.num] = f.values(s, first, f.scratch[s.num][:last-first])
+			}
 		}
 		for i := first; i < last; i++ {
 			b = f.appendRow(b, i, i-first)
@@ -366,49 +433,98 @@ func (f *csvFormatter) appendRows(b []byte, lo, hi int) []byte {
 	return b
 }
 
+// loadRecords sets recs[k] to the record of customer first+k and reads a
+// byte of every cache line of the records (records are not aligned: their
+// first byte, every 64th and their last), loads independent of each other
+// that the processor overlaps, so that the values and rows then read them
+// from the cache. It returns the sum of the bytes read.
+func (f *csvFormatter) loadRecords(t *csvSlots, recs [][]byte, first int) byte {
+	var sum byte
+	for k, r := range t.rows[first : first+len(recs)] {
+		record := t.record(r)
+		recs[k] = record
+		for at := 0; at < len(record); at += csvLine {
+			sum += record[at]
+		}
+		sum += record[len(record)-1]
+	}
+	return sum
+}
+
+// values returns a number segment's values of customers first …
+// first+len(dst)−1 (in dst or the column's own slice).
+func (f *csvFormatter) values(s *csvSegment, first int, dst []float64) []float64 {
+	if s.kind != segDerived {
+		return s.col.values(first, dst)
+	}
+	recs := f.batch[s.table][:len(dst)]
+	var in [2][]float64
+	for k, at := range s.inputs {
+		if at < 0 {
+			break
+		}
+		in[k] = f.inputs[k][:len(dst)]
+		for m, rec := range recs {
+			in[k][m] = math.Float64frombits(binary.LittleEndian.Uint64(rec[at:]))
+		}
+	}
+	s.col.deriveValues(dst, first, in)
+	return dst
+}
+
 // appendRow appends customer i's row, the k-th of the batch. Text
 // (customer ids) is neutralised for spreadsheets
 // (datasets.SpreadsheetSafe); Parquet keeps ids as read.
 func (f *csvFormatter) appendRow(b []byte, i, k int) []byte {
 	for t, table := range f.tables {
-		f.records[t] = table.record(table.rows[i])
+		f.records[t] = f.batch[t][k][8*len(table.values):]
 	}
 	for j := range f.segs {
 		s := &f.segs[j]
-		if s.slots != nil {
+		switch s.kind {
+		case segSlots:
 			record := f.records[s.table]
 			end := 1 + int(record[0])
 			b = append(b, record[1:end]...)
 			f.records[s.table] = record[end:]
 			continue
+		case segNumber, segDerived:
+			if !s.first {
+				b = append(b, ',')
+			}
+			start := len(b)
+			b = f.appendValue(b, j, s, k)
+			f.start[j], f.end[j] = start, len(b)
+			continue
 		}
 		if !s.first {
 			b = append(b, ',')
 		}
-		switch c := &s.col; {
-		case s.num >= 0:
-			f.start[j] = len(b)
-			b = f.appendValue(b, s, k)
-			f.end[j] = len(b)
-		case c.tier != nil:
-			b = append(b, c.tier[i].String()...)
-		default:
-			b = appendCSVField(b, datasets.SpreadsheetSafe(c.textAt(i)))
+		if s.kind == segTier {
+			b = append(b, s.col.tier[i].String()...)
+		} else {
+			b = appendCSVField(b, datasets.SpreadsheetSafe(s.col.textAt(i)))
 		}
 	}
 	return append(b, '\n')
 }
 
-// appendValue appends the k-th number of the batch of a number segment:
-// the bytes of an equal earlier field of the row, or formatted.
-func (f *csvFormatter) appendValue(b []byte, s *csvSegment, k int) []byte {
-	v := f.numbers[s.num][k]
-	for _, j := range s.same {
-		if j >= 0 && math.Float64bits(f.numbers[f.segs[j].num][k]) == math.Float64bits(v) {
-			return append(b, b[f.start[j]:f.end[j]]...)
+// appendValue appends the k-th number of the batch of number segment j:
+// the bytes of an equal earlier field of the row or of the column's field
+// in the row before, or formatted.
+func (f *csvFormatter) appendValue(b []byte, j int, s *csvSegment, k int) []byte {
+	v := math.Float64bits(f.numbers[s.num][k])
+	before := f.bits[j]
+	f.bits[j] = v
+	for _, e := range s.same {
+		if e >= 0 && math.Float64bits(f.numbers[f.segs[e].num][k]) == v {
+			return append(b, b[f.start[e]:f.end[e]]...)
 		}
 	}
-	return floatfmt.AppendNumber(b, v)
+	if f.end[j] > 0 && before == v {
+		return append(b, b[f.start[j]:f.end[j]]...)
+	}
+	return floatfmt.AppendNumber(b, math.Float64frombits(v))
 }
 
 // appendCSVField appends a text field, quoted as encoding/csv quotes it:

@@ -114,14 +114,27 @@ func TestPredictionsCSVByRow(t *testing.T) {
 			for _, forecast := range []bool{false, true} {
 				cfg.Resolved.Forecast = forecast
 				cols := predictionColumns(cfg, wr)
-				byRow := 0
-				for _, s := range csvSegments(cols, slotBlockRows) {
-					if s.slots != nil {
+				byRow, derived, withAliveTime := 0, 0, 0
+				segs, _ := csvSegments(cols, slotBlockRows)
+				for _, s := range segs {
+					switch {
+					case s.kind == segSlots:
 						byRow++
+					case s.kind == segDerived:
+						derived++
+						if s.inputs[1] >= 0 {
+							withAliveTime++
+						}
 					}
 				}
 				if byRow < 5 {
 					t.Errorf("mixed=%v: %d segments by row, want the summary's and each pattern model's", mixed, byRow)
+				}
+				if derived < 3*(byRow-1) {
+					t.Errorf("mixed=%v: %d columns derived from by-row values, want revenue, CLV and net CLV of each pattern model", mixed, derived)
+				}
+				if costs != (withAliveTime > 0) {
+					t.Errorf("mixed=%v costs=%v: %d net CLV columns read the alive time", mixed, costs, withAliveTime)
 				}
 				want := referenceCSV(t, cols)
 				for _, block := range []struct{ rows, slotRows int }{{97, slotBlockRows}, {len(s.Customers), slotBlockRows}, {97, 5}} {

@@ -133,8 +133,10 @@ type actualOrder struct {
 	checked, sortedOnce sync.Once
 	err                 error
 	total               float64 // Σ a_i, compensated, in customer order
-	log1p               []float64
-	values              *correlationSide
+	// log1p holds ln(1+a_i) by customer, or log1pOf ln(1+v) by value v
+	// when every actual is a small integer (see countedKeys).
+	log1p, log1pOf []float64
+	values         *correlationSide
 	// ranks is the correlation side of the actuals' average ranks, and
 	// gini what the Gini coefficient needs of them.
 	ranks *correlationSide
@@ -648,6 +650,10 @@ func (sc *Scorer) actualFacts(ctx context.Context, actual []float64) (*actualOrd
 	a := sc.actual(actual)
 	a.checked.Do(func() {
 		if a.err = checkValues(sc.ids, "actual", actual); a.err != nil {
+			return
+		}
+		if top, ok := countedKeys(actual); ok {
+			a.total, a.log1pOf, a.values = keyedFacts(actual, top)
 			return
 		}
 		var total ksum

@@ -143,6 +143,33 @@ func (px *patternIndex) perPattern(v []float64) bool {
 	return true
 }
 
+// rowValues returns the values of each pattern of a quantity given by
+// row (customer i's value byRow[rows[i]]; rows nil: byRow[i]), when it is
+// the same for every customer of each pattern (NaN equal to NaN), as
+// values of the customers' column would: without making that column. ok
+// is false otherwise, or when there are no rows.
+func (px *patternIndex) rowValues(byRow []float64, rows []int32, ok bool) ([]float64, bool) {
+	if !ok {
+		return nil, false
+	}
+	at := func(i int) float64 {
+		if rows == nil {
+			return byRow[i]
+		}
+		return byRow[rows[i]]
+	}
+	out := make([]float64, len(px.rep))
+	for j, i := range px.rep {
+		out[j] = at(int(i))
+	}
+	for i, j := range px.of {
+		if x, y := at(i), out[j]; x != y && (x == x || y == y) {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
 // values returns v at each pattern's first customer.
 func (px *patternIndex) values(v []float64) []float64 {
 	out := make([]float64, len(px.rep))
@@ -182,10 +209,6 @@ type wbBuilder struct {
 	theta     []float64
 	usesTheta bool
 }
-
-// pattern adds a pattern column of a per-customer column's values and
-// returns its name.
-func (b *wbBuilder) pattern(v []float64) string { return b.patternValues(b.px.values(v)) }
 
 // patternValues adds a pattern column of per-pattern values.
 func (b *wbBuilder) patternValues(v []float64) string {
@@ -308,17 +331,28 @@ func (b *wbBuilder) model(name string, cols []predColumn) error {
 		b.tw.Excluded[name] = "fitted on calendar periods, whose patterns are not the summary's: not written (see predictions.csv)"
 		return nil
 	}
-	perPattern, scaled := []string{}, map[string][]float64{}
+	// The per-pattern values of the columns that have them (a purchase
+	// model's, checked row by row), and the per-pattern factors of those
+	// that are the customer's θ times one.
+	perPattern, scaled := map[string][]float64{}, map[string][]float64{}
 	for k, c := range cols {
-		cols[k] = c.materialized() // the checks below read every customer's value
-	}
-	for _, c := range cols {
 		suffix := strings.TrimPrefix(c.name, name+"_")
-		if c.number == nil || slices.Contains(spendColumns, suffix) {
+		if !c.isNumber() || slices.Contains(spendColumns, suffix) {
+			continue
+		}
+		if c.byRow != nil {
+			if v, ok := b.px.rowValues(c.byRow, c.rows, true); ok {
+				perPattern[c.name] = v
+				continue
+			}
+		}
+		c = c.materialized() // the checks below read every customer's value
+		cols[k] = c
+		if c.number == nil {
 			continue
 		}
 		if b.px.perPattern(c.number) {
-			perPattern = append(perPattern, c.name)
+			perPattern[c.name] = b.px.values(c.number)
 			continue
 		}
 		f, ok := b.thetaScaled(c.number)
@@ -330,19 +364,20 @@ func (b *wbBuilder) model(name string, cols []predColumn) error {
 	}
 	var disc, alive string
 	if p.HasSpend() {
-		discounted, aliveTime := p.Column(PredDiscounted), p.Column(PredAliveTime)
-		if !b.px.perPattern(discounted) || !b.px.perPattern(aliveTime) {
+		discounted, okD := b.px.rowValues(p.RowValues(PredDiscounted))
+		aliveTime, okA := b.px.rowValues(p.RowValues(PredAliveTime))
+		if !okD || !okA {
 			b.tw.Excluded[name] = "its discounted purchases differ between customers of the same (frequency, recency, T): not written (see predictions.csv)"
 			return nil
 		}
-		disc, alive = b.pattern(discounted), b.pattern(aliveTime)
+		disc, alive = b.patternValues(discounted), b.patternValues(aliveTime)
 	}
 	var purchases, net string
 	for _, c := range cols {
 		suffix := strings.TrimPrefix(c.name, name+"_")
 		switch {
-		case slices.Contains(perPattern, c.name):
-			col := b.pattern(c.number)
+		case perPattern[c.name] != nil:
+			col := b.patternValues(perPattern[c.name])
 			if suffix == "purchases" {
 				purchases = col
 			}

@@ -1,8 +1,10 @@
 package experiments
 
 import (
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -90,5 +92,46 @@ func TestOutputTableKeys(t *testing.T) {
 				t.Fatalf("got %v, want %q", err, c.want)
 			}
 		})
+	}
+}
+
+// rowValues gives a quantity by row per pattern when every customer of a
+// pattern has the same value (NaN equal to NaN), whatever rows they are
+// on, and refuses it otherwise, as the per-customer column's check does.
+func TestPatternRowValues(t *testing.T) {
+	px := &patternIndex{of: []int32{0, 1, 0, 1, 2}, rep: []int32{0, 1, 4}}
+	nan := math.NaN()
+	for _, c := range []struct {
+		name  string
+		byRow []float64
+		rows  []int32
+		want  []float64 // nil: refused
+	}{
+		{"rows equal per pattern", []float64{5, 6, 7}, []int32{0, 1, 0, 1, 2}, []float64{5, 6, 7}},
+		{"different rows of equal values", []float64{5, 6, 5, 7}, []int32{0, 1, 2, 1, 3}, []float64{5, 6, 7}},
+		{"different values in a pattern", []float64{5, 6, 8, 7}, []int32{0, 1, 2, 1, 3}, nil},
+		{"NaN equal to NaN", []float64{nan, 6, nan, 7}, []int32{0, 1, 2, 1, 3}, []float64{nan, 6, 7}},
+		{"NaN and a number", []float64{nan, 6, 5, 7}, []int32{0, 1, 2, 1, 3}, nil},
+		{"one row per customer", []float64{5, 6, 5, 6, 7}, nil, []float64{5, 6, 7}},
+	} {
+		got, ok := px.rowValues(c.byRow, c.rows, true)
+		column := make([]float64, len(px.of))
+		for i := range column {
+			if c.rows == nil {
+				column[i] = c.byRow[i]
+			} else {
+				column[i] = c.byRow[c.rows[i]]
+			}
+		}
+		if ok != px.perPattern(column) || ok != (c.want != nil) {
+			t.Errorf("%s: ok %v, the column's check %v, want %v", c.name, ok, px.perPattern(column), c.want != nil)
+			continue
+		}
+		if ok && !slices.EqualFunc(got, c.want, func(a, b float64) bool { return a == b || a != a && b != b }) {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+	if _, ok := px.rowValues(nil, nil, false); ok {
+		t.Error("values of a quantity without rows")
 	}
 }

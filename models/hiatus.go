@@ -125,7 +125,13 @@ func (m Hiatus) Fit(ctx context.Context, d *Data, o FitOptions) (FittedPurchases
 // the repeat customers.
 func hiatusFromGaps(d *Data, q float64) (float64, error) {
 	type gap struct{ v, w float64 }
-	var gaps []gap
+	repeat := 0
+	for i := 0; i < d.Len(); i++ {
+		if d.Frequency[i] >= 1 && d.W(i) > 0 {
+			repeat++
+		}
+	}
+	gaps := make([]gap, 0, repeat)
 	total := 0.0
 	for i := 0; i < d.Len(); i++ {
 		x, w := d.Frequency[i], d.W(i)

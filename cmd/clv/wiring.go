@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,8 +25,8 @@ func withWriters(o experiments.RunOptions) experiments.RunOptions {
 		}
 		return plot.WriteAll(dir, withoutCovariateFits(a))
 	}
-	o.StartPlots = func(dir string, early *experiments.Artifacts) (func(*experiments.Artifacts) error, error) {
-		return plot.StartAll(dir, withoutCovariateFits(early))
+	o.StartPlots = func(ctx context.Context, dir string, early *experiments.Artifacts) (func(*experiments.Artifacts) error, error) {
+		return plot.StartAll(ctx, dir, withoutCovariateFits(early))
 	}
 	o.Report = func(dir string, a *experiments.Artifacts) error {
 		if a.Survival != nil {

@@ -19,11 +19,11 @@ package plot
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"sort"
 	"strconv"
 	"sync"
@@ -63,47 +63,109 @@ type Predicted struct {
 	// from, when not nil (a run's predictions, see InputFromArtifacts),
 	// makes on demand the columns above that are nil: each figure makes
 	// those it needs and lets them go, rather than every model's columns
-	// being held at once; rank, when not nil, makes the columns the gains
-	// chart ranks (shared with the score stage), and alive says whether
-	// the model's P(alive) is wanted.
+	// being held at once; rank, when not nil, gives the columns the gains
+	// chart ranks (shared with the score stage) until their done is
+	// called, and alive says whether the model's P(alive) is wanted.
 	from  *experiments.Prediction
-	rank  func(q experiments.Quantity) []float64
+	rank  func(q experiments.Quantity) (column []float64, done func())
 	alive bool
 }
 
 // purchases returns the predicted purchases of every customer.
-func (p Predicted) purchases() []float64 {
-	if p.Purchases != nil || p.from == nil {
-		return p.Purchases
-	}
-	return p.from.Column(experiments.PredPurchases)
-}
+func (p Predicted) purchases() []float64 { return p.purchaseColumn().all() }
 
 // pAlive returns every customer's P(alive), nil when unknown.
-func (p Predicted) pAlive() []float64 {
-	if p.PAlive != nil || p.from == nil || !p.alive {
-		return p.PAlive
+func (p Predicted) pAlive() []float64 { return p.pAliveColumn().all() }
+
+// purchaseColumn returns the predicted purchases of every customer.
+func (p Predicted) purchaseColumn() column {
+	if p.Purchases != nil || p.from == nil {
+		return column{vals: p.Purchases}
 	}
-	return p.from.Column(experiments.PredPAlive)
+	return column{from: p.from, q: experiments.PredPurchases}
+}
+
+// pAliveColumn returns every customer's P(alive), unknown (see
+// column.known) when it is.
+func (p Predicted) pAliveColumn() column {
+	if p.PAlive != nil || p.from == nil || !p.alive {
+		return column{vals: p.PAlive}
+	}
+	return column{from: p.from, q: experiments.PredPAlive}
+}
+
+// column is a per-customer column of predictions: its values, or a
+// quantity of a run's prediction, read block by block (Input.each) rather
+// than made whole: a million customers' column is 8 MB of memory new to
+// the process, which the kernel zeroes first.
+type column struct {
+	vals []float64
+	from *experiments.Prediction
+	q    experiments.Quantity
+}
+
+// known reports whether the column has values.
+func (c column) known() bool { return c.vals != nil || c.from != nil }
+
+// len returns the number of values.
+func (c column) len() int {
+	if c.from != nil {
+		return c.from.Len()
+	}
+	return len(c.vals)
+}
+
+// all returns every value, made whole.
+func (c column) all() []float64 {
+	if c.from != nil {
+		return c.from.Column(c.q)
+	}
+	return c.vals
+}
+
+// each calls fn with the values of c, whose length is that of
+// in.Customers, block by block in the customers' order: fn(lo, v) gets
+// those of customers lo, …, lo+len(v)−1. It returns the error of in's
+// context once that has ended.
+func (in *Input) each(c column, fn func(lo int, v []float64)) error {
+	n := len(in.Customers)
+	var buf []float64
+	if c.from != nil {
+		buf = make([]float64, min(n, checkEvery))
+	}
+	for lo := 0; lo < n; lo += checkEvery {
+		if err := in.stopped(); err != nil {
+			return err
+		}
+		hi := min(lo+checkEvery, n)
+		if c.from == nil {
+			fn(lo, c.vals[lo:hi])
+			continue
+		}
+		v := buf[:hi-lo]
+		c.from.Values(c.q, lo, v)
+		fn(lo, v)
+	}
+	return nil
 }
 
 // ranked returns the predictions of the target the gains chart ranks by
 // (experiments.TargetRevenue or TargetPurchases), nil when the model has
-// none.
-func (p Predicted) ranked(target string) []float64 {
+// none, and the function to call once they are no longer read.
+func (p Predicted) ranked(target string) (column []float64, done func()) {
 	q, have := experiments.PredPurchases, p.Purchases
 	if target == experiments.TargetRevenue {
 		q, have = experiments.PredRevenue, p.Revenue
 	}
 	switch {
 	case have != nil || p.from == nil:
-		return have
+		return have, func() {}
 	case q == experiments.PredRevenue && !p.from.HasSpend():
-		return nil
+		return nil, func() {}
 	case p.rank != nil:
 		return p.rank(q)
 	}
-	return p.from.Column(q)
+	return p.from.Column(q), func() {}
 }
 
 // Input is everything the figures are computed from: metrics.json, the
@@ -142,6 +204,30 @@ type Input struct {
 	// ranked already and whose orders of the predictions' columns the
 	// score stage shares. Without it Gains makes its own.
 	Scorer *experiments.Scorer
+	// ctx, when not nil, is the run's (StartAll): the figures stop soon
+	// after it ends (see stopped).
+	ctx context.Context
+}
+
+// checkEvery is how many customers the loops over them go through between
+// two looks at the context: a few thousand, a few microseconds of work.
+const checkEvery = 4096
+
+// stopped returns the error of in's context once it has ended, nil before
+// or without one.
+func (in *Input) stopped() error {
+	if in == nil || in.ctx == nil {
+		return nil
+	}
+	return in.ctx.Err()
+}
+
+// stoppedAt is stopped every checkEvery items: at i = 0, checkEvery, ….
+func (in *Input) stoppedAt(i int) error {
+	if i%checkEvery != 0 {
+		return nil
+	}
+	return in.stopped()
 }
 
 // Floats is a list of numbers that may hold NaN (an undefined value, such
@@ -233,7 +319,7 @@ type Data struct {
 // itself does not fail.
 func Compute(in *Input) *Data {
 	c := newComputation(in)
-	c.run(in, false)
+	c.run(in, false) // no context: no error
 	c.run(in, true)
 	return c.data()
 }
@@ -354,21 +440,33 @@ func newComputation(in *Input) *computation {
 }
 
 // run computes, from in, the parts that need the scores (scored) or those
-// that do not, the first ones first.
-func (c *computation) run(in *Input, scored bool) {
+// that do not, the first ones first. It returns the error of in's context
+// once that has ended (the parts are then not all computed).
+func (c *computation) run(in *Input, scored bool) error {
 	for _, first := range []bool{true, false} {
-		c.compute(in, scored, first)
+		if err := c.compute(in, scored, first); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // compute computes from in the parts of a step (scored or not) that are
-// first or not.
-func (c *computation) compute(in *Input, scored, first bool) {
+// first or not, and returns the error of in's context once that has ended.
+func (c *computation) compute(in *Input, scored, first bool) error {
 	for k, p := range c.parts {
-		if p.scored == scored && p.first == first {
-			c.errs[k] = p.compute(in, c.d)
+		if p.scored != scored || p.first != first {
+			continue
+		}
+		if err := in.stopped(); err != nil {
+			return err
+		}
+		c.errs[k] = p.compute(in, c.d)
+		if err := in.stopped(); err != nil {
+			return err // the part's error may be the context's
 		}
 	}
+	return nil
 }
 
 // figures returns the figures of the parts of a step, in report order.
@@ -399,15 +497,20 @@ func (c *computation) figuresWhere(pick func(p figurePart) bool) []Figure {
 // the step then gets a fairer share of the CPUs beside the score stage it
 // overlaps. The parts write distinct fields of the data.
 func (c *computation) runEarly(in *Input, draw func([]Figure) error) error {
+	group := func(first bool) error {
+		if err := c.compute(in, false, first); err != nil {
+			return err
+		}
+		return draw(c.figuresOf(false, first))
+	}
 	var firstErr error
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		c.compute(in, false, true)
-		firstErr = draw(c.figuresOf(false, true))
-	})
-	c.compute(in, false, false)
-	err := draw(c.figuresOf(false, false))
+	wg.Go(func() { firstErr = group(true) })
+	err := group(false)
 	wg.Wait()
+	if err := in.stopped(); err != nil {
+		return err
+	}
 	return errors.Join(firstErr, err)
 }
 
@@ -598,7 +701,7 @@ func Tracking(in *Input) (*TrackingData, error) {
 			holdT = append(holdT, float64(d-calK)/u)
 		}
 	}
-	hist := newHistoryTables(in.Customers, in.Patterns)
+	hist := newHistoryTables(in)
 	for _, m := range in.Models {
 		f, ok := in.Fits[m]
 		if !ok || f == nil {
@@ -624,7 +727,7 @@ func Tracking(in *Input) (*TrackingData, error) {
 			cum[d] = s
 		}
 		if len(holdT) > 0 {
-			fc, err := holdoutForecast(f, hist, holdT, in.Predictions[m].pAlive())
+			fc, err := holdoutForecast(f, hist, holdT, in.Predictions[m].pAliveColumn())
 			if err != nil {
 				return nil, fmt.Errorf("tracking: %s: %w", m, err)
 			}
@@ -635,200 +738,6 @@ func Tracking(in *Input) (*TrackingData, error) {
 		addSeries(m, cum, true)
 	}
 	return td, nil
-}
-
-// holdoutForecast returns, at each time t of ts after the calibration
-// end, the cohort's expected holdout purchases Σ_i HoldoutPurchases(f, c_i,
-// t), computed once per distinct input of the model's prediction and
-// weighted by the customers that share it:
-//
-//   - a model that predicts from a few states (models.StateKeyed: the
-//     retention heuristic's recency state, read from the activity bitmaps)
-//     once per state, and once for the new customers (T = 0);
-//   - a factored model, E[Y(t)] = P(alive) · A(t | x, T)
-//     (models.AliveFactored), as Σ_{(x,T)} A(t | x, T) · Σ P(alive) over the
-//     customers of that (x, T): A once per distinct (x, T) and time,
-//     P(alive) taken from alive (the run's, one per customer) or, when alive
-//     is nil, computed once per distinct history;
-//   - any other model once per distinct history (x, t_x, T), with the
-//     activity bitmap unless it is models.ActivityFree.
-//
-// The sums run in a fixed order; they equal the customer-by-customer sum up
-// to rounding. The work is spread over the CPUs.
-func holdoutForecast(f models.FittedPurchases, tables *historyTables, ts, alive []float64) ([]float64, error) {
-	af, factored := f.(models.AliveFactored)
-	if sk, ok := f.(models.StateKeyed); ok && !factored {
-		return stateForecast(f, sk, tables.customers, ts)
-	}
-	if factored && len(alive) == len(tables.customers) {
-		return factoredForecastFromAlive(af, tables, alive, ts)
-	}
-	_, activityFree := f.(models.ActivityFree)
-	ht := tables.table(!factored && !activityFree)
-	if factored {
-		return factoredForecast(f, af, ht, ts)
-	}
-	hs := ht.hs
-	// experiments.HoldoutPurchases of a model that is not factored (as
-	// here): a new customer's (T = 0) unconditional expectation, anyone
-	// else's conditional one; the model's type asked once, not per value.
-	return weightedSums(len(hs), ts, ht.count, func(g int, dst []float64) {
-		c := hs[g].customer()
-		for j, t := range ts {
-			if c.T == 0 {
-				dst[j] = f.ExpectedPurchases(t)
-			} else {
-				dst[j] = f.ConditionalExpectedPurchases(c, t)
-			}
-		}
-	}, func(g int) history { return hs[g] })
-}
-
-// stateForecast is holdoutForecast for a model that predicts from a few
-// states: the customers counted by state, each state's forecast computed
-// once from its representative customer, new customers (T = 0) as
-// HoldoutPurchases predicts them.
-func stateForecast(f models.FittedPurchases, sk models.StateKeyed, cs []Customer, ts []float64) ([]float64, error) {
-	states := sk.States()
-	count := make([]float64, states+1) // the last: new customers
-	for _, c := range cs {
-		s := states
-		if c.T != 0 {
-			s = sk.StateOf(models.Customer{Frequency: c.Frequency, Recency: c.Recency, T: c.T, Activity: c.Activity})
-		}
-		count[s]++
-	}
-	out := make([]float64, len(ts))
-	for s, n := range count {
-		if n == 0 {
-			continue
-		}
-		c := models.Customer{} // T = 0: a new customer
-		if s < states {
-			c = sk.StateCustomer(s)
-		}
-		for j, t := range ts {
-			v := experiments.HoldoutPurchases(f, c, t)
-			if !finite(v) {
-				return nil, fmt.Errorf("the expected purchases %v over %g of the customers in state %d are not finite", v, t, s)
-			}
-			out[j] += n * v
-		}
-	}
-	return out, nil
-}
-
-// factoredForecast is holdoutForecast for a model that factors as
-// P(alive) · A(t | x, T): the customers' P(alive) summed per distinct
-// (x, T), in the order of the histories, then Σ_{(x,T)} A(t | x, T) times
-// that sum, in the order of first appearance.
-func factoredForecast(f models.FittedPurchases, af models.AliveFactored, ht *historyTable, ts []float64) ([]float64, error) {
-	hs, count := ht.hs, ht.count
-	ageOf := make([]int, len(hs))
-	ages := newAgeIndex(len(hs) / 4)
-	for g, h := range hs {
-		ageOf[g] = ages.add(age{h.x, h.T}, g)
-	}
-	alive := make([]float64, len(hs))
-	parallelRange(len(hs), func(g int) { alive[g] = f.ProbabilityAlive(hs[g].customer()) })
-	weight := make([]float64, len(ages.list)) // Σ count · P(alive) per age
-	for g, pa := range alive {
-		if !finite(pa) {
-			return nil, fmt.Errorf("P(alive) = %v of a customer with x = %g, t_x = %g, T = %g is not finite", pa, hs[g].x, hs[g].tx, hs[g].T)
-		}
-		weight[ageOf[g]] += count[g] * pa
-	}
-	return weightedCurves(af, ages.list, weight, ts, func(k int) history { return hs[ages.first[k]] })
-}
-
-// weightedCurves returns Σ_k weight_k · A(t | x_k, T_k) at every t of ts,
-// A once per age and time (spread over the CPUs), summed in the ages'
-// order; example names a customer of an age for the error of a value that
-// is not finite.
-func weightedCurves(af models.AliveFactored, list []age, weight, ts []float64, example func(k int) history) ([]float64, error) {
-	return weightedSums(len(list), ts, weight, func(k int, dst []float64) {
-		curve := af.AliveCurve(list[k].x, list[k].T)
-		for j, t := range ts {
-			dst[j] = curve(t)
-		}
-	}, example)
-}
-
-// sumsBlock is the number of items whose values weightedSums computes in
-// one worker's buffer at a time.
-const sumsBlock = 2048
-
-// weightedSums returns Σ_g weight_g · v_g(t) at every t of ts, summed in
-// the order of g = 0, 1, …, n−1, where eval(g, dst) writes v_g at every
-// time into dst. The values are computed a block of items per CPU at a
-// time into buffers that stay in cache, and each round's blocks are then
-// added in order (a table of every item's values would be 40 MB for the
-// 200,000 histories of a million customers). A value that is not finite
-// is an error naming example(g), the first in the order of the sum.
-func weightedSums(n int, ts, weight []float64, eval func(g int, dst []float64), example func(g int) history) ([]float64, error) {
-	nt := len(ts)
-	workers := max(1, runtime.GOMAXPROCS(0))
-	if n <= sumsBlock {
-		workers = 1
-	}
-	bufs := make([][]float64, workers)
-	for w := range bufs {
-		bufs[w] = make([]float64, min(n, sumsBlock)*nt)
-	}
-	fill := func(w, lo int) {
-		for g := lo; g < min(lo+sumsBlock, n); g++ {
-			eval(g, bufs[w][(g-lo)*nt:(g-lo+1)*nt])
-		}
-	}
-	out := make([]float64, nt)
-	for round := 0; round < n; round += workers * sumsBlock {
-		if workers == 1 {
-			fill(0, round)
-		} else {
-			var wg sync.WaitGroup
-			for w := range workers {
-				if lo := round + w*sumsBlock; lo < n {
-					wg.Go(func() { fill(w, lo) })
-				}
-			}
-			wg.Wait()
-		}
-		for w := range workers {
-			lo := round + w*sumsBlock
-			for g := lo; g < min(lo+sumsBlock, n); g++ {
-				vals := bufs[w][(g-lo)*nt : (g-lo+1)*nt]
-				for j, v := range vals {
-					if !finite(v) {
-						return nil, example(g).notFinite(v, ts[j])
-					}
-					out[j] += weight[g] * v
-				}
-			}
-		}
-	}
-	return out, nil
-}
-
-// parallelRange calls f(i) for every i in [0, n), spread over the CPUs in
-// contiguous blocks.
-func parallelRange(n int, f func(i int)) {
-	workers := runtime.GOMAXPROCS(0)
-	if n < 256 || workers == 1 {
-		for i := range n {
-			f(i)
-		}
-		return
-	}
-	block := (n + workers - 1) / workers
-	var wg sync.WaitGroup
-	for lo := 0; lo < n; lo += block {
-		wg.Go(func() {
-			for i := lo; i < min(lo+block, n); i++ {
-				f(i)
-			}
-		})
-	}
-	wg.Wait()
 }
 
 // ---------------------------------------------------------------------
@@ -872,23 +781,23 @@ type ConditionalData struct {
 }
 
 // ConditionalExpectations computes the conditional-expectation figure (see
-// ConditionalData).
+// ConditionalData). The groups' sums run in the customers' order.
 func ConditionalExpectations(in *Input) (*ConditionalData, error) {
-	if len(in.Customers) == 0 {
+	n := len(in.Customers)
+	if n == 0 {
 		return nil, errors.New("no customers")
 	}
 	cd := &ConditionalData{Unit: in.Unit.Name, Buckets: bucketLabels(), Customers: make([]int, Buckets)}
 	cd.HoldoutLength, cd.Forecast = predictionLength(in), forecast(in)
-	group := make([]uint8, len(in.Customers)) // Buckets fit in a byte
+	group := make([]uint8, n) // Buckets fit in a byte
 	for i := range in.Customers {
+		if err := in.stoppedAt(i); err != nil {
+			return nil, err
+		}
 		group[i] = uint8(bucketOf(in.Customers[i].Frequency))
 		cd.Customers[group[i]]++
 	}
-	means := func(v func(i int) float64) Floats {
-		sum := make([]float64, Buckets)
-		for i := range in.Customers {
-			sum[group[i]] += v(i)
-		}
+	means := func(sum []float64) Floats {
 		out := make(Floats, Buckets)
 		for b := range out {
 			out[b] = math.NaN()
@@ -903,18 +812,33 @@ func ConditionalExpectations(in *Input) (*ConditionalData, error) {
 		x[b] = float64(b)
 	}
 	if !cd.Forecast {
-		cd.Series = append(cd.Series, Series{Key: KeyActual, X: x, Y: means(func(i int) float64 { return in.Customers[i].FrequencyHoldout })})
+		sum := make([]float64, Buckets)
+		for i := range in.Customers {
+			if err := in.stoppedAt(i); err != nil {
+				return nil, err
+			}
+			sum[group[i]] += in.Customers[i].FrequencyHoldout
+		}
+		cd.Series = append(cd.Series, Series{Key: KeyActual, X: x, Y: means(sum)})
 	}
 	for _, m := range in.Models {
 		p, ok := in.Predictions[m]
 		if !ok {
 			continue
 		}
-		purchases := p.purchases()
-		if len(purchases) != len(in.Customers) {
-			return nil, fmt.Errorf("%s: %d predictions for %d customers", m, len(purchases), len(in.Customers))
+		purchases := p.purchaseColumn()
+		if purchases.len() != n {
+			return nil, fmt.Errorf("%s: %d predictions for %d customers", m, purchases.len(), n)
 		}
-		cd.Series = append(cd.Series, Series{Key: m, X: x, Y: means(func(i int) float64 { return purchases[i] })})
+		sum := make([]float64, Buckets)
+		if err := in.each(purchases, func(lo int, v []float64) {
+			for k, y := range v {
+				sum[group[lo+k]] += y
+			}
+		}); err != nil {
+			return nil, err
+		}
+		cd.Series = append(cd.Series, Series{Key: m, X: x, Y: means(sum)})
 	}
 	return cd, nil
 }
@@ -1022,7 +946,11 @@ func Gains(in *Input) (*GainsData, error) {
 	}
 	actual := make([]float64, n)
 	total := 0.0
-	for i, c := range in.Customers {
+	for i := range in.Customers {
+		if err := in.stoppedAt(i); err != nil {
+			return nil, err
+		}
+		c := &in.Customers[i]
 		actual[i] = c.FrequencyHoldout
 		if target == experiments.TargetRevenue {
 			actual[i] = c.RevenueHoldout
@@ -1039,18 +967,6 @@ func Gains(in *Input) (*GainsData, error) {
 		ranks[j] = int(math.Round(float64(j) * float64(n) / float64(steps)))
 		x[j] = float64(ranks[j]) / float64(n)
 	}
-	curve := func(order []int) Floats {
-		y := make(Floats, steps+1)
-		s, k := 0.0, 0
-		for j, r := range ranks {
-			for ; k < r; k++ {
-				s += actual[order[k]]
-			}
-			y[j] = s / total
-		}
-		return y
-	}
-	g := &GainsData{Target: target, Customers: n}
 	sc := in.Scorer
 	if sc == nil {
 		ids := make([]string, n)
@@ -1059,25 +975,46 @@ func Gains(in *Input) (*GainsData, error) {
 		}
 		sc = experiments.NewScorer(ids) // the ids ranked once for every order
 	}
-	perfect, err := sc.PredictionOrder(actual)
+	ctx := in.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	// curve returns the shares of the customers ranked by pred.
+	curve := func(pred []float64) (Floats, error) {
+		y := make(Floats, steps+1)
+		err := sc.WithPredictionOrder(ctx, pred, func(order []int32) {
+			s, k := 0.0, 0
+			for j, r := range ranks {
+				for ; k < r; k++ {
+					s += actual[order[k]]
+				}
+				y[j] = s / total
+			}
+		})
+		return y, err
+	}
+	g := &GainsData{Target: target, Customers: n}
+	perfect, err := curve(actual)
 	if err != nil {
 		return nil, fmt.Errorf("gains: %w", err)
 	}
-	g.Series = append(g.Series, Series{Key: KeyPerfect, X: x, Y: curve(perfect)})
+	g.Series = append(g.Series, Series{Key: KeyPerfect, X: x, Y: perfect})
 	for _, m := range in.Models {
 		p, ok := in.Predictions[m]
 		if !ok {
 			continue
 		}
-		pred := p.ranked(target)
+		pred, done := p.ranked(target)
 		if pred == nil {
+			done()
 			continue
 		}
-		order, err := sc.PredictionOrder(pred)
+		y, err := curve(pred)
+		done()
 		if err != nil {
 			return nil, fmt.Errorf("gains of %s: %w", m, err)
 		}
-		g.Series = append(g.Series, Series{Key: m, X: x, Y: curve(order)})
+		g.Series = append(g.Series, Series{Key: m, X: x, Y: y})
 	}
 	g.Series = append(g.Series, Series{Key: KeyRandom, X: Floats{0, 1}, Y: Floats{0, 1}})
 	return g, nil

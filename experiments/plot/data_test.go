@@ -763,7 +763,7 @@ func TestHoldoutForecastEqualsCustomerSums(t *testing.T) {
 	fits["hiatus"] = hiatus
 	ts := []float64{0.5, 1, 7.25, 26}
 	for _, patterns := range []*datasets.Patterns{nil, patternsOf(in.Customers)} {
-		checkHoldoutForecasts(t, newHistoryTables(in.Customers, patterns), fits, ts)
+		checkHoldoutForecasts(t, newHistoryTables(&Input{Customers: in.Customers, Patterns: patterns}), fits, ts)
 	}
 }
 
@@ -771,7 +771,7 @@ func TestHoldoutForecastEqualsCustomerSums(t *testing.T) {
 // customer-by-customer sum (see TestHoldoutForecastEqualsCustomerSums).
 func checkHoldoutForecasts(t *testing.T, tables *historyTables, fits map[string]models.FittedPurchases, ts []float64) {
 	t.Helper()
-	in := &Input{Customers: tables.customers}
+	in := tables.in
 	for name, f := range fits {
 		// A factored model's forecast from the run's P(alive) of every
 		// customer, and computed per history.
@@ -780,7 +780,7 @@ func checkHoldoutForecasts(t *testing.T, tables *historyTables, fits map[string]
 			alive[i] = f.ProbabilityAlive(models.Customer{Frequency: c.Frequency, Recency: c.Recency, T: c.T, Activity: c.Activity})
 		}
 		for _, given := range [][]float64{nil, alive} {
-			got, err := holdoutForecast(f, tables, ts, given)
+			got, err := holdoutForecast(f, tables, ts, column{vals: given})
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
@@ -848,7 +848,7 @@ func TestWeightedSumsInOrder(t *testing.T) {
 			weight[g] = float64(1 + g%7)
 		}
 		value := func(g, j int) float64 { return math.Sin(float64(g)+1) * ts[j] / float64(1+g%13) }
-		got, err := weightedSums(n, ts, weight, func(g int, dst []float64) {
+		got, err := weightedSums(nil, n, ts, weight, func(g int, dst []float64) {
 			for j := range ts {
 				dst[j] = value(g, j)
 			}
@@ -865,7 +865,7 @@ func TestWeightedSumsInOrder(t *testing.T) {
 				t.Errorf("n = %d, t = %v: %.17g, in order %.17g", n, ts[j], got[j], want)
 			}
 		}
-		_, err = weightedSums(n, ts, weight, func(g int, dst []float64) {
+		_, err = weightedSums(nil, n, ts, weight, func(g int, dst []float64) {
 			for j := range ts {
 				dst[j] = 1
 				if g >= n/2 && j == 1 {

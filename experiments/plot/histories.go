@@ -46,47 +46,59 @@ type historyTable struct {
 // historyTables builds the customers' distinct histories and ages once for
 // every model of a tracking plot: the histories with the activity bitmaps
 // (for the models that read them) and without, and the ages (x, T), each
-// on first use. patterns, when not nil, is the pattern table of the
-// customers (see the comment above).
+// on first use, from in's customers and, when not nil, their pattern table
+// (see the comment above). Each stops with the error of in's context once
+// that has ended.
 type historyTables struct {
-	customers         []Customer
+	in                *Input
 	patterns          *datasets.Patterns
 	rowsChecked       bool
 	plain, byActivity *historyTable
 	ages              *ageTable
 }
 
-func newHistoryTables(cs []Customer, patterns *datasets.Patterns) *historyTables {
-	return &historyTables{customers: cs, patterns: patterns}
+func newHistoryTables(in *Input) *historyTables {
+	return &historyTables{in: in, patterns: in.Patterns}
 }
 
 // table returns the distinct histories, with the activity bitmaps when
 // withActivity.
-func (t *historyTables) table(withActivity bool) *historyTable {
+func (t *historyTables) table(withActivity bool) (*historyTable, error) {
 	cached := &t.plain
 	if withActivity {
 		cached = &t.byActivity
 	}
-	if *cached == nil {
-		switch {
-		case withActivity:
-			*cached = activityTable(t.customers)
-		case t.patternRows() != nil:
-			*cached = patternTable(t.customers, t.patternRows(), t.patterns.Len())
-		default:
-			*cached = plainTable(t.customers)
-		}
+	if *cached != nil {
+		return *cached, nil
 	}
-	return *cached
+	rows, err := t.patternRows()
+	if err != nil {
+		return nil, err
+	}
+	var ht *historyTable
+	switch {
+	case withActivity:
+		ht, err = activityTable(t.in)
+	case rows != nil:
+		ht, err = patternTable(t.in, rows, t.patterns.Len())
+	default:
+		ht, err = plainTable(t.in)
+	}
+	*cached = ht
+	return ht, err
 }
 
 // plainTable numbers the distinct (x, t_x, T) in order of first appearance
 // by an open-addressing index, several times faster than a map on a
 // million customers.
-func plainTable(cs []Customer) *historyTable {
+func plainTable(in *Input) (*historyTable, error) {
+	cs := in.Customers
 	ht := &historyTable{}
 	index := keyindex.New(len(cs) / 4)
 	for i := range cs {
+		if err := in.stoppedAt(i); err != nil {
+			return nil, err
+		}
 		c := &cs[i]
 		g, seen := index.Of(c.Frequency+0, c.Recency+0, c.T+0) // +0: −0 as 0, as a map compares
 		if !seen {
@@ -95,50 +107,45 @@ func plainTable(cs []Customer) *historyTable {
 		}
 		ht.count[g]++
 	}
-	return ht
+	return ht, nil
 }
 
 // patternTable is plainTable read off the customers' pattern rows: a row
 // is numbered when its first customer is met.
-func patternTable(cs []Customer, rowOf []int32, rows int) *historyTable {
-	ht := &historyTable{}
-	num := firstAppearance(rowOf, rows, func(i int) {
-		c := &cs[i]
-		ht.hs = append(ht.hs, history{x: c.Frequency, tx: c.Recency, T: c.T})
-		ht.count = append(ht.count, 0)
-	})
-	for _, r := range rowOf {
-		ht.count[num[r]]++
-	}
-	return ht
-}
-
-// firstAppearance numbers the rows of items (rowOf[i] is item i's row, in
-// [0, rows)) in the order their first item appears, calling first(i) for
-// the first item i of each row as it is numbered, and returns every row's
-// number (−1 for a row no item has).
-func firstAppearance(rowOf []int32, rows int, first func(i int)) []int32 {
-	num := make([]int32, rows)
+func patternTable(in *Input, rowOf []int32, rows int) (*historyTable, error) {
+	cs := in.Customers
+	ht := &historyTable{hs: make([]history, 0, rows), count: make([]float64, 0, rows)}
+	num := make([]int32, rows) // each row's number, −1 before its first customer
 	for r := range num {
 		num[r] = -1
 	}
-	next := int32(0)
 	for i, r := range rowOf {
-		if num[r] < 0 {
-			num[r] = next
-			next++
-			first(i)
+		if err := in.stoppedAt(i); err != nil {
+			return nil, err
 		}
+		g := num[r]
+		if g < 0 {
+			g = int32(len(ht.hs))
+			num[r] = g
+			c := &cs[i]
+			ht.hs = append(ht.hs, history{x: c.Frequency, tx: c.Recency, T: c.T})
+			ht.count = append(ht.count, 0)
+		}
+		ht.count[g]++
 	}
-	return num
+	return ht, nil
 }
 
 // activityTable numbers the distinct (x, t_x, T, activity) in order of
 // first appearance.
-func activityTable(cs []Customer) *historyTable {
+func activityTable(in *Input) (*historyTable, error) {
+	cs := in.Customers
 	ht := &historyTable{}
 	index := make(map[history]int, len(cs)/4)
 	for i := range cs {
+		if err := in.stoppedAt(i); err != nil {
+			return nil, err
+		}
 		c := &cs[i]
 		h := history{x: c.Frequency, tx: c.Recency, T: c.T, activity: c.Activity}
 		g, ok := index[h]
@@ -150,40 +157,48 @@ func activityTable(cs []Customer) *historyTable {
 		}
 		ht.count[g]++
 	}
-	return ht
+	return ht, nil
 }
 
 // patternRows returns the customers' rows in the pattern table, nil
 // without a table or when it is not the customers' (checked on first use:
 // see isPatternTable).
-func (t *historyTables) patternRows() []int32 {
-	if !t.rowsChecked {
-		t.rowsChecked = true
-		if t.patterns != nil && !isPatternTable(t.patterns, t.customers) {
+func (t *historyTables) patternRows() ([]int32, error) {
+	if !t.rowsChecked && t.patterns != nil {
+		ok, err := isPatternTable(t.in, t.patterns)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
 			t.patterns = nil
 		}
 	}
+	t.rowsChecked = true
 	if t.patterns == nil {
-		return nil
+		return nil, nil
 	}
-	return t.patterns.Of
+	return t.patterns.Of, nil
 }
 
-// isPatternTable reports whether pt holds every customer's history: a row
-// for each customer, in range, with the customer's (x, t_x, T), −0
+// isPatternTable reports whether pt holds every customer's history of in:
+// a row for each customer, in range, with the customer's (x, t_x, T), −0
 // counting as 0.
-func isPatternTable(pt *datasets.Patterns, cs []Customer) bool {
+func isPatternTable(in *Input, pt *datasets.Patterns) (bool, error) {
+	cs := in.Customers
 	n := pt.Len()
 	if len(pt.Of) != len(cs) || len(pt.Frequency) != n || len(pt.Recency) != n {
-		return false
+		return false, nil
 	}
 	for i := range cs {
+		if err := in.stoppedAt(i); err != nil {
+			return false, err
+		}
 		c, r := &cs[i], pt.Of[i]
 		if r < 0 || int(r) >= n || pt.Frequency[r] != c.Frequency || pt.Recency[r] != c.Recency || pt.T[r] != c.T {
-			return false
+			return false, nil
 		}
 	}
-	return true
+	return true, nil
 }
 
 // age is a distinct (x, T) of the factored forecast.
@@ -211,21 +226,36 @@ func (ix *ageIndex) add(a age, item int) int {
 }
 
 // ageTable is the customers' distinct ages (x, T) in order of first
-// appearance, with the first customer of each and every customer's age.
+// appearance, with the first customer of each and every customer's age
+// (see of).
 type ageTable struct {
 	list  []age
 	first []int
-	of    []int32
+	// byCustomer holds every customer's age, or, with the pattern table,
+	// byRow every row's, rows being the customers' rows.
+	byCustomer, rows, byRow []int32
+}
+
+// of returns customer i's age.
+func (at *ageTable) of(i int) int32 {
+	if at.rows != nil {
+		return at.byRow[at.rows[i]]
+	}
+	return at.byCustomer[i]
 }
 
 // ageTable returns the customers' ages, made on first use.
-func (t *historyTables) ageTable() *ageTable {
+func (t *historyTables) ageTable() (*ageTable, error) {
 	if t.ages != nil {
-		return t.ages
+		return t.ages, nil
 	}
-	cs := t.customers
-	at := &ageTable{of: make([]int32, len(cs))}
-	if rowOf := t.patternRows(); rowOf != nil {
+	rowOf, err := t.patternRows()
+	if err != nil {
+		return nil, err
+	}
+	in, at := t.in, &ageTable{}
+	cs := in.Customers
+	if rowOf != nil {
 		// The rows' ages, numbered by hashing the rows, then in order of
 		// first appearance among the customers.
 		pt := t.patterns
@@ -234,44 +264,35 @@ func (t *historyTables) ageTable() *ageTable {
 		for r := range ageOfRow {
 			ageOfRow[r] = int32(rows.add(age{pt.Frequency[r], pt.T[r]}, r))
 		}
+		num := make([]int32, len(rows.list))
+		for k := range num {
+			num[k] = -1
+		}
 		for i, r := range rowOf {
-			at.of[i] = ageOfRow[r]
+			if err := in.stoppedAt(i); err != nil {
+				return nil, err
+			}
+			if a := ageOfRow[r]; num[a] < 0 {
+				num[a] = int32(len(at.list))
+				at.list = append(at.list, age{cs[i].Frequency, cs[i].T})
+				at.first = append(at.first, i)
+			}
 		}
-		num := firstAppearance(at.of, len(rows.list), func(i int) {
-			at.list = append(at.list, age{cs[i].Frequency, cs[i].T})
-			at.first = append(at.first, i)
-		})
-		for i, a := range at.of {
-			at.of[i] = num[a]
+		for r, a := range ageOfRow {
+			ageOfRow[r] = num[a] // every row has a customer: none is −1
 		}
+		at.rows, at.byRow = rowOf, ageOfRow
 	} else {
 		ages := newAgeIndex(len(cs) / 16)
+		at.byCustomer = make([]int32, len(cs))
 		for i := range cs {
-			at.of[i] = int32(ages.add(age{cs[i].Frequency, cs[i].T}, i))
+			if err := in.stoppedAt(i); err != nil {
+				return nil, err
+			}
+			at.byCustomer[i] = int32(ages.add(age{cs[i].Frequency, cs[i].T}, i))
 		}
 		at.list, at.first = ages.list, ages.first
 	}
 	t.ages = at
-	return at
-}
-
-// factoredForecastFromAlive is factoredForecast with every customer's
-// P(alive) given (the run's): summed per distinct (x, T) in the customers'
-// order.
-func factoredForecastFromAlive(af models.AliveFactored, tables *historyTables, alive, ts []float64) ([]float64, error) {
-	cs := tables.customers
-	for i, pa := range alive {
-		if !finite(pa) {
-			return nil, fmt.Errorf("P(alive) = %v of customer %q is not finite", pa, cs[i].ID)
-		}
-	}
-	ages := tables.ageTable()
-	weight := make([]float64, len(ages.list))
-	for i, pa := range alive {
-		weight[ages.of[i]] += pa
-	}
-	return weightedCurves(af, ages.list, weight, ts, func(k int) history {
-		c := cs[ages.first[k]]
-		return history{x: c.Frequency, tx: c.Recency, T: c.T}
-	})
+	return at, nil
 }

@@ -18,6 +18,26 @@ func patternsOf(cs []Customer) *datasets.Patterns {
 	return datasets.NewPatterns(s)
 }
 
+// mustTable returns the tables' histories without activity bitmaps.
+func mustTable(t *testing.T, tables *historyTables) *historyTable {
+	t.Helper()
+	ht, err := tables.table(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ht
+}
+
+// mustAges returns the tables' ages.
+func mustAges(t *testing.T, tables *historyTables) *ageTable {
+	t.Helper()
+	at, err := tables.ageTable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return at
+}
+
 // sameBits reports whether two lists of histories, ages or counts hold the
 // same values bit for bit (−0 differing from 0).
 func sameBits(a, b []float64) bool {
@@ -65,18 +85,18 @@ func TestPatternTablesAsHashed(t *testing.T) {
 				c.Recency = math.Copysign(0, -1)
 			}
 		}
-		hashed := newHistoryTables(cs, nil)
-		fromRows := newHistoryTables(cs, patternsOf(cs))
-		if fromRows.patternRows() == nil {
+		hashed := newHistoryTables(&Input{Customers: cs})
+		fromRows := newHistoryTables(&Input{Customers: cs, Patterns: patternsOf(cs)})
+		if rows, _ := fromRows.patternRows(); rows == nil {
 			t.Fatalf("n = %d: the customers' own pattern table was not used", n)
 		}
-		want, got := historyColumns(hashed.table(false)), historyColumns(fromRows.table(false))
+		want, got := historyColumns(mustTable(t, hashed)), historyColumns(mustTable(t, fromRows))
 		for k := range want {
 			if !sameBits(got[k], want[k]) {
 				t.Fatalf("n = %d: column %d of the histories %v, hashed %v", n, k, got[k], want[k])
 			}
 		}
-		ha, ra := hashed.ageTable(), fromRows.ageTable()
+		ha, ra := mustAges(t, hashed), mustAges(t, fromRows)
 		for k, a := range ha.list {
 			if k >= len(ra.list) || !sameBits([]float64{a.x, a.T}, []float64{ra.list[k].x, ra.list[k].T}) || ha.first[k] != ra.first[k] {
 				t.Fatalf("n = %d: age %d differs: hashed %v (customer %d), from rows %v", n, k, a, ha.first[k], ra.list[k:])
@@ -86,8 +106,8 @@ func TestPatternTablesAsHashed(t *testing.T) {
 			t.Fatalf("n = %d: %d ages from rows, %d hashed", n, len(ra.list), len(ha.list))
 		}
 		for i := range cs {
-			if ha.of[i] != ra.of[i] {
-				t.Fatalf("n = %d: customer %d has age %d hashed, %d from rows", n, i, ha.of[i], ra.of[i])
+			if ha.of(i) != ra.of(i) {
+				t.Fatalf("n = %d: customer %d has age %d hashed, %d from rows", n, i, ha.of(i), ra.of(i))
 			}
 		}
 	}
@@ -95,7 +115,7 @@ func TestPatternTablesAsHashed(t *testing.T) {
 	cs := []Customer{{Frequency: 1, Recency: 1, T: 2}, {Frequency: 0, T: 3}}
 	pt := patternsOf(cs)
 	cs[1].T = 4
-	if rows := newHistoryTables(cs, pt).patternRows(); rows != nil {
+	if rows, _ := newHistoryTables(&Input{Customers: cs, Patterns: pt}).patternRows(); rows != nil {
 		t.Errorf("a pattern table of other histories was used: rows %v", rows)
 	}
 }

@@ -70,8 +70,11 @@ func InputFromArtifacts(a *experiments.Artifacts) (*Input, error) {
 		// the tracking forecast of a factored model.
 		pr := Predicted{from: p}
 		_, pr.alive = a.Fits[m].(models.AliveFactored)
-		if a.Column != nil {
-			pr.rank = func(q experiments.Quantity) []float64 { return a.Column(m, q) }
+		switch {
+		case a.AcquireColumn != nil:
+			pr.rank = func(q experiments.Quantity) ([]float64, func()) { return a.AcquireColumn(m, q) }
+		case a.Column != nil:
+			pr.rank = func(q experiments.Quantity) ([]float64, func()) { return a.Column(m, q), func() {} }
 		}
 		in.Predictions[m] = pr
 	}

@@ -2,7 +2,7 @@ package plot
 
 import (
 	"bytes"
-	"compress/zlib"
+	"compress/flate"
 	"encoding/binary"
 	"hash/crc32"
 	"image"
@@ -19,22 +19,59 @@ import (
 // kB), so that the alpha channel is checked as the rows are filtered, in
 // the same pass.
 func encodePNG(w io.Writer, img *image.RGBA) error {
-	var buf bytes.Buffer
-	opaque, err := encodeRGB(&buf, img)
-	if err != nil {
+	var e rgbEncoder
+	if err := e.encode(img); err != nil {
 		return err
 	}
-	if !opaque {
-		return pngEncoder.Encode(w, img)
-	}
-	_, err = buf.WriteTo(w)
+	_, err := w.Write(e.bytes())
 	return err
 }
 
-// encodeRGB writes img as an RGB PNG into buf (see encodePNG) and reports
-// whether every pixel has alpha 255; when one does not, it stops at its
-// row, and what buf holds is not to be used.
-func encodeRGB(buf *bytes.Buffer, img *image.RGBA) (opaque bool, err error) {
+// rgbEncoder is encodePNG with buffers kept from one image to the next:
+// the file, the compressor and the rows.
+//
+// The compressed stream is zlib's (RFC 1950) at zlib.BestSpeed, byte for
+// byte: the deflate stream of compress/flate at that level between zlib's
+// two-byte header and the Adler-32 checksum of the data. The checksum is
+// computed here rather than by compress/zlib, so that a row equal to the
+// row above, whose Up filter is all zeros (most rows of a figure: blank
+// margins, the insides of bars and heat-map cells), is neither filtered
+// nor summed byte by byte: a run of n zeros leaves the checksum's first
+// sum as it is and adds n times it to the second.
+type rgbEncoder struct {
+	buf     bytes.Buffer
+	deflate *flate.Writer
+	chunks  chunkWriter
+	row     []byte
+	zeroRow []byte // the Up filter's type, then zeros: a row equal to the row above
+	zeros   []byte // the row above the first: zeros, never written
+}
+
+// zlibHeader is the zlib header of a deflate stream of the default window
+// at zlib.BestSpeed (compression level flag 0; its check bits make the
+// 16-bit header a multiple of 31).
+var zlibHeader = [2]byte{0x78, 0x01}
+
+// encode makes the PNG file of img (see encodePNG), which bytes then
+// returns.
+func (e *rgbEncoder) encode(img *image.RGBA) error {
+	e.buf.Reset()
+	opaque, err := e.encodeRGB(img)
+	if err != nil || opaque {
+		return err
+	}
+	e.buf.Reset()
+	return pngEncoder.Encode(&e.buf, img)
+}
+
+// bytes returns the file made by the last encode, valid until the next.
+func (e *rgbEncoder) bytes() []byte { return e.buf.Bytes() }
+
+// encodeRGB writes img as an RGB PNG into e.buf (see encodePNG) and
+// reports whether every pixel has alpha 255; when one does not, it stops
+// at its row, and what e.buf holds is not to be used.
+func (e *rgbEncoder) encodeRGB(img *image.RGBA) (opaque bool, err error) {
+	buf := &e.buf
 	b := img.Bounds()
 	width, height := b.Dx(), b.Dy()
 	buf.WriteString("\x89PNG\r\n\x1a\n")
@@ -45,31 +82,107 @@ func encodeRGB(buf *bytes.Buffer, img *image.RGBA) (opaque bool, err error) {
 	if err := writeChunk(buf, "IHDR", ihdr[:]); err != nil {
 		return false, err
 	}
-	chunks := &chunkWriter{w: buf}
-	zw, err := zlib.NewWriterLevel(chunks, zlib.BestSpeed)
-	if err != nil {
-		return false, err
+	e.chunks.w, e.chunks.buf = buf, e.chunks.buf[:0]
+	e.chunks.Write(zlibHeader[:])
+	if e.deflate == nil {
+		if e.deflate, err = flate.NewWriter(&e.chunks, flate.BestSpeed); err != nil {
+			return false, err
+		}
+	} else {
+		e.deflate.Reset(&e.chunks)
 	}
-	row := make([]byte, 1+3*width+8) // 8 bytes of slack for upFilter's stores
-	row[0] = 2                       // the Up filter
-	prev := make([]byte, 4*width)    // above the first row: zeros
+	n := 1 + 3*width          // a filtered row: its filter type, then RGB
+	e.row = grown(e.row, n+8) // 8 bytes of slack for upFilter's stores
+	e.zeroRow = grown(e.zeroRow, n)
+	e.zeros = grown(e.zeros, 4*width)
+	e.row[0], e.zeroRow[0] = 2, 2 // the Up filter
+	var sum adler32Sum
+	sum.reset()
+	prev := e.zeros // above the first row: zeros
 	for y := range height {
 		cur := img.Pix[y*img.Stride : y*img.Stride+4*width]
-		if !upFilter(row[1:], cur, prev) {
-			return false, nil
+		row := e.row[:n]
+		if y > 0 && bytes.Equal(cur, prev) {
+			row = e.zeroRow // opaque as the row above
+			sum.add(row[:1])
+			sum.addZeros(n - 1)
+		} else {
+			if !upFilter(e.row[1:], cur, prev) {
+				return false, nil
+			}
+			sum.add(row)
 		}
-		if _, err := zw.Write(row[:1+3*width]); err != nil {
+		if _, err := e.deflate.Write(row); err != nil {
 			return false, err
 		}
 		prev = cur
 	}
-	if err := zw.Close(); err != nil {
+	if err := e.deflate.Close(); err != nil {
 		return false, err
 	}
-	if err := chunks.flush(); err != nil {
+	var check [4]byte
+	binary.BigEndian.PutUint32(check[:], sum.value())
+	e.chunks.Write(check[:])
+	if err := e.chunks.flush(); err != nil {
 		return false, err
 	}
 	return true, writeChunk(buf, "IEND", nil)
+}
+
+// adler32Sum is the Adler-32 checksum of RFC 1950, as hash/adler32
+// computes it, with runs of zeros added in constant time: s1 = 1 + Σ b_i
+// and s2 = Σ s1 after each byte, both modulo 65521.
+type adler32Sum struct{ s1, s2 uint64 }
+
+const (
+	adlerMod = 65521
+	// adlerBlock bytes added to sums below adlerMod keep them below 2^42
+	// (s1 < 2^25, s2 < 2^16 · 2^25): they are reduced once a block.
+	adlerBlock = 1 << 16
+)
+
+func (a *adler32Sum) reset() { a.s1, a.s2 = 1, 0 }
+
+// value returns the checksum.
+func (a *adler32Sum) value() uint32 { return uint32(a.s2<<16 | a.s1) }
+
+// addZeros adds n zero bytes: s1 stays, s2 grows by n·s1.
+func (a *adler32Sum) addZeros(n int) {
+	a.s2 = (a.s2 + uint64(n)%adlerMod*a.s1) % adlerMod
+}
+
+// add adds the bytes of p, eight at a time where they are zeros.
+func (a *adler32Sum) add(p []byte) {
+	s1, s2 := a.s1, a.s2
+	for len(p) > 0 {
+		block := p[:min(len(p), adlerBlock)]
+		p = p[len(block):]
+		for ; len(block) >= 8; block = block[8:] {
+			if binary.LittleEndian.Uint64(block) == 0 {
+				s2 += 8 * s1
+				continue
+			}
+			for _, c := range block[:8] {
+				s1 += uint64(c)
+				s2 += s1
+			}
+		}
+		for _, c := range block {
+			s1 += uint64(c)
+			s2 += s1
+		}
+		s1, s2 = s1%adlerMod, s2%adlerMod
+	}
+	a.s1, a.s2 = s1, s2
+}
+
+// grown returns b with length n, reallocated when its capacity is less
+// (its contents then zeros).
+func grown(b []byte, n int) []byte {
+	if cap(b) < n {
+		return make([]byte, n)
+	}
+	return b[:n]
 }
 
 // upFilter writes the Up filter of an RGBA row cur over the row prev above

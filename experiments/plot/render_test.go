@@ -277,7 +277,7 @@ func writeResultsFolder(t testing.TB, dir string, in *Input) {
 	purchases, revenue := map[string][]float64{}, map[string][]float64{}
 	for _, m := range in.Models {
 		p := in.Predictions[m]
-		purchases[m], revenue[m] = p.purchases(), p.ranked(experiments.TargetRevenue)
+		purchases[m], revenue[m] = p.purchases(), rankedCopy(p, experiments.TargetRevenue)
 	}
 	for i, c := range in.Customers {
 		sb.WriteString(strings.Join([]string{c.ID, g(c.Frequency), g(c.Recency), g(c.T), "0", g(c.FrequencyHoldout), "0", g(fxHoldout), g(c.RevenueHoldout)}, ","))

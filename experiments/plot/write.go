@@ -2,17 +2,14 @@ package plot
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
 	"image/png"
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -56,33 +53,59 @@ func WriteAll(dir string, a *experiments.Artifacts) error {
 // others and writes plots/data.json. The files are those WriteAll writes
 // from the complete artifacts, byte for byte. The customers and
 // predictions are let go once the first figures' data is computed.
-func StartAll(dir string, a *experiments.Artifacts) (finish func(*experiments.Artifacts) error, err error) {
+//
+// Both steps stop soon after ctx ends (between figures, and every few
+// thousand customers in the loops over them) and return ctx's error.
+func StartAll(ctx context.Context, dir string, a *experiments.Artifacts) (finish func(*experiments.Artifacts) error, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	in, err := InputFromArtifacts(a)
 	if err != nil {
 		return nil, err
 	}
-	formats := configFormats(a)
+	in.ctx = ctx
 	folder := filepath.Join(dir, Dir)
 	if err := os.MkdirAll(folder, 0o755); err != nil {
 		return nil, fmt.Errorf("plots: %w", err)
 	}
+	figures := newDrawer(ctx, folder, configFormats(a))
+	figures.reserve(scoredCanvases(len(in.Models)))
 	c := newComputation(in)
-	if err := c.runEarly(in, func(figs []Figure) error { return WriteFigures(folder, figs, formats...) }); err != nil {
+	if err := c.runEarly(in, figures.draw); err != nil {
 		return nil, err
 	}
 	// What the scored parts read besides the metrics.
-	scoredIn := &Input{Unit: in.Unit, Models: in.Models}
+	scoredIn := &Input{Unit: in.Unit, Models: in.Models, ctx: ctx}
 	return func(full *experiments.Artifacts) error {
 		if full == nil || full.Metrics == nil {
 			return errors.New("plots: the run's artifacts lack the metrics")
 		}
 		scoredIn.Metrics = full.Metrics
-		c.run(scoredIn, true)
-		if err := WriteFigures(folder, c.figures(true), formats...); err != nil {
+		if err := c.run(scoredIn, true); err != nil {
+			return err
+		}
+		if err := figures.draw(c.figures(true)); err != nil {
 			return err
 		}
 		return writeData(folder, c.data())
 	}, nil
+}
+
+// scoredCanvases returns the bytes of the largest canvas of the figures
+// that need the scores, in a run of n models: their sizes depend on the
+// number of models alone.
+func scoredCanvases(n int) int {
+	n = max(n, 1)
+	largest := 0
+	for _, f := range []Figure{
+		(&DecilesData{Models: make([]DecileSeries, n)}).figure(), (&ComparisonData{}).figure(),
+		(&IntervalTotalsData{}).figure(), (&PITData{Models: make([]string, n)}).figure(),
+	} {
+		w, h := f.PixelSize()
+		largest = max(largest, 4*w*h)
+	}
+	return largest
 }
 
 // configFormats returns the figure formats of a run's config (none: the
@@ -141,63 +164,16 @@ func FormatsIn(folder string) []string {
 // WriteFigures writes each figure as NAME.png and/or NAME.svg into folder
 // (formats: png, svg; none given: experiments.DefaultFigureFormats),
 // several at a time: one worker per CPU, each drawing its figures one
-// after another into one image buffer.
+// after another on one canvas (see drawer).
 func WriteFigures(folder string, figs []Figure, formats ...string) error {
-	if len(formats) == 0 {
-		formats = experiments.DefaultFigureFormats
-	}
-	errs := make([]error, len(figs))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(len(figs), max(1, runtime.GOMAXPROCS(0))) {
-		wg.Go(func() {
-			var pix []byte
-			for i := int(next.Add(1)) - 1; i < len(figs); i = int(next.Add(1)) - 1 {
-				errs[i] = writeFigure(folder, figs[i], &pix, formats)
-			}
-		})
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return newDrawer(context.Background(), folder, formats).draw(figs)
 }
 
 // WriteFigure writes one figure as folder/NAME.svg (no embedded font, see
-// SVG) and/or folder/NAME.png (DPI dots per inch, white background).
+// SVG) and/or folder/NAME.png (DPI dots per inch, white background), in
+// the formats WriteFigures takes.
 func WriteFigure(folder string, f Figure, formats ...string) error {
-	var pix []byte
-	return writeFigure(folder, f, &pix, formats)
-}
-
-// writeFigure is WriteFigure drawing the PNG into *pix (grown as needed).
-func writeFigure(folder string, f Figure, pix *[]byte, formats []string) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("plots: drawing %s: %v", f.Name, p)
-		}
-	}()
-	for _, format := range formats {
-		switch format {
-		case experiments.FormatSVG:
-			svg, err := SVG(f, false)
-			if err != nil {
-				return err
-			}
-			if err := atomicfile.WriteBytes(filepath.Join(folder, f.Name+".svg"), svg); err != nil {
-				return err
-			}
-		case experiments.FormatPNG:
-			img := f.raster(*pix)
-			*pix = img.Pix
-			if err := atomicfile.Write(filepath.Join(folder, f.Name+".png"), func(w io.Writer) error {
-				return encodePNG(w, img)
-			}); err != nil {
-				return err
-			}
-		default:
-			return fmt.Errorf("plots: %q is not a figure format (png, svg)", format)
-		}
-	}
-	return nil
+	return WriteFigures(folder, []Figure{f}, formats...)
 }
 
 // SVG draws f as an SVG document. With embedFonts the font files are
@@ -230,24 +206,6 @@ const (
 	svgFamily         = "Liberation Sans"
 	svgFamilyFallback = "'Liberation Sans',Arial,Helvetica,sans-serif"
 )
-
-// raster draws f at DPI dots per inch on white, into pix when it is large
-// enough (its contents do not matter: the canvas paints the background
-// first), else into a new image. The canvas draws straight into the image
-// (vgimg.NewWith alone allocates an image and then copies it into another
-// for its drawing context, 11 MB a figure at 300 dpi) and fills
-// straight-edged shapes faster than gg (see rasterCanvas).
-func (f Figure) raster(pix []byte) *image.RGBA {
-	w, h := f.PixelSize()
-	img := &image.RGBA{Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
-	if n := 4 * w * h; cap(pix) >= n {
-		img.Pix = pix[:n]
-	} else {
-		img.Pix = make([]byte, n)
-	}
-	f.Draw(draw.New(newRasterCanvas(img, DPI)))
-	return img
-}
 
 // pngEncoder compresses for speed: the figures are mostly flat colour, so
 // the files stay small, and encoding is half the time of drawing a figure

@@ -53,7 +53,7 @@ func AppendG(dst []byte, v float64) []byte {
 		mant |= 1 << mantBits
 	}
 	digits, exp10 := shortest(mant, exp-bias-mantBits, denorm)
-	return appendDecimal(dst, digits, exp10)
+	return appendDecimal(dst, digits, exp10, uint64(math.Abs(v)))
 }
 
 // shortest returns the shortest decimal digits·10^exp10 that rounds to
@@ -155,6 +155,9 @@ func parityOf(u uint64, phi uint128, beta int) (parity, isInt bool) {
 
 // trimZeros returns x without its trailing decimal zeros and their count.
 func trimZeros(x uint64) (uint64, int) {
+	if x%10 != 0 { // most digits of a computed value
+		return x, 0
+	}
 	zeros := 0
 	for x%100000000 == 0 {
 		x /= 100000000
@@ -175,11 +178,12 @@ func trimZeros(x uint64) (uint64, int) {
 	return x, zeros
 }
 
-// appendDecimal appends digits·10^exp10 (digits > 0) in strconv's 'g'
-// layout for the shortest digits: %e when the exponent of the first digit
-// is below −4 or at least 6, %f otherwise. The digits are written once,
-// into their place in dst, eight at a time (putDigits).
-func appendDecimal(dst []byte, digits uint64, exp10 int) []byte {
+// appendDecimal appends digits·10^exp10 (digits > 0), the shortest
+// digits of a value whose integer part is whole (for |v| < 10⁶; any
+// otherwise), in strconv's 'g' layout: %e when the exponent of the first
+// digit is below −4 or at least 6, %f otherwise. The digits are written
+// once, into their place in dst, eight at a time (putDigits).
+func appendDecimal(dst []byte, digits uint64, exp10 int, whole uint64) []byte {
 	n := len(dst)
 	if cap(dst)-n < maxLen {
 		dst = append(dst, make([]byte, maxLen)...)
@@ -216,11 +220,13 @@ func appendDecimal(dst []byte, digits uint64, exp10 int) []byte {
 		copy(out[nd:dp], "00000")
 		return dst[:n+dp]
 	}
-	putDigits(out[1:], digits, nd) // ddd.ddd: the digits one to the right, the integer ones moved left
-	for i := range dp {
-		out[i] = out[i+1]
-	}
-	out[dp] = '.'
+	// ddd.ddd (1 ≤ dp ≤ 6): the integer part's digits and the point in
+	// one word, then the fraction's digits with their leading zeros. The
+	// integer part of the digits is the value's, whole: no integer lies
+	// between the two, or it would be a shorter decimal that reads back
+	// to the value.
+	binary.LittleEndian.PutUint64(out, eightDigits(uint32(whole))>>(8*(8-dp))|'.'<<(8*dp))
+	putDigits(out[dp+1:], digits-whole*pow10u64[nd-dp], nd-dp)
 	return dst[:n+nd+1]
 }
 

@@ -1,0 +1,172 @@
+package plot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/clv-dev/clv/experiments"
+	"github.com/clv-dev/clv/experiments/atomicfile"
+)
+
+// A drawer writes figures into a plots folder, from one call or several
+// (a run draws its figures in three groups, two of them at once): at most
+// one figure per CPU at a time, each drawn and encoded with the scratch of
+// one of its slots, the canvas's pixels and the PNG encoder's buffers,
+// which pass from figure to figure.
+//
+// A canvas of 300 dpi is 11 to 31 MB. Made afresh for every figure, or for
+// every group, its pages are new to the process each time, and the kernel
+// zeroes each page as the canvas's background is first painted over it:
+// the most expensive part of drawing a figure on a large run. Passed on,
+// it is painted over in memory already mapped. A canvas too small for a
+// figure is replaced by one as large as the largest figure of the group or
+// than reserve says: a canvas is made once a slot when reserve bounds the
+// figures to come (only the part of it a figure covers is touched).
+//
+// A drawer stops at the next figure once its context ends, returning the
+// context's error.
+type drawer struct {
+	ctx     context.Context
+	folder  string
+	formats []string
+	// slots holds the scratch of the figures not being drawn: a figure
+	// takes one and hands it back.
+	slots chan *scratch
+	// largest is the bytes of the largest canvas a group is expected to
+	// need (see reserve).
+	largest int
+}
+
+// reserve makes every canvas made from now on at least the given bytes
+// large: the largest canvas of the figures to come, so that a canvas made
+// for a smaller figure serves them all. Call it before draw.
+func (d *drawer) reserve(bytes int) { d.largest = max(d.largest, bytes) }
+
+// newDrawer returns a drawer into folder in the given formats (none:
+// experiments.DefaultFigureFormats), with one slot per CPU.
+func newDrawer(ctx context.Context, folder string, formats []string) *drawer {
+	if len(formats) == 0 {
+		formats = experiments.DefaultFigureFormats
+	}
+	d := &drawer{ctx: ctx, folder: folder, formats: formats, slots: make(chan *scratch, max(1, runtime.GOMAXPROCS(0)))}
+	for range cap(d.slots) {
+		d.slots <- &scratch{}
+	}
+	return d
+}
+
+// draw writes figs, one worker per slot taking the next figure. It returns
+// the context's error once it has ended, else the figures' errors.
+func (d *drawer) draw(figs []Figure) error {
+	largest := d.largest // bytes of the largest canvas
+	for _, f := range figs {
+		w, h := f.PixelSize()
+		largest = max(largest, 4*w*h)
+	}
+	errs := make([]error, len(figs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(len(figs), cap(d.slots)) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(figs); i = int(next.Add(1)) - 1 {
+				var s *scratch
+				select {
+				case s = <-d.slots:
+				case <-d.ctx.Done():
+					return
+				}
+				if d.ctx.Err() == nil {
+					errs[i] = s.write(d.folder, figs[i], d.formats, largest)
+				}
+				d.slots <- s
+			}
+		})
+	}
+	wg.Wait()
+	if err := d.ctx.Err(); err != nil {
+		return err
+	}
+	return errors.Join(errs...)
+}
+
+// scratch is what drawing a figure reuses: the canvas's pixels (grown as
+// needed) and the PNG encoder.
+type scratch struct {
+	pix []byte
+	png rgbEncoder
+}
+
+// write writes one figure as folder/NAME.svg (no embedded font, see SVG)
+// and/or folder/NAME.png (DPI dots per inch, white background); a canvas
+// it has to make is made large enough for largest bytes.
+func (s *scratch) write(folder string, f Figure, formats []string, largest int) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("plots: drawing %s: %v", f.Name, p)
+		}
+	}()
+	for _, format := range formats {
+		switch format {
+		case experiments.FormatSVG:
+			svg, err := SVG(f, false)
+			if err != nil {
+				return err
+			}
+			if err := atomicfile.WriteBytes(filepath.Join(folder, f.Name+".svg"), svg); err != nil {
+				return err
+			}
+		case experiments.FormatPNG:
+			if err := s.writePNG(folder, f, largest); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("plots: %q is not a figure format (png, svg)", format)
+		}
+	}
+	return nil
+}
+
+// writePNG draws f on the scratch's canvas and writes it as folder/NAME.png.
+func (s *scratch) writePNG(folder string, f Figure, largest int) error {
+	w, h := f.PixelSize()
+	if n := 4 * w * h; cap(s.pix) < n {
+		s.pix = nil // let the old canvas go before making the new one
+		s.pix = make([]byte, n, max(n, largest))
+	}
+	img := f.raster(s.pix)
+	s.pix = img.Pix
+	if err := s.png.encode(img); err != nil {
+		return fmt.Errorf("plots: encoding %s: %w", f.Name, err)
+	}
+	return atomicfile.Write(filepath.Join(folder, f.Name+".png"), func(w io.Writer) error {
+		_, err := w.Write(s.png.bytes())
+		return err
+	})
+}
+
+// raster draws f at DPI dots per inch on white, into pix when it is large
+// enough (its contents do not matter: the canvas paints the background
+// first), else into a new image. The canvas draws straight into the image
+// (vgimg.NewWith alone allocates an image and then copies it into another
+// for its drawing context, 11 MB a figure at 300 dpi) and fills
+// straight-edged shapes faster than gg (see rasterCanvas).
+func (f Figure) raster(pix []byte) *image.RGBA {
+	w, h := f.PixelSize()
+	img := &image.RGBA{Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
+	if n := 4 * w * h; cap(pix) >= n {
+		img.Pix = pix[:n]
+	} else {
+		img.Pix = make([]byte, n)
+	}
+	f.Draw(draw.New(newRasterCanvas(img, DPI)))
+	return img
+}
