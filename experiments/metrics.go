@@ -416,18 +416,33 @@ func (sc *Scorer) errorSums(ctx context.Context, predicted, actual []float64, fa
 			rowLogs[r] = math.Log1p(v)
 		}
 	}
+	// ln(1+p) of a block of customers is gathered from the rows (or
+	// computed) first, by a loop that does nothing else (see sumsInOrder).
+	var logP [gatherBlock]float64
 	n := len(predicted)
-	for s := 0; s < n; s += cancelBlock {
-		if err := ctx.Err(); err != nil {
-			return errorSums{}, err
+	for s := 0; s < n; s += gatherBlock {
+		if s%cancelBlock == 0 {
+			if err := ctx.Err(); err != nil {
+				return errorSums{}, err
+			}
 		}
-		end := min(n, s+cancelBlock)
+		end := min(n, s+gatherBlock)
+		pred := predicted[s:end]
+		if rowLogs != nil {
+			for k, r := range sc.rowOf[s:end] {
+				logP[k] = rowLogs[r]
+			}
+		} else {
+			for k, p := range pred {
+				logP[k] = math.Log1p(p)
+			}
+		}
 		var logA []float64
 		if facts.log1pOf == nil {
 			logA = facts.log1p[s:end]
 		}
 		act := actual[s:end]
-		for k, p := range predicted[s:end] {
+		for k, p := range pred {
 			a := act[k]
 			var la float64
 			if logA != nil {
@@ -440,13 +455,7 @@ func (sc *Scorer) errorSums(ctx context.Context, predicted, actual []float64, fa
 			abs.add(e)
 			sq.add(e * e)
 			maxErr = max(maxErr, e)
-			var lp float64
-			if rowLogs != nil {
-				lp = rowLogs[sc.rowOf[s+k]]
-			} else {
-				lp = math.Log1p(p)
-			}
-			d := lp - la
+			d := logP[k] - la
 			sle.add(d * d)
 		}
 	}
@@ -499,15 +508,28 @@ func (sc *Scorer) correlations(ctx context.Context, predicted []float64, ranked 
 	}
 	meanP := P / float64(n)
 	var pxy, pxx, rxy, rxx ksum
-	for s := 0; s < n; s += cancelBlock {
-		if err := ctx.Err(); err != nil {
-			return 0, 0, err
+	// The ranks of a block of customers are gathered from the rows first
+	// (see sumsInOrder).
+	var rowRank [gatherBlock]float64
+	for s := 0; s < n; s += gatherBlock {
+		if s%cancelBlock == 0 {
+			if err := ctx.Err(); err != nil {
+				return 0, 0, err
+			}
 		}
-		e := min(n, s+cancelBlock)
+		e := min(n, s+gatherBlock)
+		rank := rowRank[:e-s]
+		if rp != nil {
+			rank = rp[s:e]
+		} else {
+			for k, r := range sc.rowOf[s:e] {
+				rank[k] = ranked.rowRanks[r]
+			}
+		}
 		vdev, vkeys := sideBlock(values, s, e)
 		rdev, rkeys := sideBlock(ranks, s, e)
 		for k, p := range predicted[s:e] {
-			var dv, dr float64
+			var dv float64
 			if vkeys != nil {
 				dv = values.byKey[int(vkeys[k])]
 			} else {
@@ -516,11 +538,7 @@ func (sc *Scorer) correlations(ctx context.Context, predicted []float64, ranked 
 			dx := p - meanP
 			pxy.add(dx * dv)
 			pxx.add(dx * dx)
-			if rp != nil {
-				dr = rp[s+k] - meanR
-			} else {
-				dr = ranked.rowRanks[sc.rowOf[s+k]] - meanR
-			}
+			dr := rank[k] - meanR
 			if rkeys != nil {
 				dv = ranks.byKey[int(rkeys[k])]
 			} else {

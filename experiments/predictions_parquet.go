@@ -229,7 +229,7 @@ func (pw *parquetStream) encodeStrings(c predColumn, first, m int) (parquetBound
 		}
 	}
 	if len(pw.text) > math.MaxInt32/2 {
-		return b, fmt.Errorf("%d bytes of text in %d rows: a Parquet page holds at most 1 GiB", len(pw.text), m)
+		return b, fmt.Errorf("%d bytes of text in %d rows: a Parquet page holds at most 1 GiB; write output.predictions: csv", len(pw.text), m)
 	}
 	var err error
 	pw.data, err = deltaLengthEncoding.EncodeByteArray(pw.data[:0], pw.text, pw.offsets)

@@ -548,15 +548,24 @@ func (sc *Scorer) rowOrder(ctx context.Context, values []float64) (order []int32
 		s = e
 	}
 	order = sc.places.get(n)
-	for s := 0; s < n; s += cancelBlock {
-		if err := ctx.Err(); err != nil {
-			sc.places.put(order)
-			sc.floats.put(ranks)
-			return nil, nil, err
+	// The levels of a block of customers are gathered first, by a loop
+	// that only loads (see sumsInOrder).
+	var lv [gatherBlock]int32
+	for s := 0; s < n; s += gatherBlock {
+		if s%cancelBlock == 0 {
+			if err := ctx.Err(); err != nil {
+				sc.places.put(order)
+				sc.floats.put(ranks)
+				return nil, nil, err
+			}
 		}
-		for j, r := range sc.rowByID[s:min(n, s+cancelBlock)] {
-			l := level[r]
-			order[next[l]] = sc.byID[s+j]
+		e := min(n, s+gatherBlock)
+		for k, r := range sc.rowByID[s:e] {
+			lv[k] = level[r]
+		}
+		for k, i := range sc.byID[s:e] {
+			l := lv[k]
+			order[next[l]] = i
 			next[l]++
 		}
 	}

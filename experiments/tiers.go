@@ -314,14 +314,20 @@ func (tt *tierTotals) addColumns(tiers []Tier, p *Prediction, holdoutRevenue []f
 	}
 	terms := new([len(tierNames)][tierBlock]tierTerms)
 	totalNet, totalRev, clvTotal := tt.totalNet, tt.totalRev, tt.clvTotal
+	// The rows' values are gathered first, by a loop that only loads, so
+	// that many loads from memory are in flight (the rows are numbered
+	// apart from the customers: most are cache misses).
+	var discounted, aliveTime, alive [tierBlock]float64
 	for lo := 0; lo < n; lo += tierBlock {
 		hi := min(n, lo+tierBlock)
+		for k, r := range rows[lo:hi] {
+			discounted[k], aliveTime[k], alive[k] = p.discounted[r], p.aliveTime[r], p.alive[r]
+		}
 		var count [len(tierNames)]int
 		for k, t := range tiers[lo:hi] {
 			i := lo + k
-			r, s := rows[i], spend[i]
-			d := p.discounted[r]
-			net, clv := netCLV(p.net, s, d, p.aliveTime[r]), p.margin*s*d
+			s, d := spend[i], discounted[k]
+			net, clv := netCLV(p.net, s, d, aliveTime[k]), p.margin*s*d
 			var v float64
 			if rev != nil {
 				v = rev[i]
@@ -329,7 +335,7 @@ func (tt *tierTotals) addColumns(tiers []Tier, p *Prediction, holdoutRevenue []f
 			}
 			totalNet.add(net)
 			clvTotal += clv
-			terms[t][count[t]] = tierTerms{net, clv, p.alive[r], v}
+			terms[t][count[t]] = tierTerms{net, clv, alive[k], v}
 			count[t]++
 		}
 		for t, c := range count {

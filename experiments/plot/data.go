@@ -207,6 +207,8 @@ type Input struct {
 	// ctx, when not nil, is the run's (StartAll): the figures stop soon
 	// after it ends (see stopped).
 	ctx context.Context
+	// hist is the customers' distinct histories (see histories).
+	hist *historyTables
 }
 
 // checkEvery is how many customers the loops over them go through between
@@ -436,6 +438,7 @@ func newComputation(in *Input) *computation {
 		d.Unit = in.Unit.Name
 	}
 	parts := figureParts()
+	in.histories() // made before parts share them
 	return &computation{d: d, parts: parts, errs: make([]error, len(parts))}
 }
 
@@ -597,6 +600,31 @@ func dayIndex(a, b time.Time) int {
 	return int(math.Round(b.Sub(a).Hours() / 24))
 }
 
+// birthDays returns how many customers first bought on each day 0, …,
+// calK of the daily counts (whole numbers: the same in any order), counted
+// per distinct history.
+func birthDays(in *Input, calK int) ([]float64, error) {
+	ht, err := in.histories().table(false)
+	if err != nil {
+		return nil, err
+	}
+	u := in.Unit.Days()
+	day := func(T float64) int { return calK - int(math.Round(T*u)) }
+	births := make([]float64, calK+1)
+	for g, h := range ht.hs {
+		if b := day(h.T); b < 0 || b > calK {
+			for _, c := range in.Customers { // the first such customer, to name
+				if b := day(c.T); b < 0 || b > calK {
+					return nil, fmt.Errorf("tracking: customer %q with T = %g %s first bought before the first day %s of the daily counts",
+						c.ID, c.T, unitPlural(in.Unit.Name), in.FirstDay.Format(time.DateOnly))
+				}
+			}
+		}
+		births[day(h.T)] += ht.count[g]
+	}
+	return births, nil
+}
+
 // Tracking computes the tracking plot (see TrackingData). It returns an
 // error when the daily counts are missing or do not match the customers.
 func Tracking(in *Input) (*TrackingData, error) {
@@ -624,15 +652,9 @@ func Tracking(in *Input) (*TrackingData, error) {
 		}
 		last = holdK
 	}
-	// Customers by first-purchase day.
-	births := make([]float64, calK+1)
-	for _, c := range in.Customers {
-		b := calK - int(math.Round(c.T*u))
-		if b < 0 || b > calK {
-			return nil, fmt.Errorf("tracking: customer %q with T = %g %s first bought before the first day %s of the daily counts",
-				c.ID, c.T, unitPlural(in.Unit.Name), in.FirstDay.Format(time.DateOnly))
-		}
-		births[b]++
+	births, err := birthDays(in, calK)
+	if err != nil {
+		return nil, err
 	}
 	type cohort struct {
 		day int
@@ -701,7 +723,7 @@ func Tracking(in *Input) (*TrackingData, error) {
 			holdT = append(holdT, float64(d-calK)/u)
 		}
 	}
-	hist := newHistoryTables(in)
+	hist := in.histories()
 	for _, m := range in.Models {
 		f, ok := in.Fits[m]
 		if !ok || f == nil {
@@ -879,13 +901,17 @@ func CalibrationFit(in *Input) (*CalibrationFitData, error) {
 	for b := range x {
 		x[b] = float64(b)
 	}
-	actual := make(Floats, Buckets)
-	for _, c := range in.Customers {
-		actual[bucketOf(c.Frequency)]++
+	ht, err := in.histories().table(false)
+	if err != nil {
+		return nil, err
+	}
+	actual := make(Floats, Buckets) // whole numbers: the same in any order
+	for g := range ht.hs {
+		actual[bucketOf(ht.hs[g].x)] += ht.count[g]
 	}
 	cf.Series = append(cf.Series, Series{Key: KeyActual, X: x, Y: actual})
 	// Distinct T values in increasing order, so sums run in a fixed order.
-	tvals, tcount := distinctValues(in.Customers, func(c *Customer) float64 { return c.T })
+	tvals, tcount := distinctValues(ht, func(h *history) float64 { return h.T })
 	n := float64(len(in.Customers))
 	for _, m := range in.Models {
 		pd, ok := in.Fits[m].(PurchaseDistribution)
@@ -1115,7 +1141,11 @@ func Heatmaps(in *Input) ([]HeatmapData, error) {
 	if n == 0 {
 		return nil, errors.New("no customers")
 	}
-	ts := orderStatistics(in.Customers, func(c *Customer) float64 { return c.T }, []int{max(0, n/2-1), n / 2})
+	ht, err := in.histories().table(false)
+	if err != nil {
+		return nil, err
+	}
+	ts := orderStatistics(ht, func(h *history) float64 { return h.T }, []int{max(0, n/2-1), n / 2})
 	medT := ts[1]
 	if n%2 == 0 {
 		medT = (ts[0] + ts[1]) / 2
@@ -1123,7 +1153,7 @@ func Heatmaps(in *Input) ([]HeatmapData, error) {
 	if !(medT > 0) {
 		return nil, fmt.Errorf("the median T is %v", medT)
 	}
-	f99 := orderStatistics(in.Customers, func(c *Customer) float64 { return c.Frequency }, []int{min(n-1, int(math.Ceil(0.99*float64(n)))-1)})
+	f99 := orderStatistics(ht, func(h *history) float64 { return h.x }, []int{min(n-1, int(math.Ceil(0.99*float64(n)))-1)})
 	fmax := int(math.Ceil(f99[0]))
 	fmax = max(5, min(fmax, 40))
 	horizon := predictionLength(in)
@@ -1176,19 +1206,20 @@ func Heatmaps(in *Input) ([]HeatmapData, error) {
 	return out, nil
 }
 
-// distinctValues returns the distinct values of value(c) over the
-// customers in increasing order, with how many customers have each:
+// distinctValues returns the distinct values of value(h) over the
+// customers' histories ht in increasing order, with how many customers
+// have each (whole numbers: the same whatever the order of the sums):
 // counted by an open-addressing index (the values are few, whole days in
 // the run's unit), then only the distinct values sorted.
-func distinctValues(cs []Customer, value func(c *Customer) float64) (vals, counts []float64) {
+func distinctValues(ht *historyTable, value func(h *history) float64) (vals, counts []float64) {
 	index := keyindex.New(1024)
 	var count []float64
-	for i := range cs {
-		k, seen := index.Of(value(&cs[i])+0, 0, 0) // +0: −0 as 0, as a map compares
+	for g := range ht.hs {
+		k, seen := index.Of(value(&ht.hs[g])+0, 0, 0) // +0: −0 as 0, as a map compares
 		if !seen {
 			count = append(count, 0)
 		}
-		count[k]++
+		count[k] += ht.count[g]
 	}
 	order := make([]int, index.Len())
 	for k := range order {
@@ -1203,11 +1234,11 @@ func distinctValues(cs []Customer, value func(c *Customer) float64) (vals, count
 	return vals, counts
 }
 
-// orderStatistics returns the customers' values of value(c) at the given
+// orderStatistics returns the customers' values of value(h) at the given
 // ranks in increasing order (rank 0 the smallest), as sorting them would
 // (see distinctValues).
-func orderStatistics(cs []Customer, value func(c *Customer) float64, ranks []int) []float64 {
-	vals, counts := distinctValues(cs, value)
+func orderStatistics(ht *historyTable, value func(h *history) float64, ranks []int) []float64 {
+	vals, counts := distinctValues(ht, value)
 	out := make([]float64, len(ranks))
 	for j, r := range ranks {
 		below := 0.0 // customers with a smaller value

@@ -358,8 +358,9 @@ func TestTrackingRejectsInconsistentData(t *testing.T) {
 	}
 	in = fixtureInput(t)
 	in.Customers[3].T = 1000 // first purchase before the first day
-	if _, err := Tracking(in); err == nil {
-		t.Error("no error for a customer older than the daily counts")
+	in.Customers[7].T = 900  // and another one
+	if _, err := Tracking(in); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("customer %q", in.Customers[3].ID)) {
+		t.Errorf("error %v, want one naming the first customer older than the daily counts, %q", err, in.Customers[3].ID)
 	}
 }
 
@@ -798,7 +799,8 @@ func checkHoldoutForecasts(t *testing.T, tables *historyTables, fits map[string]
 }
 
 // TestOrderStatisticsAsSorted checks distinctValues and orderStatistics
-// against sorting: values with many repeats (and −0 with 0), every rank.
+// over the customers' distinct histories against sorting the customers'
+// values: values with many repeats (and −0 with 0), every rank.
 func TestOrderStatisticsAsSorted(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 13))
 	for _, n := range []int{1, 2, 7, 500} {
@@ -806,6 +808,7 @@ func TestOrderStatisticsAsSorted(t *testing.T) {
 		sorted := make([]float64, n)
 		for i := range cs {
 			cs[i].T = float64(rng.IntN(40)) / 7
+			cs[i].Frequency = float64(rng.IntN(3))
 			if i%9 == 0 {
 				cs[i].T = math.Copysign(0, -1)
 			}
@@ -816,13 +819,20 @@ func TestOrderStatisticsAsSorted(t *testing.T) {
 		for r := range ranks {
 			ranks[r] = r
 		}
-		got := orderStatistics(cs, func(c *Customer) float64 { return c.T }, ranks)
+		ht, err := plainTable(&Input{Customers: cs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ht.hs) == n && n > 7 {
+			t.Fatalf("n = %d: no history repeats", n)
+		}
+		got := orderStatistics(ht, func(h *history) float64 { return h.T }, ranks)
 		for r, want := range sorted {
 			if got[r] != want {
 				t.Errorf("n = %d: rank %d is %v, sorting gives %v", n, r, got[r], want)
 			}
 		}
-		vals, counts := distinctValues(cs, func(c *Customer) float64 { return c.T })
+		vals, counts := distinctValues(ht, func(h *history) float64 { return h.T })
 		total := 0.0
 		for k, v := range vals {
 			if k > 0 && !(vals[k-1] < v) {

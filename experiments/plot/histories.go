@@ -2,22 +2,26 @@ package plot
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/clv-dev/clv/datasets"
 	"github.com/clv-dev/clv/datasets/keyindex"
 	"github.com/clv-dev/clv/models"
 )
 
-// The distinct calibration histories and ages of the tracking forecast.
+// The distinct calibration histories and ages of the customers.
 //
-// The forecast evaluates each model once per distinct input of its
-// prediction and weights the value by the customers that share it, summed
-// in the order the inputs first appear among the customers. The distinct
-// inputs are numbered by hashing every customer's, or, when the run's
-// pattern table of the same customers is given (datasets.Patterns: every
-// customer's row among the distinct (x, t_x, T)), by renumbering its rows
-// in order of first appearance, which gives the same numbers without
-// hashing a million customers.
+// The tracking forecast evaluates each model once per distinct input of
+// its prediction and weights the value by the customers that share it,
+// summed in the order the inputs first appear among the customers; the
+// calibration fit and the heat maps count the customers by T and by
+// frequency, per distinct history. The distinct histories are numbered by
+// hashing every customer's, or, when the run's pattern table of the same
+// customers is given (datasets.Patterns: every customer's row among the
+// distinct (x, t_x, T)), by numbering its rows in order of first
+// appearance, in one pass over the customers that also checks that the
+// table is theirs (see rowOrder): the same numbers, without hashing a
+// million customers. The ages are numbered alike, per row.
 
 // history is a distinct calibration history of the tracking forecast.
 type history struct {
@@ -44,15 +48,17 @@ type historyTable struct {
 }
 
 // historyTables builds the customers' distinct histories and ages once for
-// every model of a tracking plot: the histories with the activity bitmaps
-// (for the models that read them) and without, and the ages (x, T), each
-// on first use, from in's customers and, when not nil, their pattern table
-// (see the comment above). Each stops with the error of in's context once
-// that has ended.
+// every figure: the histories with the activity bitmaps (for the models
+// that read them) and without, and the ages (x, T), each on first use,
+// from in's customers and, when not nil, their pattern table (see the
+// comment above). Each stops with the error of in's context once that has
+// ended. Its methods may be called from several goroutines.
 type historyTables struct {
 	in                *Input
+	mu                sync.Mutex
 	patterns          *datasets.Patterns
 	rowsChecked       bool
+	rows              *rowOrder
 	plain, byActivity *historyTable
 	ages              *ageTable
 }
@@ -61,9 +67,21 @@ func newHistoryTables(in *Input) *historyTables {
 	return &historyTables{in: in, patterns: in.Patterns}
 }
 
+// histories returns the distinct histories of in's customers, made on
+// first use and shared by the figures that read them (newComputation
+// makes them before the figures are computed side by side).
+func (in *Input) histories() *historyTables {
+	if in.hist == nil || in.hist.in != in { // made for a copy of in: not its
+		in.hist = newHistoryTables(in)
+	}
+	return in.hist
+}
+
 // table returns the distinct histories, with the activity bitmaps when
 // withActivity.
 func (t *historyTables) table(withActivity bool) (*historyTable, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	cached := &t.plain
 	if withActivity {
 		cached = &t.byActivity
@@ -71,7 +89,7 @@ func (t *historyTables) table(withActivity bool) (*historyTable, error) {
 	if *cached != nil {
 		return *cached, nil
 	}
-	rows, err := t.patternRows()
+	rows, err := t.rowOrder()
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +98,7 @@ func (t *historyTables) table(withActivity bool) (*historyTable, error) {
 	case withActivity:
 		ht, err = activityTable(t.in)
 	case rows != nil:
-		ht, err = patternTable(t.in, rows, t.patterns.Len())
+		ht = rows.table(t.in.Customers)
 	default:
 		ht, err = plainTable(t.in)
 	}
@@ -102,32 +120,6 @@ func plainTable(in *Input) (*historyTable, error) {
 		c := &cs[i]
 		g, seen := index.Of(c.Frequency+0, c.Recency+0, c.T+0) // +0: −0 as 0, as a map compares
 		if !seen {
-			ht.hs = append(ht.hs, history{x: c.Frequency, tx: c.Recency, T: c.T})
-			ht.count = append(ht.count, 0)
-		}
-		ht.count[g]++
-	}
-	return ht, nil
-}
-
-// patternTable is plainTable read off the customers' pattern rows: a row
-// is numbered when its first customer is met.
-func patternTable(in *Input, rowOf []int32, rows int) (*historyTable, error) {
-	cs := in.Customers
-	ht := &historyTable{hs: make([]history, 0, rows), count: make([]float64, 0, rows)}
-	num := make([]int32, rows) // each row's number, −1 before its first customer
-	for r := range num {
-		num[r] = -1
-	}
-	for i, r := range rowOf {
-		if err := in.stoppedAt(i); err != nil {
-			return nil, err
-		}
-		g := num[r]
-		if g < 0 {
-			g = int32(len(ht.hs))
-			num[r] = g
-			c := &cs[i]
 			ht.hs = append(ht.hs, history{x: c.Frequency, tx: c.Recency, T: c.T})
 			ht.count = append(ht.count, 0)
 		}
@@ -160,45 +152,77 @@ func activityTable(in *Input) (*historyTable, error) {
 	return ht, nil
 }
 
-// patternRows returns the customers' rows in the pattern table, nil
-// without a table or when it is not the customers' (checked on first use:
-// see isPatternTable).
-func (t *historyTables) patternRows() ([]int32, error) {
+// rowOrder is the rows of a pattern table that holds the customers'
+// histories, numbered in order of first appearance among the customers: a
+// history's number, its first customer and its customers are those
+// plainTable gives it.
+type rowOrder struct {
+	of    []int32   // by customer: the row (datasets.Patterns.Of)
+	num   []int32   // by row: its number, −1 for a row of no customer
+	rows  []int32   // by number: the row
+	first []int     // by number: the first customer
+	count []float64 // by number: the customers
+}
+
+// rowOrder returns the rows of the pattern table in order of first
+// appearance, nil without a table or when it is not the customers' (see
+// newRowOrder), made on first use. t.mu is held.
+func (t *historyTables) rowOrder() (*rowOrder, error) {
 	if !t.rowsChecked && t.patterns != nil {
-		ok, err := isPatternTable(t.in, t.patterns)
+		ro, err := newRowOrder(t.in, t.patterns)
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
-			t.patterns = nil
-		}
+		t.rows = ro
 	}
 	t.rowsChecked = true
-	if t.patterns == nil {
-		return nil, nil
-	}
-	return t.patterns.Of, nil
+	return t.rows, nil
 }
 
-// isPatternTable reports whether pt holds every customer's history of in:
-// a row for each customer, in range, with the customer's (x, t_x, T), −0
-// counting as 0.
-func isPatternTable(in *Input, pt *datasets.Patterns) (bool, error) {
+// newRowOrder numbers the rows of pt in order of first appearance among
+// in's customers, and returns nil when pt is not their table: a row for
+// each customer, in range, with the customer's (x, t_x, T), −0 counting as
+// 0.
+func newRowOrder(in *Input, pt *datasets.Patterns) (*rowOrder, error) {
 	cs := in.Customers
 	n := pt.Len()
 	if len(pt.Of) != len(cs) || len(pt.Frequency) != n || len(pt.Recency) != n {
-		return false, nil
+		return nil, nil
+	}
+	ro := &rowOrder{of: pt.Of, num: make([]int32, n), rows: make([]int32, 0, n), first: make([]int, 0, n), count: make([]float64, 0, n)}
+	for r := range ro.num {
+		ro.num[r] = -1
 	}
 	for i := range cs {
 		if err := in.stoppedAt(i); err != nil {
-			return false, err
+			return nil, err
 		}
 		c, r := &cs[i], pt.Of[i]
 		if r < 0 || int(r) >= n || pt.Frequency[r] != c.Frequency || pt.Recency[r] != c.Recency || pt.T[r] != c.T {
-			return false, nil
+			return nil, nil
 		}
+		g := ro.num[r]
+		if g < 0 {
+			g = int32(len(ro.rows))
+			ro.num[r] = g
+			ro.rows = append(ro.rows, r)
+			ro.first = append(ro.first, i)
+			ro.count = append(ro.count, 0)
+		}
+		ro.count[g]++
 	}
-	return true, nil
+	return ro, nil
+}
+
+// table returns the distinct histories of the customers cs the rows are
+// numbered by: each the first customer's.
+func (ro *rowOrder) table(cs []Customer) *historyTable {
+	ht := &historyTable{hs: make([]history, len(ro.first)), count: ro.count}
+	for g, i := range ro.first {
+		c := &cs[i]
+		ht.hs[g] = history{x: c.Frequency, tx: c.Recency, T: c.T}
+	}
+	return ht
 }
 
 // age is a distinct (x, T) of the factored forecast.
@@ -246,18 +270,21 @@ func (at *ageTable) of(i int) int32 {
 
 // ageTable returns the customers' ages, made on first use.
 func (t *historyTables) ageTable() (*ageTable, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t.ages != nil {
 		return t.ages, nil
 	}
-	rowOf, err := t.patternRows()
+	ro, err := t.rowOrder()
 	if err != nil {
 		return nil, err
 	}
 	in, at := t.in, &ageTable{}
 	cs := in.Customers
-	if rowOf != nil {
+	if ro != nil {
 		// The rows' ages, numbered by hashing the rows, then in order of
-		// first appearance among the customers.
+		// first appearance: that of the rows of each age, whose first
+		// customer is the age's.
 		pt := t.patterns
 		rows := newAgeIndex(pt.Len() / 4)
 		ageOfRow := make([]int32, pt.Len())
@@ -268,20 +295,18 @@ func (t *historyTables) ageTable() (*ageTable, error) {
 		for k := range num {
 			num[k] = -1
 		}
-		for i, r := range rowOf {
-			if err := in.stoppedAt(i); err != nil {
-				return nil, err
-			}
+		for g, r := range ro.rows {
 			if a := ageOfRow[r]; num[a] < 0 {
+				i := ro.first[g]
 				num[a] = int32(len(at.list))
 				at.list = append(at.list, age{cs[i].Frequency, cs[i].T})
 				at.first = append(at.first, i)
 			}
 		}
 		for r, a := range ageOfRow {
-			ageOfRow[r] = num[a] // every row has a customer: none is −1
+			ageOfRow[r] = num[a] // −1 only for a row of no customer
 		}
-		at.rows, at.byRow = rowOf, ageOfRow
+		at.rows, at.byRow = ro.of, ageOfRow
 	} else {
 		ages := newAgeIndex(len(cs) / 16)
 		at.byCustomer = make([]int32, len(cs))

@@ -87,7 +87,7 @@ func TestPatternTablesAsHashed(t *testing.T) {
 		}
 		hashed := newHistoryTables(&Input{Customers: cs})
 		fromRows := newHistoryTables(&Input{Customers: cs, Patterns: patternsOf(cs)})
-		if rows, _ := fromRows.patternRows(); rows == nil {
+		if rows, _ := fromRows.rowOrder(); rows == nil {
 			t.Fatalf("n = %d: the customers' own pattern table was not used", n)
 		}
 		want, got := historyColumns(mustTable(t, hashed)), historyColumns(mustTable(t, fromRows))
@@ -115,7 +115,7 @@ func TestPatternTablesAsHashed(t *testing.T) {
 	cs := []Customer{{Frequency: 1, Recency: 1, T: 2}, {Frequency: 0, T: 3}}
 	pt := patternsOf(cs)
 	cs[1].T = 4
-	if rows, _ := newHistoryTables(&Input{Customers: cs, Patterns: pt}).patternRows(); rows != nil {
+	if rows, _ := newHistoryTables(&Input{Customers: cs, Patterns: pt}).rowOrder(); rows != nil {
 		t.Errorf("a pattern table of other histories was used: rows %v", rows)
 	}
 }
