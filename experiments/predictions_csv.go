@@ -555,6 +555,9 @@ func (f *csvFormatter) appendValue(b []byte, j int, s *csvSegment, k int) []byte
 // when it holds a comma, a quote, a line break, starts with a space, or
 // is `\.`.
 func appendCSVField(b []byte, f string) []byte {
+	if plainField(f) {
+		return append(b, f...)
+	}
 	r, _ := utf8.DecodeRuneInString(f)
 	if f != `\.` && !strings.ContainsAny(f, ",\"\r\n") && (f == "" || !unicode.IsSpace(r)) {
 		return append(b, f...)
@@ -562,4 +565,20 @@ func appendCSVField(b []byte, f string) []byte {
 	b = append(b, '"')
 	b = append(b, strings.ReplaceAll(f, `"`, `""`)...)
 	return append(b, '"')
+}
+
+// plainField reports, byte by byte, that a field needs no quotes (most
+// ids): it starts with a printable ASCII byte other than a space and a
+// backslash and holds no comma, quote or line break.
+func plainField(f string) bool {
+	if f == "" || f[0] <= ' ' || f[0] >= utf8.RuneSelf || f[0] == '\\' {
+		return false
+	}
+	for i := range len(f) {
+		switch f[i] {
+		case ',', '"', '\r', '\n':
+			return false
+		}
+	}
+	return true
 }

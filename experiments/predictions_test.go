@@ -247,3 +247,20 @@ func TestPredictionsCSVSignedZeros(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendCSVField checks the CSV text fields against encoding/csv's
+// quoting on plain ids and every case that needs quotes.
+func TestAppendCSVField(t *testing.T) {
+	for _, f := range []string{"", "0000001", "abc", "a,b", `q"uote`, " lead", "\tlead", "\u00a0lead", "\u0085x", "é", "x\ny", "x\r",
+		`\.`, `\x`, `\`, "\x7f", "!", "trail ", "=1", "a b"} {
+		var want bytes.Buffer
+		w := csv.NewWriter(&want)
+		if err := w.Write([]string{f}); err != nil {
+			t.Fatal(err)
+		}
+		w.Flush()
+		if got := string(appendCSVField(nil, f)) + "\n"; got != want.String() {
+			t.Errorf("appendCSVField(%q) = %q, encoding/csv %q", f, got, want.String())
+		}
+	}
+}

@@ -1,12 +1,10 @@
 package experiments
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"sync"
 	"time"
 
@@ -151,15 +149,11 @@ func (fl *windowFlow) predict(name string, f models.FittedPurchases) (p *Predict
 	return p, nil
 }
 
-// fit runs one fit on the slot startFits acquired for it, and frees the
-// slot; the fit is isolated from the others' failures (a panic is
-// reported as its error), not started once ctx has ended, and its seconds
-// are recorded.
+// fit runs one fit on a slot, isolated from the others' failures (a
+// panic is reported as its error), and records its seconds.
 func (fl *windowFlow) fit(name string, fit func() (any, *models.FitResult, error)) (f any, res *models.FitResult, err error) {
+	fl.acquire()
 	defer fl.release()
-	if err := fl.ctx.Err(); err != nil {
-		return nil, nil, err
-	}
 	t0 := time.Now()
 	func() {
 		defer func() {
@@ -177,92 +171,64 @@ func (fl *windowFlow) fit(name string, fit func() (any, *models.FitResult, error
 
 // startFits starts the spend model's fit and every purchase model's on
 // the window's model data (see windowData), each on a goroutine of its
-// own once a slot is free, the dearest first (models.Descriptor.FitCost;
-// the spend model first among equals, then the config's order), so that
-// the fits that finish last are cheap ones; with predictAll, each
-// purchase model's prediction follows its fit.
+// own; with predictAll, each purchase model's prediction follows its fit.
 func (fl *windowFlow) startFits(s *datasets.Summary, data map[models.DataForm]*models.Data) {
-	cfg := fl.cfg
+	ctx, cfg, reg, wr := fl.ctx, fl.cfg, fl.reg, fl.wr
 	opts := models.FitOptions{Penalty: cfg.Fit.Penalty, MaxIterations: cfg.Fit.MaxIterations}
-	type fitTask struct {
-		cost int
-		run  func()
-	}
-	var tasks []fitTask
 	if sm := cfg.Resolved.SpendModel; sm != "none" && sm != "" {
-		d, _ := fl.reg.Lookup(models.KindSpend, sm)
-		tasks = append(tasks, fitTask{d.FitCost, func() { fl.fitSpend(sm, data, opts) }})
+		fl.fits.Go(func() {
+			name := "spend:" + sm
+			f, res, err := fl.fit(name, func() (any, *models.FitResult, error) {
+				m, err := reg.SpendModel(sm, nil)
+				if err != nil {
+					return nil, nil, err
+				}
+				f, err := m.Fit(ctx, data[models.DataActivity], opts)
+				if err != nil {
+					return nil, models.ResultOf(f), err
+				}
+				return f, f.Result(), nil
+			})
+			var spend models.FittedSpend
+			fl.mu.Lock()
+			wr.spendFit, wr.spendErr = res, err
+			if err == nil {
+				spend = f.(models.FittedSpend)
+				wr.spend = spend
+			}
+			fl.mu.Unlock()
+			fl.settleSpend(spend)
+			fl.bar.add(name)
+		})
 	} else {
 		fl.settleSpend(nil)
 		fl.bar.add("no spend model")
 	}
 	for _, name := range cfg.Models {
-		d, _ := fl.reg.Lookup(models.KindPurchase, name)
-		tasks = append(tasks, fitTask{d.FitCost, func() { fl.fitPurchase(name, s, data, opts) }})
-	}
-	slices.SortStableFunc(tasks, func(a, b fitTask) int { return cmp.Compare(b.cost, a.cost) })
-	fl.fits.Add(len(tasks))
-	go func() {
-		for _, t := range tasks {
-			fl.acquire() // freed by fit
-			go func() {
-				defer fl.fits.Done()
-				t.run()
-			}()
-		}
-	}()
-}
-
-// fitSpend fits the spend model sm and settles it (see settleSpend).
-func (fl *windowFlow) fitSpend(sm string, data map[models.DataForm]*models.Data, opts models.FitOptions) {
-	name := "spend:" + sm
-	f, res, err := fl.fit(name, func() (any, *models.FitResult, error) {
-		m, err := fl.reg.SpendModel(sm, nil)
-		if err != nil {
-			return nil, nil, err
-		}
-		f, err := m.Fit(fl.ctx, data[models.DataActivity], opts)
-		if err != nil {
-			return nil, models.ResultOf(f), err
-		}
-		return f, f.Result(), nil
-	})
-	var spend models.FittedSpend
-	fl.mu.Lock()
-	fl.wr.spendFit, fl.wr.spendErr = res, err
-	if err == nil {
-		spend = f.(models.FittedSpend)
-		fl.wr.spend = spend
-	}
-	fl.mu.Unlock()
-	fl.settleSpend(spend)
-	fl.bar.add(name)
-}
-
-// fitPurchase fits the purchase model of a name and records it; with
-// predictAll, its prediction follows.
-func (fl *windowFlow) fitPurchase(name string, s *datasets.Summary, data map[models.DataForm]*models.Data, opts models.FitOptions) {
-	f, res, err := fl.fit(name, func() (any, *models.FitResult, error) {
-		return fitPurchaseModel(fl.ctx, fl.cfg, fl.reg, name, s, data, opts)
-	})
-	fl.mu.Lock()
-	fl.wr.results[name] = res
-	if err != nil {
-		fl.wr.errs[name] = err
-	} else {
-		fl.wr.fits[name] = f.(models.FittedPurchases)
-	}
-	fl.mu.Unlock()
-	if err != nil {
-		fl.bar.add(name + " failed")
-		if fl.predictAll {
-			fl.bar.add(name + " not predicted")
-		}
-		return
-	}
-	fl.bar.add(name + " fitted")
-	if fl.predictAll {
-		fl.startPrediction(name, f.(models.FittedPurchases))
+		fl.fits.Go(func() {
+			f, res, err := fl.fit(name, func() (any, *models.FitResult, error) {
+				return fitPurchaseModel(ctx, cfg, reg, name, s, data, opts)
+			})
+			fl.mu.Lock()
+			wr.results[name] = res
+			if err != nil {
+				wr.errs[name] = err
+			} else {
+				wr.fits[name] = f.(models.FittedPurchases)
+			}
+			fl.mu.Unlock()
+			if err != nil {
+				fl.bar.add(name + " failed")
+				if fl.predictAll {
+					fl.bar.add(name + " not predicted")
+				}
+				return
+			}
+			fl.bar.add(name + " fitted")
+			if fl.predictAll {
+				fl.startPrediction(name, f.(models.FittedPurchases))
+			}
+		})
 	}
 }
 

@@ -84,10 +84,6 @@ type Descriptor struct {
 	// Params names the parameters of a fit, as the papers write them.
 	Params  []string
 	Options []Option
-	// FitCost ranks the cost of the model's fit on a large table (0 the
-	// cheapest): a runner that fits several models at once starts the
-	// dearest first, so that the last to finish is a cheap one.
-	FitCost int
 
 	// Purchase builds a purchase model from option values (a missing
 	// option takes its default).
@@ -161,24 +157,24 @@ func NewRegistry() *Registry {
 	for _, d := range []Descriptor{
 		{Name: "average", Label: "Average", Kind: KindPurchase, Data: DataContinuous,
 			Purchase: func(Params) PurchaseModel { return Average{} }},
-		{Name: "retention", Label: "Retention", Kind: KindPurchase, Data: DataActivity, FitCost: 1,
+		{Name: "retention", Label: "Retention", Kind: KindPurchase, Data: DataActivity,
 			Purchase: func(Params) PurchaseModel { return Retention{} }},
-		{Name: "hiatus", Label: "Hiatus", Kind: KindPurchase, Data: DataContinuous, FitCost: 1,
+		{Name: "hiatus", Label: "Hiatus", Kind: KindPurchase, Data: DataContinuous,
 			Options: []Option{
 				{Key: "h", Default: 0, Doc: "hiatus length in time units after which a customer counts as gone (0: derived from the data)"},
 				{Key: "quantile", Default: DefaultHiatusQuantile, Doc: "quantile of the mean inter-purchase times that derives h when h is 0"},
 			}},
-		{Name: "bgnbd", Label: "BG/NBD", Kind: KindPurchase, Data: DataContinuous, Params: []string{"r", "alpha", "a", "b"}, FitCost: 2,
+		{Name: "bgnbd", Label: "BG/NBD", Kind: KindPurchase, Data: DataContinuous, Params: []string{"r", "alpha", "a", "b"},
 			Purchase: func(Params) PurchaseModel { return BGNBD{} },
 			RebuildPurchases: rebuild4(func(v [4]float64) (FittedPurchases, error) {
 				return NewFittedBGNBD(v[0], v[1], v[2], v[3])
 			}, "r", "alpha", "a", "b")},
-		{Name: "paretonbd", Label: "Pareto/NBD", Kind: KindPurchase, Data: DataContinuous, Params: []string{"r", "alpha", "s", "beta"}, FitCost: 3,
+		{Name: "paretonbd", Label: "Pareto/NBD", Kind: KindPurchase, Data: DataContinuous, Params: []string{"r", "alpha", "s", "beta"},
 			Purchase: func(Params) PurchaseModel { return ParetoNBD{} },
 			RebuildPurchases: rebuild4(func(v [4]float64) (FittedPurchases, error) {
 				return NewFittedParetoNBD(v[0], v[1], v[2], v[3])
 			}, "r", "alpha", "s", "beta")},
-		{Name: "mbgnbd", Label: "MBG/NBD", Kind: KindPurchase, Data: DataContinuous, Params: []string{"r", "alpha", "a", "b"}, FitCost: 2,
+		{Name: "mbgnbd", Label: "MBG/NBD", Kind: KindPurchase, Data: DataContinuous, Params: []string{"r", "alpha", "a", "b"},
 			Purchase: func(Params) PurchaseModel { return MBGNBD{} },
 			RebuildPurchases: rebuild4(func(v [4]float64) (FittedPurchases, error) {
 				return NewFittedMBGNBD(v[0], v[1], v[2], v[3])
@@ -194,12 +190,12 @@ func NewRegistry() *Registry {
 		covariateDescriptor("paretonbd", "Pareto/NBD", pnbdNames, CovariateParetoNBD{}, func(p Params) (FittedCovariates, error) {
 			return NewFittedCovariateParetoNBD(p)
 		}),
-		{Name: "bgbb", Label: "BG/BB", Kind: KindPurchase, Data: DataDiscrete, Params: []string{"alpha", "beta", "gamma", "delta"}, FitCost: 2,
+		{Name: "bgbb", Label: "BG/BB", Kind: KindPurchase, Data: DataDiscrete, Params: []string{"alpha", "beta", "gamma", "delta"},
 			Purchase: func(Params) PurchaseModel { return BGBB{} },
 			RebuildPurchases: rebuild4(func(v [4]float64) (FittedPurchases, error) {
 				return NewFittedBGBB(v[0], v[1], v[2], v[3])
 			}, "alpha", "beta", "gamma", "delta")},
-		{Name: "gammagamma", Label: "Gamma-Gamma", Kind: KindSpend, Data: DataAmounts, Params: []string{"p", "q", "gamma"}, FitCost: 2,
+		{Name: "gammagamma", Label: "Gamma-Gamma", Kind: KindSpend, Data: DataAmounts, Params: []string{"p", "q", "gamma"},
 			Spend: func(Params) SpendModel { return GammaGamma{} },
 			RebuildSpend: func(p Params) (FittedSpend, error) {
 				v, err := paramValues("gammagamma", p, "p", "q", "gamma")
@@ -420,7 +416,7 @@ func cnbdkDescriptor(dropoutAtZero bool) Descriptor {
 	if dropoutAtZero {
 		label = "MBG/CNBD-k"
 	}
-	return Descriptor{Name: m.Name(), Label: label, Kind: KindPurchase, Data: DataContinuous, FitCost: 2,
+	return Descriptor{Name: m.Name(), Label: label, Kind: KindPurchase, Data: DataContinuous,
 		Params: []string{"r", "alpha", "a", "b", "k"},
 		Options: []Option{
 			{Key: "k", Default: 0, Doc: "regularity k ≥ 1 of the Erlang-k times between purchases (0: chosen by maximum likelihood over 1..k_max)"},
@@ -449,7 +445,7 @@ func cnbdkDescriptor(dropoutAtZero bool) Descriptor {
 // DataCovariates, and its fit rebuilds from the saved parameters through
 // rebuild.
 func covariateDescriptor(plain, label string, params []string, m CovariateModel, rebuild func(Params) (FittedCovariates, error)) Descriptor {
-	return Descriptor{Name: m.Name(), Label: label + " + covariates", Kind: KindPurchase, Data: DataCovariates, FitCost: 3,
+	return Descriptor{Name: m.Name(), Label: label + " + covariates", Kind: KindPurchase, Data: DataCovariates,
 		Params:            append(slices.Clone(params), "purchase.NAME", "dropout.NAME"),
 		Purchase:          func(Params) PurchaseModel { return needsCovariates{m.Name()} },
 		Covariate:         func(Params) CovariateModel { return m },
