@@ -3,22 +3,24 @@ package plot
 import (
 	"math"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/clv-dev/clv/models"
 )
 
-// countingClassed counts the values a recency-classed model is asked for.
+// countingClassed counts the values a recency-classed model is asked for
+// (from several goroutines).
 type countingClassed struct {
 	models.FittedPurchases
 	models.RecencyClassed
-	calls *int
+	calls *atomic.Int64
 }
 
 func (c countingClassed) ActivityFree() {}
 
 func (c countingClassed) ConditionalExpectedPurchases(cu models.Customer, t float64) float64 {
-	*c.calls++
+	c.calls.Add(1)
 	return c.FittedPurchases.ConditionalExpectedPurchases(cu, t)
 }
 
@@ -48,7 +50,7 @@ func TestClassedSumsAsWeightedSums(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, f := range map[string]models.FittedPurchases{"average": in.Fits["average"], "hiatus": hiatus} {
-		var calls int
+		var calls atomic.Int64
 		counted := countingClassed{FittedPurchases: f, RecencyClassed: f.(models.RecencyClassed), calls: &calls}
 		got, err := holdoutForecast(counted, tables, ts, column{})
 		if err != nil {
@@ -61,8 +63,8 @@ func TestClassedSumsAsWeightedSums(t *testing.T) {
 				keys[key{h.x, h.T, float64(counted.RecencyClass(h.customer()))}] = true
 			}
 		}
-		if calls != len(keys)*len(ts) || len(keys) >= len(ht.hs) {
-			t.Errorf("%s: %d values for %d histories of %d (x, T, class) at %d times: not once per (x, T, class)", name, calls, len(ht.hs), len(keys), len(ts))
+		if n := int(calls.Load()); n != len(keys)*len(ts) || len(keys) >= len(ht.hs) {
+			t.Errorf("%s: %d values for %d histories of %d (x, T, class) at %d times: not once per (x, T, class)", name, n, len(ht.hs), len(keys), len(ts))
 		}
 		want, err := weightedSums(nil, len(ht.hs), ts, ht.count, func(g int, dst []float64) {
 			c := ht.hs[g].customer()
