@@ -113,11 +113,9 @@ func BenchmarkSummarizeTiers(b *testing.B) {
 		}
 		return v
 	}
-	p := &Prediction{rows: make([]int32, n), spend: col(n), margin: 0.3, purchases: col(rows), alive: col(rows),
-		discounted: col(rows), aliveTime: col(rows), net: NetCLVOptions{Margin: 0.3, CostPerPurchase: 0.1, CostPerCustomer: 0.01}}
+	p := randomRowPrediction(rng, n, rows, col)
 	tiers := make([]Tier, n)
 	for i := range p.rows {
-		p.rows[i] = int32(rng.IntN(rows))
 		tiers[i] = Tier([]uint8{0, 1, 2, 2, 2, 3}[rng.IntN(6)])
 	}
 	rev := col(n)

@@ -158,11 +158,9 @@ func TestSummarizeTiersByColumns(t *testing.T) {
 		}
 		return v
 	}
-	p := &Prediction{rows: make([]int32, n), spend: col(n), margin: 0.3, purchases: col(rows), alive: col(rows),
-		discounted: col(rows), aliveTime: col(rows), net: NetCLVOptions{Margin: 0.3, CostPerPurchase: 0.1, CostPerCustomer: 0.01}}
+	p := randomRowPrediction(rng, n, rows, col)
 	tiers := make([]Tier, n)
 	for i := range p.rows {
-		p.rows[i] = int32(rng.IntN(rows))
 		tiers[i] = Tier(rng.IntN(3))
 		if i > 2*tierBlock && i < 3*tierBlock {
 			tiers[i] = TierNeverProfitable // a block of one tier
@@ -177,4 +175,16 @@ func TestSummarizeTiersByColumns(t *testing.T) {
 			t.Errorf("revenue %v: by columns\n%s, %v\nper customer\n%s, %v", rev != nil, g, gotCLV, w, wantCLV)
 		}
 	}
+}
+
+// randomRowPrediction returns a prediction of n customers in random rows
+// of a table of the given size, its columns drawn by col, with a spend
+// model and the costs of net CLV.
+func randomRowPrediction(rng *rand.Rand, n, rows int, col func(n int) []float64) *Prediction {
+	p := &Prediction{rows: make([]int32, n), spend: col(n), margin: 0.3, purchases: col(rows), alive: col(rows),
+		discounted: col(rows), aliveTime: col(rows), net: NetCLVOptions{Margin: 0.3, CostPerPurchase: 0.1, CostPerCustomer: 0.01}}
+	for i := range p.rows {
+		p.rows[i] = int32(rng.IntN(rows))
+	}
+	return p
 }
