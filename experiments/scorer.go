@@ -268,32 +268,42 @@ func (sc *Scorer) WithPredictionOrder(ctx context.Context, predicted []float64, 
 // however many goroutines ask); the error is that of checkValues when a
 // prediction is negative or not finite, or ctx's when ctx is done while
 // the order is made (the order is then not remembered: a later call
-// makes it again). The caller uses the order until it calls release.
+// makes it again). A caller whose ctx is not done that waited for an
+// order another caller's context cancelled makes the order again. The
+// caller uses the order until it calls release.
 func (sc *Scorer) ranked(ctx context.Context, predicted []float64) (*cachedOrder, error) {
-	sc.mu.Lock()
-	c, ok := sc.orders[keyOf(predicted)]
-	if !ok {
-		c = &cachedOrder{}
-		sc.orders[keyOf(predicted)] = c
-	}
-	c.users++
-	sc.mu.Unlock()
-	c.once.Do(func() {
-		if c.rowValues, c.err = sc.rowValues(ctx, predicted); c.err == nil && c.rowValues != nil {
-			c.order, c.rowRanks, c.err = sc.rowOrder(ctx, c.rowValues)
-		} else if c.err == nil {
-			c.order, c.ties, c.err = sc.customerOrder(ctx, predicted)
+	for {
+		sc.mu.Lock()
+		c, ok := sc.orders[keyOf(predicted)]
+		if !ok {
+			c = &cachedOrder{}
+			sc.orders[keyOf(predicted)] = c
 		}
-	})
-	if c.err != nil && isCancel(c.err) {
+		c.users++
+		sc.mu.Unlock()
+		mine := false // the order is made with this caller's ctx
+		c.once.Do(func() {
+			mine = true
+			if c.rowValues, c.err = sc.rowValues(ctx, predicted); c.err == nil && c.rowValues != nil {
+				c.order, c.rowRanks, c.err = sc.rowOrder(ctx, c.rowValues)
+			} else if c.err == nil {
+				c.order, c.ties, c.err = sc.customerOrder(ctx, predicted)
+			}
+		})
+		if c.err == nil || !isCancel(c.err) {
+			return c, c.err
+		}
 		sc.mu.Lock()
 		if sc.orders[keyOf(predicted)] == c {
 			delete(sc.orders, keyOf(predicted))
 			c.forgotten = true
 		}
 		sc.mu.Unlock()
+		if mine || ctx.Err() != nil {
+			return c, c.err
+		}
+		sc.release(c) // cancelled by another caller's context
 	}
-	return c, c.err
 }
 
 // cancelBlock is the number of customers a long loop of the Scorer
@@ -656,8 +666,22 @@ func (sc *Scorer) actualFacts(ctx context.Context, actual []float64) (*actualOrd
 	if len(actual) != len(sc.ids) {
 		return nil, fmt.Errorf("%d predictions but %d actuals", len(sc.ids), len(actual))
 	}
-	a := sc.actual(actual)
+	for {
+		a, mine, err := sc.checkedActual(ctx, actual)
+		if err == nil || !isCancel(err) || mine || ctx.Err() != nil {
+			return a, err
+		}
+		// cancelled by another caller's context: computed again
+	}
+}
+
+// checkedActual is actualFacts once: the facts of actual, computed by
+// the first caller with its ctx (a caller waiting for them gets its
+// error); mine tells that this caller computed them.
+func (sc *Scorer) checkedActual(ctx context.Context, actual []float64) (a *actualOrder, mine bool, err error) {
+	a = sc.actual(actual)
 	a.checked.Do(func() {
+		mine = true
 		if a.err = checkValues(sc.ids, "actual", actual); a.err != nil {
 			return
 		}
@@ -687,7 +711,7 @@ func (sc *Scorer) actualFacts(ctx context.Context, actual []float64) (*actualOrd
 		}
 		sc.mu.Unlock()
 	}
-	return a, a.err
+	return a, mine, a.err
 }
 
 // actual returns the remembered facts of a target's actuals.

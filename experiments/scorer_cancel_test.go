@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/clv-dev/clv/models"
 )
@@ -154,5 +157,97 @@ func TestBuildMetricsCancelled(t *testing.T) {
 	tvs := targetVerdicts(ctx, names, []map[string][]float64{preds}, [][]float64{actP}, VerdictOptions{Resamples: 100, Seed: 1})
 	if tvs[0].Error == "" || tvs[0].Best != "" {
 		t.Errorf("a cancelled verdict: %+v, want an error and no best model", tvs[0])
+	}
+}
+
+// hookContext is a context that, at the first look at it, calls hook and
+// is then cancelled.
+type hookContext struct {
+	context.Context
+	once sync.Once
+	hook func()
+}
+
+func (c *hookContext) Err() error {
+	c.once.Do(c.hook)
+	return context.Canceled
+}
+
+// TestOrderCancelledByAnotherCaller has a caller whose context is never
+// done wait for the order of a column that a caller with a cancelled
+// context is making: the first gets the order (the same as a Scorer of
+// its own makes), not the other's cancellation.
+func TestOrderCancelledByAnotherCaller(t *testing.T) {
+	ids, _, _, pred, _ := cancelCustomers(5000, 50)
+	sc := NewScorer(ids)
+	want, err := NewScorer(ids).PredictionOrder(pred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	var gotErr error
+	waiter := make(chan struct{})
+	ctx := &hookContext{Context: context.Background(), hook: func() {
+		go func() {
+			defer close(waiter)
+			got, gotErr = sc.PredictionOrder(pred)
+		}()
+		for { // until the waiter uses the order being made
+			sc.mu.Lock()
+			users := sc.orders[keyOf(pred)].users
+			sc.mu.Unlock()
+			if users == 2 {
+				return
+			}
+			runtime.Gosched()
+		}
+	}}
+	if err := sc.WithPredictionOrder(ctx, pred, func([]int32) {}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the cancelled caller got %v, want context.Canceled", err)
+	}
+	<-waiter
+	if gotErr != nil {
+		t.Fatalf("a caller whose context is not done got %v", gotErr)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatal("the waiting caller's order differs from a fresh Scorer's")
+	}
+}
+
+// TestActualsCancelledByAnotherCaller is TestOrderCancelledByAnotherCaller
+// for the actuals' facts: a Score without a context that may wait for
+// the facts another caller's cancelled context stopped gets its scores.
+func TestActualsCancelledByAnotherCaller(t *testing.T) {
+	ids, _, _, pred, actual := cancelCustomers(5000, 50)
+	for i := range actual {
+		actual[i] += 0.5 // not small integers: the facts' walk looks at ctx
+	}
+	want, err := NewScorer(ids).Score(pred, actual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := NewScorer(ids)
+	var got Scores
+	var gotErr error
+	waiter := make(chan struct{})
+	ctx := &hookContext{Context: context.Background(), hook: func() {
+		go func() {
+			defer close(waiter)
+			got, gotErr = sc.Score(pred, actual)
+		}()
+		// The waiter's order is made first; it then waits for these
+		// facts (most runs: a waiter arriving later finds them
+		// forgotten and makes them itself).
+		time.Sleep(20 * time.Millisecond)
+	}}
+	if _, err := sc.actualFacts(ctx, actual); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the cancelled caller got %v, want context.Canceled", err)
+	}
+	<-waiter
+	if gotErr != nil {
+		t.Fatalf("a caller whose context is not done got %v", gotErr)
+	}
+	if got != want {
+		t.Fatalf("got %+v, want %+v", got, want)
 	}
 }
