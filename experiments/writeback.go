@@ -147,7 +147,8 @@ func (px *patternIndex) perPattern(v []float64) bool {
 // row (customer i's value byRow[rows[i]]; rows nil: byRow[i]), when it is
 // the same for every customer of each pattern (NaN equal to NaN), as
 // values of the customers' column would: without making that column. ok
-// is false otherwise, or when there are no rows.
+// is false otherwise, or when the ok passed in is false (a quantity that
+// Prediction.RowValues does not give by row).
 func (px *patternIndex) rowValues(byRow []float64, rows []int32, ok bool) ([]float64, bool) {
 	if !ok {
 		return nil, false
