@@ -54,17 +54,7 @@ func TestEncodePNG(t *testing.T) {
 			t.Errorf("%s: two encodings differ", f.Name)
 		}
 	}
-	small := image.NewRGBA(image.Rect(0, 0, 3, 30000)) // noise: 270 kB that do not compress, several IDAT chunks
-	state := uint32(1)
-	for i := range small.Pix {
-		state ^= state << 13
-		state ^= state >> 17
-		state ^= state << 5
-		small.Pix[i] = byte(state)
-		if i%4 == 3 {
-			small.Pix[i] = 0xff
-		}
-	}
+	small := opaqueNoise(3, 30000, 1) // 270 kB that do not compress, several IDAT chunks
 	if enc := checkPNGRoundTrip(t, "opaque", small); bytes.Count(enc, []byte("IDAT")) < 3 {
 		t.Errorf("the noise image fits in %d IDAT chunks: the test does not cross chunks", bytes.Count(enc, []byte("IDAT")))
 	}
@@ -140,17 +130,7 @@ func TestEncodePNGAsZlib(t *testing.T) {
 	for _, f := range Compute(fixtureInput(t)).Figures()[:2] {
 		imgs = append(imgs, f.raster(nil))
 	}
-	noise := image.NewRGBA(image.Rect(0, 0, 37, 900))
-	state := uint32(7)
-	for i := range noise.Pix {
-		state ^= state << 13
-		state ^= state >> 17
-		state ^= state << 5
-		noise.Pix[i] = byte(state)
-		if i%4 == 3 {
-			noise.Pix[i] = 0xff
-		}
-	}
+	noise := opaqueNoise(37, 900, 7)
 	runs := image.NewRGBA(image.Rect(0, 0, 501, 3000))
 	for y := range 3000 {
 		for x := range 501 {
@@ -213,4 +193,21 @@ func TestAdler32Sum(t *testing.T) {
 			t.Errorf("trial %d (%d bytes): %08x, hash/adler32 %08x", trial, len(data), got, want)
 		}
 	}
+}
+
+// opaqueNoise returns a w×h image of xorshift noise (seeded by seed),
+// fully opaque: pixels that do not compress.
+func opaqueNoise(w, h int, seed uint32) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	state := seed
+	for i := range img.Pix {
+		state ^= state << 13
+		state ^= state >> 17
+		state ^= state << 5
+		img.Pix[i] = byte(state)
+		if i%4 == 3 {
+			img.Pix[i] = 0xff
+		}
+	}
+	return img
 }
