@@ -745,14 +745,7 @@ func TestTrackingEndsAtTheScoredTotals(t *testing.T) {
 // 3,000 generated customers of which some are observed for no time
 // (T = 0, predicted as new customers).
 func TestHoldoutForecastEqualsCustomerSums(t *testing.T) {
-	in, err := InputFromArtifacts(fixtureArtifacts(t, 3000, 5))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < len(in.Customers); i += 97 {
-		c := &in.Customers[i]
-		c.Frequency, c.Recency, c.T = 0, 0, 0
-	}
+	in := inputWithNewCustomers(t)
 	fits := map[string]models.FittedPurchases{"retention": retentionFixture(t, in)}
 	for _, m := range fxModels {
 		fits[m] = in.Fits[m]
@@ -887,4 +880,19 @@ func TestWeightedSumsInOrder(t *testing.T) {
 			t.Errorf("n = %d: error %v, want one naming %q", n, err, want)
 		}
 	}
+}
+
+// inputWithNewCustomers is the fixture's 3,000 generated customers, every
+// 97th made a customer observed for no time (T = 0).
+func inputWithNewCustomers(t *testing.T) *Input {
+	t.Helper()
+	in, err := InputFromArtifacts(fixtureArtifacts(t, 3000, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(in.Customers); i += 97 {
+		c := &in.Customers[i]
+		c.Frequency, c.Recency, c.T = 0, 0, 0
+	}
+	return in
 }

@@ -31,14 +31,7 @@ func (c countingClassed) ConditionalExpectedPurchases(cu models.Customer, t floa
 // whose 3,000 histories share far fewer (x, T), some observed for no time
 // (T = 0).
 func TestClassedSumsAsWeightedSums(t *testing.T) {
-	in, err := InputFromArtifacts(fixtureArtifacts(t, 3000, 5))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < len(in.Customers); i += 97 {
-		c := &in.Customers[i]
-		c.Frequency, c.Recency, c.T = 0, 0, 0
-	}
+	in := inputWithNewCustomers(t)
 	hiatus, err := models.Hiatus{}.Fit(t.Context(), &models.Data{Frequency: []float64{1, 3, 0}, Recency: []float64{5, 20, 0}, T: []float64{30, 25, 10}}, models.FitOptions{})
 	if err != nil {
 		t.Fatal(err)
