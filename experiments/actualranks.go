@@ -14,7 +14,7 @@ const countLimit = 1 << 16
 // denominator adds equal values within a run, the ranks share the run's
 // mean), so they come out as sortByValue gives them, without a sort. ok
 // is false for other actuals.
-func (p *pools) countedSides(actual []float64) (ranks *correlationSide, gini giniSide, ok bool) {
+func countedSides(actual []float64) (ranks *correlationSide, gini giniSide, ok bool) {
 	top, ok := countedKeys(actual)
 	if !ok {
 		return nil, giniSide{}, false

@@ -23,7 +23,7 @@ func TestCountedSidesMatchSort(t *testing.T) {
 				a[i] = float64(rng.IntN(4))
 			}
 		}
-		ranks, gini, ok := new(pools).countedSides(a)
+		ranks, gini, ok := countedSides(a)
 		if !ok {
 			t.Fatalf("trial %d: integer actuals not counted", trial)
 		}
@@ -37,7 +37,7 @@ func TestCountedSidesMatchSort(t *testing.T) {
 		}
 	}
 	for _, a := range [][]float64{{1, 2.5, 3}, {countLimit, 1}, {1e300, 0}} {
-		if _, _, ok := new(pools).countedSides(a); ok {
+		if _, _, ok := countedSides(a); ok {
 			t.Errorf("%v counted", a)
 		}
 	}

@@ -434,10 +434,7 @@ func (sc *Scorer) customerOrder(ctx context.Context, predicted []float64) (order
 // appendTies sorts a run of packed words, at place at of the order,
 // stably by key and appends the runs of equal keys to ties.
 func appendTies(ties [][2]int32, run []uint64, at int, key func(uint64) uint64) [][2]int32 {
-	if sameValues(run, key) {
-		return append(ties, [2]int32{int32(at), int32(at + len(run))})
-	}
-	slices.SortStableFunc(run, func(a, b uint64) int { return cmp.Compare(key(a), key(b)) })
+	sortRun(run, key)
 	for s := 0; s < len(run); {
 		e := s + 1
 		for e < len(run) && key(run[e]) == key(run[s]) {
@@ -598,7 +595,7 @@ func (sc *Scorer) byValue(actual []float64) *actualOrder {
 	a := sc.actual(actual)
 	a.sortedOnce.Do(func() {
 		var ok bool
-		if a.ranks, a.gini, ok = sc.countedSides(actual); ok {
+		if a.ranks, a.gini, ok = countedSides(actual); ok {
 			return
 		}
 		a.ranks, a.gini = sc.sortedSides(actual)
