@@ -12,7 +12,7 @@ const countLimit = 1 << 16
 // the sorted order then consists of runs of equal values whose lengths
 // are the counts, and both sides depend only on those runs (the Gini
 // denominator adds equal values within a run, the ranks share the run's
-// mean), so they come out as sortByValue gives them, without a sort. ok
+// mean), so they come out as sortedSides gives them, without a sort. ok
 // is false for other actuals.
 func countedSides(actual []float64) (ranks *correlationSide, gini giniSide, ok bool) {
 	top, ok := countedKeys(actual)
@@ -25,7 +25,7 @@ func countedSides(actual []float64) (ranks *correlationSide, gini giniSide, ok b
 	}
 	// The run of value v holds places start[v]..start[v]+count[v]−1
 	// (0-based) of the ascending order: their ranks share the mean
-	// (start + end + 1)/2, as averageRanks computes it.
+	// (start + end + 1)/2, as sortedSides computes it.
 	rankOf := make([]float64, top+1)
 	s := 0
 	for v, c := range count {
@@ -64,7 +64,7 @@ func keyedFacts(actual []float64, top int) (total float64, log1pOf []float64, si
 	return sum.value(), log1pOf, newKeyedSide(actual, values)
 }
 
-// countedGiniSide is newGiniSide of the actuals whose values 0..len(count)−1
+// countedGiniSide is sortedSides's Gini side of the actuals whose values 0..len(count)−1
 // occur count[v] times: the same terms added in the same order, the
 // largest value first.
 func countedGiniSide(count []int, actual []float64) giniSide {

@@ -458,10 +458,7 @@ func addValueTiers(cfg *Config, wr *windowResult, p *Prediction) {
 	}
 	p.net = NetCLVOptions{Margin: cfg.CLV.Margin, CostPerPurchase: cfg.CLV.CostPerPurchase, CostPerCustomer: cfg.CLV.CostPerCustomer}
 	if wr.ages == nil {
-		wr.ages = make([]float64, len(wr.summary.Customers))
-		for i, c := range wr.summary.Customers {
-			wr.ages[i] = c.T
-		}
+		wr.ages = customerAges(wr.summary)
 	}
 	// The two columns the tiers select from are the window's scratch,
 	// recycled for the next model's (and then the score stage's) columns.
@@ -487,4 +484,14 @@ func HoldoutPurchases(f models.FittedPurchases, c models.Customer, t float64) fl
 		return f.ExpectedPurchases(t)
 	}
 	return f.ConditionalExpectedPurchases(c, t)
+}
+
+// customerAges returns every customer's age T at the calibration end, in
+// the summary's order (what the value tiers call a customer's age).
+func customerAges(s *datasets.Summary) []float64 {
+	ages := make([]float64, len(s.Customers))
+	for i, c := range s.Customers {
+		ages[i] = c.T
+	}
+	return ages
 }

@@ -624,7 +624,7 @@ func (sc *Scorer) sortedSides(actual []float64) (*correlationSide, giniSide) {
 		sortRuns(sorted, func(w uint64) uint64 { return math.Float64bits(value(w) + 0) })
 	}
 	// Ascending places s..e−1 of equal values share the rank (s+e+1)/2,
-	// the mean of s+1..e, as averageRanks computes it.
+	// the mean of s+1..e: average ranks of ties.
 	ranks := sc.floats.get(n)
 	for s := 0; s < n; {
 		e, v := s+1, value(sorted[s])
@@ -639,8 +639,8 @@ func (sc *Scorer) sortedSides(actual []float64) (*correlationSide, giniSide) {
 	}
 	side := newCorrelationSide(ranks)
 	sc.floats.put(ranks)
-	// Σ_j a*_(j)·(n+1−2j) over the actuals in descending order, as
-	// newGiniSide adds it.
+	// Σ_j a*_(j)·(n+1−2j) over the actuals in descending order:
+	// the Gini ratio's denominator (the actuals' own ordering).
 	g := giniSide{constant: lo == hi}
 	if !g.constant {
 		g.exp = scaleExp(actual)

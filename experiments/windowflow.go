@@ -80,10 +80,7 @@ func newWindowFlow(ctx context.Context, cfg *Config, reg *models.Registry, wr *w
 			wr.scorer()
 		}
 		if tiers {
-			wr.ages = make([]float64, len(wr.summary.Customers))
-			for i, c := range wr.summary.Customers {
-				wr.ages[i] = c.T
-			}
+			wr.ages = customerAges(wr.summary)
 		}
 	}()
 	return fl

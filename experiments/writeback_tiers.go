@@ -81,10 +81,7 @@ func numericIDs(ids []string) bool {
 func (b *wbBuilder) tierSQL(name string, p *Prediction, net, alive string) (string, error) {
 	ids, _, _ := (&windowResult{summary: b.a.Summary}).holdoutActuals()
 	sc := NewScorer(ids)
-	age := make([]float64, len(b.a.Summary.Customers))
-	for i, c := range b.a.Summary.Customers {
-		age[i] = c.T
-	}
+	age := customerAges(b.a.Summary)
 	netV, aliveV := p.Column(PredNetCLV), p.Column(PredAliveTime)
 	tc := newTierCuts(sc, netV, aliveV, age, b.cfg.Tiers.orDefaults())
 	pos := make([]int, len(ids))
