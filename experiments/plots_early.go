@@ -71,8 +71,7 @@ func earlyArtifacts(cfg *Config, wr *windowResult) *Artifacts {
 	a.Column = func(name string, q Quantity) []float64 { return cs.keep(wr.preds[name], q) }
 	a.AcquireColumn = func(name string, q Quantity) ([]float64, func()) {
 		p := wr.preds[name]
-		var once sync.Once
-		return cs.acquire(p, q), func() { once.Do(func() { cs.release(p, q) }) }
+		return cs.acquire(p, q), sync.OnceFunc(func() { cs.release(p, q) })
 	}
 	if cfg.Resolved.Forecast {
 		return a // nothing is ranked

@@ -56,7 +56,6 @@ type historyTable struct {
 type historyTables struct {
 	in                *Input
 	mu                sync.Mutex
-	patterns          *datasets.Patterns
 	rowsChecked       bool
 	rows              *rowOrder
 	plain, byActivity *historyTable
@@ -64,7 +63,7 @@ type historyTables struct {
 }
 
 func newHistoryTables(in *Input) *historyTables {
-	return &historyTables{in: in, patterns: in.Patterns}
+	return &historyTables{in: in}
 }
 
 // histories returns the distinct histories of in's customers, made on
@@ -89,21 +88,29 @@ func (t *historyTables) table(withActivity bool) (*historyTable, error) {
 	if *cached != nil {
 		return *cached, nil
 	}
+	var ht *historyTable
+	var err error
+	if withActivity { // the activity bitmaps are not in the pattern table
+		ht, err = activityTable(t.in)
+	} else {
+		ht, err = t.plainTable()
+	}
+	*cached = ht
+	return ht, err
+}
+
+// plainTable returns the distinct histories without activity, from the
+// pattern table's rows when it is the customers' (see rowOrder), else
+// numbered afresh (plainTable). t.mu is held.
+func (t *historyTables) plainTable() (*historyTable, error) {
 	rows, err := t.rowOrder()
 	if err != nil {
 		return nil, err
 	}
-	var ht *historyTable
-	switch {
-	case withActivity:
-		ht, err = activityTable(t.in)
-	case rows != nil:
-		ht = rows.table(t.in.Customers)
-	default:
-		ht, err = plainTable(t.in)
+	if rows != nil {
+		return rows.table(t.in.Customers), nil
 	}
-	*cached = ht
-	return ht, err
+	return plainTable(t.in)
 }
 
 // plainTable numbers the distinct (x, t_x, T) in order of first appearance
@@ -158,7 +165,6 @@ func activityTable(in *Input) (*historyTable, error) {
 // plainTable gives it.
 type rowOrder struct {
 	of    []int32   // by customer: the row (datasets.Patterns.Of)
-	num   []int32   // by row: its number, −1 for a row of no customer
 	rows  []int32   // by number: the row
 	first []int     // by number: the first customer
 	count []float64 // by number: the customers
@@ -168,8 +174,8 @@ type rowOrder struct {
 // appearance, nil without a table or when it is not the customers' (see
 // newRowOrder), made on first use. t.mu is held.
 func (t *historyTables) rowOrder() (*rowOrder, error) {
-	if !t.rowsChecked && t.patterns != nil {
-		ro, err := newRowOrder(t.in, t.patterns)
+	if !t.rowsChecked && t.in.Patterns != nil {
+		ro, err := newRowOrder(t.in, t.in.Patterns)
 		if err != nil {
 			return nil, err
 		}
@@ -189,10 +195,11 @@ func newRowOrder(in *Input, pt *datasets.Patterns) (*rowOrder, error) {
 	if len(pt.Of) != len(cs) || len(pt.Frequency) != n || len(pt.Recency) != n {
 		return nil, nil
 	}
-	ro := &rowOrder{of: pt.Of, num: make([]int32, n), rows: make([]int32, 0, n), first: make([]int, 0, n), count: make([]float64, 0, n)}
-	for r := range ro.num {
-		ro.num[r] = -1
+	num := make([]int32, n) // by row: its number, −1 for a row of no customer
+	for r := range num {
+		num[r] = -1
 	}
+	ro := &rowOrder{of: pt.Of, rows: make([]int32, 0, n), first: make([]int, 0, n), count: make([]float64, 0, n)}
 	for i := range cs {
 		if err := in.stoppedAt(i); err != nil {
 			return nil, err
@@ -201,10 +208,10 @@ func newRowOrder(in *Input, pt *datasets.Patterns) (*rowOrder, error) {
 		if r < 0 || int(r) >= n || pt.Frequency[r] != c.Frequency || pt.Recency[r] != c.Recency || pt.T[r] != c.T {
 			return nil, nil
 		}
-		g := ro.num[r]
+		g := num[r]
 		if g < 0 {
 			g = int32(len(ro.rows))
-			ro.num[r] = g
+			num[r] = g
 			ro.rows = append(ro.rows, r)
 			ro.first = append(ro.first, i)
 			ro.count = append(ro.count, 0)
@@ -285,7 +292,7 @@ func (t *historyTables) ageTable() (*ageTable, error) {
 		// The rows' ages, numbered by hashing the rows, then in order of
 		// first appearance: that of the rows of each age, whose first
 		// customer is the age's.
-		pt := t.patterns
+		pt := t.in.Patterns
 		rows := newAgeIndex(pt.Len() / 4)
 		ageOfRow := make([]int32, pt.Len())
 		for r := range ageOfRow {
