@@ -61,7 +61,7 @@ func (forecastRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	addIntervals(ctx, cfg, env.reg, wr) // over clv.horizon, the forecast's period
 	env.timed("predict", t0)
 	startPredictions(env, cfg, wr)
-	mf, err := buildMetrics(ctx, cfg, env.reg, data.Name, "", wr, []*windowResult{wr})
+	mf, err := buildMetrics(ctx, cfg, env.reg, data.Name, wr, []*windowResult{wr})
 	if err != nil {
 		return nil, err
 	}

@@ -60,7 +60,7 @@ func startPlots(env *runEnv, cfg *Config, mainWin *windowResult) {
 // backtest, the Scorer with the columns it ranks.
 func earlyArtifacts(cfg *Config, wr *windowResult) *Artifacts {
 	a := &Artifacts{
-		Config: cfg, Metrics: newMetricsFile(cfg, "", "", wr), Summary: wr.summary, Predictions: wr.preds,
+		Config: cfg, Metrics: newMetricsFile(cfg, "", wr), Summary: wr.summary, Predictions: wr.preds,
 		Fits: wr.fits, Spend: wr.spend, Windows: len(cfg.Resolved.Windows), Patterns: wr.patterns,
 	}
 	// The figures' columns are the window's (shared with the score stage

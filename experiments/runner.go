@@ -304,7 +304,7 @@ func (backtestRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	startPredictions(env, cfg, mainWin)
 	t0 := time.Now()
 	env.prog.step("scoring")
-	mf, err := buildMetrics(ctx, cfg, env.reg, dataName, "", mainWin, windows)
+	mf, err := buildMetrics(ctx, cfg, env.reg, dataName, mainWin, windows)
 	if err != nil {
 		return nil, err
 	}
@@ -578,8 +578,8 @@ func scoreWindow(ctx context.Context, reg *models.Registry, wr *windowResult, th
 
 // buildMetrics assembles metrics.json; it stops with ctx's error once
 // ctx is done.
-func buildMetrics(ctx context.Context, cfg *Config, reg *models.Registry, dataName, sum string, mainWin *windowResult, windows []*windowResult) (*MetricsFile, error) {
-	mf := newMetricsFile(cfg, dataName, sum, mainWin)
+func buildMetrics(ctx context.Context, cfg *Config, reg *models.Registry, dataName string, mainWin *windowResult, windows []*windowResult) (*MetricsFile, error) {
+	mf := newMetricsFile(cfg, dataName, mainWin)
 	verdict := startVerdict(ctx, cfg, reg, mainWin) // bootstrapped while the models are scored
 	// Segments, tiers and CLV totals (model_tables.go) while the models
 	// are scored.
@@ -678,15 +678,16 @@ func buildMetrics(ctx context.Context, cfg *Config, reg *models.Registry, dataNa
 }
 
 // newMetricsFile starts metrics.json with the data's accounting, the split,
-// the spend model and the warnings about the data.
-func newMetricsFile(cfg *Config, dataName, sum string, mainWin *windowResult) *MetricsFile {
+// the spend model and the warnings about the data; the data's checksum is
+// set by the caller once it is known (Data.SHA256).
+func newMetricsFile(cfg *Config, dataName string, mainWin *windowResult) *MetricsFile {
 	r := cfg.Resolved
 	s := mainWin.summary
 	a := s.Accounting
 	mf := &MetricsFile{
 		Name: cfg.Name, Unit: r.Unit.Name,
 		Data: DataFacts{
-			File: dataName, SHA256: sum, RowsRead: a.RowsRead, RowsUsed: a.RowsUsed, RowsRejected: a.RowsRejected,
+			File: dataName, RowsRead: a.RowsRead, RowsUsed: a.RowsUsed, RowsRejected: a.RowsRejected,
 			Customers: len(s.Customers) + s.LateCustomers, CalibrationCustomers: len(s.Customers),
 			LateCustomers: s.LateCustomers, HasAmount: s.HasAmount,
 			DuplicateRows: a.DuplicateRows, NoAmountReason: s.NoAmountReason,

@@ -79,7 +79,7 @@ func BenchmarkBuildMetrics(b *testing.B) {
 			reg := models.NewRegistry()
 			for b.Loop() {
 				wr.ranks = nil // a fresh scorer each run, as a run has
-				if _, err := buildMetrics(context.Background(), cfg, reg, "bench", "", wr, []*windowResult{wr}); err != nil {
+				if _, err := buildMetrics(context.Background(), cfg, reg, "bench", wr, []*windowResult{wr}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -146,7 +146,7 @@ func TestBuildMetricsCancelled(t *testing.T) {
 	cfg := &Config{Models: names, Seed: 3, Segments: SegmentsConfig{Groups: 10}}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := buildMetrics(ctx, cfg, models.NewRegistry(), "test", "", wr, []*windowResult{wr}); !errors.Is(err, context.Canceled) {
+	if _, err := buildMetrics(ctx, cfg, models.NewRegistry(), "test", wr, []*windowResult{wr}); !errors.Is(err, context.Canceled) {
 		t.Errorf("buildMetrics with a cancelled context: error %v, want context.Canceled", err)
 	}
 	_, actP, _ := wr.holdoutActuals()

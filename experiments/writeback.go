@@ -131,18 +131,6 @@ func newPatternIndex(a *Artifacts) (*patternIndex, error) {
 	return px, nil
 }
 
-// perPattern reports whether v is the same for every customer of each
-// pattern (NaN equal to NaN).
-func (px *patternIndex) perPattern(v []float64) bool {
-	for i, x := range v {
-		y := v[px.rep[px.of[i]]]
-		if x != y && (x == x || y == y) {
-			return false
-		}
-	}
-	return true
-}
-
 // rowValues returns the values of each pattern of a quantity given by
 // row (customer i's value byRow[rows[i]]; rows nil: byRow[i]), when it is
 // the same for every customer of each pattern (NaN equal to NaN), as
@@ -169,15 +157,6 @@ func (px *patternIndex) rowValues(byRow []float64, rows []int32, ok bool) ([]flo
 		}
 	}
 	return out, true
-}
-
-// values returns v at each pattern's first customer.
-func (px *patternIndex) values(v []float64) []float64 {
-	out := make([]float64, len(px.rep))
-	for j, i := range px.rep {
-		out[j] = v[i]
-	}
-	return out
 }
 
 // summarySQL are the summary columns of predictions.csv as scope columns.
@@ -341,7 +320,8 @@ func (b *wbBuilder) model(name string, cols []predColumn) error {
 		if !c.isNumber() || slices.Contains(spendColumns, suffix) {
 			continue
 		}
-		if c.byRow != nil {
+		byRow := c.byRow != nil
+		if byRow {
 			if v, ok := b.px.rowValues(c.byRow, c.rows, true); ok {
 				perPattern[c.name] = v
 				continue
@@ -352,9 +332,11 @@ func (b *wbBuilder) model(name string, cols []predColumn) error {
 		if c.number == nil {
 			continue
 		}
-		if b.px.perPattern(c.number) {
-			perPattern[c.name] = b.px.values(c.number)
-			continue
+		if !byRow { // a column by row was checked above, with the same values
+			if v, ok := b.px.rowValues(c.number, nil, true); ok {
+				perPattern[c.name] = v
+				continue
+			}
 		}
 		f, ok := b.thetaScaled(c.number)
 		if !ok {

@@ -135,3 +135,16 @@ func TestPatternRowValues(t *testing.T) {
 		t.Error("values of a quantity without rows")
 	}
 }
+
+// perPattern reports, customer by customer (the reference rowValues
+// must agree with), whether v is the same for every customer of each
+// pattern (NaN equal to NaN).
+func (px *patternIndex) perPattern(v []float64) bool {
+	for i, x := range v {
+		y := v[px.rep[px.of[i]]]
+		if x != y && (x == x || y == y) {
+			return false
+		}
+	}
+	return true
+}
