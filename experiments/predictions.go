@@ -137,8 +137,14 @@ func aliveTimeCostless(p *Prediction) bool {
 	if math.Float64bits(p.net.CostPerCustomer) != 0 {
 		return false
 	}
-	for _, v := range p.aliveTime {
-		if math.Float64bits(v) >= math.Float64bits(math.Inf(1)) { // negative, infinite or NaN
+	return allFiniteUnsigned(p.aliveTime)
+}
+
+// allFiniteUnsigned reports whether every value is finite with its sign
+// bit clear (+0 included; −0, negative, infinite and NaN values not).
+func allFiniteUnsigned(values []float64) bool {
+	for _, v := range values {
+		if math.Float64bits(v) >= math.Float64bits(math.Inf(1)) {
 			return false
 		}
 	}
@@ -155,12 +161,7 @@ func netCLVIsCLV(p *Prediction) bool {
 		math.Float64bits(p.net.Margin) != math.Float64bits(p.margin) || !aliveTimeCostless(p) {
 		return false
 	}
-	for _, v := range p.discounted {
-		if math.Float64bits(v) >= math.Float64bits(math.Inf(1)) { // negative, infinite or NaN
-			return false
-		}
-	}
-	return true
+	return allFiniteUnsigned(p.discounted)
 }
 
 // deriveValues sets dst[k] to the column's value (of a column with

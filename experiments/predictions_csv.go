@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -335,25 +336,23 @@ func (t *csvSlots) format() {
 	t.start = make([]uint32, t.n)
 	t.blocks = make([][]byte, (t.n+t.blockRows-1)/t.blockRows)
 	var next atomic.Int64
-	var widest atomic.Int64
+	widest := make([]int, len(t.blocks)) // by block: the most bytes of a record's slots
 	var wg sync.WaitGroup
 	for range min(len(t.blocks), max(1, runtime.GOMAXPROCS(0))) {
 		wg.Go(func() {
 			var scratch []byte
-			most := 0
 			for blk := int(next.Add(1) - 1); blk < len(t.blocks); blk = int(next.Add(1) - 1) {
 				lo := blk * t.blockRows
-				var w int
-				scratch, w = t.appendRecords(scratch[:0], lo, min(lo+t.blockRows, t.n))
-				most = max(most, w)
+				scratch, widest[blk] = t.appendRecords(scratch[:0], lo, min(lo+t.blockRows, t.n))
 				t.blocks[blk] = append([]byte(nil), scratch...)
-			}
-			for old := widest.Load(); int64(most) > old && !widest.CompareAndSwap(old, int64(most)); old = widest.Load() {
 			}
 		})
 	}
 	wg.Wait()
-	t.widest = int(widest.Load())
+	t.widest = 0
+	if len(widest) > 0 {
+		t.widest = slices.Max(widest)
+	}
 }
 
 // appendRecords appends the records of rows lo … hi−1, setting their
