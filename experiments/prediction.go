@@ -296,36 +296,29 @@ func (p *Prediction) Values(q Quantity, lo int, dst []float64) {
 	case PredSpend:
 		copy(dst, p.spend[lo:lo+n])
 	case PredRevenue:
-		spend := p.spend[lo : lo+n]
 		if rows == nil {
-			for k, v := range p.purchases[lo : lo+n] {
-				dst[k] = v * spend[k]
-			}
+			p.derive(q, dst, lo, [2][]float64{p.purchases[lo:]})
 			return
 		}
+		spend := p.spend[lo : lo+n]
 		for k, r := range rows {
 			dst[k] = p.purchases[r] * spend[k]
 		}
 	case PredCLV:
-		spend := p.spend[lo : lo+n]
 		if rows == nil {
-			for k, d := range p.discounted[lo : lo+n] {
-				dst[k] = p.margin * spend[k] * d
-			}
+			p.derive(q, dst, lo, [2][]float64{p.discounted[lo:]})
 			return
 		}
+		spend := p.spend[lo : lo+n]
 		for k, r := range rows {
 			dst[k] = p.margin * spend[k] * p.discounted[r]
 		}
 	case PredNetCLV:
-		spend := p.spend[lo : lo+n]
 		if rows == nil {
-			aliveTime := p.aliveTime[lo : lo+n]
-			for k, d := range p.discounted[lo : lo+n] {
-				dst[k] = netCLV(p.net, spend[k], d, aliveTime[k])
-			}
+			p.derive(q, dst, lo, [2][]float64{p.discounted[lo:], p.aliveTime[lo:]})
 			return
 		}
+		spend := p.spend[lo : lo+n]
 		for k, r := range rows {
 			dst[k] = netCLV(p.net, spend[k], p.discounted[r], p.aliveTime[r])
 		}
@@ -333,6 +326,39 @@ func (p *Prediction) Values(q Quantity, lo int, dst []float64) {
 		for k := range dst {
 			dst[k] = p.Value(q, lo+k)
 		}
+	}
+}
+
+// derive sets dst[k] to customer first+k's revenue, CLV or net CLV (q)
+// from the values of its row: in[0][k] is its purchases (revenue) or
+// discounted purchases (CLV, net CLV) and in[1][k] its alive time (net
+// CLV; nil: every alive time costless, see aliveTimeCostless). The one
+// arithmetic of these quantities, for Values and the predictions files.
+func (p *Prediction) derive(q Quantity, dst []float64, first int, in [2][]float64) {
+	spend := p.spend[first : first+len(dst)]
+	a := in[0][:len(dst)]
+	switch q {
+	case PredRevenue:
+		for k, v := range a {
+			dst[k] = v * spend[k]
+		}
+	case PredCLV:
+		for k, d := range a {
+			dst[k] = p.margin * spend[k] * d
+		}
+	case PredNetCLV:
+		if in[1] == nil {
+			for k, d := range a {
+				dst[k] = netCLV(p.net, spend[k], d, 0)
+			}
+			return
+		}
+		aliveTime := in[1][:len(dst)]
+		for k, d := range a {
+			dst[k] = netCLV(p.net, spend[k], d, aliveTime[k])
+		}
+	default:
+		panic("experiments: a quantity not derived from its row's values")
 	}
 }
 

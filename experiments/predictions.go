@@ -164,39 +164,6 @@ func netCLVIsCLV(p *Prediction) bool {
 	return allFiniteUnsigned(p.discounted)
 }
 
-// deriveValues sets dst[k] to the column's value (of a column with
-// rowInputs) of customer first+k, whose row's values rowInputs are
-// in[0][k] and, for a second, in[1][k]: the arithmetic of
-// Prediction.Values, bit for bit.
-func (c predColumn) deriveValues(dst []float64, first int, in [2][]float64) {
-	p := c.pred
-	spend := p.spend[first : first+len(dst)]
-	a := in[0][:len(dst)]
-	switch c.q {
-	case PredRevenue:
-		for k, v := range a {
-			dst[k] = v * spend[k]
-		}
-	case PredCLV:
-		for k, d := range a {
-			dst[k] = p.margin * spend[k] * d
-		}
-	case PredNetCLV:
-		if in[1] == nil {
-			for k, d := range a {
-				dst[k] = netCLV(p.net, spend[k], d, 0)
-			}
-			return
-		}
-		aliveTime := in[1][:len(dst)]
-		for k, d := range a {
-			dst[k] = netCLV(p.net, spend[k], d, aliveTime[k])
-		}
-	default:
-		panic("experiments: a quantity not derived by row")
-	}
-}
-
 // quantityColumn returns the column of a prediction's quantity: by row
 // for the purchase-model values of a prediction stored by row.
 func quantityColumn(name string, p *Prediction, q Quantity) predColumn {

@@ -487,7 +487,7 @@ func (f *csvFormatter) values(s *csvSegment, first int, dst []float64) []float64
 			in[k][m] = math.Float64frombits(binary.LittleEndian.Uint64(rec[at:]))
 		}
 	}
-	s.col.deriveValues(dst, first, in)
+	s.col.pred.derive(s.col.q, dst, first, in)
 	return dst
 }
 
