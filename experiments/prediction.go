@@ -417,10 +417,6 @@ type storedColumn struct {
 func (cs *columnStore) buffer(n int) []float64 {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	return cs.bufferLocked(n)
-}
-
-func (cs *columnStore) bufferLocked(n int) []float64 {
 	for k, v := range cs.free {
 		if cap(v) >= n {
 			cs.free[k] = cs.free[len(cs.free)-1]
