@@ -35,17 +35,12 @@ type LogInput struct {
 	reads   int
 	db      *dbSource // a database (data.engine) instead of a file
 	// aside is set when the log's checksum is computed on a goroutine
-	// of its own instead of while it is read (see ChecksumAside); sum
-	// then receives it once started.
-	aside bool
-	sum   chan checksum
-	got   *checksum
-}
-
-// checksum is the outcome of hashing a log aside.
-type checksum struct {
-	hex string
-	err error
+	// of its own instead of while it is read (see ChecksumAside); once
+	// started, sumDone is closed when sumHex and sumErr hold its outcome.
+	aside   bool
+	sumDone chan struct{}
+	sumHex  string
+	sumErr  error
 }
 
 // OpenLog opens the transaction log at path under ctx; format is the
@@ -142,11 +137,8 @@ func (l *LogInput) SHA256() (string, error) {
 	}
 	if l.aside {
 		l.StartChecksum()
-		if l.got == nil {
-			c := <-l.sum
-			l.got = &c
-		}
-		return l.got.hex, l.got.err
+		<-l.sumDone
+		return l.sumHex, l.sumErr
 	}
 	return l.file.SHA256()
 }
@@ -171,14 +163,14 @@ func (l *LogInput) ChecksumAside() {
 // ChecksumAside) on a goroutine of its own; later calls, and calls for
 // any other log, do nothing. SHA256 waits for it.
 func (l *LogInput) StartChecksum() {
-	if !l.aside || l.sum != nil {
+	if !l.aside || l.sumDone != nil {
 		return
 	}
-	l.sum = make(chan checksum, 1)
+	l.sumDone = make(chan struct{})
 	size := l.file.ReadEnd() // the bytes read, not rows appended since
 	go func() {
-		sum, err := l.file.SHA256At(size)
-		l.sum <- checksum{sum, err}
+		l.sumHex, l.sumErr = l.file.SHA256At(size)
+		close(l.sumDone)
 	}()
 }
 
