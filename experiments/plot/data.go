@@ -457,12 +457,12 @@ func (c *computation) run(in *Input, scored bool) error {
 // compute computes from in the parts of a step (scored or not) that are
 // first or not, and returns the error of in's context once that has ended.
 func (c *computation) compute(in *Input, scored, first bool) error {
+	if err := in.stopped(); err != nil {
+		return err
+	}
 	for k, p := range c.parts {
 		if p.scored != scored || p.first != first {
 			continue
-		}
-		if err := in.stopped(); err != nil {
-			return err
 		}
 		c.errs[k] = p.compute(in, c.d)
 		if err := in.stopped(); err != nil {
@@ -475,12 +475,6 @@ func (c *computation) compute(in *Input, scored, first bool) error {
 // figures returns the figures of the parts of a step, in report order.
 func (c *computation) figures(scored bool) []Figure {
 	return c.figuresWhere(func(p figurePart) bool { return p.scored == scored })
-}
-
-// figuresOf returns the figures of the parts of a step that are first or
-// not, in report order.
-func (c *computation) figuresOf(scored, first bool) []Figure {
-	return c.figuresWhere(func(p figurePart) bool { return p.scored == scored && p.first == first })
 }
 
 // figuresWhere returns the figures of the parts picked, in report order.
@@ -504,7 +498,7 @@ func (c *computation) runEarly(in *Input, draw func([]Figure) error) error {
 		if err := c.compute(in, false, first); err != nil {
 			return err
 		}
-		return draw(c.figuresOf(false, first))
+		return draw(c.figuresWhere(func(p figurePart) bool { return !p.scored && p.first == first }))
 	}
 	var firstErr error
 	var wg sync.WaitGroup
