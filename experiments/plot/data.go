@@ -71,12 +71,6 @@ type Predicted struct {
 	alive bool
 }
 
-// purchases returns the predicted purchases of every customer.
-func (p Predicted) purchases() []float64 { return p.purchaseColumn().all() }
-
-// pAlive returns every customer's P(alive), nil when unknown.
-func (p Predicted) pAlive() []float64 { return p.pAliveColumn().all() }
-
 // purchaseColumn returns the predicted purchases of every customer.
 func (p Predicted) purchaseColumn() column {
 	if p.Purchases != nil || p.from == nil {
@@ -113,14 +107,6 @@ func (c column) len() int {
 		return c.from.Len()
 	}
 	return len(c.vals)
-}
-
-// all returns every value, made whole.
-func (c column) all() []float64 {
-	if c.from != nil {
-		return c.from.Column(c.q)
-	}
-	return c.vals
 }
 
 // each calls fn with the values of c, whose length is that of

@@ -477,3 +477,17 @@ func TestHeatmapLeavesImpossibleCellsBlank(t *testing.T) {
 		t.Errorf("filling row x = 0 draws %d more cells, want %d (one per impossible cell)", got, want)
 	}
 }
+
+// purchases returns the predicted purchases of every customer.
+func (p Predicted) purchases() []float64 { return p.purchaseColumn().all() }
+
+// pAlive returns every customer's P(alive), nil when unknown.
+func (p Predicted) pAlive() []float64 { return p.pAliveColumn().all() }
+
+// all returns every value, made whole.
+func (c column) all() []float64 {
+	if c.from != nil {
+		return c.from.Column(c.q)
+	}
+	return c.vals
+}
