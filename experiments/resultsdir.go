@@ -78,6 +78,12 @@ func (r *resultsDir) writeLargeFile(name string, write func(w io.Writer) error) 
 	return r.writeFileVia(name, true, write)
 }
 
+// largeSyncEvery is the bytes of a large file between its background
+// syncs while it is written (directfile.Writer.SyncEvery): its final sync
+// then has at most this much left to flush, while the report and the
+// manifest are written.
+const largeSyncEvery = 128 << 20
+
 // writeFileVia writes a file, past the page cache when large.
 func (r *resultsDir) writeFileVia(name string, large bool, write func(w io.Writer) error) error {
 	p := r.path(name)
@@ -95,6 +101,7 @@ func (r *resultsDir) writeFileVia(name string, large bool, write func(w io.Write
 		r.durable.beginLarge()
 		defer r.durable.endLarge() // after the file's own sync is handed over
 		dw = directfile.NewWriter(f)
+		dw.SyncEvery(largeSyncEvery)
 		defer dw.Close() // releases its buffer after a failure
 		file = dw
 	}
