@@ -635,36 +635,30 @@ func (sc *Scorer) byValue(a *actualOrder, actual []float64) *actualOrder {
 }
 
 // sortedSides computes the average ranks' correlation side and the Gini
-// side of validated actuals by sorting them (ties in any order: both
-// depend only on the sorted values).
+// side of validated actuals by sorting them (keyOrder of their bits, which
+// order as the values since none is negative; ties in any order: both
+// sides depend only on the sorted values).
 func (sc *Scorer) sortedSides(actual []float64) (*correlationSide, giniSide) {
 	n := len(actual)
-	var lo, hi uint64 = math.MaxUint64, 0
-	for _, v := range actual {
-		b := math.Float64bits(v + 0)
-		lo, hi = min(lo, b), max(hi, b)
-	}
-	shift := max(0, bits.Len64(lo^hi)-32)
-	packed, tmp := sc.words.get(n), sc.words.get(n)
+	keys := sc.words.get(n)
 	for i, v := range actual {
-		packed[i] = (math.Float64bits(v+0)>>shift)<<32 | uint64(i)
+		keys[i] = math.Float64bits(v + 0)
 	}
-	sorted := radixSortHigh(packed, tmp)
-	value := func(w uint64) float64 { return actual[uint32(w)] }
-	if shift > 0 {
-		sortRuns(sorted, func(w uint64) uint64 { return math.Float64bits(value(w) + 0) })
-	}
+	sorted := sc.keyOrder(keys, sc.places.get(n))
+	sc.words.put(keys)
+	defer sc.places.put(sorted)
+	value := func(t int) float64 { return actual[sorted[t]] }
 	// Ascending places s..e−1 of equal values share the rank (s+e+1)/2,
 	// the mean of s+1..e: average ranks of ties.
 	ranks := sc.floats.get(n)
 	for s := 0; s < n; {
-		e, v := s+1, value(sorted[s])
-		for e < n && value(sorted[e]) == v {
+		e, v := s+1, value(s)
+		for e < n && value(e) == v {
 			e++
 		}
 		r := float64(s+e+1) / 2
-		for _, w := range sorted[s:e] {
-			ranks[uint32(w)] = r
+		for _, i := range sorted[s:e] {
+			ranks[i] = r
 		}
 		s = e
 	}
@@ -672,17 +666,15 @@ func (sc *Scorer) sortedSides(actual []float64) (*correlationSide, giniSide) {
 	sc.floats.put(ranks)
 	// Σ_j a*_(j)·(n+1−2j) over the actuals in descending order:
 	// the Gini ratio's denominator (the actuals' own ordering).
-	g := giniSide{constant: lo == hi}
+	g := giniSide{constant: value(0) == value(n-1)}
 	if !g.constant {
 		g.exp = scaleExp(actual)
 		var den ksum
 		for j := 1; j <= n; j++ {
-			den.add(scaled(value(sorted[n-j]), g.exp) * float64(n+1-2*j))
+			den.add(scaled(value(n-j), g.exp) * float64(n+1-2*j))
 		}
 		g.den = den.value()
 	}
-	sc.words.put(packed)
-	sc.words.put(tmp)
 	return side, g
 }
 
