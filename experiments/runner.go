@@ -581,6 +581,7 @@ func scoreWindow(ctx context.Context, reg *models.Registry, wr *windowResult, th
 func buildMetrics(ctx context.Context, cfg *Config, reg *models.Registry, dataName string, mainWin *windowResult, windows []*windowResult) (*MetricsFile, error) {
 	mf := newMetricsFile(cfg, dataName, mainWin)
 	verdict := startVerdict(ctx, cfg, reg, mainWin) // bootstrapped while the models are scored
+	defer verdict.stop() // not left running after an error
 	// Segments, tiers and CLV totals (model_tables.go) while the models
 	// are scored.
 	if !cfg.Resolved.Forecast {
