@@ -580,8 +580,10 @@ func scoreWindow(ctx context.Context, reg *models.Registry, wr *windowResult, th
 // ctx is done.
 func buildMetrics(ctx context.Context, cfg *Config, reg *models.Registry, dataName string, mainWin *windowResult, windows []*windowResult) (*MetricsFile, error) {
 	mf := newMetricsFile(cfg, dataName, mainWin)
-	verdict := startVerdict(ctx, cfg, reg, mainWin) // bootstrapped while the models are scored
-	defer verdict.stop() // not left running after an error
+	// The verdict is bootstrapped while the models are scored, and not
+	// left running after an error.
+	verdict := startVerdict(ctx, cfg, reg, mainWin)
+	defer verdict.stop()
 	// Segments, tiers and CLV totals (model_tables.go) while the models
 	// are scored.
 	if !cfg.Resolved.Forecast {
