@@ -370,7 +370,7 @@ func (sc *Scorer) scores(ctx context.Context, predicted, actual []float64, ranke
 	if A > 0 {
 		s.Bias = finiteOrNaN(P/A - 1)
 	}
-	byActual := sc.byValue(actual)
+	byActual := sc.byValue(facts, actual)
 	if err := ctx.Err(); err != nil {
 		return Scores{}, err
 	}

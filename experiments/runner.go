@@ -579,7 +579,10 @@ func scoreWindow(ctx context.Context, reg *models.Registry, wr *windowResult, th
 // ctx is done.
 func buildMetrics(ctx context.Context, cfg *Config, reg *models.Registry, dataName string, mainWin *windowResult, windows []*windowResult) (*MetricsFile, error) {
 	mf := newMetricsFile(cfg, dataName, mainWin)
-	verdict := startVerdict(ctx, cfg, reg, mainWin) // bootstrapped while the models are scored
+	// The verdict is bootstrapped while the models are scored, and not
+	// left running after an error.
+	verdict := startVerdict(ctx, cfg, reg, mainWin)
+	defer verdict.stop()
 	var scores map[string]map[string]Scores
 	var tables map[string]*modelTables
 	var err error
