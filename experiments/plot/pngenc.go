@@ -2,7 +2,6 @@ package plot
 
 import (
 	"bytes"
-	"compress/flate"
 	"encoding/binary"
 	"hash/crc32"
 	"image"
@@ -28,27 +27,24 @@ func encodePNG(w io.Writer, img *image.RGBA) error {
 }
 
 // rgbEncoder is encodePNG with buffers kept from one image to the next:
-// the file, the compressor and the rows.
+// the file, the compressor's window and tokens, the compressed stream.
 //
-// The compressed stream is zlib's (RFC 1950) at zlib.BestSpeed, byte for
-// byte: the deflate stream of compress/flate at that level between zlib's
-// two-byte header and the Adler-32 checksum of the data. The checksum is
-// computed here rather than by compress/zlib, so that a row equal to the
-// row above, whose Up filter is all zeros (most rows of a figure: blank
-// margins, the insides of bars and heat-map cells), is neither filtered
-// nor summed byte by byte: a run of n zeros leaves the checksum's first
-// sum as it is and adds n times it to the second.
+// The compressed stream is a zlib stream (RFC 1950): the deflate stream of
+// rowDeflater between zlib's two-byte header and the Adler-32 checksum of
+// the data, cut into IDAT chunks. The checksum is computed here, so that a
+// row equal to the row above, whose Up filter is all zeros (most rows of a
+// figure: blank margins, the insides of bars and heat-map cells), is
+// neither filtered nor summed byte by byte: a run of n zeros leaves the
+// checksum's first sum as it is and adds n times it to the second.
 type rgbEncoder struct {
 	buf     bytes.Buffer
-	deflate *flate.Writer
-	chunks  chunkWriter
-	row     []byte
-	zeroRow []byte // the Up filter's type, then zeros: a row equal to the row above
+	deflate rowDeflater
+	stream  []byte // the zlib stream
 	zeros   []byte // the row above the first: zeros, never written
 }
 
 // zlibHeader is the zlib header of a deflate stream of the default window
-// at zlib.BestSpeed (compression level flag 0; its check bits make the
+// at the fastest level (compression level flag 0; its check bits make the
 // 16-bit header a multiple of 31).
 var zlibHeader = [2]byte{0x78, 0x01}
 
@@ -82,49 +78,34 @@ func (e *rgbEncoder) encodeRGB(img *image.RGBA) (opaque bool, err error) {
 	if err := writeChunk(buf, "IHDR", ihdr[:]); err != nil {
 		return false, err
 	}
-	e.chunks.w, e.chunks.buf = buf, e.chunks.buf[:0]
-	e.chunks.Write(zlibHeader[:])
-	if e.deflate == nil {
-		if e.deflate, err = flate.NewWriter(&e.chunks, flate.BestSpeed); err != nil {
-			return false, err
-		}
-	} else {
-		e.deflate.Reset(&e.chunks)
-	}
-	n := 1 + 3*width          // a filtered row: its filter type, then RGB
-	e.row = grown(e.row, n+8) // 8 bytes of slack for upFilter's stores
-	e.zeroRow = grown(e.zeroRow, n)
+	n := 1 + 3*width // a filtered row: its filter type, then RGB
+	e.deflate.reset(n, append(e.stream[:0], zlibHeader[:]...))
 	e.zeros = grown(e.zeros, 4*width)
-	e.row[0], e.zeroRow[0] = 2, 2 // the Up filter
 	var sum adler32Sum
 	sum.reset()
 	prev := e.zeros // above the first row: zeros
 	for y := range height {
 		cur := img.Pix[y*img.Stride : y*img.Stride+4*width]
-		row := e.row[:n]
+		row := e.deflate.nextRow()
+		row[0] = 2 // the Up filter
 		if y > 0 && bytes.Equal(cur, prev) {
-			row = e.zeroRow // opaque as the row above
+			clear(row[1:n]) // opaque as the row above
 			sum.add(row[:1])
 			sum.addZeros(n - 1)
 		} else {
-			if !upFilter(e.row[1:], cur, prev) {
+			if !upFilter(row[1:], cur, prev) {
 				return false, nil
 			}
-			sum.add(row)
+			sum.add(row[:n])
 		}
-		if _, err := e.deflate.Write(row); err != nil {
-			return false, err
-		}
+		e.deflate.addRow()
 		prev = cur
 	}
-	if err := e.deflate.Close(); err != nil {
-		return false, err
-	}
-	var check [4]byte
-	binary.BigEndian.PutUint32(check[:], sum.value())
-	e.chunks.Write(check[:])
-	if err := e.chunks.flush(); err != nil {
-		return false, err
+	e.stream = binary.BigEndian.AppendUint32(e.deflate.finish(), sum.value())
+	for p := e.stream; len(p) > 0; p = p[min(len(p), idatSize):] {
+		if err := writeChunk(buf, "IDAT", p[:min(len(p), idatSize)]); err != nil {
+			return false, err
+		}
 	}
 	return true, writeChunk(buf, "IEND", nil)
 }
@@ -235,36 +216,4 @@ func writeChunk(w io.Writer, kind string, data []byte) error {
 	return nil
 }
 
-// chunkWriter cuts the compressed stream into IDAT chunks of at most
-// idatSize bytes.
-type chunkWriter struct {
-	w   io.Writer
-	buf []byte
-}
-
-const idatSize = 1 << 16
-
-func (c *chunkWriter) Write(p []byte) (int, error) {
-	n := len(p)
-	for len(p) > 0 {
-		k := min(len(p), idatSize-len(c.buf))
-		c.buf = append(c.buf, p[:k]...)
-		p = p[k:]
-		if len(c.buf) == idatSize {
-			if err := c.flush(); err != nil {
-				return 0, err
-			}
-		}
-	}
-	return n, nil
-}
-
-// flush writes what is buffered as one IDAT chunk.
-func (c *chunkWriter) flush() error {
-	if len(c.buf) == 0 {
-		return nil
-	}
-	err := writeChunk(c.w, "IDAT", c.buf)
-	c.buf = c.buf[:0]
-	return err
-}
+const idatSize = 1 << 16 // the most bytes of an IDAT chunk
