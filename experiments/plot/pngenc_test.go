@@ -5,10 +5,13 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"hash/adler32"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -76,43 +79,57 @@ func TestEncodePNG(t *testing.T) {
 	}
 }
 
+// upFiltered returns the rows of an image as a PNG of 8-bit RGB samples
+// filtered with Up holds them before compression, byte by byte: each row
+// its filter type 2, then each sample less the one above it (zero above
+// the first row).
+func upFiltered(img *image.RGBA) []byte {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	var out []byte
+	for y := range h {
+		out = append(out, 2)
+		for x := range w {
+			for k := range 3 {
+				v := img.Pix[y*img.Stride+4*x+k]
+				if y > 0 {
+					v -= img.Pix[(y-1)*img.Stride+4*x+k]
+				}
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
 // zlibReference is the PNG of an opaque image as compress/zlib writes its
-// stream (every row Up-filtered, as encodePNG filters them, and compressed
-// at zlib.BestSpeed), the checksum hash/adler32's: what encodePNG's own
-// zlib framing and checksum must give, byte for byte.
-func zlibReference(t testing.TB, img *image.RGBA) []byte {
+// stream of the rows upFiltered returns at zlib.BestSpeed: how the figures
+// were compressed before rowDeflater, for comparing sizes and times.
+func zlibReference(t testing.TB, img *image.RGBA, rows []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w := img.Rect.Dx()
 	buf.WriteString("\x89PNG\r\n\x1a\n")
 	var ihdr [13]byte
-	binary.BigEndian.PutUint32(ihdr[0:], uint32(w))
+	binary.BigEndian.PutUint32(ihdr[0:], uint32(img.Rect.Dx()))
 	binary.BigEndian.PutUint32(ihdr[4:], uint32(img.Rect.Dy()))
 	ihdr[8], ihdr[9] = 8, 2
 	if err := writeChunk(&buf, "IHDR", ihdr[:]); err != nil {
 		t.Fatal(err)
 	}
-	chunks := &chunkWriter{w: &buf}
-	zw, err := zlib.NewWriterLevel(chunks, zlib.BestSpeed)
+	var stream bytes.Buffer
+	zw, err := zlib.NewWriterLevel(&stream, zlib.BestSpeed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	row := make([]byte, 1+3*w+8)
-	row[0] = 2
-	prev := make([]byte, 4*w)
-	for y := range img.Rect.Dy() {
-		cur := img.Pix[y*img.Stride : y*img.Stride+4*w]
-		upFilter(row[1:], cur, prev)
-		if _, err := zw.Write(row[:1+3*w]); err != nil {
-			t.Fatal(err)
-		}
-		prev = cur
+	if _, err := zw.Write(rows); err != nil {
+		t.Fatal(err)
 	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := chunks.flush(); err != nil {
-		t.Fatal(err)
+	for p := stream.Bytes(); len(p) > 0; p = p[min(len(p), idatSize):] {
+		if err := writeChunk(&buf, "IDAT", p[:min(len(p), idatSize)]); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := writeChunk(&buf, "IEND", nil); err != nil {
 		t.Fatal(err)
@@ -120,17 +137,59 @@ func zlibReference(t testing.TB, img *image.RGBA) []byte {
 	return buf.Bytes()
 }
 
-// The PNG files are those of compress/zlib's stream, byte for byte (see
-// zlibReference), for figures of the fixture, noise, and an image of
-// long runs of equal rows (the rows skipped by the Up filter and summed in
-// constant time) between rows that differ; one encoder reused for every
-// image gives the same bytes as a new one.
-func TestEncodePNGAsZlib(t *testing.T) {
-	imgs := []*image.RGBA{}
-	for _, f := range Compute(fixtureInput(t)).Figures()[:2] {
-		imgs = append(imgs, f.raster(nil))
+// idatStream checks a PNG file's chunk structure (signature, every chunk's
+// CRC, IHDR first, IEND last, the IDAT chunks together) and returns the
+// IDAT chunks' data joined: the zlib stream.
+func idatStream(t *testing.T, file []byte) []byte {
+	t.Helper()
+	const sig = "\x89PNG\r\n\x1a\n"
+	if !bytes.HasPrefix(file, []byte(sig)) {
+		t.Fatal("no PNG signature")
 	}
-	noise := opaqueNoise(37, 900, 7)
+	var kinds []string
+	var stream []byte
+	for p := file[len(sig):]; len(p) > 0; {
+		if len(p) < 12 {
+			t.Fatalf("a chunk of %d bytes", len(p))
+		}
+		n := int(binary.BigEndian.Uint32(p))
+		if len(p) < 12+n {
+			t.Fatalf("chunk %q of %d bytes, %d left", p[4:8], n, len(p)-12)
+		}
+		kind, data := string(p[4:8]), p[8:8+n]
+		if got, want := binary.BigEndian.Uint32(p[8+n:]), crc32.ChecksumIEEE(p[4:8+n]); got != want {
+			t.Errorf("chunk %d (%s): CRC %08x, want %08x", len(kinds), kind, got, want)
+		}
+		if kind == "IDAT" {
+			if len(kinds) > 0 && kinds[len(kinds)-1] != "IHDR" && kinds[len(kinds)-1] != "IDAT" {
+				t.Errorf("an IDAT chunk after %s", kinds[len(kinds)-1])
+			}
+			if n > idatSize {
+				t.Errorf("an IDAT chunk of %d bytes", n)
+			}
+			stream = append(stream, data...)
+		}
+		kinds = append(kinds, kind)
+		p = p[12+n:]
+	}
+	if len(kinds) < 3 || kinds[0] != "IHDR" || kinds[len(kinds)-1] != "IEND" {
+		t.Errorf("chunks %v", kinds)
+	}
+	return stream
+}
+
+// encoderImages returns the images the stream tests encode: figures of the
+// fixture, noise (wide enough that the row distance is not tried), and an
+// image of long runs of equal rows (the rows skipped by the Up filter and
+// summed in constant time) between rows that differ, long enough that the
+// compressor's window slides many times.
+func encoderImages(t *testing.T) map[string]*image.RGBA {
+	imgs := map[string]*image.RGBA{}
+	for _, f := range Compute(fixtureInput(t)).Figures()[:2] {
+		imgs[f.Name] = f.raster(nil)
+	}
+	imgs["noise"] = opaqueNoise(37, 900, 7)
+	imgs["wide noise"] = opaqueNoise(11000, 3, 8)
 	runs := image.NewRGBA(image.Rect(0, 0, 501, 3000))
 	for y := range 3000 {
 		for x := range 501 {
@@ -144,22 +203,45 @@ func TestEncodePNGAsZlib(t *testing.T) {
 			runs.SetRGBA(x, y, c)
 		}
 	}
-	imgs = append(imgs, noise, runs)
+	imgs["runs"] = runs
+	return imgs
+}
+
+// The PNG files' zlib streams inflate (compress/zlib, which checks the
+// Adler-32 checksum) to the Up-filtered rows, byte for byte, in chunks
+// whose CRCs hold; one encoder reused for every image gives the same bytes
+// as a new one; and the figures' files are no more than 5% larger than
+// those of compress/zlib at BestSpeed (how they were compressed before).
+func TestEncodePNGInflates(t *testing.T) {
 	var reused rgbEncoder
-	for k, img := range imgs {
-		want := zlibReference(t, img)
+	for name, img := range encoderImages(t) {
 		var fresh bytes.Buffer
 		if err := encodePNG(&fresh, img); err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(fresh.Bytes(), want) {
-			t.Errorf("image %d: %d bytes, compress/zlib's %d, or they differ", k, fresh.Len(), len(want))
+		r, err := zlib.NewReader(bytes.NewReader(idatStream(t, fresh.Bytes())))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		rows := upFiltered(img)
+		if !bytes.Equal(got, rows) {
+			t.Errorf("%s: the stream inflates to %d bytes, not the %d of the filtered rows", name, len(got), len(rows))
 		}
 		if err := reused.encode(img); err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(reused.bytes(), want) {
-			t.Errorf("image %d: a reused encoder's bytes differ", k)
+		if !bytes.Equal(reused.bytes(), fresh.Bytes()) {
+			t.Errorf("%s: a reused encoder's bytes differ", name)
+		}
+		if strings.Contains(name, "noise") {
+			continue
+		}
+		if ref := len(zlibReference(t, img, rows)); fresh.Len() > ref*105/100 {
+			t.Errorf("%s: %d bytes, compress/zlib's %d", name, fresh.Len(), ref)
 		}
 	}
 }
