@@ -460,7 +460,9 @@ func (sc *Scorer) errorSums(ctx context.Context, predicted, actual []float64, fa
 			e := math.Abs(p - a)
 			abs.add(e)
 			sq.add(e * e)
-			maxErr = max(maxErr, e)
+			if e > maxErr { // e is never NaN: the inputs are finite
+				maxErr = e
+			}
 			d := logP[k] - la
 			sle.add(d * d)
 		}

@@ -78,12 +78,6 @@ func (r *resultsDir) writeLargeFile(name string, write func(w io.Writer) error) 
 	return r.writeFileVia(name, true, write)
 }
 
-// largeSyncEvery is the bytes of a large file between its background
-// syncs while it is written (directfile.Writer.SyncEvery): its final sync
-// then has at most this much left to flush, while the report and the
-// manifest are written.
-const largeSyncEvery = 128 << 20
-
 // writeFileVia writes a file, past the page cache when large.
 func (r *resultsDir) writeFileVia(name string, large bool, write func(w io.Writer) error) error {
 	p := r.path(name)
@@ -98,11 +92,9 @@ func (r *resultsDir) writeFileVia(name string, large bool, write func(w io.Write
 	var file io.Writer = f
 	var dw *directfile.Writer
 	if large {
-		r.durable.beginLarge()
-		defer r.durable.endLarge() // after the file's own sync is handed over
 		dw = directfile.NewWriter(f)
-		dw.SyncEvery(largeSyncEvery)
-		defer dw.Close() // releases its buffer after a failure
+		r.durable.beginLarge(dw)
+		defer r.durable.endLarge(dw) // after the file's own sync is handed over
 		file = dw
 	}
 	var out io.Writer = file
@@ -114,8 +106,12 @@ func (r *resultsDir) writeFileVia(name string, large bool, write func(w io.Write
 	if err == nil {
 		err = bw.Flush()
 	}
-	if err == nil && dw != nil {
-		err = dw.Close()
+	if dw != nil {
+		// Releases its buffer and waits for its background sync, also
+		// after a failure.
+		if cerr := dw.Close(); err == nil {
+			err = cerr
+		}
 	}
 	if err != nil {
 		f.Close()
@@ -138,6 +134,16 @@ func (r *resultsDir) writeJSON(name string, v any) error {
 // folder (the figures, the report); it must be called when no writer is
 // running.
 func (r *resultsDir) sweep() { r.durable.sweep() }
+
+// writersLeft is told how many writers still run once the driver has
+// nothing left to do but wait for them (writerGroup.leftRunning): when
+// they all write large files, nothing else keeps the processors busy, and
+// the background syncs of the large files stop (see resultsync.go).
+func (r *resultsDir) writersLeft(running int) {
+	if running > 0 && running <= r.durable.largeFiles() {
+		r.durable.stopLargeSyncs()
+	}
+}
 
 // commit makes the staging folder durable and renames it into place (see
 // commitStaging).

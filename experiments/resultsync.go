@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/clv-dev/clv/experiments/atomicfile"
+	"github.com/clv-dev/clv/internal/directfile"
 )
 
 // Durable results folders.
@@ -37,6 +38,14 @@ import (
 // long as the sync), and with them the predictions file's formatting. So
 // while a large file is being written the syncs handed over wait, and all
 // start together when it is complete, its own among them.
+//
+// The large file itself is synced in the background every largeSyncEvery
+// bytes while it is written (directfile.Writer.SyncEvery), so that its
+// final sync has little left to flush: each such sync holds up its writer
+// too, which costs nothing while other stages keep the processors busy,
+// but the whole stall once the file is all that is left. So they stop
+// then (resultsDir.writersLeft): what is written after is flushed by the
+// final sync, while the report is written.
 
 // fileOps are the calls that make a results folder durable and put it in
 // place; tests replace them to record their order or to make one fail.
@@ -56,14 +65,19 @@ type syncer struct {
 	mu   sync.Mutex
 	seen map[string]bool // files handed over (or being written), by name in root
 	err  error           // the first failed sync
-	// large counts the large files being written; held are the syncs
-	// that wait for their end.
-	large int
-	held  []func()
+	// large are the large files being written; held are the syncs that
+	// wait for their end. largeSyncsOff stops their background syncs.
+	large         map[*directfile.Writer]bool
+	held          []func()
+	largeSyncsOff bool
 }
 
+// largeSyncEvery is the bytes of a large file between its background
+// syncs while it is written.
+const largeSyncEvery = 128 << 20
+
 func newSyncer(root string, ops fileOps) *syncer {
-	return &syncer{root: root, ops: ops, seen: map[string]bool{}}
+	return &syncer{root: root, ops: ops, seen: map[string]bool{}, large: map[*directfile.Writer]bool{}}
 }
 
 // claim records that name is written through resultsDir, which hands it
@@ -94,27 +108,50 @@ func (s *syncer) add(name string, f *os.File) {
 			}
 		}()
 	}
-	if s.large > 0 {
+	if len(s.large) > 0 {
 		s.held = append(s.held, start)
 		return
 	}
 	start()
 }
 
-// beginLarge records that a large file is being written: the syncs handed
-// over from now on wait for endLarge.
-func (s *syncer) beginLarge() {
+// beginLarge records that a large file is being written through w: the
+// syncs handed over from now on wait for endLarge, and w syncs in the
+// background unless stopLargeSyncs was called.
+func (s *syncer) beginLarge(w *directfile.Writer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.large++
+	s.large[w] = true
+	if !s.largeSyncsOff {
+		w.SyncEvery(largeSyncEvery)
+	}
 }
 
-// endLarge records that a large file was written (or failed) and starts
-// the syncs held once no other is being written.
-func (s *syncer) endLarge() {
+// largeFiles returns the number of large files being written.
+func (s *syncer) largeFiles() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.large--; s.large > 0 {
+	return len(s.large)
+}
+
+// stopLargeSyncs stops the background syncs of the large files being
+// written and of those to come.
+func (s *syncer) stopLargeSyncs() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.largeSyncsOff = true
+	for w := range s.large {
+		w.SyncEvery(0)
+	}
+}
+
+// endLarge records that the large file written through w is complete (or
+// failed) and starts the syncs held once no other is being written.
+func (s *syncer) endLarge(w *directfile.Writer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.large, w)
+	if len(s.large) > 0 {
 		return
 	}
 	for _, start := range s.held {

@@ -133,6 +133,26 @@ func BenchmarkRasterFigures(b *testing.B) {
 	}
 }
 
+// BenchmarkDrawAndEncodeFigures draws and encodes every figure of a run
+// at 300 dpi, one after another on one scratch, as a worker of
+// WriteFigures does (the files not written), and reports the process's
+// CPU time per set.
+func BenchmarkDrawAndEncodeFigures(b *testing.B) {
+	figs := benchFigures(b)
+	var s scratch
+	cpu0 := cputime.Process()
+	for b.Loop() {
+		for _, f := range figs {
+			img, white := s.draw(f, 0)
+			if err := s.png.encodeWhitening(img); err != nil {
+				b.Fatal(err)
+			}
+			s.white = white
+		}
+	}
+	b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
+
 // BenchmarkEncodeFigures encodes every figure's image as a PNG: "zlib"
 // compresses the filtered rows (filtered beforehand, not timed) with
 // compress/zlib at BestSpeed, as the figures were compressed before

@@ -37,8 +37,13 @@ type rowDeflater struct {
 	tokens []uint32
 	// table holds the last position (counted from the stream's start, less
 	// base) of each hash of 4 bytes, at the literals and match starts.
-	table   [1 << hashBits]int32
-	base    int // stream position of win[0]
+	table [1 << hashBits]int32
+	base  int // stream position of win[0]
+	// zeros are stretches of zeros among the bytes not compressed yet, at
+	// least maxMatch long, in order (see addRow); zk is the first that
+	// compress has not passed.
+	zeros   []span
+	zk      int
 	litFreq [numLitLen]uint32
 	dstFreq [numDist]uint32
 	bits    bitWriter
@@ -70,7 +75,7 @@ func (d *rowDeflater) reset(rowLen int, out []byte) {
 	if rowLen+3 <= maxDistance {
 		d.dists[2] = rowLen
 	}
-	d.tokens = d.tokens[:0]
+	d.tokens, d.zeros, d.zk = d.tokens[:0], d.zeros[:0], 0
 	d.litFreq, d.dstFreq = [numLitLen]uint32{}, [numDist]uint32{}
 	d.bits = bitWriter{out: out}
 }
@@ -99,8 +104,30 @@ func (d *rowDeflater) nextRow() []byte {
 	return d.win[d.end : d.end+d.rowLen+8]
 }
 
-// addRow adds the row written into nextRow's bytes.
-func (d *rowDeflater) addRow() { d.end += d.rowLen }
+// span is the bytes from start to end (not included).
+type span struct{ start, end int }
+
+// addRow adds the row written into nextRow's bytes, of which zeros (from
+// the row's start, in order) are all zeros. A stretch of zeros at least
+// maxMatch long is then compressed without reading its bytes.
+func (d *rowDeflater) addRow(zeros []span) {
+	for _, z := range zeros {
+		if z.end-z.start >= maxMatch {
+			d.zeros = append(d.zeros, span{d.end + z.start, d.end + z.end})
+		}
+	}
+	d.end += d.rowLen
+}
+
+// inZeros reports whether the maxMatch bytes from win[i] and the byte
+// before are zeros, by the stretches addRow was given; i must not
+// decrease from one call to the next until compress ends.
+func (d *rowDeflater) inZeros(i int) bool {
+	for d.zk < len(d.zeros) && d.zeros[d.zk].end < i+maxMatch {
+		d.zk++
+	}
+	return d.zk < len(d.zeros) && d.zeros[d.zk].start <= i && i > 0 && d.win[i-1] == 0
+}
 
 // finish compresses what is left, ends the stream and returns the bytes
 // appended to reset's out.
@@ -111,7 +138,8 @@ func (d *rowDeflater) finish() []byte {
 	return d.bits.out
 }
 
-// compress turns the window's bytes from d.start to end into tokens.
+// compress turns the window's bytes from d.start to end, the end of those
+// written, into tokens.
 func (d *rowDeflater) compress(end int) {
 	win := d.win
 	i := d.start
@@ -144,6 +172,7 @@ func (d *rowDeflater) compress(end int) {
 		}
 	}
 	d.start = end
+	d.zeros, d.zk = d.zeros[:0], 0
 }
 
 const lazyBelow = 32
@@ -154,6 +183,9 @@ const lazyBelow = 32
 func (d *rowDeflater) longest(i, end int) (best, bestDist int) {
 	if i >= end {
 		return 0, 0
+	}
+	if d.inZeros(i) {
+		return maxMatch, 1 // as below, without reading the zeros
 	}
 	win := d.win
 	limit := min(maxMatch, end-i)

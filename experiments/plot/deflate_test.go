@@ -8,26 +8,52 @@ import (
 	"testing"
 )
 
-// deflateRows compresses data as rows of rowLen bytes (the last row cut
-// short is padded with zeros, which the caller's data then holds too) with
-// a rowDeflater and returns the deflate stream.
+// deflateRows compresses data, whole rows of rowLen bytes, with a
+// rowDeflater told each row's runs of zeros, and returns the deflate
+// stream.
 func deflateRows(d *rowDeflater, data []byte, rowLen int) []byte {
 	d.reset(rowLen, nil)
-	for p := data; len(p) > 0; p = p[min(len(p), rowLen):] {
+	for p := data; len(p) > 0; p = p[rowLen:] {
 		row := d.nextRow()
-		clear(row)
-		copy(row, p[:min(len(p), rowLen)])
-		d.addRow()
+		copy(row, p[:rowLen])
+		d.addRow(zeroSpans(row[:rowLen]))
 	}
 	return d.finish()
 }
 
+// zeroSpans returns the runs of zeros of a row.
+func zeroSpans(row []byte) []span {
+	var out []span
+	for i := 0; i < len(row); {
+		if row[i] != 0 {
+			i++
+			continue
+		}
+		j := i
+		for j < len(row) && row[j] == 0 {
+			j++
+		}
+		out = append(out, span{i, j})
+		i = j
+	}
+	return out
+}
+
 // checkInflates checks that compress/flate inflates rowDeflater's stream
-// of data to data.
+// of data to data, and that the stream is the same whether or not the
+// rows' runs of zeros are given.
 func checkInflates(t *testing.T, name string, d *rowDeflater, data []byte, rowLen int) {
 	t.Helper()
 	data = append(data, make([]byte, (rowLen-len(data)%rowLen)%rowLen)...)
 	stream := deflateRows(d, data, rowLen)
+	d.reset(rowLen, nil) // the same rows, without their runs of zeros
+	for p := data; len(p) > 0; p = p[rowLen:] {
+		copy(d.nextRow(), p[:rowLen])
+		d.addRow(nil)
+	}
+	if !bytes.Equal(d.finish(), stream) {
+		t.Errorf("%s: the runs of zeros given change the stream", name)
+	}
 	got, err := io.ReadAll(flate.NewReader(bytes.NewReader(stream)))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)

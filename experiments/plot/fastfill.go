@@ -40,26 +40,39 @@ type rasterCanvas struct {
 	// colors is the current colour and those saved by Push, as
 	// vgimg.Canvas keeps them.
 	colors []color.Color
+	// glyphs keeps the glyphs drawn, from canvas to canvas.
+	glyphs *glyphCache
 	// blank is true until something is drawn on the white background: a
 	// fill in opaque white then leaves every pixel as it is (white over
 	// white is white at any coverage) and is skipped.
 	blank bool
 }
 
-// newRasterCanvas returns a canvas drawing into img at dpi dots per inch,
-// set up as vgimg.NewWith sets up its own context (butt line caps, the y
-// axis pointing up, a white background).
-func newRasterCanvas(img *image.RGBA, dpi int) *rasterCanvas {
+// newRasterCanvas returns a canvas drawing into img, which is white, at
+// dpi dots per inch, set up as vgimg.NewWith sets up its own context (butt
+// line caps, the y axis pointing up), keeping its glyphs in glyphs.
+func newRasterCanvas(img *image.RGBA, dpi int, glyphs *glyphCache) *rasterCanvas {
 	ctx := gg.NewContextForRGBA(img)
 	ctx.SetLineCapButt()
 	ctx.InvertY()
 	w, h := img.Rect.Dx(), img.Rect.Dy()
-	rc := &rasterCanvas{ctx: ctx, img: img, r: raster.NewRasterizer(w, h), colors: []color.Color{color.Black}, blank: true}
+	rc := &rasterCanvas{ctx: ctx, img: img, r: raster.NewRasterizer(w, h), colors: []color.Color{color.Black}, glyphs: glyphs, blank: true}
 	rc.painter.RGBAPainter = raster.NewRGBAPainter(img)
 	// NewWith paints the background and then sets the colour to black
 	// through the Canvas interface, before rc wraps it: rc starts black.
-	rc.Canvas = vgimg.NewWith(vgimg.UseImageWithContext(img, ctx), vgimg.UseDPI(dpi))
+	rc.Canvas = vgimg.NewWith(vgimg.UseImageWithContext(whiteStandIn(w, h), ctx), vgimg.UseDPI(dpi))
 	return rc
+}
+
+// whiteStandIn returns the image vgimg.NewWith is given for a canvas of
+// w × h pixels already white: an image of that size, from which the canvas
+// takes its size, but a single row of pixels (the stride zero), so that
+// painting the background white, NewWith's first act, paints that one row
+// and copies it onto itself for the others, which copy skips. The canvas
+// uses its image for nothing else: it draws through the context, made for
+// the image drawn on.
+func whiteStandIn(w, h int) *image.RGBA {
+	return &image.RGBA{Pix: make([]byte, 4*w), Stride: 0, Rect: image.Rect(0, 0, w, h)}
 }
 
 // SetColor implements vg.Canvas.
@@ -215,7 +228,8 @@ func fillPixels(pix []byte, rgba [4]byte) {
 // pixel; at a translation by whole pixels (gg's glyph rectangles are
 // whole pixels) every destination pixel samples exactly one mask pixel
 // with weight 1, and overGlyph applies the same integer arithmetic
-// directly (see TestRasterCanvasFillsAsGG).
+// directly (see TestRasterCanvasFillsAsGG). The upright glyphs come from
+// the canvas's glyph cache.
 func (c *rasterCanvas) FillString(f font.Face, pt vg.Point, str string) {
 	if f.Font.Size == 0 {
 		return
@@ -223,13 +237,13 @@ func (c *rasterCanvas) FillString(f font.Face, pt vg.Point, str string) {
 	c.blank = false
 	c.ctx.Push()
 	defer c.ctx.Pop()
-	face := f.FontFace(c.DPI())
-	defer face.Close()
-	c.ctx.SetFontFace(face)
+	glyphs := c.glyphs.face(f, c.DPI())
+	defer glyphs.close()
 	_, h := c.Size()
 	x, y := pt.X.Dots(c.DPI()), h.Dots(c.DPI())-pt.Y.Dots(c.DPI())
 	c.ctx.InvertY()
 	if !c.identity() {
+		c.ctx.SetFontFace(glyphs.fontFace())
 		c.ctx.DrawString(str, x, y)
 		return
 	}
@@ -238,13 +252,13 @@ func (c *rasterCanvas) FillString(f font.Face, pt vg.Point, str string) {
 	prev := rune(-1)
 	for _, ch := range str {
 		if prev >= 0 {
-			dot.X += face.Kern(prev, ch)
+			dot.X += glyphs.kern(prev, ch)
 		}
-		dr, mask, maskp, advance, ok := face.Glyph(dot, ch)
+		dr, mask, advance, ok := glyphs.glyph(dot, ch)
 		if !ok {
 			continue
 		}
-		overGlyph(c.img, dr, mask, maskp, [4]uint32{r, g, b, a})
+		overGlyph(c.img, dr, mask, image.Point{}, [4]uint32{r, g, b, a})
 		dot.X += advance
 		prev = ch
 	}

@@ -78,7 +78,7 @@ func TestRasterCanvasFillsAsGG(t *testing.T) {
 func TestRasterCanvasShapes(t *testing.T) {
 	const w, h = 120, 90
 	rng := rand.New(rand.NewPCG(3, 5))
-	fast := newRasterCanvas(&image.RGBA{Pix: dirty(4 * w * h), Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}, DPI)
+	fast := newRasterCanvas(imageOf(bytes.Repeat([]byte{0xff}, 4*w*h), w, h), DPI, &glyphCache{})
 	slow, want := ggCanvas(w, h)
 	dot := vg.Inch / DPI // one pixel
 	coord := func(n int) vg.Length {

@@ -3,6 +3,7 @@ package plot
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"hash/crc32"
 	"image"
 	"io"
@@ -31,16 +32,21 @@ func encodePNG(w io.Writer, img *image.RGBA) error {
 //
 // The compressed stream is a zlib stream (RFC 1950): the deflate stream of
 // rowDeflater between zlib's two-byte header and the Adler-32 checksum of
-// the data, cut into IDAT chunks. The checksum is computed here, so that a
-// row equal to the row above, whose Up filter is all zeros (most rows of a
-// figure: blank margins, the insides of bars and heat-map cells), is
-// neither filtered nor summed byte by byte: a run of n zeros leaves the
-// checksum's first sum as it is and adds n times it to the second.
+// the data, cut into IDAT chunks. The checksum is computed here, so that
+// long runs of zeros in the filtered rows (a row equal to the row above,
+// most rows of a figure: blank margins, the insides of bars and heat-map
+// cells; the stretches of a row where it equals the row above) are
+// neither summed nor compressed byte by byte: a run of n zeros leaves the
+// checksum's first sum as it is and adds n times it to the second, and
+// the compressor is told where the runs are (upFilter finds them as it
+// filters).
 type rgbEncoder struct {
 	buf     bytes.Buffer
 	deflate rowDeflater
 	stream  []byte // the zlib stream
 	zeros   []byte // the row above the first: zeros, never written
+	white   []byte // a row of white pixels, for whiten
+	spans   []span // the runs of zeros of the row being filtered
 }
 
 // zlibHeader is the zlib header of a deflate stream of the default window
@@ -52,7 +58,7 @@ var zlibHeader = [2]byte{0x78, 0x01}
 // returns.
 func (e *rgbEncoder) encode(img *image.RGBA) error {
 	e.buf.Reset()
-	opaque, err := e.encodeRGB(img)
+	opaque, err := e.encodeRGB(img, false)
 	if err != nil || opaque {
 		return err
 	}
@@ -60,13 +66,31 @@ func (e *rgbEncoder) encode(img *image.RGBA) error {
 	return pngEncoder.Encode(&e.buf, img)
 }
 
+// encodeWhitening is encode for an image drawn on white, which it leaves
+// white (every byte 0xff) for the next figure to be drawn on: each row is
+// painted white once the rows below it no longer need it, while it is
+// still in the processor's cache. An image with a pixel not opaque, which
+// a figure drawn on white never has, is an error, and the image is then
+// left partly white.
+func (e *rgbEncoder) encodeWhitening(img *image.RGBA) error {
+	e.buf.Reset()
+	opaque, err := e.encodeRGB(img, true)
+	if err == nil && !opaque {
+		err = errors.New("the image has pixels that are not opaque")
+	}
+	return err
+}
+
 // bytes returns the file made by the last encode, valid until the next.
 func (e *rgbEncoder) bytes() []byte { return e.buf.Bytes() }
 
 // encodeRGB writes img as an RGB PNG into e.buf (see encodePNG) and
 // reports whether every pixel has alpha 255; when one does not, it stops
-// at its row, and what e.buf holds is not to be used.
-func (e *rgbEncoder) encodeRGB(img *image.RGBA) (opaque bool, err error) {
+// at its row, and what e.buf holds is not to be used. With whiten, the
+// rows are painted white as they are done with (see encodeWhitening): all
+// of them when every pixel is opaque, else those above the row above the
+// first row not opaque.
+func (e *rgbEncoder) encodeRGB(img *image.RGBA, whiten bool) (opaque bool, err error) {
 	buf := &e.buf
 	b := img.Bounds()
 	width, height := b.Dx(), b.Dy()
@@ -81,6 +105,10 @@ func (e *rgbEncoder) encodeRGB(img *image.RGBA) (opaque bool, err error) {
 	n := 1 + 3*width // a filtered row: its filter type, then RGB
 	e.deflate.reset(n, append(e.stream[:0], zlibHeader[:]...))
 	e.zeros = grown(e.zeros, 4*width)
+	if whiten && len(e.white) < 4*width {
+		e.white = make([]byte, 4*width)
+		fillPixels(e.white, [4]byte{0xff, 0xff, 0xff, 0xff})
+	}
 	var sum adler32Sum
 	sum.reset()
 	prev := e.zeros // above the first row: zeros
@@ -88,18 +116,22 @@ func (e *rgbEncoder) encodeRGB(img *image.RGBA) (opaque bool, err error) {
 		cur := img.Pix[y*img.Stride : y*img.Stride+4*width]
 		row := e.deflate.nextRow()
 		row[0] = 2 // the Up filter
+		e.spans = e.spans[:0]
 		if y > 0 && bytes.Equal(cur, prev) {
 			clear(row[1:n]) // opaque as the row above
-			sum.add(row[:1])
-			sum.addZeros(n - 1)
-		} else {
-			if !upFilter(row[1:], cur, prev) {
-				return false, nil
-			}
-			sum.add(row[:n])
+			e.spans = append(e.spans, span{1, n})
+		} else if e.spans, opaque = upFilter(row[1:], cur, prev, y > 0, e.spans); !opaque {
+			return false, nil
 		}
-		e.deflate.addRow()
+		sum.addRow(row[:n], e.spans)
+		e.deflate.addRow(e.spans)
+		if whiten && y > 0 {
+			copy(prev, e.white)
+		}
 		prev = cur
+	}
+	if whiten {
+		copy(prev, e.white)
 	}
 	e.stream = binary.BigEndian.AppendUint32(e.deflate.finish(), sum.value())
 	for p := e.stream; len(p) > 0; p = p[min(len(p), idatSize):] {
@@ -130,6 +162,18 @@ func (a *adler32Sum) value() uint32 { return uint32(a.s2<<16 | a.s1) }
 // addZeros adds n zero bytes: s1 stays, s2 grows by n·s1.
 func (a *adler32Sum) addZeros(n int) {
 	a.s2 = (a.s2 + uint64(n)%adlerMod*a.s1) % adlerMod
+}
+
+// addRow adds the bytes of a row, of which the spans (in order) are
+// zeros.
+func (a *adler32Sum) addRow(row []byte, zeros []span) {
+	at := 0
+	for _, z := range zeros {
+		a.add(row[at:z.start])
+		a.addZeros(z.end - z.start)
+		at = z.end
+	}
+	a.add(row[at:])
 }
 
 // add adds the bytes of p, eight at a time where they are zeros.
@@ -167,25 +211,56 @@ func grown(b []byte, n int) []byte {
 }
 
 // upFilter writes the Up filter of an RGBA row cur over the row prev above
-// it as RGB into out (each byte less the byte above it, modulo 256), two
-// pixels at a time: the eight bytes of two pixels are subtracted bytewise
-// in one word (the high bit of each byte set in the minuend and cleared in
-// the subtrahend so that no byte borrows from the next, then restored),
-// and their six colour bytes stored with one 8-byte store, whose last two
-// bytes the next store overwrites (out has 8 bytes of slack). It reports
-// whether every pixel of cur has alpha 255.
-func upFilter(out, cur, prev []byte) (opaque bool) {
+// it as RGB into out (each byte less the byte above it, modulo 256) and
+// reports whether every pixel of cur has alpha 255. It appends to zeros
+// the runs of pixels equal to those above, as spans of the filtered row
+// with its filter type (out's bytes from 1) at least minZeroSpan long.
+//
+// The row is taken filterChunk pixels at a time: a chunk equal to the one
+// above (bytes.Equal, many bytes an instruction) is all zeros, and its
+// alpha that of the row above, so opaque when prevOpaque says that row
+// is; a chunk that differs is filtered two pixels at a time: the eight
+// bytes of two pixels are subtracted bytewise in one word (the high bit of
+// each byte set in the minuend and cleared in the subtrahend so that no
+// byte borrows from the next, then restored), and their six colour bytes
+// stored with one 8-byte store, whose last two bytes the next store
+// overwrites (out has 8 bytes of slack).
+func upFilter(out, cur, prev []byte, prevOpaque bool, zeros []span) (_ []span, opaque bool) {
 	const high = 0x8080808080808080
 	const alphas = 0xff000000ff000000
 	all := uint64(alphas)
 	width := len(cur) / 4
 	x := 0
+	run := -1 // the first pixel of the current run of pixels equal to those above
 	for ; x+2 <= width; x += 2 {
+		if x%filterChunk == 0 && prevOpaque && x+filterChunk <= width &&
+			bytes.Equal(cur[4*x:4*(x+filterChunk)], prev[4*x:4*(x+filterChunk)]) {
+			clear(out[3*x : 3*(x+filterChunk)])
+			if run < 0 {
+				run = x
+			}
+			x += filterChunk - 2
+			continue
+		}
 		a := binary.LittleEndian.Uint64(cur[4*x:])
 		b := binary.LittleEndian.Uint64(prev[4*x:])
 		all &= a
+		if a == b {
+			binary.LittleEndian.PutUint64(out[3*x:], 0)
+			if run < 0 {
+				run = x
+			}
+			continue
+		}
+		if run >= 0 {
+			zeros = appendZeroSpan(zeros, run, x)
+			run = -1
+		}
 		d := ((a | high) - (b &^ high)) ^ ((a ^ ^b) & high)
 		binary.LittleEndian.PutUint64(out[3*x:], d&0xffffff|(d>>8)&0xffffff000000)
+	}
+	if run >= 0 {
+		zeros = appendZeroSpan(zeros, run, x)
 	}
 	opaque = all&alphas == alphas
 	for ; x < width; x++ {
@@ -195,7 +270,24 @@ func upFilter(out, cur, prev []byte) (opaque bool) {
 		out[j+2] = cur[i+2] - prev[i+2]
 		opaque = opaque && cur[i+3] == 0xff
 	}
-	return opaque
+	return zeros, opaque
+}
+
+// filterChunk is the pixels upFilter compares with those above at once
+// (an even number).
+const filterChunk = 32
+
+// minZeroSpan is the shortest run of zeros upFilter reports.
+const minZeroSpan = 64
+
+// appendZeroSpan appends the filtered bytes of pixels x0 to x1 (not
+// included) as a span of the filtered row (after its filter type) when it
+// is at least minZeroSpan long.
+func appendZeroSpan(zeros []span, x0, x1 int) []span {
+	if 3*(x1-x0) < minZeroSpan {
+		return zeros
+	}
+	return append(zeros, span{1 + 3*x0, 1 + 3*x1})
 }
 
 // writeChunk writes one PNG chunk: length, type, data, CRC of type and data.

@@ -314,15 +314,43 @@ const maxLen = 32
 
 // digits17 returns the 17 decimal digits of x < 10¹⁷ (leading zeros
 // included): the first as an ASCII byte, the next eight and the last
-// eight as eightDigits words. The four groups of four digits are each
-// computed from x at once (x/10^4k less 10⁴ times x/10^4(k+1)), not one
-// from another, so that their divisions overlap.
+// eight as little-endian words of ASCII digits (eightDigits' layout).
+// x's first nine digits hi and last eight lo are each read from the
+// left, two digits a step (the fixed-point method of the jeaiii itoa): hi·2³²/10⁸
+// and lo·2³²/10⁶, rounded up, hold the first digit, or two, in their
+// integer part; each step keeps the fraction, 32 bits, and multiplies it
+// by 100. Rounded up by less than 2³²/10⁸ (hi: at most 1 + 10⁹/2²⁵ < 31;
+// lo: at most 1 + 10⁸/2¹⁶ < 1527 < 2³²/10⁶), the error, ×100 each step,
+// never reaches the next integer: a fraction that is a multiple of 10⁻⁸
+// (10⁻⁶) below 1 stays below 1.
 func digits17(x uint64) (first, a, b uint64) {
-	q4, q8, q12, q16 := x/1e4, x/1e8, x/1e12, x/1e16
-	a = fourDigitPairs(q12 - q16*1e4 | (q8-q12*1e4)<<32)
-	b = fourDigitPairs(q4 - q8*1e4 | (x-q4*1e4)<<32)
-	return '0' + q16, a, b
+	hi := x / 1e8
+	lo := x - hi*1e8
+	const frac = 1<<32 - 1
+	f := (hi*1441151881)>>25 + 1 // ⌈2⁵⁷/10⁸⌉
+	first = '0' + f>>32
+	f = f & frac * 100
+	p1 := f >> 32
+	f = f & frac * 100
+	p2 := f >> 32
+	f = f & frac * 100
+	p3 := f >> 32
+	f = f & frac * 100
+	a = pair(p1) | pair(p2)<<16 | pair(p3)<<32 | pair(f>>32)<<48
+	g := (lo*281474977)>>16 + 1 // ⌈2⁴⁸/10⁶⌉
+	q1 := g >> 32
+	g = g & frac * 100
+	q2 := g >> 32
+	g = g & frac * 100
+	q3 := g >> 32
+	g = g & frac * 100
+	b = pair(q1) | pair(q2)<<16 | pair(q3)<<32 | pair(g>>32)<<48
+	return first, a, b
 }
+
+// pair returns the two ASCII digits of p < 100, the first in the low
+// byte.
+func pair(p uint64) uint64 { return uint64(pairs[2*p]) | uint64(pairs[2*p+1])<<8 }
 
 // decimalLen returns the number of decimal digits of x > 0.
 func decimalLen(x uint64) int {
@@ -357,12 +385,7 @@ const pairs = "00010203040506070809" +
 // into two digits (⌊v·103/2¹⁰⌋ = ⌊v/10⌋ for v < 100) in bytes.
 func eightDigits(x uint32) uint64 {
 	hi := x / 10000
-	return fourDigitPairs(uint64(hi) | uint64(x-hi*10000)<<32)
-}
-
-// fourDigitPairs returns the eight digits of the two numbers below 10⁴ in
-// v's 32-bit lanes, as eightDigits does.
-func fourDigitPairs(v uint64) uint64 {
+	v := uint64(hi) | uint64(x-hi*10000)<<32
 	q := (v * 10486 >> 20) & 0x0000007f_0000007f
 	v = q | (v-q*100)<<16
 	q = (v * 103 >> 10) & 0x000f_000f_000f_000f

@@ -255,6 +255,11 @@ func TestDigits17(t *testing.T) {
 	for range 100000 {
 		xs = append(xs, rng.Uint64N(1e17)>>rng.IntN(57))
 	}
+	for p := uint64(1); p < 1e17; p *= 10 { // where a digit carries: m·10^k and its neighbours
+		for m := uint64(1); m < 100 && m*p < 1e17; m++ {
+			xs = append(xs, m*p, m*p-1, m*p+1, m*p+p/2)
+		}
+	}
 	for _, x := range xs {
 		first, a, b := digits17(x)
 		var got [17]byte
