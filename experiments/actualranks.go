@@ -8,17 +8,13 @@ const countLimit = 1 << 16
 
 // countedSides computes what byValue computes of the actuals (their
 // average ranks' correlation side and their Gini side) by counting, when
-// every actual is an integer below countLimit, as holdout purchases are:
-// the sorted order then consists of runs of equal values whose lengths
-// are the counts, and both sides depend only on those runs (the Gini
-// denominator adds equal values within a run, the ranks share the run's
-// mean), so they come out as sortedSides gives them, without a sort. ok
-// is false for other actuals.
-func countedSides(actual []float64) (ranks *correlationSide, gini giniSide, ok bool) {
-	top, ok := countedKeys(actual)
-	if !ok {
-		return nil, giniSide{}, false
-	}
+// every actual is an integer below countLimit, as holdout purchases are
+// (countedKeys found them so, the largest top): the sorted order then
+// consists of runs of equal values whose lengths are the counts, and
+// both sides depend only on those runs (the Gini denominator adds equal
+// values within a run, the ranks share the run's mean), so they come out
+// as sortedSides gives them, without a sort.
+func countedSides(actual []float64, top int) (ranks *correlationSide, gini giniSide) {
 	count := make([]int, top+1)
 	for _, v := range actual {
 		count[int(v)]++
@@ -32,7 +28,7 @@ func countedSides(actual []float64) (ranks *correlationSide, gini giniSide, ok b
 		rankOf[v] = float64(s+s+c+1) / 2
 		s += c
 	}
-	return newKeyedSide(actual, rankOf), countedGiniSide(count, actual), true
+	return newKeyedSide(actual, rankOf), countedGiniSide(count, actual)
 }
 
 // countedKeys reports whether every actual is an integer below

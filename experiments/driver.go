@@ -49,6 +49,10 @@ type RunOptions struct {
 	// run's) ends, returning its error. A contractual run still uses
 	// Plots.
 	StartPlots func(ctx context.Context, dir string, early *Artifacts) (finish func(a *Artifacts) error, err error)
+	// fileOps, when set, replaces the calls that make the results folder
+	// durable and put it in place (tests record their order or make one
+	// fail; see resultsync.go).
+	fileOps *fileOps
 }
 
 // Artifacts is what plot and report writers get from a run: the config and,
@@ -303,13 +307,20 @@ func drive(ctx context.Context, cfg *Config, o RunOptions, exp experiment) (*Out
 
 // writeResults writes metrics.json, params.json, the experiment's files
 // and, when asked, the plots and the report into the staging folder: the
+// figures started before scoring get the run's artifacts first, so that
+// they go on while metrics.json and params.json are written; the
 // experiment's files (unless the experiment started them already) beside
 // the plots, then the report, which reads the predictions' header and the
-// plots' data.
+// plots' data. The files are synced in the background (resultsync.go):
+// those of other writers from the moment every writer has ended, while
+// the report is written.
 func writeResults(env *runEnv, res *runResult) error {
 	rd, cfg := env.rd, env.cfg
 	t0 := time.Now()
 	env.prog.step("writing " + rd.final)
+	if env.scored != nil {
+		env.scored <- res.artifacts // the figures started before scoring
+	}
 	if err := rd.writeJSON("metrics.json", res.metrics); err != nil {
 		return err
 	}
@@ -319,9 +330,7 @@ func writeResults(env *runEnv, res *runResult) error {
 	if res.write != nil {
 		env.writers.start(env, "write_files", func() error { return res.write(rd) })
 	}
-	if env.scored != nil {
-		env.scored <- res.artifacts // the figures started before scoring
-	} else if cfg.Output.Plots && env.opts.Plots != nil {
+	if env.scored == nil && cfg.Output.Plots && env.opts.Plots != nil {
 		t1 := time.Now()
 		if err := env.opts.Plots(rd.staging, res.artifacts); err != nil {
 			return fmt.Errorf("writing plots: %w", err)
@@ -334,6 +343,7 @@ func writeResults(env *runEnv, res *runResult) error {
 	if err := interrupted(env.writers.ctx); err != nil {
 		return err
 	}
+	rd.sweep()
 	if cfg.Output.Report && env.opts.Report != nil {
 		t1 := time.Now()
 		if err := env.opts.Report(rd.staging, res.artifacts); err != nil {

@@ -233,15 +233,21 @@ func (s Scores) Values() map[string]float64 {
 
 // ksum is a Neumaier compensated sum: the running sum s and the rounding
 // error c it has lost so far.
+//
+// Each step adds the exact rounding error of t = s + x, s + x − t (a
+// float64 whenever t does not overflow), to c. Neumaier's form computes it
+// as (s − t) + x or (x − t) + s, whichever has the larger operand first;
+// add computes it by Knuth's TwoSum, z = t − s, (s − (t − z)) + (x − z),
+// which is exact whatever the magnitudes (Knuth, TAOCP vol. 2, §4.2.2,
+// theorem B): the same number, so the same bits, without the branch on
+// the magnitudes that mispredicts where |s| and |x| take turns being the
+// larger (sums of signed deviations). TestKsumTwoSum holds the two equal.
 type ksum struct{ s, c float64 }
 
 func (k *ksum) add(x float64) {
 	t := k.s + x
-	if math.Abs(k.s) >= math.Abs(x) {
-		k.c += (k.s - t) + x
-	} else {
-		k.c += (x - t) + k.s
-	}
+	z := t - k.s
+	k.c += (k.s - (t - z)) + (x - z)
 	k.s = t
 }
 
@@ -364,7 +370,7 @@ func (sc *Scorer) scores(ctx context.Context, predicted, actual []float64, ranke
 	if A > 0 {
 		s.Bias = finiteOrNaN(P/A - 1)
 	}
-	byActual := sc.byValue(actual)
+	byActual := sc.byValue(facts, actual)
 	if err := ctx.Err(); err != nil {
 		return Scores{}, err
 	}
@@ -454,7 +460,9 @@ func (sc *Scorer) errorSums(ctx context.Context, predicted, actual []float64, fa
 			e := math.Abs(p - a)
 			abs.add(e)
 			sq.add(e * e)
-			maxErr = max(maxErr, e)
+			if e > maxErr { // e is never NaN: the inputs are finite
+				maxErr = e
+			}
 			d := logP[k] - la
 			sle.add(d * d)
 		}

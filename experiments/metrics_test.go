@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -903,4 +904,65 @@ func plainCorrelation(x, y []float64) float64 {
 		syy.add(dy * dy)
 	}
 	return max(-1, min(1, sxy.value()/(math.Sqrt(sxx.value())*math.Sqrt(syy.value()))))
+}
+
+// neumaierAdd is Neumaier's step as first written (and as ksum.add was):
+// the rounding error of s + x taken with the larger operand first.
+func neumaierAdd(s, c, x float64) (float64, float64) {
+	t := s + x
+	if math.Abs(s) >= math.Abs(x) {
+		c += (s - t) + x
+	} else {
+		c += (x - t) + s
+	}
+	return t, c
+}
+
+// TestKsumTwoSum holds ksum.add (Knuth's TwoSum) to Neumaier's branching
+// step bit for bit, and both to the exact rounding error s + x − t taken
+// in math/big, over sums whose terms change sign and magnitude (where the
+// branch takes turns), cancel the running sum exactly, and span 2^±300.
+func TestKsumTwoSum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 8))
+	term := []func(s float64) float64{
+		func(float64) float64 { return rng.ExpFloat64() },
+		func(float64) float64 { return rng.NormFloat64() * math.Ldexp(1, rng.IntN(120)-60) },
+		func(float64) float64 { return math.Ldexp(rng.NormFloat64(), rng.IntN(600)-300) },
+		func(s float64) float64 { return -s }, // back to zero, exactly
+		func(s float64) float64 { return -s * (1 + 0x1p-52) },
+		func(float64) float64 { return float64(rng.IntN(7)) },
+	}
+	for trial := range 200 {
+		var k ksum
+		s, c := 0.0, 0.0
+		for step := range 500 {
+			x := term[rng.IntN(len(term))](k.s)
+			before := k.s
+			k.add(x)
+			s, c = neumaierAdd(s, c, x)
+			if math.Float64bits(k.s) != math.Float64bits(s) || math.Float64bits(k.c) != math.Float64bits(c) {
+				t.Fatalf("trial %d step %d: TwoSum gives (%v, %v), Neumaier (%v, %v)", trial, step, k.s, k.c, s, c)
+			}
+			// The error the step added is exactly before + x − k.s.
+			exact := new(big.Float).SetPrec(2200).SetFloat64(before)
+			exact.Add(exact, new(big.Float).SetFloat64(x))
+			exact.Sub(exact, new(big.Float).SetFloat64(k.s))
+			z := k.s - before
+			if got, _ := exact.Float64(); got != (before-(k.s-z))+(x-z) {
+				t.Fatalf("trial %d step %d: error term %v, exact %v", trial, step, (before-(k.s-z))+(x-z), got)
+			}
+		}
+	}
+	// Past an overflow both give a NaN value.
+	for _, xs := range [][]float64{{math.MaxFloat64, math.MaxFloat64}, {-math.MaxFloat64, -math.MaxFloat64, 1}} {
+		var k ksum
+		s, c := 0.0, 0.0
+		for _, x := range xs {
+			k.add(x)
+			s, c = neumaierAdd(s, c, x)
+		}
+		if !math.IsNaN(k.value()) || !math.IsNaN(s+c) {
+			t.Errorf("%v: TwoSum value %v, Neumaier %v, want NaN for both", xs, k.value(), s+c)
+		}
+	}
 }

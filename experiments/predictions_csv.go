@@ -12,7 +12,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/clv-dev/clv/datasets"
 	"github.com/clv-dev/clv/internal/chunkwrite"
 	"github.com/clv-dev/clv/internal/floatfmt"
 )
@@ -344,7 +343,8 @@ func (t *csvSlots) format() {
 			for blk := int(next.Add(1) - 1); blk < len(t.blocks); blk = int(next.Add(1) - 1) {
 				lo := blk * t.blockRows
 				scratch, widest[blk] = t.appendRecords(scratch[:0], lo, min(lo+t.blockRows, t.n))
-				t.blocks[blk] = append([]byte(nil), scratch...)
+				t.blocks[blk] = make([]byte, len(scratch), len(scratch)+csvCopy) // room for the rows' copies past a record's end
+				copy(t.blocks[blk], scratch)
 			}
 		})
 	}
@@ -389,165 +389,6 @@ func (t *csvSlots) record(r int32) []byte {
 		end = int(t.start[next])
 	}
 	return block[t.start[r]:end]
-}
-
-// csvBatchRows is the number of customers whose numbers are computed at
-// once, column by column (small enough for the batch to stay in cache).
-const csvBatchRows = 256
-
-// csvFormatter formats rows of CSV segments; one per worker.
-type csvFormatter struct {
-	segs    []csvSegment
-	scratch [][]float64 // a batch's numbers, by number slot
-	numbers [][]float64 // the batch's numbers (scratch or a column's own)
-	inputs  [2][]float64
-	// start and end delimit each number segment's field of the current
-	// row in the output (without its comma), and of the row before until
-	// the segment's field is appended (end 0: no row before in the
-	// buffer); bits is the value of that field.
-	start, end []int
-	bits       []uint64
-	tables     []*csvSlots // the tables of slots, by index
-	// batch holds the records of the batch's customers, by table.
-	batch   [][][]byte
-	records [][]byte // the current row's rest of each table's record
-	touched byte     // the sum of the bytes touch read
-}
-
-// newCSVFormatter returns a formatter of the segments.
-func newCSVFormatter(segs []csvSegment, tables []*csvSlots) *csvFormatter {
-	f := &csvFormatter{segs: segs, tables: tables, start: make([]int, len(segs)), end: make([]int, len(segs)), bits: make([]uint64, len(segs))}
-	for _, s := range segs {
-		if s.num >= 0 {
-			f.scratch = append(f.scratch, make([]float64, csvBatchRows))
-		}
-	}
-	f.numbers = make([][]float64, len(f.scratch))
-	f.inputs = [2][]float64{make([]float64, csvBatchRows), make([]float64, csvBatchRows)}
-	f.batch = make([][][]byte, len(tables))
-	for t := range f.batch {
-		f.batch[t] = make([][]byte, csvBatchRows)
-	}
-	f.records = make([][]byte, len(tables))
-	return f
-}
-
-// appendRows appends rows lo..hi−1, a batch of customers at a time.
-func (f *csvFormatter) appendRows(b []byte, lo, hi int) []byte {
-	clear(f.end) // no row before in b
-	for first := lo; first < hi; first += csvBatchRows {
-		last := min(first+csvBatchRows, hi)
-		for t, table := range f.tables {
-			f.touched += f.loadRecords(table, f.batch[t][:last-first], first)
-		}
-		for j := range f.segs {
-			if s := &f.segs[j]; s.num >= 0 {
-				f.numbers[s.num] = f.values(s, first, f.scratch[s.num][:last-first])
-			}
-		}
-		for i := first; i < last; i++ {
-			b = f.appendRow(b, i, i-first)
-		}
-	}
-	return b
-}
-
-// loadRecords sets recs[k] to the record of customer first+k and reads a
-// byte of every cache line of the records (records are not aligned: their
-// first byte, every 64th and their last), loads independent of each other
-// that the processor overlaps, so that the values and rows then read them
-// from the cache. It returns the sum of the bytes read.
-func (f *csvFormatter) loadRecords(t *csvSlots, recs [][]byte, first int) byte {
-	var sum byte
-	for k, r := range t.rows[first : first+len(recs)] {
-		record := t.record(r)
-		recs[k] = record
-		for at := 0; at < len(record); at += csvLine {
-			sum += record[at]
-		}
-		sum += record[len(record)-1]
-	}
-	return sum
-}
-
-// values returns a number segment's values of customers first …
-// first+len(dst)−1 (in dst or the column's own slice).
-func (f *csvFormatter) values(s *csvSegment, first int, dst []float64) []float64 {
-	if s.kind != segDerived {
-		return s.col.values(first, dst)
-	}
-	recs := f.batch[s.table][:len(dst)]
-	var in [2][]float64
-	for k, at := range s.inputs {
-		if at < 0 {
-			break
-		}
-		in[k] = f.inputs[k][:len(dst)]
-		for m, rec := range recs {
-			in[k][m] = math.Float64frombits(binary.LittleEndian.Uint64(rec[at:]))
-		}
-	}
-	s.col.pred.derive(s.col.q, dst, first, in)
-	return dst
-}
-
-// appendRow appends customer i's row, the k-th of the batch. Text
-// (customer ids) is neutralised for spreadsheets
-// (datasets.SpreadsheetSafe); Parquet keeps ids as read.
-func (f *csvFormatter) appendRow(b []byte, i, k int) []byte {
-	for t, table := range f.tables {
-		f.records[t] = f.batch[t][k][8*len(table.values):]
-	}
-	for j := range f.segs {
-		s := &f.segs[j]
-		switch s.kind {
-		case segSlots:
-			record := f.records[s.table]
-			end := 1 + int(record[0])
-			b = append(b, record[1:end]...)
-			f.records[s.table] = record[end:]
-			continue
-		case segNumber, segDerived:
-			if !s.first {
-				b = append(b, ',')
-			}
-			start := len(b)
-			b = f.appendValue(b, j, s, k)
-			f.start[j], f.end[j] = start, len(b)
-			continue
-		case segCopy:
-			b = append(b, ',')
-			b = append(b, b[f.start[s.table]:f.end[s.table]]...)
-			continue
-		}
-		if !s.first {
-			b = append(b, ',')
-		}
-		if s.kind == segTier {
-			b = append(b, s.col.tier[i].String()...)
-		} else {
-			b = appendCSVField(b, datasets.SpreadsheetSafe(s.col.textAt(i)))
-		}
-	}
-	return append(b, '\n')
-}
-
-// appendValue appends the k-th number of the batch of number segment j:
-// the bytes of an equal earlier field of the row or of the column's field
-// in the row before, or formatted.
-func (f *csvFormatter) appendValue(b []byte, j int, s *csvSegment, k int) []byte {
-	v := math.Float64bits(f.numbers[s.num][k])
-	before := f.bits[j]
-	f.bits[j] = v
-	for _, e := range s.same {
-		if e >= 0 && math.Float64bits(f.numbers[f.segs[e].num][k]) == v {
-			return append(b, b[f.start[e]:f.end[e]]...)
-		}
-	}
-	if f.end[j] > 0 && before == v {
-		return append(b, b[f.start[j]:f.end[j]]...)
-	}
-	return floatfmt.AppendNumber(b, math.Float64frombits(v))
 }
 
 // appendCSVField appends a text field, quoted as encoding/csv quotes it:

@@ -25,6 +25,11 @@ type resultsDir struct {
 	// ctx, when set, ends the writing of a file when it ends (the run
 	// was cancelled, or another writer failed).
 	ctx context.Context
+	// ops are the calls that make the folder durable and put it in place
+	// (tests replace them), durable syncs its files in the background
+	// (see resultsync.go).
+	ops     fileOps
+	durable *syncer
 }
 
 // newResultsDir creates the staging folder for final (which must not exist).
@@ -44,14 +49,23 @@ func newResultsDir(final string) (*resultsDir, error) {
 		_ = os.RemoveAll(staging)
 		return nil, fmt.Errorf("creating a staging folder in %s: %w", parent, err)
 	}
-	return &resultsDir{final: final, staging: staging}, nil
+	ops := systemFileOps()
+	return &resultsDir{final: final, staging: staging, ops: ops, durable: newSyncer(staging, ops)}, nil
+}
+
+// useOps replaces the calls that make the folder durable and put it in
+// place.
+func (r *resultsDir) useOps(ops fileOps) {
+	r.ops = ops
+	r.durable.ops = ops
 }
 
 // path returns the staging path of a file inside the folder.
 func (r *resultsDir) path(name string) string { return filepath.Join(r.staging, name) }
 
 // writeFile writes a new file (and its parent folders) in the staging
-// folder through write, and syncs it.
+// folder through write, and hands it to the folder's syncer (commit waits
+// for the sync).
 func (r *resultsDir) writeFile(name string, write func(w io.Writer) error) error {
 	return r.writeFileVia(name, false, write)
 }
@@ -67,6 +81,7 @@ func (r *resultsDir) writeLargeFile(name string, write func(w io.Writer) error) 
 // writeFileVia writes a file, past the page cache when large.
 func (r *resultsDir) writeFileVia(name string, large bool, write func(w io.Writer) error) error {
 	p := r.path(name)
+	r.durable.claim(name)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
@@ -77,8 +92,10 @@ func (r *resultsDir) writeFileVia(name string, large bool, write func(w io.Write
 	var file io.Writer = f
 	var dw *directfile.Writer
 	if large {
+		r.durable.beginLarge()
+		defer r.durable.endLarge() // after the file's own sync is handed over
 		dw = directfile.NewWriter(f)
-		defer dw.Close() // releases its buffer after a failure
+		dw.SyncEvery(largeSyncEvery) // see resultsync.go
 		file = dw
 	}
 	var out io.Writer = file
@@ -90,19 +107,18 @@ func (r *resultsDir) writeFileVia(name string, large bool, write func(w io.Write
 	if err == nil {
 		err = bw.Flush()
 	}
-	if err == nil && dw != nil {
-		err = dw.Close()
-	}
-	if err == nil {
-		err = f.Sync()
+	if dw != nil {
+		// Releases its buffer and waits for its background sync, also
+		// after a failure.
+		if cerr := dw.Close(); err == nil {
+			err = cerr
+		}
 	}
 	if err != nil {
 		f.Close()
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
+	r.durable.add(name, f) // synced and closed in the background
 	return nil
 }
 
@@ -115,8 +131,17 @@ func (r *resultsDir) writeJSON(name string, v any) error {
 	})
 }
 
-// commit renames the staging folder into place (see commitStaging).
+// sweep starts syncing the files other code wrote into the staging
+// folder (the figures, the report); it must be called when no writer is
+// running.
+func (r *resultsDir) sweep() { r.durable.sweep() }
+
+// commit makes the staging folder durable and renames it into place (see
+// commitStaging).
 func (r *resultsDir) commit() error { return commitStaging(r) }
 
-// abort removes the staging folder.
-func (r *resultsDir) abort() { _ = os.RemoveAll(r.staging) }
+// abort waits for the syncs under way and removes the staging folder.
+func (r *resultsDir) abort() {
+	_ = r.durable.wait()
+	_ = os.RemoveAll(r.staging)
+}

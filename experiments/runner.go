@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/clv-dev/clv/datasets"
@@ -221,6 +220,23 @@ func (wr *windowResult) forget(name string) {
 	cs := wr.store()
 	for _, q := range []Quantity{PredPurchases, PredRevenue} {
 		cs.unhold(wr.preds[name], q)
+	}
+}
+
+// expectScored tells the window's column store which columns the score
+// stage will hold (scoreWindow: every model's purchases and, with a spend
+// model and amounts, revenue), so that a column made by another user
+// first (the gains chart drawn meanwhile) is kept for it.
+func (wr *windowResult) expectScored() {
+	cs := wr.store()
+	for _, p := range wr.preds {
+		if p == nil {
+			continue
+		}
+		cs.expect(p, PredPurchases)
+		if p.HasSpend() && wr.summary.HasAmount {
+			cs.expect(p, PredRevenue)
+		}
 	}
 }
 
@@ -520,16 +536,26 @@ func actuals(s *datasets.Summary) (ids []string, purchases, revenue []float64) {
 
 // scoreWindow scores every model of a window that produced predictions,
 // the models in parallel (the Scorer ranks the ids and each target's
-// actuals once for all of them); then, when set, is called for each model
+// actuals once for all of them), those named in order first in that
+// order, the others by name; then, when set, is called for each model
 // once it is scored, on the same goroutine. It stops with ctx's error
 // once ctx is done.
-func scoreWindow(ctx context.Context, reg *models.Registry, wr *windowResult, then func(name string) error) (map[string]map[string]Scores, error) {
+func scoreWindow(ctx context.Context, reg *models.Registry, wr *windowResult, order []string, then func(name string) error) (map[string]map[string]Scores, error) {
 	sc := wr.scorer()
 	names := make([]string, 0, len(wr.preds))
 	for name := range wr.preds {
-		names = append(names, name)
+		if !slices.Contains(order, name) {
+			names = append(names, name)
+		}
 	}
 	sort.Strings(names)
+	var first []string
+	for _, name := range order {
+		if _, ok := wr.preds[name]; ok && !slices.Contains(first, name) {
+			first = append(first, name)
+		}
+	}
+	names = append(first, names...)
 	// Each model's actuals (a model of discrete periods has its own), made
 	// before the models are scored in parallel.
 	act := make([][2][]float64, len(names))
@@ -580,39 +606,18 @@ func scoreWindow(ctx context.Context, reg *models.Registry, wr *windowResult, th
 // ctx is done.
 func buildMetrics(ctx context.Context, cfg *Config, reg *models.Registry, dataName string, mainWin *windowResult, windows []*windowResult) (*MetricsFile, error) {
 	mf := newMetricsFile(cfg, dataName, mainWin)
-	verdict := startVerdict(ctx, cfg, reg, mainWin) // bootstrapped while the models are scored
-	// Segments, tiers and CLV totals (model_tables.go) while the models
-	// are scored.
-	if !cfg.Resolved.Forecast {
-		mainWin.scorer() // made before the goroutines share it
-	}
-	// Each model's column orders are dropped once both its scores and its
-	// tables are done, so the score stage holds those of the models in
-	// progress only.
-	pending := map[string]*atomic.Int32{}
-	if !cfg.Resolved.Forecast {
-		for name, p := range mainWin.preds {
-			if p != nil && mainWin.errs[name] == nil {
-				pending[name] = new(atomic.Int32)
-				pending[name].Store(2)
-			}
-		}
-	}
-	finished := func(name string) {
-		if c := pending[name]; c != nil && c.Add(-1) == 0 {
-			mainWin.forget(name)
-		}
-	}
-	tablesDone := make(chan map[string]*modelTables, 1)
-	go func() {
-		tablesDone <- tablesByModel(ctx, cfg, reg, mainWin, mf.SegmentTarget, cfg.Segments.Groups, finished)
-	}()
+	// The verdict is bootstrapped while the models are scored, and not
+	// left running after an error.
+	verdict := startVerdict(ctx, cfg, reg, mainWin)
+	defer verdict.stop()
 	var scores map[string]map[string]Scores
+	var tables map[string]*modelTables
 	var err error
-	if !cfg.Resolved.Forecast { // a forecast has no holdout to score
-		scores, err = scoreWindow(ctx, reg, mainWin, func(name string) error { finished(name); return nil })
+	if cfg.Resolved.Forecast { // a forecast has no holdout to score
+		tables = tablesByModel(ctx, cfg, reg, mainWin, mf.SegmentTarget, cfg.Segments.Groups, nil)
+	} else {
+		scores, tables, err = scoreWithTables(ctx, cfg, reg, mainWin, mf.SegmentTarget)
 	}
-	tables := <-tablesDone
 	if err == nil {
 		err = interrupted(ctx)
 	}
@@ -675,6 +680,41 @@ func buildMetrics(ctx context.Context, cfg *Config, reg *models.Registry, dataNa
 		mf.Warnings = append(mf.Warnings, w)
 	}
 	return mf, nil
+}
+
+// scoreWithTables scores every model of the main window and computes its
+// tables (segments, tiers and CLV total, model_tables.go) right after, on
+// the same goroutine, then drops the model's columns and their orders
+// (windowResult.forget): the models are taken in parallel on every core,
+// so that the columns and orders of as many models as cores are held at
+// a time (scoring the models and computing their tables in two separate
+// parallel loops, each in its own order of the models, held those of
+// twice as many, and the Scorer's scratch for four tasks at once). They
+// are taken in the config's order, that of the gains chart drawn
+// meanwhile (plots_early.go), which ranks the same columns: so that it
+// finds them and their orders made rather than making them again.
+func scoreWithTables(ctx context.Context, cfg *Config, reg *models.Registry, wr *windowResult, segTarget string) (map[string]map[string]Scores, map[string]*modelTables, error) {
+	tables := map[string]*modelTables{}
+	for _, name := range cfg.Models {
+		if wr.preds[name] != nil && wr.errs[name] == nil {
+			tables[name] = &modelTables{}
+		}
+	}
+	wr.scorer() // made before the goroutines share it
+	wr.expectScored()
+	scores, err := scoreWindow(ctx, reg, wr, cfg.Models, func(name string) error {
+		if t := tables[name]; t != nil {
+			wr.modelTables(ctx, cfg, reg, name, segTarget, cfg.Segments.Groups, t)
+		}
+		wr.forget(name)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	// A model scored without predictions in the window (none here) would
+	// have no tables; every model with tables was scored.
+	return scores, tables, nil
 }
 
 // newMetricsFile starts metrics.json with the data's accounting, the split,
@@ -781,7 +821,7 @@ func backtest(ctx context.Context, reg *models.Registry, windows []*windowResult
 		sc := mainScores
 		if wr != mainWin || sc == nil {
 			var err error
-			if sc, err = scoreWindow(ctx, reg, wr, nil); err != nil {
+			if sc, err = scoreWindow(ctx, reg, wr, nil, nil); err != nil {
 				return nil, err
 			}
 		}

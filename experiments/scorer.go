@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,6 +50,11 @@ type Scorer struct {
 	orders  map[sliceKey]*cachedOrder
 	actuals map[sliceKey]*actualOrder
 
+	// sorting holds a token while an order or the actuals' sort is made:
+	// as many as there are cores, since more at once would not finish
+	// sooner but would each need their own scratch (see pools).
+	sorting chan struct{}
+
 	pools
 }
 
@@ -69,14 +75,18 @@ type scratch[T any] struct {
 }
 
 // get returns a slice of length n: the smallest on the free list that is
-// long enough, or a new one. Its elements hold whatever they held (the
-// caller sets every one).
+// long enough and not much longer, or a new one. Its elements hold
+// whatever they held (the caller sets every one). A Scorer asks for two
+// sizes, one element per customer and one per table row: a request by
+// row taking a free slice by customer would leave the next request by
+// customer to fault in a new one, so a slice serves requests of about
+// its own length only.
 func (s *scratch[T]) get(n int) []T {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	best := -1
 	for k, v := range s.free {
-		if cap(v) >= n && (best < 0 || cap(v) < cap(s.free[best])) {
+		if cap(v) >= n && cap(v)-n <= n/8 && (best < 0 || cap(v) < cap(s.free[best])) {
 			best = k
 		}
 	}
@@ -145,7 +155,8 @@ type actualOrder struct {
 
 // NewScorer returns a Scorer of the customers with the given ids.
 func NewScorer(ids []string) *Scorer {
-	sc := &Scorer{ids: ids, orders: map[sliceKey]*cachedOrder{}, actuals: map[sliceKey]*actualOrder{}}
+	sc := &Scorer{ids: ids, orders: map[sliceKey]*cachedOrder{}, actuals: map[sliceKey]*actualOrder{},
+		sorting: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	sc.byID = sc.idOrder(ids)
 	return sc
 }
@@ -284,6 +295,10 @@ func (sc *Scorer) ranked(ctx context.Context, predicted []float64) (*cachedOrder
 		mine := false // the order is made with this caller's ctx
 		c.once.Do(func() {
 			mine = true
+			if c.err = sc.startSort(ctx); c.err != nil {
+				return
+			}
+			defer sc.endSort()
 			if c.rowValues, c.err = sc.rowValues(ctx, predicted); c.err == nil && c.rowValues != nil {
 				c.order, c.rowRanks, c.err = sc.rowOrder(ctx, c.rowValues)
 			} else if c.err == nil {
@@ -305,6 +320,20 @@ func (sc *Scorer) ranked(ctx context.Context, predicted []float64) (*cachedOrder
 		sc.release(c) // cancelled by another caller's context
 	}
 }
+
+// startSort waits for a sorting token (see Scorer.sorting), or returns
+// ctx's error once ctx is done first.
+func (sc *Scorer) startSort(ctx context.Context) error {
+	select {
+	case sc.sorting <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// endSort hands a sorting token back.
+func (sc *Scorer) endSort() { <-sc.sorting }
 
 // cancelBlock is the number of customers a long loop of the Scorer
 // handles between two looks at its context.
@@ -588,52 +617,48 @@ func descendingKeys(keys []uint64, values []float64) []uint64 {
 	return keys
 }
 
-// byValue returns the facts of the validated actuals that need them
-// sorted: their average ranks and their Gini denominator (counted, not
-// sorted, for small integer actuals: see countedSides).
-func (sc *Scorer) byValue(actual []float64) *actualOrder {
-	a := sc.actual(actual)
+// byValue adds to a, the facts actualFacts returned of actual, those that
+// need the actuals sorted: their average ranks and their Gini
+// denominator (counted, not sorted, for small integer actuals: see
+// countedSides).
+func (sc *Scorer) byValue(a *actualOrder, actual []float64) *actualOrder {
 	a.sortedOnce.Do(func() {
-		var ok bool
-		if a.ranks, a.gini, ok = countedSides(actual); ok {
+		if a.log1pOf != nil { // small integers (countedKeys), found by actualFacts
+			a.ranks, a.gini = countedSides(actual, len(a.log1pOf)-1)
 			return
 		}
+		sc.sorting <- struct{}{}
+		defer sc.endSort()
 		a.ranks, a.gini = sc.sortedSides(actual)
 	})
 	return a
 }
 
 // sortedSides computes the average ranks' correlation side and the Gini
-// side of validated actuals by sorting them (ties in any order: both
-// depend only on the sorted values).
+// side of validated actuals by sorting them (keyOrder of their bits, which
+// order as the values since none is negative; ties in any order: both
+// sides depend only on the sorted values).
 func (sc *Scorer) sortedSides(actual []float64) (*correlationSide, giniSide) {
 	n := len(actual)
-	var lo, hi uint64 = math.MaxUint64, 0
-	for _, v := range actual {
-		b := math.Float64bits(v + 0)
-		lo, hi = min(lo, b), max(hi, b)
-	}
-	shift := max(0, bits.Len64(lo^hi)-32)
-	packed, tmp := sc.words.get(n), sc.words.get(n)
+	keys := sc.words.get(n)
 	for i, v := range actual {
-		packed[i] = (math.Float64bits(v+0)>>shift)<<32 | uint64(i)
+		keys[i] = math.Float64bits(v + 0)
 	}
-	sorted := radixSortHigh(packed, tmp)
-	value := func(w uint64) float64 { return actual[uint32(w)] }
-	if shift > 0 {
-		sortRuns(sorted, func(w uint64) uint64 { return math.Float64bits(value(w) + 0) })
-	}
+	sorted := sc.keyOrder(keys, sc.places.get(n))
+	sc.words.put(keys)
+	defer sc.places.put(sorted)
+	value := func(t int) float64 { return actual[sorted[t]] }
 	// Ascending places s..e−1 of equal values share the rank (s+e+1)/2,
 	// the mean of s+1..e: average ranks of ties.
 	ranks := sc.floats.get(n)
 	for s := 0; s < n; {
-		e, v := s+1, value(sorted[s])
-		for e < n && value(sorted[e]) == v {
+		e, v := s+1, value(s)
+		for e < n && value(e) == v {
 			e++
 		}
 		r := float64(s+e+1) / 2
-		for _, w := range sorted[s:e] {
-			ranks[uint32(w)] = r
+		for _, i := range sorted[s:e] {
+			ranks[i] = r
 		}
 		s = e
 	}
@@ -641,17 +666,15 @@ func (sc *Scorer) sortedSides(actual []float64) (*correlationSide, giniSide) {
 	sc.floats.put(ranks)
 	// Σ_j a*_(j)·(n+1−2j) over the actuals in descending order:
 	// the Gini ratio's denominator (the actuals' own ordering).
-	g := giniSide{constant: lo == hi}
+	g := giniSide{constant: value(0) == value(n-1)}
 	if !g.constant {
 		g.exp = scaleExp(actual)
 		var den ksum
 		for j := 1; j <= n; j++ {
-			den.add(scaled(value(sorted[n-j]), g.exp) * float64(n+1-2*j))
+			den.add(scaled(value(n-j), g.exp) * float64(n+1-2*j))
 		}
 		g.den = den.value()
 	}
-	sc.words.put(packed)
-	sc.words.put(tmp)
 	return side, g
 }
 

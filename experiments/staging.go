@@ -69,6 +69,9 @@ func stageResults(cfg *Config, o RunOptions, started time.Time) (*resultsDir, er
 		return nil, err
 	}
 	rd.generated = generated
+	if o.fileOps != nil {
+		rd.useOps(*o.fileOps)
+	}
 	return rd, nil
 }
 
@@ -132,22 +135,55 @@ func RemoveStaleStaging(parent string, now time.Time) []string {
 	return removed
 }
 
-// commitStaging removes the owner file and renames the staging folder
-// into place; a generated name that another run took meanwhile gets the
-// next free suffix -2, -3, … (r.final is updated).
+// commitStaging makes the staging folder durable (resultsync.go): it
+// removes the owner file, syncs every file and folder in it, renames it
+// into place and syncs the parent folder, so that the new name lasts too.
+// A generated name that another run took meanwhile gets the next free
+// suffix -2, -3, … (r.final is updated). After a failure no folder is
+// left under the final name and the staging folder has its owner again
+// (the run's abort removes it).
 func commitStaging(r *resultsDir) error {
 	_ = os.Remove(filepath.Join(r.staging, StagingOwnerFile))
+	r.durable.sweep()
+	folders := make(chan error, 1)
+	go func() { folders <- r.durable.syncFolders() }()
+	err := r.durable.wait()
+	if ferr := <-folders; err == nil {
+		err = ferr
+	}
+	if err != nil {
+		_ = writeOwner(r.staging)
+		return err
+	}
+	final, err := renameStaging(r)
+	if err != nil {
+		_ = writeOwner(r.staging)
+		return err
+	}
+	if err := syncFolder(r.ops, filepath.Dir(final)); err != nil {
+		// The name may not outlast a crash: take it back.
+		if r.ops.rename(final, r.staging) != nil {
+			_ = os.RemoveAll(final)
+		}
+		_ = writeOwner(r.staging)
+		return err
+	}
+	r.final = final
+	return nil
+}
+
+// renameStaging renames the staging folder to r.final or, for a generated
+// name taken meanwhile, the next free one, and returns the name.
+func renameStaging(r *resultsDir) (string, error) {
 	final := r.final
 	for n := 0; ; n++ {
-		err := os.Rename(r.staging, final)
+		err := r.ops.rename(r.staging, final)
 		if err == nil {
-			r.final = final
-			return nil
+			return final, nil
 		}
 		taken := errors.Is(err, fs.ErrExist) || errors.Is(err, syscall.ENOTEMPTY)
 		if !r.generated || !taken || n > 100 {
-			_ = writeOwner(r.staging)
-			return fmt.Errorf("moving the results into %s: %w", final, err)
+			return "", fmt.Errorf("moving the results into %s: %w", final, err)
 		}
 		final = freeName(r.final)
 	}

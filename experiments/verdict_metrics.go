@@ -84,12 +84,14 @@ type pendingVerdict struct {
 	targets []string
 	tvs     []*TargetVerdict
 	done    chan struct{}
+	cancel  context.CancelFunc
 }
 
 // startVerdict starts the verdict's paired bootstraps, one stream of
 // resamples for every target, in the background: they need the main
 // window's predictions and actuals only, so they run while the models
-// are scored, until ctx is done. It returns nil without a holdout.
+// are scored, until ctx is done or stop is called. It returns nil
+// without a holdout.
 func startVerdict(ctx context.Context, cfg *Config, reg *models.Registry, mainWin *windowResult) *pendingVerdict {
 	if !mainWin.summary.HasHoldout {
 		return nil
@@ -107,7 +109,8 @@ func startVerdict(ctx context.Context, cfg *Config, reg *models.Registry, mainWi
 	if len(names) > 0 && reg != nil && mainWin.isDiscrete(reg, names[0]) {
 		actP, actR = mainWin.modelActuals(reg, names[0])
 	}
-	pv := &pendingVerdict{cfg: cfg, reg: reg, mainWin: mainWin, metric: metric, targets: targets, done: make(chan struct{})}
+	ctx, cancel := context.WithCancel(ctx)
+	pv := &pendingVerdict{cfg: cfg, reg: reg, mainWin: mainWin, metric: metric, targets: targets, done: make(chan struct{}), cancel: cancel}
 	actuals := make([][]float64, len(targets))
 	preds := make([]map[string]predSource, len(targets))
 	for t, target := range targets {
@@ -139,6 +142,16 @@ func startVerdict(ctx context.Context, cfg *Config, reg *models.Registry, mainWi
 		}
 	}()
 	return pv
+}
+
+// stop ends the bootstraps of a verdict that will not be finished (the
+// score stage failed), so that they do not run on until the run's
+// context ends; after finish it does nothing. A nil pendingVerdict is
+// left alone.
+func (pv *pendingVerdict) stop() {
+	if pv != nil {
+		pv.cancel()
+	}
 }
 
 // finish waits for the bootstraps and adds what needs mf's scores: the

@@ -240,3 +240,24 @@ func TestRecencyClassed(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkBGFAliveDiscounted computes what a run's predictions compute
+// per distinct (x, T) with the BG/NBD fit of the 1M-customer simulation:
+// A(26 | x, T), the discounted purchases over 52 weeks at 10% a year
+// (a quadrature of the curve) and the rate.
+func BenchmarkBGFAliveDiscounted(b *testing.B) {
+	f, err := NewFittedBGNBD(1.0323807826576024, 5.336001568133207, 0.47650065922744933, 9.419825980832657)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := PerUnitDiscountRate(0.10, 7)
+	for b.Loop() {
+		for _, x := range []float64{0, 1, 3, 8, 20, 45} {
+			for _, T := range []float64{26, 40, 52, 60} {
+				f.AliveCurve(x, T)(26)
+				f.AliveDiscounted(x, T, d, 52)
+				f.AliveRate(x, T)
+			}
+		}
+	}
+}

@@ -100,8 +100,8 @@ func (m Hiatus) Fit(ctx context.Context, d *Data, o FitOptions) (FittedPurchases
 	}
 	f := &FittedHiatus{h: h, rate: c.rate}
 	var active float64
-	for i := 0; i < d.Len(); i++ {
-		if f.Active(d.Customer(i)) {
+	for i, T := range d.T {
+		if T-d.Recency[i] <= f.h { // f.Active
 			active += d.W(i)
 		}
 	}
@@ -122,38 +122,100 @@ func (m Hiatus) Fit(ctx context.Context, d *Data, o FitOptions) (FittedPurchases
 }
 
 // hiatusFromGaps returns the q-th weighted (lower) quantile of t_x / x over
-// the repeat customers.
+// the repeat customers: the first gap, in increasing order, at which the
+// running sum of the weights reaches q·Σw (less a relative slack of 1e-12
+// for the rounding of the sum).
 func hiatusFromGaps(d *Data, q float64) (float64, error) {
-	type gap struct{ v, w float64 }
 	repeat := 0
+	whole := true // every weight a whole number: the running sums are exact
 	for i := 0; i < d.Len(); i++ {
-		if d.Frequency[i] >= 1 && d.W(i) > 0 {
+		if w := d.W(i); d.Frequency[i] >= 1 && w > 0 {
 			repeat++
+			whole = whole && w == math.Trunc(w)
 		}
 	}
-	gaps := make([]gap, 0, repeat)
+	gaps := make([]hiatusGap, 0, repeat)
 	total := 0.0
 	for i := 0; i < d.Len(); i++ {
 		x, w := d.Frequency[i], d.W(i)
 		if x >= 1 && w > 0 {
-			gaps = append(gaps, gap{d.Recency[i] / x, w})
+			gaps = append(gaps, hiatusGap{d.Recency[i] / x, w})
 			total += w
 		}
 	}
 	if len(gaps) == 0 {
 		return 0, fmt.Errorf("no repeat customers to derive the hiatus from: set H")
 	}
-	slices.SortFunc(gaps, func(a, b gap) int { return cmp.Compare(a.v, b.v) })
-	target := q * total
+	// The relative slack absorbs rounding in the running sum.
+	target := q * total * (1 - 1e-12)
+	if whole && total < 1<<53 {
+		return selectWeighted(gaps, target), nil
+	}
+	slices.SortFunc(gaps, func(a, b hiatusGap) int { return cmp.Compare(a.v, b.v) })
 	cum := 0.0
 	for _, g := range gaps {
 		cum += g.w
-		// The relative slack absorbs rounding in the running sum.
-		if cum >= target*(1-1e-12) {
+		if cum >= target {
 			return g.v, nil
 		}
 	}
 	return gaps[len(gaps)-1].v, nil
+}
+
+// hiatusGap is a repeat customer's mean inter-purchase time and weight.
+type hiatusGap struct{ v, w float64 }
+
+// selectWeighted returns the smallest gap value v whose gaps up to v (all
+// gaps ≤ v) weigh at least target, or the largest gap when none does: what
+// the running sum over the sorted gaps finds first, when every partial sum
+// of the weights is exact (whole weights of total below 2⁵³), whatever the
+// order of the ties. It partitions around a pivot (median of three) and
+// keeps the side that holds the answer, in expected linear time, and
+// reorders gaps.
+func selectWeighted(gaps []hiatusGap, target float64) float64 {
+	below := 0.0 // the weight of the gaps left of gaps, all smaller
+	for len(gaps) > 16 {
+		a, b, c := gaps[0].v, gaps[len(gaps)/2].v, gaps[len(gaps)-1].v
+		pivot := max(min(a, b), min(max(a, b), c))
+		// Three-way partition: [0, lt) < pivot, [lt, i) == pivot, (gt, end) > pivot.
+		lt, i, gt := 0, 0, len(gaps)-1
+		for i <= gt {
+			switch v := gaps[i].v; {
+			case v < pivot:
+				gaps[lt], gaps[i] = gaps[i], gaps[lt]
+				lt++
+				i++
+			case v > pivot:
+				gaps[i], gaps[gt] = gaps[gt], gaps[i]
+				gt--
+			default:
+				i++
+			}
+		}
+		var wLess, wEqual float64
+		for _, g := range gaps[:lt] {
+			wLess += g.w
+		}
+		for _, g := range gaps[lt:i] {
+			wEqual += g.w
+		}
+		switch {
+		case below+wLess >= target:
+			gaps = gaps[:lt]
+		case below+wLess+wEqual >= target || i == len(gaps):
+			return pivot
+		default:
+			below += wLess + wEqual
+			gaps = gaps[i:]
+		}
+	}
+	slices.SortFunc(gaps, func(a, b hiatusGap) int { return cmp.Compare(a.v, b.v) })
+	for _, g := range gaps {
+		if below += g.w; below >= target {
+			return g.v
+		}
+	}
+	return gaps[len(gaps)-1].v
 }
 
 // FittedHiatus is the fitted hiatus heuristic (see Hiatus).

@@ -1,11 +1,14 @@
 package models
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -280,4 +283,39 @@ func BenchmarkHiatusConditionalExpectedPurchases(b *testing.B) {
 		b.Fatal(err)
 	}
 	benchConditionalExpected(b, f)
+}
+
+// TestSelectWeightedMatchesSortedSum checks selectWeighted against the
+// running sum over the sorted gaps (the rule hiatusFromGaps states), on
+// gaps with many ties and whole weights, at targets that fall inside, on
+// and between the partial sums, below the first and above the total.
+func TestSelectWeightedMatchesSortedSum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for trial := range 200 {
+		n := 1 + rng.IntN(3000)
+		levels := 1 + rng.IntN(60)
+		gaps := make([]hiatusGap, n)
+		total := 0.0
+		for i := range gaps {
+			gaps[i] = hiatusGap{v: float64(rng.IntN(levels)) / 7, w: float64(1 + rng.IntN(5))}
+			total += gaps[i].w
+		}
+		sorted := slices.Clone(gaps)
+		slices.SortStableFunc(sorted, func(a, b hiatusGap) int { return cmp.Compare(a.v, b.v) })
+		want := func(target float64) float64 {
+			cum := 0.0
+			for _, g := range sorted {
+				if cum += g.w; cum >= target {
+					return g.v
+				}
+			}
+			return sorted[len(sorted)-1].v
+		}
+		for _, target := range []float64{0.5, 1, total * rng.Float64(), math.Floor(total * rng.Float64()), total - 1, total, total + 1} {
+			got := selectWeighted(slices.Clone(gaps), target)
+			if w := want(target); got != w {
+				t.Fatalf("trial %d (n=%d): target %v: got %v, the sorted sum gives %v", trial, n, target, got, w)
+			}
+		}
+	}
 }

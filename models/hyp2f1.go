@@ -483,16 +483,42 @@ func (tb pnbdTable) logSeries(p, q, Pu, Qu, z float64, order int, g *[4]float64,
 // covariances do not cancel; ln c adds 1/c to ∂p, ∂q and −1/c² to ∂pp,
 // ∂pq, ∂qq of ln F.
 func pnbdSplitc(p, q, c, Pu, Qu, D float64, order int) (float64, [4]float64, [10]float64) {
-	var g [4]float64
-	var h [10]float64
+	return pnbdSplitcWith(p, q, c, Pu, Qu, D, order, pnbdSplitTail(p, q, D, order))
+}
+
+// pnbdTail is the tail of pnbdSplitc's split, ln(T·c) (lt) by the series
+// at z = 1/2 with its derivatives by order (g, h), and whether the series
+// reached its tolerance (ok). It depends on the exponents, D and the order
+// only, not on u: the likelihood computes it once per frequency and
+// evaluation.
+type pnbdTail struct {
+	lt float64
+	g  [4]float64
+	h  [10]float64
+	ok bool
+}
+
+// pnbdSplitTail returns the tail of pnbdSplitc's split for the exponents p
+// and q and the difference of scales D.
+func pnbdSplitTail(p, q, D float64, order int) pnbdTail {
 	Qs := D / pnbdSplitZ
 	Ps := Qs - D
 	var tb pnbdTable
 	tb.fill(p, q, pnbdTerms(pnbdSplitZ), order == 2)
-	var gT [4]float64
-	var hT [10]float64
-	lt, ok := tb.logSeries(p, q, Ps, Qs, pnbdSplitZ, order, &gT, &hT)
-	if !ok { // cannot happen at z = 1/2
+	var t pnbdTail
+	t.lt, t.ok = tb.logSeries(p, q, Ps, Qs, pnbdSplitZ, order, &t.g, &t.h)
+	return t
+}
+
+// pnbdSplitcWith is pnbdSplitc given its tail (pnbdSplitTail of p, q, D
+// and order).
+func pnbdSplitcWith(p, q, c, Pu, Qu, D float64, order int, tail pnbdTail) (float64, [4]float64, [10]float64) {
+	var g [4]float64
+	var h [10]float64
+	Qs := D / pnbdSplitZ
+	Ps := Qs - D
+	lt, gT, hT := tail.lt, tail.g, tail.h
+	if !tail.ok { // cannot happen at z = 1/2
 		return math.NaN(), g, h
 	}
 	lPu, lQu := math.Log(Pu), math.Log(Qu)
@@ -609,13 +635,18 @@ var (
 	}
 )
 
-// pnbdInterval is a piece of an adaptive quadrature.
+// pnbdInterval is a piece of an adaptive quadrature, with the integrals of
+// its components (val[:dim]).
 type pnbdInterval struct {
 	lo, hi float64
-	val    []float64
+	val    [pnbdMaxComponents]float64
 	err    float64
 	final  bool // its error is at the level of rounding: do not bisect
 }
+
+// pnbdMaxComponents is the most components pnbdIntegrate integrates at
+// once (the value and the moments of pnbdSplitc).
+const pnbdMaxComponents = 15
 
 // pnbdGK15 applies the 15-point Kronrod rule on [lo, hi] to every component
 // of f, storing the integrals in val. It returns the error estimate of
@@ -686,17 +717,18 @@ func pnbdGK15(f func(y float64, out []float64), lo, hi float64, val, buf []float
 // do not count.
 func pnbdIntegrate(f func(y float64, out []float64), res []float64, lo, hi, relTol, floor float64, initial int) {
 	dim := len(res)
-	buf := make([]float64, dim)
+	var store [pnbdMaxComponents]float64
+	buf := store[:dim]
 	const maxPieces = 1000
-	pieces := make([]pnbdInterval, 0, 64)
+	pieces := make([]pnbdInterval, 0, 32)
 	w := (hi - lo) / float64(initial)
 	for i := 0; i < initial; i++ {
 		a, b := lo+float64(i)*w, lo+float64(i+1)*w
 		if i == initial-1 {
 			b = hi
 		}
-		iv := pnbdInterval{lo: a, hi: b, val: make([]float64, dim)}
-		iv.err, iv.final = pnbdGK15(f, a, b, iv.val, buf)
+		iv := pnbdInterval{lo: a, hi: b}
+		iv.err, iv.final = pnbdGK15(f, a, b, iv.val[:dim], buf)
 		pieces = append(pieces, iv)
 	}
 	for len(pieces) < maxPieces {
@@ -720,10 +752,10 @@ func pnbdIntegrate(f func(y float64, out []float64), res []float64, lo, hi, relT
 			pieces[worst].final = true
 			continue
 		}
-		left := pnbdInterval{lo: iv.lo, hi: m, val: iv.val}
-		left.err, left.final = pnbdGK15(f, iv.lo, m, left.val, buf)
-		right := pnbdInterval{lo: m, hi: iv.hi, val: make([]float64, dim)}
-		right.err, right.final = pnbdGK15(f, m, iv.hi, right.val, buf)
+		left := pnbdInterval{lo: iv.lo, hi: m}
+		left.err, left.final = pnbdGK15(f, iv.lo, m, left.val[:dim], buf)
+		right := pnbdInterval{lo: m, hi: iv.hi}
+		right.err, right.final = pnbdGK15(f, m, iv.hi, right.val[:dim], buf)
 		pieces[worst] = left
 		pieces = append(pieces, right)
 	}

@@ -858,7 +858,8 @@ func (pd *pnbdData) buildPairs() {
 // weightedSample), each row drawn k times weighing k, sharing its distinct
 // frequencies.
 func (pd *pnbdData) subsample(m int) *pnbdData {
-	sub := &pnbdData{xs: pd.xs, w: []float64{}}
+	c := min(pd.n, m) // the rows drawn, at most
+	sub := &pnbdData{xs: pd.xs, xi: make([]int32, 0, c), tx: make([]float64, 0, c), T: make([]float64, 0, c), w: make([]float64, 0, c)}
 	weightedSample(pd.n, pd.weight, pd.sumW, m, func(i int, k float64) {
 		sub.xi = append(sub.xi, pd.xi[i])
 		sub.tx = append(sub.tx, pd.tx[i])
@@ -950,6 +951,11 @@ type pnbdXConst struct {
 	p1, q1   float64 // exponents of J1 = J(r+x, s+1; t_x), oriented
 	p2, q2   float64 // exponents of J2 = J(r+x+1, s; T), oriented
 	t1, t2   pnbdTable
+	// split1, split2 report whether some row's J1 (J2) of this frequency
+	// takes the quadrature path (z > pnbdSeriesMaxZ), whose tails tail1
+	// (tail2) are then computed once per evaluation.
+	split1, split2 bool
+	tail1, tail2   pnbdTail
 }
 
 // pnbdTerm is one of the two terms of a row's likelihood,
@@ -1032,11 +1038,20 @@ func (pd *pnbdData) prepare(p [4]float64, order int) *pnbdEval {
 		if pd.zeroTx[k] {
 			u1 = 0
 		}
+		xc.split1, xc.split2 = false, false
 		if !math.IsInf(u1, 1) {
-			xc.t1.fill(xc.p1, xc.q1, pnbdTerms(ev.D/(ev.Q+u1)), order == 2)
+			z := ev.D / (ev.Q + u1)
+			xc.t1.fill(xc.p1, xc.q1, pnbdTerms(z), order == 2)
+			if xc.split1 = z > pnbdSeriesMaxZ; xc.split1 {
+				xc.tail1 = pnbdSplitTail(xc.p1, xc.q1, ev.D, order)
+			}
 		}
 		if !math.IsInf(pd.minT[k], 1) {
-			xc.t2.fill(xc.p2, xc.q2, pnbdTerms(ev.D/(ev.Q+pd.minT[k])), order == 2)
+			z := ev.D / (ev.Q + pd.minT[k])
+			xc.t2.fill(xc.p2, xc.q2, pnbdTerms(z), order == 2)
+			if xc.split2 = z > pnbdSeriesMaxZ; xc.split2 {
+				xc.tail2 = pnbdSplitTail(xc.p2, xc.q2, ev.D, order)
+			}
 		}
 	}
 	if pd.r1 != nil {
@@ -1072,9 +1087,9 @@ func pnbdResize(s []float64, n int) []float64 {
 // table of its frequency where it reaches, by pnbdLogJc otherwise (z near
 // 1), with the derivatives of pnbdSeriesDerivs.
 func (ev *pnbdEval) term(xc *pnbdXConst, which int, u, lPu, lQu float64, out *pnbdTerm) {
-	p, q, tb, coef := xc.p1, xc.q1, xc.t1, ev.lnS
+	p, q, tb, coef, split, tail := xc.p1, xc.q1, xc.t1, ev.lnS, xc.split1, &xc.tail1
 	if which == 2 {
-		p, q, tb, coef = xc.p2, xc.q2, xc.t2, xc.lnA
+		p, q, tb, coef, split, tail = xc.p2, xc.q2, xc.t2, xc.lnA, xc.split2, &xc.tail2
 	}
 	Pu, Qu := ev.P+u, ev.Q+u
 	z := ev.D / Qu
@@ -1091,7 +1106,14 @@ func (ev *pnbdEval) term(xc *pnbdXConst, which int, u, lPu, lQu float64, out *pn
 		}
 	}
 	if !ok {
-		v, g4, h4 := pnbdLogJc(p, q, xc.c, Pu, Qu, ev.D, ev.order)
+		var v float64
+		var g4 [4]float64
+		var h4 [10]float64
+		if z > pnbdSeriesMaxZ && split { // as pnbdLogJc, with the tail of this frequency
+			v, g4, h4 = pnbdSplitcWith(p, q, xc.c, Pu, Qu, ev.D, ev.order, *tail)
+		} else {
+			v, g4, h4 = pnbdLogJc(p, q, xc.c, Pu, Qu, ev.D, ev.order)
+		}
 		out.e, out.h = coef+v, 1
 		if ev.order > 0 {
 			ev.finish(xc, which, &g4, &h4, out)

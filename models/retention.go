@@ -209,8 +209,14 @@ type migrationHistory struct {
 // period K = ⌊T/L⌋ (the highest set bit when rounding disagrees), clipped to
 // the P periods of the bitmaps.
 func historyOf(c Customer, L float64, P int) migrationHistory {
-	a := c.Activity & periodMask(P)
-	pos := c.T / L
+	return historyAt(c.Activity, c.T, L, P)
+}
+
+// historyAt is historyOf of a customer with the given activity bitmap and
+// age T.
+func historyAt(activity uint64, T, L float64, P int) migrationHistory {
+	a := activity & periodMask(P)
+	pos := T / L
 	k := math.Floor(pos + 1e-9) // absorb rounding a hair below a boundary
 	if top := bits.Len64(a) - 1; float64(top) > k {
 		k = float64(top)
@@ -277,16 +283,17 @@ func countMigrations(d *Data, L float64, P int) *migrationCounts {
 	}
 	if !unit {
 		for i := 0; i < d.Len(); i++ {
-			mc.add(historyOf(d.Customer(i), L, P), d.Frequency[i], d.W(i))
+			mc.add(historyAt(d.Activity[i], d.T[i], L, P), d.Frequency[i], d.W(i))
 		}
 		return &mc
 	}
 	// count[top<<P | bits]: the customers of each distinct history.
 	count := make([]int32, P<<P)
-	for i := 0; i < d.Len(); i++ {
-		h := historyOf(d.Customer(i), L, P)
+	activity, T, x := d.Activity, d.T[:len(d.Activity)], d.Frequency[:len(d.Activity)]
+	for i, a := range activity {
+		h := historyAt(a, T[i], L, P)
 		count[h.top<<P|int(h.bits)]++
-		mc.addExposure(h, d.Frequency[i], 1)
+		mc.addExposure(h, x[i], 1)
 	}
 	for k, c := range count {
 		if c > 0 {
@@ -398,9 +405,11 @@ func (m Retention) memoryPeriods(d *Data, L float64) float64 {
 	}
 	S := m.Memory
 	if S == 0 {
-		for i := 0; i < d.Len(); i++ {
-			if d.W(i) > 0 {
-				S = math.Max(S, d.T[i])
+		// The ages are finite and ≥ 0 (validated), so a comparison finds
+		// the largest as math.Max would.
+		for i, t := range d.T {
+			if t > S && (d.Weight == nil || d.Weight[i] > 0) {
+				S = t
 			}
 		}
 		S /= defaultMemoryShare

@@ -2,6 +2,7 @@ package models
 
 import (
 	"math"
+	"slices"
 
 	"github.com/clv-dev/clv/datasets/keyindex"
 )
@@ -55,8 +56,8 @@ func (f *freqIndex) of(x float64) int32 {
 func indexTimes(a, b []float64, limit int) (tau []float64, ia, ib []int32, ok bool) {
 	n := len(a)
 	times := keyindex.New(256)
-	// Grown as they fill, so that rows with too many times cost little
-	// before giving up.
+	// Sized for the first rows, so that rows with too many times cost
+	// little before giving up, and for all of them once those passed.
 	ia, ib = make([]int32, 0, min(n, 1<<16)), make([]int32, 0, min(n, 1<<16))
 	lastA, lastIA := math.NaN(), int32(0) // rows sorted by x, then t_x
 	for i := 0; i < n; i++ {
@@ -65,6 +66,9 @@ func indexTimes(a, b []float64, limit int) (tau []float64, ia, ib []int32, ok bo
 			lastIA, _ = times.Of(v, 0, 0)
 		}
 		j, _ := times.Of(b[i], 0, 0)
+		if len(ia) == cap(ia) {
+			ia, ib = slices.Grow(ia, n-len(ia)), slices.Grow(ib, n-len(ib))
+		}
 		ia, ib = append(ia, lastIA), append(ib, j)
 		if times.Len() > limit {
 			return nil, nil, nil, false

@@ -2,9 +2,11 @@ package directfile
 
 import (
 	"bytes"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 )
 
@@ -55,7 +57,7 @@ func TestWriterWritesEveryByte(t *testing.T) {
 			if n > Align+1 && sizes[0] == 1 {
 				continue // byte by byte: the short files are enough
 			}
-			for name, newWriter := range map[string]func(*os.File) *Writer{"direct": NewWriter, "straight": straight} {
+			for name, newWriter := range map[string]func(*os.File) *Writer{"direct": NewWriter, "straight": straight, "synced": syncedEveryBlock} {
 				if got := writeChunks(t, newWriter, data[:n], sizes); !bytes.Equal(got, data[:n]) {
 					t.Fatalf("%s, %d bytes in chunks of %v: the file holds %d bytes, not the ones written", name, n, sizes, len(got))
 				}
@@ -70,6 +72,72 @@ func TestWriterWritesEveryByte(t *testing.T) {
 	w := NewWriter(f)
 	t.Logf("direct writing available here: %v", w.Direct())
 	w.Close()
+}
+
+// syncedEveryBlock returns a direct writer to f that starts a background
+// sync after every block (one that does not wait for the disk: the test
+// is about the bytes).
+func syncedEveryBlock(f *os.File) *Writer {
+	w := NewWriter(f)
+	w.SyncEvery(Align)
+	w.sync = func() error { return nil }
+	return w
+}
+
+// TestWriterSyncsInBackground checks that SyncEvery syncs while the
+// writer writes, never two at a time, that Close waits for the one in
+// flight, and that a failed one is the error of the later writes and of
+// Close.
+func TestWriterSyncsInBackground(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := NewWriter(f)
+		w.SyncEvery(BufferSize)
+		var running, most, calls atomic.Int32
+		release := make(chan struct{})
+		boom := errors.New("disk gone")
+		w.sync = func() error {
+			calls.Add(1)
+			now := running.Add(1)
+			for m := most.Load(); now > m && !most.CompareAndSwap(m, now); m = most.Load() {
+			}
+			<-release // held until the writer wrote on
+			running.Add(-1)
+			if fail {
+				return boom
+			}
+			return nil
+		}
+		block := make([]byte, BufferSize)
+		var werr error
+		for i := range 8 {
+			if _, werr = w.Write(block); werr != nil {
+				break
+			}
+			if i == 4 {
+				close(release) // the first sync ends; the next ones pass
+			}
+		}
+		cerr := w.Close()
+		f.Close()
+		switch {
+		case calls.Load() < 2 && !fail: // a failed one ends the writing
+			t.Errorf("fail=%v: %d background syncs of 8 buffers, synced every buffer", fail, calls.Load())
+		case most.Load() != 1:
+			t.Errorf("fail=%v: %d syncs at a time", fail, most.Load())
+		case running.Load() != 0:
+			t.Errorf("fail=%v: a sync still runs after Close", fail)
+		}
+		if fail && (!errors.Is(cerr, boom) || !errors.Is(werr, boom)) {
+			t.Errorf("a failed background sync: write error %v, Close %v; want it in both", werr, cerr)
+		}
+		if !fail && (cerr != nil || werr != nil) {
+			t.Errorf("write error %v, Close %v", werr, cerr)
+		}
+	}
 }
 
 // TestWriterKeepsFirstError checks that a failed write is returned by

@@ -1,11 +1,13 @@
 // Package floatfmt formats float64 values in the shortest decimal form
 // that reads back to the same value, byte for byte as
-// strconv.AppendFloat(dst, v, 'g', -1, 64) writes them, at about half the
-// cost: the decimal digits come from the Dragonbox algorithm (J. Jeon,
+// strconv.AppendFloat(dst, v, 'g', -1, 64) writes them, at a fraction of
+// the cost: the decimal digits come from the Dragonbox algorithm (J. Jeon,
 // "Dragonbox: A New Floating-Point Binary-to-Decimal Conversion
 // Algorithm", 2020; the algorithm strconv itself runs, its tie-breaking
-// included) and are written straight into dst, two at a time, in strconv's
-// %e or %f layout (%e when the decimal exponent is below −4 or at least 6).
+// included), are turned into ASCII in the lanes of machine words (eight
+// digits a word) and stored a word at a time in strconv's %e or %f layout
+// (%e when the decimal exponent is below −4 or at least 6). Put writes
+// into a buffer with room to spare (Width bytes), AppendNumber appends.
 //
 //go:generate go run gen.go
 package floatfmt
@@ -14,7 +16,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
-	"strconv"
+	"slices"
 )
 
 // uint128 is an unsigned 128-bit integer.
@@ -26,47 +28,114 @@ const (
 	kappa    = 2    // Dragonbox's κ for float64 (section 5.1.3)
 )
 
-// AppendG appends v as strconv.AppendFloat(dst, v, 'g', -1, 64) does.
-func AppendG(dst []byte, v float64) []byte {
+// Width is the room Put needs at the start of its buffer: a sign, the
+// longest layout (maxLen) and the rest of a word.
+const Width = 40
+
+// AppendNumber appends v as strconv.AppendFloat(dst, v, 'g', -1, 64)
+// does (see Put).
+func AppendNumber(dst []byte, v float64) []byte {
+	n := len(dst)
+	dst = slices.Grow(dst, Width)
+	return dst[:n+Put(dst[n:n+Width], v)]
+}
+
+// Put writes v at the start of dst as strconv.AppendFloat(nil, v, 'g',
+// −1, 64) formats it and returns the number of bytes written; dst must
+// hold at least Width bytes, and the bytes past the number may be
+// overwritten. Whole numbers of magnitude below 10⁶, which 'g' writes as
+// plain digits (counts and most holdout figures), take a shorter path.
+func Put(dst []byte, v float64) int {
+	out := dst[:Width]
+	if v == math.Trunc(v) && math.Abs(v) < 1e6 && (v != 0 || !math.Signbit(v)) {
+		return putWhole(out, v)
+	}
 	b := math.Float64bits(v)
-	neg := b>>63 != 0
 	exp := int(b>>mantBits) & 0x7ff
 	mant := b & (1<<mantBits - 1)
+	if exp == 0x7ff {
+		return putNonFinite(out, b)
+	}
+	at := int(b >> 63) // a minus sign, written either way
+	out[0] = '-'
+	var digits uint64
+	var exp10 int
 	switch {
-	case exp == 0x7ff && mant != 0:
-		return append(dst, "NaN"...)
-	case exp == 0x7ff && neg:
-		return append(dst, "-Inf"...)
-	case exp == 0x7ff:
-		return append(dst, "+Inf"...)
+	case exp == 0 && mant == 0: // −0 (the whole numbers' path takes +0)
+		out[1] = '0'
+		return 2
+	case exp == 0: // subnormal
+		digits, exp10 = shortestEdge(mant, 1-bias-mantBits)
+	case mant == 0:
+		digits, exp10 = shortestAtPowerOfTwo(exp - bias - mantBits)
+	default:
+		digits, exp10 = shortest(mant|1<<mantBits, exp-bias-mantBits)
 	}
-	if neg {
-		dst = append(dst, '-')
+	return at + putDecimal(out[at:at+maxLen], digits, exp10)
+}
+
+// putWhole writes a whole v of magnitude below 10⁶, other than −0.
+func putWhole(out []byte, v float64) int {
+	at := 0
+	if v < 0 {
+		out[0] = '-'
+		at, v = 1, -v
 	}
-	if exp == 0 && mant == 0 {
-		return append(dst, '0')
+	n := uint64(v)
+	nd := max(1, decimalLen(n))
+	binary.LittleEndian.PutUint64(out[at:], eightDigits(uint32(n))>>(8*(8-nd)))
+	return at + nd
+}
+
+// putNonFinite writes NaN, +Inf or −Inf, the float64 of bits b.
+func putNonFinite(out []byte, b uint64) int {
+	switch {
+	case b&(1<<mantBits-1) != 0:
+		return copy(out, "NaN")
+	case b>>63 != 0:
+		return copy(out, "-Inf")
 	}
-	denorm := exp == 0
-	if denorm {
-		exp++
-	} else {
-		mant |= 1 << mantBits
-	}
-	digits, exp10 := shortest(mant, exp-bias-mantBits, denorm)
-	return appendDecimal(dst, digits, exp10, uint64(math.Abs(v)))
+	return copy(out, "+Inf")
 }
 
 // shortest returns the shortest decimal digits·10^exp10 that rounds to
-// mant·2^exp (ties to even), as Dragonbox computes it (Algorithms 5.2,
-// 5.4 and, at a power of two, 5.6 of the paper).
-func shortest(mant uint64, exp int, denorm bool) (digits uint64, exp10 int) {
-	if mant == 1<<mantBits && !denorm {
-		return shortestAtPowerOfTwo(exp)
+// mant·2^exp (ties to even; mant has its top bit, 2⁵², and others), as
+// Dragonbox computes it (Algorithms 5.2 and 5.4 of the paper). The usual case, an
+// interval's end neither hit nor tied, picks between the big divisor's
+// result and the small divisor's without a branch (which one it is is as
+// good as random); the rest is shortestEdge's.
+func shortest(mant uint64, exp int) (digits uint64, exp10 int) {
+	k0 := -mulLog10of2(exp)
+	phi, beta := scaledPow10(kappa+k0, exp)
+	zi, _ := mulPow10(uint64(mant*2+1)<<beta, phi)
+	s, r := zi/p10k1, uint32(zi%p10k1)
+	delta := uint32(phi.Hi >> (64 - 1 - beta))
+	d := r + p10k/2 - delta/2
+	t, rho := d/p10k, d%p10k
+	if r == 0 || r == delta || rho == 0 {
+		return shortestEdge(mant, exp)
 	}
+	digits, exp10 = 10*s+uint64(t), -k0
+	if r < delta {
+		digits, exp10 = s, -k0+1
+	}
+	if digits%10 == 0 && r < delta { // only the big divisor's result may end in zeros
+		digits, zeros := trimZeros(digits)
+		return digits, exp10 + zeros
+	}
+	return digits, exp10
+}
+
+// p10k and p10k1 are 10^κ and 10^(κ+1).
+const p10k, p10k1 = 100, 1000
+
+// shortestEdge is shortest for any mant·2^exp other than a power of two,
+// subnormals included (Algorithms 5.2 and 5.4 of the paper, step by
+// step).
+func shortestEdge(mant uint64, exp int) (digits uint64, exp10 int) {
 	k0 := -mulLog10of2(exp)
 	phi, beta := scaledPow10(kappa+k0, exp)
 	zi, exact := mulPow10(uint64(mant*2+1)<<beta, phi)
-	const p10k, p10k1 = 100, 1000 // 10^κ, 10^(κ+1)
 	s, r := zi/p10k1, uint32(zi%p10k1)
 	delta := uint32(phi.Hi >> (64 - 1 - beta))
 	if r < delta {
@@ -178,62 +247,110 @@ func trimZeros(x uint64) (uint64, int) {
 	return x, zeros
 }
 
-// appendDecimal appends digits·10^exp10 (digits > 0), the shortest
-// digits of a value whose integer part is whole (for |v| < 10⁶; any
-// otherwise), in strconv's 'g' layout: %e when the exponent of the first
-// digit is below −4 or at least 6, %f otherwise. The digits are written
-// once, into their place in dst, eight at a time (putDigits).
-func appendDecimal(dst []byte, digits uint64, exp10 int, whole uint64) []byte {
-	n := len(dst)
-	if cap(dst)-n < maxLen {
-		dst = append(dst, make([]byte, maxLen)...)
-	}
-	out := dst[n : n+maxLen]
+// putDecimal writes digits·10^exp10 (0 < digits < 10¹⁷, the shortest
+// digits of a float64) at the start of out (maxLen bytes) in strconv's
+// 'g' layout, %e when the exponent of the first digit is below −4 or at
+// least 6, %f otherwise, and returns its length. The digits, scaled to
+// exactly 17 by the trailing zeros they lack (digits17), are laid out in
+// three little-endian words shifted and merged in registers and stored
+// whole: the bytes past the number are beyond its length.
+func putDecimal(out []byte, digits uint64, exp10 int) int {
 	nd := decimalLen(digits)
 	dp := nd + exp10 // the decimal point's position after the first digit
-	if e := dp - 1; e < -4 || e >= 6 {
-		putDigits(out[1:], digits, nd) // d.ddd: the digits one to the right, the first moved left
-		out[0], out[1] = out[1], '.'
-		w := nd + 1
-		if nd == 1 {
-			w = 1
-		}
-		out[w], out[w+1] = 'e', '+'
-		if e < 0 {
-			out[w+1] = '-'
-			e = -e
-		}
-		if e < 100 {
-			out[w+2], out[w+3] = pairs[2*e], pairs[2*e+1]
-			return dst[:n+w+4]
-		}
-		out[w+2], out[w+3], out[w+4] = byte('0'+e/100), pairs[2*(e%100)], pairs[2*(e%100)+1]
-		return dst[:n+w+5]
-	}
+	first, a, b := digits17(digits * pow10u64[17-nd])
 	switch {
-	case dp <= 0: // 0.000ddd
-		copy(out, "0.000")
-		putDigits(out[2-dp:], digits, nd)
-		return dst[:n+2-dp+nd]
-	case dp >= nd: // ddd000
-		putDigits(out, digits, nd)
-		copy(out[nd:dp], "00000")
-		return dst[:n+dp]
+	case dp <= -4 || dp > 6: // %e: d.ddde±dd
+		return putExponent(out, first, a, b, nd, dp-1)
+	case dp <= 0: // 0.000ddd: the zeros, then the digits over those past −dp
+		at := 2 - dp
+		binary.LittleEndian.PutUint64(out, zeroPoint)
+		binary.LittleEndian.PutUint64(out[at:], first|a<<8)
+		binary.LittleEndian.PutUint64(out[at+8:], a>>56|b<<8)
+		out[at+16] = byte(b >> 56)
+		return at + nd
+	case dp >= nd: // ddd000: the zeros are the scaled digits'
+		binary.LittleEndian.PutUint64(out, first|a<<8)
+		return dp
 	}
-	// ddd.ddd (1 ≤ dp ≤ 6): the integer part's digits and the point in
-	// one word, then the fraction's digits with their leading zeros. The
-	// integer part of the digits is the value's, whole: no integer lies
-	// between the two, or it would be a shorter decimal that reads back
-	// to the value.
-	binary.LittleEndian.PutUint64(out, eightDigits(uint32(whole))>>(8*(8-dp))|'.'<<(8*dp))
-	putDigits(out[dp+1:], digits-whole*pow10u64[nd-dp], nd-dp)
-	return dst[:n+nd+1]
+	// ddd.ddd: the first dp digits, the point, the rest one byte on.
+	w := first | a<<8 // digits 0 … 7
+	low := uint64(1)<<(8*dp) - 1
+	binary.LittleEndian.PutUint64(out, w&low|'.'<<(8*dp)|w<<8&^(low<<8|0xff))
+	binary.LittleEndian.PutUint64(out[8:], a>>48|b<<16)
+	binary.LittleEndian.PutUint64(out[16:], b>>48)
+	return nd + 1
 }
 
-// maxLen is the most bytes appendDecimal writes: 17 digits, a point, and
-// e−ddd (or 0.000 and 17 digits), and the 8 bytes past the digits that
-// putDigits may overwrite.
+// putExponent writes the nd digits of digits17's first, a and b in %e
+// layout at the start of out (maxLen bytes): d.ddde±dd, without the point
+// when there is one digit, exponent e; it returns the length.
+func putExponent(out []byte, first, a, b uint64, nd, e int) int {
+	binary.LittleEndian.PutUint64(out, first|'.'<<8|a<<16)
+	binary.LittleEndian.PutUint64(out[8:], a>>48|b<<16)
+	binary.LittleEndian.PutUint64(out[16:], b>>48)
+	w := nd + 1
+	if nd == 1 {
+		w = 1
+	}
+	out[w], out[w+1] = 'e', '+'
+	if e < 0 {
+		out[w+1] = '-'
+		e = -e
+	}
+	if e < 100 {
+		out[w+2], out[w+3] = pairs[2*e], pairs[2*e+1]
+		return w + 4
+	}
+	out[w+2], out[w+3], out[w+4] = byte('0'+e/100), pairs[2*(e%100)], pairs[2*(e%100)+1]
+	return w + 5
+}
+
+// zeroPoint is "0.000000" as a little-endian word.
+const zeroPoint = 0x30303030_30302e30
+
+// maxLen is the room putDecimal needs: its longest layout, 0.000 and 17
+// digits, and the rest of the word that holds the last.
 const maxLen = 32
+
+// digits17 returns the 17 decimal digits of x < 10¹⁷ (leading zeros
+// included): the first as an ASCII byte, the next eight and the last
+// eight as little-endian words of ASCII digits (eightDigits' layout).
+// x's first nine digits hi and last eight lo are each read from the
+// left, two digits a step (the fixed-point method of the jeaiii itoa): hi·2³²/10⁸
+// and lo·2³²/10⁶, rounded up, hold the first digit, or two, in their
+// integer part; each step keeps the fraction, 32 bits, and multiplies it
+// by 100. Rounded up by less than 2³²/10⁸ (hi: at most 1 + 10⁹/2²⁵ < 31;
+// lo: at most 1 + 10⁸/2¹⁶ < 1527 < 2³²/10⁶), the error, ×100 each step,
+// never reaches the next integer: a fraction that is a multiple of 10⁻⁸
+// (10⁻⁶) below 1 stays below 1.
+func digits17(x uint64) (first, a, b uint64) {
+	hi := x / 1e8
+	lo := x - hi*1e8
+	const frac = 1<<32 - 1
+	f := (hi*1441151881)>>25 + 1 // ⌈2⁵⁷/10⁸⌉
+	first = '0' + f>>32
+	f = f & frac * 100
+	p1 := f >> 32
+	f = f & frac * 100
+	p2 := f >> 32
+	f = f & frac * 100
+	p3 := f >> 32
+	f = f & frac * 100
+	a = pair(p1) | pair(p2)<<16 | pair(p3)<<32 | pair(f>>32)<<48
+	g := (lo*281474977)>>16 + 1 // ⌈2⁴⁸/10⁶⌉
+	q1 := g >> 32
+	g = g & frac * 100
+	q2 := g >> 32
+	g = g & frac * 100
+	q3 := g >> 32
+	g = g & frac * 100
+	b = pair(q1) | pair(q2)<<16 | pair(q3)<<32 | pair(g>>32)<<48
+	return first, a, b
+}
+
+// pair returns the two ASCII digits of p < 100, the first in the low
+// byte.
+func pair(p uint64) uint64 { return uint64(pairs[2*p]) | uint64(pairs[2*p+1])<<8 }
 
 // decimalLen returns the number of decimal digits of x > 0.
 func decimalLen(x uint64) int {
@@ -260,34 +377,6 @@ const pairs = "00010203040506070809" +
 	"80818283848586878889" +
 	"90919293949596979899"
 
-// putDigits writes the nd decimal digits of x (nd = decimalLen(x), or
-// more for leading zeros) at the start of buf, eight at a time
-// (eightDigits); it may overwrite the 8 bytes after them, which buf must
-// hold.
-func putDigits(buf []byte, x uint64, nd int) {
-	switch {
-	case nd <= 8:
-		putLast(buf, eightDigits(uint32(x)), nd)
-	case nd <= 16:
-		hi := x / 1e8
-		putLast(buf, eightDigits(uint32(hi)), nd-8)
-		binary.LittleEndian.PutUint64(buf[nd-8:], eightDigits(uint32(x-hi*1e8)))
-	default:
-		hi := x / 1e16 // at most 1844
-		mid := x - hi*1e16
-		q := mid / 1e8
-		putLast(buf, eightDigits(uint32(hi)), nd-16)
-		binary.LittleEndian.PutUint64(buf[nd-16:], eightDigits(uint32(q)))
-		binary.LittleEndian.PutUint64(buf[nd-8:], eightDigits(uint32(mid-q*1e8)))
-	}
-}
-
-// putLast writes the last n (1 … 8) of the eight digits d (eightDigits)
-// at the start of buf, writing 8 bytes.
-func putLast(buf []byte, d uint64, n int) {
-	binary.LittleEndian.PutUint64(buf, d>>(8*(8-n)))
-}
-
 // eightDigits returns the eight decimal digits of x < 10⁸, leading zeros
 // included, as the ASCII bytes of a little-endian word (the first digit
 // in the low byte), computed in the word's lanes at once: x's two halves
@@ -302,14 +391,4 @@ func eightDigits(x uint32) uint64 {
 	q = (v * 103 >> 10) & 0x000f_000f_000f_000f
 	v = q | (v-q*10)<<8
 	return v + 0x30303030_30303030
-}
-
-// AppendNumber appends v as AppendG does, with a fast path for the whole
-// numbers of magnitude below 10⁶ that 'g' writes as plain digits (counts
-// and most holdout figures).
-func AppendNumber(dst []byte, v float64) []byte {
-	if v == math.Trunc(v) && math.Abs(v) < 1e6 && (v != 0 || !math.Signbit(v)) {
-		return strconv.AppendInt(dst, int64(v), 10)
-	}
-	return AppendG(dst, v)
 }

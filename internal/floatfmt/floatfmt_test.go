@@ -6,17 +6,30 @@ import (
 	"math"
 	"math/big"
 	"math/rand/v2"
+	"os"
+	"runtime"
 	"strconv"
-	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 )
 
-// check fails the test when AppendG and strconv differ on v.
+// check fails the test when AppendNumber or Put and strconv differ on v:
+// AppendNumber after a prefix it must keep, Put into a buffer of Width
+// bytes of garbage, and neither may write before its start.
 func check(t testing.TB, v float64) {
 	t.Helper()
 	want := strconv.AppendFloat(nil, v, 'g', -1, 64)
-	if got := AppendG(nil, v); string(got) != string(want) {
-		t.Fatalf("AppendG(%#x) = %s, strconv %s", math.Float64bits(v), got, want)
+	if got := AppendNumber([]byte("x,"), v); string(got) != "x,"+string(want) {
+		t.Fatalf("AppendNumber(%#x) = %s, strconv %s", math.Float64bits(v), got, want)
+	}
+	var buf [1 + Width]byte
+	for i := range buf {
+		buf[i] = 0xa5
+	}
+	n := Put(buf[1:], v)
+	if got := buf[1 : 1+n]; string(got) != string(want) || buf[0] != 0xa5 {
+		t.Fatalf("Put(%#x) = %q (byte before %#x), strconv %s", math.Float64bits(v), got, buf[0], want)
 	}
 }
 
@@ -52,19 +65,20 @@ func adversarial() []float64 {
 	return vs
 }
 
-// TestAppendGAdversarial checks AppendG against strconv on the
-// adversarial values.
-func TestAppendGAdversarial(t *testing.T) {
+// TestNumberAdversarial checks AppendNumber and Put against strconv on
+// the adversarial values.
+func TestNumberAdversarial(t *testing.T) {
 	for _, v := range adversarial() {
 		check(t, v)
 	}
 }
 
-// TestAppendGRandom checks AppendG against strconv on two million random
-// values: any bits (every exponent, subnormals, both signs), doubles in
-// [0, 1000) with 17 significant digits, integers below 2^53, products of
-// two such doubles as a predictions table holds, and short decimals.
-func TestAppendGRandom(t *testing.T) {
+// TestNumberRandom checks AppendNumber and Put against strconv on two
+// million random values: any bits (every exponent, subnormals, both
+// signs), doubles in [0, 1000) with 17 significant digits, integers below
+// 2^53, products of two such doubles as a predictions table holds, and
+// short decimals.
+func TestNumberRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	n := 400_000
 	if testing.Short() {
@@ -80,8 +94,43 @@ func TestAppendGRandom(t *testing.T) {
 	}
 }
 
-// FuzzAppendG checks AppendG against strconv on any bits.
-func FuzzAppendG(f *testing.F) {
+// TestNumberManyBits checks Put against strconv on FLOATFMT_BITS random
+// bit patterns and as many doubles of a predictions table's kinds (see
+// TestNumberRandom), on every core; without the variable it is skipped
+// (hundreds of millions take minutes).
+func TestNumberManyBits(t *testing.T) {
+	n, err := strconv.Atoi(os.Getenv("FLOATFMT_BITS"))
+	if err != nil {
+		t.Skip("FLOATFMT_BITS names no count")
+	}
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	var failed atomic.Uint64
+	failed.Store(math.MaxUint64)
+	for w := range workers {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 11))
+			var buf [Width]byte
+			var want []byte
+			for i := w; i < n && failed.Load() == math.MaxUint64; i += workers {
+				for _, v := range [...]float64{math.Float64frombits(rng.Uint64()), (50 * rng.Float64()) * (3 * rng.Float64())} {
+					want = strconv.AppendFloat(want[:0], v, 'g', -1, 64)
+					if got := buf[:Put(buf[:], v)]; string(got) != string(want) {
+						failed.Store(math.Float64bits(v))
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if b := failed.Load(); b != math.MaxUint64 {
+		check(t, math.Float64frombits(b))
+		t.Fatalf("Put(%#x) differs from strconv", b)
+	}
+}
+
+// FuzzNumber checks AppendNumber and Put against strconv on any bits.
+func FuzzNumber(f *testing.F) {
 	for _, v := range []float64{0, 1, 0.1, 1e23, 5e-324, 123456.7, 1e6, math.MaxFloat64, 0x1p-1022, 9007199254740993} {
 		f.Add(math.Float64bits(v))
 	}
@@ -119,29 +168,42 @@ func TestPow10Mantissas(t *testing.T) {
 	}
 }
 
-// BenchmarkAppendG formats doubles of 17 significant digits (as revenue
-// and CLV are) with AppendG and with strconv.
-func BenchmarkAppendG(b *testing.B) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	vs := make([]float64, 4096)
+// BenchmarkAppendNumber appends numbers of a predictions table's kinds
+// (products of a spend and purchases with 16 or 17 significant digits,
+// probabilities, sevenths) one after another, comma-separated, with
+// AppendNumber and with strconv.
+func BenchmarkAppendNumber(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const n = 1 << 16
+	vs := make([]float64, n)
 	for i := range vs {
-		vs[i] = (50 * rng.Float64()) * rng.Float64()
+		switch i % 4 {
+		case 0:
+			vs[i] = (50 * rng.Float64()) * (10 * rng.Float64())
+		case 1:
+			vs[i] = rng.Float64()
+		case 2:
+			vs[i] = 20 * rng.Float64() * 1.7
+		default:
+			vs[i] = float64(rng.IntN(300)) / 7
+		}
 	}
-	buf := make([]byte, 0, 32)
-	b.Run("floatfmt", func(b *testing.B) {
-		i := 0
-		for b.Loop() {
-			buf = AppendG(buf[:0], vs[i%len(vs)])
-			i++
-		}
-	})
-	b.Run("strconv", func(b *testing.B) {
-		i := 0
-		for b.Loop() {
-			buf = strconv.AppendFloat(buf[:0], vs[i%len(vs)], 'g', -1, 64)
-			i++
-		}
-	})
+	for name, appendNumber := range map[string]func([]byte, float64) []byte{
+		"floatfmt": AppendNumber,
+		"strconv":  func(b []byte, v float64) []byte { return strconv.AppendFloat(b, v, 'g', -1, 64) },
+	} {
+		b.Run(name, func(b *testing.B) {
+			buf := make([]byte, 0, 1<<20)
+			i := 0
+			for b.Loop() {
+				if len(buf) > cap(buf)-64 {
+					buf = buf[:0]
+				}
+				buf = appendNumber(append(buf, ','), vs[i%n])
+				i++
+			}
+		})
+	}
 }
 
 // TestAppendNumber checks the integer fast path of AppendNumber against
@@ -185,25 +247,27 @@ func TestEightDigits(t *testing.T) {
 	}
 }
 
-// TestPutDigits checks putDigits against strconv for every digit count up
-// to 20, with leading zeros when asked for more digits than x has, and
-// that it writes nothing before its buffer's start.
-func TestPutDigits(t *testing.T) {
+// TestDigits17 checks digits17 against strconv on random values of
+// every magnitude below 10¹⁷ and the extremes.
+func TestDigits17(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	xs := []uint64{0, 1, 9, 10, 99999999, 100000000, 1e16 - 1, 1e16, 1e17 - 1, 12345678901234567, math.MaxUint64}
-	for range 20000 {
-		xs = append(xs, rng.Uint64()>>rng.IntN(64))
+	xs := []uint64{0, 1, 9, 10, 99999999, 100000000, 1e16 - 1, 1e16, 1e17 - 1, 12345678901234567, 10000000100000001}
+	for range 100000 {
+		xs = append(xs, rng.Uint64N(1e17)>>rng.IntN(57))
 	}
-	buf := make([]byte, 40)
+	for p := uint64(1); p < 1e17; p *= 10 { // where a digit carries: m·10^k and its neighbours
+		for m := uint64(1); m < 100 && m*p < 1e17; m++ {
+			xs = append(xs, m*p, m*p-1, m*p+1, m*p+p/2)
+		}
+	}
 	for _, x := range xs {
-		s := strconv.FormatUint(x, 10)
-		for nd := len(s); nd <= 20; nd++ {
-			buf[0] = '#'
-			putDigits(buf[1:], x, nd)
-			want := strings.Repeat("0", nd-len(s)) + s
-			if string(buf[1:1+nd]) != want || buf[0] != '#' {
-				t.Fatalf("putDigits(%d, %d) = %q, want %q", x, nd, buf[:1+nd], "#"+want)
-			}
+		first, a, b := digits17(x)
+		var got [17]byte
+		got[0] = byte(first)
+		binary.LittleEndian.PutUint64(got[1:], a)
+		binary.LittleEndian.PutUint64(got[9:], b)
+		if want := fmt.Sprintf("%017d", x); string(got[:]) != want || first>>8 != 0 {
+			t.Fatalf("digits17(%d) = %q (first %#x), want %q", x, got[:], first, want)
 		}
 	}
 }
