@@ -272,7 +272,6 @@ func drive(ctx context.Context, cfg *Config, o RunOptions, exp experiment) (*Out
 		return nil, err
 	}
 	writers, ctx := newWriterGroup(ctx)
-	writers.leftRunning = rd.writersLeft
 	rd.ctx = ctx
 	committed := false
 	defer func() {

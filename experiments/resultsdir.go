@@ -92,9 +92,10 @@ func (r *resultsDir) writeFileVia(name string, large bool, write func(w io.Write
 	var file io.Writer = f
 	var dw *directfile.Writer
 	if large {
+		r.durable.beginLarge()
+		defer r.durable.endLarge() // after the file's own sync is handed over
 		dw = directfile.NewWriter(f)
-		r.durable.beginLarge(dw)
-		defer r.durable.endLarge(dw) // after the file's own sync is handed over
+		dw.SyncEvery(largeSyncEvery) // see resultsync.go
 		file = dw
 	}
 	var out io.Writer = file
@@ -134,16 +135,6 @@ func (r *resultsDir) writeJSON(name string, v any) error {
 // folder (the figures, the report); it must be called when no writer is
 // running.
 func (r *resultsDir) sweep() { r.durable.sweep() }
-
-// writersLeft is told how many writers still run once the driver has
-// nothing left to do but wait for them (writerGroup.leftRunning): when
-// they all write large files, nothing else keeps the processors busy, and
-// the background syncs of the large files stop (see resultsync.go).
-func (r *resultsDir) writersLeft(running int) {
-	if running > 0 && running <= r.durable.largeFiles() {
-		r.durable.stopLargeSyncs()
-	}
-}
 
 // commit makes the staging folder durable and renames it into place (see
 // commitStaging).

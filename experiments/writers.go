@@ -44,12 +44,6 @@ type writerGroup struct {
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	err    error // the first writer's error that was not a cancellation
-	// running counts the writers running; waiting is set once the driver
-	// waits for them, from when on leftRunning (when set) is told how
-	// many still run, at first and after each end.
-	running     int
-	waiting     bool
-	leftRunning func(running int)
 }
 
 // newWriterGroup returns a group of writers under ctx and the context the
@@ -62,47 +56,25 @@ func newWriterGroup(ctx context.Context) (*writerGroup, context.Context) {
 // start runs write in the background, recording its seconds as the stage
 // named stage; an error cancels the run.
 func (g *writerGroup) start(env *runEnv, stage string, write func() error) {
-	g.mu.Lock()
-	g.running++
-	g.mu.Unlock()
 	g.wg.Go(func() {
 		t0 := time.Now()
 		err := write()
 		env.timed(stage, t0)
-		g.ended(err)
-	})
-}
-
-// ended records the end of a writer and its error; an error cancels the
-// run.
-func (g *writerGroup) ended(err error) {
-	g.mu.Lock()
-	g.running--
-	if err != nil && g.err == nil && g.ctx.Err() == nil {
-		g.err = err
-	}
-	g.tellRunning()
-	g.mu.Unlock()
-	if err != nil {
+		if err == nil {
+			return
+		}
+		g.mu.Lock()
+		if g.err == nil && g.ctx.Err() == nil {
+			g.err = err
+		}
+		g.mu.Unlock()
 		g.cancel(err)
-	}
-}
-
-// tellRunning tells leftRunning how many writers run, once the driver
-// waits for them; g.mu is held.
-func (g *writerGroup) tellRunning() {
-	if g.waiting && g.leftRunning != nil {
-		g.leftRunning(g.running)
-	}
+	})
 }
 
 // wait waits for every writer started and returns the first error of a
 // writer that failed on its own (not cancelled by the run's end).
 func (g *writerGroup) wait() error {
-	g.mu.Lock()
-	g.waiting = true
-	g.tellRunning()
-	g.mu.Unlock()
 	g.wg.Wait()
 	g.mu.Lock()
 	defer g.mu.Unlock()
