@@ -380,14 +380,19 @@ func (p *Prediction) rowsOf(lo, n int) []int32 {
 //
 // A column is in use while it has users (acquire … release), while the
 // window's scoring cache holds it (hold … unhold: the score stage's
-// columns, see windowResult.column) or for good once handed out without
-// a release (keep). Only a column in none of these states is recycled,
-// after forget (the Scorer's order of it) is told. It is safe for
-// concurrent use.
+// columns, see windowResult.column), for good once handed out without
+// a release (keep), or while the score stage is expected to hold it and
+// has not yet (expect … hold: a column another user made and released
+// first, such as the gains chart's, is kept with its Scorer order for the
+// score stage rather than made and ordered again). Only a column in none
+// of these states is recycled, after forget (the Scorer's order of it) is
+// told. It is safe for concurrent use.
 type columnStore struct {
 	mu   sync.Mutex
 	cols map[storeKey]*storedColumn
 	free [][]float64
+	// expected are the columns the score stage will hold (see expect).
+	expected map[storeKey]bool
 	// ranks, when set, is told to forget its order of a column's slice
 	// before the slice is recycled.
 	ranks *Scorer
@@ -486,7 +491,25 @@ func (cs *columnStore) release(p *Prediction, q Quantity) {
 
 // hold returns the column of (p, q) and holds it until unhold.
 func (cs *columnStore) hold(p *Prediction, q Quantity) []float64 {
-	return cs.entry(p, q, func(c *storedColumn) { c.held = true })
+	return cs.entry(p, q, func(c *storedColumn) {
+		c.held = true
+		delete(cs.expected, storeKey{p, q})
+	})
+}
+
+// expect tells the store that the score stage will hold the column of
+// (p, q): until it does, the column is not recycled when its other users
+// are done with it.
+func (cs *columnStore) expect(p *Prediction, q Quantity) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.closed {
+		return
+	}
+	if cs.expected == nil {
+		cs.expected = map[storeKey]bool{}
+	}
+	cs.expected[storeKey{p, q}] = true
 }
 
 // unhold ends a hold (see hold).
@@ -512,7 +535,7 @@ func (cs *columnStore) keep(p *Prediction, q Quantity) []float64 {
 // dropIfUnused removes a column no one uses and recycles its slice (with
 // the lock held).
 func (cs *columnStore) dropIfUnused(k storeKey, c *storedColumn) {
-	if c.users > 0 || c.held || c.kept {
+	if c.users > 0 || c.held || c.kept || cs.expected[k] {
 		return
 	}
 	delete(cs.cols, k)
@@ -538,5 +561,5 @@ func (cs *columnStore) setScorer(sc *Scorer) {
 func (cs *columnStore) close() {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	cs.cols, cs.free, cs.ranks, cs.closed = nil, nil, nil, true
+	cs.cols, cs.free, cs.expected, cs.ranks, cs.closed = nil, nil, nil, nil, true
 }

@@ -93,6 +93,38 @@ func TestColumnStoreRecycles(t *testing.T) {
 	}
 }
 
+// A column the score stage is expected to hold outlives its other users
+// (made once, its Scorer order kept), and is recycled once the score
+// stage has held and let go of it.
+func TestColumnStoreExpected(t *testing.T) {
+	p := storePrediction()
+	sc := NewScorer([]string{"a", "b", "c", "d", "e"})
+	cs := &columnStore{}
+	cs.setScorer(sc)
+	cs.expect(p, PredRevenue)
+	first := cs.acquire(p, PredRevenue) // the gains chart, before the score stage
+	if _, err := sc.ranked(context.Background(), first); err != nil {
+		t.Fatal(err)
+	}
+	cs.release(p, PredRevenue)
+	if len(cs.free) != 0 || len(sc.orders) != 1 {
+		t.Fatalf("an expected column was recycled (%d free, %d orders)", len(cs.free), len(sc.orders))
+	}
+	held := cs.hold(p, PredRevenue)
+	if &held[0] != &first[0] || cs.made != 1 {
+		t.Errorf("the score stage's column was made again (%d made)", cs.made)
+	}
+	cs.unhold(p, PredRevenue)
+	if len(cs.free) != 1 || len(sc.orders) != 0 {
+		t.Errorf("after the score stage: %d free slices, %d orders; want 1 and 0", len(cs.free), len(sc.orders))
+	}
+	cs.expect(p, PredPurchases)
+	cs.close()
+	if cs.expected != nil {
+		t.Error("close kept the expectations")
+	}
+}
+
 // After close, a column is the caller's own and nothing is kept.
 func TestColumnStoreClosed(t *testing.T) {
 	p := storePrediction()

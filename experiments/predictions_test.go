@@ -170,6 +170,51 @@ func firstDifference(a, b []byte) int {
 	return min(len(a), len(b))
 }
 
+// TestPredictionsCSVGroups checks the CSV of columns in every layout of
+// groups against the reference CSV (referenceCSV): a number column
+// starting the line, text between numbers, a tier with no name, numbers
+// repeated down a column and across columns (copied fields), negative,
+// whole, tiny and huge numbers, NaN and infinities, in blocks of several
+// sizes.
+func TestPredictionsCSVGroups(t *testing.T) {
+	const n = 700
+	a, b, c := make([]float64, n), make([]float64, n), make([]float64, n)
+	ids, tiers := make([]string, n), make([]Tier, n)
+	special := []float64{math.NaN(), math.Inf(1), math.Inf(-1), math.Copysign(0, -1), 0, -1e-320, 1.7976931348623157e308, 123456, -0.25}
+	for i := range n {
+		a[i] = float64(i/3) / 7 // each value three times down the column
+		b[i] = a[i]
+		if i%2 == 0 {
+			b[i] = -float64(i) * 1e-9
+		}
+		c[i] = special[i%len(special)]
+		ids[i] = strconv.Itoa(i)
+		if i%5 == 0 {
+			ids[i] = "=id,\"" + ids[i]
+		}
+		tiers[i] = Tier(i % 6) // 4 and 5 have no name
+	}
+	cols := []predColumn{
+		{name: "a", number: a},
+		{name: "b", number: b},
+		{name: "tier", tier: tiers},
+		{name: "id", text: ids},
+		{name: "c", number: c},
+		{name: "a_again", number: a},
+		{name: "tier_again", tier: tiers},
+	}
+	want := referenceCSV(t, cols)
+	for _, rows := range []int{1, 97, n} {
+		var got bytes.Buffer
+		if err := writeCSVBlocks(&got, cols, rows, slotBlockRows); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want) {
+			t.Fatalf("blocks of %d rows: the CSV differs from the reference at byte %d", rows, firstDifference(got.Bytes(), want))
+		}
+	}
+}
+
 // TestPredictionsCSVEmpty writes a table of no customers: the header
 // line only.
 func TestPredictionsCSVEmpty(t *testing.T) {

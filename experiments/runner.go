@@ -223,6 +223,23 @@ func (wr *windowResult) forget(name string) {
 	}
 }
 
+// expectScored tells the window's column store which columns the score
+// stage will hold (scoreWindow: every model's purchases and, with a spend
+// model and amounts, revenue), so that a column made by another user
+// first (the gains chart drawn meanwhile) is kept for it.
+func (wr *windowResult) expectScored() {
+	cs := wr.store()
+	for _, p := range wr.preds {
+		if p == nil {
+			continue
+		}
+		cs.expect(p, PredPurchases)
+		if p.HasSpend() && wr.summary.HasAmount {
+			cs.expect(p, PredRevenue)
+		}
+	}
+}
+
 // scorer returns the window's Scorer.
 func (wr *windowResult) scorer() *Scorer {
 	if wr.ranks == nil {
@@ -519,16 +536,26 @@ func actuals(s *datasets.Summary) (ids []string, purchases, revenue []float64) {
 
 // scoreWindow scores every model of a window that produced predictions,
 // the models in parallel (the Scorer ranks the ids and each target's
-// actuals once for all of them); then, when set, is called for each model
+// actuals once for all of them), those named in order first in that
+// order, the others by name; then, when set, is called for each model
 // once it is scored, on the same goroutine. It stops with ctx's error
 // once ctx is done.
-func scoreWindow(ctx context.Context, reg *models.Registry, wr *windowResult, then func(name string) error) (map[string]map[string]Scores, error) {
+func scoreWindow(ctx context.Context, reg *models.Registry, wr *windowResult, order []string, then func(name string) error) (map[string]map[string]Scores, error) {
 	sc := wr.scorer()
 	names := make([]string, 0, len(wr.preds))
 	for name := range wr.preds {
-		names = append(names, name)
+		if !slices.Contains(order, name) {
+			names = append(names, name)
+		}
 	}
 	sort.Strings(names)
+	var first []string
+	for _, name := range order {
+		if _, ok := wr.preds[name]; ok && !slices.Contains(first, name) {
+			first = append(first, name)
+		}
+	}
+	names = append(first, names...)
 	// Each model's actuals (a model of discrete periods has its own), made
 	// before the models are scored in parallel.
 	act := make([][2][]float64, len(names))
@@ -662,7 +689,10 @@ func buildMetrics(ctx context.Context, cfg *Config, reg *models.Registry, dataNa
 // so that the columns and orders of as many models as cores are held at
 // a time (scoring the models and computing their tables in two separate
 // parallel loops, each in its own order of the models, held those of
-// twice as many, and the Scorer's scratch for four tasks at once).
+// twice as many, and the Scorer's scratch for four tasks at once). They
+// are taken in the config's order, that of the gains chart drawn
+// meanwhile (plots_early.go), which ranks the same columns: so that it
+// finds them and their orders made rather than making them again.
 func scoreWithTables(ctx context.Context, cfg *Config, reg *models.Registry, wr *windowResult, segTarget string) (map[string]map[string]Scores, map[string]*modelTables, error) {
 	tables := map[string]*modelTables{}
 	for _, name := range cfg.Models {
@@ -671,7 +701,8 @@ func scoreWithTables(ctx context.Context, cfg *Config, reg *models.Registry, wr 
 		}
 	}
 	wr.scorer() // made before the goroutines share it
-	scores, err := scoreWindow(ctx, reg, wr, func(name string) error {
+	wr.expectScored()
+	scores, err := scoreWindow(ctx, reg, wr, cfg.Models, func(name string) error {
 		if t := tables[name]; t != nil {
 			wr.modelTables(ctx, cfg, reg, name, segTarget, cfg.Segments.Groups, t)
 		}
@@ -790,7 +821,7 @@ func backtest(ctx context.Context, reg *models.Registry, windows []*windowResult
 		sc := mainScores
 		if wr != mainWin || sc == nil {
 			var err error
-			if sc, err = scoreWindow(ctx, reg, wr, nil); err != nil {
+			if sc, err = scoreWindow(ctx, reg, wr, nil, nil); err != nil {
 				return nil, err
 			}
 		}

@@ -544,6 +544,11 @@ func (rs *bgfRows) weight(i int) float64 {
 // tables.
 func (rs *bgfRows) subsample(m int) *bgfRows {
 	sub := &bgfRows{shift: rs.shift, xs: rs.xs, wx: make([]float64, len(rs.xs)), tau: rs.tau}
+	c := min(rs.len(), m) // the rows drawn, at most
+	sub.xi, sub.tx, sub.T, sub.w = make([]int32, 0, c), make([]float64, 0, c), make([]float64, 0, c), make([]float64, 0, c)
+	if rs.tau != nil {
+		sub.iT, sub.iX = make([]int32, 0, c), make([]int32, 0, c)
+	}
 	weightedSample(rs.len(), rs.weight, rs.n, m, func(i int, k float64) {
 		if rs.tau != nil {
 			sub.iT = append(sub.iT, rs.iT[i])

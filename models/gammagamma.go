@@ -538,7 +538,9 @@ func (r *ggRows) weightOf(i int) float64 {
 // sample returns about m of the customers (see weightedSample), each
 // drawn k times weighing k.
 func (r *ggRows) sample(m int) *ggRows {
-	sub := &ggRows{scale: r.scale, w: []float64{}, xs: r.xs, wsum: make([]float64, len(r.xs))}
+	c := min(len(r.xm), m) // the rows drawn, at most
+	sub := &ggRows{scale: r.scale, xs: r.xs, wsum: make([]float64, len(r.xs)),
+		xi: make([]int32, 0, c), xm: make([]float64, 0, c), lnXM: make([]float64, 0, c), w: make([]float64, 0, c), wx: make([]float64, 0, c)}
 	weightedSample(len(r.xm), r.weightOf, r.total, m, func(i int, k float64) {
 		x := r.xs[r.xi[i]]
 		sub.wsum[r.xi[i]] += k

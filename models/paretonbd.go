@@ -858,7 +858,8 @@ func (pd *pnbdData) buildPairs() {
 // weightedSample), each row drawn k times weighing k, sharing its distinct
 // frequencies.
 func (pd *pnbdData) subsample(m int) *pnbdData {
-	sub := &pnbdData{xs: pd.xs, w: []float64{}}
+	c := min(pd.n, m) // the rows drawn, at most
+	sub := &pnbdData{xs: pd.xs, xi: make([]int32, 0, c), tx: make([]float64, 0, c), T: make([]float64, 0, c), w: make([]float64, 0, c)}
 	weightedSample(pd.n, pd.weight, pd.sumW, m, func(i int, k float64) {
 		sub.xi = append(sub.xi, pd.xi[i])
 		sub.tx = append(sub.tx, pd.tx[i])

@@ -53,7 +53,7 @@ const (
 	maxDistance = 1 << 15 // the farthest a deflate match reaches back
 	minMatch    = 3
 	maxMatch    = 258
-	maxTokens   = 1 << 12
+	maxTokens   = 1 << 13
 	numLitLen   = 286 // literals, end of block, 29 length codes
 	numDist     = 30
 	endOfBlock  = 256

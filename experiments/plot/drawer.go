@@ -19,15 +19,16 @@ import (
 
 // A drawer writes figures into a plots folder, from one call or several
 // (a run draws its figures in three groups, two of them at once): at most
-// one figure per CPU at a time, each drawn and encoded with the scratch of
-// one of its slots, the canvas's pixels and the PNG encoder's buffers,
-// which pass from figure to figure.
+// one figure per slot at a time (a slot per CPU, or one for a run's
+// figures), each drawn and encoded with the scratch of the slot, the
+// canvas's pixels and the PNG encoder's buffers, which pass from figure to
+// figure.
 //
 // A canvas of 300 dpi is 11 to 31 MB. Made afresh for every figure, or for
 // every group, its pages are new to the process each time, and the kernel
-// zeroes each page as the canvas's background is first painted over it:
-// the most expensive part of drawing a figure on a large run. Passed on,
-// it is painted over in memory already mapped. A canvas too small for a
+// zeroes each page as it is first painted white: the most expensive part
+// of drawing a figure on a large run. Passed on, it is drawn on in memory
+// already mapped and already white (see scratch). A canvas too small for a
 // figure is replaced by one as large as the largest figure of the group or
 // than reserve says: a canvas is made once a slot when reserve bounds the
 // figures to come (only the part of it a figure covers is touched).
@@ -52,12 +53,17 @@ type drawer struct {
 func (d *drawer) reserve(bytes int) { d.largest = max(d.largest, bytes) }
 
 // newDrawer returns a drawer into folder in the given formats (none:
-// experiments.DefaultFigureFormats), with one slot per CPU.
-func newDrawer(ctx context.Context, folder string, formats []string) *drawer {
+// experiments.DefaultFigureFormats), with the given number of slots (at
+// most one per CPU; 0: one per CPU).
+func newDrawer(ctx context.Context, folder string, formats []string, slots int) *drawer {
 	if len(formats) == 0 {
 		formats = experiments.DefaultFigureFormats
 	}
-	d := &drawer{ctx: ctx, folder: folder, formats: formats, slots: make(chan *scratch, max(1, runtime.GOMAXPROCS(0)))}
+	n := max(1, runtime.GOMAXPROCS(0))
+	if slots > 0 {
+		n = min(n, slots)
+	}
+	d := &drawer{ctx: ctx, folder: folder, formats: formats, slots: make(chan *scratch, n)}
 	for range cap(d.slots) {
 		d.slots <- &scratch{}
 	}

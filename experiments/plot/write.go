@@ -69,7 +69,10 @@ func StartAll(ctx context.Context, dir string, a *experiments.Artifacts) (finish
 	if err := os.MkdirAll(folder, 0o755); err != nil {
 		return nil, fmt.Errorf("plots: %w", err)
 	}
-	figures := newDrawer(ctx, folder, configFormats(a))
+	// One figure at a time: the run keeps the CPUs busy scoring and
+	// writing the predictions meanwhile, so that a second slot would add
+	// little but its canvas, up to 31 MB of memory new to the process.
+	figures := newDrawer(ctx, folder, configFormats(a), 1)
 	figures.reserve(scoredCanvases(len(in.Models)))
 	c := newComputation(in)
 	if err := c.runEarly(in, figures.draw); err != nil {
@@ -166,7 +169,7 @@ func FormatsIn(folder string) []string {
 // several at a time: one worker per CPU, each drawing its figures one
 // after another on one canvas (see drawer).
 func WriteFigures(folder string, figs []Figure, formats ...string) error {
-	return newDrawer(context.Background(), folder, formats).draw(figs)
+	return newDrawer(context.Background(), folder, formats, 0).draw(figs)
 }
 
 // WriteFigure writes one figure as folder/NAME.svg (no embedded font, see

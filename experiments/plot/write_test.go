@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -141,7 +140,7 @@ func (c *countdownCtx) looks(n int64) int64 { return n - c.left.Load() }
 // StartAll and its finish, their context ending at any point (in the
 // loops over the customers, between the parts, while the figures are
 // drawn), return the context's error, and write at most the figures being
-// drawn at that moment (one per CPU) after it: 9,000 customers, so that
+// drawn at that moment (one) after it: 9,000 customers, so that
 // the loops look at the context several times. The figures are drawn as
 // SVG, the cheaper format: the drawer looks at the context alike.
 func TestStartAllStopsOnCancel(t *testing.T) {
@@ -175,7 +174,7 @@ func TestStartAllStopsOnCancel(t *testing.T) {
 			continue
 		}
 		entries, _ := os.ReadDir(filepath.Join(dir, Dir))
-		if after := len(entries) - ctx.filesAtEnd; after > runtime.GOMAXPROCS(0) {
+		if after := len(entries) - ctx.filesAtEnd; after > 1 {
 			t.Errorf("ended at look %d of %d: %d files written after the end", at, total, after)
 		}
 		for _, e := range entries {
