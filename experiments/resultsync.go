@@ -173,7 +173,7 @@ func (s *syncer) sweep() {
 	files = slices.DeleteFunc(files, func(name string) bool { return s.seen[name] })
 	s.mu.Unlock()
 	for _, name := range files {
-		f, err := os.OpenFile(filepath.Join(s.root, name), os.O_RDWR, 0)
+		f, err := os.OpenFile(filepath.Join(s.root, name), syncOpenFlag(), 0)
 		if err != nil {
 			s.fail(fmt.Errorf("writing %s: syncing it to disk: %w", name, err))
 			continue
@@ -215,6 +215,15 @@ func (s *syncer) syncFolders() error {
 // folderSyncable: Windows cannot sync a folder (its file system journals
 // the names itself).
 const folderSyncable = runtime.GOOS != "windows"
+
+// syncOpenFlag opens a file to sync it: read-only but on Windows, which
+// syncs only a file open for writing.
+func syncOpenFlag() int {
+	if runtime.GOOS == "windows" {
+		return os.O_RDWR
+	}
+	return os.O_RDONLY
+}
 
 // syncFolder syncs a folder's entries where the system can (folderSyncable).
 func syncFolder(ops fileOps, dir string) error {

@@ -203,3 +203,23 @@ func rankedCopy(p Predicted, target string) []float64 {
 	defer done()
 	return append([]float64(nil), v...)
 }
+
+// BenchmarkFigurePNG draws and encodes each figure of the fixture on its
+// own, on a scratch that drew it before (as a drawer's slot draws figure
+// after figure), and reports the process's CPU time per figure.
+func BenchmarkFigurePNG(b *testing.B) {
+	for _, f := range benchFigures(b) {
+		b.Run(f.Name, func(b *testing.B) {
+			var s scratch
+			cpu0 := cputime.Process()
+			for b.Loop() {
+				img, white := s.draw(f, 0)
+				if err := s.png.encodeWhitening(img); err != nil {
+					b.Fatal(err)
+				}
+				s.white = white
+			}
+			b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
