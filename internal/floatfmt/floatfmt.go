@@ -315,37 +315,35 @@ const maxLen = 32
 // digits17 returns the 17 decimal digits of x < 10¹⁷ (leading zeros
 // included): the first as an ASCII byte, the next eight and the last
 // eight as little-endian words of ASCII digits (eightDigits' layout).
-// x's first nine digits hi and last eight lo are each read from the
-// left, two digits a step (the fixed-point method of the jeaiii itoa): hi·2³²/10⁸
-// and lo·2³²/10⁶, rounded up, hold the first digit, or two, in their
-// integer part; each step keeps the fraction, 32 bits, and multiplies it
-// by 100. Rounded up by less than 2³²/10⁸ (hi: at most 1 + 10⁹/2²⁵ < 31;
-// lo: at most 1 + 10⁸/2¹⁶ < 1527 < 2³²/10⁶), the error, ×100 each step,
-// never reaches the next integer: a fraction that is a multiple of 10⁻⁸
-// (10⁻⁶) below 1 stays below 1.
+// x's first nine digits and its last eight are each read from the left,
+// two digits a step (the fixed-point method of the jeaiii itoa; see
+// fraction8 and fourPairs).
 func digits17(x uint64) (first, a, b uint64) {
 	hi := x / 1e8
-	lo := x - hi*1e8
+	f, g := fraction8(hi), fraction8(x-hi*1e8)
+	return '0' + f>>32, fourPairs(f), fourPairs(g)
+}
+
+// fraction8 returns x·2³²/10⁸ for x < 10⁹, rounded up by less than
+// 2³²/10⁸ (at most 1 + 10⁹/2²⁵ < 31): x's first digit in the integer
+// part, the next eight in the 32-bit fraction, which fourPairs reads. Each
+// of its steps multiplies the error by 100, and a fraction that is a
+// multiple of 10⁻⁸ below 1 stays below 1 with it: the digits are exact.
+func fraction8(x uint64) uint64 { return (x*1441151881)>>25 + 1 } // ⌈2⁵⁷/10⁸⌉
+
+// fourPairs returns the eight digits of the fraction of f (fraction8),
+// two a step: the fraction times 100, whose integer part is the next
+// pair.
+func fourPairs(f uint64) uint64 {
 	const frac = 1<<32 - 1
-	f := (hi*1441151881)>>25 + 1 // ⌈2⁵⁷/10⁸⌉
-	first = '0' + f>>32
 	f = f & frac * 100
-	p1 := f >> 32
+	w := pair(f >> 32)
 	f = f & frac * 100
-	p2 := f >> 32
+	w |= pair(f>>32) << 16
 	f = f & frac * 100
-	p3 := f >> 32
+	w |= pair(f>>32) << 32
 	f = f & frac * 100
-	a = pair(p1) | pair(p2)<<16 | pair(p3)<<32 | pair(f>>32)<<48
-	g := (lo*281474977)>>16 + 1 // ⌈2⁴⁸/10⁶⌉
-	q1 := g >> 32
-	g = g & frac * 100
-	q2 := g >> 32
-	g = g & frac * 100
-	q3 := g >> 32
-	g = g & frac * 100
-	b = pair(q1) | pair(q2)<<16 | pair(q3)<<32 | pair(g>>32)<<48
-	return first, a, b
+	return w | pair(f>>32)<<48
 }
 
 // pair returns the two ASCII digits of p < 100, the first in the low
