@@ -72,3 +72,30 @@ func TestEncodeWhiteningTranslucent(t *testing.T) {
 		t.Error("no error for a translucent pixel")
 	}
 }
+
+// An image with no rows leaves the encoder as it found it: the next
+// image's first row is filtered against zeros, not against white.
+func TestEncodeWhiteningNoRows(t *testing.T) {
+	var e rgbEncoder
+	if err := e.encodeWhitening(image.NewRGBA(image.Rect(0, 0, 4, 0))); err != nil {
+		t.Fatal(err)
+	}
+	img := opaqueNoise(4, 2, 3)
+	want := append([]byte(nil), img.Pix...)
+	if err := e.encodeWhitening(img); err != nil {
+		t.Fatal(err)
+	}
+	back, err := png.Decode(bytes.NewReader(e.bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for y := range 2 {
+		for x := range 4 {
+			r, g, b, _ := back.At(x, y).RGBA()
+			i := 4 * (4*y + x)
+			if got := [3]byte{byte(r >> 8), byte(g >> 8), byte(b >> 8)}; got != [3]byte(want[i:i+3]) {
+				t.Fatalf("pixel (%d,%d) decodes to %v, was %v", x, y, got, want[i:i+3])
+			}
+		}
+	}
+}

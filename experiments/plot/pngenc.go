@@ -130,7 +130,7 @@ func (e *rgbEncoder) encodeRGB(img *image.RGBA, whiten bool) (opaque bool, err e
 		}
 		prev = cur
 	}
-	if whiten {
+	if whiten && height > 0 { // with no row, prev is e.zeros: the row above row 0
 		copy(prev, e.white)
 	}
 	e.stream = binary.BigEndian.AppendUint32(e.deflate.finish(), sum.value())
