@@ -38,11 +38,13 @@ func (l *opsLog) ops() *fileOps {
 			if first, rest, _ := strings.Cut(filepath.ToSlash(name), "/"); strings.Contains(first, stagingMarker) {
 				name = filepath.Join("staging", rest)
 			}
-			l.record("sync " + filepath.ToSlash(name))
-			if "sync "+filepath.ToSlash(name) == l.failSync {
-				return syscall.EIO
+			call := "sync " + filepath.ToSlash(name)
+			err = f.Sync()
+			if call == l.failSync {
+				err = syscall.EIO
 			}
-			return f.Sync()
+			l.record(call) // once the sync has returned
+			return err
 		},
 		rename: func(oldPath, newPath string) error {
 			l.record("rename")

@@ -2,11 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"math"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -23,13 +23,11 @@ func TestMain(m *testing.M) {
 	if os.Getenv("CLV_TEST_AS_CLV") == "1" {
 		s := streams{in: os.Stdin, out: os.Stdout, err: os.Stderr}
 		if marker := os.Getenv("CLV_TEST_PAUSE_MARKER"); marker != "" {
-			s.afterFit = func() {
-				// Wait, as a long fit would, until a signal arrives.
-				sig := make(chan os.Signal, 1)
-				signal.Notify(sig, os.Interrupt)
+			s.afterFit = func(ctx context.Context) {
+				// Wait, as a long fit would, until a signal ends the run.
 				_ = os.WriteFile(marker, []byte("fitted"), 0o644)
 				select {
-				case <-sig:
+				case <-ctx.Done():
 				case <-time.After(time.Minute):
 				}
 			}

@@ -62,7 +62,7 @@ type streams struct {
 	out, err io.Writer
 	// afterFit, when set, is called by clv run between fitting and
 	// writing (tests use it to interrupt a run).
-	afterFit func()
+	afterFit func(ctx context.Context)
 }
 
 // execute runs the clv command line and returns its exit code. Errors are

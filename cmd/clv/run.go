@@ -55,7 +55,11 @@ See configs/README.md for every key.`,
 			}
 			printSources(s.err, cfg)
 			softMemoryLimit()
-			opts := withWriters(experiments.RunOptions{OutDir: out, Version: version, AfterFit: s.afterFit})
+			opts := withWriters(experiments.RunOptions{OutDir: out, Version: version})
+			if s.afterFit != nil {
+				ctx := cmd.Context()
+				opts.AfterFit = func() { s.afterFit(ctx) }
+			}
 			if !noProgress {
 				opts.Progress = s.err
 				if f, ok := s.err.(*os.File); ok && term.IsTerminal(int(f.Fd())) {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"testing"
 )
@@ -119,6 +120,9 @@ func TestWriterSyncsInBackground(t *testing.T) {
 			}
 			if i == 4 {
 				close(release) // the first sync ends; the next ones pass
+				for w.syncing != nil && len(w.syncing) == 0 {
+					runtime.Gosched() // until its outcome is handed back
+				}
 			}
 		}
 		cerr := w.Close()
