@@ -22,10 +22,9 @@ type modelTables struct {
 // table is computed as it would be alone: the Scorer's cached orders and
 // facts are shared safely). Segments rank the target segTarget into
 // groups (a backtest only); forecast runs have no holdout to segment.
-// finished, when not nil, is called with each model's name once its
-// tables are done. Once ctx is done the models left get no tables (and
+// Once ctx is done the models left get no tables (and
 // those in progress the error of ctx, wrapped).
-func tablesByModel(ctx context.Context, cfg *Config, reg *models.Registry, wr *windowResult, segTarget string, groups int, finished func(name string)) map[string]*modelTables {
+func tablesByModel(ctx context.Context, cfg *Config, reg *models.Registry, wr *windowResult, segTarget string, groups int) map[string]*modelTables {
 	out := map[string]*modelTables{}
 	var names []string
 	for _, name := range cfg.Models {
@@ -40,9 +39,6 @@ func tablesByModel(ctx context.Context, cfg *Config, reg *models.Registry, wr *w
 			return
 		}
 		wr.modelTables(ctx, cfg, reg, names[k], segTarget, groups, out[names[k]])
-		if finished != nil {
-			finished(names[k])
-		}
 	})
 	return out
 }

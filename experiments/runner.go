@@ -614,7 +614,7 @@ func buildMetrics(ctx context.Context, cfg *Config, reg *models.Registry, dataNa
 	var tables map[string]*modelTables
 	var err error
 	if cfg.Resolved.Forecast { // a forecast has no holdout to score
-		tables = tablesByModel(ctx, cfg, reg, mainWin, mf.SegmentTarget, cfg.Segments.Groups, nil)
+		tables = tablesByModel(ctx, cfg, reg, mainWin, mf.SegmentTarget, cfg.Segments.Groups)
 	} else {
 		scores, tables, err = scoreWithTables(ctx, cfg, reg, mainWin, mf.SegmentTarget)
 	}
@@ -686,13 +686,16 @@ func buildMetrics(ctx context.Context, cfg *Config, reg *models.Registry, dataNa
 // tables (segments, tiers and CLV total, model_tables.go) right after, on
 // the same goroutine, then drops the model's columns and their orders
 // (windowResult.forget): the models are taken in parallel on every core,
-// so that the columns and orders of as many models as cores are held at
-// a time (scoring the models and computing their tables in two separate
+// so that the score stage holds the columns and orders of as many models
+// as cores at a time (scoring the models and computing their tables in two separate
 // parallel loops, each in its own order of the models, held those of
 // twice as many, and the Scorer's scratch for four tasks at once). They
 // are taken in the config's order, that of the gains chart drawn
 // meanwhile (plots_early.go), which ranks the same columns: so that it
-// finds them and their orders made rather than making them again.
+// finds them and their orders made rather than making them again. The
+// columns the chart made and released are kept for the score stage
+// (expectScored): if the chart runs ahead of scoring, those of every
+// model it passed are held until the score stage drops them.
 func scoreWithTables(ctx context.Context, cfg *Config, reg *models.Registry, wr *windowResult, segTarget string) (map[string]map[string]Scores, map[string]*modelTables, error) {
 	tables := map[string]*modelTables{}
 	for _, name := range cfg.Models {

@@ -200,7 +200,7 @@ func selectWeighted(gaps []hiatusGap, target float64) float64 {
 			wEqual += g.w
 		}
 		switch {
-		case below+wLess >= target:
+		case lt > 0 && below+wLess >= target:
 			gaps = gaps[:lt]
 		case below+wLess+wEqual >= target || i == len(gaps):
 			return pivot
