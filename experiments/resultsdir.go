@@ -142,6 +142,7 @@ func (r *resultsDir) commit() error { return commitStaging(r) }
 
 // abort waits for the syncs under way and removes the staging folder.
 func (r *resultsDir) abort() {
+	r.durable.abandon() // no sync of what is removed: an interrupted run has a short grace
 	_ = r.durable.wait()
 	_ = os.RemoveAll(r.staging)
 }

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/clv-dev/clv/experiments/atomicfile"
 )
@@ -70,6 +71,9 @@ type syncer struct {
 	// that wait for their end.
 	large int
 	held  []func()
+	// abandoned: the folder is about to be removed; syncs not yet begun
+	// only close their files.
+	abandoned atomic.Bool
 }
 
 // largeSyncEvery is the bytes of a large file between its background
@@ -99,7 +103,10 @@ func (s *syncer) add(name string, f *os.File) {
 	start := func() {
 		go func() {
 			defer s.wg.Done()
-			err := s.ops.sync(f)
+			var err error
+			if !s.abandoned.Load() {
+				err = s.ops.sync(f)
+			}
 			if cerr := f.Close(); err == nil {
 				err = cerr
 			}
@@ -131,6 +138,19 @@ func (s *syncer) endLarge() {
 	if s.large--; s.large > 0 {
 		return
 	}
+	for _, start := range s.held {
+		start()
+	}
+	s.held = nil
+}
+
+// abandon gives up the syncs not yet begun, for a folder about to be
+// removed: their files are only closed, those held for a large file at
+// once. A sync already running ends on its own (wait waits for it).
+func (s *syncer) abandon() {
+	s.abandoned.Store(true)
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, start := range s.held {
 		start()
 	}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/clv-dev/clv/experiments/atomicfile"
 )
@@ -212,5 +213,31 @@ func TestFailedSyncFailsRunCleanly(t *testing.T) {
 			}
 			leftBehind(t, parent)
 		})
+	}
+}
+
+// An aborted run does not sync the files it is about to remove: the syncs
+// held for a large file only close their files, and the staging folder
+// goes.
+func TestAbortSkipsPendingSyncs(t *testing.T) {
+	rd, log := stagedResults(t)
+	rd.durable.beginLarge() // a large file is being written: syncs wait
+	if err := rd.writeJSON("metrics.json", 1); err != nil {
+		t.Fatal(err)
+	}
+	aborted := make(chan struct{})
+	go func() { rd.abort(); close(aborted) }()
+	select {
+	case <-aborted:
+	case <-time.After(10 * time.Second):
+		rd.durable.endLarge() // lets abort end
+		<-aborted
+		t.Fatal("abort waits for the syncs held for the large file")
+	}
+	if len(log.calls) != 0 {
+		t.Errorf("an aborted run synced %v", log.calls)
+	}
+	if _, err := os.Stat(rd.staging); !os.IsNotExist(err) {
+		t.Errorf("the staging folder is still there (%v)", err)
 	}
 }

@@ -136,20 +136,23 @@ func RemoveStaleStaging(parent string, now time.Time) []string {
 }
 
 // commitStaging makes the staging folder durable (resultsync.go): it
-// removes the owner file, syncs every file and folder in it, renames it
+// syncs every file in it, removes the owner file, syncs every folder in
+// it, renames it
 // into place and syncs the parent folder, so that the new name lasts too.
 // A generated name that another run took meanwhile gets the next free
 // suffix -2, -3, … (r.final is updated). After a failure no folder is
 // left under the final name and the staging folder has its owner again
 // (the run's abort removes it).
 func commitStaging(r *resultsDir) error {
-	_ = os.Remove(filepath.Join(r.staging, StagingOwnerFile))
 	r.durable.sweep()
-	folders := make(chan error, 1)
-	go func() { folders <- r.durable.syncFolders() }()
 	err := r.durable.wait()
-	if ferr := <-folders; err == nil {
-		err = ferr
+	if err == nil {
+		// The owner file goes only now, so that a run killed while its
+		// files were synced leaves a staging folder that names its owner
+		// (RemoveStaleStaging removes it once that process is gone); the
+		// folders' sync makes its removal durable.
+		_ = os.Remove(filepath.Join(r.staging, StagingOwnerFile))
+		err = r.durable.syncFolders()
 	}
 	if err != nil {
 		_ = writeOwner(r.staging)
