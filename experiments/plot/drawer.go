@@ -194,20 +194,6 @@ func imageOf(pix []byte, w, h int) *image.RGBA {
 // paintWhite sets every byte of pix to 0xff: white, opaque pixels.
 func paintWhite(pix []byte) { fillPixels(pix, [4]byte{0xff, 0xff, 0xff, 0xff}) }
 
-// raster draws f at DPI dots per inch on white, into pix when it is large
-// enough (its contents do not matter: it is painted white first), else
-// into a new image.
-func (f Figure) raster(pix []byte) *image.RGBA {
-	w, h := f.PixelSize()
-	if cap(pix) < 4*w*h {
-		pix = make([]byte, 4*w*h)
-	}
-	img := imageOf(pix, w, h)
-	paintWhite(img.Pix)
-	f.drawOnWhite(img, &glyphCache{})
-	return img
-}
-
 // drawOnWhite draws f at DPI dots per inch on img, which is white and of
 // f's size, with the glyphs kept in glyphs. The canvas draws straight into
 // the image (vgimg.NewWith alone allocates an image and then copies it

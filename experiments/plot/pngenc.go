@@ -9,26 +9,17 @@ import (
 	"io"
 )
 
-// encodePNG writes an opaque image as an 8-bit RGB PNG (the alpha channel,
-// all 255 on a white canvas, dropped; an image with any other alpha is
-// handed to image/png). Every row is written with the Up filter (each byte
+// rgbEncoder writes opaque images as 8-bit RGB PNGs (the alpha channel,
+// all 255 on a white canvas, dropped). Every row is written with the Up filter (each byte
 // less the byte above it): figures are mostly flat colour, which the filter
 // turns into runs of zeros, and one fixed filter spares the trial of all
 // five per row that image/png makes, most of its time. The output is a
 // function of the pixels alone. The file is made in memory (a few hundred
 // kB), so that the alpha channel is checked as the rows are filtered, in
 // the same pass.
-func encodePNG(w io.Writer, img *image.RGBA) error {
-	var e rgbEncoder
-	if err := e.encode(img); err != nil {
-		return err
-	}
-	_, err := w.Write(e.bytes())
-	return err
-}
-
-// rgbEncoder is encodePNG with buffers kept from one image to the next:
-// the file, the compressor's window and tokens, the compressed stream.
+//
+// Its buffers are kept from one image to the next: the file, the
+// compressor's window and tokens, the compressed stream.
 //
 // The compressed stream is a zlib stream (RFC 1950): the deflate stream of
 // rowDeflater between zlib's two-byte header and the Adler-32 checksum of
@@ -54,19 +45,7 @@ type rgbEncoder struct {
 // 16-bit header a multiple of 31).
 var zlibHeader = [2]byte{0x78, 0x01}
 
-// encode makes the PNG file of img (see encodePNG), which bytes then
-// returns.
-func (e *rgbEncoder) encode(img *image.RGBA) error {
-	e.buf.Reset()
-	opaque, err := e.encodeRGB(img, false)
-	if err != nil || opaque {
-		return err
-	}
-	e.buf.Reset()
-	return pngEncoder.Encode(&e.buf, img)
-}
-
-// encodeWhitening is encode for an image drawn on white, which it leaves
+// encodeWhitening makes the PNG file of img, drawn on white, which it leaves
 // white (every byte 0xff) for the next figure to be drawn on: each row is
 // painted white once the rows below it no longer need it, while it is
 // still in the processor's cache. An image with a pixel not opaque, which
@@ -81,10 +60,10 @@ func (e *rgbEncoder) encodeWhitening(img *image.RGBA) error {
 	return err
 }
 
-// bytes returns the file made by the last encode, valid until the next.
+// bytes returns the file made by the last encoding, valid until the next.
 func (e *rgbEncoder) bytes() []byte { return e.buf.Bytes() }
 
-// encodeRGB writes img as an RGB PNG into e.buf (see encodePNG) and
+// encodeRGB writes img as an RGB PNG into e.buf (see rgbEncoder) and
 // reports whether every pixel has alpha 255; when one does not, it stops
 // at its row, and what e.buf holds is not to be used. With whiten, the
 // rows are painted white as they are done with (see encodeWhitening): all
@@ -107,7 +86,7 @@ func (e *rgbEncoder) encodeRGB(img *image.RGBA, whiten bool) (opaque bool, err e
 	e.zeros = grown(e.zeros, 4*width)
 	if whiten && len(e.white) < 4*width {
 		e.white = make([]byte, 4*width)
-		fillPixels(e.white, [4]byte{0xff, 0xff, 0xff, 0xff})
+		paintWhite(e.white)
 	}
 	var sum adler32Sum
 	sum.reset()

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image/png"
 	"io"
 	"os"
 	"path/filepath"
@@ -209,11 +208,6 @@ const (
 	svgFamily         = "Liberation Sans"
 	svgFamilyFallback = "'Liberation Sans',Arial,Helvetica,sans-serif"
 )
-
-// pngEncoder compresses for speed: the figures are mostly flat colour, so
-// the files stay small, and encoding is half the time of drawing a figure
-// at the default level.
-var pngEncoder = png.Encoder{CompressionLevel: png.BestSpeed}
 
 // PixelSize returns the size in pixels of a figure's PNG.
 func (f Figure) PixelSize() (w, h int) {
