@@ -592,7 +592,8 @@ func birthDays(in *Input, calK int) ([]float64, error) {
 	day := func(T float64) int { return calK - int(math.Round(T*u)) }
 	births := make([]float64, calK+1)
 	for g, h := range ht.hs {
-		if b := day(h.T); b < 0 || b > calK {
+		b := day(h.T)
+		if b < 0 || b > calK {
 			for _, c := range in.Customers { // the first such customer, to name
 				if b := day(c.T); b < 0 || b > calK {
 					return nil, fmt.Errorf("tracking: customer %q with T = %g %s first bought before the first day %s of the daily counts",
@@ -600,7 +601,7 @@ func birthDays(in *Input, calK int) ([]float64, error) {
 				}
 			}
 		}
-		births[day(h.T)] += ht.count[g]
+		births[b] += ht.count[g]
 	}
 	return births, nil
 }

@@ -92,7 +92,7 @@ func (d *rowDeflater) clearTable() {
 // slack); addRow then takes it.
 func (d *rowDeflater) nextRow() []byte {
 	if d.end+d.rowLen+8 > len(d.win) {
-		d.compress(d.end)
+		d.compress()
 		keep := min(d.end, maxDistance)
 		copy(d.win, d.win[d.end-keep:d.end])
 		d.base += d.end - keep
@@ -132,16 +132,16 @@ func (d *rowDeflater) inZeros(i int) bool {
 // finish compresses what is left, ends the stream and returns the bytes
 // appended to reset's out.
 func (d *rowDeflater) finish() []byte {
-	d.compress(d.end)
+	d.compress()
 	d.writeBlock(true)
 	d.bits.flush()
 	return d.bits.out
 }
 
-// compress turns the window's bytes from d.start to end, the end of those
-// written, into tokens.
-func (d *rowDeflater) compress(end int) {
-	win := d.win
+// compress turns the window's bytes from d.start to d.end, the end of
+// those written, into tokens.
+func (d *rowDeflater) compress() {
+	win, end := d.win, d.end
 	i := d.start
 	best, bestDist := d.longest(i, end)
 	for i < end {

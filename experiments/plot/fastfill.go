@@ -258,7 +258,7 @@ func (c *rasterCanvas) FillString(f font.Face, pt vg.Point, str string) {
 		if !ok {
 			continue
 		}
-		overGlyph(c.img, dr, mask, image.Point{}, [4]uint32{r, g, b, a})
+		overGlyph(c.img, dr, mask, [4]uint32{r, g, b, a})
 		dot.X += advance
 		prev = ch
 	}
@@ -273,23 +273,16 @@ func (c *rasterCanvas) identity() bool {
 }
 
 // overGlyph composites a colour (premultiplied, 16 bits a channel)
-// through a glyph's coverage mask onto img at dr, as x/image/draw's
+// through a glyph's coverage mask (its origin at dr.Min) onto img at dr, as x/image/draw's
 // Kernel.Transform (Over, with a source mask) does at a whole-pixel
 // translation: p = colour · m / 0xffff for the mask's alpha m, and
 // dst = dst · (0xffff − p_a) / 0xffff + p, in 16 bits, stored in 8.
-func overGlyph(img *image.RGBA, dr image.Rectangle, mask image.Image, maskp image.Point, clr [4]uint32) {
+func overGlyph(img *image.RGBA, dr image.Rectangle, mask *image.Alpha, clr [4]uint32) {
 	adr := img.Rect.Intersect(dr)
-	alpha, _ := mask.(*image.Alpha)
 	for y := adr.Min.Y; y < adr.Max.Y; y++ {
-		my := maskp.Y + y - dr.Min.Y
+		my := y - dr.Min.Y
 		for x := adr.Min.X; x < adr.Max.X; x++ {
-			mx := maskp.X + x - dr.Min.X
-			var ma uint32
-			if alpha != nil {
-				ma = uint32(alpha.AlphaAt(mx, my).A) * 0x101
-			} else {
-				_, _, _, ma = mask.At(mx, my).RGBA()
-			}
+			ma := uint32(mask.AlphaAt(x-dr.Min.X, my).A) * 0x101
 			if ma == 0 {
 				continue // p = 0 leaves the pixel as it is
 			}

@@ -121,9 +121,10 @@ func (g *faceGlyphs) glyph(dot fixed.Point26_6, r rune) (dr image.Rectangle, mas
 // size from mp, as a new image at (0, 0).
 func alphaCopy(m image.Image, mp image.Point, size image.Point) *image.Alpha {
 	out := image.NewAlpha(image.Rectangle{Max: size})
+	a, isAlpha := m.(*image.Alpha)
 	for y := range size.Y {
 		row := out.Pix[y*out.Stride : y*out.Stride+size.X]
-		if a, ok := m.(*image.Alpha); ok {
+		if isAlpha {
 			i := a.PixOffset(mp.X, mp.Y+y)
 			copy(row, a.Pix[i:i+size.X])
 			continue

@@ -164,7 +164,6 @@ func activityTable(in *Input) (*historyTable, error) {
 // history's number, its first customer and its customers are those
 // plainTable gives it.
 type rowOrder struct {
-	of    []int32   // by customer: the row (datasets.Patterns.Of)
 	rows  []int32   // by number: the row
 	first []int     // by number: the first customer
 	count []float64 // by number: the customers
@@ -199,7 +198,7 @@ func newRowOrder(in *Input, pt *datasets.Patterns) (*rowOrder, error) {
 	for r := range num {
 		num[r] = -1
 	}
-	ro := &rowOrder{of: pt.Of, rows: make([]int32, 0, n), first: make([]int, 0, n), count: make([]float64, 0, n)}
+	ro := &rowOrder{rows: make([]int32, 0, n), first: make([]int, 0, n), count: make([]float64, 0, n)}
 	for i := range cs {
 		if err := in.stoppedAt(i); err != nil {
 			return nil, err
@@ -313,7 +312,7 @@ func (t *historyTables) ageTable() (*ageTable, error) {
 		for r, a := range ageOfRow {
 			ageOfRow[r] = num[a] // −1 only for a row of no customer
 		}
-		at.rows, at.byRow = ro.of, ageOfRow
+		at.rows, at.byRow = pt.Of, ageOfRow
 	} else {
 		ages := newAgeIndex(len(cs) / 16)
 		at.byCustomer = make([]int32, len(cs))
