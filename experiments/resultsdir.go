@@ -25,10 +25,9 @@ type resultsDir struct {
 	// ctx, when set, ends the writing of a file when it ends (the run
 	// was cancelled, or another writer failed).
 	ctx context.Context
-	// ops are the calls that make the folder durable and put it in place
-	// (tests replace them), durable syncs its files in the background
-	// (see resultsync.go).
-	ops     fileOps
+	// durable syncs its files in the background (see resultsync.go); its
+	// ops are also the calls that put the folder in place (tests replace
+	// them).
 	durable *syncer
 }
 
@@ -49,16 +48,12 @@ func newResultsDir(final string) (*resultsDir, error) {
 		_ = os.RemoveAll(staging)
 		return nil, fmt.Errorf("creating a staging folder in %s: %w", parent, err)
 	}
-	ops := systemFileOps()
-	return &resultsDir{final: final, staging: staging, ops: ops, durable: newSyncer(staging, ops)}, nil
+	return &resultsDir{final: final, staging: staging, durable: newSyncer(staging, systemFileOps())}, nil
 }
 
 // useOps replaces the calls that make the folder durable and put it in
 // place.
-func (r *resultsDir) useOps(ops fileOps) {
-	r.ops = ops
-	r.durable.ops = ops
-}
+func (r *resultsDir) useOps(ops fileOps) { r.durable.ops = ops }
 
 // path returns the staging path of a file inside the folder.
 func (r *resultsDir) path(name string) string { return filepath.Join(r.staging, name) }

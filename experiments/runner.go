@@ -223,6 +223,12 @@ func (wr *windowResult) forget(name string) {
 	}
 }
 
+// scoresRevenue reports whether the score stage scores p's revenue: a
+// model with a spend model, on data with amounts.
+func (wr *windowResult) scoresRevenue(p *Prediction) bool {
+	return p.HasSpend() && wr.summary.HasAmount
+}
+
 // expectScored tells the window's column store which columns the score
 // stage will hold (scoreWindow: every model's purchases and, with a spend
 // model and amounts, revenue), so that a column made by another user
@@ -234,7 +240,7 @@ func (wr *windowResult) expectScored() {
 			continue
 		}
 		cs.expect(p, PredPurchases)
-		if p.HasSpend() && wr.summary.HasAmount {
+		if wr.scoresRevenue(p) {
 			cs.expect(p, PredRevenue)
 		}
 	}
@@ -577,7 +583,7 @@ func scoreWindow(ctx context.Context, reg *models.Registry, wr *windowResult, or
 			return
 		}
 		scores[k] = map[string]Scores{TargetPurchases: sp}
-		if p.HasSpend() && wr.summary.HasAmount {
+		if wr.scoresRevenue(p) {
 			sr, err := sc.ScoreContext(ctx, wr.column(name, PredRevenue), actR)
 			if err != nil {
 				errs[k] = fmt.Errorf("scoring %s revenue: %w", name, err)

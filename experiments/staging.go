@@ -143,9 +143,14 @@ func RemoveStaleStaging(parent string, now time.Time) []string {
 // suffix -2, -3, … (r.final is updated). After a failure no folder is
 // left under the final name and the staging folder has its owner again
 // (the run's abort removes it).
-func commitStaging(r *resultsDir) error {
+func commitStaging(r *resultsDir) (err error) {
+	defer func() {
+		if err != nil {
+			_ = writeOwner(r.staging)
+		}
+	}()
 	r.durable.sweep()
-	err := r.durable.wait()
+	err = r.durable.wait()
 	if err == nil {
 		// The owner file goes only now, so that a run killed while its
 		// files were synced leaves a staging folder that names its owner
@@ -155,20 +160,17 @@ func commitStaging(r *resultsDir) error {
 		err = r.durable.syncFolders()
 	}
 	if err != nil {
-		_ = writeOwner(r.staging)
 		return err
 	}
 	final, err := renameStaging(r)
 	if err != nil {
-		_ = writeOwner(r.staging)
 		return err
 	}
-	if err := syncFolder(r.ops, filepath.Dir(final)); err != nil {
+	if err := syncFolder(r.durable.ops, filepath.Dir(final)); err != nil {
 		// The name may not outlast a crash: take it back.
-		if r.ops.rename(final, r.staging) != nil {
+		if r.durable.ops.rename(final, r.staging) != nil {
 			_ = os.RemoveAll(final)
 		}
-		_ = writeOwner(r.staging)
 		return err
 	}
 	r.final = final
@@ -180,7 +182,7 @@ func commitStaging(r *resultsDir) error {
 func renameStaging(r *resultsDir) (string, error) {
 	final := r.final
 	for n := 0; ; n++ {
-		err := r.ops.rename(r.staging, final)
+		err := r.durable.ops.rename(r.staging, final)
 		if err == nil {
 			return final, nil
 		}
