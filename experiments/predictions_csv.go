@@ -81,7 +81,7 @@ func rowBytesBound(segs []csvSegment, tables []*csvSlots) int {
 		switch s.kind {
 		case segSlots:
 		case segNumber, segDerived, segCopy:
-			bytes += 25
+			bytes += csvNumberWidth
 		default:
 			bytes += 24
 		}
@@ -169,7 +169,7 @@ func csvSegments(cols []predColumn, slotRows int) ([]csvSegment, []*csvSlots) {
 		for c.byRow != nil && k < len(cols) && sameRows(cols[k], c) {
 			k++
 		}
-		width := 1 + (k-j)*25 // a length byte, a comma and at most 24 bytes per number
+		width := 1 + (k-j)*csvNumberWidth // a length byte, then a comma and at most 24 bytes per number
 		if c.byRow == nil || width > 256 || !compresses(c.rows, len(c.byRow)) {
 			for ; j < k; j++ { // customer by customer
 				segs = append(segs, csvSegment{col: cols[j], kind: columnKind(cols[j]), first: j == 0, num: -1})

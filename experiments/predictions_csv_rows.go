@@ -114,10 +114,11 @@ func newCSVFormatter(segs []csvSegment, tables []*csvSlots) *csvFormatter {
 			}
 			for ; j < len(segs) && segs[j].kind != segSlots && segs[j].kind != segText; j++ {
 				g.segs = append(g.segs, j)
-				g.stride += csvNumberWidth
+				w := csvNumberWidth
 				if segs[j].kind == segTier {
-					g.stride += csvTierWidth - csvNumberWidth
+					w = csvTierWidth
 				}
+				g.stride += w
 				if segs[j].num >= 0 {
 					f.scratch = append(f.scratch, make([]float64, csvBatchRows))
 					f.fields = append(f.fields, make([]csvField, csvBatchRows))

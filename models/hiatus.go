@@ -101,7 +101,7 @@ func (m Hiatus) Fit(ctx context.Context, d *Data, o FitOptions) (FittedPurchases
 	f := &FittedHiatus{h: h, rate: c.rate}
 	var active float64
 	for i, T := range d.T {
-		if T-d.Recency[i] <= f.h { // f.Active
+		if f.Active(Customer{Recency: d.Recency[i], T: T}) {
 			active += d.W(i)
 		}
 	}
@@ -127,20 +127,20 @@ func (m Hiatus) Fit(ctx context.Context, d *Data, o FitOptions) (FittedPurchases
 // for the rounding of the sum).
 func hiatusFromGaps(d *Data, q float64) (float64, error) {
 	repeat := 0
-	whole := true // every weight a whole number: the running sums are exact
 	for i := 0; i < d.Len(); i++ {
-		if w := d.W(i); d.Frequency[i] >= 1 && w > 0 {
+		if d.Frequency[i] >= 1 && d.W(i) > 0 {
 			repeat++
-			whole = whole && w == math.Trunc(w)
 		}
 	}
 	gaps := make([]hiatusGap, 0, repeat)
 	total := 0.0
+	whole := true // every weight a whole number: the running sums are exact
 	for i := 0; i < d.Len(); i++ {
 		x, w := d.Frequency[i], d.W(i)
 		if x >= 1 && w > 0 {
 			gaps = append(gaps, hiatusGap{d.Recency[i] / x, w})
 			total += w
+			whole = whole && w == math.Trunc(w)
 		}
 	}
 	if len(gaps) == 0 {
@@ -151,15 +151,20 @@ func hiatusFromGaps(d *Data, q float64) (float64, error) {
 	if whole && total < 1<<53 {
 		return selectWeighted(gaps, target), nil
 	}
+	return scanSorted(gaps, 0, target), nil
+}
+
+// scanSorted sorts gaps and returns the first value at which below plus
+// the running sum of the weights reaches target, or the largest value when
+// none does.
+func scanSorted(gaps []hiatusGap, below, target float64) float64 {
 	slices.SortFunc(gaps, func(a, b hiatusGap) int { return cmp.Compare(a.v, b.v) })
-	cum := 0.0
 	for _, g := range gaps {
-		cum += g.w
-		if cum >= target {
-			return g.v, nil
+		if below += g.w; below >= target {
+			return g.v
 		}
 	}
-	return gaps[len(gaps)-1].v, nil
+	return gaps[len(gaps)-1].v
 }
 
 // hiatusGap is a repeat customer's mean inter-purchase time and weight.
@@ -209,13 +214,7 @@ func selectWeighted(gaps []hiatusGap, target float64) float64 {
 			gaps = gaps[i:]
 		}
 	}
-	slices.SortFunc(gaps, func(a, b hiatusGap) int { return cmp.Compare(a.v, b.v) })
-	for _, g := range gaps {
-		if below += g.w; below >= target {
-			return g.v
-		}
-	}
-	return gaps[len(gaps)-1].v
+	return scanSorted(gaps, below, target)
 }
 
 // FittedHiatus is the fitted hiatus heuristic (see Hiatus).

@@ -408,7 +408,7 @@ func (m Retention) memoryPeriods(d *Data, L float64) float64 {
 		// The ages are finite and ≥ 0 (validated), so a comparison finds
 		// the largest as math.Max would.
 		for i, t := range d.T {
-			if t > S && (d.Weight == nil || d.Weight[i] > 0) {
+			if t > S && d.W(i) > 0 {
 				S = t
 			}
 		}
