@@ -384,9 +384,15 @@ func (sc *Scorer) scores(ctx context.Context, predicted, actual []float64, ranke
 		rp = sc.floats.get(len(predicted))
 		defer sc.floats.put(rp)
 	}
-	top10, top20, gini, err := orderSums(ctx, ranked.order, actual, byActual.gini, rp)
+	// The segments of the column against these actuals, when they are
+	// to be asked (expectSegments), are totalled in the same walk.
+	groups := sc.expectedGroups(predicted, actual, A)
+	top10, top20, gini, err := orderSums(ctx, ranked.order, actual, byActual.gini, rp, groups)
 	if err != nil {
 		return Scores{}, err
+	}
+	if groups != nil {
+		sc.rememberSegments(ranked, actual, groups.segments(A))
 	}
 	s.Gini = gini
 	if rp != nil {
@@ -593,12 +599,14 @@ const gatherBlock = 1024
 // Scores; NaN when the actuals are constant), in one pass. When rp is not
 // nil it sets every customer's rank there, as for distinct predictions:
 // place j (from 0) of the descending order has ascending rank n − j.
-// The error is ctx's.
-func orderSums(ctx context.Context, order []int32, actual []float64, side giniSide, rp []float64) (top10, top20 float64, gini Metric, err error) {
+// When groups is not nil it also totals the predictions and actuals of
+// Segments' groups, each in order (as sumsInOrder does). The error is
+// ctx's.
+func orderSums(ctx context.Context, order []int32, actual []float64, side giniSide, rp []float64, groups *groupSums) (top10, top20 float64, gini Metric, err error) {
 	n := len(order)
 	c10, c20 := topCount(n, 10), topCount(n, 20)
 	var top, num ksum
-	var buf [gatherBlock]float64
+	var buf, pbuf [gatherBlock]float64
 	for s := 0; s < n; s += gatherBlock {
 		if s%cancelBlock == 0 {
 			if err := ctx.Err(); err != nil {
@@ -606,8 +614,15 @@ func orderSums(ctx context.Context, order []int32, actual []float64, side giniSi
 			}
 		}
 		block := order[s:min(n, s+gatherBlock)]
-		for k, i := range block {
-			buf[k] = actual[i]
+		if groups != nil {
+			for k, i := range block {
+				buf[k], pbuf[k] = actual[i], groups.predicted[i]
+			}
+			groups.add(pbuf[:len(block)], buf[:len(block)])
+		} else {
+			for k, i := range block {
+				buf[k] = actual[i]
+			}
 		}
 		for k, a := range buf[:len(block)] {
 			j := s + k

@@ -49,6 +49,9 @@ type Scorer struct {
 	mu      sync.Mutex
 	orders  map[sliceKey]*cachedOrder
 	actuals map[sliceKey]*actualOrder
+	// segmentsOf holds the number of groups of the segments expected of
+	// the predictions scored against an actual (see expectSegments).
+	segmentsOf map[sliceKey]int
 
 	// sorting holds a token while an order or the actuals' sort is made:
 	// as many as there are cores, since more at once would not finish
@@ -138,6 +141,9 @@ type cachedOrder struct {
 	// the average rank (ascending, ties sharing the mean) of each row's
 	// customers.
 	rowValues, rowRanks []float64
+	// segments are the segments totalled while the order's predictions
+	// were scored (see expectSegments; under the Scorer's mu).
+	segments map[segmentsKey][]Segment
 }
 
 // actualOrder is what Score needs of a target's actuals, computed once:
@@ -413,7 +419,7 @@ func (sc *Scorer) recycle(c *cachedOrder) {
 	sc.places.put(c.order)
 	sc.floats.put(c.rowValues)
 	sc.floats.put(c.rowRanks)
-	c.order, c.rowValues, c.rowRanks, c.of = nil, nil, nil, nil
+	c.order, c.rowValues, c.rowRanks, c.of, c.segments = nil, nil, nil, nil, nil
 }
 
 // notPrediction is the smallest bit pattern of x + 0 that is not a
