@@ -129,7 +129,7 @@ func BenchmarkRevenueOrder(b *testing.B) {
 			rev := wr.preds[names[3]].Column(PredRevenue)
 			cpu := startCPU()
 			for b.Loop() {
-				order, _, err := sc.customerOrder(context.Background(), rev)
+				order, _, _, err := sc.customerOrder(context.Background(), rev)
 				if err != nil {
 					b.Fatal(err)
 				}
