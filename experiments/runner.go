@@ -394,7 +394,9 @@ func runWindow(ctx context.Context, env *runEnv, data *LogInput, i int, w Backte
 	if err := interrupted(ctx); err != nil {
 		return nil, err
 	}
-	addIntervals(ctx, cfg, env.reg, wr)
+	if err := intervalsUnlessDone(ctx, cfg, env.reg, wr); err != nil {
+		return nil, err
+	}
 	wr.shareColumns()
 	env.timed("predict_"+day, t0)
 	return wr, nil
@@ -646,7 +648,7 @@ func buildMetrics(ctx context.Context, cfg *Config, reg *models.Registry, dataNa
 	var tables map[string]*modelTables
 	var err error
 	if cfg.Resolved.Forecast { // a forecast has no holdout to score
-		tables = tablesByModel(ctx, cfg, reg, mainWin, mf.SegmentTarget, cfg.Segments.Groups)
+		tables = tablesByModel(ctx, cfg, reg, mainWin)
 	} else {
 		scores, tables, err = scoreWithTables(ctx, cfg, reg, mainWin, mf.SegmentTarget)
 	}
