@@ -13,10 +13,15 @@ type rectangle struct{ left, right, top, bottom fixed.Int26_6 }
 // rectangleOf returns the rectangle path p outlines (as buildPath makes
 // it) when it is one, within an image of w × h pixels: a start and four
 // straight segments through the four distinct corners in turn, back to
-// the start. Any other path, one reaching outside the image (where the
+// the start, then possibly segments of no length. Any other path, one reaching outside the image (where the
 // rasterizer's cells are clamped) and an empty rectangle are not.
 func rectangleOf(p raster.Path, w, h int) (rectangle, bool) {
 	const seg = 4 // the length of a start or a straight segment in a raster.Path
+	// Segments of no length at the end (buildPath closes a closed path
+	// again) leave the rasterizer's cells as they are.
+	for len(p) > 5*seg && p[len(p)-seg] == 1 && p[len(p)-seg+1] == p[len(p)-2*seg+1] && p[len(p)-seg+2] == p[len(p)-2*seg+2] {
+		p = p[:len(p)-seg]
+	}
 	if len(p) != 5*seg || p[0] != 0 {
 		return rectangle{}, false
 	}

@@ -53,6 +53,9 @@ func TestRectangleSpansAsRasterizer(t *testing.T) {
 		for _, c := range corners[1:] {
 			p.Add1(c)
 		}
+		for range rng.IntN(3) { // closed again, as buildPath closes a closed path
+			p.Add1(corners[0])
+		}
 		p.Add1(corners[0])
 		rect, ok := rectangleOf(p, w, h)
 		if !ok {
@@ -92,6 +95,7 @@ func TestRectangleOfRejects(t *testing.T) {
 		"below the image":   path(pt(0, 0), pt(100, 0), pt(100, 64*h+1), pt(0, 64*h+1), pt(0, 0)),
 		"empty":             path(pt(0, 0), pt(0, 0), pt(0, 100), pt(0, 100), pt(0, 0)),
 		"two subpaths":      append(path(pt(0, 0), pt(100, 0), pt(100, 100), pt(0, 100)), path(pt(0, 0))...),
+		"on past the start": path(pt(0, 0), pt(100, 0), pt(100, 100), pt(0, 100), pt(0, 0), pt(0, 50)),
 	}
 	for name, p := range cases {
 		if _, ok := rectangleOf(p, w, h); ok {
