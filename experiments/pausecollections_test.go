@@ -25,6 +25,7 @@ func TestPauseCollections(t *testing.T) {
 		{"no limit", math.MaxInt64, 100, 100},
 		{"limit", 1 << 40, 100, -1},
 		{"limit, GOGC=50", 1 << 40, 50, -1},
+		{"limit, paused already", 1 << 40, -1, -1},
 	} {
 		debug.SetMemoryLimit(c.limit)
 		debug.SetGCPercent(c.percent)
@@ -41,6 +42,22 @@ func TestPauseCollections(t *testing.T) {
 		resume() // a second call does nothing
 		if got := debug.SetGCPercent(c.percent); got != 7 {
 			t.Errorf("%s: a second resume set the GC percent to %d", c.name, got)
+		}
+	}
+	// Two overlapping runs: whichever order they resume in, the pacing
+	// ends as it was.
+	debug.SetMemoryLimit(1 << 40)
+	for _, firstFirst := range []bool{true, false} {
+		debug.SetGCPercent(100)
+		a := pauseCollections()
+		b := pauseCollections()
+		if firstFirst {
+			a, b = b, a
+		}
+		b()
+		a()
+		if got := debug.SetGCPercent(100); got != 100 {
+			t.Errorf("overlapping pauses (the first resumed first: %v) left the GC percent at %d, want 100", firstFirst, got)
 		}
 	}
 }
