@@ -420,6 +420,12 @@ func pauseCollections() (resume func()) {
 		return func() {}
 	}
 	old := debug.SetGCPercent(-1)
+	if old < 0 {
+		// Off already: GOGC=off, or another run of this process paused
+		// it (runs in one process, as tests run them, overlap), which
+		// resumes it; resuming here too would leave it off.
+		return func() {}
+	}
 	return sync.OnceFunc(func() { debug.SetGCPercent(old) })
 }
 
