@@ -58,7 +58,9 @@ func (forecastRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	if err := interrupted(ctx); err != nil {
 		return nil, err
 	}
-	addIntervals(ctx, cfg, env.reg, wr) // over clv.horizon, the forecast's period
+	if err := intervalsUnlessDone(ctx, cfg, env.reg, wr); err != nil { // over clv.horizon, the forecast's period
+		return nil, err
+	}
 	env.timed("predict", t0)
 	startPredictions(env, cfg, wr)
 	mf, err := buildMetrics(ctx, cfg, env.reg, data.Name, wr, []*windowResult{wr})
