@@ -205,7 +205,7 @@ func forecastLabel(cfg *Config) string {
 // is written while the run scores (see writers.go). The figures that need
 // no scores start with it (plots_early.go).
 func startPredictions(env *runEnv, cfg *Config, mainWin *windowResult) {
-	env.writers.start(env, "write_predictions", func() error { return writePredictions(env.rd, cfg, mainWin) })
+	env.writers.startTrailing(env, "write_predictions", func() error { return writePredictions(env.rd, cfg, mainWin) })
 	startPlots(env, cfg, mainWin)
 }
 
