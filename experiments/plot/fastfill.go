@@ -37,6 +37,7 @@ type rasterCanvas struct {
 	r       *raster.Rasterizer
 	painter fastPainter
 	path    raster.Path
+	spans   []raster.Span // a rectangle's (see rectangle.spans)
 	// colors is the current colour and those saved by Push, as
 	// vgimg.Canvas keeps them.
 	colors []color.Color
@@ -55,6 +56,7 @@ func newRasterCanvas(img *image.RGBA, dpi int, glyphs *glyphCache) *rasterCanvas
 	ctx := gg.NewContextForRGBA(img)
 	ctx.SetLineCapButt()
 	ctx.InvertY()
+	ctx.SetInterpolator(glyphInterpolator{}) // gg's BiLinear, faster at rotated text
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	rc := &rasterCanvas{ctx: ctx, img: img, r: raster.NewRasterizer(w, h), colors: []color.Color{color.Black}, glyphs: glyphs, blank: true}
 	rc.painter.RGBAPainter = raster.NewRGBAPainter(img)
@@ -97,7 +99,9 @@ func (c *rasterCanvas) Pop() {
 }
 
 // Fill implements vg.Canvas: a path of straight lines is rasterized here
-// (see rasterCanvas), one with arcs or curves by vgimg.
+// (see rasterCanvas), an axis-aligned rectangle's spans computed directly
+// (see rectangle.spans: heat-map cells and bars, thousands a figure), one
+// with arcs or curves by vgimg.
 func (c *rasterCanvas) Fill(p vg.Path) {
 	clr := c.colors[len(c.colors)-1]
 	if r, g, b, a := clr.RGBA(); c.blank && r&g&b&a == 0xffff {
@@ -111,10 +115,16 @@ func (c *rasterCanvas) Fill(p vg.Path) {
 		}
 	}
 	c.buildPath(p)
+	c.painter.SetColor(clr)
+	if r, ok := rectangleOf(c.path, c.img.Rect.Dx(), c.img.Rect.Dy()); ok {
+		// The rasterizer's spans, without its cells.
+		c.spans = r.spans(c.spans[:0], c.img.Rect.Dx())
+		c.painter.Paint(c.spans, true)
+		return
+	}
 	c.r.UseNonZeroWinding = true // gg's default fill rule, which vgimg keeps
 	c.r.Clear()
 	c.r.AddPath(c.path)
-	c.painter.SetColor(clr)
 	c.r.Rasterize(&c.painter)
 }
 
