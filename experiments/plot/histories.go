@@ -223,8 +223,8 @@ func newRowOrder(in *Input, pt *datasets.Patterns) (*rowOrder, error) {
 // table returns the distinct histories of the customers cs the rows of
 // pt are numbered by: each the first customer's, read from the row (the
 // same values, newRowOrder checked, in a table that stays in the cache,
-// not the customers' 64 bytes each), but for a zero, which may be the
-// customer's −0.
+// not a summary row of over 100 bytes a customer), but for a zero, which
+// may be the customer's −0.
 func (ro *rowOrder) table(cs []Customer, pt *datasets.Patterns) *historyTable {
 	ht := &historyTable{hs: make([]history, len(ro.first)), count: ro.count}
 	for g, r := range ro.rows {
