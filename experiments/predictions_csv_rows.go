@@ -11,12 +11,8 @@ import (
 
 // csvBatchRows is the number of customers whose numbers are computed and
 // formatted at once, column by column (small enough for the batch's
-// numbers and text, about 400 kB on the 1M backtest, to stay in the
-// second-level cache). On that backtest's table, formatted in one process
-// with batches of 64, 128, 192, 256, 384 and 512 customers in turn, 256
-// took the least CPU (0.89-0.90 s against 0.94-1.03 s for 128; 192 0.92,
-// 384 0.96, 512 0.95, 64 0.99: the minimum of 6-8 rounds).
-const csvBatchRows = 256
+// numbers and text to stay in cache).
+const csvBatchRows = 128
 
 // csvCopy is the size of the fixed copies that lay out a row: the
 // buffers hold this much room past what they hold, so that a copy may run
