@@ -126,25 +126,20 @@ type csvSegment struct {
 	same   [2]int // earlier segments of number columns to compare with (−1: none)
 }
 
-// csvSlots holds, for every row of one row index that two customers or
-// more share, the row's record: the by-row values the derived columns
-// read (8 bytes each, little-endian float64 bits), then one slot per
-// segment of by-row fields (a length byte and the fields), packed one
-// after another. Row r's record is blocks[r/blockRows][start[r]:], so
-// that a customer's by-row fields and values of the whole line are one
-// look-up and the table takes the bytes of its fields only. A row of one
-// customer (single[r]; about a third of a million customers' patterns)
-// has no record in the table: the formatter of its customer's rows
-// formats it on the way (appendRecord), which costs the same and spares
-// the table's memory its share.
+// csvSlots holds, for every row of one row index, the row's record: the
+// by-row values the derived columns read (8 bytes each, little-endian
+// float64 bits), then one slot per segment of by-row fields (a length byte
+// and the fields), packed one after another. Row r's record is
+// blocks[r/blockRows][start[r]:], so that a customer's by-row fields and
+// values of the whole line are one look-up and the table takes the bytes
+// of its fields only.
 type csvSlots struct {
 	rows      []int32
 	n         int         // the number of rows
 	values    [][]float64 // the by-row values at the start of each record
 	blocks    [][]byte    // the records of blockRows rows each
 	blockRows int
-	start     []uint32 // each row's record's offset in its block (a single row's: the next record's)
-	single    []bool   // rows of one customer, without a record
+	start     []uint32 // each row's record's offset in its block
 	segs      []slotSegment
 	widest    int // the most bytes of a record's slots
 }
@@ -333,13 +328,10 @@ func (t *csvSlots) valueOffset(v []float64) int {
 	return 8 * (len(t.values) - 1)
 }
 
-// format formats the record of every row of two customers or more,
-// blocks of rows on every core: each block into a scratch buffer, then
-// copied into a block of its exact size (the table's memory is what its
-// fields take). The widest record counts the single rows' too, at the
-// most their fields may take.
+// format formats every row's record, blocks of rows on every core: each
+// block into a scratch buffer, then copied into a block of its exact size
+// (the table's memory is what its fields take).
 func (t *csvSlots) format() {
-	t.single = singleRows(t.rows, t.n)
 	t.start = make([]uint32, t.n)
 	t.blocks = make([][]byte, (t.n+t.blockRows-1)/t.blockRows)
 	var next atomic.Int64
@@ -361,75 +353,35 @@ func (t *csvSlots) format() {
 	if len(widest) > 0 {
 		t.widest = slices.Max(widest)
 	}
-	if slices.Contains(t.single, true) {
-		t.widest = max(t.widest, t.slotsBound())
-	}
 }
 
-// singleRows reports, for each of rows rows, whether one customer of the
-// row index has it.
-func singleRows(index []int32, rows int) []bool {
-	uses := make([]uint8, rows) // 0, 1, or 2 for more
-	for _, r := range index {
-		uses[r] = min(uses[r]+1, 2)
-	}
-	single := make([]bool, rows)
-	for r, u := range uses {
-		single[r] = u == 1
-	}
-	return single
-}
-
-// slotsBound returns the most bytes a record's slots may take: a length
-// byte per segment and csvNumberWidth per field.
-func (t *csvSlots) slotsBound() int {
-	bytes := 0
-	for _, s := range t.segs {
-		bytes += 1 + len(s.cols)*csvNumberWidth
-	}
-	return bytes
-}
-
-// recordBound returns the most bytes a record may take.
-func (t *csvSlots) recordBound() int { return 8*len(t.values) + t.slotsBound() }
-
-// appendRecords appends the records of rows lo … hi−1 but the single
-// ones, setting every row's start, and returns the most bytes of a
-// record's slots.
+// appendRecords appends the records of rows lo … hi−1, setting their
+// start, and returns the most bytes of a record's slots.
 func (t *csvSlots) appendRecords(b []byte, lo, hi int) ([]byte, int) {
 	widest := 0
 	for r := lo; r < hi; r++ {
 		t.start[r] = uint32(len(b))
-		if t.single[r] {
-			continue
+		for _, v := range t.values {
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v[r]))
 		}
-		at := len(b)
-		b = t.appendRecord(b, r)
-		widest = max(widest, len(b)-at-8*len(t.values))
+		slots := len(b)
+		for _, s := range t.segs {
+			at := len(b)
+			b = append(b, 0)
+			for j, c := range s.cols {
+				if j > 0 || !s.first {
+					b = append(b, ',')
+				}
+				b = floatfmt.AppendNumber(b, c.byRow[r])
+			}
+			b[at] = byte(len(b) - at - 1)
+		}
+		widest = max(widest, len(b)-slots)
 	}
 	return b, widest
 }
 
-// appendRecord appends row r's record.
-func (t *csvSlots) appendRecord(b []byte, r int) []byte {
-	for _, v := range t.values {
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v[r]))
-	}
-	for _, s := range t.segs {
-		at := len(b)
-		b = append(b, 0)
-		for j, c := range s.cols {
-			if j > 0 || !s.first {
-				b = append(b, ',')
-			}
-			b = floatfmt.AppendNumber(b, c.byRow[r])
-		}
-		b[at] = byte(len(b) - at - 1)
-	}
-	return b
-}
-
-// record returns the record of row r, not a single one.
+// record returns the record of row r.
 func (t *csvSlots) record(r int32) []byte {
 	block := t.blocks[int(r)/t.blockRows]
 	end := len(block)

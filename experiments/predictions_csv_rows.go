@@ -50,10 +50,8 @@ type csvFormatter struct {
 	// fields holds, by number slot, the batch's fields of the column in
 	// text.
 	fields [][]csvField
-	// batch holds the records of the batch's customers, by table, and own
-	// those of their single rows (see csvSlots).
+	// batch holds the records of the batch's customers, by table.
 	batch [][][]byte
-	own   [][]byte
 	// next is the offset in the current row's record of each table of
 	// its next slot.
 	next    []int
@@ -137,12 +135,8 @@ func newCSVFormatter(segs []csvSegment, tables []*csvSlots) *csvFormatter {
 	f.numbers = make([][]float64, len(f.scratch))
 	f.inputs = [2][]float64{make([]float64, csvBatchRows), make([]float64, csvBatchRows)}
 	f.batch = make([][][]byte, len(tables))
-	f.own = make([][]byte, len(tables))
-	for t, table := range tables {
+	for t := range f.batch {
 		f.batch[t] = make([][]byte, csvBatchRows)
-		if slices.Contains(table.single, true) {
-			f.own[t] = make([]byte, 0, csvBatchRows*(table.recordBound()+csvCopy))
-		}
 	}
 	f.next = make([]int, len(tables))
 	return f
@@ -153,7 +147,7 @@ func (f *csvFormatter) appendRows(b []byte, lo, hi int) []byte {
 	for first := lo; first < hi; first += csvBatchRows {
 		last := min(first+csvBatchRows, hi)
 		for t, table := range f.tables {
-			f.touched += f.loadRecords(table, f.own[t], f.batch[t][:last-first], first)
+			f.touched += f.loadRecords(table, f.batch[t][:last-first], first)
 		}
 		for j := range f.segs {
 			if s := &f.segs[j]; s.num >= 0 {
@@ -174,20 +168,10 @@ func (f *csvFormatter) appendRows(b []byte, lo, hi int) []byte {
 // byte of every cache line of the records (records are not aligned: their
 // first byte, every 64th and their last), loads independent of each other
 // that the processor overlaps, so that the values and rows then read them
-// from the cache. A single row's record is formatted into own, the
-// table's buffer of the batch's (csvCopy bytes of room past each). It
-// returns the sum of the bytes read.
-func (f *csvFormatter) loadRecords(t *csvSlots, own []byte, recs [][]byte, first int) byte {
+// from the cache. It returns the sum of the bytes read.
+func (f *csvFormatter) loadRecords(t *csvSlots, recs [][]byte, first int) byte {
 	var sum byte
-	own = own[:0]
 	for k, r := range t.rows[first : first+len(recs)] {
-		if t.single[r] {
-			at := len(own)
-			own = t.appendRecord(own, int(r))
-			recs[k] = own[at:len(own):cap(own)]
-			own = own[:len(own)+csvCopy] // the copies' room, a record's bound below the capacity
-			continue
-		}
 		record := t.record(r)
 		recs[k] = record
 		for at := 0; at < len(record); at += csvLine {
