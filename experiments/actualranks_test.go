@@ -70,7 +70,10 @@ func TestSortedSidesMatchReference(t *testing.T) {
 				a[i] = gen()
 			}
 			sc := NewScorer(make([]string, n))
-			ranks, gini := sc.sortedSides(a)
+			ranks, gini, err := sc.sortedSides(a)
+			if err != nil {
+				t.Fatal(err)
+			}
 			wantRanks, wantGini := referenceSides(a)
 			if gini != wantGini {
 				t.Errorf("%s, n=%d: Gini side %+v, want %+v", name, n, gini, wantGini)

@@ -370,7 +370,10 @@ func (sc *Scorer) scores(ctx context.Context, predicted, actual []float64, ranke
 	if A > 0 {
 		s.Bias = finiteOrNaN(P/A - 1)
 	}
-	byActual := sc.byValue(facts, actual)
+	byActual, err := sc.byValue(facts, actual)
+	if err != nil {
+		return Scores{}, err
+	}
 	if err := ctx.Err(); err != nil {
 		return Scores{}, err
 	}

@@ -115,17 +115,36 @@ func BenchmarkValueTiers(b *testing.B) {
 
 // BenchmarkRevenueOrder orders the revenue predictions of one model of a
 // generated window of 1M customers (per customer: no pattern rows), a
-// fresh order each time on the window's Scorer.
+// fresh order each time on the window's Scorer: with the ids in a random
+// order, and in the summary's order (as a log's customers are when
+// summarized by id, the common case).
 func BenchmarkRevenueOrder(b *testing.B) {
-	wr, names := benchWindow(1_000_000, 7)
-	sc := wr.scorer()
-	rev := wr.preds[names[3]].Column(PredRevenue)
-	for b.Loop() {
-		order, _, err := sc.customerOrder(context.Background(), rev)
-		if err != nil {
-			b.Fatal(err)
-		}
-		sc.places.put(order)
+	for _, sorted := range []bool{false, true} {
+		b.Run(map[bool]string{false: "shuffled", true: "in_order"}[sorted], func(b *testing.B) {
+			wr, names := benchWindow(1_000_000, 7)
+			if sorted {
+				idsInOrder(wr)
+			}
+			sc := wr.scorer()
+			rev := wr.preds[names[3]].Column(PredRevenue)
+			cpu := startCPU()
+			for b.Loop() {
+				order, _, err := sc.customerOrder(context.Background(), rev)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sc.places.put(order)
+			}
+			cpu.report(b)
+		})
+	}
+}
+
+// idsInOrder renumbers a bench window's customers so that their ids are
+// in the summary's order.
+func idsInOrder(wr *windowResult) {
+	for i := range wr.summary.Customers {
+		wr.summary.Customers[i].ID = fmt.Sprintf("%07d", i+1)
 	}
 }
 

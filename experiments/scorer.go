@@ -121,9 +121,13 @@ func keyOf(v []float64) sliceKey { return sliceKey{&v[0], len(v)} }
 type cachedOrder struct {
 	once sync.Once
 	err  error
-	// users counts the callers using the order, and forgotten tells that
-	// it is no longer remembered (both under the Scorer's mu).
+	// users counts the callers using the order, of the slices of equal
+	// values remembered with it (see sameOrder), and ready that it is
+	// made, without error; forgotten tells that it is no longer
+	// remembered (all under the Scorer's mu).
 	users     int
+	of        [][]float64
+	ready     bool
 	forgotten bool
 	order     []int32
 	// ties are the runs [s, e) of places of the order that hold tied
@@ -148,9 +152,11 @@ type actualOrder struct {
 	log1p, log1pOf []float64
 	values         *correlationSide
 	// ranks is the correlation side of the actuals' average ranks, and
-	// gini what the Gini coefficient needs of them.
-	ranks *correlationSide
-	gini  giniSide
+	// gini what the Gini coefficient needs of them (or sortErr why they
+	// are not known).
+	ranks   *correlationSide
+	gini    giniSide
+	sortErr error
 }
 
 // NewScorer returns a Scorer of the customers with the given ids.
@@ -287,7 +293,10 @@ func (sc *Scorer) ranked(ctx context.Context, predicted []float64) (*cachedOrder
 		sc.mu.Lock()
 		c, ok := sc.orders[keyOf(predicted)]
 		if !ok {
-			c = &cachedOrder{}
+			if c = sc.sameOrder(predicted); c == nil {
+				c = &cachedOrder{}
+			}
+			c.of = append(c.of, predicted)
 			sc.orders[keyOf(predicted)] = c
 		}
 		c.users++
@@ -304,20 +313,50 @@ func (sc *Scorer) ranked(ctx context.Context, predicted []float64) (*cachedOrder
 			} else if c.err == nil {
 				c.order, c.ties, c.err = sc.customerOrder(ctx, predicted)
 			}
+			sc.mu.Lock()
+			c.ready = c.err == nil
+			sc.mu.Unlock()
 		})
 		if c.err == nil || !isCancel(c.err) {
 			return c, c.err
 		}
 		sc.mu.Lock()
 		if sc.orders[keyOf(predicted)] == c {
-			delete(sc.orders, keyOf(predicted))
-			c.forgotten = true
+			sc.drop(predicted, c)
 		}
 		sc.mu.Unlock()
 		if mine || ctx.Err() != nil {
 			return c, c.err
 		}
 		sc.release(c) // cancelled by another caller's context
+	}
+}
+
+// sameOrder returns the order made of a remembered slice whose values
+// equal those of v (its order, ties and row values are then v's), or nil
+// (with sc.mu held). Columns of equal values are ordered once: the gains
+// chart's actuals and the Scorer's own, say. A slice of other values
+// almost always differs in its first values, so the search costs little.
+func (sc *Scorer) sameOrder(v []float64) *cachedOrder {
+	for _, c := range sc.orders {
+		if c.ready && len(c.of[0]) == len(v) && slices.Equal(c.of[0], v) {
+			return c
+		}
+	}
+	return nil
+}
+
+// drop forgets the slice v of order c (with sc.mu held); an order none of
+// whose slices is remembered is forgotten, and its slices are kept for
+// the next order once no caller uses it.
+func (sc *Scorer) drop(v []float64, c *cachedOrder) {
+	delete(sc.orders, keyOf(v))
+	c.of = slices.DeleteFunc(c.of, func(o []float64) bool { return keyOf(o) == keyOf(v) })
+	if len(c.of) > 0 {
+		return
+	}
+	if c.forgotten = true; c.users == 0 {
+		sc.recycle(c)
 	}
 }
 
@@ -363,13 +402,8 @@ func (sc *Scorer) forget(predicted []float64) {
 	}
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	c := sc.orders[keyOf(predicted)]
-	if c == nil {
-		return
-	}
-	delete(sc.orders, keyOf(predicted))
-	if c.forgotten = true; c.users == 0 {
-		sc.recycle(c)
+	if c := sc.orders[keyOf(predicted)]; c != nil {
+		sc.drop(predicted, c)
 	}
 }
 
@@ -379,7 +413,7 @@ func (sc *Scorer) recycle(c *cachedOrder) {
 	sc.places.put(c.order)
 	sc.floats.put(c.rowValues)
 	sc.floats.put(c.rowRanks)
-	c.order, c.rowValues, c.rowRanks = nil, nil, nil
+	c.order, c.rowValues, c.rowRanks, c.of = nil, nil, nil, nil
 }
 
 // notPrediction is the smallest bit pattern of x + 0 that is not a
@@ -388,50 +422,30 @@ const notPrediction = 0x7FF0000000000000
 
 // customerOrder orders the customers by prediction descending, ties in id
 // order, sorting the customers themselves: words that pack a 32-bit
-// window of the prediction's bits, complemented (the largest value
-// first), above the customer's index are laid out in id order and
-// radix-sorted stably by the window (where the bits above it are the same
-// for every prediction); runs of equal windows are then sorted stably by
-// the full value. It validates the predictions on the way, and returns
-// the runs of places that hold tied predictions.
+// window of the prediction's bits (see valueWindow; the largest value
+// first) above the customer's index are laid out in id order and
+// radix-sorted stably by the window; runs of equal windows that may hold
+// unequal values are then sorted stably by the full value. It validates
+// the predictions on the way, and returns the runs of places that hold
+// tied predictions.
 func (sc *Scorer) customerOrder(ctx context.Context, predicted []float64) (order []int32, ties [][2]int32, err error) {
-	lo, hi := uint64(notPrediction), uint64(0)
 	n := len(predicted)
-	for s := 0; s < n; s += cancelBlock {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, err
-		}
-		for _, p := range predicted[s:min(n, s+cancelBlock)] {
-			b := math.Float64bits(p + 0) // −0 as 0
-			lo, hi = min(lo, b), max(hi, b)
-		}
+	vw, err := newValueWindow(ctx, predicted)
+	if err != nil {
+		return nil, nil, err
 	}
-	if hi >= notPrediction {
+	if vw.hi >= notPrediction {
 		return nil, nil, checkValues(sc.ids, "predicted", predicted)
 	}
-	// Every key lies between the complements of hi and lo: above the
-	// highest bit in which those differ, all keys are equal.
-	shift := max(0, bits.Len64(lo^hi)-32)
 	packed, tmp := sc.words.get(n), sc.words.get(n)
 	defer sc.words.put(packed)
 	defer sc.words.put(tmp)
-	// The smallest predictions (often many zeros) come last: counted, a
-	// last run of equal windows holding only the smallest value needs no
-	// look at the values.
-	atLo, inLoWindow := 0, 0
 	for s := 0; s < n; s += cancelBlock {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
 		for j, i := range sc.byID[s:min(n, s+cancelBlock)] {
-			b := math.Float64bits(predicted[i] + 0)
-			packed[s+j] = (^b>>shift)<<32 | uint64(i)
-			if b>>shift == lo>>shift {
-				inLoWindow++
-				if b == lo {
-					atLo++
-				}
-			}
+			packed[s+j] = vw.of(math.Float64bits(predicted[i]+0))<<32 | uint64(i)
 		}
 	}
 	sorted := radixSortHigh(packed, tmp)
@@ -439,6 +453,7 @@ func (sc *Scorer) customerOrder(ctx context.Context, predicted []float64) (order
 		return nil, nil, err
 	}
 	key := func(w uint64) uint64 { return ^math.Float64bits(predicted[uint32(w)] + 0) }
+	var keys []uint64
 	for s := 0; s < n; {
 		e, w := s+1, sorted[s]>>32
 		for e < n && sorted[e]>>32 == w {
@@ -446,10 +461,10 @@ func (sc *Scorer) customerOrder(ctx context.Context, predicted []float64) (order
 		}
 		switch {
 		case e-s == 1:
-		case shift == 0 || e == n && atLo == inLoWindow: // equal values
+		case vw.exact(w):
 			ties = append(ties, [2]int32{int32(s), int32(e)})
 		default:
-			ties = appendTies(ties, sorted[s:e], s, key)
+			ties, keys = appendTies(ties, sorted[s:e], s, key, keys)
 		}
 		s = e
 	}
@@ -460,13 +475,68 @@ func (sc *Scorer) customerOrder(ctx context.Context, predicted []float64) (order
 	return order, ties, nil
 }
 
+// valueWindow maps the bits of valid predictions (finite, not negative,
+// −0 as 0) to 32-bit windows that order them descending: the largest value
+// hi gets 0 and a value v above the smallest lo gets (hi − v) >> shift
+// (the bits of such values order as the values), shift the fewest bits
+// that bring the range hi − lo2 of the values above lo below 2^31; the
+// values equal to lo (often many zeros) get 2^31, after all the others.
+// Measuring the range by the difference of the bits rather than by the
+// first bit in which they differ, and setting the smallest value apart,
+// keeps most of the mantissa bits in the window where the values span
+// binades and start at 0: few distinct values share a window.
+type valueWindow struct {
+	lo, hi uint64
+	shift  uint
+}
+
+// newValueWindow finds the window of predictions (hi ≥ notPrediction when
+// one is not valid). The error is ctx's.
+func newValueWindow(ctx context.Context, predicted []float64) (valueWindow, error) {
+	lo, lo2, hi := uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(0)
+	n := len(predicted)
+	for s := 0; s < n; s += cancelBlock {
+		if err := ctx.Err(); err != nil {
+			return valueWindow{}, err
+		}
+		for _, p := range predicted[s:min(n, s+cancelBlock)] {
+			b := math.Float64bits(p + 0) // −0 as 0
+			hi = max(hi, b)
+			// lo2 is the smallest value above lo: the larger of lo and b
+			// unless they are equal.
+			nlo, t := min(lo, b), max(lo, b)
+			if t == nlo {
+				t = math.MaxUint64
+			}
+			lo, lo2 = nlo, min(lo2, t)
+		}
+	}
+	vw := valueWindow{lo: lo, hi: hi}
+	if lo2 <= hi {
+		vw.shift = uint(max(0, bits.Len64(hi-lo2)-31))
+	}
+	return vw, nil
+}
+
+// of returns the window of a prediction's bits b.
+func (vw valueWindow) of(b uint64) uint64 {
+	if b == vw.lo {
+		return 1 << 31
+	}
+	return (vw.hi - b) >> vw.shift
+}
+
+// exact reports whether the predictions of window w are all equal.
+func (vw valueWindow) exact(w uint64) bool { return vw.shift == 0 || w == 1<<31 }
+
 // appendTies sorts a run of packed words, at place at of the order,
-// stably by key and appends the runs of equal keys to ties.
-func appendTies(ties [][2]int32, run []uint64, at int, key func(uint64) uint64) [][2]int32 {
-	sortRun(run, key)
+// stably by key and appends the runs of equal keys to ties. keys is
+// scratch (see sortRun), returned for the next run.
+func appendTies(ties [][2]int32, run []uint64, at int, key func(uint64) uint64, keys []uint64) ([][2]int32, []uint64) {
+	keys = sortRun(run, key, keys)
 	for s := 0; s < len(run); {
 		e := s + 1
-		for e < len(run) && key(run[e]) == key(run[s]) {
+		for e < len(run) && keys[e] == keys[s] {
 			e++
 		}
 		if e-s > 1 {
@@ -474,25 +544,32 @@ func appendTies(ties [][2]int32, run []uint64, at int, key func(uint64) uint64) 
 		}
 		s = e
 	}
-	return ties
+	return ties, keys
 }
 
-// sortRun sorts a run of packed words stably by key.
-func sortRun(run []uint64, key func(uint64) uint64) {
-	if !sameValues(run, key) {
-		slices.SortStableFunc(run, func(a, b uint64) int { return cmp.Compare(key(a), key(b)) })
+// sortRun sorts a run of packed words stably by key and returns the keys
+// of the sorted run, in keys (scratch, grown as needed). The keys are
+// gathered once, by a loop that only loads (each from anywhere in
+// memory: many loads in flight at once): a run already in order of key,
+// such as one of equal values, is left as it is, and another is sorted
+// with its keys.
+func sortRun(run []uint64, key func(uint64) uint64, keys []uint64) []uint64 {
+	keys = slices.Grow(keys[:0], len(run))[:len(run)]
+	for j, w := range run {
+		keys[j] = key(w)
 	}
-}
-
-// sameValues reports whether the words of a run have equal keys.
-func sameValues(run []uint64, key func(uint64) uint64) bool {
-	k := key(run[0])
-	for _, w := range run[1:] {
-		if key(w) != k {
-			return false
-		}
+	if slices.IsSorted(keys) {
+		return keys
 	}
-	return true
+	pairs := make([][2]uint64, len(run))
+	for j, w := range run {
+		pairs[j] = [2]uint64{keys[j], w}
+	}
+	slices.SortStableFunc(pairs, func(a, b [2]uint64) int { return cmp.Compare(a[0], b[0]) })
+	for j, p := range pairs {
+		keys[j], run[j] = p[0], p[1]
+	}
+	return keys
 }
 
 // unsetRow marks a table row no customer has given a value yet (a NaN,
@@ -621,61 +698,58 @@ func descendingKeys(keys []uint64, values []float64) []uint64 {
 // need the actuals sorted: their average ranks and their Gini
 // denominator (counted, not sorted, for small integer actuals: see
 // countedSides).
-func (sc *Scorer) byValue(a *actualOrder, actual []float64) *actualOrder {
+func (sc *Scorer) byValue(a *actualOrder, actual []float64) (*actualOrder, error) {
 	a.sortedOnce.Do(func() {
 		if a.log1pOf != nil { // small integers (countedKeys), found by actualFacts
 			a.ranks, a.gini = countedSides(actual, len(a.log1pOf)-1)
 			return
 		}
-		sc.sorting <- struct{}{}
-		defer sc.endSort()
-		a.ranks, a.gini = sc.sortedSides(actual)
+		a.ranks, a.gini, a.sortErr = sc.sortedSides(actual)
 	})
-	return a
+	return a, a.sortErr
 }
 
 // sortedSides computes the average ranks' correlation side and the Gini
-// side of validated actuals by sorting them (keyOrder of their bits, which
-// order as the values since none is negative; ties in any order: both
-// sides depend only on the sorted values).
-func (sc *Scorer) sortedSides(actual []float64) (*correlationSide, giniSide) {
-	n := len(actual)
-	keys := sc.words.get(n)
-	for i, v := range actual {
-		keys[i] = math.Float64bits(v + 0)
+// side of validated actuals from their prediction order (the actuals
+// taken as predictions: remembered, and shared with any column of the
+// same values, see sameOrder): both depend only on the sorted values
+// and their runs of ties, which the order gives.
+func (sc *Scorer) sortedSides(actual []float64) (*correlationSide, giniSide, error) {
+	c, err := sc.ranked(context.Background(), actual)
+	defer sc.release(c)
+	if err != nil { // not for actuals actualFacts validated
+		return nil, giniSide{}, fmt.Errorf("ordering the actuals: %w", err)
 	}
-	sorted := sc.keyOrder(keys, sc.places.get(n))
-	sc.words.put(keys)
-	defer sc.places.put(sorted)
-	value := func(t int) float64 { return actual[sorted[t]] }
-	// Ascending places s..e−1 of equal values share the rank (s+e+1)/2,
-	// the mean of s+1..e: average ranks of ties.
+	n := len(actual)
+	order := c.order
 	ranks := sc.floats.get(n)
-	for s := 0; s < n; {
-		e, v := s+1, value(s)
-		for e < n && value(e) == v {
-			e++
+	if c.rowRanks != nil {
+		for i, r := range sc.rowOf {
+			ranks[i] = c.rowRanks[r]
 		}
-		r := float64(s+e+1) / 2
-		for _, i := range sorted[s:e] {
-			ranks[i] = r
+	} else {
+		// Place j (from 0) of the descending order has ascending rank
+		// n − j; tied values share the mean.
+		for j, i := range order {
+			ranks[i] = float64(n - j)
 		}
-		s = e
+		tiedRanks(order, c.ties, ranks)
 	}
 	side := newCorrelationSide(ranks)
 	sc.floats.put(ranks)
-	// Σ_j a*_(j)·(n+1−2j) over the actuals in descending order:
-	// the Gini ratio's denominator (the actuals' own ordering).
-	g := giniSide{constant: value(0) == value(n-1)}
+	// Σ_j a*_(j)·(n+1−2j) over the actuals in descending order: the Gini
+	// ratio's denominator (the actuals' own ordering).
+	value := func(j int) float64 { return actual[order[j-1]] }
+	g := giniSide{constant: value(1) == value(n)}
 	if !g.constant {
 		g.exp = scaleExp(actual)
 		var den ksum
 		for j := 1; j <= n; j++ {
-			den.add(scaled(value(n-j), g.exp) * float64(n+1-2*j))
+			den.add(scaled(value(j), g.exp) * float64(n+1-2*j))
 		}
 		g.den = den.value()
 	}
-	return side, g
+	return side, g, nil
 }
 
 // actualFacts validates a target's actuals against the customers (their
@@ -748,26 +822,43 @@ func (sc *Scorer) actual(actual []float64) *actualOrder {
 
 // keyOrder returns the positions 0..n−1 of keys in ascending order of
 // key, equal keys in position order (a stable sort). It radix-sorts words
-// that pack a 32-bit window of the key above the position: the window
-// starts at the highest bit in which two keys differ, so the bits above
-// it are shared, and three passes of at most 11 bits sort it; keys equal
-// in the window but not below it (rare for the values scored) are then put
-// in order by a stable comparison sort of their run. Positions must fit
-// 31 bits. The order is written to out, of the keys' length; the scratch
+// that pack a 32-bit window of the key above the position: the largest
+// key hi gets the last window, 2^31, and any other key k the window
+// (k − lo) >> shift, lo the smallest key and shift the fewest bits that
+// bring the range of the keys below hi under 2^31 (the largest key is set
+// apart as the zeros of descending keys often are, see valueWindow);
+// three passes of at most 11 bits sort the windows, and keys equal in the
+// window but not below it (rare for the values scored) are then put in
+// order by a stable comparison sort of their run. Positions must fit 31
+// bits. The order is written to out, of the keys' length; the scratch
 // comes from and goes back to the pools.
 func (p *pools) keyOrder(keys []uint64, out []int32) []int32 {
 	n := len(keys)
 	if n == 0 {
 		return out
 	}
-	var diff uint64
+	lo, hi, hi2 := uint64(math.MaxUint64), uint64(0), uint64(0)
 	for _, k := range keys {
-		diff |= k ^ keys[0]
+		lo = min(lo, k)
+		// hi2 is the largest key below hi: the smaller of hi and k unless
+		// they are equal.
+		nhi, t := max(hi, k), min(hi, k)
+		if t == nhi {
+			t = 0
+		}
+		hi, hi2 = nhi, max(hi2, t)
 	}
-	shift := max(0, bits.Len64(diff)-32)
+	var shift uint
+	if hi2 >= lo && hi > lo {
+		shift = uint(max(0, bits.Len64(hi2-lo)-31))
+	}
 	packed, tmp := p.words.get(n), p.words.get(n)
 	for j, k := range keys {
-		packed[j] = (k>>shift)<<32 | uint64(j)
+		w := uint64(1) << 31
+		if k != hi {
+			w = (k - lo) >> shift
+		}
+		packed[j] = w<<32 | uint64(j)
 	}
 	sorted := radixSortHigh(packed, tmp)
 	if shift > 0 {
@@ -819,15 +910,16 @@ func radixSortHigh(words, tmp []uint64) []uint64 {
 }
 
 // sortRuns orders, stably by key, each run of packed words whose windows
-// (high 32 bits) are equal.
+// (high 32 bits) are equal, but for the window 2^31 of the largest key.
 func sortRuns(packed []uint64, key func(uint64) uint64) {
+	var keys []uint64
 	for s := 0; s < len(packed); {
 		e := s + 1
 		for e < len(packed) && packed[e]>>32 == packed[s]>>32 {
 			e++
 		}
-		if e-s > 1 {
-			sortRun(packed[s:e], key)
+		if e-s > 1 && packed[s]>>32 != 1<<31 {
+			keys = sortRun(packed[s:e], key, keys)
 		}
 		s = e
 	}

@@ -230,6 +230,8 @@ func TestScorerForgetWhileInUse(t *testing.T) {
 		}
 		cols = append(cols, purchases, revenue)
 	}
+	// Columns of equal values in other slices share their orders.
+	cols = append(cols, slices.Clone(cols[0]), slices.Clone(cols[3]))
 	type want struct {
 		order    []int
 		scores   string
@@ -272,6 +274,43 @@ func TestScorerForgetWhileInUse(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestScorerSharesEqualColumns checks that a column of the same values
+// as a remembered one, in another slice, is given its order (made once),
+// which stays right after the first slice is forgotten and overwritten
+// (as a recycled column is), and is recycled once both are forgotten.
+func TestScorerSharesEqualColumns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	const n = 2000
+	ids, _ := patternCustomers(rng, n, 1)
+	a := make([]float64, n)
+	for i := range a {
+		a[i] = math.Round(rng.ExpFloat64()*500) / 100
+	}
+	b, want := slices.Clone(a), ruleOrder(ids, a, true)
+	sc := NewScorer(ids)
+	ca, _ := sc.ranked(context.Background(), a)
+	sc.release(ca)
+	cb, _ := sc.ranked(context.Background(), b)
+	sc.release(cb)
+	if ca != cb {
+		t.Fatal("a column of equal values ordered again")
+	}
+	sc.forget(a)
+	for i := range a {
+		a[i] = float64(i % 7) // the slice reused for another column
+	}
+	if got := orderOf(t, sc, b); !slices.Equal(got, want) {
+		t.Error("the shared order changed when the first column was forgotten")
+	}
+	if got := orderOf(t, sc, a); !slices.Equal(got, ruleOrder(ids, a, true)) {
+		t.Error("the overwritten column has the old order")
+	}
+	sc.forget(b)
+	if !ca.forgotten || ca.order != nil {
+		t.Error("the order is not recycled once both columns are forgotten")
+	}
 }
 
 // patternCustomers returns n customers with numeric ids (multiples of 5)
