@@ -214,6 +214,9 @@ func TestReportBesidePredictions(t *testing.T) {
 	defer g.stop()
 	rd.ctx = wctx
 	plotsDone, reported := make(chan struct{}), make(chan struct{})
+	// The figures end only once the header is on the disk, so that the
+	// report's one look at the header always finds it.
+	headerDone := make(chan struct{})
 	env := &runEnv{cfg: &Config{}, rd: rd, prog: newProgress(nil, false), stages: map[string]float64{}, writers: g}
 	env.cfg.Output.Report = true
 	env.opts.Report = func(dir string, _ *Artifacts) error {
@@ -229,6 +232,7 @@ func TestReportBesidePredictions(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(rd.staging, "predictions.csv"), []byte("customer_id,bgnbd_purchases\n"), 0o644); err != nil {
 			return err
 		}
+		close(headerDone)
 		select {
 		case <-reported:
 			return nil
@@ -238,6 +242,11 @@ func TestReportBesidePredictions(t *testing.T) {
 	})
 	g.start(env, "write_plots", func() error {
 		defer close(plotsDone)
+		select {
+		case <-headerDone:
+		case <-time.After(time.Minute): // a deadlock guard, not a timing
+			return errors.New("the predictions header was never written")
+		}
 		return os.WriteFile(filepath.Join(rd.staging, "plot.png"), []byte("png"), 0o644)
 	})
 	res := &runResult{metrics: &MetricsFile{}, params: map[string]*models.FitResult{}, artifacts: &Artifacts{}}
