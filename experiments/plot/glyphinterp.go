@@ -45,7 +45,8 @@ func (glyphInterpolator) Transform(dst draw.Image, s2d f64.Aff3, src image.Image
 }
 
 // transformGlyph is BiLinear's Transform (Over) of the uniform colour u
-// through mask (its point smp at sr.Min) onto dst: the affected pixels
+// through mask (its point smp at the source's origin, as
+// draw.Options.SrcMaskP) onto dst: the affected pixels
 // and the mapping back to the source as Kernel.Transform computes them,
 // then transform_Image_Image_Over's weights, sums and blending, its
 // interface calls replaced by what they return (a pixel of an image.RGBA

@@ -19,8 +19,16 @@ func (r *spanRecorder) Paint(ss []raster.Span, done bool) { r.spans = append(r.s
 // high), from each corner in both directions, and checks that their spans
 // are those freetype's rasterizer paints, in the same order.
 func TestRectangleSpansAsRasterizer(t *testing.T) {
-	const w, h = 40, 30
 	rng := rand.New(rand.NewPCG(11, 13))
+	for _, size := range [][2]int{{40, 30}, {1, 1}, {1, 5}, {3, 1}, {2, 2}, {300, 7}} {
+		rectanglesAsRasterizer(t, rng, size[0], size[1])
+	}
+}
+
+// rectanglesAsRasterizer checks 5,000 random rectangles on a w×h image
+// (see TestRectangleSpansAsRasterizer).
+func rectanglesAsRasterizer(t *testing.T, rng *rand.Rand, w, h int) {
+	t.Helper()
 	r := raster.NewRasterizer(w, h)
 	r.UseNonZeroWinding = true
 	coord := func(n int) fixed.Int26_6 {
@@ -34,10 +42,10 @@ func TestRectangleSpansAsRasterizer(t *testing.T) {
 		}
 		return fixed.Int26_6(rng.IntN(64*n + 1))
 	}
-	for trial := range 20000 {
+	for trial := range 5000 {
 		x0, x1, y0, y1 := coord(w), coord(w), coord(h), coord(h)
 		if trial%5 == 0 { // narrow
-			x1 = min(x0+fixed.Int26_6(rng.IntN(70)), 64*w)
+			x1 = min(x0+fixed.Int26_6(rng.IntN(70)), fixed.Int26_6(64*w))
 		}
 		if x0 == x1 || y0 == y1 {
 			continue
@@ -59,14 +67,14 @@ func TestRectangleSpansAsRasterizer(t *testing.T) {
 		p.Add1(corners[0])
 		rect, ok := rectangleOf(p, w, h)
 		if !ok {
-			t.Fatalf("%v: not taken for a rectangle", corners)
+			t.Fatalf("%dx%d image, %v: not taken for a rectangle", w, h, corners)
 		}
 		var rec spanRecorder
 		r.Clear()
 		r.AddPath(p)
 		r.Rasterize(&rec)
 		if got := rect.spans(nil, w); !slices.Equal(got, rec.spans) {
-			t.Fatalf("%v: spans\n%v\nthe rasterizer's\n%v", corners, got, rec.spans)
+			t.Fatalf("%dx%d image, %v: spans\n%v\nthe rasterizer's\n%v", w, h, corners, got, rec.spans)
 		}
 	}
 }
