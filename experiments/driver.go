@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -337,6 +338,19 @@ func writeResults(env *runEnv, res *runResult) error {
 		}
 		env.timed("write_plots", t1)
 	}
+	report := cfg.Output.Report && env.opts.Report != nil
+	if report {
+		// The report reads the figures' files and the predictions file's
+		// header: written beside the rest of the predictions file when
+		// that header is complete on the disk already.
+		env.writers.waitLeading()
+		if interrupted(env.writers.ctx) == nil && predictionsHeaderWritten(cfg, rd.staging) {
+			if err := writeReport(env, res); err != nil {
+				return err
+			}
+			report = false
+		}
+	}
 	if err := env.writers.wait(); err != nil {
 		return err
 	}
@@ -344,15 +358,42 @@ func writeResults(env *runEnv, res *runResult) error {
 		return err
 	}
 	rd.sweep()
-	if cfg.Output.Report && env.opts.Report != nil {
-		t1 := time.Now()
-		if err := env.opts.Report(rd.staging, res.artifacts); err != nil {
-			return fmt.Errorf("writing the report: %w", err)
+	if report {
+		if err := writeReport(env, res); err != nil {
+			return err
 		}
-		env.timed("write_report", t1)
 	}
 	env.timed("write", t0)
 	return nil
+}
+
+// writeReport writes the report into the staging folder.
+func writeReport(env *runEnv, res *runResult) error {
+	t1 := time.Now()
+	if err := env.opts.Report(env.rd.staging, res.artifacts); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	env.timed("write_report", t1)
+	return nil
+}
+
+// predictionsHeaderWritten reports whether what the report reads of the
+// predictions file in the folder dir is final: its header line complete
+// on the disk (the file is written from its start and only appended to),
+// or no predictions.csv to write (output.predictions parquet or none).
+func predictionsHeaderWritten(cfg *Config, dir string) bool {
+	if cfg.Output.Predictions == "parquet" || cfg.Output.Predictions == "none" {
+		return true
+	}
+	f, err := os.Open(filepath.Join(dir, "predictions.csv"))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10)
+	n, _ := io.ReadFull(f, head)
+	line, _, complete := bytes.Cut(head[:n], []byte{'\n'})
+	return complete && bytes.IndexByte(line, 0) < 0
 }
 
 // resultsPath returns the results folder of a run: RunOptions.OutDir, or

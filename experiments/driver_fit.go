@@ -117,7 +117,8 @@ func windowData(s, discrete *datasets.Summary) (data map[models.DataForm]*models
 // T > 0, weighted (what ModelData makes of p.Summary, without building
 // the summary): no spend, activity or log inter-purchase times per row,
 // the total of the last taken from the customers' table full (the same
-// over the merged rows).
+// over the merged rows). When every history has T > 0 the data share p's
+// columns (the fits only read them) instead of copying them.
 func patternData(p *datasets.Patterns, full *models.Data) *models.Data {
 	d := &models.Data{LogInterPurchase: full.LogInterPurchase, HasLogInterPurchase: full.HasLogInterPurchase}
 	keep := 0
@@ -127,6 +128,13 @@ func patternData(p *datasets.Patterns, full *models.Data) *models.Data {
 			keep++
 			weighted = weighted || p.Weight[j] != 0
 		}
+	}
+	if keep == p.Len() {
+		d.Frequency, d.Recency, d.T = p.Frequency, p.Recency, p.T
+		if weighted {
+			d.Weight = p.Weight
+		}
+		return d
 	}
 	d.Frequency, d.Recency, d.T = make([]float64, 0, keep), make([]float64, 0, keep), make([]float64, 0, keep)
 	if weighted {

@@ -35,3 +35,30 @@ func TestWindowDataMatchesSummaries(t *testing.T) {
 		}
 	}
 }
+
+// TestPatternDataSharesColumns checks the pattern table's model data of a
+// summary without T = 0 customers: equal to ModelData of the pattern
+// table as a compressed summary, and made of the pattern table's own
+// columns (no copy).
+func TestPatternDataSharesColumns(t *testing.T) {
+	s := patternSummary(5000, false)
+	kept := s.Customers[:0]
+	for _, c := range s.Customers {
+		if c.T > 0 {
+			kept = append(kept, c)
+		}
+	}
+	s.Customers = kept
+	data, pt, _, zeroAge := windowData(s, nil)
+	if zeroAge != 0 {
+		t.Fatalf("%d customers with T = 0, want none", zeroAge)
+	}
+	want, _ := ModelData(pt.Summary(s))
+	got := data[models.DataContinuous]
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("the pattern data differ from ModelData of the pattern table")
+	}
+	if &got.T[0] != &pt.T[0] || &got.Frequency[0] != &pt.Frequency[0] || &got.Recency[0] != &pt.Recency[0] || &got.Weight[0] != &pt.Weight[0] {
+		t.Errorf("the pattern data copy the pattern table's columns")
+	}
+}

@@ -58,7 +58,9 @@ func (forecastRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	if err := interrupted(ctx); err != nil {
 		return nil, err
 	}
-	addIntervals(ctx, cfg, env.reg, wr) // over clv.horizon, the forecast's period
+	if err := intervalsUnlessDone(ctx, cfg, env.reg, wr); err != nil { // over clv.horizon, the forecast's period
+		return nil, err
+	}
 	env.timed("predict", t0)
 	startPredictions(env, cfg, wr)
 	mf, err := buildMetrics(ctx, cfg, env.reg, data.Name, wr, []*windowResult{wr})
@@ -203,7 +205,7 @@ func forecastLabel(cfg *Config) string {
 // is written while the run scores (see writers.go). The figures that need
 // no scores start with it (plots_early.go).
 func startPredictions(env *runEnv, cfg *Config, mainWin *windowResult) {
-	env.writers.start(env, "write_predictions", func() error { return writePredictions(env.rd, cfg, mainWin) })
+	env.writers.startTrailing(env, "write_predictions", func() error { return writePredictions(env.rd, cfg, mainWin) })
 	startPlots(env, cfg, mainWin)
 }
 

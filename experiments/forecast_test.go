@@ -364,3 +364,49 @@ func TestForecastReadsOrderedLogOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestForecastTables checks the per-model tables of a forecast window:
+// no segments (no holdout to rank), every customer in one tier, the total
+// CLV the plain sum of the customers' CLVs in customer order; and once
+// the run is interrupted, the context's error and nothing else.
+func TestForecastTables(t *testing.T) {
+	wr, names := benchWindow(3000, 5)
+	wr.summary.HasHoldout = false
+	sc := wr.scorer()
+	age := make([]float64, len(wr.summary.Customers))
+	for i, c := range wr.summary.Customers {
+		age[i] = c.T
+	}
+	for _, name := range names {
+		p := wr.preds[name]
+		p.discounted, p.aliveTime, p.margin = p.purchases, p.purchases, 0.3
+		p.net = NetCLVOptions{Margin: 0.3, CostPerPurchase: 0.5}
+		p.tiers = AssignTiers(sc, p.Column(PredNetCLV), p.Column(PredAliveTime), age, DefaultTiers())
+	}
+	cfg := &Config{Models: names}
+	cfg.Resolved.Forecast = true
+	tables := tablesByModel(context.Background(), cfg, models.NewRegistry(), wr)
+	for _, name := range names {
+		tb := tables[name]
+		if tb == nil || tb.err != nil || tb.segments != nil {
+			t.Fatalf("%s: tables %+v", name, tb)
+		}
+		want, customers := 0.0, 0
+		for i := range wr.preds[name].Len() {
+			want += wr.preds[name].CLV(i)
+		}
+		for _, tier := range tb.tiers {
+			customers += tier.Customers
+		}
+		if tb.clvTotal != want || customers != len(wr.summary.Customers) {
+			t.Errorf("%s: total CLV %v (want %v), %d customers in tiers (want %d)", name, tb.clvTotal, want, customers, len(wr.summary.Customers))
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for name, tb := range tablesByModel(ctx, cfg, models.NewRegistry(), wr) {
+		if !errors.Is(tb.err, context.Canceled) || tb.tiers != nil {
+			t.Errorf("%s, interrupted: tables %+v", name, tb)
+		}
+	}
+}

@@ -3,9 +3,11 @@ package experiments
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -298,4 +300,47 @@ func TestRunWithoutMoneyIntervals(t *testing.T) {
 	if _, ok := scores[RevenueTarget(0.8)]; ok {
 		t.Errorf("revenue interval scores present with intervals.money: false")
 	}
+}
+
+// stallingContext is a context whose first look at Err cancels it and
+// then stalls until release is closed: work that looks at the context
+// once and then runs on (as the intervals' draws do) is held in that look
+// while its caller must already see the cancellation.
+type stallingContext struct {
+	context.Context
+	cancel  context.CancelFunc
+	release chan struct{}
+	once    sync.Once
+}
+
+func (c *stallingContext) Err() error {
+	first := false
+	c.once.Do(func() { first = true })
+	if first {
+		c.cancel()
+		<-c.release
+	}
+	return c.Context.Err()
+}
+
+// TestIntervalsStopWhenInterrupted interrupts a window's intervals while
+// they are being computed (a SIGINT landing just after the fits): the
+// stage must return the run's interruption at once, not after the draws
+// (which would spend the command's grace period), and the draws left
+// running must finish on their own once released.
+func TestIntervalsStopWhenInterrupted(t *testing.T) {
+	cfg, wr := simulatedWindow(t, 2000)
+	inner, cancel := context.WithCancel(context.Background())
+	ctx := &stallingContext{Context: inner, cancel: cancel, release: make(chan struct{})}
+	returned := make(chan error, 1)
+	go func() { returned <- intervalsUnlessDone(ctx, cfg, models.NewRegistry(), wr) }()
+	select {
+	case err := <-returned:
+		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "run interrupted") {
+			t.Errorf("interrupted intervals returned %v, want the run's interruption", err)
+		}
+	case <-time.After(time.Minute): // a deadlock guard, not a timing: the draws are stalled
+		t.Error("the intervals stage did not return after the run was interrupted")
+	}
+	close(ctx.release)
 }

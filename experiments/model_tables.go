@@ -17,14 +17,14 @@ type modelTables struct {
 	clvTotal float64
 }
 
-// tablesByModel computes the modelTables of every model of the window
-// that produced predictions, the models in parallel on every core (each
+// tablesByModel computes the modelTables of every model of a forecast
+// run's window that produced predictions (a backtest's come with its
+// scores, scoreWithTables), the models in parallel on every core (each
 // table is computed as it would be alone: the Scorer's cached orders and
-// facts are shared safely). Segments rank the target segTarget into
-// groups (a backtest only); forecast runs have no holdout to segment.
-// Once ctx is done the models left get no tables (and
-// those in progress the error of ctx, wrapped).
-func tablesByModel(ctx context.Context, cfg *Config, reg *models.Registry, wr *windowResult, segTarget string, groups int) map[string]*modelTables {
+// facts are shared safely): tiers and total CLV, no segments, as a
+// forecast has no holdout to segment. Once ctx is done the models left
+// get no tables (and those in progress the error of ctx, wrapped).
+func tablesByModel(ctx context.Context, cfg *Config, reg *models.Registry, wr *windowResult) map[string]*modelTables {
 	out := map[string]*modelTables{}
 	var names []string
 	for _, name := range cfg.Models {
@@ -38,7 +38,7 @@ func tablesByModel(ctx context.Context, cfg *Config, reg *models.Registry, wr *w
 			out[names[k]].err = err
 			return
 		}
-		wr.modelTables(ctx, cfg, reg, names[k], segTarget, groups, out[names[k]])
+		wr.modelTables(ctx, cfg, reg, names[k], "", 0, out[names[k]]) // no segments in a forecast
 	})
 	return out
 }

@@ -311,6 +311,19 @@ func waitUnlessDone(ctx context.Context, wait func()) bool {
 	}
 }
 
+// intervalsUnlessDone adds the prediction intervals of the window's
+// models (addIntervals) and returns the run's interruption as soon as ctx
+// ends, as the fits' and predictions' waits do: the intervals' draws do
+// not look at ctx, and a signal landing while they run must not spend the
+// command's grace period on them. Intervals still being computed then
+// touch nothing but wr, which the interrupted run abandons.
+func intervalsUnlessDone(ctx context.Context, cfg *Config, reg *models.Registry, wr *windowResult) error {
+	if !waitUnlessDone(ctx, func() { addIntervals(ctx, cfg, reg, wr) }) {
+		return interrupted(ctx)
+	}
+	return nil
+}
+
 // fitWindow fits the spend model and every purchase model on a window's
 // calibration data, in parallel, each isolated from the others' failures
 // (a panic in one model is reported as its error), without predicting.

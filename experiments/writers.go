@@ -19,7 +19,9 @@ import (
 // need no scores (plots_early.go); metrics.json, params.json and the other
 // figures follow the score stage, still beside the predictions; the
 // report, which reads the predictions' header and the plots' data, comes
-// last. manifest.json's stage_seconds then holds each stage's own wall
+// last, as soon as the figures are done and the predictions file's header
+// is on the disk: while the predictions file, the last writer, is still
+// being written (see writeResults). manifest.json's stage_seconds then holds each stage's own wall
 // time from its start to its end, so that stages may overlap:
 //
 //	read_*                    (read) reading and summarizing the window
@@ -41,9 +43,13 @@ import (
 type writerGroup struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	err    error // the first writer's error that was not a cancellation
+	wg     sync.WaitGroup // every writer
+	// leading counts the writers started by start, those the report
+	// reads the files of; the predictions' writer (startTrailing) is not
+	// among them.
+	leading sync.WaitGroup
+	mu      sync.Mutex
+	err     error // the first writer's error that was not a cancellation
 }
 
 // newWriterGroup returns a group of writers under ctx and the context the
@@ -56,6 +62,15 @@ func newWriterGroup(ctx context.Context) (*writerGroup, context.Context) {
 // start runs write in the background, recording its seconds as the stage
 // named stage; an error cancels the run.
 func (g *writerGroup) start(env *runEnv, stage string, write func() error) {
+	g.leading.Add(1)
+	g.startTrailing(env, stage, func() error {
+		defer g.leading.Done()
+		return write()
+	})
+}
+
+// startTrailing is start for a writer that waitLeading does not wait for.
+func (g *writerGroup) startTrailing(env *runEnv, stage string, write func() error) {
 	g.wg.Go(func() {
 		t0 := time.Now()
 		err := write()
@@ -80,6 +95,10 @@ func (g *writerGroup) wait() error {
 	defer g.mu.Unlock()
 	return g.err
 }
+
+// waitLeading waits for the writers started by start (not those of
+// startTrailing); their errors are wait's.
+func (g *writerGroup) waitLeading() { g.leading.Wait() }
 
 // failed waits for the writers and returns the error a run that failed
 // with err reports: a writer's own failure (which cancelled the run) comes

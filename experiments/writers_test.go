@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/clv-dev/clv/models"
 )
 
 // quickstartWriters loads the quickstart config with two models, its
@@ -154,5 +157,105 @@ func TestWriterErrorIsTheRunsError(t *testing.T) {
 	}
 	if err := g.failed(interrupted(ctx)); !errors.Is(err, boom) {
 		t.Errorf("run error %v, want the writer's", err)
+	}
+}
+
+// TestPredictionsHeaderWritten checks when the report may read the
+// predictions file's header while the file is still being written: only
+// once its first line is complete on the disk (not an empty or missing
+// file, a cut line, or space the file system filled with zeros), and
+// always when the run writes no predictions.csv.
+func TestPredictionsHeaderWritten(t *testing.T) {
+	for _, tc := range []struct {
+		name, predictions string
+		content           *string
+		want              bool
+	}{
+		{"missing", "csv", nil, false},
+		{"empty", "csv", ptrTo(""), false},
+		{"cut header", "csv", ptrTo("customer_id,bgnbd_purch"), false},
+		{"zeros", "csv", ptrTo(strings.Repeat("\x00", 100) + "\n"), false},
+		{"complete header", "csv", ptrTo("customer_id,bgnbd_purchases\n00"), true},
+		{"default format", "", ptrTo("customer_id,bgnbd_purchases\n"), true},
+		{"parquet", "parquet", nil, true},
+		{"none", "none", nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.content != nil {
+				if err := os.WriteFile(filepath.Join(dir, "predictions.csv"), []byte(*tc.content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg := &Config{}
+			cfg.Output.Predictions = tc.predictions
+			if got := predictionsHeaderWritten(cfg, dir); got != tc.want {
+				t.Errorf("predictionsHeaderWritten = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func ptrTo(s string) *string { return &s }
+
+// TestReportBesidePredictions writes a run's results while its
+// predictions file, its header on the disk, is still being written: the
+// report must be written meanwhile (the predictions' writer here waits
+// for it), after the figures' writers, and the folder then holds every
+// file once the predictions end.
+func TestReportBesidePredictions(t *testing.T) {
+	parent := t.TempDir()
+	rd, err := newResultsDir(filepath.Join(parent, "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.abort()
+	g, wctx := newWriterGroup(context.Background())
+	defer g.stop()
+	rd.ctx = wctx
+	plotsDone, reported := make(chan struct{}), make(chan struct{})
+	// The figures end only once the header is on the disk, so that the
+	// report's one look at the header always finds it.
+	headerDone := make(chan struct{})
+	env := &runEnv{cfg: &Config{}, rd: rd, prog: newProgress(nil, false), stages: map[string]float64{}, writers: g}
+	env.cfg.Output.Report = true
+	env.opts.Report = func(dir string, _ *Artifacts) error {
+		select {
+		case <-plotsDone:
+		default:
+			t.Error("the report was written before the figures")
+		}
+		close(reported)
+		return os.WriteFile(filepath.Join(dir, "report.md"), []byte("report\n"), 0o644)
+	}
+	g.startTrailing(env, "write_predictions", func() error {
+		if err := os.WriteFile(filepath.Join(rd.staging, "predictions.csv"), []byte("customer_id,bgnbd_purchases\n"), 0o644); err != nil {
+			return err
+		}
+		close(headerDone)
+		select {
+		case <-reported:
+			return nil
+		case <-time.After(time.Minute): // a deadlock guard, not a timing
+			return errors.New("the report waited for the whole predictions file")
+		}
+	})
+	g.start(env, "write_plots", func() error {
+		defer close(plotsDone)
+		select {
+		case <-headerDone:
+		case <-time.After(time.Minute): // a deadlock guard, not a timing
+			return errors.New("the predictions header was never written")
+		}
+		return os.WriteFile(filepath.Join(rd.staging, "plot.png"), []byte("png"), 0o644)
+	})
+	res := &runResult{metrics: &MetricsFile{}, params: map[string]*models.FitResult{}, artifacts: &Artifacts{}}
+	if err := writeResults(env, res); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"predictions.csv", "report.md", "plot.png", "metrics.json", "params.json"} {
+		if _, err := os.Stat(filepath.Join(rd.staging, name)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

@@ -309,7 +309,12 @@ func ggCollect(d *Data, scale float64) (*ggRows, []string, error) {
 		r.scale = 1
 		return r, nil, nil
 	}
-	pm := r.scaleSpends(scale, sumLnRaw) // the scaled m̄, for the correlation check
+	if !(scale > 0) {
+		scale = math.Exp(sumLnRaw / r.total)
+	}
+	// The correlation of x and the scaled m̄, before xm turns into x·m̄.
+	c, correlated := ggPearson(r.xs, r.xi, r.xm, scale, r.w)
+	r.scaleSpends(scale)
 	var warnings []string
 	if zeroX > 0 {
 		warnings = append(warnings, fmt.Sprintf("skipped %g customers without repeat purchases (x = 0); fitted on %g repeat customers", zeroX, r.total))
@@ -317,45 +322,33 @@ func ggCollect(d *Data, scale float64) (*ggRows, []string, error) {
 	if zeroM > 0 {
 		warnings = append(warnings, fmt.Sprintf("skipped %g repeat customers whose mean spend is 0 (first at row %d), outside the model's support m̄ > 0", zeroM, firstZeroM))
 	}
-	px := make([]float64, len(r.xi))
-	for i, g := range r.xi {
-		px[i] = r.xs[g]
-	}
-	if c, ok := ggPearson(px, pm, r.w); ok && math.Abs(c) > ggCorrelationLimit {
+	if correlated && math.Abs(c) > ggCorrelationLimit {
 		warnings = append(warnings, fmt.Sprintf("frequency and mean spend are correlated among repeat customers (Pearson r = %.3f, |r| > %.1f): the Gamma-Gamma model assumes they are independent", c, ggCorrelationLimit))
 	}
 	return r, warnings, nil
 }
 
 // scaleSpends turns the collected mean spends m̄ as given (in xm, their
-// logarithms in lnXM, Σ w·ln m̄ = sumLnRaw) into x·m̄/s and ln(x·m̄/s),
-// with s = scale, or the weighted geometric mean of the m̄ when scale ≤ 0,
-// and sets the sums of the logarithms and r.scale. It returns the scaled
-// mean spends m̄/s.
-func (r *ggRows) scaleSpends(scale, sumLnRaw float64) []float64 {
-	if !(scale > 0) {
-		scale = math.Exp(sumLnRaw / r.total)
-	}
+// logarithms in lnXM) into x·m̄/s and ln(x·m̄/s), with s = scale (> 0),
+// and sets the sums of the logarithms and r.scale.
+func (r *ggRows) scaleSpends(scale float64) {
 	r.scale = scale
 	lnS := math.Log(scale)
 	lnX := make([]float64, len(r.xs))
 	for j, x := range r.xs {
 		lnX[j] = math.Log(x)
 	}
-	m := make([]float64, len(r.xm))
 	for i, g := range r.xi {
 		w := 1.0
 		if r.w != nil {
 			w = r.w[i]
 		}
-		m[i] = r.xm[i] / scale
 		lnM := r.lnXM[i] - lnS
-		r.xm[i] = r.xs[g] * m[i]
+		r.xm[i] = r.xs[g] * (r.xm[i] / scale)
 		r.lnXM[i] = lnX[g] + lnM
 		r.sumLnM += w * lnM
 		r.sumLnXM += w * r.lnXM[i]
 	}
-	return m
 }
 
 // ggCorrelationLimit is the |Pearson r| between x and m̄ above which a
@@ -365,9 +358,10 @@ func (r *ggRows) scaleSpends(scale, sumLnRaw float64) []float64 {
 const ggCorrelationLimit = 0.3
 
 // ggPearson returns the weighted Pearson correlation of x and m with
-// weights w (nil: every weight is 1); ok is false when either has no
-// variance.
-func ggPearson(x, m, w []float64) (r float64, ok bool) {
+// weights w (nil: every weight is 1), row i's x being xs[xi[i]] and its m
+// m[i]/scale (the rows' frequencies and scaled mean spends, formed as they
+// are read rather than stored); ok is false when either has no variance.
+func ggPearson(xs []float64, xi []int32, m []float64, scale float64, w []float64) (r float64, ok bool) {
 	weight := func(i int) float64 {
 		if w == nil {
 			return 1
@@ -375,17 +369,17 @@ func ggPearson(x, m, w []float64) (r float64, ok bool) {
 		return w[i]
 	}
 	var sw, sx, sm float64
-	for i := range x {
+	for i, g := range xi {
 		wi := weight(i)
 		sw += wi
-		sx += wi * x[i]
-		sm += wi * m[i]
+		sx += wi * xs[g]
+		sm += wi * (m[i] / scale)
 	}
 	mx, mm := sx/sw, sm/sw
 	var cxx, cmm, cxm float64
-	for i := range x {
+	for i, g := range xi {
 		wi := weight(i)
-		dx, dm := x[i]-mx, m[i]-mm
+		dx, dm := xs[g]-mx, m[i]/scale-mm
 		cxx += wi * dx * dx
 		cmm += wi * dm * dm
 		cxm += wi * dx * dm

@@ -85,12 +85,14 @@ func TestFitGammaGammaCDNOW(t *testing.T) {
 		t.Errorf("unexpected correlation warning: %q", warned)
 	}
 	var xs, ms, ws []float64
+	var xi []int32
 	for i, x := range d.Frequency {
 		if x > 0 {
+			xi = append(xi, int32(len(xs)))
 			xs, ms, ws = append(xs, x), append(ms, d.Monetary[i]), append(ws, 1)
 		}
 	}
-	if c, ok := ggPearson(xs, ms, ws); !ok || math.Abs(c-0.11) > 0.005 {
+	if c, ok := ggPearson(xs, xi, ms, 1, ws); !ok || math.Abs(c-0.11) > 0.005 {
 		t.Errorf("Pearson correlation of x and mean spend %v, FHL (2005) report 0.11", c)
 	}
 

@@ -1109,7 +1109,10 @@ func (ev *pnbdEval) term(xc *pnbdXConst, which int, u, lPu, lQu float64, out *pn
 		var v float64
 		var g4 [4]float64
 		var h4 [10]float64
-		if z > pnbdSeriesMaxZ && split { // as pnbdLogJc, with the tail of this frequency
+		if split {
+			// As pnbdLogJc, with the tail of this frequency: beyond the
+			// series' limit, and below it where the table (as long as
+			// pnbdLogJc's own at this z, or longer) did not reach.
 			v, g4, h4 = pnbdSplitcWith(p, q, xc.c, Pu, Qu, ev.D, ev.order, *tail)
 		} else {
 			v, g4, h4 = pnbdLogJc(p, q, xc.c, Pu, Qu, ev.D, ev.order)

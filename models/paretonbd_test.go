@@ -1137,3 +1137,50 @@ func BenchmarkParetoNBDData(b *testing.B) {
 		newPNBDData(d)
 	}
 }
+
+// TestParetoNBDTermReusesTail checks that a likelihood term whose series
+// does not reach (its table cut short here) takes the quadrature path with
+// the tail its frequency cached for the evaluation, below the series'
+// limit too, and that this is bit for bit what pnbdLogJc computes afresh
+// when its own series does not reach (pnbdSplitc): the tail is the same
+// function of the exponents, D and the order. And pnbdLogJc's own table at
+// z ≤ pnbdSeriesMaxZ is never longer than the cached one of a frequency
+// that splits (pnbdTerms(pnbdSeriesMaxZ) is the longest), so where the
+// cached table does not reach, neither does pnbdLogJc's series.
+func TestParetoNBDTermReusesTail(t *testing.T) {
+	for z := 0.01; z <= pnbdSeriesMaxZ; z += 0.01 {
+		if pnbdTerms(z) > pnbdTerms(pnbdSeriesMaxZ) {
+			t.Fatalf("pnbdTerms(%v) = %d > pnbdTerms(%v) = %d", z, pnbdTerms(z), pnbdSeriesMaxZ, pnbdTerms(pnbdSeriesMaxZ))
+		}
+	}
+	// α = 10, β = 0.1: P = 0.1, Q = 10, D = 9.9; t_x = 0.5 gives z = 0.943
+	// (the frequency's J1 splits), t_x = 5 gives z = 0.66 (the series').
+	d := &Data{Frequency: []float64{2, 2}, Recency: []float64{0.5, 5}, T: []float64{10, 10}}
+	pd := newPNBDData(d)
+	for order := 0; order <= 2; order++ {
+		ev := pd.prepare([4]float64{0.6, 10, 0.9, 0.1}, order)
+		xc := &ev.xc[0]
+		if !xc.split1 {
+			t.Fatal("the frequency's J1 does not split: the test's premise is gone")
+		}
+		xc.t1 = xc.t1[:3] // the series at z = 0.66 needs more terms
+		u := 5.0
+		Pu, Qu := ev.P+u, ev.Q+u
+		var got, want pnbdTerm
+		ev.term(xc, 1, u, math.Log(Pu), math.Log(Qu), &got)
+		v, g4, h4 := pnbdSplitc(xc.p1, xc.q1, xc.c, Pu, Qu, ev.D, order)
+		want.e, want.h = ev.lnS+v, 1
+		if order > 0 {
+			ev.finish(xc, 1, &g4, &h4, &want)
+		}
+		if got != want {
+			t.Errorf("order %d: term %+v, pnbdSplitc's %+v", order, got, want)
+		}
+		xc.tail1.lt++ // a marked tail: the term must read it
+		ev.term(xc, 1, u, math.Log(Pu), math.Log(Qu), &got)
+		marked, _, _ := pnbdSplitcWith(xc.p1, xc.q1, xc.c, Pu, Qu, ev.D, order, xc.tail1)
+		if got.e != ev.lnS+marked || marked == v {
+			t.Errorf("order %d: the term (e = %v) did not use its frequency's cached tail (e = %v with it)", order, got.e, ev.lnS+marked)
+		}
+	}
+}

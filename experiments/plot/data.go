@@ -35,21 +35,16 @@ import (
 	"github.com/clv-dev/clv/models"
 )
 
-// Customer is one customer of the main window, as the figures need it:
-// the calibration history (in the run's time unit) and the holdout
-// actuals.
-type Customer struct {
-	ID               string
-	Frequency        float64 // repeat purchases x in calibration
-	Recency          float64 // t_x
-	T                float64 // time from the first purchase to the calibration end
-	FrequencyHoldout float64 // purchases in the holdout
-	RevenueHoldout   float64 // revenue in the holdout (0 without amounts)
-	// Activity is the calibration activity bitmap (models.Customer.Activity;
-	// 0 when not computed or read back from a results folder), which the
-	// tracking plot's holdout forecast of the retention heuristic reads.
-	Activity uint64
-}
+// Customer is one customer of the main window as the figures read it: a
+// row of the run's summary, whose calibration history (Frequency,
+// Recency, T in the run's time unit, and the Activity bitmap, 0 when not
+// computed or read back from a results folder, which the tracking plot's
+// holdout forecast of the retention heuristic reads), holdout purchases
+// (FrequencyHoldout) and ID the figures read. InputFromArtifacts hands the
+// figures the summary's rows themselves, not a copy (a copy of a million
+// customers is 61 MB more of the run's peak memory); the holdout revenue
+// is Input.revenueHoldout's.
+type Customer = datasets.CustomerSummary
 
 // Predicted holds one model's holdout predictions, one per customer in
 // the order of Input.Customers.
@@ -167,9 +162,13 @@ type Input struct {
 	CalibrationEnd time.Time
 	HoldoutEnd     time.Time
 	// Models lists the models with predictions, in report order.
-	Models      []string
-	Customers   []Customer
-	Predictions map[string]Predicted
+	Models    []string
+	Customers []Customer
+	// RevenueHoldout, when not nil, is every customer's holdout revenue
+	// (read back from predictions.csv); otherwise it is each row's
+	// FrequencyHoldout × MonetaryHoldout (see revenueHoldout).
+	RevenueHoldout []float64
+	Predictions    map[string]Predicted
 	// Fits holds the fitted models; a model may be missing (a heuristic
 	// read back from disk), and then its model curves are left out.
 	Fits map[string]models.FittedPurchases
@@ -793,12 +792,18 @@ func ConditionalExpectations(in *Input) (*ConditionalData, error) {
 	cd := &ConditionalData{Unit: in.Unit.Name, Buckets: bucketLabels(), Customers: make([]int, Buckets)}
 	cd.HoldoutLength, cd.Forecast = predictionLength(in), forecast(in)
 	group := make([]uint8, n) // Buckets fit in a byte
+	// The actual holdout purchases are summed in the same pass over the
+	// customers' rows (a million rows of over 100 bytes), in their order.
+	actual := make([]float64, Buckets)
 	for i := range in.Customers {
 		if err := in.stoppedAt(i); err != nil {
 			return nil, err
 		}
-		group[i] = uint8(bucketOf(in.Customers[i].Frequency))
-		cd.Customers[group[i]]++
+		c := &in.Customers[i]
+		g := uint8(bucketOf(c.Frequency))
+		group[i] = g
+		cd.Customers[g]++
+		actual[g] += c.FrequencyHoldout
 	}
 	means := func(sum []float64) Floats {
 		out := make(Floats, Buckets)
@@ -815,14 +820,7 @@ func ConditionalExpectations(in *Input) (*ConditionalData, error) {
 		x[b] = float64(b)
 	}
 	if !cd.Forecast {
-		sum := make([]float64, Buckets)
-		for i := range in.Customers {
-			if err := in.stoppedAt(i); err != nil {
-				return nil, err
-			}
-			sum[group[i]] += in.Customers[i].FrequencyHoldout
-		}
-		cd.Series = append(cd.Series, Series{Key: KeyActual, X: x, Y: means(sum)})
+		cd.Series = append(cd.Series, Series{Key: KeyActual, X: x, Y: means(actual)})
 	}
 	for _, m := range in.Models {
 		p, ok := in.Predictions[m]
@@ -960,7 +958,7 @@ func Gains(in *Input) (*GainsData, error) {
 		c := &in.Customers[i]
 		actual[i] = c.FrequencyHoldout
 		if target == experiments.TargetRevenue {
-			actual[i] = c.RevenueHoldout
+			actual[i] = in.revenueHoldout(i)
 		}
 		total += actual[i]
 	}

@@ -99,3 +99,33 @@ func TestEncodeWhiteningNoRows(t *testing.T) {
 		}
 	}
 }
+
+// encodeWhitening leaves every row white: white rows at the top (left as
+// they are), rows of colour, white rows again, rows repeating a row of
+// colour, and an image ending on colour.
+func TestEncodeWhiteningRows(t *testing.T) {
+	const w = 9
+	rows := []string{"white", "white", "colour", "colour", "white", "white", "colour", "other", "other"}
+	img := image.NewRGBA(image.Rect(0, 0, w, len(rows)))
+	for y, kind := range rows {
+		for x := range w {
+			c := [4]byte{0xff, 0xff, 0xff, 0xff}
+			switch kind {
+			case "colour":
+				c = [4]byte{byte(x), 0x40, 0x80, 0xff}
+			case "other":
+				c = [4]byte{0x10, byte(3 * x), 0x20, 0xff}
+			}
+			copy(img.Pix[y*img.Stride+4*x:], c[:])
+		}
+	}
+	var e rgbEncoder
+	for pass := range 2 { // the second on the image the first left white
+		if err := e.encodeWhitening(img); err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Count(img.Pix, []byte{0xff}) != len(img.Pix) {
+			t.Fatalf("pass %d: the image is not white after encoding", pass)
+		}
+	}
+}

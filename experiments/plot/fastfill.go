@@ -1,6 +1,7 @@
 package plot
 
 import (
+	"encoding/binary"
 	"image"
 	"image/color"
 	"math"
@@ -37,6 +38,7 @@ type rasterCanvas struct {
 	r       *raster.Rasterizer
 	painter fastPainter
 	path    raster.Path
+	spans   []raster.Span // a rectangle's (see rectangle.spans)
 	// colors is the current colour and those saved by Push, as
 	// vgimg.Canvas keeps them.
 	colors []color.Color
@@ -55,6 +57,7 @@ func newRasterCanvas(img *image.RGBA, dpi int, glyphs *glyphCache) *rasterCanvas
 	ctx := gg.NewContextForRGBA(img)
 	ctx.SetLineCapButt()
 	ctx.InvertY()
+	ctx.SetInterpolator(glyphInterpolator{}) // gg's BiLinear, faster at rotated text
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	rc := &rasterCanvas{ctx: ctx, img: img, r: raster.NewRasterizer(w, h), colors: []color.Color{color.Black}, glyphs: glyphs, blank: true}
 	rc.painter.RGBAPainter = raster.NewRGBAPainter(img)
@@ -97,7 +100,9 @@ func (c *rasterCanvas) Pop() {
 }
 
 // Fill implements vg.Canvas: a path of straight lines is rasterized here
-// (see rasterCanvas), one with arcs or curves by vgimg.
+// (see rasterCanvas), an axis-aligned rectangle's spans computed directly
+// (see rectangle.spans: heat-map cells and bars, thousands a figure), one
+// with arcs or curves by vgimg.
 func (c *rasterCanvas) Fill(p vg.Path) {
 	clr := c.colors[len(c.colors)-1]
 	if r, g, b, a := clr.RGBA(); c.blank && r&g&b&a == 0xffff {
@@ -111,10 +116,16 @@ func (c *rasterCanvas) Fill(p vg.Path) {
 		}
 	}
 	c.buildPath(p)
+	c.painter.SetColor(clr)
+	if r, ok := rectangleOf(c.path, c.img.Rect.Dx(), c.img.Rect.Dy()); ok {
+		// The rasterizer's spans, without its cells.
+		c.spans = r.spans(c.spans[:0], c.img.Rect.Dx())
+		c.painter.Paint(c.spans, true)
+		return
+	}
 	c.r.UseNonZeroWinding = true // gg's default fill rule, which vgimg keeps
 	c.r.Clear()
 	c.r.AddPath(c.path)
-	c.painter.SetColor(clr)
 	c.r.Rasterize(&c.painter)
 }
 
@@ -208,10 +219,18 @@ func (p *fastPainter) Paint(ss []raster.Span, done bool) {
 	}
 }
 
-// fillPixels sets every 4-byte pixel of pix to rgba, doubling the copied
-// part.
+// fillPixels sets every 4-byte pixel of pix to rgba: a short run (a row
+// of a heat-map cell or a bar, a few hundred bytes) two pixels a store, a
+// long one by doubling the copied part (copy moves many bytes an
+// instruction, but a call of it costs as much as several stores).
 func fillPixels(pix []byte, rgba [4]byte) {
-	if len(pix) == 0 {
+	if len(pix) < shortFill {
+		two := uint64(binary.LittleEndian.Uint32(rgba[:])) * (1<<32 + 1)
+		i := 0
+		for ; i+8 <= len(pix); i += 8 {
+			binary.LittleEndian.PutUint64(pix[i:i+8], two)
+		}
+		copy(pix[i:], rgba[:])
 		return
 	}
 	copy(pix, rgba[:])
@@ -219,6 +238,11 @@ func fillPixels(pix []byte, rgba [4]byte) {
 		copy(pix[n:], pix[:n])
 	}
 }
+
+// shortFill is the bytes below which fillPixels stores words rather than
+// copying (faster below it at the widths of the heat maps' cells, slower
+// above).
+const shortFill = 256
 
 // FillString implements vg.Canvas as vgimg.Canvas.FillString does, with
 // gg's drawing of the glyphs done here when the text is upright (the

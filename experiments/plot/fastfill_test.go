@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"git.sr.ht/~sbinet/gg"
@@ -131,5 +132,40 @@ func TestRasterCanvasShapes(t *testing.T) {
 	}
 	if p, differ := firstDifference(fast.img, want); differ {
 		t.Errorf("pixel %v is %v, gg draws %v", p, fast.img.RGBAAt(p.X, p.Y), want.RGBAAt(p.X, p.Y))
+	}
+}
+
+// fillPixels fills runs of every length around shortFill, short and long,
+// with the colour and nothing beyond them.
+func TestFillPixels(t *testing.T) {
+	rgba := [4]byte{1, 2, 3, 4}
+	for n := 0; n <= 2*shortFill+12; n += 4 {
+		buf := make([]byte, n+8)
+		fillPixels(buf[:n], rgba)
+		for i := range n {
+			if buf[i] != rgba[i%4] {
+				t.Fatalf("%d bytes: byte %d is %d", n, i, buf[i])
+			}
+		}
+		if !bytes.Equal(buf[n:], make([]byte, 8)) {
+			t.Fatalf("%d bytes: the bytes after the run are %v", n, buf[n:])
+		}
+	}
+}
+
+// BenchmarkFillPixels fills 40 rows of a 300-dpi canvas, each a run of
+// a heat-map cell's width (232 bytes), a narrow bar's (60) and a wide
+// fill's (4000).
+func BenchmarkFillPixels(b *testing.B) {
+	const stride = 9000
+	buf := make([]byte, 40*stride)
+	for _, n := range []int{60, 232, 4000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			for b.Loop() {
+				for r := range 40 {
+					fillPixels(buf[r*stride:r*stride+n], [4]byte{1, 2, 3, 0xff})
+				}
+			}
+		})
 	}
 }

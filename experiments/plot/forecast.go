@@ -202,15 +202,29 @@ func classedSums(in *Input, rc models.RecencyClassed, ht *historyTable, ts []flo
 	}
 	vals := make([]float64, len(first)*nt)
 	parallelRange(len(first), func(k int) { eval(first[k], vals[k*nt:(k+1)*nt]) })
+	// Each key's values are looked at once, not once per history: a
+	// history of a key with a value not finite is the error, the first in
+	// the order of the sum.
+	bad := make([]bool, len(first))
+	for k := range first {
+		for _, v := range vals[k*nt : (k+1)*nt] {
+			bad[k] = bad[k] || !finite(v)
+		}
+	}
 	out := make([]float64, nt)
 	for g, k := range key {
 		if err := in.stoppedAt(g); err != nil {
 			return nil, err
 		}
-		for j, v := range vals[int(k)*nt : int(k+1)*nt] {
-			if !finite(v) {
-				return nil, hs[g].notFinite(v, ts[j])
+		kv := vals[int(k)*nt : int(k+1)*nt]
+		if bad[k] {
+			for j, v := range kv {
+				if !finite(v) {
+					return nil, hs[g].notFinite(v, ts[j])
+				}
 			}
+		}
+		for j, v := range kv {
 			out[j] += ht.count[g] * v
 		}
 	}

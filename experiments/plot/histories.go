@@ -108,7 +108,7 @@ func (t *historyTables) plainTable() (*historyTable, error) {
 		return nil, err
 	}
 	if rows != nil {
-		return rows.table(t.in.Customers), nil
+		return rows.table(t.in.Customers, t.in.Patterns), nil
 	}
 	return plainTable(t.in)
 }
@@ -220,13 +220,20 @@ func newRowOrder(in *Input, pt *datasets.Patterns) (*rowOrder, error) {
 	return ro, nil
 }
 
-// table returns the distinct histories of the customers cs the rows are
-// numbered by: each the first customer's.
-func (ro *rowOrder) table(cs []Customer) *historyTable {
+// table returns the distinct histories of the customers cs the rows of
+// pt are numbered by: each the first customer's, read from the row (the
+// same values, newRowOrder checked, in a table that stays in the cache,
+// not a summary row of over 100 bytes a customer), but for a zero, which
+// may be the customer's −0.
+func (ro *rowOrder) table(cs []Customer, pt *datasets.Patterns) *historyTable {
 	ht := &historyTable{hs: make([]history, len(ro.first)), count: ro.count}
-	for g, i := range ro.first {
-		c := &cs[i]
-		ht.hs[g] = history{x: c.Frequency, tx: c.Recency, T: c.T}
+	for g, r := range ro.rows {
+		h := history{x: pt.Frequency[r], tx: pt.Recency[r], T: pt.T[r]}
+		if h.x == 0 || h.tx == 0 || h.T == 0 {
+			c := &cs[ro.first[g]]
+			h = history{x: c.Frequency, tx: c.Recency, T: c.T}
+		}
+		ht.hs[g] = h
 	}
 	return ht
 }

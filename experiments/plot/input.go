@@ -39,15 +39,8 @@ func InputFromArtifacts(a *experiments.Artifacts) (*Input, error) {
 	if s.HasHoldout {
 		in.HoldoutEnd = s.HoldoutEnd
 	}
-	in.Customers = make([]Customer, len(s.Customers))
-	for i := range s.Customers {
-		// Field by field: copying whole structs that hold a pointer (the
-		// id) costs a bulk write barrier each while the collector runs,
-		// as it does beside the score stage.
-		c, d := &s.Customers[i], &in.Customers[i]
-		d.ID, d.Frequency, d.Recency, d.T, d.Activity = c.ID, c.Frequency, c.Recency, c.T, c.Activity
-		d.FrequencyHoldout, d.RevenueHoldout = c.FrequencyHoldout, c.FrequencyHoldout*c.MonetaryHoldout
-	}
+	// The summary's rows themselves: the figures only read them.
+	in.Customers = s.Customers
 	var order []string
 	if a.Config != nil {
 		order = a.Config.Models
@@ -79,6 +72,17 @@ func InputFromArtifacts(a *experiments.Artifacts) (*Input, error) {
 		in.Predictions[m] = pr
 	}
 	return in, nil
+}
+
+// revenueHoldout returns customer i's holdout revenue: in.RevenueHoldout's
+// when set, otherwise the row's purchases times their mean amount (the
+// revenue_holdout column of predictions.csv).
+func (in *Input) revenueHoldout(i int) float64 {
+	if in.RevenueHoldout != nil {
+		return in.RevenueHoldout[i]
+	}
+	c := &in.Customers[i]
+	return c.FrequencyHoldout * c.MonetaryHoldout
 }
 
 // InputFromDir reads the figures' input back from a results folder:
@@ -240,12 +244,13 @@ func readPredictions(path string, in *Input) error {
 			return v, nil
 		}
 		var c Customer
+		var revenue float64
 		c.ID = rec[col["customer_id"]]
 		fields := []struct {
 			name string
 			dst  *float64
 		}{{"frequency", &c.Frequency}, {"recency", &c.Recency}, {"T", &c.T},
-			{"frequency_holdout", &c.FrequencyHoldout}, {"revenue_holdout", &c.RevenueHoldout}}
+			{"frequency_holdout", &c.FrequencyHoldout}, {"revenue_holdout", &revenue}}
 		for _, fd := range fields {
 			if *fd.dst, err = val(fd.name); err != nil {
 				return err
@@ -253,6 +258,7 @@ func readPredictions(path string, in *Input) error {
 		}
 		c.Recency, c.T = days(c.Recency), days(c.T)
 		in.Customers = append(in.Customers, c)
+		in.RevenueHoldout = append(in.RevenueHoldout, revenue)
 		for _, m := range in.Models {
 			v, err := val(m + "_purchases")
 			if err != nil {

@@ -91,25 +91,33 @@ func (e *rgbEncoder) encodeRGB(img *image.RGBA, whiten bool) (opaque bool, err e
 	var sum adler32Sum
 	sum.reset()
 	prev := e.zeros // above the first row: zeros
+	// prevWhite is whether prev is known to be white already, which
+	// whitening then leaves as it is: the first row when it is white, and
+	// every row equal to a white row above it (the blank margins).
+	prevWhite := false
 	for y := range height {
 		cur := img.Pix[y*img.Stride : y*img.Stride+4*width]
 		row := e.deflate.nextRow()
 		row[0] = 2 // the Up filter
 		e.spans = e.spans[:0]
+		curWhite := false
 		if y > 0 && bytes.Equal(cur, prev) {
 			clear(row[1:n]) // opaque as the row above
 			e.spans = append(e.spans, span{1, n})
+			curWhite = prevWhite
 		} else if e.spans, opaque = upFilter(row[1:], cur, prev, y > 0, e.spans); !opaque {
 			return false, nil
+		} else if y == 0 && whiten {
+			curWhite = bytes.Equal(cur, e.white[:4*width])
 		}
 		sum.addRow(row[:n], e.spans)
 		e.deflate.addRow(e.spans)
-		if whiten && y > 0 {
+		if whiten && y > 0 && !prevWhite {
 			copy(prev, e.white)
 		}
-		prev = cur
+		prev, prevWhite = cur, curWhite
 	}
-	if whiten && height > 0 { // with no row, prev is e.zeros: the row above row 0
+	if whiten && height > 0 && !prevWhite { // with no row, prev is e.zeros: the row above row 0
 		copy(prev, e.white)
 	}
 	e.stream = binary.BigEndian.AppendUint32(e.deflate.finish(), sum.value())

@@ -280,7 +280,7 @@ func writeResultsFolder(t testing.TB, dir string, in *Input) {
 		purchases[m], revenue[m] = p.purchases(), rankedCopy(p, experiments.TargetRevenue)
 	}
 	for i, c := range in.Customers {
-		sb.WriteString(strings.Join([]string{c.ID, g(c.Frequency), g(c.Recency), g(c.T), "0", g(c.FrequencyHoldout), "0", g(fxHoldout), g(c.RevenueHoldout)}, ","))
+		sb.WriteString(strings.Join([]string{c.ID, g(c.Frequency), g(c.Recency), g(c.T), "0", g(c.FrequencyHoldout), "0", g(fxHoldout), g(in.revenueHoldout(i))}, ","))
 		for _, m := range in.Models {
 			sb.WriteString("," + g(purchases[m][i]) + ",0.5," + g(revenue[m][i]) + ",0")
 		}
@@ -323,8 +323,8 @@ func TestInputFromDir(t *testing.T) {
 		if g.ID != c.ID || g.Frequency != c.Frequency || g.Recency != c.Recency || g.T != c.T || g.FrequencyHoldout != c.FrequencyHoldout {
 			t.Fatalf("customer %d: got %+v, want %+v", i, g, c)
 		}
-		if g.RevenueHoldout != c.RevenueHoldout {
-			t.Fatalf("customer %d: revenue %v, want %v", i, g.RevenueHoldout, c.RevenueHoldout)
+		if got.revenueHoldout(i) != want.revenueHoldout(i) {
+			t.Fatalf("customer %d: revenue %v, want %v", i, got.revenueHoldout(i), want.revenueHoldout(i))
 		}
 	}
 	for _, m := range want.Models {

@@ -50,8 +50,9 @@ func WriteAll(dir string, a *experiments.Artifacts) error {
 // scores, and returns the function that, given the run's complete
 // artifacts (their metrics are what it reads), computes and draws the
 // others and writes plots/data.json. The files are those WriteAll writes
-// from the complete artifacts, byte for byte. The customers and
-// predictions are let go once the first figures' data is computed.
+// from the complete artifacts, byte for byte. The predictions' columns
+// are let go once the first figures' data is computed (the customers are
+// the run's own summary rows, which the run keeps).
 //
 // Both steps stop soon after ctx ends (between figures, and every few
 // thousand customers in the loops over them) and return ctx's error.

@@ -69,7 +69,10 @@ func Put(dst []byte, v float64) int {
 	case mant == 0:
 		digits, exp10 = shortestAtPowerOfTwo(exp - bias - mantBits)
 	default:
-		digits, exp10 = shortest(mant|1<<mantBits, exp-bias-mantBits)
+		if n := putRegular(out[at:at+maxLen], mant|1<<mantBits, exp-bias-mantBits); n > 0 {
+			return at + n
+		}
+		digits, exp10 = shortestEdge(mant|1<<mantBits, exp-bias-mantBits)
 	}
 	return at + putDecimal(out[at:at+maxLen], digits, exp10)
 }
@@ -98,15 +101,22 @@ func putNonFinite(out []byte, b uint64) int {
 	return copy(out, "+Inf")
 }
 
-// shortest returns the shortest decimal digits·10^exp10 that rounds to
-// mant·2^exp (ties to even; mant has its top bit, 2⁵², and others), as
-// Dragonbox computes it (Algorithms 5.2 and 5.4 of the paper). The usual case, an
-// interval's end neither hit nor tied, picks between the big divisor's
-// result and the small divisor's without a branch (which one it is is as
-// good as random); the rest is shortestEdge's. Its first lines repeat
-// shortestEdge's on purpose: shared through a call, they cost shortest
-// its inlining and the formatting about 30%.
-func shortest(mant uint64, exp int) (digits uint64, exp10 int) {
+// putRegular writes mant·2^exp (mant has its top bit, 2⁵², and others)
+// at the start of out (maxLen bytes) in strconv's 'g' layout, its
+// shortest digits computed as Dragonbox's usual case does (Algorithms 5.2
+// and 5.4 of the paper), and returns the length; it returns 0 when an
+// end of the rounding interval is hit or tied (shortestEdge's cases).
+//
+// With k0 = −⌊exp·log₁₀2⌋, the interval's upper end scaled by 10^(κ+k0)
+// is zi, in [4.5·10¹⁷, 9.01·10¹⁸): the big divisor's s = ⌊zi/10³⌋ has 15
+// digits or, from 10¹⁵ on, 16, and the small divisor's 10s+t one more.
+// Either result, ten times s with t or without, scaled to 17 digits is
+// what putDigits lays out, and the decimal point falls after 16 − k0
+// digits, one more when s has 16, whichever it is (the small divisor's
+// exponent is one less); which one it is, as good as random, is picked
+// without a branch. Only the big divisor's result may end in zeros (a
+// small divisor's 10s+0 would be the big divisor's s).
+func putRegular(out []byte, mant uint64, exp int) int {
 	k0 := -mulLog10of2(exp)
 	phi, beta := scaledPow10(kappa+k0, exp)
 	zi, _ := mulPow10(uint64(mant*2+1)<<beta, phi)
@@ -115,17 +125,21 @@ func shortest(mant uint64, exp int) (digits uint64, exp10 int) {
 	d := r + p10k/2 - delta/2
 	t, rho := d/p10k, d%p10k
 	if r == 0 || r == delta || rho == 0 {
-		return shortestEdge(mant, exp)
+		return 0
 	}
-	digits, exp10 = 10*s+uint64(t), -k0
-	if r < delta {
-		digits, exp10 = s, -k0+1
+	var long, small uint64 // s has 16 digits; the result is the small divisor's
+	if s >= 1e15 {
+		long = 1
 	}
-	if digits%10 == 0 && r < delta { // only the big divisor's result may end in zeros
-		digits, zeros := trimZeros(digits)
-		return digits, exp10 + zeros
+	if r >= delta {
+		small = 1
 	}
-	return digits, exp10
+	nd := 15 + int(long+small)
+	if s%10 == 0 && small == 0 { // rarely true, tested first
+		_, zeros := trimZeros(s)
+		nd -= zeros
+	}
+	return putDigits(out, (10*s+uint64(t)&-small)*(10-9*long), nd, 16+int(long)-k0)
 }
 
 // p10k and p10k1 are 10^κ and 10^(κ+1).
@@ -251,15 +265,22 @@ func trimZeros(x uint64) (uint64, int) {
 
 // putDecimal writes digits·10^exp10 (0 < digits < 10¹⁷, the shortest
 // digits of a float64) at the start of out (maxLen bytes) in strconv's
-// 'g' layout, %e when the exponent of the first digit is below −4 or at
-// least 6, %f otherwise, and returns its length. The digits, scaled to
-// exactly 17 by the trailing zeros they lack (digits17), are laid out in
-// three little-endian words shifted and merged in registers and stored
-// whole: the bytes past the number are beyond its length.
+// 'g' layout (see putDigits) and returns its length.
 func putDecimal(out []byte, digits uint64, exp10 int) int {
 	nd := decimalLen(digits)
-	dp := nd + exp10 // the decimal point's position after the first digit
-	first, a, b := digits17(digits * pow10u64[17-nd])
+	return putDigits(out, digits*pow10u64[17-nd], nd, nd+exp10)
+}
+
+// putDigits writes the first nd digits of x (exactly 17 digits, the
+// first nonzero: a float64's shortest digits and the zeros that scale
+// them), with the decimal point after the first dp, at the start of out
+// (maxLen bytes) in strconv's 'g' layout, %e when the exponent of the
+// first digit is below −4 or at least 6, %f otherwise, and returns its
+// length. The digits are laid out in three little-endian words shifted
+// and merged in registers and stored whole: the bytes past the number
+// are beyond its length.
+func putDigits(out []byte, x uint64, nd, dp int) int {
+	first, a, b := digits17(x)
 	switch {
 	case dp <= -4 || dp > 6: // %e: d.ddde±dd
 		return putExponent(out, first, a, b, nd, dp-1)
@@ -317,40 +338,11 @@ const maxLen = 32
 // digits17 returns the 17 decimal digits of x < 10¹⁷ (leading zeros
 // included): the first as an ASCII byte, the next eight and the last
 // eight as little-endian words of ASCII digits (eightDigits' layout).
-// x's first nine digits and its last eight are each read from the left,
-// two digits a step (the fixed-point method of the jeaiii itoa; see
-// fraction8 and fourPairs).
 func digits17(x uint64) (first, a, b uint64) {
 	hi := x / 1e8
-	f, g := fraction8(hi), fraction8(x-hi*1e8)
-	return '0' + f>>32, fourPairs(f), fourPairs(g)
+	f := hi / 1e8
+	return '0' + f, eightDigits(uint32(hi - f*1e8)), eightDigits(uint32(x - hi*1e8))
 }
-
-// fraction8 returns x·2³²/10⁸ for x < 10⁹, rounded up by less than
-// 2³²/10⁸ (at most 1 + 10⁹/2²⁵ < 31): x's first digit in the integer
-// part, the next eight in the 32-bit fraction, which fourPairs reads. Each
-// of its steps multiplies the error by 100, and a fraction that is a
-// multiple of 10⁻⁸ below 1 stays below 1 with it: the digits are exact.
-func fraction8(x uint64) uint64 { return (x*1441151881)>>25 + 1 } // ⌈2⁵⁷/10⁸⌉
-
-// fourPairs returns the eight digits of the fraction of f (fraction8),
-// two a step: the fraction times 100, whose integer part is the next
-// pair.
-func fourPairs(f uint64) uint64 {
-	const frac = 1<<32 - 1
-	f = f & frac * 100
-	w := pair(f >> 32)
-	f = f & frac * 100
-	w |= pair(f>>32) << 16
-	f = f & frac * 100
-	w |= pair(f>>32) << 32
-	f = f & frac * 100
-	return w | pair(f>>32)<<48
-}
-
-// pair returns the two ASCII digits of p < 100, the first in the low
-// byte.
-func pair(p uint64) uint64 { return uint64(pairs[2*p]) | uint64(pairs[2*p+1])<<8 }
 
 // decimalLen returns the number of decimal digits of x > 0.
 func decimalLen(x uint64) int {

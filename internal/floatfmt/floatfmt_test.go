@@ -62,7 +62,39 @@ func adversarial() []float64 {
 	for i := uint64(0); i < 20000; i++ {
 		vs = append(vs, math.Float64frombits(i), math.Float64frombits(0x000fffffffffffff-i)) // subnormals
 	}
+	// Halfway cases: m·2^e for small |e| is exact with more than 17
+	// digits, and its shortest digits end on a tie more often than
+	// random values' do (the last digit's 5 or the interval's ends exact).
+	rng := rand.New(rand.NewPCG(9, 10))
+	for e := -12; e <= 12; e++ {
+		for range 2000 {
+			m := 1<<52 | rng.Uint64N(1<<52)
+			vs = append(vs, math.Ldexp(float64(m), e), math.Ldexp(float64(m|1), e), math.Ldexp(float64(m&^0xff|0x80), e))
+		}
+	}
 	return vs
+}
+
+// TestRegularRanges checks, for every exponent of a normal float64 and
+// the least and greatest significands, the ranges putRegular's layout
+// rests on: the big divisor's s has 15 or 16 digits and the interval's
+// width δ, in units of the small divisor's last digit, is in [100, 1000)
+// (so that the small divisor's digit t is 1 … 9 and its result never
+// ends in a zero).
+func TestRegularRanges(t *testing.T) {
+	for biased := 1; biased < 0x7ff; biased++ {
+		exp := biased - bias - mantBits
+		for _, mant := range []uint64{1<<mantBits + 1, 1<<(mantBits+1) - 1} {
+			k0 := -mulLog10of2(exp)
+			phi, beta := scaledPow10(kappa+k0, exp)
+			zi, _ := mulPow10(uint64(mant*2+1)<<beta, phi)
+			s := zi / p10k1
+			delta := phi.Hi >> (64 - 1 - beta)
+			if s < 1e14 || s >= 1e16 || delta < 100 || delta >= 1000 {
+				t.Fatalf("exponent %d, significand %#x: s = %d, δ = %d", exp, mant, s, delta)
+			}
+		}
+	}
 }
 
 // TestNumberAdversarial checks AppendNumber and Put against strconv on
