@@ -215,14 +215,15 @@ func (sc *Scorer) idRanks() []int32 {
 }
 
 // idOrder returns the customers in the tie-breaking order of their ids
-// (see PredictionOrder): numeric ids by a radix sort of their values,
+// (see PredictionOrder): numeric ids already in increasing order as they
+// are, other numeric ids by a radix sort of their values,
 // then runs of equal values by string and position; other ids by a
 // comparison sort.
 func (p *pools) idOrder(ids []string) []int32 {
 	keys := p.words.get(len(ids))
 	defer p.words.put(keys)
 	byID := make([]int32, len(ids))
-	numeric := true
+	numeric, ascending := true, true
 	for i, id := range ids {
 		byID[i] = int32(i)
 		k, err := strconv.ParseInt(id, 10, 64)
@@ -231,6 +232,10 @@ func (p *pools) idOrder(ids []string) []int32 {
 			break
 		}
 		keys[i] = uint64(k) ^ 1<<63 // signed order as unsigned
+		ascending = ascending && (i == 0 || keys[i] > keys[i-1])
+	}
+	if numeric && ascending { // in id order already (a summary by id)
+		return byID
 	}
 	byString := func(a, b int32) int {
 		if c := strings.Compare(ids[a], ids[b]); c != 0 {
