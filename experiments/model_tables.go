@@ -72,6 +72,19 @@ func (wr *windowResult) modelTables(ctx context.Context, cfg *Config, reg *model
 	}
 }
 
+// expectSegments tells the window's Scorer the segments modelTables will
+// ask of the models with tables (see Scorer.expectSegments), so that the
+// score stage totals them in the walk that scores the segment target.
+func (wr *windowResult) expectSegments(reg *models.Registry, tables map[string]*modelTables, segTarget string, groups int) {
+	for name := range tables {
+		act, actR := wr.modelActuals(reg, name)
+		if segTarget == TargetRevenue {
+			act = actR
+		}
+		wr.scorer().expectSegments(act, max(1, min(groups, len(act))))
+	}
+}
+
 // totalCLV returns the sum of a prediction's CLVs, in customer order.
 func totalCLV(p *Prediction) float64 {
 	total := 0.0

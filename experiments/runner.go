@@ -747,6 +747,7 @@ func scoreWithTables(ctx context.Context, cfg *Config, reg *models.Registry, wr 
 	}
 	wr.scorer() // made before the goroutines share it
 	wr.expectScored()
+	wr.expectSegments(reg, tables, segTarget, cfg.Segments.Groups)
 	scores, err := scoreWindow(ctx, reg, wr, cfg.Models, func(name string) error {
 		if t := tables[name]; t != nil {
 			wr.modelTables(ctx, cfg, reg, name, segTarget, cfg.Segments.Groups, t)

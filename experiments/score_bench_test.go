@@ -129,7 +129,7 @@ func BenchmarkRevenueOrder(b *testing.B) {
 			rev := wr.preds[names[3]].Column(PredRevenue)
 			cpu := startCPU()
 			for b.Loop() {
-				order, _, err := sc.customerOrder(context.Background(), rev)
+				order, _, _, err := sc.customerOrder(context.Background(), rev)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -190,6 +190,7 @@ func BenchmarkScoreStage(b *testing.B) {
 func scoreStage(b *testing.B, wr *windowResult, cols [][2][]float64, actP, actR []float64) {
 	wr.ranks = nil // a fresh scorer each run, as a run has
 	sc := wr.scorer()
+	sc.expectSegments(actR, 10)
 	for _, c := range cols {
 		if _, err := sc.Score(c[0], actP); err != nil {
 			b.Fatal(err)

@@ -49,6 +49,9 @@ type Scorer struct {
 	mu      sync.Mutex
 	orders  map[sliceKey]*cachedOrder
 	actuals map[sliceKey]*actualOrder
+	// segmentsOf holds the number of groups of the segments expected of
+	// the predictions scored against an actual (see expectSegments).
+	segmentsOf map[sliceKey]int
 
 	// sorting holds a token while an order or the actuals' sort is made:
 	// as many as there are cores, since more at once would not finish
@@ -66,6 +69,7 @@ type pools struct {
 	words  scratch[uint64]
 	places scratch[int32]
 	floats scratch[float64]
+	halves scratch[uint32] // average ranks, doubled (see tiedRanks)
 }
 
 // scratch is a free list of slices, for reuse.
@@ -133,11 +137,17 @@ type cachedOrder struct {
 	// ties are the runs [s, e) of places of the order that hold tied
 	// predictions, for predictions ordered by customer (customerOrder).
 	ties [][2]int32
+	// total is Σ p_i, compensated, in customer order (summed while the
+	// order is made).
+	total float64
 	// rowValues holds the value of each table row when the values are
 	// equal for the customers of every row (nil otherwise), and rowRanks
 	// the average rank (ascending, ties sharing the mean) of each row's
 	// customers.
 	rowValues, rowRanks []float64
+	// segments are the segments totalled while the order's predictions
+	// were scored (see expectSegments; under the Scorer's mu).
+	segments map[segmentsKey][]Segment
 }
 
 // actualOrder is what Score needs of a target's actuals, computed once:
@@ -205,14 +215,15 @@ func (sc *Scorer) idRanks() []int32 {
 }
 
 // idOrder returns the customers in the tie-breaking order of their ids
-// (see PredictionOrder): numeric ids by a radix sort of their values,
+// (see PredictionOrder): numeric ids already in increasing order as they
+// are, other numeric ids by a radix sort of their values,
 // then runs of equal values by string and position; other ids by a
 // comparison sort.
 func (p *pools) idOrder(ids []string) []int32 {
 	keys := p.words.get(len(ids))
 	defer p.words.put(keys)
 	byID := make([]int32, len(ids))
-	numeric := true
+	numeric, ascending := true, true
 	for i, id := range ids {
 		byID[i] = int32(i)
 		k, err := strconv.ParseInt(id, 10, 64)
@@ -221,6 +232,10 @@ func (p *pools) idOrder(ids []string) []int32 {
 			break
 		}
 		keys[i] = uint64(k) ^ 1<<63 // signed order as unsigned
+		ascending = ascending && (i == 0 || keys[i] > keys[i-1])
+	}
+	if numeric && ascending { // in id order already (a summary by id)
+		return byID
 	}
 	byString := func(a, b int32) int {
 		if c := strings.Compare(ids[a], ids[b]); c != 0 {
@@ -308,10 +323,10 @@ func (sc *Scorer) ranked(ctx context.Context, predicted []float64) (*cachedOrder
 				return
 			}
 			defer sc.endSort()
-			if c.rowValues, c.err = sc.rowValues(ctx, predicted); c.err == nil && c.rowValues != nil {
+			if c.rowValues, c.total, c.err = sc.rowValues(ctx, predicted); c.err == nil && c.rowValues != nil {
 				c.order, c.rowRanks, c.err = sc.rowOrder(ctx, c.rowValues)
 			} else if c.err == nil {
-				c.order, c.ties, c.err = sc.customerOrder(ctx, predicted)
+				c.order, c.ties, c.total, c.err = sc.customerOrder(ctx, predicted)
 			}
 			sc.mu.Lock()
 			c.ready = c.err == nil
@@ -413,7 +428,7 @@ func (sc *Scorer) recycle(c *cachedOrder) {
 	sc.places.put(c.order)
 	sc.floats.put(c.rowValues)
 	sc.floats.put(c.rowRanks)
-	c.order, c.rowValues, c.rowRanks, c.of = nil, nil, nil, nil
+	c.order, c.rowValues, c.rowRanks, c.of, c.segments = nil, nil, nil, nil, nil
 }
 
 // notPrediction is the smallest bit pattern of x + 0 that is not a
@@ -427,22 +442,22 @@ const notPrediction = 0x7FF0000000000000
 // radix-sorted stably by the window; runs of equal windows that may hold
 // unequal values are then sorted stably by the full value. It validates
 // the predictions on the way, and returns the runs of places that hold
-// tied predictions.
-func (sc *Scorer) customerOrder(ctx context.Context, predicted []float64) (order []int32, ties [][2]int32, err error) {
+// tied predictions, and their total (see cachedOrder).
+func (sc *Scorer) customerOrder(ctx context.Context, predicted []float64) (order []int32, ties [][2]int32, total float64, err error) {
 	n := len(predicted)
-	vw, err := newValueWindow(ctx, predicted)
+	vw, total, err := newValueWindow(ctx, predicted)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	if vw.hi >= notPrediction {
-		return nil, nil, checkValues(sc.ids, "predicted", predicted)
+		return nil, nil, 0, checkValues(sc.ids, "predicted", predicted)
 	}
 	packed, tmp := sc.words.get(n), sc.words.get(n)
 	defer sc.words.put(packed)
 	defer sc.words.put(tmp)
 	for s := 0; s < n; s += cancelBlock {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		for j, i := range sc.byID[s:min(n, s+cancelBlock)] {
 			packed[s+j] = vw.of(math.Float64bits(predicted[i]+0))<<32 | uint64(i)
@@ -450,7 +465,7 @@ func (sc *Scorer) customerOrder(ctx context.Context, predicted []float64) (order
 	}
 	sorted := radixSortHigh(packed, tmp)
 	if err := ctx.Err(); err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	key := func(w uint64) uint64 { return ^math.Float64bits(predicted[uint32(w)] + 0) }
 	var keys []uint64
@@ -472,7 +487,7 @@ func (sc *Scorer) customerOrder(ctx context.Context, predicted []float64) (order
 	for t, p := range sorted {
 		order[t] = int32(uint32(p))
 	}
-	return order, ties, nil
+	return order, ties, total, nil
 }
 
 // valueWindow maps the bits of valid predictions (finite, not negative,
@@ -491,15 +506,18 @@ type valueWindow struct {
 }
 
 // newValueWindow finds the window of predictions (hi ≥ notPrediction when
-// one is not valid). The error is ctx's.
-func newValueWindow(ctx context.Context, predicted []float64) (valueWindow, error) {
+// one is not valid), and their compensated total in customer order. The
+// error is ctx's.
+func newValueWindow(ctx context.Context, predicted []float64) (valueWindow, float64, error) {
 	lo, lo2, hi := uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(0)
+	var total ksum
 	n := len(predicted)
 	for s := 0; s < n; s += cancelBlock {
 		if err := ctx.Err(); err != nil {
-			return valueWindow{}, err
+			return valueWindow{}, 0, err
 		}
 		for _, p := range predicted[s:min(n, s+cancelBlock)] {
+			total.add(p)
 			b := math.Float64bits(p + 0) // −0 as 0
 			hi = max(hi, b)
 			// lo2 is the smallest value above lo: the larger of lo and b
@@ -515,7 +533,7 @@ func newValueWindow(ctx context.Context, predicted []float64) (valueWindow, erro
 	if lo2 <= hi {
 		vw.shift = uint(max(0, bits.Len64(hi-lo2)-31))
 	}
-	return vw, nil
+	return vw, total.value(), nil
 }
 
 // of returns the window of a prediction's bits b.
@@ -579,10 +597,12 @@ const unsetRow = ^uint64(0)
 // rowValues returns the value of every table row when the predictions
 // are equal for the customers of each row, −0 counting as 0, and all
 // valid (finite, not negative); nil when they are not or there is no
-// table. A row no customer falls in gets 0. The error is ctx's.
-func (sc *Scorer) rowValues(ctx context.Context, predicted []float64) ([]float64, error) {
+// table. A row no customer falls in gets 0. It also returns their
+// compensated total in customer order (see cachedOrder). The error is
+// ctx's.
+func (sc *Scorer) rowValues(ctx context.Context, predicted []float64) ([]float64, float64, error) {
 	if sc.rowOf == nil || len(predicted) != len(sc.rowOf) {
-		return nil, nil
+		return nil, 0, nil
 	}
 	bits := sc.words.get(sc.rows)
 	defer sc.words.put(bits)
@@ -590,24 +610,27 @@ func (sc *Scorer) rowValues(ctx context.Context, predicted []float64) ([]float64
 		bits[r] = unsetRow
 	}
 	var hi uint64
+	var total ksum
 	n := len(predicted)
 	for s := 0; s < n; s += cancelBlock {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		for i, r := range sc.rowOf[s:min(n, s+cancelBlock)] {
-			b := math.Float64bits(predicted[s+i] + 0)
+			p := predicted[s+i]
+			total.add(p)
+			b := math.Float64bits(p + 0)
 			hi = max(hi, b)
 			if old := bits[r]; old != b {
 				if old != unsetRow {
-					return nil, nil
+					return nil, 0, nil
 				}
 				bits[r] = b
 			}
 		}
 	}
 	if hi >= notPrediction {
-		return nil, nil // customerOrder names the bad value
+		return nil, 0, nil // customerOrder names the bad value
 	}
 	values := sc.floats.get(sc.rows)
 	for r, b := range bits {
@@ -616,7 +639,7 @@ func (sc *Scorer) rowValues(ctx context.Context, predicted []float64) ([]float64
 			values[r] = math.Float64frombits(b)
 		}
 	}
-	return values, nil
+	return values, total.value(), nil
 }
 
 // rowOrder orders the customers by their rows' values, highest first,
@@ -722,21 +745,21 @@ func (sc *Scorer) sortedSides(actual []float64) (*correlationSide, giniSide, err
 	}
 	n := len(actual)
 	order := c.order
-	ranks := sc.floats.get(n)
+	// The ranks are kept in the side, as halves (see tiedRanks).
+	ranks := make([]uint32, n)
 	if c.rowRanks != nil {
 		for i, r := range sc.rowOf {
-			ranks[i] = c.rowRanks[r]
+			ranks[i] = uint32(2 * c.rowRanks[r])
 		}
 	} else {
 		// Place j (from 0) of the descending order has ascending rank
 		// n − j; tied values share the mean.
 		for j, i := range order {
-			ranks[i] = float64(n - j)
+			ranks[i] = uint32(2 * (n - j))
 		}
 		tiedRanks(order, c.ties, ranks)
 	}
-	side := newCorrelationSide(ranks)
-	sc.floats.put(ranks)
+	side := newHalfRankSide(ranks)
 	// Σ_j a*_(j)·(n+1−2j) over the actuals in descending order: the Gini
 	// ratio's denominator (the actuals' own ordering).
 	value := func(j int) float64 { return actual[order[j-1]] }

@@ -54,6 +54,20 @@ func TestScorerOrderAgainstComparisonSort(t *testing.T) {
 	}
 }
 
+// TestIDOrderInOrder checks the id order of numeric ids listed in
+// increasing order (taken as they are) and of lists that are nearly so:
+// a repeated value ("7" and "007"), one out of place, a negative id.
+func TestIDOrderInOrder(t *testing.T) {
+	for _, ids := range [][]string{
+		{"1", "2", "3", "10", "11"}, {"-5", "0", "7", "9"}, {"1", "7", "007", "8"}, {"1", "3", "2", "4"}, {"5"},
+	} {
+		want := ruleOrder(ids, make([]float64, len(ids)), true)
+		if got := orderOf(t, NewScorer(ids), make([]float64, len(ids))); !slices.Equal(got, want) {
+			t.Errorf("ids %v: order %v, want %v", ids, got, want)
+		}
+	}
+}
+
 // orderOf is the Scorer's PredictionOrder of pred, which must succeed.
 func orderOf(t *testing.T, sc *Scorer, pred []float64) []int {
 	t.Helper()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Segment is one group of customers ranked by predicted value, as in a
@@ -92,31 +93,143 @@ func (sc *Scorer) SegmentsContext(ctx context.Context, predicted, actual []float
 	if math.IsInf(A, 0) || math.IsNaN(A) {
 		return nil, fmt.Errorf("segments: the actual total overflows a float64")
 	}
+	if out := sc.rememberedSegments(ranked, actual, groups); out != nil {
+		return out, nil // totalled while scoring (see expectSegments)
+	}
 	order := ranked.order
-	out := make([]Segment, groups)
+	g := newGroupSums(sizes, predicted)
 	start := 0
-	for g, size := range sizes {
-		pg, ag, err := sumsInOrder(ctx, order[start:start+size], predicted, actual)
-		if err != nil {
+	for k, size := range sizes {
+		var err error
+		if g.pred[k], g.act[k], err = sumsInOrder(ctx, order[start:start+size], predicted, actual); err != nil {
 			return nil, fmt.Errorf("segments: %w", err)
 		}
 		start += size
+	}
+	return g.segments(A), nil
+}
+
+// groupSums are the compensated sums, in prediction order, of the
+// predictions and actuals of the groups of Segments, of the given sizes
+// in order; the sum of the group being added is kept in registers (see
+// add).
+type groupSums struct {
+	sizes     []int
+	predicted []float64
+	pred, act []ksum
+	// at is the group the next customer falls in, left the customers
+	// still to come in it, and p, a its sums so far.
+	at, left int
+	p, a     ksum
+}
+
+func newGroupSums(sizes []int, predicted []float64) *groupSums {
+	return &groupSums{sizes: sizes, predicted: predicted, pred: make([]ksum, len(sizes)), act: make([]ksum, len(sizes)), left: sizes[0]}
+}
+
+// add adds the next customers of the order, their predictions p and
+// actuals a.
+func (g *groupSums) add(p, a []float64) {
+	ps, as, at, left := g.p, g.a, g.at, g.left
+	a = a[:len(p)]
+	for k, x := range p {
+		if left == 0 {
+			g.pred[at], g.act[at] = ps, as
+			ps, as = ksum{}, ksum{}
+			at++
+			left = g.sizes[at]
+		}
+		ps.add(x)
+		as.add(a[k])
+		left--
+	}
+	g.p, g.a, g.at, g.left = ps, as, at, left
+	if at == len(g.sizes)-1 && left == 0 { // the last customer
+		g.pred[at], g.act[at] = ps, as
+	}
+}
+
+// segmentsKey names Segments' groups of a target: its actuals and the
+// number of groups.
+type segmentsKey struct {
+	actual sliceKey
+	groups int
+}
+
+// expectSegments tells the Scorer that Segments will be asked of the
+// predictions it scores against actual, in groups groups: Score then
+// totals the groups in the walk its top shares take, and Segments finds
+// them made.
+func (sc *Scorer) expectSegments(actual []float64, groups int) {
+	if len(actual) == 0 {
+		return
+	}
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.segmentsOf == nil {
+		sc.segmentsOf = map[sliceKey]int{}
+	}
+	sc.segmentsOf[keyOf(actual)] = groups
+}
+
+// expectedGroups returns the sums Score is to total for the segments of
+// predicted against actual, of actual total A, or nil when none are
+// expected (or they would be an error that Segments reports).
+func (sc *Scorer) expectedGroups(predicted, actual []float64, A float64) *groupSums {
+	sc.mu.Lock()
+	groups := sc.segmentsOf[keyOf(actual)]
+	sc.mu.Unlock()
+	sizes, err := GroupSizes(len(predicted), groups)
+	if groups == 0 || err != nil || math.IsInf(A, 0) || math.IsNaN(A) {
+		return nil
+	}
+	return newGroupSums(sizes, predicted)
+}
+
+// rememberSegments keeps the segments of an order against actual until
+// the order is forgotten.
+func (sc *Scorer) rememberSegments(c *cachedOrder, actual []float64, segs []Segment) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if c.segments == nil {
+		c.segments = map[segmentsKey][]Segment{}
+	}
+	c.segments[segmentsKey{keyOf(actual), len(segs)}] = segs
+}
+
+// rememberedSegments returns a copy of the segments of an order against
+// actual in groups groups, when Score totalled them; nil otherwise.
+func (sc *Scorer) rememberedSegments(c *cachedOrder, actual []float64, groups int) []Segment {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return slices.Clone(c.segments[segmentsKey{keyOf(actual), groups}])
+}
+
+// segments returns the groups' segments, with A the actual total.
+func (g *groupSums) segments(A float64) []Segment {
+	n := 0
+	for _, size := range g.sizes {
+		n += size
+	}
+	out := make([]Segment, len(g.sizes))
+	for k, size := range g.sizes {
+		pg, ag := g.pred[k].value(), g.act[k].value()
 		seg := Segment{
-			Group:          g + 1,
+			Group:          k + 1,
 			Customers:      size,
-			PredictedTotal: finiteOrNaN(pg.value()),
-			ActualTotal:    Metric(ag.value()),
+			PredictedTotal: finiteOrNaN(pg),
+			ActualTotal:    Metric(ag),
 			ShareOfActual:  Metric(math.NaN()),
 			Lift:           Metric(math.NaN()),
 		}
 		if A > 0 {
-			share := ag.value() / A
+			share := ag / A
 			seg.ShareOfActual = Metric(share)
 			seg.Lift = finiteOrNaN(share * float64(n) / float64(size))
 		}
-		out[g] = seg
+		out[k] = seg
 	}
-	return out, nil
+	return out
 }
 
 // sumsInOrder returns the compensated sums of x and of y over the

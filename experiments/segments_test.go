@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -165,6 +166,62 @@ func TestSegmentsInvariants(t *testing.T) {
 		}
 		if !closeTo(float64(deciles[0].ShareOfActual), float64(sc.Top10Share), 1e-14) {
 			t.Errorf("trial %d: decile 1 share %v, top10_share %v", trial, deciles[0].ShareOfActual, sc.Top10Share)
+		}
+	}
+}
+
+// TestSegmentsTotalledWhileScoring checks the segments a Scorer totals
+// while it scores (expectSegments) against those Segments totals alone,
+// bit for bit: groups ending inside and at the end of the blocks the
+// walk gathers, one group, one customer per group, and predictions by
+// customer and by pattern row; and that a column scored against other
+// actuals, or asked in another number of groups, is totalled apart.
+func TestSegmentsTotalledWhileScoring(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, tc := range []struct{ n, groups int }{
+		{1, 1}, {7, 7}, {50, 3}, {3 * gatherBlock, 3}, {3*gatherBlock + 5, 10}, {5000, 1},
+	} {
+		ids, rowOf := patternCustomers(rng, tc.n, 1+tc.n/8)
+		rowValue := make([]float64, 1+tc.n/8)
+		for r := range rowValue {
+			rowValue[r] = float64(rng.IntN(40)) / 3
+		}
+		purchases, revenue, actual, other := make([]float64, tc.n), make([]float64, tc.n), make([]float64, tc.n), make([]float64, tc.n)
+		for i, r := range rowOf {
+			purchases[i] = rowValue[r]
+			revenue[i] = purchases[i] * (1 + math.Round(rng.ExpFloat64()*900)/100)
+			actual[i] = float64(rng.IntN(3)) * math.Round(rng.ExpFloat64()*2000) / 100
+			other[i] = float64(rng.IntN(4))
+		}
+		sc, err := NewPatternScorer(ids, rowOf, 1+tc.n/8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc.expectSegments(actual, tc.groups)
+		for _, pred := range [][]float64{purchases, revenue} {
+			for _, act := range [][]float64{actual, other} {
+				if _, err := sc.Score(pred, act); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c, _ := sc.ranked(context.Background(), pred)
+			totalled, apart := sc.rememberedSegments(c, actual, tc.groups), sc.rememberedSegments(c, other, tc.groups)
+			sc.release(c)
+			if totalled == nil || apart != nil {
+				t.Fatalf("n=%d: segments totalled while scoring %v, against other actuals %v", tc.n, totalled != nil, apart != nil)
+			}
+			for _, g := range []int{tc.groups, max(1, tc.groups-1)} {
+				for _, act := range [][]float64{actual, other} {
+					got, err := sc.Segments(pred, act, g)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want, _ := NewScorer(ids).Segments(pred, act, g)
+					if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
+						t.Errorf("n=%d, %d groups: segments totalled while scoring\n%v, want\n%v", tc.n, g, got, want)
+					}
+				}
+			}
 		}
 	}
 }
