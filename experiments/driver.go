@@ -50,6 +50,14 @@ type RunOptions struct {
 	// run's) ends, returning its error. A contractual run still uses
 	// Plots.
 	StartPlots func(ctx context.Context, dir string, early *Artifacts) (finish func(a *Artifacts) error, err error)
+	// BoundedHeap says that the caller set the process's soft memory
+	// limit (debug.SetMemoryLimit) to bound the run's heap, as clv run
+	// does (cmd/clv's softMemoryLimit): the collector's pacing is then
+	// turned off while a window's log is read and summarized, the limit
+	// still bounding the heap (see pauseCollections). Leave it false
+	// under a limit not chosen for that, such as a user's GOMEMLIMIT,
+	// which may exceed the machine's memory.
+	BoundedHeap bool
 	// fileOps, when set, replaces the calls that make the results folder
 	// durable and put it in place (tests record their order or make one
 	// fail; see resultsync.go).
@@ -312,9 +320,11 @@ func drive(ctx context.Context, cfg *Config, o RunOptions, exp experiment) (*Out
 // they go on while metrics.json and params.json are written; the
 // experiment's files (unless the experiment started them already) beside
 // the plots, then the report, which reads the predictions' header and the
-// plots' data. The files are synced in the background (resultsync.go):
-// those of other writers from the moment every writer has ended, while
-// the report is written.
+// plots' data, as soon as the figures are done and the predictions
+// file's header is on the disk (beside the rest of that file), or else
+// after every writer. The files are synced in the background
+// (resultsync.go): those of other writers, the report written early
+// among them, from the moment every writer has ended (rd.sweep).
 func writeResults(env *runEnv, res *runResult) error {
 	rd, cfg := env.rd, env.cfg
 	t0 := time.Now()

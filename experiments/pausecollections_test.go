@@ -7,8 +7,9 @@ import (
 )
 
 // TestPauseCollections checks that pauseCollections turns the collector's
-// pacing off only under a soft memory limit (which still bounds the
-// heap), and that its resume restores the pacing once, whatever it was.
+// pacing off only under a soft memory limit the caller set to bound the
+// heap (which still bounds it), and that its resume restores the pacing
+// once, whatever it was.
 func TestPauseCollections(t *testing.T) {
 	oldLimit := debug.SetMemoryLimit(-1)
 	oldPercent := debug.SetGCPercent(-1)
@@ -20,16 +21,18 @@ func TestPauseCollections(t *testing.T) {
 	for _, c := range []struct {
 		name          string
 		limit         int64
+		bounded       bool
 		percent, want int
 	}{
-		{"no limit", math.MaxInt64, 100, 100},
-		{"limit", 1 << 40, 100, -1},
-		{"limit, GOGC=50", 1 << 40, 50, -1},
-		{"limit, paused already", 1 << 40, -1, -1},
+		{"no limit", math.MaxInt64, true, 100, 100},
+		{"limit", 1 << 40, true, 100, -1},
+		{"a limit the caller did not choose (GOMEMLIMIT)", 1 << 40, false, 100, 100},
+		{"limit, GOGC=50", 1 << 40, true, 50, -1},
+		{"limit, paused already", 1 << 40, true, -1, -1},
 	} {
 		debug.SetMemoryLimit(c.limit)
 		debug.SetGCPercent(c.percent)
-		resume := pauseCollections()
+		resume := pauseCollections(c.bounded)
 		if got := debug.SetGCPercent(-1); got != c.want {
 			t.Errorf("%s: GC percent %d while paused, want %d", c.name, got, c.want)
 		}
@@ -49,8 +52,8 @@ func TestPauseCollections(t *testing.T) {
 	debug.SetMemoryLimit(1 << 40)
 	for _, firstFirst := range []bool{true, false} {
 		debug.SetGCPercent(100)
-		a := pauseCollections()
-		b := pauseCollections()
+		a := pauseCollections(true)
+		b := pauseCollections(true)
 		if firstFirst {
 			a, b = b, a
 		}

@@ -353,7 +353,7 @@ func runWindow(ctx context.Context, env *runEnv, data *LogInput, i int, w Backte
 	label := fmt.Sprintf("window %d/%d (calibration to %s)", i+1, len(cfg.Resolved.Windows), day)
 	t0 := time.Now()
 	env.prog.step("reading and summarizing " + data.Name + ", " + label)
-	resume := pauseCollections()
+	resume := pauseCollections(env.opts.BoundedHeap)
 	defer resume()
 	s, err := summarizeWindow(cfg, data, w, env.rd, false)
 	if err != nil {
@@ -403,9 +403,10 @@ func runWindow(ctx context.Context, env *runEnv, data *LogInput, i int, w Backte
 }
 
 // pauseCollections turns the collector's pacing off until the function it
-// returns is first called (later calls do nothing), when a soft memory limit is set (softMemoryLimit in
-// cmd/clv sets one for every run; the collector still runs when the heap
-// reaches it): for the reading and summarizing of a window, whose tables
+// returns is first called (later calls do nothing), when bounded says
+// that the process's soft memory limit was set to bound the run's heap
+// (RunOptions.BoundedHeap; the collector still runs when the heap reaches
+// that limit): for the reading and summarizing of a window, whose tables
 // die at its end (runWindow collects them then), so that the collections
 // Go would start meanwhile do not mark and scan them while they grow.
 // Their memory is reused by the stages after, which need more: the run's
@@ -414,9 +415,10 @@ func runWindow(ctx context.Context, env *runEnv, data *LogInput, i int, w Backte
 // before, it would start one at once, the heap being past its goal). On
 // this project's 2-core VM a collection during the 1M-customer
 // backtest's read marked ~260 MB of the reader's tables for 0.1-0.3
-// CPU-s.
-func pauseCollections() (resume func()) {
-	if debug.SetMemoryLimit(-1) == math.MaxInt64 {
+// CPU-s. Under no limit, or one the caller did not choose (a user's
+// GOMEMLIMIT may exceed the machine's memory), it does nothing.
+func pauseCollections(bounded bool) (resume func()) {
+	if !bounded || debug.SetMemoryLimit(-1) == math.MaxInt64 {
 		return func() {}
 	}
 	old := debug.SetGCPercent(-1)

@@ -63,15 +63,20 @@ func newWriterGroup(ctx context.Context) (*writerGroup, context.Context) {
 // named stage; an error cancels the run.
 func (g *writerGroup) start(env *runEnv, stage string, write func() error) {
 	g.leading.Add(1)
-	g.startTrailing(env, stage, func() error {
-		defer g.leading.Done()
-		return write()
-	})
+	g.run(env, stage, write, g.leading.Done)
 }
 
 // startTrailing is start for a writer that waitLeading does not wait for.
 func (g *writerGroup) startTrailing(env *runEnv, stage string, write func() error) {
+	g.run(env, stage, write, func() {})
+}
+
+// run runs write in the background and calls ended once its error, if
+// any, is recorded and the run cancelled: so that a writer waiting on
+// ended sees the run's context ended by a failed write.
+func (g *writerGroup) run(env *runEnv, stage string, write func() error, ended func()) {
 	g.wg.Go(func() {
+		defer ended()
 		t0 := time.Now()
 		err := write()
 		env.timed(stage, t0)
@@ -97,7 +102,8 @@ func (g *writerGroup) wait() error {
 }
 
 // waitLeading waits for the writers started by start (not those of
-// startTrailing); their errors are wait's.
+// startTrailing); their errors are wait's, and a failed one has cancelled
+// the group's context by the time it returns.
 func (g *writerGroup) waitLeading() { g.leading.Wait() }
 
 // failed waits for the writers and returns the error a run that failed

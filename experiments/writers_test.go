@@ -259,3 +259,25 @@ func TestReportBesidePredictions(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedLeadingWriterCancelsBeforeWaitLeading checks that once
+// waitLeading returns, a leading writer that failed has cancelled the
+// group's context (the report is written only if it has not been): the
+// writer used to be counted down before its error was recorded, and the
+// report then drew from a failed figures writer's folder now and then.
+func TestFailedLeadingWriterCancelsBeforeWaitLeading(t *testing.T) {
+	env := &runEnv{stages: map[string]float64{}}
+	failure := errors.New("the figures failed")
+	for i := range 3000 {
+		g, wctx := newWriterGroup(context.Background())
+		g.start(env, "write_plots", func() error { return failure })
+		g.waitLeading()
+		if wctx.Err() == nil {
+			t.Fatalf("round %d: waitLeading returned before the failed writer cancelled the run", i)
+		}
+		if err := g.wait(); !errors.Is(err, failure) {
+			t.Fatalf("round %d: wait returned %v, want the writer's failure", i, err)
+		}
+		g.stop()
+	}
+}

@@ -54,8 +54,8 @@ See configs/README.md for every key.`,
 				return usageErr(err)
 			}
 			printSources(s.err, cfg)
-			softMemoryLimit()
-			opts := withWriters(experiments.RunOptions{OutDir: out, Version: version})
+			limit := softMemoryLimit()
+			opts := withWriters(experiments.RunOptions{OutDir: out, Version: version, BoundedHeap: limit > 0})
 			if s.afterFit != nil {
 				ctx := cmd.Context()
 				opts.AfterFit = func() { s.afterFit(ctx) }
