@@ -25,7 +25,7 @@ var catalogueSources = map[string][]string{
 	"cmd/clv":                {},
 	"datasets":               {"simulate", "embed.go"},
 	"datasets/engine":        {},
-	"experiments":            {"verdict.go", "metrics.go", "scorer.go", "segments.go"},
+	"experiments":            {"verdict.go", "metrics.go", "scorer.go", "scoresums.go", "segments.go"},
 	"experiments/inputfile":  {},
 	"experiments/atomicfile": {},
 	"models":                 {"intervals.go"},
