@@ -21,7 +21,8 @@ func countedSides(actual []float64, top int) (ranks *correlationSide, gini giniS
 	}
 	// The run of value v holds places start[v]..start[v]+count[v]−1
 	// (0-based) of the ascending order: their ranks share the mean
-	// (start + end + 1)/2, as sortedSides computes it.
+	// (start + end + 1)/2, the average rank sortedSides gives (it keeps
+	// it doubled, as a whole number).
 	rankOf := make([]float64, top+1)
 	s := 0
 	for v, c := range count {

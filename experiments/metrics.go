@@ -310,10 +310,11 @@ func Score(ids []string, predicted, actual []float64) (Scores, error) {
 }
 
 // Score is the package-level Score for the Scorer's customers. It walks
-// the customers three times: in customer order for the error sums, in
-// prediction order for the top shares and the Gini coefficient (and the
-// ranks of predictions ordered by customer), and in customer order again
-// for both correlations, whose means the first walk gives.
+// the customers twice: in prediction order for the top shares, the Gini
+// coefficient, the ranks of predictions ordered by customer and any
+// segments expected (expectSegments), and in customer order for the
+// error sums and both correlations, whose means are known beforehand
+// (the predicted total is summed while their order is made).
 func (sc *Scorer) Score(predicted, actual []float64) (Scores, error) {
 	return sc.ScoreContext(context.Background(), predicted, actual)
 }

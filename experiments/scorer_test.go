@@ -224,12 +224,25 @@ func TestKeyOrder(t *testing.T) {
 // must equal those of a fresh Scorer. Run with -race, a reuse of an order
 // still in use is also a data race.
 func TestScorerForgetWhileInUse(t *testing.T) {
+	for _, counted := range []bool{true, false} {
+		scorerForgetWhileInUse(t, counted)
+	}
+}
+
+// scorerForgetWhileInUse is TestScorerForgetWhileInUse with whole
+// actuals (counted) or not: then the actuals are sorted like a
+// prediction column, a copy of them is among the columns scored (their
+// order shared), and the segments are announced (expectSegments).
+func scorerForgetWhileInUse(t *testing.T, counted bool) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	const n, rows = 3000, 400
 	ids, rowOf := patternCustomers(rng, n, rows)
 	actual := make([]float64, n)
 	for i := range actual {
 		actual[i] = float64(rng.IntN(5))
+		if !counted {
+			actual[i] = float64(rng.IntN(30)) * 1.5
+		}
 	}
 	var cols [][]float64
 	for k := range 6 {
@@ -246,6 +259,9 @@ func TestScorerForgetWhileInUse(t *testing.T) {
 	}
 	// Columns of equal values in other slices share their orders.
 	cols = append(cols, slices.Clone(cols[0]), slices.Clone(cols[3]))
+	if !counted {
+		cols = append(cols, slices.Clone(actual))
+	}
 	type want struct {
 		order    []int
 		scores   string
@@ -262,6 +278,9 @@ func TestScorerForgetWhileInUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !counted {
+		sc.expectSegments(actual, 10)
+	}
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Go(func() {
@@ -273,15 +292,15 @@ func TestScorerForgetWhileInUse(t *testing.T) {
 					sc.forget(cols[k])
 				case 1:
 					if got, err := sc.PredictionOrder(cols[k]); err != nil || !slices.Equal(got, wants[k].order) {
-						t.Errorf("column %d: order differs (%v)", k, err)
+						t.Errorf("counted=%v, column %d: order differs (%v)", counted, k, err)
 					}
 				case 2:
 					if s, err := sc.Score(cols[k], actual); err != nil || fmt.Sprint(s) != wants[k].scores {
-						t.Errorf("column %d: scores %v (%v), want %s", k, s, err, wants[k].scores)
+						t.Errorf("counted=%v, column %d: scores %v (%v), want %s", counted, k, s, err, wants[k].scores)
 					}
 				default:
 					if g, err := sc.Segments(cols[k], actual, 10); err != nil || fmt.Sprint(g) != wants[k].segments {
-						t.Errorf("column %d: segments differ (%v)", k, err)
+						t.Errorf("counted=%v, column %d: segments differ (%v)", counted, k, err)
 					}
 				}
 			}
