@@ -237,7 +237,7 @@ func windowIntervals(ctx context.Context, cfg *Config, reg *models.Registry, wr 
 	if !s.HasHoldout {
 		return iv, nil
 	}
-	_, actual, revenue := wr.holdoutActuals()
+	actual, revenue := wr.holdoutTargets()
 	if reg != nil {
 		actual, _ = wr.modelActuals(reg, name)
 	}

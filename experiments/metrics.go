@@ -255,10 +255,10 @@ func (k *ksum) value() float64 { return k.s + k.c }
 
 // checkLengths checks the slices shared by Score and Segments: equal
 // lengths and at least one customer (checkValues checks the values).
-func checkLengths(ids []string, predicted, actual []float64, withActual bool) error {
+func checkLengths(customers int, predicted, actual []float64, withActual bool) error {
 	n := len(predicted)
-	if len(ids) != n {
-		return fmt.Errorf("%d customer ids but %d predictions", len(ids), n)
+	if customers != n {
+		return fmt.Errorf("%d customer ids but %d predictions", customers, n)
 	}
 	if withActual && len(actual) != n {
 		return fmt.Errorf("%d predictions but %d actuals", n, len(actual))
@@ -270,13 +270,13 @@ func checkLengths(ids []string, predicted, actual []float64, withActual bool) er
 }
 
 // checkValues checks that every value is finite and not negative.
-func checkValues(ids []string, name string, v []float64) error {
+func checkValues(id func(i int) string, name string, v []float64) error {
 	for i, x := range v {
 		switch {
 		case math.IsNaN(x) || math.IsInf(x, 0):
-			return fmt.Errorf("%s[%d] (customer %q) is %v, not finite", name, i, ids[i], x)
+			return fmt.Errorf("%s[%d] (customer %q) is %v, not finite", name, i, id(i), x)
 		case x < 0:
-			return fmt.Errorf("%s[%d] (customer %q) is %v, negative", name, i, ids[i], x)
+			return fmt.Errorf("%s[%d] (customer %q) is %v, negative", name, i, id(i), x)
 		}
 	}
 	return nil
@@ -323,7 +323,7 @@ func (sc *Scorer) Score(predicted, actual []float64) (Scores, error) {
 // between its steps and every cancelBlock customers of its long walks,
 // and returns ctx's error (wrapped) once ctx is done.
 func (sc *Scorer) ScoreContext(ctx context.Context, predicted, actual []float64) (Scores, error) {
-	if err := checkLengths(sc.ids, predicted, nil, false); err != nil {
+	if err := checkLengths(sc.n, predicted, nil, false); err != nil {
 		return Scores{}, fmt.Errorf("score: %w", err)
 	}
 	if err := ctx.Err(); err != nil {

@@ -162,10 +162,9 @@ type windowResult struct {
 	zeroAge int
 	// ages are the customers' T for the value tiers, while predicting.
 	ages []float64
-	// ranks ranks the customers for scoring, and ids, actP, actR are
-	// the actuals (see scorer and holdoutActuals), made on first use.
+	// ranks ranks the customers for scoring, and actP, actR are the
+	// actuals (see scorer and holdoutTargets), made on first use.
 	ranks      *Scorer
-	ids        []string
 	actP, actR []float64
 	// cols holds the per-customer columns of the predictions that
 	// consumers read whole (the score stage's, each materialized once:
@@ -210,7 +209,7 @@ func (wr *windowResult) releaseScoring() {
 	wr.store().close()
 	wr.colMu.Lock()
 	defer wr.colMu.Unlock()
-	wr.ranks, wr.ids, wr.actP, wr.actR, wr.discreteActuals = nil, nil, nil, nil, [2][]float64{}
+	wr.ranks, wr.actP, wr.actR, wr.discreteActuals = nil, nil, nil, [2][]float64{}
 }
 
 // forget ends the window's hold of a model's scored columns (their slices
@@ -250,13 +249,16 @@ func (wr *windowResult) expectScored() {
 // scorer returns the window's Scorer.
 func (wr *windowResult) scorer() *Scorer {
 	if wr.ranks == nil {
-		ids, _, _ := wr.holdoutActuals()
+		// The ids are read to put them in order, then named from the
+		// summary rows: the slice is not held (see newScorer).
+		ids, cs := customerIDs(wr.summary), wr.summary.Customers
+		id := func(i int) string { return cs[i].ID }
 		if pt := wr.patterns; pt != nil {
 			// Purchase predictions are per pattern: ordered by pattern.
-			wr.ranks, _ = NewPatternScorer(ids, pt.Of, pt.Len())
+			wr.ranks, _ = newPatternScorer(ids, id, pt.Of, pt.Len())
 		}
 		if wr.ranks == nil {
-			wr.ranks = NewScorer(ids)
+			wr.ranks = newScorer(ids, id)
 		}
 		wr.store().setScorer(wr.ranks)
 	}
@@ -275,21 +277,28 @@ func (wr *windowResult) isDiscrete(reg *models.Registry, name string) bool {
 // the periods with a purchase).
 func (wr *windowResult) modelActuals(reg *models.Registry, name string) (purchases, revenue []float64) {
 	if !wr.isDiscrete(reg, name) {
-		_, p, r := wr.holdoutActuals()
-		return p, r
+		return wr.holdoutTargets()
 	}
 	if wr.discreteActuals[0] == nil {
-		_, wr.discreteActuals[0], wr.discreteActuals[1] = actuals(wr.discrete)
+		wr.discreteActuals[0], wr.discreteActuals[1] = holdoutColumns(wr.discrete)
 	}
 	return wr.discreteActuals[0], wr.discreteActuals[1]
 }
 
-// holdoutActuals returns the window's ids, holdout purchases and revenue.
-func (wr *windowResult) holdoutActuals() (ids []string, purchases, revenue []float64) {
-	if wr.ids == nil {
-		wr.ids, wr.actP, wr.actR = actuals(wr.summary)
+// holdoutTargets returns the window's holdout purchases and revenue,
+// made on first use.
+func (wr *windowResult) holdoutTargets() (purchases, revenue []float64) {
+	if wr.actP == nil {
+		wr.actP, wr.actR = holdoutColumns(wr.summary)
 	}
-	return wr.ids, wr.actP, wr.actR
+	return wr.actP, wr.actR
+}
+
+// holdoutActuals returns the window's ids (a new slice, not held),
+// holdout purchases and revenue.
+func (wr *windowResult) holdoutActuals() (ids []string, purchases, revenue []float64) {
+	purchases, revenue = wr.holdoutTargets()
+	return customerIDs(wr.summary), purchases, revenue
 }
 
 // backtestRun is the experiment of a transaction log: it reads and
@@ -564,12 +573,26 @@ func parallelFor(n int, f func(lo, hi int)) {
 
 // actuals returns the customers' ids, holdout purchases and holdout revenue.
 func actuals(s *datasets.Summary) (ids []string, purchases, revenue []float64) {
+	purchases, revenue = holdoutColumns(s)
+	return customerIDs(s), purchases, revenue
+}
+
+// customerIDs returns the customers' ids.
+func customerIDs(s *datasets.Summary) []string {
+	ids := make([]string, len(s.Customers))
+	for i := range s.Customers {
+		ids[i] = s.Customers[i].ID
+	}
+	return ids
+}
+
+// holdoutColumns returns the customers' holdout purchases and holdout
+// revenue.
+func holdoutColumns(s *datasets.Summary) (purchases, revenue []float64) {
 	n := len(s.Customers)
-	ids = make([]string, n)
 	purchases = make([]float64, n)
 	revenue = make([]float64, n)
 	for i, c := range s.Customers {
-		ids[i] = c.ID
 		purchases[i] = c.FrequencyHoldout
 		revenue[i] = c.FrequencyHoldout * c.MonetaryHoldout
 	}

@@ -33,7 +33,10 @@ import (
 // the next order once it is forgotten (see forget), so that a run of
 // many models does not fault in fresh memory for each.
 type Scorer struct {
-	ids  []string
+	// n is the number of customers and id(i) names customer i in errors:
+	// the ids themselves are not kept (see newScorer).
+	n    int
+	id   func(i int) string
 	byID []int32 // the customers in tie-breaking order of their ids
 
 	// rowOf[i] is customer i's row among rows (nil: no table), rowByID
@@ -171,7 +174,16 @@ type actualOrder struct {
 
 // NewScorer returns a Scorer of the customers with the given ids.
 func NewScorer(ids []string) *Scorer {
-	sc := &Scorer{ids: ids, orders: map[sliceKey]*cachedOrder{}, actuals: map[sliceKey]*actualOrder{},
+	return newScorer(ids, func(i int) string { return ids[i] })
+}
+
+// newScorer returns a Scorer of the customers with the given ids that
+// reads them only to put them in order and then names customer i by
+// id(i): it keeps no reference to ids, so a caller whose ids are held
+// elsewhere (a run's, in its summary rows) can drop the slice (a million
+// strings are 16 MB the collector scans).
+func newScorer(ids []string, id func(i int) string) *Scorer {
+	sc := &Scorer{n: len(ids), id: id, orders: map[sliceKey]*cachedOrder{}, actuals: map[sliceKey]*actualOrder{},
 		sorting: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	sc.byID = sc.idOrder(ids)
 	return sc
@@ -182,6 +194,12 @@ func NewScorer(ids []string) *Scorer {
 // histories (datasets.Patterns.Of and Len). It returns an error when
 // rowOf does not have one row in [0, rows) per customer.
 func NewPatternScorer(ids []string, rowOf []int32, rows int) (*Scorer, error) {
+	return newPatternScorer(ids, func(i int) string { return ids[i] }, rowOf, rows)
+}
+
+// newPatternScorer is NewPatternScorer that keeps no reference to ids
+// and names customer i by id(i) (see newScorer).
+func newPatternScorer(ids []string, id func(i int) string, rowOf []int32, rows int) (*Scorer, error) {
 	if len(rowOf) != len(ids) {
 		return nil, fmt.Errorf("scorer: %d pattern rows for %d customers", len(rowOf), len(ids))
 	}
@@ -190,7 +208,7 @@ func NewPatternScorer(ids []string, rowOf []int32, rows int) (*Scorer, error) {
 			return nil, fmt.Errorf("scorer: customer %d (%q) has pattern row %d of %d", i, ids[i], r, rows)
 		}
 	}
-	sc := NewScorer(ids)
+	sc := newScorer(ids, id)
 	sc.rowOf, sc.rows = rowOf, rows
 	sc.rowByID = make([]int32, len(ids))
 	sc.rowCount = make([]int32, rows)
@@ -283,7 +301,7 @@ func (sc *Scorer) PredictionOrder(predicted []float64) ([]int, error) {
 // neither change nor keep. It returns PredictionOrder's error (use is
 // then not called), or ctx's when ctx is done before the order is made.
 func (sc *Scorer) WithPredictionOrder(ctx context.Context, predicted []float64, use func(order []int32)) error {
-	if err := checkLengths(sc.ids, predicted, nil, false); err != nil {
+	if err := checkLengths(sc.n, predicted, nil, false); err != nil {
 		return fmt.Errorf("prediction order: %w", err)
 	}
 	c, err := sc.ranked(ctx, predicted)
@@ -450,7 +468,7 @@ func (sc *Scorer) customerOrder(ctx context.Context, predicted []float64) (order
 		return nil, nil, 0, err
 	}
 	if vw.hi >= notPrediction {
-		return nil, nil, 0, checkValues(sc.ids, "predicted", predicted)
+		return nil, nil, 0, checkValues(sc.id, "predicted", predicted)
 	}
 	packed, tmp := sc.words.get(n), sc.words.get(n)
 	defer sc.words.put(packed)
@@ -780,8 +798,8 @@ func (sc *Scorer) sortedSides(actual []float64) (*correlationSide, giniSide, err
 // computed once; or ctx's error when ctx is done while they are computed
 // (they are then not remembered).
 func (sc *Scorer) actualFacts(ctx context.Context, actual []float64) (*actualOrder, error) {
-	if len(actual) != len(sc.ids) {
-		return nil, fmt.Errorf("%d predictions but %d actuals", len(sc.ids), len(actual))
+	if len(actual) != sc.n {
+		return nil, fmt.Errorf("%d predictions but %d actuals", sc.n, len(actual))
 	}
 	for {
 		a, mine, err := sc.checkedActual(ctx, actual)
@@ -799,7 +817,7 @@ func (sc *Scorer) checkedActual(ctx context.Context, actual []float64) (a *actua
 	a = sc.actual(actual)
 	a.checked.Do(func() {
 		mine = true
-		if a.err = checkValues(sc.ids, "actual", actual); a.err != nil {
+		if a.err = checkValues(sc.id, "actual", actual); a.err != nil {
 			return
 		}
 		if top, ok := countedKeys(actual); ok {

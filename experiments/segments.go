@@ -69,7 +69,7 @@ func (sc *Scorer) Segments(predicted, actual []float64, groups int) ([]Segment, 
 // ctx between its steps and every cancelBlock customers of its walk, and
 // returns ctx's error (wrapped) once ctx is done.
 func (sc *Scorer) SegmentsContext(ctx context.Context, predicted, actual []float64, groups int) ([]Segment, error) {
-	if err := checkLengths(sc.ids, predicted, actual, true); err != nil {
+	if err := checkLengths(sc.n, predicted, actual, true); err != nil {
 		return nil, fmt.Errorf("segments: %w", err)
 	}
 	if err := ctx.Err(); err != nil {

@@ -100,7 +100,7 @@ func startVerdict(ctx context.Context, cfg *Config, reg *models.Registry, mainWi
 	if metric == "" {
 		metric = DefaultVerdictMetric
 	}
-	_, actP, actR := mainWin.holdoutActuals()
+	actP, actR := mainWin.holdoutTargets()
 	targets := []string{TargetPurchases}
 	if mainWin.summary.HasAmount && mainWin.spend != nil {
 		targets = append(targets, TargetRevenue)

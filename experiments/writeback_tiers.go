@@ -45,7 +45,7 @@ func newTierCuts(sc *Scorer, net, aliveTime, age []float64, cfg TiersConfig) tie
 			rates = append(rates, valueRate(v, aliveTime[i]))
 		}
 	}
-	tc.hasBest, tc.cut, tc.cutID = true, cut, sc.ids[last]
+	tc.hasBest, tc.cut, tc.cutID = true, cut, sc.id(last)
 	tc.cutPos = int(sc.idRanks()[last])
 	tc.rate = quantileSelect(rates, cfg.PotentialQuantile)
 	tc.young = cfg.YoungShare * slices.Max(age)
