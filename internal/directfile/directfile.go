@@ -8,11 +8,7 @@
 // block-aligned offsets, so a Writer copies what it is given into an
 // aligned buffer and writes it a full buffer at a time; the first block
 // and the last partial one are written through the page cache (direct
-// writing turned off meanwhile). A direct write returns only once the disk
-// has the data (4-7 ms for a 4 MiB buffer on this project's virtual
-// machine), so a full buffer is written in the background while the
-// writer fills a second one: the code producing the bytes does not wait
-// for the disk unless it outruns it. Where direct writing is unavailable
+// writing turned off meanwhile). Where direct writing is unavailable
 // (another system, a file system that refuses it, a block size above
 // Align) a Writer writes straight to the file.
 package directfile
@@ -33,9 +29,6 @@ const BufferSize = 4 << 20
 
 // Writer writes to a file, directly where it can (see the package
 // comment). Close writes what is buffered; it does not close the file.
-// A full buffer is written in the background (at most one at a time), so
-// a failed write is the error of a later Write or of Close, as with a
-// bufio.Writer.
 //
 // The file's first block is written through the page cache, where the
 // reader of a header (the report reads the predictions' column names)
@@ -47,13 +40,6 @@ type Writer struct {
 	n      int    // bytes buffered
 	direct bool   // f is in direct mode
 	err    error  // the first failed write
-	// spare is the second aligned buffer, filled while buf's bytes are
-	// written in the background (nil while that write holds it, or where
-	// it could not be had: then full buffers are written in place);
-	// writing delivers the background write's outcome and buffer. The
-	// fields below are the background write's while one runs.
-	spare   []byte
-	writing chan writeOutcome
 	// written counts the bytes written to f; head is set until the
 	// first block was written (through the page cache).
 	written int64
@@ -64,27 +50,15 @@ type Writer struct {
 	syncEvery, synced int64
 	syncing           chan error
 	sync              func() error // f.Sync; tests replace it
-	// writeWhole writes whole blocks after the first (f.Write; tests
-	// replace it).
-	writeWhole func([]byte) (int, error)
-}
-
-// writeOutcome is the outcome of a background write of a buffer.
-type writeOutcome struct {
-	buf []byte
-	err error
 }
 
 // NewWriter returns a writer to f, which must be open for writing at
 // offset 0 (a new or truncated file).
 func NewWriter(f *os.File) *Writer {
-	w := &Writer{f: f, sync: f.Sync, writeWhole: f.Write}
+	w := &Writer{f: f, sync: f.Sync}
 	if buf, ok := alignedBuffer(BufferSize); ok {
 		if setDirect(f, true) == nil {
 			w.buf, w.direct, w.head = buf, true, true
-			if spare, ok := alignedBuffer(BufferSize); ok {
-				w.spare = spare
-			}
 		} else {
 			releaseBuffer(buf)
 		}
@@ -138,10 +112,7 @@ func (w *Writer) waitSync() error {
 }
 
 // Direct reports whether the writer writes past the page cache.
-func (w *Writer) Direct() bool {
-	w.waitWrite()
-	return w.direct
-}
+func (w *Writer) Direct() bool { return w.direct }
 
 // Write copies p into the buffer, writing each full buffer to the file.
 func (w *Writer) Write(p []byte) (int, error) {
@@ -157,51 +128,13 @@ func (w *Writer) Write(p []byte) (int, error) {
 		w.n += k
 		p = p[k:]
 		if w.n == len(w.buf) {
-			if err := w.handOff(); err != nil {
+			if err := w.flushBlocks(); err != nil {
 				return written, err
 			}
 		}
 		written += k
 	}
 	return written, nil
-}
-
-// handOff writes the full buffer: in the background while the writer
-// fills the spare one, once the background write before has ended (its
-// error is returned), or in place where there is no spare buffer.
-func (w *Writer) handOff() error {
-	if err := w.waitWrite(); err != nil {
-		return err
-	}
-	if w.spare == nil {
-		return w.flushBlocks()
-	}
-	full := w.buf
-	w.buf, w.spare, w.n = w.spare, nil, 0
-	done := make(chan writeOutcome, 1)
-	w.writing = done
-	go func() {
-		err := w.writeBlocks(full)
-		if err == nil {
-			err = w.syncInBackground()
-		}
-		done <- writeOutcome{full, err}
-	}()
-	return nil
-}
-
-// waitWrite waits for the background write in flight, takes its buffer
-// back as the spare one and returns its error (kept as the writer's).
-func (w *Writer) waitWrite() error {
-	if w.writing == nil {
-		return w.err
-	}
-	r := <-w.writing
-	w.writing, w.spare = nil, r.buf
-	if r.err != nil && w.err == nil {
-		w.err = r.err
-	}
-	return w.err
 }
 
 // flushBlocks writes the buffer's whole blocks and moves the partial last
@@ -237,7 +170,7 @@ func (w *Writer) writeBlocks(b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
-	n, err := w.writeWhole(b)
+	n, err := w.f.Write(b)
 	if err != nil && w.direct && errors.Is(err, errInvalid) && setDirect(w.f, false) == nil {
 		// The n bytes written directly stay; the rest goes through the
 		// page cache.
@@ -268,21 +201,16 @@ func (w *Writer) writeHead(block []byte) error {
 	return nil
 }
 
-// Close waits for the background write in flight, writes the buffered
-// bytes: the whole blocks directly, the partial last block through the
-// page cache, and waits for the background sync in flight (SyncEvery).
-// It releases the buffers; f stays open.
+// Close writes the buffered bytes: the whole blocks directly, the partial
+// last block through the page cache, and waits for the background sync
+// in flight (SyncEvery). It releases the buffer; f stays open.
 func (w *Writer) Close() error {
 	if w.buf == nil {
 		return w.err
 	}
-	w.waitWrite() // its error is w.err, which writeRest returns
 	defer func() {
 		releaseBuffer(w.buf)
-		if w.spare != nil {
-			releaseBuffer(w.spare)
-		}
-		w.buf, w.spare = nil, nil
+		w.buf = nil
 	}()
 	w.syncEvery = 0 // the sync after Close follows
 	err := w.writeRest()

@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // writeChunks writes data to a new file through a writer made by
@@ -48,7 +47,7 @@ func writeChunks(t *testing.T, newWriter func(*os.File) *Writer, data []byte, si
 // system allows it) and straight to the file, and reads them back.
 func TestWriterWritesEveryByte(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	data := make([]byte, 3*BufferSize+3*Align+17) // buffers handed over in turn
+	data := make([]byte, BufferSize+3*Align+17)
 	for i := range data {
 		data[i] = byte(rng.Uint32())
 	}
@@ -121,9 +120,6 @@ func TestWriterSyncsInBackground(t *testing.T) {
 			}
 			if i == 4 {
 				close(release) // the first sync ends; the next ones pass
-				if werr = w.waitWrite(); werr != nil {
-					break // the buffer written in the background
-				}
 				for w.syncing != nil && len(w.syncing) == 0 {
 					runtime.Gosched() // until its outcome is handed back
 				}
@@ -149,9 +145,7 @@ func TestWriterSyncsInBackground(t *testing.T) {
 }
 
 // TestWriterKeepsFirstError checks that a failed write is returned by
-// the Write that hands over the next full buffer (the failed one was
-// written in the background), every later Write and Close (a file opened
-// read-only refuses writes).
+// every later Write and by Close (a file opened read-only refuses writes).
 func TestWriterKeepsFirstError(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ro")
 	if err := os.WriteFile(path, nil, 0o644); err != nil {
@@ -163,77 +157,14 @@ func TestWriterKeepsFirstError(t *testing.T) {
 	}
 	defer f.Close()
 	w := NewWriter(f)
-	big := make([]byte, 2*BufferSize+1)
+	big := make([]byte, BufferSize+1)
 	if _, err := w.Write(big); err == nil {
-		t.Fatal("writes of two full buffers to a read-only file succeeded")
+		t.Fatal("a write of a full buffer to a read-only file succeeded")
 	}
 	if _, err := w.Write([]byte("x")); err == nil {
 		t.Error("a write after a failed one succeeded")
 	}
 	if err := w.Close(); err == nil {
 		t.Error("Close after a failed write succeeded")
-	}
-}
-
-// TestWriterWritesBehind checks that a full buffer is written in the
-// background: while the first buffer's direct write is held, the writer
-// takes the next buffer's bytes (a writer waiting for the disk would stop
-// there), and the file ends up with every byte in order.
-func TestWriterWritesBehind(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "out")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w := NewWriter(f)
-	if !w.Direct() || w.spare == nil {
-		t.Skip("no direct writing or no second buffer here")
-	}
-	held, release := make(chan struct{}), make(chan struct{})
-	first := true
-	w.writeWhole = func(b []byte) (int, error) {
-		if first {
-			first = false
-			close(held)
-			<-release
-		}
-		return f.Write(b)
-	}
-	rng := rand.New(rand.NewPCG(5, 6))
-	data := make([]byte, 2*BufferSize+Align+9)
-	for i := range data {
-		data[i] = byte(rng.Uint32())
-	}
-	wrote := make(chan error, 1)
-	go func() {
-		_, err := w.Write(data[:BufferSize]) // a full buffer, handed over
-		if err == nil {
-			_, err = w.Write(data[BufferSize : 2*BufferSize-1]) // the spare one filled but for a byte
-		}
-		wrote <- err
-	}()
-	<-held
-	select {
-	case err := <-wrote:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(time.Minute): // a deadlock guard, not a timing
-		t.Fatal("Write waited for the direct write of the buffer before")
-	}
-	close(release)
-	if _, err := w.Write(data[2*BufferSize-1:]); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, data) {
-		t.Errorf("the file holds %d bytes, not the %d written in order", len(got), len(data))
 	}
 }
