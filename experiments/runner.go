@@ -163,7 +163,8 @@ type windowResult struct {
 	// ages are the customers' T for the value tiers, while predicting.
 	ages []float64
 	// ranks ranks the customers for scoring, and actP, actR are the
-	// actuals (see scorer and holdoutTargets), made on first use.
+	// actuals (see scorer and holdoutTargets), made on first use (the
+	// actuals, like discreteActuals, under colMu).
 	ranks      *Scorer
 	actP, actR []float64
 	// cols holds the per-customer columns of the predictions that
@@ -279,6 +280,8 @@ func (wr *windowResult) modelActuals(reg *models.Registry, name string) (purchas
 	if !wr.isDiscrete(reg, name) {
 		return wr.holdoutTargets()
 	}
+	wr.colMu.Lock() // the models' tables and the verdict ask at once
+	defer wr.colMu.Unlock()
 	if wr.discreteActuals[0] == nil {
 		wr.discreteActuals[0], wr.discreteActuals[1] = holdoutColumns(wr.discrete)
 	}
@@ -286,8 +289,11 @@ func (wr *windowResult) modelActuals(reg *models.Registry, name string) (purchas
 }
 
 // holdoutTargets returns the window's holdout purchases and revenue,
-// made on first use.
+// made on first use (by whichever of the stages running at once asks
+// first: the models' tables, the verdict).
 func (wr *windowResult) holdoutTargets() (purchases, revenue []float64) {
+	wr.colMu.Lock()
+	defer wr.colMu.Unlock()
 	if wr.actP == nil {
 		wr.actP, wr.actR = holdoutColumns(wr.summary)
 	}
