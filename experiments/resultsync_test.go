@@ -65,11 +65,7 @@ func (l *opsLog) record(call string) {
 func stagedResults(t *testing.T) (*resultsDir, *opsLog) {
 	t.Helper()
 	parent := t.TempDir()
-	rd, err := newResultsDir(filepath.Join(parent, "run"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(rd.abort)
+	rd := stagingIn(t, parent)
 	log := &opsLog{parent: parent}
 	rd.useOps(*log.ops())
 	return rd, log

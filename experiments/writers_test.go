@@ -106,12 +106,7 @@ func TestFailingWriterFailsRunCleanly(t *testing.T) {
 // A file being written when its run is cancelled stops at its next write
 // with the run's interruption, not after writing everything.
 func TestCancelStopsWriterMidFile(t *testing.T) {
-	parent := t.TempDir()
-	rd, err := newResultsDir(filepath.Join(parent, "run"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.abort()
+	rd := stagingIn(t, t.TempDir())
 	ctx, cancel := context.WithCancel(context.Background())
 	g, wctx := newWriterGroup(ctx)
 	rd.ctx = wctx
@@ -204,12 +199,7 @@ func ptrTo(s string) *string { return &s }
 // for it), after the figures' writers, and the folder then holds every
 // file once the predictions end.
 func TestReportBesidePredictions(t *testing.T) {
-	parent := t.TempDir()
-	rd, err := newResultsDir(filepath.Join(parent, "run"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.abort()
+	rd := stagingIn(t, t.TempDir())
 	g, wctx := newWriterGroup(context.Background())
 	defer g.stop()
 	rd.ctx = wctx
@@ -280,4 +270,16 @@ func TestFailedLeadingWriterCancelsBeforeWaitLeading(t *testing.T) {
 		}
 		g.stop()
 	}
+}
+
+// stagingIn returns a results folder "run" being staged in parent, aborted
+// (removed) when the test ends.
+func stagingIn(t *testing.T, parent string) *resultsDir {
+	t.Helper()
+	rd, err := newResultsDir(filepath.Join(parent, "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rd.abort)
+	return rd
 }
