@@ -300,13 +300,6 @@ func (wr *windowResult) holdoutTargets() (purchases, revenue []float64) {
 	return wr.actP, wr.actR
 }
 
-// holdoutActuals returns the window's ids (a new slice, not held),
-// holdout purchases and revenue.
-func (wr *windowResult) holdoutActuals() (ids []string, purchases, revenue []float64) {
-	purchases, revenue = wr.holdoutTargets()
-	return customerIDs(wr.summary), purchases, revenue
-}
-
 // backtestRun is the experiment of a transaction log: it reads and
 // summarizes the data, fits every model on each backtest window (in
 // parallel, each isolated: one failing does not stop the others), predicts
@@ -575,12 +568,6 @@ func parallelFor(n int, f func(lo, hi int)) {
 		}(lo, min(lo+block, n))
 	}
 	wg.Wait()
-}
-
-// actuals returns the customers' ids, holdout purchases and holdout revenue.
-func actuals(s *datasets.Summary) (ids []string, purchases, revenue []float64) {
-	purchases, revenue = holdoutColumns(s)
-	return customerIDs(s), purchases, revenue
 }
 
 // customerIDs returns the customers' ids.

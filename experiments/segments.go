@@ -179,8 +179,11 @@ func (sc *Scorer) expectedGroups(predicted, actual []float64, A float64) *groupS
 	sc.mu.Lock()
 	groups := sc.segmentsOf[keyOf(actual)]
 	sc.mu.Unlock()
+	if groups == 0 || math.IsInf(A, 0) || math.IsNaN(A) {
+		return nil
+	}
 	sizes, err := GroupSizes(len(predicted), groups)
-	if groups == 0 || err != nil || math.IsInf(A, 0) || math.IsNaN(A) {
+	if err != nil {
 		return nil
 	}
 	return newGroupSums(sizes, predicted)
@@ -207,10 +210,7 @@ func (sc *Scorer) rememberedSegments(c *cachedOrder, actual []float64, groups in
 
 // segments returns the groups' segments, with A the actual total.
 func (g *groupSums) segments(A float64) []Segment {
-	n := 0
-	for _, size := range g.sizes {
-		n += size
-	}
+	n := len(g.predicted) // the groups' sizes add up to it (GroupSizes)
 	out := make([]Segment, len(g.sizes))
 	for k, size := range g.sizes {
 		pg, ag := g.pred[k].value(), g.act[k].value()

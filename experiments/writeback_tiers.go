@@ -79,7 +79,7 @@ func numericIDs(ids []string) bool {
 // tierSQL returns the SQL of a model's tier column, from cut-offs checked
 // to give every customer the tier the run gave her.
 func (b *wbBuilder) tierSQL(name string, p *Prediction, net, alive string) (string, error) {
-	ids, _, _ := (&windowResult{summary: b.a.Summary}).holdoutActuals()
+	ids := customerIDs(b.a.Summary)
 	sc := NewScorer(ids)
 	age := customerAges(b.a.Summary)
 	netV, aliveV := p.Column(PredNetCLV), p.Column(PredAliveTime)
