@@ -119,7 +119,7 @@ func (c *rasterCanvas) Fill(p vg.Path) {
 	c.painter.SetColor(clr)
 	if r, ok := rectangleOf(c.path, c.img.Rect.Dx(), c.img.Rect.Dy()); ok {
 		// The rasterizer's spans, without its cells.
-		c.spans = r.spans(c.spans[:0], c.img.Rect.Dx())
+		c.spans = r.spans(c.spans[:0])
 		c.painter.Paint(c.spans, true)
 		return
 	}

@@ -61,12 +61,13 @@ func rectangleOf(p raster.Path, w, h int) (rectangle, bool) {
 // (rounded, at most 0xfff), and the cells between two of the row's into
 // |C|·64. The left edge's pixel is then covered c·(64 − f_left), those
 // between c·64, and the right edge's c·f_right; one pixel holding both
-// edges c·(f_right − f_left). Spans of no coverage are left out.
-func (r rectangle) spans(out []raster.Span, w int) []raster.Span {
+// edges c·(f_right − f_left). Spans of no coverage are left out. No span
+// passes the image's right side: rectangleOf takes only rectangles inside
+// the image, and a right edge on it covers no pixel beyond (f_right = 0).
+func (r rectangle) spans(out []raster.Span) []raster.Span {
 	li, lf := int(r.left)/64, int(r.left)%64
 	ri, rf := int(r.right)/64, int(r.right)%64
 	add := func(y, x0, x1, cover int) {
-		x1 = min(x1, w)
 		if cover != 0 && x0 < x1 {
 			out = append(out, raster.Span{Y: y, X0: x0, X1: x1, Alpha: alpha16(cover)})
 		}

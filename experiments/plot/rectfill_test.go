@@ -73,7 +73,7 @@ func rectanglesAsRasterizer(t *testing.T, rng *rand.Rand, w, h int) {
 		r.Clear()
 		r.AddPath(p)
 		r.Rasterize(&rec)
-		if got := rect.spans(nil, w); !slices.Equal(got, rec.spans) {
+		if got := rect.spans(nil); !slices.Equal(got, rec.spans) {
 			t.Fatalf("%dx%d image, %v: spans\n%v\nthe rasterizer's\n%v", w, h, corners, got, rec.spans)
 		}
 	}
