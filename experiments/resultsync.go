@@ -138,10 +138,7 @@ func (s *syncer) endLarge() {
 	if s.large--; s.large > 0 {
 		return
 	}
-	for _, start := range s.held {
-		start()
-	}
-	s.held = nil
+	s.startHeld()
 }
 
 // abandon gives up the syncs not yet begun, for a folder about to be
@@ -151,6 +148,11 @@ func (s *syncer) abandon() {
 	s.abandoned.Store(true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.startHeld()
+}
+
+// startHeld starts the syncs held for the large files; s.mu is held.
+func (s *syncer) startHeld() {
 	for _, start := range s.held {
 		start()
 	}
