@@ -392,10 +392,11 @@ func writeReport(env *runEnv, res *runResult) error {
 // on the disk (the file is written from its start and only appended to),
 // or no predictions.csv to write (output.predictions parquet or none).
 func predictionsHeaderWritten(cfg *Config, dir string) bool {
-	if cfg.Output.Predictions == "parquet" || cfg.Output.Predictions == "none" {
+	name := predictionsFile(cfg)
+	if name != "predictions.csv" {
 		return true
 	}
-	f, err := os.Open(filepath.Join(dir, "predictions.csv"))
+	f, err := os.Open(filepath.Join(dir, name))
 	if err != nil {
 		return false
 	}

@@ -245,18 +245,30 @@ func predictionColumns(cfg *Config, wr *windowResult) []predColumn {
 	return cols
 }
 
-// writePredictions writes the per-customer predictions in the format of
-// output.predictions: predictions.csv (the default), predictions.parquet,
-// or nothing.
-func writePredictions(rd *resultsDir, cfg *Config, wr *windowResult) error {
+// predictionsFile returns the name of the per-customer predictions' file
+// of output.predictions: predictions.csv (the default),
+// predictions.parquet, or "" for none.
+func predictionsFile(cfg *Config) string {
 	switch cfg.Output.Predictions {
 	case "none":
-		return nil
+		return ""
 	case "parquet":
-		cols := predictionColumns(cfg, wr)
-		return rd.writeLargeFile("predictions.parquet", func(w io.Writer) error { return writePredictionsParquet(w, cols) })
+		return "predictions.parquet"
 	default:
-		cols := predictionColumns(cfg, wr)
-		return rd.writeLargeFile("predictions.csv", func(w io.Writer) error { return writePredictionsCSV(w, cols) })
+		return "predictions.csv"
 	}
+}
+
+// writePredictions writes the per-customer predictions in the format of
+// output.predictions (see predictionsFile).
+func writePredictions(rd *resultsDir, cfg *Config, wr *windowResult) error {
+	name := predictionsFile(cfg)
+	if name == "" {
+		return nil
+	}
+	cols := predictionColumns(cfg, wr)
+	if name == "predictions.parquet" {
+		return rd.writeLargeFile(name, func(w io.Writer) error { return writePredictionsParquet(w, cols) })
+	}
+	return rd.writeLargeFile(name, func(w io.Writer) error { return writePredictionsCSV(w, cols) })
 }
