@@ -25,6 +25,13 @@ func ggCanvas(w, h int) (*vgimg.Canvas, *image.RGBA) {
 	return vgimg.NewWith(vgimg.UseImageWithContext(img, ctx), vgimg.UseDPI(DPI)), img
 }
 
+// canvasPair returns a blank rasterCanvas of w × h pixels and a canvas
+// drawing through gg alone with its image, to draw the same on both.
+func canvasPair(w, h int) (*rasterCanvas, *vgimg.Canvas, *image.RGBA) {
+	slow, want := ggCanvas(w, h)
+	return newRasterCanvas(imageOf(bytes.Repeat([]byte{0xff}, 4*w*h), w, h), DPI, &glyphCache{}), slow, want
+}
+
 // dirty returns n bytes of noise: a used image buffer.
 func dirty(n int) []byte {
 	b := make([]byte, n)
@@ -80,8 +87,7 @@ func TestRasterCanvasFillsAsGG(t *testing.T) {
 func TestRasterCanvasShapes(t *testing.T) {
 	const w, h = 120, 90
 	rng := rand.New(rand.NewPCG(3, 5))
-	fast := newRasterCanvas(imageOf(bytes.Repeat([]byte{0xff}, 4*w*h), w, h), DPI, &glyphCache{})
-	slow, want := ggCanvas(w, h)
+	fast, slow, want := canvasPair(w, h)
 	dot := vg.Inch / DPI // one pixel
 	coord := func(n int) vg.Length {
 		v := vg.Length(rng.IntN(n+20) - 10)
@@ -147,8 +153,7 @@ func TestRasterCanvasShapes(t *testing.T) {
 func TestRasterCanvasStrokes(t *testing.T) {
 	const w, h = 120, 90
 	rng := rand.New(rand.NewPCG(13, 17))
-	fast := newRasterCanvas(imageOf(bytes.Repeat([]byte{0xff}, 4*w*h), w, h), DPI, &glyphCache{})
-	slow, want := ggCanvas(w, h)
+	fast, slow, want := canvasPair(w, h)
 	dot := vg.Inch / DPI // one pixel
 	pt := func() vg.Point {
 		return vg.Point{X: vg.Length(rng.Float64()*(w+20)-10) * dot, Y: vg.Length(rng.Float64()*(h+20)-10) * dot}
