@@ -110,10 +110,14 @@ func writeParquetGroups(w io.Writer, cols []predColumn, layout parquetLayout) er
 // the order of the file: a column that equals the one before it for
 // every customer (parquetRepeats) is a repeat of that one's unit.
 func parquetUnits(cols []predColumn, groups int) []parquetUnit {
+	repeats := make([]bool, len(cols))
+	for j := 1; j < len(cols); j++ {
+		repeats[j] = parquetRepeats(cols[j-1], cols[j])
+	}
 	var units []parquetUnit
 	for g := range groups {
 		for j := range cols {
-			if j > 0 && parquetRepeats(cols[j-1], cols[j]) {
+			if repeats[j] {
 				units[len(units)-1].repeats++
 				continue
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
+	"slices"
 
 	"github.com/parquet-go/parquet-go/encoding"
 	"github.com/parquet-go/parquet-go/encoding/delta"
@@ -26,7 +27,9 @@ type parquetEncoder struct {
 	text    []byte    // a page of strings, end to end
 	offsets []uint32  // where each string of text starts, and the end
 	data    []byte    // the encoded page
-	tiers   [][]byte  // each tier's name, once met
+	// tierText holds every Tier value's name (made on the first page
+	// of tiers).
+	tierText *[256]parquetTierName
 }
 
 // newParquetEncoder returns an encoder of pages of pageRows rows.
@@ -119,17 +122,7 @@ func (e *parquetEncoder) encodeStrings(c predColumn, first, m int) (parquetBound
 	e.text, e.offsets = e.text[:0], append(e.offsets[:0], 0)
 	var b parquetBounds
 	if c.tier != nil {
-		var seen uint64 // the tiers met, as bits (Tier is a small enumeration)
-		for _, t := range c.tier[first : first+m] {
-			e.text = append(e.text, e.tierName(t)...)
-			e.offsets = append(e.offsets, uint32(len(e.text)))
-			seen |= 1 << (uint(t) & 63)
-		}
-		for t := range e.tiers {
-			if seen&(1<<uint(t)) != 0 {
-				b.addString(string(e.tiers[t]))
-			}
-		}
+		b = e.appendTiers(c.tier[first : first+m])
 	} else {
 		for k := range m {
 			s := c.textAt(first + k)
@@ -146,15 +139,55 @@ func (e *parquetEncoder) encodeStrings(c predColumn, first, m int) (parquetBound
 	return b, err
 }
 
-// tierName returns a tier's name as bytes, made once per tier.
-func (e *parquetEncoder) tierName(t Tier) []byte {
-	if int(t) >= len(e.tiers) {
-		e.tiers = append(e.tiers, make([][]byte, int(t)+1-len(e.tiers))...)
+// parquetTierWidth is the room of a tier's name: the longest
+// (never_profitable, and that of any other Tier value) fits.
+const parquetTierWidth = 16
+
+// appendTiers appends the tiers' names to e.text and their ends to
+// e.offsets, and returns their bounds. Each name is copied as its tier's
+// parquetTierWidth bytes, padded, at once (a copy of a few bytes of
+// varying length costs several times more), the padding overwritten by
+// the next name or cut off at the end.
+func (e *parquetEncoder) appendTiers(tiers []Tier) parquetBounds {
+	if e.tierText == nil {
+		e.tierText = new([256]parquetTierName)
+		for t := range e.tierText {
+			e.tierText[t] = newParquetTierName(Tier(t).String())
+		}
 	}
-	if e.tiers[t] == nil {
-		e.tiers[t] = []byte(t.String())
+	n, end := len(e.text), len(e.text)+len(tiers)*parquetTierWidth
+	e.text = slices.Grow(e.text, end-n)[:end]
+	var seen [256]bool
+	for _, t := range tiers {
+		name := &e.tierText[t]
+		*(*[parquetTierWidth]byte)(e.text[n:]) = name.padded
+		n += name.len
+		e.offsets = append(e.offsets, uint32(n))
+		seen[t] = true
 	}
-	return e.tiers[t]
+	e.text = e.text[:n]
+	var b parquetBounds
+	for t, met := range seen {
+		if met {
+			b.addString(Tier(t).String())
+		}
+	}
+	return b
+}
+
+// parquetTierName is a tier's name padded with zeros to
+// parquetTierWidth bytes, and its length.
+type parquetTierName struct {
+	padded [parquetTierWidth]byte
+	len    int
+}
+
+// newParquetTierName returns a name padded, or cut to parquetTierWidth
+// bytes if longer (which TestParquetTierNames rules out).
+func newParquetTierName(s string) parquetTierName {
+	var name parquetTierName
+	name.len = copy(name.padded[:], s)
+	return name
 }
 
 // appendPage appends e.data to buf as a data page (v2, uncompressed) of m
