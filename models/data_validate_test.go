@@ -33,6 +33,7 @@ func TestDataValidate(t *testing.T) {
 		{"NaN T", func(d *Data) { d.T[1] = nan }, "row 2: T NaN must be a finite number ≥ 0"},
 		{"recency beyond T", func(d *Data) { d.Recency[1] = 7 }, "row 2: recency 7 must lie in [0, T=6]"},
 		{"infinite recency", func(d *Data) { d.Recency[3] = inf }, "row 4: recency +Inf must lie in [0, T=5]"},
+		{"infinite recency at the largest T", func(d *Data) { d.T[3], d.Recency[3] = math.MaxFloat64, inf }, "row 4: recency +Inf must lie in [0, T=1.7976931348623157e+308]"},
 		{"negative recency", func(d *Data) { d.Recency[2] = -0.5 }, "row 3: recency -0.5 must lie in [0, T=2]"},
 		{"repeat purchases at T = 0", func(d *Data) { d.Frequency[0] = 1 }, "row 1: frequency 1 with T = 0 (a customer first seen on the calibration end has no repeat purchases)"},
 		{"NaN weight", func(d *Data) { d.Weight[3] = nan }, "row 4: weight NaN must be a finite number ≥ 0"},
@@ -61,5 +62,25 @@ func TestDataValidate(t *testing.T) {
 	d.Recency[1] = nan
 	if err := d.Validate(); err == nil || err.Error() != "row 2: recency NaN must lie in [0, T=6]" {
 		t.Errorf("NaN recency without weight and monetary columns: %v", err)
+	}
+}
+
+// TestValidHistory checks which histories every model accepts: finite
+// values ≥ 0, t_x ≤ T up to rounding, and no repeat purchases at T = 0.
+func TestValidHistory(t *testing.T) {
+	nan, inf, big := math.NaN(), math.Inf(1), math.MaxFloat64
+	cases := []struct {
+		x, tx, T float64
+		want     bool
+	}{
+		{0, 0, 0, true}, {0, 0, 3, true}, {2, 1, 3, true}, {2, 3 * (1 + 1e-13), 3, true}, {1, big, big, true},
+		{1, 0, 0, false}, {2, 3.1, 3, false}, {-1, 0, 3, false}, {1, -1, 3, false}, {1, 1, -3, false},
+		{nan, 1, 3, false}, {1, nan, 3, false}, {1, 1, nan, false},
+		{inf, 1, 3, false}, {1, inf, big, false}, {1, 1, inf, false},
+	}
+	for _, c := range cases {
+		if got := ValidHistory(Customer{Frequency: c.x, Recency: c.tx, T: c.T}); got != c.want {
+			t.Errorf("ValidHistory(x=%v, t_x=%v, T=%v) = %v, want %v", c.x, c.tx, c.T, got, c.want)
+		}
 	}
 }

@@ -129,8 +129,8 @@ func (d *Data) Validate() error {
 
 // firstInvalidRow returns the first row that rowError finds fault with,
 // or −1: the same conditions, each written as one comparison chain that
-// NaN fails (v ≥ 0 && v ≤ MaxFloat64 is "a finite number ≥ 0"; t_x ≤ T
-// bounds a valid t_x once T is finite), column by column, so that a
+// NaN fails (v ≥ 0 && v ≤ MaxFloat64 is "a finite number ≥ 0"),
+// column by column, so that a
 // table of a million rows is checked in a few passes of comparisons.
 func (d *Data) firstInvalidRow() int {
 	const big = math.MaxFloat64
@@ -149,7 +149,7 @@ func (d *Data) firstInvalidRow() int {
 		}
 	}
 	for i, tx := range d.Recency[:len(T)] {
-		if !(tx >= 0 && tx <= T[i]*(1+1e-12)) {
+		if !(tx >= 0 && tx <= big && tx <= T[i]*(1+1e-12)) {
 			first(i)
 			break
 		}
@@ -192,8 +192,10 @@ func (d *Data) rowError(i int) error {
 // model predicts it as a new customer (its conditional expectations equal
 // the unconditional E[X(t)], and P(alive) is the prior's).
 func ValidHistory(c Customer) bool {
+	// v ≥ 0 && v ≤ MaxFloat64: a finite number ≥ 0 (NaN fails both).
+	const big = math.MaxFloat64
 	x, tx, T := c.Frequency, c.Recency, c.T
-	return finite(x) && finite(tx) && finite(T) && x >= 0 && tx >= 0 && T >= 0 &&
+	return x >= 0 && x <= big && tx >= 0 && tx <= big && T >= 0 && T <= big &&
 		tx <= T*(1+1e-12) && (T > 0 || x == 0)
 }
 
