@@ -312,8 +312,12 @@ func ggCollect(d *Data, scale float64) (*ggRows, []string, error) {
 	if !(scale > 0) {
 		scale = math.Exp(sumLnRaw / r.total)
 	}
-	// The correlation of x and the scaled m̄, before xm turns into x·m̄.
-	c, correlated := ggPearson(r.xs, r.xi, r.xm, scale, r.w)
+	// The scaled m̄, once: the correlation of x and m̄/s reads them, and
+	// then xm turns into x·m̄/s.
+	for i := range r.xm {
+		r.xm[i] /= scale
+	}
+	c, correlated := ggPearson(r.xs, r.xi, r.xm, r.w)
 	r.scaleSpends(scale)
 	var warnings []string
 	if zeroX > 0 {
@@ -328,9 +332,9 @@ func ggCollect(d *Data, scale float64) (*ggRows, []string, error) {
 	return r, warnings, nil
 }
 
-// scaleSpends turns the collected mean spends m̄ as given (in xm, their
-// logarithms in lnXM) into x·m̄/s and ln(x·m̄/s), with s = scale (> 0),
-// and sets the sums of the logarithms and r.scale.
+// scaleSpends turns the collected mean spends divided by s = scale (> 0)
+// in xm, m̄/s, and the logarithms of m̄ as given in lnXM into x·m̄/s and
+// ln(x·m̄/s), and sets the sums of the logarithms and r.scale.
 func (r *ggRows) scaleSpends(scale float64) {
 	r.scale = scale
 	lnS := math.Log(scale)
@@ -344,7 +348,7 @@ func (r *ggRows) scaleSpends(scale float64) {
 			w = r.w[i]
 		}
 		lnM := r.lnXM[i] - lnS
-		r.xm[i] = r.xs[g] * (r.xm[i] / scale)
+		r.xm[i] = r.xs[g] * r.xm[i]
 		r.lnXM[i] = lnX[g] + lnM
 		r.sumLnM += w * lnM
 		r.sumLnXM += w * r.lnXM[i]
@@ -359,9 +363,9 @@ const ggCorrelationLimit = 0.3
 
 // ggPearson returns the weighted Pearson correlation of x and m with
 // weights w (nil: every weight is 1), row i's x being xs[xi[i]] and its m
-// m[i]/scale (the rows' frequencies and scaled mean spends, formed as they
-// are read rather than stored); ok is false when either has no variance.
-func ggPearson(xs []float64, xi []int32, m []float64, scale float64, w []float64) (r float64, ok bool) {
+// m[i] (the rows' frequencies and scaled mean spends); ok is false when
+// either has no variance.
+func ggPearson(xs []float64, xi []int32, m []float64, w []float64) (r float64, ok bool) {
 	weight := func(i int) float64 {
 		if w == nil {
 			return 1
@@ -373,13 +377,13 @@ func ggPearson(xs []float64, xi []int32, m []float64, scale float64, w []float64
 		wi := weight(i)
 		sw += wi
 		sx += wi * xs[g]
-		sm += wi * (m[i] / scale)
+		sm += wi * m[i]
 	}
 	mx, mm := sx/sw, sm/sw
 	var cxx, cmm, cxm float64
 	for i, g := range xi {
 		wi := weight(i)
-		dx, dm := xs[g]-mx, m[i]/scale-mm
+		dx, dm := xs[g]-mx, m[i]-mm
 		cxx += wi * dx * dx
 		cmm += wi * dm * dm
 		cxm += wi * dx * dm

@@ -121,26 +121,68 @@ func (d *Data) Validate() error {
 	if d.Activity != nil && len(d.Activity) != n {
 		return fmt.Errorf("activity column has %d rows, want %d", len(d.Activity), n)
 	}
-	for i := 0; i < n; i++ {
-		x, tx, T := d.Frequency[i], d.Recency[i], d.T[i]
-		switch {
-		case !finite(x) || x < 0:
-			return fmt.Errorf("row %d: frequency %v must be a finite number ≥ 0", i+1, x)
-		case !finite(T) || T < 0:
-			return fmt.Errorf("row %d: T %v must be a finite number ≥ 0", i+1, T)
-		case !finite(tx) || tx < 0 || tx > T*(1+1e-12):
-			return fmt.Errorf("row %d: recency %v must lie in [0, T=%v]", i+1, tx, T)
-		case T == 0 && x != 0:
-			return fmt.Errorf("row %d: frequency %v with T = 0 (a customer first seen on the calibration end has no repeat purchases)", i+1, x)
-		}
-		if d.Weight != nil && (!finite(d.Weight[i]) || d.Weight[i] < 0) {
-			return fmt.Errorf("row %d: weight %v must be a finite number ≥ 0", i+1, d.Weight[i])
-		}
-		if d.Monetary != nil && (!finite(d.Monetary[i]) || d.Monetary[i] < 0) {
-			return fmt.Errorf("row %d: monetary value %v must be a finite number ≥ 0", i+1, d.Monetary[i])
-		}
+	if bad := d.firstInvalidRow(); bad >= 0 {
+		return d.rowError(bad)
 	}
 	return nil
+}
+
+// firstInvalidRow returns the first row that rowError finds fault with,
+// or −1: the same conditions, each written as one comparison chain that
+// NaN fails (v ≥ 0 && v ≤ MaxFloat64 is "a finite number ≥ 0"),
+// column by column, so that a
+// table of a million rows is checked in a few passes of comparisons.
+func (d *Data) firstInvalidRow() int {
+	const big = math.MaxFloat64
+	bad := -1
+	T := d.T
+	first := func(n int) {
+		if bad < 0 || n < bad {
+			bad = n
+		}
+	}
+	for i, x := range d.Frequency {
+		t := T[i]
+		if !(x >= 0 && x <= big && t >= 0 && t <= big) || (t == 0 && x != 0) {
+			first(i)
+			break
+		}
+	}
+	for i, tx := range d.Recency[:len(T)] {
+		if !(tx >= 0 && tx <= big && tx <= T[i]*(1+1e-12)) {
+			first(i)
+			break
+		}
+	}
+	for _, col := range [][]float64{d.Weight, d.Monetary} {
+		for i, v := range col {
+			if !(v >= 0 && v <= big) {
+				first(i)
+				break
+			}
+		}
+	}
+	return bad
+}
+
+// rowError describes what is wrong with row i (0-based), which
+// firstInvalidRow found.
+func (d *Data) rowError(i int) error {
+	x, tx, T := d.Frequency[i], d.Recency[i], d.T[i]
+	switch {
+	case !finite(x) || x < 0:
+		return fmt.Errorf("row %d: frequency %v must be a finite number ≥ 0", i+1, x)
+	case !finite(T) || T < 0:
+		return fmt.Errorf("row %d: T %v must be a finite number ≥ 0", i+1, T)
+	case !finite(tx) || tx < 0 || tx > T*(1+1e-12):
+		return fmt.Errorf("row %d: recency %v must lie in [0, T=%v]", i+1, tx, T)
+	case T == 0 && x != 0:
+		return fmt.Errorf("row %d: frequency %v with T = 0 (a customer first seen on the calibration end has no repeat purchases)", i+1, x)
+	}
+	if d.Weight != nil && (!finite(d.Weight[i]) || d.Weight[i] < 0) {
+		return fmt.Errorf("row %d: weight %v must be a finite number ≥ 0", i+1, d.Weight[i])
+	}
+	return fmt.Errorf("row %d: monetary value %v must be a finite number ≥ 0", i+1, d.Monetary[i])
 }
 
 // ValidHistory reports whether c is a continuous-time history that every
@@ -150,8 +192,10 @@ func (d *Data) Validate() error {
 // model predicts it as a new customer (its conditional expectations equal
 // the unconditional E[X(t)], and P(alive) is the prior's).
 func ValidHistory(c Customer) bool {
+	// v ≥ 0 && v ≤ MaxFloat64: a finite number ≥ 0 (NaN fails both).
+	const big = math.MaxFloat64
 	x, tx, T := c.Frequency, c.Recency, c.T
-	return finite(x) && finite(tx) && finite(T) && x >= 0 && tx >= 0 && T >= 0 &&
+	return x >= 0 && x <= big && tx >= 0 && tx <= big && T >= 0 && T <= big &&
 		tx <= T*(1+1e-12) && (T > 0 || x == 0)
 }
 
