@@ -51,7 +51,7 @@ func countedKeys(actual []float64) (top int, ok bool) {
 func keyedFacts(actual []float64, top int) (total float64, log1pOf []float64, side *correlationSide) {
 	var sum ksum
 	for _, v := range actual {
-		sum.add(v)
+		sum.addNonNeg(v)
 	}
 	log1pOf, values := make([]float64, top+1), make([]float64, top+1)
 	for v := range values {

@@ -251,6 +251,29 @@ func (k *ksum) add(x float64) {
 	k.s = t
 }
 
+// addNonNeg is add, to the bit, for any x, and cheaper for a term that
+// is at most the running sum and not negative (0 ≤ x ≤ s: the terms of a
+// sum of terms that are never negative, past its first few): then |s| ≥
+// |x|, and Dekker's Fast2Sum (s − t) + x is the exact rounding error (a
+// float64 whenever t does not overflow), which TwoSum also computes,
+// with three additions fewer. Where both errors are zero they may differ
+// in sign, which c + e does not see: c starts at +0, and a sum of two
+// float64s is −0 only when both are, so c is never −0. Past an overflow
+// (t infinite) the value is NaN either way. The branch goes one way
+// for the terms of such a sum, so it is predicted; a sum of signed terms
+// keeps add. TestKsumNonNeg holds the two equal.
+func (k *ksum) addNonNeg(x float64) {
+	s := k.s
+	t := s + x
+	if 0 <= x && x <= s {
+		k.c += (s - t) + x
+	} else {
+		z := t - s
+		k.c += (s - (t - z)) + (x - z)
+	}
+	k.s = t
+}
+
 func (k *ksum) value() float64 { return k.s + k.c }
 
 // checkLengths checks the slices shared by Score and Segments: equal

@@ -966,3 +966,49 @@ func TestKsumTwoSum(t *testing.T) {
 		}
 	}
 }
+
+// TestKsumNonNeg holds ksum.addNonNeg to add bit for bit, step by step,
+// over sums of terms that are never negative (zeros of both signs,
+// subnormals, terms above the running sum and far below it, spanning
+// 2^±300), where its fast branch is taken, and over signed terms, where
+// it is not; past an overflow both give a NaN value.
+func TestKsumNonNeg(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 4))
+	nonNeg := []func(s float64) float64{
+		func(float64) float64 { return rng.ExpFloat64() },
+		func(float64) float64 { return math.Ldexp(rng.Float64(), rng.IntN(600)-300) },
+		func(float64) float64 { return 0 },
+		func(float64) float64 { return math.Copysign(0, -1) },
+		func(float64) float64 { return math.Ldexp(float64(rng.IntN(9)), -1074) }, // subnormal
+		func(s float64) float64 { return s * (1 + 0x1p-52) },                     // just above the sum
+		func(s float64) float64 { return s },
+		func(s float64) float64 { return math.Ldexp(s, -53) },
+		func(float64) float64 { return float64(rng.IntN(7)) },
+	}
+	signed := append(nonNeg,
+		func(s float64) float64 { return -s },
+		func(float64) float64 { return rng.NormFloat64() * math.Ldexp(1, rng.IntN(120)-60) })
+	for _, terms := range [][]func(float64) float64{nonNeg, signed} {
+		for trial := range 300 {
+			var a, b ksum
+			for step := range 400 {
+				x := terms[rng.IntN(len(terms))](a.s)
+				a.add(x)
+				b.addNonNeg(x)
+				if math.Float64bits(a.s) != math.Float64bits(b.s) || math.Float64bits(a.c) != math.Float64bits(b.c) {
+					t.Fatalf("trial %d step %d, term %v: add gives (%v, %v), addNonNeg (%v, %v)", trial, step, x, a.s, a.c, b.s, b.c)
+				}
+			}
+		}
+	}
+	for _, xs := range [][]float64{{math.MaxFloat64, math.MaxFloat64}, {math.MaxFloat64, math.MaxFloat64, 1, 0}, {1, math.Inf(1), 2}} {
+		var a, b ksum
+		for _, x := range xs {
+			a.add(x)
+			b.addNonNeg(x)
+		}
+		if !math.IsNaN(a.value()) || !math.IsNaN(b.value()) {
+			t.Errorf("%v: add's value %v, addNonNeg's %v, want NaN for both", xs, a.value(), b.value())
+		}
+	}
+}

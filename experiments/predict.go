@@ -378,6 +378,10 @@ func factoredPatternValues(ctx context.Context, f models.FittedPurchases, af mod
 	if tabulated {
 		terms = make([]models.AliveAgeTerms, G)
 	}
+	discounted := func(g int) float64 { return af.AliveDiscounted(ages.x[g], ages.T[g], o.DiscountRate, o.Horizon) }
+	if ad, ok := f.(models.AgeDiscounter); ok && !in.ungrouped {
+		discounted = ageDiscounts(ctx, ad, ages, o)
+	}
 	eachChunk(G, 64, func(lo, hi int) {
 		for g := lo; g < hi && ctx.Err() == nil; g++ {
 			x, T := ages.x[g], ages.T[g]
@@ -385,7 +389,7 @@ func factoredPatternValues(ctx context.Context, f models.FittedPurchases, af mod
 			for k, d := range durations {
 				atDuration[g*D+k] = curve(d)
 			}
-			groups[g] = ageValues{discounted: af.AliveDiscounted(x, T, o.DiscountRate, o.Horizon), rate: af.AliveRate(x, T)}
+			groups[g] = ageValues{discounted: discounted(g), rate: af.AliveRate(x, T)}
 			if tabulated {
 				terms[g] = tab.AliveAgeTerms(x, T)
 			}
@@ -415,6 +419,33 @@ func factoredPatternValues(ctx context.Context, f models.FittedPurchases, af mod
 			}
 		}
 	})
+}
+
+// ageDiscounts returns g ↦ AliveDiscounted of the (x, T) group g of ages
+// for a models.AgeDiscounter, its part in T computed once per distinct T
+// of the groups (in parallel), which the groups of that T share.
+func ageDiscounts(ctx context.Context, ad models.AgeDiscounter, ages *ageIndex, o models.CLVOptions) func(g int) float64 {
+	index := map[uint64]int32{}
+	age := make([]int32, ages.len()) // group → its T among ts
+	var ts []float64
+	for g, T := range ages.T {
+		k, ok := index[math.Float64bits(T)]
+		if !ok {
+			k = int32(len(ts))
+			index[math.Float64bits(T)] = k
+			ts = append(ts, T)
+		}
+		age[g] = k
+	}
+	parts := make([]float64, len(ts))
+	eachChunk(len(ts), 4, func(lo, hi int) {
+		for k := lo; k < hi && ctx.Err() == nil; k++ {
+			parts[k] = ad.AgeDiscount(ts[k], o.DiscountRate, o.Horizon)
+		}
+	})
+	return func(g int) float64 {
+		return ad.AliveDiscountedAt(ages.x[g], ages.T[g], o.DiscountRate, o.Horizon, parts[age[g]])
+	}
 }
 
 // predictModel returns a model's predictions for every customer: the

@@ -254,24 +254,49 @@ func (p *Prediction) firstInvalid() (int, float64) {
 // the products of the largest factors, which no customer's revenue or CLV
 // exceeds (rounding is monotone). False means "look customer by customer".
 func (p *Prediction) allValid() bool {
-	maxPurchases, maxDiscounted := 0.0, 0.0
-	for r := range p.purchases {
-		if !validValue(p.purchases[r]) || !validValue(p.alive[r]) || !validValue(p.discounted[r]) || !validValue(p.aliveTime[r]) {
-			return false
-		}
-		maxPurchases, maxDiscounted = max(maxPurchases, p.purchases[r]), max(maxDiscounted, p.discounted[r])
+	maxPurchases, maxDiscounted, ok := largestValid(p.purchases, p.discounted)
+	if !ok || !allValidValues(p.alive) || !allValidValues(p.aliveTime) {
+		return false
 	}
 	if p.spend == nil {
 		return true
 	}
-	maxSpend := 0.0
-	for _, v := range p.spend {
-		if !validValue(v) {
+	maxSpend, _, ok := largestValid(p.spend, nil)
+	return ok && p.margin >= 0 && validValue(maxPurchases*maxSpend) && validValue(p.margin*maxSpend*maxDiscounted)
+}
+
+// largestValid returns the largest values of a and of b (nil: 0) and
+// whether every value of both is a finite number ≥ 0 (validValue). Once
+// the values are known not to be NaN, a comparison finds the largest: no
+// call of max, which must look for NaN at every step.
+func largestValid(a, b []float64) (maxA, maxB float64, ok bool) {
+	for _, v := range a {
+		if !(v >= 0 && v <= math.MaxFloat64) {
+			return 0, 0, false
+		}
+		if v > maxA {
+			maxA = v
+		}
+	}
+	for _, v := range b {
+		if !(v >= 0 && v <= math.MaxFloat64) {
+			return 0, 0, false
+		}
+		if v > maxB {
+			maxB = v
+		}
+	}
+	return maxA, maxB, true
+}
+
+// allValidValues reports whether every value of a is a finite number ≥ 0.
+func allValidValues(a []float64) bool {
+	for _, v := range a {
+		if !(v >= 0 && v <= math.MaxFloat64) {
 			return false
 		}
-		maxSpend = max(maxSpend, v)
 	}
-	return p.margin >= 0 && validValue(maxPurchases*maxSpend) && validValue(p.margin*maxSpend*maxDiscounted)
+	return true
 }
 
 // validValue reports whether v is a finite number ≥ 0.

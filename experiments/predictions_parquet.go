@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"math"
 	"reflect"
+	"sync/atomic"
 
+	"github.com/clv-dev/clv/internal/chunkwrite"
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/encoding"
-	"github.com/parquet-go/parquet-go/encoding/delta"
-	"github.com/parquet-go/parquet-go/encoding/plain"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 )
@@ -24,16 +22,20 @@ import (
 // numbers PLAIN, strings DELTA_LENGTH_BYTE_ARRAY, as parquet-go's writer
 // encodes them by default.
 //
-// The pages are encoded here, column by column and a page at a time, with
-// parquet-go's encoders, page header and footer types and thrift encoder,
-// and streamed to w: numbers are computed a page at a time into one reused
-// buffer and never become a parquet.Value each, and no row group is held
-// in memory (parquet-go's writer buffers every page of a row group before
-// writing it, and makes the page statistics from the buffered values
-// twice). The schema (names, types, logical types, column orders) is
-// parquet-go's, taken from the footer its writer writes for the columns.
-// The file has no page index (column and offset indexes, optional in the
-// format): each row group's statistics are in the footer.
+// The pages are encoded here with parquet-go's encoders, page header and
+// footer types and thrift encoder (see parquetEncoder), a column chunk at
+// a time on every core (chunkwrite.Ordered), and written in order while
+// the chunks after them are encoded: numbers are computed a page at a
+// time into a reused buffer and never become a parquet.Value each, and no
+// row group is held in memory (parquet-go's writer buffers every page of
+// a row group before writing it, and makes the page statistics from the
+// buffered values twice). A column equal to the one before it for every
+// customer (net CLV without costs, see netCLVIsCLV) is encoded once and
+// its chunk's bytes written twice. The schema (names, types, logical
+// types, column orders) is parquet-go's, taken from the footer its writer
+// writes for the columns. The file has no page index (column and offset
+// indexes, optional in the format): each row group's statistics are in
+// the footer.
 func writePredictionsParquet(w io.Writer, cols []predColumn) error {
 	return writeParquetGroups(w, cols, parquetLayout{groupRows: parquetGroupRows, pageRows: parquetPageRows})
 }
@@ -49,6 +51,12 @@ const parquetPageRows = 1 << 15
 // parquetLayout is the number of rows of a row group and of a data page.
 type parquetLayout struct{ groupRows, pageRows int }
 
+// parquetUnit is the part of the file one encoder makes at a time: the
+// column chunk of row group group and column col, followed by the same
+// bytes for each of the next repeats columns (which equal col for every
+// customer).
+type parquetUnit struct{ group, col, repeats int }
+
 // writeParquetGroups writes the columns as Parquet in row groups and pages
 // of the layout's numbers of rows.
 func writeParquetGroups(w io.Writer, cols []predColumn, layout parquetLayout) error {
@@ -56,22 +64,98 @@ func writeParquetGroups(w io.Writer, cols []predColumn, layout parquetLayout) er
 	if err != nil {
 		return err
 	}
-	pw := newParquetStream(w, layout.pageRows)
-	pw.write([]byte("PAR1"))
 	n := 0
 	if len(cols) > 0 {
 		n = cols[0].len()
 	}
-	for lo := 0; lo < n; lo += layout.groupRows {
-		rg, err := pw.rowGroup(cols, lo, min(lo+layout.groupRows, n))
+	groups := (n + layout.groupRows - 1) / layout.groupRows
+	units := parquetUnits(cols, groups)
+	// chunks[g·len(cols)+j] is the metadata of column j's chunk of row
+	// group g, but for its offset; errs[k] is unit k's encoding error.
+	chunks := make([]format.ColumnChunk, groups*len(cols))
+	errs := make([]error, len(units))
+	var failed atomic.Bool
+	if _, err := w.Write([]byte("PAR1")); err != nil {
+		return err
+	}
+	err = chunkwrite.Ordered(w, len(units), 1, func() func([]byte, int, int) []byte {
+		e := newParquetEncoder(layout.pageRows)
+		return func(buf []byte, k, _ int) []byte {
+			if failed.Load() {
+				return buf[:0]
+			}
+			u := units[k]
+			lo := u.group * layout.groupRows
+			buf, errs[k] = e.appendUnit(buf[:0], cols, u, lo, min(lo+layout.groupRows, n), chunks[u.group*len(cols):])
+			if errs[k] != nil {
+				failed.Store(true)
+				return buf[:0]
+			}
+			return buf
+		}
+	})
+	if err != nil {
+		return err
+	}
+	for _, err := range errs {
 		if err != nil {
 			return err
 		}
-		rg.Ordinal = int16(len(meta.RowGroups))
+	}
+	placeParquetChunks(&meta, chunks, len(cols), n, layout.groupRows)
+	return writeParquetFooter(w, &meta)
+}
+
+// parquetUnits returns the units of groups row groups of the columns, in
+// the order of the file: a column that equals the one before it for
+// every customer (parquetRepeats) is a repeat of that one's unit.
+func parquetUnits(cols []predColumn, groups int) []parquetUnit {
+	repeats := make([]bool, len(cols))
+	for j := 1; j < len(cols); j++ {
+		repeats[j] = parquetRepeats(cols[j-1], cols[j])
+	}
+	var units []parquetUnit
+	for g := range groups {
+		for j := range cols {
+			if repeats[j] {
+				units[len(units)-1].repeats++
+				continue
+			}
+			units = append(units, parquetUnit{group: g, col: j})
+		}
+	}
+	return units
+}
+
+// parquetRepeats reports whether column c equals column prev, the one
+// before it, for every customer, so that its chunks are prev's bytes: a
+// prediction's net CLV after its CLV when netCLVIsCLV.
+func parquetRepeats(prev, c predColumn) bool {
+	return c.pred != nil && prev.pred == c.pred && prev.q == PredCLV && c.q == PredNetCLV &&
+		prev.byRow == nil && c.byRow == nil && netCLVIsCLV(c.pred)
+}
+
+// placeParquetChunks sets the row groups of the file's metadata from the
+// chunks of every row group (ncols each), written end to end after the
+// leading magic: each chunk's offset and each row group's offset, rows
+// and sizes.
+func placeParquetChunks(meta *format.FileMetaData, chunks []format.ColumnChunk, ncols, n, groupRows int) {
+	offset := int64(len("PAR1"))
+	for g := 0; g*groupRows < n; g++ {
+		rg := format.RowGroup{
+			Columns: chunks[g*ncols : (g+1)*ncols], NumRows: int64(min(groupRows, n-g*groupRows)),
+			FileOffset: offset, Ordinal: int16(g),
+		}
+		for j := range rg.Columns {
+			cm := &rg.Columns[j].MetaData
+			cm.DataPageOffset = offset
+			offset += cm.TotalCompressedSize
+			rg.TotalByteSize += cm.TotalUncompressedSize
+			rg.TotalCompressedSize += cm.TotalCompressedSize
+		}
 		meta.RowGroups = append(meta.RowGroups, rg)
 	}
 	meta.NumRows = int64(n)
-	return pw.footer(&meta)
 }
 
 // parquetFileMeta returns the file metadata parquet-go's writer writes for
@@ -95,191 +179,17 @@ func parquetFileMeta(cols []predColumn) (format.FileMetaData, error) {
 	return format.FileMetaData{Version: m.Version, Schema: m.Schema, CreatedBy: m.CreatedBy, ColumnOrders: m.ColumnOrders}, nil
 }
 
-// parquetStream writes a Parquet file's pages and footer to w, counting
-// the bytes written (the offsets of the footer) and keeping the first
-// write error. Its buffers are reused from page to page.
-type parquetStream struct {
-	w        io.Writer
-	offset   int64
-	err      error
-	pageRows int
-
-	header  bytes.Buffer
-	encoder *thrift.Encoder
-
-	numbers []float64 // a page of numbers
-	text    []byte    // a page of strings, end to end
-	offsets []uint32  // where each string of text starts, and the end
-	data    []byte    // the encoded page
-	tiers   [][]byte  // each tier's name, once met
-}
-
-// newParquetStream returns a stream writing to w in pages of pageRows rows.
-func newParquetStream(w io.Writer, pageRows int) *parquetStream {
-	pw := &parquetStream{w: w, pageRows: pageRows, numbers: make([]float64, pageRows)}
-	pw.encoder = thrift.NewEncoder(new(thrift.CompactProtocol).NewWriter(&pw.header))
-	return pw
-}
-
-// write writes p unless an earlier write failed.
-func (pw *parquetStream) write(p []byte) {
-	if pw.err != nil {
-		return
-	}
-	n, err := pw.w.Write(p)
-	pw.offset += int64(n)
-	pw.err = err
-}
-
-// rowGroup writes rows lo..hi−1 of the columns, column by column, and
-// returns the row group's metadata.
-func (pw *parquetStream) rowGroup(cols []predColumn, lo, hi int) (format.RowGroup, error) {
-	rg := format.RowGroup{Columns: make([]format.ColumnChunk, len(cols)), NumRows: int64(hi - lo), FileOffset: pw.offset}
-	for j, c := range cols {
-		cc, err := pw.columnChunk(c, lo, hi)
-		if err != nil {
-			return rg, fmt.Errorf("column %s: %w", c.name, err)
-		}
-		rg.Columns[j] = cc
-		rg.TotalByteSize += cc.MetaData.TotalUncompressedSize
-		rg.TotalCompressedSize += cc.MetaData.TotalCompressedSize
-	}
-	return rg, nil
-}
-
-// columnChunk writes rows lo..hi−1 of a column as data pages and returns
-// the column chunk's metadata: sizes, offset, statistics of all its pages.
-func (pw *parquetStream) columnChunk(c predColumn, lo, hi int) (format.ColumnChunk, error) {
-	meta := format.ColumnMetaData{
-		Type: format.Double, Encoding: []format.Encoding{format.Plain}, PathInSchema: []string{c.name},
-		Codec: format.Uncompressed, NumValues: int64(hi - lo), DataPageOffset: pw.offset,
-	}
-	if !c.isNumber() {
-		meta.Type, meta.Encoding = format.ByteArray, []format.Encoding{format.DeltaLengthByteArray}
-	}
-	var bounds parquetBounds
-	pages := int32(0)
-	for first := lo; first < hi; first += pw.pageRows {
-		m := min(pw.pageRows, hi-first)
-		var page parquetBounds
-		var err error
-		if c.isNumber() {
-			page, err = pw.encodeNumbers(c, first, m)
-		} else {
-			page, err = pw.encodeStrings(c, first, m)
-			meta.SizeStatistics.UnencodedByteArrayDataBytes += int64(len(pw.text))
-		}
-		if err != nil {
-			return format.ColumnChunk{}, err
-		}
-		size, err := pw.page(m, meta.Encoding[0], page)
-		if err != nil {
-			return format.ColumnChunk{}, err
-		}
-		meta.TotalUncompressedSize += size
-		bounds.merge(page, meta.Type)
-		pages++
-	}
-	meta.TotalCompressedSize = meta.TotalUncompressedSize
-	meta.Statistics = bounds.statistics()
-	meta.EncodingStats = []format.PageEncodingStats{{PageType: format.DataPageV2, Encoding: meta.Encoding[0], Count: pages}}
-	return format.ColumnChunk{MetaData: meta}, nil
-}
-
-// plainEncoding and deltaLengthEncoding are the encodings of the numbers
-// and of the strings.
-var (
-	plainEncoding       encoding.Encoding = &plain.Encoding{}
-	deltaLengthEncoding encoding.Encoding = &delta.LengthByteArrayEncoding{}
-)
-
-// encodeNumbers encodes m numbers of a column from row first into pw.data
-// (PLAIN: little-endian doubles) and returns their bounds.
-func (pw *parquetStream) encodeNumbers(c predColumn, first, m int) (parquetBounds, error) {
-	values := c.values(first, pw.numbers[:m])
-	var err error
-	pw.data, err = plainEncoding.EncodeDouble(pw.data[:0], values)
-	return doubleBounds(values), err
-}
-
-// encodeStrings encodes m strings of a column (ids or tiers) from row
-// first into pw.data (DELTA_LENGTH_BYTE_ARRAY: the lengths delta-packed,
-// then the bytes end to end) and returns their bounds.
-func (pw *parquetStream) encodeStrings(c predColumn, first, m int) (parquetBounds, error) {
-	pw.text, pw.offsets = pw.text[:0], append(pw.offsets[:0], 0)
-	var b parquetBounds
-	if c.tier != nil {
-		var seen uint64 // the tiers met, as bits (Tier is a small enumeration)
-		for _, t := range c.tier[first : first+m] {
-			pw.text = append(pw.text, pw.tierName(t)...)
-			pw.offsets = append(pw.offsets, uint32(len(pw.text)))
-			seen |= 1 << (uint(t) & 63)
-		}
-		for t := range pw.tiers {
-			if seen&(1<<uint(t)) != 0 {
-				b.addString(string(pw.tiers[t]))
-			}
-		}
-	} else {
-		for k := range m {
-			s := c.textAt(first + k)
-			b.addString(s)
-			pw.text = append(pw.text, s...)
-			pw.offsets = append(pw.offsets, uint32(len(pw.text)))
-		}
-	}
-	if len(pw.text) > math.MaxInt32/2 {
-		return b, fmt.Errorf("%d bytes of text in %d rows: a Parquet page holds at most 1 GiB; write output.predictions: csv", len(pw.text), m)
-	}
-	var err error
-	pw.data, err = deltaLengthEncoding.EncodeByteArray(pw.data[:0], pw.text, pw.offsets)
-	return b, err
-}
-
-// tierName returns a tier's name as bytes, made once per tier.
-func (pw *parquetStream) tierName(t Tier) []byte {
-	if int(t) >= len(pw.tiers) {
-		pw.tiers = append(pw.tiers, make([][]byte, int(t)+1-len(pw.tiers))...)
-	}
-	if pw.tiers[t] == nil {
-		pw.tiers[t] = []byte(t.String())
-	}
-	return pw.tiers[t]
-}
-
-// page writes pw.data as a data page (v2, uncompressed) of m rows and
-// returns its size with its header.
-func (pw *parquetStream) page(m int, enc format.Encoding, b parquetBounds) (int64, error) {
-	h := format.PageHeader{
-		Type:                 format.DataPageV2,
-		UncompressedPageSize: int32(len(pw.data)),
-		CompressedPageSize:   int32(len(pw.data)),
-		CRC:                  int32(crc32.ChecksumIEEE(pw.data)),
-		DataPageHeaderV2: thrift.New(format.DataPageHeaderV2{
-			NumValues: int32(m), NumRows: int32(m), Encoding: enc,
-			IsCompressed: thrift.New(false), Statistics: b.statistics(),
-		}),
-	}
-	pw.header.Reset()
-	if err := pw.encoder.Encode(&h); err != nil {
-		return 0, err
-	}
-	size := int64(pw.header.Len() + len(pw.data))
-	pw.write(pw.header.Bytes())
-	pw.write(pw.data)
-	return size, pw.err
-}
-
-// footer writes the file metadata, its length and the closing magic.
-func (pw *parquetStream) footer(meta *format.FileMetaData) error {
-	pw.header.Reset()
-	if err := pw.encoder.Encode(meta); err != nil {
+// writeParquetFooter writes the file metadata, its length and the closing
+// magic.
+func writeParquetFooter(w io.Writer, meta *format.FileMetaData) error {
+	var footer bytes.Buffer
+	if err := thrift.NewEncoder(new(thrift.CompactProtocol).NewWriter(&footer)).Encode(meta); err != nil {
 		return err
 	}
-	pw.header.Write(binary.LittleEndian.AppendUint32(nil, uint32(pw.header.Len())))
-	pw.header.WriteString("PAR1")
-	pw.write(pw.header.Bytes())
-	return pw.err
+	footer.Write(binary.LittleEndian.AppendUint32(nil, uint32(footer.Len())))
+	footer.WriteString("PAR1")
+	_, err := w.Write(footer.Bytes())
+	return err
 }
 
 // parquetBounds is the least and greatest value of a page or a column

@@ -19,16 +19,28 @@ import (
 // same order, strings where the CSV has text and doubles where it has
 // numbers, and the same values bit for bit: a small table of awkward ids
 // and extreme numbers, and the predictions of six models with spend and
-// tiers (columns by row, computed per batch, per customer), in the run's
-// layout and in row groups of 1,000 rows and pages of 300 (three row
-// groups of four pages, the last page short).
+// tiers (columns by row, computed per batch, per customer), with costs
+// and with two models without (their net CLV written as their CLV's
+// chunks, see parquetRepeats), in the run's layout and in row groups of
+// 1,000 rows and pages of 300 (three row groups of four pages, the last
+// page short).
 func TestPredictionsParquetEqualsCSV(t *testing.T) {
 	cfg, wr := patternWindow(t, patternSummary(3000, true))
+	costlessCfg, costless := patternWindow(t, patternSummary(3000, true))
+	for _, name := range []string{"bgnbd", "paretonbd"} {
+		p := costless.preds[name]
+		p.net = NetCLVOptions{Margin: p.margin}
+	}
+	costlessCols := predictionColumns(costlessCfg, costless)
+	if units := parquetUnits(costlessCols, 1); len(units) != len(costlessCols)-2 {
+		t.Fatalf("%d units of %d columns, want two net CLV columns repeated", len(units), len(costlessCols))
+	}
 	layouts := map[string]parquetLayout{
 		"run":   {groupRows: parquetGroupRows, pageRows: parquetPageRows},
 		"small": {groupRows: 1000, pageRows: 300},
 	}
-	for name, cols := range map[string][]predColumn{"awkward": predictionTestColumns(), "predictions": predictionColumns(cfg, wr)} {
+	tables := map[string][]predColumn{"awkward": predictionTestColumns(), "predictions": predictionColumns(cfg, wr), "costless": costlessCols}
+	for name, cols := range tables {
 		for lname, layout := range layouts {
 			t.Run(name+"/"+lname, func(t *testing.T) { checkParquetEqualsCSV(t, cols, layout) })
 		}
@@ -181,14 +193,15 @@ func columnBounds(rows []parquet.Row, j int) (lo, hi []byte) {
 // 4,500 and pages of 1,000 (three groups of five pages, the last group
 // of one page) and reads them back: every row in order, ids, numbers
 // (with NaN, ±0 and ±Inf among them, and a column all NaN) and tiers
-// equal bit for bit, and each column chunk's statistics those of its
-// values.
+// (with three Tier values beyond the named tiers, written as their
+// String) equal bit for bit, and each column chunk's statistics those of
+// its values.
 func TestPredictionsParquetRowGroups(t *testing.T) {
 	const n = 10000
 	ids, nums, nans, tiers := make([]string, n), make([]float64, n), make([]float64, n), make([]Tier, n)
 	special := []float64{math.NaN(), 0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1)}
 	for i := range n {
-		ids[i], nums[i], nans[i], tiers[i] = strconv.Itoa(i*7919%100003), float64(i)/3-17, math.NaN(), Tier(i%len(tierNames))
+		ids[i], nums[i], nans[i], tiers[i] = strconv.Itoa(i*7919%100003), float64(i)/3-17, math.NaN(), Tier(i%(len(tierNames)+3))
 		if i%997 == 0 {
 			nums[i] = special[(i/997)%len(special)]
 		}
@@ -216,5 +229,42 @@ func TestPredictionsParquetRowGroups(t *testing.T) {
 	checkParquetStatistics(t, f, rows, layout)
 	if st := f.Metadata().RowGroups[0].Columns[2].MetaData.Statistics; st.MinValue != nil || st.MaxValue != nil {
 		t.Errorf("a column of NaN has bounds %x %x", st.MinValue, st.MaxValue)
+	}
+}
+
+// TestParquetTierNames checks that every Tier value's name fits the room
+// appendTiers copies it in.
+func TestParquetTierNames(t *testing.T) {
+	for v := range 256 {
+		if s := Tier(v).String(); len(s) > parquetTierWidth {
+			t.Errorf("Tier(%d) is %q, longer than parquetTierWidth = %d", v, s, parquetTierWidth)
+		}
+	}
+}
+
+// countingWriter counts its writes.
+type countingWriter struct{ writes int }
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.writes++
+	return len(p), nil
+}
+
+// TestPredictionsParquetWriteFails writes a table of three row groups to
+// a writer that fails (see failingWriter) at its first write (the
+// leading magic), in the first row group, in the last and at the footer:
+// the failure is returned.
+func TestPredictionsParquetWriteFails(t *testing.T) {
+	cfg, wr := patternWindow(t, patternSummary(3000, true))
+	cols := predictionColumns(cfg, wr)
+	layout := parquetLayout{groupRows: 1000, pageRows: 300}
+	var count countingWriter
+	if err := writeParquetGroups(&count, cols, layout); err != nil {
+		t.Fatal(err)
+	}
+	for _, ok := range []int{0, 3, count.writes - 3, count.writes - 1} {
+		if err := writeParquetGroups(&failingWriter{ok: ok}, cols, layout); err == nil || err.Error() != "disk full" {
+			t.Errorf("failing after %d of %d writes: %v, want disk full", ok, count.writes, err)
+		}
 	}
 }

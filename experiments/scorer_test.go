@@ -30,12 +30,18 @@ func TestScorerOrderAgainstComparisonSort(t *testing.T) {
 			}
 		}
 		sc := NewScorer(ids)
-		for trial := range 4 {
+		for trial := range 5 {
 			pred := make([]float64, n)
 			for i := range pred {
 				pred[i] = float64(rng.IntN(40)) / 8 // ties
 				if trial == 2 {
 					pred[i] = rng.ExpFloat64() * 1e-300 // subnormals too
+				}
+				if trial == 4 {
+					// Most values in one top digit of the window (set by
+					// 1e300 against 1), apart in the rest of it: each
+					// bucket sorted by its low digits.
+					pred[i] = []float64{0, 1e300, 1 + float64(rng.IntN(1<<20))*0x1p-25}[min(2, rng.IntN(60))]
 				}
 				if trial == 3 && i%3 != 0 {
 					// Values that differ only below the 32-bit window

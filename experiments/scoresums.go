@@ -177,13 +177,13 @@ func (w *customerWalk) sums(ctx context.Context) (customerSums, error) {
 			for k, p := range pred {
 				a := act[k]
 				e := math.Abs(p - a)
-				abs.add(e)
-				sq.add(e * e)
+				abs.addNonNeg(e)
+				sq.addNonNeg(e * e)
 				if e > maxErr { // e is never NaN: the inputs are finite
 					maxErr = e
 				}
 				d := logP[k] - logA[k]
-				sle.add(d * d)
+				sle.addNonNeg(d * d)
 			}
 			continue
 		}
@@ -194,19 +194,19 @@ func (w *customerWalk) sums(ctx context.Context) (customerSums, error) {
 		for k, p := range pred {
 			a := act[k]
 			e := math.Abs(p - a)
-			abs.add(e)
-			sq.add(e * e)
+			abs.addNonNeg(e)
+			sq.addNonNeg(e * e)
 			if e > maxErr {
 				maxErr = e
 			}
 			d := logP[k] - logA[k]
-			sle.add(d * d)
+			sle.addNonNeg(d * d)
 			dx := p - meanP
 			pxy.add(dx * dv[k])
-			pxx.add(dx * dx)
+			pxx.addNonNeg(dx * dx)
 			dr := rank[k] - meanR
 			rxy.add(dr * dq[k])
-			rxx.add(dr * dr)
+			rxx.addNonNeg(dr * dr)
 		}
 	}
 	return customerSums{abs: abs.value(), sq: sq.value(), sle: sle.value(), maxErr: maxErr,
@@ -247,7 +247,7 @@ func (e customerSums) rmse(predicted, actual []float64) float64 {
 	var ssq ksum
 	for i, p := range predicted {
 		e := math.Ldexp(p-actual[i], -exp)
-		ssq.add(e * e)
+		ssq.addNonNeg(e * e)
 	}
 	return math.Ldexp(math.Sqrt(ssq.value()/fn), exp)
 }
@@ -305,7 +305,7 @@ func orderSums(ctx context.Context, order []int32, actual []float64, side giniSi
 				if j == c10 {
 					top10 = top.value()
 				}
-				top.add(a)
+				top.addNonNeg(a)
 			}
 			if !side.constant {
 				// Σ_j a_(j)·(n+1−2j), j = 1..n, the actuals scaled by 2^−exp.
@@ -422,13 +422,13 @@ func newCorrelationSide(y []float64) *correlationSide {
 	c := &correlationSide{values: y, exp: scaleExp(y)}
 	var my ksum
 	for _, v := range y {
-		my.add(scaled(v, c.exp))
+		my.addNonNeg(scaled(v, c.exp))
 	}
 	c.mean = my.value() / float64(len(y))
 	var syy ksum
 	for _, v := range y {
 		dy := scaled(v, c.exp) - c.mean
-		syy.add(dy * dy)
+		syy.addNonNeg(dy * dy)
 	}
 	c.ss = syy.value()
 	return c
@@ -442,7 +442,7 @@ func newHalfRankSide(halves []uint32) *correlationSide {
 	var my ksum
 	for _, h := range halves {
 		same = same && h == first
-		my.add(float64(h) / 2)
+		my.addNonNeg(float64(h) / 2)
 	}
 	if same {
 		return &correlationSide{constant: true}
@@ -451,7 +451,7 @@ func newHalfRankSide(halves []uint32) *correlationSide {
 	var syy ksum
 	for _, h := range halves {
 		dy := float64(h)/2 - c.mean
-		syy.add(dy * dy)
+		syy.addNonNeg(dy * dy)
 	}
 	c.ss = syy.value()
 	return c
@@ -474,7 +474,7 @@ func newKeyedSide(keys, table []float64) *correlationSide {
 	sy := scaleExp([]float64{m})
 	var my ksum
 	for _, k := range keys {
-		my.add(scaled(table[int(k)], sy))
+		my.addNonNeg(scaled(table[int(k)], sy))
 	}
 	meanY := my.value() / float64(len(keys))
 	c := &correlationSide{byKey: make([]float64, len(table)), keys: keys}
@@ -484,7 +484,7 @@ func newKeyedSide(keys, table []float64) *correlationSide {
 	var syy ksum
 	for _, k := range keys {
 		dy := c.byKey[int(k)]
-		syy.add(dy * dy)
+		syy.addNonNeg(dy * dy)
 	}
 	c.ss = syy.value()
 	return c
@@ -496,14 +496,14 @@ func newKeyedSide(keys, table []float64) *correlationSide {
 func correlateScaled(x []float64, sx int, y *correlationSide) float64 {
 	var mx ksum
 	for _, v := range x {
-		mx.add(scaled(v, sx))
+		mx.addNonNeg(scaled(v, sx))
 	}
 	meanX := mx.value() / float64(len(x))
 	var sxy, sxx ksum
 	for i, v := range x {
 		dx := scaled(v, sx) - meanX
 		sxy.add(dx * y.devAt(i))
-		sxx.add(dx * dx)
+		sxx.addNonNeg(dx * dx)
 	}
 	return correlationOf(sxx.value(), y.ss, sxy.value())
 }

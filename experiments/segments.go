@@ -139,8 +139,8 @@ func (g *groupSums) add(p, a []float64) {
 			at++
 			left = g.sizes[at]
 		}
-		ps.add(x)
-		as.add(a[k])
+		ps.addNonNeg(x)
+		as.addNonNeg(a[k])
 		left--
 	}
 	g.p, g.a, g.at, g.left = ps, as, at, left
@@ -250,8 +250,8 @@ func sumsInOrder(ctx context.Context, order []int32, x, y []float64) (sx, sy ksu
 			bx[k], by[k] = x[i], y[i]
 		}
 		for k := range block {
-			sx.add(bx[k])
-			sy.add(by[k])
+			sx.addNonNeg(bx[k])
+			sy.addNonNeg(by[k])
 		}
 	}
 	return sx, sy, nil

@@ -331,7 +331,7 @@ func (tt *tierTotals) addColumns(tiers []Tier, p *Prediction, holdoutRevenue []f
 			var v float64
 			if rev != nil {
 				v = rev[i]
-				totalRev.add(v)
+				totalRev.addNonNeg(v)
 			}
 			totalNet.add(net)
 			clvTotal += clv
@@ -352,10 +352,10 @@ func (sums *tierSums) addTerms(terms []tierTerms, withRevenue bool) {
 	net, clv, alive, rev := sums.net, sums.clv, sums.alive, sums.rev
 	for _, x := range terms {
 		net.add(x[0])
-		clv.add(x[1])
-		alive.add(x[2])
+		clv.addNonNeg(x[1])
+		alive.addNonNeg(x[2])
 		if withRevenue {
-			rev.add(x[3])
+			rev.addNonNeg(x[3])
 		}
 	}
 	sums.net, sums.clv, sums.alive, sums.rev = net, clv, alive, rev

@@ -110,13 +110,46 @@ func (m *FittedParetoNBD) AliveCurve(x, T float64) func(t float64) float64 {
 // T (see DiscountedExpectedPurchasesWithin, whose value is P(alive) times
 // this): (r+x)/(α+T) · B · ∫_0^(H/B) e^(−δBw) (1+w)^(−s) dw, B = β+T.
 func (m *FittedParetoNBD) AliveDiscounted(x, T, d, horizon float64) float64 {
+	return m.AliveDiscountedAt(x, T, d, horizon, m.AgeDiscount(T, d, horizon))
+}
+
+// AgeDiscount returns the logarithm of the integral of AliveDiscounted,
+// ln ∫_0^(H/B) e^(−δBw) (1+w)^(−s) dw with B = β+T, which depends on T
+// alone (0 without discounting or horizon, where AliveDiscounted does not
+// use it). It implements AgeDiscounter.
+func (m *FittedParetoNBD) AgeDiscount(T, d, horizon float64) float64 {
 	delta := math.Log1p(d)
 	if delta == 0 || horizon == 0 {
+		return 0
+	}
+	bt := m.Beta + T
+	return logDiscountedPower(m.S, delta*bt, math.Log1p(horizon/bt))
+}
+
+// AliveDiscountedAt returns AliveDiscounted(x, T, d, horizon) given
+// ad = AgeDiscount(T, d, horizon). It implements AgeDiscounter.
+func (m *FittedParetoNBD) AliveDiscountedAt(x, T, d, horizon, ad float64) float64 {
+	if math.Log1p(d) == 0 || horizon == 0 {
 		return m.AliveCurve(x, T)(horizon)
 	}
 	bt := m.Beta + T
-	li := logDiscountedPower(m.S, delta*bt, math.Log1p(horizon/bt))
-	return math.Exp(math.Log(m.R+x) - math.Log(m.Alpha+T) + math.Log(bt) + li)
+	return math.Exp(math.Log(m.R+x) - math.Log(m.Alpha+T) + math.Log(bt) + ad)
+}
+
+// AgeDiscounter is implemented by factored models (AliveFactored) whose
+// AliveDiscounted(x, T, d, H) is a closed form in x and T times a part in
+// T alone, a quadrature: a customer base is then discounted with one
+// quadrature per distinct age T instead of one per distinct (x, T) (a
+// million simulated customers: 84 ages, 5,000 (x, T)). The Pareto/NBD's
+// discounted integral, ∫ e^(−δBw)(1+w)^(−s) dw with B = β+T, does not
+// involve x.
+type AgeDiscounter interface {
+	// AgeDiscount returns the part of AliveDiscounted(x, T, d, horizon)
+	// in T alone.
+	AgeDiscount(T, d, horizon float64) float64
+	// AliveDiscountedAt returns AliveDiscounted(x, T, d, horizon), bit
+	// for bit, given ad = AgeDiscount(T, d, horizon).
+	AliveDiscountedAt(x, T, d, horizon, ad float64) float64
 }
 
 // AliveRate returns (r+x)/(α+T).

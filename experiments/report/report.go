@@ -630,8 +630,9 @@ func figureFile(dir, name string) string {
 
 // loadFigures reads plots/data.json and draws each figure as SVG, ready to
 // inline: the XML prolog and namespace declarations removed (an SVG
-// element inside HTML needs none) and the embedded fonts moved into one
-// style sheet, each font once. The figures are drawn from data.json, not
+// element inside HTML needs none) and the fonts' @font-face rules (with
+// the font files) gathered into one style sheet, each font once and each
+// rule made once (plot.SVGFonts). The figures are drawn from data.json, not
 // read from plots/*.svg, so the report is whole whatever output.formats
 // wrote.
 func loadFigures(dir string) (figs []figure, fontCSS string, warnings []string) {
@@ -651,13 +652,14 @@ func loadFigures(dir string) (figs []figure, fontCSS string, warnings []string) 
 	}
 	seen := map[string]bool{}
 	var fonts []string
+	var sheet plot.SVGFonts // each font's rule made once, not once a figure
 	for _, f := range d.Figures() {
-		raw, err := plot.SVG(f, true)
+		raw, faces, err := sheet.Draw(f)
 		if err != nil {
 			warnings = append(warnings, fmt.Sprintf("figure %s not drawn: %v", f.Name, err))
 			continue
 		}
-		svg, faces, err := inlineSVG(string(raw), f.Title)
+		svg, _, err := inlineSVG(string(raw), f.Title)
 		if err != nil {
 			warnings = append(warnings, fmt.Sprintf("figure %s: %v", f.Name, err))
 			continue
