@@ -16,22 +16,7 @@ import (
 // appended to a live log after the read are not in it.
 func TestChecksumAsideHashesWhatWasRead(t *testing.T) {
 	content := []byte("customer_id,date\nc1,2024-01-01\nc2,2024-01-02\n")
-	path := filepath.Join(t.TempDir(), "log.csv")
-	if err := os.WriteFile(path, content, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	l, err := OpenLog(context.Background(), path, "log.csv", "data.path", "csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	l.ChecksumAside()
-	if !l.aside {
-		t.Skip("the checksum is not taken aside here")
-	}
-	if b, err := io.ReadAll(l.file.Reader()); err != nil || string(b) != string(content) {
-		t.Fatalf("read %q, %v", b, err)
-	}
+	l, path := readAside(t, content)
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -56,22 +41,7 @@ func TestChecksumWaitsForAWriterToEnd(t *testing.T) {
 	content := []byte("customer_id,date\nc1,2024-01-01\nc2,2024-01-02\n")
 	want := sha256.Sum256(content)
 	for _, release := range []string{"leading", "trailing"} {
-		path := filepath.Join(t.TempDir(), "log.csv")
-		if err := os.WriteFile(path, content, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		l, err := OpenLog(context.Background(), path, "log.csv", "data.path", "csv")
-		if err != nil {
-			t.Fatal(err)
-		}
-		l.ChecksumAside()
-		if !l.aside {
-			l.Close()
-			t.Skip("the checksum is not taken aside here")
-		}
-		if _, err := io.ReadAll(l.file.Reader()); err != nil {
-			t.Fatal(err)
-		}
+		l, _ := readAside(t, content)
 		l.NoteRead()
 		env := &runEnv{stages: map[string]float64{}}
 		g, _ := newWriterGroup(context.Background())
@@ -107,6 +77,29 @@ func TestChecksumWaitsForAWriterToEnd(t *testing.T) {
 		if err := g.wait(); err != nil {
 			t.Fatal(err)
 		}
-		l.Close()
 	}
+}
+
+// readAside returns a log of content (at path) whose checksum is taken
+// aside, read to its end once, closed when the test ends; it skips the
+// test where the checksum is not taken aside.
+func readAside(t *testing.T, content []byte) (l *LogInput, path string) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "log.csv")
+	if err := os.WriteFile(path, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := OpenLog(context.Background(), path, "log.csv", "data.path", "csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	l.ChecksumAside()
+	if !l.aside {
+		t.Skip("the checksum is not taken aside here")
+	}
+	if b, err := io.ReadAll(l.file.Reader()); err != nil || string(b) != string(content) {
+		t.Fatalf("read %q, %v", b, err)
+	}
+	return l, path
 }
