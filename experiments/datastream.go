@@ -150,8 +150,9 @@ func (l *LogInput) SHA256() (string, error) {
 // SHA-256 is a serial cost of about a second per gigabyte on the goroutine
 // that feeds the parser, and a run's reads keep every core busy, so the
 // file is hashed instead on a goroutine of its own from StartChecksum on
-// (reading it again from the page cache), while the models are fitted,
-// predicted and scored. A FIFO or device is hashed as it is streamed (it
+// (reading it again from the page cache): while the models are fitted,
+// or once the score stage is done and a core is free (see checksumLate
+// in runner.go). A FIFO or device is hashed as it is streamed (it
 // cannot be read twice), Parquet after it is read, embedded data and a
 // database as before. Call it before the first read.
 func (l *LogInput) ChecksumAside() {
