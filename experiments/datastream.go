@@ -35,9 +35,12 @@ type LogInput struct {
 	reads   int
 	db      *dbSource // a database (data.engine) instead of a file
 	// aside is set when the log's checksum is computed on a goroutine
-	// of its own instead of while it is read (see ChecksumAside); once
+	// of its own instead of while it is read (see ChecksumAside); sumSize
+	// is the bytes to hash, once noted (sized; see NoteRead); once
 	// started, sumDone is closed when sumHex and sumErr hold its outcome.
 	aside   bool
+	sized   bool
+	sumSize int64
 	sumDone chan struct{}
 	sumHex  string
 	sumErr  error
@@ -147,8 +150,9 @@ func (l *LogInput) SHA256() (string, error) {
 // SHA-256 is a serial cost of about a second per gigabyte on the goroutine
 // that feeds the parser, and a run's reads keep every core busy, so the
 // file is hashed instead on a goroutine of its own from StartChecksum on
-// (reading it again from the page cache), while the models are fitted,
-// predicted and scored. A FIFO or device is hashed as it is streamed (it
+// (reading it again from the page cache): while the models are fitted,
+// or once the score stage is done and a core is free (see checksumLate
+// in runner.go). A FIFO or device is hashed as it is streamed (it
 // cannot be read twice), Parquet after it is read, embedded data and a
 // database as before. Call it before the first read.
 func (l *LogInput) ChecksumAside() {
@@ -159,20 +163,39 @@ func (l *LogInput) ChecksumAside() {
 	l.aside = true
 }
 
+// NoteRead records, after the log's first read, what its checksum taken
+// aside (see ChecksumAside) is to hash: the bytes read (ReadEnd), not
+// rows appended since, whenever the hashing starts (StartChecksum) and
+// however often the log is read again meanwhile (a rolling backtest reads
+// it once per window). Later calls, and calls for any other log, do
+// nothing.
+func (l *LogInput) NoteRead() {
+	if !l.aside || l.sized {
+		return
+	}
+	l.sumSize, l.sized = l.file.ReadEnd(), true
+}
+
 // StartChecksum starts hashing a log whose checksum is taken aside (see
-// ChecksumAside) on a goroutine of its own; later calls, and calls for
-// any other log, do nothing. SHA256 waits for it.
+// ChecksumAside) on a goroutine of its own: the bytes NoteRead noted
+// (noted now if it was not called); later calls, and calls for any other
+// log, do nothing. SHA256 waits for it.
 func (l *LogInput) StartChecksum() {
 	if !l.aside || l.sumDone != nil {
 		return
 	}
+	l.NoteRead()
 	l.sumDone = make(chan struct{})
-	size := l.file.ReadEnd() // the bytes read, not rows appended since
+	size := l.sumSize
 	go func() {
 		l.sumHex, l.sumErr = l.file.SHA256At(size)
 		close(l.sumDone)
 	}()
 }
+
+// checksumPending reports whether the log's checksum is taken aside and
+// not started yet (StartChecksum).
+func (l *LogInput) checksumPending() bool { return l.aside && l.sumDone == nil }
 
 // SkipChecksum turns off the hashing of a log whose checksum is not
 // needed (clv summarize, clv fit): SHA-256 is a serial cost of about half
@@ -228,13 +251,17 @@ func (l *LogInput) ends(n int64) (first, last []byte, ok bool) {
 	return first, last, true
 }
 
-// Close closes the file.
+// Close closes the file, once the checksum taken aside, if started, has
+// ended (it stops early when the context the log was opened under ends).
 func (l *LogInput) Close() error {
 	if l.db != nil {
 		return l.db.conn.Close()
 	}
 	if l.file == nil {
 		return nil
+	}
+	if l.sumDone != nil {
+		<-l.sumDone
 	}
 	return l.file.Close()
 }

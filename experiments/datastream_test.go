@@ -50,9 +50,10 @@ output:
 }
 
 // The checksum in metrics.json and the manifest is that of the file,
-// computed aside while the models are fitted (the reads do not hash a
-// regular file): in a backtest, a rolling backtest (whose every window
-// reads the file) and a forecast.
+// computed aside (the reads do not hash a regular file; with the
+// predictions written, it waits for the score stage: see checksumLate):
+// in a backtest, a rolling backtest (whose every window reads the file)
+// and a forecast.
 func TestRunHashesAside(t *testing.T) {
 	cfgPath, dataPath := quickstartFileConfig(t, "log.csv")
 	raw, _ := os.ReadFile(dataPath)
@@ -72,6 +73,12 @@ func TestRunHashesAside(t *testing.T) {
 		m, err := os.ReadFile(filepath.Join(out.Dir, "manifest.json"))
 		if err != nil || !strings.Contains(string(m), `"data_sha256": "`+hex.EncodeToString(want[:])+`"`) {
 			t.Errorf("%v: the manifest has not the data's checksum (%v)", over, err)
+		}
+		// Left for after the score stage (checksumLate), it is known
+		// before metrics.json is written too.
+		m, err = os.ReadFile(filepath.Join(out.Dir, "metrics.json"))
+		if err != nil || !strings.Contains(string(m), `"sha256": "`+hex.EncodeToString(want[:])+`"`) {
+			t.Errorf("%v: metrics.json has not the data's checksum (%v)", over, err)
 		}
 	}
 }

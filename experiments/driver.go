@@ -238,6 +238,11 @@ type runResult struct {
 	table *TableWritten
 	// engine is what was fetched from a database (nil for a file).
 	engine *EngineFacts
+	// input, when set, is the log whose checksum, taken aside, is still
+	// to be recorded as dataSHA and the metrics' (see awaitChecksum,
+	// which writeResults calls before writing them); the driver closes
+	// it.
+	input *LogInput
 }
 
 // Run carries out an experiment: a backtest (the config has data and
@@ -291,6 +296,9 @@ func drive(ctx context.Context, cfg *Config, o RunOptions, exp experiment) (*Out
 	}()
 	env := &runEnv{cfg: cfg, opts: o, reg: models.NewRegistry(), rd: rd, prog: newProgress(o.Progress, o.Terminal), stages: map[string]float64{}, writers: writers}
 	res, err := exp.execute(ctx, env)
+	if err == nil && res.input != nil {
+		defer res.input.Close()
+	}
 	if err == nil {
 		err = interrupted(ctx)
 	}
@@ -331,6 +339,9 @@ func writeResults(env *runEnv, res *runResult) error {
 	env.prog.step("writing " + rd.final)
 	if env.scored != nil {
 		env.scored <- res.artifacts // the figures started before scoring
+	}
+	if err := res.awaitChecksum(env.writers); err != nil { // for metrics.json, the report and the manifest
+		return err
 	}
 	if err := rd.writeJSON("metrics.json", res.metrics); err != nil {
 		return err

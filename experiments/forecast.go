@@ -28,8 +28,13 @@ func (forecastRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	if err != nil {
 		return nil, err
 	}
-	defer data.Close()
-	data.ChecksumAside() // hashed while the models are fitted and predicted (see backtestRun)
+	handed := false // to the driver, with the checksum to wait for
+	defer func() {
+		if !handed {
+			data.Close()
+		}
+	}()
+	data.ChecksumAside() // hashed on a goroutine of its own (see checksumLate)
 	t0 := time.Now()
 	env.prog.step("reading and summarizing " + data.Name)
 	cfg, s, discrete, err := forecastData(env, data)
@@ -39,7 +44,10 @@ func (forecastRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	env.cfg = cfg // the calibration end resolved: the manifest states it
 	w := cfg.Resolved.Windows[0]
 	env.timed("read", t0)
-	data.StartChecksum()
+	data.NoteRead()
+	if !checksumLate(env) {
+		data.StartChecksum()
+	}
 	if err := interrupted(ctx); err != nil {
 		return nil, err
 	}
@@ -67,14 +75,13 @@ func (forecastRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	if err != nil {
 		return nil, err
 	}
-	sum, err := data.SHA256()
-	if err != nil {
-		return nil, &DataError{Err: err}
-	}
-	mf.Data.SHA256 = sum
 	wr.releaseScoring()
 	collectGarbage()
-	return mainWindowResult(cfg, mf, wr, 1, data.Name, sum), nil
+	res := mainWindowResult(cfg, mf, wr, 1, data.Name)
+	if handed, err = res.checksumOf(data); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // forecastData reads the log of a forecast run: the config with its
@@ -212,9 +219,9 @@ func startPredictions(env *runEnv, cfg *Config, mainWin *windowResult) {
 // mainWindowResult is the result of a run whose files come from its main
 // window: metrics, params.json and the artifacts for the plots and report
 // (the predictions file was started by startPredictions).
-func mainWindowResult(cfg *Config, mf *MetricsFile, mainWin *windowResult, windows int, dataName, sum string) *runResult {
+func mainWindowResult(cfg *Config, mf *MetricsFile, mainWin *windowResult, windows int, dataName string) *runResult {
 	res := &runResult{
-		metrics: mf, dataName: dataName, dataSHA: sum, modelSeconds: maps.Clone(mainWin.seconds),
+		metrics: mf, dataName: dataName, modelSeconds: maps.Clone(mainWin.seconds),
 		params: paramsOf(mainWin),
 		artifacts: &Artifacts{Config: cfg, Metrics: mf, Summary: mainWin.summary, Predictions: mainWin.preds,
 			Fits: mainWin.fits, Spend: mainWin.spend, Windows: windows},

@@ -65,8 +65,15 @@ func (wr *windowResult) modelTables(ctx context.Context, cfg *Config, reg *model
 		if s.HasHoldout && s.HasAmount {
 			rev = actR
 		}
-		// The total CLV is summed in the same pass, in customer order.
-		t.tiers, t.clvTotal = summarizeTiers(p.Tiers(), p, rev)
+		// The total CLV is summed in the same pass, in customer order; the
+		// revenue's total is the Scorer's, taken once for every model.
+		var revTotal *float64
+		if rev != nil {
+			if f, err := wr.scorer().actualFacts(ctx, rev); err == nil {
+				revTotal = &f.total
+			}
+		}
+		t.tiers, t.clvTotal = summarizeTiersOf(p.Tiers(), p, rev, revTotal)
 	case p.HasSpend():
 		t.clvTotal = totalCLV(p)
 	}

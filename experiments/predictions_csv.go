@@ -142,6 +142,11 @@ type csvSlots struct {
 	start     []uint32 // each row's record's offset in its block
 	segs      []slotSegment
 	widest    int // the most bytes of a record's slots
+	// same holds, for each column of the segments (in their order), the
+	// earlier column whose by-row value it most often equals, bit for bit
+	// (−1: none), whose field a record copies where they are equal (a
+	// model that predicts as another for most patterns).
+	same []int
 }
 
 // slotSegment is a segment of a table of slots: its columns and whether
@@ -261,35 +266,57 @@ func pickSame(segs []csvSegment) {
 		return
 	}
 	n := segs[nums[0]].col.len()
-	step := max(1, n/1024)
 	bits := make([][]uint64, len(nums))
 	for k, j := range nums {
-		for i := 0; i < n; i += step {
-			bits[k] = append(bits[k], math.Float64bits(segs[j].col.value(i)))
-		}
+		bits[k] = sampledBits(n, func(i int) float64 { return segs[j].col.value(i) })
 	}
 	for k, j := range nums {
-		best := [2]int{-1, -1}
-		var bestShare [2]float64
-		for e := range k {
-			equal := 0
-			for i, b := range bits[k] {
-				if bits[e][i] == b {
-					equal++
-				}
-			}
-			share := float64(equal) / float64(len(bits[k]))
-			switch {
-			case share < csvSameShare:
-			case share > bestShare[0]:
-				best[1], bestShare[1] = best[0], bestShare[0]
-				best[0], bestShare[0] = nums[e], share
-			case share > bestShare[1]:
-				best[1], bestShare[1] = nums[e], share
+		segs[j].same = [2]int{-1, -1}
+		for e, m := range mostEqual(bits, k) {
+			if m >= 0 {
+				segs[j].same[e] = nums[m]
 			}
 		}
-		segs[j].same = best
 	}
+}
+
+// sampledBits returns the bits of value(i) for about 1024 indexes i
+// spread evenly over 0 … n−1.
+func sampledBits(n int, value func(i int) float64) []uint64 {
+	var bits []uint64
+	for i := 0; i < n; i += max(1, n/1024) {
+		bits = append(bits, math.Float64bits(value(i)))
+	}
+	return bits
+}
+
+// mostEqual returns the (at most two) columns before k of the sampled
+// bits whose samples most often equal column k's, each in at least
+// csvSameShare of the samples (−1: none), the most often first.
+func mostEqual(bits [][]uint64, k int) [2]int {
+	best := [2]int{-1, -1}
+	var bestShare [2]float64
+	if len(bits[k]) == 0 {
+		return best
+	}
+	for e := range k {
+		equal := 0
+		for i, b := range bits[k] {
+			if bits[e][i] == b {
+				equal++
+			}
+		}
+		share := float64(equal) / float64(len(bits[k]))
+		switch {
+		case share < csvSameShare:
+		case share > bestShare[0]:
+			best[1], bestShare[1] = best[0], bestShare[0]
+			best[0], bestShare[0] = e, share
+		case share > bestShare[1]:
+			best[1], bestShare[1] = e, share
+		}
+	}
+	return best
 }
 
 // slotsOf returns the table of slots of a row index of rows rows and its
@@ -332,6 +359,7 @@ func (t *csvSlots) valueOffset(v []float64) int {
 // block into a scratch buffer, then copied into a block of its exact size
 // (the table's memory is what its fields take).
 func (t *csvSlots) format() {
+	t.pickSame()
 	t.start = make([]uint32, t.n)
 	t.blocks = make([][]byte, (t.n+t.blockRows-1)/t.blockRows)
 	var next atomic.Int64
@@ -355,24 +383,59 @@ func (t *csvSlots) format() {
 	}
 }
 
+// pickSame sets the table's same from rows sampled evenly.
+func (t *csvSlots) pickSame() {
+	var bits [][]uint64
+	for _, byRow := range t.columns() {
+		bits = append(bits, sampledBits(t.n, func(r int) float64 { return byRow[r] }))
+	}
+	t.same = make([]int, len(bits))
+	for k := range bits {
+		t.same[k] = mostEqual(bits, k)[0]
+	}
+}
+
+// columns returns the by-row values of the columns of the table's
+// segments, in their order (same's).
+func (t *csvSlots) columns() [][]float64 {
+	var cols [][]float64
+	for _, s := range t.segs {
+		for _, c := range s.cols {
+			cols = append(cols, c.byRow)
+		}
+	}
+	return cols
+}
+
 // appendRecords appends the records of rows lo … hi−1, setting their
-// start, and returns the most bytes of a record's slots.
+// start, and returns the most bytes of a record's slots. A field whose
+// value equals, bit for bit, that of its column's same (see csvSlots)
+// copies that field's bytes.
 func (t *csvSlots) appendRecords(b []byte, lo, hi int) ([]byte, int) {
 	widest := 0
+	byRow := t.columns()
+	fields := make([]csvField, len(byRow)) // the row's fields in b, by column
 	for r := lo; r < hi; r++ {
 		t.start[r] = uint32(len(b))
 		for _, v := range t.values {
 			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v[r]))
 		}
-		slots := len(b)
+		slots, col := len(b), 0
 		for _, s := range t.segs {
 			at := len(b)
 			b = append(b, 0)
-			for j, c := range s.cols {
+			for j := range s.cols {
 				if j > 0 || !s.first {
 					b = append(b, ',')
 				}
-				b = floatfmt.AppendNumber(b, c.byRow[r])
+				v, from := byRow[col][r], len(b)
+				if e := t.same[col]; e >= 0 && math.Float64bits(byRow[e][r]) == math.Float64bits(v) {
+					b = append(b, b[fields[e].at:fields[e].at+fields[e].n]...)
+				} else {
+					b = floatfmt.AppendNumber(b, v)
+				}
+				fields[col] = csvField{from, len(b) - from}
+				col++
 			}
 			b[at] = byte(len(b) - at - 1)
 		}

@@ -293,6 +293,81 @@ func TestPredictionsCSVSignedZeros(t *testing.T) {
 	}
 }
 
+// TestPredictionsCSVSlotCopies checks, against the reference CSV
+// (referenceCSV), tables of slots whose by-row columns equal an earlier
+// one on every row, on some rows or on none, where +0 meets −0 (equal as
+// numbers, not as fields) and NaN meets NaN: a field copied from an
+// earlier column's (csvSlots.same) must be what formatting its own value
+// gives. A column equal on most rows must get a same, so that the copies
+// are taken.
+func TestPredictionsCSVSlotCopies(t *testing.T) {
+	const rows, n = 40, 200
+	negZero := math.Copysign(0, -1)
+	for name, c := range map[string]struct {
+		b      func(r int, a float64) float64
+		copies bool
+	}{
+		"equal on every row": {func(r int, a float64) float64 { return a }, true},
+		"equal on some rows": {func(r int, a float64) float64 {
+			if r%3 == 0 {
+				return a + 1
+			}
+			return a
+		}, true},
+		"+0 against −0": {func(r int, a float64) float64 {
+			if a == 0 {
+				return negZero
+			}
+			return a
+		}, true},
+		"NaN against NaN": {func(r int, a float64) float64 {
+			if r%4 == 0 {
+				return math.NaN()
+			}
+			return a
+		}, true},
+		"never equal": {func(r int, a float64) float64 { return float64(r) + 0.5 }, false},
+	} {
+		a, b, index := make([]float64, rows), make([]float64, rows), make([]int32, n)
+		for r := range rows {
+			switch r % 4 {
+			case 0:
+				a[r] = math.NaN()
+			case 1:
+				a[r] = 0
+			default:
+				a[r] = float64(r) / 7
+			}
+			b[r] = c.b(r, a[r])
+		}
+		ids, between := make([]string, n), make([]float64, n)
+		for i := range index {
+			index[i] = int32(i * 7 % rows)
+			ids[i], between[i] = strconv.Itoa(i), float64(i)/9
+		}
+		cols := []predColumn{
+			{name: "id", text: ids},
+			{name: "a", byRow: a, rows: index},
+			{name: "between", number: between},
+			{name: "b", byRow: b, rows: index},
+			{name: "b_again", byRow: b, rows: index},
+		}
+		if _, tables := csvSegments(cols, slotBlockRows); len(tables) != 1 || c.copies != (tables[0].same[1] == 0) || tables[0].same[2] < 0 {
+			t.Errorf("%s: the table's columns copy %v, want b from a: %v and b_again from an earlier one", name, tables[0].same, c.copies)
+		}
+		want := referenceCSV(t, cols)
+		for _, slotRows := range []int{slotBlockRows, 7} {
+			var got bytes.Buffer
+			if err := writeCSVBlocks(&got, cols, 31, slotRows); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Errorf("%s, records in blocks of %d rows: the CSV differs from the reference at byte %d", name, slotRows, firstDifference(got.Bytes(), want))
+			}
+		}
+	}
+}
+
 // TestAppendCSVField checks the CSV text fields against encoding/csv's
 // quoting on plain ids and every case that needs quotes.
 func TestAppendCSVField(t *testing.T) {

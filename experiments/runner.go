@@ -314,8 +314,13 @@ func (backtestRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	if err != nil {
 		return nil, err
 	}
-	defer data.Close()
-	data.ChecksumAside() // hashed while the models are fitted, predicted and scored
+	handed := false // to the driver, with the checksum to wait for
+	defer func() {
+		if !handed {
+			data.Close()
+		}
+	}()
+	data.ChecksumAside() // hashed on a goroutine of its own (see checksumLate)
 	dataName := data.Name
 	var windows []*windowResult
 	var mainWin *windowResult
@@ -339,19 +344,82 @@ func (backtestRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	if err != nil {
 		return nil, err
 	}
-	sum, err := data.SHA256()
-	if err != nil {
-		return nil, &DataError{Err: err}
-	}
-	mf.Data.SHA256 = sum
 	env.timed("score", t0)
 	for _, wr := range windows {
 		wr.releaseScoring()
 	}
 	collectGarbage()
-	res := mainWindowResult(cfg, mf, mainWin, len(windows), dataName, sum)
+	res := mainWindowResult(cfg, mf, mainWin, len(windows), dataName)
+	if handed, err = res.checksumOf(data); err != nil {
+		return nil, err
+	}
 	res.engine = data.engineFacts()
 	return res, nil
+}
+
+// checksumLate reports whether the checksum of a run's log, taken aside
+// (LogInput.ChecksumAside), waits for room on the cores instead of
+// starting once the log is read: SHA-256 is a serial cost of about half
+// a second per gigabyte, which beside the fits, the predictions and the
+// score stage (all on every core) holds them up. When files are written
+// beside the score stage (the predictions, the figures), a core is free
+// once the first of them is written and the score stage is done: the
+// driver starts the checksum then (writeResults), while the other file
+// is still being written, so that it is never the last thing the run
+// waits for. Without such files it starts at once, as the models are
+// fitted.
+func checksumLate(env *runEnv) bool {
+	cfg := env.cfg
+	return predictionsFile(cfg) != "" || cfg.Output.Plots && env.opts.StartPlots != nil
+}
+
+// checksumOf records the checksum of the run's log data: at once when it
+// is known or cheap (embedded data, a database, a FIFO hashed as it was
+// read, Parquet), or, for a checksum taken aside, by the driver, which
+// then owns data (handed: it closes it; see awaitChecksum).
+func (res *runResult) checksumOf(data *LogInput) (handed bool, err error) {
+	if data.aside {
+		res.input = data
+		return true, nil
+	}
+	sum, err := data.SHA256()
+	if err != nil {
+		return false, &DataError{Err: err}
+	}
+	res.setChecksum(sum)
+	return false, nil
+}
+
+// setChecksum records the data's checksum in the result and its metrics.
+func (res *runResult) setChecksum(sum string) {
+	res.dataSHA = sum
+	if mf, ok := res.metrics.(*MetricsFile); ok {
+		mf.Data.SHA256 = sum
+	}
+}
+
+// awaitChecksum starts the checksum of the log taken aside that was left
+// for later (checksumLate) once the cores have room: when the writers
+// started beside the score stage, the figures or the predictions file,
+// have ended (whichever first: writerGroup.waitEither); then it waits
+// for the checksum and records it. Without such a log it does nothing.
+func (res *runResult) awaitChecksum(g *writerGroup) error {
+	if res.input == nil {
+		return nil
+	}
+	if res.input.checksumPending() {
+		g.waitEither()
+		res.input.StartChecksum()
+	}
+	sum, err := res.input.SHA256()
+	if err != nil {
+		if ierr := interrupted(g.ctx); ierr != nil {
+			return ierr
+		}
+		return &DataError{Err: err}
+	}
+	res.setChecksum(sum)
+	return nil
 }
 
 // runWindow reads, fits and predicts the i-th backtest window.
@@ -377,7 +445,10 @@ func runWindow(ctx context.Context, env *runEnv, data *LogInput, i int, w Backte
 		}
 	}
 	env.timed("read_"+day, t0)
-	data.StartChecksum()
+	data.NoteRead()
+	if !checksumLate(env) {
+		data.StartChecksum()
+	}
 	if err := interrupted(ctx); err != nil {
 		return nil, err
 	}

@@ -205,3 +205,59 @@ func scoreStage(b *testing.B, wr *windowResult, cols [][2][]float64, actP, actR 
 		sc.forget(c[1])
 	}
 }
+
+// BenchmarkKsumNonNeg alternates, in one process, the seven sums of the
+// customer walk (five of terms never negative, two signed) over 1M
+// generated terms stepped by add alone and by addNonNeg where the terms
+// are never negative, and reports each one's least CPU time per walk.
+func BenchmarkKsumNonNeg(b *testing.B) {
+	rng := rand.New(rand.NewPCG(2, 3))
+	x, y := make([]float64, 1<<20), make([]float64, 1<<20)
+	for i := range x {
+		x[i], y[i] = rng.ExpFloat64()*3, math.Floor(rng.ExpFloat64())
+	}
+	walks := [2]func() float64{
+		func() float64 {
+			var abs, sq, pxx, rxx, sle, pxy, rxy ksum
+			for i, p := range x {
+				e := math.Abs(p - y[i])
+				abs.add(e)
+				sq.add(e * e)
+				pxx.add((p - 3) * (p - 3))
+				rxx.add(p * p)
+				sle.add(e * 0.5)
+				pxy.add((p - 3) * (y[i] - 1))
+				rxy.add((p - 3) * y[i])
+			}
+			return abs.value() + sq.value() + pxx.value() + rxx.value() + sle.value() + pxy.value() + rxy.value()
+		},
+		func() float64 {
+			var abs, sq, pxx, rxx, sle, pxy, rxy ksum
+			for i, p := range x {
+				e := math.Abs(p - y[i])
+				abs.addNonNeg(e)
+				sq.addNonNeg(e * e)
+				pxx.addNonNeg((p - 3) * (p - 3))
+				rxx.addNonNeg(p * p)
+				sle.addNonNeg(e * 0.5)
+				pxy.add((p - 3) * (y[i] - 1))
+				rxy.add((p - 3) * y[i])
+			}
+			return abs.value() + sq.value() + pxx.value() + rxx.value() + sle.value() + pxy.value() + rxy.value()
+		},
+	}
+	best := [2]time.Duration{math.MaxInt64, math.MaxInt64}
+	var sums [2]float64
+	for b.Loop() {
+		for v, walk := range walks {
+			t0 := cputime.Process()
+			sums[v] = walk()
+			best[v] = min(best[v], cputime.Process()-t0)
+		}
+	}
+	if math.Float64bits(sums[0]) != math.Float64bits(sums[1]) {
+		b.Fatalf("the walks' sums differ: %v, %v", sums[0], sums[1])
+	}
+	b.ReportMetric(float64(best[0]), "add-cpu-ns/walk")
+	b.ReportMetric(float64(best[1]), "addnonneg-cpu-ns/walk")
+}

@@ -55,6 +55,9 @@ type Scorer struct {
 	// segmentsOf holds the number of groups of the segments expected of
 	// the predictions scored against an actual (see expectSegments).
 	segmentsOf map[sliceKey]int
+	// maxAges holds the largest age of the slices of ages AssignTiers
+	// was given (see maxAgeOf).
+	maxAges map[sliceKey]float64
 
 	// sorting holds a token while an order or the actuals' sort is made:
 	// as many as there are cores, since more at once would not finish
@@ -163,7 +166,11 @@ type actualOrder struct {
 	// log1p holds ln(1+a_i) by customer, or log1pOf ln(1+v) by value v
 	// when every actual is a small integer (see countedKeys).
 	log1p, log1pOf []float64
-	values         *correlationSide
+	// bytes holds every actual as a byte when they are all integers
+	// below 256 (see countedKeys): an eighth of the memory to gather
+	// them from in prediction order (see orderSums).
+	bytes  []uint8
+	values *correlationSide
 	// ranks is the correlation side of the actuals' average ranks, and
 	// gini what the Gini coefficient needs of them (or sortErr why they
 	// are not known).
@@ -456,19 +463,11 @@ const notPrediction = 0x7FF0000000000000
 // customerOrder orders the customers by prediction descending, ties in id
 // order, sorting the customers themselves: words that pack a 32-bit
 // window of the prediction's bits (see valueWindow; the largest value
-// first) above the customer's index are sorted stably by the window,
-// laid out in id order; runs of equal windows that may hold unequal
-// values are then sorted stably by the full value. It validates the
-// predictions on the way, and returns the runs of places that hold tied
-// predictions, and their total (see cachedOrder).
-//
-// The sort is most-significant digit first (see windowBuckets): the words
-// are laid out straight into the buckets of their window's top digit, in
-// id order, and each bucket, small enough to stay in cache, is then
-// sorted by the rest of the window, its runs sorted and its places
-// written to the order, while it is in cache. A stable sort has one
-// result: the order is the one a sort of every word by the whole window
-// gives, in fewer passes over memory.
+// first) above the customer's index are laid out in id order and
+// radix-sorted stably by the window; runs of equal windows that may hold
+// unequal values are then sorted stably by the full value. It validates
+// the predictions on the way, and returns the runs of places that hold
+// tied predictions, and their total (see cachedOrder).
 func (sc *Scorer) customerOrder(ctx context.Context, predicted []float64) (order []int32, ties [][2]int32, total float64, err error) {
 	n := len(predicted)
 	vw, total, err := newValueWindow(ctx, predicted)
@@ -478,16 +477,6 @@ func (sc *Scorer) customerOrder(ctx context.Context, predicted []float64) (order
 	if vw.hi >= notPrediction {
 		return nil, nil, 0, checkValues(sc.id, "predicted", predicted)
 	}
-	var wb windowBuckets
-	for s := 0; s < n; s += cancelBlock {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, 0, err
-		}
-		for _, p := range predicted[s:min(n, s+cancelBlock)] {
-			wb.count(vw.of(math.Float64bits(p + 0)))
-		}
-	}
-	wb.places()
 	packed, tmp := sc.words.get(n), sc.words.get(n)
 	defer sc.words.put(packed)
 	defer sc.words.put(tmp)
@@ -495,136 +484,35 @@ func (sc *Scorer) customerOrder(ctx context.Context, predicted []float64) (order
 		if err := ctx.Err(); err != nil {
 			return nil, nil, 0, err
 		}
-		for _, i := range sc.byID[s:min(n, s+cancelBlock)] {
-			wb.put(packed, vw.of(math.Float64bits(predicted[i]+0))<<32|uint64(i))
+		for j, i := range sc.byID[s:min(n, s+cancelBlock)] {
+			packed[s+j] = vw.of(math.Float64bits(predicted[i]+0))<<32 | uint64(i)
 		}
 	}
-	order = sc.places.get(n)
+	sorted := radixSortHigh(packed, tmp)
+	if err := ctx.Err(); err != nil {
+		return nil, nil, 0, err
+	}
 	key := func(w uint64) uint64 { return ^math.Float64bits(predicted[uint32(w)] + 0) }
 	var keys []uint64
-	done := 0
-	for d := range wb.start[:windowDigits] {
-		lo, hi := int(wb.start[d]), int(wb.start[d+1])
-		if lo == hi {
-			continue
+	for s := 0; s < n; {
+		e, w := s+1, sorted[s]>>32
+		for e < n && sorted[e]>>32 == w {
+			e++
 		}
-		if hi-done >= cancelBlock {
-			if err := ctx.Err(); err != nil {
-				sc.places.put(order)
-				return nil, nil, 0, err
-			}
-			done = hi
+		switch {
+		case e-s == 1:
+		case vw.exact(w):
+			ties = append(ties, [2]int32{int32(s), int32(e)})
+		default:
+			ties, keys = appendTies(ties, sorted[s:e], s, key, keys)
 		}
-		b := packed[lo:hi]
-		if d < windowDigits-1 { // the last digit holds the window 2^31 alone
-			b = sortLowWindow(b, tmp[lo:hi])
-		}
-		for s := 0; s < len(b); {
-			e, w := s+1, b[s]>>32
-			for e < len(b) && b[e]>>32 == w {
-				e++
-			}
-			switch {
-			case e-s == 1:
-			case vw.exact(w):
-				ties = append(ties, [2]int32{int32(lo + s), int32(lo + e)})
-			default:
-				ties, keys = appendTies(ties, b[s:e], lo+s, key, keys)
-			}
-			s = e
-		}
-		for k, p := range b {
-			order[lo+k] = int32(uint32(p))
-		}
+		s = e
+	}
+	order = sc.places.get(n)
+	for t, p := range sorted {
+		order[t] = int32(uint32(p))
 	}
 	return order, ties, total, nil
-}
-
-// windowTopShift is the shift of a packed word's window's top digit: the
-// window's bits 21 to 31. A window is at most 2^31 (see valueWindow), so
-// its top digit at most 2^10.
-const windowTopShift = 32 + 21
-
-// windowDigits is the number of top digits of windows.
-const windowDigits = 1<<10 + 1
-
-// windowBuckets lays packed words out by their window's top digit:
-// count every word's window, then places, then put each word (in
-// order: the layout is stable).
-type windowBuckets struct {
-	// start[d] is the first place of digit d (start[windowDigits] the
-	// number of words), next[d] the place of its next word.
-	start [windowDigits + 1]int32
-	next  [windowDigits]int32
-}
-
-func (wb *windowBuckets) count(w uint64) { wb.start[w>>21+1]++ }
-
-func (wb *windowBuckets) places() {
-	for d := 1; d <= windowDigits; d++ {
-		wb.start[d] += wb.start[d-1]
-	}
-	copy(wb.next[:], wb.start[:windowDigits])
-}
-
-func (wb *windowBuckets) put(dst []uint64, p uint64) {
-	d := p >> windowTopShift
-	dst[wb.next[d]] = p
-	wb.next[d]++
-}
-
-// sortLowWindow sorts packed words of one top digit stably by the rest of
-// their window (bits 32 to 52) and returns them sorted, in b or in tmp
-// (of b's length): by insertion for a few words, else a
-// least-significant-digit radix sort in digits of 11 and 10 bits,
-// counted in one pass, skipping a digit every word shares.
-func sortLowWindow(b, tmp []uint64) []uint64 {
-	if len(b) <= 24 {
-		for k := 1; k < len(b); k++ {
-			p := b[k]
-			j := k
-			for ; j > 0 && b[j-1]>>32 > p>>32; j-- {
-				b[j] = b[j-1]
-			}
-			b[j] = p
-		}
-		return b
-	}
-	var c0 [1 << 11]int32
-	var c1 [1 << 10]int32
-	for _, p := range b {
-		c0[(p>>32)&(1<<11-1)]++
-		c1[(p>>43)&(1<<10-1)]++
-	}
-	src, dst := b, tmp
-	if c0[(src[0]>>32)&(1<<11-1)] != int32(len(b)) {
-		prefixCounts(c0[:])
-		for _, p := range src {
-			k := (p >> 32) & (1<<11 - 1)
-			dst[c0[k]] = p
-			c0[k]++
-		}
-		src, dst = dst, src
-	}
-	if c1[(src[0]>>43)&(1<<10-1)] != int32(len(b)) {
-		prefixCounts(c1[:])
-		for _, p := range src {
-			k := (p >> 43) & (1<<10 - 1)
-			dst[c1[k]] = p
-			c1[k]++
-		}
-		src = dst
-	}
-	return src
-}
-
-// prefixCounts turns counts into the first place of each.
-func prefixCounts(c []int32) {
-	var sum int32
-	for k, m := range c {
-		c[k] = sum
-		sum += m
-	}
 }
 
 // valueWindow maps the bits of valid predictions (finite, not negative,
@@ -941,6 +829,12 @@ func (sc *Scorer) checkedActual(ctx context.Context, actual []float64) (a *actua
 		}
 		if top, ok := countedKeys(actual); ok {
 			a.total, a.log1pOf, a.values = keyedFacts(actual, top)
+			if top < 1<<8 {
+				a.bytes = make([]uint8, len(actual))
+				for i, v := range actual {
+					a.bytes[i] = uint8(v)
+				}
+			}
 			return
 		}
 		var total ksum

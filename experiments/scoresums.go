@@ -51,7 +51,7 @@ func (sc *Scorer) scores(ctx context.Context, predicted, actual []float64, ranke
 	// The segments of the column against these actuals, when they are
 	// to be asked (expectSegments), are totalled in the same walk.
 	groups := sc.expectedGroups(predicted, actual, A)
-	top10, top20, gini, err := orderSums(ctx, ranked.order, actual, byActual.gini, rp, groups)
+	top10, top20, gini, err := orderSums(ctx, ranked.order, actualsOf{actual, facts.bytes}, byActual.gini, rp, groups)
 	if err != nil {
 		return Scores{}, err
 	}
@@ -265,6 +265,29 @@ func meanRank(n int) (float64, bool) {
 	return float64(n*(n+1)/2) / float64(n), true
 }
 
+// actualsOf are the actuals a walk in prediction order gathers: values,
+// and bytes, when not nil, the same values as bytes (see actualOrder).
+type actualsOf struct {
+	values []float64
+	bytes  []uint8
+}
+
+// gather sets buf[k] to the actual of customer block[k]. Small integers
+// are gathered from their bytes: a zero of either sign comes out +0,
+// which no sum of orderSums tells apart (a sum that starts at +0 is
+// never −0, and adding ±0 to it changes nothing).
+func (a actualsOf) gather(block []int32, buf []float64) {
+	if a.bytes != nil {
+		for k, i := range block {
+			buf[k] = float64(a.bytes[i])
+		}
+		return
+	}
+	for k, i := range block {
+		buf[k] = a.values[i]
+	}
+}
+
 // gatherBlock is how many values a walk in prediction order gathers
 // from memory at once (see sumsInOrder).
 const gatherBlock = 1024
@@ -277,7 +300,7 @@ const gatherBlock = 1024
 // (Ranks are held as halves, see tiedRanks.) When groups is not nil it also totals the predictions and actuals of
 // Segments' groups, each in order (as sumsInOrder does). The error is
 // ctx's.
-func orderSums(ctx context.Context, order []int32, actual []float64, side giniSide, rp []uint32, groups *groupSums) (top10, top20 float64, gini Metric, err error) {
+func orderSums(ctx context.Context, order []int32, actual actualsOf, side giniSide, rp []uint32, groups *groupSums) (top10, top20 float64, gini Metric, err error) {
 	n := len(order)
 	c10, c20 := topCount(n, 10), topCount(n, 20)
 	var top, num ksum
@@ -289,15 +312,20 @@ func orderSums(ctx context.Context, order []int32, actual []float64, side giniSi
 			}
 		}
 		block := order[s:min(n, s+gatherBlock)]
-		if groups != nil {
+		if groups != nil && actual.bytes == nil {
 			for k, i := range block {
-				buf[k], pbuf[k] = actual[i], groups.predicted[i]
+				buf[k], pbuf[k] = actual.values[i], groups.predicted[i]
 			}
-			groups.add(pbuf[:len(block)], buf[:len(block)])
 		} else {
-			for k, i := range block {
-				buf[k] = actual[i]
+			actual.gather(block, buf[:len(block)])
+			if groups != nil {
+				for k, i := range block {
+					pbuf[k] = groups.predicted[i]
+				}
 			}
+		}
+		if groups != nil {
+			groups.add(pbuf[:len(block)], buf[:len(block)])
 		}
 		for k, a := range buf[:len(block)] {
 			j := s + k

@@ -146,6 +146,8 @@ func netCLV(o NetCLVOptions, spend, discounted, aliveTime float64) float64 {
 // them in the order of net CLV (topCut), not by sorting every customer,
 // and the potential threshold by selecting the two order statistics of
 // the best's values per unit of time that the quantile interpolates.
+// The largest age is taken once per age slice and Scorer (the same for
+// every model of a window; the slice must not change afterwards).
 func AssignTiers(sc *Scorer, netCLV, aliveTime, age []float64, cfg TiersConfig) []Tier {
 	n := len(netCLV)
 	tiers := make([]Tier, n)
@@ -175,7 +177,7 @@ func AssignTiers(sc *Scorer, netCLV, aliveTime, age []float64, cfg TiersConfig) 
 		return tiers
 	}
 	threshold := quantileSelect(bestRates, cfg.PotentialQuantile)
-	youngAge := cfg.YoungShare * maxAge(age)
+	youngAge := cfg.YoungShare * sc.maxAgeOf(age)
 	for i, t := range tiers {
 		if t == TierGood && age[i] <= youngAge && valueRate(netCLV[i], aliveTime[i]) >= threshold {
 			tiers[i] = TierPotential
@@ -198,6 +200,25 @@ func maxAge(age []float64) float64 {
 	if nan || m != m {
 		return math.NaN()
 	}
+	return m
+}
+
+// maxAgeOf returns maxAge(age), computed once per slice (see AssignTiers).
+func (sc *Scorer) maxAgeOf(age []float64) float64 {
+	k := keyOf(age)
+	sc.mu.Lock()
+	m, ok := sc.maxAges[k]
+	sc.mu.Unlock()
+	if ok {
+		return m
+	}
+	m = maxAge(age)
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.maxAges == nil {
+		sc.maxAges = map[sliceKey]float64{}
+	}
+	sc.maxAges[k] = m
 	return m
 }
 
@@ -248,7 +269,15 @@ func SummarizeTiers(tiers []Tier, p TierValues, holdoutRevenue []float64) []Tier
 // summarizeTiers is SummarizeTiers, and the sum of the CLVs in customer
 // order (a plain sum, as totalCLV).
 func summarizeTiers(tiers []Tier, p TierValues, holdoutRevenue []float64) ([]TierSummary, float64) {
-	var tt tierTotals
+	return summarizeTiersOf(tiers, p, holdoutRevenue, nil)
+}
+
+// summarizeTiersOf is summarizeTiers given, when revTotal is not nil, the
+// holdout revenue's total as summarizeTiers takes it (compensated, in
+// customer order; the Scorer's total of the same actuals, see
+// modelTables), which it then does not take again.
+func summarizeTiersOf(tiers []Tier, p TierValues, holdoutRevenue []float64, revTotal *float64) ([]TierSummary, float64) {
+	tt := tierTotals{revTotal: revTotal}
 	if pp, ok := p.(*Prediction); ok && pp.rows != nil {
 		tt.addColumns(tiers, pp, holdoutRevenue)
 	} else {
@@ -270,6 +299,9 @@ type tierTotals struct {
 	tier               [len(tierNames)]tierSums
 	totalNet, totalRev ksum
 	clvTotal           float64
+	// revTotal, when not nil, is totalRev's value, known beforehand: the
+	// revenue is then not added to totalRev.
+	revTotal *float64
 }
 
 // tierSums are one tier's compensated sums.
@@ -287,7 +319,9 @@ func (tt *tierTotals) add(t Tier, net, clv, alive float64) {
 
 func (tt *tierTotals) addRevenue(t Tier, rev float64) {
 	tt.tier[t].rev.add(rev)
-	tt.totalRev.add(rev)
+	if tt.revTotal == nil {
+		tt.totalRev.add(rev)
+	}
 }
 
 // tierBlock is the number of customers addColumns takes at a time.
@@ -314,6 +348,7 @@ func (tt *tierTotals) addColumns(tiers []Tier, p *Prediction, holdoutRevenue []f
 	}
 	terms := new([len(tierNames)][tierBlock]tierTerms)
 	totalNet, totalRev, clvTotal := tt.totalNet, tt.totalRev, tt.clvTotal
+	sumRev := rev != nil && tt.revTotal == nil
 	// The rows' values are gathered first, by a loop that only loads, so
 	// that many loads from memory are in flight (the rows are numbered
 	// apart from the customers: most are cache misses).
@@ -331,7 +366,9 @@ func (tt *tierTotals) addColumns(tiers []Tier, p *Prediction, holdoutRevenue []f
 			var v float64
 			if rev != nil {
 				v = rev[i]
-				totalRev.addNonNeg(v)
+				if sumRev {
+					totalRev.addNonNeg(v)
+				}
 			}
 			totalNet.add(net)
 			clvTotal += clv
@@ -361,6 +398,14 @@ func (sums *tierSums) addTerms(terms []tierTerms, withRevenue bool) {
 	sums.net, sums.clv, sums.alive, sums.rev = net, clv, alive, rev
 }
 
+// revenueTotal is the total holdout revenue.
+func (tt *tierTotals) revenueTotal() float64 {
+	if tt.revTotal != nil {
+		return *tt.revTotal
+	}
+	return tt.totalRev.value()
+}
+
 // summaries turns the totals into the tiers' summaries.
 func (tt *tierTotals) summaries(withRevenue bool) []TierSummary {
 	out := make([]TierSummary, len(tierNames))
@@ -378,7 +423,7 @@ func (tt *tierTotals) summaries(withRevenue bool) []TierSummary {
 		}
 		if withRevenue {
 			r, share := Metric(sums.rev.value()), Metric(math.NaN())
-			if tot := tt.totalRev.value(); tot > 0 {
+			if tot := tt.revenueTotal(); tot > 0 {
 				share = finiteOrNaN(sums.rev.value() / tot)
 			}
 			s.HoldoutRevenue, s.HoldoutRevenueShare = &r, &share

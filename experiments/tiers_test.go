@@ -174,7 +174,35 @@ func TestSummarizeTiersByColumns(t *testing.T) {
 		if string(g) != string(w) || math.Float64bits(gotCLV) != math.Float64bits(wantCLV) {
 			t.Errorf("revenue %v: by columns\n%s, %v\nper customer\n%s, %v", rev != nil, g, gotCLV, w, wantCLV)
 		}
+		if rev == nil {
+			continue
+		}
+		// The revenue's total given (as the Scorer's total of the
+		// actuals, modelTables) rather than taken: the same summaries.
+		positive := absValues(rev) // actuals are never negative
+		total, err := NewScorer(make([]string, n)).actualFacts(context.Background(), positive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tp := range []TierValues{p, perCustomer{p}} {
+			withTotal, _ := summarizeTiersOf(tiers, tp, positive, &total.total)
+			without, _ := summarizeTiers(tiers, tp, positive)
+			g, _ := json.Marshal(withTotal)
+			w, _ := json.Marshal(without)
+			if string(g) != string(w) {
+				t.Errorf("%T: with the revenue's total given\n%s\ntaken\n%s", tp, g, w)
+			}
+		}
 	}
+}
+
+// absValues returns |v_i| for every value, in a new slice.
+func absValues(v []float64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = math.Abs(x)
+	}
+	return out
 }
 
 // randomRowPrediction returns a prediction of n customers in random rows

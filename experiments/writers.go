@@ -48,8 +48,10 @@ type writerGroup struct {
 	// reads the files of; the predictions' writer (startTrailing) is not
 	// among them.
 	leading sync.WaitGroup
-	mu      sync.Mutex
-	err     error // the first writer's error that was not a cancellation
+	// trailing counts those of startTrailing.
+	trailing sync.WaitGroup
+	mu       sync.Mutex
+	err      error // the first writer's error that was not a cancellation
 }
 
 // newWriterGroup returns a group of writers under ctx and the context the
@@ -68,7 +70,8 @@ func (g *writerGroup) start(env *runEnv, stage string, write func() error) {
 
 // startTrailing is start for a writer that waitLeading does not wait for.
 func (g *writerGroup) startTrailing(env *runEnv, stage string, write func() error) {
-	g.run(env, stage, write, func() {})
+	g.trailing.Add(1)
+	g.run(env, stage, write, g.trailing.Done)
 }
 
 // run runs write in the background and calls ended once its error, if
@@ -105,6 +108,21 @@ func (g *writerGroup) wait() error {
 // startTrailing); their errors are wait's, and a failed one has cancelled
 // the group's context by the time it returns.
 func (g *writerGroup) waitLeading() { g.leading.Wait() }
+
+// waitEither waits until the writers started by start, or those started
+// by startTrailing, have all ended (at once when there are none of
+// either): once one of the two kinds of files is written, a core is free
+// for other work (see checksumLate).
+func (g *writerGroup) waitEither() {
+	done := make(chan struct{}, 2)
+	for _, wg := range []*sync.WaitGroup{&g.leading, &g.trailing} {
+		go func() {
+			wg.Wait()
+			done <- struct{}{}
+		}()
+	}
+	<-done
+}
 
 // failed waits for the writers and returns the error a run that failed
 // with err reports: a writer's own failure (which cancelled the run) comes

@@ -27,7 +27,7 @@ import (
 // coverage (0xffff) gives the colour itself, whatever lies beneath (the
 // painter's a = (m − ca·ma/m)·0x101 is 0, and (c·m/m)>>8 is the colour's
 // 8-bit value), so those spans are filled by copying the colour's four
-// bytes; spans of partial coverage go to the same painter as gg's. The
+// bytes; spans of partial coverage are blended as gg's painter does. The
 // path reaches the rasterizer as gg builds it (every point through the
 // context's matrix, rounded to 26.6 fixed point, open subpaths closed),
 // so the pixels are gg's, bit for bit (see TestRasterCanvasFillsAsGG).
@@ -40,8 +40,13 @@ type rasterCanvas struct {
 	path    raster.Path
 	spans   []raster.Span // a rectangle's (see rectangle.spans)
 	// colors is the current colour and those saved by Push, as
-	// vgimg.Canvas keeps them.
+	// vgimg.Canvas keeps them; lines the context's line width (in dots)
+	// and whether it dashes lines, and those saved by Push, as gg keeps
+	// them; width the line width vgimg.Canvas keeps (Pop leaves it), below
+	// which it strokes nothing.
 	colors []color.Color
+	lines  []lineStyle
+	width  vg.Length
 	// glyphs keeps the glyphs drawn, from canvas to canvas.
 	glyphs *glyphCache
 	// blank is true until something is drawn on the white background: a
@@ -60,11 +65,21 @@ func newRasterCanvas(img *image.RGBA, dpi int, glyphs *glyphCache) *rasterCanvas
 	ctx.SetInterpolator(glyphInterpolator{}) // gg's BiLinear, faster at rotated text
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	rc := &rasterCanvas{ctx: ctx, img: img, r: raster.NewRasterizer(w, h), colors: []color.Color{color.Black}, glyphs: glyphs, blank: true}
-	rc.painter.RGBAPainter = raster.NewRGBAPainter(img)
+	rc.painter.img = img
 	// NewWith paints the background and then sets the colour to black
 	// through the Canvas interface, before rc wraps it: rc starts black.
 	rc.Canvas = vgimg.NewWith(vgimg.UseImageWithContext(whiteStandIn(w, h), ctx), vgimg.UseDPI(dpi))
+	// NewWith initialized the canvas before rc wrapped it: again, through
+	// rc, so that rc knows the line style (the same settings).
+	rc.lines = []lineStyle{{}}
+	vg.Initialize(rc)
 	return rc
+}
+
+// lineStyle is what gg strokes a line with, as rasterCanvas keeps it.
+type lineStyle struct {
+	width  float64 // in dots
+	dashed bool
 }
 
 // whiteStandIn returns the image vgimg.NewWith is given for a canvas of
@@ -87,15 +102,30 @@ func (c *rasterCanvas) SetColor(clr color.Color) {
 	c.Canvas.SetColor(clr)
 }
 
+// SetLineWidth implements vg.Canvas.
+func (c *rasterCanvas) SetLineWidth(w vg.Length) {
+	c.width = w
+	c.lines[len(c.lines)-1].width = w.Dots(c.DPI())
+	c.Canvas.SetLineWidth(w)
+}
+
+// SetLineDash implements vg.Canvas.
+func (c *rasterCanvas) SetLineDash(ds []vg.Length, offs vg.Length) {
+	c.lines[len(c.lines)-1].dashed = len(ds) > 0
+	c.Canvas.SetLineDash(ds, offs)
+}
+
 // Push implements vg.Canvas.
 func (c *rasterCanvas) Push() {
 	c.colors = append(c.colors, c.colors[len(c.colors)-1])
+	c.lines = append(c.lines, c.lines[len(c.lines)-1])
 	c.Canvas.Push()
 }
 
 // Pop implements vg.Canvas.
 func (c *rasterCanvas) Pop() {
 	c.colors = c.colors[:len(c.colors)-1]
+	c.lines = c.lines[:len(c.lines)-1]
 	c.Canvas.Pop()
 }
 
@@ -109,11 +139,9 @@ func (c *rasterCanvas) Fill(p vg.Path) {
 		return
 	}
 	c.blank = false
-	for _, comp := range p {
-		if comp.Type == vg.ArcComp || comp.Type == vg.CurveComp {
-			c.Canvas.Fill(p)
-			return
-		}
+	if !straight(p) {
+		c.Canvas.Fill(p)
+		return
 	}
 	c.buildPath(p)
 	c.painter.SetColor(clr)
@@ -129,10 +157,35 @@ func (c *rasterCanvas) Fill(p vg.Path) {
 	c.r.Rasterize(&c.painter)
 }
 
-// Stroke implements vg.Canvas.
+// Stroke implements vg.Canvas: a solid line of straight segments is
+// stroked here as gg strokes it, through the same rasterizer calls (see
+// strokePath) but painted by fastPainter; a dashed one, or one with arcs
+// or curves, by vgimg.
 func (c *rasterCanvas) Stroke(p vg.Path) {
 	c.blank = false
-	c.Canvas.Stroke(p)
+	line := c.lines[len(c.lines)-1]
+	if c.width <= 0 || line.dashed || !straight(p) {
+		c.Canvas.Stroke(p)
+		return
+	}
+	c.strokePath(p)
+	c.painter.SetColor(c.colors[len(c.colors)-1])
+	c.r.UseNonZeroWinding = true
+	c.r.Clear()
+	// gg's width in 26.6 fixed point, its butt caps (newRasterCanvas) and
+	// its default joins.
+	c.r.AddStroke(c.path, fixed.Int26_6(math.Round(line.width*64)), raster.ButtCapper, raster.RoundJoiner)
+	c.r.Rasterize(&c.painter)
+}
+
+// straight reports whether p has no arcs or curves.
+func straight(p vg.Path) bool {
+	for _, comp := range p {
+		if comp.Type == vg.ArcComp || comp.Type == vg.CurveComp {
+			return false
+		}
+	}
+	return true
 }
 
 // DrawImage implements vg.Canvas.
@@ -177,19 +230,68 @@ func (c *rasterCanvas) buildPath(p vg.Path) {
 	}
 }
 
+// strokePath sets c.path to the path gg strokes for p (straight
+// segments): the path its MoveTo, LineTo and ClosePath build (points as
+// buildPath makes them; a subpath begun by a move, or by a line with no
+// current point; a close adds the subpath's start and leaves it open),
+// from which gg's stroke drops every point within 4/64 of a pixel (the
+// sum of the distances along x and y) of the last point kept of its
+// subpath.
+func (c *rasterCanvas) strokePath(p vg.Path) {
+	dpi := c.DPI()
+	c.path.Clear()
+	var start, last fixed.Point26_6
+	open := false
+	add := func(pt fixed.Point26_6) {
+		if d := abs26(pt.X-last.X) + abs26(pt.Y-last.Y); d > 4 {
+			c.path.Add1(pt)
+			last = pt
+		}
+	}
+	for _, comp := range p {
+		if comp.Type == vg.CloseComp {
+			if open {
+				add(start)
+			}
+			continue
+		}
+		x, y := c.ctx.TransformPoint(comp.Pos.X.Dots(dpi), comp.Pos.Y.Dots(dpi))
+		pt := fixed.Point26_6{X: fixed.Int26_6(math.Round(x * 64)), Y: fixed.Int26_6(math.Round(y * 64))}
+		if comp.Type == vg.MoveComp || !open {
+			c.path.Start(pt)
+			start, last, open = pt, pt, true
+			continue
+		}
+		add(pt)
+	}
+}
+
+func abs26(v fixed.Int26_6) fixed.Int26_6 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
 // fastPainter is freetype's RGBA painter (Over) that fills the spans of
 // full coverage of an opaque colour by copying the colour (see
-// rasterCanvas).
+// rasterCanvas) and blends the others itself, with RGBAPainter's integer
+// arithmetic (the colour's share of the span computed once a span rather
+// than once a pixel, and the pixels read without a call or an interface
+// per span: the heat maps' cells and bars have thousands of spans of one
+// pixel, their edges).
 type fastPainter struct {
-	*raster.RGBAPainter
+	img    *image.RGBA
 	opaque bool
 	rgba   [4]byte
+	// clr is the colour, premultiplied, 16 bits a channel.
+	clr [4]uint32
 }
 
 // SetColor sets the colour of the spans.
 func (p *fastPainter) SetColor(c color.Color) {
-	p.RGBAPainter.SetColor(c)
 	r, g, b, a := c.RGBA()
+	p.clr = [4]uint32{r, g, b, a}
 	p.opaque = a == 0xffff
 	p.rgba = [4]byte{byte(r >> 8), byte(g >> 8), byte(b >> 8), byte(a >> 8)}
 }
@@ -197,25 +299,55 @@ func (p *fastPainter) SetColor(c color.Color) {
 // Paint implements raster.Painter, clipping the spans to the image as
 // RGBAPainter.Paint does.
 func (p *fastPainter) Paint(ss []raster.Span, done bool) {
-	img := p.Image
+	img := p.img
 	b := img.Bounds()
-	for k, s := range ss {
+	for _, s := range ss {
 		if s.Y < b.Min.Y {
 			continue
 		}
 		if s.Y >= b.Max.Y {
 			return
 		}
-		if !p.opaque || s.Alpha != 0xffff {
-			p.RGBAPainter.Paint(ss[k:k+1], done)
-			continue
-		}
 		x0, x1 := max(s.X0, b.Min.X), min(s.X1, b.Max.X)
 		if x0 >= x1 {
 			continue
 		}
 		i0 := (s.Y-img.Rect.Min.Y)*img.Stride + (x0-img.Rect.Min.X)*4
-		fillPixels(img.Pix[i0:i0+(x1-x0)*4], p.rgba)
+		pix := img.Pix[i0 : i0+(x1-x0)*4]
+		if p.opaque && s.Alpha == 0xffff {
+			fillPixels(pix, p.rgba)
+		} else {
+			blendOver(pix, p.clr, s.Alpha)
+		}
+	}
+}
+
+// blendOver composites a colour (premultiplied, 16 bits a channel) at
+// coverage ma (16 bits) over every pixel of pix, as freetype's
+// RGBAPainter does (Over, after image/draw's drawGlyphOver): dst =
+// (dst·a + c·ma)/m >> 8 with a = (m − c_a·ma/m)·0x101, m = 0xffff, in
+// uint32.
+func blendOver(pix []byte, clr [4]uint32, ma uint32) {
+	const m = 1<<16 - 1
+	a := (m - clr[3]*ma/m) * 0x101
+	c := [4]uint32{clr[0] * ma, clr[1] * ma, clr[2] * ma, clr[3] * ma}
+	// Over white (every byte 0xff), where most lines' rims fall, the
+	// result is the same for every pixel.
+	var overWhite [4]byte
+	for k := range overWhite {
+		overWhite[k] = uint8((0xff*a + c[k]) / m >> 8)
+	}
+	white := binary.LittleEndian.Uint32(overWhite[:])
+	for i := 0; i+4 <= len(pix); i += 4 {
+		px := pix[i : i+4 : i+4]
+		if binary.LittleEndian.Uint32(px) == 0xffffffff {
+			binary.LittleEndian.PutUint32(px, white)
+			continue
+		}
+		px[0] = uint8((uint32(px[0])*a + c[0]) / m >> 8)
+		px[1] = uint8((uint32(px[1])*a + c[1]) / m >> 8)
+		px[2] = uint8((uint32(px[2])*a + c[2]) / m >> 8)
+		px[3] = uint8((uint32(px[3])*a + c[3]) / m >> 8)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"git.sr.ht/~sbinet/gg"
+	"github.com/golang/freetype/raster"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -22,6 +23,13 @@ func ggCanvas(w, h int) (*vgimg.Canvas, *image.RGBA) {
 	ctx.SetLineCapButt()
 	ctx.InvertY()
 	return vgimg.NewWith(vgimg.UseImageWithContext(img, ctx), vgimg.UseDPI(DPI)), img
+}
+
+// canvasPair returns a blank rasterCanvas of w × h pixels and a canvas
+// drawing through gg alone with its image, to draw the same on both.
+func canvasPair(w, h int) (*rasterCanvas, *vgimg.Canvas, *image.RGBA) {
+	slow, want := ggCanvas(w, h)
+	return newRasterCanvas(imageOf(bytes.Repeat([]byte{0xff}, 4*w*h), w, h), DPI, &glyphCache{}), slow, want
 }
 
 // dirty returns n bytes of noise: a used image buffer.
@@ -79,8 +87,7 @@ func TestRasterCanvasFillsAsGG(t *testing.T) {
 func TestRasterCanvasShapes(t *testing.T) {
 	const w, h = 120, 90
 	rng := rand.New(rand.NewPCG(3, 5))
-	fast := newRasterCanvas(imageOf(bytes.Repeat([]byte{0xff}, 4*w*h), w, h), DPI, &glyphCache{})
-	slow, want := ggCanvas(w, h)
+	fast, slow, want := canvasPair(w, h)
 	dot := vg.Inch / DPI // one pixel
 	coord := func(n int) vg.Length {
 		v := vg.Length(rng.IntN(n+20) - 10)
@@ -132,6 +139,120 @@ func TestRasterCanvasShapes(t *testing.T) {
 	}
 	if p, differ := firstDifference(fast.img, want); differ {
 		t.Errorf("pixel %v is %v, gg draws %v", p, fast.img.RGBAAt(p.X, p.Y), want.RGBAAt(p.X, p.Y))
+	}
+}
+
+// TestRasterCanvasStrokes strokes random lines on both canvases, over
+// each other, and checks that every pixel is the same: polylines of one
+// to five points, some closed and continued after the close, some of two
+// parts, some with points closer than gg keeps (within 4/64 of a pixel)
+// or repeated, partly outside the image; in opaque and translucent
+// colours; of widths from none to several pixels, set inside and outside
+// Push and Pop (which restore gg's width but not vgimg's own); some
+// dashed (drawn by gg, as are the arcs).
+func TestRasterCanvasStrokes(t *testing.T) {
+	const w, h = 120, 90
+	rng := rand.New(rand.NewPCG(13, 17))
+	fast, slow, want := canvasPair(w, h)
+	dot := vg.Inch / DPI // one pixel
+	pt := func() vg.Point {
+		return vg.Point{X: vg.Length(rng.Float64()*(w+20)-10) * dot, Y: vg.Length(rng.Float64()*(h+20)-10) * dot}
+	}
+	both := func(f func(c vg.Canvas)) {
+		f(fast)
+		f(slow)
+	}
+	for k := range 600 {
+		clr := color.RGBA{uint8(rng.IntN(256)), uint8(rng.IntN(256)), uint8(rng.IntN(256)), 0xff}
+		if k%4 == 0 {
+			a := uint8(rng.IntN(256))
+			clr = color.RGBA{clr.R / 2 * a / 255, clr.G / 2 * a / 255, clr.B / 2 * a / 255, a}
+		}
+		var p vg.Path
+		p.Move(pt())
+		for range rng.IntN(5) {
+			q := pt()
+			switch rng.IntN(6) {
+			case 0: // within gg's cut of the last point
+				last := p[len(p)-1].Pos
+				q = vg.Point{X: last.X + vg.Length(rng.IntN(3))*dot/64, Y: last.Y + vg.Length(rng.IntN(3))*dot/64}
+			case 1:
+				p.Close()
+			case 2:
+				p.Move(q)
+				continue
+			}
+			p.Line(q)
+		}
+		if k%7 == 0 {
+			p.Arc(pt(), 5*dot, 0, 2)
+		}
+		width := vg.Length(rng.Float64()*5) * dot
+		if k%11 == 0 {
+			width = 0
+		}
+		var dashes []vg.Length
+		if k%9 == 0 {
+			dashes = []vg.Length{3 * dot, 2 * dot}
+		}
+		inside := k%3 == 0 // the width set after Push, and lost by Pop
+		cut := 1 + rng.IntN(len(p))
+		both(func(c vg.Canvas) {
+			if !inside {
+				c.SetLineWidth(width)
+			}
+			c.Push()
+			if inside {
+				c.SetLineWidth(width)
+			}
+			c.SetLineDash(dashes, 0)
+			c.SetColor(clr)
+			c.Stroke(p)
+			c.Pop()
+			c.Stroke(p[:cut]) // in the style Pop leaves
+		})
+	}
+	if p, differ := firstDifference(fast.img, want); differ {
+		t.Errorf("pixel %v is %v, gg draws %v", p, fast.img.RGBAAt(p.X, p.Y), want.RGBAAt(p.X, p.Y))
+	}
+}
+
+// TestPainterBlendsAsFreetype paints random spans (of random coverage,
+// some full, some partly or wholly outside the image) in random colours
+// (opaque, translucent, transparent) over random pixels, half of them
+// white (as most of a figure), with fastPainter and with freetype's
+// RGBAPainter, and checks that every pixel is the same.
+func TestPainterBlendsAsFreetype(t *testing.T) {
+	const w, h = 37, 11
+	rng := rand.New(rand.NewPCG(7, 11))
+	noise := make([]byte, 4*w*h)
+	fast := &fastPainter{img: imageOf(make([]byte, 4*w*h), w, h)}
+	slow := raster.NewRGBAPainter(imageOf(make([]byte, 4*w*h), w, h))
+	for k := range 3000 {
+		if k%10 == 0 {
+			for i := range noise {
+				noise[i] = byte(rng.IntN(256))
+				if i%8 < 4 {
+					noise[i] = 0xff
+				}
+			}
+			copy(fast.img.Pix, noise)
+			copy(slow.Image.Pix, noise)
+		}
+		a := []uint8{0, 0xff, uint8(rng.IntN(256))}[k%3]
+		clr := color.RGBA{uint8(rng.IntN(int(a) + 1)), uint8(rng.IntN(int(a) + 1)), uint8(rng.IntN(int(a) + 1)), a}
+		fast.SetColor(clr)
+		slow.SetColor(clr)
+		spans := make([]raster.Span, 1+rng.IntN(4))
+		for j := range spans {
+			x0 := rng.IntN(w+10) - 5
+			spans[j] = raster.Span{Y: rng.IntN(h+4) - 2, X0: x0, X1: x0 + rng.IntN(w), Alpha: []uint32{0xffff, uint32(rng.IntN(0x10000))}[rng.IntN(2)]}
+		}
+		fast.Paint(spans, true)
+		slow.Paint(spans, true)
+		if p, differ := firstDifference(fast.img, slow.Image); differ {
+			t.Fatalf("round %d: pixel %v is %v, freetype paints %v", k, p, fast.img.RGBAAt(p.X, p.Y), slow.Image.RGBAAt(p.X, p.Y))
+		}
 	}
 }
 
