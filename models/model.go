@@ -128,41 +128,21 @@ func (d *Data) Validate() error {
 }
 
 // firstInvalidRow returns the first row that rowError finds fault with,
-// or −1: the same conditions, each written as one comparison chain that
-// NaN fails (v ≥ 0 && v ≤ MaxFloat64 is "a finite number ≥ 0"),
-// column by column, so that a
-// table of a million rows is checked in a few passes of comparisons.
+// or −1: the same conditions, each written as a comparison chain that NaN
+// fails (v ≥ 0 && v ≤ MaxFloat64 is "a finite number ≥ 0"), in one pass
+// without a call per row.
 func (d *Data) firstInvalidRow() int {
 	const big = math.MaxFloat64
-	bad := -1
-	T := d.T
-	first := func(n int) {
-		if bad < 0 || n < bad {
-			bad = n
+	n := len(d.Frequency)
+	freq, rec, age, w, m := d.Frequency, d.Recency[:n], d.T[:n], d.Weight, d.Monetary
+	for i, x := range freq {
+		t, tx := age[i], rec[i]
+		if !(x >= 0 && x <= big && t >= 0 && t <= big && tx >= 0 && tx <= big && tx <= t*(1+1e-12)) || (t == 0 && x != 0) ||
+			(w != nil && !(w[i] >= 0 && w[i] <= big)) || (m != nil && !(m[i] >= 0 && m[i] <= big)) {
+			return i
 		}
 	}
-	for i, x := range d.Frequency {
-		t := T[i]
-		if !(x >= 0 && x <= big && t >= 0 && t <= big) || (t == 0 && x != 0) {
-			first(i)
-			break
-		}
-	}
-	for i, tx := range d.Recency[:len(T)] {
-		if !(tx >= 0 && tx <= big && tx <= T[i]*(1+1e-12)) {
-			first(i)
-			break
-		}
-	}
-	for _, col := range [][]float64{d.Weight, d.Monetary} {
-		for i, v := range col {
-			if !(v >= 0 && v <= big) {
-				first(i)
-				break
-			}
-		}
-	}
-	return bad
+	return -1
 }
 
 // rowError describes what is wrong with row i (0-based), which
