@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"slices"
 	"sync/atomic"
 
 	"github.com/clv-dev/clv/internal/chunkwrite"
@@ -86,7 +87,9 @@ func writeParquetGroups(w io.Writer, cols []predColumn, layout parquetLayout) er
 			}
 			u := units[k]
 			lo := u.group * layout.groupRows
-			buf, errs[k] = e.appendUnit(buf[:0], cols, u, lo, min(lo+layout.groupRows, n), chunks[u.group*len(cols):])
+			hi := min(lo+layout.groupRows, n)
+			buf = slices.Grow(buf[:0], parquetUnitBound(u, cols[u.col].isNumber(), hi-lo, layout.pageRows))
+			buf, errs[k] = e.appendUnit(buf, cols, u, lo, hi, chunks[u.group*len(cols):])
 			if errs[k] != nil {
 				failed.Store(true)
 				return buf[:0]
@@ -104,6 +107,23 @@ func writeParquetGroups(w io.Writer, cols []predColumn, layout parquetLayout) er
 	}
 	placeParquetChunks(&meta, chunks, len(cols), n, layout.groupRows)
 	return writeParquetFooter(w, &meta)
+}
+
+// parquetPageHeaderBound is more than the bytes of a data page's header
+// (its sizes, CRC, counts and two 8-byte bounds of numbers).
+const parquetPageHeaderBound = 96
+
+// parquetUnitBound returns about the bytes of a unit of m rows in pages of
+// pageRows, so that its buffer is sized once rather than made again at
+// every doubling: exactly their room for numbers, 16 bytes a row for
+// strings (ids and tiers; rarely more).
+func parquetUnitBound(u parquetUnit, numbers bool, m, pageRows int) int {
+	pages := (m + pageRows - 1) / pageRows
+	width := 16
+	if numbers {
+		width = 8
+	}
+	return (1 + u.repeats) * (m*width + pages*parquetPageHeaderBound)
 }
 
 // parquetUnits returns the units of groups row groups of the columns, in
