@@ -213,8 +213,7 @@ func (c *rasterCanvas) buildPath(p vg.Path) {
 		default:
 			panic("plot: rasterCanvas.buildPath given a curve")
 		}
-		x, y := c.ctx.TransformPoint(comp.Pos.X.Dots(dpi), comp.Pos.Y.Dots(dpi))
-		pt := fixed.Point26_6{X: fixed.Int26_6(math.Round(x * 64)), Y: fixed.Int26_6(math.Round(y * 64))}
+		pt := c.fixedPoint(comp.Pos, dpi)
 		if comp.Type == vg.MoveComp || !open {
 			if open {
 				c.path.Add1(start)
@@ -255,8 +254,8 @@ func (c *rasterCanvas) strokePath(p vg.Path) {
 			}
 			continue
 		}
-		x, y := c.ctx.TransformPoint(comp.Pos.X.Dots(dpi), comp.Pos.Y.Dots(dpi))
-		pt := fixed.Point26_6{X: fixed.Int26_6(math.Round(x * 64)), Y: fixed.Int26_6(math.Round(y * 64))}
+		pt := c.fixedPoint(comp.Pos, dpi)
+		pt.X, pt.Y = throughUnfix(pt.X), throughUnfix(pt.Y)
 		if comp.Type == vg.MoveComp || !open {
 			c.path.Start(pt)
 			start, last, open = pt, pt, true
@@ -264,6 +263,25 @@ func (c *rasterCanvas) strokePath(p vg.Path) {
 		}
 		add(pt)
 	}
+}
+
+// fixedPoint is p on the canvas in 26.6 fixed point, through the
+// context's matrix and rounded as gg rounds (math.Round(v*64)).
+func (c *rasterCanvas) fixedPoint(p vg.Point, dpi float64) fixed.Point26_6 {
+	x, y := c.ctx.TransformPoint(p.X.Dots(dpi), p.Y.Dots(dpi))
+	return fixed.Point26_6{X: fixed.Int26_6(math.Round(x * 64)), Y: fixed.Int26_6(math.Round(y * 64))}
+}
+
+// throughUnfix is v after gg's stroke turns it into a float and back
+// (unfix, then fix, in flattening the path): the same value, except the
+// smallest Int26_6, which unfix returns as 0 (its negation overflows).
+// Every coordinate out of range (NaN, ±Inf, beyond ±2^25 pixels) becomes
+// that value on amd64, so gg strokes such a point at 0.
+func throughUnfix(v fixed.Int26_6) fixed.Int26_6 {
+	if v == math.MinInt32 {
+		return 0
+	}
+	return v
 }
 
 func abs26(v fixed.Int26_6) fixed.Int26_6 {

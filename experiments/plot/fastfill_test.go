@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/color"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"testing"
@@ -214,6 +215,29 @@ func TestRasterCanvasStrokes(t *testing.T) {
 	}
 	if p, differ := firstDifference(fast.img, want); differ {
 		t.Errorf("pixel %v is %v, gg draws %v", p, fast.img.RGBAAt(p.X, p.Y), want.RGBAAt(p.X, p.Y))
+	}
+}
+
+// TestRasterCanvasStrokesOutOfRange strokes lines through points that
+// cannot be represented in 26.6 fixed point (NaN, ±Inf, beyond ±2^25
+// pixels), which gg strokes at coordinate 0 (its unfix of the smallest
+// Int26_6), and checks that every pixel is gg's.
+func TestRasterCanvasStrokesOutOfRange(t *testing.T) {
+	dot := vg.Inch / DPI
+	for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), 1e9, -1e9} {
+		fast, slow, want := canvasPair(60, 50)
+		var p vg.Path
+		p.Move(vg.Point{X: 10 * dot, Y: 10 * dot})
+		p.Line(vg.Point{X: vg.Length(v) * dot, Y: 40 * dot})
+		p.Line(vg.Point{X: 50 * dot, Y: 20 * dot})
+		for _, c := range []vg.Canvas{fast, slow} {
+			c.SetLineWidth(3 * dot)
+			c.SetColor(color.RGBA{10, 20, 30, 255})
+			c.Stroke(p)
+		}
+		if q, differ := firstDifference(fast.img, want); differ {
+			t.Errorf("x = %v: pixel %v is %v, gg draws %v", v, q, fast.img.RGBAAt(q.X, q.Y), want.RGBAAt(q.X, q.Y))
+		}
 	}
 }
 
