@@ -40,20 +40,14 @@ func keyOfFont(f font.Face) fontKey {
 	return fontKey{file: f.Face, variant: f.Font.Variant, style: f.Font.Style, weight: f.Font.Weight}
 }
 
-// svgFont is a font's description (its family name as the font file
-// gives it, with the key's variant, style and weight), by which gonum/plot's
-// SVG canvas embeds a font once, the first file of that description it
-// meets, and its @font-face rule.
+// svgFont is a font's @font-face rule and its description, the rule's
+// lines before its source: the family name as the font file gives it and
+// the variant, weight and style as SVG names them (the names of several
+// variants and weights are one), by which gonum/plot's SVG canvas embeds
+// a font once, the first file of that description it meets.
 type svgFont struct {
-	descr fontKeyNamed
+	descr string
 	rule  string
-}
-
-type fontKeyNamed struct {
-	family  string
-	variant font.Variant
-	style   xfont.Style
-	weight  xfont.Weight
 }
 
 // Draw draws f as an SVG document: SVG(f, true)'s without its <defs>
@@ -73,7 +67,7 @@ func (s *SVGFonts) Draw(f Figure) (svg []byte, rules []string, err error) {
 		return nil, nil, fmt.Errorf("plots: drawing %s: %w", f.Name, err)
 	}
 	seen := map[fontKey]bool{}
-	described := map[fontKeyNamed]bool{}
+	described := map[string]bool{}
 	for _, face := range c.faces {
 		k := keyOfFont(face)
 		if seen[k] {
@@ -99,10 +93,6 @@ func (s *SVGFonts) font(face font.Face, k fontKey) (svgFont, error) {
 	if sf, ok := s.fonts[k]; ok {
 		return sf, nil
 	}
-	family, err := face.Face.Name(nil, sfnt.NameIDFamily)
-	if err != nil {
-		return svgFont{}, fmt.Errorf("the family name of font %q: %w", face.Font.Typeface, err)
-	}
 	c := vgsvg.NewWith(vgsvg.UseWH(vg.Inch, vg.Inch), vgsvg.EmbedFonts(true))
 	c.FillString(face, vg.Point{}, "x")
 	var b bytes.Buffer
@@ -121,10 +111,12 @@ func (s *SVGFonts) font(face font.Face, k fontKey) (svgFont, error) {
 	if s.fonts == nil {
 		s.fonts = map[fontKey]svgFont{}
 	}
-	sf := svgFont{
-		descr: fontKeyNamed{family: family, variant: k.variant, style: k.style, weight: k.weight},
-		rule:  doc[start : start+end+1],
+	rule := doc[start : start+end+1]
+	src := strings.Index(rule, "src:")
+	if src < 0 {
+		return svgFont{}, errors.New("the SVG canvas wrote an @font-face rule without a source")
 	}
+	sf := svgFont{descr: rule[:src], rule: rule}
 	s.fonts[k] = sf
 	return sf, nil
 }

@@ -54,6 +54,15 @@ func styleOf(f font.Font, size float64) text.Style {
 	return st
 }
 
+// variantOf returns st with its font's file under another variant name.
+func variantOf(st text.Style, v font.Variant) text.Style {
+	face := font.DefaultCache.Lookup(st.Font, st.Font.Size)
+	face.Font.Variant = v
+	st.Font.Variant = v
+	st.Handler = text.Plain{Fonts: font.NewCache(font.Collection{face})}
+	return st
+}
+
 // fileCopy returns st with a font file of its own for its font, parsed
 // from the font's.
 func fileCopy(t *testing.T, st text.Style) text.Style {
@@ -77,7 +86,8 @@ func fileCopy(t *testing.T, st text.Style) text.Style {
 // once the <defs> block is cut out, and the rules of that block, for
 // every figure of a run and for text in several fonts (sizes share a
 // rule; a weight has its own, in the order the fonts are first used; a
-// second file of a font's description adds none) or in none (an empty
+// second file of a font's description adds none, nor a variant SVG names
+// as another's) or in none (an empty
 // block). One SVGFonts draws them all, so the rules it made for earlier
 // figures serve later ones.
 func TestSVGFontsAsEmbedded(t *testing.T) {
@@ -89,7 +99,8 @@ func TestSVGFontsAsEmbedded(t *testing.T) {
 		t.Fatal(err)
 	}
 	figs := append(Compute(in).Figures(),
-		textFigure(), textFigure(heavy, regular, big), textFigure(regular, fileCopy(t, regular), heavy))
+		textFigure(), textFigure(heavy, regular, big), textFigure(regular, fileCopy(t, regular), heavy),
+		textFigure(variantOf(regular, "Mono"), regular)) // a variant SVG names as Sans ("normal")
 	var fonts SVGFonts
 	total := 0
 	for _, f := range figs {
@@ -115,8 +126,8 @@ func TestSVGFontsAsEmbedded(t *testing.T) {
 		}
 		total += len(rules)
 	}
-	if last := figs[len(figs)-2:]; total < len(figs)-1 || len(fonts.fonts) != 3 {
-		t.Errorf("%d rules in all, %d fonts made (%s, %s): the fixture does not test what it claims", total, len(fonts.fonts), last[0].Name, last[1].Name)
+	if last := figs[len(figs)-3:]; total < len(figs)-1 || len(fonts.fonts) != 4 {
+		t.Errorf("%d rules in all, %d fonts made (%s, %s, %s): the fixture does not test what it claims", total, len(fonts.fonts), last[0].Name, last[1].Name, last[2].Name)
 	}
 }
 
