@@ -245,6 +245,7 @@ func (s Scores) Values() map[string]float64 {
 type ksum struct{ s, c float64 }
 
 func (k *ksum) add(x float64) {
+	x = float64(x) // rounded: a product passed as x is not fused into s + x
 	t := k.s + x
 	z := t - k.s
 	k.c += (k.s - (t - z)) + (x - z)
@@ -261,8 +262,13 @@ func (k *ksum) add(x float64) {
 // float64s is −0 only when both are, so c is never −0. Past an overflow
 // (t infinite) the value is NaN either way. The branch goes one way
 // for the terms of such a sum, so it is predicted; a sum of signed terms
-// keeps add. TestKsumNonNeg holds the two equal.
+// keeps add. TestKsumNonNeg holds the two equal. Both round their term
+// first (x = float64(x)): where the compiler fuses a multiply and an add
+// (arm64, GOAMD64=v3) a product given as the term (sq.add(e*e)) would
+// otherwise be fused into s + x, and fused differently in each, so the
+// sums would differ from each other and from one platform to another.
 func (k *ksum) addNonNeg(x float64) {
+	x = float64(x) // rounded: a product passed as x is not fused into s + x
 	s := k.s
 	t := s + x
 	if 0 <= x && x <= s {

@@ -1001,6 +1001,20 @@ func TestKsumNonNeg(t *testing.T) {
 			}
 		}
 	}
+	// Products passed as they are at the call sites (sq.addNonNeg(e*e)):
+	// where the compiler fuses a multiply and an add (arm64, GOAMD64=v3)
+	// the two sums would differ unless each rounds its term first.
+	for trial := range 200 {
+		var a, b ksum
+		for range 1000 {
+			e := rng.ExpFloat64()
+			a.add(e * e)
+			b.addNonNeg(e * e)
+		}
+		if math.Float64bits(a.value()) != math.Float64bits(b.value()) {
+			t.Fatalf("trial %d: squares summed by add %v, by addNonNeg %v", trial, a.value(), b.value())
+		}
+	}
 	for _, xs := range [][]float64{{math.MaxFloat64, math.MaxFloat64}, {math.MaxFloat64, math.MaxFloat64, 1, 0}, {1, math.Inf(1), 2}} {
 		var a, b ksum
 		for _, x := range xs {
