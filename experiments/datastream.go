@@ -251,8 +251,9 @@ func (l *LogInput) ends(n int64) (first, last []byte, ok bool) {
 	return first, last, true
 }
 
-// Close closes the file, once the checksum taken aside, if started, has
-// ended (it stops early when the context the log was opened under ends).
+// Close closes the file, and returns once the checksum taken aside, if
+// started, has ended: closing stops it (its reads fail at once), so an
+// error path does not wait for a hash nobody will read.
 func (l *LogInput) Close() error {
 	if l.db != nil {
 		return l.db.conn.Close()
@@ -260,10 +261,11 @@ func (l *LogInput) Close() error {
 	if l.file == nil {
 		return nil
 	}
+	err := l.file.Close()
 	if l.sumDone != nil {
 		<-l.sumDone
 	}
-	return l.file.Close()
+	return err
 }
 
 // stageRejects prepares the rejects output path for the reader, which
