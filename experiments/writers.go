@@ -44,34 +44,61 @@ type writerGroup struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	wg     sync.WaitGroup // every writer
-	// leading counts the writers started by start, those the report
-	// reads the files of; the predictions' writer (startTrailing) is not
-	// among them.
-	leading sync.WaitGroup
-	// trailing counts those of startTrailing.
-	trailing sync.WaitGroup
-	mu       sync.Mutex
-	err      error // the first writer's error that was not a cancellation
+	mu     sync.Mutex
+	err    error // the first writer's error that was not a cancellation
+	// running counts, under mu, the writers of each kind still running:
+	// leading, those started by start (the report reads their files), and
+	// trailing, those of startTrailing (the predictions' writer); ended
+	// is broadcast (its L is &mu) each time one ends.
+	running [2]int
+	ended   sync.Cond
 }
+
+// The kinds of writers of writerGroup.running.
+const (
+	leadingWriters = iota
+	trailingWriters
+)
 
 // newWriterGroup returns a group of writers under ctx and the context the
 // run's stages check: it ends when ctx does or a writer fails.
 func newWriterGroup(ctx context.Context) (*writerGroup, context.Context) {
 	wctx, cancel := context.WithCancelCause(ctx)
-	return &writerGroup{ctx: wctx, cancel: cancel}, wctx
+	g := &writerGroup{ctx: wctx, cancel: cancel}
+	g.ended.L = &g.mu
+	return g, wctx
 }
 
 // start runs write in the background, recording its seconds as the stage
 // named stage; an error cancels the run.
 func (g *writerGroup) start(env *runEnv, stage string, write func() error) {
-	g.leading.Add(1)
-	g.run(env, stage, write, g.leading.Done)
+	g.startKind(env, stage, write, leadingWriters)
 }
 
 // startTrailing is start for a writer that waitLeading does not wait for.
 func (g *writerGroup) startTrailing(env *runEnv, stage string, write func() error) {
-	g.trailing.Add(1)
-	g.run(env, stage, write, g.trailing.Done)
+	g.startKind(env, stage, write, trailingWriters)
+}
+
+func (g *writerGroup) startKind(env *runEnv, stage string, write func() error, kind int) {
+	g.mu.Lock()
+	g.running[kind]++
+	g.mu.Unlock()
+	g.run(env, stage, write, func() {
+		g.mu.Lock()
+		g.running[kind]--
+		g.ended.Broadcast()
+		g.mu.Unlock()
+	})
+}
+
+// waitUntil waits, under mu, until done holds of the writers running.
+func (g *writerGroup) waitUntil(done func(running [2]int) bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for !done(g.running) {
+		g.ended.Wait()
+	}
 }
 
 // run runs write in the background and calls ended once its error, if
@@ -107,21 +134,16 @@ func (g *writerGroup) wait() error {
 // waitLeading waits for the writers started by start (not those of
 // startTrailing); their errors are wait's, and a failed one has cancelled
 // the group's context by the time it returns.
-func (g *writerGroup) waitLeading() { g.leading.Wait() }
+func (g *writerGroup) waitLeading() {
+	g.waitUntil(func(r [2]int) bool { return r[leadingWriters] == 0 })
+}
 
 // waitEither waits until the writers started by start, or those started
 // by startTrailing, have all ended (at once when there are none of
 // either): once one of the two kinds of files is written, a core is free
 // for other work (see checksumLate).
 func (g *writerGroup) waitEither() {
-	done := make(chan struct{}, 2)
-	for _, wg := range []*sync.WaitGroup{&g.leading, &g.trailing} {
-		go func() {
-			wg.Wait()
-			done <- struct{}{}
-		}()
-	}
-	<-done
+	g.waitUntil(func(r [2]int) bool { return r[leadingWriters] == 0 || r[trailingWriters] == 0 })
 }
 
 // failed waits for the writers and returns the error a run that failed
