@@ -254,49 +254,35 @@ func (p *Prediction) firstInvalid() (int, float64) {
 // the products of the largest factors, which no customer's revenue or CLV
 // exceeds (rounding is monotone). False means "look customer by customer".
 func (p *Prediction) allValid() bool {
-	maxPurchases, maxDiscounted, ok := largestValid(p.purchases, p.discounted)
-	if !ok || !allValidValues(p.alive) || !allValidValues(p.aliveTime) {
+	maxPurchases, okP := largestValid(p.purchases)
+	maxDiscounted, okD := largestValid(p.discounted)
+	_, okA := largestValid(p.alive)
+	_, okT := largestValid(p.aliveTime)
+	if !okP || !okD || !okA || !okT {
 		return false
 	}
 	if p.spend == nil {
 		return true
 	}
-	maxSpend, _, ok := largestValid(p.spend, nil)
+	maxSpend, ok := largestValid(p.spend)
 	return ok && p.margin >= 0 && validValue(maxPurchases*maxSpend) && validValue(p.margin*maxSpend*maxDiscounted)
 }
 
-// largestValid returns the largest values of a and of b (nil: 0) and
-// whether every value of both is a finite number ≥ 0 (validValue). Once
-// the values are known not to be NaN, a comparison finds the largest: no
-// call of max, which must look for NaN at every step.
-func largestValid(a, b []float64) (maxA, maxB float64, ok bool) {
+// largestValid returns the largest value of a (0 when a is empty) and
+// whether every value is a finite number ≥ 0 (validValue; written as one
+// comparison chain, which NaN fails). Once the values are known not to be
+// NaN, a comparison finds the largest: no call of max, which must look
+// for NaN at every step.
+func largestValid(a []float64) (largest float64, ok bool) {
 	for _, v := range a {
 		if !(v >= 0 && v <= math.MaxFloat64) {
-			return 0, 0, false
+			return 0, false
 		}
-		if v > maxA {
-			maxA = v
-		}
-	}
-	for _, v := range b {
-		if !(v >= 0 && v <= math.MaxFloat64) {
-			return 0, 0, false
-		}
-		if v > maxB {
-			maxB = v
+		if v > largest {
+			largest = v
 		}
 	}
-	return maxA, maxB, true
-}
-
-// allValidValues reports whether every value of a is a finite number ≥ 0.
-func allValidValues(a []float64) bool {
-	for _, v := range a {
-		if !(v >= 0 && v <= math.MaxFloat64) {
-			return false
-		}
-	}
-	return true
+	return largest, true
 }
 
 // validValue reports whether v is a finite number ≥ 0.
