@@ -296,10 +296,10 @@ func drive(ctx context.Context, cfg *Config, o RunOptions, exp experiment) (*Out
 	}()
 	env := &runEnv{cfg: cfg, opts: o, reg: models.NewRegistry(), rd: rd, prog: newProgress(o.Progress, o.Terminal), stages: map[string]float64{}, writers: writers}
 	res, err := exp.execute(ctx, env)
-	if err == nil && res.input != nil {
-		defer res.input.Close()
-	}
 	if err == nil {
+		if res.input != nil {
+			defer res.input.Close()
+		}
 		err = interrupted(ctx)
 	}
 	if err != nil {

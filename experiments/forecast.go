@@ -44,10 +44,7 @@ func (forecastRun) execute(ctx context.Context, env *runEnv) (*runResult, error)
 	env.cfg = cfg // the calibration end resolved: the manifest states it
 	w := cfg.Resolved.Windows[0]
 	env.timed("read", t0)
-	data.NoteRead()
-	if !checksumLate(env) {
-		data.StartChecksum()
-	}
+	readDone(env, data)
 	if err := interrupted(ctx); err != nil {
 		return nil, err
 	}

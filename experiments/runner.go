@@ -373,6 +373,17 @@ func checksumLate(env *runEnv) bool {
 	return predictionsFile(cfg) != "" || cfg.Output.Plots && env.opts.StartPlots != nil
 }
 
+// readDone notes the bytes of the log read (LogInput.NoteRead), which its
+// checksum taken aside hashes, and starts that checksum unless it is left
+// for later (checksumLate).
+func readDone(env *runEnv, data *LogInput) {
+	if checksumLate(env) {
+		data.NoteRead()
+	} else {
+		data.StartChecksum()
+	}
+}
+
 // checksumOf records the checksum of the run's log data: at once when it
 // is known or cheap (embedded data, a database, a FIFO hashed as it was
 // read, Parquet), or, for a checksum taken aside, by the driver, which
@@ -408,8 +419,7 @@ func (res *runResult) awaitChecksum(g *writerGroup) error {
 		return nil
 	}
 	if res.input.checksumPending() {
-		g.waitEither()
-		res.input.StartChecksum()
+		g.waitEither() // SHA256 then starts it
 	}
 	sum, err := res.input.SHA256()
 	if err != nil {
@@ -445,10 +455,7 @@ func runWindow(ctx context.Context, env *runEnv, data *LogInput, i int, w Backte
 		}
 	}
 	env.timed("read_"+day, t0)
-	data.NoteRead()
-	if !checksumLate(env) {
-		data.StartChecksum()
-	}
+	readDone(env, data)
 	if err := interrupted(ctx); err != nil {
 		return nil, err
 	}
