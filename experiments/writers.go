@@ -80,33 +80,22 @@ func (g *writerGroup) startTrailing(env *runEnv, stage string, write func() erro
 	g.startKind(env, stage, write, trailingWriters)
 }
 
+// startKind runs write in the background as a writer of the kind given,
+// recording its seconds as the stage named stage. A failed write records
+// its error and cancels the run before the writer is counted as ended:
+// so that a wait for it (waitLeading, waitEither) returns with the run's
+// context ended by the failure.
 func (g *writerGroup) startKind(env *runEnv, stage string, write func() error, kind int) {
 	g.mu.Lock()
 	g.running[kind]++
 	g.mu.Unlock()
-	g.run(env, stage, write, func() {
-		g.mu.Lock()
-		g.running[kind]--
-		g.ended.Broadcast()
-		g.mu.Unlock()
-	})
-}
-
-// waitUntil waits, under mu, until done holds of the writers running.
-func (g *writerGroup) waitUntil(done func(running [2]int) bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for !done(g.running) {
-		g.ended.Wait()
-	}
-}
-
-// run runs write in the background and calls ended once its error, if
-// any, is recorded and the run cancelled: so that a writer waiting on
-// ended sees the run's context ended by a failed write.
-func (g *writerGroup) run(env *runEnv, stage string, write func() error, ended func()) {
 	g.wg.Go(func() {
-		defer ended()
+		defer func() {
+			g.mu.Lock()
+			g.running[kind]--
+			g.ended.Broadcast()
+			g.mu.Unlock()
+		}()
 		t0 := time.Now()
 		err := write()
 		env.timed(stage, t0)
@@ -120,6 +109,15 @@ func (g *writerGroup) run(env *runEnv, stage string, write func() error, ended f
 		g.mu.Unlock()
 		g.cancel(err)
 	})
+}
+
+// waitUntil waits, under mu, until done holds of the writers running.
+func (g *writerGroup) waitUntil(done func(running [2]int) bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for !done(g.running) {
+		g.ended.Wait()
+	}
 }
 
 // wait waits for every writer started and returns the first error of a
