@@ -359,7 +359,8 @@ func (t *csvSlots) valueOffset(v []float64) int {
 // block into a scratch buffer, then copied into a block of its exact size
 // (the table's memory is what its fields take).
 func (t *csvSlots) format() {
-	t.pickSame()
+	byRow := t.columns()
+	t.pickSame(byRow)
 	t.start = make([]uint32, t.n)
 	t.blocks = make([][]byte, (t.n+t.blockRows-1)/t.blockRows)
 	var next atomic.Int64
@@ -370,7 +371,7 @@ func (t *csvSlots) format() {
 			var scratch []byte
 			for blk := int(next.Add(1) - 1); blk < len(t.blocks); blk = int(next.Add(1) - 1) {
 				lo := blk * t.blockRows
-				scratch, widest[blk] = t.appendRecords(scratch[:0], lo, min(lo+t.blockRows, t.n))
+				scratch, widest[blk] = t.appendRecords(byRow, scratch[:0], lo, min(lo+t.blockRows, t.n))
 				t.blocks[blk] = make([]byte, len(scratch), len(scratch)+csvCopy) // room for the rows' copies past a record's end
 				copy(t.blocks[blk], scratch)
 			}
@@ -383,10 +384,11 @@ func (t *csvSlots) format() {
 	}
 }
 
-// pickSame sets the table's same from rows sampled evenly.
-func (t *csvSlots) pickSame() {
+// pickSame sets the table's same from rows sampled evenly of its
+// columns' by-row values (columns).
+func (t *csvSlots) pickSame(columns [][]float64) {
 	var bits [][]uint64
-	for _, byRow := range t.columns() {
+	for _, byRow := range columns {
 		bits = append(bits, sampledBits(t.n, func(r int) float64 { return byRow[r] }))
 	}
 	t.same = make([]int, len(bits))
@@ -408,12 +410,11 @@ func (t *csvSlots) columns() [][]float64 {
 }
 
 // appendRecords appends the records of rows lo … hi−1, setting their
-// start, and returns the most bytes of a record's slots. A field whose
-// value equals, bit for bit, that of its column's same (see csvSlots)
-// copies that field's bytes.
-func (t *csvSlots) appendRecords(b []byte, lo, hi int) ([]byte, int) {
+// start, and returns the most bytes of a record's slots; byRow is the
+// table's columns. A field whose value equals, bit for bit, that of its
+// column's same (see csvSlots) copies that field's bytes.
+func (t *csvSlots) appendRecords(byRow [][]float64, b []byte, lo, hi int) ([]byte, int) {
 	widest := 0
-	byRow := t.columns()
 	fields := make([]csvField, len(byRow)) // the row's fields in b, by column
 	for r := lo; r < hi; r++ {
 		t.start[r] = uint32(len(b))
