@@ -270,13 +270,12 @@ func (k *ksum) add(x float64) {
 func (k *ksum) addNonNeg(x float64) {
 	x = float64(x) // rounded: a product passed as x is not fused into s + x
 	s := k.s
-	t := s + x
-	if 0 <= x && x <= s {
-		k.c += (s - t) + x
-	} else {
-		z := t - s
-		k.c += (s - (t - z)) + (x - z)
+	if !(0 <= x && x <= s) {
+		k.add(x)
+		return
 	}
+	t := s + x
+	k.c += (s - t) + x
 	k.s = t
 }
 

@@ -269,13 +269,12 @@ func (p *Prediction) allValid() bool {
 }
 
 // largestValid returns the largest value of a (0 when a is empty) and
-// whether every value is a finite number ≥ 0 (validValue; written as one
-// comparison chain, which NaN fails). Once the values are known not to be
-// NaN, a comparison finds the largest: no call of max, which must look
-// for NaN at every step.
+// whether every value is a finite number ≥ 0 (validValue). Once the
+// values are known not to be NaN, a comparison finds the largest: no call
+// of max, which must look for NaN at every step.
 func largestValid(a []float64) (largest float64, ok bool) {
 	for _, v := range a {
-		if !(v >= 0 && v <= math.MaxFloat64) {
+		if !validValue(v) {
 			return 0, false
 		}
 		if v > largest {

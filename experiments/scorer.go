@@ -55,9 +55,6 @@ type Scorer struct {
 	// segmentsOf holds the number of groups of the segments expected of
 	// the predictions scored against an actual (see expectSegments).
 	segmentsOf map[sliceKey]int
-	// maxAges holds the largest age of the slices of ages AssignTiers
-	// was given (see maxAgeOf).
-	maxAges map[sliceKey]float64
 
 	// sorting holds a token while an order or the actuals' sort is made:
 	// as many as there are cores, since more at once would not finish

@@ -146,8 +146,6 @@ func netCLV(o NetCLVOptions, spend, discounted, aliveTime float64) float64 {
 // them in the order of net CLV (topCut), not by sorting every customer,
 // and the potential threshold by selecting the two order statistics of
 // the best's values per unit of time that the quantile interpolates.
-// The largest age is taken once per age slice and Scorer (the same for
-// every model of a window; the slice must not change afterwards).
 func AssignTiers(sc *Scorer, netCLV, aliveTime, age []float64, cfg TiersConfig) []Tier {
 	n := len(netCLV)
 	tiers := make([]Tier, n)
@@ -177,7 +175,7 @@ func AssignTiers(sc *Scorer, netCLV, aliveTime, age []float64, cfg TiersConfig) 
 		return tiers
 	}
 	threshold := quantileSelect(bestRates, cfg.PotentialQuantile)
-	youngAge := cfg.YoungShare * sc.maxAgeOf(age)
+	youngAge := cfg.YoungShare * maxAge(age)
 	for i, t := range tiers {
 		if t == TierGood && age[i] <= youngAge && valueRate(netCLV[i], aliveTime[i]) >= threshold {
 			tiers[i] = TierPotential
@@ -200,25 +198,6 @@ func maxAge(age []float64) float64 {
 	if nan || m != m {
 		return math.NaN()
 	}
-	return m
-}
-
-// maxAgeOf returns maxAge(age), computed once per slice (see AssignTiers).
-func (sc *Scorer) maxAgeOf(age []float64) float64 {
-	k := keyOf(age)
-	sc.mu.Lock()
-	m, ok := sc.maxAges[k]
-	sc.mu.Unlock()
-	if ok {
-		return m
-	}
-	m = maxAge(age)
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	if sc.maxAges == nil {
-		sc.maxAges = map[sliceKey]float64{}
-	}
-	sc.maxAges[k] = m
 	return m
 }
 
