@@ -10,7 +10,6 @@ import (
 	"golang.org/x/image/font/sfnt"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
@@ -55,16 +54,9 @@ type svgFont struct {
 // an empty one), and the @font-face rules that block holds, in its order
 // (each as it is written there, from "@font-face" to the closing brace).
 func (s *SVGFonts) Draw(f Figure) (svg []byte, rules []string, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("plots: drawing %s: %v", f.Name, p)
-		}
-	}()
 	c := &fontRecorder{Canvas: vgsvg.NewWith(vgsvg.UseWH(f.Width, f.Height))}
-	f.Draw(draw.New(c))
-	var b bytes.Buffer
-	if _, err := c.WriteTo(&b); err != nil {
-		return nil, nil, fmt.Errorf("plots: drawing %s: %w", f.Name, err)
+	if svg, err = drawSVG(f, c); err != nil {
+		return nil, nil, err
 	}
 	seen := map[fontKey]bool{}
 	described := map[string]bool{}
@@ -83,7 +75,7 @@ func (s *SVGFonts) Draw(f Figure) (svg []byte, rules []string, err error) {
 			rules = append(rules, sf.rule)
 		}
 	}
-	return b.Bytes(), rules, nil
+	return svg, rules, nil
 }
 
 // font returns a font's description and @font-face rule, made on first

@@ -185,22 +185,28 @@ func WriteFigure(folder string, f Figure, formats ...string) error {
 // Arial, Helvetica, sans-serif: Liberation Sans is metric-compatible with
 // Arial and Helvetica, so the text keeps the widths the layout was
 // computed with wherever one of the three is installed.
-func SVG(f Figure, embedFonts bool) (svg []byte, err error) {
+func SVG(f Figure, embedFonts bool) ([]byte, error) {
+	svg, err := drawSVG(f, vgsvg.NewWith(vgsvg.UseWH(f.Width, f.Height), vgsvg.EmbedFonts(embedFonts)))
+	if err != nil || embedFonts {
+		return svg, err
+	}
+	return bytes.ReplaceAll(svg, []byte("font-family:"+svgFamily+";"), []byte("font-family:"+svgFamilyFallback+";")), nil
+}
+
+// drawSVG draws f on c, an SVG canvas of f's size, and returns the
+// document; a panic while drawing is an error naming the figure.
+func drawSVG(f Figure, c vg.CanvasWriterTo) (svg []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("plots: drawing %s: %v", f.Name, p)
 		}
 	}()
-	sc := vgsvg.NewWith(vgsvg.UseWH(f.Width, f.Height), vgsvg.EmbedFonts(embedFonts))
-	f.Draw(draw.New(sc))
+	f.Draw(draw.New(c))
 	var b bytes.Buffer
-	if _, err := sc.WriteTo(&b); err != nil {
+	if _, err := c.WriteTo(&b); err != nil {
 		return nil, fmt.Errorf("plots: drawing %s: %w", f.Name, err)
 	}
-	if embedFonts {
-		return b.Bytes(), nil
-	}
-	return bytes.ReplaceAll(b.Bytes(), []byte("font-family:"+svgFamily+";"), []byte("font-family:"+svgFamilyFallback+";")), nil
+	return b.Bytes(), nil
 }
 
 // svgFamily is the font family gonum/plot's SVG writer names for sansFont,
