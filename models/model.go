@@ -128,16 +128,16 @@ func (d *Data) Validate() error {
 }
 
 // firstInvalidRow returns the first row that rowError finds fault with,
-// or −1: the same conditions, each written as a comparison chain that NaN
-// fails (v ≥ 0 && v ≤ MaxFloat64 is "a finite number ≥ 0"), in one pass
-// without a call per row.
+// or −1: the same conditions (a history ValidHistory refuses, a weight or
+// monetary value not a finite number ≥ 0), each written as a comparison
+// chain that NaN fails, in one pass without a call per row (ValidHistory
+// is inlined).
 func (d *Data) firstInvalidRow() int {
 	const big = math.MaxFloat64
 	n := len(d.Frequency)
 	freq, rec, age, w, m := d.Frequency, d.Recency[:n], d.T[:n], d.Weight, d.Monetary
 	for i, x := range freq {
-		t, tx := age[i], rec[i]
-		if !(x >= 0 && x <= big && t >= 0 && t <= big && tx >= 0 && tx <= big && tx <= t*(1+1e-12)) || (t == 0 && x != 0) ||
+		if !ValidHistory(Customer{Frequency: x, Recency: rec[i], T: age[i]}) ||
 			(w != nil && !(w[i] >= 0 && w[i] <= big)) || (m != nil && !(m[i] >= 0 && m[i] <= big)) {
 			return i
 		}
