@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/clv-dev/clv/internal/cputime"
-	"github.com/clv-dev/clv/models"
 )
 
 // BenchmarkBuildMetricsBig runs the score stage (buildMetrics: the
@@ -21,19 +20,8 @@ import (
 func BenchmarkBuildMetricsBig(b *testing.B) {
 	cfg := bigConfig(b)
 	ctx := context.Background()
-	data, err := openRunData(ctx, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	env := &runEnv{cfg: cfg, reg: models.NewRegistry(), prog: &progress{}, stages: map[string]float64{}}
-	wr, err := runWindow(ctx, env, data, 0, cfg.Resolved.Windows[0])
-	if err != nil {
-		b.Fatal(err)
-	}
+	env, data, wr := benchMainWindow(b, ctx, cfg, false)
 	data.Close()
-	if len(wr.errs) > 0 {
-		b.Fatal(wr.errs)
-	}
 	runtime.GC()
 	var cpu time.Duration
 	for b.Loop() {

@@ -19,20 +19,10 @@ import (
 func BenchmarkRunWindowBig(b *testing.B) {
 	cfg := bigConfig(b)
 	ctx := context.Background()
-	w := cfg.Resolved.Windows[0]
-	day := w.CalibrationEnd.Format("2006-01-02")
+	day := cfg.Resolved.Windows[0].CalibrationEnd.Format("2006-01-02")
 	stages := map[string]float64{}
 	for b.Loop() {
-		data, err := openRunData(ctx, cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		data.ChecksumAside()
-		env := &runEnv{cfg: cfg, reg: models.NewRegistry(), prog: &progress{}, stages: map[string]float64{}}
-		wr, err := runWindow(ctx, env, data, 0, w)
-		if err != nil {
-			b.Fatal(err)
-		}
+		env, data, _ := benchMainWindow(b, ctx, cfg, true)
 		t0 := b.Elapsed()
 		if _, err := data.SHA256(); err != nil {
 			b.Fatal(err)
@@ -41,16 +31,35 @@ func BenchmarkRunWindowBig(b *testing.B) {
 		for _, s := range []string{"read_", "fit_", "predict_"} {
 			stages[s] += env.stages[s+day]
 		}
-		if len(wr.errs) > 0 {
-			b.Fatal(wr.errs)
-		}
 		data.Close()
 		b.StopTimer()
-		wr = nil
 		runtime.GC()
 		b.StartTimer()
 	}
 	for s, sec := range stages {
 		b.ReportMetric(sec/float64(b.N), s+"s/op")
 	}
+}
+
+// benchMainWindow opens cfg's data (its checksum taken aside when aside)
+// and runs its main window's read, fits and predictions as a run does
+// (runWindow), failing b on any error, a model's included.
+func benchMainWindow(b *testing.B, ctx context.Context, cfg *Config, aside bool) (*runEnv, *LogInput, *windowResult) {
+	b.Helper()
+	data, err := openRunData(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if aside {
+		data.ChecksumAside()
+	}
+	env := &runEnv{cfg: cfg, reg: models.NewRegistry(), prog: &progress{}, stages: map[string]float64{}}
+	wr, err := runWindow(ctx, env, data, 0, cfg.Resolved.Windows[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(wr.errs) > 0 {
+		b.Fatal(wr.errs)
+	}
+	return env, data, wr
 }
