@@ -3,6 +3,7 @@ package models
 import (
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -427,26 +428,80 @@ func (mr *moneyRow) nodeCDF(j int) float64 {
 	return s
 }
 
+// nodeCDF2 returns nodeCDF(i) and nodeCDF(j), the two sums side by side.
+func (mr *moneyRow) nodeCDF2(i, j int) (Fi, Fj float64) {
+	ys, m := mr.g.ys, len(mr.pmf)
+	ci, cj := mr.g.table[i*ys:i*ys+m], mr.g.table[j*ys:j*ys+m]
+	si, sj := mr.p0, mr.p0
+	for y, p := range mr.pmf {
+		si += p * ci[y]
+		sj += p * cj[y]
+	}
+	return si, sj
+}
+
+// nodeCDF3 returns nodeCDF of i, j and k, the three sums side by side.
+func (mr *moneyRow) nodeCDF3(i, j, k int) (Fi, Fj, Fk float64) {
+	ys, m := mr.g.ys, len(mr.pmf)
+	ci, cj, ck := mr.g.table[i*ys:i*ys+m], mr.g.table[j*ys:j*ys+m], mr.g.table[k*ys:k*ys+m]
+	si, sj, sk := mr.p0, mr.p0, mr.p0
+	for y, p := range mr.pmf {
+		si += p * ci[y]
+		sj += p * cj[y]
+		sk += p * ck[y]
+	}
+	return si, sj, sk
+}
+
+// fillNodes sets cdfAt[j] = nodeCDF(j) for each distinct j of js not yet
+// computed (NaN), the sums side by side.
+func (mr *moneyRow) fillNodes(cdfAt []float64, js ...int) {
+	var todo [3]int
+	m := 0
+	for _, j := range js {
+		if math.IsNaN(cdfAt[j]) && !slices.Contains(todo[:m], j) {
+			todo[m] = j
+			m++
+		}
+	}
+	switch m {
+	case 1:
+		cdfAt[todo[0]] = mr.nodeCDF(todo[0])
+	case 2:
+		cdfAt[todo[0]], cdfAt[todo[1]] = mr.nodeCDF2(todo[0], todo[1])
+	case 3:
+		cdfAt[todo[0]], cdfAt[todo[1]], cdfAt[todo[2]] = mr.nodeCDF3(todo[0], todo[1], todo[2])
+	}
+}
+
 // bracket returns the cell j, in [from, nodes−1), with F(t_j) < q ≤
 // F(t_{j+1}), or −1 when q lies outside the grid's range; cdfAt caches F at
-// the nodes for the row (NaN: not yet computed).
+// the nodes for the row (NaN: not yet computed). It bisects over the
+// nodes two halvings a round, computing the round's three candidate nodes
+// side by side (one of the last two is not needed: it costs little, as
+// the sums overlap, and F at a node is the same whenever it is computed).
 func (mr *moneyRow) bracket(q float64, from int, cdfAt []float64) int {
-	at := func(j int) float64 {
-		if math.IsNaN(cdfAt[j]) {
-			cdfAt[j] = mr.nodeCDF(j)
-		}
-		return cdfAt[j]
-	}
 	lo, hi := from, mr.g.nodes-1
-	if !(at(lo) < q) || !(at(hi) >= q) {
+	mr.fillNodes(cdfAt, lo, hi, (lo+hi)/2)
+	if !(cdfAt[lo] < q) || !(cdfAt[hi] >= q) {
 		return -1
 	}
 	for hi-lo > 1 {
 		mid := (lo + hi) / 2
-		if at(mid) < q {
+		mr.fillNodes(cdfAt, mid, (lo+mid)/2, (mid+hi)/2)
+		if cdfAt[mid] < q {
 			lo = mid
 		} else {
 			hi = mid
+		}
+		if hi-lo > 1 {
+			// mid is now (mid+hi)/2 or (lo+mid)/2 of before: filled.
+			mid = (lo + hi) / 2
+			if cdfAt[mid] < q {
+				lo = mid
+			} else {
+				hi = mid
+			}
 		}
 	}
 	return lo
@@ -458,28 +513,28 @@ func (mr *moneyRow) bracket(q float64, from int, cdfAt []float64) int {
 // series has not converged (its last two coefficients above 1e-12 of the
 // rest) or its integral over the cell misses the table's increment
 // Fj1 − Fj by more than moneyCellCheck.
+//
+// The values at the points, f_i = Σ_y P(Y = y)·d_i(y), and the
+// coefficients, a_k = Σ_i M_ki·f_i, are sums taken in that order (y, i
+// ascending, from 0) eight at a time (dots8), so that eight independent
+// chains of additions overlap instead of waiting on one another.
 func (mr *moneyRow) fitCell(j int, Fj, Fj1 float64) bool {
 	const n = moneyChebyshevNodes
 	g, r := mr.g, mr.rules
 	c := g.cell(j)
 	var f [n]float64
-	hi := min(c.hi, len(mr.pmf))
-	for i := range f {
-		d := c.dens[i*g.ys:]
-		s := 0.0
-		for y := c.lo; y < hi; y++ {
-			s += mr.pmf[y] * d[y]
+	if lo, hi := c.lo, min(c.hi, len(mr.pmf)); lo < hi {
+		pmf, ys := mr.pmf[lo:hi], g.ys
+		for i := 0; i < n; i += 8 {
+			dots8((*[8]float64)(f[i:]), pmf, c.dens[i*ys+lo:], ys)
 		}
-		f[i] = s
+	}
+	for k := 0; k < n; k += 8 {
+		chebyshev8((*[8]float64)(mr.cheb[k:]), &r.toCheb, k, &f)
 	}
 	size := 0.0
-	for k := range n {
-		s := 0.0
-		for i, m := range r.toCheb[k] {
-			s += m * f[i]
-		}
-		mr.cheb[k] = s
-		size += math.Abs(s)
+	for _, a := range mr.cheb {
+		size += math.Abs(a)
 	}
 	if math.Abs(mr.cheb[n-1])+math.Abs(mr.cheb[n-2]) > 1e-12*size {
 		return false
@@ -509,6 +564,46 @@ func (mr *moneyRow) fitCell(j int, Fj, Fj1 float64) bool {
 	mr.integral[0] = -atMinus
 	mr.cell, mr.cellBase = j, Fj
 	return math.Abs(Fj+mr.cellIntegral(1)-Fj1) <= moneyCellCheck
+}
+
+// dots8 sets out[i] = Σ_y w[y]·d[i·stride + y] for i = 0…7, each sum taken
+// from 0 in the order of y (the same value, bit for bit, as one sum at a
+// time), the eight at once.
+func dots8(out *[8]float64, w, d []float64, stride int) {
+	m := len(w)
+	d0, d1, d2, d3 := d[:m], d[stride:stride+m], d[2*stride:2*stride+m], d[3*stride:3*stride+m]
+	d4, d5, d6, d7 := d[4*stride:4*stride+m], d[5*stride:5*stride+m], d[6*stride:6*stride+m], d[7*stride:7*stride+m]
+	var s0, s1, s2, s3, s4, s5, s6, s7 float64
+	for y, p := range w {
+		s0 += p * d0[y]
+		s1 += p * d1[y]
+		s2 += p * d2[y]
+		s3 += p * d3[y]
+		s4 += p * d4[y]
+		s5 += p * d5[y]
+		s6 += p * d6[y]
+		s7 += p * d7[y]
+	}
+	*out = [8]float64{s0, s1, s2, s3, s4, s5, s6, s7}
+}
+
+// chebyshev8 sets out[k−from] = Σ_i m[k][i]·f[i] for k = from…from+7, each
+// sum taken from 0 in the order of i, the eight at once.
+func chebyshev8(out *[8]float64, m *[moneyChebyshevNodes][moneyChebyshevNodes]float64, from int, f *[moneyChebyshevNodes]float64) {
+	m0, m1, m2, m3 := &m[from], &m[from+1], &m[from+2], &m[from+3]
+	m4, m5, m6, m7 := &m[from+4], &m[from+5], &m[from+6], &m[from+7]
+	var s0, s1, s2, s3, s4, s5, s6, s7 float64
+	for i, v := range f {
+		s0 += m0[i] * v
+		s1 += m1[i] * v
+		s2 += m2[i] * v
+		s3 += m3[i] * v
+		s4 += m4[i] * v
+		s5 += m5[i] * v
+		s6 += m6[i] * v
+		s7 += m7[i] * v
+	}
+	*out = [8]float64{s0, s1, s2, s3, s4, s5, s6, s7}
 }
 
 // cellIntegral returns ∫ from the cell's left end to x of the row's
@@ -541,13 +636,14 @@ func (mr *moneyRow) solveCell(q float64) float64 {
 	lo, hi := -1.0, 1.0
 	x := 0.0
 	for range 100 {
-		fx := mr.cellIntegral(x) - target
+		F, dens := mr.integralAndDensity(x)
+		fx := F - target
 		if fx < 0 {
 			lo = x
 		} else {
 			hi = x
 		}
-		d := mr.cellDensity(x) * half
+		d := dens * half
 		next := x - fx/d
 		if !(next > lo && next < hi) {
 			next = (lo + hi) / 2
@@ -559,6 +655,22 @@ func (mr *moneyRow) solveCell(q float64) float64 {
 		x = next
 	}
 	return g.node(mr.cell) + half*(x+1)
+}
+
+// integralAndDensity returns cellIntegral(x) and cellDensity(x): the two
+// recurrences of chebyshevSum, step for step the same operations, run
+// side by side (the series of the integral has one term more).
+func (mr *moneyRow) integralAndDensity(x float64) (integral, density float64) {
+	const n = moneyChebyshevNodes
+	ci, cd := &mr.integral, &mr.cheb
+	b1, b2 := 0.0, 0.0
+	b1, b2 = 2*x*b1-b2+ci[n], b1
+	e1, e2 := 0.0, 0.0
+	for k := n - 1; k >= 1; k-- {
+		b1, b2 = 2*x*b1-b2+ci[k], b1
+		e1, e2 = 2*x*e1-e2+cd[k], e1
+	}
+	return x*b1 - b2 + ci[0], x*e1 - e2 + cd[0]
 }
 
 // quantiles sets out[i] to the row's quantile of R/θ at each of the
@@ -606,9 +718,11 @@ func (mr *moneyRow) cdf(t float64) float64 {
 	if !(j >= 0 && j < g.nodes-1) {
 		return math.NaN()
 	}
-	if mr.cell != j && !mr.fitCell(j, mr.nodeCDF(j), mr.nodeCDF(j+1)) {
-		mr.cell = -1
-		return math.NaN()
+	if mr.cell != j {
+		if Fj, Fj1 := mr.nodeCDF2(j, j+1); !mr.fitCell(j, Fj, Fj1) {
+			mr.cell = -1
+			return math.NaN()
+		}
 	}
 	x := 2*(t-g.node(j))/g.h - 1
 	return mr.cellBase + mr.cellIntegral(math.Max(-1, math.Min(1, x)))
