@@ -378,19 +378,34 @@ func forEachParallel(n int, f func(i int)) {
 // moneyRow is one row's distribution against its grid, with scratch space
 // for the solver (one per goroutine, reused row after row).
 type moneyRow struct {
-	g        *moneyGrid
-	rules    *moneyRules
-	p0       float64
-	pmf      []float64 // P(Y = y) at index y−1, y = 1…
-	cheb     [moneyChebyshevNodes]float64
-	integral [moneyChebyshevNodes + 1]float64
-	cell     int
-	cellBase float64
+	g     *moneyGrid
+	rules *moneyRules
+	p0    float64
+	pmf   []float64 // P(Y = y) at index y−1, y = 1…
+	moneyFit
+	// kept holds the last cells cdf fitted for the row (nKept of them,
+	// the next to replace at nextKept).
+	kept            [moneyKept]moneyFit
+	nKept, nextKept int
 	// setRow and setOK remember the row of the last setRow (row+1; 0:
 	// none, or set since) and its answer.
 	setRow int
 	setOK  bool
 }
+
+// moneyFit is a row's series on one cell (see fitCell): cell −1 is none.
+type moneyFit struct {
+	cheb     [moneyChebyshevNodes]float64
+	integral [moneyChebyshevNodes + 1]float64
+	cell     int
+	cellBase float64
+}
+
+// moneyKept is the number of fitted cells cdf keeps per row: a row's
+// customers (the PIT reads them one after another) often fall in a cell
+// another of them fell in, and a kept series is the one fitCell would
+// make again.
+const moneyKept = 4
 
 // set points the row at cdf and its grid; it reports false when the grid
 // cannot serve the row.
@@ -399,6 +414,7 @@ func (mr *moneyRow) set(g *moneyGrid, rules *moneyRules, cdf []float64) bool {
 		return false
 	}
 	mr.g, mr.rules, mr.p0, mr.cell, mr.setRow = g, rules, cdf[0], -1, 0
+	mr.nKept, mr.nextKept = 0, 0
 	mr.pmf = mr.pmf[:0]
 	for y := 1; y < len(cdf); y++ {
 		mr.pmf = append(mr.pmf, cdf[y]-cdf[y-1])
@@ -711,19 +727,34 @@ func (mr *moneyRow) nodeCDFCached(j int, cdfAt []float64) float64 {
 
 // cdf returns the row's F(t), or NaN when t lies outside the grid or its
 // cell's series fails its checks: the cell's left node's exact value plus
-// the integral of the cell's series (see fitCell).
+// the integral of the cell's series (see fitCell; a cell fitted for the row
+// before is taken from kept).
 func (mr *moneyRow) cdf(t float64) float64 {
 	g := mr.g
 	j := int(math.Floor((t - g.t0) / g.h))
 	if !(j >= 0 && j < g.nodes-1) {
 		return math.NaN()
 	}
-	if mr.cell != j {
+	if mr.cell != j && !mr.recall(j) {
 		if Fj, Fj1 := mr.nodeCDF2(j, j+1); !mr.fitCell(j, Fj, Fj1) {
 			mr.cell = -1
 			return math.NaN()
 		}
+		mr.kept[mr.nextKept] = mr.moneyFit
+		mr.nextKept = (mr.nextKept + 1) % moneyKept
+		mr.nKept = min(mr.nKept+1, moneyKept)
 	}
 	x := 2*(t-g.node(j))/g.h - 1
 	return mr.cellBase + mr.cellIntegral(math.Max(-1, math.Min(1, x)))
+}
+
+// recall makes the kept series of cell j the fitted one, if there is one.
+func (mr *moneyRow) recall(j int) bool {
+	for k := range mr.nKept {
+		if mr.kept[k].cell == j {
+			mr.moneyFit = mr.kept[k]
+			return true
+		}
+	}
+	return false
 }
