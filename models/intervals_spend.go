@@ -95,7 +95,8 @@ type RevenueIntervals struct {
 	// bounds when the posterior's second moment is infinite, k ≤ 2).
 	TotalMean, TotalLower, TotalUpper float64
 
-	low, high []float64 // per row: the quantiles of R/θ at the level's tails
+	// low and high are the level's tails' places in a row's quantiles.
+	low, high int
 	*revenueRows
 }
 
@@ -119,11 +120,17 @@ type revenueRows struct {
 	rowK         []float64   // per row: the posterior shape k = px+q
 	lnBeta       [][]float64 // per row, ln B(py, k) by y (rowLnBeta)
 	mean, second []float64   // per row: the first two moments of R/θ
-	customers    RevenueCustomers
-	scaled       []float64 // per customer: her factor times θ (scale)
-	totalVar     float64
-	tables       *moneyTables // nil: the direct path only
-	tol          float64      // the direct root search's tolerance (0: 1e-6)
+	// quantiles holds the rows' quantiles of R/θ at the tails of every
+	// level, a row's side by side (quantiles[row·tails + t]): the bounds
+	// of a customer, read one level and tail after another, share a
+	// cache line.
+	quantiles []float64
+	tails     int
+	customers RevenueCustomers
+	scaled    []float64 // per customer: her factor times θ (scale)
+	totalVar  float64
+	tables    *moneyTables // nil: the direct path only
+	tol       float64      // the direct root search's tolerance (0: 1e-6)
 }
 
 // scale returns customer i's row, θ and factor.
@@ -148,19 +155,22 @@ func (ri *RevenueIntervals) Len() int { return len(ri.customers.Rows) }
 
 // Bounds returns customer i's interval: g·θ times her row's quantiles.
 func (ri *RevenueIntervals) Bounds(i int) (lower, upper float64) {
-	row, scaled := ri.customers.Rows[i], ri.scaled[i]
-	return scaled * ri.low[row], scaled * ri.high[row]
+	at, scaled := ri.rowAt(i), ri.scaled[i]
+	return scaled * ri.quantiles[at+ri.low], scaled * ri.quantiles[at+ri.high]
 }
 
 // LowerOf returns customer i's lower bound (the first of Bounds).
 func (ri *RevenueIntervals) LowerOf(i int) float64 {
-	return ri.scaled[i] * ri.low[ri.customers.Rows[i]]
+	return ri.scaled[i] * ri.quantiles[ri.rowAt(i)+ri.low]
 }
 
 // UpperOf returns customer i's upper bound (the second of Bounds).
 func (ri *RevenueIntervals) UpperOf(i int) float64 {
-	return ri.scaled[i] * ri.high[ri.customers.Rows[i]]
+	return ri.scaled[i] * ri.quantiles[ri.rowAt(i)+ri.high]
 }
+
+// rowAt returns where customer i's row's quantiles of R/θ start.
+func (rr *revenueRows) rowAt(i int) int { return int(rr.customers.Rows[i]) * rr.tails }
 
 // MeanOf returns customer i's mean revenue: g·θ times her row's mean of R/θ.
 func (ri *RevenueIntervals) MeanOf(i int) float64 {
@@ -273,8 +283,8 @@ func newRevenueTables(levels []*PurchaseIntervals, spend *FittedGammaGamma, d *D
 	}
 	slices.Sort(tails)
 	tails = slices.Compact(tails)
-	var quantiles [][]float64
-	quantiles, rr.mean, rr.second = rr.rowQuantiles(tails)
+	rr.quantiles, rr.mean, rr.second = rr.rowQuantiles(tails)
+	rr.tails = len(tails)
 	total := 0.0
 	rr.scaled = make([]float64, len(customers.Rows))
 	for i := range customers.Rows {
@@ -293,8 +303,8 @@ func newRevenueTables(levels []*PurchaseIntervals, spend *FittedGammaGamma, d *D
 	}
 	out := make([]*RevenueIntervals, len(levels))
 	for k, l := range levels {
-		out[k] = &RevenueIntervals{Level: l.Level, low: quantiles[slices.Index(tails, l.lowerTail)],
-			high: quantiles[slices.Index(tails, l.upperTail)], revenueRows: rr}
+		out[k] = &RevenueIntervals{Level: l.Level, low: slices.Index(tails, l.lowerTail),
+			high: slices.Index(tails, l.upperTail), revenueRows: rr}
 		if k > 0 {
 			out[k].revenueRows = &revenueRows{}
 			*out[k].revenueRows = *rr
@@ -309,16 +319,13 @@ func newRevenueTables(levels []*PurchaseIntervals, spend *FittedGammaGamma, d *D
 }
 
 // rowQuantiles returns, per row, the quantiles of R/θ at each of the
-// increasing tails (quantiles[t][row]) and the first two moments of R/θ
+// increasing tails (quantiles[row·len(tails) + t]) and the first two moments of R/θ
 // (the second +Inf when k ≤ 2, the first when k ≤ 1). Rows are
 // independent (each writes only its own entries and its own ln B cache
 // slot), so blocks of rows run in parallel.
-func (rr *revenueRows) rowQuantiles(tails []float64) (quantiles [][]float64, mean, second []float64) {
+func (rr *revenueRows) rowQuantiles(tails []float64) (quantiles, mean, second []float64) {
 	n := len(rr.rowK)
-	quantiles = make([][]float64, len(tails))
-	for t := range quantiles {
-		quantiles[t] = make([]float64, n)
-	}
+	quantiles = make([]float64, n*len(tails))
 	mean, second = make([]float64, n), make([]float64, n)
 	rr.lnBeta = make([][]float64, len(rr.pi.cdf))
 	p := rr.spend.P
@@ -363,7 +370,7 @@ func (rr *revenueRows) rowQuantiles(tails []float64) (quantiles [][]float64, mea
 					}
 					got[t] = rr.rowQuantile(row, k, q, mean[row], second[row], tol)
 				}
-				quantiles[t][row] = got[t]
+				quantiles[row*len(tails)+t] = got[t]
 			}
 		}
 		return 0

@@ -188,7 +188,7 @@ func TestRevenueReadsMatchScale(t *testing.T) {
 	actual := make([]float64, n)
 	for i, r := range rows {
 		_, theta := gg.SpendPosterior(Customer{Frequency: d.Frequency[r], Monetary: monetary[i]})
-		s := factor[i] * theta * math.Max(ris[0].high[r], 1e-3)
+		s := factor[i] * theta * math.Max(ris[0].quantiles[int(r)*ris[0].tails+ris[0].high], 1e-3)
 		actual[i] = s * []float64{0, 0.5, 1, 1.0001, 0.2, 3, 0.5, 1e-4, 7, 1, 0.9, 2}[(i+int(r))%12]
 	}
 	for k, ri := range ris {
@@ -196,7 +196,8 @@ func TestRevenueReadsMatchScale(t *testing.T) {
 			_, theta := gg.SpendPosterior(Customer{Frequency: d.Frequency[r], Monetary: monetary[i]})
 			g := factor[i]
 			lo, hi := ri.Bounds(i)
-			want := [4]float64{g * theta * ri.low[r], g * theta * ri.high[r], g * theta * ri.mean[r]}
+			q := ri.quantiles[int(r)*ri.tails:]
+			want := [4]float64{g * theta * q[ri.low], g * theta * q[ri.high], g * theta * ri.mean[r]}
 			for j, got := range [4]float64{lo, hi, ri.MeanOf(i)} {
 				if !sameBits(got, want[j]) {
 					t.Fatalf("level %d, customer %d: value %d is %v, want %v", k, i, j, got, want[j])
