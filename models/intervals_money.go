@@ -387,6 +387,10 @@ type moneyRow struct {
 	// the next to replace at nextKept).
 	kept            [moneyKept]moneyFit
 	nKept, nextKept int
+	// pending and pendingAt are the fits quantiles has yet to solve and
+	// the targets they are for.
+	pending   []moneyFit
+	pendingAt []int
 	// setRow and setOK remember the row of the last setRow (row+1; 0:
 	// none, or set since) and its answer.
 	setRow int
@@ -628,11 +632,6 @@ func (mr *moneyRow) cellIntegral(x float64) float64 {
 	return chebyshevSum(mr.integral[:], x)
 }
 
-// cellDensity returns the interpolated density at x ∈ [−1, 1].
-func (mr *moneyRow) cellDensity(x float64) float64 {
-	return chebyshevSum(mr.cheb[:], x)
-}
-
 // chebyshevSum returns Σ c_k T_k(x) by Clenshaw's recurrence.
 func chebyshevSum(c []float64, x float64) float64 {
 	b1, b2 := 0.0, 0.0
@@ -644,41 +643,82 @@ func chebyshevSum(c []float64, x float64) float64 {
 
 // solveCell returns the t in the fitted cell with F(t) = q, by Newton steps
 // on the Chebyshev series kept inside a shrinking bracket (bisection when a
-// step leaves it), to 1e-13 in t.
-func (mr *moneyRow) solveCell(q float64) float64 {
-	g := mr.g
-	half := g.h / 2
-	target := q - mr.cellBase
-	lo, hi := -1.0, 1.0
-	x := 0.0
-	for range 100 {
-		F, dens := mr.integralAndDensity(x)
-		fx := F - target
-		if fx < 0 {
-			lo = x
-		} else {
-			hi = x
-		}
-		d := dens * half
-		next := x - fx/d
-		if !(next > lo && next < hi) {
-			next = (lo + hi) / 2
-		}
-		if math.Abs(next-x)*half <= 1e-13 || hi-lo <= 1e-15 {
-			x = next
-			break
-		}
-		x = next
+// step leaves it), to 1e-13 in t (cellSolve).
+func (mr *moneyRow) solveCell(q float64) float64 { return mr.solveFit(&mr.moneyFit, q) }
+
+// solveFit is solveCell on the row's fitted cell f.
+func (mr *moneyRow) solveFit(f *moneyFit, q float64) float64 {
+	half := mr.g.h / 2
+	s := newCellSolve(f, q)
+	for !s.done {
+		F, dens := f.integralAndDensity(s.x)
+		s.step(F, dens, half)
 	}
-	return g.node(mr.cell) + half*(x+1)
+	return mr.g.node(f.cell) + half*(s.x+1)
 }
 
-// integralAndDensity returns cellIntegral(x) and cellDensity(x): the two
-// recurrences of chebyshevSum, step for step the same operations, run
-// side by side (the series of the integral has one term more).
-func (mr *moneyRow) integralAndDensity(x float64) (integral, density float64) {
+// cellSolve is a solve of solveCell under way: x ∈ [−1, 1] in the cell,
+// inside the bracket [lo, hi], after steps Newton steps.
+type cellSolve struct {
+	fit               *moneyFit
+	target, lo, hi, x float64
+	steps             int
+	done              bool
+}
+
+func newCellSolve(fit *moneyFit, q float64) cellSolve {
+	return cellSolve{fit: fit, target: q - fit.cellBase, lo: -1, hi: 1}
+}
+
+// step takes the Newton step from x given F and the density there (at
+// most 100 steps; done once a step is below 1e-13 in t, or the bracket
+// below 1e-15).
+func (s *cellSolve) step(F, dens, half float64) {
+	fx := F - s.target
+	if fx < 0 {
+		s.lo = s.x
+	} else {
+		s.hi = s.x
+	}
+	d := dens * half
+	next := s.x - fx/d
+	if !(next > s.lo && next < s.hi) {
+		next = (s.lo + s.hi) / 2
+	}
+	s.steps++
+	s.done = math.Abs(next-s.x)*half <= 1e-13 || s.hi-s.lo <= 1e-15 || s.steps == 100
+	s.x = next
+}
+
+// solveCells is solveCell for two fitted cells of the row's grid, their
+// Newton steps side by side while both run (each solve's operations are
+// those of solveCell: the same bits).
+func (mr *moneyRow) solveCells(a, b *moneyFit, qa, qb float64) (ta, tb float64) {
+	half := mr.g.h / 2
+	sa, sb := newCellSolve(a, qa), newCellSolve(b, qb)
+	for !sa.done && !sb.done {
+		Fa, da, Fb, db := integralAndDensity2(a, b, sa.x, sb.x)
+		sa.step(Fa, da, half)
+		sb.step(Fb, db, half)
+	}
+	for !sa.done {
+		F, dens := a.integralAndDensity(sa.x)
+		sa.step(F, dens, half)
+	}
+	for !sb.done {
+		F, dens := b.integralAndDensity(sb.x)
+		sb.step(F, dens, half)
+	}
+	return mr.g.node(a.cell) + half*(sa.x+1), mr.g.node(b.cell) + half*(sb.x+1)
+}
+
+// integralAndDensity returns the series' integral and interpolated
+// density at x ∈ [−1, 1]: chebyshevSum of f.integral and of f.cheb, step
+// for step the same operations, the two recurrences side by side (the
+// series of the integral has one term more).
+func (f *moneyFit) integralAndDensity(x float64) (integral, density float64) {
 	const n = moneyChebyshevNodes
-	ci, cd := &mr.integral, &mr.cheb
+	ci, cd := &f.integral, &f.cheb
 	b1, b2 := 0.0, 0.0
 	b1, b2 = 2*x*b1-b2+ci[n], b1
 	e1, e2 := 0.0, 0.0
@@ -689,14 +729,34 @@ func (mr *moneyRow) integralAndDensity(x float64) (integral, density float64) {
 	return x*b1 - b2 + ci[0], x*e1 - e2 + cd[0]
 }
 
+// integralAndDensity2 is integralAndDensity of a at xa and of b at xb, the
+// four recurrences side by side.
+func integralAndDensity2(a, b *moneyFit, xa, xb float64) (Fa, da, Fb, db float64) {
+	const n = moneyChebyshevNodes
+	ia, ca, ib, cb := &a.integral, &a.cheb, &b.integral, &b.cheb
+	a1, a2, b1, b2 := 0.0, 0.0, 0.0, 0.0
+	a1, a2 = 2*xa*a1-a2+ia[n], a1
+	b1, b2 = 2*xb*b1-b2+ib[n], b1
+	e1, e2, f1, f2 := 0.0, 0.0, 0.0, 0.0
+	for k := n - 1; k >= 1; k-- {
+		a1, a2 = 2*xa*a1-a2+ia[k], a1
+		e1, e2 = 2*xa*e1-e2+ca[k], e1
+		b1, b2 = 2*xb*b1-b2+ib[k], b1
+		f1, f2 = 2*xb*f1-f2+cb[k], f1
+	}
+	return xa*a1 - a2 + ia[0], xa*e1 - e2 + ca[0], xb*b1 - b2 + ib[0], xb*f1 - f2 + cb[0]
+}
+
 // quantiles sets out[i] to the row's quantile of R/θ at each of the
 // increasing targets qs, or NaN where the fast path cannot serve it (the
 // caller then takes the direct path); cdfAt is scratch of the grid's
-// node count.
+// node count. The cells are found and fitted target by target, the fits
+// kept (mr.pending), and then solved two at a time (solveCells).
 func (mr *moneyRow) quantiles(qs []float64, out []float64, cdfAt []float64) {
 	for j := range cdfAt {
 		cdfAt[j] = math.NaN()
 	}
+	mr.pending, mr.pendingAt = mr.pending[:0], mr.pendingAt[:0]
 	from := 0
 	for i, q := range qs {
 		out[i] = math.NaN()
@@ -713,7 +773,16 @@ func (mr *moneyRow) quantiles(qs []float64, out []float64, cdfAt []float64) {
 			mr.cell = -1
 			continue
 		}
-		out[i] = math.Exp(mr.solveCell(q))
+		mr.pending, mr.pendingAt = append(mr.pending, mr.moneyFit), append(mr.pendingAt, i)
+	}
+	p, at := mr.pending, mr.pendingAt
+	for len(p) >= 2 {
+		ta, tb := mr.solveCells(&p[0], &p[1], qs[at[0]], qs[at[1]])
+		out[at[0]], out[at[1]] = math.Exp(ta), math.Exp(tb)
+		p, at = p[2:], at[2:]
+	}
+	if len(p) == 1 {
+		out[at[0]] = math.Exp(mr.solveFit(&p[0], qs[at[0]]))
 	}
 }
 
