@@ -3,6 +3,7 @@ package models
 import (
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -377,19 +378,38 @@ func forEachParallel(n int, f func(i int)) {
 // moneyRow is one row's distribution against its grid, with scratch space
 // for the solver (one per goroutine, reused row after row).
 type moneyRow struct {
-	g        *moneyGrid
-	rules    *moneyRules
-	p0       float64
-	pmf      []float64 // P(Y = y) at index y−1, y = 1…
-	cheb     [moneyChebyshevNodes]float64
-	integral [moneyChebyshevNodes + 1]float64
-	cell     int
-	cellBase float64
+	g     *moneyGrid
+	rules *moneyRules
+	p0    float64
+	pmf   []float64 // P(Y = y) at index y−1, y = 1…
+	moneyFit
+	// kept holds the last cells cdf fitted for the row (nKept of them,
+	// the next to replace at nextKept).
+	kept            [moneyKept]moneyFit
+	nKept, nextKept int
+	// pending and pendingAt are the fits quantiles has yet to solve and
+	// the targets they are for.
+	pending   []moneyFit
+	pendingAt []int
 	// setRow and setOK remember the row of the last setRow (row+1; 0:
 	// none, or set since) and its answer.
 	setRow int
 	setOK  bool
 }
+
+// moneyFit is a row's series on one cell (see fitCell): cell −1 is none.
+type moneyFit struct {
+	cheb     [moneyChebyshevNodes]float64
+	integral [moneyChebyshevNodes + 1]float64
+	cell     int
+	cellBase float64
+}
+
+// moneyKept is the number of fitted cells cdf keeps per row: a row's
+// customers (the PIT reads them one after another) often fall in a cell
+// another of them fell in, and a kept series is the one fitCell would
+// make again.
+const moneyKept = 4
 
 // set points the row at cdf and its grid; it reports false when the grid
 // cannot serve the row.
@@ -398,6 +418,7 @@ func (mr *moneyRow) set(g *moneyGrid, rules *moneyRules, cdf []float64) bool {
 		return false
 	}
 	mr.g, mr.rules, mr.p0, mr.cell, mr.setRow = g, rules, cdf[0], -1, 0
+	mr.nKept, mr.nextKept = 0, 0
 	mr.pmf = mr.pmf[:0]
 	for y := 1; y < len(cdf); y++ {
 		mr.pmf = append(mr.pmf, cdf[y]-cdf[y-1])
@@ -427,26 +448,80 @@ func (mr *moneyRow) nodeCDF(j int) float64 {
 	return s
 }
 
+// nodeCDF2 returns nodeCDF(i) and nodeCDF(j), the two sums side by side.
+func (mr *moneyRow) nodeCDF2(i, j int) (Fi, Fj float64) {
+	ys, m := mr.g.ys, len(mr.pmf)
+	ci, cj := mr.g.table[i*ys:i*ys+m], mr.g.table[j*ys:j*ys+m]
+	si, sj := mr.p0, mr.p0
+	for y, p := range mr.pmf {
+		si += p * ci[y]
+		sj += p * cj[y]
+	}
+	return si, sj
+}
+
+// nodeCDF3 returns nodeCDF of i, j and k, the three sums side by side.
+func (mr *moneyRow) nodeCDF3(i, j, k int) (Fi, Fj, Fk float64) {
+	ys, m := mr.g.ys, len(mr.pmf)
+	ci, cj, ck := mr.g.table[i*ys:i*ys+m], mr.g.table[j*ys:j*ys+m], mr.g.table[k*ys:k*ys+m]
+	si, sj, sk := mr.p0, mr.p0, mr.p0
+	for y, p := range mr.pmf {
+		si += p * ci[y]
+		sj += p * cj[y]
+		sk += p * ck[y]
+	}
+	return si, sj, sk
+}
+
+// fillNodes sets cdfAt[j] = nodeCDF(j) for each distinct j of js not yet
+// computed (NaN), the sums side by side.
+func (mr *moneyRow) fillNodes(cdfAt []float64, js ...int) {
+	var todo [3]int
+	m := 0
+	for _, j := range js {
+		if math.IsNaN(cdfAt[j]) && !slices.Contains(todo[:m], j) {
+			todo[m] = j
+			m++
+		}
+	}
+	switch m {
+	case 1:
+		cdfAt[todo[0]] = mr.nodeCDF(todo[0])
+	case 2:
+		cdfAt[todo[0]], cdfAt[todo[1]] = mr.nodeCDF2(todo[0], todo[1])
+	case 3:
+		cdfAt[todo[0]], cdfAt[todo[1]], cdfAt[todo[2]] = mr.nodeCDF3(todo[0], todo[1], todo[2])
+	}
+}
+
 // bracket returns the cell j, in [from, nodes−1), with F(t_j) < q ≤
 // F(t_{j+1}), or −1 when q lies outside the grid's range; cdfAt caches F at
-// the nodes for the row (NaN: not yet computed).
+// the nodes for the row (NaN: not yet computed). It bisects over the
+// nodes two halvings a round, computing the round's three candidate nodes
+// side by side (one of the last two is not needed: it costs little, as
+// the sums overlap, and F at a node is the same whenever it is computed).
 func (mr *moneyRow) bracket(q float64, from int, cdfAt []float64) int {
-	at := func(j int) float64 {
-		if math.IsNaN(cdfAt[j]) {
-			cdfAt[j] = mr.nodeCDF(j)
-		}
-		return cdfAt[j]
-	}
 	lo, hi := from, mr.g.nodes-1
-	if !(at(lo) < q) || !(at(hi) >= q) {
+	mr.fillNodes(cdfAt, lo, hi, (lo+hi)/2)
+	if !(cdfAt[lo] < q) || !(cdfAt[hi] >= q) {
 		return -1
 	}
 	for hi-lo > 1 {
 		mid := (lo + hi) / 2
-		if at(mid) < q {
+		mr.fillNodes(cdfAt, mid, (lo+mid)/2, (mid+hi)/2)
+		if cdfAt[mid] < q {
 			lo = mid
 		} else {
 			hi = mid
+		}
+		if hi-lo > 1 {
+			// mid is now (mid+hi)/2 or (lo+mid)/2 of before: filled.
+			mid = (lo + hi) / 2
+			if cdfAt[mid] < q {
+				lo = mid
+			} else {
+				hi = mid
+			}
 		}
 	}
 	return lo
@@ -458,28 +533,28 @@ func (mr *moneyRow) bracket(q float64, from int, cdfAt []float64) int {
 // series has not converged (its last two coefficients above 1e-12 of the
 // rest) or its integral over the cell misses the table's increment
 // Fj1 − Fj by more than moneyCellCheck.
+//
+// The values at the points, f_i = Σ_y P(Y = y)·d_i(y), and the
+// coefficients, a_k = Σ_i M_ki·f_i, are sums taken in that order (y, i
+// ascending, from 0) eight at a time (dots8), so that eight independent
+// chains of additions overlap instead of waiting on one another.
 func (mr *moneyRow) fitCell(j int, Fj, Fj1 float64) bool {
 	const n = moneyChebyshevNodes
 	g, r := mr.g, mr.rules
 	c := g.cell(j)
 	var f [n]float64
-	hi := min(c.hi, len(mr.pmf))
-	for i := range f {
-		d := c.dens[i*g.ys:]
-		s := 0.0
-		for y := c.lo; y < hi; y++ {
-			s += mr.pmf[y] * d[y]
+	if lo, hi := c.lo, min(c.hi, len(mr.pmf)); lo < hi {
+		pmf, ys := mr.pmf[lo:hi], g.ys
+		for i := 0; i < n; i += 8 {
+			dots8((*[8]float64)(f[i:]), pmf, c.dens[i*ys+lo:], ys)
 		}
-		f[i] = s
+	}
+	for k := 0; k < n; k += 8 {
+		chebyshev8((*[8]float64)(mr.cheb[k:]), &r.toCheb, k, &f)
 	}
 	size := 0.0
-	for k := range n {
-		s := 0.0
-		for i, m := range r.toCheb[k] {
-			s += m * f[i]
-		}
-		mr.cheb[k] = s
-		size += math.Abs(s)
+	for _, a := range mr.cheb {
+		size += math.Abs(a)
 	}
 	if math.Abs(mr.cheb[n-1])+math.Abs(mr.cheb[n-2]) > 1e-12*size {
 		return false
@@ -511,15 +586,50 @@ func (mr *moneyRow) fitCell(j int, Fj, Fj1 float64) bool {
 	return math.Abs(Fj+mr.cellIntegral(1)-Fj1) <= moneyCellCheck
 }
 
+// dots8 sets out[i] = Σ_y w[y]·d[i·stride + y] for i = 0…7, each sum taken
+// from 0 in the order of y (the same value, bit for bit, as one sum at a
+// time), the eight at once.
+func dots8(out *[8]float64, w, d []float64, stride int) {
+	m := len(w)
+	d0, d1, d2, d3 := d[:m], d[stride:stride+m], d[2*stride:2*stride+m], d[3*stride:3*stride+m]
+	d4, d5, d6, d7 := d[4*stride:4*stride+m], d[5*stride:5*stride+m], d[6*stride:6*stride+m], d[7*stride:7*stride+m]
+	var s0, s1, s2, s3, s4, s5, s6, s7 float64
+	for y, p := range w {
+		s0 += p * d0[y]
+		s1 += p * d1[y]
+		s2 += p * d2[y]
+		s3 += p * d3[y]
+		s4 += p * d4[y]
+		s5 += p * d5[y]
+		s6 += p * d6[y]
+		s7 += p * d7[y]
+	}
+	*out = [8]float64{s0, s1, s2, s3, s4, s5, s6, s7}
+}
+
+// chebyshev8 sets out[k−from] = Σ_i m[k][i]·f[i] for k = from…from+7, each
+// sum taken from 0 in the order of i, the eight at once.
+func chebyshev8(out *[8]float64, m *[moneyChebyshevNodes][moneyChebyshevNodes]float64, from int, f *[moneyChebyshevNodes]float64) {
+	m0, m1, m2, m3 := &m[from], &m[from+1], &m[from+2], &m[from+3]
+	m4, m5, m6, m7 := &m[from+4], &m[from+5], &m[from+6], &m[from+7]
+	var s0, s1, s2, s3, s4, s5, s6, s7 float64
+	for i, v := range f {
+		s0 += m0[i] * v
+		s1 += m1[i] * v
+		s2 += m2[i] * v
+		s3 += m3[i] * v
+		s4 += m4[i] * v
+		s5 += m5[i] * v
+		s6 += m6[i] * v
+		s7 += m7[i] * v
+	}
+	*out = [8]float64{s0, s1, s2, s3, s4, s5, s6, s7}
+}
+
 // cellIntegral returns ∫ from the cell's left end to x of the row's
 // density (x ∈ [−1, 1]), by Clenshaw's recurrence.
 func (mr *moneyRow) cellIntegral(x float64) float64 {
 	return chebyshevSum(mr.integral[:], x)
-}
-
-// cellDensity returns the interpolated density at x ∈ [−1, 1].
-func (mr *moneyRow) cellDensity(x float64) float64 {
-	return chebyshevSum(mr.cheb[:], x)
 }
 
 // chebyshevSum returns Σ c_k T_k(x) by Clenshaw's recurrence.
@@ -533,42 +643,120 @@ func chebyshevSum(c []float64, x float64) float64 {
 
 // solveCell returns the t in the fitted cell with F(t) = q, by Newton steps
 // on the Chebyshev series kept inside a shrinking bracket (bisection when a
-// step leaves it), to 1e-13 in t.
-func (mr *moneyRow) solveCell(q float64) float64 {
-	g := mr.g
-	half := g.h / 2
-	target := q - mr.cellBase
-	lo, hi := -1.0, 1.0
-	x := 0.0
-	for range 100 {
-		fx := mr.cellIntegral(x) - target
-		if fx < 0 {
-			lo = x
-		} else {
-			hi = x
-		}
-		d := mr.cellDensity(x) * half
-		next := x - fx/d
-		if !(next > lo && next < hi) {
-			next = (lo + hi) / 2
-		}
-		if math.Abs(next-x)*half <= 1e-13 || hi-lo <= 1e-15 {
-			x = next
-			break
-		}
-		x = next
+// step leaves it), to 1e-13 in t (cellSolve).
+func (mr *moneyRow) solveCell(q float64) float64 { return mr.solveFit(&mr.moneyFit, q) }
+
+// solveFit is solveCell on the row's fitted cell f.
+func (mr *moneyRow) solveFit(f *moneyFit, q float64) float64 {
+	half := mr.g.h / 2
+	s := newCellSolve(f, q)
+	for !s.done {
+		F, dens := f.integralAndDensity(s.x)
+		s.step(F, dens, half)
 	}
-	return g.node(mr.cell) + half*(x+1)
+	return mr.g.node(f.cell) + half*(s.x+1)
+}
+
+// cellSolve is a solve of solveCell under way: x ∈ [−1, 1] in the cell,
+// inside the bracket [lo, hi], after steps Newton steps.
+type cellSolve struct {
+	fit               *moneyFit
+	target, lo, hi, x float64
+	steps             int
+	done              bool
+}
+
+func newCellSolve(fit *moneyFit, q float64) cellSolve {
+	return cellSolve{fit: fit, target: q - fit.cellBase, lo: -1, hi: 1}
+}
+
+// step takes the Newton step from x given F and the density there (at
+// most 100 steps; done once a step is below 1e-13 in t, or the bracket
+// below 1e-15).
+func (s *cellSolve) step(F, dens, half float64) {
+	fx := F - s.target
+	if fx < 0 {
+		s.lo = s.x
+	} else {
+		s.hi = s.x
+	}
+	d := dens * half
+	next := s.x - fx/d
+	if !(next > s.lo && next < s.hi) {
+		next = (s.lo + s.hi) / 2
+	}
+	s.steps++
+	s.done = math.Abs(next-s.x)*half <= 1e-13 || s.hi-s.lo <= 1e-15 || s.steps == 100
+	s.x = next
+}
+
+// solveCells is solveCell for two fitted cells of the row's grid, their
+// Newton steps side by side while both run (each solve's operations are
+// those of solveCell: the same bits).
+func (mr *moneyRow) solveCells(a, b *moneyFit, qa, qb float64) (ta, tb float64) {
+	half := mr.g.h / 2
+	sa, sb := newCellSolve(a, qa), newCellSolve(b, qb)
+	for !sa.done && !sb.done {
+		Fa, da, Fb, db := integralAndDensity2(a, b, sa.x, sb.x)
+		sa.step(Fa, da, half)
+		sb.step(Fb, db, half)
+	}
+	for !sa.done {
+		F, dens := a.integralAndDensity(sa.x)
+		sa.step(F, dens, half)
+	}
+	for !sb.done {
+		F, dens := b.integralAndDensity(sb.x)
+		sb.step(F, dens, half)
+	}
+	return mr.g.node(a.cell) + half*(sa.x+1), mr.g.node(b.cell) + half*(sb.x+1)
+}
+
+// integralAndDensity returns the series' integral and interpolated
+// density at x ∈ [−1, 1]: chebyshevSum of f.integral and of f.cheb, step
+// for step the same operations, the two recurrences side by side (the
+// series of the integral has one term more).
+func (f *moneyFit) integralAndDensity(x float64) (integral, density float64) {
+	const n = moneyChebyshevNodes
+	ci, cd := &f.integral, &f.cheb
+	b1, b2 := 0.0, 0.0
+	b1, b2 = 2*x*b1-b2+ci[n], b1
+	e1, e2 := 0.0, 0.0
+	for k := n - 1; k >= 1; k-- {
+		b1, b2 = 2*x*b1-b2+ci[k], b1
+		e1, e2 = 2*x*e1-e2+cd[k], e1
+	}
+	return x*b1 - b2 + ci[0], x*e1 - e2 + cd[0]
+}
+
+// integralAndDensity2 is integralAndDensity of a at xa and of b at xb, the
+// four recurrences side by side.
+func integralAndDensity2(a, b *moneyFit, xa, xb float64) (Fa, da, Fb, db float64) {
+	const n = moneyChebyshevNodes
+	ia, ca, ib, cb := &a.integral, &a.cheb, &b.integral, &b.cheb
+	a1, a2, b1, b2 := 0.0, 0.0, 0.0, 0.0
+	a1, a2 = 2*xa*a1-a2+ia[n], a1
+	b1, b2 = 2*xb*b1-b2+ib[n], b1
+	e1, e2, f1, f2 := 0.0, 0.0, 0.0, 0.0
+	for k := n - 1; k >= 1; k-- {
+		a1, a2 = 2*xa*a1-a2+ia[k], a1
+		e1, e2 = 2*xa*e1-e2+ca[k], e1
+		b1, b2 = 2*xb*b1-b2+ib[k], b1
+		f1, f2 = 2*xb*f1-f2+cb[k], f1
+	}
+	return xa*a1 - a2 + ia[0], xa*e1 - e2 + ca[0], xb*b1 - b2 + ib[0], xb*f1 - f2 + cb[0]
 }
 
 // quantiles sets out[i] to the row's quantile of R/θ at each of the
 // increasing targets qs, or NaN where the fast path cannot serve it (the
 // caller then takes the direct path); cdfAt is scratch of the grid's
-// node count.
+// node count. The cells are found and fitted target by target, the fits
+// kept (mr.pending), and then solved two at a time (solveCells).
 func (mr *moneyRow) quantiles(qs []float64, out []float64, cdfAt []float64) {
 	for j := range cdfAt {
 		cdfAt[j] = math.NaN()
 	}
+	mr.pending, mr.pendingAt = mr.pending[:0], mr.pendingAt[:0]
 	from := 0
 	for i, q := range qs {
 		out[i] = math.NaN()
@@ -585,7 +773,16 @@ func (mr *moneyRow) quantiles(qs []float64, out []float64, cdfAt []float64) {
 			mr.cell = -1
 			continue
 		}
-		out[i] = math.Exp(mr.solveCell(q))
+		mr.pending, mr.pendingAt = append(mr.pending, mr.moneyFit), append(mr.pendingAt, i)
+	}
+	p, at := mr.pending, mr.pendingAt
+	for len(p) >= 2 {
+		ta, tb := mr.solveCells(&p[0], &p[1], qs[at[0]], qs[at[1]])
+		out[at[0]], out[at[1]] = math.Exp(ta), math.Exp(tb)
+		p, at = p[2:], at[2:]
+	}
+	if len(p) == 1 {
+		out[at[0]] = math.Exp(mr.solveFit(&p[0], qs[at[0]]))
 	}
 }
 
@@ -599,17 +796,34 @@ func (mr *moneyRow) nodeCDFCached(j int, cdfAt []float64) float64 {
 
 // cdf returns the row's F(t), or NaN when t lies outside the grid or its
 // cell's series fails its checks: the cell's left node's exact value plus
-// the integral of the cell's series (see fitCell).
+// the integral of the cell's series (see fitCell; a cell fitted for the row
+// before is taken from kept).
 func (mr *moneyRow) cdf(t float64) float64 {
 	g := mr.g
 	j := int(math.Floor((t - g.t0) / g.h))
 	if !(j >= 0 && j < g.nodes-1) {
 		return math.NaN()
 	}
-	if mr.cell != j && !mr.fitCell(j, mr.nodeCDF(j), mr.nodeCDF(j+1)) {
-		mr.cell = -1
-		return math.NaN()
+	if mr.cell != j && !mr.recall(j) {
+		if Fj, Fj1 := mr.nodeCDF2(j, j+1); !mr.fitCell(j, Fj, Fj1) {
+			mr.cell = -1
+			return math.NaN()
+		}
+		mr.kept[mr.nextKept] = mr.moneyFit
+		mr.nextKept = (mr.nextKept + 1) % moneyKept
+		mr.nKept = min(mr.nKept+1, moneyKept)
 	}
 	x := 2*(t-g.node(j))/g.h - 1
 	return mr.cellBase + mr.cellIntegral(math.Max(-1, math.Min(1, x)))
+}
+
+// recall makes the kept series of cell j the fitted one, if there is one.
+func (mr *moneyRow) recall(j int) bool {
+	for k := range mr.nKept {
+		if mr.kept[k].cell == j {
+			mr.moneyFit = mr.kept[k]
+			return true
+		}
+	}
+	return false
 }

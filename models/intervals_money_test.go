@@ -148,3 +148,264 @@ func relDiff(a, b float64) float64 {
 	}
 	return math.Abs(a-b) / math.Abs(b)
 }
+
+// The solver of intervals_money.go as it was first written, one sum at a
+// time: TestMoneyRowMatchesReference holds the faster forms (several sums
+// side by side, two halvings a round) to it bit for bit.
+
+func refNodeCDF(mr *moneyRow, j int) float64 {
+	col := mr.g.table[j*mr.g.ys:]
+	s := mr.p0
+	for y, p := range mr.pmf {
+		s += p * col[y]
+	}
+	return s
+}
+
+func refBracket(mr *moneyRow, q float64, from int, cdfAt []float64) int {
+	at := func(j int) float64 {
+		if math.IsNaN(cdfAt[j]) {
+			cdfAt[j] = refNodeCDF(mr, j)
+		}
+		return cdfAt[j]
+	}
+	lo, hi := from, mr.g.nodes-1
+	if !(at(lo) < q) || !(at(hi) >= q) {
+		return -1
+	}
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if at(mid) < q {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+func refFitCell(mr *moneyRow, j int, Fj, Fj1 float64) bool {
+	const n = moneyChebyshevNodes
+	g, r := mr.g, mr.rules
+	c := g.cell(j)
+	var f [n]float64
+	hi := min(c.hi, len(mr.pmf))
+	for i := range f {
+		d := c.dens[i*g.ys:]
+		s := 0.0
+		for y := c.lo; y < hi; y++ {
+			s += mr.pmf[y] * d[y]
+		}
+		f[i] = s
+	}
+	size := 0.0
+	for k := range n {
+		s := 0.0
+		for i, m := range r.toCheb[k] {
+			s += m * f[i]
+		}
+		mr.cheb[k] = s
+		size += math.Abs(s)
+	}
+	if math.Abs(mr.cheb[n-1])+math.Abs(mr.cheb[n-2]) > 1e-12*size {
+		return false
+	}
+	half := g.h / 2
+	a := func(k int) float64 {
+		switch {
+		case k >= n:
+			return 0
+		case k == 0:
+			return 2 * mr.cheb[0]
+		}
+		return mr.cheb[k]
+	}
+	atMinus := 0.0
+	for k := 1; k <= n; k++ {
+		mr.integral[k] = half * (a(k-1) - a(k+1)) / float64(2*k)
+		if k%2 == 1 {
+			atMinus -= mr.integral[k]
+		} else {
+			atMinus += mr.integral[k]
+		}
+	}
+	mr.integral[0] = -atMinus
+	mr.cell, mr.cellBase = j, Fj
+	return math.Abs(Fj+chebyshevSum(mr.integral[:], 1)-Fj1) <= moneyCellCheck
+}
+
+func refSolveCell(mr *moneyRow, q float64) float64 {
+	g := mr.g
+	half := g.h / 2
+	target := q - mr.cellBase
+	lo, hi := -1.0, 1.0
+	x := 0.0
+	for range 100 {
+		fx := chebyshevSum(mr.integral[:], x) - target
+		if fx < 0 {
+			lo = x
+		} else {
+			hi = x
+		}
+		d := chebyshevSum(mr.cheb[:], x) * half
+		next := x - fx/d
+		if !(next > lo && next < hi) {
+			next = (lo + hi) / 2
+		}
+		if math.Abs(next-x)*half <= 1e-13 || hi-lo <= 1e-15 {
+			x = next
+			break
+		}
+		x = next
+	}
+	return g.node(mr.cell) + half*(x+1)
+}
+
+func refQuantiles(mr *moneyRow, qs, out, cdfAt []float64) {
+	for j := range cdfAt {
+		cdfAt[j] = math.NaN()
+	}
+	from := 0
+	for i, q := range qs {
+		out[i] = math.NaN()
+		if mr.p0 >= q*(1-1e-12) {
+			out[i] = 0
+			continue
+		}
+		j := refBracket(mr, q, from, cdfAt)
+		if j < 0 {
+			continue
+		}
+		from = j
+		if mr.cell != j {
+			if math.IsNaN(cdfAt[j+1]) {
+				cdfAt[j+1] = refNodeCDF(mr, j+1)
+			}
+			if !refFitCell(mr, j, cdfAt[j], cdfAt[j+1]) {
+				mr.cell = -1
+				continue
+			}
+		}
+		out[i] = math.Exp(refSolveCell(mr, q))
+	}
+}
+
+func refCDF(mr *moneyRow, t float64) float64 {
+	g := mr.g
+	j := int(math.Floor((t - g.t0) / g.h))
+	if !(j >= 0 && j < g.nodes-1) {
+		return math.NaN()
+	}
+	if mr.cell != j && !refFitCell(mr, j, refNodeCDF(mr, j), refNodeCDF(mr, j+1)) {
+		mr.cell = -1
+		return math.NaN()
+	}
+	x := 2*(t-g.node(j))/g.h - 1
+	return mr.cellBase + chebyshevSum(mr.integral[:], math.Max(-1, math.Min(1, x)))
+}
+
+// sameBits reports whether a and b are the same float64, bit for bit (any
+// two NaNs count as the same).
+func sameBits(a, b float64) bool {
+	return math.Float64bits(a) == math.Float64bits(b) || math.IsNaN(a) && math.IsNaN(b)
+}
+
+// TestMoneyRowMatchesReference holds the table solver (moneyRow's
+// quantiles, fitCell, solveCell and cdf, and the revenue intervals built
+// on them) to the reference forms above, bit for bit, on the generated
+// histories of TestRevenueQuantilesTablesMatchDirect (x up to 250, T = 0,
+// both tails, small and large shapes): every row's quantiles at ten
+// tails, F at the nodes, every cell's series, and the CDF at points
+// spread over and beyond the grid.
+func TestMoneyRowMatchesReference(t *testing.T) {
+	bg, _ := NewFittedBGNBD(1, 5, 0.5, 10)
+	pnbd, _ := NewFittedParetoNBD(0.55, 10.6, 0.61, 11.7)
+	cases := []struct {
+		name    string
+		f       FittedPurchases
+		horizon float64
+		p, q, g float64
+	}{
+		{"bgnbd, the issue's spend", bg, 26, 6, 4, 15},
+		{"bgnbd, small shapes, infinite moments", bg, 52, 0.6, 0.9, 2},
+		{"paretonbd, large shapes", pnbd, 39, 25, 30, 400},
+	}
+	tails := []float64{1e-9, 0.005, 0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975, 0.995}
+	d, _ := moneyHistories(300, 5)
+	for _, c := range cases {
+		gg, err := NewFittedGammaGamma(c.p, c.q, c.g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pi, err := NewPurchaseIntervals(c.f, d, c.horizon, IntervalOptions{Level: 0.8, FixedParameters: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rowK := make([]float64, d.Len())
+		for row := range rowK {
+			rowK[row], _ = gg.SpendPosterior(Customer{Frequency: d.Frequency[row]})
+		}
+		mt := newMoneyTables(gg.P, rowK, pi.cdf)
+		served, cells := 0, 0
+		var fast moneyRow // one for all rows, as in a run
+		for row, k := range rowK {
+			var ref moneyRow
+			g := mt.grids[k]
+			if !fast.set(g, mt.rules, pi.cdf[row]) {
+				continue
+			}
+			ref.set(g, mt.rules, pi.cdf[row])
+			got, want := make([]float64, len(tails)), make([]float64, len(tails))
+			gotAt, wantAt := make([]float64, g.nodes), make([]float64, g.nodes)
+			fast.quantiles(tails, got, gotAt)
+			refQuantiles(&ref, tails, want, wantAt)
+			for i := range tails {
+				if !sameBits(got[i], want[i]) {
+					t.Fatalf("%s, row %d (x=%v T=%v): quantile at %v is %v, the reference's %v", c.name, row, d.Frequency[row], d.T[row], tails[i], got[i], want[i])
+				}
+				if !math.IsNaN(got[i]) {
+					served++
+				}
+			}
+			for j := range g.nodes {
+				if !math.IsNaN(wantAt[j]) && !sameBits(gotAt[j], wantAt[j]) {
+					t.Fatalf("%s, row %d: F at node %d is %v, the reference's %v", c.name, row, j, gotAt[j], wantAt[j])
+				}
+				if F := fast.nodeCDF(j); !sameBits(F, refNodeCDF(&ref, j)) {
+					t.Fatalf("%s, row %d: nodeCDF(%d) is %v, the reference's %v", c.name, row, j, F, refNodeCDF(&ref, j))
+				}
+			}
+			for j := 0; j+1 < g.nodes; j++ {
+				Fj, Fj1 := fast.nodeCDF2(j, j+1)
+				okFast, okRef := fast.fitCell(j, Fj, Fj1), refFitCell(&ref, j, refNodeCDF(&ref, j), refNodeCDF(&ref, j+1))
+				if okFast != okRef || fast.cheb != ref.cheb || fast.integral != ref.integral || fast.cellBase != ref.cellBase {
+					t.Fatalf("%s, row %d, cell %d: the series differ (%v, %v)", c.name, row, j, okFast, okRef)
+				}
+				cells++
+				if okFast {
+					for _, q := range []float64{Fj, (Fj + Fj1) / 2, Fj1, Fj + (Fj1-Fj)/1e6} {
+						if a, b := fast.solveCell(q), refSolveCell(&ref, q); !sameBits(a, b) {
+							t.Fatalf("%s, row %d, cell %d: solveCell(%v) is %v, the reference's %v", c.name, row, j, q, a, b)
+						}
+					}
+				}
+			}
+			// The CDF along the grid and back to its middle in turn (cells
+			// fitted before come again, from kept or fitted anew), on a
+			// row set afresh.
+			fast.set(g, mt.rules, pi.cdf[row])
+			for s := -0.3; s <= 1.3; s += 0.0137 {
+				for _, s := range []float64{s, 0.5, s + 0.002} {
+					tt := g.t0 + s*float64(g.nodes-1)*g.h
+					if a, b := fast.cdf(tt), refCDF(&ref, tt); !sameBits(a, b) {
+						t.Fatalf("%s, row %d: cdf(%v) is %v, the reference's %v", c.name, row, tt, a, b)
+					}
+				}
+			}
+		}
+		if served < len(tails)*d.Len()/4 {
+			t.Errorf("%s: the tables served %d quantiles of %d", c.name, served, len(tails)*d.Len())
+		}
+		t.Logf("%s: %d quantiles from the tables, %d cells, the same bits", c.name, served, cells)
+	}
+}

@@ -81,9 +81,10 @@ func (f *FittedGammaGamma) SpendInterval(c Customer, level float64) (lower, uppe
 
 // RevenueIntervals holds the predictive distribution of the revenue of
 // every customer over the purchase intervals' horizon, and of the cohort
-// total (see the notes above). The quantiles of R/θ are stored per row;
-// a customer's bounds are her scale (θ times her factor) times her row's
-// (Bounds), computed when read.
+// total (see the notes above). The quantiles of R/θ are stored per row,
+// and each customer's scale (θ times her factor, made once with the
+// total); a customer's bounds are her scale times her row's (Bounds),
+// computed when read.
 type RevenueIntervals struct {
 	Level float64
 	// Lower, Upper and Mean are per customer, in money, materialized by
@@ -94,7 +95,8 @@ type RevenueIntervals struct {
 	// bounds when the posterior's second moment is infinite, k ≤ 2).
 	TotalMean, TotalLower, TotalUpper float64
 
-	low, high []float64 // per row: the quantiles of R/θ at the level's tails
+	// low and high are the level's tails' places in a row's quantiles.
+	low, high int
 	*revenueRows
 }
 
@@ -118,10 +120,17 @@ type revenueRows struct {
 	rowK         []float64   // per row: the posterior shape k = px+q
 	lnBeta       [][]float64 // per row, ln B(py, k) by y (rowLnBeta)
 	mean, second []float64   // per row: the first two moments of R/θ
-	customers    RevenueCustomers
-	totalVar     float64
-	tables       *moneyTables // nil: the direct path only
-	tol          float64      // the direct root search's tolerance (0: 1e-6)
+	// quantiles holds the rows' quantiles of R/θ at the tails of every
+	// level, a row's side by side (quantiles[row·tails + t]): the bounds
+	// of a customer, read one level and tail after another, share a
+	// cache line.
+	quantiles []float64
+	tails     int
+	customers RevenueCustomers
+	scaled    []float64 // per customer: her factor times θ (scale)
+	totalVar  float64
+	tables    *moneyTables // nil: the direct path only
+	tol       float64      // the direct root search's tolerance (0: 1e-6)
 }
 
 // scale returns customer i's row, θ and factor.
@@ -146,26 +155,26 @@ func (ri *RevenueIntervals) Len() int { return len(ri.customers.Rows) }
 
 // Bounds returns customer i's interval: g·θ times her row's quantiles.
 func (ri *RevenueIntervals) Bounds(i int) (lower, upper float64) {
-	row, theta, g := ri.scale(i)
-	return g * theta * ri.low[row], g * theta * ri.high[row]
+	at, scaled := ri.rowAt(i), ri.scaled[i]
+	return scaled * ri.quantiles[at+ri.low], scaled * ri.quantiles[at+ri.high]
 }
 
 // LowerOf returns customer i's lower bound (the first of Bounds).
 func (ri *RevenueIntervals) LowerOf(i int) float64 {
-	row, theta, g := ri.scale(i)
-	return g * theta * ri.low[row]
+	return ri.scaled[i] * ri.quantiles[ri.rowAt(i)+ri.low]
 }
 
 // UpperOf returns customer i's upper bound (the second of Bounds).
 func (ri *RevenueIntervals) UpperOf(i int) float64 {
-	row, theta, g := ri.scale(i)
-	return g * theta * ri.high[row]
+	return ri.scaled[i] * ri.quantiles[ri.rowAt(i)+ri.high]
 }
+
+// rowAt returns where customer i's row's quantiles of R/θ start.
+func (rr *revenueRows) rowAt(i int) int { return int(rr.customers.Rows[i]) * rr.tails }
 
 // MeanOf returns customer i's mean revenue: g·θ times her row's mean of R/θ.
 func (ri *RevenueIntervals) MeanOf(i int) float64 {
-	row, theta, g := ri.scale(i)
-	return g * theta * ri.mean[row]
+	return ri.scaled[i] * ri.mean[ri.customers.Rows[i]]
 }
 
 // DropDistributions frees all but what Bounds, LowerOf and UpperOf read
@@ -274,22 +283,14 @@ func newRevenueTables(levels []*PurchaseIntervals, spend *FittedGammaGamma, d *D
 	}
 	slices.Sort(tails)
 	tails = slices.Compact(tails)
-	var quantiles [][]float64
-	quantiles, rr.mean, rr.second = rr.rowQuantiles(tails)
-	out := make([]*RevenueIntervals, len(levels))
-	for k, l := range levels {
-		out[k] = &RevenueIntervals{Level: l.Level, low: quantiles[slices.Index(tails, l.lowerTail)],
-			high: quantiles[slices.Index(tails, l.upperTail)], revenueRows: rr}
-		if k > 0 {
-			out[k].revenueRows = &revenueRows{}
-			*out[k].revenueRows = *rr
-			out[k].pi = l
-		}
-	}
+	rr.quantiles, rr.mean, rr.second = rr.rowQuantiles(tails)
+	rr.tails = len(tails)
 	total := 0.0
+	rr.scaled = make([]float64, len(customers.Rows))
 	for i := range customers.Rows {
 		row, theta, g := rr.scale(i)
-		total += g * theta * rr.mean[row]
+		rr.scaled[i] = g * theta
+		total += rr.scaled[i] * rr.mean[row]
 		rr.totalVar += g * g * theta * theta * (rr.second[row] - rr.mean[row]*rr.mean[row])
 	}
 	if purchases := pi.TotalMean; purchases > 0 {
@@ -300,25 +301,31 @@ func newRevenueTables(levels []*PurchaseIntervals, spend *FittedGammaGamma, d *D
 		rho := total / purchases
 		rr.totalVar += rho * rho * between
 	}
+	out := make([]*RevenueIntervals, len(levels))
+	for k, l := range levels {
+		out[k] = &RevenueIntervals{Level: l.Level, low: slices.Index(tails, l.lowerTail),
+			high: slices.Index(tails, l.upperTail), revenueRows: rr}
+		if k > 0 {
+			out[k].revenueRows = &revenueRows{}
+			*out[k].revenueRows = *rr
+			out[k].pi = l
+		}
+	}
 	for _, ri := range out {
 		ri.TotalMean = total
-		ri.totalVar = rr.totalVar
 		ri.TotalLower, ri.TotalUpper = ri.TotalInterval(ri.Level)
 	}
 	return out, nil
 }
 
 // rowQuantiles returns, per row, the quantiles of R/θ at each of the
-// increasing tails (quantiles[t][row]) and the first two moments of R/θ
+// increasing tails (quantiles[row·len(tails) + t]) and the first two moments of R/θ
 // (the second +Inf when k ≤ 2, the first when k ≤ 1). Rows are
 // independent (each writes only its own entries and its own ln B cache
 // slot), so blocks of rows run in parallel.
-func (rr *revenueRows) rowQuantiles(tails []float64) (quantiles [][]float64, mean, second []float64) {
+func (rr *revenueRows) rowQuantiles(tails []float64) (quantiles, mean, second []float64) {
 	n := len(rr.rowK)
-	quantiles = make([][]float64, len(tails))
-	for t := range quantiles {
-		quantiles[t] = make([]float64, n)
-	}
+	quantiles = make([]float64, n*len(tails))
 	mean, second = make([]float64, n), make([]float64, n)
 	rr.lnBeta = make([][]float64, len(rr.pi.cdf))
 	p := rr.spend.P
@@ -363,7 +370,7 @@ func (rr *revenueRows) rowQuantiles(tails []float64) (quantiles [][]float64, mea
 					}
 					got[t] = rr.rowQuantile(row, k, q, mean[row], second[row], tol)
 				}
-				quantiles[t][row] = got[t]
+				quantiles[row*len(tails)+t] = got[t]
 			}
 		}
 		return 0
@@ -543,12 +550,12 @@ func (ri *RevenueIntervals) PIT(actual []float64, seed uint64) ([]float64, error
 		for _, c := range order[lo:hi] {
 			i := int(c)
 			a := actual[i]
-			row, theta, g := ri.scale(i)
-			if a == 0 || theta*g == 0 {
+			row, scaled := int(ri.customers.Rows[i]), ri.scaled[i]
+			if a == 0 || scaled == 0 {
 				out[i] *= ri.pi.cdf[row][0]
 				continue
 			}
-			out[i] = ri.cdfAt(&mr, row, a/(theta*g))
+			out[i] = ri.cdfAt(&mr, row, a/scaled)
 		}
 		return 0
 	})

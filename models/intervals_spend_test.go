@@ -146,3 +146,94 @@ func TestSpendIntervalsBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestRevenueReadsMatchScale holds what RevenueIntervals reads per
+// customer (Bounds, LowerOf, UpperOf, MeanOf, from the scales kept per
+// customer; PIT, through the cells kept per row) to the straightforward
+// computation bit for bit: factor·θ times the row's value, and the CDF of
+// a fresh fit of the reference solver (or the exact sum where the tables
+// cannot serve), at both levels. 2,400 customers share 300 rows, eight a
+// row, their revenues at a dozen points of each row's distribution so that
+// several fall in one cell and more cells than are kept come in turn.
+func TestRevenueReadsMatchScale(t *testing.T) {
+	d, _ := moneyHistories(300, 9)
+	bg, _ := NewFittedBGNBD(1, 5, 0.5, 10)
+	gg, _ := NewFittedGammaGamma(6, 4, 15)
+	first, err := NewPurchaseIntervals(bg, d, 26, IntervalOptions{Level: 0.8, FixedParameters: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := first.AtLevel(0.95)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	const n = 2400
+	rows, monetary, factor := make([]int32, n), make([]float64, n), make([]float64, n)
+	for i := range rows {
+		rows[i] = int32((i*7 + i/300) % d.Len())
+		if d.Frequency[rows[i]] > 0 {
+			monetary[i] = math.Pow(10, -2+6*rng.Float64())
+		}
+		factor[i] = []float64{1, 0, 0.3, 1e-3}[i%4]
+	}
+	customers := RevenueCustomers{Rows: rows, Monetary: func(i int) float64 { return monetary[i] },
+		Factor: func(i int) float64 { return factor[i] }}
+	ris, err := NewRevenueTablesAt([]*PurchaseIntervals{first, second}, gg, d, customers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Revenues at points of each row's distribution: the median bound's
+	// neighbourhood and far out, repeated across the row's customers.
+	actual := make([]float64, n)
+	for i, r := range rows {
+		_, theta := gg.SpendPosterior(Customer{Frequency: d.Frequency[r], Monetary: monetary[i]})
+		s := factor[i] * theta * math.Max(ris[0].quantiles[int(r)*ris[0].tails+ris[0].high], 1e-3)
+		actual[i] = s * []float64{0, 0.5, 1, 1.0001, 0.2, 3, 0.5, 1e-4, 7, 1, 0.9, 2}[(i+int(r))%12]
+	}
+	for k, ri := range ris {
+		for i, r := range rows {
+			_, theta := gg.SpendPosterior(Customer{Frequency: d.Frequency[r], Monetary: monetary[i]})
+			g := factor[i]
+			lo, hi := ri.Bounds(i)
+			q := ri.quantiles[int(r)*ri.tails:]
+			want := [4]float64{g * theta * q[ri.low], g * theta * q[ri.high], g * theta * ri.mean[r]}
+			for j, got := range [4]float64{lo, hi, ri.MeanOf(i)} {
+				if !sameBits(got, want[j]) {
+					t.Fatalf("level %d, customer %d: value %d is %v, want %v", k, i, j, got, want[j])
+				}
+			}
+			if !sameBits(ri.LowerOf(i), lo) || !sameBits(ri.UpperOf(i), hi) {
+				t.Fatalf("level %d, customer %d: LowerOf, UpperOf %v, %v; Bounds %v, %v", k, i, ri.LowerOf(i), ri.UpperOf(i), lo, hi)
+			}
+		}
+	}
+	u, err := ris[1].PIT(actual, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rngPIT := rand.New(rand.NewPCG(5, 0x726576656e7565))
+	ri := ris[0]
+	for i, a := range actual {
+		v := rngPIT.Float64()
+		r := int(rows[i])
+		_, theta := gg.SpendPosterior(Customer{Frequency: d.Frequency[r], Monetary: monetary[i]})
+		var want float64
+		switch scale := theta * factor[i]; {
+		case a == 0 || scale == 0:
+			want = v * ri.pi.cdf[r][0]
+		default:
+			var mr moneyRow
+			want = math.NaN()
+			if mr.set(ri.tables.grids[ri.rowK[r]], ri.tables.rules, ri.pi.cdf[r]) {
+				want = refCDF(&mr, math.Log(a/scale))
+			}
+			if math.IsNaN(want) {
+				want = ri.revenueCDF(r, ri.rowK[r], a/scale)
+			}
+		}
+		if !sameBits(u[i], want) {
+			t.Fatalf("customer %d (row %d, revenue %v): PIT %v, want %v", i, r, a, u[i], want)
+		}
+	}
+}
