@@ -216,8 +216,17 @@ func csvSegments(cols []predColumn, slotRows int) ([]csvSegment, []*csvSlots) {
 
 // copiedColumn returns the earlier number segment whose column equals
 // c for every customer, −1 when there is none: a prediction's CLV for its
-// net CLV when netCLVIsCLV.
+// net CLV when netCLVIsCLV; the first column of c's key (predColumn.key),
+// such as the first model's spend bounds for every other model's.
 func copiedColumn(earlier []csvSegment, c predColumn) int {
+	if c.key != nil {
+		for e, s := range earlier {
+			if s.num >= 0 && s.col.key == c.key {
+				return e
+			}
+		}
+		return -1
+	}
 	if c.pred == nil || c.q != PredNetCLV || !netCLVIsCLV(c.pred) {
 		return -1
 	}
