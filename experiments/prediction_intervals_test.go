@@ -73,9 +73,11 @@ func TestForecastIntervals(t *testing.T) {
 }
 
 // TestSpendBoundsFill holds the block fillers of the spend bounds
-// (fillLower, fillUpper: the predictions table's path) to lower and upper
-// customer by customer, bit for bit, over every block of the customers,
-// a customer whose x is not her row's (the direct path) included.
+// (fillLower, fillUpper, and fillBoth for the two at once: the
+// predictions table's paths) to lower and upper customer by customer, bit
+// for bit, over every block of the customers, a customer whose x is not
+// her row's (the direct path) and one with a negative x and a NaN mean
+// spend included.
 func TestSpendBoundsFill(t *testing.T) {
 	gg, err := models.NewFittedGammaGamma(6, 4, 15)
 	if err != nil {
@@ -93,7 +95,12 @@ func TestSpendBoundsFill(t *testing.T) {
 			lower, upper := make([]float64, hi-lo), make([]float64, hi-lo)
 			sb.fillLower(lo, lower)
 			sb.fillUpper(lo, upper)
+			bothLower, bothUpper := make([]float64, hi-lo), make([]float64, hi-lo)
+			sb.fillBoth(lo, bothLower, bothUpper)
 			for k := range lower {
+				if math.Float64bits(bothLower[k]) != math.Float64bits(lower[k]) || math.Float64bits(bothUpper[k]) != math.Float64bits(upper[k]) {
+					t.Errorf("customers %d…%d: fillBoth of %d [%v, %v], want [%v, %v]", lo, hi-1, lo+k, bothLower[k], bothUpper[k], lower[k], upper[k])
+				}
 				if want := sb.lower(lo + k); math.Float64bits(lower[k]) != math.Float64bits(want) {
 					t.Errorf("customers %d…%d: lower of %d %v, want %v", lo, hi-1, lo+k, lower[k], want)
 				}
@@ -105,14 +112,15 @@ func TestSpendBoundsFill(t *testing.T) {
 	}
 }
 
-// TestPredictionsCSVIntervalColumns writes the predictions of every
-// model of a pattern window with purchase, spend, revenue and CLV
-// intervals at two levels and checks the CSV byte for byte against the
-// reference CSV (referenceCSV, every column's own values customer by
-// customer), in blocks of several sizes; the spend bounds, every model's
-// the window's one spendBounds, are computed for the first model and
-// copied for the others (segCopy), and each copy is of its own bound and
-// level.
+// TestPredictionsCSVIntervalColumns writes the predictions of BG/NBD,
+// Pareto/NBD and MBG/NBD fitted on a simulated window, with purchase,
+// spend, revenue and CLV intervals at two levels, and checks the CSV
+// byte for byte against the reference CSV (referenceCSV, every column's
+// own values customer by customer), in blocks of several sizes; the spend
+// bounds, every model's the window's one spendBounds, are computed for
+// the first model and copied for the others (segCopy), each copy of its
+// own bound and level; each lower bound is computed with its upper (a
+// columnPair).
 func TestPredictionsCSVIntervalColumns(t *testing.T) {
 	cfg, wr := simulatedWindow(t, 3000)
 	s := wr.summary
@@ -150,8 +158,14 @@ func TestPredictionsCSVIntervalColumns(t *testing.T) {
 	}
 	cols := predictionColumns(cfg, wr)
 	segs, _ := csvSegments(cols, slotBlockRows)
-	copies := 0
-	for _, seg := range segs {
+	copies, paired := 0, 0
+	for j, seg := range segs {
+		if seg.paired {
+			paired++
+			if next := segs[j+1].col.name; next != strings.Replace(seg.col.name, "_lower_", "_upper_", 1) {
+				t.Errorf("%s paired with %s", seg.col.name, next)
+			}
+		}
 		if seg.kind != segCopy || seg.col.key == nil {
 			continue
 		}
@@ -163,6 +177,9 @@ func TestPredictionsCSVIntervalColumns(t *testing.T) {
 	}
 	if copies != 8 {
 		t.Errorf("%d spend columns copied, want 8 (two models, two levels, two bounds)", copies)
+	}
+	if paired != 14 {
+		t.Errorf("%d pairs of bounds computed together, want 14 (revenue and CLV of three models and spend of the first, at two levels)", paired)
 	}
 	want := referenceCSV(t, cols)
 	for _, rows := range []int{1, 97, len(s.Customers)} {

@@ -33,6 +33,18 @@ type predColumn struct {
 	// bounds are every model's), so that a writer may copy the first
 	// one's instead of computing them again.
 	key any
+	// pair, when set on a column of fill and the one after it (second
+	// set on the latter), computes both columns' numbers of a block of
+	// customers at once: a lower and an upper bound that share each
+	// customer's scale. Its values are each column's fill's, bit for bit.
+	pair   *columnPair
+	second bool
+}
+
+// columnPair computes two columns together (see predColumn.pair): fill
+// sets first[k] and second[k] to customer lo+k's numbers of each.
+type columnPair struct {
+	fill func(lo int, first, second []float64)
 }
 
 // isNumber reports whether the column holds numbers.

@@ -124,6 +124,9 @@ type csvSegment struct {
 	// column's by-row values (−1: none).
 	inputs [2]int
 	same   [2]int // earlier segments of number columns to compare with (−1: none)
+	// paired is set on the first of two number segments whose columns
+	// are a pair (predColumn.pair): both are computed by the pair's fill.
+	paired bool
 }
 
 // csvSlots holds, for every row of one row index, the row's record: the
@@ -206,6 +209,11 @@ func csvSegments(cols []predColumn, slotRows int) ([]csvSegment, []*csvSlots) {
 				s.inputs[k] = t.valueOffset(v)
 			}
 		}
+	}
+	for j := 0; j+1 < len(segs); j++ {
+		s, next := &segs[j], &segs[j+1]
+		s.paired = s.kind == segNumber && next.kind == segNumber && s.col.pair != nil && !s.col.second &&
+			next.col.pair == s.col.pair && next.col.second
 	}
 	for _, t := range tables {
 		t.format()
