@@ -14,7 +14,7 @@ import (
 // spend, times the CLV's factor; models.RevenueIntervals.Bounds), and the
 // spend bounds on pθ over the inverse gamma function of the row's x
 // (spendBounds). The predictions table reads each customer's value when
-// it writes her line (predColumn byRow or of), by the same floating-point
+// it writes her line (predColumn byRow or fill), by the same floating-point
 // expressions a materialized column held.
 
 // PredictionIntervals are one model's intervals in one window.
@@ -125,23 +125,60 @@ func (sb *spendBounds) upper(i int) float64 {
 	return sb.gg.P * theta / divisor
 }
 
+// fillLower sets dst[k] to customer lo+k's lower bound (lower(lo+k)), a
+// block of customers at a time for the predictions table.
+func (sb *spendBounds) fillLower(lo int, dst []float64) { sb.fill(lo, dst, true) }
+
+// fillUpper sets dst[k] to customer lo+k's upper bound (upper(lo+k)).
+func (sb *spendBounds) fillUpper(lo int, dst []float64) { sb.fill(lo, dst, false) }
+
+// fill sets dst[k] to customer lo+k's lower (or upper) bound, by the
+// expression of lower and upper.
+func (sb *spendBounds) fill(lo int, dst []float64, lower bool) {
+	for k := range dst {
+		theta, divisor := sb.divisor(lo+k, lower)
+		dst[k] = sb.gg.P * theta / divisor
+	}
+}
+
+// fillBoth sets lower[k] and upper[k] to customer lo+k's bounds (those of
+// fillLower and fillUpper), her θ and divisors found once for both.
+func (sb *spendBounds) fillBoth(lo int, lower, upper []float64) {
+	upper = upper[:len(lower)]
+	for k := range lower {
+		theta, low, upp := sb.divisors(lo + k)
+		lower[k], upper[k] = sb.gg.P*theta/low, sb.gg.P*theta/upp
+	}
+}
+
+// spendKey names the values of one spend bound column (predColumn.key):
+// every model's spend bounds at a level are the window's one spendBounds.
+type spendKey struct {
+	sb    *spendBounds
+	lower bool
+}
+
 // divisor returns customer i's θ and the divisor of her lower (or upper)
-// bound: her row's, or her own when her x is not her row's.
+// bound (see divisors).
 func (sb *spendBounds) divisor(i int, lower bool) (theta, divisor float64) {
+	theta, low, upp := sb.divisors(i)
+	if lower {
+		return theta, low
+	}
+	return theta, upp
+}
+
+// divisors returns customer i's θ and the divisors of her lower and upper
+// bounds: her row's, or her own when her x is not her row's.
+func (sb *spendBounds) divisors(i int) (theta, low, upp float64) {
 	c := &sb.customers[i]
 	k, theta := sb.gg.SpendPosterior(models.Customer{Frequency: c.Frequency, Monetary: c.Monetary})
 	r := sb.rows[i]
 	if c.Frequency != sb.x[r] && sb.rowShape(r) != k {
-		low, upp := sb.gg.SpendDivisors(c.Frequency, sb.level)
-		if lower {
-			return theta, low
-		}
-		return theta, upp
+		low, upp = sb.gg.SpendDivisors(c.Frequency, sb.level)
+		return theta, low, upp
 	}
-	if lower {
-		return theta, sb.low[r]
-	}
-	return theta, sb.upp[r]
+	return theta, sb.low[r], sb.upp[r]
 }
 
 // rowShape returns the posterior shape k of row r's x.
@@ -154,17 +191,21 @@ func (sb *spendBounds) rowShape(r int32) float64 {
 // table: <model>_purchases_lower_80, <model>_purchases_upper_80 and, with
 // the Gamma-Gamma spend model, <model>_spend_…, <model>_revenue_… and
 // <model>_clv_… per level (none for a model without intervals). The
-// purchase bounds are by row; the money bounds are computed per customer
-// as the line is written.
+// purchase bounds are by row; the money bounds are computed per customer,
+// a block of customers at a time, as the line is written, each lower and
+// upper bound together (a columnPair: one scale per customer). The spend
+// bounds, the same for every model (the window's spendBounds), carry a
+// key (spendKey) by which a writer copies the first model's.
 func intervalColumns(name string, p *Prediction) []predColumn {
 	iv := p.Intervals
 	if iv == nil || iv.Err != "" {
 		return nil
 	}
 	n := len(iv.Rows)
-	pair := func(base, suffix string, lower, upper func(i int) float64) []predColumn {
-		return []predColumn{{name: name + "_" + base + "_lower" + suffix, of: lower, n: n},
-			{name: name + "_" + base + "_upper" + suffix, of: upper, n: n}}
+	pair := func(base, suffix string, lower, upper func(lo int, dst []float64), both func(lo int, lower, upper []float64)) []predColumn {
+		cp := &columnPair{fill: both}
+		return []predColumn{{name: name + "_" + base + "_lower" + suffix, fill: lower, n: n, pair: cp},
+			{name: name + "_" + base + "_upper" + suffix, fill: upper, n: n, pair: cp, second: true}}
 	}
 	var cols []predColumn
 	for k, pi := range iv.Levels {
@@ -173,14 +214,49 @@ func intervalColumns(name string, p *Prediction) []predColumn {
 		cols = append(cols, predColumn{name: name + "_purchases_lower" + suffix, byRow: lower, rows: iv.Rows},
 			predColumn{name: name + "_purchases_upper" + suffix, byRow: upper, rows: iv.Rows})
 		if k < len(iv.Spend) {
-			cols = append(cols, pair("spend", suffix, iv.Spend[k].lower, iv.Spend[k].upper)...)
+			sb := iv.Spend[k]
+			spend := pair("spend", suffix, sb.fillLower, sb.fillUpper, sb.fillBoth)
+			spend[0].key, spend[1].key = spendKey{sb, true}, spendKey{sb, false}
+			cols = append(cols, spend...)
 		}
 		if k < len(iv.Revenue) {
-			cols = append(cols, pair("revenue", suffix, iv.Revenue[k].LowerOf, iv.Revenue[k].UpperOf)...)
+			ri := iv.Revenue[k]
+			cols = append(cols, pair("revenue", suffix, revenueFill(ri, true), revenueFill(ri, false), revenueBoth(ri))...)
 		}
 		if k < len(iv.CLV) {
-			cols = append(cols, pair("clv", suffix, iv.CLV[k].LowerOf, iv.CLV[k].UpperOf)...)
+			ri := iv.CLV[k]
+			cols = append(cols, pair("clv", suffix, revenueFill(ri, true), revenueFill(ri, false), revenueBoth(ri))...)
 		}
 	}
 	return cols
+}
+
+// revenueFill returns the filler of a column of revenue (or CLV) bounds:
+// dst[k] is customer lo+k's lower (or upper) bound, ri.LowerOf(lo+k) (or
+// UpperOf).
+func revenueFill(ri *models.RevenueIntervals, lower bool) func(lo int, dst []float64) {
+	if lower {
+		return func(lo int, dst []float64) {
+			for k := range dst {
+				dst[k] = ri.LowerOf(lo + k)
+			}
+		}
+	}
+	return func(lo int, dst []float64) {
+		for k := range dst {
+			dst[k] = ri.UpperOf(lo + k)
+		}
+	}
+}
+
+// revenueBoth returns the filler of both columns of revenue (or CLV)
+// bounds: customer lo+k's ri.Bounds(lo+k), her scale found once for both
+// (the values of LowerOf and UpperOf, bit for bit).
+func revenueBoth(ri *models.RevenueIntervals) func(lo int, lower, upper []float64) {
+	return func(lo int, lower, upper []float64) {
+		upper = upper[:len(lower)]
+		for k := range lower {
+			lower[k], upper[k] = ri.Bounds(lo + k)
+		}
+	}
 }

@@ -8,23 +8,43 @@ import (
 )
 
 // predColumn is one column of the predictions table: customer ids (text,
-// or textOf each customer), numbers (number, or of each customer, or by
-// row: customer i's is byRow[rows[i]], as a Prediction's purchase-model
-// values are, or a quantity q of a prediction pred, computed a block of
-// customers at a time) or tiers. Exactly one source is set.
+// or textOf each customer), numbers (number, or of each customer, or fill
+// a block of customers at a time, or by row: customer i's is
+// byRow[rows[i]], as a Prediction's purchase-model values are, or a
+// quantity q of a prediction pred, computed a block of customers at a
+// time) or tiers. Exactly one source is set.
 type predColumn struct {
 	name   string
 	text   []string
 	textOf func(i int) string
 	number []float64
 	of     func(i int) float64
-	byRow  []float64
-	rows   []int32
-	pred   *Prediction
-	q      Quantity
-	tier   []Tier
-	// n is the number of customers of a column of textOf or of.
+	// fill sets dst[k] to customer lo+k's number for every k < len(dst).
+	fill  func(lo int, dst []float64)
+	byRow []float64
+	rows  []int32
+	pred  *Prediction
+	q     Quantity
+	tier  []Tier
+	// n is the number of customers of a column of textOf, of or fill.
 	n int
+	// key, when set, names the column's values: two columns of the same
+	// key hold the same number for every customer (one model's spend
+	// bounds are every model's), so that a writer may copy the first
+	// one's instead of computing them again.
+	key any
+	// pair, when set on a column of fill and the one after it (second
+	// set on the latter), computes both columns' numbers of a block of
+	// customers at once: a lower and an upper bound that share each
+	// customer's scale. Its values are each column's fill's, bit for bit.
+	pair   *columnPair
+	second bool
+}
+
+// columnPair computes two columns together (see predColumn.pair): fill
+// sets first[k] and second[k] to customer lo+k's numbers of each.
+type columnPair struct {
+	fill func(lo int, first, second []float64)
 }
 
 // isNumber reports whether the column holds numbers.
@@ -37,6 +57,10 @@ func (c predColumn) value(i int) float64 {
 		return c.byRow[c.rows[i]]
 	case c.of != nil:
 		return c.of(i)
+	case c.fill != nil:
+		var one [1]float64
+		c.fill(i, one[:])
+		return one[0]
 	case c.pred != nil:
 		return c.pred.Value(c.q, i)
 	}
@@ -55,6 +79,8 @@ func (c predColumn) values(lo int, dst []float64) []float64 {
 		for k := range dst {
 			dst[k] = c.of(lo + k)
 		}
+	case c.fill != nil:
+		c.fill(lo, dst)
 	case c.pred != nil:
 		c.pred.Values(c.q, lo, dst)
 	default:
@@ -91,16 +117,12 @@ func (c predColumn) len() int {
 // materialized returns the column with one number per customer (number
 // set) when its numbers are computed or by row.
 func (c predColumn) materialized() predColumn {
-	if c.byRow == nil && c.of == nil && c.pred == nil {
+	if c.byRow == nil && c.of == nil && c.fill == nil && c.pred == nil {
 		return c
 	}
 	n := c.len()
 	out := predColumn{name: c.name, number: make([]float64, n)}
-	parallelFor(n, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			out.number[i] = c.value(i)
-		}
-	})
+	parallelFor(n, func(lo, hi int) { c.values(lo, out.number[lo:hi]) })
 	return out
 }
 

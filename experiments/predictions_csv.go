@@ -124,6 +124,9 @@ type csvSegment struct {
 	// column's by-row values (−1: none).
 	inputs [2]int
 	same   [2]int // earlier segments of number columns to compare with (−1: none)
+	// paired is set on the first of two number segments whose columns
+	// are a pair (predColumn.pair): both are computed by the pair's fill.
+	paired bool
 }
 
 // csvSlots holds, for every row of one row index, the row's record: the
@@ -207,6 +210,11 @@ func csvSegments(cols []predColumn, slotRows int) ([]csvSegment, []*csvSlots) {
 			}
 		}
 	}
+	for j := 0; j+1 < len(segs); j++ {
+		s, next := &segs[j], &segs[j+1]
+		s.paired = s.kind == segNumber && next.kind == segNumber && s.col.pair != nil && !s.col.second &&
+			next.col.pair == s.col.pair && next.col.second
+	}
 	for _, t := range tables {
 		t.format()
 	}
@@ -216,8 +224,17 @@ func csvSegments(cols []predColumn, slotRows int) ([]csvSegment, []*csvSlots) {
 
 // copiedColumn returns the earlier number segment whose column equals
 // c for every customer, −1 when there is none: a prediction's CLV for its
-// net CLV when netCLVIsCLV.
+// net CLV when netCLVIsCLV; the first column of c's key (predColumn.key),
+// such as the first model's spend bounds for every other model's.
 func copiedColumn(earlier []csvSegment, c predColumn) int {
+	if c.key != nil {
+		for e, s := range earlier {
+			if s.num >= 0 && s.col.key == c.key {
+				return e
+			}
+		}
+		return -1
+	}
 	if c.pred == nil || c.q != PredNetCLV || !netCLVIsCLV(c.pred) {
 		return -1
 	}

@@ -149,8 +149,15 @@ func (f *csvFormatter) appendRows(b []byte, lo, hi int) []byte {
 		for t, table := range f.tables {
 			f.touched += f.loadRecords(table, f.batch[t][:last-first], first)
 		}
-		for j := range f.segs {
-			if s := &f.segs[j]; s.num >= 0 {
+		for j := 0; j < len(f.segs); j++ {
+			s := &f.segs[j]
+			switch {
+			case s.paired:
+				next := &f.segs[j+1]
+				f.numbers[s.num], f.numbers[next.num] = f.scratch[s.num][:last-first], f.scratch[next.num][:last-first]
+				s.col.pair.fill(first, f.numbers[s.num], f.numbers[next.num])
+				j++
+			case s.num >= 0:
 				f.numbers[s.num] = f.values(s, first, f.scratch[s.num][:last-first])
 			}
 		}
