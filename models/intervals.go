@@ -724,11 +724,12 @@ func mix(out []*PurchaseIntervals, draws []predictiveModel, d *Data, horizons []
 	}
 	errs := make([]error, chunks)
 	share := 1 / float64(len(draws))
+	alives := newDrawAlives(draws, d)
 	parallelSum(n, 0, nil, func(lo, hi int, _ []float64) float64 {
 		c := lo / chunkSize
 		alive := make([]float64, (hi-lo)*len(draws)) // row-major
-		for k, m := range draws {
-			if err := drawAlive(m, d, lo, hi, alive[k:], len(draws)); err != nil {
+		for k := range draws {
+			if err := alives.draw(k, lo, hi, alive[k:], len(draws)); err != nil {
 				errs[c] = err
 				return 0
 			}
@@ -901,6 +902,107 @@ func drawAlive(m predictiveModel, d *Data, lo, hi int, alive []float64, stride i
 		}
 		if !(a >= 0 && a <= 1) {
 			return fmt.Errorf("prediction intervals: P(alive) = %v for the history x=%v, t_x=%v, T=%v", a, c.Frequency, c.Recency, c.T)
+		}
+		alive[(i-lo)*stride] = a
+	}
+	return nil
+}
+
+// drawAlives sets the rows' P(alive at T) under every draw, as drawAlive
+// does, with what the draws' BG/NBD-family P(alive) share across blocks
+// found once: every row's number of its distinct (t_x, T) (t_x = 0 without
+// repeat purchases), and per such draw ln(1 + (T−t_x)/(α+t_x)) per number
+// (about a tenth as many as rows on a pattern table, where (t_x, T) recurs
+// across x), so that a row's P(alive) is
+//
+//	1/(1 + e^v),   v = ln(a/(b+x'−1)) + (r+x) · ln(1 + (T−t_x)/(α+t_x))
+//
+// from its tables: the same operations as bgfModel.alive, so the same
+// values (TestDrawAlivesEqualDrawAlive).
+type drawAlives struct {
+	draws []predictiveModel
+	d     *Data
+	pair  []int32     // per row, its (t_x, T) number, −1 for an invalid history
+	odds  [][]float64 // per draw of the BG/NBD family, ln(1 + (T−t_x)/(α+t_x)) per (t_x, T) number
+}
+
+// newDrawAlives prepares the tables of draws on d (the draws' tables in
+// parallel).
+func newDrawAlives(draws []predictiveModel, d *Data) *drawAlives {
+	da := &drawAlives{draws: draws, d: d, odds: make([][]float64, len(draws))}
+	var bgf []int // the draws of the BG/NBD family
+	for k, m := range draws {
+		if _, ok := bgfOf(m); ok {
+			bgf = append(bgf, k)
+		}
+	}
+	if len(bgf) == 0 {
+		return da
+	}
+	var pairs xtIndex
+	da.pair = make([]int32, d.Len())
+	for i := range da.pair {
+		c := Customer{Frequency: d.Frequency[i], Recency: d.Recency[i], T: d.T[i]}
+		if !ValidHistory(c) {
+			da.pair[i] = -1
+			continue
+		}
+		j, _ := pairs.index(bgfRecency(c), c.T)
+		da.pair[i] = int32(j)
+	}
+	forEachParallel(len(bgf), func(n int) {
+		m, _ := bgfOf(draws[bgf[n]])
+		odds := make([]float64, len(pairs.keys))
+		for j, key := range pairs.keys {
+			tx, T := key[0], key[1]
+			odds[j] = math.Log1p((T - tx) / (m.alpha + tx))
+		}
+		da.odds[bgf[n]] = odds
+	})
+	return da
+}
+
+// bgfOf returns the bgfModel of a draw of the BG/NBD family.
+func bgfOf(m predictiveModel) (bgfModel, bool) {
+	switch m := m.(type) {
+	case bgnbdPredictive:
+		return m.f.model(), true
+	case mbgnbdPredictive:
+		return m.f.model(), true
+	}
+	return bgfModel{}, false
+}
+
+// draw sets the P(alive at T) under draw k of the rows [lo, hi), row i's
+// at alive[(i−lo)·stride]; the error names the first row whose value is
+// not a probability.
+func (da *drawAlives) draw(k, lo, hi int, alive []float64, stride int) error {
+	odds := da.odds[k]
+	if odds == nil {
+		return drawAlive(da.draws[k], da.d, lo, hi, alive, stride)
+	}
+	m, _ := bgfOf(da.draws[k])
+	d := da.d
+	lastX, lc, drop := math.NaN(), 0.0, false
+	for i := lo; i < hi; i++ {
+		x := d.Frequency[i]
+		a := math.NaN()
+		if j := da.pair[i]; j >= 0 {
+			if x != lastX {
+				drop, lc = m.dropTerm(x)
+				lastX = x
+			}
+			v := math.Inf(-1) // logOddsDeadWith's
+			if drop {
+				v = lc + (m.r+x)*odds[j]
+			}
+			a = 1 / (1 + math.Exp(v))
+		}
+		if a > 1 && a < 1+1e-12 { // rounding in P(alive)'s closed form
+			a = 1
+		}
+		if !(a >= 0 && a <= 1) {
+			return fmt.Errorf("prediction intervals: P(alive) = %v for the history x=%v, t_x=%v, T=%v", a, x, d.Recency[i], d.T[i])
 		}
 		alive[(i-lo)*stride] = a
 	}

@@ -373,3 +373,44 @@ func TestXTIndex(t *testing.T) {
 		t.Errorf("%d keys, want %d", len(idx.keys), len(want))
 	}
 }
+
+// TestDrawAlivesEqualDrawAlive holds the rows' P(alive) from the tables
+// shared across blocks to drawAlive's, bit for bit, for draws of each
+// family over awkward rows in several blocks, and the error of an invalid
+// row to drawAlive's.
+func TestDrawAlivesEqualDrawAlive(t *testing.T) {
+	d := awkwardRows(t, "bgnbd", map[string]float64{"r": 0.8, "alpha": 6, "a": 0.6, "b": 3})
+	var draws []predictiveModel
+	for _, p := range [][4]float64{{0.8, 6, 0.6, 3}, {2.5, 0.3, 40, 0.05}} {
+		bg, _ := NewFittedBGNBD(p[0], p[1], p[2], p[3])
+		mbg, _ := NewFittedMBGNBD(p[0], p[1], p[2], p[3])
+		pnbd, _ := NewFittedParetoNBD(p[0], p[1], p[2], p[3])
+		draws = append(draws, bgnbdPredictive{bg}, mbgnbdPredictive{mbg}, paretoPredictive{f: pnbd})
+	}
+	da := newDrawAlives(draws, d)
+	for _, r := range [][2]int{{0, d.Len()}, {7, d.Len() / 2}, {d.Len() / 2, d.Len()}} {
+		stride := len(draws)
+		got := make([]float64, (r[1]-r[0])*stride)
+		want := make([]float64, len(got))
+		for k, m := range draws {
+			if err := da.draw(k, r[0], r[1], got[k:], stride); err != nil {
+				t.Fatal(err)
+			}
+			if err := drawAlive(m, d, r[0], r[1], want[k:], stride); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !samebits(got, want) {
+			t.Errorf("rows %v: the tables' P(alive) differ from drawAlive's", r)
+		}
+	}
+	bad := &Data{Frequency: []float64{1, 2, 1}, Recency: []float64{3, 1, 5}, T: []float64{4, 4, 4}}
+	da = newDrawAlives(draws, bad)
+	for k, m := range draws {
+		got := da.draw(k, 0, 3, make([]float64, 3), 1)
+		want := drawAlive(m, bad, 0, 3, make([]float64, 3), 1)
+		if got == nil || want == nil || got.Error() != want.Error() {
+			t.Errorf("%T: error %v, drawAlive's %v", m, got, want)
+		}
+	}
+}
