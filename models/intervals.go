@@ -871,7 +871,8 @@ type aliveOnly interface {
 
 // drawAlive sets the P(alive at T) under draw m of the rows [lo, hi), row
 // i's at alive[(i−lo)·stride]; the error names the first row whose value
-// is not a probability.
+// is not a probability. (mix goes through drawAlives, which gives the
+// BG/NBD family's the same values from tables shared by the blocks.)
 func drawAlive(m predictiveModel, d *Data, lo, hi int, alive []float64, stride int) error {
 	var at func(c Customer) float64 // of x, t_x and T alone
 	switch m := m.(type) {
