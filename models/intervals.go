@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"sort"
 
@@ -315,13 +316,13 @@ func parameterDraws(pm predictiveModel, d *Data, o IntervalOptions) ([]predictiv
 // the observed information of the log-parameters: minus the Hessian of
 // Σ w_i ℓ_i(e^φ) by central differences (step 1e-4 in φ), each distinct
 // shifted point evaluated once (the diagonal's four corners share the
-// centre), its sum over the rows in parallel blocks. (The BG/NBD family's
-// analytic Hessian agrees to 1e-6 of the largest entry, but the weakest
-// direction of a fit moves by more than that, and with it the revenue
-// bounds by up to 1e-4: the differences are kept so that the bounds stay
-// today's.)
+// centre), the sums of all of them in one pass over the rows in parallel
+// blocks (see rowTotals). (The BG/NBD family's analytic Hessian agrees to
+// 1e-6 of the largest entry, but the weakest direction of a fit moves by
+// more than that, and with it the revenue bounds by up to 1e-4: the
+// differences are kept so that the bounds stay today's.)
 func logParameterCovariance(pm predictiveModel, d *Data, theta []float64) (*mat.Cholesky, error) {
-	info, err := differencedInformation(theta, rowTotal(pm, d))
+	info, err := differencedInformation(theta, rowTotals(pm, d))
 	if err != nil {
 		return nil, err
 	}
@@ -339,84 +340,351 @@ func logParameterCovariance(pm predictiveModel, d *Data, theta []float64) (*mat.
 	return &covChol, nil
 }
 
-// rowTotal returns the total Σ w_i ℓ_i(θ) over the rows by the model's
-// per-customer log-likelihood, in parallel blocks.
-func rowTotal(pm predictiveModel, d *Data) func(p []float64) (float64, error) {
-	return func(p []float64) (float64, error) {
-		m, err := pm.with(p)
-		if err != nil {
-			return 0, err
+// rowTotals returns the totals Σ w_i ℓ_i(θ) over the rows by the model's
+// per-customer log-likelihood at each of several parameter points (errs[k]
+// when point k is not a valid model), all of them in one pass over the
+// rows in parallel blocks: per point, the same terms added in the same
+// order as a sum over that point alone, row by row within a block of
+// chunkSize rows and block by block, so the same totals bit for bit
+// (TestRowTotalsEqualPerPointSums). A row's data is read once for all
+// points, and what does not depend on the point (the row's validity, its
+// place in the runs of x and t_x of a sorted pattern table) or on one
+// parameter alone (ln(α+T) per distinct α) is found once.
+func rowTotals(pm predictiveModel, d *Data) func(ps [][]float64) (totals []float64, errs []error) {
+	return func(ps [][]float64) ([]float64, []error) {
+		totals := make([]float64, len(ps))
+		errs := make([]error, len(ps))
+		var ms []predictiveModel
+		var of []int // the point of ms[j]
+		for k, p := range ps {
+			m, err := pm.with(p)
+			if err != nil {
+				errs[k] = err
+				continue
+			}
+			ms = append(ms, m)
+			of = append(of, k)
 		}
-		return parallelSum(d.Len(), 0, nil, func(lo, hi int, _ []float64) float64 {
-			logLik := m.logLik
-			switch pm := m.(type) {
-			case paretoPredictive:
-				logLik = newParetoAlive(pm.f).logLik
-			case bgnbdPredictive:
-				logLik = newBGFLogLiks(pm.f.model()).logLik
-			case mbgnbdPredictive:
-				logLik = newBGFLogLiks(pm.f.model()).logLik
+		for j, v := range pointTotals(newPointSums(ms), d) {
+			totals[of[j]] = v
+		}
+		return totals, errs
+	}
+}
+
+// pointSums sums the weighted log-likelihoods of the rows [lo, hi) at
+// every point, the point k's into s[k] (which starts at 0).
+type pointSums interface {
+	points() int
+	block(d *Data, lo, hi int, s []float64)
+}
+
+// newPointSums returns the fastest pointSums of the models: those of the
+// BG/NBD family and of the Pareto/NBD keep terms across rows and points;
+// any other model's rows are summed by its logLik.
+func newPointSums(ms []predictiveModel) pointSums {
+	bgf := make([]bgfModel, 0, len(ms))
+	pareto := make([]*FittedParetoNBD, 0, len(ms))
+	for _, m := range ms {
+		switch m := m.(type) {
+		case bgnbdPredictive:
+			bgf = append(bgf, m.f.model())
+		case mbgnbdPredictive:
+			bgf = append(bgf, m.f.model())
+		case paretoPredictive:
+			pareto = append(pareto, m.f)
+		}
+	}
+	switch {
+	case len(bgf) == len(ms) && sameShift(bgf):
+		return newBGFPointSums(bgf)
+	case len(pareto) == len(ms):
+		return newParetoPointSums(pareto)
+	}
+	return modelPointSums(ms)
+}
+
+// pointTotals returns the totals over the rows of d at every point of ps:
+// the blocks of chunkSize rows in parallel (parallelSum's), each block's
+// sums added row by row, and the blocks' sums added in block order from 0
+// (one block's sum itself when there is only one), as parallelSum adds a
+// single sum.
+func pointTotals(ps pointSums, d *Data) []float64 {
+	n, k := d.Len(), ps.points()
+	chunks := max(1, (n+chunkSize-1)/chunkSize)
+	blocks := make([]float64, chunks*k)
+	parallelSum(n, 0, nil, func(lo, hi int, _ []float64) float64 {
+		c := lo / chunkSize
+		s := make([]float64, k)
+		ps.block(d, lo, hi, s)
+		copy(blocks[c*k:(c+1)*k], s)
+		return 0
+	})
+	if n <= chunkSize {
+		return blocks[:k]
+	}
+	totals := make([]float64, k)
+	for c := 0; c < chunks; c++ {
+		for j, v := range blocks[c*k : (c+1)*k] {
+			totals[j] += v
+		}
+	}
+	return totals
+}
+
+// modelPointSums sums each point's rows by its model's logLik.
+type modelPointSums []predictiveModel
+
+func (ms modelPointSums) points() int { return len(ms) }
+
+func (ms modelPointSums) block(d *Data, lo, hi int, s []float64) {
+	for i := lo; i < hi; i++ {
+		if w := d.W(i); w > 0 {
+			c := d.Customer(i)
+			for k, m := range ms {
+				s[k] += w * m.logLik(c)
 			}
-			s := 0.0
-			for i := lo; i < hi; i++ {
-				if w := d.W(i); w > 0 {
-					s += w * logLik(d.Customer(i))
-				}
+		}
+	}
+}
+
+// sameShift reports whether the models are all BG/NBD or all MBG/NBD.
+func sameShift(ms []bgfModel) bool {
+	for _, m := range ms {
+		if m.shift != ms[0].shift {
+			return false
+		}
+	}
+	return true
+}
+
+// bgfPointSums is bgfModel.logLik at several points over the rows of a
+// sorted pattern table, which repeat x (and t_x) in runs:
+//
+//	ℓ = ln Γ(r+x)/Γ(r) + r ln α + ln Γ(b+x')/Γ(b) − ln Γ(a+b+x')/Γ(a+b)
+//	    + ln[(α+T)^−(r+x) + 1{x' > 0} a/(b+x'−1) (α+t_x)^−(r+x)],   x' = x + shift,
+//
+// with the terms of x alone (the log-gamma ratios and the dropout term)
+// kept per point while x repeats, and ln(α+T), ln(α+t_x) taken once per
+// distinct α of the points (ln(α+t_x) kept while t_x repeats): the same
+// operations in the same order as logLik, so the same values
+// (TestBGFPointSums), with a fraction of the logarithms.
+type bgfPointSums struct {
+	ms      []bgfModel
+	alphas  []float64 // the distinct α
+	alphaOf []int     // ms[k].alpha = alphas[alphaOf[k]]
+}
+
+func newBGFPointSums(ms []bgfModel) *bgfPointSums {
+	b := &bgfPointSums{ms: ms, alphaOf: make([]int, len(ms))}
+	for k, m := range ms {
+		j := 0
+		for j < len(b.alphas) && math.Float64bits(b.alphas[j]) != math.Float64bits(m.alpha) {
+			j++
+		}
+		if j == len(b.alphas) {
+			b.alphas = append(b.alphas, m.alpha)
+		}
+		b.alphaOf[k] = j
+	}
+	return b
+}
+
+func (b *bgfPointSums) points() int { return len(b.ms) }
+
+func (b *bgfPointSums) block(d *Data, lo, hi int, s []float64) {
+	K := len(b.ms)
+	ll := make([]float64, K)
+	lc := make([]float64, K)
+	lT := make([]float64, len(b.alphas))
+	lTx := make([]float64, len(b.alphas))
+	lastX, lastTx := math.NaN(), math.NaN()
+	drop := false
+	for i := lo; i < hi; i++ {
+		w := d.W(i)
+		if !(w > 0) {
+			continue
+		}
+		c := Customer{Frequency: d.Frequency[i], Recency: d.Recency[i], T: d.T[i]}
+		if !ValidHistory(c) {
+			for k := range s {
+				s[k] += w * math.NaN()
 			}
-			return s
-		}), nil
+			continue
+		}
+		x, T := c.Frequency, c.T
+		if x != lastX {
+			for k, m := range b.ms {
+				ll[k] = lnGammaRatio(m.r, x) + m.r*math.Log(m.alpha) +
+					lnGammaRatio(m.b, x+m.shift) - lnGammaRatio(m.a+m.b, x+m.shift)
+				drop, lc[k] = m.dropTerm(x) // drop is x+shift > 0, the same at every point
+			}
+			lastX = x
+		}
+		for j, alpha := range b.alphas {
+			lT[j] = math.Log(alpha + T)
+		}
+		if !drop {
+			for k, m := range b.ms {
+				C := m.r + x
+				l3 := -C * lT[b.alphaOf[k]]
+				s[k] += w * (ll[k] + l3)
+			}
+			continue
+		}
+		if tx := bgfRecency(c); tx != lastTx {
+			for j, alpha := range b.alphas {
+				lTx[j] = math.Log(alpha + tx)
+			}
+			lastTx = tx
+		}
+		for k, m := range b.ms {
+			C := m.r + x
+			a := b.alphaOf[k]
+			l3 := -C * lT[a]
+			l4 := lc[k] - C*lTx[a]
+			s[k] += w * (ll[k] + logAddExp(l3, l4))
+		}
+	}
+}
+
+// paretoPointSums is FittedParetoNBD.LogLikelihood at several points over
+// the rows of a sorted pattern table (see paretoAlive):
+//
+//	ℓ = ln Γ(r+x) − ln Γ(r) + r ln α + s ln β + ln(e^(l1) + e^(l2)),
+//
+// with l1 kept per point while (x, t_x) repeats, l2 per point and (x, T)
+// seen in the block, and the terms before the last per point while x
+// repeats: the same operations as LogLikelihood, so the same values
+// (TestParetoPointSums), with a fraction of the J integrals and
+// log-gammas.
+type paretoPointSums struct {
+	fs []*FittedParetoNBD
+	// per point: ln Γ(r), r ln α, s ln β, ln s
+	lgR, rLogA, sLogB, logS []float64
+}
+
+func newParetoPointSums(fs []*FittedParetoNBD) *paretoPointSums {
+	p := &paretoPointSums{fs: fs}
+	for _, m := range fs {
+		p.lgR = append(p.lgR, lgamma(m.R))
+		p.rLogA = append(p.rLogA, m.R*math.Log(m.Alpha))
+		p.sLogB = append(p.sLogB, m.S*math.Log(m.Beta))
+		p.logS = append(p.logS, math.Log(m.S))
+	}
+	return p
+}
+
+func (p *paretoPointSums) points() int { return len(p.fs) }
+
+func (p *paretoPointSums) block(d *Data, lo, hi int, s []float64) {
+	K := len(p.fs)
+	l1 := make([]float64, K)
+	pre := make([]float64, K)
+	var l2 []float64 // (x, T) number j's at l2[j·K:(j+1)·K]
+	var seen xtIndex
+	lastX, lastTx, preX := math.NaN(), math.NaN(), math.NaN()
+	for i := lo; i < hi; i++ {
+		w := d.W(i)
+		if !(w > 0) {
+			continue
+		}
+		c := Customer{Frequency: d.Frequency[i], Recency: d.Recency[i], T: d.T[i]}
+		if !ValidHistory(c) {
+			for k := range s {
+				s[k] += w * math.NaN()
+			}
+			continue
+		}
+		x, T := c.Frequency, c.T
+		tx := pnbdRecency(x, c.Recency, T)
+		if x != lastX || tx != lastTx {
+			for k, m := range p.fs {
+				a, cc := m.R+x, m.R+m.S+x
+				l1[k] = p.logS[k] + paretoLogJ(a, m.S+1, cc, m.Alpha, m.Beta, tx, nil)
+			}
+			lastX, lastTx = x, tx
+		}
+		j, found := seen.index(x, T)
+		if !found {
+			for _, m := range p.fs {
+				a, cc := m.R+x, m.R+m.S+x
+				l2 = append(l2, math.Log(a)+paretoLogJ(a+1, m.S, cc, m.Alpha, m.Beta, T, nil))
+			}
+		}
+		if x != preX {
+			for k, m := range p.fs {
+				pre[k] = lgamma(m.R+x) - p.lgR[k] + p.rLogA[k] + p.sLogB[k]
+			}
+			preX = x
+		}
+		l2j := l2[j*K : (j+1)*K]
+		for k := range s {
+			s[k] += w * (pre[k] + logAddExp(l1[k], l2j[k]))
+		}
 	}
 }
 
 // differencedInformation returns the observed information of the
 // log-parameters by central differences of the total log-likelihood
-// (see logParameterCovariance).
-func differencedInformation(theta []float64, totalAt func(p []float64) (float64, error)) (*mat.SymDense, error) {
+// (see logParameterCovariance): totalsAt gives the totals at every
+// distinct shifted point at once, and the error is that of the first
+// point, in the order the differences take them, that is not a model or
+// whose total is not finite.
+func differencedInformation(theta []float64, totalsAt func(ps [][]float64) ([]float64, []error)) (*mat.SymDense, error) {
 	k := len(theta)
 	const h = 1e-4
-	totals := map[[2][2]int]float64{} // by the shifted indices and steps
-	total := func(key [2][2]int) (float64, error) {
-		if v, ok := totals[key]; ok {
-			return v, nil
-		}
-		p := make([]float64, k)
-		copy(p, theta)
-		for _, s := range key {
-			p[s[0]] += float64(s[1]) * h
-		}
-		for i := range p {
-			p[i] = math.Exp(p[i])
-		}
-		v, err := totalAt(p)
-		if err != nil {
-			return 0, err
-		}
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return 0, fmt.Errorf("the log-likelihood near the estimate is %v", v)
-		}
-		totals[key] = v
-		return v, nil
-	}
-	at := func(i, si, j, sj int) (float64, error) {
+	// key names a point by its shifted indices and steps.
+	key := func(i, si, j, sj int) [2][2]int {
 		if i == j {
 			// Both steps on one parameter: a shift of si+sj steps (±2, or
 			// none: the centre, shared by every i).
 			if si+sj == 0 {
 				i = 0
 			}
-			return total([2][2]int{{i, si + sj}, {i, 0}})
+			return [2][2]int{{i, si + sj}, {i, 0}}
 		}
-		return total([2][2]int{{i, si}, {j, sj}})
+		return [2][2]int{{i, si}, {j, sj}}
+	}
+	corners := [4][2]int{{1, 1}, {1, -1}, {-1, 1}, {-1, -1}}
+	index := map[[2][2]int]int{}
+	var ps [][]float64
+	for i := 0; i < k; i++ {
+		for j := i; j < k; j++ {
+			for _, s := range corners {
+				kk := key(i, s[0], j, s[1])
+				if _, ok := index[kk]; ok {
+					continue
+				}
+				index[kk] = len(ps)
+				p := make([]float64, k)
+				copy(p, theta)
+				for _, s := range kk {
+					p[s[0]] += float64(s[1]) * h
+				}
+				for i := range p {
+					p[i] = math.Exp(p[i])
+				}
+				ps = append(ps, p)
+			}
+		}
+	}
+	totals, errs := totalsAt(ps)
+	for n, v := range totals {
+		err := errs[n]
+		if err == nil && (math.IsNaN(v) || math.IsInf(v, 0)) {
+			err = fmt.Errorf("the log-likelihood near the estimate is %v", v)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("prediction intervals: observed information: %w", err)
+		}
 	}
 	info := mat.NewSymDense(k, nil)
 	for i := 0; i < k; i++ {
 		for j := i; j < k; j++ {
 			var v [4]float64
-			for n, s := range [4][2]int{{1, 1}, {1, -1}, {-1, 1}, {-1, -1}} {
-				var err error
-				if v[n], err = at(i, s[0], j, s[1]); err != nil {
-					return nil, fmt.Errorf("prediction intervals: observed information: %w", err)
-				}
+			for n, s := range corners {
+				v[n] = totals[index[key(i, s[0], j, s[1])]]
 			}
 			info.SetSym(i, j, -(v[0]-v[1]-v[2]+v[3])/(4*h*h))
 		}
@@ -456,11 +724,12 @@ func mix(out []*PurchaseIntervals, draws []predictiveModel, d *Data, horizons []
 	}
 	errs := make([]error, chunks)
 	share := 1 / float64(len(draws))
+	alives := newDrawAlives(draws, d)
 	parallelSum(n, 0, nil, func(lo, hi int, _ []float64) float64 {
 		c := lo / chunkSize
 		alive := make([]float64, (hi-lo)*len(draws)) // row-major
-		for k, m := range draws {
-			if err := drawAlive(m, d, lo, hi, alive[k:], len(draws)); err != nil {
+		for k := range draws {
+			if err := alives.draw(k, lo, hi, alive[k:], len(draws)); err != nil {
 				errs[c] = err
 				return 0
 			}
@@ -602,19 +871,26 @@ type aliveOnly interface {
 
 // drawAlive sets the P(alive at T) under draw m of the rows [lo, hi), row
 // i's at alive[(i−lo)·stride]; the error names the first row whose value
-// is not a probability.
+// is not a probability. (mix goes through drawAlives, which gives the
+// BG/NBD family's the same values from tables shared by the blocks.)
 func drawAlive(m predictiveModel, d *Data, lo, hi int, alive []float64, stride int) error {
-	ao, direct := m.(aliveOnly)
-	var pareto *paretoAlive
-	if pp, ok := m.(paretoPredictive); ok {
-		pareto = newParetoAlive(pp.f)
+	var at func(c Customer) float64 // of x, t_x and T alone
+	switch m := m.(type) {
+	case paretoPredictive:
+		at = newParetoAlive(m.f).at
+	case bgnbdPredictive:
+		at = newBGFAlive(m.f.model()).at
+	case mbgnbdPredictive:
+		at = newBGFAlive(m.f.model()).at
 	}
+	ao, direct := m.(aliveOnly)
 	for i := lo; i < hi; i++ {
-		c := d.Customer(i)
+		var c Customer
 		var a float64
-		if pareto != nil {
-			a = pareto.at(c)
-		} else if direct {
+		if at != nil {
+			c = Customer{Frequency: d.Frequency[i], Recency: d.Recency[i], T: d.T[i]}
+			a = at(c)
+		} else if c = d.Customer(i); direct {
 			a = ao.aliveAt(c)
 		} else {
 			var err error
@@ -633,106 +909,225 @@ func drawAlive(m predictiveModel, d *Data, lo, hi int, alive []float64, stride i
 	return nil
 }
 
+// drawAlives sets the rows' P(alive at T) under every draw, as drawAlive
+// does, with what the draws' BG/NBD-family P(alive) share across blocks
+// found once: every row's number of its distinct (t_x, T) (t_x = 0 without
+// repeat purchases), and per such draw ln(1 + (T−t_x)/(α+t_x)) per number
+// (about a tenth as many as rows on a pattern table, where (t_x, T) recurs
+// across x), so that a row's P(alive) is
+//
+//	1/(1 + e^v),   v = ln(a/(b+x'−1)) + (r+x) · ln(1 + (T−t_x)/(α+t_x))
+//
+// from its tables: the same operations as bgfModel.alive, so the same
+// values (TestDrawAlivesEqualDrawAlive).
+type drawAlives struct {
+	draws []predictiveModel
+	d     *Data
+	pair  []int32     // per row, its (t_x, T) number, −1 for an invalid history
+	odds  [][]float64 // per draw of the BG/NBD family, ln(1 + (T−t_x)/(α+t_x)) per (t_x, T) number
+}
+
+// newDrawAlives prepares the tables of draws on d (the draws' tables in
+// parallel).
+func newDrawAlives(draws []predictiveModel, d *Data) *drawAlives {
+	da := &drawAlives{draws: draws, d: d, odds: make([][]float64, len(draws))}
+	var bgf []int // the draws of the BG/NBD family
+	for k, m := range draws {
+		if _, ok := bgfOf(m); ok {
+			bgf = append(bgf, k)
+		}
+	}
+	if len(bgf) == 0 {
+		return da
+	}
+	var pairs xtIndex
+	da.pair = make([]int32, d.Len())
+	for i := range da.pair {
+		c := Customer{Frequency: d.Frequency[i], Recency: d.Recency[i], T: d.T[i]}
+		if !ValidHistory(c) {
+			da.pair[i] = -1
+			continue
+		}
+		j, _ := pairs.index(bgfRecency(c), c.T)
+		da.pair[i] = int32(j)
+	}
+	forEachParallel(len(bgf), func(n int) {
+		m, _ := bgfOf(draws[bgf[n]])
+		odds := make([]float64, len(pairs.keys))
+		for j, key := range pairs.keys {
+			tx, T := key[0], key[1]
+			odds[j] = math.Log1p((T - tx) / (m.alpha + tx))
+		}
+		da.odds[bgf[n]] = odds
+	})
+	return da
+}
+
+// bgfOf returns the bgfModel of a draw of the BG/NBD family.
+func bgfOf(m predictiveModel) (bgfModel, bool) {
+	switch m := m.(type) {
+	case bgnbdPredictive:
+		return m.f.model(), true
+	case mbgnbdPredictive:
+		return m.f.model(), true
+	}
+	return bgfModel{}, false
+}
+
+// draw sets the P(alive at T) under draw k of the rows [lo, hi), row i's
+// at alive[(i−lo)·stride]; the error names the first row whose value is
+// not a probability.
+func (da *drawAlives) draw(k, lo, hi int, alive []float64, stride int) error {
+	odds := da.odds[k]
+	if odds == nil {
+		return drawAlive(da.draws[k], da.d, lo, hi, alive, stride)
+	}
+	m, _ := bgfOf(da.draws[k])
+	d := da.d
+	lastX, lc, drop := math.NaN(), 0.0, false
+	for i := lo; i < hi; i++ {
+		x := d.Frequency[i]
+		a := math.NaN()
+		if j := da.pair[i]; j >= 0 {
+			if x != lastX {
+				drop, lc = m.dropTerm(x)
+				lastX = x
+			}
+			v := math.Inf(-1) // logOddsDeadWith's
+			if drop {
+				v = lc + (m.r+x)*odds[j]
+			}
+			a = 1 / (1 + math.Exp(v))
+		}
+		if a > 1 && a < 1+1e-12 { // rounding in P(alive)'s closed form
+			a = 1
+		}
+		if !(a >= 0 && a <= 1) {
+			return fmt.Errorf("prediction intervals: P(alive) = %v for the history x=%v, t_x=%v, T=%v", a, x, d.Recency[i], d.T[i])
+		}
+		alive[(i-lo)*stride] = a
+	}
+	return nil
+}
+
+// bgfAlive is bgfModel.alive over the sorted rows of a pattern table,
+// which repeat x in runs:
+//
+//	P(alive) = 1/(1 + e^v),   v = ln(a/(b+x'−1)) + (r+x) ln(1 + (T−t_x)/(α+t_x)),   x' = x + shift
+//
+// (v = −∞ when x' = 0), with the dropout term of x alone kept while x
+// repeats: the same operations as alive, so the same values
+// (TestBGFAliveEqualsAlive), with two logarithms fewer a row.
+type bgfAlive struct {
+	m         bgfModel
+	lastX, lc float64
+	drop      bool
+}
+
+func newBGFAlive(m bgfModel) *bgfAlive { return &bgfAlive{m: m, lastX: math.NaN()} }
+
+func (b *bgfAlive) at(c Customer) float64 {
+	if !ValidHistory(c) {
+		return math.NaN()
+	}
+	if c.Frequency != b.lastX {
+		b.drop, b.lc = b.m.dropTerm(c.Frequency)
+		b.lastX = c.Frequency
+	}
+	return 1 / (1 + math.Exp(b.m.logOddsDeadWith(b.drop, b.lc, c)))
+}
+
 // paretoAlive is FittedParetoNBD.ProbabilityAlive over the sorted rows of
 // a pattern table, which repeat (x, t_x) in runs and (x, T) often:
 //
-//	P(alive) = e^(la − ln(e^(l1) + e^(l2))),   la = −(r+x) ln(α+T) − s ln(β+T),
+//	P(alive) = e^(min(0, la − ln(e^(l1) + e^(l2)))),   la = −(r+x) ln(α+T) − s ln(β+T),
 //	l1 = ln s + ln J(r+x, s+1; t_x),   l2 = ln(r+x) + ln J(r+x+1, s; T)
 //
 // (see customerLogLik), with l1 kept from the previous row while (x, t_x)
-// repeats and l2 kept per (x, T): the same operations as ProbabilityAlive,
-// so the same values, with a fraction of the J integrals.
+// repeats and l2 and la kept per (x, T): the same operations as
+// ProbabilityAlive, so the same values (TestParetoAliveEqualsProbabilityAlive),
+// with a fraction of the J integrals and logarithms.
 type paretoAlive struct {
-	f          *FittedParetoNBD
-	lastX, lTx float64
-	l1         float64
-	l2         map[[2]float64]float64
+	f              *FittedParetoNBD
+	logS           float64
+	lastX, lTx, l1 float64
+	seen           xtIndex
+	byXT           [][2]float64 // l2 and la of the (x, T) numbered j by seen
 }
 
 func newParetoAlive(f *FittedParetoNBD) *paretoAlive {
-	return &paretoAlive{f: f, lastX: math.NaN(), l2: map[[2]float64]float64{}}
+	return &paretoAlive{f: f, logS: math.Log(f.S), lastX: math.NaN()}
 }
 
 func (pa *paretoAlive) at(c Customer) float64 {
-	l1, l2, ok := pa.terms(c)
-	if !ok {
-		return math.NaN()
-	}
-	m := pa.f
-	la := -(m.R+c.Frequency)*math.Log(m.Alpha+c.T) - m.S*math.Log(m.Beta+c.T)
-	return math.Exp(math.Min(0, la-logAddExp(l1, l2)))
-}
-
-// logLik is FittedParetoNBD.LogLikelihood with the same kept integrals.
-func (pa *paretoAlive) logLik(c Customer) float64 {
-	l1, l2, ok := pa.terms(c)
-	if !ok {
-		return math.NaN()
-	}
-	m := pa.f
-	a := m.R + c.Frequency
-	pre := lgamma(a) - lgamma(m.R) + m.R*math.Log(m.Alpha) + m.S*math.Log(m.Beta)
-	return pre + logAddExp(l1, l2)
-}
-
-// terms returns l1 and l2 of a history, ok false when it is not valid.
-func (pa *paretoAlive) terms(c Customer) (l1, l2 float64, ok bool) {
 	if !ValidHistory(c) {
-		return 0, 0, false
+		return math.NaN()
 	}
 	m := pa.f
 	x, T := c.Frequency, c.T
 	tx := pnbdRecency(x, c.Recency, T)
 	a, cc := m.R+x, m.R+m.S+x
 	if x != pa.lastX || tx != pa.lTx {
-		pa.l1 = math.Log(m.S) + paretoLogJ(a, m.S+1, cc, m.Alpha, m.Beta, tx, nil)
+		pa.l1 = pa.logS + paretoLogJ(a, m.S+1, cc, m.Alpha, m.Beta, tx, nil)
 		pa.lastX, pa.lTx = x, tx
 	}
-	key := [2]float64{x, T}
-	l2, seen := pa.l2[key]
-	if !seen {
-		l2 = math.Log(a) + paretoLogJ(a+1, m.S, cc, m.Alpha, m.Beta, T, nil)
-		pa.l2[key] = l2
+	j, found := pa.seen.index(x, T)
+	if !found {
+		l2 := math.Log(a) + paretoLogJ(a+1, m.S, cc, m.Alpha, m.Beta, T, nil)
+		la := -(m.R+x)*math.Log(m.Alpha+T) - m.S*math.Log(m.Beta+T)
+		pa.byXT = append(pa.byXT, [2]float64{l2, la})
 	}
-	return pa.l1, l2, true
+	v := pa.byXT[j]
+	return math.Exp(math.Min(0, v[1]-logAddExp(pa.l1, v[0])))
 }
 
-// bgfLogLiks is bgfModel.logLik over the sorted rows of a pattern table,
-// which repeat x in runs:
-//
-//	ℓ = ln Γ(r+x)/Γ(r) + r ln α + ln Γ(b+x')/Γ(b) − ln Γ(a+b+x')/Γ(a+b)
-//	    + ln[(α+T)^−(r+x) + 1{x' > 0} a/(b+x'−1) (α+t_x)^−(r+x)],   x' = x + shift,
-//
-// with the terms of x alone (the log-gamma ratios and the dropout term)
-// kept while x repeats: the same operations in the same order, so the
-// same values (TestBGFLogLiks), with a fraction of the log-gammas.
-type bgfLogLiks struct {
-	m             bgfModel
-	lastX, ll, lc float64
-	drop          bool
+// xtIndex numbers the distinct (x, T) it is given in order of first
+// appearance (an open-addressing hash table: a row's lookup costs a
+// fraction of a Go map's with its float keys). Keys compare as numbers,
+// so −0 and +0 are one key, as in a map.
+type xtIndex struct {
+	keys  [][2]float64
+	slots []int32 // 0: empty, j+1: keys[j]
+	shift uint    // 64 − log2(len(slots))
 }
 
-func newBGFLogLiks(m bgfModel) *bgfLogLiks { return &bgfLogLiks{m: m, lastX: math.NaN()} }
+func (t *xtIndex) index(x, T float64) (j int, found bool) {
+	if 2*(len(t.keys)+1) > len(t.slots) {
+		t.grow()
+	}
+	mask := len(t.slots) - 1
+	for h := t.hash(x, T); ; h = (h + 1) & mask {
+		s := t.slots[h]
+		if s == 0 {
+			t.keys = append(t.keys, [2]float64{x, T})
+			t.slots[h] = int32(len(t.keys))
+			return len(t.keys) - 1, false
+		}
+		if k := t.keys[s-1]; k[0] == x && k[1] == T {
+			return int(s - 1), true
+		}
+	}
+}
 
-func (b *bgfLogLiks) logLik(c Customer) float64 {
-	if !ValidHistory(c) {
-		return math.NaN()
+// hash mixes the bits of x and T (−0 read as +0) into a slot number.
+func (t *xtIndex) hash(x, T float64) int {
+	v := math.Float64bits(x+0)*0x9e3779b97f4a7c15 ^ math.Float64bits(T+0)*0xc2b2ae3d27d4eb4f
+	return int((v ^ v>>29) * 0xbf58476d1ce4e5b9 >> t.shift)
+}
+
+// grow doubles the table (to 64 slots at first) and re-inserts the keys.
+func (t *xtIndex) grow() {
+	size := max(64, 2*len(t.slots))
+	t.slots = make([]int32, size)
+	t.shift = uint(64 - bits.TrailingZeros(uint(size)))
+	mask := size - 1
+	for j, k := range t.keys {
+		h := t.hash(k[0], k[1])
+		for t.slots[h] != 0 {
+			h = (h + 1) & mask
+		}
+		t.slots[h] = int32(j + 1)
 	}
-	m := b.m
-	x, T := c.Frequency, c.T
-	if x != b.lastX {
-		b.ll = lnGammaRatio(m.r, x) + m.r*math.Log(m.alpha) +
-			lnGammaRatio(m.b, x+m.shift) - lnGammaRatio(m.a+m.b, x+m.shift)
-		b.drop, b.lc = m.dropTerm(x)
-		b.lastX = x
-	}
-	C := m.r + x
-	l3 := -C * math.Log(m.alpha+T)
-	if b.drop {
-		l4 := b.lc - C*math.Log(m.alpha+bgfRecency(c))
-		return b.ll + logAddExp(l3, l4)
-	}
-	return b.ll + l3
 }
 
 // futurePMF returns P'(X(t) = y) for y = 0, 1, … until the mass left is

@@ -190,24 +190,3 @@ func prefixSums(p []float64) []float64 {
 	}
 	return out
 }
-
-// TestParetoAliveEqualsProbabilityAlive checks that the pattern table's
-// P(alive) and log-likelihood with their integrals kept across rows equal
-// FittedParetoNBD.ProbabilityAlive and LogLikelihood bit for bit on sorted simulated
-// patterns (in both orientations, α < β and α > β).
-func TestParetoAliveEqualsProbabilityAlive(t *testing.T) {
-	d, _, _, _ := simulatedPatterns(t, "paretonbd", 3000, map[string]float64{"r": 0.55, "alpha": 10.6, "s": 0.61, "beta": 11.7})
-	for _, p := range [][4]float64{{0.55, 10.6, 0.61, 11.7}, {1.3, 7, 1.4, 158}, {0.8, 40, 2, 5}} {
-		f, _ := NewFittedParetoNBD(p[0], p[1], p[2], p[3])
-		pa := newParetoAlive(f)
-		for i := 0; i < d.Len(); i++ {
-			c := d.Customer(i)
-			if got, want := pa.at(c), f.ProbabilityAlive(c); got != want {
-				t.Fatalf("%v, x=%v t_x=%v T=%v: %v, ProbabilityAlive %v", p, c.Frequency, c.Recency, c.T, got, want)
-			}
-			if got, want := pa.logLik(c), f.LogLikelihood(c); got != want {
-				t.Fatalf("%v, x=%v t_x=%v T=%v: log-likelihood %v, LogLikelihood %v", p, c.Frequency, c.Recency, c.T, got, want)
-			}
-		}
-	}
-}

@@ -263,29 +263,3 @@ func TestPurchaseIntervalsAtLevel(t *testing.T) {
 		t.Error("level 1: no error")
 	}
 }
-
-// TestBGFLogLiks holds the kept-terms log-likelihood of the
-// information matrix to the models' own, bit for bit, on every row of a
-// simulated pattern table (sorted, so x repeats in runs) and on rows out
-// of order.
-func TestBGFLogLiks(t *testing.T) {
-	d, _, _, _ := simulatedPatterns(t, "bgnbd", 3000, map[string]float64{"r": 0.8, "alpha": 6, "a": 0.6, "b": 3})
-	bg, _ := NewFittedBGNBD(0.8, 6, 0.6, 3)
-	mbg, _ := NewFittedMBGNBD(0.8, 6, 0.6, 3)
-	for name, m := range map[string]bgfModel{"bgnbd": bg.model(), "mbgnbd": mbg.model()} {
-		rows := newBGFLogLiks(m)
-		order := make([]int, 0, 2*d.Len())
-		for i := range d.Len() {
-			order = append(order, i)
-		}
-		for i := d.Len() - 1; i >= 0; i -= 7 {
-			order = append(order, i)
-		}
-		for _, i := range order {
-			c := d.Customer(i)
-			if got, want := rows.logLik(c), m.logLik(c); math.Float64bits(got) != math.Float64bits(want) {
-				t.Fatalf("%s, row %d (x=%v, t_x=%v, T=%v): %v, the model's %v", name, i, c.Frequency, c.Recency, c.T, got, want)
-			}
-		}
-	}
-}
