@@ -133,9 +133,24 @@ func pnbdLogDeathSeries(y, r, alpha, s, beta, t float64) (float64, bool) {
 // pnbdRuleNodes is the smallest Gauss–Legendre rule of pnbdDistribution.
 const pnbdRuleNodes = 24
 
+// pnbdLnFactorials is how many ln y! the rules carry (the distributions of
+// the intervals rarely reach y = 1024; beyond, lgamma is called).
+const pnbdLnFactorials = 1024
+
+// pnbdStackY is how many probabilities pnbdDistribution gathers on the
+// stack before the slice it returns, of exactly their number, is made;
+// longer distributions grow on the heap.
+const pnbdStackY = 256
+
 // legendreRules holds Gauss–Legendre rules on [0, 1] with
-// pnbdRuleNodes·2^k nodes, k = 0…3, computed once per set of intervals.
-type legendreRules struct{ x, w [4][]float64 }
+// pnbdRuleNodes·2^k nodes, k = 0…3, and lnFact[y] = lgamma(y+1), the
+// ln y! of P(alive)'s negative binomial (the same bits as the lgamma call
+// of logAliveWith): computed once per set of intervals, then only read (by
+// every draw's goroutines at once).
+type legendreRules struct {
+	x, w   [4][]float64
+	lnFact []float64
+}
 
 func newLegendreRules() *legendreRules {
 	var lr legendreRules
@@ -144,15 +159,20 @@ func newLegendreRules() *legendreRules {
 		lr.x[k], lr.w[k] = make([]float64, n), make([]float64, n)
 		quad.Legendre{}.FixedLocations(lr.x[k], lr.w[k], 0, 1)
 	}
+	lr.lnFact = make([]float64, pnbdLnFactorials)
+	for y := range lr.lnFact {
+		lr.lnFact[y] = lgamma(float64(y) + 1)
+	}
 	return &lr
 }
 
-// pnbdNodeTerms returns, per node of rule k, the log of the weighted
-// integrand at y = 0 and the factor ν of each further y (see above).
-func (m *FittedParetoNBD) pnbdNodeTerms(lr *legendreRules, k int, t float64) (base, ratio []float64) {
+// pnbdNodeTerms sets, per node of rule k, the log of the weighted
+// integrand at y = 0 (base) and the factor ν of each further y (ratio, see
+// above); base and ratio have the rule's length.
+func (m *FittedParetoNBD) pnbdNodeTerms(lr *legendreRules, k int, t float64, base, ratio []float64) {
 	r, alpha, s, beta := m.R, m.Alpha, m.S, m.Beta
 	x, w := lr.x[k], lr.w[k]
-	base, ratio = make([]float64, len(x)), make([]float64, len(x))
+	base, ratio = base[:len(x)], ratio[:len(x)]
 	if alpha <= beta {
 		top := t / (alpha + t)
 		for i := range x {
@@ -160,7 +180,7 @@ func (m *FittedParetoNBD) pnbdNodeTerms(lr *legendreRules, k int, t float64) (ba
 			base[i] = math.Exp(math.Log(w[i]*top*s*alpha/(beta+(alpha-beta)*v)) + (r+s-1)*math.Log1p(-v) - s*math.Log1p((alpha-beta)*v/beta))
 			ratio[i] = v
 		}
-		return base, ratio
+		return
 	}
 	top := t / (beta + t)
 	for i := range x {
@@ -169,46 +189,96 @@ func (m *FittedParetoNBD) pnbdNodeTerms(lr *legendreRules, k int, t float64) (ba
 		base[i] = math.Exp(math.Log(w[i]*top*s) + (s-1)*math.Log1p(-u) + r*math.Log(alpha*(1-u)/den))
 		ratio[i] = beta * u / den
 	}
-	return base, ratio
+}
+
+// pnbdAliveTerms holds the parts of logAliveWith(y, t) that do not depend
+// on y, for one distribution: lgamma(r) and the three log1p.
+type pnbdAliveTerms struct {
+	r, s, lgr, lta, ltb, lat float64
+	inf                      bool
+}
+
+func (m *FittedParetoNBD) aliveTerms(t float64) pnbdAliveTerms {
+	if math.IsInf(t, 1) {
+		return pnbdAliveTerms{inf: true}
+	}
+	r, alpha, s, beta := m.R, m.Alpha, m.S, m.Beta
+	return pnbdAliveTerms{r: r, s: s, lgr: lgamma(r), lta: math.Log1p(t / alpha), ltb: math.Log1p(t / beta), lat: math.Log1p(alpha / t)}
+}
+
+// logAlive is logAliveWith(x, t) by the same operations in the same order,
+// the y-free parts taken from a and lgamma(x+1) from lnFact.
+func (a *pnbdAliveTerms) logAlive(x, lnFact float64) float64 {
+	if a.inf {
+		return math.Inf(-1)
+	}
+	alive := lgamma(a.r+x) - a.lgr - lnFact - a.r*a.lta - a.s*a.ltb
+	if x > 0 {
+		alive -= x * a.lat
+	}
+	return alive
 }
 
 // pnbdDistribution returns P(X(t) = y) for y = 0, 1, … until the mass
-// left is below tail (or maxY), for t > 0 finite (see above).
+// left is below tail (or maxY), for t > 0 finite (see above), in a slice
+// of exactly their number (it is kept per history and draw). The node
+// terms of the first pair of rules and the first pnbdStackY probabilities
+// are gathered on the stack.
 func (m *FittedParetoNBD) pnbdDistribution(lr *legendreRules, t, tail float64, maxY int) []float64 {
+	var nodes [2 * (pnbdRuleNodes + 2*pnbdRuleNodes)]float64 // base and ratio of rules 0 and 1
+	var buf [pnbdStackY]float64
 	for k := 0; k+1 < len(lr.x); k++ {
-		if out, ok := m.pnbdDistributionWith(lr, k, t, tail, maxY); ok {
-			return out
+		scratch := nodes[:]
+		if n := 2 * (len(lr.x[k]) + len(lr.x[k+1])); n > len(scratch) {
+			scratch = make([]float64, n)
+		}
+		if out, ok := m.pnbdDistributionWith(lr, k, t, tail, maxY, scratch, buf[:0]); ok {
+			return append(make([]float64, 0, len(out)), out...)
 		}
 	}
-	var out []float64
+	out := buf[:0]
 	cum := 0.0
 	for y := 0; y <= maxY && cum < 1-tail; y++ {
 		p := m.ProbabilityOfPurchases(y, t)
 		out = append(out, p)
 		cum += p
 	}
-	return out
+	return append(make([]float64, 0, len(out)), out...)
 }
 
-// pnbdDistributionWith is pnbdDistribution by the rules k and k+1; it
-// reports false when they disagree.
-func (m *FittedParetoNBD) pnbdDistributionWith(lr *legendreRules, k int, t, tail float64, maxY int) ([]float64, bool) {
-	b1, q1 := m.pnbdNodeTerms(lr, k, t)
-	b2, q2 := m.pnbdNodeTerms(lr, k+1, t)
-	var out []float64
+// pnbdDistributionWith is pnbdDistribution by the rules k and k+1,
+// appended to out; it reports false when they disagree. scratch holds the
+// two rules' node terms (twice their nodes).
+func (m *FittedParetoNBD) pnbdDistributionWith(lr *legendreRules, k int, t, tail float64, maxY int, scratch, out []float64) ([]float64, bool) {
+	n1, n2 := len(lr.x[k]), len(lr.x[k+1])
+	b1, q1 := scratch[:n1], scratch[n1:2*n1]
+	b2, q2 := scratch[2*n1:2*n1+n2], scratch[2*n1+n2:2*(n1+n2)]
+	m.pnbdNodeTerms(lr, k, t, b1, q1)
+	m.pnbdNodeTerms(lr, k+1, t, b2, q2)
+	b1, b2 = b1[:len(q1)], b2[:len(q2)] // one bounds check per rule
+	at := m.aliveTerms(t)
 	cum := 0.0
 	for y := 0; y <= maxY && cum < 1-tail; y++ {
 		yf := float64(y)
+		// The factor of the next y, q·(r+y)/(y+1), as first written: the
+		// product, then the quotient.
+		ry, y1 := m.R+yf, yf+1
 		d1, d2 := 0.0, 0.0
-		for i := range b1 {
+		for i, q := range q1 {
 			d1 += b1[i]
-			b1[i] *= q1[i] * (m.R + yf) / (yf + 1)
+			b1[i] *= q * ry / y1
 		}
-		for i := range b2 {
+		for i, q := range q2 {
 			d2 += b2[i]
-			b2[i] *= q2[i] * (m.R + yf) / (yf + 1)
+			b2[i] *= q * ry / y1
 		}
-		alive := math.Exp(m.logAliveWith(yf, t))
+		lnFact := 0.0
+		if y < len(lr.lnFact) {
+			lnFact = lr.lnFact[y]
+		} else {
+			lnFact = lgamma(yf + 1)
+		}
+		alive := math.Exp(at.logAlive(yf, lnFact))
 		if math.Abs(d1-d2) > 1e-10*(alive+d2)+1e-15 || !(d2 >= 0) {
 			return nil, false
 		}
