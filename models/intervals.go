@@ -93,8 +93,14 @@ func (m bgnbdPredictive) with(p []float64) (predictiveModel, error) {
 }
 func (m bgnbdPredictive) logLik(c Customer) float64 { return m.f.LogLikelihood(c) }
 func (m bgnbdPredictive) future(c Customer) (float64, interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
-	next, err := NewFittedBGNBD(m.f.R+c.Frequency, m.f.Alpha+c.T, m.f.A, m.f.B+c.Frequency)
+	next, err := m.futureModel(c)
 	return m.f.ProbabilityAlive(c), next, err
+}
+
+// futureModel is future without P(alive at T): the BG/NBD at the updated
+// parameters.
+func (m bgnbdPredictive) futureModel(c Customer) (interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
+	return newBGFFuture(m.f.R+c.Frequency, m.f.Alpha+c.T, m.f.A, m.f.B+c.Frequency)
 }
 func (m bgnbdPredictive) aliveAt(c Customer) float64 { return m.f.ProbabilityAlive(c) }
 
@@ -107,10 +113,37 @@ func (m mbgnbdPredictive) with(p []float64) (predictiveModel, error) {
 }
 func (m mbgnbdPredictive) logLik(c Customer) float64 { return m.f.LogLikelihood(c) }
 func (m mbgnbdPredictive) future(c Customer) (float64, interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
-	// Alive at T, the customer survived x+1 dropout chances; the future has
-	// no chance at T itself (no purchase there): a BG/NBD process.
-	next, err := NewFittedBGNBD(m.f.R+c.Frequency, m.f.Alpha+c.T, m.f.A, m.f.B+c.Frequency+1)
+	next, err := m.futureModel(c)
 	return m.f.ProbabilityAlive(c), next, err
+}
+
+// futureModel is future without P(alive at T). Alive at T, the customer
+// survived x+1 dropout chances; the future has no chance at T itself (no
+// purchase there): a BG/NBD process.
+func (m mbgnbdPredictive) futureModel(c Customer) (interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
+	return newBGFFuture(m.f.R+c.Frequency, m.f.Alpha+c.T, m.f.A, m.f.B+c.Frequency+1)
+}
+
+// bgfFuture is the BG/NBD of a customer's purchases after T, as
+// NewFittedBGNBD would give it (the same pmf and distribution) without the
+// fit result that the intervals never read: one per (x, T) group and draw.
+type bgfFuture struct{ m bgfModel }
+
+// newBGFFuture checks the parameters as NewFittedBGNBD does (the same
+// error) and returns the BG/NBD (shift 0) at them.
+func newBGFFuture(r, alpha, a, b float64) (bgfFuture, error) {
+	if err := checkBGFParams("bgnbd", r, alpha, a, b); err != nil {
+		return bgfFuture{}, err
+	}
+	return bgfFuture{bgfModel{r, alpha, a, b, 0}}, nil
+}
+
+// ProbabilityOfPurchases is FittedBGNBD.ProbabilityOfPurchases.
+func (f bgfFuture) ProbabilityOfPurchases(y int, t float64) float64 { return f.m.pmf(y, t) }
+
+// distribution gives futurePMF the whole distribution at once.
+func (f bgfFuture) distribution(t float64) ([]float64, bool) {
+	return f.m.distribution(t, pmfTailMass, maxPurchasesInInterval)
 }
 func (m mbgnbdPredictive) aliveAt(c Customer) float64 { return m.f.ProbabilityAlive(c) }
 
@@ -128,11 +161,36 @@ func (m paretoPredictive) with(p []float64) (predictiveModel, error) {
 }
 func (m paretoPredictive) logLik(c Customer) float64 { return m.f.LogLikelihood(c) }
 func (m paretoPredictive) future(c Customer) (float64, interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
-	next, err := NewFittedParetoNBD(m.f.R+c.Frequency, m.f.Alpha+c.T, m.f.S, m.f.Beta+c.T)
+	next, err := m.futureModel(c)
 	if err != nil {
 		return 0, nil, err
 	}
-	return m.f.ProbabilityAlive(c), paretoFuture{next, m.rules}, nil
+	return m.f.ProbabilityAlive(c), next, nil
+}
+
+// futureModel is future without P(alive at T): the Pareto/NBD at the
+// updated parameters, checked as NewFittedParetoNBD does (the same error)
+// but without the fit result that the intervals never read.
+func (m paretoPredictive) futureModel(c Customer) (interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
+	p := [4]float64{m.f.R + c.Frequency, m.f.Alpha + c.T, m.f.S, m.f.Beta + c.T}
+	for i, v := range p {
+		if !(v > 0) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("paretonbd: parameter %s=%v must be a finite number > 0", pnbdNames[i], v)
+		}
+	}
+	return paretoFuture{&FittedParetoNBD{R: p[0], Alpha: p[1], S: p[2], Beta: p[3]}, m.rules}, nil
+}
+
+// futureOf is m.future without P(alive at T), which drawFutures does not
+// need: the predictive types' futureModel, or future's model.
+func futureOf(m predictiveModel, c Customer) (interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
+	if fm, ok := m.(interface {
+		futureModel(Customer) (interface{ ProbabilityOfPurchases(int, float64) float64 }, error)
+	}); ok {
+		return fm.futureModel(c)
+	}
+	_, next, err := m.future(c)
+	return next, err
 }
 
 // paretoFuture gives futurePMF the whole distribution at once.

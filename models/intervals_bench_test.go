@@ -69,7 +69,7 @@ func BenchmarkRevenueIntervals(b *testing.B) {
 }
 
 // BenchmarkFutureDistributions computes the whole distributions of the
-// next 26 weeks (futurePMF, as drawFutures does per (x, T) group and
+// next 26 weeks (futureOf and futurePMF, as drawFutures does per (x, T) group and
 // draw) of 600 histories, x = 0…59 repeat purchases at ages T = 4…76
 // weeks, under parameters near the 1M default run's fits.
 func BenchmarkFutureDistributions(b *testing.B) {
@@ -89,7 +89,7 @@ func BenchmarkFutureDistributions(b *testing.B) {
 		b.Run(m.name, func(b *testing.B) {
 			for b.Loop() {
 				for _, c := range histories {
-					_, next, err := m.pm.future(c)
+					next, err := futureOf(m.pm, c)
 					if err != nil {
 						b.Fatal(err)
 					}

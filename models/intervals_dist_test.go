@@ -264,3 +264,64 @@ func TestBGFDistributionBits(t *testing.T) {
 		t.Error("no distribution outgrew the stack buffers")
 	}
 }
+
+// TestFutureOfMatchesFittedModels checks that futureOf, the model of the
+// future without P(alive), gives the bits of the fitted models that
+// future first returned (NewFittedBGNBD and NewFittedParetoNBD at the
+// updated parameters): the whole distribution over two horizons and
+// P(X(t) = y) term by term; that future returns it with P(alive); and that
+// parameters out of range give the constructors' errors.
+func TestFutureOfMatchesFittedModels(t *testing.T) {
+	bg, _ := NewFittedBGNBD(0.243, 4.414, 0.793, 2.426)
+	mbg, _ := NewFittedMBGNBD(0.243, 4.414, 0.793, 2.426)
+	pnbd, _ := NewFittedParetoNBD(0.55315, 10.57633, 0.60625, 11.67150)
+	lr := newLegendreRules()
+	cases := []struct {
+		name string
+		pm   predictiveModel
+		want func(c Customer) (interface{ ProbabilityOfPurchases(int, float64) float64 }, error)
+	}{
+		{"bgnbd", bgnbdPredictive{bg}, func(c Customer) (interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
+			return NewFittedBGNBD(bg.R+c.Frequency, bg.Alpha+c.T, bg.A, bg.B+c.Frequency)
+		}},
+		{"mbgnbd", mbgnbdPredictive{mbg}, func(c Customer) (interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
+			return NewFittedBGNBD(mbg.R+c.Frequency, mbg.Alpha+c.T, mbg.A, mbg.B+c.Frequency+1)
+		}},
+		{"paretonbd", paretoPredictive{pnbd, lr}, func(c Customer) (interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
+			f, err := NewFittedParetoNBD(pnbd.R+c.Frequency, pnbd.Alpha+c.T, pnbd.S, pnbd.Beta+c.T)
+			return paretoFuture{f, lr}, err
+		}},
+	}
+	for _, tc := range cases {
+		for _, c := range pnbdGridHistories {
+			got, err := futureOf(tc.pm, c)
+			if err != nil {
+				t.Fatalf("%s %+v: %v", tc.name, c, err)
+			}
+			want, _ := tc.want(c)
+			alive, viaFuture, err := tc.pm.future(c)
+			if err != nil || alive != tc.pm.(aliveOnly).aliveAt(c) {
+				t.Errorf("%s %+v: future gives P(alive) %v (%v), aliveAt %v", tc.name, c, alive, err, tc.pm.(aliveOnly).aliveAt(c))
+			}
+			for _, horizon := range []float64{25.714285714285715, 52} {
+				g, err1 := futurePMF(got, horizon)
+				w, err2 := futurePMF(want, horizon)
+				v, err3 := futurePMF(viaFuture, horizon)
+				if err1 != nil || err2 != nil || err3 != nil || !sameBits(g, w) || !sameBits(v, w) {
+					t.Errorf("%s %+v over %v: futurePMF of futureOf (%d, %v) or future (%d, %v) differs from the fitted model's (%d, %v)", tc.name, c, horizon, len(g), err1, len(v), err3, len(w), err2)
+				}
+				for _, y := range []int{0, 1, 5} {
+					if a, b := got.ProbabilityOfPurchases(y, horizon), want.ProbabilityOfPurchases(y, horizon); math.Float64bits(a) != math.Float64bits(b) {
+						t.Errorf("%s %+v over %v: P(X = %d) = %v, fitted model %v", tc.name, c, horizon, y, a, b)
+					}
+				}
+			}
+		}
+		bad := Customer{Frequency: 1, Recency: 1, T: -1000} // α+T < 0
+		_, err := futureOf(tc.pm, bad)
+		_, wantErr := tc.want(bad)
+		if err == nil || wantErr == nil || err.Error() != wantErr.Error() {
+			t.Errorf("%s: futureOf(%+v) gives the error %v, the constructor %v", tc.name, bad, err, wantErr)
+		}
+	}
+}
