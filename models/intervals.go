@@ -634,7 +634,7 @@ type groupFuture struct {
 func drawFutures(m predictiveModel, d *Data, firsts []int, horizon float64, out []groupFuture) error {
 	for g, first := range firsts {
 		c := d.Customer(first)
-		_, next, err := m.future(c)
+		next, err := futureOf(m, c)
 		if err != nil {
 			return fmt.Errorf("prediction intervals: %w", err)
 		}
