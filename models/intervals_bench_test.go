@@ -69,9 +69,9 @@ func BenchmarkRevenueIntervals(b *testing.B) {
 }
 
 // BenchmarkFutureDistributions computes the whole distributions of the
-// next 26 weeks (futureOf and futurePMF, as drawFutures does per (x, T) group and
-// draw) of 600 histories, x = 0…59 repeat purchases at ages T = 4…76
-// weeks, under parameters near the 1M default run's fits.
+// next 26 weeks (futureOf and futurePMF, as drawFutures does per (x, T)
+// group and draw) of 600 histories, x = 0…59 repeat purchases at ages
+// T = 4…76 weeks, under parameters near the 1M default run's fits.
 func BenchmarkFutureDistributions(b *testing.B) {
 	pnbd, _ := NewFittedParetoNBD(0.2916, 7.4, 1.30, 146)
 	bg, _ := NewFittedBGNBD(0.25, 4, 0.8, 2.5)
