@@ -200,7 +200,12 @@ type paretoFuture struct {
 }
 
 func (p paretoFuture) distribution(t float64) ([]float64, bool) {
-	return p.pnbdDistribution(p.rules, t, pmfTailMass, maxPurchasesInInterval), true
+	return p.distributionCached(t, nil)
+}
+
+// distributionCached is distribution with the node logs kept in cache.
+func (p paretoFuture) distributionCached(t float64, cache *futureCache) ([]float64, bool) {
+	return p.pnbdDistributionCached(p.rules, t, pmfTailMass, maxPurchasesInInterval, cache), true
 }
 func (m paretoPredictive) aliveAt(c Customer) float64 { return m.f.ProbabilityAlive(c) }
 
@@ -796,17 +801,20 @@ func (b *bgfLogLiks) logLik(c Customer) float64 {
 // futurePMF returns P'(X(t) = y) for y = 0, 1, … until the mass left is
 // below pmfTailMass.
 func futurePMF(next interface{ ProbabilityOfPurchases(int, float64) float64 }, t float64) ([]float64, error) {
-	if whole, ok := next.(interface {
-		distribution(float64) ([]float64, bool)
-	}); ok && t > 0 && !math.IsInf(t, 1) {
-		if out, ok := whole.distribution(t); ok {
-			for y, p := range out {
-				if math.IsNaN(p) {
-					return nil, fmt.Errorf("P(X(%v) = %d) is NaN", t, y)
-				}
+	return futurePMFCached(next, t, nil)
+}
+
+// futurePMFCached is futurePMF with what the histories of one draw and
+// horizon share kept in cache (see futureCache; nil keeps nothing): the
+// same values. A cache serves one goroutine.
+func futurePMFCached(next interface{ ProbabilityOfPurchases(int, float64) float64 }, t float64, cache *futureCache) ([]float64, error) {
+	if out, ok := wholeDistribution(next, t, cache); ok {
+		for y, p := range out {
+			if math.IsNaN(p) {
+				return nil, fmt.Errorf("P(X(%v) = %d) is NaN", t, y)
 			}
-			return out, nil
 		}
+		return out, nil
 	}
 	var out []float64
 	cum := 0.0
@@ -822,6 +830,25 @@ func futurePMF(next interface{ ProbabilityOfPurchases(int, float64) float64 }, t
 		}
 	}
 	return out, nil
+}
+
+// wholeDistribution returns next's whole distribution over t > 0 finite
+// at once when it has one, and false when futurePMF goes term by term.
+func wholeDistribution(next interface{ ProbabilityOfPurchases(int, float64) float64 }, t float64, cache *futureCache) ([]float64, bool) {
+	if !(t > 0) || math.IsInf(t, 1) {
+		return nil, false
+	}
+	switch w := next.(type) {
+	case interface {
+		distributionCached(float64, *futureCache) ([]float64, bool)
+	}:
+		return w.distributionCached(t, cache)
+	case interface {
+		distribution(float64) ([]float64, bool)
+	}:
+		return w.distribution(t)
+	}
+	return nil, false
 }
 
 // conditionalPMF returns P(Y(t) = y | c) for y = 0, 1, … (see futurePMF).

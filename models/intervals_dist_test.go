@@ -182,7 +182,9 @@ var distGridHorizons = []float64{0.01, 0.5, 13, 25.714285714285715, 39, 52, 150,
 // bits of the first implementation (refPnbdDistribution) over the grid of
 // the closed-form checks, a long-lived cohort whose rules disagree (the
 // retry with more nodes and the y-by-y fallback), heavy buyers whose
-// distributions outgrow the stack buffer, and several tails.
+// distributions outgrow the stack buffer, and several tails; with and
+// without one futureCache across all of them (histories of one age share
+// its node logs, the two tails every entry).
 func TestParetoNBDDistributionBits(t *testing.T) {
 	lr := newLegendreRules()
 	params := append([][4]float64{
@@ -194,8 +196,10 @@ func TestParetoNBDDistributionBits(t *testing.T) {
 	histories := append([]Customer{
 		{Frequency: 88, Recency: 40, T: 40},
 		{Frequency: 400, Recency: 50, T: 51},
+		{Frequency: 5, Recency: 39, T: 40}, // the node logs of T = 40 again
 	}, pnbdGridHistories...)
-	retries := 0
+	retries, calls := 0, 0
+	cache := newFutureCache() // across every case: keyed by (α+T, β+T, s, t)
 	for _, p := range params {
 		for _, c := range histories {
 			next, _ := NewFittedParetoNBD(p[0]+c.Frequency, p[1]+c.T, p[2], p[3]+c.T)
@@ -209,6 +213,11 @@ func TestParetoNBDDistributionBits(t *testing.T) {
 					if !sameBits(got, want) {
 						t.Errorf("params %v, history %+v, t=%v, tail %v: %d probabilities, not the reference's %d bits", p, c, horizon, tail, len(got), len(want))
 					}
+					cached := next.pnbdDistributionCached(lr, horizon, tail, maxPurchasesInInterval, cache)
+					calls++
+					if !sameBits(cached, want) {
+						t.Errorf("params %v, history %+v, t=%v, tail %v: %d probabilities with the cache, not the reference's %d bits", p, c, horizon, tail, len(cached), len(want))
+					}
 					if len(got) > 0 && cap(got) != len(got) {
 						t.Errorf("params %v, history %+v, t=%v: capacity %d for %d probabilities", p, c, horizon, cap(got), len(got))
 					}
@@ -218,6 +227,9 @@ func TestParetoNBDDistributionBits(t *testing.T) {
 	}
 	if retries == 0 {
 		t.Error("no case needed the larger rules: the grid misses the retry")
+	}
+	if len(cache.pnbd) >= calls/2 {
+		t.Errorf("%d node logs kept for %d distributions: the cache is barely read", len(cache.pnbd), calls)
 	}
 }
 

@@ -166,18 +166,40 @@ func newLegendreRules() *legendreRules {
 	return &lr
 }
 
-// pnbdNodeTerms sets, per node of rule k, the log of the weighted
-// integrand at y = 0 (base) and the factor ν of each further y (ratio, see
-// above); base and ratio have the rule's length.
-func (m *FittedParetoNBD) pnbdNodeTerms(lr *legendreRules, k int, t float64, base, ratio []float64) {
-	r, alpha, s, beta := m.R, m.Alpha, m.S, m.Beta
+// pnbdNodeLogs holds, node by node (rule k's nodes, then rule k+1's), the
+// parts of the node terms that do not depend on r, for one (α, β, s, t):
+// with v = top·x, top = t/(α+t) when α ≤ β,
+//
+//	a = ln(w·top·s·α/(β+(α−β)v)), b = ln(1−v), c = ln(1+(α−β)v/β), ratio = v,
+//	base = e^(a + (r+s−1)·b − s·c),
+//
+// and with u = top·x, top = t/(β+t), den = α+(β−α)u when α > β,
+//
+//	a = ln(w·top·s), b = ln(1−u), c = ln(α(1−u)/den), ratio = βu/den,
+//	base = e^(a + (s−1)·b + r·c),
+//
+// the log of the weighted integrand at y = 0 and the factor ν of each
+// further y (see above). Histories of the same age T share α+T, β+T, s and
+// t, so a futureCache keeps them across the histories of a draw and
+// horizon; base then costs one exponential a node.
+type pnbdNodeLogs struct{ a, b, c, ratio []float64 }
+
+// newPNBDNodeLogs returns node logs of n nodes over one backing array.
+func newPNBDNodeLogs(n int) pnbdNodeLogs {
+	buf := make([]float64, 4*n)
+	return pnbdNodeLogs{buf[:n:n], buf[n : 2*n : 2*n], buf[2*n : 3*n : 3*n], buf[3*n:]}
+}
+
+// pnbdNodeLogs sets nl (from node 0) to rule k's node logs.
+func (m *FittedParetoNBD) pnbdNodeLogs(lr *legendreRules, k int, t float64, nl pnbdNodeLogs) {
+	alpha, s, beta := m.Alpha, m.S, m.Beta
 	x, w := lr.x[k], lr.w[k]
-	base, ratio = base[:len(x)], ratio[:len(x)]
+	a, b, c, ratio := nl.a[:len(x)], nl.b[:len(x)], nl.c[:len(x)], nl.ratio[:len(x)]
 	if alpha <= beta {
 		top := t / (alpha + t)
 		for i := range x {
 			v := top * x[i]
-			base[i] = math.Exp(math.Log(w[i]*top*s*alpha/(beta+(alpha-beta)*v)) + (r+s-1)*math.Log1p(-v) - s*math.Log1p((alpha-beta)*v/beta))
+			a[i], b[i], c[i] = math.Log(w[i]*top*s*alpha/(beta+(alpha-beta)*v)), math.Log1p(-v), math.Log1p((alpha-beta)*v/beta)
 			ratio[i] = v
 		}
 		return
@@ -186,9 +208,57 @@ func (m *FittedParetoNBD) pnbdNodeTerms(lr *legendreRules, k int, t float64, bas
 	for i := range x {
 		u := top * x[i]
 		den := alpha + (beta-alpha)*u
-		base[i] = math.Exp(math.Log(w[i]*top*s) + (s-1)*math.Log1p(-u) + r*math.Log(alpha*(1-u)/den))
+		a[i], b[i], c[i] = math.Log(w[i]*top*s), math.Log1p(-u), math.Log(alpha*(1-u)/den)
 		ratio[i] = beta * u / den
 	}
+}
+
+// pnbdNodeBase sets base[i] to the log-weighted integrand of node i at
+// y = 0 from its node logs (see pnbdNodeLogs), for base's nodes.
+func (m *FittedParetoNBD) pnbdNodeBase(nl pnbdNodeLogs, base []float64) {
+	r, alpha, s, beta := m.R, m.Alpha, m.S, m.Beta
+	a, b, c := nl.a[:len(base)], nl.b[:len(base)], nl.c[:len(base)]
+	if alpha <= beta {
+		for i := range base {
+			base[i] = math.Exp(a[i] + (r+s-1)*b[i] - s*c[i])
+		}
+		return
+	}
+	for i := range base {
+		base[i] = math.Exp(a[i] + (s-1)*b[i] + r*c[i])
+	}
+}
+
+// futureCache keeps, across the (x, T) histories of one draw and horizon
+// (one goroutine of drawFutures), the Pareto/NBD node logs of the first
+// pair of rules per (α, β, s, t) of the model of the future: they depend
+// on the age T, not on x. A nil *futureCache keeps nothing.
+type futureCache struct {
+	pnbd map[[4]float64]pnbdNodeLogs
+}
+
+// newFutureCache returns an empty cache for one goroutine.
+func newFutureCache() *futureCache {
+	return &futureCache{pnbd: map[[4]float64]pnbdNodeLogs{}}
+}
+
+// pnbdNodeLogsOf returns the node logs of rules 0 and 1 for m and t, from
+// the cache or computed (and kept) when cache is not nil; ok is false when
+// cache is nil.
+func (m *FittedParetoNBD) pnbdNodeLogsOf(lr *legendreRules, t float64, cache *futureCache) (pnbdNodeLogs, bool) {
+	if cache == nil {
+		return pnbdNodeLogs{}, false
+	}
+	key := [4]float64{m.Alpha, m.Beta, m.S, t}
+	if nl, ok := cache.pnbd[key]; ok {
+		return nl, true
+	}
+	n0 := len(lr.x[0])
+	nl := newPNBDNodeLogs(n0 + len(lr.x[1]))
+	m.pnbdNodeLogs(lr, 0, t, nl)
+	m.pnbdNodeLogs(lr, 1, t, pnbdNodeLogs{nl.a[n0:], nl.b[n0:], nl.c[n0:], nl.ratio[n0:]})
+	cache.pnbd[key] = nl
+	return nl, true
 }
 
 // pnbdAliveTerms holds the parts of logAliveWith(y, t) that do not depend
@@ -225,14 +295,33 @@ func (a *pnbdAliveTerms) logAlive(x, lnFact float64) float64 {
 // terms of the first pair of rules and the first pnbdStackY probabilities
 // are gathered on the stack.
 func (m *FittedParetoNBD) pnbdDistribution(lr *legendreRules, t, tail float64, maxY int) []float64 {
-	var nodes [2 * (pnbdRuleNodes + 2*pnbdRuleNodes)]float64 // base and ratio of rules 0 and 1
+	return m.pnbdDistributionCached(lr, t, tail, maxY, nil)
+}
+
+// pnbdDistributionCached is pnbdDistribution with the node logs of the
+// first pair of rules from cache (see futureCache; nil: computed here).
+func (m *FittedParetoNBD) pnbdDistributionCached(lr *legendreRules, t, tail float64, maxY int, cache *futureCache) []float64 {
+	const first = pnbdRuleNodes + 2*pnbdRuleNodes // the nodes of rules 0 and 1
+	var nodes [6 * first]float64                  // node logs and base of rules 0 and 1
 	var buf [pnbdStackY]float64
 	for k := 0; k+1 < len(lr.x); k++ {
+		n1, n := len(lr.x[k]), len(lr.x[k])+len(lr.x[k+1])
 		scratch := nodes[:]
-		if n := 2 * (len(lr.x[k]) + len(lr.x[k+1])); n > len(scratch) {
-			scratch = make([]float64, n)
+		if 6*n > len(scratch) {
+			scratch = make([]float64, 6*n)
 		}
-		if out, ok := m.pnbdDistributionWith(lr, k, t, tail, maxY, scratch, buf[:0]); ok {
+		base := scratch[4*n : 5*n]
+		nl, ok := pnbdNodeLogs{}, false
+		if k == 0 {
+			nl, ok = m.pnbdNodeLogsOf(lr, t, cache)
+		}
+		if !ok {
+			nl = pnbdNodeLogs{scratch[:n], scratch[n : 2*n], scratch[2*n : 3*n], scratch[3*n : 4*n]}
+			m.pnbdNodeLogs(lr, k, t, nl)
+			m.pnbdNodeLogs(lr, k+1, t, pnbdNodeLogs{nl.a[n1:], nl.b[n1:], nl.c[n1:], nl.ratio[n1:]})
+		}
+		m.pnbdNodeBase(nl, base)
+		if out, ok := m.pnbdDistributionWith(lr, k, t, tail, maxY, base, nl.ratio[:n], buf[:0]); ok {
 			return append(make([]float64, 0, len(out)), out...)
 		}
 	}
@@ -246,15 +335,14 @@ func (m *FittedParetoNBD) pnbdDistribution(lr *legendreRules, t, tail float64, m
 	return append(make([]float64, 0, len(out)), out...)
 }
 
-// pnbdDistributionWith is pnbdDistribution by the rules k and k+1,
-// appended to out; it reports false when they disagree. scratch holds the
-// two rules' node terms (twice their nodes).
-func (m *FittedParetoNBD) pnbdDistributionWith(lr *legendreRules, k int, t, tail float64, maxY int, scratch, out []float64) ([]float64, bool) {
-	n1, n2 := len(lr.x[k]), len(lr.x[k+1])
-	b1, q1 := scratch[:n1], scratch[n1:2*n1]
-	b2, q2 := scratch[2*n1:2*n1+n2], scratch[2*n1+n2:2*(n1+n2)]
-	m.pnbdNodeTerms(lr, k, t, b1, q1)
-	m.pnbdNodeTerms(lr, k+1, t, b2, q2)
+// pnbdDistributionWith is pnbdDistribution by the rules k and k+1, whose
+// node terms at y = 0 and factors are base and ratio (rule k's nodes, then
+// rule k+1's; base is overwritten), appended to out; it reports false when
+// the rules disagree.
+func (m *FittedParetoNBD) pnbdDistributionWith(lr *legendreRules, k int, t, tail float64, maxY int, base, ratio, out []float64) ([]float64, bool) {
+	n1 := len(lr.x[k])
+	b1, q1 := base[:n1], ratio[:n1]
+	b2, q2 := base[n1:], ratio[n1:]
 	b1, b2 = b1[:len(q1)], b2[:len(q2)] // one bounds check per rule
 	at := m.aliveTerms(t)
 	cum := 0.0
