@@ -637,13 +637,14 @@ type groupFuture struct {
 // drawFutures computes every (x, T) group's future under draw m; the
 // error is the first group's.
 func drawFutures(m predictiveModel, d *Data, firsts []int, horizon float64, out []groupFuture) error {
+	cache := newFutureCache()
 	for g, first := range firsts {
 		c := d.Customer(first)
 		next, err := futureOf(m, c)
 		if err != nil {
 			return fmt.Errorf("prediction intervals: %w", err)
 		}
-		future, err := futurePMF(next, horizon)
+		future, err := futurePMFCached(next, horizon, cache)
 		if err != nil {
 			return fmt.Errorf("prediction intervals: the history x=%v, T=%v: %w", c.Frequency, c.T, err)
 		}
