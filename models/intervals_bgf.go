@@ -75,7 +75,7 @@ func (m bgfModel) distribution(t, tail float64, maxY int) ([]float64, bool) {
 			}
 			p += m.a / (m.a + m.b + mm) * prev * tailN
 		}
-		p = math.Min(p, 1)
+		p = min(p, 1) // the builtin: math.Min's value, inlined
 		out = append(out, p)
 		cum += p
 		mm := float64(n) + m.shift

@@ -370,7 +370,7 @@ func (m *FittedParetoNBD) pnbdDistributionWith(lr *legendreRules, k int, t, tail
 		if math.Abs(d1-d2) > 1e-10*(alive+d2)+1e-15 || !(d2 >= 0) {
 			return nil, false
 		}
-		p := math.Min(alive+d2, 1)
+		p := min(alive+d2, 1) // the builtin: math.Min's value, inlined
 		out = append(out, p)
 		cum += p
 	}
