@@ -233,13 +233,31 @@ func (m *FittedParetoNBD) pnbdNodeBase(nl pnbdNodeLogs, base []float64) {
 // (one goroutine of drawFutures), the Pareto/NBD node logs of the first
 // pair of rules per (α, β, s, t) of the model of the future: they depend
 // on the age T, not on x. A nil *futureCache keeps nothing.
+//
+// It also keeps lgamma(r+y), y = 0, 1, …, per r = r₀+x of P(alive)'s
+// negative binomial: histories with x purchases share it across ages.
 type futureCache struct {
-	pnbd map[[4]float64]pnbdNodeLogs
+	pnbd    map[[4]float64]pnbdNodeLogs
+	lgammaR map[float64]*[]float64
 }
 
 // newFutureCache returns an empty cache for one goroutine.
 func newFutureCache() *futureCache {
-	return &futureCache{pnbd: map[[4]float64]pnbdNodeLogs{}}
+	return &futureCache{pnbd: map[[4]float64]pnbdNodeLogs{}, lgammaR: map[float64]*[]float64{}}
+}
+
+// lgammaFrom returns the kept lgamma(r+y), y = 0, 1, … (nil when cache is
+// nil); pnbdDistributionWith extends it.
+func (cache *futureCache) lgammaFrom(r float64) *[]float64 {
+	if cache == nil {
+		return nil
+	}
+	lg, ok := cache.lgammaR[r]
+	if !ok {
+		lg = new([]float64)
+		cache.lgammaR[r] = lg
+	}
+	return lg
 }
 
 // pnbdNodeLogsOf returns the node logs of rules 0 and 1 for m and t, from
@@ -277,12 +295,13 @@ func (m *FittedParetoNBD) aliveTerms(t float64) pnbdAliveTerms {
 }
 
 // logAlive is logAliveWith(x, t) by the same operations in the same order,
-// the y-free parts taken from a and lgamma(x+1) from lnFact.
-func (a *pnbdAliveTerms) logAlive(x, lnFact float64) float64 {
+// the y-free parts taken from a, lgamma(r+x) from lgRX and lgamma(x+1)
+// from lnFact.
+func (a *pnbdAliveTerms) logAlive(x, lgRX, lnFact float64) float64 {
 	if a.inf {
 		return math.Inf(-1)
 	}
-	alive := lgamma(a.r+x) - a.lgr - lnFact - a.r*a.lta - a.s*a.ltb
+	alive := lgRX - a.lgr - lnFact - a.r*a.lta - a.s*a.ltb
 	if x > 0 {
 		alive -= x * a.lat
 	}
@@ -321,7 +340,7 @@ func (m *FittedParetoNBD) pnbdDistributionCached(lr *legendreRules, t, tail floa
 			m.pnbdNodeLogs(lr, k+1, t, pnbdNodeLogs{nl.a[n1:], nl.b[n1:], nl.c[n1:], nl.ratio[n1:]})
 		}
 		m.pnbdNodeBase(nl, base)
-		if out, ok := m.pnbdDistributionWith(lr, k, t, tail, maxY, base, nl.ratio[:n], buf[:0]); ok {
+		if out, ok := m.pnbdDistributionWith(lr, k, t, tail, maxY, base, nl.ratio[:n], buf[:0], cache.lgammaFrom(m.R)); ok {
 			return append(make([]float64, 0, len(out)), out...)
 		}
 	}
@@ -338,8 +357,9 @@ func (m *FittedParetoNBD) pnbdDistributionCached(lr *legendreRules, t, tail floa
 // pnbdDistributionWith is pnbdDistribution by the rules k and k+1, whose
 // node terms at y = 0 and factors are base and ratio (rule k's nodes, then
 // rule k+1's; base is overwritten), appended to out; it reports false when
-// the rules disagree.
-func (m *FittedParetoNBD) pnbdDistributionWith(lr *legendreRules, k int, t, tail float64, maxY int, base, ratio, out []float64) ([]float64, bool) {
+// the rules disagree. lgr, when not nil, holds lgamma(r+y) for the first
+// y and is extended by those computed here.
+func (m *FittedParetoNBD) pnbdDistributionWith(lr *legendreRules, k int, t, tail float64, maxY int, base, ratio, out []float64, lgr *[]float64) ([]float64, bool) {
 	n1 := len(lr.x[k])
 	b1, q1 := base[:n1], ratio[:n1]
 	b2, q2 := base[n1:], ratio[n1:]
@@ -366,7 +386,17 @@ func (m *FittedParetoNBD) pnbdDistributionWith(lr *legendreRules, k int, t, tail
 		} else {
 			lnFact = lgamma(yf + 1)
 		}
-		alive := math.Exp(at.logAlive(yf, lnFact))
+		var lgRX float64
+		switch {
+		case lgr != nil && y < len(*lgr):
+			lgRX = (*lgr)[y]
+		case lgr != nil && y == len(*lgr):
+			lgRX = lgamma(m.R + yf)
+			*lgr = append(*lgr, lgRX)
+		default:
+			lgRX = lgamma(m.R + yf)
+		}
+		alive := math.Exp(at.logAlive(yf, lgRX, lnFact))
 		if math.Abs(d1-d2) > 1e-10*(alive+d2)+1e-15 || !(d2 >= 0) {
 			return nil, false
 		}
