@@ -94,8 +94,14 @@ func (m bgnbdPredictive) with(p []float64) (predictiveModel, error) {
 }
 func (m bgnbdPredictive) logLik(c Customer) float64 { return m.f.LogLikelihood(c) }
 func (m bgnbdPredictive) future(c Customer) (float64, interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
-	next, err := NewFittedBGNBD(m.f.R+c.Frequency, m.f.Alpha+c.T, m.f.A, m.f.B+c.Frequency)
+	next, err := m.futureModel(c)
 	return m.f.ProbabilityAlive(c), next, err
+}
+
+// futureModel is future without P(alive at T): the BG/NBD at the updated
+// parameters.
+func (m bgnbdPredictive) futureModel(c Customer) (interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
+	return newBGFFuture(m.f.R+c.Frequency, m.f.Alpha+c.T, m.f.A, m.f.B+c.Frequency)
 }
 func (m bgnbdPredictive) aliveAt(c Customer) float64 { return m.f.ProbabilityAlive(c) }
 
@@ -108,10 +114,37 @@ func (m mbgnbdPredictive) with(p []float64) (predictiveModel, error) {
 }
 func (m mbgnbdPredictive) logLik(c Customer) float64 { return m.f.LogLikelihood(c) }
 func (m mbgnbdPredictive) future(c Customer) (float64, interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
-	// Alive at T, the customer survived x+1 dropout chances; the future has
-	// no chance at T itself (no purchase there): a BG/NBD process.
-	next, err := NewFittedBGNBD(m.f.R+c.Frequency, m.f.Alpha+c.T, m.f.A, m.f.B+c.Frequency+1)
+	next, err := m.futureModel(c)
 	return m.f.ProbabilityAlive(c), next, err
+}
+
+// futureModel is future without P(alive at T). Alive at T, the customer
+// survived x+1 dropout chances; the future has no chance at T itself (no
+// purchase there): a BG/NBD process.
+func (m mbgnbdPredictive) futureModel(c Customer) (interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
+	return newBGFFuture(m.f.R+c.Frequency, m.f.Alpha+c.T, m.f.A, m.f.B+c.Frequency+1)
+}
+
+// bgfFuture is the BG/NBD of a customer's purchases after T, as
+// NewFittedBGNBD would give it (the same pmf and distribution) without the
+// fit result that the intervals never read: one per (x, T) group and draw.
+type bgfFuture struct{ m bgfModel }
+
+// newBGFFuture checks the parameters as NewFittedBGNBD does (the same
+// error) and returns the BG/NBD (shift 0) at them.
+func newBGFFuture(r, alpha, a, b float64) (bgfFuture, error) {
+	if err := checkBGFParams("bgnbd", r, alpha, a, b); err != nil {
+		return bgfFuture{}, err
+	}
+	return bgfFuture{bgfModel{r, alpha, a, b, 0}}, nil
+}
+
+// ProbabilityOfPurchases is FittedBGNBD.ProbabilityOfPurchases.
+func (f bgfFuture) ProbabilityOfPurchases(y int, t float64) float64 { return f.m.pmf(y, t) }
+
+// distribution gives futurePMF the whole distribution at once.
+func (f bgfFuture) distribution(t float64) ([]float64, bool) {
+	return f.m.distribution(t, pmfTailMass, maxPurchasesInInterval)
 }
 func (m mbgnbdPredictive) aliveAt(c Customer) float64 { return m.f.ProbabilityAlive(c) }
 
@@ -129,11 +162,36 @@ func (m paretoPredictive) with(p []float64) (predictiveModel, error) {
 }
 func (m paretoPredictive) logLik(c Customer) float64 { return m.f.LogLikelihood(c) }
 func (m paretoPredictive) future(c Customer) (float64, interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
-	next, err := NewFittedParetoNBD(m.f.R+c.Frequency, m.f.Alpha+c.T, m.f.S, m.f.Beta+c.T)
+	next, err := m.futureModel(c)
 	if err != nil {
 		return 0, nil, err
 	}
-	return m.f.ProbabilityAlive(c), paretoFuture{next, m.rules}, nil
+	return m.f.ProbabilityAlive(c), next, nil
+}
+
+// futureModel is future without P(alive at T): the Pareto/NBD at the
+// updated parameters, checked as NewFittedParetoNBD does (the same error)
+// but without the fit result that the intervals never read.
+func (m paretoPredictive) futureModel(c Customer) (interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
+	p := [4]float64{m.f.R + c.Frequency, m.f.Alpha + c.T, m.f.S, m.f.Beta + c.T}
+	for i, v := range p {
+		if !(v > 0) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("paretonbd: parameter %s=%v must be a finite number > 0", pnbdNames[i], v)
+		}
+	}
+	return paretoFuture{&FittedParetoNBD{R: p[0], Alpha: p[1], S: p[2], Beta: p[3]}, m.rules}, nil
+}
+
+// futureOf is m.future without P(alive at T), which drawFutures does not
+// need: the predictive types' futureModel, or future's model.
+func futureOf(m predictiveModel, c Customer) (interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
+	if fm, ok := m.(interface {
+		futureModel(Customer) (interface{ ProbabilityOfPurchases(int, float64) float64 }, error)
+	}); ok {
+		return fm.futureModel(c)
+	}
+	_, next, err := m.future(c)
+	return next, err
 }
 
 // paretoFuture gives futurePMF the whole distribution at once.
@@ -143,7 +201,12 @@ type paretoFuture struct {
 }
 
 func (p paretoFuture) distribution(t float64) ([]float64, bool) {
-	return p.pnbdDistribution(p.rules, t, pmfTailMass, maxPurchasesInInterval), true
+	return p.distributionCached(t, nil)
+}
+
+// distributionCached is distribution with the node logs kept in cache.
+func (p paretoFuture) distributionCached(t float64, cache *futureCache) ([]float64, bool) {
+	return p.pnbdDistributionCached(p.rules, t, pmfTailMass, maxPurchasesInInterval, cache), true
 }
 func (m paretoPredictive) aliveAt(c Customer) float64 { return m.f.ProbabilityAlive(c) }
 
@@ -843,13 +906,14 @@ type groupFuture struct {
 // drawFutures computes every (x, T) group's future under draw m; the
 // error is the first group's.
 func drawFutures(m predictiveModel, d *Data, firsts []int, horizon float64, out []groupFuture) error {
+	cache := newFutureCache()
 	for g, first := range firsts {
 		c := d.Customer(first)
-		_, next, err := m.future(c)
+		next, err := futureOf(m, c)
 		if err != nil {
 			return fmt.Errorf("prediction intervals: %w", err)
 		}
-		future, err := futurePMF(next, horizon)
+		future, err := futurePMFCached(next, horizon, cache)
 		if err != nil {
 			return fmt.Errorf("prediction intervals: the history x=%v, T=%v: %w", c.Frequency, c.T, err)
 		}
@@ -1133,17 +1197,20 @@ func (t *xtIndex) grow() {
 // futurePMF returns P'(X(t) = y) for y = 0, 1, … until the mass left is
 // below pmfTailMass.
 func futurePMF(next interface{ ProbabilityOfPurchases(int, float64) float64 }, t float64) ([]float64, error) {
-	if whole, ok := next.(interface {
-		distribution(float64) ([]float64, bool)
-	}); ok && t > 0 && !math.IsInf(t, 1) {
-		if out, ok := whole.distribution(t); ok {
-			for y, p := range out {
-				if math.IsNaN(p) {
-					return nil, fmt.Errorf("P(X(%v) = %d) is NaN", t, y)
-				}
+	return futurePMFCached(next, t, nil)
+}
+
+// futurePMFCached is futurePMF with what the histories of one draw and
+// horizon share kept in cache (see futureCache; nil keeps nothing): the
+// same values. A cache serves one goroutine.
+func futurePMFCached(next interface{ ProbabilityOfPurchases(int, float64) float64 }, t float64, cache *futureCache) ([]float64, error) {
+	if out, ok := wholeDistribution(next, t, cache); ok {
+		for y, p := range out {
+			if math.IsNaN(p) {
+				return nil, fmt.Errorf("P(X(%v) = %d) is NaN", t, y)
 			}
-			return out, nil
 		}
+		return out, nil
 	}
 	var out []float64
 	cum := 0.0
@@ -1159,6 +1226,25 @@ func futurePMF(next interface{ ProbabilityOfPurchases(int, float64) float64 }, t
 		}
 	}
 	return out, nil
+}
+
+// wholeDistribution returns next's whole distribution over t > 0 finite
+// at once when it has one, and false when futurePMF goes term by term.
+func wholeDistribution(next interface{ ProbabilityOfPurchases(int, float64) float64 }, t float64, cache *futureCache) ([]float64, bool) {
+	if !(t > 0) || math.IsInf(t, 1) {
+		return nil, false
+	}
+	switch w := next.(type) {
+	case interface {
+		distributionCached(float64, *futureCache) ([]float64, bool)
+	}:
+		return w.distributionCached(t, cache)
+	case interface {
+		distribution(float64) ([]float64, bool)
+	}:
+		return w.distribution(t)
+	}
+	return nil, false
 }
 
 // conditionalPMF returns P(Y(t) = y | c) for y = 0, 1, … (see futurePMF).

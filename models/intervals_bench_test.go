@@ -67,3 +67,38 @@ func BenchmarkRevenueIntervals(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFutureDistributions computes the whole distributions of the
+// next 26 weeks (futureOf and futurePMFCached, as drawFutures does per
+// (x, T) group and draw) of 600 histories, x = 0…59 repeat purchases at ages
+// T = 4…76 weeks, under parameters near the 1M default run's fits.
+func BenchmarkFutureDistributions(b *testing.B) {
+	pnbd, _ := NewFittedParetoNBD(0.2916, 7.4, 1.30, 146)
+	bg, _ := NewFittedBGNBD(0.25, 4, 0.8, 2.5)
+	mbg, _ := NewFittedMBGNBD(0.25, 4, 0.8, 2.5)
+	var histories []Customer
+	for x := range 60 {
+		for T := 4.0; T <= 76; T += 8 {
+			histories = append(histories, Customer{Frequency: float64(x), Recency: T / 2, T: T})
+		}
+	}
+	for _, m := range []struct {
+		name string
+		pm   predictiveModel
+	}{{"paretonbd", paretoPredictive{pnbd, newLegendreRules()}}, {"bgnbd", bgnbdPredictive{bg}}, {"mbgnbd", mbgnbdPredictive{mbg}}} {
+		b.Run(m.name, func(b *testing.B) {
+			for b.Loop() {
+				cache := newFutureCache()
+				for _, c := range histories {
+					next, err := futureOf(m.pm, c)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := futurePMFCached(next, 26, cache); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}

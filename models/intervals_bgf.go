@@ -29,10 +29,17 @@ import "math"
 // on the sum of the terms left out.
 const bgfTailNegligible = 1e-30
 
+// bgfStackTerms is how many negative binomial terms (and as many tails)
+// distribution keeps on the stack; longer series go to the heap.
+const bgfStackTerms = 256
+
 // distribution returns P(X(t) = n) for n = 0, 1, … until the mass left is
 // below tail (or n reaches maxY), and false when the recurrences do not
 // apply (t not finite and > 0, a negative binomial head below e^−600, or
-// a series longer than maxY terms); futurePMF then goes term by term.
+// a series longer than maxY terms); futurePMF then goes term by term. The
+// slice has exactly the probabilities' length (it is kept per history and
+// draw); the terms and tails are gathered on the stack, and P(X(t) = n)
+// overwrites NB(n), which no later n reads.
 func (m bgfModel) distribution(t, tail float64, maxY int) ([]float64, bool) {
 	if !(t > 0) || math.IsInf(t, 1) {
 		return nil, false
@@ -43,12 +50,14 @@ func (m bgfModel) distribution(t, tail float64, maxY int) ([]float64, bool) {
 	if lnb0 < -600 {
 		return nil, false
 	}
-	nb := negBinomialTerms(m.r, math.Exp(lz), math.Exp(lnb0), maxY)
+	var nbBuf [bgfStackTerms]float64
+	var tailsBuf [bgfStackTerms + 1]float64
+	nb := negBinomialTerms(m.r, math.Exp(lz), math.Exp(lnb0), maxY, nbBuf[:0])
 	if nb == nil {
 		return nil, false
 	}
-	tails := negBinomialTails(nb)
-	out := make([]float64, 0, len(nb))
+	tails := negBinomialTails(nb, tailsBuf[:0])
+	out := nb[:0] // out[n] = P(X(t) = n) replaces nb[n]
 	cum := 0.0
 	prev, ratio := math.NaN(), 1.0 // R(n−1+shift), R(n+shift)
 	for k := 0.0; k < m.shift; k++ {
@@ -66,23 +75,26 @@ func (m bgfModel) distribution(t, tail float64, maxY int) ([]float64, bool) {
 			}
 			p += m.a / (m.a + m.b + mm) * prev * tailN
 		}
-		p = math.Min(p, 1)
+		p = min(p, 1) // the builtin: math.Min's value, inlined
 		out = append(out, p)
 		cum += p
 		mm := float64(n) + m.shift
 		prev, ratio = ratio, ratio*(m.b+mm)/(m.a+m.b+mm)
 	}
-	return out, true
+	return append(make([]float64, 0, len(out)), out...), true
 }
 
 // negBinomialTerms returns NB(n) for n = 0, 1, … (NB(0) = first, the
 // ratio z) until the terms left out add up to less than bgfTailNegligible,
-// or nil when that takes more than 4·maxY+64 terms.
-func negBinomialTerms(r, z, first float64, maxY int) []float64 {
-	// Room for the mean r·z/(1−z) and 40 standard deviations √(r·z)/(1−z).
-	size := r*z/(1-z) + 40*math.Sqrt(r*z)/(1-z) + 32
-	out := make([]float64, 1, int(math.Min(size, float64(4*maxY+64))))
-	out[0] = first
+// or nil when that takes more than 4·maxY+64 terms. The terms are appended
+// to dst[:0], or to a new slice with room for the mean r·z/(1−z) and 40
+// standard deviations √(r·z)/(1−z) when that is more than dst's capacity.
+func negBinomialTerms(r, z, first float64, maxY int, dst []float64) []float64 {
+	out := dst[:0]
+	if size := r*z/(1-z) + 40*math.Sqrt(r*z)/(1-z) + 32; size > float64(cap(dst)) {
+		out = make([]float64, 0, int(math.Min(size, float64(4*maxY+64))))
+	}
+	out = append(out, first)
 	v := first
 	for n := 0.0; ; n++ {
 		// The ratios z(r+j)/(j+1), j ≥ n, of the later terms are at most
@@ -107,9 +119,15 @@ func negBinomialTerms(r, z, first float64, maxY int) []float64 {
 // negBinomialTails returns P(N ≥ n) = Σ_{j≥n} NB(j) for n = 0, …,
 // len(nb): summed from the far end with compensation (Kahan), or as 1 less
 // the head Σ_{j<n} NB(j) while that head is below ½ (then without
-// cancellation, and free of the rounding of a long sum near 1).
-func negBinomialTails(nb []float64) []float64 {
-	tails := make([]float64, len(nb)+1)
+// cancellation, and free of the rounding of a long sum near 1). The tails
+// are written to dst when it has room for them.
+func negBinomialTails(nb, dst []float64) []float64 {
+	tails := dst[:0]
+	if cap(dst) < len(nb)+1 {
+		tails = make([]float64, 0, len(nb)+1)
+	}
+	tails = tails[:len(nb)+1]
+	tails[len(nb)] = 0
 	sum, comp := 0.0, 0.0
 	for n := len(nb) - 1; n >= 0; n-- {
 		y := nb[n] - comp

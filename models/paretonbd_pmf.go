@@ -133,9 +133,24 @@ func pnbdLogDeathSeries(y, r, alpha, s, beta, t float64) (float64, bool) {
 // pnbdRuleNodes is the smallest Gauss–Legendre rule of pnbdDistribution.
 const pnbdRuleNodes = 24
 
+// pnbdLnFactorials is how many ln y! the rules carry (the distributions of
+// the intervals rarely reach y = 1024; beyond, lgamma is called).
+const pnbdLnFactorials = 1024
+
+// pnbdStackY is how many probabilities pnbdDistribution gathers on the
+// stack before the slice it returns, of exactly their number, is made;
+// longer distributions grow on the heap.
+const pnbdStackY = 256
+
 // legendreRules holds Gauss–Legendre rules on [0, 1] with
-// pnbdRuleNodes·2^k nodes, k = 0…3, computed once per set of intervals.
-type legendreRules struct{ x, w [4][]float64 }
+// pnbdRuleNodes·2^k nodes, k = 0…3, and lnFact[y] = lgamma(y+1), the
+// ln y! of P(alive)'s negative binomial (the same bits as the lgamma call
+// of logAliveWith): computed once per set of intervals, then only read (by
+// every draw's goroutines at once).
+type legendreRules struct {
+	x, w   [4][]float64
+	lnFact []float64
+}
 
 func newLegendreRules() *legendreRules {
 	var lr legendreRules
@@ -144,75 +159,248 @@ func newLegendreRules() *legendreRules {
 		lr.x[k], lr.w[k] = make([]float64, n), make([]float64, n)
 		quad.Legendre{}.FixedLocations(lr.x[k], lr.w[k], 0, 1)
 	}
+	lr.lnFact = make([]float64, pnbdLnFactorials)
+	for y := range lr.lnFact {
+		lr.lnFact[y] = lgamma(float64(y) + 1)
+	}
 	return &lr
 }
 
-// pnbdNodeTerms returns, per node of rule k, the log of the weighted
-// integrand at y = 0 and the factor ν of each further y (see above).
-func (m *FittedParetoNBD) pnbdNodeTerms(lr *legendreRules, k int, t float64) (base, ratio []float64) {
-	r, alpha, s, beta := m.R, m.Alpha, m.S, m.Beta
+// pnbdNodeLogs holds, node by node (rule k's nodes, then rule k+1's), the
+// parts of the node terms that do not depend on r, for one (α, β, s, t):
+// with v = top·x, top = t/(α+t) when α ≤ β,
+//
+//	a = ln(w·top·s·α/(β+(α−β)v)), b = ln(1−v), c = ln(1+(α−β)v/β), ratio = v,
+//	base = e^(a + (r+s−1)·b − s·c),
+//
+// and with u = top·x, top = t/(β+t), den = α+(β−α)u when α > β,
+//
+//	a = ln(w·top·s), b = ln(1−u), c = ln(α(1−u)/den), ratio = βu/den,
+//	base = e^(a + (s−1)·b + r·c),
+//
+// the log of the weighted integrand at y = 0 and the factor ν of each
+// further y (see above). Histories of the same age T share α+T, β+T, s and
+// t, so a futureCache keeps them across the histories of a draw and
+// horizon; base then costs one exponential a node.
+type pnbdNodeLogs struct{ a, b, c, ratio []float64 }
+
+// newPNBDNodeLogs returns node logs of n nodes over one backing array.
+func newPNBDNodeLogs(n int) pnbdNodeLogs {
+	buf := make([]float64, 4*n)
+	return pnbdNodeLogs{buf[:n:n], buf[n : 2*n : 2*n], buf[2*n : 3*n : 3*n], buf[3*n:]}
+}
+
+// pnbdNodeLogs sets nl (from node 0) to rule k's node logs.
+func (m *FittedParetoNBD) pnbdNodeLogs(lr *legendreRules, k int, t float64, nl pnbdNodeLogs) {
+	alpha, s, beta := m.Alpha, m.S, m.Beta
 	x, w := lr.x[k], lr.w[k]
-	base, ratio = make([]float64, len(x)), make([]float64, len(x))
+	a, b, c, ratio := nl.a[:len(x)], nl.b[:len(x)], nl.c[:len(x)], nl.ratio[:len(x)]
 	if alpha <= beta {
 		top := t / (alpha + t)
 		for i := range x {
 			v := top * x[i]
-			base[i] = math.Exp(math.Log(w[i]*top*s*alpha/(beta+(alpha-beta)*v)) + (r+s-1)*math.Log1p(-v) - s*math.Log1p((alpha-beta)*v/beta))
+			a[i], b[i], c[i] = math.Log(w[i]*top*s*alpha/(beta+(alpha-beta)*v)), math.Log1p(-v), math.Log1p((alpha-beta)*v/beta)
 			ratio[i] = v
 		}
-		return base, ratio
+		return
 	}
 	top := t / (beta + t)
 	for i := range x {
 		u := top * x[i]
 		den := alpha + (beta-alpha)*u
-		base[i] = math.Exp(math.Log(w[i]*top*s) + (s-1)*math.Log1p(-u) + r*math.Log(alpha*(1-u)/den))
+		a[i], b[i], c[i] = math.Log(w[i]*top*s), math.Log1p(-u), math.Log(alpha*(1-u)/den)
 		ratio[i] = beta * u / den
 	}
-	return base, ratio
+}
+
+// pnbdNodeBase sets base[i] to the log-weighted integrand of node i at
+// y = 0 from its node logs (see pnbdNodeLogs), for base's nodes.
+func (m *FittedParetoNBD) pnbdNodeBase(nl pnbdNodeLogs, base []float64) {
+	r, alpha, s, beta := m.R, m.Alpha, m.S, m.Beta
+	a, b, c := nl.a[:len(base)], nl.b[:len(base)], nl.c[:len(base)]
+	if alpha <= beta {
+		for i := range base {
+			base[i] = math.Exp(a[i] + (r+s-1)*b[i] - s*c[i])
+		}
+		return
+	}
+	for i := range base {
+		base[i] = math.Exp(a[i] + (s-1)*b[i] + r*c[i])
+	}
+}
+
+// futureCache keeps, across the (x, T) histories of one draw and horizon
+// (one goroutine of drawFutures), the Pareto/NBD node logs of the first
+// pair of rules per (α, β, s, t) of the model of the future: they depend
+// on the age T, not on x. A nil *futureCache keeps nothing.
+//
+// It also keeps lgamma(r+y), y = 0, 1, …, per r = r₀+x of P(alive)'s
+// negative binomial: histories with x purchases share it across ages.
+type futureCache struct {
+	pnbd    map[[4]float64]pnbdNodeLogs
+	lgammaR map[float64]*[]float64
+}
+
+// newFutureCache returns an empty cache for one goroutine.
+func newFutureCache() *futureCache {
+	return &futureCache{pnbd: map[[4]float64]pnbdNodeLogs{}, lgammaR: map[float64]*[]float64{}}
+}
+
+// lgammaFrom returns the kept lgamma(r+y), y = 0, 1, … (nil when cache is
+// nil); pnbdDistributionWith extends it.
+func (cache *futureCache) lgammaFrom(r float64) *[]float64 {
+	if cache == nil {
+		return nil
+	}
+	lg, ok := cache.lgammaR[r]
+	if !ok {
+		lg = new([]float64)
+		cache.lgammaR[r] = lg
+	}
+	return lg
+}
+
+// pnbdNodeLogsOf returns the node logs of rules 0 and 1 for m and t, from
+// the cache or computed (and kept) when cache is not nil; ok is false when
+// cache is nil.
+func (m *FittedParetoNBD) pnbdNodeLogsOf(lr *legendreRules, t float64, cache *futureCache) (pnbdNodeLogs, bool) {
+	if cache == nil {
+		return pnbdNodeLogs{}, false
+	}
+	key := [4]float64{m.Alpha, m.Beta, m.S, t}
+	if nl, ok := cache.pnbd[key]; ok {
+		return nl, true
+	}
+	n0 := len(lr.x[0])
+	nl := newPNBDNodeLogs(n0 + len(lr.x[1]))
+	m.pnbdNodeLogs(lr, 0, t, nl)
+	m.pnbdNodeLogs(lr, 1, t, pnbdNodeLogs{nl.a[n0:], nl.b[n0:], nl.c[n0:], nl.ratio[n0:]})
+	cache.pnbd[key] = nl
+	return nl, true
+}
+
+// pnbdAliveTerms holds the parts of logAliveWith(y, t) that do not depend
+// on y, for one distribution: lgamma(r) and the three log1p.
+type pnbdAliveTerms struct {
+	r, s, lgr, lta, ltb, lat float64
+	inf                      bool
+}
+
+func (m *FittedParetoNBD) aliveTerms(t float64) pnbdAliveTerms {
+	if math.IsInf(t, 1) {
+		return pnbdAliveTerms{inf: true}
+	}
+	r, alpha, s, beta := m.R, m.Alpha, m.S, m.Beta
+	return pnbdAliveTerms{r: r, s: s, lgr: lgamma(r), lta: math.Log1p(t / alpha), ltb: math.Log1p(t / beta), lat: math.Log1p(alpha / t)}
+}
+
+// logAlive is logAliveWith(x, t) by the same operations in the same order,
+// the y-free parts taken from a, lgamma(r+x) from lgRX and lgamma(x+1)
+// from lnFact.
+func (a *pnbdAliveTerms) logAlive(x, lgRX, lnFact float64) float64 {
+	if a.inf {
+		return math.Inf(-1)
+	}
+	alive := lgRX - a.lgr - lnFact - a.r*a.lta - a.s*a.ltb
+	if x > 0 {
+		alive -= x * a.lat
+	}
+	return alive
 }
 
 // pnbdDistribution returns P(X(t) = y) for y = 0, 1, … until the mass
-// left is below tail (or maxY), for t > 0 finite (see above).
+// left is below tail (or maxY), for t > 0 finite (see above), in a slice
+// of exactly their number (it is kept per history and draw). The node
+// terms of the first pair of rules and the first pnbdStackY probabilities
+// are gathered on the stack.
 func (m *FittedParetoNBD) pnbdDistribution(lr *legendreRules, t, tail float64, maxY int) []float64 {
+	return m.pnbdDistributionCached(lr, t, tail, maxY, nil)
+}
+
+// pnbdDistributionCached is pnbdDistribution with the node logs of the
+// first pair of rules from cache (see futureCache; nil: computed here).
+func (m *FittedParetoNBD) pnbdDistributionCached(lr *legendreRules, t, tail float64, maxY int, cache *futureCache) []float64 {
+	const first = pnbdRuleNodes + 2*pnbdRuleNodes // the nodes of rules 0 and 1
+	var nodes [6 * first]float64                  // node logs and base of rules 0 and 1
+	var buf [pnbdStackY]float64
 	for k := 0; k+1 < len(lr.x); k++ {
-		if out, ok := m.pnbdDistributionWith(lr, k, t, tail, maxY); ok {
-			return out
+		n1, n := len(lr.x[k]), len(lr.x[k])+len(lr.x[k+1])
+		scratch := nodes[:]
+		if 6*n > len(scratch) {
+			scratch = make([]float64, 6*n)
+		}
+		base := scratch[4*n : 5*n]
+		nl, ok := pnbdNodeLogs{}, false
+		if k == 0 {
+			nl, ok = m.pnbdNodeLogsOf(lr, t, cache)
+		}
+		if !ok {
+			nl = pnbdNodeLogs{scratch[:n], scratch[n : 2*n], scratch[2*n : 3*n], scratch[3*n : 4*n]}
+			m.pnbdNodeLogs(lr, k, t, nl)
+			m.pnbdNodeLogs(lr, k+1, t, pnbdNodeLogs{nl.a[n1:], nl.b[n1:], nl.c[n1:], nl.ratio[n1:]})
+		}
+		m.pnbdNodeBase(nl, base)
+		if out, ok := m.pnbdDistributionWith(lr, k, t, tail, maxY, base, nl.ratio[:n], buf[:0], cache.lgammaFrom(m.R)); ok {
+			return append(make([]float64, 0, len(out)), out...)
 		}
 	}
-	var out []float64
+	out := buf[:0]
 	cum := 0.0
 	for y := 0; y <= maxY && cum < 1-tail; y++ {
 		p := m.ProbabilityOfPurchases(y, t)
 		out = append(out, p)
 		cum += p
 	}
-	return out
+	return append(make([]float64, 0, len(out)), out...)
 }
 
-// pnbdDistributionWith is pnbdDistribution by the rules k and k+1; it
-// reports false when they disagree.
-func (m *FittedParetoNBD) pnbdDistributionWith(lr *legendreRules, k int, t, tail float64, maxY int) ([]float64, bool) {
-	b1, q1 := m.pnbdNodeTerms(lr, k, t)
-	b2, q2 := m.pnbdNodeTerms(lr, k+1, t)
-	var out []float64
+// pnbdDistributionWith is pnbdDistribution by the rules k and k+1, whose
+// node terms at y = 0 and factors are base and ratio (rule k's nodes, then
+// rule k+1's; base is overwritten), appended to out; it reports false when
+// the rules disagree. lgr, when not nil, holds lgamma(r+y) for the first
+// y and is extended by those computed here.
+func (m *FittedParetoNBD) pnbdDistributionWith(lr *legendreRules, k int, t, tail float64, maxY int, base, ratio, out []float64, lgr *[]float64) ([]float64, bool) {
+	n1 := len(lr.x[k])
+	b1, q1 := base[:n1], ratio[:n1]
+	b2, q2 := base[n1:], ratio[n1:]
+	b1, b2 = b1[:len(q1)], b2[:len(q2)] // one bounds check per rule
+	at := m.aliveTerms(t)
 	cum := 0.0
 	for y := 0; y <= maxY && cum < 1-tail; y++ {
 		yf := float64(y)
+		// The factor of the next y, q·(r+y)/(y+1), as first written: the
+		// product, then the quotient.
+		ry, y1 := m.R+yf, yf+1
 		d1, d2 := 0.0, 0.0
-		for i := range b1 {
+		for i, q := range q1 {
 			d1 += b1[i]
-			b1[i] *= q1[i] * (m.R + yf) / (yf + 1)
+			b1[i] *= q * ry / y1
 		}
-		for i := range b2 {
+		for i, q := range q2 {
 			d2 += b2[i]
-			b2[i] *= q2[i] * (m.R + yf) / (yf + 1)
+			b2[i] *= q * ry / y1
 		}
-		alive := math.Exp(m.logAliveWith(yf, t))
+		lnFact := 0.0
+		if y < len(lr.lnFact) {
+			lnFact = lr.lnFact[y]
+		} else {
+			lnFact = lgamma(yf + 1)
+		}
+		var lgRX float64
+		switch {
+		case lgr != nil && y < len(*lgr):
+			lgRX = (*lgr)[y]
+		case lgr != nil && y == len(*lgr):
+			lgRX = lgamma(m.R + yf)
+			*lgr = append(*lgr, lgRX)
+		default:
+			lgRX = lgamma(m.R + yf)
+		}
+		alive := math.Exp(at.logAlive(yf, lgRX, lnFact))
 		if math.Abs(d1-d2) > 1e-10*(alive+d2)+1e-15 || !(d2 >= 0) {
 			return nil, false
 		}
-		p := math.Min(alive+d2, 1)
+		p := min(alive+d2, 1) // the builtin: math.Min's value, inlined
 		out = append(out, p)
 		cum += p
 	}
