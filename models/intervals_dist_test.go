@@ -161,8 +161,8 @@ func refNegBinomialTails(nb []float64) []float64 {
 	return tails
 }
 
-// sameBits reports whether a and b hold the same float64 bits, one by one.
-func sameBits(a, b []float64) bool {
+// sameSliceBits reports whether a and b hold the same float64 bits, one by one.
+func sameSliceBits(a, b []float64) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -210,12 +210,12 @@ func TestParetoNBDDistributionBits(t *testing.T) {
 						retries++
 					}
 					got := next.pnbdDistribution(lr, horizon, tail, maxPurchasesInInterval)
-					if !sameBits(got, want) {
+					if !sameSliceBits(got, want) {
 						t.Errorf("params %v, history %+v, t=%v, tail %v: %d probabilities, not the reference's %d bits", p, c, horizon, tail, len(got), len(want))
 					}
 					cached := next.pnbdDistributionCached(lr, horizon, tail, maxPurchasesInInterval, cache)
 					calls++
-					if !sameBits(cached, want) {
+					if !sameSliceBits(cached, want) {
 						t.Errorf("params %v, history %+v, t=%v, tail %v: %d probabilities with the cache, not the reference's %d bits", p, c, horizon, tail, len(cached), len(want))
 					}
 					if len(got) > 0 && cap(got) != len(got) {
@@ -259,7 +259,7 @@ func TestBGFDistributionBits(t *testing.T) {
 				}{{pmfTailMass, maxPurchasesInInterval}, {1e-3, maxPurchasesInInterval}, {pmfTailMass, 30}} {
 					want, wantOK := refBGFDistribution(m, horizon, cut.tail, cut.maxY)
 					got, ok := m.distribution(horizon, cut.tail, cut.maxY)
-					if ok != wantOK || !sameBits(got, want) {
+					if ok != wantOK || !sameSliceBits(got, want) {
 						t.Errorf("shift %v %v over %v, cut %+v: %d probabilities (%v), not the reference's %d bits (%v)", shift, p, horizon, cut, len(got), ok, len(want), wantOK)
 					}
 					if len(got) > 0 && cap(got) != len(got) {
@@ -319,7 +319,7 @@ func TestFutureOfMatchesFittedModels(t *testing.T) {
 				g, err1 := futurePMF(got, horizon)
 				w, err2 := futurePMF(want, horizon)
 				v, err3 := futurePMF(viaFuture, horizon)
-				if err1 != nil || err2 != nil || err3 != nil || !sameBits(g, w) || !sameBits(v, w) {
+				if err1 != nil || err2 != nil || err3 != nil || !sameSliceBits(g, w) || !sameSliceBits(v, w) {
 					t.Errorf("%s %+v over %v: futurePMF of futureOf (%d, %v) or future (%d, %v) differs from the fitted model's (%d, %v)", tc.name, c, horizon, len(g), err1, len(v), err3, len(w), err2)
 				}
 				for _, y := range []int{0, 1, 5} {
