@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sort"
 
 	"gonum.org/v1/gonum/mat"
@@ -435,16 +436,25 @@ const maxPurchasesInInterval = 100000
 // total's mean and variance, into out[h] for the horizon horizons[h]. The
 // distribution of a live customer's future depends on (x, T) only, not on
 // t_x, so per draw and horizon it is computed once per distinct (x, T)
-// (all of them first, in parallel) and mixed with each row's own
-// P(alive), which serves every horizon. Rows run in parallel blocks of
-// chunkSize, each row's mixture added draw by draw in draw order; the
-// draws' totals are added row by row within a block and block by block.
+// (all of them first, in parallel, then packed by group: newGroupTable)
+// and mixed with each row's own P(alive), which serves every horizon. Rows
+// run in parallel blocks of chunkSize, each row's mixture added draw by
+// draw in draw order; the draws' totals are added row by row within a
+// block and block by block. A block's CDFs at a horizon share one array,
+// and the blocks a goroutine runs one P(alive) buffer.
 func mix(out []*PurchaseIntervals, draws []predictiveModel, d *Data, horizons []float64) error {
 	n := d.Len()
 	group, firsts := ageGroups(d)
 	futures, err := allFutures(draws, d, firsts, horizons)
 	if err != nil {
 		return err
+	}
+	tables := make([]*groupTable, len(horizons))
+	for h := range tables {
+		if tables[h], err = newGroupTable(futures[h], d, firsts); err != nil {
+			return err
+		}
+		futures[h] = nil // packed: garbage now
 	}
 	chunks := (n + chunkSize - 1) / chunkSize
 	// totals[h][chunk][2k], [2k+1]: draw k's mean and variance of the block.
@@ -456,9 +466,23 @@ func mix(out []*PurchaseIntervals, draws []predictiveModel, d *Data, horizons []
 	}
 	errs := make([]error, chunks)
 	share := 1 / float64(len(draws))
+	// Each goroutine takes a P(alive) buffer (row-major, chunkSize rows)
+	// from spare and puts it back after its block.
+	spare := make(chan []float64, runtime.GOMAXPROCS(0))
 	parallelSum(n, 0, nil, func(lo, hi int, _ []float64) float64 {
 		c := lo / chunkSize
-		alive := make([]float64, (hi-lo)*len(draws)) // row-major
+		var alive []float64
+		select {
+		case alive = <-spare:
+		default:
+			alive = make([]float64, min(n, chunkSize)*len(draws))
+		}
+		defer func() {
+			select {
+			case spare <- alive:
+			default:
+			}
+		}()
 		for k, m := range draws {
 			if err := drawAlive(m, d, lo, hi, alive[k:], len(draws)); err != nil {
 				errs[c] = err
@@ -466,7 +490,7 @@ func mix(out []*PurchaseIntervals, draws []predictiveModel, d *Data, horizons []
 			}
 		}
 		for h, pi := range out {
-			totals[h][c] = pi.mixRows(lo, hi, share, futures[h], group, alive, d)
+			totals[h][c] = pi.mixRows(lo, hi, share, tables[h], group, alive, d)
 		}
 		return 0
 	})
@@ -488,36 +512,120 @@ func mix(out []*PurchaseIntervals, draws []predictiveModel, d *Data, horizons []
 	return nil
 }
 
-// mixRows mixes the rows [lo, hi) over the draws (futures[k][group],
-// alive[(i−lo)·draws + k]) into their CDFs and means, and returns the
-// block's per-draw totals (mean and variance of draw k at 2k and 2k+1).
-func (pi *PurchaseIntervals) mixRows(lo, hi int, share float64, futures [][]groupFuture, group []int32, alive []float64, d *Data) []float64 {
-	draws := len(futures)
-	totals := make([]float64, 2*draws)
-	for i := lo; i < hi; i++ {
-		g := group[i]
-		a := alive[(i-lo)*draws : (i-lo+1)*draws]
+// mixLanes is the number of y a row's mixture sums at once: independent
+// sums, whose additions overlap instead of each waiting for the last.
+const mixLanes = 8
+
+// groupTable is one horizon's futures of every (x, T) group under every
+// draw, packed for mixing: group g's draw k has P'(X = y) at
+// pmf[off[g] + k·stride + y] for y below its PMF's length and 0 after it,
+// up to the group's stride, 1 + a multiple of mixLanes ≥ size[g] − 1 (its
+// longest PMF: the length of its rows' mixtures), so that the lanes read
+// whole blocks; a group's draws lie together, read in turn by its rows.
+// Its mean and second moment under draw k are at mean[g·draws + k] and
+// sq[g·draws + k].
+type groupTable struct {
+	draws    int
+	size     []int
+	off      []int // per group and one past the last
+	pmf      []float64
+	mean, sq []float64
+}
+
+// stride returns the distance between group g's draws in pmf.
+func (t *groupTable) stride(g int) int { return (t.off[g+1] - t.off[g]) / t.draws }
+
+// newGroupTable packs futures[k][g], a horizon's futures, into a
+// groupTable; the error names a group none of whose draws has a
+// distribution (no row could be mixed).
+func newGroupTable(futures [][]groupFuture, d *Data, firsts []int) (*groupTable, error) {
+	draws, groups := len(futures), len(firsts)
+	t := &groupTable{draws: draws, size: make([]int, groups), off: make([]int, groups+1),
+		mean: make([]float64, groups*draws), sq: make([]float64, groups*draws)}
+	for g := range groups {
 		size := 0
 		for k := range futures {
 			size = max(size, len(futures[k][g].pmf))
 		}
-		row := make([]float64, size)
-		mean := 0.0
+		if size == 0 {
+			c := d.Customer(firsts[g])
+			return nil, fmt.Errorf("prediction intervals: the history x=%v, T=%v has an empty distribution of future purchases", c.Frequency, c.T)
+		}
+		t.size[g] = size
+		stride := 1 + (size-1+mixLanes-1)/mixLanes*mixLanes
+		t.off[g+1] = t.off[g] + draws*stride
+	}
+	t.pmf = make([]float64, t.off[groups])
+	for g := range groups {
+		stride := t.stride(g)
 		for k := range futures {
 			gf := &futures[k][g]
-			mean += share * (a[k] * gf.mean)
-			row[0] += share * (1 - a[k])
-			sa := share * a[k]
-			for y, p := range gf.pmf {
-				row[y] += sa * p
-			}
-			m, sq := a[k]*gf.mean, a[k]*gf.sq // the dead buy 0
-			w := d.W(i)
-			totals[2*k] += w * m
-			totals[2*k+1] += w * math.Max(0, sq-m*m)
+			copy(t.pmf[t.off[g]+k*stride:], gf.pmf)
+			t.mean[g*draws+k], t.sq[g*draws+k] = gf.mean, gf.sq
 		}
-		for y := 1; y < len(row); y++ {
-			row[y] += row[y-1]
+	}
+	return t, nil
+}
+
+// mixRows mixes the rows [lo, hi) over the draws (the group's futures in
+// t, alive[(i−lo)·draws + k]) into their CDFs, which share one new array,
+// and means, and returns the block's per-draw totals (mean and variance of
+// draw k at 2k and 2k+1). Each P(Y = y) is summed draw by draw in draw
+// order (a draw whose PMF ends before y adds a product 0, which leaves a
+// sum that starts at +0 as it was) and the CDF is the running sum of
+// these, so the values are those of summing each draw into the row in
+// turn (TestMixRowsBits).
+func (pi *PurchaseIntervals) mixRows(lo, hi int, share float64, t *groupTable, group []int32, alive []float64, d *Data) []float64 {
+	draws := t.draws
+	totals := make([]float64, 2*draws)
+	length := 0
+	for i := lo; i < hi; i++ {
+		length += t.size[group[i]]
+	}
+	buf := make([]float64, length)
+	sa := make([]float64, draws) // share · P(alive) per draw
+	for i := lo; i < hi; i++ {
+		g := int(group[i])
+		a := alive[(i-lo)*draws : (i-lo+1)*draws]
+		size, stride := t.size[g], t.stride(g)
+		pmf := t.pmf[t.off[g]:t.off[g+1]]
+		row := buf[:size:size]
+		buf = buf[size:]
+		mean, c := 0.0, 0.0
+		w := d.W(i)
+		gm, gsq := t.mean[g*draws:(g+1)*draws], t.sq[g*draws:(g+1)*draws]
+		for k := range draws {
+			sa[k] = share * a[k]
+			mean += share * (a[k] * gm[k])
+			c += share * (1 - a[k])
+			c += sa[k] * pmf[k*stride]
+			m, sq := a[k]*gm[k], a[k]*gsq[k] // the dead buy 0
+			totals[2*k] += w * m
+			v := sq - m*m // math.Max(0, v) without the call
+			if !(v > 0) && v == v {
+				v = 0
+			}
+			totals[2*k+1] += w * v
+		}
+		row[0] = c
+		for y := 1; y < size; y += mixLanes {
+			s0, s1, s2, s3, s4, s5, s6, s7 := 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+			for k, f := range sa {
+				p := pmf[k*stride+y : k*stride+y+mixLanes : k*stride+y+mixLanes]
+				s0 += f * p[0]
+				s1 += f * p[1]
+				s2 += f * p[2]
+				s3 += f * p[3]
+				s4 += f * p[4]
+				s5 += f * p[5]
+				s6 += f * p[6]
+				s7 += f * p[7]
+			}
+			s := [mixLanes]float64{s0, s1, s2, s3, s4, s5, s6, s7}
+			for j, v := range s[:min(mixLanes, size-y)] {
+				c += v
+				row[y+j] = c
+			}
 		}
 		pi.cdf[i], pi.Mean[i] = row, mean
 	}
