@@ -436,12 +436,12 @@ const maxPurchasesInInterval = 100000
 // total's mean and variance, into out[h] for the horizon horizons[h]. The
 // distribution of a live customer's future depends on (x, T) only, not on
 // t_x, so per draw and horizon it is computed once per distinct (x, T)
-// (all of them first, in parallel, then packed by group: newGroupTable)
-// and mixed with each row's own P(alive), which serves every horizon. Rows
-// run in parallel blocks of chunkSize, each row's mixture added draw by
-// draw in draw order; the draws' totals are added row by row within a
-// block and block by block. A block's CDFs at a horizon share one array,
-// and the blocks a goroutine runs one P(alive) buffer.
+// (all of them first, in parallel) and mixed with each row's own
+// P(alive), which serves every horizon. Rows run in parallel blocks of
+// chunkSize, each row's mixture added draw by draw in draw order; the
+// draws' totals are added row by row within a block and block by block.
+// A block's CDFs at a horizon share one array, and the blocks a goroutine
+// runs one P(alive) buffer.
 func mix(out []*PurchaseIntervals, draws []predictiveModel, d *Data, horizons []float64) error {
 	n := d.Len()
 	group, firsts := ageGroups(d)
@@ -449,12 +449,11 @@ func mix(out []*PurchaseIntervals, draws []predictiveModel, d *Data, horizons []
 	if err != nil {
 		return err
 	}
-	tables := make([]*groupTable, len(horizons))
-	for h := range tables {
-		if tables[h], err = newGroupTable(futures[h], d, firsts); err != nil {
+	lengths := make([]groupLengths, len(horizons))
+	for h := range lengths {
+		if lengths[h], err = newGroupLengths(futures[h], d, firsts); err != nil {
 			return err
 		}
-		futures[h] = nil // packed: garbage now
 	}
 	chunks := (n + chunkSize - 1) / chunkSize
 	// totals[h][chunk][2k], [2k+1]: draw k's mean and variance of the block.
@@ -490,7 +489,7 @@ func mix(out []*PurchaseIntervals, draws []predictiveModel, d *Data, horizons []
 			}
 		}
 		for h, pi := range out {
-			totals[h][c] = pi.mixRows(lo, hi, share, tables[h], group, alive, d)
+			totals[h][c] = pi.mixRows(lo, hi, share, futures[h], lengths[h], group, alive, d)
 		}
 		return 0
 	})
@@ -512,106 +511,87 @@ func mix(out []*PurchaseIntervals, draws []predictiveModel, d *Data, horizons []
 	return nil
 }
 
-// mixLanes is the number of y a row's mixture sums at once: independent
-// sums, whose additions overlap instead of each waiting for the last.
-const mixLanes = 8
+// groupLengths holds, per (x, T) group, the shortest and the longest of
+// its draws' PMFs at one horizon: its rows' mixtures are as long as the
+// longest, and below the shortest every draw adds to every y.
+type groupLengths struct{ shortest, longest []int }
 
-// groupTable is one horizon's futures of every (x, T) group under every
-// draw, packed for mixing: group g's draw k has P'(X = y) at
-// pmf[off[g] + k·stride + y] for y below its PMF's length and 0 after it,
-// up to the group's stride, 1 + a multiple of mixLanes ≥ size[g] − 1 (its
-// longest PMF: the length of its rows' mixtures), so that the lanes read
-// whole blocks; a group's draws lie together, read in turn by its rows.
-// Its mean and second moment under draw k are at mean[g·draws + k] and
-// sq[g·draws + k].
-type groupTable struct {
-	draws    int
-	size     []int
-	off      []int // per group and one past the last
-	pmf      []float64
-	mean, sq []float64
-}
-
-// stride returns the distance between group g's draws in pmf.
-func (t *groupTable) stride(g int) int { return (t.off[g+1] - t.off[g]) / t.draws }
-
-// newGroupTable packs futures[k][g], a horizon's futures, into a
-// groupTable; the error names a group none of whose draws has a
-// distribution (no row could be mixed).
-func newGroupTable(futures [][]groupFuture, d *Data, firsts []int) (*groupTable, error) {
-	draws, groups := len(futures), len(firsts)
-	t := &groupTable{draws: draws, size: make([]int, groups), off: make([]int, groups+1),
-		mean: make([]float64, groups*draws), sq: make([]float64, groups*draws)}
-	for g := range groups {
-		size := 0
+// newGroupLengths returns the lengths of futures[k][g]; the error names a
+// group none of whose draws has a distribution (its rows would have none).
+func newGroupLengths(futures [][]groupFuture, d *Data, firsts []int) (groupLengths, error) {
+	l := groupLengths{make([]int, len(firsts)), make([]int, len(firsts))}
+	for g := range firsts {
+		l.shortest[g] = math.MaxInt
 		for k := range futures {
-			size = max(size, len(futures[k][g].pmf))
+			l.shortest[g] = min(l.shortest[g], len(futures[k][g].pmf))
+			l.longest[g] = max(l.longest[g], len(futures[k][g].pmf))
 		}
-		if size == 0 {
+		if l.longest[g] == 0 {
 			c := d.Customer(firsts[g])
-			return nil, fmt.Errorf("prediction intervals: the history x=%v, T=%v has an empty distribution of future purchases", c.Frequency, c.T)
-		}
-		t.size[g] = size
-		stride := 1 + (size-1+mixLanes-1)/mixLanes*mixLanes
-		t.off[g+1] = t.off[g] + draws*stride
-	}
-	t.pmf = make([]float64, t.off[groups])
-	for g := range groups {
-		stride := t.stride(g)
-		for k := range futures {
-			gf := &futures[k][g]
-			copy(t.pmf[t.off[g]+k*stride:], gf.pmf)
-			t.mean[g*draws+k], t.sq[g*draws+k] = gf.mean, gf.sq
+			return groupLengths{}, fmt.Errorf("prediction intervals: the history x=%v, T=%v has an empty distribution of future purchases", c.Frequency, c.T)
 		}
 	}
-	return t, nil
+	return l, nil
 }
 
-// mixRows mixes the rows [lo, hi) over the draws (the group's futures in
-// t, alive[(i−lo)·draws + k]) into their CDFs, which share one new array,
+// mixLanes is the number of y a row's mixture sums at once below its
+// group's shortest PMF: independent sums, whose additions overlap instead
+// of each waiting for the last; past it, tailLanes at a time.
+const (
+	mixLanes  = 8
+	tailLanes = 4
+)
+
+// mixRows mixes the rows [lo, hi) over the draws (futures[k][group],
+// alive[(i−lo)·draws + k]) into their CDFs, which share one new array,
 // and means, and returns the block's per-draw totals (mean and variance of
 // draw k at 2k and 2k+1). Each P(Y = y) is summed draw by draw in draw
-// order (a draw whose PMF ends before y adds a product 0, which leaves a
-// sum that starts at +0 as it was) and the CDF is the running sum of
-// these, so the values are those of summing each draw into the row in
-// turn (TestMixRowsBits).
-func (pi *PurchaseIntervals) mixRows(lo, hi int, share float64, t *groupTable, group []int32, alive []float64, d *Data) []float64 {
-	draws := t.draws
+// order, a few y at a time, and the CDF is the running sum of these: the
+// values of adding each draw into the row in turn (TestMixRowsBits). Past
+// a group's shortest PMF a draw that ends inside a block of y adds 0 to
+// the sums of the y after its end: the product share·P(alive)·0 is +0 (no
+// factor is negative), and a sum that starts at +0 never is −0, so adding
+// it changes no bit.
+func (pi *PurchaseIntervals) mixRows(lo, hi int, share float64, futures [][]groupFuture, lengths groupLengths, group []int32, alive []float64, d *Data) []float64 {
+	draws := len(futures)
 	totals := make([]float64, 2*draws)
 	length := 0
 	for i := lo; i < hi; i++ {
-		length += t.size[group[i]]
+		length += lengths.longest[group[i]]
 	}
 	buf := make([]float64, length)
 	sa := make([]float64, draws) // share · P(alive) per draw
+	pmfs := make([][]float64, draws)
 	for i := lo; i < hi; i++ {
 		g := int(group[i])
 		a := alive[(i-lo)*draws : (i-lo+1)*draws]
-		size, stride := t.size[g], t.stride(g)
-		pmf := t.pmf[t.off[g]:t.off[g+1]]
+		size, whole := lengths.longest[g], lengths.shortest[g]
 		row := buf[:size:size]
 		buf = buf[size:]
 		mean, c := 0.0, 0.0
 		w := d.W(i)
-		gm, gsq := t.mean[g*draws:(g+1)*draws], t.sq[g*draws:(g+1)*draws]
 		for k := range draws {
-			sa[k] = share * a[k]
-			mean += share * (a[k] * gm[k])
+			gf := &futures[k][g]
+			pmfs[k], sa[k] = gf.pmf, share*a[k]
+			mean += share * (a[k] * gf.mean)
 			c += share * (1 - a[k])
-			c += sa[k] * pmf[k*stride]
-			m, sq := a[k]*gm[k], a[k]*gsq[k] // the dead buy 0
+			if len(gf.pmf) > 0 {
+				c += sa[k] * gf.pmf[0]
+			}
+			m, sq := a[k]*gf.mean, a[k]*gf.sq // the dead buy 0
 			totals[2*k] += w * m
-			v := sq - m*m // math.Max(0, v) without the call
+			v := sq - m*m // math.Max(0, v) without its call
 			if !(v > 0) && v == v {
 				v = 0
 			}
 			totals[2*k+1] += w * v
 		}
 		row[0] = c
-		for y := 1; y < size; y += mixLanes {
+		y := 1
+		for ; y+mixLanes <= whole; y += mixLanes {
 			s0, s1, s2, s3, s4, s5, s6, s7 := 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
 			for k, f := range sa {
-				p := pmf[k*stride+y : k*stride+y+mixLanes : k*stride+y+mixLanes]
+				p := pmfs[k][y : y+mixLanes : y+mixLanes]
 				s0 += f * p[0]
 				s1 += f * p[1]
 				s2 += f * p[2]
@@ -621,8 +601,44 @@ func (pi *PurchaseIntervals) mixRows(lo, hi int, share float64, t *groupTable, g
 				s6 += f * p[6]
 				s7 += f * p[7]
 			}
-			s := [mixLanes]float64{s0, s1, s2, s3, s4, s5, s6, s7}
-			for j, v := range s[:min(mixLanes, size-y)] {
+			r := row[y : y+mixLanes : y+mixLanes]
+			c += s0
+			r[0] = c
+			c += s1
+			r[1] = c
+			c += s2
+			r[2] = c
+			c += s3
+			r[3] = c
+			c += s4
+			r[4] = c
+			c += s5
+			r[5] = c
+			c += s6
+			r[6] = c
+			c += s7
+			r[7] = c
+		}
+		for ; y < size; y += tailLanes {
+			s0, s1, s2, s3 := 0.0, 0.0, 0.0, 0.0
+			for k, f := range sa {
+				pm := pmfs[k]
+				var p [tailLanes]float64
+				switch {
+				case y+tailLanes <= len(pm):
+					p = [tailLanes]float64(pm[y : y+tailLanes])
+				case y < len(pm):
+					copy(p[:], pm[y:]) // 0 past the end
+				default:
+					continue
+				}
+				s0 += f * p[0]
+				s1 += f * p[1]
+				s2 += f * p[2]
+				s3 += f * p[3]
+			}
+			s := [tailLanes]float64{s0, s1, s2, s3}
+			for j, v := range s[:min(tailLanes, size-y)] {
 				c += v
 				row[y+j] = c
 			}

@@ -40,11 +40,12 @@ func mixRowsReference(lo, hi int, share float64, futures [][]groupFuture, group 
 	return cdf, mean, totals
 }
 
-// TestMixRowsBits holds the packed, lane-summed mixture to the
-// straightforward one bit for bit, on awkward futures: draws whose PMFs
-// end at different y (none at all, one value, a lane block exactly, one
-// past it), P(alive) of 0 and 1, zero and negative-zero probabilities, a
-// variance rounded below 0, weights of 0, blocks that start past row 0.
+// TestMixRowsBits holds the lane-summed mixture to the straightforward
+// one bit for bit, on awkward futures: draws whose PMFs end at different y
+// (none at all, one value, a lane block exactly, one past it, inside a
+// later block), P(alive) of 0 and 1, zero and negative-zero
+// probabilities, a variance rounded below 0, weights of 0, blocks that
+// start past row 0.
 func TestMixRowsBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	pmfOf := func(n int) []float64 {
@@ -68,7 +69,7 @@ func TestMixRowsBits(t *testing.T) {
 		lengths [][]int // per draw, per group: the PMF's length
 	}{
 		{"one draw", [][]int{{1, 2, 8, 9, 10, 17, 33}}},
-		{"ragged draws", [][]int{{0, 9, 1, 16}, {3, 9, 0, 17}, {8, 1, 0, 40}}},
+		{"ragged draws", [][]int{{0, 9, 1, 16, 25}, {3, 9, 0, 17, 30}, {8, 1, 0, 40, 27}}},
 		{"twenty draws", func() [][]int {
 			out := make([][]int, 20)
 			for k := range out {
@@ -98,7 +99,7 @@ func TestMixRowsBits(t *testing.T) {
 		for j := range alive {
 			alive[j] = [4]float64{0, 1, rng.Float64(), 1e-9}[rng.IntN(4)]
 		}
-		table, err := newGroupTable(futures, d, make([]int, groups))
+		lengths, err := newGroupLengths(futures, d, make([]int, groups))
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
@@ -107,7 +108,7 @@ func TestMixRowsBits(t *testing.T) {
 			lo, hi := block[0], block[1]
 			a := alive[lo*draws : hi*draws]
 			pi := &PurchaseIntervals{cdf: make([][]float64, rows), Mean: make([]float64, rows)}
-			totals := pi.mixRows(lo, hi, share, table, group, a, d)
+			totals := pi.mixRows(lo, hi, share, futures, lengths, group, a, d)
 			wantCDF, wantMean, wantTotals := mixRowsReference(lo, hi, share, futures, group, a, d)
 			for i := lo; i < hi; i++ {
 				got, want := pi.cdf[i], wantCDF[i-lo]
@@ -132,12 +133,12 @@ func TestMixRowsBits(t *testing.T) {
 	}
 }
 
-// TestGroupTableEmpty checks that a group without any distribution is an
-// error naming its history, not a panic.
-func TestGroupTableEmpty(t *testing.T) {
+// TestGroupLengthsEmpty checks that a group without any distribution is
+// an error naming its history, not a panic.
+func TestGroupLengthsEmpty(t *testing.T) {
 	futures := [][]groupFuture{{{pmf: []float64{1}}, {}}, {{pmf: []float64{0.5, 0.5}}, {}}}
 	d := &Data{Frequency: []float64{0, 4}, Recency: []float64{0, 3}, T: []float64{5, 6}}
-	_, err := newGroupTable(futures, d, []int{0, 1})
+	_, err := newGroupLengths(futures, d, []int{0, 1})
 	if err == nil || !strings.Contains(err.Error(), "x=4, T=6") {
 		t.Errorf("error %v, want one naming x=4, T=6", err)
 	}
