@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"runtime"
 	"sort"
 
 	"gonum.org/v1/gonum/mat"
@@ -770,12 +771,20 @@ const maxPurchasesInInterval = 100000
 // P(alive), which serves every horizon. Rows run in parallel blocks of
 // chunkSize, each row's mixture added draw by draw in draw order; the
 // draws' totals are added row by row within a block and block by block.
+// A block's CDFs at a horizon share one array, and the blocks a goroutine
+// runs one P(alive) buffer.
 func mix(out []*PurchaseIntervals, draws []predictiveModel, d *Data, horizons []float64) error {
 	n := d.Len()
 	group, firsts := ageGroups(d)
 	futures, err := allFutures(draws, d, firsts, horizons)
 	if err != nil {
 		return err
+	}
+	lengths := make([]groupLengths, len(horizons))
+	for h := range lengths {
+		if lengths[h], err = newGroupLengths(futures[h], d, firsts); err != nil {
+			return err
+		}
 	}
 	chunks := (n + chunkSize - 1) / chunkSize
 	// totals[h][chunk][2k], [2k+1]: draw k's mean and variance of the block.
@@ -787,10 +796,24 @@ func mix(out []*PurchaseIntervals, draws []predictiveModel, d *Data, horizons []
 	}
 	errs := make([]error, chunks)
 	share := 1 / float64(len(draws))
+	// Each goroutine takes a P(alive) buffer (row-major, chunkSize rows)
+	// from spare and puts it back after its block.
+	spare := make(chan []float64, runtime.GOMAXPROCS(0))
 	alives := newDrawAlives(draws, d)
 	parallelSum(n, 0, nil, func(lo, hi int, _ []float64) float64 {
 		c := lo / chunkSize
-		alive := make([]float64, (hi-lo)*len(draws)) // row-major
+		var alive []float64
+		select {
+		case alive = <-spare:
+		default:
+			alive = make([]float64, min(n, chunkSize)*len(draws))
+		}
+		defer func() {
+			select {
+			case spare <- alive:
+			default:
+			}
+		}()
 		for k := range draws {
 			if err := alives.draw(k, lo, hi, alive[k:], len(draws)); err != nil {
 				errs[c] = err
@@ -798,7 +821,7 @@ func mix(out []*PurchaseIntervals, draws []predictiveModel, d *Data, horizons []
 			}
 		}
 		for h, pi := range out {
-			totals[h][c] = pi.mixRows(lo, hi, share, futures[h], group, alive, d)
+			totals[h][c] = pi.mixRows(lo, hi, share, futures[h], lengths[h], group, alive, d)
 		}
 		return 0
 	})
@@ -820,36 +843,137 @@ func mix(out []*PurchaseIntervals, draws []predictiveModel, d *Data, horizons []
 	return nil
 }
 
+// groupLengths holds, per (x, T) group, the shortest and the longest of
+// its draws' PMFs at one horizon: its rows' mixtures are as long as the
+// longest, and below the shortest every draw adds to every y.
+type groupLengths struct{ shortest, longest []int }
+
+// newGroupLengths returns the lengths of futures[k][g]; the error names a
+// group none of whose draws has a distribution (its rows would have none).
+func newGroupLengths(futures [][]groupFuture, d *Data, firsts []int) (groupLengths, error) {
+	l := groupLengths{make([]int, len(firsts)), make([]int, len(firsts))}
+	for g := range firsts {
+		l.shortest[g] = math.MaxInt
+		for k := range futures {
+			l.shortest[g] = min(l.shortest[g], len(futures[k][g].pmf))
+			l.longest[g] = max(l.longest[g], len(futures[k][g].pmf))
+		}
+		if l.longest[g] == 0 {
+			c := d.Customer(firsts[g])
+			return groupLengths{}, fmt.Errorf("prediction intervals: the history x=%v, T=%v has an empty distribution of future purchases", c.Frequency, c.T)
+		}
+	}
+	return l, nil
+}
+
+// mixLanes is the number of y a row's mixture sums at once below its
+// group's shortest PMF: independent sums, whose additions overlap instead
+// of each waiting for the last; past it, tailLanes at a time.
+const (
+	mixLanes  = 8
+	tailLanes = 4
+)
+
 // mixRows mixes the rows [lo, hi) over the draws (futures[k][group],
-// alive[(i−lo)·draws + k]) into their CDFs and means, and returns the
-// block's per-draw totals (mean and variance of draw k at 2k and 2k+1).
-func (pi *PurchaseIntervals) mixRows(lo, hi int, share float64, futures [][]groupFuture, group []int32, alive []float64, d *Data) []float64 {
+// alive[(i−lo)·draws + k]) into their CDFs, which share one new array,
+// and means, and returns the block's per-draw totals (mean and variance of
+// draw k at 2k and 2k+1). Each P(Y = y) is summed draw by draw in draw
+// order, a few y at a time, and the CDF is the running sum of these: the
+// values of adding each draw into the row in turn (TestMixRowsBits). Past
+// a group's shortest PMF a draw that ends inside a block of y adds 0 to
+// the sums of the y after its end: the product share·P(alive)·0 is +0 (no
+// factor is negative), and a sum that starts at +0 never is −0, so adding
+// it changes no bit.
+func (pi *PurchaseIntervals) mixRows(lo, hi int, share float64, futures [][]groupFuture, lengths groupLengths, group []int32, alive []float64, d *Data) []float64 {
 	draws := len(futures)
 	totals := make([]float64, 2*draws)
+	length := 0
 	for i := lo; i < hi; i++ {
-		g := group[i]
+		length += lengths.longest[group[i]]
+	}
+	buf := make([]float64, length)
+	sa := make([]float64, draws) // share · P(alive) per draw
+	pmfs := make([][]float64, draws)
+	for i := lo; i < hi; i++ {
+		g := int(group[i])
 		a := alive[(i-lo)*draws : (i-lo+1)*draws]
-		size := 0
-		for k := range futures {
-			size = max(size, len(futures[k][g].pmf))
-		}
-		row := make([]float64, size)
-		mean := 0.0
-		for k := range futures {
+		size, whole := lengths.longest[g], lengths.shortest[g]
+		row := buf[:size:size]
+		buf = buf[size:]
+		mean, c := 0.0, 0.0
+		w := d.W(i)
+		for k := range draws {
 			gf := &futures[k][g]
+			pmfs[k], sa[k] = gf.pmf, share*a[k]
 			mean += share * (a[k] * gf.mean)
-			row[0] += share * (1 - a[k])
-			sa := share * a[k]
-			for y, p := range gf.pmf {
-				row[y] += sa * p
+			c += share * (1 - a[k])
+			if len(gf.pmf) > 0 {
+				c += sa[k] * gf.pmf[0]
 			}
 			m, sq := a[k]*gf.mean, a[k]*gf.sq // the dead buy 0
-			w := d.W(i)
 			totals[2*k] += w * m
-			totals[2*k+1] += w * math.Max(0, sq-m*m)
+			v := sq - m*m // math.Max(0, v) without its call
+			if !(v > 0) && v == v {
+				v = 0
+			}
+			totals[2*k+1] += w * v
 		}
-		for y := 1; y < len(row); y++ {
-			row[y] += row[y-1]
+		row[0] = c
+		y := 1
+		for ; y+mixLanes <= whole; y += mixLanes {
+			s0, s1, s2, s3, s4, s5, s6, s7 := 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+			for k, f := range sa {
+				p := pmfs[k][y : y+mixLanes : y+mixLanes]
+				s0 += f * p[0]
+				s1 += f * p[1]
+				s2 += f * p[2]
+				s3 += f * p[3]
+				s4 += f * p[4]
+				s5 += f * p[5]
+				s6 += f * p[6]
+				s7 += f * p[7]
+			}
+			r := row[y : y+mixLanes : y+mixLanes]
+			c += s0
+			r[0] = c
+			c += s1
+			r[1] = c
+			c += s2
+			r[2] = c
+			c += s3
+			r[3] = c
+			c += s4
+			r[4] = c
+			c += s5
+			r[5] = c
+			c += s6
+			r[6] = c
+			c += s7
+			r[7] = c
+		}
+		for ; y < size; y += tailLanes {
+			s0, s1, s2, s3 := 0.0, 0.0, 0.0, 0.0
+			for k, f := range sa {
+				pm := pmfs[k]
+				var p [tailLanes]float64
+				switch {
+				case y+tailLanes <= len(pm):
+					p = [tailLanes]float64(pm[y : y+tailLanes])
+				case y < len(pm):
+					copy(p[:], pm[y:]) // 0 past the end
+				default:
+					continue
+				}
+				s0 += f * p[0]
+				s1 += f * p[1]
+				s2 += f * p[2]
+				s3 += f * p[3]
+			}
+			s := [tailLanes]float64{s0, s1, s2, s3}
+			for j, v := range s[:min(tailLanes, size-y)] {
+				c += v
+				row[y+j] = c
+			}
 		}
 		pi.cdf[i], pi.Mean[i] = row, mean
 	}
