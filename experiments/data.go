@@ -15,9 +15,26 @@ import (
 // process and contribute nothing to any likelihood; they are left out, and
 // their number is returned. They are still predicted, as new customers.
 func ModelData(s *datasets.Summary) (d *models.Data, zeroAge int) {
+	return modelData(s, false)
+}
+
+// predictionData is ModelData with every row kept, those of T = 0 too:
+// the rows the prediction intervals follow one for one (a customer's row
+// in the pattern table is her row here). A T = 0 row is a new customer's
+// history (x = t_x = T = 0, a valid one) whose likelihood is 1 for every
+// parameter, so it adds nothing to the information the parameter draws
+// come from, and her future is the model's unconditional one.
+func predictionData(s *datasets.Summary) *models.Data {
+	d, _ := modelData(s, true)
+	return d
+}
+
+// modelData is ModelData, keeping the rows of T = 0 when keepZeroAge is
+// set.
+func modelData(s *datasets.Summary, keepZeroAge bool) (d *models.Data, zeroAge int) {
 	keep := make([]int, 0, len(s.Customers))
 	for i, c := range s.Customers {
-		if c.T > 0 {
+		if c.T > 0 || keepZeroAge {
 			keep = append(keep, i)
 		}
 	}

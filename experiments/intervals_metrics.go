@@ -206,7 +206,7 @@ func windowIntervals(ctx context.Context, cfg *Config, reg *models.Registry, wr 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	d, _ := ModelData(patterns.Summary(s))
+	d := predictionData(patterns.Summary(s)) // T = 0 rows too: iv.Rows indexes every pattern
 	p := wr.preds[name]
 	gg, money := wr.spend.(*models.FittedGammaGamma)
 	money = money && !discrete && cfg.Intervals.MoneyIntervals()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,14 @@ import (
 // window of a run.
 func simulatedWindow(t *testing.T, customers int) (*Config, *windowResult) {
 	t.Helper()
+	return simulatedWindowWith(t, customers, "")
+}
+
+// simulatedWindowWith is simulatedWindow with the log's lines extra
+// (customer,date) appended; calendar days are those of simulatedWindow:
+// weeks from 2020-01-06, calibration to 2020-10-04, holdout to 2021-07-04.
+func simulatedWindowWith(t *testing.T, customers int, extra string) (*Config, *windowResult) {
+	t.Helper()
 	start := time.Date(2020, 1, 6, 0, 0, 0, 0, time.UTC)
 	calEnd, holdEnd := start.AddDate(0, 0, 39*7-1), start.AddDate(0, 0, 78*7-1)
 	sim, err := datasets.Simulate(datasets.SimulationConfig{Model: "bgnbd",
@@ -33,6 +42,7 @@ func simulatedWindow(t *testing.T, customers int) (*Config, *windowResult) {
 	if err := sim.WriteCSV(&buf); err != nil {
 		t.Fatal(err)
 	}
+	buf.WriteString(extra)
 	s, err := datasets.Summarize(&buf, "simulated.csv", datasets.ReadOptions{}, datasets.SummaryOptions{Unit: datasets.Week, CalibrationEnd: calEnd, HoldoutEnd: holdEnd})
 	if err != nil {
 		t.Fatal(err)
@@ -113,6 +123,49 @@ func TestIntervalCoverageSimulated(t *testing.T) {
 	}
 	if !strings.Contains(res[3].Message, "did you mean bgnbd.interval_80.coverage") {
 		t.Errorf("unknown gate message %q", res[3].Message)
+	}
+}
+
+// TestIntervalsWithNewCustomer adds to a simulated window a customer whose
+// first purchase falls on the calibration end (T = 0; left out of the
+// fits): she gets purchase bounds of her own, as a new customer (from 0,
+// within the 95% bounds at 95%), and every other customer keeps the bounds
+// of the window without her, bit for bit (her history's likelihood is 1
+// at every parameter, so the parameter draws are unchanged). Once, her
+// row in the pattern table was past the end of the intervals' rows, and
+// no model got intervals at all.
+func TestIntervalsWithNewCustomer(t *testing.T) {
+	bounds := func(cfg *Config, wr *windowResult) map[string][4]float64 {
+		addIntervals(context.Background(), cfg, models.NewRegistry(), wr)
+		iv := wr.preds["bgnbd"].Intervals
+		if iv.Err != "" {
+			t.Fatal(iv.Err)
+		}
+		lo80, hi80 := iv.Bounds(0)
+		lo95, hi95 := iv.Bounds(1)
+		out := map[string][4]float64{}
+		for i, c := range wr.summary.Customers {
+			out[c.ID] = [4]float64{lo80[i], hi80[i], lo95[i], hi95[i]}
+		}
+		return out
+	}
+	cfg, without := simulatedWindow(t, 3000)
+	cfgWith, with := simulatedWindowWith(t, 3000, "newbie,2020-10-04\n")
+	if !slices.ContainsFunc(with.summary.Customers, func(c datasets.CustomerSummary) bool { return c.ID == "newbie" && c.T == 0 }) {
+		t.Fatalf("the window has no newbie of T = 0")
+	}
+	a, b := bounds(cfg, without), bounds(cfgWith, with)
+	if len(b) != len(a)+1 {
+		t.Fatalf("%d customers with the newbie, %d without", len(b), len(a))
+	}
+	for id, want := range a {
+		if got := b[id]; got != want {
+			t.Fatalf("customer %s: bounds %v with the newbie, %v without", id, got, want)
+		}
+	}
+	nb := b["newbie"]
+	if nb[0] != 0 || nb[2] != 0 || !(nb[1] >= 1 && nb[3] >= nb[1]) {
+		t.Errorf("the newbie's 80%% and 95%% bounds %v: want [0, ≥1] within [0, …]", nb)
 	}
 }
 
