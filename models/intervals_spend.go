@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/mathext"
 )
@@ -116,10 +117,10 @@ type RevenueCustomers struct {
 type revenueRows struct {
 	pi           *PurchaseIntervals
 	spend        *FittedGammaGamma
-	frequency    []float64   // per row: x
-	rowK         []float64   // per row: the posterior shape k = px+q
-	lnBeta       [][]float64 // per row, ln B(py, k) by y (rowLnBeta)
-	mean, second []float64   // per row: the first two moments of R/θ
+	frequency    []float64                   // per row: x
+	rowK         []float64                   // per row: the posterior shape k = px+q
+	lnBeta       []atomic.Pointer[[]float64] // per row, ln B(py, k) by y (rowLnBeta); atomic: PIT's goroutines share rows
+	mean, second []float64                   // per row: the first two moments of R/θ
 	// quantiles holds the rows' quantiles of R/θ at the tails of every
 	// level, a row's side by side (quantiles[row·tails + t]): the bounds
 	// of a customer, read one level and tail after another, share a
@@ -327,7 +328,7 @@ func (rr *revenueRows) rowQuantiles(tails []float64) (quantiles, mean, second []
 	n := len(rr.rowK)
 	quantiles = make([]float64, n*len(tails))
 	mean, second = make([]float64, n), make([]float64, n)
-	rr.lnBeta = make([][]float64, len(rr.pi.cdf))
+	rr.lnBeta = make([]atomic.Pointer[[]float64], len(rr.pi.cdf))
 	p := rr.spend.P
 	parallelSum(n, 0, nil, func(lo, hi int, _ []float64) float64 {
 		var mr moneyRow
@@ -397,19 +398,23 @@ func (ri *revenueRows) revenueCDF(row int, k, u float64) float64 {
 }
 
 // rowLnBeta returns ln B(py, k) for y = 0, 1, … up to the row's last
-// purchase count, computed on first use.
+// purchase count, computed on first use. The slots are made by
+// rowQuantiles before any parallel use (made here only for a caller that
+// skipped it, in one goroutine); a slot is read and filled atomically, as
+// PIT's blocks of customers share the rows at their edges.
 func (ri *revenueRows) rowLnBeta(row int, k float64) []float64 {
 	if ri.lnBeta == nil {
-		ri.lnBeta = make([][]float64, len(ri.pi.cdf))
+		ri.lnBeta = make([]atomic.Pointer[[]float64], len(ri.pi.cdf))
 	}
-	if ri.lnBeta[row] == nil {
-		out := make([]float64, len(ri.pi.cdf[row]))
-		for y := 1; y < len(out); y++ {
-			out[y] = lnBeta(ri.spend.P*float64(y), k)
-		}
-		ri.lnBeta[row] = out
+	if p := ri.lnBeta[row].Load(); p != nil {
+		return *p
 	}
-	return ri.lnBeta[row]
+	out := make([]float64, len(ri.pi.cdf[row]))
+	for y := 1; y < len(out); y++ {
+		out[y] = lnBeta(ri.spend.P*float64(y), k)
+	}
+	ri.lnBeta[row].Store(&out) // two goroutines of PIT may both fill a row: the same values
+	return out
 }
 
 // rowQuantile returns the u ≥ 0 with P(R/θ ≤ u) = q, to about tol
