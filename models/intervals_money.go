@@ -426,9 +426,9 @@ func (mr *moneyRow) set(g *moneyGrid, rules *moneyRules, cdf []float64) bool {
 	return true
 }
 
-// setOnce is set for a row of a set of rows, kept (with its fitted cell)
-// while the same row comes again: the row's values then come from the
-// same operations, so they are the same.
+// setOnce is set for a row of a set of rows, kept (with its fitted and
+// kept cells) while the same row comes again: the row's values then come
+// from the same operations, so they are the same.
 func (mr *moneyRow) setOnce(row int, g *moneyGrid, rules *moneyRules, cdf []float64) bool {
 	if mr.setRow == row+1 {
 		return mr.setOK
@@ -643,13 +643,15 @@ func chebyshevSum(c []float64, x float64) float64 {
 
 // solveCell returns the t in the fitted cell with F(t) = q, by Newton steps
 // on the Chebyshev series kept inside a shrinking bracket (bisection when a
-// step leaves it), to 1e-13 in t (cellSolve).
+// step leaves it), to 1e-13 in t (cellSolve). The quantiles are solved by
+// solveFit and solveCells; solveCell is the one-cell form the tests hold
+// them to.
 func (mr *moneyRow) solveCell(q float64) float64 { return mr.solveFit(&mr.moneyFit, q) }
 
 // solveFit is solveCell on the row's fitted cell f.
 func (mr *moneyRow) solveFit(f *moneyFit, q float64) float64 {
 	half := mr.g.h / 2
-	s := newCellSolve(f, q)
+	s := newCellSolve(f.cellBase, q)
 	for !s.done {
 		F, dens := f.integralAndDensity(s.x)
 		s.step(F, dens, half)
@@ -660,14 +662,15 @@ func (mr *moneyRow) solveFit(f *moneyFit, q float64) float64 {
 // cellSolve is a solve of solveCell under way: x ∈ [−1, 1] in the cell,
 // inside the bracket [lo, hi], after steps Newton steps.
 type cellSolve struct {
-	fit               *moneyFit
 	target, lo, hi, x float64
 	steps             int
 	done              bool
 }
 
-func newCellSolve(fit *moneyFit, q float64) cellSolve {
-	return cellSolve{fit: fit, target: q - fit.cellBase, lo: -1, hi: 1}
+// newCellSolve starts the solve of F(t) = q in the cell whose F at its
+// first node is cellBase.
+func newCellSolve(cellBase, q float64) cellSolve {
+	return cellSolve{target: q - cellBase, lo: -1, hi: 1}
 }
 
 // step takes the Newton step from x given F and the density there (at
@@ -695,7 +698,7 @@ func (s *cellSolve) step(F, dens, half float64) {
 // those of solveCell: the same bits).
 func (mr *moneyRow) solveCells(a, b *moneyFit, qa, qb float64) (ta, tb float64) {
 	half := mr.g.h / 2
-	sa, sb := newCellSolve(a, qa), newCellSolve(b, qb)
+	sa, sb := newCellSolve(a.cellBase, qa), newCellSolve(b.cellBase, qb)
 	for !sa.done && !sb.done {
 		Fa, da, Fb, db := integralAndDensity2(a, b, sa.x, sb.x)
 		sa.step(Fa, da, half)

@@ -43,6 +43,27 @@ func moneyHistories(n int, seed uint64) (d *Data, monetary []float64) {
 	return d, monetary
 }
 
+// moneyCase is a purchase model, a horizon and Gamma-Gamma parameters
+// (p, q, γ) the revenue-interval tests run on.
+type moneyCase struct {
+	name    string
+	f       FittedPurchases
+	horizon float64
+	p, q, g float64
+}
+
+// moneyCases are the revenue-interval tests' cases: the spend,
+// small shapes (infinite moments) and large ones.
+func moneyCases() []moneyCase {
+	bg, _ := NewFittedBGNBD(1, 5, 0.5, 10)
+	pnbd, _ := NewFittedParetoNBD(0.55, 10.6, 0.61, 11.7)
+	return []moneyCase{
+		{"bgnbd, the issue's spend", bg, 26, 6, 4, 15},
+		{"bgnbd, small shapes, infinite moments", bg, 52, 0.6, 0.9, 2},
+		{"paretonbd, large shapes", pnbd, 39, 25, 30, 400},
+	}
+}
+
 // TestRevenueQuantilesTablesMatchDirect holds the revenue intervals of the
 // tables (intervals_money.go) to the direct root search on the exact
 // mixture CDF (rowQuantile), on generated histories from x = 0 to 250,
@@ -58,18 +79,7 @@ func moneyHistories(n int, seed uint64) (d *Data, monetary []float64) {
 //     neighbourhood;
 //   - at most 1% of the quantiles left to the direct path.
 func TestRevenueQuantilesTablesMatchDirect(t *testing.T) {
-	bg, _ := NewFittedBGNBD(1, 5, 0.5, 10)
-	pnbd, _ := NewFittedParetoNBD(0.55, 10.6, 0.61, 11.7)
-	cases := []struct {
-		name    string
-		f       FittedPurchases
-		horizon float64
-		p, q, g float64
-	}{
-		{"bgnbd, the issue's spend", bg, 26, 6, 4, 15},
-		{"bgnbd, small shapes, infinite moments", bg, 52, 0.6, 0.9, 2},
-		{"paretonbd, large shapes", pnbd, 39, 25, 30, 400},
-	}
+	cases := moneyCases()
 	levels := []float64{0.8, 0.95, 0.5, 0.99}
 	d, monetary := moneyHistories(600, 3)
 	rows := make([]int, d.Len())
@@ -318,18 +328,7 @@ func sameBits(a, b float64) bool {
 // tails, F at the nodes, every cell's series, and the CDF at points
 // spread over and beyond the grid.
 func TestMoneyRowMatchesReference(t *testing.T) {
-	bg, _ := NewFittedBGNBD(1, 5, 0.5, 10)
-	pnbd, _ := NewFittedParetoNBD(0.55, 10.6, 0.61, 11.7)
-	cases := []struct {
-		name    string
-		f       FittedPurchases
-		horizon float64
-		p, q, g float64
-	}{
-		{"bgnbd, the issue's spend", bg, 26, 6, 4, 15},
-		{"bgnbd, small shapes, infinite moments", bg, 52, 0.6, 0.9, 2},
-		{"paretonbd, large shapes", pnbd, 39, 25, 30, 400},
-	}
+	cases := moneyCases()
 	tails := []float64{1e-9, 0.005, 0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975, 0.995}
 	d, _ := moneyHistories(300, 5)
 	for _, c := range cases {
