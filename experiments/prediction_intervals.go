@@ -113,13 +113,15 @@ func newSpendBounds(gg *models.FittedGammaGamma, level float64, s *datasets.Summ
 	return sb
 }
 
-// lower returns customer i's lower bound.
+// lower returns customer i's lower bound, one customer at a time: the
+// form TestSpendBoundsPerCustomer holds to FittedGammaGamma.SpendInterval
+// and TestSpendBoundsFill holds the fillers to (the run uses the fillers).
 func (sb *spendBounds) lower(i int) float64 {
 	theta, divisor := sb.divisor(i, true)
 	return sb.gg.P * theta / divisor
 }
 
-// upper returns customer i's upper bound.
+// upper returns customer i's upper bound (see lower).
 func (sb *spendBounds) upper(i int) float64 {
 	theta, divisor := sb.divisor(i, false)
 	return sb.gg.P * theta / divisor
