@@ -53,19 +53,6 @@ func naiveSum(d *Data, lo, hi int, logLik func(Customer) float64) float64 {
 	return s
 }
 
-// samebits reports whether the slices hold the same float64 bits.
-func samebits(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
 // TestBGFPointSums holds the kept-terms sums of the information matrix
 // at several points (some sharing α) to the sums of the models' own
 // log-likelihood, bit for bit, over awkward rows, and checks that an
@@ -89,7 +76,7 @@ func TestBGFPointSums(t *testing.T) {
 			for k, m := range ms {
 				want[k] = naiveSum(d, r[0], r[1], m.logLik)
 			}
-			if !samebits(got, want) {
+			if !sameSliceBits(got, want) {
 				t.Errorf("%s, rows %v: %v, the models' %v", name, r, got, want)
 			}
 		}
@@ -125,7 +112,7 @@ func TestParetoPointSums(t *testing.T) {
 		for k, f := range fs {
 			want[k] = naiveSum(d, r[0], r[1], f.LogLikelihood)
 		}
-		if !samebits(got, want) {
+		if !sameSliceBits(got, want) {
 			t.Errorf("rows %v: %v, LogLikelihood's %v", r, got, want)
 		}
 	}
@@ -400,7 +387,7 @@ func TestDrawAlivesEqualDrawAlive(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if !samebits(got, want) {
+		if !sameSliceBits(got, want) {
 			t.Errorf("rows %v: the tables' P(alive) differ from drawAlive's", r)
 		}
 	}
