@@ -413,7 +413,10 @@ func logParameterCovariance(pm predictiveModel, d *Data, theta []float64) (*mat.
 // (TestRowTotalsEqualPerPointSums). A row's data is read once for all
 // points, and what does not depend on the point (the row's validity, its
 // place in the runs of x and t_x of a sorted pattern table) or on one
-// parameter alone (ln(α+T) per distinct α) is found once.
+// parameter alone (ln(α+T) per distinct α) is found once. The rows of
+// new customers (T = 0, so x = t_x = 0) are left out, as the fits leave
+// them out (experiments' ModelData): their likelihood is 1 at every
+// parameter, which some models compute as e^(±1e-15).
 func rowTotals(pm predictiveModel, d *Data) func(ps [][]float64) (totals []float64, errs []error) {
 	return func(ps [][]float64) ([]float64, []error) {
 		totals := make([]float64, len(ps))
@@ -505,6 +508,9 @@ func (ms modelPointSums) block(d *Data, lo, hi int, s []float64) {
 	for i := lo; i < hi; i++ {
 		if w := d.W(i); w > 0 {
 			c := d.Customer(i)
+			if c.T == 0 && ValidHistory(c) { // a new customer: likelihood 1 at every point
+				continue
+			}
 			for k, m := range ms {
 				s[k] += w * m.logLik(c)
 			}
@@ -574,6 +580,9 @@ func (b *bgfPointSums) block(d *Data, lo, hi int, s []float64) {
 			for k := range s {
 				s[k] += w * math.NaN()
 			}
+			continue
+		}
+		if c.T == 0 { // a new customer (x = t_x = 0): likelihood 1 at every point
 			continue
 		}
 		x, T := c.Frequency, c.T
@@ -658,6 +667,9 @@ func (p *paretoPointSums) block(d *Data, lo, hi int, s []float64) {
 			for k := range s {
 				s[k] += w * math.NaN()
 			}
+			continue
+		}
+		if c.T == 0 { // a new customer (x = t_x = 0): likelihood 1 at every point
 			continue
 		}
 		x, T := c.Frequency, c.T

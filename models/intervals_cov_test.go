@@ -42,12 +42,13 @@ func awkwardRows(t *testing.T, model string, params map[string]float64) *Data {
 }
 
 // naiveSum is Σ w_i ℓ_i over the rows [lo, hi) by the model's own
-// log-likelihood, row by row.
+// log-likelihood, row by row, the new customers' rows (T = 0, likelihood
+// 1) left out.
 func naiveSum(d *Data, lo, hi int, logLik func(Customer) float64) float64 {
 	s := 0.0
 	for i := lo; i < hi; i++ {
-		if w := d.W(i); w > 0 {
-			s += w * logLik(d.Customer(i))
+		if c := d.Customer(i); d.W(i) > 0 && !(c.T == 0 && ValidHistory(c)) {
+			s += d.W(i) * logLik(c)
 		}
 	}
 	return s
