@@ -175,10 +175,8 @@ func (m paretoPredictive) future(c Customer) (float64, interface{ ProbabilityOfP
 // but without the fit result that the intervals never read.
 func (m paretoPredictive) futureModel(c Customer) (interface{ ProbabilityOfPurchases(int, float64) float64 }, error) {
 	p := [4]float64{m.f.R + c.Frequency, m.f.Alpha + c.T, m.f.S, m.f.Beta + c.T}
-	for i, v := range p {
-		if !(v > 0) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("paretonbd: parameter %s=%v must be a finite number > 0", pnbdNames[i], v)
-		}
+	if err := checkParetoParams(p[0], p[1], p[2], p[3]); err != nil {
+		return nil, err
 	}
 	return paretoFuture{&FittedParetoNBD{R: p[0], Alpha: p[1], S: p[2], Beta: p[3]}, m.rules}, nil
 }

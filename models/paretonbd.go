@@ -197,16 +197,25 @@ type FittedParetoNBD struct {
 // NewFittedParetoNBD returns a Pareto/NBD model with the given parameters,
 // which must be finite and > 0.
 func NewFittedParetoNBD(r, alpha, s, beta float64) (*FittedParetoNBD, error) {
-	for i, v := range []float64{r, alpha, s, beta} {
-		if !(v > 0) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("paretonbd: parameter %s=%v must be a finite number > 0", pnbdNames[i], v)
-		}
+	if err := checkParetoParams(r, alpha, s, beta); err != nil {
+		return nil, err
 	}
 	return &FittedParetoNBD{R: r, Alpha: alpha, S: s, Beta: beta, fit: &FitResult{
 		Model:  "paretonbd",
 		Params: Params{"r": r, "alpha": alpha, "s": s, "beta": beta},
 		Method: "given",
 	}}, nil
+}
+
+// checkParetoParams returns the error of NewFittedParetoNBD for parameters
+// that are not finite numbers > 0.
+func checkParetoParams(r, alpha, s, beta float64) error {
+	for i, v := range []float64{r, alpha, s, beta} {
+		if !(v > 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("paretonbd: parameter %s=%v must be a finite number > 0", pnbdNames[i], v)
+		}
+	}
+	return nil
 }
 
 // Result returns the fit's estimates and diagnostics.

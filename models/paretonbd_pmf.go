@@ -321,13 +321,13 @@ func (m *FittedParetoNBD) pnbdDistribution(lr *legendreRules, t, tail float64, m
 // first pair of rules from cache (see futureCache; nil: computed here).
 func (m *FittedParetoNBD) pnbdDistributionCached(lr *legendreRules, t, tail float64, maxY int, cache *futureCache) []float64 {
 	const first = pnbdRuleNodes + 2*pnbdRuleNodes // the nodes of rules 0 and 1
-	var nodes [6 * first]float64                  // node logs and base of rules 0 and 1
+	var nodes [5 * first]float64                  // node logs (four) and base of rules 0 and 1
 	var buf [pnbdStackY]float64
 	for k := 0; k+1 < len(lr.x); k++ {
 		n1, n := len(lr.x[k]), len(lr.x[k])+len(lr.x[k+1])
 		scratch := nodes[:]
-		if 6*n > len(scratch) {
-			scratch = make([]float64, 6*n)
+		if 5*n > len(scratch) {
+			scratch = make([]float64, 5*n)
 		}
 		base := scratch[4*n : 5*n]
 		nl, ok := pnbdNodeLogs{}, false
