@@ -89,7 +89,10 @@ func fmaSameSlice(a, b []float64, rel float64) bool {
 // bitsMode names the comparison of fmaSame with rel for the tests'
 // messages: "bit for bit" on a build that does not fuse multiply-adds.
 func bitsMode(rel float64) string {
-	if buildFuses() {
+	switch {
+	case buildFuses() && rel == 0:
+		return fmt.Sprintf("bit for bit or within %d ulps, as this build fuses multiply-adds", fusedULPs)
+	case buildFuses():
 		return fmt.Sprintf("bit for bit or within %d ulps or %g relative, as this build fuses multiply-adds", fusedULPs, rel)
 	}
 	return "bit for bit"
