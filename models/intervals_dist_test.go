@@ -184,7 +184,8 @@ var distGridHorizons = []float64{0.01, 0.5, 13, 25.714285714285715, 39, 52, 150,
 // retry with more nodes and the y-by-y fallback), heavy buyers whose
 // distributions outgrow the stack buffer, and several tails; with and
 // without one futureCache across all of them (histories of one age share
-// its node logs, the two tails every entry).
+// its node logs, the two tails every entry). Where the build fuses
+// multiply-adds the two forms are fused differently: within fusedRelQuad.
 func TestParetoNBDDistributionBits(t *testing.T) {
 	lr := newLegendreRules()
 	params := append([][4]float64{
@@ -210,13 +211,13 @@ func TestParetoNBDDistributionBits(t *testing.T) {
 						retries++
 					}
 					got := next.pnbdDistribution(lr, horizon, tail, maxPurchasesInInterval)
-					if !sameSliceBits(got, want) {
-						t.Errorf("params %v, history %+v, t=%v, tail %v: %d probabilities, not the reference's %d bits", p, c, horizon, tail, len(got), len(want))
+					if !fmaSameSlice(got, want, fusedRelQuad) {
+						t.Errorf("params %v, history %+v, t=%v, tail %v: %d probabilities, not the reference's %d (compared %s)", p, c, horizon, tail, len(got), len(want), bitsMode(fusedRelQuad))
 					}
 					cached := next.pnbdDistributionCached(lr, horizon, tail, maxPurchasesInInterval, cache)
 					calls++
-					if !sameSliceBits(cached, want) {
-						t.Errorf("params %v, history %+v, t=%v, tail %v: %d probabilities with the cache, not the reference's %d bits", p, c, horizon, tail, len(cached), len(want))
+					if !fmaSameSlice(cached, want, fusedRelQuad) {
+						t.Errorf("params %v, history %+v, t=%v, tail %v: %d probabilities with the cache, not the reference's %d (compared %s)", p, c, horizon, tail, len(cached), len(want), bitsMode(fusedRelQuad))
 					}
 					if len(got) > 0 && cap(got) != len(got) {
 						t.Errorf("params %v, history %+v, t=%v: capacity %d for %d probabilities", p, c, horizon, cap(got), len(got))

@@ -155,6 +155,7 @@ func TestSpendIntervalsBatch(t *testing.T) {
 // cannot serve), at both levels. 2,400 customers share 300 rows, eight a
 // row, their revenues at a dozen points of each row's distribution so that
 // several fall in one cell and more cells than are kept come in turn.
+// Where the build fuses multiply-adds: within fusedRel.
 func TestRevenueReadsMatchScale(t *testing.T) {
 	d, _ := moneyHistories(300, 9)
 	bg, _ := NewFittedBGNBD(1, 5, 0.5, 10)
@@ -199,11 +200,11 @@ func TestRevenueReadsMatchScale(t *testing.T) {
 			q := ri.quantiles[int(r)*ri.tails:]
 			want := [3]float64{g * theta * q[ri.low], g * theta * q[ri.high], g * theta * ri.mean[r]}
 			for j, got := range [3]float64{lo, hi, ri.MeanOf(i)} {
-				if !sameBits(got, want[j]) {
-					t.Fatalf("level %d, customer %d: value %d is %v, want %v", k, i, j, got, want[j])
+				if !sameBits(got, want[j], fusedRel) {
+					t.Fatalf("level %d, customer %d: value %d is %v, want %v (compared %s)", k, i, j, got, want[j], bitsMode(fusedRel))
 				}
 			}
-			if !sameBits(ri.LowerOf(i), lo) || !sameBits(ri.UpperOf(i), hi) {
+			if !sameBits(ri.LowerOf(i), lo, 0) || !sameBits(ri.UpperOf(i), hi, 0) {
 				t.Fatalf("level %d, customer %d: LowerOf, UpperOf %v, %v; Bounds %v, %v", k, i, ri.LowerOf(i), ri.UpperOf(i), lo, hi)
 			}
 		}
@@ -232,8 +233,8 @@ func TestRevenueReadsMatchScale(t *testing.T) {
 				want = ri.revenueCDF(r, ri.rowK[r], a/scale)
 			}
 		}
-		if !sameBits(u[i], want) {
-			t.Fatalf("customer %d (row %d, revenue %v): PIT %v, want %v", i, r, a, u[i], want)
+		if !sameBits(u[i], want, fusedRel) {
+			t.Fatalf("customer %d (row %d, revenue %v): PIT %v, want %v (compared %s)", i, r, a, u[i], want, bitsMode(fusedRel))
 		}
 	}
 }
