@@ -190,7 +190,8 @@ func TestPredictionsCSVIntervalColumns(t *testing.T) {
 		if !bytes.Equal(got.Bytes(), want) {
 			t.Fatalf("blocks of %d rows: the CSV differs from the reference at byte %d", rows, firstDifference(got.Bytes(), want))
 		}
-	} // Parquet reads the columns by their own fillers (no pairs, no copies):
+	}
+	// Parquet reads the columns by their own fillers (no pairs, no copies):
 	// the same values as the CSV's, in the run's layout and a small one.
 	for _, layout := range []parquetLayout{{groupRows: parquetGroupRows, pageRows: parquetPageRows}, {groupRows: 1000, pageRows: 300}} {
 		checkParquetEqualsCSV(t, cols, layout)
