@@ -497,6 +497,25 @@ func pointTotals(ps pointSums, d *Data) []float64 {
 	return totals
 }
 
+// pointRow returns row i's history and weight for the point sums, ok
+// false for a row they skip: weight 0, a new customer's (T = 0, so
+// x = t_x = 0: likelihood 1 at every point), or an invalid history, whose
+// NaN it adds to every sum in s (as its log-likelihood would).
+func pointRow(d *Data, i int, s []float64) (c Customer, w float64, ok bool) {
+	w = d.W(i)
+	if !(w > 0) {
+		return c, w, false
+	}
+	c = Customer{Frequency: d.Frequency[i], Recency: d.Recency[i], T: d.T[i]}
+	if !ValidHistory(c) {
+		for k := range s {
+			s[k] += w * math.NaN()
+		}
+		return c, w, false
+	}
+	return c, w, c.T != 0
+}
+
 // modelPointSums sums each point's rows by its model's logLik.
 type modelPointSums []predictiveModel
 
@@ -569,18 +588,8 @@ func (b *bgfPointSums) block(d *Data, lo, hi int, s []float64) {
 	lastX, lastTx := math.NaN(), math.NaN()
 	drop := false
 	for i := lo; i < hi; i++ {
-		w := d.W(i)
-		if !(w > 0) {
-			continue
-		}
-		c := Customer{Frequency: d.Frequency[i], Recency: d.Recency[i], T: d.T[i]}
-		if !ValidHistory(c) {
-			for k := range s {
-				s[k] += w * math.NaN()
-			}
-			continue
-		}
-		if c.T == 0 { // a new customer (x = t_x = 0): likelihood 1 at every point
+		c, w, ok := pointRow(d, i, s)
+		if !ok {
 			continue
 		}
 		x, T := c.Frequency, c.T
@@ -656,18 +665,8 @@ func (p *paretoPointSums) block(d *Data, lo, hi int, s []float64) {
 	var seen xtIndex
 	lastX, lastTx, preX := math.NaN(), math.NaN(), math.NaN()
 	for i := lo; i < hi; i++ {
-		w := d.W(i)
-		if !(w > 0) {
-			continue
-		}
-		c := Customer{Frequency: d.Frequency[i], Recency: d.Recency[i], T: d.T[i]}
-		if !ValidHistory(c) {
-			for k := range s {
-				s[k] += w * math.NaN()
-			}
-			continue
-		}
-		if c.T == 0 { // a new customer (x = t_x = 0): likelihood 1 at every point
+		c, w, ok := pointRow(d, i, s)
+		if !ok {
 			continue
 		}
 		x, T := c.Frequency, c.T
