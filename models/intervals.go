@@ -1069,16 +1069,14 @@ type aliveOnly interface {
 // drawAlive sets the P(alive at T) under draw m of the rows [lo, hi), row
 // i's at alive[(i−lo)·stride]; the error names the first row whose value
 // is not a probability. (mix goes through drawAlives, which gives the
-// BG/NBD family's the same values from tables shared by the blocks.)
+// BG/NBD family's values from tables shared by the blocks, and calls
+// drawAlive for the other models; for the BG/NBD family drawAlive is
+// the models' own ProbabilityAlive, the form drawAlives is tested
+// against.)
 func drawAlive(m predictiveModel, d *Data, lo, hi int, alive []float64, stride int) error {
 	var at func(c Customer) float64 // of x, t_x and T alone
-	switch m := m.(type) {
-	case paretoPredictive:
+	if m, ok := m.(paretoPredictive); ok {
 		at = newParetoAlive(m.f).at
-	case bgnbdPredictive:
-		at = newBGFAlive(m.f.model()).at
-	case mbgnbdPredictive:
-		at = newBGFAlive(m.f.model()).at
 	}
 	ao, direct := m.(aliveOnly)
 	for i := lo; i < hi; i++ {
@@ -1205,33 +1203,6 @@ func (da *drawAlives) draw(k, lo, hi int, alive []float64, stride int) error {
 		alive[(i-lo)*stride] = a
 	}
 	return nil
-}
-
-// bgfAlive is bgfModel.alive over the sorted rows of a pattern table,
-// which repeat x in runs:
-//
-//	P(alive) = 1/(1 + e^v),   v = ln(a/(b+x'−1)) + (r+x) ln(1 + (T−t_x)/(α+t_x)),   x' = x + shift
-//
-// (v = −∞ when x' = 0), with the dropout term of x alone kept while x
-// repeats: the same operations as alive, so the same values
-// (TestBGFAliveEqualsAlive), with two logarithms fewer a row.
-type bgfAlive struct {
-	m         bgfModel
-	lastX, lc float64
-	drop      bool
-}
-
-func newBGFAlive(m bgfModel) *bgfAlive { return &bgfAlive{m: m, lastX: math.NaN()} }
-
-func (b *bgfAlive) at(c Customer) float64 {
-	if !ValidHistory(c) {
-		return math.NaN()
-	}
-	if c.Frequency != b.lastX {
-		b.drop, b.lc = b.m.dropTerm(c.Frequency)
-		b.lastX = c.Frequency
-	}
-	return 1 / (1 + math.Exp(b.m.logOddsDeadWith(b.drop, b.lc, c)))
 }
 
 // paretoAlive is FittedParetoNBD.ProbabilityAlive over the sorted rows of

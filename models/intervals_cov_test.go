@@ -270,24 +270,6 @@ func TestDifferencedInformation(t *testing.T) {
 	}
 }
 
-// TestBGFAliveEqualsAlive holds the kept-terms P(alive) of the BG/NBD
-// family to bgfModel.alive bit for bit over awkward rows.
-func TestBGFAliveEqualsAlive(t *testing.T) {
-	d := awkwardRows(t, "bgnbd", map[string]float64{"r": 0.8, "alpha": 6, "a": 0.6, "b": 3})
-	for _, m := range []bgfModel{{0.8, 6, 0.6, 3, 0}, {0.8, 6, 0.6, 3, 1}, {2.5, 0.3, 40, 0.05, 0}, {2.5, 0.3, 40, 0.05, 1}} {
-		b := newBGFAlive(m)
-		for i := range d.Len() {
-			c := d.Customer(i)
-			if got, want := b.at(c), m.alive(c); math.Float64bits(got) != math.Float64bits(want) {
-				t.Fatalf("%v, x=%v t_x=%v T=%v: %v, alive %v", m, c.Frequency, c.Recency, c.T, got, want)
-			}
-		}
-		if v := b.at(Customer{Frequency: 1, Recency: 5, T: 4}); !math.IsNaN(v) {
-			t.Errorf("%v: P(alive) %v with t_x > T, want NaN", m, v)
-		}
-	}
-}
-
 // TestParetoAliveEqualsProbabilityAlive checks that the pattern table's
 // P(alive) with its integrals kept across rows equals
 // FittedParetoNBD.ProbabilityAlive bit for bit over awkward rows (in both
