@@ -129,9 +129,10 @@ func TestIntervalCoverageSimulated(t *testing.T) {
 // TestIntervalsWithNewCustomer adds to a simulated window a customer whose
 // first purchase falls on the calibration end (T = 0; left out of the
 // fits): she gets purchase bounds of her own, as a new customer (from 0,
-// within the 95% bounds at 95%), and every other customer keeps the bounds
-// of the window without her, bit for bit (her history's likelihood is 1
-// at every parameter, so the parameter draws are unchanged). Once, her
+// within the 95% bounds at 95%), and every other customer keeps the
+// purchase bounds of the window without her, bit for bit (her row is left
+// out of the information the parameter draws come from, as it is of the
+// fits: its likelihood is 1 at every parameter). Once, her
 // row in the pattern table was past the end of the intervals' rows, and
 // no model got intervals at all.
 func TestIntervalsWithNewCustomer(t *testing.T) {
