@@ -509,7 +509,7 @@ func pointRow(d *Data, i int, s []float64) (c Customer, w float64, ok bool) {
 	c = Customer{Frequency: d.Frequency[i], Recency: d.Recency[i], T: d.T[i]}
 	if !ValidHistory(c) {
 		for k := range s {
-			s[k] += w * math.NaN()
+			s[k] = math.NaN() // the sum plus NaN
 		}
 		return c, w, false
 	}
