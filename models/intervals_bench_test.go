@@ -46,16 +46,7 @@ func BenchmarkPurchaseIntervals(b *testing.B) {
 // every history of 50,000 customers simulated from the BG/NBD with
 // Gamma-Gamma spend (the rows' root searches dominate a large run).
 func BenchmarkRevenueIntervals(b *testing.B) {
-	truth := map[string]float64{"r": 0.25, "alpha": 4, "a": 0.8, "b": 2.5}
-	s := simulatedSummary(b, "bgnbd", 50000, truth, map[string]float64{"p": 6, "q": 4, "gamma": 15})
-	pt := datasets.NewPatterns(s)
-	d := &Data{Frequency: pt.Frequency, Recency: pt.Recency, T: pt.T, Weight: pt.Weight}
-	bg, _ := NewFittedBGNBD(truth["r"], truth["alpha"], truth["a"], truth["b"])
-	gg, _ := NewFittedGammaGamma(6, 4, 15)
-	pi, err := NewPurchaseIntervals(bg, d, s.Customers[0].DurationHoldout, IntervalOptions{Level: 0.8, FixedParameters: true})
-	if err != nil {
-		b.Fatal(err)
-	}
+	s, pt, d, gg, pi := revenueBenchSetUp(b)
 	rows, monetary := make([]int, len(s.Customers)), make([]float64, len(s.Customers))
 	for i, c := range s.Customers {
 		rows[i], monetary[i] = int(pt.Of[i]), c.Monetary
@@ -101,4 +92,23 @@ func BenchmarkFutureDistributions(b *testing.B) {
 			}
 		})
 	}
+}
+
+// revenueBenchSetUp is the revenue benchmarks' cohort: 50,000 customers
+// simulated from the BG/NBD with Gamma-Gamma spend, their pattern table
+// and its Data, the true Gamma-Gamma, and the BG/NBD's 80% purchase
+// intervals over the holdout at the true parameters.
+func revenueBenchSetUp(b *testing.B) (*datasets.Summary, *datasets.Patterns, *Data, *FittedGammaGamma, *PurchaseIntervals) {
+	b.Helper()
+	truth := map[string]float64{"r": 0.25, "alpha": 4, "a": 0.8, "b": 2.5}
+	s := simulatedSummary(b, "bgnbd", 50000, truth, map[string]float64{"p": 6, "q": 4, "gamma": 15})
+	pt := datasets.NewPatterns(s)
+	d := &Data{Frequency: pt.Frequency, Recency: pt.Recency, T: pt.T, Weight: pt.Weight}
+	bg, _ := NewFittedBGNBD(truth["r"], truth["alpha"], truth["a"], truth["b"])
+	gg, _ := NewFittedGammaGamma(6, 4, 15)
+	pi, err := NewPurchaseIntervals(bg, d, s.Customers[0].DurationHoldout, IntervalOptions{Level: 0.8, FixedParameters: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, pt, d, gg, pi
 }

@@ -2,8 +2,6 @@ package models
 
 import (
 	"testing"
-
-	"github.com/clv-dev/clv/datasets"
 )
 
 // BenchmarkRevenueTables times the per-row and per-customer work of the
@@ -14,16 +12,7 @@ import (
 // level (as the predictions table does). 50,000 customers simulated from
 // the BG/NBD with Gamma-Gamma spend.
 func BenchmarkRevenueTables(b *testing.B) {
-	truth := map[string]float64{"r": 0.25, "alpha": 4, "a": 0.8, "b": 2.5}
-	s := simulatedSummary(b, "bgnbd", 50000, truth, map[string]float64{"p": 6, "q": 4, "gamma": 15})
-	pt := datasets.NewPatterns(s)
-	d := &Data{Frequency: pt.Frequency, Recency: pt.Recency, T: pt.T, Weight: pt.Weight}
-	bg, _ := NewFittedBGNBD(truth["r"], truth["alpha"], truth["a"], truth["b"])
-	gg, _ := NewFittedGammaGamma(6, 4, 15)
-	first, err := NewPurchaseIntervals(bg, d, s.Customers[0].DurationHoldout, IntervalOptions{Level: 0.8, FixedParameters: true})
-	if err != nil {
-		b.Fatal(err)
-	}
+	s, pt, d, gg, first := revenueBenchSetUp(b)
 	second, err := first.AtLevel(0.95)
 	if err != nil {
 		b.Fatal(err)
