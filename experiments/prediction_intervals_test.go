@@ -11,13 +11,11 @@ import (
 	"github.com/clv-dev/clv/models"
 )
 
-// TestSpendBoundsPerCustomer holds the spend bounds served from the
-// per-row divisors to the Gamma-Gamma posterior's own interval of each
-// customer (models.FittedGammaGamma.SpendInterval, its inverse gamma
-// function called per customer), bit for bit, at two levels; a customer
-// whose x is not her row's (the last, pointed at another row) takes the
-// direct path and still gets her own.
-func TestSpendBoundsPerCustomer(t *testing.T) {
+// spendBoundsCase is the spend-bound tests' table: the Gamma-Gamma
+// (6, 4, 15) and six customers on four rows, the last one (f, x = 5)
+// pointed at the row of x = 3 (the direct path).
+func spendBoundsCase(t *testing.T) (*models.FittedGammaGamma, *datasets.Summary, *datasets.Patterns) {
+	t.Helper()
 	gg, err := models.NewFittedGammaGamma(6, 4, 15)
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +24,17 @@ func TestSpendBoundsPerCustomer(t *testing.T) {
 		{ID: "a", Frequency: 0, Monetary: 0}, {ID: "b", Frequency: 1, Monetary: 12.5}, {ID: "c", Frequency: 3, Monetary: 40},
 		{ID: "d", Frequency: 1, Monetary: 7.25}, {ID: "e", Frequency: 12, Monetary: 3.1}, {ID: "f", Frequency: 5, Monetary: 22},
 	}}
-	pt := &datasets.Patterns{Frequency: []float64{0, 1, 3, 12}, Of: []int32{0, 1, 2, 1, 3, 2}}
+	return gg, s, &datasets.Patterns{Frequency: []float64{0, 1, 3, 12}, Of: []int32{0, 1, 2, 1, 3, 2}}
+}
+
+// TestSpendBoundsPerCustomer holds the spend bounds served from the
+// per-row divisors to the Gamma-Gamma posterior's own interval of each
+// customer (models.FittedGammaGamma.SpendInterval, its inverse gamma
+// function called per customer), bit for bit, at two levels; a customer
+// whose x is not her row's (the last, pointed at another row) takes the
+// direct path and still gets her own.
+func TestSpendBoundsPerCustomer(t *testing.T) {
+	gg, s, pt := spendBoundsCase(t)
 	for _, level := range []float64{0.8, 0.95} {
 		sb := newSpendBounds(gg, level, s, pt)
 		for i, c := range s.Customers {
@@ -79,16 +87,9 @@ func TestForecastIntervals(t *testing.T) {
 // her row's (the direct path) and one with a negative x and a NaN mean
 // spend included.
 func TestSpendBoundsFill(t *testing.T) {
-	gg, err := models.NewFittedGammaGamma(6, 4, 15)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &datasets.Summary{Customers: []datasets.CustomerSummary{
-		{ID: "a", Frequency: 0, Monetary: 0}, {ID: "b", Frequency: 1, Monetary: 12.5}, {ID: "c", Frequency: 3, Monetary: 40},
-		{ID: "d", Frequency: 1, Monetary: 7.25}, {ID: "e", Frequency: 12, Monetary: 3.1}, {ID: "f", Frequency: 5, Monetary: 22},
-		{ID: "g", Frequency: -1, Monetary: math.NaN()},
-	}}
-	pt := &datasets.Patterns{Frequency: []float64{0, 1, 3, 12}, Of: []int32{0, 1, 2, 1, 3, 2, 0}}
+	gg, s, pt := spendBoundsCase(t)
+	s.Customers = append(s.Customers, datasets.CustomerSummary{ID: "g", Frequency: -1, Monetary: math.NaN()})
+	pt.Of = append(pt.Of, 0)
 	sb := newSpendBounds(gg, 0.9, s, pt)
 	for lo := range len(s.Customers) {
 		for hi := lo; hi <= len(s.Customers); hi++ {
