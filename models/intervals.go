@@ -3,11 +3,11 @@ package models
 import (
 	"fmt"
 	"math"
-	"math/bits"
 	"math/rand/v2"
 	"runtime"
 	"sort"
 
+	"github.com/clv-dev/clv/datasets/keyindex"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -661,8 +661,8 @@ func (p *paretoPointSums) block(d *Data, lo, hi int, s []float64) {
 	K := len(p.fs)
 	l1 := make([]float64, K)
 	pre := make([]float64, K)
-	var l2 []float64 // (x, T) number j's at l2[j·K:(j+1)·K]
-	var seen xtIndex
+	var l2 []float64         // (x, T) number j's at l2[j·K:(j+1)·K]
+	seen := keyindex.New(64) // the (x, T) of the block (−0 read as +0)
 	lastX, lastTx, preX := math.NaN(), math.NaN(), math.NaN()
 	for i := lo; i < hi; i++ {
 		c, w, ok := pointRow(d, i, s)
@@ -678,7 +678,8 @@ func (p *paretoPointSums) block(d *Data, lo, hi int, s []float64) {
 			}
 			lastX, lastTx = x, tx
 		}
-		j, found := seen.index(x, T)
+		jj, found := seen.Of(x+0, T+0, 0)
+		j := int(jj)
 		if !found {
 			for _, m := range p.fs {
 				a, cc := m.R+x, m.R+m.S+x
@@ -1135,7 +1136,7 @@ func newDrawAlives(draws []predictiveModel, d *Data) *drawAlives {
 	if len(bgf) == 0 {
 		return da
 	}
-	var pairs xtIndex
+	pairs := keyindex.New(1024) // the distinct (t_x, T), −0 read as +0
 	da.pair = make([]int32, d.Len())
 	for i := range da.pair {
 		c := Customer{Frequency: d.Frequency[i], Recency: d.Recency[i], T: d.T[i]}
@@ -1143,14 +1144,13 @@ func newDrawAlives(draws []predictiveModel, d *Data) *drawAlives {
 			da.pair[i] = -1
 			continue
 		}
-		j, _ := pairs.index(bgfRecency(c), c.T)
-		da.pair[i] = int32(j)
+		da.pair[i], _ = pairs.Of(bgfRecency(c)+0, c.T+0, 0)
 	}
 	forEachParallel(len(bgf), func(n int) {
 		m, _ := bgfOf(draws[bgf[n]])
-		odds := make([]float64, len(pairs.keys))
-		for j, key := range pairs.keys {
-			tx, T := key[0], key[1]
+		odds := make([]float64, pairs.Len())
+		for j := range odds {
+			tx, T, _ := pairs.Key(j)
 			odds[j] = math.Log1p((T - tx) / (m.alpha + tx))
 		}
 		da.odds[bgf[n]] = odds
@@ -1219,12 +1219,12 @@ type paretoAlive struct {
 	f              *FittedParetoNBD
 	logS           float64
 	lastX, lTx, l1 float64
-	seen           xtIndex
-	byXT           [][2]float64 // l2 and la of the (x, T) numbered j by seen
+	seen           *keyindex.Index // the (x, T) seen, −0 read as +0
+	byXT           [][2]float64    // l2 and la of the (x, T) numbered j by seen
 }
 
 func newParetoAlive(f *FittedParetoNBD) *paretoAlive {
-	return &paretoAlive{f: f, logS: math.Log(f.S), lastX: math.NaN()}
+	return &paretoAlive{f: f, logS: math.Log(f.S), lastX: math.NaN(), seen: keyindex.New(64)}
 }
 
 func (pa *paretoAlive) at(c Customer) float64 {
@@ -1239,7 +1239,7 @@ func (pa *paretoAlive) at(c Customer) float64 {
 		pa.l1 = pa.logS + paretoLogJ(a, m.S+1, cc, m.Alpha, m.Beta, tx, nil)
 		pa.lastX, pa.lTx = x, tx
 	}
-	j, found := pa.seen.index(x, T)
+	j, found := pa.seen.Of(x+0, T+0, 0)
 	if !found {
 		l2 := math.Log(a) + paretoLogJ(a+1, m.S, cc, m.Alpha, m.Beta, T, nil)
 		la := -(m.R+x)*math.Log(m.Alpha+T) - m.S*math.Log(m.Beta+T)
@@ -1247,55 +1247,6 @@ func (pa *paretoAlive) at(c Customer) float64 {
 	}
 	v := pa.byXT[j]
 	return math.Exp(math.Min(0, v[1]-logAddExp(pa.l1, v[0])))
-}
-
-// xtIndex numbers the distinct (x, T) it is given in order of first
-// appearance (an open-addressing hash table: a row's lookup costs a
-// fraction of a Go map's with its float keys). Keys compare as numbers,
-// so −0 and +0 are one key, as in a map.
-type xtIndex struct {
-	keys  [][2]float64
-	slots []int32 // 0: empty, j+1: keys[j]
-	shift uint    // 64 − log2(len(slots))
-}
-
-func (t *xtIndex) index(x, T float64) (j int, found bool) {
-	if 2*(len(t.keys)+1) > len(t.slots) {
-		t.grow()
-	}
-	mask := len(t.slots) - 1
-	for h := t.hash(x, T); ; h = (h + 1) & mask {
-		s := t.slots[h]
-		if s == 0 {
-			t.keys = append(t.keys, [2]float64{x, T})
-			t.slots[h] = int32(len(t.keys))
-			return len(t.keys) - 1, false
-		}
-		if k := t.keys[s-1]; k[0] == x && k[1] == T {
-			return int(s - 1), true
-		}
-	}
-}
-
-// hash mixes the bits of x and T (−0 read as +0) into a slot number.
-func (t *xtIndex) hash(x, T float64) int {
-	v := math.Float64bits(x+0)*0x9e3779b97f4a7c15 ^ math.Float64bits(T+0)*0xc2b2ae3d27d4eb4f
-	return int((v ^ v>>29) * 0xbf58476d1ce4e5b9 >> t.shift)
-}
-
-// grow doubles the table (to 64 slots at first) and re-inserts the keys.
-func (t *xtIndex) grow() {
-	size := max(64, 2*len(t.slots))
-	t.slots = make([]int32, size)
-	t.shift = uint(64 - bits.TrailingZeros(uint(size)))
-	mask := size - 1
-	for j, k := range t.keys {
-		h := t.hash(k[0], k[1])
-		for t.slots[h] != 0 {
-			h = (h + 1) & mask
-		}
-		t.slots[h] = int32(j + 1)
-	}
 }
 
 // futurePMF returns P'(X(t) = y) for y = 0, 1, … until the mass left is

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -314,34 +313,6 @@ func TestDrawAlive(t *testing.T) {
 				t.Fatalf("%T, row %d: %v, want %v", c.m, i, got, want)
 			}
 		}
-	}
-}
-
-// TestXTIndex numbers random keys from a small set (with −0 and +0)
-// against a map, through the table's growth.
-func TestXTIndex(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	xs := []float64{0, math.Copysign(0, -1), 1, 2, 3.5, 1e300, 7}
-	var idx xtIndex
-	want := map[[2]float64]int{}
-	for range 20000 {
-		x := xs[rng.IntN(len(xs))]
-		T := float64(rng.IntN(300)) / 7
-		if rng.IntN(50) == 0 {
-			T = math.Copysign(0, -1)
-		}
-		j, found := idx.index(x, T)
-		w, ok := want[[2]float64{x, T}]
-		if !ok {
-			w = len(want)
-			want[[2]float64{x, T}] = w
-		}
-		if j != w || found != ok {
-			t.Fatalf("(%v, %v): %d, %v, want %d, %v", x, T, j, found, w, ok)
-		}
-	}
-	if len(idx.keys) != len(want) {
-		t.Errorf("%d keys, want %d", len(idx.keys), len(want))
 	}
 }
 
